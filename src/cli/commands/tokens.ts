@@ -1,0 +1,82 @@
+import type { Command } from 'commander';
+import { table, withStore } from '../context.js';
+
+export function registerTokens(program: Command): void {
+  const tokens = program.command('tokens').description('register, list and inspect tokens in the store');
+
+  tokens
+    .command('add <serial>')
+    .description('register one token by hand: a classic token typed from its seed sheet, or a programmable one burned elsewhere')
+    .requiredOption('--secret <base32>', 'the seed, base32 (case, spaces and = padding do not matter)')
+    .option('--kind <kind>', 'classic (pre-seeded) or programmable', 'classic')
+    .option('--type <type>', 'totp or hotp', 'totp')
+    .option('--algorithm <alg>', 'sha1, sha256 or sha512', 'sha1')
+    .option('--digits <n>', 'code length, 4 to 10', '6')
+    .option('--period <s>', 'TOTP time step in seconds', '30')
+    .option('--counter <n>', 'HOTP moving factor', '0')
+    .option('--manufacturer <m>', 'manufacturer (serials are unique per manufacturer)')
+    .option('--model <m>', 'model name')
+    .option('--resource <name>', 'put the token in the stock of this Resource')
+    .addHelpText('after', '\nExample:\n  tokensmith tokens add 1234567 --secret JBSWY3DPEHPK3PXP --algorithm sha256 --period 60')
+    .action(async (serial: string, o: Record<string, string>, cmd: Command) => {
+      await withStore(cmd, async (store, out) => {
+        const { addToken, viewToken } = await import('../../provision/tokens.js');
+        const t = await addToken(store, { serial, ...o, secret: o.secret! });
+        out.result(await viewToken(store, t), `added ${t.serial}: ${t.kind} ${t.type} ${t.algorithm} ${t.digits} digits${t.type === 'totp' ? ` ${t.period}s` : ''}, ${t.state}`);
+      });
+    });
+
+  tokens
+    .command('list')
+    .description('list tokens, optionally by state or Resource')
+    .option('--state <state>', 'in_stock, programmed, assigned, enrolled, disabled, lost, revoked or retired')
+    .option('--resource <name>', 'only tokens of this Resource')
+    .action(async (o: { state?: string; resource?: string }, cmd: Command) => {
+      await withStore(cmd, async (store, out) => {
+        const { listTokens } = await import('../../provision/tokens.js');
+        const views = await listTokens(store, o);
+        out.result(views, () =>
+          views.length === 0
+            ? 'no tokens'
+            : table(
+                ['SERIAL', 'MANUFACTURER', 'MODEL', 'KIND', 'TYPE', 'ALG', 'DIGITS', 'PERIOD', 'STATE', 'RESOURCE', 'USER'],
+                views.map((v) => [v.serial, v.manufacturer || null, v.model, v.kind, v.type, v.algorithm, v.digits, v.type === 'totp' ? v.period : null, v.state, v.resource, v.user]),
+              ),
+        );
+      });
+    });
+
+  tokens
+    .command('show <serial>')
+    .description('show one token; the seed only with --show-secret')
+    .option('--show-secret', 'include the seed (base32): it is printed in the clear')
+    .option('--manufacturer <m>', 'when the serial exists for several manufacturers')
+    .action(async (serial: string, o: { showSecret?: boolean; manufacturer?: string }, cmd: Command) => {
+      await withStore(cmd, async (store, out) => {
+        const { findToken, viewToken } = await import('../../provision/tokens.js');
+        const t = await findToken(store, serial, o.manufacturer);
+        const v = await viewToken(store, t, { showSecret: o.showSecret });
+        out.result(v, () =>
+          Object.entries(v)
+            .map(([k, val]) => `${k.padEnd(13)} ${val === null ? '-' : String(val)}`)
+            .join('\n'),
+        );
+      });
+    });
+
+  tokens
+    .command('code <serial>')
+    .description('the code the token shows now, or at --at (helpdesk checks)')
+    .option('--at <time>', 'ISO time (2026-01-31T12:00:00Z) or Unix seconds')
+    .option('--manufacturer <m>', 'when the serial exists for several manufacturers')
+    .action(async (serial: string, o: { at?: string; manufacturer?: string }, cmd: Command) => {
+      await withStore(cmd, async (store, out) => {
+        const { tokenCode, parseAtTime } = await import('../../provision/tokens.js');
+        const r = await tokenCode(store, serial, { at: o.at ? parseAtTime(o.at) : undefined, manufacturer: o.manufacturer });
+        out.result(
+          { serial: r.token.serial, code: r.code, at: r.at.toISOString(), ...(r.validFor !== undefined ? { validFor: r.validFor } : { counter: r.token.counter }) },
+          r.code,
+        );
+      });
+    });
+}

@@ -1,0 +1,76 @@
+/**
+ * What every command shares: the global flags, the store, and output that
+ * keeps stdout for results (JSON with --json) and stderr for everything else.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import type { Store } from '../store/types.js';
+
+export interface GlobalOptions {
+  db?: string;
+  json?: boolean;
+  yes?: boolean;
+}
+
+export function globalsOf(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals() as GlobalOptions;
+}
+
+export class Output {
+  constructor(
+    readonly json: boolean,
+    private readonly stdout: NodeJS.WritableStream = process.stdout,
+    private readonly stderr: NodeJS.WritableStream = process.stderr,
+  ) {}
+
+  /** A result: the JSON value with --json, else the text. */
+  result(value: unknown, text: string | (() => string)): void {
+    if (this.json) this.stdout.write(JSON.stringify(value, null, 2) + '\n');
+    else this.stdout.write((typeof text === 'function' ? text() : text).replace(/\n?$/, '\n'));
+  }
+
+  /** A message for the person at the terminal: always stderr, so --json stays clean. */
+  info(message: string): void {
+    this.stderr.write(message.replace(/\n?$/, '\n'));
+  }
+
+  warn(message: string): void {
+    this.stderr.write(`warning: ${message}`.replace(/\n?$/, '\n'));
+  }
+
+  /** Whether a person can answer a prompt. */
+  get interactive(): boolean {
+    return Boolean(process.stdin.isTTY && (process.stderr as NodeJS.WriteStream).isTTY);
+  }
+}
+
+export function outputOf(cmd: Command): Output {
+  return new Output(Boolean(globalsOf(cmd).json));
+}
+
+/** Opens the store named by --db / TOKENSMITH_DB, runs fn, and closes it whatever happens. */
+export async function withStore<T>(cmd: Command, fn: (store: Store, out: Output) => Promise<T>): Promise<T> {
+  const { openStore } = await import('../store/index.js');
+  const store = await openStore({ db: globalsOf(cmd).db });
+  try {
+    return await fn(store, outputOf(cmd));
+  } finally {
+    await store.close();
+  }
+}
+
+/** Formats rows as aligned columns for people; JSON output never goes through this. */
+export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+}
+
+/** Parses an integer option value for commander, failing as a usage error. */
+export function intOption(name: string) {
+  return (value: string): number => {
+    if (!/^-?\d+$/.test(value.trim())) {
+      throw new InvalidArgumentError(`${name} must be a whole number, got '${value}'`);
+    }
+    return Number(value);
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * The tokensmith CLI: global flags, exit codes, and the command groups. This
+ * module stays light (commander only) so that `--version` and `--help` are
+ * fast; every command loads its services when it runs.
+ */
+import { Command, CommanderError } from 'commander';
+import { ExitCode, TokensmithError } from '../core/errors.js';
+import { registerCommands } from './commands/index.js';
+import { packageVersion } from './version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('tokensmith');
+  program
+    .description('Program hardware TOTP tokens, import classic token seed files, and provision them for MFA self-service enrollment.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .option('--db <path>', 'the provisioning database (default: $TOKENSMITH_DB, else the per-user data directory)')
+    .option('--json', 'machine output on stdout; messages and progress go to stderr')
+    .option('-y, --yes', 'never prompt: take defaults, confirm destructive actions, fail on what is missing')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 ok, 1 failure, 2 usage, 3 device, 4 data (bad input, conflict, wrong key or password), 5 refused by policy.
+Environment: TOKENSMITH_DB (database path), TOKENSMITH_MASTER_KEY (32-byte seed-sealing key, hex or base64).
+Start with: tokensmith demo`,
+    );
+  registerCommands(program);
+  return program;
+}
+
+function reportError(err: unknown, json: boolean): number {
+  if (err instanceof TokensmithError) {
+    process.stderr.write(`tokensmith: ${err.message}\n`);
+    if (json) process.stdout.write(JSON.stringify({ error: { code: err.code, message: err.message, exitCode: err.exitCode, ...(err.where ? { where: err.where } : {}) } }, null, 2) + '\n');
+    return err.exitCode;
+  }
+  const e = err as Error;
+  process.stderr.write(`tokensmith: unexpected error: ${e?.stack ?? String(err)}\n`);
+  if (json) process.stdout.write(JSON.stringify({ error: { code: 'internal', message: e?.message ?? String(err), exitCode: 1 } }, null, 2) + '\n');
+  return ExitCode.failure;
+}
+
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv);
+    return ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    return reportError(err, json);
+  }
+}

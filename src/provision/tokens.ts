@@ -1,0 +1,157 @@
+/**
+ * Token services: register a token by hand, find, show, compute its code,
+ * and the plain life-cycle moves. The CLI and the web station call these.
+ */
+import { encodeBase32, decodeBase32 } from '../core/codecs.js';
+import { DataError, NotFoundError, UsageError } from '../core/errors.js';
+import { generateCode } from '../core/otp.js';
+import { parseKind, validateSeedLength, validateSpec, type TokenKind } from '../core/spec.js';
+import { isTokenState, TOKEN_STATES, type TokenState } from '../core/states.js';
+import type { Repos, Store, TokenRecord } from '../store/types.js';
+
+export interface TokenView {
+  serial: string;
+  manufacturer: string;
+  model: string | null;
+  kind: TokenKind;
+  type: TokenRecord['type'];
+  algorithm: TokenRecord['algorithm'];
+  digits: number;
+  period: number;
+  counter: number;
+  state: TokenState;
+  driftSteps: number;
+  resource: string | null;
+  user: string | null;
+  deviceSerial?: string;
+  profile?: number;
+  locked?: boolean;
+  /** base32, only when the caller asked for it. */
+  secret?: string;
+}
+
+/** Finds the one token with a serial; several manufacturers need --manufacturer. */
+export async function findToken(repos: Repos, serial: string, manufacturer?: string): Promise<TokenRecord> {
+  if (manufacturer !== undefined) {
+    const t = await repos.tokens.findOne(manufacturer, serial);
+    if (!t) throw new NotFoundError(`no token with serial ${serial} from manufacturer '${manufacturer}'`);
+    return t;
+  }
+  const found = await repos.tokens.findBySerial(serial);
+  if (found.length === 0) throw new NotFoundError(`no token with serial ${serial} in the store`);
+  if (found.length > 1) {
+    throw new UsageError(`serial ${serial} belongs to ${found.length} tokens (${found.map((t) => t.manufacturer || 'no manufacturer').join(', ')}): add --manufacturer`);
+  }
+  return found[0]!;
+}
+
+export async function viewToken(repos: Repos, t: TokenRecord, opts: { showSecret?: boolean } = {}): Promise<TokenView> {
+  const assignment = await repos.assignments.byToken(t.id);
+  const resourceId = assignment?.resourceId ?? t.resourceId;
+  const resource = resourceId != null ? await repos.resources.get(resourceId) : null;
+  const user = assignment ? await repos.users.get(assignment.userId) : null;
+  const view: TokenView = {
+    serial: t.serial,
+    manufacturer: t.manufacturer,
+    model: t.model,
+    kind: t.kind,
+    type: t.type,
+    algorithm: t.algorithm,
+    digits: t.digits,
+    period: t.period,
+    counter: t.counter,
+    state: t.state,
+    driftSteps: t.driftSteps,
+    resource: resource?.name ?? null,
+    user: user?.login ?? null,
+  };
+  if (t.deviceSerial) view.deviceSerial = t.deviceSerial;
+  if (t.profile != null) view.profile = t.profile;
+  if (t.locked) view.locked = true;
+  if (opts.showSecret) view.secret = t.hasSeed ? encodeBase32(await repos.tokens.openSeed(t)) : undefined;
+  return view;
+}
+
+export interface AddTokenInput {
+  serial: string;
+  /** base32 */
+  secret: string;
+  kind?: string;
+  type?: string;
+  algorithm?: string;
+  digits?: string | number;
+  period?: string | number;
+  counter?: string | number;
+  manufacturer?: string;
+  model?: string;
+  resource?: string;
+}
+
+/** Registers one token typed in by hand: a classic token from its seed sheet, or one burned elsewhere. */
+export async function addToken(store: Store, input: AddTokenInput): Promise<TokenRecord> {
+  const serial = input.serial.trim();
+  if (!serial) throw new UsageError('the serial is empty');
+  const seed = decodeBase32(input.secret, 'the secret');
+  validateSeedLength(seed);
+  const spec = validateSpec({ type: input.type, algorithm: input.algorithm, digits: input.digits, period: input.period, counter: input.counter });
+  const kind = input.kind ? parseKind(input.kind) : 'classic';
+  return store.transaction(async (tx) => {
+    let resourceId: number | null = null;
+    if (input.resource) {
+      const r = await tx.resources.findByName(input.resource);
+      if (!r) throw new NotFoundError(`no resource named '${input.resource}' (create it with: tokensmith resource create ${input.resource})`);
+      resourceId = r.id;
+    }
+    const manufacturer = input.manufacturer?.trim() ?? '';
+    if (await tx.tokens.findOne(manufacturer, serial)) {
+      throw new DataError(`token ${serial} is already in the store`, { code: 'duplicate-serial', where: serial });
+    }
+    const token = await tx.tokens.insert({
+      serial,
+      manufacturer,
+      model: input.model ?? null,
+      kind,
+      ...spec,
+      // A seed written by someone else: a programmable token arrives programmed, a classic one in stock.
+      state: kind === 'programmable' ? 'programmed' : 'in_stock',
+      seed,
+      resourceId,
+    });
+    await tx.audit.append({
+      action: 'token.add',
+      subject: `token:${serial}`,
+      details: { manufacturer, model: token.model, kind, type: spec.type, algorithm: spec.algorithm, digits: spec.digits, period: spec.period, counter: spec.counter, resource: input.resource ?? null, state: token.state },
+    });
+    return token;
+  });
+}
+
+/** The code a token shows at a time (TOTP, with its known drift) or at its next counter (HOTP). */
+export async function tokenCode(store: Store, serial: string, opts: { at?: Date; manufacturer?: string } = {}): Promise<{ code: string; token: TokenRecord; at: Date; validFor?: number }> {
+  const token = await findToken(store, serial, opts.manufacturer);
+  const seed = await store.tokens.openSeed(token);
+  const at = opts.at ?? new Date();
+  const code = generateCode(seed, token, { at, driftSteps: token.driftSteps, counter: token.counter });
+  seed.fill(0);
+  const validFor = token.type === 'totp' ? token.period - (Math.floor(at.getTime() / 1000) % token.period) : undefined;
+  return { code, token, at, validFor };
+}
+
+export function parseAtTime(input: string): Date {
+  const s = input.trim();
+  const d = /^\d+$/.test(s) ? new Date(Number(s) * 1000) : new Date(s);
+  if (Number.isNaN(d.getTime())) throw new UsageError(`--at: '${input}' is not an ISO time (e.g. 2026-01-31T12:00:00Z) or Unix seconds`);
+  return d;
+}
+
+export async function listTokens(store: Store, filter: { state?: string; resource?: string } = {}): Promise<TokenView[]> {
+  if (filter.state && !isTokenState(filter.state)) throw new UsageError(`--state: unknown state '${filter.state}'; use one of ${TOKEN_STATES.join(', ')}`);
+  let resourceId: number | undefined;
+  if (filter.resource) {
+    const r = await store.resources.findByName(filter.resource);
+    if (!r) throw new NotFoundError(`no resource named '${filter.resource}'`);
+    resourceId = r.id;
+  }
+  const tokens = await store.tokens.list({ state: filter.state as TokenState | undefined, resourceId });
+  return Promise.all(tokens.map((t) => viewToken(store, t)));
+}

@@ -1,0 +1,123 @@
+/**
+ * Numbered migrations for the SQLite backend. A migration is applied once,
+ * in order, and recorded in schema_migrations; never edit one that has
+ * landed on main: add the next number.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'foundation',
+    sql: `
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+CREATE TABLE batches (
+  id            INTEGER PRIMARY KEY,
+  kind          TEXT NOT NULL CHECK (kind IN ('import', 'flash')),
+  source_name   TEXT,
+  source_sha256 TEXT,
+  format        TEXT,
+  imported      INTEGER NOT NULL DEFAULT 0,
+  skipped       INTEGER NOT NULL DEFAULT 0,
+  failed        INTEGER NOT NULL DEFAULT 0,
+  operator      TEXT NOT NULL,
+  status        TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'aborted')),
+  created_at    TEXT NOT NULL,
+  finished_at   TEXT
+);
+CREATE INDEX batches_sha256 ON batches (source_sha256);
+
+CREATE TABLE resources (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  url         TEXT,
+  lock_after  INTEGER NOT NULL DEFAULT 5,
+  window      INTEGER NOT NULL DEFAULT 2,
+  sync_window INTEGER NOT NULL DEFAULT 1000,
+  actions     TEXT NOT NULL DEFAULT '[]',
+  token_types TEXT NOT NULL DEFAULT '[]',
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+);
+
+CREATE TABLE tokens (
+  id              INTEGER PRIMARY KEY,
+  serial          TEXT NOT NULL,
+  manufacturer    TEXT NOT NULL DEFAULT '',
+  model           TEXT,
+  kind            TEXT NOT NULL CHECK (kind IN ('programmable', 'classic')),
+  type            TEXT NOT NULL CHECK (type IN ('totp', 'hotp')),
+  algorithm       TEXT NOT NULL CHECK (algorithm IN ('sha1', 'sha256', 'sha512')),
+  digits          INTEGER NOT NULL CHECK (digits BETWEEN 4 AND 10),
+  period          INTEGER NOT NULL CHECK (period > 0),
+  counter         INTEGER NOT NULL DEFAULT 0 CHECK (counter >= 0),
+  sealed_seed     BLOB,
+  state           TEXT NOT NULL CHECK (state IN ('in_stock', 'programmed', 'assigned', 'enrolled', 'disabled', 'lost', 'revoked', 'retired')),
+  previous_state  TEXT,
+  drift_steps     INTEGER NOT NULL DEFAULT 0,
+  batch_id        INTEGER REFERENCES batches (id),
+  resource_id     INTEGER REFERENCES resources (id),
+  device_serial   TEXT,
+  profile         INTEGER,
+  failed_attempts INTEGER NOT NULL DEFAULT 0,
+  locked          INTEGER NOT NULL DEFAULT 0,
+  last_used_step  INTEGER,
+  attributes      TEXT NOT NULL DEFAULT '{}',
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  UNIQUE (manufacturer, serial)
+);
+CREATE INDEX tokens_serial ON tokens (serial);
+CREATE INDEX tokens_state ON tokens (state);
+CREATE INDEX tokens_resource ON tokens (resource_id);
+CREATE INDEX tokens_batch ON tokens (batch_id);
+CREATE UNIQUE INDEX tokens_device_profile ON tokens (device_serial, profile) WHERE device_serial IS NOT NULL AND profile IS NOT NULL;
+
+CREATE TABLE users (
+  id            INTEGER PRIMARY KEY,
+  login         TEXT NOT NULL UNIQUE,
+  name          TEXT,
+  email         TEXT,
+  phone         TEXT,
+  password_hash TEXT,
+  created_at    TEXT NOT NULL,
+  updated_at    TEXT NOT NULL
+);
+
+CREATE TABLE user_resources (
+  user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  resource_id INTEGER NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
+  PRIMARY KEY (user_id, resource_id)
+);
+
+CREATE TABLE assignments (
+  id          INTEGER PRIMARY KEY,
+  token_id    INTEGER NOT NULL UNIQUE REFERENCES tokens (id),
+  user_id     INTEGER NOT NULL REFERENCES users (id),
+  resource_id INTEGER NOT NULL REFERENCES resources (id),
+  created_at  TEXT NOT NULL,
+  enrolled_at TEXT,
+  UNIQUE (user_id, resource_id)
+);
+
+CREATE TABLE audit (
+  seq       INTEGER PRIMARY KEY,
+  at        TEXT NOT NULL,
+  actor     TEXT NOT NULL,
+  action    TEXT NOT NULL,
+  subject   TEXT NOT NULL,
+  details   TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash      TEXT NOT NULL
+);
+`,
+  },
+];

@@ -1,0 +1,707 @@
+/**
+ * The SQLite backend (better-sqlite3): WAL, a busy timeout, numbered
+ * migrations, and the repositories of types.ts. The only place, with
+ * migrations.ts, where SQL is written.
+ */
+import Database from 'better-sqlite3';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { userInfo } from 'node:os';
+import { DataError, NotFoundError, TokensmithError } from '../../core/errors.js';
+import type { TokenState } from '../../core/states.js';
+import { auditHash, GENESIS_HASH, toAuditRecord, verifyAuditChain, type StoredAuditRow } from '../audit-chain.js';
+import type {
+  AssignmentRecord,
+  AssignmentRepo,
+  AuditEntry,
+  AuditRecord,
+  AuditRepo,
+  BatchRecord,
+  BatchRepo,
+  NewToken,
+  Repos,
+  ResourceRecord,
+  ResourceRepo,
+  Store,
+  TokenFilter,
+  TokenPatch,
+  TokenRecord,
+  TokenRepo,
+  UserRecord,
+  UserRepo,
+} from '../types.js';
+import { keyCheckValue, loadMasterKey, openSeed, sealSeed, seedBinding, SealBrokenError, WrongMasterKeyError, type MasterKey } from '../vault.js';
+import { keyFilePath } from '../paths.js';
+import { MIGRATIONS } from './migrations.js';
+
+type Row = Record<string, unknown>;
+
+const now = () => new Date().toISOString();
+
+export interface OpenSqliteOptions {
+  /** Path of the database file, or ':memory:'. */
+  path: string;
+  env?: NodeJS.ProcessEnv;
+  operator?: string;
+  /** Open read-only where the caller only reads (no migration, no file creation). */
+  readonly?: boolean;
+  busyTimeoutMs?: number;
+}
+
+export function defaultOperator(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TOKENSMITH_OPERATOR) return env.TOKENSMITH_OPERATOR;
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function openSqliteStore(opts: OpenSqliteOptions): SqliteStore {
+  const memory = opts.path === ':memory:';
+  if (!memory) {
+    mkdirSync(dirname(opts.path), { recursive: true, mode: 0o700 });
+    if (!existsSync(opts.path)) {
+      // Create the file ourselves so it is 0600 from its first byte; SQLite gives -wal/-shm the same mode.
+      closeSync(openSync(opts.path, 'a', 0o600));
+    }
+    chmodSync(opts.path, 0o600);
+  }
+  let db: Database.Database;
+  try {
+    db = new Database(opts.path, { fileMustExist: !memory });
+  } catch (err) {
+    throw new DataError(`cannot open the database ${opts.path}: ${(err as Error).message}`, { code: 'db-open', cause: err });
+  }
+  try {
+    db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+    if (!memory) db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  } catch (err) {
+    db.close();
+    if ((err as { code?: string }).code === 'SQLITE_NOTADB') {
+      throw new DataError(`${opts.path} is not a tokensmith database (not SQLite)`, { code: 'db-open', cause: err });
+    }
+    throw err;
+  }
+  return new SqliteStore(db, opts.path, opts.env ?? process.env, opts.operator ?? defaultOperator(opts.env));
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+  const known = new Set(MIGRATIONS.map((m) => m.version));
+  const unknown = [...applied].filter((v) => !known.has(v));
+  if (unknown.length > 0) {
+    throw new DataError(`this database was written by a newer tokensmith (schema migration ${Math.max(...unknown)}); upgrade tokensmith`, {
+      code: 'schema-too-new',
+    });
+  }
+  for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, now());
+    }).immediate();
+  }
+}
+
+/** A tiny FIFO lock: async transactions on one connection must not interleave. */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+export class SqliteStore implements Store {
+  readonly tokens: TokenRepo;
+  readonly batches: BatchRepo;
+  readonly resources: ResourceRepo;
+  readonly users: UserRepo;
+  readonly assignments: AssignmentRepo;
+  readonly audit: AuditRepo;
+  readonly meta: Repos['meta'];
+  private readonly mutex = new Mutex();
+  private inTransaction = false;
+  private masterKey: MasterKey | null = null;
+
+  constructor(
+    readonly db: Database.Database,
+    readonly location: string,
+    private readonly env: NodeJS.ProcessEnv,
+    readonly operator: string,
+  ) {
+    this.meta = {
+      get: async (key) => (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null,
+      set: async (key, value) => {
+        db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+      },
+    };
+    this.tokens = new SqliteTokenRepo(db, () => this.key());
+    this.batches = new SqliteBatchRepo(db);
+    this.resources = new SqliteResourceRepo(db);
+    this.users = new SqliteUserRepo(db);
+    this.assignments = new SqliteAssignmentRepo(db);
+    this.audit = new SqliteAuditRepo(db, operator);
+  }
+
+  /** The master key, loaded on first need and checked against the database's key check value. */
+  private key(): Buffer {
+    if (this.masterKey) return this.masterKey.key;
+    const keyFile = this.location === ':memory:' ? null : keyFilePath(this.location);
+    const mk: MasterKey =
+      keyFile === null && !this.env.TOKENSMITH_MASTER_KEY
+        ? { key: ephemeralKey(), source: 'a throw-away in-memory key' }
+        : loadMasterKey(keyFile ?? '', this.env);
+    const check = keyCheckValue(mk.key);
+    const stored = (this.db.prepare("SELECT value FROM meta WHERE key = 'key_check'").get() as { value: string } | undefined)?.value;
+    if (stored === undefined) {
+      this.db.prepare("INSERT INTO meta (key, value) VALUES ('key_check', ?)").run(check);
+    } else if (stored !== check) {
+      throw new WrongMasterKeyError(mk.source);
+    }
+    this.masterKey = mk;
+    return mk.key;
+  }
+
+  async transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return fn(this); // nested: join the outer transaction
+    return this.mutex.run(async () => {
+      this.db.exec('BEGIN IMMEDIATE');
+      this.inTransaction = true;
+      try {
+        const result = await fn(this);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw err;
+      } finally {
+        this.inTransaction = false;
+      }
+    });
+  }
+
+  async schemaVersion(): Promise<number> {
+    return (this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+let ephemeral: Buffer | null = null;
+function ephemeralKey(): Buffer {
+  ephemeral ??= Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(32)));
+  return ephemeral;
+}
+
+function toToken(r: Row): TokenRecord {
+  return {
+    id: r.id as number,
+    serial: r.serial as string,
+    manufacturer: r.manufacturer as string,
+    model: (r.model as string | null) ?? null,
+    kind: r.kind as TokenRecord['kind'],
+    type: r.type as TokenRecord['type'],
+    algorithm: r.algorithm as TokenRecord['algorithm'],
+    digits: r.digits as number,
+    period: r.period as number,
+    counter: r.counter as number,
+    state: r.state as TokenState,
+    previousState: (r.previous_state as TokenState | null) ?? null,
+    driftSteps: r.drift_steps as number,
+    hasSeed: r.sealed_seed != null,
+    batchId: (r.batch_id as number | null) ?? null,
+    resourceId: (r.resource_id as number | null) ?? null,
+    deviceSerial: (r.device_serial as string | null) ?? null,
+    profile: (r.profile as number | null) ?? null,
+    failedAttempts: r.failed_attempts as number,
+    locked: r.locked === 1,
+    lastUsedStep: (r.last_used_step as number | null) ?? null,
+    attributes: JSON.parse((r.attributes as string) || '{}') as Record<string, unknown>,
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
+  };
+}
+
+const TOKEN_COLUMNS: Record<Exclude<keyof TokenPatch, 'seed'>, string> = {
+  model: 'model',
+  kind: 'kind',
+  type: 'type',
+  algorithm: 'algorithm',
+  digits: 'digits',
+  period: 'period',
+  counter: 'counter',
+  state: 'state',
+  previousState: 'previous_state',
+  driftSteps: 'drift_steps',
+  batchId: 'batch_id',
+  resourceId: 'resource_id',
+  deviceSerial: 'device_serial',
+  profile: 'profile',
+  failedAttempts: 'failed_attempts',
+  locked: 'locked',
+  lastUsedStep: 'last_used_step',
+  attributes: 'attributes',
+};
+
+function tokenWhere(f: TokenFilter = {}): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  if (f.state) {
+    parts.push('state = ?');
+    params.push(f.state);
+  }
+  if (f.resourceId !== undefined) {
+    parts.push('resource_id = ?');
+    params.push(f.resourceId);
+  }
+  if (f.batchId !== undefined) {
+    parts.push('batch_id = ?');
+    params.push(f.batchId);
+  }
+  if (f.deviceSerial !== undefined) {
+    parts.push('device_serial = ?');
+    params.push(f.deviceSerial);
+  }
+  if (f.serials) {
+    parts.push(`serial IN (SELECT value FROM json_each(?))`);
+    params.push(JSON.stringify(f.serials));
+  }
+  return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+class SqliteTokenRepo implements TokenRepo {
+  private readonly insertStmt: Database.Statement;
+  private readonly getStmt: Database.Statement;
+  constructor(
+    private readonly db: Database.Database,
+    private readonly key: () => Buffer,
+  ) {
+    this.insertStmt = db.prepare(`INSERT INTO tokens (serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state,
+      drift_steps, batch_id, resource_id, device_serial, profile, attributes, created_at, updated_at)
+      VALUES (@serial, @manufacturer, @model, @kind, @type, @algorithm, @digits, @period, @counter, @sealed_seed, @state,
+      @drift_steps, @batch_id, @resource_id, @device_serial, @profile, @attributes, @created_at, @updated_at)`);
+    this.getStmt = db.prepare('SELECT * FROM tokens WHERE id = ?');
+  }
+
+  async insert(t: NewToken): Promise<TokenRecord> {
+    const manufacturer = t.manufacturer ?? '';
+    const at = now();
+    try {
+      const info = this.insertStmt.run({
+        serial: t.serial,
+        manufacturer,
+        model: t.model ?? null,
+        kind: t.kind,
+        type: t.type,
+        algorithm: t.algorithm,
+        digits: t.digits,
+        period: t.period,
+        counter: t.counter,
+        sealed_seed: t.seed ? sealSeed(this.key(), t.seed, seedBinding({ manufacturer, serial: t.serial })) : null,
+        state: t.state,
+        drift_steps: t.driftSteps ?? 0,
+        batch_id: t.batchId ?? null,
+        resource_id: t.resourceId ?? null,
+        device_serial: t.deviceSerial ?? null,
+        profile: t.profile ?? null,
+        attributes: JSON.stringify(t.attributes ?? {}),
+        created_at: at,
+        updated_at: at,
+      });
+      return toToken(this.getStmt.get(info.lastInsertRowid) as Row);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw new DataError(`token ${t.serial}${manufacturer ? ` (${manufacturer})` : ''} is already in the store`, { code: 'duplicate-serial', where: t.serial });
+      }
+      throw err;
+    }
+  }
+
+  async update(id: number, patch: TokenPatch): Promise<TokenRecord> {
+    const sets: string[] = [];
+    const params: unknown[] = [];
+    for (const [k, col] of Object.entries(TOKEN_COLUMNS) as [keyof typeof TOKEN_COLUMNS, string][]) {
+      if (!(k in patch)) continue;
+      const v = patch[k];
+      sets.push(`${col} = ?`);
+      params.push(k === 'attributes' ? JSON.stringify(v ?? {}) : k === 'locked' ? (v ? 1 : 0) : (v ?? null));
+    }
+    if ('seed' in patch) {
+      const cur = this.getStmt.get(id) as Row | undefined;
+      if (!cur) throw new NotFoundError(`no token with id ${id}`);
+      sets.push('sealed_seed = ?');
+      params.push(patch.seed ? sealSeed(this.key(), patch.seed, seedBinding({ manufacturer: cur.manufacturer as string, serial: cur.serial as string })) : null);
+    }
+    sets.push('updated_at = ?');
+    params.push(now());
+    const info = this.db.prepare(`UPDATE tokens SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+    if (info.changes === 0) throw new NotFoundError(`no token with id ${id}`);
+    return toToken(this.getStmt.get(id) as Row);
+  }
+
+  async get(id: number): Promise<TokenRecord | null> {
+    const r = this.getStmt.get(id) as Row | undefined;
+    return r ? toToken(r) : null;
+  }
+
+  async findBySerial(serial: string): Promise<TokenRecord[]> {
+    return (this.db.prepare('SELECT * FROM tokens WHERE serial = ? ORDER BY manufacturer').all(serial) as Row[]).map(toToken);
+  }
+
+  async findOne(manufacturer: string, serial: string): Promise<TokenRecord | null> {
+    const r = this.db.prepare('SELECT * FROM tokens WHERE manufacturer = ? AND serial = ?').get(manufacturer, serial) as Row | undefined;
+    return r ? toToken(r) : null;
+  }
+
+  async list(filter?: TokenFilter): Promise<TokenRecord[]> {
+    const w = tokenWhere(filter);
+    return (this.db.prepare(`SELECT * FROM tokens ${w.sql} ORDER BY id`).all(...w.params) as Row[]).map(toToken);
+  }
+
+  async *iterate(filter?: TokenFilter): AsyncIterable<TokenRecord> {
+    const w = tokenWhere(filter);
+    // Pages by id so no statement stays open across awaits.
+    let lastId = 0;
+    const where = w.sql ? `${w.sql} AND id > ?` : 'WHERE id > ?';
+    const stmt = this.db.prepare(`SELECT * FROM tokens ${where} ORDER BY id LIMIT 1000`);
+    for (;;) {
+      const rows = stmt.all(...w.params, lastId) as Row[];
+      if (rows.length === 0) return;
+      for (const r of rows) yield toToken(r);
+      lastId = rows[rows.length - 1]!.id as number;
+    }
+  }
+
+  async count(filter?: TokenFilter): Promise<number> {
+    const w = tokenWhere(filter);
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM tokens ${w.sql}`).get(...w.params) as { n: number }).n;
+  }
+
+  async openSeed(t: TokenRecord): Promise<Buffer> {
+    const r = this.db.prepare('SELECT sealed_seed FROM tokens WHERE id = ?').get(t.id) as { sealed_seed: Buffer | null } | undefined;
+    if (!r) throw new NotFoundError(`no token with id ${t.id}`);
+    if (!r.sealed_seed) throw new DataError(`token ${t.serial} has no seed in the store`, { code: 'no-seed', where: t.serial });
+    const key = this.key();
+    const seed = openSeed(key, r.sealed_seed, seedBinding(t));
+    if (!seed) throw new SealBrokenError(`token ${t.serial}`);
+    return seed;
+  }
+
+  async delete(id: number): Promise<void> {
+    this.db.prepare('DELETE FROM tokens WHERE id = ?').run(id);
+  }
+}
+
+function toBatch(r: Row): BatchRecord {
+  return {
+    id: r.id as number,
+    kind: r.kind as BatchRecord['kind'],
+    sourceName: (r.source_name as string | null) ?? null,
+    sourceSha256: (r.source_sha256 as string | null) ?? null,
+    format: (r.format as string | null) ?? null,
+    imported: r.imported as number,
+    skipped: r.skipped as number,
+    failed: r.failed as number,
+    operator: r.operator as string,
+    status: r.status as BatchRecord['status'],
+    createdAt: r.created_at as string,
+    finishedAt: (r.finished_at as string | null) ?? null,
+  };
+}
+
+class SqliteBatchRepo implements BatchRepo {
+  constructor(private readonly db: Database.Database) {}
+  async create(b: Parameters<BatchRepo['create']>[0]): Promise<BatchRecord> {
+    const info = this.db
+      .prepare('INSERT INTO batches (kind, source_name, source_sha256, format, operator, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(b.kind, b.sourceName ?? null, b.sourceSha256 ?? null, b.format ?? null, b.operator, now());
+    return (await this.get(Number(info.lastInsertRowid)))!;
+  }
+  async finish(id: number, c: { imported: number; skipped: number; failed: number }, status: BatchRecord['status'] = 'done'): Promise<BatchRecord> {
+    this.db.prepare('UPDATE batches SET imported = ?, skipped = ?, failed = ?, status = ?, finished_at = ? WHERE id = ?').run(c.imported, c.skipped, c.failed, status, now(), id);
+    const b = await this.get(id);
+    if (!b) throw new NotFoundError(`no batch ${id}`);
+    return b;
+  }
+  async get(id: number): Promise<BatchRecord | null> {
+    const r = this.db.prepare('SELECT * FROM batches WHERE id = ?').get(id) as Row | undefined;
+    return r ? toBatch(r) : null;
+  }
+  async findBySha256(sha256: string): Promise<BatchRecord[]> {
+    return (this.db.prepare('SELECT * FROM batches WHERE source_sha256 = ? ORDER BY id').all(sha256) as Row[]).map(toBatch);
+  }
+  async list(): Promise<BatchRecord[]> {
+    return (this.db.prepare('SELECT * FROM batches ORDER BY id').all() as Row[]).map(toBatch);
+  }
+}
+
+function toResource(r: Row): ResourceRecord {
+  return {
+    id: r.id as number,
+    name: r.name as string,
+    url: (r.url as string | null) ?? null,
+    lockAfter: r.lock_after as number,
+    window: r.window as number,
+    syncWindow: r.sync_window as number,
+    actions: JSON.parse(r.actions as string) as ResourceRecord['actions'],
+    tokenTypes: JSON.parse(r.token_types as string) as ResourceRecord['tokenTypes'],
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
+  };
+}
+
+class SqliteResourceRepo implements ResourceRepo {
+  constructor(private readonly db: Database.Database) {}
+  async create(r: Parameters<ResourceRepo['create']>[0]): Promise<ResourceRecord> {
+    const at = now();
+    try {
+      const info = this.db
+        .prepare('INSERT INTO resources (name, url, lock_after, window, sync_window, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(r.name, r.url ?? null, r.lockAfter ?? 5, r.window ?? 2, r.syncWindow ?? 1000, at, at);
+      return (await this.get(Number(info.lastInsertRowid)))!;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new DataError(`resource '${r.name}' already exists`, { code: 'duplicate-resource' });
+      throw err;
+    }
+  }
+  async update(id: number, p: Parameters<ResourceRepo['update']>[1]): Promise<ResourceRecord> {
+    const cols: [keyof typeof p, string][] = [
+      ['url', 'url'],
+      ['lockAfter', 'lock_after'],
+      ['window', 'window'],
+      ['syncWindow', 'sync_window'],
+      ['actions', 'actions'],
+      ['tokenTypes', 'token_types'],
+    ];
+    const sets: string[] = [];
+    const params: unknown[] = [];
+    for (const [k, col] of cols) {
+      if (!(k in p)) continue;
+      sets.push(`${col} = ?`);
+      params.push(k === 'actions' || k === 'tokenTypes' ? JSON.stringify(p[k]) : (p[k] ?? null));
+    }
+    sets.push('updated_at = ?');
+    params.push(now());
+    this.db.prepare(`UPDATE resources SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+    const r = await this.get(id);
+    if (!r) throw new NotFoundError(`no resource with id ${id}`);
+    return r;
+  }
+  async get(id: number): Promise<ResourceRecord | null> {
+    const r = this.db.prepare('SELECT * FROM resources WHERE id = ?').get(id) as Row | undefined;
+    return r ? toResource(r) : null;
+  }
+  async findByName(name: string): Promise<ResourceRecord | null> {
+    const r = this.db.prepare('SELECT * FROM resources WHERE name = ?').get(name) as Row | undefined;
+    return r ? toResource(r) : null;
+  }
+  async list(): Promise<ResourceRecord[]> {
+    return (this.db.prepare('SELECT * FROM resources ORDER BY name').all() as Row[]).map(toResource);
+  }
+}
+
+function toUser(r: Row): UserRecord {
+  return {
+    id: r.id as number,
+    login: r.login as string,
+    name: (r.name as string | null) ?? null,
+    email: (r.email as string | null) ?? null,
+    phone: (r.phone as string | null) ?? null,
+    passwordHash: (r.password_hash as string | null) ?? null,
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
+  };
+}
+
+class SqliteUserRepo implements UserRepo {
+  constructor(private readonly db: Database.Database) {}
+  async create(u: Parameters<UserRepo['create']>[0]): Promise<UserRecord> {
+    const at = now();
+    try {
+      const info = this.db
+        .prepare('INSERT INTO users (login, name, email, phone, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(u.login, u.name ?? null, u.email ?? null, u.phone ?? null, u.passwordHash ?? null, at, at);
+      return (await this.get(Number(info.lastInsertRowid)))!;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new DataError(`user '${u.login}' already exists`, { code: 'duplicate-user' });
+      throw err;
+    }
+  }
+  async update(id: number, p: Parameters<UserRepo['update']>[1]): Promise<UserRecord> {
+    const cols: [keyof typeof p, string][] = [
+      ['login', 'login'],
+      ['name', 'name'],
+      ['email', 'email'],
+      ['phone', 'phone'],
+      ['passwordHash', 'password_hash'],
+    ];
+    const sets: string[] = [];
+    const params: unknown[] = [];
+    for (const [k, col] of cols) {
+      if (!(k in p)) continue;
+      sets.push(`${col} = ?`);
+      params.push(p[k] ?? null);
+    }
+    sets.push('updated_at = ?');
+    params.push(now());
+    try {
+      this.db.prepare(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new DataError(`login '${p.login}' is taken`, { code: 'duplicate-user' });
+      throw err;
+    }
+    const u = await this.get(id);
+    if (!u) throw new NotFoundError(`no user with id ${id}`);
+    return u;
+  }
+  async get(id: number): Promise<UserRecord | null> {
+    const r = this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as Row | undefined;
+    return r ? toUser(r) : null;
+  }
+  async findByLogin(login: string): Promise<UserRecord | null> {
+    const r = this.db.prepare('SELECT * FROM users WHERE login = ?').get(login) as Row | undefined;
+    return r ? toUser(r) : null;
+  }
+  async list(filter: { resourceId?: number } = {}): Promise<UserRecord[]> {
+    if (filter.resourceId !== undefined) {
+      return (
+        this.db.prepare('SELECT u.* FROM users u JOIN user_resources ur ON ur.user_id = u.id WHERE ur.resource_id = ? ORDER BY u.login').all(filter.resourceId) as Row[]
+      ).map(toUser);
+    }
+    return (this.db.prepare('SELECT * FROM users ORDER BY login').all() as Row[]).map(toUser);
+  }
+  async addToResource(userId: number, resourceId: number): Promise<void> {
+    this.db.prepare('INSERT OR IGNORE INTO user_resources (user_id, resource_id) VALUES (?, ?)').run(userId, resourceId);
+  }
+  async removeFromResource(userId: number, resourceId: number): Promise<void> {
+    this.db.prepare('DELETE FROM user_resources WHERE user_id = ? AND resource_id = ?').run(userId, resourceId);
+  }
+  async isInResource(userId: number, resourceId: number): Promise<boolean> {
+    return this.db.prepare('SELECT 1 FROM user_resources WHERE user_id = ? AND resource_id = ?').get(userId, resourceId) !== undefined;
+  }
+  async resourcesOf(userId: number): Promise<ResourceRecord[]> {
+    return (
+      this.db.prepare('SELECT r.* FROM resources r JOIN user_resources ur ON ur.resource_id = r.id WHERE ur.user_id = ? ORDER BY r.name').all(userId) as Row[]
+    ).map(toResource);
+  }
+}
+
+function toAssignment(r: Row): AssignmentRecord {
+  return {
+    id: r.id as number,
+    tokenId: r.token_id as number,
+    userId: r.user_id as number,
+    resourceId: r.resource_id as number,
+    createdAt: r.created_at as string,
+    enrolledAt: (r.enrolled_at as string | null) ?? null,
+  };
+}
+
+class SqliteAssignmentRepo implements AssignmentRepo {
+  constructor(private readonly db: Database.Database) {}
+  async create(a: { tokenId: number; userId: number; resourceId: number }): Promise<AssignmentRecord> {
+    try {
+      const info = this.db.prepare('INSERT INTO assignments (token_id, user_id, resource_id, created_at) VALUES (?, ?, ?, ?)').run(a.tokenId, a.userId, a.resourceId, now());
+      return toAssignment(this.db.prepare('SELECT * FROM assignments WHERE id = ?').get(info.lastInsertRowid) as Row);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw new TokensmithError('the token already has a user, or the user already has a token in this Resource', { exitCode: 5, code: 'assignment-conflict' });
+      }
+      throw err;
+    }
+  }
+  async markEnrolled(id: number, at: string | null): Promise<void> {
+    this.db.prepare('UPDATE assignments SET enrolled_at = ? WHERE id = ?').run(at, id);
+  }
+  async delete(id: number): Promise<void> {
+    this.db.prepare('DELETE FROM assignments WHERE id = ?').run(id);
+  }
+  async byToken(tokenId: number): Promise<AssignmentRecord | null> {
+    const r = this.db.prepare('SELECT * FROM assignments WHERE token_id = ?').get(tokenId) as Row | undefined;
+    return r ? toAssignment(r) : null;
+  }
+  async byUserResource(userId: number, resourceId: number): Promise<AssignmentRecord | null> {
+    const r = this.db.prepare('SELECT * FROM assignments WHERE user_id = ? AND resource_id = ?').get(userId, resourceId) as Row | undefined;
+    return r ? toAssignment(r) : null;
+  }
+  async list(filter: { resourceId?: number; userId?: number } = {}): Promise<AssignmentRecord[]> {
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    if (filter.resourceId !== undefined) {
+      parts.push('resource_id = ?');
+      params.push(filter.resourceId);
+    }
+    if (filter.userId !== undefined) {
+      parts.push('user_id = ?');
+      params.push(filter.userId);
+    }
+    const where = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
+    return (this.db.prepare(`SELECT * FROM assignments ${where} ORDER BY id`).all(...params) as Row[]).map(toAssignment);
+  }
+}
+
+class SqliteAuditRepo implements AuditRepo {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly operator: string,
+  ) {}
+
+  async append(e: AuditEntry): Promise<AuditRecord> {
+    const write = () => {
+      const last = this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+      const seq = (last?.seq ?? 0) + 1;
+      const prevHash = last?.hash ?? GENESIS_HASH;
+      const row = { seq, at: now(), actor: e.actor ?? this.operator, action: e.action, subject: e.subject, detailsJson: JSON.stringify(e.details ?? {}), prevHash };
+      const hash = auditHash(row);
+      this.db.prepare('INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+        seq,
+        row.at,
+        row.actor,
+        row.action,
+        row.subject,
+        row.detailsJson,
+        prevHash,
+        hash,
+      );
+      this.db.prepare("INSERT INTO meta (key, value) VALUES ('audit_head', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(`${seq}:${hash}`);
+      return { seq, at: row.at, actor: row.actor, action: row.action, subject: row.subject, details: e.details ?? {}, prevHash, hash };
+    };
+    // An audit row outside a caller's transaction still needs its own, so the head and the row land together.
+    return this.db.inTransaction ? write() : this.db.transaction(write).immediate();
+  }
+
+  async list(opts: { limit?: number; subject?: string; action?: string } = {}): Promise<AuditRecord[]> {
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    if (opts.subject) {
+      parts.push('subject = ?');
+      params.push(opts.subject);
+    }
+    if (opts.action) {
+      parts.push('action = ?');
+      params.push(opts.action);
+    }
+    const where = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
+    const limit = opts.limit ? `LIMIT ${Math.floor(opts.limit)}` : '';
+    const rows = this.db.prepare(`SELECT * FROM (SELECT * FROM audit ${where} ORDER BY seq DESC ${limit}) ORDER BY seq`).all(...params) as StoredAuditRow[];
+    return rows.map(toAuditRecord);
+  }
+
+  async verify() {
+    const headValue = (this.db.prepare("SELECT value FROM meta WHERE key = 'audit_head'").get() as { value: string } | undefined)?.value;
+    const head = headValue ? { seq: Number(headValue.split(':')[0]), hash: headValue.split(':')[1] ?? '' } : null;
+    return verifyAuditChain(this.db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as Iterable<StoredAuditRow>, head);
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * The store's repository interface. Services talk to these types only; SQL
+ * lives behind them (src/store/sqlite today), so another backend can be added
+ * without touching a service.
+ */
+import type { Algorithm, TokenKind, TokenType } from '../core/spec.js';
+import type { TokenState } from '../core/states.js';
+
+export interface TokenRecord {
+  id: number;
+  serial: string;
+  manufacturer: string;
+  model: string | null;
+  kind: TokenKind;
+  type: TokenType;
+  algorithm: Algorithm;
+  digits: number;
+  period: number;
+  counter: number;
+  state: TokenState;
+  /** The state before disabled/lost, so that `enable` can return to it. */
+  previousState: TokenState | null;
+  driftSteps: number;
+  hasSeed: boolean;
+  batchId: number | null;
+  /** The Resource whose stock the token is in (or is assigned in). */
+  resourceId: number | null;
+  /** For multi-profile devices: the device's serial and the profile slot. */
+  deviceSerial: string | null;
+  profile: number | null;
+  /** Failed enrollment codes since the last success or unlock. */
+  failedAttempts: number;
+  /** Locked for enrollment after too many failures, until an admin unlocks it. */
+  locked: boolean;
+  /** The last step (TOTP) or counter (HOTP) accepted: codes at or before it are refused. */
+  lastUsedStep: number | null;
+  /** Free-form attributes from import files (issue date, policy, user id ...). */
+  attributes: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewToken {
+  serial: string;
+  manufacturer?: string;
+  model?: string | null;
+  kind: TokenKind;
+  type: TokenType;
+  algorithm: Algorithm;
+  digits: number;
+  period: number;
+  counter: number;
+  state: TokenState;
+  driftSteps?: number;
+  /** Plain seed: sealed by the repository before it touches the database. */
+  seed?: Uint8Array | null;
+  batchId?: number | null;
+  resourceId?: number | null;
+  deviceSerial?: string | null;
+  profile?: number | null;
+  attributes?: Record<string, unknown>;
+}
+
+export type TokenPatch = Partial<
+  Pick<
+    TokenRecord,
+    | 'model'
+    | 'kind'
+    | 'type'
+    | 'algorithm'
+    | 'digits'
+    | 'period'
+    | 'counter'
+    | 'state'
+    | 'previousState'
+    | 'driftSteps'
+    | 'batchId'
+    | 'resourceId'
+    | 'deviceSerial'
+    | 'profile'
+    | 'failedAttempts'
+    | 'locked'
+    | 'lastUsedStep'
+    | 'attributes'
+  >
+> & { seed?: Uint8Array | null };
+
+export interface TokenFilter {
+  state?: TokenState;
+  resourceId?: number;
+  serials?: string[];
+  batchId?: number;
+  deviceSerial?: string;
+}
+
+export interface TokenRepo {
+  insert(t: NewToken): Promise<TokenRecord>;
+  update(id: number, patch: TokenPatch): Promise<TokenRecord>;
+  get(id: number): Promise<TokenRecord | null>;
+  /** All tokens with this serial (one per manufacturer). */
+  findBySerial(serial: string): Promise<TokenRecord[]>;
+  findOne(manufacturer: string, serial: string): Promise<TokenRecord | null>;
+  list(filter?: TokenFilter): Promise<TokenRecord[]>;
+  /** Iterates without loading every row at once (exports of 100,000 tokens). */
+  iterate(filter?: TokenFilter): AsyncIterable<TokenRecord>;
+  count(filter?: TokenFilter): Promise<number>;
+  /** Opens the sealed seed; throws WrongMasterKeyError or SealBrokenError. */
+  openSeed(t: TokenRecord): Promise<Buffer>;
+  delete(id: number): Promise<void>;
+}
+
+export interface BatchRecord {
+  id: number;
+  kind: 'import' | 'flash';
+  sourceName: string | null;
+  sourceSha256: string | null;
+  format: string | null;
+  imported: number;
+  skipped: number;
+  failed: number;
+  operator: string;
+  status: 'open' | 'done' | 'aborted';
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export interface BatchRepo {
+  create(b: { kind: BatchRecord['kind']; sourceName?: string | null; sourceSha256?: string | null; format?: string | null; operator: string }): Promise<BatchRecord>;
+  finish(id: number, counts: { imported: number; skipped: number; failed: number }, status?: BatchRecord['status']): Promise<BatchRecord>;
+  get(id: number): Promise<BatchRecord | null>;
+  findBySha256(sha256: string): Promise<BatchRecord[]>;
+  list(): Promise<BatchRecord[]>;
+}
+
+export const TOKEN_ACTIONS = ['enroll', 'reissue', 'assign-existing', 'unassign', 'synchronize', 'set-pin', 'remove-pin'] as const;
+export const USER_ACTIONS = ['change-password', 'change-email', 'change-phone', 'change-login', 'change-name'] as const;
+export type ResourceAction = (typeof TOKEN_ACTIONS)[number] | (typeof USER_ACTIONS)[number];
+export const ENROLL_TOKEN_TYPES = ['programmable', 'classic', 'software'] as const;
+export type EnrollTokenType = (typeof ENROLL_TOKEN_TYPES)[number];
+
+export interface ResourceRecord {
+  id: number;
+  name: string;
+  url: string | null;
+  /** Failed enrollment codes before a token is locked. */
+  lockAfter: number;
+  /** Accepted offset, in steps, for an enrollment code. */
+  window: number;
+  /** Search window, in steps, for synchronisation. */
+  syncWindow: number;
+  actions: ResourceAction[];
+  tokenTypes: EnrollTokenType[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ResourceRepo {
+  create(r: { name: string; url?: string | null; lockAfter?: number; window?: number; syncWindow?: number }): Promise<ResourceRecord>;
+  update(id: number, patch: Partial<Pick<ResourceRecord, 'url' | 'lockAfter' | 'window' | 'syncWindow' | 'actions' | 'tokenTypes'>>): Promise<ResourceRecord>;
+  get(id: number): Promise<ResourceRecord | null>;
+  findByName(name: string): Promise<ResourceRecord | null>;
+  list(): Promise<ResourceRecord[]>;
+}
+
+export interface UserRecord {
+  id: number;
+  login: string;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  /** scrypt hash in PHC-like form; never printed. */
+  passwordHash: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface UserRepo {
+  create(u: { login: string; name?: string | null; email?: string | null; phone?: string | null; passwordHash?: string | null }): Promise<UserRecord>;
+  update(id: number, patch: Partial<Pick<UserRecord, 'login' | 'name' | 'email' | 'phone' | 'passwordHash'>>): Promise<UserRecord>;
+  get(id: number): Promise<UserRecord | null>;
+  findByLogin(login: string): Promise<UserRecord | null>;
+  list(filter?: { resourceId?: number }): Promise<UserRecord[]>;
+  addToResource(userId: number, resourceId: number): Promise<void>;
+  removeFromResource(userId: number, resourceId: number): Promise<void>;
+  isInResource(userId: number, resourceId: number): Promise<boolean>;
+  resourcesOf(userId: number): Promise<ResourceRecord[]>;
+}
+
+export interface AssignmentRecord {
+  id: number;
+  tokenId: number;
+  userId: number;
+  resourceId: number;
+  createdAt: string;
+  enrolledAt: string | null;
+}
+
+export interface AssignmentRepo {
+  create(a: { tokenId: number; userId: number; resourceId: number }): Promise<AssignmentRecord>;
+  markEnrolled(id: number, at: string | null): Promise<void>;
+  delete(id: number): Promise<void>;
+  byToken(tokenId: number): Promise<AssignmentRecord | null>;
+  byUserResource(userId: number, resourceId: number): Promise<AssignmentRecord | null>;
+  list(filter?: { resourceId?: number; userId?: number }): Promise<AssignmentRecord[]>;
+}
+
+export interface AuditEntry {
+  action: string;
+  /** What the change is about: "token:<serial>", "resource:<name>", "batch:<id>" ... */
+  subject: string;
+  details?: Record<string, unknown>;
+  actor?: string;
+}
+
+export interface AuditRecord {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  details: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditVerifyResult {
+  ok: boolean;
+  rows: number;
+  /** The first bad row (its seq, or the seq expected where one is missing) and what is wrong. */
+  firstBad?: { seq: number; problem: string };
+}
+
+export interface AuditRepo {
+  append(e: AuditEntry): Promise<AuditRecord>;
+  list(opts?: { limit?: number; subject?: string; action?: string }): Promise<AuditRecord[]>;
+  verify(): Promise<AuditVerifyResult>;
+}
+
+export interface Repos {
+  tokens: TokenRepo;
+  batches: BatchRepo;
+  resources: ResourceRepo;
+  users: UserRepo;
+  assignments: AssignmentRepo;
+  audit: AuditRepo;
+  /** Free key/value settings of the store (schema facts, key check). */
+  meta: { get(key: string): Promise<string | null>; set(key: string, value: string): Promise<void> };
+}
+
+export interface Store extends Repos {
+  /** The database it opened, for messages ("/home/.../tokensmith.db"). */
+  readonly location: string;
+  readonly operator: string;
+  /**
+   * Runs `fn` in one transaction: everything it writes lands together or not
+   * at all. Transactions are serialised within a process.
+   */
+  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  schemaVersion(): Promise<number>;
+  close(): Promise<void>;
+}
