@@ -236,6 +236,27 @@ export interface AuditRepo {
   verify(): Promise<AuditVerifyResult>;
 }
 
+/** An emailed one-time code for signing in to a Resource's self-service portal (hashed; never stored in the clear). */
+export interface SignInCodeRecord {
+  id: number;
+  userId: number;
+  resourceId: number;
+  codeHash: string;
+  expiresAt: string;
+  usedAt: string | null;
+  attempts: number;
+  createdAt: string;
+}
+
+export interface PortalRepo {
+  addSignInCode(c: { userId: number; resourceId: number; codeHash: string; expiresAt: string }): Promise<SignInCodeRecord>;
+  /** The newest code not yet used for this user and Resource. */
+  latestSignInCode(userId: number, resourceId: number): Promise<SignInCodeRecord | null>;
+  updateSignInCode(id: number, patch: { usedAt?: string | null; attempts?: number }): Promise<void>;
+  signInFailures(userId: number, resourceId: number): Promise<{ failed: number; lockedUntil: string | null }>;
+  setSignInFailures(userId: number, resourceId: number, failed: number, lockedUntil: string | null): Promise<void>;
+}
+
 export interface Repos {
   tokens: TokenRepo;
   batches: BatchRepo;
@@ -243,6 +264,8 @@ export interface Repos {
   users: UserRepo;
   assignments: AssignmentRepo;
   audit: AuditRepo;
+  /** Self-service portal sign-in state (codes, failure counters). */
+  portal: PortalRepo;
   /** Free key/value settings of the store (schema facts, key check). */
   meta: { get(key: string): Promise<string | null>; set(key: string, value: string): Promise<void> };
 }

@@ -120,4 +120,29 @@ CREATE TABLE audit (
 );
 `,
   },
+  {
+    version: 5,
+    name: 'self-service portal: emailed sign-in codes and failed sign-in counters',
+    sql: `
+CREATE TABLE portal_signin_codes (
+  id          INTEGER PRIMARY KEY,
+  user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  resource_id INTEGER NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
+  code_hash   TEXT NOT NULL,
+  expires_at  TEXT NOT NULL,
+  used_at     TEXT,
+  attempts    INTEGER NOT NULL DEFAULT 0,
+  created_at  TEXT NOT NULL
+);
+CREATE INDEX portal_signin_codes_user ON portal_signin_codes (user_id, resource_id);
+
+CREATE TABLE portal_signin_failures (
+  user_id      INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  resource_id  INTEGER NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
+  failed       INTEGER NOT NULL DEFAULT 0,
+  locked_until TEXT,
+  PRIMARY KEY (user_id, resource_id)
+);
+`,
+  },
 ];

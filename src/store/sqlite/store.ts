@@ -19,9 +19,11 @@ import type {
   BatchRecord,
   BatchRepo,
   NewToken,
+  PortalRepo,
   Repos,
   ResourceRecord,
   ResourceRepo,
+  SignInCodeRecord,
   Store,
   TokenFilter,
   TokenPatch,
@@ -128,6 +130,7 @@ export class SqliteStore implements Store {
   readonly users: UserRepo;
   readonly assignments: AssignmentRepo;
   readonly audit: AuditRepo;
+  readonly portal: PortalRepo;
   readonly meta: Repos['meta'];
   private readonly mutex = new Mutex();
   private inTransaction = false;
@@ -151,6 +154,7 @@ export class SqliteStore implements Store {
     this.users = new SqliteUserRepo(db);
     this.assignments = new SqliteAssignmentRepo(db);
     this.audit = new SqliteAuditRepo(db, operator);
+    this.portal = new SqlitePortalRepo(db);
   }
 
   /** The master key, loaded on first need and checked against the database's key check value. */
@@ -649,6 +653,52 @@ class SqliteAssignmentRepo implements AssignmentRepo {
     }
     const where = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
     return (this.db.prepare(`SELECT * FROM assignments ${where} ORDER BY id`).all(...params) as Row[]).map(toAssignment);
+  }
+}
+
+function toSignInCode(r: Row): SignInCodeRecord {
+  return {
+    id: r.id as number,
+    userId: r.user_id as number,
+    resourceId: r.resource_id as number,
+    codeHash: r.code_hash as string,
+    expiresAt: r.expires_at as string,
+    usedAt: (r.used_at as string | null) ?? null,
+    attempts: r.attempts as number,
+    createdAt: r.created_at as string,
+  };
+}
+
+class SqlitePortalRepo implements PortalRepo {
+  constructor(private readonly db: Database.Database) {}
+  async addSignInCode(c: { userId: number; resourceId: number; codeHash: string; expiresAt: string }): Promise<SignInCodeRecord> {
+    const info = this.db
+      .prepare('INSERT INTO portal_signin_codes (user_id, resource_id, code_hash, expires_at, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(c.userId, c.resourceId, c.codeHash, c.expiresAt, now());
+    return toSignInCode(this.db.prepare('SELECT * FROM portal_signin_codes WHERE id = ?').get(info.lastInsertRowid) as Row);
+  }
+  async latestSignInCode(userId: number, resourceId: number): Promise<SignInCodeRecord | null> {
+    const r = this.db
+      .prepare('SELECT * FROM portal_signin_codes WHERE user_id = ? AND resource_id = ? AND used_at IS NULL ORDER BY id DESC LIMIT 1')
+      .get(userId, resourceId) as Row | undefined;
+    return r ? toSignInCode(r) : null;
+  }
+  async updateSignInCode(id: number, patch: { usedAt?: string | null; attempts?: number }): Promise<void> {
+    if ('usedAt' in patch) this.db.prepare('UPDATE portal_signin_codes SET used_at = ? WHERE id = ?').run(patch.usedAt ?? null, id);
+    if (patch.attempts !== undefined) this.db.prepare('UPDATE portal_signin_codes SET attempts = ? WHERE id = ?').run(patch.attempts, id);
+  }
+  async signInFailures(userId: number, resourceId: number): Promise<{ failed: number; lockedUntil: string | null }> {
+    const r = this.db.prepare('SELECT failed, locked_until FROM portal_signin_failures WHERE user_id = ? AND resource_id = ?').get(userId, resourceId) as
+      | { failed: number; locked_until: string | null }
+      | undefined;
+    return { failed: r?.failed ?? 0, lockedUntil: r?.locked_until ?? null };
+  }
+  async setSignInFailures(userId: number, resourceId: number, failed: number, lockedUntil: string | null): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT INTO portal_signin_failures (user_id, resource_id, failed, locked_until) VALUES (?, ?, ?, ?) ON CONFLICT (user_id, resource_id) DO UPDATE SET failed = excluded.failed, locked_until = excluded.locked_until',
+      )
+      .run(userId, resourceId, failed, lockedUntil);
   }
 }
 
