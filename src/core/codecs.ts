@@ -32,7 +32,8 @@ export function encodeHex(bytes: Uint8Array): string {
 }
 
 export function decodeBase32(input: string, what = 'base32 seed'): Buffer {
-  let s = input.replace(/[\s-]+/g, '').toUpperCase();
+  // ASCII-only upper case: toUpperCase() would turn 'ß' into 'SS' and 'ı' into 'I', accepting them silently.
+  let s = input.replace(/[\s-]+/g, '').replace(/[a-z]/g, (c) => c.toUpperCase());
   const firstPad = s.indexOf('=');
   if (firstPad >= 0) {
     const tail = s.slice(firstPad);
