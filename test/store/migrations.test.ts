@@ -1,0 +1,74 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { DataError } from '../../src/core/errors.js';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
+import { TempStores } from './helpers.js';
+
+const FOUNDATION_TABLES = ['meta', 'batches', 'resources', 'tokens', 'users', 'user_resources', 'assignments', 'audit', 'schema_migrations'];
+const temp = new TempStores();
+afterEach(() => temp.cleanup());
+
+function tables(db: Database.Database): string[] {
+  return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
+}
+
+describe('migrations', () => {
+  it('have unique, positive version numbers and names', () => {
+    const versions = MIGRATIONS.map((m) => m.version);
+    expect(new Set(versions).size).toBe(versions.length);
+    for (const m of MIGRATIONS) {
+      expect(Number.isInteger(m.version) && m.version > 0).toBe(true);
+      expect(m.name).toMatch(/\S/);
+      expect(m.sql).toMatch(/\S/);
+    }
+  });
+
+  it('apply on a fresh database: every table exists and every migration is recorded', async () => {
+    const path = join(temp.dir(), 't.db');
+    const store = temp.open(path);
+    expect(await store.schemaVersion()).toBe(Math.max(...MIGRATIONS.map((m) => m.version)));
+    expect(tables(store.db)).toEqual(expect.arrayContaining(FOUNDATION_TABLES));
+    const recorded = (store.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map((r) => r.version);
+    expect(recorded).toEqual(MIGRATIONS.map((m) => m.version).sort((a, b) => a - b));
+  });
+
+  it('are idempotent: reopening applies nothing again and keeps the data', async () => {
+    const path = join(temp.dir(), 't.db');
+    const env = { TOKENSMITH_MASTER_KEY: 'a'.repeat(64) };
+    const first = temp.open(path, env);
+    await first.resources.create({ name: 'Staff' });
+    const before = first.db.prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version').all();
+    await first.close();
+    const second = temp.open(path, env);
+    const after = second.db.prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version').all();
+    expect(after).toEqual(before);
+    expect((await second.resources.findByName('Staff'))?.name).toBe('Staff');
+    await second.close();
+    const third = temp.open(path, env);
+    expect(third.db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get()).toEqual({ n: MIGRATIONS.length });
+  });
+
+  it('set WAL, a busy timeout and foreign keys', () => {
+    const store = temp.open(join(temp.dir(), 't.db'));
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(Number(store.db.pragma('busy_timeout', { simple: true }))).toBeGreaterThanOrEqual(1000);
+    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
+  it('refuse a database written by a newer tokensmith, naming the migration', async () => {
+    const path = join(temp.dir(), 't.db');
+    const store = temp.open(path);
+    store.db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'from the future', '2099-01-01')").run();
+    await store.close();
+    expect(() => temp.open(path)).toThrow(DataError);
+    expect(() => temp.open(path)).toThrow(/newer tokensmith \(schema migration 9999\)/);
+  });
+
+  it('refuse a file that is not SQLite with a clear error', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const path = join(temp.dir(), 'not-a-db.db');
+    writeFileSync(path, 'this is a text file, not a database, but it is long enough to look like a header to sqlite .....');
+    expect(() => temp.open(path)).toThrow(/not a tokensmith database|cannot open the database/);
+  });
+});
