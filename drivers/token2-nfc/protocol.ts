@@ -1,0 +1,324 @@
+/**
+ * Token2 single-profile NFC tokens (OTPC-P1/P2-i cards, miniOTP-2/3-i, C301-i,
+ * C302-i fobs): every command and answer as bytes, no I/O. Read it next to
+ * the fact sheet (docs/devices.md; shared protocols.md section 1).
+ */
+import { Sm4, padMethod2, sm4CbcMac } from '../../src/core/sm4.js';
+
+/** The fixed device key; public, identical on every token of the family. */
+export const DEVICE_KEY = Uint8Array.from([0x8a, 0xd2, 0x06, 0x88, 0x3c, 0xa3, 0x69, 0x48, 0x2a, 0xb2, 0x71, 0x82, 0xb6, 0xe8, 0x32, 0x24]);
+const deviceCipher = new Sm4(DEVICE_KEY);
+
+export const CLA_PLAIN = 0x80;
+export const CLA_SECURE = 0x84;
+export const INS = { info: 0x41, challenge: 0x4b, authenticate: 0xce, writeSeed: 0xc5, writeConfig: 0xd4 } as const;
+export type CommandName = keyof typeof INS;
+
+export const SW = { ok: 0x9000, authFailed: 0x6983, wrongLength: 0x6700, badData: 0x6a80, unknownIns: 0x6d00, unknownCla: 0x6e00 } as const;
+
+/** Seeds the token takes, after the host pads short ones to 20 bytes. */
+export const MIN_SEED_BYTES = 1;
+export const MAX_SEED_BYTES = 63;
+/** HMAC pads short keys with zeros anyway, so codes do not change. */
+export const SHORT_SEED_PAD_TO = 20;
+
+// ---- models ---------------------------------------------------------------
+
+export const TOKEN2_MODELS = ['token2-card', 'token2-fob', 'token2-fob-c302'] as const;
+export type Token2Model = (typeof TOKEN2_MODELS)[number];
+
+export interface Token2Product {
+  prefix: string;
+  product: string;
+  model: Token2Model;
+}
+
+/** Serial prefix -> product (keyroost docs/PROTOCOL.md). */
+export const TOKEN2_PRODUCTS: readonly Token2Product[] = [
+  { prefix: '8659612', product: 'OTPC-P1-i', model: 'token2-card' },
+  { prefix: '8659622', product: 'OTPC-P2-i', model: 'token2-card' },
+  { prefix: '8659621', product: 'OTPC-P2-i-NB', model: 'token2-card' },
+  { prefix: '8659600', product: 'miniOTP-2-i', model: 'token2-fob' },
+  { prefix: '8659601', product: 'miniOTP-3-i', model: 'token2-fob' },
+  { prefix: '8659609', product: 'miniOTP-3-i-NB', model: 'token2-fob' },
+  { prefix: '8659610', product: 'C301-i', model: 'token2-fob' },
+  { prefix: '8659632', product: 'C302-i', model: 'token2-fob-c302' },
+];
+
+export function productForSerial(serial: string): Token2Product | null {
+  const s = serial.trim();
+  let best: Token2Product | null = null;
+  for (const p of TOKEN2_PRODUCTS) if (s.startsWith(p.prefix) && (!best || p.prefix.length > best.prefix.length)) best = p;
+  return best;
+}
+
+/** On restricted-sync models a config write wipes the seed; only the C302-i keeps it. */
+export function wipesSeedOnConfig(model: Token2Model): boolean {
+  return model !== 'token2-fob-c302';
+}
+
+export function isToken2Model(s: string): s is Token2Model {
+  return (TOKEN2_MODELS as readonly string[]).includes(s);
+}
+
+// ---- config field codes ---------------------------------------------------
+
+export const DISPLAY_TIMEOUTS = [15, 30, 60, 120] as const;
+export type DisplayTimeoutSeconds = (typeof DISPLAY_TIMEOUTS)[number];
+export type Token2Algorithm = 'sha1' | 'sha256';
+export type Token2Period = 30 | 60;
+
+export function displayTimeoutCode(seconds: number): number {
+  const i = (DISPLAY_TIMEOUTS as readonly number[]).indexOf(seconds);
+  if (i < 0) throw new RangeError(`display timeout must be 15, 30, 60 or 120 seconds, got ${seconds}`);
+  return i;
+}
+export function displayTimeoutSeconds(code: number): DisplayTimeoutSeconds | null {
+  return DISPLAY_TIMEOUTS[code] ?? null;
+}
+export function algorithmCode(a: Token2Algorithm): number {
+  return a === 'sha1' ? 1 : 2;
+}
+export function algorithmOf(code: number): Token2Algorithm | null {
+  return code === 1 ? 'sha1' : code === 2 ? 'sha256' : null;
+}
+export function periodCode(p: number): number {
+  if (p === 30) return 0x1e;
+  if (p === 60) return 0x3c;
+  throw new RangeError(`time step must be 30 or 60 seconds, got ${p}`);
+}
+export function periodOf(code: number): Token2Period | null {
+  return code === 0x1e ? 30 : code === 0x3c ? 60 : null;
+}
+
+// ---- APDU framing -----------------------------------------------------------
+
+function apdu(cla: number, ins: number, p1: number, p2: number, body?: Uint8Array): Uint8Array {
+  if (!body) return Uint8Array.from([cla, ins, p1, p2]);
+  if (body.length > 255) throw new RangeError(`APDU body of ${body.length} bytes does not fit a short Lc`);
+  const out = new Uint8Array(5 + body.length);
+  out.set([cla, ins, p1, p2, body.length]);
+  out.set(body, 5);
+  return out;
+}
+
+export interface Response {
+  data: Uint8Array;
+  sw: number;
+}
+
+export function splitResponse(resp: Uint8Array): Response {
+  if (resp.length < 2) throw new ProtocolError(`answer of ${resp.length} byte(s) has no status word`);
+  return { data: resp.slice(0, resp.length - 2), sw: (resp[resp.length - 2]! << 8) | resp[resp.length - 1]! };
+}
+
+export function swHex(sw: number): string {
+  return sw.toString(16).toUpperCase().padStart(4, '0');
+}
+
+/** A status word in words, as the firmware uses it. */
+export function statusWordMeaning(sw: number): string {
+  switch (sw) {
+    case SW.ok:
+      return 'success';
+    case SW.authFailed:
+      return 'authentication failed, or the MAC of a secure command was wrong, or the command needs authentication first';
+    case SW.wrongLength:
+      return 'wrong length';
+    case SW.badData:
+      return 'bad data in the command';
+    case SW.unknownIns:
+      return 'instruction not supported';
+    case SW.unknownCla:
+      return 'class not supported';
+  }
+  if (sw >> 8 === 0x61) return `${sw & 0xff} more bytes available (GET RESPONSE)`;
+  if (sw >> 8 === 0x6c) return `wrong Le: the token has ${sw & 0xff} bytes`;
+  if (sw >> 8 === 0x63) return `verification failed, ${sw & 0x0f} tries left`;
+  return 'unknown status word';
+}
+
+/** A malformed answer: the token said something the protocol does not allow. */
+export class ProtocolError extends Error {}
+
+// ---- the MAC of secure commands --------------------------------------------
+
+/** MAC over `80 INS P1 P2 Lc' || body`, Lc' = body length without the MAC. */
+export function secureMac(ins: number, p1: number, p2: number, body: Uint8Array): Uint8Array {
+  const input = new Uint8Array(5 + body.length);
+  input.set([CLA_PLAIN, ins, p1, p2, body.length]);
+  input.set(body, 5);
+  return sm4CbcMac(deviceCipher, input);
+}
+
+function secureCommand(ins: number, p1: number, p2: number, body: Uint8Array): Uint8Array {
+  const mac = secureMac(ins, p1, p2, body);
+  const full = new Uint8Array(body.length + 4);
+  full.set(body);
+  full.set(mac, body.length);
+  return apdu(CLA_SECURE, ins, p1, p2, full);
+}
+
+// ---- host side: build commands, parse answers --------------------------------
+
+export function buildGetInfo(): Uint8Array {
+  return apdu(CLA_PLAIN, INS.info, 0x00, 0x00, Uint8Array.from([0x02, 0x11]));
+}
+
+export interface Token2Info {
+  serial: string;
+  /** The token's clock, UTC seconds. */
+  deviceTime: number;
+}
+
+/** 3 header bytes, N, N bytes of ASCII serial, 2 separator bytes, 4 bytes UTC seconds big-endian. */
+export function parseInfo(data: Uint8Array): Token2Info {
+  if (data.length < 4) throw new ProtocolError(`info answer of ${data.length} bytes is too short (needs at least 10)`);
+  const n = data[3]!;
+  const timeAt = 4 + n + 2;
+  if (data.length < timeAt + 4) throw new ProtocolError(`info answer of ${data.length} bytes is too short for a ${n}-character serial`);
+  const serialBytes = data.subarray(4, 4 + n);
+  for (const b of serialBytes) if (b < 0x20 || b > 0x7e) throw new ProtocolError('info answer: the serial is not printable ASCII');
+  const serial = String.fromCharCode(...serialBytes).trim();
+  const deviceTime = ((data[timeAt]! << 24) | (data[timeAt + 1]! << 16) | (data[timeAt + 2]! << 8) | data[timeAt + 3]!) >>> 0;
+  return { serial, deviceTime };
+}
+
+/** One form only (the vendor tool's, `80 4B 08 00 01 00`); the simulator accepts both. */
+export function buildGetChallenge(): Uint8Array {
+  return apdu(CLA_PLAIN, INS.challenge, 0x08, 0x00, Uint8Array.from([0x00]));
+}
+
+export function parseChallenge(data: Uint8Array): Uint8Array {
+  if (data.length !== 8) throw new ProtocolError(`challenge answer has ${data.length} bytes, expected 8`);
+  return Uint8Array.from(data);
+}
+
+export function authData(challenge: Uint8Array): Uint8Array {
+  if (challenge.length !== 8) throw new RangeError(`challenge must be 8 bytes, got ${challenge.length}`);
+  const block = new Uint8Array(16);
+  block.set(challenge);
+  return deviceCipher.encryptBlock(block);
+}
+
+export function buildAuthenticate(challenge: Uint8Array): Uint8Array {
+  return apdu(CLA_PLAIN, INS.authenticate, 0x00, 0x00, authData(challenge));
+}
+
+/** Seeds shorter than 20 bytes are zero-padded to 20, as hosts do. */
+export function seedForDevice(seed: Uint8Array): Uint8Array {
+  if (seed.length < MIN_SEED_BYTES || seed.length > MAX_SEED_BYTES) {
+    throw new RangeError(`Token2 tokens take seeds of ${MIN_SEED_BYTES} to ${MAX_SEED_BYTES} bytes, got ${seed.length}`);
+  }
+  if (seed.length >= SHORT_SEED_PAD_TO) return Uint8Array.from(seed);
+  const out = new Uint8Array(SHORT_SEED_PAD_TO);
+  out.set(seed);
+  return out;
+}
+
+/** `84 C5 01 00 Lc || SM4-ECB(seed || 80 00..) || MAC`; the marker is always added (firmware rule). */
+export function buildWriteSeed(seed: Uint8Array): Uint8Array {
+  const plain = padMethod2(seedForDevice(seed));
+  const body = deviceCipher.encryptEcb(plain);
+  plain.fill(0);
+  return secureCommand(INS.writeSeed, 0x01, 0x00, body);
+}
+
+export interface Token2Config {
+  displayTimeout: DisplayTimeoutSeconds;
+  /** UTC seconds to set the clock to. */
+  time: number;
+  algorithm: Token2Algorithm;
+  period: Token2Period;
+}
+
+export const CONFIG_BODY_LENGTH = 19;
+
+export function configBody(cfg: Token2Config): Uint8Array {
+  const t = cfg.time >>> 0;
+  if (t !== cfg.time) throw new RangeError(`clock value ${cfg.time} does not fit 32 bits`);
+  return Uint8Array.from([
+    0x81, 0x11,
+    0x1f, 0x01, displayTimeoutCode(cfg.displayTimeout),
+    0x0f, 0x04, t >>> 24, (t >>> 16) & 0xff, (t >>> 8) & 0xff, t & 0xff,
+    0x86, 0x06,
+    0x0a, 0x01, algorithmCode(cfg.algorithm),
+    0x0d, 0x01, periodCode(cfg.period),
+  ]);
+}
+
+export function buildWriteConfig(cfg: Token2Config): Uint8Array {
+  return secureCommand(INS.writeConfig, 0x00, 0x00, configBody(cfg));
+}
+
+// ---- device side (simulator) and transcripts: take commands apart ------------
+
+export interface ParsedCommand {
+  cla: number;
+  ins: number;
+  p1: number;
+  p2: number;
+  /** Lc data; for secure commands without the trailing MAC. */
+  body: Uint8Array;
+  mac?: Uint8Array;
+  /** Secure commands: whether the MAC is right. */
+  macOk?: boolean;
+  /** A malformed frame: why. */
+  error?: { sw: number; why: string };
+}
+
+export function parseCommand(a: Uint8Array): ParsedCommand {
+  if (a.length < 4) return { cla: a[0] ?? 0, ins: a[1] ?? 0, p1: 0, p2: 0, body: new Uint8Array(), error: { sw: SW.wrongLength, why: 'shorter than a header' } };
+  const [cla, ins, p1, p2] = [a[0]!, a[1]!, a[2]!, a[3]!];
+  const lc = a.length >= 5 ? a[4]! : 0;
+  // Case 2 (`.. 00`, Le only) carries no data; case 3 carries Lc bytes.
+  const data = a.length > 5 ? a.subarray(5, 5 + lc) : new Uint8Array();
+  if (a.length > 5 && a.length < 5 + lc) return { cla, ins, p1, p2, body: data, error: { sw: SW.wrongLength, why: `Lc says ${lc} bytes, ${a.length - 5} sent` } };
+  if (cla !== CLA_SECURE) return { cla, ins, p1, p2, body: Uint8Array.from(data) };
+  if (data.length < 4) return { cla, ins, p1, p2, body: Uint8Array.from(data), error: { sw: SW.wrongLength, why: 'secure command without a 4-byte MAC' } };
+  const body = Uint8Array.from(data.subarray(0, data.length - 4));
+  const mac = Uint8Array.from(data.subarray(data.length - 4));
+  const want = secureMac(ins, p1, p2, body);
+  return { cla, ins, p1, p2, body, mac, macOk: want.every((b, i) => b === mac[i]) };
+}
+
+/** Decrypts a write-seed body and strips the ISO 9797-1 method 2 padding. */
+export function openSeedBody(body: Uint8Array): Uint8Array | null {
+  if (body.length === 0 || body.length % 16 !== 0 || body.length > 64) return null;
+  const plain = deviceCipher.decryptEcb(body);
+  let end = plain.length - 1;
+  while (end >= 0 && plain[end] === 0x00) end--;
+  if (end < 0 || plain[end] !== 0x80 || end > MAX_SEED_BYTES) {
+    plain.fill(0);
+    return null;
+  }
+  const seed = plain.slice(0, end);
+  plain.fill(0);
+  return seed;
+}
+
+export interface ConfigFields {
+  displayTimeoutCode: number;
+  time: number;
+  algorithmCode: number;
+  periodCode: number;
+}
+
+export function parseConfigBody(body: Uint8Array): ConfigFields | null {
+  if (body.length !== CONFIG_BODY_LENGTH) return null;
+  const fixed: [number, number][] = [[0, 0x81], [1, 0x11], [2, 0x1f], [3, 0x01], [5, 0x0f], [6, 0x04], [11, 0x86], [12, 0x06], [13, 0x0a], [14, 0x01], [16, 0x0d], [17, 0x01]];
+  if (fixed.some(([i, v]) => body[i] !== v)) return null;
+  return {
+    displayTimeoutCode: body[4]!,
+    time: ((body[7]! << 24) | (body[8]! << 16) | (body[9]! << 8) | body[10]!) >>> 0,
+    algorithmCode: body[15]!,
+    periodCode: body[18]!,
+  };
+}
+
+export function commandNameOf(cla: number, ins: number): CommandName | null {
+  for (const [name, code] of Object.entries(INS) as [CommandName, number][]) {
+    if (code === ins && (cla === CLA_PLAIN || cla === CLA_SECURE)) return name;
+  }
+  return null;
+}

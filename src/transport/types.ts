@@ -1,0 +1,28 @@
+/**
+ * What a driver sees of the platform: a token on a reader that takes APDUs.
+ * Nothing else (no PC/SC, no nfc-pcsc, no sockets) reaches drivers/, so the
+ * same driver runs over PC/SC, in memory, from a cassette, or in a browser.
+ */
+
+export interface TransmitOptions {
+  /** Give up after this long (default: the transport's). */
+  timeoutMs?: number;
+}
+
+export interface ApduTransport {
+  /** The reader's name as the platform reports it ("ACS ACR122U 00 00", "Virtual PCD 00 00"). */
+  readonly readerName: string;
+  /** The token's answer to reset. */
+  readonly atr: Uint8Array;
+  /** What this transport is, for cassette headers: 'pcsc', 'memory', 'replay'. */
+  readonly kind: string;
+  /** Sends one command APDU, returns the answer (data || SW1 SW2). Throws CardRemovedError when the token left. */
+  transmit(apdu: Uint8Array, opts?: TransmitOptions): Promise<Uint8Array>;
+  /** Whether the token is still on the reader. */
+  isPresent(): boolean;
+  /** Called once when the token leaves the reader; returns an unsubscribe function. */
+  onRemoved(listener: () => void): () => void;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_TRANSMIT_TIMEOUT_MS = 5000;
