@@ -1,0 +1,90 @@
+import type { Command } from 'commander';
+import { intOption, withStore } from '../context.js';
+
+interface ExportFlags {
+  format: string;
+  output: string;
+  resource?: string;
+  state?: string;
+  serials?: string;
+  password?: string;
+  passwordFile?: string;
+  key?: string;
+  keyName?: string;
+  plaintext?: boolean;
+  cipher?: string;
+  mac?: string;
+  iterations?: number;
+  qr?: string;
+  includePasswordHashes?: boolean;
+}
+
+export function registerExport(program: Command): void {
+  program
+    .command('export')
+    .description(
+      'export tokens for an MFA server (PSKC, CSV dialects, otpauth URIs) or as the enrollment package of a Resource; ' +
+        'PSKC and enrollment packages are encrypted unless --plaintext, and the CSV and otpauth formats, which can only hold seeds in the clear, need --plaintext',
+    )
+    .requiredOption('--format <format>', 'pskc, oath-csv, entra-csv, protectimus-csv, thales-csv, otpauth or enrollment')
+    .requiredOption('-o, --output <file>', 'the file to write (mode 0600, appears only when complete); "-" = stdout, for encrypted pskc only')
+    .option('--resource <name>', "only this Resource's tokens (its stock and those assigned in it); oath-csv then writes users and realm")
+    .option('--state <state>', 'only tokens in this state (in_stock, programmed, assigned, enrolled, ...)')
+    .option('--serials <file>', 'only the serials listed in this file, one per line (# comments allowed)')
+    .option('--password <pw>', 'encrypt with a key derived from this password (PBKDF2-HMAC-SHA1, 100,000 iterations, 16-byte salt)')
+    .option('--password-file <file>', 'read the password from the first line of a file')
+    .option('--key <hex>', 'encrypt with this pre-shared transport key (16, 24 or 32 bytes in hex)')
+    .option('--key-name <name>', 'the KeyName written for a pre-shared key', 'Pre-shared-key')
+    .option('--plaintext', 'write the seeds in the clear (required for the CSV and otpauth formats)')
+    .option('--cipher <cipher>', 'aes128-cbc (default), aes192-cbc, aes256-cbc, tripledes-cbc, kw-aes128, kw-aes192, kw-aes256')
+    .option('--mac <alg>', 'hmac-sha1 (default), hmac-sha256, hmac-sha384, hmac-sha512')
+    .option('--iterations <n>', 'PBKDF2 iterations (at least 100000)', intOption('--iterations'))
+    .option('--qr <dir>', 'otpauth: also write a QR code (PNG) per token into this folder')
+    .option('--include-password-hashes', "enrollment: include the users' scrypt password hashes")
+    .addHelpText(
+      'after',
+      `
+Examples:
+  tokensmith export --format pskc --password-file pw.txt -o tokens.pskc.xml
+  tokensmith export --format pskc --key 000102030405060708090a0b0c0d0e0f --state in_stock -o stock.xml
+  tokensmith export --format entra-csv --plaintext --resource vpn -o entra.csv
+  tokensmith export --format otpauth --plaintext --serials soft.txt --qr qr/ -o uris.txt
+  tokensmith export --format enrollment --resource vpn --password-file pw.txt -o vpn.enroll
+
+An empty selection is an error (exit 4), never an empty file. Tokens a format cannot carry are
+listed (--json: "skipped") and left out, never changed. Every export writes an audit row.`,
+    )
+    .action(async (o: ExportFlags, cmd: Command) => {
+      await withStore(cmd, async (store, out) => {
+        const { UsageError } = await import('../../core/errors.js');
+        if (o.output === '-' && out.json) throw new UsageError('-o - and --json both want stdout: write the export to a file');
+        const { exportTokens } = await import('../../export/service.js');
+        const r = await exportTokens(store, {
+          format: o.format,
+          output: o.output,
+          resource: o.resource,
+          state: o.state,
+          serialsFile: o.serials,
+          password: o.password,
+          passwordFile: o.passwordFile,
+          key: o.key,
+          keyName: o.keyName,
+          plaintext: o.plaintext,
+          cipher: o.cipher,
+          mac: o.mac,
+          iterations: o.iterations,
+          qrDir: o.qr,
+          includePasswordHashes: o.includePasswordHashes,
+        });
+        if (!r.encrypted) out.warn(r.notes.shift() ?? 'the export holds seeds in the clear');
+        for (const n of r.notes) out.info(n);
+        for (const s of r.skipped) out.info(`left out ${s.serial}: ${s.reason}`);
+        const { notes: _notes, ...json } = r;
+        if (r.file === '-') return;
+        out.result(
+          json,
+          `exported ${r.exported} token(s) to ${r.file} (${r.format}, ${r.encrypted ? 'encrypted' : 'PLAINTEXT'})${r.skipped.length ? `; ${r.skipped.length} left out` : ''}`,
+        );
+      });
+    });
+}

@@ -1,0 +1,44 @@
+/**
+ * Microsoft Entra ID's hardware OATH token CSV. Entra takes TOTP with
+ * HMAC-SHA1, 30 or 60 seconds, 6 digits, base32 secrets of at most 128
+ * characters; any other token is reported and left out, never changed.
+ */
+import { encodeBase32 } from '../core/codecs.js';
+import { csvRow } from './csv-cells.js';
+import type { ExportToken, FormatWriter } from './types.js';
+
+export const ENTRA_HEADER = 'upn,serial number,secret key,time interval,manufacturer,model';
+const MAX_SECRET_CHARS = 128;
+
+/** The UPN: the login when it is one (name@domain), else the user's email, else empty (unassigned). */
+export function entraUpn(t: ExportToken): string {
+  if (!t.user) return '';
+  return t.user.includes('@') ? t.user : (t.userEmail ?? '');
+}
+
+export class EntraCsvWriter implements FormatWriter {
+  readonly encrypted = false;
+
+  refuse(t: ExportToken): string | null {
+    const tok = t.token;
+    if (tok.type !== 'totp') return 'Entra ID takes TOTP tokens only; this one is HOTP';
+    if (tok.algorithm !== 'sha1') return `Entra ID takes HMAC-SHA1 only; this token is ${tok.algorithm.toUpperCase()}`;
+    if (tok.period !== 30 && tok.period !== 60) return `Entra ID takes a 30 or 60 second time step; this token has ${tok.period} s`;
+    if (tok.digits !== 6) return `Entra ID verifies 6-digit codes; this token shows ${tok.digits} digits`;
+    if (Math.ceil((t.seed.length * 8) / 5) > MAX_SECRET_CHARS) return `the seed is ${t.seed.length} bytes; Entra ID takes at most ${MAX_SECRET_CHARS} base32 characters`;
+    return null;
+  }
+
+  header(): string {
+    return ENTRA_HEADER + '\r\n';
+  }
+
+  entry(t: ExportToken): string {
+    const tok = t.token;
+    return csvRow([entraUpn(t), tok.serial, encodeBase32(t.seed), tok.period, tok.manufacturer, tok.model ?? '']);
+  }
+
+  footer(): string {
+    return '';
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * What every export writer shares: the token as it leaves the store (record,
+ * opened seed, assigned user), and the shape of a format writer, which turns
+ * tokens into text one at a time so that the service can stream the output.
+ */
+import type { TokenRecord } from '../store/types.js';
+
+export const EXPORT_FORMATS = ['pskc', 'oath-csv', 'entra-csv', 'protectimus-csv', 'thales-csv', 'otpauth', 'enrollment'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** Formats that can only carry seeds in the clear: they need --plaintext. */
+export const PLAIN_ONLY_FORMATS: readonly ExportFormat[] = ['oath-csv', 'entra-csv', 'protectimus-csv', 'thales-csv', 'otpauth'];
+
+export interface ExportToken {
+  token: TokenRecord;
+  /** The opened seed; the service wipes it after the writer has used it. */
+  seed: Buffer;
+  /** Login of the assigned user, if any. */
+  user: string | null;
+  /** Email of the assigned user, if any (Entra's UPN falls back to it). */
+  userEmail: string | null;
+  /** Name of the Resource the token is assigned in (or whose stock it is in). */
+  resource: string | null;
+}
+
+export interface SkippedToken {
+  serial: string;
+  reason: string;
+}
+
+/** A streaming writer for one format. */
+export interface FormatWriter {
+  /** Why a token cannot go into this format (it is then reported, never changed), or null. */
+  refuse?(t: ExportToken): string | null;
+  header(): string;
+  entry(t: ExportToken): string | Promise<string>;
+  footer(): string;
+  /** Lines for the person at the terminal once the file is written (stderr, not in --json). */
+  notes?(): string[];
+  /** Seeds in the file are encrypted. */
+  readonly encrypted: boolean;
+}
+
+export interface ExportResult {
+  format: ExportFormat;
+  /** Absolute path of the file written, or "-" for stdout. */
+  file: string;
+  exported: number;
+  skipped: SkippedToken[];
+  encrypted: boolean;
+}
