@@ -4,10 +4,20 @@ import { registerDemo } from './demo.js';
 import { registerEnrollment } from './enrollment.js';
 import { registerExport } from './export.js';
 import { registerTokens } from './tokens.js';
+import { registerTokensLifecycle } from './tokens-lifecycle.js';
+import { registerResource } from './resource.js';
+import { registerUser } from './user.js';
+import { registerAssign } from './assign.js';
+import { registerEnroll } from './enroll.js';
 
 /** Every command group, in the order `--help` lists them. Add a group: one import, one line. */
 export function registerCommands(program: Command): void {
   registerTokens(program);
+  registerTokensLifecycle(program);
+  registerResource(program);
+  registerUser(program);
+  registerAssign(program);
+  registerEnroll(program);
   registerAudit(program);
   registerExport(program);
   registerEnrollment(program);

@@ -1,0 +1,201 @@
+/**
+ * Giving tokens to users in Resources, and taking them back. One user has at
+ * most one token per Resource; a token belongs to at most one user. Every
+ * refusal names the rule it breaks (PolicyError, exit 5).
+ */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { DataError, PolicyError, TokensmithError } from '../core/errors.js';
+import { nextState } from '../core/states.js';
+import type { Repos, ResourceRecord, Store, TokenRecord, UserRecord } from '../store/types.js';
+import { findResource } from './resources.js';
+import { findToken } from './tokens.js';
+import { csvHeader, findUser, parseCsvRows, type LineError } from './users.js';
+
+/** The rules of the house, by the code a refusal carries. */
+export const RULES = {
+  'user-not-in-resource': 'only users of a Resource can hold or claim a token in it',
+  'one-token-per-resource': 'one user has at most one token per Resource',
+  'token-has-other-user': 'a token belongs to at most one user',
+  'token-not-in-stock': "a token is claimed from its Resource's stock",
+  'token-type-not-allowed': 'only the token types the Resource allows can be enrolled',
+  'action-not-allowed': 'every portal action is off until the Resource allows it',
+  'token-locked': 'after too many failed codes a token is locked until an admin unlocks it',
+  'code-rejected': "a code must be valid within the Resource's window",
+  'code-already-used': 'a code that was used once is never accepted again',
+  'sign-in-refused': 'a portal sign-in needs the password (or the emailed code) and the code of the token held in the Resource',
+  'cannot-sign-in': 'a user needs a password or an email to use a portal',
+} as const;
+export type RuleCode = keyof typeof RULES;
+
+/** A PolicyError whose message says what was refused, the rule, and what to do next. */
+export function refuse(rule: RuleCode, what: string, next?: string, where?: string): PolicyError {
+  return new PolicyError(`refused: ${what} (rule: ${RULES[rule]})${next ? `; ${next}` : ''}`, { code: rule, where });
+}
+
+export interface AssignmentView {
+  serial: string;
+  user: string;
+  resource: string;
+  state: string;
+  enrolled: boolean;
+}
+
+export interface AssignInput {
+  serial: string;
+  login: string;
+  resource: string;
+  manufacturer?: string;
+  actor?: string;
+  /** Recorded in the audit row: 'admin' (CLI), 'portal', an import line ... */
+  via?: string;
+}
+
+/** Checks the rules of giving `token` to `user` in `r`; throws the refusal, returns nothing. */
+export async function checkAssignRules(tx: Repos, token: TokenRecord, user: UserRecord, r: ResourceRecord): Promise<void> {
+  if (!(await tx.users.isInResource(user.id, r.id))) {
+    throw refuse('user-not-in-resource', `user '${user.login}' is not a user of Resource '${r.name}'`, `add them with: tokensmith user join ${user.login} --resource ${r.name}`);
+  }
+  const holder = await tx.assignments.byToken(token.id);
+  if (holder && holder.userId !== user.id) {
+    const other = await tx.users.get(holder.userId);
+    throw refuse('token-has-other-user', `token ${token.serial} is assigned to another user${other ? ` ('${other.login}')` : ''}`, `unassign it first if it changed hands: tokensmith unassign ${token.serial}`, token.serial);
+  }
+  const mine = await tx.assignments.byUserResource(user.id, r.id);
+  if (mine && mine.tokenId !== token.id) {
+    const t = await tx.tokens.get(mine.tokenId);
+    throw refuse(
+      'one-token-per-resource',
+      `user '${user.login}' already has token ${t?.serial ?? `#${mine.tokenId}`} in Resource '${r.name}'`,
+      `unassign that one first: tokensmith unassign ${t?.serial ?? ''}`.trim(),
+      token.serial,
+    );
+  }
+  if (holder) throw new DataError(`token ${token.serial} is already assigned to '${user.login}' in this or another Resource`, { code: 'already-assigned', where: token.serial });
+}
+
+/** Assigns inside the caller's transaction (imports, the portal); writes the audit row. */
+export async function assignWithin(tx: Repos, input: AssignInput): Promise<{ token: TokenRecord; user: UserRecord; resource: ResourceRecord }> {
+  const r = await findResource(tx, input.resource);
+  const user = await findUser(tx, input.login);
+  const token = await findToken(tx, input.serial, input.manufacturer);
+  await checkAssignRules(tx, token, user, r);
+  const state = nextState(token.state, 'assign', { kind: token.kind, hasSeed: token.hasSeed });
+  await tx.assignments.create({ tokenId: token.id, userId: user.id, resourceId: r.id });
+  const updated = await tx.tokens.update(token.id, { state, resourceId: r.id });
+  await tx.audit.append({
+    action: 'token.assign',
+    subject: `token:${token.serial}`,
+    actor: input.actor,
+    details: {
+      user: user.login,
+      resource: r.name,
+      from: token.state,
+      to: state,
+      ...(token.resourceId !== null && token.resourceId !== r.id ? { movedFromResourceId: token.resourceId } : {}),
+      via: input.via ?? 'admin',
+    },
+  });
+  return { token: updated, user, resource: r };
+}
+
+export async function assignToken(store: Store, input: AssignInput): Promise<AssignmentView> {
+  return store.transaction(async (tx) => {
+    const { token, user, resource } = await assignWithin(tx, input);
+    return { serial: token.serial, user: user.login, resource: resource.name, state: token.state, enrolled: false };
+  });
+}
+
+/**
+ * Takes a token back from its user. A programmable token with a seed returns
+ * to `programmed`, a classic one to `in_stock`, in the same Resource's stock.
+ * A software token (an authenticator app's secret) is retired: its secret
+ * was shown to the user and is not given to anyone else.
+ */
+export async function unassignWithin(tx: Repos, token: TokenRecord, opts: { actor?: string; via?: string } = {}): Promise<TokenRecord> {
+  const a = await tx.assignments.byToken(token.id);
+  if (!a) throw new DataError(`token ${token.serial} is not assigned to anyone`, { code: 'not-assigned', where: token.serial });
+  const user = await tx.users.get(a.userId);
+  const r = await tx.resources.get(a.resourceId);
+  let state = nextState(token.state, 'unassign', { kind: token.kind, hasSeed: token.hasSeed });
+  await tx.assignments.delete(a.id);
+  const software = isSoftwareToken(token);
+  if (software) state = nextState(state, 'retire');
+  const updated = await tx.tokens.update(token.id, { state, ...(software ? { seed: null } : {}) });
+  await tx.audit.append({
+    action: 'token.unassign',
+    subject: `token:${token.serial}`,
+    actor: opts.actor,
+    details: { user: user?.login ?? null, resource: r?.name ?? null, from: token.state, to: state, via: opts.via ?? 'admin', ...(software ? { software: true } : {}) },
+  });
+  return updated;
+}
+
+export async function unassignToken(store: Store, serial: string, opts: { manufacturer?: string } = {}): Promise<{ serial: string; state: string; user: string | null; resource: string | null }> {
+  return store.transaction(async (tx) => {
+    const token = await findToken(tx, serial, opts.manufacturer);
+    const a = await tx.assignments.byToken(token.id);
+    const user = a ? await tx.users.get(a.userId) : null;
+    const r = a ? await tx.resources.get(a.resourceId) : null;
+    const t = await unassignWithin(tx, token);
+    return { serial: t.serial, state: t.state, user: user?.login ?? null, resource: r?.name ?? null };
+  });
+}
+
+/** Software tokens are stored as programmable tokens marked in their attributes (the kind column has two values). */
+export function isSoftwareToken(t: TokenRecord): boolean {
+  return t.attributes.software === true;
+}
+
+export interface AssignCsvReport {
+  file: string;
+  assigned: number;
+  failed: number;
+  errors: LineError[];
+  assignments: AssignmentView[];
+}
+
+class RollBack extends Error {}
+
+/** Bulk assignment from CSV (serial, login, resource[, manufacturer]); all or nothing, errors per line. */
+export async function assignFromCsv(store: Store, path: string): Promise<AssignCsvReport> {
+  const file = basename(path);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new DataError(`cannot read ${path}: ${(err as Error).message}`, { code: 'file-read', cause: err });
+  }
+  const rows = parseCsvRows(text);
+  if (rows.length === 0) throw new DataError(`${file} is empty: the first line must be the header (serial, login, resource)`, { code: 'bad-csv' });
+  const cols = csvHeader(rows[0]!, ['serial', 'login', 'resource', 'manufacturer'], ['serial', 'login', 'resource'], file);
+  const get = (f: string[], c: string) => (cols.has(c) ? (f[cols.get(c)!] ?? '').trim() : '');
+  const report: AssignCsvReport = { file, assigned: 0, failed: 0, errors: [], assignments: [] };
+  try {
+    await store.transaction(async (tx) => {
+      for (const r of rows.slice(1)) {
+        const where = `${file}:${r.line}`;
+        try {
+          const serial = get(r.fields, 'serial');
+          const login = get(r.fields, 'login');
+          const resource = get(r.fields, 'resource');
+          if (!serial || !login || !resource) throw new DataError('serial, login and resource are all required');
+          const m = get(r.fields, 'manufacturer');
+          const done = await assignWithin(tx, { serial, login, resource, manufacturer: m || undefined, via: where });
+          report.assignments.push({ serial: done.token.serial, user: done.user.login, resource: done.resource.name, state: done.token.state, enrolled: false });
+          report.assigned++;
+        } catch (err) {
+          if (!(err instanceof TokensmithError)) throw err;
+          report.errors.push({ where, message: err.message });
+        }
+      }
+      if (report.errors.length > 0) throw new RollBack();
+    });
+  } catch (err) {
+    if (!(err instanceof RollBack)) throw err;
+    report.failed = report.errors.length;
+    report.assigned = 0;
+    report.assignments = [];
+  }
+  return report;
+}
