@@ -67,6 +67,55 @@ export const DEMO_STEPS: DemoStep[] = [
   // (provision/assign), enroll one with a valid code (provision/selfservice), export the
   // enrollment package (export). The audit check stays last.
   {
+    title: 'Create a Resource and assign both tokens',
+    async run(ctx) {
+      const { createResource, setResourcePermissions } = await import('./resources.js');
+      const { addUser } = await import('./users.js');
+      const { assignToken } = await import('./assign.js');
+      const r = await createResource(ctx.store, { name: 'demo-vpn', url: 'https://sso.example.com/demo-vpn' });
+      await setResourcePermissions(ctx.store, r.name, { allow: true, actions: ['enroll'], tokenTypes: ['programmable', 'classic'] });
+      ctx.say(`Resource ${r.name}: portal actions allowed: enroll; token types: programmable, classic; a code must fall within ±${r.window} steps`);
+      // Whatever tokens the earlier steps registered: every fact named ...Serial that is a token in the store.
+      const serials: string[] = [];
+      for (const [key, value] of Object.entries(ctx.facts)) {
+        if (!/serial$/i.test(key) || typeof value !== 'string' || serials.includes(value)) continue;
+        if ((await ctx.store.tokens.findBySerial(value)).length === 1) serials.push(value);
+      }
+      const logins = ['alice', 'bob', 'carol', 'dave', 'erin'];
+      const assigned: { serial: string; login: string }[] = [];
+      for (const serial of serials.slice(0, logins.length)) {
+        const login = logins[assigned.length]!;
+        await addUser(ctx.store, { login, email: `${login}@example.com`, resources: [r.name] });
+        const a = await assignToken(ctx.store, { serial, login, resource: r.name });
+        assigned.push({ serial, login });
+        ctx.say(`user ${login} added; token ${serial} assigned to ${login}: state ${a.state} until ${login} proves possession with a code`);
+      }
+      if (assigned.length === 0) throw new Error('no token from the earlier steps to assign');
+      ctx.facts.resourceName = r.name;
+      ctx.facts.assignedTokens = assigned;
+    },
+  },
+  {
+    title: 'Enroll one with a valid code',
+    async run(ctx) {
+      const { claimToken } = await import('./enroll.js');
+      const [first] = ctx.facts.assignedTokens as { serial: string; login: string }[];
+      const resource = ctx.facts.resourceName as string;
+      const { code } = await tokenCode(ctx.store, first!.serial);
+      ctx.say(`${first!.login} reads ${code} from token ${first!.serial} and types it into the ${resource} portal`);
+      const r = await claimToken(ctx.store, { resource, login: first!.login, serial: first!.serial, code, via: 'admin' });
+      ctx.say(`token ${r.serial} is ${r.state} to ${r.user}, measured drift ${r.driftSteps} steps`);
+      try {
+        await claimToken(ctx.store, { resource, login: first!.login, serial: first!.serial, code, via: 'admin' });
+        throw new Error('the same code was accepted twice');
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'code-already-used') throw err;
+        ctx.say(`the same code again: ${(err as Error).message}`);
+      }
+      ctx.facts.enrolledSerial = r.serial;
+    },
+  },
+  {
     title: 'Check the audit log',
     async run(ctx) {
       const rows = await ctx.store.audit.list();
