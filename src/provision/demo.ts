@@ -116,6 +116,39 @@ export const DEMO_STEPS: DemoStep[] = [
     },
   },
   {
+    title: 'Export the enrollment package',
+    async run(ctx) {
+      const { exportTokens } = await import('../export/service.js');
+      const { inspectEnrollmentFile } = await import('../export/inspect.js');
+      const { readFileSync, writeFileSync } = await import('node:fs');
+      let resource = ctx.facts.resourceName as string | undefined;
+      if (!resource) {
+        // Without the Resource step, put the registered token into a Resource of its own.
+        const r = (await ctx.store.resources.findByName('demo-vpn')) ?? (await ctx.store.resources.create({ name: 'demo-vpn', url: 'https://sso.example.com/demo-vpn' }));
+        const t = await findToken(ctx.store, ctx.facts.classicSerial as string);
+        await ctx.store.tokens.update(t.id, { resourceId: r.id });
+        resource = r.name;
+      }
+      const file = join(ctx.dir, `${resource}.enroll`);
+      const password = 'demo export password';
+      const r = await exportTokens(ctx.store, { format: 'enrollment', resource, output: file, password });
+      ctx.say(`export --format enrollment --resource ${resource}: ${r.exported} token(s) to ${file}, seeds in a PSKC encrypted under a key derived from the password (PBKDF2, AES-128-CBC, HMAC-SHA1)`);
+      const s = await inspectEnrollmentFile(file);
+      ctx.say(`enrollment inspect: format version ${s.version}, SHA-256 ${s.digest.slice(0, 16)}... OK; ${s.users.length} user(s), ${s.tokens.length} token(s), ${s.assignments.length} assignment(s), no secrets shown`);
+      const bad = Buffer.from(readFileSync(file));
+      bad[Math.floor(bad.length * 0.75)]! ^= 0x01;
+      writeFileSync(`${file}.tampered`, bad);
+      try {
+        await inspectEnrollmentFile(`${file}.tampered`);
+        throw new Error('a changed package passed the digest check');
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'digest-mismatch') throw err;
+        ctx.say('one byte flipped: inspect refuses the copy (SHA-256 digest mismatch)');
+      }
+      ctx.facts.enrollmentPackage = file;
+    },
+  },
+  {
     title: 'Check the audit log',
     async run(ctx) {
       const rows = await ctx.store.audit.list();
