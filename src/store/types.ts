@@ -95,6 +95,12 @@ export interface TokenFilter {
 
 export interface TokenRepo {
   insert(t: NewToken): Promise<TokenRecord>;
+  /**
+   * Inserts many tokens at once (seed files of 100,000 tokens) without reading
+   * rows back. A token whose (manufacturer, serial) is already in the store is
+   * left out; its index in `tokens` is returned in `existing`.
+   */
+  insertMany(tokens: NewToken[]): Promise<{ inserted: number; existing: number[] }>;
   update(id: number, patch: TokenPatch): Promise<TokenRecord>;
   get(id: number): Promise<TokenRecord | null>;
   /** All tokens with this serial (one per manufacturer). */

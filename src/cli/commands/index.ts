@@ -3,6 +3,7 @@ import { registerAudit } from './audit.js';
 import { registerDemo } from './demo.js';
 import { registerEnrollment } from './enrollment.js';
 import { registerExport } from './export.js';
+import { registerImport } from './import.js';
 import { registerTokens } from './tokens.js';
 import { registerTokensLifecycle } from './tokens-lifecycle.js';
 import { registerResource } from './resource.js';
@@ -18,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerUser(program);
   registerAssign(program);
   registerEnroll(program);
+  registerImport(program);
   registerAudit(program);
   registerExport(program);
   registerEnrollment(program);

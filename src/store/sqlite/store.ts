@@ -104,6 +104,8 @@ function migrate(db: Database.Database): void {
   for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
     if (applied.has(m.version)) continue;
     db.transaction(() => {
+      // Check again under the write lock: another process opening the same new database may have applied it meanwhile.
+      if (db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return;
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, now());
     }).immediate();
@@ -288,6 +290,7 @@ function tokenWhere(f: TokenFilter = {}): { sql: string; params: unknown[] } {
 class SqliteTokenRepo implements TokenRepo {
   private readonly insertStmt: Database.Statement;
   private readonly getStmt: Database.Statement;
+  private insertManyStmt: Database.Statement | null = null;
   constructor(
     private readonly db: Database.Database,
     private readonly key: () => Buffer,
@@ -331,6 +334,52 @@ class SqliteTokenRepo implements TokenRepo {
       }
       throw err;
     }
+  }
+
+  async insertMany(tokens: NewToken[]): Promise<{ inserted: number; existing: number[] }> {
+    // One prepared statement, no read-back: the import of 100,000 tokens spends its time sealing, not in SQL.
+    this.insertManyStmt ??= this.db.prepare(`INSERT INTO tokens (serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state,
+      drift_steps, batch_id, resource_id, device_serial, profile, attributes, created_at, updated_at)
+      VALUES (@serial, @manufacturer, @model, @kind, @type, @algorithm, @digits, @period, @counter, @sealed_seed, @state,
+      @drift_steps, @batch_id, @resource_id, @device_serial, @profile, @attributes, @created_at, @updated_at)
+      ON CONFLICT (manufacturer, serial) DO NOTHING`);
+    const stmt = this.insertManyStmt;
+    const key = tokens.some((t) => t.seed) ? this.key() : null;
+    const at = now();
+    const existing: number[] = [];
+    let inserted = 0;
+    const run = () => {
+      tokens.forEach((t, i) => {
+        const manufacturer = t.manufacturer ?? '';
+        const info = stmt.run({
+          serial: t.serial,
+          manufacturer,
+          model: t.model ?? null,
+          kind: t.kind,
+          type: t.type,
+          algorithm: t.algorithm,
+          digits: t.digits,
+          period: t.period,
+          counter: t.counter,
+          sealed_seed: t.seed && key ? sealSeed(key, t.seed, seedBinding({ manufacturer, serial: t.serial })) : null,
+          state: t.state,
+          drift_steps: t.driftSteps ?? 0,
+          batch_id: t.batchId ?? null,
+          resource_id: t.resourceId ?? null,
+          device_serial: t.deviceSerial ?? null,
+          profile: t.profile ?? null,
+          attributes: JSON.stringify(t.attributes ?? {}),
+          created_at: at,
+          updated_at: at,
+        });
+        if (info.changes === 0) existing.push(i);
+        else inserted++;
+      });
+    };
+    // Inside a caller's transaction the rows join it; alone, they land together.
+    if (this.db.inTransaction) run();
+    else this.db.transaction(run).immediate();
+    return { inserted, existing };
   }
 
   async update(id: number, patch: TokenPatch): Promise<TokenRecord> {

@@ -1,0 +1,150 @@
+import type { Command } from 'commander';
+import { withStore, type Output } from '../context.js';
+
+interface ImportFlags {
+  format?: string;
+  password?: string;
+  passwordFile?: string;
+  key?: string;
+  resource?: string;
+  onDuplicate?: string;
+  dryRun?: boolean;
+}
+
+/** A progress bar on stderr, only for a person at a terminal and only for files worth it. */
+function progressBar(out: Output, json: boolean) {
+  const stderr = process.stderr as NodeJS.WriteStream;
+  const enabled = Boolean(stderr.isTTY) && !process.env.CI;
+  let last = 0;
+  let drawn = false;
+  let paused = false;
+  const started = Date.now();
+  return {
+    pause(p: boolean) {
+      paused = p;
+      if (p) this.clear();
+    },
+    update(p: { bytesRead: number; totalBytes: number }) {
+      if (!enabled || paused || p.totalBytes < 512 * 1024) return;
+      const now = Date.now();
+      if (now - last < 100 || now - started < 300) return;
+      last = now;
+      const ratio = Math.min(1, p.bytesRead / p.totalBytes);
+      const width = 30;
+      const full = Math.round(ratio * width);
+      stderr.write(`\r[${'#'.repeat(full)}${' '.repeat(width - full)}] ${(ratio * 100).toFixed(0).padStart(3)}%  ${(p.bytesRead / 1e6).toFixed(1)} / ${(p.totalBytes / 1e6).toFixed(1)} MB`);
+      drawn = true;
+    },
+    clear() {
+      if (drawn) stderr.write('\r\x1b[2K');
+      drawn = false;
+    },
+    json,
+    out,
+  };
+}
+
+export function registerImport(program: Command): void {
+  program
+    .command('import <file>')
+    .description(
+      'import a seed file of classic tokens (PSKC, encrypted or not, or a vendor CSV/XML/URI list): every record is checked first, ' +
+        'and if any is bad nothing is written and each bad record is listed with its place and why',
+    )
+    .option('--format <format>', 'auto, pskc, oath-csv, linotp-csv, entra-csv, thales-csv, protectimus-csv, dpw, deepnet-xml or otpauth', 'auto')
+    .option('--password <pw>', 'password of a PBKDF2-encrypted PSKC file (visible in the process list: prefer --password-file or the prompt)')
+    .option('--password-file <file>', 'read the password from the first line of a file')
+    .option('--key <hex>', 'pre-shared transport key of an encrypted PSKC file, in hex (16, 24 or 32 bytes)')
+    .option('--resource <name>', 'put the imported tokens in the stock of this Resource')
+    .option('--on-duplicate <mode>', 'a serial already in the store with the same seed: fail, skip or update (a different seed is always a conflict)', 'fail')
+    .option('--dry-run', 'check everything and report, but write nothing')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  tokensmith import seeds.pskc.xml --password-file pw.txt --resource vpn
+  tokensmith import c200.xml --key 12345678901234567890123456789012 --dry-run
+  tokensmith import entra.csv --on-duplicate skip --json
+
+An encrypted file without --password/--key asks for the password when there is a terminal.
+The same file twice (same SHA-256) is noticed. Exit 4 for any bad input; the store is then unchanged.
+Formats and what tokensmith does with odd files: docs/import.md.`,
+    )
+    .action(async (file: string, o: ImportFlags, cmd: Command) => {
+      await withStore(cmd, async (store, out) => {
+        const { readFileSync } = await import('node:fs');
+        const { UsageError } = await import('../../core/errors.js');
+        const { decodeHex } = await import('../../core/codecs.js');
+        const { importSeedFile, importJson, parseFormat, parseOnDuplicate, ImportFailedError } = await import('../../import/service.js');
+        if ([o.password !== undefined, o.passwordFile !== undefined, o.key !== undefined].filter(Boolean).length > 1) {
+          throw new UsageError('give one of --password, --password-file and --key');
+        }
+        let password = o.password;
+        if (o.passwordFile !== undefined) {
+          try {
+            password = readFileSync(o.passwordFile, 'utf8').split(/\r?\n/)[0] ?? '';
+          } catch (err) {
+            throw new UsageError(`--password-file: cannot read ${o.passwordFile}: ${(err as Error).message}`);
+          }
+        }
+        let key: Buffer | undefined;
+        if (o.key !== undefined) {
+          try {
+            key = decodeHex(o.key, '--key');
+          } catch (err) {
+            throw new UsageError((err as Error).message);
+          }
+        }
+        const bar = progressBar(out, out.json);
+        const yes = Boolean(cmd.optsWithGlobals().yes);
+        const askPassword =
+          out.interactive && !yes
+            ? async () => {
+                bar.pause(true);
+                const { password: ask } = await import('@inquirer/prompts');
+                const pw = await ask({ message: `Password of ${file}` }, { output: process.stderr });
+                bar.pause(false);
+                return pw;
+              }
+            : undefined;
+        try {
+          const s = await importSeedFile(store, {
+            file,
+            format: parseFormat(o.format),
+            password,
+            key,
+            askPassword,
+            resource: o.resource,
+            onDuplicate: parseOnDuplicate(o.onDuplicate),
+            dryRun: o.dryRun,
+            onProgress: (p) => bar.update(p),
+            onNote: (m) => {
+              bar.clear();
+              out.info(m);
+            },
+          });
+          bar.clear();
+          const counts = `${s.imported} token${s.imported === 1 ? '' : 's'}${s.updated ? ` (${s.updated} updated)` : ''}, ${s.skipped} skipped`;
+          out.result(
+            importJson(s),
+            s.dryRun
+              ? `dry run: ${file} (${s.format}) is good: ${counts} would be imported; nothing was written`
+              : `imported ${file} (${s.format}) as batch ${s.batch}: ${counts}${o.resource ? `, in Resource ${o.resource}` : ''}`,
+          );
+        } catch (err) {
+          bar.clear();
+          if (!(err instanceof ImportFailedError)) throw err;
+          const r = err.report;
+          out.info(`${r.file}: ${r.failed} bad record${r.failed === 1 ? '' : 's'}; nothing was imported:`);
+          for (const e of r.errors) out.info(`  ${e.where}: ${e.message}`);
+          if (r.failed > r.errors.length) out.info(`  ... and ${r.failed - r.errors.length} more`);
+          if (!out.json) throw err;
+          // --json: the report is the contract's JSON on stdout (not the generic error object), then exit 4.
+          process.stdout.write(JSON.stringify(importJson(r), null, 2) + '\n');
+          await store.close();
+          await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+          process.exit(err.exitCode);
+        }
+      });
+    });
+}

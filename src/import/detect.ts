@@ -1,0 +1,95 @@
+/**
+ * Which format a seed file is in, from its first bytes, so `--format auto`
+ * works and a wrong file is refused with a reason (a ZIP, PGP, not text).
+ */
+import { open } from 'node:fs/promises';
+import { DataError } from '../core/errors.js';
+import { ENTRA_COLUMNS } from './entra-csv.js';
+import { PROTECTIMUS_COLUMNS } from './protectimus-csv.js';
+import { THALES_COLUMNS } from './thales-csv.js';
+import { splitCsv } from './text.js';
+import type { ImportFormat } from './types.js';
+
+const HEAD_BYTES = 64 * 1024;
+
+export async function readHead(file: string): Promise<Buffer> {
+  const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
+    throw new DataError(`cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, { code: 'no-file' });
+  });
+  try {
+    const buf = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Refuses what is not a seed file at all, whatever --format says. */
+export function refuseNonText(head: Buffer, fileName: string): void {
+  const where = `${fileName}:1`;
+  if (head.length === 0) throw new DataError(`${fileName}: the file is empty`, { code: 'empty-file', where: fileName });
+  if (head.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))) {
+    throw new DataError(`${where}: this is a ZIP archive, not a seed file: unpack it first (vendors ship seed files in password-protected ZIPs)`, { code: 'not-xml', where });
+  }
+  if (head.subarray(0, 27).toString('latin1').startsWith('-----BEGIN PGP')) {
+    throw new DataError(`${where}: this file is PGP-armoured: decrypt it first (gpg --decrypt), then import the result`, { code: 'encrypted-file', where });
+  }
+  if (head.subarray(0, 2).equals(Buffer.from([0x1f, 0x8b]))) throw new DataError(`${where}: this is a gzip file: unpack it first`, { code: 'not-text', where });
+  const sample = head.subarray(0, 4096);
+  if (sample.includes(0)) throw new DataError(`${where}: this is a binary file, not a seed file (PSKC, CSV or a URI list)`, { code: 'not-text', where });
+}
+
+const norm = (s: string) => s.trim().toLowerCase().replace(/\s+/g, ' ');
+const sameColumns = (fields: string[], cols: readonly string[]) => fields.length >= cols.length && cols.every((c) => fields.map(norm).includes(norm(c)));
+
+/** Guesses the format; throws "could not tell; use --format" when the content does not say. */
+export function detectFormat(head: Buffer, fileName: string): ImportFormat {
+  refuseNonText(head, fileName);
+  const text = head.toString('utf8').replace(/^\uFEFF/, '');
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('<')) {
+    // The first element after the prolog, comments and processing instructions.
+    const root = /<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]/.exec(trimmed.replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->/g, ''));
+    const name = root?.[2]?.toLowerCase();
+    if (name === 'keycontainer' || name === 'secretcontainer') return 'pskc';
+    if (name === 'data' && /<header>/.test(trimmed)) return 'deepnet-xml';
+    if (/<!DOCTYPE/i.test(trimmed) && /KeyContainer|SecretContainer/.test(trimmed)) return 'pskc';
+    throw new DataError(`${fileName}: XML with root <${root?.[2] ?? '?'}> is no seed format tokensmith knows (PSKC KeyContainer, DualShield <data>); could not tell; use --format`, {
+      code: 'unknown-format',
+    });
+  }
+  const lines = text.split(/\r?\n/);
+  // A cut-off last line in the sample says nothing.
+  if (head.length === HEAD_BYTES) lines.pop();
+  const content = lines.filter((l) => l.trim() !== '');
+  const first = content[0] ?? '';
+  if (/^#\s*version:\s*\d+/.test(lines[0] ?? '')) return 'oath-csv';
+  const data = content.filter((l) => !l.trimStart().startsWith('#'));
+  if (data.length > 0 && data.every((l) => /^\s*otpauth:\/\//i.test(l))) return 'otpauth';
+  const header = splitCsv(data[0] ?? '');
+  if (sameColumns(header, ENTRA_COLUMNS)) return 'entra-csv';
+  if (sameColumns(header, THALES_COLUMNS)) return 'thales-csv';
+  if (sameColumns(header, PROTECTIMUS_COLUMNS)) return 'protectimus-csv';
+  if (data.length > 0 && data.every((l) => !l.includes(',') && /^\s*\S+\s+[0-9a-fA-F\s]+$/.test(l))) return 'dpw';
+  if (data.length > 0 && data.every((l) => l.includes(','))) {
+    const rows = data.map((l) => splitCsv(l));
+    if (rows.every((r) => /^[0-9a-fA-F]+$/.test(r[1] ?? ''))) {
+      // A 6th column (the hash) is LinOTP's; a HOTP row with a 5th column means a counter in privacyIDEA's and nothing in LinOTP's.
+      if (rows.some((r) => r.length >= 6 && /^sha(1|256|512)$/i.test(r[5] ?? ''))) return 'linotp-csv';
+      const ambiguous = rows.some((r) => (r[2] ?? 'hotp').toLowerCase() !== 'totp' && (r[4] ?? '') !== '');
+      const commented = content.some((l) => l.startsWith('#'));
+      if (!ambiguous || commented) return 'oath-csv';
+    }
+  }
+  throw new DataError(
+    `${fileName}: could not tell the format of this file from its content (first line: ${describeLine(first)}); use --format pskc|oath-csv|linotp-csv|entra-csv|thales-csv|protectimus-csv|dpw|deepnet-xml|otpauth`,
+    { code: 'unknown-format' },
+  );
+}
+
+function describeLine(line: string): string {
+  // Enough to recognise a header, never a seed: only the first field, cut short.
+  const firstField = line.split(/[,;\t ]/)[0] ?? '';
+  return `'${firstField.slice(0, 24)}${firstField.length > 24 || line.length > firstField.length ? '…' : ''}'`;
+}

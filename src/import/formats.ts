@@ -1,0 +1,25 @@
+/** The parser of each format; loaded on demand so one import loads only what it reads. */
+import type { ImportFormat, SeedParser } from './types.js';
+
+export async function parserFor(format: ImportFormat): Promise<SeedParser> {
+  switch (format) {
+    case 'pskc':
+      return (await import('./pskc/parse.js')).parsePskc;
+    case 'oath-csv':
+      return (await import('./oath-csv.js')).parseOathCsv;
+    case 'linotp-csv':
+      return (await import('./linotp-csv.js')).parseLinotpCsv;
+    case 'entra-csv':
+      return (await import('./entra-csv.js')).parseEntraCsv;
+    case 'thales-csv':
+      return (await import('./thales-csv.js')).parseThalesCsv;
+    case 'protectimus-csv':
+      return (await import('./protectimus-csv.js')).parseProtectimusCsv;
+    case 'dpw':
+      return (await import('./dpw.js')).parseDpw;
+    case 'deepnet-xml':
+      return (await import('./deepnet-xml.js')).parseDeepnetXml;
+    case 'otpauth':
+      return (await import('./otpauth.js')).parseOtpauth;
+  }
+}

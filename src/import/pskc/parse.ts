@@ -1,0 +1,237 @@
+/**
+ * PSKC (RFC 6030) as a stream: the container header (EncryptionKey,
+ * MACMethod) first, then one key package at a time, so a file of a million
+ * tokens never sits in memory. Also reads the legacy draft forms vendors
+ * still ship: SecretContainer / Device / DeviceId, <Data Name="SECRET">,
+ * integers in base64, a container-wide IV.
+ */
+import { DataError } from '../../core/errors.js';
+import { decodeBase64 } from '../../core/codecs.js';
+import { buildRecord, problemOf } from '../record.js';
+import type { ParseContext, ParseItem, SeedRecord } from '../types.js';
+import { attr, child, childrenNamed, path, streamXml, textOf, type XmlNode } from '../xml.js';
+import { PskcDecryptor, type PskcHeader } from './encryption.js';
+
+const CONTAINERS = new Set(['keycontainer', 'secretcontainer']);
+
+/** Local name of an algorithm URI: hotp, totp, ocra, pin ... ("urn:...:pskc:hotp", "...pskc#totp", "HOTP"). */
+export function algorithmName(uri: string): string {
+  return (uri.trim().split(/[:#/]/).pop() ?? '').toLowerCase();
+}
+
+/** python-pskc's rule for integers: decimal text, else base64 of ASCII digits or of a big-endian number. */
+export function plainInteger(text: string, what: string): number {
+  const t = text.trim();
+  if (/^-?\d+$/.test(t)) return Number(t);
+  const bytes = decodeBase64(t, what);
+  if (bytes.length > 0 && bytes.every((b) => b >= 0x30 && b <= 0x39)) return Number(bytes.toString('ascii'));
+  return bytesToInteger(bytes, what);
+}
+
+function bytesToInteger(bytes: Buffer, what: string): number {
+  if (bytes.length === 0 || bytes.length > 8) throw new DataError(`${what}: ${bytes.length} bytes is not an integer`, { code: 'bad-number' });
+  const n = bytes.reduce((acc, b) => acc * 256n + BigInt(b), 0n);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new DataError(`${what}: ${n} is too large`, { code: 'bad-number' });
+  return Number(n);
+}
+
+interface KeyFields {
+  node: XmlNode;
+  device: XmlNode | undefined;
+  /** KeyPackage (RFC) or Device (legacy). */
+  container: XmlNode;
+}
+
+export async function* parsePskc(file: string, ctx: ParseContext): AsyncGenerator<ParseItem> {
+  const header: PskcHeader = {};
+  let decryptor: PskcDecryptor | null = null;
+  let packageNo = 0;
+  // PIN keys are looked up by Key Id from the PINPolicy that points at them; both sides may come in any order.
+  for await (const item of streamXml(file, ctx, (p) => p.length === 2)) {
+    if (item.root) {
+      if (!CONTAINERS.has(item.root.name.toLowerCase())) {
+        throw new DataError(`${ctx.fileName}:${item.root.line}: the root element is <${item.root.name}>, not a PSKC KeyContainer: is this the right file, or a different format (--format)?`, {
+          code: 'not-pskc',
+        });
+      }
+      continue;
+    }
+    const node = item.node;
+    switch (node.name.toLowerCase()) {
+      case 'encryptionkey':
+        header.encryptionKey = node;
+        continue;
+      case 'macmethod':
+        header.macMethod = node;
+        continue;
+      case 'encryptionmethod':
+        header.legacyEncryptionMethod = /none/i.test(attr(node, 'Algorithm') ?? '') ? undefined : node;
+        continue;
+      case 'digestmethod':
+        header.legacyDigestMethod = node;
+        continue;
+      case 'keypackage':
+      case 'device':
+        break;
+      default:
+        continue;
+    }
+    decryptor ??= new PskcDecryptor(header, ctx);
+    const keys: KeyFields[] =
+      node.name.toLowerCase() === 'keypackage'
+        ? childrenNamed(node, 'Key').map((k) => ({ node: k, device: child(node, 'DeviceInfo'), container: node }))
+        : [...childrenNamed(node, 'Key'), ...childrenNamed(node, 'Secret')].map((k) => ({ node: k, device: child(node, 'DeviceId') ?? child(node, 'DeviceInfo'), container: node }));
+    packageNo++;
+    if (keys.length === 0) {
+      yield { problem: { where: `${ctx.fileName}:${node.line} (key package ${packageNo})`, message: 'the key package holds no Key', code: 'malformed-pskc' } };
+      continue;
+    }
+    for (const k of keys) {
+      const where = `${ctx.fileName}:${k.node.line} (key package ${packageNo})`;
+      const serial = textOf(child(k.device, 'SerialNo')) ?? attr(k.node, 'Id') ?? attr(k.node, 'KeyId') ?? attr(k.node, 'SecretId');
+      try {
+        const r = await readKey(k, decryptor, where);
+        if (r === 'pin') {
+          yield { skip: { where, serial, message: `skipped: the PIN of token ${serial ?? '?'} (Key ${attr(k.node, 'Id') ?? '?'}), not an OTP key; the token checks its PIN itself` } };
+          continue;
+        }
+        yield { record: r };
+      } catch (err) {
+        if (err instanceof DataError && (err.code === 'wrong-password' || err.code === 'password-needed' || err.code === 'key-needed' || err.code === 'bad-key-length' || err.code === 'unsupported-mac')) throw err;
+        yield { problem: { ...problemOf(err, where, serial), serial } };
+      }
+    }
+  }
+  if (packageNo === 0) throw new DataError(`${ctx.fileName}: the PSKC file holds no key packages`, { code: 'empty-file' });
+}
+
+/** Reads a value: PlainValue (or legacy Value) / EncryptedValue + ValueMAC. */
+async function readValue(node: XmlNode | undefined, dec: PskcDecryptor, where: string, legacy: boolean, isSecret = false): Promise<Buffer | string | undefined> {
+  if (!node) return undefined;
+  if (legacy) {
+    const v = textOf(child(node, 'Value'));
+    if (v === undefined) return undefined;
+    // Legacy files encrypt the secret only; their counters are plain (base64) integers.
+    return isSecret && dec.legacyEncrypted ? dec.decryptLegacy(v, textOf(child(node, 'ValueDigest')), where) : v;
+  }
+  const plain = child(node, 'PlainValue');
+  if (plain) return textOf(plain) ?? '';
+  const enc = child(node, 'EncryptedValue');
+  if (enc) return dec.decrypt(enc, child(node, 'ValueMAC'), where);
+  return undefined;
+}
+
+async function readInteger(node: XmlNode | undefined, dec: PskcDecryptor, where: string, what: string, legacy: boolean): Promise<number | undefined> {
+  const v = await readValue(node, dec, where, legacy);
+  if (v === undefined) return undefined;
+  return typeof v === 'string' ? plainInteger(v, what) : /^\d+$/.test(v.toString('latin1')) ? Number(v.toString('latin1')) : bytesToInteger(v, what);
+}
+
+/** The Data element of one kind: RFC <Data><Counter>, or legacy <Data Name="COUNTER">. */
+function dataOf(key: XmlNode, rfcName: string, legacyName: string): { node: XmlNode | undefined; legacy: boolean } {
+  const data = childrenNamed(key, 'Data');
+  for (const d of data) {
+    const name = attr(d, 'Name');
+    if (name !== undefined) {
+      if (name.toUpperCase() === legacyName) return { node: d, legacy: true };
+    } else {
+      const c = child(d, rfcName);
+      if (c) return { node: c, legacy: false };
+    }
+  }
+  return { node: undefined, legacy: false };
+}
+
+function hashOfSuite(suite: string | undefined, where: string): string | undefined {
+  if (!suite) return undefined;
+  const m = /sha-?(1|224|256|384|512)\b/i.exec(suite);
+  if (!m) return undefined;
+  const alg = `sha${m[1]}`;
+  if (alg === 'sha224' || alg === 'sha384') throw new DataError(`${where}: Suite '${suite}': ${alg} tokens cannot be served (tokensmith serves sha1, sha256 and sha512)`, { code: 'unsupported-algorithm' });
+  return alg;
+}
+
+async function readKey(k: KeyFields, dec: PskcDecryptor, where: string): Promise<SeedRecord | 'pin'> {
+  const key = k.node;
+  const algUri = attr(key, 'Algorithm') ?? attr(key, 'KeyAlgorithm') ?? attr(key, 'SecretAlgorithm') ?? '';
+  const alg = algorithmName(algUri);
+  if (alg === 'pin') return 'pin';
+  if (alg !== 'hotp' && alg !== 'totp') {
+    throw new DataError(`algorithm '${algUri || '(none)'}' cannot be served by tokensmith (it serves HOTP and TOTP only): remove this key package or import the file elsewhere`, {
+      code: 'unsupported-algorithm',
+    });
+  }
+  const keyId = attr(key, 'Id') ?? attr(key, 'KeyId') ?? attr(key, 'SecretId');
+  const params = child(key, 'AlgorithmParameters');
+  const response = child(params, 'ResponseFormat') ?? path(key, 'Usage', 'ResponseFormat');
+  const encoding = attr(response, 'Encoding') ?? attr(response, 'format');
+  if (encoding && encoding.toUpperCase() !== 'DECIMAL') {
+    throw new DataError(`response encoding ${encoding} cannot be served (tokensmith shows decimal codes)`, { code: 'unsupported-algorithm' });
+  }
+  const suite = textOf(child(params, 'Suite'));
+  const policy = child(key, 'Policy');
+  const pinPolicy = child(policy, 'PINPolicy');
+  const pinMode = attr(pinPolicy, 'PINUsageMode');
+  if (pinMode && pinMode.toLowerCase() !== 'local') {
+    throw new DataError(`the key needs a server-side PIN (PINUsageMode ${pinMode}), which tokensmith cannot enforce`, { code: 'unsupported-policy' });
+  }
+
+  const secretData = dataOf(key, 'Secret', 'SECRET');
+  const secretValue = await readValue(secretData.node, dec, where, secretData.legacy, true);
+  if (secretValue === undefined) throw new DataError('the key has no secret (Data/Secret)', { code: 'missing-secret' });
+  const seed = typeof secretValue === 'string' ? decodeBase64(secretValue, 'the secret') : secretValue;
+
+  const cd = dataOf(key, 'Counter', 'COUNTER');
+  const counter = await readInteger(cd.node, dec, where, 'Counter', cd.legacy);
+  const td = dataOf(key, 'Time', 'TIME');
+  const time = await readInteger(td.node, dec, where, 'Time', td.legacy);
+  const id = dataOf(key, 'TimeInterval', 'TIME_INTERVAL');
+  const interval = await readInteger(id.node, dec, where, 'TimeInterval', id.legacy);
+  const dd = dataOf(key, 'TimeDrift', 'TIME_DRIFT');
+  const driftNode = dd.node;
+  let drift: number | undefined;
+  if (driftNode) {
+    const v = await readValue(driftNode, dec, where, dd.legacy);
+    if (typeof v === 'string') drift = /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : plainInteger(v, 'TimeDrift');
+    else if (v) drift = v.readIntBE(0, Math.min(v.length, 6));
+  }
+
+  const dev = k.device;
+  const attributes: Record<string, unknown> = { importedFrom: where };
+  const put = (name: string, value: string | undefined) => {
+    if (value !== undefined && value !== '') attributes[name] = value;
+  };
+  put('keyId', keyId);
+  put('issuer', textOf(child(key, 'Issuer')));
+  put('friendlyName', textOf(child(key, 'FriendlyName')));
+  put('userId', textOf(child(key, 'UserId')));
+  put('deviceUserId', textOf(child(dev, 'UserId')));
+  put('issueNo', textOf(child(dev, 'IssueNo')));
+  put('cryptoModuleId', textOf(path(k.container, 'CryptoModuleInfo', 'Id')));
+  put('deviceStartDate', textOf(child(dev, 'StartDate')));
+  put('deviceExpiryDate', textOf(child(dev, 'ExpiryDate')) ?? textOf(child(dev, 'Expiry')));
+  put('startDate', textOf(child(policy, 'StartDate')));
+  put('expiryDate', textOf(child(policy, 'ExpiryDate')));
+  put('suite', suite);
+  const usage = childrenNamed(policy, 'KeyUsage').map((u) => textOf(u)).filter((u): u is string => Boolean(u));
+  if (usage.length) attributes.keyUsage = usage;
+  if (pinPolicy) attributes.pinPolicy = { ...pinPolicy.attrs };
+  if (time) attributes.timeOrigin = time;
+  const serial = textOf(child(dev, 'SerialNo')) ?? keyId;
+  return buildRecord(
+    {
+      serial,
+      manufacturer: textOf(child(dev, 'Manufacturer')),
+      model: textOf(child(dev, 'Model')),
+      type: alg,
+      algorithm: hashOfSuite(suite, where),
+      digits: attr(response, 'Length') ?? attr(response, 'length'),
+      period: alg === 'totp' ? (interval ?? 30) : 30,
+      counter: alg === 'hotp' ? (counter ?? 0) : 0,
+      driftSteps: drift ?? 0,
+      seed,
+      attributes,
+    },
+    where,
+  );
+}

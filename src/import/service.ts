@@ -1,0 +1,192 @@
+/**
+ * The import service: detect the format, stream the file through its parser,
+ * and write the tokens, the batch and its audit row in one transaction, or
+ * nothing at all. Every bad record is reported (file:line, key package,
+ * serial, why), not just the first.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { DataError, NotFoundError, UsageError } from '../core/errors.js';
+import type { Store } from '../store/types.js';
+import { detectFormat, readHead, refuseNonText } from './detect.js';
+import { parserFor } from './formats.js';
+import { IMPORT_FORMATS, type ImportFormat, type ParseContext } from './types.js';
+import { BatchWriter, type OnDuplicate } from './writer.js';
+
+export interface ImportOptions {
+  file: string;
+  format?: ImportFormat | 'auto';
+  password?: string;
+  /** Pre-shared transport key (PSKC). */
+  key?: Buffer;
+  /** Asks for the password of an encrypted file; absent when no one can answer. */
+  askPassword?: () => Promise<string>;
+  resource?: string;
+  onDuplicate?: OnDuplicate;
+  dryRun?: boolean;
+  onProgress?: (p: { bytesRead: number; totalBytes: number; records: number }) => void;
+  /** Things worth saying that are not errors: skipped PIN keys, repeats, a file seen before. */
+  onNote?: (message: string) => void;
+}
+
+export interface ImportError {
+  where: string;
+  message: string;
+}
+
+/** The contract's JSON, plus what people are told. */
+export interface ImportResult {
+  batch: number | null;
+  imported: number;
+  skipped: number;
+  failed: number;
+  errors: ImportError[];
+}
+
+export interface ImportSummary extends ImportResult {
+  format: ImportFormat;
+  sha256: string;
+  file: string;
+  updated: number;
+  dryRun: boolean;
+  /** Earlier batches of the very same file (same SHA-256). */
+  seenBefore: { batch: number; at: string }[];
+}
+
+/** The import found bad records: nothing was written; the report lists each. */
+export class ImportFailedError extends DataError {
+  constructor(readonly report: ImportSummary) {
+    const first = report.errors[0];
+    super(
+      `${report.file}: ${report.failed} record${report.failed === 1 ? '' : 's'} cannot be imported, so nothing was imported` +
+        (first ? `; first: ${first.where}: ${first.message}` : ''),
+      { code: 'import-failed', where: first?.where },
+    );
+  }
+}
+
+/** At most this many problems are kept in the report (the count stays exact). */
+const MAX_REPORTED_ERRORS = 10_000;
+
+class Rollback extends Error {}
+
+/** "seeds.xml:42 (key package 3) serial TS0001": every place a person needs to find the record. */
+function withSerial(where: string, serial: string | undefined): string {
+  return serial && !where.includes(serial) ? `${where} serial ${serial}` : where;
+}
+
+export function parseFormat(input: string | undefined): ImportFormat | 'auto' {
+  const f = (input ?? 'auto').trim().toLowerCase();
+  if (f === 'auto' || (IMPORT_FORMATS as readonly string[]).includes(f)) return f as ImportFormat | 'auto';
+  throw new UsageError(`--format: unknown format '${input}'; use auto, ${IMPORT_FORMATS.join(', ')}`);
+}
+
+export function parseOnDuplicate(input: string | undefined): OnDuplicate {
+  const v = (input ?? 'fail').trim().toLowerCase();
+  if (v === 'fail' || v === 'skip' || v === 'update') return v;
+  throw new UsageError(`--on-duplicate: '${input}' is not fail, skip or update`);
+}
+
+export async function sha256OfFile(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+export async function importSeedFile(store: Store, opts: ImportOptions): Promise<ImportSummary> {
+  const fileName = basename(opts.file);
+  const onDuplicate = opts.onDuplicate ?? 'fail';
+  const head = await readHead(opts.file);
+  refuseNonText(head, fileName);
+  const format = opts.format && opts.format !== 'auto' ? opts.format : detectFormat(head, fileName);
+  const totalBytes = (await stat(opts.file)).size;
+  const sha256 = await sha256OfFile(opts.file);
+
+  const seenBefore = (await store.batches.findBySha256(sha256)).filter((b) => b.kind === 'import' && b.status === 'done').map((b) => ({ batch: b.id, at: b.createdAt }));
+  if (seenBefore.length > 0) {
+    const last = seenBefore[seenBefore.length - 1]!;
+    if (onDuplicate === 'fail') {
+      throw new DataError(
+        `${fileName}: this very file (SHA-256 ${sha256.slice(0, 16)}…) was already imported as batch ${last.batch} on ${last.at}: nothing to do. ` +
+          'To apply it again, use --on-duplicate skip (keep the tokens as they are) or update (take the file\'s settings).',
+        { code: 'already-imported', where: fileName },
+      );
+    }
+    opts.onNote?.(`this very file was already imported as batch ${last.batch} on ${last.at}; --on-duplicate ${onDuplicate} applies`);
+  }
+
+  let resourceId: number | null = null;
+  if (opts.resource) {
+    const r = await store.resources.findByName(opts.resource);
+    if (!r) throw new NotFoundError(`no resource named '${opts.resource}' (create it with: tokensmith resource create ${opts.resource})`);
+    resourceId = r.id;
+  }
+
+  const parse = await parserFor(format);
+  const summary: ImportSummary = { batch: null, imported: 0, skipped: 0, failed: 0, errors: [], format, sha256, file: fileName, updated: 0, dryRun: Boolean(opts.dryRun), seenBefore };
+  let records = 0;
+  const addError = (where: string, message: string) => {
+    summary.failed++;
+    if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push({ where, message });
+  };
+  const ctx: ParseContext = {
+    fileName,
+    password: opts.password,
+    key: opts.key,
+    askPassword: opts.askPassword,
+    onBytes: (bytesRead) => opts.onProgress?.({ bytesRead, totalBytes, records }),
+  };
+
+  try {
+    await store.transaction(async (tx) => {
+      const batch = await tx.batches.create({ kind: 'import', sourceName: fileName, sourceSha256: sha256, format, operator: store.operator });
+      const writer = new BatchWriter(tx, batch.id, resourceId, onDuplicate, {
+        problem: (where, message, serial) => addError(withSerial(where, serial), message),
+        skip: (where, message) => opts.onNote?.(`${where}: ${message}`),
+      });
+      for await (const item of parse(opts.file, ctx)) {
+        if (item.record) {
+          records++;
+          // Written even after a failure (then rolled back), so repeats and conflicts further on are reported too.
+          await writer.add(item.record);
+        } else if (item.problem) {
+          addError(withSerial(item.problem.where, item.problem.serial), item.problem.message);
+        } else {
+          summary.skipped++;
+          opts.onNote?.(`${item.skip.where}: ${item.skip.message}`);
+        }
+      }
+      await writer.flush();
+      summary.imported = writer.imported + writer.updated;
+      summary.updated = writer.updated;
+      summary.skipped += writer.skipped;
+      if (summary.failed > 0) {
+        summary.imported = 0;
+        throw new Rollback();
+      }
+      if (summary.imported + summary.skipped === 0) {
+        throw new DataError(`${fileName}: the file holds no token tokensmith can import`, { code: 'empty-file' });
+      }
+      const counts = { imported: summary.imported, skipped: summary.skipped, failed: 0 };
+      await tx.batches.finish(batch.id, counts, 'done');
+      await tx.audit.append({
+        action: 'import',
+        subject: `batch:${batch.id}`,
+        details: { file: fileName, sha256, format, ...counts, updated: summary.updated, onDuplicate, resource: opts.resource ?? null },
+      });
+      if (opts.dryRun) throw new Rollback();
+      summary.batch = batch.id;
+    });
+  } catch (err) {
+    if (!(err instanceof Rollback)) throw err;
+  }
+  if (summary.failed > 0) throw new ImportFailedError(summary);
+  return summary;
+}
+
+/** The contract's JSON object: exactly these keys. */
+export function importJson(s: ImportResult): ImportResult {
+  return { batch: s.batch, imported: s.imported, skipped: s.skipped, failed: s.failed, errors: s.errors };
+}

@@ -1,0 +1,73 @@
+/**
+ * What every seed-file parser yields: token records ready for the store, or
+ * problems with their place in the file. Parsers never touch the store; the
+ * import service (service.ts) decides what is written.
+ */
+import type { Algorithm, TokenType } from '../core/spec.js';
+
+export const IMPORT_FORMATS = [
+  'pskc',
+  'oath-csv',
+  'linotp-csv',
+  'entra-csv',
+  'thales-csv',
+  'protectimus-csv',
+  'dpw',
+  'deepnet-xml',
+  'otpauth',
+] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+
+/** One token read from a seed file, validated. */
+export interface SeedRecord {
+  serial: string;
+  manufacturer: string;
+  model: string | null;
+  type: TokenType;
+  algorithm: Algorithm;
+  digits: number;
+  period: number;
+  counter: number;
+  driftSteps: number;
+  seed: Buffer;
+  /** Free-form facts from the file (issuer, user, policy dates ...), never the seed. */
+  attributes: Record<string, unknown>;
+  /** Where it is in the file: "seeds.xml:42 (key package 3)". */
+  where: string;
+}
+
+/** A record that could not be read; the rest of the file is still checked. */
+export interface RecordProblem {
+  where: string;
+  message: string;
+  serial?: string;
+  code: string;
+}
+
+/** A record left out on purpose (the PIN of a token, an identical repeat), said but not an error. */
+export interface RecordSkip {
+  where: string;
+  message: string;
+  serial?: string;
+}
+
+export type ParseItem =
+  | { record: SeedRecord; problem?: undefined; skip?: undefined }
+  | { problem: RecordProblem; record?: undefined; skip?: undefined }
+  | { skip: RecordSkip; record?: undefined; problem?: undefined };
+
+/** What a parser may need from the caller. */
+export interface ParseContext {
+  /** The file name used in `where` (base name). */
+  fileName: string;
+  password?: string;
+  /** Pre-shared transport key (PSKC). */
+  key?: Buffer;
+  /** Asks for the password of an encrypted file when none was given; absent when no one can answer. */
+  askPassword?: () => Promise<string>;
+  /** Called with the bytes read so far, for a progress bar. */
+  onBytes?: (bytesRead: number) => void;
+}
+
+/** A parser reads a file as a stream and yields records and problems in file order. */
+export type SeedParser = (path: string, ctx: ParseContext) => AsyncIterable<ParseItem>;

@@ -1,0 +1,125 @@
+/**
+ * Writes validated records into the store inside the import's transaction,
+ * a chunk at a time, and sorts out every serial that is already there:
+ * a repeat within the file, a known token, a conflicting seed.
+ */
+import type { Repos, NewToken, TokenRecord } from '../store/types.js';
+import type { SeedRecord } from './types.js';
+
+export type OnDuplicate = 'fail' | 'skip' | 'update';
+
+const CHUNK = 1000;
+
+export interface WriterEvents {
+  problem(where: string, message: string, serial: string, code: string): void;
+  skip(where: string, message: string, serial: string): void;
+}
+
+export class BatchWriter {
+  private pending: SeedRecord[] = [];
+  imported = 0;
+  updated = 0;
+  skipped = 0;
+  /** Tokens from before this import that it updated: a later repeat in the file is then a repeat, not a known serial. */
+  private readonly touched = new Set<number>();
+
+  constructor(
+    private readonly tx: Repos,
+    private readonly batchId: number,
+    private readonly resourceId: number | null,
+    private readonly onDuplicate: OnDuplicate,
+    private readonly events: WriterEvents,
+  ) {}
+
+  async add(r: SeedRecord): Promise<void> {
+    this.pending.push(r);
+    if (this.pending.length >= CHUNK) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    const records = this.pending;
+    this.pending = [];
+    if (records.length === 0) return;
+    const rows: NewToken[] = records.map((r) => ({
+      serial: r.serial,
+      manufacturer: r.manufacturer,
+      model: r.model,
+      kind: 'classic',
+      type: r.type,
+      algorithm: r.algorithm,
+      digits: r.digits,
+      period: r.period,
+      counter: r.counter,
+      state: 'in_stock',
+      driftSteps: r.driftSteps,
+      seed: r.seed,
+      batchId: this.batchId,
+      resourceId: this.resourceId,
+      attributes: r.attributes,
+    }));
+    const { inserted, existing } = await this.tx.tokens.insertMany(rows);
+    this.imported += inserted;
+    for (const i of existing) await this.resolve(records[i]!);
+    for (const r of records) r.seed.fill(0);
+  }
+
+  private async resolve(r: SeedRecord): Promise<void> {
+    const known = (await this.tx.tokens.findOne(r.manufacturer, r.serial))!;
+    const seed = await this.tx.tokens.openSeed(known).catch(() => null);
+    const sameSeed = seed !== null && seed.equals(r.seed);
+    seed?.fill(0);
+    const sameSpec = known.type === r.type && known.algorithm === r.algorithm && known.digits === r.digits && known.period === r.period;
+    const label = `${r.serial}${r.manufacturer ? ` (${r.manufacturer})` : ''}`;
+    if (known.batchId === this.batchId || this.touched.has(known.id)) {
+      const first = typeof known.attributes.importedFrom === 'string' ? known.attributes.importedFrom : 'earlier in the file';
+      if (sameSeed && sameSpec) {
+        this.skipped++;
+        this.events.skip(r.where, `serial ${label} repeats ${first} with the same seed and settings: imported once`, r.serial);
+      } else {
+        this.events.problem(r.where, `serial ${label} appears twice in the file with ${sameSeed ? 'different settings' : 'different seeds'}: first at ${first}; fix the file (which one is right?)`, r.serial, 'duplicate-serial');
+      }
+      return;
+    }
+    const from = known.batchId ? `batch ${known.batchId}` : 'the store';
+    if (!sameSeed) {
+      this.events.problem(
+        r.where,
+        `serial ${label} is already in the store (${from}, state ${known.state}) with a different seed: a conflict, never overwritten; check which seed the token really has, and retire and remove the wrong one first`,
+        r.serial,
+        'seed-conflict',
+      );
+      return;
+    }
+    if (this.onDuplicate === 'fail') {
+      this.events.problem(r.where, `serial ${label} is already in the store (${from}) with the same seed: use --on-duplicate skip to leave it, or update to take this file's settings`, r.serial, 'duplicate-serial');
+      return;
+    }
+    if (this.onDuplicate === 'skip') {
+      this.skipped++;
+      return;
+    }
+    await this.update(known, r);
+  }
+
+  private async update(known: TokenRecord, r: SeedRecord): Promise<void> {
+    const patch = {
+      model: r.model ?? known.model,
+      type: r.type,
+      algorithm: r.algorithm,
+      digits: r.digits,
+      period: r.period,
+      counter: r.counter,
+      driftSteps: r.driftSteps,
+      attributes: { ...known.attributes, ...r.attributes },
+      ...(this.resourceId !== null && known.resourceId === null ? { resourceId: this.resourceId } : {}),
+    };
+    await this.tx.tokens.update(known.id, patch);
+    this.touched.add(known.id);
+    this.updated++;
+    await this.tx.audit.append({
+      action: 'token.update',
+      subject: `token:${known.serial}`,
+      details: { batch: this.batchId, from: r.where, type: r.type, algorithm: r.algorithm, digits: r.digits, period: r.period, counter: r.counter, driftSteps: r.driftSteps },
+    });
+  }
+}
