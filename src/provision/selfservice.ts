@@ -256,19 +256,19 @@ export class PortalSession {
     if (newPassword.length < 8) throw new UsageError('the new password must be at least 8 characters');
     return this.changeUser('change-password', { passwordHash: await hashPassword(newPassword) }, {});
   }
-  changeEmail(email: string) {
+  async changeEmail(email: string) {
     const e = checkEmail(email);
     return this.changeUser('change-email', { email: e }, { email: e });
   }
-  changePhone(phone: string) {
+  async changePhone(phone: string) {
     const p = checkPhone(phone);
     return this.changeUser('change-phone', { phone: p }, { phone: p });
   }
-  changeName(name: string) {
+  async changeName(name: string) {
     return this.changeUser('change-name', { name: name.trim() || null }, { name: name.trim() || null });
   }
   /** Returns the session under the new login. */
-  changeLogin(login: string) {
+  async changeLogin(login: string) {
     const l = checkLogin(login);
     return this.changeUser('change-login', { login: l }, { from: this.login, to: l });
   }
