@@ -57,8 +57,14 @@ export interface WriteOutcome {
   commands: number;
 }
 
+/** What a caller decides once it knows the token (settings and seed from the store, for a sync). */
+export interface WritePlan {
+  settings?: Token2Settings;
+  seed?: Uint8Array | null;
+}
+
 /** Called after the info read and before the first write; throw to stop with nothing written. */
-export type BeforeWrite = (info: Token2DeviceInfo) => Promise<void> | void;
+export type BeforeWrite = (info: Token2DeviceInfo) => Promise<WritePlan | void> | WritePlan | void;
 
 export interface DriverOptions {
   /** Host clock in ms: the time written into the token (fixed on replay). */
@@ -121,7 +127,9 @@ export class Token2WriteError extends DeviceError {
     readonly serial: string | undefined,
     readonly reason: TokensmithError,
   ) {
-    super(`${operation}${serial ? ` of ${serial}` : ''} stopped while ${STEP_WORDS[step]}: ${reason.message}. ${tokenStateWords(configWritten, seedWritten, wipesSeed)}`, {
+    // A status word means the token refused the command; a lost token may have applied it or not.
+    const uncertain = (step === 'writeConfig' || step === 'writeSeed') && !(reason instanceof Token2StatusError) ? step : undefined;
+    super(`${operation}${serial ? ` of ${serial}` : ''} stopped while ${STEP_WORDS[step]}: ${reason.message}. ${tokenStateWords(configWritten, seedWritten, wipesSeed, operation, uncertain)}`, {
       code: reason.code,
       where: serial,
       cause: reason,
@@ -129,12 +137,17 @@ export class Token2WriteError extends DeviceError {
   }
 }
 
-export function tokenStateWords(configWritten: boolean, seedWritten: boolean, wipesSeed: boolean): string {
-  if (seedWritten) return 'Config and seed were written, but the final check did not pass; read it with `tokensmith device info` and flash it again if in doubt.';
-  if (configWritten) {
+export function tokenStateWords(configWritten: boolean, seedWritten: boolean, wipesSeed: boolean, operation: 'flash' | 'sync' = 'flash', uncertain?: 'writeConfig' | 'writeSeed'): string {
+  const again = operation === 'flash' ? 'flash it again' : 'run `tokensmith device sync` again to write it back from the store';
+  if (seedWritten) return `Config and seed were written, but the final check did not pass; read it with \`tokensmith device info\` and ${again} if in doubt.`;
+  if (uncertain === 'writeSeed') return `Config written; the seed write was cut off, so the token may hold the new seed or none (the old seed may be wiped); ${again}.`;
+  if (configWritten || uncertain === 'writeConfig') {
+    const head = configWritten ? 'Config written, seed not written' : 'The config write was cut off (it may or may not have reached the token), seed not written';
     return wipesSeed
-      ? 'Config written, seed not written: this model wiped its old seed, so the token shows no valid codes now; flash it again.'
-      : 'Config (clock) written, seed not written: the token keeps its old seed; flash it again to give it the new one.';
+      ? `${head}: this model wipes its seed on a config write, so the seed may be wiped and the token may show no valid codes; ${again}.`
+      : operation === 'flash'
+        ? `${head}: this model keeps its old seed on a config write; flash it again to give it the new one.`
+        : `${head}: the seed was not touched.`;
   }
   return 'Nothing was written: the token is as it was.';
 }
@@ -239,18 +252,21 @@ export class Token2Driver {
    * Sets the clock. On restricted-sync models the config write wipes the
    * seed, so the seed held in the store is written again (it must be given).
    */
-  async syncClock(settings: Token2Settings, seed: Uint8Array | null, beforeWrite?: BeforeWrite): Promise<WriteOutcome> {
+  async syncClock(settings: Token2Settings | null, seed: Uint8Array | null, beforeWrite?: BeforeWrite): Promise<WriteOutcome> {
     return this.writeSequence('sync', seed, settings, beforeWrite);
   }
 
-  private async writeSequence(operation: 'flash' | 'sync', seed: Uint8Array | null, settings: Token2Settings, beforeWrite?: BeforeWrite): Promise<WriteOutcome> {
+  private async writeSequence(operation: 'flash' | 'sync', givenSeed: Uint8Array | null, givenSettings: Token2Settings | null, beforeWrite?: BeforeWrite): Promise<WriteOutcome> {
     const start = this.sent;
     const info = await this.readInfo();
+    const plan = (await beforeWrite?.(info)) ?? {};
+    const seed = plan.seed ?? givenSeed;
+    const settings = plan.settings ?? givenSettings;
     const needSeed = operation === 'flash' || info.wipesSeedOnConfig;
     if (needSeed && !seed) {
-      throw new UsageError(`${info.product ?? info.model} ${info.serial} wipes its seed when its clock is set, so a sync must write the seed again, and none was given`, 'seed-needed');
+      throw new UsageError(`${info.product ?? info.model} ${info.serial} wipes its seed when its clock is set, so a sync must write the seed again, and none was given; nothing was written`, 'seed-needed');
     }
-    await beforeWrite?.(info);
+    if (!settings) throw new UsageError(`no algorithm, time step and display timeout to write to ${info.serial}; nothing was written`, 'settings-needed');
     let step: Token2Step = 'challenge';
     let configWritten = false;
     let seedWritten = false;
