@@ -32,7 +32,7 @@ Start with: tokensmith demo`,
 function reportError(err: unknown, json: boolean): number {
   if (err instanceof TokensmithError) {
     process.stderr.write(`tokensmith: ${err.message}\n`);
-    if (json) process.stdout.write(JSON.stringify({ error: { code: err.code, message: err.message, exitCode: err.exitCode, ...(err.where ? { where: err.where } : {}) } }, null, 2) + '\n');
+    if (json && !err.resultPrinted) process.stdout.write(JSON.stringify({ error: { code: err.code, message: err.message, exitCode: err.exitCode, ...(err.where ? { where: err.where } : {}) } }, null, 2) + '\n');
     return err.exitCode;
   }
   const e = err as Error;
@@ -50,7 +50,10 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
-      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      if (err.exitCode === 0) return ExitCode.ok;
+      // commander already told stderr; --json callers still get the documented error object on stdout.
+      if (json) process.stdout.write(JSON.stringify({ error: { code: 'usage', message: err.message.replace(/^error: /, ''), exitCode: ExitCode.usage } }, null, 2) + '\n');
+      return ExitCode.usage;
     }
     return reportError(err, json);
   }

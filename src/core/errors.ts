@@ -18,12 +18,15 @@ export class TokensmithError extends Error {
   readonly code: string;
   /** Where it happened (file:line, serial, key package #), when that helps. */
   readonly where?: string;
-  constructor(message: string, opts: { exitCode?: ExitCodeValue; code?: string; where?: string; cause?: unknown } = {}) {
+  /** The command already wrote its documented --json result (e.g. audit verify's report): print no error object on stdout. */
+  readonly resultPrinted?: boolean;
+  constructor(message: string, opts: { exitCode?: ExitCodeValue; code?: string; where?: string; cause?: unknown; resultPrinted?: boolean } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.exitCode = opts.exitCode ?? ExitCode.failure;
     this.code = opts.code ?? 'failure';
     this.where = opts.where;
+    if (opts.resultPrinted) this.resultPrinted = true;
   }
 }
 

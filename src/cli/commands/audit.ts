@@ -33,7 +33,12 @@ export function registerAudit(program: Command): void {
         const r = await store.audit.verify();
         if (!r.ok) {
           out.result(r, `audit chain broken at row ${r.firstBad!.seq}: ${r.firstBad!.problem}`);
-          throw new TokensmithError(`audit chain broken at row ${r.firstBad!.seq}: ${r.firstBad!.problem}`, { exitCode: 4, code: 'audit-broken', where: `audit row ${r.firstBad!.seq}` });
+          throw new TokensmithError(`audit chain broken at row ${r.firstBad!.seq}: ${r.firstBad!.problem}`, {
+            exitCode: 4,
+            code: 'audit-broken',
+            where: `audit row ${r.firstBad!.seq}`,
+            resultPrinted: true,
+          });
         }
         out.result(r, `audit chain intact: ${r.rows} rows`);
       });
