@@ -5,6 +5,7 @@ import { withStore } from '../context.js';
 export function registerAssign(program: Command): void {
   program
     .command('assign [serial] [login]')
+    .summary('give a token to a user in a Resource')
     .description('give a token to a user in a Resource (state assigned; the user enrolls it with a code); one token per user per Resource')
     .option('--resource <name>', 'the Resource')
     .option('--manufacturer <m>', 'when the serial exists for several manufacturers')
@@ -34,6 +35,7 @@ export function registerAssign(program: Command): void {
 
   program
     .command('unassign <serial>')
+    .summary('take a token back from its user')
     .description('take a token back from its user: a programmable token returns to programmed, a classic one to in_stock, in the same Resource')
     .option('--manufacturer <m>', 'when the serial exists for several manufacturers')
     .addHelpText('after', '\nExample:\n  tokensmith unassign 1234567')
