@@ -75,10 +75,10 @@ export const DEMO_STEPS: DemoStep[] = [
       const r = await createResource(ctx.store, { name: 'demo-vpn', url: 'https://sso.example.com/demo-vpn' });
       await setResourcePermissions(ctx.store, r.name, { allow: true, actions: ['enroll'], tokenTypes: ['programmable', 'classic'] });
       ctx.say(`Resource ${r.name}: portal actions allowed: enroll; token types: programmable, classic; a code must fall within ±${r.window} steps`);
-      // Whatever tokens the earlier steps registered: every fact named ...Serial that is a token in the store.
+      // Whatever tokens the earlier steps registered: every fact (a string) that is the serial of one token in the store.
       const serials: string[] = [];
-      for (const [key, value] of Object.entries(ctx.facts)) {
-        if (!/serial$/i.test(key) || typeof value !== 'string' || serials.includes(value)) continue;
+      for (const value of Object.values(ctx.facts)) {
+        if (typeof value !== 'string' || serials.includes(value)) continue;
         if ((await ctx.store.tokens.findBySerial(value)).length === 1) serials.push(value);
       }
       const logins = ['alice', 'bob', 'carol', 'dave', 'erin'];
