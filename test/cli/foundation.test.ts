@@ -1,0 +1,305 @@
+/**
+ * The foundation's CLI contract, end to end through the built `bin/tokensmith`:
+ * adding and showing tokens (codes against oathtool: foundation-codes.test.ts), the wrong master key,
+ * audit tampering with the sqlite3 CLI, exit codes and --json on stdout.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeBase32 } from '../../src/core/codecs.js';
+import { assertBuilt, BIN, cliEnv, runCommand, tokensmith } from './helpers.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'tokensmith-cli-test-'));
+  dirs.push(d);
+  return d;
+}
+const newKey = () => randomBytes(32).toString('hex');
+
+beforeAll(() => assertBuilt());
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const TOKEN_KEYS = ['serial', 'manufacturer', 'model', 'kind', 'type', 'algorithm', 'digits', 'period', 'counter', 'state', 'driftSteps', 'resource', 'user'];
+
+describe('tokens add / show', () => {
+  it('returns the secret only with --show-secret, in canonical base32, on stdout alone', async () => {
+    const db = join(tempDir(), 't.db');
+    const key = newKey();
+    const seed = randomBytes(20);
+    const typed = encodeBase32(seed, { padding: true }).toLowerCase().replace(/(.{4})/g, '$1 ');
+    const add = await tokensmith(['--db', db, 'tokens', 'add', '7000001', '--secret', typed, '--manufacturer', 'Acme', '--model', 'c200'], { TOKENSMITH_MASTER_KEY: key });
+    expect(add.stderr).toBe('');
+    expect(add.code, add.stderr).toBe(0);
+    expect(add.stdout).toMatch(/added 7000001: classic totp sha1 6 digits 30s, in_stock/);
+
+    const shown = await tokensmith(['--db', db, '--json', 'tokens', 'show', '7000001', '--show-secret'], { TOKENSMITH_MASTER_KEY: key });
+    expect(shown.code, shown.stderr).toBe(0);
+    const v = JSON.parse(shown.stdout);
+    expect(v.secret).toBe(encodeBase32(seed));
+    expect(Object.keys(v)).toEqual(expect.arrayContaining([...TOKEN_KEYS, 'secret']));
+    expect(v).toMatchObject({ serial: '7000001', manufacturer: 'Acme', model: 'c200', kind: 'classic', state: 'in_stock', driftSteps: 0, resource: null, user: null });
+    expect(shown.stderr).not.toContain(v.secret);
+
+    const plain = await tokensmith(['--db', db, '--json', 'tokens', 'show', '7000001'], { TOKENSMITH_MASTER_KEY: key });
+    expect(plain.code, plain.stderr).toBe(0);
+    const p = JSON.parse(plain.stdout);
+    expect(p).not.toHaveProperty('secret');
+    expect(Object.keys(p)).toEqual(expect.arrayContaining(TOKEN_KEYS));
+    expect(plain.stdout + plain.stderr).not.toContain(encodeBase32(seed));
+
+    const list = await tokensmith(['--db', db, '--json', 'tokens', 'list'], { TOKENSMITH_MASTER_KEY: key });
+    expect(JSON.parse(list.stdout).map((t: { serial: string }) => t.serial)).toEqual(['7000001']);
+    expect(list.stdout).not.toContain(encodeBase32(seed));
+  });
+
+  it('creates the database and the key file 0600 (umask 000) and never writes the seed to disk in any encoding', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'inv.db');
+    const seed = randomBytes(32);
+    const add = await runCommand('/bin/sh', ['-c', 'umask 000 && exec "$0" "$@"', process.execPath, BIN, '--db', db, 'tokens', 'add', 'MODE-1', '--secret', encodeBase32(seed), '--algorithm', 'sha256'], {
+      env: cliEnv(),
+    });
+    expect(add.stderr).toBe('');
+    expect(add.code, add.stderr).toBe(0);
+    expect((statSync(db).mode & 0o777).toString(8)).toBe('600');
+    expect((statSync(`${db}.key`).mode & 0o777).toString(8)).toBe('600');
+    expect(readFileSync(`${db}.key`, 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+
+    const needles = [
+      seed,
+      seed.toString('hex'),
+      seed.toString('hex').toUpperCase(),
+      encodeBase32(seed),
+      encodeBase32(seed, { padding: true }),
+      encodeBase32(seed).toLowerCase(),
+      seed.toString('base64'),
+      seed.toString('base64').replace(/=+$/, ''),
+      seed.toString('base64url'),
+    ].map((n) => (typeof n === 'string' ? Buffer.from(n) : n));
+    for (const f of [db, `${db}-wal`]) {
+      if (!existsSync(f)) continue; // the WAL is checkpointed and removed on a clean close
+      const bytes = readFileSync(f);
+      if (f === db) expect(bytes.includes(Buffer.from('MODE-1'))).toBe(true); // the scan sees clear text
+      for (const n of needles) expect(bytes.includes(n), `${f} holds the seed`).toBe(false);
+    }
+
+    // The key file alone is enough to reopen: the seed comes back.
+    const show = await tokensmith(['--db', db, '--json', 'tokens', 'show', 'MODE-1', '--show-secret']);
+    expect(JSON.parse(show.stdout).secret).toBe(encodeBase32(seed));
+  });
+
+  it('handles several processes registering tokens into a fresh database at once', async () => {
+    const db = join(tempDir(), 'race.db');
+    const key = newKey();
+    for (let round = 0; round < 2; round++) {
+      const fresh = `${db}.${round}`;
+      const serials = Array.from({ length: 5 }, (_, i) => `R${round}-${i}`);
+      const runs = await Promise.all(serials.map((s) => tokensmith(['--db', fresh, 'tokens', 'add', s, '--secret', 'JBSWY3DPEHPK3PXP'], { TOKENSMITH_MASTER_KEY: key })));
+      for (const r of runs) expect(r.stderr).toBe('');
+      const list = await tokensmith(['--db', fresh, '--json', 'tokens', 'list'], { TOKENSMITH_MASTER_KEY: key });
+      expect(JSON.parse(list.stdout)).toHaveLength(5);
+      const verify = await tokensmith(['--db', fresh, 'audit', 'verify'], { TOKENSMITH_MASTER_KEY: key });
+      expect(verify.code, verify.stderr).toBe(0);
+    }
+  });
+});
+
+describe('the wrong master key', () => {
+  it('tokens show --show-secret and tokens code exit 4 saying the key is wrong; no code is printed', async () => {
+    const db = join(tempDir(), 't.db');
+    const add = await tokensmith(['--db', db, 'tokens', 'add', 'WK-1', '--secret', 'JBSWY3DPEHPK3PXP'], { TOKENSMITH_MASTER_KEY: newKey() });
+    expect(add.code, add.stderr).toBe(0);
+    const wrong = { TOKENSMITH_MASTER_KEY: newKey() };
+    for (const args of [
+      ['tokens', 'show', 'WK-1', '--show-secret'],
+      ['tokens', 'code', 'WK-1'],
+      ['tokens', 'code', 'WK-1', '--at', '2026-01-01T00:00:00Z'],
+    ]) {
+      const r = await tokensmith(['--db', db, ...args], wrong);
+      expect(r.code, args.join(' ')).toBe(4);
+      expect(r.stderr).toMatch(/the master key is wrong/);
+      expect(r.stdout).toBe('');
+      const j = await tokensmith(['--db', db, '--json', ...args], wrong);
+      expect(j.code, j.stderr).toBe(4);
+      expect(JSON.parse(j.stdout).error).toMatchObject({ code: 'wrong-master-key', exitCode: 4 });
+    }
+    // Without --show-secret the token is still visible: showing metadata needs no key.
+    const meta = await tokensmith(['--db', db, '--json', 'tokens', 'show', 'WK-1'], wrong);
+    expect(meta.code, meta.stderr).toBe(0);
+  });
+
+  it('a replaced key file gives the same exit 4 and names the key file', async () => {
+    const db = join(tempDir(), 't.db');
+    expect((await tokensmith(['--db', db, 'tokens', 'add', 'WK-2', '--secret', 'JBSWY3DPEHPK3PXP'])).code).toBe(0);
+    writeFileSync(`${db}.key`, newKey() + '\n');
+    const r = await tokensmith(['--db', db, 'tokens', 'code', 'WK-2']);
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/the master key is wrong/);
+    expect(r.stderr).toContain(`${db}.key`);
+  });
+});
+
+describe('audit verify after tampering with sqlite3', () => {
+  const key = newKey();
+  let pristine: string;
+
+  beforeAll(async () => {
+    pristine = join(tempDir(), 'audit.db');
+    for (const s of ['AU-1', 'AU-2', 'AU-3', 'AU-4']) {
+      const r = await tokensmith(['--db', pristine, 'tokens', 'add', s, '--secret', 'JBSWY3DPEHPK3PXP'], { TOKENSMITH_MASTER_KEY: key });
+      expect(r.code, r.stderr).toBe(0);
+    }
+  });
+
+  async function tampered(sql: string): Promise<string> {
+    const copy = join(tempDir(), 'copy.db');
+    writeFileSync(copy, readFileSync(pristine));
+    const r = await runCommand('sqlite3', [copy, sql]);
+    expect(r.code, r.stderr).toBe(0);
+    return copy;
+  }
+
+  it('exits 0 on an untouched database and lists the rows', async () => {
+    const v = await tokensmith(['--db', pristine, '--json', 'audit', 'verify'], { TOKENSMITH_MASTER_KEY: key });
+    expect(v.code, v.stderr).toBe(0);
+    expect(JSON.parse(v.stdout)).toEqual({ ok: true, rows: 4 });
+    const l = await tokensmith(['--db', pristine, '--json', 'audit', 'list'], { TOKENSMITH_MASTER_KEY: key });
+    const rows = JSON.parse(l.stdout);
+    expect(rows.map((r: { seq: number; action: string; subject: string }) => `${r.seq} ${r.action} ${r.subject}`)).toEqual([
+      '1 token.add token:AU-1',
+      '2 token.add token:AU-2',
+      '3 token.add token:AU-3',
+      '4 token.add token:AU-4',
+    ]);
+    expect(Object.keys(rows[0])).toEqual(expect.arrayContaining(['seq', 'at', 'actor', 'action', 'subject', 'details', 'prevHash', 'hash']));
+  });
+
+  it.each([
+    { what: 'an edited row', sql: "UPDATE audit SET subject = 'token:EVIL' WHERE seq = 2", seq: 2 },
+    { what: 'edited details', sql: `UPDATE audit SET details = '{"kind":"programmable"}' WHERE seq = 3`, seq: 3 },
+    { what: 'a deleted middle row', sql: 'DELETE FROM audit WHERE seq = 2', seq: 2 },
+    { what: 'a deleted last row', sql: 'DELETE FROM audit WHERE seq = 4', seq: 4 },
+    { what: 'two swapped rows', sql: 'UPDATE audit SET seq = -2 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 3; UPDATE audit SET seq = 3 WHERE seq = -2;', seq: 2 },
+  ])('$what makes audit verify exit non-zero naming row $seq', async ({ sql, seq }) => {
+    const db = await tampered(sql);
+    const text = await tokensmith(['--db', db, 'audit', 'verify'], { TOKENSMITH_MASTER_KEY: key });
+    expect(text.code, text.stderr).toBe(4);
+    expect(text.stdout + text.stderr).toContain(`audit chain broken at row ${seq}`);
+    const json = await tokensmith(['--db', db, '--json', 'audit', 'verify'], { TOKENSMITH_MASTER_KEY: key });
+    expect(json.code, json.stderr).toBe(4);
+    // One JSON document on stdout, the documented shape.
+    const j = JSON.parse(json.stdout);
+    expect(j.ok).toBe(false);
+    expect(j.firstBad.seq).toBe(seq);
+  });
+});
+
+describe('exit codes and --json', () => {
+  const key = newKey();
+  let db: string;
+  beforeAll(async () => {
+    db = join(tempDir(), 'x.db');
+    expect((await tokensmith(['--db', db, 'tokens', 'add', 'EX-1', '--secret', 'JBSWY3DPEHPK3PXP'], { TOKENSMITH_MASTER_KEY: key })).code).toBe(0);
+  });
+  const ts = (...args: string[]) => tokensmith(['--db', db, ...args], { TOKENSMITH_MASTER_KEY: key });
+
+  it.each([
+    ['an unknown option', ['tokens', 'list', '--bogus']],
+    ['an unknown global option', ['--bogus', 'tokens', 'list']],
+    ['an unknown command', ['frobnicate']],
+    ['a missing argument', ['tokens', 'show']],
+    ['a missing required option', ['tokens', 'add', 'EX-2']],
+    ['an unknown state', ['tokens', 'list', '--state', 'bogus']],
+    ['an unreadable --at', ['tokens', 'code', 'EX-1', '--at', 'yesterday-ish']],
+  ])('%s exits 2', async (_what, args) => {
+    const r = await ts(...args);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).not.toBe('');
+    expect(r.stdout).toBe('');
+  });
+
+  it.each([
+    ['an unknown option', ['tokens', 'list', '--bogus']],
+    ['a missing argument', ['tokens', 'show']],
+    ['an unknown state', ['tokens', 'list', '--state', 'bogus']],
+  ])('%s with --json puts an error object with exit code 2 on stdout', async (_what, args) => {
+    const r = await ts('--json', ...args);
+    expect(r.code, r.stderr).toBe(2);
+    expect(JSON.parse(r.stdout).error).toMatchObject({ exitCode: 2 });
+  });
+
+  it('not found exits 4 with an error object on stdout under --json', async () => {
+    const r = await ts('tokens', 'show', 'NOPE');
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/no token with serial NOPE/);
+    const j = await ts('--json', 'tokens', 'code', 'NOPE');
+    expect(j.code, j.stderr).toBe(4);
+    expect(JSON.parse(j.stdout)).toEqual({ error: { code: 'not-found', message: 'no token with serial NOPE in the store', exitCode: 4 } });
+    expect(j.stderr).toMatch(/no token with serial NOPE/);
+  });
+
+  it('bad base32 exits 4 naming the bad character and its position, without echoing the secret', async () => {
+    const r = await ts('--json', 'tokens', 'add', 'EX-3', '--secret', 'JBSWY3DP1HPK3PXP');
+    expect(r.code, r.stderr).toBe(4);
+    const e = JSON.parse(r.stdout).error;
+    expect(e.code, e.stderr).toBe('bad-base32');
+    expect(e.message).toContain("'1' at position 9");
+    expect(r.stdout + r.stderr).not.toContain('JBSWY3DP1HPK3PXP');
+    expect((await ts('tokens', 'add', 'EX-3', '--secret', 'MZXW6Y')).code).toBe(4); // impossible length
+  });
+
+  it('out-of-range spec values and duplicates exit 4', async () => {
+    expect((await ts('tokens', 'add', 'EX-4', '--secret', 'JBSWY3DPEHPK3PXP', '--digits', '12')).code).toBe(4);
+    expect((await ts('tokens', 'add', 'EX-4', '--secret', 'JBSWY3DPEHPK3PXP', '--algorithm', 'md5')).code).toBe(4);
+    const dup = await ts('tokens', 'add', 'EX-1', '--secret', 'JBSWY3DPEHPK3PXP');
+    expect(dup.code, dup.stderr).toBe(4);
+    expect(dup.stderr).toMatch(/already in the store/);
+  });
+
+  it('a malformed TOKENSMITH_MASTER_KEY exits 4 without echoing it', async () => {
+    const r = await tokensmith(['--db', db, 'tokens', 'code', 'EX-1'], { TOKENSMITH_MASTER_KEY: 'too-short-to-be-a-key' });
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/must be 32 bytes/);
+    expect(r.stderr).not.toContain('too-short-to-be-a-key');
+  });
+
+  it('--json results go to stdout alone and parse as one document', async () => {
+    for (const args of [['tokens', 'list'], ['tokens', 'show', 'EX-1'], ['audit', 'list'], ['audit', 'verify']]) {
+      const r = await ts('--json', ...args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(() => JSON.parse(r.stdout)).not.toThrow();
+      expect(r.stderr).toBe('');
+    }
+  });
+
+  it('--version and --help exit 0', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const v = await tokensmith(['--version']);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stdout.trim()).toBe(pkg.version);
+    const h = await tokensmith(['--help']);
+    expect(h.code, h.stderr).toBe(0);
+    expect(h.stdout).toMatch(/Exit codes: 0 ok/);
+  });
+});
+
+describe('demo', () => {
+  it('exits 0, narrates on stderr, and reports every step ok as JSON on stdout', async () => {
+    const r = await tokensmith(['--json', 'demo']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.steps.length).toBeGreaterThanOrEqual(3);
+    for (const s of j.steps) expect(s.ok, s.title).toBe(true);
+    expect(j.kept).toBe(false);
+    expect(existsSync(j.dir)).toBe(false);
+    expect(r.stderr).toMatch(/throw-away database/);
+    const text = await tokensmith(['demo']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/demo finished: \d+ steps ok/);
+  });
+});
