@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DataError, NotFoundError, UsageError } from '../core/errors.js';
 import { isTokenState, TOKEN_STATES, type TokenState } from '../core/states.js';
-import type { Repos, ResourceRecord, TokenFilter, TokenRecord, UserRecord } from '../store/types.js';
+import type { AssignmentRecord, Repos, ResourceRecord, TokenFilter, TokenRecord, TokenWithSeed, UserRecord } from '../store/types.js';
 
 export interface SelectionInput {
   resource?: string;
@@ -76,22 +76,28 @@ function matches(t: TokenRecord, sel: Selection): boolean {
 }
 
 /** Tokens assigned in the Resource whose stock is elsewhere (the stock ones come from the filter). */
-async function* assignedElsewhere(repos: Repos, sel: Selection): AsyncIterable<TokenRecord> {
+async function* assignedElsewhere(repos: Repos, sel: Selection): AsyncIterable<TokenWithSeed> {
   if (!sel.resource) return;
   for (const a of await repos.assignments.list({ resourceId: sel.resource.id })) {
     const t = await repos.tokens.get(a.tokenId);
-    if (t && t.resourceId !== sel.resource.id && matches(t, sel)) yield t;
+    if (t && t.resourceId !== sel.resource.id && matches(t, sel)) yield { token: t, seed: t.hasSeed ? await repos.tokens.openSeed(t) : null, assignment: a };
   }
 }
 
 export async function countSelection(repos: Repos, sel: Selection): Promise<number> {
   let n = await repos.tokens.count(filterOf(sel));
-  for await (const _ of assignedElsewhere(repos, sel)) n++;
+  if (sel.resource) {
+    for (const a of await repos.assignments.list({ resourceId: sel.resource.id })) {
+      const t = await repos.tokens.get(a.tokenId);
+      if (t && t.resourceId !== sel.resource.id && matches(t, sel)) n++;
+    }
+  }
   return n;
 }
 
-export async function* iterateSelection(repos: Repos, sel: Selection): AsyncIterable<TokenRecord> {
-  yield* repos.tokens.iterate(filterOf(sel));
+/** The selected tokens with their opened seeds and assignments, a page at a time. */
+export async function* iterateSelection(repos: Repos, sel: Selection): AsyncIterable<TokenWithSeed> {
+  yield* repos.tokens.iterateWithSeeds(filterOf(sel));
   yield* assignedElsewhere(repos, sel);
 }
 
@@ -106,8 +112,7 @@ export class TokenContextLookup {
   private readonly resources = new Map<number, string | null>();
   constructor(private readonly repos: Repos) {}
 
-  async of(t: TokenRecord): Promise<TokenContext> {
-    const a = await this.repos.assignments.byToken(t.id);
+  async of(t: TokenRecord, a: AssignmentRecord | null): Promise<TokenContext> {
     const resourceId = a?.resourceId ?? t.resourceId;
     let user: UserRecord | null = null;
     if (a) {

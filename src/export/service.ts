@@ -117,14 +117,13 @@ async function eachToken(
   const lookup = new TokenContextLookup(store);
   const skipped: SkippedToken[] = [];
   let exported = 0;
-  for await (const token of iterateSelection(store, sel)) {
-    if (!token.hasSeed) {
+  for await (const { token, seed, assignment } of iterateSelection(store, sel)) {
+    if (!seed) {
       skipped.push({ serial: token.serial, reason: 'no seed in the store (a blank programmable token: flash it first)' });
       continue;
     }
-    const ctx = await lookup.of(token);
-    const seed = await store.tokens.openSeed(token);
     try {
+      const ctx = await lookup.of(token, assignment);
       const t: ExportToken = { token, seed, user: ctx.user?.login ?? null, userEmail: ctx.user?.email ?? null, resource: ctx.resource };
       const reason = refuse(t);
       if (reason) {

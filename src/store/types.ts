@@ -112,7 +112,18 @@ export interface TokenRepo {
   count(filter?: TokenFilter): Promise<number>;
   /** Opens the sealed seed; throws WrongMasterKeyError or SealBrokenError. */
   openSeed(t: TokenRecord): Promise<Buffer>;
+  /**
+   * Iterates tokens with their opened seed (null when none) and their
+   * assignment, one query per page of 1000: the export path for 100,000 tokens.
+   */
+  iterateWithSeeds(filter?: TokenFilter): AsyncIterable<TokenWithSeed>;
   delete(id: number): Promise<void>;
+}
+
+export interface TokenWithSeed {
+  token: TokenRecord;
+  seed: Buffer | null;
+  assignment: AssignmentRecord | null;
 }
 
 export interface BatchRecord {

@@ -29,6 +29,7 @@ import type {
   TokenPatch,
   TokenRecord,
   TokenRepo,
+  TokenWithSeed,
   UserRecord,
   UserRepo,
 } from '../types.js';
@@ -450,6 +451,33 @@ class SqliteTokenRepo implements TokenRepo {
     const seed = openSeed(key, r.sealed_seed, seedBinding(t));
     if (!seed) throw new SealBrokenError(`token ${t.serial}`);
     return seed;
+  }
+
+  async *iterateWithSeeds(filter?: TokenFilter): AsyncIterable<TokenWithSeed> {
+    const w = tokenWhere(filter);
+    const where = w.sql ? `${w.sql} AND id > ?` : 'WHERE id > ?';
+    // The filter names the tokens table's columns: page in a subquery, then join the assignment.
+    const stmt = this.db.prepare(`SELECT t.*, a.id AS a_id, a.user_id AS a_user_id, a.resource_id AS a_resource_id, a.created_at AS a_created_at,
+      a.enrolled_at AS a_enrolled_at FROM (SELECT * FROM tokens ${where} ORDER BY id LIMIT 1000) t LEFT JOIN assignments a ON a.token_id = t.id ORDER BY t.id`);
+    let lastId = 0;
+    for (;;) {
+      const rows = stmt.all(...w.params, lastId) as Row[];
+      if (rows.length === 0) return;
+      for (const r of rows) {
+        const token = toToken(r);
+        let seed: Buffer | null = null;
+        if (r.sealed_seed) {
+          seed = openSeed(this.key(), r.sealed_seed as Buffer, seedBinding(token));
+          if (!seed) throw new SealBrokenError(`token ${token.serial}`);
+        }
+        const assignment: AssignmentRecord | null =
+          r.a_id == null
+            ? null
+            : { id: r.a_id as number, tokenId: token.id, userId: r.a_user_id as number, resourceId: r.a_resource_id as number, createdAt: r.a_created_at as string, enrolledAt: (r.a_enrolled_at as string | null) ?? null };
+        yield { token, seed, assignment };
+      }
+      lastId = rows[rows.length - 1]!.id as number;
+    }
   }
 
   async delete(id: number): Promise<void> {
