@@ -229,7 +229,8 @@ export class Token2Driver {
   }
 
   async writeConfig(settings: Token2Settings, serial?: string): Promise<number> {
-    const time = this.hostSeconds();
+    // Rounded, not floored: the token starts counting from this second, so the error stays within ±0.5 s.
+    const time = Math.round(this.now() / 1000);
     await this.command('writeConfig', buildWriteConfig({ ...settings, time }), serial);
     return time;
   }

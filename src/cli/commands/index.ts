@@ -10,6 +10,9 @@ import { registerResource } from './resource.js';
 import { registerUser } from './user.js';
 import { registerAssign } from './assign.js';
 import { registerEnroll } from './enroll.js';
+import { registerDevice } from './device.js';
+import { registerSimulate } from './simulate.js';
+import { registerCassette } from './cassette.js';
 
 /** Every command group, in the order `--help` lists them. Add a group: one import, one line. */
 export function registerCommands(program: Command): void {
@@ -19,6 +22,9 @@ export function registerCommands(program: Command): void {
   registerUser(program);
   registerAssign(program);
   registerEnroll(program);
+  registerDevice(program);
+  registerSimulate(program);
+  registerCassette(program);
   registerImport(program);
   registerAudit(program);
   registerExport(program);

@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { outputOf } from '../context.js';
+
+export function registerSimulate(program: Command): void {
+  program
+    .command('simulate <model>')
+    .description('run a simulated token (token2-card, token2-fob, token2-fob-c302) on the virtual reader of vsmartcard vpcd, so the whole PC/SC stack runs without hardware')
+    .option('--vpcd [host:port]', 'plug into vpcd (default 127.0.0.1:35963, the reader "Virtual PCD 00 00")')
+    .option('--serial <s>', 'the serial the token reports (its prefix gives the product)')
+    .option('--state <file>', 'write what the token holds (seed, algorithm, period, display timeout, clock, failed authentications) as JSON after each command')
+    .option('--cards <n>', 'present n tokens one after another (serials counting up); each leaves the reader once it has been written and read back', '1')
+    .option('--clock-offset <s>', "the token's clock minus the host's before it is set, in seconds", '-90')
+    .option('--seed <base32>', 'a seed the token already holds (test seeds only: it is written to --state)')
+    .option('--algorithm <alg>', 'the algorithm it already has: sha1 or sha256', 'sha1')
+    .option('--period <s>', 'the time step it already has: 30 or 60', '30')
+    .option('--locked', 'a locked key: every authentication answers 6983')
+    .addHelpText(
+      'after',
+      '\nNeeds pcscd and vsmartcard-vpcd. Runs until Ctrl-C (or until the last of --cards has been written).\n\nExample:\n  tokensmith simulate token2-card --vpcd --serial 86596220000042 --state s.json &\n  tokensmith device flash --reader "Virtual PCD" --algorithm sha256 --period 60 --yes',
+    )
+    .action(async (model: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
+      const out = outputOf(cmd);
+      const { runSimulator } = await import('../../provision/simulate.js');
+      await runSimulator(model, o, (line) => out.info(line));
+    });
+}
