@@ -104,7 +104,7 @@ export function openSeed(key: Buffer, sealed: Uint8Array, aad: string): Buffer |
   }
 }
 
-/** What a seed is bound to: manufacturer, serial and profile slot. */
+/** What a seed is bound to: manufacturer and serial (unique together, so one row). The profile slot is not part of it. */
 export function seedBinding(t: { manufacturer: string; serial: string }): string {
   return `tokensmith-seed-v1\x00${t.manufacturer}\x00${t.serial}`;
 }
