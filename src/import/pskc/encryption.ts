@@ -76,17 +76,23 @@ export class PskcDecryptor {
     return this.transportKey;
   }
 
+  /** The transport key once `key()` has been awaited (decryption itself is synchronous, for speed). */
+  private get readyKey(): Buffer {
+    if (!this.transportKey) throw new Error('PskcDecryptor: key() must be awaited before decrypting');
+    return this.transportKey;
+  }
+
   /** The MAC key: MACMethod/MACKey decrypted with the transport key, else the transport key itself. */
-  private async getMacKey(): Promise<Buffer> {
+  private getMacKey(): Buffer {
     if (this.macKey) return this.macKey;
     const mk = child(this.header.macMethod, 'MACKey');
     if (!mk) {
-      this.macKey = await this.key();
+      this.macKey = this.readyKey;
       return this.macKey;
     }
     const where = `${this.ctx.fileName}:${mk.line} (MACMethod/MACKey)`;
     try {
-      this.macKey = await this.decryptRaw(mk, where);
+      this.macKey = this.decryptRaw(mk, where);
     } catch (err) {
       if (err instanceof DecryptError) {
         throw new WrongKeyError(`${where}: the MAC key does not decrypt with ${this.keySource}: wrong password or key? Nothing imported.`, where);
@@ -107,24 +113,24 @@ export class PskcDecryptor {
     return spec;
   }
 
-  private async decryptRaw(node: XmlNode, where: string): Promise<Buffer> {
+  private decryptRaw(node: XmlNode, where: string): Buffer {
     const spec = this.cipherOf(node, where);
     const cv = textOf(path(node, 'CipherData', 'CipherValue'));
     if (!cv) throw new DataError(`${where}: encrypted value without CipherData/CipherValue`, { code: 'malformed-pskc' });
     const data = decodeBase64(cv, 'CipherValue');
-    return decryptValue(spec, await this.key(), data);
+    return decryptValue(spec, this.readyKey, data);
   }
 
   /**
    * Decrypts an RFC 6030 EncryptedValue and checks its ValueMAC (over IV ||
    * ciphertext, or over the plaintext as old drafts did).
    */
-  async decrypt(encrypted: XmlNode, valueMac: XmlNode | undefined, where: string): Promise<Buffer> {
+  decrypt(encrypted: XmlNode, valueMac: XmlNode | undefined, where: string): Buffer {
     const spec = this.cipherOf(encrypted, where);
     const cv = textOf(path(encrypted, 'CipherData', 'CipherValue'));
     if (!cv) throw new DataError(`${where}: encrypted value without CipherData/CipherValue`, { code: 'malformed-pskc' });
     const data = decodeBase64(cv, 'CipherValue');
-    const key = await this.key();
+    const key = this.readyKey;
     let plain: Buffer;
     try {
       plain = decryptValue(spec, key, data);
@@ -137,7 +143,7 @@ export class PskcDecryptor {
     const macText = textOf(valueMac);
     if (macText) {
       const mac = decodeBase64(macText, 'ValueMAC');
-      const macKey = await this.getMacKey();
+      const macKey = this.getMacKey();
       if (!macEquals(mac, hmac(this.macHash, macKey, data)) && !macEquals(mac, hmac(this.macHash, macKey, plain))) {
         throw new DataError(`${where}: the ValueMAC does not match: the value was altered (or the file is damaged); nothing imported`, { code: 'mac-mismatch' });
       }
@@ -147,13 +153,13 @@ export class PskcDecryptor {
   }
 
   /** Legacy draft form: <Value> holds ciphertext under the container's EncryptionMethod (maybe with a file-wide IV); <ValueDigest> is an HMAC of the plaintext with the encryption key. */
-  async decryptLegacy(value: string, digest: string | undefined, where: string): Promise<Buffer> {
+  decryptLegacy(value: string, digest: string | undefined, where: string): Buffer {
     const em = this.header.legacyEncryptionMethod!;
     const uri = attr(em, 'Algorithm') ?? '';
     const spec = cipherByUri(uri);
     if (!spec) throw new DataError(`${where}: unknown cipher '${uri}'`, { code: 'unsupported-cipher' });
     const ivText = textOf(child(em, 'IV'));
-    const key = await this.key();
+    const key = this.readyKey;
     let plain: Buffer;
     try {
       plain = decryptValue(spec, key, decodeBase64(value, 'Value'), ivText ? decodeBase64(ivText, 'IV') : undefined);

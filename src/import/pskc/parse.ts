@@ -90,7 +90,9 @@ export async function* parsePskc(file: string, ctx: ParseContext): AsyncGenerato
       const where = `${ctx.fileName}:${k.node.line} (key package ${packageNo})`;
       const serial = textOf(child(k.device, 'SerialNo')) ?? attr(k.node, 'Id') ?? attr(k.node, 'KeyId') ?? attr(k.node, 'SecretId');
       try {
-        const r = await readKey(k, decryptor, where);
+        // Only the transport key may need a person (the password prompt); everything after it is synchronous.
+        if (decryptor.legacyEncrypted || hasDescendant(k.node, 'encryptedvalue')) await decryptor.key();
+        const r = readKey(k, decryptor, where);
         if (r === 'pin') {
           yield { skip: { where, serial, message: `skipped: the PIN of token ${serial ?? '?'} (Key ${attr(k.node, 'Id') ?? '?'}), not an OTP key; the token checks its PIN itself` } };
           continue;
@@ -105,8 +107,13 @@ export async function* parsePskc(file: string, ctx: ParseContext): AsyncGenerato
   if (packageNo === 0) throw new DataError(`${ctx.fileName}: the PSKC file holds no key packages`, { code: 'empty-file' });
 }
 
+function hasDescendant(node: XmlNode, lowerName: string): boolean {
+  for (const c of node.children) if (c.name.toLowerCase() === lowerName || hasDescendant(c, lowerName)) return true;
+  return false;
+}
+
 /** Reads a value: PlainValue (or legacy Value) / EncryptedValue + ValueMAC. */
-async function readValue(node: XmlNode | undefined, dec: PskcDecryptor, where: string, legacy: boolean, isSecret = false): Promise<Buffer | string | undefined> {
+function readValue(node: XmlNode | undefined, dec: PskcDecryptor, where: string, legacy: boolean, isSecret = false): Buffer | string | undefined {
   if (!node) return undefined;
   if (legacy) {
     const v = textOf(child(node, 'Value'));
@@ -121,8 +128,8 @@ async function readValue(node: XmlNode | undefined, dec: PskcDecryptor, where: s
   return undefined;
 }
 
-async function readInteger(node: XmlNode | undefined, dec: PskcDecryptor, where: string, what: string, legacy: boolean): Promise<number | undefined> {
-  const v = await readValue(node, dec, where, legacy);
+function readInteger(node: XmlNode | undefined, dec: PskcDecryptor, where: string, what: string, legacy: boolean): number | undefined {
+  const v = readValue(node, dec, where, legacy);
   if (v === undefined) return undefined;
   return typeof v === 'string' ? plainInteger(v, what) : /^\d+$/.test(v.toString('latin1')) ? Number(v.toString('latin1')) : bytesToInteger(v, what);
 }
@@ -151,7 +158,7 @@ function hashOfSuite(suite: string | undefined, where: string): string | undefin
   return alg;
 }
 
-async function readKey(k: KeyFields, dec: PskcDecryptor, where: string): Promise<SeedRecord | 'pin'> {
+function readKey(k: KeyFields, dec: PskcDecryptor, where: string): SeedRecord | 'pin' {
   const key = k.node;
   const algUri = attr(key, 'Algorithm') ?? attr(key, 'KeyAlgorithm') ?? attr(key, 'SecretAlgorithm') ?? '';
   const alg = algorithmName(algUri);
@@ -177,21 +184,21 @@ async function readKey(k: KeyFields, dec: PskcDecryptor, where: string): Promise
   }
 
   const secretData = dataOf(key, 'Secret', 'SECRET');
-  const secretValue = await readValue(secretData.node, dec, where, secretData.legacy, true);
+  const secretValue = readValue(secretData.node, dec, where, secretData.legacy, true);
   if (secretValue === undefined) throw new DataError('the key has no secret (Data/Secret)', { code: 'missing-secret' });
   const seed = typeof secretValue === 'string' ? decodeBase64(secretValue, 'the secret') : secretValue;
 
   const cd = dataOf(key, 'Counter', 'COUNTER');
-  const counter = await readInteger(cd.node, dec, where, 'Counter', cd.legacy);
+  const counter = readInteger(cd.node, dec, where, 'Counter', cd.legacy);
   const td = dataOf(key, 'Time', 'TIME');
-  const time = await readInteger(td.node, dec, where, 'Time', td.legacy);
+  const time = readInteger(td.node, dec, where, 'Time', td.legacy);
   const id = dataOf(key, 'TimeInterval', 'TIME_INTERVAL');
-  const interval = await readInteger(id.node, dec, where, 'TimeInterval', id.legacy);
+  const interval = readInteger(id.node, dec, where, 'TimeInterval', id.legacy);
   const dd = dataOf(key, 'TimeDrift', 'TIME_DRIFT');
   const driftNode = dd.node;
   let drift: number | undefined;
   if (driftNode) {
-    const v = await readValue(driftNode, dec, where, dd.legacy);
+    const v = readValue(driftNode, dec, where, dd.legacy);
     if (typeof v === 'string') drift = /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : plainInteger(v, 'TimeDrift');
     else if (v) drift = v.readIntBE(0, Math.min(v.length, 6));
   }
