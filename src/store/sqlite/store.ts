@@ -164,12 +164,20 @@ export class SqliteStore implements Store {
   private key(): Buffer {
     if (this.masterKey) return this.masterKey.key;
     const keyFile = this.location === ':memory:' ? null : keyFilePath(this.location);
+    const stored = (this.db.prepare("SELECT value FROM meta WHERE key = 'key_check'").get() as { value: string } | undefined)?.value;
+    if (stored !== undefined && keyFile !== null && !this.env.TOKENSMITH_MASTER_KEY && !existsSync(keyFile)) {
+      // Seeds were sealed under some key: a fresh key file here would never open them, only mislead.
+      throw new DataError(
+        `no master key for ${this.location}: its seeds are sealed, but TOKENSMITH_MASTER_KEY is not set and the key file ${keyFile} is missing. ` +
+          'Set TOKENSMITH_MASTER_KEY to the key the seeds were sealed with, or restore the key file from your backup.',
+        { code: 'missing-master-key' },
+      );
+    }
     const mk: MasterKey =
       keyFile === null && !this.env.TOKENSMITH_MASTER_KEY
         ? { key: ephemeralKey(), source: 'a throw-away in-memory key' }
         : loadMasterKey(keyFile ?? '', this.env);
     const check = keyCheckValue(mk.key);
-    const stored = (this.db.prepare("SELECT value FROM meta WHERE key = 'key_check'").get() as { value: string } | undefined)?.value;
     if (stored === undefined) {
       this.db.prepare("INSERT INTO meta (key, value) VALUES ('key_check', ?)").run(check);
     } else if (stored !== check) {
