@@ -133,6 +133,15 @@ describe('the wrong master key', () => {
     expect(meta.code, meta.stderr).toBe(0);
   });
 
+  it('forgetting TOKENSMITH_MASTER_KEY exits 4 and writes no stray key file', async () => {
+    const db = join(tempDir(), 't.db');
+    expect((await tokensmith(['--db', db, 'tokens', 'add', 'WK-3', '--secret', 'JBSWY3DPEHPK3PXP'], { TOKENSMITH_MASTER_KEY: newKey() })).code).toBe(0);
+    const r = await tokensmith(['--db', db, 'tokens', 'code', 'WK-3']);
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/no master key .* TOKENSMITH_MASTER_KEY is not set/);
+    expect(existsSync(`${db}.key`)).toBe(false);
+  });
+
   it('a replaced key file gives the same exit 4 and names the key file', async () => {
     const db = join(tempDir(), 't.db');
     expect((await tokensmith(['--db', db, 'tokens', 'add', 'WK-2', '--secret', 'JBSWY3DPEHPK3PXP'])).code).toBe(0);

@@ -248,6 +248,25 @@ describe('sealed seeds in the store', () => {
     expect(e.message).toContain(`${path}.key`);
   });
 
+  // Bug found by this test: without the key, a fresh random key file was written beside a database
+  // whose seeds were sealed under another key, and the error then blamed that new file.
+  it('no key anywhere for a database that has seeds: exit 4 "missing", and no new key file is written', async () => {
+    const path = join(temp.dir(), 't.db');
+    const store = temp.open(path, { TOKENSMITH_MASTER_KEY: randomKeyHex() });
+    const t = await store.tokens.insert({ ...baseToken, serial: 'NK-1', seed: randomBytes(20) });
+    await store.close();
+    const keyless = temp.open(path, {});
+    const e = await rejection(keyless.tokens.openSeed(t));
+    expect(e).toBeInstanceOf(DataError);
+    expect((e as DataError).exitCode).toBe(4);
+    expect((e as DataError).code).toBe('missing-master-key');
+    expect(e.message).toContain('TOKENSMITH_MASTER_KEY is not set');
+    expect(e.message).toContain(`${path}.key`);
+    expect(existsSync(`${path}.key`)).toBe(false);
+    await expect(keyless.tokens.insert({ ...baseToken, serial: 'NK-2', seed: randomBytes(20) })).rejects.toMatchObject({ code: 'missing-master-key' });
+    expect(existsSync(`${path}.key`)).toBe(false);
+  });
+
   it('the right key from the key file opens seeds after a reopen', async () => {
     const path = join(temp.dir(), 't.db');
     const store = temp.open(path, {});
