@@ -19,6 +19,7 @@ export interface SimulateOptions {
   algorithm?: string;
   period?: string;
   locked?: boolean;
+  pullAt?: string;
 }
 
 /** The --state file: the simulator's state, with the seed also in base32 (the form --seed takes). */
@@ -96,7 +97,23 @@ export async function runSimulator(modelInput: string, o: SimulateOptions, say: 
     });
     states[i] = sim.state();
     save();
-    const client: VpcdClient = new VpcdClient(sim, {
+    let received = 0;
+    const pullAt = o.pullAt === undefined ? 0 : Number(o.pullAt);
+    const card = {
+      atr: sim.atr,
+      reset: () => sim.reset(),
+      process: (apdu: Uint8Array) => {
+        // A fault drill: the token leaves the reader as the nth command arrives, unanswered.
+        if (++received === pullAt) {
+          say(`command ${received} arrived: taking token ${serial} off the reader without answering (--pull-at)`);
+          stopping = true;
+          setTimeout(() => process.exit(0), 200);
+          return null;
+        }
+        return sim.process(apdu);
+      },
+    };
+    const client: VpcdClient = new VpcdClient(card, {
       host: address.host,
       port: address.port,
       log: say,

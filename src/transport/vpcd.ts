@@ -11,7 +11,8 @@ import { Socket, connect } from 'node:net';
 
 export interface VirtualCard {
   readonly atr: Uint8Array;
-  process(apdu: Uint8Array): Uint8Array;
+  /** The answer; null takes the card off the reader without answering (a hand pulling it away). */
+  process(apdu: Uint8Array): Uint8Array | null;
   /** Power off / reset: a new session (authentication does not survive). */
   reset?(): void;
 }
@@ -108,12 +109,16 @@ export class VpcdClient {
         else if (c === 0x00 || c === 0x02) this.card.reset?.();
         continue;
       }
-      let resp: Uint8Array;
+      let resp: Uint8Array | null;
       try {
         resp = this.card.process(msg);
       } catch (e) {
         this.opts.log?.(`simulator error: ${(e as Error).message}`);
         resp = Uint8Array.from([0x6f, 0x00]);
+      }
+      if (resp === null) {
+        this.socket?.destroy();
+        return;
       }
       this.send(resp);
     }

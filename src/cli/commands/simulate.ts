@@ -14,6 +14,7 @@ export function registerSimulate(program: Command): void {
     .option('--algorithm <alg>', 'the algorithm it already has: sha1 or sha256', 'sha1')
     .option('--period <s>', 'the time step it already has: 30 or 60', '30')
     .option('--locked', 'a locked key: every authentication answers 6983')
+    .option('--pull-at <n>', 'fault drill: take the token off the reader, unanswered, when the nth command arrives (then exit)')
     .addHelpText(
       'after',
       '\nNeeds pcscd and vsmartcard-vpcd. Runs until Ctrl-C (or until the last of --cards has been written).\n\nExample:\n  tokensmith simulate token2-card --vpcd --serial 86596220000042 --state s.json &\n  tokensmith device flash --reader "Virtual PCD" --algorithm sha256 --period 60 --yes',

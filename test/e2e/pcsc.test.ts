@@ -1,0 +1,177 @@
+/**
+ * The whole PC/SC stack, no hardware: driver -> nfc-pcsc -> libpcsclite ->
+ * pcscd -> vpcd -> `tokensmith simulate`. Starts pcscd itself (or uses one
+ * that runs), stops it by pid afterwards. Runs in CI; elsewhere it is skipped
+ * only when pcscd or vpcd is not installed.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeBase32 } from '../../src/core/codecs.js';
+import { pcscdUp, waitForPcscd } from '../../src/transport/pcscd.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin/tokensmith');
+const VPCD_DRIVER = '/usr/lib/pcsc/drivers/serial/libifdvpcd.so';
+
+function which(cmd: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) {
+    if (existsSync(join(dir, cmd))) return join(dir, cmd);
+  }
+  return null;
+}
+
+const PCSCD = which('pcscd');
+const missing = !PCSCD ? 'pcscd is not installed (apt-get install pcscd)' : !existsSync(VPCD_DRIVER) ? 'vsmartcard-vpcd is not installed (apt-get install vsmartcard-vpcd)' : null;
+if (missing && process.env.CI) throw new Error(`the PC/SC end-to-end test must run in CI, but ${missing}`);
+
+const dir = mkdtempSync(join(tmpdir(), 'tokensmith-pcsc-'));
+const env = { ...process.env, TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex'), TOKENSMITH_DB: join(dir, 't.db') };
+let pcscd: ChildProcess | null = null;
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface Sim {
+  proc: ChildProcess;
+  stateFile: string;
+  state(): Record<string, any>;
+  stop(): Promise<void>;
+}
+
+async function simulate(model: string, args: string[]): Promise<Sim> {
+  const stateFile = join(dir, `state-${randomBytes(4).toString('hex')}.json`);
+  const proc = spawn(process.execPath, [BIN, 'simulate', model, '--vpcd', '--state', stateFile, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`simulator did not come up: ${log}`)), 15_000);
+    proc.stderr!.on('data', (d) => {
+      log += d;
+      if (log.includes('is on the virtual reader')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    proc.once('exit', (c) => reject(new Error(`simulator exited ${c}: ${log}`)));
+  });
+  return {
+    proc,
+    stateFile,
+    state: () => JSON.parse(readFileSync(stateFile, 'utf8')),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+      }),
+  };
+}
+
+describe.skipIf(missing !== null)(`PC/SC end to end through pcscd and vpcd${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  beforeAll(async () => {
+    if (await pcscdUp()) return; // use the pcscd that runs
+    pcscd = spawn(PCSCD!, ['--foreground'], { stdio: 'ignore' });
+    if (!(await waitForPcscd(10_000))) throw new Error('pcscd did not come up within 10 s');
+  });
+
+  afterAll(async () => {
+    if (pcscd && pcscd.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        pcscd!.once('exit', () => resolve());
+        pcscd!.kill('SIGTERM');
+      });
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('flashes a simulated card: exit 0, the card holds the seed and settings, the store has it programmed, codes match oathtool', async () => {
+    const sim = await simulate('token2-card', ['--serial', '86596220000042']);
+    try {
+      const seed = encodeBase32(randomBytes(32));
+      const r = cli(['device', 'flash', '--reader', 'Virtual PCD', '--seed', seed, '--algorithm', 'sha256', '--period', '60', '--display-timeout', '60', '--yes', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out).toMatchObject({ serial: '86596220000042', model: 'token2-card', product: 'OTPC-P2-i', commands: 8 });
+      const s = sim.state();
+      expect(s.seed).toBe(seed);
+      expect(s).toMatchObject({ algorithm: 'sha256', period: 60, displayTimeout: 60, displayTimeoutCode: 2, authFailures: 0 });
+      expect(Math.abs(s.clock - Date.now() / 1000)).toBeLessThanOrEqual(2);
+      const show = cli(['tokens', 'show', '86596220000042', '--json', '--show-secret']);
+      expect(JSON.parse(show.stdout)).toMatchObject({ secret: seed, state: 'programmed', kind: 'programmable', model: 'OTPC-P2-i', algorithm: 'sha256', period: 60 });
+      const at = Math.floor(Date.now() / 1000);
+      const code = JSON.parse(cli(['tokens', 'code', '86596220000042', '--at', String(at), '--json']).stdout).code;
+      const oath = which('oathtool');
+      if (oath) {
+        const o = spawnSync(oath, ['--totp=sha256', '--time-step-size=60s', `--now=@${at}`, '-b', seed], { encoding: 'utf8' });
+        expect(o.stdout.trim()).toBe(code);
+      }
+      const audit = JSON.parse(cli(['audit', 'list', '--json']).stdout) as { action: string; subject: string }[];
+      expect(audit.some((a) => a.action === 'token.flash' && a.subject === 'token:86596220000042')).toBe(true);
+      // A second flash without --force is refused: the store holds a seed for it.
+      const again = cli(['device', 'flash', '--reader', 'Virtual PCD', '--yes']);
+      expect(again.code).toBe(5);
+      expect(again.stderr).toMatch(/--force/);
+      expect(sim.state().seed).toBe(seed);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('syncs a restricted-sync card with the stored seed and a fresh clock; refuses an unknown one with the reason', async () => {
+    const stored = JSON.parse(cli(['tokens', 'show', '86596220000042', '--json', '--show-secret']).stdout).secret;
+    const sim = await simulate('token2-card', ['--serial', '86596220000042', '--clock-offset', '600', '--seed', encodeBase32(randomBytes(20))]);
+    try {
+      const r = cli(['device', 'sync', '--reader', 'Virtual PCD', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ serial: '86596220000042', seedRewritten: true, offsetBefore: 600 });
+      const s = sim.state();
+      expect(s.seed).toBe(stored);
+      expect(Math.abs(s.clock - Date.now() / 1000)).toBeLessThanOrEqual(2);
+    } finally {
+      await sim.stop();
+    }
+    const unknown = await simulate('token2-card', ['--serial', '86596220000099']);
+    try {
+      const r = cli(['device', 'sync', '--reader', 'Virtual PCD']);
+      expect(r.code).toBe(5);
+      expect(r.stderr).toMatch(/wipes its seed .* does not know this token; nothing was written/);
+      expect(unknown.state().commands).toBe(1);
+    } finally {
+      await unknown.stop();
+    }
+  });
+
+  it('a card that answers the authentication with 6983 sees one attempt; exit 3, no programmed token', async () => {
+    const sim = await simulate('token2-card', ['--serial', '86596220000077', '--locked']);
+    try {
+      const r = cli(['device', 'flash', '--reader', 'Virtual PCD', '--yes']);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/did not retry/);
+      expect(sim.state()).toMatchObject({ authFailures: 1, commands: 3, seed: null });
+      expect(cli(['tokens', 'show', '86596220000077']).code).toBe(4);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('a card pulled between config and seed: exit 3, the message says the seed may be wiped, nothing programmed, an audit row', async () => {
+    // command 5 is the challenge after the config write
+    const sim = await simulate('token2-card', ['--serial', '86596220000055', '--pull-at', '5']);
+    try {
+      const r = cli(['device', 'flash', '--reader', 'Virtual PCD', '--yes', '--algorithm', 'sha1']);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/Config written, seed not written: .*seed may be wiped/);
+      expect(cli(['tokens', 'show', '86596220000055']).code).toBe(4);
+      const audit = JSON.parse(cli(['audit', 'list', '--json']).stdout) as { action: string; subject: string; details: Record<string, unknown> }[];
+      const row = audit.find((a) => a.action === 'token.flash-failed' && a.subject === 'token:86596220000055');
+      expect(row?.details).toMatchObject({ configWritten: true, seedWritten: false, error: 'card-removed' });
+    } finally {
+      await sim.stop();
+    }
+  });
+});
