@@ -5,7 +5,7 @@
  * key, unless the caller asked for plaintext.
  */
 import { encodeBase64 } from '../core/codecs.js';
-import { encryptValue, PBKDF2_URI, valueMac, type TransportKeys } from './pskc-crypto.js';
+import { encryptValue, PBKDF2_URI, valueMac, ValueEncryptor, type TransportKeys } from './pskc-crypto.js';
 import type { ExportToken, FormatWriter } from './types.js';
 
 const NS = {
@@ -46,8 +46,10 @@ export interface PskcWriterOptions {
 
 export class PskcWriter implements FormatWriter {
   readonly encrypted: boolean;
+  private readonly encryptor: ValueEncryptor | null;
   constructor(private readonly opts: PskcWriterOptions) {
     this.encrypted = opts.keys !== null;
+    this.encryptor = opts.keys ? new ValueEncryptor(opts.keys.cipher, opts.keys.key) : null;
   }
 
   refuse(t: ExportToken): string | null {
@@ -119,7 +121,7 @@ export class PskcWriter implements FormatWriter {
   private secret(seed: Buffer): string {
     const k = this.opts.keys;
     if (!k) return `        <pskc:Secret><pskc:PlainValue>${encodeBase64(seed)}</pskc:PlainValue></pskc:Secret>\n`;
-    const cv = encryptValue(k.cipher, k.key, seed);
+    const cv = this.encryptor!.encrypt(seed);
     return (
       '        <pskc:Secret>\n' +
       '          <pskc:EncryptedValue>\n' +

@@ -92,3 +92,25 @@ describe('PSKC export', () => {
     await expect(exportTokens(ts.store, { format: 'pskc', output: join(ts.dir, 'x.xml'), key: '00'.repeat(16), cipher: 'aes256-cbc' })).rejects.toThrow(/16 bytes but aes256-cbc needs a 32-byte key/);
   });
 });
+
+describe('ValueEncryptor (CBC chained over one ECB cipher)', () => {
+  it('produces IV || ciphertext that the standard CBC decipher opens, for every CBC cipher and seed length', async () => {
+    const { createDecipheriv, randomBytes } = await import('node:crypto');
+    const { CIPHERS, ValueEncryptor } = await import('../../src/export/pskc-crypto.js');
+    for (const c of Object.values(CIPHERS).filter((x) => x.mode === 'cbc')) {
+      const key = randomBytes(c.keyBytes);
+      const enc = new ValueEncryptor(c, key);
+      const ivs = new Set<string>();
+      for (let len = 0; len <= 70; len++) {
+        const plain = randomBytes(len);
+        const cv = enc.encrypt(plain);
+        expect(cv.length).toBe(c.ivBytes + (Math.floor(len / c.ivBytes) + 1) * c.ivBytes);
+        const iv = cv.subarray(0, c.ivBytes);
+        ivs.add(iv.toString('hex'));
+        const d = createDecipheriv(c.node, key, iv);
+        expect(Buffer.concat([d.update(cv.subarray(c.ivBytes)), d.final()]).equals(plain), `${c.name} length ${len}`).toBe(true);
+      }
+      expect(ivs.size).toBe(71); // a fresh IV for every value
+    }
+  });
+});
