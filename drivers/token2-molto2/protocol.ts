@@ -1,0 +1,435 @@
+/**
+ * Token2 Molto2 / Molto2v2 (USB CCID, 50 / 100 TOTP profiles): every command
+ * and answer as bytes, no I/O. Read it next to the fact sheet (docs/devices.md;
+ * shared protocols.md section 2; the vendor's molto2-tools docs/PROTOCOL.md).
+ * The crypto is the Token2 one (SM4, the same MAC rule) under a key derived
+ * from the customer key instead of the fixed NFC device key.
+ */
+import { createHash } from 'node:crypto';
+import { Sm4, padMethod2, sm4CbcMac } from '../../src/core/sm4.js';
+import { parseInfo as parseToken2Info, splitResponse, swHex, ProtocolError, type Response } from '../token2-nfc/protocol.js';
+
+export { splitResponse, swHex, ProtocolError, type Response };
+
+export const CLA_PLAIN = 0x80;
+export const CLA_SECURE = 0x84;
+export const INS = {
+  info: 0x41,
+  challenge: 0x4b,
+  authenticate: 0xce,
+  factoryReset: 0x56,
+  deleteSeed: 0xe6,
+  screen: 0xd8,
+  writeSeed: 0xc5,
+  writeTitle: 0xd5,
+  writeConfig: 0xd4,
+  changeKey: 0xd7,
+} as const;
+
+export const SW = {
+  ok: 0x9000,
+  /** Accepted; the device waits for the ▲ button (factory reset, customer key change). */
+  waitButton: 0x9060,
+  /** The profile holds no seed (delete seed on an empty slot). */
+  emptySlot: 0x6a83,
+  /** P1/P2 out of range: a profile the model does not have. */
+  badProfile: 0x6a86,
+  wrongLength: 0x6700,
+  badData: 0x6a80,
+  notAuthenticated: 0x6982,
+  /** No tries left: the customer key is blocked. */
+  authBlocked: 0x6983,
+  badMac: 0x6988,
+  unknownIns: 0x6d00,
+  unknownCla: 0x6e00,
+} as const;
+
+/** `--profile` runs from 0; the Molto2 has 50 profiles, the Molto2v2 100 (vendor tool help). */
+export const PROFILE_COUNTS = { molto2: 50, molto2v2: 100 } as const;
+export type Molto2Variant = keyof typeof PROFILE_COUNTS;
+
+export const MAX_SEED_BYTES = 63;
+export const MAX_TITLE_BYTES = 12;
+
+/** The factory customer key, ASCII `TOKEN2MOLTO1-KEY`. */
+export const FACTORY_CUSTOMER_KEY = Uint8Array.from(Buffer.from('TOKEN2MOLTO1-KEY', 'ascii'));
+
+/** SM4 key = first 16 bytes of SHA-1(customer key). */
+export function deriveSm4Key(customerKey: Uint8Array): Uint8Array {
+  return Uint8Array.from(createHash('sha1').update(customerKey).digest().subarray(0, 16));
+}
+
+/** `--customer-key`: 32 hex digits are taken as 16 raw bytes, anything else as its ASCII/UTF-8 bytes (as the vendor tool's --key/--keyascii). */
+export function parseCustomerKey(input: string): Uint8Array {
+  const s = input.trim();
+  if (/^[0-9a-fA-F]{32}$/.test(s)) return Uint8Array.from(Buffer.from(s, 'hex'));
+  if (s.length === 0) throw new RangeError('the customer key is empty');
+  return Uint8Array.from(Buffer.from(s, 'utf8'));
+}
+
+// ---- config field codes (the same codes as the Token2 NFC config) -----------
+
+export const DISPLAY_TIMEOUTS = [15, 30, 60, 120] as const;
+export type DisplayTimeoutSeconds = (typeof DISPLAY_TIMEOUTS)[number];
+export type Molto2Algorithm = 'sha1' | 'sha256';
+export const DIGITS = [4, 6, 8, 10] as const;
+export type Molto2Digits = (typeof DIGITS)[number];
+
+export function algorithmCode(a: Molto2Algorithm): number {
+  return a === 'sha1' ? 1 : 2;
+}
+export function algorithmOf(code: number): Molto2Algorithm | null {
+  return code === 1 ? 'sha1' : code === 2 ? 'sha256' : null;
+}
+export function periodCode(p: number): number {
+  if (p === 30) return 0x1e;
+  if (p === 60) return 0x3c;
+  throw new RangeError(`time step must be 30 or 60 seconds, got ${p}`);
+}
+export function periodOf(code: number): 30 | 60 | null {
+  return code === 0x1e ? 30 : code === 0x3c ? 60 : null;
+}
+export function displayTimeoutCode(s: number): number {
+  const i = (DISPLAY_TIMEOUTS as readonly number[]).indexOf(s);
+  if (i < 0) throw new RangeError(`display timeout must be 15, 30, 60 or 120 seconds, got ${s}`);
+  return i;
+}
+export function displayTimeoutOf(code: number): DisplayTimeoutSeconds | null {
+  return DISPLAY_TIMEOUTS[code] ?? null;
+}
+/** Digits travel as their value: 04, 06, 08, 0A. */
+export function digitsCode(d: number): number {
+  if (!(DIGITS as readonly number[]).includes(d)) throw new RangeError(`digits must be 4, 6, 8 or 10, got ${d}`);
+  return d;
+}
+export function isDigits(d: number): d is Molto2Digits {
+  return (DIGITS as readonly number[]).includes(d);
+}
+
+// ---- status words ------------------------------------------------------------
+
+export function statusWordMeaning(sw: number): string {
+  switch (sw) {
+    case SW.ok:
+      return 'success';
+    case SW.waitButton:
+      return 'accepted, waiting for the ▲ button on the device';
+    case SW.emptySlot:
+      return 'the profile is empty (no seed)';
+    case SW.badProfile:
+      return 'no such profile on this model';
+    case SW.wrongLength:
+      return 'wrong length';
+    case SW.badData:
+      return 'bad data in the command';
+    case SW.notAuthenticated:
+      return 'authenticate first';
+    case SW.authBlocked:
+      return 'the customer key is blocked: no tries left';
+    case SW.badMac:
+      return 'the MAC of the secure command is wrong (another customer key?)';
+    case SW.unknownIns:
+      return 'instruction not supported (older firmware?)';
+    case SW.unknownCla:
+      return 'class not supported';
+  }
+  if (sw >> 8 === 0x63) return `authentication failed, ${sw & 0xff} tries left`;
+  return 'unknown status word';
+}
+
+/** `63 NN`: NN tries left; null for any other status word. */
+export function triesLeft(sw: number): number | null {
+  return sw >> 8 === 0x63 ? sw & 0xff : null;
+}
+
+// ---- framing ---------------------------------------------------------------------
+
+function apdu(cla: number, ins: number, p1: number, p2: number, body?: Uint8Array, le?: number): Uint8Array {
+  if (!body) return Uint8Array.from(le === undefined ? [cla, ins, p1, p2] : [cla, ins, p1, p2, le]);
+  if (body.length > 255) throw new RangeError(`APDU body of ${body.length} bytes does not fit a short Lc`);
+  const out = new Uint8Array(5 + body.length);
+  out.set([cla, ins, p1, p2, body.length]);
+  out.set(body, 5);
+  return out;
+}
+
+function checkProfile(p: number): number {
+  if (!Number.isInteger(p) || p < 0 || p > 99) throw new RangeError(`profile must be 0 to 99, got ${p}`);
+  return p;
+}
+
+/** MAC over `80 INS P1 P2 Lc' || body` (Lc' without the MAC), SM4-CBC under the customer-key SM4 key. */
+export function secureMac(cipher: Sm4, ins: number, p1: number, p2: number, body: Uint8Array): Uint8Array {
+  const input = new Uint8Array(5 + body.length);
+  input.set([CLA_PLAIN, ins, p1, p2, body.length]);
+  input.set(body, 5);
+  return sm4CbcMac(cipher, input);
+}
+
+function secureCommand(cipher: Sm4, ins: number, p1: number, p2: number, body: Uint8Array): Uint8Array {
+  const mac = secureMac(cipher, ins, p1, p2, body);
+  const full = new Uint8Array(body.length + 4);
+  full.set(body);
+  full.set(mac, body.length);
+  return apdu(CLA_SECURE, ins, p1, p2, full);
+}
+
+// ---- host side -------------------------------------------------------------------
+
+export function buildGetInfo(): Uint8Array {
+  return apdu(CLA_PLAIN, INS.info, 0x00, 0x00, undefined, 0x00);
+}
+
+export interface Molto2Info {
+  serial: string;
+  deviceTime: number;
+}
+
+/** Same layout as the Token2 NFC info: 3 bytes, N, serial, 2 bytes, u32 UTC seconds. */
+export function parseInfo(data: Uint8Array): Molto2Info {
+  return parseToken2Info(data);
+}
+
+export function buildReadProfile(profile: number): Uint8Array {
+  return apdu(CLA_PLAIN, INS.info, 0x00, checkProfile(profile), Uint8Array.from([0x70]));
+}
+
+export interface ProfileBlock {
+  flag: number;
+  /** The title (the vendor calls it "tips"), trailing zeros and padding removed. */
+  title: string;
+  /** The profile's clock, UTC seconds. */
+  rtcTime: number;
+  /** When its clock was last set, UTC seconds. */
+  timeConfigured: number;
+  algorithmCode: number;
+  periodCode: number;
+  digits: number;
+  seedPresent: boolean;
+}
+
+export const PROFILE_VALUE_LENGTH = 29;
+
+/** `95 1F 70 1D` + flag, 16-byte title, RTC time, time configured, algorithm, step, digits, seed present. */
+export function parseProfileBlock(data: Uint8Array): ProfileBlock {
+  if (data.length < 4 || data[0] !== 0x95 || data[2] !== 0x70) throw new ProtocolError(`public block does not start 95 .. 70 ..: ${Buffer.from(data.subarray(0, 4)).toString('hex')}`);
+  const v = data.subarray(4, 4 + data[3]!);
+  if (v.length < PROFILE_VALUE_LENGTH) throw new ProtocolError(`public block value has ${v.length} bytes, expected ${PROFILE_VALUE_LENGTH}`);
+  const u32 = (o: number) => ((v[o]! << 24) | (v[o + 1]! << 16) | (v[o + 2]! << 8) | v[o + 3]!) >>> 0;
+  const titleBytes = v.subarray(1, 17);
+  let end = titleBytes.length;
+  while (end > 0 && (titleBytes[end - 1] === 0x00 || titleBytes[end - 1] === 0xff)) end--;
+  return {
+    flag: v[0]!,
+    title: Buffer.from(titleBytes.subarray(0, end)).toString('utf8'),
+    rtcTime: u32(17),
+    timeConfigured: u32(21),
+    algorithmCode: v[25]!,
+    periodCode: v[26]!,
+    digits: v[27]!,
+    seedPresent: v[28] === 0x01,
+  };
+}
+
+export function encodeProfileBlock(b: ProfileBlock): Uint8Array {
+  const title = new Uint8Array(16);
+  title.set(Buffer.from(b.title, 'utf8').subarray(0, 16));
+  const u32 = (t: number) => [(t >>> 24) & 0xff, (t >>> 16) & 0xff, (t >>> 8) & 0xff, t & 0xff];
+  return Uint8Array.from([0x95, 0x1f, 0x70, 0x1d, b.flag, ...title, ...u32(b.rtcTime >>> 0), ...u32(b.timeConfigured >>> 0), b.algorithmCode, b.periodCode, b.digits, b.seedPresent ? 1 : 0]);
+}
+
+/** `80 4B 08 00 00` (the vendor tool's form). */
+export function buildGetChallenge(): Uint8Array {
+  return apdu(CLA_PLAIN, INS.challenge, 0x08, 0x00, undefined, 0x00);
+}
+
+export function authData(cipher: Sm4, challenge: Uint8Array): Uint8Array {
+  if (challenge.length !== 8) throw new RangeError(`challenge must be 8 bytes, got ${challenge.length}`);
+  const block = new Uint8Array(16);
+  block.set(challenge);
+  return cipher.encryptBlock(block);
+}
+
+export function buildAuthenticate(cipher: Sm4, challenge: Uint8Array): Uint8Array {
+  return apdu(CLA_PLAIN, INS.authenticate, 0x00, 0x00, authData(cipher, challenge));
+}
+
+/** An all-zero seed clears a profile and is zero-padded; any other seed takes the 80 marker. */
+export function padSeed(seed: Uint8Array): Uint8Array {
+  if (seed.length < 1 || seed.length > MAX_SEED_BYTES) throw new RangeError(`Molto2 profiles take seeds of 1 to ${MAX_SEED_BYTES} bytes, got ${seed.length}`);
+  if (seed.every((b) => b === 0)) return new Uint8Array(Math.ceil(seed.length / 16) * 16 || 16);
+  return padMethod2(seed);
+}
+
+export function buildWriteSeed(cipher: Sm4, profile: number, seed: Uint8Array): Uint8Array {
+  const plain = padSeed(seed);
+  const body = cipher.encryptEcb(plain);
+  plain.fill(0);
+  return secureCommand(cipher, INS.writeSeed, 0x01, checkProfile(profile), body);
+}
+
+export function titleBytes(title: string): Uint8Array {
+  const b = Buffer.from(title, 'utf8');
+  if (b.length < 1 || b.length > MAX_TITLE_BYTES) throw new RangeError(`a profile title is 1 to ${MAX_TITLE_BYTES} bytes (UTF-8), '${title}' is ${b.length}`);
+  return Uint8Array.from(b);
+}
+
+export function buildWriteTitle(cipher: Sm4, profile: number, title: string): Uint8Array {
+  return secureCommand(cipher, INS.writeTitle, 0x00, checkProfile(profile), cipher.encryptEcb(padMethod2(titleBytes(title))));
+}
+
+export interface Molto2Config {
+  displayTimeout: DisplayTimeoutSeconds;
+  time: number;
+  algorithm: Molto2Algorithm;
+  digits: Molto2Digits;
+  period: 30 | 60;
+}
+
+const u32be = (t: number) => [t >>> 24, (t >>> 16) & 0xff, (t >>> 8) & 0xff, t & 0xff];
+
+/** `81 14 1F 01 dd 0F 04 t*4 86 09 0A 01 aa 0B 01 nn 0D 01 ss` */
+export function configBody(c: Molto2Config): Uint8Array {
+  const t = c.time >>> 0;
+  if (t !== c.time) throw new RangeError(`clock value ${c.time} does not fit 32 bits`);
+  return Uint8Array.from([0x81, 0x14, 0x1f, 0x01, displayTimeoutCode(c.displayTimeout), 0x0f, 0x04, ...u32be(t), 0x86, 0x09, 0x0a, 0x01, algorithmCode(c.algorithm), 0x0b, 0x01, digitsCode(c.digits), 0x0d, 0x01, periodCode(c.period)]);
+}
+
+/** `81 06 0F 04 t*4`: the clock only. */
+export function syncBody(time: number): Uint8Array {
+  const t = time >>> 0;
+  if (t !== time) throw new RangeError(`clock value ${time} does not fit 32 bits`);
+  return Uint8Array.from([0x81, 0x06, 0x0f, 0x04, ...u32be(t)]);
+}
+
+export function buildWriteConfig(cipher: Sm4, profile: number, c: Molto2Config): Uint8Array {
+  return secureCommand(cipher, INS.writeConfig, 0x01, checkProfile(profile), configBody(c));
+}
+
+export function buildSyncTime(cipher: Sm4, profile: number, time: number): Uint8Array {
+  return secureCommand(cipher, INS.writeConfig, 0x01, checkProfile(profile), syncBody(time));
+}
+
+/** `80 E6 00 pp 00` on an authenticated session (the vendor's PROTOCOL.md writes 84; its tool sends 80). */
+export function buildDeleteSeed(profile: number): Uint8Array {
+  return apdu(CLA_PLAIN, INS.deleteSeed, 0x00, checkProfile(profile), undefined, 0x00);
+}
+
+export function buildLockScreen(): Uint8Array {
+  return apdu(CLA_PLAIN, INS.screen, 0x0c, 0x02, undefined, 0x00);
+}
+
+export function buildUnlockScreen(): Uint8Array {
+  return apdu(CLA_PLAIN, INS.screen, 0x0c, 0x02, Uint8Array.from([0x01]));
+}
+
+export function buildFactoryReset(): Uint8Array {
+  return apdu(CLA_PLAIN, INS.factoryReset, 0x00, 0x00, undefined, 0x00);
+}
+
+/** `84 D7 00 00` with SM4-ECB(00 || SHA-1(new key)[..16] || 80 00..) under the current key. */
+export function buildChangeCustomerKey(cipher: Sm4, newCustomerKey: Uint8Array): Uint8Array {
+  const plain = new Uint8Array(32);
+  plain.set(deriveSm4Key(newCustomerKey), 1);
+  plain[17] = 0x80;
+  const body = cipher.encryptEcb(plain);
+  plain.fill(0);
+  return secureCommand(cipher, INS.changeKey, 0x00, 0x00, body);
+}
+
+// ---- device side (simulator) and transcripts -------------------------------------
+
+export interface ParsedCommand {
+  cla: number;
+  ins: number;
+  p1: number;
+  p2: number;
+  body: Uint8Array;
+  mac?: Uint8Array;
+  macOk?: boolean;
+  error?: { sw: number; why: string };
+}
+
+/** Takes a command apart; `cipher` (the key the device holds) checks the MAC of secure commands. */
+export function parseCommand(a: Uint8Array, cipher?: Sm4): ParsedCommand {
+  if (a.length < 4) return { cla: a[0] ?? 0, ins: a[1] ?? 0, p1: 0, p2: 0, body: new Uint8Array(), error: { sw: SW.wrongLength, why: 'shorter than a header' } };
+  const [cla, ins, p1, p2] = [a[0]!, a[1]!, a[2]!, a[3]!];
+  const lc = a.length >= 5 ? a[4]! : 0;
+  const data = a.length > 5 ? a.subarray(5, 5 + lc) : new Uint8Array();
+  if (a.length > 5 && a.length < 5 + lc) return { cla, ins, p1, p2, body: data, error: { sw: SW.wrongLength, why: `Lc says ${lc} bytes, ${a.length - 5} sent` } };
+  if (cla !== CLA_SECURE) return { cla, ins, p1, p2, body: Uint8Array.from(data) };
+  if (data.length < 4) return { cla, ins, p1, p2, body: Uint8Array.from(data), error: { sw: SW.wrongLength, why: 'secure command without a 4-byte MAC' } };
+  const body = Uint8Array.from(data.subarray(0, data.length - 4));
+  const mac = Uint8Array.from(data.subarray(data.length - 4));
+  const macOk = cipher ? secureMac(cipher, ins, p1, p2, body).every((b, i) => b === mac[i]) : undefined;
+  return { cla, ins, p1, p2, body, mac, macOk };
+}
+
+/** Decrypts a seed body: the seed, `'clear'` for the all-zero seed, or null when malformed. */
+export function openSeedBody(cipher: Sm4, body: Uint8Array): Uint8Array | 'clear' | null {
+  if (body.length === 0 || body.length % 16 !== 0 || body.length > 64) return null;
+  const plain = cipher.decryptEcb(body);
+  if (plain.every((b) => b === 0)) return 'clear';
+  let end = plain.length - 1;
+  while (end >= 0 && plain[end] === 0x00) end--;
+  if (end < 1 || plain[end] !== 0x80 || end > MAX_SEED_BYTES) {
+    plain.fill(0);
+    return null;
+  }
+  const seed = plain.slice(0, end);
+  plain.fill(0);
+  return seed;
+}
+
+export function openTitleBody(cipher: Sm4, body: Uint8Array): string | null {
+  if (body.length !== 16) return null;
+  const plain = cipher.decryptEcb(body);
+  let end = plain.length - 1;
+  while (end >= 0 && plain[end] === 0x00) end--;
+  if (end < 1 || plain[end] !== 0x80 || end > MAX_TITLE_BYTES) return null;
+  return Buffer.from(plain.subarray(0, end)).toString('utf8');
+}
+
+export type ConfigFields =
+  | { kind: 'full'; displayTimeoutCode: number; time: number; algorithmCode: number; digits: number; periodCode: number }
+  | { kind: 'time'; time: number };
+
+export function parseConfigBody(body: Uint8Array): ConfigFields | null {
+  const u32 = (o: number) => ((body[o]! << 24) | (body[o + 1]! << 16) | (body[o + 2]! << 8) | body[o + 3]!) >>> 0;
+  if (body.length === 8 && body[0] === 0x81 && body[1] === 0x06 && body[2] === 0x0f && body[3] === 0x04) return { kind: 'time', time: u32(4) };
+  if (body.length !== 22) return null;
+  const fixed: [number, number][] = [[0, 0x81], [1, 0x14], [2, 0x1f], [3, 0x01], [5, 0x0f], [6, 0x04], [11, 0x86], [12, 0x09], [13, 0x0a], [14, 0x01], [16, 0x0b], [17, 0x01], [19, 0x0d], [20, 0x01]];
+  if (fixed.some(([i, v]) => body[i] !== v)) return null;
+  return { kind: 'full', displayTimeoutCode: body[4]!, time: u32(7), algorithmCode: body[15]!, digits: body[18]!, periodCode: body[21]! };
+}
+
+/** Opens a customer key change: the new SM4 key, or null when malformed. */
+export function openChangeKeyBody(cipher: Sm4, body: Uint8Array): Uint8Array | null {
+  if (body.length !== 32) return null;
+  const plain = cipher.decryptEcb(body);
+  if (plain[0] !== 0x00 || plain[17] !== 0x80 || plain.subarray(18).some((b) => b !== 0)) return null;
+  return plain.slice(1, 17);
+}
+
+export type CommandName = 'info' | 'readProfile' | 'challenge' | 'authenticate' | 'factoryReset' | 'deleteSeed' | 'lockScreen' | 'unlockScreen' | 'writeSeed' | 'writeTitle' | 'writeConfig' | 'syncTime' | 'changeKey';
+
+export function commandNameOf(a: Uint8Array): CommandName | null {
+  if (a.length < 4) return null;
+  const [cla, ins] = [a[0]!, a[1]!];
+  if (cla === CLA_PLAIN) {
+    if (ins === INS.info) return a.length > 5 ? 'readProfile' : 'info';
+    if (ins === INS.challenge) return 'challenge';
+    if (ins === INS.authenticate) return 'authenticate';
+    if (ins === INS.factoryReset) return 'factoryReset';
+    if (ins === INS.deleteSeed) return 'deleteSeed';
+    if (ins === INS.screen) return a.length > 5 ? 'unlockScreen' : 'lockScreen';
+  }
+  if (cla === CLA_SECURE || cla === CLA_PLAIN) {
+    if (ins === INS.writeSeed) return 'writeSeed';
+    if (ins === INS.writeTitle) return 'writeTitle';
+    if (ins === INS.writeConfig) return a[4] === 12 ? 'syncTime' : 'writeConfig';
+    if (ins === INS.changeKey) return 'changeKey';
+    if (ins === INS.deleteSeed) return 'deleteSeed';
+  }
+  return null;
+}
