@@ -28,7 +28,7 @@ import {
 } from './protocol.js';
 
 /** A CCID token's answer to reset; the historical bytes say "MOLTO2" (simulator only: the real one is not published). */
-export const MOLTO2_SIMULATOR_ATR = Uint8Array.from([0x3b, 0x86, 0x80, 0x01, 0x4d, 0x4f, 0x4c, 0x54, 0x4f, 0x32, 0x3f]);
+export const MOLTO2_SIMULATOR_ATR = Uint8Array.from([0x3b, 0x86, 0x80, 0x01, 0x4d, 0x4f, 0x4c, 0x54, 0x4f, 0x32, 0x60]);
 
 export const DEFAULT_MOLTO2_SERIAL = '2310000001';
 export const DEFAULT_TRIES = 10;
