@@ -242,3 +242,63 @@ async function recordFailure(store: Store, transport: ApduTransport, info: Token
     if (input.batchId === undefined) await tx.batches.finish(batch, { imported: 0, skipped: 0, failed: 1 }, 'aborted');
   });
 }
+
+export interface BatchFlashResult {
+  batch: number;
+  flashed: FlashResult[];
+  failed: { index: number; serial: string | null; error: string; message: string }[];
+}
+
+/** Logins from a CSV with a `login` column (other columns are ignored), in file order. */
+export async function readBatchUsers(path: string): Promise<string[]> {
+  const { readFile } = await import('node:fs/promises');
+  const { parseCsvRows } = await import('./users.js');
+  const rows = parseCsvRows(await readFile(path, 'utf8')).filter((r) => r.fields.some((f) => f.trim() !== ''));
+  const col = rows[0]?.fields.findIndex((h) => h.trim().toLowerCase() === 'login') ?? -1;
+  if (col < 0) throw new DataError(`${path}:1: no 'login' column; the users file needs a header line with login`, { code: 'bad-csv', where: `${path}:1` });
+  const logins = rows.slice(1).map((r) => ({ line: r.line, login: (r.fields[col] ?? '').trim() }));
+  const empty = logins.find((l) => !l.login);
+  if (empty) throw new DataError(`${path}:${empty.line}: empty login`, { code: 'bad-csv', where: `${path}:${empty.line}` });
+  return logins.map((l) => l.login);
+}
+
+/**
+ * Flashes tokens one after another into one flash batch, each with its own
+ * fresh seed (and, with `users`, assigned to the next user). A failed token
+ * is recorded and the run goes on with the next; waiting in vain for the next
+ * token ends the run.
+ */
+export async function flashBatch(
+  store: Store,
+  count: number | null,
+  nextTransport: (index: number) => Promise<ApduTransport>,
+  input: Omit<FlashInput, 'seed' | 'batchId'> & { users?: string[] },
+  hooks: FlashHooks & { done?: (transport: ApduTransport, index: number, last: boolean) => Promise<void>; onToken?: (index: number, r: FlashResult | TokensmithError) => void } = {},
+): Promise<BatchFlashResult> {
+  const total = input.users ? Math.min(count ?? input.users.length, input.users.length) : count;
+  const batch = await store.batches.create({ kind: 'flash', sourceName: 'device flash --batch', format: 'token2-nfc', operator: store.operator });
+  const flashed: FlashResult[] = [];
+  const failed: BatchFlashResult['failed'] = [];
+  for (let i = 0; total === null || i < total; i++) {
+    let transport: ApduTransport;
+    try {
+      transport = await nextTransport(i);
+    } catch (e) {
+      if (e instanceof TokensmithError && e.code === 'no-token' && (total === null || flashed.length + failed.length > 0)) break;
+      throw e;
+    }
+    try {
+      const r = await flashToken(store, transport, { ...input, user: input.users?.[i] ?? input.user, batchId: batch.id }, hooks);
+      flashed.push(r);
+      hooks.onToken?.(i, r);
+    } catch (e) {
+      if (!(e instanceof TokensmithError)) throw e;
+      failed.push({ index: i + 1, serial: (e.where as string | undefined) ?? null, error: e.code, message: e.message });
+      hooks.onToken?.(i, e);
+    } finally {
+      await hooks.done?.(transport, i, total !== null && i + 1 >= total);
+    }
+  }
+  await store.batches.finish(batch.id, { imported: flashed.length, skipped: 0, failed: failed.length }, flashed.length > 0 ? 'done' : 'aborted');
+  return { batch: batch.id, flashed, failed };
+}

@@ -5,7 +5,7 @@
  * only when pcscd or vpcd is not installed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -143,6 +143,29 @@ describe.skipIf(missing !== null)(`PC/SC end to end through pcscd and vpcd${miss
       expect(unknown.state().commands).toBe(1);
     } finally {
       await unknown.stop();
+    }
+  });
+
+  it('flashes a batch of three key fobs one after another, assigning them to the users of a CSV', async () => {
+    expect(cli(['resource', 'create', 'vpn']).code).toBe(0);
+    for (const u of ['alice', 'bob', 'carol']) expect(cli(['user', 'add', u, '--resource', 'vpn', '--email', `${u}@example.com`]).code).toBe(0);
+    const csv = join(dir, 'users.csv');
+    writeFileSync(csv, 'login\nalice\nbob\ncarol\n');
+    const sim = await simulate('token2-fob', ['--serial', '86596000000100', '--cards', '3']);
+    try {
+      const r = cli(['device', 'flash', '--reader', 'Virtual PCD', '--users', csv, '--resource', 'vpn', '--yes', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.flashed.map((f: { serial: string; token: { user: string } }) => [f.serial, f.token.user])).toEqual([
+        ['86596000000100', 'alice'],
+        ['86596000000101', 'bob'],
+        ['86596000000102', 'carol'],
+      ]);
+      expect(out.failed).toEqual([]);
+      const seeds = sim.state().cards.map((c: { seed: string }) => c.seed);
+      expect(new Set(seeds).size).toBe(3);
+    } finally {
+      await sim.stop();
     }
   });
 

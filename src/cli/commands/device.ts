@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { globalsOf, outputOf, table, withStore, type Output } from '../context.js';
 import type { ApduTransport } from '../../transport/types.js';
+import type { Store } from '../../store/types.js';
+import { addFamilyOptions, familyAfterOpen, familyFirst, registerFamilyCommands } from './device-families.js';
 
 interface ReaderOpts {
   reader?: string;
@@ -50,7 +52,46 @@ const readerOptions = (c: Command) =>
   c
     .option('--reader <name>', 'use the reader whose name contains this (case-insensitive)')
     .option('--wait <s>', 'seconds to wait for a token on the reader', '10')
-    .option('--model <model>', 'force the model instead of reading it from the serial: token2-card, token2-fob, token2-fob-c302');
+    .option('--model <model>', 'force the model instead of reading it from the serial: token2-card, token2-fob, token2-fob-c302, token2-molto2, protectimus-slim, protectimus-flex');
+
+type FlashInput = import('../../provision/flash.js').FlashInput;
+
+/** `device flash --batch [n] [--users csv]`: one PC/SC context, one token after another. */
+async function flashSeveral(store: Store, o: ReaderOpts & Record<string, string | boolean | undefined>, input: FlashInput, out: Output): Promise<void> {
+  const { UsageError, DeviceError } = await import('../../core/errors.js');
+  if (input.seed) throw new UsageError('--seed with --batch would give every token the same seed: leave it out, each token gets a fresh one');
+  if (o.record) throw new UsageError('--record records one session: leave out --batch');
+  if (o.users && !input.resource) throw new UsageError('--users needs --resource: the tokens are assigned to users within a Resource');
+  const count = o.batch === undefined || o.batch === true ? null : Number(o.batch);
+  if (count !== null && (!Number.isInteger(count) || count < 1)) throw new UsageError(`--batch must be a whole number from 1, got '${o.batch}'`);
+  const { flashBatch, readBatchUsers } = await import('../../provision/flash.js');
+  const users = typeof o.users === 'string' ? await readBatchUsers(o.users) : undefined;
+  const { PcscContext } = await import('../../transport/pcsc.js');
+  const ctx = await PcscContext.open();
+  const wait = o.wait === undefined ? 10 : Number(o.wait);
+  try {
+    const r = await flashBatch(store, count, () => ctx.select({ reader: o.reader, waitSeconds: wait, onWaiting: () => out.info(`put the next token on the reader (waiting up to ${wait} s)`) }), { ...input, users }, {
+      onToken: (i, res) => out.info(res instanceof Error ? `#${i + 1}: FAILED: ${res.message}` : `#${i + 1}: flashed ${res.serial} (${res.product ?? res.model})${res.token.user ? `, assigned to ${res.token.user}` : ''}`),
+      done: async (t, _i, last) => {
+        if (last || !t.isPresent()) return;
+        out.info('take the token off the reader');
+        await new Promise<void>((resolve) => {
+          const off = t.onRemoved(() => {
+            off();
+            resolve();
+          });
+          if (!t.isPresent()) resolve();
+        });
+      },
+    });
+    if (r.failed.length > 0) {
+      throw new DeviceError(`batch ${r.batch}: ${r.flashed.length} token(s) flashed, ${r.failed.length} failed: ${r.failed.map((f) => `#${f.index} ${f.serial ?? ''} ${f.error}`).join('; ')}`, { code: 'batch-partly-failed' });
+    }
+    out.result(r, `batch ${r.batch}: ${r.flashed.length} token(s) flashed: ${r.flashed.map((f) => f.serial).join(', ')}`);
+  } finally {
+    await ctx.close();
+  }
+}
 
 export function registerDevice(program: Command): void {
   const device = program.command('device').description('program and check tokens on a PC/SC NFC reader (Token2 cards and key fobs)');
@@ -70,10 +111,12 @@ export function registerDevice(program: Command): void {
     .description("show the token's serial, model, its clock and its offset from this computer's clock")
     .addHelpText('after', '\nExample:\n  tokensmith device info --reader ACR122')
     .action(async (o: ReaderOpts, cmd: Command) => {
+      if (await familyFirst('info', o as Record<string, string>, cmd)) return;
       await withStore(cmd, async (store, out) => {
         const p = await progress(out, Boolean(globalsOf(cmd).json));
         const transport = await openReader(o, out, p.step);
         try {
+          if (await familyAfterOpen('info', transport, store, out, o as Record<string, string>, cmd)) return;
           const { deviceInfo } = await import('../../provision/device.js');
           const v = await deviceInfo(store, transport, { model: await checkModel(o.model), onStep: p.step });
           p.stop();
@@ -107,11 +150,14 @@ export function registerDevice(program: Command): void {
     .option('--user <login>', 'assign the token to this user of --resource as it is flashed')
     .option('--force', 'overwrite a token the store already holds a seed for')
     .option('--record <cassette>', 'record the session as a cassette (a seed that is not a labelled test seed is redacted)')
+    .option('--batch [n]', 'flash n tokens one after another into one batch, each with its own fresh seed (no n: until no token comes within --wait)')
+    .option('--users <csv>', 'with --resource: assign the tokens of the batch to these users in order (a CSV with a login column)')
     .addHelpText(
       'after',
       '\nThe seed is written only after the token is identified; the token is registered (kind programmable, state\nprogrammed, a flash batch, an audit row) only once it has confirmed every write.\n\nExample:\n  tokensmith device flash --reader ACR122 --algorithm sha256 --period 60 --display-timeout 60 --yes',
     )
     .action(async (o: ReaderOpts & Record<string, string | boolean | undefined>, cmd: Command) => {
+      if (await familyFirst('flash', o, cmd)) return;
       const g = globalsOf(cmd);
       await withStore(cmd, async (store, out) => {
         const { UsageError } = await import('../../core/errors.js');
@@ -140,8 +186,18 @@ export function registerDevice(program: Command): void {
           user: raw.user as string | undefined,
           force: Boolean(o.force),
         });
+        if (o.batch !== undefined || o.users) {
+          await flashSeveral(store, o, input, out);
+          return;
+        }
         const p = await progress(out, Boolean(g.json));
         let transport = await openReader(o, out, p.step);
+        const mine = await familyAfterOpen('flash', transport, store, out, o, cmd).catch(async (e) => {
+          p.stop();
+          await transport.close();
+          throw e;
+        });
+        if (mine) return void (await transport.close());
         let session: import('../../provision/cassettes.js').RecordSession | null = null;
         if (typeof o.record === 'string') {
           const { startRecording } = await import('../../provision/cassettes.js');
@@ -194,6 +250,7 @@ export function registerDevice(program: Command): void {
     .option('--display-timeout <s>', 'display timeout to write: 15, 30, 60 or 120 (default: the stored one)')
     .addHelpText('after', '\nExample:\n  tokensmith device sync --reader ACR122')
     .action(async (o: ReaderOpts & { algorithm?: string; period?: string; displayTimeout?: string }, cmd: Command) => {
+      if (await familyFirst('sync', o as Record<string, string>, cmd)) return;
       await withStore(cmd, async (store, out) => {
         const { parseFlashInput } = await import('../../provision/flash.js');
         const { syncDevice } = await import('../../provision/device.js');
@@ -201,6 +258,7 @@ export function registerDevice(program: Command): void {
         const p = await progress(out, Boolean(globalsOf(cmd).json));
         const transport = await openReader(o, out, p.step);
         try {
+          if (await familyAfterOpen('sync', transport, store, out, o as Record<string, string>, cmd)) return;
           const r = await syncDevice(store, transport, {
             model: await checkModel(o.model),
             onStep: p.step,
@@ -223,6 +281,7 @@ export function registerDevice(program: Command): void {
     .option('--window <steps>', 'how many steps either side to search', '10')
     .addHelpText('after', '\nExample:\n  tokensmith device verify --code 123456')
     .action(async (o: ReaderOpts & { code?: string; window: string }, cmd: Command) => {
+      if (await familyFirst('verify', o as Record<string, string>, cmd)) return;
       const g = globalsOf(cmd);
       await withStore(cmd, async (store, out) => {
         let code = o.code;
@@ -236,6 +295,7 @@ export function registerDevice(program: Command): void {
         const p = await progress(out, Boolean(g.json));
         const transport = await openReader(o, out, p.step);
         try {
+          if (await familyAfterOpen('verify', transport, store, out, o as Record<string, string>, cmd)) return;
           const r = await verifyDevice(store, transport, code, { model: await checkModel(o.model), window: Number(o.window), onStep: p.step });
           p.stop();
           out.result(r, `code ${r.code} from ${r.serial} matches its stored seed; drift ${r.driftSteps! >= 0 ? '+' : ''}${r.driftSteps} step(s)`);
@@ -245,4 +305,7 @@ export function registerDevice(program: Command): void {
         }
       });
     });
+
+  addFamilyOptions(device);
+  registerFamilyCommands(device);
 }
