@@ -1,11 +1,10 @@
 /**
  * Opening the store. The location decides the backend: a file path (or
- * ':memory:') is SQLite; a postgres:// URL is reserved for the PostgreSQL
- * backend.
+ * ':memory:') is SQLite; a postgres:// (or postgresql://) URL is the
+ * PostgreSQL backend, shared by several stations.
  */
-import { UsageError } from '../core/errors.js';
 import { resolveDbPath } from './paths.js';
-import { openSqliteStore } from './sqlite/store.js';
+import { defaultOperator, openSqliteStore } from './sqlite/store.js';
 import type { Store } from './types.js';
 
 export type { Store, Repos, TokenRecord, NewToken, ResourceRecord, UserRecord, AssignmentRecord, BatchRecord, AuditRecord } from './types.js';
@@ -22,7 +21,9 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
   const env = opts.env ?? process.env;
   const location = resolveDbPath(opts.db, env);
   if (/^postgres(ql)?:\/\//i.test(location)) {
-    throw new UsageError('PostgreSQL stores are not supported yet: use a file path for --db');
+    // Loaded only here, so SQLite users never load node-postgres.
+    const { openPostgresStore } = await import('./postgres/store.js');
+    return openPostgresStore({ url: location, env, operator: opts.operator ?? defaultOperator(env) });
   }
   return openSqliteStore({ path: location, env, operator: opts.operator });
 }

@@ -268,12 +268,13 @@ describe('opening', () => {
     expect(keyFilePath('/x/t.db')).toBe('/x/t.db.key');
   });
 
-  it('openStore creates the folder and refuses postgres URLs for now', async () => {
+  it('openStore creates the folder; a postgres URL goes to PostgreSQL (unreachable here: exit 4 db-open)', async () => {
     const dir = temp.dir();
     const s = await openStore({ db: join(dir, 'sub', 'dir', 't.db'), env: { TOKENSMITH_MASTER_KEY: randomKeyHex() }, operator: 'op' });
     expect(s.operator).toBe('op');
     expect(s.location).toBe(join(dir, 'sub', 'dir', 't.db'));
     await s.close();
-    await expect(openStore({ db: 'postgres://localhost/tokensmith' })).rejects.toMatchObject({ exitCode: 2 });
+    await expect(openStore({ db: 'postgres://tokensmith:secret@127.0.0.1:1/tokensmith' })).rejects.toMatchObject({ exitCode: 4, code: 'db-open' });
+    await expect(openStore({ db: 'postgres://tokensmith:secret@127.0.0.1:1/tokensmith' })).rejects.not.toThrow(/secret/);
   });
 });

@@ -1,0 +1,428 @@
+/**
+ * Batches, Resources, users, assignments, the portal's sign-in state and the
+ * audit log on PostgreSQL. Constraint errors map to the same DataError /
+ * PolicyError codes as on SQLite; the audit append is serialised across
+ * stations with a transaction-scoped advisory lock.
+ */
+import { DataError, NotFoundError, TokensmithError } from '../../core/errors.js';
+import { auditHash, GENESIS_HASH, toAuditRecord, verifyAuditChain, type StoredAuditRow } from '../audit-chain.js';
+import type {
+  AssignmentRecord,
+  AssignmentRepo,
+  AuditEntry,
+  AuditRecord,
+  AuditRepo,
+  BatchRecord,
+  BatchRepo,
+  PortalRepo,
+  ResourceRecord,
+  ResourceRepo,
+  SignInCodeRecord,
+  UserRecord,
+  UserRepo,
+} from '../types.js';
+import { uniqueViolation, type PgExecutor, type Row } from './db.js';
+
+const now = () => new Date().toISOString();
+
+/** The advisory lock key of the audit chain: one chain, one writer at a time, until its transaction ends. */
+export const AUDIT_LOCK_KEY = 0x746f6b65; // "toke"
+
+function setClause<P extends object>(p: P, cols: [keyof P, string][], encode: (k: keyof P, v: unknown) => unknown = (_k, v) => v ?? null) {
+  const sets: string[] = [];
+  const params: unknown[] = [];
+  for (const [k, col] of cols) {
+    if (!(k in p)) continue;
+    params.push(encode(k, p[k]));
+    sets.push(`${col} = $${params.length}`);
+  }
+  params.push(now());
+  sets.push(`updated_at = $${params.length}`);
+  return { sets, params };
+}
+
+function toBatch(r: Row): BatchRecord {
+  return {
+    id: r.id as number,
+    kind: r.kind as BatchRecord['kind'],
+    sourceName: (r.source_name as string | null) ?? null,
+    sourceSha256: (r.source_sha256 as string | null) ?? null,
+    format: (r.format as string | null) ?? null,
+    imported: r.imported as number,
+    skipped: r.skipped as number,
+    failed: r.failed as number,
+    operator: r.operator as string,
+    status: r.status as BatchRecord['status'],
+    createdAt: r.created_at as string,
+    finishedAt: (r.finished_at as string | null) ?? null,
+  };
+}
+
+export class PgBatchRepo implements BatchRepo {
+  constructor(private readonly db: PgExecutor) {}
+  async create(b: Parameters<BatchRepo['create']>[0]): Promise<BatchRecord> {
+    const r = await this.db.one(
+      'INSERT INTO batches (kind, source_name, source_sha256, format, operator, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *',
+      [b.kind, b.sourceName ?? null, b.sourceSha256 ?? null, b.format ?? null, b.operator, now()],
+    );
+    return toBatch(r!);
+  }
+  async finish(id: number, c: { imported: number; skipped: number; failed: number }, status: BatchRecord['status'] = 'done'): Promise<BatchRecord> {
+    const r = await this.db.one('UPDATE batches SET imported = $1, skipped = $2, failed = $3, status = $4, finished_at = $5 WHERE id = $6 RETURNING *', [
+      c.imported,
+      c.skipped,
+      c.failed,
+      status,
+      now(),
+      id,
+    ]);
+    if (!r) throw new NotFoundError(`no batch ${id}`);
+    return toBatch(r);
+  }
+  async get(id: number): Promise<BatchRecord | null> {
+    const r = await this.db.one('SELECT * FROM batches WHERE id = $1', [id]);
+    return r ? toBatch(r) : null;
+  }
+  async findBySha256(sha256: string): Promise<BatchRecord[]> {
+    return (await this.db.query('SELECT * FROM batches WHERE source_sha256 = $1 ORDER BY id', [sha256])).map(toBatch);
+  }
+  async list(): Promise<BatchRecord[]> {
+    return (await this.db.query('SELECT * FROM batches ORDER BY id')).map(toBatch);
+  }
+}
+
+export function toResource(r: Row): ResourceRecord {
+  return {
+    id: r.id as number,
+    name: r.name as string,
+    url: (r.url as string | null) ?? null,
+    lockAfter: r.lock_after as number,
+    window: r.window as number,
+    syncWindow: r.sync_window as number,
+    actions: JSON.parse(r.actions as string) as ResourceRecord['actions'],
+    tokenTypes: JSON.parse(r.token_types as string) as ResourceRecord['tokenTypes'],
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
+  };
+}
+
+export class PgResourceRepo implements ResourceRepo {
+  constructor(private readonly db: PgExecutor) {}
+  async create(r: Parameters<ResourceRepo['create']>[0]): Promise<ResourceRecord> {
+    const at = now();
+    try {
+      const row = await this.db.guarded(() =>
+        this.db.one('INSERT INTO resources (name, url, lock_after, "window", sync_window, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *', [
+          r.name,
+          r.url ?? null,
+          r.lockAfter ?? 5,
+          r.window ?? 2,
+          r.syncWindow ?? 1000,
+          at,
+          at,
+        ]),
+      );
+      return toResource(row!);
+    } catch (err) {
+      if (uniqueViolation(err) !== undefined) throw new DataError(`resource '${r.name}' already exists`, { code: 'duplicate-resource' });
+      throw err;
+    }
+  }
+  async update(id: number, p: Parameters<ResourceRepo['update']>[1]): Promise<ResourceRecord> {
+    const { sets, params } = setClause(
+      p,
+      [
+        ['url', 'url'],
+        ['lockAfter', 'lock_after'],
+        ['window', '"window"'],
+        ['syncWindow', 'sync_window'],
+        ['actions', 'actions'],
+        ['tokenTypes', 'token_types'],
+      ],
+      (k, v) => (k === 'actions' || k === 'tokenTypes' ? JSON.stringify(v) : (v ?? null)),
+    );
+    params.push(id);
+    const r = await this.db.one(`UPDATE resources SET ${sets.join(', ')} WHERE id = $${params.length} RETURNING *`, params);
+    if (!r) throw new NotFoundError(`no resource with id ${id}`);
+    return toResource(r);
+  }
+  async get(id: number): Promise<ResourceRecord | null> {
+    const r = await this.db.one('SELECT * FROM resources WHERE id = $1', [id]);
+    return r ? toResource(r) : null;
+  }
+  async findByName(name: string): Promise<ResourceRecord | null> {
+    const r = await this.db.one('SELECT * FROM resources WHERE name = $1', [name]);
+    return r ? toResource(r) : null;
+  }
+  async list(): Promise<ResourceRecord[]> {
+    return (await this.db.query('SELECT * FROM resources ORDER BY name COLLATE "C"')).map(toResource);
+  }
+}
+
+function toUser(r: Row): UserRecord {
+  return {
+    id: r.id as number,
+    login: r.login as string,
+    name: (r.name as string | null) ?? null,
+    email: (r.email as string | null) ?? null,
+    phone: (r.phone as string | null) ?? null,
+    passwordHash: (r.password_hash as string | null) ?? null,
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
+  };
+}
+
+export class PgUserRepo implements UserRepo {
+  constructor(private readonly db: PgExecutor) {}
+  async create(u: Parameters<UserRepo['create']>[0]): Promise<UserRecord> {
+    const at = now();
+    try {
+      const r = await this.db.guarded(() =>
+        this.db.one('INSERT INTO users (login, name, email, phone, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *', [
+          u.login,
+          u.name ?? null,
+          u.email ?? null,
+          u.phone ?? null,
+          u.passwordHash ?? null,
+          at,
+          at,
+        ]),
+      );
+      return toUser(r!);
+    } catch (err) {
+      if (uniqueViolation(err) !== undefined) throw new DataError(`user '${u.login}' already exists`, { code: 'duplicate-user' });
+      throw err;
+    }
+  }
+  async update(id: number, p: Parameters<UserRepo['update']>[1]): Promise<UserRecord> {
+    const { sets, params } = setClause(p, [
+      ['login', 'login'],
+      ['name', 'name'],
+      ['email', 'email'],
+      ['phone', 'phone'],
+      ['passwordHash', 'password_hash'],
+    ]);
+    params.push(id);
+    let r: Row | undefined;
+    try {
+      r = await this.db.guarded(() => this.db.one(`UPDATE users SET ${sets.join(', ')} WHERE id = $${params.length} RETURNING *`, params));
+    } catch (err) {
+      if (uniqueViolation(err) !== undefined) throw new DataError(`login '${p.login}' is taken`, { code: 'duplicate-user' });
+      throw err;
+    }
+    if (!r) throw new NotFoundError(`no user with id ${id}`);
+    return toUser(r);
+  }
+  async get(id: number): Promise<UserRecord | null> {
+    const r = await this.db.one('SELECT * FROM users WHERE id = $1', [id]);
+    return r ? toUser(r) : null;
+  }
+  async findByLogin(login: string): Promise<UserRecord | null> {
+    const r = await this.db.one('SELECT * FROM users WHERE login = $1', [login]);
+    return r ? toUser(r) : null;
+  }
+  async list(filter: { resourceId?: number } = {}): Promise<UserRecord[]> {
+    if (filter.resourceId !== undefined) {
+      return (await this.db.query('SELECT u.* FROM users u JOIN user_resources ur ON ur.user_id = u.id WHERE ur.resource_id = $1 ORDER BY u.login COLLATE "C"', [filter.resourceId])).map(
+        toUser,
+      );
+    }
+    return (await this.db.query('SELECT * FROM users ORDER BY login COLLATE "C"')).map(toUser);
+  }
+  async addToResource(userId: number, resourceId: number): Promise<void> {
+    await this.db.query('INSERT INTO user_resources (user_id, resource_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [userId, resourceId]);
+  }
+  async removeFromResource(userId: number, resourceId: number): Promise<void> {
+    await this.db.query('DELETE FROM user_resources WHERE user_id = $1 AND resource_id = $2', [userId, resourceId]);
+  }
+  async isInResource(userId: number, resourceId: number): Promise<boolean> {
+    return (await this.db.one('SELECT 1 AS x FROM user_resources WHERE user_id = $1 AND resource_id = $2', [userId, resourceId])) !== undefined;
+  }
+  async resourcesOf(userId: number): Promise<ResourceRecord[]> {
+    return (
+      await this.db.query('SELECT r.* FROM resources r JOIN user_resources ur ON ur.resource_id = r.id WHERE ur.user_id = $1 ORDER BY r.name COLLATE "C"', [userId])
+    ).map(toResource);
+  }
+}
+
+function toAssignment(r: Row): AssignmentRecord {
+  return {
+    id: r.id as number,
+    tokenId: r.token_id as number,
+    userId: r.user_id as number,
+    resourceId: r.resource_id as number,
+    createdAt: r.created_at as string,
+    enrolledAt: (r.enrolled_at as string | null) ?? null,
+  };
+}
+
+export class PgAssignmentRepo implements AssignmentRepo {
+  constructor(private readonly db: PgExecutor) {}
+  async create(a: { tokenId: number; userId: number; resourceId: number }): Promise<AssignmentRecord> {
+    try {
+      const r = await this.db.guarded(() =>
+        this.db.one('INSERT INTO assignments (token_id, user_id, resource_id, created_at) VALUES ($1, $2, $3, $4) RETURNING *', [a.tokenId, a.userId, a.resourceId, now()]),
+      );
+      return toAssignment(r!);
+    } catch (err) {
+      // Another station may have committed the same token or user a moment ago: the unique constraints decide, as on SQLite.
+      if (uniqueViolation(err) !== undefined) {
+        throw new TokensmithError('the token already has a user, or the user already has a token in this Resource', { exitCode: 5, code: 'assignment-conflict' });
+      }
+      throw err;
+    }
+  }
+  async markEnrolled(id: number, at: string | null): Promise<void> {
+    await this.db.query('UPDATE assignments SET enrolled_at = $1 WHERE id = $2', [at, id]);
+  }
+  async delete(id: number): Promise<void> {
+    await this.db.query('DELETE FROM assignments WHERE id = $1', [id]);
+  }
+  async byToken(tokenId: number): Promise<AssignmentRecord | null> {
+    const r = await this.db.one('SELECT * FROM assignments WHERE token_id = $1', [tokenId]);
+    return r ? toAssignment(r) : null;
+  }
+  async byUserResource(userId: number, resourceId: number): Promise<AssignmentRecord | null> {
+    const r = await this.db.one('SELECT * FROM assignments WHERE user_id = $1 AND resource_id = $2', [userId, resourceId]);
+    return r ? toAssignment(r) : null;
+  }
+  async list(filter: { resourceId?: number; userId?: number } = {}): Promise<AssignmentRecord[]> {
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    if (filter.resourceId !== undefined) {
+      params.push(filter.resourceId);
+      parts.push(`resource_id = $${params.length}`);
+    }
+    if (filter.userId !== undefined) {
+      params.push(filter.userId);
+      parts.push(`user_id = $${params.length}`);
+    }
+    const where = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
+    return (await this.db.query(`SELECT * FROM assignments ${where} ORDER BY id`, params)).map(toAssignment);
+  }
+}
+
+function toSignInCode(r: Row): SignInCodeRecord {
+  return {
+    id: r.id as number,
+    userId: r.user_id as number,
+    resourceId: r.resource_id as number,
+    codeHash: r.code_hash as string,
+    expiresAt: r.expires_at as string,
+    usedAt: (r.used_at as string | null) ?? null,
+    attempts: r.attempts as number,
+    createdAt: r.created_at as string,
+  };
+}
+
+export class PgPortalRepo implements PortalRepo {
+  constructor(private readonly db: PgExecutor) {}
+  async addSignInCode(c: { userId: number; resourceId: number; codeHash: string; expiresAt: string }): Promise<SignInCodeRecord> {
+    const r = await this.db.one('INSERT INTO portal_signin_codes (user_id, resource_id, code_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *', [
+      c.userId,
+      c.resourceId,
+      c.codeHash,
+      c.expiresAt,
+      now(),
+    ]);
+    return toSignInCode(r!);
+  }
+  async latestSignInCode(userId: number, resourceId: number): Promise<SignInCodeRecord | null> {
+    const r = await this.db.one('SELECT * FROM portal_signin_codes WHERE user_id = $1 AND resource_id = $2 AND used_at IS NULL ORDER BY id DESC LIMIT 1', [userId, resourceId]);
+    return r ? toSignInCode(r) : null;
+  }
+  async updateSignInCode(id: number, patch: { usedAt?: string | null; attempts?: number }): Promise<void> {
+    if ('usedAt' in patch) await this.db.query('UPDATE portal_signin_codes SET used_at = $1 WHERE id = $2', [patch.usedAt ?? null, id]);
+    if (patch.attempts !== undefined) await this.db.query('UPDATE portal_signin_codes SET attempts = $1 WHERE id = $2', [patch.attempts, id]);
+  }
+  async signInFailures(userId: number, resourceId: number): Promise<{ failed: number; lockedUntil: string | null }> {
+    const r = await this.db.one<{ failed: number; locked_until: string | null }>('SELECT failed, locked_until FROM portal_signin_failures WHERE user_id = $1 AND resource_id = $2', [
+      userId,
+      resourceId,
+    ]);
+    return { failed: r?.failed ?? 0, lockedUntil: r?.locked_until ?? null };
+  }
+  async setSignInFailures(userId: number, resourceId: number, failed: number, lockedUntil: string | null): Promise<void> {
+    await this.db.query(
+      'INSERT INTO portal_signin_failures (user_id, resource_id, failed, locked_until) VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, resource_id) DO UPDATE SET failed = excluded.failed, locked_until = excluded.locked_until',
+      [userId, resourceId, failed, lockedUntil],
+    );
+  }
+}
+
+export class PgAuditRepo implements AuditRepo {
+  constructor(
+    private readonly db: PgExecutor,
+    private readonly operator: string,
+    private readonly inTransaction: <T>(fn: () => Promise<T>) => Promise<T>,
+  ) {}
+
+  async append(e: AuditEntry): Promise<AuditRecord> {
+    // An audit row outside a caller's transaction still needs its own, so the lock, the row and the head land together.
+    if (!this.db.inTransaction) return this.inTransaction(() => this.append(e));
+    // Held until this transaction commits or rolls back: the next station reads the head only after this row is in.
+    await this.db.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK_KEY]);
+    const last = await this.db.one<{ seq: number; hash: string }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
+    const seq = (last?.seq ?? 0) + 1;
+    const prevHash = last?.hash ?? GENESIS_HASH;
+    const row = { seq, at: now(), actor: e.actor ?? this.operator, action: e.action, subject: e.subject, detailsJson: JSON.stringify(e.details ?? {}), prevHash };
+    const hash = auditHash(row);
+    await this.db.query('INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+      seq,
+      row.at,
+      row.actor,
+      row.action,
+      row.subject,
+      row.detailsJson,
+      prevHash,
+      hash,
+    ]);
+    await this.db.query("INSERT INTO meta (key, value) VALUES ('audit_head', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [`${seq}:${hash}`]);
+    return { seq, at: row.at, actor: row.actor, action: row.action, subject: row.subject, details: e.details ?? {}, prevHash, hash };
+  }
+
+  async list(opts: { limit?: number; subject?: string; action?: string } = {}): Promise<AuditRecord[]> {
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    if (opts.subject) {
+      params.push(opts.subject);
+      parts.push(`subject = $${params.length}`);
+    }
+    if (opts.action) {
+      params.push(opts.action);
+      parts.push(`action = $${params.length}`);
+    }
+    const where = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
+    const limit = opts.limit ? `LIMIT ${Math.floor(opts.limit)}` : '';
+    const rows = await this.db.query<StoredAuditRow & Row>(`SELECT * FROM (SELECT * FROM audit ${where} ORDER BY seq DESC ${limit}) s ORDER BY seq`, params);
+    return rows.map(toAuditRecord);
+  }
+
+  async verify() {
+    // The head and the rows from one snapshot, so a station appending meanwhile does not look like tampering.
+    const read = async () => {
+      await this.db.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const headValue = (await this.db.one<{ value: string }>("SELECT value FROM meta WHERE key = 'audit_head'"))?.value;
+      const head = headValue ? { seq: Number(headValue.split(':')[0]), hash: headValue.split(':')[1] ?? '' } : null;
+      const rows: StoredAuditRow[] = [];
+      for (let after = 0; ; ) {
+        const page = await this.db.query<StoredAuditRow & Row>('SELECT * FROM audit WHERE seq > $1 ORDER BY seq LIMIT 10000', [after]);
+        if (page.length === 0) break;
+        rows.push(...page);
+        after = page[page.length - 1]!.seq;
+      }
+      return { head, rows };
+    };
+    const { head, rows } = this.db.inTransaction ? await readInOpenTransaction(this.db) : await this.inTransaction(read);
+    return verifyAuditChain(rows, head);
+  }
+}
+
+async function readInOpenTransaction(db: PgExecutor): Promise<{ head: { seq: number; hash: string } | null; rows: StoredAuditRow[] }> {
+  // Read committed sees each statement's own snapshot: hold the appenders off so the head and the rows agree.
+  await db.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK_KEY]);
+  const headValue = (await db.one<{ value: string }>("SELECT value FROM meta WHERE key = 'audit_head'"))?.value;
+  const head = headValue ? { seq: Number(headValue.split(':')[0]), hash: headValue.split(':')[1] ?? '' } : null;
+  const rows = await db.query<StoredAuditRow & Row>('SELECT * FROM audit ORDER BY seq');
+  return { head, rows };
+}

@@ -1,0 +1,244 @@
+/**
+ * The PostgreSQL backend (node-postgres): one inventory that several
+ * stations write at once. Each store.transaction() gets its own pooled
+ * client at READ COMMITTED; the unique constraints, row locks on tokens read
+ * for a change, and an advisory lock on the audit chain keep the rules under
+ * concurrency, and a deadlock or serialization failure runs the transaction
+ * again from the start (see docs/multi-station.md). With migrations.ts, the
+ * only place with PostgreSQL's SQL.
+ */
+import pg from 'pg';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataError } from '../../core/errors.js';
+import { userDataDir } from '../paths.js';
+import type { AssignmentRepo, AuditRepo, BatchRepo, PortalRepo, Repos, ResourceRepo, Store, TokenRepo, UserRepo } from '../types.js';
+import { keyCheckValue, loadMasterKey, WrongMasterKeyError, type MasterKey } from '../vault.js';
+import { isRetryable, PgExecutor, redactUrl, sqlState } from './db.js';
+import { PG_MIGRATIONS } from './migrations.js';
+import { PgAssignmentRepo, PgAuditRepo, PgBatchRepo, PgPortalRepo, PgResourceRepo, PgUserRepo } from './repos.js';
+import { PgTokenRepo } from './tokens.js';
+
+export interface OpenPostgresOptions {
+  /** postgres://user:password@host:port/dbname (libpq-style query parameters such as sslmode pass through). */
+  url: string;
+  env?: NodeJS.ProcessEnv;
+  operator: string;
+  /** Apply missing migrations on open (the default, as with SQLite); `db migrate` does it explicitly. */
+  migrate?: boolean;
+  poolSize?: number;
+}
+
+/** How often a transaction that hit a deadlock or serialization failure is run again before the error is reported. */
+const MAX_ATTEMPTS = 8;
+/** The advisory lock key taken while migrating, so that stations opening a new database at once apply each migration once. */
+const MIGRATION_LOCK_KEY = 0x6d696772; // "migr"
+
+// int8 (COUNT, BIGINT counters) as numbers: every value we store fits in 2^53.
+const types = {
+  getTypeParser: ((oid: number, format?: string) => (oid === 20 && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser,
+};
+
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
+/** The key file of a PostgreSQL store when TOKENSMITH_MASTER_KEY is not set: TOKENSMITH_MASTER_KEY_FILE, else one per server and database in the user's data folder. */
+export function pgKeyFilePath(url: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TOKENSMITH_MASTER_KEY_FILE) return env.TOKENSMITH_MASTER_KEY_FILE;
+  let tag = 'postgres';
+  try {
+    const u = new URL(url);
+    tag = `${u.hostname || 'localhost'}_${u.port || '5432'}_${decodeURIComponent(u.pathname.replace(/^\//, '')) || 'postgres'}`;
+  } catch {
+    // An unparsable URL fails at connect with a clearer message than ours.
+  }
+  return join(userDataDir(env), `postgres-${tag.replace(/[^A-Za-z0-9._-]/g, '_')}.key`);
+}
+
+function openError(url: string, err: unknown): DataError {
+  const state = sqlState(err);
+  const why =
+    state === '3D000'
+      ? 'the database does not exist (create it: createdb <name>, or CREATE DATABASE)'
+      : state === '28P01' || state === '28000'
+        ? 'the server refused the user or password'
+        : (err as Error).message;
+  return new DataError(`cannot open the database ${redactUrl(url)}: ${why}`, { code: 'db-open', cause: err });
+}
+
+export async function openPostgresStore(opts: OpenPostgresOptions): Promise<PostgresStore> {
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.poolSize ?? 10,
+    connectionTimeoutMillis: 15_000,
+    application_name: 'tokensmith',
+    types,
+  });
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  const store = new PostgresStore(pool, opts.url, opts.env ?? process.env, opts.operator);
+  try {
+    if (opts.migrate !== false) await store.migrate();
+    else await pool.query('SELECT 1');
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    if (err instanceof DataError) throw err;
+    throw openError(opts.url, err);
+  }
+  return store;
+}
+
+export class PostgresStore implements Store {
+  readonly tokens: TokenRepo;
+  readonly batches: BatchRepo;
+  readonly resources: ResourceRepo;
+  readonly users: UserRepo;
+  readonly assignments: AssignmentRepo;
+  readonly audit: AuditRepo;
+  readonly portal: PortalRepo;
+  readonly meta: Repos['meta'];
+  readonly location: string;
+  readonly db: PgExecutor;
+  private keyPromise: Promise<Buffer> | null = null;
+  private closed = false;
+
+  constructor(
+    readonly pool: pg.Pool,
+    readonly url: string,
+    private readonly env: NodeJS.ProcessEnv,
+    readonly operator: string,
+  ) {
+    this.location = redactUrl(url);
+    const db = (this.db = new PgExecutor(pool));
+    const inTx = <T>(fn: () => Promise<T>) => this.transaction(() => fn());
+    this.meta = {
+      get: async (key) => (await db.one<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key]))?.value ?? null,
+      set: async (key, value) => {
+        await db.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+      },
+    };
+    this.tokens = new PgTokenRepo(db, () => this.key(), inTx);
+    this.batches = new PgBatchRepo(db);
+    this.resources = new PgResourceRepo(db);
+    this.users = new PgUserRepo(db);
+    this.assignments = new PgAssignmentRepo(db);
+    this.audit = new PgAuditRepo(db, operator, inTx);
+    this.portal = new PgPortalRepo(db);
+  }
+
+  /** Applies the migrations this database lacks; returns the versions applied. */
+  async migrate(): Promise<number[]> {
+    const known = new Set(PG_MIGRATIONS.map((m) => m.version));
+    const appliedNow = async (q: (sql: string) => Promise<{ version: number }[]>) => {
+      try {
+        return new Set((await q('SELECT version FROM schema_migrations')).map((r) => r.version));
+      } catch (err) {
+        if (sqlState(err) === '42P01') return new Set<number>();
+        throw err;
+      }
+    };
+    const tooNew = (applied: Set<number>) => {
+      const unknown = [...applied].filter((v) => !known.has(v));
+      if (unknown.length > 0) {
+        throw new DataError(`this database was written by a newer tokensmith (schema migration ${Math.max(...unknown)}); upgrade tokensmith`, { code: 'schema-too-new' });
+      }
+    };
+    // Fast path: every station opening an up-to-date database reads one table and goes on.
+    const seen = await appliedNow(async (sql) => (await this.pool.query(sql)).rows as { version: number }[]);
+    tooNew(seen);
+    if ([...known].every((v) => seen.has(v))) return [];
+    const client = await this.pool.connect();
+    const done: number[] = [];
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+      // Read again under the lock: another station may have migrated meanwhile.
+      const applied = await appliedNow(async (sql) => (await client.query(sql)).rows as { version: number }[]);
+      tooNew(applied);
+      for (const m of [...PG_MIGRATIONS].sort((a, b) => a.version - b.version)) {
+        if (applied.has(m.version)) continue;
+        await client.query(m.sql);
+        await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, new Date().toISOString()]);
+        done.push(m.version);
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    return done;
+  }
+
+  /** The master key, loaded on first need and checked against the database's key check value; every station must hold the same one. */
+  private key(): Promise<Buffer> {
+    this.keyPromise ??= this.loadKey().catch((err: unknown) => {
+      this.keyPromise = null;
+      throw err;
+    });
+    return this.keyPromise;
+  }
+
+  private async loadKey(): Promise<Buffer> {
+    // Read and written on a pooled connection, outside any caller's transaction: the check value stays even if that transaction rolls back.
+    const readCheck = async () => ((await this.pool.query("SELECT value FROM meta WHERE key = 'key_check'")).rows[0] as { value: string } | undefined)?.value;
+    const stored = await readCheck();
+    const keyFile = pgKeyFilePath(this.url, this.env);
+    if (stored !== undefined && !this.env.TOKENSMITH_MASTER_KEY && !existsSync(keyFile)) {
+      throw new DataError(
+        `no master key for ${this.location}: its seeds are sealed, but TOKENSMITH_MASTER_KEY is not set and the key file ${keyFile} is missing. ` +
+          'Set TOKENSMITH_MASTER_KEY to the key every station shares, or put that key in the key file (TOKENSMITH_MASTER_KEY_FILE names another).',
+        { code: 'missing-master-key' },
+      );
+    }
+    const mk: MasterKey = loadMasterKey(keyFile, this.env);
+    const check = keyCheckValue(mk.key);
+    if (stored === undefined) {
+      // Two stations starting a fresh database with different keys: the first check value wins, the other station is told.
+      await this.pool.query("INSERT INTO meta (key, value) VALUES ('key_check', $1) ON CONFLICT (key) DO NOTHING", [check]);
+      if ((await readCheck()) !== check) throw new WrongMasterKeyError(mk.source);
+    } else if (stored !== check) {
+      throw new WrongMasterKeyError(mk.source);
+    }
+    return mk.key;
+  }
+
+  async transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
+    if (this.db.inTransaction) return fn(this); // nested: join the outer transaction
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await this.db.als.run({ client, savepoints: 0 }, () => fn(this));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch((e: Error) => {
+          broken = e;
+        });
+        if (isRetryable(err) && attempt < MAX_ATTEMPTS) {
+          // Nothing of this attempt is left: wait a little (more each time, with jitter) and run it again from the start.
+          await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt + 5));
+          continue;
+        }
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  async schemaVersion(): Promise<number> {
+    return ((await this.pool.query('SELECT MAX(version) AS v FROM schema_migrations')).rows[0] as { v: number }).v;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * Tokens on PostgreSQL. Inside a transaction a token read for a change is
+ * locked (SELECT ... FOR UPDATE), so two stations never both move one
+ * token from the state they each read; bulk inserts go in one statement per
+ * chunk and leave existing (manufacturer, serial) pairs alone.
+ */
+import { DataError, NotFoundError } from '../../core/errors.js';
+import type { TokenState } from '../../core/states.js';
+import type { AssignmentRecord, NewToken, TokenFilter, TokenPatch, TokenRecord, TokenRepo, TokenWithSeed } from '../types.js';
+import { openSeed, sealSeed, seedBinding, SealBrokenError } from '../vault.js';
+import { uniqueViolation, type PgExecutor, type Row } from './db.js';
+
+const now = () => new Date().toISOString();
+
+export function toToken(r: Row): TokenRecord {
+  return {
+    id: r.id as number,
+    serial: r.serial as string,
+    manufacturer: r.manufacturer as string,
+    model: (r.model as string | null) ?? null,
+    kind: r.kind as TokenRecord['kind'],
+    type: r.type as TokenRecord['type'],
+    algorithm: r.algorithm as TokenRecord['algorithm'],
+    digits: r.digits as number,
+    period: r.period as number,
+    counter: r.counter as number,
+    state: r.state as TokenState,
+    previousState: (r.previous_state as TokenState | null) ?? null,
+    driftSteps: r.drift_steps as number,
+    hasSeed: r.sealed_seed != null,
+    batchId: (r.batch_id as number | null) ?? null,
+    resourceId: (r.resource_id as number | null) ?? null,
+    deviceSerial: (r.device_serial as string | null) ?? null,
+    profile: (r.profile as number | null) ?? null,
+    failedAttempts: r.failed_attempts as number,
+    locked: r.locked === true,
+    lastUsedStep: (r.last_used_step as number | null) ?? null,
+    attributes: JSON.parse((r.attributes as string) || '{}') as Record<string, unknown>,
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
+  };
+}
+
+const TOKEN_COLUMNS: Record<Exclude<keyof TokenPatch, 'seed'>, string> = {
+  model: 'model',
+  kind: 'kind',
+  type: 'type',
+  algorithm: 'algorithm',
+  digits: 'digits',
+  period: 'period',
+  counter: 'counter',
+  state: 'state',
+  previousState: 'previous_state',
+  driftSteps: 'drift_steps',
+  batchId: 'batch_id',
+  resourceId: 'resource_id',
+  deviceSerial: 'device_serial',
+  profile: 'profile',
+  failedAttempts: 'failed_attempts',
+  locked: 'locked',
+  lastUsedStep: 'last_used_step',
+  attributes: 'attributes',
+};
+
+/** The WHERE clause of a filter; placeholders start after `offset` earlier parameters. */
+export function tokenWhere(f: TokenFilter = {}, offset = 0): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, v: unknown) => {
+    params.push(v);
+    parts.push(sql.replace('?', `$${offset + params.length}`));
+  };
+  if (f.state) add('state = ?', f.state);
+  if (f.resourceId !== undefined) add('resource_id = ?', f.resourceId);
+  if (f.batchId !== undefined) add('batch_id = ?', f.batchId);
+  if (f.deviceSerial !== undefined) add('device_serial = ?', f.deviceSerial);
+  if (f.serials) add('serial = ANY(?::text[])', f.serials);
+  return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+function duplicateError(t: { serial: string; manufacturer: string; deviceSerial?: string | null; profile?: number | null }, constraint: string): DataError {
+  if (constraint === 'tokens_device_profile') {
+    return new DataError(`profile ${t.profile} of device ${t.deviceSerial} already holds a token (adding ${t.serial})`, { code: 'duplicate-serial', where: t.serial });
+  }
+  return new DataError(`token ${t.serial}${t.manufacturer ? ` (${t.manufacturer})` : ''} is already in the store`, { code: 'duplicate-serial', where: t.serial });
+}
+
+const INSERT_COLUMNS =
+  'serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state, drift_steps, batch_id, resource_id, device_serial, profile, attributes, created_at, updated_at';
+const UNNEST_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'int', 'int', 'bigint', 'bytea', 'text', 'int', 'int', 'int', 'text', 'int', 'text', 'text', 'text'];
+
+export class PgTokenRepo implements TokenRepo {
+  constructor(
+    private readonly db: PgExecutor,
+    private readonly key: () => Promise<Buffer>,
+    private readonly inTransaction: <T>(fn: () => Promise<T>) => Promise<T>,
+  ) {}
+
+  /** Row locks only inside a transaction: a read there is the start of a change. */
+  private get lock(): string {
+    return this.db.inTransaction ? ' FOR UPDATE' : '';
+  }
+
+  private async row(t: NewToken, at: string, key: Buffer | null): Promise<unknown[]> {
+    const manufacturer = t.manufacturer ?? '';
+    const sealed = t.seed ? sealSeed(key ?? (await this.key()), t.seed, seedBinding({ manufacturer, serial: t.serial })) : null;
+    return [
+      t.serial,
+      manufacturer,
+      t.model ?? null,
+      t.kind,
+      t.type,
+      t.algorithm,
+      t.digits,
+      t.period,
+      t.counter,
+      sealed,
+      t.state,
+      t.driftSteps ?? 0,
+      t.batchId ?? null,
+      t.resourceId ?? null,
+      t.deviceSerial ?? null,
+      t.profile ?? null,
+      JSON.stringify(t.attributes ?? {}),
+      at,
+      at,
+    ];
+  }
+
+  async insert(t: NewToken): Promise<TokenRecord> {
+    const values = await this.row(t, now(), null);
+    try {
+      const r = await this.db.guarded(() =>
+        this.db.one(`INSERT INTO tokens (${INSERT_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`, values),
+      );
+      return toToken(r!);
+    } catch (err) {
+      const c = uniqueViolation(err);
+      if (c !== undefined) throw duplicateError({ ...t, manufacturer: t.manufacturer ?? '' }, c);
+      throw err;
+    }
+  }
+
+  async insertMany(tokens: NewToken[]): Promise<{ inserted: number; existing: number[] }> {
+    // Inside a caller's transaction the rows join it; alone, they land together.
+    if (!this.db.inTransaction) return this.inTransaction(() => this.insertMany(tokens));
+    const key = tokens.some((t) => t.seed) ? await this.key() : null;
+    const at = now();
+    const existing: number[] = [];
+    // A pair repeated within the call: the first one is inserted, later ones are "existing", as on SQLite.
+    const firstOf = new Map<string, number>();
+    const send: number[] = [];
+    tokens.forEach((t, i) => {
+      const k = `${t.manufacturer ?? ''}\x00${t.serial}`;
+      if (firstOf.has(k)) existing.push(i);
+      else {
+        firstOf.set(k, i);
+        send.push(i);
+      }
+    });
+    // Sorted by (manufacturer, serial): stations inserting overlapping chunks wait on each other in one order, never in a cycle.
+    send.sort((a, b) => cmp(tokens[a]!, tokens[b]!));
+    const columns: unknown[][] = UNNEST_TYPES.map(() => []);
+    for (const i of send) {
+      const values = await this.row(tokens[i]!, at, key);
+      values.forEach((v, c) => columns[c]!.push(v));
+    }
+    let inserted = 0;
+    if (send.length > 0) {
+      const rows = await this.db.query<{ manufacturer: string; serial: string }>(
+        `INSERT INTO tokens (${INSERT_COLUMNS}) SELECT * FROM unnest(${UNNEST_TYPES.map((ty, c) => `$${c + 1}::${ty}[]`).join(', ')})
+         ON CONFLICT (manufacturer, serial) DO NOTHING RETURNING manufacturer, serial`,
+        columns,
+      );
+      const done = new Set(rows.map((r) => `${r.manufacturer}\x00${r.serial}`));
+      inserted = rows.length;
+      for (const i of send) if (!done.has(`${tokens[i]!.manufacturer ?? ''}\x00${tokens[i]!.serial}`)) existing.push(i);
+    }
+    existing.sort((a, b) => a - b);
+    return { inserted, existing };
+  }
+
+  async update(id: number, patch: TokenPatch): Promise<TokenRecord> {
+    const sets: string[] = [];
+    const params: unknown[] = [];
+    for (const [k, col] of Object.entries(TOKEN_COLUMNS) as [keyof typeof TOKEN_COLUMNS, string][]) {
+      if (!(k in patch)) continue;
+      const v = patch[k];
+      params.push(k === 'attributes' ? JSON.stringify(v ?? {}) : k === 'locked' ? Boolean(v) : (v ?? null));
+      sets.push(`${col} = $${params.length}`);
+    }
+    if ('seed' in patch) {
+      const cur = await this.db.one<{ manufacturer: string; serial: string }>(`SELECT manufacturer, serial FROM tokens WHERE id = $1${this.lock}`, [id]);
+      if (!cur) throw new NotFoundError(`no token with id ${id}`);
+      params.push(patch.seed ? sealSeed(await this.key(), patch.seed, seedBinding(cur)) : null);
+      sets.push(`sealed_seed = $${params.length}`);
+    }
+    params.push(now());
+    sets.push(`updated_at = $${params.length}`);
+    params.push(id);
+    let r: Row | undefined;
+    try {
+      r = await this.db.guarded(() => this.db.one(`UPDATE tokens SET ${sets.join(', ')} WHERE id = $${params.length} RETURNING *`, params));
+    } catch (err) {
+      const c = uniqueViolation(err);
+      if (c !== undefined) throw new DataError(`token #${id}: ${c === 'tokens_device_profile' ? 'that device profile already holds a token' : 'the serial is taken'}`, { code: 'duplicate-serial' });
+      throw err;
+    }
+    if (!r) throw new NotFoundError(`no token with id ${id}`);
+    return toToken(r);
+  }
+
+  async get(id: number): Promise<TokenRecord | null> {
+    const r = await this.db.one(`SELECT * FROM tokens WHERE id = $1${this.lock}`, [id]);
+    return r ? toToken(r) : null;
+  }
+
+  async findBySerial(serial: string): Promise<TokenRecord[]> {
+    return (await this.db.query(`SELECT * FROM tokens WHERE serial = $1 ORDER BY manufacturer COLLATE "C"${this.lock}`, [serial])).map(toToken);
+  }
+
+  async findOne(manufacturer: string, serial: string): Promise<TokenRecord | null> {
+    const r = await this.db.one(`SELECT * FROM tokens WHERE manufacturer = $1 AND serial = $2${this.lock}`, [manufacturer, serial]);
+    return r ? toToken(r) : null;
+  }
+
+  async list(filter?: TokenFilter): Promise<TokenRecord[]> {
+    const w = tokenWhere(filter);
+    return (await this.db.query(`SELECT * FROM tokens ${w.sql} ORDER BY id`, w.params)).map(toToken);
+  }
+
+  async *iterate(filter?: TokenFilter): AsyncIterable<TokenRecord> {
+    const w = tokenWhere(filter, 1);
+    const where = w.sql ? `${w.sql} AND id > $1` : 'WHERE id > $1';
+    let lastId = 0;
+    for (;;) {
+      const rows = await this.db.query(`SELECT * FROM tokens ${where} ORDER BY id LIMIT 1000`, [lastId, ...w.params]);
+      if (rows.length === 0) return;
+      for (const r of rows) yield toToken(r);
+      lastId = rows[rows.length - 1]!.id as number;
+    }
+  }
+
+  async count(filter?: TokenFilter): Promise<number> {
+    const w = tokenWhere(filter);
+    return (await this.db.one<{ n: number }>(`SELECT COUNT(*)::int AS n FROM tokens ${w.sql}`, w.params))!.n;
+  }
+
+  async openSeed(t: TokenRecord): Promise<Buffer> {
+    const r = await this.db.one<{ sealed_seed: Buffer | null }>('SELECT sealed_seed FROM tokens WHERE id = $1', [t.id]);
+    if (!r) throw new NotFoundError(`no token with id ${t.id}`);
+    if (!r.sealed_seed) throw new DataError(`token ${t.serial} has no seed in the store`, { code: 'no-seed', where: t.serial });
+    const seed = openSeed(await this.key(), r.sealed_seed, seedBinding(t));
+    if (!seed) throw new SealBrokenError(`token ${t.serial}`);
+    return seed;
+  }
+
+  async *iterateWithSeeds(filter?: TokenFilter): AsyncIterable<TokenWithSeed> {
+    const w = tokenWhere(filter, 1);
+    const where = w.sql ? `${w.sql} AND id > $1` : 'WHERE id > $1';
+    const sql = `SELECT t.*, a.id AS a_id, a.user_id AS a_user_id, a.resource_id AS a_resource_id, a.created_at AS a_created_at,
+      a.enrolled_at AS a_enrolled_at FROM (SELECT * FROM tokens ${where} ORDER BY id LIMIT 1000) t LEFT JOIN assignments a ON a.token_id = t.id ORDER BY t.id`;
+    let lastId = 0;
+    for (;;) {
+      const rows = await this.db.query(sql, [lastId, ...w.params]);
+      if (rows.length === 0) return;
+      const key = rows.some((r) => r.sealed_seed) ? await this.key() : null;
+      for (const r of rows) {
+        const token = toToken(r);
+        let seed: Buffer | null = null;
+        if (r.sealed_seed && key) {
+          seed = openSeed(key, r.sealed_seed as Buffer, seedBinding(token));
+          if (!seed) throw new SealBrokenError(`token ${token.serial}`);
+        }
+        const assignment: AssignmentRecord | null =
+          r.a_id == null
+            ? null
+            : { id: r.a_id as number, tokenId: token.id, userId: r.a_user_id as number, resourceId: r.a_resource_id as number, createdAt: r.a_created_at as string, enrolledAt: (r.a_enrolled_at as string | null) ?? null };
+        yield { token, seed, assignment };
+      }
+      lastId = rows[rows.length - 1]!.id as number;
+    }
+  }
+
+  async delete(id: number): Promise<void> {
+    await this.db.query('DELETE FROM tokens WHERE id = $1', [id]);
+  }
+}
+
+function cmp(a: NewToken, b: NewToken): number {
+  const ma = a.manufacturer ?? '';
+  const mb = b.manufacturer ?? '';
+  if (ma !== mb) return ma < mb ? -1 : 1;
+  return a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0;
+}
