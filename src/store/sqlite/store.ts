@@ -4,6 +4,7 @@
  * migrations.ts, where SQL is written.
  */
 import Database from 'better-sqlite3';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { userInfo } from 'node:os';
@@ -38,6 +39,16 @@ import { keyFilePath } from '../paths.js';
 import { MIGRATIONS } from './migrations.js';
 
 type Row = Record<string, unknown>;
+
+const statementCache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+/** Prepares a statement once per connection: preparing on every call costs more than running it. */
+function prep(db: Database.Database, sql: string): Database.Statement {
+  let cache = statementCache.get(db);
+  if (!cache) statementCache.set(db, (cache = new Map()));
+  let stmt = cache.get(sql);
+  if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
+  return stmt;
+}
 
 const now = () => new Date().toISOString();
 
@@ -94,7 +105,7 @@ export function openSqliteStore(opts: OpenSqliteOptions): SqliteStore {
 
 function migrate(db: Database.Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+  const applied = new Set((prep(db, 'SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
   const known = new Set(MIGRATIONS.map((m) => m.version));
   const unknown = [...applied].filter((v) => !known.has(v));
   if (unknown.length > 0) {
@@ -106,9 +117,9 @@ function migrate(db: Database.Database): void {
     if (applied.has(m.version)) continue;
     db.transaction(() => {
       // Check again under the write lock: another process opening the same new database may have applied it meanwhile.
-      if (db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return;
+      if (prep(db, 'SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return;
       db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, now());
+      prep(db, 'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, now());
     }).immediate();
   }
 }
@@ -136,7 +147,8 @@ export class SqliteStore implements Store {
   readonly portal: PortalRepo;
   readonly meta: Repos['meta'];
   private readonly mutex = new Mutex();
-  private inTransaction = false;
+  /** Marks the async flow that holds the open transaction: only its own nested calls join it. */
+  private readonly txFlow = new AsyncLocalStorage<true>();
   private masterKey: MasterKey | null = null;
 
   constructor(
@@ -146,9 +158,9 @@ export class SqliteStore implements Store {
     readonly operator: string,
   ) {
     this.meta = {
-      get: async (key) => (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null,
+      get: async (key) => (prep(db, 'SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null,
       set: async (key, value) => {
-        db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+        prep(db, 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
       },
     };
     this.tokens = new SqliteTokenRepo(db, () => this.key());
@@ -164,7 +176,7 @@ export class SqliteStore implements Store {
   private key(): Buffer {
     if (this.masterKey) return this.masterKey.key;
     const keyFile = this.location === ':memory:' ? null : keyFilePath(this.location);
-    const stored = (this.db.prepare("SELECT value FROM meta WHERE key = 'key_check'").get() as { value: string } | undefined)?.value;
+    const stored = (prep(this.db, "SELECT value FROM meta WHERE key = 'key_check'").get() as { value: string } | undefined)?.value;
     if (stored !== undefined && keyFile !== null && !this.env.TOKENSMITH_MASTER_KEY && !existsSync(keyFile)) {
       // Seeds were sealed under some key: a fresh key file here would never open them, only mislead.
       throw new DataError(
@@ -179,7 +191,7 @@ export class SqliteStore implements Store {
         : loadMasterKey(keyFile ?? '', this.env);
     const check = keyCheckValue(mk.key);
     if (stored === undefined) {
-      this.db.prepare("INSERT INTO meta (key, value) VALUES ('key_check', ?)").run(check);
+      prep(this.db, "INSERT INTO meta (key, value) VALUES ('key_check', ?)").run(check);
     } else if (stored !== check) {
       throw new WrongMasterKeyError(mk.source);
     }
@@ -188,25 +200,25 @@ export class SqliteStore implements Store {
   }
 
   async transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
-    if (this.inTransaction) return fn(this); // nested: join the outer transaction
-    return this.mutex.run(async () => {
-      this.db.exec('BEGIN IMMEDIATE');
-      this.inTransaction = true;
-      try {
-        const result = await fn(this);
-        this.db.exec('COMMIT');
-        return result;
-      } catch (err) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw err;
-      } finally {
-        this.inTransaction = false;
-      }
-    });
+    // Nested in the same flow: join the outer transaction. Another flow (a second request) waits its turn.
+    if (this.txFlow.getStore()) return fn(this);
+    return this.mutex.run(() =>
+      this.txFlow.run(true, async () => {
+        this.db.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(this);
+          this.db.exec('COMMIT');
+          return result;
+        } catch (err) {
+          if (this.db.inTransaction) this.db.exec('ROLLBACK');
+          throw err;
+        }
+      }),
+    );
   }
 
   async schemaVersion(): Promise<number> {
-    return (this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v;
+    return (prep(this.db, 'SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v;
   }
 
   async close(): Promise<void> {
@@ -304,11 +316,11 @@ class SqliteTokenRepo implements TokenRepo {
     private readonly db: Database.Database,
     private readonly key: () => Buffer,
   ) {
-    this.insertStmt = db.prepare(`INSERT INTO tokens (serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state,
+    this.insertStmt = prep(db, `INSERT INTO tokens (serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state,
       drift_steps, batch_id, resource_id, device_serial, profile, attributes, created_at, updated_at)
       VALUES (@serial, @manufacturer, @model, @kind, @type, @algorithm, @digits, @period, @counter, @sealed_seed, @state,
       @drift_steps, @batch_id, @resource_id, @device_serial, @profile, @attributes, @created_at, @updated_at)`);
-    this.getStmt = db.prepare('SELECT * FROM tokens WHERE id = ?');
+    this.getStmt = prep(db, 'SELECT * FROM tokens WHERE id = ?');
   }
 
   async insert(t: NewToken): Promise<TokenRecord> {
@@ -347,7 +359,7 @@ class SqliteTokenRepo implements TokenRepo {
 
   async insertMany(tokens: NewToken[]): Promise<{ inserted: number; existing: number[] }> {
     // One prepared statement, no read-back: the import of 100,000 tokens spends its time sealing, not in SQL.
-    this.insertManyStmt ??= this.db.prepare(`INSERT INTO tokens (serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state,
+    this.insertManyStmt ??= prep(this.db, `INSERT INTO tokens (serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state,
       drift_steps, batch_id, resource_id, device_serial, profile, attributes, created_at, updated_at)
       VALUES (@serial, @manufacturer, @model, @kind, @type, @algorithm, @digits, @period, @counter, @sealed_seed, @state,
       @drift_steps, @batch_id, @resource_id, @device_serial, @profile, @attributes, @created_at, @updated_at)
@@ -408,7 +420,7 @@ class SqliteTokenRepo implements TokenRepo {
     }
     sets.push('updated_at = ?');
     params.push(now());
-    const info = this.db.prepare(`UPDATE tokens SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+    const info = prep(this.db, `UPDATE tokens SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
     if (info.changes === 0) throw new NotFoundError(`no token with id ${id}`);
     return toToken(this.getStmt.get(id) as Row);
   }
@@ -419,17 +431,17 @@ class SqliteTokenRepo implements TokenRepo {
   }
 
   async findBySerial(serial: string): Promise<TokenRecord[]> {
-    return (this.db.prepare('SELECT * FROM tokens WHERE serial = ? ORDER BY manufacturer').all(serial) as Row[]).map(toToken);
+    return (prep(this.db, 'SELECT * FROM tokens WHERE serial = ? ORDER BY manufacturer').all(serial) as Row[]).map(toToken);
   }
 
   async findOne(manufacturer: string, serial: string): Promise<TokenRecord | null> {
-    const r = this.db.prepare('SELECT * FROM tokens WHERE manufacturer = ? AND serial = ?').get(manufacturer, serial) as Row | undefined;
+    const r = prep(this.db, 'SELECT * FROM tokens WHERE manufacturer = ? AND serial = ?').get(manufacturer, serial) as Row | undefined;
     return r ? toToken(r) : null;
   }
 
   async list(filter?: TokenFilter): Promise<TokenRecord[]> {
     const w = tokenWhere(filter);
-    return (this.db.prepare(`SELECT * FROM tokens ${w.sql} ORDER BY id`).all(...w.params) as Row[]).map(toToken);
+    return (prep(this.db, `SELECT * FROM tokens ${w.sql} ORDER BY id`).all(...w.params) as Row[]).map(toToken);
   }
 
   async *iterate(filter?: TokenFilter): AsyncIterable<TokenRecord> {
@@ -437,7 +449,7 @@ class SqliteTokenRepo implements TokenRepo {
     // Pages by id so no statement stays open across awaits.
     let lastId = 0;
     const where = w.sql ? `${w.sql} AND id > ?` : 'WHERE id > ?';
-    const stmt = this.db.prepare(`SELECT * FROM tokens ${where} ORDER BY id LIMIT 1000`);
+    const stmt = prep(this.db, `SELECT * FROM tokens ${where} ORDER BY id LIMIT 1000`);
     for (;;) {
       const rows = stmt.all(...w.params, lastId) as Row[];
       if (rows.length === 0) return;
@@ -448,11 +460,11 @@ class SqliteTokenRepo implements TokenRepo {
 
   async count(filter?: TokenFilter): Promise<number> {
     const w = tokenWhere(filter);
-    return (this.db.prepare(`SELECT COUNT(*) AS n FROM tokens ${w.sql}`).get(...w.params) as { n: number }).n;
+    return (prep(this.db, `SELECT COUNT(*) AS n FROM tokens ${w.sql}`).get(...w.params) as { n: number }).n;
   }
 
   async openSeed(t: TokenRecord): Promise<Buffer> {
-    const r = this.db.prepare('SELECT sealed_seed FROM tokens WHERE id = ?').get(t.id) as { sealed_seed: Buffer | null } | undefined;
+    const r = prep(this.db, 'SELECT sealed_seed FROM tokens WHERE id = ?').get(t.id) as { sealed_seed: Buffer | null } | undefined;
     if (!r) throw new NotFoundError(`no token with id ${t.id}`);
     if (!r.sealed_seed) throw new DataError(`token ${t.serial} has no seed in the store`, { code: 'no-seed', where: t.serial });
     const key = this.key();
@@ -465,7 +477,7 @@ class SqliteTokenRepo implements TokenRepo {
     const w = tokenWhere(filter);
     const where = w.sql ? `${w.sql} AND id > ?` : 'WHERE id > ?';
     // The filter names the tokens table's columns: page in a subquery, then join the assignment.
-    const stmt = this.db.prepare(`SELECT t.*, a.id AS a_id, a.user_id AS a_user_id, a.resource_id AS a_resource_id, a.created_at AS a_created_at,
+    const stmt = prep(this.db, `SELECT t.*, a.id AS a_id, a.user_id AS a_user_id, a.resource_id AS a_resource_id, a.created_at AS a_created_at,
       a.enrolled_at AS a_enrolled_at FROM (SELECT * FROM tokens ${where} ORDER BY id LIMIT 1000) t LEFT JOIN assignments a ON a.token_id = t.id ORDER BY t.id`);
     let lastId = 0;
     for (;;) {
@@ -489,7 +501,7 @@ class SqliteTokenRepo implements TokenRepo {
   }
 
   async delete(id: number): Promise<void> {
-    this.db.prepare('DELETE FROM tokens WHERE id = ?').run(id);
+    prep(this.db, 'DELETE FROM tokens WHERE id = ?').run(id);
   }
 }
 
@@ -519,20 +531,20 @@ class SqliteBatchRepo implements BatchRepo {
     return (await this.get(Number(info.lastInsertRowid)))!;
   }
   async finish(id: number, c: { imported: number; skipped: number; failed: number }, status: BatchRecord['status'] = 'done'): Promise<BatchRecord> {
-    this.db.prepare('UPDATE batches SET imported = ?, skipped = ?, failed = ?, status = ?, finished_at = ? WHERE id = ?').run(c.imported, c.skipped, c.failed, status, now(), id);
+    prep(this.db, 'UPDATE batches SET imported = ?, skipped = ?, failed = ?, status = ?, finished_at = ? WHERE id = ?').run(c.imported, c.skipped, c.failed, status, now(), id);
     const b = await this.get(id);
     if (!b) throw new NotFoundError(`no batch ${id}`);
     return b;
   }
   async get(id: number): Promise<BatchRecord | null> {
-    const r = this.db.prepare('SELECT * FROM batches WHERE id = ?').get(id) as Row | undefined;
+    const r = prep(this.db, 'SELECT * FROM batches WHERE id = ?').get(id) as Row | undefined;
     return r ? toBatch(r) : null;
   }
   async findBySha256(sha256: string): Promise<BatchRecord[]> {
-    return (this.db.prepare('SELECT * FROM batches WHERE source_sha256 = ? ORDER BY id').all(sha256) as Row[]).map(toBatch);
+    return (prep(this.db, 'SELECT * FROM batches WHERE source_sha256 = ? ORDER BY id').all(sha256) as Row[]).map(toBatch);
   }
   async list(): Promise<BatchRecord[]> {
-    return (this.db.prepare('SELECT * FROM batches ORDER BY id').all() as Row[]).map(toBatch);
+    return (prep(this.db, 'SELECT * FROM batches ORDER BY id').all() as Row[]).map(toBatch);
   }
 }
 
@@ -583,21 +595,21 @@ class SqliteResourceRepo implements ResourceRepo {
     }
     sets.push('updated_at = ?');
     params.push(now());
-    this.db.prepare(`UPDATE resources SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+    prep(this.db, `UPDATE resources SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
     const r = await this.get(id);
     if (!r) throw new NotFoundError(`no resource with id ${id}`);
     return r;
   }
   async get(id: number): Promise<ResourceRecord | null> {
-    const r = this.db.prepare('SELECT * FROM resources WHERE id = ?').get(id) as Row | undefined;
+    const r = prep(this.db, 'SELECT * FROM resources WHERE id = ?').get(id) as Row | undefined;
     return r ? toResource(r) : null;
   }
   async findByName(name: string): Promise<ResourceRecord | null> {
-    const r = this.db.prepare('SELECT * FROM resources WHERE name = ?').get(name) as Row | undefined;
+    const r = prep(this.db, 'SELECT * FROM resources WHERE name = ?').get(name) as Row | undefined;
     return r ? toResource(r) : null;
   }
   async list(): Promise<ResourceRecord[]> {
-    return (this.db.prepare('SELECT * FROM resources ORDER BY name').all() as Row[]).map(toResource);
+    return (prep(this.db, 'SELECT * FROM resources ORDER BY name').all() as Row[]).map(toResource);
   }
 }
 
@@ -646,7 +658,7 @@ class SqliteUserRepo implements UserRepo {
     sets.push('updated_at = ?');
     params.push(now());
     try {
-      this.db.prepare(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+      prep(this.db, `UPDATE users SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new DataError(`login '${p.login}' is taken`, { code: 'duplicate-user' });
       throw err;
@@ -656,33 +668,33 @@ class SqliteUserRepo implements UserRepo {
     return u;
   }
   async get(id: number): Promise<UserRecord | null> {
-    const r = this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as Row | undefined;
+    const r = prep(this.db, 'SELECT * FROM users WHERE id = ?').get(id) as Row | undefined;
     return r ? toUser(r) : null;
   }
   async findByLogin(login: string): Promise<UserRecord | null> {
-    const r = this.db.prepare('SELECT * FROM users WHERE login = ?').get(login) as Row | undefined;
+    const r = prep(this.db, 'SELECT * FROM users WHERE login = ?').get(login) as Row | undefined;
     return r ? toUser(r) : null;
   }
   async list(filter: { resourceId?: number } = {}): Promise<UserRecord[]> {
     if (filter.resourceId !== undefined) {
       return (
-        this.db.prepare('SELECT u.* FROM users u JOIN user_resources ur ON ur.user_id = u.id WHERE ur.resource_id = ? ORDER BY u.login').all(filter.resourceId) as Row[]
+        prep(this.db, 'SELECT u.* FROM users u JOIN user_resources ur ON ur.user_id = u.id WHERE ur.resource_id = ? ORDER BY u.login').all(filter.resourceId) as Row[]
       ).map(toUser);
     }
-    return (this.db.prepare('SELECT * FROM users ORDER BY login').all() as Row[]).map(toUser);
+    return (prep(this.db, 'SELECT * FROM users ORDER BY login').all() as Row[]).map(toUser);
   }
   async addToResource(userId: number, resourceId: number): Promise<void> {
-    this.db.prepare('INSERT OR IGNORE INTO user_resources (user_id, resource_id) VALUES (?, ?)').run(userId, resourceId);
+    prep(this.db, 'INSERT OR IGNORE INTO user_resources (user_id, resource_id) VALUES (?, ?)').run(userId, resourceId);
   }
   async removeFromResource(userId: number, resourceId: number): Promise<void> {
-    this.db.prepare('DELETE FROM user_resources WHERE user_id = ? AND resource_id = ?').run(userId, resourceId);
+    prep(this.db, 'DELETE FROM user_resources WHERE user_id = ? AND resource_id = ?').run(userId, resourceId);
   }
   async isInResource(userId: number, resourceId: number): Promise<boolean> {
-    return this.db.prepare('SELECT 1 FROM user_resources WHERE user_id = ? AND resource_id = ?').get(userId, resourceId) !== undefined;
+    return prep(this.db, 'SELECT 1 FROM user_resources WHERE user_id = ? AND resource_id = ?').get(userId, resourceId) !== undefined;
   }
   async resourcesOf(userId: number): Promise<ResourceRecord[]> {
     return (
-      this.db.prepare('SELECT r.* FROM resources r JOIN user_resources ur ON ur.resource_id = r.id WHERE ur.user_id = ? ORDER BY r.name').all(userId) as Row[]
+      prep(this.db, 'SELECT r.* FROM resources r JOIN user_resources ur ON ur.resource_id = r.id WHERE ur.user_id = ? ORDER BY r.name').all(userId) as Row[]
     ).map(toResource);
   }
 }
@@ -702,8 +714,8 @@ class SqliteAssignmentRepo implements AssignmentRepo {
   constructor(private readonly db: Database.Database) {}
   async create(a: { tokenId: number; userId: number; resourceId: number }): Promise<AssignmentRecord> {
     try {
-      const info = this.db.prepare('INSERT INTO assignments (token_id, user_id, resource_id, created_at) VALUES (?, ?, ?, ?)').run(a.tokenId, a.userId, a.resourceId, now());
-      return toAssignment(this.db.prepare('SELECT * FROM assignments WHERE id = ?').get(info.lastInsertRowid) as Row);
+      const info = prep(this.db, 'INSERT INTO assignments (token_id, user_id, resource_id, created_at) VALUES (?, ?, ?, ?)').run(a.tokenId, a.userId, a.resourceId, now());
+      return toAssignment(prep(this.db, 'SELECT * FROM assignments WHERE id = ?').get(info.lastInsertRowid) as Row);
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
         throw new TokensmithError('the token already has a user, or the user already has a token in this Resource', { exitCode: 5, code: 'assignment-conflict' });
@@ -712,17 +724,17 @@ class SqliteAssignmentRepo implements AssignmentRepo {
     }
   }
   async markEnrolled(id: number, at: string | null): Promise<void> {
-    this.db.prepare('UPDATE assignments SET enrolled_at = ? WHERE id = ?').run(at, id);
+    prep(this.db, 'UPDATE assignments SET enrolled_at = ? WHERE id = ?').run(at, id);
   }
   async delete(id: number): Promise<void> {
-    this.db.prepare('DELETE FROM assignments WHERE id = ?').run(id);
+    prep(this.db, 'DELETE FROM assignments WHERE id = ?').run(id);
   }
   async byToken(tokenId: number): Promise<AssignmentRecord | null> {
-    const r = this.db.prepare('SELECT * FROM assignments WHERE token_id = ?').get(tokenId) as Row | undefined;
+    const r = prep(this.db, 'SELECT * FROM assignments WHERE token_id = ?').get(tokenId) as Row | undefined;
     return r ? toAssignment(r) : null;
   }
   async byUserResource(userId: number, resourceId: number): Promise<AssignmentRecord | null> {
-    const r = this.db.prepare('SELECT * FROM assignments WHERE user_id = ? AND resource_id = ?').get(userId, resourceId) as Row | undefined;
+    const r = prep(this.db, 'SELECT * FROM assignments WHERE user_id = ? AND resource_id = ?').get(userId, resourceId) as Row | undefined;
     return r ? toAssignment(r) : null;
   }
   async list(filter: { resourceId?: number; userId?: number } = {}): Promise<AssignmentRecord[]> {
@@ -737,7 +749,7 @@ class SqliteAssignmentRepo implements AssignmentRepo {
       params.push(filter.userId);
     }
     const where = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
-    return (this.db.prepare(`SELECT * FROM assignments ${where} ORDER BY id`).all(...params) as Row[]).map(toAssignment);
+    return (prep(this.db, `SELECT * FROM assignments ${where} ORDER BY id`).all(...params) as Row[]).map(toAssignment);
   }
 }
 
@@ -760,7 +772,7 @@ class SqlitePortalRepo implements PortalRepo {
     const info = this.db
       .prepare('INSERT INTO portal_signin_codes (user_id, resource_id, code_hash, expires_at, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(c.userId, c.resourceId, c.codeHash, c.expiresAt, now());
-    return toSignInCode(this.db.prepare('SELECT * FROM portal_signin_codes WHERE id = ?').get(info.lastInsertRowid) as Row);
+    return toSignInCode(prep(this.db, 'SELECT * FROM portal_signin_codes WHERE id = ?').get(info.lastInsertRowid) as Row);
   }
   async latestSignInCode(userId: number, resourceId: number): Promise<SignInCodeRecord | null> {
     const r = this.db
@@ -769,11 +781,11 @@ class SqlitePortalRepo implements PortalRepo {
     return r ? toSignInCode(r) : null;
   }
   async updateSignInCode(id: number, patch: { usedAt?: string | null; attempts?: number }): Promise<void> {
-    if ('usedAt' in patch) this.db.prepare('UPDATE portal_signin_codes SET used_at = ? WHERE id = ?').run(patch.usedAt ?? null, id);
-    if (patch.attempts !== undefined) this.db.prepare('UPDATE portal_signin_codes SET attempts = ? WHERE id = ?').run(patch.attempts, id);
+    if ('usedAt' in patch) prep(this.db, 'UPDATE portal_signin_codes SET used_at = ? WHERE id = ?').run(patch.usedAt ?? null, id);
+    if (patch.attempts !== undefined) prep(this.db, 'UPDATE portal_signin_codes SET attempts = ? WHERE id = ?').run(patch.attempts, id);
   }
   async signInFailures(userId: number, resourceId: number): Promise<{ failed: number; lockedUntil: string | null }> {
-    const r = this.db.prepare('SELECT failed, locked_until FROM portal_signin_failures WHERE user_id = ? AND resource_id = ?').get(userId, resourceId) as
+    const r = prep(this.db, 'SELECT failed, locked_until FROM portal_signin_failures WHERE user_id = ? AND resource_id = ?').get(userId, resourceId) as
       | { failed: number; locked_until: string | null }
       | undefined;
     return { failed: r?.failed ?? 0, lockedUntil: r?.locked_until ?? null };
@@ -795,12 +807,12 @@ class SqliteAuditRepo implements AuditRepo {
 
   async append(e: AuditEntry): Promise<AuditRecord> {
     const write = () => {
-      const last = this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+      const last = prep(this.db, 'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
       const seq = (last?.seq ?? 0) + 1;
       const prevHash = last?.hash ?? GENESIS_HASH;
       const row = { seq, at: now(), actor: e.actor ?? this.operator, action: e.action, subject: e.subject, detailsJson: JSON.stringify(e.details ?? {}), prevHash };
       const hash = auditHash(row);
-      this.db.prepare('INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+      prep(this.db, 'INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
         seq,
         row.at,
         row.actor,
@@ -810,7 +822,7 @@ class SqliteAuditRepo implements AuditRepo {
         prevHash,
         hash,
       );
-      this.db.prepare("INSERT INTO meta (key, value) VALUES ('audit_head', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(`${seq}:${hash}`);
+      prep(this.db, "INSERT INTO meta (key, value) VALUES ('audit_head', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(`${seq}:${hash}`);
       return { seq, at: row.at, actor: row.actor, action: row.action, subject: row.subject, details: e.details ?? {}, prevHash, hash };
     };
     // An audit row outside a caller's transaction still needs its own, so the head and the row land together.
@@ -830,13 +842,13 @@ class SqliteAuditRepo implements AuditRepo {
     }
     const where = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
     const limit = opts.limit ? `LIMIT ${Math.floor(opts.limit)}` : '';
-    const rows = this.db.prepare(`SELECT * FROM (SELECT * FROM audit ${where} ORDER BY seq DESC ${limit}) ORDER BY seq`).all(...params) as StoredAuditRow[];
+    const rows = prep(this.db, `SELECT * FROM (SELECT * FROM audit ${where} ORDER BY seq DESC ${limit}) ORDER BY seq`).all(...params) as StoredAuditRow[];
     return rows.map(toAuditRecord);
   }
 
   async verify() {
-    const headValue = (this.db.prepare("SELECT value FROM meta WHERE key = 'audit_head'").get() as { value: string } | undefined)?.value;
+    const headValue = (prep(this.db, "SELECT value FROM meta WHERE key = 'audit_head'").get() as { value: string } | undefined)?.value;
     const head = headValue ? { seq: Number(headValue.split(':')[0]), hash: headValue.split(':')[1] ?? '' } : null;
-    return verifyAuditChain(this.db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as Iterable<StoredAuditRow>, head);
+    return verifyAuditChain(prep(this.db, 'SELECT * FROM audit ORDER BY seq').iterate() as Iterable<StoredAuditRow>, head);
   }
 }
