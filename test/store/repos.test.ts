@@ -244,6 +244,27 @@ describe('meta and transactions', () => {
     expect(await store.tokens.count()).toBe(2);
   });
 
+  // Bug found by this test: a transaction started while another was running (a second web request)
+  // saw the store's "in a transaction" flag, joined the first one, and was rolled back with it.
+  it('a transaction started while another is running waits for it instead of joining it', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started!: () => void;
+    const aStarted = new Promise<void>((r) => (started = r));
+    const a = store.transaction(async (tx) => {
+      await tx.tokens.insert({ ...baseToken, serial: 'A-ROLLED-BACK' });
+      started();
+      await gate;
+      throw new Error('A fails');
+    });
+    await aStarted;
+    const b = store.transaction(async (tx) => tx.tokens.insert({ ...baseToken, serial: 'B-COMMITTED' }));
+    release();
+    await expect(a).rejects.toThrow('A fails');
+    await b;
+    expect((await store.tokens.list()).map((t) => t.serial)).toEqual(['B-COMMITTED']);
+  });
+
   it('concurrent transactions on one store do not interleave', async () => {
     const run = (serial: string) =>
       store.transaction(async (tx) => {
