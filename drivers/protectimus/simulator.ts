@@ -8,8 +8,16 @@
 import { codeAtStep } from '../../src/core/otp.js';
 import { CMD, FrameError, buildAnswer, encodeCodePayload, encodeInfoPayload, parseRequest, parseSetTimeData, type ProtectimusModel } from './protocol.js';
 
-/** 3B 8B 80 01 "PROTECTIMUS" TCK (simulator only: the real ATR is the reader's generic contactless one). */
-export const PROTECTIMUS_SIMULATOR_ATR = Uint8Array.from([0x3b, 0x8b, 0x80, 0x01, ...Buffer.from('PROTECTIMUS', 'ascii'), 0x43]);
+function simulatorAtr(historical: string): Uint8Array {
+  const h = Buffer.from(historical, 'ascii');
+  const body = [0x80 | h.length, 0x80, 0x01, ...h];
+  return Uint8Array.from([0x3b, ...body, body.reduce((x, b) => x ^ b, 0)]);
+}
+
+/** 3B 8B 80 01 "PROTECTIMUS" TCK (simulator only: a real token shows the reader's generic contactless ATR). */
+export const PROTECTIMUS_SIMULATOR_ATR = simulatorAtr('PROTECTIMUS');
+/** 3B 8B 80 01 "PROTECTFLEX" TCK, the simulated Flex. */
+export const PROTECTIMUS_FLEX_SIMULATOR_ATR = simulatorAtr('PROTECTFLEX');
 
 export const DEFAULT_PROTECTIMUS_SERIALS: Record<ProtectimusModel, string> = {
   'protectimus-slim': '70100000001',
@@ -50,7 +58,7 @@ export interface ProtectimusSimulatorState {
 }
 
 export class ProtectimusSimulator {
-  readonly atr = PROTECTIMUS_SIMULATOR_ATR;
+  readonly atr: Uint8Array;
   readonly serial: string;
   readonly model: ProtectimusModel;
   readonly uid: Uint8Array;
@@ -66,6 +74,7 @@ export class ProtectimusSimulator {
   constructor(private readonly opts: ProtectimusSimulatorOptions = {}) {
     this.model = opts.model ?? 'protectimus-slim';
     this.serial = opts.serial ?? DEFAULT_PROTECTIMUS_SERIALS[this.model];
+    this.atr = this.model === 'protectimus-flex' ? PROTECTIMUS_FLEX_SIMULATOR_ATR : PROTECTIMUS_SIMULATOR_ATR;
     this.seed = Uint8Array.from(opts.seed ?? PROTECTIMUS_TEST_SEED);
     this.interval = opts.interval ?? 30;
     this.digits = opts.digits ?? 6;
@@ -142,7 +151,7 @@ export class ProtectimusSimulator {
         const t = parseSetTimeData(data);
         if (!t) return buildAnswer(CMD.setTime, Uint8Array.from([0x01]));
         // No authentication: whoever holds a reader sets the clock (CVE-2021-32033).
-        this.clockOffsetMs = t.time * 1000 - this.now();
+        this.clockOffsetMs = t.time * 1000 - Math.floor(this.now() / 1000) * 1000;
         return buildAnswer(CMD.setTime, new Uint8Array());
       }
     }

@@ -167,7 +167,7 @@ export class Molto2Simulator {
       period: periodOf(p.periodCode),
       displayTimeout: displayTimeoutOf(p.displayTimeoutCode),
       clock: this.clockOf(p),
-      clockOffset: Math.round((this.clockOf(p) * 1000 - this.now()) / 1000),
+      clockOffset: Math.round(p.clockOffsetMs / 1000),
     };
   }
 
@@ -277,7 +277,8 @@ export class Molto2Simulator {
       if (!algorithmOf(cfg.algorithmCode) || !periodOf(cfg.periodCode) || ![4, 6, 8, 10].includes(cfg.digits) || !displayTimeoutOf(cfg.displayTimeoutCode)) return { name, resp: sw(SW.badData) };
       Object.assign(p, { algorithmCode: cfg.algorithmCode, periodCode: cfg.periodCode, digits: cfg.digits, displayTimeoutCode: cfg.displayTimeoutCode });
     }
-    p.clockOffsetMs = cfg.time * 1000 - this.now();
+    // The device keeps the host's sub-second phase: its clock reads `time` for the rest of this host second.
+    p.clockOffsetMs = cfg.time * 1000 - Math.floor(this.now() / 1000) * 1000;
     p.timeConfigured = cfg.time;
     return { name: cfg.kind === 'time' ? 'syncTime' : 'writeConfig', resp: sw(SW.ok) };
   }

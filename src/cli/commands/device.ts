@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { globalsOf, outputOf, table, withStore, type Output } from '../context.js';
 import type { ApduTransport } from '../../transport/types.js';
 import type { Store } from '../../store/types.js';
+import { addFamilyOptions, familyAfterOpen, familyFirst, registerFamilyCommands } from './device-families.js';
 
 interface ReaderOpts {
   reader?: string;
@@ -51,7 +52,7 @@ const readerOptions = (c: Command) =>
   c
     .option('--reader <name>', 'use the reader whose name contains this (case-insensitive)')
     .option('--wait <s>', 'seconds to wait for a token on the reader', '10')
-    .option('--model <model>', 'force the model instead of reading it from the serial: token2-card, token2-fob, token2-fob-c302');
+    .option('--model <model>', 'force the model instead of reading it from the serial: token2-card, token2-fob, token2-fob-c302, token2-molto2, protectimus-slim, protectimus-flex');
 
 type FlashInput = import('../../provision/flash.js').FlashInput;
 
@@ -110,10 +111,12 @@ export function registerDevice(program: Command): void {
     .description("show the token's serial, model, its clock and its offset from this computer's clock")
     .addHelpText('after', '\nExample:\n  tokensmith device info --reader ACR122')
     .action(async (o: ReaderOpts, cmd: Command) => {
+      if (await familyFirst('info', o, cmd)) return;
       await withStore(cmd, async (store, out) => {
         const p = await progress(out, Boolean(globalsOf(cmd).json));
         const transport = await openReader(o, out, p.step);
         try {
+          if (await familyAfterOpen('info', transport, store, out, o, cmd)) return;
           const { deviceInfo } = await import('../../provision/device.js');
           const v = await deviceInfo(store, transport, { model: await checkModel(o.model), onStep: p.step });
           p.stop();
@@ -154,6 +157,7 @@ export function registerDevice(program: Command): void {
       '\nThe seed is written only after the token is identified; the token is registered (kind programmable, state\nprogrammed, a flash batch, an audit row) only once it has confirmed every write.\n\nExample:\n  tokensmith device flash --reader ACR122 --algorithm sha256 --period 60 --display-timeout 60 --yes',
     )
     .action(async (o: ReaderOpts & Record<string, string | boolean | undefined>, cmd: Command) => {
+      if (await familyFirst('flash', o, cmd)) return;
       const g = globalsOf(cmd);
       await withStore(cmd, async (store, out) => {
         const { UsageError } = await import('../../core/errors.js');
@@ -188,6 +192,12 @@ export function registerDevice(program: Command): void {
         }
         const p = await progress(out, Boolean(g.json));
         let transport = await openReader(o, out, p.step);
+        const mine = await familyAfterOpen('flash', transport, store, out, o, cmd).catch(async (e) => {
+          p.stop();
+          await transport.close();
+          throw e;
+        });
+        if (mine) return void (await transport.close());
         let session: import('../../provision/cassettes.js').RecordSession | null = null;
         if (typeof o.record === 'string') {
           const { startRecording } = await import('../../provision/cassettes.js');
@@ -240,6 +250,7 @@ export function registerDevice(program: Command): void {
     .option('--display-timeout <s>', 'display timeout to write: 15, 30, 60 or 120 (default: the stored one)')
     .addHelpText('after', '\nExample:\n  tokensmith device sync --reader ACR122')
     .action(async (o: ReaderOpts & { algorithm?: string; period?: string; displayTimeout?: string }, cmd: Command) => {
+      if (await familyFirst('sync', o, cmd)) return;
       await withStore(cmd, async (store, out) => {
         const { parseFlashInput } = await import('../../provision/flash.js');
         const { syncDevice } = await import('../../provision/device.js');
@@ -247,6 +258,7 @@ export function registerDevice(program: Command): void {
         const p = await progress(out, Boolean(globalsOf(cmd).json));
         const transport = await openReader(o, out, p.step);
         try {
+          if (await familyAfterOpen('sync', transport, store, out, o, cmd)) return;
           const r = await syncDevice(store, transport, {
             model: await checkModel(o.model),
             onStep: p.step,
@@ -269,6 +281,7 @@ export function registerDevice(program: Command): void {
     .option('--window <steps>', 'how many steps either side to search', '10')
     .addHelpText('after', '\nExample:\n  tokensmith device verify --code 123456')
     .action(async (o: ReaderOpts & { code?: string; window: string }, cmd: Command) => {
+      if (await familyFirst('verify', o, cmd)) return;
       const g = globalsOf(cmd);
       await withStore(cmd, async (store, out) => {
         let code = o.code;
@@ -282,6 +295,7 @@ export function registerDevice(program: Command): void {
         const p = await progress(out, Boolean(g.json));
         const transport = await openReader(o, out, p.step);
         try {
+          if (await familyAfterOpen('verify', transport, store, out, o, cmd)) return;
           const r = await verifyDevice(store, transport, code, { model: await checkModel(o.model), window: Number(o.window), onStep: p.step });
           p.stop();
           out.result(r, `code ${r.code} from ${r.serial} matches its stored seed; drift ${r.driftSteps! >= 0 ? '+' : ''}${r.driftSteps} step(s)`);
@@ -291,4 +305,7 @@ export function registerDevice(program: Command): void {
         }
       });
     });
+
+  addFamilyOptions(device);
+  registerFamilyCommands(device);
 }

@@ -4,7 +4,7 @@ import { outputOf } from '../context.js';
 export function registerSimulate(program: Command): void {
   program
     .command('simulate <model>')
-    .description('run a simulated token (token2-card, token2-fob, token2-fob-c302) on the virtual reader of vsmartcard vpcd, so the whole PC/SC stack runs without hardware')
+    .description('run a simulated token (token2-card, token2-fob, token2-fob-c302, token2-molto2, protectimus-slim, protectimus-flex) on the virtual reader of vsmartcard vpcd, so the whole PC/SC stack runs without hardware')
     .option('--vpcd [host:port]', 'plug into vpcd (default 127.0.0.1:35963, the reader "Virtual PCD 00 00")')
     .option('--serial <s>', 'the serial the token reports (its prefix gives the product)')
     .option('--state <file>', 'write what the token holds (seed, algorithm, period, display timeout, clock, failed authentications) as JSON after each command')
@@ -14,6 +14,8 @@ export function registerSimulate(program: Command): void {
     .option('--algorithm <alg>', 'the algorithm it already has: sha1 or sha256', 'sha1')
     .option('--period <s>', 'the time step it already has: 30 or 60', '30')
     .option('--locked', 'a locked key: every authentication answers 6983')
+    .option('--customer-key <key>', 'token2-molto2: the customer key it holds (default: the factory key)')
+    .option('--variant <v>', 'token2-molto2: molto2 (50 profiles) or molto2v2 (100)', 'molto2v2')
     .option('--pull-at <n>', 'fault drill: take the token off the reader, unanswered, when the nth command arrives (then exit)')
     .addHelpText(
       'after',
@@ -21,6 +23,10 @@ export function registerSimulate(program: Command): void {
     )
     .action(async (model: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
       const out = outputOf(cmd);
+      if (['token2-molto2', 'protectimus-slim', 'protectimus-flex'].includes(model)) {
+        const { runFamilySimulator } = await import('../../provision/simulate-families.js');
+        return runFamilySimulator(model, o, (line) => out.info(line));
+      }
       const { runSimulator } = await import('../../provision/simulate.js');
       await runSimulator(model, o, (line) => out.info(line));
     });
