@@ -1,0 +1,173 @@
+/**
+ * Molto2 and Protectimus through the whole PC/SC stack, no hardware:
+ * CLI -> nfc-pcsc -> pcscd -> vpcd ("Virtual PCD 00 01", port 35964) ->
+ * `tokensmith simulate`. Takes the machine-wide vpcd lock, starts pcscd
+ * unless one runs, and stops only the pcscd it started.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeBase32 } from '../../src/core/codecs.js';
+import { pcscdUp, waitForPcscd } from '../../src/transport/pcscd.js';
+import { lockVpcd } from './pcsc-lock.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin/tokensmith');
+const VPCD_DRIVER = '/usr/lib/pcsc/drivers/serial/libifdvpcd.so';
+const READER = 'Virtual PCD 00 01';
+const VPCD = '127.0.0.1:35964';
+
+function which(cmd: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) if (existsSync(join(dir, cmd))) return join(dir, cmd);
+  return null;
+}
+const PCSCD = which('pcscd');
+const missing = !PCSCD ? 'pcscd is not installed' : !existsSync(VPCD_DRIVER) ? 'vsmartcard-vpcd is not installed' : null;
+if (missing && process.env.CI) throw new Error(`the Molto2/Protectimus end-to-end test must run in CI, but ${missing}`);
+
+const dir = mkdtempSync(join(tmpdir(), 'tokensmith-m2p-'));
+const env = { ...process.env, TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex'), TOKENSMITH_DB: join(dir, 't.db') };
+let pcscd: ChildProcess | null = null;
+let unlock: (() => void) | null = null;
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function simulate(model: string, args: string[]) {
+  const stateFile = join(dir, `state-${randomBytes(4).toString('hex')}.json`);
+  const proc = spawn(process.execPath, [BIN, 'simulate', model, '--vpcd', VPCD, '--state', stateFile, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`simulator did not come up: ${log}`)), 15_000);
+    proc.stderr!.on('data', (d) => {
+      log += d;
+      if (log.includes('is on the virtual reader')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    proc.once('exit', (c) => reject(new Error(`simulator exited ${c}: ${log}`)));
+  });
+  return {
+    state: () => JSON.parse(readFileSync(stateFile, 'utf8')),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+      }),
+  };
+}
+
+describe.skipIf(missing !== null)(`Molto2 and Protectimus over pcscd and vpcd${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  beforeAll(async () => {
+    unlock = await lockVpcd();
+    if (await pcscdUp()) return;
+    pcscd = spawn(PCSCD!, ['--foreground'], { stdio: 'ignore' });
+    if (!(await waitForPcscd(10_000))) throw new Error('pcscd did not come up within 10 s');
+  }, 200_000);
+
+  afterAll(async () => {
+    if (pcscd && pcscd.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        pcscd!.once('exit', () => resolve());
+        pcscd!.kill('SIGTERM');
+      });
+    }
+    unlock?.();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('Molto2: flash profile 3, list it, refuse the overwrite (exit 5), sync every clock, erase it', async () => {
+    const sim = await simulate('token2-molto2', ['--serial', '2310000042', '--clock-offset', '75']);
+    try {
+      const seed = encodeBase32(randomBytes(32));
+      const r = cli(['device', 'flash', '--reader', READER, '--profile', '3', '--algorithm', 'sha256', '--digits', '8', '--period', '30', '--seed', seed, '--title', 'VPN', '--yes', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ serial: '2310000042-03', deviceSerial: '2310000042', profile: 3, title: 'VPN', digits: 8 });
+      const p3 = sim.state().profiles.find((p: { profile: number }) => p.profile === 3);
+      expect(p3).toMatchObject({ seed, title: 'VPN', algorithm: 'sha256', digits: 8, period: 30, clockOffset: 0 });
+
+      const list = JSON.parse(cli(['device', 'profiles', '--reader', READER, '--json']).stdout);
+      expect(list.profileCount).toBe(100);
+      expect(list.profiles.filter((p: { seedPresent: boolean }) => p.seedPresent).map((p: { profile: number; serial: string }) => [p.profile, p.serial])).toEqual([[3, '2310000042-03']]);
+
+      const again = cli(['device', 'flash', '--reader', READER, '--profile', '3', '--yes']);
+      expect(again.code).toBe(5);
+      expect(again.stderr).toMatch(/holds a seed .*--force/);
+      expect(sim.state().profiles.find((p: { profile: number }) => p.profile === 3).seed).toBe(seed);
+
+      const show = JSON.parse(cli(['tokens', 'show', '2310000042-03', '--json', '--show-secret']).stdout);
+      expect(show).toMatchObject({ deviceSerial: '2310000042', profile: 3, secret: seed, state: 'programmed', digits: 8, algorithm: 'sha256' });
+
+      const sync = cli(['device', 'sync', '--reader', READER, '--all-profiles', '--json']);
+      expect(sync.code, sync.stderr).toBe(0);
+      expect(JSON.parse(sync.stdout)).toMatchObject({ offsetsBefore: [75, 75] });
+      const offsets = sim.state().profiles.map((p: { clockOffset: number }) => p.clockOffset);
+      expect(offsets).toHaveLength(100);
+      expect(offsets.every((o: number) => Math.abs(o) <= 1)).toBe(true);
+
+      const erase = cli(['device', 'erase', '--reader', READER, '--profile', '3', '--yes']);
+      expect(erase.code, erase.stderr).toBe(0);
+      expect(sim.state().profiles.find((p: { profile: number }) => p.profile === 3).seed).toBeNull();
+      expect(JSON.parse(cli(['tokens', 'show', '2310000042-03', '--json']).stdout).state).toBe('in_stock');
+      expect(cli(['device', 'erase', '--reader', READER, '--profile', '3', '--yes']).code).toBe(4);
+    } finally {
+      await sim.stop();
+    }
+  }, 120_000);
+
+  it('Molto2: a wrong customer key reports the tries left and is tried once', async () => {
+    const sim = await simulate('token2-molto2', ['--serial', '2310000043', '--customer-key', 'site-key-2026']);
+    try {
+      const r = cli(['device', 'flash', '--reader', READER, '--profile', '0', '--yes']);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/refused the customer key \(6309.*9 tries left/);
+      expect(sim.state().triesLeft).toBe(9);
+      const ok = cli(['device', 'flash', '--reader', READER, '--profile', '0', '--customer-key', 'site-key-2026', '--yes']);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stderr + ok.stdout).not.toMatch(/site-key-2026/);
+    } finally {
+      await sim.stop();
+    }
+  }, 60_000);
+
+  it('Protectimus: info, verify drift 0, clock moved 90 s -> drift +3 steps, sync back to 0, flash refused as not public', async () => {
+    let sim = await simulate('protectimus-slim', ['--serial', '70100000042', '--clock-offset', '0']);
+    try {
+      const info = cli(['device', 'info', '--reader', READER, '--json']);
+      expect(info.code, info.stderr).toBe(0);
+      expect(JSON.parse(info.stdout)).toMatchObject({ model: 'protectimus-slim', hardwareScheme: '70', firmware: '10.01', interval: 30, rtc: true });
+      const seed = sim.state().seed;
+      expect(cli(['tokens', 'add', '70100000042', '--secret', seed, '--manufacturer', 'Protectimus', '--model', 'protectimus-slim', '--kind', 'programmable']).code).toBe(0);
+      const v0 = cli(['device', 'verify', '--reader', READER, '--serial', '70100000042', '--json']);
+      expect(v0.code, v0.stderr).toBe(0);
+      expect(JSON.parse(v0.stdout)).toMatchObject({ serial: '70100000042', ok: true, driftSteps: 0 });
+
+      const flash = cli(['device', 'flash', '--reader', READER, '--yes']);
+      expect(flash.code).toBe(5);
+      expect(flash.stderr).toMatch(/not public/);
+      expect(flash.stderr).toMatch(/Android app/);
+
+      await sim.stop();
+      sim = await simulate('protectimus-slim', ['--serial', '70100000042', '--clock-offset', '90']);
+      // Found by the card UID remembered at the first verify: no --serial needed now.
+      const v1 = cli(['device', 'verify', '--reader', READER, '--json']);
+      expect(v1.code, v1.stderr).toBe(0);
+      expect(JSON.parse(v1.stdout)).toMatchObject({ driftSteps: 3, driftSeconds: 90 });
+
+      const s = cli(['device', 'sync', '--reader', READER, '--json']);
+      expect(s.code, s.stderr).toBe(0);
+      expect(JSON.parse(s.stdout)).toMatchObject({ serial: '70100000042', driftBefore: 3, driftAfter: 0 });
+      expect(Math.abs(sim.state().clockOffset)).toBeLessThanOrEqual(1);
+      expect(JSON.parse(cli(['device', 'verify', '--reader', READER, '--json']).stdout).driftSteps).toBe(0);
+    } finally {
+      await sim.stop();
+    }
+  }, 120_000);
+});
