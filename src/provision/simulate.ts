@@ -65,6 +65,7 @@ export async function runSimulator(modelInput: string, o: SimulateOptions, say: 
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    setTimeout(() => process.exit(0), 1000).unref();
     await current?.close();
     say('simulator stopped: the token left the reader');
     process.exit(0);
@@ -120,7 +121,10 @@ export async function runSimulator(modelInput: string, o: SimulateOptions, say: 
       onClose: () => {
         if (stopping) return;
         say(`vpcd at ${client.address} closed the connection (pcscd stopped?); reconnecting`);
-        void client.connectWithRetry(0).then(() => say(`token ${serial} is back on the reader`));
+        client.connectWithRetry(0).then(
+          () => say(`token ${serial} is back on the reader`),
+          () => {},
+        );
       },
     });
     current = client;

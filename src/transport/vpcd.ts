@@ -59,13 +59,14 @@ export class VpcdClient {
         s.off('error', fail);
         s.on('error', (e) => this.opts.log?.(`vpcd connection error: ${e.message}`));
         this.socket = s;
+        // Only a connection that was up can be lost (a refused attempt closes too).
+        s.on('close', () => {
+          this.socket = null;
+          if (!this.closedByUs) this.opts.onClose?.();
+        });
         resolve();
       });
       s.on('data', (d) => this.onData(d));
-      s.on('close', () => {
-        this.socket = null;
-        if (!this.closedByUs) this.opts.onClose?.();
-      });
     });
   }
 

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase32 } from '../../src/core/codecs.js';
 import { pcscdUp, waitForPcscd } from '../../src/transport/pcscd.js';
+import { lockVpcd } from './pcsc-lock.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/tokensmith');
@@ -31,6 +32,9 @@ if (missing && process.env.CI) throw new Error(`the PC/SC end-to-end test must r
 const dir = mkdtempSync(join(tmpdir(), 'tokensmith-pcsc-'));
 const env = { ...process.env, TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex'), TOKENSMITH_DB: join(dir, 't.db') };
 let pcscd: ChildProcess | null = null;
+let unlock: (() => void) | null = null;
+// The exact reader: other test files may use "Virtual PCD 00 01" (port 35964) at the same time.
+const READER = 'Virtual PCD 00 00';
 
 function cli(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 30_000 });
@@ -49,7 +53,7 @@ async function simulate(model: string, args: string[]): Promise<Sim> {
   const proc = spawn(process.execPath, [BIN, 'simulate', model, '--vpcd', '--state', stateFile, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`simulator did not come up: ${log}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`simulator did not come up: ${log}`)), 30_000);
     proc.stderr!.on('data', (d) => {
       log += d;
       if (log.includes('is on the virtual reader')) {
@@ -58,6 +62,9 @@ async function simulate(model: string, args: string[]): Promise<Sim> {
       }
     });
     proc.once('exit', (c) => reject(new Error(`simulator exited ${c}: ${log}`)));
+  }).catch((e) => {
+    proc.kill('SIGKILL');
+    throw e;
   });
   return {
     proc,
@@ -74,10 +81,11 @@ async function simulate(model: string, args: string[]): Promise<Sim> {
 
 describe.skipIf(missing !== null)(`PC/SC end to end through pcscd and vpcd${missing ? ` (skipped: ${missing})` : ''}`, () => {
   beforeAll(async () => {
+    unlock = await lockVpcd();
     if (await pcscdUp()) return; // use the pcscd that runs
     pcscd = spawn(PCSCD!, ['--foreground'], { stdio: 'ignore' });
     if (!(await waitForPcscd(10_000))) throw new Error('pcscd did not come up within 10 s');
-  });
+  }, 200_000);
 
   afterAll(async () => {
     if (pcscd && pcscd.exitCode === null) {
@@ -86,6 +94,7 @@ describe.skipIf(missing !== null)(`PC/SC end to end through pcscd and vpcd${miss
         pcscd!.kill('SIGTERM');
       });
     }
+    unlock?.();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -93,7 +102,7 @@ describe.skipIf(missing !== null)(`PC/SC end to end through pcscd and vpcd${miss
     const sim = await simulate('token2-card', ['--serial', '86596220000042']);
     try {
       const seed = encodeBase32(randomBytes(32));
-      const r = cli(['device', 'flash', '--reader', 'Virtual PCD', '--seed', seed, '--algorithm', 'sha256', '--period', '60', '--display-timeout', '60', '--yes', '--json']);
+      const r = cli(['device', 'flash', '--reader', READER, '--seed', seed, '--algorithm', 'sha256', '--period', '60', '--display-timeout', '60', '--yes', '--json']);
       expect(r.code, r.stderr).toBe(0);
       const out = JSON.parse(r.stdout);
       expect(out).toMatchObject({ serial: '86596220000042', model: 'token2-card', product: 'OTPC-P2-i', commands: 8 });
@@ -113,7 +122,7 @@ describe.skipIf(missing !== null)(`PC/SC end to end through pcscd and vpcd${miss
       const audit = JSON.parse(cli(['audit', 'list', '--json']).stdout) as { action: string; subject: string }[];
       expect(audit.some((a) => a.action === 'token.flash' && a.subject === 'token:86596220000042')).toBe(true);
       // A second flash without --force is refused: the store holds a seed for it.
-      const again = cli(['device', 'flash', '--reader', 'Virtual PCD', '--yes']);
+      const again = cli(['device', 'flash', '--reader', READER, '--yes']);
       expect(again.code).toBe(5);
       expect(again.stderr).toMatch(/--force/);
       expect(sim.state().seed).toBe(seed);
@@ -126,7 +135,7 @@ describe.skipIf(missing !== null)(`PC/SC end to end through pcscd and vpcd${miss
     const stored = JSON.parse(cli(['tokens', 'show', '86596220000042', '--json', '--show-secret']).stdout).secret;
     const sim = await simulate('token2-card', ['--serial', '86596220000042', '--clock-offset', '600', '--seed', encodeBase32(randomBytes(20))]);
     try {
-      const r = cli(['device', 'sync', '--reader', 'Virtual PCD', '--json']);
+      const r = cli(['device', 'sync', '--reader', READER, '--json']);
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout)).toMatchObject({ serial: '86596220000042', seedRewritten: true, offsetBefore: 600 });
       const s = sim.state();
@@ -137,7 +146,7 @@ describe.skipIf(missing !== null)(`PC/SC end to end through pcscd and vpcd${miss
     }
     const unknown = await simulate('token2-card', ['--serial', '86596220000099']);
     try {
-      const r = cli(['device', 'sync', '--reader', 'Virtual PCD']);
+      const r = cli(['device', 'sync', '--reader', READER]);
       expect(r.code).toBe(5);
       expect(r.stderr).toMatch(/wipes its seed .* does not know this token; nothing was written/);
       expect(unknown.state().commands).toBe(1);
@@ -153,7 +162,7 @@ describe.skipIf(missing !== null)(`PC/SC end to end through pcscd and vpcd${miss
     writeFileSync(csv, 'login\nalice\nbob\ncarol\n');
     const sim = await simulate('token2-fob', ['--serial', '86596000000100', '--cards', '3']);
     try {
-      const r = cli(['device', 'flash', '--reader', 'Virtual PCD', '--users', csv, '--resource', 'vpn', '--yes', '--json']);
+      const r = cli(['device', 'flash', '--reader', READER, '--users', csv, '--resource', 'vpn', '--yes', '--json']);
       expect(r.code, r.stderr).toBe(0);
       const out = JSON.parse(r.stdout);
       expect(out.flashed.map((f: { serial: string; token: { user: string } }) => [f.serial, f.token.user])).toEqual([
@@ -172,7 +181,7 @@ describe.skipIf(missing !== null)(`PC/SC end to end through pcscd and vpcd${miss
   it('a card that answers the authentication with 6983 sees one attempt; exit 3, no programmed token', async () => {
     const sim = await simulate('token2-card', ['--serial', '86596220000077', '--locked']);
     try {
-      const r = cli(['device', 'flash', '--reader', 'Virtual PCD', '--yes']);
+      const r = cli(['device', 'flash', '--reader', READER, '--yes']);
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(/did not retry/);
       expect(sim.state()).toMatchObject({ authFailures: 1, commands: 3, seed: null });
@@ -186,7 +195,7 @@ describe.skipIf(missing !== null)(`PC/SC end to end through pcscd and vpcd${miss
     // command 5 is the challenge after the config write
     const sim = await simulate('token2-card', ['--serial', '86596220000055', '--pull-at', '5']);
     try {
-      const r = cli(['device', 'flash', '--reader', 'Virtual PCD', '--yes', '--algorithm', 'sha1']);
+      const r = cli(['device', 'flash', '--reader', READER, '--yes', '--algorithm', 'sha1']);
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(/Config written, seed not written: .*seed may be wiped/);
       expect(cli(['tokens', 'show', '86596220000055']).code).toBe(4);
