@@ -21,6 +21,7 @@ import {
   swHex,
   wipesSeedOnConfig,
   ProtocolError,
+  type ChallengeForm,
   type DisplayTimeoutSeconds,
   type Token2Algorithm,
   type Token2Model,
@@ -154,6 +155,7 @@ export function tokenStateWords(configWritten: boolean, seedWritten: boolean, wi
 
 export class Token2Driver {
   private sent = 0;
+  private challengeForm: ChallengeForm = 'lc';
   private readonly now: () => number;
 
   constructor(
@@ -224,8 +226,16 @@ export class Token2Driver {
 
   /** Challenge then answer; one attempt only. */
   async authenticate(serial?: string): Promise<void> {
-    const challenge = parseChallengeOrFail(await this.command('challenge', buildGetChallenge(), serial));
-    await this.command('authenticate', buildAuthenticate(challenge), serial);
+    let data: Uint8Array;
+    try {
+      data = await this.command('challenge', buildGetChallenge(this.challengeForm), serial);
+    } catch (e) {
+      // A token that refuses the length of one challenge form gets the other, once; this is no authentication attempt.
+      if (!(e instanceof Token2StatusError) || this.challengeForm !== 'lc' || (e.sw !== SW.wrongLength && e.sw !== SW.badData)) throw e;
+      this.challengeForm = 'le';
+      data = await this.command('challenge', buildGetChallenge(this.challengeForm), serial);
+    }
+    await this.command('authenticate', buildAuthenticate(parseChallengeOrFail(data)), serial);
   }
 
   async writeConfig(settings: Token2Settings, serial?: string): Promise<number> {

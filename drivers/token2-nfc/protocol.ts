@@ -184,9 +184,14 @@ export function parseInfo(data: Uint8Array): Token2Info {
   return { serial, deviceTime };
 }
 
-/** One form only (the vendor tool's, `80 4B 08 00 01 00`); the simulator accepts both. */
-export function buildGetChallenge(): Uint8Array {
-  return apdu(CLA_PLAIN, INS.challenge, 0x08, 0x00, Uint8Array.from([0x00]));
+/**
+ * Two forms are in use: `80 4B 08 00 01 00` (the vendor tool, keyroost: `lc`)
+ * and `80 4B 08 00 00` (totptokutil: `le`). The driver sends the first and
+ * falls back to the second only when a token refuses its length.
+ */
+export type ChallengeForm = 'lc' | 'le';
+export function buildGetChallenge(form: ChallengeForm = 'lc'): Uint8Array {
+  return form === 'lc' ? apdu(CLA_PLAIN, INS.challenge, 0x08, 0x00, Uint8Array.from([0x00])) : Uint8Array.from([CLA_PLAIN, INS.challenge, 0x08, 0x00, 0x00]);
 }
 
 export function parseChallenge(data: Uint8Array): Uint8Array {

@@ -110,6 +110,35 @@ describe('Token2Driver against the simulator', () => {
     expect(info).toMatchObject({ serial: '12345', model: 'token2-fob', product: null });
   });
 
+  it('falls back to the other challenge form when a token refuses the length of the first, then authenticates once', async () => {
+    const sim = new Token2Simulator({ model: 'token2-card', serial: '86596220000042' });
+    const t = new MemoryTransport(sim);
+    const sent: string[] = [];
+    const orig = t.transmit.bind(t);
+    // A token that only takes `80 4B 08 00 00`.
+    t.transmit = async (a: Uint8Array) => {
+      const hex = Buffer.from(a).toString('hex').toUpperCase();
+      sent.push(hex);
+      return hex === '804B08000100' ? Uint8Array.from([0x67, 0x00]) : orig(a);
+    };
+    await new Token2Driver(t).flash(seed32, settings);
+    expect(sent.filter((h) => h.startsWith('804B'))).toEqual(['804B08000100', '804B080000', '804B080000']);
+    expect(sent.filter((h) => h.startsWith('80CE'))).toHaveLength(2);
+    expect(sim.state().seedHex).toBe(Buffer.from(seed32).toString('hex'));
+  });
+
+  it('does not fall back on an authentication failure, nor on an unknown instruction', async () => {
+    const sim = new Token2Simulator({ model: 'token2-card' });
+    const t = new MemoryTransport(sim);
+    const sent: string[] = [];
+    t.transmit = async (a: Uint8Array) => {
+      sent.push(Buffer.from(a.subarray(0, 2)).toString('hex').toUpperCase());
+      return a[1] === 0x4b ? Uint8Array.from([0x6d, 0x00]) : sim.process(a);
+    };
+    await expect(new Token2Driver(t).flash(seed32, settings)).rejects.toThrow(/6D00/);
+    expect(sent).toEqual(['8041', '804B']);
+  });
+
   it('simulator accepts both challenge forms', () => {
     const sim = new Token2Simulator({ model: 'token2-card' });
     for (const form of ['804B080000', '804B08000100', '804B0800']) {
