@@ -25,7 +25,7 @@ describe('tokens code equals oathtool', () => {
     sha256: Buffer.from('12345678901234567890123456789012', 'ascii'),
     sha512: Buffer.from('1234567890123456789012345678901234567890123456789012345678901234', 'ascii'),
   };
-  const TIMES = ['1970-01-01T00:00:59Z', '2033-05-18T03:33:20Z', '2026-03-01T12:34:56Z'];
+  const TIMES = ['2009-02-13T23:31:30Z', '2033-05-18T03:33:20Z'];
   const matrix = (['sha1', 'sha256', 'sha512'] as const).flatMap((algorithm) => [6, 8].flatMap((digits) => [30, 60].map((period) => ({ algorithm, digits, period }))));
   let db: string;
   const key = newKey();
