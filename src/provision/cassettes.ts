@@ -11,7 +11,8 @@ import { CassetteMismatchError } from '../transport/errors.js';
 import { RecordingTransport } from '../transport/record.js';
 import { ReplayTransport } from '../transport/replay.js';
 import type { ApduTransport } from '../transport/types.js';
-import { describeFrame, isSeedBearing } from '../../drivers/token2-nfc/describe.js';
+import { describeFrame as describeToken2, isSeedBearing } from '../../drivers/token2-nfc/describe.js';
+import { familyDescriber, runFamilyOperation } from './cassettes-families.js';
 import { Token2Driver, type Token2Settings } from '../../drivers/token2-nfc/driver.js';
 import { isToken2Model, type Token2Model } from '../../drivers/token2-nfc/protocol.js';
 
@@ -106,6 +107,7 @@ export function showCassette(path: string): CassetteView {
   const c = readCassette(path);
   const h = c.header;
   let lastCommand: Uint8Array | undefined;
+  const describeFrame = familyDescriber(h.model) ?? describeToken2;
   const frames = c.frames.map((f): TranscriptLine => {
     if (f.dir === 'event') return { seq: f.seq, ms: f.ms, dir: 'event', hex: '', meaning: `${f.event}${f.message ? ` (${f.message})` : ''}` };
     if (f.dir === 'command') lastCommand = f.bytes;
@@ -161,7 +163,8 @@ export async function verifyCassette(path: string, cassette?: Cassette): Promise
   const c = cassette ?? readCassette(path);
   const op = c.header.operation;
   if (!op) throw new DataError(`${path} records no operation, so there is nothing to replay`, { code: 'bad-cassette', where: path });
-  const replay = new ReplayTransport(c, { describe: describeFrame, name: path });
+  const familyDescribe = familyDescriber(c.header.model);
+  const replay = new ReplayTransport(c, { describe: familyDescribe ?? describeToken2, name: path });
   const p = op.params;
   const model = typeof p.model === 'string' && isToken2Model(p.model) ? (p.model as Token2Model) : undefined;
   const driver = new Token2Driver(replay, { now: replayClock(p.clockReads as number[] | undefined, c.header.hostClock), model });
@@ -169,7 +172,8 @@ export async function verifyCassette(path: string, cassette?: Cassette): Promise
   const seed = c.header.seed ? Uint8Array.from(c.header.seed) : c.header.seedLength ? new Uint8Array(c.header.seedLength).fill(0x5a) : null;
   let outcome: CassetteOperation['outcome'];
   try {
-    if (op.name === 'flash') await driver.flash(seed!, settingsFrom(p));
+    if (familyDescribe) await runFamilyOperation(c.header.model!, op, replay, replayClock(p.clockReads as number[] | undefined, c.header.hostClock), seed);
+    else if (op.name === 'flash') await driver.flash(seed!, settingsFrom(p));
     else if (op.name === 'sync') await driver.syncClock(settingsFrom(p), seed);
     else if (op.name === 'info') await driver.readInfo();
     else throw new DataError(`${path}: unknown operation '${op.name}'`, { code: 'bad-cassette', where: path });
