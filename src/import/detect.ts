@@ -41,7 +41,6 @@ export function refuseNonText(head: Buffer, fileName: string): void {
 }
 
 const norm = (s: string) => s.trim().toLowerCase().replace(/\s+/g, ' ');
-const sameColumns = (fields: string[], cols: readonly string[]) => fields.length >= cols.length && cols.every((c) => fields.map(norm).includes(norm(c)));
 
 /** Guesses the format; throws "could not tell; use --format" when the content does not say. */
 export function detectFormat(head: Buffer, fileName: string): ImportFormat {
@@ -67,14 +66,24 @@ export function detectFormat(head: Buffer, fileName: string): ImportFormat {
   if (/^#\s*version:\s*\d+/.test(lines[0] ?? '')) return 'oath-csv';
   const data = content.filter((l) => !l.trimStart().startsWith('#'));
   if (data.length > 0 && data.every((l) => /^\s*otpauth:\/\//i.test(l))) return 'otpauth';
-  const header = splitCsv(data[0] ?? '');
-  if (sameColumns(header, ENTRA_COLUMNS)) return 'entra-csv';
-  if (sameColumns(header, THALES_COLUMNS)) return 'thales-csv';
-  if (sameColumns(header, PROTECTIMUS_COLUMNS)) return 'protectimus-csv';
+  const header = splitCsv(data[0] ?? '').map(norm);
+  // A header that matches most of a dialect's columns is that dialect; its parser names a missing column.
+  const scored = (
+    [
+      ['entra-csv', ENTRA_COLUMNS],
+      ['thales-csv', THALES_COLUMNS],
+      ['protectimus-csv', PROTECTIMUS_COLUMNS],
+    ] as const
+  )
+    .map(([format, cols]) => ({ format, hits: cols.filter((c) => header.includes(norm(c))).length, of: cols.length }))
+    .filter((d) => d.hits === d.of || (d.hits >= 2 && d.hits * 2 > d.of))
+    .sort((a, b) => b.hits / b.of - a.hits / a.of || b.hits - a.hits);
+  if (scored.length > 0 && (header.includes('upn') || scored[0]!.format !== 'entra-csv' || scored[0]!.hits === scored[0]!.of)) return scored[0]!.format;
   if (data.length > 0 && data.every((l) => !l.includes(',') && /^\s*\S+\s+[0-9a-fA-F\s]+$/.test(l))) return 'dpw';
   if (data.length > 0 && data.every((l) => l.includes(','))) {
     const rows = data.map((l) => splitCsv(l));
-    if (rows.every((r) => /^[0-9a-fA-F]+$/.test(r[1] ?? ''))) {
+    // Mostly hex in the second column (a bad seed here and there is for the parser to report, by line).
+    if (rows.filter((r) => /^[0-9a-fA-F]+$/.test(r[1] ?? '')).length * 2 >= rows.length) {
       // A 6th column (the hash) is LinOTP's; a HOTP row with a 5th column means a counter in privacyIDEA's and nothing in LinOTP's.
       if (rows.some((r) => r.length >= 6 && /^sha(1|256|512)$/i.test(r[5] ?? ''))) return 'linotp-csv';
       const ambiguous = rows.some((r) => (r[2] ?? 'hotp').toLowerCase() !== 'totp' && (r[4] ?? '') !== '');

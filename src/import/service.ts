@@ -141,11 +141,12 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
 
   try {
     await store.transaction(async (tx) => {
+      const storeHadTokens = (await tx.tokens.count()) > 0;
       const batch = await tx.batches.create({ kind: 'import', sourceName: fileName, sourceSha256: sha256, format, operator: store.operator });
       const writer = new BatchWriter(tx, batch.id, resourceId, onDuplicate, {
         problem: (where, message, serial) => addError(withSerial(where, serial), message),
         skip: (where, message) => opts.onNote?.(`${where}: ${message}`),
-      });
+      }, storeHadTokens);
       for await (const item of parse(opts.file, ctx)) {
         if (item.record) {
           records++;

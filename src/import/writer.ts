@@ -29,6 +29,8 @@ export class BatchWriter {
     private readonly resourceId: number | null,
     private readonly onDuplicate: OnDuplicate,
     private readonly events: WriterEvents,
+    /** Whether the store held tokens before this import: if not, no serial can clash across manufacturers with an older token. */
+    private readonly storeHadTokens = true,
   ) {}
 
   async add(r: SeedRecord): Promise<void> {
@@ -60,16 +62,42 @@ export class BatchWriter {
     const { inserted, existing } = await this.tx.tokens.insertMany(rows);
     this.imported += inserted;
     for (const i of existing) await this.resolve(records[i]!);
+    if (this.storeHadTokens || records.some((r) => r.manufacturer === '')) await this.crossManufacturer(records, new Set(existing));
     for (const r of records) r.seed.fill(0);
   }
 
-  private async resolve(r: SeedRecord): Promise<void> {
-    const known = (await this.tx.tokens.findOne(r.manufacturer, r.serial))!;
+  /**
+   * Serials are unique per manufacturer, but a file that names none (most CSVs)
+   * and a token whose manufacturer is unknown mean the same token: one query
+   * per chunk finds those pairs, which are then judged like any known serial.
+   */
+  private async crossManufacturer(records: SeedRecord[], existing: Set<number>): Promise<void> {
+    const bySerial = new Map<string, TokenRecord[]>();
+    for (const t of await this.tx.tokens.list({ serials: records.map((r) => r.serial) })) {
+      const list = bySerial.get(t.serial);
+      if (list) list.push(t);
+      else bySerial.set(t.serial, [t]);
+    }
+    for (const [i, r] of records.entries()) {
+      if (existing.has(i)) continue;
+      const same = bySerial.get(r.serial);
+      if (!same || same.length < 2) continue;
+      const mine = same.find((t) => t.manufacturer === r.manufacturer && t.batchId === this.batchId);
+      const other = same.find((t) => t !== mine && t.manufacturer !== r.manufacturer && (t.manufacturer === '' || r.manufacturer === ''));
+      if (!mine || !other) continue;
+      await this.tx.tokens.delete(mine.id);
+      this.imported--;
+      await this.resolve(r, other);
+    }
+  }
+
+  private async resolve(r: SeedRecord, knownToken?: TokenRecord): Promise<void> {
+    const known = knownToken ?? (await this.tx.tokens.findOne(r.manufacturer, r.serial))!;
     const seed = await this.tx.tokens.openSeed(known).catch(() => null);
     const sameSeed = seed !== null && seed.equals(r.seed);
     seed?.fill(0);
     const sameSpec = known.type === r.type && known.algorithm === r.algorithm && known.digits === r.digits && known.period === r.period;
-    const label = `${r.serial}${r.manufacturer ? ` (${r.manufacturer})` : ''}`;
+    const label = `${r.serial}${known.manufacturer ? ` (${known.manufacturer})` : ''}`;
     if (known.batchId === this.batchId || this.touched.has(known.id)) {
       const first = typeof known.attributes.importedFrom === 'string' ? known.attributes.importedFrom : 'earlier in the file';
       if (sameSeed && sameSpec) {
