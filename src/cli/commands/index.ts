@@ -13,6 +13,7 @@ import { registerEnroll } from './enroll.js';
 import { registerDevice } from './device.js';
 import { registerSimulate } from './simulate.js';
 import { registerCassette } from './cassette.js';
+import { registerServe } from './serve.js';
 
 /** Every command group, in the order `--help` lists them. Add a group: one import, one line. */
 export function registerCommands(program: Command): void {
@@ -29,5 +30,6 @@ export function registerCommands(program: Command): void {
   registerAudit(program);
   registerExport(program);
   registerEnrollment(program);
+  registerServe(program);
   registerDemo(program);
 }

@@ -1,0 +1,64 @@
+/**
+ * The bridge's messages: JSON text frames over one WebSocket between the page
+ * and `tokensmith serve`. Shared by the server (Node) and the page (browser),
+ * so it imports nothing platform-specific. APDUs travel as hex.
+ */
+
+/** Page -> server requests; every one is answered once with the same id. */
+export type BridgeRequest =
+  | { id: number; op: 'readers' }
+  | { id: number; op: 'connect'; reader?: string; waitSeconds?: number }
+  | { id: number; op: 'transmit'; apdu: string; timeoutMs?: number }
+  | { id: number; op: 'disconnect' }
+  /** Runs the flash service on the server; its APDUs come back to the page as 'apdu' calls. */
+  | { id: number; op: 'flash'; input: Record<string, string | boolean | undefined> }
+  /** The page's answer to a server 'apdu' call. */
+  | { id: number; op: 'apdu-result'; call: number; response?: string; error?: WireError };
+
+export interface WireError {
+  message: string;
+  /** TokensmithError code ('card-removed', 'no-token', ...). */
+  code: string;
+  /** The CLI exit code this failure has (3 device, 4 data, 5 policy ...). */
+  exitCode: number;
+}
+
+export interface ReaderInfo {
+  name: string;
+  token: boolean;
+  atr: string | null;
+}
+
+/** Server -> page frames. */
+export type BridgeMessage =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: WireError }
+  /** The server's flash service asks the page to send one APDU through the page's transport. */
+  | { event: 'apdu'; call: number; apdu: string; timeoutMs?: number }
+  | { event: 'step'; id: number; text: string }
+  | { event: 'removed'; reader: string };
+
+export function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+export function fromHex(hex: string): Uint8Array {
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) throw new Error(`not hex bytes: '${hex.slice(0, 40)}'`);
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/** An Error from the other side, keeping its code and exit code. */
+export class RemoteError extends Error {
+  readonly code: string;
+  readonly exitCode: number;
+  constructor(e: WireError) {
+    super(e.message);
+    this.name = 'RemoteError';
+    this.code = e.code;
+    this.exitCode = e.exitCode;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The station's JSON API: readers, the inventory, Resources and their users,
+ * and seed-file import. Each route calls the service the CLI calls.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { UsageError } from '../core/errors.js';
+import type { Store } from '../store/types.js';
+import type { ReaderHub } from './readers.js';
+import { sendError } from './server.js';
+
+export interface StationDeps {
+  store: Store;
+  hub: ReaderHub;
+}
+
+export function registerStationApi(app: FastifyInstance, deps: StationDeps): void {
+  const { store, hub } = deps;
+
+  app.get('/api/readers', async (_req, reply) => {
+    try {
+      return await hub.list();
+    } catch (e) {
+      return sendError(reply, e);
+    }
+  });
+
+  app.get<{ Querystring: { q?: string; state?: string; resource?: string } }>('/api/tokens', async (req) => {
+    const { listTokens } = await import('../provision/tokens.js');
+    const { q, state, resource } = req.query;
+    const all = await listTokens(store, { state: state || undefined, resource: resource || undefined });
+    const needle = (q ?? '').trim().toLowerCase();
+    const hit = (v: string | null | undefined) => Boolean(v && v.toLowerCase().includes(needle));
+    return needle ? all.filter((t) => hit(t.serial) || hit(t.user) || hit(t.model) || hit(t.manufacturer) || hit(t.resource)) : all;
+  });
+
+  app.get('/api/resources', async () => {
+    const { listResources } = await import('../provision/resources.js');
+    return (await listResources(store)).map((r) => ({ name: r.name, actions: r.actions, tokenTypes: r.tokenTypes }));
+  });
+
+  app.get<{ Querystring: { resource?: string } }>('/api/users', async (req) => {
+    const { listUsers } = await import('../provision/users.js');
+    return (await listUsers(store, { resource: req.query.resource || undefined })).map((u) => ({ login: u.login, name: u.name }));
+  });
+
+  /** A dropped seed file: written to a private temp folder, imported by the import service, deleted. */
+  app.post<{ Body: { fileName?: string; contentBase64?: string; password?: string; format?: string; resource?: string; onDuplicate?: string; dryRun?: boolean } }>('/api/import', async (req) => {
+    const b = req.body ?? {};
+    if (typeof b.contentBase64 !== 'string' || !b.fileName) throw new UsageError('send the file as {fileName, contentBase64}');
+    const { importSeedFile, importJson, parseFormat, parseOnDuplicate } = await import('../import/service.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tokensmith-upload-'));
+    const file = join(dir, basename(b.fileName).replace(/[^\w.-]/g, '_') || 'upload');
+    try {
+      writeFileSync(file, Buffer.from(b.contentBase64, 'base64'), { mode: 0o600 });
+      const summary = await importSeedFile(store, {
+        file,
+        format: parseFormat(b.format || undefined),
+        password: b.password || undefined,
+        resource: b.resource || undefined,
+        onDuplicate: parseOnDuplicate(b.onDuplicate || undefined),
+        dryRun: Boolean(b.dryRun),
+      });
+      return { ...importJson(summary), format: summary.format, file: b.fileName };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

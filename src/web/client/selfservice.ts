@@ -1,0 +1,152 @@
+/**
+ * The self-service page of one Resource (/r/<resource>): sign in (password,
+ * or a code sent to the email; plus the token's code when the user holds an
+ * enrolled token), then only the actions the Resource allows. Claiming a
+ * hardware token: type its serial, or tap the card on Android (Web NFC), and
+ * type the code it shows.
+ */
+import { WEB_NFC_LIMIT, scanTag, tokenSerialFromTag, webNfcSupport } from '../../transport/web/webnfc.js';
+import { api, field, h, say, statusLine } from './dom.js';
+
+interface Overview {
+  login?: string;
+  resource: string;
+  actions: string[];
+  tokenTypes: string[];
+  token: { serial: string; state: string; type: string } | null;
+}
+
+const main = document.getElementById('main')!;
+const resource = main.dataset.resource!;
+const base = `/api/r/${encodeURIComponent(resource)}`;
+const status = statusLine('status');
+
+function input(id: string, type = 'text', extra: Record<string, string> = {}): HTMLInputElement {
+  return h('input', { id, name: id, type, autocomplete: 'off', ...extra });
+}
+
+function page(...content: (Node | null)[]): void {
+  main.replaceChildren(h('h1', {}, `${resource}: your token`), status, ...content.filter((c): c is Node => c !== null));
+}
+
+// ---- sign in --------------------------------------------------------------------
+function signInForm(): void {
+  const login = input('login', 'text', { autocomplete: 'username' });
+  const form = h('form', { id: 'signin-begin' }, field('Login', login), h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Continue')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const c = await api<{ method: 'password' | 'email-code'; tokenCodeRequired: boolean; sentTo?: string }>(`${base}/signin/begin`, { login: login.value.trim() });
+      secretForm(login.value.trim(), c.method, c.tokenCodeRequired, c.sentTo);
+    } catch (e) {
+      say(status, (e as Error).message, 'error');
+    }
+  });
+  page(h('section', { 'aria-labelledby': 'signin-h' }, h('h2', { id: 'signin-h' }, 'Sign in'), form));
+  login.focus();
+}
+
+function secretForm(login: string, method: 'password' | 'email-code', tokenCodeRequired: boolean, sentTo?: string): void {
+  const secret = method === 'password' ? input('password', 'password', { autocomplete: 'current-password' }) : input('email-code', 'text', { inputmode: 'numeric', autocomplete: 'one-time-code' });
+  const tokenCode = tokenCodeRequired ? input('token-code', 'text', { inputmode: 'numeric', autocomplete: 'one-time-code' }) : null;
+  const form = h(
+    'form',
+    { id: 'signin' },
+    h('p', {}, `Signing in as ${login}.`, method === 'email-code' ? ` A code was sent to ${sentTo}.` : ''),
+    field(method === 'password' ? 'Password' : 'Code from the email', secret),
+    tokenCode ? field('Code shown on your token', tokenCode) : null,
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Sign in')),
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      await api(`${base}/signin`, { login, [method === 'password' ? 'password' : 'emailCode']: secret.value, tokenCode: tokenCode?.value });
+      await showPortal();
+      say(status, `Signed in as ${login}.`, 'ok');
+    } catch (e) {
+      say(status, (e as Error).message, 'error');
+    }
+  });
+  page(h('section', { 'aria-labelledby': 'signin-h' }, h('h2', { id: 'signin-h' }, 'Sign in'), form));
+  secret.focus();
+}
+
+// ---- actions ----------------------------------------------------------------------
+/** One form per allowed action; an action the Resource does not allow gets no control at all. */
+function actionForm(action: string, title: string, fields: [label: string, el: HTMLInputElement][], button: string, extra?: Node): HTMLElement {
+  const form = h('form', { id: `action-${action}`, class: 'action' }, h('h3', {}, title), extra ?? null, ...fields.map(([l, el]) => field(l, el)), h('div', { class: 'actions' }, h('button', { type: 'submit' }, button)));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const body: Record<string, string> = {};
+    for (const [, el] of fields) body[el.name] = el.value;
+    try {
+      await api(`${base}/actions/${action}`, body);
+      await showPortal();
+      say(status, `${button}: done.`, 'ok');
+    } catch (e) {
+      say(status, (e as Error).message, 'error');
+    }
+  });
+  return form;
+}
+
+function enrollForm(): HTMLElement {
+  const serial = input('serial', 'text', { inputmode: 'numeric' });
+  const code = input('code', 'text', { inputmode: 'numeric', autocomplete: 'one-time-code' });
+  const nfc = webNfcSupport();
+  const tapNote = h('p', { id: 'nfc-note' }, nfc.available ? WEB_NFC_LIMIT : nfc.why!);
+  const tap = nfc.available
+    ? h('button', {
+        type: 'button',
+        id: 'tap-card',
+        onclick: async () => {
+          say(status, 'Hold the card against the back of the phone…');
+          try {
+            const tag = await scanTag({ timeoutMs: 30_000 });
+            const found = tokenSerialFromTag(tag);
+            if (found) serial.value = found;
+            say(status, found ? `Card ${found} read; now type the code it shows.` : `Card ${tag.serialNumber} read, but it carries no token serial: type the serial printed on it.`, found ? 'ok' : 'info');
+            (found ? code : serial).focus();
+          } catch (e) {
+            say(status, (e as Error).message, 'error');
+          }
+        },
+      }, 'Tap the card (NFC)')
+    : null;
+  return actionForm('enroll', 'Claim a hardware token', [['Serial number of the token', serial], ['Code shown on the token', code]], 'Claim the token', h('div', {}, tapNote, tap ?? ''));
+}
+
+async function showPortal(): Promise<void> {
+  const o = await api<Overview>(`${base}/me`);
+  const allowed = new Set(o.actions);
+  const forms: HTMLElement[] = [];
+  if (allowed.has('enroll') && (!o.token || o.token.state === 'assigned')) forms.push(enrollForm());
+  if (allowed.has('assign-existing') && !o.token) forms.push(actionForm('assign-existing', 'Take a registered token', [['Serial number', input('existing-serial', 'text', { name: 'serial' })]], 'Take the token'));
+  if (allowed.has('synchronize') && o.token) forms.push(actionForm('synchronize', 'Synchronize your token', [['First code', input('code1')], ['Next code', input('code2')]], 'Synchronize'));
+  if (allowed.has('reissue') && o.token?.state === 'enrolled') forms.push(actionForm('reissue', 'Prove your token again', [], 'Reissue'));
+  if (allowed.has('unassign') && o.token) forms.push(actionForm('unassign', 'Give the token back', [], 'Unassign my token'));
+  if (allowed.has('change-password')) forms.push(actionForm('change-password', 'Change your password', [['New password', input('new-password', 'password', { name: 'password', autocomplete: 'new-password' })]], 'Change the password'));
+  if (allowed.has('change-email')) forms.push(actionForm('change-email', 'Change your email', [['New email', input('email', 'email')]], 'Change the email'));
+  if (allowed.has('change-phone')) forms.push(actionForm('change-phone', 'Change your phone', [['New phone', input('phone', 'tel')]], 'Change the phone'));
+  if (allowed.has('change-name')) forms.push(actionForm('change-name', 'Change your name', [['New name', input('name')]], 'Change the name'));
+  const signOut = h('button', {
+    type: 'button',
+    id: 'signout',
+    onclick: async () => {
+      await api(`${base}/signout`, {});
+      signInForm();
+    },
+  }, 'Sign out');
+  page(
+    h(
+      'section',
+      { 'aria-labelledby': 'mine-h' },
+      h('h2', { id: 'mine-h' }, 'Your token'),
+      h('p', { id: 'my-token' }, o.token ? `Token ${o.token.serial}: ${o.token.state}.` : 'You have no token in this Resource yet.'),
+    ),
+    h('section', { 'aria-labelledby': 'actions-h' }, h('h2', { id: 'actions-h' }, 'What you can do'), ...(forms.length ? forms : [h('p', {}, 'This Resource allows no self-service actions.')])),
+    h('div', { class: 'actions' }, signOut),
+  );
+}
+
+showPortal().catch(() => signInForm());

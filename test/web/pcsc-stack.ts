@@ -1,0 +1,101 @@
+/**
+ * The real PC/SC stack for browser tests, as test/e2e/pcsc.test.ts runs it:
+ * pcscd (started here unless one runs) with vsmartcard's vpcd reader, and
+ * `tokensmith simulate ... --vpcd` as the card. vpcd has one reader on one
+ * port, so every test file that uses it takes this machine-wide lock first.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pcscdUp, waitForPcscd } from '../../src/transport/pcscd.js';
+
+export const VPCD_DRIVER = '/usr/lib/pcsc/drivers/serial/libifdvpcd.so';
+const LOCK = '/tmp/tokensmith-vpcd.lock';
+
+export function which(cmd: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) if (existsSync(join(dir, cmd))) return join(dir, cmd);
+  return null;
+}
+
+export function pcscMissing(): string | null {
+  const why = !which('pcscd') ? 'pcscd is not installed (apt-get install pcscd)' : !existsSync(VPCD_DRIVER) ? 'vsmartcard-vpcd is not installed (apt-get install vsmartcard-vpcd)' : null;
+  if (why && process.env.CI) throw new Error(`the browser flash test must run in CI, but ${why}`);
+  return why;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Takes the vpcd lock (a folder holding the owner's pid; a dead owner's lock is taken over). */
+export async function lockVpcd(timeoutMs = 120_000): Promise<() => void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(join(LOCK, 'pid'), String(process.pid));
+      return () => rmSync(LOCK, { recursive: true, force: true });
+    } catch {
+      const owner = Number(readFileSafe(join(LOCK, 'pid')));
+      if (owner && !alive(owner)) rmSync(LOCK, { recursive: true, force: true });
+      if (Date.now() > end) throw new Error(`${LOCK} is held by pid ${owner} for over ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+function readFileSafe(p: string): string {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Starts pcscd unless it runs; returns a stop function that stops only the one started here. */
+export async function ensurePcscd(): Promise<() => Promise<void>> {
+  if (await pcscdUp()) return async () => {};
+  const proc: ChildProcess = spawn(which('pcscd')!, ['--foreground'], { stdio: 'ignore' });
+  if (!(await waitForPcscd(10_000))) throw new Error('pcscd did not come up within 10 s');
+  return () =>
+    new Promise<void>((resolve) => {
+      if (proc.exitCode !== null) return resolve();
+      proc.once('exit', () => resolve());
+      proc.kill('SIGTERM');
+    });
+}
+
+export interface Simulator {
+  state(): Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+export async function simulate(bin: string, env: NodeJS.ProcessEnv, stateFile: string, args: string[]): Promise<Simulator> {
+  const proc = spawn(process.execPath, [bin, 'simulate', 'token2-card', '--vpcd', '--state', stateFile, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`simulator did not come up: ${log}`)), 15_000);
+    proc.stderr!.on('data', (d) => {
+      log += d;
+      if (log.includes('is on the virtual reader')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    proc.once('exit', (c) => reject(new Error(`simulator exited ${c}: ${log}`)));
+  });
+  return {
+    state: () => JSON.parse(readFileSync(stateFile, 'utf8')),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+      }),
+  };
+}

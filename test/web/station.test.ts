@@ -1,0 +1,99 @@
+/**
+ * The station in headless Chromium over the real PC/SC stack: `tokensmith
+ * serve` (built CLI) -> its bridge -> nfc-pcsc -> pcscd -> vpcd -> `tokensmith
+ * simulate`. The page reads the card with the driver running in the page,
+ * flashes it through the bridge, and the store and the simulated card agree.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, assertBuilt, cliEnv, tokensmith } from '../cli/helpers.js';
+import { SCREENSHOTS, chromiumMissing, launchChromium, type LaunchedBrowser } from './browser.js';
+import { ensurePcscd, lockVpcd, pcscMissing, simulate } from './pcsc-stack.js';
+import { startServe, tabOrder, unnamedControls, type Served } from './serve.js';
+
+const missing = chromiumMissing() ?? pcscMissing();
+const SERIAL = '86596220000042';
+
+describe.skipIf(missing !== null)(`station page in Chromium through the bridge${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tokensmith-web-station-'));
+  const vars = { TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex'), TOKENSMITH_DB: join(dir, 't.db') };
+  const env = cliEnv(vars);
+  let unlock: () => void = () => {};
+  let stopPcscd: () => Promise<void> = async () => {};
+  let served: Served;
+  let browser: LaunchedBrowser;
+  let page: Page;
+
+  beforeAll(async () => {
+    assertBuilt();
+    unlock = await lockVpcd();
+    stopPcscd = await ensurePcscd();
+    served = await startServe(env);
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await served?.stop();
+    await stopPcscd();
+    unlock();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads a simulated card with the driver in the page, flashes it through the bridge; the store holds the seed the card holds', async () => {
+    const sim = await simulate(BIN, env, join(dir, 'card.json'), ['--serial', SERIAL]);
+    try {
+      await page.goto(served.url);
+      // The pairing link was swapped for a cookie and cleaned from the address bar.
+      expect(page.url()).toBe(`${served.origin}/`);
+      await expect.poll(() => page.locator('#reader option').allTextContents(), { timeout: 15_000 }).toContainEqual(expect.stringMatching(/Virtual PCD.*token on it/));
+      await page.click('#read-token');
+      await expect.poll(() => page.textContent('#token-info'), { timeout: 15_000 }).toMatch(new RegExp(`OTPC-P2-i ${SERIAL} on Virtual PCD`));
+
+      await page.selectOption('#algorithm', 'sha256');
+      await page.selectOption('#period', '60');
+      await page.selectOption('#displayTimeout', '60');
+      // Submit with the keyboard: focus the last checkbox, Tab to the button, Enter.
+      await page.focus('#batch');
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('flash');
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.textContent('#status'), { timeout: 30_000 }).toMatch(new RegExp(`Flashed OTPC-P2-i ${SERIAL}: now programmed`));
+      await expect.poll(() => page.locator(`#inventory-rows tr[data-serial="${SERIAL}"] td`).allTextContents()).toEqual(expect.arrayContaining([SERIAL, 'programmed', 'sha256/60s']));
+      await page.screenshot({ path: join(SCREENSHOTS, 'station.png'), fullPage: true });
+
+      const card = sim.state();
+      expect(card).toMatchObject({ algorithm: 'sha256', period: 60, displayTimeout: 60, authFailures: 0 });
+      const show = await tokensmith(['tokens', 'show', SERIAL, '--json', '--show-secret'], vars);
+      expect(show.code, show.stderr).toBe(0);
+      expect(JSON.parse(show.stdout)).toMatchObject({ serial: SERIAL, state: 'programmed', kind: 'programmable', model: 'OTPC-P2-i', algorithm: 'sha256', period: 60, secret: card.seed });
+      const audit = JSON.parse((await tokensmith(['audit', 'list', '--json'], vars)).stdout) as { action: string; subject: string; details: Record<string, unknown> }[];
+      expect(audit.find((a) => a.action === 'token.flash' && a.subject === `token:${SERIAL}`)?.details).toMatchObject({ reader: 'Virtual PCD 00 00', algorithm: 'sha256', period: 60 });
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('every control has a name, and Tab walks the flash form in order', async () => {
+    expect(await unnamedControls(page)).toEqual([]);
+    await page.focus('#model');
+    expect(await tabOrder(page, 11)).toEqual(['algorithm', 'period', 'digits', 'displayTimeout', 'seed', 'resource', 'user', 'force', 'batch', 'flash', 'search']);
+  });
+
+  it('searches and filters the inventory', async () => {
+    await page.fill('#search', '0000042');
+    await expect.poll(() => page.locator('#inventory-rows tr').count()).toBe(1);
+    await page.fill('#search', 'no-such-token');
+    await expect.poll(() => page.textContent('#inventory-rows')).toBe('No tokens match.');
+    await page.fill('#search', '');
+    await page.selectOption('#state-filter', 'enrolled');
+    await expect.poll(() => page.textContent('#inventory-rows')).toBe('No tokens match.');
+    await page.selectOption('#state-filter', 'programmed');
+    await expect.poll(() => page.locator(`#inventory-rows tr[data-serial="${SERIAL}"]`).count()).toBe(1);
+  });
+});
