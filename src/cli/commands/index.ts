@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerAudit } from './audit.js';
+import { registerDb } from './db.js';
 import { registerDemo } from './demo.js';
 import { registerEnrollment } from './enrollment.js';
 import { registerExport } from './export.js';
@@ -28,6 +29,7 @@ export function registerCommands(program: Command): void {
   registerCassette(program);
   registerImport(program);
   registerAudit(program);
+  registerDb(program);
   registerExport(program);
   registerEnrollment(program);
   registerServe(program);
