@@ -247,6 +247,10 @@ export interface BatchFlashResult {
   batch: number;
   flashed: FlashResult[];
   failed: { index: number; serial: string | null; error: string; message: string }[];
+  /** Tokens the store already holds a seed for (not written; --force flashes them). */
+  skipped: { index: number; serial: string | null; reason: string }[];
+  /** Stopped by the operator (Ctrl-C) before the count was reached. */
+  stopped: boolean;
 }
 
 /** Logins from a CSV with a `login` column (other columns are ignored), in file order. */
@@ -273,32 +277,52 @@ export async function flashBatch(
   count: number | null,
   nextTransport: (index: number) => Promise<ApduTransport>,
   input: Omit<FlashInput, 'seed' | 'batchId'> & { users?: string[] },
-  hooks: FlashHooks & { done?: (transport: ApduTransport, index: number, last: boolean) => Promise<void>; onToken?: (index: number, r: FlashResult | TokensmithError) => void } = {},
+  hooks: FlashHooks & {
+    done?: (transport: ApduTransport, index: number, last: boolean) => Promise<void>;
+    onToken?: (index: number, r: FlashResult | TokensmithError, counts: { done: number; failed: number; skipped: number }) => void;
+    /** Set to stop after the token being written (Ctrl-C); a nextTransport that throws code 'stopped' ends the run too. */
+    stop?: { requested: boolean };
+  } = {},
 ): Promise<BatchFlashResult> {
-  const total = input.users ? Math.min(count ?? input.users.length, input.users.length) : count;
+  const total = count;
   const batch = await store.batches.create({ kind: 'flash', sourceName: 'device flash --batch', format: 'token2-nfc', operator: store.operator });
   const flashed: FlashResult[] = [];
   const failed: BatchFlashResult['failed'] = [];
+  const skipped: BatchFlashResult['skipped'] = [];
+  const counts = () => ({ done: flashed.length, failed: failed.length, skipped: skipped.length });
+  let stopped = false;
   for (let i = 0; total === null || i < total; i++) {
+    // Each user gets one token; skipped and failed tokens do not use one up.
+    if (input.users && flashed.length >= input.users.length) break;
+    if (hooks.stop?.requested) {
+      stopped = true;
+      break;
+    }
     let transport: ApduTransport;
     try {
       transport = await nextTransport(i);
     } catch (e) {
-      if (e instanceof TokensmithError && e.code === 'no-token' && (total === null || flashed.length + failed.length > 0)) break;
+      if (e instanceof TokensmithError && e.code === 'stopped') {
+        stopped = true;
+        break;
+      }
+      if (e instanceof TokensmithError && e.code === 'no-token' && (total === null || flashed.length + failed.length + skipped.length > 0)) break;
       throw e;
     }
     try {
-      const r = await flashToken(store, transport, { ...input, user: input.users?.[i] ?? input.user, batchId: batch.id }, hooks);
+      const r = await flashToken(store, transport, { ...input, user: input.users?.[flashed.length] ?? input.user, batchId: batch.id }, hooks);
       flashed.push(r);
-      hooks.onToken?.(i, r);
+      hooks.onToken?.(i, r, counts());
     } catch (e) {
       if (!(e instanceof TokensmithError)) throw e;
-      failed.push({ index: i + 1, serial: (e.where as string | undefined) ?? null, error: e.code, message: e.message });
-      hooks.onToken?.(i, e);
+      // A token the store already holds a seed for is skipped, not failed (--force flashes it).
+      if (e.code === 'seed-present') skipped.push({ index: i + 1, serial: e.where ?? null, reason: 'in the store with a seed' });
+      else failed.push({ index: i + 1, serial: (e.where as string | undefined) ?? null, error: e.code, message: e.message });
+      hooks.onToken?.(i, e, counts());
     } finally {
       await hooks.done?.(transport, i, total !== null && i + 1 >= total);
     }
   }
-  await store.batches.finish(batch.id, { imported: flashed.length, skipped: 0, failed: failed.length }, flashed.length > 0 ? 'done' : 'aborted');
-  return { batch: batch.id, flashed, failed };
+  await store.batches.finish(batch.id, { imported: flashed.length, skipped: skipped.length, failed: failed.length }, flashed.length > 0 || skipped.length > 0 ? 'done' : 'aborted');
+  return { batch: batch.id, flashed, failed, skipped, stopped };
 }

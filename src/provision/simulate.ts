@@ -76,6 +76,7 @@ export async function runSimulator(modelInput: string, o: SimulateOptions, say: 
   for (let i = 0; i < cards && !stopping; i++) {
     const serial = nthSerial(base, i);
     let written = false;
+    let idle: NodeJS.Timeout | undefined;
     let finished!: () => void;
     const done = new Promise<void>((r) => (finished = r));
     const sim: Token2Simulator = new Token2Simulator({
@@ -93,6 +94,11 @@ export async function runSimulator(modelInput: string, o: SimulateOptions, say: 
         if (cards > 1 && s.lastStatus === '9000') {
           if (s.lastCommand === 'writeSeed' || (s.lastCommand === 'writeConfig' && !sim.restricted)) written = true;
           else if (s.lastCommand === 'info' && written) setTimeout(finished, 50);
+        }
+        // A token the host only looked at (a batch skips one it knows) is taken off after a second of quiet.
+        if (cards > 1) {
+          clearTimeout(idle);
+          if (s.lastCommand === 'info' && !written) idle = setTimeout(finished, 1000);
         }
       },
     });

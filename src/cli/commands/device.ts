@@ -58,7 +58,7 @@ type FlashInput = import('../../provision/flash.js').FlashInput;
 
 /** `device flash --batch [n] [--users csv]`: one PC/SC context, one token after another. */
 async function flashSeveral(store: Store, o: ReaderOpts & Record<string, string | boolean | undefined>, input: FlashInput, out: Output): Promise<void> {
-  const { UsageError, DeviceError } = await import('../../core/errors.js');
+  const { UsageError } = await import('../../core/errors.js');
   if (input.seed) throw new UsageError('--seed with --batch would give every token the same seed: leave it out, each token gets a fresh one');
   if (o.record) throw new UsageError('--record records one session: leave out --batch');
   if (o.users && !input.resource) throw new UsageError('--users needs --resource: the tokens are assigned to users within a Resource');
@@ -69,9 +69,31 @@ async function flashSeveral(store: Store, o: ReaderOpts & Record<string, string 
   const { PcscContext } = await import('../../transport/pcsc.js');
   const ctx = await PcscContext.open();
   const wait = o.wait === undefined ? 10 : Number(o.wait);
+  // Ctrl-C: the token being written is finished (never abandoned half-way), then the run stops.
+  const stop = { requested: false };
+  let wakeWaiting: (() => void) | null = null;
+  let writing = false;
+  const onSigint = () => {
+    if (stop.requested) process.exit(130);
+    stop.requested = true;
+    out.info(writing ? 'Ctrl-C: finishing the token on the reader, then stopping (Ctrl-C again to quit at once)' : 'Ctrl-C: stopping; no token was being written');
+    wakeWaiting?.();
+  };
+  process.on('SIGINT', onSigint);
+  const { TokensmithError } = await import('../../core/errors.js');
+  const next = () =>
+    Promise.race([
+      ctx.select({ reader: o.reader, waitSeconds: wait, onWaiting: () => out.info(`put the next token on the reader (waiting up to ${wait} s)`) }).then((t) => ((writing = true), t)),
+      new Promise<never>((_, reject) => (wakeWaiting = () => reject(new TokensmithError('stopped', { code: 'stopped' })))),
+    ]);
   try {
-    const r = await flashBatch(store, count, () => ctx.select({ reader: o.reader, waitSeconds: wait, onWaiting: () => out.info(`put the next token on the reader (waiting up to ${wait} s)`) }), { ...input, users }, {
-      onToken: (i, res) => out.info(res instanceof Error ? `#${i + 1}: FAILED: ${res.message}` : `#${i + 1}: flashed ${res.serial} (${res.product ?? res.model})${res.token.user ? `, assigned to ${res.token.user}` : ''}`),
+    const r = await flashBatch(store, count, next, { ...input, users }, {
+      stop,
+      onToken: (i, res, c) => {
+        writing = false;
+        const line = res instanceof Error ? (res.code === 'seed-present' ? `skipped ${res.where ?? ''} (in the store with a seed; --force flashes it)` : `FAILED: ${res.message}`) : `flashed ${res.serial} (${res.product ?? res.model})${res.token.user ? `, assigned to ${res.token.user}` : ''}`;
+        out.info(`#${i + 1}: ${line}  [done ${c.done} / failed ${c.failed} / skipped ${c.skipped}]`);
+      },
       done: async (t, _i, last) => {
         if (last || !t.isPresent()) return;
         out.info('take the token off the reader');
@@ -84,11 +106,19 @@ async function flashSeveral(store: Store, o: ReaderOpts & Record<string, string 
         });
       },
     });
+    out.result(r, () =>
+      [
+        `batch ${r.batch}${r.stopped ? ' (stopped by Ctrl-C)' : ''}: ${r.flashed.length} flashed, ${r.skipped.length} skipped, ${r.failed.length} failed`,
+        ...r.flashed.map((f) => `  flashed  ${f.serial}${f.token.user ? ` -> ${f.token.user}` : ''}`),
+        ...r.skipped.map((f) => `  skipped  ${f.serial ?? `#${f.index}`} (${f.reason})`),
+        ...r.failed.map((f) => `  failed   ${f.serial ?? `#${f.index}`}: ${f.message}`),
+      ].join('\n'),
+    );
     if (r.failed.length > 0) {
-      throw new DeviceError(`batch ${r.batch}: ${r.flashed.length} token(s) flashed, ${r.failed.length} failed: ${r.failed.map((f) => `#${f.index} ${f.serial ?? ''} ${f.error}`).join('; ')}`, { code: 'batch-partly-failed' });
+      throw new TokensmithError(`batch ${r.batch}: ${r.failed.length} token(s) failed: ${r.failed.map((f) => `#${f.index} ${f.serial ?? ''} ${f.error}`).join('; ')}`, { exitCode: 3, code: 'batch-partly-failed', resultPrinted: true });
     }
-    out.result(r, `batch ${r.batch}: ${r.flashed.length} token(s) flashed: ${r.flashed.map((f) => f.serial).join(', ')}`);
   } finally {
+    process.off('SIGINT', onSigint);
     await ctx.close();
   }
 }
