@@ -67,6 +67,29 @@ export const DEMO_STEPS: DemoStep[] = [
   // (provision/assign), enroll one with a valid code (provision/selfservice), export the
   // enrollment package (export). The audit check stays last.
   {
+    title: 'Import a sample seed file (encrypted PSKC, as a vendor ships it)',
+    async run(ctx) {
+      const { writeSamplePskc, SAMPLE_TOKENS } = await import('../import/sample.js');
+      const { importSeedFile } = await import('../import/service.js');
+      const file = join(ctx.dir, 'vendor-seeds.pskc.xml');
+      const password = 'demo-seed-file-password';
+      writeSamplePskc(file, password);
+      ctx.say(`a vendor's seed file with ${SAMPLE_TOKENS.length} labelled test tokens: ${file} (aes128-cbc, HMAC-SHA1 MACs, key from a password by PBKDF2)`);
+      const dry = await importSeedFile(ctx.store, { file, password, dryRun: true });
+      ctx.say(`import --dry-run: ${dry.imported} tokens would be imported, ${dry.failed} bad; nothing written`);
+      const r = await importSeedFile(ctx.store, { file, password });
+      ctx.say(`import: batch ${r.batch}, ${r.imported} tokens in stock (each seed decrypted, its MAC checked, then sealed under the master key)`);
+      try {
+        await importSeedFile(ctx.store, { file, password });
+        throw new Error('the same file imported twice');
+      } catch (err) {
+        if (!/already imported/.test((err as Error).message)) throw err;
+        ctx.say('the same file again: refused, it was already imported (same SHA-256)');
+      }
+      ctx.facts.seedFile = file;
+    },
+  },
+  {
     title: 'Flash a simulated Token2 card (in memory, no reader needed)',
     async run(ctx) {
       const { Token2Simulator } = await import('../../drivers/token2-nfc/simulator.js');
