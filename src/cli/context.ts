@@ -66,11 +66,13 @@ export function table(headers: string[], rows: (string | number | null | undefin
 }
 
 /** Parses an integer option value for commander, failing as a usage error. */
-export function intOption(name: string) {
+export function intOption(name: string, opts: { min?: number } = {}) {
   return (value: string): number => {
     if (!/^-?\d+$/.test(value.trim())) {
       throw new InvalidArgumentError(`${name} must be a whole number, got '${value}'`);
     }
-    return Number(value);
+    const n = Number(value);
+    if (opts.min !== undefined && n < opts.min) throw new InvalidArgumentError(`${name} must be at least ${opts.min}, got ${n}`);
+    return n;
   };
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { TokensmithError } from '../../core/errors.js';
-import { table, withStore } from '../context.js';
+import { intOption, table, withStore } from '../context.js';
 
 export function registerAudit(program: Command): void {
   const audit = program.command('audit').description('the append-only, hash-chained audit log');
@@ -8,12 +8,12 @@ export function registerAudit(program: Command): void {
   audit
     .command('list')
     .description('show audit rows, oldest first')
-    .option('--limit <n>', 'only the last n rows')
+    .option('--limit <n>', 'only the last n rows', intOption('--limit', { min: 1 }))
     .option('--subject <s>', 'only rows about this subject, e.g. token:1234567')
     .option('--action <a>', 'only rows of this action, e.g. token.add')
-    .action(async (o: { limit?: string; subject?: string; action?: string }, cmd: Command) => {
+    .action(async (o: { limit?: number; subject?: string; action?: string }, cmd: Command) => {
       await withStore(cmd, async (store, out) => {
-        const rows = await store.audit.list({ limit: o.limit ? Number(o.limit) : undefined, subject: o.subject, action: o.action });
+        const rows = await store.audit.list({ limit: o.limit, subject: o.subject, action: o.action });
         out.result(rows, () =>
           rows.length === 0
             ? 'no audit rows'
