@@ -137,6 +137,29 @@ describe.skipIf(missing !== null)(`Molto2 and Protectimus over pcscd and vpcd${m
     }
   }, 60_000);
 
+  it('batch: --batch 5 against simulate token2-card --cards 5 flashes 5 serials with 5 seeds in one batch; a second run skips all 5', async () => {
+    let sim = await simulate('token2-card', ['--serial', '86596220000500', '--cards', '5']);
+    try {
+      const r = cli(['device', 'flash', '--reader', READER, '--batch', '5', '--yes', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.flashed.map((f: { serial: string }) => f.serial)).toEqual(['86596220000500', '86596220000501', '86596220000502', '86596220000503', '86596220000504']);
+      expect(new Set(out.flashed.map((f: { batch: number }) => f.batch))).toEqual(new Set([out.batch]));
+      expect(new Set(sim.state().cards.map((c: { seed: string }) => c.seed)).size).toBe(5);
+      expect(r.stderr).toMatch(/#5: flashed 86596220000504 .*\[done 5 \/ failed 0 \/ skipped 0\]/);
+      await sim.stop();
+      sim = await simulate('token2-card', ['--serial', '86596220000500', '--cards', '5']);
+      const again = cli(['device', 'flash', '--reader', READER, '--batch', '5', '--yes', '--json']);
+      expect(again.code, again.stderr).toBe(0);
+      const second = JSON.parse(again.stdout);
+      expect(second.flashed).toEqual([]);
+      expect(second.skipped.map((s: { serial: string }) => s.serial)).toEqual(out.flashed.map((f: { serial: string }) => f.serial));
+      expect(sim.state().cards.every((c: { seed: string | null }) => c.seed === null)).toBe(true);
+    } finally {
+      await sim.stop();
+    }
+  }, 120_000);
+
   it('Protectimus: info, verify drift 0, clock moved 90 s -> drift +3 steps, sync back to 0, flash refused as not public', async () => {
     let sim = await simulate('protectimus-slim', ['--serial', '70100000042', '--clock-offset', '0']);
     try {
