@@ -13,7 +13,11 @@ import type { Store } from '../store/types.js';
 import { detectFormat, readHead, refuseNonText } from './detect.js';
 import { parserFor } from './formats.js';
 import { IMPORT_FORMATS, type ImportFormat, type ParseContext } from './types.js';
+import { parseInWorker, workerAvailable } from './threaded.js';
 import { BatchWriter, type OnDuplicate } from './writer.js';
+
+/** Below this size a worker thread costs more than it saves. */
+const WORKER_MIN_BYTES = 2 * 1024 * 1024;
 
 export interface ImportOptions {
   file: string;
@@ -147,7 +151,11 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
         problem: (where, message, serial) => addError(withSerial(where, serial), message),
         skip: (where, message) => opts.onNote?.(`${where}: ${message}`),
       }, storeHadTokens);
-      for await (const item of parse(opts.file, ctx)) {
+      // A large file is read, decrypted and checked on a worker thread while this one seals and writes.
+      // A password prompt needs this thread, so a file that may need one is read here.
+      const threaded = totalBytes >= WORKER_MIN_BYTES && (opts.password !== undefined || opts.key !== undefined || !opts.askPassword) && workerAvailable();
+      const items = threaded ? parseInWorker(format, opts.file, ctx) : parse(opts.file, ctx);
+      for await (const item of items) {
         if (item.record) {
           records++;
           // Written even after a failure (then rolled back), so repeats and conflicts further on are reported too.

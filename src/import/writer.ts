@@ -62,7 +62,7 @@ export class BatchWriter {
     const { inserted, existing } = await this.tx.tokens.insertMany(rows);
     this.imported += inserted;
     for (const i of existing) await this.resolve(records[i]!);
-    if (this.storeHadTokens || records.some((r) => r.manufacturer === '')) await this.crossManufacturer(records, new Set(existing));
+    if (this.storeHadTokens) await this.crossManufacturer(records, new Set(existing));
     for (const r of records) r.seed.fill(0);
   }
 

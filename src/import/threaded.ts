@@ -1,0 +1,60 @@
+/**
+ * The main-thread side of parse-worker.ts: an async iterator of parse items
+ * fed by the worker, with credits for backpressure. Falls back to parsing on
+ * this thread when the compiled worker is not there (tests run the sources).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { DataError, TokensmithError, type ExitCodeValue } from '../core/errors.js';
+import type { WorkerInput, WorkerMessage } from './parse-worker.js';
+import type { ParseContext, ParseItem, ImportFormat } from './types.js';
+
+const WORKER_URL = new URL('./parse-worker.js', import.meta.url);
+
+export function workerAvailable(): boolean {
+  return import.meta.url.endsWith('.js') && existsSync(fileURLToPath(WORKER_URL));
+}
+
+export async function* parseInWorker(format: ImportFormat, file: string, ctx: ParseContext): AsyncGenerator<ParseItem> {
+  const input: WorkerInput = { format, file, fileName: ctx.fileName, password: ctx.password, key: ctx.key ? new Uint8Array(ctx.key) : undefined };
+  const worker = new Worker(WORKER_URL, { workerData: input });
+  const inbox: WorkerMessage[] = [];
+  let wake: (() => void) | null = null;
+  let crashed: Error | null = null;
+  worker.on('message', (m: WorkerMessage) => {
+    inbox.push(m);
+    wake?.();
+    wake = null;
+  });
+  worker.on('error', (err) => {
+    crashed = err;
+    wake?.();
+    wake = null;
+  });
+  worker.on('exit', () => {
+    wake?.();
+    wake = null;
+  });
+  try {
+    for (;;) {
+      while (inbox.length === 0 && !crashed) await new Promise<void>((r) => (wake = r));
+      if (crashed) throw crashed;
+      const m = inbox.shift()!;
+      if (m.type === 'error') {
+        if (m.data) throw new DataError(m.message, { code: m.code, where: m.where });
+        throw new TokensmithError(m.message, { code: m.code, where: m.where, exitCode: m.exitCode as ExitCodeValue });
+      }
+      ctx.onBytes?.(m.bytesRead);
+      if (m.type === 'end') return;
+      worker.postMessage('credit');
+      for (const item of m.items) {
+        // Structured clone turns a Buffer into a Uint8Array.
+        if (item.record) item.record.seed = Buffer.from(item.record.seed.buffer, item.record.seed.byteOffset, item.record.seed.byteLength);
+        yield item;
+      }
+    }
+  } finally {
+    await worker.terminate();
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Large files go through the worker thread (files of 2 MB and more, built
+ * CLI): the same results, the same errors with exit 4, nothing written on failure.
+ */
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeSamplePskc, type SampleToken } from '../../src/import/sample.js';
+import { base32ToHex, CliStore } from './helpers.js';
+
+const N = 2600;
+let s: CliStore;
+let file: string;
+let tokens: SampleToken[];
+
+beforeAll(() => {
+  s = new CliStore();
+  file = join(s.dir, 'large.pskc.xml');
+  tokens = Array.from({ length: N }, (_, i) => ({ serial: `LARGE${String(i).padStart(5, '0')}`, seed: randomBytes(20), type: i % 2 ? 'hotp' : 'totp', digits: i % 3 ? 6 : 8, period: 60, counter: i }));
+  writeSamplePskc(file, 'large-file-password', tokens, 'Bench');
+  // Padding in a comment lifts the file over the worker threshold without more tokens.
+  appendFileSync(file, `<!-- ${'x'.repeat(2 * 1024 * 1024)} -->\n`);
+  expect(statSync(file).size).toBeGreaterThan(2 * 1024 * 1024);
+});
+afterAll(() => s.cleanup());
+
+describe('a large file through the worker thread', () => {
+  it('a wrong password: exit 4, one clear message, nothing written', async () => {
+    const r = await s.run(['import', file, '--password', 'wrong']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/large\.pskc\.xml:\d+ \(key package 1\).*wrong password or key/);
+    expect(await s.json(['tokens', 'list'])).toEqual([]);
+  });
+
+  it('a tampered value deep in the file is reported by key package and serial; nothing written', async () => {
+    const bad = join(s.dir, 'tampered.pskc.xml');
+    const text = readFileSync(file, 'utf8');
+    const i = text.indexOf('<pskc:ValueMAC>', text.indexOf('LARGE02000'));
+    writeFileSync(bad, text.slice(0, i + 15) + (text[i + 15] === 'A' ? 'B' : 'A') + text.slice(i + 16));
+    const r = await s.run(['--json', 'import', bad, '--password', 'large-file-password']);
+    expect(r.code).toBe(4);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ batch: null, imported: 0, failed: 1 });
+    expect(j.errors[0].where).toMatch(/\(key package 2001\) serial LARGE02000$/);
+    expect(await s.json(['tokens', 'list'])).toEqual([]);
+  });
+
+  it('imports every token exactly', async () => {
+    const r = await s.json(['import', file, '--password', 'large-file-password']);
+    expect(r).toEqual({ batch: r.batch, imported: N, skipped: 0, failed: 0, errors: [] });
+    for (const i of [0, 1, 1299, N - 1]) {
+      const t = tokens[i]!;
+      const v = await s.json(['tokens', 'show', t.serial, '--show-secret']);
+      expect(base32ToHex(v.secret)).toBe(t.seed.toString('hex'));
+      expect(v).toMatchObject({ type: t.type, digits: t.digits, manufacturer: 'Bench' });
+      if (t.type === 'hotp') expect(v.counter).toBe(t.counter);
+      else expect(v.period).toBe(60);
+    }
+  });
+});
