@@ -102,9 +102,15 @@ Formats and what tokensmith does with odd files: docs/import.md.`,
             ? async () => {
                 bar.pause(true);
                 const { password: ask } = await import('@inquirer/prompts');
-                const pw = await ask({ message: `Password of ${file}` }, { output: process.stderr });
-                bar.pause(false);
-                return pw;
+                try {
+                  return await ask({ message: `Password of ${file}` }, { output: process.stderr });
+                } catch (err) {
+                  // Ctrl-C or Ctrl-D at the prompt.
+                  if ((err as Error).name === 'ExitPromptError' || (err as Error).name === 'AbortPromptError') throw new UsageError('no password given: nothing imported');
+                  throw err;
+                } finally {
+                  bar.pause(false);
+                }
               }
             : undefined;
         try {
