@@ -18,7 +18,8 @@ export function workerAvailable(): boolean {
 
 export async function* parseInWorker(format: ImportFormat, file: string, ctx: ParseContext): AsyncGenerator<ParseItem> {
   const input: WorkerInput = { format, file, fileName: ctx.fileName, password: ctx.password, key: ctx.key ? new Uint8Array(ctx.key) : undefined };
-  const worker = new Worker(WORKER_URL, { workerData: input });
+  // --input-type (node -e) is refused in a worker that runs a file: leave it out of the inherited flags.
+  const worker = new Worker(WORKER_URL, { workerData: input, execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')) });
   const inbox: WorkerMessage[] = [];
   let wake: (() => void) | null = null;
   let crashed: Error | null = null;
