@@ -320,7 +320,7 @@ export async function flashBatch(
       else failed.push({ index: i + 1, serial: (e.where as string | undefined) ?? null, error: e.code, message: e.message });
       hooks.onToken?.(i, e, counts());
     } finally {
-      await hooks.done?.(transport, i, total !== null && i + 1 >= total);
+      await hooks.done?.(transport, i, (total !== null && i + 1 >= total) || (input.users !== undefined && flashed.length >= input.users.length));
     }
   }
   await store.batches.finish(batch.id, { imported: flashed.length, skipped: skipped.length, failed: failed.length }, flashed.length > 0 || skipped.length > 0 ? 'done' : 'aborted');
