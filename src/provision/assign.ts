@@ -173,6 +173,8 @@ export async function assignFromCsv(store: Store, path: string): Promise<AssignC
   const report: AssignCsvReport = { file, assigned: 0, failed: 0, errors: [], assignments: [] };
   try {
     await store.transaction(async (tx) => {
+      // A backend may run this body again after a deadlock: start the report afresh each time.
+      Object.assign(report, { assigned: 0, failed: 0, errors: [], assignments: [] });
       for (const r of rows.slice(1)) {
         const where = `${file}:${r.line}`;
         try {
