@@ -79,6 +79,36 @@ describe.skipIf(missing !== null)(`station page in Chromium through the bridge${
     }
   });
 
+  it('batch mode flashes each card put on the reader, skips one the store already holds, and lists each outcome live', async () => {
+    await page.check('#batch');
+    await page.selectOption('#algorithm', 'sha1');
+    await page.selectOption('#period', '30');
+    // Two cards one after the other (serials counting up); each leaves the reader once written.
+    const two = await simulate(BIN, env, join(dir, 'batch.json'), ['--serial', '86596220000050', '--cards', '2']);
+    try {
+      await page.click('#flash');
+      await expect.poll(() => page.locator('#batch-list li[data-outcome="flashed"]').allTextContents(), { timeout: 45_000 }).toEqual(expect.arrayContaining(['flashed 86596220000050', 'flashed 86596220000051']));
+    } finally {
+      await two.stop();
+    }
+    // The first card again: the store holds its seed, so the batch skips it and writes nothing.
+    const again = await simulate(BIN, env, join(dir, 'again.json'), ['--serial', '86596220000050']);
+    try {
+      await expect.poll(() => page.locator('#batch-list li[data-outcome="skipped"]').allTextContents(), { timeout: 30_000 }).toEqual([expect.stringMatching(/^skipped: refused: token 86596220000050 is in the store with a seed.*--force/)]);
+      expect(again.state()).toMatchObject({ seedHex: null });
+      await page.click('#stop');
+      await expect.poll(() => page.textContent('#status'), { timeout: 15_000 }).toBe('Batch stopped: 2 flashed, 1 skipped, 0 failed.');
+    } finally {
+      await again.stop();
+    }
+    await page.screenshot({ path: join(SCREENSHOTS, 'station-batch.png'), fullPage: true });
+    await page.uncheck('#batch');
+    for (const serial of ['86596220000050', '86596220000051']) {
+      const t = JSON.parse((await tokensmith(['tokens', 'show', serial, '--json'], vars)).stdout);
+      expect(t).toMatchObject({ state: 'programmed', algorithm: 'sha1', period: 30 });
+    }
+  });
+
   it('every control has a name, and Tab walks the flash form in order', async () => {
     expect(await unnamedControls(page)).toEqual([]);
     await page.focus('#model');
@@ -88,6 +118,8 @@ describe.skipIf(missing !== null)(`station page in Chromium through the bridge${
   it('searches and filters the inventory', async () => {
     await page.fill('#search', '0000042');
     await expect.poll(() => page.locator('#inventory-rows tr').count()).toBe(1);
+    await page.fill('#search', '000005');
+    await expect.poll(() => page.locator('#inventory-rows tr').count()).toBe(2);
     await page.fill('#search', 'no-such-token');
     await expect.poll(() => page.textContent('#inventory-rows')).toBe('No tokens match.');
     await page.fill('#search', '');

@@ -94,30 +94,42 @@ const flashButton = h('button', { type: 'submit', id: 'flash' }, 'Flash');
 const stopButton = h('button', { type: 'button', id: 'stop', disabled: true }, 'Stop the batch');
 const batchList = h('ol', { id: 'batch-list', 'aria-live': 'polite', 'aria-label': 'Batch results' });
 let stopRequested = false;
+let onStop: () => void = () => {};
+const stopped = () => new Promise<void>((resolve) => (onStop = resolve));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function formValues(): Record<string, string | boolean> {
   return { model: model.value, algorithm: algorithm.value, period: period.value, displayTimeout: displayTimeout.value, seed: seed.value.trim(), resource: resource.value, user: user.value.trim(), force: force.checked };
 }
 
-async function flashOne(c: BridgeClient, waitSeconds: number): Promise<{ serial: string } | null> {
-  const t = await c.openTransport(readerSelect.value || undefined, waitSeconds);
+/** Batch mode: polls the readers until a token lies on the chosen one; false when the batch was stopped. */
+async function waitForToken(c: BridgeClient): Promise<boolean> {
+  say(status, 'Put the next token on the reader (or stop the batch).');
+  while (!stopRequested) {
+    const rs = await c.readers();
+    if (rs.some((r) => r.token && (!readerSelect.value || r.name === readerSelect.value))) return true;
+    await sleep(400);
+  }
+  return false;
+}
+
+/** Flashes the token on the chosen reader; returns its transport still open, so a batch can wait for the token to leave. */
+async function flashOne(c: BridgeClient): Promise<{ t: BridgeTransport; serial?: string; error?: Error & { code?: string } }> {
+  const t = await c.openTransport(readerSelect.value || undefined, batch.checked ? 0 : 10);
   try {
     const r = await c.flash<{ serial: string; product: string | null; model: string; token: { state: string } }>(t, formValues(), (step) => say(status, `${t.readerName}: ${step}…`));
     say(status, `Flashed ${r.product ?? r.model} ${r.serial}: now ${r.token.state}.`, 'ok');
-    return r;
-  } finally {
-    if (batch.checked && t.isPresent()) {
-      say(status, 'Take the token off the reader, then put the next one on.');
-      await new Promise<void>((resolve) => {
-        const off = t.onRemoved(() => {
-          off();
-          resolve();
-        });
-        if (!t.isPresent()) resolve();
-      });
-    }
-    await t.close();
+    return { t, serial: r.serial };
+  } catch (e) {
+    return { t, error: e as Error & { code?: string } };
   }
+}
+
+/** The next token only after this one has left the reader (or the batch was stopped). */
+async function tokenLeft(t: BridgeTransport): Promise<void> {
+  if (!t.isPresent() || stopRequested) return;
+  say(status, 'Take the token off the reader.');
+  await Promise.race([new Promise<void>((resolve) => t.onRemoved(resolve)), stopped()]);
 }
 
 async function onFlash(ev: Event): Promise<void> {
@@ -135,19 +147,36 @@ async function onFlash(ev: Event): Promise<void> {
   flashButton.disabled = true;
   stopRequested = false;
   stopButton.disabled = !batch.checked;
+  const counts = { flashed: 0, skipped: 0, failed: 0 };
   try {
     do {
+      if (batch.checked && !(await waitForToken(c))) break;
+      let one: Awaited<ReturnType<typeof flashOne>>;
       try {
-        const r = await flashOne(c, batch.checked ? 60 : 10);
-        if (r) batchList.append(h('li', { 'data-outcome': 'flashed' }, `flashed ${r.serial}`));
+        one = await flashOne(c);
       } catch (e) {
-        const err = e as Error & { code?: string };
-        const skipped = err.code === 'seed-present' || err.code === 'cancelled';
-        if (batch.checked) batchList.append(h('li', { 'data-outcome': skipped ? 'skipped' : 'failed' }, `${skipped ? 'skipped' : 'failed'}: ${err.message}`));
-        say(status, `${skipped ? 'Skipped' : 'Flash failed'}: ${err.message}`, 'error');
-        if (!batch.checked || err.code === 'no-token' || err.code === 'bridge-closed') break;
+        // No token to talk to (opening the reader failed).
+        batchList.append(h('li', { 'data-outcome': 'failed' }, `failed: ${(e as Error).message}`));
+        say(status, `Flash failed: ${(e as Error).message}`, 'error');
+        counts.failed++;
+        break;
       }
+      const err = one.error;
+      if (!err) {
+        counts.flashed++;
+        batchList.append(h('li', { 'data-outcome': 'flashed' }, `flashed ${one.serial}`));
+      } else {
+        const skipped = err.code === 'seed-present' || err.code === 'cancelled';
+        counts[skipped ? 'skipped' : 'failed']++;
+        batchList.append(h('li', { 'data-outcome': skipped ? 'skipped' : 'failed' }, `${skipped ? 'skipped' : 'failed'}: ${err.message}`));
+        say(status, `${skipped ? 'Skipped' : 'Flash failed'}: ${err.message}`, 'error');
+      }
+      void refreshInventory();
+      if (batch.checked) await tokenLeft(one.t);
+      await one.t.close();
+      if (err?.code === 'bridge-closed') break;
     } while (batch.checked && !stopRequested);
+    if (batch.checked) say(status, `Batch stopped: ${counts.flashed} flashed, ${counts.skipped} skipped, ${counts.failed} failed.`);
   } finally {
     flashButton.disabled = false;
     stopButton.disabled = true;
@@ -172,6 +201,7 @@ form.append(
 form.addEventListener('submit', (ev) => void onFlash(ev));
 stopButton.addEventListener('click', () => {
   stopRequested = true;
+  onStop();
   say(status, 'The batch stops after the current token.');
 });
 
