@@ -141,7 +141,11 @@ export class PcscContext {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const s of this.readers.values()) {
+    for (const s of [...this.readers.values()]) {
+      // Let queued status events reach JS first: the native close() joins the reader's status
+      // thread, which (after a token was removed) may be waiting for the main thread; without
+      // this yield close() blocks forever.
+      await new Promise((r) => setTimeout(r, 20));
       try {
         s.reader.close();
       } catch {
