@@ -88,6 +88,7 @@ describe.skipIf(missing !== null)(`self-service page in Chromium${missing ? ` (s
   it('claims the token with the code it shows: the token becomes enrolled', async () => {
     await page.fill('#serial', SERIAL);
     await page.fill('#code', await codeOf(SERIAL));
+    await page.screenshot({ path: join(SCREENSHOTS, 'selfservice-claim.png'), fullPage: true });
     await page.focus('#code');
     await page.keyboard.press('Enter');
     await expect.poll(() => page.textContent('#my-token')).toBe(`Token ${SERIAL}: enrolled.`);
@@ -97,6 +98,7 @@ describe.skipIf(missing !== null)(`self-service page in Chromium${missing ? ` (s
     expect(audit.some((a) => a.actor === 'portal:alice' && /enroll/.test(a.action))).toBe(true);
     // Enrolled: nothing more to claim, and corp allows nothing else.
     expect(await page.locator('form.action').count()).toBe(0);
+    expect(await page.textContent('#nothing-to-do')).toBe('Nothing to do here now.');
   });
 
   it('on a phone with Web NFC, tapping a card fills in its serial (an NDEFReader double plays the card)', async () => {

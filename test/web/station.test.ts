@@ -5,12 +5,12 @@
  * flashes it through the bridge, and the store and the simulated card agree.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, assertBuilt, cliEnv, tokensmith } from '../cli/helpers.js';
+import { BIN, ROOT, assertBuilt, cliEnv, tokensmith } from '../cli/helpers.js';
 import { SCREENSHOTS, chromiumMissing, launchChromium, type LaunchedBrowser } from './browser.js';
 import { ensurePcscd, lockVpcd, pcscMissing, simulate } from './pcsc-stack.js';
 import { startServe, tabOrder, unnamedControls, type Served } from './serve.js';
@@ -107,6 +107,28 @@ describe.skipIf(missing !== null)(`station page in Chromium through the bridge${
       const t = JSON.parse((await tokensmith(['tokens', 'show', serial, '--json'], vars)).stdout);
       expect(t).toMatchObject({ state: 'programmed', algorithm: 'sha1', period: 30 });
     }
+  });
+
+  it('imports a dropped seed file; asks for the password of an encrypted one', async () => {
+    // RFC 6030 figure 7: PBKDF2 with the RFC's password "qwerty" (a labelled test seed).
+    const file = join(ROOT, 'fixtures/seedfiles/rfc6030/figure7.xml');
+    await page.evaluate(
+      ({ name, b64 }) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name, { type: 'text/xml' }));
+        document.getElementById('drop-zone')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      },
+      { name: 'figure7.xml', b64: readFileSync(file).toString('base64') },
+    );
+    await expect.poll(() => page.textContent('#import-result')).toMatch(/figure7.xml: the file is encrypted with a password/);
+    expect(await page.isVisible('#import-password')).toBe(true);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('import-password');
+    await page.keyboard.type('qwerty');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.textContent('#import-result')).toMatch(/^figure7.xml \(pskc\): 1 imported, 0 skipped, batch \d+\.$/);
+    expect(await page.isVisible('#import-password')).toBe(false);
+    await expect.poll(() => page.locator('#inventory-rows tr[data-serial="987654321"]').count()).toBe(1);
+    expect(JSON.parse((await tokensmith(['tokens', 'show', '987654321', '--json', '--show-secret'], vars)).stdout)).toMatchObject({ kind: 'classic', state: 'in_stock', secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ' });
   });
 
   it('every control has a name, and Tab walks the flash form in order', async () => {

@@ -144,7 +144,7 @@ async function showPortal(): Promise<void> {
       h('h2', { id: 'mine-h' }, 'Your token'),
       h('p', { id: 'my-token' }, o.token ? `Token ${o.token.serial}: ${o.token.state}.` : 'You have no token in this Resource yet.'),
     ),
-    h('section', { 'aria-labelledby': 'actions-h' }, h('h2', { id: 'actions-h' }, 'What you can do'), ...(forms.length ? forms : [h('p', {}, 'This Resource allows no self-service actions.')])),
+    h('section', { 'aria-labelledby': 'actions-h' }, h('h2', { id: 'actions-h' }, 'What you can do'), ...(forms.length ? forms : [h('p', { id: 'nothing-to-do' }, o.actions.length ? 'Nothing to do here now.' : 'This Resource allows no self-service actions.')])),
     h('div', { class: 'actions' }, signOut),
   );
 }
