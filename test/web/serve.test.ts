@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, cliEnv } from '../cli/helpers.js';
+import { BIN, assertBuilt, cliEnv, runCommand } from '../cli/helpers.js';
 import { startServe, type Served } from './serve.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tokensmith-web-serve-'));
@@ -100,6 +100,13 @@ describe('tokensmith serve: pairing and origin', () => {
     expect(await socket({ origin: 'http://evil.example', cookie: `tokensmith_pair=${token}` })).toMatchObject({ opened: false, status: 403 });
     expect(await socket({ cookie: `tokensmith_pair=${token}` })).toMatchObject({ opened: false, status: 403 });
     expect(await socket({ origin: served.origin, cookie: `tokensmith_pair=${token}` })).toEqual({ opened: true });
+  });
+
+  it('a port in use is a usage error that says what to do', async () => {
+    const port = new URL(served.origin).port;
+    const r = await runCommand(process.execPath, [BIN, 'serve', '--port', port], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`port ${port} on 127.0.0.1 is in use .*give another --port`));
   });
 
   it('warns when told to listen beyond loopback', async () => {

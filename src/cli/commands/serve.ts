@@ -29,6 +29,10 @@ export function registerServe(program: Command): void {
         server = await startWebServer({ store, mailer: mailerFor(resolveDbPath(db)), host: o.host, port: o.port });
       } catch (e) {
         await store.close();
+        if ((e as { code?: string }).code === 'EADDRINUSE') {
+          const { UsageError } = await import('../../core/errors.js');
+          throw new UsageError(`port ${o.port} on ${o.host} is in use (another tokensmith serve?): stop it, or give another --port (0 picks a free one)`, 'port-in-use');
+        }
         throw e;
       }
       out.result({ url: server.url, origin: server.origin }, `tokensmith station: ${server.url}\nself-service pages: ${server.origin}/r/<resource> (open the link above first in that browser)\nCtrl-C stops it.`);
