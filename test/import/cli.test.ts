@@ -107,6 +107,16 @@ describe('bad input: exit 4, the place named, the store unchanged', () => {
     expect(r.stderr).toMatch(/encrypted with a password .* give --password or --password-file/);
   });
 
+  it('--json: a file refused as a whole is the contract object too, with one error', async () => {
+    const r = await s.run(['--json', 'import', fixture('bad', 'wrong-password.xml'), '--password', 'nope']);
+    expect(r.code).toBe(4);
+    const j = JSON.parse(r.stdout);
+    expect(Object.keys(j)).toEqual(['batch', 'imported', 'skipped', 'failed', 'errors']);
+    expect(j.errors).toHaveLength(1);
+    expect(j.errors[0].where).toMatch(/^wrong-password\.xml:\d+ \(key package 1\)$/);
+    expect(j.errors[0].message).toMatch(/wrong password or key/);
+  });
+
   it('--json failure output is exactly the contract object, with every error', async () => {
     const r = await s.run(['--json', 'import', fixture('bad', 'tampered-mac.xml'), '--key', PSK]);
     expect(r.code).toBe(4);

@@ -139,14 +139,25 @@ Formats and what tokensmith does with odd files: docs/import.md.`,
           );
         } catch (err) {
           bar.clear();
-          if (!(err instanceof ImportFailedError)) throw err;
-          const r = err.report;
-          out.info(`${r.file}: ${r.failed} bad record${r.failed === 1 ? '' : 's'}; nothing was imported:`);
-          for (const e of r.errors) out.info(`  ${e.where}: ${e.message}`);
-          if (r.failed > r.errors.length) out.info(`  ... and ${r.failed - r.errors.length} more`);
+          const { DataError } = await import('../../core/errors.js');
+          if (!(err instanceof DataError)) throw err;
+          let report;
+          if (err instanceof ImportFailedError) {
+            const r = err.report;
+            out.info(`${r.file}: ${r.failed} bad record${r.failed === 1 ? '' : 's'}; nothing was imported:`);
+            for (const e of r.errors) out.info(`  ${e.where}: ${e.message}`);
+            if (r.failed > r.errors.length) out.info(`  ... and ${r.failed - r.errors.length} more`);
+            report = importJson(r);
+          } else {
+            // The whole file was refused (wrong password, not XML, truncated ...): one error, no record counted.
+            const where = err.where ?? file;
+            const message = err.message.startsWith(`${where}: `) ? err.message.slice(where.length + 2) : err.message;
+            report = { batch: null, imported: 0, skipped: 0, failed: 0, errors: [{ where, message }] };
+            if (out.json) out.info(`tokensmith: ${err.message}`);
+          }
           if (!out.json) throw err;
           // --json: the report is the contract's JSON on stdout (not the generic error object), then exit 4.
-          process.stdout.write(JSON.stringify(importJson(r), null, 2) + '\n');
+          process.stdout.write(JSON.stringify(report, null, 2) + '\n');
           await store.close();
           await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
           process.exit(err.exitCode);
