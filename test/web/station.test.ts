@@ -32,6 +32,7 @@ describe.skipIf(missing !== null)(`station page in Chromium through the bridge${
     assertBuilt();
     unlock = await lockVpcd();
     stopPcscd = await ensurePcscd();
+    expect((await tokensmith(['resource', 'create', 'corp'], vars)).code).toBe(0);
     served = await startServe(env);
     browser = await launchChromium();
     page = await browser.context.newPage();
@@ -81,6 +82,7 @@ describe.skipIf(missing !== null)(`station page in Chromium through the bridge${
 
   it('batch mode flashes each card put on the reader, skips one the store already holds, and lists each outcome live', async () => {
     await page.check('#batch');
+    await page.selectOption('#resource', 'corp');
     await page.selectOption('#algorithm', 'sha1');
     await page.selectOption('#period', '30');
     // Two cards one after the other (serials counting up); each leaves the reader once written.
@@ -103,9 +105,24 @@ describe.skipIf(missing !== null)(`station page in Chromium through the bridge${
     }
     await page.screenshot({ path: join(SCREENSHOTS, 'station-batch.png'), fullPage: true });
     await page.uncheck('#batch');
+    await page.selectOption('#resource', '');
     for (const serial of ['86596220000050', '86596220000051']) {
       const t = JSON.parse((await tokensmith(['tokens', 'show', serial, '--json'], vars)).stdout);
-      expect(t).toMatchObject({ state: 'programmed', algorithm: 'sha1', period: 30 });
+      expect(t).toMatchObject({ state: 'programmed', algorithm: 'sha1', period: 30, resource: 'corp' });
+    }
+  });
+
+  it('a card pulled mid-flash: the page relays the loss, the service says what the card now holds and audits it', async () => {
+    // Command 5 is the challenge after the config write.
+    const sim = await simulate(BIN, env, join(dir, 'pulled.json'), ['--serial', '86596220000055', '--pull-at', '5']);
+    try {
+      await page.click('#flash');
+      await expect.poll(() => page.textContent('#status'), { timeout: 30_000 }).toMatch(/^Flash failed: .*Config written, seed not written: .*seed may be wiped/);
+      expect((await tokensmith(['tokens', 'show', '86596220000055'], vars)).code).toBe(4);
+      const audit = JSON.parse((await tokensmith(['audit', 'list', '--json'], vars)).stdout) as { action: string; subject: string; details: Record<string, unknown> }[];
+      expect(audit.find((a) => a.action === 'token.flash-failed' && a.subject === 'token:86596220000055')?.details).toMatchObject({ configWritten: true, seedWritten: false, error: 'card-removed', reader: 'Virtual PCD 00 00' });
+    } finally {
+      await sim.stop();
     }
   });
 
