@@ -63,6 +63,7 @@ export function registerSelfServiceApi(app: FastifyInstance, deps: { store: Stor
       tokenCode: opt(req.body, 'tokenCode'),
     });
     const sid = cookieValue(req.headers.cookie, PORTAL_COOKIE) ?? randomBytes(24).toString('base64url');
+    for (const [k, e] of sessions) if (Date.now() - e.seen > IDLE_MS) sessions.delete(k);
     sessions.set(key(sid, req.params.resource), { session, seen: Date.now() });
     reply.header('Set-Cookie', `${PORTAL_COOKIE}=${sid}; HttpOnly; SameSite=Strict; Path=/`);
     return session.overview();
