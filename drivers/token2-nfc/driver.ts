@@ -179,7 +179,9 @@ export class Token2Driver {
     this.opts.onStep?.(STEP_WORDS[step]);
     this.sent++;
     let resp = splitResponse(await this.transport.transmit(apdu, { timeoutMs: this.opts.timeoutMs }));
-    if (resp.sw >> 8 === 0x6c && apdu.length >= 4) {
+    // 6Cxx asks for the same command with another Le: only a bare header + Le command can be resent that way;
+    // resending a command that carries data without it would change its meaning.
+    if (resp.sw >> 8 === 0x6c && apdu.length === 5) {
       const again = Uint8Array.from([...apdu.subarray(0, 4), resp.sw & 0xff]);
       this.sent++;
       resp = splitResponse(await this.transport.transmit(again, { timeoutMs: this.opts.timeoutMs }));
@@ -187,7 +189,9 @@ export class Token2Driver {
     let data = resp.data;
     while (resp.sw >> 8 === 0x61) {
       this.sent++;
-      resp = splitResponse(await this.transport.transmit(Uint8Array.from([0x00, 0xc0, 0x00, 0x00, resp.sw & 0xff]), { timeoutMs: this.opts.timeoutMs }));
+      // GET RESPONSE in the command's own class family: this token refuses class 00 (6E00) and speaks 80.
+      const cla = apdu[0]! & 0x80 ? 0x80 : 0x00;
+      resp = splitResponse(await this.transport.transmit(Uint8Array.from([cla, 0xc0, 0x00, 0x00, resp.sw & 0xff]), { timeoutMs: this.opts.timeoutMs }));
       data = Uint8Array.from([...data, ...resp.data]);
     }
     if (resp.sw !== SW.ok) {

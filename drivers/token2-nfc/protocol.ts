@@ -173,7 +173,7 @@ export interface Token2Info {
 
 /** 3 header bytes, N, N bytes of ASCII serial, 2 separator bytes, 4 bytes UTC seconds big-endian. */
 export function parseInfo(data: Uint8Array): Token2Info {
-  if (data.length < 4) throw new ProtocolError(`info answer of ${data.length} bytes is too short (needs at least 10)`);
+  if (data.length < 4) throw new ProtocolError(`info answer of ${data.length} bytes is too short (needs at least 4 before the serial)`);
   const n = data[3]!;
   const timeAt = 4 + n + 2;
   if (data.length < timeAt + 4) throw new ProtocolError(`info answer of ${data.length} bytes is too short for a ${n}-character serial`);

@@ -147,4 +147,44 @@ describe('Token2Driver against the simulator', () => {
       expect(Buffer.from(r.subarray(8)).toString('hex')).toBe('9000');
     }
   });
+  it('answers 6Cxx by resending only a bare header + Le command; a command with data is reported, never resent without it', async () => {
+    const sim = new Token2Simulator({ model: 'token2-card', serial: '86596220000042' });
+    const t = new MemoryTransport(sim);
+    const sent: string[] = [];
+    const orig = t.transmit.bind(t);
+    // A token that asks for another Le on the first info command (which carries data: 02 11).
+    t.transmit = async (a: Uint8Array) => {
+      const hex = Buffer.from(a).toString('hex').toUpperCase();
+      sent.push(hex);
+      return a[1] === 0x41 ? Uint8Array.from([0x6c, 0x20]) : orig(a);
+    };
+    const err = await new Token2Driver(t).readInfo().catch((e) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toMatch(/6C20/);
+    expect(sent).toEqual(['80410000020211']);
+  });
+
+  it('fetches the rest of a 61xx answer with GET RESPONSE in class 80, the class this token speaks', async () => {
+    const sim = new Token2Simulator({ model: 'token2-card', serial: '86596220000042' });
+    const t = new MemoryTransport(sim);
+    const sent: string[] = [];
+    let held: Uint8Array | null = null;
+    const orig = t.transmit.bind(t);
+    t.transmit = async (a: Uint8Array) => {
+      sent.push(Buffer.from(a.subarray(0, 2)).toString('hex').toUpperCase());
+      if (a[1] === 0xc0) {
+        const rest = held!;
+        held = null;
+        return rest;
+      }
+      const full = await orig(a);
+      if (a[1] !== 0x41) return full;
+      // Split the info answer: the first 4 data bytes now, the rest (with 9000) on GET RESPONSE.
+      held = full.subarray(4);
+      return Uint8Array.from([...full.subarray(0, 4), 0x61, held.length - 2]);
+    };
+    const info = await new Token2Driver(t).readInfo();
+    expect(info.serial).toBe('86596220000042');
+    expect(sent).toEqual(['8041', '80C0']);
+  });
 });
