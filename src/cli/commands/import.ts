@@ -153,14 +153,12 @@ Formats and what tokensmith does with odd files: docs/import.md.`,
             const where = err.where ?? file;
             const message = err.message.startsWith(`${where}: `) ? err.message.slice(where.length + 2) : err.message;
             report = { batch: null, imported: 0, skipped: 0, failed: 0, errors: [{ where, message }] };
-            if (out.json) out.info(`tokensmith: ${err.message}`);
           }
           if (!out.json) throw err;
           // --json: the report is the contract's JSON on stdout (not the generic error object), then exit 4.
-          process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-          await store.close();
-          await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
-          process.exit(err.exitCode);
+          out.result(report, '');
+          const { TokensmithError } = await import('../../core/errors.js');
+          throw new TokensmithError(err.message, { exitCode: err.exitCode, code: err.code, where: err.where, resultPrinted: true });
         }
       });
     });
