@@ -7,7 +7,22 @@
  */
 import { createHash } from 'node:crypto';
 import { Sm4, padMethod2, sm4CbcMac } from '../../src/core/sm4.js';
-import { parseInfo as parseToken2Info, splitResponse, swHex, ProtocolError, type Response } from '../token2-nfc/protocol.js';
+import {
+  parseInfo as parseToken2Info,
+  splitResponse,
+  swHex,
+  ProtocolError,
+  DISPLAY_TIMEOUTS,
+  algorithmCode,
+  algorithmOf,
+  periodCode,
+  periodOf,
+  displayTimeoutCode,
+  displayTimeoutSeconds as displayTimeoutOf,
+  type Response,
+  type DisplayTimeoutSeconds,
+  type Token2Algorithm as Molto2Algorithm,
+} from '../token2-nfc/protocol.js';
 
 export { splitResponse, swHex, ProtocolError, type Response };
 
@@ -67,36 +82,13 @@ export function parseCustomerKey(input: string): Uint8Array {
   return Uint8Array.from(Buffer.from(s, 'utf8'));
 }
 
-// ---- config field codes (the same codes as the Token2 NFC config) -----------
+// ---- config field codes: the same codes as the Token2 NFC config, so the same functions ----
 
-export const DISPLAY_TIMEOUTS = [15, 30, 60, 120] as const;
-export type DisplayTimeoutSeconds = (typeof DISPLAY_TIMEOUTS)[number];
-export type Molto2Algorithm = 'sha1' | 'sha256';
+export { DISPLAY_TIMEOUTS, algorithmCode, algorithmOf, periodCode, periodOf, displayTimeoutCode, displayTimeoutOf };
+export type { DisplayTimeoutSeconds, Molto2Algorithm };
 export const DIGITS = [4, 6, 8, 10] as const;
 export type Molto2Digits = (typeof DIGITS)[number];
 
-export function algorithmCode(a: Molto2Algorithm): number {
-  return a === 'sha1' ? 1 : 2;
-}
-export function algorithmOf(code: number): Molto2Algorithm | null {
-  return code === 1 ? 'sha1' : code === 2 ? 'sha256' : null;
-}
-export function periodCode(p: number): number {
-  if (p === 30) return 0x1e;
-  if (p === 60) return 0x3c;
-  throw new RangeError(`time step must be 30 or 60 seconds, got ${p}`);
-}
-export function periodOf(code: number): 30 | 60 | null {
-  return code === 0x1e ? 30 : code === 0x3c ? 60 : null;
-}
-export function displayTimeoutCode(s: number): number {
-  const i = (DISPLAY_TIMEOUTS as readonly number[]).indexOf(s);
-  if (i < 0) throw new RangeError(`display timeout must be 15, 30, 60 or 120 seconds, got ${s}`);
-  return i;
-}
-export function displayTimeoutOf(code: number): DisplayTimeoutSeconds | null {
-  return DISPLAY_TIMEOUTS[code] ?? null;
-}
 /** Digits travel as their value: 04, 06, 08, 0A. */
 export function digitsCode(d: number): number {
   if (!(DIGITS as readonly number[]).includes(d)) throw new RangeError(`digits must be 4, 6, 8 or 10, got ${d}`);

@@ -5,12 +5,11 @@
  * port, so every test file that uses it takes this machine-wide lock first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pcscdUp, waitForPcscd } from '../../src/transport/pcscd.js';
 
 export const VPCD_DRIVER = '/usr/lib/pcsc/drivers/serial/libifdvpcd.so';
-const LOCK = '/tmp/tokensmith-vpcd.lock';
 
 export function which(cmd: string): string | null {
   for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) if (existsSync(join(dir, cmd))) return join(dir, cmd);
@@ -23,39 +22,8 @@ export function pcscMissing(): string | null {
   return why;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Takes the vpcd lock (a folder holding the owner's pid; a dead owner's lock is taken over). */
-export async function lockVpcd(timeoutMs = 120_000): Promise<() => void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      mkdirSync(LOCK);
-      writeFileSync(join(LOCK, 'pid'), String(process.pid));
-      return () => rmSync(LOCK, { recursive: true, force: true });
-    } catch {
-      const owner = Number(readFileSafe(join(LOCK, 'pid')));
-      if (owner && !alive(owner)) rmSync(LOCK, { recursive: true, force: true });
-      if (Date.now() > end) throw new Error(`${LOCK} is held by pid ${owner} for over ${timeoutMs / 1000} s`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
-function readFileSafe(p: string): string {
-  try {
-    return readFileSync(p, 'utf8');
-  } catch {
-    return '';
-  }
-}
+// The machine-wide vpcd lock is the e2e tests' own: one lock for every file that uses vpcd.
+export { lockVpcd } from '../e2e/pcsc-lock.js';
 
 /** Starts pcscd unless it runs; returns a stop function that stops only the one started here. */
 export async function ensurePcscd(): Promise<() => Promise<void>> {
