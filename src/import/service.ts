@@ -145,6 +145,9 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
 
   try {
     await store.transaction(async (tx) => {
+      // A backend may run this body again after a deadlock or serialization failure: start the report afresh each time.
+      Object.assign(summary, { batch: null, imported: 0, skipped: 0, failed: 0, errors: [], updated: 0 });
+      records = 0;
       const storeHadTokens = (await tx.tokens.count()) > 0;
       const batch = await tx.batches.create({ kind: 'import', sourceName: fileName, sourceSha256: sha256, format, operator: store.operator });
       const writer = new BatchWriter(tx, batch.id, resourceId, onDuplicate, {
