@@ -1,5 +1,5 @@
 /** PSKC cryptography against published vectors and OpenSSL's own implementations. */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   aesKeyUnwrap,
@@ -12,6 +12,7 @@ import {
   tripleDesKeyUnwrap,
   tripleDesKeyWrap,
 } from '../../src/import/pskc/crypto.js';
+import { HmacSha1 } from '../../src/import/pskc/hmac-sha1.js';
 
 describe('AES key wrap', () => {
   it('matches RFC 3394 section 4.1 (128-bit KEK, 128-bit key data)', () => {
@@ -90,5 +91,41 @@ describe('CBC values and algorithm URIs', () => {
   it('derives RFC 6030 figure 7 key with PBKDF2', () => {
     const key = pbkdf2('qwerty', Buffer.from('Ej7/PEpyEpw=', 'base64'), 1000, 16, 'sha1');
     expect(key.toString('hex')).toBe('651e63cd57008476af1ff6422cd02e41');
+  });
+});
+
+describe('HMAC-SHA1 with a precomputed key schedule', () => {
+  it('matches RFC 2202 test case 2', () => {
+    const h = new HmacSha1(Buffer.from('Jefe'));
+    expect(h.mac(Buffer.from('what do ya want for nothing?')).toString('hex')).toBe('effcdf6ae5eb2fa2d27416d5f184df9c259a7c79');
+  });
+
+  it('matches createHmac for keys and values of every length around the block edges', () => {
+    for (const keyLength of [0, 1, 16, 20, 63, 64, 65, 131]) {
+      for (const dataLength of [0, 1, 20, 48, 55, 56, 63, 64, 65, 119, 120, 128, 1000]) {
+        const key = randomBytes(keyLength);
+        const data = randomBytes(dataLength);
+        const h = new HmacSha1(key);
+        const expected = createHmac('sha1', key).update(data).digest();
+        expect(h.mac(data).equals(expected), `key ${keyLength} data ${dataLength}`).toBe(true);
+        // The same object again: no state carries over from one value to the next.
+        expect(h.verify(data, expected)).toBe(true);
+      }
+    }
+  });
+
+  it('verify refuses a MAC that differs in any byte or in length', () => {
+    const key = randomBytes(20);
+    const data = randomBytes(48);
+    const h = new HmacSha1(key);
+    const mac = createHmac('sha1', key).update(data).digest();
+    for (let i = 0; i < mac.length; i++) {
+      const bad = Buffer.from(mac);
+      bad[i]! ^= 0x01;
+      expect(h.verify(data, bad)).toBe(false);
+    }
+    expect(h.verify(data, mac.subarray(0, 19))).toBe(false);
+    expect(h.verify(data, Buffer.concat([mac, Buffer.alloc(1)]))).toBe(false);
+    expect(h.verify(Buffer.concat([data, Buffer.alloc(1)]), mac)).toBe(false);
   });
 });

@@ -7,6 +7,7 @@ import { DataError } from '../../core/errors.js';
 import { decodeBase64 } from '../../core/codecs.js';
 import { attr, child, path, textOf, type XmlNode } from '../xml.js';
 import type { ParseContext } from '../types.js';
+import { HmacSha1 } from './hmac-sha1.js';
 import { cipherByUri, decryptValue, DecryptError, hmac, macEquals, macHashByUri, pbkdf2, type CipherSpec, type MacHash } from './crypto.js';
 
 export interface PskcHeader {
@@ -29,6 +30,7 @@ export class PskcDecryptor {
   private transportKey: Buffer | null = null;
   private macKey: Buffer | null | undefined = undefined;
   private readonly macHash: MacHash;
+  private sha1: HmacSha1 | undefined;
   /** Whether any value decrypted yet: a failure before that means a wrong key or password. */
   private decryptedOnce = false;
   /** For messages: "the password" or "the key". */
@@ -47,6 +49,11 @@ export class PskcDecryptor {
   /** Whether values are encrypted the legacy way, under a container-level EncryptionMethod. */
   get legacyEncrypted(): boolean {
     return this.header.legacyEncryptionMethod !== undefined;
+  }
+
+  /** Whether the transport key is known (then no key package needs to wait for it). */
+  get keyReady(): boolean {
+    return this.transportKey !== null;
   }
 
   /** The transport key, derived or asked for on first use. */
@@ -102,6 +109,14 @@ export class PskcDecryptor {
     return this.macKey;
   }
 
+  /** Whether `mac` is the ValueMAC of `value` under the MAC key (HMAC-SHA1 through a key schedule computed once). */
+  private macMatches(mac: Buffer, value: Buffer): boolean {
+    const macKey = this.getMacKey();
+    if (this.macHash !== 'sha1') return macEquals(mac, hmac(this.macHash, macKey, value));
+    this.sha1 ??= new HmacSha1(macKey);
+    return this.sha1.verify(value, mac);
+  }
+
   private cipherOf(node: XmlNode, where: string): CipherSpec {
     const em = child(node, 'EncryptionMethod');
     const uri = attr(em, 'Algorithm') ?? attr(this.header.legacyEncryptionMethod, 'Algorithm');
@@ -143,8 +158,7 @@ export class PskcDecryptor {
     const macText = textOf(valueMac);
     if (macText) {
       const mac = decodeBase64(macText, 'ValueMAC');
-      const macKey = this.getMacKey();
-      if (!macEquals(mac, hmac(this.macHash, macKey, data)) && !macEquals(mac, hmac(this.macHash, macKey, plain))) {
+      if (!this.macMatches(mac, data) && !this.macMatches(mac, plain)) {
         throw new DataError(`${where}: the ValueMAC does not match: the value was altered (or the file is damaged); nothing imported`, { code: 'mac-mismatch' });
       }
     }

@@ -91,7 +91,7 @@ export async function* parsePskc(file: string, ctx: ParseContext): AsyncGenerato
       const serial = textOf(child(k.device, 'SerialNo')) ?? attr(k.node, 'Id') ?? attr(k.node, 'KeyId') ?? attr(k.node, 'SecretId');
       try {
         // Only the transport key may need a person (the password prompt); everything after it is synchronous.
-        if (decryptor.legacyEncrypted || hasDescendant(k.node, 'encryptedvalue')) await decryptor.key();
+        if (!decryptor.keyReady && (decryptor.legacyEncrypted || hasDescendant(k.node, 'encryptedvalue'))) await decryptor.key();
         const r = readKey(k, decryptor, where);
         if (r === 'pin') {
           yield { skip: { where, serial, message: `skipped: the PIN of token ${serial ?? '?'} (Key ${attr(k.node, 'Id') ?? '?'}), not an OTP key; the token checks its PIN itself` } };
