@@ -8,6 +8,16 @@
  */
 import { DataError } from '../core/errors.js';
 
+/** Whether buf[from, to) is XML white space only (space, tab, CR, LF). */
+function isBlank(buf: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = buf.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
+}
+
+/** Text that is white space only between two tags (indentation) is not reported: no seed-file value is made of it. */
 export interface ScanHandlers {
   open(name: string, attrs: Record<string, string>, line: number, selfClosing: boolean): void;
   close(name: string): void;
@@ -85,7 +95,7 @@ export class XmlScanner {
         return;
       }
       if (lt > this.pos) {
-        this.emitText(buf.slice(this.pos, lt));
+        if (!isBlank(buf, this.pos, lt)) this.emitText(buf.slice(this.pos, lt));
         this.pos = lt;
       }
       const next = buf.charCodeAt(lt + 1);

@@ -104,14 +104,16 @@ export async function* streamXml(path: string, ctx: ParseContext, wanted: (path:
 export function child(node: XmlNode | undefined, name: string): XmlNode | undefined {
   if (!node) return undefined;
   for (const c of node.children) if (c.name === name) return c;
+  // Case-insensitive second pass; names of another length are passed over without building lower-case copies.
   const lower = name.toLowerCase();
-  return node.children.find((c) => c.name.toLowerCase() === lower);
+  for (const c of node.children) if (c.name.length === lower.length && c.name.toLowerCase() === lower) return c;
+  return undefined;
 }
 
 export function childrenNamed(node: XmlNode | undefined, name: string): XmlNode[] {
   if (!node) return [];
   const lower = name.toLowerCase();
-  return node.children.filter((c) => c.name.toLowerCase() === lower);
+  return node.children.filter((c) => c.name.length === lower.length && c.name.toLowerCase() === lower);
 }
 
 /** Follows a path of local names: path(kp, 'DeviceInfo', 'SerialNo'). */
@@ -132,6 +134,6 @@ export function attr(node: XmlNode | undefined, name: string): string | undefine
   if (!node) return undefined;
   if (name in node.attrs) return node.attrs[name];
   const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(node.attrs)) if (k.toLowerCase() === lower) return v;
+  for (const k in node.attrs) if (k.length === lower.length && k.toLowerCase() === lower) return node.attrs[k];
   return undefined;
 }
