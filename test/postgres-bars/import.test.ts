@@ -139,6 +139,14 @@ d('import bars on PostgreSQL', () => {
         expect(r.stderr).toMatch(/serial 987654321 \(Manufacturer\) is already in the store .* different seed: a conflict/);
       }
       expect(await s.snapshot()).toBe(before);
+      // A serial the store holds, again: the same file twice, and another file (figure 5) with the same serial and seed.
+      const again = await s.run(['import', fixture('rfc6030', 'figure3.xml')]);
+      expect(again.code, again.stderr).toBe(4);
+      expect(again.stderr).toMatch(/already imported as batch 1/);
+      const twice = await s.run(['import', fixture('rfc6030', 'figure5.xml')]);
+      expect(twice.code, twice.stderr).toBe(4);
+      expect(twice.stderr).toMatch(/serial 987654321 \(Manufacturer\) is already in the store \(batch 1\) with the same seed/);
+      expect(await s.snapshot()).toBe(before);
       // The right password for wrong-password.xml imports its one token: the refusals above were not about the store.
       const wp = (bad.files as any[]).find((f) => f.file === 'wrong-password.xml');
       expect(await s.json(['import', fixture('bad', 'wrong-password.xml'), '--password', wp.rightPassword])).toMatchObject({ imported: 1 });
