@@ -16,8 +16,13 @@ const CONTAINERS = new Set(['keycontainer', 'secretcontainer']);
 
 /** Local name of an algorithm URI: hotp, totp, ocra, pin ... ("urn:...:pskc:hotp", "...pskc#totp", "HOTP"). */
 export function algorithmName(uri: string): string {
-  return (uri.trim().split(/[:#/]/).pop() ?? '').toLowerCase();
+  // Every key package of a file names the same algorithm or two: remember the last answer.
+  if (uri === lastAlgorithm.uri) return lastAlgorithm.name;
+  const name = (uri.trim().split(/[:#/]/).pop() ?? '').toLowerCase();
+  lastAlgorithm = { uri, name };
+  return name;
 }
+let lastAlgorithm = { uri: '', name: '' };
 
 /** python-pskc's rule for integers: decimal text, else base64 of ASCII digits or of a big-endian number. */
 export function plainInteger(text: string, what: string): number {
