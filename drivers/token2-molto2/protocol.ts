@@ -20,6 +20,7 @@ import {
   displayTimeoutCode,
   displayTimeoutSeconds as displayTimeoutOf,
   type Response,
+  type ParsedCommand,
   type DisplayTimeoutSeconds,
   type Token2Algorithm as Molto2Algorithm,
 } from '../token2-nfc/protocol.js';
@@ -331,16 +332,8 @@ export function buildChangeCustomerKey(cipher: Sm4, newCustomerKey: Uint8Array):
 
 // ---- device side (simulator) and transcripts -------------------------------------
 
-export interface ParsedCommand {
-  cla: number;
-  ins: number;
-  p1: number;
-  p2: number;
-  body: Uint8Array;
-  mac?: Uint8Array;
-  macOk?: boolean;
-  error?: { sw: number; why: string };
-}
+// The same frame as a Token2 NFC command, so the same parsed shape.
+export type { ParsedCommand };
 
 /** Takes a command apart; `cipher` (the key the device holds) checks the MAC of secure commands. */
 export function parseCommand(a: Uint8Array, cipher?: Sm4): ParsedCommand {

@@ -9,6 +9,7 @@ import type { TokenState } from '../../core/states.js';
 import type { AssignmentRecord, NewToken, TokenFilter, TokenPatch, TokenRecord, TokenRepo, TokenWithSeed } from '../types.js';
 import { openSeed, sealSeed, seedBinding, SealBrokenError } from '../vault.js';
 import { uniqueViolation, type PgExecutor, type Row } from './db.js';
+import { TOKEN_COLUMNS } from '../columns.js';
 
 const now = () => new Date().toISOString();
 
@@ -40,27 +41,6 @@ export function toToken(r: Row): TokenRecord {
     updatedAt: r.updated_at as string,
   };
 }
-
-const TOKEN_COLUMNS: Record<Exclude<keyof TokenPatch, 'seed'>, string> = {
-  model: 'model',
-  kind: 'kind',
-  type: 'type',
-  algorithm: 'algorithm',
-  digits: 'digits',
-  period: 'period',
-  counter: 'counter',
-  state: 'state',
-  previousState: 'previous_state',
-  driftSteps: 'drift_steps',
-  batchId: 'batch_id',
-  resourceId: 'resource_id',
-  deviceSerial: 'device_serial',
-  profile: 'profile',
-  failedAttempts: 'failed_attempts',
-  locked: 'locked',
-  lastUsedStep: 'last_used_step',
-  attributes: 'attributes',
-};
 
 /** The WHERE clause of a filter; placeholders start after `offset` earlier parameters. */
 export function tokenWhere(f: TokenFilter = {}, offset = 0): { sql: string; params: unknown[] } {

@@ -37,6 +37,7 @@ import type {
 import { keyCheckValue, loadMasterKey, openSeed, sealSeed, seedBinding, SealBrokenError, WrongMasterKeyError, type MasterKey } from '../vault.js';
 import { keyFilePath } from '../paths.js';
 import { MIGRATIONS } from './migrations.js';
+import { TOKEN_COLUMNS } from '../columns.js';
 
 type Row = Record<string, unknown>;
 
@@ -262,27 +263,6 @@ function toToken(r: Row): TokenRecord {
     updatedAt: r.updated_at as string,
   };
 }
-
-const TOKEN_COLUMNS: Record<Exclude<keyof TokenPatch, 'seed'>, string> = {
-  model: 'model',
-  kind: 'kind',
-  type: 'type',
-  algorithm: 'algorithm',
-  digits: 'digits',
-  period: 'period',
-  counter: 'counter',
-  state: 'state',
-  previousState: 'previous_state',
-  driftSteps: 'drift_steps',
-  batchId: 'batch_id',
-  resourceId: 'resource_id',
-  deviceSerial: 'device_serial',
-  profile: 'profile',
-  failedAttempts: 'failed_attempts',
-  locked: 'locked',
-  lastUsedStep: 'last_used_step',
-  attributes: 'attributes',
-};
 
 function tokenWhere(f: TokenFilter = {}): { sql: string; params: unknown[] } {
   const parts: string[] = [];
