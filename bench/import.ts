@@ -229,4 +229,5 @@ function main(): void {
   }
 }
 
-main();
+// Run only as a script, so the file writers can be imported by other benchmarks and profiling scripts.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

@@ -13,7 +13,7 @@ import type { Store } from '../store/types.js';
 import { detectFormat, readHead, refuseNonText } from './detect.js';
 import { parserFor } from './formats.js';
 import { IMPORT_FORMATS, type ImportFormat, type ParseContext } from './types.js';
-import { parseInWorker, workerAvailable } from './threaded.js';
+import { parseInWorker, workerAvailable, type WorkerParse } from './threaded.js';
 import { BatchWriter, type OnDuplicate } from './writer.js';
 
 /** Below this size a worker thread costs more than it saves. */
@@ -101,11 +101,43 @@ export async function sha256OfFile(file: string): Promise<string> {
 
 export async function importSeedFile(store: Store, opts: ImportOptions): Promise<ImportSummary> {
   const fileName = basename(opts.file);
-  const onDuplicate = opts.onDuplicate ?? 'fail';
   const head = await readHead(opts.file);
   refuseNonText(head, fileName);
   const format = opts.format && opts.format !== 'auto' ? opts.format : detectFormat(head, fileName);
   const totalBytes = (await stat(opts.file)).size;
+  const counted = { records: 0 };
+  const ctx: ParseContext = {
+    fileName,
+    password: opts.password,
+    key: opts.key,
+    askPassword: opts.askPassword,
+    onBytes: (bytesRead) => opts.onProgress?.({ bytesRead, totalBytes, records: counted.records }),
+  };
+  // A large file is read, decrypted and checked on a worker thread while this one seals and writes.
+  // A password prompt needs this thread, so a file that may need one is read here.
+  const threaded = totalBytes >= WORKER_MIN_BYTES && (opts.password !== undefined || opts.key !== undefined || !opts.askPassword) && workerAvailable();
+  // Started before the file is hashed, so its reading ahead overlaps with the hash; stopped below if not used.
+  const early = { parse: threaded ? parseInWorker(format, opts.file, ctx) : null };
+  try {
+    return await importParsed(store, opts, { fileName, format, ctx, counted, threaded, early });
+  } finally {
+    await early.parse?.cancel();
+  }
+}
+
+interface ParseSetup {
+  fileName: string;
+  format: ImportFormat;
+  ctx: ParseContext;
+  counted: { records: number };
+  threaded: boolean;
+  /** The worker started ahead of time; taken (set to null) by the first attempt of the transaction. */
+  early: { parse: WorkerParse | null };
+}
+
+async function importParsed(store: Store, opts: ImportOptions, setup: ParseSetup): Promise<ImportSummary> {
+  const { fileName, format, ctx, counted, threaded, early } = setup;
+  const onDuplicate = opts.onDuplicate ?? 'fail';
   const sha256 = await sha256OfFile(opts.file);
 
   const seenBefore = (await store.batches.findBySha256(sha256)).filter((b) => b.kind === 'import' && b.status === 'done').map((b) => ({ batch: b.id, at: b.createdAt }));
@@ -130,37 +162,29 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
 
   const parse = await parserFor(format);
   const summary: ImportSummary = { batch: null, imported: 0, skipped: 0, failed: 0, errors: [], format, sha256, file: fileName, updated: 0, dryRun: Boolean(opts.dryRun), seenBefore };
-  let records = 0;
   const addError = (where: string, message: string) => {
     summary.failed++;
     if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push({ where, message });
-  };
-  const ctx: ParseContext = {
-    fileName,
-    password: opts.password,
-    key: opts.key,
-    askPassword: opts.askPassword,
-    onBytes: (bytesRead) => opts.onProgress?.({ bytesRead, totalBytes, records }),
   };
 
   try {
     await store.transaction(async (tx) => {
       // A backend may run this body again after a deadlock or serialization failure: start the report afresh each time.
       Object.assign(summary, { batch: null, imported: 0, skipped: 0, failed: 0, errors: [], updated: 0 });
-      records = 0;
+      counted.records = 0;
       const storeHadTokens = (await tx.tokens.count()) > 0;
       const batch = await tx.batches.create({ kind: 'import', sourceName: fileName, sourceSha256: sha256, format, operator: store.operator });
       const writer = new BatchWriter(tx, batch.id, resourceId, onDuplicate, {
         problem: (where, message, serial) => addError(withSerial(where, serial), message),
         skip: (where, message) => opts.onNote?.(`${where}: ${message}`),
       }, storeHadTokens);
-      // A large file is read, decrypted and checked on a worker thread while this one seals and writes.
-      // A password prompt needs this thread, so a file that may need one is read here.
-      const threaded = totalBytes >= WORKER_MIN_BYTES && (opts.password !== undefined || opts.key !== undefined || !opts.askPassword) && workerAvailable();
-      const items = threaded ? parseInWorker(format, opts.file, ctx) : parse(opts.file, ctx);
+      // A backend that runs this body again needs a fresh parse: the early worker serves the first attempt only.
+      const started = early.parse;
+      early.parse = null;
+      const items = threaded ? (started ?? parseInWorker(format, opts.file, ctx)) : parse(opts.file, ctx);
       for await (const item of items) {
         if (item.record) {
-          records++;
+          counted.records++;
           // Written even after a failure (then rolled back), so repeats and conflicts further on are reported too.
           await writer.add(item.record);
         } else if (item.problem) {

@@ -16,7 +16,13 @@ export function workerAvailable(): boolean {
   return import.meta.url.endsWith('.js') && existsSync(fileURLToPath(WORKER_URL));
 }
 
-export async function* parseInWorker(format: ImportFormat, file: string, ctx: ParseContext): AsyncGenerator<ParseItem> {
+/** A parse running on a worker thread: started when made, so it reads ahead while this thread does other work. */
+export interface WorkerParse extends AsyncIterable<ParseItem> {
+  /** Stops the worker; for a parse that is given up before it is read to the end. */
+  cancel(): Promise<void>;
+}
+
+export function parseInWorker(format: ImportFormat, file: string, ctx: ParseContext): WorkerParse {
   const input: WorkerInput = { format, file, fileName: ctx.fileName, password: ctx.password, key: ctx.key ? new Uint8Array(ctx.key) : undefined };
   // --input-type (node -e) is refused in a worker that runs a file: leave it out of the inherited flags.
   const worker = new Worker(WORKER_URL, { workerData: input, execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')) });
@@ -37,25 +43,34 @@ export async function* parseInWorker(format: ImportFormat, file: string, ctx: Pa
     wake?.();
     wake = null;
   });
-  try {
-    for (;;) {
-      while (inbox.length === 0 && !crashed) await new Promise<void>((r) => (wake = r));
-      if (crashed) throw crashed;
-      const m = inbox.shift()!;
-      if (m.type === 'error') {
-        if (m.data) throw new DataError(m.message, { code: m.code, where: m.where });
-        throw new TokensmithError(m.message, { code: m.code, where: m.where, exitCode: m.exitCode as ExitCodeValue });
+  async function* items(): AsyncGenerator<ParseItem> {
+    try {
+      for (;;) {
+        while (inbox.length === 0 && !crashed) await new Promise<void>((r) => (wake = r));
+        if (crashed) throw crashed;
+        const m = inbox.shift()!;
+        if (m.type === 'error') {
+          if (m.data) throw new DataError(m.message, { code: m.code, where: m.where });
+          throw new TokensmithError(m.message, { code: m.code, where: m.where, exitCode: m.exitCode as ExitCodeValue });
+        }
+        ctx.onBytes?.(m.bytesRead);
+        if (m.type === 'end') return;
+        worker.postMessage('credit');
+        for (const item of m.items) {
+          // Structured clone turns a Buffer into a Uint8Array.
+          if (item.record) item.record.seed = Buffer.from(item.record.seed.buffer, item.record.seed.byteOffset, item.record.seed.byteLength);
+          yield item;
+        }
       }
-      ctx.onBytes?.(m.bytesRead);
-      if (m.type === 'end') return;
-      worker.postMessage('credit');
-      for (const item of m.items) {
-        // Structured clone turns a Buffer into a Uint8Array.
-        if (item.record) item.record.seed = Buffer.from(item.record.seed.buffer, item.record.seed.byteOffset, item.record.seed.byteLength);
-        yield item;
-      }
+    } finally {
+      await worker.terminate();
     }
-  } finally {
-    await worker.terminate();
   }
+  const gen = items();
+  return {
+    [Symbol.asyncIterator]: () => gen,
+    cancel: async () => {
+      await worker.terminate();
+    },
+  };
 }

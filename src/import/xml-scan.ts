@@ -1,50 +1,106 @@
 /**
- * A small streaming XML tokenizer for seed files: tags, attributes, text,
- * CDATA, comments and processing instructions, with well-formedness checks
+ * A streaming XML reader for seed files: tags, attributes, text, CDATA,
+ * comments and processing instructions, with well-formedness checks
  * (nesting, one root, no stray text) and the five predefined entities and
  * character references. A DOCTYPE is refused as soon as `<!DOCTYPE` is seen,
- * so no entity is ever declared, expanded or fetched. It exists because a
- * general SAX parser spent most of the time of a 100,000-token import.
+ * so no entity is ever declared, expanded or fetched.
+ *
+ * The tokenizer and the tree builder are one loop: the elements the caller
+ * wants (one key package, one token) come out as small trees, everything
+ * else is checked and passed over. It reads the file's bytes as they are:
+ * the markup is ASCII, so only the names, text and attribute values it
+ * keeps are turned into strings (UTF-8 where they hold bytes above 0x7F),
+ * and the few element names a file uses are made into strings once. It
+ * exists because a general SAX parser spent most of the time of a
+ * 100,000-token import.
  */
 import { DataError } from '../core/errors.js';
 
-/** Whether buf[from, to) is XML white space only (space, tab, CR, LF). */
-function isBlank(buf: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = buf.charCodeAt(i);
-    if (c !== 0x20 && c !== 0x0a && c !== 0x09 && c !== 0x0d) return false;
-  }
-  return true;
+export interface XmlNode {
+  /** Local name, prefix stripped (PSKC files use odd prefixes or none). */
+  name: string;
+  prefix: string;
+  /** Attributes by local name (xmlns declarations kept as "xmlns" / "xmlns:p"). Shared and frozen when there are none: read only. */
+  attrs: Record<string, string>;
+  children: XmlNode[];
+  text: string;
+  /** 1-based line of the start tag. */
+  line: number;
 }
 
-/** Text that is white space only between two tags (indentation) is not reported: no seed-file value is made of it. */
-export interface ScanHandlers {
-  open(name: string, attrs: Record<string, string>, line: number, selfClosing: boolean): void;
-  close(name: string): void;
-  text(text: string): void;
-}
+export type XmlItem = { root: XmlNode; node?: undefined; path?: undefined } | { node: XmlNode; path: string[]; root?: undefined };
 
-const OPEN_TAG = /<([^\s/>=<"'!?]+)((?:\s+[^\s=/>"'<]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>/y;
-const ATTR = /\s+([^\s=/>"'<]+)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/y;
-const CLOSE_TAG = /<\/([^\s/>=<"'!?]+)\s*>/y;
+const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const EMPTY = Buffer.alloc(0);
 const ENTITY = /&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z_][\w.-]*);|&/g;
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 /** A construct longer than this without its end is not a seed file. */
 const MAX_PENDING = 4 * 1024 * 1024;
+/** A start tag that has not ended after this much is judged as it stands rather than waited for. */
+const MAX_TAG = 64 * 1024;
+
+const LT = 0x3c;
+const GT = 0x3e;
+const SLASH = 0x2f;
+const AMP = 0x26;
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
+}
+
+/** Name bytes: anything but XML white space and / > = < " ' ! ? */
+function isNameByte(c: number): boolean {
+  if (c > 0x3f) return true;
+  return !(c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d || c === 0x2f || c === 0x3e || c === 0x3d || c === 0x3c || c === 0x22 || c === 0x27 || c === 0x21 || c === 0x3f);
+}
+
+/** A name as written (raw: its bytes as latin1, for comparing with a closing tag) and split at its prefix. */
+interface Name {
+  raw: string;
+  name: string;
+  prefix: string;
+  /** As an attribute key: the local name, but namespace declarations (xmlns, xmlns:p) whole. */
+  attrKey: string;
+}
+
+function splitName(raw: string, decoded: string): Name {
+  const colon = decoded.indexOf(':');
+  const name = colon < 0 ? decoded : decoded.slice(colon + 1);
+  return { raw, name, prefix: colon < 0 ? '' : decoded.slice(0, colon), attrKey: colon < 0 || decoded.startsWith('xmlns') ? decoded : name };
+}
+
+/** A start tag that cannot be judged yet: the chunk ends inside it. */
+const INCOMPLETE = -1;
+const MALFORMED = -2;
 
 export class XmlScanner {
-  private buf = '';
+  private buf: Buffer = EMPTY;
   private pos = 0;
   /** Line of `lineCountedTo` (1-based). */
   private lineNo = 1;
   private lineCountedTo = 0;
+  /** Open elements as written: a closing tag is compared with the top byte for byte. */
   private readonly stack: string[] = [];
+  /** Local names from the root down, for `wanted`. */
+  private readonly names: string[] = [];
+  /** The trees being built; empty outside a wanted element. */
+  private readonly building: XmlNode[] = [];
+  private buildingDepth = -1;
   private rootSeen = false;
   private rootClosed = false;
+  /** Names seen so far, by a hash of their bytes: a file uses a few dozen, thousands of times each. */
+  private readonly nameCache: (Name | undefined)[] = new Array<Name | undefined>(1024);
+  /** Finished items, in document order; the caller takes them after each write. */
+  readonly items: XmlItem[] = [];
+  // The start tag just read (readStartTag).
+  private tag: Name | null = null;
+  private tagAttrs: Record<string, string> = NO_ATTRS;
+  private tagSelfClosing = false;
 
   constructor(
     private readonly fileName: string,
-    private readonly h: ScanHandlers,
+    /** Whether the element at this path of local names (root first) is wanted as a tree. */
+    private readonly wanted: (path: string[]) => boolean,
   ) {}
 
   /** The line of the current position. */
@@ -53,13 +109,12 @@ export class XmlScanner {
   }
 
   private lineAt(p: number): number {
-    let i = this.buf.indexOf('\n', this.lineCountedTo);
-    while (i >= 0 && i < p) {
-      this.lineNo++;
-      i = this.buf.indexOf('\n', i + 1);
-    }
-    this.lineCountedTo = p;
-    return this.lineNo;
+    const b = this.buf;
+    let n = this.lineNo;
+    for (let i = this.lineCountedTo; i < p; i++) if (b[i] === 0x0a) n++;
+    this.lineNo = n;
+    if (p > this.lineCountedTo) this.lineCountedTo = p;
+    return n;
   }
 
   private fail(message: string, code = 'malformed-xml'): never {
@@ -67,10 +122,11 @@ export class XmlScanner {
     throw new DataError(`${where}: ${message}`, { code, where });
   }
 
-  write(chunk: string): void {
-    this.buf = this.pos > 0 ? this.buf.slice(this.pos) + chunk : this.buf + chunk;
-    this.lineCountedTo -= this.pos;
-    if (this.lineCountedTo < 0) this.lineCountedTo = 0;
+  /** Reads the next part of the file. */
+  write(chunk: Buffer): void {
+    this.lineAt(this.pos);
+    this.buf = this.pos >= this.buf.length ? chunk : Buffer.concat([this.buf.subarray(this.pos), chunk]);
+    this.lineCountedTo = 0;
     this.pos = 0;
     this.scan(false);
     if (this.buf.length - this.pos > MAX_PENDING) this.fail('a tag or text runs on for megabytes without ending: this is not a seed file');
@@ -79,46 +135,44 @@ export class XmlScanner {
   close(): void {
     this.scan(true);
     if (this.stack.length > 0) {
-      this.fail(`the XML ends before <${this.stack[this.stack.length - 1]}> is closed: the file is truncated; get a complete copy`, 'truncated-xml');
+      this.fail(`the XML ends before <${this.shown(this.stack[this.stack.length - 1]!)}> is closed: the file is truncated; get a complete copy`, 'truncated-xml');
     }
     if (!this.rootSeen) this.fail('no XML element in the file', 'not-xml');
   }
 
+  /** A raw (latin1) name as people read it. */
+  private shown(raw: string): string {
+    return Buffer.from(raw, 'latin1').toString('utf8');
+  }
+
   private scan(final: boolean): void {
-    const buf = this.buf;
+    const b = this.buf;
+    const len = b.length;
     for (;;) {
-      const lt = buf.indexOf('<', this.pos);
-      if (lt < 0) {
-        if (!final) return; // text may continue in the next chunk
-        this.emitText(buf.slice(this.pos));
-        this.pos = buf.length;
+      let lt = this.pos;
+      // Indentation between tags is passed over here; anything else up to the next '<' is text.
+      while (lt < len && isSpace(b[lt]!)) lt++;
+      if (lt < len && b[lt] !== LT) {
+        while (lt < len && b[lt] !== LT) lt++;
+        if (lt < len || final) this.takeText(this.pos, lt);
+      }
+      if (lt >= len) {
+        // Text (or white space that may start one) can go on in the next chunk: kept until then.
+        if (final) this.pos = len;
         return;
       }
-      if (lt > this.pos) {
-        if (!isBlank(buf, this.pos, lt)) this.emitText(buf.slice(this.pos, lt));
-        this.pos = lt;
-      }
-      const next = buf.charCodeAt(lt + 1);
-      if (Number.isNaN(next)) {
+      this.pos = lt;
+      if (lt + 1 >= len) {
         if (final) this.fail('the file ends inside a tag: it is truncated', 'truncated-xml');
         return;
       }
-      if (next === 0x2f /* / */) {
-        CLOSE_TAG.lastIndex = lt;
-        const m = CLOSE_TAG.exec(buf);
-        if (!m) {
-          if (!final && buf.indexOf('>', lt) < 0) return;
-          this.fail('a malformed closing tag', final ? 'truncated-xml' : 'malformed-xml');
-        }
-        const open = this.stack.pop();
-        if (open !== m[1]) this.fail(open ? `</${m[1]}> closes <${open}>: the tags are not nested properly` : `</${m[1]}> closes nothing`);
-        this.pos = CLOSE_TAG.lastIndex;
-        this.h.close(m[1]!);
-        if (this.stack.length === 0) this.rootClosed = true;
+      const next = b[lt + 1]!;
+      if (next === SLASH) {
+        if (!this.closeTag(lt, final)) return;
         continue;
       }
       if (next === 0x3f /* ? */) {
-        const end = buf.indexOf('?>', lt + 2);
+        const end = b.indexOf('?>', lt + 2, 'latin1');
         if (end < 0) {
           if (final) this.fail('an unterminated processing instruction', 'truncated-xml');
           return;
@@ -127,78 +181,227 @@ export class XmlScanner {
         continue;
       }
       if (next === 0x21 /* ! */) {
-        if (buf.length - lt < 9 && !final) return;
-        if (buf.startsWith('<!--', lt)) {
-          const end = buf.indexOf('-->', lt + 4);
-          if (end < 0) {
-            if (final) this.fail('an unterminated comment', 'truncated-xml');
-            return;
-          }
-          this.pos = end + 3;
-          continue;
-        }
-        if (buf.startsWith('<![CDATA[', lt)) {
-          const end = buf.indexOf(']]>', lt + 9);
-          if (end < 0) {
-            if (final) this.fail('an unterminated CDATA section', 'truncated-xml');
-            return;
-          }
-          if (this.stack.length === 0) this.fail('CDATA outside the root element');
-          this.h.text(buf.slice(lt + 9, end));
-          this.pos = end + 3;
-          continue;
-        }
-        if (/^<!DOCTYPE/i.test(buf.slice(lt, lt + 9))) {
-          this.pos = lt;
-          this.fail(
-            'the file has a DOCTYPE; seed files never need one and it can carry entity expansion ("billion laughs") or external references, so tokensmith refuses it before reading any element. Remove the <!DOCTYPE ...> declaration if the file is genuine.',
-            'doctype-refused',
-          );
-        }
-        this.fail(`unexpected markup '${buf.slice(lt, lt + 9)}'`);
+        if (!this.markup(lt, final)) return;
+        continue;
       }
-      OPEN_TAG.lastIndex = lt;
-      const m = OPEN_TAG.exec(buf);
-      if (!m) {
-        if (!final && buf.indexOf('>', lt) < 0) return;
-        // A '>' inside a quoted value may come before the tag's own end: wait for more unless at the end.
-        if (!final && buf.length - lt < 64 * 1024) return;
-        this.pos = lt;
+      const end = this.readStartTag(lt);
+      if (end < 0) {
+        if (end === INCOMPLETE && !final && len - lt < MAX_TAG) return;
         this.fail('a malformed start tag', final ? 'truncated-xml' : 'malformed-xml');
       }
-      if (this.rootClosed) {
-        this.pos = lt;
-        this.fail('a second root element: an XML file has exactly one');
-      }
+      if (this.rootClosed) this.fail('a second root element: an XML file has exactly one');
       const line = this.lineAt(lt);
-      const attrs: Record<string, string> = {};
-      const rawAttrs = m[2]!;
-      if (rawAttrs) {
-        ATTR.lastIndex = 0;
-        let a: RegExpExecArray | null;
-        while ((a = ATTR.exec(rawAttrs)) !== null) {
-          const v = a[2] ?? a[3] ?? '';
-          attrs[a[1]!] = v.includes('&') ? this.decode(v) : v;
-        }
-      }
-      const selfClosing = m[3] === '/';
-      this.pos = OPEN_TAG.lastIndex;
-      this.rootSeen = true;
-      this.h.open(m[1]!, attrs, line, selfClosing);
-      if (selfClosing) {
-        this.h.close(m[1]!);
-        if (this.stack.length === 0) this.rootClosed = true;
-      } else this.stack.push(m[1]!);
+      this.pos = end;
+      this.openElement(this.tag!, this.tagAttrs, line, this.tagSelfClosing);
     }
   }
 
-  private emitText(t: string): void {
-    if (t.length === 0) return;
+  /** The name in buf[from, to), from the cache when it was seen before. */
+  private nameAt(from: number, to: number): Name {
+    const b = this.buf;
+    const n = to - from;
+    const slot = (b[from]! * 31 + b[to - 1]! * 7 + n * 131) & 1023;
+    const hit = this.nameCache[slot];
+    if (hit !== undefined && hit.raw.length === n) {
+      const raw = hit.raw;
+      let k = 0;
+      while (k < n && raw.charCodeAt(k) === b[from + k]) k++;
+      if (k === n) return hit;
+    }
+    const raw = b.toString('latin1', from, to);
+    let high = false;
+    for (let k = from; k < to; k++) if (b[k]! > 0x7f) high = true;
+    const name = splitName(raw, high ? b.toString('utf8', from, to) : raw);
+    this.nameCache[slot] = name;
+    return name;
+  }
+
+  /** A value in buf[from, to): UTF-8 where it holds bytes above 0x7F, entities expanded. */
+  private valueAt(from: number, to: number): string {
+    const b = this.buf;
+    let high = false;
+    let amp = false;
+    for (let k = from; k < to; k++) {
+      const c = b[k]!;
+      if (c > 0x7f) high = true;
+      else if (c === AMP) amp = true;
+    }
+    const v = high ? b.toString('utf8', from, to) : b.toString('latin1', from, to);
+    return amp ? this.decode(v) : v;
+  }
+
+  /**
+   * Reads the start tag at `lt` into tag / tagAttrs / tagSelfClosing and
+   * returns the position after it; INCOMPLETE when the buffer ends inside
+   * it, MALFORMED when it is not a start tag.
+   */
+  private readStartTag(lt: number): number {
+    const b = this.buf;
+    const len = b.length;
+    let i = lt + 1;
+    while (i < len && isNameByte(b[i]!)) i++;
+    if (i >= len) return INCOMPLETE;
+    if (i === lt + 1) return MALFORMED;
+    this.tag = this.nameAt(lt + 1, i);
+    let attrs = NO_ATTRS;
+    for (;;) {
+      const before = i;
+      while (i < len && isSpace(b[i]!)) i++;
+      if (i >= len) return INCOMPLETE;
+      const c = b[i]!;
+      if (c === GT) {
+        this.tagAttrs = attrs;
+        this.tagSelfClosing = false;
+        return i + 1;
+      }
+      if (c === SLASH) {
+        if (i + 1 >= len) return INCOMPLETE;
+        if (b[i + 1] !== GT) return MALFORMED;
+        this.tagAttrs = attrs;
+        this.tagSelfClosing = true;
+        return i + 2;
+      }
+      // An attribute: name = "value" or 'value', after white space.
+      if (i === before) return MALFORMED;
+      const nameStart = i;
+      while (i < len && isNameByte(b[i]!)) i++;
+      if (i >= len) return INCOMPLETE;
+      if (i === nameStart) return MALFORMED;
+      const nameEnd = i;
+      while (i < len && isSpace(b[i]!)) i++;
+      if (i >= len) return INCOMPLETE;
+      if (b[i] !== 0x3d /* = */) return MALFORMED;
+      i++;
+      while (i < len && isSpace(b[i]!)) i++;
+      if (i >= len) return INCOMPLETE;
+      const q = b[i]!;
+      if (q !== 0x22 && q !== 0x27) return MALFORMED;
+      const valueStart = i + 1;
+      i = valueStart;
+      while (i < len && b[i] !== q) {
+        if (b[i] === LT) return MALFORMED;
+        i++;
+      }
+      if (i >= len) return INCOMPLETE;
+      if (attrs === NO_ATTRS) attrs = {};
+      attrs[this.nameAt(nameStart, nameEnd).attrKey] = this.valueAt(valueStart, i);
+      i++;
+    }
+  }
+
+  private openElement(tag: Name, attrs: Record<string, string>, line: number, selfClosing: boolean): void {
+    const { name, prefix } = tag;
+    this.names.push(name);
+    if (!this.rootSeen) {
+      this.rootSeen = true;
+      this.items.push({ root: { name, prefix, attrs, children: [], text: '', line } });
+    } else if (this.building.length > 0) {
+      const node: XmlNode = { name, prefix, attrs, children: [], text: '', line };
+      this.building[this.building.length - 1]!.children.push(node);
+      this.building.push(node);
+    } else if (this.wanted(this.names)) {
+      this.building.push({ name, prefix, attrs, children: [], text: '', line });
+      this.buildingDepth = this.names.length;
+    }
+    this.stack.push(tag.raw);
+    if (selfClosing) this.closeElement();
+  }
+
+  private closeElement(): void {
+    this.stack.pop();
+    if (this.building.length > 0) {
+      const done = this.building.pop()!;
+      if (this.building.length === 0 && this.names.length === this.buildingDepth) this.items.push({ node: done, path: [...this.names] });
+    }
+    this.names.pop();
+    if (this.stack.length === 0) this.rootClosed = true;
+  }
+
+  /** A closing tag at `lt`; false when the chunk ends inside it. */
+  private closeTag(lt: number, final: boolean): boolean {
+    const b = this.buf;
+    const len = b.length;
+    const top = this.stack[this.stack.length - 1];
+    if (top !== undefined) {
+      const n = top.length;
+      let i = lt + 2;
+      let k = 0;
+      while (k < n && i < len && b[i] === top.charCodeAt(k)) {
+        i++;
+        k++;
+      }
+      if (k === n) {
+        while (i < len && isSpace(b[i]!)) i++;
+        if (i < len && b[i] === GT) {
+          this.pos = i + 1;
+          this.closeElement();
+          return true;
+        }
+      }
+      if (i >= len && !final) return false;
+    }
+    // Not the expected end tag: say exactly what is wrong.
+    const gt = b.indexOf(GT, lt);
+    if (gt < 0) {
+      if (!final) return false;
+      this.fail('a malformed closing tag', 'truncated-xml');
+    }
+    let i = lt + 2;
+    while (i < len && isNameByte(b[i]!)) i++;
+    const name = b.toString('utf8', lt + 2, i);
+    while (i < len && isSpace(b[i]!)) i++;
+    if (name === '' || i !== gt) this.fail('a malformed closing tag', final ? 'truncated-xml' : 'malformed-xml');
+    this.fail(top !== undefined ? `</${name}> closes <${this.shown(top)}>: the tags are not nested properly` : `</${name}> closes nothing`);
+  }
+
+  /** `<!`: a comment, CDATA, or a refused DOCTYPE; false when the chunk ends inside it. */
+  private markup(lt: number, final: boolean): boolean {
+    const b = this.buf;
+    if (b.length - lt < 9 && !final) return false;
+    const head = b.toString('latin1', lt, Math.min(b.length, lt + 9));
+    if (head.startsWith('<!--')) {
+      const end = b.indexOf('-->', lt + 4, 'latin1');
+      if (end < 0) {
+        if (final) this.fail('an unterminated comment', 'truncated-xml');
+        return false;
+      }
+      this.pos = end + 3;
+      return true;
+    }
+    if (head === '<![CDATA[') {
+      const end = b.indexOf(']]>', lt + 9, 'latin1');
+      if (end < 0) {
+        if (final) this.fail('an unterminated CDATA section', 'truncated-xml');
+        return false;
+      }
+      if (this.stack.length === 0) this.fail('CDATA outside the root element');
+      // CDATA is taken as it stands: no entity in it is expanded.
+      if (this.building.length > 0) this.building[this.building.length - 1]!.text += b.toString('utf8', lt + 9, end);
+      this.pos = end + 3;
+      return true;
+    }
+    if (/^<!DOCTYPE/i.test(head)) {
+      this.fail(
+        'the file has a DOCTYPE; seed files never need one and it can carry entity expansion ("billion laughs") or external references, so tokensmith refuses it before reading any element. Remove the <!DOCTYPE ...> declaration if the file is genuine.',
+        'doctype-refused',
+      );
+    }
+    this.fail(`unexpected markup '${b.toString('utf8', lt, Math.min(b.length, lt + 9))}'`);
+  }
+
+  /** Text up to the next tag, buf[from, to): a value of the element being built, or an error outside the root. */
+  private takeText(from: number, to: number): void {
     if (this.stack.length === 0) {
-      if (t.trim() !== '') this.fail(this.rootSeen ? 'text after the root element' : 'text before the root element: this is not XML', this.rootSeen ? 'malformed-xml' : 'not-xml');
+      if (this.buf.toString('utf8', from, to).trim() !== '') {
+        while (isSpace(this.buf[from]!)) from++;
+        this.pos = from;
+        this.fail(this.rootSeen ? 'text after the root element' : 'text before the root element: this is not XML', this.rootSeen ? 'malformed-xml' : 'not-xml');
+      }
       return;
     }
-    this.h.text(t.includes('&') ? this.decode(t) : t);
+    // Taken (and so checked for stray entities) even where nobody reads it.
+    const t = this.valueAt(from, to);
+    if (this.building.length > 0) this.building[this.building.length - 1]!.text += t;
   }
 
   private decode(s: string): string {

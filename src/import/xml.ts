@@ -5,38 +5,14 @@
  * they want as small trees (one key package, one token); everything else
  * streams past, so memory stays flat whatever the file's size.
  */
+import { createReadStream } from 'node:fs';
 import { DataError } from '../core/errors.js';
-import { readTextChunks } from './text.js';
-import { XmlScanner } from './xml-scan.js';
+import { XmlScanner, type XmlItem, type XmlNode } from './xml-scan.js';
 import type { ParseContext } from './types.js';
 
-export interface XmlNode {
-  /** Local name, prefix stripped (PSKC files use odd prefixes or none). */
-  name: string;
-  prefix: string;
-  /** Attributes by local name (xmlns declarations kept as "xmlns" / "xmlns:p"). */
-  attrs: Record<string, string>;
-  children: XmlNode[];
-  text: string;
-  /** 1-based line of the start tag. */
-  line: number;
-}
+export type { XmlItem, XmlNode } from './xml-scan.js';
 
-export type XmlItem = { root: XmlNode; node?: undefined; path?: undefined } | { node: XmlNode; path: string[]; root?: undefined };
-
-function localOf(qname: string): { name: string; prefix: string } {
-  const i = qname.indexOf(':');
-  return i < 0 ? { name: qname, prefix: '' } : { name: qname.slice(i + 1), prefix: qname.slice(0, i) };
-}
-
-function attrsOf(raw: Record<string, string>): Record<string, string> {
-  let prefixed = false;
-  for (const k in raw) if (k.includes(':') && !k.startsWith('xmlns')) prefixed = true;
-  if (!prefixed) return raw;
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) out[k.startsWith('xmlns') ? k : localOf(k).name] = v;
-  return out;
-}
+const CHUNK_BYTES = 256 * 1024;
 
 /**
  * Streams an XML file. Yields the root element first (without children),
@@ -44,47 +20,14 @@ function attrsOf(raw: Record<string, string>): Record<string, string> {
  * document order. `path` holds the local names from the root down to it.
  */
 export async function* streamXml(path: string, ctx: ParseContext, wanted: (path: string[]) => boolean): AsyncGenerator<XmlItem> {
-  const queue: XmlItem[] = [];
-  const names: string[] = [];
-  // The stack of trees being built; empty when outside a wanted element.
-  const building: XmlNode[] = [];
-  let buildingDepth = -1;
-  let sawRoot = false;
-  const scanner = new XmlScanner(ctx.fileName, {
-    open(qname, rawAttrs, line) {
-      const { name, prefix } = localOf(qname);
-      names.push(name);
-      if (!sawRoot) {
-        sawRoot = true;
-        queue.push({ root: { name, prefix, attrs: attrsOf(rawAttrs), children: [], text: '', line } });
-        return;
-      }
-      if (building.length > 0) {
-        const node: XmlNode = { name, prefix, attrs: attrsOf(rawAttrs), children: [], text: '', line };
-        building[building.length - 1]!.children.push(node);
-        building.push(node);
-      } else if (wanted(names)) {
-        building.push({ name, prefix, attrs: attrsOf(rawAttrs), children: [], text: '', line });
-        buildingDepth = names.length;
-      }
-    },
-    text(t) {
-      if (building.length > 0) building[building.length - 1]!.text += t;
-    },
-    close() {
-      if (building.length > 0) {
-        const done = building.pop()!;
-        if (building.length === 0 && names.length === buildingDepth) queue.push({ node: done, path: [...names] });
-      }
-      names.pop();
-    },
-  });
-
-  let first = true;
-  for await (const chunk of readTextChunks(path, ctx)) {
-    if (first) {
-      first = false;
-      const head = chunk.trimStart();
+  const scanner = new XmlScanner(ctx.fileName, wanted);
+  let read = 0;
+  for await (const data of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
+    let chunk = data as Buffer;
+    if (read === 0) {
+      // The UTF-8 byte-order mark.
+      if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+      const head = chunk.toString('latin1', 0, 64).trimStart();
       if (head.startsWith('PK\u0003\u0004')) {
         throw new DataError(`${ctx.fileName}:1: this looks like a ZIP archive, not XML: unpack it first (vendors ship seed files in password-protected ZIPs)`, { code: 'not-xml', where: `${ctx.fileName}:1` });
       }
@@ -92,12 +35,20 @@ export async function* streamXml(path: string, ctx: ParseContext, wanted: (path:
         throw new DataError(`${ctx.fileName}:1: this is not XML (it does not start with '<')`, { code: 'not-xml', where: `${ctx.fileName}:1` });
       }
     }
+    read += (data as Buffer).length;
+    ctx.onBytes?.(read);
     scanner.write(chunk);
-    while (queue.length > 0) yield queue.shift()!;
+    yield* drain(scanner.items);
   }
-  if (first) throw new DataError(`${ctx.fileName}: the file is empty`, { code: 'empty-file', where: ctx.fileName });
+  if (read === 0) throw new DataError(`${ctx.fileName}: the file is empty`, { code: 'empty-file', where: ctx.fileName });
   scanner.close();
-  while (queue.length > 0) yield queue.shift()!;
+  yield* drain(scanner.items);
+}
+
+function* drain(items: XmlItem[]): Generator<XmlItem> {
+  // Taken as a whole: the scanner only appends, and the caller sees each item once.
+  const taken = items.splice(0, items.length);
+  yield* taken;
 }
 
 /** The first child with a local name (case-insensitive: legacy files vary). */

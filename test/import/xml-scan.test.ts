@@ -1,0 +1,110 @@
+/**
+ * The streaming XML reader: the same trees, lines and errors whatever the
+ * chunk boundaries (a file arrives in pieces cut anywhere, also inside a
+ * tag, an entity or a multi-byte character), and the decoding rules.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { XmlScanner, type XmlItem } from '../../src/import/xml-scan.js';
+import { FIXTURES, fixture } from './helpers.js';
+
+type Outcome = { items: XmlItem[] } | { error: string; code: string | undefined };
+
+function read(bytes: Buffer, cuts: number[], wanted: (path: string[]) => boolean = (p) => p.length === 2): Outcome {
+  const scanner = new XmlScanner('f.xml', wanted);
+  const items: XmlItem[] = [];
+  try {
+    let from = 0;
+    for (const cut of [...cuts, bytes.length]) {
+      scanner.write(bytes.subarray(from, cut));
+      items.push(...scanner.items.splice(0));
+      from = cut;
+    }
+    scanner.close();
+    items.push(...scanner.items.splice(0));
+    return { items };
+  } catch (err) {
+    return { error: (err as Error).message, code: (err as { code?: string }).code };
+  }
+}
+
+/** A deterministic pseudo-random generator, so a failure can be replayed. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function randomCuts(length: number, rand: () => number, maxPiece: number): number[] {
+  const cuts: number[] = [];
+  for (let at = 1 + Math.floor(rand() * maxPiece); at < length; at += 1 + Math.floor(rand() * maxPiece)) cuts.push(at);
+  return cuts;
+}
+
+const xmlFixtures = ['rfc6030', 'pskc-quirks', 'bad', 'csv'].flatMap((dir) =>
+  readdirSync(fixture(dir))
+    .filter((f) => f.endsWith('.xml'))
+    .map((f) => `${dir}/${f}`),
+);
+
+describe('XmlScanner', () => {
+  it('finds the XML fixtures', () => {
+    expect(xmlFixtures.length).toBeGreaterThan(30);
+  });
+
+  for (const name of xmlFixtures) {
+    it(`${name}: the same trees, lines and errors in one piece, byte by byte and in random pieces`, () => {
+      const bytes = readFileSync(`${FIXTURES}/${name}`);
+      const whole = read(bytes, []);
+      const rand = rng(bytes.length);
+      const splits = [Array.from({ length: bytes.length - 1 }, (_, i) => i + 1), randomCuts(bytes.length, rand, 7), randomCuts(bytes.length, rand, 300)];
+      for (const cuts of splits) expect(read(bytes, cuts)).toEqual(whole);
+      if ('items' in whole) {
+        expect(whole.items[0]!.root).toBeDefined();
+        expect(whole.items.length).toBeGreaterThan(1);
+      }
+    });
+  }
+
+  it('decodes UTF-8 in names, text and attributes, also when a character is cut in two', () => {
+    const xml = Buffer.from('<r xmlns:ü="u"><ü:Größe Name="Weiß &amp; Co" ü:x=\'ä\'>Zürich &lt;3 ✓</ü:Größe><b><![CDATA[a&b <c> ß]]></b></r>', 'utf8');
+    const whole = read(xml, [], (p) => p.length === 2);
+    for (let cut = 1; cut < xml.length; cut++) expect(read(xml, [cut], (p) => p.length === 2)).toEqual(whole);
+    if (!('items' in whole)) throw new Error(whole.error);
+    const [root, size, b] = whole.items;
+    expect(root!.root!.attrs).toEqual({ 'xmlns:ü': 'u' });
+    expect(size!.node).toMatchObject({ name: 'Größe', prefix: 'ü', attrs: { Name: 'Weiß & Co', x: 'ä' }, text: 'Zürich <3 ✓' });
+    expect(size!.path).toEqual(['r', 'Größe']);
+    expect(b!.node!.text).toBe('a&b <c> ß');
+  });
+
+  it('expands character references and refuses any other entity, wherever it is', () => {
+    const ok = read(Buffer.from('<r><a t="&#x41;&#66;">&#x263A;&quot;&apos;&gt;</a></r>'), []);
+    expect('items' in ok && ok.items[1]!.node).toMatchObject({ attrs: { t: 'AB' }, text: '☺"\'>' });
+    // Text that no caller keeps (between wanted elements) is still checked.
+    expect(read(Buffer.from('<r>&lol;<a/></r>'), [])).toMatchObject({ code: 'entity-refused' });
+    expect(read(Buffer.from('<r><a x="&ext;"/></r>'), [])).toMatchObject({ code: 'entity-refused' });
+    expect(read(Buffer.from('<r><a>A & B</a></r>'), [])).toMatchObject({ error: expect.stringContaining("a bare '&'") });
+    expect(read(Buffer.from('<r><a>&#0;</a></r>'), [])).toMatchObject({ error: expect.stringContaining('is not a character') });
+  });
+
+  it('names the line of each element and of each error', () => {
+    const ok = read(Buffer.from('<r>\n <a>\n  <b/>\n </a>\n\n <a\n  x="1"/>\n</r>\n'), [7, 19]);
+    expect('items' in ok && ok.items.map((i) => (i.root ?? i.node)!.line)).toEqual([1, 2, 6]);
+    expect(read(Buffer.from('<r>\n<a>\n</b>\n</r>'), [])).toEqual({ error: 'f.xml:3: </b> closes <a>: the tags are not nested properly', code: 'malformed-xml' });
+    expect(read(Buffer.from('<r>\n<a>\n'), [4])).toEqual({ error: 'f.xml:3: the XML ends before <a> is closed: the file is truncated; get a complete copy', code: 'truncated-xml' });
+    expect(read(Buffer.from('<r/>\n<r/>'), [])).toMatchObject({ error: 'f.xml:2: a second root element: an XML file has exactly one' });
+    expect(read(Buffer.from('<r>\n</r>\ntail'), [])).toMatchObject({ error: 'f.xml:3: text after the root element' });
+    expect(read(Buffer.from('\n<!DOCTYPE r [<!ENTITY a "b">]><r/>'), [3])).toMatchObject({ error: expect.stringMatching(/^f\.xml:2: the file has a DOCTYPE/), code: 'doctype-refused' });
+  });
+
+  it('refuses malformed tags and attributes', () => {
+    for (const bad of ['<r><a b></a></r>', '<r><a b=1/></r>', '<r><a b="<"/></r>', '<r><a/ ></r>', '<r><a b="1"c="2"/></r>', '<r></ a></r>', '<r><=/></r>', '</r>']) {
+      const out = read(Buffer.from(bad), []);
+      expect('error' in out, bad).toBe(true);
+    }
+    expect(read(Buffer.from('<r><a b = "1" c=\'2\' /></r>'), [])).toMatchObject({ items: [{}, { node: { attrs: { b: '1', c: '2' } } }] });
+  });
+});
