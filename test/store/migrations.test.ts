@@ -71,4 +71,47 @@ describe('migrations', () => {
     writeFileSync(path, 'this is a text file, not a database, but it is long enough to look like a header to sqlite .....');
     expect(() => temp.open(path)).toThrow(/not a tokensmith database|cannot open the database/);
   });
+
+  it('6 rebuilds tokens with the same columns, indexes and rows, keeps assignments pointing at them, and still refuses bad values', async () => {
+    // A database as tokensmith left it before migration 6, with a token that an assignment refers to.
+    const path = join(temp.dir(), 'v5.db');
+    const raw = new Database(path);
+    raw.pragma('foreign_keys = ON');
+    raw.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    for (const m of MIGRATIONS.filter((m) => m.version < 6)) {
+      raw.exec(m.sql);
+      raw.prepare("INSERT INTO schema_migrations VALUES (?, ?, '2026-01-01')").run(m.version, m.name);
+    }
+    const shape = (db: Database.Database) =>
+      JSON.stringify([
+        db.pragma('table_info(tokens)'),
+        db.pragma('foreign_key_list(tokens)'),
+        db.prepare("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'tokens' AND type = 'index' ORDER BY name").all(),
+      ]);
+    const before = shape(raw);
+    raw.prepare("INSERT INTO resources (name, created_at, updated_at) VALUES ('vpn', 'x', 'x')").run();
+    raw.prepare("INSERT INTO users (login, created_at, updated_at) VALUES ('alice', 'x', 'x')").run();
+    raw.prepare("INSERT INTO tokens (id, serial, kind, type, algorithm, digits, period, state, created_at, updated_at) VALUES (41, 'A1', 'classic', 'totp', 'sha256', 8, 60, 'in_stock', 'x', 'x')").run();
+    raw.prepare("INSERT INTO tokens (id, serial, kind, type, algorithm, digits, period, state, created_at, updated_at) VALUES (42, 'A2', 'programmable', 'hotp', 'sha1', 6, 30, 'assigned', 'x', 'x')").run();
+    raw.prepare("INSERT INTO assignments (token_id, user_id, resource_id, created_at) VALUES (42, 1, 1, 'x')").run();
+    const rows = raw.prepare('SELECT * FROM tokens ORDER BY id').all();
+    raw.close();
+
+    const store = temp.open(path);
+    const db = store.db;
+    expect(await store.schemaVersion()).toBeGreaterThanOrEqual(6);
+    expect(shape(db)).toBe(before);
+    expect(db.prepare('SELECT * FROM tokens ORDER BY id').all()).toEqual(rows);
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'tokens'").get()).toEqual({ sql: expect.not.stringContaining(' IN (') });
+    // The assignment still refers to token 42: deleting it is refused.
+    expect(() => db.prepare('DELETE FROM tokens WHERE id = 42').run()).toThrow(/FOREIGN KEY/);
+    for (const bad of ["state = 'lost-ish'", "algorithm = 'md5'", "kind = 'other'", "type = 'ocra'", 'digits = 3', 'period = 0', 'counter = -1']) {
+      expect(() => db.prepare(`UPDATE tokens SET ${bad} WHERE id = 41`).run(), bad).toThrow(/CHECK constraint failed/);
+    }
+    for (const good of ["state = 'retired'", "algorithm = 'sha512'", "kind = 'programmable'", "type = 'hotp'"]) {
+      expect(db.prepare(`UPDATE tokens SET ${good} WHERE id = 41`).run().changes, good).toBe(1);
+    }
+  });
 });

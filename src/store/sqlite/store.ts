@@ -118,12 +118,22 @@ function migrate(db: Database.Database): void {
   }
   for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
     if (applied.has(m.version)) continue;
-    db.transaction(() => {
-      // Check again under the write lock: another process opening the same new database may have applied it meanwhile.
-      if (prep(db, 'SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return;
-      db.exec(m.sql);
-      prep(db, 'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, now());
-    }).immediate();
+    // Foreign keys can only be switched outside a transaction.
+    if (m.rebuildsTables) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        // Check again under the write lock: another process opening the same new database may have applied it meanwhile.
+        if (prep(db, 'SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return;
+        db.exec(m.sql);
+        if (m.rebuildsTables) {
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length > 0) throw new DataError(`schema migration ${m.version} would leave ${broken.length} broken reference(s); nothing was changed`, { code: 'migration-failed' });
+        }
+        prep(db, 'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, now());
+      }).immediate();
+    } finally {
+      if (m.rebuildsTables) db.pragma('foreign_keys = ON');
+    }
   }
 }
 
