@@ -8,6 +8,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, writeSync, chmodSync } from 'node:fs';
 import { DataError } from '../core/errors.js';
+import { gcmEncryptMany, type GcmMessage } from './gcm-many.js';
 
 const VERSION = 0x01;
 const NONCE_BYTES = 12;
@@ -101,6 +102,34 @@ export function sealSeed(key: Buffer, seed: Uint8Array, aad: string): Buffer {
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   const ct = Buffer.concat([cipher.update(seed), cipher.final()]);
   return Buffer.concat([Buffer.from([VERSION]), nonce, ct, cipher.getAuthTag()]);
+}
+
+/**
+ * Seals many seeds at once, byte for byte as sealSeed would (each with its own
+ * fresh nonce): one pass of AES over the whole batch instead of a cipher
+ * object per seed. For bulk imports; null entries stay null.
+ */
+export function sealSeeds(key: Buffer, items: ({ seed: Uint8Array; aad: string } | null)[]): (Buffer | null)[] {
+  const messages: GcmMessage[] = [];
+  const index: number[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i];
+    if (!it) continue;
+    messages.push({ nonce: nextNonce(), plaintext: it.seed, aad: Buffer.from(it.aad, 'utf8') });
+    index.push(i);
+  }
+  const out: (Buffer | null)[] = new Array<Buffer | null>(items.length).fill(null);
+  gcmEncryptMany(key, messages, (m, ct, tag) => {
+    const msg = messages[m]!;
+    const sealed = Buffer.allocUnsafe(1 + NONCE_BYTES + ct.length + TAG_BYTES);
+    sealed[0] = VERSION;
+    sealed.set(msg.nonce, 1);
+    sealed.set(ct, 1 + NONCE_BYTES);
+    sealed.set(tag, 1 + NONCE_BYTES + ct.length);
+    ct.fill(0);
+    out[index[m]!] = sealed;
+  });
+  return out;
 }
 
 /** Opens a sealed seed; returns null when authentication fails (the caller tells why). */

@@ -34,7 +34,7 @@ import type {
   UserRecord,
   UserRepo,
 } from '../types.js';
-import { keyCheckValue, loadMasterKey, openSeed, sealSeed, seedBinding, SealBrokenError, WrongMasterKeyError, type MasterKey } from '../vault.js';
+import { keyCheckValue, loadMasterKey, openSeed, sealSeed, sealSeeds, seedBinding, SealBrokenError, WrongMasterKeyError, type MasterKey } from '../vault.js';
 import { keyFilePath } from '../paths.js';
 import { MIGRATIONS } from './migrations.js';
 import { TOKEN_COLUMNS } from '../columns.js';
@@ -357,6 +357,8 @@ class SqliteTokenRepo implements TokenRepo {
       ON CONFLICT (manufacturer, serial) DO NOTHING`);
     const stmt = this.insertManyStmt;
     const key = tokens.some((t) => t.seed) ? this.key() : null;
+    // Sealed in one pass for the whole chunk (same bytes as sealSeed, a fresh nonce each).
+    const sealed = key ? sealSeeds(key, tokens.map((t) => (t.seed ? { seed: t.seed, aad: seedBinding({ manufacturer: t.manufacturer ?? '', serial: t.serial }) } : null))) : null;
     const at = now();
     const existing: number[] = [];
     let inserted = 0;
@@ -374,7 +376,7 @@ class SqliteTokenRepo implements TokenRepo {
           t.digits,
           t.period,
           t.counter,
-          t.seed && key ? sealSeed(key, t.seed, seedBinding({ manufacturer, serial: t.serial })) : null,
+          sealed ? sealed[i]! : null,
           t.state,
           t.driftSteps ?? 0,
           t.batchId ?? null,
