@@ -85,7 +85,26 @@ export function encodeBase32(bytes: Uint8Array, opts: { padding?: boolean } = {}
   return out;
 }
 
+/** Whether each character code is in the standard base64 alphabet. */
+const BASE64_ALPHABET = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') BASE64_ALPHABET[c.charCodeAt(0)] = 1;
+
+/** Canonical base64: whole quads of the standard alphabet, at most two '=' at the very end. */
+function isCanonicalBase64(s: string): boolean {
+  const n = s.length;
+  if (n === 0 || n % 4 !== 0) return false;
+  let end = n;
+  if (s.charCodeAt(end - 1) === 0x3d) end--;
+  if (s.charCodeAt(end - 1) === 0x3d) end--;
+  for (let i = 0; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || BASE64_ALPHABET[c] === 0) return false;
+  }
+  return true;
+}
+
 export function decodeBase64(input: string, what = 'base64 seed'): Buffer {
+  if (isCanonicalBase64(input)) return Buffer.from(input, 'base64');
   const s = input.replace(/\s+/g, '');
   if (s.length === 0) throw new DataError(`${what} is empty`, { code: 'bad-base64' });
   const m = /[^A-Za-z0-9+/=_-]/.exec(s);

@@ -3,11 +3,11 @@
  * checking one part of a large file overlaps with sealing and writing the
  * part before it on the main thread. Records travel in batches; the main
  * thread hands out credits, so at most a few batches are ever in flight and
- * memory stays flat.
+ * memory stays flat. Records travel as columns (RecordColumns).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { parserFor } from './formats.js';
-import type { ImportFormat, ParseItem } from './types.js';
+import type { ImportFormat, ParseItem, SeedRecord } from './types.js';
 
 export interface WorkerInput {
   format: ImportFormat;
@@ -17,8 +17,37 @@ export interface WorkerInput {
   key?: Uint8Array;
 }
 
+/**
+ * A batch of records as columns: one array per field, the attributes as JSON,
+ * the seeds as views of one transferred buffer. Cloning 500 small objects
+ * field by field cost more than reading them; arrays of strings and numbers
+ * cross the thread boundary almost as fast as copying memory.
+ */
+export interface RecordColumns {
+  serial: string[];
+  manufacturer: string[];
+  model: (string | null)[];
+  type: SeedRecord['type'][];
+  algorithm: SeedRecord['algorithm'][];
+  digits: number[];
+  period: number[];
+  counter: number[];
+  driftSteps: number[];
+  attributes: string[];
+  where: string[];
+  seeds: ArrayBuffer;
+  /** Where each seed ends in `seeds`. */
+  seedEnds: number[];
+}
+
+/** Items that are not records (problems, skips), with the number of records that come before each. */
+export interface OtherItem {
+  after: number;
+  item: ParseItem;
+}
+
 export type WorkerMessage =
-  | { type: 'items'; items: ParseItem[]; bytesRead: number }
+  | { type: 'items'; records: RecordColumns; others: OtherItem[]; bytesRead: number }
   | { type: 'error'; message: string; code: string; where?: string; exitCode: number; data: boolean }
   | { type: 'end'; bytesRead: number };
 
@@ -36,35 +65,47 @@ async function run(): Promise<void> {
     wake = null;
   });
   let bytesRead = 0;
-  let batch: ParseItem[] = [];
+  let records: SeedRecord[] = [];
+  let others: OtherItem[] = [];
   const send = async () => {
     while (credits === 0) await new Promise<void>((r) => (wake = r));
     credits--;
-    // The batch's seeds move as views of one transferred buffer: no copy per seed on either side.
     let size = 0;
-    for (const item of batch) if (item.record) size += item.record.seed.length;
+    for (const r of records) size += r.seed.length;
     const seeds = new ArrayBuffer(size);
+    const bytes = new Uint8Array(seeds);
+    const cols: RecordColumns = { serial: [], manufacturer: [], model: [], type: [], algorithm: [], digits: [], period: [], counter: [], driftSteps: [], attributes: [], where: [], seeds, seedEnds: [] };
     let offset = 0;
-    for (const item of batch) {
-      if (!item.record) continue;
-      const seed = item.record.seed;
-      const view = Buffer.from(seeds, offset, seed.length);
-      view.set(seed);
-      seed.fill(0);
-      item.record.seed = view;
-      offset += seed.length;
+    for (const r of records) {
+      cols.serial.push(r.serial);
+      cols.manufacturer.push(r.manufacturer);
+      cols.model.push(r.model);
+      cols.type.push(r.type);
+      cols.algorithm.push(r.algorithm);
+      cols.digits.push(r.digits);
+      cols.period.push(r.period);
+      cols.counter.push(r.counter);
+      cols.driftSteps.push(r.driftSteps);
+      cols.attributes.push(JSON.stringify(r.attributes));
+      cols.where.push(r.where);
+      bytes.set(r.seed, offset);
+      offset += r.seed.length;
+      cols.seedEnds.push(offset);
+      r.seed.fill(0);
     }
-    port.postMessage({ type: 'items', items: batch, bytesRead } satisfies WorkerMessage, [seeds]);
-    batch = [];
+    port.postMessage({ type: 'items', records: cols, others, bytesRead } satisfies WorkerMessage, [seeds]);
+    records = [];
+    others = [];
   };
   try {
     const parse = await parserFor(input.format);
     const ctx = { fileName: input.fileName, password: input.password, key: input.key ? Buffer.from(input.key) : undefined, onBytes: (n: number) => (bytesRead = n) };
     for await (const item of parse(input.file, ctx)) {
-      batch.push(item);
-      if (batch.length >= BATCH) await send();
+      if (item.record) records.push(item.record);
+      else others.push({ after: records.length, item });
+      if (records.length + others.length >= BATCH) await send();
     }
-    if (batch.length > 0) await send();
+    if (records.length + others.length > 0) await send();
     port.postMessage({ type: 'end', bytesRead } satisfies WorkerMessage);
   } catch (err) {
     const e = err as { message?: string; code?: string; where?: string; exitCode?: number };

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DataError, TokensmithError, type ExitCodeValue } from '../core/errors.js';
-import type { WorkerInput, WorkerMessage } from './parse-worker.js';
+import type { OtherItem, RecordColumns, WorkerInput, WorkerMessage } from './parse-worker.js';
 import type { ParseContext, ParseItem, ImportFormat } from './types.js';
 
 const WORKER_URL = new URL('./parse-worker.js', import.meta.url);
@@ -56,11 +56,7 @@ export function parseInWorker(format: ImportFormat, file: string, ctx: ParseCont
         ctx.onBytes?.(m.bytesRead);
         if (m.type === 'end') return;
         worker.postMessage('credit');
-        for (const item of m.items) {
-          // Structured clone turns a Buffer into a Uint8Array.
-          if (item.record) item.record.seed = Buffer.from(item.record.seed.buffer, item.record.seed.byteOffset, item.record.seed.byteLength);
-          yield item;
-        }
+        yield* unpack(m.records, m.others);
       }
     } finally {
       await worker.terminate();
@@ -73,4 +69,32 @@ export function parseInWorker(format: ImportFormat, file: string, ctx: ParseCont
       await worker.terminate();
     },
   };
+}
+
+/** The items of a batch in file order: records rebuilt from their columns, the others between them where they were. */
+function* unpack(c: RecordColumns, others: OtherItem[]): Generator<ParseItem> {
+  let next = 0;
+  let start = 0;
+  for (let i = 0; i < c.serial.length; i++) {
+    while (next < others.length && others[next]!.after === i) yield others[next++]!.item;
+    const end = c.seedEnds[i]!;
+    yield {
+      record: {
+        serial: c.serial[i]!,
+        manufacturer: c.manufacturer[i]!,
+        model: c.model[i]!,
+        type: c.type[i]!,
+        algorithm: c.algorithm[i]!,
+        digits: c.digits[i]!,
+        period: c.period[i]!,
+        counter: c.counter[i]!,
+        driftSteps: c.driftSteps[i]!,
+        seed: Buffer.from(c.seeds, start, end - start),
+        attributes: JSON.parse(c.attributes[i]!) as Record<string, unknown>,
+        where: c.where[i]!,
+      },
+    };
+    start = end;
+  }
+  while (next < others.length) yield others[next++]!.item;
 }

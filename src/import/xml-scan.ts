@@ -19,9 +19,12 @@ import { DataError } from '../core/errors.js';
 export interface XmlNode {
   /** Local name, prefix stripped (PSKC files use odd prefixes or none). */
   name: string;
+  /** The local name in lower case, for the case-insensitive lookups legacy files need. */
+  lower: string;
   prefix: string;
   /** Attributes by local name (xmlns declarations kept as "xmlns" / "xmlns:p"). Shared and frozen when there are none: read only. */
   attrs: Record<string, string>;
+  /** Read only (shared and frozen when there are none). */
   children: XmlNode[];
   text: string;
   /** 1-based line of the start tag. */
@@ -31,6 +34,8 @@ export interface XmlNode {
 export type XmlItem = { root: XmlNode; node?: undefined; path?: undefined } | { node: XmlNode; path: string[]; root?: undefined };
 
 const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+/** The children of a leaf: shared and frozen (most elements are leaves); a node gets its own array with its first child. */
+const NO_CHILDREN: XmlNode[] = Object.freeze([]) as unknown as XmlNode[];
 const EMPTY = Buffer.alloc(0);
 const ENTITY = /&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z_][\w.-]*);|&/g;
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
@@ -54,10 +59,14 @@ function isNameByte(c: number): boolean {
   return !(c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d || c === 0x2f || c === 0x3e || c === 0x3d || c === 0x3c || c === 0x22 || c === 0x27 || c === 0x21 || c === 0x3f);
 }
 
+/** Buffer's own string makers, without the argument checks of toString (the offsets here are always in range). */
+type Bytes = Buffer & { latin1Slice(start: number, end: number): string; utf8Slice(start: number, end: number): string };
+
 /** A name as written (raw: its bytes as latin1, for comparing with a closing tag) and split at its prefix. */
 interface Name {
   raw: string;
   name: string;
+  lower: string;
   prefix: string;
   /** As an attribute key: the local name, but namespace declarations (xmlns, xmlns:p) whole. */
   attrKey: string;
@@ -66,7 +75,7 @@ interface Name {
 function splitName(raw: string, decoded: string): Name {
   const colon = decoded.indexOf(':');
   const name = colon < 0 ? decoded : decoded.slice(colon + 1);
-  return { raw, name, prefix: colon < 0 ? '' : decoded.slice(0, colon), attrKey: colon < 0 || decoded.startsWith('xmlns') ? decoded : name };
+  return { raw, name, lower: name.toLowerCase(), prefix: colon < 0 ? '' : decoded.slice(0, colon), attrKey: colon < 0 || decoded.startsWith('xmlns') ? decoded : name };
 }
 
 /** A start tag that cannot be judged yet: the chunk ends inside it. */
@@ -74,7 +83,7 @@ const INCOMPLETE = -1;
 const MALFORMED = -2;
 
 export class XmlScanner {
-  private buf: Buffer = EMPTY;
+  private buf: Bytes = EMPTY as Bytes;
   private pos = 0;
   /** Line of `lineCountedTo` (1-based). */
   private lineNo = 1;
@@ -90,6 +99,8 @@ export class XmlScanner {
   private rootClosed = false;
   /** Names seen so far, by a hash of their bytes: a file uses a few dozen, thousands of times each. */
   private readonly nameCache: (Name | undefined)[] = new Array<Name | undefined>(1024);
+  /** Short values seen lately, by a hash of their bytes. */
+  private readonly valueCache: (string | undefined)[] = new Array<string | undefined>(1024);
   /** Finished items, in document order; the caller takes them after each write. */
   readonly items: XmlItem[] = [];
   // The start tag just read (readStartTag).
@@ -125,7 +136,7 @@ export class XmlScanner {
   /** Reads the next part of the file. */
   write(chunk: Buffer): void {
     this.lineAt(this.pos);
-    this.buf = this.pos >= this.buf.length ? chunk : Buffer.concat([this.buf.subarray(this.pos), chunk]);
+    this.buf = (this.pos >= this.buf.length ? chunk : Buffer.concat([this.buf.subarray(this.pos), chunk])) as Bytes;
     this.lineCountedTo = 0;
     this.pos = 0;
     this.scan(false);
@@ -208,10 +219,10 @@ export class XmlScanner {
       while (k < n && raw.charCodeAt(k) === b[from + k]) k++;
       if (k === n) return hit;
     }
-    const raw = b.toString('latin1', from, to);
+    const raw = b.latin1Slice(from, to);
     let high = false;
     for (let k = from; k < to; k++) if (b[k]! > 0x7f) high = true;
-    const name = splitName(raw, high ? b.toString('utf8', from, to) : raw);
+    const name = splitName(raw, high ? b.utf8Slice(from, to) : raw);
     this.nameCache[slot] = name;
     return name;
   }
@@ -226,8 +237,24 @@ export class XmlScanner {
       if (c > 0x7f) high = true;
       else if (c === AMP) amp = true;
     }
-    const v = high ? b.toString('utf8', from, to) : b.toString('latin1', from, to);
-    return amp ? this.decode(v) : v;
+    if (high) {
+      const v = b.utf8Slice(from, to);
+      return amp ? this.decode(v) : v;
+    }
+    if (amp) return this.decode(b.latin1Slice(from, to));
+    const n = to - from;
+    if (n === 0 || n > 64) return b.latin1Slice(from, to);
+    // Short ASCII values repeat (algorithm URIs, lengths, intervals, manufacturers): made into strings once.
+    const slot = (b[from]! * 31 + b[to - 1]! * 7 + b[from + (n >> 1)]! * 17 + n * 131) & 1023;
+    const hit = this.valueCache[slot];
+    if (hit !== undefined && hit.length === n) {
+      let k = 0;
+      while (k < n && hit.charCodeAt(k) === b[from + k]) k++;
+      if (k === n) return hit;
+    }
+    const v = b.latin1Slice(from, to);
+    this.valueCache[slot] = v;
+    return v;
   }
 
   /**
@@ -290,17 +317,19 @@ export class XmlScanner {
   }
 
   private openElement(tag: Name, attrs: Record<string, string>, line: number, selfClosing: boolean): void {
-    const { name, prefix } = tag;
+    const { name, lower, prefix } = tag;
     this.names.push(name);
     if (!this.rootSeen) {
       this.rootSeen = true;
-      this.items.push({ root: { name, prefix, attrs, children: [], text: '', line } });
+      this.items.push({ root: { name, lower, prefix, attrs, children: NO_CHILDREN, text: '', line } });
     } else if (this.building.length > 0) {
-      const node: XmlNode = { name, prefix, attrs, children: [], text: '', line };
-      this.building[this.building.length - 1]!.children.push(node);
+      const node: XmlNode = { name, lower, prefix, attrs, children: NO_CHILDREN, text: '', line };
+      const parent = this.building[this.building.length - 1]!;
+      if (parent.children === NO_CHILDREN) parent.children = [node];
+      else parent.children.push(node);
       this.building.push(node);
     } else if (this.wanted(this.names)) {
-      this.building.push({ name, prefix, attrs, children: [], text: '', line });
+      this.building.push({ name, lower, prefix, attrs, children: NO_CHILDREN, text: '', line });
       this.buildingDepth = this.names.length;
     }
     this.stack.push(tag.raw);

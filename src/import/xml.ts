@@ -51,20 +51,36 @@ function* drain(items: XmlItem[]): Generator<XmlItem> {
   yield* taken;
 }
 
-/** The first child with a local name (case-insensitive: legacy files vary). */
+/**
+ * Lower-case forms of the names callers look up: a few dozen constants, looked up
+ * millions of times in a large file; a direct-mapped memo that compares the
+ * strings themselves (the same constant string is one object, so mostly a pointer compare).
+ */
+const memoName: string[] = new Array<string>(256).fill('');
+const memoLower: string[] = new Array<string>(256).fill('');
+function lowerOf(name: string): string {
+  const slot = (name.length * 31 + name.charCodeAt(0) + name.charCodeAt(name.length - 1) * 7) & 255;
+  if (memoName[slot] === name) return memoLower[slot]!;
+  const lower = name.toLowerCase();
+  memoName[slot] = name;
+  memoLower[slot] = lower;
+  return lower;
+}
+
+/** The first child with a local name, case-insensitive (legacy files vary). */
 export function child(node: XmlNode | undefined, name: string): XmlNode | undefined {
   if (!node) return undefined;
-  for (const c of node.children) if (c.name === name) return c;
-  // Case-insensitive second pass; names of another length are passed over without building lower-case copies.
-  const lower = name.toLowerCase();
-  for (const c of node.children) if (c.name.length === lower.length && c.name.toLowerCase() === lower) return c;
+  const lower = lowerOf(name);
+  for (const c of node.children) if (c.lower === lower) return c;
   return undefined;
 }
 
 export function childrenNamed(node: XmlNode | undefined, name: string): XmlNode[] {
   if (!node) return [];
-  const lower = name.toLowerCase();
-  return node.children.filter((c) => c.name.length === lower.length && c.name.toLowerCase() === lower);
+  const lower = lowerOf(name);
+  const out: XmlNode[] = [];
+  for (const c of node.children) if (c.lower === lower) out.push(c);
+  return out;
 }
 
 /** Follows a path of local names: path(kp, 'DeviceInfo', 'SerialNo'). */
@@ -84,7 +100,7 @@ export function textOf(node: XmlNode | undefined): string | undefined {
 export function attr(node: XmlNode | undefined, name: string): string | undefined {
   if (!node) return undefined;
   if (name in node.attrs) return node.attrs[name];
-  const lower = name.toLowerCase();
+  const lower = lowerOf(name);
   for (const k in node.attrs) if (k.length === lower.length && k.toLowerCase() === lower) return node.attrs[k];
   return undefined;
 }

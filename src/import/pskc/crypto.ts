@@ -32,6 +32,15 @@ const XMLENC_PREFIXES = ['http://www.w3.org/2001/04/xmlenc#', 'http://www.w3.org
 
 /** Looks a cipher up by its URI (or the bare name old files use); null when unknown. */
 export function cipherByUri(uri: string): CipherSpec | null {
+  // A file names one or two ciphers, once per value: remember the last answer.
+  if (uri === lastCipher.uri) return lastCipher.spec;
+  const spec = lookUpCipher(uri);
+  lastCipher = { uri, spec };
+  return spec;
+}
+let lastCipher: { uri: string; spec: CipherSpec | null } = { uri: '', spec: null };
+
+function lookUpCipher(uri: string): CipherSpec | null {
   const u = uri.trim();
   const prefix = XMLENC_PREFIXES.find((p) => u.startsWith(p));
   const frag = (prefix ? u.slice(prefix.length) : u.includes('#') ? u.slice(u.lastIndexOf('#') + 1) : u).toLowerCase();
@@ -59,7 +68,11 @@ function cbcDecrypt(node: string, key: Buffer, iv: Buffer, ct: Buffer, autoPaddi
 /** ECB deciphers kept per key: CBC done by hand over one long-lived ECB object costs a third of a new decipher per value. */
 const ecbCache = new Map<string, ReturnType<typeof createDecipheriv>>();
 
-function cbcDecryptFast(spec: CipherSpec, key: Buffer, iv: Buffer, ct: Buffer): Buffer {
+/** The decipher of the last call: a file decrypts every value with one key (compared by its bytes, kept as a copy). */
+let lastEcb: { spec: CipherSpec; key: Buffer; ecb: ReturnType<typeof createDecipheriv> } | null = null;
+
+function ecbFor(spec: CipherSpec, key: Buffer): ReturnType<typeof createDecipheriv> {
+  if (lastEcb && lastEcb.spec === spec && lastEcb.key.equals(key)) return lastEcb.ecb;
   const ecbName = spec.node!.replace(/-cbc$/, '-ecb');
   const id = `${ecbName}:${key.toString('hex')}`;
   let ecb = ecbCache.get(id);
@@ -69,6 +82,12 @@ function cbcDecryptFast(spec: CipherSpec, key: Buffer, iv: Buffer, ct: Buffer): 
     ecb.setAutoPadding(false);
     ecbCache.set(id, ecb);
   }
+  lastEcb = { spec, key: Buffer.from(key), ecb };
+  return ecb;
+}
+
+function cbcDecryptFast(spec: CipherSpec, key: Buffer, iv: Buffer, ct: Buffer): Buffer {
+  const ecb = ecbFor(spec, key);
   const out = ecb.update(ct);
   const b = spec.blockBytes;
   for (let i = 0; i < out.length; i++) out[i]! ^= i < b ? iv[i]! : ct[i - b]!;

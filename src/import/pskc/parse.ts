@@ -54,7 +54,7 @@ export async function* parsePskc(file: string, ctx: ParseContext): AsyncGenerato
   // PIN keys are looked up by Key Id from the PINPolicy that points at them; both sides may come in any order.
   for await (const item of streamXml(file, ctx, (p) => p.length === 2)) {
     if (item.root) {
-      if (!CONTAINERS.has(item.root.name.toLowerCase())) {
+      if (!CONTAINERS.has(item.root.lower)) {
         throw new DataError(`${ctx.fileName}:${item.root.line}: the root element is <${item.root.name}>, not a PSKC KeyContainer: is this the right file, or a different format (--format)?`, {
           code: 'not-pskc',
         });
@@ -62,7 +62,7 @@ export async function* parsePskc(file: string, ctx: ParseContext): AsyncGenerato
       continue;
     }
     const node = item.node;
-    switch (node.name.toLowerCase()) {
+    switch (node.lower) {
       case 'encryptionkey':
         header.encryptionKey = node;
         continue;
@@ -83,7 +83,7 @@ export async function* parsePskc(file: string, ctx: ParseContext): AsyncGenerato
     }
     decryptor ??= new PskcDecryptor(header, ctx);
     const keys: KeyFields[] =
-      node.name.toLowerCase() === 'keypackage'
+      node.lower === 'keypackage'
         ? childrenNamed(node, 'Key').map((k) => ({ node: k, device: child(node, 'DeviceInfo'), container: node }))
         : [...childrenNamed(node, 'Key'), ...childrenNamed(node, 'Secret')].map((k) => ({ node: k, device: child(node, 'DeviceId') ?? child(node, 'DeviceInfo'), container: node }));
     packageNo++;
@@ -113,7 +113,7 @@ export async function* parsePskc(file: string, ctx: ParseContext): AsyncGenerato
 }
 
 function hasDescendant(node: XmlNode, lowerName: string): boolean {
-  for (const c of node.children) if (c.name.toLowerCase() === lowerName || hasDescendant(c, lowerName)) return true;
+  for (const c of node.children) if (c.lower === lowerName || hasDescendant(c, lowerName)) return true;
   return false;
 }
 
@@ -139,9 +139,8 @@ function readInteger(node: XmlNode | undefined, dec: PskcDecryptor, where: strin
   return typeof v === 'string' ? plainInteger(v, what) : /^\d+$/.test(v.toString('latin1')) ? Number(v.toString('latin1')) : bytesToInteger(v, what);
 }
 
-/** The Data element of one kind: RFC <Data><Counter>, or legacy <Data Name="COUNTER">. */
-function dataOf(key: XmlNode, rfcName: string, legacyName: string): { node: XmlNode | undefined; legacy: boolean } {
-  const data = childrenNamed(key, 'Data');
+/** The Data element of one kind among a key's Data elements: RFC <Data><Counter>, or legacy <Data Name="COUNTER">. */
+function dataOf(data: XmlNode[], rfcName: string, legacyName: string): { node: XmlNode | undefined; legacy: boolean } {
   for (const d of data) {
     const name = attr(d, 'Name');
     if (name !== undefined) {
@@ -188,18 +187,19 @@ function readKey(k: KeyFields, dec: PskcDecryptor, where: string): SeedRecord | 
     throw new DataError(`the key needs a server-side PIN (PINUsageMode ${pinMode}), which tokensmith cannot enforce`, { code: 'unsupported-policy' });
   }
 
-  const secretData = dataOf(key, 'Secret', 'SECRET');
+  const data = childrenNamed(key, 'Data');
+  const secretData = dataOf(data, 'Secret', 'SECRET');
   const secretValue = readValue(secretData.node, dec, where, secretData.legacy, true);
   if (secretValue === undefined) throw new DataError('the key has no secret (Data/Secret)', { code: 'missing-secret' });
   const seed = typeof secretValue === 'string' ? decodeBase64(secretValue, 'the secret') : secretValue;
 
-  const cd = dataOf(key, 'Counter', 'COUNTER');
+  const cd = dataOf(data, 'Counter', 'COUNTER');
   const counter = readInteger(cd.node, dec, where, 'Counter', cd.legacy);
-  const td = dataOf(key, 'Time', 'TIME');
+  const td = dataOf(data, 'Time', 'TIME');
   const time = readInteger(td.node, dec, where, 'Time', td.legacy);
-  const id = dataOf(key, 'TimeInterval', 'TIME_INTERVAL');
+  const id = dataOf(data, 'TimeInterval', 'TIME_INTERVAL');
   const interval = readInteger(id.node, dec, where, 'TimeInterval', id.legacy);
-  const dd = dataOf(key, 'TimeDrift', 'TIME_DRIFT');
+  const dd = dataOf(data, 'TimeDrift', 'TIME_DRIFT');
   const driftNode = dd.node;
   let drift: number | undefined;
   if (driftNode) {
