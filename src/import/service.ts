@@ -181,17 +181,20 @@ async function importParsed(store: Store, opts: ImportOptions, setup: ParseSetup
       // A backend that runs this body again needs a fresh parse: the early worker serves the first attempt only.
       const started = early.parse;
       early.parse = null;
-      const items = threaded ? (started ?? parseInWorker(format, opts.file, ctx)) : parse(opts.file, ctx);
-      for await (const item of items) {
-        if (item.record) {
-          counted.records++;
-          // Written even after a failure (then rolled back), so repeats and conflicts further on are reported too.
-          await writer.add(item.record);
-        } else if (item.problem) {
-          addError(withSerial(item.problem.where, item.problem.serial), item.problem.message);
-        } else {
-          summary.skipped++;
-          opts.onNote?.(`${item.skip.where}: ${item.skip.message}`);
+      // The worker hands over its items a batch at a time; a file read here comes one item at a time.
+      const batches = threaded ? (started ?? parseInWorker(format, opts.file, ctx)).batches() : oneByOne(parse(opts.file, ctx));
+      for await (const items of batches) {
+        for (const item of items) {
+          if (item.record) {
+            counted.records++;
+            // Written even after a failure (then rolled back), so repeats and conflicts further on are reported too.
+            if (writer.add(item.record)) await writer.flush();
+          } else if (item.problem) {
+            addError(withSerial(item.problem.where, item.problem.serial), item.problem.message);
+          } else {
+            summary.skipped++;
+            opts.onNote?.(`${item.skip.where}: ${item.skip.message}`);
+          }
         }
       }
       await writer.flush();
@@ -220,6 +223,10 @@ async function importParsed(store: Store, opts: ImportOptions, setup: ParseSetup
   }
   if (summary.failed > 0) throw new ImportFailedError(summary);
   return summary;
+}
+
+async function* oneByOne<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
+  for await (const item of items) yield [item];
 }
 
 /** The contract's JSON object: exactly these keys. */

@@ -18,6 +18,8 @@ export function workerAvailable(): boolean {
 
 /** A parse running on a worker thread: started when made, so it reads ahead while this thread does other work. */
 export interface WorkerParse extends AsyncIterable<ParseItem> {
+  /** The items a batch at a time, as the worker sends them (one iteration of the two). */
+  batches(): AsyncIterable<ParseItem[]>;
   /** Stops the worker; for a parse that is given up before it is read to the end. */
   cancel(): Promise<void>;
 }
@@ -43,7 +45,7 @@ export function parseInWorker(format: ImportFormat, file: string, ctx: ParseCont
     wake?.();
     wake = null;
   });
-  async function* items(): AsyncGenerator<ParseItem> {
+  async function* batches(): AsyncGenerator<ParseItem[]> {
     try {
       for (;;) {
         while (inbox.length === 0 && !crashed) await new Promise<void>((r) => (wake = r));
@@ -56,15 +58,19 @@ export function parseInWorker(format: ImportFormat, file: string, ctx: ParseCont
         ctx.onBytes?.(m.bytesRead);
         if (m.type === 'end') return;
         worker.postMessage('credit');
-        yield* unpack(m.records, m.others);
+        yield [...unpack(m.records, m.others)];
       }
     } finally {
       await worker.terminate();
     }
   }
-  const gen = items();
+  const gen = batches();
+  async function* items(): AsyncGenerator<ParseItem> {
+    for await (const batch of gen) yield* batch;
+  }
   return {
-    [Symbol.asyncIterator]: () => gen,
+    batches: () => gen,
+    [Symbol.asyncIterator]: () => items(),
     cancel: async () => {
       await worker.terminate();
     },

@@ -33,9 +33,10 @@ export class BatchWriter {
     private readonly storeHadTokens = true,
   ) {}
 
-  async add(r: SeedRecord): Promise<void> {
+  /** Queues a record; true when a chunk is full and flush() is due (kept synchronous: it runs once per record). */
+  add(r: SeedRecord): boolean {
     this.pending.push(r);
-    if (this.pending.length >= CHUNK) await this.flush();
+    return this.pending.length >= CHUNK;
   }
 
   async flush(): Promise<void> {
