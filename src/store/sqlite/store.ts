@@ -93,8 +93,9 @@ export function openSqliteStore(opts: OpenSqliteOptions): SqliteStore {
     if (!memory) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    // A bigger page cache than SQLite's 2 MB default: bulk imports touch every index page.
-    db.pragma('cache_size = -65536');
+    // A bigger page cache than SQLite's 2 MB default (bulk imports touch every index), but bounded:
+    // 16 MB is full at about 50,000 tokens, so a 1,000,000-token import peaks where a 100,000 one does.
+    db.pragma('cache_size = -16384');
     migrate(db);
   } catch (err) {
     db.close();
