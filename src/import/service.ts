@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { DataError, NotFoundError, UsageError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
@@ -115,7 +116,9 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
   };
   // A large file is read, decrypted and checked on a worker thread while this one seals and writes.
   // A password prompt needs this thread, so a file that may need one is read here.
-  const threaded = totalBytes >= WORKER_MIN_BYTES && (opts.password !== undefined || opts.key !== undefined || !opts.askPassword) && workerAvailable();
+  // With one CPU to run on, a second thread only adds its own costs.
+  const threaded =
+    totalBytes >= WORKER_MIN_BYTES && (opts.password !== undefined || opts.key !== undefined || !opts.askPassword) && availableParallelism() > 1 && workerAvailable();
   // Started before the file is hashed, so its reading ahead overlaps with the hash; stopped below if not used.
   const early = { parse: threaded ? parseInWorker(format, opts.file, ctx) : null };
   try {
