@@ -1,5 +1,5 @@
 /** The parser of each format; loaded on demand so one import loads only what it reads. */
-import type { ImportFormat, SeedParser } from './types.js';
+import type { ImportFormat, ParseContext, ParseItem, SeedParser } from './types.js';
 
 export async function parserFor(format: ImportFormat): Promise<SeedParser> {
   switch (format) {
@@ -22,4 +22,13 @@ export async function parserFor(format: ImportFormat): Promise<SeedParser> {
     case 'otpauth':
       return (await import('./otpauth.js')).parseOtpauth;
   }
+}
+
+/** A parser's items a batch at a time: PSKC reads in batches itself; the others are taken one item at a time. */
+export async function batchParserFor(format: ImportFormat): Promise<(path: string, ctx: ParseContext) => AsyncIterable<ParseItem[]>> {
+  if (format === 'pskc') return (await import('./pskc/parse.js')).parsePskcBatches;
+  const parse = await parserFor(format);
+  return async function* (path, ctx) {
+    for await (const item of parse(path, ctx)) yield [item];
+  };
 }

@@ -6,7 +6,7 @@
  * memory stays flat. Records travel as columns (RecordColumns).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { parserFor } from './formats.js';
+import { batchParserFor } from './formats.js';
 import type { ImportFormat, ParseItem, SeedRecord } from './types.js';
 
 export interface WorkerInput {
@@ -98,11 +98,13 @@ async function run(): Promise<void> {
     others = [];
   };
   try {
-    const parse = await parserFor(input.format);
+    const parse = await batchParserFor(input.format);
     const ctx = { fileName: input.fileName, password: input.password, key: input.key ? Buffer.from(input.key) : undefined, onBytes: (n: number) => (bytesRead = n) };
-    for await (const item of parse(input.file, ctx)) {
-      if (item.record) records.push(item.record);
-      else others.push({ after: records.length, item });
+    for await (const items of parse(input.file, ctx)) {
+      for (const item of items) {
+        if (item.record) records.push(item.record);
+        else others.push({ after: records.length, item });
+      }
       if (records.length + others.length >= BATCH) await send();
     }
     if (records.length + others.length > 0) await send();

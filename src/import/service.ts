@@ -12,7 +12,7 @@ import { basename } from 'node:path';
 import { DataError, NotFoundError, UsageError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
 import { detectFormat, readHead, refuseNonText } from './detect.js';
-import { parserFor } from './formats.js';
+import { batchParserFor } from './formats.js';
 import { IMPORT_FORMATS, type ImportFormat, type ParseContext } from './types.js';
 import { parseInWorker, workerAvailable, type WorkerParse } from './threaded.js';
 import { BatchWriter, type OnDuplicate } from './writer.js';
@@ -163,7 +163,7 @@ async function importParsed(store: Store, opts: ImportOptions, setup: ParseSetup
     resourceId = r.id;
   }
 
-  const parse = await parserFor(format);
+  const parse = await batchParserFor(format);
   const summary: ImportSummary = { batch: null, imported: 0, skipped: 0, failed: 0, errors: [], format, sha256, file: fileName, updated: 0, dryRun: Boolean(opts.dryRun), seenBefore };
   const addError = (where: string, message: string) => {
     summary.failed++;
@@ -185,7 +185,7 @@ async function importParsed(store: Store, opts: ImportOptions, setup: ParseSetup
       const started = early.parse;
       early.parse = null;
       // The worker hands over its items a batch at a time; a file read here comes one item at a time.
-      const batches = threaded ? (started ?? parseInWorker(format, opts.file, ctx)).batches() : oneByOne(parse(opts.file, ctx));
+      const batches = threaded ? (started ?? parseInWorker(format, opts.file, ctx)).batches() : parse(opts.file, ctx);
       for await (const items of batches) {
         for (const item of items) {
           if (item.record) {
@@ -226,10 +226,6 @@ async function importParsed(store: Store, opts: ImportOptions, setup: ParseSetup
   }
   if (summary.failed > 0) throw new ImportFailedError(summary);
   return summary;
-}
-
-async function* oneByOne<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
-  for await (const item of items) yield [item];
 }
 
 /** The contract's JSON object: exactly these keys. */

@@ -20,6 +20,11 @@ const CHUNK_BYTES = 256 * 1024;
  * document order. `path` holds the local names from the root down to it.
  */
 export async function* streamXml(path: string, ctx: ParseContext, wanted: (path: string[]) => boolean): AsyncGenerator<XmlItem> {
+  for await (const batch of streamXmlBatches(path, ctx, wanted)) yield* batch;
+}
+
+/** streamXml's items, a batch per piece of the file read. */
+export async function* streamXmlBatches(path: string, ctx: ParseContext, wanted: (path: string[]) => boolean): AsyncGenerator<XmlItem[]> {
   const scanner = new XmlScanner(ctx.fileName, wanted);
   let read = 0;
   for await (const data of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
@@ -38,17 +43,11 @@ export async function* streamXml(path: string, ctx: ParseContext, wanted: (path:
     read += (data as Buffer).length;
     ctx.onBytes?.(read);
     scanner.write(chunk);
-    yield* drain(scanner.items);
+    if (scanner.items.length > 0) yield scanner.items.splice(0);
   }
   if (read === 0) throw new DataError(`${ctx.fileName}: the file is empty`, { code: 'empty-file', where: ctx.fileName });
   scanner.close();
-  yield* drain(scanner.items);
-}
-
-function* drain(items: XmlItem[]): Generator<XmlItem> {
-  // Taken as a whole: the scanner only appends, and the caller sees each item once.
-  const taken = items.splice(0, items.length);
-  yield* taken;
+  if (scanner.items.length > 0) yield scanner.items.splice(0);
 }
 
 /**

@@ -9,7 +9,7 @@ import { DataError } from '../../core/errors.js';
 import { decodeBase64 } from '../../core/codecs.js';
 import { buildRecord, problemOf } from '../record.js';
 import type { ParseContext, ParseItem, SeedRecord } from '../types.js';
-import { attr, child, childrenNamed, path, streamXml, textOf, type XmlNode } from '../xml.js';
+import { attr, child, childrenNamed, path, streamXmlBatches, textOf, type XmlNode } from '../xml.js';
 import { PskcDecryptor, type PskcHeader } from './encryption.js';
 
 const CONTAINERS = new Set(['keycontainer', 'secretcontainer']);
@@ -47,69 +47,78 @@ interface KeyFields {
   container: XmlNode;
 }
 
-export async function* parsePskc(file: string, ctx: ParseContext): AsyncGenerator<ParseItem> {
+/** The items of a PSKC file, one batch per piece of the file read (each yield costs a promise or two: one per record was measurable). */
+export async function* parsePskcBatches(file: string, ctx: ParseContext): AsyncGenerator<ParseItem[]> {
   const header: PskcHeader = {};
   let decryptor: PskcDecryptor | null = null;
   let packageNo = 0;
   // PIN keys are looked up by Key Id from the PINPolicy that points at them; both sides may come in any order.
-  for await (const item of streamXml(file, ctx, (p) => p.length === 2)) {
-    if (item.root) {
-      if (!CONTAINERS.has(item.root.lower)) {
-        throw new DataError(`${ctx.fileName}:${item.root.line}: the root element is <${item.root.name}>, not a PSKC KeyContainer: is this the right file, or a different format (--format)?`, {
-          code: 'not-pskc',
-        });
-      }
-      continue;
-    }
-    const node = item.node;
-    switch (node.lower) {
-      case 'encryptionkey':
-        header.encryptionKey = node;
-        continue;
-      case 'macmethod':
-        header.macMethod = node;
-        continue;
-      case 'encryptionmethod':
-        header.legacyEncryptionMethod = /none/i.test(attr(node, 'Algorithm') ?? '') ? undefined : node;
-        continue;
-      case 'digestmethod':
-        header.legacyDigestMethod = node;
-        continue;
-      case 'keypackage':
-      case 'device':
-        break;
-      default:
-        continue;
-    }
-    decryptor ??= new PskcDecryptor(header, ctx);
-    const keys: KeyFields[] =
-      node.lower === 'keypackage'
-        ? childrenNamed(node, 'Key').map((k) => ({ node: k, device: child(node, 'DeviceInfo'), container: node }))
-        : [...childrenNamed(node, 'Key'), ...childrenNamed(node, 'Secret')].map((k) => ({ node: k, device: child(node, 'DeviceId') ?? child(node, 'DeviceInfo'), container: node }));
-    packageNo++;
-    if (keys.length === 0) {
-      yield { problem: { where: `${ctx.fileName}:${node.line} (key package ${packageNo})`, message: 'the key package holds no Key', code: 'malformed-pskc' } };
-      continue;
-    }
-    for (const k of keys) {
-      const where = `${ctx.fileName}:${k.node.line} (key package ${packageNo})`;
-      const serial = textOf(child(k.device, 'SerialNo')) ?? attr(k.node, 'Id') ?? attr(k.node, 'KeyId') ?? attr(k.node, 'SecretId');
-      try {
-        // Only the transport key may need a person (the password prompt); everything after it is synchronous.
-        if (!decryptor.keyReady && (decryptor.legacyEncrypted || hasDescendant(k.node, 'encryptedvalue'))) await decryptor.key();
-        const r = readKey(k, decryptor, where);
-        if (r === 'pin') {
-          yield { skip: { where, serial, message: `skipped: the PIN of token ${serial ?? '?'} (Key ${attr(k.node, 'Id') ?? '?'}), not an OTP key; the token checks its PIN itself` } };
-          continue;
+  for await (const xmlItems of streamXmlBatches(file, ctx, (p) => p.length === 2)) {
+    const out: ParseItem[] = [];
+    for (const item of xmlItems) {
+      if (item.root) {
+        if (!CONTAINERS.has(item.root.lower)) {
+          throw new DataError(`${ctx.fileName}:${item.root.line}: the root element is <${item.root.name}>, not a PSKC KeyContainer: is this the right file, or a different format (--format)?`, {
+            code: 'not-pskc',
+          });
         }
-        yield { record: r };
-      } catch (err) {
-        if (err instanceof DataError && (err.code === 'wrong-password' || err.code === 'password-needed' || err.code === 'key-needed' || err.code === 'bad-key-length' || err.code === 'unsupported-mac')) throw err;
-        yield { problem: { ...problemOf(err, where, serial), serial } };
+        continue;
+      }
+      const node = item.node;
+      switch (node.lower) {
+        case 'encryptionkey':
+          header.encryptionKey = node;
+          continue;
+        case 'macmethod':
+          header.macMethod = node;
+          continue;
+        case 'encryptionmethod':
+          header.legacyEncryptionMethod = /none/i.test(attr(node, 'Algorithm') ?? '') ? undefined : node;
+          continue;
+        case 'digestmethod':
+          header.legacyDigestMethod = node;
+          continue;
+        case 'keypackage':
+        case 'device':
+          break;
+        default:
+          continue;
+      }
+      decryptor ??= new PskcDecryptor(header, ctx);
+      const keys: KeyFields[] =
+        node.lower === 'keypackage'
+          ? childrenNamed(node, 'Key').map((k) => ({ node: k, device: child(node, 'DeviceInfo'), container: node }))
+          : [...childrenNamed(node, 'Key'), ...childrenNamed(node, 'Secret')].map((k) => ({ node: k, device: child(node, 'DeviceId') ?? child(node, 'DeviceInfo'), container: node }));
+      packageNo++;
+      if (keys.length === 0) {
+        out.push({ problem: { where: `${ctx.fileName}:${node.line} (key package ${packageNo})`, message: 'the key package holds no Key', code: 'malformed-pskc' } });
+        continue;
+      }
+      for (const k of keys) {
+        const where = `${ctx.fileName}:${k.node.line} (key package ${packageNo})`;
+        const serial = textOf(child(k.device, 'SerialNo')) ?? attr(k.node, 'Id') ?? attr(k.node, 'KeyId') ?? attr(k.node, 'SecretId');
+        try {
+          // Only the transport key may need a person (the password prompt); everything after it is synchronous.
+          if (!decryptor.keyReady && (decryptor.legacyEncrypted || hasDescendant(k.node, 'encryptedvalue'))) await decryptor.key();
+          const r = readKey(k, decryptor, where);
+          if (r === 'pin') {
+            out.push({ skip: { where, serial, message: `skipped: the PIN of token ${serial ?? '?'} (Key ${attr(k.node, 'Id') ?? '?'}), not an OTP key; the token checks its PIN itself` } });
+            continue;
+          }
+          out.push({ record: r });
+        } catch (err) {
+          if (err instanceof DataError && (err.code === 'wrong-password' || err.code === 'password-needed' || err.code === 'key-needed' || err.code === 'bad-key-length' || err.code === 'unsupported-mac')) throw err;
+          out.push({ problem: { ...problemOf(err, where, serial), serial } });
+        }
       }
     }
+    if (out.length > 0) yield out;
   }
   if (packageNo === 0) throw new DataError(`${ctx.fileName}: the PSKC file holds no key packages`, { code: 'empty-file' });
+}
+
+export async function* parsePskc(file: string, ctx: ParseContext): AsyncGenerator<ParseItem> {
+  for await (const batch of parsePskcBatches(file, ctx)) yield* batch;
 }
 
 function hasDescendant(node: XmlNode, lowerName: string): boolean {
