@@ -78,12 +78,37 @@ function splitName(raw: string, decoded: string): Name {
   return { raw, name, lower: name.toLowerCase(), prefix: colon < 0 ? '' : decoded.slice(0, colon), attrKey: colon < 0 || decoded.startsWith('xmlns') ? decoded : name };
 }
 
+/**
+ * The number of LF bytes in b[from, to). Four bytes at a time where the
+ * buffer is word-aligned: a byte of w ^ 0x0a0a0a0a is zero exactly where w
+ * holds an LF, and the zero bytes of a word are counted without a branch.
+ */
+export function countNewlines(b: Uint8Array, words: Uint32Array | null, from: number, to: number): number {
+  let n = 0;
+  let i = from;
+  if (words !== null) {
+    while (i < to && (i & 3) !== 0) if (b[i++] === 0x0a) n++;
+    const end = Math.min(to >>> 2, words.length);
+    for (let w = i >>> 2; w < end; w++) {
+      const x = words[w]! ^ 0x0a0a0a0a;
+      // High bit of each byte: set where the byte is not zero.
+      const t = (((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x) & 0x80808080;
+      n += Math.imul((t ^ 0x80808080) >>> 7, 0x01010101) >>> 24;
+    }
+    if (end << 2 > i) i = end << 2;
+  }
+  for (; i < to; i++) if (b[i] === 0x0a) n++;
+  return n;
+}
+
 /** A start tag that cannot be judged yet: the chunk ends inside it. */
 const INCOMPLETE = -1;
 const MALFORMED = -2;
 
 export class XmlScanner {
   private buf: Bytes = EMPTY as Bytes;
+  /** The buffer as 32-bit words, for counting lines four bytes at a time (null when it does not start on a word). */
+  private words: Uint32Array | null = null;
   private pos = 0;
   /** Line of `lineCountedTo` (1-based). */
   private lineNo = 1;
@@ -120,12 +145,11 @@ export class XmlScanner {
   }
 
   private lineAt(p: number): number {
-    const b = this.buf;
-    let n = this.lineNo;
-    for (let i = this.lineCountedTo; i < p; i++) if (b[i] === 0x0a) n++;
-    this.lineNo = n;
-    if (p > this.lineCountedTo) this.lineCountedTo = p;
-    return n;
+    if (p > this.lineCountedTo) {
+      this.lineNo += countNewlines(this.buf, this.words, this.lineCountedTo, p);
+      this.lineCountedTo = p;
+    }
+    return this.lineNo;
   }
 
   private fail(message: string, code = 'malformed-xml'): never {
@@ -137,6 +161,7 @@ export class XmlScanner {
   write(chunk: Buffer): void {
     this.lineAt(this.pos);
     this.buf = (this.pos >= this.buf.length ? chunk : Buffer.concat([this.buf.subarray(this.pos), chunk])) as Bytes;
+    this.words = this.buf.byteOffset % 4 === 0 ? new Uint32Array(this.buf.buffer, this.buf.byteOffset, this.buf.length >>> 2) : null;
     this.lineCountedTo = 0;
     this.pos = 0;
     this.scan(false);

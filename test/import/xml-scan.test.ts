@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { XmlScanner, type XmlItem } from '../../src/import/xml-scan.js';
+import { countNewlines, XmlScanner, type XmlItem } from '../../src/import/xml-scan.js';
 import { FIXTURES, fixture } from './helpers.js';
 
 type Outcome = { items: XmlItem[] } | { error: string; code: string | undefined };
@@ -106,5 +106,22 @@ describe('XmlScanner', () => {
       expect('error' in out, bad).toBe(true);
     }
     expect(read(Buffer.from('<r><a b = "1" c=\'2\' /></r>'), [])).toMatchObject({ items: [{}, { node: { attrs: { b: '1', c: '2' } } }] });
+  });
+
+  it('counts line feeds four bytes at a time exactly as one at a time, aligned or not, at every range', () => {
+    const rand = rng(42);
+    // Bytes near LF in value (0x0a, 0x8a, 0x0b, 0x00, 0xff) are where a word trick would slip.
+    const pool = [0x0a, 0x8a, 0x0b, 0x00, 0xff, 0x7f, 0x20, 0x3c];
+    for (let round = 0; round < 500; round++) {
+      const backing = Buffer.alloc(8 + Math.floor(rand() * 120));
+      for (let i = 0; i < backing.length; i++) backing[i] = rand() < 0.8 ? pool[Math.floor(rand() * pool.length)]! : Math.floor(rand() * 256);
+      const b = backing.subarray(Math.floor(rand() * 4));
+      const words = b.byteOffset % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2) : null;
+      const from = Math.floor(rand() * (b.length + 1));
+      const to = from + Math.floor(rand() * (b.length - from + 1));
+      let expected = 0;
+      for (let i = from; i < to; i++) if (b[i] === 0x0a) expected++;
+      expect(countNewlines(b, words, from, to), `round ${round}`).toBe(expected);
+    }
   });
 });
