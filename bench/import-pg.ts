@@ -32,19 +32,25 @@ function freePort(): Promise<number> {
 }
 
 /** A throw-away cluster, or null when PostgreSQL is not installed. */
-async function cluster(work: string): Promise<{ url: string; stop: () => void } | null> {
+async function cluster(): Promise<{ url: string; stop: () => void } | null> {
   const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a)) : [];
   const bin = versions.map((v) => `/usr/lib/postgresql/${v}/bin`).find((d) => existsSync(join(d, 'initdb')));
   if (!bin) return null;
-  const dir = join(work, 'pg');
-  execFileSync('mkdir', ['-p', dir]);
+  // A folder of its own: the work folder is private to this user (mkdtemp, 0700), and the server runs as postgres when we are root.
+  const dir = mkdtempSync(join(tmpdir(), 'tokensmith-bench-pg-cluster-'));
   const asRoot = userInfo().uid === 0;
   if (asRoot) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
   const run = (tool: string, args: string[]) => (asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]) : execFileSync(join(bin, tool), args));
   run('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C']);
   const port = await freePort();
   run('pg_ctl', ['-D', join(dir, 'data'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, '-l', join(dir, 'log'), '-w', 'start']);
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, stop: () => void run('pg_ctl', ['-D', join(dir, 'data'), '-m', 'fast', '-w', 'stop']) };
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop: () => {
+      run('pg_ctl', ['-D', join(dir, 'data'), '-m', 'fast', '-w', 'stop']);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function admin(url: string, sql: string): Promise<void> {
@@ -76,7 +82,7 @@ try {
   writeFileSync(file, lines.join('\n') + '\n');
   const sqliteS = importInto(join(work, 'bench.db'), file, key);
   console.log(`import ${N} tokens (OATH CSV) into SQLite:     ${sqliteS.toFixed(2)} s  ${Math.round(N / sqliteS)} tokens/s`);
-  const server = process.env.TOKENSMITH_BENCH_PG_URL ?? (local = await cluster(work))?.url;
+  const server = process.env.TOKENSMITH_BENCH_PG_URL ?? (local = await cluster())?.url;
   if (!server) {
     console.log('PostgreSQL: skipped (not installed; set TOKENSMITH_BENCH_PG_URL or apt-get install postgresql)');
   } else {
