@@ -7,7 +7,7 @@
 import { DataError, NotFoundError } from '../../core/errors.js';
 import type { TokenState } from '../../core/states.js';
 import type { AssignmentRecord, NewToken, TokenFilter, TokenPatch, TokenRecord, TokenRepo, TokenWithSeed } from '../types.js';
-import { openSeed, sealSeed, seedBinding, SealBrokenError } from '../vault.js';
+import { openSeed, sealSeed, sealSeeds, seedBinding, SealBrokenError } from '../vault.js';
 import { uniqueViolation, type PgExecutor, type Row } from './db.js';
 import { TOKEN_COLUMNS } from '../columns.js';
 
@@ -81,9 +81,10 @@ export class PgTokenRepo implements TokenRepo {
     return this.db.inTransaction ? ' FOR UPDATE' : '';
   }
 
-  private async row(t: NewToken, at: string, key: Buffer | null): Promise<unknown[]> {
+  /** The insert values of a token; `presealed` when the caller sealed the seed already (sealSeeds). */
+  private async row(t: NewToken, at: string, key: Buffer | null, presealed?: Buffer | null): Promise<unknown[]> {
     const manufacturer = t.manufacturer ?? '';
-    const sealed = t.seed ? sealSeed(key ?? (await this.key()), t.seed, seedBinding({ manufacturer, serial: t.serial })) : null;
+    const sealed = presealed !== undefined ? presealed : t.seed ? sealSeed(key ?? (await this.key()), t.seed, seedBinding({ manufacturer, serial: t.serial })) : null;
     return [
       t.serial,
       manufacturer,
@@ -140,9 +141,19 @@ export class PgTokenRepo implements TokenRepo {
     });
     // Sorted by (manufacturer, serial): stations inserting overlapping chunks wait on each other in one order, never in a cycle.
     send.sort((a, b) => cmp(tokens[a]!, tokens[b]!));
+    // Sealed in one pass for the whole call (same bytes as sealSeed, a fresh nonce each).
+    const sealed = key
+      ? sealSeeds(
+          key,
+          send.map((i) => {
+            const t = tokens[i]!;
+            return t.seed ? { seed: t.seed, aad: seedBinding({ manufacturer: t.manufacturer ?? '', serial: t.serial }) } : null;
+          }),
+        )
+      : null;
     const columns: unknown[][] = UNNEST_TYPES.map(() => []);
-    for (const i of send) {
-      const values = await this.row(tokens[i]!, at, key);
+    for (const [j, i] of send.entries()) {
+      const values = await this.row(tokens[i]!, at, key, sealed ? sealed[j]! : null);
       values.forEach((v, c) => columns[c]!.push(v));
     }
     let inserted = 0;
