@@ -184,23 +184,27 @@ async function importParsed(store: Store, opts: ImportOptions, setup: ParseSetup
       // A backend that runs this body again needs a fresh parse: the early worker serves the first attempt only.
       const started = early.parse;
       early.parse = null;
-      // The worker hands over its items a batch at a time; a file read here comes one item at a time.
+      // Items come a batch at a time, from the worker or from the parser here.
       const batches = threaded ? (started ?? parseInWorker(format, opts.file, ctx)).batches() : parse(opts.file, ctx);
-      for await (const items of batches) {
-        for (const item of items) {
-          if (item.record) {
-            counted.records++;
-            // Written even after a failure (then rolled back), so repeats and conflicts further on are reported too.
-            if (writer.add(item.record)) await writer.flush();
-          } else if (item.problem) {
-            addError(withSerial(item.problem.where, item.problem.serial), item.problem.message);
-          } else {
-            summary.skipped++;
-            opts.onNote?.(`${item.skip.where}: ${item.skip.message}`);
+      try {
+        for await (const items of batches) {
+          for (const item of items) {
+            if (item.record) {
+              counted.records++;
+              // Written even after a failure (then rolled back), so repeats and conflicts further on are reported too.
+              if (writer.add(item.record)) await writer.flush();
+            } else if (item.problem) {
+              addError(withSerial(item.problem.where, item.problem.serial), item.problem.message);
+            } else {
+              summary.skipped++;
+              opts.onNote?.(`${item.skip.where}: ${item.skip.message}`);
+            }
           }
         }
+        await writer.flush();
+      } finally {
+        writer.discard();
       }
-      await writer.flush();
       summary.imported = writer.imported + writer.updated;
       summary.updated = writer.updated;
       summary.skipped += writer.skipped;

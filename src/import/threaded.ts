@@ -31,7 +31,18 @@ export function parseInWorker(format: ImportFormat, file: string, ctx: ParseCont
   const inbox: WorkerMessage[] = [];
   let wake: (() => void) | null = null;
   let crashed: Error | null = null;
+  let done = false;
+  /** Seeds that arrived but will not be read (cancelled, failed, or late): wiped, not left to the garbage collector. */
+  const wipe = (m: WorkerMessage) => {
+    if (m.type === 'items') new Uint8Array(m.records.seeds).fill(0);
+  };
+  const stop = async () => {
+    done = true;
+    for (const m of inbox.splice(0)) wipe(m);
+    await worker.terminate();
+  };
   worker.on('message', (m: WorkerMessage) => {
+    if (done) return wipe(m);
     inbox.push(m);
     wake?.();
     wake = null;
@@ -61,7 +72,7 @@ export function parseInWorker(format: ImportFormat, file: string, ctx: ParseCont
         yield [...unpack(m.records, m.others)];
       }
     } finally {
-      await worker.terminate();
+      await stop();
     }
   }
   const gen = batches();
@@ -72,7 +83,7 @@ export function parseInWorker(format: ImportFormat, file: string, ctx: ParseCont
     batches: () => gen,
     [Symbol.asyncIterator]: () => items(),
     cancel: async () => {
-      await worker.terminate();
+      await stop();
     },
   };
 }

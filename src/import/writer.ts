@@ -39,6 +39,11 @@ export class BatchWriter {
     return this.pending.length >= CHUNK;
   }
 
+  /** Wipes the seeds of records queued but not written (the import failed or was given up). */
+  discard(): void {
+    for (const r of this.pending.splice(0)) r.seed.fill(0);
+  }
+
   async flush(): Promise<void> {
     const records = this.pending;
     this.pending = [];
@@ -60,11 +65,14 @@ export class BatchWriter {
       resourceId: this.resourceId,
       attributes: r.attributes,
     }));
-    const { inserted, existing } = await this.tx.tokens.insertMany(rows);
-    this.imported += inserted;
-    for (const i of existing) await this.resolve(records[i]!);
-    if (this.storeHadTokens) await this.crossManufacturer(records, new Set(existing));
-    for (const r of records) r.seed.fill(0);
+    try {
+      const { inserted, existing } = await this.tx.tokens.insertMany(rows);
+      this.imported += inserted;
+      for (const i of existing) await this.resolve(records[i]!);
+      if (this.storeHadTokens) await this.crossManufacturer(records, new Set(existing));
+    } finally {
+      for (const r of records) r.seed.fill(0);
+    }
   }
 
   /**

@@ -41,8 +41,6 @@ const ENTITY = /&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z_][\w.-]*);|&/g;
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 /** A construct longer than this without its end is not a seed file. */
 const MAX_PENDING = 4 * 1024 * 1024;
-/** A start tag that has not ended after this much is judged as it stands rather than waited for. */
-const MAX_TAG = 64 * 1024;
 
 const LT = 0x3c;
 const GT = 0x3e;
@@ -222,7 +220,8 @@ export class XmlScanner {
       }
       const end = this.readStartTag(lt);
       if (end < 0) {
-        if (end === INCOMPLETE && !final && len - lt < MAX_TAG) return;
+        // A tag the chunk ends inside waits for the next one, however long (write() bounds what is pending).
+        if (end === INCOMPLETE && !final) return;
         this.fail('a malformed start tag', final ? 'truncated-xml' : 'malformed-xml');
       }
       if (this.rootClosed) this.fail('a second root element: an XML file has exactly one');
@@ -336,7 +335,11 @@ export class XmlScanner {
       }
       if (i >= len) return INCOMPLETE;
       if (attrs === NO_ATTRS) attrs = {};
-      attrs[this.nameAt(nameStart, nameEnd).attrKey] = this.valueAt(valueStart, i);
+      const key = this.nameAt(nameStart, nameEnd).attrKey;
+      const value = this.valueAt(valueStart, i);
+      // An attribute called __proto__ is data like any other, not the object's prototype.
+      if (key === '__proto__') Object.defineProperty(attrs, key, { value, enumerable: true, writable: true, configurable: true });
+      else attrs[key] = value;
       i++;
     }
   }

@@ -98,7 +98,7 @@ export function textOf(node: XmlNode | undefined): string | undefined {
 /** An attribute by name, case-insensitive (legacy files write length= and Length=). */
 export function attr(node: XmlNode | undefined, name: string): string | undefined {
   if (!node) return undefined;
-  if (name in node.attrs) return node.attrs[name];
+  if (Object.hasOwn(node.attrs, name)) return node.attrs[name];
   const lower = lowerOf(name);
   for (const k in node.attrs) if (k.length === lower.length && k.toLowerCase() === lower) return node.attrs[k];
   return undefined;

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSamplePskc, type SampleToken } from '../../src/import/sample.js';
 import { base32ToHex, CliStore } from './helpers.js';
@@ -56,6 +57,46 @@ describe('a large file through the worker thread', () => {
       expect(v).toMatchObject({ type: t.type, digits: t.digits, manufacturer: 'Bench' });
       if (t.type === 'hotp') expect(v.counter).toBe(t.counter);
       else expect(v.period).toBe(60);
+    }
+  });
+
+  it('a parse given up after seeds arrived wipes them: cancelled before reading, and abandoned after one batch', async () => {
+    // The built module: the worker runs compiled JavaScript.
+    const { parseInWorker } = (await import('../../dist/src/import/threaded.js')) as typeof import('../../src/import/threaded.js');
+    const arrived: Uint8Array[] = [];
+    const emit = Worker.prototype.emit;
+    // Every batch of seeds that reaches this thread, seen as the worker delivers it.
+    Worker.prototype.emit = function (this: Worker, event: string | symbol, ...args: unknown[]) {
+      const m = args[0] as { type?: string; records?: { seeds: ArrayBuffer } };
+      if (event === 'message' && m?.type === 'items') arrived.push(new Uint8Array(m.records!.seeds));
+      return emit.call(this, event, ...args);
+    } as typeof emit;
+    try {
+      const ctx = { fileName: 'large.pskc.xml', password: 'large-file-password' };
+      const waitFor = async (n: number) => {
+        for (let t = 0; t < 200 && arrived.length < n; t++) await new Promise((r) => setTimeout(r, 50));
+        expect(arrived.length).toBeGreaterThanOrEqual(n);
+      };
+      // Cancelled while batches wait unread (the import does this when the file was imported before).
+      const cancelled = parseInWorker('pskc', file, ctx);
+      await waitFor(2);
+      expect(arrived.some((b) => b.some((x) => x !== 0))).toBe(true);
+      await cancelled.cancel();
+      expect(arrived.filter((b) => b.some((x) => x !== 0))).toHaveLength(0);
+
+      // One batch read, then the loop stops (an error in the caller): the batches still queued are wiped.
+      arrived.length = 0;
+      const abandoned = parseInWorker('pskc', file, ctx).batches()[Symbol.asyncIterator]();
+      const first = await abandoned.next();
+      expect(first.done).toBe(false);
+      await waitFor(3);
+      await abandoned.return!(undefined);
+      const stillClear = arrived.filter((b) => b.some((x) => x !== 0));
+      // Only the batch the caller holds is left to the caller (the import's writer wipes what it took).
+      expect(stillClear.length).toBeLessThanOrEqual(1);
+      expect(stillClear.every((b) => (first.value as { record?: { seed: Buffer } }[]).some((i) => i.record && i.record.seed.buffer === b.buffer))).toBe(true);
+    } finally {
+      Worker.prototype.emit = emit;
     }
   });
 });

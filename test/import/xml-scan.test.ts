@@ -124,4 +124,27 @@ describe('XmlScanner', () => {
       expect(countNewlines(b, words, from, to), `round ${round}`).toBe(expected);
     }
   });
+
+  it('a start tag longer than a chunk is read the same wherever the chunks end', () => {
+    const long = 'x'.repeat(70_000);
+    const xml = Buffer.from(`<r><a v="${long}" w='2'/></r>`);
+    const whole = read(xml, []);
+    expect(whole).toMatchObject({ items: [{}, { node: { name: 'a', attrs: { v: long, w: '2' } } }] });
+    for (const cuts of [[100], [100, 69_000], [5, 35_000, 70_010]]) expect(read(xml, cuts)).toEqual(whole);
+  });
+
+  it('an attribute called __proto__ is kept as data, and inherited names are not attributes', async () => {
+    const out = read(Buffer.from('<r><a __proto__="p" toString="t"/><b/></r>'), []);
+    if (!('items' in out)) throw new Error(out.error);
+    const [, a, b] = out.items;
+    expect(Object.getPrototypeOf(a!.node!.attrs)).toBe(Object.prototype);
+    expect(Object.entries(a!.node!.attrs)).toEqual([
+      ['__proto__', 'p'],
+      ['toString', 't'],
+    ]);
+    const { attr } = await import('../../src/import/xml.js');
+    expect(attr(a!.node!, '__proto__')).toBe('p');
+    expect(attr(b!.node!, 'toString')).toBeUndefined();
+    expect(attr(b!.node!, 'constructor')).toBeUndefined();
+  });
 });

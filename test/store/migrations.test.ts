@@ -114,4 +114,25 @@ describe('migrations', () => {
       expect(db.prepare(`UPDATE tokens SET ${good} WHERE id = 41`).run().changes, good).toBe(1);
     }
   });
+
+  it('6 is not stopped by a broken reference the database already had elsewhere', async () => {
+    const path = join(temp.dir(), 'v5-orphan.db');
+    const raw = new Database(path);
+    raw.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    for (const m of MIGRATIONS.filter((m) => m.version < 6)) {
+      raw.exec(m.sql);
+      raw.prepare("INSERT INTO schema_migrations VALUES (?, ?, '2026-01-01')").run(m.version, m.name);
+    }
+    raw.prepare("INSERT INTO resources (name, created_at, updated_at) VALUES ('vpn', 'x', 'x')").run();
+    // Written with foreign keys off (as an old tool or a hand edit might): a membership of a user that does not exist.
+    raw.pragma('foreign_keys = OFF');
+    raw.prepare('INSERT INTO user_resources (user_id, resource_id) VALUES (42, 1)').run();
+    raw.prepare("INSERT INTO tokens (serial, kind, type, algorithm, digits, period, state, created_at, updated_at) VALUES ('B1', 'classic', 'totp', 'sha1', 6, 30, 'in_stock', 'x', 'x')").run();
+    raw.close();
+    const store = temp.open(path);
+    expect(await store.schemaVersion()).toBeGreaterThanOrEqual(6);
+    expect(store.db.prepare('SELECT serial FROM tokens').all()).toEqual([{ serial: 'B1' }]);
+    expect(store.db.pragma('foreign_key_check')).toHaveLength(1);
+    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
 });

@@ -125,10 +125,14 @@ function migrate(db: Database.Database): void {
       db.transaction(() => {
         // Check again under the write lock: another process opening the same new database may have applied it meanwhile.
         if (prep(db, 'SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return;
+        // Broken references the database already had are not this migration's doing: only new ones stop it.
+        const brokenBefore = m.rebuildsTables ? (db.pragma('foreign_key_check') as unknown[]).length : 0;
         db.exec(m.sql);
         if (m.rebuildsTables) {
-          const broken = db.pragma('foreign_key_check') as unknown[];
-          if (broken.length > 0) throw new DataError(`schema migration ${m.version} would leave ${broken.length} broken reference(s); nothing was changed`, { code: 'migration-failed' });
+          const broken = (db.pragma('foreign_key_check') as unknown[]).length;
+          if (broken > brokenBefore) {
+            throw new DataError(`schema migration ${m.version} would leave ${broken - brokenBefore} broken reference(s); nothing was changed`, { code: 'migration-failed' });
+          }
         }
         prep(db, 'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, now());
       }).immediate();
