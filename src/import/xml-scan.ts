@@ -449,12 +449,10 @@ export class XmlScanner {
   /** Text up to the next tag, buf[from, to): a value of the element being built, or an error outside the root. */
   private takeText(from: number, to: number): void {
     if (this.stack.length === 0) {
-      if (this.buf.toString('utf8', from, to).trim() !== '') {
-        while (isSpace(this.buf[from]!)) from++;
-        this.pos = from;
-        this.fail(this.rootSeen ? 'text after the root element' : 'text before the root element: this is not XML', this.rootSeen ? 'malformed-xml' : 'not-xml');
-      }
-      return;
+      // Only XML's four white-space characters may stand outside the root (not a no-break space, not U+FEFF).
+      while (isSpace(this.buf[from]!)) from++;
+      this.pos = from;
+      this.fail(this.rootSeen ? 'text after the root element' : 'text before the root element: this is not XML', this.rootSeen ? 'malformed-xml' : 'not-xml');
     }
     // Taken (and so checked for stray entities) even where nobody reads it.
     const t = this.valueAt(from, to);
@@ -466,7 +464,9 @@ export class XmlScanner {
       if (ref === undefined) this.fail("a bare '&': write &amp;");
       if (ref[0] === '#') {
         const cp = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-        if (!(cp > 0 && cp <= 0x10ffff)) this.fail(`character reference ${whole} is not a character`);
+        // XML's Char: tab, LF, CR, and the rest of Unicode but the other controls, surrogates, FFFE and FFFF.
+        const isChar = cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+        if (!isChar) this.fail(`character reference ${whole} is not a character XML allows`);
         return String.fromCodePoint(cp);
       }
       const v = PREDEFINED[ref];

@@ -87,7 +87,13 @@ describe('XmlScanner', () => {
     expect(read(Buffer.from('<r>&lol;<a/></r>'), [])).toMatchObject({ code: 'entity-refused' });
     expect(read(Buffer.from('<r><a x="&ext;"/></r>'), [])).toMatchObject({ code: 'entity-refused' });
     expect(read(Buffer.from('<r><a>A & B</a></r>'), [])).toMatchObject({ error: expect.stringContaining("a bare '&'") });
-    expect(read(Buffer.from('<r><a>&#0;</a></r>'), [])).toMatchObject({ error: expect.stringContaining('is not a character') });
+    for (const ref of ['&#0;', '&#1;', '&#xD800;', '&#xFFFE;', '&#x110000;']) {
+      expect(read(Buffer.from(`<r><a>${ref}</a></r>`), []), ref).toMatchObject({ error: expect.stringContaining('is not a character') });
+    }
+    expect(read(Buffer.from('<r><a>&#9;&#xA;&#xD;&#xE000;&#x10FFFF;</a></r>'), [])).toMatchObject({ items: [{}, { node: { text: '\t\n\r\uE000\u{10FFFF}' } }] });
+    // Outside the root only XML white space may stand: a no-break space or a byte-order mark there is text.
+    expect(read(Buffer.from('<r/>\u00a0', 'utf8'), [])).toMatchObject({ error: expect.stringContaining('text after the root element') });
+    expect(read(Buffer.from('<r/>\ufeff', 'utf8'), [])).toMatchObject({ error: expect.stringContaining('text after the root element') });
   });
 
   it('names the line of each element and of each error', () => {
