@@ -9,6 +9,9 @@ import { VpcdClient, parseVpcdAddress } from '../transport/vpcd.js';
 import { DEFAULT_SERIALS, Token2Simulator, type SimulatorState } from '../../drivers/token2-nfc/simulator.js';
 import { algorithmCode, isToken2Model, periodCode, type Token2Model } from '../../drivers/token2-nfc/protocol.js';
 
+/** How long a token the host only read (a batch skipping it) stays on the reader. */
+const LOOKED_AT_MS = 3000;
+
 export interface SimulateOptions {
   vpcd?: string | boolean;
   serial?: string;
@@ -95,10 +98,11 @@ export async function runSimulator(modelInput: string, o: SimulateOptions, say: 
           if (s.lastCommand === 'writeSeed' || (s.lastCommand === 'writeConfig' && !sim.restricted)) written = true;
           else if (s.lastCommand === 'info' && written) setTimeout(finished, 50);
         }
-        // A token the host only looked at (a batch skips one it knows) is taken off after a second of quiet.
+        // A token the host only looked at (a batch skips one it knows) is taken off after three seconds of quiet:
+        // long enough for a host that asks its store about the serial between two commands on a busy machine.
         if (cards > 1) {
           clearTimeout(idle);
-          if (s.lastCommand === 'info' && !written) idle = setTimeout(finished, 1000);
+          if (s.lastCommand === 'info' && !written) idle = setTimeout(finished, LOOKED_AT_MS);
         }
       },
     });

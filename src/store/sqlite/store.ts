@@ -90,7 +90,7 @@ export function openSqliteStore(opts: OpenSqliteOptions): SqliteStore {
   }
   try {
     db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
-    if (!memory) db.pragma('journal_mode = WAL');
+    if (!memory) setWalMode(db, opts.busyTimeoutMs ?? 5000);
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     // A bigger page cache than SQLite's 2 MB default (bulk imports touch every index), but bounded:
@@ -105,6 +105,25 @@ export function openSqliteStore(opts: OpenSqliteOptions): SqliteStore {
     throw err;
   }
   return new SqliteStore(db, opts.path, opts.env ?? process.env, opts.operator ?? defaultOperator(opts.env));
+}
+
+/**
+ * Switches a database to WAL. Two processes that open a new database at the same moment can
+ * both try to switch it; SQLite then answers one of them SQLITE_BUSY at once (waiting could
+ * deadlock), without the busy handler, so the busy timeout is applied here.
+ */
+function setWalMode(db: Database.Database, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+      Atomics.wait(pause, 0, 0, Math.min(100, 5 * 2 ** attempt));
+    }
+  }
 }
 
 function migrate(db: Database.Database): void {
