@@ -106,13 +106,13 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
   refuseNonText(head, fileName);
   const format = opts.format && opts.format !== 'auto' ? opts.format : detectFormat(head, fileName);
   const totalBytes = (await stat(opts.file)).size;
-  const counted = { records: 0 };
+  let records = 0;
   const ctx: ParseContext = {
     fileName,
     password: opts.password,
     key: opts.key,
     askPassword: opts.askPassword,
-    onBytes: (bytesRead) => opts.onProgress?.({ bytesRead, totalBytes, records: counted.records }),
+    onBytes: (bytesRead) => opts.onProgress?.({ bytesRead, totalBytes, records }),
   };
   // A large file is read, decrypted and checked on a worker thread while this one seals and writes.
   // A password prompt needs this thread, so a file that may need one is read here.
@@ -120,116 +120,100 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
   const threaded =
     totalBytes >= WORKER_MIN_BYTES && (opts.password !== undefined || opts.key !== undefined || !opts.askPassword) && availableParallelism() > 1 && workerAvailable();
   // Started before the file is hashed, so its reading ahead overlaps with the hash; stopped below if not used.
-  const early = { parse: threaded ? parseInWorker(format, opts.file, ctx) : null };
+  let early: WorkerParse | null = threaded ? parseInWorker(format, opts.file, ctx) : null;
   try {
-    return await importParsed(store, opts, { fileName, format, ctx, counted, threaded, early });
-  } finally {
-    await early.parse?.cancel();
-  }
-}
+    const onDuplicate = opts.onDuplicate ?? 'fail';
+    const sha256 = await sha256OfFile(opts.file);
 
-interface ParseSetup {
-  fileName: string;
-  format: ImportFormat;
-  ctx: ParseContext;
-  counted: { records: number };
-  threaded: boolean;
-  /** The worker started ahead of time; taken (set to null) by the first attempt of the transaction. */
-  early: { parse: WorkerParse | null };
-}
-
-async function importParsed(store: Store, opts: ImportOptions, setup: ParseSetup): Promise<ImportSummary> {
-  const { fileName, format, ctx, counted, threaded, early } = setup;
-  const onDuplicate = opts.onDuplicate ?? 'fail';
-  const sha256 = await sha256OfFile(opts.file);
-
-  const seenBefore = (await store.batches.findBySha256(sha256)).filter((b) => b.kind === 'import' && b.status === 'done').map((b) => ({ batch: b.id, at: b.createdAt }));
-  if (seenBefore.length > 0) {
-    const last = seenBefore[seenBefore.length - 1]!;
-    if (onDuplicate === 'fail') {
-      throw new DataError(
-        `${fileName}: this very file (SHA-256 ${sha256.slice(0, 16)}…) was already imported as batch ${last.batch} on ${last.at}: nothing to do. ` +
-          'To apply it again, use --on-duplicate skip (keep the tokens as they are) or update (take the file\'s settings).',
-        { code: 'already-imported', where: fileName },
-      );
+    const seenBefore = (await store.batches.findBySha256(sha256)).filter((b) => b.kind === 'import' && b.status === 'done').map((b) => ({ batch: b.id, at: b.createdAt }));
+    if (seenBefore.length > 0) {
+      const last = seenBefore[seenBefore.length - 1]!;
+      if (onDuplicate === 'fail') {
+        throw new DataError(
+          `${fileName}: this very file (SHA-256 ${sha256.slice(0, 16)}…) was already imported as batch ${last.batch} on ${last.at}: nothing to do. ` +
+            'To apply it again, use --on-duplicate skip (keep the tokens as they are) or update (take the file\'s settings).',
+          { code: 'already-imported', where: fileName },
+        );
+      }
+      opts.onNote?.(`this very file was already imported as batch ${last.batch} on ${last.at}; --on-duplicate ${onDuplicate} applies`);
     }
-    opts.onNote?.(`this very file was already imported as batch ${last.batch} on ${last.at}; --on-duplicate ${onDuplicate} applies`);
-  }
 
-  let resourceId: number | null = null;
-  if (opts.resource) {
-    const r = await store.resources.findByName(opts.resource);
-    if (!r) throw new NotFoundError(`no resource named '${opts.resource}' (create it with: tokensmith resource create ${opts.resource})`);
-    resourceId = r.id;
-  }
+    let resourceId: number | null = null;
+    if (opts.resource) {
+      const r = await store.resources.findByName(opts.resource);
+      if (!r) throw new NotFoundError(`no resource named '${opts.resource}' (create it with: tokensmith resource create ${opts.resource})`);
+      resourceId = r.id;
+    }
 
-  const parse = await batchParserFor(format);
-  const summary: ImportSummary = { batch: null, imported: 0, skipped: 0, failed: 0, errors: [], format, sha256, file: fileName, updated: 0, dryRun: Boolean(opts.dryRun), seenBefore };
-  const addError = (where: string, message: string) => {
-    summary.failed++;
-    if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push({ where, message });
-  };
+    const summary: ImportSummary = { batch: null, imported: 0, skipped: 0, failed: 0, errors: [], format, sha256, file: fileName, updated: 0, dryRun: Boolean(opts.dryRun), seenBefore };
+    const addError = (where: string, message: string) => {
+      summary.failed++;
+      if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push({ where, message });
+    };
 
-  try {
-    await store.transaction(async (tx) => {
-      // A backend may run this body again after a deadlock or serialization failure: start the report afresh each time.
-      Object.assign(summary, { batch: null, imported: 0, skipped: 0, failed: 0, errors: [], updated: 0 });
-      counted.records = 0;
-      const storeHadTokens = (await tx.tokens.count()) > 0;
-      const batch = await tx.batches.create({ kind: 'import', sourceName: fileName, sourceSha256: sha256, format, operator: store.operator });
-      const writer = new BatchWriter(tx, batch.id, resourceId, onDuplicate, {
-        problem: (where, message, serial) => addError(withSerial(where, serial), message),
-        skip: (where, message) => opts.onNote?.(`${where}: ${message}`),
-      }, storeHadTokens);
-      // A backend that runs this body again needs a fresh parse: the early worker serves the first attempt only.
-      const started = early.parse;
-      early.parse = null;
-      // Items come a batch at a time, from the worker or from the parser here.
-      const batches = threaded ? (started ?? parseInWorker(format, opts.file, ctx)).batches() : parse(opts.file, ctx);
-      try {
-        for await (const items of batches) {
-          for (const item of items) {
-            if (item.record) {
-              counted.records++;
-              // Written even after a failure (then rolled back), so repeats and conflicts further on are reported too.
-              if (writer.add(item.record)) await writer.flush();
-            } else if (item.problem) {
-              addError(withSerial(item.problem.where, item.problem.serial), item.problem.message);
-            } else {
-              summary.skipped++;
-              opts.onNote?.(`${item.skip.where}: ${item.skip.message}`);
+    try {
+      await store.transaction(async (tx) => {
+        // A backend may run this body again after a deadlock or serialization failure: start the report afresh each time.
+        Object.assign(summary, { batch: null, imported: 0, skipped: 0, failed: 0, errors: [], updated: 0 });
+        records = 0;
+        const storeHadTokens = (await tx.tokens.count()) > 0;
+        const batch = await tx.batches.create({ kind: 'import', sourceName: fileName, sourceSha256: sha256, format, operator: store.operator });
+        const writer = new BatchWriter(tx, batch.id, resourceId, onDuplicate, {
+          problem: (where, message, serial) => addError(withSerial(where, serial), message),
+          skip: (where, message) => opts.onNote?.(`${where}: ${message}`),
+        }, storeHadTokens);
+        // A backend that runs this body again needs a fresh parse: the early worker serves the first attempt only.
+        const started = early;
+        early = null;
+        // Items come a batch at a time, from the worker or from the parser here (loaded only then).
+        const batches = threaded ? (started ?? parseInWorker(format, opts.file, ctx)).batches() : (await batchParserFor(format))(opts.file, ctx);
+        try {
+          for await (const items of batches) {
+            for (const item of items) {
+              if (item.record) {
+                records++;
+                // Written even after a failure (then rolled back), so repeats and conflicts further on are reported too.
+                if (writer.add(item.record)) await writer.flush();
+              } else if (item.problem) {
+                addError(withSerial(item.problem.where, item.problem.serial), item.problem.message);
+              } else {
+                summary.skipped++;
+                opts.onNote?.(`${item.skip.where}: ${item.skip.message}`);
+              }
             }
           }
+          await writer.flush();
+        } finally {
+          writer.discard();
         }
-        await writer.flush();
-      } finally {
-        writer.discard();
-      }
-      summary.imported = writer.imported + writer.updated;
-      summary.updated = writer.updated;
-      summary.skipped += writer.skipped;
-      if (summary.failed > 0) {
-        summary.imported = 0;
-        throw new Rollback();
-      }
-      if (summary.imported + summary.skipped === 0) {
-        throw new DataError(`${fileName}: the file holds no token tokensmith can import`, { code: 'empty-file' });
-      }
-      const counts = { imported: summary.imported, skipped: summary.skipped, failed: 0 };
-      await tx.batches.finish(batch.id, counts, 'done');
-      await tx.audit.append({
-        action: 'import',
-        subject: `batch:${batch.id}`,
-        details: { file: fileName, sha256, format, ...counts, updated: summary.updated, onDuplicate, resource: opts.resource ?? null },
+        summary.imported = writer.imported + writer.updated;
+        summary.updated = writer.updated;
+        summary.skipped += writer.skipped;
+        if (summary.failed > 0) {
+          summary.imported = 0;
+          throw new Rollback();
+        }
+        if (summary.imported + summary.skipped === 0) {
+          throw new DataError(`${fileName}: the file holds no token tokensmith can import`, { code: 'empty-file' });
+        }
+        const counts = { imported: summary.imported, skipped: summary.skipped, failed: 0 };
+        await tx.batches.finish(batch.id, counts, 'done');
+        await tx.audit.append({
+          action: 'import',
+          subject: `batch:${batch.id}`,
+          details: { file: fileName, sha256, format, ...counts, updated: summary.updated, onDuplicate, resource: opts.resource ?? null },
+        });
+        if (opts.dryRun) throw new Rollback();
+        summary.batch = batch.id;
       });
-      if (opts.dryRun) throw new Rollback();
-      summary.batch = batch.id;
-    });
-  } catch (err) {
-    if (!(err instanceof Rollback)) throw err;
+    } catch (err) {
+      if (!(err instanceof Rollback)) throw err;
+    }
+    if (summary.failed > 0) throw new ImportFailedError(summary);
+    return summary;
+  } finally {
+    await early?.cancel();
   }
-  if (summary.failed > 0) throw new ImportFailedError(summary);
-  return summary;
 }
 
 /** The contract's JSON object: exactly these keys. */

@@ -17,8 +17,8 @@ export function workerAvailable(): boolean {
 }
 
 /** A parse running on a worker thread: started when made, so it reads ahead while this thread does other work. */
-export interface WorkerParse extends AsyncIterable<ParseItem> {
-  /** The items a batch at a time, as the worker sends them (one iteration of the two). */
+export interface WorkerParse {
+  /** The items a batch at a time, as the worker sends them (one iteration only). */
   batches(): AsyncIterable<ParseItem[]>;
   /** Stops the worker; for a parse that is given up before it is read to the end. */
   cancel(): Promise<void>;
@@ -76,16 +76,7 @@ export function parseInWorker(format: ImportFormat, file: string, ctx: ParseCont
     }
   }
   const gen = batches();
-  async function* items(): AsyncGenerator<ParseItem> {
-    for await (const batch of gen) yield* batch;
-  }
-  return {
-    batches: () => gen,
-    [Symbol.asyncIterator]: () => items(),
-    cancel: async () => {
-      await stop();
-    },
-  };
+  return { batches: () => gen, cancel: stop };
 }
 
 /** The items of a batch in file order: records rebuilt from their columns, the others between them where they were. */

@@ -132,6 +132,14 @@ export function sealSeeds(key: Buffer, items: ({ seed: Uint8Array; aad: string }
   return out;
 }
 
+/** The seeds of tokens about to be inserted, sealed in one pass under their bindings; null where a token has no seed. */
+export function sealTokenSeeds(key: Buffer, tokens: { seed?: Uint8Array | null; manufacturer?: string | null; serial: string }[]): (Buffer | null)[] {
+  return sealSeeds(
+    key,
+    tokens.map((t) => (t.seed ? { seed: t.seed, aad: seedBinding({ manufacturer: t.manufacturer ?? '', serial: t.serial }) } : null)),
+  );
+}
+
 /** Opens a sealed seed; returns null when authentication fails (the caller tells why). */
 export function openSeed(key: Buffer, sealed: Uint8Array, aad: string): Buffer | null {
   const buf = Buffer.from(sealed);

@@ -62,7 +62,8 @@ describe('a large file through the worker thread', () => {
 
   it('a parse given up after seeds arrived wipes them: cancelled before reading, and abandoned after one batch', async () => {
     // The built module: the worker runs compiled JavaScript.
-    const { parseInWorker } = (await import('../../dist/src/import/threaded.js')) as typeof import('../../src/import/threaded.js');
+    const built = '../../dist/src/import/threaded.js';
+    const { parseInWorker } = (await import(built)) as typeof import('../../src/import/threaded.js');
     const arrived: Uint8Array[] = [];
     const emit = Worker.prototype.emit;
     // Every batch of seeds that reaches this thread, seen as the worker delivers it.

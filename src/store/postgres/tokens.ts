@@ -7,7 +7,7 @@
 import { DataError, NotFoundError } from '../../core/errors.js';
 import type { TokenState } from '../../core/states.js';
 import type { AssignmentRecord, NewToken, TokenFilter, TokenPatch, TokenRecord, TokenRepo, TokenWithSeed } from '../types.js';
-import { openSeed, sealSeed, sealSeeds, seedBinding, SealBrokenError } from '../vault.js';
+import { openSeed, sealSeed, sealTokenSeeds, seedBinding, SealBrokenError } from '../vault.js';
 import { uniqueViolation, type PgExecutor, type Row } from './db.js';
 import { TOKEN_COLUMNS } from '../columns.js';
 
@@ -142,15 +142,7 @@ export class PgTokenRepo implements TokenRepo {
     // Sorted by (manufacturer, serial): stations inserting overlapping chunks wait on each other in one order, never in a cycle.
     send.sort((a, b) => cmp(tokens[a]!, tokens[b]!));
     // Sealed in one pass for the whole call (same bytes as sealSeed, a fresh nonce each).
-    const sealed = key
-      ? sealSeeds(
-          key,
-          send.map((i) => {
-            const t = tokens[i]!;
-            return t.seed ? { seed: t.seed, aad: seedBinding({ manufacturer: t.manufacturer ?? '', serial: t.serial }) } : null;
-          }),
-        )
-      : null;
+    const sealed = key ? sealTokenSeeds(key, send.map((i) => tokens[i]!)) : null;
     const columns: unknown[][] = UNNEST_TYPES.map(() => []);
     for (const [j, i] of send.entries()) {
       const values = await this.row(tokens[i]!, at, key, sealed ? sealed[j]! : null);

@@ -34,7 +34,7 @@ import type {
   UserRecord,
   UserRepo,
 } from '../types.js';
-import { keyCheckValue, loadMasterKey, openSeed, sealSeed, sealSeeds, seedBinding, SealBrokenError, WrongMasterKeyError, type MasterKey } from '../vault.js';
+import { keyCheckValue, loadMasterKey, openSeed, sealSeed, sealTokenSeeds, seedBinding, SealBrokenError, WrongMasterKeyError, type MasterKey } from '../vault.js';
 import { keyFilePath } from '../paths.js';
 import { MIGRATIONS } from './migrations.js';
 import { TOKEN_COLUMNS } from '../columns.js';
@@ -382,7 +382,7 @@ class SqliteTokenRepo implements TokenRepo {
     const stmt = this.insertManyStmt;
     const key = tokens.some((t) => t.seed) ? this.key() : null;
     // Sealed in one pass for the whole chunk (same bytes as sealSeed, a fresh nonce each).
-    const sealed = key ? sealSeeds(key, tokens.map((t) => (t.seed ? { seed: t.seed, aad: seedBinding({ manufacturer: t.manufacturer ?? '', serial: t.serial }) } : null))) : null;
+    const sealed = key ? sealTokenSeeds(key, tokens) : null;
     const at = now();
     const existing: number[] = [];
     let inserted = 0;
