@@ -12,6 +12,7 @@ import { DEFAULT_MOLTO2_SERIAL, Molto2Simulator } from '../../drivers/token2-mol
 import { parseCustomerKey, type Molto2Variant } from '../../drivers/token2-molto2/protocol.js';
 import { DEFAULT_PROTECTIMUS_SERIALS, ProtectimusSimulator } from '../../drivers/protectimus/simulator.js';
 import { isProtectimusModel } from '../../drivers/protectimus/protocol.js';
+import { NEXT_CARD_MS } from './simulate.js';
 
 export const FAMILY_SIMULATOR_MODELS = ['token2-molto2', 'protectimus-slim', 'protectimus-flex'] as const;
 
@@ -143,7 +144,7 @@ export async function runFamilySimulator(model: string, o: FamilySimulateOptions
     await done;
     await client.close();
     say(`token ${serial} written and read back: taken off the reader (${i + 1}/${cards})`);
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, NEXT_CARD_MS));
   }
   say(`all ${cards} simulated tokens were written`);
 }

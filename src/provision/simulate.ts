@@ -11,6 +11,12 @@ import { algorithmCode, isToken2Model, periodCode, type Token2Model } from '../.
 
 /** How long a token the host only read (a batch skipping it) stays on the reader. */
 const LOOKED_AT_MS = 3000;
+/**
+ * The pause between one card leaving and the next arriving, as a hand takes the next one. pcscd
+ * sees a vpcd card come and go only when it polls the reader (every 400 ms): a quicker swap goes
+ * unseen, and a host holding the reader open keeps talking to a card that is gone.
+ */
+export const NEXT_CARD_MS = 1000;
 
 export interface SimulateOptions {
   vpcd?: string | boolean;
@@ -144,7 +150,7 @@ export async function runSimulator(modelInput: string, o: SimulateOptions, say: 
     await done;
     await client.close();
     say(`token ${serial} written and read back: taken off the reader (${i + 1}/${cards})`);
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, NEXT_CARD_MS));
   }
   say(`all ${cards} simulated tokens were written`);
 }
