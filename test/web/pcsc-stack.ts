@@ -5,9 +5,12 @@
  * port, so every test file that uses it takes this machine-wide lock first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pcscdUp, waitForPcscd } from '../../src/transport/pcscd.js';
+import { startSimulator, type Simulator } from '../helpers/simulator.js';
+
+export type { Simulator };
 
 export const VPCD_DRIVER = '/usr/lib/pcsc/drivers/serial/libifdvpcd.so';
 
@@ -38,32 +41,7 @@ export async function ensurePcscd(): Promise<() => Promise<void>> {
     });
 }
 
-export interface Simulator {
-  state(): Record<string, unknown>;
-  stop(): Promise<void>;
-}
-
-export async function simulate(bin: string, env: NodeJS.ProcessEnv, stateFile: string, args: string[]): Promise<Simulator> {
-  const proc = spawn(process.execPath, [bin, 'simulate', 'token2-card', '--vpcd', '--state', stateFile, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`simulator did not come up: ${log}`)), 15_000);
-    proc.stderr!.on('data', (d) => {
-      log += d;
-      if (log.includes('is on the virtual reader')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    proc.once('exit', (c) => reject(new Error(`simulator exited ${c}: ${log}`)));
-  });
-  return {
-    state: () => JSON.parse(readFileSync(stateFile, 'utf8')),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-        proc.once('exit', () => resolve());
-        proc.kill('SIGTERM');
-      }),
-  };
+/** A simulated Token2 card on vpcd's first reader (see test/helpers/simulator.ts for why stop() waits). */
+export function simulate(bin: string, env: NodeJS.ProcessEnv, stateFile: string, args: string[]): Promise<Simulator> {
+  return startSimulator({ bin, env, model: 'token2-card', stateFile, args, upWithinMs: 15_000 });
 }

@@ -99,7 +99,8 @@ describe.skipIf(missing !== null)(`station page in Chromium through the bridge${
       await expect.poll(() => page.locator('#batch-list li[data-outcome="skipped"]').allTextContents(), { timeout: 30_000 }).toEqual([expect.stringMatching(/^skipped: refused: token 86596220000050 is in the store with a seed.*--force/)]);
       expect(again.state()).toMatchObject({ seedHex: null });
       // Named here, so a failure says what went wrong with which card.
-      expect(await page.locator('#batch-list li[data-outcome="failed"]').allTextContents()).toEqual([]);
+      const failed = await page.locator('#batch-list li[data-outcome="failed"]').allTextContents();
+      expect(failed, `the two cards' simulator said:\n${two.log()}\nthe third's:\n${again.log()}`).toEqual([]);
       await page.click('#stop');
       await expect.poll(() => page.textContent('#status'), { timeout: 15_000 }).toBe('Batch stopped: 2 flashed, 1 skipped, 0 failed.');
     } finally {
