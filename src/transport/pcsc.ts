@@ -19,6 +19,7 @@ interface NfcReader {
   transmit(data: Buffer, maxLen: number): Promise<Buffer>;
   close(): void;
   on(ev: string, fn: (...a: any[]) => void): void;
+  off(ev: string, fn: (...a: any[]) => void): void;
   reader: { close(): void };
 }
 interface NfcInstance {
@@ -167,6 +168,11 @@ export class PcscTransport implements ApduTransport {
   private present = true;
   private readonly listeners = new Set<() => void>();
   private readonly reader: NfcReader;
+  private readonly onCardOff = () => {
+    if (!this.present) return;
+    this.present = false;
+    for (const l of [...this.listeners]) l();
+  };
   /** Set by openPcscTransport: closing the transport closes its context. */
   context: PcscContext | null = null;
 
@@ -174,11 +180,7 @@ export class PcscTransport implements ApduTransport {
     this.reader = state.reader;
     this.readerName = state.reader.name;
     this.atr = state.atr ?? new Uint8Array();
-    this.reader.on('card.off', () => {
-      if (!this.present) return;
-      this.present = false;
-      for (const l of [...this.listeners]) l();
-    });
+    this.reader.on('card.off', this.onCardOff);
   }
 
   async transmit(apdu: Uint8Array, opts: TransmitOptions = {}): Promise<Uint8Array> {
@@ -225,6 +227,8 @@ export class PcscTransport implements ApduTransport {
 
   async close(): Promise<void> {
     this.listeners.clear();
+    // The reader outlives this transport in a long-lived context (the station's bridge): one listener per token otherwise.
+    this.reader.off('card.off', this.onCardOff);
     await this.context?.close();
   }
 }
