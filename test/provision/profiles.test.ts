@@ -46,8 +46,9 @@ describe('Molto2 services: every profile is its own token', () => {
     const t = new MemoryTransport(sim);
     await flashProfile(store, t, parseProfileFlashInput({ profile: '0' }));
     const r = await syncProfiles(store, t, 'all');
-    expect(r.offsetsBefore[1]).toBe(50);
-    expect(sim.profileState(99).clockOffset).toBe(0);
+    // Real time: a second can turn between the token's answer and the host's clock read.
+    expect(Math.abs(r.offsetsBefore[1]! - 50)).toBeLessThanOrEqual(1);
+    expect(Math.abs(sim.profileState(99).clockOffset)).toBeLessThanOrEqual(1);
     expect((await eraseProfile(store, t, 0)).storeUpdated).toBe(true);
     expect(await store.tokens.findOne('Token2', '2310000078-00')).toMatchObject({ state: 'in_stock', hasSeed: false });
     expect(sim.heldSeed(0)).toBeNull();
