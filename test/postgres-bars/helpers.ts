@@ -5,9 +5,9 @@
  * TOKENSMITH_DB only (no --db), with the master key in TOKENSMITH_MASTER_KEY.
  * Outside CI a missing PostgreSQL skips; under CI it fails (skipPgReason).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -20,6 +20,9 @@ export interface CliResult {
   stdout: string;
   stderr: string;
 }
+
+/** A CLI call that runs this long hangs (they take about a second); under the 60 s test timeout, so the report gets out. */
+const HANG_MS = Number(process.env.TOKENSMITH_TEST_HANG_MS) || 40_000;
 
 /** Why this file skips (null: it runs). Throws under CI when PostgreSQL is missing. */
 export const PG_SKIP = skipPgReason();
@@ -58,17 +61,68 @@ export class PgCli {
     return new PgCli(url, extra);
   }
 
+  /**
+   * Runs the CLI. A call still running after HANG_MS is a hang, not a slow machine (these take about a
+   * second): the child is asked for a Node diagnostic report (its JavaScript stack and open handles), the
+   * server for what each connection waits on, and the call fails with both, so that a hang seen once in CI
+   * can be read rather than guessed.
+   */
   run(args: string[], input = '', extraEnv: Record<string, string> = {}): Promise<CliResult> {
+    const report = join(this.dir, `report-${randomBytes(4).toString('hex')}.json`);
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...this.env, ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--report-on-signal', '--report-signal=SIGUSR2', `--report-filename=${report}`, BIN, ...args], {
+        cwd: ROOT,
+        env: { ...this.env, ...extraEnv },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
+      let hung = false;
+      const watchdog = setTimeout(() => {
+        hung = true;
+        void this.hangReport(child, report).then(
+          (why) => reject(new Error(`tokensmith ${args.join(' ')} did not finish within ${HANG_MS / 1000} s\nstdout so far: ${stdout}\nstderr so far: ${stderr}\n${why}`)),
+          reject,
+        );
+      }, HANG_MS);
       child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       child.on('error', reject);
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      child.on('close', (code) => {
+        clearTimeout(watchdog);
+        if (!hung) resolve({ code: code ?? -1, stdout, stderr });
+      });
       child.stdin.end(input);
     });
+  }
+
+  private async hangReport(child: ChildProcess, reportFile: string): Promise<string> {
+    const lines: string[] = [];
+    child.kill('SIGUSR2');
+    for (let i = 0; i < 20 && !existsSync(reportFile); i++) await new Promise((r) => setTimeout(r, 100));
+    try {
+      const r = JSON.parse(readFileSync(reportFile, 'utf8')) as { javascriptStack?: { stack?: string[] }; libuv?: { type: string; is_active: boolean; remoteEndpoint?: unknown; localEndpoint?: unknown }[] };
+      lines.push(`its JavaScript stack: ${(r.javascriptStack?.stack ?? []).join(' | ')}`);
+      lines.push(`its active handles: ${JSON.stringify((r.libuv ?? []).filter((h) => h.is_active).map((h) => ({ type: h.type, local: h.localEndpoint, remote: h.remoteEndpoint })))}`);
+    } catch (e) {
+      lines.push(`no diagnostic report: ${(e as Error).message}`);
+    }
+    child.kill('SIGKILL');
+    try {
+      const pg = (await import('pg')).default;
+      const c = new pg.Client({ connectionString: this.db, connectionTimeoutMillis: 5000 });
+      c.on('error', () => undefined);
+      await c.connect();
+      try {
+        const rows = (await c.query("SELECT pid, state, wait_event_type, wait_event, now() - xact_start AS in_tx, left(query, 120) AS query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")).rows;
+        lines.push(`the server's sessions: ${JSON.stringify(rows)}`);
+      } finally {
+        await c.end();
+      }
+    } catch (e) {
+      lines.push(`the server did not answer: ${(e as Error).message}`);
+    }
+    return lines.join('\n');
   }
 
   async json(args: string[], input = ''): Promise<any> {
