@@ -85,30 +85,38 @@ describe.skipIf(missing !== null)(`station page in Chromium through the bridge${
     await page.selectOption('#resource', 'corp');
     await page.selectOption('#algorithm', 'sha1');
     await page.selectOption('#period', '30');
-    // Two cards one after the other (serials counting up); each leaves the reader once written.
-    const two = await simulate(BIN, env, join(dir, 'batch.json'), ['--serial', '86596220000050', '--cards', '2']);
     try {
-      await page.click('#flash');
-      await expect.poll(() => page.locator('#batch-list li[data-outcome="flashed"]').allTextContents(), { timeout: 45_000 }).toEqual(expect.arrayContaining(['flashed 86596220000050', 'flashed 86596220000051']));
+      // Two cards one after the other (serials counting up); each leaves the reader once written.
+      const two = await simulate(BIN, env, join(dir, 'batch.json'), ['--serial', '86596220000050', '--cards', '2']);
+      try {
+        await page.click('#flash');
+        await expect.poll(() => page.locator('#batch-list li[data-outcome="flashed"]').allTextContents(), { timeout: 45_000 }).toEqual(expect.arrayContaining(['flashed 86596220000050', 'flashed 86596220000051']));
+      } finally {
+        await two.stop();
+      }
+      // The first card again: the store holds its seed, so the batch skips it and writes nothing.
+      const again = await simulate(BIN, env, join(dir, 'again.json'), ['--serial', '86596220000050']);
+      try {
+        await expect.poll(() => page.locator('#batch-list li[data-outcome="skipped"]').allTextContents(), { timeout: 30_000 }).toEqual([expect.stringMatching(/^skipped: refused: token 86596220000050 is in the store with a seed.*--force/)]);
+        expect(again.state()).toMatchObject({ seedHex: null });
+        // Named here, so a failure says what went wrong with which card.
+        const failed = await page.locator('#batch-list li[data-outcome="failed"]').allTextContents();
+        expect(failed, `the two cards' simulator said:\n${two.log()}\nthe third's:\n${again.log()}`).toEqual([]);
+        await page.click('#stop');
+        await expect.poll(() => page.textContent('#status'), { timeout: 15_000 }).toBe('Batch stopped: 2 flashed, 1 skipped, 0 failed.');
+      } finally {
+        await again.stop();
+      }
+      await page.screenshot({ path: join(SCREENSHOTS, 'station-batch.png'), fullPage: true });
     } finally {
-      await two.stop();
+      // A failure above must not leave the batch running into the next test.
+      if (await page.isEnabled('#stop')) {
+        await page.click('#stop');
+        await expect.poll(() => page.isEnabled('#flash'), { timeout: 15_000 }).toBe(true);
+      }
+      await page.uncheck('#batch');
+      await page.selectOption('#resource', '');
     }
-    // The first card again: the store holds its seed, so the batch skips it and writes nothing.
-    const again = await simulate(BIN, env, join(dir, 'again.json'), ['--serial', '86596220000050']);
-    try {
-      await expect.poll(() => page.locator('#batch-list li[data-outcome="skipped"]').allTextContents(), { timeout: 30_000 }).toEqual([expect.stringMatching(/^skipped: refused: token 86596220000050 is in the store with a seed.*--force/)]);
-      expect(again.state()).toMatchObject({ seedHex: null });
-      // Named here, so a failure says what went wrong with which card.
-      const failed = await page.locator('#batch-list li[data-outcome="failed"]').allTextContents();
-      expect(failed, `the two cards' simulator said:\n${two.log()}\nthe third's:\n${again.log()}`).toEqual([]);
-      await page.click('#stop');
-      await expect.poll(() => page.textContent('#status'), { timeout: 15_000 }).toBe('Batch stopped: 2 flashed, 1 skipped, 0 failed.');
-    } finally {
-      await again.stop();
-    }
-    await page.screenshot({ path: join(SCREENSHOTS, 'station-batch.png'), fullPage: true });
-    await page.uncheck('#batch');
-    await page.selectOption('#resource', '');
     for (const serial of ['86596220000050', '86596220000051']) {
       const t = JSON.parse((await tokensmith(['tokens', 'show', serial, '--json'], vars)).stdout);
       expect(t).toMatchObject({ state: 'programmed', algorithm: 'sha1', period: 30, resource: 'corp' });
