@@ -51,6 +51,11 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
 }
 
+/** The message for a C0 control character other than tab, LF and CR: XML allows none of them, raw or as a reference. */
+function forbiddenControl(c: number): string {
+  return `a control character (U+${c.toString(16).toUpperCase().padStart(4, '0')}) that XML does not allow in a file`;
+}
+
 /** Name bytes: anything but XML white space and / > = < " ' ! ? */
 function isNameByte(c: number): boolean {
   if (c > 0x3f) return true;
@@ -130,6 +135,13 @@ export class XmlScanner {
   private tag: Name | null = null;
   private tagAttrs: Record<string, string> = NO_ATTRS;
   private tagSelfClosing = false;
+  /** The raw names of the start tag's attributes so far (the first attrCount), to refuse one written twice. */
+  private readonly attrNames: string[] = [];
+  private attrCount = 0;
+  /** Why readStartTag found the tag malformed, when it can say more than that (set only just before the scanner fails). */
+  private tagProblem: string | null = null;
+  /** Whether a comment, processing instruction or element came before: an XML declaration must come first. */
+  private started = false;
 
   constructor(
     private readonly fileName: string,
@@ -148,6 +160,12 @@ export class XmlScanner {
       this.lineCountedTo = p;
     }
     return this.lineNo;
+  }
+
+  /** Fails naming the line of buf[at]. */
+  private failAt(at: number, message: string, code = 'malformed-xml'): never {
+    if (at > this.pos) this.pos = at;
+    this.fail(message, code);
   }
 
   private fail(message: string, code = 'malformed-xml'): never {
@@ -211,6 +229,11 @@ export class XmlScanner {
           if (final) this.fail('an unterminated processing instruction', 'truncated-xml');
           return;
         }
+        // The target "xml" (any case) is the XML declaration, and it may only open the file.
+        if (this.started && end >= lt + 5 && (b[lt + 2]! | 0x20) === 0x78 && (b[lt + 3]! | 0x20) === 0x6d && (b[lt + 4]! | 0x20) === 0x6c && (end === lt + 5 || isSpace(b[lt + 5]!))) {
+          this.fail('an XML declaration (<?xml ...?>) that does not open the file: it may only come first');
+        }
+        this.started = true;
         this.pos = end + 2;
         continue;
       }
@@ -222,8 +245,10 @@ export class XmlScanner {
       if (end < 0) {
         // A tag the chunk ends inside waits for the next one, however long (write() bounds what is pending).
         if (end === INCOMPLETE && !final) return;
+        if (this.tagProblem !== null) this.fail(this.tagProblem);
         this.fail('a malformed start tag', final ? 'truncated-xml' : 'malformed-xml');
       }
+      this.started = true;
       if (this.rootClosed) this.fail('a second root element: an XML file has exactly one');
       const line = this.lineAt(lt);
       this.pos = end;
@@ -251,16 +276,23 @@ export class XmlScanner {
     return name;
   }
 
-  /** A value in buf[from, to): UTF-8 where it holds bytes above 0x7F, entities expanded. */
-  private valueAt(from: number, to: number): string {
+  /**
+   * A value in buf[from, to): UTF-8 where it holds bytes above 0x7F, entities
+   * expanded. Text (inText) or an attribute value: they differ in their
+   * white space (see normalized).
+   */
+  private valueAt(from: number, to: number, inText: boolean): string {
     const b = this.buf;
     let high = false;
     let amp = false;
+    let special = false;
     for (let k = from; k < to; k++) {
       const c = b[k]!;
       if (c > 0x7f) high = true;
       else if (c === AMP) amp = true;
+      else if (c < 0x20 || c === 0x5d) special = true;
     }
+    if (special) return this.normalized(from, to, inText, high, amp);
     if (high) {
       const v = b.utf8Slice(from, to);
       return amp ? this.decode(v) : v;
@@ -282,6 +314,32 @@ export class XmlScanner {
   }
 
   /**
+   * valueAt's way for a value holding a control byte or ']': the control
+   * characters XML forbids and ']]>' in text are refused; line ends become
+   * LF (XML 1.0 2.11), and in an attribute each tab, LF or CR becomes a space
+   * (3.3.3); character references are expanded after, so &#10; stays a LF.
+   */
+  private normalized(from: number, to: number, inText: boolean, high: boolean, amp: boolean): string {
+    const b = this.buf;
+    let cr = false;
+    let ws = false;
+    for (let k = from; k < to; k++) {
+      const c = b[k]!;
+      if (c === 0x5d) {
+        if (inText && k + 2 < to && b[k + 1] === 0x5d && b[k + 2] === 0x3e) this.failAt(k, "']]>' in text: outside a CDATA section XML allows it only as ']]&gt;'");
+      } else if (c < 0x20) {
+        if (c === 0x0d) cr = true;
+        else if (c !== 0x0a && c !== 0x09) this.failAt(k, forbiddenControl(c));
+        ws = true;
+      }
+    }
+    let v = high ? b.utf8Slice(from, to) : b.latin1Slice(from, to);
+    if (cr) v = v.replace(/\r\n?/g, '\n');
+    if (ws && !inText) v = v.replace(/[\t\n\r]/g, ' ');
+    return amp ? this.decode(v) : v;
+  }
+
+  /**
    * Reads the start tag at `lt` into tag / tagAttrs / tagSelfClosing and
    * returns the position after it; INCOMPLETE when the buffer ends inside
    * it, MALFORMED when it is not a start tag.
@@ -294,6 +352,7 @@ export class XmlScanner {
     if (i >= len) return INCOMPLETE;
     if (i === lt + 1) return MALFORMED;
     this.tag = this.nameAt(lt + 1, i);
+    this.attrCount = 0;
     let attrs = NO_ATTRS;
     for (;;) {
       const before = i;
@@ -335,8 +394,16 @@ export class XmlScanner {
       }
       if (i >= len) return INCOMPLETE;
       if (attrs === NO_ATTRS) attrs = {};
-      const key = this.nameAt(nameStart, nameEnd).attrKey;
-      const value = this.valueAt(valueStart, i);
+      const attrName = this.nameAt(nameStart, nameEnd);
+      for (let k = 0; k < this.attrCount; k++) {
+        if (this.attrNames[k] === attrName.raw) {
+          this.tagProblem = `<${this.shown(this.tag.raw)}> has the attribute ${this.shown(attrName.raw)} twice: XML allows each attribute once`;
+          return MALFORMED;
+        }
+      }
+      this.attrNames[this.attrCount++] = attrName.raw;
+      const key = attrName.attrKey;
+      const value = this.valueAt(valueStart, i, false);
       // An attribute called __proto__ is data like any other, not the object's prototype.
       if (key === '__proto__') Object.defineProperty(attrs, key, { value, enumerable: true, writable: true, configurable: true });
       else attrs[key] = value;
@@ -422,6 +489,10 @@ export class XmlScanner {
         if (final) this.fail('an unterminated comment', 'truncated-xml');
         return false;
       }
+      // Found at `end` at the latest: the search stays inside the comment.
+      const dashes = b.indexOf('--', lt + 4, 'latin1');
+      if (dashes < end) this.failAt(dashes, "'--' inside a comment: XML does not allow it there");
+      this.started = true;
       this.pos = end + 3;
       return true;
     }
@@ -432,8 +503,18 @@ export class XmlScanner {
         return false;
       }
       if (this.stack.length === 0) this.fail('CDATA outside the root element');
-      // CDATA is taken as it stands: no entity in it is expanded.
-      if (this.building.length > 0) this.building[this.building.length - 1]!.text += b.toString('utf8', lt + 9, end);
+      let cr = false;
+      for (let k = lt + 9; k < end; k++) {
+        const c = b[k]!;
+        if (c >= 0x20) continue;
+        if (c === 0x0d) cr = true;
+        else if (c !== 0x0a && c !== 0x09) this.failAt(k, forbiddenControl(c));
+      }
+      // CDATA is taken as it stands (no entity in it is expanded), but for its line ends.
+      if (this.building.length > 0) {
+        const t = b.toString('utf8', lt + 9, end);
+        this.building[this.building.length - 1]!.text += cr ? t.replace(/\r\n?/g, '\n') : t;
+      }
       this.pos = end + 3;
       return true;
     }
@@ -455,7 +536,7 @@ export class XmlScanner {
       this.fail(this.rootSeen ? 'text after the root element' : 'text before the root element: this is not XML', this.rootSeen ? 'malformed-xml' : 'not-xml');
     }
     // Taken (and so checked for stray entities) even where nobody reads it.
-    const t = this.valueAt(from, to);
+    const t = this.valueAt(from, to, true);
     if (this.building.length > 0) this.building[this.building.length - 1]!.text += t;
   }
 

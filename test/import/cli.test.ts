@@ -66,6 +66,7 @@ describe('bad input: exit 4, the place named, the store unchanged', () => {
     ['tampered ciphertext', [fixture('bad', 'tampered-ciphertext.xml'), '--key', PSK], /serial TSB2004: the ValueMAC does not match/],
     ['truncated XML', [fixture('bad', 'truncated.xml')], /truncated\.xml:\d+: the XML ends before/],
     ['not XML', [fixture('bad', 'not-xml.xml'), '--format', 'pskc'], /not-xml\.xml:1: this is not XML/],
+    ['an attribute twice (not well-formed XML)', [fixture('bad', 'attribute-twice.xml')], /attribute-twice\.xml:27: <Key> has the attribute Algorithm twice/],
     ['a ZIP named .xml', [fixture('bad', 'zip-named-xml.xml')], /ZIP archive/],
     ['DOCTYPE', [fixture('bad', 'doctype.xml')], /doctype\.xml:2: the file has a DOCTYPE/],
     ['billion laughs', [fixture('bad', 'billion-laughs.xml')], /billion-laughs\.xml:\d+: the file has a DOCTYPE/],

@@ -139,6 +139,41 @@ describe('XmlScanner', () => {
     for (const cuts of [[100], [100, 69_000], [5, 35_000, 70_010]]) expect(read(xml, cuts)).toEqual(whole);
   });
 
+  /** The outcome read whole, and the same outcome byte by byte (chunk ends change nothing). */
+  function readEverywhere(xml: string): Outcome {
+    const bytes = Buffer.from(xml, 'utf8');
+    const whole = read(bytes, []);
+    expect(read(bytes, Array.from({ length: bytes.length - 1 }, (_, i) => i + 1)), xml).toEqual(whole);
+    return whole;
+  }
+
+  it('refuses what XML 1.0 does not allow: an attribute twice, -- in a comment, ]]> in text, a late XML declaration, control characters', () => {
+    const refusals: [string, string][] = [
+      ['<r>\n<a x="1" y="2" x="3"/></r>', 'f.xml:2: <a> has the attribute x twice: XML allows each attribute once'],
+      ['<r>\n<p:a xmlns:p="u" xmlns:p="v"/></r>', 'f.xml:2: <p:a> has the attribute xmlns:p twice: XML allows each attribute once'],
+      ['<r>\n<!-- one -- two -->\n</r>', "f.xml:2: '--' inside a comment: XML does not allow it there"],
+      ['<r><!-- ends badly --->\n</r>', "f.xml:1: '--' inside a comment: XML does not allow it there"],
+      ['<r>\n<a>x ]]> y</a></r>', "f.xml:2: ']]>' in text: outside a CDATA section XML allows it only as ']]&gt;'"],
+      ['<!-- first -->\n<?xml version="1.0"?><r/>', 'f.xml:2: an XML declaration (<?xml ...?>) that does not open the file: it may only come first'],
+      ['<r/>\n<?XML version="1.0"?>', 'f.xml:2: an XML declaration (<?xml ...?>) that does not open the file: it may only come first'],
+      ['<r>\n<a>x\u0001y</a></r>', 'f.xml:2: a control character (U+0001) that XML does not allow in a file'],
+      ['<r>\n<a b="\u001f"/></r>', 'f.xml:2: a control character (U+001F) that XML does not allow in a file'],
+      ['<r>\n<a><![CDATA[\n\u0000]]></a></r>', 'f.xml:3: a control character (U+0000) that XML does not allow in a file'],
+    ];
+    for (const [xml, error] of refusals) expect(readEverywhere(xml), xml).toEqual({ error, code: 'malformed-xml' });
+    // What is allowed near them.
+    const ok = readEverywhere('\n<?xml version="1.0"?>\n<r><!-- a - b --><?xml-stylesheet href="s"?><a p:x="1" q:x="2" t="]]>">]] ]&gt; ]]&gt;</a></r>');
+    expect(ok).toMatchObject({ items: [{}, { node: { attrs: { x: '2', t: ']]>' }, text: ']] ]> ]]>' } }] });
+  });
+
+  it('normalizes line ends to LF and the white space of attribute values to spaces; references are kept as written', () => {
+    const out = readEverywhere('<r><a v="x\ny\tz\r\nw&#10;&#9;" e="\r"><b>one\r\ntwo\rthree&#13;</b><c><![CDATA[p\r\nq]]></c></a></r>');
+    if (!('items' in out)) throw new Error(out.error);
+    const a = out.items[1]!.node!;
+    expect(a.attrs).toEqual({ v: 'x y z w\n\t', e: ' ' });
+    expect(a.children.map((c) => c.text)).toEqual(['one\ntwo\nthree\r', 'p\nq']);
+  });
+
   it('an attribute called __proto__ is kept as data, and inherited names are not attributes', async () => {
     const out = read(Buffer.from('<r><a __proto__="p" toString="t"/><b/></r>'), []);
     if (!('items' in out)) throw new Error(out.error);
