@@ -65,25 +65,28 @@ function cbcDecrypt(node: string, key: Buffer, iv: Buffer, ct: Buffer, autoPaddi
   return Buffer.concat([d.update(ct), d.final()]);
 }
 
-/** ECB deciphers kept per key: CBC done by hand over one long-lived ECB object costs a third of a new decipher per value. */
-const ecbCache = new Map<string, ReturnType<typeof createDecipheriv>>();
+type Ecb = ReturnType<typeof createDecipheriv>;
 
-/** The decipher of the last call: a file decrypts every value with one key (compared by its bytes, kept as a copy). */
-let lastEcb: { spec: CipherSpec; key: Buffer; ecb: ReturnType<typeof createDecipheriv> } | null = null;
+/**
+ * ECB deciphers kept per cipher and key, the latest used first (at most 8): CBC done by hand over one
+ * long-lived ECB object costs a third of a new decipher per value, and a file decrypts every value with
+ * one key, so the first entry nearly always answers. Keys are compared by their bytes and kept as copies.
+ */
+const ecbCache: { spec: CipherSpec; key: Buffer; ecb: Ecb }[] = [];
 
-function ecbFor(spec: CipherSpec, key: Buffer): ReturnType<typeof createDecipheriv> {
-  if (lastEcb && lastEcb.spec === spec && lastEcb.key.equals(key)) return lastEcb.ecb;
-  const ecbName = spec.node!.replace(/-cbc$/, '-ecb');
-  const id = `${ecbName}:${key.toString('hex')}`;
-  let ecb = ecbCache.get(id);
-  if (!ecb) {
-    if (ecbCache.size > 8) ecbCache.clear();
-    ecb = createDecipheriv(ecbName, key, null);
+function ecbFor(spec: CipherSpec, key: Buffer): Ecb {
+  const first = ecbCache[0];
+  if (first && first.spec === spec && first.key.equals(key)) return first.ecb;
+  const at = ecbCache.findIndex((e) => e.spec === spec && e.key.equals(key));
+  let entry = at >= 0 ? ecbCache.splice(at, 1)[0]! : null;
+  if (!entry) {
+    const ecb = createDecipheriv(spec.node!.replace(/-cbc$/, '-ecb'), key, null);
     ecb.setAutoPadding(false);
-    ecbCache.set(id, ecb);
+    entry = { spec, key: Buffer.from(key), ecb };
+    if (ecbCache.length >= 8) ecbCache.pop();
   }
-  lastEcb = { spec, key: Buffer.from(key), ecb };
-  return ecb;
+  ecbCache.unshift(entry);
+  return entry.ecb;
 }
 
 function cbcDecryptFast(spec: CipherSpec, key: Buffer, iv: Buffer, ct: Buffer): Buffer {
