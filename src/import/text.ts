@@ -9,19 +9,23 @@ import type { ParseContext } from './types.js';
 
 const CHUNK_BYTES = 256 * 1024;
 
+/** The file's bytes a chunk at a time, the UTF-8 byte-order mark removed; onBytes hears how far the reading got. */
+export async function* readByteChunks(path: string, ctx: Pick<ParseContext, 'onBytes'> = {}): AsyncGenerator<Buffer> {
+  let read = 0;
+  for await (const data of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
+    let chunk = data as Buffer;
+    if (read === 0 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+    read += (data as Buffer).length;
+    ctx.onBytes?.(read);
+    yield chunk;
+  }
+}
+
 /** The file as decoded text chunks, byte-order mark removed. */
 export async function* readTextChunks(path: string, ctx: Pick<ParseContext, 'onBytes'> = {}): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
-  let read = 0;
-  let first = true;
-  for await (const buf of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
-    read += (buf as Buffer).length;
-    let text = decoder.write(buf as Buffer);
-    if (first) {
-      text = text.replace(/^\uFEFF/, '');
-      first = false;
-    }
-    ctx.onBytes?.(read);
+  for await (const chunk of readByteChunks(path, ctx)) {
+    const text = decoder.write(chunk);
     if (text) yield text;
   }
   const rest = decoder.end();

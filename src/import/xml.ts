@@ -5,14 +5,12 @@
  * they want as small trees (one key package, one token); everything else
  * streams past, so memory stays flat whatever the file's size.
  */
-import { createReadStream } from 'node:fs';
 import { DataError } from '../core/errors.js';
+import { readByteChunks } from './text.js';
 import { XmlScanner, type XmlItem, type XmlNode } from './xml-scan.js';
 import type { ParseContext } from './types.js';
 
 export type { XmlItem, XmlNode } from './xml-scan.js';
-
-const CHUNK_BYTES = 256 * 1024;
 
 /**
  * Streams an XML file. Yields the root element first (without children),
@@ -26,12 +24,10 @@ export async function* streamXml(path: string, ctx: ParseContext, wanted: (path:
 /** streamXml's items, a batch per piece of the file read. */
 export async function* streamXmlBatches(path: string, ctx: ParseContext, wanted: (path: string[]) => boolean): AsyncGenerator<XmlItem[]> {
   const scanner = new XmlScanner(ctx.fileName, wanted);
-  let read = 0;
-  for await (const data of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
-    let chunk = data as Buffer;
-    if (read === 0) {
-      // The UTF-8 byte-order mark.
-      if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+  let first = true;
+  for await (const chunk of readByteChunks(path, ctx)) {
+    if (first) {
+      first = false;
       const head = chunk.toString('latin1', 0, 64).trimStart();
       if (head.startsWith('PK\u0003\u0004')) {
         throw new DataError(`${ctx.fileName}:1: this looks like a ZIP archive, not XML: unpack it first (vendors ship seed files in password-protected ZIPs)`, { code: 'not-xml', where: `${ctx.fileName}:1` });
@@ -40,12 +36,10 @@ export async function* streamXmlBatches(path: string, ctx: ParseContext, wanted:
         throw new DataError(`${ctx.fileName}:1: this is not XML (it does not start with '<')`, { code: 'not-xml', where: `${ctx.fileName}:1` });
       }
     }
-    read += (data as Buffer).length;
-    ctx.onBytes?.(read);
     scanner.write(chunk);
     if (scanner.items.length > 0) yield scanner.items.splice(0);
   }
-  if (read === 0) throw new DataError(`${ctx.fileName}: the file is empty`, { code: 'empty-file', where: ctx.fileName });
+  if (first) throw new DataError(`${ctx.fileName}: the file is empty`, { code: 'empty-file', where: ctx.fileName });
   scanner.close();
   if (scanner.items.length > 0) yield scanner.items.splice(0);
 }
