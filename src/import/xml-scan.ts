@@ -51,11 +51,6 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
 }
 
-/** The message for a C0 control character other than tab, LF and CR: XML allows none of them, raw or as a reference. */
-function forbiddenControl(c: number): string {
-  return `a control character (U+${c.toString(16).toUpperCase().padStart(4, '0')}) that XML does not allow in a file`;
-}
-
 /** Name bytes: anything but XML white space and / > = < " ' ! ? */
 function isNameByte(c: number): boolean {
   if (c > 0x3f) return true;
@@ -320,23 +315,31 @@ export class XmlScanner {
    * (3.3.3); character references are expanded after, so &#10; stays a LF.
    */
   private normalized(from: number, to: number, inText: boolean, high: boolean, amp: boolean): string {
+    const cr = this.checkChars(from, to, inText);
+    const b = this.buf;
+    let v = high ? b.utf8Slice(from, to) : b.latin1Slice(from, to);
+    if (cr) v = v.replace(/\r\n?/g, '\n');
+    if (!inText) v = v.replace(/[\t\n\r]/g, ' ');
+    return amp ? this.decode(v) : v;
+  }
+
+  /**
+   * Refuses, at the first one, the C0 control characters XML forbids in buf[from, to) (all but tab,
+   * LF and CR) and, in text, ']]>'; returns whether a CR is there (its line ends need normalizing).
+   */
+  private checkChars(from: number, to: number, inText: boolean): boolean {
     const b = this.buf;
     let cr = false;
-    let ws = false;
     for (let k = from; k < to; k++) {
       const c = b[k]!;
       if (c === 0x5d) {
         if (inText && k + 2 < to && b[k + 1] === 0x5d && b[k + 2] === 0x3e) this.failAt(k, "']]>' in text: outside a CDATA section XML allows it only as ']]&gt;'");
-      } else if (c < 0x20) {
-        if (c === 0x0d) cr = true;
-        else if (c !== 0x0a && c !== 0x09) this.failAt(k, forbiddenControl(c));
-        ws = true;
+      } else if (c < 0x20 && c !== 0x0a && c !== 0x09) {
+        if (c !== 0x0d) this.failAt(k, `a control character (U+${c.toString(16).toUpperCase().padStart(4, '0')}) that XML does not allow in a file`);
+        cr = true;
       }
     }
-    let v = high ? b.utf8Slice(from, to) : b.latin1Slice(from, to);
-    if (cr) v = v.replace(/\r\n?/g, '\n');
-    if (ws && !inText) v = v.replace(/[\t\n\r]/g, ' ');
-    return amp ? this.decode(v) : v;
+    return cr;
   }
 
   /**
@@ -503,13 +506,7 @@ export class XmlScanner {
         return false;
       }
       if (this.stack.length === 0) this.fail('CDATA outside the root element');
-      let cr = false;
-      for (let k = lt + 9; k < end; k++) {
-        const c = b[k]!;
-        if (c >= 0x20) continue;
-        if (c === 0x0d) cr = true;
-        else if (c !== 0x0a && c !== 0x09) this.failAt(k, forbiddenControl(c));
-      }
+      const cr = this.checkChars(lt + 9, end, false);
       // CDATA is taken as it stands (no entity in it is expanded), but for its line ends.
       if (this.building.length > 0) {
         const t = b.toString('utf8', lt + 9, end);
