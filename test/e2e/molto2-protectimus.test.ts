@@ -4,34 +4,26 @@
  * `tokensmith simulate`. Takes the machine-wide vpcd lock, starts pcscd
  * unless one runs, and stops only the pcscd it started.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase32 } from '../../src/core/codecs.js';
-import { pcscdUp, waitForPcscd } from '../../src/transport/pcscd.js';
-import { lockVpcd } from './pcsc-lock.js';
+import { ensurePcscd, lockVpcd, pcscMissing } from '../helpers/pcsc.js';
 import { startSimulator, type Simulator } from '../helpers/simulator.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/tokensmith');
-const VPCD_DRIVER = '/usr/lib/pcsc/drivers/serial/libifdvpcd.so';
 const READER = 'Virtual PCD 00 01';
 const VPCD = '127.0.0.1:35964';
 
-function which(cmd: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) if (existsSync(join(dir, cmd))) return join(dir, cmd);
-  return null;
-}
-const PCSCD = which('pcscd');
-const missing = !PCSCD ? 'pcscd is not installed' : !existsSync(VPCD_DRIVER) ? 'vsmartcard-vpcd is not installed' : null;
-if (missing && process.env.CI) throw new Error(`the Molto2/Protectimus end-to-end test must run in CI, but ${missing}`);
+const missing = pcscMissing('the Molto2/Protectimus end-to-end test');
 
 const dir = mkdtempSync(join(tmpdir(), 'tokensmith-m2p-'));
 const env = { ...process.env, TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex'), TOKENSMITH_DB: join(dir, 't.db') };
-let pcscd: ChildProcess | null = null;
+let stopPcscd: () => Promise<void> = async () => {};
 let unlock: (() => void) | null = null;
 
 function cli(args: string[]) {
@@ -46,18 +38,11 @@ function simulate(model: string, args: string[]): Promise<Simulator> {
 describe.skipIf(missing !== null)(`Molto2 and Protectimus over pcscd and vpcd${missing ? ` (skipped: ${missing})` : ''}`, () => {
   beforeAll(async () => {
     unlock = await lockVpcd();
-    if (await pcscdUp()) return;
-    pcscd = spawn(PCSCD!, ['--foreground'], { stdio: 'ignore' });
-    if (!(await waitForPcscd(10_000))) throw new Error('pcscd did not come up within 10 s');
+    stopPcscd = await ensurePcscd();
   }, 200_000);
 
   afterAll(async () => {
-    if (pcscd && pcscd.exitCode === null) {
-      await new Promise<void>((resolve) => {
-        pcscd!.once('exit', () => resolve());
-        pcscd!.kill('SIGTERM');
-      });
-    }
+    await stopPcscd();
     unlock?.();
     rmSync(dir, { recursive: true, force: true });
   });

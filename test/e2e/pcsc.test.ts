@@ -4,35 +4,23 @@
  * that runs), stops it by pid afterwards. Runs in CI; elsewhere it is skipped
  * only when pcscd or vpcd is not installed.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase32 } from '../../src/core/codecs.js';
-import { pcscdUp, waitForPcscd } from '../../src/transport/pcscd.js';
-import { lockVpcd } from './pcsc-lock.js';
+import { ensurePcscd, lockVpcd, pcscMissing, which } from '../helpers/pcsc.js';
 import { startSimulator, type Simulator } from '../helpers/simulator.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/tokensmith');
-const VPCD_DRIVER = '/usr/lib/pcsc/drivers/serial/libifdvpcd.so';
-
-function which(cmd: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) {
-    if (existsSync(join(dir, cmd))) return join(dir, cmd);
-  }
-  return null;
-}
-
-const PCSCD = which('pcscd');
-const missing = !PCSCD ? 'pcscd is not installed (apt-get install pcscd)' : !existsSync(VPCD_DRIVER) ? 'vsmartcard-vpcd is not installed (apt-get install vsmartcard-vpcd)' : null;
-if (missing && process.env.CI) throw new Error(`the PC/SC end-to-end test must run in CI, but ${missing}`);
+const missing = pcscMissing('the PC/SC end-to-end test');
 
 const dir = mkdtempSync(join(tmpdir(), 'tokensmith-pcsc-'));
 const env = { ...process.env, TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex'), TOKENSMITH_DB: join(dir, 't.db') };
-let pcscd: ChildProcess | null = null;
+let stopPcscd: () => Promise<void> = async () => {};
 let unlock: (() => void) | null = null;
 // The exact reader: other test files may use "Virtual PCD 00 01" (port 35964) at the same time.
 const READER = 'Virtual PCD 00 00';
@@ -49,18 +37,11 @@ function simulate(model: string, args: string[]): Promise<Simulator> {
 describe.skipIf(missing !== null)(`PC/SC end to end through pcscd and vpcd${missing ? ` (skipped: ${missing})` : ''}`, () => {
   beforeAll(async () => {
     unlock = await lockVpcd();
-    if (await pcscdUp()) return; // use the pcscd that runs
-    pcscd = spawn(PCSCD!, ['--foreground'], { stdio: 'ignore' });
-    if (!(await waitForPcscd(10_000))) throw new Error('pcscd did not come up within 10 s');
+    stopPcscd = await ensurePcscd();
   }, 200_000);
 
   afterAll(async () => {
-    if (pcscd && pcscd.exitCode === null) {
-      await new Promise<void>((resolve) => {
-        pcscd!.once('exit', () => resolve());
-        pcscd!.kill('SIGTERM');
-      });
-    }
+    await stopPcscd();
     unlock?.();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -21,7 +21,8 @@ import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { MemoryTransport } from '../../src/transport/memory.js';
 import { BIN } from '../cli/helpers.js';
-import { ensurePcscd, lockVpcd, pcscMissing, simulate, which } from '../web/pcsc-stack.js';
+import { ensurePcscd, lockVpcd, pcscMissing, which } from '../helpers/pcsc.js';
+import { simulate } from '../web/pcsc-stack.js';
 import { PG_SKIP, PgCli, usePostgres } from './helpers.js';
 
 usePostgres();
@@ -87,7 +88,7 @@ const sha256 = parseFlashInput({ algorithm: 'sha256', period: '60', displayTimeo
   });
 });
 
-const missing = PG_SKIP ? null : pcscMissing();
+const missing = PG_SKIP ? null : pcscMissing('the PostgreSQL flash test');
 // The exact reader: another file may use "Virtual PCD 00 01" at the same time.
 const READER = 'Virtual PCD 00 00';
 

@@ -12,10 +12,11 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, assertBuilt, cliEnv, tokensmith } from '../cli/helpers.js';
 import { SCREENSHOTS, chromiumMissing, launchChromium, type LaunchedBrowser } from './browser.js';
-import { ensurePcscd, lockVpcd, pcscMissing, simulate } from './pcsc-stack.js';
+import { ensurePcscd, lockVpcd, pcscMissing } from '../helpers/pcsc.js';
+import { simulate } from './pcsc-stack.js';
 import { startServe, tabOrder, unnamedControls, type Served } from './serve.js';
 
-const missing = chromiumMissing() ?? pcscMissing();
+const missing = chromiumMissing() ?? pcscMissing('the browser flash test');
 const SERIAL = '86596220000042';
 
 describe.skipIf(missing !== null)(`station page in Chromium through the bridge${missing ? ` (skipped: ${missing})` : ''}`, () => {
