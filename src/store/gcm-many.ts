@@ -159,8 +159,9 @@ export interface GcmMessage {
 }
 
 /**
- * Encrypts each message under `key`; out(i, ciphertext, tag) receives views
- * of a scratch buffer that is reused: copy what is kept before returning.
+ * Encrypts each message under `key`; out(i, ciphertext, tag) receives the
+ * ciphertext in a new array and the tag in a buffer that the next message
+ * reuses: copy the tag before returning.
  */
 export function gcmEncryptMany(key: Buffer, messages: GcmMessage[], out: (i: number, ciphertext: Uint8Array, tag: Uint8Array) => void): void {
   const { ecb, ghash } = stateFor(key);
