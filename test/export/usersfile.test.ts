@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportTokens } from '../../src/export/service.js';
 import { UsersFileWriter } from '../../src/export/usersfile.js';
@@ -69,7 +69,7 @@ describe('usersfile export', () => {
       newToken('DIGITS4', { digits: 4 }),
       newToken('DIGITS10', { type: 'hotp', digits: 10 }),
       newToken('SEED40', { seed: Buffer.concat([SEED20, SEED20]) }),
-      newToken('SPACE', { login: 'two words' }),
+      { ...newToken('SPACE'), login: 'two words' },
       newToken('DISABLED', { state: 'disabled' }),
     ]);
     await ts.store.tokens.insert(newToken('STOCK'));
@@ -88,6 +88,16 @@ describe('usersfile export', () => {
       STOCK: 'state in_stock: only assigned or enrolled tokens go into the users file',
     });
     expect(tokenLines(file)).toEqual([['HOTP/T30/6', 'ok', '-', HEX20, '0']]);
+  });
+
+  it('written over a file as root, keeps the owner of the file it replaces (pam_oath in radiusd reads it as freerad)', async () => {
+    if (process.getuid?.() !== 0) return;
+    await assigned([newToken('OK')]);
+    const file = join(ts.dir, 'users.oath');
+    writeFileSync(file, '');
+    chownSync(file, 1, 1);
+    await exportTo(file);
+    expect([statSync(file).uid, statSync(file).gid, statSync(file).mode & 0o777]).toEqual([1, 1, 0o600]);
   });
 
   it('is refused without --plaintext, and with a password', async () => {
