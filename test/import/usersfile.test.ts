@@ -55,13 +55,16 @@ describe('usersfile import', () => {
   });
 
   it('names the line of a type liboath does not read, of a line without a seed and of a counter that is no number', async () => {
-    const path = file('bad.oath', [`HOTP/T45/6 x - ${HEX20}`, 'HOTP/E/6 y -', `HOTP/E/6 z - ${HEX20} 1x`, `HOTP/E/6 ok - ${HEX20}`, ''].join('\n'));
+    const path = file('bad.oath', [`HOTP/T45/6 x - ${HEX20}`, 'HOTP/E/6 y -', `HOTP/E/6 z - ${HEX20} 1x`, `HOTP/E/6 ok - ${HEX20}`, `${HEX20} w -`, ''].join('\n'));
     const items = await collect(await parserFor('usersfile'), path);
     expect(items.map((i) => i.problem && `${i.problem.where} ${i.problem.message}`)).toEqual([
       expect.stringMatching(/^bad\.oath:1 type 'HOTP\/T45\/6' is none that liboath reads/),
       "bad.oath:2 the line for 'y' has no seed (type, login, password, seed)",
       "bad.oath:3 the counter of 'z' is not a whole number",
       undefined,
+      // A line that starts with its seed: the message does not repeat it.
+      expect.stringMatching(/^bad\.oath:5 the first field is none that liboath reads/),
     ]);
+    expect(JSON.stringify(items)).not.toContain(HEX20.slice(0, 16));
   });
 });
