@@ -10,7 +10,7 @@
  * written again. A token liboath cannot represent is left out with the
  * reason, never written in a form it would read differently.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { encodeHex } from '../core/codecs.js';
 import { DataError } from '../core/errors.js';
@@ -125,7 +125,12 @@ export class UsersFileWriter implements FormatWriter {
   }
 
   footer(): string {
-    // pam_oath renames its own copy into place after each login: exporting over that would undo it.
+    // pam_oath renames its own copy into place after each login, holding <file>.lock meanwhile: exporting over that would undo one or the other.
+    if (existsSync(`${this.path}.lock`)) {
+      throw new DataError(`${this.path}.lock exists: pam_oath is recording a login in ${this.path}; nothing was written: run the export again (if no login is under way, the lock file is left over from a crash: delete it)`, {
+        code: 'output-changed',
+      });
+    }
     if (this.previous && fileStamp(this.path) !== this.previous.stamp) {
       throw new DataError(`${this.path} changed while it was exported (pam_oath records each login in it); nothing was written: run the export again`, {
         code: 'output-changed',

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportTokens } from '../../src/export/service.js';
 import { UsersFileWriter } from '../../src/export/usersfile.js';
@@ -177,5 +177,13 @@ describe('usersfile export over a file pam_oath has used', () => {
     w.header();
     writeFileSync(file, `HOTP/T30/6\ttotp\t-\t${HEX20}\t0\t111111\t2026-01-31T12:00:00L\n`);
     expect(() => w.footer()).toThrow(/changed while it was exported .*run the export again/);
+  });
+
+  it("refuses to finish while pam_oath holds its lock file beside the users file (it is about to rename its copy into place)", async () => {
+    await assigned([newToken('TOTP')]);
+    const file = join(ts.dir, 'users.oath');
+    writeFileSync(`${file}.lock`, '');
+    await expect(exportTo(file)).rejects.toMatchObject({ exitCode: 4, message: expect.stringMatching(/users\.oath\.lock exists: pam_oath is recording a login/) });
+    expect(existsSync(file)).toBe(false);
   });
 });
