@@ -31,19 +31,25 @@ export function pamMissing(test: string): string | null {
   return why;
 }
 
-/** A PAM service named tokensmith-test-<random> using pam_oath with `usersFile`; remove() deletes it. */
-export function writePamService(usersFile: string, window = 2): { name: string; remove: () => void } {
+/**
+ * A PAM service named tokensmith-test-<random> using pam_oath with `usersFile`; remove() deletes it.
+ * digits: the code length pam_oath cuts off the input; null for none (the whole input is the code, 6 to 8 digits).
+ */
+export function writePamService(usersFile: string, o: { window?: number; digits?: number | null } = {}): { name: string; remove: () => void } {
   const name = `tokensmith-test-${randomBytes(4).toString('hex')}`;
   const path = join('/etc/pam.d', name);
-  writeFileSync(path, `auth requisite pam_oath.so usersfile=${usersFile} window=${window} digits=6\naccount required pam_permit.so\n`);
+  const digits = o.digits === null ? '' : ` digits=${o.digits ?? 6}`;
+  writeFileSync(path, `auth requisite pam_oath.so usersfile=${usersFile} window=${o.window ?? 2}${digits}\naccount required pam_permit.so\n`);
   return { name, remove: () => rmSync(path, { force: true }) };
 }
 
-/** pamtester's verdict on `code` for `user`: true when PAM authenticated. */
-export function pamLogin(service: string, user: string, code: string): boolean {
+/** pamtester's verdict on `code` for `user`; 'unknown user' when pam_oath found no line it reads for the login. */
+export function pamLogin(service: string, user: string, code: string): 'accept' | 'reject' | 'unknown user' {
   const r = spawnSync(which('pamtester')!, [service, user, 'authenticate'], { input: `${code}\n`, encoding: 'utf8', timeout: 20_000 });
-  if (r.status !== 0 && !/Authentication failure/.test(r.stderr)) throw new Error(`pamtester failed otherwise (${r.status}): ${r.stderr}`);
-  return r.status === 0;
+  if (r.status === 0) return 'accept';
+  if (/Authentication failure/.test(r.stderr)) return 'reject';
+  if (/User not known/.test(r.stderr)) return 'unknown user';
+  throw new Error(`pamtester failed otherwise (${r.status}): ${r.stderr}`);
 }
 
 export async function freeUdpPort(): Promise<number> {
