@@ -89,7 +89,7 @@ describe.skipIf(missing !== null)(`pam_oath and FreeRADIUS take the codes of a f
     await stopPcscd();
     unlock?.();
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   it('flashes, assigns and enrolls a card; pamtester takes its current code once and refuses a wrong one; radtest gets Accept for a fresh code, Reject for a wrong one', async () => {
     const sim = await startSimulator({ bin: BIN, env, model: 'token2-card', stateFile: join(dir, 'card.json'), args: ['--serial', CARD] });
@@ -151,7 +151,7 @@ describe.skipIf(missing !== null)(`pam_oath and FreeRADIUS take the codes of a f
     // The file pam_oath reads is still whole: the next code opens.
     expect(radtest(radius!, 'daemon', totp(cardSeed, lastStep + 1)), 'the next code').toBe('accept');
     lastStep += 1;
-  });
+  }, 120_000);
 
   it('HOTP: the counter in the file advances as pam_oath takes codes, and an export over the file keeps it', () => {
     const seed = JSON.parse(cli(['tokens', 'show', 'HOTP-1', '--json', '--show-secret']).stdout).secret as string;
@@ -165,7 +165,7 @@ describe.skipIf(missing !== null)(`pam_oath and FreeRADIUS take the codes of a f
     expect(pamLogin(pam!.name, 'bin', hotp(seed, 6)), 'a code behind the counter').toBe('reject');
     expect(radtest(radius!, 'bin', hotp(seed, 8))).toBe('accept');
     expect(lineOf('bin')![4]).toBe('8');
-  });
+  }, 120_000);
 
   it("every form the export writes is one pam_oath takes (60 s, 7 and 8 digits, a 32-byte seed); what it leaves out pam_oath refuses", () => {
     const lab = join(dir, 'lab.oath');
@@ -195,7 +195,7 @@ describe.skipIf(missing !== null)(`pam_oath and FreeRADIUS take the codes of a f
     } finally {
       service.remove();
     }
-  });
+  }, 120_000);
 
   it('import --format usersfile reads the file back into another store with its serials and counters', () => {
     const other = { ...env, TOKENSMITH_DB: join(dir, 'other.db') };
@@ -207,5 +207,5 @@ describe.skipIf(missing !== null)(`pam_oath and FreeRADIUS take the codes of a f
     const at = lastStep * 30 + 5;
     const code = JSON.parse(cli(['tokens', 'code', CARD, '--at', String(at), '--json'], other).stdout).code;
     expect(code).toBe(totp(cardSeed, lastStep));
-  });
+  }, 120_000);
 });
