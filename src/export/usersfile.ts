@@ -157,6 +157,5 @@ export class UsersFileWriter implements FormatWriter {
 function keepsState(before: UsersFileLine, type: 'hotp' | 'totp', storeCounter: number): boolean {
   if (before.counter === null || before.lastCode === null) return false;
   if (type === 'totp') return true;
-  const nextInFile = before.counter + (before.lastCode !== null ? 1 : 0);
-  return storeCounter <= nextInFile;
+  return storeCounter <= before.counter + 1;
 }
