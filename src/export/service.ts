@@ -18,6 +18,7 @@ import { deriveTransportKeys, presharedTransportKeys, type TransportKeys } from 
 import { countSelection, iterateSelection, resolveSelection, TokenContextLookup, type Selection } from './select.js';
 import { ExportSink } from './sink.js';
 import { ThalesCsvWriter } from './thales-csv.js';
+import { UsersFileWriter } from './usersfile.js';
 import { EXPORT_FORMATS, PLAIN_ONLY_FORMATS, type ExportFormat, type ExportResult, type ExportToken, type FormatWriter, type SkippedToken } from './types.js';
 
 export interface ExportOptions {
@@ -104,6 +105,8 @@ function writerFor(format: Exclude<ExportFormat, 'enrollment'>, keys: TransportK
       return new ThalesCsvWriter();
     case 'otpauth':
       return new OtpauthWriter({ qrDir: opts.qrDir });
+    case 'usersfile':
+      return new UsersFileWriter(opts.output);
   }
 }
 
@@ -162,7 +165,7 @@ export async function exportTokens(store: Store, opts: ExportOptions): Promise<E
   if (total === 0) throw new DataError(`no tokens match (${sel.description}); nothing was exported`, { code: 'empty-selection' });
 
   const notes: string[] = [];
-  if (!keys) notes.push(`${format} file holds ${format === 'enrollment' || format === 'pskc' ? 'plaintext seeds (--plaintext)' : 'the seeds in the clear'}: keep it private and delete it after the import`);
+  if (!keys && format !== 'usersfile') notes.push(`${format} file holds ${format === 'enrollment' || format === 'pskc' ? 'plaintext seeds (--plaintext)' : 'the seeds in the clear'}: keep it private and delete it after the import`);
   const sink = toStdout ? ExportSink.toStream(opts.stdout ?? process.stdout) : await ExportSink.toFile(opts.output);
   let result: { exported: number; skipped: SkippedToken[] };
   try {

@@ -4,7 +4,7 @@
  * stdout. Writes are buffered and respect backpressure, so memory stays flat.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { chown, rename, stat, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -75,6 +75,7 @@ export class ExportSink {
     ws.end();
     await once(ws, 'close');
     this.throwIfFailed();
+    await keepOwner(this.tempPath, this.path!);
     await rename(this.tempPath, this.path!);
   }
 
@@ -90,4 +91,11 @@ export class ExportSink {
     }
     await unlink(this.tempPath).catch(() => undefined);
   }
+}
+
+/** As root, a file written over keeps its owner (a users file that pam_oath in radiusd reads as freerad). */
+async function keepOwner(temp: string, target: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const before = await stat(target).catch(() => null);
+  if (before) await chown(temp, before.uid, before.gid);
 }

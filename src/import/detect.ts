@@ -66,6 +66,7 @@ export function detectFormat(head: Buffer, fileName: string): ImportFormat {
   if (/^#\s*version:\s*\d+/.test(lines[0] ?? '')) return 'oath-csv';
   const data = content.filter((l) => !l.trimStart().startsWith('#'));
   if (data.length > 0 && data.every((l) => /^\s*otpauth:\/\//i.test(l))) return 'otpauth';
+  if (data.length > 0 && data.every((l) => /^HOTP(\/\S*)?[ \t]/.test(l))) return 'usersfile';
   const header = splitCsv(data[0] ?? '').map(norm);
   // A header that matches most of a dialect's columns is that dialect; its parser names a missing column.
   const scored = (

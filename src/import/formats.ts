@@ -21,6 +21,8 @@ export async function parserFor(format: ImportFormat): Promise<SeedParser> {
       return (await import('./deepnet-xml.js')).parseDeepnetXml;
     case 'otpauth':
       return (await import('./otpauth.js')).parseOtpauth;
+    case 'usersfile':
+      return (await import('./usersfile.js')).parseUsersFile;
   }
 }
 

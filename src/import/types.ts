@@ -15,6 +15,7 @@ export const IMPORT_FORMATS = [
   'dpw',
   'deepnet-xml',
   'otpauth',
+  'usersfile',
 ] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 

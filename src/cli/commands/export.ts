@@ -26,7 +26,7 @@ export function registerExport(program: Command): void {
       'export tokens for an MFA server (PSKC, CSV dialects, otpauth URIs) or as the enrollment package of a Resource; ' +
         'PSKC and enrollment packages are encrypted unless --plaintext, and the CSV and otpauth formats, which can only hold seeds in the clear, need --plaintext',
     )
-    .requiredOption('--format <format>', 'pskc, oath-csv, entra-csv, protectimus-csv, thales-csv, otpauth or enrollment')
+    .requiredOption('--format <format>', 'pskc, oath-csv, entra-csv, protectimus-csv, thales-csv, otpauth, enrollment or usersfile (pam_oath; keeps its counters when written over)')
     .requiredOption('-o, --output <file>', 'the file to write (mode 0600, appears only when complete); "-" = stdout, for encrypted pskc only')
     .option('--resource <name>', "only this Resource's tokens (its stock and those assigned in it); oath-csv then writes users and realm")
     .option('--state <state>', 'only tokens in this state (in_stock, programmed, assigned, enrolled, ...)')
@@ -50,6 +50,7 @@ Examples:
   tokensmith export --format entra-csv --plaintext --resource vpn -o entra.csv
   tokensmith export --format otpauth --plaintext --serials soft.txt --qr qr/ -o uris.txt
   tokensmith export --format enrollment --resource vpn --password-file pw.txt -o vpn.enroll
+  tokensmith export --format usersfile --plaintext --resource vpn -o /etc/users.oath
 
 An empty selection is an error (exit 4), never an empty file. Tokens a format cannot carry are
 listed (--json: "skipped") and left out, never changed. Every export writes an audit row.`,
