@@ -7,13 +7,15 @@ export function registerServe(program: Command): void {
     .description('run the web station and the self-service pages on this computer, with a bridge that lets the page use the PC/SC readers here')
     .option('--host <address>', 'the address to listen on; anything but loopback exposes the station to the network', '127.0.0.1')
     .option('--port <n>', 'the port (0 picks a free one)', intOption('--port'), 8417)
+    .option('--operator <name>', 'who works at this station: the audit log names them for what the page does (else the pairing page asks)')
     .addHelpText(
       'after',
-      '\nIt prints a link with a one-time pairing token: open it in the browser on this computer. Requests without the token,\n' +
-        'or from pages of another origin, are refused. Self-service pages are at /r/<resource>. Runs until Ctrl-C.\n\n' +
-        'Example:\n  tokensmith serve --port 8417\n  # then open the printed http://127.0.0.1:8417/?pair=... link',
+      '\nIt prints a link with a pairing code: open it in the browser on this computer. The code pairs one page, once;\n' +
+        'the page then holds a session secret of its own (no cookie). Requests without it, or from pages of another\n' +
+        'origin, are refused. Self-service pages are at /r/<resource>. Runs until Ctrl-C (or SIGTERM).\n\n' +
+        'Example:\n  tokensmith serve --operator alice\n  # then open the printed http://127.0.0.1:8417/?pair=... link',
     )
-    .action(async (o: { host: string; port: number }, cmd: Command) => {
+    .action(async (o: { host: string; port: number; operator?: string }, cmd: Command) => {
       const out = outputOf(cmd);
       const { openStore, resolveDbPath } = await import('../../store/index.js');
       const { mailerFor } = await import('../../provision/mailer.js');
@@ -26,7 +28,7 @@ export function registerServe(program: Command): void {
       }
       let server;
       try {
-        server = await startWebServer({ store, mailer: mailerFor(resolveDbPath(db)), host: o.host, port: o.port });
+        server = await startWebServer({ store, mailer: mailerFor(resolveDbPath(db)), host: o.host, port: o.port, operator: o.operator });
       } catch (e) {
         await store.close();
         if ((e as { code?: string }).code === 'EADDRINUSE') {
