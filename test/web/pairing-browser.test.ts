@@ -83,7 +83,7 @@ describe.skipIf(missing !== null)(`pairing in Chromium${missing ? ` (skipped: ${
     const values = cookieValues(other.seen);
     const headers = other.seen.flatMap((h) => Object.values(h).flat().filter((v): v is string => typeof v === 'string'));
     for (const v of [...values, ...headers]) {
-      for (const h of [{ cookie: `tokensmith_pair=${v}` }, { authorization: `Bearer ${v}` }]) {
+      for (const h of [{ cookie: `tokensmith_pair=${v}` }, { authorization: `Bearer ${v}` }] as Record<string, string>[]) {
         expect((await fetch(`${served.origin}/api/tokens`, { headers: h })).status, `replayed ${Object.keys(h)[0]}`).toBe(401);
       }
     }
