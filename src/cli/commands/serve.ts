@@ -4,7 +4,7 @@ import { globalsOf, intOption, outputOf } from '../context.js';
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('run the web station and the self-service pages on this computer, with a bridge that lets the page use the PC/SC readers here')
+    .description('run the web station on this computer, with a bridge that lets the page use the PC/SC readers here (the self-service pages are `tokensmith portal`)')
     .option('--host <address>', 'the address to listen on; anything but loopback exposes the station to the network', '127.0.0.1')
     .option('--port <n>', 'the port (0 picks a free one)', intOption('--port'), 8417)
     .option('--operator <name>', 'who works at this station: the audit log names them for what the page does (else the pairing page asks)')
@@ -12,7 +12,7 @@ export function registerServe(program: Command): void {
       'after',
       '\nIt prints a link with a pairing code: open it in the browser on this computer. The code pairs one page, once;\n' +
         'the page then holds a session secret of its own (no cookie). Requests without it, or from pages of another\n' +
-        'origin, are refused. Self-service pages are at /r/<resource>. Runs until Ctrl-C (or SIGTERM).\n\n' +
+        'origin, are refused. Runs until Ctrl-C (or SIGTERM).\n\n' +
         'Example:\n  tokensmith serve --operator alice\n  # then open the printed http://127.0.0.1:8417/?pair=... link',
     )
     .action(async (o: { host: string; port: number; operator?: string }, cmd: Command) => {
@@ -24,7 +24,7 @@ export function registerServe(program: Command): void {
       const db = globalsOf(cmd).db;
       const store = await openStore({ db });
       if (!isLoopback(o.host)) {
-        out.warn(`listening on ${o.host}: other computers on the network can reach this station; the pairing token and the Origin check still guard it, but the traffic is not encrypted. Prefer the default 127.0.0.1.`);
+        out.warn(`listening on ${o.host}: other computers on the network can reach this station; the pairing and the Host and Origin checks still guard it, but the traffic is not encrypted. Prefer the default 127.0.0.1.`);
       }
       let server;
       try {
@@ -37,7 +37,7 @@ export function registerServe(program: Command): void {
         }
         throw e;
       }
-      out.result({ url: server.url, origin: server.origin }, `tokensmith station: ${server.url}\nself-service pages: ${server.origin}/r/<resource> (open the link above first in that browser)\nCtrl-C stops it.`);
+      out.result({ url: server.url, origin: server.origin }, `tokensmith station: ${server.url}\nThe link pairs one browser page, once. Ctrl-C stops it.`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
