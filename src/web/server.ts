@@ -17,7 +17,7 @@ import { registerStationApi } from './api-station.js';
 import { serveBridgeSocket } from './bridge.js';
 import { contentSecurityPolicy, notPairedPage, selfServicePage, stationPage } from './pages.js';
 import { storeForOperator } from './operator-store.js';
-import { PAIR_PARAM, PairingState, WS_PROTOCOL, allowedHosts, checkAccess, isLoopback, newPairingToken } from './pairing.js';
+import { PAIR_PARAM, PairingState, WS_PROTOCOL, allowedHosts, checkAccess, isLoopback, newPairingToken, type AllowedHosts } from './pairing.js';
 import { PcscReaderHub, type ReaderHub } from './readers.js';
 
 export interface WebServerOptions {
@@ -81,20 +81,13 @@ function securityHeaders(reply: FastifyReply, origin: string): void {
   reply.header('Referrer-Policy', 'no-referrer').header('X-Content-Type-Options', 'nosniff').header('Content-Security-Policy', contentSecurityPolicy(origin)).header('Cache-Control', 'no-store');
 }
 
-export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
-  const host = opts.host ?? '127.0.0.1';
-  const pairing = new PairingState(opts.pairingToken ?? newPairingToken(), opts.operator);
-  const hub = opts.hub ?? new PcscReaderHub();
-  const assets = opts.assetsDir ?? defaultAssetsDir();
-  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024, forceCloseConnections: true });
-  let allowed = allowedHosts(host, opts.port ?? 0);
-  let origin = '';
-
+/** The access check on every request, the security headers on every answer, and the pairing call. `at` is filled in once the port is known. */
+function guardRequests(app: FastifyInstance, pairing: PairingState, at: { allowed: AllowedHosts; origin: string }): void {
   // Set first and again on send: an answer that fails before the routes (a hook, a parse error, a 404) still carries them.
   app.addHook('onRequest', async (req, reply) => {
-    securityHeaders(reply, origin);
+    securityHeaders(reply, at.origin);
     const path = new URL(req.raw.url ?? '/', 'http://x').pathname;
-    const check = checkAccess({ method: req.method, path, headers: req.headers, upgrade: req.headers.upgrade?.toLowerCase() === 'websocket' }, pairing, allowed);
+    const check = checkAccess({ method: req.method, path, headers: req.headers, upgrade: req.headers.upgrade?.toLowerCase() === 'websocket' }, pairing, at.allowed);
     if (!check.ok) {
       const wantsHtml = req.method === 'GET' && !path.startsWith('/api/') && !path.startsWith('/assets/') && path !== '/ws';
       reply.code(check.status ?? 401);
@@ -103,9 +96,27 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     req.stationOperator = check.operator;
   });
   app.addHook('onSend', async (_req, reply, payload) => {
-    securityHeaders(reply, origin);
+    securityHeaders(reply, at.origin);
     return payload;
   });
+
+  // The page trades the printed code for its session secret; the code is spent.
+  app.post<{ Body: { code?: unknown; operator?: unknown } }>('/api/pair', async (req, reply) => {
+    const b = req.body ?? {};
+    const r = pairing.pair(typeof b.code === 'string' ? b.code : undefined, typeof b.operator === 'string' ? b.operator : undefined);
+    if ('error' in r) return reply.code(r.status).send({ error: { message: r.error, code: r.errorCode, exitCode: r.status === 400 ? 2 : 5 } });
+    return { session: r.secret, operator: r.operator };
+  });
+}
+
+export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const pairing = new PairingState(opts.pairingToken ?? newPairingToken(), opts.operator);
+  const hub = opts.hub ?? new PcscReaderHub();
+  const assets = opts.assetsDir ?? defaultAssetsDir();
+  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024, forceCloseConnections: true });
+  const at = { allowed: allowedHosts(host, opts.port ?? 0), origin: '' };
+  guardRequests(app, pairing, at);
 
   app.setErrorHandler((e, _req, reply) => {
     if (e instanceof TokensmithError) return sendError(reply, e);
@@ -123,14 +134,6 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   });
   app.get('/ws', { websocket: true }, (socket, req) => serveBridgeSocket(socket, { store: storeOf(req, opts.store), hub }));
 
-  // The page trades the printed code for its session secret; the code is spent.
-  app.post<{ Body: { code?: unknown; operator?: unknown } }>('/api/pair', async (req, reply) => {
-    const b = req.body ?? {};
-    const r = pairing.pair(typeof b.code === 'string' ? b.code : undefined, typeof b.operator === 'string' ? b.operator : undefined);
-    if ('error' in r) return reply.code(r.status).send({ error: { message: r.error, code: r.errorCode, exitCode: r.status === 400 ? 2 : 5 } });
-    return { session: r.secret, operator: r.operator };
-  });
-
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(stationPage()));
   app.get<{ Params: { resource: string } }>('/r/:resource', async (req, reply) => reply.type('text/html; charset=utf-8').send(selfServicePage(req.params.resource)));
   app.get<{ Params: { file: string } }>('/assets/:file', async (req, reply) => {
@@ -145,9 +148,10 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
 
   await app.listen({ host, port: opts.port ?? 0 });
   const port = (app.server.address() as { port: number }).port;
-  allowed = allowedHosts(host, port);
+  at.allowed = allowedHosts(host, port);
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  origin = `http://${shown}:${port}`;
+  const origin = `http://${shown}:${port}`;
+  at.origin = origin;
   return {
     app,
     origin,

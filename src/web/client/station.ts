@@ -3,12 +3,13 @@
  * runs here, in the page), flashing through the server's flash service (the
  * same one as `tokensmith device flash`, same audit rows), batch flashing with
  * a live list, the inventory with search and filters, and seed-file import.
- * It first trades the printed pairing code for a session (pairing.ts).
+ * It first trades the printed pairing code for a session (station-session.ts).
  */
 import { Token2Driver } from '../../../drivers/token2-nfc/driver.js';
 import { BridgeClient, bridgeSupport, type BridgeTransport } from '../../transport/web/bridge.js';
 import { webHidSupport, WebHidReportTransport } from '../../transport/web/webhid.js';
-import { ApiError, field, h, say, select, setOptions, statusLine } from './dom.js';
+import { field, h, say, select, setOptions, statusLine } from './dom.js';
+import { api, pairPage, sessionSecret } from './station-session.js';
 
 interface TokenRow {
   serial: string;
@@ -27,28 +28,9 @@ const STATES = ['in_stock', 'programmed', 'assigned', 'enrolled', 'disabled', 'l
 const main = document.getElementById('main')!;
 const status = statusLine('status');
 let client: BridgeClient | null = null;
-/** Where this origin (scheme, host and port: no other local service) keeps the session secret. */
-const SESSION_KEY = 'tokensmith-station-session';
-let session = '';
-
-/** The station's JSON API with the session as a bearer header (no cookie: cookies are shared by every port of a host). */
-async function api<T>(path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { authorization: `Bearer ${session}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(path, body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) });
-  const json = (await res.json().catch(() => ({}))) as { error?: { message: string; code: string } };
-  if (res.status === 401) {
-    // A secret from an earlier run of serve on this port: say so instead of a page of errors.
-    localStorage.removeItem(SESSION_KEY);
-    notPaired(json.error?.message ?? 'not paired');
-  }
-  if (!res.ok) throw new ApiError(json.error?.message ?? `${res.status} ${res.statusText}`, json.error?.code ?? 'failure', res.status);
-  return json as T;
-}
-
 async function bridge(): Promise<BridgeClient> {
   if (!client) {
-    client = await BridgeClient.connect(`${location.origin.replace(/^http/, 'ws')}/ws`, session);
+    client = await BridgeClient.connect(`${location.origin.replace(/^http/, 'ws')}/ws`, sessionSecret());
   }
   return client;
 }
@@ -364,46 +346,4 @@ function start(): void {
     .catch((e: Error) => say(status, e.message, 'error'));
 }
 
-// ---- pairing ------------------------------------------------------------------------
-/** Trades the printed code for a session; asks for the operator's name when serve was started without --operator. */
-async function pairWith(code: string, operator?: string): Promise<void> {
-  const res = await fetch('/api/pair', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, operator }) });
-  const json = (await res.json().catch(() => ({}))) as { session?: string; error?: { message: string; code: string } };
-  if (res.ok && json.session) {
-    session = json.session;
-    localStorage.setItem(SESSION_KEY, session);
-    start();
-  } else if (json.error?.code === 'pairing-used' && session) {
-    // The link opened again in a browser already paired with it.
-    start();
-  } else if (json.error?.code === 'operator-needed' || json.error?.code === 'bad-operator') {
-    askOperator(code, operator ? json.error.message : undefined);
-  } else {
-    notPaired(json.error?.message ?? `pairing failed: ${res.status}`);
-  }
-}
-
-function askOperator(code: string, problem?: string): void {
-  const name = h('input', { id: 'operator', name: 'operator', type: 'text', autocomplete: 'name', required: true, maxlength: 64 });
-  const note = statusLine('pair-status');
-  if (problem) say(note, problem, 'error');
-  const pairForm = h('form', { id: 'pair-form' }, field('Your name', name, 'The audit log names you for what this page does.'), h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'pair' }, 'Pair this page')), note);
-  pairForm.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    void pairWith(code, name.value.trim());
-  });
-  main.replaceChildren(h('h1', {}, 'Pair this page with tokensmith serve'), pairForm);
-  name.focus();
-}
-
-function notPaired(reason: string): void {
-  main.replaceChildren(h('h1', {}, 'Not paired'), h('p', { id: 'not-paired' }, reason));
-}
-
-const code = new URLSearchParams(location.search).get('pair');
-// Out of the address bar and this history entry at once; the code is spent at pairing anyway.
-if (code !== null) history.replaceState(null, '', location.pathname);
-session = localStorage.getItem(SESSION_KEY) ?? '';
-if (code) void pairWith(code);
-else if (session) start();
-else notPaired('not paired: open the link that `tokensmith serve` printed when it started (it carries the pairing code)');
+pairPage(main, start);
