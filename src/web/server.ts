@@ -1,8 +1,7 @@
 /**
  * `tokensmith serve`: the station page, the self-service pages and the JSON
  * API (the same services as the CLI), and the WebSocket bridge to the host's
- * PC/SC readers. Fastify routes; every request passes the pairing check, and
- * every answer (errors and 404s too) carries the security headers.
+ * PC/SC readers. Fastify routes; every request passes the pairing check.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +76,7 @@ export function sendError(reply: FastifyReply, e: unknown): FastifyReply {
   return reply.code(status).send({ error: wire });
 }
 
+/** On every answer, refusals, errors and 404s included. */
 function securityHeaders(reply: FastifyReply, origin: string): void {
   reply.header('Referrer-Policy', 'no-referrer').header('X-Content-Type-Options', 'nosniff').header('Content-Security-Policy', contentSecurityPolicy(origin)).header('Cache-Control', 'no-store');
 }

@@ -4,7 +4,7 @@ import { globalsOf, intOption, outputOf } from '../context.js';
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('run the web station on this computer, with a bridge that lets the page use the PC/SC readers here (the self-service pages are `tokensmith portal`)')
+    .description('run the web station on this computer, with a bridge that lets the page use the PC/SC readers here (the self-service pages: tokensmith portal)')
     .option('--host <address>', 'the address to listen on; anything but loopback exposes the station to the network', '127.0.0.1')
     .option('--port <n>', 'the port (0 picks a free one)', intOption('--port'), 8417)
     .option('--operator <name>', 'who works at this station: the audit log names them for what the page does (else the pairing page asks)')
@@ -12,7 +12,7 @@ export function registerServe(program: Command): void {
       'after',
       '\nIt prints a link with a pairing code: open it in the browser on this computer. The code pairs one page, once;\n' +
         'the page then holds a session secret of its own (no cookie). Requests without it, or from pages of another\n' +
-        'origin, are refused. Runs until Ctrl-C (or SIGTERM).\n\n' +
+        'origin, are refused. Users\' self-service pages are served by `tokensmith portal`. Runs until Ctrl-C (or SIGTERM).\n\n' +
         'Example:\n  tokensmith serve --operator alice\n  # then open the printed http://127.0.0.1:8417/?pair=... link',
     )
     .action(async (o: { host: string; port: number; operator?: string }, cmd: Command) => {
@@ -37,7 +37,7 @@ export function registerServe(program: Command): void {
         }
         throw e;
       }
-      out.result({ url: server.url, origin: server.origin }, `tokensmith station: ${server.url}\nThe link pairs one browser page, once. Ctrl-C stops it.`);
+      out.result({ url: server.url, origin: server.origin }, `tokensmith station: ${server.url}\nCtrl-C stops it.`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
