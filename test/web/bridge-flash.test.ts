@@ -113,5 +113,6 @@ describe('the bridge flashes only what the station opened', () => {
     expect(await storedSecret(VICTIM)).toBe(VICTIM_SEED);
     const row = (await store.audit.list()).find((a) => a.action === 'token.flash' && a.subject === `token:${ON_READER}`);
     expect(row?.actor).toBe('station:alice');
+    expect((await store.batches.list()).map((b) => b.operator)).toEqual(['station:alice']);
   });
 });
