@@ -86,10 +86,11 @@ function guardRequests(app: FastifyInstance, pairing: PairingState, at: { allowe
   // Set first and again on send: an answer that fails before the routes (a hook, a parse error, a 404) still carries them.
   app.addHook('onRequest', async (req, reply) => {
     securityHeaders(reply, at.origin);
-    const path = new URL(req.raw.url ?? '/', 'http://x').pathname;
-    const check = checkAccess({ method: req.method, path, headers: req.headers, upgrade: req.headers.upgrade?.toLowerCase() === 'websocket' }, pairing, at.allowed);
+    // The route that will answer (its pattern), not a parse of the raw target: what is public is decided on what runs. None for a 404.
+    const route = req.routeOptions.url ?? '';
+    const check = checkAccess({ method: req.method, path: route, headers: req.headers, upgrade: req.headers.upgrade?.toLowerCase() === 'websocket' }, pairing, at.allowed);
     if (!check.ok) {
-      const wantsHtml = req.method === 'GET' && !path.startsWith('/api/') && !path.startsWith('/assets/') && path !== '/ws';
+      const wantsHtml = req.method === 'GET' && !route.startsWith('/api/') && !route.startsWith('/assets/') && route !== '/ws';
       reply.code(check.status ?? 401);
       return wantsHtml ? reply.type('text/html; charset=utf-8').send(notPairedPage(check.reason!)) : reply.send({ error: { message: check.reason, code: 'not-paired', exitCode: 5 } });
     }
