@@ -1,6 +1,7 @@
 /**
  * The station's JSON API: readers, the inventory, Resources and their users,
- * and seed-file import. Each route calls the service the CLI calls.
+ * and seed-file import. Each route calls the service the CLI calls; what
+ * changes the store acts as the paired operator (their name in the audit).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { UsageError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
 import type { ReaderHub } from './readers.js';
-import { sendError } from './server.js';
+import { sendError, storeOf } from './server.js';
 
 export interface StationDeps {
   store: Store;
@@ -55,7 +56,7 @@ export function registerStationApi(app: FastifyInstance, deps: StationDeps): voi
     const file = join(dir, basename(b.fileName).replace(/[^\w.-]/g, '_') || 'upload');
     try {
       writeFileSync(file, Buffer.from(b.contentBase64, 'base64'), { mode: 0o600 });
-      const summary = await importSeedFile(store, {
+      const summary = await importSeedFile(storeOf(req, store), {
         file,
         format: parseFormat(b.format || undefined),
         password: b.password || undefined,

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { TokensmithError } from '../core/errors.js';
 import type { Mailer } from '../provision/mailer.js';
 import type { Store } from '../store/types.js';
@@ -15,7 +15,8 @@ import { registerSelfServiceApi } from './api-selfservice.js';
 import { registerStationApi } from './api-station.js';
 import { serveBridgeSocket } from './bridge.js';
 import { contentSecurityPolicy, notPairedPage, selfServicePage, stationPage } from './pages.js';
-import { PAIR_COOKIE, PAIR_PARAM, allowedHosts, checkAccess, isLoopback, newPairingToken } from './pairing.js';
+import { storeForOperator } from './operator-store.js';
+import { PAIR_PARAM, PairingState, WS_PROTOCOL, allowedHosts, checkAccess, isLoopback, newPairingToken, type AllowedHosts } from './pairing.js';
 import { PcscReaderHub, type ReaderHub } from './readers.js';
 
 export interface WebServerOptions {
@@ -28,6 +29,8 @@ export interface WebServerOptions {
   /** Where the bundled client lives (dist/web). */
   assetsDir?: string;
   pairingToken?: string;
+  /** `serve --operator`: who the station acts for when the pairing page gives no name. */
+  operator?: string;
 }
 
 export interface WebServer {
@@ -53,6 +56,19 @@ export function defaultAssetsDir(): string {
 
 const ASSET_TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', map: 'application/json' };
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The paired operator this request acts for (set by the access check). */
+    stationOperator?: string;
+  }
+}
+
+/** The store as the request's operator: their name goes into the audit rows and batches it writes. */
+export function storeOf(req: FastifyRequest, store: Store): Store {
+  if (!req.stationOperator) throw new TokensmithError('this request is not paired to an operator', { code: 'not-paired', exitCode: 5 });
+  return storeForOperator(store, req.stationOperator);
+}
+
 /** What an error looks like to the page: its message, code and the CLI's exit code; the HTTP status follows the exit code. */
 export function sendError(reply: FastifyReply, e: unknown): FastifyReply {
   const wire = errorToWire(e);
@@ -60,30 +76,48 @@ export function sendError(reply: FastifyReply, e: unknown): FastifyReply {
   return reply.code(status).send({ error: wire });
 }
 
-export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
-  const host = opts.host ?? '127.0.0.1';
-  const token = opts.pairingToken ?? newPairingToken();
-  const hub = opts.hub ?? new PcscReaderHub();
-  const assets = opts.assetsDir ?? defaultAssetsDir();
-  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024, forceCloseConnections: true });
-  let allowed = allowedHosts(host, opts.port ?? 0);
-  let origin = '';
+/** On every answer, refusals, errors and 404s included. */
+function securityHeaders(reply: FastifyReply, origin: string): void {
+  reply.header('Referrer-Policy', 'no-referrer').header('X-Content-Type-Options', 'nosniff').header('Content-Security-Policy', contentSecurityPolicy(origin)).header('Cache-Control', 'no-store');
+}
 
+/** The access check on every request, the security headers on every answer, and the pairing call. `at` is filled in once the port is known. */
+function guardRequests(app: FastifyInstance, pairing: PairingState, at: { allowed: AllowedHosts; origin: string }): void {
+  // Set first and again on send: an answer that fails before the routes (a hook, a parse error, a 404) still carries them.
   app.addHook('onRequest', async (req, reply) => {
-    const url = new URL(req.raw.url ?? '/', 'http://x');
-    const check = checkAccess({ method: req.method, headers: req.headers, query: url.searchParams, upgrade: req.headers.upgrade?.toLowerCase() === 'websocket' }, token, allowed);
-    reply.header('Referrer-Policy', 'no-referrer').header('X-Content-Type-Options', 'nosniff').header('Content-Security-Policy', contentSecurityPolicy(origin)).header('Cache-Control', 'no-store');
+    securityHeaders(reply, at.origin);
+    // The route that will answer (its pattern), not a parse of the raw target: what is public is decided on what runs. None for a 404.
+    const route = req.routeOptions.url ?? '';
+    const check = checkAccess({ method: req.method, path: route, headers: req.headers, upgrade: req.headers.upgrade?.toLowerCase() === 'websocket' }, pairing, at.allowed);
     if (!check.ok) {
-      const wantsHtml = req.method === 'GET' && !url.pathname.startsWith('/api/') && !url.pathname.startsWith('/assets/');
+      const wantsHtml = req.method === 'GET' && !route.startsWith('/api/') && !route.startsWith('/assets/') && route !== '/ws';
       reply.code(check.status ?? 401);
       return wantsHtml ? reply.type('text/html; charset=utf-8').send(notPairedPage(check.reason!)) : reply.send({ error: { message: check.reason, code: 'not-paired', exitCode: 5 } });
     }
-    if (check.fromLink) {
-      url.searchParams.delete(PAIR_PARAM);
-      reply.header('Set-Cookie', `${PAIR_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
-      return reply.redirect(`${url.pathname}${url.search}`, 303);
-    }
+    req.stationOperator = check.operator;
   });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    securityHeaders(reply, at.origin);
+    return payload;
+  });
+
+  // The page trades the printed code for its session secret; the code is spent.
+  app.post<{ Body: { code?: unknown; operator?: unknown } }>('/api/pair', async (req, reply) => {
+    const b = req.body ?? {};
+    const r = pairing.pair(typeof b.code === 'string' ? b.code : undefined, typeof b.operator === 'string' ? b.operator : undefined);
+    if ('error' in r) return reply.code(r.status).send({ error: { message: r.error, code: r.errorCode, exitCode: r.status === 400 ? 2 : 5 } });
+    return { session: r.secret, operator: r.operator };
+  });
+}
+
+export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const pairing = new PairingState(opts.pairingToken ?? newPairingToken(), opts.operator);
+  const hub = opts.hub ?? new PcscReaderHub();
+  const assets = opts.assetsDir ?? defaultAssetsDir();
+  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024, forceCloseConnections: true });
+  const at = { allowed: allowedHosts(host, opts.port ?? 0), origin: '' };
+  guardRequests(app, pairing, at);
 
   app.setErrorHandler((e, _req, reply) => {
     if (e instanceof TokensmithError) return sendError(reply, e);
@@ -91,8 +125,15 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     return reply.code(status).send({ error: { message: (e as Error).message, code: 'failure', exitCode: 1 } });
   });
 
-  await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
-  app.get('/ws', { websocket: true }, (socket) => serveBridgeSocket(socket, { store: opts.store, hub }));
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: 1024 * 1024, handleProtocols: (offered: Set<string>) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false) },
+    // The default waits for each page to answer a close frame; stopping must not wait for a browser.
+    preClose(done) {
+      for (const client of this.websocketServer.clients) client.terminate();
+      this.websocketServer.close(() => done());
+    },
+  });
+  app.get('/ws', { websocket: true }, (socket, req) => serveBridgeSocket(socket, { store: storeOf(req, opts.store), hub }));
 
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(stationPage()));
   app.get<{ Params: { resource: string } }>('/r/:resource', async (req, reply) => reply.type('text/html; charset=utf-8').send(selfServicePage(req.params.resource)));
@@ -108,14 +149,15 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
 
   await app.listen({ host, port: opts.port ?? 0 });
   const port = (app.server.address() as { port: number }).port;
-  allowed = allowedHosts(host, port);
+  at.allowed = allowedHosts(host, port);
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  origin = `http://${shown}:${port}`;
+  const origin = `http://${shown}:${port}`;
+  at.origin = origin;
   return {
     app,
     origin,
-    url: `${origin}/?${PAIR_PARAM}=${token}`,
-    pairingToken: token,
+    url: `${origin}/?${PAIR_PARAM}=${pairing.code}`,
+    pairingToken: pairing.code,
     exposed: !isLoopback(host),
     close: async () => {
       await app.close();

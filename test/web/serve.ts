@@ -6,9 +6,21 @@ import { BIN } from '../cli/helpers.js';
 export interface Served {
   url: string;
   origin: string;
+  /** The pairing code in the printed link. */
+  code: string;
   /** What it wrote to stderr so far. */
   stderr(): string;
   stop(): Promise<void>;
+  /** Sends SIGTERM and resolves with the milliseconds until the process exited (killed after 10 s). */
+  terminate(): Promise<number>;
+}
+
+/** Trades the printed code for a session secret, as the page does (POST /api/pair with this server's Origin). */
+export async function pairSession(served: Pick<Served, 'origin' | 'code'>, operator?: string): Promise<string> {
+  const r = await fetch(`${served.origin}/api/pair`, { method: 'POST', headers: { origin: served.origin, 'content-type': 'application/json' }, body: JSON.stringify({ code: served.code, operator }) });
+  const j = (await r.json()) as { session?: string; error?: { message: string } };
+  if (!r.ok || !j.session) throw new Error(`pairing failed: ${r.status} ${j.error?.message}`);
+  return j.session;
 }
 
 export async function startServe(env: NodeJS.ProcessEnv, args: string[] = []): Promise<Served> {
@@ -30,20 +42,26 @@ export async function startServe(env: NodeJS.ProcessEnv, args: string[] = []): P
     });
     proc.once('exit', (c) => reject(new Error(`serve exited ${c}: ${err}`)));
   });
+  const terminate = () =>
+    new Promise<number>((resolve) => {
+      const t0 = Date.now();
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve(0);
+      const hard = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      proc.once('exit', () => {
+        clearTimeout(hard);
+        resolve(Date.now() - t0);
+      });
+      proc.kill('SIGTERM');
+    });
   return {
     url,
     origin,
+    code: new URL(url).searchParams.get('pair') ?? '',
     stderr: () => err,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-        const hard = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-        proc.once('exit', () => {
-          clearTimeout(hard);
-          resolve();
-        });
-        proc.kill('SIGTERM');
-      }),
+    terminate,
+    stop: async () => {
+      await terminate();
+    },
   };
 }
 

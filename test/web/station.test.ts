@@ -2,7 +2,8 @@
  * The station in headless Chromium over the real PC/SC stack: `tokensmith
  * serve` (built CLI) -> its bridge -> nfc-pcsc -> pcscd -> vpcd -> `tokensmith
  * simulate`. The page reads the card with the driver running in the page,
- * flashes it through the bridge, and the store and the simulated card agree.
+ * the server flashes the reader the page chose, and the store and the
+ * simulated card agree.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -34,7 +35,7 @@ describe.skipIf(missing !== null)(`station page in Chromium through the bridge${
     unlock = await lockVpcd();
     stopPcscd = await ensurePcscd();
     expect((await tokensmith(['resource', 'create', 'corp'], vars)).code).toBe(0);
-    served = await startServe(env);
+    served = await startServe(env, ['--operator', 'station-test']);
     browser = await launchChromium();
     page = await browser.context.newPage();
   });
@@ -51,7 +52,7 @@ describe.skipIf(missing !== null)(`station page in Chromium through the bridge${
     const sim = await simulate(BIN, env, join(dir, 'card.json'), ['--serial', SERIAL]);
     try {
       await page.goto(served.url);
-      // The pairing link was swapped for a cookie and cleaned from the address bar.
+      // The pairing code was traded for a session and cleaned from the address bar.
       expect(page.url()).toBe(`${served.origin}/`);
       await expect.poll(() => page.locator('#reader option').allTextContents(), { timeout: 15_000 }).toContainEqual(expect.stringMatching(/Virtual PCD.*token on it/));
       await page.click('#read-token');
@@ -74,8 +75,10 @@ describe.skipIf(missing !== null)(`station page in Chromium through the bridge${
       const show = await tokensmith(['tokens', 'show', SERIAL, '--json', '--show-secret'], vars);
       expect(show.code, show.stderr).toBe(0);
       expect(JSON.parse(show.stdout)).toMatchObject({ serial: SERIAL, state: 'programmed', kind: 'programmable', model: 'OTPC-P2-i', algorithm: 'sha256', period: 60, secret: card.seed });
-      const audit = JSON.parse((await tokensmith(['audit', 'list', '--json'], vars)).stdout) as { action: string; subject: string; details: Record<string, unknown> }[];
-      expect(audit.find((a) => a.action === 'token.flash' && a.subject === `token:${SERIAL}`)?.details).toMatchObject({ reader: 'Virtual PCD 00 00', algorithm: 'sha256', period: 60 });
+      const audit = JSON.parse((await tokensmith(['audit', 'list', '--json'], vars)).stdout) as { action: string; subject: string; actor: string; details: Record<string, unknown> }[];
+      const row = audit.find((a) => a.action === 'token.flash' && a.subject === `token:${SERIAL}`);
+      expect(row?.details).toMatchObject({ reader: 'Virtual PCD 00 00', algorithm: 'sha256', period: 60 });
+      expect(row?.actor).toBe('station:station-test');
     } finally {
       await sim.stop();
     }
@@ -124,7 +127,7 @@ describe.skipIf(missing !== null)(`station page in Chromium through the bridge${
     }
   });
 
-  it('a card pulled mid-flash: the page relays the loss, the service says what the card now holds and audits it', async () => {
+  it('a card pulled mid-flash: the service sees the loss on its reader, says what the card now holds and audits it', async () => {
     // Command 5 is the challenge after the config write.
     const sim = await simulate(BIN, env, join(dir, 'pulled.json'), ['--serial', '86596220000055', '--pull-at', '5']);
     try {

@@ -2,9 +2,9 @@
  * The bridge transport, browser side: a page cannot reach smart-card readers,
  * so `tokensmith serve` exposes the host's PC/SC readers over a WebSocket and
  * this turns that socket back into an ApduTransport. Drivers run over it
- * unchanged. The same socket carries the server's flash service, whose APDUs
- * come back to the page and go out through whichever transport the page holds
- * (this bridge, or WebHID).
+ * unchanged. The same socket starts the server's flash service, which talks to
+ * the reader itself: the page sends the form and reads the steps, never the
+ * device's answers.
  */
 import { DeviceError, TokensmithError } from '../../core/errors.js';
 import type { ApduTransport, TransmitOptions } from '../types.js';
@@ -45,8 +45,7 @@ export class BridgeClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; onStep?: (t: string) => void }>();
   private readonly removedListeners = new Set<(reader: string) => void>();
-  /** Where the server's 'apdu' calls go during a flash. */
-  private relayTarget: ApduTransport | null = null;
+  private flashing = false;
   private closedError: Error | null = null;
 
   private constructor(private readonly ws: WebSocket) {
@@ -58,12 +57,12 @@ export class BridgeClient {
     });
   }
 
-  /** Opens the socket; `url` is ws(s)://host:port/ws (the page's cookie carries the pairing). */
-  static connect(url: string): Promise<BridgeClient> {
+  /** Opens the socket; `url` is ws(s)://host:port/ws, `session` the secret the page got at pairing (sent as a subprotocol: a socket takes no headers). */
+  static connect(url: string, session: string): Promise<BridgeClient> {
     const support = bridgeSupport();
     if (!support.available) return Promise.reject(new DeviceError(support.why!, { code: 'no-websocket' }));
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
+      const ws = new WebSocket(url, ['tokensmith', `tokensmith-session.${session}`]);
       ws.addEventListener('open', () => resolve(new BridgeClient(ws)), { once: true });
       ws.addEventListener('error', () => reject(new DeviceError(`could not connect to ${url}: is tokensmith serve running, and was the page opened with its pairing link?`, { code: 'bridge-refused' })), { once: true });
     });
@@ -74,7 +73,6 @@ export class BridgeClient {
     if ('event' in msg) {
       if (msg.event === 'removed') for (const l of [...this.removedListeners]) l(msg.reader);
       else if (msg.event === 'step') this.pending.get(msg.id)?.onStep?.(msg.text);
-      else if (msg.event === 'apdu') await this.answerRelay(msg.call, msg.apdu, msg.timeoutMs);
       return;
     }
     const p = this.pending.get(msg.id);
@@ -82,17 +80,6 @@ export class BridgeClient {
     this.pending.delete(msg.id);
     if (msg.ok) p.resolve(msg.result);
     else p.reject(errorFromWire(msg.error));
-  }
-
-  private async answerRelay(call: number, apdu: string, timeoutMs?: number): Promise<void> {
-    const target = this.relayTarget;
-    try {
-      if (!target) throw new DeviceError('the page holds no token transport for this flash', { code: 'no-token' });
-      const resp = await target.transmit(fromHex(apdu), { timeoutMs });
-      this.send({ op: 'apdu-result', call, response: toHex(resp) });
-    } catch (e) {
-      this.send({ op: 'apdu-result', call, error: errorToWire(e) });
-    }
   }
 
   private send(body: RequestBody, id = this.nextId++): number {
@@ -121,16 +108,16 @@ export class BridgeClient {
 
   /**
    * Runs the server's flash service (the same as `tokensmith device flash`)
-   * against the token the page holds through `device`; the server writes the
-   * store and the audit row. Returns the service's result.
+   * on the token this page connected with openTransport; the server talks to
+   * the reader and writes the store and the audit row. Returns the service's result.
    */
-  async flash<T = unknown>(device: ApduTransport, input: Record<string, string | boolean | undefined>, onStep?: (t: string) => void): Promise<T> {
-    if (this.relayTarget) throw new DeviceError('a flash is already running on this page', { code: 'busy' });
-    this.relayTarget = device;
+  async flash<T = unknown>(input: Record<string, string | boolean | undefined>, onStep?: (t: string) => void): Promise<T> {
+    if (this.flashing) throw new DeviceError('a flash is already running on this page', { code: 'busy' });
+    this.flashing = true;
     try {
-      return await this.request<T>({ op: 'flash', input: { ...input, readerName: device.readerName, atr: toHex(device.atr) } }, onStep);
+      return await this.request<T>({ op: 'flash', input }, onStep);
     } finally {
-      this.relayTarget = null;
+      this.flashing = false;
     }
   }
 

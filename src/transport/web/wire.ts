@@ -10,10 +10,8 @@ export type BridgeRequest =
   | { id: number; op: 'connect'; reader?: string; waitSeconds?: number }
   | { id: number; op: 'transmit'; apdu: string; timeoutMs?: number }
   | { id: number; op: 'disconnect' }
-  /** Runs the flash service on the server; its APDUs come back to the page as 'apdu' calls. */
-  | { id: number; op: 'flash'; input: Record<string, string | boolean | undefined> }
-  /** The page's answer to a server 'apdu' call. */
-  | { id: number; op: 'apdu-result'; call: number; response?: string; error?: WireError };
+  /** Runs the flash service on the server, on the token this page connected (the server talks to the reader itself). */
+  | { id: number; op: 'flash'; input: Record<string, string | boolean | undefined> };
 
 export interface WireError {
   message: string;
@@ -33,8 +31,6 @@ export interface ReaderInfo {
 export type BridgeMessage =
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: WireError }
-  /** The server's flash service asks the page to send one APDU through the page's transport. */
-  | { event: 'apdu'; call: number; apdu: string; timeoutMs?: number }
   | { event: 'step'; id: number; text: string }
   | { event: 'removed'; reader: string };
 

@@ -3,11 +3,13 @@
  * runs here, in the page), flashing through the server's flash service (the
  * same one as `tokensmith device flash`, same audit rows), batch flashing with
  * a live list, the inventory with search and filters, and seed-file import.
+ * It first trades the printed pairing code for a session (station-session.ts).
  */
 import { Token2Driver } from '../../../drivers/token2-nfc/driver.js';
 import { BridgeClient, bridgeSupport, type BridgeTransport } from '../../transport/web/bridge.js';
 import { webHidSupport, WebHidReportTransport } from '../../transport/web/webhid.js';
-import { api, field, h, say, select, setOptions, statusLine } from './dom.js';
+import { field, h, say, select, setOptions, statusLine } from './dom.js';
+import { api, pairPage, sessionSecret } from './station-session.js';
 
 interface TokenRow {
   serial: string;
@@ -26,10 +28,9 @@ const STATES = ['in_stock', 'programmed', 'assigned', 'enrolled', 'disabled', 'l
 const main = document.getElementById('main')!;
 const status = statusLine('status');
 let client: BridgeClient | null = null;
-
 async function bridge(): Promise<BridgeClient> {
   if (!client) {
-    client = await BridgeClient.connect(`${location.origin.replace(/^http/, 'ws')}/ws`);
+    client = await BridgeClient.connect(`${location.origin.replace(/^http/, 'ws')}/ws`, sessionSecret());
   }
   return client;
 }
@@ -117,7 +118,8 @@ async function waitForToken(c: BridgeClient): Promise<boolean> {
 async function flashOne(c: BridgeClient): Promise<{ t: BridgeTransport; serial?: string; error?: Error & { code?: string } }> {
   const t = await c.openTransport(readerSelect.value || undefined, batch.checked ? 0 : 10);
   try {
-    const r = await c.flash<{ serial: string; product: string | null; model: string; token: { state: string } }>(t, formValues(), (step) => say(status, `${t.readerName}: ${step}…`));
+    // The server flashes the token it just connected; the page only sends the form.
+    const r = await c.flash<{ serial: string; product: string | null; model: string; token: { state: string } }>(formValues(), (step) => say(status, `${t.readerName}: ${step}…`));
     say(status, `Flashed ${r.product ?? r.model} ${r.serial}: now ${r.token.state}.`, 'ok');
     return { t, serial: r.serial };
   } catch (e) {
@@ -332,12 +334,16 @@ function render(): void {
   );
 }
 
-render();
-void refreshReaders();
-void refreshInventory();
-void loadResources()
-  .then(() => {
-    setOptions(importResource, Array.from(resource.options).map((o) => [o.value, o.text]));
-    return loadUsers();
-  })
-  .catch((e: Error) => say(status, e.message, 'error'));
+function start(): void {
+  render();
+  void refreshReaders();
+  void refreshInventory();
+  void loadResources()
+    .then(() => {
+      setOptions(importResource, Array.from(resource.options).map((o) => [o.value, o.text]));
+      return loadUsers();
+    })
+    .catch((e: Error) => say(status, e.message, 'error'));
+}
+
+pairPage(main, start);
