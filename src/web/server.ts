@@ -1,26 +1,24 @@
 /**
- * `tokensmith serve`: the station page, the self-service pages and the JSON
- * API (the same services as the CLI), and the WebSocket bridge to the host's
- * PC/SC readers. Fastify routes; every request passes the pairing check.
+ * `tokensmith serve`: the station page and the JSON API (the same services as
+ * the CLI), and the WebSocket bridge to the host's PC/SC readers. Fastify
+ * routes; every request passes the pairing check. The self-service pages are
+ * not here: `tokensmith portal` serves them (src/web/portal-server.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { TokensmithError } from '../core/errors.js';
-import type { Mailer } from '../provision/mailer.js';
 import type { Store } from '../store/types.js';
 import { errorToWire } from '../transport/web/bridge.js';
-import { registerSelfServiceApi } from './api-selfservice.js';
 import { registerStationApi } from './api-station.js';
 import { serveBridgeSocket } from './bridge.js';
-import { contentSecurityPolicy, notPairedPage, selfServicePage, stationPage } from './pages.js';
+import { contentSecurityPolicy, notPairedPage, stationPage } from './pages.js';
 import { PAIR_COOKIE, PAIR_PARAM, allowedHosts, checkAccess, isLoopback, newPairingToken } from './pairing.js';
 import { PcscReaderHub, type ReaderHub } from './readers.js';
 
 export interface WebServerOptions {
   store: Store;
-  mailer: Mailer;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
@@ -95,7 +93,6 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   app.get('/ws', { websocket: true }, (socket) => serveBridgeSocket(socket, { store: opts.store, hub }));
 
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(stationPage()));
-  app.get<{ Params: { resource: string } }>('/r/:resource', async (req, reply) => reply.type('text/html; charset=utf-8').send(selfServicePage(req.params.resource)));
   app.get<{ Params: { file: string } }>('/assets/:file', async (req, reply) => {
     const m = /^([a-z0-9-]+)\.(js|css|map)$/.exec(req.params.file);
     const path = m ? `${assets}${req.params.file}` : null;
@@ -104,7 +101,6 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   });
 
   registerStationApi(app, { store: opts.store, hub });
-  registerSelfServiceApi(app, { store: opts.store, mailer: opts.mailer });
 
   await app.listen({ host, port: opts.port ?? 0 });
   const port = (app.server.address() as { port: number }).port;
