@@ -1,14 +1,14 @@
 /**
- * `tokensmith serve`: the station page and the JSON API (the same services as
- * the CLI), and the WebSocket bridge to the host's PC/SC readers. Fastify
- * routes; every request passes the pairing check. The self-service pages are
- * not here: `tokensmith portal` serves them (src/web/portal-server.ts).
+ * `tokensmith serve`: the station page, the self-service pages and the JSON
+ * API (the same services as the CLI), and the WebSocket bridge to the host's
+ * PC/SC readers. Fastify routes; every request passes the pairing check.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { TokensmithError } from '../core/errors.js';
+import type { Mailer } from '../provision/mailer.js';
 import type { Store } from '../store/types.js';
 import { errorToWire } from '../transport/web/bridge.js';
 import { registerStationApi } from './api-station.js';
@@ -19,6 +19,7 @@ import { PcscReaderHub, type ReaderHub } from './readers.js';
 
 export interface WebServerOptions {
   store: Store;
+  mailer: Mailer;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
