@@ -35,6 +35,7 @@ export interface SelfServiceDeps {
 type Params = { Params: { resource: string; action?: string }; Body: unknown };
 type Req = FastifyRequest<Params>;
 
+const userBucket = (resource: string, login: string) => `user:${JSON.stringify([resource, login])}`;
 const hashSessionId = (sid: string) => createHash('sha256').update(sid).digest('hex');
 
 /** The portal cookie's value, or undefined (a malformed header is no session, not an error). */
@@ -70,7 +71,7 @@ export function registerSelfServiceApi(app: FastifyInstance, deps: SelfServiceDe
       ['overall', 'all', limits.overall],
       ['address', `ip:${req.ip}`, limits.perAddress],
     ];
-    if (user) buckets.push(['user', `user:${req.params.resource}\u0000${user}`, limits.perUser]);
+    if (user) buckets.push(['user', userBucket(req.params.resource, user), limits.perUser]);
     for (const [scope, bucket, max] of buckets) {
       const hit = await store.transaction((tx) => tx.portal.hitRateBucket(bucket, limits.rateWindowMs, nowMs));
       if (hit.hits > max) throw new RateLimitedError(scope, Math.max(1, Math.ceil((hit.windowStartMs + limits.rateWindowMs - nowMs) / 1000)));
@@ -99,6 +100,7 @@ export function registerSelfServiceApi(app: FastifyInstance, deps: SelfServiceDe
       return await handler(req, reply, await findResource(store, req.params.resource));
     } catch (e) {
       if (e instanceof RateLimitedError) reply.header('Retry-After', String(e.retryAfterSec));
+      if (process.env.TOKENSMITH_DEBUG_PORTAL) console.error(e);
       // Only our own errors speak; anything else may hold internals.
       const error = e instanceof TokensmithError ? errorToWire(e) : { message: 'the portal failed to answer; try again later', code: 'failure', exitCode: 1 };
       return reply.code(httpStatus(e)).send({ error });
@@ -164,7 +166,7 @@ export function registerSelfServiceApi(app: FastifyInstance, deps: SelfServiceDe
         const s = await current(req, r);
         if (!s) return signedOut(reply);
         // Counted for the signed-in user too: one user cannot flood the actions.
-        const hit = await store.transaction((tx) => tx.portal.hitRateBucket(`user:${r.name}\u0000${s.login}`, limits.rateWindowMs, now().getTime()));
+        const hit = await store.transaction((tx) => tx.portal.hitRateBucket(userBucket(r.name, s.login), limits.rateWindowMs, now().getTime()));
         if (hit.hits > limits.perUser) throw new RateLimitedError('user', Math.max(1, Math.ceil((hit.windowStartMs + limits.rateWindowMs - now().getTime()) / 1000)));
         return runAction(s, req.params.action ?? '', req.body, now());
       },
