@@ -3,6 +3,8 @@
  * loopback against a fresh SQLite database (or the PostgreSQL URL given), and
  * 50 concurrent clients first sign in by password (SIGNINS in all), then each
  * user claims a stock token with the code it shows (one enrollment per user).
+ * The portal trusts 127.0.0.1 as its proxy and each client sends its own
+ * X-Forwarded-For, as users behind nginx would: the default rate limits apply.
  * Each phase is bounded in count and in time (PHASE_LIMIT_MS: no request
  * starts after it) and stops by itself; it prints requests per second,
  * p50/p99 latency and every failure. Sign-in is bound by scrypt (ln=15, on
@@ -53,9 +55,12 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function post(url: string, body: unknown, cookie?: string): Promise<{ outcome: Outcome; cookie?: string; text: string }> {
+/** Each simulated client has an address of its own, told to the portal as its proxy would (X-Forwarded-For). */
+const clientAddress = (i: number) => `198.51.100.${(i % CLIENTS) + 1}`;
+
+async function post(url: string, body: unknown, client: number, cookie?: string): Promise<{ outcome: Outcome; cookie?: string; text: string }> {
   const t0 = performance.now();
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body) });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': clientAddress(client), ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body) });
   const text = await res.text();
   const set = res.headers.getSetCookie().find((c) => c.startsWith('tokensmith_portal='));
   return { outcome: { ms: performance.now() - t0, status: res.status }, cookie: set?.split(';')[0], text };
@@ -138,7 +143,7 @@ async function fill(db: string, env: NodeJS.ProcessEnv): Promise<Buffer[]> {
 }
 
 async function startPortal(db: string, env: NodeJS.ProcessEnv): Promise<{ url: string; stop(): Promise<void> }> {
-  const proc = spawn(process.execPath, [BIN, 'portal', '--port', '0', '--json', '--db', db], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [BIN, 'portal', '--port', '0', '--json', '--trust-proxy', '127.0.0.1', '--db', db], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     proc.stdout!.on('data', (d) => {
@@ -168,7 +173,7 @@ async function main(): Promise<void> {
     const cookies: (string | undefined)[] = new Array(USERS);
     const signins = await phase('sign-ins (password)', SIGNINS, async (i) => {
       const user = i % USERS;
-      const r = await post(`${api}/signin`, { login: `user${user}`, password: PASSWORD });
+      const r = await post(`${api}/signin`, { login: `user${user}`, password: PASSWORD }, i);
       if (r.outcome.status === 200) cookies[user] = r.cookie;
       return { outcome: r.outcome, why: r.outcome.status === 200 ? undefined : whyFailed(r.outcome.status, r.text) };
     });
@@ -176,7 +181,7 @@ async function main(): Promise<void> {
     const enrollments = await phase('enrollments (claim a token with its code)', USERS, async (user) => {
       if (!cookies[user]) return { outcome: { ms: 0, status: 0 }, why: 'no session from the sign-in phase' };
       const code = generateCode(seeds[user]!, DEFAULT_SPEC);
-      const r = await post(`${api}/actions/enroll`, { serial: `BENCH${String(user).padStart(5, '0')}`, code }, cookies[user]);
+      const r = await post(`${api}/actions/enroll`, { serial: `BENCH${String(user).padStart(5, '0')}`, code }, user, cookies[user]);
       return { outcome: r.outcome, why: r.outcome.status === 200 ? undefined : whyFailed(r.outcome.status, r.text) };
     });
     process.stdout.write(`${describePhase(enrollments)}\n`);

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { TokensmithError } from '../core/errors.js';
 import type { Mailer, MailMessage } from '../provision/mailer.js';
+import type { PortalLimits } from '../provision/portal-rules.js';
 import type { Store } from '../store/types.js';
 import { errorToWire } from '../transport/web/bridge.js';
 import { PORTAL_COOKIE, registerSelfServiceApi } from './api-selfservice.js';
@@ -29,6 +30,8 @@ export interface PortalServerOptions {
   trustProxy?: string[];
   /** Where the bundled client lives (dist/web). */
   assetsDir?: string;
+  /** Rate limits, session time-outs, the email cool-down (DEFAULT_PORTAL_LIMITS where not given). */
+  limits?: Partial<PortalLimits>;
   /** Called once per answered request (the CLI's --access-log). */
   accessLog?: (entry: AccessLogEntry) => void;
   /** Called with errors the portal did not expect (answered as a bare 500). */
@@ -127,7 +130,8 @@ function registerPortalRoutes(app: FastifyInstance, opts: PortalServerOptions): 
     if (!type || !existsSync(path)) return wireError(reply, 404, `no asset ${req.params.file} on the portal`, 'not-found', 4);
     return reply.type(type).send(readFileSync(path));
   });
-  registerSelfServiceApi(app, { store: opts.store, mailer: opts.publicUrl ? withPortalLink(opts.mailer, opts.publicUrl.replace(/\/+$/, '')) : opts.mailer });
+  const mailer = opts.publicUrl ? withPortalLink(opts.mailer, opts.publicUrl.replace(/\/+$/, '')) : opts.mailer;
+  registerSelfServiceApi(app, { store: opts.store, mailer, limits: opts.limits });
   app.setNotFoundHandler((req, reply) => wireError(reply, 404, `the portal has no ${req.method} ${req.url.split('?')[0]}: its pages are at /r/<resource>`, 'not-found', 4));
   app.setErrorHandler((e, _req, reply) => {
     if (e instanceof TokensmithError) return reply.code(statusOf(e)).send({ error: errorToWire(e) });
