@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { OutboxMailer } from '../../src/provision/mailer.js';
+import { OutboxMailer, type MailMessage } from '../../src/provision/mailer.js';
 import { createResource, setResourcePermissions } from '../../src/provision/resources.js';
 import { addUser } from '../../src/provision/users.js';
 import type { Store } from '../../src/store/types.js';
@@ -26,6 +26,7 @@ beforeAll(async () => {
   await createResource(store, { name: 'corp' });
   await setResourcePermissions(store, 'corp', { allow: true, actions: 'enroll', tokenTypes: 'programmable' });
   await addUser(store, { login: 'bob', password: 'bob-password-1', resources: ['corp'] });
+  await addUser(store, { login: 'erin', email: 'erin@example.org', resources: ['corp'] });
 });
 afterEach(async () => {
   await server?.close();
@@ -147,5 +148,16 @@ describe('tokensmith portal server', () => {
     expect(s.url).toBe('https://mfa.example.com');
     expect((await signInBob(s.origin, { headers: { origin: 'https://mfa.example.com' } })).status).toBe(200);
     expect((await signInBob(s.origin, { headers: { origin: 'https://mfa.example.com.evil.example' } })).status).toBe(403);
+  });
+
+  it('names --public-url in the mail it sends', async () => {
+    const sent: MailMessage[] = [];
+    const s = await start({ publicUrl: 'https://mfa.example.com', mailer: { send: async (m) => (sent.push(m), { delivered: 'memory' }) } });
+    const begun = await call(`${s.origin}/api/r/corp/signin/begin`, { body: { login: 'erin' } });
+    expect(begun.status, begun.body).toBe(200);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.to).toBe('erin@example.org');
+    expect(sent[0]!.text).toMatch(/is \d{6}\./);
+    expect(sent[0]!.text).toContain('https://mfa.example.com');
   });
 });
