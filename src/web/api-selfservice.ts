@@ -100,7 +100,6 @@ export function registerSelfServiceApi(app: FastifyInstance, deps: SelfServiceDe
       return await handler(req, reply, await findResource(store, req.params.resource));
     } catch (e) {
       if (e instanceof RateLimitedError) reply.header('Retry-After', String(e.retryAfterSec));
-      if (process.env.TOKENSMITH_DEBUG_PORTAL) console.error(e);
       // Only our own errors speak; anything else may hold internals.
       const error = e instanceof TokensmithError ? errorToWire(e) : { message: 'the portal failed to answer; try again later', code: 'failure', exitCode: 1 };
       return reply.code(httpStatus(e)).send({ error });

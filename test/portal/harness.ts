@@ -96,12 +96,13 @@ export function onBackends(title: string, body: (portal: (limits?: Record<string
       const mailer: Mailer = { send: async (m) => (mails.push(m), { delivered: `memory:${mails.length}` }) };
       const clock = { ms: Date.parse('2026-03-01T12:00:10Z') };
       const now = () => new Date(clock.ms);
-      const made = [store, second].map((s) => {
+      const mount = (s: Store): FastifyInstance => {
         const app = Fastify({ logger: false });
         registerSelfServiceApi(app, { store: s, mailer, limits, now } as Parameters<typeof registerSelfServiceApi>[1]);
         apps.push(app);
         return app;
-      }) as [FastifyInstance, FastifyInstance];
+      };
+      const made: [FastifyInstance, FastifyInstance] = [mount(store), mount(second)];
       const call = async (method: 'GET' | 'POST', url: string, body: unknown, o: { cookie?: string; app?: 0 | 1; ip?: string } = {}) =>
         answer(
           await made[o.app ?? 0].inject({ method, url, remoteAddress: o.ip ?? '127.0.0.1', headers: o.cookie ? { cookie: o.cookie } : {}, ...(method === 'POST' ? { payload: (body ?? {}) as object } : {}) }),
