@@ -59,7 +59,7 @@ describe.skipIf(missing !== null)(`self-service page in Chromium${missing ? ` (s
     const add = await runCommand(process.execPath, [BIN, 'user', 'add', 'alice', '--password-stdin', '--resource', 'corp'], { env: cliEnv(vars), input: 'correct horse 1\n' });
     expect(add.code, add.stderr).toBe(0);
     await cli(['resource', 'create', 'lab']);
-    await cli(['resource', 'allow', 'lab', '--actions', 'enroll,change-name', '--token-types', 'programmable']);
+    await cli(['resource', 'allow', 'lab', '--actions', 'enroll,change-password,change-name', '--token-types', 'programmable']);
     // Programmable tokens in the stock of each Resource (labelled test seeds).
     await cli(['tokens', 'add', SERIAL, '--secret', SEEDS[SERIAL]!, '--kind', 'programmable', '--resource', 'corp']);
     await cli(['tokens', 'add', OTHER, '--secret', SEEDS[OTHER]!, '--kind', 'programmable', '--resource', 'lab']);
@@ -161,8 +161,8 @@ describe.skipIf(missing !== null)(`self-service page in Chromium${missing ? ` (s
       await phone.fill('#email-code', emailed);
       await phone.keyboard.press('Enter');
       await phone.waitForSelector('#tap-card');
-      // lab allows enroll and change-name: those two forms, nothing else.
-      expect(await phone.locator('form.action').evaluateAll((forms) => forms.map((f) => f.id))).toEqual(['action-enroll', 'action-change-name']);
+      // lab allows enroll, change-password and change-name: those forms, nothing else.
+      expect(await phone.locator('form.action').evaluateAll((forms) => forms.map((f) => f.id))).toEqual(['action-enroll', 'action-change-password', 'action-change-name']);
       expect(await phone.textContent('#nfc-note')).toMatch(/cannot send the commands that program a token/);
       await phone.click('#tap-card');
       await expect.poll(() => phone.inputValue('#serial'), { timeout: 15_000 }).toBe(OTHER);
@@ -171,7 +171,22 @@ describe.skipIf(missing !== null)(`self-service page in Chromium${missing ? ` (s
       await phone.keyboard.press('Enter');
       await expect.poll(() => phone.textContent('#my-token'), { timeout: 15_000 }).toBe(`Token ${OTHER}: enrolled.`);
       expect(JSON.parse(await cli(['tokens', 'show', OTHER, '--json']))).toMatchObject({ state: 'enrolled', user: 'bob', resource: 'lab' });
-      expect(await phone.locator('form.action').evaluateAll((forms) => forms.map((f) => f.id))).toEqual(['action-change-name']);
+      expect(await phone.locator('form.action').evaluateAll((forms) => forms.map((f) => f.id))).toEqual(['action-change-password', 'action-change-name']);
+      // A first password needs no current one; the next change needs it (a wrong one is refused).
+      const changePassword = async (current: string, next: string) => {
+        await phone.fill('#current-password', current);
+        await phone.fill('#new-password', next);
+        await phone.click('#action-change-password button[type=submit]');
+        await expect.poll(() => phone.getAttribute('#status', 'data-kind'), { timeout: 15_000 }).not.toBe('info');
+        const kind = await phone.getAttribute('#status', 'data-kind');
+        await phone.evaluate(() => document.getElementById('status')!.setAttribute('data-kind', 'info'));
+        return kind;
+      };
+      await phone.evaluate(() => document.getElementById('status')!.setAttribute('data-kind', 'info'));
+      expect(await changePassword('', 'bob first password')).toBe('ok');
+      expect(await changePassword('not the password', 'bob second password')).toBe('error');
+      expect(await changePassword('bob first password', 'bob second password')).toBe('ok');
+      expect(await unnamedControls(phone)).toEqual([]);
     } finally {
       await phone.close();
     }
