@@ -172,6 +172,7 @@ export async function startPortalServer(opts: PortalServerOptions): Promise<Port
     requestTimeout: 30_000,
     trustProxy: opts.trustProxy && opts.trustProxy.length > 0 ? opts.trustProxy : false,
     ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
+    // Fastify types an https server as another instance type; the routes and hooks are the same.
   }) as unknown as FastifyInstance;
   addHooks(app, opts, publicUrl ? new URL(publicUrl).origin : undefined);
   registerPortalRoutes(app, opts);
