@@ -43,12 +43,16 @@ describe('tokensmith portal (process)', () => {
     }
   });
 
-  it('--json prints {"url"}; --public-url is the address it prints', async () => {
-    const p = await startPortal(cliEnv(vars), ['--public-url', 'https://mfa.example.com']);
+  it('--json prints {"url"}; --public-url is the address it prints; --access-log writes a line per request without the query', async () => {
+    const p = await startPortal(cliEnv(vars), ['--public-url', 'https://mfa.example.com', '--access-log']);
     try {
       expect(p.url).toBe('https://mfa.example.com');
       expect(p.origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect((await call(`${p.origin}/api/tokens`)).status).toBe(404);
+      expect((await call(`${p.origin}/r/corp?x=secret`)).status).toBe(200);
+      await expect.poll(() => p.stderr(), { timeout: 5000 }).toMatch(/^\S+Z 127\.0\.0\.1 GET \/r\/corp 200 \d+ms$/m);
+      expect(p.stderr()).toMatch(/^\S+Z 127\.0\.0\.1 GET \/api\/tokens 404 \d+ms$/m);
+      expect(p.stderr()).not.toContain('secret');
     } finally {
       await p.stop();
     }
