@@ -29,6 +29,8 @@ export interface ClaimInput extends Actor {
   code: string;
   manufacturer?: string;
   at?: Date;
+  /** Portal only: tries the user has left; a wrong code on a stock token then counts against the user, not the token. */
+  userAttemptsLeft?: number;
 }
 
 export interface ClaimResult {
@@ -113,16 +115,22 @@ export async function claimToken(store: Store, input: ClaimInput): Promise<Claim
     }
     const replay = match !== null && token.lastUsedStep !== null && match.step <= token.lastUsedStep;
     if (!match || replay) {
-      const failed = token.failedAttempts + 1;
-      const locked = failed >= r.lockAfter;
-      await tx.tokens.update(token.id, { failedAttempts: failed, locked });
+      // A stranger's guesses on a stock token must not lock it for the user it is meant for.
+      const countOnToken = input.userAttemptsLeft === undefined || holder !== null;
+      const failed = countOnToken ? token.failedAttempts + 1 : token.failedAttempts;
+      const locked = countOnToken ? failed >= r.lockAfter : token.locked;
+      if (countOnToken) await tx.tokens.update(token.id, { failedAttempts: failed, locked });
       await tx.audit.append({
         action: 'token.enroll-failed',
         subject: `token:${token.serial}`,
         actor: input.actor,
         details: { user: user.login, resource: r.name, reason: replay ? 'code-already-used' : 'code-rejected', failedAttempts: failed, locked, via: input.via },
       });
-      const left = locked ? `token ${token.serial} is now locked: an admin unlocks it with: tokensmith tokens unlock ${token.serial}` : `${r.lockAfter - failed} attempt(s) left before the token is locked`;
+      const left = !countOnToken
+        ? `${input.userAttemptsLeft} attempt(s) left before enrollment is locked for you`
+        : locked
+          ? `token ${token.serial} is now locked: an admin unlocks it with: tokensmith tokens unlock ${token.serial}`
+          : `${r.lockAfter - failed} attempt(s) left before the token is locked`;
       refusal = replay
         ? refuse('code-already-used', `code ${code} was already used on token ${token.serial}`, `wait for the next code; ${left}`, token.serial)
         : refuse('code-rejected', `code ${code} is not a code of token ${token.serial} within ±${r.window} steps of now`, `type the code the token shows now; ${left}`, token.serial);

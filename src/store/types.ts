@@ -265,7 +265,48 @@ export interface SignInCodeRecord {
   createdAt: string;
 }
 
-export interface PortalRepo {
+/** A counted check (sign-in, enrollment code) of one subject in one Resource, after counting one more try. */
+export interface PortalAttemptCount {
+  /** Tries counted since the last success (or since the last lock ran out), this one included. */
+  attempts: number;
+  /** Epoch ms until which the subject is locked, or null. */
+  lockedUntilMs: number | null;
+}
+
+/**
+ * The portal's shared state: sessions, counters, rate-limit buckets and emailed codes. Every
+ * method is one atomic statement, so several portal processes on one database count as one.
+ * Times are epoch milliseconds; the caller passes its clock.
+ */
+export interface PortalStateRepo {
+  /** Counts one try of `subject` (e.g. "signin:alice") and locks it for `lockMs` when the count reaches `limit`; a lock that ran out starts the count again. */
+  countAttempt(a: { resourceId: number; subject: string; limit: number; lockMs: number; nowMs: number }): Promise<PortalAttemptCount>;
+  /** After a success: the count back to 0 and no lock. */
+  clearAttempts(resourceId: number, subject: string): Promise<void>;
+  /** The current count, without counting (reports, tests). */
+  attemptsOf(resourceId: number, subject: string): Promise<PortalAttemptCount | null>;
+  /** One hit in a fixed-window bucket; a window older than `windowMs` starts afresh. */
+  hitRateBucket(bucket: string, windowMs: number, nowMs: number): Promise<{ hits: number; windowStartMs: number }>;
+  /** Stores a session by the hash of its id (the id itself is never stored). */
+  createSession(s: { idHash: string; resourceId: number; userId: number; nowMs: number; expiresMs: number }): Promise<void>;
+  /** The session's user when it is alive (seen within `idleMs`, before its absolute end), marking it seen now; else null. */
+  touchSession(idHash: string, resourceId: number, nowMs: number, idleMs: number): Promise<{ userId: number } | null>;
+  endSession(idHash: string): Promise<void>;
+  /** Ends every session of the user but `keepIdHash`; returns how many ended. */
+  endUserSessions(userId: number, keepIdHash?: string): Promise<number>;
+  /** Stores the user's one live emailed code unless one was sent less than `cooldownMs` ago; true when this code is the live one (send it). */
+  issueEmailCode(c: { userId: number; resourceId: number; codeHash: string; nowMs: number; expiresMs: number; cooldownMs: number }): Promise<boolean>;
+  /** Counts one try of the live code; its hash, or null when there is none, it expired or its tries are used up. */
+  tryEmailCode(userId: number, resourceId: number, nowMs: number, maxTries: number): Promise<{ codeHash: string } | null>;
+  /** Uses the live code up; false when another request used it first. */
+  consumeEmailCode(userId: number, resourceId: number, codeHash: string): Promise<boolean>;
+  /** Records `step` as the token's last used step unless one at or after it is recorded: false then (a replay). */
+  useTokenStep(tokenId: number, step: number): Promise<boolean>;
+  /** Deletes ended sessions, expired codes, old buckets and counters untouched since `staleBeforeMs`. */
+  prune(nowMs: number, opts: { idleMs: number; bucketMs: number; staleBeforeMs: number }): Promise<void>;
+}
+
+export interface PortalRepo extends PortalStateRepo {
   addSignInCode(c: { userId: number; resourceId: number; codeHash: string; expiresAt: string }): Promise<SignInCodeRecord>;
   /** The newest code not yet used for this user and Resource. */
   latestSignInCode(userId: number, resourceId: number): Promise<SignInCodeRecord | null>;

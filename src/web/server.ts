@@ -11,10 +11,9 @@ import { TokensmithError } from '../core/errors.js';
 import type { Mailer } from '../provision/mailer.js';
 import type { Store } from '../store/types.js';
 import { errorToWire } from '../transport/web/bridge.js';
-import { registerSelfServiceApi } from './api-selfservice.js';
 import { registerStationApi } from './api-station.js';
 import { serveBridgeSocket } from './bridge.js';
-import { contentSecurityPolicy, notPairedPage, selfServicePage, stationPage } from './pages.js';
+import { contentSecurityPolicy, notPairedPage, stationPage } from './pages.js';
 import { storeForOperator } from './operator-store.js';
 import { PAIR_PARAM, PairingState, WS_PROTOCOL, allowedHosts, checkAccess, isLoopback, newPairingToken, type AllowedHosts } from './pairing.js';
 import { PcscReaderHub, type ReaderHub } from './readers.js';
@@ -136,7 +135,6 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   app.get('/ws', { websocket: true }, (socket, req) => serveBridgeSocket(socket, { store: storeOf(req, opts.store), hub }));
 
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(stationPage()));
-  app.get<{ Params: { resource: string } }>('/r/:resource', async (req, reply) => reply.type('text/html; charset=utf-8').send(selfServicePage(req.params.resource)));
   app.get<{ Params: { file: string } }>('/assets/:file', async (req, reply) => {
     const m = /^([a-z0-9-]+)\.(js|css|map)$/.exec(req.params.file);
     const path = m ? `${assets}${req.params.file}` : null;
@@ -145,7 +143,6 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   });
 
   registerStationApi(app, { store: opts.store, hub });
-  registerSelfServiceApi(app, { store: opts.store, mailer: opts.mailer });
 
   await app.listen({ host, port: opts.port ?? 0 });
   const port = (app.server.address() as { port: number }).port;

@@ -59,9 +59,12 @@ describe('portal sign-in', () => {
     expect(msg).toMatch(/^From: .*\r\nTo: alice@example.com\r\nSubject: Your sign-in code for vpn\r\n/);
     const code = lastCodeIn(join(dir, 'outbox'));
     const wrong = code === '000000' ? '111111' : '000000';
-    await expect(signIn(store, { resource: 'vpn', login: 'alice', emailCode: wrong, at: AT })).rejects.toThrow(/wrong emailed code/);
+    await expect(signIn(store, { resource: 'vpn', login: 'alice', emailCode: wrong, at: AT })).rejects.toThrow(/unknown login, or wrong password or code/);
     expect((await signIn(store, { resource: 'vpn', login: 'alice', emailCode: code, at: AT })).login).toBe('alice');
-    await expect(signIn(store, { resource: 'vpn', login: 'alice', emailCode: code, at: AT })).rejects.toThrow(/no valid emailed code/);
+    await expect(signIn(store, { resource: 'vpn', login: 'alice', emailCode: code, at: AT })).rejects.toThrow(/unknown login, or wrong password or code/);
+    // The client hears one refusal; the audit log keeps why.
+    const reasons = (await store.audit.list({ action: 'portal.signin-failed' })).map((a) => a.details.reason);
+    expect(reasons).toEqual(['wrong emailed code', 'no valid emailed code']);
     // The code hash is stored, never the code.
     expect(JSON.stringify(await store.audit.list())).not.toContain(code);
   });
@@ -69,21 +72,24 @@ describe('portal sign-in', () => {
   it('an emailed code expires after 10 minutes', async () => {
     await beginSignIn(store, mailer, { resource: 'vpn', login: 'alice', at: AT });
     const code = lastCodeIn(join(dir, 'outbox'));
-    await expect(signIn(store, { resource: 'vpn', login: 'alice', emailCode: code, at: new Date(AT.getTime() + 11 * 60_000) })).rejects.toThrow(/no valid emailed code/);
+    await expect(signIn(store, { resource: 'vpn', login: 'alice', emailCode: code, at: new Date(AT.getTime() + 11 * 60_000) })).rejects.toThrow(/unknown login, or wrong password or code/);
   });
 
-  it('refuses users outside the Resource and users with neither password nor email', async () => {
-    await expect(beginSignIn(store, mailer, { resource: 'wiki', login: 'alice', at: AT })).rejects.toMatchObject({ code: 'user-not-in-resource' });
-    await expect(beginSignIn(store, mailer, { resource: 'vpn', login: 'nomail', at: AT })).rejects.toMatchObject({ code: 'cannot-sign-in', exitCode: 5 });
+  it('answers users outside the Resource and users with neither password nor email as it answers an unknown login, and signs neither in', async () => {
+    for (const [resource, login] of [['wiki', 'alice'], ['vpn', 'nomail'], ['vpn', 'nobody']]) {
+      expect(await beginSignIn(store, mailer, { resource: resource!, login: login!, at: AT })).toMatchObject({ resource, login, method: 'password' });
+      await expect(signIn(store, { resource: resource!, login: login!, password: 'whatever-1', at: AT })).rejects.toMatchObject({ code: 'sign-in-refused', exitCode: 5 });
+    }
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('asks the code of the enrolled token too, and never takes the same code twice', async () => {
     const s = await signIn(store, { resource: 'vpn', login: 'bob', password: 'bob-password-1', at: AT });
     await s.enroll('P1', totp(TEST_SEEDS.p1, AT), AT);
     expect((await beginSignIn(store, mailer, { resource: 'vpn', login: 'bob', at: AT })).tokenCodeRequired).toBe(true);
-    await expect(signIn(store, { resource: 'vpn', login: 'bob', password: 'bob-password-1', at: AT })).rejects.toThrow(/code of token P1 is required/);
+    await expect(signIn(store, { resource: 'vpn', login: 'bob', password: 'bob-password-1', at: AT })).rejects.toThrow(/unknown login, or wrong password or code/);
     const later = new Date(AT.getTime() + 60_000);
-    await expect(signIn(store, { resource: 'vpn', login: 'bob', password: 'bob-password-1', tokenCode: totp(TEST_SEEDS.p1, AT), at: later })).rejects.toThrow(/already used/);
+    await expect(signIn(store, { resource: 'vpn', login: 'bob', password: 'bob-password-1', tokenCode: totp(TEST_SEEDS.p1, AT), at: later })).rejects.toThrow(/unknown login, or wrong password or code/);
     expect((await signIn(store, { resource: 'vpn', login: 'bob', password: 'bob-password-1', tokenCode: totp(TEST_SEEDS.p1, later), at: later })).login).toBe('bob');
   });
 });
@@ -96,7 +102,7 @@ describe('portal actions', () => {
     const codes: [string, string] = [totp(TEST_SEEDS.p1, at2, 7), totp(TEST_SEEDS.p1, at2, 8)];
     await expect(s.synchronize(codes, at2)).rejects.toMatchObject({ code: 'action-not-allowed', exitCode: 5 });
     await expect(s.unassign()).rejects.toMatchObject({ code: 'action-not-allowed' });
-    await expect(s.changePassword('a-new-password')).rejects.toMatchObject({ code: 'action-not-allowed' });
+    await expect(s.changePassword('bob-password-1', 'a-new-password')).rejects.toMatchObject({ code: 'action-not-allowed' });
     await setResourcePermissions(store, 'vpn', { allow: true, actions: ['synchronize', 'reissue', 'unassign', 'change-password', 'change-email', 'change-login'] });
     expect(await s.synchronize(codes, at2)).toMatchObject({ serial: 'P1', driftSteps: 8, previousDriftSteps: 0 });
     expect((await findToken(store, 'P1')).driftSteps).toBe(8);
@@ -106,7 +112,7 @@ describe('portal actions', () => {
     expect(await s.unassign()).toEqual({ serial: 'P1', state: 'programmed' });
     const s2 = await s.changeLogin('robert');
     expect(s2.login).toBe('robert');
-    await s2.changePassword('a-new-password');
+    await s2.changePassword('bob-password-1', 'a-new-password');
     const u = await store.users.findByLogin('robert');
     expect(await verifyPassword('a-new-password', u!.passwordHash!)).toBe(true);
     await expect(s2.changeEmail('not-an-email')).rejects.toMatchObject({ code: 'bad-email' });

@@ -15,6 +15,7 @@ import { registerDevice } from './device.js';
 import { registerSimulate } from './simulate.js';
 import { registerCassette } from './cassette.js';
 import { registerServe } from './serve.js';
+import { registerPortal } from './portal.js';
 
 /** Every command group, in the order `--help` lists them. Add a group: one import, one line. */
 export function registerCommands(program: Command): void {
@@ -33,5 +34,6 @@ export function registerCommands(program: Command): void {
   registerExport(program);
   registerEnrollment(program);
   registerServe(program);
+  registerPortal(program);
   registerDemo(program);
 }

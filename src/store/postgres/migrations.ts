@@ -152,6 +152,48 @@ CREATE TABLE portal_signin_failures (
     // evaluates IN lists without that cost, so nothing changes here: the number keeps the two in step.
     sql: `SELECT 1;`,
   },
+  {
+    version: 7,
+    name: 'self-service portal: sessions, attempt counters, rate-limit buckets and one live emailed code per user',
+    // Times are epoch milliseconds, so that a single UPDATE can compare and count (idle, cool-down, lock).
+    sql: `
+CREATE TABLE portal_sessions (
+  id_hash     TEXT PRIMARY KEY,
+  resource_id INTEGER NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
+  user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  created_ms  BIGINT NOT NULL,
+  seen_ms     BIGINT NOT NULL,
+  expires_ms  BIGINT NOT NULL
+);
+CREATE INDEX portal_sessions_user ON portal_sessions (user_id);
+CREATE INDEX portal_sessions_expires ON portal_sessions (expires_ms);
+
+CREATE TABLE portal_attempts (
+  resource_id     INTEGER NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
+  subject         TEXT NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  locked_until_ms BIGINT,
+  touched_ms      BIGINT NOT NULL,
+  PRIMARY KEY (resource_id, subject)
+);
+
+CREATE TABLE portal_rate_buckets (
+  bucket    TEXT PRIMARY KEY,
+  window_ms BIGINT NOT NULL,
+  hits      INTEGER NOT NULL
+);
+
+CREATE TABLE portal_email_codes (
+  user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  resource_id INTEGER NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
+  code_hash   TEXT NOT NULL,
+  sent_ms     BIGINT NOT NULL,
+  expires_ms  BIGINT NOT NULL,
+  attempts    INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (user_id, resource_id)
+);
+`,
+  },
 ];
 
 /** Tables in an order that satisfies the foreign keys (for db copy), with the id column whose identity must follow the copied rows. */

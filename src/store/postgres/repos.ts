@@ -22,6 +22,7 @@ import type {
   UserRepo,
 } from '../types.js';
 import { uniqueViolation, type PgExecutor, type Row } from './db.js';
+import { PgPortalState } from './portal.js';
 
 const now = () => new Date().toISOString();
 
@@ -315,8 +316,7 @@ function toSignInCode(r: Row): SignInCodeRecord {
   };
 }
 
-export class PgPortalRepo implements PortalRepo {
-  constructor(private readonly db: PgExecutor) {}
+export class PgPortalRepo extends PgPortalState implements PortalRepo {
   async addSignInCode(c: { userId: number; resourceId: number; codeHash: string; expiresAt: string }): Promise<SignInCodeRecord> {
     const r = await this.db.one('INSERT INTO portal_signin_codes (user_id, resource_id, code_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *', [
       c.userId,

@@ -201,4 +201,46 @@ CREATE INDEX tokens_batch ON tokens (batch_id);
 CREATE UNIQUE INDEX tokens_device_profile ON tokens (device_serial, profile) WHERE device_serial IS NOT NULL AND profile IS NOT NULL;
 `,
   },
+  {
+    version: 7,
+    name: 'self-service portal: sessions, attempt counters, rate-limit buckets and one live emailed code per user',
+    // Times are epoch milliseconds, so that a single UPDATE can compare and count (idle, cool-down, lock).
+    sql: `
+CREATE TABLE portal_sessions (
+  id_hash     TEXT PRIMARY KEY,
+  resource_id INTEGER NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
+  user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  created_ms  INTEGER NOT NULL,
+  seen_ms     INTEGER NOT NULL,
+  expires_ms  INTEGER NOT NULL
+);
+CREATE INDEX portal_sessions_user ON portal_sessions (user_id);
+CREATE INDEX portal_sessions_expires ON portal_sessions (expires_ms);
+
+CREATE TABLE portal_attempts (
+  resource_id     INTEGER NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
+  subject         TEXT NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  locked_until_ms INTEGER,
+  touched_ms      INTEGER NOT NULL,
+  PRIMARY KEY (resource_id, subject)
+);
+
+CREATE TABLE portal_rate_buckets (
+  bucket    TEXT PRIMARY KEY,
+  window_ms INTEGER NOT NULL,
+  hits      INTEGER NOT NULL
+);
+
+CREATE TABLE portal_email_codes (
+  user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  resource_id INTEGER NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
+  code_hash   TEXT NOT NULL,
+  sent_ms     INTEGER NOT NULL,
+  expires_ms  INTEGER NOT NULL,
+  attempts    INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (user_id, resource_id)
+);
+`,
+  },
 ];

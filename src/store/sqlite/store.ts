@@ -37,6 +37,7 @@ import type {
 import { keyCheckValue, loadMasterKey, openSeed, sealSeed, sealTokenSeeds, seedBinding, SealBrokenError, WrongMasterKeyError, type MasterKey } from '../vault.js';
 import { keyFilePath } from '../paths.js';
 import { MIGRATIONS } from './migrations.js';
+import { SqlitePortalState } from './portal.js';
 import { TOKEN_COLUMNS } from '../columns.js';
 
 type Row = Record<string, unknown>;
@@ -784,8 +785,7 @@ function toSignInCode(r: Row): SignInCodeRecord {
   };
 }
 
-class SqlitePortalRepo implements PortalRepo {
-  constructor(private readonly db: Database.Database) {}
+class SqlitePortalRepo extends SqlitePortalState implements PortalRepo {
   async addSignInCode(c: { userId: number; resourceId: number; codeHash: string; expiresAt: string }): Promise<SignInCodeRecord> {
     const info = this.db
       .prepare('INSERT INTO portal_signin_codes (user_id, resource_id, code_hash, expires_at, created_at) VALUES (?, ?, ?, ?, ?)')

@@ -116,6 +116,14 @@ function enrollForm(): HTMLElement {
   return actionForm('enroll', 'Claim a hardware token', [['Serial number of the token', serial], ['Code shown on the token', code]], 'Claim the token', h('div', {}, tapNote, tap ?? ''));
 }
 
+/** The server asks for the current password (none for a user who has none yet and signed in by emailed code). */
+function changePasswordForm(): HTMLElement {
+  const current = input('current-password', 'password', { name: 'currentPassword', autocomplete: 'current-password' });
+  const next = input('new-password', 'password', { name: 'password', autocomplete: 'new-password', minlength: '8' });
+  const hint = h('p', { id: 'current-password-hint' }, 'Leave the current password empty if you have none yet.');
+  return actionForm('change-password', 'Change your password', [['Current password', current], ['New password (at least 8 characters)', next]], 'Change the password', hint);
+}
+
 async function showPortal(): Promise<void> {
   const o = await api<Overview>(`${base}/me`);
   const allowed = new Set(o.actions);
@@ -125,7 +133,7 @@ async function showPortal(): Promise<void> {
   if (allowed.has('synchronize') && o.token) forms.push(actionForm('synchronize', 'Synchronize your token', [['First code', input('code1')], ['Next code', input('code2')]], 'Synchronize'));
   if (allowed.has('reissue') && o.token?.state === 'enrolled') forms.push(actionForm('reissue', 'Prove your token again', [], 'Reissue'));
   if (allowed.has('unassign') && o.token) forms.push(actionForm('unassign', 'Give the token back', [], 'Unassign my token'));
-  if (allowed.has('change-password')) forms.push(actionForm('change-password', 'Change your password', [['New password', input('new-password', 'password', { name: 'password', autocomplete: 'new-password' })]], 'Change the password'));
+  if (allowed.has('change-password')) forms.push(changePasswordForm());
   if (allowed.has('change-email')) forms.push(actionForm('change-email', 'Change your email', [['New email', input('email', 'email')]], 'Change the email'));
   if (allowed.has('change-phone')) forms.push(actionForm('change-phone', 'Change your phone', [['New phone', input('phone', 'tel')]], 'Change the phone'));
   if (allowed.has('change-name')) forms.push(actionForm('change-name', 'Change your name', [['New name', input('name')]], 'Change the name'));

@@ -1,0 +1,184 @@
+/**
+ * `tokensmith portal`: the self-service portal as its own network server.
+ * It serves /r/<resource>, the portal API at /api/r/<resource>/... and the
+ * page's two assets, nothing else: no station page, API, bridge or pairing.
+ * Every answer carries the security headers; the session cookie is Secure
+ * whenever the user's connection is https (TLS here, or a trusted proxy).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { TokensmithError } from '../core/errors.js';
+import type { Mailer, MailMessage } from '../provision/mailer.js';
+import type { PortalLimits } from '../provision/portal-rules.js';
+import type { Store } from '../store/types.js';
+import { errorToWire } from '../transport/web/bridge.js';
+import { PORTAL_COOKIE, registerSelfServiceApi } from './api-selfservice.js';
+import { selfServicePage } from './pages.js';
+
+export interface PortalServerOptions {
+  store: Store;
+  mailer: Mailer;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** The address users see (https://portal.example.com); the listening address when absent. */
+  publicUrl?: string;
+  /** PEM certificate chain and key: the portal speaks https itself. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Proxies (addresses or CIDRs) whose X-Forwarded-For/-Proto/-Host are believed. */
+  trustProxy?: string[];
+  /** Where the bundled client lives (dist/web). */
+  assetsDir?: string;
+  /** Rate limits, session time-outs, the email cool-down (DEFAULT_PORTAL_LIMITS where not given). */
+  limits?: Partial<PortalLimits>;
+  /** Called once per answered request (the CLI's --access-log). */
+  accessLog?: (entry: AccessLogEntry) => void;
+  /** Called with errors the portal did not expect (answered as a bare 500). */
+  onUnexpectedError?: (e: unknown) => void;
+}
+
+export interface AccessLogEntry {
+  /** The client's address: the socket's, or X-Forwarded-For's when it came through a trusted proxy. */
+  ip: string;
+  method: string;
+  /** Without the query string. */
+  path: string;
+  status: number;
+  ms: number;
+}
+
+export interface PortalServer {
+  app: FastifyInstance;
+  /** Where it listens: http(s)://host:port. */
+  origin: string;
+  /** The address users see: --public-url, else origin. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The page's own script and style only; the station's bundle is not served here. */
+const PORTAL_ASSETS: Record<string, string> = { 'selfservice.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8' };
+
+/** This origin only, no inline code, no framing, forms post only here. */
+export const PORTAL_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/** Portal bodies are a login, a password, a code: a few hundred bytes. */
+const BODY_LIMIT = 16 * 1024;
+
+/** dist/web beside the built server (dist/src/web), or the repository's dist/web when run from source. */
+function portalAssetsDir(): string {
+  const dirs = ['../../web/', '../../dist/web/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+  return dirs.find((d) => existsSync(`${d}selfservice.js`)) ?? dirs[0]!;
+}
+
+/** Mail from the portal names the address users know it by (--public-url), unless it already does. */
+export function withPortalLink(mailer: Mailer, publicUrl: string): Mailer {
+  const link = (msg: MailMessage): MailMessage => (msg.text.includes(publicUrl) ? msg : { ...msg, text: `${msg.text.replace(/\n*$/, '\n')}\nThe portal: ${publicUrl}\n` });
+  return { send: (msg) => mailer.send(link(msg)), close: () => mailer.close?.() ?? Promise.resolve() };
+}
+
+function securityHeaders(reply: FastifyReply, https: boolean): void {
+  reply
+    .header('Content-Security-Policy', PORTAL_CSP)
+    .header('X-Content-Type-Options', 'nosniff')
+    .header('Referrer-Policy', 'no-referrer')
+    .header('Cache-Control', 'no-store')
+    .header('X-Frame-Options', 'DENY')
+    .header('Cross-Origin-Opener-Policy', 'same-origin')
+    .header('Cross-Origin-Resource-Policy', 'same-origin');
+  if (https) reply.header('Strict-Transport-Security', 'max-age=31536000');
+}
+
+/** The portal cookie as sent: HttpOnly and SameSite=Strict always, Secure when the user's connection is https. */
+export function hardenPortalCookie(cookie: string, https: boolean): string {
+  if (!cookie.startsWith(`${PORTAL_COOKIE}=`)) return cookie;
+  const parts = cookie.split(';').map((p) => p.trim()).filter((p) => !/^(httponly|secure|samesite=.*)$/i.test(p));
+  return [...parts, 'HttpOnly', 'SameSite=Strict', ...(https ? ['Secure'] : [])].join('; ');
+}
+
+function hardenSetCookie(reply: FastifyReply, https: boolean): void {
+  const set = reply.getHeader('set-cookie');
+  if (set === undefined) return;
+  const list = (Array.isArray(set) ? set : [String(set)]).map((c) => hardenPortalCookie(String(c), https));
+  reply.header('set-cookie', list.length === 1 ? list[0] : list);
+}
+
+/** Refuses a changing request from another site's page (the cookie is SameSite=Strict too; this covers old browsers). */
+function foreignOrigin(req: FastifyRequest, publicOrigin: string | undefined): string | null {
+  const origin = req.headers.origin;
+  if (origin === undefined || ['GET', 'HEAD'].includes(req.method)) return null;
+  const own = `${req.protocol}://${req.host}`;
+  return origin === own || origin === publicOrigin ? null : origin;
+}
+
+function wireError(reply: FastifyReply, status: number, message: string, code: string, exitCode: number): FastifyReply {
+  return reply.code(status).send({ error: { message, code, exitCode } });
+}
+
+/** Statuses follow the CLI's exit codes, as on the station: usage 400, data 422, policy 403. */
+function statusOf(e: TokensmithError): number {
+  return ({ 2: 400, 3: 502, 4: 422, 5: 403 } as Record<number, number>)[e.exitCode] ?? 500;
+}
+
+function registerPortalRoutes(app: FastifyInstance, opts: PortalServerOptions): void {
+  const assets = opts.assetsDir ?? portalAssetsDir();
+  app.get<{ Params: { resource: string } }>('/r/:resource', async (req, reply) => reply.type('text/html; charset=utf-8').send(selfServicePage(req.params.resource)));
+  app.get<{ Params: { file: string } }>('/assets/:file', async (req, reply) => {
+    const type = Object.hasOwn(PORTAL_ASSETS, req.params.file) ? PORTAL_ASSETS[req.params.file] : undefined;
+    const path = `${assets}${req.params.file}`;
+    if (!type || !existsSync(path)) return wireError(reply, 404, `no asset ${req.params.file} on the portal`, 'not-found', 4);
+    return reply.type(type).send(readFileSync(path));
+  });
+  const mailer = opts.publicUrl ? withPortalLink(opts.mailer, opts.publicUrl.replace(/\/+$/, '')) : opts.mailer;
+  registerSelfServiceApi(app, { store: opts.store, mailer, limits: opts.limits });
+  app.setNotFoundHandler((req, reply) => wireError(reply, 404, `the portal has no ${req.method} ${req.url.split('?')[0]}: its pages are at /r/<resource>`, 'not-found', 4));
+  app.setErrorHandler((e, _req, reply) => {
+    if (e instanceof TokensmithError) return reply.code(statusOf(e)).send({ error: errorToWire(e) });
+    const status = (e as { statusCode?: number }).statusCode ?? 500;
+    if (status < 500) return wireError(reply, status, (e as Error).message, 'bad-request', 2);
+    // An unexpected fault: its text may name tables or files, so the user gets none of it.
+    opts.onUnexpectedError?.(e);
+    return wireError(reply, 500, 'the portal failed to answer; the operator can see why in its log', 'failure', 1);
+  });
+}
+
+function addHooks(app: FastifyInstance, opts: PortalServerOptions, publicOrigin: string | undefined): void {
+  app.addHook('onRequest', async (req, reply) => {
+    securityHeaders(reply, req.protocol === 'https');
+    const foreign = foreignOrigin(req, publicOrigin);
+    if (foreign) return wireError(reply, 403, `requests from pages of ${foreign} are refused: only the portal's own pages may call it`, 'foreign-origin', 5);
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    hardenSetCookie(reply, req.protocol === 'https');
+    return payload;
+  });
+  if (opts.accessLog) {
+    const log = opts.accessLog;
+    app.addHook('onResponse', async (req, reply) => {
+      log({ ip: req.ip, method: req.method, path: req.url.split('?')[0]!, status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
+    });
+  }
+}
+
+export async function startPortalServer(opts: PortalServerOptions): Promise<PortalServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const publicUrl = opts.publicUrl?.replace(/\/+$/, '');
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT,
+    // SIGTERM ends keep-alive connections too instead of waiting for their clients.
+    forceCloseConnections: true,
+    requestTimeout: 30_000,
+    trustProxy: opts.trustProxy && opts.trustProxy.length > 0 ? opts.trustProxy : false,
+    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
+    // Fastify types an https server as another instance type; the routes and hooks are the same.
+  }) as unknown as FastifyInstance;
+  addHooks(app, opts, publicUrl ? new URL(publicUrl).origin : undefined);
+  registerPortalRoutes(app, opts);
+  await app.listen({ host, port: opts.port ?? 0 });
+  const port = (app.server.address() as { port: number }).port;
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const origin = `${opts.tls ? 'https' : 'http'}://${shown}:${port}`;
+  return { app, origin, url: publicUrl ?? origin, close: () => app.close() };
+}
