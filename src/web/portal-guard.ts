@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { TokensmithError } from '../core/errors.js';
 import { DEFAULT_PORTAL_LIMITS, RateLimitedError, type PortalLimits } from '../provision/portal-rules.js';
+import { dummyPasswordHash } from '../provision/portal-signin.js';
 import { PortalSession } from '../provision/selfservice.js';
 import type { ResourceRecord, Store } from '../store/types.js';
 import { errorToWire } from '../transport/web/bridge.js';
@@ -51,6 +52,7 @@ export class PortalGuard {
     readonly now: () => Date = () => new Date(),
   ) {
     this.limits = { ...DEFAULT_PORTAL_LIMITS, ...limits };
+    void dummyPasswordHash();
   }
 
   /** Counts a request in its buckets (overall, client address, and the login when there is one); 429 over a limit. */
