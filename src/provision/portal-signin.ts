@@ -43,16 +43,30 @@ export interface SignInInput {
 export const signInSubject = (login: string) => `signin:${login}`;
 
 let dummyHash: Promise<string> | null = null;
-/** A hash to check a password against when the login has none, so that every checked try costs one scrypt. */
-function dummyPasswordHash(): Promise<string> {
+/** A hash to check a password against when the login has none, so that every checked try costs one scrypt (made ahead: the first try must not cost two). */
+export function dummyPasswordHash(): Promise<string> {
   dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
   return dummyHash;
 }
 
-const decoyKey = randomBytes(32);
+const DECOY_KEY = 'portal_decoy_key';
+const decoyKeys = new WeakMap<Store, Promise<string>>();
+/** One key per store, so that every portal process on the database answers an unknown login alike. */
+function decoyKeyOf(store: Store): Promise<string> {
+  let key = decoyKeys.get(store);
+  if (!key) {
+    key = (async () => {
+      if (!(await store.meta.get(DECOY_KEY))) await store.transaction(async (tx) => (await tx.meta.get(DECOY_KEY)) ?? tx.meta.set(DECOY_KEY, randomBytes(32).toString('hex')));
+      return (await store.meta.get(DECOY_KEY))!;
+    })();
+    decoyKeys.set(store, key);
+  }
+  return key;
+}
+
 /** For a login that cannot sign in here: a token-code question that stays the same for that login, like a real user's. */
-function decoyTokenCodeRequired(resource: string, login: string): boolean {
-  return (createHmac('sha256', decoyKey).update(`${resource}\u0000${login}`).digest()[0]! & 1) === 1;
+async function decoyTokenCodeRequired(store: Store, resource: string, login: string): Promise<boolean> {
+  return (createHmac('sha256', await decoyKeyOf(store)).update(`${resource}\u0000${login}`).digest()[0]! & 1) === 1;
 }
 
 function maskEmail(e: string): string {
@@ -91,7 +105,7 @@ export async function beginSignIn(store: Store, mailer: Mailer, input: { resourc
   const r = await findResource(store, input.resource);
   const login = checkField('login', input.login.trim());
   const user = await memberOf(store, r, login);
-  if (!user || (!user.passwordHash && !user.email)) return { resource: r.name, login, method: 'password', tokenCodeRequired: decoyTokenCodeRequired(r.name, login) };
+  if (!user || (!user.passwordHash && !user.email)) return { resource: r.name, login, method: 'password', tokenCodeRequired: await decoyTokenCodeRequired(store, r.name, login) };
   const tokenCodeRequired = (await enrolledTokenOf(store, user, r)) !== null;
   if (user.passwordHash) return { resource: r.name, login: user.login, method: 'password', tokenCodeRequired };
   const challenge: SignInChallenge = { resource: r.name, login: user.login, method: 'email-code', tokenCodeRequired, sentTo: maskEmail(user.email!) };

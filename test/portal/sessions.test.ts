@@ -5,6 +5,7 @@
  * the user's other sessions, idle and absolute time-outs; and sessions live
  * in the store, so a second API instance on the same database knows them.
  */
+import { createHash } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { cookieOf, onBackends, PASSWORD, signedIn } from './harness.js';
 
@@ -25,6 +26,18 @@ onBackends('portal sessions', (portal) => {
     expect((await p.get('/api/r/corp/me', { cookie: cookieOf(a) })).status).toBe(401);
     expect(a.setCookie).toMatch(/HttpOnly/);
     expect(a.setCookie).toMatch(/SameSite=Strict/);
+  }, 60_000);
+
+  it('stores only the hash of the session id; a malformed cookie is no session, not a failure', async () => {
+    const p = await portal();
+    const sid = (await signedIn(p, 'corp', 'alice', PASSWORD)).split('=')[1]!;
+    const corp = (await p.store.resources.findByName('corp'))!;
+    expect(await p.store.portal.touchSession(sid, corp.id, p.clock.ms, 60_000)).toBeNull();
+    const hash = createHash('sha256').update(sid).digest('hex');
+    expect(await p.store.portal.touchSession(hash, corp.id, p.clock.ms, 60_000)).not.toBeNull();
+    for (const cookie of ['tokensmith_portal=%E0%A4%A', 'tokensmith_portal', '=;;=', `tokensmith_portal=${sid}x`]) {
+      expect((await p.get('/api/r/corp/me', { cookie })).status, cookie).toBe(401);
+    }
   }, 60_000);
 
   it('a session made on one instance works on the other; sign-out there ends it everywhere', async () => {

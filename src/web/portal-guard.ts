@@ -1,0 +1,115 @@
+/**
+ * What stands in front of every portal route: the rate-limit buckets, the
+ * session cookie and the stored session (only the SHA-256 of its id), and
+ * the HTTP form of a failure. All of it lives in the store, so several
+ * portal processes on one database share it.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { FastifyReply } from 'fastify';
+import { TokensmithError } from '../core/errors.js';
+import { DEFAULT_PORTAL_LIMITS, RateLimitedError, type PortalLimits } from '../provision/portal-rules.js';
+import { dummyPasswordHash } from '../provision/portal-signin.js';
+import { PortalSession } from '../provision/selfservice.js';
+import type { ResourceRecord, Store } from '../store/types.js';
+import { errorToWire } from '../transport/web/bridge.js';
+
+export const PORTAL_COOKIE = 'tokensmith_portal';
+/** How often (at most) a process deletes ended sessions, expired codes and old buckets. */
+const PRUNE_EVERY_MS = 60_000;
+/** A failed-try counter nobody touched for this long is forgotten. */
+const STALE_COUNTER_MS = 24 * 60 * 60_000;
+
+const hashSessionId = (sid: string) => createHash('sha256').update(sid).digest('hex');
+const userBucket = (resource: string, login: string) => `user:${JSON.stringify([resource, login])}`;
+
+/** The portal cookie's value when it has the form the server gives (a malformed header is no session, not an error). */
+function sessionCookie(header: string | undefined): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === PORTAL_COOKIE) {
+      const v = part.slice(i + 1).trim();
+      return /^[A-Za-z0-9_-]{43}$/.test(v) ? v : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Sends a failure as { error } with its HTTP status; only our own errors speak, anything else may hold internals. */
+export function sendPortalFailure(reply: FastifyReply, e: unknown): FastifyReply {
+  if (e instanceof RateLimitedError) return reply.code(429).header('Retry-After', String(e.retryAfterSec)).send({ error: errorToWire(e) });
+  if (!(e instanceof TokensmithError)) return reply.code(500).send({ error: { message: 'the portal failed to answer; try again later', code: 'failure', exitCode: 1 } });
+  const status = ({ 2: 400, 3: 502, 4: 422, 5: 403 } as Record<number, number>)[e.exitCode] ?? 500;
+  return reply.code(status).send({ error: errorToWire(e) });
+}
+
+export class PortalGuard {
+  readonly limits: PortalLimits;
+  private prunedAt = 0;
+
+  constructor(
+    private readonly store: Store,
+    limits: Partial<PortalLimits> = {},
+    readonly now: () => Date = () => new Date(),
+  ) {
+    this.limits = { ...DEFAULT_PORTAL_LIMITS, ...limits };
+    void dummyPasswordHash();
+  }
+
+  /** Counts a request in its buckets (overall, client address, and the login when there is one); 429 over a limit. */
+  async rateLimit(ip: string, resource: string, login: string | null): Promise<void> {
+    const { limits } = this;
+    const nowMs = this.now().getTime();
+    const buckets: [RateLimitedError['scope'], string, number][] = [
+      ['overall', 'all', limits.overall],
+      ['address', `ip:${ip}`, limits.perAddress],
+    ];
+    if (login) buckets.push(['user', userBucket(resource, login), limits.perUser]);
+    for (const [scope, bucket, max] of buckets) {
+      const hit = await this.store.transaction((tx) => tx.portal.hitRateBucket(bucket, limits.rateWindowMs, nowMs));
+      if (hit.hits > max) throw new RateLimitedError(scope, Math.max(1, Math.ceil((hit.windowStartMs + limits.rateWindowMs - nowMs) / 1000)));
+    }
+    if (nowMs - this.prunedAt > PRUNE_EVERY_MS) {
+      this.prunedAt = nowMs;
+      await this.store.transaction((tx) => tx.portal.prune(nowMs, { idleMs: limits.sessionIdleMs, bucketMs: limits.rateWindowMs, staleBeforeMs: nowMs - STALE_COUNTER_MS }));
+    }
+  }
+
+  /** The live session the cookie names in this Resource (marked seen now), or null. */
+  async current(cookieHeader: string | undefined, r: ResourceRecord): Promise<PortalSession | null> {
+    const sid = sessionCookie(cookieHeader);
+    if (!sid) return null;
+    const idHash = hashSessionId(sid);
+    const live = await this.store.transaction((tx) => tx.portal.touchSession(idHash, r.id, this.now().getTime(), this.limits.sessionIdleMs));
+    const user = live ? await this.store.users.get(live.userId) : null;
+    return user ? new PortalSession(this.store, r.name, user.login, { userId: user.id, resourceId: r.id, sessionIdHash: idHash }) : null;
+  }
+
+  /** A new session with an id chosen here (never one the client offered); the one the cookie held ends. Returns the id. */
+  async start(cookieHeader: string | undefined, r: ResourceRecord, userId: number): Promise<string> {
+    const before = sessionCookie(cookieHeader);
+    const sid = randomBytes(32).toString('base64url');
+    const nowMs = this.now().getTime();
+    await this.store.transaction(async (tx) => {
+      if (before) await tx.portal.endSession(hashSessionId(before));
+      await tx.portal.createSession({ idHash: hashSessionId(sid), resourceId: r.id, userId, nowMs, expiresMs: nowMs + this.limits.sessionMaxMs });
+    });
+    return sid;
+  }
+
+  async end(cookieHeader: string | undefined): Promise<void> {
+    const sid = sessionCookie(cookieHeader);
+    if (sid) await this.store.transaction((tx) => tx.portal.endSession(hashSessionId(sid)));
+  }
+
+  /** Counts an action of a signed-in user in the user's bucket. */
+  async countAction(r: ResourceRecord, login: string): Promise<void> {
+    const nowMs = this.now().getTime();
+    const hit = await this.store.transaction((tx) => tx.portal.hitRateBucket(userBucket(r.name, login), this.limits.rateWindowMs, nowMs));
+    if (hit.hits > this.limits.perUser) throw new RateLimitedError('user', Math.max(1, Math.ceil((hit.windowStartMs + this.limits.rateWindowMs - nowMs) / 1000)));
+  }
+}
+
+/** The Set-Cookie value: scoped to the Resource's API, never readable by scripts, Secure over HTTPS. */
+export function portalCookie(r: ResourceRecord, value: string, secure: boolean, maxAge?: number): string {
+  return `${PORTAL_COOKIE}=${value}; Path=/api/r/${encodeURIComponent(r.name)}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}${maxAge !== undefined ? `; Max-Age=${maxAge}` : ''}`;
+}
