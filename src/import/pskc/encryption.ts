@@ -62,6 +62,9 @@ export class PskcDecryptor {
     const ek = this.header.encryptionKey;
     const derived = path(ek, 'DerivedKey');
     const f = this.ctx.fileName;
+    if (child(ek, 'X509Data') || /rsa/i.test(attr(child(ek, 'EncryptionMethod'), 'Algorithm') ?? '')) {
+      throw new DataError(`${f}: the file is encrypted to an X.509 certificate (RSA, RFC 6030 section 6.3): tokensmith cannot decrypt it, as that needs the certificate's private key, and neither --key nor --password can stand in for it; ask the sender for a file under a pre-shared key or a password`, { code: 'x509-encrypted' });
+    }
     if (this.ctx.key) {
       this.keySource = 'the key (--key)';
       this.transportKey = this.ctx.key;
@@ -123,7 +126,7 @@ export class PskcDecryptor {
     if (!uri) throw new DataError(`${where}: encrypted value without an EncryptionMethod algorithm`, { code: 'unsupported-cipher' });
     const spec = cipherByUri(uri);
     if (!spec) {
-      throw new DataError(`${where}: unknown cipher '${uri}': tokensmith decrypts aes128/192/256-cbc, tripledes-cbc, kw-aes128/192/256 and kw-tripledes`, { code: 'unsupported-cipher' });
+      throw new DataError(`${where}: unknown cipher '${uri}': tokensmith decrypts aes128/192/256-cbc, tripledes-cbc, camellia128/192/256-cbc, kw-aes128/192/256, kw-tripledes and kw-camellia128/192/256`, { code: 'unsupported-cipher' });
     }
     return spec;
   }
@@ -156,6 +159,9 @@ export class PskcDecryptor {
       throw err;
     }
     const macText = textOf(valueMac);
+    if (macText && !this.header.macMethod && !this.header.legacyDigestMethod) {
+      throw new DataError(`${where}: the value carries a ValueMAC but the file has no MACMethod saying how it was computed (algorithm and MAC key): it cannot be checked, so it is not trusted; ask the sender for a file with its MACMethod`, { code: 'no-mac-method' });
+    }
     if (macText) {
       const mac = decodeBase64(macText, 'ValueMAC');
       if (!this.macMatches(mac, data) && !this.macMatches(mac, plain)) {
