@@ -16,6 +16,8 @@ export interface PskcHeader {
   /** Legacy (draft) container-level EncryptionMethod, maybe with a file-wide IV. */
   legacyEncryptionMethod?: XmlNode;
   legacyDigestMethod?: XmlNode;
+  /** draft-ietf-keyprov-pskc-02's container-level <MACAlgorithm> (a URI as text). */
+  legacyMacAlgorithm?: XmlNode;
 }
 
 export class WrongKeyError extends DataError {
@@ -40,7 +42,7 @@ export class PskcDecryptor {
     private readonly header: PskcHeader,
     private readonly ctx: ParseContext,
   ) {
-    const macUri = attr(header.macMethod, 'Algorithm') ?? attr(header.legacyDigestMethod, 'Algorithm') ?? attr(header.legacyDigestMethod, 'algorithm');
+    const macUri = attr(header.macMethod, 'Algorithm') ?? attr(header.legacyDigestMethod, 'Algorithm') ?? attr(header.legacyDigestMethod, 'algorithm') ?? textOf(header.legacyMacAlgorithm);
     const h = macUri ? macHashByUri(macUri) : 'sha1';
     if (!h && header.macMethod) throw new DataError(`${ctx.fileName}:${header.macMethod.line}: unknown MAC method '${macUri}': tokensmith knows hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384 and hmac-sha512`, { code: 'unsupported-mac' });
     this.macHash = h ?? 'sha1';
@@ -159,7 +161,7 @@ export class PskcDecryptor {
       throw err;
     }
     const macText = textOf(valueMac);
-    if (macText && !this.header.macMethod && !this.header.legacyDigestMethod) {
+    if (macText && !this.header.macMethod && !this.header.legacyDigestMethod && !this.header.legacyMacAlgorithm) {
       throw new DataError(`${where}: the value carries a ValueMAC but the file has no MACMethod saying how it was computed (algorithm and MAC key): it cannot be checked, so it is not trusted; ask the sender for a file with its MACMethod`, { code: 'no-mac-method' });
     }
     if (macText) {

@@ -102,6 +102,9 @@ export async function* parsePskcBatches(file: string, ctx: ParseContext): AsyncG
         case 'digestmethod':
           header.legacyDigestMethod = node;
           continue;
+        case 'macalgorithm':
+          header.legacyMacAlgorithm = node;
+          continue;
         case 'keypackage':
         case 'device':
           break;
