@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CliStore } from './helpers.js';
 
@@ -46,5 +47,26 @@ describe('codes of imported PSKC keys', () => {
     const max = await s.json(['tokens', 'code', 'MAXCTR']);
     expect(max).toMatchObject({ code: execFileSync('oathtool', ['--counter=18446744073709551615', SEED.toString('hex')], { encoding: 'utf8' }).trim(), counter: '18446744073709551615' });
     expect(await s.json(['tokens', 'show', 'EMPTYCTR'])).toMatchObject({ counter: 0 });
+  });
+
+  it('PSKC export writes T0, CheckDigits and the exact counter as python-pskc reads them; other formats leave those tokens out with the reason', async () => {
+    const out = join(s.dir, 'out.pskcxml');
+    const e = await s.run(['export', '--format', 'pskc', '--plaintext', '-o', out]);
+    expect(e.code, e.stderr).toBe(0);
+    const script = fileURLToPath(new URL('../../scripts/peers/pskc-read.py', import.meta.url));
+    const [read] = JSON.parse(execFileSync('/usr/bin/python3', [script], { input: JSON.stringify([{ file: out }]), encoding: 'utf8' }));
+    const bySerial = new Map<string, any>(read.keys.map((k: any) => [k.serial, k]));
+    expect(bySerial.get('T0TOTP')).toMatchObject({ t0: 1234567890, period: 30, digits: 8 });
+    expect(bySerial.get('LUHN')).toMatchObject({ checkDigit: true, digits: 6, counter: '0' });
+    expect(bySerial.get('MAXCTR')).toMatchObject({ counter: '18446744073709551615' });
+    for (const k of bySerial.values()) expect(k.secret).toBe(SEED.toString('hex'));
+
+    const csv = await s.json(['export', '--format', 'oath-csv', '--plaintext', '-o', join(s.dir, 'out.csv')]);
+    expect(csv.exported).toBe(1);
+    expect(csv.skipped).toEqual([
+      { serial: 'T0TOTP', reason: expect.stringMatching(/count from T0 = 1234567890 \(RFC 6238\), which oath-csv cannot carry/) },
+      { serial: 'LUHN', reason: expect.stringMatching(/Luhn check digit, which oath-csv cannot carry/) },
+      { serial: 'MAXCTR', reason: expect.stringMatching(/counter 18446744073709551615/) },
+    ]);
   });
 });
