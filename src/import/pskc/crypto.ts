@@ -52,8 +52,20 @@ function lookUpCipher(uri: string): CipherSpec | null {
   const u = uri.trim();
   const prefix = XMLENC_PREFIXES.find((p) => u.startsWith(p));
   const frag = (prefix ? u.slice(prefix.length) : u.includes('#') ? u.slice(u.lastIndexOf('#') + 1) : u).toLowerCase();
-  return CIPHERS[frag] ?? null;
+  return CIPHERS[frag] ?? CIPHERS[LEGACY_NAMES[frag] ?? ''] ?? null;
 }
+
+/** Draft-hoyer container EncryptionMethod names (python-pskc's aliases): PBE- means a PBKDF2 key from a password. */
+const LEGACY_NAMES: Record<string, string> = {
+  '3des-cbc': 'tripledes-cbc',
+  '3des112-cbc': 'tripledes-cbc',
+  '3des168-cbc': 'tripledes-cbc',
+  'pbe-3des112-cbc': 'tripledes-cbc',
+  'pbe-3des168-cbc': 'tripledes-cbc',
+  'pbe-aes128-cbc': 'aes128-cbc',
+  'pbe-aes192-cbc': 'aes192-cbc',
+  'pbe-aes256-cbc': 'aes256-cbc',
+};
 
 export class DecryptError extends DataError {
   constructor(message: string) {

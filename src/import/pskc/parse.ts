@@ -159,8 +159,9 @@ function readValue(node: XmlNode | undefined, dec: PskcDecryptor, where: string,
   if (legacy) {
     const v = textOf(child(node, 'Value'));
     if (v === undefined) return undefined;
-    // Legacy files encrypt the secret only; their counters are plain (base64) integers.
-    return isSecret && dec.legacyEncrypted ? dec.decryptLegacy(v, textOf(child(node, 'ValueDigest')), where) : v;
+    // Legacy files encrypt the secret, and any other value that carries a ValueDigest (python-pskc's rule); the rest are plain (base64) integers.
+    const digest = textOf(child(node, 'ValueDigest'));
+    return dec.legacyEncrypted && (isSecret || digest !== undefined) ? dec.decryptLegacy(v, digest, where) : v;
   }
   const plain = child(node, 'PlainValue');
   if (plain) return textOf(plain) ?? '';
