@@ -4,7 +4,8 @@
  * request thread; and what it stores keeps T0 and the check digit.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +51,19 @@ describe('station import', () => {
     expect(body).toMatchObject({ imported: 2, parsedOffThread: true });
     const show = await tokensmith(['--json', 'tokens', 'show', 'W000000'], vars);
     expect(JSON.parse(show.stdout)).toMatchObject({ t0: 1234567890, checkDigit: true });
+  });
+
+  it('an encrypted upload without its password is answered with the reason from the worker; with it, imported', async () => {
+    const content = readFileSync(fileURLToPath(new URL('../../fixtures/seedfiles/rfc6030/figure7.xml', import.meta.url)), 'utf8');
+    const none = await upload(content, 'figure7.xml');
+    expect(none.status).toBeGreaterThanOrEqual(400);
+    expect(JSON.stringify(await none.json())).toMatch(/encrypted with a password/);
+    const r = await fetch(`${served.origin}/api/import`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ fileName: 'figure7.xml', contentBase64: Buffer.from(content).toString('base64'), password: 'qwerty' }),
+    });
+    expect(await r.json()).toMatchObject({ imported: 1, parsedOffThread: true });
   });
 
   it('while a 2 MB upload imports, other requests are answered', async () => {
