@@ -246,25 +246,7 @@ function readKey(k: KeyFields, dec: PskcDecryptor, where: string): SeedRecord | 
   }
 
   const dev = k.device;
-  const attributes: Record<string, unknown> = { importedFrom: where };
-  const put = (name: string, value: string | undefined) => {
-    if (value !== undefined && value !== '') attributes[name] = value;
-  };
-  put('keyId', keyId);
-  put('issuer', textOf(child(key, 'Issuer')));
-  put('friendlyName', textOf(child(key, 'FriendlyName')));
-  put('userId', textOf(child(key, 'UserId')));
-  put('deviceUserId', textOf(child(dev, 'UserId')));
-  put('issueNo', textOf(child(dev, 'IssueNo')));
-  put('cryptoModuleId', textOf(path(k.container, 'CryptoModuleInfo', 'Id')));
-  put('deviceStartDate', textOf(child(dev, 'StartDate')));
-  put('deviceExpiryDate', textOf(child(dev, 'ExpiryDate')) ?? textOf(child(dev, 'Expiry')));
-  put('startDate', textOf(child(policy, 'StartDate')));
-  put('expiryDate', textOf(child(policy, 'ExpiryDate')));
-  put('suite', suite);
-  const usage = childrenNamed(policy, 'KeyUsage').map((u) => textOf(u)).filter((u): u is string => Boolean(u));
-  if (usage.length) attributes.keyUsage = usage;
-  if (pinPolicy) attributes.pinPolicy = { ...pinPolicy.attrs };
+  const attributes = keyAttributes(k, where, keyId, suite);
   const serial = textOf(child(dev, 'SerialNo')) ?? keyId;
   const exact = alg === 'hotp' && counter !== undefined && counter > BigInt(Number.MAX_SAFE_INTEGER) ? counter.toString() : undefined;
   const record = buildRecord(
@@ -288,4 +270,32 @@ function readKey(k: KeyFields, dec: PskcDecryptor, where: string): SeedRecord | 
   if (checkDigit) record.checkDigit = true;
   if (exact) record.counterExact = exact;
   return record;
+}
+
+/** The facts of a key package kept with the token (never the seed): ids, issuer, user, dates, policy. */
+function keyAttributes(k: KeyFields, where: string, keyId: string | undefined, suite: string | undefined): Record<string, unknown> {
+  const key = k.node;
+  const dev = k.device;
+  const policy = child(key, 'Policy');
+  const pinPolicy = child(policy, 'PINPolicy');
+  const attributes: Record<string, unknown> = { importedFrom: where };
+  const put = (name: string, value: string | undefined) => {
+    if (value !== undefined && value !== '') attributes[name] = value;
+  };
+  put('keyId', keyId);
+  put('issuer', textOf(child(key, 'Issuer')));
+  put('friendlyName', textOf(child(key, 'FriendlyName')));
+  put('userId', textOf(child(key, 'UserId')));
+  put('deviceUserId', textOf(child(dev, 'UserId')));
+  put('issueNo', textOf(child(dev, 'IssueNo')));
+  put('cryptoModuleId', textOf(path(k.container, 'CryptoModuleInfo', 'Id')));
+  put('deviceStartDate', textOf(child(dev, 'StartDate')));
+  put('deviceExpiryDate', textOf(child(dev, 'ExpiryDate')) ?? textOf(child(dev, 'Expiry')));
+  put('startDate', textOf(child(policy, 'StartDate')));
+  put('expiryDate', textOf(child(policy, 'ExpiryDate')));
+  put('suite', suite);
+  const usage = childrenNamed(policy, 'KeyUsage').map((u) => textOf(u)).filter((u): u is string => Boolean(u));
+  if (usage.length) attributes.keyUsage = usage;
+  if (pinPolicy) attributes.pinPolicy = { ...pinPolicy.attrs };
+  return attributes;
 }
