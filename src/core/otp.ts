@@ -1,7 +1,9 @@
 /**
  * One-time codes through otpauth: generate at a time or counter, verify within
- * a window, and measure drift in steps.
+ * a window, and measure drift in steps. RFC 6238 T0, Luhn check digits and
+ * HOTP counters beyond 2^53 are handled here.
  */
+import { createHmac } from 'node:crypto';
 import { HOTP, TOTP, Secret } from 'otpauth';
 import type { TokenSpec } from './spec.js';
 
@@ -11,25 +13,64 @@ function secretOf(seed: Uint8Array): Secret {
 }
 
 const ALG = { sha1: 'SHA1', sha256: 'SHA256', sha512: 'SHA512' } as const;
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** The time step that contains `at` for a period. */
-export function stepAt(at: Date | number, period: number): number {
+/** The time step that contains `at` for a period, counted from T0 (Unix seconds, RFC 6238). */
+export function stepAt(at: Date | number, period: number, t0 = 0): number {
   const ms = typeof at === 'number' ? at : at.getTime();
-  return Math.floor(ms / 1000 / period);
+  return Math.floor((ms / 1000 - t0) / period);
+}
+
+/** The Luhn check digit of a string of decimal digits (ISO/IEC 7812, as RFC 4226's reference calcChecksum). */
+export function luhnDigit(digits: string): string {
+  let total = 0;
+  for (let i = digits.length - 1, double = true; i >= 0; i--, double = !double) {
+    const d = digits.charCodeAt(i) - 48;
+    total += double ? (d * 2 > 9 ? d * 2 - 9 : d * 2) : d;
+  }
+  return String((10 - (total % 10)) % 10);
+}
+
+/** The number of characters a token shows: its digits, plus one for a check digit. */
+export function codeLength(spec: TokenSpec): number {
+  return spec.digits + (spec.checkDigit ? 1 : 0);
+}
+
+/** RFC 4226 HOTP for counters beyond 2^53 (otpauth's counter is a JavaScript number). */
+function hotpBig(seed: Uint8Array, spec: TokenSpec, counter: bigint): string {
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(counter);
+  const mac = createHmac(spec.algorithm, seed).update(msg).digest();
+  const off = mac[mac.length - 1]! & 0x0f;
+  const bin = mac.readUInt32BE(off) & 0x7fffffff;
+  return String(bin % 10 ** spec.digits).padStart(spec.digits, '0');
+}
+
+/** The code at a counter or step: the HOTP value, with its Luhn digit where the token appends one. */
+function codeAt(seed: Uint8Array, spec: TokenSpec, counter: number | bigint, secret?: Secret): string {
+  const code =
+    typeof counter === 'bigint' && counter > MAX_EXACT
+      ? hotpBig(seed, spec, counter)
+      : HOTP.generate({ secret: secret ?? secretOf(seed), algorithm: ALG[spec.algorithm], digits: spec.digits, counter: Number(counter) });
+  return spec.checkDigit ? code + luhnDigit(code) : code;
+}
+
+/** The HOTP counter to start from: the exact one when the record holds it and the caller passed the record's (rounded) counter. */
+function counterOf(spec: TokenSpec, given: number | undefined): number | bigint {
+  if (spec.counterExact !== undefined && (given === undefined || given === spec.counter)) return BigInt(spec.counterExact);
+  return given ?? spec.counter;
 }
 
 /** The code a token shows at `at` (TOTP, with drift in steps applied) or at its counter (HOTP). */
 export function generateCode(seed: Uint8Array, spec: TokenSpec, opts: { at?: Date; counter?: number; driftSteps?: number } = {}): string {
-  if (spec.type === 'hotp') {
-    return HOTP.generate({ secret: secretOf(seed), algorithm: ALG[spec.algorithm], digits: spec.digits, counter: opts.counter ?? spec.counter });
-  }
-  const step = stepAt(opts.at ?? new Date(), spec.period) + (opts.driftSteps ?? 0);
+  if (spec.type === 'hotp') return codeAt(seed, spec, counterOf(spec, opts.counter));
+  const step = stepAt(opts.at ?? new Date(), spec.period, spec.t0) + (opts.driftSteps ?? 0);
   return codeAtStep(seed, spec, step);
 }
 
 /** The TOTP code for an absolute step number. */
 export function codeAtStep(seed: Uint8Array, spec: TokenSpec, step: number): string {
-  return HOTP.generate({ secret: secretOf(seed), algorithm: ALG[spec.algorithm], digits: spec.digits, counter: step });
+  return codeAt(seed, spec, step);
 }
 
 export interface CodeMatch {
@@ -51,16 +92,20 @@ export function findCode(
   opts: { at?: Date; driftSteps?: number; window?: number; counter?: number } = {},
 ): CodeMatch | null {
   const wanted = code.trim();
-  if (!/^\d+$/.test(wanted) || wanted.length !== spec.digits) return null;
+  if (!/^\d+$/.test(wanted) || wanted.length !== codeLength(spec)) return null;
   const window = opts.window ?? 1;
   const secret = secretOf(seed);
-  const gen = (counter: number) => HOTP.generate({ secret, algorithm: ALG[spec.algorithm], digits: spec.digits, counter });
+  const gen = (counter: number | bigint) => codeAt(seed, spec, counter, secret);
   if (spec.type === 'hotp') {
-    const start = opts.counter ?? spec.counter;
+    const start = counterOf(spec, opts.counter);
+    if (typeof start === 'bigint') {
+      for (let i = 0n; i <= BigInt(window); i++) if (gen(start + i) === wanted) return { step: Number(start + i), offset: Number(i) };
+      return null;
+    }
     for (let i = 0; i <= window; i++) if (gen(start + i) === wanted) return { step: start + i, offset: i };
     return null;
   }
-  const centre = stepAt(opts.at ?? new Date(), spec.period) + (opts.driftSteps ?? 0);
+  const centre = stepAt(opts.at ?? new Date(), spec.period, spec.t0) + (opts.driftSteps ?? 0);
   for (let d = 0; d <= window; d++) {
     if (gen(centre + d) === wanted) return { step: centre + d, offset: d };
     if (d > 0 && centre - d >= 0 && gen(centre - d) === wanted) return { step: centre - d, offset: -d };
@@ -80,7 +125,7 @@ export function findConsecutive(
 ): CodeMatch | null {
   const window = opts.window ?? 1000;
   const secret = secretOf(seed);
-  const gen = (counter: number) => HOTP.generate({ secret, algorithm: ALG[spec.algorithm], digits: spec.digits, counter });
+  const gen = (counter: number) => codeAt(seed, spec, counter, secret);
   const [c1, c2] = codes.map((c) => c.trim());
   if (spec.type === 'hotp') {
     for (let i = 0; i <= window; i++) {
@@ -89,7 +134,7 @@ export function findConsecutive(
     }
     return null;
   }
-  const centre = stepAt(opts.at ?? new Date(), spec.period);
+  const centre = stepAt(opts.at ?? new Date(), spec.period, spec.t0);
   for (let d = 0; d <= window; d++) {
     for (const s of d === 0 ? [centre] : [centre + d, centre - d]) {
       if (s >= 0 && gen(s) === c1 && gen(s + 1) === c2) return { step: s + 1, offset: s + 1 - centre };

@@ -19,6 +19,12 @@ export interface TokenSpec {
   period: number;
   /** Moving factor (HOTP). */
   counter: number;
+  /** RFC 6238 T0: the Unix time (seconds) at which step 0 starts (TOTP); 0 when absent. */
+  t0?: number;
+  /** A Luhn check digit is appended to each code (RFC 4226 section 5.3's reference code, RFC 6030 CheckDigits). */
+  checkDigit?: boolean;
+  /** The exact HOTP counter in decimal when it is beyond 2^53-1 (up to 2^64-1); `counter` is then 2^53-1. */
+  counterExact?: string;
 }
 
 export const DEFAULT_SPEC: TokenSpec = { type: 'totp', algorithm: 'sha1', digits: 6, period: 30, counter: 0 };

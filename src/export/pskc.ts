@@ -46,6 +46,7 @@ export interface PskcWriterOptions {
 
 export class PskcWriter implements FormatWriter {
   readonly encrypted: boolean;
+  readonly carriesCodeFields = true;
   private readonly encryptor: ValueEncryptor | null;
   constructor(private readonly opts: PskcWriterOptions) {
     this.encrypted = opts.keys !== null;
@@ -104,11 +105,13 @@ export class PskcWriter implements FormatWriter {
     out +=
       '      <pskc:AlgorithmParameters>\n' +
       `        <pskc:Suite>${tok.algorithm}</pskc:Suite>\n` +
-      `        <pskc:ResponseFormat Length="${tok.digits}" Encoding="DECIMAL"/>\n` +
+      `        <pskc:ResponseFormat Length="${tok.digits}" Encoding="DECIMAL"${tok.checkDigit ? ' CheckDigits="true"' : ''}/>\n` +
       '      </pskc:AlgorithmParameters>\n';
     out += '      <pskc:Data>\n' + this.secret(t.seed);
-    if (tok.type === 'hotp') out += `        <pskc:Counter><pskc:PlainValue>${tok.counter}</pskc:PlainValue></pskc:Counter>\n`;
+    if (tok.type === 'hotp') out += `        <pskc:Counter><pskc:PlainValue>${tok.counterExact ?? tok.counter}</pskc:PlainValue></pskc:Counter>\n`;
     else {
+      // RFC 6030 <Time> is T0 for TOTP (RFC 6238): written when not the Unix epoch.
+      if (tok.t0) out += `        <pskc:Time><pskc:PlainValue>${tok.t0}</pskc:PlainValue></pskc:Time>\n`;
       out += `        <pskc:TimeInterval><pskc:PlainValue>${tok.period}</pskc:PlainValue></pskc:TimeInterval>\n`;
       out += `        <pskc:TimeDrift><pskc:PlainValue>${tok.driftSteps}</pskc:PlainValue></pskc:TimeDrift>\n`;
     }

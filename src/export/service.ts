@@ -19,7 +19,7 @@ import { countSelection, iterateSelection, resolveSelection, TokenContextLookup,
 import { ExportSink } from './sink.js';
 import { ThalesCsvWriter } from './thales-csv.js';
 import { UsersFileWriter } from './usersfile.js';
-import { EXPORT_FORMATS, PLAIN_ONLY_FORMATS, type ExportFormat, type ExportResult, type ExportToken, type FormatWriter, type SkippedToken } from './types.js';
+import { EXPORT_FORMATS, PLAIN_ONLY_FORMATS, type ExportFormat, type ExportResult, type ExportToken, type FormatWriter, type SkippedToken, codeFieldsRefusal } from './types.js';
 
 export interface ExportOptions {
   format: string;
@@ -174,7 +174,8 @@ export async function exportTokens(store: Store, opts: ExportOptions): Promise<E
     } else {
       const writer = writerFor(format, keys, sel, opts);
       await sink.write(writer.header());
-      result = await eachToken(store, sel, (t) => writer.refuse?.(t) ?? null, async (t) => sink.write(await writer.entry(t)));
+      const refuse = (t: ExportToken) => (writer.carriesCodeFields ? null : codeFieldsRefusal(t, format)) ?? writer.refuse?.(t) ?? null;
+      result = await eachToken(store, sel, refuse, async (t) => sink.write(await writer.entry(t)));
       await sink.write(writer.footer());
       notes.push(...(writer.notes?.() ?? []));
     }

@@ -32,6 +32,8 @@ export interface SkippedToken {
 export interface FormatWriter {
   /** Why a token cannot go into this format (it is then reported, never changed), or null. */
   refuse?(t: ExportToken): string | null;
+  /** The format writes RFC 6238 T0, the check digit and counters beyond 2^53 (PSKC); other formats leave such tokens out. */
+  readonly carriesCodeFields?: boolean;
   header(): string;
   entry(t: ExportToken): string | Promise<string>;
   footer(): string;
@@ -48,4 +50,13 @@ export interface ExportResult {
   exported: number;
   skipped: SkippedToken[];
   encrypted: boolean;
+}
+
+/** Why a token whose codes need T0, a check digit or an exact 64-bit counter cannot go into a format that cannot say so, or null. */
+export function codeFieldsRefusal(t: ExportToken, format: string): string | null {
+  const tok = t.token;
+  if (tok.t0) return `its codes count from T0 = ${tok.t0} (RFC 6238), which ${format} cannot carry: its codes would be wrong; export it as pskc`;
+  if (tok.checkDigit) return `its codes end in a Luhn check digit, which ${format} cannot carry: its codes would be wrong; export it as pskc`;
+  if (tok.counterExact !== undefined) return `its counter ${tok.counterExact} is beyond what ${format} is written with exactly; export it as pskc`;
+  return null;
 }

@@ -34,6 +34,8 @@ export interface RecordColumns {
   counter: number[];
   driftSteps: number[];
   attributes: string[];
+  /** t0, checkDigit, counterExact as JSON where a record has any, else null. */
+  codeFields: (string | null)[];
   where: string[];
   seeds: ArrayBuffer;
   /** Where each seed ends in `seeds`. */
@@ -74,7 +76,7 @@ async function run(): Promise<void> {
     for (const r of records) size += r.seed.length;
     const seeds = new ArrayBuffer(size);
     const bytes = new Uint8Array(seeds);
-    const cols: RecordColumns = { serial: [], manufacturer: [], model: [], type: [], algorithm: [], digits: [], period: [], counter: [], driftSteps: [], attributes: [], where: [], seeds, seedEnds: [] };
+    const cols: RecordColumns = { serial: [], manufacturer: [], model: [], type: [], algorithm: [], digits: [], period: [], counter: [], driftSteps: [], attributes: [], codeFields: [], where: [], seeds, seedEnds: [] };
     let offset = 0;
     for (const r of records) {
       cols.serial.push(r.serial);
@@ -87,6 +89,7 @@ async function run(): Promise<void> {
       cols.counter.push(r.counter);
       cols.driftSteps.push(r.driftSteps);
       cols.attributes.push(JSON.stringify(r.attributes));
+      cols.codeFields.push(r.t0 || r.checkDigit || r.counterExact !== undefined ? JSON.stringify({ t0: r.t0, checkDigit: r.checkDigit, counterExact: r.counterExact }) : null);
       cols.where.push(r.where);
       bytes.set(r.seed, offset);
       offset += r.seed.length;

@@ -28,6 +28,8 @@ export interface ImportOptions {
   key?: Buffer;
   /** Asks for the password of an encrypted file; absent when no one can answer. */
   askPassword?: () => Promise<string>;
+  /** Parse on a worker thread whatever the file's size: a server's request thread must never parse (station uploads). */
+  parseOffThread?: boolean;
   resource?: string;
   onDuplicate?: OnDuplicate;
   dryRun?: boolean;
@@ -58,6 +60,8 @@ export interface ImportSummary extends ImportResult {
   dryRun: boolean;
   /** Earlier batches of the very same file (same SHA-256). */
   seenBefore: { batch: number; at: string }[];
+  /** The file was parsed on a worker thread. */
+  parsedOffThread?: boolean;
 }
 
 /** The import found bad records: nothing was written; the report lists each. */
@@ -118,7 +122,8 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
   // A password prompt needs this thread, so a file that may need one is read here.
   // With one CPU to run on, a second thread only adds its own costs.
   const threaded =
-    totalBytes >= WORKER_MIN_BYTES && (opts.password !== undefined || opts.key !== undefined || !opts.askPassword) && availableParallelism() > 1 && workerAvailable();
+    (opts.parseOffThread === true && !opts.askPassword && workerAvailable()) ||
+    (totalBytes >= WORKER_MIN_BYTES && (opts.password !== undefined || opts.key !== undefined || !opts.askPassword) && availableParallelism() > 1 && workerAvailable());
   // Started before the file is hashed, so its reading ahead overlaps with the hash; stopped below if not used.
   let early: WorkerParse | null = threaded ? parseInWorker(format, opts.file, ctx) : null;
   try {
@@ -146,6 +151,7 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
     }
 
     const summary: ImportSummary = { batch: null, imported: 0, skipped: 0, failed: 0, errors: [], format, sha256, file: fileName, updated: 0, dryRun: Boolean(opts.dryRun), seenBefore };
+    if (threaded) summary.parsedOffThread = true;
     const addError = (where: string, message: string) => {
       summary.failed++;
       if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push({ where, message });

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DataError, TokensmithError, type ExitCodeValue } from '../core/errors.js';
 import type { OtherItem, RecordColumns, WorkerInput, WorkerMessage } from './parse-worker.js';
-import type { ParseContext, ParseItem, ImportFormat } from './types.js';
+import type { ParseContext, ParseItem, ImportFormat, SeedRecord } from './types.js';
 
 const WORKER_URL = new URL('./parse-worker.js', import.meta.url);
 
@@ -86,8 +86,10 @@ function* unpack(c: RecordColumns, others: OtherItem[]): Generator<ParseItem> {
   for (let i = 0; i < c.serial.length; i++) {
     while (next < others.length && others[next]!.after === i) yield others[next++]!.item;
     const end = c.seedEnds[i]!;
+    const extra = c.codeFields[i] ? (JSON.parse(c.codeFields[i]!) as Pick<SeedRecord, 't0' | 'checkDigit' | 'counterExact'>) : {};
     yield {
       record: {
+        ...extra,
         serial: c.serial[i]!,
         manufacturer: c.manufacturer[i]!,
         model: c.model[i]!,

@@ -64,6 +64,7 @@ export class BatchWriter {
       batchId: this.batchId,
       resourceId: this.resourceId,
       attributes: r.attributes,
+      ...codeFields(r),
     }));
     try {
       const { inserted, existing } = await this.tx.tokens.insertMany(rows);
@@ -105,11 +106,15 @@ export class BatchWriter {
     const seed = await this.tx.tokens.openSeed(known).catch(() => null);
     const sameSeed = seed !== null && seed.equals(r.seed);
     seed?.fill(0);
-    const sameSpec = known.type === r.type && known.algorithm === r.algorithm && known.digits === r.digits && known.period === r.period;
+    const sameSpec =
+      known.type === r.type && known.algorithm === r.algorithm && known.digits === r.digits && known.period === r.period && (known.t0 ?? 0) === (r.t0 ?? 0) && !known.checkDigit === !r.checkDigit;
     const label = `${r.serial}${known.manufacturer ? ` (${known.manufacturer})` : ''}`;
     if (known.batchId === this.batchId || this.touched.has(known.id)) {
       const first = typeof known.attributes.importedFrom === 'string' ? known.attributes.importedFrom : 'earlier in the file';
-      if (sameSeed && sameSpec) {
+      const differs = sameSeed && sameSpec ? identityDifference(known.attributes, r.attributes) : null;
+      if (differs) {
+        this.events.problem(r.where, `serial ${label} appears twice in the file with the same seed but a different ${differs}: first at ${first}; two keys, or one listed twice? fix the file`, r.serial, 'duplicate-serial');
+      } else if (sameSeed && sameSpec) {
         this.skipped++;
         this.events.skip(r.where, `serial ${label} repeats ${first} with the same seed and settings: imported once`, r.serial);
       } else {
@@ -146,6 +151,9 @@ export class BatchWriter {
       digits: r.digits,
       period: r.period,
       counter: r.counter,
+      counterExact: r.counterExact ?? null,
+      t0: r.t0 ?? 0,
+      checkDigit: r.checkDigit ?? false,
       driftSteps: r.driftSteps,
       attributes: { ...known.attributes, ...r.attributes },
       ...(this.resourceId !== null && known.resourceId === null ? { resourceId: this.resourceId } : {}),
@@ -159,4 +167,29 @@ export class BatchWriter {
       details: { batch: this.batchId, from: r.where, type: r.type, algorithm: r.algorithm, digits: r.digits, period: r.period, counter: r.counter, driftSteps: r.driftSteps },
     });
   }
+}
+
+/** The optional code fields of a record, only where present (a plain token's row keeps its defaults). */
+function codeFields(r: SeedRecord): { t0?: number; checkDigit?: boolean; counterExact?: string } {
+  const out: { t0?: number; checkDigit?: boolean; counterExact?: string } = {};
+  if (r.t0) out.t0 = r.t0;
+  if (r.checkDigit) out.checkDigit = true;
+  if (r.counterExact !== undefined) out.counterExact = r.counterExact;
+  return out;
+}
+
+/** Attributes that tell two keys apart though serial and seed agree: the first that differs, or null. */
+const IDENTITY_ATTRIBUTES: [string, string][] = [
+  ['keyId', 'Key Id'],
+  ['startDate', 'StartDate'],
+  ['expiryDate', 'ExpiryDate'],
+  ['deviceStartDate', 'device StartDate'],
+  ['deviceExpiryDate', 'device ExpiryDate'],
+  ['issueNo', 'IssueNo'],
+];
+function identityDifference(a: Record<string, unknown>, b: Record<string, unknown>): string | null {
+  for (const [name, label] of IDENTITY_ATTRIBUTES) {
+    if (JSON.stringify(a[name] ?? null) !== JSON.stringify(b[name] ?? null)) return `${label} (${String(a[name] ?? 'none')} and ${String(b[name] ?? 'none')})`;
+  }
+  return null;
 }

@@ -41,6 +41,10 @@ const ENTITY = /&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z_][\w.-]*);|&/g;
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 /** A construct longer than this without its end is not a seed file. */
 const MAX_PENDING = 4 * 1024 * 1024;
+/** Seed files use a handful of attributes per element; past this a tag is an attack (the duplicate check is quadratic in it). */
+export const MAX_ATTRIBUTES = 256;
+/** PSKC nests about ten deep; past this every open element costs memory for nothing (60 MB of <a> once took 3.8 GB). */
+export const MAX_DEPTH = 64;
 
 const LT = 0x3c;
 const GT = 0x3e;
@@ -404,6 +408,10 @@ export class XmlScanner {
           return MALFORMED;
         }
       }
+      if (this.attrCount >= MAX_ATTRIBUTES) {
+        this.tagProblem = `<${this.shown(this.tag.raw)}> has more than ${MAX_ATTRIBUTES} attributes: no seed file needs that many, so the file is refused as hostile or broken`;
+        return MALFORMED;
+      }
       this.attrNames[this.attrCount++] = attrName.raw;
       const key = attrName.attrKey;
       const value = this.valueAt(valueStart, i, false);
@@ -416,6 +424,7 @@ export class XmlScanner {
 
   private openElement(tag: Name, attrs: Record<string, string>, line: number, selfClosing: boolean): void {
     const { name, lower, prefix } = tag;
+    if (this.stack.length >= MAX_DEPTH) this.fail(`elements nest more than ${MAX_DEPTH} deep at <${this.shown(tag.raw)}>: no seed file nests that deep, so the file is refused as hostile or broken`, 'too-deep');
     this.names.push(name);
     if (!this.rootSeen) {
       this.rootSeen = true;

@@ -26,6 +26,12 @@ export interface TokenView {
   deviceSerial?: string;
   profile?: number;
   locked?: boolean;
+  /** RFC 6238 T0 (Unix seconds), when not 0. */
+  t0?: number;
+  /** Codes end in a Luhn check digit (one more than `digits`). */
+  checkDigit?: boolean;
+  /** The exact counter in decimal when it is beyond 2^53-1. */
+  counterExact?: string;
   /** base32, only when the caller asked for it. */
   secret?: string;
 }
@@ -68,6 +74,9 @@ export async function viewToken(repos: Repos, t: TokenRecord, opts: { showSecret
   if (t.deviceSerial) view.deviceSerial = t.deviceSerial;
   if (t.profile != null) view.profile = t.profile;
   if (t.locked) view.locked = true;
+  if (t.t0) view.t0 = t.t0;
+  if (t.checkDigit) view.checkDigit = true;
+  if (t.counterExact !== undefined) view.counterExact = t.counterExact;
   if (opts.showSecret) view.secret = t.hasSeed ? encodeBase32(await repos.tokens.openSeed(t)) : undefined;
   return view;
 }
@@ -131,9 +140,11 @@ export async function tokenCode(store: Store, serial: string, opts: { at?: Date;
   const token = await findToken(store, serial, opts.manufacturer);
   const seed = await store.tokens.openSeed(token);
   const at = opts.at ?? new Date();
-  const code = generateCode(seed, token, { at, driftSteps: token.driftSteps, counter: token.counter });
+  const code = generateCode(seed, token, { at, driftSteps: token.driftSteps });
   seed.fill(0);
-  const validFor = token.type === 'totp' ? token.period - (Math.floor(at.getTime() / 1000) % token.period) : undefined;
+  // Steps count from T0 (RFC 6238): the seconds left in this one.
+  const intoStep = (((Math.floor(at.getTime() / 1000) - (token.t0 ?? 0)) % token.period) + token.period) % token.period;
+  const validFor = token.type === 'totp' ? token.period - intoStep : undefined;
   return { code, token, at, validFor };
 }
 

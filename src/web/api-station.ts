@@ -63,8 +63,10 @@ export function registerStationApi(app: FastifyInstance, deps: StationDeps): voi
         resource: b.resource || undefined,
         onDuplicate: parseOnDuplicate(b.onDuplicate || undefined),
         dryRun: Boolean(b.dryRun),
+        // Parsing a hostile or large upload here would stall every other request of the station.
+        parseOffThread: true,
       });
-      return { ...importJson(summary), format: summary.format, file: b.fileName };
+      return { ...importJson(summary), format: summary.format, file: b.fileName, parsedOffThread: summary.parsedOffThread === true };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -40,10 +40,13 @@ describe('RFC 6030 figures through the CLI', () => {
       expect((await t.json(['import', fixture('rfc6030', 'figure6.xml'), '--key', '12345678901234567890123456789012'])).imported).toBe(1);
       // figure 7 holds the same serial and secret as figure 6 (another manufacturer): a second token.
       expect((await t.json(['import', fixture('rfc6030', 'figure7.xml'), '--password', 'qwerty'])).imported).toBe(1);
-      const f10 = await t.json(['import', fixture('rfc6030', 'figure10.xml')]);
-      expect(f10).toMatchObject({ imported: 3, skipped: 1, failed: 0 });
+      // Figure 10's policies expired in 2006 (RFC 6030 section 5: not to be used): refused with the reason, nothing stored.
+      const f10 = await t.run(['import', fixture('rfc6030', 'figure10.xml')]);
+      expect(f10.code).toBe(4);
+      expect(f10.stdout + f10.stderr).toMatch(/expired on 2006-05-31/);
       const tokens = await t.tokens();
-      const expected = rfc.files.filter((f: any) => ['figure2.xml', 'figure10.xml'].includes(f.file)).flatMap((f: any) => f.keyPackages);
+      expect(tokens.has('654321')).toBe(false);
+      const expected = rfc.files.filter((f: any) => ['figure2.xml'].includes(f.file)).flatMap((f: any) => f.keyPackages);
       for (const k of expected) {
         const v = tokens.get(k.serial ?? k.keyId);
         expect(v, k.serial).toBeTruthy();

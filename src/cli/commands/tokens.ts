@@ -74,7 +74,7 @@ export function registerTokens(program: Command): void {
         const { tokenCode, parseAtTime } = await import('../../provision/tokens.js');
         const r = await tokenCode(store, serial, { at: o.at ? parseAtTime(o.at) : undefined, manufacturer: o.manufacturer });
         out.result(
-          { serial: r.token.serial, code: r.code, at: r.at.toISOString(), ...(r.validFor !== undefined ? { validFor: r.validFor } : { counter: r.token.counter }) },
+          { serial: r.token.serial, code: r.code, at: r.at.toISOString(), ...(r.validFor !== undefined ? { validFor: r.validFor } : { counter: r.token.counterExact ?? r.token.counter }) },
           r.code,
         );
       });

@@ -5,12 +5,13 @@
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
 import { DataError } from '../../core/errors.js';
+import { camelliaKeyUnwrap, camelliaKeyWrap } from './camellia-kw.js';
 
 export interface CipherSpec {
   /** Short name as in the URI fragment: aes128-cbc, kw-aes256, tripledes-cbc ... */
   name: string;
   keyBytes: number;
-  kind: 'cbc' | 'aes-kw' | 'tdes-kw';
+  kind: 'cbc' | 'aes-kw' | 'tdes-kw' | 'camellia-kw';
   /** Node cipher name for CBC. */
   node?: string;
   blockBytes: number;
@@ -25,6 +26,13 @@ const CIPHERS: Record<string, CipherSpec> = {
   'kw-aes192': { name: 'kw-aes192', keyBytes: 24, kind: 'aes-kw', blockBytes: 8 },
   'kw-aes256': { name: 'kw-aes256', keyBytes: 32, kind: 'aes-kw', blockBytes: 8 },
   'kw-tripledes': { name: 'kw-tripledes', keyBytes: 24, kind: 'tdes-kw', blockBytes: 8 },
+  // RFC 4051 (xmldsig-more) names for Camellia; kw-camellia is RFC 3657.
+  'camellia128-cbc': { name: 'camellia128-cbc', keyBytes: 16, kind: 'cbc', node: 'camellia-128-cbc', blockBytes: 16 },
+  'camellia192-cbc': { name: 'camellia192-cbc', keyBytes: 24, kind: 'cbc', node: 'camellia-192-cbc', blockBytes: 16 },
+  'camellia256-cbc': { name: 'camellia256-cbc', keyBytes: 32, kind: 'cbc', node: 'camellia-256-cbc', blockBytes: 16 },
+  'kw-camellia128': { name: 'kw-camellia128', keyBytes: 16, kind: 'camellia-kw', blockBytes: 8 },
+  'kw-camellia192': { name: 'kw-camellia192', keyBytes: 24, kind: 'camellia-kw', blockBytes: 8 },
+  'kw-camellia256': { name: 'kw-camellia256', keyBytes: 32, kind: 'camellia-kw', blockBytes: 8 },
 };
 
 /** Known xmlenc / xmlenc11 namespaces; other URIs are accepted by their fragment only when it names a known cipher. */
@@ -44,13 +52,30 @@ function lookUpCipher(uri: string): CipherSpec | null {
   const u = uri.trim();
   const prefix = XMLENC_PREFIXES.find((p) => u.startsWith(p));
   const frag = (prefix ? u.slice(prefix.length) : u.includes('#') ? u.slice(u.lastIndexOf('#') + 1) : u).toLowerCase();
-  return CIPHERS[frag] ?? null;
+  return CIPHERS[frag] ?? CIPHERS[LEGACY_NAMES[frag] ?? ''] ?? null;
 }
+
+/** Draft-hoyer container EncryptionMethod names (python-pskc's aliases): PBE- means a PBKDF2 key from a password. */
+const LEGACY_NAMES: Record<string, string> = {
+  '3des-cbc': 'tripledes-cbc',
+  '3des112-cbc': 'tripledes-cbc',
+  '3des168-cbc': 'tripledes-cbc',
+  'pbe-3des112-cbc': 'tripledes-cbc',
+  'pbe-3des168-cbc': 'tripledes-cbc',
+  'pbe-aes128-cbc': 'aes128-cbc',
+  'pbe-aes192-cbc': 'aes192-cbc',
+  'pbe-aes256-cbc': 'aes256-cbc',
+};
 
 export class DecryptError extends DataError {
   constructor(message: string) {
     super(message, { code: 'decrypt-failed' });
   }
+}
+
+/** Two-key (16-byte) triple DES is K1 K2 K1: widened to the three-key form node:crypto takes. */
+function transportKeyFor(spec: CipherSpec, key: Buffer): Buffer {
+  return spec.keyBytes === 24 && spec.name.includes('tripledes') && key.length === 16 ? Buffer.concat([key, key.subarray(0, 8)]) : key;
 }
 
 function checkKey(spec: CipherSpec, key: Buffer): void {
@@ -108,7 +133,8 @@ function cbcEncrypt(node: string, key: Buffer, iv: Buffer, pt: Buffer, autoPaddi
  * file-wide IV), PKCS#7 padded. A wrong key almost always shows as bad padding
  * or a failed key-wrap check: a DecryptError.
  */
-export function decryptValue(spec: CipherSpec, key: Buffer, data: Buffer, globalIv?: Buffer): Buffer {
+export function decryptValue(spec: CipherSpec, given: Buffer, data: Buffer, globalIv?: Buffer): Buffer {
+  const key = transportKeyFor(spec, given);
   checkKey(spec, key);
   if (spec.kind === 'cbc') {
     const iv = globalIv ?? data.subarray(0, spec.blockBytes);
@@ -122,14 +148,21 @@ export function decryptValue(spec: CipherSpec, key: Buffer, data: Buffer, global
     return plain.subarray(0, plain.length - pad);
   }
   if (spec.kind === 'aes-kw') return aesKeyUnwrap(key, data);
+  if (spec.kind === 'camellia-kw') {
+    const plain = camelliaKeyUnwrap(key, data);
+    if (!plain) throw new DecryptError(`${spec.name}: the value does not unwrap (integrity check failed)`);
+    return plain;
+  }
   return tripleDesKeyUnwrap(key, data);
 }
 
 /** Encrypts a value the way decryptValue reads it (used by tests, the bench and the demo). */
-export function encryptValue(spec: CipherSpec, key: Buffer, plain: Buffer, iv: Buffer): Buffer {
+export function encryptValue(spec: CipherSpec, given: Buffer, plain: Buffer, iv: Buffer): Buffer {
+  const key = transportKeyFor(spec, given);
   checkKey(spec, key);
   if (spec.kind === 'cbc') return Buffer.concat([iv, cbcEncrypt(spec.node!, key, iv, plain)]);
   if (spec.kind === 'aes-kw') return aesKeyWrap(key, plain);
+  if (spec.kind === 'camellia-kw') return camelliaKeyWrap(key, plain);
   return tripleDesKeyWrap(key, plain, iv);
 }
 

@@ -16,6 +16,8 @@ export interface PskcHeader {
   /** Legacy (draft) container-level EncryptionMethod, maybe with a file-wide IV. */
   legacyEncryptionMethod?: XmlNode;
   legacyDigestMethod?: XmlNode;
+  /** draft-ietf-keyprov-pskc-02's container-level <MACAlgorithm> (a URI as text). */
+  legacyMacAlgorithm?: XmlNode;
 }
 
 export class WrongKeyError extends DataError {
@@ -40,7 +42,7 @@ export class PskcDecryptor {
     private readonly header: PskcHeader,
     private readonly ctx: ParseContext,
   ) {
-    const macUri = attr(header.macMethod, 'Algorithm') ?? attr(header.legacyDigestMethod, 'Algorithm') ?? attr(header.legacyDigestMethod, 'algorithm');
+    const macUri = attr(header.macMethod, 'Algorithm') ?? attr(header.legacyDigestMethod, 'Algorithm') ?? attr(header.legacyDigestMethod, 'algorithm') ?? textOf(header.legacyMacAlgorithm);
     const h = macUri ? macHashByUri(macUri) : 'sha1';
     if (!h && header.macMethod) throw new DataError(`${ctx.fileName}:${header.macMethod.line}: unknown MAC method '${macUri}': tokensmith knows hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384 and hmac-sha512`, { code: 'unsupported-mac' });
     this.macHash = h ?? 'sha1';
@@ -62,9 +64,20 @@ export class PskcDecryptor {
     const ek = this.header.encryptionKey;
     const derived = path(ek, 'DerivedKey');
     const f = this.ctx.fileName;
+    if (child(ek, 'X509Data') || /rsa/i.test(attr(child(ek, 'EncryptionMethod'), 'Algorithm') ?? '')) {
+      throw new DataError(`${f}: the file is encrypted to an X.509 certificate (RSA, RFC 6030 section 6.3): tokensmith cannot decrypt it, as that needs the certificate's private key, and neither --key nor --password can stand in for it; ask the sender for a file under a pre-shared key or a password`, { code: 'x509-encrypted' });
+    }
+    const legacyPbe = /^pbe-/i.test(attr(this.header.legacyEncryptionMethod, 'Algorithm') ?? '') ? this.header.legacyEncryptionMethod : undefined;
     if (this.ctx.key) {
       this.keySource = 'the key (--key)';
       this.transportKey = this.ctx.key;
+    } else if (legacyPbe) {
+      // draft-hoyer: <EncryptionMethod algorithm="PBE-3DES112-CBC"> with PBESalt and PBEIterationCount: PBKDF2-HMAC-SHA1.
+      let password = this.ctx.password;
+      if (password === undefined && this.ctx.askPassword) password = await this.ctx.askPassword();
+      if (password === undefined) throw new DataError(`${f}: the file is encrypted with a password (${attr(legacyPbe, 'Algorithm')}): give --password or --password-file`, { code: 'password-needed' });
+      this.keySource = 'the password';
+      this.transportKey = deriveLegacyPbe(legacyPbe, password, f);
     } else if (derived) {
       let password = this.ctx.password;
       if (password === undefined && this.ctx.askPassword) password = await this.ctx.askPassword();
@@ -119,11 +132,13 @@ export class PskcDecryptor {
 
   private cipherOf(node: XmlNode, where: string): CipherSpec {
     const em = child(node, 'EncryptionMethod');
-    const uri = attr(em, 'Algorithm') ?? attr(this.header.legacyEncryptionMethod, 'Algorithm');
+    let uri = attr(em, 'Algorithm') ?? attr(this.header.legacyEncryptionMethod, 'Algorithm');
+    // draft-ietf-keyprov-pskc-02: PKCS #5 PBES2 names the cipher in its EncryptionScheme; the key is the DerivedKey's PBKDF2.
+    if (uri && /pkcs-5#pbes2$/i.test(uri.trim())) uri = attr(child(em, 'EncryptionScheme'), 'Algorithm') ?? uri;
     if (!uri) throw new DataError(`${where}: encrypted value without an EncryptionMethod algorithm`, { code: 'unsupported-cipher' });
     const spec = cipherByUri(uri);
     if (!spec) {
-      throw new DataError(`${where}: unknown cipher '${uri}': tokensmith decrypts aes128/192/256-cbc, tripledes-cbc, kw-aes128/192/256 and kw-tripledes`, { code: 'unsupported-cipher' });
+      throw new DataError(`${where}: unknown cipher '${uri}': tokensmith decrypts aes128/192/256-cbc, tripledes-cbc, camellia128/192/256-cbc, kw-aes128/192/256, kw-tripledes and kw-camellia128/192/256`, { code: 'unsupported-cipher' });
     }
     return spec;
   }
@@ -156,6 +171,9 @@ export class PskcDecryptor {
       throw err;
     }
     const macText = textOf(valueMac);
+    if (macText && !this.header.macMethod && !this.header.legacyDigestMethod && !this.header.legacyMacAlgorithm) {
+      throw new DataError(`${where}: the value carries a ValueMAC but the file has no MACMethod saying how it was computed (algorithm and MAC key): it cannot be checked, so it is not trusted; ask the sender for a file with its MACMethod`, { code: 'no-mac-method' });
+    }
     if (macText) {
       const mac = decodeBase64(macText, 'ValueMAC');
       if (!this.macMatches(mac, data) && !this.macMatches(mac, plain)) {
@@ -211,4 +229,18 @@ function derivePbkdf2(derived: XmlNode, password: string, f: string): Buffer {
   const prf = prfUri ? macHashByUri(prfUri) : 'sha1';
   if (!prf) throw new DataError(`${where}: unknown PBKDF2 PRF '${prfUri}'`, { code: 'unsupported-kdf' });
   return pbkdf2(password, decodeBase64(salt, 'PBKDF2 salt'), iterations, keyLength, prf);
+}
+
+/** The key of a draft-hoyer PBE-… container: PBKDF2-HMAC-SHA1 over PBESalt and PBEIterationCount, as long as the cipher's key (3DES112: 16 bytes). */
+function deriveLegacyPbe(method: XmlNode, password: string, f: string): Buffer {
+  const where = `${f}:${method.line} (EncryptionMethod)`;
+  const alg = (attr(method, 'Algorithm') ?? '').toLowerCase();
+  const salt = textOf(child(method, 'PBESalt'));
+  if (!salt) throw new DataError(`${where}: ${alg} without PBESalt`, { code: 'malformed-pskc' });
+  const iterations = Number(textOf(child(method, 'PBEIterationCount')));
+  if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > PBKDF2_DEFAULT_ITERATIONS_LIMIT) {
+    throw new DataError(`${where}: PBEIterationCount must be 1 to ${PBKDF2_DEFAULT_ITERATIONS_LIMIT}`, { code: 'malformed-pskc' });
+  }
+  const keyLength = alg.includes('3des112') ? 16 : alg.includes('3des') ? 24 : Number(/aes(\d+)/.exec(alg)?.[1] ?? 128) / 8;
+  return pbkdf2(password, decodeBase64(salt, 'PBESalt'), iterations, keyLength, 'sha1');
 }

@@ -11,6 +11,7 @@ import { buildRecord, problemOf } from '../record.js';
 import type { ParseContext, ParseItem, SeedRecord } from '../types.js';
 import { attr, child, childrenNamed, path, streamXmlBatches, textOf, type XmlNode } from '../xml.js';
 import { PskcDecryptor, type PskcHeader } from './encryption.js';
+import { boolAttr, checkPolicy, checkVersion, hashOfSuite, intAttr } from './rules.js';
 
 const CONTAINERS = new Set(['keycontainer', 'secretcontainer']);
 
@@ -34,10 +35,31 @@ export function plainInteger(text: string, what: string): number {
 }
 
 function bytesToInteger(bytes: Buffer, what: string): number {
-  if (bytes.length === 0 || bytes.length > 8) throw new DataError(`${what}: ${bytes.length} bytes is not an integer`, { code: 'bad-number' });
-  const n = bytes.reduce((acc, b) => acc * 256n + BigInt(b), 0n);
+  const n = bytesToBigInt(bytes, what);
   if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new DataError(`${what}: ${n} is too large`, { code: 'bad-number' });
   return Number(n);
+}
+
+function bytesToBigInt(bytes: Buffer, what: string): bigint {
+  if (bytes.length === 0 || bytes.length > 8) throw new DataError(`${what}: ${bytes.length} bytes is not an integer`, { code: 'bad-number' });
+  return bytes.reduce((acc, b) => acc * 256n + BigInt(b), 0n);
+}
+
+const MAX_COUNTER = (1n << 64n) - 1n;
+
+/** An HOTP counter as python-pskc reads it, up to 2^64-1 (RFC 4226's 8-byte moving factor); empty is absent. */
+function counterOf(v: Buffer | string | undefined): bigint | undefined {
+  if (v === undefined) return undefined;
+  const text = typeof v === 'string' ? v.trim() : /^\d+$/.test(v.toString('latin1')) ? v.toString('latin1') : null;
+  if (text === '') return undefined;
+  let n: bigint;
+  if (text !== null && /^\d+$/.test(text)) n = BigInt(text);
+  else {
+    const bytes = typeof v === 'string' ? decodeBase64(v.trim(), 'Counter') : v;
+    n = bytes.length > 0 && bytes.every((b) => b >= 0x30 && b <= 0x39) ? BigInt(bytes.toString('ascii')) : bytesToBigInt(bytes, 'Counter');
+  }
+  if (n > MAX_COUNTER) throw new DataError(`Counter ${n} is beyond 2^64-1, the largest HOTP counter`, { code: 'bad-counter' });
+  return n;
 }
 
 interface KeyFields {
@@ -57,6 +79,8 @@ export async function* parsePskcBatches(file: string, ctx: ParseContext): AsyncG
     const out: ParseItem[] = [];
     for (const item of xmlItems) {
       if (item.root) {
+        // Legacy SecretContainer drafts number their own versions (1.2 ...); as python-pskc, only KeyContainer's is RFC 6030's.
+        if (item.root.lower === 'keycontainer') checkVersion(item.root, `${ctx.fileName}:${item.root.line}`);
         if (!CONTAINERS.has(item.root.lower)) {
           throw new DataError(`${ctx.fileName}:${item.root.line}: the root element is <${item.root.name}>, not a PSKC KeyContainer: is this the right file, or a different format (--format)?`, {
             code: 'not-pskc',
@@ -77,6 +101,9 @@ export async function* parsePskcBatches(file: string, ctx: ParseContext): AsyncG
           continue;
         case 'digestmethod':
           header.legacyDigestMethod = node;
+          continue;
+        case 'macalgorithm':
+          header.legacyMacAlgorithm = node;
           continue;
         case 'keypackage':
         case 'device':
@@ -107,7 +134,7 @@ export async function* parsePskcBatches(file: string, ctx: ParseContext): AsyncG
           }
           out.push({ record: r });
         } catch (err) {
-          if (err instanceof DataError && (err.code === 'wrong-password' || err.code === 'password-needed' || err.code === 'key-needed' || err.code === 'bad-key-length' || err.code === 'unsupported-mac')) throw err;
+          if (err instanceof DataError && (err.code === 'wrong-password' || err.code === 'password-needed' || err.code === 'key-needed' || err.code === 'bad-key-length' || err.code === 'unsupported-mac' || err.code === 'x509-encrypted')) throw err;
           out.push({ problem: { ...problemOf(err, where, serial), serial } });
         }
       }
@@ -132,8 +159,9 @@ function readValue(node: XmlNode | undefined, dec: PskcDecryptor, where: string,
   if (legacy) {
     const v = textOf(child(node, 'Value'));
     if (v === undefined) return undefined;
-    // Legacy files encrypt the secret only; their counters are plain (base64) integers.
-    return isSecret && dec.legacyEncrypted ? dec.decryptLegacy(v, textOf(child(node, 'ValueDigest')), where) : v;
+    // Legacy files encrypt the secret, and any other value that carries a ValueDigest (python-pskc's rule); the rest are plain (base64) integers.
+    const digest = textOf(child(node, 'ValueDigest'));
+    return dec.legacyEncrypted && (isSecret || digest !== undefined) ? dec.decryptLegacy(v, digest, where) : v;
   }
   const plain = child(node, 'PlainValue');
   if (plain) return textOf(plain) ?? '';
@@ -162,15 +190,6 @@ function dataOf(data: XmlNode[], rfcName: string, legacyName: string): { node: X
   return { node: undefined, legacy: false };
 }
 
-function hashOfSuite(suite: string | undefined, where: string): string | undefined {
-  if (!suite) return undefined;
-  const m = /sha-?(1|224|256|384|512)\b/i.exec(suite);
-  if (!m) return undefined;
-  const alg = `sha${m[1]}`;
-  if (alg === 'sha224' || alg === 'sha384') throw new DataError(`${where}: Suite '${suite}': ${alg} tokens cannot be served (tokensmith serves sha1, sha256 and sha512)`, { code: 'unsupported-algorithm' });
-  return alg;
-}
-
 function readKey(k: KeyFields, dec: PskcDecryptor, where: string): SeedRecord | 'pin' {
   const key = k.node;
   const algUri = attr(key, 'Algorithm') ?? attr(key, 'KeyAlgorithm') ?? attr(key, 'SecretAlgorithm') ?? '';
@@ -189,12 +208,21 @@ function readKey(k: KeyFields, dec: PskcDecryptor, where: string): SeedRecord | 
     throw new DataError(`response encoding ${encoding} cannot be served (tokensmith shows decimal codes)`, { code: 'unsupported-algorithm' });
   }
   const suite = textOf(child(params, 'Suite'));
+  const algorithm = hashOfSuite(suite);
+  const digits = intAttr(response, 'Length');
+  const checkDigit = boolAttr(response, 'CheckDigits') ?? boolAttr(response, 'CheckDigit');
+  if (checkDigit && !digits) throw new DataError('ResponseFormat CheckDigits="true" without a Length: how many digits come before the check digit?', { code: 'bad-digits' });
+  const challenge = child(params, 'ChallengeFormat');
+  boolAttr(challenge, 'CheckDigits') ?? boolAttr(challenge, 'CheckDigit');
+  intAttr(challenge, 'Min');
+  intAttr(challenge, 'Max');
   const policy = child(key, 'Policy');
   const pinPolicy = child(policy, 'PINPolicy');
   const pinMode = attr(pinPolicy, 'PINUsageMode');
   if (pinMode && pinMode.toLowerCase() !== 'local') {
     throw new DataError(`the key needs a server-side PIN (PINUsageMode ${pinMode}), which tokensmith cannot enforce`, { code: 'unsupported-policy' });
   }
+  checkPolicy(policy);
 
   const data = childrenNamed(key, 'Data');
   const secretData = dataOf(data, 'Secret', 'SECRET');
@@ -203,7 +231,7 @@ function readKey(k: KeyFields, dec: PskcDecryptor, where: string): SeedRecord | 
   const seed = typeof secretValue === 'string' ? decodeBase64(secretValue, 'the secret') : secretValue;
 
   const cd = dataOf(data, 'Counter', 'COUNTER');
-  const counter = readInteger(cd.node, dec, where, 'Counter', cd.legacy);
+  const counter = counterOf(readValue(cd.node, dec, where, cd.legacy));
   const td = dataOf(data, 'Time', 'TIME');
   const time = readInteger(td.node, dec, where, 'Time', td.legacy);
   const id = dataOf(data, 'TimeInterval', 'TIME_INTERVAL');
@@ -218,6 +246,38 @@ function readKey(k: KeyFields, dec: PskcDecryptor, where: string): SeedRecord | 
   }
 
   const dev = k.device;
+  const attributes = keyAttributes(k, where, keyId, suite);
+  const serial = textOf(child(dev, 'SerialNo')) ?? keyId;
+  const exact = alg === 'hotp' && counter !== undefined && counter > BigInt(Number.MAX_SAFE_INTEGER) ? counter.toString() : undefined;
+  const record = buildRecord(
+    {
+      serial,
+      manufacturer: textOf(child(dev, 'Manufacturer')),
+      model: textOf(child(dev, 'Model')),
+      type: alg,
+      algorithm,
+      digits,
+      period: alg === 'totp' ? (interval ?? 30) : 30,
+      counter: alg === 'hotp' && counter !== undefined ? (exact ? Number.MAX_SAFE_INTEGER : Number(counter)) : 0,
+      driftSteps: drift ?? 0,
+      seed,
+      attributes,
+    },
+    where,
+  );
+  // RFC 6238 T0 (PSKC <Time>) moves every step: kept with the token, used for its codes.
+  if (alg === 'totp' && time) record.t0 = time;
+  if (checkDigit) record.checkDigit = true;
+  if (exact) record.counterExact = exact;
+  return record;
+}
+
+/** The facts of a key package kept with the token (never the seed): ids, issuer, user, dates, policy. */
+function keyAttributes(k: KeyFields, where: string, keyId: string | undefined, suite: string | undefined): Record<string, unknown> {
+  const key = k.node;
+  const dev = k.device;
+  const policy = child(key, 'Policy');
+  const pinPolicy = child(policy, 'PINPolicy');
   const attributes: Record<string, unknown> = { importedFrom: where };
   const put = (name: string, value: string | undefined) => {
     if (value !== undefined && value !== '') attributes[name] = value;
@@ -237,22 +297,5 @@ function readKey(k: KeyFields, dec: PskcDecryptor, where: string): SeedRecord | 
   const usage = childrenNamed(policy, 'KeyUsage').map((u) => textOf(u)).filter((u): u is string => Boolean(u));
   if (usage.length) attributes.keyUsage = usage;
   if (pinPolicy) attributes.pinPolicy = { ...pinPolicy.attrs };
-  if (time) attributes.timeOrigin = time;
-  const serial = textOf(child(dev, 'SerialNo')) ?? keyId;
-  return buildRecord(
-    {
-      serial,
-      manufacturer: textOf(child(dev, 'Manufacturer')),
-      model: textOf(child(dev, 'Model')),
-      type: alg,
-      algorithm: hashOfSuite(suite, where),
-      digits: attr(response, 'Length') ?? attr(response, 'length'),
-      period: alg === 'totp' ? (interval ?? 30) : 30,
-      counter: alg === 'hotp' ? (counter ?? 0) : 0,
-      driftSteps: drift ?? 0,
-      seed,
-      attributes,
-    },
-    where,
-  );
+  return attributes;
 }
