@@ -38,6 +38,12 @@ export interface TokenRecord {
   attributes: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
+  /** RFC 6238 T0 in Unix seconds (TOTP): present only when not 0. */
+  t0?: number;
+  /** RFC 4226 Luhn check digit appended to each code: present only when true. */
+  checkDigit?: boolean;
+  /** The exact HOTP counter in decimal when it is beyond 2^53-1 (then `counter` is 2^53-1): present only then. */
+  counterExact?: string;
 }
 
 export interface NewToken {
@@ -59,6 +65,12 @@ export interface NewToken {
   deviceSerial?: string | null;
   profile?: number | null;
   attributes?: Record<string, unknown>;
+  /** RFC 6238 T0 in Unix seconds; 0 when absent. */
+  t0?: number;
+  /** Codes end in a Luhn check digit (RFC 4226 section 5.4 / RFC 6030 CheckDigits). */
+  checkDigit?: boolean;
+  /** The exact counter in decimal, up to 2^64-1; wins over `counter` when given. */
+  counterExact?: string;
 }
 
 export type TokenPatch = Partial<
@@ -82,8 +94,10 @@ export type TokenPatch = Partial<
     | 'locked'
     | 'lastUsedStep'
     | 'attributes'
+    | 't0'
+    | 'checkDigit'
   >
-> & { seed?: Uint8Array | null };
+> & { seed?: Uint8Array | null; /** With `counter`: the exact decimal counter (up to 2^64-1); a counter patch without it clears it. */ counterExact?: string | null };
 
 export interface TokenFilter {
   state?: TokenState;

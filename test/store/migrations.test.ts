@@ -82,9 +82,11 @@ describe('migrations', () => {
       raw.exec(m.sql);
       raw.prepare("INSERT INTO schema_migrations VALUES (?, ?, '2026-01-01')").run(m.version, m.name);
     }
+    // Migration 8's columns come on top; the columns 6 rebuilt must be the same.
+    const added8 = new Set(['t0', 'check_digit', 'counter_big']);
     const shape = (db: Database.Database) =>
       JSON.stringify([
-        db.pragma('table_info(tokens)'),
+        (db.pragma('table_info(tokens)') as { name: string }[]).filter((c) => !added8.has(c.name)),
         db.pragma('foreign_key_list(tokens)'),
         db.prepare("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'tokens' AND type = 'index' ORDER BY name").all(),
       ]);
@@ -101,7 +103,7 @@ describe('migrations', () => {
     const db = store.db;
     expect(await store.schemaVersion()).toBeGreaterThanOrEqual(6);
     expect(shape(db)).toBe(before);
-    expect(db.prepare('SELECT * FROM tokens ORDER BY id').all()).toEqual(rows);
+    expect(db.prepare('SELECT * FROM tokens ORDER BY id').all()).toEqual(rows.map((r) => ({ ...(r as object), t0: 0, check_digit: 0, counter_big: null })));
     expect(db.pragma('foreign_key_check')).toEqual([]);
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'tokens'").get()).toEqual({ sql: expect.not.stringContaining(' IN (') });
@@ -112,6 +114,26 @@ describe('migrations', () => {
     }
     for (const good of ["state = 'retired'", "algorithm = 'sha512'", "kind = 'programmable'", "type = 'hotp'"]) {
       expect(db.prepare(`UPDATE tokens SET ${good} WHERE id = 41`).run().changes, good).toBe(1);
+    }
+  });
+
+  it('8 adds t0, check_digit and counter_big with defaults, allows type dpw, and refuses bad values', async () => {
+    const path = join(temp.dir(), 'v6.db');
+    const raw = new Database(path);
+    raw.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    for (const m of MIGRATIONS.filter((m) => m.version < 8)) {
+      raw.exec(m.sql);
+      raw.prepare("INSERT INTO schema_migrations VALUES (?, ?, '2026-01-01')").run(m.version, m.name);
+    }
+    raw.prepare("INSERT INTO tokens (id, serial, kind, type, algorithm, digits, period, counter, state, created_at, updated_at) VALUES (7, 'H1', 'classic', 'hotp', 'sha1', 6, 30, 12, 'in_stock', 'x', 'x')").run();
+    raw.close();
+    const store = temp.open(path);
+    const db = store.db;
+    expect(db.prepare('SELECT serial, counter, t0, check_digit, counter_big FROM tokens').all()).toEqual([{ serial: 'H1', counter: 12, t0: 0, check_digit: 0, counter_big: null }]);
+    expect(db.prepare("UPDATE tokens SET type = 'dpw' WHERE id = 7").run().changes).toBe(1);
+    expect(db.prepare("UPDATE tokens SET counter_big = '18446744073709551615', check_digit = 1, t0 = -60 WHERE id = 7").run().changes).toBe(1);
+    for (const bad of ['check_digit = 2', "counter_big = '12abc'", "counter_big = '42'", "type = 'ocra'"]) {
+      expect(() => db.prepare(`UPDATE tokens SET ${bad} WHERE id = 7`).run(), bad).toThrow(/CHECK constraint failed/);
     }
   });
 

@@ -152,7 +152,20 @@ CREATE TABLE portal_signin_failures (
     // evaluates IN lists without that cost, so nothing changes here: the number keeps the two in step.
     sql: `SELECT 1;`,
   },
+  {
+    version: 8,
+    name: 'tokens: TOTP T0, Luhn check digit, HOTP counters up to 2^64-1, type dpw',
+    // The same columns as SQLite's twin; counter_big is exact numeric here (2^64-1 needs 20 digits), set only beyond 2^53-1.
+    sql: `
+ALTER TABLE tokens DROP CONSTRAINT tokens_type_check;
+ALTER TABLE tokens ADD CONSTRAINT tokens_type_check CHECK (type IN ('totp', 'hotp', 'dpw'));
+ALTER TABLE tokens ADD COLUMN t0 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN check_digit BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE tokens ADD COLUMN counter_big NUMERIC(20, 0) CHECK (counter_big IS NULL OR (counter_big > 9007199254740991 AND counter_big <= 18446744073709551615));
+`,
+  },
 ];
+
 
 /** Tables in an order that satisfies the foreign keys (for db copy), with the id column whose identity must follow the copied rows. */
 export const PG_TABLES: { name: string; identity: string | null }[] = [

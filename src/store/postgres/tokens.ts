@@ -9,7 +9,7 @@ import type { TokenState } from '../../core/states.js';
 import type { AssignmentRecord, NewToken, TokenFilter, TokenPatch, TokenRecord, TokenRepo, TokenWithSeed } from '../types.js';
 import { openSeed, sealSeed, sealTokenSeeds, seedBinding, SealBrokenError } from '../vault.js';
 import { uniqueViolation, type PgExecutor, type Row } from './db.js';
-import { TOKEN_COLUMNS } from '../columns.js';
+import { counterColumns, optionalTokenFields, TOKEN_COLUMNS } from '../columns.js';
 
 const now = () => new Date().toISOString();
 
@@ -39,6 +39,7 @@ export function toToken(r: Row): TokenRecord {
     attributes: JSON.parse((r.attributes as string) || '{}') as Record<string, unknown>,
     createdAt: r.created_at as string,
     updatedAt: r.updated_at as string,
+    ...optionalTokenFields(r),
   };
 }
 
@@ -66,8 +67,8 @@ function duplicateError(t: { serial: string; manufacturer: string; deviceSerial?
 }
 
 const INSERT_COLUMNS =
-  'serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state, drift_steps, batch_id, resource_id, device_serial, profile, attributes, created_at, updated_at';
-const UNNEST_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'int', 'int', 'bigint', 'bytea', 'text', 'int', 'int', 'int', 'text', 'int', 'text', 'text', 'text'];
+  'serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state, drift_steps, batch_id, resource_id, device_serial, profile, attributes, created_at, updated_at, t0, check_digit, counter_big';
+const UNNEST_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'int', 'int', 'bigint', 'bytea', 'text', 'int', 'int', 'int', 'text', 'int', 'text', 'text', 'text', 'bigint', 'boolean', 'numeric'];
 
 export class PgTokenRepo implements TokenRepo {
   constructor(
@@ -84,6 +85,7 @@ export class PgTokenRepo implements TokenRepo {
   /** The insert values of a token; `presealed` when the caller sealed the seed already (sealSeeds). */
   private async row(t: NewToken, at: string, key: Buffer | null, presealed?: Buffer | null): Promise<unknown[]> {
     const manufacturer = t.manufacturer ?? '';
+    const counter = counterColumns(t.counter, t.counterExact);
     const sealed = presealed !== undefined ? presealed : t.seed ? sealSeed(key ?? (await this.key()), t.seed, seedBinding({ manufacturer, serial: t.serial })) : null;
     return [
       t.serial,
@@ -94,7 +96,7 @@ export class PgTokenRepo implements TokenRepo {
       t.algorithm,
       t.digits,
       t.period,
-      t.counter,
+      counter.counter,
       sealed,
       t.state,
       t.driftSteps ?? 0,
@@ -105,6 +107,9 @@ export class PgTokenRepo implements TokenRepo {
       JSON.stringify(t.attributes ?? {}),
       at,
       at,
+      t.t0 ?? 0,
+      t.checkDigit ?? false,
+      counter.counterBig,
     ];
   }
 
@@ -169,8 +174,17 @@ export class PgTokenRepo implements TokenRepo {
     for (const [k, col] of Object.entries(TOKEN_COLUMNS) as [keyof typeof TOKEN_COLUMNS, string][]) {
       if (!(k in patch)) continue;
       const v = patch[k];
-      params.push(k === 'attributes' ? JSON.stringify(v ?? {}) : k === 'locked' ? Boolean(v) : (v ?? null));
+      params.push(k === 'attributes' ? JSON.stringify(v ?? {}) : k === 'locked' || k === 'checkDigit' ? Boolean(v) : (v ?? null));
       sets.push(`${col} = $${params.length}`);
+    }
+    if ('counter' in patch || 'counterExact' in patch) {
+      // A counter patch sets both columns, so a stale exact decimal never outlives a new counter.
+      const c = counterColumns(patch.counter ?? 0, patch.counterExact);
+      const i = sets.findIndex((x) => x.startsWith('counter = '));
+      if (i >= 0) params[i] = c.counter;
+      else params.push(c.counter), sets.push(`counter = $${params.length}`);
+      params.push(c.counterBig);
+      sets.push(`counter_big = $${params.length}`);
     }
     if ('seed' in patch) {
       const cur = await this.db.one<{ manufacturer: string; serial: string }>(`SELECT manufacturer, serial FROM tokens WHERE id = $1${this.lock}`, [id]);

@@ -201,4 +201,57 @@ CREATE INDEX tokens_batch ON tokens (batch_id);
 CREATE UNIQUE INDEX tokens_device_profile ON tokens (device_serial, profile) WHERE device_serial IS NOT NULL AND profile IS NOT NULL;
 `,
   },
+  {
+    version: 8,
+    name: 'tokens: TOTP T0, Luhn check digit, HOTP counters up to 2^64-1, type dpw',
+    // A CHECK cannot be altered in SQLite: rebuilt as migration 6 was. t0 is RFC 6238's T0 in Unix seconds;
+    // check_digit is RFC 4226's Luhn digit appended to the code; counter_big holds the exact decimal counter
+    // when it is beyond 2^53-1 (JavaScript's exact integers; INTEGER is signed 64-bit), and counter then holds 2^53-1.
+    rebuildsTables: true,
+    sql: `
+CREATE TABLE tokens_v8 (
+  id              INTEGER PRIMARY KEY,
+  serial          TEXT NOT NULL,
+  manufacturer    TEXT NOT NULL DEFAULT '',
+  model           TEXT,
+  kind            TEXT NOT NULL CHECK (kind = 'programmable' OR kind = 'classic'),
+  type            TEXT NOT NULL CHECK (type = 'totp' OR type = 'hotp' OR type = 'dpw'),
+  algorithm       TEXT NOT NULL CHECK (algorithm = 'sha1' OR algorithm = 'sha256' OR algorithm = 'sha512'),
+  digits          INTEGER NOT NULL CHECK (digits BETWEEN 4 AND 10),
+  period          INTEGER NOT NULL CHECK (period > 0),
+  counter         INTEGER NOT NULL DEFAULT 0 CHECK (counter >= 0),
+  sealed_seed     BLOB,
+  state           TEXT NOT NULL CHECK (state = 'in_stock' OR state = 'programmed' OR state = 'assigned' OR state = 'enrolled'
+                                       OR state = 'disabled' OR state = 'lost' OR state = 'revoked' OR state = 'retired'),
+  previous_state  TEXT,
+  drift_steps     INTEGER NOT NULL DEFAULT 0,
+  batch_id        INTEGER REFERENCES batches (id),
+  resource_id     INTEGER REFERENCES resources (id),
+  device_serial   TEXT,
+  profile         INTEGER,
+  failed_attempts INTEGER NOT NULL DEFAULT 0,
+  locked          INTEGER NOT NULL DEFAULT 0,
+  last_used_step  INTEGER,
+  attributes      TEXT NOT NULL DEFAULT '{}',
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  t0              INTEGER NOT NULL DEFAULT 0,
+  check_digit     INTEGER NOT NULL DEFAULT 0 CHECK (check_digit = 0 OR check_digit = 1),
+  counter_big     TEXT CHECK (counter_big IS NULL OR (length(counter_big) BETWEEN 16 AND 20 AND counter_big NOT GLOB '*[^0-9]*')),
+  UNIQUE (manufacturer, serial)
+);
+INSERT INTO tokens_v8 (id, serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state, previous_state,
+  drift_steps, batch_id, resource_id, device_serial, profile, failed_attempts, locked, last_used_step, attributes, created_at, updated_at)
+SELECT id, serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state, previous_state,
+  drift_steps, batch_id, resource_id, device_serial, profile, failed_attempts, locked, last_used_step, attributes, created_at, updated_at
+FROM tokens;
+DROP TABLE tokens;
+ALTER TABLE tokens_v8 RENAME TO tokens;
+CREATE INDEX tokens_serial ON tokens (serial);
+CREATE INDEX tokens_state ON tokens (state);
+CREATE INDEX tokens_resource ON tokens (resource_id);
+CREATE INDEX tokens_batch ON tokens (batch_id);
+CREATE UNIQUE INDEX tokens_device_profile ON tokens (device_serial, profile) WHERE device_serial IS NOT NULL AND profile IS NOT NULL;
+`,
+  },
 ];

@@ -37,7 +37,7 @@ import type {
 import { keyCheckValue, loadMasterKey, openSeed, sealSeed, sealTokenSeeds, seedBinding, SealBrokenError, WrongMasterKeyError, type MasterKey } from '../vault.js';
 import { keyFilePath } from '../paths.js';
 import { MIGRATIONS } from './migrations.js';
-import { TOKEN_COLUMNS } from '../columns.js';
+import { counterColumns, optionalTokenFields, TOKEN_COLUMNS } from '../columns.js';
 
 type Row = Record<string, unknown>;
 
@@ -295,6 +295,7 @@ function toToken(r: Row): TokenRecord {
     attributes: JSON.parse((r.attributes as string) || '{}') as Record<string, unknown>,
     createdAt: r.created_at as string,
     updatedAt: r.updated_at as string,
+    ...optionalTokenFields(r),
   };
 }
 
@@ -333,15 +334,16 @@ class SqliteTokenRepo implements TokenRepo {
     private readonly key: () => Buffer,
   ) {
     this.insertStmt = prep(db, `INSERT INTO tokens (serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state,
-      drift_steps, batch_id, resource_id, device_serial, profile, attributes, created_at, updated_at)
+      drift_steps, batch_id, resource_id, device_serial, profile, attributes, created_at, updated_at, t0, check_digit, counter_big)
       VALUES (@serial, @manufacturer, @model, @kind, @type, @algorithm, @digits, @period, @counter, @sealed_seed, @state,
-      @drift_steps, @batch_id, @resource_id, @device_serial, @profile, @attributes, @created_at, @updated_at)`);
+      @drift_steps, @batch_id, @resource_id, @device_serial, @profile, @attributes, @created_at, @updated_at, @t0, @check_digit, @counter_big)`);
     this.getStmt = prep(db, 'SELECT * FROM tokens WHERE id = ?');
   }
 
   async insert(t: NewToken): Promise<TokenRecord> {
     const manufacturer = t.manufacturer ?? '';
     const at = now();
+    const counter = counterColumns(t.counter, t.counterExact);
     try {
       const info = this.insertStmt.run({
         serial: t.serial,
@@ -352,7 +354,7 @@ class SqliteTokenRepo implements TokenRepo {
         algorithm: t.algorithm,
         digits: t.digits,
         period: t.period,
-        counter: t.counter,
+        counter: counter.counter,
         sealed_seed: t.seed ? sealSeed(this.key(), t.seed, seedBinding({ manufacturer, serial: t.serial })) : null,
         state: t.state,
         drift_steps: t.driftSteps ?? 0,
@@ -363,6 +365,9 @@ class SqliteTokenRepo implements TokenRepo {
         attributes: JSON.stringify(t.attributes ?? {}),
         created_at: at,
         updated_at: at,
+        t0: t.t0 ?? 0,
+        check_digit: t.checkDigit ? 1 : 0,
+        counter_big: counter.counterBig,
       });
       return toToken(this.getStmt.get(info.lastInsertRowid) as Row);
     } catch (err) {
@@ -376,8 +381,8 @@ class SqliteTokenRepo implements TokenRepo {
   async insertMany(tokens: NewToken[]): Promise<{ inserted: number; existing: number[] }> {
     // One prepared statement, no read-back, positional parameters: binding an object per row costs more than the row at this scale.
     this.insertManyStmt ??= prep(this.db, `INSERT INTO tokens (serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state,
-      drift_steps, batch_id, resource_id, device_serial, profile, attributes, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      drift_steps, batch_id, resource_id, device_serial, profile, attributes, created_at, updated_at, t0, check_digit, counter_big)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (manufacturer, serial) DO NOTHING`);
     const stmt = this.insertManyStmt;
     const key = tokens.some((t) => t.seed) ? this.key() : null;
@@ -390,6 +395,7 @@ class SqliteTokenRepo implements TokenRepo {
       for (let i = 0; i < tokens.length; i++) {
         const t = tokens[i]!;
         const manufacturer = t.manufacturer ?? '';
+        const counter = t.counterExact == null ? null : counterColumns(t.counter, t.counterExact);
         const info = stmt.run(
           t.serial,
           manufacturer,
@@ -399,7 +405,7 @@ class SqliteTokenRepo implements TokenRepo {
           t.algorithm,
           t.digits,
           t.period,
-          t.counter,
+          counter ? counter.counter : t.counter,
           sealed ? sealed[i]! : null,
           t.state,
           t.driftSteps ?? 0,
@@ -410,6 +416,9 @@ class SqliteTokenRepo implements TokenRepo {
           JSON.stringify(t.attributes ?? {}),
           at,
           at,
+          t.t0 ?? 0,
+          t.checkDigit ? 1 : 0,
+          counter ? counter.counterBig : null,
         );
         if (info.changes === 0) existing.push(i);
         else inserted++;
@@ -428,7 +437,16 @@ class SqliteTokenRepo implements TokenRepo {
       if (!(k in patch)) continue;
       const v = patch[k];
       sets.push(`${col} = ?`);
-      params.push(k === 'attributes' ? JSON.stringify(v ?? {}) : k === 'locked' ? (v ? 1 : 0) : (v ?? null));
+      params.push(k === 'attributes' ? JSON.stringify(v ?? {}) : k === 'locked' || k === 'checkDigit' ? (v ? 1 : 0) : (v ?? null));
+    }
+    if ('counter' in patch || 'counterExact' in patch) {
+      // A counter patch sets both columns, so a stale exact decimal never outlives a new counter.
+      const c = counterColumns(patch.counter ?? 0, patch.counterExact);
+      const i = sets.indexOf('counter = ?');
+      if (i >= 0) params[i] = c.counter;
+      else sets.push('counter = ?'), params.push(c.counter);
+      sets.push('counter_big = ?');
+      params.push(c.counterBig);
     }
     if ('seed' in patch) {
       const cur = this.getStmt.get(id) as Row | undefined;
