@@ -21,6 +21,12 @@ export async function parserFor(format: ImportFormat): Promise<SeedParser> {
       return (await import('./deepnet-xml.js')).parseDeepnetXml;
     case 'otpauth':
       return (await import('./otpauth.js')).parseOtpauth;
+    case 'yubikey-csv':
+      return (await import('./yubikey-csv.js')).parseYubikeyCsv;
+    case 'safenet-xml':
+      return (await import('./safenet-xml.js')).parseSafenetXml;
+    case 'etoken-dat':
+      return (await import('./etoken-dat.js')).parseEtokenDat;
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { decodeHex } from '../core/codecs.js';
 import { DataError } from '../core/errors.js';
+import { isBlankOrComment, skipItem, whyNoToken } from './csv-rows.js';
 import { buildRecord, itemOf } from './record.js';
 import { lineWhere, readLines, splitCsv } from './text.js';
 import type { ParseContext, ParseItem } from './types.js';
@@ -13,9 +14,15 @@ import type { ParseContext, ParseItem } from './types.js';
 export async function* parseLinotpCsv(file: string, ctx: ParseContext): AsyncGenerator<ParseItem> {
   let rows = 0;
   for await (const { text, line } of readLines(file, ctx)) {
-    if (text.trim() === '' || text.trimStart().startsWith('#')) continue;
+    if (isBlankOrComment(text)) continue;
     const where = lineWhere(ctx, line);
-    const [serial, keyHex, typeField, digits, step, hash] = splitCsv(text);
+    const fields = splitCsv(text);
+    const [serial, keyHex, typeField, digits, step, hash] = fields;
+    const noToken = whyNoToken(fields);
+    if (noToken) {
+      yield skipItem(where, noToken, serial);
+      continue;
+    }
     rows++;
     yield itemOf(
       () => {

@@ -7,6 +7,7 @@
  */
 import { decodeHex } from '../core/codecs.js';
 import { DataError } from '../core/errors.js';
+import { isBlankOrComment, skipItem, whyNoToken } from './csv-rows.js';
 import { buildRecord, itemOf } from './record.js';
 import { lineWhere, readLines, splitCsv } from './text.js';
 import type { ParseContext, ParseItem } from './types.js';
@@ -30,20 +31,29 @@ export function hashFromHexLength(hexDigits: number): string {
 export async function* parseOathCsv(file: string, ctx: ParseContext): AsyncGenerator<ParseItem> {
   let version = 1;
   let rows = 0;
+  let seenContent = false;
   for await (const { text, line } of readLines(file, ctx)) {
-    if (line === 1) {
-      const m = /^#\s*version:\s*(\d+)/.exec(text);
+    if (text.trim() === '') continue;
+    // The version line is the first line that is not blank (privacyIDEA writes it first; an editor may add a blank line).
+    if (!seenContent) {
+      seenContent = true;
+      const m = /^\s*#\s*version:\s*(\d+)/.exec(text);
       if (m) {
         version = Number(m[1]);
-        if (version !== 1 && version !== 2) throw new DataError(`${lineWhere(ctx, 1)}: OATH CSV version ${version} is unknown (tokensmith reads versions 1 and 2)`, { code: 'bad-format', where: lineWhere(ctx, 1) });
+        if (version !== 1 && version !== 2) throw new DataError(`${lineWhere(ctx, line)}: OATH CSV version ${version} is unknown (tokensmith reads versions 1 and 2)`, { code: 'bad-format', where: lineWhere(ctx, line) });
         continue;
       }
     }
-    if (text.startsWith('#') || text.trim() === '') continue;
+    if (isBlankOrComment(text)) continue;
     const where = lineWhere(ctx, line);
     const fields = splitCsv(text);
     const user = version === 2 ? fields.splice(0, 3) : [];
     const [serial, seedHex, typeField, digits, fifth] = fields;
+    const noToken = version === 2 && user.length < 3 ? null : whyNoToken(fields);
+    if (noToken) {
+      yield skipItem(where, noToken, serial);
+      continue;
+    }
     rows++;
     yield itemOf(
       () => {

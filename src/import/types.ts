@@ -15,6 +15,9 @@ export const IMPORT_FORMATS = [
   'dpw',
   'deepnet-xml',
   'otpauth',
+  'yubikey-csv',
+  'safenet-xml',
+  'etoken-dat',
 ] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
@@ -29,6 +32,8 @@ export interface SeedRecord {
   period: number;
   counter: number;
   driftSteps: number;
+  /** RFC 6238 T0 in Unix seconds (TOTP), when the file says time starts elsewhere than 1970. */
+  t0?: number;
   seed: Buffer;
   /** Free-form facts from the file (issuer, user, policy dates ...), never the seed. */
   attributes: Record<string, unknown>;

@@ -60,6 +60,7 @@ export class BatchWriter {
       counter: r.counter,
       state: 'in_stock',
       driftSteps: r.driftSteps,
+      ...(r.t0 ? { t0: r.t0 } : {}),
       seed: r.seed,
       batchId: this.batchId,
       resourceId: this.resourceId,
