@@ -3,6 +3,8 @@
  * a window, and measure drift in steps.
  */
 import { HOTP, TOTP, Secret } from 'otpauth';
+import { dpwCode, dpwDay } from './dpw.js';
+import { DataError } from './errors.js';
 import type { TokenSpec } from './spec.js';
 
 function secretOf(seed: Uint8Array): Secret {
@@ -20,6 +22,7 @@ export function stepAt(at: Date | number, period: number): number {
 
 /** The code a token shows at `at` (TOTP, with drift in steps applied) or at its counter (HOTP). */
 export function generateCode(seed: Uint8Array, spec: TokenSpec, opts: { at?: Date; counter?: number; driftSteps?: number } = {}): string {
+  if (spec.type === 'dpw') return dpwCode(seed, opts.at ?? new Date(), spec.digits);
   if (spec.type === 'hotp') {
     return HOTP.generate({ secret: secretOf(seed), algorithm: ALG[spec.algorithm], digits: spec.digits, counter: opts.counter ?? spec.counter });
   }
@@ -52,6 +55,11 @@ export function findCode(
 ): CodeMatch | null {
   const wanted = code.trim();
   if (!/^\d+$/.test(wanted) || wanted.length !== spec.digits) return null;
+  // A day password is checked against today's only, as LinOTP checks it.
+  if (spec.type === 'dpw') {
+    const at = opts.at ?? new Date();
+    return dpwCode(seed, at, spec.digits) === wanted ? { step: dpwDay(at), offset: 0 } : null;
+  }
   const window = opts.window ?? 1;
   const secret = secretOf(seed);
   const gen = (counter: number) => HOTP.generate({ secret, algorithm: ALG[spec.algorithm], digits: spec.digits, counter });
@@ -78,6 +86,7 @@ export function findConsecutive(
   codes: [string, string],
   opts: { at?: Date; window?: number } = {},
 ): CodeMatch | null {
+  if (spec.type === 'dpw') throw new DataError('a day password (DPW) has no clock or counter to resynchronise: its code depends on the date only', { code: 'not-resyncable' });
   const window = opts.window ?? 1000;
   const secret = secretOf(seed);
   const gen = (counter: number) => HOTP.generate({ secret, algorithm: ALG[spec.algorithm], digits: spec.digits, counter });

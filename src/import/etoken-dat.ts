@@ -30,15 +30,15 @@ function tokenData(value: string): Map<string, string> {
   return out;
 }
 
-function toRecord(rec: DatRecord, serial: string, where: string): SeedRecord {
+function toRecord(rec: DatRecord, serial: string, where: string, ctx: ParseContext): SeedRecord {
   const data = tokenData(rec.fields.get('sccTokenData') ?? '');
   const key = data.get('sccKey');
   if (!key) throw new DataError('the record has no sccKey in its sccTokenData', { code: 'missing-secret' });
   const mode = (data.get('sccMode') ?? '').toUpperCase();
   if (mode !== 'E' && mode !== 'T') throw new DataError(`sccMode '${data.get('sccMode') ?? ''}' is neither E (event, HOTP) nor T (time, TOTP)`, { code: 'unsupported-algorithm' });
-  const crypto = data.get('crypto') ?? 'HmacSHA1';
-  const algorithm = { hmacsha1: 'sha1', hmacsha256: 'sha256' }[crypto.toLowerCase()];
-  if (!algorithm) throw new DataError(`crypto '${crypto}' is not one tokensmith reads in a .dat file (HmacSHA1, HmacSHA256)`, { code: 'unsupported-algorithm' });
+  const crypto = data.get('crypto');
+  const algorithm = crypto === undefined ? undefined : { hmacsha1: 'sha1', hmacsha256: 'sha256' }[crypto.toLowerCase()];
+  if (crypto !== undefined && !algorithm) throw new DataError(`crypto '${crypto}' is not one tokensmith reads in a .dat file (HmacSHA1, HmacSHA256)`, { code: 'unsupported-algorithm' });
   const type = mode === 'T' ? 'totp' : 'hotp';
   const attributes: Record<string, unknown> = { importedFrom: where };
   const programmed = data.get('sccPrTime');
@@ -50,13 +50,14 @@ function toRecord(rec: DatRecord, serial: string, where: string): SeedRecord {
       model: rec.fields.get('sccTokenType') ?? null,
       type,
       algorithm,
-      digits: data.get('sccPwLen') ?? 6,
-      period: type === 'totp' ? (data.get('sccTick') ?? 30) : 30,
+      digits: data.get('sccPwLen'),
+      period: type === 'totp' ? data.get('sccTick') : undefined,
       counter: 0,
       seed: decodeHex(key, 'sccKey (hex)'),
       attributes,
     },
     where,
+    { flags: ctx.defaults, assumed: { algorithm: 'sha1', digits: 6, period: 30 } },
   );
   return type === 'totp' && programmed ? { ...record, t0: ETOKEN_T0 } : record;
 }
@@ -65,7 +66,7 @@ function itemOfRecord(rec: DatRecord, ctx: ParseContext): ParseItem {
   const where = lineWhere(ctx, rec.line);
   const serial = rec.fields.get('sccAuthenticatorId');
   if (!serial) return skipItem(where, 'a record without sccAuthenticatorId has no serial: left out');
-  return itemOf(() => toRecord(rec, serial, where), where, serial);
+  return itemOf(() => toRecord(rec, serial, where, ctx), where, serial);
 }
 
 export async function* parseEtokenDat(file: string, ctx: ParseContext): AsyncGenerator<ParseItem> {

@@ -59,11 +59,11 @@ export async function* parseOathCsv(file: string, ctx: ParseContext): AsyncGener
       () => {
         if (version === 2 && user.length < 3) throw new DataError('a version 2 row starts with user, resolver, realm (they may be empty) before the serial', { code: 'missing-column' });
         if (!seedHex) throw new DataError('the row has no seed column (serial, seed, type, digits, time step or counter)', { code: 'missing-column' });
-        const type = (typeField || 'hotp').toLowerCase();
-        if (type !== 'hotp' && type !== 'totp') throw new DataError(`token type '${typeField}' cannot be served by tokensmith (it serves hotp and totp)`, { code: 'unsupported-algorithm' });
+        const type = (typeField || ctx.defaults?.type || 'hotp').toLowerCase();
+        if (type !== 'hotp' && type !== 'totp') throw new DataError(`token type '${type}' cannot be served from this format (hotp and totp; a day password comes from a DPW file)`, { code: 'unsupported-algorithm' });
         const seed = decodeHex(seedHex, 'seed (hex)');
         const algorithm = hashFromHexLength(seedHex.replace(/\s+/g, '').length);
-        if (algorithm === 'sha224' || algorithm === 'sha384') throw new DataError(`a ${seedHex.length}-digit seed means ${algorithm} in this format, which tokensmith cannot serve`, { code: 'unsupported-algorithm' });
+        if ((algorithm === 'sha224' || algorithm === 'sha384') && !ctx.defaults?.algorithm) throw new DataError(`a ${seedHex.length}-digit seed means ${algorithm} in this format, which tokensmith cannot serve`, { code: 'unsupported-algorithm' });
         const attributes: Record<string, unknown> = { importedFrom: where };
         if (user[0]) attributes.user = user[0];
         if (user[1]) attributes.resolver = user[1];
@@ -71,15 +71,16 @@ export async function* parseOathCsv(file: string, ctx: ParseContext): AsyncGener
         return buildRecord(
           {
             serial,
-            type,
-            algorithm,
-            digits: digits || 6,
-            period: type === 'totp' ? fifth || 30 : 30,
+            type: typeField,
+            digits,
+            period: type === 'totp' ? fifth : undefined,
             counter: type === 'hotp' ? fifth || 0 : 0,
             seed,
             attributes,
           },
           where,
+          // The hash follows from the seed length (privacyIDEA's rule) unless --algorithm says.
+          { flags: ctx.defaults, assumed: { type: 'hotp', algorithm, digits: 6, period: 30 } },
         );
       },
       where,

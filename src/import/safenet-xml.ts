@@ -11,7 +11,7 @@ import { buildRecord, itemOf } from './record.js';
 import type { ParseContext, ParseItem, SeedRecord } from './types.js';
 import { attr, child, childrenNamed, streamXml, textOf, type XmlNode } from './xml.js';
 
-function tokenRecord(node: XmlNode, serial: string, where: string): SeedRecord {
+function tokenRecord(node: XmlNode, serial: string, where: string, ctx: ParseContext): SeedRecord {
   const apps = childrenNamed(child(node, 'Applications'), 'Application').filter((a) => child(a, 'Seed'));
   if (apps.length === 0) throw new DataError('the <Token> has no <Application> with a <Seed>', { code: 'missing-secret' });
   if (apps.length > 1) throw new DataError(`the <Token> has ${apps.length} applications with a <Seed>; tokensmith cannot tell which one the display shows`, { code: 'bad-format' });
@@ -30,14 +30,13 @@ function tokenRecord(node: XmlNode, serial: string, where: string): SeedRecord {
       manufacturer: 'SafeNet',
       model: textOf(child(node, 'ProductName')) ?? textOf(child(node, 'Model')) ?? null,
       type: 'hotp',
-      // privacyIDEA and LinOTP: 64 hex digits mean SHA-256.
-      algorithm: seedHex.replace(/\s+/g, '').length === 64 ? 'sha256' : 'sha1',
-      digits: 6,
       counter: textOf(child(app, 'MovingFactor')) ?? 0,
       seed,
       attributes,
     },
     where,
+    // privacyIDEA and LinOTP: 64 hex digits mean SHA-256; the file has no code length (eToken PASS shows 6).
+    { flags: ctx.defaults, assumed: { algorithm: seedHex.replace(/\s+/g, '').length === 64 ? 'sha256' : 'sha1', digits: 6 } },
   );
 }
 
@@ -56,7 +55,7 @@ export async function* parseSafenetXml(file: string, ctx: ParseContext): AsyncGe
       yield skipItem(where, 'a <Token> without a serial attribute: left out, as privacyIDEA and LinOTP leave it out');
       continue;
     }
-    yield itemOf(() => tokenRecord(node, serial, where), where, serial);
+    yield itemOf(() => tokenRecord(node, serial, where, ctx), where, serial);
   }
   if (tokens === 0) throw new DataError(`${ctx.fileName}: the file holds no <Token>`, { code: 'empty-file' });
 }

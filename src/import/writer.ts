@@ -15,6 +15,24 @@ export interface WriterEvents {
   skip(where: string, message: string, serial: string): void;
 }
 
+/** The facts a file gives about a token, the place in the file left aside, in a stable order. */
+function factsOf(attributes: Record<string, unknown>): string {
+  const { importedFrom: _place, ...facts } = attributes;
+  return JSON.stringify(Object.keys(facts).sort().map((k) => [k, facts[k]]));
+}
+
+function sameFacts(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  return factsOf(a) === factsOf(b);
+}
+
+/** What differs between two records of one serial, named for the report (never the seed). */
+function differencesOf(known: TokenRecord, r: SeedRecord): string {
+  // Called only for a repeat judged different, so with no field named it is the row's facts.
+  const fields = (['type', 'algorithm', 'digits', 'period', 'counter'] as const).filter((f) => known[f] !== r[f]).map((f) => `${f} (${known[f]} and ${r[f]})`);
+  if (!sameFacts(known.attributes, r.attributes)) fields.push('details (user, realm, issuer ...)');
+  return fields.join(', ') || 'settings';
+}
+
 export class BatchWriter {
   private pending: SeedRecord[] = [];
   imported = 0;
@@ -31,6 +49,8 @@ export class BatchWriter {
     private readonly events: WriterEvents,
     /** Whether the store held tokens before this import: if not, no serial can clash across manufacturers with an older token. */
     private readonly storeHadTokens = true,
+    /** Whether a repeat must also agree in the facts of its row (user, issuer ...): the text formats, where those facts are the row's. */
+    private readonly repeatsCompareFacts = false,
   ) {}
 
   /** Queues a record; true when a chunk is full and flush() is due (kept synchronous: it runs once per record). */
@@ -110,11 +130,12 @@ export class BatchWriter {
     const label = `${r.serial}${known.manufacturer ? ` (${known.manufacturer})` : ''}`;
     if (known.batchId === this.batchId || this.touched.has(known.id)) {
       const first = typeof known.attributes.importedFrom === 'string' ? known.attributes.importedFrom : 'earlier in the file';
-      if (sameSeed && sameSpec) {
+      // Within one file a repeat must be the same in every field (counter, user, ...), or one of the two would be lost.
+      if (sameSeed && sameSpec && known.counter === r.counter && (!this.repeatsCompareFacts || sameFacts(known.attributes, r.attributes))) {
         this.skipped++;
         this.events.skip(r.where, `serial ${label} repeats ${first} with the same seed and settings: imported once`, r.serial);
       } else {
-        this.events.problem(r.where, `serial ${label} appears twice in the file with ${sameSeed ? 'different settings' : 'different seeds'}: first at ${first}; fix the file (which one is right?)`, r.serial, 'duplicate-serial');
+        this.events.problem(r.where, `serial ${label} appears twice in the file with ${sameSeed ? `the same seed but different ${differencesOf(known, r)}` : 'different seeds'}: first at ${first}; fix the file (which one is right?)`, r.serial, 'duplicate-serial');
       }
       return;
     }

@@ -42,21 +42,24 @@ function refusedSlot(kind: string, slot: string): DataError {
   );
 }
 
-function hotpRecord(serial: string, secretHex: string, digits: string | undefined, where: string, publicId: string): SeedRecord {
+function hotpRecord(serial: string, secretHex: string, digits: string | undefined, where: string, publicId: string, ctx: ParseContext): SeedRecord {
   const attributes: Record<string, unknown> = { importedFrom: where };
   if (publicId) attributes.publicId = publicId;
   // Column 12 of the log holds 6 or 8 (LinOTP reads it); the Yubico format has none, so 6.
-  const len = digits === '8' ? 8 : 6;
-  return buildRecord({ serial, manufacturer: 'Yubico', type: 'hotp', algorithm: 'sha1', digits: len, counter: 0, seed: decodeHex(secretHex, 'secret (hex)'), attributes }, where);
+  const len = digits === '8' || digits === '6' ? digits : undefined;
+  return buildRecord({ serial, manufacturer: 'Yubico', type: 'hotp', algorithm: 'sha1', digits: len, counter: 0, seed: decodeHex(secretHex, 'secret (hex)'), attributes }, where, {
+    flags: ctx.defaults,
+    assumed: { digits: 6 },
+  });
 }
 
 /** One row: a record, a refusal naming the slot type, or a skip (no serial to give it). */
-function readRow(cells: string[], where: string): ParseItem | null {
+function readRow(cells: string[], where: string, ctx: ParseContext): ParseItem | null {
   const kind = cells[0]!;
   if (/^LOGGING START$/i.test(kind)) return null;
   if (/^\d+$/.test(kind)) {
     const serial = `UBOM${kind}_X`;
-    if (cells[2] === '0') return itemOf(() => hotpRecord(serial, cells[3] ?? '', undefined, where, cells[1] ?? ''), where, serial);
+    if (cells[2] === '0') return itemOf(() => hotpRecord(serial, cells[3] ?? '', undefined, where, cells[1] ?? '', ctx), where, serial);
     return itemOf(() => { throw refusedSlot(cells[2] === '' ? 'Static Password' : 'Yubico OTP', ''); }, where, `YubiKey ${kind}`);
   }
   const slot = cells[2] ?? '';
@@ -69,7 +72,7 @@ function readRow(cells: string[], where: string): ParseItem | null {
   } catch (err) {
     return { problem: problemOf(err, where) };
   }
-  return itemOf(() => hotpRecord(serial, cells[5] ?? '', cells[11], where, publicId), where, serial);
+  return itemOf(() => hotpRecord(serial, cells[5] ?? '', cells[11], where, publicId, ctx), where, serial);
 }
 
 export async function* parseYubikeyCsv(file: string, ctx: ParseContext): AsyncGenerator<ParseItem> {
@@ -82,7 +85,7 @@ export async function* parseYubikeyCsv(file: string, ctx: ParseContext): AsyncGe
       yield { problem: { where, code: 'missing-column', message: `the row has ${cells.length} fields; a row of the YubiKey personalization log has at least 6 (type, date, slot, public id, private id, secret)` } };
       continue;
     }
-    const item = readRow(cells, where);
+    const item = readRow(cells, where, ctx);
     if (!item) continue;
     rows++;
     yield item;
