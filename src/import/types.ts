@@ -32,13 +32,17 @@ export interface SeedRecord {
   period: number;
   counter: number;
   driftSteps: number;
-  /** RFC 6238 T0 in Unix seconds (TOTP), when the file says time starts elsewhere than 1970. */
-  t0?: number;
   seed: Buffer;
   /** Free-form facts from the file (issuer, user, policy dates ...), never the seed. */
   attributes: Record<string, unknown>;
   /** Where it is in the file: "seeds.xml:42 (key package 3)". */
   where: string;
+  /** RFC 6238 T0 in Unix seconds, when the file gives one other than 0. */
+  t0?: number;
+  /** Codes end in a Luhn check digit (PSKC ResponseFormat CheckDigits). */
+  checkDigit?: boolean;
+  /** The exact counter in decimal when it is beyond 2^53-1 (up to 2^64-1); `counter` is then 2^53-1. */
+  counterExact?: string;
 }
 
 /** A record that could not be read; the rest of the file is still checked. */

@@ -25,12 +25,12 @@ function sameFacts(a: Record<string, unknown>, b: Record<string, unknown>): bool
   return factsOf(a) === factsOf(b);
 }
 
-/** What differs between two records of one serial, named for the report (never the seed). */
-function differencesOf(known: TokenRecord, r: SeedRecord): string {
-  // Called only for a repeat judged different, so with no field named it is the row's facts.
-  const fields = (['type', 'algorithm', 'digits', 'period', 'counter'] as const).filter((f) => known[f] !== r[f]).map((f) => `${f} (${known[f]} and ${r[f]})`);
-  if (!sameFacts(known.attributes, r.attributes)) fields.push('details (user, realm, issuer ...)');
-  return fields.join(', ') || 'settings';
+/** What differs between two rows of one serial and seed: the counter or the row's facts, named (never the seed); null if nothing. */
+function rowDifference(known: TokenRecord, r: SeedRecord): string | null {
+  const found: string[] = [];
+  if (known.counter !== r.counter) found.push(`counter (${known.counter} and ${r.counter})`);
+  if (!sameFacts(known.attributes, r.attributes)) found.push('details (user, realm, issuer ...)');
+  return found.length > 0 ? found.join(', ') : null;
 }
 
 export class BatchWriter {
@@ -128,14 +128,20 @@ export class BatchWriter {
     seed?.fill(0);
     const sameSpec = known.type === r.type && known.algorithm === r.algorithm && known.digits === r.digits && known.period === r.period;
     const label = `${r.serial}${known.manufacturer ? ` (${known.manufacturer})` : ''}`;
+    // A text format's row repeated with the same seed must also agree in counter and row facts (user, issuer ...), or one would be lost.
+    const rowDiffers = this.repeatsCompareFacts && sameSeed && sameSpec && (known.batchId === this.batchId || this.touched.has(known.id)) ? rowDifference(known, r) : null;
+    if (rowDiffers) {
+      const first = typeof known.attributes.importedFrom === 'string' ? known.attributes.importedFrom : 'earlier in the file';
+      this.events.problem(r.where, `serial ${label} appears twice in the file with the same seed but different ${rowDiffers}: first at ${first}; fix the file (which one is right?)`, r.serial, 'duplicate-serial');
+      return;
+    }
     if (known.batchId === this.batchId || this.touched.has(known.id)) {
       const first = typeof known.attributes.importedFrom === 'string' ? known.attributes.importedFrom : 'earlier in the file';
-      // Within one file a repeat must be the same in every field (counter, user, ...), or one of the two would be lost.
-      if (sameSeed && sameSpec && known.counter === r.counter && (!this.repeatsCompareFacts || sameFacts(known.attributes, r.attributes))) {
+      if (sameSeed && sameSpec) {
         this.skipped++;
         this.events.skip(r.where, `serial ${label} repeats ${first} with the same seed and settings: imported once`, r.serial);
       } else {
-        this.events.problem(r.where, `serial ${label} appears twice in the file with ${sameSeed ? `the same seed but different ${differencesOf(known, r)}` : 'different seeds'}: first at ${first}; fix the file (which one is right?)`, r.serial, 'duplicate-serial');
+        this.events.problem(r.where, `serial ${label} appears twice in the file with ${sameSeed ? 'different settings' : 'different seeds'}: first at ${first}; fix the file (which one is right?)`, r.serial, 'duplicate-serial');
       }
       return;
     }
