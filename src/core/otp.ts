@@ -53,13 +53,13 @@ export function findCode(
   code: string,
   opts: { at?: Date; driftSteps?: number; window?: number; counter?: number } = {},
 ): CodeMatch | null {
-  const wanted = code.trim();
-  if (!/^\d+$/.test(wanted) || wanted.length !== spec.digits) return null;
   // A day password is checked against today's only, as LinOTP checks it.
   if (spec.type === 'dpw') {
     const at = opts.at ?? new Date();
-    return dpwCode(seed, at, spec.digits) === wanted ? { step: dpwDay(at), offset: 0 } : null;
+    return dpwCode(seed, at, spec.digits) === code.trim() ? { step: dpwDay(at), offset: 0 } : null;
   }
+  const wanted = code.trim();
+  if (!/^\d+$/.test(wanted) || wanted.length !== spec.digits) return null;
   const window = opts.window ?? 1;
   const secret = secretOf(seed);
   const gen = (counter: number) => HOTP.generate({ secret, algorithm: ALG[spec.algorithm], digits: spec.digits, counter });
