@@ -23,6 +23,8 @@ export const YUBIKEY_LOG_ROW = /^\s*(OATH-HOTP|Yubico OTP|Static Password[^,]*|C
 export const YUBICO_FORMAT_ROW = /^\s*\d+\s*,[^,]*,[^,]*,\s*[0-9a-fA-F]*\s*,[^,]*,\s*\d{4}-\d\d-\d\dT[\d:]+\s*,?/;
 
 const MODHEX = 'cbdefghijklnrtuv';
+/** The slot types of the traditional log, the only first fields echoed in a message. */
+const SLOT_TYPE = /^(OATH-HOTP|Yubico OTP|Static Password(: [\w -]+)?|Challenge-Response(: [\w -]+)?)$/i;
 
 /** The public id (modhex) as a number, the way privacyIDEA names the token. */
 export function modhexToNumber(publicId: string): bigint {
@@ -60,9 +62,13 @@ function readRow(cells: string[], where: string, ctx: ParseContext): ParseItem |
   if (/^\d+$/.test(kind)) {
     const serial = `UBOM${kind}_X`;
     if (cells[2] === '0') return itemOf(() => hotpRecord(serial, cells[3] ?? '', undefined, where, cells[1] ?? '', ctx), where, serial);
-    return itemOf(() => { throw refusedSlot(cells[2] === '' ? 'Static Password' : 'Yubico OTP', ''); }, where, `YubiKey ${kind}`);
+    // privacyIDEA's names for these: UBAM (Yubico OTP) and UBSM (static password).
+    const isStatic = cells[2] === '';
+    return itemOf(() => { throw refusedSlot(isStatic ? 'Static Password' : 'Yubico OTP', ''); }, where, `${isStatic ? 'UBSM' : 'UBAM'}${kind}_X`);
   }
   const slot = cells[2] ?? '';
+  // Only a slot type the tool writes is named: an unknown first field may be a secret (a line broken in two).
+  if (!SLOT_TYPE.test(kind)) return { problem: { where, code: 'bad-format', message: 'the row does not start with a slot type the YubiKey personalization tool writes (OATH-HOTP, Yubico OTP, Static Password, Challenge-Response) nor a serial number: is it the rest of the line before?' } };
   if (!/^OATH-HOTP$/i.test(kind)) return itemOf(() => { throw refusedSlot(kind, slot); }, where);
   const publicId = cells[3] ?? '';
   if (publicId === '') return skipItem(where, 'an OATH-HOTP row without a public id has no serial: left out, as privacyIDEA leaves it out');
