@@ -4,6 +4,7 @@
  * tokensmith stores exactly that (serial, seed, type, digits, period, counter) or refuses with
  * exit 4. Where tokensmith refuses what privacyIDEA reads, `diverges` says why.
  */
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parserFor } from '../../src/import/formats.js';
@@ -19,6 +20,16 @@ interface Stored {
   digits: number;
   period?: number;
   counter?: number;
+  /** T0 other than 1970 (checked at the parser; codes with T0 belong to the core's T0 support). */
+  t0?: number;
+}
+
+const AT = '2020-01-01T00:00:00Z';
+
+/** The code oathtool (the OATH Toolkit, not ours) gives for a stored token. */
+function oathtoolCode(t: Stored): string {
+  const args = t.type === 'totp' ? ['--totp', '-s', `${t.period}s`, '-N', '2020-01-01 00:00:00 UTC'] : ['-c', String(t.counter)];
+  return execFileSync('oathtool', [...args, '-d', String(t.digits), t.seed], { encoding: 'utf8' }).trim();
 }
 
 interface Row {
@@ -178,7 +189,7 @@ const TABLE: Row[] = [
     privacyidea: 'test_lib_importotp.py defines DATDATA but no test reads it; LinOTP reads the same records (tests/functional/fixtures/safework_tokens.dat, test_parse_DAT): RAINER01 and RAINER02',
     stores: [
       { serial: 'RAINER01', seed: 'e26bf3661c254bbab7370296a6de60d7ac8e0141', type: 'hotp', digits: 6, counter: 0 },
-      { serial: 'RAINER02', seed: '535cc2cb9dea0b55b0a2d585eab648ebce73ac8b', type: 'totp', digits: 6, period: 30 },
+      { serial: 'RAINER02', seed: '535cc2cb9dea0b55b0a2d585eab648ebce73ac8b', type: 'totp', digits: 6, period: 30, t0: 946684800 },
     ],
   },
 ];
@@ -210,6 +221,9 @@ describe("privacyIDEA's import fixtures", () => {
         const v = await s.json(['--db', `${s.dir}/${db}`, 'tokens', 'show', t.serial, '--show-secret']);
         expect(base32ToHex(v.secret), t.serial).toBe(t.seed);
         expect(v, t.serial).toMatchObject({ serial: t.serial, type: t.type, algorithm: 'sha1', digits: t.digits, ...(t.type === 'totp' ? { period: t.period } : { counter: t.counter }) });
+        if (t.t0) continue;
+        const code = (await s.json(['--db', `${s.dir}/${db}`, 'tokens', 'code', t.serial, '--at', AT])).code;
+        expect(code, `${t.serial}: tokens code equals oathtool`).toBe(oathtoolCode(t));
       }
     });
   }
