@@ -57,6 +57,12 @@ describe('import --type/--algorithm/--digits/--period', () => {
     expect(await s.json(['tokens', 'show', 'TSC3051'])).toMatchObject({ type: 'hotp', algorithm: 'sha256', digits: 8 });
   });
 
+  it('a bare seed list (serial, seed) takes --type and --period', async () => {
+    const bare = file('bare.csv', 'TSF7, 3132333435363738393031323334353637383930\nTSF8, 3132333435363738393031323334353637383930\n');
+    expect(await s.json(['import', bare, '--type', 'totp', '--period', '60'])).toMatchObject({ imported: 2 });
+    expect(await s.json(['tokens', 'show', 'TSF8'])).toMatchObject({ type: 'totp', algorithm: 'sha1', digits: 6, period: 60 });
+  });
+
   it('--period fills a TOTP row without a step and is refused for a row that gives another', async () => {
     const csv = file('steps.csv', 'TSF2, 3132333435363738393031323334353637383930, totp, 6\n');
     expect(await s.json(['import', csv, '--period', '60'])).toMatchObject({ imported: 1 });

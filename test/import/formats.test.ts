@@ -62,6 +62,17 @@ describe('CSV leniency (privacyIDEA / LinOTP)', () => {
   });
 });
 
+describe('DPW lists', () => {
+  it("LinOTP's own import test (test_additionals.py TestDPWImport): tabs between serial and key, the key kept as written", async () => {
+    const { format, items } = await read('dpw.txt', 'dpw123456\t12121212121212\ndpw23456789\t\t3434343434343434');
+    expect(format).toBe('dpw');
+    expect(records(items).map((r) => [r.serial, r.type, r.seed.toString('ascii')])).toEqual([
+      ['dpw123456', 'dpw', '12121212121212'],
+      ['dpw23456789', 'dpw', '3434343434343434'],
+    ]);
+  });
+});
+
 describe('YubiKey personalization tool CSV log', () => {
   const log = [
     'LOGGING START,11.12.13 18:55',
