@@ -5,6 +5,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { HOTP, TOTP, Secret } from 'otpauth';
+import { dpwCode, dpwDay } from './dpw.js';
+import { DataError } from './errors.js';
 import type { TokenSpec } from './spec.js';
 
 function secretOf(seed: Uint8Array): Secret {
@@ -63,6 +65,7 @@ function counterOf(spec: TokenSpec, given: number | undefined): number | bigint 
 
 /** The code a token shows at `at` (TOTP, with drift in steps applied) or at its counter (HOTP). */
 export function generateCode(seed: Uint8Array, spec: TokenSpec, opts: { at?: Date; counter?: number; driftSteps?: number } = {}): string {
+  if (spec.type === 'dpw') return dpwCode(seed, opts.at ?? new Date(), spec.digits);
   if (spec.type === 'hotp') return codeAt(seed, spec, counterOf(spec, opts.counter));
   const step = stepAt(opts.at ?? new Date(), spec.period, spec.t0) + (opts.driftSteps ?? 0);
   return codeAtStep(seed, spec, step);
@@ -91,6 +94,11 @@ export function findCode(
   code: string,
   opts: { at?: Date; driftSteps?: number; window?: number; counter?: number } = {},
 ): CodeMatch | null {
+  // A day password is checked against today's only, as LinOTP checks it.
+  if (spec.type === 'dpw') {
+    const at = opts.at ?? new Date();
+    return dpwCode(seed, at, spec.digits) === code.trim() ? { step: dpwDay(at), offset: 0 } : null;
+  }
   const wanted = code.trim();
   if (!/^\d+$/.test(wanted) || wanted.length !== codeLength(spec)) return null;
   const window = opts.window ?? 1;
@@ -123,6 +131,7 @@ export function findConsecutive(
   codes: [string, string],
   opts: { at?: Date; window?: number } = {},
 ): CodeMatch | null {
+  if (spec.type === 'dpw') throw new DataError('a day password (DPW) has no clock or counter to resynchronise: its code depends on the date only', { code: 'not-resyncable' });
   const window = opts.window ?? 1000;
   const secret = secretOf(seed);
   const gen = (counter: number) => codeAt(seed, spec, counter, secret);

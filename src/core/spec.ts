@@ -4,7 +4,8 @@
  */
 import { DataError } from './errors.js';
 
-export const TOKEN_TYPES = ['totp', 'hotp'] as const;
+/** dpw: LinOTP's day password (core/dpw.ts), imported from seed files only; no device is programmed with it. */
+export const TOKEN_TYPES = ['totp', 'hotp', 'dpw'] as const;
 export type TokenType = (typeof TOKEN_TYPES)[number];
 export const ALGORITHMS = ['sha1', 'sha256', 'sha512'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
@@ -44,7 +45,7 @@ export function parseAlgorithm(input: string, where?: string): Algorithm {
 export function parseTokenType(input: string, where?: string): TokenType {
   const s = input.trim().toLowerCase();
   if ((TOKEN_TYPES as readonly string[]).includes(s)) return s as TokenType;
-  throw new DataError(`unknown token type '${input}': use totp or hotp`, { code: 'bad-type', where });
+  throw new DataError(`unknown token type '${input}': use totp, hotp or dpw`, { code: 'bad-type', where });
 }
 
 export function parseKind(input: string, where?: string): TokenKind {

@@ -38,8 +38,9 @@ export function parseUsersFileType(field: string): UsersFileType | null {
 }
 
 /** The type field for a token (its longest, explicit form), or null when liboath has none for it. */
-export function usersFileTypeOf(type: 'hotp' | 'totp', digits: number, period: number): string | null {
-  if (!USERSFILE_DIGITS.includes(digits)) return null;
+export function usersFileTypeOf(type: 'hotp' | 'totp' | 'dpw', digits: number, period: number): string | null {
+  // liboath knows no day password (DPW): its code is not an HOTP of any counter.
+  if (type === 'dpw' || !USERSFILE_DIGITS.includes(digits)) return null;
   if (type === 'hotp') return `HOTP/E/${digits}`;
   return USERSFILE_STEPS.includes(period) ? `HOTP/T${period}/${digits}` : null;
 }

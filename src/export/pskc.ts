@@ -101,7 +101,7 @@ export class PskcWriter implements FormatWriter {
     out += `      <pskc:SerialNo>${escapeXml(tok.serial)}</pskc:SerialNo>\n`;
     if (tok.model) out += `      <pskc:Model>${escapeXml(tok.model)}</pskc:Model>\n`;
     out += '    </pskc:DeviceInfo>\n';
-    out += `    <pskc:Key Id="${escapeXml(tok.serial)}" Algorithm="${PSKC_ALGORITHM[tok.type]}">\n`;
+    out += `    <pskc:Key Id="${escapeXml(tok.serial)}" Algorithm="${PSKC_ALGORITHM[tok.type as 'hotp' | 'totp']}">\n`;
     out +=
       '      <pskc:AlgorithmParameters>\n' +
       `        <pskc:Suite>${tok.algorithm}</pskc:Suite>\n` +

@@ -110,6 +110,11 @@ function writerFor(format: Exclude<ExportFormat, 'enrollment'>, keys: TransportK
   }
 }
 
+/** No export format carries LinOTP's day password (its codes are MD5 over key and date, not OATH): such tokens are left out, said. */
+function refuseDayPassword(t: ExportToken): string | null {
+  return t.token.type === 'dpw' ? "a LinOTP day password (DPW): its codes are MD5 over the key and the date, which this format cannot describe (it would be read as an OATH token with wrong codes)" : null;
+}
+
 /** Streams the selection through `onToken`; tokens without a seed or refused by the writer are skipped. */
 async function eachToken(
   store: Store,
@@ -174,7 +179,7 @@ export async function exportTokens(store: Store, opts: ExportOptions): Promise<E
     } else {
       const writer = writerFor(format, keys, sel, opts);
       await sink.write(writer.header());
-      const refuse = (t: ExportToken) => (writer.carriesCodeFields ? null : codeFieldsRefusal(t, format)) ?? writer.refuse?.(t) ?? null;
+      const refuse = (t: ExportToken) => refuseDayPassword(t) ?? (writer.carriesCodeFields ? null : codeFieldsRefusal(t, format)) ?? writer.refuse?.(t) ?? null;
       result = await eachToken(store, sel, refuse, async (t) => sink.write(await writer.entry(t)));
       await sink.write(writer.footer());
       notes.push(...(writer.notes?.() ?? []));

@@ -154,7 +154,7 @@ export class UsersFileWriter implements FormatWriter {
  * for the token. It does unless the store's HOTP counter has moved past it
  * (a resync): the line's next counter is the last accepted one plus one.
  */
-function keepsState(before: UsersFileLine, type: 'hotp' | 'totp', storeCounter: number): boolean {
+function keepsState(before: UsersFileLine, type: 'hotp' | 'totp' | 'dpw', storeCounter: number): boolean {
   if (before.counter === null || before.lastCode === null) return false;
   if (type === 'totp') return true;
   return storeCounter <= before.counter + 1;

@@ -32,7 +32,7 @@ export async function* parseDeepnetXml(file: string, ctx: ParseContext): AsyncGe
         if (encrypt !== 'NONE') throw new DataError(`the seeds are encrypted (${encrypt}); tokensmith reads DualShield files with <encrypt>NONE</encrypt> only: ask the vendor for an unencrypted (or PSKC) file`, { code: 'unsupported-cipher' });
         const encode = (textOf(child(header, 'encode')) ?? 'HEX').toLowerCase();
         if (encode !== 'hex' && encode !== 'base64' && encode !== 'base32') throw new DataError(`unknown seed encoding '${encode}'`, { code: 'bad-format' });
-        const crypto = textOf(child(header, 'crypto')) ?? 'HmacSHA1';
+        const crypto = textOf(child(header, 'crypto'));
         const seedText = textOf(child(node, 'seed'));
         if (!seedText) throw new DataError('the token has no <seed>', { code: 'missing-secret' });
         // SafeID tokens are TOTP; a file without <timeWindow> means the 30 s default.
@@ -43,13 +43,14 @@ export async function* parseDeepnetXml(file: string, ctx: ParseContext): AsyncGe
             manufacturer: textOf(child(header, 'manufacturerCode')),
             model: textOf(child(header, 'productCode')),
             type: 'totp',
-            algorithm: crypto.replace(/^hmac/i, ''),
-            digits: textOf(child(header, 'digits')) ?? 6,
-            period: timeWindow ?? 30,
+            algorithm: crypto?.replace(/^hmac/i, ''),
+            digits: textOf(child(header, 'digits')),
+            period: timeWindow,
             seed: decodeSeed(seedText, encode as SeedEncoding, `seed (${encode})`),
             attributes: { importedFrom: where },
           },
           where,
+          { flags: ctx.defaults, assumed: { algorithm: 'sha1', digits: 6, period: 30 } },
         );
       },
       where,

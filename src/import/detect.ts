@@ -7,8 +7,10 @@ import { DataError } from '../core/errors.js';
 import { ENTRA_COLUMNS } from './entra-csv.js';
 import { PROTECTIMUS_COLUMNS } from './protectimus-csv.js';
 import { THALES_COLUMNS } from './thales-csv.js';
+import { isBlankOrComment, whyNoToken } from './csv-rows.js';
 import { splitCsv } from './text.js';
-import type { ImportFormat } from './types.js';
+import { YUBICO_FORMAT_ROW, YUBIKEY_LOG_ROW } from './yubikey-csv.js';
+import { IMPORT_FORMATS, type ImportFormat } from './types.js';
 
 const HEAD_BYTES = 64 * 1024;
 
@@ -42,6 +44,28 @@ export function refuseNonText(head: Buffer, fileName: string): void {
 
 const norm = (s: string) => s.trim().toLowerCase().replace(/\s+/g, ' ');
 
+/** Formats known by their rows: the YubiKey personalization tool's log, SafeWord/eToken PASS .dat records. */
+function detectByRows(data: string[]): ImportFormat | null {
+  if (data.some((l) => /^\s*(dn|sccAuthenticatorId|sccTokenData)\s*:/.test(l))) return 'etoken-dat';
+  if (data.some((l) => YUBIKEY_LOG_ROW.test(l))) return 'yubikey-csv';
+  if (data.length > 0 && data.every((l) => YUBICO_FORMAT_ROW.test(l))) return 'yubikey-csv';
+  return null;
+}
+
+/** privacyIDEA's or LinOTP's OATH CSV, looking past rows that name no token (only a serial, no serial). */
+function detectOathCsv(data: string[], content: string[]): ImportFormat | null {
+  const rows = data.map((l) => splitCsv(l)).filter((r) => whyNoToken(r) === null);
+  const loneSerials = data.filter((l) => !l.includes(','));
+  if (rows.length === 0 || !loneSerials.every((l) => /^\s*[^\s,]+\s*$/.test(l))) return null;
+  // Mostly hex in the second column (a bad seed here and there is for the parser to report, by line).
+  if (rows.filter((r) => /^[0-9a-fA-F]+$/.test(r[1] ?? '')).length * 2 < rows.length) return null;
+  // A 6th column (the hash) is LinOTP's; a HOTP row with a 5th column means a counter in privacyIDEA's and nothing in LinOTP's.
+  if (rows.some((r) => r.length >= 6 && /^sha(1|256|512)$/i.test(r[5] ?? ''))) return 'linotp-csv';
+  const ambiguous = rows.some((r) => (r[2] ?? 'hotp').toLowerCase() !== 'totp' && (r[4] ?? '') !== '');
+  const commented = content.some((l) => l.trimStart().startsWith('#'));
+  return !ambiguous || commented ? 'oath-csv' : null;
+}
+
 /** Guesses the format; throws "could not tell; use --format" when the content does not say. */
 export function detectFormat(head: Buffer, fileName: string): ImportFormat {
   refuseNonText(head, fileName);
@@ -53,8 +77,9 @@ export function detectFormat(head: Buffer, fileName: string): ImportFormat {
     const name = root?.[2]?.toLowerCase();
     if (name === 'keycontainer' || name === 'secretcontainer') return 'pskc';
     if (name === 'data' && /<header>/.test(trimmed)) return 'deepnet-xml';
+    if (name === 'tokens') return 'safenet-xml';
     if (/<!DOCTYPE/i.test(trimmed) && /KeyContainer|SecretContainer/.test(trimmed)) return 'pskc';
-    throw new DataError(`${fileName}: XML with root <${root?.[2] ?? '?'}> is no seed format tokensmith knows (PSKC KeyContainer, DualShield <data>); could not tell; use --format`, {
+    throw new DataError(`${fileName}: XML with root <${root?.[2] ?? '?'}> is no seed format tokensmith knows (PSKC KeyContainer, DualShield <data>, SafeNet eToken <Tokens>); could not tell; use --format`, {
       code: 'unknown-format',
     });
   }
@@ -63,10 +88,12 @@ export function detectFormat(head: Buffer, fileName: string): ImportFormat {
   if (head.length === HEAD_BYTES) lines.pop();
   const content = lines.filter((l) => l.trim() !== '');
   const first = content[0] ?? '';
-  if (/^#\s*version:\s*\d+/.test(lines[0] ?? '')) return 'oath-csv';
-  const data = content.filter((l) => !l.trimStart().startsWith('#'));
+  if (/^\s*#\s*version:\s*\d+/.test(first)) return 'oath-csv';
+  const data = content.filter((l) => !isBlankOrComment(l));
   if (data.length > 0 && data.every((l) => /^\s*otpauth:\/\//i.test(l))) return 'otpauth';
   if (data.length > 0 && data.every((l) => /^HOTP(\/\S*)?[ \t]/.test(l))) return 'usersfile';
+  const byContent = detectByRows(data);
+  if (byContent) return byContent;
   const header = splitCsv(data[0] ?? '').map(norm);
   // A header that matches most of a dialect's columns is that dialect; its parser names a missing column.
   const scored = (
@@ -81,19 +108,10 @@ export function detectFormat(head: Buffer, fileName: string): ImportFormat {
     .sort((a, b) => b.hits / b.of - a.hits / a.of || b.hits - a.hits);
   if (scored.length > 0 && (header.includes('upn') || scored[0]!.format !== 'entra-csv' || scored[0]!.hits === scored[0]!.of)) return scored[0]!.format;
   if (data.length > 0 && data.every((l) => !l.includes(',') && /^\s*\S+\s+[0-9a-fA-F\s]+$/.test(l))) return 'dpw';
-  if (data.length > 0 && data.every((l) => l.includes(','))) {
-    const rows = data.map((l) => splitCsv(l));
-    // Mostly hex in the second column (a bad seed here and there is for the parser to report, by line).
-    if (rows.filter((r) => /^[0-9a-fA-F]+$/.test(r[1] ?? '')).length * 2 >= rows.length) {
-      // A 6th column (the hash) is LinOTP's; a HOTP row with a 5th column means a counter in privacyIDEA's and nothing in LinOTP's.
-      if (rows.some((r) => r.length >= 6 && /^sha(1|256|512)$/i.test(r[5] ?? ''))) return 'linotp-csv';
-      const ambiguous = rows.some((r) => (r[2] ?? 'hotp').toLowerCase() !== 'totp' && (r[4] ?? '') !== '');
-      const commented = content.some((l) => l.startsWith('#'));
-      if (!ambiguous || commented) return 'oath-csv';
-    }
-  }
+  const oath = detectOathCsv(data, content);
+  if (oath) return oath;
   throw new DataError(
-    `${fileName}: could not tell the format of this file from its content (first line: ${describeLine(first)}); use --format pskc|oath-csv|linotp-csv|entra-csv|thales-csv|protectimus-csv|dpw|deepnet-xml|otpauth`,
+    `${fileName}: could not tell the format of this file from its content (first line: ${describeLine(first)}); use --format ${IMPORT_FORMATS.join('|')}`,
     { code: 'unknown-format' },
   );
 }

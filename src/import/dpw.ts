@@ -1,34 +1,42 @@
 /**
- * DPW (LinOTP "day password") lists: `serial<blanks>hex-secret` per line.
- * A day password is an HOTP code over the day number, which is TOTP with a
- * one-day step: imported as TOTP, SHA-1, 6 digits, 86400 s.
+ * DPW (LinOTP "day password") lists: `serial<blanks>key` per line, the key in
+ * hex. A day password is not OATH: its code is MD5 over the key text and the
+ * date (core/dpw.ts), so the token is stored as type dpw with the key text as
+ * its seed (LinOTP hashes the text as written, so "AB" and "ab" differ).
+ * The file says nothing else: 6 digits unless `import --digits` says otherwise.
  */
-import { decodeHex } from '../core/codecs.js';
 import { DataError } from '../core/errors.js';
+import { isBlankOrComment, skipItem } from './csv-rows.js';
 import { buildRecord, itemOf } from './record.js';
 import { lineWhere, readLines } from './text.js';
 import type { ParseContext, ParseItem } from './types.js';
 
+/** The period stored for a day password: one day (its code changes at local midnight). */
 export const DPW_PERIOD = 86400;
 
 export async function* parseDpw(file: string, ctx: ParseContext): AsyncGenerator<ParseItem> {
   let rows = 0;
   for await (const { text, line } of readLines(file, ctx)) {
-    const t = text.trim();
-    if (t === '' || t.startsWith('#')) continue;
+    if (isBlankOrComment(text)) continue;
     const where = lineWhere(ctx, line);
-    const m = /^(\S+)\s+(\S.*)$/.exec(t);
+    const m = /^(\S+)(?:\s+(\S.*))?$/.exec(text.trim());
+    if (!m?.[2]) {
+      yield skipItem(where, 'the line holds only a serial, no key: left out', m?.[1]);
+      continue;
+    }
+    const key = m[2].trim();
     rows++;
     yield itemOf(
       () => {
-        if (!m) throw new DataError('a DPW line is: serial, blanks, hex secret', { code: 'missing-column' });
+        if (!/^[0-9a-fA-F]+$/.test(key)) throw new DataError('the key of a DPW line is hex, without blanks', { code: 'bad-hex' });
         return buildRecord(
-          { serial: m[1], type: 'totp', algorithm: 'sha1', digits: 6, period: DPW_PERIOD, seed: decodeHex(m[2]!, 'secret (hex)'), attributes: { importedFrom: where, sourceType: 'dpw' } },
+          { serial: m[1], type: 'dpw', algorithm: 'sha1', period: DPW_PERIOD, seed: Buffer.from(key, 'ascii'), attributes: { importedFrom: where } },
           where,
+          { flags: ctx.defaults, assumed: { digits: 6 } },
         );
       },
       where,
-      m?.[1],
+      m[1],
     );
   }
   if (rows === 0) throw new DataError(`${ctx.fileName}: the file holds no tokens`, { code: 'empty-file' });

@@ -20,11 +20,13 @@ export function parseEntraCsv(file: string, ctx: ParseContext): AsyncIterable<Pa
         type: 'totp',
         algorithm: 'sha1',
         digits: 6,
-        period: row['time interval'] || 30,
+        period: row['time interval'],
         seed: decodeBase32(row['secret key']!, 'secret key (base32)'),
         attributes: { importedFrom: where, ...(row.upn ? { upn: row.upn } : {}) },
       },
       where,
+      // Entra's format fixes TOTP, SHA-1, 6 digits: a flag that says otherwise is refused.
+      { flags: ctx.defaults, assumed: { period: 30 } },
     ),
   );
 }

@@ -23,6 +23,12 @@ export async function parserFor(format: ImportFormat): Promise<SeedParser> {
       return (await import('./otpauth.js')).parseOtpauth;
     case 'usersfile':
       return (await import('./usersfile.js')).parseUsersFile;
+    case 'yubikey-csv':
+      return (await import('./yubikey-csv.js')).parseYubikeyCsv;
+    case 'safenet-xml':
+      return (await import('./safenet-xml.js')).parseSafenetXml;
+    case 'etoken-dat':
+      return (await import('./etoken-dat.js')).parseEtokenDat;
   }
 }
 

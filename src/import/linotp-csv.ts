@@ -6,6 +6,7 @@
  */
 import { decodeHex } from '../core/codecs.js';
 import { DataError } from '../core/errors.js';
+import { isBlankOrComment, skipItem, whyNoToken } from './csv-rows.js';
 import { buildRecord, itemOf } from './record.js';
 import { lineWhere, readLines, splitCsv } from './text.js';
 import type { ParseContext, ParseItem } from './types.js';
@@ -13,22 +14,31 @@ import type { ParseContext, ParseItem } from './types.js';
 export async function* parseLinotpCsv(file: string, ctx: ParseContext): AsyncGenerator<ParseItem> {
   let rows = 0;
   for await (const { text, line } of readLines(file, ctx)) {
-    if (text.trim() === '' || text.trimStart().startsWith('#')) continue;
+    if (isBlankOrComment(text)) continue;
     const where = lineWhere(ctx, line);
-    const [serial, keyHex, typeField, digits, step, hash] = splitCsv(text);
+    const fields = splitCsv(text);
+    const [serial, keyHex, typeField, digits, step, hash] = fields;
+    const noToken = whyNoToken(fields);
+    if (noToken) {
+      yield skipItem(where, noToken, serial);
+      continue;
+    }
     rows++;
     yield itemOf(
       () => {
         if (!keyHex) throw new DataError('the row has no key column (serial, key, type, digits, time step, hash)', { code: 'missing-column' });
-        let type = (typeField || 'hotp').toLowerCase();
+        let type = (typeField || ctx.defaults?.type || 'hotp').toLowerCase();
         if (type === 'hmac') type = 'hotp';
-        if (type !== 'hotp' && type !== 'totp') throw new DataError(`token type '${typeField}' cannot be served by tokensmith (it serves hotp and totp)`, { code: 'unsupported-algorithm' });
+        if (type !== 'hotp' && type !== 'totp') throw new DataError(`token type '${type}' cannot be served from this format (hotp and totp; a day password comes from a DPW file)`, { code: 'unsupported-algorithm' });
         const seed = decodeHex(keyHex, 'key (hex)');
         const hexDigits = keyHex.replace(/\s+/g, '').length;
-        const algorithm = hash || (hexDigits === 128 ? 'sha512' : hexDigits === 64 ? 'sha256' : 'sha1');
+        const implied = hexDigits === 128 ? 'sha512' : hexDigits === 64 ? 'sha256' : 'sha1';
         // LinOTP falls back to 30 s when the time step does not parse.
-        const period = type === 'totp' && step && /^\d+$/.test(step) ? step : 30;
-        return buildRecord({ serial, type, algorithm, digits: digits || 6, period, counter: 0, seed, attributes: { importedFrom: where } }, where);
+        const period = type === 'totp' && step && /^\d+$/.test(step) ? step : undefined;
+        return buildRecord({ serial, type: typeField && type, algorithm: hash, digits, period, counter: 0, seed, attributes: { importedFrom: where } }, where, {
+          flags: ctx.defaults,
+          assumed: { type: 'hotp', algorithm: implied, digits: 6, period: 30 },
+        });
       },
       where,
       serial,

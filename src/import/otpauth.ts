@@ -1,10 +1,13 @@
 /**
  * otpauth URI lists (Key Uri Format), one `otpauth://totp/Issuer:account?secret=...`
  * a line. The format has no serial field: a `serial` parameter is used when
- * present, else the account part of the label.
+ * present, else issuer and account (`Issuer:account`), else the account: an
+ * authenticator app's export holds one account under several issuers, and
+ * those are different tokens.
  */
 import { decodeBase32 } from '../core/codecs.js';
 import { DataError } from '../core/errors.js';
+import { isBlankOrComment } from './csv-rows.js';
 import { buildRecord, itemOf } from './record.js';
 import { lineWhere, readLines } from './text.js';
 import type { ParseContext, ParseItem } from './types.js';
@@ -13,7 +16,7 @@ export async function* parseOtpauth(file: string, ctx: ParseContext): AsyncGener
   let rows = 0;
   for await (const { text, line } of readLines(file, ctx)) {
     const t = text.trim();
-    if (t === '' || t.startsWith('#')) continue;
+    if (isBlankOrComment(t)) continue;
     const where = lineWhere(ctx, line);
     rows++;
     const serial = serialGuess(t);
@@ -31,7 +34,7 @@ export async function* parseOtpauth(file: string, ctx: ParseContext): AsyncGener
         const colon = label.indexOf(':');
         const account = (colon >= 0 ? label.slice(colon + 1) : label).trim();
         const issuer = url.searchParams.get('issuer') ?? (colon >= 0 ? label.slice(0, colon).trim() : null);
-        const serialOfUri = url.searchParams.get('serial') ?? account;
+        const serialOfUri = url.searchParams.get('serial') ?? (issuer ? `${issuer}:${account}` : account);
         const secret = url.searchParams.get('secret');
         if (!secret) throw new DataError('the URI has no secret parameter', { code: 'missing-secret' });
         if (type !== 'totp' && type !== 'hotp') throw new DataError(`otpauth type '${type}' cannot be served (tokensmith serves totp and hotp)`, { code: 'unsupported-algorithm' });
@@ -41,14 +44,16 @@ export async function* parseOtpauth(file: string, ctx: ParseContext): AsyncGener
           {
             serial: serialOfUri,
             type,
-            algorithm: url.searchParams.get('algorithm') ?? 'sha1',
-            digits: url.searchParams.get('digits') ?? 6,
-            period: url.searchParams.get('period') ?? 30,
+            algorithm: url.searchParams.get('algorithm') ?? undefined,
+            digits: url.searchParams.get('digits') ?? undefined,
+            period: url.searchParams.get('period') ?? undefined,
             counter: type === 'hotp' ? (url.searchParams.get('counter') ?? 0) : 0,
             seed: decodeBase32(secret, 'secret (base32)'),
             attributes,
           },
           where,
+          // Key Uri Format defaults for parameters the URI leaves out.
+          { flags: ctx.defaults, assumed: { algorithm: 'sha1', digits: 6, period: 30 } },
         );
       },
       where,
@@ -60,7 +65,7 @@ export async function* parseOtpauth(file: string, ctx: ParseContext): AsyncGener
 
 /** The serial for error messages, before the URI is fully read. */
 function serialGuess(uri: string): string | undefined {
-  const s = /[?&]serial=([^&]*)/.exec(uri)?.[1] ?? /^otpauth:\/\/\w+\/([^?]*)/i.exec(uri)?.[1]?.split(/:|%3A/i).pop();
+  const s = /[?&]serial=([^&]*)/.exec(uri)?.[1] ?? /^otpauth:\/\/\w+\/([^?]*)/i.exec(uri)?.[1];
   try {
     return s === undefined ? undefined : decodeURIComponent(s);
   } catch {

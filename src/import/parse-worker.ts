@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { batchParserFor } from './formats.js';
-import type { ImportFormat, ParseItem, SeedRecord } from './types.js';
+import type { ImportFormat, ParseItem, SeedRecord, SpecDefaults } from './types.js';
 
 export interface WorkerInput {
   format: ImportFormat;
@@ -15,6 +15,7 @@ export interface WorkerInput {
   fileName: string;
   password?: string;
   key?: Uint8Array;
+  defaults?: SpecDefaults;
 }
 
 /**
@@ -102,7 +103,7 @@ async function run(): Promise<void> {
   };
   try {
     const parse = await batchParserFor(input.format);
-    const ctx = { fileName: input.fileName, password: input.password, key: input.key ? Buffer.from(input.key) : undefined, onBytes: (n: number) => (bytesRead = n) };
+    const ctx = { fileName: input.fileName, password: input.password, key: input.key ? Buffer.from(input.key) : undefined, defaults: input.defaults, onBytes: (n: number) => (bytesRead = n) };
     for await (const items of parse(input.file, ctx)) {
       for (const item of items) {
         if (item.record) records.push(item.record);

@@ -1,7 +1,8 @@
 /**
  * Protectimus token import CSV: `serialNumber,secret`, base32. The file
  * carries nothing else: the tokens are TOTP SHA-1, 6 digits, 30 s (the
- * Protectimus hardware defaults), manufacturer left empty (not guessed).
+ * Protectimus hardware defaults) unless `import --type/--algorithm/--digits/--period`
+ * say otherwise; manufacturer left empty (not guessed).
  */
 import { decodeBase32 } from '../core/codecs.js';
 import { parseHeaderCsv } from './header-csv.js';
@@ -15,14 +16,11 @@ export function parseProtectimusCsv(file: string, ctx: ParseContext): AsyncItera
     buildRecord(
       {
         serial: row.serialNumber,
-        type: 'totp',
-        algorithm: 'sha1',
-        digits: 6,
-        period: 30,
         seed: decodeBase32(row.secret!, 'secret (base32)'),
         attributes: { importedFrom: where },
       },
       where,
+      { flags: ctx.defaults, assumed: { type: 'totp', algorithm: 'sha1', digits: 6, period: 30 } },
     ),
   );
 }

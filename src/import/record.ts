@@ -3,8 +3,38 @@
  * DataError into a RecordProblem, the same way for every format.
  */
 import { DataError } from '../core/errors.js';
-import { validateSeedLength, validateSpec } from '../core/spec.js';
-import type { ParseItem, RecordProblem, SeedRecord } from './types.js';
+import { parseAlgorithm, parseTokenType, validateSeedLength, validateSpec } from '../core/spec.js';
+import type { ParseItem, RecordProblem, SeedRecord, SpecDefaults } from './types.js';
+
+/** The fields `import --type/--algorithm/--digits/--period` may give. */
+const FLAG_FIELDS = ['type', 'algorithm', 'digits', 'period'] as const;
+type FlagField = (typeof FLAG_FIELDS)[number];
+
+/** How a format fills what a file leaves out: the flags first, then what the format assumes. */
+export interface SpecFill {
+  flags?: SpecDefaults;
+  /** The format's own defaults for fields its files may leave out (Protectimus: TOTP, SHA-1, 6, 30). */
+  assumed?: Partial<Record<FlagField, string | number>>;
+}
+
+function normalized(field: FlagField, value: string | number, where: string): string | number {
+  if (field === 'type') return parseTokenType(String(value), where);
+  if (field === 'algorithm') return parseAlgorithm(String(value), where);
+  return Number(String(value).trim());
+}
+
+/** A field's value: the file's (refused if a flag says otherwise), else the flag's, else the format's assumption. */
+function fillField(field: FlagField, fromFile: string | number | undefined, fill: SpecFill, where: string): string | number | undefined {
+  const flag = fill.flags?.[field];
+  if (fromFile === undefined || fromFile === '') return flag ?? fill.assumed?.[field];
+  if (flag !== undefined && normalized(field, fromFile, where) !== normalized(field, flag, where)) {
+    throw new DataError(`the file gives ${field} ${fromFile}, but --${field} ${flag} was given: --${field} is for files that do not carry it; drop it (or fix the file)`, {
+      code: 'flag-conflict',
+      where,
+    });
+  }
+  return fromFile;
+}
 
 export interface RawRecord {
   serial: string | undefined;
@@ -21,7 +51,11 @@ export interface RawRecord {
 }
 
 /** Validates the fields of one record; throws a DataError naming the bad field. */
-export function buildRecord(raw: RawRecord, where: string): SeedRecord {
+export function buildRecord(raw: RawRecord, where: string, fill?: SpecFill): SeedRecord {
+  if (fill) {
+    raw = { ...raw };
+    for (const field of FLAG_FIELDS) raw[field] = fillField(field, raw[field], fill, where) as never;
+  }
   const serial = raw.serial?.trim();
   if (!serial) throw new DataError('no serial number', { code: 'missing-serial', where });
   if (serial.length > 128 || /[\x00-\x1f]/.test(serial)) throw new DataError(`serial '${serial.slice(0, 40)}' is not a serial number (too long or control characters)`, { code: 'bad-serial', where });

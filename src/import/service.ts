@@ -10,10 +10,11 @@ import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { DataError, NotFoundError, UsageError } from '../core/errors.js';
+import { parseAlgorithm, parseTokenType, validateSpec } from '../core/spec.js';
 import type { Store } from '../store/types.js';
 import { detectFormat, readHead, refuseNonText } from './detect.js';
 import { batchParserFor } from './formats.js';
-import { IMPORT_FORMATS, type ImportFormat, type ParseContext } from './types.js';
+import { IMPORT_FORMATS, type ImportFormat, type ParseContext, type SpecDefaults } from './types.js';
 import { parseInWorker, workerAvailable, type WorkerParse } from './threaded.js';
 import { BatchWriter, type OnDuplicate } from './writer.js';
 
@@ -32,6 +33,8 @@ export interface ImportOptions {
   parseOffThread?: boolean;
   resource?: string;
   onDuplicate?: OnDuplicate;
+  /** `--type/--algorithm/--digits/--period`: for files that do not carry them (checked with parseSpecDefaults). */
+  defaults?: SpecDefaults;
   dryRun?: boolean;
   onProgress?: (p: { bytesRead: number; totalBytes: number; records: number }) => void;
   /** Things worth saying that are not errors: skipped PIN keys, repeats, a file seen before. */
@@ -92,6 +95,24 @@ export function parseFormat(input: string | undefined): ImportFormat | 'auto' {
   throw new UsageError(`--format: unknown format '${input}'; use auto, ${IMPORT_FORMATS.join(', ')}`);
 }
 
+/** Checks `--type/--algorithm/--digits/--period` (exit 2 naming the flag); undefined where not given. */
+export function parseSpecDefaults(flags: { type?: string; algorithm?: string; digits?: string; period?: string }): SpecDefaults {
+  const check = <T>(flag: string, value: string | undefined, parse: (v: string) => T): T | undefined => {
+    if (value === undefined) return undefined;
+    try {
+      return parse(value);
+    } catch (err) {
+      throw new UsageError(`--${flag}: ${(err as Error).message}`);
+    }
+  };
+  return {
+    type: check('type', flags.type, (v) => parseTokenType(v)),
+    algorithm: check('algorithm', flags.algorithm, (v) => parseAlgorithm(v)),
+    digits: check('digits', flags.digits, (v) => validateSpec({ digits: v }).digits),
+    period: check('period', flags.period, (v) => validateSpec({ period: v }).period),
+  };
+}
+
 export function parseOnDuplicate(input: string | undefined): OnDuplicate {
   const v = (input ?? 'fail').trim().toLowerCase();
   if (v === 'fail' || v === 'skip' || v === 'update') return v;
@@ -109,6 +130,9 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
   const head = await readHead(opts.file);
   refuseNonText(head, fileName);
   const format = opts.format && opts.format !== 'auto' ? opts.format : detectFormat(head, fileName);
+  const defaults = opts.defaults && Object.values(opts.defaults).some((v) => v !== undefined) ? opts.defaults : undefined;
+  // PSKC names type, hash, length and step in every key package: the flags have nothing to fill there.
+  if (defaults && format === 'pskc') throw new UsageError(`${fileName} is PSKC, which carries type, algorithm, digits and period itself: drop --type/--algorithm/--digits/--period`);
   const totalBytes = (await stat(opts.file)).size;
   let records = 0;
   const ctx: ParseContext = {
@@ -116,6 +140,7 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
     password: opts.password,
     key: opts.key,
     askPassword: opts.askPassword,
+    defaults,
     onBytes: (bytesRead) => opts.onProgress?.({ bytesRead, totalBytes, records }),
   };
   // A large file is read, decrypted and checked on a worker thread while this one seals and writes.
@@ -167,7 +192,7 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
         const writer = new BatchWriter(tx, batch.id, resourceId, onDuplicate, {
           problem: (where, message, serial) => addError(withSerial(where, serial), message),
           skip: (where, message) => opts.onNote?.(`${where}: ${message}`),
-        }, storeHadTokens);
+        }, storeHadTokens, format !== 'pskc');
         // A backend that runs this body again needs a fresh parse: the early worker serves the first attempt only.
         const started = early;
         early = null;

@@ -17,14 +17,13 @@ export function parseThalesCsv(file: string, ctx: ParseContext): AsyncIterable<P
         serial: row['Serial Number'],
         manufacturer: row.Manufacturer,
         model: row.Model,
-        type: 'totp',
-        algorithm: 'sha1',
-        digits: 6,
-        period: row['Time Interval'] || 30,
+        period: row['Time Interval'],
         seed: decodeBase32(row['Secret Key']!, 'Secret Key (base32)'),
         attributes: { importedFrom: where },
       },
       where,
+      // The file has no type, hash or code length column: the OTP110's values unless the flags say.
+      { flags: ctx.defaults, assumed: { type: 'totp', algorithm: 'sha1', digits: 6, period: 30 } },
     ),
   );
 }

@@ -25,7 +25,7 @@ export interface WorkerParse {
 }
 
 export function parseInWorker(format: ImportFormat, file: string, ctx: ParseContext): WorkerParse {
-  const input: WorkerInput = { format, file, fileName: ctx.fileName, password: ctx.password, key: ctx.key ? new Uint8Array(ctx.key) : undefined };
+  const input: WorkerInput = { format, file, fileName: ctx.fileName, password: ctx.password, key: ctx.key ? new Uint8Array(ctx.key) : undefined, defaults: ctx.defaults };
   // --input-type (node -e) is refused in a worker that runs a file: leave it out of the inherited flags.
   const worker = new Worker(WORKER_URL, { workerData: input, execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')) });
   const inbox: WorkerMessage[] = [];

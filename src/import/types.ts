@@ -16,6 +16,9 @@ export const IMPORT_FORMATS = [
   'deepnet-xml',
   'otpauth',
   'usersfile',
+  'yubikey-csv',
+  'safenet-xml',
+  'etoken-dat',
 ] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
@@ -63,8 +66,18 @@ export type ParseItem =
   | { problem: RecordProblem; record?: undefined; skip?: undefined }
   | { skip: RecordSkip; record?: undefined; problem?: undefined };
 
+/** `import --type/--algorithm/--digits/--period`: values for files that do not carry them. */
+export interface SpecDefaults {
+  type?: string;
+  algorithm?: string;
+  digits?: number;
+  period?: number;
+}
+
 /** What a parser may need from the caller. */
 export interface ParseContext {
+  /** Values for the fields the file does not carry; a file that carries another value is refused for that record. */
+  defaults?: SpecDefaults;
   /** The file name used in `where` (base name). */
   fileName: string;
   password?: string;

@@ -15,6 +15,24 @@ export interface WriterEvents {
   skip(where: string, message: string, serial: string): void;
 }
 
+/** The facts a file gives about a token, the place in the file left aside, in a stable order. */
+function factsOf(attributes: Record<string, unknown>): string {
+  const { importedFrom: _place, ...facts } = attributes;
+  return JSON.stringify(Object.keys(facts).sort().map((k) => [k, facts[k]]));
+}
+
+function sameFacts(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  return factsOf(a) === factsOf(b);
+}
+
+/** What differs between two rows of one serial and seed: the counter or the row's facts, named (never the seed); null if nothing. */
+function rowDifference(known: TokenRecord, r: SeedRecord): string | null {
+  const found: string[] = [];
+  if (known.counter !== r.counter) found.push(`counter (${known.counter} and ${r.counter})`);
+  if (!sameFacts(known.attributes, r.attributes)) found.push('details (user, realm, issuer ...)');
+  return found.length > 0 ? found.join(', ') : null;
+}
+
 export class BatchWriter {
   private pending: SeedRecord[] = [];
   imported = 0;
@@ -31,6 +49,8 @@ export class BatchWriter {
     private readonly events: WriterEvents,
     /** Whether the store held tokens before this import: if not, no serial can clash across manufacturers with an older token. */
     private readonly storeHadTokens = true,
+    /** Whether a repeat must also agree in the facts of its row (user, issuer ...): the text formats, where those facts are the row's. */
+    private readonly repeatsCompareFacts = false,
   ) {}
 
   /** Queues a record; true when a chunk is full and flush() is due (kept synchronous: it runs once per record). */
@@ -60,6 +80,7 @@ export class BatchWriter {
       counter: r.counter,
       state: 'in_stock',
       driftSteps: r.driftSteps,
+      ...(r.t0 ? { t0: r.t0 } : {}),
       seed: r.seed,
       batchId: this.batchId,
       resourceId: this.resourceId,
@@ -109,6 +130,13 @@ export class BatchWriter {
     const sameSpec =
       known.type === r.type && known.algorithm === r.algorithm && known.digits === r.digits && known.period === r.period && (known.t0 ?? 0) === (r.t0 ?? 0) && !known.checkDigit === !r.checkDigit;
     const label = `${r.serial}${known.manufacturer ? ` (${known.manufacturer})` : ''}`;
+    // A text format's row repeated with the same seed must also agree in counter and row facts (user, issuer ...), or one would be lost.
+    const rowDiffers = this.repeatsCompareFacts && sameSeed && sameSpec && (known.batchId === this.batchId || this.touched.has(known.id)) ? rowDifference(known, r) : null;
+    if (rowDiffers) {
+      const first = typeof known.attributes.importedFrom === 'string' ? known.attributes.importedFrom : 'earlier in the file';
+      this.events.problem(r.where, `serial ${label} appears twice in the file with the same seed but different ${rowDiffers}: first at ${first}; fix the file (which one is right?)`, r.serial, 'duplicate-serial');
+      return;
+    }
     if (known.batchId === this.batchId || this.touched.has(known.id)) {
       const first = typeof known.attributes.importedFrom === 'string' ? known.attributes.importedFrom : 'earlier in the file';
       const differs = sameSeed && sameSpec ? identityDifference(known.attributes, r.attributes) : null;

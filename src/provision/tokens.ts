@@ -4,6 +4,7 @@
  */
 import { encodeBase32, decodeBase32 } from '../core/codecs.js';
 import { DataError, NotFoundError, UsageError } from '../core/errors.js';
+import { dpwSecondsLeft } from '../core/dpw.js';
 import { generateCode } from '../core/otp.js';
 import { parseKind, validateSeedLength, validateSpec, type TokenKind } from '../core/spec.js';
 import { isTokenState, TOKEN_STATES, type TokenState } from '../core/states.js';
@@ -103,6 +104,8 @@ export async function addToken(store: Store, input: AddTokenInput): Promise<Toke
   const seed = decodeBase32(input.secret, 'the secret');
   validateSeedLength(seed);
   const spec = validateSpec({ type: input.type, algorithm: input.algorithm, digits: input.digits, period: input.period, counter: input.counter });
+  // A day password's key is the text of a DPW file, not base32 bytes, and no device is programmed with one.
+  if (spec.type === 'dpw') throw new UsageError('a day password (dpw) token comes from its DPW file: tokensmith import <file> --format dpw');
   const kind = input.kind ? parseKind(input.kind) : 'classic';
   return store.transaction(async (tx) => {
     let resourceId: number | null = null;
@@ -144,7 +147,7 @@ export async function tokenCode(store: Store, serial: string, opts: { at?: Date;
   seed.fill(0);
   // Steps count from T0 (RFC 6238): the seconds left in this one.
   const intoStep = (((Math.floor(at.getTime() / 1000) - (token.t0 ?? 0)) % token.period) + token.period) % token.period;
-  const validFor = token.type === 'totp' ? token.period - intoStep : undefined;
+  const validFor = token.type === 'totp' ? token.period - intoStep : token.type === 'dpw' ? dpwSecondsLeft(at) : undefined;
   return { code, token, at, validFor };
 }
 

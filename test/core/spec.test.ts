@@ -84,7 +84,7 @@ describe('parsers', () => {
   });
   it('names the unknown algorithm, type and kind and the choices', () => {
     expect(() => parseAlgorithm('sha384')).toThrow(/unknown algorithm 'sha384': use sha1, sha256 or sha512/);
-    expect(() => parseTokenType('ocra')).toThrow(/unknown token type 'ocra': use totp or hotp/);
+    expect(() => parseTokenType('ocra')).toThrow(/unknown token type 'ocra': use totp, hotp or dpw/);
     expect(() => parseKind('soft')).toThrow(/unknown token kind 'soft': use classic or programmable/);
   });
   it('parses kinds and types case-insensitively', () => {

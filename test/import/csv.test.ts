@@ -33,8 +33,9 @@ describe('one sample per dialect', () => {
       expect(records.map((r) => r.serial)).toEqual(f.tokens.map((t: any) => t.serial));
       f.tokens.forEach((t: any, i: number) => {
         const r = records[i]!;
-        expect(r.seed.toString('hex')).toBe(t.secretHex);
-        if (t.type && t.type !== 'dpw') expect(r.type).toBe(t.type);
+        // A day password keeps its key as the text LinOTP hashes.
+        expect(t.type === 'dpw' ? r.seed.toString('ascii') : r.seed.toString('hex')).toBe(t.secretHex);
+        if (t.type) expect(r.type).toBe(t.type);
         if (t.hash) expect(r.algorithm).toBe(t.hash);
         if (t.digits) expect(r.digits).toBe(t.digits);
         if (t.period) expect(r.period).toBe(t.period);
@@ -43,7 +44,6 @@ describe('one sample per dialect', () => {
         if (t.model) expect(r.model).toBe(t.model);
         if (t.user) expect(r.attributes.user).toBe(t.user);
         if (t.upn) expect(r.attributes.upn).toBe(t.upn);
-        if (t.type === 'dpw') expect(r.period).toBe(86400);
       });
     });
   }

@@ -8,17 +8,17 @@
  * The files are not in this repository: see fixtures/peers/python-pskc/ORIGIN.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import { CliStore } from '../import/helpers.js';
+import { peerDir } from '../helpers/peers.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SCRIPT = join(REPO, 'scripts/peers/pskc-read.py');
-const CANDIDATES = [process.env.TOKENSMITH_PEERS_DIR && join(process.env.TOKENSMITH_PEERS_DIR, 'python-pskc'), join(REPO, 'fixtures/peers/python-pskc'), resolve(REPO, '../shared/peers/python-pskc'), resolve(REPO, '../../shared/peers/python-pskc')];
-const ROOT = CANDIDATES.find((d): d is string => Boolean(d) && existsSync(join(d!, 'tests')));
+const ROOT = peerDir('python-pskc', 'tests');
 const havePython = spawnSync('/usr/bin/python3', ['-c', 'import pskc'], { stdio: 'ignore' }).status === 0;
 
 /** The transport keys and passwords python-pskc's doctests give each file. */
@@ -116,7 +116,7 @@ describe.skipIf(skip !== null)('python-pskc test files', () => {
   let expected = new Map<string, PyResult>();
   beforeAll(() => {
     const list = files.map((f) => ({ file: join(ROOT!, 'tests', f), ...CREDENTIALS[f] }));
-    const out = JSON.parse(execFileSync('/usr/bin/python3', [SCRIPT], { input: JSON.stringify(list), encoding: 'utf8', cwd: ROOT }) as string) as PyResult[];
+    const out = JSON.parse(execFileSync('/usr/bin/python3', [SCRIPT], { input: JSON.stringify(list), encoding: 'utf8', cwd: ROOT! }) as string) as PyResult[];
     expected = new Map(out.map((r) => [relative(join(ROOT!, 'tests'), r.file), r]));
   });
   const stores: CliStore[] = [];

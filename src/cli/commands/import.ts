@@ -9,6 +9,10 @@ interface ImportFlags {
   resource?: string;
   onDuplicate?: string;
   dryRun?: boolean;
+  type?: string;
+  algorithm?: string;
+  digits?: string;
+  period?: string;
 }
 
 /** A progress bar on stderr, only for a person at a terminal and only for files worth it. */
@@ -51,12 +55,16 @@ export function registerImport(program: Command): void {
       'import a seed file of classic tokens (PSKC, encrypted or not, or a vendor CSV/XML/URI list): every record is checked first, ' +
         'and if any is bad nothing is written and each bad record is listed with its place and why',
     )
-    .option('--format <format>', 'auto, pskc, oath-csv, linotp-csv, entra-csv, thales-csv, protectimus-csv, dpw, deepnet-xml, otpauth or usersfile (pam_oath)', 'auto')
+    .option('--format <format>', 'auto, pskc, oath-csv, linotp-csv, entra-csv, thales-csv, protectimus-csv, dpw, deepnet-xml, otpauth, yubikey-csv (YubiKey personalization log), safenet-xml (eToken <Tokens>), etoken-dat (SafeWord/eToken PASS .dat) or usersfile (pam_oath)', 'auto')
     .option('--password <pw>', 'password of a PBKDF2-encrypted PSKC file (visible in the process list: prefer --password-file or the prompt)')
     .option('--password-file <file>', 'read the password from the first line of a file')
     .option('--key <hex>', 'pre-shared transport key of an encrypted PSKC file, in hex (16, 24 or 32 bytes)')
     .option('--resource <name>', 'put the imported tokens in the stock of this Resource')
     .option('--on-duplicate <mode>', 'a serial already in the store with the same seed: fail, skip or update (a different seed is always a conflict)', 'fail')
+    .option('--type <type>', 'totp, hotp or dpw, for files that do not say (Protectimus CSV, bare seed lists); refused where the file says otherwise')
+    .option('--algorithm <hash>', 'sha1, sha256 or sha512, for files that do not say (Protectimus, Thales, privacyIDEA CSV whose hash follows from the seed length)')
+    .option('--digits <n>', 'code length for files that do not say (Protectimus, Thales, DPW, SafeNet XML)')
+    .option('--period <seconds>', 'TOTP time step for files that do not say (Protectimus, a CSV TOTP row without a step)')
     .option('--dry-run', 'check everything and report, but write nothing')
     .addHelpText(
       'after',
@@ -65,6 +73,11 @@ Examples:
   tokensmith import seeds.pskc.xml --password-file pw.txt --resource vpn
   tokensmith import c200.xml --key 12345678901234567890123456789012 --dry-run
   tokensmith import entra.csv --on-duplicate skip --json
+  tokensmith import protectimus.csv --period 60 --digits 8
+  tokensmith import days.txt --format dpw --digits 8
+
+--type/--algorithm/--digits/--period fill what a file does not carry; a record whose file says
+otherwise is refused (exit 4, naming the field). They do not apply to PSKC (exit 2).
 
 An encrypted file without --password/--key asks for the password when there is a terminal.
 The same file twice (same SHA-256) is noticed. Exit 4 for any bad input; the store is then unchanged.
@@ -75,7 +88,8 @@ Formats and what tokensmith does with odd files: docs/import.md.`,
         const { readFileSync } = await import('node:fs');
         const { UsageError } = await import('../../core/errors.js');
         const { decodeHex } = await import('../../core/codecs.js');
-        const { importSeedFile, importJson, parseFormat, parseOnDuplicate, ImportFailedError } = await import('../../import/service.js');
+        const { importSeedFile, importJson, parseFormat, parseOnDuplicate, parseSpecDefaults, ImportFailedError } = await import('../../import/service.js');
+        const defaults = parseSpecDefaults(o);
         if ([o.password !== undefined, o.passwordFile !== undefined, o.key !== undefined].filter(Boolean).length > 1) {
           throw new UsageError('give one of --password, --password-file and --key');
         }
@@ -122,6 +136,7 @@ Formats and what tokensmith does with odd files: docs/import.md.`,
             askPassword,
             resource: o.resource,
             onDuplicate: parseOnDuplicate(o.onDuplicate),
+            defaults,
             dryRun: o.dryRun,
             onProgress: (p) => bar.update(p),
             onNote: (m) => {
