@@ -1,7 +1,7 @@
 /**
  * Token2 Molto2 / Molto2v2 (USB CCID, 50 / 100 TOTP profiles): every command
- * and answer as bytes, no I/O. Read it next to the fact sheet (docs/devices.md;
- * shared protocols.md section 2; the vendor's molto2-tools docs/PROTOCOL.md).
+ * and answer as bytes, no I/O. Read it next to docs/protocols/token2-molto2.md
+ * (the byte tables cited here).
  * The crypto is the Token2 one (SM4, the same MAC rule) under a key derived
  * from the customer key instead of the fixed NFC device key.
  */

@@ -1,7 +1,7 @@
 /**
  * Token2 single-profile NFC tokens (OTPC-P1/P2-i cards, miniOTP-2/3-i, C301-i,
  * C302-i fobs): every command and answer as bytes, no I/O. Read it next to
- * the fact sheet (docs/devices.md; shared protocols.md section 1).
+ * docs/protocols/token2-nfc.md (the byte tables cited here).
  */
 import { Sm4, padMethod2 } from '../../src/core/sm4.js';
 import {
