@@ -64,3 +64,10 @@ export async function familyOfModel(model: string, what = '--model'): Promise<De
   if (!hit) throw new UsageError(`${what}: '${model}' is not a model tokensmith knows; use one of ${list.flatMap((f) => f.models).join(', ')}`, 'bad-model');
   return hit;
 }
+
+/** Without loading anything: the family of a model among the built-in and already loaded families (a recording names its frames with it). */
+export function loadedFamilyOfModel(model: string | null | undefined): DeviceFamily | undefined {
+  if (!model) return undefined;
+  const list = loaded ?? BUILT_IN;
+  return list.find((f) => f.models.includes(model)) ?? list.find((f) => f.name === model);
+}

@@ -13,7 +13,7 @@ import { ReplayTransport } from '../transport/replay.js';
 import type { ApduTransport } from '../transport/types.js';
 import { isSeedBearing } from '../../drivers/token2-nfc/describe.js';
 import type { DeviceFamily } from '../../drivers/family.js';
-import { familyOfModel } from '../../drivers/registry.js';
+import { familyOfModel, loadedFamilyOfModel } from '../../drivers/registry.js';
 
 /** Published test seeds: safe in fixtures, logs of tests, and cassettes. */
 export const LABELLED_TEST_SEEDS: { label: string; seed: Uint8Array }[] = [
@@ -83,7 +83,7 @@ export function startRecording(
         operation: { name: opts.operation, params: { ...opts.params, clockReads: clock.reads }, outcome },
         ...(opts.note ? { note: opts.note } : {}),
       });
-      writeCassette(path, c);
+      writeCassette(path, c, loadedFamilyOfModel(c.header.model)?.describe);
     },
   };
 }

@@ -82,6 +82,10 @@ describe('recording', () => {
     session.save({ ok: true });
     const raw = readFileSync(path);
     expect(raw.includes(Buffer.from(seed))).toBe(false);
+    // The text form: the seed's hex is not there either, in any spacing.
+    const text = raw.toString('utf8').replace(/[ "]/g, '').toLowerCase();
+    expect(text.includes(Buffer.from(seed).toString('hex'))).toBe(false);
+    expect(text.includes(Buffer.from(seed.subarray(0, 8)).toString('hex'))).toBe(false);
     const c = decodeCassette(raw);
     expect(c.header.seed).toBeNull();
     expect(c.header.seedLength).toBe(32);
