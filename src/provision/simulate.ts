@@ -8,7 +8,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { decodeBase32 } from '../core/codecs.js';
 import { UsageError } from '../core/errors.js';
-import { VpcdClient, parseVpcdAddress } from '../transport/vpcd.js';
+import { VpcdClient, parseVpcdAddress, type VirtualCard } from '../transport/vpcd.js';
 import { SIMULATOR_OPTION_FLAGS, type DeviceFamily, type SimulatedDevice, type SimulatorOptionName, type SimulatorSettings } from '../../drivers/family.js';
 import { familyOfModel } from '../../drivers/registry.js';
 
@@ -57,6 +57,20 @@ function familySettings(family: DeviceFamily, o: SimulateOptions): Omit<Simulato
   return { seed: o.seed ? decodeBase32(o.seed, '--seed') : undefined, algorithm: o.algorithm, period: o.period, locked: o.locked, customerKey: o.customerKey, variant: o.variant };
 }
 
+/** The card vpcd sees: the simulator, except that with --pull-at n the nth command takes it away unanswered (a fault drill). */
+function withPullAt(sim: SimulatedDevice, pullAt: number, onPull: (n: number) => void): VirtualCard {
+  let received = 0;
+  return {
+    atr: sim.atr,
+    reset: () => sim.reset?.(),
+    process: (apdu: Uint8Array) => {
+      if (++received !== pullAt) return sim.process(apdu);
+      onPull(received);
+      return null;
+    },
+  };
+}
+
 export async function runSimulator(model: string, o: SimulateOptions, say: (line: string) => void): Promise<void> {
   const family = await familyOfModel(model, 'simulate');
   const simulator = family.simulator;
@@ -103,21 +117,11 @@ export async function runSimulator(model: string, o: SimulateOptions, say: (line
     });
     sims[i] = sim;
     save();
-    let received = 0;
-    const card = {
-      atr: sim.atr,
-      reset: () => sim.reset?.(),
-      process: (apdu: Uint8Array) => {
-        // A fault drill: the token leaves the reader as the nth command arrives, unanswered.
-        if (++received === pullAt) {
-          say(`command ${received} arrived: taking token ${serial} off the reader without answering (--pull-at)`);
-          stopping = true;
-          setTimeout(() => process.exit(0), 200);
-          return null;
-        }
-        return sim.process(apdu);
-      },
-    };
+    const card = withPullAt(sim, pullAt, (n) => {
+      say(`command ${n} arrived: taking token ${serial} off the reader without answering (--pull-at)`);
+      stopping = true;
+      setTimeout(() => process.exit(0), 200);
+    });
     const client: VpcdClient = new VpcdClient(card, {
       host: address.host,
       port: address.port,
