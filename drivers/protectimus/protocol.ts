@@ -1,13 +1,13 @@
 /**
  * Protectimus Slim NFC (card) and Flex (key fob): the proprietary frame inside
  * the ISO-DEP I-block, as bytes, no I/O. Source: the SySS proxmark3 script
- * (advisory SYSS-2021-007, CVE-2021-32033); shared protocols.md section 3.
+ * (advisory SYSS-2021-007, CVE-2021-32033); facts: docs/protocols/protectimus.md.
  *
  *   request  86 LEN DATA.. XOR     LEN = DATA + the XOR byte; XOR of DATA
  *   answer   AA LEN CMD .. CHK     LEN = CMD + payload + CHK
  *
  * The answer's last byte is taken to be the XOR of CMD and payload, the
- * request's rule (the fact sheet: "probably a checksum too"); it is checked.
+ * request's rule (the source says only "probably a checksum"); it is checked.
  * There is no status word: PC/SC passes the I-block payload through as is.
  * The seed-write command is not public, so there is no builder for it.
  */

@@ -3,6 +3,7 @@
  * title and key bodies are never decoded (they are SM4 ciphertext under the
  * customer key, which a transcript does not have).
  */
+import { isGetResponse } from '../../src/transport/iso7816.js';
 import {
   algorithmOf,
   commandNameOf,
@@ -20,6 +21,7 @@ import {
 const iso = (t: number) => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
 
 export function describeCommand(apdu: Uint8Array): string {
+  if (isGetResponse(apdu)) return `GET RESPONSE (Le ${apdu[4] ?? 0})`;
   const name = commandNameOf(apdu);
   const p = apdu[3] ?? 0;
   switch (name) {

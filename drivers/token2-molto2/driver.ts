@@ -6,6 +6,7 @@
  */
 import { DataError, DeviceError, PolicyError, TokensmithError } from '../../src/core/errors.js';
 import { Sm4 } from '../../src/core/sm4.js';
+import { exchange } from '../../src/transport/iso7816.js';
 import type { ApduTransport } from '../../src/transport/types.js';
 import {
   FACTORY_CUSTOMER_KEY,
@@ -30,7 +31,6 @@ import {
   parseInfo,
   parseProfileBlock,
   periodOf,
-  splitResponse,
   statusWordMeaning,
   swHex,
   triesLeft,
@@ -170,11 +170,11 @@ export class Molto2Driver {
     return Math.floor(this.now() / 1000);
   }
 
-  /** One command: transmit, split, check 9000 (or one of `accept`). */
+  /** One command through the ISO 7816 layer (61xx / 6Cxx followed as on the Token2 NFC tokens), then 9000 (or one of `accept`) checked. */
   private async command(step: Molto2Step, apdu: Uint8Array, serial?: string, accept: number[] = []): Promise<{ data: Uint8Array; sw: number }> {
     this.opts.onStep?.(STEP_WORDS[step]);
-    this.sent++;
-    const r = splitResponse(await this.transport.transmit(apdu, { timeoutMs: this.opts.timeoutMs }));
+    const r = await exchange(this.transport, apdu, { timeoutMs: this.opts.timeoutMs, getResponseClass: 'command' });
+    this.sent += r.transmits;
     if (r.sw === SW.ok || accept.includes(r.sw)) return r;
     if (step === 'authenticate' && (triesLeft(r.sw) !== null || r.sw === SW.authBlocked)) throw new Molto2AuthError(r.sw, triesLeft(r.sw) ?? 0, serial);
     throw new Molto2StatusError(step, r.sw, serial);
@@ -213,8 +213,8 @@ export class Molto2Driver {
 
   /** Molto2 (50) or Molto2v2 (100): profile 50 answers 6A86 on a Molto2. */
   async variant(serial?: string): Promise<Molto2Variant> {
-    const r = splitResponse(await this.transport.transmit(buildReadProfile(PROFILE_COUNTS.molto2), { timeoutMs: this.opts.timeoutMs }));
-    this.sent++;
+    const r = await exchange(this.transport, buildReadProfile(PROFILE_COUNTS.molto2), { timeoutMs: this.opts.timeoutMs, getResponseClass: 'command' });
+    this.sent += r.transmits;
     if (r.sw === SW.ok) return 'molto2v2';
     if (r.sw === SW.badProfile) return 'molto2';
     throw new Molto2StatusError('readProfile', r.sw, serial);

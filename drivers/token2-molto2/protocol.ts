@@ -1,13 +1,19 @@
 /**
  * Token2 Molto2 / Molto2v2 (USB CCID, 50 / 100 TOTP profiles): every command
- * and answer as bytes, no I/O. Read it next to the fact sheet (docs/devices.md;
- * shared protocols.md section 2; the vendor's molto2-tools docs/PROTOCOL.md).
+ * and answer as bytes, no I/O. Read it next to docs/protocols/token2-molto2.md
+ * (the byte tables cited here).
  * The crypto is the Token2 one (SM4, the same MAC rule) under a key derived
  * from the customer key instead of the fixed NFC device key.
  */
 import { createHash } from 'node:crypto';
-import { Sm4, padMethod2, sm4CbcMac } from '../../src/core/sm4.js';
+import { Sm4, padMethod2 } from '../../src/core/sm4.js';
 import {
+  CLA_PLAIN,
+  CLA_SECURE,
+  apdu,
+  authData,
+  secureCommand,
+  secureMac,
   parseInfo as parseToken2Info,
   splitResponse,
   swHex,
@@ -23,12 +29,9 @@ import {
   type ParsedCommand,
   type DisplayTimeoutSeconds,
   type Token2Algorithm as Molto2Algorithm,
-} from '../token2-nfc/protocol.js';
+} from '../token2-shared/protocol.js';
 
-export { splitResponse, swHex, ProtocolError, type Response };
-
-export const CLA_PLAIN = 0x80;
-export const CLA_SECURE = 0x84;
+export { CLA_PLAIN, CLA_SECURE, authData, secureMac, splitResponse, swHex, ProtocolError, type Response };
 export const INS = {
   info: 0x41,
   challenge: 0x4b,
@@ -137,35 +140,12 @@ export function triesLeft(sw: number): number | null {
 
 // ---- framing ---------------------------------------------------------------------
 
-function apdu(cla: number, ins: number, p1: number, p2: number, body?: Uint8Array, le?: number): Uint8Array {
-  if (!body) return Uint8Array.from(le === undefined ? [cla, ins, p1, p2] : [cla, ins, p1, p2, le]);
-  if (body.length > 255) throw new RangeError(`APDU body of ${body.length} bytes does not fit a short Lc`);
-  const out = new Uint8Array(5 + body.length);
-  out.set([cla, ins, p1, p2, body.length]);
-  out.set(body, 5);
-  return out;
-}
-
 function checkProfile(p: number): number {
   if (!Number.isInteger(p) || p < 0 || p > 99) throw new RangeError(`profile must be 0 to 99, got ${p}`);
   return p;
 }
 
-/** MAC over `80 INS P1 P2 Lc' || body` (Lc' without the MAC), SM4-CBC under the customer-key SM4 key. */
-export function secureMac(cipher: Sm4, ins: number, p1: number, p2: number, body: Uint8Array): Uint8Array {
-  const input = new Uint8Array(5 + body.length);
-  input.set([CLA_PLAIN, ins, p1, p2, body.length]);
-  input.set(body, 5);
-  return sm4CbcMac(cipher, input);
-}
-
-function secureCommand(cipher: Sm4, ins: number, p1: number, p2: number, body: Uint8Array): Uint8Array {
-  const mac = secureMac(cipher, ins, p1, p2, body);
-  const full = new Uint8Array(body.length + 4);
-  full.set(body);
-  full.set(mac, body.length);
-  return apdu(CLA_SECURE, ins, p1, p2, full);
-}
+// The MAC rule and the secure-command framing are the NFC tokens' (token2-shared), under the customer-key SM4 key.
 
 // ---- host side -------------------------------------------------------------------
 
@@ -234,13 +214,6 @@ export function encodeProfileBlock(b: ProfileBlock): Uint8Array {
 /** `80 4B 08 00 00` (the vendor tool's form). */
 export function buildGetChallenge(): Uint8Array {
   return apdu(CLA_PLAIN, INS.challenge, 0x08, 0x00, undefined, 0x00);
-}
-
-export function authData(cipher: Sm4, challenge: Uint8Array): Uint8Array {
-  if (challenge.length !== 8) throw new RangeError(`challenge must be 8 bytes, got ${challenge.length}`);
-  const block = new Uint8Array(16);
-  block.set(challenge);
-  return cipher.encryptBlock(block);
 }
 
 export function buildAuthenticate(cipher: Sm4, challenge: Uint8Array): Uint8Array {

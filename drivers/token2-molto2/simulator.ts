@@ -1,5 +1,5 @@
 /**
- * The device side of the Molto2 / Molto2v2, written from the fact sheet and
+ * The device side of the Molto2 / Molto2v2, written from docs/protocols/token2-molto2.md and
  * the vendor's protocol notes: 50 or 100 profiles, each with its own seed,
  * title, config and clock; a customer key with a tries counter (63NN, then
  * blocked); 6A83 for an empty slot; 9060 for the button-confirmed factory

@@ -3,6 +3,7 @@
  * command names, decoded config fields, status words in words. The seed body
  * is never decoded here.
  */
+import { isGetResponse } from '../../src/transport/iso7816.js';
 import {
   CLA_SECURE,
   INS,
@@ -25,7 +26,7 @@ function isoTime(t: number): string {
 }
 
 export function describeCommand(apdu: Uint8Array): string {
-  if (apdu.length >= 2 && apdu[0] === 0x00 && apdu[1] === 0xc0) return 'GET RESPONSE';
+  if (isGetResponse(apdu)) return `GET RESPONSE (class ${hex(apdu.subarray(0, 1))}, Le ${apdu[4] ?? 0})`;
   const name = apdu.length >= 2 ? commandNameOf(apdu[0]!, apdu[1]!) : null;
   if (!name) return 'unknown command';
   if (name === 'info') return 'get info';

@@ -5,6 +5,7 @@
  * lock the key for good.
  */
 import { DeviceError, TokensmithError, UsageError } from '../../src/core/errors.js';
+import { exchange } from '../../src/transport/iso7816.js';
 import type { ApduTransport } from '../../src/transport/types.js';
 import {
   SW,
@@ -16,7 +17,6 @@ import {
   parseChallenge,
   parseInfo,
   productForSerial,
-  splitResponse,
   statusWordMeaning,
   swHex,
   wipesSeedOnConfig,
@@ -174,26 +174,12 @@ export class Token2Driver {
     return Math.floor(this.now() / 1000);
   }
 
-  /** One command: transmit, follow 61xx / 6Cxx as ISO 7816 says, check the status word. */
+  /** One command through the ISO 7816 layer (61xx / 6Cxx followed, GET RESPONSE in the command's class), then the status word checked. */
   private async command(step: Token2Step, apdu: Uint8Array, serial?: string): Promise<Uint8Array> {
     this.opts.onStep?.(STEP_WORDS[step]);
-    this.sent++;
-    let resp = splitResponse(await this.transport.transmit(apdu, { timeoutMs: this.opts.timeoutMs }));
-    // 6Cxx asks for the same command with another Le: only a bare header + Le command can be resent that way;
-    // resending a command that carries data without it would change its meaning.
-    if (resp.sw >> 8 === 0x6c && apdu.length === 5) {
-      const again = Uint8Array.from([...apdu.subarray(0, 4), resp.sw & 0xff]);
-      this.sent++;
-      resp = splitResponse(await this.transport.transmit(again, { timeoutMs: this.opts.timeoutMs }));
-    }
-    let data = resp.data;
-    while (resp.sw >> 8 === 0x61) {
-      this.sent++;
-      // GET RESPONSE in the command's own class family: this token refuses class 00 (6E00) and speaks 80.
-      const cla = apdu[0]! & 0x80 ? 0x80 : 0x00;
-      resp = splitResponse(await this.transport.transmit(Uint8Array.from([cla, 0xc0, 0x00, 0x00, resp.sw & 0xff]), { timeoutMs: this.opts.timeoutMs }));
-      data = Uint8Array.from([...data, ...resp.data]);
-    }
+    const resp = await exchange(this.transport, apdu, { timeoutMs: this.opts.timeoutMs, getResponseClass: 'command' });
+    this.sent += resp.transmits;
+    const data = resp.data;
     if (resp.sw !== SW.ok) {
       if (step === 'authenticate' && resp.sw === SW.authFailed) throw new AuthenticationFailedError(resp.sw, serial);
       throw new Token2StatusError(step, resp.sw, serial);

@@ -1,16 +1,53 @@
 /**
  * Token2 single-profile NFC tokens (OTPC-P1/P2-i cards, miniOTP-2/3-i, C301-i,
  * C302-i fobs): every command and answer as bytes, no I/O. Read it next to
- * the fact sheet (docs/devices.md; shared protocols.md section 1).
+ * docs/protocols/token2-nfc.md (the byte tables cited here).
  */
-import { Sm4, padMethod2, sm4CbcMac } from '../../src/core/sm4.js';
+import { Sm4, padMethod2 } from '../../src/core/sm4.js';
+import {
+  CLA_PLAIN,
+  CLA_SECURE,
+  ProtocolError,
+  apdu,
+  algorithmCode,
+  authData as sharedAuthData,
+  displayTimeoutCode,
+  periodCode,
+  secureCommand as sharedSecureCommand,
+  secureMac as sharedSecureMac,
+  type DisplayTimeoutSeconds,
+  type ParsedCommand,
+  type Token2Algorithm,
+  type Token2Period,
+} from '../token2-shared/protocol.js';
+
+// What the NFC tokens share with the Molto2 (codes, framing, MAC rule, info layout) lives in token2-shared; re-exported for this family's users.
+export {
+  CLA_PLAIN,
+  CLA_SECURE,
+  DISPLAY_TIMEOUTS,
+  ProtocolError,
+  algorithmCode,
+  algorithmOf,
+  displayTimeoutCode,
+  displayTimeoutSeconds,
+  parseInfo,
+  periodCode,
+  periodOf,
+  splitResponse,
+  swHex,
+  type DisplayTimeoutSeconds,
+  type ParsedCommand,
+  type Response,
+  type Token2Algorithm,
+  type Token2Info,
+  type Token2Period,
+} from '../token2-shared/protocol.js';
 
 /** The fixed device key; public, identical on every token of the family. */
 export const DEVICE_KEY = Uint8Array.from([0x8a, 0xd2, 0x06, 0x88, 0x3c, 0xa3, 0x69, 0x48, 0x2a, 0xb2, 0x71, 0x82, 0xb6, 0xe8, 0x32, 0x24]);
 const deviceCipher = new Sm4(DEVICE_KEY);
 
-export const CLA_PLAIN = 0x80;
-export const CLA_SECURE = 0x84;
 export const INS = { info: 0x41, challenge: 0x4b, authenticate: 0xce, writeSeed: 0xc5, writeConfig: 0xd4 } as const;
 export type CommandName = keyof typeof INS;
 
@@ -61,60 +98,7 @@ export function isToken2Model(s: string): s is Token2Model {
   return (TOKEN2_MODELS as readonly string[]).includes(s);
 }
 
-// ---- config field codes ---------------------------------------------------
-
-export const DISPLAY_TIMEOUTS = [15, 30, 60, 120] as const;
-export type DisplayTimeoutSeconds = (typeof DISPLAY_TIMEOUTS)[number];
-export type Token2Algorithm = 'sha1' | 'sha256';
-export type Token2Period = 30 | 60;
-
-export function displayTimeoutCode(seconds: number): number {
-  const i = (DISPLAY_TIMEOUTS as readonly number[]).indexOf(seconds);
-  if (i < 0) throw new RangeError(`display timeout must be 15, 30, 60 or 120 seconds, got ${seconds}`);
-  return i;
-}
-export function displayTimeoutSeconds(code: number): DisplayTimeoutSeconds | null {
-  return DISPLAY_TIMEOUTS[code] ?? null;
-}
-export function algorithmCode(a: Token2Algorithm): number {
-  return a === 'sha1' ? 1 : 2;
-}
-export function algorithmOf(code: number): Token2Algorithm | null {
-  return code === 1 ? 'sha1' : code === 2 ? 'sha256' : null;
-}
-export function periodCode(p: number): number {
-  if (p === 30) return 0x1e;
-  if (p === 60) return 0x3c;
-  throw new RangeError(`time step must be 30 or 60 seconds, got ${p}`);
-}
-export function periodOf(code: number): Token2Period | null {
-  return code === 0x1e ? 30 : code === 0x3c ? 60 : null;
-}
-
 // ---- APDU framing -----------------------------------------------------------
-
-function apdu(cla: number, ins: number, p1: number, p2: number, body?: Uint8Array): Uint8Array {
-  if (!body) return Uint8Array.from([cla, ins, p1, p2]);
-  if (body.length > 255) throw new RangeError(`APDU body of ${body.length} bytes does not fit a short Lc`);
-  const out = new Uint8Array(5 + body.length);
-  out.set([cla, ins, p1, p2, body.length]);
-  out.set(body, 5);
-  return out;
-}
-
-export interface Response {
-  data: Uint8Array;
-  sw: number;
-}
-
-export function splitResponse(resp: Uint8Array): Response {
-  if (resp.length < 2) throw new ProtocolError(`answer of ${resp.length} byte(s) has no status word`);
-  return { data: resp.slice(0, resp.length - 2), sw: (resp[resp.length - 2]! << 8) | resp[resp.length - 1]! };
-}
-
-export function swHex(sw: number): string {
-  return sw.toString(16).toUpperCase().padStart(4, '0');
-}
 
 /** A status word in words, as the firmware uses it. */
 export function statusWordMeaning(sw: number): string {
@@ -138,50 +122,19 @@ export function statusWordMeaning(sw: number): string {
   return 'unknown status word';
 }
 
-/** A malformed answer: the token said something the protocol does not allow. */
-export class ProtocolError extends Error {}
-
 // ---- the MAC of secure commands --------------------------------------------
 
-/** MAC over `80 INS P1 P2 Lc' || body`, Lc' = body length without the MAC. */
+/** MAC over `80 INS P1 P2 Lc' || body` under the device key (docs/protocols/token2-nfc.md, "secure commands"). */
 export function secureMac(ins: number, p1: number, p2: number, body: Uint8Array): Uint8Array {
-  const input = new Uint8Array(5 + body.length);
-  input.set([CLA_PLAIN, ins, p1, p2, body.length]);
-  input.set(body, 5);
-  return sm4CbcMac(deviceCipher, input);
+  return sharedSecureMac(deviceCipher, ins, p1, p2, body);
 }
 
-function secureCommand(ins: number, p1: number, p2: number, body: Uint8Array): Uint8Array {
-  const mac = secureMac(ins, p1, p2, body);
-  const full = new Uint8Array(body.length + 4);
-  full.set(body);
-  full.set(mac, body.length);
-  return apdu(CLA_SECURE, ins, p1, p2, full);
-}
+const secureCommand = (ins: number, p1: number, p2: number, body: Uint8Array) => sharedSecureCommand(deviceCipher, ins, p1, p2, body);
 
 // ---- host side: build commands, parse answers --------------------------------
 
 export function buildGetInfo(): Uint8Array {
   return apdu(CLA_PLAIN, INS.info, 0x00, 0x00, Uint8Array.from([0x02, 0x11]));
-}
-
-export interface Token2Info {
-  serial: string;
-  /** The token's clock, UTC seconds. */
-  deviceTime: number;
-}
-
-/** 3 header bytes, N, N bytes of ASCII serial, 2 separator bytes, 4 bytes UTC seconds big-endian. */
-export function parseInfo(data: Uint8Array): Token2Info {
-  if (data.length < 4) throw new ProtocolError(`info answer of ${data.length} bytes is too short (needs at least 4 before the serial)`);
-  const n = data[3]!;
-  const timeAt = 4 + n + 2;
-  if (data.length < timeAt + 4) throw new ProtocolError(`info answer of ${data.length} bytes is too short for a ${n}-character serial`);
-  const serialBytes = data.subarray(4, 4 + n);
-  for (const b of serialBytes) if (b < 0x20 || b > 0x7e) throw new ProtocolError('info answer: the serial is not printable ASCII');
-  const serial = String.fromCharCode(...serialBytes).trim();
-  const deviceTime = ((data[timeAt]! << 24) | (data[timeAt + 1]! << 16) | (data[timeAt + 2]! << 8) | data[timeAt + 3]!) >>> 0;
-  return { serial, deviceTime };
 }
 
 /**
@@ -200,10 +153,7 @@ export function parseChallenge(data: Uint8Array): Uint8Array {
 }
 
 export function authData(challenge: Uint8Array): Uint8Array {
-  if (challenge.length !== 8) throw new RangeError(`challenge must be 8 bytes, got ${challenge.length}`);
-  const block = new Uint8Array(16);
-  block.set(challenge);
-  return deviceCipher.encryptBlock(block);
+  return sharedAuthData(deviceCipher, challenge);
 }
 
 export function buildAuthenticate(challenge: Uint8Array): Uint8Array {
@@ -258,19 +208,6 @@ export function buildWriteConfig(cfg: Token2Config): Uint8Array {
 
 // ---- device side (simulator) and transcripts: take commands apart ------------
 
-export interface ParsedCommand {
-  cla: number;
-  ins: number;
-  p1: number;
-  p2: number;
-  /** Lc data; for secure commands without the trailing MAC. */
-  body: Uint8Array;
-  mac?: Uint8Array;
-  /** Secure commands: whether the MAC is right. */
-  macOk?: boolean;
-  /** A malformed frame: why. */
-  error?: { sw: number; why: string };
-}
 
 export function parseCommand(a: Uint8Array): ParsedCommand {
   if (a.length < 4) return { cla: a[0] ?? 0, ins: a[1] ?? 0, p1: 0, p2: 0, body: new Uint8Array(), error: { sw: SW.wrongLength, why: 'shorter than a header' } };

@@ -1,5 +1,5 @@
 /**
- * The device side of the Token2 protocol, written from the fact sheet and the
+ * The device side of the Token2 protocol, written from docs/protocols/token2-nfc.md and the
  * open firmware's behaviour: serial, seed, config, its own clock, restricted
  * sync or not, and a count of failed authentications. It answers APDUs like a
  * token would; tests, the demo, the bench and `tokensmith simulate` use it.

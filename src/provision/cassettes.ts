@@ -1,7 +1,7 @@
 /**
  * Cassette services: record a device session (`device flash --record`), show
  * one as an annotated transcript, and verify one by replaying it through the
- * real Token2 driver. Only labelled test seeds are ever stored in a cassette;
+ * real driver of the family its model belongs to (drivers/registry.ts). Only labelled test seeds are ever stored in a cassette;
  * any other seed's frames are redacted and replayed by shape.
  */
 import { packageVersion } from '../cli/version.js';
@@ -11,10 +11,9 @@ import { CassetteMismatchError } from '../transport/errors.js';
 import { RecordingTransport } from '../transport/record.js';
 import { ReplayTransport } from '../transport/replay.js';
 import type { ApduTransport } from '../transport/types.js';
-import { describeFrame as describeToken2, isSeedBearing } from '../../drivers/token2-nfc/describe.js';
-import { familyDescriber, runFamilyOperation } from './cassettes-families.js';
-import { Token2Driver, type Token2Settings } from '../../drivers/token2-nfc/driver.js';
-import { isToken2Model, type Token2Model } from '../../drivers/token2-nfc/protocol.js';
+import { isSeedBearing } from '../../drivers/token2-nfc/describe.js';
+import type { DeviceFamily } from '../../drivers/family.js';
+import { familyOfModel, loadedFamilyOfModel } from '../../drivers/registry.js';
 
 /** Published test seeds: safe in fixtures, logs of tests, and cassettes. */
 export const LABELLED_TEST_SEEDS: { label: string; seed: Uint8Array }[] = [
@@ -84,7 +83,7 @@ export function startRecording(
         operation: { name: opts.operation, params: { ...opts.params, clockReads: clock.reads }, outcome },
         ...(opts.note ? { note: opts.note } : {}),
       });
-      writeCassette(path, c);
+      writeCassette(path, c, loadedFamilyOfModel(c.header.model)?.describe);
     },
   };
 }
@@ -103,11 +102,21 @@ export interface CassetteView {
   frames: TranscriptLine[];
 }
 
-export function showCassette(path: string): CassetteView {
+/** The family that recorded a cassette, from the model in its header; none or an unknown one is a data error. */
+async function familyOfCassette(path: string, model: string | null | undefined): Promise<DeviceFamily> {
+  if (!model) throw new DataError(`${path} names no model in its header, so no driver can read it`, { code: 'bad-cassette', where: path });
+  try {
+    return await familyOfModel(model, `${path}: model`);
+  } catch (e) {
+    throw new DataError((e as Error).message, { code: 'bad-cassette', where: path });
+  }
+}
+
+export async function showCassette(path: string): Promise<CassetteView> {
   const c = readCassette(path);
   const h = c.header;
   let lastCommand: Uint8Array | undefined;
-  const describeFrame = familyDescriber(h.model) ?? describeToken2;
+  const describeFrame = (await familyOfCassette(path, h.model)).describe;
   const frames = c.frames.map((f): TranscriptLine => {
     if (f.dir === 'event') return { seq: f.seq, ms: f.ms, dir: 'event', hex: '', meaning: `${f.event}${f.message ? ` (${f.message})` : ''}` };
     if (f.dir === 'command') lastCommand = f.bytes;
@@ -154,29 +163,21 @@ export interface VerifyCassetteResult {
   commands: number;
 }
 
-function settingsFrom(p: Record<string, unknown>): Token2Settings {
-  return { algorithm: p.algorithm as Token2Settings['algorithm'], period: Number(p.period) as Token2Settings['period'], displayTimeout: Number(p.displayTimeout) as Token2Settings['displayTimeout'] };
-}
-
 /** Replays a cassette through the real driver; throws CassetteMismatchError on the first difference. */
 export async function verifyCassette(path: string, cassette?: Cassette): Promise<VerifyCassetteResult> {
   const c = cassette ?? readCassette(path);
   const op = c.header.operation;
   if (!op) throw new DataError(`${path} records no operation, so there is nothing to replay`, { code: 'bad-cassette', where: path });
-  const familyDescribe = familyDescriber(c.header.model);
-  const replay = new ReplayTransport(c, { describe: familyDescribe ?? describeToken2, name: path });
+  const family = await familyOfCassette(path, c.header.model);
+  if (!family.operations.includes(op.name)) throw new DataError(`${path}: ${family.name} has no cassette operation '${op.name}' (it replays ${family.operations.join(', ')})`, { code: 'bad-cassette', where: path });
+  const replay = new ReplayTransport(c, { describe: family.describe, name: path });
   const p = op.params;
-  const model = typeof p.model === 'string' && isToken2Model(p.model) ? (p.model as Token2Model) : undefined;
-  const driver = new Token2Driver(replay, { now: replayClock(p.clockReads as number[] | undefined, c.header.hostClock), model });
+  const model = typeof p.model === 'string' ? p.model : c.header.model!;
   // A redacted seed is replayed by shape: a stand-in of the recorded length.
   const seed = c.header.seed ? Uint8Array.from(c.header.seed) : c.header.seedLength ? new Uint8Array(c.header.seedLength).fill(0x5a) : null;
   let outcome: CassetteOperation['outcome'];
   try {
-    if (familyDescribe) await runFamilyOperation(c.header.model!, op, replay, replayClock(p.clockReads as number[] | undefined, c.header.hostClock), seed);
-    else if (op.name === 'flash') await driver.flash(seed!, settingsFrom(p));
-    else if (op.name === 'sync') await driver.syncClock(settingsFrom(p), seed);
-    else if (op.name === 'info') await driver.readInfo();
-    else throw new DataError(`${path}: unknown operation '${op.name}'`, { code: 'bad-cassette', where: path });
+    await family.replay(model, op, replay, { now: replayClock(p.clockReads as number[] | undefined, c.header.hostClock), seed });
     outcome = { ok: true };
   } catch (e) {
     // The driver wraps what stopped it; a mismatch is the replay's own failure.

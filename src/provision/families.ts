@@ -23,4 +23,3 @@ export function familyOf(model: string | undefined, readerName: string, atr: Uin
   return { family: 'token2-nfc' };
 }
 
-export const ALL_MODELS = ['token2-card', 'token2-fob', 'token2-fob-c302', 'token2-molto2', 'protectimus-slim', 'protectimus-flex'] as const;

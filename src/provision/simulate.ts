@@ -1,13 +1,16 @@
 /**
- * `tokensmith simulate`: Token2 simulators plugged into pcscd through vpcd,
- * one card after another, each writing its state file after every command.
+ * `tokensmith simulate <model>`: one runner for every family's simulator,
+ * plugged into pcscd through vpcd, one device after another with --cards
+ * (each its own serial; the next comes once the current one has been written
+ * and read back, the way an operator swaps them). Options a family's
+ * simulator does not honour are refused by name, never ignored.
  */
 import { renameSync, writeFileSync } from 'node:fs';
-import { decodeBase32, encodeBase32 } from '../core/codecs.js';
+import { decodeBase32 } from '../core/codecs.js';
 import { UsageError } from '../core/errors.js';
-import { VpcdClient, parseVpcdAddress } from '../transport/vpcd.js';
-import { DEFAULT_SERIALS, Token2Simulator, type SimulatorState } from '../../drivers/token2-nfc/simulator.js';
-import { algorithmCode, isToken2Model, periodCode, type Token2Model } from '../../drivers/token2-nfc/protocol.js';
+import { VpcdClient, parseVpcdAddress, type VirtualCard } from '../transport/vpcd.js';
+import { SIMULATOR_OPTION_FLAGS, type DeviceFamily, type SimulatedDevice, type SimulatorOptionName, type SimulatorSettings } from '../../drivers/family.js';
+import { familyOfModel } from '../../drivers/registry.js';
 
 /** How long a token the host only read (a batch skipping it) stays on the reader. */
 const LOOKED_AT_MS = 3000;
@@ -29,11 +32,8 @@ export interface SimulateOptions {
   period?: string;
   locked?: boolean;
   pullAt?: string;
-}
-
-/** The --state file: the simulator's state, with the seed also in base32 (the form --seed takes). */
-export function stateFileView(s: SimulatorState): Record<string, unknown> {
-  return { ...s, seed: s.seedHex ? encodeBase32(Buffer.from(s.seedHex, 'hex')) : null };
+  customerKey?: string;
+  variant?: string;
 }
 
 function writeJsonAtomically(path: string, value: unknown): void {
@@ -48,26 +48,45 @@ function nthSerial(base: string, i: number): string {
   return (BigInt(base) + BigInt(i)).toString().padStart(base.length, '0');
 }
 
-export async function runSimulator(modelInput: string, o: SimulateOptions, say: (line: string) => void): Promise<void> {
-  if (!isToken2Model(modelInput)) throw new UsageError(`simulate: '${modelInput}' is not a simulated model; use token2-card, token2-fob or token2-fob-c302`, 'bad-model');
-  const model: Token2Model = modelInput;
+/** The family's own options from the command line; one it does not honour is a usage error naming it. */
+function familySettings(family: DeviceFamily, o: SimulateOptions): Omit<SimulatorSettings, 'serial' | 'clockOffset'> {
+  const honoured = family.simulator?.options ?? [];
+  const given = (Object.keys(SIMULATOR_OPTION_FLAGS) as SimulatorOptionName[]).filter((k) => o[k] !== undefined);
+  const refused = given.find((k) => !honoured.includes(k));
+  if (refused) throw new UsageError(`simulate: ${family.name} has no ${SIMULATOR_OPTION_FLAGS[refused]} (its simulator takes ${honoured.map((k) => SIMULATOR_OPTION_FLAGS[k]).join(', ') || 'no family options'})`, 'option-not-supported');
+  return { seed: o.seed ? decodeBase32(o.seed, '--seed') : undefined, algorithm: o.algorithm, period: o.period, locked: o.locked, customerKey: o.customerKey, variant: o.variant };
+}
+
+/** The card vpcd sees: the simulator, except that with --pull-at n the nth command takes it away unanswered (a fault drill). */
+function withPullAt(sim: SimulatedDevice, pullAt: number, onPull: (n: number) => void): VirtualCard {
+  let received = 0;
+  return {
+    atr: sim.atr,
+    reset: () => sim.reset?.(),
+    process: (apdu: Uint8Array) => {
+      if (++received !== pullAt) return sim.process(apdu);
+      onPull(received);
+      return null;
+    },
+  };
+}
+
+export async function runSimulator(model: string, o: SimulateOptions, say: (line: string) => void): Promise<void> {
+  const family = await familyOfModel(model, 'simulate');
+  const simulator = family.simulator;
+  if (!simulator) throw new UsageError(`simulate: ${family.name} has no simulator`, 'not-supported');
   if (o.vpcd === undefined) throw new UsageError('simulate needs --vpcd: the simulator plugs into pcscd through vsmartcard vpcd (tests and the demo use it in memory)');
   const address = parseVpcdAddress(o.vpcd === true ? undefined : (o.vpcd as string));
   const cards = Number(o.cards ?? 1);
   if (!Number.isInteger(cards) || cards < 1) throw new UsageError(`--cards must be a whole number from 1, got '${o.cards}'`);
   const clockOffset = Number(o.clockOffset ?? -90);
   if (!Number.isFinite(clockOffset)) throw new UsageError(`--clock-offset must be a number of seconds, got '${o.clockOffset}'`);
-  const alg = (o.algorithm ?? 'sha1').toLowerCase();
-  if (alg !== 'sha1' && alg !== 'sha256') throw new UsageError(`--algorithm: sha1 or sha256, not '${o.algorithm}'`);
-  const period = Number(o.period ?? 30);
-  if (period !== 30 && period !== 60) throw new UsageError(`--period: 30 or 60, not '${o.period}'`);
-  const seed = o.seed ? decodeBase32(o.seed, '--seed') : null;
-  const base = o.serial ?? DEFAULT_SERIALS[model];
-  const states: SimulatorState[] = [];
-  const save = () => {
-    if (!o.state) return;
-    writeJsonAtomically(o.state, cards === 1 ? stateFileView(states[0]!) : { cards: states.map(stateFileView) });
-  };
+  const pullAt = o.pullAt === undefined ? 0 : Number(o.pullAt);
+  if (!Number.isInteger(pullAt) || pullAt < 0) throw new UsageError(`--pull-at must be a whole number of commands, got '${o.pullAt}'`);
+  const settings = familySettings(family, o);
+  const base = o.serial ?? simulator.defaultSerial(model);
+  const sims: SimulatedDevice[] = [];
+  const save = () => o.state && writeJsonAtomically(o.state, cards === 1 ? sims[0]!.stateView() : { cards: sims.map((s) => s.stateView()) });
 
   let stopping = false;
   let current: VpcdClient | null = null;
@@ -84,52 +103,25 @@ export async function runSimulator(modelInput: string, o: SimulateOptions, say: 
 
   for (let i = 0; i < cards && !stopping; i++) {
     const serial = nthSerial(base, i);
-    let written = false;
     let idle: NodeJS.Timeout | undefined;
     let finished!: () => void;
     const done = new Promise<void>((r) => (finished = r));
-    const sim: Token2Simulator = new Token2Simulator({
-      model,
-      serial,
-      clockOffset,
-      seed,
-      algorithmCode: algorithmCode(alg),
-      periodCode: periodCode(period),
-      keyLocked: Boolean(o.locked),
-      onChange: (s) => {
-        states[i] = s;
-        save();
-        // With several cards, a token leaves once written (seed, or clock on a C302-i) and read back.
-        if (cards > 1 && s.lastStatus === '9000') {
-          if (s.lastCommand === 'writeSeed' || (s.lastCommand === 'writeConfig' && !sim.restricted)) written = true;
-          else if (s.lastCommand === 'info' && written) setTimeout(finished, 50);
-        }
-        // A token the host only looked at (a batch skips one it knows) is taken off after three seconds of quiet:
-        // long enough for a host that asks its store about the serial between two commands on a busy machine.
-        if (cards > 1) {
-          clearTimeout(idle);
-          if (s.lastCommand === 'info' && !written) idle = setTimeout(finished, LOOKED_AT_MS);
-        }
-      },
+    const sim = simulator.create(model, { ...settings, serial, clockOffset }, ({ readBack, lookedAt }) => {
+      save();
+      if (cards === 1) return;
+      clearTimeout(idle);
+      // A token leaves once written and read back; one the host only looked at (a batch skips one it knows)
+      // after three seconds of quiet: long enough for a host that asks its store about the serial between two commands.
+      if (readBack) setTimeout(finished, 50);
+      else if (lookedAt) idle = setTimeout(finished, LOOKED_AT_MS);
     });
-    states[i] = sim.state();
+    sims[i] = sim;
     save();
-    let received = 0;
-    const pullAt = o.pullAt === undefined ? 0 : Number(o.pullAt);
-    const card = {
-      atr: sim.atr,
-      reset: () => sim.reset(),
-      process: (apdu: Uint8Array) => {
-        // A fault drill: the token leaves the reader as the nth command arrives, unanswered.
-        if (++received === pullAt) {
-          say(`command ${received} arrived: taking token ${serial} off the reader without answering (--pull-at)`);
-          stopping = true;
-          setTimeout(() => process.exit(0), 200);
-          return null;
-        }
-        return sim.process(apdu);
-      },
-    };
+    const card = withPullAt(sim, pullAt, (n) => {
+      say(`command ${n} arrived: taking token ${serial} off the reader without answering (--pull-at)`);
+      stopping = true;
+      setTimeout(() => process.exit(0), 200);
+    });
     const client: VpcdClient = new VpcdClient(card, {
       host: address.host,
       port: address.port,

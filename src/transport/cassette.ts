@@ -1,5 +1,7 @@
 /**
- * Cassettes: recorded APDU sessions, CBOR-encoded (docs/cassettes.md). A
+ * Cassettes: recorded APDU sessions, written as reviewable JSON text
+ * (version 2, cassette-text.ts); version 1 files (CBOR) are still read
+ * (docs/cassettes.md). A
  * header says where the recording came from and how to run it again; frames
  * are the bytes in order. Seed-bearing frames of real seeds are stored
  * redacted (header bytes and length only) and replayed by shape.
@@ -7,9 +9,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { decode, encode } from 'cbor-x';
 import { DataError } from '../core/errors.js';
+import { CASSETTE_TEXT_VERSION, cassetteFromText, cassetteToText } from './cassette-text.js';
+import type { FrameDescriber } from './replay.js';
 
 export const CASSETTE_FORMAT = 'tokensmith-cassette';
-export const CASSETTE_VERSION = 1;
+/** The version written (the JSON text form); version 1 (CBOR) is read too. */
+export const CASSETTE_VERSION = CASSETTE_TEXT_VERSION;
+const CBOR_VERSION = 1;
 
 export type CassetteSource = 'hardware' | 'simulator';
 
@@ -68,24 +74,31 @@ export interface Cassette {
   frames: CassetteFrame[];
 }
 
-export function encodeCassette(c: Cassette): Uint8Array {
-  return encode({ header: c.header, frames: c.frames });
+/** The cassette as UTF-8 JSON text; the family's describer, when given, adds a decoded comment to each frame. */
+export function encodeCassette(c: Cassette, describe?: FrameDescriber): Uint8Array {
+  return Buffer.from(cassetteToText(c, describe), 'utf8');
+}
+
+function parseBytes(bytes: Uint8Array, where: string): unknown {
+  // Text cassettes start with '{' (after any white space); CBOR ones with a map byte.
+  const first = Buffer.from(bytes.subarray(0, 64)).toString('latin1').trimStart()[0];
+  if (first === '{') return cassetteFromText(Buffer.from(bytes).toString('utf8'), where);
+  try {
+    return decode(bytes);
+  } catch (e) {
+    throw new DataError(`${where} is not a tokensmith cassette (neither JSON text nor CBOR: ${(e as Error).message})`, { code: 'bad-cassette', where });
+  }
 }
 
 export function decodeCassette(bytes: Uint8Array, where = 'cassette'): Cassette {
-  let raw: unknown;
-  try {
-    raw = decode(bytes);
-  } catch (e) {
-    throw new DataError(`${where} is not CBOR: ${(e as Error).message}`, { code: 'bad-cassette', where });
-  }
+  const raw = parseBytes(bytes, where);
   const c = raw as Partial<Cassette> | null;
   const h = c?.header as Partial<CassetteHeader> | undefined;
   if (!h || h.format !== CASSETTE_FORMAT || !Array.isArray(c?.frames)) {
     throw new DataError(`${where} is not a tokensmith cassette (no '${CASSETTE_FORMAT}' header)`, { code: 'bad-cassette', where });
   }
-  if (h.version !== CASSETTE_VERSION) {
-    throw new DataError(`${where} is cassette format version ${String(h.version)}; this tokensmith reads version ${CASSETTE_VERSION}`, { code: 'bad-cassette', where });
+  if (h.version !== CASSETTE_VERSION && h.version !== CBOR_VERSION) {
+    throw new DataError(`${where} is cassette format version ${String(h.version)}; this tokensmith reads versions ${CBOR_VERSION} (CBOR) and ${CASSETTE_VERSION} (JSON text)`, { code: 'bad-cassette', where });
   }
   for (const [i, f] of c.frames.entries()) {
     if (!f || !(f.bytes instanceof Uint8Array) || !['command', 'response', 'event'].includes(f.dir)) {
@@ -105,8 +118,8 @@ export function readCassette(path: string): Cassette {
   return decodeCassette(bytes, path);
 }
 
-export function writeCassette(path: string, c: Cassette): void {
-  writeFileSync(path, encodeCassette(c), { mode: 0o644 });
+export function writeCassette(path: string, c: Cassette, describe?: FrameDescriber): void {
+  writeFileSync(path, encodeCassette({ header: { ...c.header, version: CASSETTE_VERSION }, frames: c.frames }, describe), { mode: 0o644 });
 }
 
 export function hexSpaced(b: Uint8Array): string {

@@ -11,7 +11,7 @@ export function registerCassette(program: Command): void {
     .action(async (file: string, _o: unknown, cmd: Command) => {
       const out = outputOf(cmd);
       const { showCassette, formatTranscript } = await import('../../provision/cassettes.js');
-      const v = showCassette(file);
+      const v = await showCassette(file);
       out.result(v, () => formatTranscript(v));
     });
 

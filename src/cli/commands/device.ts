@@ -3,6 +3,7 @@ import { globalsOf, outputOf, table, withStore, type Output } from '../context.j
 import type { ApduTransport } from '../../transport/types.js';
 import type { Store } from '../../store/types.js';
 import { addFamilyOptions, familyAfterOpen, familyFirst, registerFamilyCommands } from './device-families.js';
+import { registerDeviceModels } from './device-models.js';
 
 interface ReaderOpts {
   reader?: string;
@@ -52,7 +53,7 @@ const readerOptions = (c: Command) =>
   c
     .option('--reader <name>', 'use the reader whose name contains this (case-insensitive)')
     .option('--wait <s>', 'seconds to wait for a token on the reader', '10')
-    .option('--model <model>', 'force the model instead of reading it from the serial: token2-card, token2-fob, token2-fob-c302, token2-molto2, protectimus-slim, protectimus-flex');
+    .option('--model <model>', 'force the model instead of reading it from the serial (`tokensmith device models` lists them)');
 
 type FlashInput = import('../../provision/flash.js').FlashInput;
 
@@ -236,6 +237,8 @@ export function registerDevice(program: Command): void {
             operation: 'flash',
             params: { algorithm: input.algorithm, period: input.period, displayTimeout: input.displayTimeout, ...(input.model ? { model: input.model } : {}) },
             seed: input.seed ?? null,
+            // The family until the token says its model (a failed flash may never learn it).
+            model: input.model ?? 'token2-nfc',
           });
           transport = session.transport;
         }
@@ -338,4 +341,5 @@ export function registerDevice(program: Command): void {
 
   addFamilyOptions(device);
   registerFamilyCommands(device);
+  registerDeviceModels(device);
 }

@@ -6,6 +6,7 @@
  * It first trades the printed pairing code for a session (station-session.ts).
  */
 import { Token2Driver } from '../../../drivers/token2-nfc/driver.js';
+import { TOKEN2_MODELS, TOKEN2_PRODUCTS } from '../../../drivers/token2-nfc/protocol.js';
 import { BridgeClient, bridgeSupport, type BridgeTransport } from '../../transport/web/bridge.js';
 import { webHidSupport, WebHidReportTransport } from '../../transport/web/webhid.js';
 import { field, h, say, select, setOptions, statusLine } from './dom.js';
@@ -80,7 +81,9 @@ async function useHid(): Promise<void> {
 
 // ---- flash form -------------------------------------------------------------
 const form = h('form', { id: 'flash-form', novalidate: true });
-const model = select('model', [['', 'From the serial'], ['token2-card', 'Token2 card (OTPC-P1/P2)'], ['token2-fob', 'Token2 key fob (miniOTP, C301)'], ['token2-fob-c302', 'Token2 C302-i']]);
+// The models of the family the station flashes (Token2 NFC), named by their products: the family's own lists, not a copy.
+const productsOf = (m: string) => TOKEN2_PRODUCTS.filter((p) => p.model === m).map((p) => p.product).join(', ');
+const model = select('model', [['', 'From the serial'], ...TOKEN2_MODELS.map((m): [string, string] => [m, `${m} (${productsOf(m)})`])]);
 const algorithm = select('algorithm', [['sha1', 'SHA-1'], ['sha256', 'SHA-256']]);
 const period = select('period', [['30', '30 seconds'], ['60', '60 seconds']]);
 const digits = select('digits', [['6', '6 digits']]);

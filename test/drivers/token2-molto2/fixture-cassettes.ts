@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { TokensmithError } from '../../../src/core/errors.js';
 import { LABELLED_TEST_SEEDS, startRecording } from '../../../src/provision/cassettes.js';
-import { runFamilyOperation } from '../../../src/provision/cassettes-families.js';
+import { familyOfModel } from '../../../drivers/registry.js';
 import { MemoryTransport } from '../../../src/transport/memory.js';
 import { Molto2Driver } from '../../../drivers/token2-molto2/driver.js';
 import { Molto2Simulator } from '../../../drivers/token2-molto2/simulator.js';
@@ -68,7 +68,7 @@ export async function recordFamilyFixture(f: FamilyFixture, dir = FIXTURE_DIR): 
     note: f.note,
   });
   try {
-    await runFamilyOperation(f.model, { name: f.operation, params: f.params, outcome: { ok: true } }, session.transport, session.clock.now, f.seed);
+    await (await familyOfModel(f.model)).replay(f.model, { name: f.operation, params: f.params, outcome: { ok: true } }, session.transport, { now: session.clock.now, seed: f.seed });
     session.save({ ok: true });
   } catch (e) {
     if (!(e instanceof TokensmithError)) throw e;

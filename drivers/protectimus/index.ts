@@ -1,0 +1,51 @@
+/** The Protectimus family (Slim NFC, Flex): one DeviceFamily for the registry. */
+import { encodeBase32 } from '../../src/core/codecs.js';
+import { DataError, UsageError } from '../../src/core/errors.js';
+import type { DeviceFamily, SimulatorSettings } from '../family.js';
+import { describeFrame } from './describe.js';
+import { ProtectimusDriver } from './driver.js';
+import { PROTECTIMUS_MODELS, type ProtectimusModel } from './protocol.js';
+import { DEFAULT_PROTECTIMUS_SERIALS, ProtectimusSimulator } from './simulator.js';
+
+const hexToB32 = (h: string | null) => (h ? encodeBase32(Buffer.from(h, 'hex')) : null);
+
+function createSimulator(model: string, s: SimulatorSettings, onChange: (p: { readBack: boolean; lookedAt: boolean }) => void) {
+  const interval = Number(s.period ?? 30);
+  if (interval !== 30 && interval !== 60) throw new UsageError(`--period: 30 or 60, not '${s.period}'`);
+  let written = false;
+  const sim = new ProtectimusSimulator({
+    model: model as ProtectimusModel,
+    serial: s.serial,
+    seed: s.seed,
+    interval,
+    clockOffset: s.clockOffset,
+    onChange: (st) => {
+      if (st.lastCommand === 'setTime') written = true;
+      onChange({ readBack: written && st.lastCommand === 'readCode', lookedAt: false });
+    },
+  });
+  const stateView = () => {
+    const st = sim.state();
+    return { ...st, seed: hexToB32(st.seedHex) };
+  };
+  return { atr: sim.atr, process: (frame: Uint8Array) => sim.process(frame), stateView };
+}
+
+export const protectimus: DeviceFamily = {
+  name: 'protectimus',
+  models: PROTECTIMUS_MODELS,
+  summary: 'Protectimus Slim NFC and Flex: factory-seeded TOTP tokens whose clock is set over NFC',
+  describe: describeFrame,
+  simulator: { defaultSerial: (model) => DEFAULT_PROTECTIMUS_SERIALS[model as ProtectimusModel], options: ['seed', 'period'], create: createSimulator },
+  operations: ['info', 'read-code', 'set-time'],
+  async replay(_model, op, transport, ctx) {
+    const d = new ProtectimusDriver(transport, { now: ctx.now });
+    if (op.name === 'info') {
+      await d.readUid();
+      await d.readInfo();
+    } else if (op.name === 'read-code') await d.readCode();
+    else if (op.name === 'set-time') await d.setTime();
+    else throw new DataError(`protectimus has no cassette operation '${op.name}' (it replays ${this.operations.join(', ')})`, { code: 'bad-cassette' });
+  },
+};
+export default protectimus;

@@ -1,0 +1,73 @@
+/**
+ * The one list of device families. Everything that names models (the
+ * `--model` and `simulate` checks, `device models`, cassette show/verify,
+ * the simulator runner) asks here. A new family is a folder with an
+ * index.ts and one line in BUILT_IN.
+ *
+ * More families can be loaded at run time from the modules named in
+ * TOKENSMITH_FAMILY_MODULES (paths separated by ':'), each default-exporting
+ * a DeviceFamily: tests use it to register a throw-away family without
+ * changing any file; a site can use it for a device of its own.
+ */
+import { delimiter, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DataError, UsageError } from '../src/core/errors.js';
+import type { DeviceFamily } from './family.js';
+import { protectimus } from './protectimus/index.js';
+import { molto2 } from './token2-molto2/index.js';
+import { token2Nfc } from './token2-nfc/index.js';
+
+const BUILT_IN: readonly DeviceFamily[] = [token2Nfc, molto2, protectimus];
+
+export const FAMILY_MODULES_ENV = 'TOKENSMITH_FAMILY_MODULES';
+
+let loaded: DeviceFamily[] | null = null;
+
+function checkShape(f: unknown, from: string): DeviceFamily {
+  const d = f as Partial<DeviceFamily> | undefined;
+  const ok = d && typeof d.name === 'string' && Array.isArray(d.models) && d.models.length > 0 && typeof d.describe === 'function' && typeof d.replay === 'function' && Array.isArray(d.operations);
+  if (!ok) throw new DataError(`${from} (named in ${FAMILY_MODULES_ENV}) does not default-export a device family (name, models, describe, operations, replay)`, { code: 'bad-family' });
+  return d as DeviceFamily;
+}
+
+/** Adds a family; a model name two families claim is refused. */
+export function registerFamily(family: DeviceFamily, list: DeviceFamily[] = loaded ?? [...BUILT_IN]): void {
+  const taken = new Set(list.flatMap((f) => f.models));
+  const clash = family.models.find((m) => taken.has(m));
+  if (clash) throw new DataError(`family ${family.name}: model '${clash}' already belongs to another family`, { code: 'bad-family' });
+  list.push(family);
+  loaded = list;
+}
+
+/** The built-in families, then those named in TOKENSMITH_FAMILY_MODULES. */
+export async function families(): Promise<readonly DeviceFamily[]> {
+  if (loaded) return loaded;
+  const list = [...BUILT_IN];
+  for (const path of (process.env[FAMILY_MODULES_ENV] ?? '').split(delimiter).filter(Boolean)) {
+    const mod = (await import(pathToFileURL(resolve(path)).href).catch((e: Error) => {
+      throw new DataError(`${path} (named in ${FAMILY_MODULES_ENV}) could not be loaded: ${e.message.split('\n')[0]}; fix the path or unset ${FAMILY_MODULES_ENV}`, { code: 'bad-family' });
+    })) as { default?: unknown };
+    registerFamily(checkShape(mod.default, path), list);
+  }
+  loaded = list;
+  return list;
+}
+
+export async function allModels(): Promise<string[]> {
+  return (await families()).flatMap((f) => f.models);
+}
+
+/** The family a model (or a family's own name, for a recording whose exact model was never learnt) belongs to; an unknown one is a usage error that lists the known models. */
+export async function familyOfModel(model: string, what = '--model'): Promise<DeviceFamily> {
+  const list = await families();
+  const hit = list.find((f) => f.models.includes(model)) ?? list.find((f) => f.name === model);
+  if (!hit) throw new UsageError(`${what}: '${model}' is not a model tokensmith knows; use one of ${list.flatMap((f) => f.models).join(', ')}`, 'bad-model');
+  return hit;
+}
+
+/** Without loading anything: the family of a model among the built-in and already loaded families (a recording names its frames with it). */
+export function loadedFamilyOfModel(model: string | null | undefined): DeviceFamily | undefined {
+  if (!model) return undefined;
+  const list = loaded ?? BUILT_IN;
+  return list.find((f) => f.models.includes(model)) ?? list.find((f) => f.name === model);
+}

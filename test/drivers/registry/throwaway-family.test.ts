@@ -1,0 +1,113 @@
+/**
+ * Adding a family: a throw-away family, written here in a few lines and
+ * loaded through TOKENSMITH_FAMILY_MODULES, is listed by `device models`,
+ * simulated by `simulate` (answering over a vpcd-speaking socket) and
+ * replayed by `cassette verify`, with no other file changed. Needs the build
+ * (the CLI runs from dist/).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startRecording } from '../../../src/provision/cassettes.js';
+import { readCassette, writeCassette } from '../../../src/transport/cassette.js';
+import { MemoryTransport } from '../../../src/transport/memory.js';
+
+const ROOT = join(import.meta.dirname, '../../..');
+const dir = mkdtempSync(join(tmpdir(), 'tokensmith-family-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The whole family: a token that answers PING (00 01) with its counter and 90 00. */
+const TOY = `
+let n = 0;
+export default {
+  name: 'toy', models: ['toy-token'], summary: 'a throw-away test family', operations: ['ping'],
+  describe: (b, dir) => (dir === 'command' ? (b[1] === 1 ? 'PING' : 'unknown') : 'pong ' + b[0]),
+  simulator: {
+    defaultSerial: () => 'TOY-1', options: [],
+    create: (model, s) => ({ atr: Uint8Array.of(0x3b, 0x00), process: () => Uint8Array.of(++n, 0x90, 0x00), stateView: () => ({ serial: s.serial, pings: n }) }),
+  },
+  async replay(model, op, transport) {
+    const r = await transport.transmit(Uint8Array.of(0x00, 0x01, 0x00, 0x00));
+    if (r[r.length - 2] !== 0x90) throw new Error('toy: no 9000');
+  },
+};
+`;
+const toyPath = join(dir, 'toy-family.mjs');
+writeFileSync(toyPath, TOY);
+const env = { ...process.env, TOKENSMITH_DB: join(dir, 't.db'), TOKENSMITH_FAMILY_MODULES: toyPath };
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/tokensmith'), ...args], { encoding: 'utf8', env });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('a family registered from outside the source tree', () => {
+  it('device models lists it next to the built-in families', () => {
+    const r = cli(['device', 'models', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const names = JSON.parse(r.stdout).families.map((f: { family: string }) => f.family);
+    expect(names).toEqual(['token2-nfc', 'token2-molto2', 'protectimus', 'toy']);
+  });
+
+  it('cassette verify replays a recording through its driver, and show decodes with its describer', async () => {
+    const { default: toy } = await import(toyPath);
+    const path = join(dir, 'toy.cassette');
+    const session = startRecording(new MemoryTransport(toy.simulator.create('toy-token', { serial: 'TOY-1', clockOffset: 0 }, () => {})), path, { source: 'simulator', operation: 'ping', params: {}, seed: null, model: 'toy-token' });
+    await toy.replay('toy-token', { name: 'ping', params: {}, outcome: { ok: true } }, session.transport, { now: Date.now, seed: null });
+    session.save({ ok: true });
+    const ok = cli(['cassette', 'verify', path, '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, operation: 'ping', commands: 1 });
+    expect(cli(['cassette', 'show', path]).stdout).toMatch(/PING/);
+    // One command byte changed: the toy driver sends 00 01, the recording now says 00 02.
+    const c = readCassette(path);
+    c.frames.find((f) => f.dir === 'command')!.bytes[1] = 0x02;
+    writeCassette(join(dir, 'changed.cassette'), c);
+    const bad = cli(['cassette', 'verify', join(dir, 'changed.cassette')]);
+    expect(bad.code).toBe(4);
+    expect(bad.stderr).toMatch(/expected .*unknown/);
+    expect(bad.stderr).toMatch(/actual .*PING/);
+  });
+
+  it('simulate runs its simulator and answers commands over the vpcd socket', async () => {
+    // A stand-in for vpcd on a free port: asks for the ATR, sends one PING.
+    let sock!: Socket;
+    const server = createServer();
+    const connected = new Promise<void>((r) => server.once('connection', (s) => ((sock = s), r())));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const child = spawn(process.execPath, [join(ROOT, 'bin/tokensmith'), 'simulate', 'toy-token', '--vpcd', `127.0.0.1:${port}`], { env, stdio: 'pipe' });
+    try {
+      await connected;
+      const answers: Buffer[] = [];
+      const two = new Promise<void>((r) => sock.on('data', (d) => (answers.push(d), Buffer.concat(answers).length >= 2 + 2 + 2 + 3 && r())));
+      sock.write(Buffer.from([0x00, 0x01, 0x04])); // get ATR
+      sock.write(Buffer.from([0x00, 0x04, 0x00, 0x01, 0x00, 0x00])); // PING
+      await two;
+      expect(Buffer.concat(answers).toString('hex')).toBe('00023b00' + '0003019000');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      sock?.destroy();
+      server.close();
+    }
+  });
+
+  it('an option its simulator does not take is refused by name (exit 2), not ignored', () => {
+    const r = cli(['simulate', 'toy-token', '--vpcd', '127.0.0.1:1', '--locked']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/toy has no --locked/);
+  });
+
+  it('an unknown model is a usage error listing the known ones; a bad module path is named', () => {
+    const r = cli(['simulate', 'nope-token', '--vpcd']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/'nope-token' is not a model tokensmith knows; use one of .*toy-token/);
+    const bad = spawnSync(process.execPath, [join(ROOT, 'bin/tokensmith'), 'device', 'models'], { encoding: 'utf8', env: { ...env, TOKENSMITH_FAMILY_MODULES: join(dir, 'missing.mjs') } });
+    expect(bad.status).toBe(4);
+    expect(bad.stderr).toMatch(/missing\.mjs \(named in TOKENSMITH_FAMILY_MODULES\) could not be loaded/);
+  });
+});
