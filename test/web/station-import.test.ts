@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, cliEnv, tokensmith } from '../cli/helpers.js';
-import { startServe, type Served } from './serve.js';
+import { pairSession, startServe, type Served } from './serve.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tokensmith-web-import-'));
 const vars = { TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex'), TOKENSMITH_DB: join(dir, 't.db') };
@@ -32,8 +32,8 @@ const pskc = (n: number) =>
 
 beforeAll(async () => {
   assertBuilt();
-  served = await startServe(cliEnv(vars));
-  auth = { authorization: `Bearer ${new URL(served.url).searchParams.get('pair')!}`, origin: served.origin, 'content-type': 'application/json' };
+  served = await startServe(cliEnv(vars), ['--operator', 'importer']);
+  auth = { authorization: `Bearer ${await pairSession(served)}`, origin: served.origin, 'content-type': 'application/json' };
 });
 afterAll(async () => {
   await served?.stop();
