@@ -3,23 +3,15 @@
  * PostgreSQL: counters, buckets, sessions and emailed codes count every one of
  * many parallel calls once, from two connections to the same database too.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Store } from '../../src/store/types.js';
-import { keyEnv, postgresBackend, sqliteBackend, type Backend } from '../store/backends.js';
+import { keyEnv, postgresBackend, sqliteBackend, useBackend, type Backend } from '../store/backends.js';
 
 const backends: Backend[] = [sqliteBackend(), postgresBackend()];
 const NOW = 1_800_000_000_000;
 
 describe.each(backends)('portal state on $name', (backend) => {
-  beforeAll(async () => {
-    if (!backend.skip) await backend.setup();
-  }, 60_000);
-  afterAll(async () => {
-    if (!backend.skip) await backend.teardown();
-  });
-  afterEach(() => backend.cleanup());
-  const test = backend.skip ? it.skip : it;
-  if (backend.skip) it.skip(`skipped: ${backend.skip}`, () => undefined);
+  const test = useBackend(backend);
 
   async function twoConnections(): Promise<[Store, Store, number]> {
     const env = keyEnv();

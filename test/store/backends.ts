@@ -3,6 +3,7 @@
  * SQLite (a temp file) and, where PostgreSQL is available, on PostgreSQL (a
  * fresh database in a throw-away cluster, see test/helpers/postgres.ts).
  */
+import { afterAll, afterEach, beforeAll, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -85,4 +86,21 @@ export function postgresBackend(): Backend {
       for (const s of stores.splice(0)) await s.close();
     },
   };
+}
+
+/**
+ * Inside a `describe.each(backends)`: starts the backend once, cleans up after
+ * each test, and returns the `it` to use (`it.skip`, with the reason listed, where
+ * the backend is missing).
+ */
+export function useBackend(backend: Backend) {
+  beforeAll(async () => {
+    if (!backend.skip) await backend.setup();
+  }, 60_000);
+  afterAll(async () => {
+    if (!backend.skip) await backend.teardown();
+  });
+  afterEach(() => backend.cleanup());
+  if (backend.skip) it.skip(`skipped: ${backend.skip}`, () => undefined);
+  return backend.skip ? it.skip : it;
 }

@@ -3,11 +3,11 @@
  * file) and PostgreSQL (a throw-away cluster). The same calls must give the
  * same records, the same errors (codes and exit codes) and the same audit chain.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { DataError, NotFoundError, TokensmithError } from '../../src/core/errors.js';
 import type { Store } from '../../src/store/types.js';
-import { keyEnv, postgresBackend, sqliteBackend, type Backend } from './backends.js';
+import { keyEnv, postgresBackend, sqliteBackend, useBackend, type Backend } from './backends.js';
 import { baseToken } from './helpers.js';
 
 async function rejection(p: Promise<unknown>): Promise<TokensmithError> {
@@ -23,15 +23,7 @@ const backends: Backend[] = [sqliteBackend(), postgresBackend()];
 
 describe.each(backends)('$name backend', (backend) => {
   let store: Store;
-  beforeAll(async () => {
-    if (!backend.skip) await backend.setup();
-  }, 60_000);
-  afterAll(async () => {
-    if (!backend.skip) await backend.teardown();
-  });
-  afterEach(() => backend.cleanup());
-  const test = backend.skip ? it.skip : it;
-  if (backend.skip) it.skip(`skipped: ${backend.skip}`, () => undefined);
+  const test = useBackend(backend);
   const fresh = async (env?: NodeJS.ProcessEnv) => (store = await backend.fresh(env));
 
   test('tokens: insert fills defaults, reads back, updates, deletes', async () => {

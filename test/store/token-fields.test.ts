@@ -3,9 +3,9 @@
  * digit flag and HOTP counters up to 2^64-1 read back exactly as written, by
  * insert, insertMany and update; records without them keep their old shape.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Store } from '../../src/store/types.js';
-import { postgresBackend, sqliteBackend, type Backend } from './backends.js';
+import { postgresBackend, sqliteBackend, useBackend, type Backend } from './backends.js';
 import { baseToken } from './helpers.js';
 
 const MAX_U64 = '18446744073709551615';
@@ -13,15 +13,7 @@ const backends: Backend[] = [sqliteBackend(), postgresBackend()];
 
 describe.each(backends)('$name backend: t0, check digit, 64-bit counters', (backend) => {
   let store: Store;
-  beforeAll(async () => {
-    if (!backend.skip) await backend.setup();
-  }, 60_000);
-  afterAll(async () => {
-    if (!backend.skip) await backend.teardown();
-  });
-  afterEach(() => backend.cleanup());
-  const test = backend.skip ? it.skip : it;
-  if (backend.skip) it.skip(`skipped: ${backend.skip}`, () => undefined);
+  const test = useBackend(backend);
 
   test('insert and get keep t0, checkDigit and a counter of 2^64-1', async () => {
     store = await backend.fresh();
