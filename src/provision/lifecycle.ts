@@ -135,10 +135,20 @@ export async function resyncWithin(
 }
 
 export async function resyncToken(store: Store, serial: string, codes: [string, string], opts: { at?: Date; force?: boolean; manufacturer?: string } = {}): Promise<ResyncResult> {
-  // The failed-resync audit row must survive the refusal, so the refusal is thrown after the commit.
+  return resyncKeepingFailure(store, (tx) => findToken(tx, serial, opts.manufacturer), codes, opts);
+}
+
+/** Resynchronises the token `pick` finds; a failed resync's audit row must survive the refusal, so the refusal is thrown after the commit. */
+export async function resyncKeepingFailure(
+  store: Store,
+  pick: (tx: Repos) => Promise<TokenRecord>,
+  codes: [string, string],
+  opts: { at?: Date; force?: boolean; actor?: string; via?: string },
+): Promise<ResyncResult> {
   let failure: unknown = null;
   const result = await store.transaction(async (tx) => {
-    const t = await findToken(tx, serial, opts.manufacturer);
+    failure = null; // the body may run again (PostgreSQL retries it after a deadlock)
+    const t = await pick(tx);
     try {
       return await resyncWithin(tx, t, codes, opts);
     } catch (err) {

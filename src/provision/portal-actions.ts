@@ -10,7 +10,7 @@ import { nextState } from '../core/states.js';
 import type { Repos, ResourceAction, ResourceRecord, Store, TokenRecord, UserRecord } from '../store/types.js';
 import { assignWithin, refuse, unassignWithin } from './assign.js';
 import { claimToken, enrollTypeOf, portalContext, startSoftwareToken, type ClaimResult, type SoftwareTokenStart } from './enroll.js';
-import { resyncWithin, type ResyncResult } from './lifecycle.js';
+import { resyncKeepingFailure, type ResyncResult } from './lifecycle.js';
 import { checkField, checkPortalEmail, SIGNIN_LOCK_MS } from './portal-rules.js';
 import { findResource } from './resources.js';
 import { checkLogin, checkPhone, findUser } from './users.js';
@@ -103,19 +103,7 @@ export class PortalSession {
   }
 
   async synchronize(codes: [string, string], at?: Date): Promise<ResyncResult> {
-    let failure: unknown = null;
-    const result = await this.store.transaction(async (tx) => {
-      const { t } = await this.myToken(tx, 'synchronize');
-      try {
-        return await resyncWithin(tx, t, codes, { at, ...this.actor });
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'resync-failed') throw err;
-        failure = err;
-        return null;
-      }
-    });
-    if (failure) throw failure;
-    return result!;
+    return resyncKeepingFailure(this.store, async (tx) => (await this.myToken(tx, 'synchronize')).t, codes, { at, ...this.actor });
   }
 
   async unassign(): Promise<{ serial: string; state: string }> {
