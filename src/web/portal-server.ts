@@ -101,6 +101,8 @@ function hardenSetCookie(reply: FastifyReply, https: boolean): void {
   const set = reply.getHeader('set-cookie');
   if (set === undefined) return;
   const list = (Array.isArray(set) ? set : [String(set)]).map((c) => hardenPortalCookie(String(c), https));
+  // Fastify appends to set-cookie rather than replacing it: without this the original went out beside the hardened copy.
+  reply.removeHeader('set-cookie');
   reply.header('set-cookie', list.length === 1 ? list[0] : list);
 }
 

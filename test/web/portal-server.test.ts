@@ -96,7 +96,9 @@ describe('tokensmith portal server', () => {
     const s = await start();
     const a = await signInBob(s.origin, { headers: { origin: s.origin } });
     expect(a.status, a.body).toBe(200);
-    const set = ([] as string[]).concat(a.headers['set-cookie'] ?? []).find((c) => c.startsWith('tokensmith_portal='))!;
+    const sets = ([] as string[]).concat(a.headers['set-cookie'] ?? []).filter((c) => c.startsWith('tokensmith_portal='));
+    expect(sets, 'one Set-Cookie for the session, not the hardened copy beside the original').toHaveLength(1);
+    const set = sets[0]!;
     expect(set).toMatch(/; HttpOnly/);
     expect(set).toMatch(/; SameSite=Strict/);
     expect(set).not.toMatch(/Secure/);
