@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { TokensmithError } from '../core/errors.js';
-import { DEFAULT_PORTAL_LIMITS, RateLimitedError, type PortalLimits } from '../provision/portal-rules.js';
+import { checkField, DEFAULT_PORTAL_LIMITS, RateLimitedError, type PortalLimits } from '../provision/portal-rules.js';
 import { dummyPasswordHash } from '../provision/portal-signin.js';
 import { PortalSession } from '../provision/selfservice.js';
 import type { ResourceRecord, Store } from '../store/types.js';
@@ -32,6 +32,22 @@ function sessionCookie(header: string | undefined): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Whether a Resource of that name exists (a name no Resource could have is none). */
+export async function isPortalResource(store: Store, name: string): Promise<boolean> {
+  try {
+    checkField('resource', name);
+  } catch {
+    return false;
+  }
+  return (await store.resources.findByName(name)) !== null;
+}
+
+/** An unknown Resource is an unknown page: 404, and no hint of how an admin would create it. */
+export function unknownResource(reply: FastifyReply, name: string): FastifyReply {
+  const shown = JSON.stringify(name.slice(0, 64));
+  return reply.code(404).send({ error: { message: `there is no portal for ${shown} here: check the address you were given`, code: 'not-found', exitCode: 4 } });
 }
 
 /** Sends a failure as { error } with its HTTP status; only our own errors speak, anything else may hold internals. */
@@ -81,6 +97,11 @@ export class PortalGuard {
     const idHash = hashSessionId(sid);
     const live = await this.store.transaction((tx) => tx.portal.touchSession(idHash, r.id, this.now().getTime(), this.limits.sessionIdleMs));
     const user = live ? await this.store.users.get(live.userId) : null;
+    if (user && !(await this.store.users.isInResource(user.id, r.id))) {
+      // Taken out of the Resource since signing in: the session ends with the membership.
+      await this.store.transaction((tx) => tx.portal.endSession(idHash));
+      return null;
+    }
     return user ? new PortalSession(this.store, r.name, user.login, { userId: user.id, resourceId: r.id, sessionIdHash: idHash }) : null;
   }
 

@@ -14,6 +14,7 @@ import type { PortalLimits } from '../provision/portal-rules.js';
 import type { Store } from '../store/types.js';
 import { errorToWire } from '../transport/web/bridge.js';
 import { PORTAL_COOKIE, registerSelfServiceApi } from './api-selfservice.js';
+import { isPortalResource, unknownResource } from './portal-guard.js';
 import { selfServicePage } from './pages.js';
 
 export interface PortalServerOptions {
@@ -101,6 +102,8 @@ function hardenSetCookie(reply: FastifyReply, https: boolean): void {
   const set = reply.getHeader('set-cookie');
   if (set === undefined) return;
   const list = (Array.isArray(set) ? set : [String(set)]).map((c) => hardenPortalCookie(String(c), https));
+  // Fastify appends to set-cookie: without the removal the unhardened original went out too.
+  reply.removeHeader('set-cookie');
   reply.header('set-cookie', list.length === 1 ? list[0] : list);
 }
 
@@ -123,7 +126,10 @@ function statusOf(e: TokensmithError): number {
 
 function registerPortalRoutes(app: FastifyInstance, opts: PortalServerOptions): void {
   const assets = opts.assetsDir ?? portalAssetsDir();
-  app.get<{ Params: { resource: string } }>('/r/:resource', async (req, reply) => reply.type('text/html; charset=utf-8').send(selfServicePage(req.params.resource)));
+  app.get<{ Params: { resource: string } }>('/r/:resource', async (req, reply) => {
+    if (!(await isPortalResource(opts.store, req.params.resource))) return unknownResource(reply, req.params.resource);
+    return reply.type('text/html; charset=utf-8').send(selfServicePage(req.params.resource));
+  });
   app.get<{ Params: { file: string } }>('/assets/:file', async (req, reply) => {
     const type = Object.hasOwn(PORTAL_ASSETS, req.params.file) ? PORTAL_ASSETS[req.params.file] : undefined;
     const path = `${assets}${req.params.file}`;
