@@ -177,6 +177,11 @@ export async function startPortalServer(opts: PortalServerOptions): Promise<Port
     forceCloseConnections: true,
     requestTimeout: 30_000,
     trustProxy: opts.trustProxy && opts.trustProxy.length > 0 ? opts.trustProxy : false,
+    // A bad %-escape or an overlong name fails in the router, before the hooks: answered here like any refusal.
+    frameworkErrors: (_e, req, reply) => {
+      securityHeaders(reply, req.protocol === 'https');
+      wireError(reply, 400, 'the address is malformed or too long: open the link you were given', 'bad-request', 2);
+    },
     ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
     // Fastify types an https server as another instance type; the routes and hooks are the same.
   }) as unknown as FastifyInstance;

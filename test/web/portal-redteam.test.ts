@@ -73,4 +73,18 @@ describe('portal red-team findings', () => {
     const me = await call(`${server.origin}/api/r/corp/me`, { headers: { cookie } });
     expect(me.status, me.body).toBe(401);
   });
+
+  it('a malformed or overlong address gets the security headers and the portal error form, without the address echoed', async () => {
+    const long = 'a'.repeat(300);
+    for (const path of ['/r/%ZZ', `/api/r/corp/actions/${long}`, `/r/${long}`]) {
+      const a = await call(`${server.origin}${path}`, path.includes('actions') ? { body: {} } : {});
+      expect(a.status, path).toBeGreaterThanOrEqual(400);
+      expect(a.status, path).toBeLessThan(500);
+      expect(a.headers['content-security-policy'], path).toBeDefined();
+      expect(a.headers['x-frame-options'], path).toBe('DENY');
+      expect(a.headers['cache-control'], path).toBe('no-store');
+      expect(a.json().error?.code, path).toBe('bad-request');
+      expect(a.body, path).not.toContain(long);
+    }
+  });
 });
