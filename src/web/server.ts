@@ -114,8 +114,18 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const pairing = new PairingState(opts.pairingToken ?? newPairingToken(), opts.operator);
   const hub = opts.hub ?? new PcscReaderHub();
   const assets = opts.assetsDir ?? defaultAssetsDir();
-  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024, forceCloseConnections: true });
   const at = { allowed: allowedHosts(host, opts.port ?? 0), origin: '' };
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 32 * 1024 * 1024,
+    forceCloseConnections: true,
+    // A bad %-escape or an overlong name fails in the router, before the hooks: answered here with the headers.
+    frameworkErrors: (_e, _req, raw) => {
+      const reply = raw as unknown as FastifyReply;
+      securityHeaders(reply, at.origin);
+      reply.code(400).send({ error: { message: 'the address is malformed or too long', code: 'bad-request', exitCode: 2 } });
+    },
+  });
   guardRequests(app, pairing, at);
 
   app.setErrorHandler((e, _req, reply) => {
