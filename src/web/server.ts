@@ -101,7 +101,8 @@ function guardRequests(app: FastifyInstance, pairing: PairingState, at: { allowe
   });
 
   // The page trades the printed code for its session secret; the code is spent.
-  app.post<{ Body: { code?: unknown; operator?: unknown } }>('/api/pair', async (req, reply) => {
+  // Open to anyone on this machine before pairing: a code and a name are a few dozen bytes, not the station's 32 MiB.
+  app.post<{ Body: { code?: unknown; operator?: unknown } }>('/api/pair', { bodyLimit: 4 * 1024 }, async (req, reply) => {
     const b = req.body ?? {};
     const r = pairing.pair(typeof b.code === 'string' ? b.code : undefined, typeof b.operator === 'string' ? b.operator : undefined);
     if ('error' in r) return reply.code(r.status).send({ error: { message: r.error, code: r.errorCode, exitCode: r.status === 400 ? 2 : 5 } });

@@ -37,4 +37,13 @@ describe('tokensmith serve: malformed addresses', () => {
       expect(a.body, path).not.toContain(long);
     }
   });
+
+  it('the open pairing call takes a small body only: 64 KiB is refused before it is parsed (413), and the code stays unspent', async () => {
+    const headers = { origin: server.origin };
+    const big = await call(`${server.origin}/api/pair`, { headers, body: { code: server.pairingToken, operator: 'op', pad: 'x'.repeat(64 * 1024) } });
+    expect(big.status).toBe(413);
+    expect(big.headers['content-security-policy']).toBeDefined();
+    const ok = await call(`${server.origin}/api/pair`, { headers, body: { code: server.pairingToken, operator: 'op' } });
+    expect(ok.status, ok.body).toBe(200);
+  });
 });
