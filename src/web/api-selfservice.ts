@@ -88,7 +88,10 @@ export function registerSelfServiceApi(app: FastifyInstance, deps: SelfServiceDe
       const s = await guard.current(req.headers.cookie, r);
       if (!s) return signedOut(reply);
       await guard.countAction(r, s.login);
-      return runAction(s, req.params.action ?? '', req.body, guard.now());
+      const result = await runAction(s, req.params.action ?? '', req.body, guard.now());
+      // A new password, a new session id: a copy of the old cookie (a reason to change it) stops working.
+      if (req.params.action === 'change-password') reply.header('Set-Cookie', portalCookie(r, await guard.start(req.headers.cookie, r, s.ids!.userId), secure(req)));
+      return result;
     }),
   );
 }
