@@ -9,10 +9,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { UsageError } from '../core/errors.js';
 import type { Mailer } from '../provision/mailer.js';
 import { checkField, optionalField, requiredField, type PortalLimits } from '../provision/portal-rules.js';
-import { findResource } from '../provision/resources.js';
 import { beginSignIn, signIn, type PortalSession } from '../provision/selfservice.js';
 import type { ResourceRecord, Store } from '../store/types.js';
-import { PortalGuard, portalCookie, sendPortalFailure } from './portal-guard.js';
+import { PortalGuard, portalCookie, sendPortalFailure, unknownResource } from './portal-guard.js';
 
 export { PORTAL_COOKIE } from './portal-guard.js';
 /** Portal requests carry a few short fields: anything bigger is refused before it is parsed. */
@@ -42,7 +41,8 @@ export function registerSelfServiceApi(app: FastifyInstance, deps: SelfServiceDe
     try {
       checkField('resource', req.params.resource);
       await guard.rateLimit(req.ip, req.params.resource, byLogin ? (optionalField(req.body, 'login')?.trim() ?? null) : null);
-      return await handler(req, reply, await findResource(store, req.params.resource));
+      const r = await store.resources.findByName(req.params.resource);
+      return r ? await handler(req, reply, r) : unknownResource(reply, req.params.resource);
     } catch (e) {
       return sendPortalFailure(reply, e);
     }
@@ -88,7 +88,10 @@ export function registerSelfServiceApi(app: FastifyInstance, deps: SelfServiceDe
       const s = await guard.current(req.headers.cookie, r);
       if (!s) return signedOut(reply);
       await guard.countAction(r, s.login);
-      return runAction(s, req.params.action ?? '', req.body, guard.now());
+      const result = await runAction(s, req.params.action ?? '', req.body, guard.now());
+      // A new password, a new session id: a copy of the old cookie (a reason to change it) stops working.
+      if (req.params.action === 'change-password') reply.header('Set-Cookie', portalCookie(r, await guard.start(req.headers.cookie, r, s.ids!.userId), secure(req)));
+      return result;
     }),
   );
 }

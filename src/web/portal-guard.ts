@@ -5,9 +5,10 @@
  * portal processes on one database share it.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { FastifyReply } from 'fastify';
 import { TokensmithError } from '../core/errors.js';
-import { DEFAULT_PORTAL_LIMITS, RateLimitedError, type PortalLimits } from '../provision/portal-rules.js';
+import { checkField, DEFAULT_PORTAL_LIMITS, RateLimitedError, type PortalLimits } from '../provision/portal-rules.js';
 import { dummyPasswordHash } from '../provision/portal-signin.js';
 import { PortalSession } from '../provision/selfservice.js';
 import type { ResourceRecord, Store } from '../store/types.js';
@@ -22,6 +23,26 @@ const STALE_COUNTER_MS = 24 * 60 * 60_000;
 const hashSessionId = (sid: string) => createHash('sha256').update(sid).digest('hex');
 const userBucket = (resource: string, login: string) => `user:${JSON.stringify([resource, login])}`;
 
+/** The eight 16-bit groups of an IPv6 address (an embedded IPv4 tail included). */
+function ipv6Groups(ip: string): number[] {
+  let text = ip.replace(/%.*$/, '').toLowerCase();
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4) text = text.slice(0, v4.index) + [(+v4[1]! << 8) | +v4[2]!, (+v4[3]! << 8) | +v4[4]!].map((n) => n.toString(16)).join(':');
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const part = (t: string | undefined) => (t ? t.split(':').map((g) => parseInt(g, 16)) : []);
+  const front = part(head);
+  const back = part(tail);
+  return tail === undefined ? front : [...front, ...Array<number>(8 - front.length - back.length).fill(0), ...back];
+}
+
+/** The per-address bucket: IPv4 as itself (also when mapped into IPv6); IPv6 by its /64, the network one host or line is given. */
+export function addressBucket(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1];
+  if (mapped || isIP(ip) === 4) return `ip:${mapped ?? ip}`;
+  if (isIP(ip.replace(/%.*$/, '')) !== 6) return `ip:${ip}`;
+  return `ip6:${ipv6Groups(ip).slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+}
+
 /** The portal cookie's value when it has the form the server gives (a malformed header is no session, not an error). */
 function sessionCookie(header: string | undefined): string | undefined {
   for (const part of (header ?? '').split(';')) {
@@ -32,6 +53,22 @@ function sessionCookie(header: string | undefined): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Whether a Resource of that name exists (a name no Resource could have is none). */
+export async function isPortalResource(store: Store, name: string): Promise<boolean> {
+  try {
+    checkField('resource', name);
+  } catch {
+    return false;
+  }
+  return (await store.resources.findByName(name)) !== null;
+}
+
+/** An unknown Resource is an unknown page: 404, and no hint of how an admin would create it. */
+export function unknownResource(reply: FastifyReply, name: string): FastifyReply {
+  const shown = JSON.stringify(name.slice(0, 64));
+  return reply.code(404).send({ error: { message: `there is no portal for ${shown} here: check the address you were given`, code: 'not-found', exitCode: 4 } });
 }
 
 /** Sends a failure as { error } with its HTTP status; only our own errors speak, anything else may hold internals. */
@@ -61,7 +98,7 @@ export class PortalGuard {
     const nowMs = this.now().getTime();
     const buckets: [RateLimitedError['scope'], string, number][] = [
       ['overall', 'all', limits.overall],
-      ['address', `ip:${ip}`, limits.perAddress],
+      ['address', addressBucket(ip), limits.perAddress],
     ];
     if (login) buckets.push(['user', userBucket(resource, login), limits.perUser]);
     for (const [scope, bucket, max] of buckets) {
@@ -81,6 +118,11 @@ export class PortalGuard {
     const idHash = hashSessionId(sid);
     const live = await this.store.transaction((tx) => tx.portal.touchSession(idHash, r.id, this.now().getTime(), this.limits.sessionIdleMs));
     const user = live ? await this.store.users.get(live.userId) : null;
+    if (user && !(await this.store.users.isInResource(user.id, r.id))) {
+      // Taken out of the Resource since signing in: the session ends with the membership.
+      await this.store.transaction((tx) => tx.portal.endSession(idHash));
+      return null;
+    }
     return user ? new PortalSession(this.store, r.name, user.login, { userId: user.id, resourceId: r.id, sessionIdHash: idHash }) : null;
   }
 

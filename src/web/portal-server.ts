@@ -14,6 +14,7 @@ import type { PortalLimits } from '../provision/portal-rules.js';
 import type { Store } from '../store/types.js';
 import { errorToWire } from '../transport/web/bridge.js';
 import { PORTAL_COOKIE, registerSelfServiceApi } from './api-selfservice.js';
+import { isPortalResource, unknownResource } from './portal-guard.js';
 import { selfServicePage } from './pages.js';
 
 export interface PortalServerOptions {
@@ -125,7 +126,10 @@ function statusOf(e: TokensmithError): number {
 
 function registerPortalRoutes(app: FastifyInstance, opts: PortalServerOptions): void {
   const assets = opts.assetsDir ?? portalAssetsDir();
-  app.get<{ Params: { resource: string } }>('/r/:resource', async (req, reply) => reply.type('text/html; charset=utf-8').send(selfServicePage(req.params.resource)));
+  app.get<{ Params: { resource: string } }>('/r/:resource', async (req, reply) => {
+    if (!(await isPortalResource(opts.store, req.params.resource))) return unknownResource(reply, req.params.resource);
+    return reply.type('text/html; charset=utf-8').send(selfServicePage(req.params.resource));
+  });
   app.get<{ Params: { file: string } }>('/assets/:file', async (req, reply) => {
     const type = Object.hasOwn(PORTAL_ASSETS, req.params.file) ? PORTAL_ASSETS[req.params.file] : undefined;
     const path = `${assets}${req.params.file}`;
@@ -173,6 +177,11 @@ export async function startPortalServer(opts: PortalServerOptions): Promise<Port
     forceCloseConnections: true,
     requestTimeout: 30_000,
     trustProxy: opts.trustProxy && opts.trustProxy.length > 0 ? opts.trustProxy : false,
+    // A bad %-escape or an overlong name fails in the router, before the hooks: answered here like any refusal.
+    frameworkErrors: (_e, req, reply) => {
+      securityHeaders(reply, req.protocol === 'https');
+      wireError(reply, 400, 'the address is malformed or too long: open the link you were given', 'bad-request', 2);
+    },
     ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
     // Fastify types an https server as another instance type; the routes and hooks are the same.
   }) as unknown as FastifyInstance;

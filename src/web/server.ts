@@ -101,7 +101,8 @@ function guardRequests(app: FastifyInstance, pairing: PairingState, at: { allowe
   });
 
   // The page trades the printed code for its session secret; the code is spent.
-  app.post<{ Body: { code?: unknown; operator?: unknown } }>('/api/pair', async (req, reply) => {
+  // Open to anyone on this machine before pairing: a code and a name are a few dozen bytes, not the station's 32 MiB.
+  app.post<{ Body: { code?: unknown; operator?: unknown } }>('/api/pair', { bodyLimit: 4 * 1024 }, async (req, reply) => {
     const b = req.body ?? {};
     const r = pairing.pair(typeof b.code === 'string' ? b.code : undefined, typeof b.operator === 'string' ? b.operator : undefined);
     if ('error' in r) return reply.code(r.status).send({ error: { message: r.error, code: r.errorCode, exitCode: r.status === 400 ? 2 : 5 } });
@@ -114,8 +115,18 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const pairing = new PairingState(opts.pairingToken ?? newPairingToken(), opts.operator);
   const hub = opts.hub ?? new PcscReaderHub();
   const assets = opts.assetsDir ?? defaultAssetsDir();
-  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024, forceCloseConnections: true });
   const at = { allowed: allowedHosts(host, opts.port ?? 0), origin: '' };
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 32 * 1024 * 1024,
+    forceCloseConnections: true,
+    // A bad %-escape or an overlong name fails in the router, before the hooks: answered here with the headers.
+    frameworkErrors: (_e, _req, raw) => {
+      const reply = raw as unknown as FastifyReply;
+      securityHeaders(reply, at.origin);
+      reply.code(400).send({ error: { message: 'the address is malformed or too long', code: 'bad-request', exitCode: 2 } });
+    },
+  });
   guardRequests(app, pairing, at);
 
   app.setErrorHandler((e, _req, reply) => {

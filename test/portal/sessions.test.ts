@@ -59,9 +59,12 @@ onBackends('portal sessions', (portal) => {
     expect(noCurrent.status).toBe(403);
     expect((await change({ currentPassword: 'not it', password: 'a new password 3' })).status).toBe(403);
     expect((await p.get('/api/r/corp/me', { cookie: other })).status).toBe(200);
-    expect((await change({ currentPassword: PASSWORD, password: 'a new password 3' })).status).toBe(200);
+    const changed = await change({ currentPassword: PASSWORD, password: 'a new password 3' });
+    expect(changed.status).toBe(200);
     expect((await p.get('/api/r/corp/me', { cookie: other, app: 1 })).status).toBe(401);
-    expect((await p.get('/api/r/corp/me', { cookie: mine })).status).toBe(200);
+    // This session goes on under a new id; the old cookie is spent.
+    expect((await p.get('/api/r/corp/me', { cookie: mine })).status).toBe(401);
+    expect((await p.get('/api/r/corp/me', { cookie: cookieOf(changed) })).status).toBe(200);
     expect((await p.post('/api/r/corp/signin', { login: 'alice', password: 'a new password 3' })).status).toBe(200);
   }, 60_000);
 
