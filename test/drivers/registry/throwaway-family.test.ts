@@ -23,7 +23,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const TOY = `
 let n = 0;
 export default {
-  name: 'toy', models: ['toy-token'], summary: 'a throw-away test family', operations: ['ping'],
+  name: 'toy', models: ['toy-token'], summary: 'a throw-away test family', operations: ['ping'], verbs: ['info'],
+  async readInfo(model, transport) {
+    const r = await transport.transmit(Uint8Array.of(0x00, 0x01, 0x00, 0x00));
+    return { pings: r[0] };
+  },
   describe: (b, dir) => (dir === 'command' ? (b[1] === 1 ? 'PING' : 'unknown') : 'pong ' + b[0]),
   simulator: {
     defaultSerial: () => 'TOY-1', options: [],
@@ -100,6 +104,23 @@ describe('a family registered from outside the source tree', () => {
     const r = cli(['simulate', 'toy-token', '--vpcd', '127.0.0.1:1', '--locked']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/toy has no --locked/);
+  });
+
+  it('device refuses a verb the family does not list, by name, before opening a reader (exit 2)', () => {
+    for (const verb of ['sync', 'verify', 'flash']) {
+      const r = cli(['device', verb, '--model', 'toy-token', '--reader', 'no-such-reader', '--wait', '0', '--yes']);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`toy-token has no '${verb}' \\(toy supports device info\\)`));
+    }
+    const p = cli(['device', 'profiles', '--model', 'toy-token', '--reader', 'no-such-reader', '--wait', '0']);
+    expect(p.code, p.stderr).toBe(2);
+    expect(p.stderr).toMatch(/toy-token has no 'profiles'/);
+  });
+
+  it('device names an unknown --model with the registry\'s list (no fall-through to a default family)', () => {
+    const r = cli(['device', 'info', '--model', 'nope-token', '--reader', 'no-such-reader', '--wait', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/'nope-token' is not a model tokensmith knows; use one of .*toy-token/);
   });
 
   it('an unknown model is a usage error listing the known ones; a bad module path is named', () => {
