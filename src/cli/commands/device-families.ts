@@ -129,7 +129,7 @@ export async function familyAfterOpen(verb: DeviceVerb, transport: ApduTransport
     }
     return true;
   }
-  const m = await import('../../provision/profiles.js');
+  const m = await import('../../provision/molto2-profiles.js');
   const c = { customerKey: o.customerKey as string | undefined };
   if (verb === 'flash') {
     if (!g.yes && !o.force && !out.interactive) throw new UsageError('device flash writes a seed to the Molto2 profile: confirm with --yes (no terminal to ask in)', 'confirm-needed');
@@ -169,7 +169,7 @@ export function registerFamilyCommands(device: Command): void {
       await withStore(cmd, async (store, out) => {
         const transport = await openReader(o, out);
         try {
-          const { listProfiles } = await import('../../provision/profiles.js');
+          const { listProfiles } = await import('../../provision/molto2-profiles.js');
           const r = await listProfiles(store, transport, { customerKey: o.customerKey as string | undefined });
           const shown = o.all ? r.profiles : r.profiles.filter((p) => p.seedPresent || p.serial || p.title);
           out.result(r, () =>
@@ -191,7 +191,7 @@ export function registerFamilyCommands(device: Command): void {
     .action(async (o: Opts, cmd: Command) => {
       await familyGate('erase', o);
       await withStore(cmd, async (store, out) => {
-        const { parseProfileNumber, eraseProfile } = await import('../../provision/profiles.js');
+        const { parseProfileNumber, eraseProfile } = await import('../../provision/molto2-profiles.js');
         const profile = parseProfileNumber(o.profile as string);
         if (!globalsOf(cmd).yes && !o.force) {
           const { UsageError } = await import('../../core/errors.js');
@@ -237,11 +237,11 @@ export function registerFamilyCommands(device: Command): void {
     });
 }
 
-async function molto2Admin(cmd: Command, o: Opts, action: Parameters<typeof import('../../provision/profiles.js').molto2Admin>[2]): Promise<void> {
+async function molto2Admin(cmd: Command, o: Opts, action: Parameters<typeof import('../../provision/molto2-profiles.js').molto2Admin>[2]): Promise<void> {
   await withStore(cmd, async (store, out) => {
     const transport = await openReader(o, out);
     try {
-      const { molto2Admin: run } = await import('../../provision/profiles.js');
+      const { molto2Admin: run } = await import('../../provision/molto2-profiles.js');
       const r = await run(store, transport, action, { customerKey: o.customerKey as string | undefined });
       const press = r.waitingForButton ? ': the Molto2 now waits: press the ▲ button on it to confirm' : '';
       const words = { lock: 'screen locked', unlock: 'screen unlocked', 'set-key': 'new customer key sent', 'factory-reset': 'factory reset requested' }[r.action as 'lock'];
