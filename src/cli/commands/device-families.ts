@@ -14,6 +14,8 @@ import type { DeviceFamily } from '../../../drivers/family.js';
 export type DeviceVerb = 'flash' | 'info' | 'sync' | 'verify';
 type Opts = Record<string, string | boolean | undefined>;
 
+/** The families whose verbs this file and device.ts implement. */
+const BUILT_IN_NAMES = ['token2-nfc', 'token2-molto2', 'protectimus'];
 const MY_MODELS = ['token2-molto2', 'protectimus-slim', 'protectimus-flex'];
 
 function sign(n: number): string {
@@ -82,6 +84,11 @@ export async function familyFirst(verb: DeviceVerb, opts: object, cmd: Command):
   if (verb === 'info' && family?.readInfo) {
     await printFamilyInfo(family, o.model as string, o, cmd);
     return true;
+  }
+  if (family && !BUILT_IN_NAMES.includes(family.name)) {
+    // A family from TOKENSMITH_FAMILY_MODULES reaches the device only through its readInfo; never through another family's code.
+    const { UsageError } = await import('../../core/errors.js');
+    throw new UsageError(`${o.model}: the ${family.name} family lists '${verb}' but gives tokensmith no code for it (only readInfo, for device info, is called)`, 'no-such-verb');
   }
   const mine = isMine(o) || o.profile !== undefined || o.allProfiles !== undefined || (verb !== 'flash' && o.serial !== undefined);
   if (!mine && !(verb === 'verify' && o.code === undefined)) return false;

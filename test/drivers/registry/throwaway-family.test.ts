@@ -118,6 +118,12 @@ describe('a family registered from outside the source tree', () => {
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`toy-token has no '${verb}' \\(toy supports device info\\)`));
     }
+    // A family that lists a verb it gives no code for is not handed to the Token2 code.
+    const syncer = join(dir, 'syncer-family.mjs');
+    writeFileSync(syncer, `export default { name: 'syncer', models: ['syncer-1'], summary: 's', operations: [], verbs: ['info', 'sync'], describe: () => '', async replay() {} };`);
+    const own = spawnSync(process.execPath, [join(ROOT, 'bin/tokensmith'), 'device', 'sync', '--model', 'syncer-1', '--reader', 'no-such-reader', '--wait', '0'], { encoding: 'utf8', env: { ...env, TOKENSMITH_FAMILY_MODULES: syncer } });
+    expect(own.status, own.stderr).toBe(2);
+    expect(own.stderr).toMatch(/syncer-1: the syncer family lists 'sync' but gives tokensmith no code for it/);
     const p = cli(['device', 'profiles', '--model', 'toy-token', '--reader', 'no-such-reader', '--wait', '0']);
     expect(p.code, p.stderr).toBe(2);
     expect(p.stderr).toMatch(/toy-token has no 'profiles'/);
