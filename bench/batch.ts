@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Token2Simulator } from '../drivers/token2-nfc/simulator.js';
 import { Molto2Simulator } from '../drivers/token2-molto2/simulator.js';
-import { flashBatch } from '../src/provision/flash.js';
-import { flashProfile } from '../src/provision/profiles.js';
+import { flashBatch } from '../src/provision/token2-flash.js';
+import { flashProfile } from '../src/provision/molto2-profiles.js';
 import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { MemoryTransport } from '../src/transport/memory.js';
 

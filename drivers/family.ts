@@ -62,6 +62,13 @@ export interface ReplayContext {
   seed: Uint8Array | null;
 }
 
+/** The `tokensmith device <verb>` commands; each family lists the ones it supports. */
+export const DEVICE_VERBS = ['info', 'flash', 'sync', 'verify', 'profiles', 'erase'] as const;
+export type DeviceVerb = (typeof DEVICE_VERBS)[number];
+
+/** What `device info` prints for a family that reads its own info without the store: field name to value. */
+export type DeviceInfoFields = Record<string, string | number | boolean | null>;
+
 export interface DeviceFamily {
   /** The folder name under drivers/, also what messages call it. */
   name: string;
@@ -74,6 +81,12 @@ export interface DeviceFamily {
   simulator?: FamilySimulator;
   /** The cassette operations this family replays, by name. */
   operations: readonly string[];
+  /** The `device` verbs this family supports; any other is refused by name before the reader is opened. */
+  verbs: readonly DeviceVerb[];
+  /** Why a verb is missing, when there is more to say than "has no": the error to throw instead. */
+  refuse?: (verb: DeviceVerb, model: string) => Error | undefined;
+  /** `device info` for a family without a store-side implementation: read what the device says about itself. */
+  readInfo?: (model: string, transport: ApduTransport) => Promise<DeviceInfoFields>;
   /** Runs a recorded operation again through the real driver over `transport`. */
   replay(model: string, op: CassetteOperation, transport: ApduTransport, ctx: ReplayContext): Promise<void>;
 }

@@ -12,7 +12,7 @@
 import { delimiter, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DataError, UsageError } from '../src/core/errors.js';
-import type { DeviceFamily } from './family.js';
+import type { DeviceFamily, DeviceVerb } from './family.js';
 import { protectimus } from './protectimus/index.js';
 import { molto2 } from './token2-molto2/index.js';
 import { token2Nfc } from './token2-nfc/index.js';
@@ -25,8 +25,8 @@ let loaded: DeviceFamily[] | null = null;
 
 function checkShape(f: unknown, from: string): DeviceFamily {
   const d = f as Partial<DeviceFamily> | undefined;
-  const ok = d && typeof d.name === 'string' && Array.isArray(d.models) && d.models.length > 0 && typeof d.describe === 'function' && typeof d.replay === 'function' && Array.isArray(d.operations);
-  if (!ok) throw new DataError(`${from} (named in ${FAMILY_MODULES_ENV}) does not default-export a device family (name, models, describe, operations, replay)`, { code: 'bad-family' });
+  const ok = d && typeof d.name === 'string' && Array.isArray(d.models) && d.models.length > 0 && typeof d.describe === 'function' && typeof d.replay === 'function' && Array.isArray(d.operations) && Array.isArray(d.verbs);
+  if (!ok) throw new DataError(`${from} (named in ${FAMILY_MODULES_ENV}) does not default-export a device family (name, models, describe, operations, verbs, replay)`, { code: 'bad-family' });
   return d as DeviceFamily;
 }
 
@@ -70,4 +70,15 @@ export function loadedFamilyOfModel(model: string | null | undefined): DeviceFam
   if (!model) return undefined;
   const list = loaded ?? BUILT_IN;
   return list.find((f) => f.models.includes(model)) ?? list.find((f) => f.name === model);
+}
+
+/**
+ * The family that drives `model` when it supports `verb`: an unknown model is
+ * a usage error listing the known ones, and a verb the family lacks is
+ * refused by name (the family's own reason where it gives one, else exit 2).
+ */
+export async function familyForVerb(verb: DeviceVerb, model: string): Promise<DeviceFamily> {
+  const family = await familyOfModel(model);
+  if (family.verbs.includes(verb)) return family;
+  throw family.refuse?.(verb, model) ?? new UsageError(`${model} has no '${verb}' (${family.name} supports ${family.verbs.map((v) => `device ${v}`).join(', ') || 'no device verbs'})`, 'no-such-verb');
 }

@@ -3,7 +3,7 @@ import { encodeBase32 } from '../../src/core/codecs.js';
 import { DataError, UsageError } from '../../src/core/errors.js';
 import type { DeviceFamily, SimulatorSettings } from '../family.js';
 import { describeFrame } from './describe.js';
-import { ProtectimusDriver } from './driver.js';
+import { ProtectimusDriver, seedWriteNotPublic } from './driver.js';
 import { PROTECTIMUS_MODELS, type ProtectimusModel } from './protocol.js';
 import { DEFAULT_PROTECTIMUS_SERIALS, ProtectimusSimulator } from './simulator.js';
 
@@ -37,6 +37,9 @@ export const protectimus: DeviceFamily = {
   summary: 'Protectimus Slim NFC and Flex: factory-seeded TOTP tokens whose clock is set over NFC',
   describe: describeFrame,
   simulator: { defaultSerial: (model) => DEFAULT_PROTECTIMUS_SERIALS[model as ProtectimusModel], options: ['seed', 'period'], create: createSimulator },
+  verbs: ['info', 'sync', 'verify'],
+  // Its seed-write command is not public: say so instead of a bare "has no 'flash'".
+  refuse: (verb, model) => (verb === 'flash' ? seedWriteNotPublic(model) : undefined),
   operations: ['info', 'read-code', 'set-time'],
   async replay(_model, op, transport, ctx) {
     const d = new ProtectimusDriver(transport, { now: ctx.now });

@@ -39,6 +39,9 @@ export const molto2: DeviceFamily = {
   summary: 'Token2 Molto2: a USB token with 50 or 100 TOTP profiles, each with its own seed and clock',
   describe: describeFrame,
   simulator: { defaultSerial: () => DEFAULT_MOLTO2_SERIAL, options: ['customerKey', 'variant'], create: createSimulator },
+  verbs: ['info', 'flash', 'sync', 'profiles', 'erase'],
+  refuse: (verb) =>
+    verb === 'verify' ? new UsageError("token2-molto2 has no 'verify': the Molto2 cannot be read back; check a code from its display with `tokensmith tokens code <serial>-<nn>`", 'not-supported') : undefined,
   operations: ['flash-profile', 'profiles', 'sync-profiles'],
   async replay(_model, op, transport, ctx) {
     const p = op.params;

@@ -50,6 +50,7 @@ export const token2Nfc: DeviceFamily = {
     options: ['seed', 'algorithm', 'period', 'locked'],
     create: createSimulator,
   },
+  verbs: ['info', 'flash', 'sync', 'verify'],
   operations: ['flash', 'sync', 'info'],
   async replay(model, op, transport, ctx) {
     const p = op.params;

@@ -94,8 +94,8 @@ export const DEMO_STEPS: DemoStep[] = [
     async run(ctx) {
       const { Token2Simulator } = await import('../../drivers/token2-nfc/simulator.js');
       const { MemoryTransport } = await import('../transport/memory.js');
-      const { flashToken, parseFlashInput } = await import('./flash.js');
-      const { verifyDevice } = await import('./device.js');
+      const { flashToken, parseFlashInput } = await import('./token2-flash.js');
+      const { verifyDevice } = await import('./token2-device.js');
       const { generateCode } = await import('../core/otp.js');
       const sim = new Token2Simulator({ model: 'token2-card', serial: '86596220000042', clockOffset: -90 });
       ctx.say(`a simulated OTPC-P2-i card, serial ${sim.serial}, lies on a reader; its clock is 90 s behind`);

@@ -23,7 +23,7 @@ const blank = (v: unknown) => (v === '' || v === undefined || v === null ? undef
 
 /** The flash service on the token this server opened: the page sends the form, never device answers. */
 async function flashOnReader(store: Store, transport: ApduTransport, form: Record<string, unknown>, onStep: (text: string) => void): Promise<unknown> {
-  const { flashToken, parseFlashInput } = await import('../provision/flash.js');
+  const { flashToken, parseFlashInput } = await import('../provision/token2-flash.js');
   const input = parseFlashInput({
     seed: blank(form.seed),
     algorithm: blank(form.algorithm),

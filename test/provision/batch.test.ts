@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flashBatch, type FlashResult } from '../../src/provision/flash.js';
+import { flashBatch, type FlashResult } from '../../src/provision/token2-flash.js';
 import { createResource } from '../../src/provision/resources.js';
 import { addUser } from '../../src/provision/users.js';
 import { MemoryTransport } from '../../src/transport/memory.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eraseProfile, flashProfile, listProfiles, parseProfileFlashInput, profileSerial, syncProfiles } from '../../src/provision/profiles.js';
+import { eraseProfile, flashProfile, listProfiles, parseProfileFlashInput, profileSerial, syncProfiles } from '../../src/provision/molto2-profiles.js';
 import { protectimusFlash, protectimusSync, protectimusVerify } from '../../src/provision/protectimus.js';
 import { createResource } from '../../src/provision/resources.js';
 import { addToken } from '../../src/provision/tokens.js';

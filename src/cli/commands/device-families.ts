@@ -9,10 +9,13 @@ import type { Command } from 'commander';
 import { globalsOf, table, withStore, type Output } from '../context.js';
 import type { Store } from '../../store/types.js';
 import type { ApduTransport } from '../../transport/types.js';
+import type { DeviceFamily } from '../../../drivers/family.js';
 
 export type DeviceVerb = 'flash' | 'info' | 'sync' | 'verify';
 type Opts = Record<string, string | boolean | undefined>;
 
+/** The families whose verbs this file and device.ts implement. */
+const BUILT_IN_NAMES = ['token2-nfc', 'token2-molto2', 'protectimus'];
 const MY_MODELS = ['token2-molto2', 'protectimus-slim', 'protectimus-flex'];
 
 function sign(n: number): string {
@@ -45,6 +48,27 @@ export function addFamilyOptions(device: Command): void {
   sub('verify').option('--serial <s>', 'Protectimus: the serial printed on the token (the token reads its own code; no --code needed)');
 }
 
+/** With --model: the registry's family for it, once it is known to support `verb` (an unknown model or a missing verb is refused by name). */
+async function familyGate(verb: DeviceVerb | 'profiles' | 'erase', o: Opts): Promise<DeviceFamily | undefined> {
+  if (typeof o.model !== 'string') return undefined;
+  const { familyForVerb } = await import('../../../drivers/registry.js');
+  return familyForVerb(verb, o.model);
+}
+
+/** `device info` for a family that reads its own info (no store side): open, ask the family, print its fields. */
+async function printFamilyInfo(family: DeviceFamily, model: string, o: Opts, cmd: Command): Promise<void> {
+  await withStore(cmd, async (_store, out) => {
+    const transport = await openReader(o, out);
+    try {
+      const fields = await family.readInfo!(model, transport);
+      const r = { family: family.name, model, reader: transport.readerName, ...fields };
+      out.result(r, () => Object.entries(r).map(([k, v]) => `${k.padEnd(15)} ${v ?? '-'}`).join('\n'));
+    } finally {
+      await transport.close();
+    }
+  });
+}
+
 function isMine(o: Opts): boolean {
   return typeof o.model === 'string' && MY_MODELS.includes(o.model);
 }
@@ -56,6 +80,16 @@ function isMine(o: Opts): boolean {
  */
 export async function familyFirst(verb: DeviceVerb, opts: object, cmd: Command): Promise<boolean> {
   const o = opts as Opts;
+  const family = await familyGate(verb, o);
+  if (verb === 'info' && family?.readInfo) {
+    await printFamilyInfo(family, o.model as string, o, cmd);
+    return true;
+  }
+  if (family && !BUILT_IN_NAMES.includes(family.name)) {
+    // A family from TOKENSMITH_FAMILY_MODULES reaches the device only through its readInfo; never through another family's code.
+    const { UsageError } = await import('../../core/errors.js');
+    throw new UsageError(`${o.model}: the ${family.name} family lists '${verb}' but gives tokensmith no code for it (only readInfo, for device info, is called)`, 'no-such-verb');
+  }
   const mine = isMine(o) || o.profile !== undefined || o.allProfiles !== undefined || (verb !== 'flash' && o.serial !== undefined);
   if (!mine && !(verb === 'verify' && o.code === undefined)) return false;
   let handled = false;
@@ -80,6 +114,8 @@ export async function familyAfterOpen(verb: DeviceVerb, transport: ApduTransport
   const { familyOf } = await import('../../provision/families.js');
   const fam = familyOf(o.model as string | undefined, transport.readerName, transport.atr);
   if (fam.family === 'token2-nfc') return false;
+  // A family told by the reader name: its verbs are checked as --model's are.
+  await familyGate(verb, { model: fam.family === 'protectimus' ? fam.model : 'token2-molto2' });
   const g = globalsOf(cmd);
   const { UsageError } = await import('../../core/errors.js');
   if (fam.family === 'protectimus') {
@@ -100,7 +136,7 @@ export async function familyAfterOpen(verb: DeviceVerb, transport: ApduTransport
     }
     return true;
   }
-  const m = await import('../../provision/profiles.js');
+  const m = await import('../../provision/molto2-profiles.js');
   const c = { customerKey: o.customerKey as string | undefined };
   if (verb === 'flash') {
     if (!g.yes && !o.force && !out.interactive) throw new UsageError('device flash writes a seed to the Molto2 profile: confirm with --yes (no terminal to ask in)', 'confirm-needed');
@@ -133,12 +169,14 @@ export function registerFamilyCommands(device: Command): void {
   reader(device.command('profiles'))
     .description('list the profiles of a Molto2: title, algorithm, digits, time step, whether a seed is present, and the store token for each')
     .option('--all', 'list empty profiles too')
+    .option('--model <model>', 'the model on the reader (refused unless its family has profiles)')
     .addHelpText('after', '\nExample:\n  tokensmith device profiles --reader Molto2 --json')
     .action(async (o: Opts, cmd: Command) => {
+      await familyGate('profiles', o);
       await withStore(cmd, async (store, out) => {
         const transport = await openReader(o, out);
         try {
-          const { listProfiles } = await import('../../provision/profiles.js');
+          const { listProfiles } = await import('../../provision/molto2-profiles.js');
           const r = await listProfiles(store, transport, { customerKey: o.customerKey as string | undefined });
           const shown = o.all ? r.profiles : r.profiles.filter((p) => p.seedPresent || p.serial || p.title);
           out.result(r, () =>
@@ -155,10 +193,12 @@ export function registerFamilyCommands(device: Command): void {
     .description("delete the seed of one Molto2 profile; its store token goes back to stock without a seed")
     .requiredOption('--profile <n>', 'the profile to empty')
     .option('--force', 'do not ask')
+    .option('--model <model>', 'the model on the reader (refused unless its family can erase)')
     .addHelpText('after', '\nExample:\n  tokensmith device erase --profile 3 --yes')
     .action(async (o: Opts, cmd: Command) => {
+      await familyGate('erase', o);
       await withStore(cmd, async (store, out) => {
-        const { parseProfileNumber, eraseProfile } = await import('../../provision/profiles.js');
+        const { parseProfileNumber, eraseProfile } = await import('../../provision/molto2-profiles.js');
         const profile = parseProfileNumber(o.profile as string);
         if (!globalsOf(cmd).yes && !o.force) {
           const { UsageError } = await import('../../core/errors.js');
@@ -204,11 +244,11 @@ export function registerFamilyCommands(device: Command): void {
     });
 }
 
-async function molto2Admin(cmd: Command, o: Opts, action: Parameters<typeof import('../../provision/profiles.js').molto2Admin>[2]): Promise<void> {
+async function molto2Admin(cmd: Command, o: Opts, action: Parameters<typeof import('../../provision/molto2-profiles.js').molto2Admin>[2]): Promise<void> {
   await withStore(cmd, async (store, out) => {
     const transport = await openReader(o, out);
     try {
-      const { molto2Admin: run } = await import('../../provision/profiles.js');
+      const { molto2Admin: run } = await import('../../provision/molto2-profiles.js');
       const r = await run(store, transport, action, { customerKey: o.customerKey as string | undefined });
       const press = r.waitingForButton ? ': the Molto2 now waits: press the ▲ button on it to confirm' : '';
       const words = { lock: 'screen locked', unlock: 'screen unlocked', 'set-key': 'new customer key sent', 'factory-reset': 'factory reset requested' }[r.action as 'lock'];

@@ -55,7 +55,7 @@ const readerOptions = (c: Command) =>
     .option('--wait <s>', 'seconds to wait for a token on the reader', '10')
     .option('--model <model>', 'force the model instead of reading it from the serial (`tokensmith device models` lists them)');
 
-type FlashInput = import('../../provision/flash.js').FlashInput;
+type FlashInput = import('../../provision/token2-flash.js').FlashInput;
 
 /** `device flash --batch [n] [--users csv]`: one PC/SC context, one token after another. */
 async function flashSeveral(store: Store, o: ReaderOpts & Record<string, string | boolean | undefined>, input: FlashInput, out: Output): Promise<void> {
@@ -65,7 +65,7 @@ async function flashSeveral(store: Store, o: ReaderOpts & Record<string, string 
   if (o.users && !input.resource) throw new UsageError('--users needs --resource: the tokens are assigned to users within a Resource');
   const count = o.batch === undefined || o.batch === true ? null : Number(o.batch);
   if (count !== null && (!Number.isInteger(count) || count < 1)) throw new UsageError(`--batch must be a whole number from 1, got '${o.batch}'`);
-  const { flashBatch, readBatchUsers } = await import('../../provision/flash.js');
+  const { flashBatch, readBatchUsers } = await import('../../provision/token2-flash.js');
   const users = typeof o.users === 'string' ? await readBatchUsers(o.users) : undefined;
   const { PcscContext } = await import('../../transport/pcsc.js');
   const ctx = await PcscContext.open();
@@ -148,7 +148,7 @@ export function registerDevice(program: Command): void {
         const transport = await openReader(o, out, p.step);
         try {
           if (await familyAfterOpen('info', transport, store, out, o, cmd)) return;
-          const { deviceInfo } = await import('../../provision/device.js');
+          const { deviceInfo } = await import('../../provision/token2-device.js');
           const v = await deviceInfo(store, transport, { model: await checkModel(o.model), onStep: p.step });
           p.stop();
           out.result(v, () =>
@@ -206,7 +206,7 @@ export function registerDevice(program: Command): void {
         } else if (!g.yes && !o.force) {
           throw new UsageError('device flash overwrites the seed of the token on the reader: confirm with --yes (no terminal to ask in)', 'confirm-needed');
         }
-        const { parseFlashInput, flashToken } = await import('../../provision/flash.js');
+        const { parseFlashInput, flashToken } = await import('../../provision/token2-flash.js');
         const input = parseFlashInput({
           seed: o.seed as string | undefined,
           algorithm: raw.algorithm as string | undefined,
@@ -285,8 +285,8 @@ export function registerDevice(program: Command): void {
     .action(async (o: ReaderOpts & { algorithm?: string; period?: string; displayTimeout?: string }, cmd: Command) => {
       if (await familyFirst('sync', o, cmd)) return;
       await withStore(cmd, async (store, out) => {
-        const { parseFlashInput } = await import('../../provision/flash.js');
-        const { syncDevice } = await import('../../provision/device.js');
+        const { parseFlashInput } = await import('../../provision/token2-flash.js');
+        const { syncDevice } = await import('../../provision/token2-device.js');
         const checked = o.algorithm || o.period || o.displayTimeout ? parseFlashInput({ algorithm: o.algorithm, period: o.period, displayTimeout: o.displayTimeout }) : null;
         const p = await progress(out, Boolean(globalsOf(cmd).json));
         const transport = await openReader(o, out, p.step);
@@ -324,7 +324,7 @@ export function registerDevice(program: Command): void {
           const { input } = await import('@inquirer/prompts');
           code = await input({ message: 'Code on the display' });
         }
-        const { verifyDevice } = await import('../../provision/device.js');
+        const { verifyDevice } = await import('../../provision/token2-device.js');
         const p = await progress(out, Boolean(g.json));
         const transport = await openReader(o, out, p.step);
         try {

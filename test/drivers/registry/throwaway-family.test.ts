@@ -11,6 +11,8 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ensurePcscd, lockVpcd, pcscMissing } from '../../helpers/pcsc.js';
+import { startSimulator } from '../../helpers/simulator.js';
 import { startRecording } from '../../../src/provision/cassettes.js';
 import { readCassette, writeCassette } from '../../../src/transport/cassette.js';
 import { MemoryTransport } from '../../../src/transport/memory.js';
@@ -23,11 +25,19 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const TOY = `
 let n = 0;
 export default {
-  name: 'toy', models: ['toy-token'], summary: 'a throw-away test family', operations: ['ping'],
+  name: 'toy', models: ['toy-token'], summary: 'a throw-away test family', operations: ['ping'], verbs: ['info'],
+  async readInfo(model, transport) {
+    const r = await transport.transmit(Uint8Array.of(0x00, 0x01, 0x00, 0x00));
+    return { pings: r[0] };
+  },
   describe: (b, dir) => (dir === 'command' ? (b[1] === 1 ? 'PING' : 'unknown') : 'pong ' + b[0]),
   simulator: {
     defaultSerial: () => 'TOY-1', options: [],
-    create: (model, s) => ({ atr: Uint8Array.of(0x3b, 0x00), process: () => Uint8Array.of(++n, 0x90, 0x00), stateView: () => ({ serial: s.serial, pings: n }) }),
+    create: (model, s, onChange) => ({
+      atr: Uint8Array.of(0x3b, 0x00),
+      process: () => (n++, onChange({ readBack: false, lookedAt: true }), Uint8Array.of(n, 0x90, 0x00)),
+      stateView: () => ({ serial: s.serial, pings: n }),
+    }),
   },
   async replay(model, op, transport) {
     const r = await transport.transmit(Uint8Array.of(0x00, 0x01, 0x00, 0x00));
@@ -101,6 +111,52 @@ describe('a family registered from outside the source tree', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/toy has no --locked/);
   });
+
+  it('device refuses a verb the family does not list, by name, before opening a reader (exit 2)', () => {
+    for (const verb of ['sync', 'verify', 'flash']) {
+      const r = cli(['device', verb, '--model', 'toy-token', '--reader', 'no-such-reader', '--wait', '0', '--yes']);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`toy-token has no '${verb}' \\(toy supports device info\\)`));
+    }
+    // A family that lists a verb it gives no code for is not handed to the Token2 code.
+    const syncer = join(dir, 'syncer-family.mjs');
+    writeFileSync(syncer, `export default { name: 'syncer', models: ['syncer-1'], summary: 's', operations: [], verbs: ['info', 'sync'], describe: () => '', async replay() {} };`);
+    const own = spawnSync(process.execPath, [join(ROOT, 'bin/tokensmith'), 'device', 'sync', '--model', 'syncer-1', '--reader', 'no-such-reader', '--wait', '0'], { encoding: 'utf8', env: { ...env, TOKENSMITH_FAMILY_MODULES: syncer } });
+    expect(own.status, own.stderr).toBe(2);
+    expect(own.stderr).toMatch(/syncer-1: the syncer family lists 'sync' but gives tokensmith no code for it/);
+    const p = cli(['device', 'profiles', '--model', 'toy-token', '--reader', 'no-such-reader', '--wait', '0']);
+    expect(p.code, p.stderr).toBe(2);
+    expect(p.stderr).toMatch(/toy-token has no 'profiles'/);
+  });
+
+  it('device names an unknown --model with the registry\'s list (no fall-through to a default family)', () => {
+    const r = cli(['device', 'info', '--model', 'nope-token', '--reader', 'no-such-reader', '--wait', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/'nope-token' is not a model tokensmith knows; use one of .*toy-token/);
+  });
+
+  const missing = pcscMissing('device info on the throw-away family');
+  it.skipIf(missing !== null)(`device info reaches its readInfo through pcscd and vpcd${missing ? ` (skipped: ${missing})` : ''}`, async () => {
+    const unlock = await lockVpcd();
+    const stopPcscd = await ensurePcscd();
+    try {
+      const sim = await startSimulator({ bin: join(ROOT, 'bin/tokensmith'), env, model: 'toy-token', stateFile: join(dir, 'toy-state.json'), vpcd: '127.0.0.1:35964', upWithinMs: 15_000 });
+      try {
+        const r = cli(['device', 'info', '--model', 'toy-token', '--reader', 'Virtual PCD 00 01', '--json']);
+        expect(r.code, r.stderr).toBe(0);
+        const info = JSON.parse(r.stdout);
+        expect(info).toMatchObject({ family: 'toy', model: 'toy-token', reader: 'Virtual PCD 00 01' });
+        // The count the toy answered with is the count its simulator keeps: the answer came from the device.
+        expect(info.pings).toBeGreaterThanOrEqual(1);
+        expect(sim.state().pings).toBe(info.pings);
+      } finally {
+        await sim.stop();
+      }
+    } finally {
+      await stopPcscd();
+      unlock();
+    }
+  }, 120_000);
 
   it('an unknown model is a usage error listing the known ones; a bad module path is named', () => {
     const r = cli(['simulate', 'nope-token', '--vpcd']);

@@ -12,7 +12,7 @@ import type { ApduTransport } from '../transport/types.js';
 import { Molto2Driver, Molto2WriteError, type Molto2Settings, type ProfileView } from '../../drivers/token2-molto2/driver.js';
 import { DISPLAY_TIMEOUTS, FACTORY_CUSTOMER_KEY, MAX_SEED_BYTES, MAX_TITLE_BYTES, isDigits, parseCustomerKey, type DisplayTimeoutSeconds } from '../../drivers/token2-molto2/protocol.js';
 import { assignWithin, checkAssignRules } from './assign.js';
-import { freshSeed } from './flash.js';
+import { freshSeed } from './token2-flash.js';
 import { findResource } from './resources.js';
 import { viewToken, type TokenView } from './tokens.js';
 import { findUser } from './users.js';
