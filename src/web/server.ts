@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { TokensmithError } from '../core/errors.js';
-import type { Mailer } from '../provision/mailer.js';
 import type { Store } from '../store/types.js';
 import { errorToWire } from '../transport/web/bridge.js';
 import { registerStationApi } from './api-station.js';
@@ -20,7 +19,6 @@ import { PcscReaderHub, type ReaderHub } from './readers.js';
 
 export interface WebServerOptions {
   store: Store;
-  mailer: Mailer;
   host?: string;
   /** 0 picks a free port. */
   port?: number;

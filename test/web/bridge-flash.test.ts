@@ -14,7 +14,6 @@ import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Token2Simulator } from '../../drivers/token2-nfc/simulator.js';
 import { decodeBase32 } from '../../src/core/codecs.js';
-import { mailerFor } from '../../src/provision/mailer.js';
 import { addToken, findToken, viewToken } from '../../src/provision/tokens.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
@@ -75,7 +74,7 @@ describe('the bridge flashes only what the station opened', () => {
   beforeAll(async () => {
     store = await openStore({ db: join(dir, 't.db'), env });
     await addToken(store, { serial: VICTIM, secret: VICTIM_SEED, kind: 'programmable', manufacturer: 'Token2' });
-    server = await startWebServer({ store, mailer: mailerFor(join(dir, 't.db'), env), hub: memoryHub(card), operator: 'alice' });
+    server = await startWebServer({ store, hub: memoryHub(card), operator: 'alice' });
     const pair = await fetch(`${server.origin}/api/pair`, { method: 'POST', headers: { origin: server.origin, 'content-type': 'application/json' }, body: JSON.stringify({ code: server.pairingToken }) });
     const { session } = (await pair.json()) as { session: string };
     const ws = new WebSocket(`${server.origin.replace('http', 'ws')}/ws`, ['tokensmith', `tokensmith-session.${session}`], { headers: { origin: server.origin } });

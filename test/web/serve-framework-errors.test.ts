@@ -4,7 +4,6 @@
  * headers, the station's error form, and no echo of the address.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutboxMailer } from '../../src/provision/mailer.js';
 import type { Store } from '../../src/store/types.js';
 import type { ReaderHub } from '../../src/web/readers.js';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
@@ -18,7 +17,7 @@ describe('tokensmith serve: malformed addresses', () => {
   let server: WebServer;
   beforeAll(async () => {
     store = memoryStore();
-    server = await startWebServer({ store, mailer: new OutboxMailer('/nonexistent/outbox'), hub: noReaders, port: 0, operator: 'op' });
+    server = await startWebServer({ store, hub: noReaders, port: 0, operator: 'op' });
   });
   afterAll(async () => {
     await server?.close();

@@ -4,7 +4,6 @@
  * `tokensmith portal`), whatever the pairing in front of them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutboxMailer } from '../../src/provision/mailer.js';
 import type { Store } from '../../src/store/types.js';
 import type { ReaderHub } from '../../src/web/readers.js';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
@@ -18,7 +17,7 @@ describe('tokensmith serve without the portal', () => {
   let server: WebServer;
   beforeAll(async () => {
     store = memoryStore();
-    server = await startWebServer({ store, mailer: new OutboxMailer('/nonexistent/outbox'), hub: noReaders, port: 0 });
+    server = await startWebServer({ store, hub: noReaders, port: 0 });
   });
   afterAll(async () => {
     await server?.close();

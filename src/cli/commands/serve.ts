@@ -17,8 +17,7 @@ export function registerServe(program: Command): void {
     )
     .action(async (o: { host: string; port: number; operator?: string }, cmd: Command) => {
       const out = outputOf(cmd);
-      const { openStore, resolveDbPath } = await import('../../store/index.js');
-      const { mailerFor } = await import('../../provision/mailer.js');
+      const { openStore } = await import('../../store/index.js');
       const { startWebServer } = await import('../../web/server.js');
       const { isLoopback } = await import('../../web/pairing.js');
       const db = globalsOf(cmd).db;
@@ -28,7 +27,7 @@ export function registerServe(program: Command): void {
       }
       let server;
       try {
-        server = await startWebServer({ store, mailer: mailerFor(resolveDbPath(db)), host: o.host, port: o.port, operator: o.operator });
+        server = await startWebServer({ store, host: o.host, port: o.port, operator: o.operator });
       } catch (e) {
         await store.close();
         if ((e as { code?: string }).code === 'EADDRINUSE') {
