@@ -42,6 +42,12 @@ export function cookieValue(header: string | undefined, name: string): string | 
   return undefined;
 }
 
+/** The address to print for a server bound to `host`: a wildcard bind is reached on 127.0.0.1, IPv6 in brackets. */
+export function listenOrigin(scheme: 'http' | 'https', host: string, port: number): string {
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `${scheme}://${shown}:${port}`;
+}
+
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

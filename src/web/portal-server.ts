@@ -16,6 +16,7 @@ import { errorToWire } from '../transport/web/bridge.js';
 import { PORTAL_COOKIE, registerSelfServiceApi } from './api-selfservice.js';
 import { isPortalResource, unknownResource } from './portal-guard.js';
 import { selfServicePage } from './pages.js';
+import { listenOrigin } from './pairing.js';
 
 export interface PortalServerOptions {
   store: Store;
@@ -189,7 +190,6 @@ export async function startPortalServer(opts: PortalServerOptions): Promise<Port
   registerPortalRoutes(app, opts);
   await app.listen({ host, port: opts.port ?? 0 });
   const port = (app.server.address() as { port: number }).port;
-  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  const origin = `${opts.tls ? 'https' : 'http'}://${shown}:${port}`;
+  const origin = listenOrigin(opts.tls ? 'https' : 'http', host, port);
   return { app, origin, url: publicUrl ?? origin, close: () => app.close() };
 }

@@ -14,7 +14,7 @@ import { registerStationApi } from './api-station.js';
 import { serveBridgeSocket } from './bridge.js';
 import { contentSecurityPolicy, notPairedPage, stationPage } from './pages.js';
 import { storeForOperator } from './operator-store.js';
-import { PAIR_PARAM, PairingState, WS_PROTOCOL, allowedHosts, checkAccess, isLoopback, newPairingToken, type AllowedHosts } from './pairing.js';
+import { PAIR_PARAM, PairingState, WS_PROTOCOL, allowedHosts, checkAccess, isLoopback, listenOrigin, newPairingToken, type AllowedHosts } from './pairing.js';
 import { PcscReaderHub, type ReaderHub } from './readers.js';
 
 export interface WebServerOptions {
@@ -156,8 +156,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   await app.listen({ host, port: opts.port ?? 0 });
   const port = (app.server.address() as { port: number }).port;
   at.allowed = allowedHosts(host, port);
-  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  const origin = `http://${shown}:${port}`;
+  const origin = listenOrigin('http', host, port);
   at.origin = origin;
   return {
     app,
