@@ -1,13 +1,8 @@
 import type { Command } from 'commander';
 import { globalsOf, intOption, outputOf } from '../context.js';
+import type { PortalFlags } from '../../web/portal-options.js';
 
-interface PortalOptions {
-  host: string;
-  port: number;
-  publicUrl?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  trustProxy?: string;
+interface PortalOptions extends PortalFlags {
   smtpUrl?: string;
   accessLog?: boolean;
 }
