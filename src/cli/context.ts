@@ -3,6 +3,7 @@
  * keeps stdout for results (JSON with --json) and stderr for everything else.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import { escapeForTerminal, jsonForTerminal } from '../core/text-guard.js';
 import type { Store } from '../store/types.js';
 
 export interface GlobalOptions {
@@ -24,17 +25,17 @@ export class Output {
 
   /** A result: the JSON value with --json, else the text. */
   result(value: unknown, text: string | (() => string)): void {
-    if (this.json) this.stdout.write(JSON.stringify(value, null, 2) + '\n');
-    else this.stdout.write((typeof text === 'function' ? text() : text).replace(/\n?$/, '\n'));
+    if (this.json) this.stdout.write(jsonForTerminal(value) + '\n');
+    else this.stdout.write(escapeForTerminal(typeof text === 'function' ? text() : text).replace(/\n?$/, '\n'));
   }
 
   /** A message for the person at the terminal: always stderr, so --json stays clean. */
   info(message: string): void {
-    this.stderr.write(message.replace(/\n?$/, '\n'));
+    this.stderr.write(escapeForTerminal(message).replace(/\n?$/, '\n'));
   }
 
   warn(message: string): void {
-    this.stderr.write(`warning: ${message}`.replace(/\n?$/, '\n'));
+    this.stderr.write(escapeForTerminal(`warning: ${message}`).replace(/\n?$/, '\n'));
   }
 
   /** Whether a person can answer a prompt. */

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ExitCode, TokensmithError } from '../core/errors.js';
+import { escapeForTerminal, jsonForTerminal } from '../core/text-guard.js';
 import { registerCommands } from './commands/index.js';
 import { packageVersion } from './version.js';
 
@@ -31,8 +32,9 @@ Start with: tokensmith demo`,
 
 function reportError(err: unknown, json: boolean): number {
   if (err instanceof TokensmithError) {
-    process.stderr.write(`tokensmith: ${err.message}\n`);
-    if (json && !err.resultPrinted) process.stdout.write(JSON.stringify({ error: { code: err.code, message: err.message, exitCode: err.exitCode, ...(err.where ? { where: err.where } : {}) } }, null, 2) + '\n');
+    // Messages quote serials and names from files and the store: escaped so they cannot steer the terminal.
+    process.stderr.write(`tokensmith: ${escapeForTerminal(err.message)}\n`);
+    if (json && !err.resultPrinted) process.stdout.write(jsonForTerminal({ error: { code: err.code, message: err.message, exitCode: err.exitCode, ...(err.where ? { where: err.where } : {}) } }) + '\n');
     return err.exitCode;
   }
   const e = err as Error;

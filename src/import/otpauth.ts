@@ -7,6 +7,7 @@
  */
 import { decodeBase32 } from '../core/codecs.js';
 import { DataError } from '../core/errors.js';
+import { checkDataText } from '../core/text-guard.js';
 import { isBlankOrComment } from './csv-rows.js';
 import { buildRecord, itemOf } from './record.js';
 import { lineWhere, readLines } from './text.js';
@@ -38,8 +39,8 @@ export async function* parseOtpauth(file: string, ctx: ParseContext): AsyncGener
         const secret = url.searchParams.get('secret');
         if (!secret) throw new DataError('the URI has no secret parameter', { code: 'missing-secret' });
         if (type !== 'totp' && type !== 'hotp') throw new DataError(`otpauth type '${type}' cannot be served (tokensmith serves totp and hotp)`, { code: 'unsupported-algorithm' });
-        const attributes: Record<string, unknown> = { importedFrom: where, label };
-        if (issuer) attributes.issuer = issuer;
+        const attributes: Record<string, unknown> = { importedFrom: where, label: checkDataText(label, 'label', 'label', where) };
+        if (issuer) attributes.issuer = checkDataText(issuer, 'issuer', 'issuer', where);
         return buildRecord(
           {
             serial: serialOfUri,

@@ -3,6 +3,7 @@
  * DataError into a RecordProblem, the same way for every format.
  */
 import { DataError } from '../core/errors.js';
+import { checkDataText } from '../core/text-guard.js';
 import { parseAlgorithm, parseTokenType, validateSeedLength, validateSpec } from '../core/spec.js';
 import type { ParseItem, RecordProblem, SeedRecord, SpecDefaults } from './types.js';
 
@@ -58,13 +59,15 @@ export function buildRecord(raw: RawRecord, where: string, fill?: SpecFill): See
   }
   const serial = raw.serial?.trim();
   if (!serial) throw new DataError('no serial number', { code: 'missing-serial', where });
-  if (serial.length > 128 || /[\x00-\x1f]/.test(serial)) throw new DataError(`serial '${serial.slice(0, 40)}' is not a serial number (too long or control characters)`, { code: 'bad-serial', where });
+  checkDataText(serial, 'serial', 'serial', where);
+  const manufacturer = checkDataText(raw.manufacturer?.trim() ?? '', 'manufacturer', 'manufacturer', where);
+  const model = checkDataText(raw.model?.trim() ?? '', 'model', 'model', where);
   const spec = validateSpec({ type: raw.type, algorithm: raw.algorithm, digits: raw.digits, period: raw.period, counter: raw.counter }, where);
   validateSeedLength(raw.seed, where);
   return {
     serial,
-    manufacturer: raw.manufacturer?.trim() ?? '',
-    model: raw.model?.trim() || null,
+    manufacturer,
+    model: model || null,
     ...spec,
     driftSteps: raw.driftSteps ?? 0,
     seed: raw.seed,

@@ -6,6 +6,7 @@ import { encodeBase32, decodeBase32 } from '../core/codecs.js';
 import { DataError, NotFoundError, UsageError } from '../core/errors.js';
 import { dpwSecondsLeft } from '../core/dpw.js';
 import { generateCode } from '../core/otp.js';
+import { checkArgText } from '../core/text-guard.js';
 import { parseKind, validateSeedLength, validateSpec, type TokenKind } from '../core/spec.js';
 import { isTokenState, TOKEN_STATES, type TokenState } from '../core/states.js';
 import type { Repos, Store, TokenRecord } from '../store/types.js';
@@ -99,8 +100,10 @@ export interface AddTokenInput {
 
 /** Registers one token typed in by hand: a classic token from its seed sheet, or one burned elsewhere. */
 export async function addToken(store: Store, input: AddTokenInput): Promise<TokenRecord> {
-  const serial = input.serial.trim();
+  const serial = checkArgText(input.serial.trim(), 'serial', 'the serial');
   if (!serial) throw new UsageError('the serial is empty');
+  checkArgText(input.manufacturer ?? '', 'manufacturer', '--manufacturer');
+  checkArgText(input.model ?? '', 'model', '--model');
   const seed = decodeBase32(input.secret, 'the secret');
   validateSeedLength(seed);
   const spec = validateSpec({ type: input.type, algorithm: input.algorithm, digits: input.digits, period: input.period, counter: input.counter });

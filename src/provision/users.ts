@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DataError, NotFoundError, TokensmithError, UsageError } from '../core/errors.js';
 import { hashPassword } from '../core/password.js';
+import { checkArgText, checkDataText } from '../core/text-guard.js';
 import type { Repos, ResourceRecord, Store, UserRecord } from '../store/types.js';
 import { assignWithin } from './assign.js';
 import { findResource } from './resources.js';
@@ -95,6 +96,7 @@ export interface AddUserInput {
 
 export async function addUser(store: Store, input: AddUserInput): Promise<UserRecord> {
   const login = checkLogin(input.login);
+  checkArgText(input.name ?? '', 'name', '--name');
   const email = checkEmail(input.email);
   const phone = checkPhone(input.phone);
   if (input.resources.length === 0) throw new UsageError('name the Resource the user belongs to: --resource <name>');
@@ -266,7 +268,7 @@ export async function importUsers(store: Store, path: string, opts: { text?: str
       parsed.push({
         line: r.line,
         login,
-        name: get(r, 'name') || null,
+        name: checkDataText(get(r, 'name'), 'name', 'name', where) || null,
         email: checkEmail(get(r, 'email'), where),
         phone: checkPhone(get(r, 'phone'), where),
         passwordHash: password ? await hashPassword(password) : null,

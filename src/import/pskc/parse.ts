@@ -8,6 +8,7 @@
 import { DataError } from '../../core/errors.js';
 import { decodeBase64 } from '../../core/codecs.js';
 import { buildRecord, problemOf } from '../record.js';
+import { checkDataText } from '../../core/text-guard.js';
 import type { ParseContext, ParseItem, SeedRecord } from '../types.js';
 import { attr, child, childrenNamed, path, streamXmlBatches, textOf, type XmlNode } from '../xml.js';
 import { PskcDecryptor, type PskcHeader } from './encryption.js';
@@ -282,11 +283,13 @@ function keyAttributes(k: KeyFields, where: string, keyId: string | undefined, s
   const put = (name: string, value: string | undefined) => {
     if (value !== undefined && value !== '') attributes[name] = value;
   };
+  // Names shown to operators and users are refused when they carry control or bidi characters.
+  const putName = (name: string, value: string | undefined, field: 'issuer' | 'name') => put(name, value === undefined ? undefined : checkDataText(value, field, name, where));
   put('keyId', keyId);
-  put('issuer', textOf(child(key, 'Issuer')));
-  put('friendlyName', textOf(child(key, 'FriendlyName')));
-  put('userId', textOf(child(key, 'UserId')));
-  put('deviceUserId', textOf(child(dev, 'UserId')));
+  putName('issuer', textOf(child(key, 'Issuer')), 'issuer');
+  putName('friendlyName', textOf(child(key, 'FriendlyName')), 'name');
+  putName('userId', textOf(child(key, 'UserId')), 'name');
+  putName('deviceUserId', textOf(child(dev, 'UserId')), 'name');
   put('issueNo', textOf(child(dev, 'IssueNo')));
   put('cryptoModuleId', textOf(path(k.container, 'CryptoModuleInfo', 'Id')));
   put('deviceStartDate', textOf(child(dev, 'StartDate')));
