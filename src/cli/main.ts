@@ -27,6 +27,11 @@ Environment: TOKENSMITH_DB (database path), TOKENSMITH_MASTER_KEY (32-byte seed-
 Start with: tokensmith demo`,
     );
   registerCommands(program);
+  // Every command, device commands included: a secret typed into argv is visible to other users.
+  program.hook('preAction', async (_program, actionCommand) => {
+    const [{ warnArgvSecrets }, { outputOf }] = await Promise.all([import('./secrets.js'), import('./context.js')]);
+    warnArgvSecrets(actionCommand, outputOf(actionCommand));
+  });
   return program;
 }
 

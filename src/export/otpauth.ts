@@ -3,7 +3,8 @@
  * QR code per token (PNG) that an authenticator app scans. Built with the
  * otpauth library, so encoding and parameters match what the apps read.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { refuseSymlink, writeFileSafely } from '../core/safe-file.js';
 import { join } from 'node:path';
 import { HOTP, Secret, TOTP } from 'otpauth';
 import type { ExportToken, FormatWriter } from './types.js';
@@ -44,7 +45,8 @@ export class OtpauthWriter implements FormatWriter {
 
   private async writeQr(serial: string, uri: string): Promise<void> {
     const dir = this.opts.qrDir!;
-    this.qrReady ??= mkdir(dir, { recursive: true, mode: 0o700 });
+    // A folder that is a link is refused like a file that is one: the codes hold seeds.
+    this.qrReady ??= refuseSymlink(dir).then(() => mkdir(dir, { recursive: true, mode: 0o700 }));
     await this.qrReady;
     const QRCode = (await import('qrcode')).default;
     let name = qrFileName(serial);
@@ -52,7 +54,7 @@ export class OtpauthWriter implements FormatWriter {
     for (let n = 2; this.written.has(name); n++) name = qrFileName(`${serial}-${n}`);
     this.written.add(name);
     const png = await QRCode.toBuffer(uri, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 6 });
-    await writeFile(join(dir, name), png, { mode: 0o600 });
+    await writeFileSafely(join(dir, name), png);
     this.qrCount++;
   }
 

@@ -1,14 +1,14 @@
 /**
  * Where an export goes: a file written under a temporary name (mode 0600,
- * since it holds seeds) and renamed into place only when complete, or
- * stdout. Writes are buffered and respect backpressure, so memory stays flat.
+ * since it holds seeds; removed if the process is interrupted) and renamed
+ * into place only when complete, never through a symbolic link, or stdout. Writes are buffered and respect backpressure, so memory stays flat.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { chown, rename, stat, unlink } from 'node:fs/promises';
+import type { WriteStream } from 'node:fs';
+import { chown } from 'node:fs/promises';
 import { once } from 'node:events';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { DataError } from '../core/errors.js';
+import { commitTemp, dropTemp, lstatOrNull, openTempFor, refuseSymlink } from '../core/safe-file.js';
 
 const FLUSH_AT = 64 * 1024;
 
@@ -30,16 +30,16 @@ export class ExportSink {
 
   static async toFile(path: string): Promise<ExportSink> {
     const target = resolve(path);
-    const temp = join(dirname(target), `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-    const ws = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
+    await refuseSymlink(target);
+    let opened: Awaited<ReturnType<typeof openTempFor>>;
     try {
-      await once(ws, 'open');
+      opened = await openTempFor(target);
     } catch (err) {
       throw new DataError(`cannot write ${target}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (does the folder exist and is it writable?)`, {
         code: 'output',
       });
     }
-    return new ExportSink(ws, target, temp);
+    return new ExportSink(opened.handle.createWriteStream(), target, opened.temp);
   }
 
   static toStream(stream: NodeJS.WritableStream): ExportSink {
@@ -76,7 +76,7 @@ export class ExportSink {
     await once(ws, 'close');
     this.throwIfFailed();
     await keepOwner(this.tempPath, this.path!);
-    await rename(this.tempPath, this.path!);
+    await commitTemp(this.tempPath, this.path!);
   }
 
   /** Drops what was written: nothing half-done is left behind. */
@@ -89,13 +89,13 @@ export class ExportSink {
       ws.destroy();
       await closed;
     }
-    await unlink(this.tempPath).catch(() => undefined);
+    await dropTemp(this.tempPath);
   }
 }
 
 /** As root, a file written over keeps its owner (a users file that pam_oath in radiusd reads as freerad). */
 async function keepOwner(temp: string, target: string): Promise<void> {
   if (process.getuid?.() !== 0) return;
-  const before = await stat(target).catch(() => null);
+  const before = await lstatOrNull(target);
   if (before) await chown(temp, before.uid, before.gid);
 }

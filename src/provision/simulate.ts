@@ -5,7 +5,7 @@
  * and read back, the way an operator swaps them). Options a family's
  * simulator does not honour are refused by name, never ignored.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { writeFileSafelySync } from '../core/safe-file.js';
 import { decodeBase32 } from '../core/codecs.js';
 import { UsageError } from '../core/errors.js';
 import { VpcdClient, parseVpcdAddress, type VirtualCard } from '../transport/vpcd.js';
@@ -36,10 +36,9 @@ export interface SimulateOptions {
   variant?: string;
 }
 
+/** The state holds the simulated token's seed: mode 0600, never through a link, replaced whole. */
 function writeJsonAtomically(path: string, value: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  renameSync(tmp, path);
+  writeFileSafelySync(path, JSON.stringify(value, null, 2) + '\n');
 }
 
 function nthSerial(base: string, i: number): string {

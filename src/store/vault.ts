@@ -6,8 +6,8 @@
  * Sealed layout: version (1 byte, 0x01) || nonce (12) || ciphertext || tag (16).
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, writeSync, chmodSync } from 'node:fs';
-import { DataError } from '../core/errors.js';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, writeSync, chmodSync } from 'node:fs';
+import { DataError, PolicyError } from '../core/errors.js';
 import { gcmEncryptMany, type GcmMessage } from './gcm-many.js';
 
 const VERSION = 0x01;
@@ -72,7 +72,29 @@ export function loadMasterKey(keyFile: string, env: NodeJS.ProcessEnv = process.
       // Another process created it first: use theirs.
     }
   }
-  return { key: parseMasterKey(readFileSync(keyFile, 'utf8'), keyFile), source: keyFile };
+  return { key: parseMasterKey(readPrivateKeyFile(keyFile), keyFile), source: keyFile };
+}
+
+/**
+ * Reads the key file, refusing one that group or others may read or write:
+ * whoever reads it opens every seed, whoever writes it can swap the key. The
+ * mode is checked on the opened file, so a swap between check and read is moot.
+ */
+function readPrivateKeyFile(keyFile: string): string {
+  const fd = openSync(keyFile, 'r');
+  try {
+    const mode = fstatSync(fd).mode & 0o777;
+    if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+      throw new PolicyError(
+        `the key file ${keyFile} is open to group or others (mode ${mode.toString(8).padStart(4, '0')}): anyone who can read it can open every seed. ` +
+          `Make it private with: chmod 600 ${keyFile}`,
+        { code: 'key-file-mode' },
+      );
+    }
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A value stored beside the data that tells a wrong key from a tampered row. */

@@ -6,7 +6,8 @@
  * are the bytes in order. Seed-bearing frames of real seeds are stored
  * redacted (header bytes and length only) and replayed by shape.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileSafelySync } from '../core/safe-file.js';
 import { decode, encode } from 'cbor-x';
 import { DataError } from '../core/errors.js';
 import { CASSETTE_TEXT_VERSION, cassetteFromText, cassetteToText } from './cassette-text.js';
@@ -119,7 +120,8 @@ export function readCassette(path: string): Cassette {
 }
 
 export function writeCassette(path: string, c: Cassette, describe?: FrameDescriber): void {
-  writeFileSync(path, encodeCassette({ header: { ...c.header, version: CASSETTE_VERSION }, frames: c.frames }, describe), { mode: 0o644 });
+  // Seeds are redacted from cassettes, so they may be world-readable; still never written through a link.
+  writeFileSafelySync(path, encodeCassette({ header: { ...c.header, version: CASSETTE_VERSION }, frames: c.frames }, describe), 0o644);
 }
 
 export function hexSpaced(b: Uint8Array): string {

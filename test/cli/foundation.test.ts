@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { encodeBase32 } from '../../src/core/codecs.js';
 import { assertBuilt, BIN, cliEnv, runCommand, tokensmith } from './helpers.js';
 
+/** --secret in argv prints one warning (visible to other users); nothing else goes to stderr. */
+const ONLY_SECRET_WARNING = /^warning: --secret on the command line is visible to other users[^\n]*\n$/;
+
 const dirs: string[] = [];
 function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'tokensmith-cli-test-'));
@@ -33,7 +36,7 @@ describe('tokens add / show', () => {
     const seed = randomBytes(20);
     const typed = encodeBase32(seed, { padding: true }).toLowerCase().replace(/(.{4})/g, '$1 ');
     const add = await tokensmith(['--db', db, 'tokens', 'add', '7000001', '--secret', typed, '--manufacturer', 'Acme', '--model', 'c200'], { TOKENSMITH_MASTER_KEY: key });
-    expect(add.stderr).toBe('');
+    expect(add.stderr).toMatch(ONLY_SECRET_WARNING);
     expect(add.code, add.stderr).toBe(0);
     expect(add.stdout).toMatch(/added 7000001: classic totp sha1 6 digits 30s, in_stock/);
 
@@ -64,7 +67,7 @@ describe('tokens add / show', () => {
     const add = await runCommand('/bin/sh', ['-c', 'umask 000 && exec "$0" "$@"', process.execPath, BIN, '--db', db, 'tokens', 'add', 'MODE-1', '--secret', encodeBase32(seed), '--algorithm', 'sha256'], {
       env: cliEnv(),
     });
-    expect(add.stderr).toBe('');
+    expect(add.stderr).toMatch(ONLY_SECRET_WARNING);
     expect(add.code, add.stderr).toBe(0);
     expect((statSync(db).mode & 0o777).toString(8)).toBe('600');
     expect((statSync(`${db}.key`).mode & 0o777).toString(8)).toBe('600');
@@ -100,7 +103,7 @@ describe('tokens add / show', () => {
       const fresh = `${db}.${round}`;
       const serials = Array.from({ length: 6 }, (_, i) => `R${round}-${i}`);
       const runs = await Promise.all(serials.map((s) => tokensmith(['--db', fresh, 'tokens', 'add', s, '--secret', 'JBSWY3DPEHPK3PXP'], { TOKENSMITH_MASTER_KEY: key })));
-      for (const r of runs) expect(r.stderr).toBe('');
+      for (const r of runs) expect(r.stderr).toMatch(ONLY_SECRET_WARNING);
       const list = await tokensmith(['--db', fresh, '--json', 'tokens', 'list'], { TOKENSMITH_MASTER_KEY: key });
       expect(JSON.parse(list.stdout)).toHaveLength(6);
       const verify = await tokensmith(['--db', fresh, 'audit', 'verify'], { TOKENSMITH_MASTER_KEY: key });

@@ -69,7 +69,7 @@ function lineOf(login: string): string[] | undefined {
 }
 
 function exportUsersFile() {
-  const r = cli(['export', '--format', 'usersfile', '--plaintext', '--resource', 'vpn', '-o', usersFile, '--json']);
+  const r = cli(['export', '--format', 'usersfile', '--plaintext', '--resource', 'vpn', '-o', usersFile, '--force', '--json']);
   expect(r.code, r.stderr).toBe(0);
   return { ...JSON.parse(r.stdout), stderr: r.stderr } as { exported: number; skipped: { serial: string; reason: string }[]; stderr: string };
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { intOption, withStore } from '../context.js';
+import { globalsOf, intOption, withStore } from '../context.js';
 
 interface ExportFlags {
   format: string;
@@ -10,6 +10,7 @@ interface ExportFlags {
   password?: string;
   passwordFile?: string;
   key?: string;
+  keyFile?: string;
   keyName?: string;
   plaintext?: boolean;
   cipher?: string;
@@ -17,6 +18,7 @@ interface ExportFlags {
   iterations?: number;
   qr?: string;
   includePasswordHashes?: boolean;
+  force?: boolean;
 }
 
 export function registerExport(program: Command): void {
@@ -31,9 +33,10 @@ export function registerExport(program: Command): void {
     .option('--resource <name>', "only this Resource's tokens (its stock and those assigned in it); oath-csv then writes users and realm")
     .option('--state <state>', 'only tokens in this state (in_stock, programmed, assigned, enrolled, ...)')
     .option('--serials <file>', 'only the serials listed in this file, one per line (# comments allowed)')
-    .option('--password <pw>', 'encrypt with a key derived from this password (PBKDF2-HMAC-SHA1, 100,000 iterations, 16-byte salt)')
+    .option('--password <pw>', 'encrypt with a key derived from this password (PBKDF2-HMAC-SHA1, 100,000 iterations, 16-byte salt); visible to other users: prefer --password-file')
     .option('--password-file <file>', 'read the password from the first line of a file')
-    .option('--key <hex>', 'encrypt with this pre-shared transport key (16, 24 or 32 bytes in hex)')
+    .option('--key <hex>', 'encrypt with this pre-shared transport key (16, 24 or 32 bytes in hex); visible to other users: prefer --key-file')
+    .option('--key-file <file>', 'read the pre-shared transport key (hex) from the first line of a file')
     .option('--key-name <name>', 'the KeyName written for a pre-shared key', 'Pre-shared-key')
     .option('--plaintext', 'write the seeds in the clear (required for the CSV and otpauth formats)')
     .option('--cipher <cipher>', 'aes128-cbc (default), aes192-cbc, aes256-cbc, tripledes-cbc, kw-aes128, kw-aes192, kw-aes256')
@@ -41,6 +44,7 @@ export function registerExport(program: Command): void {
     .option('--iterations <n>', 'PBKDF2 iterations (at least 100000)', intOption('--iterations'))
     .option('--qr <dir>', 'otpauth: also write a QR code (PNG) per token into this folder')
     .option('--include-password-hashes', "enrollment: include the users' scrypt password hashes")
+    .option('--force', 'write over an -o file that exists (at a terminal you are asked instead)')
     .addHelpText(
       'after',
       `
@@ -50,8 +54,11 @@ Examples:
   tokensmith export --format entra-csv --plaintext --resource vpn -o entra.csv
   tokensmith export --format otpauth --plaintext --serials soft.txt --qr qr/ -o uris.txt
   tokensmith export --format enrollment --resource vpn --password-file pw.txt -o vpn.enroll
-  tokensmith export --format usersfile --plaintext --resource vpn -o /etc/users.oath
+  tokensmith export --format usersfile --plaintext --resource vpn -o /etc/users.oath --force
 
+An -o file that exists is written over only with --force (or -y), or when you say yes at the
+prompt; otherwise exit 5. A symbolic link at -o (or in --qr) is refused (exit 5). An interrupted
+export (Ctrl-C, SIGTERM) removes its temporary file and exits 130 or 143.
 An empty selection is an error (exit 4), never an empty file. Tokens a format cannot carry are
 listed (--json: "skipped") and left out, never changed. Every export writes an audit row.`,
     )
@@ -59,6 +66,11 @@ listed (--json: "skipped") and left out, never changed. Every export writes an a
       await withStore(cmd, async (store, out) => {
         const { UsageError } = await import('../../core/errors.js');
         if (o.output === '-' && out.json) throw new UsageError('-o - and --json both want stdout: write the export to a file');
+        const { readSecretFile } = await import('../secrets.js');
+        if (o.key !== undefined && o.keyFile !== undefined) throw new UsageError('give one of --key and --key-file');
+        const key = o.keyFile !== undefined ? readSecretFile(o.keyFile, '--key-file') : o.key;
+        const { confirmOverwrite } = await import('../overwrite.js');
+        await confirmOverwrite(o.output, { force: o.force, yes: globalsOf(cmd).yes }, out);
         const { exportTokens } = await import('../../export/service.js');
         const r = await exportTokens(store, {
           format: o.format,
@@ -68,7 +80,7 @@ listed (--json: "skipped") and left out, never changed. Every export writes an a
           serialsFile: o.serials,
           password: o.password,
           passwordFile: o.passwordFile,
-          key: o.key,
+          key,
           keyName: o.keyName,
           plaintext: o.plaintext,
           cipher: o.cipher,

@@ -6,6 +6,7 @@ interface ImportFlags {
   password?: string;
   passwordFile?: string;
   key?: string;
+  keyFile?: string;
   resource?: string;
   onDuplicate?: string;
   dryRun?: boolean;
@@ -58,7 +59,8 @@ export function registerImport(program: Command): void {
     .option('--format <format>', 'auto, pskc, oath-csv, linotp-csv, entra-csv, thales-csv, protectimus-csv, dpw, deepnet-xml, otpauth, yubikey-csv (YubiKey personalization log), safenet-xml (eToken <Tokens>), etoken-dat (SafeWord/eToken PASS .dat) or usersfile (pam_oath)', 'auto')
     .option('--password <pw>', 'password of a PBKDF2-encrypted PSKC file (visible in the process list: prefer --password-file or the prompt)')
     .option('--password-file <file>', 'read the password from the first line of a file')
-    .option('--key <hex>', 'pre-shared transport key of an encrypted PSKC file, in hex (16, 24 or 32 bytes)')
+    .option('--key <hex>', 'pre-shared transport key of an encrypted PSKC file, in hex (16, 24 or 32 bytes); visible to other users: prefer --key-file')
+    .option('--key-file <file>', 'read the pre-shared transport key (hex) from the first line of a file')
     .option('--resource <name>', 'put the imported tokens in the stock of this Resource')
     .option('--on-duplicate <mode>', 'a serial already in the store with the same seed: fail, skip or update (a different seed is always a conflict)', 'fail')
     .option('--type <type>', 'totp, hotp or dpw, for files that do not say (Protectimus CSV, bare seed lists); refused where the file says otherwise')
@@ -85,26 +87,20 @@ Formats and what tokensmith does with odd files: docs/import.md.`,
     )
     .action(async (file: string, o: ImportFlags, cmd: Command) => {
       await withStore(cmd, async (store, out) => {
-        const { readFileSync } = await import('node:fs');
         const { UsageError } = await import('../../core/errors.js');
         const { decodeHex } = await import('../../core/codecs.js');
         const { importSeedFile, importJson, parseFormat, parseOnDuplicate, parseSpecDefaults, ImportFailedError } = await import('../../import/service.js');
         const defaults = parseSpecDefaults(o);
-        if ([o.password !== undefined, o.passwordFile !== undefined, o.key !== undefined].filter(Boolean).length > 1) {
-          throw new UsageError('give one of --password, --password-file and --key');
+        if ([o.password, o.passwordFile, o.key, o.keyFile].filter((v) => v !== undefined).length > 1) {
+          throw new UsageError('give one of --password, --password-file, --key and --key-file');
         }
-        let password = o.password;
-        if (o.passwordFile !== undefined) {
-          try {
-            password = readFileSync(o.passwordFile, 'utf8').split(/\r?\n/)[0] ?? '';
-          } catch (err) {
-            throw new UsageError(`--password-file: cannot read ${o.passwordFile}: ${(err as Error).message}`);
-          }
-        }
+        const { readSecretFile } = await import('../secrets.js');
+        const password = o.passwordFile !== undefined ? readSecretFile(o.passwordFile, '--password-file') : o.password;
+        const keyHex = o.keyFile !== undefined ? readSecretFile(o.keyFile, '--key-file') : o.key;
         let key: Buffer | undefined;
-        if (o.key !== undefined) {
+        if (keyHex !== undefined) {
           try {
-            key = decodeHex(o.key, '--key');
+            key = decodeHex(keyHex, '--key');
           } catch (err) {
             throw new UsageError((err as Error).message);
           }

@@ -7,7 +7,8 @@ export function registerTokens(program: Command): void {
   tokens
     .command('add <serial>')
     .description('register one token by hand: a classic token typed from its seed sheet, or a programmable one burned elsewhere')
-    .requiredOption('--secret <base32>', 'the seed, base32 (case, spaces and = padding do not matter)')
+    .option('--secret <base32>', 'the seed, base32 (case, spaces and = padding do not matter); visible to other users: prefer --secret-file')
+    .option('--secret-file <file>', 'read the seed (base32) from the first line of a file')
     .option('--kind <kind>', 'classic (pre-seeded) or programmable', 'classic')
     .option('--type <type>', 'totp or hotp', 'totp')
     .option('--algorithm <alg>', 'sha1, sha256 or sha512', 'sha1')
@@ -21,7 +22,11 @@ export function registerTokens(program: Command): void {
     .action(async (serial: string, o: Record<string, string>, cmd: Command) => {
       await withStore(cmd, async (store, out) => {
         const { addToken, viewToken } = await import('../../provision/tokens.js');
-        const t = await addToken(store, { serial, ...o, secret: o.secret! });
+        const { readSecretFile } = await import('../secrets.js');
+        const { UsageError } = await import('../../core/errors.js');
+        if ((o.secret === undefined) === (o.secretFile === undefined)) throw new UsageError('give the seed with one of --secret-file and --secret');
+        const secret = o.secretFile !== undefined ? readSecretFile(o.secretFile, '--secret-file') : o.secret!;
+        const t = await addToken(store, { serial, ...o, secret });
         out.result(await viewToken(store, t), `added ${t.serial}: ${t.kind} ${t.type} ${t.algorithm} ${t.digits} digits${t.type === 'totp' ? ` ${t.period}s` : ''}, ${t.state}`);
       });
     });
