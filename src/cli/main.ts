@@ -22,7 +22,8 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       `
-Exit codes: 0 ok, 1 failure, 2 usage, 3 device, 4 data (bad input, conflict, wrong key or password), 5 refused by policy.
+Exit codes: 0 ok, 1 failure, 2 usage, 3 device, 4 data (bad input, conflict, wrong key or password), 5 refused by policy,
+130/143 interrupted (SIGINT/SIGTERM) while writing a file.
 Environment: TOKENSMITH_DB (database path), TOKENSMITH_MASTER_KEY (32-byte seed-sealing key, hex or base64).
 Start with: tokensmith demo`,
     );
