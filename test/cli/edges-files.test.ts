@@ -95,6 +95,27 @@ describe('-o onto an existing file', () => {
     expect(readFileSync(out, 'utf8')).toBe('precious\n');
   });
 
+  // util-linux `script` gives the CLI a terminal, so the confirm prompt is the one a person sees.
+  it.each([
+    ['n', 5, 'precious\n'],
+    ['y', 0, null],
+  ] as const)('at a terminal it asks; answering %s exits %i', async (answer, code, kept) => {
+    const out = join(dir, `asked-${answer}.csv`);
+    writeFileSync(out, 'precious\n');
+    const command = [process.execPath, BIN, '--db', db, 'export', '--format', 'oath-csv', '--plaintext', '-o', out].map((a) => `'${a}'`).join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: cliEnv({ TOKENSMITH_MASTER_KEY: key }), stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      screen += d;
+      if (screen.includes('Write over it?') && !child.stdin.writableEnded) child.stdin.end(`${answer}\r`);
+    });
+    const exited = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(screen).toContain(`${out} exists. Write over it?`);
+    expect(exited, screen).toBe(code);
+    if (kept) expect(readFileSync(out, 'utf8')).toBe(kept);
+    else expect(readFileSync(out, 'utf8')).toContain('F-1');
+  }, 30_000);
+
   it('--json gets the refusal as the error object', async () => {
     const out = join(dir, 'kept.csv');
     const r = await ts('--json', 'export', '--format', 'oath-csv', '--plaintext', '-o', out);
