@@ -4,9 +4,7 @@
  * registry (drivers/registry.ts) lists the families; the CLI, the simulator
  * runner and the cassette services ask it instead of naming a family.
  */
-import type { CassetteOperation } from '../src/transport/cassette.js';
-import type { FrameDescriber } from '../src/transport/replay.js';
-import type { ApduTransport } from '../src/transport/types.js';
+import type { ApduTransport, CassetteOperation, FrameDescriber } from '../src/transport/types.js';
 
 /** The `simulate` options a family may honour beyond the ones every simulator has (--serial, --state, --cards, --clock-offset, --pull-at). */
 export type SimulatorOptionName = 'seed' | 'algorithm' | 'period' | 'locked' | 'customerKey' | 'variant';

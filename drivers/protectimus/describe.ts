@@ -1,4 +1,5 @@
 /** Protectimus frames in words, for cassette transcripts and replay diffs. */
+import { toHex } from '../../src/core/bytes.js';
 import { CMD, parseAnswer, parseCodePayload, parseInfoPayload, parseRequest, parseSetTimeData } from './protocol.js';
 
 const iso = (t: number) => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
@@ -21,7 +22,7 @@ export function describeCommand(frame: Uint8Array): string {
 }
 
 export function describeResponse(frame: Uint8Array, command?: Uint8Array): string {
-  if (command && command[0] === 0xff) return `UID ${Buffer.from(frame.subarray(0, -2)).toString('hex').toUpperCase()}`;
+  if (command && command[0] === 0xff) return `UID ${toHex(frame.subarray(0, -2))}`;
   try {
     const a = parseAnswer(frame);
     if (a.cmd === CMD.info) {
@@ -29,7 +30,7 @@ export function describeResponse(frame: Uint8Array, command?: Uint8Array): strin
       return `info: hardware scheme ${i.hardwareScheme}, firmware ${i.firmware}, RTC ${i.rtc ? 'yes' : 'no'}, interval ${i.interval ?? '?'} s; checksum ok`;
     }
     if (a.cmd === CMD.readCode) return `code ${parseCodePayload(a.payload)}; checksum ok`;
-    if (a.cmd === CMD.setTime) return a.payload.length === 0 ? 'clock set; checksum ok' : `set time answered ${Buffer.from(a.payload).toString('hex')}`;
+    if (a.cmd === CMD.setTime) return a.payload.length === 0 ? 'clock set; checksum ok' : `set time answered ${toHex(a.payload)}`;
     return `answer to ${a.cmd.toString(16)}`;
   } catch (e) {
     return `bad answer: ${(e as Error).message}`;

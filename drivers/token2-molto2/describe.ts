@@ -3,6 +3,7 @@
  * title and key bodies are never decoded (they are SM4 ciphertext under the
  * customer key, which a transcript does not have).
  */
+import { toHex } from '../../src/core/bytes.js';
 import { isGetResponse } from '../../src/transport/iso7816.js';
 import {
   algorithmOf,
@@ -79,7 +80,7 @@ export function describeResponse(resp: Uint8Array, command?: Uint8Array): string
   } catch (e) {
     return `${(e as Error).message}; ${sw}`;
   }
-  if (name === 'challenge') return `challenge ${Buffer.from(r.data).toString('hex').toUpperCase()}; ${sw}`;
+  if (name === 'challenge') return `challenge ${toHex(r.data)}; ${sw}`;
   return `${r.data.length} data bytes; ${sw}`;
 }
 

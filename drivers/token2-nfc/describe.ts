@@ -3,6 +3,7 @@
  * command names, decoded config fields, status words in words. The seed body
  * is never decoded here.
  */
+import { toHex } from '../../src/core/bytes.js';
 import { isGetResponse } from '../../src/transport/iso7816.js';
 import {
   CLA_SECURE,
@@ -19,7 +20,7 @@ import {
   swHex,
 } from './protocol.js';
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
+const hex = toHex;
 
 function isoTime(t: number): string {
   return new Date(t * 1000).toISOString().replace('.000Z', 'Z');
