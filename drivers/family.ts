@@ -106,6 +106,8 @@ export interface VerbContext<S = unknown> {
   output: VerbOutput;
   /** A progress line (spinner text for a person, nothing otherwise). */
   step(text: string): void;
+  /** Takes the progress line away (before a prompt). */
+  stopProgress(): void;
   store: S;
 }
 

@@ -80,8 +80,19 @@ export function loadedFamilyOfModel(model: string | null | undefined): DeviceFam
  */
 export async function familyForVerb(verb: DeviceVerb, model: string): Promise<DeviceFamily> {
   const family = await familyOfModel(model);
-  if (family.verbs.includes(verb)) return family;
+  checkVerb(family, verb, model);
+  return family;
+}
+
+/** Refuses a verb `family` lacks, by name (its own reason where it gives one, else exit 2); `model` names the device in the message. */
+export function checkVerb(family: DeviceFamily, verb: DeviceVerb, model: string): void {
+  if (family.verbs.includes(verb)) return;
   throw family.refuse?.(verb, model) ?? new UsageError(`${model} has no '${verb}' (${family.name} supports ${family.verbs.map((v) => `device ${v}`).join(', ') || 'no device verbs'})`, 'no-such-verb');
+}
+
+/** The built-in families, without loading any module: what the CLI registers its options from. */
+export function builtInFamilies(): readonly DeviceFamily[] {
+  return BUILT_IN;
 }
 
 /** The families detection tries, in order: PC/SC families with a `detect`, lowest `detectOrder` first (then registry order). */
