@@ -1,11 +1,14 @@
 /** Protectimus frames in words, for cassette transcripts and replay diffs. */
 import { toHex } from '../../src/core/bytes.js';
+import { describeGetResponse, isGetResponse } from '../../src/transport/iso7816.js';
 import { CMD, parseAnswer, parseCodePayload, parseInfoPayload, parseRequest, parseSetTimeData } from './protocol.js';
 
 const iso = (t: number) => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
 
 export function describeCommand(frame: Uint8Array): string {
   if (frame[0] === 0xff && frame[1] === 0xca) return "get the card's UID (reader pseudo-APDU)";
+  // The UID read is the one real APDU here: its answer may be fetched with GET RESPONSE.
+  if (isGetResponse(frame)) return describeGetResponse(frame);
   let data;
   try {
     data = parseRequest(frame);

@@ -4,7 +4,7 @@
  * customer key, which a transcript does not have).
  */
 import { toHex } from '../../src/core/bytes.js';
-import { isGetResponse } from '../../src/transport/iso7816.js';
+import { describeGetResponse, isGetResponse } from '../../src/transport/iso7816.js';
 import {
   algorithmOf,
   commandNameOf,
@@ -22,7 +22,7 @@ import {
 const iso = (t: number) => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
 
 export function describeCommand(apdu: Uint8Array): string {
-  if (isGetResponse(apdu)) return `GET RESPONSE (Le ${apdu[4] ?? 0})`;
+  if (isGetResponse(apdu)) return describeGetResponse(apdu);
   const name = commandNameOf(apdu);
   const p = apdu[3] ?? 0;
   switch (name) {

@@ -4,7 +4,7 @@
  * is never decoded here.
  */
 import { toHex } from '../../src/core/bytes.js';
-import { isGetResponse } from '../../src/transport/iso7816.js';
+import { describeGetResponse, isGetResponse } from '../../src/transport/iso7816.js';
 import {
   CLA_SECURE,
   INS,
@@ -27,7 +27,7 @@ function isoTime(t: number): string {
 }
 
 export function describeCommand(apdu: Uint8Array): string {
-  if (isGetResponse(apdu)) return `GET RESPONSE (class ${hex(apdu.subarray(0, 1))}, Le ${apdu[4] ?? 0})`;
+  if (isGetResponse(apdu)) return describeGetResponse(apdu);
   const name = apdu.length >= 2 ? commandNameOf(apdu[0]!, apdu[1]!) : null;
   if (!name) return 'unknown command';
   if (name === 'info') return 'get info';

@@ -6,11 +6,14 @@
  */
 import type { Command } from 'commander';
 import { outputOf, table, type Output } from '../context.js';
-import { DEVICE_VERBS, type DeviceVerb } from '../../../drivers/family.js';
+import type { DeviceVerb } from '../../../drivers/family.js';
 import { flashBatchCommand, isBatch } from './device-batch.js';
 import { registerDeviceModels } from './device-models.js';
 import { registerMolto2Commands } from './device-molto2.js';
 import { runDeviceVerb, type DeviceOpts } from './device-run.js';
+
+/** The verbs this file registers (drivers/family.ts's DEVICE_VERBS; not imported: drivers/ stay off the start-up path). */
+const VERB_COMMANDS: readonly DeviceVerb[] = ['info', 'flash', 'sync', 'verify', 'profiles', 'erase'];
 
 const DETECTION_NOTE = '\nWithout --model the family is told by what the device answers (each family is asked in turn with a harmless read).';
 
@@ -27,7 +30,7 @@ const readerOptions = (c: Command) =>
  */
 function addFamilyFlags(device: Command): void {
   device.hook('preSubcommand', async (_device, sub) => {
-    const verb = DEVICE_VERBS.find((v) => v === sub.name());
+    const verb = VERB_COMMANDS.find((v) => v === sub.name());
     if (!verb) return;
     const { families } = await import('../../../drivers/registry.js');
     const byFlag = new Map<string, string[]>();
