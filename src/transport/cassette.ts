@@ -7,7 +7,7 @@
  * redacted (header bytes and length only) and replayed by shape.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { decode, encode } from 'cbor-x';
+import { decode } from 'cbor-x';
 import { DataError } from '../core/errors.js';
 import { CASSETTE_TEXT_VERSION, cassetteFromText, cassetteToText } from './cassette-text.js';
 import type { FrameDescriber } from './types.js';
