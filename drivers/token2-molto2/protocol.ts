@@ -8,6 +8,7 @@
 import { fromHex, toHex, utf8Decode, utf8Encode } from '../../src/core/bytes.js';
 import { sha1 } from '../../src/core/sha1.js';
 import { Sm4, padMethod2 } from '../../src/core/sm4.js';
+import { isoStatusText } from '../../src/transport/iso7816.js';
 import {
   CLA_PLAIN,
   CLA_SECURE,
@@ -131,7 +132,7 @@ export function statusWordMeaning(sw: number): string {
       return 'class not supported';
   }
   if (sw >> 8 === 0x63) return `authentication failed, ${sw & 0xff} tries left`;
-  return 'unknown status word';
+  return isoStatusText(sw) ?? 'unknown status word';
 }
 
 /** `63 NN`: NN tries left; null for any other status word. */
