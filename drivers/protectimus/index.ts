@@ -39,7 +39,8 @@ export const protectimus: DeviceFamily = {
   describe: describeFrame,
   simulator: { defaultSerial: (model) => DEFAULT_PROTECTIMUS_SERIALS[model as ProtectimusModel], options: ['seed', 'period'], create: createSimulator },
   detect: detectProtectimus,
-  detectOrder: 30,
+  // Asked first: the Token2 firmware answers its class 86 with 6E00 (documented), while what a Protectimus does with an APDU is not.
+  detectOrder: 5,
   flags: {
     info: [{ flag: '--serial <s>', description: 'Protectimus: the serial printed on the token, to match it in the store' }],
     sync: [{ flag: '--serial <s>', description: 'Protectimus: the serial printed on the token, to match it in the store' }],

@@ -39,8 +39,8 @@ describe('detectFamily over the simulators (generic ATR)', () => {
     expect(sent.every((c) => !/^(80ce|84)/.test(c))).toBe(true);
   });
 
-  it('tries the Molto2 before the single-profile Token2 (which answers the same INS with its info)', async () => {
-    expect((await detectionOrder()).map((f) => f.name)).toEqual(['token2-molto2', 'token2-nfc', 'protectimus']);
+  it('asks Protectimus first (an ISO card refuses its class 86), then the Molto2 before the single-profile Token2 (which answers the same INS with its info)', async () => {
+    expect((await detectionOrder()).map((f) => f.name)).toEqual(['protectimus', 'token2-molto2', 'token2-nfc']);
   });
 
   it('a device no family recognises is a device error naming every family tried', async () => {
@@ -48,7 +48,7 @@ describe('detectFamily over the simulators (generic ATR)', () => {
     await expect(detectFamily(t)).rejects.toMatchObject({
       exitCode: 3,
       code: 'unknown-device',
-      message: expect.stringMatching(/no family answered: .*"ACS ACR122U 00 00".*token2-molto2 .*token2-nfc .*protectimus .*--model/),
+      message: expect.stringMatching(/no family answered: .*"ACS ACR122U 00 00".*protectimus .*token2-molto2 .*token2-nfc .*--model/),
     });
   });
 });
