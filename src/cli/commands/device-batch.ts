@@ -96,13 +96,11 @@ export async function flashBatchCommand(o: DeviceOpts, cmd: Command, before: (ou
   }
   await withStore(cmd, async (store: Store, out) => {
     await before(out);
-    if (o.digits !== undefined && Number(o.digits) !== 6) {
-      const { UsageError } = await import('../../core/errors.js');
-      throw new UsageError(`--digits: Token2 NFC tokens show 6 digits; ${String(o.digits)} is not possible`, 'bad-digits');
-    }
-    const str = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+    const { flashSettings } = await import('../../provision/device-verbs/token2-nfc.js');
+    const raw = await flashSettings({ options: o, output: out, yes: Boolean(cmd.optsWithGlobals().yes), stopProgress: () => {} });
+    const str = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
     const { parseFlashInput } = await import('../../provision/token2-flash.js');
-    const input = parseFlashInput({ seed: str('seed'), algorithm: str('algorithm'), period: str('period'), displayTimeout: str('displayTimeout'), model: str('model'), resource: str('resource'), user: str('user'), force: Boolean(o.force) });
+    const input = parseFlashInput({ seed: str('seed'), algorithm: str('algorithm'), period: str('period'), displayTimeout: str('displayTimeout'), model: str('model'), resource: str('resource'), user: str('user'), force: Boolean(raw.force) });
     await flashSeveral(store, o as ReaderOpts & DeviceOpts, input, out);
   });
 }

@@ -27,8 +27,8 @@ async function info(ctx: DeviceVerbContext): Promise<void> {
   );
 }
 
-/** The flash settings: the options, and for a person at a terminal without --yes, what they pick. */
-async function flashSettings(ctx: DeviceVerbContext): Promise<Record<string, string | boolean | undefined>> {
+/** The flash settings: the options, and for a person at a terminal without --yes, what they pick (a batch asks too). */
+export async function flashSettings(ctx: Pick<DeviceVerbContext, 'options' | 'output' | 'yes' | 'stopProgress'>): Promise<Record<string, string | boolean | undefined>> {
   const raw = { ...ctx.options };
   if (raw.digits !== undefined && Number(raw.digits) !== 6) throw new UsageError(`--digits: Token2 NFC tokens show 6 digits; ${raw.digits} is not possible`, 'bad-digits');
   if (!ctx.output.interactive || ctx.yes) return raw;
