@@ -4,9 +4,7 @@
  * registry (drivers/registry.ts) lists the families; the CLI, the simulator
  * runner and the cassette services ask it instead of naming a family.
  */
-import type { CassetteOperation } from '../src/transport/cassette.js';
-import type { FrameDescriber } from '../src/transport/replay.js';
-import type { ApduTransport } from '../src/transport/types.js';
+import type { ApduTransport, CassetteOperation, FrameDescriber } from '../src/transport/types.js';
 
 /** The `simulate` options a family may honour beyond the ones every simulator has (--serial, --state, --cards, --clock-offset, --pull-at). */
 export type SimulatorOptionName = 'seed' | 'algorithm' | 'period' | 'locked' | 'customerKey' | 'variant';
@@ -69,6 +67,53 @@ export type DeviceVerb = (typeof DEVICE_VERBS)[number];
 /** What `device info` prints for a family that reads its own info without the store: field name to value. */
 export type DeviceInfoFields = Record<string, string | number | boolean | null>;
 
+/** Where a family's device is found: the reader (or port) to use and how long to wait for it. */
+export interface OpenOptions {
+  reader?: string;
+  waitSeconds: number;
+  onWaiting?: (readers: string[]) => void;
+}
+
+/** A flag a family's verb takes beyond the ones every family of that verb takes (the CLI registers it and refuses it by name for other families). */
+export interface FamilyFlag {
+  /** As commander spells it: '--profile <n>', '--all-profiles'. */
+  flag: string;
+  description: string;
+}
+
+/** What `device <verb>` prints with: a result (JSON with --json, else the text) and messages on stderr. */
+export interface VerbOutput {
+  result(value: unknown, text: string | (() => string)): void;
+  info(message: string): void;
+  readonly interactive: boolean;
+}
+
+/**
+ * Everything a verb handler gets: the device, the model (given with --model,
+ * or what detection read), the command's options, and the store (typed by the
+ * caller: src/provision/device-verbs/types.ts; drivers/ cannot import it).
+ */
+export interface VerbContext<S = unknown> {
+  family: DeviceFamily;
+  /** The --model given, or the model detection read (a family's own name when the device does not tell its exact model). */
+  model: string;
+  modelGiven: boolean;
+  transport: ApduTransport;
+  options: Readonly<Record<string, string | boolean | undefined>>;
+  /** --yes was given. */
+  yes: boolean;
+  json: boolean;
+  output: VerbOutput;
+  /** A progress line (spinner text for a person, nothing otherwise). */
+  step(text: string): void;
+  /** Takes the progress line away (before a prompt). */
+  stopProgress(): void;
+  store: S;
+}
+
+export type VerbHandler<S = unknown> = (ctx: VerbContext<S>) => Promise<void>;
+export type VerbHandlers<S = unknown> = Partial<Record<DeviceVerb, VerbHandler<S>>>;
+
 export interface DeviceFamily {
   /** The folder name under drivers/, also what messages call it. */
   name: string;
@@ -87,6 +132,21 @@ export interface DeviceFamily {
   refuse?: (verb: DeviceVerb, model: string) => Error | undefined;
   /** `device info` for a family without a store-side implementation: read what the device says about itself. */
   readInfo?: (model: string, transport: ApduTransport) => Promise<DeviceInfoFields>;
+  /**
+   * Asks the device something harmless (a read, never a write or an
+   * authentication) and tells from the answer's shape whether it is one of
+   * this family's: the model, the family's own name when the answer does not
+   * tell the exact model, or null. Never compares the ATR.
+   */
+  detect?: (transport: ApduTransport) => Promise<string | null>;
+  /** Place among the families detection tries (lower first, default 100): a family whose device also answers another's probe goes first. */
+  detectOrder?: number;
+  /** How the device is opened when it is not a PC/SC card (a HID key, say); default PC/SC. Detection tries only PC/SC families. */
+  open?: (o: OpenOptions) => Promise<ApduTransport>;
+  /** The flags each verb takes for this family beyond the common ones. */
+  flags?: Partial<Record<DeviceVerb, readonly FamilyFlag[]>>;
+  /** Verb handlers that live with the family (one with no store-side code); the built-in families' are in src/provision/device-verbs. */
+  handlers?: VerbHandlers;
   /** Runs a recorded operation again through the real driver over `transport`. */
   replay(model: string, op: CassetteOperation, transport: ApduTransport, ctx: ReplayContext): Promise<void>;
 }

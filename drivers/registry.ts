@@ -11,7 +11,8 @@
  */
 import { delimiter, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DataError, UsageError } from '../src/core/errors.js';
+import { DataError, DeviceError, UsageError } from '../src/core/errors.js';
+import type { ApduTransport } from '../src/transport/types.js';
 import type { DeviceFamily, DeviceVerb } from './family.js';
 import { protectimus } from './protectimus/index.js';
 import { molto2 } from './token2-molto2/index.js';
@@ -79,6 +80,51 @@ export function loadedFamilyOfModel(model: string | null | undefined): DeviceFam
  */
 export async function familyForVerb(verb: DeviceVerb, model: string): Promise<DeviceFamily> {
   const family = await familyOfModel(model);
-  if (family.verbs.includes(verb)) return family;
+  checkVerb(family, verb, model);
+  return family;
+}
+
+/** Refuses a verb `family` lacks, by name (its own reason where it gives one, else exit 2); `model` names the device in the message. */
+export function checkVerb(family: DeviceFamily, verb: DeviceVerb, model: string): void {
+  if (family.verbs.includes(verb)) return;
   throw family.refuse?.(verb, model) ?? new UsageError(`${model} has no '${verb}' (${family.name} supports ${family.verbs.map((v) => `device ${v}`).join(', ') || 'no device verbs'})`, 'no-such-verb');
+}
+
+/** The built-in families, without loading any module: what the CLI registers its options from. */
+export function builtInFamilies(): readonly DeviceFamily[] {
+  return BUILT_IN;
+}
+
+/** The families detection tries, in order: PC/SC families with a `detect`, lowest `detectOrder` first (then registry order). */
+export async function detectionOrder(): Promise<DeviceFamily[]> {
+  const list = (await families()).filter((f) => f.detect && !f.open);
+  return list.map((f, i) => ({ f, i })).sort((a, b) => (a.f.detectOrder ?? 100) - (b.f.detectOrder ?? 100) || a.i - b.i).map(({ f }) => f);
+}
+
+export interface Detected {
+  family: DeviceFamily;
+  /** The model the device told, or the family's name when it does not tell its exact model. */
+  model: string;
+}
+
+/**
+ * Asks the device on `transport` what it is: each family's harmless probe in
+ * detection order, the first that recognises the answer wins. A device no
+ * family recognises is a device error naming every family tried and what
+ * each saw (exit 3); --model skips this.
+ */
+export async function detectFamily(transport: ApduTransport): Promise<Detected> {
+  const tried: string[] = [];
+  for (const family of await detectionOrder()) {
+    try {
+      const model = await family.detect!(transport);
+      if (model) return { family, model };
+      tried.push(`${family.name} (not its answer)`);
+    } catch (e) {
+      // A probe that fails (a removed card is the caller's to report) says only "not this family".
+      if ((e as { code?: string }).code === 'card-removed') throw e;
+      tried.push(`${family.name} (${(e as Error).message.split('\n')[0]})`);
+    }
+  }
+  throw new DeviceError(`no family answered: the device on "${transport.readerName}" is none of the families tried: ${tried.join('; ') || 'none can detect'}; if you know its model, say it with --model (\`tokensmith device models\` lists them)`, { code: 'unknown-device' });
 }

@@ -1,10 +1,14 @@
 /** Protectimus frames in words, for cassette transcripts and replay diffs. */
+import { toHex } from '../../src/core/bytes.js';
+import { describeGetResponse, isGetResponse } from '../../src/transport/iso7816.js';
 import { CMD, parseAnswer, parseCodePayload, parseInfoPayload, parseRequest, parseSetTimeData } from './protocol.js';
 
 const iso = (t: number) => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
 
 export function describeCommand(frame: Uint8Array): string {
   if (frame[0] === 0xff && frame[1] === 0xca) return "get the card's UID (reader pseudo-APDU)";
+  // The UID read is the one real APDU here: its answer may be fetched with GET RESPONSE.
+  if (isGetResponse(frame)) return describeGetResponse(frame);
   let data;
   try {
     data = parseRequest(frame);
@@ -21,7 +25,7 @@ export function describeCommand(frame: Uint8Array): string {
 }
 
 export function describeResponse(frame: Uint8Array, command?: Uint8Array): string {
-  if (command && command[0] === 0xff) return `UID ${Buffer.from(frame.subarray(0, -2)).toString('hex').toUpperCase()}`;
+  if (command && command[0] === 0xff) return `UID ${toHex(frame.subarray(0, -2))}`;
   try {
     const a = parseAnswer(frame);
     if (a.cmd === CMD.info) {
@@ -29,7 +33,7 @@ export function describeResponse(frame: Uint8Array, command?: Uint8Array): strin
       return `info: hardware scheme ${i.hardwareScheme}, firmware ${i.firmware}, RTC ${i.rtc ? 'yes' : 'no'}, interval ${i.interval ?? '?'} s; checksum ok`;
     }
     if (a.cmd === CMD.readCode) return `code ${parseCodePayload(a.payload)}; checksum ok`;
-    if (a.cmd === CMD.setTime) return a.payload.length === 0 ? 'clock set; checksum ok' : `set time answered ${Buffer.from(a.payload).toString('hex')}`;
+    if (a.cmd === CMD.setTime) return a.payload.length === 0 ? 'clock set; checksum ok' : `set time answered ${toHex(a.payload)}`;
     return `answer to ${a.cmd.toString(16)}`;
   } catch (e) {
     return `bad answer: ${(e as Error).message}`;

@@ -4,7 +4,9 @@
  * head, length, command and checksum are checked. Seed writing is not public:
  * `seedWriteNotPublic` is the one error for it.
  */
+import { toHex } from '../../src/core/bytes.js';
 import { DeviceError, PolicyError } from '../../src/core/errors.js';
+import { exchange, SW_OK } from '../../src/transport/iso7816.js';
 import type { ApduTransport } from '../../src/transport/types.js';
 import {
   CMD,
@@ -36,7 +38,7 @@ const STEP_WORDS: Record<ProtectimusStep, string> = {
 /** The answer was not a valid Protectimus frame (exit 3). */
 export class ProtectimusFrameError extends DeviceError {
   constructor(step: ProtectimusStep, why: string, frame: Uint8Array) {
-    super(`${STEP_WORDS[step]}: ${why} (answer ${Buffer.from(frame).toString('hex').toUpperCase() || 'empty'}); is this a Protectimus Slim NFC or Flex? Hold it still on the reader and try again`, { code: 'bad-frame' });
+    super(`${STEP_WORDS[step]}: ${why} (answer ${toHex(frame) || 'empty'}); is this a Protectimus Slim NFC or Flex? Hold it still on the reader and try again`, { code: 'bad-frame' });
   }
 }
 
@@ -54,6 +56,9 @@ export function seedWriteNotPublic(model: ProtectimusModel | string, serial?: st
     { code: 'seed-write-not-public', where: serial },
   );
 }
+
+/** PC/SC's GET DATA for the UID (answered by the reader, not the token). */
+const READER_GET_UID = Uint8Array.from([0xff, 0xca, 0x00, 0x00, 0x00]);
 
 export class ProtectimusDriver {
   private sent = 0;
@@ -82,13 +87,19 @@ export class ProtectimusDriver {
     }
   }
 
-  /** The card's UID through the reader's `FF CA 00 00 00`; null when the reader does not answer it. */
+  /**
+   * The card's UID through the reader's `FF CA 00 00 00` pseudo-APDU, the one
+   * real APDU here, so it goes through the ISO 7816 layer (61xx, 6Cxx followed);
+   * null when the reader does not answer it.
+   */
   async readUid(): Promise<string | null> {
     this.opts.onStep?.(STEP_WORDS.uid);
-    this.sent++;
-    const r = await this.transport.transmit(Uint8Array.from([0xff, 0xca, 0x00, 0x00, 0x00]), { timeoutMs: this.opts.timeoutMs });
-    if (r.length < 3 || r[r.length - 2] !== 0x90 || r[r.length - 1] !== 0x00) return null;
-    return Buffer.from(r.subarray(0, r.length - 2)).toString('hex').toUpperCase();
+    const r = await exchange(this.transport, READER_GET_UID, { timeoutMs: this.opts.timeoutMs, getResponseClass: 0x00 }).catch((e: unknown) => {
+      if (e instanceof DeviceError && e.code === 'bad-answer') return null;
+      throw e;
+    });
+    this.sent += r?.transmits ?? 1;
+    return r && r.sw === SW_OK && r.data.length > 0 ? toHex(r.data) : null;
   }
 
   async readInfo(): Promise<ProtectimusInfo> {
@@ -120,7 +131,7 @@ export class ProtectimusDriver {
     const time = Math.floor(this.now() / 1000);
     const p = await this.exchange('setTime', buildSetTime(time, step), CMD.setTime);
     if (p.length > 0 && p.some((b) => b !== 0)) {
-      throw new DeviceError(`setting the clock: the token answered status ${Buffer.from(p).toString('hex').toUpperCase()} (not accepted)`, { code: 'status-word' });
+      throw new DeviceError(`setting the clock: the token answered status ${toHex(p)} (not accepted)`, { code: 'status-word' });
     }
     return { timeWritten: time, interval: step };
   }

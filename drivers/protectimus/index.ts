@@ -2,6 +2,7 @@
 import { encodeBase32 } from '../../src/core/codecs.js';
 import { DataError, UsageError } from '../../src/core/errors.js';
 import type { DeviceFamily, SimulatorSettings } from '../family.js';
+import { detectProtectimus } from './detect.js';
 import { describeFrame } from './describe.js';
 import { ProtectimusDriver, seedWriteNotPublic } from './driver.js';
 import { PROTECTIMUS_MODELS, type ProtectimusModel } from './protocol.js';
@@ -37,6 +38,14 @@ export const protectimus: DeviceFamily = {
   summary: 'Protectimus Slim NFC and Flex: factory-seeded TOTP tokens whose clock is set over NFC',
   describe: describeFrame,
   simulator: { defaultSerial: (model) => DEFAULT_PROTECTIMUS_SERIALS[model as ProtectimusModel], options: ['seed', 'period'], create: createSimulator },
+  detect: detectProtectimus,
+  // Asked first: the Token2 firmware answers its class 86 with 6E00 (documented), while what a Protectimus does with an APDU is not.
+  detectOrder: 5,
+  flags: {
+    info: [{ flag: '--serial <s>', description: 'Protectimus: the serial printed on the token, to match it in the store' }],
+    sync: [{ flag: '--serial <s>', description: 'Protectimus: the serial printed on the token, to match it in the store' }],
+    verify: [{ flag: '--serial <s>', description: 'Protectimus: the serial printed on the token (the token reads its own code; no --code needed)' }],
+  },
   verbs: ['info', 'sync', 'verify'],
   // Its seed-write command is not public: say so instead of a bare "has no 'flash'".
   refuse: (verb, model) => (verb === 'flash' ? seedWriteNotPublic(model) : undefined),

@@ -11,6 +11,7 @@
  * There is no status word: PC/SC passes the I-block payload through as is.
  * The seed-write command is not public, so there is no builder for it.
  */
+import { toHex } from '../../src/core/bytes.js';
 
 export const REQUEST_HEAD = 0x86;
 export const ANSWER_HEAD = 0xaa;
@@ -145,5 +146,5 @@ export function commandNameOf(frame: Uint8Array): ProtectimusCommand | null {
 }
 
 function hex(b: ArrayLike<number>): string {
-  return Buffer.from(Uint8Array.from(b as ArrayLike<number>)).toString('hex').toUpperCase();
+  return toHex(b);
 }

@@ -3,7 +3,8 @@
  * title and key bodies are never decoded (they are SM4 ciphertext under the
  * customer key, which a transcript does not have).
  */
-import { isGetResponse } from '../../src/transport/iso7816.js';
+import { toHex } from '../../src/core/bytes.js';
+import { describeGetResponse, isGetResponse } from '../../src/transport/iso7816.js';
 import {
   algorithmOf,
   commandNameOf,
@@ -21,7 +22,7 @@ import {
 const iso = (t: number) => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
 
 export function describeCommand(apdu: Uint8Array): string {
-  if (isGetResponse(apdu)) return `GET RESPONSE (Le ${apdu[4] ?? 0})`;
+  if (isGetResponse(apdu)) return describeGetResponse(apdu);
   const name = commandNameOf(apdu);
   const p = apdu[3] ?? 0;
   switch (name) {
@@ -79,7 +80,7 @@ export function describeResponse(resp: Uint8Array, command?: Uint8Array): string
   } catch (e) {
     return `${(e as Error).message}; ${sw}`;
   }
-  if (name === 'challenge') return `challenge ${Buffer.from(r.data).toString('hex').toUpperCase()}; ${sw}`;
+  if (name === 'challenge') return `challenge ${toHex(r.data)}; ${sw}`;
   return `${r.data.length} data bytes; ${sw}`;
 }
 

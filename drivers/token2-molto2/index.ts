@@ -2,6 +2,7 @@
 import { encodeBase32 } from '../../src/core/codecs.js';
 import { DataError, UsageError } from '../../src/core/errors.js';
 import type { DeviceFamily, SimulatorSettings } from '../family.js';
+import { detectMolto2 } from './detect.js';
 import { describeFrame } from './describe.js';
 import { Molto2Driver, type Molto2Settings } from './driver.js';
 import { parseCustomerKey, type Molto2Variant } from './protocol.js';
@@ -39,6 +40,22 @@ export const molto2: DeviceFamily = {
   summary: 'Token2 Molto2: a USB token with 50 or 100 TOTP profiles, each with its own seed and clock',
   describe: describeFrame,
   simulator: { defaultSerial: () => DEFAULT_MOLTO2_SERIAL, options: ['customerKey', 'variant'], create: createSimulator },
+  // A Token2 NFC token answers this family's probe INS too (with its info): ask for a profile block first.
+  detect: detectMolto2,
+  detectOrder: 10,
+  flags: {
+    flash: [
+      { flag: '--profile <n>', description: 'Molto2: the profile to write (0-99 on a Molto2v2, 0-49 on a Molto2)' },
+      { flag: '--title <t>', description: 'Molto2: the profile title shown on the display (up to 12 bytes)' },
+      { flag: '--customer-key <key>', description: 'Molto2: the customer key, 32 hex digits or text (default: the factory key); never logged' },
+    ],
+    info: [{ flag: '--customer-key <key>', description: 'Molto2: the customer key (default: the factory key)' }],
+    sync: [
+      { flag: '--profile <n>', description: 'Molto2: set the clock of this profile' },
+      { flag: '--all-profiles', description: 'Molto2: set the clock of every profile' },
+      { flag: '--customer-key <key>', description: 'Molto2: the customer key (default: the factory key)' },
+    ],
+  },
   verbs: ['info', 'flash', 'sync', 'profiles', 'erase'],
   refuse: (verb) =>
     verb === 'verify' ? new UsageError("token2-molto2 has no 'verify': the Molto2 cannot be read back; check a code from its display with `tokensmith tokens code <serial>-<nn>`", 'not-supported') : undefined,

@@ -5,8 +5,10 @@
  * The crypto is the Token2 one (SM4, the same MAC rule) under a key derived
  * from the customer key instead of the fixed NFC device key.
  */
-import { createHash } from 'node:crypto';
+import { fromHex, toHex, utf8Decode, utf8Encode } from '../../src/core/bytes.js';
+import { sha1 } from '../../src/core/sha1.js';
 import { Sm4, padMethod2 } from '../../src/core/sm4.js';
+import { isoStatusText } from '../../src/transport/iso7816.js';
 import {
   CLA_PLAIN,
   CLA_SECURE,
@@ -71,19 +73,19 @@ export const MAX_SEED_BYTES = 63;
 export const MAX_TITLE_BYTES = 12;
 
 /** The factory customer key, ASCII `TOKEN2MOLTO1-KEY`. */
-export const FACTORY_CUSTOMER_KEY = Uint8Array.from(Buffer.from('TOKEN2MOLTO1-KEY', 'ascii'));
+export const FACTORY_CUSTOMER_KEY = utf8Encode('TOKEN2MOLTO1-KEY');
 
 /** SM4 key = first 16 bytes of SHA-1(customer key). */
 export function deriveSm4Key(customerKey: Uint8Array): Uint8Array {
-  return Uint8Array.from(createHash('sha1').update(customerKey).digest().subarray(0, 16));
+  return sha1(customerKey).slice(0, 16);
 }
 
 /** `--customer-key`: 32 hex digits are taken as 16 raw bytes, anything else as its ASCII/UTF-8 bytes (as the vendor tool's --key/--keyascii). */
 export function parseCustomerKey(input: string): Uint8Array {
   const s = input.trim();
-  if (/^[0-9a-fA-F]{32}$/.test(s)) return Uint8Array.from(Buffer.from(s, 'hex'));
+  if (/^[0-9a-fA-F]{32}$/.test(s)) return fromHex(s);
   if (s.length === 0) throw new RangeError('the customer key is empty');
-  return Uint8Array.from(Buffer.from(s, 'utf8'));
+  return utf8Encode(s);
 }
 
 // ---- config field codes: the same codes as the Token2 NFC config, so the same functions ----
@@ -130,7 +132,7 @@ export function statusWordMeaning(sw: number): string {
       return 'class not supported';
   }
   if (sw >> 8 === 0x63) return `authentication failed, ${sw & 0xff} tries left`;
-  return 'unknown status word';
+  return isoStatusText(sw) ?? 'unknown status word';
 }
 
 /** `63 NN`: NN tries left; null for any other status word. */
@@ -185,7 +187,7 @@ export const PROFILE_VALUE_LENGTH = 29;
 
 /** `95 1F 70 1D` + flag, 16-byte title, RTC time, time configured, algorithm, step, digits, seed present. */
 export function parseProfileBlock(data: Uint8Array): ProfileBlock {
-  if (data.length < 4 || data[0] !== 0x95 || data[2] !== 0x70) throw new ProtocolError(`public block does not start 95 .. 70 ..: ${Buffer.from(data.subarray(0, 4)).toString('hex')}`);
+  if (data.length < 4 || data[0] !== 0x95 || data[2] !== 0x70) throw new ProtocolError(`public block does not start 95 .. 70 ..: ${toHex(data.subarray(0, 4))}`);
   const v = data.subarray(4, 4 + data[3]!);
   if (v.length < PROFILE_VALUE_LENGTH) throw new ProtocolError(`public block value has ${v.length} bytes, expected ${PROFILE_VALUE_LENGTH}`);
   const u32 = (o: number) => ((v[o]! << 24) | (v[o + 1]! << 16) | (v[o + 2]! << 8) | v[o + 3]!) >>> 0;
@@ -194,7 +196,7 @@ export function parseProfileBlock(data: Uint8Array): ProfileBlock {
   while (end > 0 && (titleBytes[end - 1] === 0x00 || titleBytes[end - 1] === 0xff)) end--;
   return {
     flag: v[0]!,
-    title: Buffer.from(titleBytes.subarray(0, end)).toString('utf8'),
+    title: utf8Decode(titleBytes.subarray(0, end)),
     rtcTime: u32(17),
     timeConfigured: u32(21),
     algorithmCode: v[25]!,
@@ -206,7 +208,7 @@ export function parseProfileBlock(data: Uint8Array): ProfileBlock {
 
 export function encodeProfileBlock(b: ProfileBlock): Uint8Array {
   const title = new Uint8Array(16);
-  title.set(Buffer.from(b.title, 'utf8').subarray(0, 16));
+  title.set(utf8Encode(b.title).subarray(0, 16));
   const u32 = (t: number) => [(t >>> 24) & 0xff, (t >>> 16) & 0xff, (t >>> 8) & 0xff, t & 0xff];
   return Uint8Array.from([0x95, 0x1f, 0x70, 0x1d, b.flag, ...title, ...u32(b.rtcTime >>> 0), ...u32(b.timeConfigured >>> 0), b.algorithmCode, b.periodCode, b.digits, b.seedPresent ? 1 : 0]);
 }
@@ -235,7 +237,7 @@ export function buildWriteSeed(cipher: Sm4, profile: number, seed: Uint8Array): 
 }
 
 export function titleBytes(title: string): Uint8Array {
-  const b = Buffer.from(title, 'utf8');
+  const b = utf8Encode(title);
   if (b.length < 1 || b.length > MAX_TITLE_BYTES) throw new RangeError(`a profile title is 1 to ${MAX_TITLE_BYTES} bytes (UTF-8), '${title}' is ${b.length}`);
   return Uint8Array.from(b);
 }
@@ -345,7 +347,7 @@ export function openTitleBody(cipher: Sm4, body: Uint8Array): string | null {
   let end = plain.length - 1;
   while (end >= 0 && plain[end] === 0x00) end--;
   if (end < 1 || plain[end] !== 0x80 || end > MAX_TITLE_BYTES) return null;
-  return Buffer.from(plain.subarray(0, end)).toString('utf8');
+  return utf8Decode(plain.subarray(0, end));
 }
 
 export type ConfigFields =

@@ -3,7 +3,8 @@
  * command names, decoded config fields, status words in words. The seed body
  * is never decoded here.
  */
-import { isGetResponse } from '../../src/transport/iso7816.js';
+import { toHex } from '../../src/core/bytes.js';
+import { describeGetResponse, isGetResponse } from '../../src/transport/iso7816.js';
 import {
   CLA_SECURE,
   INS,
@@ -19,14 +20,14 @@ import {
   swHex,
 } from './protocol.js';
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
+const hex = toHex;
 
 function isoTime(t: number): string {
   return new Date(t * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 export function describeCommand(apdu: Uint8Array): string {
-  if (isGetResponse(apdu)) return `GET RESPONSE (class ${hex(apdu.subarray(0, 1))}, Le ${apdu[4] ?? 0})`;
+  if (isGetResponse(apdu)) return describeGetResponse(apdu);
   const name = apdu.length >= 2 ? commandNameOf(apdu[0]!, apdu[1]!) : null;
   if (!name) return 'unknown command';
   if (name === 'info') return 'get info';

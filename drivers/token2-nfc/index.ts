@@ -2,6 +2,7 @@
 import { encodeBase32 } from '../../src/core/codecs.js';
 import { DataError, UsageError } from '../../src/core/errors.js';
 import type { DeviceFamily, SimulatorSettings } from '../family.js';
+import { detectToken2Nfc } from './detect.js';
 import { describeFrame, isSeedBearing } from './describe.js';
 import { Token2Driver, type Token2Settings } from './driver.js';
 import { TOKEN2_MODELS, algorithmCode, isToken2Model, periodCode, type Token2Model } from './protocol.js';
@@ -50,6 +51,8 @@ export const token2Nfc: DeviceFamily = {
     options: ['seed', 'algorithm', 'period', 'locked'],
     create: createSimulator,
   },
+  detect: detectToken2Nfc,
+  detectOrder: 20,
   verbs: ['info', 'flash', 'sync', 'verify'],
   operations: ['flash', 'sync', 'info'],
   async replay(model, op, transport, ctx) {

@@ -4,6 +4,7 @@
  * docs/protocols/token2-nfc.md (the byte tables cited here).
  */
 import { Sm4, padMethod2 } from '../../src/core/sm4.js';
+import { isoStatusText } from '../../src/transport/iso7816.js';
 import {
   CLA_PLAIN,
   CLA_SECURE,
@@ -116,10 +117,8 @@ export function statusWordMeaning(sw: number): string {
     case SW.unknownCla:
       return 'class not supported';
   }
-  if (sw >> 8 === 0x61) return `${sw & 0xff} more bytes available (GET RESPONSE)`;
-  if (sw >> 8 === 0x6c) return `wrong Le: the token has ${sw & 0xff} bytes`;
-  if (sw >> 8 === 0x63) return `verification failed, ${sw & 0x0f} tries left`;
-  return 'unknown status word';
+  // 61xx, 6Cxx, 63Cx and the rest of ISO 7816-4: the one layer's words.
+  return isoStatusText(sw) ?? 'unknown status word';
 }
 
 // ---- the MAC of secure commands --------------------------------------------

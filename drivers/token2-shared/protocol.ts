@@ -64,9 +64,8 @@ export function splitResponse(resp: Uint8Array): Response {
   return { data: resp.slice(0, resp.length - 2), sw: (resp[resp.length - 2]! << 8) | resp[resp.length - 1]! };
 }
 
-export function swHex(sw: number): string {
-  return sw.toString(16).toUpperCase().padStart(4, '0');
-}
+// Status words are printed the way the ISO 7816 layer prints them.
+export { swHex } from '../../src/transport/iso7816.js';
 
 // ---- secure commands and authentication ---------------------------------------
 

@@ -8,10 +8,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { writeFileSafelySync } from '../core/safe-file.js';
-import { decode, encode } from 'cbor-x';
+import { decode } from 'cbor-x';
 import { DataError } from '../core/errors.js';
 import { CASSETTE_TEXT_VERSION, cassetteFromText, cassetteToText } from './cassette-text.js';
-import type { FrameDescriber } from './replay.js';
+import type { FrameDescriber } from './types.js';
 
 export const CASSETTE_FORMAT = 'tokensmith-cassette';
 /** The version written (the JSON text form); version 1 (CBOR) is read too. */
@@ -20,13 +20,9 @@ const CBOR_VERSION = 1;
 
 export type CassetteSource = 'hardware' | 'simulator';
 
-/** What was run, so that `cassette verify` can run it again through the real driver. */
-export interface CassetteOperation {
-  name: string;
-  params: Record<string, unknown>;
-  /** How it ended: `{ ok: true }` or the error code (`auth-failed`, `card-removed` ...). */
-  outcome: { ok: true } | { ok: false; error: string };
-}
+// Declared with the transport types (no Node imports there), so drivers can name it in the browser build.
+export type { CassetteOperation } from './types.js';
+import type { CassetteOperation } from './types.js';
 
 export interface CassetteHeader {
   format: typeof CASSETTE_FORMAT;

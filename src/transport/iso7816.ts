@@ -5,6 +5,7 @@
  * 6Cxx: wrong Le, send the command again with the right one). The rules the
  * Token2 families rely on are in docs/protocols/token2-nfc.md.
  */
+import { toHex } from '../core/bytes.js';
 import { DeviceError } from '../core/errors.js';
 import type { ApduTransport } from './types.js';
 
@@ -47,6 +48,11 @@ export function isoStatusText(sw: number): string | null {
 /** GET RESPONSE in either class a family sends it with (00, or 80 for the Token2 tokens). */
 export function isGetResponse(apdu: Uint8Array): boolean {
   return apdu.length >= 2 && (apdu[0] === 0x00 || apdu[0] === 0x80) && apdu[1] === INS_GET_RESPONSE;
+}
+
+/** A GET RESPONSE in words, with the class byte it was actually sent with ("GET RESPONSE 80 C0, Le 16"), for every family's describer. */
+export function describeGetResponse(apdu: Uint8Array): string {
+  return `GET RESPONSE ${toHex(apdu.subarray(0, 1))} C0, Le ${apdu[4] ?? 0}`;
 }
 
 export interface ExchangeOptions {

@@ -5,10 +5,9 @@
  */
 import { hexSpaced, type Cassette, type CassetteFrame } from './cassette.js';
 import { CardRemovedError, CassetteMismatchError, TransmitTimeoutError } from './errors.js';
-import type { ApduTransport } from './types.js';
+import type { ApduTransport, FrameDescriber } from './types.js';
 
-/** Decodes a frame into words ("writeConfig: sha256, 60 s ..."); given by the caller, who knows the device. */
-export type FrameDescriber = (bytes: Uint8Array, dir: 'command' | 'response', command?: Uint8Array) => string;
+export type { FrameDescriber } from './types.js';
 
 export interface ReplayOptions {
   describe?: FrameDescriber;

@@ -26,3 +26,14 @@ export interface ApduTransport {
 }
 
 export const DEFAULT_TRANSMIT_TIMEOUT_MS = 5000;
+
+/** Decodes a frame into words ("writeConfig: sha256, 60 s ..."); given by the caller, who knows the device. */
+export type FrameDescriber = (bytes: Uint8Array, dir: 'command' | 'response', command?: Uint8Array) => string;
+
+/** What a cassette says was run, so that `cassette verify` can run it again through the real driver. */
+export interface CassetteOperation {
+  name: string;
+  params: Record<string, unknown>;
+  /** How it ended: `{ ok: true }` or the error code (`auth-failed`, `card-removed` ...). */
+  outcome: { ok: true } | { ok: false; error: string };
+}

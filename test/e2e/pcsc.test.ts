@@ -24,6 +24,8 @@ let stopPcscd: () => Promise<void> = async () => {};
 let unlock: (() => void) | null = null;
 // The exact reader: other test files may use "Virtual PCD 00 01" (port 35964) at the same time.
 const READER = 'Virtual PCD 00 00';
+/** Without --model, `device` first asks what the token is: the Protectimus info frame, the Molto2 profile-0 block, then Token2 get info (harmless reads). */
+const DETECTION_PROBES = 3;
 
 function cli(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 30_000 });
@@ -100,7 +102,8 @@ describe.skipIf(missing !== null)(`PC/SC end to end through pcscd and vpcd${miss
       const r = cli(['device', 'sync', '--reader', READER]);
       expect(r.code).toBe(5);
       expect(r.stderr).toMatch(/wipes its seed .* does not know this token; nothing was written/);
-      expect(unknown.state().commands).toBe(1);
+      // Detection, then the driver's own info: nothing after it.
+      expect(unknown.state().commands).toBe(DETECTION_PROBES + 1);
     } finally {
       await unknown.stop();
     }
@@ -135,7 +138,7 @@ describe.skipIf(missing !== null)(`PC/SC end to end through pcscd and vpcd${miss
       const r = cli(['device', 'flash', '--reader', READER, '--yes']);
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(/did not retry/);
-      expect(sim.state()).toMatchObject({ authFailures: 1, commands: 3, seed: null });
+      expect(sim.state()).toMatchObject({ authFailures: 1, commands: DETECTION_PROBES + 3, seed: null });
       expect(cli(['tokens', 'show', '86596220000077']).code).toBe(4);
     } finally {
       await sim.stop();
@@ -143,8 +146,8 @@ describe.skipIf(missing !== null)(`PC/SC end to end through pcscd and vpcd${miss
   });
 
   it('a card pulled between config and seed: exit 3, the message says the seed may be wiped, nothing programmed, an audit row', async () => {
-    // command 5 is the challenge after the config write
-    const sim = await simulate('token2-card', ['--serial', '86596220000055', '--pull-at', '5']);
+    // after the detection probes, the driver's command 5 is the challenge after the config write
+    const sim = await simulate('token2-card', ['--serial', '86596220000055', '--pull-at', String(DETECTION_PROBES + 5)]);
     try {
       const r = cli(['device', 'flash', '--reader', READER, '--yes', '--algorithm', 'sha1']);
       expect(r.code).toBe(3);

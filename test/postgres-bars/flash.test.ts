@@ -91,6 +91,8 @@ const sha256 = parseFlashInput({ algorithm: 'sha256', period: '60', displayTimeo
 const missing = PG_SKIP ? null : pcscMissing('the PostgreSQL flash test');
 // The exact reader: another file may use "Virtual PCD 00 01" at the same time.
 const READER = 'Virtual PCD 00 00';
+/** Without --model, `device` first asks what the token is (Protectimus info frame, Molto2 profile-0 block, Token2 get info). */
+const DETECTION_PROBES = 3;
 
 (PG_SKIP || missing ? describe.skip : describe)(`flash end to end through pcscd and vpcd, on PostgreSQL${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let s: PgCli;
@@ -150,7 +152,8 @@ const READER = 'Virtual PCD 00 00';
   });
 
   it('a card pulled between config and seed: exit 3, nothing programmed, a flash-failed audit row; audit verify passes', async () => {
-    const sim = await card(['--serial', '86596220000055', '--pull-at', '5']);
+    // after the detection probes, the driver's command 5 is the challenge after the config write
+    const sim = await card(['--serial', '86596220000055', '--pull-at', String(DETECTION_PROBES + 5)]);
     try {
       const r = cli(['device', 'flash', '--reader', READER, '--yes', '--algorithm', 'sha1']);
       expect(r.code, r.stderr).toBe(3);

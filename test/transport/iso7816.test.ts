@@ -9,7 +9,12 @@ import { exchange, isoStatusText, splitAnswer } from '../../src/transport/iso781
 import { MemoryTransport } from '../../src/transport/memory.js';
 import { describeFrame as describeToken2 } from '../../drivers/token2-nfc/describe.js';
 import { describeFrame as describeMolto2 } from '../../drivers/token2-molto2/describe.js';
+import { describeFrame as describeProtectimus } from '../../drivers/protectimus/describe.js';
+import { ProtectimusDriver } from '../../drivers/protectimus/driver.js';
+import { ProtectimusSimulator } from '../../drivers/protectimus/simulator.js';
 import { Molto2Driver } from '../../drivers/token2-molto2/driver.js';
+import { Token2Driver } from '../../drivers/token2-nfc/driver.js';
+import { Token2Simulator } from '../../drivers/token2-nfc/simulator.js';
 import { Molto2Simulator } from '../../drivers/token2-molto2/simulator.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -66,7 +71,37 @@ describe('describers agree with what the drivers send', () => {
   it('Molto2: 80 C0 is GET RESPONSE', () => {
     expect(describeMolto2(bytes('80c0000005'), 'command')).toMatch(/^GET RESPONSE/);
   });
+
+  it('every describer names the class byte the driver actually sent (80 C0 for the Token2 families, 00 C0 for the reader UID read)', async () => {
+    // What the drivers send after a 61xx, taken from the wire rather than written here.
+    const token2 = await getResponseSentBy((t) => new Token2Driver(t).readInfo(), new Token2Simulator({ model: 'token2-card' }), 0x41);
+    const molto2 = await getResponseSentBy((t) => new Molto2Driver(t).readInfo(), new Molto2Simulator({}), 0x41);
+    const uid = await getResponseSentBy((t) => new ProtectimusDriver(t).readUid(), new ProtectimusSimulator({}), 0xca);
+    expect([token2, molto2, uid].map((a) => hex(a.subarray(0, 2)))).toEqual(['80c0', '80c0', '00c0']);
+    expect(describeToken2(token2, 'command')).toBe(`GET RESPONSE 80 C0, Le ${token2[4]}`);
+    expect(describeMolto2(molto2, 'command')).toBe(`GET RESPONSE 80 C0, Le ${molto2[4]}`);
+    expect(describeProtectimus(uid, 'command')).toBe(`GET RESPONSE 00 C0, Le ${uid[4]}`);
+  });
 });
+
+/** Runs `op` against `sim` with the answer to INS `ins` split by 61xx; returns the GET RESPONSE the driver sent. */
+async function getResponseSentBy(op: (t: MemoryTransport) => Promise<unknown>, sim: { atr: Uint8Array; process(a: Uint8Array): Uint8Array }, ins: number): Promise<Uint8Array> {
+  let held: Uint8Array | null = null;
+  let sent: Uint8Array | null = null;
+  const device = {
+    atr: sim.atr,
+    process(apdu: Uint8Array) {
+      if (apdu[1] === 0xc0 && held) return (sent = Uint8Array.from(apdu)), Uint8Array.from([...held, 0x90, 0x00]);
+      const answer = sim.process(apdu);
+      if (apdu[1] !== ins || held) return answer;
+      held = answer.subarray(0, answer.length - 2);
+      return Uint8Array.of(0x61, held.length);
+    },
+  };
+  await op(new MemoryTransport(device));
+  if (!sent) throw new Error('the driver sent no GET RESPONSE');
+  return sent;
+}
 
 describe('the Molto2 driver goes through the same layer', () => {
   it('an info answer split by 61xx is fetched with 80 C0 and parsed (it used to fail on status 61xx)', async () => {

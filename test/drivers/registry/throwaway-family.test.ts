@@ -129,6 +129,50 @@ describe('a family registered from outside the source tree', () => {
     expect(p.stderr).toMatch(/toy-token has no 'profiles'/);
   });
 
+  it('a family with its own opener (no PC/SC), flag and verb handler runs through device <verb> with no other file changed', () => {
+    // A USB-HID-like key: the family says how its device is opened, declares a flag for its sync, and carries the handler.
+    const hid = join(dir, 'hid-family.mjs');
+    writeFileSync(
+      hid,
+      `let pings = 0;
+export default {
+  name: 'toyhid', models: ['toyhid-key'], summary: 'a throw-away family over its own transport', operations: [], verbs: ['sync'],
+  describe: () => '', async replay() {},
+  flags: { sync: [{ flag: '--times <n>', description: 'Toyhid: how many pings' }] },
+  open: async (o) => ({
+    readerName: 'toyhid on ' + (o.reader ?? 'the first port'), atr: Uint8Array.of(), kind: 'toyhid',
+    transmit: async () => Uint8Array.of(++pings, 0x90, 0x00), isPresent: () => true, onRemoved: () => () => {}, close: async () => {},
+  }),
+  handlers: {
+    async sync(ctx) {
+      let last = 0;
+      for (let i = 0; i < Number(ctx.options.times ?? 1); i++) last = (await ctx.transport.transmit(Uint8Array.of(0x00, 0x01)))[0];
+      ctx.output.result({ family: ctx.family.name, model: ctx.model, reader: ctx.transport.readerName, pings: last, storeOpen: typeof ctx.store.tokens === 'object' }, 'synced ' + ctx.model);
+    },
+  },
+};
+`,
+    );
+    const run = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/tokensmith'), ...args], { encoding: 'utf8', env: { ...env, TOKENSMITH_FAMILY_MODULES: hid } });
+    const ok = run(['device', 'sync', '--model', 'toyhid-key', '--reader', 'hidraw3', '--times', '3', '--json']);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toEqual({ family: 'toyhid', model: 'toyhid-key', reader: 'toyhid on hidraw3', pings: 3, storeOpen: true });
+    expect(run(['device', 'sync', '--help']).stdout).toMatch(/--times <n>\s+Toyhid: how many pings/);
+    // A flag of another family is refused by name before the device is opened.
+    const stray = run(['device', 'sync', '--model', 'toyhid-key', '--all-profiles']);
+    expect(stray.status).toBe(2);
+    expect(stray.stderr).toMatch(/toyhid-key has no --all-profiles for device sync \(--all-profiles is for token2-molto2; the token is a toyhid\)/);
+  });
+
+  it('a built-in family\'s flag given for another built-in family is refused by name before a reader is opened', () => {
+    const r = cli(['device', 'info', '--model', 'token2-card', '--serial', '70100000042', '--reader', 'no-such-reader', '--wait', '0']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/token2-card has no --serial for device info \(--serial is for protectimus/);
+    const p = cli(['device', 'flash', '--model', 'protectimus-slim', '--profile', '3', '--yes', '--reader', 'no-such-reader', '--wait', '0']);
+    expect(p.code).toBe(5);
+    expect(p.stderr).toMatch(/not public/);
+  });
+
   it('device names an unknown --model with the registry\'s list (no fall-through to a default family)', () => {
     const r = cli(['device', 'info', '--model', 'nope-token', '--reader', 'no-such-reader', '--wait', '0']);
     expect(r.code).toBe(2);

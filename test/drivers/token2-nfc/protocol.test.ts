@@ -86,7 +86,7 @@ describe('Token2 protocol: commands', () => {
 
   it('detects a broken MAC', () => {
     const a = buildWriteConfig({ displayTimeout: 30, algorithm: 'sha1', period: 30, time: 1_700_000_000 });
-    a[10] ^= 1;
+    a[10]! ^= 1;
     expect(parseCommand(a).macOk).toBe(false);
   });
 

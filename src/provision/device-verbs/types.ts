@@ -1,0 +1,22 @@
+/**
+ * The one context every built-in `device <verb>` handler takes: the family's
+ * VerbContext (drivers/family.ts) with the store typed. A family's handlers
+ * are one object `{ info, flash, sync, verify, profiles, erase }` (only the
+ * verbs it has), registered in ./index.ts.
+ */
+import type { VerbContext, VerbHandlers } from '../../../drivers/family.js';
+import type { Store } from '../../store/types.js';
+
+export type DeviceVerbContext = VerbContext<Store>;
+export type FamilyVerbHandlers = VerbHandlers<Store>;
+
+/** "+3" / "-1" / "+0": drifts and offsets as the messages print them. */
+export function signed(n: number): string {
+  return `${n >= 0 ? '+' : ''}${n}`;
+}
+
+/** An option as a string (commander gives a string, or true for a bare flag). */
+export function optString(ctx: DeviceVerbContext, key: string): string | undefined {
+  const v = ctx.options[key];
+  return typeof v === 'string' ? v : undefined;
+}
