@@ -11,6 +11,8 @@ import type { ReaderHub } from './readers.js';
 
 /** How long one look for a token waits before the stop is checked again. */
 const LOOK_SECONDS = 1;
+/** A pause between looks, for a hub that answers "no token" at once (it would spin and starve the server). */
+const BETWEEN_LOOKS_MS = 250;
 
 /** The next token on the chosen reader, however long it takes, until the batch is stopped. */
 export function hubSource(hub: ReaderHub, reader: string | undefined, stop: BatchStop): TokenSource {
@@ -23,6 +25,7 @@ export function hubSource(hub: ReaderHub, reader: string | undefined, stop: Batc
         } catch (e) {
           if (!(e instanceof TokensmithError && e.code === 'no-token')) throw e;
         }
+        await new Promise((resolve) => setTimeout(resolve, BETWEEN_LOOKS_MS));
       }
     },
   };
