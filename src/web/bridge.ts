@@ -2,7 +2,8 @@
  * The bridge, server side: one WebSocket per page. The page asks for the
  * host's readers and sends APDUs to the token on one (the page runs the driver
  * itself to read it), or asks for a flash: then the flash service runs here,
- * next to the store, over the reader this server opened itself. The page never
+ * next to the store, over the reader this server opened itself; or for a
+ * batch: the flash-batch service runs here over the tokens the hub opens (bridge-batch.ts). The page never
  * answers a device command: a page that could would choose the serial the
  * store believes and so overwrite the stored seed of any token.
  */
