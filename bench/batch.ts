@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Token2Simulator } from '../drivers/token2-nfc/simulator.js';
 import { Molto2Simulator } from '../drivers/token2-molto2/simulator.js';
-import { flashBatch } from '../src/provision/token2-flash.js';
+import { runFlashBatch } from '../src/provision/flash-batch.js';
+import { token2Flasher } from '../src/provision/token2-flash.js';
 import { flashProfile } from '../src/provision/molto2-profiles.js';
 import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { MemoryTransport } from '../src/transport/memory.js';
@@ -38,9 +39,12 @@ async function token2Batch(dir: string): Promise<number[]> {
   const sims = Array.from({ length: N }, (_, i) => new Token2Simulator({ model: 'token2-card', serial: `86596229${String(i + 1).padStart(6, '0')}` }));
   const times: number[] = [];
   let t = performance.now();
-  await flashBatch(store, N, async (i) => new MemoryTransport(sims[i]!), { algorithm: 'sha1', period: 30, displayTimeout: 30 }, {
-    onToken: (_i, r) => {
-      if (r instanceof Error) throw r;
+  await runFlashBatch(store, { next: async (i) => new MemoryTransport(sims[i]!) }, token2Flasher({ algorithm: 'sha1', period: 30, displayTimeout: 30 }), {
+    count: N,
+    sourceName: 'bench',
+    onEvent: (e) => {
+      if (e.type !== 'token') return;
+      if (e.entry.outcome !== 'flashed') throw new Error(e.entry.message);
       const now = performance.now();
       times.push(now - t);
       t = now;

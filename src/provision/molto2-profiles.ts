@@ -12,6 +12,7 @@ import type { ApduTransport } from '../transport/types.js';
 import { Molto2Driver, Molto2WriteError, type Molto2Settings, type ProfileView } from '../../drivers/token2-molto2/driver.js';
 import { DISPLAY_TIMEOUTS, FACTORY_CUSTOMER_KEY, MAX_SEED_BYTES, MAX_TITLE_BYTES, isDigits, parseCustomerKey, type DisplayTimeoutSeconds } from '../../drivers/token2-molto2/protocol.js';
 import { assignWithin, checkAssignRules } from './assign.js';
+import type { TokenFlasher } from './flash-batch.js';
 import { freshSeed } from './token2-flash.js';
 import { findResource } from './resources.js';
 import { viewToken, type TokenView } from './tokens.js';
@@ -40,6 +41,8 @@ export interface ProfileFlashInput extends Molto2Common {
   resource?: string;
   user?: string;
   batchId?: number;
+  /** Asked once the device is identified, before anything is written; false stops with nothing written. */
+  confirm?: (deviceSerial: string, existing: TokenRecord | null) => Promise<boolean>;
 }
 
 function driverFor(transport: ApduTransport, c: Molto2Common): Molto2Driver {
@@ -150,6 +153,7 @@ export async function flashProfile(store: Store, transport: ApduTransport, input
         }
         if (existing) nextState(existing.state, 'flash');
         if (input.user && existing) await checkAssignRules(store, existing, await findUser(store, input.user), await findResource(store, input.resource!));
+        if (input.confirm && !(await input.confirm(info.serial, existing))) throw new UsageError(`flash of profile ${input.profile} of ${info.serial} cancelled; nothing was written`, 'cancelled');
       },
     });
     const serial = profileSerial(out.info.serial, input.profile);
@@ -202,6 +206,21 @@ export async function flashProfile(store: Store, transport: ApduTransport, input
   } finally {
     seed.fill(0);
   }
+}
+
+/** The Molto2 for the flash-batch service: the same profile on each device put on the reader. */
+export function molto2Flasher(input: Omit<ProfileFlashInput, 'seed' | 'batchId' | 'confirm'>): TokenFlasher {
+  return {
+    format: 'token2-molto2',
+    flash: (store, transport, ctx) =>
+      flashProfile(store, transport, {
+        ...input,
+        user: ctx.user ?? input.user,
+        batchId: ctx.batchId,
+        onStep: ctx.onStep ?? input.onStep,
+        confirm: ctx.confirm ? (serial) => ctx.confirm!(profileSerial(serial, input.profile), `Molto2 ${serial} profile ${input.profile}`) : undefined,
+      }),
+  };
 }
 
 export interface ProfileListing extends ProfileView {

@@ -13,6 +13,7 @@ import type { ApduTransport } from '../transport/types.js';
 import { AuthenticationFailedError, Token2Driver, Token2WriteError, type Token2DeviceInfo, type Token2Settings } from '../../drivers/token2-nfc/driver.js';
 import { DISPLAY_TIMEOUTS, MAX_SEED_BYTES, isToken2Model, type DisplayTimeoutSeconds, type Token2Model } from '../../drivers/token2-nfc/protocol.js';
 import { assignWithin, checkAssignRules } from './assign.js';
+import type { TokenFlasher } from './flash-batch.js';
 import { findResource } from './resources.js';
 import { findUser } from './users.js';
 import { viewToken, type TokenView } from './tokens.js';
@@ -243,16 +244,6 @@ async function recordFailure(store: Store, transport: ApduTransport, info: Token
   });
 }
 
-export interface BatchFlashResult {
-  batch: number;
-  flashed: FlashResult[];
-  failed: { index: number; serial: string | null; error: string; message: string }[];
-  /** Tokens the store already holds a seed for (not written; --force flashes them). */
-  skipped: { index: number; serial: string | null; reason: string }[];
-  /** Stopped by the operator (Ctrl-C) before the count was reached. */
-  stopped: boolean;
-}
-
 /** Logins from a CSV with a `login` column (other columns are ignored), in file order. */
 export async function readBatchUsers(path: string): Promise<string[]> {
   const { readFile } = await import('node:fs/promises');
@@ -266,63 +257,15 @@ export async function readBatchUsers(path: string): Promise<string[]> {
   return logins.map((l) => l.login);
 }
 
-/**
- * Flashes tokens one after another into one flash batch, each with its own
- * fresh seed (and, with `users`, assigned to the next user). A failed token
- * is recorded and the run goes on with the next; waiting in vain for the next
- * token ends the run.
- */
-export async function flashBatch(
-  store: Store,
-  count: number | null,
-  nextTransport: (index: number) => Promise<ApduTransport>,
-  input: Omit<FlashInput, 'seed' | 'batchId'> & { users?: string[] },
-  hooks: FlashHooks & {
-    done?: (transport: ApduTransport, index: number, last: boolean) => Promise<void>;
-    onToken?: (index: number, r: FlashResult | TokensmithError, counts: { done: number; failed: number; skipped: number }) => void;
-    /** Set to stop after the token being written (Ctrl-C); a nextTransport that throws code 'stopped' ends the run too. */
-    stop?: { requested: boolean };
-  } = {},
-): Promise<BatchFlashResult> {
-  const total = count;
-  const batch = await store.batches.create({ kind: 'flash', sourceName: 'device flash --batch', format: 'token2-nfc', operator: store.operator });
-  const flashed: FlashResult[] = [];
-  const failed: BatchFlashResult['failed'] = [];
-  const skipped: BatchFlashResult['skipped'] = [];
-  const counts = () => ({ done: flashed.length, failed: failed.length, skipped: skipped.length });
-  let stopped = false;
-  for (let i = 0; total === null || i < total; i++) {
-    // Each user gets one token; skipped and failed tokens do not use one up.
-    if (input.users && flashed.length >= input.users.length) break;
-    if (hooks.stop?.requested) {
-      stopped = true;
-      break;
-    }
-    let transport: ApduTransport;
-    try {
-      transport = await nextTransport(i);
-    } catch (e) {
-      if (e instanceof TokensmithError && e.code === 'stopped') {
-        stopped = true;
-        break;
-      }
-      if (e instanceof TokensmithError && e.code === 'no-token' && (total === null || flashed.length + failed.length + skipped.length > 0)) break;
-      throw e;
-    }
-    try {
-      const r = await flashToken(store, transport, { ...input, user: input.users?.[flashed.length] ?? input.user, batchId: batch.id }, hooks);
-      flashed.push(r);
-      hooks.onToken?.(i, r, counts());
-    } catch (e) {
-      if (!(e instanceof TokensmithError)) throw e;
-      // A token the store already holds a seed for is skipped, not failed (--force flashes it).
-      if (e.code === 'seed-present') skipped.push({ index: i + 1, serial: e.where ?? null, reason: 'in the store with a seed' });
-      else failed.push({ index: i + 1, serial: (e.where as string | undefined) ?? null, error: e.code, message: e.message });
-      hooks.onToken?.(i, e, counts());
-    } finally {
-      await hooks.done?.(transport, i, (total !== null && i + 1 >= total) || (input.users !== undefined && flashed.length >= input.users.length));
-    }
-  }
-  await store.batches.finish(batch.id, { imported: flashed.length, skipped: skipped.length, failed: failed.length }, flashed.length > 0 || skipped.length > 0 ? 'done' : 'aborted');
-  return { batch: batch.id, flashed, failed, skipped, stopped };
+/** Token2 NFC for the flash-batch service (and the station's single flash): each token its own fresh seed unless `input.seed`. */
+export function token2Flasher(input: Omit<FlashInput, 'batchId'>, hooks: Pick<FlashHooks, 'now'> = {}): TokenFlasher {
+  return {
+    format: 'token2-nfc',
+    flash: (store, transport, ctx) =>
+      flashToken(store, transport, { ...input, user: ctx.user ?? input.user, batchId: ctx.batchId }, {
+        now: hooks.now,
+        onStep: ctx.onStep,
+        confirm: ctx.confirm ? (info) => ctx.confirm!(info.serial, `${info.product ?? info.model} ${info.serial}`) : undefined,
+      }),
+  };
 }

@@ -37,6 +37,14 @@ export function registerStationApi(app: FastifyInstance, deps: StationDeps): voi
     return needle ? all.filter((t) => hit(t.serial) || hit(t.user) || hit(t.model) || hit(t.manufacturer) || hit(t.resource)) : all;
   });
 
+  /** The model select: every model of the registry, and why a family cannot be flashed. */
+  app.get('/api/models', async () => {
+    const { stationModels } = await import('../provision/flash-families.js');
+    const { TOKEN2_PRODUCTS } = await import('../../drivers/token2-nfc/protocol.js');
+    const products = (m: string) => TOKEN2_PRODUCTS.filter((p) => p.model === m).map((p) => p.product);
+    return (await stationModels()).map((m) => ({ ...m, products: products(m.model) }));
+  });
+
   app.get('/api/resources', async () => {
     const { listResources } = await import('../provision/resources.js');
     return (await listResources(store)).map((r) => ({ name: r.name, actions: r.actions, tokenTypes: r.tokenTypes }));

@@ -107,7 +107,7 @@ describe.skipIf(missing !== null)(`station page in Chromium through the bridge${
         const failed = await page.locator('#batch-list li[data-outcome="failed"]').allTextContents();
         expect(failed, `the two cards' simulator said:\n${two.log()}\nthe third's:\n${again.log()}`).toEqual([]);
         await page.click('#stop');
-        await expect.poll(() => page.textContent('#status'), { timeout: 15_000 }).toBe('Batch stopped: 2 flashed, 1 skipped, 0 failed.');
+        await expect.poll(() => page.textContent('#status'), { timeout: 15_000 }).toBe('Batch stopped: 2 flashed, 1 skipped, 0 failed, 0 cancelled.');
       } finally {
         await again.stop();
       }

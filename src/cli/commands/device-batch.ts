@@ -1,7 +1,7 @@
 /**
  * `device flash --batch [n] [--users csv]`: Token2 NFC tokens one after
- * another on one PC/SC context (the loop itself is flashBatch in
- * src/provision/token2-flash.ts). Only the token2-nfc family flashes in batches.
+ * another on one PC/SC context (the loop itself is the flash-batch service,
+ * src/provision/flash-batch.ts). Only the token2-nfc family flashes in batches.
  */
 import type { Command } from 'commander';
 import { withStore, type Output } from '../context.js';
@@ -19,59 +19,32 @@ export async function flashSeveral(store: Store, o: ReaderOpts & Record<string, 
   if (o.users && !input.resource) throw new UsageError('--users needs --resource: the tokens are assigned to users within a Resource');
   const count = o.batch === undefined || o.batch === true ? null : Number(o.batch);
   if (count !== null && (!Number.isInteger(count) || count < 1)) throw new UsageError(`--batch must be a whole number from 1, got '${o.batch}'`);
-  const { flashBatch, readBatchUsers } = await import('../../provision/token2-flash.js');
+  const { readBatchUsers, token2Flasher } = await import('../../provision/token2-flash.js');
   const users = typeof o.users === 'string' ? await readBatchUsers(o.users) : undefined;
   const { PcscContext } = await import('../../transport/pcsc.js');
+  const { BatchStop } = await import('../../provision/flash-batch.js');
+  const { runCliBatch } = await import('./batch-flash.js');
   const ctx = await PcscContext.open();
   const wait = o.wait === undefined ? 10 : Number(o.wait);
-  // Ctrl-C: the token being written is finished (never abandoned half-way), then the run stops.
-  const stop = { requested: false };
-  let wakeWaiting: (() => void) | null = null;
+  // Ctrl-C: a token being written is finished (never abandoned half-way), one not yet written is cancelled, then the run stops.
+  const stop = new BatchStop();
   let writing = false;
   const onSigint = () => {
     if (stop.requested) process.exit(130);
-    stop.requested = true;
+    stop.request();
     out.info(writing ? 'Ctrl-C: finishing the token on the reader, then stopping (Ctrl-C again to quit at once)' : 'Ctrl-C: stopping; no token was being written');
-    wakeWaiting?.();
   };
   process.on('SIGINT', onSigint);
-  const { TokensmithError } = await import('../../core/errors.js');
-  const next = () =>
-    Promise.race([
-      ctx.select({ reader: o.reader, waitSeconds: wait, onWaiting: () => out.info(`put the next token on the reader (waiting up to ${wait} s)`) }).then((t) => ((writing = true), t)),
-      new Promise<never>((_, reject) => (wakeWaiting = () => reject(new TokensmithError('stopped', { code: 'stopped' })))),
-    ]);
+  const source = {
+    next: async () => {
+      writing = false;
+      const t = await ctx.select({ reader: o.reader, waitSeconds: wait, onWaiting: () => out.info(`put the next token on the reader (waiting up to ${wait} s)`) });
+      writing = true;
+      return t;
+    },
+  };
   try {
-    const r = await flashBatch(store, count, next, { ...input, users }, {
-      stop,
-      onToken: (i, res, c) => {
-        writing = false;
-        const line = res instanceof Error ? (res.code === 'seed-present' ? `skipped ${res.where ?? ''} (in the store with a seed; --force flashes it)` : `FAILED: ${res.message}`) : `flashed ${res.serial} (${res.product ?? res.model})${res.token.user ? `, assigned to ${res.token.user}` : ''}`;
-        out.info(`#${i + 1}: ${line}  [done ${c.done} / failed ${c.failed} / skipped ${c.skipped}]`);
-      },
-      done: async (t, _i, last) => {
-        if (last || !t.isPresent()) return;
-        out.info('take the token off the reader');
-        await new Promise<void>((resolve) => {
-          const off = t.onRemoved(() => {
-            off();
-            resolve();
-          });
-          if (!t.isPresent()) resolve();
-        });
-      },
-    });
-    out.result(r, () =>
-      [
-        `batch ${r.batch}${r.stopped ? ' (stopped by Ctrl-C)' : ''}: ${r.flashed.length} flashed, ${r.skipped.length} skipped, ${r.failed.length} failed`,
-        ...r.flashed.map((f) => `  flashed  ${f.serial}${f.token.user ? ` -> ${f.token.user}` : ''}`),
-        ...r.skipped.map((f) => `  skipped  ${f.serial ?? `#${f.index}`} (${f.reason})`),
-        ...r.failed.map((f) => `  failed   ${f.serial ?? `#${f.index}`}: ${f.message}`),
-      ].join('\n'),
-    );
-    if (r.failed.length > 0) {
-      throw new TokensmithError(`batch ${r.batch}: ${r.failed.length} token(s) failed: ${r.failed.map((f) => `#${f.index} ${f.serial ?? ''} ${f.error}`).join('; ')}`, { exitCode: 3, code: 'batch-partly-failed', resultPrinted: true });
-    }
+    await runCliBatch(store, source, token2Flasher(input), { count, users, stop }, out);
   } finally {
     process.off('SIGINT', onSigint);
     await ctx.close();

@@ -8,7 +8,15 @@
  */
 import { DeviceError, TokensmithError } from '../../core/errors.js';
 import type { ApduTransport, TransmitOptions } from '../types.js';
+import type { BatchEvent, FlashBatchReport } from '../../core/batch-report.js';
 import { RemoteError, fromHex, toHex, type BridgeMessage, type BridgeRequest, type ReaderInfo, type WireError } from './wire.js';
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  onStep?: (t: string) => void;
+  onBatch?: (e: BatchEvent) => void;
+}
 
 type RequestBody = BridgeRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -37,13 +45,9 @@ export function errorToWire(e: unknown): WireError {
   return { message: (e as Error)?.message ?? String(e), code: 'failure', exitCode: 1 };
 }
 
-export interface FlashStep {
-  text: string;
-}
-
 export class BridgeClient {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; onStep?: (t: string) => void }>();
+  private readonly pending = new Map<number, Pending>();
   private readonly removedListeners = new Set<(reader: string) => void>();
   private flashing = false;
   private closedError: Error | null = null;
@@ -73,6 +77,7 @@ export class BridgeClient {
     if ('event' in msg) {
       if (msg.event === 'removed') for (const l of [...this.removedListeners]) l(msg.reader);
       else if (msg.event === 'step') this.pending.get(msg.id)?.onStep?.(msg.text);
+      else if (msg.event === 'batch') this.pending.get(msg.id)?.onBatch?.(msg.batch);
       return;
     }
     const p = this.pending.get(msg.id);
@@ -87,11 +92,11 @@ export class BridgeClient {
     return id;
   }
 
-  request<T>(body: RequestBody, onStep?: (t: string) => void): Promise<T> {
+  request<T>(body: RequestBody, onStep?: (t: string) => void, onBatch?: (e: BatchEvent) => void): Promise<T> {
     if (this.closedError) return Promise.reject(this.closedError);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onStep });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onStep, onBatch });
       this.send(body, id);
     });
   }
@@ -119,6 +124,26 @@ export class BridgeClient {
     } finally {
       this.flashing = false;
     }
+  }
+
+  /**
+   * Runs the server's flash-batch service (the same as `device flash --batch`)
+   * on a reader of the host until stopBatch(): the server opens each token
+   * itself; the page gets the progress and, at the end, the batch report.
+   */
+  async flashBatch(input: Record<string, string | boolean | undefined>, reader: string | undefined, onEvent: (e: BatchEvent) => void): Promise<FlashBatchReport> {
+    if (this.flashing) throw new DeviceError('a flash is already running on this page', { code: 'busy' });
+    this.flashing = true;
+    try {
+      return await this.request<FlashBatchReport>({ op: 'flash-batch', input, reader }, undefined, onEvent);
+    } finally {
+      this.flashing = false;
+    }
+  }
+
+  /** Stops the running batch: a token not yet written is cancelled, one being written is finished. */
+  stopBatch(): Promise<{ stopping: boolean }> {
+    return this.request({ op: 'batch-stop' });
   }
 
   onRemoved(listener: (reader: string) => void): () => void {

@@ -3,6 +3,7 @@
  * and `tokensmith serve`. Shared by the server (Node) and the page (browser),
  * so it imports nothing platform-specific. APDUs travel as hex.
  */
+import type { BatchEvent } from '../../core/batch-report.js';
 
 /** Page -> server requests; every one is answered once with the same id. */
 export type BridgeRequest =
@@ -11,7 +12,11 @@ export type BridgeRequest =
   | { id: number; op: 'transmit'; apdu: string; timeoutMs?: number }
   | { id: number; op: 'disconnect' }
   /** Runs the flash service on the server, on the token this page connected (the server talks to the reader itself). */
-  | { id: number; op: 'flash'; input: Record<string, string | boolean | undefined> };
+  | { id: number; op: 'flash'; input: Record<string, string | boolean | undefined> }
+  /** Runs the flash-batch service on the server over the chosen reader until stopped; answered with the batch report. */
+  | { id: number; op: 'flash-batch'; input: Record<string, string | boolean | undefined>; reader?: string }
+  /** Stops the running batch: a token identified but not yet written is cancelled, one being written is finished. */
+  | { id: number; op: 'batch-stop' };
 
 export interface WireError {
   message: string;
@@ -32,6 +37,8 @@ export type BridgeMessage =
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: WireError }
   | { event: 'step'; id: number; text: string }
+  /** Progress of the batch started by request `id`. */
+  | { event: 'batch'; id: number; batch: BatchEvent }
   | { event: 'removed'; reader: string };
 
 export function toHex(bytes: Uint8Array): string {

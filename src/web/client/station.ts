@@ -1,15 +1,15 @@
 /**
  * The station page: the host's readers through the bridge (the Token2 driver
- * runs here, in the page), flashing through the server's flash service (the
- * same one as `tokensmith device flash`, same audit rows), batch flashing with
- * a live list, the inventory with search and filters, and seed-file import.
+ * runs here, in the page), the flash section (station-flash.ts: every family
+ * of the registry, single and batch flashes run by the server's services),
+ * the inventory with search and filters, and seed-file import.
  * It first trades the printed pairing code for a session (station-session.ts).
  */
 import { Token2Driver } from '../../../drivers/token2-nfc/driver.js';
-import { TOKEN2_MODELS, TOKEN2_PRODUCTS } from '../../../drivers/token2-nfc/protocol.js';
 import { BridgeClient, bridgeSupport, type BridgeTransport } from '../../transport/web/bridge.js';
 import { webHidSupport, WebHidReportTransport } from '../../transport/web/webhid.js';
 import { field, h, say, select, setOptions, statusLine } from './dom.js';
+import { flashSection, loadModels, resource, usersList } from './station-flash.js';
 import { api, pairPage, sessionSecret } from './station-session.js';
 
 interface TokenRow {
@@ -79,136 +79,8 @@ async function useHid(): Promise<void> {
   }
 }
 
-// ---- flash form -------------------------------------------------------------
-const form = h('form', { id: 'flash-form', novalidate: true });
-// The models of the family the station flashes (Token2 NFC), named by their products: the family's own lists, not a copy.
-const productsOf = (m: string) => TOKEN2_PRODUCTS.filter((p) => p.model === m).map((p) => p.product).join(', ');
-const model = select('model', [['', 'From the serial'], ...TOKEN2_MODELS.map((m): [string, string] => [m, `${m} (${productsOf(m)})`])]);
-const algorithm = select('algorithm', [['sha1', 'SHA-1'], ['sha256', 'SHA-256']]);
-const period = select('period', [['30', '30 seconds'], ['60', '60 seconds']]);
-const digits = select('digits', [['6', '6 digits']]);
-const displayTimeout = select('displayTimeout', [['15', '15 seconds'], ['30', '30 seconds'], ['60', '60 seconds'], ['120', '120 seconds']], '30');
-const seed = h('input', { id: 'seed', name: 'seed', type: 'password', autocomplete: 'off', spellcheck: 'false' });
-const resource = select('resource', [['', 'None']]);
-const user = h('input', { id: 'user', name: 'user', type: 'text', list: 'users', autocomplete: 'off' });
-const usersList = h('datalist', { id: 'users' });
-const force = h('input', { id: 'force', name: 'force', type: 'checkbox' });
-const batch = h('input', { id: 'batch', name: 'batch', type: 'checkbox' });
-const flashButton = h('button', { type: 'submit', id: 'flash' }, 'Flash');
-const stopButton = h('button', { type: 'button', id: 'stop', disabled: true }, 'Stop the batch');
-const batchList = h('ol', { id: 'batch-list', 'aria-live': 'polite', 'aria-label': 'Batch results' });
-let stopRequested = false;
-let onStop: () => void = () => {};
-const stopped = () => new Promise<void>((resolve) => (onStop = resolve));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function formValues(): Record<string, string | boolean> {
-  return { model: model.value, algorithm: algorithm.value, period: period.value, displayTimeout: displayTimeout.value, seed: seed.value.trim(), resource: resource.value, user: user.value.trim(), force: force.checked };
-}
-
-/** Batch mode: polls the readers until a token lies on the chosen one; false when the batch was stopped. */
-async function waitForToken(c: BridgeClient): Promise<boolean> {
-  say(status, 'Put the next token on the reader (or stop the batch).');
-  while (!stopRequested) {
-    const rs = await c.readers();
-    if (rs.some((r) => r.token && (!readerSelect.value || r.name === readerSelect.value))) return true;
-    await sleep(400);
-  }
-  return false;
-}
-
-/** Flashes the token on the chosen reader; returns its transport still open, so a batch can wait for the token to leave. */
-async function flashOne(c: BridgeClient): Promise<{ t: BridgeTransport; serial?: string; error?: Error & { code?: string } }> {
-  const t = await c.openTransport(readerSelect.value || undefined, batch.checked ? 0 : 10);
-  try {
-    // The server flashes the token it just connected; the page only sends the form.
-    const r = await c.flash<{ serial: string; product: string | null; model: string; token: { state: string } }>(formValues(), (step) => say(status, `${t.readerName}: ${step}…`));
-    say(status, `Flashed ${r.product ?? r.model} ${r.serial}: now ${r.token.state}.`, 'ok');
-    return { t, serial: r.serial };
-  } catch (e) {
-    return { t, error: e as Error & { code?: string } };
-  }
-}
-
-/** The next token only after this one has left the reader (or the batch was stopped). */
-async function tokenLeft(t: BridgeTransport): Promise<void> {
-  if (!t.isPresent() || stopRequested) return;
-  say(status, 'Take the token off the reader.');
-  await Promise.race([new Promise<void>((resolve) => t.onRemoved(resolve)), stopped()]);
-}
-
-async function onFlash(ev: Event): Promise<void> {
-  ev.preventDefault();
-  if (seed.value.trim() && batch.checked) {
-    say(status, 'A batch writes a fresh seed to each token: clear the seed field, or untick Batch.', 'error');
-    seed.focus();
-    return;
-  }
-  const c = await bridge().catch((e: Error) => {
-    say(status, e.message, 'error');
-    return null;
-  });
-  if (!c) return;
-  flashButton.disabled = true;
-  stopRequested = false;
-  stopButton.disabled = !batch.checked;
-  const counts = { flashed: 0, skipped: 0, failed: 0 };
-  try {
-    do {
-      if (batch.checked && !(await waitForToken(c))) break;
-      let one: Awaited<ReturnType<typeof flashOne>>;
-      try {
-        one = await flashOne(c);
-      } catch (e) {
-        // No token to talk to (opening the reader failed).
-        batchList.append(h('li', { 'data-outcome': 'failed' }, `failed: ${(e as Error).message}`));
-        say(status, `Flash failed: ${(e as Error).message}`, 'error');
-        counts.failed++;
-        break;
-      }
-      const err = one.error;
-      if (!err) {
-        counts.flashed++;
-        batchList.append(h('li', { 'data-outcome': 'flashed' }, `flashed ${one.serial}`));
-      } else {
-        const skipped = err.code === 'seed-present' || err.code === 'cancelled';
-        counts[skipped ? 'skipped' : 'failed']++;
-        batchList.append(h('li', { 'data-outcome': skipped ? 'skipped' : 'failed' }, `${skipped ? 'skipped' : 'failed'}: ${err.message}`));
-        say(status, `${skipped ? 'Skipped' : 'Flash failed'}: ${err.message}`, 'error');
-      }
-      void refreshInventory();
-      if (batch.checked) await tokenLeft(one.t);
-      await one.t.close();
-      if (err?.code === 'bridge-closed') break;
-    } while (batch.checked && !stopRequested);
-    if (batch.checked) say(status, `Batch stopped: ${counts.flashed} flashed, ${counts.skipped} skipped, ${counts.failed} failed.`);
-  } finally {
-    flashButton.disabled = false;
-    stopButton.disabled = true;
-    void refreshInventory();
-  }
-}
-
-form.append(
-  field('Model', model),
-  field('Algorithm', algorithm),
-  field('Time step', period),
-  field('Digits', digits, 'Token2 NFC tokens show 6 digits.'),
-  field('Display timeout', displayTimeout),
-  field('Seed (base32, optional)', seed, 'Leave it empty for a fresh random seed from this computer.'),
-  field('Resource', resource),
-  field('User', user, 'A user of the chosen Resource; the token is assigned to them.'),
-  usersList,
-  field('Overwrite a token that already has a seed', force),
-  field('Batch: flash every token put on the reader until stopped', batch),
-  h('div', { class: 'actions' }, flashButton, stopButton),
-);
-form.addEventListener('submit', (ev) => void onFlash(ev));
-stopButton.addEventListener('click', () => {
-  stopRequested = true;
-  onStop();
-  say(status, 'The batch stops after the current token.');
-});
+// ---- flash form (station-flash.ts) -----------------------------------------------
+const flash = flashSection({ bridge, reader: () => readerSelect.value, status, refreshInventory: () => refreshInventory() });
 
 // ---- inventory ----------------------------------------------------------------
 const search = h('input', { id: 'search', type: 'search', name: 'q', autocomplete: 'off' });
@@ -325,7 +197,7 @@ function render(): void {
       h('p', { id: 'hid-support' }, hid.available ? 'WebHID is available for USB HID tokens (FIDO security keys stay blocked by the browser).' : hid.why!),
       hidNote,
     ),
-    h('section', { 'aria-labelledby': 'flash-h' }, h('h2', { id: 'flash-h' }, 'Flash a token'), form, batchList),
+    flash,
     h(
       'section',
       { 'aria-labelledby': 'inventory-h' },
@@ -341,6 +213,7 @@ function start(): void {
   render();
   void refreshReaders();
   void refreshInventory();
+  loadModels().catch((e: Error) => say(status, `Models: ${e.message}`, 'error'));
   void loadResources()
     .then(() => {
       setOptions(importResource, Array.from(resource.options).map((o) => [o.value, o.text]));
