@@ -133,8 +133,18 @@ describe('master key', () => {
 
   it('refuses a damaged key file, naming it', () => {
     const keyFile = join(temp.dir(), 't.db.key');
-    writeFileSync(keyFile, 'not a key');
+    writeFileSync(keyFile, 'not a key', { mode: 0o600 });
     expect(() => loadMasterKey(keyFile, {})).toThrow(new RegExp(`master key in ${keyFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} must be 32 bytes`));
+  });
+
+  it('refuses a key file that group or others can read (exit 5), and reads it once it is 0600', () => {
+    const keyFile = join(temp.dir(), 'open.db.key');
+    const hex = randomBytes(32).toString('hex');
+    writeFileSync(keyFile, hex + '\n', { mode: 0o600 });
+    chmodSync(keyFile, 0o640);
+    expect(() => loadMasterKey(keyFile, {})).toThrow(expect.objectContaining({ code: 'key-file-mode', exitCode: 5 }));
+    chmodSync(keyFile, 0o600);
+    expect(loadMasterKey(keyFile, {}).key.toString('hex')).toBe(hex);
   });
 
   it('has a key check value that differs per key and does not contain the key', () => {
