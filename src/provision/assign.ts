@@ -155,7 +155,12 @@ export interface AssignCsvReport {
   assignments: AssignmentView[];
 }
 
-class RollBack extends Error {}
+/** Thrown to roll the assignments back; carries the errors of the attempt that decided it. */
+class RollBack extends Error {
+  constructor(readonly errors: LineError[]) {
+    super('rolled back');
+  }
+}
 
 /** Bulk assignment from CSV (serial, login, resource[, manufacturer]); all or nothing, errors per line. */
 export async function assignFromCsv(store: Store, path: string): Promise<AssignCsvReport> {
@@ -170,11 +175,10 @@ export async function assignFromCsv(store: Store, path: string): Promise<AssignC
   if (rows.length === 0) throw new DataError(`${file} is empty: the first line must be the header (serial, login, resource)`, { code: 'bad-csv' });
   const cols = csvHeader(rows[0]!, ['serial', 'login', 'resource', 'manufacturer'], ['serial', 'login', 'resource'], file);
   const get = (f: string[], c: string) => (cols.has(c) ? (f[cols.get(c)!] ?? '').trim() : '');
-  const report: AssignCsvReport = { file, assigned: 0, failed: 0, errors: [], assignments: [] };
   try {
-    await store.transaction(async (tx) => {
-      // A backend may run this body again after a deadlock: start the report afresh each time.
-      Object.assign(report, { assigned: 0, failed: 0, errors: [], assignments: [] });
+    // The report is the function's value: PostgreSQL may run the function more than once.
+    return await store.transaction(async (tx) => {
+      const report: AssignCsvReport = { file, assigned: 0, failed: 0, errors: [], assignments: [] };
       for (const r of rows.slice(1)) {
         const where = `${file}:${r.line}`;
         try {
@@ -191,13 +195,11 @@ export async function assignFromCsv(store: Store, path: string): Promise<AssignC
           report.errors.push({ where, message: err.message });
         }
       }
-      if (report.errors.length > 0) throw new RollBack();
+      if (report.errors.length > 0) throw new RollBack(report.errors);
+      return report;
     });
   } catch (err) {
     if (!(err instanceof RollBack)) throw err;
-    report.failed = report.errors.length;
-    report.assigned = 0;
-    report.assignments = [];
+    return { file, assigned: 0, failed: err.errors.length, errors: err.errors, assignments: [] };
   }
-  return report;
 }

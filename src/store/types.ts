@@ -349,6 +349,13 @@ export interface Store extends Repos {
   /**
    * Runs `fn` in one transaction: everything it writes lands together or not
    * at all. Transactions are serialised within a process.
+   *
+   * `fn` MAY RUN MORE THAN ONCE: PostgreSQL runs it again from the start after
+   * a serialization failure (40001) or a deadlock (40P01), with nothing of the
+   * failed attempt left in the database. So `fn` must have no side effects
+   * outside `tx` (no counters, lists or flags of the caller mutated, no device
+   * commands, no mail): build reports and counts from its return value (or
+   * from an error it throws to roll back), never from variables it sets.
    */
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
   schemaVersion(): Promise<number>;
