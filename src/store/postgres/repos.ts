@@ -5,13 +5,9 @@
  * stations with a transaction-scoped advisory lock.
  */
 import { DataError, NotFoundError, TokensmithError } from '../../core/errors.js';
-import { auditHash, GENESIS_HASH, toAuditRecord, verifyAuditChain, type StoredAuditRow } from '../audit-chain.js';
 import type {
   AssignmentRecord,
   AssignmentRepo,
-  AuditEntry,
-  AuditRecord,
-  AuditRepo,
   BatchRecord,
   BatchRepo,
   PortalRepo,
@@ -26,8 +22,6 @@ import { PgPortalState } from './portal.js';
 
 const now = () => new Date().toISOString();
 
-/** The advisory lock key of the audit chain: one chain, one writer at a time, until its transaction ends. */
-export const AUDIT_LOCK_KEY = 0x746f6b65; // "toke"
 
 function setClause<P extends object>(p: P, cols: [keyof P, string][], encode: (k: keyof P, v: unknown) => unknown = (_k, v) => v ?? null) {
   const sets: string[] = [];
@@ -348,81 +342,4 @@ export class PgPortalRepo extends PgPortalState implements PortalRepo {
       [userId, resourceId, failed, lockedUntil],
     );
   }
-}
-
-export class PgAuditRepo implements AuditRepo {
-  constructor(
-    private readonly db: PgExecutor,
-    private readonly operator: string,
-    private readonly inTransaction: <T>(fn: () => Promise<T>) => Promise<T>,
-  ) {}
-
-  async append(e: AuditEntry): Promise<AuditRecord> {
-    // An audit row outside a caller's transaction still needs its own, so the lock, the row and the head land together.
-    if (!this.db.inTransaction) return this.inTransaction(() => this.append(e));
-    // Held until this transaction commits or rolls back: the next station reads the head only after this row is in.
-    await this.db.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK_KEY]);
-    const last = await this.db.one<{ seq: number; hash: string }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
-    const seq = (last?.seq ?? 0) + 1;
-    const prevHash = last?.hash ?? GENESIS_HASH;
-    const row = { seq, at: now(), actor: e.actor ?? this.operator, action: e.action, subject: e.subject, detailsJson: JSON.stringify(e.details ?? {}), prevHash };
-    const hash = auditHash(row);
-    await this.db.query('INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
-      seq,
-      row.at,
-      row.actor,
-      row.action,
-      row.subject,
-      row.detailsJson,
-      prevHash,
-      hash,
-    ]);
-    await this.db.query("INSERT INTO meta (key, value) VALUES ('audit_head', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [`${seq}:${hash}`]);
-    return { seq, at: row.at, actor: row.actor, action: row.action, subject: row.subject, details: e.details ?? {}, prevHash, hash };
-  }
-
-  async list(opts: { limit?: number; subject?: string; action?: string } = {}): Promise<AuditRecord[]> {
-    const parts: string[] = [];
-    const params: unknown[] = [];
-    if (opts.subject) {
-      params.push(opts.subject);
-      parts.push(`subject = $${params.length}`);
-    }
-    if (opts.action) {
-      params.push(opts.action);
-      parts.push(`action = $${params.length}`);
-    }
-    const where = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
-    const limit = opts.limit ? `LIMIT ${Math.floor(opts.limit)}` : '';
-    const rows = await this.db.query<StoredAuditRow & Row>(`SELECT * FROM (SELECT * FROM audit ${where} ORDER BY seq DESC ${limit}) s ORDER BY seq`, params);
-    return rows.map(toAuditRecord);
-  }
-
-  async verify() {
-    // The head and the rows from one snapshot, so a station appending meanwhile does not look like tampering.
-    const read = async () => {
-      await this.db.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const headValue = (await this.db.one<{ value: string }>("SELECT value FROM meta WHERE key = 'audit_head'"))?.value;
-      const head = headValue ? { seq: Number(headValue.split(':')[0]), hash: headValue.split(':')[1] ?? '' } : null;
-      const rows: StoredAuditRow[] = [];
-      for (let after = 0; ; ) {
-        const page = await this.db.query<StoredAuditRow & Row>('SELECT * FROM audit WHERE seq > $1 ORDER BY seq LIMIT 10000', [after]);
-        if (page.length === 0) break;
-        rows.push(...page);
-        after = page[page.length - 1]!.seq;
-      }
-      return { head, rows };
-    };
-    const { head, rows } = this.db.inTransaction ? await readInOpenTransaction(this.db) : await this.inTransaction(read);
-    return verifyAuditChain(rows, head);
-  }
-}
-
-async function readInOpenTransaction(db: PgExecutor): Promise<{ head: { seq: number; hash: string } | null; rows: StoredAuditRow[] }> {
-  // Read committed sees each statement's own snapshot: hold the appenders off so the head and the rows agree.
-  await db.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK_KEY]);
-  const headValue = (await db.one<{ value: string }>("SELECT value FROM meta WHERE key = 'audit_head'"))?.value;
-  const head = headValue ? { seq: Number(headValue.split(':')[0]), hash: headValue.split(':')[1] ?? '' } : null;
-  const rows = await db.query<StoredAuditRow & Row>('SELECT * FROM audit ORDER BY seq');
-  return { head, rows };
 }

@@ -296,4 +296,12 @@ CREATE INDEX tokens_batch ON tokens (batch_id);
 CREATE UNIQUE INDEX tokens_device_profile ON tokens (device_serial, profile) WHERE device_serial IS NOT NULL AND profile IS NOT NULL;
 `,
   },
+  {
+    version: 9,
+    name: 'audit anchor',
+    // The anchor itself needs the master key, so it is written in code (src/store/core/audit-anchor.ts) right after this: the flag says it is due.
+    sql: `
+INSERT INTO meta (key, value) VALUES ('audit_anchor_pending', '1') ON CONFLICT (key) DO NOTHING;
+`,
+  },
 ];

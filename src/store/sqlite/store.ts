@@ -10,13 +10,10 @@ import { dirname } from 'node:path';
 import { userInfo } from 'node:os';
 import { DataError, NotFoundError, TokensmithError } from '../../core/errors.js';
 import type { TokenState } from '../../core/states.js';
-import { auditHash, GENESIS_HASH, toAuditRecord, verifyAuditChain, type StoredAuditRow } from '../audit-chain.js';
+import { SqliteAuditRepo } from './audit.js';
 import type {
   AssignmentRecord,
   AssignmentRepo,
-  AuditEntry,
-  AuditRecord,
-  AuditRepo,
   BatchRecord,
   BatchRepo,
   NewToken,
@@ -105,7 +102,10 @@ export function openSqliteStore(opts: OpenSqliteOptions): SqliteStore {
     }
     throw err;
   }
-  return new SqliteStore(db, opts.path, opts.env ?? process.env, opts.operator ?? defaultOperator(opts.env));
+  const store = new SqliteStore(db, opts.path, opts.env ?? process.env, opts.operator ?? defaultOperator(opts.env));
+  // A store that just reached migration 9 (a new one: count 0) gets its audit anchor now.
+  store.audit.initAnchor();
+  return store;
 }
 
 /**
@@ -181,7 +181,7 @@ export class SqliteStore implements Store {
   readonly resources: ResourceRepo;
   readonly users: UserRepo;
   readonly assignments: AssignmentRepo;
-  readonly audit: AuditRepo;
+  readonly audit: SqliteAuditRepo;
   readonly portal: PortalRepo;
   readonly meta: Repos['meta'];
   private readonly mutex = new Mutex();
@@ -206,7 +206,7 @@ export class SqliteStore implements Store {
     this.resources = new SqliteResourceRepo(db);
     this.users = new SqliteUserRepo(db);
     this.assignments = new SqliteAssignmentRepo(db);
-    this.audit = new SqliteAuditRepo(db, operator);
+    this.audit = new SqliteAuditRepo(db, operator, () => this.key());
     this.portal = new SqlitePortalRepo(db);
   }
 
@@ -832,59 +832,5 @@ class SqlitePortalRepo extends SqlitePortalState implements PortalRepo {
         'INSERT INTO portal_signin_failures (user_id, resource_id, failed, locked_until) VALUES (?, ?, ?, ?) ON CONFLICT (user_id, resource_id) DO UPDATE SET failed = excluded.failed, locked_until = excluded.locked_until',
       )
       .run(userId, resourceId, failed, lockedUntil);
-  }
-}
-
-class SqliteAuditRepo implements AuditRepo {
-  constructor(
-    private readonly db: Database.Database,
-    private readonly operator: string,
-  ) {}
-
-  async append(e: AuditEntry): Promise<AuditRecord> {
-    const write = () => {
-      const last = prep(this.db, 'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-      const seq = (last?.seq ?? 0) + 1;
-      const prevHash = last?.hash ?? GENESIS_HASH;
-      const row = { seq, at: now(), actor: e.actor ?? this.operator, action: e.action, subject: e.subject, detailsJson: JSON.stringify(e.details ?? {}), prevHash };
-      const hash = auditHash(row);
-      prep(this.db, 'INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-        seq,
-        row.at,
-        row.actor,
-        row.action,
-        row.subject,
-        row.detailsJson,
-        prevHash,
-        hash,
-      );
-      prep(this.db, "INSERT INTO meta (key, value) VALUES ('audit_head', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(`${seq}:${hash}`);
-      return { seq, at: row.at, actor: row.actor, action: row.action, subject: row.subject, details: e.details ?? {}, prevHash, hash };
-    };
-    // An audit row outside a caller's transaction still needs its own, so the head and the row land together.
-    return this.db.inTransaction ? write() : this.db.transaction(write).immediate();
-  }
-
-  async list(opts: { limit?: number; subject?: string; action?: string } = {}): Promise<AuditRecord[]> {
-    const parts: string[] = [];
-    const params: unknown[] = [];
-    if (opts.subject) {
-      parts.push('subject = ?');
-      params.push(opts.subject);
-    }
-    if (opts.action) {
-      parts.push('action = ?');
-      params.push(opts.action);
-    }
-    const where = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
-    const limit = opts.limit ? `LIMIT ${Math.floor(opts.limit)}` : '';
-    const rows = prep(this.db, `SELECT * FROM (SELECT * FROM audit ${where} ORDER BY seq DESC ${limit}) ORDER BY seq`).all(...params) as StoredAuditRow[];
-    return rows.map(toAuditRecord);
-  }
-
-  async verify() {
-    const headValue = (prep(this.db, "SELECT value FROM meta WHERE key = 'audit_head'").get() as { value: string } | undefined)?.value;
-    const head = headValue ? { seq: Number(headValue.split(':')[0]), hash: headValue.split(':')[1] ?? '' } : null;
-    return verifyAuditChain(prep(this.db, 'SELECT * FROM audit ORDER BY seq').iterate() as Iterable<StoredAuditRow>, head);
   }
 }
