@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DataError, PolicyError, TokensmithError } from '../core/errors.js';
 import { nextState } from '../core/states.js';
-import type { Repos, ResourceRecord, Store, TokenRecord, UserRecord } from '../store/types.js';
+import { StoreConflictError } from '../store/errors.js';
+import type { AssignmentRecord, Repos, ResourceRecord, Store, TokenRecord, UserRecord } from '../store/types.js';
 import { findResource } from './resources.js';
 import { findToken } from './tokens.js';
 import { csvHeader, findUser, parseCsvRows, type LineError } from './users.js';
@@ -74,6 +75,19 @@ export async function checkAssignRules(tx: Repos, token: TokenRecord, user: User
   if (holder) throw new DataError(`token ${token.serial} is already assigned to '${user.login}' in this or another Resource`, { code: 'already-assigned', where: token.serial });
 }
 
+/**
+ * Writes an assignment. The database's unique constraints are the last word when two stations assign at
+ * once; the store reports that as a fact (StoreConflictError) and the rule it enforces is refused here (exit 5).
+ */
+export async function createAssignment(tx: Repos, a: { tokenId: number; userId: number; resourceId: number }): Promise<AssignmentRecord> {
+  try {
+    return await tx.assignments.create(a);
+  } catch (err) {
+    if (err instanceof StoreConflictError && err.conflict === 'assignment') throw new PolicyError(err.message, { code: 'assignment-conflict', cause: err });
+    throw err;
+  }
+}
+
 /** Assigns inside the caller's transaction (imports, the portal); writes the audit row. */
 export async function assignWithin(tx: Repos, input: AssignInput): Promise<{ token: TokenRecord; user: UserRecord; resource: ResourceRecord }> {
   const r = await findResource(tx, input.resource);
@@ -81,7 +95,7 @@ export async function assignWithin(tx: Repos, input: AssignInput): Promise<{ tok
   const token = await findToken(tx, input.serial, input.manufacturer);
   await checkAssignRules(tx, token, user, r);
   const state = nextState(token.state, 'assign', { kind: token.kind, hasSeed: token.hasSeed });
-  await tx.assignments.create({ tokenId: token.id, userId: user.id, resourceId: r.id });
+  await createAssignment(tx, { tokenId: token.id, userId: user.id, resourceId: r.id });
   const updated = await tx.tokens.update(token.id, { state, resourceId: r.id });
   await tx.audit.append({
     action: 'token.assign',

@@ -10,7 +10,7 @@ import { DataError, PolicyError } from '../core/errors.js';
 import { findCode } from '../core/otp.js';
 import { nextState } from '../core/states.js';
 import type { EnrollTokenType, Repos, ResourceRecord, Store, TokenRecord, UserRecord } from '../store/types.js';
-import { isSoftwareToken, refuse } from './assign.js';
+import { createAssignment, isSoftwareToken, refuse } from './assign.js';
 import { findResource, isAllowed } from './resources.js';
 import { findToken } from './tokens.js';
 import { findUser } from './users.js';
@@ -140,7 +140,7 @@ export async function claimToken(store: Store, input: ClaimInput): Promise<Claim
     let state = token.state;
     if (!holder) {
       state = nextState(state, 'assign');
-      holder = await tx.assignments.create({ tokenId: token.id, userId: user.id, resourceId: r.id });
+      holder = await createAssignment(tx, { tokenId: token.id, userId: user.id, resourceId: r.id });
       await tx.audit.append({ action: 'token.assign', subject: `token:${token.serial}`, actor: input.actor, details: { user: user.login, resource: r.name, from: token.state, to: state, via: input.via } });
     }
     const from = state;
@@ -215,7 +215,7 @@ export async function startSoftwareToken(store: Store, input: Actor & { resource
       });
       await tx.audit.append({ action: 'token.add', subject: `token:${serial}`, actor: input.actor, details: { software: true, ...spec, resource: r.name, via: input.via } });
       const state = nextState(token.state, 'assign');
-      await tx.assignments.create({ tokenId: token.id, userId: user.id, resourceId: r.id });
+      await createAssignment(tx, { tokenId: token.id, userId: user.id, resourceId: r.id });
       await tx.tokens.update(token.id, { state });
       await tx.audit.append({ action: 'token.assign', subject: `token:${serial}`, actor: input.actor, details: { user: user.login, resource: r.name, from: token.state, to: state, via: input.via } });
       const secret = new Secret({ buffer: Uint8Array.from(seed).buffer });

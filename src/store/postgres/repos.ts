@@ -1,10 +1,11 @@
 /**
  * Batches, Resources, users, assignments, the portal's sign-in state and the
  * audit log on PostgreSQL. Constraint errors map to the same DataError /
- * PolicyError codes as on SQLite; the audit append is serialised across
+ * StoreConflictError codes as on SQLite; the audit append is serialised across
  * stations with a transaction-scoped advisory lock.
  */
-import { DataError, NotFoundError, TokensmithError } from '../../core/errors.js';
+import { DataError, NotFoundError } from '../../core/errors.js';
+import { assignmentConflict } from '../errors.js';
 import type {
   AssignmentRecord,
   AssignmentRepo,
@@ -262,7 +263,7 @@ export class PgAssignmentRepo implements AssignmentRepo {
     } catch (err) {
       // Another station may have committed the same token or user a moment ago: the unique constraints decide, as on SQLite.
       if (uniqueViolation(err) !== undefined) {
-        throw new TokensmithError('the token already has a user, or the user already has a token in this Resource', { exitCode: 5, code: 'assignment-conflict' });
+        throw assignmentConflict(err);
       }
       throw err;
     }

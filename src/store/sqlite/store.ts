@@ -8,7 +8,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { userInfo } from 'node:os';
-import { DataError, NotFoundError, TokensmithError } from '../../core/errors.js';
+import { DataError, NotFoundError } from '../../core/errors.js';
+import { assignmentConflict } from '../errors.js';
 import type { TokenState } from '../../core/states.js';
 import { SqliteAuditRepo } from './audit.js';
 import type {
@@ -755,7 +756,7 @@ class SqliteAssignmentRepo implements AssignmentRepo {
       return toAssignment(prep(this.db, 'SELECT * FROM assignments WHERE id = ?').get(info.lastInsertRowid) as Row);
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        throw new TokensmithError('the token already has a user, or the user already has a token in this Resource', { exitCode: 5, code: 'assignment-conflict' });
+        throw assignmentConflict(err);
       }
       throw err;
     }
