@@ -107,7 +107,27 @@ export interface TokenFilter {
   deviceSerial?: string;
 }
 
+/** The inventory's filters, all applied in SQL (InventoryRow lists the Resource and user of each token). */
+export interface InventoryFilter {
+  state?: TokenState;
+  /** The Resource's name: tokens in its stock or assigned in it. */
+  resource?: string;
+  model?: string;
+  /** The login of the user the token is assigned to. */
+  user?: string;
+  /** Case-insensitive text in the serial, user, model, manufacturer or Resource name. */
+  search?: string;
+}
+
+export interface InventoryRow {
+  token: TokenRecord;
+  resource: string | null;
+  user: string | null;
+}
+
 export interface TokenRepo {
+  /** The inventory in one statement: each token with its Resource's name and its user's login, filtered in SQL. */
+  inventory(filter?: InventoryFilter): Promise<InventoryRow[]>;
   insert(t: NewToken): Promise<TokenRecord>;
   /**
    * Inserts many tokens at once (seed files of 100,000 tokens) without reading

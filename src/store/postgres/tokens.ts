@@ -6,7 +6,8 @@
  */
 import { DataError, NotFoundError } from '../../core/errors.js';
 import type { TokenState } from '../../core/states.js';
-import type { AssignmentRecord, NewToken, TokenFilter, TokenPatch, TokenRecord, TokenRepo, TokenWithSeed } from '../types.js';
+import type { AssignmentRecord, InventoryFilter, InventoryRow, NewToken, TokenFilter, TokenPatch, TokenRecord, TokenRepo, TokenWithSeed } from '../types.js';
+import { dollarNumbers, inventoryQuery } from '../core/inventory.js';
 import { openSeed, sealSeed, sealTokenSeeds, seedBinding, SealBrokenError } from '../vault.js';
 import { uniqueViolation, type PgExecutor, type Row } from './db.js';
 import { counterColumns, optionalTokenFields, TOKEN_COLUMNS } from '../columns.js';
@@ -219,6 +220,11 @@ export class PgTokenRepo implements TokenRepo {
   async findOne(manufacturer: string, serial: string): Promise<TokenRecord | null> {
     const r = await this.db.one(`SELECT * FROM tokens WHERE manufacturer = $1 AND serial = $2${this.lock}`, [manufacturer, serial]);
     return r ? toToken(r) : null;
+  }
+
+  async inventory(filter: InventoryFilter = {}): Promise<InventoryRow[]> {
+    const q = inventoryQuery(filter, dollarNumbers);
+    return (await this.db.query(q.sql, q.params)).map((r) => ({ token: toToken(r), resource: (r.inventory_resource as string | null) ?? null, user: (r.inventory_user as string | null) ?? null }));
   }
 
   async list(filter?: TokenFilter): Promise<TokenRecord[]> {

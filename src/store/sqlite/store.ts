@@ -12,9 +12,12 @@ import { DataError, NotFoundError } from '../../core/errors.js';
 import { assignmentConflict } from '../errors.js';
 import type { TokenState } from '../../core/states.js';
 import { SqliteAuditRepo } from './audit.js';
+import { inventoryQuery, questionMarks } from '../core/inventory.js';
 import type {
   AssignmentRecord,
   AssignmentRepo,
+  InventoryFilter,
+  InventoryRow,
   BatchRecord,
   BatchRepo,
   NewToken,
@@ -475,6 +478,11 @@ class SqliteTokenRepo implements TokenRepo {
   async findOne(manufacturer: string, serial: string): Promise<TokenRecord | null> {
     const r = prep(this.db, 'SELECT * FROM tokens WHERE manufacturer = ? AND serial = ?').get(manufacturer, serial) as Row | undefined;
     return r ? toToken(r) : null;
+  }
+
+  async inventory(filter: InventoryFilter = {}): Promise<InventoryRow[]> {
+    const q = inventoryQuery(filter, questionMarks);
+    return (prep(this.db, q.sql).all(...q.params) as Row[]).map((r) => ({ token: toToken(r), resource: (r.inventory_resource as string | null) ?? null, user: (r.inventory_user as string | null) ?? null }));
   }
 
   async list(filter?: TokenFilter): Promise<TokenRecord[]> {
