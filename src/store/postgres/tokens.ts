@@ -213,6 +213,12 @@ export class PgTokenRepo implements TokenRepo {
     return r ? toToken(r) : null;
   }
 
+  async findByUid(uid: string): Promise<TokenRecord | null> {
+    // The same expression as the index tokens_attr_uid (migration 9), so PostgreSQL uses it.
+    const r = await this.db.one("SELECT * FROM tokens WHERE (attributes::jsonb) ->> 'uid' = $1 ORDER BY id LIMIT 1", [uid]);
+    return r ? toToken(r) : null;
+  }
+
   async findBySerial(serial: string): Promise<TokenRecord[]> {
     return (await this.db.query(`SELECT * FROM tokens WHERE serial = $1 ORDER BY manufacturer COLLATE "C"${this.lock}`, [serial])).map(toToken);
   }

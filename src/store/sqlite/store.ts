@@ -471,6 +471,12 @@ class SqliteTokenRepo implements TokenRepo {
     return r ? toToken(r) : null;
   }
 
+  async findByUid(uid: string): Promise<TokenRecord | null> {
+    // The same expression as the index tokens_attr_uid (migration 9), so SQLite uses it.
+    const r = prep(this.db, "SELECT * FROM tokens WHERE json_extract(attributes, '$.uid') = ? ORDER BY id LIMIT 1").get(uid) as Row | undefined;
+    return r ? toToken(r) : null;
+  }
+
   async findBySerial(serial: string): Promise<TokenRecord[]> {
     return (prep(this.db, 'SELECT * FROM tokens WHERE serial = ? ORDER BY manufacturer').all(serial) as Row[]).map(toToken);
   }
