@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../../core/errors.js';
 import { userDataDir } from '../paths.js';
-import type { AssignmentRepo, AuditRepo, BatchRepo, PortalRepo, Repos, ResourceRepo, Store, TokenRepo, UserRepo } from '../types.js';
+import type { AssignmentRepo, BatchRepo, PortalRepo, Repos, ResourceRepo, Store, TokenRepo, UserRepo } from '../types.js';
 import { keyCheckValue, loadMasterKey, WrongMasterKeyError, type MasterKey } from '../vault.js';
 import { isRetryable, PgExecutor, redactUrl, sqlState } from './db.js';
 import { PG_MIGRATIONS } from './migrations.js';
