@@ -4,6 +4,7 @@
  * StoreConflictError codes as on SQLite; the audit append is serialised across
  * stations with a transaction-scoped advisory lock.
  */
+import { toAssignment, toBatch, toResource, toSignInCode, toUser } from '../core/rows.js';
 import { DataError, NotFoundError } from '../../core/errors.js';
 import { assignmentConflict } from '../errors.js';
 import type {
@@ -37,23 +38,6 @@ function setClause<P extends object>(p: P, cols: [keyof P, string][], encode: (k
   return { sets, params };
 }
 
-function toBatch(r: Row): BatchRecord {
-  return {
-    id: r.id as number,
-    kind: r.kind as BatchRecord['kind'],
-    sourceName: (r.source_name as string | null) ?? null,
-    sourceSha256: (r.source_sha256 as string | null) ?? null,
-    format: (r.format as string | null) ?? null,
-    imported: r.imported as number,
-    skipped: r.skipped as number,
-    failed: r.failed as number,
-    operator: r.operator as string,
-    status: r.status as BatchRecord['status'],
-    createdAt: r.created_at as string,
-    finishedAt: (r.finished_at as string | null) ?? null,
-  };
-}
-
 export class PgBatchRepo implements BatchRepo {
   constructor(private readonly db: PgExecutor) {}
   async create(b: Parameters<BatchRepo['create']>[0]): Promise<BatchRecord> {
@@ -85,21 +69,6 @@ export class PgBatchRepo implements BatchRepo {
   async list(): Promise<BatchRecord[]> {
     return (await this.db.query('SELECT * FROM batches ORDER BY id')).map(toBatch);
   }
-}
-
-export function toResource(r: Row): ResourceRecord {
-  return {
-    id: r.id as number,
-    name: r.name as string,
-    url: (r.url as string | null) ?? null,
-    lockAfter: r.lock_after as number,
-    window: r.window as number,
-    syncWindow: r.sync_window as number,
-    actions: JSON.parse(r.actions as string) as ResourceRecord['actions'],
-    tokenTypes: JSON.parse(r.token_types as string) as ResourceRecord['tokenTypes'],
-    createdAt: r.created_at as string,
-    updatedAt: r.updated_at as string,
-  };
 }
 
 export class PgResourceRepo implements ResourceRepo {
@@ -153,19 +122,6 @@ export class PgResourceRepo implements ResourceRepo {
   async list(): Promise<ResourceRecord[]> {
     return (await this.db.query('SELECT * FROM resources ORDER BY name COLLATE "C"')).map(toResource);
   }
-}
-
-function toUser(r: Row): UserRecord {
-  return {
-    id: r.id as number,
-    login: r.login as string,
-    name: (r.name as string | null) ?? null,
-    email: (r.email as string | null) ?? null,
-    phone: (r.phone as string | null) ?? null,
-    passwordHash: (r.password_hash as string | null) ?? null,
-    createdAt: r.created_at as string,
-    updatedAt: r.updated_at as string,
-  };
 }
 
 export class PgUserRepo implements UserRepo {
@@ -241,17 +197,6 @@ export class PgUserRepo implements UserRepo {
   }
 }
 
-function toAssignment(r: Row): AssignmentRecord {
-  return {
-    id: r.id as number,
-    tokenId: r.token_id as number,
-    userId: r.user_id as number,
-    resourceId: r.resource_id as number,
-    createdAt: r.created_at as string,
-    enrolledAt: (r.enrolled_at as string | null) ?? null,
-  };
-}
-
 export class PgAssignmentRepo implements AssignmentRepo {
   constructor(private readonly db: PgExecutor) {}
   async create(a: { tokenId: number; userId: number; resourceId: number }): Promise<AssignmentRecord> {
@@ -298,19 +243,6 @@ export class PgAssignmentRepo implements AssignmentRepo {
   }
 }
 
-function toSignInCode(r: Row): SignInCodeRecord {
-  return {
-    id: r.id as number,
-    userId: r.user_id as number,
-    resourceId: r.resource_id as number,
-    codeHash: r.code_hash as string,
-    expiresAt: r.expires_at as string,
-    usedAt: (r.used_at as string | null) ?? null,
-    attempts: r.attempts as number,
-    createdAt: r.created_at as string,
-  };
-}
-
 export class PgPortalRepo extends PgPortalState implements PortalRepo {
   async addSignInCode(c: { userId: number; resourceId: number; codeHash: string; expiresAt: string }): Promise<SignInCodeRecord> {
     const r = await this.db.one('INSERT INTO portal_signin_codes (user_id, resource_id, code_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *', [
@@ -344,3 +276,4 @@ export class PgPortalRepo extends PgPortalState implements PortalRepo {
     );
   }
 }
+

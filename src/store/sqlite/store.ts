@@ -10,8 +10,8 @@ import { dirname } from 'node:path';
 import { userInfo } from 'node:os';
 import { DataError, NotFoundError } from '../../core/errors.js';
 import { assignmentConflict } from '../errors.js';
-import type { TokenState } from '../../core/states.js';
 import { SqliteAuditRepo } from './audit.js';
+import { toAssignment, toBatch, toResource, toSignInCode, toToken, toUser } from '../core/rows.js';
 import { inventoryQuery, questionMarks } from '../core/inventory.js';
 import type {
   AssignmentRecord,
@@ -39,7 +39,7 @@ import { keyCheckValue, loadMasterKey, openSeed, sealSeed, sealTokenSeeds, seedB
 import { keyFilePath } from '../paths.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqlitePortalState } from './portal.js';
-import { counterColumns, optionalTokenFields, TOKEN_COLUMNS } from '../columns.js';
+import { counterColumns, TOKEN_COLUMNS } from '../columns.js';
 
 type Row = Record<string, unknown>;
 
@@ -272,36 +272,6 @@ let ephemeral: Buffer | null = null;
 function ephemeralKey(): Buffer {
   ephemeral ??= Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(32)));
   return ephemeral;
-}
-
-function toToken(r: Row): TokenRecord {
-  return {
-    id: r.id as number,
-    serial: r.serial as string,
-    manufacturer: r.manufacturer as string,
-    model: (r.model as string | null) ?? null,
-    kind: r.kind as TokenRecord['kind'],
-    type: r.type as TokenRecord['type'],
-    algorithm: r.algorithm as TokenRecord['algorithm'],
-    digits: r.digits as number,
-    period: r.period as number,
-    counter: r.counter as number,
-    state: r.state as TokenState,
-    previousState: (r.previous_state as TokenState | null) ?? null,
-    driftSteps: r.drift_steps as number,
-    hasSeed: r.sealed_seed != null,
-    batchId: (r.batch_id as number | null) ?? null,
-    resourceId: (r.resource_id as number | null) ?? null,
-    deviceSerial: (r.device_serial as string | null) ?? null,
-    profile: (r.profile as number | null) ?? null,
-    failedAttempts: r.failed_attempts as number,
-    locked: r.locked === 1,
-    lastUsedStep: (r.last_used_step as number | null) ?? null,
-    attributes: JSON.parse((r.attributes as string) || '{}') as Record<string, unknown>,
-    createdAt: r.created_at as string,
-    updatedAt: r.updated_at as string,
-    ...optionalTokenFields(r),
-  };
 }
 
 function tokenWhere(f: TokenFilter = {}): { sql: string; params: unknown[] } {
@@ -557,23 +527,6 @@ class SqliteTokenRepo implements TokenRepo {
   }
 }
 
-function toBatch(r: Row): BatchRecord {
-  return {
-    id: r.id as number,
-    kind: r.kind as BatchRecord['kind'],
-    sourceName: (r.source_name as string | null) ?? null,
-    sourceSha256: (r.source_sha256 as string | null) ?? null,
-    format: (r.format as string | null) ?? null,
-    imported: r.imported as number,
-    skipped: r.skipped as number,
-    failed: r.failed as number,
-    operator: r.operator as string,
-    status: r.status as BatchRecord['status'],
-    createdAt: r.created_at as string,
-    finishedAt: (r.finished_at as string | null) ?? null,
-  };
-}
-
 class SqliteBatchRepo implements BatchRepo {
   constructor(private readonly db: Database.Database) {}
   async create(b: Parameters<BatchRepo['create']>[0]): Promise<BatchRecord> {
@@ -598,21 +551,6 @@ class SqliteBatchRepo implements BatchRepo {
   async list(): Promise<BatchRecord[]> {
     return (prep(this.db, 'SELECT * FROM batches ORDER BY id').all() as Row[]).map(toBatch);
   }
-}
-
-function toResource(r: Row): ResourceRecord {
-  return {
-    id: r.id as number,
-    name: r.name as string,
-    url: (r.url as string | null) ?? null,
-    lockAfter: r.lock_after as number,
-    window: r.window as number,
-    syncWindow: r.sync_window as number,
-    actions: JSON.parse(r.actions as string) as ResourceRecord['actions'],
-    tokenTypes: JSON.parse(r.token_types as string) as ResourceRecord['tokenTypes'],
-    createdAt: r.created_at as string,
-    updatedAt: r.updated_at as string,
-  };
 }
 
 class SqliteResourceRepo implements ResourceRepo {
@@ -663,19 +601,6 @@ class SqliteResourceRepo implements ResourceRepo {
   async list(): Promise<ResourceRecord[]> {
     return (prep(this.db, 'SELECT * FROM resources ORDER BY name').all() as Row[]).map(toResource);
   }
-}
-
-function toUser(r: Row): UserRecord {
-  return {
-    id: r.id as number,
-    login: r.login as string,
-    name: (r.name as string | null) ?? null,
-    email: (r.email as string | null) ?? null,
-    phone: (r.phone as string | null) ?? null,
-    passwordHash: (r.password_hash as string | null) ?? null,
-    createdAt: r.created_at as string,
-    updatedAt: r.updated_at as string,
-  };
 }
 
 class SqliteUserRepo implements UserRepo {
@@ -751,17 +676,6 @@ class SqliteUserRepo implements UserRepo {
   }
 }
 
-function toAssignment(r: Row): AssignmentRecord {
-  return {
-    id: r.id as number,
-    tokenId: r.token_id as number,
-    userId: r.user_id as number,
-    resourceId: r.resource_id as number,
-    createdAt: r.created_at as string,
-    enrolledAt: (r.enrolled_at as string | null) ?? null,
-  };
-}
-
 class SqliteAssignmentRepo implements AssignmentRepo {
   constructor(private readonly db: Database.Database) {}
   async create(a: { tokenId: number; userId: number; resourceId: number }): Promise<AssignmentRecord> {
@@ -803,19 +717,6 @@ class SqliteAssignmentRepo implements AssignmentRepo {
     const where = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
     return (prep(this.db, `SELECT * FROM assignments ${where} ORDER BY id`).all(...params) as Row[]).map(toAssignment);
   }
-}
-
-function toSignInCode(r: Row): SignInCodeRecord {
-  return {
-    id: r.id as number,
-    userId: r.user_id as number,
-    resourceId: r.resource_id as number,
-    codeHash: r.code_hash as string,
-    expiresAt: r.expires_at as string,
-    usedAt: (r.used_at as string | null) ?? null,
-    attempts: r.attempts as number,
-    createdAt: r.created_at as string,
-  };
 }
 
 class SqlitePortalRepo extends SqlitePortalState implements PortalRepo {
