@@ -82,7 +82,15 @@ export class ImportFailedError extends DataError {
 /** At most this many problems are kept in the report (the count stays exact). */
 const MAX_REPORTED_ERRORS = 10_000;
 
-class Rollback extends Error {}
+/** The counts one run of the import's transaction arrived at. */
+type ImportCounts = Pick<ImportSummary, 'batch' | 'imported' | 'skipped' | 'failed' | 'errors' | 'updated'>;
+
+/** Thrown to roll the import back (bad records, a dry run); carries the counts of the attempt that decided it. */
+class Rollback extends Error {
+  constructor(readonly counts: ImportCounts) {
+    super('rolled back');
+  }
+}
 
 /** "seeds.xml:42 (key package 3) serial TS0001": every place a person needs to find the record. */
 function withSerial(where: string, serial: string | undefined): string {
@@ -177,15 +185,14 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
 
     const summary: ImportSummary = { batch: null, imported: 0, skipped: 0, failed: 0, errors: [], format, sha256, file: fileName, updated: 0, dryRun: Boolean(opts.dryRun), seenBefore };
     if (threaded) summary.parsedOffThread = true;
-    const addError = (where: string, message: string) => {
-      summary.failed++;
-      if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push({ where, message });
-    };
-
     try {
-      await store.transaction(async (tx) => {
-        // A backend may run this body again after a deadlock or serialization failure: start the report afresh each time.
-        Object.assign(summary, { batch: null, imported: 0, skipped: 0, failed: 0, errors: [], updated: 0 });
+      // The counts are the function's value (or the Rollback's): a backend may run it again after a deadlock or serialization failure.
+      const counted = await store.transaction(async (tx) => {
+        const attempt: ImportCounts = { batch: null, imported: 0, skipped: 0, failed: 0, errors: [], updated: 0 };
+        const addError = (where: string, message: string) => {
+          attempt.failed++;
+          if (attempt.errors.length < MAX_REPORTED_ERRORS) attempt.errors.push({ where, message });
+        };
         records = 0;
         const storeHadTokens = (await tx.tokens.count()) > 0;
         const batch = await tx.batches.create({ kind: 'import', sourceName: fileName, sourceSha256: sha256, format, operator: store.operator });
@@ -208,7 +215,7 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
               } else if (item.problem) {
                 addError(withSerial(item.problem.where, item.problem.serial), item.problem.message);
               } else {
-                summary.skipped++;
+                attempt.skipped++;
                 opts.onNote?.(`${item.skip.where}: ${item.skip.message}`);
               }
             }
@@ -217,28 +224,31 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
         } finally {
           writer.discard();
         }
-        summary.imported = writer.imported + writer.updated;
-        summary.updated = writer.updated;
-        summary.skipped += writer.skipped;
-        if (summary.failed > 0) {
-          summary.imported = 0;
-          throw new Rollback();
+        attempt.imported = writer.imported + writer.updated;
+        attempt.updated = writer.updated;
+        attempt.skipped += writer.skipped;
+        if (attempt.failed > 0) {
+          attempt.imported = 0;
+          throw new Rollback(attempt);
         }
-        if (summary.imported + summary.skipped === 0) {
+        if (attempt.imported + attempt.skipped === 0) {
           throw new DataError(`${fileName}: the file holds no token tokensmith can import`, { code: 'empty-file' });
         }
-        const counts = { imported: summary.imported, skipped: summary.skipped, failed: 0 };
+        const counts = { imported: attempt.imported, skipped: attempt.skipped, failed: 0 };
         await tx.batches.finish(batch.id, counts, 'done');
         await tx.audit.append({
           action: 'import',
           subject: `batch:${batch.id}`,
-          details: { file: fileName, sha256, format, ...counts, updated: summary.updated, onDuplicate, resource: opts.resource ?? null },
+          details: { file: fileName, sha256, format, ...counts, updated: attempt.updated, onDuplicate, resource: opts.resource ?? null },
         });
-        if (opts.dryRun) throw new Rollback();
-        summary.batch = batch.id;
+        if (opts.dryRun) throw new Rollback(attempt);
+        attempt.batch = batch.id;
+        return attempt;
       });
+      Object.assign(summary, counted);
     } catch (err) {
       if (!(err instanceof Rollback)) throw err;
+      Object.assign(summary, err.counts);
     }
     if (summary.failed > 0) throw new ImportFailedError(summary);
     return summary;

@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DataError, PolicyError, TokensmithError } from '../core/errors.js';
 import { nextState } from '../core/states.js';
-import type { Repos, ResourceRecord, Store, TokenRecord, UserRecord } from '../store/types.js';
+import { StoreConflictError } from '../store/errors.js';
+import type { AssignmentRecord, Repos, ResourceRecord, Store, TokenRecord, UserRecord } from '../store/types.js';
 import { findResource } from './resources.js';
 import { findToken } from './tokens.js';
 import { csvHeader, findUser, parseCsvRows, type LineError } from './users.js';
@@ -74,6 +75,19 @@ export async function checkAssignRules(tx: Repos, token: TokenRecord, user: User
   if (holder) throw new DataError(`token ${token.serial} is already assigned to '${user.login}' in this or another Resource`, { code: 'already-assigned', where: token.serial });
 }
 
+/**
+ * Writes an assignment. The database's unique constraints are the last word when two stations assign at
+ * once; the store reports that as a fact (StoreConflictError) and the rule it enforces is refused here (exit 5).
+ */
+export async function createAssignment(tx: Repos, a: { tokenId: number; userId: number; resourceId: number }): Promise<AssignmentRecord> {
+  try {
+    return await tx.assignments.create(a);
+  } catch (err) {
+    if (err instanceof StoreConflictError && err.conflict === 'assignment') throw new PolicyError(err.message, { code: 'assignment-conflict', cause: err });
+    throw err;
+  }
+}
+
 /** Assigns inside the caller's transaction (imports, the portal); writes the audit row. */
 export async function assignWithin(tx: Repos, input: AssignInput): Promise<{ token: TokenRecord; user: UserRecord; resource: ResourceRecord }> {
   const r = await findResource(tx, input.resource);
@@ -81,7 +95,7 @@ export async function assignWithin(tx: Repos, input: AssignInput): Promise<{ tok
   const token = await findToken(tx, input.serial, input.manufacturer);
   await checkAssignRules(tx, token, user, r);
   const state = nextState(token.state, 'assign', { kind: token.kind, hasSeed: token.hasSeed });
-  await tx.assignments.create({ tokenId: token.id, userId: user.id, resourceId: r.id });
+  await createAssignment(tx, { tokenId: token.id, userId: user.id, resourceId: r.id });
   const updated = await tx.tokens.update(token.id, { state, resourceId: r.id });
   await tx.audit.append({
     action: 'token.assign',
@@ -155,7 +169,12 @@ export interface AssignCsvReport {
   assignments: AssignmentView[];
 }
 
-class RollBack extends Error {}
+/** Thrown to roll the assignments back; carries the errors of the attempt that decided it. */
+class RollBack extends Error {
+  constructor(readonly errors: LineError[]) {
+    super('rolled back');
+  }
+}
 
 /** Bulk assignment from CSV (serial, login, resource[, manufacturer]); all or nothing, errors per line. */
 export async function assignFromCsv(store: Store, path: string): Promise<AssignCsvReport> {
@@ -170,11 +189,10 @@ export async function assignFromCsv(store: Store, path: string): Promise<AssignC
   if (rows.length === 0) throw new DataError(`${file} is empty: the first line must be the header (serial, login, resource)`, { code: 'bad-csv' });
   const cols = csvHeader(rows[0]!, ['serial', 'login', 'resource', 'manufacturer'], ['serial', 'login', 'resource'], file);
   const get = (f: string[], c: string) => (cols.has(c) ? (f[cols.get(c)!] ?? '').trim() : '');
-  const report: AssignCsvReport = { file, assigned: 0, failed: 0, errors: [], assignments: [] };
   try {
-    await store.transaction(async (tx) => {
-      // A backend may run this body again after a deadlock: start the report afresh each time.
-      Object.assign(report, { assigned: 0, failed: 0, errors: [], assignments: [] });
+    // The report is the function's value: PostgreSQL may run the function more than once.
+    return await store.transaction(async (tx) => {
+      const report: AssignCsvReport = { file, assigned: 0, failed: 0, errors: [], assignments: [] };
       for (const r of rows.slice(1)) {
         const where = `${file}:${r.line}`;
         try {
@@ -191,13 +209,11 @@ export async function assignFromCsv(store: Store, path: string): Promise<AssignC
           report.errors.push({ where, message: err.message });
         }
       }
-      if (report.errors.length > 0) throw new RollBack();
+      if (report.errors.length > 0) throw new RollBack(report.errors);
+      return report;
     });
   } catch (err) {
     if (!(err instanceof RollBack)) throw err;
-    report.failed = report.errors.length;
-    report.assigned = 0;
-    report.assignments = [];
+    return { file, assigned: 0, failed: err.errors.length, errors: err.errors, assignments: [] };
   }
-  return report;
 }

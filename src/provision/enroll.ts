@@ -6,15 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { TOTP, Secret } from 'otpauth';
-import { DataError } from '../core/errors.js';
+import { DataError, PolicyError } from '../core/errors.js';
 import { findCode } from '../core/otp.js';
 import { nextState } from '../core/states.js';
 import type { EnrollTokenType, Repos, ResourceRecord, Store, TokenRecord, UserRecord } from '../store/types.js';
-import { isSoftwareToken, refuse } from './assign.js';
+import { createAssignment, isSoftwareToken, refuse } from './assign.js';
 import { findResource, isAllowed } from './resources.js';
 import { findToken } from './tokens.js';
 import { findUser } from './users.js';
-import type { PolicyError } from '../core/errors.js';
 
 export interface Actor {
   /** Written to the audit rows: the operator (admin) or `portal:<login>`. */
@@ -75,9 +74,9 @@ function checkType(r: ResourceRecord, t: TokenRecord): void {
 /** Claims (or confirms) a token with the code it shows now. */
 export async function claimToken(store: Store, input: ClaimInput): Promise<ClaimResult> {
   const at = input.at ?? new Date();
-  // A wrong code must be counted even though the claim is refused: the refusal is thrown after the commit.
-  let refusal: PolicyError | null = null;
-  const result = await store.transaction(async (tx): Promise<ClaimResult | null> => {
+  // A wrong code must be counted even though the claim is refused: the refusal is the function's value, thrown after the commit
+  // (a value, not a variable set inside, since PostgreSQL may run the function more than once).
+  const result = await store.transaction(async (tx): Promise<ClaimResult | PolicyError> => {
     const { r, user } = await portalContext(tx, input.resource, input.login, 'enroll');
     const token = await findToken(tx, input.serial, input.manufacturer);
     let holder = await tx.assignments.byToken(token.id);
@@ -131,10 +130,9 @@ export async function claimToken(store: Store, input: ClaimInput): Promise<Claim
         : locked
           ? `token ${token.serial} is now locked: an admin unlocks it with: tokensmith tokens unlock ${token.serial}`
           : `${r.lockAfter - failed} attempt(s) left before the token is locked`;
-      refusal = replay
+      return replay
         ? refuse('code-already-used', `code ${code} was already used on token ${token.serial}`, `wait for the next code; ${left}`, token.serial)
         : refuse('code-rejected', `code ${code} is not a code of token ${token.serial} within ±${r.window} steps of now`, `type the code the token shows now; ${left}`, token.serial);
-      return null;
     }
     if (holder && token.state === 'enrolled') {
       throw new DataError(`token ${token.serial} is already enrolled to '${user.login}' in Resource '${r.name}'`, { code: 'already-enrolled', where: token.serial });
@@ -142,7 +140,7 @@ export async function claimToken(store: Store, input: ClaimInput): Promise<Claim
     let state = token.state;
     if (!holder) {
       state = nextState(state, 'assign');
-      holder = await tx.assignments.create({ tokenId: token.id, userId: user.id, resourceId: r.id });
+      holder = await createAssignment(tx, { tokenId: token.id, userId: user.id, resourceId: r.id });
       await tx.audit.append({ action: 'token.assign', subject: `token:${token.serial}`, actor: input.actor, details: { user: user.login, resource: r.name, from: token.state, to: state, via: input.via } });
     }
     const from = state;
@@ -166,8 +164,8 @@ export async function claimToken(store: Store, input: ClaimInput): Promise<Claim
     });
     return { serial: token.serial, user: user.login, resource: r.name, state: 'enrolled', driftSteps, enrolledAt };
   });
-  if (refusal) throw refusal;
-  return result!;
+  if (result instanceof PolicyError) throw result;
+  return result;
 }
 
 export interface SoftwareTokenStart {
@@ -217,7 +215,7 @@ export async function startSoftwareToken(store: Store, input: Actor & { resource
       });
       await tx.audit.append({ action: 'token.add', subject: `token:${serial}`, actor: input.actor, details: { software: true, ...spec, resource: r.name, via: input.via } });
       const state = nextState(token.state, 'assign');
-      await tx.assignments.create({ tokenId: token.id, userId: user.id, resourceId: r.id });
+      await createAssignment(tx, { tokenId: token.id, userId: user.id, resourceId: r.id });
       await tx.tokens.update(token.id, { state });
       await tx.audit.append({ action: 'token.assign', subject: `token:${serial}`, actor: input.actor, details: { user: user.login, resource: r.name, from: token.state, to: state, via: input.via } });
       const secret = new Secret({ buffer: Uint8Array.from(seed).buffer });

@@ -145,18 +145,16 @@ export async function resyncKeepingFailure(
   codes: [string, string],
   opts: { at?: Date; force?: boolean; actor?: string; via?: string },
 ): Promise<ResyncResult> {
-  let failure: unknown = null;
-  const result = await store.transaction(async (tx) => {
-    failure = null; // the body may run again (PostgreSQL retries it after a deadlock)
+  // The outcome is the function's value (PostgreSQL may run it more than once): a result, or the refusal to throw after the commit.
+  const outcome = await store.transaction(async (tx): Promise<{ result: ResyncResult } | { failure: unknown }> => {
     const t = await pick(tx);
     try {
-      return await resyncWithin(tx, t, codes, opts);
+      return { result: await resyncWithin(tx, t, codes, opts) };
     } catch (err) {
       if ((err as { code?: string }).code !== 'resync-failed') throw err;
-      failure = err;
-      return null;
+      return { failure: err };
     }
   });
-  if (failure) throw failure;
-  return result!;
+  if ('failure' in outcome) throw outcome.failure;
+  return outcome.result;
 }

@@ -287,14 +287,12 @@ export async function eraseProfile(store: Store, transport: ApduTransport, profi
   // A token already back in stock has nothing to move; any other state must allow `erase` (unassign first).
   if (existing && existing.state !== 'in_stock') nextState(existing.state, 'erase');
   await driver.deleteSeed(profile);
-  let storeUpdated = false;
-  await store.transaction(async (tx) => {
+  // Whether the store changed is the function's value: PostgreSQL may run it more than once.
+  const storeUpdated = await store.transaction(async (tx) => {
     const t = existing ? await tx.tokens.get(existing.id) : null;
-    if (t) {
-      await tx.tokens.update(t.id, { state: t.state === 'in_stock' ? t.state : nextState(t.state, 'erase'), seed: null });
-      storeUpdated = true;
-    }
+    if (t) await tx.tokens.update(t.id, { state: t.state === 'in_stock' ? t.state : nextState(t.state, 'erase'), seed: null });
     await tx.audit.append({ action: 'token.erase', subject: `token:${serial}`, details: { model: 'token2-molto2', deviceSerial: info.serial, profile, reader: transport.readerName, inStore: Boolean(t), from: t?.state ?? null } });
+    return t !== null;
   });
   return { deviceSerial: info.serial, profile, serial, storeUpdated };
 }

@@ -44,8 +44,7 @@ async function findByUidOrSerial(store: Store | null, uid: string | null, serial
     return t;
   }
   if (!uid) return null;
-  for await (const t of store.tokens.iterate()) if (t.attributes?.uid === uid) return t;
-  return null;
+  return store.tokens.findByUid(uid);
 }
 
 export async function protectimusInfo(store: Store | null, transport: ApduTransport, o: ProtectimusOptions): Promise<ProtectimusInfoView> {

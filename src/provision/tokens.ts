@@ -58,6 +58,13 @@ export async function viewToken(repos: Repos, t: TokenRecord, opts: { showSecret
   const resourceId = assignment?.resourceId ?? t.resourceId;
   const resource = resourceId != null ? await repos.resources.get(resourceId) : null;
   const user = assignment ? await repos.users.get(assignment.userId) : null;
+  const view = tokenView(t, resource?.name ?? null, user?.login ?? null);
+  if (opts.showSecret) view.secret = t.hasSeed ? encodeBase32(await repos.tokens.openSeed(t)) : undefined;
+  return view;
+}
+
+/** The view of a token whose Resource and user are known (the inventory query returns them with the row). */
+export function tokenView(t: TokenRecord, resource: string | null, user: string | null): TokenView {
   const view: TokenView = {
     serial: t.serial,
     manufacturer: t.manufacturer,
@@ -70,8 +77,8 @@ export async function viewToken(repos: Repos, t: TokenRecord, opts: { showSecret
     counter: t.counter,
     state: t.state,
     driftSteps: t.driftSteps,
-    resource: resource?.name ?? null,
-    user: user?.login ?? null,
+    resource,
+    user,
   };
   if (t.deviceSerial) view.deviceSerial = t.deviceSerial;
   if (t.profile != null) view.profile = t.profile;
@@ -79,7 +86,6 @@ export async function viewToken(repos: Repos, t: TokenRecord, opts: { showSecret
   if (t.t0) view.t0 = t.t0;
   if (t.checkDigit) view.checkDigit = true;
   if (t.counterExact !== undefined) view.counterExact = t.counterExact;
-  if (opts.showSecret) view.secret = t.hasSeed ? encodeBase32(await repos.tokens.openSeed(t)) : undefined;
   return view;
 }
 
@@ -161,14 +167,11 @@ export function parseAtTime(input: string): Date {
   return d;
 }
 
-export async function listTokens(store: Store, filter: { state?: string; resource?: string } = {}): Promise<TokenView[]> {
+/** The inventory, filtered in SQL in one statement (state, Resource, model, user, search text). */
+export async function listTokens(store: Store, filter: { state?: string; resource?: string; model?: string; user?: string; search?: string } = {}): Promise<TokenView[]> {
   if (filter.state && !isTokenState(filter.state)) throw new UsageError(`--state: unknown state '${filter.state}'; use one of ${TOKEN_STATES.join(', ')}`);
-  let resourceId: number | undefined;
-  if (filter.resource) {
-    const r = await store.resources.findByName(filter.resource);
-    if (!r) throw new NotFoundError(`no resource named '${filter.resource}'`);
-    resourceId = r.id;
-  }
-  const tokens = await store.tokens.list({ state: filter.state as TokenState | undefined, resourceId });
-  return Promise.all(tokens.map((t) => viewToken(store, t)));
+  const rows = await store.tokens.inventory({ ...filter, state: filter.state as TokenState | undefined });
+  // Only an empty answer needs the second look: was the Resource named at all?
+  if (rows.length === 0 && filter.resource && !(await store.resources.findByName(filter.resource))) throw new NotFoundError(`no resource named '${filter.resource}'`);
+  return rows.map((r) => tokenView(r.token, r.resource, r.user));
 }

@@ -231,7 +231,12 @@ export interface UserImportReport {
 
 const USER_COLUMNS = ['login', 'name', 'email', 'phone', 'password', 'resources', 'token'] as const;
 
-class RollBack extends Error {}
+/** Thrown to roll the import back; carries the errors of the attempt that decided it. */
+class RollBack extends Error {
+  constructor(readonly errors: LineError[]) {
+    super('rolled back');
+  }
+}
 
 /**
  * Imports users from CSV (login, email, phone, password, resources, token).
@@ -254,8 +259,7 @@ export async function importUsers(store: Store, path: string, opts: { text?: str
   const report: UserImportReport = { file, imported: 0, failed: 0, assigned: 0, errors: [], cannotSignIn: [] };
 
   // Pass 1, outside the transaction: shape checks and password hashing (slow on purpose).
-  type Parsed = { line: number; login: string; name: string | null; email: string | null; phone: string | null; passwordHash: string | null; resources: string[]; token: string };
-  const parsed: Parsed[] = [];
+  const parsed: ParsedUser[] = [];
   const seen = new Map<string, number>();
   for (const r of rows.slice(1)) {
     const where = `${file}:${r.line}`;
@@ -281,8 +285,24 @@ export async function importUsers(store: Store, path: string, opts: { text?: str
   }
 
   // Pass 2, in one transaction: everything that needs the store. Any error rolls all of it back.
+  const written = await writeImportedUsers(store, file, parsed, report.errors.length > 0);
+  report.errors.push(...written.errors);
+  if (report.errors.length > 0) {
+    report.errors.sort((a, b) => Number(a.where.split(':').pop()) - Number(b.where.split(':').pop()));
+    report.failed = report.errors.length;
+    return report;
+  }
+  return { ...report, imported: written.imported, assigned: written.assigned, cannotSignIn: written.cannotSignIn };
+}
+
+type ParsedUser = { line: number; login: string; name: string | null; email: string | null; phone: string | null; passwordHash: string | null; resources: string[]; token: string };
+type WrittenUsers = { imported: number; assigned: number; cannotSignIn: string[]; errors: LineError[] };
+
+/** Writes the parsed users in one transaction; its counts come back as the function's value, since PostgreSQL may run it more than once. */
+async function writeImportedUsers(store: Store, file: string, parsed: ParsedUser[], rollBackAnyway: boolean): Promise<WrittenUsers> {
   try {
-    await store.transaction(async (tx) => {
+    return await store.transaction(async (tx) => {
+      const out: WrittenUsers = { imported: 0, assigned: 0, cannotSignIn: [], errors: [] };
       for (const p of parsed) {
         const where = `${file}:${p.line}`;
         try {
@@ -293,26 +313,21 @@ export async function importUsers(store: Store, path: string, opts: { text?: str
           const user = await createUserWithin(tx, p, resources, where);
           if (p.token) {
             await assignWithin(tx, { serial: p.token, login: user.login, resource: resources[0]!.name });
-            report.assigned++;
+            out.assigned++;
           }
-          if (!canSignIn(user)) report.cannotSignIn.push(user.login);
-          report.imported++;
+          if (!canSignIn(user)) out.cannotSignIn.push(user.login);
+          out.imported++;
         } catch (err) {
           if (!(err instanceof TokensmithError)) throw err;
-          report.errors.push({ where, message: err.message });
+          out.errors.push({ where, message: err.message });
         }
       }
-      if (report.errors.length > 0) throw new RollBack();
+      // Lines already refused before the transaction still undo the rest: all or nothing.
+      if (out.errors.length > 0 || rollBackAnyway) throw new RollBack(out.errors);
+      return out;
     });
   } catch (err) {
     if (!(err instanceof RollBack)) throw err;
+    return { imported: 0, assigned: 0, cannotSignIn: [], errors: err.errors };
   }
-  if (report.errors.length > 0) {
-    report.errors.sort((a, b) => Number(a.where.split(':').pop()) - Number(b.where.split(':').pop()));
-    report.failed = report.errors.length;
-    report.imported = 0;
-    report.assigned = 0;
-    report.cannotSignIn = [];
-  }
-  return report;
 }

@@ -107,7 +107,27 @@ export interface TokenFilter {
   deviceSerial?: string;
 }
 
+/** The inventory's filters, all applied in SQL (InventoryRow lists the Resource and user of each token). */
+export interface InventoryFilter {
+  state?: TokenState;
+  /** The Resource's name: tokens in its stock or assigned in it. */
+  resource?: string;
+  model?: string;
+  /** The login of the user the token is assigned to. */
+  user?: string;
+  /** Case-insensitive text in the serial, user, model, manufacturer or Resource name. */
+  search?: string;
+}
+
+export interface InventoryRow {
+  token: TokenRecord;
+  resource: string | null;
+  user: string | null;
+}
+
 export interface TokenRepo {
+  /** The inventory in one statement: each token with its Resource's name and its user's login, filtered in SQL. */
+  inventory(filter?: InventoryFilter): Promise<InventoryRow[]>;
   insert(t: NewToken): Promise<TokenRecord>;
   /**
    * Inserts many tokens at once (seed files of 100,000 tokens) without reading
@@ -120,6 +140,8 @@ export interface TokenRepo {
   /** All tokens with this serial (one per manufacturer). */
   findBySerial(serial: string): Promise<TokenRecord[]>;
   findOne(manufacturer: string, serial: string): Promise<TokenRecord | null>;
+  /** The (first) token whose attributes hold this reader UID (Protectimus): an indexed lookup. */
+  findByUid(uid: string): Promise<TokenRecord | null>;
   list(filter?: TokenFilter): Promise<TokenRecord[]>;
   /** Iterates without loading every row at once (exports of 100,000 tokens). */
   iterate(filter?: TokenFilter): AsyncIterable<TokenRecord>;
@@ -349,6 +371,13 @@ export interface Store extends Repos {
   /**
    * Runs `fn` in one transaction: everything it writes lands together or not
    * at all. Transactions are serialised within a process.
+   *
+   * `fn` MAY RUN MORE THAN ONCE: PostgreSQL runs it again from the start after
+   * a serialization failure (40001) or a deadlock (40P01), with nothing of the
+   * failed attempt left in the database. So `fn` must have no side effects
+   * outside `tx` (no counters, lists or flags of the caller mutated, no device
+   * commands, no mail): build reports and counts from its return value (or
+   * from an error it throws to roll back), never from variables it sets.
    */
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
   schemaVersion(): Promise<number>;

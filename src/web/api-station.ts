@@ -31,10 +31,8 @@ export function registerStationApi(app: FastifyInstance, deps: StationDeps): voi
   app.get<{ Querystring: { q?: string; state?: string; resource?: string } }>('/api/tokens', async (req) => {
     const { listTokens } = await import('../provision/tokens.js');
     const { q, state, resource } = req.query;
-    const all = await listTokens(store, { state: state || undefined, resource: resource || undefined });
-    const needle = (q ?? '').trim().toLowerCase();
-    const hit = (v: string | null | undefined) => Boolean(v && v.toLowerCase().includes(needle));
-    return needle ? all.filter((t) => hit(t.serial) || hit(t.user) || hit(t.model) || hit(t.manufacturer) || hit(t.resource)) : all;
+    // One statement, every filter (the search text too) applied in SQL.
+    return listTokens(store, { state: state || undefined, resource: resource || undefined, search: q?.trim() || undefined });
   });
 
   /** The model select: every model of the registry, and why a family cannot be flashed. */

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assignFromCsv, assignToken, unassignToken } from '../../src/provision/assign.js';
+import { assignFromCsv, assignToken, createAssignment, unassignToken } from '../../src/provision/assign.js';
+import { PolicyError } from '../../src/core/errors.js';
 import { changeTokenState, parseCodePair, resyncToken } from '../../src/provision/lifecycle.js';
 import { createResource, setResourcePermissions } from '../../src/provision/resources.js';
 import { addToken, findToken } from '../../src/provision/tokens.js';
@@ -88,5 +89,19 @@ describe('life cycle', () => {
     expect((await resyncToken(store, 'C1', [totp(TEST_SEEDS.c1, at, -3), totp(TEST_SEEDS.c1, at, -2)], { at })).driftSteps).toBe(-2);
     expect(() => parseCodePair('123456')).toThrow(/two consecutive codes/);
     expect(parseCodePair('123456, 654321')).toEqual(['123456', '654321']);
+  });
+});
+
+describe('the assignment rule the database enforces last', () => {
+  it('is refused here, in provision, as the exit-5 assignment-conflict the user always saw', async () => {
+    const vpn = (await store.resources.findByName('vpn'))!;
+    const alice = (await store.users.findByLogin('alice'))!;
+    const p1 = await findToken(store, 'P1');
+    const p2 = await findToken(store, 'P2');
+    await createAssignment(store, { tokenId: p1.id, userId: alice.id, resourceId: vpn.id });
+    // Past every check (as when another station wrote first): only the unique constraint stops it.
+    const err = await createAssignment(store, { tokenId: p2.id, userId: alice.id, resourceId: vpn.id }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PolicyError);
+    expect(err).toMatchObject({ exitCode: 5, code: 'assignment-conflict', message: 'the token already has a user, or the user already has a token in this Resource' });
   });
 });

@@ -163,12 +163,12 @@ describe('audit verify', () => {
     expect((await store.audit.verify()).firstBad).toEqual({ seq: 1, problem: 'the audit head record is missing from meta' });
   });
 
-  it('cannot detect a rewrite of the whole chain together with the head (documented limit)', async () => {
-    // Drop the last row and move the head back to row 4: whoever can write both is not caught by the chain alone.
+  it('catches a tail cut off with the head moved back too: the MACed anchor still counts 5 rows', async () => {
+    // Whoever can write both rows and head is not caught by the chain alone; the anchor needs the master key.
     const r4 = row(4);
     store.db.prepare('DELETE FROM audit WHERE seq = 5').run();
     store.db.prepare("UPDATE meta SET value = ? WHERE key = 'audit_head'").run(`4:${r4.hash}`);
-    expect(await store.audit.verify()).toEqual({ ok: true, rows: 4 });
+    expect((await store.audit.verify()).firstBad).toEqual({ seq: 5, problem: 'rows 5 to 5 are missing from the end (deleted)' });
   });
 });
 

@@ -6,6 +6,7 @@
 import { describe, expect } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { DataError, NotFoundError, TokensmithError } from '../../src/core/errors.js';
+import { StoreConflictError } from '../../src/store/errors.js';
 import type { Store } from '../../src/store/types.js';
 import { keyEnv, postgresBackend, sqliteBackend, useBackend, type Backend } from './backends.js';
 import { baseToken } from './helpers.js';
@@ -137,7 +138,7 @@ describe.each(backends)('$name backend', (backend) => {
     expect(await store.users.isInResource(u.id, r.id)).toBe(false);
   });
 
-  test('assignments: one token per user per Resource, one user per token (exit 5 assignment-conflict)', async () => {
+  test('assignments: one token per user per Resource, one user per token (a StoreConflictError, assignment-conflict)', async () => {
     await fresh();
     const r = await store.resources.create({ name: 'Staff' });
     const r2 = await store.resources.create({ name: 'Other' });
@@ -151,7 +152,7 @@ describe.each(backends)('$name backend', (backend) => {
       { tokenId: t1.id, userId: bob.id, resourceId: r2.id },
     ]) {
       const e = await rejection(store.assignments.create(clash));
-      expect(e.exitCode).toBe(5);
+      expect(e).toBeInstanceOf(StoreConflictError);
       expect(e.code).toBe('assignment-conflict');
     }
     await store.assignments.markEnrolled(a.id, '2026-01-01T00:00:00.000Z');

@@ -3,6 +3,7 @@
  * key shared by stations, retry of deadlocked transactions, and the rules
  * holding when two stations (two stores) write at once.
  */
+import { createAssignment } from '../../src/provision/assign.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -140,7 +141,7 @@ d('PostgreSQL backend', () => {
         if (++entered === 2) release();
         await bothIn; // both have read "no holder" before either writes
         if (holder) throw new Error('unexpected holder');
-        await tx.assignments.create({ tokenId: t.id, userId, resourceId: r.id });
+        await createAssignment(tx, { tokenId: t.id, userId, resourceId: r.id });
         await tx.audit.append({ action: 'token.assign', subject: 'token:ONE' });
       });
     const results = await Promise.allSettled([assign(a, users[0]!.id), assign(b, users[1]!.id)]);

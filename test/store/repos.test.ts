@@ -5,6 +5,7 @@ import { DataError, NotFoundError, TokensmithError } from '../../src/core/errors
 import { openStore, resolveDbPath } from '../../src/store/index.js';
 import { keyFilePath, userDataDir } from '../../src/store/paths.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
+import { StoreConflictError } from '../../src/store/errors.js';
 import { baseToken, randomKeyHex, TempStores } from './helpers.js';
 
 const temp = new TempStores();
@@ -196,9 +197,10 @@ describe('assignments', () => {
       { tokenId: t2.id, userId: alice.id, resourceId: r.id }, // alice already has a token in Staff
       { tokenId: t1.id, userId: bob.id, resourceId: r2.id }, // t1 already has a user
     ]) {
+      // A fact of the data, not a rule: src/provision turns it into the exit-5 refusal.
       const e = await rejection(store.assignments.create(clash));
-      expect(e).toBeInstanceOf(TokensmithError);
-      expect((e as TokensmithError).exitCode).toBe(5);
+      expect(e).toBeInstanceOf(StoreConflictError);
+      expect((e as StoreConflictError).conflict).toBe('assignment');
       expect((e as TokensmithError).code).toBe('assignment-conflict');
     }
     await store.assignments.create({ tokenId: t2.id, userId: alice.id, resourceId: r2.id });

@@ -13,7 +13,7 @@ import { verifyAuditChain, type StoredAuditRow } from '../audit-chain.js';
 import type { AuditVerifyResult } from '../types.js';
 import { redactUrl } from './db.js';
 import { PG_MIGRATIONS, PG_TABLES } from './migrations.js';
-import { AUDIT_LOCK_KEY } from './repos.js';
+import { AUDIT_LOCK_KEY } from './audit.js';
 import { openPostgresStore } from './store.js';
 
 export interface CopyOptions {

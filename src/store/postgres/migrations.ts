@@ -206,6 +206,16 @@ ALTER TABLE tokens ADD COLUMN check_digit BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE tokens ADD COLUMN counter_big NUMERIC(20, 0) CHECK (counter_big IS NULL OR (counter_big > 9007199254740991 AND counter_big <= 18446744073709551615));
 `,
   },
+  {
+    version: 9,
+    name: 'audit anchor, token UID index',
+    // The anchor itself needs the master key, so it is written in code (src/store/core/audit-anchor.ts) right after this: the flag says it is due.
+    sql: `
+INSERT INTO meta (key, value) VALUES ('audit_anchor_pending', '1') ON CONFLICT (key) DO NOTHING;
+-- Protectimus tokens are found by the UID their reader reports (kept in the attributes), not by scanning every token.
+CREATE INDEX tokens_attr_uid ON tokens (((attributes::jsonb) ->> 'uid'));
+`,
+  },
 ];
 
 

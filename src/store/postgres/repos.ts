@@ -1,17 +1,15 @@
 /**
  * Batches, Resources, users, assignments, the portal's sign-in state and the
  * audit log on PostgreSQL. Constraint errors map to the same DataError /
- * PolicyError codes as on SQLite; the audit append is serialised across
+ * StoreConflictError codes as on SQLite; the audit append is serialised across
  * stations with a transaction-scoped advisory lock.
  */
-import { DataError, NotFoundError, TokensmithError } from '../../core/errors.js';
-import { auditHash, GENESIS_HASH, toAuditRecord, verifyAuditChain, type StoredAuditRow } from '../audit-chain.js';
+import { toAssignment, toBatch, toResource, toSignInCode, toUser } from '../core/rows.js';
+import { DataError, NotFoundError } from '../../core/errors.js';
+import { assignmentConflict } from '../errors.js';
 import type {
   AssignmentRecord,
   AssignmentRepo,
-  AuditEntry,
-  AuditRecord,
-  AuditRepo,
   BatchRecord,
   BatchRepo,
   PortalRepo,
@@ -26,8 +24,6 @@ import { PgPortalState } from './portal.js';
 
 const now = () => new Date().toISOString();
 
-/** The advisory lock key of the audit chain: one chain, one writer at a time, until its transaction ends. */
-export const AUDIT_LOCK_KEY = 0x746f6b65; // "toke"
 
 function setClause<P extends object>(p: P, cols: [keyof P, string][], encode: (k: keyof P, v: unknown) => unknown = (_k, v) => v ?? null) {
   const sets: string[] = [];
@@ -40,23 +36,6 @@ function setClause<P extends object>(p: P, cols: [keyof P, string][], encode: (k
   params.push(now());
   sets.push(`updated_at = $${params.length}`);
   return { sets, params };
-}
-
-function toBatch(r: Row): BatchRecord {
-  return {
-    id: r.id as number,
-    kind: r.kind as BatchRecord['kind'],
-    sourceName: (r.source_name as string | null) ?? null,
-    sourceSha256: (r.source_sha256 as string | null) ?? null,
-    format: (r.format as string | null) ?? null,
-    imported: r.imported as number,
-    skipped: r.skipped as number,
-    failed: r.failed as number,
-    operator: r.operator as string,
-    status: r.status as BatchRecord['status'],
-    createdAt: r.created_at as string,
-    finishedAt: (r.finished_at as string | null) ?? null,
-  };
 }
 
 export class PgBatchRepo implements BatchRepo {
@@ -90,21 +69,6 @@ export class PgBatchRepo implements BatchRepo {
   async list(): Promise<BatchRecord[]> {
     return (await this.db.query('SELECT * FROM batches ORDER BY id')).map(toBatch);
   }
-}
-
-export function toResource(r: Row): ResourceRecord {
-  return {
-    id: r.id as number,
-    name: r.name as string,
-    url: (r.url as string | null) ?? null,
-    lockAfter: r.lock_after as number,
-    window: r.window as number,
-    syncWindow: r.sync_window as number,
-    actions: JSON.parse(r.actions as string) as ResourceRecord['actions'],
-    tokenTypes: JSON.parse(r.token_types as string) as ResourceRecord['tokenTypes'],
-    createdAt: r.created_at as string,
-    updatedAt: r.updated_at as string,
-  };
 }
 
 export class PgResourceRepo implements ResourceRepo {
@@ -158,19 +122,6 @@ export class PgResourceRepo implements ResourceRepo {
   async list(): Promise<ResourceRecord[]> {
     return (await this.db.query('SELECT * FROM resources ORDER BY name COLLATE "C"')).map(toResource);
   }
-}
-
-function toUser(r: Row): UserRecord {
-  return {
-    id: r.id as number,
-    login: r.login as string,
-    name: (r.name as string | null) ?? null,
-    email: (r.email as string | null) ?? null,
-    phone: (r.phone as string | null) ?? null,
-    passwordHash: (r.password_hash as string | null) ?? null,
-    createdAt: r.created_at as string,
-    updatedAt: r.updated_at as string,
-  };
 }
 
 export class PgUserRepo implements UserRepo {
@@ -246,17 +197,6 @@ export class PgUserRepo implements UserRepo {
   }
 }
 
-function toAssignment(r: Row): AssignmentRecord {
-  return {
-    id: r.id as number,
-    tokenId: r.token_id as number,
-    userId: r.user_id as number,
-    resourceId: r.resource_id as number,
-    createdAt: r.created_at as string,
-    enrolledAt: (r.enrolled_at as string | null) ?? null,
-  };
-}
-
 export class PgAssignmentRepo implements AssignmentRepo {
   constructor(private readonly db: PgExecutor) {}
   async create(a: { tokenId: number; userId: number; resourceId: number }): Promise<AssignmentRecord> {
@@ -268,7 +208,7 @@ export class PgAssignmentRepo implements AssignmentRepo {
     } catch (err) {
       // Another station may have committed the same token or user a moment ago: the unique constraints decide, as on SQLite.
       if (uniqueViolation(err) !== undefined) {
-        throw new TokensmithError('the token already has a user, or the user already has a token in this Resource', { exitCode: 5, code: 'assignment-conflict' });
+        throw assignmentConflict(err);
       }
       throw err;
     }
@@ -301,19 +241,6 @@ export class PgAssignmentRepo implements AssignmentRepo {
     const where = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
     return (await this.db.query(`SELECT * FROM assignments ${where} ORDER BY id`, params)).map(toAssignment);
   }
-}
-
-function toSignInCode(r: Row): SignInCodeRecord {
-  return {
-    id: r.id as number,
-    userId: r.user_id as number,
-    resourceId: r.resource_id as number,
-    codeHash: r.code_hash as string,
-    expiresAt: r.expires_at as string,
-    usedAt: (r.used_at as string | null) ?? null,
-    attempts: r.attempts as number,
-    createdAt: r.created_at as string,
-  };
 }
 
 export class PgPortalRepo extends PgPortalState implements PortalRepo {
@@ -350,79 +277,3 @@ export class PgPortalRepo extends PgPortalState implements PortalRepo {
   }
 }
 
-export class PgAuditRepo implements AuditRepo {
-  constructor(
-    private readonly db: PgExecutor,
-    private readonly operator: string,
-    private readonly inTransaction: <T>(fn: () => Promise<T>) => Promise<T>,
-  ) {}
-
-  async append(e: AuditEntry): Promise<AuditRecord> {
-    // An audit row outside a caller's transaction still needs its own, so the lock, the row and the head land together.
-    if (!this.db.inTransaction) return this.inTransaction(() => this.append(e));
-    // Held until this transaction commits or rolls back: the next station reads the head only after this row is in.
-    await this.db.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK_KEY]);
-    const last = await this.db.one<{ seq: number; hash: string }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
-    const seq = (last?.seq ?? 0) + 1;
-    const prevHash = last?.hash ?? GENESIS_HASH;
-    const row = { seq, at: now(), actor: e.actor ?? this.operator, action: e.action, subject: e.subject, detailsJson: JSON.stringify(e.details ?? {}), prevHash };
-    const hash = auditHash(row);
-    await this.db.query('INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
-      seq,
-      row.at,
-      row.actor,
-      row.action,
-      row.subject,
-      row.detailsJson,
-      prevHash,
-      hash,
-    ]);
-    await this.db.query("INSERT INTO meta (key, value) VALUES ('audit_head', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [`${seq}:${hash}`]);
-    return { seq, at: row.at, actor: row.actor, action: row.action, subject: row.subject, details: e.details ?? {}, prevHash, hash };
-  }
-
-  async list(opts: { limit?: number; subject?: string; action?: string } = {}): Promise<AuditRecord[]> {
-    const parts: string[] = [];
-    const params: unknown[] = [];
-    if (opts.subject) {
-      params.push(opts.subject);
-      parts.push(`subject = $${params.length}`);
-    }
-    if (opts.action) {
-      params.push(opts.action);
-      parts.push(`action = $${params.length}`);
-    }
-    const where = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
-    const limit = opts.limit ? `LIMIT ${Math.floor(opts.limit)}` : '';
-    const rows = await this.db.query<StoredAuditRow & Row>(`SELECT * FROM (SELECT * FROM audit ${where} ORDER BY seq DESC ${limit}) s ORDER BY seq`, params);
-    return rows.map(toAuditRecord);
-  }
-
-  async verify() {
-    // The head and the rows from one snapshot, so a station appending meanwhile does not look like tampering.
-    const read = async () => {
-      await this.db.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const headValue = (await this.db.one<{ value: string }>("SELECT value FROM meta WHERE key = 'audit_head'"))?.value;
-      const head = headValue ? { seq: Number(headValue.split(':')[0]), hash: headValue.split(':')[1] ?? '' } : null;
-      const rows: StoredAuditRow[] = [];
-      for (let after = 0; ; ) {
-        const page = await this.db.query<StoredAuditRow & Row>('SELECT * FROM audit WHERE seq > $1 ORDER BY seq LIMIT 10000', [after]);
-        if (page.length === 0) break;
-        rows.push(...page);
-        after = page[page.length - 1]!.seq;
-      }
-      return { head, rows };
-    };
-    const { head, rows } = this.db.inTransaction ? await readInOpenTransaction(this.db) : await this.inTransaction(read);
-    return verifyAuditChain(rows, head);
-  }
-}
-
-async function readInOpenTransaction(db: PgExecutor): Promise<{ head: { seq: number; hash: string } | null; rows: StoredAuditRow[] }> {
-  // Read committed sees each statement's own snapshot: hold the appenders off so the head and the rows agree.
-  await db.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK_KEY]);
-  const headValue = (await db.one<{ value: string }>("SELECT value FROM meta WHERE key = 'audit_head'"))?.value;
-  const head = headValue ? { seq: Number(headValue.split(':')[0]), hash: headValue.split(':')[1] ?? '' } : null;
-  const rows = await db.query<StoredAuditRow & Row>('SELECT * FROM audit ORDER BY seq');
-  return { head, rows };
-}

@@ -12,11 +12,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../../core/errors.js';
 import { userDataDir } from '../paths.js';
-import type { AssignmentRepo, AuditRepo, BatchRepo, PortalRepo, Repos, ResourceRepo, Store, TokenRepo, UserRepo } from '../types.js';
+import type { AssignmentRepo, BatchRepo, PortalRepo, Repos, ResourceRepo, Store, TokenRepo, UserRepo } from '../types.js';
 import { keyCheckValue, loadMasterKey, WrongMasterKeyError, type MasterKey } from '../vault.js';
 import { isRetryable, PgExecutor, redactUrl, sqlState } from './db.js';
 import { PG_MIGRATIONS } from './migrations.js';
-import { PgAssignmentRepo, PgAuditRepo, PgBatchRepo, PgPortalRepo, PgResourceRepo, PgUserRepo } from './repos.js';
+import { PgAuditRepo } from './audit.js';
+import { PgAssignmentRepo, PgBatchRepo, PgPortalRepo, PgResourceRepo, PgUserRepo } from './repos.js';
 import { PgTokenRepo } from './tokens.js';
 
 export interface OpenPostgresOptions {
@@ -81,6 +82,8 @@ export async function openPostgresStore(opts: OpenPostgresOptions): Promise<Post
   try {
     if (opts.migrate !== false) await store.migrate();
     else await pool.query('SELECT 1');
+    // A store that just reached migration 9 (a new one: count 0) gets its audit anchor now.
+    if (opts.migrate !== false) await store.audit.initAnchor();
   } catch (err) {
     await pool.end().catch(() => undefined);
     if (err instanceof DataError) throw err;
@@ -95,7 +98,7 @@ export class PostgresStore implements Store {
   readonly resources: ResourceRepo;
   readonly users: UserRepo;
   readonly assignments: AssignmentRepo;
-  readonly audit: AuditRepo;
+  readonly audit: PgAuditRepo;
   readonly portal: PortalRepo;
   readonly meta: Repos['meta'];
   readonly location: string;
@@ -123,7 +126,7 @@ export class PostgresStore implements Store {
     this.resources = new PgResourceRepo(db);
     this.users = new PgUserRepo(db);
     this.assignments = new PgAssignmentRepo(db);
-    this.audit = new PgAuditRepo(db, operator, inTx);
+    this.audit = new PgAuditRepo(db, operator, inTx, () => this.key());
     this.portal = new PgPortalRepo(db);
   }
 

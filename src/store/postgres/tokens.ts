@@ -4,44 +4,15 @@
  * token from the state they each read; bulk inserts go in one statement per
  * chunk and leave existing (manufacturer, serial) pairs alone.
  */
+import { toToken } from '../core/rows.js';
 import { DataError, NotFoundError } from '../../core/errors.js';
-import type { TokenState } from '../../core/states.js';
-import type { AssignmentRecord, NewToken, TokenFilter, TokenPatch, TokenRecord, TokenRepo, TokenWithSeed } from '../types.js';
+import type { AssignmentRecord, InventoryFilter, InventoryRow, NewToken, TokenFilter, TokenPatch, TokenRecord, TokenRepo, TokenWithSeed } from '../types.js';
+import { dollarNumbers, inventoryQuery } from '../core/inventory.js';
 import { openSeed, sealSeed, sealTokenSeeds, seedBinding, SealBrokenError } from '../vault.js';
 import { uniqueViolation, type PgExecutor, type Row } from './db.js';
-import { counterColumns, optionalTokenFields, TOKEN_COLUMNS } from '../columns.js';
+import { counterColumns, TOKEN_COLUMNS } from '../columns.js';
 
 const now = () => new Date().toISOString();
-
-export function toToken(r: Row): TokenRecord {
-  return {
-    id: r.id as number,
-    serial: r.serial as string,
-    manufacturer: r.manufacturer as string,
-    model: (r.model as string | null) ?? null,
-    kind: r.kind as TokenRecord['kind'],
-    type: r.type as TokenRecord['type'],
-    algorithm: r.algorithm as TokenRecord['algorithm'],
-    digits: r.digits as number,
-    period: r.period as number,
-    counter: r.counter as number,
-    state: r.state as TokenState,
-    previousState: (r.previous_state as TokenState | null) ?? null,
-    driftSteps: r.drift_steps as number,
-    hasSeed: r.sealed_seed != null,
-    batchId: (r.batch_id as number | null) ?? null,
-    resourceId: (r.resource_id as number | null) ?? null,
-    deviceSerial: (r.device_serial as string | null) ?? null,
-    profile: (r.profile as number | null) ?? null,
-    failedAttempts: r.failed_attempts as number,
-    locked: r.locked === true,
-    lastUsedStep: (r.last_used_step as number | null) ?? null,
-    attributes: JSON.parse((r.attributes as string) || '{}') as Record<string, unknown>,
-    createdAt: r.created_at as string,
-    updatedAt: r.updated_at as string,
-    ...optionalTokenFields(r),
-  };
-}
 
 /** The WHERE clause of a filter; placeholders start after `offset` earlier parameters. */
 export function tokenWhere(f: TokenFilter = {}, offset = 0): { sql: string; params: unknown[] } {
@@ -212,6 +183,12 @@ export class PgTokenRepo implements TokenRepo {
     return r ? toToken(r) : null;
   }
 
+  async findByUid(uid: string): Promise<TokenRecord | null> {
+    // The same expression as the index tokens_attr_uid (migration 9), so PostgreSQL uses it.
+    const r = await this.db.one("SELECT * FROM tokens WHERE (attributes::jsonb) ->> 'uid' = $1 ORDER BY id LIMIT 1", [uid]);
+    return r ? toToken(r) : null;
+  }
+
   async findBySerial(serial: string): Promise<TokenRecord[]> {
     return (await this.db.query(`SELECT * FROM tokens WHERE serial = $1 ORDER BY manufacturer COLLATE "C"${this.lock}`, [serial])).map(toToken);
   }
@@ -219,6 +196,11 @@ export class PgTokenRepo implements TokenRepo {
   async findOne(manufacturer: string, serial: string): Promise<TokenRecord | null> {
     const r = await this.db.one(`SELECT * FROM tokens WHERE manufacturer = $1 AND serial = $2${this.lock}`, [manufacturer, serial]);
     return r ? toToken(r) : null;
+  }
+
+  async inventory(filter: InventoryFilter = {}): Promise<InventoryRow[]> {
+    const q = inventoryQuery(filter, dollarNumbers);
+    return (await this.db.query(q.sql, q.params)).map((r) => ({ token: toToken(r), resource: (r.inventory_resource as string | null) ?? null, user: (r.inventory_user as string | null) ?? null }));
   }
 
   async list(filter?: TokenFilter): Promise<TokenRecord[]> {
@@ -290,3 +272,4 @@ function cmp(a: NewToken, b: NewToken): number {
   if (ma !== mb) return ma < mb ? -1 : 1;
   return a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0;
 }
+

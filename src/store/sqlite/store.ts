@@ -8,15 +8,16 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { userInfo } from 'node:os';
-import { DataError, NotFoundError, TokensmithError } from '../../core/errors.js';
-import type { TokenState } from '../../core/states.js';
-import { auditHash, GENESIS_HASH, toAuditRecord, verifyAuditChain, type StoredAuditRow } from '../audit-chain.js';
+import { DataError, NotFoundError } from '../../core/errors.js';
+import { assignmentConflict } from '../errors.js';
+import { SqliteAuditRepo } from './audit.js';
+import { toAssignment, toBatch, toResource, toSignInCode, toToken, toUser } from '../core/rows.js';
+import { inventoryQuery, questionMarks } from '../core/inventory.js';
 import type {
   AssignmentRecord,
   AssignmentRepo,
-  AuditEntry,
-  AuditRecord,
-  AuditRepo,
+  InventoryFilter,
+  InventoryRow,
   BatchRecord,
   BatchRepo,
   NewToken,
@@ -38,7 +39,7 @@ import { keyCheckValue, loadMasterKey, openSeed, sealSeed, sealTokenSeeds, seedB
 import { keyFilePath } from '../paths.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqlitePortalState } from './portal.js';
-import { counterColumns, optionalTokenFields, TOKEN_COLUMNS } from '../columns.js';
+import { counterColumns, TOKEN_COLUMNS } from '../columns.js';
 
 type Row = Record<string, unknown>;
 
@@ -105,7 +106,10 @@ export function openSqliteStore(opts: OpenSqliteOptions): SqliteStore {
     }
     throw err;
   }
-  return new SqliteStore(db, opts.path, opts.env ?? process.env, opts.operator ?? defaultOperator(opts.env));
+  const store = new SqliteStore(db, opts.path, opts.env ?? process.env, opts.operator ?? defaultOperator(opts.env));
+  // A store that just reached migration 9 (a new one: count 0) gets its audit anchor now.
+  store.audit.initAnchor();
+  return store;
 }
 
 /**
@@ -181,7 +185,7 @@ export class SqliteStore implements Store {
   readonly resources: ResourceRepo;
   readonly users: UserRepo;
   readonly assignments: AssignmentRepo;
-  readonly audit: AuditRepo;
+  readonly audit: SqliteAuditRepo;
   readonly portal: PortalRepo;
   readonly meta: Repos['meta'];
   private readonly mutex = new Mutex();
@@ -206,7 +210,7 @@ export class SqliteStore implements Store {
     this.resources = new SqliteResourceRepo(db);
     this.users = new SqliteUserRepo(db);
     this.assignments = new SqliteAssignmentRepo(db);
-    this.audit = new SqliteAuditRepo(db, operator);
+    this.audit = new SqliteAuditRepo(db, operator, () => this.key());
     this.portal = new SqlitePortalRepo(db);
   }
 
@@ -268,36 +272,6 @@ let ephemeral: Buffer | null = null;
 function ephemeralKey(): Buffer {
   ephemeral ??= Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(32)));
   return ephemeral;
-}
-
-function toToken(r: Row): TokenRecord {
-  return {
-    id: r.id as number,
-    serial: r.serial as string,
-    manufacturer: r.manufacturer as string,
-    model: (r.model as string | null) ?? null,
-    kind: r.kind as TokenRecord['kind'],
-    type: r.type as TokenRecord['type'],
-    algorithm: r.algorithm as TokenRecord['algorithm'],
-    digits: r.digits as number,
-    period: r.period as number,
-    counter: r.counter as number,
-    state: r.state as TokenState,
-    previousState: (r.previous_state as TokenState | null) ?? null,
-    driftSteps: r.drift_steps as number,
-    hasSeed: r.sealed_seed != null,
-    batchId: (r.batch_id as number | null) ?? null,
-    resourceId: (r.resource_id as number | null) ?? null,
-    deviceSerial: (r.device_serial as string | null) ?? null,
-    profile: (r.profile as number | null) ?? null,
-    failedAttempts: r.failed_attempts as number,
-    locked: r.locked === 1,
-    lastUsedStep: (r.last_used_step as number | null) ?? null,
-    attributes: JSON.parse((r.attributes as string) || '{}') as Record<string, unknown>,
-    createdAt: r.created_at as string,
-    updatedAt: r.updated_at as string,
-    ...optionalTokenFields(r),
-  };
 }
 
 function tokenWhere(f: TokenFilter = {}): { sql: string; params: unknown[] } {
@@ -467,6 +441,12 @@ class SqliteTokenRepo implements TokenRepo {
     return r ? toToken(r) : null;
   }
 
+  async findByUid(uid: string): Promise<TokenRecord | null> {
+    // The same expression as the index tokens_attr_uid (migration 9), so SQLite uses it.
+    const r = prep(this.db, "SELECT * FROM tokens WHERE json_extract(attributes, '$.uid') = ? ORDER BY id LIMIT 1").get(uid) as Row | undefined;
+    return r ? toToken(r) : null;
+  }
+
   async findBySerial(serial: string): Promise<TokenRecord[]> {
     return (prep(this.db, 'SELECT * FROM tokens WHERE serial = ? ORDER BY manufacturer').all(serial) as Row[]).map(toToken);
   }
@@ -474,6 +454,11 @@ class SqliteTokenRepo implements TokenRepo {
   async findOne(manufacturer: string, serial: string): Promise<TokenRecord | null> {
     const r = prep(this.db, 'SELECT * FROM tokens WHERE manufacturer = ? AND serial = ?').get(manufacturer, serial) as Row | undefined;
     return r ? toToken(r) : null;
+  }
+
+  async inventory(filter: InventoryFilter = {}): Promise<InventoryRow[]> {
+    const q = inventoryQuery(filter, questionMarks);
+    return (prep(this.db, q.sql).all(...q.params) as Row[]).map((r) => ({ token: toToken(r), resource: (r.inventory_resource as string | null) ?? null, user: (r.inventory_user as string | null) ?? null }));
   }
 
   async list(filter?: TokenFilter): Promise<TokenRecord[]> {
@@ -542,23 +527,6 @@ class SqliteTokenRepo implements TokenRepo {
   }
 }
 
-function toBatch(r: Row): BatchRecord {
-  return {
-    id: r.id as number,
-    kind: r.kind as BatchRecord['kind'],
-    sourceName: (r.source_name as string | null) ?? null,
-    sourceSha256: (r.source_sha256 as string | null) ?? null,
-    format: (r.format as string | null) ?? null,
-    imported: r.imported as number,
-    skipped: r.skipped as number,
-    failed: r.failed as number,
-    operator: r.operator as string,
-    status: r.status as BatchRecord['status'],
-    createdAt: r.created_at as string,
-    finishedAt: (r.finished_at as string | null) ?? null,
-  };
-}
-
 class SqliteBatchRepo implements BatchRepo {
   constructor(private readonly db: Database.Database) {}
   async create(b: Parameters<BatchRepo['create']>[0]): Promise<BatchRecord> {
@@ -583,21 +551,6 @@ class SqliteBatchRepo implements BatchRepo {
   async list(): Promise<BatchRecord[]> {
     return (prep(this.db, 'SELECT * FROM batches ORDER BY id').all() as Row[]).map(toBatch);
   }
-}
-
-function toResource(r: Row): ResourceRecord {
-  return {
-    id: r.id as number,
-    name: r.name as string,
-    url: (r.url as string | null) ?? null,
-    lockAfter: r.lock_after as number,
-    window: r.window as number,
-    syncWindow: r.sync_window as number,
-    actions: JSON.parse(r.actions as string) as ResourceRecord['actions'],
-    tokenTypes: JSON.parse(r.token_types as string) as ResourceRecord['tokenTypes'],
-    createdAt: r.created_at as string,
-    updatedAt: r.updated_at as string,
-  };
 }
 
 class SqliteResourceRepo implements ResourceRepo {
@@ -648,19 +601,6 @@ class SqliteResourceRepo implements ResourceRepo {
   async list(): Promise<ResourceRecord[]> {
     return (prep(this.db, 'SELECT * FROM resources ORDER BY name').all() as Row[]).map(toResource);
   }
-}
-
-function toUser(r: Row): UserRecord {
-  return {
-    id: r.id as number,
-    login: r.login as string,
-    name: (r.name as string | null) ?? null,
-    email: (r.email as string | null) ?? null,
-    phone: (r.phone as string | null) ?? null,
-    passwordHash: (r.password_hash as string | null) ?? null,
-    createdAt: r.created_at as string,
-    updatedAt: r.updated_at as string,
-  };
 }
 
 class SqliteUserRepo implements UserRepo {
@@ -736,17 +676,6 @@ class SqliteUserRepo implements UserRepo {
   }
 }
 
-function toAssignment(r: Row): AssignmentRecord {
-  return {
-    id: r.id as number,
-    tokenId: r.token_id as number,
-    userId: r.user_id as number,
-    resourceId: r.resource_id as number,
-    createdAt: r.created_at as string,
-    enrolledAt: (r.enrolled_at as string | null) ?? null,
-  };
-}
-
 class SqliteAssignmentRepo implements AssignmentRepo {
   constructor(private readonly db: Database.Database) {}
   async create(a: { tokenId: number; userId: number; resourceId: number }): Promise<AssignmentRecord> {
@@ -755,7 +684,7 @@ class SqliteAssignmentRepo implements AssignmentRepo {
       return toAssignment(prep(this.db, 'SELECT * FROM assignments WHERE id = ?').get(info.lastInsertRowid) as Row);
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        throw new TokensmithError('the token already has a user, or the user already has a token in this Resource', { exitCode: 5, code: 'assignment-conflict' });
+        throw assignmentConflict(err);
       }
       throw err;
     }
@@ -790,19 +719,6 @@ class SqliteAssignmentRepo implements AssignmentRepo {
   }
 }
 
-function toSignInCode(r: Row): SignInCodeRecord {
-  return {
-    id: r.id as number,
-    userId: r.user_id as number,
-    resourceId: r.resource_id as number,
-    codeHash: r.code_hash as string,
-    expiresAt: r.expires_at as string,
-    usedAt: (r.used_at as string | null) ?? null,
-    attempts: r.attempts as number,
-    createdAt: r.created_at as string,
-  };
-}
-
 class SqlitePortalRepo extends SqlitePortalState implements PortalRepo {
   async addSignInCode(c: { userId: number; resourceId: number; codeHash: string; expiresAt: string }): Promise<SignInCodeRecord> {
     const info = this.db
@@ -832,59 +748,5 @@ class SqlitePortalRepo extends SqlitePortalState implements PortalRepo {
         'INSERT INTO portal_signin_failures (user_id, resource_id, failed, locked_until) VALUES (?, ?, ?, ?) ON CONFLICT (user_id, resource_id) DO UPDATE SET failed = excluded.failed, locked_until = excluded.locked_until',
       )
       .run(userId, resourceId, failed, lockedUntil);
-  }
-}
-
-class SqliteAuditRepo implements AuditRepo {
-  constructor(
-    private readonly db: Database.Database,
-    private readonly operator: string,
-  ) {}
-
-  async append(e: AuditEntry): Promise<AuditRecord> {
-    const write = () => {
-      const last = prep(this.db, 'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-      const seq = (last?.seq ?? 0) + 1;
-      const prevHash = last?.hash ?? GENESIS_HASH;
-      const row = { seq, at: now(), actor: e.actor ?? this.operator, action: e.action, subject: e.subject, detailsJson: JSON.stringify(e.details ?? {}), prevHash };
-      const hash = auditHash(row);
-      prep(this.db, 'INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-        seq,
-        row.at,
-        row.actor,
-        row.action,
-        row.subject,
-        row.detailsJson,
-        prevHash,
-        hash,
-      );
-      prep(this.db, "INSERT INTO meta (key, value) VALUES ('audit_head', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(`${seq}:${hash}`);
-      return { seq, at: row.at, actor: row.actor, action: row.action, subject: row.subject, details: e.details ?? {}, prevHash, hash };
-    };
-    // An audit row outside a caller's transaction still needs its own, so the head and the row land together.
-    return this.db.inTransaction ? write() : this.db.transaction(write).immediate();
-  }
-
-  async list(opts: { limit?: number; subject?: string; action?: string } = {}): Promise<AuditRecord[]> {
-    const parts: string[] = [];
-    const params: unknown[] = [];
-    if (opts.subject) {
-      parts.push('subject = ?');
-      params.push(opts.subject);
-    }
-    if (opts.action) {
-      parts.push('action = ?');
-      params.push(opts.action);
-    }
-    const where = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
-    const limit = opts.limit ? `LIMIT ${Math.floor(opts.limit)}` : '';
-    const rows = prep(this.db, `SELECT * FROM (SELECT * FROM audit ${where} ORDER BY seq DESC ${limit}) ORDER BY seq`).all(...params) as StoredAuditRow[];
-    return rows.map(toAuditRecord);
-  }
-
-  async verify() {
-    const headValue = (prep(this.db, "SELECT value FROM meta WHERE key = 'audit_head'").get() as { value: string } | undefined)?.value;
-    const head = headValue ? { seq: Number(headValue.split(':')[0]), hash: headValue.split(':')[1] ?? '' } : null;
-    return verifyAuditChain(prep(this.db, 'SELECT * FROM audit ORDER BY seq').iterate() as Iterable<StoredAuditRow>, head);
   }
 }

@@ -1,0 +1,89 @@
+/**
+ * The audit log on SQLite: the hash chain (audit-chain.ts), its head in meta,
+ * and the MACed anchor (core/audit-anchor.ts) written with every row.
+ */
+import type Database from 'better-sqlite3';
+import { auditHash, GENESIS_HASH, toAuditRecord, verifyAuditChain, type StoredAuditRow } from '../audit-chain.js';
+import { ANCHOR_META_KEY, ANCHOR_PENDING_META_KEY, anchorValue, checkAnchor, lastHashOf } from '../core/audit-anchor.js';
+import type { AuditEntry, AuditRecord, AuditRepo, AuditVerifyResult } from '../types.js';
+
+const UPSERT_META = 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value';
+
+export class SqliteAuditRepo implements AuditRepo {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly operator: string,
+    /** The master key: the anchor's MAC key is derived from it. */
+    private readonly key: () => Buffer,
+  ) {}
+
+  private metaValue(key: string): string | null {
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null;
+  }
+
+  private writeAnchor(key: Buffer, count: number, head: string): void {
+    this.db.prepare(UPSERT_META).run(ANCHOR_META_KEY, anchorValue(key, count, head));
+    this.db.prepare('DELETE FROM meta WHERE key = ?').run(ANCHOR_PENDING_META_KEY);
+  }
+
+  /** Writes the first anchor of a store that migration 9 just reached (a new store: count 0); false when the key is not at hand yet. */
+  initAnchor(): boolean {
+    if (this.metaValue(ANCHOR_PENDING_META_KEY) === null) return true;
+    let key: Buffer;
+    try {
+      key = this.key();
+    } catch {
+      return false; // no master key here yet: the first append (which needs it anyway) writes the anchor
+    }
+    this.db.transaction(() => {
+      const last = this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+      if (this.metaValue(ANCHOR_PENDING_META_KEY) !== null) this.writeAnchor(key, last?.seq ?? 0, last?.hash ?? GENESIS_HASH);
+    }).immediate();
+    return true;
+  }
+
+  async append(e: AuditEntry): Promise<AuditRecord> {
+    const key = this.key(); // before any write: without the key no row could be anchored
+    const write = () => {
+      const last = this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+      const seq = (last?.seq ?? 0) + 1;
+      const prevHash = last?.hash ?? GENESIS_HASH;
+      const row = { seq, at: new Date().toISOString(), actor: e.actor ?? this.operator, action: e.action, subject: e.subject, detailsJson: JSON.stringify(e.details ?? {}), prevHash };
+      const hash = auditHash(row);
+      this.db
+        .prepare('INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(seq, row.at, row.actor, row.action, row.subject, row.detailsJson, prevHash, hash);
+      this.db.prepare(UPSERT_META).run('audit_head', `${seq}:${hash}`);
+      this.writeAnchor(key, seq, hash);
+      return { seq, at: row.at, actor: row.actor, action: row.action, subject: row.subject, details: e.details ?? {}, prevHash, hash };
+    };
+    // An audit row outside a caller's transaction still needs its own, so the head, the anchor and the row land together.
+    return this.db.inTransaction ? write() : this.db.transaction(write).immediate();
+  }
+
+  async list(opts: { limit?: number; subject?: string; action?: string } = {}): Promise<AuditRecord[]> {
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    if (opts.subject) {
+      parts.push('subject = ?');
+      params.push(opts.subject);
+    }
+    if (opts.action) {
+      parts.push('action = ?');
+      params.push(opts.action);
+    }
+    const where = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
+    const limit = opts.limit ? `LIMIT ${Math.floor(opts.limit)}` : '';
+    const rows = this.db.prepare(`SELECT * FROM (SELECT * FROM audit ${where} ORDER BY seq DESC ${limit}) ORDER BY seq`).all(...params) as StoredAuditRow[];
+    return rows.map(toAuditRecord);
+  }
+
+  async verify(): Promise<AuditVerifyResult> {
+    const headValue = this.metaValue('audit_head');
+    const head = headValue ? { seq: Number(headValue.split(':')[0]), hash: headValue.split(':')[1] ?? '' } : null;
+    const chain = verifyAuditChain(this.db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as Iterable<StoredAuditRow>, head);
+    if (!chain.ok) return chain;
+    const pending = this.metaValue(ANCHOR_PENDING_META_KEY) !== null;
+    return checkAnchor(this.key(), this.metaValue(ANCHOR_META_KEY), pending, chain.rows, lastHashOf(head));
+  }
+}
