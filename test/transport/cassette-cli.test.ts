@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeCassette, readCassette } from '../../src/transport/cassette.js';
+import { flipByte } from '../helpers/bytes.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const FLASH = join(ROOT, 'fixtures/cassettes/token2-card-flash.cassette');
@@ -25,7 +26,7 @@ describe('tokensmith cassette', () => {
   it('verify of a cassette with one byte changed: exit 4 and both frames decoded', () => {
     const c = readCassette(FLASH);
     const f = c.frames.find((x) => x.dir === 'command' && x.bytes[1] === 0xd4)!;
-    f.bytes[20] ^= 0x03; // the algorithm code: 2 (sha256) -> 1 (sha1)
+    flipByte(f.bytes, 20, 0x03); // the algorithm code: 2 (sha256) -> 1 (sha1)
     const path = join(dir, 'changed.cassette');
     writeFileSync(path, encodeCassette(c));
     const r = cli(['cassette', 'verify', path]);
