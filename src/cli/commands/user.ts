@@ -70,7 +70,7 @@ export function registerUser(program: Command): void {
     )
     .action(async (csv: string, _o: unknown, cmd: Command) => {
       await withStore(cmd, async (store, out) => {
-        const { importUsers } = await import('../../provision/users.js');
+        const { importUsers } = await import('../../provision/users-import.js');
         const r = await importUsers(store, csv);
         if (r.errors.length > 0) {
           for (const e of r.errors) out.info(`${e.where}: ${e.message}`);
