@@ -14,7 +14,7 @@ import { parseAlgorithm, parseTokenType, validateSpec } from '../core/spec.js';
 import type { Store } from '../store/types.js';
 import { detectFormat, readHead, refuseNonText } from './detect.js';
 import { batchParserFor } from './formats.js';
-import { IMPORT_FORMATS, type ImportFormat, type ParseContext, type SpecDefaults } from './types.js';
+import { IMPORT_FORMATS, type ImportFormat, type ParseContext, type ParseItem, type SpecDefaults } from './types.js';
 import { parseInWorker, workerAvailable, type WorkerParse } from './threaded.js';
 import { BatchWriter, type OnDuplicate } from './writer.js';
 
@@ -155,25 +155,8 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
     const onDuplicate = opts.onDuplicate ?? 'fail';
     const sha256 = await sha256OfFile(opts.file);
 
-    const seenBefore = (await store.batches.findBySha256(sha256)).filter((b) => b.kind === 'import' && b.status === 'done').map((b) => ({ batch: b.id, at: b.createdAt }));
-    if (seenBefore.length > 0) {
-      const last = seenBefore[seenBefore.length - 1]!;
-      if (onDuplicate === 'fail') {
-        throw new DataError(
-          `${fileName}: this very file (SHA-256 ${sha256.slice(0, 16)}…) was already imported as batch ${last.batch} on ${last.at}: nothing to do. ` +
-            'To apply it again, use --on-duplicate skip (keep the tokens as they are) or update (take the file\'s settings).',
-          { code: 'already-imported', where: fileName },
-        );
-      }
-      opts.onNote?.(`this very file was already imported as batch ${last.batch} on ${last.at}; --on-duplicate ${onDuplicate} applies`);
-    }
-
-    let resourceId: number | null = null;
-    if (opts.resource) {
-      const r = await store.resources.findByName(opts.resource);
-      if (!r) throw new NotFoundError(`no resource named '${opts.resource}' (create it with: tokensmith resource create ${opts.resource})`);
-      resourceId = r.id;
-    }
+    const seenBefore = await earlierImportsOf(store, sha256, fileName, onDuplicate, opts.onNote);
+    const resourceId = opts.resource ? await resourceIdOf(store, opts.resource) : null;
 
     const summary: ImportSummary = { batch: null, imported: 0, skipped: 0, failed: 0, errors: [], format, sha256, file: fileName, updated: 0, dryRun: Boolean(opts.dryRun), seenBefore };
     if (threaded) summary.parsedOffThread = true;
@@ -201,16 +184,8 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
         try {
           for await (const items of batches) {
             for (const item of items) {
-              if (item.record) {
-                records++;
-                // Written even after a failure (then rolled back), so repeats and conflicts further on are reported too.
-                if (writer.add(item.record)) await writer.flush();
-              } else if (item.problem) {
-                addError(withSerial(item.problem.where, item.problem.serial), item.problem.message);
-              } else {
-                summary.skipped++;
-                opts.onNote?.(`${item.skip.where}: ${item.skip.message}`);
-              }
+              if (item.record) records++;
+              await takeItem(item, writer, summary, addError, opts.onNote);
             }
           }
           await writer.flush();
@@ -244,6 +219,41 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
     return summary;
   } finally {
     await early?.cancel();
+  }
+}
+
+/** Earlier finished imports of the same bytes: refused under --on-duplicate fail, a note otherwise. */
+async function earlierImportsOf(store: Store, sha256: string, fileName: string, onDuplicate: OnDuplicate, onNote?: (m: string) => void): Promise<{ batch: number; at: string }[]> {
+  const seenBefore = (await store.batches.findBySha256(sha256)).filter((b) => b.kind === 'import' && b.status === 'done').map((b) => ({ batch: b.id, at: b.createdAt }));
+  const last = seenBefore.at(-1);
+  if (!last) return seenBefore;
+  if (onDuplicate === 'fail') {
+    throw new DataError(
+      `${fileName}: this very file (SHA-256 ${sha256.slice(0, 16)}…) was already imported as batch ${last.batch} on ${last.at}: nothing to do. ` +
+        'To apply it again, use --on-duplicate skip (keep the tokens as they are) or update (take the file\'s settings).',
+      { code: 'already-imported', where: fileName },
+    );
+  }
+  onNote?.(`this very file was already imported as batch ${last.batch} on ${last.at}; --on-duplicate ${onDuplicate} applies`);
+  return seenBefore;
+}
+
+async function resourceIdOf(store: Store, name: string): Promise<number> {
+  const r = await store.resources.findByName(name);
+  if (!r) throw new NotFoundError(`no resource named '${name}' (create it with: tokensmith resource create ${name})`);
+  return r.id;
+}
+
+/** One parsed item: a record goes to the writer, a problem to the report, a skip to the notes. */
+async function takeItem(item: ParseItem, writer: BatchWriter, summary: ImportSummary, addError: (where: string, message: string) => void, onNote?: (m: string) => void): Promise<void> {
+  if (item.record) {
+    // Written even after a failure (then rolled back), so repeats and conflicts further on are reported too.
+    if (writer.add(item.record)) await writer.flush();
+  } else if (item.problem) {
+    addError(withSerial(item.problem.where, item.problem.serial), item.problem.message);
+  } else {
+    summary.skipped++;
+    onNote?.(`${item.skip.where}: ${item.skip.message}`);
   }
 }
 
