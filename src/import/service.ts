@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { DataError, NotFoundError, UsageError } from '../core/errors.js';
 import { parseAlgorithm, parseTokenType, validateSpec } from '../core/spec.js';
-import type { Store } from '../store/types.js';
+import type { Repos, Store } from '../store/types.js';
 import { detectFormat, readHead, refuseNonText } from './detect.js';
 import { batchParserFor } from './formats.js';
 import { IMPORT_FORMATS, type ImportFormat, type ParseContext, type ParseItem, type SpecDefaults } from './types.js';
@@ -143,12 +143,7 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
     defaults,
     onBytes: (bytesRead) => opts.onProgress?.({ bytesRead, totalBytes, records }),
   };
-  // A large file is read, decrypted and checked on a worker thread while this one seals and writes.
-  // A password prompt needs this thread, so a file that may need one is read here.
-  // With one CPU to run on, a second thread only adds its own costs.
-  const threaded =
-    (opts.parseOffThread === true && !opts.askPassword && workerAvailable()) ||
-    (totalBytes >= WORKER_MIN_BYTES && (opts.password !== undefined || opts.key !== undefined || !opts.askPassword) && availableParallelism() > 1 && workerAvailable());
+  const threaded = parseOffThread(opts, totalBytes);
   // Started before the file is hashed, so its reading ahead overlaps with the hash; stopped below if not used.
   let early: WorkerParse | null = threaded ? parseInWorker(format, opts.file, ctx) : null;
   try {
@@ -202,13 +197,7 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
         if (summary.imported + summary.skipped === 0) {
           throw new DataError(`${fileName}: the file holds no token tokensmith can import`, { code: 'empty-file' });
         }
-        const counts = { imported: summary.imported, skipped: summary.skipped, failed: 0 };
-        await tx.batches.finish(batch.id, counts, 'done');
-        await tx.audit.append({
-          action: 'import',
-          subject: `batch:${batch.id}`,
-          details: { file: fileName, sha256, format, ...counts, updated: summary.updated, onDuplicate, resource: opts.resource ?? null },
-        });
+        await finishBatch(tx, batch.id, summary, onDuplicate, opts.resource);
         if (opts.dryRun) throw new Rollback();
         summary.batch = batch.id;
       });
@@ -220,6 +209,26 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
   } finally {
     await early?.cancel();
   }
+}
+
+/**
+ * Whether to parse on a worker thread: a large file is read, decrypted and checked there while this thread seals and writes.
+ * A password prompt needs this thread, so a file that may need one is read here; with one CPU a second thread only adds its own costs.
+ */
+function parseOffThread(opts: ImportOptions, totalBytes: number): boolean {
+  if (opts.parseOffThread === true && !opts.askPassword && workerAvailable()) return true;
+  return totalBytes >= WORKER_MIN_BYTES && (opts.password !== undefined || opts.key !== undefined || !opts.askPassword) && availableParallelism() > 1 && workerAvailable();
+}
+
+/** Marks the batch done and writes its audit row (file, hash, counts, duplicate mode, Resource). */
+async function finishBatch(tx: Repos, batchId: number, summary: ImportSummary, onDuplicate: OnDuplicate, resource: string | undefined): Promise<void> {
+  const counts = { imported: summary.imported, skipped: summary.skipped, failed: 0 };
+  await tx.batches.finish(batchId, counts, 'done');
+  await tx.audit.append({
+    action: 'import',
+    subject: `batch:${batchId}`,
+    details: { file: summary.file, sha256: summary.sha256, format: summary.format, ...counts, updated: summary.updated, onDuplicate, resource: resource ?? null },
+  });
 }
 
 /** Earlier finished imports of the same bytes: refused under --on-duplicate fail, a note otherwise. */
