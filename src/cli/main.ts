@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, TokensmithError } from '../core/errors.js';
 import { escapeForTerminal, jsonForTerminal } from '../core/text-guard.js';
 import { registerCommands } from './commands/index.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../core/version.js';
 
 export function buildProgram(): Command {
   const program = new Command('tokensmith');

@@ -4,7 +4,7 @@
  * HOTP counters beyond 2^53 are handled here.
  */
 import { createHmac } from 'node:crypto';
-import { HOTP, TOTP, Secret } from 'otpauth';
+import { HOTP, Secret } from 'otpauth';
 import { dpwCode, dpwDay } from './dpw.js';
 import { DataError } from './errors.js';
 import type { TokenSpec } from './spec.js';

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { DataError, UsageError } from '../core/errors.js';
-import { packageVersion } from '../cli/version.js';
+import { packageVersion } from '../core/version.js';
 import type { Store } from '../store/types.js';
 import { EntraCsvWriter } from './entra-csv.js';
 import { enrollmentResource, enrollmentUser, encodeEnrollmentPackage, seedsInfo, type EnrollmentContent, type EnrollmentToken } from './enrollment.js';

@@ -23,7 +23,7 @@ import {
   usersFileTypeOf,
   type UsersFileLine,
 } from '../core/usersfile.js';
-import { packageVersion } from '../cli/version.js';
+import { packageVersion } from '../core/version.js';
 import type { ExportToken, FormatWriter } from './types.js';
 
 /** The states of a token that someone signs in with. */

@@ -8,7 +8,7 @@ import { ENTRA_COLUMNS } from './entra-csv.js';
 import { PROTECTIMUS_COLUMNS } from './protectimus-csv.js';
 import { THALES_COLUMNS } from './thales-csv.js';
 import { isBlankOrComment, whyNoToken } from './csv-rows.js';
-import { splitCsv } from './text.js';
+import { splitCsv } from '../core/csv.js';
 import { YUBICO_FORMAT_ROW, YUBIKEY_LOG_ROW } from './yubikey-csv.js';
 import { IMPORT_FORMATS, type ImportFormat } from './types.js';
 

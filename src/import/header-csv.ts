@@ -4,7 +4,7 @@
  */
 import { DataError } from '../core/errors.js';
 import { itemOf } from './record.js';
-import { lineWhere, readLines, splitCsv } from './text.js';
+import { lineWhere, readCsvRecords } from './text.js';
 import type { ParseContext, ParseItem, SeedRecord } from './types.js';
 
 export interface HeaderDialect {
@@ -25,9 +25,8 @@ export async function* parseHeaderCsv(
   let index: Map<string, number> | null = null;
   let width = 0;
   let rows = 0;
-  for await (const { text, line } of readLines(file, ctx)) {
+  for await (const { text, line, fields } of readCsvRecords(file, ctx)) {
     if (text.trim() === '') continue;
-    const fields = splitCsv(text);
     const where = lineWhere(ctx, line);
     if (!index) {
       const found = new Map(fields.map((f, i) => [norm(f), i] as const));

@@ -8,15 +8,14 @@ import { decodeHex } from '../core/codecs.js';
 import { DataError } from '../core/errors.js';
 import { isBlankOrComment, skipItem, whyNoToken } from './csv-rows.js';
 import { buildRecord, itemOf } from './record.js';
-import { lineWhere, readLines, splitCsv } from './text.js';
+import { lineWhere, readCsvRecords } from './text.js';
 import type { ParseContext, ParseItem } from './types.js';
 
 export async function* parseLinotpCsv(file: string, ctx: ParseContext): AsyncGenerator<ParseItem> {
   let rows = 0;
-  for await (const { text, line } of readLines(file, ctx)) {
+  for await (const { text, line, fields } of readCsvRecords(file, ctx, { isLiteral: isBlankOrComment })) {
     if (isBlankOrComment(text)) continue;
     const where = lineWhere(ctx, line);
-    const fields = splitCsv(text);
     const [serial, keyHex, typeField, digits, step, hash] = fields;
     const noToken = whyNoToken(fields);
     if (noToken) {

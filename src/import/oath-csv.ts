@@ -9,7 +9,7 @@ import { decodeHex } from '../core/codecs.js';
 import { DataError } from '../core/errors.js';
 import { isBlankOrComment, skipItem, whyNoToken } from './csv-rows.js';
 import { buildRecord, itemOf } from './record.js';
-import { lineWhere, readLines, splitCsv } from './text.js';
+import { lineWhere, readCsvRecords } from './text.js';
 import type { ParseContext, ParseItem } from './types.js';
 
 /** privacyIDEA's rule: the hash from the number of hex digits of the seed. */
@@ -32,7 +32,7 @@ export async function* parseOathCsv(file: string, ctx: ParseContext): AsyncGener
   let version = 1;
   let rows = 0;
   let seenContent = false;
-  for await (const { text, line } of readLines(file, ctx)) {
+  for await (const { text, line, fields } of readCsvRecords(file, ctx, { isLiteral: isBlankOrComment })) {
     if (text.trim() === '') continue;
     // The version line is the first line that is not blank (privacyIDEA writes it first; an editor may add a blank line).
     if (!seenContent) {
@@ -46,7 +46,6 @@ export async function* parseOathCsv(file: string, ctx: ParseContext): AsyncGener
     }
     if (isBlankOrComment(text)) continue;
     const where = lineWhere(ctx, line);
-    const fields = splitCsv(text);
     const user = version === 2 ? fields.splice(0, 3) : [];
     const [serial, seedHex, typeField, digits, fifth] = fields;
     const noToken = version === 2 && user.length < 3 ? null : whyNoToken(fields);

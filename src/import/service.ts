@@ -11,10 +11,10 @@ import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { DataError, NotFoundError, UsageError } from '../core/errors.js';
 import { parseAlgorithm, parseTokenType, validateSpec } from '../core/spec.js';
-import type { Store } from '../store/types.js';
+import type { Repos, Store } from '../store/types.js';
 import { detectFormat, readHead, refuseNonText } from './detect.js';
 import { batchParserFor } from './formats.js';
-import { IMPORT_FORMATS, type ImportFormat, type ParseContext, type SpecDefaults } from './types.js';
+import { IMPORT_FORMATS, type ImportFormat, type ParseContext, type ParseItem, type SpecDefaults } from './types.js';
 import { parseInWorker, workerAvailable, type WorkerParse } from './threaded.js';
 import { BatchWriter, type OnDuplicate } from './writer.js';
 
@@ -151,37 +151,15 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
     defaults,
     onBytes: (bytesRead) => opts.onProgress?.({ bytesRead, totalBytes, records }),
   };
-  // A large file is read, decrypted and checked on a worker thread while this one seals and writes.
-  // A password prompt needs this thread, so a file that may need one is read here.
-  // With one CPU to run on, a second thread only adds its own costs.
-  const threaded =
-    (opts.parseOffThread === true && !opts.askPassword && workerAvailable()) ||
-    (totalBytes >= WORKER_MIN_BYTES && (opts.password !== undefined || opts.key !== undefined || !opts.askPassword) && availableParallelism() > 1 && workerAvailable());
+  const threaded = parseOffThread(opts, totalBytes);
   // Started before the file is hashed, so its reading ahead overlaps with the hash; stopped below if not used.
   let early: WorkerParse | null = threaded ? parseInWorker(format, opts.file, ctx) : null;
   try {
     const onDuplicate = opts.onDuplicate ?? 'fail';
     const sha256 = await sha256OfFile(opts.file);
 
-    const seenBefore = (await store.batches.findBySha256(sha256)).filter((b) => b.kind === 'import' && b.status === 'done').map((b) => ({ batch: b.id, at: b.createdAt }));
-    if (seenBefore.length > 0) {
-      const last = seenBefore[seenBefore.length - 1]!;
-      if (onDuplicate === 'fail') {
-        throw new DataError(
-          `${fileName}: this very file (SHA-256 ${sha256.slice(0, 16)}…) was already imported as batch ${last.batch} on ${last.at}: nothing to do. ` +
-            'To apply it again, use --on-duplicate skip (keep the tokens as they are) or update (take the file\'s settings).',
-          { code: 'already-imported', where: fileName },
-        );
-      }
-      opts.onNote?.(`this very file was already imported as batch ${last.batch} on ${last.at}; --on-duplicate ${onDuplicate} applies`);
-    }
-
-    let resourceId: number | null = null;
-    if (opts.resource) {
-      const r = await store.resources.findByName(opts.resource);
-      if (!r) throw new NotFoundError(`no resource named '${opts.resource}' (create it with: tokensmith resource create ${opts.resource})`);
-      resourceId = r.id;
-    }
+    const seenBefore = await earlierImportsOf(store, sha256, fileName, onDuplicate, opts.onNote);
+    const resourceId = opts.resource ? await resourceIdOf(store, opts.resource) : null;
 
     const summary: ImportSummary = { batch: null, imported: 0, skipped: 0, failed: 0, errors: [], format, sha256, file: fileName, updated: 0, dryRun: Boolean(opts.dryRun), seenBefore };
     if (threaded) summary.parsedOffThread = true;
@@ -208,16 +186,8 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
         try {
           for await (const items of batches) {
             for (const item of items) {
-              if (item.record) {
-                records++;
-                // Written even after a failure (then rolled back), so repeats and conflicts further on are reported too.
-                if (writer.add(item.record)) await writer.flush();
-              } else if (item.problem) {
-                addError(withSerial(item.problem.where, item.problem.serial), item.problem.message);
-              } else {
-                attempt.skipped++;
-                opts.onNote?.(`${item.skip.where}: ${item.skip.message}`);
-              }
+              if (item.record) records++;
+              await takeItem(item, writer, attempt, addError, opts.onNote);
             }
           }
           await writer.flush();
@@ -234,13 +204,7 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
         if (attempt.imported + attempt.skipped === 0) {
           throw new DataError(`${fileName}: the file holds no token tokensmith can import`, { code: 'empty-file' });
         }
-        const counts = { imported: attempt.imported, skipped: attempt.skipped, failed: 0 };
-        await tx.batches.finish(batch.id, counts, 'done');
-        await tx.audit.append({
-          action: 'import',
-          subject: `batch:${batch.id}`,
-          details: { file: fileName, sha256, format, ...counts, updated: attempt.updated, onDuplicate, resource: opts.resource ?? null },
-        });
+        await finishBatch(tx, batch.id, { ...summary, ...attempt }, onDuplicate, opts.resource);
         if (opts.dryRun) throw new Rollback(attempt);
         attempt.batch = batch.id;
         return attempt;
@@ -254,6 +218,61 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
     return summary;
   } finally {
     await early?.cancel();
+  }
+}
+
+/**
+ * Whether to parse on a worker thread: a large file is read, decrypted and checked there while this thread seals and writes.
+ * A password prompt needs this thread, so a file that may need one is read here; with one CPU a second thread only adds its own costs.
+ */
+function parseOffThread(opts: ImportOptions, totalBytes: number): boolean {
+  if (opts.parseOffThread === true && !opts.askPassword && workerAvailable()) return true;
+  return totalBytes >= WORKER_MIN_BYTES && (opts.password !== undefined || opts.key !== undefined || !opts.askPassword) && availableParallelism() > 1 && workerAvailable();
+}
+
+/** Marks the batch done and writes its audit row (file, hash, counts, duplicate mode, Resource). */
+async function finishBatch(tx: Repos, batchId: number, summary: ImportSummary, onDuplicate: OnDuplicate, resource: string | undefined): Promise<void> {
+  const counts = { imported: summary.imported, skipped: summary.skipped, failed: 0 };
+  await tx.batches.finish(batchId, counts, 'done');
+  await tx.audit.append({
+    action: 'import',
+    subject: `batch:${batchId}`,
+    details: { file: summary.file, sha256: summary.sha256, format: summary.format, ...counts, updated: summary.updated, onDuplicate, resource: resource ?? null },
+  });
+}
+
+/** Earlier finished imports of the same bytes: refused under --on-duplicate fail, a note otherwise. */
+async function earlierImportsOf(store: Store, sha256: string, fileName: string, onDuplicate: OnDuplicate, onNote?: (m: string) => void): Promise<{ batch: number; at: string }[]> {
+  const seenBefore = (await store.batches.findBySha256(sha256)).filter((b) => b.kind === 'import' && b.status === 'done').map((b) => ({ batch: b.id, at: b.createdAt }));
+  const last = seenBefore.at(-1);
+  if (!last) return seenBefore;
+  if (onDuplicate === 'fail') {
+    throw new DataError(
+      `${fileName}: this very file (SHA-256 ${sha256.slice(0, 16)}…) was already imported as batch ${last.batch} on ${last.at}: nothing to do. ` +
+        'To apply it again, use --on-duplicate skip (keep the tokens as they are) or update (take the file\'s settings).',
+      { code: 'already-imported', where: fileName },
+    );
+  }
+  onNote?.(`this very file was already imported as batch ${last.batch} on ${last.at}; --on-duplicate ${onDuplicate} applies`);
+  return seenBefore;
+}
+
+async function resourceIdOf(store: Store, name: string): Promise<number> {
+  const r = await store.resources.findByName(name);
+  if (!r) throw new NotFoundError(`no resource named '${name}' (create it with: tokensmith resource create ${name})`);
+  return r.id;
+}
+
+/** One parsed item: a record goes to the writer, a problem to the report, a skip to the notes. */
+async function takeItem(item: ParseItem, writer: BatchWriter, counts: { skipped: number }, addError: (where: string, message: string) => void, onNote?: (m: string) => void): Promise<void> {
+  if (item.record) {
+    // Written even after a failure (then rolled back), so repeats and conflicts further on are reported too.
+    if (writer.add(item.record)) await writer.flush();
+  } else if (item.problem) {
+    addError(withSerial(item.problem.where, item.problem.serial), item.problem.message);
+  } else {
+    counts.skipped++;
+    onNote?.(`${item.skip.where}: ${item.skip.message}`);
   }
 }
 

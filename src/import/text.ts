@@ -1,9 +1,10 @@
 /**
  * Streaming text input shared by the parsers: the file as UTF-8 chunks,
- * as numbered lines, and CSV fields. Nothing here holds more than a chunk.
+ * as numbered lines, and as CSV records. Nothing here holds more than a chunk.
  */
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import { CsvRecordAssembler, type CsvRecord } from '../core/csv.js';
 import { DataError } from '../core/errors.js';
 import type { ParseContext } from './types.js';
 
@@ -58,30 +59,23 @@ export async function* readLines(path: string, ctx: Pick<ParseContext, 'onBytes'
   if (pending.length > 0) yield { text: pending.replace(/\r$/, ''), line: line + 1 };
 }
 
-/** Splits one CSV line on a delimiter; fields may be "quoted" with "" as an escaped quote. Fields are trimmed. */
-export function splitCsv(line: string, delimiter = ','): string[] {
-  if (!line.includes('"')) return line.split(delimiter).map((f) => f.trim());
-  const out: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"' && field.trim() === '') {
-      quoted = true;
-      field = '';
-    } else if (ch === delimiter) {
-      out.push(field.trim());
-      field = '';
-    } else field += ch;
+/**
+ * The file as CSV records (a quoted field may hold line breaks), fields trimmed, each with the line it starts on.
+ * `isLiteral` lines (comments) are passed through whole as one field, so a stray quote in them opens nothing.
+ */
+export async function* readCsvRecords(path: string, ctx: Pick<ParseContext, 'onBytes'> = {}, opts: { delimiter?: string; isLiteral?: (text: string) => boolean } = {}): AsyncGenerator<CsvRecord> {
+  const reader = new CsvRecordAssembler(opts.delimiter);
+  let inRecord = false;
+  for await (const { text, line } of readLines(path, ctx)) {
+    if (!inRecord && opts.isLiteral?.(text)) {
+      yield { fields: [text], line, text };
+      continue;
+    }
+    const record = reader.add(text, line);
+    inRecord = record === null;
+    if (record) yield { ...record, fields: record.fields.map((f) => f.trim()) };
   }
-  out.push(field.trim());
-  return out;
+  reader.finish();
 }
 
 /** Builds the `where` of a line: "seeds.csv:12". */

@@ -15,6 +15,10 @@
  * 100,000-token import.
  */
 import { DataError } from '../core/errors.js';
+import { countNewlines, EMPTY, GT, isNameByte, isSpace, LT, MAX_ATTRIBUTES, MAX_DEPTH, MAX_PENDING, SLASH, type Bytes, type Name } from './xml-bytes.js';
+import { XmlValueReader } from './xml-values.js';
+
+export { countNewlines, MAX_ATTRIBUTES, MAX_DEPTH } from './xml-bytes.js';
 
 export interface XmlNode {
   /** Local name, prefix stripped (PSKC files use odd prefixes or none). */
@@ -33,75 +37,10 @@ export interface XmlNode {
 
 export type XmlItem = { root: XmlNode; node?: undefined; path?: undefined } | { node: XmlNode; path: string[]; root?: undefined };
 
+
 const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 /** The children of a leaf: shared and frozen (most elements are leaves); a node gets its own array with its first child. */
 const NO_CHILDREN: XmlNode[] = Object.freeze([]) as unknown as XmlNode[];
-const EMPTY = Buffer.alloc(0);
-const ENTITY = /&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z_][\w.-]*);|&/g;
-const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-/** A construct longer than this without its end is not a seed file. */
-const MAX_PENDING = 4 * 1024 * 1024;
-/** Seed files use a handful of attributes per element; past this a tag is an attack (the duplicate check is quadratic in it). */
-export const MAX_ATTRIBUTES = 256;
-/** PSKC nests about ten deep; past this every open element costs memory for nothing (60 MB of <a> once took 3.8 GB). */
-export const MAX_DEPTH = 64;
-
-const LT = 0x3c;
-const GT = 0x3e;
-const SLASH = 0x2f;
-const AMP = 0x26;
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
-}
-
-/** Name bytes: anything but XML white space and / > = < " ' ! ? */
-function isNameByte(c: number): boolean {
-  if (c > 0x3f) return true;
-  return !(c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d || c === 0x2f || c === 0x3e || c === 0x3d || c === 0x3c || c === 0x22 || c === 0x27 || c === 0x21 || c === 0x3f);
-}
-
-/** Buffer's own string makers, without the argument checks of toString (the offsets here are always in range). */
-type Bytes = Buffer & { latin1Slice(start: number, end: number): string; utf8Slice(start: number, end: number): string };
-
-/** A name as written (raw: its bytes as latin1, for comparing with a closing tag) and split at its prefix. */
-interface Name {
-  raw: string;
-  name: string;
-  lower: string;
-  prefix: string;
-  /** As an attribute key: the local name, but namespace declarations (xmlns, xmlns:p) whole. */
-  attrKey: string;
-}
-
-function splitName(raw: string, decoded: string): Name {
-  const colon = decoded.indexOf(':');
-  const name = colon < 0 ? decoded : decoded.slice(colon + 1);
-  return { raw, name, lower: name.toLowerCase(), prefix: colon < 0 ? '' : decoded.slice(0, colon), attrKey: colon < 0 || decoded.startsWith('xmlns') ? decoded : name };
-}
-
-/**
- * The number of LF bytes in b[from, to). Four bytes at a time where the
- * buffer is word-aligned: a byte of w ^ 0x0a0a0a0a is zero exactly where w
- * holds an LF, and the zero bytes of a word are counted without a branch.
- */
-export function countNewlines(b: Uint8Array, words: Uint32Array | null, from: number, to: number): number {
-  let n = 0;
-  let i = from;
-  if (words !== null) {
-    while (i < to && (i & 3) !== 0) if (b[i++] === 0x0a) n++;
-    const end = Math.min(to >>> 2, words.length);
-    for (let w = i >>> 2; w < end; w++) {
-      const x = words[w]! ^ 0x0a0a0a0a;
-      // High bit of each byte: set where the byte is not zero.
-      const t = (((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x) & 0x80808080;
-      n += Math.imul((t ^ 0x80808080) >>> 7, 0x01010101) >>> 24;
-    }
-    if (end << 2 > i) i = end << 2;
-  }
-  for (; i < to; i++) if (b[i] === 0x0a) n++;
-  return n;
-}
 
 /** A start tag that cannot be judged yet: the chunk ends inside it. */
 const INCOMPLETE = -1;
@@ -124,10 +63,11 @@ export class XmlScanner {
   private buildingDepth = -1;
   private rootSeen = false;
   private rootClosed = false;
-  /** Names seen so far, by a hash of their bytes: a file uses a few dozen, thousands of times each. */
-  private readonly nameCache: (Name | undefined)[] = new Array<Name | undefined>(1024);
-  /** Short values seen lately, by a hash of their bytes. */
-  private readonly valueCache: (string | undefined)[] = new Array<string | undefined>(1024);
+  /** Names and values as strings (cached, decoded, checked). */
+  private readonly values = new XmlValueReader(
+    (at, message, code) => this.failAt(at, message, code),
+    (message, code) => this.fail(message, code),
+  );
   /** Finished items, in document order; the caller takes them after each write. */
   readonly items: XmlItem[] = [];
   // The start tag just read (readStartTag).
@@ -176,6 +116,7 @@ export class XmlScanner {
   write(chunk: Buffer): void {
     this.lineAt(this.pos);
     this.buf = (this.pos >= this.buf.length ? chunk : Buffer.concat([this.buf.subarray(this.pos), chunk])) as Bytes;
+    this.values.buf = this.buf;
     this.words = this.buf.byteOffset % 4 === 0 ? new Uint32Array(this.buf.buffer, this.buf.byteOffset, this.buf.length >>> 2) : null;
     this.lineCountedTo = 0;
     this.pos = 0;
@@ -255,97 +196,6 @@ export class XmlScanner {
     }
   }
 
-  /** The name in buf[from, to), from the cache when it was seen before. */
-  private nameAt(from: number, to: number): Name {
-    const b = this.buf;
-    const n = to - from;
-    const slot = (b[from]! * 31 + b[to - 1]! * 7 + n * 131) & 1023;
-    const hit = this.nameCache[slot];
-    if (hit !== undefined && hit.raw.length === n) {
-      const raw = hit.raw;
-      let k = 0;
-      while (k < n && raw.charCodeAt(k) === b[from + k]) k++;
-      if (k === n) return hit;
-    }
-    const raw = b.latin1Slice(from, to);
-    let high = false;
-    for (let k = from; k < to; k++) if (b[k]! > 0x7f) high = true;
-    const name = splitName(raw, high ? b.utf8Slice(from, to) : raw);
-    this.nameCache[slot] = name;
-    return name;
-  }
-
-  /**
-   * A value in buf[from, to): UTF-8 where it holds bytes above 0x7F, entities
-   * expanded. Text (inText) or an attribute value: they differ in their
-   * white space (see normalized).
-   */
-  private valueAt(from: number, to: number, inText: boolean): string {
-    const b = this.buf;
-    let high = false;
-    let amp = false;
-    let special = false;
-    for (let k = from; k < to; k++) {
-      const c = b[k]!;
-      if (c > 0x7f) high = true;
-      else if (c === AMP) amp = true;
-      else if (c < 0x20 || c === 0x5d) special = true;
-    }
-    if (special) return this.normalized(from, to, inText, high, amp);
-    if (high) {
-      const v = b.utf8Slice(from, to);
-      return amp ? this.decode(v) : v;
-    }
-    if (amp) return this.decode(b.latin1Slice(from, to));
-    const n = to - from;
-    if (n === 0 || n > 64) return b.latin1Slice(from, to);
-    // Short ASCII values repeat (algorithm URIs, lengths, intervals, manufacturers): made into strings once.
-    const slot = (b[from]! * 31 + b[to - 1]! * 7 + b[from + (n >> 1)]! * 17 + n * 131) & 1023;
-    const hit = this.valueCache[slot];
-    if (hit !== undefined && hit.length === n) {
-      let k = 0;
-      while (k < n && hit.charCodeAt(k) === b[from + k]) k++;
-      if (k === n) return hit;
-    }
-    const v = b.latin1Slice(from, to);
-    this.valueCache[slot] = v;
-    return v;
-  }
-
-  /**
-   * valueAt's way for a value holding a control byte or ']': the control
-   * characters XML forbids and ']]>' in text are refused; line ends become
-   * LF (XML 1.0 2.11), and in an attribute each tab, LF or CR becomes a space
-   * (3.3.3); character references are expanded after, so &#10; stays a LF.
-   */
-  private normalized(from: number, to: number, inText: boolean, high: boolean, amp: boolean): string {
-    const cr = this.checkChars(from, to, inText);
-    const b = this.buf;
-    let v = high ? b.utf8Slice(from, to) : b.latin1Slice(from, to);
-    if (cr) v = v.replace(/\r\n?/g, '\n');
-    if (!inText) v = v.replace(/[\t\n\r]/g, ' ');
-    return amp ? this.decode(v) : v;
-  }
-
-  /**
-   * Refuses, at the first one, the C0 control characters XML forbids in buf[from, to) (all but tab,
-   * LF and CR) and, in text, ']]>'; returns whether a CR is there (its line ends need normalizing).
-   */
-  private checkChars(from: number, to: number, inText: boolean): boolean {
-    const b = this.buf;
-    let cr = false;
-    for (let k = from; k < to; k++) {
-      const c = b[k]!;
-      if (c === 0x5d) {
-        if (inText && k + 2 < to && b[k + 1] === 0x5d && b[k + 2] === 0x3e) this.failAt(k, "']]>' in text: outside a CDATA section XML allows it only as ']]&gt;'");
-      } else if (c < 0x20 && c !== 0x0a && c !== 0x09) {
-        if (c !== 0x0d) this.failAt(k, `a control character (U+${c.toString(16).toUpperCase().padStart(4, '0')}) that XML does not allow in a file`);
-        cr = true;
-      }
-    }
-    return cr;
-  }
-
   /**
    * Reads the start tag at `lt` into tag / tagAttrs / tagSelfClosing and
    * returns the position after it; INCOMPLETE when the buffer ends inside
@@ -358,7 +208,7 @@ export class XmlScanner {
     while (i < len && isNameByte(b[i]!)) i++;
     if (i >= len) return INCOMPLETE;
     if (i === lt + 1) return MALFORMED;
-    this.tag = this.nameAt(lt + 1, i);
+    this.tag = this.values.nameAt(lt + 1, i);
     this.attrCount = 0;
     let attrs = NO_ATTRS;
     for (;;) {
@@ -401,7 +251,7 @@ export class XmlScanner {
       }
       if (i >= len) return INCOMPLETE;
       if (attrs === NO_ATTRS) attrs = {};
-      const attrName = this.nameAt(nameStart, nameEnd);
+      const attrName = this.values.nameAt(nameStart, nameEnd);
       for (let k = 0; k < this.attrCount; k++) {
         if (this.attrNames[k] === attrName.raw) {
           this.tagProblem = `<${this.shown(this.tag.raw)}> has the attribute ${this.shown(attrName.raw)} twice: XML allows each attribute once`;
@@ -414,7 +264,7 @@ export class XmlScanner {
       }
       this.attrNames[this.attrCount++] = attrName.raw;
       const key = attrName.attrKey;
-      const value = this.valueAt(valueStart, i, false);
+      const value = this.values.valueAt(valueStart, i, false);
       // An attribute called __proto__ is data like any other, not the object's prototype.
       if (key === '__proto__') Object.defineProperty(attrs, key, { value, enumerable: true, writable: true, configurable: true });
       else attrs[key] = value;
@@ -515,7 +365,7 @@ export class XmlScanner {
         return false;
       }
       if (this.stack.length === 0) this.fail('CDATA outside the root element');
-      const cr = this.checkChars(lt + 9, end, false);
+      const cr = this.values.checkChars(lt + 9, end, false);
       // CDATA is taken as it stands (no entity in it is expanded), but for its line ends.
       if (this.building.length > 0) {
         const t = b.toString('utf8', lt + 9, end);
@@ -542,23 +392,7 @@ export class XmlScanner {
       this.fail(this.rootSeen ? 'text after the root element' : 'text before the root element: this is not XML', this.rootSeen ? 'malformed-xml' : 'not-xml');
     }
     // Taken (and so checked for stray entities) even where nobody reads it.
-    const t = this.valueAt(from, to, true);
+    const t = this.values.valueAt(from, to, true);
     if (this.building.length > 0) this.building[this.building.length - 1]!.text += t;
-  }
-
-  private decode(s: string): string {
-    return s.replace(ENTITY, (whole, ref: string | undefined) => {
-      if (ref === undefined) this.fail("a bare '&': write &amp;");
-      if (ref[0] === '#') {
-        const cp = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-        // XML's Char: tab, LF, CR, and the rest of Unicode but the other controls, surrogates, FFFE and FFFF.
-        const isChar = cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
-        if (!isChar) this.fail(`character reference ${whole} is not a character XML allows`);
-        return String.fromCodePoint(cp);
-      }
-      const v = PREDEFINED[ref];
-      if (v === undefined) this.fail(`entity ${whole} is not one of XML's five (&lt; &gt; &amp; &quot; &apos;): tokensmith expands no other entity`, 'entity-refused');
-      return v;
-    });
   }
 }

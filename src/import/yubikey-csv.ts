@@ -14,7 +14,7 @@ import { decodeHex } from '../core/codecs.js';
 import { DataError } from '../core/errors.js';
 import { isBlankOrComment, skipItem } from './csv-rows.js';
 import { buildRecord, itemOf, problemOf } from './record.js';
-import { lineWhere, readLines, splitCsv } from './text.js';
+import { lineWhere, readCsvRecords } from './text.js';
 import type { ParseContext, ParseItem, SeedRecord } from './types.js';
 
 /** A row of the traditional log: the slot type the tool wrote, then a date. */
@@ -83,10 +83,9 @@ function readRow(cells: string[], where: string, ctx: ParseContext): ParseItem |
 
 export async function* parseYubikeyCsv(file: string, ctx: ParseContext): AsyncGenerator<ParseItem> {
   let rows = 0;
-  for await (const { text, line } of readLines(file, ctx)) {
+  for await (const { text, line, fields: cells } of readCsvRecords(file, ctx, { isLiteral: isBlankOrComment })) {
     if (isBlankOrComment(text)) continue;
     const where = lineWhere(ctx, line);
-    const cells = splitCsv(text);
     if (cells.length < 6 && !/^LOGGING START$/i.test(cells[0] ?? '')) {
       yield { problem: { where, code: 'missing-column', message: `the row has ${cells.length} fields; a row of the YubiKey personalization log has at least 6 (type, date, slot, public id, private id, secret)` } };
       continue;

@@ -5,13 +5,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { csvHeader, parseCsvRows, type LineError } from '../core/csv.js';
 import { DataError, PolicyError, TokensmithError } from '../core/errors.js';
 import { nextState } from '../core/states.js';
 import { StoreConflictError } from '../store/errors.js';
 import type { AssignmentRecord, Repos, ResourceRecord, Store, TokenRecord, UserRecord } from '../store/types.js';
 import { findResource } from './resources.js';
 import { findToken } from './tokens.js';
-import { csvHeader, findUser, parseCsvRows, type LineError } from './users.js';
+import { findUser } from './users.js';
 
 /** The rules of the house, by the code a refusal carries. */
 export const RULES = {

@@ -4,7 +4,7 @@
  * real driver of the family its model belongs to (drivers/registry.ts). Only labelled test seeds are ever stored in a cassette;
  * any other seed's frames are redacted and replayed by shape.
  */
-import { packageVersion } from '../cli/version.js';
+import { packageVersion } from '../core/version.js';
 import { DataError, TokensmithError } from '../core/errors.js';
 import { hexSpaced, readCassette, writeCassette, type Cassette, type CassetteOperation, type CassetteSource } from '../transport/cassette.js';
 import { CassetteMismatchError } from '../transport/errors.js';

@@ -4,15 +4,27 @@
  * Each capability adds its step here, so the demo always shows the whole
  * path as far as it is built.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { encodeBase32 } from '../core/codecs.js';
-import { findCode } from '../core/otp.js';
 import { addToken, findToken, tokenCode, viewToken } from './tokens.js';
+import { Token2Simulator } from '../../drivers/token2-nfc/simulator.js';
+import { findCode, generateCode } from '../core/otp.js';
+import { inspectEnrollmentFile } from '../export/inspect.js';
+import { exportTokens } from '../export/service.js';
+import { SAMPLE_TOKENS, writeSamplePskc } from '../import/sample.js';
+import { importSeedFile } from '../import/service.js';
+import { MemoryTransport } from '../transport/memory.js';
+import { assignToken } from './assign.js';
+import { claimToken } from './enroll.js';
+import { createResource, setResourcePermissions } from './resources.js';
+import { verifyDevice } from './token2-device.js';
+import { flashToken, parseFlashInput } from './token2-flash.js';
+import { addUser } from './users.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 export interface DemoContext {
   store: Store;
@@ -69,8 +81,6 @@ export const DEMO_STEPS: DemoStep[] = [
   {
     title: 'Import a sample seed file (encrypted PSKC, as a vendor ships it)',
     async run(ctx) {
-      const { writeSamplePskc, SAMPLE_TOKENS } = await import('../import/sample.js');
-      const { importSeedFile } = await import('../import/service.js');
       const file = join(ctx.dir, 'vendor-seeds.pskc.xml');
       const password = 'demo-seed-file-password';
       writeSamplePskc(file, password);
@@ -92,11 +102,6 @@ export const DEMO_STEPS: DemoStep[] = [
   {
     title: 'Flash a simulated Token2 card (in memory, no reader needed)',
     async run(ctx) {
-      const { Token2Simulator } = await import('../../drivers/token2-nfc/simulator.js');
-      const { MemoryTransport } = await import('../transport/memory.js');
-      const { flashToken, parseFlashInput } = await import('./token2-flash.js');
-      const { verifyDevice } = await import('./token2-device.js');
-      const { generateCode } = await import('../core/otp.js');
       const sim = new Token2Simulator({ model: 'token2-card', serial: '86596220000042', clockOffset: -90 });
       ctx.say(`a simulated OTPC-P2-i card, serial ${sim.serial}, lies on a reader; its clock is 90 s behind`);
       const transport = new MemoryTransport(sim, { readerName: 'Demo reader (in memory)' });
@@ -118,9 +123,6 @@ export const DEMO_STEPS: DemoStep[] = [
   {
     title: 'Create a Resource and assign both tokens',
     async run(ctx) {
-      const { createResource, setResourcePermissions } = await import('./resources.js');
-      const { addUser } = await import('./users.js');
-      const { assignToken } = await import('./assign.js');
       const r = await createResource(ctx.store, { name: 'demo-vpn', url: 'https://sso.example.com/demo-vpn' });
       await setResourcePermissions(ctx.store, r.name, { allow: true, actions: ['enroll'], tokenTypes: ['programmable', 'classic'] });
       ctx.say(`Resource ${r.name}: portal actions allowed: enroll; token types: programmable, classic; a code must fall within ±${r.window} steps`);
@@ -147,7 +149,6 @@ export const DEMO_STEPS: DemoStep[] = [
   {
     title: 'Enroll one with a valid code',
     async run(ctx) {
-      const { claimToken } = await import('./enroll.js');
       const [first] = ctx.facts.assignedTokens as { serial: string; login: string }[];
       const resource = ctx.facts.resourceName as string;
       const { code } = await tokenCode(ctx.store, first!.serial);
@@ -167,9 +168,6 @@ export const DEMO_STEPS: DemoStep[] = [
   {
     title: 'Export the enrollment package',
     async run(ctx) {
-      const { exportTokens } = await import('../export/service.js');
-      const { inspectEnrollmentFile } = await import('../export/inspect.js');
-      const { readFileSync, writeFileSync } = await import('node:fs');
       let resource = ctx.facts.resourceName as string | undefined;
       if (!resource) {
         // Without the Resource step, put the registered token into a Resource of its own.

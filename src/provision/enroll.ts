@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { TOTP, Secret } from 'otpauth';
 import { DataError, PolicyError } from '../core/errors.js';
-import { findCode } from '../core/otp.js';
+import { findCode, type CodeMatch } from '../core/otp.js';
 import { nextState } from '../core/states.js';
-import type { EnrollTokenType, Repos, ResourceRecord, Store, TokenRecord, UserRecord } from '../store/types.js';
+import type { AssignmentRecord, EnrollTokenType, Repos, ResourceRecord, Store, TokenRecord, UserRecord } from '../store/types.js';
 import { createAssignment, isSoftwareToken, refuse } from './assign.js';
 import { findResource, isAllowed } from './resources.js';
 import { findToken } from './tokens.js';
@@ -71,6 +71,99 @@ function checkType(r: ResourceRecord, t: TokenRecord): void {
   }
 }
 
+/** Refuses a claim the rules do not allow before any code is checked: another user's token, one outside the stock, a second token, a locked one. */
+async function checkClaimable(tx: Repos, r: ResourceRecord, user: UserRecord, token: TokenRecord, holder: AssignmentRecord | null): Promise<void> {
+  if (holder && holder.userId !== user.id) {
+    throw refuse('token-has-other-user', `token ${token.serial} is assigned to another user`, 'claim a token from the stock instead', token.serial);
+  }
+  if (holder && holder.resourceId !== r.id) {
+    throw refuse('token-not-in-stock', `token ${token.serial} is assigned to '${user.login}' in another Resource`, undefined, token.serial);
+  }
+  checkType(r, token);
+  if (!holder) {
+    if (token.resourceId !== r.id) {
+      throw refuse('token-not-in-stock', `token ${token.serial} is not in the stock of Resource '${r.name}'`, `an admin puts it there with: tokensmith assign ${token.serial} ${user.login} --resource ${r.name}`, token.serial);
+    }
+    nextState(token.state, 'assign'); // refuses a disabled, lost, revoked or retired token, naming the state
+    const mine = await tx.assignments.byUserResource(user.id, r.id);
+    if (mine) {
+      const other = await tx.tokens.get(mine.tokenId);
+      throw refuse('one-token-per-resource', `user '${user.login}' already has token ${other?.serial ?? `#${mine.tokenId}`} in Resource '${r.name}'`, 'an admin unassigns that one first', token.serial);
+    }
+  }
+  if (token.locked) {
+    throw refuse('token-locked', `token ${token.serial} is locked after ${token.failedAttempts} failed codes`, `an admin unlocks it with: tokensmith tokens unlock ${token.serial}`, token.serial);
+  }
+}
+
+interface ClaimAttempt {
+  input: ClaimInput;
+  r: ResourceRecord;
+  user: UserRecord;
+  token: TokenRecord;
+  holder: AssignmentRecord | null;
+  code: string;
+}
+
+/** Counts a wrong or replayed code (on the token, or against the user on a stock token) and returns the refusal to throw after the commit. */
+async function recordRejectedCode(tx: Repos, a: ClaimAttempt, replay: boolean): Promise<PolicyError> {
+  const { input, r, user, token, code } = a;
+  // A stranger's guesses on a stock token must not lock it for the user it is meant for.
+  const countOnToken = input.userAttemptsLeft === undefined || a.holder !== null;
+  const failed = countOnToken ? token.failedAttempts + 1 : token.failedAttempts;
+  const locked = countOnToken ? failed >= r.lockAfter : token.locked;
+  if (countOnToken) await tx.tokens.update(token.id, { failedAttempts: failed, locked });
+  await tx.audit.append({
+    action: 'token.enroll-failed',
+    subject: `token:${token.serial}`,
+    actor: input.actor,
+    details: { user: user.login, resource: r.name, reason: replay ? 'code-already-used' : 'code-rejected', failedAttempts: failed, locked, via: input.via },
+  });
+  const left = !countOnToken
+    ? `${input.userAttemptsLeft} attempt(s) left before enrollment is locked for you`
+    : locked
+      ? `token ${token.serial} is now locked: an admin unlocks it with: tokensmith tokens unlock ${token.serial}`
+      : `${r.lockAfter - failed} attempt(s) left before the token is locked`;
+  return replay
+    ? refuse('code-already-used', `code ${code} was already used on token ${token.serial}`, `wait for the next code; ${left}`, token.serial)
+    : refuse('code-rejected', `code ${code} is not a code of token ${token.serial} within ±${r.window} steps of now`, `type the code the token shows now; ${left}`, token.serial);
+}
+
+/** A matching code: assigns a stock token, moves it to enrolled and keeps the drift and the step used. */
+async function enrollMatched(tx: Repos, a: ClaimAttempt, match: CodeMatch, at: Date): Promise<ClaimResult> {
+  const { input, r, user, token } = a;
+  let holder = a.holder;
+  if (holder && token.state === 'enrolled') {
+    throw new DataError(`token ${token.serial} is already enrolled to '${user.login}' in Resource '${r.name}'`, { code: 'already-enrolled', where: token.serial });
+  }
+  let state = token.state;
+  if (!holder) {
+    state = nextState(state, 'assign');
+    holder = await createAssignment(tx, { tokenId: token.id, userId: user.id, resourceId: r.id });
+    await tx.audit.append({ action: 'token.assign', subject: `token:${token.serial}`, actor: input.actor, details: { user: user.login, resource: r.name, from: token.state, to: state, via: input.via } });
+  }
+  const from = state;
+  state = nextState(state, 'enroll');
+  const driftSteps = token.type === 'totp' ? token.driftSteps + match.offset : token.driftSteps;
+  const enrolledAt = at.toISOString();
+  await tx.tokens.update(token.id, {
+    state,
+    resourceId: r.id,
+    driftSteps,
+    lastUsedStep: match.step,
+    failedAttempts: 0,
+    ...(token.type === 'hotp' ? { counter: match.step + 1 } : {}),
+  });
+  await tx.assignments.markEnrolled(holder.id, enrolledAt);
+  await tx.audit.append({
+    action: 'token.enroll',
+    subject: `token:${token.serial}`,
+    actor: input.actor,
+    details: { user: user.login, resource: r.name, from, to: state, driftSteps, type: enrollTypeOf(token), via: input.via },
+  });
+  return { serial: token.serial, user: user.login, resource: r.name, state: 'enrolled', driftSteps, enrolledAt };
+}
+
 /** Claims (or confirms) a token with the code it shows now. */
 export async function claimToken(store: Store, input: ClaimInput): Promise<ClaimResult> {
   const at = input.at ?? new Date();
@@ -79,28 +172,8 @@ export async function claimToken(store: Store, input: ClaimInput): Promise<Claim
   const result = await store.transaction(async (tx): Promise<ClaimResult | PolicyError> => {
     const { r, user } = await portalContext(tx, input.resource, input.login, 'enroll');
     const token = await findToken(tx, input.serial, input.manufacturer);
-    let holder = await tx.assignments.byToken(token.id);
-    if (holder && holder.userId !== user.id) {
-      throw refuse('token-has-other-user', `token ${token.serial} is assigned to another user`, 'claim a token from the stock instead', token.serial);
-    }
-    if (holder && holder.resourceId !== r.id) {
-      throw refuse('token-not-in-stock', `token ${token.serial} is assigned to '${user.login}' in another Resource`, undefined, token.serial);
-    }
-    checkType(r, token);
-    if (!holder) {
-      if (token.resourceId !== r.id) {
-        throw refuse('token-not-in-stock', `token ${token.serial} is not in the stock of Resource '${r.name}'`, `an admin puts it there with: tokensmith assign ${token.serial} ${user.login} --resource ${r.name}`, token.serial);
-      }
-      nextState(token.state, 'assign'); // refuses a disabled, lost, revoked or retired token, naming the state
-      const mine = await tx.assignments.byUserResource(user.id, r.id);
-      if (mine) {
-        const other = await tx.tokens.get(mine.tokenId);
-        throw refuse('one-token-per-resource', `user '${user.login}' already has token ${other?.serial ?? `#${mine.tokenId}`} in Resource '${r.name}'`, 'an admin unassigns that one first', token.serial);
-      }
-    }
-    if (token.locked) {
-      throw refuse('token-locked', `token ${token.serial} is locked after ${token.failedAttempts} failed codes`, `an admin unlocks it with: tokensmith tokens unlock ${token.serial}`, token.serial);
-    }
+    const holder = await tx.assignments.byToken(token.id);
+    await checkClaimable(tx, r, user, token, holder);
     const code = input.code.trim();
     if (!/^\d+$/.test(code) || code.length !== token.digits) {
       throw new DataError(`the code must be the ${token.digits} digits token ${token.serial} shows, got '${input.code}'`, { code: 'bad-code', where: token.serial });
@@ -112,57 +185,12 @@ export async function claimToken(store: Store, input: ClaimInput): Promise<Claim
     } finally {
       seed.fill(0);
     }
+    const attempt: ClaimAttempt = { input, r, user, token, holder, code };
     const replay = match !== null && token.lastUsedStep !== null && match.step <= token.lastUsedStep;
     if (!match || replay) {
-      // A stranger's guesses on a stock token must not lock it for the user it is meant for.
-      const countOnToken = input.userAttemptsLeft === undefined || holder !== null;
-      const failed = countOnToken ? token.failedAttempts + 1 : token.failedAttempts;
-      const locked = countOnToken ? failed >= r.lockAfter : token.locked;
-      if (countOnToken) await tx.tokens.update(token.id, { failedAttempts: failed, locked });
-      await tx.audit.append({
-        action: 'token.enroll-failed',
-        subject: `token:${token.serial}`,
-        actor: input.actor,
-        details: { user: user.login, resource: r.name, reason: replay ? 'code-already-used' : 'code-rejected', failedAttempts: failed, locked, via: input.via },
-      });
-      const left = !countOnToken
-        ? `${input.userAttemptsLeft} attempt(s) left before enrollment is locked for you`
-        : locked
-          ? `token ${token.serial} is now locked: an admin unlocks it with: tokensmith tokens unlock ${token.serial}`
-          : `${r.lockAfter - failed} attempt(s) left before the token is locked`;
-      return replay
-        ? refuse('code-already-used', `code ${code} was already used on token ${token.serial}`, `wait for the next code; ${left}`, token.serial)
-        : refuse('code-rejected', `code ${code} is not a code of token ${token.serial} within ±${r.window} steps of now`, `type the code the token shows now; ${left}`, token.serial);
+      return recordRejectedCode(tx, attempt, replay);
     }
-    if (holder && token.state === 'enrolled') {
-      throw new DataError(`token ${token.serial} is already enrolled to '${user.login}' in Resource '${r.name}'`, { code: 'already-enrolled', where: token.serial });
-    }
-    let state = token.state;
-    if (!holder) {
-      state = nextState(state, 'assign');
-      holder = await createAssignment(tx, { tokenId: token.id, userId: user.id, resourceId: r.id });
-      await tx.audit.append({ action: 'token.assign', subject: `token:${token.serial}`, actor: input.actor, details: { user: user.login, resource: r.name, from: token.state, to: state, via: input.via } });
-    }
-    const from = state;
-    state = nextState(state, 'enroll');
-    const driftSteps = token.type === 'totp' ? token.driftSteps + match.offset : token.driftSteps;
-    const enrolledAt = at.toISOString();
-    await tx.tokens.update(token.id, {
-      state,
-      resourceId: r.id,
-      driftSteps,
-      lastUsedStep: match.step,
-      failedAttempts: 0,
-      ...(token.type === 'hotp' ? { counter: match.step + 1 } : {}),
-    });
-    await tx.assignments.markEnrolled(holder.id, enrolledAt);
-    await tx.audit.append({
-      action: 'token.enroll',
-      subject: `token:${token.serial}`,
-      actor: input.actor,
-      details: { user: user.login, resource: r.name, from, to: state, driftSteps, type: enrollTypeOf(token), via: input.via },
-    });
-    return { serial: token.serial, user: user.login, resource: r.name, state: 'enrolled', driftSteps, enrolledAt };
+    return enrollMatched(tx, attempt, match, at);
   });
   if (result instanceof PolicyError) throw result;
   return result;

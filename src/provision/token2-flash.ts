@@ -247,7 +247,7 @@ async function recordFailure(store: Store, transport: ApduTransport, info: Token
 /** Logins from a CSV with a `login` column (other columns are ignored), in file order. */
 export async function readBatchUsers(path: string): Promise<string[]> {
   const { readFile } = await import('node:fs/promises');
-  const { parseCsvRows } = await import('./users.js');
+  const { parseCsvRows } = await import('../core/csv.js');
   const rows = parseCsvRows(await readFile(path, 'utf8')).filter((r) => r.fields.some((f) => f.trim() !== ''));
   const col = rows[0]?.fields.findIndex((h) => h.trim().toLowerCase() === 'login') ?? -1;
   if (col < 0) throw new DataError(`${path}:1: no 'login' column; the users file needs a header line with login`, { code: 'bad-csv', where: `${path}:1` });

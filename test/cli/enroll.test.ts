@@ -1,5 +1,4 @@
 /** The self-service rules end to end through the built CLI (node bin/tokensmith), with codes computed in the test. */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,8 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base32, TEST_SEEDS, totp } from '../provision/helpers-ss.js';
+import { runCli } from '../helpers/cli.js';
 
-const BIN = fileURLToPath(new URL('../../bin/tokensmith', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 const AT = new Date('2026-03-01T12:00:10Z');
 const AT_ARG = AT.toISOString();
@@ -17,16 +16,7 @@ let dir: string;
 let env: NodeJS.ProcessEnv;
 
 function run(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, '--db', join(dir, 't.db'), ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
+  return runCli(['--db', join(dir, 't.db'), ...args], { env, input });
 }
 
 async function ok(args: string[], input?: string): Promise<any> {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-const HEAVY_PACKAGES = ['better-sqlite3', 'nfc-pcsc', 'node-hid', '@inquirer/prompts', 'ora', 'cbor-x', 'saxes', 'nodemailer', 'qrcode'];
+const HEAVY_PACKAGES = ['better-sqlite3', 'nfc-pcsc', 'node-hid', '@inquirer/prompts', 'ora', 'cbor-x', 'nodemailer', 'qrcode'];
 /** Folders (relative to the source root: the repo, or dist/) a start-up path must not reach statically. */
 const HEAVY_DIRS = ['src/store', 'src/import', 'src/export', 'src/transport', 'drivers'];
 

@@ -1,10 +1,8 @@
 /** Running several tokensmith processes at once, and seed files whose seeds follow from the serial so overlapping files agree. */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { runCli } from '../helpers/cli.js';
 
-const BIN = fileURLToPath(new URL('../../bin/tokensmith', import.meta.url));
 
 export interface Run {
   code: number;
@@ -13,15 +11,7 @@ export interface Run {
 }
 
 export function cli(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runCli(args, { env: { ...process.env, ...env, NO_COLOR: '1' } });
 }
 
 /** The seed of a test serial: the same in every file that lists it. */

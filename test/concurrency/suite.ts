@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
-import { skipPgReason, startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { cli, seedOf, serialOf, writeSeedFile } from './helpers.js';
 
 export interface Setup {

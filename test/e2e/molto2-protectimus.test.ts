@@ -4,7 +4,6 @@
  * `tokensmith simulate`. Takes the machine-wide vpcd lock, starts pcscd
  * unless one runs, and stops only the pcscd it started.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase32 } from '../../src/core/codecs.js';
 import { ensurePcscd, lockVpcd, pcscMissing } from '../helpers/pcsc.js';
 import { startSimulator, type Simulator } from '../helpers/simulator.js';
+import { runCliSync } from '../helpers/cli.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/tokensmith');
@@ -27,8 +27,7 @@ let stopPcscd: () => Promise<void> = async () => {};
 let unlock: (() => void) | null = null;
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliSync(args, { env, timeoutMs: 60_000 });
 }
 
 function simulate(model: string, args: string[]): Promise<Simulator> {

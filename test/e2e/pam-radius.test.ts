@@ -19,6 +19,7 @@ import { encodeBase32 } from '../../src/core/codecs.js';
 import { ensurePcscd, lockVpcd, pcscMissing, which } from '../helpers/pcsc.js';
 import { pamLogin, pamMissing, radtest, startRadius, writePamService, type Radius } from '../helpers/pam.js';
 import { startSimulator } from '../helpers/simulator.js';
+import { runCliSync } from '../helpers/cli.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/tokensmith');
@@ -38,8 +39,7 @@ let cardSeed = '';
 let lastStep = 0;
 
 function cli(args: string[], e: NodeJS.ProcessEnv = env) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { env: e, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliSync(args, { env: e, timeoutMs: 60_000 });
 }
 
 function oathtool(args: string[]): string {

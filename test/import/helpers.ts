@@ -1,14 +1,13 @@
 /** Shared by the import tests: fixture paths, the parsers' output collected, and the built CLI in a temp store. */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ParseContext, ParseItem, SeedParser } from '../../src/import/types.js';
+import { runCli } from '../helpers/cli.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/seedfiles/', import.meta.url));
-export const BIN = fileURLToPath(new URL('../../bin/tokensmith', import.meta.url));
 
 export function fixture(...parts: string[]): string {
   return join(FIXTURES, ...parts);
@@ -37,16 +36,7 @@ export class CliStore {
   readonly env: NodeJS.ProcessEnv = { ...process.env, TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex'), TOKENSMITH_OPERATOR: 'test', CI: '1' };
 
   run(args: string[], input = ''): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, '--db', this.db, ...args], { env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      child.stdin.end(input);
-    });
+    return runCli(['--db', this.db, ...args], { env: this.env, input });
   }
 
   async json(args: string[]): Promise<any> {

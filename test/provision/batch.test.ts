@@ -39,7 +39,7 @@ describe('flashBatch with in-memory simulators', () => {
     expect(again.flashed).toHaveLength(0);
     expect(again.skipped.map((s) => s.serial)).toEqual(a.sims.map((s) => s.serial));
     expect(await store.batches.get(again.batch)).toMatchObject({ imported: 0, skipped: 5, failed: 0, status: 'done' });
-    store.close?.();
+    await store.close();
   });
 
   it('assigns to the users in order; a skipped token does not use up a user', async () => {

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createResource, setResourcePermissions } from '../../src/provision/resources.js';
 import { addToken, findToken } from '../../src/provision/tokens.js';
-import { addUser, importUsers, parseCsvRows, setMembership } from '../../src/provision/users.js';
+import { parseCsvRows } from '../../src/core/csv.js';
+import { importUsers } from '../../src/provision/users-import.js';
+import { addUser, setMembership } from '../../src/provision/users.js';
 import { verifyPassword } from '../../src/core/password.js';
 import type { Store } from '../../src/store/types.js';
 import { base32, memoryStore, TEST_SEEDS } from './helpers-ss.js';
@@ -37,7 +39,7 @@ describe('users', () => {
 
   it('parses CSV with quotes, doubled quotes, CRLF and embedded newlines, keeping line numbers', () => {
     const rows = parseCsvRows('a,b\r\n"x, y","say ""hi"""\r\n\r\n"multi\nline",z\n');
-    expect(rows).toEqual([
+    expect(rows.map(({ line, fields }) => ({ line, fields }))).toEqual([
       { line: 1, fields: ['a', 'b'] },
       { line: 2, fields: ['x, y', 'say "hi"'] },
       { line: 4, fields: ['multi\nline', 'z'] },

@@ -6,6 +6,7 @@ import { DataError, ExitCode } from '../../src/core/errors.js';
 import { encodeBase32 } from '../../src/core/codecs.js';
 import { keyCheckValue, loadMasterKey, openSeed, parseMasterKey, SealBrokenError, sealSeed, seedBinding, WrongMasterKeyError } from '../../src/store/vault.js';
 import { baseToken, randomKeyHex, TempStores } from './helpers.js';
+import { flipByte } from '../helpers/bytes.js';
 
 const temp = new TempStores();
 afterEach(() => temp.cleanup());
@@ -61,7 +62,7 @@ describe('sealSeed / openSeed', () => {
     expect(openSeed(key, sealed, seedBinding({ manufacturer: 'Feitian', serial: '1234567' }))).toBeNull();
     for (let i = 0; i < sealed.length; i++) {
       const t = Buffer.from(sealed);
-      t[i] ^= 0x01;
+      flipByte(t, i, 0x01);
       expect(openSeed(key, t, aad), `byte ${i} flipped`).toBeNull();
     }
     expect(openSeed(key, sealed.subarray(0, 28), aad)).toBeNull();
@@ -190,7 +191,7 @@ describe('sealed seeds in the store', () => {
     const row = store.db.prepare('SELECT sealed_seed FROM tokens WHERE id = ?').get(a.id) as { sealed_seed: Buffer };
     for (const i of [0, 5, 14, row.sealed_seed.length - 1]) {
       const t = Buffer.from(row.sealed_seed);
-      t[i] ^= 0x80;
+      flipByte(t, i, 0x80);
       store.db.prepare('UPDATE tokens SET sealed_seed = ? WHERE id = ?').run(t, a.id);
       const e = await rejection(store.tokens.openSeed(a));
       expect(e, `byte ${i}`).toBeInstanceOf(SealBrokenError);

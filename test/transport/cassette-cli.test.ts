@@ -1,9 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeCassette, readCassette } from '../../src/transport/cassette.js';
+import { flipByte } from '../helpers/bytes.js';
+import { runCliSync } from '../helpers/cli.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const FLASH = join(ROOT, 'fixtures/cassettes/token2-card-flash.cassette');
@@ -11,8 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tokensmith-cassette-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/tokensmith'), ...args], { encoding: 'utf8', env: { ...process.env, TOKENSMITH_DB: join(dir, 't.db') } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliSync(args, { env: { ...process.env, TOKENSMITH_DB: join(dir, 't.db') } });
 }
 
 describe('tokensmith cassette', () => {
@@ -25,7 +25,7 @@ describe('tokensmith cassette', () => {
   it('verify of a cassette with one byte changed: exit 4 and both frames decoded', () => {
     const c = readCassette(FLASH);
     const f = c.frames.find((x) => x.dir === 'command' && x.bytes[1] === 0xd4)!;
-    f.bytes[20] ^= 0x03; // the algorithm code: 2 (sha256) -> 1 (sha1)
+    flipByte(f.bytes, 20, 0x03); // the algorithm code: 2 (sha256) -> 1 (sha1)
     const path = join(dir, 'changed.cassette');
     writeFileSync(path, encodeCassette(c));
     const r = cli(['cassette', 'verify', path]);

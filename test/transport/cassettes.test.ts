@@ -8,6 +8,7 @@ import { MemoryTransport } from '../../src/transport/memory.js';
 import { Token2Simulator } from '../../drivers/token2-nfc/simulator.js';
 import { Token2Driver } from '../../drivers/token2-nfc/driver.js';
 import { FIXTURES, FIXTURE_DIR, recordFixture } from './fixture-cassettes.js';
+import { flipByte } from '../helpers/bytes.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tokensmith-cassettes-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -49,7 +50,7 @@ describe('a changed byte fails the replay with a decoded diff', () => {
   it('flipping a byte of the config command names the frame, both byte strings and the decoded fields', async () => {
     const c = readCassette(join(FIXTURE_DIR, 'token2-card-flash.cassette'));
     const i = c.frames.findIndex((fr) => fr.dir === 'command' && fr.bytes[1] === 0xd4);
-    c.frames[i]!.bytes[9] ^= 0x01; // the display timeout code: 2 (60 s) -> 3 (120 s)
+    flipByte(c.frames[i]!.bytes, 9, 0x01); // the display timeout code: 2 (60 s) -> 3 (120 s)
     const path = join(tmp, 'tampered.cassette');
     writeFileSync(path, encodeCassette(c));
     const err = await verifyCassette(path).catch((e) => e);
@@ -65,7 +66,7 @@ describe('a changed byte fails the replay with a decoded diff', () => {
   it('flipping a byte of a response changes what the driver sends next, and the replay says so', async () => {
     const c = readCassette(join(FIXTURE_DIR, 'token2-card-flash.cassette'));
     const i = c.frames.findIndex((fr) => fr.dir === 'response' && fr.bytes.length === 10); // the first challenge
-    c.frames[i]!.bytes[0] ^= 0xff;
+    flipByte(c.frames[i]!.bytes, 0, 0xff);
     const path = join(tmp, 'tampered-challenge.cassette');
     writeFileSync(path, encodeCassette(c));
     await expect(verifyCassette(path)).rejects.toThrow(/differs from the recording.*\n.*expected 80 CE.*authenticate/);

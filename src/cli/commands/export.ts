@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { globalsOf, intOption, withStore } from '../context.js';
+import { UsageError } from '../../core/errors.js';
 
 interface ExportFlags {
   format: string;
@@ -64,7 +65,6 @@ listed (--json: "skipped") and left out, never changed. Every export writes an a
     )
     .action(async (o: ExportFlags, cmd: Command) => {
       await withStore(cmd, async (store, out) => {
-        const { UsageError } = await import('../../core/errors.js');
         if (o.output === '-' && out.json) throw new UsageError('-o - and --json both want stdout: write the export to a file');
         const { readSecretFile } = await import('../secrets.js');
         if (o.key !== undefined && o.keyFile !== undefined) throw new UsageError('give one of --key and --key-file');

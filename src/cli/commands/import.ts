@@ -1,4 +1,8 @@
+import { readSecretFile } from '../secrets.js';
 import type { Command } from 'commander';
+import { decodeHex } from '../../core/codecs.js';
+import { DataError, TokensmithError, UsageError } from '../../core/errors.js';
+import type { Store } from '../../store/types.js';
 import { withStore, type Output } from '../context.js';
 
 interface ImportFlags {
@@ -86,91 +90,100 @@ The same file twice (same SHA-256) is noticed. Exit 4 for any bad input; the sto
 Formats and what tokensmith does with odd files: docs/import.md.`,
     )
     .action(async (file: string, o: ImportFlags, cmd: Command) => {
-      await withStore(cmd, async (store, out) => {
-        const { UsageError } = await import('../../core/errors.js');
-        const { decodeHex } = await import('../../core/codecs.js');
-        const { importSeedFile, importJson, parseFormat, parseOnDuplicate, parseSpecDefaults, ImportFailedError } = await import('../../import/service.js');
-        const defaults = parseSpecDefaults(o);
-        if ([o.password, o.passwordFile, o.key, o.keyFile].filter((v) => v !== undefined).length > 1) {
-          throw new UsageError('give one of --password, --password-file, --key and --key-file');
-        }
-        const { readSecretFile } = await import('../secrets.js');
-        const password = o.passwordFile !== undefined ? readSecretFile(o.passwordFile, '--password-file') : o.password;
-        const keyHex = o.keyFile !== undefined ? readSecretFile(o.keyFile, '--key-file') : o.key;
-        let key: Buffer | undefined;
-        if (keyHex !== undefined) {
-          try {
-            key = decodeHex(keyHex, '--key');
-          } catch (err) {
-            throw new UsageError((err as Error).message);
-          }
-        }
-        const bar = progressBar(out, out.json);
-        const yes = Boolean(cmd.optsWithGlobals().yes);
-        const askPassword =
-          out.interactive && !yes
-            ? async () => {
-                bar.pause(true);
-                const { password: ask } = await import('@inquirer/prompts');
-                try {
-                  return await ask({ message: `Password of ${file}` }, { output: process.stderr });
-                } catch (err) {
-                  // Ctrl-C or Ctrl-D at the prompt.
-                  if ((err as Error).name === 'ExitPromptError' || (err as Error).name === 'AbortPromptError') throw new UsageError('no password given: nothing imported');
-                  throw err;
-                } finally {
-                  bar.pause(false);
-                }
-              }
-            : undefined;
-        try {
-          const s = await importSeedFile(store, {
-            file,
-            format: parseFormat(o.format),
-            password,
-            key,
-            askPassword,
-            resource: o.resource,
-            onDuplicate: parseOnDuplicate(o.onDuplicate),
-            defaults,
-            dryRun: o.dryRun,
-            onProgress: (p) => bar.update(p),
-            onNote: (m) => {
-              bar.clear();
-              out.info(m);
-            },
-          });
-          bar.clear();
-          const counts = `${s.imported} token${s.imported === 1 ? '' : 's'}${s.updated ? ` (${s.updated} updated)` : ''}, ${s.skipped} skipped`;
-          out.result(
-            importJson(s),
-            s.dryRun
-              ? `dry run: ${file} (${s.format}) is good: ${counts} would be imported; nothing was written`
-              : `imported ${file} (${s.format}) as batch ${s.batch}: ${counts}${o.resource ? `, in Resource ${o.resource}` : ''}`,
-          );
-        } catch (err) {
-          bar.clear();
-          const { DataError } = await import('../../core/errors.js');
-          if (!(err instanceof DataError)) throw err;
-          let report;
-          if (err instanceof ImportFailedError) {
-            const r = err.report;
-            out.info(`${r.file}: ${r.failed} bad record${r.failed === 1 ? '' : 's'}; nothing was imported:`);
-            for (const e of r.errors) out.info(`  ${e.where}: ${e.message}`);
-            if (r.failed > r.errors.length) out.info(`  ... and ${r.failed - r.errors.length} more`);
-            report = importJson(r);
-          } else {
-            // The whole file was refused (wrong password, not XML, truncated ...): one error, no record counted.
-            const where = err.where ?? file;
-            const message = err.message.startsWith(`${where}: `) ? err.message.slice(where.length + 2) : err.message;
-            report = { batch: null, imported: 0, skipped: 0, failed: 0, errors: [{ where, message }] };
-          }
-          if (!out.json) throw err;
-          // --json: the report is the contract's JSON on stdout (not the generic error object), then exit 4.
-          out.result(report, '');
-          const { TokensmithError } = await import('../../core/errors.js');
-          throw new TokensmithError(err.message, { exitCode: err.exitCode, code: err.code, where: err.where, resultPrinted: true });
-        }
-      });
+      await withStore(cmd, (store, out) => runImport(store, out, file, o, Boolean(cmd.optsWithGlobals().yes)));
     });
+}
+
+/** --password, --password-file, --key and --key-file: at most one, read and checked before the file is opened. */
+function secretFlags(o: ImportFlags): { password?: string; key?: Buffer } {
+  if ([o.password, o.passwordFile, o.key, o.keyFile].filter((v) => v !== undefined).length > 1) {
+    throw new UsageError('give one of --password, --password-file, --key and --key-file');
+  }
+  if (o.passwordFile !== undefined) return { password: readSecretFile(o.passwordFile, '--password-file') };
+  const keyHex = o.keyFile !== undefined ? readSecretFile(o.keyFile, '--key-file') : o.key;
+  if (keyHex !== undefined) {
+    try {
+      return { key: decodeHex(keyHex, '--key') };
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  return { password: o.password };
+}
+
+/** Asks for the password of an encrypted file at a terminal, with the progress bar paused; undefined where nobody can answer. */
+function passwordPrompt(out: Output, bar: ReturnType<typeof progressBar>, file: string, yes: boolean): (() => Promise<string>) | undefined {
+  if (!out.interactive || yes) return undefined;
+  return async () => {
+    bar.pause(true);
+    const { password: ask } = await import('@inquirer/prompts');
+    try {
+      return await ask({ message: `Password of ${file}` }, { output: process.stderr });
+    } catch (err) {
+      // Ctrl-C or Ctrl-D at the prompt.
+      if ((err as Error).name === 'ExitPromptError' || (err as Error).name === 'AbortPromptError') throw new UsageError('no password given: nothing imported');
+      throw err;
+    } finally {
+      bar.pause(false);
+    }
+  };
+}
+
+async function runImport(store: Store, out: Output, file: string, o: ImportFlags, yes: boolean): Promise<void> {
+  const { importSeedFile, importJson, parseFormat, parseOnDuplicate, parseSpecDefaults } = await import('../../import/service.js');
+  const defaults = parseSpecDefaults(o);
+  const { password, key } = secretFlags(o);
+  const bar = progressBar(out, out.json);
+  try {
+    const s = await importSeedFile(store, {
+      file,
+      format: parseFormat(o.format),
+      password,
+      key,
+      askPassword: passwordPrompt(out, bar, file, yes),
+      resource: o.resource,
+      onDuplicate: parseOnDuplicate(o.onDuplicate),
+      defaults,
+      dryRun: o.dryRun,
+      onProgress: (p) => bar.update(p),
+      onNote: (m) => {
+        bar.clear();
+        out.info(m);
+      },
+    });
+    bar.clear();
+    const counts = `${s.imported} token${s.imported === 1 ? '' : 's'}${s.updated ? ` (${s.updated} updated)` : ''}, ${s.skipped} skipped`;
+    out.result(
+      importJson(s),
+      s.dryRun
+        ? `dry run: ${file} (${s.format}) is good: ${counts} would be imported; nothing was written`
+        : `imported ${file} (${s.format}) as batch ${s.batch}: ${counts}${o.resource ? `, in Resource ${o.resource}` : ''}`,
+    );
+  } catch (err) {
+    bar.clear();
+    if (!(err instanceof DataError)) throw err;
+    await reportRefusedImport(err, out, file);
+  }
+}
+
+/** A refused import: every bad record on stderr, or with --json the contract's report on stdout; then exit 4 either way. */
+async function reportRefusedImport(err: DataError, out: Output, file: string): Promise<never> {
+  const { importJson, ImportFailedError } = await import('../../import/service.js');
+  let report;
+  if (err instanceof ImportFailedError) {
+    const r = err.report;
+    out.info(`${r.file}: ${r.failed} bad record${r.failed === 1 ? '' : 's'}; nothing was imported:`);
+    for (const e of r.errors) out.info(`  ${e.where}: ${e.message}`);
+    if (r.failed > r.errors.length) out.info(`  ... and ${r.failed - r.errors.length} more`);
+    report = importJson(r);
+  } else {
+    // The whole file was refused (wrong password, not XML, truncated ...): one error, no record counted.
+    const where = err.where ?? file;
+    const message = err.message.startsWith(`${where}: `) ? err.message.slice(where.length + 2) : err.message;
+    report = { batch: null, imported: 0, skipped: 0, failed: 0, errors: [{ where, message }] };
+  }
+  if (!out.json) throw err;
+  // --json: the report is the contract's JSON on stdout (not the generic error object), then exit 4.
+  out.result(report, '');
+  throw new TokensmithError(err.message, { exitCode: err.exitCode, code: err.code, where: err.where, resultPrinted: true });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { globalsOf, intOption, outputOf } from '../context.js';
 import type { PortalFlags } from '../../web/portal-options.js';
+import { UsageError } from '../../core/errors.js';
 
 interface PortalOptions extends PortalFlags {
   smtpUrl?: string;
@@ -77,7 +78,6 @@ export function registerPortal(program: Command): void {
       } catch (e) {
         await store.close();
         if ((e as { code?: string }).code === 'EADDRINUSE') {
-          const { UsageError } = await import('../../core/errors.js');
           throw new UsageError(`port ${o.port} on ${o.host} is in use (another tokensmith portal?): stop it, or give another --port (0 picks a free one)`, 'port-in-use');
         }
         throw e;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { globalsOf, intOption, outputOf } from '../context.js';
+import { UsageError } from '../../core/errors.js';
 
 export function registerServe(program: Command): void {
   program
@@ -31,7 +32,6 @@ export function registerServe(program: Command): void {
       } catch (e) {
         await store.close();
         if ((e as { code?: string }).code === 'EADDRINUSE') {
-          const { UsageError } = await import('../../core/errors.js');
           throw new UsageError(`port ${o.port} on ${o.host} is in use (another tokensmith serve?): stop it, or give another --port (0 picks a free one)`, 'port-in-use');
         }
         throw e;

@@ -41,6 +41,13 @@ export function registerUser(program: Command): void {
     .description('users of Resources: add, import from CSV, show')
     .addHelpText('after', '\nExample:\n  printf "%s\\n" "$PW" | tokensmith user add alice --email alice@example.com --password-stdin --resource vpn');
 
+  registerUserAdd(user);
+  registerUserImport(user);
+  registerUserViews(user);
+  registerMembership(user);
+}
+
+function registerUserAdd(user: Command): void {
   user
     .command('add <login>')
     .description('add a user to one or more Resources; a password (scrypt-hashed, never shown) or an email lets them sign in to the portal')
@@ -61,6 +68,9 @@ export function registerUser(program: Command): void {
       });
     });
 
+}
+
+function registerUserImport(user: Command): void {
   user
     .command('import <csv>')
     .description('import users from CSV (columns login, email, phone, password, resources, token); all or nothing, with an error per bad line')
@@ -70,7 +80,7 @@ export function registerUser(program: Command): void {
     )
     .action(async (csv: string, _o: unknown, cmd: Command) => {
       await withStore(cmd, async (store, out) => {
-        const { importUsers } = await import('../../provision/users.js');
+        const { importUsers } = await import('../../provision/users-import.js');
         const r = await importUsers(store, csv);
         if (r.errors.length > 0) {
           for (const e of r.errors) out.info(`${e.where}: ${e.message}`);
@@ -84,6 +94,10 @@ export function registerUser(program: Command): void {
       });
     });
 
+}
+
+/** `user show` and `user list`: read-only views, never the password. */
+function registerUserViews(user: Command): void {
   user
     .command('show <login>')
     .description('one user: contact, whether they can sign in, Resources and tokens (never the password)')
@@ -114,6 +128,10 @@ export function registerUser(program: Command): void {
       });
     });
 
+}
+
+/** `user join` and `user leave`: membership of a Resource. */
+function registerMembership(user: Command): void {
   for (const join of [true, false]) {
     user
       .command(`${join ? 'join' : 'leave'} <login>`)

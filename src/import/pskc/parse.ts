@@ -191,6 +191,15 @@ function dataOf(data: XmlNode[], rfcName: string, legacyName: string): { node: X
   return { node: undefined, legacy: false };
 }
 
+/** <TimeDrift> in steps: a signed decimal, or signed big-endian bytes (first 6) in a binary value. */
+function readDrift(dd: ReturnType<typeof dataOf>, dec: PskcDecryptor, where: string): number | undefined {
+  if (!dd.node) return undefined;
+  const v = readValue(dd.node, dec, where, dd.legacy);
+  if (typeof v === 'string') return /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : plainInteger(v, 'TimeDrift');
+  if (v) return v.readIntBE(0, Math.min(v.length, 6));
+  return undefined;
+}
+
 function readKey(k: KeyFields, dec: PskcDecryptor, where: string): SeedRecord | 'pin' {
   const key = k.node;
   const algUri = attr(key, 'Algorithm') ?? attr(key, 'KeyAlgorithm') ?? attr(key, 'SecretAlgorithm') ?? '';
@@ -237,14 +246,7 @@ function readKey(k: KeyFields, dec: PskcDecryptor, where: string): SeedRecord | 
   const time = readInteger(td.node, dec, where, 'Time', td.legacy);
   const id = dataOf(data, 'TimeInterval', 'TIME_INTERVAL');
   const interval = readInteger(id.node, dec, where, 'TimeInterval', id.legacy);
-  const dd = dataOf(data, 'TimeDrift', 'TIME_DRIFT');
-  const driftNode = dd.node;
-  let drift: number | undefined;
-  if (driftNode) {
-    const v = readValue(driftNode, dec, where, dd.legacy);
-    if (typeof v === 'string') drift = /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : plainInteger(v, 'TimeDrift');
-    else if (v) drift = v.readIntBE(0, Math.min(v.length, 6));
-  }
+  const drift = readDrift(dataOf(data, 'TimeDrift', 'TIME_DRIFT'), dec, where);
 
   const dev = k.device;
   const attributes = keyAttributes(k, where, keyId, suite);

@@ -16,6 +16,7 @@ import { ProtectimusDriver, seedWriteNotPublic } from '../../../drivers/protecti
 import { ProtectimusSimulator } from '../../../drivers/protectimus/simulator.js';
 import { codeAtStep } from '../../../src/core/otp.js';
 import { MemoryTransport } from '../../../src/transport/memory.js';
+import { flipByte } from '../../helpers/bytes.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
 const bytes = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -48,7 +49,7 @@ describe('Protectimus frames: the advisory bytes', () => {
     expect(hex(ok.subarray(0, 3))).toBe('AA0842');
     expect(parseCodePayload(parseAnswer(ok, 0x42).payload)).toBe('123456');
     const flipped = Uint8Array.from(ok);
-    flipped[4]! ^= 0x01;
+    flipByte(flipped, 4, 0x01);
     expect(() => parseAnswer(flipped, 0x42)).toThrow(/checksum/);
     expect(() => parseAnswer(ok, 0x10)).toThrow(/for command 42, not 10/);
     expect(() => parseAnswer(bytes('6A80'))).toThrow(/AA/);
@@ -79,7 +80,7 @@ describe('ProtectimusDriver against the simulator', () => {
 
   it('a corrupted answer fails with the frame in the message (exit 3)', async () => {
     const sim = new ProtectimusSimulator({ now: () => NOW });
-    const t = new MemoryTransport({ atr: sim.atr, process: (f) => { const r = sim.process(f); r[3]! ^= 0xff; return r; } });
+    const t = new MemoryTransport({ atr: sim.atr, process: (f) => { const r = sim.process(f); flipByte(r, 3, 0xff); return r; } });
     const err = await new ProtectimusDriver(t).readInfo().catch((e) => e);
     expect(err.exitCode).toBe(3);
     expect(err.code).toBe('bad-frame');

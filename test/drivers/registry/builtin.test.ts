@@ -5,7 +5,6 @@
  * names (an unknown or missing model no longer falls through to a default
  * family's driver). The CLI runs from dist/.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { showCassette, verifyCassette } from '../../../src/provision/cassettes.js';
 import { readCassette, writeCassette } from '../../../src/transport/cassette.js';
 import { allModels, familyOfModel } from '../../../drivers/registry.js';
+import { runCliSync } from '../../helpers/cli.js';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const FIXTURES = join(ROOT, 'fixtures/cassettes');
@@ -20,8 +20,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tokensmith-registry-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/tokensmith'), ...args], { encoding: 'utf8', timeout: 15_000, env: { ...process.env, TOKENSMITH_DB: join(dir, 't.db') } });
-  return { code: r.status, stderr: r.stderr };
+  return runCliSync(args, { timeoutMs: 15_000, env: { ...process.env, TOKENSMITH_DB: join(dir, 't.db') } });
 }
 
 describe('simulate refuses what a family lacks', () => {

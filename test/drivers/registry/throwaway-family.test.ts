@@ -16,6 +16,7 @@ import { startSimulator } from '../../helpers/simulator.js';
 import { startRecording } from '../../../src/provision/cassettes.js';
 import { readCassette, writeCassette } from '../../../src/transport/cassette.js';
 import { MemoryTransport } from '../../../src/transport/memory.js';
+import { runCliSync } from '../../helpers/cli.js';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const dir = mkdtempSync(join(tmpdir(), 'tokensmith-family-'));
@@ -50,8 +51,7 @@ writeFileSync(toyPath, TOY);
 const env = { ...process.env, TOKENSMITH_DB: join(dir, 't.db'), TOKENSMITH_FAMILY_MODULES: toyPath };
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/tokensmith'), ...args], { encoding: 'utf8', env });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliSync(args, { env });
 }
 
 describe('a family registered from outside the source tree', () => {

@@ -17,6 +17,7 @@ import {
   statusWordMeaning,
   wipesSeedOnConfig,
 } from '../../../drivers/token2-nfc/protocol.js';
+import { flipByte } from '../../helpers/bytes.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
 const bytes = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -86,7 +87,7 @@ describe('Token2 protocol: commands', () => {
 
   it('detects a broken MAC', () => {
     const a = buildWriteConfig({ displayTimeout: 30, algorithm: 'sha1', period: 30, time: 1_700_000_000 });
-    a[10]! ^= 1;
+    flipByte(a, 10, 1);
     expect(parseCommand(a).macOk).toBe(false);
   });
 
