@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase32 } from '../../src/core/codecs.js';
 import { ensurePcscd, lockVpcd, pcscMissing, which } from '../helpers/pcsc.js';
-import { startSimulator, type Simulator } from '../helpers/simulator.js';
+import { DETECTION_PROBES, startSimulator, type Simulator } from '../helpers/simulator.js';
 import { runCliSync } from '../helpers/cli.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -25,8 +25,6 @@ let stopPcscd: () => Promise<void> = async () => {};
 let unlock: (() => void) | null = null;
 // The exact reader: other test files may use "Virtual PCD 00 01" (port 35964) at the same time.
 const READER = 'Virtual PCD 00 00';
-/** Without --model, `device` first asks what the token is: the Protectimus info frame, the Molto2 profile-0 block, then Token2 get info (harmless reads). */
-const DETECTION_PROBES = 3;
 
 function cli(args: string[]) {
   return runCliSync(args, { env, timeoutMs: 30_000 });

@@ -74,3 +74,6 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
       }).then(() => new Promise<void>((r) => setTimeout(r, REMOVAL_SEEN_MS)))),
   };
 }
+
+/** Commands a `device` verb (or the station's flash) without a model sends before its own work: one read-only probe per PC/SC family tried (Protectimus, Molto2, Token2 NFC). */
+export const DETECTION_PROBES = 3;

@@ -24,6 +24,7 @@ import { BIN } from '../cli/helpers.js';
 import { ensurePcscd, lockVpcd, pcscMissing, which } from '../helpers/pcsc.js';
 import { simulate } from '../web/pcsc-stack.js';
 import { PG_SKIP, PgCli, usePostgres } from './helpers.js';
+import { DETECTION_PROBES } from '../helpers/simulator.js';
 
 usePostgres();
 if (PG_SKIP) it.skip(`skipped: ${PG_SKIP}`, () => undefined);
@@ -91,8 +92,6 @@ const sha256 = parseFlashInput({ algorithm: 'sha256', period: '60', displayTimeo
 const missing = PG_SKIP ? null : pcscMissing('the PostgreSQL flash test');
 // The exact reader: another file may use "Virtual PCD 00 01" at the same time.
 const READER = 'Virtual PCD 00 00';
-/** Without --model, `device` first asks what the token is (Protectimus info frame, Molto2 profile-0 block, Token2 get info). */
-const DETECTION_PROBES = 3;
 
 (PG_SKIP || missing ? describe.skip : describe)(`flash end to end through pcscd and vpcd, on PostgreSQL${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let s: PgCli;

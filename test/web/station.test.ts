@@ -16,6 +16,7 @@ import { SCREENSHOTS, chromiumMissing, launchChromium, type LaunchedBrowser } fr
 import { ensurePcscd, lockVpcd, pcscMissing } from '../helpers/pcsc.js';
 import { simulate } from './pcsc-stack.js';
 import { startServe, tabOrder, unnamedControls, type Served } from './serve.js';
+import { DETECTION_PROBES } from '../helpers/simulator.js';
 
 const missing = chromiumMissing() ?? pcscMissing('the browser flash test');
 const SERIAL = '86596220000042';
@@ -128,8 +129,8 @@ describe.skipIf(missing !== null)(`station page in Chromium through the bridge${
   });
 
   it('a card pulled mid-flash: the service sees the loss on its reader, says what the card now holds and audits it', async () => {
-    // Command 5 is the challenge after the config write.
-    const sim = await simulate(BIN, env, join(dir, 'pulled.json'), ['--serial', '86596220000055', '--pull-at', '5']);
+    // Command 5 of the flash is the challenge after the config write; the family probes come first.
+    const sim = await simulate(BIN, env, join(dir, 'pulled.json'), ['--serial', '86596220000055', '--pull-at', String(DETECTION_PROBES + 5)]);
     try {
       await page.click('#flash');
       await expect.poll(() => page.textContent('#status'), { timeout: 30_000 }).toMatch(/^Flash failed: .*Config written, seed not written: .*seed may be wiped/);
