@@ -18,8 +18,9 @@ function createOathSimulator(_model: string, s: SimulatorSettings, onChange: (p:
     serial: s.serial,
     onChange: (st) => {
       if (st.lastCommand === 'put' && st.lastStatus === '9000') written = true;
-      // Read back: the LIST after a PUT; looked at: a LIST on a key nothing was written to.
-      onChange({ readBack: written && st.lastCommand === 'list' && st.lastStatus === '9000', lookedAt: !written && st.lastCommand === 'list' });
+      // Read back: the host's last look after a PUT (its code for a TOTP credential, else the LIST); looked at: a LIST on a key nothing was written to.
+      const lastLook = st.lastPut?.calculable ? 'calculate' : 'list';
+      onChange({ readBack: written && st.lastCommand === lastLook && st.lastStatus === '9000', lookedAt: !written && st.lastCommand === 'list' });
     },
   });
   return { atr: sim.atr, process: (apdu: Uint8Array) => sim.process(apdu), reset: () => sim.reset(), stateView: () => sim.state() };
@@ -47,7 +48,7 @@ export const yubikey: DeviceFamily = {
   operations: ['flash', 'info'],
   async replay(_model, op, transport, ctx) {
     const driver = new OathDriver(transport, { now: ctx.now });
-    if (op.name === 'flash') await flashCredential(driver, undefined, credentialFrom(op.params, ctx.seed ?? new Uint8Array(20)));
+    if (op.name === 'flash') await flashCredential(driver, undefined, async () => credentialFrom(op.params, ctx.seed ?? new Uint8Array(20)));
     else if (op.name === 'info') await readOathInfo(driver, undefined);
     else throw new DataError(`yubikey has no cassette operation '${op.name}' (it replays ${this.operations.join(', ')})`, { code: 'bad-cassette' });
   },

@@ -36,6 +36,9 @@ import {
   type SelectInfo,
 } from './oath-protocol.js';
 
+/** The access password, or how to get it once the key says it has one (a prompt). */
+export type PasswordSource = string | undefined | (() => Promise<string | undefined>);
+
 export interface OathDriverOptions {
   now?: () => number;
   /** The host's 8-byte challenges (VALIDATE, SET CODE); random unless a replay gives them. */
@@ -118,10 +121,11 @@ export class OathDriver {
     this.unlocked = true;
   }
 
-  /** SELECT, then VALIDATE when the key has a password (none given: a DeviceError saying a password is needed). */
-  async open(password?: string): Promise<OathDeviceInfo> {
+  /** SELECT, then VALIDATE when the key has a password (asked of `source` only then; none: a DeviceError saying a password is needed). */
+  async open(source?: PasswordSource): Promise<OathDeviceInfo> {
     const info = await this.select();
     if (info.passwordSet) {
+      const password = typeof source === 'function' ? await source() : source;
       if (password === undefined) throw new DeviceError('this YubiKey has an OATH access password: give it with --password-file or --password (or at the prompt)', { code: 'password-required' });
       await this.unlock(password);
     }
@@ -182,29 +186,28 @@ export interface OathFlashOutcome {
 
 /**
  * One credential onto a key: open (one VALIDATE when protected), LIST, the
- * caller's check, PUT, LIST again (the write is there), then the key's code
+ * caller's check (which names the credential), PUT, LIST again (the write is there), then the key's code
  * now for a TOTP credential. HOTP is not calculated: that would move its counter.
  */
 export async function flashCredential(
   driver: OathDriver,
-  password: string | undefined,
-  cred: OathCredentialSpec,
-  beforeWrite: (info: OathDeviceInfo, onKey: ListedCredential[]) => Promise<void> = async () => {},
-): Promise<OathFlashOutcome> {
+  password: PasswordSource,
+  prepare: (info: OathDeviceInfo, onKey: ListedCredential[]) => Promise<OathCredentialSpec>,
+): Promise<OathFlashOutcome & { credential: OathCredentialSpec }> {
   const info = await driver.open(password);
   const before = await driver.list();
-  await beforeWrite(info, before);
+  const cred = await prepare(info, before);
   await driver.put(cred);
   const after = await driver.list();
   if (!after.some((c) => c.name === cred.name && c.type === cred.type && c.algorithm === cred.algorithm)) {
     throw new DeviceError(`the YubiKey took credential '${cred.name}' (9000) but does not list it afterwards`, { code: 'write-not-confirmed' });
   }
   const codeNow = cred.type === 'totp' && !cred.touch ? await driver.calculate(cred.name, 'totp', cred.period) : null;
-  return { info, replaced: before.some((c) => c.name === cred.name), codeNow, credentialCount: after.length };
+  return { info, replaced: before.some((c) => c.name === cred.name), codeNow, credentialCount: after.length, credential: cred };
 }
 
 /** What `device info` shows: the key, and its credentials when it is open (or unlocked). */
-export async function readOathInfo(driver: OathDriver, password: string | undefined): Promise<OathDeviceInfo & { credentials: ListedCredential[] }> {
+export async function readOathInfo(driver: OathDriver, password: PasswordSource): Promise<OathDeviceInfo & { credentials: ListedCredential[] }> {
   const info = await driver.open(password);
   return { ...info, credentials: await driver.list() };
 }

@@ -57,6 +57,8 @@ export interface OathSimulatorState {
   passwordSet: boolean;
   lastCommand: string | null;
   lastStatus: string | null;
+  /** The last credential written, and whether a host can read its code back (TOTP without touch). */
+  lastPut: { name: string; calculable: boolean } | null;
   credentials: { name: string; type: OathType; algorithm: OathAlgorithm; digits: number; touch: boolean; counter: number; keyBase32: string }[];
 }
 
@@ -78,6 +80,7 @@ export class OathSimulator {
   private readonly credentials = new Map<string, StoredCredential>();
   private lastCommand: string | null = null;
   private lastStatus: string | null = null;
+  private lastPut: { name: string; calculable: boolean } | null = null;
 
   constructor(private readonly opts: OathSimulatorOptions) {
     this.version = opts.version ?? [5, 4, 3];
@@ -101,6 +104,7 @@ export class OathSimulator {
       passwordSet: this.accessKey !== null,
       lastCommand: this.lastCommand,
       lastStatus: this.lastStatus,
+      lastPut: this.lastPut,
       credentials: [...this.credentials].map(([name, c]) => ({ name, type: c.type, algorithm: c.algorithm, digits: c.digits, touch: c.touch, counter: c.counter, keyBase32: encodeBase32(c.key) })),
     };
   }
@@ -248,7 +252,9 @@ export class OathSimulator {
     const property = tlvs.find((t) => t.tag === TAG.property)?.value[0] ?? 0;
     const imf = tlvs.find((t) => t.tag === TAG.imf)?.value;
     const counter = imf && imf.length === 4 ? new DataView(imf.buffer, imf.byteOffset, 4).getUint32(0) : 0;
-    this.credentials.set(nameText, { ...ta, digits, key: Uint8Array.from(key.subarray(2)), touch: (property & PROPERTY_REQUIRE_TOUCH) !== 0, counter });
+    const touch = (property & PROPERTY_REQUIRE_TOUCH) !== 0;
+    this.credentials.set(nameText, { ...ta, digits, key: Uint8Array.from(key.subarray(2)), touch, counter });
+    this.lastPut = { name: nameText, calculable: ta.type === 'totp' && !touch };
     return sw(SW.ok);
   }
 

@@ -48,6 +48,14 @@ export function addFamilyOptions(device: Command): void {
   sub('verify').option('--serial <s>', 'Protectimus: the serial printed on the token (the token reads its own code; no --code needed)');
 }
 
+/** The yubikey family's verbs live in device-yubikey.ts. */
+async function runYubikey(verb: DeviceVerb | 'profiles' | 'erase', o: Opts, cmd: Command): Promise<true> {
+  const { yubikeyVerb } = await import('./device-yubikey.js');
+  if (verb === 'sync') throw new Error('unreachable: the yubikey family lists no sync');
+  await yubikeyVerb(verb, o, cmd);
+  return true;
+}
+
 /** With --model: the registry's family for it, once it is known to support `verb` (an unknown model or a missing verb is refused by name). */
 async function familyGate(verb: DeviceVerb | 'profiles' | 'erase', o: Opts): Promise<DeviceFamily | undefined> {
   if (typeof o.model !== 'string') return undefined;
@@ -81,6 +89,7 @@ function isMine(o: Opts): boolean {
 export async function familyFirst(verb: DeviceVerb, opts: object, cmd: Command): Promise<boolean> {
   const o = opts as Opts;
   const family = await familyGate(verb, o);
+  if (family?.name === 'yubikey') return runYubikey(verb, o, cmd);
   if (verb === 'info' && family?.readInfo) {
     await printFamilyInfo(family, o.model as string, o, cmd);
     return true;
@@ -172,7 +181,7 @@ export function registerFamilyCommands(device: Command): void {
     .option('--model <model>', 'the model on the reader (refused unless its family has profiles)')
     .addHelpText('after', '\nExample:\n  tokensmith device profiles --reader Molto2 --json')
     .action(async (o: Opts, cmd: Command) => {
-      await familyGate('profiles', o);
+      if ((await familyGate('profiles', o))?.name === 'yubikey') return void (await runYubikey('profiles', o, cmd));
       await withStore(cmd, async (store, out) => {
         const transport = await openReader(o, out);
         try {
@@ -191,12 +200,12 @@ export function registerFamilyCommands(device: Command): void {
 
   reader(device.command('erase'))
     .description("delete the seed of one Molto2 profile; its store token goes back to stock without a seed")
-    .requiredOption('--profile <n>', 'the profile to empty')
+    .option('--profile <n>', 'Molto2: the profile to empty')
     .option('--force', 'do not ask')
     .option('--model <model>', 'the model on the reader (refused unless its family can erase)')
     .addHelpText('after', '\nExample:\n  tokensmith device erase --profile 3 --yes')
     .action(async (o: Opts, cmd: Command) => {
-      await familyGate('erase', o);
+      if ((await familyGate('erase', o))?.name === 'yubikey') return void (await runYubikey('erase', o, cmd));
       await withStore(cmd, async (store, out) => {
         const { parseProfileNumber, eraseProfile } = await import('../../provision/molto2-profiles.js');
         const profile = parseProfileNumber(o.profile as string);

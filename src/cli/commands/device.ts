@@ -4,6 +4,7 @@ import type { ApduTransport } from '../../transport/types.js';
 import type { Store } from '../../store/types.js';
 import { addFamilyOptions, familyAfterOpen, familyFirst, registerFamilyCommands } from './device-families.js';
 import { registerDeviceModels } from './device-models.js';
+import { addYubikeyOptions } from './device-yubikey.js';
 
 interface ReaderOpts {
   reader?: string;
@@ -341,5 +342,6 @@ export function registerDevice(program: Command): void {
 
   addFamilyOptions(device);
   registerFamilyCommands(device);
+  addYubikeyOptions(device);
   registerDeviceModels(device);
 }

@@ -35,9 +35,9 @@ describe('YubiKey OATH driver and simulator', () => {
     const s1 = new Uint8Array(randomBytes(20));
     const s2 = new Uint8Array(randomBytes(32));
     const s3 = new Uint8Array(randomBytes(20));
-    const a = await flashCredential(driver, undefined, { name: 'alice', type: 'totp', algorithm: 'sha1', digits: 6, period: 30, secret: s1 });
-    const b = await flashCredential(driver, undefined, { name: formatCredentialName({ issuer: 'Corp', account: 'bob', period: 60, type: 'totp' }), type: 'totp', algorithm: 'sha256', digits: 8, period: 60, secret: s2 });
-    await flashCredential(driver, undefined, { name: 'carol', type: 'hotp', algorithm: 'sha1', digits: 6, period: 30, secret: s3, counter: 5 });
+    const a = await flashCredential(driver, undefined, async () => ({ name: 'alice', type: 'totp', algorithm: 'sha1', digits: 6, period: 30, secret: s1 }));
+    const b = await flashCredential(driver, undefined, async () => ({ name: formatCredentialName({ issuer: 'Corp', account: 'bob', period: 60, type: 'totp' }), type: 'totp', algorithm: 'sha256', digits: 8, period: 60, secret: s2 }));
+    await flashCredential(driver, undefined, async () => ({ name: 'carol', type: 'hotp', algorithm: 'sha1', digits: 6, period: 30, secret: s3, counter: 5 }));
     const at = new Date(T);
     expect(a.codeNow).toBe(generateCode(s1, { type: 'totp', algorithm: 'sha1', digits: 6, period: 30, counter: 0 }, { at }));
     expect(b.codeNow).toBe(generateCode(s2, { type: 'totp', algorithm: 'sha256', digits: 8, period: 60, counter: 0 }, { at }));
@@ -92,7 +92,7 @@ describe('YubiKey OATH driver and simulator', () => {
     expect(describeFrame(put, 'command')).toBe("PUT credential 'alice': totp, sha1, 6 digits, 20-byte key, touch required");
     const { sim } = rig();
     const rec = new RecordingTransport(new MemoryTransport(sim), { redact: isSeedBearing });
-    await flashCredential(new OathDriver(rec), undefined, { name: 'alice', type: 'totp', algorithm: 'sha1', digits: 6, period: 30, secret });
+    await flashCredential(new OathDriver(rec), undefined, async () => ({ name: 'alice', type: 'totp', algorithm: 'sha1', digits: 6, period: 30, secret }));
     const putFrame = rec.frames.find((f) => f.dir === 'command' && f.bytes[1] === 0x01)!;
     expect(putFrame.redacted).toBe(true);
     expect(Buffer.from(putFrame.bytes).toString('hex')).not.toContain('abab');
