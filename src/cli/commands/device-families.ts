@@ -176,10 +176,10 @@ export function registerFamilyCommands(device: Command): void {
   const reader = (c: Command) => c.option('--reader <name>', 'use the reader whose name contains this (case-insensitive)').option('--wait <s>', 'seconds to wait for the device', '10').option('--customer-key <key>', 'the customer key, 32 hex digits or text (default: the factory key)');
 
   reader(device.command('profiles'))
-    .description('list the profiles of a Molto2: title, algorithm, digits, time step, whether a seed is present, and the store token for each')
+    .description('list the profiles of a Molto2 (title, algorithm, digits, time step, seed present), or the OATH credentials of a YubiKey (--model yubikey-oath), each with its store token')
     .option('--all', 'list empty profiles too')
     .option('--model <model>', 'the model on the reader (refused unless its family has profiles)')
-    .addHelpText('after', '\nExample:\n  tokensmith device profiles --reader Molto2 --json')
+    .addHelpText('after', '\nExamples:\n  tokensmith device profiles --reader Molto2 --json\n  tokensmith device profiles --model yubikey-oath --password-file oath.pw')
     .action(async (o: Opts, cmd: Command) => {
       if ((await familyGate('profiles', o))?.name === 'yubikey') return void (await runYubikey('profiles', o, cmd));
       await withStore(cmd, async (store, out) => {
@@ -199,11 +199,11 @@ export function registerFamilyCommands(device: Command): void {
     });
 
   reader(device.command('erase'))
-    .description("delete the seed of one Molto2 profile; its store token goes back to stock without a seed")
+    .description('delete the seed of one Molto2 profile (--profile), or one YubiKey OATH credential (--model yubikey-oath --name); its store token goes back to stock without a seed')
     .option('--profile <n>', 'Molto2: the profile to empty')
     .option('--force', 'do not ask')
     .option('--model <model>', 'the model on the reader (refused unless its family can erase)')
-    .addHelpText('after', '\nExample:\n  tokensmith device erase --profile 3 --yes')
+    .addHelpText('after', '\nExamples:\n  tokensmith device erase --profile 3 --yes\n  tokensmith device erase --model yubikey-oath --name Corp:alice --yes')
     .action(async (o: Opts, cmd: Command) => {
       if ((await familyGate('erase', o))?.name === 'yubikey') return void (await runYubikey('erase', o, cmd));
       await withStore(cmd, async (store, out) => {

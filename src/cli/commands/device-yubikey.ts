@@ -28,7 +28,8 @@ export function addYubikeyOptions(device: Command): void {
     .option('--issuer <issuer>', 'YubiKey: the issuer, written before the name ("issuer:name")')
     .option('--type <type>', 'YubiKey: totp (default) or hotp')
     .option('--counter <n>', 'YubiKey: the first HOTP counter (default 0)')
-    .option('--touch', 'YubiKey: every code needs a touch of the key');
+    .option('--touch', 'YubiKey: every code needs a touch of the key')
+    .addHelpText('after', '\nYubiKey (OATH): one credential per flash, one store token per credential:\n  tokensmith device flash --model yubikey-oath --name alice --issuer Corp --algorithm sha256 --digits 8 --period 60 --yes\n  tokensmith device flash --model yubikey-oath --batch 20 --password-file oath.pw --yes');
 }
 
 /** Where the access password comes from; asked for only when the key says it has one. */
