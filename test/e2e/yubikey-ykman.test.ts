@@ -99,6 +99,9 @@ describe.skipIf(missing !== null)(`YubiKey OATH: tokensmith and ykman on one sim
     expect(hotp.code, hotp.stderr).toBe(0);
     expect(hotp.stdout.trim()).toBe(oathtool(seeds.carol, [], 0).split('\n')[0]);
     expect(hotp.stdout.trim()).toBe(JSON.parse(cli(['tokens', 'code', serials.carol!, '--json']).stdout).code);
+    const verify = cli(['device', 'verify', '--model', 'yubikey-oath', '--reader', READER, '--name', '60/Corp:bob', '--json']);
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ serial: serials.bob, matches: true });
   }, 120_000);
 
   it('a credential ykman adds shows in `tokensmith device profiles`, with no store token', () => {
@@ -137,5 +140,19 @@ describe.skipIf(missing !== null)(`YubiKey OATH: tokensmith and ykman on one sim
     expect(listed.stdout).toContain('erin');
     const locked = ykman(['accounts', 'list', '--password', 'open barley']);
     expect(locked.code).not.toBe(0);
+  }, 120_000);
+
+  it('device flash --batch 2: two keys one after another (simulate --cards 2), one credential and one store token each, each key holds its own', async () => {
+    await sim!.stop();
+    sim = await startSimulator({ bin: BIN, env, model: 'yubikey-oath', stateFile: join(dir, 'batch-state.json'), args: ['--serial', '16000500', '--cards', '2'], upWithinMs: 30_000 });
+    const r = cli(['device', 'flash', '--model', 'yubikey-oath', '--reader', READER, '--batch', '2', '--issuer', 'Batch', '--wait', '20', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.flashed).toHaveLength(2);
+    expect(new Set(out.flashed.map((f: { deviceId: string }) => f.deviceId)).size).toBe(2);
+    expect(out.flashed.every((f: { credential: string; serial: string }) => f.credential === `Batch:${f.serial}`)).toBe(true);
+    // Each simulated key left the reader once written and read back: its state file says what it holds.
+    const cards = sim!.state().cards as { deviceId: string; credentials: { name: string }[] }[];
+    expect(cards.map((c) => [c.deviceId.toUpperCase(), c.credentials.map((x) => x.name)])).toEqual(out.flashed.map((f: { deviceId: string; credential: string }) => [f.deviceId, [f.credential]]));
   }, 120_000);
 });
