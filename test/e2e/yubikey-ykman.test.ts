@@ -113,6 +113,14 @@ describe.skipIf(missing !== null)(`YubiKey OATH: tokensmith and ykman on one sim
     expect(v.credentials.map((c: { name: string }) => c.name).sort()).toEqual(['60/Corp:bob', 'Lab:dave', 'alice', 'carol']);
     expect(v.credentials.find((c: { name: string }) => c.name === 'Lab:dave')).toMatchObject({ issuer: 'Lab', account: 'dave', serial: null });
     expect(v.credentials.find((c: { name: string }) => c.name === 'alice')).toMatchObject({ serial: serials.alice, state: 'programmed' });
+    // A flash recorded through pcscd replays through the real driver, the secret redacted.
+    const cassette = join(dir, 'flash.cassette');
+    const rec = cli(['device', 'flash', '--model', 'yubikey-oath', '--reader', READER, '--yes', '--name', 'rec', '--seed', seeds.carol, '--record', cassette]);
+    expect(rec.code, rec.stderr).toBe(0);
+    const verified = cli(['cassette', 'verify', cassette, '--json']);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, operation: 'flash', outcome: 'ok' });
+    expect(cli(['cassette', 'show', cassette]).stdout).toMatch(/PUT credential \(body redacted\); redacted: \d+ bytes/);
   }, 120_000);
 
   it('an access password set with ykman: the right one opens the key for tokensmith, a wrong one is exit 3 with nothing written and the store unchanged', () => {
@@ -123,7 +131,7 @@ describe.skipIf(missing !== null)(`YubiKey OATH: tokensmith and ykman on one sim
     writeFileSync(good, 'open sesame\n');
     writeFileSync(bad, 'open barley\n');
     const info = JSON.parse(cli(['device', 'info', '--model', 'yubikey-oath', '--reader', READER, '--password-file', good, '--json']).stdout);
-    expect(info).toMatchObject({ passwordSet: true, credentialCount: 4 });
+    expect(info).toMatchObject({ passwordSet: true, credentialCount: 5 });
     const tokensBefore = cli(['tokens', 'list', '--json']).stdout;
     const auditBefore = cli(['audit', 'list', '--json']).stdout;
     const wrong = cli(['device', 'flash', '--model', 'yubikey-oath', '--reader', READER, '--yes', '--name', 'erin', '--password-file', bad]);
