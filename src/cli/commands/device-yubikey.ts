@@ -59,6 +59,9 @@ export async function yubikeyVerb(verb: YubikeyVerb, o: Opts, cmd: Command): Pro
     if (verb === 'flash' && !g.yes && !o.force && !out.interactive) throw new UsageError('device flash writes a credential to the YubiKey: confirm with --yes (no terminal to ask in)', 'confirm-needed');
     if (verb === 'erase' && typeof o.name !== 'string') throw new UsageError('device erase on a YubiKey: say which credential with --name (device profiles lists them)', 'name-needed');
     if (verb === 'erase' && !g.yes && !o.force) throw new UsageError(`device erase deletes credential '${o.name}' from the YubiKey for good: confirm with --yes`, 'confirm-needed');
+    const foreign = (['displayTimeout', 'profile', 'title', 'customerKey', 'serial', 'allProfiles', 'users'] as const).find((k) => o[k] !== undefined);
+    if (foreign) throw new UsageError(`--${foreign.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is not for a YubiKey (yubikey-oath takes --name, --issuer, --type, --algorithm, --digits, --period, --counter, --touch)`, 'option-not-supported');
+    if (o.seed && o.randomSeed) throw new UsageError('give --seed or --random-seed, not both');
     const input = verb === 'flash' ? p.parseOathFlashInput({ ...(o as Record<string, string | undefined>), touch: Boolean(o.touch), force: Boolean(o.force) }) : null;
     if (input && o.batch !== undefined) return flashKeys(store, o, { ...input, password }, out);
     if (input && typeof o.record === 'string' && !input.seed) input.seed = p.freshOathSeed(input.algorithm);
@@ -114,6 +117,9 @@ async function flashKeys(store: import('../../store/types.js').Store, o: Opts, i
   const { UsageError, TokensmithError } = await import('../../core/errors.js');
   const count = o.batch === true ? null : Number(o.batch);
   if (count !== null && (!Number.isInteger(count) || count < 1)) throw new UsageError(`--batch must be a whole number from 1, got '${o.batch}'`);
+  // Refused before the reader is opened (flashOathBatch refuses it too, for other callers).
+  if (input.seed) throw new UsageError('--seed with --batch would give every key the same seed: leave it out, each credential gets a fresh one');
+  if (o.record) throw new UsageError('--record records one session: leave out --batch');
   const { PcscContext } = await import('../../transport/pcsc.js');
   const { NoTokenError } = await import('../../transport/errors.js');
   const { flashOathBatch } = await import('../../provision/yubikey-oath-batch.js');

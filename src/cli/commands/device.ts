@@ -126,7 +126,7 @@ async function flashSeveral(store: Store, o: ReaderOpts & Record<string, string 
 }
 
 export function registerDevice(program: Command): void {
-  const device = program.command('device').description('program and check tokens on a PC/SC NFC reader (Token2 cards and key fobs)');
+  const device = program.command('device').description('program and check tokens on a PC/SC reader (Token2 cards, fobs and Molto2, Protectimus, YubiKey OATH)');
 
   device
     .command('list')
