@@ -74,7 +74,7 @@ export async function yubikeyVerb(verb: YubikeyVerb, o: Opts, cmd: Command): Pro
         session?.save({ ok: true });
         out.result(r, `wrote ${r.type} credential '${r.credential}' (${r.algorithm}, ${r.digits} digits${r.type === 'totp' ? `, ${r.period} s` : ''}${r.touch ? ', touch' : ''}) to YubiKey ${r.deviceId}${r.replaced ? ' (replaced the one of that name)' : ''}; store token ${r.serial}, state ${r.token.state}, batch ${r.batch}${r.token.user ? `, assigned to ${r.token.user}` : ''}`);
       } else if (verb === 'info') {
-        const v = await p.oathInfo(store, transport, { password: o.password === undefined && o.passwordFile === undefined ? undefined : password });
+        const v = await p.oathInfo(store, transport, { password });
         out.result(v, () => [`YubiKey OATH  version ${v.version}`, `device id     ${v.deviceId}`, `reader        ${v.reader}`, `password      ${v.passwordSet ? 'set' : 'none'}`, `credentials   ${v.credentialCount ?? 'unknown (give --password-file to count them)'}`].join('\n'));
       } else if (verb === 'profiles') {
         const v = await p.listOathCredentials(store, transport, { password });
