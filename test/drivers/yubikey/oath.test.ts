@@ -53,6 +53,19 @@ describe('YubiKey OATH driver and simulator', () => {
     expect(all[0]!.code).toBe(a.codeNow);
   });
 
+  it.each([
+    ['a 10-byte secret (padded)', 'sha1', 10, 6],
+    ['a 100-byte secret (hashed first)', 'sha1', 100, 6],
+    ['SHA-512, 7 digits', 'sha512', 64, 7],
+    ['SHA-512, a 150-byte secret', 'sha512', 150, 8],
+  ] as const)('%s: the key code equals the RFC code and oathtool', async (_what, algorithm, bytes, digits) => {
+    const { driver } = rig();
+    const secret = new Uint8Array(randomBytes(bytes));
+    const r = await flashCredential(driver, undefined, async () => ({ name: 'x', type: 'totp', algorithm, digits, period: 30, secret }));
+    expect(r.codeNow).toBe(generateCode(secret, { type: 'totp', algorithm, digits, period: 30, counter: 0 }, { at: new Date(T) }));
+    if (oathtool) expect(r.codeNow).toBe(oathtoolCode(secret, [`--totp=${algorithm}`, '-d', String(digits), '-N', '@1767225600']));
+  });
+
   it('an access password: 6982 before VALIDATE, a wrong password is refused after one VALIDATE, the right one opens', async () => {
     const { sim, transport } = rig();
     sim.setAccessKey(deriveAccessKey('correct horse', sim.deviceSalt));
