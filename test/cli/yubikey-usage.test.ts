@@ -22,4 +22,10 @@ describe('device --model yubikey-oath: usage errors name the flag', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(message);
   });
+
+  it('a --password-file that cannot be read is a data error naming the file (exit 4), before any reader', async () => {
+    const r = await tokensmith(['device', 'profiles', '--model', 'yubikey-oath', '--password-file', '/nonexistent/oath.pw']);
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/--password-file \/nonexistent\/oath.pw cannot be read \(ENOENT\)/);
+  });
 });

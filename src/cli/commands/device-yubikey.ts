@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { DataError } from '../../core/errors.js';
 import { globalsOf, table, withStore, type Output } from '../context.js';
 import type { ApduTransport } from '../../transport/types.js';
 import type { PasswordSource } from '../../../drivers/yubikey/oath-driver.js';
@@ -32,9 +33,19 @@ export function addYubikeyOptions(device: Command): void {
     .addHelpText('after', '\nYubiKey (OATH): one credential per flash, one store token per credential:\n  tokensmith device flash --model yubikey-oath --name alice --issuer Corp --algorithm sha256 --digits 8 --period 60 --yes\n  tokensmith device flash --model yubikey-oath --batch 20 --password-file oath.pw --yes');
 }
 
+function readPasswordFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new DataError(`--password-file ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}); give a file whose first line is the password`, { code: 'bad-password-file', where: path });
+  }
+  return text.split(/\r?\n/)[0] ?? '';
+}
+
 /** Where the access password comes from; asked for only when the key says it has one. */
 export function passwordSource(o: Opts, out: Output, yes: boolean): PasswordSource {
-  if (typeof o.passwordFile === 'string') return readFileSync(o.passwordFile, 'utf8').split(/\r?\n/)[0] ?? '';
+  if (typeof o.passwordFile === 'string') return readPasswordFile(o.passwordFile);
   if (typeof o.password === 'string') return o.password;
   if (!out.interactive || yes) return undefined;
   return async () => {
