@@ -10,6 +10,7 @@ import { createResource } from '../../src/provision/resources.js';
 import { addUser } from '../../src/provision/users.js';
 import { eraseOathCredential, flashOathCredential, listOathCredentials, oathInfo, oathSerial, parseOathFlashInput, verifyOathCredential } from '../../src/provision/yubikey-oath.js';
 import { flashOathBatch } from '../../src/provision/yubikey-oath-batch.js';
+import { familyOf } from '../../src/provision/families.js';
 import { MemoryTransport } from '../../src/transport/memory.js';
 import { OathSimulator } from '../../drivers/yubikey/oath-simulator.js';
 import { deriveAccessKey } from '../../drivers/yubikey/oath-protocol.js';
@@ -83,6 +84,12 @@ describe('YubiKey OATH services: every credential is its own token', () => {
     expect([ok.credential, asked]).toEqual(['n', 1]);
     expect(await oathInfo(store, t)).toMatchObject({ passwordSet: true, credentialCount: null });
     expect(await oathInfo(store, t, { password: 'right' })).toMatchObject({ passwordSet: true, credentialCount: 1 });
+  });
+
+  it('a YubiKey on a reader is told by its reader name or ATR (a verb without --model can say which model to name)', () => {
+    expect(familyOf(undefined, 'Virtual PCD 00 00', new OathSimulator({ serial: '1' }).atr)).toEqual({ family: 'yubikey' });
+    expect(familyOf(undefined, 'Yubico YubiKey OTP+FIDO+CCID 00 00', Uint8Array.from([0x3b, 0x00]))).toEqual({ family: 'yubikey' });
+    expect(familyOf(undefined, 'ACS ACR122U 00 00', Uint8Array.from([0x3b, 0x8f, 0x80, 0x01]))).toEqual({ family: 'token2-nfc' });
   });
 
   it('bad flash options are usage errors naming the flag', () => {

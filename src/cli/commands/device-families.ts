@@ -123,6 +123,10 @@ export async function familyAfterOpen(verb: DeviceVerb, transport: ApduTransport
   const { familyOf } = await import('../../provision/families.js');
   const fam = familyOf(o.model as string | undefined, transport.readerName, transport.atr);
   if (fam.family === 'token2-nfc') return false;
+  if (fam.family === 'yubikey') {
+    const { UsageError } = await import('../../core/errors.js');
+    throw new UsageError(`the token on "${transport.readerName}" is a YubiKey: add --model yubikey-oath (device ${verb} --model yubikey-oath)`, 'wrong-family');
+  }
   // A family told by the reader name: its verbs are checked as --model's are.
   await familyGate(verb, { model: fam.family === 'protectimus' ? fam.model : 'token2-molto2' });
   const g = globalsOf(cmd);
