@@ -65,7 +65,9 @@ export function startRecording(
 ): RecordSession {
   const label = testSeedLabel(opts.seed);
   const clock = new RecordedClock(opts.clock);
-  const transport = new RecordingTransport(inner, { redact: label || !opts.seed ? undefined : isSeedBearing, clock: opts.frameClock });
+  // The frames that carry the seed are the recording family's (a YubiKey PUT is not a Token2 seed write).
+  const seedBearing = loadedFamilyOfModel(opts.model)?.isSeedBearing ?? isSeedBearing;
+  const transport = new RecordingTransport(inner, { redact: label || !opts.seed ? undefined : seedBearing, clock: opts.frameClock });
   const recordedAt = new Date().toISOString();
   return {
     transport,
