@@ -16,8 +16,9 @@ import type { DeviceFamily, DeviceVerb } from './family.js';
 import { protectimus } from './protectimus/index.js';
 import { molto2 } from './token2-molto2/index.js';
 import { token2Nfc } from './token2-nfc/index.js';
+import { yubikey } from './yubikey/index.js';
 
-const BUILT_IN: readonly DeviceFamily[] = [token2Nfc, molto2, protectimus];
+const BUILT_IN: readonly DeviceFamily[] = [token2Nfc, molto2, protectimus, yubikey];
 
 export const FAMILY_MODULES_ENV = 'TOKENSMITH_FAMILY_MODULES';
 
