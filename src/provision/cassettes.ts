@@ -61,11 +61,23 @@ export interface RecordSession {
 export function startRecording(
   inner: ApduTransport,
   path: string,
-  opts: { source: CassetteSource; operation: string; params: Record<string, unknown>; seed: Uint8Array | null; model?: string | null; clock?: () => number; frameClock?: () => number; note?: string },
+  opts: {
+    source: CassetteSource;
+    operation: string;
+    params: Record<string, unknown>;
+    seed: Uint8Array | null;
+    model?: string | null;
+    clock?: () => number;
+    frameClock?: () => number;
+    note?: string;
+    /** The family's seed-bearing check (default: Token2's) and how much of a redacted frame to keep; `always` redacts even a labelled test seed's frames (they carry an access code). */
+    redaction?: { isSeedBearing: (apdu: Uint8Array) => boolean; keep?: (apdu: Uint8Array) => number; always?: boolean };
+  },
 ): RecordSession {
   const label = testSeedLabel(opts.seed);
   const clock = new RecordedClock(opts.clock);
-  const transport = new RecordingTransport(inner, { redact: label || !opts.seed ? undefined : isSeedBearing, clock: opts.frameClock });
+  const redactOn = opts.redaction?.always || (!label && opts.seed);
+  const transport = new RecordingTransport(inner, { redact: redactOn ? (opts.redaction?.isSeedBearing ?? isSeedBearing) : undefined, redactedPrefix: opts.redaction?.keep, clock: opts.frameClock });
   const recordedAt = new Date().toISOString();
   return {
     transport,

@@ -75,13 +75,14 @@ export function describeFrame(bytes: Uint8Array, dir: 'command' | 'response', co
 }
 
 /**
- * Commands that carry key bytes: a CCID config write, or a HID report of
- * frame parts 2..5 (bytes 14..41: the uid, which holds key bytes 16..19, and the key).
+ * Commands that carry key bytes, or CRCs computed over them: a CCID config
+ * write, or a HID report of frame parts 2..9 (the uid holding key bytes
+ * 16..19, the key, the record's CRC in part 7 and the frame's CRC in part 9).
  */
 export function isSeedBearing(command: Uint8Array): boolean {
   if (isApdu(command)) return command[1] === INS_CONFIG && command.length > 5 + CONFIG_SIZE - 1;
   if (command.length !== REPORT_SIZE) return false;
   const flag = command[7]!;
   const part = flag & 0x7f;
-  return (flag & SLOT_WRITE_FLAG) !== 0 && flag !== 0xff && part >= 2 && part <= 5;
+  return (flag & SLOT_WRITE_FLAG) !== 0 && flag !== 0xff && part >= 2;
 }

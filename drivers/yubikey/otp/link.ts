@@ -111,7 +111,9 @@ export class CcidOtpLink implements OtpLink {
     await this.select();
     const r = await exchange(this.transport, ccidConfigApdu(slotCommand, payload));
     if (r.sw !== 0x9000 || r.data.length < 6) throw new DeviceError(`the YubiKey refused the write (status ${r.sw.toString(16).toUpperCase()})`, { code: 'command-rejected' });
-    return r.data.slice(0, 6);
+    // Over CCID the status is only ever answered, never polled: the latest answer is the current status.
+    this.selected = r.data.slice(0, 6);
+    return this.selected;
   }
 
   async read(slotCommand: number, length: number): Promise<Uint8Array> {
