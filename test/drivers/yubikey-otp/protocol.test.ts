@@ -29,7 +29,7 @@ describe('CRC-16 (ISO 13239, as the YubiKey checks it)', () => {
     const inv = ~crc16(data) & 0xffff;
     const framed = Buffer.concat([data, Buffer.from([inv & 0xff, inv >> 8])]);
     expect(crc16(framed)).toBe(CRC_OK_RESIDUAL);
-    framed[3] ^= 1;
+    framed[3] = framed[3]! ^ 1;
     expect(crcResidueOk(framed)).toBe(false);
   });
 });
