@@ -81,6 +81,8 @@ function isMine(o: Opts): boolean {
 export async function familyFirst(verb: DeviceVerb, opts: object, cmd: Command): Promise<boolean> {
   const o = opts as Opts;
   const family = await familyGate(verb, o);
+  // yubikey-otp's verbs live in their own file (store side: src/provision/yubikey-otp.ts).
+  if (o.model === 'yubikey-otp' && (verb === 'flash' || verb === 'info')) return (await import('./device-yubikey-otp.js'))[verb === 'flash' ? 'yubikeyOtpFlash' : 'yubikeyOtpInfo'](o, cmd).then(() => true);
   if (verb === 'info' && family?.readInfo) {
     await printFamilyInfo(family, o.model as string, o, cmd);
     return true;

@@ -3,6 +3,7 @@ import { globalsOf, outputOf, table, withStore, type Output } from '../context.j
 import type { ApduTransport } from '../../transport/types.js';
 import type { Store } from '../../store/types.js';
 import { addFamilyOptions, familyAfterOpen, familyFirst, registerFamilyCommands } from './device-families.js';
+import { addYubikeyOtpOptions } from './device-yubikey-otp.js';
 import { registerDeviceModels } from './device-models.js';
 
 interface ReaderOpts {
@@ -340,6 +341,7 @@ export function registerDevice(program: Command): void {
     });
 
   addFamilyOptions(device);
+  addYubikeyOtpOptions(device);
   registerFamilyCommands(device);
   registerDeviceModels(device);
 }
