@@ -63,6 +63,8 @@ export async function replayOtp(op: CassetteOperation, transport: ApduTransport,
   if (op.name !== 'flash') throw new DataError(`yubikey-otp has no cassette operation '${op.name}' (it replays ${OTP_OPERATIONS.join(', ')})`, { code: 'bad-cassette' });
   const slot = Number(p.slot) === 2 ? 2 : 1;
   const tokenId = typeof p.tokenIdHex === 'string' && p.tokenIdHex ? Uint8Array.from(Buffer.from(p.tokenIdHex, 'hex')) : undefined;
-  await driver.readInfo();
-  await driver.programHotp(slot, { seed: ctx.seed ?? new Uint8Array(20), digits: Number(p.digits) === 8 ? 8 : 6, counter: Number(p.counter ?? 0), tokenId }, p.accessCode ? STAND_IN_ACCESS_CODE : undefined);
+  const accessCode = p.accessCode ? STAND_IN_ACCESS_CODE : undefined;
+  // The same steps as src/provision/yubikey-otp.ts: identify, then one write judged against that status.
+  const info = await driver.readInfo();
+  await driver.programHotp(slot, { seed: ctx.seed ?? new Uint8Array(20), digits: Number(p.digits) === 8 ? 8 : 6, counter: Number(p.counter ?? 0), tokenId, newAccessCode: accessCode }, accessCode, info.status);
 }
