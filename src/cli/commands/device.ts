@@ -130,13 +130,13 @@ export function registerDevice(program: Command): void {
 
   device
     .command('list')
-    .description('list the PC/SC readers and whether a token is on each')
+    .description('list the PC/SC readers and whether a token is on each, and the YubiKeys on USB HID')
     .addHelpText('after', '\nExample:\n  tokensmith device list')
     .action(async (_o: unknown, cmd: Command) => {
       const out = outputOf(cmd);
-      const { listPcscReaders } = await import('../../transport/pcsc.js');
-      const readers = await listPcscReaders();
-      out.result(readers, () => (readers.length === 0 ? 'no readers (plug one in; pcscd must see it)' : table(['READER', 'TOKEN', 'ATR'], readers.map((r) => [r.name, r.token ? 'yes' : 'no', r.atr]))));
+      const { listDeviceRows } = await import('./device-yubikey-otp.js');
+      const readers = await listDeviceRows(out);
+      out.result(readers, () => (readers.length === 0 ? 'no readers (plug one in; pcscd must see it)' : table(['READER', 'TOKEN', 'ATR'], readers.map((r) => [r.name, r.token ? 'yes' : 'no', r.kind === 'hid' ? r.path : r.atr]))));
     });
 
   readerOptions(device.command('info'))
