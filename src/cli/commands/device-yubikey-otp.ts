@@ -21,7 +21,11 @@ export function addYubikeyOtpOptions(device: Command): void {
     .option('--token-id <hex>', 'YubiKey OTP: an OATH token identifier the key types before each code (up to 16 bytes, hex)')
     .option('--access-code <hex>', "YubiKey OTP: the slot's access code, 12 hex digits, or '-' to be asked; tried once, and kept on the slot")
     .option('--access-code-file <path>', 'YubiKey OTP: read the access code from this file')
-    .option('--hid-path <path>', 'YubiKey OTP: the HID device to use when several keys are plugged in (`device list` shows them)');
+    .option('--hid-path <path>', 'YubiKey OTP: the HID device to use when several keys are plugged in (`device list` shows them)')
+    .addHelpText(
+      'after',
+      '\nYubiKey OTP (OATH-HOTP in slot 1 or 2, registered as UBOM<serial>_<slot>; USB HID, or CCID with --reader):\n  tokensmith device flash --model yubikey-otp --slot 2 --digits 8 --counter 0 --yes\n  tokensmith device flash --model yubikey-otp --slot 1 --access-code - --force --yes   (a protected slot: the code is tried once)',
+    );
   sub('info').option('--hid-path <path>', 'YubiKey OTP: the HID device to read');
 }
 
