@@ -123,4 +123,14 @@ describe.skipIf(missing !== null)(`yubikey-otp against ykman over pcscd and vpcd
     if (oath) expect(spawnSync(oath, ['--hotp', '--counter=16', '-b', seed], { encoding: 'utf8' }).stdout.trim()).toBe(code);
     expect(code).toMatch(/^\d{6}$/);
   }, 60_000);
+
+  it('a batch: keys one after another (simulate --cards 2), each registered under its own serial', async () => {
+    await sim?.stop();
+    sim = await startSimulator({ bin: BIN, env, model: 'yubikey-otp', stateFile: join(dir, 'state-batch.json'), args: ['--serial', '20000001', '--cards', '2'], upWithinMs: 30_000 });
+    const r = cli(['device', 'flash', '--model', 'yubikey-otp', '--reader', READER, '--slot', '1', '--digits', '8', '--batch', '2', '--wait', '20', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { batch: number; flashed: string[] };
+    expect(out.flashed).toEqual(['UBOM20000001_1', 'UBOM20000002_1']);
+    for (const serial of out.flashed) expect(JSON.parse(cli(['tokens', 'show', serial, '--json']).stdout)).toMatchObject({ type: 'hotp', digits: 8, state: 'programmed' });
+  }, 120_000);
 });
