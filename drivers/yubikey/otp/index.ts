@@ -24,6 +24,8 @@ export const OTP_OPERATIONS = ['flash', 'info'] as const;
 /** A stand-in access code for replaying a recording whose access code was (always) redacted. */
 const STAND_IN_ACCESS_CODE = new Uint8Array(6).fill(0x5a);
 
+/** The OATH application's instructions (PUT, DELETE, SET CODE, RESET, RENAME, LIST, CALCULATE, VALIDATE, CALCULATE ALL, SEND REMAINING). */
+const OATH_INS = new Set([0x01, 0x02, 0x03, 0x04, 0x05, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5]);
 const endsWithOtpAid = (b: Uint8Array) => b.length >= 12 && b[1] === 0xa4 && OTP_AID.every((x, i) => b[5 + i] === x);
 const looksLikeApdu = (b: Uint8Array) => b.length >= 4 && (b.length <= 5 || b.length === 5 + b[4]!);
 
@@ -34,7 +36,8 @@ export function isOtpFrame(bytes: Uint8Array, dir: 'command' | 'response', comma
   if (cmd.length === 0) return true;
   if (endsWithOtpAid(cmd)) return true;
   if (cmd[0] === 0x00 && cmd[1] === 0x01 && cmd[2] !== 0x00 && looksLikeApdu(cmd)) return true;
-  return cmd.length === REPORT_SIZE && !looksLikeApdu(cmd);
+  // An 8-byte write report ends in 0x80 | part (or FF); an 8-byte OATH APDU is CLA 00, one of its INS, and Lc 3.
+  return cmd.length === REPORT_SIZE && (cmd[7]! & 0x80) !== 0 && !(cmd[0] === 0x00 && OATH_INS.has(cmd[1]!) && looksLikeApdu(cmd));
 }
 
 export const describeOtpFrame = describeFrame;

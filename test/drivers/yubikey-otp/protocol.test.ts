@@ -108,3 +108,21 @@ describe('HID framing', () => {
     expect(describeFrame(new Uint8Array(0), 'command')).toBe('HID read feature report');
   });
 });
+
+describe('isOtpFrame: which frames of the yubikey family are the OTP application\'s', () => {
+  it('takes OTP SELECT, INS 01 with a slot command, HID reports; leaves OATH SELECT and OATH PUT (INS 01, P1 00) to the OATH describer', async () => {
+    const { isOtpFrame } = await import('../../../drivers/yubikey/otp/index.js');
+    const hex = (h: string) => Buffer.from(h.replace(/ /g, ''), 'hex');
+    expect(isOtpFrame(hex('00 A4 04 00 07 A0 00 00 05 27 20 01'), 'command')).toBe(true);
+    expect(isOtpFrame(hex(YKMAN_SLOT2_HOTP8), 'command')).toBe(true);
+    expect(isOtpFrame(hex('00 01 10 00 00'), 'command')).toBe(true);
+    expect(isOtpFrame(new Uint8Array(0), 'command')).toBe(true);
+    expect(isOtpFrame(hex('00 00 00 00 00 00 00 80'), 'command')).toBe(true);
+    // A report whose byte 4 happens to make it look like an APDU's Lc is still a report.
+    expect(isOtpFrame(hex('E1 63 00 00 03 00 00 80'), 'command')).toBe(true);
+    expect(isOtpFrame(hex('05 04 03 00 00 00 90 00'), 'response', hex('00 A4 04 00 07 A0 00 00 05 27 20 01'))).toBe(true);
+    expect(isOtpFrame(hex('00 A4 04 00 07 A0 00 00 05 27 21 01'), 'command')).toBe(false);
+    expect(isOtpFrame(hex('00 01 00 00 05 71 03 61 62 63'), 'command')).toBe(false);
+    expect(isOtpFrame(hex('90 00'), 'response', hex('00 01 00 00 05 71 03 61 62 63'))).toBe(false);
+  });
+});
