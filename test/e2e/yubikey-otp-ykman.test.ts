@@ -7,7 +7,7 @@
  * reads back the slot status tokensmith wrote.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -93,6 +93,9 @@ describe.skipIf(missing !== null)(`yubikey-otp against ykman over pcscd and vpcd
     expect(y.code, y.stderr).toBe(0);
     expect(y.stdout).toMatch(/Slot 1: programmed/);
     expect(y.stdout).toMatch(/Slot 2: programmed/);
+    const info = cli(['device', 'info', '--model', 'yubikey-otp', '--reader', READER, '--json']);
+    expect(info.code, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({ serial: 12345678, firmware: '5.4.3', link: 'ccid', slots: [{ slot: 1, configured: true, inStore: 'programmed' }, { slot: 2, configured: true, inStore: 'programmed' }] });
     const before = sim!.state();
     const again = cli(['device', 'flash', '--model', 'yubikey-otp', '--reader', READER, '--slot', '2', '--yes']);
     expect(again.code).toBe(5);
@@ -113,7 +116,9 @@ describe.skipIf(missing !== null)(`yubikey-otp against ykman over pcscd and vpcd
     expect(wrong.stderr).not.toMatch(/0a0b0c0d0e00/i);
     expect(sim!.state()).toMatchObject({ writes: before.writes, rejected: before.rejected + 1 });
     expect(cli(['tokens', 'show', 'UBOM12345678_2', '--json']).stdout).toBe(shownBefore);
-    const right = cli(['device', 'flash', '--model', 'yubikey-otp', '--reader', READER, '--slot', '2', '--seed', seed, '--counter', '16', '--access-code', '0a0b0c0d0e0f', '--force', '--yes', '--json']);
+    const codeFile = join(dir, 'access-code');
+    writeFileSync(codeFile, '0a0b0c0d0e0f\n', { mode: 0o600 });
+    const right = cli(['device', 'flash', '--model', 'yubikey-otp', '--reader', READER, '--slot', '2', '--seed', seed, '--counter', '16', '--access-code-file', codeFile, '--force', '--yes', '--json']);
     expect(right.code, right.stderr).toBe(0);
     expect(JSON.parse(right.stdout)).toMatchObject({ serial: 'UBOM12345678_2', slot: 2, digits: 6, counter: 16, link: 'ccid' });
     expect(sim!.state().slots[1]).toMatchObject({ counter: 16, accessCodeSet: true });
