@@ -112,9 +112,13 @@ const describeResult = (r: import('../../provision/yubikey-otp.js').YubikeyOtpRe
 export async function yubikeyOtpFlash(o: Opts, cmd: Command): Promise<void> {
   await withStore(cmd, async (store, out) => {
     const { UsageError } = await import('../../core/errors.js');
-    if (!globalsOf(cmd).yes && !o.force) throw new UsageError('device flash programs a YubiKey slot: confirm with --yes', 'confirm-needed');
     const { parseYubikeyOtpInput } = await import('../../provision/yubikey-otp.js');
     const input = parseYubikeyOtpInput({ slot: o.slot as string | undefined, digits: o.digits as string | undefined, counter: o.counter as string | undefined, seed: o.seed as string | undefined, tokenId: o.tokenId as string | undefined, accessCode: await accessCodeOf(o, out), force: Boolean(o.force), resource: o.resource as string | undefined });
+    if (!globalsOf(cmd).yes && !o.force) {
+      if (!out.interactive) throw new UsageError('device flash programs a YubiKey slot: confirm with --yes (no terminal to ask in)', 'confirm-needed');
+      const { confirm } = await import('@inquirer/prompts');
+      if (!(await confirm({ message: `Program OATH-HOTP (${input.digits} digits, counter ${input.counter}) into slot ${input.slot}?`, default: true }))) throw new UsageError('cancelled; nothing was written', 'cancelled');
+    }
     if (o.batch === undefined) {
       const r = await flashOne(store, o, out, input);
       return out.result(r, describeResult(r));
