@@ -138,4 +138,15 @@ describe.skipIf(missing !== null)(`yubikey-otp against ykman over pcscd and vpcd
     expect(out.flashed).toEqual(['UBOM20000001_1', 'UBOM20000002_1']);
     for (const serial of out.flashed) expect(JSON.parse(cli(['tokens', 'show', serial, '--json']).stdout)).toMatchObject({ type: 'hotp', digits: 8, state: 'programmed' });
   }, 120_000);
+
+  it('on a fresh key, ykman reads exactly what tokensmith wrote: slot 1 empty, slot 2 programmed', async () => {
+    await sim?.stop();
+    sim = await startSimulator({ bin: BIN, env, model: 'yubikey-otp', stateFile: join(dir, 'state-fresh.json'), args: ['--serial', '30000003'], upWithinMs: 30_000 });
+    const t = cli(['device', 'flash', '--model', 'yubikey-otp', '--reader', READER, '--slot', '2', '--yes']);
+    expect(t.code, t.stderr).toBe(0);
+    const y = ykman(['otp', 'info']);
+    expect(y.code, y.stderr).toBe(0);
+    expect(y.stdout).toMatch(/Slot 1: empty/);
+    expect(y.stdout).toMatch(/Slot 2: programmed/);
+  }, 60_000);
 });
