@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeBase32 } from '../../src/core/codecs.js';
+import { decodeBase32, encodeBase32 } from '../../src/core/codecs.js';
 import { ensurePcscd, lockVpcd, pcscMissing, which } from '../helpers/pcsc.js';
 import { startSimulator, type Simulator } from '../helpers/simulator.js';
 
@@ -110,8 +110,16 @@ describe.skipIf(missing !== null)(`yubikey-otp against ykman over pcscd and vpcd
     const shownBefore = cli(['tokens', 'show', 'UBOM12345678_2', '--json']).stdout;
     const before = sim!.state();
     const seed = encodeBase32(randomBytes(20));
-    const wrong = cli(['device', 'flash', '--model', 'yubikey-otp', '--reader', READER, '--slot', '2', '--seed', seed, '--access-code', '0a0b0c0d0e00', '--force', '--yes']);
+    const refused = join(dir, 'refused.cassette');
+    const wrong = cli(['device', 'flash', '--model', 'yubikey-otp', '--reader', READER, '--slot', '2', '--seed', seed, '--access-code', '0a0b0c0d0e00', '--force', '--yes', '--record', refused]);
     expect(wrong.code, wrong.stderr).toBe(3);
+    // The recording keeps neither the seed nor the access code, and replays to the same refusal.
+    const recorded = readFileSync(refused, 'utf8');
+    expect(recorded.replace(/ /g, '')).not.toMatch(/0A0B0C0D0E00/i);
+    expect(recorded.replace(/ /g, '').toLowerCase()).not.toContain(decodeBase32(seed).subarray(0, 8).toString('hex'));
+    expect(JSON.parse(recorded).header).toMatchObject({ seed: null, seedLength: 20, operation: { outcome: { ok: false, error: 'access-code-rejected' } } });
+    const replayed = cli(['cassette', 'verify', refused]);
+    expect(replayed.code, replayed.stderr + replayed.stdout).toBe(0);
     expect(wrong.stderr).toMatch(/access code/);
     expect(wrong.stderr).not.toMatch(/0a0b0c0d0e00/i);
     expect(sim!.state()).toMatchObject({ writes: before.writes, rejected: before.rejected + 1 });
