@@ -132,7 +132,9 @@ export async function showCassette(path: string): Promise<CassetteView> {
   const frames = c.frames.map((f): TranscriptLine => {
     if (f.dir === 'event') return { seq: f.seq, ms: f.ms, dir: 'event', hex: '', meaning: `${f.event}${f.message ? ` (${f.message})` : ''}` };
     if (f.dir === 'command') lastCommand = f.bytes;
-    const meaning = f.redacted ? `${describeFrame(f.bytes, 'command')}; redacted: ${f.length} bytes, replayed by shape` : describeFrame(f.bytes, f.dir, lastCommand);
+    const meaning = f.redacted
+      ? `${f.bytes.length ? `${describeFrame(f.bytes, 'command')}; ` : ''}redacted: ${f.length} bytes, replayed by shape`
+      : describeFrame(f.bytes, f.dir, lastCommand);
     return { seq: f.seq, ms: f.ms, dir: f.dir, hex: hexSpaced(f.bytes) + (f.redacted ? ' ..' : ''), meaning };
   });
   const { operation, atr, seed, ...rest } = h;
