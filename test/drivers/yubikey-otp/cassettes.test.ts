@@ -19,7 +19,7 @@ import { isOtpSeedBearing, replayOtp } from '../../../drivers/yubikey/otp/index.
 import { YubiOtpDriver } from '../../../drivers/yubikey/otp/driver.js';
 import { CcidOtpLink } from '../../../drivers/yubikey/otp/link.js';
 import { YubiOtpSimulator } from '../../../drivers/yubikey/otp/simulator.js';
-import { hidPortOf } from './driver.test.js';
+import { hidPortOf } from './helpers.js';
 
 const DIR = join(import.meta.dirname, '../../../fixtures/cassettes');
 const SEED = LABELLED_TEST_SEEDS[0]!.seed;

@@ -6,20 +6,16 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ExitCode, exitCodeOf } from '../../../src/core/errors.js';
-import type { FeatureReportPort } from '../../../src/transport/hid-reports.js';
 import { MemoryTransport } from '../../../src/transport/memory.js';
 import { YubiOtpDriver } from '../../../drivers/yubikey/otp/driver.js';
 import { frameReports, hidFrame } from '../../../drivers/yubikey/otp/framing.js';
 import { CcidOtpLink, HidOtpLink } from '../../../drivers/yubikey/otp/link.js';
 import { YubiOtpSimulator } from '../../../drivers/yubikey/otp/simulator.js';
 import { which } from '../../helpers/pcsc.js';
+import { hidPortOf } from './helpers.js';
 
 const RFC_SEED = Buffer.from('12345678901234567890', 'ascii');
 
-/** A simulator seen as a node-hid device: 8-byte feature reports each way. */
-export function hidPortOf(sim: YubiOtpSimulator): FeatureReportPort {
-  return { sendFeatureReport: async (r) => sim.sendFeatureReport(r), getFeatureReport: async () => sim.getFeatureReport() };
-}
 
 const links = {
   hid: (sim: YubiOtpSimulator) => new HidOtpLink(hidPortOf(sim)),
