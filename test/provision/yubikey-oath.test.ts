@@ -10,7 +10,7 @@ import { createResource } from '../../src/provision/resources.js';
 import { addUser } from '../../src/provision/users.js';
 import { eraseOathCredential, flashOathCredential, listOathCredentials, oathInfo, oathSerial, parseOathFlashInput, verifyOathCredential } from '../../src/provision/yubikey-oath.js';
 import { flashOathBatch } from '../../src/provision/yubikey-oath-batch.js';
-import { familyOf } from '../../src/provision/families.js';
+import { detectFamily } from '../../drivers/registry.js';
 import { MemoryTransport } from '../../src/transport/memory.js';
 import { OathSimulator } from '../../drivers/yubikey/oath-simulator.js';
 import { deriveAccessKey } from '../../drivers/yubikey/oath-protocol.js';
@@ -86,10 +86,15 @@ describe('YubiKey OATH services: every credential is its own token', () => {
     expect(await oathInfo(store, t, { password: 'right' })).toMatchObject({ passwordSet: true, credentialCount: 1 });
   });
 
-  it('a YubiKey on a reader is told by its reader name or ATR (a verb without --model can say which model to name)', () => {
-    expect(familyOf(undefined, 'Virtual PCD 00 00', new OathSimulator({ serial: '1' }).atr)).toEqual({ family: 'yubikey' });
-    expect(familyOf(undefined, 'Yubico YubiKey OTP+FIDO+CCID 00 00', Uint8Array.from([0x3b, 0x00]))).toEqual({ family: 'yubikey' });
-    expect(familyOf(undefined, 'ACS ACR122U 00 00', Uint8Array.from([0x3b, 0x8f, 0x80, 0x01]))).toEqual({ family: 'token2-nfc' });
+  it('a YubiKey is told by its answer to SELECT of the OATH application (generic ATR: the answer, not the ATR, tells it)', async () => {
+    const sim = new OathSimulator({ serial: '1' });
+    const sent: string[] = [];
+    const device = { atr: Uint8Array.from([0x3b, 0x80, 0x80, 0x01, 0x01]), process: (a: Uint8Array) => (sent.push(Buffer.from(a).toString('hex')), sim.process(a)) };
+    const d = await detectFamily(new MemoryTransport(device));
+    expect([d.family.name, d.model]).toEqual(['yubikey', 'yubikey-oath']);
+    // The other families' probes first (their detection unchanged), then one SELECT; nothing written, no credential read.
+    expect(sent.at(-1)).toBe('00a4040007a0000005272101');
+    expect(sim.state()).toMatchObject({ credentials: [] });
   });
 
   it('bad flash options are usage errors naming the flag', () => {
