@@ -1,4 +1,5 @@
 /** YubiKey OATH frames in words, for cassette transcripts and replay diffs. */
+import { bytesEqual, toHex, utf8Decode } from '../../src/core/bytes.js';
 import { isoStatusText, swHex } from '../../src/transport/iso7816.js';
 import { INS, OATH_AID, TAG, oathStatusText, parseCalculateAll, parseList, parseSelect, parseTlvs, parseTypeAlgorithm } from './oath-protocol.js';
 
@@ -7,8 +8,10 @@ export function isSeedBearing(apdu: Uint8Array): boolean {
   return apdu.length > 5 && apdu[0] === 0x00 && (apdu[1] === INS.put || apdu[1] === INS.setCode);
 }
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
-const text = (b: Uint8Array | undefined) => (b ? Buffer.from(b).toString('utf8') : '?');
+const hex = (b: Uint8Array) => toHex(b);
+const text = (b: Uint8Array | undefined) => (b ? utf8Decode(b) : '?');
+const uint32At = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(0);
+const uint64At = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(0);
 
 function describePut(data: Uint8Array): string {
   const t = parseTlvs(data, [TAG.property]);
@@ -16,14 +19,14 @@ function describePut(data: Uint8Array): string {
   const ta = key ? parseTypeAlgorithm(key[0]!) : null;
   const touch = t.some((x) => x.tag === TAG.property && (x.value[0]! & 0x02) !== 0);
   const imf = t.find((x) => x.tag === TAG.imf)?.value;
-  return `PUT credential '${text(t.find((x) => x.tag === TAG.name)?.value)}': ${ta ? `${ta.type}, ${ta.algorithm}` : 'unknown type'}, ${key?.[1] ?? '?'} digits, ${key ? key.length - 2 : 0}-byte key${touch ? ', touch required' : ''}${imf ? `, counter from ${Buffer.from(imf).readUInt32BE(0)}` : ''}`;
+  return `PUT credential '${text(t.find((x) => x.tag === TAG.name)?.value)}': ${ta ? `${ta.type}, ${ta.algorithm}` : 'unknown type'}, ${key?.[1] ?? '?'} digits, ${key ? key.length - 2 : 0}-byte key${touch ? ', touch required' : ''}${imf ? `, counter from ${uint32At(imf)}` : ''}`;
 }
 
 export function describeCommand(apdu: Uint8Array): string {
   const ins = apdu[1];
   const data = apdu.length > 5 ? apdu.subarray(5, 5 + apdu[4]!) : new Uint8Array();
   try {
-    if (ins === 0xa4 && apdu[2] === 0x04) return Buffer.from(data).equals(Buffer.from(OATH_AID)) ? 'SELECT the OATH application' : `SELECT application ${hex(data)} (not OATH)`;
+    if (ins === 0xa4 && apdu[2] === 0x04) return bytesEqual(data, OATH_AID) ? 'SELECT the OATH application' : `SELECT application ${hex(data)} (not OATH)`;
     const t = () => parseTlvs(data);
     const name = () => text(t().find((x) => x.tag === TAG.name)?.value);
     switch (ins) {
@@ -35,11 +38,11 @@ export function describeCommand(apdu: Uint8Array): string {
         return 'LIST credentials';
       case INS.calculate: {
         const ch = t().find((x) => x.tag === TAG.challenge)?.value ?? new Uint8Array();
-        return `CALCULATE '${name()}' ${ch.length === 8 ? `at step ${Buffer.from(ch).readBigUInt64BE(0)}` : '(HOTP: its own counter)'}${apdu[3] === 1 ? ', truncated' : ', full HMAC'}`;
+        return `CALCULATE '${name()}' ${ch.length === 8 ? `at step ${uint64At(ch)}` : '(HOTP: its own counter)'}${apdu[3] === 1 ? ', truncated' : ', full HMAC'}`;
       }
       case INS.calculateAll: {
         const ch = t().find((x) => x.tag === TAG.challenge)?.value;
-        return `CALCULATE ALL at 30 s step ${ch?.length === 8 ? Buffer.from(ch).readBigUInt64BE(0) : '?'}${apdu[3] === 1 ? ', truncated' : ''}`;
+        return `CALCULATE ALL at 30 s step ${ch?.length === 8 ? uint64At(ch) : '?'}${apdu[3] === 1 ? ', truncated' : ''}`;
       }
       case INS.validate:
         return 'VALIDATE the access password (our response to the key, our challenge to it)';

@@ -4,7 +4,7 @@
  * write, delete and calculate credentials. Answers longer than a frame are
  * fetched with SEND REMAINING (A5) by the shared ISO 7816 exchange.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { toHex } from '../../src/core/bytes.js';
 import { DeviceError } from '../../src/core/errors.js';
 import { exchange, isoStatusText, swHex } from '../../src/transport/iso7816.js';
 import type { ApduTransport } from '../../src/transport/types.js';
@@ -35,6 +35,13 @@ import {
   type OathType,
   type SelectInfo,
 } from './oath-protocol.js';
+
+/** Compares in time independent of where the bytes differ (the key's VALIDATE answer). */
+function sameInConstantTime(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
 
 /** The access password, or how to get it once the key says it has one (a prompt). */
 export type PasswordSource = string | undefined | (() => Promise<string | undefined>);
@@ -70,7 +77,7 @@ export class OathDriver {
     opts: OathDriverOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
-    this.challenge = opts.challenge ?? (() => new Uint8Array(randomBytes(8)));
+    this.challenge = opts.challenge ?? (() => globalThis.crypto.getRandomValues(new Uint8Array(8)));
   }
 
   /** Sends one command, follows 61xx with SEND REMAINING, and turns a status word other than 9000 into an error naming it. */
@@ -94,7 +101,7 @@ export class OathDriver {
       throw new DeviceError(`the OATH SELECT answer is malformed: ${(e as Error).message}`, { code: 'bad-answer' });
     }
     this.unlocked = this.selected.challenge === null;
-    return { version: this.selected.version, deviceId: Buffer.from(this.selected.salt).toString('hex'), passwordSet: this.selected.challenge !== null };
+    return { version: this.selected.version, deviceId: toHex(this.selected.salt).toLowerCase(), passwordSet: this.selected.challenge !== null };
   }
 
   get isLocked(): boolean {
@@ -115,7 +122,7 @@ export class OathDriver {
     const theirs = parseTlvs(data).find((t) => t.tag === TAG.response)?.value;
     const expected = hmacSha1(key, mine);
     key.fill(0);
-    if (!theirs || theirs.length !== expected.length || !timingSafeEqual(theirs, expected)) {
+    if (!theirs || theirs.length !== expected.length || !sameInConstantTime(theirs, expected)) {
       throw new DeviceError('the YubiKey accepted the password but its own answer to our challenge is wrong: it is not the key it claims to be', { code: 'device-not-authentic' });
     }
     this.unlocked = true;

@@ -1,7 +1,7 @@
 /** The yubikey-oath model's part of the yubikey family: its simulator factory and how its cassettes replay. */
 import { DataError } from '../../src/core/errors.js';
 import type { ApduTransport } from '../../src/transport/types.js';
-import type { CassetteOperation } from '../../src/transport/cassette.js';
+import type { CassetteOperation } from '../../src/transport/types.js';
 import type { ReplayContext, SimulatedDevice, SimulatorProgress, SimulatorSettings } from '../family.js';
 import { OathDriver, flashCredential, readOathInfo, type OathCredentialSpec } from './oath-driver.js';
 import { OathSimulator } from './oath-simulator.js';

@@ -3,7 +3,11 @@
  * tables are in docs/protocols/yubikey.md; every command is an ISO 7816 short
  * APDU with class 00 whose data is a list of TLVs.
  */
-import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
+import { utf8Decode, utf8Encode } from '../../src/core/bytes.js';
+import { hmacSha1, pbkdf2HmacSha1, sha1 } from '../../src/core/sha1.js';
+import { sha256, sha512 } from '../../src/core/sha2.js';
+
+export { hmacSha1 };
 
 /** SELECT this to talk to the OATH application. */
 export const OATH_AID = Uint8Array.from([0xa0, 0x00, 0x00, 0x05, 0x27, 0x21, 0x01]);
@@ -134,7 +138,7 @@ export const sendRemainingApdu = (): Uint8Array => apdu(INS.sendRemaining, 0, 0)
 export const deleteApdu = (name: string): Uint8Array => apdu(INS.delete, 0, 0, encodeTlv(TAG.name, nameBytes(name)));
 
 export function nameBytes(name: string): Uint8Array {
-  const b = new Uint8Array(Buffer.from(name, 'utf8'));
+  const b = utf8Encode(name);
   if (b.length < 1 || b.length > MAX_NAME_BYTES) throw new RangeError(`a credential name is 1 to ${MAX_NAME_BYTES} bytes (UTF-8); '${name}' is ${b.length}`);
   return b;
 }
@@ -152,12 +156,13 @@ export interface CredentialToWrite {
 
 /** The hash block size: a longer secret is hashed first, as HMAC would do with it. */
 const BLOCK_BYTES: Record<OathAlgorithm, number> = { sha1: 64, sha256: 64, sha512: 128 };
+const HASHES: Record<OathAlgorithm, (data: Uint8Array) => Uint8Array> = { sha1, sha256, sha512 };
 /** Secrets shorter than this are zero-padded (the key refuses very short keys; HMAC pads with zeros anyway). */
 const MIN_SECRET_BYTES = 14;
 
 /** The key bytes PUT carries for a secret: same HMAC, a length the key takes. */
 export function keyBytesForSecret(secret: Uint8Array, algorithm: OathAlgorithm): Uint8Array {
-  let key: Uint8Array = secret.length > BLOCK_BYTES[algorithm] ? new Uint8Array(createHash(algorithm).update(secret).digest()) : Uint8Array.from(secret);
+  let key: Uint8Array = secret.length > BLOCK_BYTES[algorithm] ? HASHES[algorithm](secret) : Uint8Array.from(secret);
   if (key.length < MIN_SECRET_BYTES) key = concatBytes(key, new Uint8Array(MIN_SECRET_BYTES - key.length));
   return key;
 }
@@ -205,11 +210,7 @@ export function setCodeApdu(key: Uint8Array | null, challenge?: Uint8Array): Uin
 
 /** The access key: PBKDF2-HMAC-SHA1(password, salt, 1000 rounds, 16 bytes). */
 export function deriveAccessKey(password: string, salt: Uint8Array): Uint8Array {
-  return new Uint8Array(pbkdf2Sync(Buffer.from(password, 'utf8'), salt, 1000, 16, 'sha1'));
-}
-
-export function hmacSha1(key: Uint8Array, message: Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac('sha1', key).update(message).digest());
+  return pbkdf2HmacSha1(utf8Encode(password), salt, 1000, 16);
 }
 
 export interface SelectInfo {
@@ -243,7 +244,7 @@ export function parseList(data: Uint8Array): ListedCredential[] {
     .map((x) => {
       const ta = parseTypeAlgorithm(x.value[0] ?? 0);
       if (!ta) throw new Error(`LIST entry with an unknown type/algorithm byte ${(x.value[0] ?? 0).toString(16)}`);
-      return { name: Buffer.from(x.value.subarray(1)).toString('utf8'), ...ta };
+      return { name: utf8Decode(x.value.subarray(1)), ...ta };
     });
 }
 
@@ -277,7 +278,7 @@ export function parseCalculateAll(data: Uint8Array): CalculatedEntry[] {
     const answer = t[i + 1]!;
     if (name.tag !== TAG.name) throw new Error(`CALCULATE ALL: expected a name (71) at entry ${i / 2 + 1}, found ${name.tag.toString(16)}`);
     const kind = answer.tag === TAG.truncated ? 'code' : answer.tag === TAG.hotp ? 'hotp' : answer.tag === TAG.touch ? 'touch' : 'full';
-    out.push({ name: Buffer.from(name.value).toString('utf8'), kind, digits: answer.value[0] ?? 0, code: kind === 'code' ? formatTruncated(answer.value) : null });
+    out.push({ name: utf8Decode(name.value), kind, digits: answer.value[0] ?? 0, code: kind === 'code' ? formatTruncated(answer.value) : null });
   }
   return out;
 }

@@ -68,7 +68,7 @@ export function describeFrame(bytes: Uint8Array, dir: 'command' | 'response', co
     const data = bytes.subarray(0, bytes.length - 2);
     const swText = sw === 0x9000 ? 'OK' : sw === 0x6a82 ? 'no such application' : sw.toString(16).toUpperCase();
     if (data.length === 6) return `${describeStatus(data)}; ${swText}`;
-    if (data.length === 4 && command?.[2] === SLOT_CMD.DEVICE_SERIAL) return `serial ${Buffer.from(data).readUInt32BE(0)}; ${swText}`;
+    if (data.length === 4 && command?.[2] === SLOT_CMD.DEVICE_SERIAL) return `serial ${new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(0)}; ${swText}`;
     return swText;
   }
   return `${bytes.length} bytes`;

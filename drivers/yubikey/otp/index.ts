@@ -6,7 +6,8 @@
 import { DataError } from '../../../src/core/errors.js';
 import { framesAsPort } from '../../../src/transport/hid-reports.js';
 import type { ApduTransport } from '../../../src/transport/types.js';
-import type { CassetteOperation } from '../../../src/transport/cassette.js';
+import type { CassetteOperation } from '../../../src/transport/types.js';
+import { fromHex } from '../../../src/core/bytes.js';
 import type { DeviceVerb, ReplayContext, SimulatedDevice, SimulatorProgress, SimulatorSettings } from '../../family.js';
 import { describeFrame, isSeedBearing } from './describe.js';
 import { YubiOtpDriver } from './driver.js';
@@ -65,7 +66,7 @@ export async function replayOtp(op: CassetteOperation, transport: ApduTransport,
   }
   if (op.name !== 'flash') throw new DataError(`yubikey-otp has no cassette operation '${op.name}' (it replays ${OTP_OPERATIONS.join(', ')})`, { code: 'bad-cassette' });
   const slot = Number(p.slot) === 2 ? 2 : 1;
-  const tokenId = typeof p.tokenIdHex === 'string' && p.tokenIdHex ? Uint8Array.from(Buffer.from(p.tokenIdHex, 'hex')) : undefined;
+  const tokenId = typeof p.tokenIdHex === 'string' && p.tokenIdHex ? fromHex(p.tokenIdHex) : undefined;
   const accessCode = p.accessCode ? STAND_IN_ACCESS_CODE : undefined;
   // The same steps as src/provision/yubikey-otp.ts: identify, then one write judged against that status.
   const info = await driver.readInfo();
