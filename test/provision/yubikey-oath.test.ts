@@ -97,6 +97,14 @@ describe('YubiKey OATH services: every credential is its own token', () => {
     expect(sim.state()).toMatchObject({ credentials: [] });
   });
 
+  it('the station flash without a model refuses a YubiKey detection tells, and writes nothing to it', async () => {
+    const { formFlasher } = await import('../../src/provision/flash-families.js');
+    const { sim, t } = key();
+    const flasher = await formFlasher({ algorithm: 'sha1', period: '30', displayTimeout: '30' });
+    await expect(flasher.flash(memoryStore(), t, {})).rejects.toMatchObject({ code: 'wrong-family', message: expect.stringMatching(/is a yubikey-oath \(yubikey\): the station does not flash it/) });
+    expect(sim.state()).toMatchObject({ credentials: [] });
+  });
+
   it('bad flash options are usage errors naming the flag', () => {
     expect(() => parseOathFlashInput({ digits: '9' })).toThrow(/--digits/);
     expect(() => parseOathFlashInput({ algorithm: 'md5' })).toThrow(/--algorithm/);
