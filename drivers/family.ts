@@ -72,6 +72,12 @@ export interface OpenOptions {
   reader?: string;
   waitSeconds: number;
   onWaiting?: (readers: string[]) => void;
+  /** The --model given (a family whose models open differently tells them apart here). */
+  model?: string;
+  /** The command's options (a family's own flags, e.g. which HID device). */
+  options?: Readonly<Record<string, string | boolean | undefined>>;
+  /** The PC/SC reader as a family without `open` gets it (--reader, --wait), for a family only some of whose models are not cards. */
+  openPcsc: () => Promise<ApduTransport>;
 }
 
 /** A flag a family's verb takes beyond the ones every family of that verb takes (the CLI registers it and refuses it by name for other families). */
@@ -109,6 +115,8 @@ export interface VerbContext<S = unknown> {
   /** Takes the progress line away (before a prompt). */
   stopProgress(): void;
   store: S;
+  /** What the verb's checks gave before the device was opened (parsed settings, a secret asked for once); undefined without checks. */
+  prepared?: unknown;
 }
 
 export type VerbHandler<S = unknown> = (ctx: VerbContext<S>) => Promise<void>;
@@ -141,8 +149,14 @@ export interface DeviceFamily {
   detect?: (transport: ApduTransport) => Promise<string | null>;
   /** Place among the families detection tries (lower first, default 100): a family whose device also answers another's probe goes first. */
   detectOrder?: number;
-  /** How the device is opened when it is not a PC/SC card (a HID key, say); default PC/SC. Detection tries only PC/SC families. */
+  /** How the device is opened when it is not a PC/SC card (a HID key, say); default PC/SC. Detection (on a PC/SC reader) tries a family with `open` only when it also gives `detect`. */
   open?: (o: OpenOptions) => Promise<ApduTransport>;
+  /**
+   * Rules per model the family-wide `verbs` and `flags` cannot say (a verb or
+   * flag only one of its models takes): the error to refuse with, before the
+   * device is opened (with --model) or once detection told the model.
+   */
+  checkModel?: (verb: DeviceVerb, model: string, options: Readonly<Record<string, string | boolean | undefined>>) => Error | undefined;
   /** The flags each verb takes for this family beyond the common ones. */
   flags?: Partial<Record<DeviceVerb, readonly FamilyFlag[]>>;
   /** Verb handlers that live with the family (one with no store-side code); the built-in families' are in src/provision/device-verbs. */

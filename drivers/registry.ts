@@ -17,8 +17,9 @@ import type { DeviceFamily, DeviceVerb } from './family.js';
 import { protectimus } from './protectimus/index.js';
 import { molto2 } from './token2-molto2/index.js';
 import { token2Nfc } from './token2-nfc/index.js';
+import { yubikey } from './yubikey/index.js';
 
-const BUILT_IN: readonly DeviceFamily[] = [token2Nfc, molto2, protectimus];
+const BUILT_IN: readonly DeviceFamily[] = [token2Nfc, molto2, protectimus, yubikey];
 
 export const FAMILY_MODULES_ENV = 'TOKENSMITH_FAMILY_MODULES';
 
@@ -95,9 +96,9 @@ export function builtInFamilies(): readonly DeviceFamily[] {
   return BUILT_IN;
 }
 
-/** The families detection tries, in order: PC/SC families with a `detect`, lowest `detectOrder` first (then registry order). */
+/** The families detection tries, in order: the families with a `detect` (it runs on a PC/SC reader), lowest `detectOrder` first (then registry order). */
 export async function detectionOrder(): Promise<DeviceFamily[]> {
-  const list = (await families()).filter((f) => f.detect && !f.open);
+  const list = (await families()).filter((f) => f.detect);
   return list.map((f, i) => ({ f, i })).sort((a, b) => (a.f.detectOrder ?? 100) - (b.f.detectOrder ?? 100) || a.i - b.i).map(({ f }) => f);
 }
 

@@ -50,6 +50,7 @@ export const molto2: DeviceFamily = {
       { flag: '--customer-key <key>', description: 'Molto2: the customer key, 32 hex digits or text (default: the factory key); never logged' },
     ],
     info: [{ flag: '--customer-key <key>', description: 'Molto2: the customer key (default: the factory key)' }],
+    erase: [{ flag: '--profile <n>', description: 'Molto2: the profile to empty' }],
     sync: [
       { flag: '--profile <n>', description: 'Molto2: set the clock of this profile' },
       { flag: '--all-profiles', description: 'Molto2: set the clock of every profile' },

@@ -46,3 +46,36 @@ export function sha1(data: Uint8Array): Uint8Array {
   h.forEach((v, i) => view.setUint32(i * 4, v));
   return out;
 }
+
+/** HMAC-SHA1 (RFC 2104) over the pure SHA-1: the YubiKey OATH access-password exchange (VALIDATE, SET CODE), a few per command. */
+export function hmacSha1(key: Uint8Array, message: Uint8Array): Uint8Array {
+  const k = new Uint8Array(64);
+  k.set(key.length > 64 ? sha1(key) : key);
+  const inner = new Uint8Array(64 + message.length);
+  const outer = new Uint8Array(64 + 20);
+  for (let i = 0; i < 64; i++) {
+    inner[i] = k[i]! ^ 0x36;
+    outer[i] = k[i]! ^ 0x5c;
+  }
+  inner.set(message, 64);
+  outer.set(sha1(inner), 64);
+  return sha1(outer);
+}
+
+/** PBKDF2-HMAC-SHA1 (RFC 8018), for the YubiKey OATH access key (1000 rounds, 16 bytes: one run per password given). */
+export function pbkdf2HmacSha1(password: Uint8Array, salt: Uint8Array, rounds: number, length: number): Uint8Array {
+  const out = new Uint8Array(Math.ceil(length / 20) * 20);
+  for (let block = 1; block * 20 <= out.length; block++) {
+    const first = new Uint8Array(salt.length + 4);
+    first.set(salt);
+    new DataView(first.buffer).setUint32(salt.length, block);
+    let u = hmacSha1(password, first);
+    const t = Uint8Array.from(u);
+    for (let r = 1; r < rounds; r++) {
+      u = hmacSha1(password, u);
+      for (let i = 0; i < 20; i++) t[i]! ^= u[i]!;
+    }
+    out.set(t, (block - 1) * 20);
+  }
+  return out.subarray(0, length);
+}

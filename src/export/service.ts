@@ -11,6 +11,7 @@ import type { Store } from '../store/types.js';
 import { EntraCsvWriter } from './entra-csv.js';
 import { enrollmentResource, enrollmentUser, encodeEnrollmentPackage, seedsInfo, type EnrollmentContent, type EnrollmentToken } from './enrollment.js';
 import { OathCsvWriter } from './oath-csv.js';
+import { YubikeyCsvWriter } from './yubikey-csv.js';
 import { OtpauthWriter } from './otpauth.js';
 import { ProtectimusCsvWriter } from './protectimus-csv.js';
 import { PskcWriter } from './pskc.js';
@@ -103,6 +104,8 @@ function writerFor(format: Exclude<ExportFormat, 'enrollment'>, keys: TransportK
       return new ProtectimusCsvWriter();
     case 'thales-csv':
       return new ThalesCsvWriter();
+    case 'yubikey-csv':
+      return new YubikeyCsvWriter();
     case 'otpauth':
       return new OtpauthWriter({ qrDir: opts.qrDir });
     case 'usersfile':

@@ -5,11 +5,11 @@
  */
 import type { TokenRecord } from '../store/types.js';
 
-export const EXPORT_FORMATS = ['pskc', 'oath-csv', 'entra-csv', 'protectimus-csv', 'thales-csv', 'otpauth', 'enrollment', 'usersfile'] as const;
+export const EXPORT_FORMATS = ['pskc', 'oath-csv', 'entra-csv', 'protectimus-csv', 'thales-csv', 'yubikey-csv', 'otpauth', 'enrollment', 'usersfile'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** Formats that can only carry seeds in the clear: they need --plaintext. */
-export const PLAIN_ONLY_FORMATS: readonly ExportFormat[] = ['oath-csv', 'entra-csv', 'protectimus-csv', 'thales-csv', 'otpauth', 'usersfile'];
+export const PLAIN_ONLY_FORMATS: readonly ExportFormat[] = ['oath-csv', 'entra-csv', 'protectimus-csv', 'thales-csv', 'yubikey-csv', 'otpauth', 'usersfile'];
 
 export interface ExportToken {
   token: TokenRecord;

@@ -61,11 +61,25 @@ export interface RecordSession {
 export function startRecording(
   inner: ApduTransport,
   path: string,
-  opts: { source: CassetteSource; operation: string; params: Record<string, unknown>; seed: Uint8Array | null; model?: string | null; clock?: () => number; frameClock?: () => number; note?: string },
+  opts: {
+    source: CassetteSource;
+    operation: string;
+    params: Record<string, unknown>;
+    seed: Uint8Array | null;
+    model?: string | null;
+    clock?: () => number;
+    frameClock?: () => number;
+    note?: string;
+    /** The family's seed-bearing check (default: Token2's) and how much of a redacted frame to keep; `always` redacts even a labelled test seed's frames (they carry an access code). */
+    redaction?: { isSeedBearing: (apdu: Uint8Array) => boolean; keep?: (apdu: Uint8Array) => number; always?: boolean };
+  },
 ): RecordSession {
   const label = testSeedLabel(opts.seed);
   const clock = new RecordedClock(opts.clock);
-  const transport = new RecordingTransport(inner, { redact: label || !opts.seed ? undefined : isSeedBearing, clock: opts.frameClock });
+  // The frames that carry the seed are the recording family's (a YubiKey PUT is not a Token2 seed write); a caller may name its own check.
+  const seedBearing = opts.redaction?.isSeedBearing ?? loadedFamilyOfModel(opts.model)?.isSeedBearing ?? isSeedBearing;
+  const redactOn = opts.redaction?.always || (!label && opts.seed);
+  const transport = new RecordingTransport(inner, { redact: redactOn ? seedBearing : undefined, redactedPrefix: opts.redaction?.keep, clock: opts.frameClock });
   const recordedAt = new Date().toISOString();
   return {
     transport,
@@ -120,7 +134,9 @@ export async function showCassette(path: string): Promise<CassetteView> {
   const frames = c.frames.map((f): TranscriptLine => {
     if (f.dir === 'event') return { seq: f.seq, ms: f.ms, dir: 'event', hex: '', meaning: `${f.event}${f.message ? ` (${f.message})` : ''}` };
     if (f.dir === 'command') lastCommand = f.bytes;
-    const meaning = f.redacted ? `${describeFrame(f.bytes, 'command')}; redacted: ${f.length} bytes, replayed by shape` : describeFrame(f.bytes, f.dir, lastCommand);
+    const meaning = f.redacted
+      ? `${f.bytes.length ? `${describeFrame(f.bytes, 'command')}; ` : ''}redacted: ${f.length} bytes, replayed by shape`
+      : describeFrame(f.bytes, f.dir, lastCommand);
     return { seq: f.seq, ms: f.ms, dir: f.dir, hex: hexSpaced(f.bytes) + (f.redacted ? ' ..' : ''), meaning };
   });
   const { operation, atr, seed, ...rest } = h;

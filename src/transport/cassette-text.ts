@@ -20,6 +20,8 @@ function fromHex(text: unknown, where: string): Uint8Array {
 function meaningOf(f: CassetteFrame, describe: FrameDescriber | undefined, lastCommand: Uint8Array | undefined): string | undefined {
   if (!describe || f.dir === 'event') return undefined;
   try {
+    // A redacted frame that kept no bytes (a HID report) has nothing to describe but its length.
+    if (f.redacted && f.bytes.length === 0) return `redacted: ${f.length} bytes`;
     return f.redacted ? `${describe(f.bytes, 'command')}; redacted: ${f.length} bytes` : describe(f.bytes, f.dir, lastCommand);
   } catch {
     return undefined;

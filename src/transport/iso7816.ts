@@ -63,6 +63,8 @@ export interface ExchangeOptions {
    * 6E00), a number is used as it is (00 for a card that follows ISO strictly).
    */
   getResponseClass?: 'command' | number;
+  /** The instruction that fetches the rest after 61xx: GET RESPONSE (C0) unless the application names its own (YKOATH: SEND REMAINING, A5). */
+  remainingIns?: number;
 }
 
 export interface Exchange extends ApduAnswer {
@@ -85,7 +87,7 @@ export async function exchange(transport: ApduTransport, apdu: Uint8Array, opts:
   const cla = klass === 'command' ? (apdu[0]! & 0x80 ? 0x80 : 0x00) : klass;
   while (resp.sw >> 8 === 0x61) {
     transmits++;
-    resp = await send(Uint8Array.from([cla, INS_GET_RESPONSE, 0x00, 0x00, resp.sw & 0xff]));
+    resp = await send(Uint8Array.from([cla, opts.remainingIns ?? INS_GET_RESPONSE, 0x00, 0x00, resp.sw & 0xff]));
     data = Uint8Array.from([...data, ...resp.data]);
   }
   return { data, sw: resp.sw, transmits };

@@ -12,6 +12,8 @@ import type { ApduTransport, TransmitOptions } from './types.js';
 export interface RecordingOptions {
   /** True for commands whose body must not be stored (a real seed). */
   redact?: (apdu: Uint8Array) => boolean;
+  /** How many leading bytes of a redacted command are kept (default 5, an APDU header; a HID report keeps none). */
+  redactedPrefix?: (apdu: Uint8Array) => number;
   clock?: () => number;
 }
 
@@ -43,7 +45,7 @@ export class RecordingTransport implements ApduTransport {
   }
 
   async transmit(apdu: Uint8Array, opts?: TransmitOptions): Promise<Uint8Array> {
-    if (this.opts.redact?.(apdu)) this.push({ dir: 'command', bytes: Uint8Array.from(apdu.subarray(0, 5)), redacted: true, length: apdu.length });
+    if (this.opts.redact?.(apdu)) this.push({ dir: 'command', bytes: Uint8Array.from(apdu.subarray(0, this.opts.redactedPrefix?.(apdu) ?? 5)), redacted: true, length: apdu.length });
     else this.push({ dir: 'command', bytes: Uint8Array.from(apdu) });
     try {
       const resp = await this.inner.transmit(apdu, opts);

@@ -29,3 +29,21 @@ describe('bytes helpers', () => {
     expect(() => fromHex('zz')).toThrow(RangeError);
   });
 });
+
+describe('HMAC-SHA1, PBKDF2-HMAC-SHA1, SHA-256 and SHA-512 (pure TypeScript, for the YubiKey OATH driver)', () => {
+  it('match node:crypto for keys and messages around the block sizes', async () => {
+    const { createHmac, pbkdf2Sync } = await import('node:crypto');
+    const { hmacSha1, pbkdf2HmacSha1 } = await import('../../src/core/sha1.js');
+    const { sha256, sha512 } = await import('../../src/core/sha2.js');
+    for (const len of [0, 1, 20, 55, 56, 63, 64, 65, 111, 112, 127, 128, 129, 200]) {
+      const data = randomBytes(len);
+      expect(toHex(sha256(data)), `sha256 ${len}`).toBe(createHash('sha256').update(data).digest('hex').toUpperCase());
+      expect(toHex(sha512(data)), `sha512 ${len}`).toBe(createHash('sha512').update(data).digest('hex').toUpperCase());
+      const key = randomBytes(len);
+      expect(toHex(hmacSha1(key, data)), `hmac ${len}`).toBe(createHmac('sha1', key).update(data).digest('hex').toUpperCase());
+    }
+    const salt = randomBytes(8);
+    expect(toHex(pbkdf2HmacSha1(utf8Encode('correct horse'), salt, 1000, 16))).toBe(pbkdf2Sync('correct horse', salt, 1000, 16, 'sha1').toString('hex').toUpperCase());
+    expect(toHex(pbkdf2HmacSha1(utf8Encode('pw'), salt, 3, 45))).toBe(pbkdf2Sync('pw', salt, 3, 45, 'sha1').toString('hex').toUpperCase());
+  });
+});

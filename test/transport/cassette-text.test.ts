@@ -18,12 +18,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('the committed cassettes are text', () => {
   it.each(readdirSync(FIXTURES).filter((f) => f.endsWith('.cassette')))('%s: JSON, hex frames one a line with their meaning, source simulator', (name) => {
     const text = readFileSync(join(FIXTURES, name), 'utf8');
-    const json = JSON.parse(text) as { header: { version: number; source: string; atr: string }; frames: { hex: string; meaning?: string; dir: string }[] };
+    const json = JSON.parse(text) as { header: { version: number; source: string; atr: string; transport?: string }; frames: { hex: string; meaning?: string; dir: string }[] };
     expect(json.header.version).toBe(2);
     expect(json.header.source).toBe('simulator');
-    expect(json.header.atr).toMatch(/^[0-9A-F]{2}( [0-9A-F]{2})*$/);
+    // A HID session (YubiKey OTP) has no ATR, and a report read is an empty command answered by 8 bytes (docs/cassettes.md).
+    const hid = json.header.transport === 'hid';
+    expect(json.header.atr).toMatch(hid ? /^$/ : /^[0-9A-F]{2}( [0-9A-F]{2})*$/);
     for (const f of json.frames.filter((x) => x.dir !== 'event')) {
-      expect(f.hex).toMatch(/^[0-9A-F]{2}( [0-9A-F]{2})*$/);
+      expect(f.hex).toMatch(hid ? /^([0-9A-F]{2}( [0-9A-F]{2})*)?$/ : /^[0-9A-F]{2}( [0-9A-F]{2})*$/);
       expect(f.meaning, f.hex).toBeTruthy();
     }
     expect(text.split('\n').filter((l) => l.trimStart().startsWith('{"seq"')).length).toBe(json.frames.length);

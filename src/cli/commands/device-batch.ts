@@ -1,7 +1,8 @@
 /**
  * `device flash --batch [n] [--users csv]`: Token2 NFC tokens one after
  * another on one PC/SC context (the loop itself is the flash-batch service,
- * src/provision/flash-batch.ts). Only the token2-nfc family flashes in batches.
+ * src/provision/flash-batch.ts). YubiKeys (--model yubikey-oath|yubikey-otp)
+ * have their own loop, device-batch-yubikey.ts.
  */
 import type { Command } from 'commander';
 import { withStore, type Output } from '../context.js';
@@ -62,9 +63,16 @@ export async function flashBatchCommand(o: DeviceOpts, cmd: Command, before: (ou
   if (typeof o.model === 'string') {
     const { familyForVerb } = await import('../../../drivers/registry.js');
     const family = await familyForVerb('flash', o.model);
+    // YubiKeys have their own batch (no --users: the credentials are assigned afterwards).
+    if (family.name === 'yubikey' && o.users === undefined) {
+      const { familyGiven } = await import('./device-run.js');
+      await familyGiven('flash', o);
+      const { yubikeyBatch } = await import('./device-batch-yubikey.js');
+      return yubikeyBatch(family, o.model, o, cmd, before);
+    }
     if (family.name !== 'token2-nfc') {
       const { UsageError } = await import('../../core/errors.js');
-      throw new UsageError(`${o.model} has no --batch (--batch and --users flash Token2 NFC tokens, one seed each)`, 'no-such-flag');
+      throw new UsageError(`${o.model} has no ${family.name === 'yubikey' ? '--users' : '--batch'} (--batch and --users flash Token2 NFC tokens, one seed each${family.name === 'yubikey' ? '; a YubiKey batch takes --batch alone' : ''})`, 'no-such-flag');
     }
   }
   await withStore(cmd, async (store: Store, out) => {

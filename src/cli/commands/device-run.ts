@@ -9,6 +9,7 @@ import { globalsOf, withStore, type Output } from '../context.js';
 import type { DeviceFamily, DeviceVerb, FamilyFlag, VerbHandler } from '../../../drivers/family.js';
 import type { ApduTransport } from '../../transport/types.js';
 import type { Store } from '../../store/types.js';
+import type { VerbCheckContext } from '../../provision/device-verbs/types.js';
 
 export type DeviceOpts = Record<string, string | boolean | undefined>;
 
@@ -40,9 +41,9 @@ export async function openDevice(family: DeviceFamily | undefined, o: DeviceOpts
     else out.info(text);
   };
   const reader = typeof o.reader === 'string' ? o.reader : undefined;
-  if (family?.open) return family.open({ reader, waitSeconds: wait, onWaiting });
-  const { openPcscTransport } = await import('../../transport/pcsc.js');
-  return openPcscTransport({ reader, waitSeconds: wait, onWaiting });
+  const openPcsc = async () => (await import('../../transport/pcsc.js')).openPcscTransport({ reader, waitSeconds: wait, onWaiting });
+  if (family?.open) return family.open({ reader, waitSeconds: wait, onWaiting, model: typeof o.model === 'string' ? o.model : undefined, options: o, openPcsc });
+  return openPcsc();
 }
 
 /** commander's key for a flag: '--all-profiles' -> 'allProfiles'. */
@@ -51,8 +52,14 @@ export function flagKey(f: FamilyFlag): string {
   return name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 }
 
-/** A family-only flag given for a family that does not take it: refused by name (exit 2). */
+/** A family-only flag given for a family that does not take it: refused by name (exit 2); then the family's own rules per model. */
 async function checkFlags(verb: DeviceVerb, family: DeviceFamily, model: string, o: DeviceOpts): Promise<void> {
+  await checkOtherFamilies(verb, family, model, o);
+  const refused = family.checkModel?.(verb, model, o);
+  if (refused) throw refused;
+}
+
+async function checkOtherFamilies(verb: DeviceVerb, family: DeviceFamily, model: string, o: DeviceOpts): Promise<void> {
   const { families } = await import('../../../drivers/registry.js');
   const mine = new Set((family.flags?.[verb] ?? []).map(flagKey));
   const all = (await families()).flatMap((f) => (f.flags?.[verb] ?? []).map((fl) => ({ fl, owner: f.name })));
@@ -74,7 +81,7 @@ async function handlerOf(family: DeviceFamily, verb: DeviceVerb, model: string):
 }
 
 /** With --model: the family, its verb and its handler, all checked before any device is opened. */
-async function givenFamily(verb: DeviceVerb, o: DeviceOpts): Promise<{ family: DeviceFamily; model: string; handler: VerbHandler<Store> } | undefined> {
+export async function familyGiven(verb: DeviceVerb, o: DeviceOpts): Promise<{ family: DeviceFamily; model: string; handler: VerbHandler<Store> } | undefined> {
   if (typeof o.model !== 'string') return undefined;
   const { familyForVerb } = await import('../../../drivers/registry.js');
   const family = await familyForVerb(verb, o.model);
@@ -97,19 +104,29 @@ async function detectedFamily(verb: DeviceVerb, transport: ApduTransport, o: Dev
  * family's handler called with one context.
  */
 export async function runDeviceVerb(verb: DeviceVerb, o: DeviceOpts, cmd: Command, before?: (out: Output) => Promise<void>): Promise<void> {
-  const given = await givenFamily(verb, o);
+  const given = await familyGiven(verb, o);
   const g = globalsOf(cmd);
   await withStore(cmd, async (store, out) => {
     await before?.(out);
     const p = await progress(out, Boolean(g.json));
+    const output = { result: (v: unknown, t: string | (() => string)) => (p.stop(), out.result(v, t)), info: (m: string) => out.info(m), interactive: out.interactive };
+    const base = { options: o, yes: Boolean(g.yes), json: Boolean(g.json), output, step: p.step, stopProgress: p.stop, store };
+    // With --model the family's own checks run before the device is opened; after detection, once it has answered.
+    const prepared = given ? await checksOf(given.family, verb, { ...base, family: given.family, model: given.model, modelGiven: true }) : undefined;
     const transport = await openDevice(given?.family, o, out, p.step);
     try {
-      const { family, model, handler } = given ?? (await detectedFamily(verb, transport, o));
-      const output = { result: (v: unknown, t: string | (() => string)) => (p.stop(), out.result(v, t)), info: (m: string) => out.info(m), interactive: out.interactive };
-      await handler({ family, model, modelGiven: Boolean(given), transport, options: o, yes: Boolean(g.yes), json: Boolean(g.json), output, step: p.step, stopProgress: p.stop, store });
+      const found = given ?? (await detectedFamily(verb, transport, o));
+      const ready = given ? prepared : await checksOf(found.family, verb, { ...base, family: found.family, model: found.model, modelGiven: false });
+      await found.handler({ ...base, family: found.family, model: found.model, modelGiven: Boolean(given), transport, prepared: ready });
     } finally {
       p.stop();
       await transport.close();
     }
   });
+}
+
+/** Runs the family's checks for the verb (src/provision/device-verbs VERB_CHECKS), giving what they prepared. */
+async function checksOf(family: DeviceFamily, verb: DeviceVerb, ctx: VerbCheckContext): Promise<unknown> {
+  const { verbChecks } = await import('../../provision/device-verbs/index.js');
+  return verbChecks(family, verb)?.(ctx);
 }

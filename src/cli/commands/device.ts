@@ -60,14 +60,16 @@ function registerFlash(device: Command): void {
     .option('--resource <name>', "put the token in this Resource's stock")
     .option('--user <login>', 'assign the token to this user of --resource as it is flashed')
     .option('--force', 'overwrite a token the store already holds a seed for')
-    .option('--record <cassette>', 'Token2 NFC: record the session as a cassette (a seed that is not a labelled test seed is redacted)')
-    .option('--batch [n]', 'Token2 NFC: flash n tokens one after another into one batch, each with its own fresh seed (no n: until no token comes within --wait)')
+    .option('--record <cassette>', 'Token2 NFC, YubiKey: record the session as a cassette (a seed that is not a labelled test seed is redacted)')
+    .option('--batch [n]', 'Token2 NFC, YubiKey: flash n tokens one after another into one batch, each with its own fresh seed (no n: until no token comes within --wait)')
     .option('--users <csv>', 'with --resource: assign the tokens of the batch to these users in order (a CSV with a login column)')
     .addHelpText(
       'after',
       '\nThe seed is written only after the token is identified; the token is registered (kind programmable, state\nprogrammed, a flash batch, an audit row) only once it has confirmed every write.' +
         DETECTION_NOTE +
-        '\n\nExamples:\n  tokensmith device flash --reader ACR122 --algorithm sha256 --period 60 --display-timeout 60 --yes\n  tokensmith device flash --reader Molto2 --profile 3 --title VPN --yes',
+        '\n\nExamples:\n  tokensmith device flash --reader ACR122 --algorithm sha256 --period 60 --display-timeout 60 --yes\n  tokensmith device flash --reader Molto2 --profile 3 --title VPN --yes' +
+        '\n\nYubiKey (OATH): one credential per flash, one store token per credential:\n  tokensmith device flash --model yubikey-oath --name alice --issuer Corp --algorithm sha256 --digits 8 --period 60 --yes\n  tokensmith device flash --model yubikey-oath --batch 20 --password-file oath.pw --yes' +
+        '\n\nYubiKey OTP (OATH-HOTP in slot 1 or 2, registered as UBOM<serial>_<slot>; USB HID, or CCID with --reader):\n  tokensmith device flash --model yubikey-otp --slot 2 --digits 8 --counter 0 --yes\n  tokensmith device flash --model yubikey-otp --slot 1 --access-code - --force --yes   (a protected slot: the code is tried once)',
     )
     .action(async (o: DeviceOpts, cmd: Command) => {
       const checks = flashChecks(o, Boolean(cmd.optsWithGlobals().yes));
@@ -101,31 +103,30 @@ function registerReadVerbs(device: Command): void {
 function registerProfileVerbs(device: Command): void {
   const customerKey = (c: Command) => c.option('--customer-key <key>', 'the customer key, 32 hex digits or text (default: the factory key)');
   customerKey(readerOptions(device.command('profiles')))
-    .description('list the profiles of a Molto2: title, algorithm, digits, time step, whether a seed is present, and the store token for each')
+    .description('list the profiles of a Molto2 (title, algorithm, digits, time step, seed present), or the OATH credentials of a YubiKey (--model yubikey-oath), each with its store token')
     .option('--all', 'list empty profiles too')
-    .addHelpText('after', '\nExample:\n  tokensmith device profiles --reader Molto2 --json')
+    .addHelpText('after', '\nExamples:\n  tokensmith device profiles --reader Molto2 --json\n  tokensmith device profiles --model yubikey-oath --password-file oath.pw')
     .action((o: DeviceOpts, cmd: Command) => runDeviceVerb('profiles', o, cmd));
 
   customerKey(readerOptions(device.command('erase')))
-    .description('delete the seed of one Molto2 profile; its store token goes back to stock without a seed')
-    .requiredOption('--profile <n>', 'the profile to empty')
+    .description('delete the seed of one Molto2 profile (--profile), or one YubiKey OATH credential (--model yubikey-oath --name); its store token goes back to stock without a seed')
     .option('--force', 'do not ask')
-    .addHelpText('after', '\nExample:\n  tokensmith device erase --profile 3 --yes')
+    .addHelpText('after', '\nExamples:\n  tokensmith device erase --profile 3 --yes\n  tokensmith device erase --model yubikey-oath --name Corp:alice --yes')
     .action((o: DeviceOpts, cmd: Command) => runDeviceVerb('erase', o, cmd));
 }
 
 export function registerDevice(program: Command): void {
-  const device = program.command('device').description('program and check tokens on a PC/SC reader (Token2 NFC cards and fobs, Token2 Molto2, Protectimus Slim NFC and Flex)');
+  const device = program.command('device').description('program and check tokens on a PC/SC reader (Token2 NFC cards and fobs, Token2 Molto2, Protectimus Slim NFC and Flex, YubiKey OATH) or USB HID (YubiKey OTP slots)');
 
   device
     .command('list')
-    .description('list the PC/SC readers and whether a token is on each')
+    .description('list the PC/SC readers and whether a token is on each, and the YubiKeys on USB HID')
     .addHelpText('after', '\nExample:\n  tokensmith device list')
     .action(async (_o: unknown, cmd: Command) => {
       const out = outputOf(cmd);
-      const { listPcscReaders } = await import('../../transport/pcsc.js');
-      const readers = await listPcscReaders();
-      out.result(readers, () => (readers.length === 0 ? 'no readers (plug one in; pcscd must see it)' : table(['READER', 'TOKEN', 'ATR'], readers.map((r) => [r.name, r.token ? 'yes' : 'no', r.atr]))));
+      const { listDeviceRows } = await import('./device-list.js');
+      const readers = await listDeviceRows(out);
+      out.result(readers, () => (readers.length === 0 ? 'no readers (plug one in; pcscd must see it)' : table(['READER', 'TOKEN', 'ATR'], readers.map((r) => [r.name, r.token ? 'yes' : 'no', r.kind === 'hid' ? r.path : r.atr]))));
     });
 
   addFamilyFlags(device);

@@ -8,13 +8,25 @@ import type { Store } from '../../store/types.js';
 import { protectimusVerbs } from './protectimus.js';
 import { molto2Verbs } from './token2-molto2.js';
 import { token2NfcVerbs } from './token2-nfc.js';
-import type { FamilyVerbHandlers } from './types.js';
+import type { FamilyVerbChecks, FamilyVerbHandlers, VerbCheckContext } from './types.js';
+import { yubikeyChecks, yubikeyVerbs } from './yubikey.js';
 
 export const VERB_TABLE: Readonly<Record<string, FamilyVerbHandlers>> = {
   'token2-nfc': token2NfcVerbs,
   'token2-molto2': molto2Verbs,
   protectimus: protectimusVerbs,
+  yubikey: yubikeyVerbs,
 };
+
+/** Checks a family's verb runs before the device is opened (by family name; most families need none). */
+export const VERB_CHECKS: Readonly<Record<string, FamilyVerbChecks>> = {
+  yubikey: yubikeyChecks,
+};
+
+/** The checks of `verb` on `family`, if it has any. */
+export function verbChecks(family: DeviceFamily, verb: DeviceVerb): ((ctx: VerbCheckContext) => Promise<unknown>) | undefined {
+  return VERB_CHECKS[family.name]?.[verb];
+}
 
 /** `device info` for a family that only reads its own info (readInfo): print its fields. */
 function readInfoHandler(family: DeviceFamily): VerbHandler<Store> {

@@ -4,11 +4,16 @@
  * are one object `{ info, flash, sync, verify, profiles, erase }` (only the
  * verbs it has), registered in ./index.ts.
  */
-import type { VerbContext, VerbHandlers } from '../../../drivers/family.js';
+import type { DeviceVerb, VerbContext, VerbHandlers } from '../../../drivers/family.js';
 import type { Store } from '../../store/types.js';
 
 export type DeviceVerbContext = VerbContext<Store>;
 export type FamilyVerbHandlers = VerbHandlers<Store>;
+
+/** What a verb's checks see: the context without the device, which is not open yet. */
+export type VerbCheckContext = Omit<DeviceVerbContext, 'transport' | 'prepared'>;
+/** Checks (and settings parsed, secrets asked for) that run before the device is opened; the value reaches the handler as ctx.prepared. */
+export type FamilyVerbChecks = Partial<Record<DeviceVerb, (ctx: VerbCheckContext) => Promise<unknown>>>;
 
 /** "+3" / "-1" / "+0": drifts and offsets as the messages print them. */
 export function signed(n: number): string {

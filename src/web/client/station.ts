@@ -194,7 +194,7 @@ function render(): void {
       h('div', { class: 'actions' }, h('button', { type: 'button', id: 'refresh-readers', onclick: () => void refreshReaders() }, 'Refresh the readers'), h('button', { type: 'button', id: 'read-token', onclick: () => void readToken() }, 'Read the token')),
       tokenInfo,
       hid.available ? h('div', { class: 'actions' }, h('button', { type: 'button', id: 'use-hid', onclick: () => void useHid() }, 'Use a USB HID token (WebHID)')) : null,
-      h('p', { id: 'hid-support' }, hid.available ? 'WebHID is available for USB HID tokens (FIDO security keys stay blocked by the browser).' : hid.why!),
+      h('p', { id: 'hid-support' }, hid.available ? 'WebHID is available for USB HID tokens. YubiKeys are not among them: the browser blocks every YubiKey for pages, so program a YubiKey OTP slot on this computer with `tokensmith device flash --model yubikey-otp`.' : hid.why!),
       hidNote,
     ),
     flash,

@@ -43,7 +43,7 @@ describe('cassettes belong to the family their model names', () => {
   it('every model of every family is listed once', async () => {
     const models = await allModels();
     expect(new Set(models).size).toBe(models.length);
-    expect(models).toEqual(['token2-card', 'token2-fob', 'token2-fob-c302', 'token2-molto2', 'protectimus-slim', 'protectimus-flex']);
+    expect(models).toEqual(['token2-card', 'token2-fob', 'token2-fob-c302', 'token2-molto2', 'protectimus-slim', 'protectimus-flex', 'yubikey-oath', 'yubikey-otp']);
     expect((await familyOfModel('token2-nfc')).name).toBe('token2-nfc');
   });
 

@@ -11,6 +11,7 @@ import { detectFamily, detectionOrder } from '../../../drivers/registry.js';
 import { ProtectimusSimulator } from '../../../drivers/protectimus/simulator.js';
 import { Molto2Simulator } from '../../../drivers/token2-molto2/simulator.js';
 import { Token2Simulator } from '../../../drivers/token2-nfc/simulator.js';
+import { OathSimulator } from '../../../drivers/yubikey/oath-simulator.js';
 import { readCassette } from '../../../src/transport/cassette.js';
 import { MemoryTransport } from '../../../src/transport/memory.js';
 
@@ -30,6 +31,7 @@ describe('detectFamily over the simulators (generic ATR)', () => {
     ['token2-molto2', () => new Molto2Simulator({}), 'token2-molto2'],
     ['protectimus', () => new ProtectimusSimulator({ model: 'protectimus-slim' }), 'protectimus'],
     ['protectimus', () => new ProtectimusSimulator({ model: 'protectimus-flex' }), 'protectimus'],
+    ['yubikey-oath', () => new OathSimulator({ serial: '16000100' }), 'yubikey'],
   ])('%s is told by its answers', async (model, make, family) => {
     const { device, sent } = withGenericAtr(make());
     const d = await detectFamily(new MemoryTransport(device));
@@ -39,8 +41,14 @@ describe('detectFamily over the simulators (generic ATR)', () => {
     expect(sent.every((c) => !/^(80ce|84)/.test(c))).toBe(true);
   });
 
-  it('asks Protectimus first (an ISO card refuses its class 86), then the Molto2 before the single-profile Token2 (which answers the same INS with its info)', async () => {
-    expect((await detectionOrder()).map((f) => f.name)).toEqual(['protectimus', 'token2-molto2', 'token2-nfc']);
+  it('asks Protectimus first (an ISO card refuses its class 86), then the Molto2 before the single-profile Token2 (which answers the same INS with its info), the YubiKey (a SELECT) last', async () => {
+    expect((await detectionOrder()).map((f) => f.name)).toEqual(['protectimus', 'token2-molto2', 'token2-nfc', 'yubikey']);
+  });
+
+  it('a Token2 card is told before any SELECT of the OATH application reaches it (the YubiKey probe does not disturb the others)', async () => {
+    const { device, sent } = withGenericAtr(new Token2Simulator({ model: 'token2-card' }));
+    await detectFamily(new MemoryTransport(device));
+    expect(sent.some((c) => c.startsWith('00a40400'))).toBe(false);
   });
 
   it('a device no family recognises is a device error naming every family tried', async () => {
@@ -48,15 +56,15 @@ describe('detectFamily over the simulators (generic ATR)', () => {
     await expect(detectFamily(t)).rejects.toMatchObject({
       exitCode: 3,
       code: 'unknown-device',
-      message: expect.stringMatching(/no family answered: .*"ACS ACR122U 00 00".*protectimus .*token2-molto2 .*token2-nfc .*--model/),
+      message: expect.stringMatching(/no family answered: .*"ACS ACR122U 00 00".*protectimus .*token2-molto2 .*token2-nfc .*yubikey .*--model/),
     });
   });
 });
 
 describe('detectFamily over the committed cassettes', () => {
   const dir = join(import.meta.dirname, '../../../fixtures/cassettes');
-  /** The probes: Molto2 profile-0 block, Token2 get info, Protectimus info frame. */
-  const PROBES = ['804100000170', '80410000020211', '86021010'];
+  /** The probes: Molto2 profile-0 block, Token2 get info, Protectimus info frame, SELECT of the YubiKey OATH application. */
+  const PROBES = ['804100000170', '80410000020211', '86021010', '00a4040007a0000005272101'];
   const cassettes = readdirSync(dir)
     .filter((f) => f.endsWith('.cassette'))
     .map((file) => {
@@ -73,14 +81,14 @@ describe('detectFamily over the committed cassettes', () => {
     .filter(({ answers }) => PROBES.some((p) => answers.has(p)));
 
   it('covers every built-in family', () => {
-    expect(new Set(cassettes.map(({ c }) => c.header.model?.replace(/^token2-(card|fob.*)$/, 'token2-nfc').replace(/^protectimus-.*$/, 'protectimus')))).toEqual(new Set(['token2-nfc', 'token2-molto2', 'protectimus']));
+    expect(new Set(cassettes.map(({ c }) => c.header.model?.replace(/^token2-(card|fob.*)$/, 'token2-nfc').replace(/^protectimus-.*$/, 'protectimus').replace(/^yubikey-oath$/, 'yubikey')))).toEqual(new Set(['token2-nfc', 'token2-molto2', 'protectimus', 'yubikey']));
   });
 
   it.each(cassettes.map((x) => [x.file, x] as const))('%s: the family its header names', async (_file, { c, answers }) => {
     const t = new MemoryTransport({ atr: GENERIC_CONTACTLESS_ATR, process: (a) => answers.get(hex(a)) ?? Uint8Array.of(0x6d, 0x00) });
     const d = await detectFamily(t);
     const model = c.header.model ?? '';
-    const expected = model === 'token2-molto2' ? 'token2-molto2' : model.startsWith('protectimus') ? 'protectimus' : 'token2-nfc';
+    const expected = model === 'token2-molto2' ? 'token2-molto2' : model.startsWith('protectimus') ? 'protectimus' : model === 'yubikey-oath' ? 'yubikey' : 'token2-nfc';
     expect(d.family.name).toBe(expected);
     if (expected === 'token2-nfc') expect(d.model).toBe(model);
   });

@@ -59,7 +59,7 @@ describe('a family registered from outside the source tree', () => {
     const r = cli(['device', 'models', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const names = JSON.parse(r.stdout).families.map((f: { family: string }) => f.family);
-    expect(names).toEqual(['token2-nfc', 'token2-molto2', 'protectimus', 'toy']);
+    expect(names).toEqual(['token2-nfc', 'token2-molto2', 'protectimus', 'yubikey', 'toy']);
   });
 
   it('cassette verify replays a recording through its driver, and show decodes with its describer', async () => {
