@@ -25,6 +25,7 @@ import {
   parseConfigBody,
   periodOf,
   type Molto2Variant,
+  type ParsedCommand,
 } from './protocol.js';
 
 /** A CCID token's answer to reset; the historical bytes say "MOLTO2" (simulator only: the real one is not published). */
@@ -96,6 +97,14 @@ function blankProfile(offsetMs: number): Profile {
 }
 
 const sw = (w: number) => Uint8Array.from([w >> 8, w & 0xff]);
+
+/** One command's name (for the state view) and the response APDU. */
+interface Reply {
+  name: string;
+  resp: Uint8Array;
+}
+
+const SECURE_COMMAND_NAMES: Record<number, string> = { [INS.writeSeed]: 'writeSeed', [INS.writeTitle]: 'writeTitle', [INS.writeConfig]: 'writeConfig', [INS.changeKey]: 'changeKey' };
 
 export class Molto2Simulator {
   readonly atr = MOLTO2_SIMULATOR_ATR;
@@ -197,81 +206,111 @@ export class Molto2Simulator {
     return resp;
   }
 
-  private dispatch(apdu: Uint8Array): { name: string; resp: Uint8Array } {
+  private dispatch(apdu: Uint8Array): Reply {
     const c = parseCommand(apdu, this.cipher);
     if (c.error) return { name: 'malformed', resp: sw(c.error.sw) };
-    const profile = (p: number) => (p < this.profiles.length ? this.profiles[p]! : null);
-    if (c.cla === CLA_PLAIN) {
-      switch (c.ins) {
-        case INS.info:
-          if (c.body.length === 0) return { name: 'info', resp: this.info() };
-          if (c.body.length === 1 && c.body[0] === 0x70) {
-            const p = profile(c.p2);
-            if (!p) return { name: 'readProfile', resp: sw(SW.badProfile) };
-            return { name: 'readProfile', resp: this.publicBlock(p) };
-          }
-          return { name: 'info', resp: sw(SW.badData) };
-        case INS.challenge:
-          if (c.p1 !== 0x08) return { name: 'challenge', resp: sw(SW.badData) };
-          this.challenge = Uint8Array.from(this.random(8));
-          this.authenticated = false;
-          return { name: 'challenge', resp: Uint8Array.from([...this.challenge, 0x90, 0x00]) };
-        case INS.authenticate:
-          return { name: 'authenticate', resp: this.authenticate(c.body) };
-        case INS.factoryReset:
-          return { name: 'factoryReset', resp: this.factoryReset() };
-        case INS.deleteSeed: {
-          if (!this.authenticated) return { name: 'deleteSeed', resp: sw(SW.notAuthenticated) };
-          const p = profile(c.p2);
-          if (!p) return { name: 'deleteSeed', resp: sw(SW.badProfile) };
-          if (!p.seed) return { name: 'deleteSeed', resp: sw(SW.emptySlot) };
-          p.seed.fill(0);
-          p.seed = null;
-          return { name: 'deleteSeed', resp: sw(SW.ok) };
-        }
-        case INS.screen: {
-          const name = c.body.length ? 'unlockScreen' : 'lockScreen';
-          if (this.opts.screenLock === false) return { name, resp: sw(SW.unknownIns) };
-          if (!this.authenticated) return { name, resp: sw(SW.notAuthenticated) };
-          this.screenLocked = c.body.length === 0;
-          return { name, resp: sw(SW.ok) };
-        }
-      }
-      return { name: 'unknown', resp: sw(SW.unknownIns) };
-    }
+    if (c.cla === CLA_PLAIN) return this.dispatchPlain(c);
     if (c.cla !== CLA_SECURE) return { name: 'unknown', resp: sw(SW.unknownCla) };
-    const names: Record<number, string> = { [INS.writeSeed]: 'writeSeed', [INS.writeTitle]: 'writeTitle', [INS.writeConfig]: 'writeConfig', [INS.changeKey]: 'changeKey' };
-    const name = names[c.ins] ?? 'unknown';
+    return this.dispatchSecure(c);
+  }
+
+  private profileAt(p: number): Profile | null {
+    return p < this.profiles.length ? this.profiles[p]! : null;
+  }
+
+  /** Plain-class commands: info, challenge, authenticate, reset, delete, screen lock. */
+  private dispatchPlain(c: ParsedCommand): Reply {
+    switch (c.ins) {
+      case INS.info:
+        return this.readInfo(c);
+      case INS.challenge:
+        if (c.p1 !== 0x08) return { name: 'challenge', resp: sw(SW.badData) };
+        this.challenge = Uint8Array.from(this.random(8));
+        this.authenticated = false;
+        return { name: 'challenge', resp: Uint8Array.from([...this.challenge, 0x90, 0x00]) };
+      case INS.authenticate:
+        return { name: 'authenticate', resp: this.authenticate(c.body) };
+      case INS.factoryReset:
+        return { name: 'factoryReset', resp: this.factoryReset() };
+      case INS.deleteSeed:
+        return { name: 'deleteSeed', resp: this.deleteSeed(c.p2) };
+      case INS.screen: {
+        const name = c.body.length ? 'unlockScreen' : 'lockScreen';
+        if (this.opts.screenLock === false) return { name, resp: sw(SW.unknownIns) };
+        if (!this.authenticated) return { name, resp: sw(SW.notAuthenticated) };
+        this.screenLocked = c.body.length === 0;
+        return { name, resp: sw(SW.ok) };
+      }
+    }
+    return { name: 'unknown', resp: sw(SW.unknownIns) };
+  }
+
+  /** INS info: the device info with an empty body, one profile's public block with body 70. */
+  private readInfo(c: ParsedCommand): Reply {
+    if (c.body.length === 0) return { name: 'info', resp: this.info() };
+    if (c.body.length === 1 && c.body[0] === 0x70) {
+      const p = this.profileAt(c.p2);
+      if (!p) return { name: 'readProfile', resp: sw(SW.badProfile) };
+      return { name: 'readProfile', resp: this.publicBlock(p) };
+    }
+    return { name: 'info', resp: sw(SW.badData) };
+  }
+
+  private deleteSeed(profile: number): Uint8Array {
+    if (!this.authenticated) return sw(SW.notAuthenticated);
+    const p = this.profileAt(profile);
+    if (!p) return sw(SW.badProfile);
+    if (!p.seed) return sw(SW.emptySlot);
+    p.seed.fill(0);
+    p.seed = null;
+    return sw(SW.ok);
+  }
+
+  /** Secure-class (MACed, encrypted) commands: seed, title, config and key writes. */
+  private dispatchSecure(c: ParsedCommand): Reply {
+    const name = SECURE_COMMAND_NAMES[c.ins] ?? 'unknown';
     if (name === 'unknown') return { name, resp: sw(SW.unknownIns) };
     if (!this.authenticated) return { name, resp: sw(SW.notAuthenticated) };
     if (!c.macOk) return { name, resp: sw(SW.badMac) };
-    if (c.ins === INS.changeKey) {
-      const newKey = openChangeKeyBody(this.cipher, c.body);
-      if (!newKey) return { name, resp: sw(SW.badData) };
-      if (this.opts.pressButton !== false) {
-        this.cipher = new Sm4(newKey);
-        this.keyIsFactory = Buffer.from(newKey).equals(Buffer.from(deriveSm4Key(FACTORY_CUSTOMER_KEY)));
-        this.reset();
-      }
-      return { name, resp: sw(SW.waitButton) };
-    }
-    const p = profile(c.p2);
+    if (c.ins === INS.changeKey) return { name, resp: this.changeKey(c.body) };
+    const p = this.profileAt(c.p2);
     if (!p) return { name, resp: sw(SW.badProfile) };
-    if (c.ins === INS.writeSeed) {
-      if (c.p1 !== 0x01) return { name, resp: sw(SW.badData) };
-      const seed = openSeedBody(this.cipher, c.body);
-      if (!seed) return { name, resp: sw(SW.badData) };
-      p.seed?.fill(0);
-      p.seed = seed === 'clear' ? null : seed;
-      return { name, resp: sw(SW.ok) };
+    if (c.ins === INS.writeSeed) return { name, resp: this.writeSeed(p, c) };
+    if (c.ins === INS.writeTitle) return { name, resp: this.writeTitle(p, c.body) };
+    return this.writeConfig(p, c.body);
+  }
+
+  private changeKey(body: Uint8Array): Uint8Array {
+    const newKey = openChangeKeyBody(this.cipher, body);
+    if (!newKey) return sw(SW.badData);
+    if (this.opts.pressButton !== false) {
+      this.cipher = new Sm4(newKey);
+      this.keyIsFactory = Buffer.from(newKey).equals(Buffer.from(deriveSm4Key(FACTORY_CUSTOMER_KEY)));
+      this.reset();
     }
-    if (c.ins === INS.writeTitle) {
-      const title = openTitleBody(this.cipher, c.body);
-      if (title === null) return { name, resp: sw(SW.badData) };
-      p.title = title;
-      return { name, resp: sw(SW.ok) };
-    }
-    const cfg = parseConfigBody(c.body);
+    return sw(SW.waitButton);
+  }
+
+  private writeSeed(p: Profile, c: ParsedCommand): Uint8Array {
+    if (c.p1 !== 0x01) return sw(SW.badData);
+    const seed = openSeedBody(this.cipher, c.body);
+    if (!seed) return sw(SW.badData);
+    p.seed?.fill(0);
+    p.seed = seed === 'clear' ? null : seed;
+    return sw(SW.ok);
+  }
+
+  private writeTitle(p: Profile, body: Uint8Array): Uint8Array {
+    const title = openTitleBody(this.cipher, body);
+    if (title === null) return sw(SW.badData);
+    p.title = title;
+    return sw(SW.ok);
+  }
+
+  /** A full config block (algorithm, period, digits, timeout, time) or a time-only sync. */
+  private writeConfig(p: Profile, body: Uint8Array): Reply {
+    const name = 'writeConfig';
+    const cfg = parseConfigBody(body);
     if (!cfg) return { name, resp: sw(SW.badData) };
     if (cfg.kind === 'full') {
       if (!algorithmOf(cfg.algorithmCode) || !periodOf(cfg.periodCode) || ![4, 6, 8, 10].includes(cfg.digits) || !displayTimeoutOf(cfg.displayTimeoutCode)) return { name, resp: sw(SW.badData) };

@@ -6,6 +6,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { escapeForTerminal, jsonForTerminal } from '../core/text-guard.js';
 import type { Store } from '../store/types.js';
 
+// The commands import their output helpers from here; the table itself lives in core so src/provision can use it too.
+export { table } from '../core/table.js';
+
 export interface GlobalOptions {
   db?: string;
   json?: boolean;
@@ -57,13 +60,6 @@ export async function withStore<T>(cmd: Command, fn: (store: Store, out: Output)
   } finally {
     await store.close();
   }
-}
-
-/** Formats rows as aligned columns for people; JSON output never goes through this. */
-export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
-  const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))))];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
 /** Parses an integer option value for commander, failing as a usage error. */

@@ -10,7 +10,7 @@ import { DataError, PolicyError, TokensmithError, UsageError } from '../core/err
 import { nextState } from '../core/states.js';
 import type { Repos, Store, TokenRecord } from '../store/types.js';
 import type { ApduTransport } from '../transport/types.js';
-import { AuthenticationFailedError, Token2Driver, Token2WriteError, type Token2DeviceInfo, type Token2Settings } from '../../drivers/token2-nfc/driver.js';
+import { AuthenticationFailedError, Token2Driver, Token2WriteError, type Token2DeviceInfo, type Token2Settings, type WriteOutcome } from '../../drivers/token2-nfc/driver.js';
 import { DISPLAY_TIMEOUTS, MAX_SEED_BYTES, isToken2Model, type DisplayTimeoutSeconds, type Token2Model } from '../../drivers/token2-nfc/protocol.js';
 import { assignWithin, checkAssignRules } from './assign.js';
 import type { TokenFlasher } from './flash-batch.js';
@@ -109,80 +109,15 @@ export async function flashToken(store: Store, transport: ApduTransport, input: 
   const seed = input.seed ? Uint8Array.from(input.seed) : freshSeed(input.algorithm);
   const settings: Token2Settings = { algorithm: input.algorithm, period: input.period, displayTimeout: input.displayTimeout };
   const driver = new Token2Driver(transport, { now: hooks.now, model: input.model, onStep: hooks.onStep });
-  let info: Token2DeviceInfo | null = null;
-  let existing: TokenRecord | null = null;
+  // What the token and the store said before the write, for the failure record.
+  const seen: { info: Token2DeviceInfo | null; existing: TokenRecord | null } = { info: null, existing: null };
   try {
     const out = await driver.flash(seed, settings, async (i) => {
-      info = i;
-      existing = await store.tokens.findOne(TOKEN2_MANUFACTURER, i.serial);
-      if (existing) {
-        if (existing.hasSeed && !input.force) {
-          throw new PolicyError(
-            `refused: token ${i.serial} is in the store with a seed (state ${existing.state}); flashing replaces that seed. Add --force to overwrite it; nothing was written`,
-            { code: 'seed-present', where: i.serial },
-          );
-        }
-        nextState(existing.state, 'flash');
-      }
-      if (input.user && existing) {
-        await checkAssignRules(store, existing, await findUser(store, input.user), await findResource(store, input.resource!));
-      }
-      if (hooks.confirm && !(await hooks.confirm(i, existing))) {
-        throw new UsageError(`flash of ${i.serial} cancelled; nothing was written`, 'cancelled');
-      }
+      seen.info = i;
+      seen.existing = await checkBeforeWrite(store, input, hooks, i);
     });
-    const token = await store.transaction(async (tx) => {
-      const batchId = input.batchId ?? (await tx.batches.create({ kind: 'flash', sourceName: transport.readerName, format: out.info.model, operator: store.operator })).id;
-      const resourceId = input.resource ? (await findResource(tx, input.resource)).id : undefined;
-      const prev = await tx.tokens.findOne(TOKEN2_MANUFACTURER, out.info.serial);
-      const attributes = { ...(prev?.attributes ?? {}), displayTimeout: input.displayTimeout, flashedAt: new Date(hooks.now?.() ?? Date.now()).toISOString() };
-      const fields = {
-        model: out.info.product ?? out.info.model,
-        kind: 'programmable' as const,
-        type: 'totp' as const,
-        algorithm: input.algorithm,
-        digits: 6,
-        period: input.period,
-        counter: 0,
-        driftSteps: 0,
-        batchId,
-        seed,
-        attributes,
-        failedAttempts: 0,
-        locked: false,
-        lastUsedStep: null,
-      };
-      let t: TokenRecord;
-      if (prev) {
-        const state = nextState(prev.state, 'flash');
-        t = await tx.tokens.update(prev.id, { ...fields, state, ...(resourceId !== undefined ? { resourceId } : {}) });
-      } else {
-        const { failedAttempts: _f, locked: _l, lastUsedStep: _u, ...insert } = fields;
-        t = await tx.tokens.insert({ serial: out.info.serial, manufacturer: TOKEN2_MANUFACTURER, ...insert, state: nextState('in_stock', 'flash'), resourceId: resourceId ?? null });
-      }
-      await tx.audit.append({
-        action: 'token.flash',
-        subject: `token:${t.serial}`,
-        details: {
-          model: out.info.model,
-          product: out.info.product,
-          reader: transport.readerName,
-          algorithm: input.algorithm,
-          period: input.period,
-          displayTimeout: input.displayTimeout,
-          seedBytes: seed.length,
-          clockOffsetBefore: out.info.offset,
-          clockOffsetAfter: out.offsetAfter,
-          batch: batchId,
-          from: prev?.state ?? null,
-          to: t.state,
-          overwrote: Boolean(prev?.hasSeed),
-        },
-      });
-      if (input.batchId === undefined) await tx.batches.finish(batchId, { imported: 1, skipped: 0, failed: 0 }, 'done');
-      if (input.user) t = (await assignWithin(tx, { serial: t.serial, manufacturer: TOKEN2_MANUFACTURER, login: input.user, resource: input.resource!, via: 'flash' })).token;
-      return t;
-    });
+    const flashed = { out, seed, reader: transport.readerName, operator: store.operator, flashedAt: new Date(hooks.now?.() ?? Date.now()) };
+    const token = await store.transaction((tx) => registerFlashedToken(tx, input, flashed));
     return {
       serial: token.serial,
       model: out.info.model,
@@ -198,11 +133,100 @@ export async function flashToken(store: Store, transport: ApduTransport, input: 
       token: await viewToken(store, token),
     };
   } catch (e) {
-    await recordFailure(store, transport, info, existing, input, e);
+    await recordFailure(store, transport, seen.info, seen.existing, input, e);
     throw e;
   } finally {
     seed.fill(0);
   }
+}
+
+/**
+ * Runs once the token is identified, before anything is written: refuses to
+ * replace a stored seed without --force, a state that cannot be flashed, an
+ * assignment the rules forbid, or an operator's "no". Returns the store's record.
+ */
+async function checkBeforeWrite(store: Store, input: FlashInput, hooks: FlashHooks, i: Token2DeviceInfo): Promise<TokenRecord | null> {
+  const existing = await store.tokens.findOne(TOKEN2_MANUFACTURER, i.serial);
+  if (existing) {
+    if (existing.hasSeed && !input.force) {
+      throw new PolicyError(
+        `refused: token ${i.serial} is in the store with a seed (state ${existing.state}); flashing replaces that seed. Add --force to overwrite it; nothing was written`,
+        { code: 'seed-present', where: i.serial },
+      );
+    }
+    nextState(existing.state, 'flash');
+  }
+  if (input.user && existing) {
+    await checkAssignRules(store, existing, await findUser(store, input.user), await findResource(store, input.resource!));
+  }
+  if (hooks.confirm && !(await hooks.confirm(i, existing))) {
+    throw new UsageError(`flash of ${i.serial} cancelled; nothing was written`, 'cancelled');
+  }
+  return existing;
+}
+
+/** A write the token confirmed, with where and by whom it was done. */
+interface ConfirmedFlash {
+  out: WriteOutcome;
+  seed: Uint8Array;
+  reader: string;
+  operator: string;
+  flashedAt: Date;
+}
+
+/** In one transaction once the token confirmed: the batch, the token row (new or updated), the audit row, the assignment. */
+async function registerFlashedToken(tx: Repos, input: FlashInput, flashed: ConfirmedFlash): Promise<TokenRecord> {
+  const { out, seed, reader, operator } = flashed;
+  const batchId = input.batchId ?? (await tx.batches.create({ kind: 'flash', sourceName: reader, format: out.info.model, operator })).id;
+  const resourceId = input.resource ? (await findResource(tx, input.resource)).id : undefined;
+  const prev = await tx.tokens.findOne(TOKEN2_MANUFACTURER, out.info.serial);
+  const attributes = { ...(prev?.attributes ?? {}), displayTimeout: input.displayTimeout, flashedAt: flashed.flashedAt.toISOString() };
+  const fields = {
+    model: out.info.product ?? out.info.model,
+    kind: 'programmable' as const,
+    type: 'totp' as const,
+    algorithm: input.algorithm,
+    digits: 6,
+    period: input.period,
+    counter: 0,
+    driftSteps: 0,
+    batchId,
+    seed,
+    attributes,
+    failedAttempts: 0,
+    locked: false,
+    lastUsedStep: null,
+  };
+  let t: TokenRecord;
+  if (prev) {
+    const state = nextState(prev.state, 'flash');
+    t = await tx.tokens.update(prev.id, { ...fields, state, ...(resourceId !== undefined ? { resourceId } : {}) });
+  } else {
+    const { failedAttempts: _f, locked: _l, lastUsedStep: _u, ...insert } = fields;
+    t = await tx.tokens.insert({ serial: out.info.serial, manufacturer: TOKEN2_MANUFACTURER, ...insert, state: nextState('in_stock', 'flash'), resourceId: resourceId ?? null });
+  }
+  await tx.audit.append({
+    action: 'token.flash',
+    subject: `token:${t.serial}`,
+    details: {
+      model: out.info.model,
+      product: out.info.product,
+      reader,
+      algorithm: input.algorithm,
+      period: input.period,
+      displayTimeout: input.displayTimeout,
+      seedBytes: seed.length,
+      clockOffsetBefore: out.info.offset,
+      clockOffsetAfter: out.offsetAfter,
+      batch: batchId,
+      from: prev?.state ?? null,
+      to: t.state,
+      overwrote: Boolean(prev?.hasSeed),
+    },
+  });
+  if (input.batchId === undefined) await tx.batches.finish(batchId, { imported: 1, skipped: 0, failed: 0 }, 'done');
+  if (input.user) t = (await assignWithin(tx, { serial: t.serial, manufacturer: TOKEN2_MANUFACTURER, login: input.user, resource: input.resource!, via: 'flash' })).token;
+  return t;
 }
 
 /**
@@ -219,7 +243,7 @@ async function recordFailure(store: Store, transport: ApduTransport, info: Token
     const batch = input.batchId ?? (await tx.batches.create({ kind: 'flash', sourceName: transport.readerName, format: info?.model ?? null, operator: store.operator })).id;
     let erased = false;
     if (w?.configWritten && !w.seedWritten && w.wipesSeed && existing) {
-      const cur = await tx.tokens.get((existing as TokenRecord).id);
+      const cur = await tx.tokens.get(existing.id);
       if (cur && cur.hasSeed && cur.state === 'programmed') {
         await tx.tokens.update(cur.id, { state: nextState(cur.state, 'erase'), seed: null });
         erased = true;

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { UsageError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
 import type { ReaderHub } from './readers.js';
-import { sendError, storeOf } from './server.js';
+import { sendError, storeOf } from './http.js';
 
 export interface StationDeps {
   store: Store;

@@ -28,78 +28,106 @@ async function flashOnReader(store: Store, transport: ApduTransport, form: Recor
   return (await formFlasher(flashFormOf(form))).flash(store, transport, { onStep });
 }
 
-/** Serves one page's socket until it closes. */
-export function serveBridgeSocket(ws: WebSocket, deps: BridgeDeps): void {
-  let transport: ApduTransport | null = null;
+type RequestOf<Op extends BridgeRequest['op']> = Extract<BridgeRequest, { op: Op }>;
+
+/** One page's socket: the token it connected, and whether a flash or a batch runs on it. */
+class BridgeSession {
+  private transport: ApduTransport | null = null;
   /** While the server flashes, the page may not touch the reader (no APDUs of its own between the service's). */
-  let flashing = false;
+  private flashing = false;
   /** The running batch's stop, while one runs. */
-  let batchStop: BatchStop | null = null;
-  const busy = () => {
-    if (flashing || batchStop) throw new DeviceError('a flash is running on this reader: wait for it to finish', { code: 'busy' });
-  };
-  const send = (m: BridgeMessage) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
-  };
+  private batchStop: BatchStop | null = null;
 
-  const drop = async () => {
-    const t = transport;
-    transport = null;
-    await t?.close().catch(() => undefined);
-  };
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly deps: BridgeDeps,
+  ) {}
 
-  function connected(): ApduTransport {
-    if (!transport) throw new DeviceError('no token is connected on this page: choose a reader and read the token first', { code: 'no-token' });
-    busy();
-    return transport;
+  send(m: BridgeMessage): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(m));
   }
 
-  async function handle(req: BridgeRequest): Promise<unknown> {
+  async handle(req: BridgeRequest): Promise<unknown> {
     switch (req.op) {
       case 'readers':
-        return deps.hub.list();
-      case 'connect': {
-        busy();
-        await drop();
-        const t = await deps.hub.open({ reader: req.reader, waitSeconds: Math.min(Math.max(Number(req.waitSeconds ?? 0), 0), 120) });
-        transport = t;
-        t.onRemoved(() => send({ event: 'removed', reader: t.readerName }));
-        return { readerName: t.readerName, atr: toHex(t.atr) };
-      }
+        return this.deps.hub.list();
+      case 'connect':
+        return this.connect(req);
       case 'transmit':
-        return toHex(await connected().transmit(fromHex(req.apdu), { timeoutMs: req.timeoutMs }));
+        return toHex(await this.connected().transmit(fromHex(req.apdu), { timeoutMs: req.timeoutMs }));
       case 'disconnect':
-        busy();
-        await drop();
+        this.busy();
+        await this.drop();
         return null;
-      case 'flash': {
-        const t = connected();
-        flashing = true;
-        try {
-          return await flashOnReader(deps.store, t, req.input ?? {}, (text) => send({ event: 'step', id: req.id, text }));
-        } finally {
-          flashing = false;
-        }
-      }
-      case 'flash-batch': {
-        busy();
-        // The batch opens its own tokens: the page's connection is let go so the reader is free.
-        await drop();
-        const stop = (batchStop = new BatchStop());
-        try {
-          return await runStationBatch(deps.store, deps.hub, req, stop, (batch) => send({ event: 'batch', id: req.id, batch }));
-        } finally {
-          batchStop = null;
-        }
-      }
+      case 'flash':
+        return this.flash(req);
+      case 'flash-batch':
+        return this.flashBatch(req);
       case 'batch-stop':
-        batchStop?.request();
-        return { stopping: batchStop !== null };
+        this.batchStop?.request();
+        return { stopping: this.batchStop !== null };
       default:
         throw new DeviceError(`unknown bridge request '${(req as { op?: string }).op}'`, { code: 'bad-request' });
     }
   }
 
+  /** The page left: its batch stops (the token being written is finished) and the reader is let go. */
+  async close(): Promise<void> {
+    this.batchStop?.request();
+    await this.drop();
+  }
+
+  private busy(): void {
+    if (this.flashing || this.batchStop) throw new DeviceError('a flash is running on this reader: wait for it to finish', { code: 'busy' });
+  }
+
+  private async drop(): Promise<void> {
+    const t = this.transport;
+    this.transport = null;
+    await t?.close().catch(() => undefined);
+  }
+
+  private connected(): ApduTransport {
+    if (!this.transport) throw new DeviceError('no token is connected on this page: choose a reader and read the token first', { code: 'no-token' });
+    this.busy();
+    return this.transport;
+  }
+
+  private async connect(req: RequestOf<'connect'>): Promise<{ readerName: string; atr: string }> {
+    this.busy();
+    await this.drop();
+    const t = await this.deps.hub.open({ reader: req.reader, waitSeconds: Math.min(Math.max(Number(req.waitSeconds ?? 0), 0), 120) });
+    this.transport = t;
+    t.onRemoved(() => this.send({ event: 'removed', reader: t.readerName }));
+    return { readerName: t.readerName, atr: toHex(t.atr) };
+  }
+
+  private async flash(req: RequestOf<'flash'>): Promise<unknown> {
+    const t = this.connected();
+    this.flashing = true;
+    try {
+      return await flashOnReader(this.deps.store, t, req.input ?? {}, (text) => this.send({ event: 'step', id: req.id, text }));
+    } finally {
+      this.flashing = false;
+    }
+  }
+
+  private async flashBatch(req: RequestOf<'flash-batch'>): Promise<unknown> {
+    this.busy();
+    // The batch opens its own tokens: the page's connection is let go so the reader is free.
+    await this.drop();
+    const stop = (this.batchStop = new BatchStop());
+    try {
+      return await runStationBatch(this.deps.store, this.deps.hub, req, stop, (batch) => this.send({ event: 'batch', id: req.id, batch }));
+    } finally {
+      this.batchStop = null;
+    }
+  }
+}
+
+/** Serves one page's socket until it closes. */
+export function serveBridgeSocket(ws: WebSocket, deps: BridgeDeps): void {
+  const session = new BridgeSession(ws, deps);
   ws.on('message', (raw) => {
     let req: BridgeRequest;
     try {
@@ -108,15 +136,10 @@ export function serveBridgeSocket(ws: WebSocket, deps: BridgeDeps): void {
       ws.close(1003, 'not JSON');
       return;
     }
-    handle(req).then(
-      (result) => send({ id: req.id, ok: true, result: result ?? null }),
-      (e) => send({ id: req.id, ok: false, error: errorToWire(e) }),
+    session.handle(req).then(
+      (result) => session.send({ id: req.id, ok: true, result: result ?? null }),
+      (e) => session.send({ id: req.id, ok: false, error: errorToWire(e) }),
     );
   });
-
-  ws.on('close', () => {
-    // A page that leaves stops its batch (the token being written is finished).
-    batchStop?.request();
-    void drop();
-  });
+  ws.on('close', () => void session.close());
 }

@@ -6,14 +6,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { TokensmithError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
-import { errorToWire } from '../transport/web/bridge.js';
 import { registerStationApi } from './api-station.js';
 import { serveBridgeSocket } from './bridge.js';
+import { sendError, storeOf } from './http.js';
 import { contentSecurityPolicy, notPairedPage, stationPage } from './pages.js';
-import { storeForOperator } from './operator-store.js';
 import { PAIR_PARAM, PairingState, WS_PROTOCOL, allowedHosts, checkAccess, isLoopback, listenOrigin, newPairingToken, type AllowedHosts } from './pairing.js';
 import { PcscReaderHub, type ReaderHub } from './readers.js';
 
@@ -52,26 +51,6 @@ export function defaultAssetsDir(): string {
 }
 
 const ASSET_TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', map: 'application/json' };
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The paired operator this request acts for (set by the access check). */
-    stationOperator?: string;
-  }
-}
-
-/** The store as the request's operator: their name goes into the audit rows and batches it writes. */
-export function storeOf(req: FastifyRequest, store: Store): Store {
-  if (!req.stationOperator) throw new TokensmithError('this request is not paired to an operator', { code: 'not-paired', exitCode: 5 });
-  return storeForOperator(store, req.stationOperator);
-}
-
-/** What an error looks like to the page: its message, code and the CLI's exit code; the HTTP status follows the exit code. */
-export function sendError(reply: FastifyReply, e: unknown): FastifyReply {
-  const wire = errorToWire(e);
-  const status = e instanceof TokensmithError ? ({ 2: 400, 3: 502, 4: 422, 5: 403 } as Record<number, number>)[e.exitCode] ?? 500 : 500;
-  return reply.code(status).send({ error: wire });
-}
 
 /** On every answer, refusals, errors and 404s included. */
 function securityHeaders(reply: FastifyReply, origin: string): void {

@@ -132,6 +132,19 @@ describe.skipIf(missing !== null)(`self-service page in Chromium${missing ? ` (s
     expect(await page.textContent('#nothing-to-do')).toBe('Nothing to do here now.');
   });
 
+  it('a sign-out the portal fails says so in the status line and stays signed in; the next one signs out', async () => {
+    await page.evaluate(() => document.getElementById('status')!.setAttribute('data-kind', 'info'));
+    await page.route('**/signout', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { message: 'the portal is restarting', code: 'failure' } }) }));
+    await page.click('#signout');
+    await expect.poll(() => page.getAttribute('#status', 'data-kind'), { timeout: 15_000 }).toBe('error');
+    expect(await page.textContent('#status')).toBe('the portal is restarting');
+    expect(await page.textContent('#my-token')).toBe(`Token ${SERIAL}: enrolled.`);
+    await page.unroute('**/signout');
+    await page.click('#signout');
+    await page.waitForSelector('#login', { timeout: 15_000 });
+    expect(await page.locator('#my-token').count()).toBe(0);
+  });
+
   it('signs in by a code mailed through SMTP; on a phone with Web NFC, tapping a card fills in its serial (an NDEFReader double plays the card)', async () => {
     const phone = await browser.context.newPage();
     try {

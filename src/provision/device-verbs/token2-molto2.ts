@@ -3,6 +3,7 @@
  * profile). Every command that touches the device takes --customer-key.
  */
 import { UsageError } from '../../core/errors.js';
+import { table } from '../../core/table.js';
 import { optString, signed, type DeviceVerbContext, type FamilyVerbHandlers } from './types.js';
 
 const keyOf = (ctx: DeviceVerbContext) => ({ customerKey: optString(ctx, 'customerKey') });
@@ -38,7 +39,6 @@ async function sync(ctx: DeviceVerbContext): Promise<void> {
 
 async function profiles(ctx: DeviceVerbContext): Promise<void> {
   const { listProfiles } = await import('../molto2-profiles.js');
-  const { table } = await import('../../cli/context.js');
   const r = await listProfiles(ctx.store, ctx.transport, keyOf(ctx));
   const shown = ctx.options.all ? r.profiles : r.profiles.filter((p) => p.seedPresent || p.serial || p.title);
   const rows = shown.map((p) => [p.profile, p.title, p.algorithm, p.digits, p.period, p.seedPresent ? 'yes' : 'no', `${signed(p.clockOffset)} s`, p.serial ? `${p.serial} (${p.state})` : '', p.user ?? '']);

@@ -29,19 +29,23 @@ function page(...content: (Node | null)[]): void {
   main.replaceChildren(h('h1', {}, `${resource}: your token`), status, ...content.filter((c): c is Node => c !== null));
 }
 
+/** An event handler for an async step: its failure lands in the status line like every error on this page, never as an unhandled rejection. */
+function showingErrors<E extends Event>(step: (ev: E) => Promise<void>): (ev: E) => void {
+  return (ev) => void step(ev).catch((e: unknown) => say(status, (e as Error).message, 'error'));
+}
+
 // ---- sign in --------------------------------------------------------------------
 function signInForm(): void {
   const login = input('login', 'text', { autocomplete: 'username' });
   const form = h('form', { id: 'signin-begin' }, field('Login', login), h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Continue')));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    try {
+  form.addEventListener(
+    'submit',
+    showingErrors(async (ev) => {
+      ev.preventDefault();
       const c = await api<{ method: 'password' | 'email-code'; tokenCodeRequired: boolean; sentTo?: string }>(`${base}/signin/begin`, { login: login.value.trim() });
       secretForm(login.value.trim(), c.method, c.tokenCodeRequired, c.sentTo);
-    } catch (e) {
-      say(status, (e as Error).message, 'error');
-    }
-  });
+    }),
+  );
   page(h('section', { 'aria-labelledby': 'signin-h' }, h('h2', { id: 'signin-h' }, 'Sign in'), form));
   login.focus();
 }
@@ -57,16 +61,15 @@ function secretForm(login: string, method: 'password' | 'email-code', tokenCodeR
     tokenCode ? field('Code shown on your token', tokenCode) : null,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Sign in')),
   );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    try {
+  form.addEventListener(
+    'submit',
+    showingErrors(async (ev) => {
+      ev.preventDefault();
       await api(`${base}/signin`, { login, [method === 'password' ? 'password' : 'emailCode']: secret.value, tokenCode: tokenCode?.value });
       await showPortal();
       say(status, `Signed in as ${login}.`, 'ok');
-    } catch (e) {
-      say(status, (e as Error).message, 'error');
-    }
-  });
+    }),
+  );
   page(h('section', { 'aria-labelledby': 'signin-h' }, h('h2', { id: 'signin-h' }, 'Sign in'), form));
   secret.focus();
 }
@@ -75,18 +78,17 @@ function secretForm(login: string, method: 'password' | 'email-code', tokenCodeR
 /** One form per allowed action; an action the Resource does not allow gets no control at all. */
 function actionForm(action: string, title: string, fields: [label: string, el: HTMLInputElement][], button: string, extra?: Node): HTMLElement {
   const form = h('form', { id: `action-${action}`, class: 'action' }, h('h3', {}, title), extra ?? null, ...fields.map(([l, el]) => field(l, el)), h('div', { class: 'actions' }, h('button', { type: 'submit' }, button)));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const body: Record<string, string> = {};
-    for (const [, el] of fields) body[el.name] = el.value;
-    try {
+  form.addEventListener(
+    'submit',
+    showingErrors(async (ev) => {
+      ev.preventDefault();
+      const body: Record<string, string> = {};
+      for (const [, el] of fields) body[el.name] = el.value;
       await api(`${base}/actions/${action}`, body);
       await showPortal();
       say(status, `${button}: done.`, 'ok');
-    } catch (e) {
-      say(status, (e as Error).message, 'error');
-    }
-  });
+    }),
+  );
   return form;
 }
 
@@ -99,18 +101,14 @@ function enrollForm(): HTMLElement {
     ? h('button', {
         type: 'button',
         id: 'tap-card',
-        onclick: async () => {
+        onclick: showingErrors(async () => {
           say(status, 'Hold the card against the back of the phone…');
-          try {
-            const tag = await scanTag({ timeoutMs: 30_000 });
-            const found = tokenSerialFromTag(tag);
-            if (found) serial.value = found;
-            say(status, found ? `Card ${found} read; now type the code it shows.` : `Card ${tag.serialNumber} read, but it carries no token serial: type the serial printed on it.`, found ? 'ok' : 'info');
-            (found ? code : serial).focus();
-          } catch (e) {
-            say(status, (e as Error).message, 'error');
-          }
-        },
+          const tag = await scanTag({ timeoutMs: 30_000 });
+          const found = tokenSerialFromTag(tag);
+          if (found) serial.value = found;
+          say(status, found ? `Card ${found} read; now type the code it shows.` : `Card ${tag.serialNumber} read, but it carries no token serial: type the serial printed on it.`, found ? 'ok' : 'info');
+          (found ? code : serial).focus();
+        }),
       }, 'Tap the card (NFC)')
     : null;
   return actionForm('enroll', 'Claim a hardware token', [['Serial number of the token', serial], ['Code shown on the token', code]], 'Claim the token', h('div', {}, tapNote, tap ?? ''));
@@ -140,10 +138,10 @@ async function showPortal(): Promise<void> {
   const signOut = h('button', {
     type: 'button',
     id: 'signout',
-    onclick: async () => {
+    onclick: showingErrors(async () => {
       await api(`${base}/signout`, {});
       signInForm();
-    },
+    }),
   }, 'Sign out');
   page(
     h(
