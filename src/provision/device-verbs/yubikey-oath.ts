@@ -102,7 +102,7 @@ async function info(ctx: DeviceVerbContext): Promise<void> {
 
 async function profiles(ctx: DeviceVerbContext): Promise<void> {
   const { listOathCredentials } = await import('../yubikey-oath.js');
-  const { table } = await import('../../cli/context.js');
+  const { table } = await import('../../core/table.js');
   const v = await listOathCredentials(ctx.store, ctx.transport, { password: prepared(ctx).password });
   ctx.output.result(v, () => `YubiKey ${v.deviceId} (OATH ${v.version}), ${v.credentials.length} credential(s)\n` + table(['NAME', 'TYPE', 'ALG', 'STORE', 'USER'], v.credentials.map((c) => [c.name, c.type, c.algorithm, c.serial ? `${c.serial} (${c.state})` : '', c.user ?? ''])));
 }
