@@ -133,7 +133,8 @@ export async function sha256OfFile(file: string): Promise<string> {
   return h.digest('hex');
 }
 
-export async function importSeedFile(store: Store, opts: ImportOptions): Promise<ImportSummary> {
+/** The file's name, its format (given or detected from its first bytes) and the --type/--algorithm/... defaults that apply to it. */
+async function formatOf(opts: ImportOptions): Promise<{ fileName: string; format: ImportFormat; defaults: ImportOptions['defaults'] }> {
   const fileName = basename(opts.file);
   const head = await readHead(opts.file);
   refuseNonText(head, fileName);
@@ -141,6 +142,26 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
   const defaults = opts.defaults && Object.values(opts.defaults).some((v) => v !== undefined) ? opts.defaults : undefined;
   // PSKC names type, hash, length and step in every key package: the flags have nothing to fill there.
   if (defaults && format === 'pskc') throw new UsageError(`${fileName} is PSKC, which carries type, algorithm, digits and period itself: drop --type/--algorithm/--digits/--period`);
+  return { fileName, format, defaults };
+}
+
+/** Feeds every parsed item to the writer (records counted for the progress line), then writes what is left. */
+async function drainInto(batches: AsyncIterable<ParseItem[]>, writer: BatchWriter, counts: { skipped: number }, addError: (where: string, message: string) => void, onRecord: () => void, onNote?: (m: string) => void): Promise<void> {
+  try {
+    for await (const items of batches) {
+      for (const item of items) {
+        if (item.record) onRecord();
+        await takeItem(item, writer, counts, addError, onNote);
+      }
+    }
+    await writer.flush();
+  } finally {
+    writer.discard();
+  }
+}
+
+export async function importSeedFile(store: Store, opts: ImportOptions): Promise<ImportSummary> {
+  const { fileName, format, defaults } = await formatOf(opts);
   const totalBytes = (await stat(opts.file)).size;
   let records = 0;
   const ctx: ParseContext = {
@@ -183,17 +204,7 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
         early = null;
         // Items come a batch at a time, from the worker or from the parser here (loaded only then).
         const batches = threaded ? (started ?? parseInWorker(format, opts.file, ctx)).batches() : (await batchParserFor(format))(opts.file, ctx);
-        try {
-          for await (const items of batches) {
-            for (const item of items) {
-              if (item.record) records++;
-              await takeItem(item, writer, attempt, addError, opts.onNote);
-            }
-          }
-          await writer.flush();
-        } finally {
-          writer.discard();
-        }
+        await drainInto(batches, writer, attempt, addError, () => records++, opts.onNote);
         attempt.imported = writer.imported + writer.updated;
         attempt.updated = writer.updated;
         attempt.skipped += writer.skipped;

@@ -3,7 +3,13 @@ import { table, withStore } from '../context.js';
 
 export function registerTokens(program: Command): void {
   const tokens = program.command('tokens').description('register, list and inspect tokens in the store');
+  registerAdd(tokens);
+  registerList(tokens);
+  registerShow(tokens);
+  registerCode(tokens);
+}
 
+function registerAdd(tokens: Command): void {
   tokens
     .command('add <serial>')
     .description('register one token by hand: a classic token typed from its seed sheet, or a programmable one burned elsewhere')
@@ -30,7 +36,9 @@ export function registerTokens(program: Command): void {
         out.result(await viewToken(store, t), `added ${t.serial}: ${t.kind} ${t.type} ${t.algorithm} ${t.digits} digits${t.type === 'totp' ? ` ${t.period}s` : ''}, ${t.state}`);
       });
     });
+}
 
+function registerList(tokens: Command): void {
   tokens
     .command('list')
     .description('list tokens, optionally by state or Resource')
@@ -50,7 +58,9 @@ export function registerTokens(program: Command): void {
         );
       });
     });
+}
 
+function registerShow(tokens: Command): void {
   tokens
     .command('show <serial>')
     .description('show one token; the seed only with --show-secret')
@@ -68,7 +78,9 @@ export function registerTokens(program: Command): void {
         );
       });
     });
+}
 
+function registerCode(tokens: Command): void {
   tokens
     .command('code <serial>')
     .description('the code the token shows now, or at --at (helpdesk checks)')
