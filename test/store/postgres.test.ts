@@ -119,7 +119,7 @@ d('PostgreSQL backend', () => {
     const s2 = await open(url, { TOKENSMITH_MASTER_KEY_FILE: other });
     await expect(s2.tokens.openSeed((await s2.tokens.findOne('', 'F1'))!)).rejects.toMatchObject({ exitCode: 4, code: 'missing-master-key' });
     expect(existsSync(other)).toBe(false);
-    writeFileSync(other, randomBytes(32).toString('hex'));
+    writeFileSync(other, randomBytes(32).toString('hex'), { mode: 0o600 });
     const s3 = await open(url, { TOKENSMITH_MASTER_KEY_FILE: other });
     await expect(s3.tokens.openSeed((await s3.tokens.findOne('', 'F1'))!)).rejects.toMatchObject({ code: 'wrong-master-key', message: expect.stringContaining(other) });
   });

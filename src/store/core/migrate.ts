@@ -35,8 +35,8 @@ function* migrationRun<M extends { version: number }>(list: M[], host: Migration
   const seen = (yield host.applied()) as Set<number>;
   refuseNewer(seen, known);
   if ([...known].every((v) => seen.has(v))) return [];
-  yield host.begin();
   try {
+    yield host.begin();
     // Read again under the host's lock: another process may have migrated meanwhile.
     const applied = (yield host.applied()) as Set<number>;
     refuseNewer(applied, known);
