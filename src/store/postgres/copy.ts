@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { DataError } from '../../core/errors.js';
 import { verifyAuditChain, type StoredAuditRow } from '../audit-chain.js';
+import { parseAuditHead } from '../core/audit-rows.js';
 import type { AuditVerifyResult } from '../types.js';
 import { redactUrl } from './db.js';
 import { PG_MIGRATIONS, PG_TABLES } from './migrations.js';
@@ -181,8 +182,8 @@ async function verifyCopy(src: Database.Database, target: PostgresStore, from: s
   const tokensDigest = await pgTokensDigest(target.pool);
   if (tokensDigest !== sqliteTokensDigest(src)) throw new DataError(`copy check failed: the tokens or their sealed seeds in ${to} differ from ${from}`, { code: 'copy-mismatch' });
   const audit = await target.audit.verify();
-  const srcHead = (src.prepare("SELECT value FROM meta WHERE key = 'audit_head'").get() as { value: string } | undefined) ?? null;
-  const srcAudit = verifyAuditChain(src.prepare('SELECT * FROM audit ORDER BY seq').iterate() as Iterable<StoredAuditRow>, srcHead ? { seq: Number(srcHead.value.split(':')[0]), hash: srcHead.value.split(':')[1] ?? '' } : null);
+  const srcHead = (src.prepare("SELECT value FROM meta WHERE key = 'audit_head'").get() as { value: string } | undefined)?.value ?? null;
+  const srcAudit = verifyAuditChain(src.prepare('SELECT * FROM audit ORDER BY seq').iterate() as Iterable<StoredAuditRow>, parseAuditHead(srcHead));
   if (!audit.ok || audit.rows !== srcAudit.rows) {
     throw new DataError(
       `copy check failed: the audit chain in ${to} ${audit.ok ? `has ${audit.rows} rows, the source ${srcAudit.rows}` : `breaks at row ${audit.firstBad!.seq}: ${audit.firstBad!.problem}`}` +
