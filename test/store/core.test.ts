@@ -69,13 +69,13 @@ describe('the one migration runner', () => {
 
 describe('shared filters in both dialects', () => {
   it('token filters number their placeholders in the order they appear', () => {
-    const f = { state: 'issued' as const, batchId: 4, serials: ['A', 'B'] };
+    const f = { state: 'assigned' as const, batchId: 4, serials: ['A', 'B'] };
     const ps = new Params(sqlite.ph);
     expect(tokenWhere(f, ps, sqlite)).toBe('WHERE state = ? AND batch_id = ? AND serial IN (SELECT value FROM json_each(?))');
-    expect(ps.values).toEqual(['issued', 4, '["A","B"]']);
+    expect(ps.values).toEqual(['assigned', 4, '["A","B"]']);
     const pp = new Params(pg.ph);
     expect(tokenWhere(f, pp, pg)).toBe('WHERE state = $1 AND batch_id = $2 AND serial = ANY($3::text[])');
-    expect(pp.values).toEqual(['issued', 4, ['A', 'B']]);
+    expect(pp.values).toEqual(['assigned', 4, ['A', 'B']]);
     expect(tokenWhere({}, new Params(pg.ph), pg)).toBe('');
   });
 
