@@ -4,7 +4,7 @@
  * spellings of SqlText aside.
  */
 import { counterColumns, TOKEN_COLUMNS } from '../columns.js';
-import type { TokenFilter, TokenPatch } from '../types.js';
+import type { NewToken, TokenFilter, TokenPatch } from '../types.js';
 import { whereOf, type Params, type SqlText } from './dialect.js';
 
 /** The WHERE clause of a token filter, parameters appended to `p`. */
@@ -48,4 +48,37 @@ export function tokenPatchColumns(patch: TokenPatch, d: SqlText): [string, unkno
 /** The named columns of a record patch (users, Resources) that the patch holds, encoded. */
 export function patchColumns<P extends object>(p: P, cols: [keyof P, string][], encode: (k: keyof P, v: unknown) => unknown = (_k, v) => v ?? null): [string, unknown][] {
   return cols.filter(([k]) => k in p).map(([k, col]) => [col, encode(k, p[k])]);
+}
+
+/** The tokens table's columns an insert fills, in the order of tokenInsertValues. */
+export const TOKEN_INSERT_COLUMNS =
+  'serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state, drift_steps, batch_id, resource_id, device_serial, profile, attributes, created_at, updated_at, t0, check_digit, counter_big';
+
+/** A new token's insert values in TOKEN_INSERT_COLUMNS order; `sealed` is its seed sealed already (or null). */
+export function tokenInsertValues(t: NewToken, sealed: Buffer | null, at: string, d: SqlText): unknown[] {
+  const counter = counterColumns(t.counter, t.counterExact);
+  return [
+    t.serial,
+    t.manufacturer ?? '',
+    t.model ?? null,
+    t.kind,
+    t.type,
+    t.algorithm,
+    t.digits,
+    t.period,
+    counter.counter,
+    sealed,
+    t.state,
+    t.driftSteps ?? 0,
+    t.batchId ?? null,
+    t.resourceId ?? null,
+    t.deviceSerial ?? null,
+    t.profile ?? null,
+    JSON.stringify(t.attributes ?? {}),
+    at,
+    at,
+    t.t0 ?? 0,
+    d.bool(t.checkDigit),
+    counter.counterBig,
+  ];
 }

@@ -8,11 +8,10 @@ import { toToken } from '../core/rows.js';
 import { DataError, NotFoundError } from '../../core/errors.js';
 import type { NewToken, TokenPatch, TokenRecord, TokenRepo } from '../types.js';
 import { Params, setList } from '../core/dialect.js';
-import { tokenPatchColumns } from '../core/filters.js';
+import { TOKEN_INSERT_COLUMNS, tokenInsertValues, tokenPatchColumns } from '../core/filters.js';
 import { SqlTokenReads } from '../core/tokens.js';
 import { sealSeed, sealTokenSeeds, seedBinding } from '../vault.js';
 import { pgDialect, uniqueViolation, type PgExecutor, type Row } from './db.js';
-import { counterColumns } from '../columns.js';
 
 const now = () => new Date().toISOString();
 
@@ -23,8 +22,6 @@ function duplicateError(t: { serial: string; manufacturer: string; deviceSerial?
   return new DataError(`token ${t.serial}${t.manufacturer ? ` (${t.manufacturer})` : ''} is already in the store`, { code: 'duplicate-serial', where: t.serial });
 }
 
-const INSERT_COLUMNS =
-  'serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state, drift_steps, batch_id, resource_id, device_serial, profile, attributes, created_at, updated_at, t0, check_digit, counter_big';
 const UNNEST_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'int', 'int', 'bigint', 'bytea', 'text', 'int', 'int', 'int', 'text', 'int', 'text', 'text', 'text', 'bigint', 'boolean', 'numeric'];
 
 export class PgTokenRepo extends SqlTokenReads implements TokenRepo {
@@ -43,40 +40,16 @@ export class PgTokenRepo extends SqlTokenReads implements TokenRepo {
 
   /** The insert values of a token; `presealed` when the caller sealed the seed already (sealSeeds). */
   private async row(t: NewToken, at: string, key: Buffer | null, presealed?: Buffer | null): Promise<unknown[]> {
-    const manufacturer = t.manufacturer ?? '';
-    const counter = counterColumns(t.counter, t.counterExact);
-    const sealed = presealed !== undefined ? presealed : t.seed ? sealSeed(key ?? (await this.key()), t.seed, seedBinding({ manufacturer, serial: t.serial })) : null;
-    return [
-      t.serial,
-      manufacturer,
-      t.model ?? null,
-      t.kind,
-      t.type,
-      t.algorithm,
-      t.digits,
-      t.period,
-      counter.counter,
-      sealed,
-      t.state,
-      t.driftSteps ?? 0,
-      t.batchId ?? null,
-      t.resourceId ?? null,
-      t.deviceSerial ?? null,
-      t.profile ?? null,
-      JSON.stringify(t.attributes ?? {}),
-      at,
-      at,
-      t.t0 ?? 0,
-      t.checkDigit ?? false,
-      counter.counterBig,
-    ];
+    const binding = seedBinding({ manufacturer: t.manufacturer ?? '', serial: t.serial });
+    const sealed = presealed !== undefined ? presealed : t.seed ? sealSeed(key ?? (await this.key()), t.seed, binding) : null;
+    return tokenInsertValues(t, sealed, at, this.d);
   }
 
   async insert(t: NewToken): Promise<TokenRecord> {
     const values = await this.row(t, now(), null);
     try {
       const r = await this.db.guarded(() =>
-        this.db.one(`INSERT INTO tokens (${INSERT_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`, values),
+        this.db.one(`INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`, values),
       );
       return toToken(r!);
     } catch (err) {
@@ -115,7 +88,7 @@ export class PgTokenRepo extends SqlTokenReads implements TokenRepo {
     let inserted = 0;
     if (send.length > 0) {
       const rows = await this.db.query<{ manufacturer: string; serial: string }>(
-        `INSERT INTO tokens (${INSERT_COLUMNS}) SELECT * FROM unnest(${UNNEST_TYPES.map((ty, c) => `$${c + 1}::${ty}[]`).join(', ')})
+        `INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) SELECT * FROM unnest(${UNNEST_TYPES.map((ty, c) => `$${c + 1}::${ty}[]`).join(', ')})
          ON CONFLICT (manufacturer, serial) DO NOTHING RETURNING manufacturer, serial`,
         columns,
       );

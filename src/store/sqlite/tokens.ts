@@ -5,9 +5,8 @@
  */
 import type Database from 'better-sqlite3';
 import { DataError, NotFoundError } from '../../core/errors.js';
-import { counterColumns } from '../columns.js';
 import { nowIso, Params, setList } from '../core/dialect.js';
-import { tokenPatchColumns } from '../core/filters.js';
+import { TOKEN_INSERT_COLUMNS, tokenInsertValues, tokenPatchColumns } from '../core/filters.js';
 import { toToken, type Row } from '../core/rows.js';
 import { SqlTokenReads } from '../core/tokens.js';
 import type { NewToken, TokenPatch, TokenRecord, TokenRepo } from '../types.js';
@@ -23,42 +22,16 @@ export class SqliteTokenRepo extends SqlTokenReads implements TokenRepo {
     private readonly syncKey: () => Buffer,
   ) {
     super(sqliteDialect(db), syncKey);
-    this.insertStmt = prep(db, `INSERT INTO tokens (serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state,
-      drift_steps, batch_id, resource_id, device_serial, profile, attributes, created_at, updated_at, t0, check_digit, counter_big)
-      VALUES (@serial, @manufacturer, @model, @kind, @type, @algorithm, @digits, @period, @counter, @sealed_seed, @state,
-      @drift_steps, @batch_id, @resource_id, @device_serial, @profile, @attributes, @created_at, @updated_at, @t0, @check_digit, @counter_big)`);
+    this.insertStmt = prep(db, `INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) VALUES (${TOKEN_INSERT_COLUMNS.split(',').map(() => '?').join(', ')})`);
     this.getStmt = prep(db, 'SELECT * FROM tokens WHERE id = ?');
   }
 
   async insert(t: NewToken): Promise<TokenRecord> {
     const manufacturer = t.manufacturer ?? '';
     const at = nowIso();
-    const counter = counterColumns(t.counter, t.counterExact);
+    const sealed = t.seed ? sealSeed(this.syncKey(), t.seed, seedBinding({ manufacturer, serial: t.serial })) : null;
     try {
-      const info = this.insertStmt.run({
-        serial: t.serial,
-        manufacturer,
-        model: t.model ?? null,
-        kind: t.kind,
-        type: t.type,
-        algorithm: t.algorithm,
-        digits: t.digits,
-        period: t.period,
-        counter: counter.counter,
-        sealed_seed: t.seed ? sealSeed(this.syncKey(), t.seed, seedBinding({ manufacturer, serial: t.serial })) : null,
-        state: t.state,
-        drift_steps: t.driftSteps ?? 0,
-        batch_id: t.batchId ?? null,
-        resource_id: t.resourceId ?? null,
-        device_serial: t.deviceSerial ?? null,
-        profile: t.profile ?? null,
-        attributes: JSON.stringify(t.attributes ?? {}),
-        created_at: at,
-        updated_at: at,
-        t0: t.t0 ?? 0,
-        check_digit: t.checkDigit ? 1 : 0,
-        counter_big: counter.counterBig,
-      });
+      const info = this.insertStmt.run(...tokenInsertValues(t, sealed, at, this.d));
       return toToken(this.getStmt.get(info.lastInsertRowid) as Row);
     } catch (err) {
       if (isSqliteUnique(err)) {
@@ -70,9 +43,7 @@ export class SqliteTokenRepo extends SqlTokenReads implements TokenRepo {
 
   async insertMany(tokens: NewToken[]): Promise<{ inserted: number; existing: number[] }> {
     // One prepared statement, no read-back, positional parameters: binding an object per row costs more than the row at this scale.
-    this.insertManyStmt ??= prep(this.db, `INSERT INTO tokens (serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state,
-      drift_steps, batch_id, resource_id, device_serial, profile, attributes, created_at, updated_at, t0, check_digit, counter_big)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    this.insertManyStmt ??= prep(this.db, `INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) VALUES (${TOKEN_INSERT_COLUMNS.split(',').map(() => '?').join(', ')})
       ON CONFLICT (manufacturer, serial) DO NOTHING`);
     const stmt = this.insertManyStmt;
     const key = tokens.some((t) => t.seed) ? this.syncKey() : null;
@@ -83,33 +54,7 @@ export class SqliteTokenRepo extends SqlTokenReads implements TokenRepo {
     let inserted = 0;
     const run = () => {
       for (let i = 0; i < tokens.length; i++) {
-        const t = tokens[i]!;
-        const manufacturer = t.manufacturer ?? '';
-        const counter = t.counterExact == null ? null : counterColumns(t.counter, t.counterExact);
-        const info = stmt.run(
-          t.serial,
-          manufacturer,
-          t.model ?? null,
-          t.kind,
-          t.type,
-          t.algorithm,
-          t.digits,
-          t.period,
-          counter ? counter.counter : t.counter,
-          sealed ? sealed[i]! : null,
-          t.state,
-          t.driftSteps ?? 0,
-          t.batchId ?? null,
-          t.resourceId ?? null,
-          t.deviceSerial ?? null,
-          t.profile ?? null,
-          JSON.stringify(t.attributes ?? {}),
-          at,
-          at,
-          t.t0 ?? 0,
-          t.checkDigit ? 1 : 0,
-          counter ? counter.counterBig : null,
-        );
+        const info = stmt.run(...tokenInsertValues(tokens[i]!, sealed ? sealed[i]! : null, at, this.d));
         if (info.changes === 0) existing.push(i);
         else inserted++;
       }
