@@ -3,8 +3,10 @@
  * meta and the MACed anchor (core/audit-anchor.ts), appended under a
  * transaction-scoped advisory lock so that stations write one chain.
  */
-import { auditHash, GENESIS_HASH, toAuditRecord, verifyAuditChain, type StoredAuditRow } from '../audit-chain.js';
+import { GENESIS_HASH, toAuditRecord, verifyAuditChain, type StoredAuditRow } from '../audit-chain.js';
 import { ANCHOR_META_KEY, ANCHOR_PENDING_META_KEY, anchorValue, checkAnchor, lastHashOf } from '../core/audit-anchor.js';
+import { auditListQuery, INSERT_AUDIT_COLUMNS, nextAuditRow, parseAuditHead } from '../core/audit-rows.js';
+import { dollarNumbers } from '../core/inventory.js';
 import type { AuditEntry, AuditRecord, AuditRepo, AuditVerifyResult } from '../types.js';
 import type { PgExecutor, Row } from './db.js';
 
@@ -65,40 +67,16 @@ export class PgAuditRepo implements AuditRepo {
     // Held until this transaction commits or rolls back: the next station reads the head only after this row is in.
     await this.db.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK_KEY]);
     const last = await this.db.one<{ seq: number; hash: string }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
-    const seq = (last?.seq ?? 0) + 1;
-    const prevHash = last?.hash ?? GENESIS_HASH;
-    const row = { seq, at: new Date().toISOString(), actor: e.actor ?? this.operator, action: e.action, subject: e.subject, detailsJson: JSON.stringify(e.details ?? {}), prevHash };
-    const hash = auditHash(row);
-    await this.db.query('INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
-      seq,
-      row.at,
-      row.actor,
-      row.action,
-      row.subject,
-      row.detailsJson,
-      prevHash,
-      hash,
-    ]);
-    await this.db.query(UPSERT_META, ['audit_head', `${seq}:${hash}`]);
-    await this.writeAnchor(key, seq, hash);
-    return { seq, at: row.at, actor: row.actor, action: row.action, subject: row.subject, details: e.details ?? {}, prevHash, hash };
+    const next = nextAuditRow(last, e, this.operator);
+    await this.db.query(`INSERT INTO audit (${INSERT_AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, next.values);
+    await this.db.query(UPSERT_META, ['audit_head', next.head]);
+    await this.writeAnchor(key, next.record.seq, next.record.hash);
+    return next.record;
   }
 
   async list(opts: { limit?: number; subject?: string; action?: string } = {}): Promise<AuditRecord[]> {
-    const parts: string[] = [];
-    const params: unknown[] = [];
-    if (opts.subject) {
-      params.push(opts.subject);
-      parts.push(`subject = $${params.length}`);
-    }
-    if (opts.action) {
-      params.push(opts.action);
-      parts.push(`action = $${params.length}`);
-    }
-    const where = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
-    const limit = opts.limit ? `LIMIT ${Math.floor(opts.limit)}` : '';
-    const rows = await this.db.query<StoredAuditRow & Row>(`SELECT * FROM (SELECT * FROM audit ${where} ORDER BY seq DESC ${limit}) s ORDER BY seq`, params);
-    return rows.map(toAuditRecord);
+    const q = auditListQuery(opts, dollarNumbers);
+    return (await this.db.query<StoredAuditRow & Row>(q.sql, q.params)).map(toAuditRecord);
   }
 
   async verify(): Promise<AuditVerifyResult> {
@@ -111,8 +89,7 @@ export class PgAuditRepo implements AuditRepo {
   }
 
   private async readState(pageAll: boolean): Promise<ChainState> {
-    const headValue = await this.metaValue('audit_head');
-    const head = headValue ? { seq: Number(headValue.split(':')[0]), hash: headValue.split(':')[1] ?? '' } : null;
+    const head = parseAuditHead(await this.metaValue('audit_head'));
     const anchor = await this.metaValue(ANCHOR_META_KEY);
     const pending = (await this.metaValue(ANCHOR_PENDING_META_KEY)) !== null;
     if (!pageAll) return { head, anchor, pending, rows: await this.db.query<StoredAuditRow & Row>('SELECT * FROM audit ORDER BY seq') };

@@ -6,6 +6,8 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type pg from 'pg';
+import type { Dialect } from '../core/dialect.js';
+import { dollarNumbers } from '../core/inventory.js';
 
 export type Row = Record<string, unknown>;
 
@@ -85,4 +87,23 @@ export function redactUrl(url: string): string {
   } catch {
     return url.replace(/:[^:@/]*@/, ':***@');
   }
+}
+
+/** The Dialect of src/store/core over an executor. */
+export function pgDialect(db: PgExecutor): Dialect {
+  return {
+    ph: dollarNumbers,
+    byteOrder: ' COLLATE "C"',
+    inList: (column, placeholder) => `${column} = ANY(${placeholder}::text[])`,
+    listValue: (values) => values,
+    bool: (v) => Boolean(v),
+    all: (sql, params) => db.query(sql, params),
+    get: (sql, params) => db.one(sql, params),
+    run: async (sql, params) => {
+      const tx = db.als.getStore();
+      return (tx ? await tx.client.query(sql, params) : await db.pool.query(sql, params)).rowCount ?? 0;
+    },
+    guarded: (fn) => db.guarded(fn),
+    uniqueViolation,
+  };
 }

@@ -8,16 +8,19 @@
  * only place with PostgreSQL's SQL.
  */
 import pg from 'pg';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../../core/errors.js';
 import { userDataDir } from '../paths.js';
 import type { AssignmentRepo, BatchRepo, PortalRepo, Repos, ResourceRepo, Store, TokenRepo, UserRepo } from '../types.js';
-import { keyCheckValue, loadMasterKey, WrongMasterKeyError, type MasterKey } from '../vault.js';
-import { isRetryable, PgExecutor, redactUrl, sqlState } from './db.js';
+import { checkedMasterKey } from '../core/master-key.js';
+import { runMigrations, type MigrationHost } from '../core/migrate.js';
+import { metaRepo, portalRepo, SqlAssignmentRepo, SqlBatchRepo, SqlResourceRepo, SqlSignInCodes, SqlUserRepo } from '../core/repos.js';
+import type { Migration } from '../sqlite/migrations.js';
+import { WrongMasterKeyError } from '../vault.js';
+import { isRetryable, PgExecutor, pgDialect, redactUrl, sqlState } from './db.js';
 import { PG_MIGRATIONS } from './migrations.js';
 import { PgAuditRepo } from './audit.js';
-import { PgAssignmentRepo, PgBatchRepo, PgPortalRepo, PgResourceRepo, PgUserRepo } from './repos.js';
+import { PgPortalState } from './portal.js';
 import { PgTokenRepo } from './tokens.js';
 
 export interface OpenPostgresOptions {
@@ -115,65 +118,20 @@ export class PostgresStore implements Store {
     this.location = redactUrl(url);
     const db = (this.db = new PgExecutor(pool));
     const inTx = <T>(fn: () => Promise<T>) => this.transaction(() => fn());
-    this.meta = {
-      get: async (key) => (await db.one<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key]))?.value ?? null,
-      set: async (key, value) => {
-        await db.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
-      },
-    };
+    const d = pgDialect(db);
+    this.meta = metaRepo(d);
     this.tokens = new PgTokenRepo(db, () => this.key(), inTx);
-    this.batches = new PgBatchRepo(db);
-    this.resources = new PgResourceRepo(db);
-    this.users = new PgUserRepo(db);
-    this.assignments = new PgAssignmentRepo(db);
+    this.batches = new SqlBatchRepo(d);
+    this.resources = new SqlResourceRepo(d);
+    this.users = new SqlUserRepo(d);
+    this.assignments = new SqlAssignmentRepo(d);
     this.audit = new PgAuditRepo(db, operator, inTx, () => this.key());
-    this.portal = new PgPortalRepo(db);
+    this.portal = portalRepo(new PgPortalState(db), new SqlSignInCodes(d));
   }
 
   /** Applies the migrations this database lacks; returns the versions applied. */
-  async migrate(): Promise<number[]> {
-    const known = new Set(PG_MIGRATIONS.map((m) => m.version));
-    const appliedNow = async (q: (sql: string) => Promise<{ version: number }[]>) => {
-      try {
-        return new Set((await q('SELECT version FROM schema_migrations')).map((r) => r.version));
-      } catch (err) {
-        if (sqlState(err) === '42P01') return new Set<number>();
-        throw err;
-      }
-    };
-    const tooNew = (applied: Set<number>) => {
-      const unknown = [...applied].filter((v) => !known.has(v));
-      if (unknown.length > 0) {
-        throw new DataError(`this database was written by a newer tokensmith (schema migration ${Math.max(...unknown)}); upgrade tokensmith`, { code: 'schema-too-new' });
-      }
-    };
-    // Fast path: every station opening an up-to-date database reads one table and goes on.
-    const seen = await appliedNow(async (sql) => (await this.pool.query(sql)).rows as { version: number }[]);
-    tooNew(seen);
-    if ([...known].every((v) => seen.has(v))) return [];
-    const client = await this.pool.connect();
-    const done: number[] = [];
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-      // Read again under the lock: another station may have migrated meanwhile.
-      const applied = await appliedNow(async (sql) => (await client.query(sql)).rows as { version: number }[]);
-      tooNew(applied);
-      for (const m of [...PG_MIGRATIONS].sort((a, b) => a.version - b.version)) {
-        if (applied.has(m.version)) continue;
-        await client.query(m.sql);
-        await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, new Date().toISOString()]);
-        done.push(m.version);
-      }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
-    return done;
+  migrate(): Promise<number[]> {
+    return runMigrations(PG_MIGRATIONS, pgMigrationHost(this.pool));
   }
 
   /** The master key, loaded on first need and checked against the database's key check value; every station must hold the same one. */
@@ -188,25 +146,18 @@ export class PostgresStore implements Store {
   private async loadKey(): Promise<Buffer> {
     // Read and written on a pooled connection, outside any caller's transaction: the check value stays even if that transaction rolls back.
     const readCheck = async () => ((await this.pool.query("SELECT value FROM meta WHERE key = 'key_check'")).rows[0] as { value: string } | undefined)?.value;
-    const stored = await readCheck();
-    const keyFile = pgKeyFilePath(this.url, this.env);
-    if (stored !== undefined && !this.env.TOKENSMITH_MASTER_KEY && !existsSync(keyFile)) {
-      throw new DataError(
-        `no master key for ${this.location}: its seeds are sealed, but TOKENSMITH_MASTER_KEY is not set and the key file ${keyFile} is missing. ` +
-          'Set TOKENSMITH_MASTER_KEY to the key every station shares, or put that key in the key file (TOKENSMITH_MASTER_KEY_FILE names another).',
-        { code: 'missing-master-key' },
-      );
-    }
-    const mk: MasterKey = loadMasterKey(keyFile, this.env);
-    const check = keyCheckValue(mk.key);
-    if (stored === undefined) {
+    const checked = checkedMasterKey(await readCheck(), {
+      location: this.location,
+      keyFile: pgKeyFilePath(this.url, this.env),
+      env: this.env,
+      missingHint: 'Set TOKENSMITH_MASTER_KEY to the key every station shares, or put that key in the key file (TOKENSMITH_MASTER_KEY_FILE names another).',
+    });
+    if (checked.firstUse) {
       // Two stations starting a fresh database with different keys: the first check value wins, the other station is told.
-      await this.pool.query("INSERT INTO meta (key, value) VALUES ('key_check', $1) ON CONFLICT (key) DO NOTHING", [check]);
-      if ((await readCheck()) !== check) throw new WrongMasterKeyError(mk.source);
-    } else if (stored !== check) {
-      throw new WrongMasterKeyError(mk.source);
+      await this.pool.query("INSERT INTO meta (key, value) VALUES ('key_check', $1) ON CONFLICT (key) DO NOTHING", [checked.check]);
+      if ((await readCheck()) !== checked.check) throw new WrongMasterKeyError(checked.key.source);
     }
-    return mk.key;
+    return checked.key.key;
   }
 
   async transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
@@ -244,4 +195,43 @@ export class PostgresStore implements Store {
     this.closed = true;
     await this.pool.end();
   }
+}
+
+/** PostgreSQL's steps for the shared runner: every missing migration in one transaction, under an advisory lock so stations opening a new database at once apply each migration once. */
+function pgMigrationHost(pool: pg.Pool): MigrationHost<Migration, 'async'> {
+  let client: pg.PoolClient | null = null;
+  const release = () => {
+    client?.release();
+    client = null;
+  };
+  return {
+    applied: async () => {
+      try {
+        const rows = (client ? await client.query('SELECT version FROM schema_migrations') : await pool.query('SELECT version FROM schema_migrations')).rows as { version: number }[];
+        return new Set(rows.map((r) => r.version));
+      } catch (err) {
+        if (sqlState(err) === '42P01') return new Set<number>(); // no table yet: a new database
+        throw err;
+      }
+    },
+    begin: async () => {
+      const c = (client = await pool.connect());
+      await c.query('BEGIN');
+      await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    },
+    apply: async (m) => {
+      await client!.query(m.sql);
+      await client!.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, new Date().toISOString()]);
+      return true;
+    },
+    commit: async () => {
+      await client!.query('COMMIT');
+      release();
+    },
+    rollback: async () => {
+      await client?.query('ROLLBACK').catch(() => undefined);
+      release();
+    },
+  };
 }

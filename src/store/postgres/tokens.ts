@@ -6,29 +6,14 @@
  */
 import { toToken } from '../core/rows.js';
 import { DataError, NotFoundError } from '../../core/errors.js';
-import type { AssignmentRecord, InventoryFilter, InventoryRow, NewToken, TokenFilter, TokenPatch, TokenRecord, TokenRepo, TokenWithSeed } from '../types.js';
-import { dollarNumbers, inventoryQuery } from '../core/inventory.js';
-import { openSeed, sealSeed, sealTokenSeeds, seedBinding, SealBrokenError } from '../vault.js';
-import { uniqueViolation, type PgExecutor, type Row } from './db.js';
-import { counterColumns, TOKEN_COLUMNS } from '../columns.js';
+import type { NewToken, TokenPatch, TokenRecord, TokenRepo } from '../types.js';
+import { Params, setList } from '../core/dialect.js';
+import { TOKEN_INSERT_COLUMNS, tokenInsertValues, tokenPatchColumns } from '../core/filters.js';
+import { SqlTokenReads } from '../core/tokens.js';
+import { sealSeed, sealTokenSeeds, seedBinding } from '../vault.js';
+import { pgDialect, uniqueViolation, type PgExecutor, type Row } from './db.js';
 
 const now = () => new Date().toISOString();
-
-/** The WHERE clause of a filter; placeholders start after `offset` earlier parameters. */
-export function tokenWhere(f: TokenFilter = {}, offset = 0): { sql: string; params: unknown[] } {
-  const parts: string[] = [];
-  const params: unknown[] = [];
-  const add = (sql: string, v: unknown) => {
-    params.push(v);
-    parts.push(sql.replace('?', `$${offset + params.length}`));
-  };
-  if (f.state) add('state = ?', f.state);
-  if (f.resourceId !== undefined) add('resource_id = ?', f.resourceId);
-  if (f.batchId !== undefined) add('batch_id = ?', f.batchId);
-  if (f.deviceSerial !== undefined) add('device_serial = ?', f.deviceSerial);
-  if (f.serials) add('serial = ANY(?::text[])', f.serials);
-  return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
-}
 
 function duplicateError(t: { serial: string; manufacturer: string; deviceSerial?: string | null; profile?: number | null }, constraint: string): DataError {
   if (constraint === 'tokens_device_profile') {
@@ -37,16 +22,16 @@ function duplicateError(t: { serial: string; manufacturer: string; deviceSerial?
   return new DataError(`token ${t.serial}${t.manufacturer ? ` (${t.manufacturer})` : ''} is already in the store`, { code: 'duplicate-serial', where: t.serial });
 }
 
-const INSERT_COLUMNS =
-  'serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state, drift_steps, batch_id, resource_id, device_serial, profile, attributes, created_at, updated_at, t0, check_digit, counter_big';
 const UNNEST_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'int', 'int', 'bigint', 'bytea', 'text', 'int', 'int', 'int', 'text', 'int', 'text', 'text', 'text', 'bigint', 'boolean', 'numeric'];
 
-export class PgTokenRepo implements TokenRepo {
+export class PgTokenRepo extends SqlTokenReads implements TokenRepo {
   constructor(
     private readonly db: PgExecutor,
-    private readonly key: () => Promise<Buffer>,
+    key: () => Promise<Buffer>,
     private readonly inTransaction: <T>(fn: () => Promise<T>) => Promise<T>,
-  ) {}
+  ) {
+    super(pgDialect(db), key);
+  }
 
   /** Row locks only inside a transaction: a read there is the start of a change. */
   private get lock(): string {
@@ -55,40 +40,16 @@ export class PgTokenRepo implements TokenRepo {
 
   /** The insert values of a token; `presealed` when the caller sealed the seed already (sealSeeds). */
   private async row(t: NewToken, at: string, key: Buffer | null, presealed?: Buffer | null): Promise<unknown[]> {
-    const manufacturer = t.manufacturer ?? '';
-    const counter = counterColumns(t.counter, t.counterExact);
-    const sealed = presealed !== undefined ? presealed : t.seed ? sealSeed(key ?? (await this.key()), t.seed, seedBinding({ manufacturer, serial: t.serial })) : null;
-    return [
-      t.serial,
-      manufacturer,
-      t.model ?? null,
-      t.kind,
-      t.type,
-      t.algorithm,
-      t.digits,
-      t.period,
-      counter.counter,
-      sealed,
-      t.state,
-      t.driftSteps ?? 0,
-      t.batchId ?? null,
-      t.resourceId ?? null,
-      t.deviceSerial ?? null,
-      t.profile ?? null,
-      JSON.stringify(t.attributes ?? {}),
-      at,
-      at,
-      t.t0 ?? 0,
-      t.checkDigit ?? false,
-      counter.counterBig,
-    ];
+    const binding = seedBinding({ manufacturer: t.manufacturer ?? '', serial: t.serial });
+    const sealed = presealed !== undefined ? presealed : t.seed ? sealSeed(key ?? (await this.key()), t.seed, binding) : null;
+    return tokenInsertValues(t, sealed, at, this.d);
   }
 
   async insert(t: NewToken): Promise<TokenRecord> {
     const values = await this.row(t, now(), null);
     try {
       const r = await this.db.guarded(() =>
-        this.db.one(`INSERT INTO tokens (${INSERT_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`, values),
+        this.db.one(`INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`, values),
       );
       return toToken(r!);
     } catch (err) {
@@ -127,7 +88,7 @@ export class PgTokenRepo implements TokenRepo {
     let inserted = 0;
     if (send.length > 0) {
       const rows = await this.db.query<{ manufacturer: string; serial: string }>(
-        `INSERT INTO tokens (${INSERT_COLUMNS}) SELECT * FROM unnest(${UNNEST_TYPES.map((ty, c) => `$${c + 1}::${ty}[]`).join(', ')})
+        `INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) SELECT * FROM unnest(${UNNEST_TYPES.map((ty, c) => `$${c + 1}::${ty}[]`).join(', ')})
          ON CONFLICT (manufacturer, serial) DO NOTHING RETURNING manufacturer, serial`,
         columns,
       );
@@ -140,35 +101,20 @@ export class PgTokenRepo implements TokenRepo {
   }
 
   async update(id: number, patch: TokenPatch): Promise<TokenRecord> {
-    const sets: string[] = [];
-    const params: unknown[] = [];
-    for (const [k, col] of Object.entries(TOKEN_COLUMNS) as [keyof typeof TOKEN_COLUMNS, string][]) {
-      if (!(k in patch)) continue;
-      const v = patch[k];
-      params.push(k === 'attributes' ? JSON.stringify(v ?? {}) : k === 'locked' || k === 'checkDigit' ? Boolean(v) : (v ?? null));
-      sets.push(`${col} = $${params.length}`);
-    }
-    if ('counter' in patch || 'counterExact' in patch) {
-      // A counter patch sets both columns, so a stale exact decimal never outlives a new counter.
-      const c = counterColumns(patch.counter ?? 0, patch.counterExact);
-      const i = sets.findIndex((x) => x.startsWith('counter = '));
-      if (i >= 0) params[i] = c.counter;
-      else params.push(c.counter), sets.push(`counter = $${params.length}`);
-      params.push(c.counterBig);
-      sets.push(`counter_big = $${params.length}`);
-    }
+    const columns = tokenPatchColumns(patch, this.d);
     if ('seed' in patch) {
       const cur = await this.db.one<{ manufacturer: string; serial: string }>(`SELECT manufacturer, serial FROM tokens WHERE id = $1${this.lock}`, [id]);
       if (!cur) throw new NotFoundError(`no token with id ${id}`);
-      params.push(patch.seed ? sealSeed(await this.key(), patch.seed, seedBinding(cur)) : null);
-      sets.push(`sealed_seed = $${params.length}`);
+      columns.push(['sealed_seed', patch.seed ? sealSeed(await this.key(), patch.seed, seedBinding(cur)) : null]);
     }
-    params.push(now());
-    sets.push(`updated_at = $${params.length}`);
-    params.push(id);
+    columns.push(['updated_at', now()]);
+    const p = new Params(this.d.ph);
+    const sets = setList(p, columns);
+    const params = p.values;
+    const idAt = p.add(id);
     let r: Row | undefined;
     try {
-      r = await this.db.guarded(() => this.db.one(`UPDATE tokens SET ${sets.join(', ')} WHERE id = $${params.length} RETURNING *`, params));
+      r = await this.db.guarded(() => this.db.one(`UPDATE tokens SET ${sets} WHERE id = ${idAt} RETURNING *`, params));
     } catch (err) {
       const c = uniqueViolation(err);
       if (c !== undefined) throw new DataError(`token #${id}: ${c === 'tokens_device_profile' ? 'that device profile already holds a token' : 'the serial is taken'}`, { code: 'duplicate-serial' });
@@ -196,73 +142,6 @@ export class PgTokenRepo implements TokenRepo {
   async findOne(manufacturer: string, serial: string): Promise<TokenRecord | null> {
     const r = await this.db.one(`SELECT * FROM tokens WHERE manufacturer = $1 AND serial = $2${this.lock}`, [manufacturer, serial]);
     return r ? toToken(r) : null;
-  }
-
-  async inventory(filter: InventoryFilter = {}): Promise<InventoryRow[]> {
-    const q = inventoryQuery(filter, dollarNumbers);
-    return (await this.db.query(q.sql, q.params)).map((r) => ({ token: toToken(r), resource: (r.inventory_resource as string | null) ?? null, user: (r.inventory_user as string | null) ?? null }));
-  }
-
-  async list(filter?: TokenFilter): Promise<TokenRecord[]> {
-    const w = tokenWhere(filter);
-    return (await this.db.query(`SELECT * FROM tokens ${w.sql} ORDER BY id`, w.params)).map(toToken);
-  }
-
-  async *iterate(filter?: TokenFilter): AsyncIterable<TokenRecord> {
-    const w = tokenWhere(filter, 1);
-    const where = w.sql ? `${w.sql} AND id > $1` : 'WHERE id > $1';
-    let lastId = 0;
-    for (;;) {
-      const rows = await this.db.query(`SELECT * FROM tokens ${where} ORDER BY id LIMIT 1000`, [lastId, ...w.params]);
-      if (rows.length === 0) return;
-      for (const r of rows) yield toToken(r);
-      lastId = rows[rows.length - 1]!.id as number;
-    }
-  }
-
-  async count(filter?: TokenFilter): Promise<number> {
-    const w = tokenWhere(filter);
-    return (await this.db.one<{ n: number }>(`SELECT COUNT(*)::int AS n FROM tokens ${w.sql}`, w.params))!.n;
-  }
-
-  async openSeed(t: TokenRecord): Promise<Buffer> {
-    const r = await this.db.one<{ sealed_seed: Buffer | null }>('SELECT sealed_seed FROM tokens WHERE id = $1', [t.id]);
-    if (!r) throw new NotFoundError(`no token with id ${t.id}`);
-    if (!r.sealed_seed) throw new DataError(`token ${t.serial} has no seed in the store`, { code: 'no-seed', where: t.serial });
-    const seed = openSeed(await this.key(), r.sealed_seed, seedBinding(t));
-    if (!seed) throw new SealBrokenError(`token ${t.serial}`);
-    return seed;
-  }
-
-  async *iterateWithSeeds(filter?: TokenFilter): AsyncIterable<TokenWithSeed> {
-    const w = tokenWhere(filter, 1);
-    const where = w.sql ? `${w.sql} AND id > $1` : 'WHERE id > $1';
-    const sql = `SELECT t.*, a.id AS a_id, a.user_id AS a_user_id, a.resource_id AS a_resource_id, a.created_at AS a_created_at,
-      a.enrolled_at AS a_enrolled_at FROM (SELECT * FROM tokens ${where} ORDER BY id LIMIT 1000) t LEFT JOIN assignments a ON a.token_id = t.id ORDER BY t.id`;
-    let lastId = 0;
-    for (;;) {
-      const rows = await this.db.query(sql, [lastId, ...w.params]);
-      if (rows.length === 0) return;
-      const key = rows.some((r) => r.sealed_seed) ? await this.key() : null;
-      for (const r of rows) {
-        const token = toToken(r);
-        let seed: Buffer | null = null;
-        if (r.sealed_seed && key) {
-          seed = openSeed(key, r.sealed_seed as Buffer, seedBinding(token));
-          if (!seed) throw new SealBrokenError(`token ${token.serial}`);
-        }
-        const assignment: AssignmentRecord | null =
-          r.a_id == null
-            ? null
-            : { id: r.a_id as number, tokenId: token.id, userId: r.a_user_id as number, resourceId: r.a_resource_id as number, createdAt: r.a_created_at as string, enrolledAt: (r.a_enrolled_at as string | null) ?? null };
-        yield { token, seed, assignment };
-      }
-      lastId = rows[rows.length - 1]!.id as number;
-    }
-  }
-
-  async delete(id: number): Promise<void> {
-    await this.db.query('DELETE FROM tokens WHERE id = $1', [id]);
   }
 }
 

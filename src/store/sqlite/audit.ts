@@ -3,8 +3,10 @@
  * and the MACed anchor (core/audit-anchor.ts) written with every row.
  */
 import type Database from 'better-sqlite3';
-import { auditHash, GENESIS_HASH, toAuditRecord, verifyAuditChain, type StoredAuditRow } from '../audit-chain.js';
+import { GENESIS_HASH, toAuditRecord, verifyAuditChain, type StoredAuditRow } from '../audit-chain.js';
 import { ANCHOR_META_KEY, ANCHOR_PENDING_META_KEY, anchorValue, checkAnchor, lastHashOf } from '../core/audit-anchor.js';
+import { auditListQuery, INSERT_AUDIT_COLUMNS, nextAuditRow, parseAuditHead } from '../core/audit-rows.js';
+import { questionMarks } from '../core/inventory.js';
 import type { AuditEntry, AuditRecord, AuditRepo, AuditVerifyResult } from '../types.js';
 
 const UPSERT_META = 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value';
@@ -46,41 +48,23 @@ export class SqliteAuditRepo implements AuditRepo {
     const key = this.key(); // before any write: without the key no row could be anchored
     const write = () => {
       const last = this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-      const seq = (last?.seq ?? 0) + 1;
-      const prevHash = last?.hash ?? GENESIS_HASH;
-      const row = { seq, at: new Date().toISOString(), actor: e.actor ?? this.operator, action: e.action, subject: e.subject, detailsJson: JSON.stringify(e.details ?? {}), prevHash };
-      const hash = auditHash(row);
-      this.db
-        .prepare('INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(seq, row.at, row.actor, row.action, row.subject, row.detailsJson, prevHash, hash);
-      this.db.prepare(UPSERT_META).run('audit_head', `${seq}:${hash}`);
-      this.writeAnchor(key, seq, hash);
-      return { seq, at: row.at, actor: row.actor, action: row.action, subject: row.subject, details: e.details ?? {}, prevHash, hash };
+      const next = nextAuditRow(last, e, this.operator);
+      this.db.prepare(`INSERT INTO audit (${INSERT_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(...next.values);
+      this.db.prepare(UPSERT_META).run('audit_head', next.head);
+      this.writeAnchor(key, next.record.seq, next.record.hash);
+      return next.record;
     };
     // An audit row outside a caller's transaction still needs its own, so the head, the anchor and the row land together.
     return this.db.inTransaction ? write() : this.db.transaction(write).immediate();
   }
 
   async list(opts: { limit?: number; subject?: string; action?: string } = {}): Promise<AuditRecord[]> {
-    const parts: string[] = [];
-    const params: unknown[] = [];
-    if (opts.subject) {
-      parts.push('subject = ?');
-      params.push(opts.subject);
-    }
-    if (opts.action) {
-      parts.push('action = ?');
-      params.push(opts.action);
-    }
-    const where = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
-    const limit = opts.limit ? `LIMIT ${Math.floor(opts.limit)}` : '';
-    const rows = this.db.prepare(`SELECT * FROM (SELECT * FROM audit ${where} ORDER BY seq DESC ${limit}) ORDER BY seq`).all(...params) as StoredAuditRow[];
-    return rows.map(toAuditRecord);
+    const q = auditListQuery(opts, questionMarks);
+    return (this.db.prepare(q.sql).all(...q.params) as StoredAuditRow[]).map(toAuditRecord);
   }
 
   async verify(): Promise<AuditVerifyResult> {
-    const headValue = this.metaValue('audit_head');
-    const head = headValue ? { seq: Number(headValue.split(':')[0]), hash: headValue.split(':')[1] ?? '' } : null;
+    const head = parseAuditHead(this.metaValue('audit_head'));
     const chain = verifyAuditChain(this.db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as Iterable<StoredAuditRow>, head);
     if (!chain.ok) return chain;
     const pending = this.metaValue(ANCHOR_PENDING_META_KEY) !== null;
