@@ -29,7 +29,9 @@ function report(title: string, perToken: number[]): { first: number; last: numbe
   const last = median(perToken.slice(-10));
   const ratio = last / first;
   console.log(`${title}`);
-  console.log(`  per token (median of 10): tokens 1-10 ${first.toFixed(2)} ms, 46-55 ${mid.toFixed(2)} ms, 91-100 ${last.toFixed(2)} ms; last/first ${ratio.toFixed(2)}  ${ratio < 1.5 ? 'flat' : 'NOT FLAT'}`);
+  console.log(
+    `  per token (median of 10): tokens 1-10 ${first.toFixed(2)} ms, 46-55 ${mid.toFixed(2)} ms, 91-100 ${last.toFixed(2)} ms; last/first ${ratio.toFixed(2)}  ${ratio < 1.5 ? 'flat' : 'NOT FLAT'}`,
+  );
   console.log(`  whole run ${perToken.reduce((a, b) => a + b, 0).toFixed(0)} ms for ${perToken.length} tokens`);
   return { first, last, ratio };
 }

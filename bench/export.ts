@@ -67,7 +67,9 @@ async function main(): Promise<void> {
     const out = join(dir, `export-${n}.xml`);
     const m = await measure(() => exportTokens(store, { format: 'pskc', output: out, password }));
     await store.close();
-    console.log(`export ${n} tokens to encrypted PSKC: ${m.ms.toFixed(0)} ms (${((n / m.ms) * 1000).toFixed(0)} tokens/s), file ${(statSync(out).size / 1e6).toFixed(1)} MB, heap rose ${m.heapRiseMb.toFixed(1)} MB`);
+    console.log(
+      `export ${n} tokens to encrypted PSKC: ${m.ms.toFixed(0)} ms (${((n / m.ms) * 1000).toFixed(0)} tokens/s), file ${(statSync(out).size / 1e6).toFixed(1)} MB, heap rose ${m.heapRiseMb.toFixed(1)} MB`,
+    );
     results[`export${n}`] = { ms: Math.round(m.ms), heapRiseMb: Number(m.heapRiseMb.toFixed(1)) };
     if (n !== N) continue;
 

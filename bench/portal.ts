@@ -60,7 +60,11 @@ const clientAddress = (i: number) => `198.51.100.${(i % CLIENTS) + 1}`;
 
 async function post(url: string, body: unknown, client: number, cookie?: string): Promise<{ outcome: Outcome; cookie?: string; text: string }> {
   const t0 = performance.now();
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': clientAddress(client), ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': clientAddress(client), ...(cookie ? { cookie } : {}) },
+    body: JSON.stringify(body),
+  });
   const text = await res.text();
   const set = res.headers.getSetCookie().find((c) => c.startsWith('tokensmith_portal='));
   return { outcome: { ms: performance.now() - t0, status: res.status }, cookie: set?.split(';')[0], text };
@@ -167,7 +171,9 @@ async function main(): Promise<void> {
   try {
     const t0 = performance.now();
     const seeds = await fill(db, env);
-    process.stdout.write(`portal bench: ${USERS} users and tokens in ${db.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'} (filled in ${((performance.now() - t0) / 1000).toFixed(1)} s), ${CLIENTS} concurrent clients, node ${process.version}\n`);
+    process.stdout.write(
+      `portal bench: ${USERS} users and tokens in ${db.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'} (filled in ${((performance.now() - t0) / 1000).toFixed(1)} s), ${CLIENTS} concurrent clients, node ${process.version}\n`,
+    );
     portal = await startPortal(db, env);
     const api = `${portal.url}/api/r/bench`;
     const cookies: (string | undefined)[] = new Array(USERS);

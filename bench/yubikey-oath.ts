@@ -42,8 +42,18 @@ async function main(): Promise<void> {
     const last = median(times.slice(-10));
     const ratio = last / first;
     console.log(`YubiKey OATH: ${r.flashed.length} keys, one TOTP credential each, in-memory simulator + SQLite (batch ${r.batch})`);
-    console.log(`  per credential, keys 1-10:   ${times.slice(0, 10).map((x) => x.toFixed(2)).join(' ')} ms`);
-    console.log(`  per credential, keys 91-100: ${times.slice(-10).map((x) => x.toFixed(2)).join(' ')} ms`);
+    console.log(
+      `  per credential, keys 1-10:   ${times
+        .slice(0, 10)
+        .map((x) => x.toFixed(2))
+        .join(' ')} ms`,
+    );
+    console.log(
+      `  per credential, keys 91-100: ${times
+        .slice(-10)
+        .map((x) => x.toFixed(2))
+        .join(' ')} ms`,
+    );
     console.log(`  median ${first.toFixed(2)} ms -> ${last.toFixed(2)} ms; last/first ${ratio.toFixed(2)}  ${ratio < 1.5 ? 'flat' : 'NOT FLAT'}`);
     console.log(`  whole run ${times.reduce((a, b) => a + b, 0).toFixed(0)} ms`);
   } finally {

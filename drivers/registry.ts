@@ -27,7 +27,15 @@ let loaded: DeviceFamily[] | null = null;
 
 function checkShape(f: unknown, from: string): DeviceFamily {
   const d = f as Partial<DeviceFamily> | undefined;
-  const ok = d && typeof d.name === 'string' && Array.isArray(d.models) && d.models.length > 0 && typeof d.describe === 'function' && typeof d.replay === 'function' && Array.isArray(d.operations) && Array.isArray(d.verbs);
+  const ok =
+    d &&
+    typeof d.name === 'string' &&
+    Array.isArray(d.models) &&
+    d.models.length > 0 &&
+    typeof d.describe === 'function' &&
+    typeof d.replay === 'function' &&
+    Array.isArray(d.operations) &&
+    Array.isArray(d.verbs);
   if (!ok) throw new DataError(`${from} (named in ${FAMILY_MODULES_ENV}) does not default-export a device family (name, models, describe, operations, verbs, replay)`, { code: 'bad-family' });
   return d as DeviceFamily;
 }
@@ -99,7 +107,10 @@ export function builtInFamilies(): readonly DeviceFamily[] {
 /** The families detection tries, in order: the families with a `detect` (it runs on a PC/SC reader), lowest `detectOrder` first (then registry order). */
 export async function detectionOrder(): Promise<DeviceFamily[]> {
   const list = (await families()).filter((f) => f.detect);
-  return list.map((f, i) => ({ f, i })).sort((a, b) => (a.f.detectOrder ?? 100) - (b.f.detectOrder ?? 100) || a.i - b.i).map(({ f }) => f);
+  return list
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => (a.f.detectOrder ?? 100) - (b.f.detectOrder ?? 100) || a.i - b.i)
+    .map(({ f }) => f);
 }
 
 export interface Detected {
@@ -127,5 +138,8 @@ export async function detectFamily(transport: ApduTransport): Promise<Detected> 
       tried.push(`${family.name} (${(e as Error).message.split('\n')[0]})`);
     }
   }
-  throw new DeviceError(`no family answered: the device on "${transport.readerName}" is none of the families tried: ${tried.join('; ') || 'none can detect'}; if you know its model, say it with --model (\`tokensmith device models\` lists them)`, { code: 'unknown-device' });
+  throw new DeviceError(
+    `no family answered: the device on "${transport.readerName}" is none of the families tried: ${tried.join('; ') || 'none can detect'}; if you know its model, say it with --model (\`tokensmith device models\` lists them)`,
+    { code: 'unknown-device' },
+  );
 }

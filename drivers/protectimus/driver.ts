@@ -8,18 +8,7 @@ import { toHex } from '../../src/core/bytes.js';
 import { DeviceError, PolicyError } from '../../src/core/errors.js';
 import { exchange, SW_OK } from '../../src/transport/iso7816.js';
 import type { ApduTransport } from '../../src/transport/types.js';
-import {
-  CMD,
-  FrameError,
-  buildInfo,
-  buildReadCode,
-  buildSetTime,
-  parseAnswer,
-  parseCodePayload,
-  parseInfoPayload,
-  type ProtectimusInfo,
-  type ProtectimusModel,
-} from './protocol.js';
+import { CMD, FrameError, buildInfo, buildReadCode, buildSetTime, parseAnswer, parseCodePayload, parseInfoPayload, type ProtectimusInfo, type ProtectimusModel } from './protocol.js';
 
 export interface ProtectimusDriverOptions {
   now?: () => number;
@@ -50,8 +39,8 @@ export class ProtectimusFrameError extends DeviceError {
 export function seedWriteNotPublic(model: ProtectimusModel | string, serial?: string): PolicyError {
   return new PolicyError(
     `refused: writing a seed to a ${model === 'protectimus-flex' ? 'Protectimus Flex' : 'Protectimus Slim NFC'}${serial ? ` (${serial})` : ''} is not possible with tokensmith: ` +
-      'the seed-write command, its encryption and its authentication are not public (only the vendor\'s Protectimus NFC Android app can program these tokens). ' +
-      'Program it with the vendor\'s app, then register it here with `tokensmith tokens add <serial> --secret <base32> --manufacturer Protectimus --model ' +
+      "the seed-write command, its encryption and its authentication are not public (only the vendor's Protectimus NFC Android app can program these tokens). " +
+      "Program it with the vendor's app, then register it here with `tokensmith tokens add <serial> --secret <base32> --manufacturer Protectimus --model " +
       `${model}\` (or \`tokensmith import\` of the vendor's seed file); tokensmith can then read its code (\`device verify\`) and set its clock (\`device sync\`). Nothing was written`,
     { code: 'seed-write-not-public', where: serial },
   );

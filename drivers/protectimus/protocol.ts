@@ -129,11 +129,13 @@ export function encodeInfoPayload(i: { hardwareScheme: number; firmwareMajor: nu
 /** One digit per byte, the low nibble. */
 export function parseCodePayload(p: Uint8Array): string {
   if (p.length < 4 || p.length > 10) throw new FrameError(`code payload has ${p.length} digits`);
-  return [...p].map((b) => {
-    const d = b & 0x0f;
-    if (d > 9) throw new FrameError(`code byte ${hex([b])} is not a digit`);
-    return String(d);
-  }).join('');
+  return [...p]
+    .map((b) => {
+      const d = b & 0x0f;
+      if (d > 9) throw new FrameError(`code byte ${hex([b])} is not a digit`);
+      return String(d);
+    })
+    .join('');
 }
 
 export function encodeCodePayload(code: string): Uint8Array {

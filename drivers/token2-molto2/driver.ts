@@ -75,7 +75,8 @@ export interface Molto2DriverOptions {
   onStep?: (step: string) => void;
 }
 
-export type Molto2Step = 'info' | 'readProfile' | 'challenge' | 'authenticate' | 'deleteSeed' | 'writeSeed' | 'writeTitle' | 'writeConfig' | 'syncTime' | 'screen' | 'changeKey' | 'factoryReset' | 'verify';
+export type Molto2Step =
+  'info' | 'readProfile' | 'challenge' | 'authenticate' | 'deleteSeed' | 'writeSeed' | 'writeTitle' | 'writeConfig' | 'syncTime' | 'screen' | 'changeKey' | 'factoryReset' | 'verify';
 
 const STEP_WORDS: Record<Molto2Step, string> = {
   info: 'reading the device info',
@@ -90,7 +91,7 @@ const STEP_WORDS: Record<Molto2Step, string> = {
   screen: 'locking or unlocking the screen',
   changeKey: 'changing the customer key',
   factoryReset: 'asking for a factory reset',
-  verify: "reading the profile back",
+  verify: 'reading the profile back',
 };
 
 export class Molto2StatusError extends DeviceError {
@@ -135,7 +136,10 @@ export class Molto2WriteError extends DeviceError {
     serial: string | undefined,
     readonly reason: TokensmithError,
   ) {
-    const held = written.length === 0 ? 'Nothing was written: the profile is as it was.' : `Already written: ${written.map((s) => STEP_WORDS[s].replace(/^writing |^deleting |^setting /, '')).join(', ')}; write the profile again (with --force if it now holds a seed).`;
+    const held =
+      written.length === 0
+        ? 'Nothing was written: the profile is as it was.'
+        : `Already written: ${written.map((s) => STEP_WORDS[s].replace(/^writing |^deleting |^setting /, '')).join(', ')}; write the profile again (with --force if it now holds a seed).`;
     super(`profile ${profile}${serial ? ` of ${serial}` : ''}: stopped while ${STEP_WORDS[step]}: ${reason.message}. ${held}`, { code: reason.code, where: serial, cause: reason });
   }
 }
@@ -250,10 +254,13 @@ export class Molto2Driver {
     const info = await this.readInfo();
     const before = await this.readProfile(profile, info.serial);
     if (before.seedPresent && !opts.force) {
-      throw new PolicyError(`refused: profile ${profile} of the Molto2 ${info.serial} holds a seed${before.title ? ` ('${before.title}')` : ''}; writing replaces it. Add --force to overwrite it; nothing was written`, {
-        code: 'profile-has-seed',
-        where: info.serial,
-      });
+      throw new PolicyError(
+        `refused: profile ${profile} of the Molto2 ${info.serial} holds a seed${before.title ? ` ('${before.title}')` : ''}; writing replaces it. Add --force to overwrite it; nothing was written`,
+        {
+          code: 'profile-has-seed',
+          where: info.serial,
+        },
+      );
     }
     await opts.beforeWrite?.(info, before);
     const written: Molto2Step[] = [];
@@ -358,4 +365,3 @@ export class Molto2Driver {
     return { info, waitingForButton: r.sw === SW.waitButton };
   }
 }
-

@@ -59,7 +59,9 @@ export const molto2: DeviceFamily = {
   },
   verbs: ['info', 'flash', 'sync', 'profiles', 'erase'],
   refuse: (verb) =>
-    verb === 'verify' ? new UsageError("token2-molto2 has no 'verify': the Molto2 cannot be read back; check a code from its display with `tokensmith tokens code <serial>-<nn>`", 'not-supported') : undefined,
+    verb === 'verify'
+      ? new UsageError("token2-molto2 has no 'verify': the Molto2 cannot be read back; check a code from its display with `tokensmith tokens code <serial>-<nn>`", 'not-supported')
+      : undefined,
   operations: ['flash-profile', 'profiles', 'sync-profiles'],
   async replay(_model, op, transport, ctx) {
     const p = op.params;

@@ -260,7 +260,27 @@ const u32be = (t: number) => [t >>> 24, (t >>> 16) & 0xff, (t >>> 8) & 0xff, t &
 export function configBody(c: Molto2Config): Uint8Array {
   const t = c.time >>> 0;
   if (t !== c.time) throw new RangeError(`clock value ${c.time} does not fit 32 bits`);
-  return Uint8Array.from([0x81, 0x14, 0x1f, 0x01, displayTimeoutCode(c.displayTimeout), 0x0f, 0x04, ...u32be(t), 0x86, 0x09, 0x0a, 0x01, algorithmCode(c.algorithm), 0x0b, 0x01, digitsCode(c.digits), 0x0d, 0x01, periodCode(c.period)]);
+  return Uint8Array.from([
+    0x81,
+    0x14,
+    0x1f,
+    0x01,
+    displayTimeoutCode(c.displayTimeout),
+    0x0f,
+    0x04,
+    ...u32be(t),
+    0x86,
+    0x09,
+    0x0a,
+    0x01,
+    algorithmCode(c.algorithm),
+    0x0b,
+    0x01,
+    digitsCode(c.digits),
+    0x0d,
+    0x01,
+    periodCode(c.period),
+  ]);
 }
 
 /** `81 06 0F 04 t*4`: the clock only. */
@@ -350,15 +370,28 @@ export function openTitleBody(cipher: Sm4, body: Uint8Array): string | null {
   return utf8Decode(plain.subarray(0, end));
 }
 
-export type ConfigFields =
-  | { kind: 'full'; displayTimeoutCode: number; time: number; algorithmCode: number; digits: number; periodCode: number }
-  | { kind: 'time'; time: number };
+export type ConfigFields = { kind: 'full'; displayTimeoutCode: number; time: number; algorithmCode: number; digits: number; periodCode: number } | { kind: 'time'; time: number };
 
 export function parseConfigBody(body: Uint8Array): ConfigFields | null {
   const u32 = (o: number) => ((body[o]! << 24) | (body[o + 1]! << 16) | (body[o + 2]! << 8) | body[o + 3]!) >>> 0;
   if (body.length === 8 && body[0] === 0x81 && body[1] === 0x06 && body[2] === 0x0f && body[3] === 0x04) return { kind: 'time', time: u32(4) };
   if (body.length !== 22) return null;
-  const fixed: [number, number][] = [[0, 0x81], [1, 0x14], [2, 0x1f], [3, 0x01], [5, 0x0f], [6, 0x04], [11, 0x86], [12, 0x09], [13, 0x0a], [14, 0x01], [16, 0x0b], [17, 0x01], [19, 0x0d], [20, 0x01]];
+  const fixed: [number, number][] = [
+    [0, 0x81],
+    [1, 0x14],
+    [2, 0x1f],
+    [3, 0x01],
+    [5, 0x0f],
+    [6, 0x04],
+    [11, 0x86],
+    [12, 0x09],
+    [13, 0x0a],
+    [14, 0x01],
+    [16, 0x0b],
+    [17, 0x01],
+    [19, 0x0d],
+    [20, 0x01],
+  ];
   if (fixed.some(([i, v]) => body[i] !== v)) return null;
   return { kind: 'full', displayTimeoutCode: body[4]!, time: u32(7), algorithmCode: body[15]!, digits: body[18]!, periodCode: body[21]! };
 }
@@ -371,7 +404,8 @@ export function openChangeKeyBody(cipher: Sm4, body: Uint8Array): Uint8Array | n
   return plain.slice(1, 17);
 }
 
-export type CommandName = 'info' | 'readProfile' | 'challenge' | 'authenticate' | 'factoryReset' | 'deleteSeed' | 'lockScreen' | 'unlockScreen' | 'writeSeed' | 'writeTitle' | 'writeConfig' | 'syncTime' | 'changeKey';
+export type CommandName =
+  'info' | 'readProfile' | 'challenge' | 'authenticate' | 'factoryReset' | 'deleteSeed' | 'lockScreen' | 'unlockScreen' | 'writeSeed' | 'writeTitle' | 'writeConfig' | 'syncTime' | 'changeKey';
 
 export function commandNameOf(a: Uint8Array): CommandName | null {
   if (a.length < 4) return null;

@@ -201,7 +201,9 @@ export class Molto2Simulator {
     this.commands++;
     const { name, resp } = this.dispatch(apdu);
     this.lastCommand = name;
-    this.lastStatus = Buffer.from(resp.subarray(resp.length - 2)).toString('hex').toUpperCase();
+    this.lastStatus = Buffer.from(resp.subarray(resp.length - 2))
+      .toString('hex')
+      .toUpperCase();
     this.opts.onChange?.(this.state());
     return resp;
   }

@@ -5,20 +5,7 @@
  */
 import { toHex } from '../../src/core/bytes.js';
 import { describeGetResponse, isGetResponse } from '../../src/transport/iso7816.js';
-import {
-  CLA_SECURE,
-  INS,
-  algorithmOf,
-  commandNameOf,
-  displayTimeoutSeconds,
-  parseCommand,
-  parseConfigBody,
-  parseInfo,
-  periodOf,
-  splitResponse,
-  statusWordMeaning,
-  swHex,
-} from './protocol.js';
+import { CLA_SECURE, INS, algorithmOf, commandNameOf, displayTimeoutSeconds, parseCommand, parseConfigBody, parseInfo, periodOf, splitResponse, statusWordMeaning, swHex } from './protocol.js';
 
 const hex = toHex;
 
@@ -46,7 +33,7 @@ export function describeCommand(apdu: Uint8Array): string {
   return (
     `write config: display timeout ${dt !== null ? `${dt} s` : `unknown code ${f.displayTimeoutCode}`} (code ${f.displayTimeoutCode}), ` +
     `clock ${isoTime(f.time)} (${f.time}), ${alg ?? `algorithm code ${f.algorithmCode}`}, ` +
-    `time step ${step !== null ? `${step} s` : `code ${f.periodCode}`}, MAC ${c.macOk ? "valid" : "INVALID"}`
+    `time step ${step !== null ? `${step} s` : `code ${f.periodCode}`}, MAC ${c.macOk ? 'valid' : 'INVALID'}`
   );
 }
 

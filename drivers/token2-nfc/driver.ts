@@ -199,10 +199,7 @@ export class Token2Driver {
     const product = productForSerial(parsed.serial);
     const model = this.opts.model ?? product?.model;
     if (!model) {
-      throw new UsageError(
-        `serial ${parsed.serial} has no known Token2 prefix; if you know the model, say it with --model token2-card|token2-fob|token2-fob-c302`,
-        'unknown-model',
-      );
+      throw new UsageError(`serial ${parsed.serial} has no known Token2 prefix; if you know the model, say it with --model token2-card|token2-fob|token2-fob-c302`, 'unknown-model');
     }
     return {
       serial: parsed.serial,
@@ -265,7 +262,10 @@ export class Token2Driver {
     const settings = plan.settings ?? givenSettings;
     const needSeed = operation === 'flash' || info.wipesSeedOnConfig;
     if (needSeed && !seed) {
-      throw new UsageError(`${info.product ?? info.model} ${info.serial} wipes its seed when its clock is set, so a sync must write the seed again, and none was given; nothing was written`, 'seed-needed');
+      throw new UsageError(
+        `${info.product ?? info.model} ${info.serial} wipes its seed when its clock is set, so a sync must write the seed again, and none was given; nothing was written`,
+        'seed-needed',
+      );
     }
     if (!settings) throw new UsageError(`no algorithm, time step and display timeout to write to ${info.serial}; nothing was written`, 'settings-needed');
     let step: Token2Step = 'challenge';

@@ -192,12 +192,25 @@ export function configBody(cfg: Token2Config): Uint8Array {
   const t = cfg.time >>> 0;
   if (t !== cfg.time) throw new RangeError(`clock value ${cfg.time} does not fit 32 bits`);
   return Uint8Array.from([
-    0x81, 0x11,
-    0x1f, 0x01, displayTimeoutCode(cfg.displayTimeout),
-    0x0f, 0x04, t >>> 24, (t >>> 16) & 0xff, (t >>> 8) & 0xff, t & 0xff,
-    0x86, 0x06,
-    0x0a, 0x01, algorithmCode(cfg.algorithm),
-    0x0d, 0x01, periodCode(cfg.period),
+    0x81,
+    0x11,
+    0x1f,
+    0x01,
+    displayTimeoutCode(cfg.displayTimeout),
+    0x0f,
+    0x04,
+    t >>> 24,
+    (t >>> 16) & 0xff,
+    (t >>> 8) & 0xff,
+    t & 0xff,
+    0x86,
+    0x06,
+    0x0a,
+    0x01,
+    algorithmCode(cfg.algorithm),
+    0x0d,
+    0x01,
+    periodCode(cfg.period),
   ]);
 }
 
@@ -206,7 +219,6 @@ export function buildWriteConfig(cfg: Token2Config): Uint8Array {
 }
 
 // ---- device side (simulator) and transcripts: take commands apart ------------
-
 
 export function parseCommand(a: Uint8Array): ParsedCommand {
   if (a.length < 4) return { cla: a[0] ?? 0, ins: a[1] ?? 0, p1: 0, p2: 0, body: new Uint8Array(), error: { sw: SW.wrongLength, why: 'shorter than a header' } };
@@ -247,7 +259,20 @@ export interface ConfigFields {
 
 export function parseConfigBody(body: Uint8Array): ConfigFields | null {
   if (body.length !== CONFIG_BODY_LENGTH) return null;
-  const fixed: [number, number][] = [[0, 0x81], [1, 0x11], [2, 0x1f], [3, 0x01], [5, 0x0f], [6, 0x04], [11, 0x86], [12, 0x06], [13, 0x0a], [14, 0x01], [16, 0x0d], [17, 0x01]];
+  const fixed: [number, number][] = [
+    [0, 0x81],
+    [1, 0x11],
+    [2, 0x1f],
+    [3, 0x01],
+    [5, 0x0f],
+    [6, 0x04],
+    [11, 0x86],
+    [12, 0x06],
+    [13, 0x0a],
+    [14, 0x01],
+    [16, 0x0d],
+    [17, 0x01],
+  ];
   if (fixed.some(([i, v]) => body[i] !== v)) return null;
   return {
     displayTimeoutCode: body[4]!,

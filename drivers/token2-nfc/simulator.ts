@@ -161,7 +161,9 @@ export class Token2Simulator {
     this.commands++;
     const { name, resp } = this.dispatch(apdu);
     this.lastCommand = name;
-    this.lastStatus = Buffer.from(resp.subarray(resp.length - 2)).toString('hex').toUpperCase();
+    this.lastStatus = Buffer.from(resp.subarray(resp.length - 2))
+      .toString('hex')
+      .toUpperCase();
     this.onChange?.(this.state());
     return resp;
   }

@@ -68,8 +68,18 @@ function describeData(data: Uint8Array, command: Uint8Array | undefined): string
     const s = parseSelect(data);
     return `version ${s.version}, device id ${hex(s.salt)}, ${s.challenge ? 'access password set (challenge follows)' : 'no access password'}`;
   }
-  if (ins === INS.list) return `${parseList(data).length} credential(s): ${parseList(data).map((c) => `${c.name} (${c.type}, ${c.algorithm})`).join(', ') || 'none'}`;
-  if (ins === INS.calculateAll) return parseCalculateAll(data).map((e) => `${e.name}: ${e.code ?? e.kind}`).join('; ') || 'no credentials';
+  if (ins === INS.list)
+    return `${parseList(data).length} credential(s): ${
+      parseList(data)
+        .map((c) => `${c.name} (${c.type}, ${c.algorithm})`)
+        .join(', ') || 'none'
+    }`;
+  if (ins === INS.calculateAll)
+    return (
+      parseCalculateAll(data)
+        .map((e) => `${e.name}: ${e.code ?? e.kind}`)
+        .join('; ') || 'no credentials'
+    );
   if (ins === INS.calculate) return `code ${parseTlvs(data).find((x) => x.tag === TAG.truncated) ? 'calculated' : 'HMAC'} (${data.length} bytes)`;
   if (ins === INS.validate) return "the key's response to our challenge";
   return `${data.length} bytes`;

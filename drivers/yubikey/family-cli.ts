@@ -66,8 +66,13 @@ const spelled = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLower
 export function checkYubikeyModel(verb: DeviceVerb, model: string, options: Readonly<Record<string, string | boolean | undefined>>): Error | undefined {
   const verbs = MODEL_VERBS[model] ?? YUBIKEY_VERBS;
   // A Token2 setting no YubiKey has (its own message, as before the family was on the registry).
-  if (options.displayTimeout !== undefined) return new UsageError(`--display-timeout is not for a YubiKey (${OATH} takes --name, --issuer, --type, --algorithm, --digits, --period, --counter, --touch; ${OTP} --slot, --digits, --counter, --token-id, --access-code)`, 'option-not-supported');
-  if (!verbs.includes(verb)) return new UsageError(`${model} has no '${verb}' (${model} supports ${verbs.map((v) => `device ${v}`).join(', ')}; the OATH application's credentials are --model ${OATH})`, 'no-such-verb');
+  if (options.displayTimeout !== undefined)
+    return new UsageError(
+      `--display-timeout is not for a YubiKey (${OATH} takes --name, --issuer, --type, --algorithm, --digits, --period, --counter, --touch; ${OTP} --slot, --digits, --counter, --token-id, --access-code)`,
+      'option-not-supported',
+    );
+  if (!verbs.includes(verb))
+    return new UsageError(`${model} has no '${verb}' (${model} supports ${verbs.map((v) => `device ${v}`).join(', ')}; the OATH application's credentials are --model ${OATH})`, 'no-such-verb');
   for (const [owner, keys] of Object.entries(MODEL_FLAGS)) {
     if (owner === model) continue;
     const stray = keys.find((k) => options[k] !== undefined && !(MODEL_FLAGS[model] ?? []).includes(k));

@@ -25,7 +25,14 @@ async function openOtpHid(o: OpenOptions): Promise<ApduTransport> {
   const t = portAsFrames(key, { readerName: `${key.product} (${key.path})` });
   // Taken away = its HID path is no longer listed (a batch waits for this before the next key).
   const onRemoved = (listener: () => void) => {
-    const timer = setInterval(() => void listYubikeysHid().then((keys) => keys.some((k) => k.path === key.path) || (clearInterval(timer), listener()), () => {}), 500);
+    const timer = setInterval(
+      () =>
+        void listYubikeysHid().then(
+          (keys) => keys.some((k) => k.path === key.path) || (clearInterval(timer), listener()),
+          () => {},
+        ),
+      500,
+    );
     return () => clearInterval(timer);
   };
   return { ...t, onRemoved, close: async () => (await t.close(), await key.close()) };

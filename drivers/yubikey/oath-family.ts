@@ -28,7 +28,16 @@ export function createOathSimulator(s: SimulatorSettings, onChange: (p: Simulato
 function credentialFrom(p: Record<string, unknown>, seed: Uint8Array): OathCredentialSpec {
   const algorithm = String(p.algorithm ?? 'sha1') as OathAlgorithm;
   if (!OATH_ALGORITHMS.includes(algorithm)) throw new DataError(`cassette: unknown algorithm '${algorithm}'`, { code: 'bad-cassette' });
-  return { name: String(p.name), type: String(p.type ?? 'totp') as OathType, algorithm, digits: Number(p.digits ?? 6), period: Number(p.period ?? 30), touch: Boolean(p.touch), counter: Number(p.counter ?? 0), secret: seed };
+  return {
+    name: String(p.name),
+    type: String(p.type ?? 'totp') as OathType,
+    algorithm,
+    digits: Number(p.digits ?? 6),
+    period: Number(p.period ?? 30),
+    touch: Boolean(p.touch),
+    counter: Number(p.counter ?? 0),
+    secret: seed,
+  };
 }
 
 /** Runs a recorded OATH operation again through the real driver (recordings without an access password). */

@@ -205,7 +205,12 @@ export function validateApdu(response: Uint8Array, hostChallenge: Uint8Array): U
 export function setCodeApdu(key: Uint8Array | null, challenge?: Uint8Array): Uint8Array {
   if (!key) return apdu(INS.setCode, 0, 0, encodeTlv(TAG.key));
   const ch = challenge!;
-  return apdu(INS.setCode, 0, 0, concatBytes(encodeTlv(TAG.key, Uint8Array.from([typeAlgorithmByte('totp', 'sha1'), ...key])), encodeTlv(TAG.challenge, ch), encodeTlv(TAG.response, hmacSha1(key, ch))));
+  return apdu(
+    INS.setCode,
+    0,
+    0,
+    concatBytes(encodeTlv(TAG.key, Uint8Array.from([typeAlgorithmByte('totp', 'sha1'), ...key])), encodeTlv(TAG.challenge, ch), encodeTlv(TAG.response, hmacSha1(key, ch))),
+  );
 }
 
 /** The access key: PBKDF2-HMAC-SHA1(password, salt, 1000 rounds, 16 bytes). */

@@ -62,7 +62,17 @@ export interface OathSimulatorState {
   credentials: { name: string; type: OathType; algorithm: OathAlgorithm; digits: number; touch: boolean; counter: number; keyBase32: string }[];
 }
 
-const COMMAND_NAMES: Record<number, string> = { [INS.put]: 'put', [INS.delete]: 'delete', [INS.setCode]: 'setCode', [INS.reset]: 'reset', [INS.rename]: 'rename', [INS.list]: 'list', [INS.calculate]: 'calculate', [INS.validate]: 'validate', [INS.sendRemaining]: 'sendRemaining' };
+const COMMAND_NAMES: Record<number, string> = {
+  [INS.put]: 'put',
+  [INS.delete]: 'delete',
+  [INS.setCode]: 'setCode',
+  [INS.reset]: 'reset',
+  [INS.rename]: 'rename',
+  [INS.list]: 'list',
+  [INS.calculate]: 'calculate',
+  [INS.validate]: 'validate',
+  [INS.sendRemaining]: 'sendRemaining',
+};
 
 const sw = (word: number): Uint8Array => Uint8Array.from([word >> 8, word & 0xff]);
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && timingSafeEqual(a, b);
@@ -153,7 +163,9 @@ export class OathSimulator {
       case INS.rename:
         return this.rename(tlvs);
       case INS.list:
-        return this.answer(concatBytes(...[...this.credentials].map(([name, c]) => encodeTlv(TAG.nameListEntry, Uint8Array.from([typeAlgorithmByte(c.type, c.algorithm), ...Buffer.from(name, 'utf8')])))));
+        return this.answer(
+          concatBytes(...[...this.credentials].map(([name, c]) => encodeTlv(TAG.nameListEntry, Uint8Array.from([typeAlgorithmByte(c.type, c.algorithm), ...Buffer.from(name, 'utf8')])))),
+        );
       case INS.calculate:
         return this.calculate(tlvs, p2 === 0x01);
       case INS.calculateAll:

@@ -40,7 +40,8 @@ function reportError(err: unknown, json: boolean): number {
   if (err instanceof TokensmithError) {
     // Messages quote serials and names from files and the store: escaped so they cannot steer the terminal.
     process.stderr.write(`tokensmith: ${escapeForTerminal(err.message)}\n`);
-    if (json && !err.resultPrinted) process.stdout.write(jsonForTerminal({ error: { code: err.code, message: err.message, exitCode: err.exitCode, ...(err.where ? { where: err.where } : {}) } }) + '\n');
+    if (json && !err.resultPrinted)
+      process.stdout.write(jsonForTerminal({ error: { code: err.code, message: err.message, exitCode: err.exitCode, ...(err.where ? { where: err.where } : {}) } }) + '\n');
     return err.exitCode;
   }
   const e = err as Error;

@@ -37,7 +37,8 @@ export class CsvRecordAssembler {
     } else {
       this.text += `\n${lineText}`;
       this.field += '\n';
-      if (this.text.length > MAX_RECORD_CHARS) throw new DataError(`the quoted field opened on line ${this.startLine} runs past 1 MB: a quote is not closed`, { code: 'bad-csv', where: `line ${this.startLine}` });
+      if (this.text.length > MAX_RECORD_CHARS)
+        throw new DataError(`the quoted field opened on line ${this.startLine} runs past 1 MB: a quote is not closed`, { code: 'bad-csv', where: `line ${this.startLine}` });
     }
     this.scan(lineText);
     if (this.quoted) return null;

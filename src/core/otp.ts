@@ -88,12 +88,7 @@ export interface CodeMatch {
  * centre is the host's step plus the known drift; the search goes outwards so
  * that the smallest offset wins. For HOTP only counters ahead are searched.
  */
-export function findCode(
-  seed: Uint8Array,
-  spec: TokenSpec,
-  code: string,
-  opts: { at?: Date; driftSteps?: number; window?: number; counter?: number } = {},
-): CodeMatch | null {
+export function findCode(seed: Uint8Array, spec: TokenSpec, code: string, opts: { at?: Date; driftSteps?: number; window?: number; counter?: number } = {}): CodeMatch | null {
   // A day password is checked against today's only, as LinOTP checks it.
   if (spec.type === 'dpw') {
     const at = opts.at ?? new Date();
@@ -125,12 +120,7 @@ export function findCode(
  * Finds two consecutive codes (c1 at step s, c2 at s+1) within `window`
  * steps of the host's time: the way a token is resynchronised.
  */
-export function findConsecutive(
-  seed: Uint8Array,
-  spec: TokenSpec,
-  codes: [string, string],
-  opts: { at?: Date; window?: number } = {},
-): CodeMatch | null {
+export function findConsecutive(seed: Uint8Array, spec: TokenSpec, codes: [string, string], opts: { at?: Date; window?: number } = {}): CodeMatch | null {
   if (spec.type === 'dpw') throw new DataError('a day password (DPW) has no clock or counter to resynchronise: its code depends on the date only', { code: 'not-resyncable' });
   const window = opts.window ?? 1000;
   const secret = secretOf(seed);

@@ -65,7 +65,7 @@ const K512: readonly bigint[] = (() => {
 function fractionBits(p: number, root: number): bigint {
   const n = BigInt(p) << BigInt(64 * root);
   const r = BigInt(root);
-  let x = 1n << BigInt(Math.ceil((n.toString(2).length) / root));
+  let x = 1n << BigInt(Math.ceil(n.toString(2).length / root));
   for (;;) {
     const y = ((r - 1n) * x + n / x ** (r - 1n)) / r;
     if (y >= x) break;

@@ -37,7 +37,11 @@ export const MIN_SEED_BYTES = 1;
 export const MAX_SEED_BYTES = 128;
 
 export function parseAlgorithm(input: string, where?: string): Algorithm {
-  const s = input.trim().toLowerCase().replace(/^hmac[-_]?/, '').replace(/-/g, '');
+  const s = input
+    .trim()
+    .toLowerCase()
+    .replace(/^hmac[-_]?/, '')
+    .replace(/-/g, '');
   if ((ALGORITHMS as readonly string[]).includes(s)) return s as Algorithm;
   throw new DataError(`unknown algorithm '${input}': use sha1, sha256 or sha512`, { code: 'bad-algorithm', where });
 }

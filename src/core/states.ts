@@ -56,9 +56,7 @@ export function nextState(from: TokenState, event: TokenEvent, ctx: StateContext
   if (target === undefined) {
     const allowed = allowedEvents(from);
     const why = WHY[from] ? ` (${WHY[from]})` : '';
-    throw new StateError(
-      `cannot ${event} a token that is ${from}${why}; from ${from} the allowed actions are: ${allowed.length ? allowed.join(', ') : 'none'}`,
-    );
+    throw new StateError(`cannot ${event} a token that is ${from}${why}; from ${from} the allowed actions are: ${allowed.length ? allowed.join(', ') : 'none'}`);
   }
   if (target === 'previous') {
     const prev = ctx.previous;

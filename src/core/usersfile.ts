@@ -31,7 +31,13 @@ for (const digits of USERSFILE_DIGITS) {
   TYPES.set(`HOTP/E/${digits}`, { digits, step: 0 });
   for (const step of USERSFILE_STEPS) TYPES.set(`HOTP/T${step}/${digits}`, { digits, step });
 }
-for (const [name, digits, step] of [['HOTP', 6, 0], ['HOTP/E', 6, 0], ['HOTP/T30', 6, 30], ['HOTP/T60', 6, 60]] as const) TYPES.set(name, { digits, step });
+for (const [name, digits, step] of [
+  ['HOTP', 6, 0],
+  ['HOTP/E', 6, 0],
+  ['HOTP/T30', 6, 30],
+  ['HOTP/T60', 6, 60],
+] as const)
+  TYPES.set(name, { digits, step });
 
 export function parseUsersFileType(field: string): UsersFileType | null {
   return TYPES.get(field) ?? null;

@@ -32,9 +32,7 @@ export class OathCsvWriter implements FormatWriter {
   }
 
   header(): string {
-    return this.opts.withUsers
-      ? '# version: 2\n# user, resolver, realm, serial, seed (hex), type, otplen, timestep or counter\n'
-      : '# serial, seed (hex), type, otplen, timestep or counter\n';
+    return this.opts.withUsers ? '# version: 2\n# user, resolver, realm, serial, seed (hex), type, otplen, timestep or counter\n' : '# serial, seed (hex), type, otplen, timestep or counter\n';
   }
 
   entry(t: ExportToken): string {

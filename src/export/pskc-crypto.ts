@@ -67,9 +67,7 @@ export function macSpec(name: string): MacSpec {
 }
 
 /** How the transport key came about, for the EncryptionKey element. */
-export type KeySource =
-  | { kind: 'password'; salt: Buffer; iterations: number }
-  | { kind: 'preshared'; keyName: string };
+export type KeySource = { kind: 'password'; salt: Buffer; iterations: number } | { kind: 'preshared'; keyName: string };
 
 export interface TransportKeys {
   cipher: CipherSpec;
@@ -82,9 +80,7 @@ export interface TransportKeys {
 }
 
 /** Derives the key once per file (PBKDF2 with HMAC-SHA1, the PRF every importer knows). */
-export async function deriveTransportKeys(
-  opts: { password: string; iterations?: number; cipher?: string; mac?: string; salt?: Buffer },
-): Promise<TransportKeys> {
+export async function deriveTransportKeys(opts: { password: string; iterations?: number; cipher?: string; mac?: string; salt?: Buffer }): Promise<TransportKeys> {
   const cipher = cipherSpec(opts.cipher ?? DEFAULT_CIPHER);
   const mac = macSpec(opts.mac ?? DEFAULT_MAC);
   const iterations = opts.iterations ?? MIN_PBKDF2_ITERATIONS;

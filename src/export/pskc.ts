@@ -31,7 +31,12 @@ export function escapeXml(s: string): string {
 /** Why a token's text fields cannot go into XML, or null. */
 export function xmlRefusal(t: ExportToken): string | null {
   const { serial, manufacturer, model } = t.token;
-  for (const [what, v] of [['serial', serial], ['manufacturer', manufacturer], ['model', model ?? ''], ['user', t.user ?? '']] as const) {
+  for (const [what, v] of [
+    ['serial', serial],
+    ['manufacturer', manufacturer],
+    ['model', model ?? ''],
+    ['user', t.user ?? ''],
+  ] as const) {
     if (XML_FORBIDDEN.test(v)) return `the ${what} holds control characters that XML cannot carry`;
   }
   return null;

@@ -76,7 +76,10 @@ export async function transportKeysFor(format: ExportFormat, opts: ExportOptions
   if (PLAIN_ONLY_FORMATS.includes(format)) {
     if (secretGiven) throw new UsageError(`${format} cannot encrypt seeds; drop --password/--key and confirm with --plaintext, or export --format pskc (encrypted)`);
     if (!opts.plaintext) {
-      throw new UsageError(`${format} holds the seeds in the clear: add --plaintext to confirm that is wanted, or export --format pskc with --password for an encrypted file`, 'plaintext-not-confirmed');
+      throw new UsageError(
+        `${format} holds the seeds in the clear: add --plaintext to confirm that is wanted, or export --format pskc with --password for an encrypted file`,
+        'plaintext-not-confirmed',
+      );
     }
     return null;
   }
@@ -115,16 +118,13 @@ function writerFor(format: Exclude<ExportFormat, 'enrollment'>, keys: TransportK
 
 /** No export format carries LinOTP's day password (its codes are MD5 over key and date, not OATH): such tokens are left out, said. */
 function refuseDayPassword(t: ExportToken): string | null {
-  return t.token.type === 'dpw' ? "a LinOTP day password (DPW): its codes are MD5 over the key and the date, which this format cannot describe (it would be read as an OATH token with wrong codes)" : null;
+  return t.token.type === 'dpw'
+    ? 'a LinOTP day password (DPW): its codes are MD5 over the key and the date, which this format cannot describe (it would be read as an OATH token with wrong codes)'
+    : null;
 }
 
 /** Streams the selection through `onToken`; tokens without a seed or refused by the writer are skipped. */
-async function eachToken(
-  store: Store,
-  sel: Selection,
-  refuse: (t: ExportToken) => string | null,
-  onToken: (t: ExportToken) => Promise<void>,
-): Promise<{ exported: number; skipped: SkippedToken[] }> {
+async function eachToken(store: Store, sel: Selection, refuse: (t: ExportToken) => string | null, onToken: (t: ExportToken) => Promise<void>): Promise<{ exported: number; skipped: SkippedToken[] }> {
   const lookup = new TokenContextLookup(store);
   const skipped: SkippedToken[] = [];
   let exported = 0;
@@ -151,7 +151,10 @@ async function eachToken(
 }
 
 function nothingExported(format: ExportFormat, sel: Selection, skipped: SkippedToken[]): DataError {
-  const list = skipped.slice(0, 10).map((s) => `${s.serial}: ${s.reason}`).join('; ');
+  const list = skipped
+    .slice(0, 10)
+    .map((s) => `${s.serial}: ${s.reason}`)
+    .join('; ');
   return new DataError(`no token of ${sel.description} can go into ${format}, so no file was written. Left out: ${list}${skipped.length > 10 ? '; ...' : ''}`, {
     code: 'empty-selection',
   });
@@ -173,7 +176,8 @@ export async function exportTokens(store: Store, opts: ExportOptions): Promise<E
   if (total === 0) throw new DataError(`no tokens match (${sel.description}); nothing was exported`, { code: 'empty-selection' });
 
   const notes: string[] = [];
-  if (!keys && format !== 'usersfile') notes.push(`${format} file holds ${format === 'enrollment' || format === 'pskc' ? 'plaintext seeds (--plaintext)' : 'the seeds in the clear'}: keep it private and delete it after the import`);
+  if (!keys && format !== 'usersfile')
+    notes.push(`${format} file holds ${format === 'enrollment' || format === 'pskc' ? 'plaintext seeds (--plaintext)' : 'the seeds in the clear'}: keep it private and delete it after the import`);
   const sink = toStdout ? ExportSink.toStream(opts.stdout ?? process.stdout) : await ExportSink.toFile(opts.output);
   let result: { exported: number; skipped: SkippedToken[] };
   try {
@@ -214,38 +218,37 @@ export async function exportTokens(store: Store, opts: ExportOptions): Promise<E
 }
 
 /** The enrollment package: built in memory (one Resource's tokens), then written in one go. */
-async function writeEnrollment(
-  store: Store,
-  sel: Selection,
-  keys: TransportKeys | null,
-  opts: ExportOptions,
-  sink: ExportSink,
-): Promise<{ exported: number; skipped: SkippedToken[] }> {
+async function writeEnrollment(store: Store, sel: Selection, keys: TransportKeys | null, opts: ExportOptions, sink: ExportSink): Promise<{ exported: number; skipped: SkippedToken[] }> {
   const resource = sel.resource!;
   const pskc = new PskcWriter({ keys, includeUser: true });
   const parts: string[] = [pskc.header()];
   const tokens: EnrollmentToken[] = [];
   const exportedIds = new Set<number>();
-  const result = await eachToken(store, sel, (t) => pskc.refuse(t), async (t) => {
-    parts.push(pskc.entry(t));
-    const tok = t.token;
-    exportedIds.add(tok.id);
-    tokens.push({
-      serial: tok.serial,
-      manufacturer: tok.manufacturer,
-      model: tok.model,
-      kind: tok.kind,
-      type: tok.type,
-      algorithm: tok.algorithm,
-      digits: tok.digits,
-      period: tok.period,
-      counter: tok.counter,
-      driftSteps: tok.driftSteps,
-      state: tok.state,
-      user: t.user,
-      keyId: tok.serial,
-    });
-  });
+  const result = await eachToken(
+    store,
+    sel,
+    (t) => pskc.refuse(t),
+    async (t) => {
+      parts.push(pskc.entry(t));
+      const tok = t.token;
+      exportedIds.add(tok.id);
+      tokens.push({
+        serial: tok.serial,
+        manufacturer: tok.manufacturer,
+        model: tok.model,
+        kind: tok.kind,
+        type: tok.type,
+        algorithm: tok.algorithm,
+        digits: tok.digits,
+        period: tok.period,
+        counter: tok.counter,
+        driftSteps: tok.driftSteps,
+        state: tok.state,
+        user: t.user,
+        keyId: tok.serial,
+      });
+    },
+  );
   parts.push(pskc.footer());
   if (result.exported === 0) return result;
 

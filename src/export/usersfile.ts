@@ -14,15 +14,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { encodeHex } from '../core/codecs.js';
 import { DataError } from '../core/errors.js';
-import {
-  formatUsersFileLine,
-  parseUsersFileLine,
-  SERIAL_COMMENT,
-  USERSFILE_MAX_SEED_BYTES,
-  USERSFILE_STEPS,
-  usersFileTypeOf,
-  type UsersFileLine,
-} from '../core/usersfile.js';
+import { formatUsersFileLine, parseUsersFileLine, SERIAL_COMMENT, USERSFILE_MAX_SEED_BYTES, USERSFILE_STEPS, usersFileTypeOf, type UsersFileLine } from '../core/usersfile.js';
 import { packageVersion } from '../core/version.js';
 import type { ExportToken, FormatWriter } from './types.js';
 
@@ -106,8 +98,7 @@ export class UsersFileWriter implements FormatWriter {
   header(): string {
     this.previous = readPreviousUsersFile(this.path);
     return (
-      `# OATH Toolkit users file for pam_oath, written by tokensmith ${packageVersion()}.\n` +
-      '# type\tlogin\tpassword\tseed (hex)\tcounter\tlast code\tlast used (pam_oath writes the last three)\n'
+      `# OATH Toolkit users file for pam_oath, written by tokensmith ${packageVersion()}.\n` + '# type\tlogin\tpassword\tseed (hex)\tcounter\tlast code\tlast used (pam_oath writes the last three)\n'
     );
   }
 
@@ -127,9 +118,12 @@ export class UsersFileWriter implements FormatWriter {
   footer(): string {
     // pam_oath renames its own copy into place after each login, holding <file>.lock meanwhile: exporting over that would undo one or the other.
     if (existsSync(`${this.path}.lock`)) {
-      throw new DataError(`${this.path}.lock exists: pam_oath is recording a login in ${this.path}; nothing was written: run the export again (if no login is under way, the lock file is left over from a crash: delete it)`, {
-        code: 'output-changed',
-      });
+      throw new DataError(
+        `${this.path}.lock exists: pam_oath is recording a login in ${this.path}; nothing was written: run the export again (if no login is under way, the lock file is left over from a crash: delete it)`,
+        {
+          code: 'output-changed',
+        },
+      );
     }
     if (this.previous && fileStamp(this.path) !== this.previous.stamp) {
       throw new DataError(`${this.path} changed while it was exported (pam_oath records each login in it); nothing was written: run the export again`, {
@@ -143,7 +137,8 @@ export class UsersFileWriter implements FormatWriter {
     const notes: string[] = [];
     if (this.kept > 0) notes.push(`kept pam_oath's counter and last code for ${this.kept} unchanged token(s)`);
     const dropped = [...(this.previous?.lines.entries() ?? [])].filter(([k]) => !this.written.has(k)).map(([, l]) => l.login);
-    if (dropped.length > 0) notes.push(`dropped ${dropped.length} line(s) of the previous file whose token is no longer assigned to that login or was reissued (logins: ${[...new Set(dropped)].join(', ')})`);
+    if (dropped.length > 0)
+      notes.push(`dropped ${dropped.length} line(s) of the previous file whose token is no longer assigned to that login or was reissued (logins: ${[...new Set(dropped)].join(', ')})`);
     notes.push('the users file holds the seeds in the clear: keep it mode 0600, owned by the user the login service runs as, and export over it when tokens change');
     return notes;
   }

@@ -14,7 +14,8 @@ export async function* parseDeepnetXml(file: string, ctx: ParseContext): AsyncGe
   let tokens = 0;
   for await (const item of streamXml(file, ctx, (p) => (p.length === 2 && p[1] === 'header') || (p.length === 3 && p[1] === 'tokens' && p[2] === 'token'))) {
     if (item.root) {
-      if (item.root.name !== 'data') throw new DataError(`${ctx.fileName}:${item.root.line}: the root element is <${item.root.name}>, not a DualShield <data>: choose another --format`, { code: 'bad-format' });
+      if (item.root.name !== 'data')
+        throw new DataError(`${ctx.fileName}:${item.root.line}: the root element is <${item.root.name}>, not a DualShield <data>: choose another --format`, { code: 'bad-format' });
       continue;
     }
     const node = item.node;
@@ -29,7 +30,10 @@ export async function* parseDeepnetXml(file: string, ctx: ParseContext): AsyncGe
       () => {
         if (!header) throw new DataError('a <token> before the <header>: the file cannot be read', { code: 'bad-format' });
         const encrypt = (textOf(child(header, 'encrypt')) ?? 'NONE').toUpperCase();
-        if (encrypt !== 'NONE') throw new DataError(`the seeds are encrypted (${encrypt}); tokensmith reads DualShield files with <encrypt>NONE</encrypt> only: ask the vendor for an unencrypted (or PSKC) file`, { code: 'unsupported-cipher' });
+        if (encrypt !== 'NONE')
+          throw new DataError(`the seeds are encrypted (${encrypt}); tokensmith reads DualShield files with <encrypt>NONE</encrypt> only: ask the vendor for an unencrypted (or PSKC) file`, {
+            code: 'unsupported-cipher',
+          });
         const encode = (textOf(child(header, 'encode')) ?? 'HEX').toLowerCase();
         if (encode !== 'hex' && encode !== 'base64' && encode !== 'base32') throw new DataError(`unknown seed encoding '${encode}'`, { code: 'bad-format' });
         const crypto = textOf(child(header, 'crypto'));

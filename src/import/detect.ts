@@ -79,9 +79,12 @@ export function detectFormat(head: Buffer, fileName: string): ImportFormat {
     if (name === 'data' && /<header>/.test(trimmed)) return 'deepnet-xml';
     if (name === 'tokens') return 'safenet-xml';
     if (/<!DOCTYPE/i.test(trimmed) && /KeyContainer|SecretContainer/.test(trimmed)) return 'pskc';
-    throw new DataError(`${fileName}: XML with root <${root?.[2] ?? '?'}> is no seed format tokensmith knows (PSKC KeyContainer, DualShield <data>, SafeNet eToken <Tokens>); could not tell; use --format`, {
-      code: 'unknown-format',
-    });
+    throw new DataError(
+      `${fileName}: XML with root <${root?.[2] ?? '?'}> is no seed format tokensmith knows (PSKC KeyContainer, DualShield <data>, SafeNet eToken <Tokens>); could not tell; use --format`,
+      {
+        code: 'unknown-format',
+      },
+    );
   }
   const lines = text.split(/\r?\n/);
   // A cut-off last line in the sample says nothing.
@@ -110,10 +113,9 @@ export function detectFormat(head: Buffer, fileName: string): ImportFormat {
   if (data.length > 0 && data.every((l) => !l.includes(',') && /^\s*\S+\s+[0-9a-fA-F\s]+$/.test(l))) return 'dpw';
   const oath = detectOathCsv(data, content);
   if (oath) return oath;
-  throw new DataError(
-    `${fileName}: could not tell the format of this file from its content (first line: ${describeLine(first)}); use --format ${IMPORT_FORMATS.join('|')}`,
-    { code: 'unknown-format' },
-  );
+  throw new DataError(`${fileName}: could not tell the format of this file from its content (first line: ${describeLine(first)}); use --format ${IMPORT_FORMATS.join('|')}`, {
+    code: 'unknown-format',
+  });
 }
 
 function describeLine(line: string): string {

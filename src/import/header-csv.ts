@@ -16,12 +16,7 @@ export interface HeaderDialect {
 
 const norm = (s: string) => s.trim().toLowerCase().replace(/\s+/g, ' ');
 
-export async function* parseHeaderCsv(
-  file: string,
-  ctx: ParseContext,
-  dialect: HeaderDialect,
-  toRecord: (row: Record<string, string>, where: string) => SeedRecord,
-): AsyncGenerator<ParseItem> {
+export async function* parseHeaderCsv(file: string, ctx: ParseContext, dialect: HeaderDialect, toRecord: (row: Record<string, string>, where: string) => SeedRecord): AsyncGenerator<ParseItem> {
   let index: Map<string, number> | null = null;
   let width = 0;
   let rows = 0;
@@ -32,10 +27,7 @@ export async function* parseHeaderCsv(
       const found = new Map(fields.map((f, i) => [norm(f), i] as const));
       for (const col of dialect.columns) {
         if (!found.has(norm(col))) {
-          throw new DataError(
-            `${where}: the header of this ${dialect.title} file has no '${col}' column; it needs: ${dialect.columns.join(',')}`,
-            { code: 'missing-column', where },
-          );
+          throw new DataError(`${where}: the header of this ${dialect.title} file has no '${col}' column; it needs: ${dialect.columns.join(',')}`, { code: 'missing-column', where });
         }
       }
       index = found;

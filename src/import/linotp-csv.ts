@@ -28,7 +28,8 @@ export async function* parseLinotpCsv(file: string, ctx: ParseContext): AsyncGen
         if (!keyHex) throw new DataError('the row has no key column (serial, key, type, digits, time step, hash)', { code: 'missing-column' });
         let type = (typeField || ctx.defaults?.type || 'hotp').toLowerCase();
         if (type === 'hmac') type = 'hotp';
-        if (type !== 'hotp' && type !== 'totp') throw new DataError(`token type '${type}' cannot be served from this format (hotp and totp; a day password comes from a DPW file)`, { code: 'unsupported-algorithm' });
+        if (type !== 'hotp' && type !== 'totp')
+          throw new DataError(`token type '${type}' cannot be served from this format (hotp and totp; a day password comes from a DPW file)`, { code: 'unsupported-algorithm' });
         const seed = decodeHex(keyHex, 'key (hex)');
         const hexDigits = keyHex.replace(/\s+/g, '').length;
         const implied = hexDigits === 128 ? 'sha512' : hexDigits === 64 ? 'sha256' : 'sha1';

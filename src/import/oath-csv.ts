@@ -40,7 +40,8 @@ export async function* parseOathCsv(file: string, ctx: ParseContext): AsyncGener
       const m = /^\s*#\s*version:\s*(\d+)/.exec(text);
       if (m) {
         version = Number(m[1]);
-        if (version !== 1 && version !== 2) throw new DataError(`${lineWhere(ctx, line)}: OATH CSV version ${version} is unknown (tokensmith reads versions 1 and 2)`, { code: 'bad-format', where: lineWhere(ctx, line) });
+        if (version !== 1 && version !== 2)
+          throw new DataError(`${lineWhere(ctx, line)}: OATH CSV version ${version} is unknown (tokensmith reads versions 1 and 2)`, { code: 'bad-format', where: lineWhere(ctx, line) });
         continue;
       }
     }
@@ -59,10 +60,12 @@ export async function* parseOathCsv(file: string, ctx: ParseContext): AsyncGener
         if (version === 2 && user.length < 3) throw new DataError('a version 2 row starts with user, resolver, realm (they may be empty) before the serial', { code: 'missing-column' });
         if (!seedHex) throw new DataError('the row has no seed column (serial, seed, type, digits, time step or counter)', { code: 'missing-column' });
         const type = (typeField || ctx.defaults?.type || 'hotp').toLowerCase();
-        if (type !== 'hotp' && type !== 'totp') throw new DataError(`token type '${type}' cannot be served from this format (hotp and totp; a day password comes from a DPW file)`, { code: 'unsupported-algorithm' });
+        if (type !== 'hotp' && type !== 'totp')
+          throw new DataError(`token type '${type}' cannot be served from this format (hotp and totp; a day password comes from a DPW file)`, { code: 'unsupported-algorithm' });
         const seed = decodeHex(seedHex, 'seed (hex)');
         const algorithm = hashFromHexLength(seedHex.replace(/\s+/g, '').length);
-        if ((algorithm === 'sha224' || algorithm === 'sha384') && !ctx.defaults?.algorithm) throw new DataError(`a ${seedHex.length}-digit seed means ${algorithm} in this format, which tokensmith cannot serve`, { code: 'unsupported-algorithm' });
+        if ((algorithm === 'sha224' || algorithm === 'sha384') && !ctx.defaults?.algorithm)
+          throw new DataError(`a ${seedHex.length}-digit seed means ${algorithm} in this format, which tokensmith cannot serve`, { code: 'unsupported-algorithm' });
         const attributes: Record<string, unknown> = { importedFrom: where };
         if (user[0]) attributes.user = user[0];
         if (user[1]) attributes.resolver = user[1];

@@ -77,7 +77,22 @@ async function run(): Promise<void> {
     for (const r of records) size += r.seed.length;
     const seeds = new ArrayBuffer(size);
     const bytes = new Uint8Array(seeds);
-    const cols: RecordColumns = { serial: [], manufacturer: [], model: [], type: [], algorithm: [], digits: [], period: [], counter: [], driftSteps: [], attributes: [], codeFields: [], where: [], seeds, seedEnds: [] };
+    const cols: RecordColumns = {
+      serial: [],
+      manufacturer: [],
+      model: [],
+      type: [],
+      algorithm: [],
+      digits: [],
+      period: [],
+      counter: [],
+      driftSteps: [],
+      attributes: [],
+      codeFields: [],
+      where: [],
+      seeds,
+      seedEnds: [],
+    };
     let offset = 0;
     for (const r of records) {
       cols.serial.push(r.serial);

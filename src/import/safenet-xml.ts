@@ -44,7 +44,8 @@ export async function* parseSafenetXml(file: string, ctx: ParseContext): AsyncGe
   let tokens = 0;
   for await (const item of streamXml(file, ctx, (p) => p.length === 2 && p[1]!.toLowerCase() === 'token')) {
     if (item.root) {
-      if (item.root.name !== 'Tokens') throw new DataError(`${ctx.fileName}:${item.root.line}: the root element is <${item.root.name}>, not the <Tokens> of a SafeNet eToken file: choose another --format`, { code: 'bad-format' });
+      if (item.root.name !== 'Tokens')
+        throw new DataError(`${ctx.fileName}:${item.root.line}: the root element is <${item.root.name}>, not the <Tokens> of a SafeNet eToken file: choose another --format`, { code: 'bad-format' });
       continue;
     }
     const node = item.node;

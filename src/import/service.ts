@@ -71,11 +71,10 @@ export interface ImportSummary extends ImportResult {
 export class ImportFailedError extends DataError {
   constructor(readonly report: ImportSummary) {
     const first = report.errors[0];
-    super(
-      `${report.file}: ${report.failed} record${report.failed === 1 ? '' : 's'} cannot be imported, so nothing was imported` +
-        (first ? `; first: ${first.where}: ${first.message}` : ''),
-      { code: 'import-failed', where: first?.where },
-    );
+    super(`${report.file}: ${report.failed} record${report.failed === 1 ? '' : 's'} cannot be imported, so nothing was imported` + (first ? `; first: ${first.where}: ${first.message}` : ''), {
+      code: 'import-failed',
+      where: first?.where,
+    });
   }
 }
 
@@ -146,7 +145,14 @@ async function formatOf(opts: ImportOptions): Promise<{ fileName: string; format
 }
 
 /** Feeds every parsed item to the writer (records counted for the progress line), then writes what is left. */
-async function drainInto(batches: AsyncIterable<ParseItem[]>, writer: BatchWriter, counts: { skipped: number }, addError: (where: string, message: string) => void, onRecord: () => void, onNote?: (m: string) => void): Promise<void> {
+async function drainInto(
+  batches: AsyncIterable<ParseItem[]>,
+  writer: BatchWriter,
+  counts: { skipped: number },
+  addError: (where: string, message: string) => void,
+  onRecord: () => void,
+  onNote?: (m: string) => void,
+): Promise<void> {
   try {
     for await (const items of batches) {
       for (const item of items) {
@@ -195,10 +201,18 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
         records = 0;
         const storeHadTokens = (await tx.tokens.count()) > 0;
         const batch = await tx.batches.create({ kind: 'import', sourceName: fileName, sourceSha256: sha256, format, operator: store.operator });
-        const writer = new BatchWriter(tx, batch.id, resourceId, onDuplicate, {
-          problem: (where, message, serial) => addError(withSerial(where, serial), message),
-          skip: (where, message) => opts.onNote?.(`${where}: ${message}`),
-        }, storeHadTokens, format !== 'pskc');
+        const writer = new BatchWriter(
+          tx,
+          batch.id,
+          resourceId,
+          onDuplicate,
+          {
+            problem: (where, message, serial) => addError(withSerial(where, serial), message),
+            skip: (where, message) => opts.onNote?.(`${where}: ${message}`),
+          },
+          storeHadTokens,
+          format !== 'pskc',
+        );
         // A backend that runs this body again needs a fresh parse: the early worker serves the first attempt only.
         const started = early;
         early = null;
@@ -260,7 +274,7 @@ async function earlierImportsOf(store: Store, sha256: string, fileName: string, 
   if (onDuplicate === 'fail') {
     throw new DataError(
       `${fileName}: this very file (SHA-256 ${sha256.slice(0, 16)}…) was already imported as batch ${last.batch} on ${last.at}: nothing to do. ` +
-        'To apply it again, use --on-duplicate skip (keep the tokens as they are) or update (take the file\'s settings).',
+        "To apply it again, use --on-duplicate skip (keep the tokens as they are) or update (take the file's settings).",
       { code: 'already-imported', where: fileName },
     );
   }

@@ -18,7 +18,11 @@ export interface WriterEvents {
 /** The facts a file gives about a token, the place in the file left aside, in a stable order. */
 function factsOf(attributes: Record<string, unknown>): string {
   const { importedFrom: _place, ...facts } = attributes;
-  return JSON.stringify(Object.keys(facts).sort().map((k) => [k, facts[k]]));
+  return JSON.stringify(
+    Object.keys(facts)
+      .sort()
+      .map((k) => [k, facts[k]]),
+  );
 }
 
 function sameFacts(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
@@ -134,19 +138,34 @@ export class BatchWriter {
     const rowDiffers = this.repeatsCompareFacts && sameSeed && sameSpec && (known.batchId === this.batchId || this.touched.has(known.id)) ? rowDifference(known, r) : null;
     if (rowDiffers) {
       const first = typeof known.attributes.importedFrom === 'string' ? known.attributes.importedFrom : 'earlier in the file';
-      this.events.problem(r.where, `serial ${label} appears twice in the file with the same seed but different ${rowDiffers}: first at ${first}; fix the file (which one is right?)`, r.serial, 'duplicate-serial');
+      this.events.problem(
+        r.where,
+        `serial ${label} appears twice in the file with the same seed but different ${rowDiffers}: first at ${first}; fix the file (which one is right?)`,
+        r.serial,
+        'duplicate-serial',
+      );
       return;
     }
     if (known.batchId === this.batchId || this.touched.has(known.id)) {
       const first = typeof known.attributes.importedFrom === 'string' ? known.attributes.importedFrom : 'earlier in the file';
       const differs = sameSeed && sameSpec ? identityDifference(known.attributes, r.attributes) : null;
       if (differs) {
-        this.events.problem(r.where, `serial ${label} appears twice in the file with the same seed but a different ${differs}: first at ${first}; two keys, or one listed twice? fix the file`, r.serial, 'duplicate-serial');
+        this.events.problem(
+          r.where,
+          `serial ${label} appears twice in the file with the same seed but a different ${differs}: first at ${first}; two keys, or one listed twice? fix the file`,
+          r.serial,
+          'duplicate-serial',
+        );
       } else if (sameSeed && sameSpec) {
         this.skipped++;
         this.events.skip(r.where, `serial ${label} repeats ${first} with the same seed and settings: imported once`, r.serial);
       } else {
-        this.events.problem(r.where, `serial ${label} appears twice in the file with ${sameSeed ? 'different settings' : 'different seeds'}: first at ${first}; fix the file (which one is right?)`, r.serial, 'duplicate-serial');
+        this.events.problem(
+          r.where,
+          `serial ${label} appears twice in the file with ${sameSeed ? 'different settings' : 'different seeds'}: first at ${first}; fix the file (which one is right?)`,
+          r.serial,
+          'duplicate-serial',
+        );
       }
       return;
     }
@@ -161,7 +180,12 @@ export class BatchWriter {
       return;
     }
     if (this.onDuplicate === 'fail') {
-      this.events.problem(r.where, `serial ${label} is already in the store (${from}) with the same seed: use --on-duplicate skip to leave it, or update to take this file's settings`, r.serial, 'duplicate-serial');
+      this.events.problem(
+        r.where,
+        `serial ${label} is already in the store (${from}) with the same seed: use --on-duplicate skip to leave it, or update to take this file's settings`,
+        r.serial,
+        'duplicate-serial',
+      );
       return;
     }
     if (this.onDuplicate === 'skip') {

@@ -37,7 +37,6 @@ export interface XmlNode {
 
 export type XmlItem = { root: XmlNode; node?: undefined; path?: undefined } | { node: XmlNode; path: string[]; root?: undefined };
 
-
 const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 /** The children of a leaf: shared and frozen (most elements are leaves); a node gets its own array with its first child. */
 const NO_CHILDREN: XmlNode[] = Object.freeze([]) as unknown as XmlNode[];
@@ -274,7 +273,8 @@ export class XmlScanner {
 
   private openElement(tag: Name, attrs: Record<string, string>, line: number, selfClosing: boolean): void {
     const { name, lower, prefix } = tag;
-    if (this.stack.length >= MAX_DEPTH) this.fail(`elements nest more than ${MAX_DEPTH} deep at <${this.shown(tag.raw)}>: no seed file nests that deep, so the file is refused as hostile or broken`, 'too-deep');
+    if (this.stack.length >= MAX_DEPTH)
+      this.fail(`elements nest more than ${MAX_DEPTH} deep at <${this.shown(tag.raw)}>: no seed file nests that deep, so the file is refused as hostile or broken`, 'too-deep');
     this.names.push(name);
     if (!this.rootSeen) {
       this.rootSeen = true;

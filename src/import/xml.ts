@@ -30,7 +30,10 @@ export async function* streamXmlBatches(path: string, ctx: ParseContext, wanted:
       first = false;
       const head = chunk.toString('latin1', 0, 64).trimStart();
       if (head.startsWith('PK\u0003\u0004')) {
-        throw new DataError(`${ctx.fileName}:1: this looks like a ZIP archive, not XML: unpack it first (vendors ship seed files in password-protected ZIPs)`, { code: 'not-xml', where: `${ctx.fileName}:1` });
+        throw new DataError(`${ctx.fileName}:1: this looks like a ZIP archive, not XML: unpack it first (vendors ship seed files in password-protected ZIPs)`, {
+          code: 'not-xml',
+          where: `${ctx.fileName}:1`,
+        });
       }
       if (head.length > 0 && head[0] !== '<') {
         throw new DataError(`${ctx.fileName}:1: this is not XML (it does not start with '<')`, { code: 'not-xml', where: `${ctx.fileName}:1` });

@@ -38,10 +38,9 @@ export function modhexToNumber(publicId: string): bigint {
 }
 
 function refusedSlot(kind: string, slot: string): DataError {
-  return new DataError(
-    `a '${kind}' slot${slot ? ` (slot ${slot})` : ''} is not an OATH token: tokensmith serves OATH-HOTP and TOTP only; leave this row out of the file`,
-    { code: 'unsupported-algorithm' },
-  );
+  return new DataError(`a '${kind}' slot${slot ? ` (slot ${slot})` : ''} is not an OATH token: tokensmith serves OATH-HOTP and TOTP only; leave this row out of the file`, {
+    code: 'unsupported-algorithm',
+  });
 }
 
 function hotpRecord(serial: string, secretHex: string, digits: string | undefined, where: string, publicId: string, ctx: ParseContext): SeedRecord {
@@ -64,12 +63,29 @@ function readRow(cells: string[], where: string, ctx: ParseContext): ParseItem |
     if (cells[2] === '0') return itemOf(() => hotpRecord(serial, cells[3] ?? '', undefined, where, cells[1] ?? '', ctx), where, serial);
     // privacyIDEA's names for these: UBAM (Yubico OTP) and UBSM (static password).
     const isStatic = cells[2] === '';
-    return itemOf(() => { throw refusedSlot(isStatic ? 'Static Password' : 'Yubico OTP', ''); }, where, `${isStatic ? 'UBSM' : 'UBAM'}${kind}_X`);
+    return itemOf(
+      () => {
+        throw refusedSlot(isStatic ? 'Static Password' : 'Yubico OTP', '');
+      },
+      where,
+      `${isStatic ? 'UBSM' : 'UBAM'}${kind}_X`,
+    );
   }
   const slot = cells[2] ?? '';
   // Only a slot type the tool writes is named: an unknown first field may be a secret (a line broken in two).
-  if (!SLOT_TYPE.test(kind)) return { problem: { where, code: 'bad-format', message: 'the row does not start with a slot type the YubiKey personalization tool writes (OATH-HOTP, Yubico OTP, Static Password, Challenge-Response) nor a serial number: is it the rest of the line before?' } };
-  if (!/^OATH-HOTP$/i.test(kind)) return itemOf(() => { throw refusedSlot(kind, slot); }, where);
+  if (!SLOT_TYPE.test(kind))
+    return {
+      problem: {
+        where,
+        code: 'bad-format',
+        message:
+          'the row does not start with a slot type the YubiKey personalization tool writes (OATH-HOTP, Yubico OTP, Static Password, Challenge-Response) nor a serial number: is it the rest of the line before?',
+      },
+    };
+  if (!/^OATH-HOTP$/i.test(kind))
+    return itemOf(() => {
+      throw refusedSlot(kind, slot);
+    }, where);
   const publicId = cells[3] ?? '';
   if (publicId === '') return skipItem(where, 'an OATH-HOTP row without a public id has no serial: left out, as privacyIDEA leaves it out');
   let serial: string;
@@ -87,7 +103,13 @@ export async function* parseYubikeyCsv(file: string, ctx: ParseContext): AsyncGe
     if (isBlankOrComment(text)) continue;
     const where = lineWhere(ctx, line);
     if (cells.length < 6 && !/^LOGGING START$/i.test(cells[0] ?? '')) {
-      yield { problem: { where, code: 'missing-column', message: `the row has ${cells.length} fields; a row of the YubiKey personalization log has at least 6 (type, date, slot, public id, private id, secret)` } };
+      yield {
+        problem: {
+          where,
+          code: 'missing-column',
+          message: `the row has ${cells.length} fields; a row of the YubiKey personalization log has at least 6 (type, date, slot, public id, private id, secret)`,
+        },
+      };
       continue;
     }
     const item = readRow(cells, where, ctx);

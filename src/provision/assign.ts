@@ -61,7 +61,12 @@ export async function checkAssignRules(tx: Repos, token: TokenRecord, user: User
   const holder = await tx.assignments.byToken(token.id);
   if (holder && holder.userId !== user.id) {
     const other = await tx.users.get(holder.userId);
-    throw refuse('token-has-other-user', `token ${token.serial} is assigned to another user${other ? ` ('${other.login}')` : ''}`, `unassign it first if it changed hands: tokensmith unassign ${token.serial}`, token.serial);
+    throw refuse(
+      'token-has-other-user',
+      `token ${token.serial} is assigned to another user${other ? ` ('${other.login}')` : ''}`,
+      `unassign it first if it changed hands: tokensmith unassign ${token.serial}`,
+      token.serial,
+    );
   }
   const mine = await tx.assignments.byUserResource(user.id, r.id);
   if (mine && mine.tokenId !== token.id) {

@@ -134,9 +134,7 @@ export async function showCassette(path: string): Promise<CassetteView> {
   const frames = c.frames.map((f): TranscriptLine => {
     if (f.dir === 'event') return { seq: f.seq, ms: f.ms, dir: 'event', hex: '', meaning: `${f.event}${f.message ? ` (${f.message})` : ''}` };
     if (f.dir === 'command') lastCommand = f.bytes;
-    const meaning = f.redacted
-      ? `${f.bytes.length ? `${describeFrame(f.bytes, 'command')}; ` : ''}redacted: ${f.length} bytes, replayed by shape`
-      : describeFrame(f.bytes, f.dir, lastCommand);
+    const meaning = f.redacted ? `${f.bytes.length ? `${describeFrame(f.bytes, 'command')}; ` : ''}redacted: ${f.length} bytes, replayed by shape` : describeFrame(f.bytes, f.dir, lastCommand);
     return { seq: f.seq, ms: f.ms, dir: f.dir, hex: hexSpaced(f.bytes) + (f.redacted ? ' ..' : ''), meaning };
   });
   const { operation, atr, seed, ...rest } = h;
@@ -185,7 +183,8 @@ export async function verifyCassette(path: string, cassette?: Cassette): Promise
   const op = c.header.operation;
   if (!op) throw new DataError(`${path} records no operation, so there is nothing to replay`, { code: 'bad-cassette', where: path });
   const family = await familyOfCassette(path, c.header.model);
-  if (!family.operations.includes(op.name)) throw new DataError(`${path}: ${family.name} has no cassette operation '${op.name}' (it replays ${family.operations.join(', ')})`, { code: 'bad-cassette', where: path });
+  if (!family.operations.includes(op.name))
+    throw new DataError(`${path}: ${family.name} has no cassette operation '${op.name}' (it replays ${family.operations.join(', ')})`, { code: 'bad-cassette', where: path });
   const replay = new ReplayTransport(c, { describe: family.describe, name: path });
   const p = op.params;
   const model = typeof p.model === 'string' ? p.model : c.header.model!;
@@ -205,7 +204,10 @@ export async function verifyCassette(path: string, cassette?: Cassette): Promise
   const want = op.outcome;
   const same = want.ok === outcome.ok && (want.ok || (outcome.ok === false && want.error === outcome.error));
   if (!same) {
-    throw new DataError(`replay of ${path}: the recording ended ${want.ok ? 'ok' : `with ${want.error}`}, the replay ${outcome.ok ? 'ok' : `with ${outcome.error}`}`, { code: 'cassette-mismatch', where: path });
+    throw new DataError(`replay of ${path}: the recording ended ${want.ok ? 'ok' : `with ${want.error}`}, the replay ${outcome.ok ? 'ok' : `with ${outcome.error}`}`, {
+      code: 'cassette-mismatch',
+      where: path,
+    });
   }
   return { file: path, ok: true, operation: op.name, outcome: outcome.ok ? 'ok' : outcome.error, frames: c.frames.length, commands: c.frames.filter((f) => f.dir === 'command').length };
 }

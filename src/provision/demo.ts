@@ -181,7 +181,9 @@ export const DEMO_STEPS: DemoStep[] = [
       const r = await exportTokens(ctx.store, { format: 'enrollment', resource, output: file, password });
       ctx.say(`export --format enrollment --resource ${resource}: ${r.exported} token(s) to ${file}, seeds in a PSKC encrypted under a key derived from the password (PBKDF2, AES-128-CBC, HMAC-SHA1)`);
       const s = await inspectEnrollmentFile(file);
-      ctx.say(`enrollment inspect: format version ${s.version}, SHA-256 ${s.digest.slice(0, 16)}... OK; ${s.users.length} user(s), ${s.tokens.length} token(s), ${s.assignments.length} assignment(s), no secrets shown`);
+      ctx.say(
+        `enrollment inspect: format version ${s.version}, SHA-256 ${s.digest.slice(0, 16)}... OK; ${s.users.length} user(s), ${s.tokens.length} token(s), ${s.assignments.length} assignment(s), no secrets shown`,
+      );
       const bad = Buffer.from(readFileSync(file));
       bad[Math.floor(bad.length * 0.75)]! ^= 0x01;
       writeFileSync(`${file}.tampered`, bad);

@@ -82,13 +82,23 @@ async function checkClaimable(tx: Repos, r: ResourceRecord, user: UserRecord, to
   checkType(r, token);
   if (!holder) {
     if (token.resourceId !== r.id) {
-      throw refuse('token-not-in-stock', `token ${token.serial} is not in the stock of Resource '${r.name}'`, `an admin puts it there with: tokensmith assign ${token.serial} ${user.login} --resource ${r.name}`, token.serial);
+      throw refuse(
+        'token-not-in-stock',
+        `token ${token.serial} is not in the stock of Resource '${r.name}'`,
+        `an admin puts it there with: tokensmith assign ${token.serial} ${user.login} --resource ${r.name}`,
+        token.serial,
+      );
     }
     nextState(token.state, 'assign'); // refuses a disabled, lost, revoked or retired token, naming the state
     const mine = await tx.assignments.byUserResource(user.id, r.id);
     if (mine) {
       const other = await tx.tokens.get(mine.tokenId);
-      throw refuse('one-token-per-resource', `user '${user.login}' already has token ${other?.serial ?? `#${mine.tokenId}`} in Resource '${r.name}'`, 'an admin unassigns that one first', token.serial);
+      throw refuse(
+        'one-token-per-resource',
+        `user '${user.login}' already has token ${other?.serial ?? `#${mine.tokenId}`} in Resource '${r.name}'`,
+        'an admin unassigns that one first',
+        token.serial,
+      );
     }
   }
   if (token.locked) {
@@ -140,7 +150,12 @@ async function enrollMatched(tx: Repos, a: ClaimAttempt, match: CodeMatch, at: D
   if (!holder) {
     state = nextState(state, 'assign');
     holder = await createAssignment(tx, { tokenId: token.id, userId: user.id, resourceId: r.id });
-    await tx.audit.append({ action: 'token.assign', subject: `token:${token.serial}`, actor: input.actor, details: { user: user.login, resource: r.name, from: token.state, to: state, via: input.via } });
+    await tx.audit.append({
+      action: 'token.assign',
+      subject: `token:${token.serial}`,
+      actor: input.actor,
+      details: { user: user.login, resource: r.name, from: token.state, to: state, via: input.via },
+    });
   }
   const from = state;
   state = nextState(state, 'enroll');
@@ -226,7 +241,12 @@ export async function startSoftwareToken(store: Store, input: Actor & { resource
         }
         await tx.assignments.delete(mine.id);
         await tx.tokens.update(t.id, { state: nextState(t.state, 'revoke'), seed: null });
-        await tx.audit.append({ action: 'token.revoke', subject: `token:${t.serial}`, actor: input.actor, details: { reason: 'replaced by a new software token before it was confirmed', user: user.login, resource: r.name } });
+        await tx.audit.append({
+          action: 'token.revoke',
+          subject: `token:${t.serial}`,
+          actor: input.actor,
+          details: { reason: 'replaced by a new software token before it was confirmed', user: user.login, resource: r.name },
+        });
       }
       const serial = `SW-${randomBytes(5).toString('hex').toUpperCase()}`;
       const spec = { type: 'totp' as const, algorithm: 'sha1' as const, digits: 6, period: 30, counter: 0 };

@@ -122,7 +122,14 @@ class BatchRun<T extends FlashedToken> {
 }
 
 /** One token: flash it and sort the outcome by the rules above. */
-async function flashOneToken<T extends FlashedToken>(store: Store, transport: ApduTransport, flasher: TokenFlasher, run: BatchRun<T>, opts: FlashBatchOptions, user: string | undefined): Promise<BatchTokenEntry> {
+async function flashOneToken<T extends FlashedToken>(
+  store: Store,
+  transport: ApduTransport,
+  flasher: TokenFlasher,
+  run: BatchRun<T>,
+  opts: FlashBatchOptions,
+  user: string | undefined,
+): Promise<BatchTokenEntry> {
   const index = run.handled + 1;
   let identified: string | null = null;
   const confirm = async (serial: string, label: string) => {
@@ -148,7 +155,13 @@ async function nextOrStop(source: TokenSource, index: number, stop: BatchStop | 
   if (stop.requested) return null;
   const pending = source.next(index);
   const t = await Promise.race([pending, stop.wait().then(() => null)]);
-  if (t === null) pending.then((late) => late.close(), () => undefined).catch(() => undefined);
+  if (t === null)
+    pending
+      .then(
+        (late) => late.close(),
+        () => undefined,
+      )
+      .catch(() => undefined);
   return t;
 }
 

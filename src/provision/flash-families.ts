@@ -85,7 +85,11 @@ export async function formFlasher(form: FlashForm): Promise<TokenFlasher> {
         return molto2.flash(store, transport, ctx);
       }
       // Any other family detection tells (a YubiKey) is never driven as a Token2 card.
-      if (told.family.name !== 'token2-nfc') throw new UsageError(`the token on "${transport.readerName}" is a ${told.model} (${told.family.name}): the station does not flash it; use \`tokensmith device flash --model ${told.model}\``, 'wrong-family');
+      if (told.family.name !== 'token2-nfc')
+        throw new UsageError(
+          `the token on "${transport.readerName}" is a ${told.model} (${told.family.name}): the station does not flash it; use \`tokensmith device flash --model ${told.model}\``,
+          'wrong-family',
+        );
       if (!token2) throw new UsageError(`the token on "${transport.readerName}" is a Token2 NFC token, not a ${form.model}`, 'wrong-family');
       return token2.flash(store, transport, ctx);
     },

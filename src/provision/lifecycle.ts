@@ -85,12 +85,7 @@ export function parseCodePair(input: string | string[]): [string, string] {
  * Resource it is the `synchronize` action and follows its rule unless
  * `force` (an admin's override, written to the audit row).
  */
-export async function resyncWithin(
-  tx: Repos,
-  t: TokenRecord,
-  codes: [string, string],
-  opts: { at?: Date; force?: boolean; actor?: string; via?: string } = {},
-): Promise<ResyncResult> {
+export async function resyncWithin(tx: Repos, t: TokenRecord, codes: [string, string], opts: { at?: Date; force?: boolean; actor?: string; via?: string } = {}): Promise<ResyncResult> {
   const a = await tx.assignments.byToken(t.id);
   const resourceId = a?.resourceId ?? t.resourceId;
   const r = resourceId !== null ? await tx.resources.get(resourceId) : null;
@@ -107,24 +102,26 @@ export async function resyncWithin(
   }
   if (!match) {
     await tx.audit.append({ action: 'token.resync-failed', subject: `token:${t.serial}`, actor: opts.actor, details: { via: opts.via ?? 'admin' } });
-    throw new DataError(
-      `the two codes are not consecutive codes of token ${t.serial} within ±${r?.syncWindow ?? 1000} steps: read two codes in a row from the token and try again`,
-      { code: 'resync-failed', where: t.serial },
-    );
+    throw new DataError(`the two codes are not consecutive codes of token ${t.serial} within ±${r?.syncWindow ?? 1000} steps: read two codes in a row from the token and try again`, {
+      code: 'resync-failed',
+      where: t.serial,
+    });
   }
   if (t.lastUsedStep !== null && match.step <= t.lastUsedStep) {
     throw refuse('code-already-used', `these codes were used before on token ${t.serial}`, 'wait for the token to show new codes', t.serial);
   }
-  const patch =
-    t.type === 'hotp'
-      ? { counter: match.step + 1, lastUsedStep: match.step }
-      : { driftSteps: match.offset, lastUsedStep: match.step };
+  const patch = t.type === 'hotp' ? { counter: match.step + 1, lastUsedStep: match.step } : { driftSteps: match.offset, lastUsedStep: match.step };
   await tx.tokens.update(t.id, patch);
   await tx.audit.append({
     action: 'token.resync',
     subject: `token:${t.serial}`,
     actor: opts.actor,
-    details: { previousDriftSteps: t.driftSteps, ...(t.type === 'hotp' ? { counter: match.step + 1 } : { driftSteps: match.offset }), via: opts.via ?? 'admin', ...(opts.force ? { forced: true } : {}) },
+    details: {
+      previousDriftSteps: t.driftSteps,
+      ...(t.type === 'hotp' ? { counter: match.step + 1 } : { driftSteps: match.offset }),
+      via: opts.via ?? 'admin',
+      ...(opts.force ? { forced: true } : {}),
+    },
   });
   return {
     serial: t.serial,

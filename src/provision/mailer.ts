@@ -140,7 +140,10 @@ export class SmtpMailer implements Mailer {
       const info = await transport.sendMail({ from: this.from, to: msg.to, subject: msg.subject, text: msg.text });
       return { delivered: `smtp:${info.messageId}` };
     } catch (err) {
-      throw new TokensmithError(`sending mail to ${msg.to} through ${smtpHost(this.url)} failed: ${(err as Error).message}; check --smtp-url or TOKENSMITH_SMTP_URL`, { code: 'mail-failed', cause: err });
+      throw new TokensmithError(`sending mail to ${msg.to} through ${smtpHost(this.url)} failed: ${(err as Error).message}; check --smtp-url or TOKENSMITH_SMTP_URL`, {
+        code: 'mail-failed',
+        cause: err,
+      });
     }
   }
 

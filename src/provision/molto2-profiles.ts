@@ -59,7 +59,8 @@ function driverFor(transport: ApduTransport, c: Molto2Common): Molto2Driver {
 
 export function parseProfileNumber(raw: string | number | undefined, flag = '--profile'): number {
   const n = Number(raw);
-  if (raw === undefined || raw === '' || !Number.isInteger(n) || n < 0 || n > 99) throw new UsageError(`${flag}: give a profile number from 0 to 99 (0 to 49 on a Molto2), not '${raw ?? ''}'`, 'bad-profile');
+  if (raw === undefined || raw === '' || !Number.isInteger(n) || n < 0 || n > 99)
+    throw new UsageError(`${flag}: give a profile number from 0 to 99 (0 to 49 on a Molto2), not '${raw ?? ''}'`, 'bad-profile');
   return n;
 }
 
@@ -132,7 +133,8 @@ export async function flashProfile(store: Store, transport: ApduTransport, input
     const r = await findResource(store, input.resource);
     if (input.user) {
       const u = await findUser(store, input.user);
-      if (!(await store.users.isInResource(u.id, r.id))) throw new PolicyError(`refused: user '${u.login}' is not a user of Resource '${r.name}'; add them first, nothing was written`, { code: 'user-not-in-resource' });
+      if (!(await store.users.isInResource(u.id, r.id)))
+        throw new PolicyError(`refused: user '${u.login}' is not a user of Resource '${r.name}'; add them first, nothing was written`, { code: 'user-not-in-resource' });
     }
   }
   const seed = input.seed ? Uint8Array.from(input.seed) : freshSeed(input.settings.algorithm);
@@ -162,14 +164,57 @@ export async function flashProfile(store: Store, transport: ApduTransport, input
       const resourceId = input.resource ? (await findResource(tx, input.resource)).id : undefined;
       const prev = await tx.tokens.findOne(MOLTO2_MANUFACTURER, serial);
       const attributes = { ...(prev?.attributes ?? {}), title: out.after.title, displayTimeout: input.settings.displayTimeout, flashedAt: new Date(input.now?.() ?? Date.now()).toISOString() };
-      const fields = { model: 'Molto2', kind: 'programmable' as const, type: 'totp' as const, algorithm: input.settings.algorithm, digits: input.settings.digits, period: input.settings.period, counter: 0, driftSteps: 0, batchId, seed, attributes };
+      const fields = {
+        model: 'Molto2',
+        kind: 'programmable' as const,
+        type: 'totp' as const,
+        algorithm: input.settings.algorithm,
+        digits: input.settings.digits,
+        period: input.settings.period,
+        counter: 0,
+        driftSteps: 0,
+        batchId,
+        seed,
+        attributes,
+      };
       let t: TokenRecord;
-      if (prev) t = await tx.tokens.update(prev.id, { ...fields, state: nextState(prev.state, 'flash'), failedAttempts: 0, locked: false, lastUsedStep: null, ...(resourceId !== undefined ? { resourceId } : {}) });
-      else t = await tx.tokens.insert({ serial, manufacturer: MOLTO2_MANUFACTURER, ...fields, state: nextState('in_stock', 'flash'), deviceSerial: out.info.serial, profile: input.profile, resourceId: resourceId ?? null });
+      if (prev)
+        t = await tx.tokens.update(prev.id, {
+          ...fields,
+          state: nextState(prev.state, 'flash'),
+          failedAttempts: 0,
+          locked: false,
+          lastUsedStep: null,
+          ...(resourceId !== undefined ? { resourceId } : {}),
+        });
+      else
+        t = await tx.tokens.insert({
+          serial,
+          manufacturer: MOLTO2_MANUFACTURER,
+          ...fields,
+          state: nextState('in_stock', 'flash'),
+          deviceSerial: out.info.serial,
+          profile: input.profile,
+          resourceId: resourceId ?? null,
+        });
       await tx.audit.append({
         action: 'token.flash',
         subject: `token:${serial}`,
-        details: { model: 'token2-molto2', deviceSerial: out.info.serial, profile: input.profile, reader: transport.readerName, algorithm: input.settings.algorithm, digits: input.settings.digits, period: input.settings.period, displayTimeout: input.settings.displayTimeout, seedBytes: seed.length, overwrote: out.overwrote, batch: batchId, from: prev?.state ?? null, to: t.state },
+        details: {
+          model: 'token2-molto2',
+          deviceSerial: out.info.serial,
+          profile: input.profile,
+          reader: transport.readerName,
+          algorithm: input.settings.algorithm,
+          digits: input.settings.digits,
+          period: input.settings.period,
+          displayTimeout: input.settings.displayTimeout,
+          seedBytes: seed.length,
+          overwrote: out.overwrote,
+          batch: batchId,
+          from: prev?.state ?? null,
+          to: t.state,
+        },
       });
       if (input.batchId === undefined) await tx.batches.finish(batchId, { imported: 1, skipped: 0, failed: 0 }, 'done');
       if (input.user) t = (await assignWithin(tx, { serial, manufacturer: MOLTO2_MANUFACTURER, login: input.user, resource: input.resource!, via: 'flash' })).token;
@@ -263,9 +308,14 @@ export async function syncProfiles(store: Store, transport: ApduTransport, which
   const out = await driverFor(transport, c).syncProfiles(which);
   await store.transaction(async (tx) => {
     for (const t of await tx.tokens.list({ deviceSerial: out.info.serial })) {
-      if (t.profile !== null && out.profiles.includes(t.profile)) await tx.tokens.update(t.id, { driftSteps: 0, attributes: { ...t.attributes, syncedAt: new Date(c.now?.() ?? Date.now()).toISOString() } });
+      if (t.profile !== null && out.profiles.includes(t.profile))
+        await tx.tokens.update(t.id, { driftSteps: 0, attributes: { ...t.attributes, syncedAt: new Date(c.now?.() ?? Date.now()).toISOString() } });
     }
-    await tx.audit.append({ action: 'token.sync', subject: `device:${out.info.serial}`, details: { model: 'token2-molto2', reader: transport.readerName, profiles: which === 'all' ? 'all' : out.profiles, offsetsBefore: out.offsetsBefore, offsetAfter: out.offsetAfter } });
+    await tx.audit.append({
+      action: 'token.sync',
+      subject: `device:${out.info.serial}`,
+      details: { model: 'token2-molto2', reader: transport.readerName, profiles: which === 'all' ? 'all' : out.profiles, offsetsBefore: out.offsetsBefore, offsetAfter: out.offsetAfter },
+    });
   });
   return { deviceSerial: out.info.serial, profiles: out.profiles, offsetsBefore: out.offsetsBefore, offsetAfter: out.offsetAfter, commands: out.commands };
 }
@@ -291,7 +341,11 @@ export async function eraseProfile(store: Store, transport: ApduTransport, profi
   const storeUpdated = await store.transaction(async (tx) => {
     const t = existing ? await tx.tokens.get(existing.id) : null;
     if (t) await tx.tokens.update(t.id, { state: t.state === 'in_stock' ? t.state : nextState(t.state, 'erase'), seed: null });
-    await tx.audit.append({ action: 'token.erase', subject: `token:${serial}`, details: { model: 'token2-molto2', deviceSerial: info.serial, profile, reader: transport.readerName, inStore: Boolean(t), from: t?.state ?? null } });
+    await tx.audit.append({
+      action: 'token.erase',
+      subject: `token:${serial}`,
+      details: { model: 'token2-molto2', deviceSerial: info.serial, profile, reader: transport.readerName, inStore: Boolean(t), from: t?.state ?? null },
+    });
     return t !== null;
   });
   return { deviceSerial: info.serial, profile, serial, storeUpdated };

@@ -66,7 +66,13 @@ function decoyKeyOf(store: Store): Promise<string> {
 
 /** For a login that cannot sign in here: a token-code question that stays the same for that login, like a real user's. */
 async function decoyTokenCodeRequired(store: Store, resource: string, login: string): Promise<boolean> {
-  return (createHmac('sha256', await decoyKeyOf(store)).update(`${resource}\u0000${login}`).digest()[0]! & 1) === 1;
+  return (
+    (createHmac('sha256', await decoyKeyOf(store))
+      .update(`${resource}\u0000${login}`)
+      .digest()[0]! &
+      1) ===
+    1
+  );
 }
 
 function maskEmail(e: string): string {

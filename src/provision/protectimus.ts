@@ -80,7 +80,8 @@ export async function protectimusVerify(store: Store, transport: ApduTransport, 
   const token = await tokenFor(store, uid, o);
   const { code, at } = await d.readCode();
   const window = o.window ?? 10;
-  if (code.length !== token.digits) throw new DataError(`token ${token.serial} shows ${code.length} digits, the store says ${token.digits}: check the token's record`, { code: 'digits-mismatch', where: token.serial });
+  if (code.length !== token.digits)
+    throw new DataError(`token ${token.serial} shows ${code.length} digits, the store says ${token.digits}: check the token's record`, { code: 'digits-mismatch', where: token.serial });
   const seed = await store.tokens.openSeed(token);
   let match;
   try {
@@ -90,13 +91,20 @@ export async function protectimusVerify(store: Store, transport: ApduTransport, 
   }
   await store.transaction(async (tx) => {
     await tx.tokens.update(token.id, { ...(match ? { driftSteps: match.offset } : {}), attributes: { ...token.attributes, ...(uid ? { uid } : {}) } });
-    await tx.audit.append({ action: 'token.verify', subject: `token:${token.serial}`, details: { model: o.model, reader: transport.readerName, readFromToken: true, ok: Boolean(match), driftSteps: match?.offset ?? null, window } });
+    await tx.audit.append({
+      action: 'token.verify',
+      subject: `token:${token.serial}`,
+      details: { model: o.model, reader: transport.readerName, readFromToken: true, ok: Boolean(match), driftSteps: match?.offset ?? null, window },
+    });
   });
   if (!match) {
-    throw new DataError(`the code on ${token.serial} does not match its stored seed within ±${window} steps of this computer's clock: the token holds another seed, or its clock is further off (set it: tokensmith device sync)`, {
-      code: 'code-rejected',
-      where: token.serial,
-    });
+    throw new DataError(
+      `the code on ${token.serial} does not match its stored seed within ±${window} steps of this computer's clock: the token holds another seed, or its clock is further off (set it: tokensmith device sync)`,
+      {
+        code: 'code-rejected',
+        where: token.serial,
+      },
+    );
   }
   return { serial: token.serial, model: o.model, code, ok: true, driftSteps: match.offset, driftSeconds: match.offset * token.period, window };
 }
@@ -126,10 +134,18 @@ export async function protectimusSync(store: Store, transport: ApduTransport, o:
     const driftBefore = await drift();
     const w = await d.setTime();
     const driftAfter = await drift();
-    if (seed && driftAfter !== 0) throw new DeviceError(`after setting the clock the code of ${token!.serial} is ${driftAfter === null ? 'not found near' : `${driftAfter} steps off`} the host's time: set it again, or the token holds another seed`, { code: 'clock-check-failed', where: token!.serial });
+    if (seed && driftAfter !== 0)
+      throw new DeviceError(
+        `after setting the clock the code of ${token!.serial} is ${driftAfter === null ? 'not found near' : `${driftAfter} steps off`} the host's time: set it again, or the token holds another seed`,
+        { code: 'clock-check-failed', where: token!.serial },
+      );
     await store.transaction(async (tx) => {
       if (token) await tx.tokens.update(token.id, { driftSteps: 0, attributes: { ...token.attributes, ...(uid ? { uid } : {}), syncedAt: new Date(o.now?.() ?? Date.now()).toISOString() } });
-      await tx.audit.append({ action: 'token.sync', subject: token ? `token:${token.serial}` : `uid:${uid ?? 'unknown'}`, details: { model: o.model, reader: transport.readerName, interval: w.interval, driftBefore, driftAfter, inStore: Boolean(token) } });
+      await tx.audit.append({
+        action: 'token.sync',
+        subject: token ? `token:${token.serial}` : `uid:${uid ?? 'unknown'}`,
+        details: { model: o.model, reader: transport.readerName, interval: w.interval, driftBefore, driftAfter, inStore: Boolean(token) },
+      });
     });
     return { serial: token?.serial ?? null, model: o.model, interval: w.interval, timeWritten: w.timeWritten, driftBefore, driftAfter };
   } finally {

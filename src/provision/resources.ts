@@ -4,16 +4,7 @@
  * admin allows it.
  */
 import { DataError, NotFoundError, UsageError } from '../core/errors.js';
-import {
-  ENROLL_TOKEN_TYPES,
-  TOKEN_ACTIONS,
-  USER_ACTIONS,
-  type EnrollTokenType,
-  type Repos,
-  type ResourceAction,
-  type ResourceRecord,
-  type Store,
-} from '../store/types.js';
+import { ENROLL_TOKEN_TYPES, TOKEN_ACTIONS, USER_ACTIONS, type EnrollTokenType, type Repos, type ResourceAction, type ResourceRecord, type Store } from '../store/types.js';
 
 export const RESOURCE_ACTIONS: readonly ResourceAction[] = [...TOKEN_ACTIONS, ...USER_ACTIONS];
 
@@ -39,7 +30,10 @@ export async function findResource(repos: Repos, name: string): Promise<Resource
 /** Splits "a,b c" into a list, checking each against the known names. */
 export function parseList<T extends string>(input: string | string[] | undefined, known: readonly T[], what: string): T[] {
   if (input === undefined) return [];
-  const items = (Array.isArray(input) ? input : [input]).flatMap((s) => s.split(/[\s,]+/)).map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const items = (Array.isArray(input) ? input : [input])
+    .flatMap((s) => s.split(/[\s,]+/))
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   for (const i of items) {
     if (!(known as readonly string[]).includes(i)) throw new UsageError(`unknown ${what} '${i}': use ${known.join(', ')}`, `bad-${what.replace(/\s+/g, '-')}`);
   }
@@ -62,10 +56,7 @@ function checkPositive(n: number | undefined, what: string, max: number): number
   return n;
 }
 
-export async function createResource(
-  store: Store,
-  input: { name: string; url?: string; lockAfter?: number; window?: number; syncWindow?: number },
-): Promise<ResourceRecord> {
+export async function createResource(store: Store, input: { name: string; url?: string; lockAfter?: number; window?: number; syncWindow?: number }): Promise<ResourceRecord> {
   const name = input.name.trim();
   if (!/^[\w.@-][\w .@-]{0,99}$/.test(name)) throw new UsageError(`resource name '${input.name}' must be 1 to 100 letters, digits, spaces or . _ - @`);
   const url = input.url ? checkUrl(input.url) : null;
@@ -85,11 +76,7 @@ export async function createResource(
 }
 
 /** Allows (or denies) portal actions and enrollable token types; the rest stays as it was. */
-export async function setResourcePermissions(
-  store: Store,
-  name: string,
-  change: { allow: boolean; actions?: string | string[]; tokenTypes?: string | string[] },
-): Promise<ResourceRecord> {
+export async function setResourcePermissions(store: Store, name: string, change: { allow: boolean; actions?: string | string[]; tokenTypes?: string | string[] }): Promise<ResourceRecord> {
   const actions = parseList(change.actions, RESOURCE_ACTIONS, 'action');
   const tokenTypes = parseList(change.tokenTypes, ENROLL_TOKEN_TYPES, 'token type');
   if (actions.length === 0 && tokenTypes.length === 0) {
@@ -99,7 +86,7 @@ export async function setResourcePermissions(
     const r = await findResource(tx, name);
     const apply = <T extends string>(cur: T[], delta: T[], order: readonly T[]): T[] => {
       const set = new Set(cur);
-      for (const d of delta) (change.allow ? set.add(d) : set.delete(d));
+      for (const d of delta) change.allow ? set.add(d) : set.delete(d);
       return order.filter((x) => set.has(x));
     };
     const next = await tx.resources.update(r.id, {

@@ -52,7 +52,11 @@ function familySettings(family: DeviceFamily, o: SimulateOptions): Omit<Simulato
   const honoured = family.simulator?.options ?? [];
   const given = (Object.keys(SIMULATOR_OPTION_FLAGS) as SimulatorOptionName[]).filter((k) => o[k] !== undefined);
   const refused = given.find((k) => !honoured.includes(k));
-  if (refused) throw new UsageError(`simulate: ${family.name} has no ${SIMULATOR_OPTION_FLAGS[refused]} (its simulator takes ${honoured.map((k) => SIMULATOR_OPTION_FLAGS[k]).join(', ') || 'no family options'})`, 'option-not-supported');
+  if (refused)
+    throw new UsageError(
+      `simulate: ${family.name} has no ${SIMULATOR_OPTION_FLAGS[refused]} (its simulator takes ${honoured.map((k) => SIMULATOR_OPTION_FLAGS[k]).join(', ') || 'no family options'})`,
+      'option-not-supported',
+    );
   return { seed: o.seed ? decodeBase32(o.seed, '--seed') : undefined, algorithm: o.algorithm, period: o.period, locked: o.locked, customerKey: o.customerKey, variant: o.variant };
 }
 

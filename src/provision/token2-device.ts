@@ -116,7 +116,11 @@ export async function syncDevice(store: Store, transport: ApduTransport, input: 
     await store.transaction(async (tx) => {
       const t = token ? await tx.tokens.get((token as TokenRecord).id) : null;
       if (t) await tx.tokens.update(t.id, { driftSteps: 0, attributes: { ...t.attributes, displayTimeout: settings!.displayTimeout, syncedAt: new Date().toISOString() } });
-      await tx.audit.append({ action: 'token.sync', subject: `token:${out.info.serial}`, details: { model: out.info.model, reader: transport.readerName, offsetBefore: out.info.offset, offsetAfter: out.offsetAfter, seedRewritten: result.seedRewritten, inStore: Boolean(t) } });
+      await tx.audit.append({
+        action: 'token.sync',
+        subject: `token:${out.info.serial}`,
+        details: { model: out.info.model, reader: transport.readerName, offsetBefore: out.info.offset, offsetAfter: out.offsetAfter, seedRewritten: result.seedRewritten, inStore: Boolean(t) },
+      });
     });
     return result;
   } catch (e) {
@@ -146,7 +150,8 @@ export interface VerifyResult {
 export async function verifyDevice(store: Store, transport: ApduTransport, code: string, opts: DeviceOptions & { window?: number; at?: Date } = {}): Promise<VerifyResult> {
   const info = await new Token2Driver(transport, opts).readInfo();
   const token = await store.tokens.findOne(TOKEN2_MANUFACTURER, info.serial);
-  if (!token || !token.hasSeed) throw new DataError(`token ${info.serial} is not in the store with a seed: nothing to check the code against (flash it first)`, { code: 'not-found', where: info.serial });
+  if (!token || !token.hasSeed)
+    throw new DataError(`token ${info.serial} is not in the store with a seed: nothing to check the code against (flash it first)`, { code: 'not-found', where: info.serial });
   const wanted = code.trim();
   if (!new RegExp(`^\\d{${token.digits}}$`).test(wanted)) throw new UsageError(`--code: ${token.serial} shows ${token.digits}-digit codes, got '${code}'`, 'bad-code');
   const window = opts.window ?? 10;

@@ -149,10 +149,10 @@ async function checkBeforeWrite(store: Store, input: FlashInput, hooks: FlashHoo
   const existing = await store.tokens.findOne(TOKEN2_MANUFACTURER, i.serial);
   if (existing) {
     if (existing.hasSeed && !input.force) {
-      throw new PolicyError(
-        `refused: token ${i.serial} is in the store with a seed (state ${existing.state}); flashing replaces that seed. Add --force to overwrite it; nothing was written`,
-        { code: 'seed-present', where: i.serial },
-      );
+      throw new PolicyError(`refused: token ${i.serial} is in the store with a seed (state ${existing.state}); flashing replaces that seed. Add --force to overwrite it; nothing was written`, {
+        code: 'seed-present',
+        where: i.serial,
+      });
     }
     nextState(existing.state, 'flash');
   }
@@ -286,10 +286,15 @@ export function token2Flasher(input: Omit<FlashInput, 'batchId'>, hooks: Pick<Fl
   return {
     format: 'token2-nfc',
     flash: (store, transport, ctx) =>
-      flashToken(store, transport, { ...input, user: ctx.user ?? input.user, batchId: ctx.batchId }, {
-        now: hooks.now,
-        onStep: ctx.onStep,
-        confirm: ctx.confirm ? (info) => ctx.confirm!(info.serial, `${info.product ?? info.model} ${info.serial}`) : undefined,
-      }),
+      flashToken(
+        store,
+        transport,
+        { ...input, user: ctx.user ?? input.user, batchId: ctx.batchId },
+        {
+          now: hooks.now,
+          onStep: ctx.onStep,
+          confirm: ctx.confirm ? (info) => ctx.confirm!(info.serial, `${info.product ?? info.model} ${info.serial}`) : undefined,
+        },
+      ),
   };
 }

@@ -141,7 +141,18 @@ export async function addToken(store: Store, input: AddTokenInput): Promise<Toke
     await tx.audit.append({
       action: 'token.add',
       subject: `token:${serial}`,
-      details: { manufacturer, model: token.model, kind, type: spec.type, algorithm: spec.algorithm, digits: spec.digits, period: spec.period, counter: spec.counter, resource: input.resource ?? null, state: token.state },
+      details: {
+        manufacturer,
+        model: token.model,
+        kind,
+        type: spec.type,
+        algorithm: spec.algorithm,
+        digits: spec.digits,
+        period: spec.period,
+        counter: spec.counter,
+        resource: input.resource ?? null,
+        state: token.state,
+      },
     });
     return token;
   });

@@ -71,7 +71,10 @@ export async function importUsers(store: Store, path: string, opts: { text?: str
         email: checkEmail(get(r, 'email'), where),
         phone: checkPhone(get(r, 'phone'), where),
         passwordHash: password ? await hashPassword(password) : null,
-        resources: get(r, 'resources').split(/[;|,]/).map((s) => s.trim()).filter(Boolean),
+        resources: get(r, 'resources')
+          .split(/[;|,]/)
+          .map((s) => s.trim())
+          .filter(Boolean),
         token: get(r, 'token'),
       });
     } catch (err) {

@@ -58,12 +58,23 @@ export function parseAccessCode(text: string, what = '--access-code'): Uint8Arra
 }
 
 /** Raw CLI values -> a checked input (usage errors name the flag). */
-export function parseYubikeyOtpInput(raw: { slot?: string; digits?: string; counter?: string; seed?: string; tokenId?: string; accessCode?: Uint8Array; force?: boolean; resource?: string }): YubikeyOtpInput {
-  if (raw.slot !== '1' && raw.slot !== '2') throw new UsageError(`--slot: 1 or 2${raw.slot === undefined ? ' (a YubiKey has two OTP slots; say which to program)' : `, not '${raw.slot}'`}`, 'bad-slot');
+export function parseYubikeyOtpInput(raw: {
+  slot?: string;
+  digits?: string;
+  counter?: string;
+  seed?: string;
+  tokenId?: string;
+  accessCode?: Uint8Array;
+  force?: boolean;
+  resource?: string;
+}): YubikeyOtpInput {
+  if (raw.slot !== '1' && raw.slot !== '2')
+    throw new UsageError(`--slot: 1 or 2${raw.slot === undefined ? ' (a YubiKey has two OTP slots; say which to program)' : `, not '${raw.slot}'`}`, 'bad-slot');
   const digits = Number(raw.digits ?? 6);
   if (digits !== 6 && digits !== 8) throw new UsageError(`--digits: 6 or 8, not '${raw.digits}'`, 'bad-digits');
   const counter = Number(raw.counter ?? 0);
-  if (!Number.isInteger(counter) || counter < 0 || counter > IMF_MAX || counter % 16 !== 0) throw new UsageError(`--counter: the initial moving factor of a YubiKey slot is a multiple of 16 from 0 to ${IMF_MAX}, not '${raw.counter}'`, 'bad-counter');
+  if (!Number.isInteger(counter) || counter < 0 || counter > IMF_MAX || counter % 16 !== 0)
+    throw new UsageError(`--counter: the initial moving factor of a YubiKey slot is a multiple of 16 from 0 to ${IMF_MAX}, not '${raw.counter}'`, 'bad-counter');
   const seed = raw.seed === undefined ? undefined : decodeBase32(raw.seed, '--seed');
   if (seed && (seed.length === 0 || seed.length > 20)) throw new UsageError(`--seed: a YubiKey OTP slot holds an HMAC-SHA1 key of 1 to 20 bytes, not ${seed.length}`, 'bad-seed');
   const tokenId = raw.tokenId === undefined ? undefined : decodeHex(raw.tokenId, '--token-id');
@@ -75,14 +86,25 @@ export function parseYubikeyOtpInput(raw: { slot?: string; digits?: string; coun
 export function refuseOverwrite(status: OtpStatus, input: YubikeyOtpInput, serial: string, existing: TokenRecord | null): void {
   if (input.force) return;
   const configured = input.slot === 1 ? status.slot1Configured : status.slot2Configured;
-  if (configured) throw new PolicyError(`refused: slot ${input.slot} of YubiKey ${serial} is already configured; programming it replaces what it holds. Add --force to overwrite it; nothing was written`, { code: 'slot-configured', where: serial });
-  if (existing?.hasSeed) throw new PolicyError(`refused: ${existing.serial} is in the store with a seed (state ${existing.state}). Add --force to overwrite it; nothing was written`, { code: 'seed-present', where: existing.serial });
+  if (configured)
+    throw new PolicyError(`refused: slot ${input.slot} of YubiKey ${serial} is already configured; programming it replaces what it holds. Add --force to overwrite it; nothing was written`, {
+      code: 'slot-configured',
+      where: serial,
+    });
+  if (existing?.hasSeed)
+    throw new PolicyError(`refused: ${existing.serial} is in the store with a seed (state ${existing.state}). Add --force to overwrite it; nothing was written`, {
+      code: 'seed-present',
+      where: existing.serial,
+    });
 }
 
 /** Reads the key; one with its serial hidden cannot be named in the store. */
 export async function identify(driver: YubiOtpDriver): Promise<YubiOtpInfo & { serial: number }> {
   const info = await driver.readInfo();
-  if (info.serial === null) throw new DeviceError('the YubiKey does not show its serial number (serial-API-visible is off), so the store could not name the token; enable it with `ykman config` or use another key', { code: 'no-serial' });
+  if (info.serial === null)
+    throw new DeviceError('the YubiKey does not show its serial number (serial-API-visible is off), so the store could not name the token; enable it with `ykman config` or use another key', {
+      code: 'no-serial',
+    });
   return { ...info, serial: info.serial };
 }
 
@@ -107,7 +129,19 @@ export async function flashYubikeyOtp(store: Store, driver: YubiOtpDriver, input
     throw e;
   }
   const token = await registerSlot(store, { serial, deviceSerial: String(info.serial), seed, input, info, reader: where.reader, overwroteSlot, now: where.now });
-  return { serial, deviceSerial: String(info.serial), slot: input.slot, digits: input.digits, counter: input.counter, firmware: info.status.version.join('.'), link: info.link, reader: where.reader, batch: token.batchId ?? 0, overwroteSlot, token: await viewToken(store, token) };
+  return {
+    serial,
+    deviceSerial: String(info.serial),
+    slot: input.slot,
+    digits: input.digits,
+    counter: input.counter,
+    firmware: info.status.version.join('.'),
+    link: info.link,
+    reader: where.reader,
+    batch: token.batchId ?? 0,
+    overwroteSlot,
+    token: await viewToken(store, token),
+  };
 }
 
 interface Registration {
@@ -127,15 +161,49 @@ async function registerSlot(store: Store, r: Registration): Promise<TokenRecord>
     const batchId = r.input.batchId ?? (await tx.batches.create({ kind: 'flash', sourceName: r.reader, format: YUBIKEY_OTP_MODEL, operator: store.operator })).id;
     const resourceId = r.input.resource ? (await findResource(tx, r.input.resource)).id : undefined;
     const prev = await tx.tokens.findOne(YUBICO_MANUFACTURER, r.serial);
-    const attributes = { ...(prev?.attributes ?? {}), slot: r.input.slot, firmware: r.info.status.version.join('.'), ...(r.input.tokenId ? { tokenId: Buffer.from(r.input.tokenId).toString('hex') } : {}), flashedAt: new Date(r.now?.() ?? Date.now()).toISOString() };
-    const fields = { model: YUBIKEY_OTP_MODEL, kind: 'programmable' as const, type: 'hotp' as const, algorithm: 'sha1' as const, digits: r.input.digits, period: 30, counter: r.input.counter, driftSteps: 0, batchId, seed: r.seed, attributes, deviceSerial: r.deviceSerial, profile: r.input.slot };
+    const attributes = {
+      ...(prev?.attributes ?? {}),
+      slot: r.input.slot,
+      firmware: r.info.status.version.join('.'),
+      ...(r.input.tokenId ? { tokenId: Buffer.from(r.input.tokenId).toString('hex') } : {}),
+      flashedAt: new Date(r.now?.() ?? Date.now()).toISOString(),
+    };
+    const fields = {
+      model: YUBIKEY_OTP_MODEL,
+      kind: 'programmable' as const,
+      type: 'hotp' as const,
+      algorithm: 'sha1' as const,
+      digits: r.input.digits,
+      period: 30,
+      counter: r.input.counter,
+      driftSteps: 0,
+      batchId,
+      seed: r.seed,
+      attributes,
+      deviceSerial: r.deviceSerial,
+      profile: r.input.slot,
+    };
     const t = prev
       ? await tx.tokens.update(prev.id, { ...fields, failedAttempts: 0, locked: false, lastUsedStep: null, state: nextState(prev.state, 'flash'), ...(resourceId !== undefined ? { resourceId } : {}) })
       : await tx.tokens.insert({ serial: r.serial, manufacturer: YUBICO_MANUFACTURER, ...fields, state: nextState('in_stock', 'flash'), resourceId: resourceId ?? null });
     await tx.audit.append({
       action: 'token.flash',
       subject: `token:${t.serial}`,
-      details: { model: YUBIKEY_OTP_MODEL, deviceSerial: r.deviceSerial, slot: r.input.slot, link: r.info.link, reader: r.reader, digits: r.input.digits, counter: r.input.counter, seedBytes: r.seed.length, accessCode: Boolean(r.input.accessCode), overwroteSlot: r.overwroteSlot, batch: batchId, from: prev?.state ?? null, to: t.state },
+      details: {
+        model: YUBIKEY_OTP_MODEL,
+        deviceSerial: r.deviceSerial,
+        slot: r.input.slot,
+        link: r.info.link,
+        reader: r.reader,
+        digits: r.input.digits,
+        counter: r.input.counter,
+        seedBytes: r.seed.length,
+        accessCode: Boolean(r.input.accessCode),
+        overwroteSlot: r.overwroteSlot,
+        batch: batchId,
+        from: prev?.state ?? null,
+        to: t.state,
+      },
     });
     if (r.input.batchId === undefined) await tx.batches.finish(batchId, { imported: 1, skipped: 0, failed: 0 }, 'done');
     return t;

@@ -44,7 +44,11 @@ export function verifyAuditChain(rows: Iterable<StoredAuditRow>, head: { seq: nu
   for (const r of rows) {
     count++;
     if (r.seq !== expectedSeq) {
-      return { ok: false, rows: count, firstBad: { seq: expectedSeq, problem: r.seq > expectedSeq ? `row ${expectedSeq} is missing (deleted); the next row is ${r.seq}` : `row ${r.seq} is out of order` } };
+      return {
+        ok: false,
+        rows: count,
+        firstBad: { seq: expectedSeq, problem: r.seq > expectedSeq ? `row ${expectedSeq} is missing (deleted); the next row is ${r.seq}` : `row ${r.seq} is out of order` },
+      };
     }
     if (r.prev_hash !== prevHash) {
       return { ok: false, rows: count, firstBad: { seq: r.seq, problem: `row ${r.seq} does not follow row ${r.seq - 1}: its link to the previous row is wrong (rows deleted, inserted or swapped)` } };

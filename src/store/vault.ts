@@ -86,8 +86,7 @@ function readPrivateKeyFile(keyFile: string): string {
     const mode = fstatSync(fd).mode & 0o777;
     if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
       throw new PolicyError(
-        `the key file ${keyFile} is open to group or others (mode ${mode.toString(8).padStart(4, '0')}): anyone who can read it can open every seed. ` +
-          `Make it private with: chmod 600 ${keyFile}`,
+        `the key file ${keyFile} is open to group or others (mode ${mode.toString(8).padStart(4, '0')}): anyone who can read it can open every seed. ` + `Make it private with: chmod 600 ${keyFile}`,
         { code: 'key-file-mode' },
       );
     }

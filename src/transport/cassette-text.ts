@@ -10,10 +10,15 @@ import type { FrameDescriber } from './replay.js';
 
 export const CASSETTE_TEXT_VERSION = 2;
 
-const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase().replace(/(..)(?!$)/g, '$1 ');
+const toHex = (b: Uint8Array) =>
+  Buffer.from(b)
+    .toString('hex')
+    .toUpperCase()
+    .replace(/(..)(?!$)/g, '$1 ');
 
 function fromHex(text: unknown, where: string): Uint8Array {
-  if (typeof text !== 'string' || !/^([0-9a-fA-F]{2}( |$))*$/.test(text.trim())) throw new DataError(`${where}: '${String(text).slice(0, 40)}' is not hex bytes ("80 41 00 00")`, { code: 'bad-cassette', where });
+  if (typeof text !== 'string' || !/^([0-9a-fA-F]{2}( |$))*$/.test(text.trim()))
+    throw new DataError(`${where}: '${String(text).slice(0, 40)}' is not hex bytes ("80 41 00 00")`, { code: 'bad-cassette', where });
   return Uint8Array.from(Buffer.from(text.replace(/ /g, ''), 'hex'));
 }
 

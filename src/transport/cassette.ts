@@ -95,7 +95,10 @@ export function decodeCassette(bytes: Uint8Array, where = 'cassette'): Cassette 
     throw new DataError(`${where} is not a tokensmith cassette (no '${CASSETTE_FORMAT}' header)`, { code: 'bad-cassette', where });
   }
   if (h.version !== CASSETTE_VERSION && h.version !== CBOR_VERSION) {
-    throw new DataError(`${where} is cassette format version ${String(h.version)}; this tokensmith reads versions ${CBOR_VERSION} (CBOR) and ${CASSETTE_VERSION} (JSON text)`, { code: 'bad-cassette', where });
+    throw new DataError(`${where} is cassette format version ${String(h.version)}; this tokensmith reads versions ${CBOR_VERSION} (CBOR) and ${CASSETTE_VERSION} (JSON text)`, {
+      code: 'bad-cassette',
+      where,
+    });
   }
   for (const [i, f] of c.frames.entries()) {
     if (!f || !(f.bytes instanceof Uint8Array) || !['command', 'response', 'event'].includes(f.dir)) {
@@ -121,5 +124,8 @@ export function writeCassette(path: string, c: Cassette, describe?: FrameDescrib
 }
 
 export function hexSpaced(b: Uint8Array): string {
-  return Buffer.from(b).toString('hex').toUpperCase().replace(/(..)(?!$)/g, '$1 ');
+  return Buffer.from(b)
+    .toString('hex')
+    .toUpperCase()
+    .replace(/(..)(?!$)/g, '$1 ');
 }

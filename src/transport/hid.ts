@@ -56,7 +56,10 @@ async function nodeHid(): Promise<NodeHidModule> {
   try {
     return await loader();
   } catch (e) {
-    throw new HidUnavailableError('node-hid (the optional USB HID module) is not installed or failed to load: run `npm install node-hid` (it ships prebuilt binaries for Linux, macOS and Windows), or use a YubiKey over PC/SC with --reader', e);
+    throw new HidUnavailableError(
+      'node-hid (the optional USB HID module) is not installed or failed to load: run `npm install node-hid` (it ships prebuilt binaries for Linux, macOS and Windows), or use a YubiKey over PC/SC with --reader',
+      e,
+    );
   }
 }
 
@@ -96,8 +99,12 @@ export async function openYubikeyHid(path?: string, mod?: NodeHidModule): Promis
   const hid = mod ?? (await nodeHid());
   const keys = await listYubikeysHid(hid);
   const info = path ? keys.find((k) => k.path === path) : keys[0];
-  if (!info?.path) throw new DeviceError(path ? `no YubiKey at ${path}` : 'no YubiKey on USB HID (vendor 0x1050, keyboard interface): plug one in, or enable its OTP interface (`ykman config usb --enable OTP`)', { code: 'no-token' });
-  if (!path && keys.length > 1) throw new DeviceError(`${keys.length} YubiKeys are plugged in: leave one, or name it with --hid-path (${keys.map((k) => k.path).join(', ')})`, { code: 'several-tokens' });
+  if (!info?.path)
+    throw new DeviceError(path ? `no YubiKey at ${path}` : 'no YubiKey on USB HID (vendor 0x1050, keyboard interface): plug one in, or enable its OTP interface (`ykman config usb --enable OTP`)', {
+      code: 'no-token',
+    });
+  if (!path && keys.length > 1)
+    throw new DeviceError(`${keys.length} YubiKeys are plugged in: leave one, or name it with --hid-path (${keys.map((k) => k.path).join(', ')})`, { code: 'several-tokens' });
   const handle = await hid.HIDAsync.open(info.path, { nonExclusive: true }).catch((e: unknown) => {
     throw explainOpenFailure(info.path!, e);
   });

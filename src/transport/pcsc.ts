@@ -54,10 +54,7 @@ export class PcscContext {
     try {
       ({ NFC } = (await import('nfc-pcsc' as string)) as { NFC: new () => NfcInstance });
     } catch (e) {
-      throw new PcscUnavailableError(
-        'nfc-pcsc (the optional PC/SC module) is not installed or failed to build: install libpcsclite-dev and a C++ toolchain, then run `npm install nfc-pcsc`',
-        e,
-      );
+      throw new PcscUnavailableError('nfc-pcsc (the optional PC/SC module) is not installed or failed to build: install libpcsclite-dev and a C++ toolchain, then run `npm install nfc-pcsc`', e);
     }
     const ctx = new PcscContext(new NFC());
     ctx.nfc.on('error', () => {
@@ -125,15 +122,14 @@ export class PcscContext {
       });
       if (found.length === 0) {
         throw new NoTokenError(
-          `no token on ${matching().map((s) => `"${s.reader.name}"`).join(' or ')} after ${opts.waitSeconds ?? 10} s: put the card or key fob flat on the reader and run the command again (or give a longer --wait)`,
+          `no token on ${matching()
+            .map((s) => `"${s.reader.name}"`)
+            .join(' or ')} after ${opts.waitSeconds ?? 10} s: put the card or key fob flat on the reader and run the command again (or give a longer --wait)`,
         );
       }
     }
     if (found.length > 1) {
-      throw new UsageError(
-        `tokens are on ${found.length} readers: ${found.map((s) => `"${s.reader.name}"`).join(', ')}; say which one with a more precise --reader`,
-        'several-tokens',
-      );
+      throw new UsageError(`tokens are on ${found.length} readers: ${found.map((s) => `"${s.reader.name}"`).join(', ')}; say which one with a more precise --reader`, 'several-tokens');
     }
     return new PcscTransport(found[0]!);
   }
@@ -210,7 +206,10 @@ export class PcscTransport implements ApduTransport {
         this.present = false;
         throw new CardRemovedError(this.readerName, e);
       }
-      throw new DeviceError(`sending a command to the token on ${this.readerName} failed: ${text.trim()}; lift the token off the reader, put it back and try again`, { code: 'transmit-failed', cause: e });
+      throw new DeviceError(`sending a command to the token on ${this.readerName} failed: ${text.trim()}; lift the token off the reader, put it back and try again`, {
+        code: 'transmit-failed',
+        cause: e,
+      });
     } finally {
       clearTimeout(timer);
     }

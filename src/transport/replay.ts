@@ -49,10 +49,16 @@ export class ReplayTransport implements ApduTransport {
     const frame = this.cassette.frames[this.pos];
     if (!this.present) throw new CardRemovedError(this.readerName);
     if (!frame) {
-      throw new CassetteMismatchError(`replay of ${this.name}: the recording has ended, but the driver sent another command:\n  actual   ${hexSpaced(apdu)}${this.describe(apdu, 'command')}`, this.name);
+      throw new CassetteMismatchError(
+        `replay of ${this.name}: the recording has ended, but the driver sent another command:\n  actual   ${hexSpaced(apdu)}${this.describe(apdu, 'command')}`,
+        this.name,
+      );
     }
     if (frame.dir !== 'command') {
-      throw new CassetteMismatchError(`replay of ${this.name}: frame #${frame.seq} is a ${frame.dir}, but the driver sent a command:\n  actual   ${hexSpaced(apdu)}${this.describe(apdu, 'command')}`, `${this.name}#${frame.seq}`);
+      throw new CassetteMismatchError(
+        `replay of ${this.name}: frame #${frame.seq} is a ${frame.dir}, but the driver sent a command:\n  actual   ${hexSpaced(apdu)}${this.describe(apdu, 'command')}`,
+        `${this.name}#${frame.seq}`,
+      );
     }
     this.check(frame, apdu);
     this.pos++;
@@ -73,10 +79,19 @@ export class ReplayTransport implements ApduTransport {
     let differsAt = -1;
     if (frame.redacted) {
       if (apdu.length !== frame.length) differsAt = Math.min(apdu.length, 5);
-      else for (let i = 0; i < frame.bytes.length; i++) if (frame.bytes[i] !== apdu[i]) { differsAt = i; break; }
+      else
+        for (let i = 0; i < frame.bytes.length; i++)
+          if (frame.bytes[i] !== apdu[i]) {
+            differsAt = i;
+            break;
+          }
     } else {
       const n = Math.max(frame.bytes.length, apdu.length);
-      for (let i = 0; i < n; i++) if (frame.bytes[i] !== apdu[i]) { differsAt = i; break; }
+      for (let i = 0; i < n; i++)
+        if (frame.bytes[i] !== apdu[i]) {
+          differsAt = i;
+          break;
+        }
     }
     if (differsAt < 0) return;
     const expected = frame.redacted

@@ -49,14 +49,25 @@ export function registerSelfServiceApi(app: FastifyInstance, deps: SelfServiceDe
   };
   const signedOut = (reply: FastifyReply) => reply.code(401).send({ error: { message: 'sign in first (or again: the session ended)', code: 'signed-out', exitCode: 5 } });
 
-  app.post<Params>('/api/r/:resource/signin/begin', opts, route(true, async (req, _reply, r) => beginSignIn(store, deps.mailer, { resource: r.name, login: requiredField(req.body, 'login'), at: guard.now(), limits: guard.limits })));
+  app.post<Params>(
+    '/api/r/:resource/signin/begin',
+    opts,
+    route(true, async (req, _reply, r) => beginSignIn(store, deps.mailer, { resource: r.name, login: requiredField(req.body, 'login'), at: guard.now(), limits: guard.limits })),
+  );
 
   app.post<Params>(
     '/api/r/:resource/signin',
     opts,
     route(true, async (req, reply, r) => {
       const b = req.body;
-      const session = await signIn(store, { resource: r.name, login: requiredField(b, 'login'), password: optionalField(b, 'password'), emailCode: optionalField(b, 'emailCode'), tokenCode: optionalField(b, 'tokenCode'), at: guard.now() });
+      const session = await signIn(store, {
+        resource: r.name,
+        login: requiredField(b, 'login'),
+        password: optionalField(b, 'password'),
+        emailCode: optionalField(b, 'emailCode'),
+        tokenCode: optionalField(b, 'tokenCode'),
+        at: guard.now(),
+      });
       const sid = await guard.start(req.headers.cookie, r, session.ids!.userId);
       reply.header('Set-Cookie', portalCookie(r, sid, secure(req)));
       return session.overview();

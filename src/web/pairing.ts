@@ -98,7 +98,8 @@ export class PairingState {
   /** Trades the printed code for a session secret, once. */
   pair(code: string | undefined, operator: string | undefined): { secret: string; operator: string } | { error: string; status: number; errorCode: string } {
     if (!sameSecret(code, this.code)) return { status: 401, errorCode: 'not-paired', error: 'that pairing code is not the one `tokensmith serve` printed: open the printed link' };
-    if (this.codeUsed) return { status: 401, errorCode: 'pairing-used', error: 'this pairing link was used already (it pairs one page, once): stop `tokensmith serve` and start it again for a new link' };
+    if (this.codeUsed)
+      return { status: 401, errorCode: 'pairing-used', error: 'this pairing link was used already (it pairs one page, once): stop `tokensmith serve` and start it again for a new link' };
     const name = operator?.trim() || this.startOperator;
     if (!name) return { status: 400, errorCode: 'operator-needed', error: 'say who you are: give your name for the audit log (or start serve with --operator <name>)' };
     if (!OPERATOR_NAME.test(name)) return { status: 400, errorCode: 'bad-operator', error: OPERATOR_RULE };

@@ -40,7 +40,10 @@ export function addressBucket(ip: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1];
   if (mapped || isIP(ip) === 4) return `ip:${mapped ?? ip}`;
   if (isIP(ip.replace(/%.*$/, '')) !== 6) return `ip:${ip}`;
-  return `ip6:${ipv6Groups(ip).slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+  return `ip6:${ipv6Groups(ip)
+    .slice(0, 4)
+    .map((g) => g.toString(16))
+    .join(':')}::/64`;
 }
 
 /** The portal cookie's value when it has the form the server gives (a malformed header is no session, not an error). */
@@ -73,7 +76,11 @@ export function unknownResource(reply: FastifyReply, name: string): FastifyReply
 
 /** Sends a failure as { error } with its HTTP status; only our own errors speak, anything else may hold internals. */
 export function sendPortalFailure(reply: FastifyReply, e: unknown): FastifyReply {
-  if (e instanceof RateLimitedError) return reply.code(429).header('Retry-After', String(e.retryAfterSec)).send({ error: errorToWire(e) });
+  if (e instanceof RateLimitedError)
+    return reply
+      .code(429)
+      .header('Retry-After', String(e.retryAfterSec))
+      .send({ error: errorToWire(e) });
   if (!(e instanceof TokensmithError)) return reply.code(500).send({ error: { message: 'the portal failed to answer; try again later', code: 'failure', exitCode: 1 } });
   const status = ({ 2: 400, 3: 502, 4: 422, 5: 403 } as Record<number, number>)[e.exitCode] ?? 500;
   return reply.code(status).send({ error: errorToWire(e) });

@@ -39,7 +39,10 @@ export function checkPublicUrl(url: string): string {
 
 /** "127.0.0.1, 10.0.0.0/8" -> ['127.0.0.1', '10.0.0.0/8'], each an IP address with an optional prefix length. */
 export function parseTrustProxy(list: string): string[] {
-  const items = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new UsageError('--trust-proxy needs at least one address or CIDR, e.g. 127.0.0.1 or 10.0.0.0/8', 'bad-trust-proxy');
   for (const item of items) {
     const [addr, prefix, extra] = item.split('/');
@@ -66,7 +69,9 @@ export function portalSettings(f: PortalFlags): PortalSettings {
   const publicUrl = f.publicUrl !== undefined ? checkPublicUrl(f.publicUrl) : undefined;
   const warnings: string[] = [];
   if (!isLoopback(f.host) && !tls && !trustProxy) {
-    warnings.push(`listening on ${f.host} without TLS: passwords and sign-in codes would cross the network in clear text. Give --tls-cert/--tls-key, or keep --host 127.0.0.1 behind a reverse proxy that does TLS (--trust-proxy).`);
+    warnings.push(
+      `listening on ${f.host} without TLS: passwords and sign-in codes would cross the network in clear text. Give --tls-cert/--tls-key, or keep --host 127.0.0.1 behind a reverse proxy that does TLS (--trust-proxy).`,
+    );
   }
   if (publicUrl?.startsWith('http:') && !isLoopback(new URL(publicUrl).hostname)) {
     warnings.push(`--public-url ${publicUrl} is plain http: users' passwords would cross the network in clear text; use https.`);

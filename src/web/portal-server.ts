@@ -95,7 +95,10 @@ function securityHeaders(reply: FastifyReply, https: boolean): void {
 /** The portal cookie as sent: HttpOnly and SameSite=Strict always, Secure when the user's connection is https. */
 export function hardenPortalCookie(cookie: string, https: boolean): string {
   if (!cookie.startsWith(`${PORTAL_COOKIE}=`)) return cookie;
-  const parts = cookie.split(';').map((p) => p.trim()).filter((p) => !/^(httponly|secure|samesite=.*)$/i.test(p));
+  const parts = cookie
+    .split(';')
+    .map((p) => p.trim())
+    .filter((p) => !/^(httponly|secure|samesite=.*)$/i.test(p));
   return [...parts, 'HttpOnly', 'SameSite=Strict', ...(https ? ['Secure'] : [])].join('; ');
 }
 

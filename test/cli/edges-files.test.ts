@@ -99,22 +99,26 @@ describe('-o onto an existing file', () => {
   it.each([
     ['n', 5, 'precious\n'],
     ['y', 0, null],
-  ] as const)('at a terminal it asks; answering %s exits %i', async (answer, code, kept) => {
-    const out = join(dir, `asked-${answer}.csv`);
-    writeFileSync(out, 'precious\n');
-    const command = [process.execPath, BIN, '--db', db, 'export', '--format', 'oath-csv', '--plaintext', '-o', out].map((a) => `'${a}'`).join(' ');
-    const child = spawn('script', ['-qec', command, '/dev/null'], { env: cliEnv({ TOKENSMITH_MASTER_KEY: key }), stdio: ['pipe', 'pipe', 'pipe'] });
-    let screen = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      screen += d;
-      if (screen.includes('Write over it?') && !child.stdin.writableEnded) child.stdin.end(`${answer}\r`);
-    });
-    const exited = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect(screen).toContain(`${out} exists. Write over it?`);
-    expect(exited, screen).toBe(code);
-    if (kept) expect(readFileSync(out, 'utf8')).toBe(kept);
-    else expect(readFileSync(out, 'utf8')).toContain('F-1');
-  }, 30_000);
+  ] as const)(
+    'at a terminal it asks; answering %s exits %i',
+    async (answer, code, kept) => {
+      const out = join(dir, `asked-${answer}.csv`);
+      writeFileSync(out, 'precious\n');
+      const command = [process.execPath, BIN, '--db', db, 'export', '--format', 'oath-csv', '--plaintext', '-o', out].map((a) => `'${a}'`).join(' ');
+      const child = spawn('script', ['-qec', command, '/dev/null'], { env: cliEnv({ TOKENSMITH_MASTER_KEY: key }), stdio: ['pipe', 'pipe', 'pipe'] });
+      let screen = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        screen += d;
+        if (screen.includes('Write over it?') && !child.stdin.writableEnded) child.stdin.end(`${answer}\r`);
+      });
+      const exited = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(screen).toContain(`${out} exists. Write over it?`);
+      expect(exited, screen).toBe(code);
+      if (kept) expect(readFileSync(out, 'utf8')).toBe(kept);
+      else expect(readFileSync(out, 'utf8')).toContain('F-1');
+    },
+    30_000,
+  );
 
   it('--json gets the refusal as the error object', async () => {
     const out = join(dir, 'kept.csv');
@@ -139,28 +143,32 @@ describe('an interrupted export leaves no temporary file', () => {
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
-  ] as const)('%s during the export exits %i and removes the temporary file', async (signal, code) => {
-    const outDir = join(dir, `out-${signal}`);
-    mkdirSync(outDir);
-    const child = spawn(process.execPath, [BIN, '--db', bigDb, 'export', '--format', 'pskc', '--plaintext', '-o', join(outDir, 'all.xml')], {
-      env: cliEnv({ TOKENSMITH_MASTER_KEY: key }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (c, sig) => resolve(c ?? (sig ? -1 : null))));
-    // Wait until the temporary file exists and has seeds in it, then interrupt.
-    const deadline = Date.now() + 30_000;
-    let temp: string | undefined;
-    while (Date.now() < deadline && !temp) {
-      temp = readdirSync(outDir).find((n) => n.endsWith('.tmp') && statSync(join(outDir, n)).size > 0);
-      if (!temp) await new Promise((r) => setTimeout(r, 5));
-    }
-    expect(temp, 'the export never started writing').toBeDefined();
-    child.kill(signal);
-    expect(await exited, stderr).toBe(code);
-    expect(readdirSync(outDir)).toEqual([]);
-  }, 60_000);
+  ] as const)(
+    '%s during the export exits %i and removes the temporary file',
+    async (signal, code) => {
+      const outDir = join(dir, `out-${signal}`);
+      mkdirSync(outDir);
+      const child = spawn(process.execPath, [BIN, '--db', bigDb, 'export', '--format', 'pskc', '--plaintext', '-o', join(outDir, 'all.xml')], {
+        env: cliEnv({ TOKENSMITH_MASTER_KEY: key }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const exited = new Promise<number | null>((resolve) => child.on('close', (c, sig) => resolve(c ?? (sig ? -1 : null))));
+      // Wait until the temporary file exists and has seeds in it, then interrupt.
+      const deadline = Date.now() + 30_000;
+      let temp: string | undefined;
+      while (Date.now() < deadline && !temp) {
+        temp = readdirSync(outDir).find((n) => n.endsWith('.tmp') && statSync(join(outDir, n)).size > 0);
+        if (!temp) await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(temp, 'the export never started writing').toBeDefined();
+      child.kill(signal);
+      expect(await exited, stderr).toBe(code);
+      expect(readdirSync(outDir)).toEqual([]);
+    },
+    60_000,
+  );
 });
 
 describe('the key file', () => {

@@ -90,7 +90,16 @@ describe('what an older version stored is printed escaped', () => {
     // Written with the store API directly, as a version without these checks could have.
     const store = await openStore({ db, env: { TOKENSMITH_MASTER_KEY: key } });
     try {
-      await store.tokens.insert({ serial: 'OLD\x1b]0;pwned\x07-1', manufacturer: 'Ev\u202eil', model: null, kind: 'classic', ...validateSpec({}), state: 'in_stock', seed: Buffer.from('12345678901234567890'), resourceId: null });
+      await store.tokens.insert({
+        serial: 'OLD\x1b]0;pwned\x07-1',
+        manufacturer: 'Ev\u202eil',
+        model: null,
+        kind: 'classic',
+        ...validateSpec({}),
+        state: 'in_stock',
+        seed: Buffer.from('12345678901234567890'),
+        resourceId: null,
+      });
     } finally {
       await store.close();
     }

@@ -45,7 +45,11 @@ beforeAll(async () => {
   await ok(['resource', 'create', 'wiki']);
   for (const u of ['alice', 'carol']) await ok(['user', 'add', u, '--email', `${u}@example.com`, '--resource', 'vpn']);
   await ok(['user', 'add', 'dave', '--email', 'dave@example.com', '--resource', 'wiki']);
-  for (const [serial, seed] of [['P1', TEST_SEEDS.p1], ['P2', TEST_SEEDS.p2], ['P3', TEST_SEEDS.p3]] as const) {
+  for (const [serial, seed] of [
+    ['P1', TEST_SEEDS.p1],
+    ['P2', TEST_SEEDS.p2],
+    ['P3', TEST_SEEDS.p3],
+  ] as const) {
     await ok(['tokens', 'add', serial, '--secret', base32(seed), '--kind', 'programmable', '--resource', 'vpn']);
   }
   await ok(['tokens', 'add', 'C1', '--secret', base32(TEST_SEEDS.c1), '--kind', 'classic', '--resource', 'vpn']);
@@ -124,7 +128,22 @@ describe('tokensmith resource / user / enroll', () => {
   it('audit rows for every change, and audit verify passes', async () => {
     const rows: { action: string }[] = await ok(['audit', 'list']);
     const actions = new Set(rows.map((r) => r.action));
-    for (const a of ['resource.create', 'resource.allow', 'user.add', 'token.assign', 'token.enroll', 'token.enroll-failed', 'token.resync', 'token.unlock', 'token.unassign', 'token.disable', 'token.enable', 'token.lost', 'token.revoke', 'token.retire']) {
+    for (const a of [
+      'resource.create',
+      'resource.allow',
+      'user.add',
+      'token.assign',
+      'token.enroll',
+      'token.enroll-failed',
+      'token.resync',
+      'token.unlock',
+      'token.unassign',
+      'token.disable',
+      'token.enable',
+      'token.lost',
+      'token.revoke',
+      'token.retire',
+    ]) {
       expect(actions, a).toContain(a);
     }
     expect(await ok(['audit', 'verify'])).toMatchObject({ ok: true });

@@ -33,7 +33,19 @@ describe('tokens code equals oathtool', () => {
   beforeAll(async () => {
     db = join(dir, 'codes.db');
     // The first add creates the database; the rest can go two at a time.
-    const adds = matrix.map((m) => ['tokens', 'add', `${m.algorithm}-${m.digits}-${m.period}`, '--secret', encodeBase32(SEEDS[m.algorithm]), '--algorithm', m.algorithm, '--digits', String(m.digits), '--period', String(m.period)]);
+    const adds = matrix.map((m) => [
+      'tokens',
+      'add',
+      `${m.algorithm}-${m.digits}-${m.period}`,
+      '--secret',
+      encodeBase32(SEEDS[m.algorithm]),
+      '--algorithm',
+      m.algorithm,
+      '--digits',
+      String(m.digits),
+      '--period',
+      String(m.period),
+    ]);
     const first = await tokensmith(['--db', db, ...adds[0]!], { TOKENSMITH_MASTER_KEY: key });
     expect(first.code, first.stderr).toBe(0);
     const rest = await inParallel(adds.slice(1), 2, (a) => tokensmith(['--db', db, ...a], { TOKENSMITH_MASTER_KEY: key }));
@@ -70,7 +82,9 @@ describe('tokens code equals oathtool', () => {
     [1234567, 8],
   ])('HOTP at counter %i, %i digits', async (counter, digits) => {
     const serial = `hotp-${counter}-${digits}`;
-    const add = await tokensmith(['--db', db, 'tokens', 'add', serial, '--secret', encodeBase32(SEEDS.sha1), '--type', 'hotp', '--counter', String(counter), '--digits', String(digits)], { TOKENSMITH_MASTER_KEY: key });
+    const add = await tokensmith(['--db', db, 'tokens', 'add', serial, '--secret', encodeBase32(SEEDS.sha1), '--type', 'hotp', '--counter', String(counter), '--digits', String(digits)], {
+      TOKENSMITH_MASTER_KEY: key,
+    });
     expect(add.code, add.stderr).toBe(0);
     const [ours, theirs] = await Promise.all([
       tokensmith(['--db', db, '--json', 'tokens', 'code', serial], { TOKENSMITH_MASTER_KEY: key }),

@@ -88,7 +88,12 @@ describe('exit codes and --json', () => {
   });
 
   it('--json results go to stdout alone and parse as one document', async () => {
-    for (const args of [['tokens', 'list'], ['tokens', 'show', 'EX-1'], ['audit', 'list'], ['audit', 'verify']]) {
+    for (const args of [
+      ['tokens', 'list'],
+      ['tokens', 'show', 'EX-1'],
+      ['audit', 'list'],
+      ['audit', 'verify'],
+    ]) {
       const r = await ts('--json', ...args);
       expect(r.code, args.join(' ')).toBe(0);
       expect(() => JSON.parse(r.stdout)).not.toThrow();

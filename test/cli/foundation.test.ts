@@ -34,7 +34,9 @@ describe('tokens add / show', () => {
     const db = join(tempDir(), 't.db');
     const key = newKey();
     const seed = randomBytes(20);
-    const typed = encodeBase32(seed, { padding: true }).toLowerCase().replace(/(.{4})/g, '$1 ');
+    const typed = encodeBase32(seed, { padding: true })
+      .toLowerCase()
+      .replace(/(.{4})/g, '$1 ');
     const add = await tokensmith(['--db', db, 'tokens', 'add', '7000001', '--secret', typed, '--manufacturer', 'Acme', '--model', 'c200'], { TOKENSMITH_MASTER_KEY: key });
     expect(add.stderr).toMatch(ONLY_SECRET_WARNING);
     expect(add.code, add.stderr).toBe(0);
@@ -64,9 +66,13 @@ describe('tokens add / show', () => {
     const dir = tempDir();
     const db = join(dir, 'inv.db');
     const seed = randomBytes(32);
-    const add = await runCommand('/bin/sh', ['-c', 'umask 000 && exec "$0" "$@"', process.execPath, BIN, '--db', db, 'tokens', 'add', 'MODE-1', '--secret', encodeBase32(seed), '--algorithm', 'sha256'], {
-      env: cliEnv(),
-    });
+    const add = await runCommand(
+      '/bin/sh',
+      ['-c', 'umask 000 && exec "$0" "$@"', process.execPath, BIN, '--db', db, 'tokens', 'add', 'MODE-1', '--secret', encodeBase32(seed), '--algorithm', 'sha256'],
+      {
+        env: cliEnv(),
+      },
+    );
     expect(add.stderr).toMatch(ONLY_SECRET_WARNING);
     expect(add.code, add.stderr).toBe(0);
     expect((statSync(db).mode & 0o777).toString(8)).toBe('600');

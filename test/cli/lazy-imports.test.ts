@@ -30,7 +30,10 @@ function staticImports(code: string): StaticImport[] {
     const clause = m[3]!.trim();
     const named = /^\{([\s\S]*)\}$/.exec(clause);
     if (named) {
-      const specs = named[1]!.split(',').map((s) => s.trim()).filter(Boolean);
+      const specs = named[1]!
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (specs.length > 0 && specs.every((s) => s.startsWith('type '))) continue;
     }
     out.push({ specifier: m[4]!, line: lineOf(m.index!) });
@@ -47,7 +50,9 @@ function packageOf(specifier: string): string {
 /** Why an import is forbidden on the start-up path, or null. `base` is the root that src/ and drivers/ hang from. */
 function heavyReason(fromFile: string, specifier: string, base: string): string | null {
   if (specifier.startsWith('.')) {
-    const target = relative(base, resolve(dirname(fromFile), specifier)).split('\\').join('/');
+    const target = relative(base, resolve(dirname(fromFile), specifier))
+      .split('\\')
+      .join('/');
     const dir = HEAVY_DIRS.find((d) => target === d || target.startsWith(`${d}/`));
     return dir ? `reaches ${dir}/ statically` : null;
   }
@@ -120,7 +125,12 @@ describe('the parser', () => {
 
 describe('the CLI start-up path', () => {
   it('src/cli/main.ts and src/cli/commands/*.ts import nothing heavy statically', () => {
-    const files = [join(ROOT, 'src/cli/main.ts'), ...readdirSync(join(ROOT, 'src/cli/commands')).filter((f) => f.endsWith('.ts')).map((f) => join(ROOT, 'src/cli/commands', f))];
+    const files = [
+      join(ROOT, 'src/cli/main.ts'),
+      ...readdirSync(join(ROOT, 'src/cli/commands'))
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => join(ROOT, 'src/cli/commands', f)),
+    ];
     expect(files.length).toBeGreaterThan(2);
     const problems: string[] = [];
     for (const f of files) {

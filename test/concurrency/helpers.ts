@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { runCli } from '../helpers/cli.js';
 
-
 export interface Run {
   code: number;
   stdout: string;

@@ -49,7 +49,13 @@ describe('seed files with a quoted line break (the line-at-a-time reader split t
     const path = join(dir, 'thales-multiline.csv');
     writeFileSync(
       path,
-      ['Serial Number, Secret Key, Time Interval, Manufacturer, Model', 'TSC3041, XTXKRYSVXTI35DOLJLZJIRAXD2CFQ5IA, 30, GA, "LT', 'second line"', 'TSC3042, Z7NNW7TJD2WD55OS4CLV47QYYO4G2XBN, 60, GA, LT', ''].join('\n'),
+      [
+        'Serial Number, Secret Key, Time Interval, Manufacturer, Model',
+        'TSC3041, XTXKRYSVXTI35DOLJLZJIRAXD2CFQ5IA, 30, GA, "LT',
+        'second line"',
+        'TSC3042, Z7NNW7TJD2WD55OS4CLV47QYYO4G2XBN, 60, GA, LT',
+        '',
+      ].join('\n'),
     );
     const items = await collect(await parserFor('thales-csv'), path);
     // The line break stays inside the one field (a split row would show up as a stray record or problem at line 3);

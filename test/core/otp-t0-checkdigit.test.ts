@@ -12,7 +12,11 @@ const SEED = Buffer.from('12345678901234567890', 'ascii');
 const SEED_HEX = SEED.toString('hex');
 const RFC4226 = ['755224', '287082', '359152', '969429', '338314', '254676', '287922', '162583', '399871', '520489'];
 const oathtool = (...args: string[]) => execFileSync('oathtool', args, { encoding: 'utf8' }).trim();
-const iso = (sec: number) => new Date(sec * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+const iso = (sec: number) =>
+  new Date(sec * 1000)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 
 describe('RFC 6238 T0', () => {
   it('steps count from T0: RFC 6238 vector 59 s after a T0 of 1234567890 is 94287082 (as at T=59 with T0=0)', () => {

@@ -21,7 +21,7 @@ describe.each([
     expect(readFileSync(victim, 'utf8')).toBe('keep');
   });
 
-  it("replaces an old 0644 file with a new 0600 one instead of keeping the old mode", async () => {
+  it('replaces an old 0644 file with a new 0600 one instead of keeping the old mode', async () => {
     const target = join(dir, `${name}-old`);
     writeFileSync(target, 'old');
     chmodSync(target, 0o644);

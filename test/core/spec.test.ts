@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DataError, ExitCode } from '../../src/core/errors.js';
-import {
-  DEFAULT_SPEC,
-  parseAlgorithm,
-  parseKind,
-  parseTokenType,
-  recommendedSeedBytes,
-  validateSeedLength,
-  validateSpec,
-} from '../../src/core/spec.js';
+import { DEFAULT_SPEC, parseAlgorithm, parseKind, parseTokenType, recommendedSeedBytes, validateSeedLength, validateSpec } from '../../src/core/spec.js';
 
 function codeOf(fn: () => unknown): string {
   try {

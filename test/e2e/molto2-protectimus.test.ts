@@ -76,7 +76,10 @@ describe.skipIf(missing !== null)(`Molto2 and Protectimus over pcscd and vpcd${m
       // Read against the host's clock a moment after the token answered: 74 when a second turned in between.
       const before = JSON.parse(sync.stdout).offsetsBefore as number[];
       expect(before, `offsets before the sync: ${before}`).toHaveLength(2);
-      expect(before.every((o) => o === 75 || o === 74), `offsets before the sync: ${before}`).toBe(true);
+      expect(
+        before.every((o) => o === 75 || o === 74),
+        `offsets before the sync: ${before}`,
+      ).toBe(true);
       const offsets = sim.state().profiles.map((p: { clockOffset: number }) => p.clockOffset);
       expect(offsets).toHaveLength(100);
       expect(offsets.every((o: number) => Math.abs(o) <= 1)).toBe(true);

@@ -109,7 +109,12 @@ describe.skipIf(missing !== null)(`pam_oath and FreeRADIUS take the codes of a f
     expect(cli(['tokens', 'add', 'HOTP-1', '--secret', b32(), '--type', 'hotp', '--counter', '5', '--resource', 'vpn']).code).toBe(0);
     expect(cli(['tokens', 'add', 'SHA256-1', '--secret', encodeBase32(randomBytes(32)), '--algorithm', 'sha256', '--resource', 'vpn']).code).toBe(0);
     expect(cli(['tokens', 'add', 'LEAVES-1', '--secret', b32(), '--resource', 'vpn']).code).toBe(0);
-    for (const [serial, login] of [['HOTP-1', 'bin'], ['SHA256-1', 'sys'], ['LEAVES-1', 'games']]) expect(cli(['assign', serial!, login!, '--resource', 'vpn']).code).toBe(0);
+    for (const [serial, login] of [
+      ['HOTP-1', 'bin'],
+      ['SHA256-1', 'sys'],
+      ['LEAVES-1', 'games'],
+    ])
+      expect(cli(['assign', serial!, login!, '--resource', 'vpn']).code).toBe(0);
 
     const out = exportUsersFile();
     expect(out.exported).toBe(3);
@@ -167,7 +172,7 @@ describe.skipIf(missing !== null)(`pam_oath and FreeRADIUS take the codes of a f
     expect(lineOf('bin')![4]).toBe('8');
   }, 120_000);
 
-  it("every form the export writes is one pam_oath takes (60 s, 7 and 8 digits, a 32-byte seed); what it leaves out pam_oath refuses", () => {
+  it('every form the export writes is one pam_oath takes (60 s, 7 and 8 digits, a 32-byte seed); what it leaves out pam_oath refuses', () => {
     const lab = join(dir, 'lab.oath');
     expect(cli(['resource', 'create', 'lab']).code).toBe(0);
     const forms = [

@@ -80,7 +80,26 @@ describe.skipIf(missing !== null)(`yubikey-otp against ykman over pcscd and vpcd
     expect(t2.code, t2.stderr).toBe(0);
     expect(cassetteCommands(c2)).toContain(ykSlot2);
     const c1 = join(dir, 'slot1.cassette');
-    const t1 = cli(['device', 'flash', '--model', 'yubikey-otp', '--reader', READER, '--slot', '1', '--seed', RFC_B32, '--counter', '32', '--token-id', 'e16300000001', '--force', '--yes', '--record', c1]);
+    const t1 = cli([
+      'device',
+      'flash',
+      '--model',
+      'yubikey-otp',
+      '--reader',
+      READER,
+      '--slot',
+      '1',
+      '--seed',
+      RFC_B32,
+      '--counter',
+      '32',
+      '--token-id',
+      'e16300000001',
+      '--force',
+      '--yes',
+      '--record',
+      c1,
+    ]);
     expect(t1.code, t1.stderr).toBe(0);
     expect(cassetteCommands(c1)).toContain(ykSlot1);
     // The cassette replays through the real driver.
@@ -95,7 +114,15 @@ describe.skipIf(missing !== null)(`yubikey-otp against ykman over pcscd and vpcd
     expect(y.stdout).toMatch(/Slot 2: programmed/);
     const info = cli(['device', 'info', '--model', 'yubikey-otp', '--reader', READER, '--json']);
     expect(info.code, info.stderr).toBe(0);
-    expect(JSON.parse(info.stdout)).toMatchObject({ serial: 12345678, firmware: '5.4.3', link: 'ccid', slots: [{ slot: 1, configured: true, inStore: 'programmed' }, { slot: 2, configured: true, inStore: 'programmed' }] });
+    expect(JSON.parse(info.stdout)).toMatchObject({
+      serial: 12345678,
+      firmware: '5.4.3',
+      link: 'ccid',
+      slots: [
+        { slot: 1, configured: true, inStore: 'programmed' },
+        { slot: 2, configured: true, inStore: 'programmed' },
+      ],
+    });
     const before = sim!.state();
     const again = cli(['device', 'flash', '--model', 'yubikey-otp', '--reader', READER, '--slot', '2', '--yes']);
     expect(again.code).toBe(5);
@@ -126,7 +153,25 @@ describe.skipIf(missing !== null)(`yubikey-otp against ykman over pcscd and vpcd
     expect(cli(['tokens', 'show', 'UBOM12345678_2', '--json']).stdout).toBe(shownBefore);
     const codeFile = join(dir, 'access-code');
     writeFileSync(codeFile, '0a0b0c0d0e0f\n', { mode: 0o600 });
-    const right = cli(['device', 'flash', '--model', 'yubikey-otp', '--reader', READER, '--slot', '2', '--seed', seed, '--counter', '16', '--access-code-file', codeFile, '--force', '--yes', '--json']);
+    const right = cli([
+      'device',
+      'flash',
+      '--model',
+      'yubikey-otp',
+      '--reader',
+      READER,
+      '--slot',
+      '2',
+      '--seed',
+      seed,
+      '--counter',
+      '16',
+      '--access-code-file',
+      codeFile,
+      '--force',
+      '--yes',
+      '--json',
+    ]);
     expect(right.code, right.stderr).toBe(0);
     expect(JSON.parse(right.stdout)).toMatchObject({ serial: 'UBOM12345678_2', slot: 2, digits: 6, counter: 16, link: 'ccid' });
     expect(sim!.state().slots[1]).toMatchObject({ counter: 16, accessCodeSet: true });

@@ -54,7 +54,12 @@ function ykmanCodes(): { at: number; codes: Map<string, string> } {
     const after = Math.floor(Date.now() / 1000);
     expect(r.code, r.stderr).toBe(0);
     if (Math.floor(before / 30) !== Math.floor(after / 30) || Math.floor(before / 60) !== Math.floor(after / 60)) continue;
-    const codes = new Map(r.stdout.trim().split('\n').map((l) => [l.replace(/\s+\S+(\s+Account\])?$/, '').trim(), l.trim().split(/\s+/).pop()!] as [string, string]));
+    const codes = new Map(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => [l.replace(/\s+\S+(\s+Account\])?$/, '').trim(), l.trim().split(/\s+/).pop()!] as [string, string]),
+    );
     return { at: before, codes };
   }
 }

@@ -33,7 +33,18 @@ describe('enrollment package', () => {
       ['vpn-T2', 'assigned', 'user2@example.test'],
       ['vpn-T3', 'in_stock', null],
     ]);
-    expect(s.tokens[0]).toMatchObject({ manufacturer: 'Tokensmith Test', model: 'TST-1', kind: 'classic', type: 'totp', algorithm: 'sha1', digits: 6, period: 30, counter: 0, driftSteps: 0, keyId: 'vpn-T1' });
+    expect(s.tokens[0]).toMatchObject({
+      manufacturer: 'Tokensmith Test',
+      model: 'TST-1',
+      kind: 'classic',
+      type: 'totp',
+      algorithm: 'sha1',
+      digits: 6,
+      period: 30,
+      counter: 0,
+      driftSteps: 0,
+      keyId: 'vpn-T1',
+    });
     expect(s.assignments.map((a) => [a.serial, a.user])).toEqual([
       ['vpn-T1', 'user1@example.test'],
       ['vpn-T2', 'user2@example.test'],

@@ -43,7 +43,9 @@ describe('PSKC export', () => {
     expect(xml).toContain('<IterationCount>100000</IterationCount>');
     expect(Buffer.from(/<Specified>([^<]+)<\/Specified>/.exec(xml)![1]!, 'base64')).toHaveLength(16);
     expect(xml).toContain('<KeyLength>16</KeyLength>');
-    expect(xml).toMatch(/<pskc:MACMethod Algorithm="http:\/\/www\.w3\.org\/2000\/09\/xmldsig#hmac-sha1">\s*<pskc:MACKey>\s*<xenc:EncryptionMethod Algorithm="http:\/\/www\.w3\.org\/2001\/04\/xmlenc#aes128-cbc"\/>/);
+    expect(xml).toMatch(
+      /<pskc:MACMethod Algorithm="http:\/\/www\.w3\.org\/2000\/09\/xmldsig#hmac-sha1">\s*<pskc:MACKey>\s*<xenc:EncryptionMethod Algorithm="http:\/\/www\.w3\.org\/2001\/04\/xmlenc#aes128-cbc"\/>/,
+    );
     expect((xml.match(/<pskc:ValueMAC>/g) ?? []).length).toBe(5);
     expect((xml.match(/<pskc:Key Id="[^"]+"/g) ?? []).length).toBe(5);
     expect(xml).not.toContain('PlainValue>MTIz'); // base64 of the ASCII test seeds never appears
@@ -56,7 +58,10 @@ describe('PSKC export', () => {
     await expect(pskc2csv(out, ['-p', 'wrong'])).rejects.toThrow();
     const xml = readFileSync(out, 'utf8');
     const bad = join(ts.dir, 'bad.xml');
-    writeFileSync(bad, xml.replace(/<pskc:ValueMAC>(.)/, (_m, c: string) => `<pskc:ValueMAC>${c === 'A' ? 'B' : 'A'}`));
+    writeFileSync(
+      bad,
+      xml.replace(/<pskc:ValueMAC>(.)/, (_m, c: string) => `<pskc:ValueMAC>${c === 'A' ? 'B' : 'A'}`),
+    );
     await expect(pskc2csv(bad, ['-p', 'right'])).rejects.toThrow(/MAC/);
   });
 

@@ -60,8 +60,7 @@ describe('round trip through our importer', () => {
     expect(r.exported).toBe(EVERY_KIND.length);
     await importSeedFile(to.store, { file, format: 'oath-csv' });
     const fields: (keyof TokenRecord)[] = ['serial', 'type', 'algorithm', 'digits'];
-    const withStep = async (ts: TestStore) =>
-      (await snapshot(ts, [...fields, 'period', 'counter'])).map((x) => (x.type === 'hotp' ? { ...x, period: undefined } : { ...x, counter: undefined }));
+    const withStep = async (ts: TestStore) => (await snapshot(ts, [...fields, 'period', 'counter'])).map((x) => (x.type === 'hotp' ? { ...x, period: undefined } : { ...x, counter: undefined }));
     expect(await withStep(to)).toEqual(await withStep(from));
   });
 

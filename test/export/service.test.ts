@@ -115,7 +115,10 @@ describe('protection and output', () => {
     await exportTokens(ts.store, { format: 'otpauth', output: join(ts.dir, 'u.txt'), plaintext: true });
     const rows = await ts.store.audit.list({ action: 'export' });
     expect(rows).toHaveLength(2);
-    expect(rows[0]).toMatchObject({ subject: 'export:pskc', details: { format: 'pskc', file: out, exported: 4, skipped: 0, encrypted: true, cipher: 'aes128-cbc', mac: 'hmac-sha1', selection: { state: 'in_stock' } } });
+    expect(rows[0]).toMatchObject({
+      subject: 'export:pskc',
+      details: { format: 'pskc', file: out, exported: 4, skipped: 0, encrypted: true, cipher: 'aes128-cbc', mac: 'hmac-sha1', selection: { state: 'in_stock' } },
+    });
     expect(rows[1]!.details).toMatchObject({ format: 'otpauth', exported: 5, encrypted: false });
     expect(JSON.stringify(rows)).not.toMatch(/pw|MTIz/);
     expect((await ts.store.audit.verify()).ok).toBe(true);

@@ -140,10 +140,7 @@ describe('usersfile export over a file pam_oath has used', () => {
     ]);
     expect(r.exported).toBe(3);
     expect((r as { notes: string[] }).notes).toEqual(
-      expect.arrayContaining([
-        "kept pam_oath's counter and last code for 2 unchanged token(s)",
-        expect.stringMatching(/^dropped 2 line\(s\) .*\(logins: reseed, leaves\)/),
-      ]),
+      expect.arrayContaining(["kept pam_oath's counter and last code for 2 unchanged token(s)", expect.stringMatching(/^dropped 2 line\(s\) .*\(logins: reseed, leaves\)/)]),
     );
     expect([totp!.serial, hotp!.serial]).toEqual(['TOTP', 'HOTP']);
   });
@@ -179,7 +176,7 @@ describe('usersfile export over a file pam_oath has used', () => {
     expect(() => w.footer()).toThrow(/changed while it was exported .*run the export again/);
   });
 
-  it("refuses to finish while pam_oath holds its lock file beside the users file (it is about to rename its copy into place)", async () => {
+  it('refuses to finish while pam_oath holds its lock file beside the users file (it is about to rename its copy into place)', async () => {
     await assigned([newToken('TOTP')]);
     const file = join(ts.dir, 'users.oath');
     writeFileSync(`${file}.lock`, '');

@@ -20,7 +20,20 @@ afterEach(async () => {
   await to.close();
 });
 
-const hotp = (serial: string, digits: number, extra: Record<string, unknown> = {}) => ({ serial, manufacturer: 'Yubico', model: 'yubikey-otp', kind: 'programmable' as const, type: 'hotp' as const, algorithm: 'sha1' as const, digits, period: 30, counter: 0, state: 'programmed' as const, seed: randomBytes(20), ...extra });
+const hotp = (serial: string, digits: number, extra: Record<string, unknown> = {}) => ({
+  serial,
+  manufacturer: 'Yubico',
+  model: 'yubikey-otp',
+  kind: 'programmable' as const,
+  type: 'hotp' as const,
+  algorithm: 'sha1' as const,
+  digits,
+  period: 30,
+  counter: 0,
+  state: 'programmed' as const,
+  seed: randomBytes(20),
+  ...extra,
+});
 
 describe('export --format yubikey-csv', () => {
   it('public ids read back as the same serial number', () => {

@@ -1,17 +1,7 @@
 /** PSKC cryptography against published vectors and OpenSSL's own implementations. */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  aesKeyUnwrap,
-  aesKeyWrap,
-  cipherByUri,
-  decryptValue,
-  encryptValue,
-  macHashByUri,
-  pbkdf2,
-  tripleDesKeyUnwrap,
-  tripleDesKeyWrap,
-} from '../../src/import/pskc/crypto.js';
+import { aesKeyUnwrap, aesKeyWrap, cipherByUri, decryptValue, encryptValue, macHashByUri, pbkdf2, tripleDesKeyUnwrap, tripleDesKeyWrap } from '../../src/import/pskc/crypto.js';
 import { HmacSha1 } from '../../src/import/pskc/hmac-sha1.js';
 
 describe('AES key wrap', () => {

@@ -87,19 +87,27 @@ describe('import --type/--algorithm/--digits/--period', () => {
 
 describe('otpauth lists and repeated CSV rows', () => {
   it('the same account under two issuers is two tokens, named issuer:account', async () => {
-    const uris = file('apps.txt', [
-      'otpauth://totp/GitHub:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=GitHub',
-      'otpauth://totp/GitLab:alice?secret=MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U&issuer=GitLab',
-    ].join('\n'));
+    const uris = file(
+      'apps.txt',
+      ['otpauth://totp/GitHub:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=GitHub', 'otpauth://totp/GitLab:alice?secret=MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U&issuer=GitLab'].join('\n'),
+    );
     expect(await s.json(['import', uris])).toMatchObject({ imported: 2, failed: 0 });
     expect([...(await s.tokens()).keys()].sort()).toEqual(['GitHub:alice', 'GitLab:alice']);
   });
 
   it('one serial with the same seed but another counter or user is refused, naming what differs; an identical repeat is imported once and said', async () => {
-    const counters = await s.run(['import', '--format', 'oath-csv', file('twice.csv', 'TSF4, 3132333435363738393031323334353637383930, hotp, 6, 0\nTSF4, 3132333435363738393031323334353637383930, hotp, 6, 5\n')]);
+    const counters = await s.run([
+      'import',
+      '--format',
+      'oath-csv',
+      file('twice.csv', 'TSF4, 3132333435363738393031323334353637383930, hotp, 6, 0\nTSF4, 3132333435363738393031323334353637383930, hotp, 6, 5\n'),
+    ]);
     expect(counters.code).toBe(4);
     expect(counters.stderr).toMatch(/twice\.csv:2 serial TSF4: .*same seed but different counter \(0 and 5\)/);
-    const users = await s.run(['import', file('users.csv', '# version: 2\nalice, r, realm, TSF5, 3132333435363738393031323334353637383930, totp\nbob, r, realm, TSF5, 3132333435363738393031323334353637383930, totp\n')]);
+    const users = await s.run([
+      'import',
+      file('users.csv', '# version: 2\nalice, r, realm, TSF5, 3132333435363738393031323334353637383930, totp\nbob, r, realm, TSF5, 3132333435363738393031323334353637383930, totp\n'),
+    ]);
     expect(users.code).toBe(4);
     expect(users.stderr).toMatch(/users\.csv:3 serial TSF5: .*same seed but different details/);
     const same = await s.run(['import', file('same.csv', 'TSF6, 3132333435363738393031323334353637383930, totp, 6, 30\nTSF6, 3132333435363738393031323334353637383930, totp, 6, 30\n')]);

@@ -29,7 +29,16 @@ const skips = (items: ParseItem[]) => items.filter((i) => i.skip).map((i) => i.s
 
 describe('CSV leniency (privacyIDEA / LinOTP)', () => {
   it('a blank first line, indented comments, blank lines, a serial-only row and a row without serial: skipped and reported, the tokens read', async () => {
-    const csv = ['', '   tok1, 3132333435363738393031323334353637383930', '   # an indented comment, with a comma', '', '   serialX', ' , 3434, hotp', 'tok2, 3132333435363738393031323334353637383930, totp, 8, 60', ''].join('\n');
+    const csv = [
+      '',
+      '   tok1, 3132333435363738393031323334353637383930',
+      '   # an indented comment, with a comma',
+      '',
+      '   serialX',
+      ' , 3434, hotp',
+      'tok2, 3132333435363738393031323334353637383930, totp, 8, 60',
+      '',
+    ].join('\n');
     const { format, items } = await read('lenient.csv', csv);
     expect(format).toBe('oath-csv');
     expect(problems(items)).toEqual([]);

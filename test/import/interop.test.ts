@@ -39,9 +39,7 @@ function randomSpecs(prefix: string, n: number): Spec[] {
 }
 
 function writeCsv(file: string, specs: Spec[]): void {
-  const rows = specs.map((t) =>
-    [t.serial, t.secret, `urn:ietf:params:xml:ns:keyprov:pskc:${t.type}`, t.digits, t.type === 'totp' ? t.interval : '', t.type === 'hotp' ? t.counter : ''].join(','),
-  );
+  const rows = specs.map((t) => [t.serial, t.secret, `urn:ietf:params:xml:ns:keyprov:pskc:${t.type}`, t.digits, t.type === 'totp' ? t.interval : '', t.type === 'hotp' ? t.counter : ''].join(','));
   writeFileSync(file, ['serial,secret,algorithm,response_length,time_interval,counter', ...rows].join('\n') + '\n');
 }
 

@@ -30,7 +30,15 @@ const AT = '2020-01-01T00:00:00Z';
 
 /** The code oathtool (the OATH Toolkit, not ours) gives for a stored token. */
 function oathtoolCode(t: Stored): string {
-  const start = t.t0 ? ['-S', new Date(t.t0 * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')] : [];
+  const start = t.t0
+    ? [
+        '-S',
+        new Date(t.t0 * 1000)
+          .toISOString()
+          .replace('T', ' ')
+          .replace(/\.\d+Z$/, ' UTC'),
+      ]
+    : [];
   const args = t.type === 'totp' ? ['--totp', '-s', `${t.period}s`, ...start, '-N', '2020-01-01 00:00:00 UTC'] : ['-c', String(t.counter)];
   return execFileSync('oathtool', [...args, '-d', String(t.digits), t.seed], { encoding: 'utf8' }).trim();
 }

@@ -37,7 +37,9 @@ async function problems(f: string): Promise<string[]> {
 describe('PSKC rules', () => {
   it('an unknown Suite is refused with its value, never taken as SHA-1', async () => {
     for (const suite of ['MD5', 'HMAC-SHA-1x', 'SHA1-ish']) {
-      expect(await problems(file(pkg({ params: `<Suite>${suite}</Suite><ResponseFormat Length="6" Encoding="DECIMAL"/>` })))).toEqual([expect.stringContaining(`Suite '${suite}' is not a hash tokensmith knows`)]);
+      expect(await problems(file(pkg({ params: `<Suite>${suite}</Suite><ResponseFormat Length="6" Encoding="DECIMAL"/>` })))).toEqual([
+        expect.stringContaining(`Suite '${suite}' is not a hash tokensmith knows`),
+      ]);
     }
     expect(await problems(file(pkg({ params: '<Suite>HMAC-SHA256</Suite><ResponseFormat Length="6"/>' })))).toEqual([]);
   });

@@ -43,7 +43,10 @@ describe('hostile XML', () => {
     writeFileSync(wide, `<?xml version="1.0"?>\n<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc"><KeyPackage${manyAttributes(100_000).slice(2, -2)}/></KeyContainer>`);
     const deep = join(s.dir, 'deep.xml');
     writeFileSync(deep, `<?xml version="1.0"?>\n<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc">${'<a>'.repeat(100_000)}`);
-    for (const [file, why] of [[wide, /more than 256 attributes/], [deep, /nest more than 64 deep/]] as const) {
+    for (const [file, why] of [
+      [wide, /more than 256 attributes/],
+      [deep, /nest more than 64 deep/],
+    ] as const) {
       const r = await s.run(['import', file, '--format', 'pskc']);
       expect(r.code).toBe(4);
       expect(r.stderr).toMatch(why);

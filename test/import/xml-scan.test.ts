@@ -143,7 +143,13 @@ describe('XmlScanner', () => {
   function readEverywhere(xml: string): Outcome {
     const bytes = Buffer.from(xml, 'utf8');
     const whole = read(bytes, []);
-    expect(read(bytes, Array.from({ length: bytes.length - 1 }, (_, i) => i + 1)), xml).toEqual(whole);
+    expect(
+      read(
+        bytes,
+        Array.from({ length: bytes.length - 1 }, (_, i) => i + 1),
+      ),
+      xml,
+    ).toEqual(whole);
     return whole;
   }
 

@@ -140,7 +140,11 @@ describe.skipIf(skip !== null)('python-pskc test files', () => {
     // A key python-pskc reads without a secret (RFC 6030 figure 4: KeyReference to a master key) gives no codes.
     const secretless = served.find((k) => k.secret === null);
     if (unservable || forbidden || secretless) {
-      const why = unservable ? `key ${unservable.serial ?? unservable.id} is ${unservable.algorithm}` : forbidden ? `policy forbids key ${forbidden.serial}` : `key ${secretless!.serial} has no secret`;
+      const why = unservable
+        ? `key ${unservable.serial ?? unservable.id} is ${unservable.algorithm}`
+        : forbidden
+          ? `policy forbids key ${forbidden.serial}`
+          : `key ${secretless!.serial} has no secret`;
       expect(r.code, `${why}; tokensmith said: ${r.stdout}${r.stderr}`).toBe(4);
       expect(r.stdout + r.stderr).toMatch(unservable ? /cannot be served|not a hash tokensmith knows/ : forbidden ? /Policy|PINPolicy/ : /no secret/);
       return;
@@ -177,7 +181,12 @@ describe.skipIf(skip !== null)('python-pskc test files', () => {
           serial,
           seed: k.secret,
           type: localName(k.algorithm),
-          algorithm: k.suite ? k.suite.toLowerCase().replace(/^hmac-/, '').replace('-', '') : 'sha1',
+          algorithm: k.suite
+            ? k.suite
+                .toLowerCase()
+                .replace(/^hmac-/, '')
+                .replace('-', '')
+            : 'sha1',
           digits: k.digits ?? 6,
           checkDigit: k.checkDigit ?? false,
           period: totp ? (k.period ?? 30) : null,

@@ -39,7 +39,7 @@ onBackends('sign-in answers', (portal) => {
     for (const secret of ['P1', 'alice', 'bob', 'mallory', 'nobody']) expect(JSON.stringify(one.body)).not.toContain(secret);
   }, 120_000);
 
-  it('the first step answers an unknown login and another Resource\'s user as it answers a user with a password', async () => {
+  it("the first step answers an unknown login and another Resource's user as it answers a user with a password", async () => {
     const p = await portal();
     for (const login of ['nobody', 'bob', 'mallory']) {
       const a = await p.post('/api/r/corp/signin/begin', { login });

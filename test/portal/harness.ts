@@ -106,7 +106,13 @@ export function onBackends(title: string, body: (portal: (limits?: Record<string
       const made: [FastifyInstance, FastifyInstance] = [mount(store), mount(second)];
       const call = async (method: 'GET' | 'POST', url: string, body: unknown, o: { cookie?: string; app?: 0 | 1; ip?: string } = {}) =>
         answer(
-          await made[o.app ?? 0].inject({ method, url, remoteAddress: o.ip ?? '127.0.0.1', headers: o.cookie ? { cookie: o.cookie } : {}, ...(method === 'POST' ? { payload: (body ?? {}) as object } : {}) }),
+          await made[o.app ?? 0].inject({
+            method,
+            url,
+            remoteAddress: o.ip ?? '127.0.0.1',
+            headers: o.cookie ? { cookie: o.cookie } : {},
+            ...(method === 'POST' ? { payload: (body ?? {}) as object } : {}),
+          }),
         );
       return { store, apps: made, mails, clock, post: (u, b, o) => call('POST', u, b, o), get: (u, o) => call('GET', u, undefined, o) };
     };

@@ -9,7 +9,7 @@ import { totp, TEST_SEEDS } from '../provision/helpers-ss.js';
 import { BOB_PASSWORD, onBackends, PASSWORD, signedIn } from './harness.js';
 
 onBackends('portal actions inside the Resource', (portal) => {
-  it('assign-existing cannot take another Resource\'s stock; the token stays where it was', async () => {
+  it("assign-existing cannot take another Resource's stock; the token stays where it was", async () => {
     const p = await portal();
     const cookie = await signedIn(p, 'corp', 'alice', PASSWORD);
     const a = await p.post('/api/r/corp/actions/assign-existing', { serial: 'P3' }, { cookie });

@@ -48,7 +48,10 @@ export class PgCli {
   readonly masterKey = randomBytes(32).toString('hex');
   readonly env: NodeJS.ProcessEnv;
 
-  private constructor(readonly db: string, extra: Record<string, string>) {
+  private constructor(
+    readonly db: string,
+    extra: Record<string, string>,
+  ) {
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
     for (const k of Object.keys(env)) if (k.startsWith('TOKENSMITH_')) delete env[k];
     this.env = { ...env, TOKENSMITH_DB: db, TOKENSMITH_MASTER_KEY: this.masterKey, TOKENSMITH_OPERATOR: 'pg-bars', ...extra };
@@ -101,7 +104,10 @@ export class PgCli {
     child.kill('SIGUSR2');
     for (let i = 0; i < 20 && !existsSync(reportFile); i++) await new Promise((r) => setTimeout(r, 100));
     try {
-      const r = JSON.parse(readFileSync(reportFile, 'utf8')) as { javascriptStack?: { stack?: string[] }; libuv?: { type: string; is_active: boolean; remoteEndpoint?: unknown; localEndpoint?: unknown }[] };
+      const r = JSON.parse(readFileSync(reportFile, 'utf8')) as {
+        javascriptStack?: { stack?: string[] };
+        libuv?: { type: string; is_active: boolean; remoteEndpoint?: unknown; localEndpoint?: unknown }[];
+      };
       lines.push(`its JavaScript stack: ${(r.javascriptStack?.stack ?? []).join(' | ')}`);
       lines.push(`its active handles: ${JSON.stringify((r.libuv ?? []).filter((h) => h.is_active).map((h) => ({ type: h.type, local: h.localEndpoint, remote: h.remoteEndpoint })))}`);
     } catch (e) {
@@ -114,7 +120,11 @@ export class PgCli {
       c.on('error', () => undefined);
       await c.connect();
       try {
-        const rows = (await c.query("SELECT pid, state, wait_event_type, wait_event, now() - xact_start AS in_tx, left(query, 120) AS query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")).rows;
+        const rows = (
+          await c.query(
+            'SELECT pid, state, wait_event_type, wait_event, now() - xact_start AS in_tx, left(query, 120) AS query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+          )
+        ).rows;
         lines.push(`the server's sessions: ${JSON.stringify(rows)}`);
       } finally {
         await c.end();

@@ -35,7 +35,10 @@ d('import bars on PostgreSQL: interop, bad inputs, conflicts', () => {
       const pskc = join(s.dir, 'out.xml');
       writeFileSync(
         csvFile,
-        ['serial,secret,algorithm,response_length,time_interval,counter', ...specs.map((t) => [t.serial, t.secret, `urn:ietf:params:xml:ns:keyprov:pskc:${t.type}`, t.digits, t.type === 'totp' ? t.interval : '', t.type === 'hotp' ? t.counter : ''].join(','))].join('\n') + '\n',
+        [
+          'serial,secret,algorithm,response_length,time_interval,counter',
+          ...specs.map((t) => [t.serial, t.secret, `urn:ietf:params:xml:ns:keyprov:pskc:${t.type}`, t.digits, t.type === 'totp' ? t.interval : '', t.type === 'hotp' ? t.counter : ''].join(',')),
+        ].join('\n') + '\n',
       );
       execFileSync('csv2pskc', ['-p', pw, '-o', pskc, csvFile]);
       const ref = execFileSync('pskc2csv', ['-p', pw, '-c', 'serial,secret,algorithm,response_length,time_interval,counter', pskc], { encoding: 'utf8' })

@@ -96,7 +96,11 @@ async function viaStation(store: Store): Promise<FlashBatchReport> {
   };
   const server = await startWebServer({ store, hub, operator: 'parity' });
   try {
-    const pair = await fetch(`${server.origin}/api/pair`, { method: 'POST', headers: { origin: server.origin, 'content-type': 'application/json' }, body: JSON.stringify({ code: server.pairingToken }) });
+    const pair = await fetch(`${server.origin}/api/pair`, {
+      method: 'POST',
+      headers: { origin: server.origin, 'content-type': 'application/json' },
+      body: JSON.stringify({ code: server.pairingToken }),
+    });
     const { session } = (await pair.json()) as { session: string };
     const ws = new WebSocket(`${server.origin.replace('http', 'ws')}/ws`, ['tokensmith', `tokensmith-session.${session}`], { headers: { origin: server.origin } });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
@@ -125,7 +129,11 @@ async function outcome(store: Store, r: FlashBatchReport) {
     cancelled: r.cancelled,
     flashed: r.flashed.map((f) => f.serial),
     record: { kind: batch?.kind, format: batch?.format, imported: batch?.imported, skipped: batch?.skipped, failed: batch?.failed, status: batch?.status },
-    audit: audit.map((a) => ({ action: a.action, subject: a.subject.replace(/^batch:\d+$/, 'batch'), details: { ...a.details, batch: undefined, clockOffsetBefore: undefined, clockOffsetAfter: undefined } })),
+    audit: audit.map((a) => ({
+      action: a.action,
+      subject: a.subject.replace(/^batch:\d+$/, 'batch'),
+      details: { ...a.details, batch: undefined, clockOffsetBefore: undefined, clockOffsetAfter: undefined },
+    })),
     stored: Object.fromEntries(tokens),
   };
 }

@@ -23,9 +23,17 @@ async function run(store: Store, sim: { process(a: Uint8Array): Uint8Array }, ve
   checkVerb(family, verb, model);
   const results: unknown[] = [];
   const ctx: DeviceVerbContext = {
-    family, model, modelGiven: false, transport, options, yes: true, json: true, store,
+    family,
+    model,
+    modelGiven: false,
+    transport,
+    options,
+    yes: true,
+    json: true,
+    store,
     output: { result: (v) => void results.push(v), info: () => {}, interactive: false },
-    step: () => {}, stopProgress: () => {},
+    step: () => {},
+    stopProgress: () => {},
   };
   await verbHandler(family, verb)!(ctx);
   return results[0] as Record<string, unknown>;

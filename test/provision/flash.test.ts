@@ -44,7 +44,10 @@ describe('flashToken', () => {
   });
 
   it('makes a fresh 20-byte seed for SHA-1 and 32-byte for SHA-256 when none is given', async () => {
-    for (const [alg, n] of [['sha1', 20], ['sha256', 32]] as const) {
+    for (const [alg, n] of [
+      ['sha1', 20],
+      ['sha256', 32],
+    ] as const) {
       const sim = new Token2Simulator({ model: 'token2-fob', serial: `865961000000${n}` });
       await flashToken(store, new MemoryTransport(sim), parseFlashInput({ algorithm: alg }));
       expect(sim.heldSeed()!.length).toBe(n);

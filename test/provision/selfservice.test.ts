@@ -76,7 +76,11 @@ describe('portal sign-in', () => {
   });
 
   it('answers users outside the Resource and users with neither password nor email as it answers an unknown login, and signs neither in', async () => {
-    for (const [resource, login] of [['wiki', 'alice'], ['vpn', 'nomail'], ['vpn', 'nobody']]) {
+    for (const [resource, login] of [
+      ['wiki', 'alice'],
+      ['vpn', 'nomail'],
+      ['vpn', 'nobody'],
+    ]) {
       expect(await beginSignIn(store, mailer, { resource: resource!, login: login!, at: AT })).toMatchObject({ resource, login, method: 'password' });
       await expect(signIn(store, { resource: resource!, login: login!, password: 'whatever-1', at: AT })).rejects.toMatchObject({ code: 'sign-in-refused', exitCode: 5 });
     }
@@ -89,7 +93,9 @@ describe('portal sign-in', () => {
     expect((await beginSignIn(store, mailer, { resource: 'vpn', login: 'bob', at: AT })).tokenCodeRequired).toBe(true);
     await expect(signIn(store, { resource: 'vpn', login: 'bob', password: 'bob-password-1', at: AT })).rejects.toThrow(/unknown login, or wrong password or code/);
     const later = new Date(AT.getTime() + 60_000);
-    await expect(signIn(store, { resource: 'vpn', login: 'bob', password: 'bob-password-1', tokenCode: totp(TEST_SEEDS.p1, AT), at: later })).rejects.toThrow(/unknown login, or wrong password or code/);
+    await expect(signIn(store, { resource: 'vpn', login: 'bob', password: 'bob-password-1', tokenCode: totp(TEST_SEEDS.p1, AT), at: later })).rejects.toThrow(
+      /unknown login, or wrong password or code/,
+    );
     expect((await signIn(store, { resource: 'vpn', login: 'bob', password: 'bob-password-1', tokenCode: totp(TEST_SEEDS.p1, later), at: later })).login).toBe('bob');
   });
 });

@@ -32,10 +32,22 @@ describe('YubiKey OATH services: every credential is its own token', () => {
     const a = await flashOathCredential(store, t, parseOathFlashInput({ seed: base32(seed) }));
     const b = await flashOathCredential(store, t, parseOathFlashInput({ name: 'alice', issuer: 'Corp', algorithm: 'sha256', digits: '8', period: '60', resource: 'vpn', user: 'alice' }));
     expect([a.serial, a.credential, b.serial, b.credential, b.token.user]).toEqual([oathSerial(deviceId, 1), oathSerial(deviceId, 1), oathSerial(deviceId, 2), '60/Corp:alice', 'alice']);
-    expect(await store.tokens.findOne('Yubico', a.serial)).toMatchObject({ deviceSerial: deviceId, profile: 1, type: 'totp', algorithm: 'sha1', digits: 6, period: 30, state: 'programmed', hasSeed: true });
+    expect(await store.tokens.findOne('Yubico', a.serial)).toMatchObject({
+      deviceSerial: deviceId,
+      profile: 1,
+      type: 'totp',
+      algorithm: 'sha1',
+      digits: 6,
+      period: 30,
+      state: 'programmed',
+      hasSeed: true,
+    });
     expect(sim.state().credentials.map((c) => c.name)).toEqual([a.serial, '60/Corp:alice']);
     const list = await listOathCredentials(store, t);
-    expect(list.credentials.map((c) => [c.name, c.serial, c.user])).toEqual([[a.serial, a.serial, null], ['60/Corp:alice', b.serial, 'alice']]);
+    expect(list.credentials.map((c) => [c.name, c.serial, c.user])).toEqual([
+      [a.serial, a.serial, null],
+      ['60/Corp:alice', b.serial, 'alice'],
+    ]);
     const v = await verifyOathCredential(store, t, '60/Corp:alice');
     expect(v).toMatchObject({ serial: b.serial, matches: true });
     // The same name again: refused (exit 5), nothing written; --force replaces it on the same store token.

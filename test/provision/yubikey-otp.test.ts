@@ -86,7 +86,9 @@ describe('flashYubikeyOtp over USB HID', () => {
     await flashYubikeyOtp(store, await hidDriver(sim), parseYubikeyOtpInput({ slot: '1', accessCode: code }), { reader: 'r' });
     const before = await store.tokens.findOne('Yubico', 'UBOM12345678_1');
     const writes = sim.state().writes;
-    const wrong = await flashYubikeyOtp(store, await hidDriver(sim), parseYubikeyOtpInput({ slot: '1', force: true, accessCode: parseAccessCode('00112233aabc') }), { reader: 'r' }).catch((e: unknown) => e);
+    const wrong = await flashYubikeyOtp(store, await hidDriver(sim), parseYubikeyOtpInput({ slot: '1', force: true, accessCode: parseAccessCode('00112233aabc') }), { reader: 'r' }).catch(
+      (e: unknown) => e,
+    );
     expect(exitCodeOf(wrong)).toBe(ExitCode.device);
     expect(sim.state()).toMatchObject({ writes, rejected: 1 });
     expect(await store.tokens.findOne('Yubico', 'UBOM12345678_1')).toEqual(before);

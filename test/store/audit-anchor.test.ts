@@ -13,7 +13,12 @@ import { postgresBackend, sqliteBackend, useBackend, type Backend } from './back
 async function sql(store: Store, text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
   if ('pool' in store) {
     let i = 0;
-    return (await (store as PostgresStore).pool.query(text.replace(/\?/g, () => `$${++i}`), params)).rows as Record<string, unknown>[];
+    return (
+      await (store as PostgresStore).pool.query(
+        text.replace(/\?/g, () => `$${++i}`),
+        params,
+      )
+    ).rows as Record<string, unknown>[];
   }
   const stmt = (store as SqliteStore).db.prepare(text);
   return stmt.reader ? (stmt.all(...params) as Record<string, unknown>[]) : (stmt.run(...params), []);

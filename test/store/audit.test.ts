@@ -129,9 +129,9 @@ describe('audit verify', () => {
     store.db.exec('UPDATE audit SET seq = -seq WHERE seq >= 3; UPDATE audit SET seq = -seq + 1 WHERE seq < 0;');
     const forged = { seq: 3, at: row(2).at, actor: 'mallory', action: 'token.add', subject: 'token:X', details: '{}', prev_hash: row(2).hash, hash: '' };
     forged.hash = hashOf(forged);
-    store.db.prepare('INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-      forged.seq, forged.at, forged.actor, forged.action, forged.subject, forged.details, forged.prev_hash, forged.hash,
-    );
+    store.db
+      .prepare('INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(forged.seq, forged.at, forged.actor, forged.action, forged.subject, forged.details, forged.prev_hash, forged.hash);
     const v = await store.audit.verify();
     expect(v.ok).toBe(false);
     expect(v.firstBad?.seq).toBe(4);
@@ -148,9 +148,9 @@ describe('audit verify', () => {
     const last = row(5);
     const extra = { seq: 6, at: last.at, actor: 'mallory', action: 'x', subject: 'y', details: '{}', prev_hash: last.hash, hash: '' };
     extra.hash = hashOf(extra);
-    store.db.prepare('INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-      extra.seq, extra.at, extra.actor, extra.action, extra.subject, extra.details, extra.prev_hash, extra.hash,
-    );
+    store.db
+      .prepare('INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(extra.seq, extra.at, extra.actor, extra.action, extra.subject, extra.details, extra.prev_hash, extra.hash);
     const v = await store.audit.verify();
     expect(v.firstBad?.seq).toBe(6);
     expect(v.firstBad?.problem).toMatch(/added outside tokensmith/);

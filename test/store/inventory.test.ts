@@ -75,7 +75,19 @@ describe.each(backends)('$name: inventory', (backend) => {
   test('gives the same views as the per-token lookups, for every filter', async () => {
     const store = await backend.fresh();
     await fixture(store);
-    const cases = [{}, { state: 'assigned' }, { resource: 'Staff' }, { resource: 'Lab_50%', state: 'enrolled' }, { search: 'bob' }, { search: 'SLIM' }, { search: '50%' }, { search: '_' }, { search: 'token2' }, { search: 'nothing-matches' }, { state: 'in_stock', search: 'ts' }];
+    const cases = [
+      {},
+      { state: 'assigned' },
+      { resource: 'Staff' },
+      { resource: 'Lab_50%', state: 'enrolled' },
+      { search: 'bob' },
+      { search: 'SLIM' },
+      { search: '50%' },
+      { search: '_' },
+      { search: 'token2' },
+      { search: 'nothing-matches' },
+      { state: 'in_stock', search: 'ts' },
+    ];
     for (const f of cases) expect(await listTokens(store, f), JSON.stringify(f)).toEqual(await oldListing(store, f));
     expect((await listTokens(store, {})).map((v) => [v.serial, v.resource, v.user])).toEqual([
       ['TS0001', 'Staff', null],

@@ -93,8 +93,12 @@ describe('migrations', () => {
     const before = shape(raw);
     raw.prepare("INSERT INTO resources (name, created_at, updated_at) VALUES ('vpn', 'x', 'x')").run();
     raw.prepare("INSERT INTO users (login, created_at, updated_at) VALUES ('alice', 'x', 'x')").run();
-    raw.prepare("INSERT INTO tokens (id, serial, kind, type, algorithm, digits, period, state, created_at, updated_at) VALUES (41, 'A1', 'classic', 'totp', 'sha256', 8, 60, 'in_stock', 'x', 'x')").run();
-    raw.prepare("INSERT INTO tokens (id, serial, kind, type, algorithm, digits, period, state, created_at, updated_at) VALUES (42, 'A2', 'programmable', 'hotp', 'sha1', 6, 30, 'assigned', 'x', 'x')").run();
+    raw
+      .prepare("INSERT INTO tokens (id, serial, kind, type, algorithm, digits, period, state, created_at, updated_at) VALUES (41, 'A1', 'classic', 'totp', 'sha256', 8, 60, 'in_stock', 'x', 'x')")
+      .run();
+    raw
+      .prepare("INSERT INTO tokens (id, serial, kind, type, algorithm, digits, period, state, created_at, updated_at) VALUES (42, 'A2', 'programmable', 'hotp', 'sha1', 6, 30, 'assigned', 'x', 'x')")
+      .run();
     raw.prepare("INSERT INTO assignments (token_id, user_id, resource_id, created_at) VALUES (42, 1, 1, 'x')").run();
     const rows = raw.prepare('SELECT * FROM tokens ORDER BY id').all();
     raw.close();
@@ -125,7 +129,11 @@ describe('migrations', () => {
       raw.exec(m.sql);
       raw.prepare("INSERT INTO schema_migrations VALUES (?, ?, '2026-01-01')").run(m.version, m.name);
     }
-    raw.prepare("INSERT INTO tokens (id, serial, kind, type, algorithm, digits, period, counter, state, created_at, updated_at) VALUES (7, 'H1', 'classic', 'hotp', 'sha1', 6, 30, 12, 'in_stock', 'x', 'x')").run();
+    raw
+      .prepare(
+        "INSERT INTO tokens (id, serial, kind, type, algorithm, digits, period, counter, state, created_at, updated_at) VALUES (7, 'H1', 'classic', 'hotp', 'sha1', 6, 30, 12, 'in_stock', 'x', 'x')",
+      )
+      .run();
     raw.close();
     const store = temp.open(path);
     const db = store.db;

@@ -30,12 +30,41 @@ describe.each(backends)('$name backend', (backend) => {
   test('tokens: insert fills defaults, reads back, updates, deletes', async () => {
     await fresh();
     const t = await store.tokens.insert({ ...baseToken, serial: 'T1', model: 'c200', seed: randomBytes(20), attributes: { issued: '2024-01-01' } });
-    expect(t).toMatchObject({ serial: 'T1', manufacturer: '', model: 'c200', state: 'in_stock', previousState: null, driftSteps: 0, hasSeed: true, locked: false, lastUsedStep: null, attributes: { issued: '2024-01-01' } });
+    expect(t).toMatchObject({
+      serial: 'T1',
+      manufacturer: '',
+      model: 'c200',
+      state: 'in_stock',
+      previousState: null,
+      driftSteps: 0,
+      hasSeed: true,
+      locked: false,
+      lastUsedStep: null,
+      attributes: { issued: '2024-01-01' },
+    });
     expect(await store.tokens.get(t.id)).toEqual(t);
     expect(await store.tokens.get(9999)).toBeNull();
     await new Promise((r) => setTimeout(r, 5));
-    const u = await store.tokens.update(t.id, { state: 'disabled', previousState: 'in_stock', driftSteps: -2, locked: true, failedAttempts: 3, lastUsedStep: 2_000_000_000_000, counter: 5_000_000_000, attributes: { a: 1 } });
-    expect(u).toMatchObject({ state: 'disabled', previousState: 'in_stock', driftSteps: -2, locked: true, failedAttempts: 3, lastUsedStep: 2_000_000_000_000, counter: 5_000_000_000, attributes: { a: 1 } });
+    const u = await store.tokens.update(t.id, {
+      state: 'disabled',
+      previousState: 'in_stock',
+      driftSteps: -2,
+      locked: true,
+      failedAttempts: 3,
+      lastUsedStep: 2_000_000_000_000,
+      counter: 5_000_000_000,
+      attributes: { a: 1 },
+    });
+    expect(u).toMatchObject({
+      state: 'disabled',
+      previousState: 'in_stock',
+      driftSteps: -2,
+      locked: true,
+      failedAttempts: 3,
+      lastUsedStep: 2_000_000_000_000,
+      counter: 5_000_000_000,
+      attributes: { a: 1 },
+    });
     expect(u.updatedAt > t.updatedAt).toBe(true);
     expect(await rejection(store.tokens.update(9999, { state: 'lost' }))).toBeInstanceOf(NotFoundError);
     await store.tokens.delete(t.id);
@@ -85,7 +114,7 @@ describe.each(backends)('$name backend', (backend) => {
       ['L2', null, null],
     ]);
     await store.transaction(async (tx) => {
-      for (let i = 0; i < 1100; i++) await tx.tokens.insert({ ...baseToken, serial: `P${String(i).padStart(4, "0")}` });
+      for (let i = 0; i < 1100; i++) await tx.tokens.insert({ ...baseToken, serial: `P${String(i).padStart(4, '0')}` });
     });
     const seen = new Set<string>();
     for await (const t of store.tokens.iterate()) seen.add(t.serial);
@@ -119,7 +148,12 @@ describe.each(backends)('$name backend', (backend) => {
     const r = await store.resources.create({ name: 'Staff', url: 'https://mfa.example/staff' });
     expect(r).toMatchObject({ lockAfter: 5, window: 2, syncWindow: 1000, actions: [], tokenTypes: [] });
     expect((await rejection(store.resources.create({ name: 'Staff' }))).code).toBe('duplicate-resource');
-    expect(await store.resources.update(r.id, { actions: ['enroll'], tokenTypes: ['classic'], window: 3, url: null })).toMatchObject({ actions: ['enroll'], tokenTypes: ['classic'], window: 3, url: null });
+    expect(await store.resources.update(r.id, { actions: ['enroll'], tokenTypes: ['classic'], window: 3, url: null })).toMatchObject({
+      actions: ['enroll'],
+      tokenTypes: ['classic'],
+      window: 3,
+      url: null,
+    });
     await store.resources.create({ name: 'admins' });
     await store.resources.create({ name: 'Admins' });
     expect((await store.resources.list()).map((x) => x.name)).toEqual(['Admins', 'Staff', 'admins']);

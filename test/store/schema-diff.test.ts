@@ -36,7 +36,10 @@ function normaliseType(t: string): string {
 }
 
 function valueSet(list: string): string {
-  return [...list.matchAll(/'([^']*)'/g)].map((m) => m[1]).sort().join(',');
+  return [...list.matchAll(/'([^']*)'/g)]
+    .map((m) => m[1])
+    .sort()
+    .join(',');
 }
 
 function sqliteFacts(db: Database.Database): Set<string> {
@@ -46,7 +49,10 @@ function sqliteFacts(db: Database.Database): Set<string> {
     facts.add(`table ${t.name}`);
     const cols = db.pragma(`table_info(${t.name})`) as { name: string; type: string; notnull: number; pk: number }[];
     for (const c of cols) facts.add(`column ${t.name}.${c.name} ${normaliseType(c.type)} ${c.notnull || c.pk ? 'not null' : 'null'}`);
-    const pk = cols.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+    const pk = cols
+      .filter((c) => c.pk > 0)
+      .sort((a, b) => a.pk - b.pk)
+      .map((c) => c.name);
     if (pk.length) facts.add(`primary key ${t.name}(${pk.join(',')})`);
     for (const m of t.sql.matchAll(/CHECK\s*\(\s*(\w+)\s+IN\s*\(([^)]*)\)\s*\)/gi)) facts.add(`check ${t.name}.${m[1]} in {${valueSet(m[2]!)}}`);
     // Migration 6 wrote SQLite's lists as OR chains (col = 'a' OR col = 'b'): the same value set.
@@ -67,22 +73,29 @@ function sqliteFacts(db: Database.Database): Set<string> {
 async function pgFacts(c: pg.Client): Promise<Set<string>> {
   const facts = new Set<string>();
   const cols = (await c.query("SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'schema_migrations'")).rows as {
-    table_name: string; column_name: string; data_type: string; is_nullable: string;
+    table_name: string;
+    column_name: string;
+    data_type: string;
+    is_nullable: string;
   }[];
   for (const col of cols) {
     facts.add(`table ${col.table_name}`);
     facts.add(`column ${col.table_name}.${col.column_name} ${normaliseType(col.data_type)} ${col.is_nullable === 'YES' ? 'null' : 'not null'}`);
   }
-  const cons = (await c.query(
-    "SELECT rel.relname AS table, con.contype AS type, pg_get_constraintdef(con.oid) AS def FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid JOIN pg_namespace n ON n.oid = rel.relnamespace WHERE n.nspname = 'public' AND con.contype IN ('p', 'c')",
-  )).rows as { table: string; type: string; def: string }[];
+  const cons = (
+    await c.query(
+      "SELECT rel.relname AS table, con.contype AS type, pg_get_constraintdef(con.oid) AS def FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid JOIN pg_namespace n ON n.oid = rel.relnamespace WHERE n.nspname = 'public' AND con.contype IN ('p', 'c')",
+    )
+  ).rows as { table: string; type: string; def: string }[];
   for (const k of cons) {
     if (k.type === 'p') facts.add(`primary key ${k.table}(${k.def.replace(/^PRIMARY KEY \((.*)\)$/, '$1').replace(/\s/g, '')})`);
     for (const m of k.def.matchAll(/\(?(\w+)\)? = ANY \(\(?ARRAY\[(.*?)\]/g)) facts.add(`check ${k.table}.${m[1]} in {${valueSet(m[2]!)}}`);
   }
-  const idx = (await c.query(
-    "SELECT t.relname AS table, i.relname AS name, x.indisunique AS unique, x.indisprimary AS primary, x.indpred IS NOT NULL AS partial, pg_get_indexdef(x.indexrelid) AS def FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = 'public' AND t.relname <> 'schema_migrations'",
-  )).rows as { table: string; name: string; unique: boolean; primary: boolean; partial: boolean; def: string }[];
+  const idx = (
+    await c.query(
+      "SELECT t.relname AS table, i.relname AS name, x.indisunique AS unique, x.indisprimary AS primary, x.indpred IS NOT NULL AS partial, pg_get_indexdef(x.indexrelid) AS def FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = 'public' AND t.relname <> 'schema_migrations'",
+    )
+  ).rows as { table: string; name: string; unique: boolean; primary: boolean; partial: boolean; def: string }[];
   for (const ix of idx) {
     if (ix.primary) continue;
     const on = ix.def.match(/USING \w+ \((.*?)\)(?: WHERE|$)/)?.[1] ?? '';

@@ -78,7 +78,13 @@ describe('recording', () => {
     const seed = Uint8Array.from({ length: 32 }, (_, k) => 255 - k);
     const sim = new Token2Simulator({ model: 'token2-card' });
     const path = join(tmp, 'real-seed.cassette');
-    const session = startRecording(new MemoryTransport(sim), path, { source: 'simulator', operation: 'flash', params: { algorithm: 'sha256', period: 60, displayTimeout: 60 }, seed, model: 'token2-nfc' });
+    const session = startRecording(new MemoryTransport(sim), path, {
+      source: 'simulator',
+      operation: 'flash',
+      params: { algorithm: 'sha256', period: 60, displayTimeout: 60 },
+      seed,
+      model: 'token2-nfc',
+    });
     await new Token2Driver(session.transport, { now: session.clock.now }).flash(seed, { algorithm: 'sha256', period: 60, displayTimeout: 60 });
     session.save({ ok: true });
     const raw = readFileSync(path);

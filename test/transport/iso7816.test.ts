@@ -91,7 +91,7 @@ async function getResponseSentBy(op: (t: MemoryTransport) => Promise<unknown>, s
   const device = {
     atr: sim.atr,
     process(apdu: Uint8Array) {
-      if (apdu[1] === 0xc0 && held) return (sent = Uint8Array.from(apdu)), Uint8Array.from([...held, 0x90, 0x00]);
+      if (apdu[1] === 0xc0 && held) return ((sent = Uint8Array.from(apdu)), Uint8Array.from([...held, 0x90, 0x00]));
       const answer = sim.process(apdu);
       if (apdu[1] !== ins || held) return answer;
       held = answer.subarray(0, answer.length - 2);

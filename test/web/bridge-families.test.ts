@@ -62,7 +62,11 @@ describe('the station reaches every family of the registry', () => {
   beforeAll(async () => {
     store = await openStore({ db: join(dir, 't.db'), env });
     server = await startWebServer({ store, hub, operator: 'alice' });
-    const pair = await fetch(`${server.origin}/api/pair`, { method: 'POST', headers: { origin: server.origin, 'content-type': 'application/json' }, body: JSON.stringify({ code: server.pairingToken }) });
+    const pair = await fetch(`${server.origin}/api/pair`, {
+      method: 'POST',
+      headers: { origin: server.origin, 'content-type': 'application/json' },
+      body: JSON.stringify({ code: server.pairingToken }),
+    });
     session = ((await pair.json()) as { session: string }).session;
     ws = new WebSocket(`${server.origin.replace('http', 'ws')}/ws`, ['tokensmith', `tokensmith-session.${session}`], { headers: { origin: server.origin } });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
@@ -94,7 +98,8 @@ describe('the station reaches every family of the registry', () => {
     expect(models.map((m) => m.model)).toEqual(expect.arrayContaining(['token2-card', 'token2-fob', 'token2-fob-c302', 'token2-molto2', 'protectimus-slim', 'protectimus-flex']));
     expect(models.find((m) => m.model === 'token2-card')).toMatchObject({ flashable: true, products: expect.arrayContaining(['OTPC-P2-i']) });
     expect(models.find((m) => m.model === 'token2-molto2')).toMatchObject({ family: 'token2-molto2', flashable: true });
-    for (const p of ['protectimus-slim', 'protectimus-flex']) expect(models.find((m) => m.model === p)).toMatchObject({ flashable: false, why: expect.stringMatching(/seed-write command.*not public.*tokens add/) });
+    for (const p of ['protectimus-slim', 'protectimus-flex'])
+      expect(models.find((m) => m.model === p)).toMatchObject({ flashable: false, why: expect.stringMatching(/seed-write command.*not public.*tokens add/) });
   });
 
   it('flashes a Molto2 profile through the bridge: the store token <serial>-03 holds the seed the device holds', async () => {

@@ -75,7 +75,11 @@ describe('the bridge flashes only what the station opened', () => {
     store = await openStore({ db: join(dir, 't.db'), env });
     await addToken(store, { serial: VICTIM, secret: VICTIM_SEED, kind: 'programmable', manufacturer: 'Token2' });
     server = await startWebServer({ store, hub: memoryHub(card), operator: 'alice' });
-    const pair = await fetch(`${server.origin}/api/pair`, { method: 'POST', headers: { origin: server.origin, 'content-type': 'application/json' }, body: JSON.stringify({ code: server.pairingToken }) });
+    const pair = await fetch(`${server.origin}/api/pair`, {
+      method: 'POST',
+      headers: { origin: server.origin, 'content-type': 'application/json' },
+      body: JSON.stringify({ code: server.pairingToken }),
+    });
     const { session } = (await pair.json()) as { session: string };
     const ws = new WebSocket(`${server.origin.replace('http', 'ws')}/ws`, ['tokensmith', `tokensmith-session.${session}`], { headers: { origin: server.origin } });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));

@@ -49,7 +49,11 @@ describe.skipIf(missing !== null)(`station flashes a Molto2 over pcscd + vpcd${m
 
   it('connect + flash of profile 5 through the bridge: the device and the store hold the same seed', async () => {
     const sim = await startSimulator({ bin: BIN, env, model: 'token2-molto2', stateFile: join(dir, 'molto2.json'), args: ['--serial', '2310000555'], upWithinMs: 15_000 });
-    const pair = await fetch(`${server.origin}/api/pair`, { method: 'POST', headers: { origin: server.origin, 'content-type': 'application/json' }, body: JSON.stringify({ code: server.pairingToken }) });
+    const pair = await fetch(`${server.origin}/api/pair`, {
+      method: 'POST',
+      headers: { origin: server.origin, 'content-type': 'application/json' },
+      body: JSON.stringify({ code: server.pairingToken }),
+    });
     const { session } = (await pair.json()) as { session: string };
     const ws = new WebSocket(`${server.origin.replace('http', 'ws')}/ws`, ['tokensmith', `tokensmith-session.${session}`], { headers: { origin: server.origin } });
     try {
@@ -59,7 +63,8 @@ describe.skipIf(missing !== null)(`station flashes a Molto2 over pcscd + vpcd${m
         const m = JSON.parse(String(raw));
         if (m.event === undefined) answers.get(m.id)?.(m);
       });
-      const request = (id: number, body: Record<string, unknown>) => new Promise<{ ok: boolean; result?: any; error?: unknown }>((resolve) => (answers.set(id, resolve), ws.send(JSON.stringify({ ...body, id }))));
+      const request = (id: number, body: Record<string, unknown>) =>
+        new Promise<{ ok: boolean; result?: any; error?: unknown }>((resolve) => (answers.set(id, resolve), ws.send(JSON.stringify({ ...body, id }))));
       const c = await request(1, { op: 'connect', reader: 'Virtual PCD 00 00', waitSeconds: 15 });
       expect(c.ok, JSON.stringify(c.error)).toBe(true);
       const r = await request(2, { op: 'flash', input: { model: 'token2-molto2', profile: '5', digits: '6', algorithm: 'sha1', title: 'Station' } });

@@ -52,7 +52,11 @@ describe.skipIf(missing !== null)(`pairing in Chromium${missing ? ` (skipped: ${
     assertBuilt();
     served = await startServe(env);
     other = await neighbour();
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
     page = await context.newPage();
   });
 
@@ -81,7 +85,11 @@ describe.skipIf(missing !== null)(`pairing in Chromium${missing ? ` (skipped: ${
     expect(await second.evaluate((k) => localStorage.getItem(k), SESSION_KEY)).toBeNull();
     await second.close();
     const values = cookieValues(other.seen);
-    const headers = other.seen.flatMap((h) => Object.values(h).flat().filter((v): v is string => typeof v === 'string'));
+    const headers = other.seen.flatMap((h) =>
+      Object.values(h)
+        .flat()
+        .filter((v): v is string => typeof v === 'string'),
+    );
     for (const v of [...values, ...headers]) {
       for (const h of [{ cookie: `tokensmith_pair=${v}` }, { authorization: `Bearer ${v}` }] as Record<string, string>[]) {
         expect((await fetch(`${served.origin}/api/tokens`, { headers: h })).status, `replayed ${Object.keys(h)[0]}`).toBe(401);
@@ -109,7 +117,11 @@ describe.skipIf(missing !== null)(`pairing in Chromium${missing ? ` (skipped: ${
       expect(u).not.toContain(secret);
       const code = new URL(u).searchParams.get('pair');
       if (code === null) continue;
-      const again = await fetch(`${served.origin}/api/pair`, { method: 'POST', headers: { origin: served.origin, 'content-type': 'application/json' }, body: JSON.stringify({ code, operator: 'Mallory' }) });
+      const again = await fetch(`${served.origin}/api/pair`, {
+        method: 'POST',
+        headers: { origin: served.origin, 'content-type': 'application/json' },
+        body: JSON.stringify({ code, operator: 'Mallory' }),
+      });
       expect(again.status, `the code in ${u}`).toBe(401);
       expect((await fetch(`${served.origin}/api/tokens`, { headers: { authorization: `Bearer ${code}` } })).status).toBe(401);
       expect((await fetch(`${served.origin}/api/tokens`, { headers: { cookie: `tokensmith_pair=${code}` } })).status).toBe(401);

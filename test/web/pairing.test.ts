@@ -19,7 +19,9 @@ describe('station access rules', () => {
     expect([...loop.hosts].sort()).toEqual([`127.0.0.1:${PORT}`, `[::1]:${PORT}`, `localhost:${PORT}`]);
     const wide = allowedHosts('0.0.0.0', PORT);
     expect(wide.hosts.has(`${hostname().toLowerCase()}:${PORT}`)).toBe(true);
-    const v4 = Object.values(networkInterfaces()).flat().filter((a) => a?.family === 'IPv4');
+    const v4 = Object.values(networkInterfaces())
+      .flat()
+      .filter((a) => a?.family === 'IPv4');
     for (const a of v4) expect(wide.hosts.has(`${a!.address}:${PORT}`)).toBe(true);
     expect(wide.hosts.has(`0.0.0.0:${PORT}`)).toBe(false);
     expect([...wide.hosts].every((h) => h.endsWith(`:${PORT}`))).toBe(true);

@@ -54,9 +54,7 @@ describe.skipIf(PG_SKIP !== null)(`two portal processes on one PostgreSQL${PG_SK
   }, 60_000);
 
   it(`28 tries at once split over both (27 wrong, 1 right) check at most ${LOCK_AFTER} and lock on both`, async () => {
-    const tries = Array.from({ length: 28 }, (_, i) =>
-      call(`${(i % 2 ? b : a).origin}/api/r/corp/signin`, { body: { login: 'carol', password: i === 14 ? 'carol password 1' : `wrong ${i}` } }),
-    );
+    const tries = Array.from({ length: 28 }, (_, i) => call(`${(i % 2 ? b : a).origin}/api/r/corp/signin`, { body: { login: 'carol', password: i === 14 ? 'carol password 1' : `wrong ${i}` } }));
     const answers = await Promise.all(tries);
     expect(answers.filter((x) => !locked(x)).length, answers.map((x) => x.status).join(',')).toBeLessThanOrEqual(LOCK_AFTER);
     expect(answers.filter((x) => x.status === 200).length).toBeLessThanOrEqual(1);

@@ -71,7 +71,10 @@ describe('tokensmith portal server', () => {
       ['GET', '/?pair=x'],
     ];
     for (const [method, path] of station) {
-      const a = await call(`${s.origin}${path}`, { method, headers: path === '/ws' ? { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } : {} });
+      const a = await call(`${s.origin}${path}`, {
+        method,
+        headers: path === '/ws' ? { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } : {},
+      });
       expect(a.status, `${method} ${path}`).toBe(404);
       expectSecurityHeaders(a, `${method} ${path}`);
     }
@@ -109,7 +112,29 @@ describe('tokensmith portal server', () => {
   it('answers over https with a throw-away certificate; the cookie is then Secure and HSTS is sent', async () => {
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
     const s = await start({ tls: { cert: readFileSync(cert), key: readFileSync(key) } });
     expect(s.origin).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     const ca = readFileSync(cert);
@@ -139,7 +164,10 @@ describe('tokensmith portal server', () => {
       expect(a.status, a.body).toBe(200);
       const set = ([] as string[]).concat(a.headers['set-cookie'] ?? []).join();
       expect(/; Secure/.test(set), `Secure with trustProxy ${c.trustProxy}`).toBe(c.secure);
-      expect(seen.map((e) => [e.ip, e.method, e.path, e.status]), `trustProxy ${c.trustProxy}`).toEqual([[c.ip, 'POST', '/api/r/corp/signin', 200]]);
+      expect(
+        seen.map((e) => [e.ip, e.method, e.path, e.status]),
+        `trustProxy ${c.trustProxy}`,
+      ).toEqual([[c.ip, 'POST', '/api/r/corp/signin', 200]]);
       await s.close();
       server = undefined;
     }

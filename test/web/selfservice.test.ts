@@ -80,7 +80,9 @@ describe.skipIf(missing !== null)(`self-service page in Chromium${missing ? ` (s
     expect((await page.goto(`${portal.origin}/`))!.status()).toBe(404);
     expect((await page.goto(`${portal.origin}/assets/station.js`))!.status()).toBe(404);
     await page.goto(`${portal.origin}/r/corp`);
-    const statuses = await page.evaluate(async () => Promise.all(['/api/tokens', '/api/resources', '/api/import', '/ws'].map(async (p) => (await fetch(p, { method: p === '/api/import' ? 'POST' : 'GET' })).status)));
+    const statuses = await page.evaluate(async () =>
+      Promise.all(['/api/tokens', '/api/resources', '/api/import', '/ws'].map(async (p) => (await fetch(p, { method: p === '/api/import' ? 'POST' : 'GET' })).status)),
+    );
     expect(statuses).toEqual([404, 404, 404, 404]);
   });
 
@@ -134,7 +136,9 @@ describe.skipIf(missing !== null)(`self-service page in Chromium${missing ? ` (s
 
   it('a sign-out the portal fails says so in the status line and stays signed in; the next one signs out', async () => {
     await page.evaluate(() => document.getElementById('status')!.setAttribute('data-kind', 'info'));
-    await page.route('**/signout', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { message: 'the portal is restarting', code: 'failure' } }) }));
+    await page.route('**/signout', (route) =>
+      route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { message: 'the portal is restarting', code: 'failure' } }) }),
+    );
     await page.click('#signout');
     await expect.poll(() => page.getAttribute('#status', 'data-kind'), { timeout: 15_000 }).toBe('error');
     expect(await page.textContent('#status')).toBe('the portal is restarting');

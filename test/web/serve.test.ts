@@ -188,7 +188,9 @@ describe('tokensmith serve: started without --operator, beyond loopback, stopped
       expect(await withHost(wide.origin, 'attacker.example', auth)).toBe(421);
       expect(await withHost(wide.origin, `127.0.0.1:${Number(port) + 1}`, auth)).toBe(421);
       expect(await withHost(wide.origin, `localhost:${port}`, auth)).toBe(200);
-      const own = Object.values(networkInterfaces()).flat().find((a) => a?.family === 'IPv4' && !a.internal);
+      const own = Object.values(networkInterfaces())
+        .flat()
+        .find((a) => a?.family === 'IPv4' && !a.internal);
       if (own) expect(await withHost(wide.origin, `${own.address}:${port}`, auth)).toBe(200);
     } finally {
       await wide.stop();

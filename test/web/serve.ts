@@ -71,8 +71,15 @@ export function unnamedControls(page: Page): Promise<string[]> {
     const bad: string[] = [];
     for (const el of Array.from(document.querySelectorAll<HTMLElement>('input, select, textarea, button'))) {
       if ((el as HTMLInputElement).type === 'hidden' || el.closest('[hidden]')) continue;
-      const labels = (el as HTMLInputElement).labels ? Array.from((el as HTMLInputElement).labels!).map((l) => l.textContent?.trim()).join('') : '';
-      const by = (el.getAttribute('aria-labelledby') ?? '').split(/\s+/).map((id) => document.getElementById(id)?.textContent?.trim() ?? '').join('');
+      const labels = (el as HTMLInputElement).labels
+        ? Array.from((el as HTMLInputElement).labels!)
+            .map((l) => l.textContent?.trim())
+            .join('')
+        : '';
+      const by = (el.getAttribute('aria-labelledby') ?? '')
+        .split(/\s+/)
+        .map((id) => document.getElementById(id)?.textContent?.trim() ?? '')
+        .join('');
       const own = el.tagName === 'BUTTON' ? el.textContent?.trim() : '';
       if (!labels && !by && !el.getAttribute('aria-label')?.trim() && !own) bad.push(el.outerHTML.slice(0, 120));
     }

@@ -95,14 +95,18 @@ describe.skipIf(missing !== null)(`station page in Chromium through the bridge${
       const two = await simulate(BIN, env, join(dir, 'batch.json'), ['--serial', '86596220000050', '--cards', '2']);
       try {
         await page.click('#flash');
-        await expect.poll(() => page.locator('#batch-list li[data-outcome="flashed"]').allTextContents(), { timeout: 45_000 }).toEqual(expect.arrayContaining(['flashed 86596220000050', 'flashed 86596220000051']));
+        await expect
+          .poll(() => page.locator('#batch-list li[data-outcome="flashed"]').allTextContents(), { timeout: 45_000 })
+          .toEqual(expect.arrayContaining(['flashed 86596220000050', 'flashed 86596220000051']));
       } finally {
         await two.stop();
       }
       // The first card again: the store holds its seed, so the batch skips it and writes nothing.
       const again = await simulate(BIN, env, join(dir, 'again.json'), ['--serial', '86596220000050']);
       try {
-        await expect.poll(() => page.locator('#batch-list li[data-outcome="skipped"]').allTextContents(), { timeout: 30_000 }).toEqual([expect.stringMatching(/^skipped: refused: token 86596220000050 is in the store with a seed.*--force/)]);
+        await expect
+          .poll(() => page.locator('#batch-list li[data-outcome="skipped"]').allTextContents(), { timeout: 30_000 })
+          .toEqual([expect.stringMatching(/^skipped: refused: token 86596220000050 is in the store with a seed.*--force/)]);
         expect(again.state()).toMatchObject({ seedHex: null });
         // Named here, so a failure says what went wrong with which card.
         const failed = await page.locator('#batch-list li[data-outcome="failed"]').allTextContents();
@@ -136,7 +140,12 @@ describe.skipIf(missing !== null)(`station page in Chromium through the bridge${
       await expect.poll(() => page.textContent('#status'), { timeout: 30_000 }).toMatch(/^Flash failed: .*Config written, seed not written: .*seed may be wiped/);
       expect((await tokensmith(['tokens', 'show', '86596220000055'], vars)).code).toBe(4);
       const audit = JSON.parse((await tokensmith(['audit', 'list', '--json'], vars)).stdout) as { action: string; subject: string; details: Record<string, unknown> }[];
-      expect(audit.find((a) => a.action === 'token.flash-failed' && a.subject === 'token:86596220000055')?.details).toMatchObject({ configWritten: true, seedWritten: false, error: 'card-removed', reader: 'Virtual PCD 00 00' });
+      expect(audit.find((a) => a.action === 'token.flash-failed' && a.subject === 'token:86596220000055')?.details).toMatchObject({
+        configWritten: true,
+        seedWritten: false,
+        error: 'card-removed',
+        reader: 'Virtual PCD 00 00',
+      });
     } finally {
       await sim.stop();
     }
@@ -161,7 +170,11 @@ describe.skipIf(missing !== null)(`station page in Chromium through the bridge${
     await expect.poll(() => page.textContent('#import-result')).toMatch(/^figure7.xml \(pskc\): 1 imported, 0 skipped, batch \d+\.$/);
     expect(await page.isVisible('#import-password')).toBe(false);
     await expect.poll(() => page.locator('#inventory-rows tr[data-serial="987654321"]').count()).toBe(1);
-    expect(JSON.parse((await tokensmith(['tokens', 'show', '987654321', '--json', '--show-secret'], vars)).stdout)).toMatchObject({ kind: 'classic', state: 'in_stock', secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ' });
+    expect(JSON.parse((await tokensmith(['tokens', 'show', '987654321', '--json', '--show-secret'], vars)).stdout)).toMatchObject({
+      kind: 'classic',
+      state: 'in_stock',
+      secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ',
+    });
   });
 
   it('every control has a name, and Tab walks the flash form in order', async () => {

@@ -70,5 +70,10 @@ export async function replayOtp(op: CassetteOperation, transport: ApduTransport,
   const accessCode = p.accessCode ? STAND_IN_ACCESS_CODE : undefined;
   // The same steps as src/provision/yubikey-otp.ts: identify, then one write judged against that status.
   const info = await driver.readInfo();
-  await driver.programHotp(slot, { seed: ctx.seed ?? new Uint8Array(20), digits: Number(p.digits) === 8 ? 8 : 6, counter: Number(p.counter ?? 0), tokenId, newAccessCode: accessCode }, accessCode, info.status);
+  await driver.programHotp(
+    slot,
+    { seed: ctx.seed ?? new Uint8Array(20), digits: Number(p.digits) === 8 ? 8 : 6, counter: Number(p.counter ?? 0), tokenId, newAccessCode: accessCode },
+    accessCode,
+    info.status,
+  );
 }

@@ -97,7 +97,8 @@ export class CcidOtpLink implements OtpLink {
   private async select(): Promise<Uint8Array> {
     if (this.selected) return this.selected;
     const r = await exchange(this.transport, selectOtpApdu());
-    if (r.sw === 0x6a82) throw new DeviceError(`the token on ${this.transport.readerName} has no YubiKey OTP application (SELECT answered 6A82); use its USB HID interface`, { code: 'no-otp-application' });
+    if (r.sw === 0x6a82)
+      throw new DeviceError(`the token on ${this.transport.readerName} has no YubiKey OTP application (SELECT answered 6A82); use its USB HID interface`, { code: 'no-otp-application' });
     if (r.sw !== 0x9000 || r.data.length < 6) throw new DeviceError(`SELECT of the OTP application answered ${r.sw.toString(16).toUpperCase()}`, { code: 'bad-answer' });
     this.selected = r.data.slice(0, 6);
     return this.selected;
@@ -119,7 +120,8 @@ export class CcidOtpLink implements OtpLink {
   async read(slotCommand: number, length: number): Promise<Uint8Array> {
     await this.select();
     const r = await exchange(this.transport, ccidConfigApdu(slotCommand, new Uint8Array(0)));
-    if (r.sw !== 0x9000 || r.data.length !== length) throw new DeviceError(`slot command 0x${slotCommand.toString(16)} answered ${r.data.length} bytes, status ${r.sw.toString(16).toUpperCase()}`, { code: 'bad-answer' });
+    if (r.sw !== 0x9000 || r.data.length !== length)
+      throw new DeviceError(`slot command 0x${slotCommand.toString(16)} answered ${r.data.length} bytes, status ${r.sw.toString(16).toUpperCase()}`, { code: 'bad-answer' });
     return r.data;
   }
 }

@@ -82,7 +82,8 @@ export interface SlotConfig {
 /** Checks what the key cannot store; the messages name the option at fault. */
 export function checkHotpSettings(s: HotpSlotSettings): void {
   if (s.seed.length === 0 || s.seed.length > HOTP_KEY_MAX) throw new OtpFrameError(`a YubiKey OTP slot holds an HMAC-SHA1 key of 1 to ${HOTP_KEY_MAX} bytes, not ${s.seed.length}`);
-  if (!Number.isInteger(s.counter) || s.counter < 0 || s.counter > IMF_MAX || s.counter % 16 !== 0) throw new OtpFrameError(`--counter: the initial moving factor must be a multiple of 16 from 0 to ${IMF_MAX}, not ${s.counter}`);
+  if (!Number.isInteger(s.counter) || s.counter < 0 || s.counter > IMF_MAX || s.counter % 16 !== 0)
+    throw new OtpFrameError(`--counter: the initial moving factor must be a multiple of 16 from 0 to ${IMF_MAX}, not ${s.counter}`);
   if (s.tokenId && s.tokenId.length > FIXED_SIZE) throw new OtpFrameError(`--token-id: at most ${FIXED_SIZE} bytes`);
   if (s.newAccessCode && s.newAccessCode.length !== ACCESS_CODE_SIZE) throw new OtpFrameError(`an access code is ${ACCESS_CODE_SIZE} bytes`);
 }

@@ -59,7 +59,10 @@ export class YubiOtpSimulator {
   readonly atr = YUBIKEY_ATR;
   private readonly serial: string;
   private readonly version: [number, number, number];
-  private readonly slots: [Slot, Slot] = [{ config: null, presses: 0 }, { config: null, presses: 0 }];
+  private readonly slots: [Slot, Slot] = [
+    { config: null, presses: 0 },
+    { config: null, presses: 0 },
+  ];
   private sequence = 0;
   private writes = 0;
   private rejected = 0;

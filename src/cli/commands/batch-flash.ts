@@ -69,7 +69,11 @@ export async function runCliBatch(store: Store, source: TokenSource, flasher: To
   });
   out.result(r, () => summaryText(r));
   if (r.failed.length > 0) {
-    throw new TokensmithError(`batch ${r.batch}: ${r.failed.length} token(s) failed: ${r.failed.map((f) => `#${f.index} ${f.serial ?? ''} ${f.error}`).join('; ')}`, { exitCode: 3, code: 'batch-partly-failed', resultPrinted: true });
+    throw new TokensmithError(`batch ${r.batch}: ${r.failed.length} token(s) failed: ${r.failed.map((f) => `#${f.index} ${f.serial ?? ''} ${f.error}`).join('; ')}`, {
+      exitCode: 3,
+      code: 'batch-partly-failed',
+      resultPrinted: true,
+    });
   }
   return r;
 }

@@ -23,7 +23,10 @@ See docs/multi-station.md.`,
       const { migrateDatabase } = await import('../../store/postgres/admin.js');
       const { defaultOperator } = await import('../../store/sqlite/store.js');
       const r = await migrateDatabase({ db: globalsOf(cmd).db, operator: defaultOperator() });
-      out.result(r, `${r.location} (${r.backend}): schema version ${r.schemaVersion}; ${r.applied.length ? `applied migration${r.applied.length === 1 ? '' : 's'} ${r.applied.join(', ')}` : 'already current, nothing applied'}`);
+      out.result(
+        r,
+        `${r.location} (${r.backend}): schema version ${r.schemaVersion}; ${r.applied.length ? `applied migration${r.applied.length === 1 ? '' : 's'} ${r.applied.join(', ')}` : 'already current, nothing applied'}`,
+      );
     });
 
   db.command('copy')

@@ -32,7 +32,10 @@ async function flashOathKeys(store: Store, o: DeviceOpts, input: OathFlashInput 
   const wait = o.wait === undefined ? 10 : Number(o.wait);
   try {
     const r = await flashOathBatch(store, count, input, {
-      next: () => ctx.select({ reader: o.reader as string | undefined, waitSeconds: wait, onWaiting: () => out.info(`put the next YubiKey on the reader (waiting up to ${wait} s)`) }).catch((e) => (e instanceof NoTokenError && count === null ? null : Promise.reject(e))),
+      next: () =>
+        ctx
+          .select({ reader: o.reader as string | undefined, waitSeconds: wait, onWaiting: () => out.info(`put the next YubiKey on the reader (waiting up to ${wait} s)`) })
+          .catch((e) => (e instanceof NoTokenError && count === null ? null : Promise.reject(e))),
       onKey: (i, res) => out.info(`#${i + 1}: ${res instanceof Error ? `FAILED: ${res.message}` : `wrote '${res.credential}' to ${res.deviceId} (store ${res.serial})`}`),
       done: async (t, last) => {
         if (last || !t.isPresent()) return;
@@ -43,7 +46,13 @@ async function flashOathKeys(store: Store, o: DeviceOpts, input: OathFlashInput 
         });
       },
     });
-    out.result(r, () => [`batch ${r.batch}: ${r.flashed.length} flashed, ${r.failed.length} failed`, ...r.flashed.map((f) => `  flashed  ${f.serial} '${f.credential}'`), ...r.failed.map((f) => `  failed   #${f.index}: ${f.message}`)].join('\n'));
+    out.result(r, () =>
+      [
+        `batch ${r.batch}: ${r.flashed.length} flashed, ${r.failed.length} failed`,
+        ...r.flashed.map((f) => `  flashed  ${f.serial} '${f.credential}'`),
+        ...r.failed.map((f) => `  failed   #${f.index}: ${f.message}`),
+      ].join('\n'),
+    );
     if (r.failed.length > 0) throw new TokensmithError(`batch ${r.batch}: ${r.failed.length} key(s) failed`, { exitCode: 3, code: 'batch-partly-failed', resultPrinted: true });
   } finally {
     await ctx.close();
@@ -90,7 +99,10 @@ export async function yubikeyBatch(family: DeviceFamily, model: string, o: Devic
     const { UsageError } = await import('../../core/errors.js');
     const { verbChecks } = await import('../../provision/device-verbs/index.js');
     const output = { result: (v: unknown, t: string | (() => string)) => out.result(v, t), info: (m: string) => out.info(m), interactive: out.interactive };
-    const prepared = await verbChecks(family, 'flash')?.({ family, model, modelGiven: true, options: o, yes: Boolean(g.yes), json: Boolean(g.json), output, step: () => {}, stopProgress: () => {}, store });
+    const prepared = await verbChecks(
+      family,
+      'flash',
+    )?.({ family, model, modelGiven: true, options: o, yes: Boolean(g.yes), json: Boolean(g.json), output, step: () => {}, stopProgress: () => {}, store });
     if (o.seed) throw new UsageError(`--seed with --batch would give every key the same seed: leave it out, each ${model === 'yubikey-otp' ? 'key' : 'credential'} gets a fresh one`);
     if (o.record) throw new UsageError('--record records one session: leave out --batch');
     const count = await batchCount(o);

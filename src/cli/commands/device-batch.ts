@@ -52,7 +52,6 @@ export async function flashSeveral(store: Store, o: ReaderOpts & Record<string, 
   }
 }
 
-
 /** Whether this flash is a batch. */
 export function isBatch(o: DeviceOpts): boolean {
   return o.batch !== undefined || o.users !== undefined;
@@ -72,7 +71,10 @@ export async function flashBatchCommand(o: DeviceOpts, cmd: Command, before: (ou
     }
     if (family.name !== 'token2-nfc') {
       const { UsageError } = await import('../../core/errors.js');
-      throw new UsageError(`${o.model} has no ${family.name === 'yubikey' ? '--users' : '--batch'} (--batch and --users flash Token2 NFC tokens, one seed each${family.name === 'yubikey' ? '; a YubiKey batch takes --batch alone' : ''})`, 'no-such-flag');
+      throw new UsageError(
+        `${o.model} has no ${family.name === 'yubikey' ? '--users' : '--batch'} (--batch and --users flash Token2 NFC tokens, one seed each${family.name === 'yubikey' ? '; a YubiKey batch takes --batch alone' : ''})`,
+        'no-such-flag',
+      );
     }
   }
   await withStore(cmd, async (store: Store, out) => {
@@ -81,7 +83,16 @@ export async function flashBatchCommand(o: DeviceOpts, cmd: Command, before: (ou
     const raw = await flashSettings({ options: o, output: out, yes: Boolean(cmd.optsWithGlobals().yes), stopProgress: () => {} });
     const str = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
     const { parseFlashInput } = await import('../../provision/token2-flash.js');
-    const input = parseFlashInput({ seed: str('seed'), algorithm: str('algorithm'), period: str('period'), displayTimeout: str('displayTimeout'), model: str('model'), resource: str('resource'), user: str('user'), force: Boolean(raw.force) });
+    const input = parseFlashInput({
+      seed: str('seed'),
+      algorithm: str('algorithm'),
+      period: str('period'),
+      displayTimeout: str('displayTimeout'),
+      model: str('model'),
+      resource: str('resource'),
+      user: str('user'),
+      force: Boolean(raw.force),
+    });
     await flashSeveral(store, o as ReaderOpts & DeviceOpts, input, out);
   });
 }

@@ -116,7 +116,9 @@ function registerProfileVerbs(device: Command): void {
 }
 
 export function registerDevice(program: Command): void {
-  const device = program.command('device').description('program and check tokens on a PC/SC reader (Token2 NFC cards and fobs, Token2 Molto2, Protectimus Slim NFC and Flex, YubiKey OATH) or USB HID (YubiKey OTP slots)');
+  const device = program
+    .command('device')
+    .description('program and check tokens on a PC/SC reader (Token2 NFC cards and fobs, Token2 Molto2, Protectimus Slim NFC and Flex, YubiKey OATH) or USB HID (YubiKey OTP slots)');
 
   device
     .command('list')
@@ -126,7 +128,14 @@ export function registerDevice(program: Command): void {
       const out = outputOf(cmd);
       const { listDeviceRows } = await import('./device-list.js');
       const readers = await listDeviceRows(out);
-      out.result(readers, () => (readers.length === 0 ? 'no readers (plug one in; pcscd must see it)' : table(['READER', 'TOKEN', 'ATR'], readers.map((r) => [r.name, r.token ? 'yes' : 'no', r.kind === 'hid' ? r.path : r.atr]))));
+      out.result(readers, () =>
+        readers.length === 0
+          ? 'no readers (plug one in; pcscd must see it)'
+          : table(
+              ['READER', 'TOKEN', 'ATR'],
+              readers.map((r) => [r.name, r.token ? 'yes' : 'no', r.kind === 'hid' ? r.path : r.atr]),
+            ),
+      );
     });
 
   addFamilyFlags(device);

@@ -5,7 +5,7 @@ import { globalsOf, withStore } from '../context.js';
 export function registerEnroll(program: Command): void {
   program
     .command('enroll')
-    .summary("claim a token for a user with its code (the self-service flow, as the admin)")
+    .summary('claim a token for a user with its code (the self-service flow, as the admin)')
     .description("run the self-service enrollment flow as the admin, on a user's behalf, with the Resource's rules: claim a token with the code it shows now, or start a software token")
     .requiredOption('--resource <name>', 'the Resource')
     .requiredOption('--user <login>', 'the user claiming the token')

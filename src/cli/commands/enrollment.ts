@@ -21,16 +21,39 @@ export function registerEnrollment(program: Command): void {
           `seeds: ${s.seeds.format}, ${s.seeds.keyPackages} key package(s), ${s.seeds.encrypted ? `encrypted (${s.seeds.cipher}, ${s.seeds.mac}, ${s.seeds.keyDerivation})` : 'PLAINTEXT'}`,
           '',
           `users (${s.users.length}):`,
-          s.users.length ? table(['LOGIN', 'NAME', 'EMAIL', 'PHONE', 'PASSWORD'], s.users.map((u) => [u.login, u.name, u.email, u.phone, u.hasPassword ? 'set' : 'none'])) : '  none',
+          s.users.length
+            ? table(
+                ['LOGIN', 'NAME', 'EMAIL', 'PHONE', 'PASSWORD'],
+                s.users.map((u) => [u.login, u.name, u.email, u.phone, u.hasPassword ? 'set' : 'none']),
+              )
+            : '  none',
           '',
           `tokens (${s.tokens.length}):`,
           table(
             ['SERIAL', 'MANUFACTURER', 'MODEL', 'KIND', 'TYPE', 'ALG', 'DIGITS', 'PERIOD', 'COUNTER', 'DRIFT', 'STATE', 'USER'],
-            s.tokens.map((t) => [t.serial, t.manufacturer || null, t.model, t.kind, t.type, t.algorithm, t.digits, t.type === 'totp' ? t.period : null, t.type === 'hotp' ? t.counter : null, t.driftSteps, t.state, t.user]),
+            s.tokens.map((t) => [
+              t.serial,
+              t.manufacturer || null,
+              t.model,
+              t.kind,
+              t.type,
+              t.algorithm,
+              t.digits,
+              t.type === 'totp' ? t.period : null,
+              t.type === 'hotp' ? t.counter : null,
+              t.driftSteps,
+              t.state,
+              t.user,
+            ]),
           ),
           '',
           `assignments (${s.assignments.length}):`,
-          s.assignments.length ? table(['SERIAL', 'USER', 'ASSIGNED', 'ENROLLED'], s.assignments.map((a) => [a.serial, a.user, a.assignedAt, a.enrolledAt])) : '  none',
+          s.assignments.length
+            ? table(
+                ['SERIAL', 'USER', 'ASSIGNED', 'ENROLLED'],
+                s.assignments.map((a) => [a.serial, a.user, a.assignedAt, a.enrolledAt]),
+              )
+            : '  none',
         ];
         return lines.join('\n');
       });

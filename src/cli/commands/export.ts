@@ -29,7 +29,10 @@ export function registerExport(program: Command): void {
       'export tokens for an MFA server (PSKC, CSV dialects, otpauth URIs) or as the enrollment package of a Resource; ' +
         'PSKC and enrollment packages are encrypted unless --plaintext, and the CSV and otpauth formats, which can only hold seeds in the clear, need --plaintext',
     )
-    .requiredOption('--format <format>', 'pskc, oath-csv, entra-csv, protectimus-csv, thales-csv, yubikey-csv (the YubiKey personalization log: OATH-HOTP slots), otpauth, enrollment or usersfile (pam_oath; keeps its counters when written over)')
+    .requiredOption(
+      '--format <format>',
+      'pskc, oath-csv, entra-csv, protectimus-csv, thales-csv, yubikey-csv (the YubiKey personalization log: OATH-HOTP slots), otpauth, enrollment or usersfile (pam_oath; keeps its counters when written over)',
+    )
     .requiredOption('-o, --output <file>', 'the file to write (mode 0600, appears only when complete); "-" = stdout, for encrypted pskc only')
     .option('--resource <name>', "only this Resource's tokens (its stock and those assigned in it); oath-csv then writes users and realm")
     .option('--state <state>', 'only tokens in this state (in_stock, programmed, assigned, enrolled, ...)')
@@ -94,10 +97,7 @@ listed (--json: "skipped") and left out, never changed. Every export writes an a
         for (const s of r.skipped) out.info(`left out ${s.serial}: ${s.reason}`);
         const { notes: _notes, ...json } = r;
         if (r.file === '-') return;
-        out.result(
-          json,
-          `exported ${r.exported} token(s) to ${r.file} (${r.format}, ${r.encrypted ? 'encrypted' : 'PLAINTEXT'})${r.skipped.length ? `; ${r.skipped.length} left out` : ''}`,
-        );
+        out.result(json, `exported ${r.exported} token(s) to ${r.file} (${r.format}, ${r.encrypted ? 'encrypted' : 'PLAINTEXT'})${r.skipped.length ? `; ${r.skipped.length} left out` : ''}`);
       });
     });
 }

@@ -60,7 +60,11 @@ export function registerImport(program: Command): void {
       'import a seed file of classic tokens (PSKC, encrypted or not, or a vendor CSV/XML/URI list): every record is checked first, ' +
         'and if any is bad nothing is written and each bad record is listed with its place and why',
     )
-    .option('--format <format>', 'auto, pskc, oath-csv, linotp-csv, entra-csv, thales-csv, protectimus-csv, dpw, deepnet-xml, otpauth, yubikey-csv (YubiKey personalization log), safenet-xml (eToken <Tokens>), etoken-dat (SafeWord/eToken PASS .dat) or usersfile (pam_oath)', 'auto')
+    .option(
+      '--format <format>',
+      'auto, pskc, oath-csv, linotp-csv, entra-csv, thales-csv, protectimus-csv, dpw, deepnet-xml, otpauth, yubikey-csv (YubiKey personalization log), safenet-xml (eToken <Tokens>), etoken-dat (SafeWord/eToken PASS .dat) or usersfile (pam_oath)',
+      'auto',
+    )
     .option('--password <pw>', 'password of a PBKDF2-encrypted PSKC file (visible in the process list: prefer --password-file or the prompt)')
     .option('--password-file <file>', 'read the password from the first line of a file')
     .option('--key <hex>', 'pre-shared transport key of an encrypted PSKC file, in hex (16, 24 or 32 bytes); visible to other users: prefer --key-file')

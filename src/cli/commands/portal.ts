@@ -51,7 +51,7 @@ export function registerPortal(program: Command): void {
     .option('--public-url <url>', 'the address users see, e.g. https://mfa.example.com: printed, named in mails, the only other origin allowed to post')
     .option('--tls-cert <file>', 'PEM certificate (chain) to serve https with; needs --tls-key')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
-    .option('--trust-proxy <cidr>', "believe X-Forwarded-For/-Proto/-Host only from these proxies: addresses or CIDRs, comma-separated (e.g. 127.0.0.1,10.0.0.0/8)")
+    .option('--trust-proxy <cidr>', 'believe X-Forwarded-For/-Proto/-Host only from these proxies: addresses or CIDRs, comma-separated (e.g. 127.0.0.1,10.0.0.0/8)')
     .option('--smtp-url <url>', 'send mail through this SMTP server, smtp://host:587 or smtps://user:pass@host:465 (default: TOKENSMITH_SMTP_URL, else the outbox)')
     .option('--access-log', 'write one line per request to stderr: time, client address, method, path, status, milliseconds')
     .addHelpText('after', HELP)

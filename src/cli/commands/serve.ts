@@ -13,7 +13,7 @@ export function registerServe(program: Command): void {
       'after',
       '\nIt prints a link with a pairing code: open it in the browser on this computer. The code pairs one page, once;\n' +
         'the page then holds a session secret of its own (no cookie). Requests without it, or from pages of another\n' +
-        'origin, are refused. Users\' self-service pages are served by `tokensmith portal`. Runs until Ctrl-C (or SIGTERM).\n\n' +
+        "origin, are refused. Users' self-service pages are served by `tokensmith portal`. Runs until Ctrl-C (or SIGTERM).\n\n" +
         'Example:\n  tokensmith serve --operator alice\n  # then open the printed http://127.0.0.1:8417/?pair=... link',
     )
     .action(async (o: { host: string; port: number; operator?: string }, cmd: Command) => {
@@ -24,7 +24,9 @@ export function registerServe(program: Command): void {
       const db = globalsOf(cmd).db;
       const store = await openStore({ db });
       if (!isLoopback(o.host)) {
-        out.warn(`listening on ${o.host}: other computers on the network can reach this station; the pairing and the Host and Origin checks still guard it, but the traffic is not encrypted. Prefer the default 127.0.0.1.`);
+        out.warn(
+          `listening on ${o.host}: other computers on the network can reach this station; the pairing and the Host and Origin checks still guard it, but the traffic is not encrypted. Prefer the default 127.0.0.1.`,
+        );
       }
       let server;
       try {

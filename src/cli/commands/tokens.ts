@@ -24,7 +24,10 @@ function registerAdd(tokens: Command): void {
     .option('--manufacturer <m>', 'manufacturer (serials are unique per manufacturer)')
     .option('--model <m>', 'model name')
     .option('--resource <name>', 'put the token in the stock of this Resource')
-    .addHelpText('after', '\nExample:\n  tokensmith tokens add 1234567 --secret-file seed.txt --algorithm sha256 --period 60\n\nSerials hold at most 128 characters, manufacturer and model 64; control and bidi characters are refused (exit 2).')
+    .addHelpText(
+      'after',
+      '\nExample:\n  tokensmith tokens add 1234567 --secret-file seed.txt --algorithm sha256 --period 60\n\nSerials hold at most 128 characters, manufacturer and model 64; control and bidi characters are refused (exit 2).',
+    )
     .action(async (serial: string, o: Record<string, string>, cmd: Command) => {
       await withStore(cmd, async (store, out) => {
         const { addToken, viewToken } = await import('../../provision/tokens.js');

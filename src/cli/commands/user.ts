@@ -33,7 +33,13 @@ function describe(v: UserView): string {
   ].join('\n');
 }
 
-const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+const collect = (v: string, prev: string[] = []) => [
+  ...prev,
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 
 export function registerUser(program: Command): void {
   const user = program
@@ -67,7 +73,6 @@ function registerUserAdd(user: Command): void {
         out.result(v, `added user ${v.login} to ${v.resources.join(', ')}${v.hasPassword ? ' (password set)' : ''}`);
       });
     });
-
 }
 
 function registerUserImport(user: Command): void {
@@ -93,7 +98,6 @@ function registerUserImport(user: Command): void {
         out.result(r, `imported ${r.imported} user(s) from ${r.file}${r.assigned ? `, assigned ${r.assigned} token(s)` : ''}`);
       });
     });
-
 }
 
 /** `user show` and `user list`: read-only views, never the password. */
@@ -127,7 +131,6 @@ function registerUserViews(user: Command): void {
         );
       });
     });
-
 }
 
 /** `user join` and `user leave`: membership of a Resource. */

@@ -44,7 +44,10 @@ export class PskcDecryptor {
   ) {
     const macUri = attr(header.macMethod, 'Algorithm') ?? attr(header.legacyDigestMethod, 'Algorithm') ?? attr(header.legacyDigestMethod, 'algorithm') ?? textOf(header.legacyMacAlgorithm);
     const h = macUri ? macHashByUri(macUri) : 'sha1';
-    if (!h && header.macMethod) throw new DataError(`${ctx.fileName}:${header.macMethod.line}: unknown MAC method '${macUri}': tokensmith knows hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384 and hmac-sha512`, { code: 'unsupported-mac' });
+    if (!h && header.macMethod)
+      throw new DataError(`${ctx.fileName}:${header.macMethod.line}: unknown MAC method '${macUri}': tokensmith knows hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384 and hmac-sha512`, {
+        code: 'unsupported-mac',
+      });
     this.macHash = h ?? 'sha1';
   }
 
@@ -65,7 +68,10 @@ export class PskcDecryptor {
     const derived = path(ek, 'DerivedKey');
     const f = this.ctx.fileName;
     if (child(ek, 'X509Data') || /rsa/i.test(attr(child(ek, 'EncryptionMethod'), 'Algorithm') ?? '')) {
-      throw new DataError(`${f}: the file is encrypted to an X.509 certificate (RSA, RFC 6030 section 6.3): tokensmith cannot decrypt it, as that needs the certificate's private key, and neither --key nor --password can stand in for it; ask the sender for a file under a pre-shared key or a password`, { code: 'x509-encrypted' });
+      throw new DataError(
+        `${f}: the file is encrypted to an X.509 certificate (RSA, RFC 6030 section 6.3): tokensmith cannot decrypt it, as that needs the certificate's private key, and neither --key nor --password can stand in for it; ask the sender for a file under a pre-shared key or a password`,
+        { code: 'x509-encrypted' },
+      );
     }
     const legacyPbe = /^pbe-/i.test(attr(this.header.legacyEncryptionMethod, 'Algorithm') ?? '') ? this.header.legacyEncryptionMethod : undefined;
     if (this.ctx.key) {
@@ -138,7 +144,10 @@ export class PskcDecryptor {
     if (!uri) throw new DataError(`${where}: encrypted value without an EncryptionMethod algorithm`, { code: 'unsupported-cipher' });
     const spec = cipherByUri(uri);
     if (!spec) {
-      throw new DataError(`${where}: unknown cipher '${uri}': tokensmith decrypts aes128/192/256-cbc, tripledes-cbc, camellia128/192/256-cbc, kw-aes128/192/256, kw-tripledes and kw-camellia128/192/256`, { code: 'unsupported-cipher' });
+      throw new DataError(
+        `${where}: unknown cipher '${uri}': tokensmith decrypts aes128/192/256-cbc, tripledes-cbc, camellia128/192/256-cbc, kw-aes128/192/256, kw-tripledes and kw-camellia128/192/256`,
+        { code: 'unsupported-cipher' },
+      );
     }
     return spec;
   }
@@ -172,7 +181,10 @@ export class PskcDecryptor {
     }
     const macText = textOf(valueMac);
     if (macText && !this.header.macMethod && !this.header.legacyDigestMethod && !this.header.legacyMacAlgorithm) {
-      throw new DataError(`${where}: the value carries a ValueMAC but the file has no MACMethod saying how it was computed (algorithm and MAC key): it cannot be checked, so it is not trusted; ask the sender for a file with its MACMethod`, { code: 'no-mac-method' });
+      throw new DataError(
+        `${where}: the value carries a ValueMAC but the file has no MACMethod saying how it was computed (algorithm and MAC key): it cannot be checked, so it is not trusted; ask the sender for a file with its MACMethod`,
+        { code: 'no-mac-method' },
+      );
     }
     if (macText) {
       const mac = decodeBase64(macText, 'ValueMAC');
@@ -196,7 +208,8 @@ export class PskcDecryptor {
     try {
       plain = decryptValue(spec, key, decodeBase64(value, 'Value'), ivText ? decodeBase64(ivText, 'IV') : undefined);
     } catch (err) {
-      if (err instanceof DecryptError && !this.decryptedOnce) throw new WrongKeyError(`${where}: the first encrypted value does not decrypt with ${this.keySource}: wrong password or key? Nothing imported.`, where);
+      if (err instanceof DecryptError && !this.decryptedOnce)
+        throw new WrongKeyError(`${where}: the first encrypted value does not decrypt with ${this.keySource}: wrong password or key? Nothing imported.`, where);
       throw err;
     }
     if (digest) {

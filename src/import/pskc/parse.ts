@@ -135,7 +135,16 @@ export async function* parsePskcBatches(file: string, ctx: ParseContext): AsyncG
           }
           out.push({ record: r });
         } catch (err) {
-          if (err instanceof DataError && (err.code === 'wrong-password' || err.code === 'password-needed' || err.code === 'key-needed' || err.code === 'bad-key-length' || err.code === 'unsupported-mac' || err.code === 'x509-encrypted')) throw err;
+          if (
+            err instanceof DataError &&
+            (err.code === 'wrong-password' ||
+              err.code === 'password-needed' ||
+              err.code === 'key-needed' ||
+              err.code === 'bad-key-length' ||
+              err.code === 'unsupported-mac' ||
+              err.code === 'x509-encrypted')
+          )
+            throw err;
           out.push({ problem: { ...problemOf(err, where, serial), serial } });
         }
       }
@@ -299,7 +308,9 @@ function keyAttributes(k: KeyFields, where: string, keyId: string | undefined, s
   put('startDate', textOf(child(policy, 'StartDate')));
   put('expiryDate', textOf(child(policy, 'ExpiryDate')));
   put('suite', suite);
-  const usage = childrenNamed(policy, 'KeyUsage').map((u) => textOf(u)).filter((u): u is string => Boolean(u));
+  const usage = childrenNamed(policy, 'KeyUsage')
+    .map((u) => textOf(u))
+    .filter((u): u is string => Boolean(u));
   if (usage.length) attributes.keyUsage = usage;
   if (pinPolicy) attributes.pinPolicy = { ...pinPolicy.attrs };
   return attributes;

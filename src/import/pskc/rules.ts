@@ -68,7 +68,8 @@ export function checkPolicy(policy: XmlNode | undefined, now: Date = new Date())
   const pin = childrenNamed(policy, 'PINPolicy')[0];
   if (pin) {
     const unknown = Object.keys(pin.attrs).filter((a) => !PIN_POLICY_ATTRIBUTES.has(a.toLowerCase()) && !a.includes(':') && a !== 'xmlns');
-    if (unknown.length > 0 || pin.children.length > 0) throw policyError(`the key's PINPolicy holds ${unknown.length ? `attribute ${unknown[0]}` : `<${pin.children[0]!.name}>`}, which tokensmith does not understand`);
+    if (unknown.length > 0 || pin.children.length > 0)
+      throw policyError(`the key's PINPolicy holds ${unknown.length ? `attribute ${unknown[0]}` : `<${pin.children[0]!.name}>`}, which tokensmith does not understand`);
     for (const a of ['MaxFailedAttempts', 'MinLength', 'MaxLength']) intAttr(pin, a);
   }
   const transactions = intText(childrenNamed(policy, 'NumberOfTransactions')[0]);

@@ -33,7 +33,11 @@ function readInfoHandler(family: DeviceFamily): VerbHandler<Store> {
   return async (ctx) => {
     const fields = await family.readInfo!(ctx.model, ctx.transport);
     const r = { family: family.name, model: ctx.model, reader: ctx.transport.readerName, ...fields };
-    ctx.output.result(r, () => Object.entries(r).map(([k, v]) => `${k.padEnd(15)} ${v ?? '-'}`).join('\n'));
+    ctx.output.result(r, () =>
+      Object.entries(r)
+        .map(([k, v]) => `${k.padEnd(15)} ${v ?? '-'}`)
+        .join('\n'),
+    );
   };
 }
 

@@ -41,7 +41,17 @@ async function profiles(ctx: DeviceVerbContext): Promise<void> {
   const { listProfiles } = await import('../molto2-profiles.js');
   const r = await listProfiles(ctx.store, ctx.transport, keyOf(ctx));
   const shown = ctx.options.all ? r.profiles : r.profiles.filter((p) => p.seedPresent || p.serial || p.title);
-  const rows = shown.map((p) => [p.profile, p.title, p.algorithm, p.digits, p.period, p.seedPresent ? 'yes' : 'no', `${signed(p.clockOffset)} s`, p.serial ? `${p.serial} (${p.state})` : '', p.user ?? '']);
+  const rows = shown.map((p) => [
+    p.profile,
+    p.title,
+    p.algorithm,
+    p.digits,
+    p.period,
+    p.seedPresent ? 'yes' : 'no',
+    `${signed(p.clockOffset)} s`,
+    p.serial ? `${p.serial} (${p.state})` : '',
+    p.user ?? '',
+  ]);
   ctx.output.result(r, () => `Molto2 ${r.deviceSerial} (${r.variant}, ${r.profileCount} profiles)\n` + table(['PROFILE', 'TITLE', 'ALG', 'DIGITS', 'STEP', 'SEED', 'CLOCK', 'STORE', 'USER'], rows));
 }
 

@@ -35,7 +35,13 @@ export async function flashSettings(ctx: Pick<DeviceVerbContext, 'options' | 'ou
   ctx.stopProgress();
   const { select, input } = await import('@inquirer/prompts');
   raw.algorithm ??= await select({ message: 'Algorithm', choices: [{ value: 'sha1' }, { value: 'sha256' }] });
-  raw.period ??= await select({ message: 'Time step', choices: [{ name: '30 s', value: '30' }, { name: '60 s', value: '60' }] });
+  raw.period ??= await select({
+    message: 'Time step',
+    choices: [
+      { name: '30 s', value: '30' },
+      { name: '60 s', value: '60' },
+    ],
+  });
   raw.displayTimeout ??= await select({ message: 'Display timeout', choices: ['15', '30', '60', '120'].map((v) => ({ name: `${v} s`, value: v })), default: '30' });
   if (raw.resource === undefined) raw.resource = (await input({ message: 'Resource (empty: none)' })).trim() || undefined;
   if (raw.resource && raw.user === undefined) raw.user = (await input({ message: 'Assign to user (empty: nobody)' })).trim() || undefined;
@@ -46,26 +52,39 @@ async function flash(ctx: DeviceVerbContext): Promise<void> {
   const raw = await flashSettings(ctx);
   const str = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
   const { parseFlashInput, flashToken } = await import('../token2-flash.js');
-  const input = parseFlashInput({ seed: str('seed'), algorithm: str('algorithm'), period: str('period'), displayTimeout: str('displayTimeout'), model: givenModel(ctx), resource: str('resource'), user: str('user'), force: Boolean(raw.force) });
+  const input = parseFlashInput({
+    seed: str('seed'),
+    algorithm: str('algorithm'),
+    period: str('period'),
+    displayTimeout: str('displayTimeout'),
+    model: givenModel(ctx),
+    resource: str('resource'),
+    user: str('user'),
+    force: Boolean(raw.force),
+  });
   const record = optString(ctx, 'record');
-  const session = record ? (await import('../cassettes.js')).startRecording(ctx.transport, record, {
-    source: /virtual pcd/i.test(ctx.transport.readerName) ? 'simulator' : 'hardware',
-    operation: 'flash',
-    params: { algorithm: input.algorithm, period: input.period, displayTimeout: input.displayTimeout, ...(input.model ? { model: input.model } : {}) },
-    seed: input.seed ?? null,
-    // The family until the token says its model (a failed flash may never learn it).
-    model: input.model ?? 'token2-nfc',
-  }) : null;
+  const session = record
+    ? (await import('../cassettes.js')).startRecording(ctx.transport, record, {
+        source: /virtual pcd/i.test(ctx.transport.readerName) ? 'simulator' : 'hardware',
+        operation: 'flash',
+        params: { algorithm: input.algorithm, period: input.period, displayTimeout: input.displayTimeout, ...(input.model ? { model: input.model } : {}) },
+        seed: input.seed ?? null,
+        // The family until the token says its model (a failed flash may never learn it).
+        model: input.model ?? 'token2-nfc',
+      })
+    : null;
   const interactive = ctx.output.interactive && !ctx.yes;
   try {
     const r = await flashToken(ctx.store, session?.transport ?? ctx.transport, input, {
       now: session?.clock.now,
       onStep: ctx.step,
-      confirm: interactive ? async (i, existing) => {
-        ctx.stopProgress();
-        const { confirm } = await import('@inquirer/prompts');
-        return confirm({ message: `Write a new seed to ${i.product ?? i.model} ${i.serial}${existing ? ` (in the store: ${existing.state})` : ''}? Any seed it holds is lost.`, default: true });
-      } : undefined,
+      confirm: interactive
+        ? async (i, existing) => {
+            ctx.stopProgress();
+            const { confirm } = await import('@inquirer/prompts');
+            return confirm({ message: `Write a new seed to ${i.product ?? i.model} ${i.serial}${existing ? ` (in the store: ${existing.state})` : ''}? Any seed it holds is lost.`, default: true });
+          }
+        : undefined,
     });
     session?.save({ ok: true }, { model: r.model });
     const where = r.token.user ? `, assigned to ${r.token.user} in ${r.token.resource}` : r.token.resource ? `, in ${r.token.resource}` : '';
@@ -92,7 +111,10 @@ async function sync(ctx: DeviceVerbContext): Promise<void> {
     period: period ? checked!.period : undefined,
     displayTimeout: displayTimeout ? checked!.displayTimeout : undefined,
   });
-  ctx.output.result(r, `synced ${r.serial} (${r.product ?? r.model}): clock was ${signed(r.offsetBefore)} s off, now ${signed(r.offsetAfter)} s${r.seedRewritten ? '; the seed was written again from the store (this model wipes it on a clock set)' : ''}`);
+  ctx.output.result(
+    r,
+    `synced ${r.serial} (${r.product ?? r.model}): clock was ${signed(r.offsetBefore)} s off, now ${signed(r.offsetAfter)} s${r.seedRewritten ? '; the seed was written again from the store (this model wipes it on a clock set)' : ''}`,
+  );
 }
 
 async function verify(ctx: DeviceVerbContext): Promise<void> {

@@ -16,7 +16,10 @@ function readPasswordFile(path: string): string {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new DataError(`--password-file ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}); give a file whose first line is the password`, { code: 'bad-password-file', where: path });
+    throw new DataError(`--password-file ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}); give a file whose first line is the password`, {
+      code: 'bad-password-file',
+      where: path,
+    });
   }
   return text.split(/\r?\n/)[0] ?? '';
 }
@@ -87,7 +90,10 @@ async function flash(ctx: DeviceVerbContext): Promise<void> {
   try {
     const r = await flashOathCredential(ctx.store, session?.transport ?? ctx.transport, { ...input, password: pre.password, now: session?.clock.now });
     session?.save({ ok: true });
-    ctx.output.result(r, `wrote ${r.type} credential '${r.credential}' (${r.algorithm}, ${r.digits} digits${r.type === 'totp' ? `, ${r.period} s` : ''}${r.touch ? ', touch' : ''}) to YubiKey ${r.deviceId}${r.replaced ? ' (replaced the one of that name)' : ''}; store token ${r.serial}, state ${r.token.state}, batch ${r.batch}${r.token.user ? `, assigned to ${r.token.user}` : ''}`);
+    ctx.output.result(
+      r,
+      `wrote ${r.type} credential '${r.credential}' (${r.algorithm}, ${r.digits} digits${r.type === 'totp' ? `, ${r.period} s` : ''}${r.touch ? ', touch' : ''}) to YubiKey ${r.deviceId}${r.replaced ? ' (replaced the one of that name)' : ''}; store token ${r.serial}, state ${r.token.state}, batch ${r.batch}${r.token.user ? `, assigned to ${r.token.user}` : ''}`,
+    );
   } catch (e) {
     session?.save({ ok: false, error: e instanceof TokensmithError ? e.code : 'failure' });
     throw e;
@@ -97,14 +103,30 @@ async function flash(ctx: DeviceVerbContext): Promise<void> {
 async function info(ctx: DeviceVerbContext): Promise<void> {
   const { oathInfo } = await import('../yubikey-oath.js');
   const v = await oathInfo(ctx.store, ctx.transport, { password: prepared(ctx).password });
-  ctx.output.result(v, () => [`YubiKey OATH  version ${v.version}`, `device id     ${v.deviceId}`, `reader        ${v.reader}`, `password      ${v.passwordSet ? 'set' : 'none'}`, `credentials   ${v.credentialCount ?? 'unknown (give --password-file to count them)'}`].join('\n'));
+  ctx.output.result(v, () =>
+    [
+      `YubiKey OATH  version ${v.version}`,
+      `device id     ${v.deviceId}`,
+      `reader        ${v.reader}`,
+      `password      ${v.passwordSet ? 'set' : 'none'}`,
+      `credentials   ${v.credentialCount ?? 'unknown (give --password-file to count them)'}`,
+    ].join('\n'),
+  );
 }
 
 async function profiles(ctx: DeviceVerbContext): Promise<void> {
   const { listOathCredentials } = await import('../yubikey-oath.js');
   const { table } = await import('../../core/table.js');
   const v = await listOathCredentials(ctx.store, ctx.transport, { password: prepared(ctx).password });
-  ctx.output.result(v, () => `YubiKey ${v.deviceId} (OATH ${v.version}), ${v.credentials.length} credential(s)\n` + table(['NAME', 'TYPE', 'ALG', 'STORE', 'USER'], v.credentials.map((c) => [c.name, c.type, c.algorithm, c.serial ? `${c.serial} (${c.state})` : '', c.user ?? ''])));
+  ctx.output.result(
+    v,
+    () =>
+      `YubiKey ${v.deviceId} (OATH ${v.version}), ${v.credentials.length} credential(s)\n` +
+      table(
+        ['NAME', 'TYPE', 'ALG', 'STORE', 'USER'],
+        v.credentials.map((c) => [c.name, c.type, c.algorithm, c.serial ? `${c.serial} (${c.state})` : '', c.user ?? '']),
+      ),
+  );
 }
 
 async function erase(ctx: DeviceVerbContext): Promise<void> {

@@ -34,12 +34,22 @@ export async function otpFlashInput(ctx: VerbCheckContext): Promise<YubikeyOtpIn
   const o = ctx.options;
   const s = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
   const { parseYubikeyOtpInput } = await import('../yubikey-otp.js');
-  const input = parseYubikeyOtpInput({ slot: s('slot'), digits: s('digits'), counter: s('counter'), seed: s('seed'), tokenId: s('tokenId'), accessCode: await accessCodeOf(ctx), force: Boolean(o.force), resource: s('resource') });
+  const input = parseYubikeyOtpInput({
+    slot: s('slot'),
+    digits: s('digits'),
+    counter: s('counter'),
+    seed: s('seed'),
+    tokenId: s('tokenId'),
+    accessCode: await accessCodeOf(ctx),
+    force: Boolean(o.force),
+    resource: s('resource'),
+  });
   if (!ctx.yes && !o.force) {
     if (!ctx.output.interactive) throw new UsageError('device flash programs a YubiKey slot: confirm with --yes (no terminal to ask in)', 'confirm-needed');
     ctx.stopProgress();
     const { confirm } = await import('@inquirer/prompts');
-    if (!(await confirm({ message: `Program OATH-HOTP (${input.digits} digits, counter ${input.counter}) into slot ${input.slot}?`, default: true }))) throw new UsageError('cancelled; nothing was written', 'cancelled');
+    if (!(await confirm({ message: `Program OATH-HOTP (${input.digits} digits, counter ${input.counter}) into slot ${input.slot}?`, default: true })))
+      throw new UsageError('cancelled; nothing was written', 'cancelled');
   }
   return input;
 }
@@ -60,7 +70,14 @@ async function recording(ctx: DeviceVerbContext, path: string, params: Record<st
   // An access code is a secret too: with one, the write is redacted even for a labelled test seed.
   const keep = (f: Uint8Array) => (f.length === 8 ? 0 : 5);
   const source = /virtual pcd|simulator/i.test(ctx.transport.readerName) ? 'simulator' : 'hardware';
-  return startRecording(ctx.transport, path, { source, operation: 'flash', params, seed, model: 'yubikey-otp', redaction: { isSeedBearing: isOtpSeedBearing, keep, always: Boolean(params.accessCode) } });
+  return startRecording(ctx.transport, path, {
+    source,
+    operation: 'flash',
+    params,
+    seed,
+    model: 'yubikey-otp',
+    redaction: { isSeedBearing: isOtpSeedBearing, keep, always: Boolean(params.accessCode) },
+  });
 }
 
 export const describeOtpResult = (r: YubikeyOtpResult): string =>
@@ -72,7 +89,14 @@ export async function flashOtpKey(ctx: DeviceVerbContext, input: YubikeyOtpInput
   const { YubiOtpDriver } = await import('../../../drivers/yubikey/otp/driver.js');
   const { testSeedLabel } = await import('../cassettes.js');
   const hid = overHid(ctx.options);
-  const params = { slot: input.slot, digits: input.digits, counter: input.counter, tokenIdHex: input.tokenId ? Buffer.from(input.tokenId).toString('hex') : '', accessCode: Boolean(input.accessCode), link: hid ? 'hid' : 'ccid' };
+  const params = {
+    slot: input.slot,
+    digits: input.digits,
+    counter: input.counter,
+    tokenIdHex: input.tokenId ? Buffer.from(input.tokenId).toString('hex') : '',
+    accessCode: Boolean(input.accessCode),
+    link: hid ? 'hid' : 'ccid',
+  };
   const record = typeof ctx.options.record === 'string' ? ctx.options.record : undefined;
   const session = record ? await recording(ctx, record, params, input.seed ?? null) : null;
   try {
@@ -99,9 +123,23 @@ async function info(ctx: DeviceVerbContext): Promise<void> {
   const i = await new YubiOtpDriver(await otpLink(ctx.transport, overHid(ctx.options))).readInfo();
   const inStore = async (slot: 1 | 2) => (i.serial === null ? null : ((await ctx.store.tokens.findOne(YUBICO_MANUFACTURER, slotSerial(i.serial, slot)))?.state ?? null));
   const slots = ([1, 2] as const).map((n) => ({ slot: n, configured: n === 1 ? i.status.slot1Configured : i.status.slot2Configured }));
-  const v = { model: 'yubikey-otp', reader: ctx.transport.readerName, link: i.link, serial: i.serial, firmware: i.status.version.join('.'), sequence: i.status.sequence, slots: await Promise.all(slots.map(async (s) => ({ ...s, inStore: await inStore(s.slot) }))) };
+  const v = {
+    model: 'yubikey-otp',
+    reader: ctx.transport.readerName,
+    link: i.link,
+    serial: i.serial,
+    firmware: i.status.version.join('.'),
+    sequence: i.status.sequence,
+    slots: await Promise.all(slots.map(async (s) => ({ ...s, inStore: await inStore(s.slot) }))),
+  };
   ctx.output.result(v, () =>
-    [`model         ${v.model}`, `reader        ${v.reader} (${v.link.toUpperCase()})`, `serial        ${v.serial ?? 'hidden'}`, `firmware      ${v.firmware}`, ...v.slots.map((s) => `slot ${s.slot}        ${s.configured ? 'configured' : 'empty'}${s.inStore ? `, in store: ${s.inStore}` : ''}`)].join('\n'),
+    [
+      `model         ${v.model}`,
+      `reader        ${v.reader} (${v.link.toUpperCase()})`,
+      `serial        ${v.serial ?? 'hidden'}`,
+      `firmware      ${v.firmware}`,
+      ...v.slots.map((s) => `slot ${s.slot}        ${s.configured ? 'configured' : 'empty'}${s.inStore ? `, in store: ${s.inStore}` : ''}`),
+    ].join('\n'),
   );
 }
 

@@ -31,7 +31,13 @@ export class SqlBatchRepo implements BatchRepo {
   }
   async finish(id: number, c: { imported: number; skipped: number; failed: number }, status: BatchRecord['status'] = 'done'): Promise<BatchRecord> {
     const p = new Params(this.d.ph);
-    const sets = setList(p, [['imported', c.imported], ['skipped', c.skipped], ['failed', c.failed], ['status', status], ['finished_at', now()]]);
+    const sets = setList(p, [
+      ['imported', c.imported],
+      ['skipped', c.skipped],
+      ['failed', c.failed],
+      ['status', status],
+      ['finished_at', now()],
+    ]);
     const r = await this.d.get(`UPDATE batches SET ${sets} WHERE id = ${p.add(id)} RETURNING *`, p.values);
     if (!r) throw new NotFoundError(`no batch ${id}`);
     return toBatch(r);
@@ -220,9 +226,7 @@ export class SqlSignInCodes implements SignInCodes {
 
 /** A PortalRepo from a dialect's portal state and the shared sign-in codes. */
 export function portalRepo(state: Omit<PortalRepo, keyof SignInCodes>, codes: SqlSignInCodes): PortalRepo {
-  const bound = Object.fromEntries(
-    (['addSignInCode', 'latestSignInCode', 'updateSignInCode', 'signInFailures', 'setSignInFailures'] as const).map((m) => [m, codes[m].bind(codes)]),
-  ) as SignInCodes;
+  const bound = Object.fromEntries((['addSignInCode', 'latestSignInCode', 'updateSignInCode', 'signInFailures', 'setSignInFailures'] as const).map((m) => [m, codes[m].bind(codes)])) as SignInCodes;
   return Object.assign(state, bound);
 }
 

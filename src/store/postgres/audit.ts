@@ -94,7 +94,7 @@ export class PgAuditRepo implements AuditRepo {
     const pending = (await this.metaValue(ANCHOR_PENDING_META_KEY)) !== null;
     if (!pageAll) return { head, anchor, pending, rows: await this.db.query<StoredAuditRow & Row>('SELECT * FROM audit ORDER BY seq') };
     const rows: StoredAuditRow[] = [];
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const page = await this.db.query<StoredAuditRow & Row>('SELECT * FROM audit WHERE seq > $1 ORDER BY seq LIMIT 10000', [after]);
       if (page.length === 0) break;
       rows.push(...page);

@@ -42,7 +42,9 @@ const PAGE = 2000;
 
 /** One line per token (id, manufacturer, serial, sealed seed), hashed in id order: equal digests mean equal tokens and seeds. */
 function digestLine(h: ReturnType<typeof createHash>, r: TokenIdentityRow): void {
-  h.update(`${r.id}\x00${r.manufacturer}\x00${r.serial}\x00`).update(r.sealed_seed ? r.sealed_seed.toString('hex') : '-').update('\n');
+  h.update(`${r.id}\x00${r.manufacturer}\x00${r.serial}\x00`)
+    .update(r.sealed_seed ? r.sealed_seed.toString('hex') : '-')
+    .update('\n');
 }
 
 type TokenIdentityRow = { id: number; manufacturer: string; serial: string; sealed_seed: Buffer | null };
@@ -55,7 +57,7 @@ function sqliteTokensDigest(src: Database.Database): string {
 
 async function pgTokensDigest(pool: pg.Pool): Promise<string> {
   const h = createHash('sha256');
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const page = (await pool.query('SELECT id, manufacturer, serial, sealed_seed FROM tokens WHERE id > $1 ORDER BY id LIMIT 10000', [after])).rows as TokenIdentityRow[];
     if (page.length === 0) break;
     for (const r of page) digestLine(h, r);
@@ -108,9 +110,10 @@ interface CopyContext {
 /** The columns of a table both sides have, with a converter per column (SQLite's 0/1 to PostgreSQL's booleans). */
 async function commonColumns(c: CopyContext, name: string): Promise<{ cols: string[]; convert: ((v: unknown) => unknown)[] }> {
   const srcCols = (c.src.prepare(`PRAGMA table_info(${name})`).all() as { name: string }[]).map((col) => col.name);
-  const pgCols = (
-    await c.client.query('SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1', [name])
-  ).rows as { column_name: string; data_type: string }[];
+  const pgCols = (await c.client.query('SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1', [name])).rows as {
+    column_name: string;
+    data_type: string;
+  }[];
   const pgType = new Map(pgCols.map((col) => [col.column_name, col.data_type]));
   const missing = [...pgType.keys()].filter((col) => !srcCols.includes(col));
   if (missing.length > 0) throw new DataError(`table ${name}: the SQLite file lacks column(s) ${missing.join(', ')}`, { code: 'schema-mismatch' });

@@ -218,7 +218,6 @@ CREATE INDEX tokens_attr_uid ON tokens (((attributes::jsonb) ->> 'uid'));
   },
 ];
 
-
 /** Tables in an order that satisfies the foreign keys (for db copy), with the id column whose identity must follow the copied rows. */
 export const PG_TABLES: { name: string; identity: string | null }[] = [
   { name: 'meta', identity: null },

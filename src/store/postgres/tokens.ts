@@ -22,7 +22,30 @@ function duplicateError(t: { serial: string; manufacturer: string; deviceSerial?
   return new DataError(`token ${t.serial}${t.manufacturer ? ` (${t.manufacturer})` : ''} is already in the store`, { code: 'duplicate-serial', where: t.serial });
 }
 
-const UNNEST_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'int', 'int', 'bigint', 'bytea', 'text', 'int', 'int', 'int', 'text', 'int', 'text', 'text', 'text', 'bigint', 'boolean', 'numeric'];
+const UNNEST_TYPES = [
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'int',
+  'int',
+  'bigint',
+  'bytea',
+  'text',
+  'int',
+  'int',
+  'int',
+  'text',
+  'int',
+  'text',
+  'text',
+  'text',
+  'bigint',
+  'boolean',
+  'numeric',
+];
 
 export class PgTokenRepo extends SqlTokenReads implements TokenRepo {
   constructor(
@@ -48,9 +71,7 @@ export class PgTokenRepo extends SqlTokenReads implements TokenRepo {
   async insert(t: NewToken): Promise<TokenRecord> {
     const values = await this.row(t, now(), null);
     try {
-      const r = await this.db.guarded(() =>
-        this.db.one(`INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`, values),
-      );
+      const r = await this.db.guarded(() => this.db.one(`INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`, values));
       return toToken(r!);
     } catch (err) {
       const c = uniqueViolation(err);
@@ -79,7 +100,12 @@ export class PgTokenRepo extends SqlTokenReads implements TokenRepo {
     // Sorted by (manufacturer, serial): stations inserting overlapping chunks wait on each other in one order, never in a cycle.
     send.sort((a, b) => cmp(tokens[a]!, tokens[b]!));
     // Sealed in one pass for the whole call (same bytes as sealSeed, a fresh nonce each).
-    const sealed = key ? sealTokenSeeds(key, send.map((i) => tokens[i]!)) : null;
+    const sealed = key
+      ? sealTokenSeeds(
+          key,
+          send.map((i) => tokens[i]!),
+        )
+      : null;
     const columns: unknown[][] = UNNEST_TYPES.map(() => []);
     for (const [j, i] of send.entries()) {
       const values = await this.row(tokens[i]!, at, key, sealed ? sealed[j]! : null);
@@ -151,4 +177,3 @@ function cmp(a: NewToken, b: NewToken): number {
   if (ma !== mb) return ma < mb ? -1 : 1;
   return a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0;
 }
-

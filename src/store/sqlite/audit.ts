@@ -37,10 +37,12 @@ export class SqliteAuditRepo implements AuditRepo {
     } catch {
       return false; // no master key here yet: the first append (which needs it anyway) writes the anchor
     }
-    this.db.transaction(() => {
-      const last = this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-      if (this.metaValue(ANCHOR_PENDING_META_KEY) !== null) this.writeAnchor(key, last?.seq ?? 0, last?.hash ?? GENESIS_HASH);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const last = this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+        if (this.metaValue(ANCHOR_PENDING_META_KEY) !== null) this.writeAnchor(key, last?.seq ?? 0, last?.hash ?? GENESIS_HASH);
+      })
+      .immediate();
     return true;
   }
 

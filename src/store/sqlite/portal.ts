@@ -88,9 +88,12 @@ export class SqlitePortalState implements PortalStateRepo {
     return this.stmt(ISSUE_CODE).get(c) !== undefined;
   }
   async tryEmailCode(userId: number, resourceId: number, nowMs: number, maxTries: number): Promise<{ codeHash: string } | null> {
-    const r = this.stmt(
-      'UPDATE portal_email_codes SET attempts = attempts + 1 WHERE user_id = ? AND resource_id = ? AND expires_ms > ? AND attempts < ? RETURNING code_hash',
-    ).get(userId, resourceId, nowMs, maxTries) as { code_hash: string } | undefined;
+    const r = this.stmt('UPDATE portal_email_codes SET attempts = attempts + 1 WHERE user_id = ? AND resource_id = ? AND expires_ms > ? AND attempts < ? RETURNING code_hash').get(
+      userId,
+      resourceId,
+      nowMs,
+      maxTries,
+    ) as { code_hash: string } | undefined;
     return r ? { codeHash: r.code_hash } : null;
   }
   async consumeEmailCode(userId: number, resourceId: number, codeHash: string): Promise<boolean> {

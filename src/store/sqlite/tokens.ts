@@ -22,7 +22,12 @@ export class SqliteTokenRepo extends SqlTokenReads implements TokenRepo {
     private readonly syncKey: () => Buffer,
   ) {
     super(sqliteDialect(db), syncKey);
-    this.insertStmt = prep(db, `INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) VALUES (${TOKEN_INSERT_COLUMNS.split(',').map(() => '?').join(', ')})`);
+    this.insertStmt = prep(
+      db,
+      `INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) VALUES (${TOKEN_INSERT_COLUMNS.split(',')
+        .map(() => '?')
+        .join(', ')})`,
+    );
     this.getStmt = prep(db, 'SELECT * FROM tokens WHERE id = ?');
   }
 
@@ -43,8 +48,13 @@ export class SqliteTokenRepo extends SqlTokenReads implements TokenRepo {
 
   async insertMany(tokens: NewToken[]): Promise<{ inserted: number; existing: number[] }> {
     // One prepared statement, no read-back, positional parameters: binding an object per row costs more than the row at this scale.
-    this.insertManyStmt ??= prep(this.db, `INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) VALUES (${TOKEN_INSERT_COLUMNS.split(',').map(() => '?').join(', ')})
-      ON CONFLICT (manufacturer, serial) DO NOTHING`);
+    this.insertManyStmt ??= prep(
+      this.db,
+      `INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) VALUES (${TOKEN_INSERT_COLUMNS.split(',')
+        .map(() => '?')
+        .join(', ')})
+      ON CONFLICT (manufacturer, serial) DO NOTHING`,
+    );
     const stmt = this.insertManyStmt;
     const key = tokens.some((t) => t.seed) ? this.syncKey() : null;
     // Sealed in one pass for the whole chunk (same bytes as sealSeed, a fresh nonce each).

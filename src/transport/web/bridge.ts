@@ -68,7 +68,11 @@ export class BridgeClient {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, ['tokensmith', `tokensmith-session.${session}`]);
       ws.addEventListener('open', () => resolve(new BridgeClient(ws)), { once: true });
-      ws.addEventListener('error', () => reject(new DeviceError(`could not connect to ${url}: is tokensmith serve running, and was the page opened with its pairing link?`, { code: 'bridge-refused' })), { once: true });
+      ws.addEventListener(
+        'error',
+        () => reject(new DeviceError(`could not connect to ${url}: is tokensmith serve running, and was the page opened with its pairing link?`, { code: 'bridge-refused' })),
+        { once: true },
+      );
     });
   }
 

@@ -103,12 +103,15 @@ export class WebHidReportTransport implements ReportTransport {
   }
 
   /** Asks the user to pick a device (needs a click), then opens it. */
-  static async request(filters: { vendorId?: number; productId?: number; usagePage?: number }[], hid: HidLike | undefined = (globalThis.navigator as unknown as { hid?: HidLike })?.hid): Promise<WebHidReportTransport> {
+  static async request(
+    filters: { vendorId?: number; productId?: number; usagePage?: number }[],
+    hid: HidLike | undefined = (globalThis.navigator as unknown as { hid?: HidLike })?.hid,
+  ): Promise<WebHidReportTransport> {
     const support = webHidSupport({ hid });
     if (!support.available) throw new DeviceError(support.why!, { code: 'no-webhid' });
     if (filters.some((f) => f.usagePage === FIDO_USAGE_PAGE)) throw new DeviceError('browsers do not let pages reach FIDO security keys over WebHID; use the CLI', { code: 'fido-blocked' });
     const [device] = await hid!.requestDevice({ filters });
-    if (!device) throw new DeviceError('no HID device was chosen: plug the token in and choose it in the browser\'s list', { code: 'no-device' });
+    if (!device) throw new DeviceError("no HID device was chosen: plug the token in and choose it in the browser's list", { code: 'no-device' });
     return WebHidReportTransport.open(device);
   }
 

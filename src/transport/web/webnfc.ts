@@ -59,7 +59,10 @@ function decodeRecord(r: NdefRecordLike): NfcRecord {
 }
 
 /** Waits for one tag; asks for permission on first use (needs a click). */
-export async function scanTag(opts: { signal?: AbortSignal; timeoutMs?: number } = {}, Reader: NdefReaderCtor | undefined = (globalThis as { NDEFReader?: NdefReaderCtor }).NDEFReader): Promise<NfcTag> {
+export async function scanTag(
+  opts: { signal?: AbortSignal; timeoutMs?: number } = {},
+  Reader: NdefReaderCtor | undefined = (globalThis as { NDEFReader?: NdefReaderCtor }).NDEFReader,
+): Promise<NfcTag> {
   const support = webNfcSupport({ NDEFReader: Reader });
   if (!support.available) throw new DeviceError(support.why!, { code: 'no-webnfc' });
   const reader = new Reader!();
@@ -67,7 +70,12 @@ export async function scanTag(opts: { signal?: AbortSignal; timeoutMs?: number }
   opts.signal?.addEventListener('abort', () => stop.abort());
   try {
     return await new Promise<NfcTag>((resolve, reject) => {
-      const timer = opts.timeoutMs ? setTimeout(() => reject(new DeviceError(`no card was tapped within ${Math.round(opts.timeoutMs! / 1000)} s; hold the card against the back of the phone`, { code: 'no-token' })), opts.timeoutMs) : undefined;
+      const timer = opts.timeoutMs
+        ? setTimeout(
+            () => reject(new DeviceError(`no card was tapped within ${Math.round(opts.timeoutMs! / 1000)} s; hold the card against the back of the phone`, { code: 'no-token' })),
+            opts.timeoutMs,
+          )
+        : undefined;
       reader.addEventListener('reading', (ev) => {
         clearTimeout(timer);
         const e = ev as NdefReadingEventLike;
@@ -79,7 +87,11 @@ export async function scanTag(opts: { signal?: AbortSignal; timeoutMs?: number }
       });
       reader.scan({ signal: stop.signal }).catch((e: Error) => {
         clearTimeout(timer);
-        reject(new DeviceError(e.name === 'NotAllowedError' ? 'the browser was not allowed to use NFC; allow it in the site settings, or type the serial' : `NFC scan failed: ${e.message}`, { code: 'nfc-refused' }));
+        reject(
+          new DeviceError(e.name === 'NotAllowedError' ? 'the browser was not allowed to use NFC; allow it in the site settings, or type the serial' : `NFC scan failed: ${e.message}`, {
+            code: 'nfc-refused',
+          }),
+        );
       });
     });
   } finally {

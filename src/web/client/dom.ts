@@ -51,7 +51,10 @@ export class ApiError extends Error {
 }
 
 export async function api<T>(path: string, body?: unknown): Promise<T> {
-  const res = await fetch(path, body === undefined ? { credentials: 'same-origin' } : { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(
+    path,
+    body === undefined ? { credentials: 'same-origin' } : { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+  );
   const json = (await res.json().catch(() => ({}))) as { error?: { message: string; code: string } };
   if (!res.ok) throw new ApiError(json.error?.message ?? `${res.status} ${res.statusText}`, json.error?.code ?? 'failure', res.status);
   return json as T;

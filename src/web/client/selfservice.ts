@@ -77,7 +77,14 @@ function secretForm(login: string, method: 'password' | 'email-code', tokenCodeR
 // ---- actions ----------------------------------------------------------------------
 /** One form per allowed action; an action the Resource does not allow gets no control at all. */
 function actionForm(action: string, title: string, fields: [label: string, el: HTMLInputElement][], button: string, extra?: Node): HTMLElement {
-  const form = h('form', { id: `action-${action}`, class: 'action' }, h('h3', {}, title), extra ?? null, ...fields.map(([l, el]) => field(l, el)), h('div', { class: 'actions' }, h('button', { type: 'submit' }, button)));
+  const form = h(
+    'form',
+    { id: `action-${action}`, class: 'action' },
+    h('h3', {}, title),
+    extra ?? null,
+    ...fields.map(([l, el]) => field(l, el)),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, button)),
+  );
   form.addEventListener(
     'submit',
     showingErrors(async (ev) => {
@@ -98,20 +105,37 @@ function enrollForm(): HTMLElement {
   const nfc = webNfcSupport();
   const tapNote = h('p', { id: 'nfc-note' }, nfc.available ? WEB_NFC_LIMIT : nfc.why!);
   const tap = nfc.available
-    ? h('button', {
-        type: 'button',
-        id: 'tap-card',
-        onclick: showingErrors(async () => {
-          say(status, 'Hold the card against the back of the phone…');
-          const tag = await scanTag({ timeoutMs: 30_000 });
-          const found = tokenSerialFromTag(tag);
-          if (found) serial.value = found;
-          say(status, found ? `Card ${found} read; now type the code it shows.` : `Card ${tag.serialNumber} read, but it carries no token serial: type the serial printed on it.`, found ? 'ok' : 'info');
-          (found ? code : serial).focus();
-        }),
-      }, 'Tap the card (NFC)')
+    ? h(
+        'button',
+        {
+          type: 'button',
+          id: 'tap-card',
+          onclick: showingErrors(async () => {
+            say(status, 'Hold the card against the back of the phone…');
+            const tag = await scanTag({ timeoutMs: 30_000 });
+            const found = tokenSerialFromTag(tag);
+            if (found) serial.value = found;
+            say(
+              status,
+              found ? `Card ${found} read; now type the code it shows.` : `Card ${tag.serialNumber} read, but it carries no token serial: type the serial printed on it.`,
+              found ? 'ok' : 'info',
+            );
+            (found ? code : serial).focus();
+          }),
+        },
+        'Tap the card (NFC)',
+      )
     : null;
-  return actionForm('enroll', 'Claim a hardware token', [['Serial number of the token', serial], ['Code shown on the token', code]], 'Claim the token', h('div', {}, tapNote, tap ?? ''));
+  return actionForm(
+    'enroll',
+    'Claim a hardware token',
+    [
+      ['Serial number of the token', serial],
+      ['Code shown on the token', code],
+    ],
+    'Claim the token',
+    h('div', {}, tapNote, tap ?? ''),
+  );
 }
 
 /** The server asks for the current password (none for a user who has none yet and signed in by emailed code). */
@@ -119,7 +143,16 @@ function changePasswordForm(): HTMLElement {
   const current = input('current-password', 'password', { name: 'currentPassword', autocomplete: 'current-password' });
   const next = input('new-password', 'password', { name: 'password', autocomplete: 'new-password', minlength: '8' });
   const hint = h('p', { id: 'current-password-hint' }, 'Leave the current password empty if you have none yet.');
-  return actionForm('change-password', 'Change your password', [['Current password', current], ['New password (at least 8 characters)', next]], 'Change the password', hint);
+  return actionForm(
+    'change-password',
+    'Change your password',
+    [
+      ['Current password', current],
+      ['New password (at least 8 characters)', next],
+    ],
+    'Change the password',
+    hint,
+  );
 }
 
 async function showPortal(): Promise<void> {
@@ -127,22 +160,38 @@ async function showPortal(): Promise<void> {
   const allowed = new Set(o.actions);
   const forms: HTMLElement[] = [];
   if (allowed.has('enroll') && (!o.token || o.token.state === 'assigned')) forms.push(enrollForm());
-  if (allowed.has('assign-existing') && !o.token) forms.push(actionForm('assign-existing', 'Take a registered token', [['Serial number', input('existing-serial', 'text', { name: 'serial' })]], 'Take the token'));
-  if (allowed.has('synchronize') && o.token) forms.push(actionForm('synchronize', 'Synchronize your token', [['First code', input('code1')], ['Next code', input('code2')]], 'Synchronize'));
+  if (allowed.has('assign-existing') && !o.token)
+    forms.push(actionForm('assign-existing', 'Take a registered token', [['Serial number', input('existing-serial', 'text', { name: 'serial' })]], 'Take the token'));
+  if (allowed.has('synchronize') && o.token)
+    forms.push(
+      actionForm(
+        'synchronize',
+        'Synchronize your token',
+        [
+          ['First code', input('code1')],
+          ['Next code', input('code2')],
+        ],
+        'Synchronize',
+      ),
+    );
   if (allowed.has('reissue') && o.token?.state === 'enrolled') forms.push(actionForm('reissue', 'Prove your token again', [], 'Reissue'));
   if (allowed.has('unassign') && o.token) forms.push(actionForm('unassign', 'Give the token back', [], 'Unassign my token'));
   if (allowed.has('change-password')) forms.push(changePasswordForm());
   if (allowed.has('change-email')) forms.push(actionForm('change-email', 'Change your email', [['New email', input('email', 'email')]], 'Change the email'));
   if (allowed.has('change-phone')) forms.push(actionForm('change-phone', 'Change your phone', [['New phone', input('phone', 'tel')]], 'Change the phone'));
   if (allowed.has('change-name')) forms.push(actionForm('change-name', 'Change your name', [['New name', input('name')]], 'Change the name'));
-  const signOut = h('button', {
-    type: 'button',
-    id: 'signout',
-    onclick: showingErrors(async () => {
-      await api(`${base}/signout`, {});
-      signInForm();
-    }),
-  }, 'Sign out');
+  const signOut = h(
+    'button',
+    {
+      type: 'button',
+      id: 'signout',
+      onclick: showingErrors(async () => {
+        await api(`${base}/signout`, {});
+        signInForm();
+      }),
+    },
+    'Sign out',
+  );
   page(
     h(
       'section',
@@ -150,7 +199,12 @@ async function showPortal(): Promise<void> {
       h('h2', { id: 'mine-h' }, 'Your token'),
       h('p', { id: 'my-token' }, o.token ? `Token ${o.token.serial}: ${o.token.state}.` : 'You have no token in this Resource yet.'),
     ),
-    h('section', { 'aria-labelledby': 'actions-h' }, h('h2', { id: 'actions-h' }, 'What you can do'), ...(forms.length ? forms : [h('p', { id: 'nothing-to-do' }, o.actions.length ? 'Nothing to do here now.' : 'This Resource allows no self-service actions.')])),
+    h(
+      'section',
+      { 'aria-labelledby': 'actions-h' },
+      h('h2', { id: 'actions-h' }, 'What you can do'),
+      ...(forms.length ? forms : [h('p', { id: 'nothing-to-do' }, o.actions.length ? 'Nothing to do here now.' : 'This Resource allows no self-service actions.')]),
+    ),
     h('div', { class: 'actions' }, signOut),
   );
 }

@@ -33,11 +33,32 @@ const modelNote = h('p', { id: 'model-note' });
 const profile = h('input', { id: 'profile', name: 'profile', type: 'number', min: 0, max: 99, value: '0' });
 const title = h('input', { id: 'title', name: 'title', type: 'text', maxlength: 12, autocomplete: 'off' });
 const customerKey = h('input', { id: 'customerKey', name: 'customerKey', type: 'password', autocomplete: 'off', spellcheck: 'false' });
-const molto2Fields = h('div', { id: 'molto2-fields', hidden: true }, field('Profile', profile, 'The Molto2 profile to write: 0-99 (0-49 on a first Molto2).'), field('Title (optional)', title, 'Up to 12 bytes, shown on the display.'), field('Customer key (optional)', customerKey, 'Empty: the factory key. Never logged.'));
-const algorithm = select('algorithm', [['sha1', 'SHA-1'], ['sha256', 'SHA-256']]);
-const period = select('period', [['30', '30 seconds'], ['60', '60 seconds']]);
+const molto2Fields = h(
+  'div',
+  { id: 'molto2-fields', hidden: true },
+  field('Profile', profile, 'The Molto2 profile to write: 0-99 (0-49 on a first Molto2).'),
+  field('Title (optional)', title, 'Up to 12 bytes, shown on the display.'),
+  field('Customer key (optional)', customerKey, 'Empty: the factory key. Never logged.'),
+);
+const algorithm = select('algorithm', [
+  ['sha1', 'SHA-1'],
+  ['sha256', 'SHA-256'],
+]);
+const period = select('period', [
+  ['30', '30 seconds'],
+  ['60', '60 seconds'],
+]);
 const digits = select('digits', [['6', '6 digits']]);
-const displayTimeout = select('displayTimeout', [['15', '15 seconds'], ['30', '30 seconds'], ['60', '60 seconds'], ['120', '120 seconds']], '30');
+const displayTimeout = select(
+  'displayTimeout',
+  [
+    ['15', '15 seconds'],
+    ['30', '30 seconds'],
+    ['60', '60 seconds'],
+    ['120', '120 seconds'],
+  ],
+  '30',
+);
 const seed = h('input', { id: 'seed', name: 'seed', type: 'password', autocomplete: 'off', spellcheck: 'false' });
 export const resource = select('resource', [['', 'None']]);
 const user = h('input', { id: 'user', name: 'user', type: 'text', list: 'users', autocomplete: 'off' });
@@ -66,7 +87,17 @@ function onModelChange(): void {
 }
 
 function formValues(): Record<string, string | boolean> {
-  const v: Record<string, string | boolean> = { model: model.value, algorithm: algorithm.value, period: period.value, digits: digits.value, displayTimeout: displayTimeout.value, seed: seed.value.trim(), resource: resource.value, user: user.value.trim(), force: force.checked };
+  const v: Record<string, string | boolean> = {
+    model: model.value,
+    algorithm: algorithm.value,
+    period: period.value,
+    digits: digits.value,
+    displayTimeout: displayTimeout.value,
+    seed: seed.value.trim(),
+    resource: resource.value,
+    user: user.value.trim(),
+    force: force.checked,
+  };
   if (model.value === MOLTO2) Object.assign(v, { profile: profile.value, title: title.value, customerKey: customerKey.value });
   return v;
 }
@@ -147,7 +178,10 @@ export function flashSection(deps: FlashDeps): HTMLElement {
   form.addEventListener('submit', (ev) => void onFlash(ev, deps));
   stopButton.addEventListener('click', () => {
     say(deps.status, 'The batch stops: a token not yet written is cancelled, one being written is finished.');
-    void deps.bridge().then((c) => c.stopBatch()).catch((e: Error) => say(deps.status, e.message, 'error'));
+    void deps
+      .bridge()
+      .then((c) => c.stopBatch())
+      .catch((e: Error) => say(deps.status, e.message, 'error'));
   });
   return h('section', { 'aria-labelledby': 'flash-h' }, h('h2', { id: 'flash-h' }, 'Flash a token'), form, batchList);
 }

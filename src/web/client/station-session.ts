@@ -53,7 +53,13 @@ function askOperator(code: string, problem?: string): void {
   const name = h('input', { id: 'operator', name: 'operator', type: 'text', autocomplete: 'name', required: true, maxlength: 64 });
   const note = statusLine('pair-status');
   if (problem) say(note, problem, 'error');
-  const pairForm = h('form', { id: 'pair-form' }, field('Your name', name, 'The audit log names you for what this page does.'), h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'pair' }, 'Pair this page')), note);
+  const pairForm = h(
+    'form',
+    { id: 'pair-form' },
+    field('Your name', name, 'The audit log names you for what this page does.'),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'pair' }, 'Pair this page')),
+    note,
+  );
   pairForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
     void pairWith(code, name.value.trim());

@@ -44,7 +44,10 @@ const readersNote = h('p', { id: 'readers-note' });
 async function refreshReaders(): Promise<void> {
   try {
     const readers = await (await bridge()).readers();
-    setOptions(readerSelect, readers.map((r) => [r.name, `${r.name}${r.token ? ' (token on it)' : ''}`]));
+    setOptions(
+      readerSelect,
+      readers.map((r) => [r.name, `${r.name}${r.token ? ' (token on it)' : ''}`]),
+    );
     readersNote.textContent = readers.length === 0 ? 'No reader found: plug one in (pcscd must see it).' : `${readers.length} reader(s) on this computer.`;
   } catch (e) {
     readersNote.textContent = (e as Error).message;
@@ -58,7 +61,13 @@ async function readToken(): Promise<void> {
     // The driver itself runs in this page; the bridge only carries its APDUs.
     const info = await new Token2Driver(t).readInfo();
     tokenInfo.replaceChildren(
-      h('p', {}, `${info.product ?? info.model} ${info.serial} on ${t.readerName}. `, `Its clock is ${info.offset >= 0 ? '+' : ''}${info.offset} s from this computer's.`, info.wipesSeedOnConfig ? ' Setting its clock wipes its seed.' : ''),
+      h(
+        'p',
+        {},
+        `${info.product ?? info.model} ${info.serial} on ${t.readerName}. `,
+        `Its clock is ${info.offset >= 0 ? '+' : ''}${info.offset} s from this computer's.`,
+        info.wipesSeedOnConfig ? ' Setting its clock wipes its seed.' : '',
+      ),
     );
     say(status, `Read ${info.serial}.`, 'ok');
   } catch (e) {
@@ -93,7 +102,9 @@ async function refreshInventory(): Promise<void> {
   try {
     const rows = await api<TokenRow[]>(`/api/tokens?${q}`);
     inventoryBody.replaceChildren(
-      ...rows.map((t) => h('tr', { 'data-serial': t.serial }, ...[t.serial, t.manufacturer, t.model ?? '', t.kind, t.state, `${t.algorithm}/${t.period}s`, t.resource ?? '', t.user ?? ''].map((c) => h('td', {}, c)))),
+      ...rows.map((t) =>
+        h('tr', { 'data-serial': t.serial }, ...[t.serial, t.manufacturer, t.model ?? '', t.kind, t.state, `${t.algorithm}/${t.period}s`, t.resource ?? '', t.user ?? ''].map((c) => h('td', {}, c))),
+      ),
     );
     if (rows.length === 0) inventoryBody.append(h('tr', {}, h('td', { colspan: 8 }, 'No tokens match.')));
   } catch (e) {
@@ -175,7 +186,16 @@ dropZone.addEventListener('drop', (ev) => {
   }
 });
 fileInput.addEventListener('change', () => (dropped = null));
-const importForm = h('form', { id: 'import-form' }, dropZone, field('Seed file', fileInput), passwordRow, field('Resource for the imported tokens', importResource), h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'import' }, 'Import')), importResult);
+const importForm = h(
+  'form',
+  { id: 'import-form' },
+  dropZone,
+  field('Seed file', fileInput),
+  passwordRow,
+  field('Resource for the imported tokens', importResource),
+  h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'import' }, 'Import')),
+  importResult,
+);
 importForm.addEventListener('submit', (ev) => void importFile(ev));
 
 // ---- page -------------------------------------------------------------------------
@@ -191,10 +211,21 @@ function render(): void {
       h('h2', { id: 'readers-h' }, 'Readers'),
       br.available ? readersNote : h('p', {}, br.why!),
       field('Reader', readerSelect),
-      h('div', { class: 'actions' }, h('button', { type: 'button', id: 'refresh-readers', onclick: () => void refreshReaders() }, 'Refresh the readers'), h('button', { type: 'button', id: 'read-token', onclick: () => void readToken() }, 'Read the token')),
+      h(
+        'div',
+        { class: 'actions' },
+        h('button', { type: 'button', id: 'refresh-readers', onclick: () => void refreshReaders() }, 'Refresh the readers'),
+        h('button', { type: 'button', id: 'read-token', onclick: () => void readToken() }, 'Read the token'),
+      ),
       tokenInfo,
       hid.available ? h('div', { class: 'actions' }, h('button', { type: 'button', id: 'use-hid', onclick: () => void useHid() }, 'Use a USB HID token (WebHID)')) : null,
-      h('p', { id: 'hid-support' }, hid.available ? 'WebHID is available for USB HID tokens. YubiKeys are not among them: the browser blocks every YubiKey for pages, so program a YubiKey OTP slot on this computer with `tokensmith device flash --model yubikey-otp`.' : hid.why!),
+      h(
+        'p',
+        { id: 'hid-support' },
+        hid.available
+          ? 'WebHID is available for USB HID tokens. YubiKeys are not among them: the browser blocks every YubiKey for pages, so program a YubiKey OTP slot on this computer with `tokensmith device flash --model yubikey-otp`.'
+          : hid.why!,
+      ),
       hidNote,
     ),
     flash,
@@ -203,7 +234,13 @@ function render(): void {
       { 'aria-labelledby': 'inventory-h' },
       h('h2', { id: 'inventory-h' }, 'Inventory'),
       h('div', { class: 'filters' }, field('Search (serial, user, model)', search), field('State', stateFilter), field('Resource', resourceFilter)),
-      h('table', { id: 'inventory' }, h('caption', {}, 'Tokens in the store'), h('thead', {}, h('tr', {}, ...['Serial', 'Manufacturer', 'Model', 'Kind', 'State', 'Algorithm', 'Resource', 'User'].map((c) => h('th', { scope: 'col' }, c)))), inventoryBody),
+      h(
+        'table',
+        { id: 'inventory' },
+        h('caption', {}, 'Tokens in the store'),
+        h('thead', {}, h('tr', {}, ...['Serial', 'Manufacturer', 'Model', 'Kind', 'State', 'Algorithm', 'Resource', 'User'].map((c) => h('th', { scope: 'col' }, c)))),
+        inventoryBody,
+      ),
     ),
     h('section', { 'aria-labelledby': 'import-h' }, h('h2', { id: 'import-h' }, 'Import a seed file'), importForm),
   );
@@ -216,7 +253,10 @@ function start(): void {
   loadModels().catch((e: Error) => say(status, `Models: ${e.message}`, 'error'));
   void loadResources()
     .then(() => {
-      setOptions(importResource, Array.from(resource.options).map((o) => [o.value, o.text]));
+      setOptions(
+        importResource,
+        Array.from(resource.options).map((o) => [o.value, o.text]),
+      );
       return loadUsers();
     })
     .catch((e: Error) => say(status, e.message, 'error'));

@@ -80,7 +80,14 @@ describe('ProtectimusDriver against the simulator', () => {
 
   it('a corrupted answer fails with the frame in the message (exit 3)', async () => {
     const sim = new ProtectimusSimulator({ now: () => NOW });
-    const t = new MemoryTransport({ atr: sim.atr, process: (f) => { const r = sim.process(f); flipByte(r, 3, 0xff); return r; } });
+    const t = new MemoryTransport({
+      atr: sim.atr,
+      process: (f) => {
+        const r = sim.process(f);
+        flipByte(r, 3, 0xff);
+        return r;
+      },
+    });
     const err = await new ProtectimusDriver(t).readInfo().catch((e) => e);
     expect(err.exitCode).toBe(3);
     expect(err.code).toBe('bad-frame');

@@ -59,7 +59,7 @@ describe('cassettes belong to the family their model names', () => {
     await expect(showCassette(path)).rejects.toMatchObject({ code: 'bad-cassette' });
   });
 
-  it("an operation the family does not replay is named with the ones it does", async () => {
+  it('an operation the family does not replay is named with the ones it does', async () => {
     const c = readCassette(join(FIXTURES, 'molto2-profiles.cassette'));
     c.header.operation!.name = 'flash';
     const path = join(dir, 'molto2-flash-op.cassette');

@@ -81,7 +81,16 @@ describe('detectFamily over the committed cassettes', () => {
     .filter(({ answers }) => PROBES.some((p) => answers.has(p)));
 
   it('covers every built-in family', () => {
-    expect(new Set(cassettes.map(({ c }) => c.header.model?.replace(/^token2-(card|fob.*)$/, 'token2-nfc').replace(/^protectimus-.*$/, 'protectimus').replace(/^yubikey-oath$/, 'yubikey')))).toEqual(new Set(['token2-nfc', 'token2-molto2', 'protectimus', 'yubikey']));
+    expect(
+      new Set(
+        cassettes.map(({ c }) =>
+          c.header.model
+            ?.replace(/^token2-(card|fob.*)$/, 'token2-nfc')
+            .replace(/^protectimus-.*$/, 'protectimus')
+            .replace(/^yubikey-oath$/, 'yubikey'),
+        ),
+      ),
+    ).toEqual(new Set(['token2-nfc', 'token2-molto2', 'protectimus', 'yubikey']));
   });
 
   it.each(cassettes.map((x) => [x.file, x] as const))('%s: the family its header names', async (_file, { c, answers }) => {

@@ -65,7 +65,13 @@ describe('a family registered from outside the source tree', () => {
   it('cassette verify replays a recording through its driver, and show decodes with its describer', async () => {
     const { default: toy } = await import(toyPath);
     const path = join(dir, 'toy.cassette');
-    const session = startRecording(new MemoryTransport(toy.simulator.create('toy-token', { serial: 'TOY-1', clockOffset: 0 }, () => {})), path, { source: 'simulator', operation: 'ping', params: {}, seed: null, model: 'toy-token' });
+    const session = startRecording(new MemoryTransport(toy.simulator.create('toy-token', { serial: 'TOY-1', clockOffset: 0 }, () => {})), path, {
+      source: 'simulator',
+      operation: 'ping',
+      params: {},
+      seed: null,
+      model: 'toy-token',
+    });
     await toy.replay('toy-token', { name: 'ping', params: {}, outcome: { ok: true } }, session.transport, { now: Date.now, seed: null });
     session.save({ ok: true });
     const ok = cli(['cassette', 'verify', path, '--json']);
@@ -121,7 +127,10 @@ describe('a family registered from outside the source tree', () => {
     // A family that lists a verb it gives no code for is not handed to the Token2 code.
     const syncer = join(dir, 'syncer-family.mjs');
     writeFileSync(syncer, `export default { name: 'syncer', models: ['syncer-1'], summary: 's', operations: [], verbs: ['info', 'sync'], describe: () => '', async replay() {} };`);
-    const own = spawnSync(process.execPath, [join(ROOT, 'bin/tokensmith'), 'device', 'sync', '--model', 'syncer-1', '--reader', 'no-such-reader', '--wait', '0'], { encoding: 'utf8', env: { ...env, TOKENSMITH_FAMILY_MODULES: syncer } });
+    const own = spawnSync(process.execPath, [join(ROOT, 'bin/tokensmith'), 'device', 'sync', '--model', 'syncer-1', '--reader', 'no-such-reader', '--wait', '0'], {
+      encoding: 'utf8',
+      env: { ...env, TOKENSMITH_FAMILY_MODULES: syncer },
+    });
     expect(own.status, own.stderr).toBe(2);
     expect(own.stderr).toMatch(/syncer-1: the syncer family lists 'sync' but gives tokensmith no code for it/);
     const p = cli(['device', 'profiles', '--model', 'toy-token', '--reader', 'no-such-reader', '--wait', '0']);
@@ -164,7 +173,7 @@ export default {
     expect(stray.stderr).toMatch(/toyhid-key has no --all-profiles for device sync \(--all-profiles is for token2-molto2; the token is a toyhid\)/);
   });
 
-  it('a built-in family\'s flag given for another built-in family is refused by name before a reader is opened', () => {
+  it("a built-in family's flag given for another built-in family is refused by name before a reader is opened", () => {
     const r = cli(['device', 'info', '--model', 'token2-card', '--serial', '70100000042', '--reader', 'no-such-reader', '--wait', '0']);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/token2-card has no --serial for device info \(--serial is for protectimus/);
@@ -173,34 +182,38 @@ export default {
     expect(p.stderr).toMatch(/not public/);
   });
 
-  it('device names an unknown --model with the registry\'s list (no fall-through to a default family)', () => {
+  it("device names an unknown --model with the registry's list (no fall-through to a default family)", () => {
     const r = cli(['device', 'info', '--model', 'nope-token', '--reader', 'no-such-reader', '--wait', '0']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/'nope-token' is not a model tokensmith knows; use one of .*toy-token/);
   });
 
   const missing = pcscMissing('device info on the throw-away family');
-  it.skipIf(missing !== null)(`device info reaches its readInfo through pcscd and vpcd${missing ? ` (skipped: ${missing})` : ''}`, async () => {
-    const unlock = await lockVpcd();
-    const stopPcscd = await ensurePcscd();
-    try {
-      const sim = await startSimulator({ bin: join(ROOT, 'bin/tokensmith'), env, model: 'toy-token', stateFile: join(dir, 'toy-state.json'), vpcd: '127.0.0.1:35964', upWithinMs: 15_000 });
+  it.skipIf(missing !== null)(
+    `device info reaches its readInfo through pcscd and vpcd${missing ? ` (skipped: ${missing})` : ''}`,
+    async () => {
+      const unlock = await lockVpcd();
+      const stopPcscd = await ensurePcscd();
       try {
-        const r = cli(['device', 'info', '--model', 'toy-token', '--reader', 'Virtual PCD 00 01', '--json']);
-        expect(r.code, r.stderr).toBe(0);
-        const info = JSON.parse(r.stdout);
-        expect(info).toMatchObject({ family: 'toy', model: 'toy-token', reader: 'Virtual PCD 00 01' });
-        // The count the toy answered with is the count its simulator keeps: the answer came from the device.
-        expect(info.pings).toBeGreaterThanOrEqual(1);
-        expect(sim.state().pings).toBe(info.pings);
+        const sim = await startSimulator({ bin: join(ROOT, 'bin/tokensmith'), env, model: 'toy-token', stateFile: join(dir, 'toy-state.json'), vpcd: '127.0.0.1:35964', upWithinMs: 15_000 });
+        try {
+          const r = cli(['device', 'info', '--model', 'toy-token', '--reader', 'Virtual PCD 00 01', '--json']);
+          expect(r.code, r.stderr).toBe(0);
+          const info = JSON.parse(r.stdout);
+          expect(info).toMatchObject({ family: 'toy', model: 'toy-token', reader: 'Virtual PCD 00 01' });
+          // The count the toy answered with is the count its simulator keeps: the answer came from the device.
+          expect(info.pings).toBeGreaterThanOrEqual(1);
+          expect(sim.state().pings).toBe(info.pings);
+        } finally {
+          await sim.stop();
+        }
       } finally {
-        await sim.stop();
+        await stopPcscd();
+        unlock();
       }
-    } finally {
-      await stopPcscd();
-      unlock();
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 
   it('an unknown model is a usage error listing the known ones; a bad module path is named', () => {
     const r = cli(['simulate', 'nope-token', '--vpcd']);

@@ -32,7 +32,10 @@ describe('committed Molto2 and Protectimus cassettes replay through the real dri
     for (const f of FAMILY_FIXTURES) {
       const fresh = readCassette(await recordFamilyFixture(f, tmp));
       const old = readCassette(join(FIXTURE_DIR, f.file));
-      expect(fresh.frames.map((x) => Buffer.from(x.bytes).toString('hex')), f.file).toEqual(old.frames.map((x) => Buffer.from(x.bytes).toString('hex')));
+      expect(
+        fresh.frames.map((x) => Buffer.from(x.bytes).toString('hex')),
+        f.file,
+      ).toEqual(old.frames.map((x) => Buffer.from(x.bytes).toString('hex')));
     }
   });
 

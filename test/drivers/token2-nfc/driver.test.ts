@@ -89,7 +89,11 @@ describe('Token2Driver against the simulator', () => {
     const sim = new Token2Simulator({ model: 'token2-card' });
     const t = new MemoryTransport(sim);
     const sent = spy(t);
-    await expect(new Token2Driver(t).flash(seed32, settings, () => { throw new Error('no'); })).rejects.toThrow('no');
+    await expect(
+      new Token2Driver(t).flash(seed32, settings, () => {
+        throw new Error('no');
+      }),
+    ).rejects.toThrow('no');
     expect(sent).toEqual(['8041']);
   });
 

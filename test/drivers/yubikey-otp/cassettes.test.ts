@@ -36,9 +36,21 @@ interface Spec {
 }
 
 const SPECS: Spec[] = [
-  { file: 'yubikey-otp-hid-flash.cassette', link: 'hid', operation: 'flash', params: { slot: 1, digits: 8, counter: 32, tokenIdHex: 'e16300000001', accessCode: false }, note: 'OATH-HOTP into slot 1 over USB HID: 8 digits, counter 32, token id, RFC 4226 test seed' },
+  {
+    file: 'yubikey-otp-hid-flash.cassette',
+    link: 'hid',
+    operation: 'flash',
+    params: { slot: 1, digits: 8, counter: 32, tokenIdHex: 'e16300000001', accessCode: false },
+    note: 'OATH-HOTP into slot 1 over USB HID: 8 digits, counter 32, token id, RFC 4226 test seed',
+  },
   { file: 'yubikey-otp-hid-info.cassette', link: 'hid', operation: 'info', params: {}, note: 'status and serial over USB HID' },
-  { file: 'yubikey-otp-ccid-flash.cassette', link: 'ccid', operation: 'flash', params: { slot: 2, digits: 6, counter: 0, tokenIdHex: '', accessCode: false }, note: 'OATH-HOTP into slot 2 over CCID, RFC 4226 test seed' },
+  {
+    file: 'yubikey-otp-ccid-flash.cassette',
+    link: 'ccid',
+    operation: 'flash',
+    params: { slot: 2, digits: 6, counter: 0, tokenIdHex: '', accessCode: false },
+    note: 'OATH-HOTP into slot 2 over CCID, RFC 4226 test seed',
+  },
   {
     file: 'yubikey-otp-hid-access-code-refused.cassette',
     link: 'hid',

@@ -16,7 +16,6 @@ import { hidPortOf } from './helpers.js';
 
 const RFC_SEED = Buffer.from('12345678901234567890', 'ascii');
 
-
 const links = {
   hid: (sim: YubiOtpSimulator) => new HidOtpLink(hidPortOf(sim)),
   ccid: (sim: YubiOtpSimulator) => new CcidOtpLink(new MemoryTransport(sim)),

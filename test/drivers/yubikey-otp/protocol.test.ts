@@ -14,14 +14,13 @@ import { describeFrame, isSeedBearing } from '../../../drivers/yubikey/otp/descr
 
 const RFC_SEED = Buffer.from('12345678901234567890', 'ascii');
 /** The APDU ykman 4.0.9 sent for slot 2, 8 digits, counter 0, no token id, no access code (RFC 4226 test seed). */
-const YKMAN_SLOT2_HOTP8 =
-  '000103003a00000000000000000000000000000000373839300000313233343536373839303132333435360000000000000034600200009173000000000000';
+const YKMAN_SLOT2_HOTP8 = '000103003a00000000000000000000000000000000373839300000313233343536373839303132333435360000000000000034600200009173000000000000';
 
 describe('CRC-16 (ISO 13239, as the YubiKey checks it)', () => {
   it('matches the CRC-16/IBM-SDLC check value before its final complement', () => {
     // CRC-16/X-25 of "123456789" is 0x906E; the key keeps the value before the final XOR: 0x6F91.
     expect(crc16(Buffer.from('123456789'))).toBe(0x6f91);
-    expect((~crc16(Buffer.from('123456789'))) & 0xffff).toBe(0x906e);
+    expect(~crc16(Buffer.from('123456789')) & 0xffff).toBe(0x906e);
   });
 
   it('leaves the residue 0xF0B8 over data followed by its complemented CRC, and not over a changed byte', () => {
@@ -109,7 +108,7 @@ describe('HID framing', () => {
   });
 });
 
-describe('isOtpFrame: which frames of the yubikey family are the OTP application\'s', () => {
+describe("isOtpFrame: which frames of the yubikey family are the OTP application's", () => {
   it('takes OTP SELECT, INS 01 with a slot command, HID reports; leaves OATH SELECT and OATH PUT (INS 01, P1 00) to the OATH describer', async () => {
     const { isOtpFrame } = await import('../../../drivers/yubikey/otp/index.js');
     const hex = (h: string) => Buffer.from(h.replace(/ /g, ''), 'hex');

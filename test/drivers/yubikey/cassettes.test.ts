@@ -39,7 +39,10 @@ describe('YubiKey OATH cassettes', () => {
     for (const f of OATH_FIXTURES) {
       const fresh = readCassette(await recordOathFixture(f, tmp));
       const old = readCassette(join(FIXTURE_DIR, f.file));
-      expect(fresh.frames.map((x) => Buffer.from(x.bytes).toString('hex')), f.file).toEqual(old.frames.map((x) => Buffer.from(x.bytes).toString('hex')));
+      expect(
+        fresh.frames.map((x) => Buffer.from(x.bytes).toString('hex')),
+        f.file,
+      ).toEqual(old.frames.map((x) => Buffer.from(x.bytes).toString('hex')));
     }
   });
 

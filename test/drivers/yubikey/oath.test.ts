@@ -36,7 +36,14 @@ describe('YubiKey OATH driver and simulator', () => {
     const s2 = new Uint8Array(randomBytes(32));
     const s3 = new Uint8Array(randomBytes(20));
     const a = await flashCredential(driver, undefined, async () => ({ name: 'alice', type: 'totp', algorithm: 'sha1', digits: 6, period: 30, secret: s1 }));
-    const b = await flashCredential(driver, undefined, async () => ({ name: formatCredentialName({ issuer: 'Corp', account: 'bob', period: 60, type: 'totp' }), type: 'totp', algorithm: 'sha256', digits: 8, period: 60, secret: s2 }));
+    const b = await flashCredential(driver, undefined, async () => ({
+      name: formatCredentialName({ issuer: 'Corp', account: 'bob', period: 60, type: 'totp' }),
+      type: 'totp',
+      algorithm: 'sha256',
+      digits: 8,
+      period: 60,
+      secret: s2,
+    }));
     await flashCredential(driver, undefined, async () => ({ name: 'carol', type: 'hotp', algorithm: 'sha1', digits: 6, period: 30, secret: s3, counter: 5 }));
     const at = new Date(T);
     expect(a.codeNow).toBe(generateCode(s1, { type: 'totp', algorithm: 'sha1', digits: 6, period: 30, counter: 0 }, { at }));
@@ -49,7 +56,11 @@ describe('YubiKey OATH driver and simulator', () => {
       expect(b.codeNow).toBe(oathtoolCode(s2, ['--totp=sha256', '-d', '8', '-s', '60', '-N', '@1767225600']));
     }
     const all = await driver.calculateAll();
-    expect(all.map((e) => [e.name, e.kind])).toEqual([['alice', 'code'], ['60/Corp:bob', 'code'], ['carol', 'hotp']]);
+    expect(all.map((e) => [e.name, e.kind])).toEqual([
+      ['alice', 'code'],
+      ['60/Corp:bob', 'code'],
+      ['carol', 'hotp'],
+    ]);
     expect(all[0]!.code).toBe(a.codeNow);
   });
 
