@@ -202,6 +202,20 @@ export async function flashOathCredential(store: Store, transport: ApduTransport
   };
 }
 
+// Why: the token's attributes after a flash (kept ones plus what the key now holds) are one step, apart from the writes.
+function flashAttributes(prev: TokenRecord | null, c: OathCredentialSpec, info: OathDeviceInfo, input: OathFlashInput): Record<string, unknown> {
+  const parsed = parseCredentialName(c.name, c.type);
+  return {
+    ...(prev?.attributes ?? {}),
+    credentialName: c.name,
+    issuer: parsed.issuer,
+    account: parsed.account,
+    touch: Boolean(c.touch),
+    oathVersion: info.version,
+    flashedAt: new Date((input.now ?? Date.now)()).toISOString(),
+  };
+}
+
 /** One transaction once the key confirmed: the token, a flash batch, an audit row (never the seed), the assignment. */
 async function registerCredential(
   store: Store,
@@ -217,16 +231,7 @@ async function registerCredential(
     const batchId = input.batchId ?? (await tx.batches.create({ kind: 'flash', sourceName: transport.readerName, format: MODEL, operator: store.operator })).id;
     const resourceId = input.resource ? (await findResource(tx, input.resource)).id : undefined;
     const prev = await tx.tokens.findOne(YUBICO_MANUFACTURER, slot.serial);
-    const parsed = parseCredentialName(c.name, c.type);
-    const attributes = {
-      ...(prev?.attributes ?? {}),
-      credentialName: c.name,
-      issuer: parsed.issuer,
-      account: parsed.account,
-      touch: Boolean(c.touch),
-      oathVersion: out.info.version,
-      flashedAt: new Date((input.now ?? Date.now)()).toISOString(),
-    };
+    const attributes = flashAttributes(prev, c, out.info, input);
     const fields = {
       model: 'YubiKey',
       kind: 'programmable' as const,

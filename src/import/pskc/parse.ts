@@ -135,16 +135,7 @@ export async function* parsePskcBatches(file: string, ctx: ParseContext): AsyncG
           }
           out.push({ record: r });
         } catch (err) {
-          if (
-            err instanceof DataError &&
-            (err.code === 'wrong-password' ||
-              err.code === 'password-needed' ||
-              err.code === 'key-needed' ||
-              err.code === 'bad-key-length' ||
-              err.code === 'unsupported-mac' ||
-              err.code === 'x509-encrypted')
-          )
-            throw err;
+          if (isFileFatal(err)) throw err;
           out.push({ problem: { ...problemOf(err, where, serial), serial } });
         }
       }
@@ -152,6 +143,13 @@ export async function* parsePskcBatches(file: string, ctx: ParseContext): AsyncG
     if (out.length > 0) yield out;
   }
   if (packageNo === 0) throw new DataError(`${ctx.fileName}: the PSKC file holds no key packages`, { code: 'empty-file' });
+}
+
+// Why: these errors concern the whole file (transport key, MAC), so they stop the import rather than become one problem per key.
+const FILE_FATAL_CODES = new Set(['wrong-password', 'password-needed', 'key-needed', 'bad-key-length', 'unsupported-mac', 'x509-encrypted']);
+
+function isFileFatal(err: unknown): boolean {
+  return err instanceof DataError && FILE_FATAL_CODES.has(err.code);
 }
 
 export async function* parsePskc(file: string, ctx: ParseContext): AsyncGenerator<ParseItem> {
