@@ -18,15 +18,10 @@ import {
   deriveSm4Key,
   displayTimeoutOf,
   encodeProfileBlock,
-  openChangeKeyBody,
-  openSeedBody,
-  openTitleBody,
-  parseCommand,
-  parseConfigBody,
   periodOf,
   type Molto2Variant,
-  type ParsedCommand,
 } from './protocol.js';
+import { openChangeKeyBody, openSeedBody, openTitleBody, parseCommand, parseConfigBody, type ParsedCommand } from './device-side.js';
 
 /** A CCID token's answer to reset; the historical bytes say "MOLTO2" (simulator only: the real one is not published). */
 export const MOLTO2_SIMULATOR_ATR = Uint8Array.from([0x3b, 0x86, 0x80, 0x01, 0x4d, 0x4f, 0x4c, 0x54, 0x4f, 0x32, 0x60]);

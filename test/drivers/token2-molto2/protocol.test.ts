@@ -16,16 +16,12 @@ import {
   configBody,
   deriveSm4Key,
   encodeProfileBlock,
-  openChangeKeyBody,
-  openSeedBody,
-  openTitleBody,
-  parseCommand,
-  parseConfigBody,
   parseCustomerKey,
   parseProfileBlock,
   statusWordMeaning,
   triesLeft,
 } from '../../../drivers/token2-molto2/protocol.js';
+import { openChangeKeyBody, openSeedBody, openTitleBody, parseCommand, parseConfigBody } from '../../../drivers/token2-molto2/device-side.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
 const factory = new Sm4(deriveSm4Key(FACTORY_CUSTOMER_KEY));
