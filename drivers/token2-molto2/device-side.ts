@@ -5,25 +5,15 @@
  */
 import { utf8Decode } from '../../src/core/bytes.js';
 import type { Sm4 } from '../../src/core/sm4.js';
-import { CLA_PLAIN, CLA_SECURE, secureMac, type ParsedCommand } from '../token2-shared/protocol.js';
-import { INS, MAX_SEED_BYTES, MAX_TITLE_BYTES, SW } from './protocol.js';
+import { CLA_PLAIN, CLA_SECURE, parseCommand as parseToken2Command, type ParsedCommand } from '../token2-shared/protocol.js';
+import { INS, MAX_SEED_BYTES, MAX_TITLE_BYTES } from './protocol.js';
 
 // The same frame as a Token2 NFC command, so the same parsed shape.
 export type { ParsedCommand };
 
 /** Takes a command apart; `cipher` (the key the device holds) checks the MAC of secure commands. */
 export function parseCommand(a: Uint8Array, cipher?: Sm4): ParsedCommand {
-  if (a.length < 4) return { cla: a[0] ?? 0, ins: a[1] ?? 0, p1: 0, p2: 0, body: new Uint8Array(), error: { sw: SW.wrongLength, why: 'shorter than a header' } };
-  const [cla, ins, p1, p2] = [a[0]!, a[1]!, a[2]!, a[3]!];
-  const lc = a.length >= 5 ? a[4]! : 0;
-  const data = a.length > 5 ? a.subarray(5, 5 + lc) : new Uint8Array();
-  if (a.length > 5 && a.length < 5 + lc) return { cla, ins, p1, p2, body: data, error: { sw: SW.wrongLength, why: `Lc says ${lc} bytes, ${a.length - 5} sent` } };
-  if (cla !== CLA_SECURE) return { cla, ins, p1, p2, body: Uint8Array.from(data) };
-  if (data.length < 4) return { cla, ins, p1, p2, body: Uint8Array.from(data), error: { sw: SW.wrongLength, why: 'secure command without a 4-byte MAC' } };
-  const body = Uint8Array.from(data.subarray(0, data.length - 4));
-  const mac = Uint8Array.from(data.subarray(data.length - 4));
-  const macOk = cipher ? secureMac(cipher, ins, p1, p2, body).every((b, i) => b === mac[i]) : undefined;
-  return { cla, ins, p1, p2, body, mac, macOk };
+  return parseToken2Command(a, cipher);
 }
 
 /** Decrypts a seed body: the seed, `'clear'` for the all-zero seed, or null when malformed. */

@@ -10,6 +10,7 @@ import {
   CLA_SECURE,
   ProtocolError,
   apdu,
+  parseCommand as parseToken2Command,
   algorithmCode,
   authData as sharedAuthData,
   displayTimeoutCode,
@@ -220,19 +221,9 @@ export function buildWriteConfig(cfg: Token2Config): Uint8Array {
 
 // ---- device side (simulator) and transcripts: take commands apart ------------
 
+/** Takes a command apart, checking a secure command's MAC under the device key. */
 export function parseCommand(a: Uint8Array): ParsedCommand {
-  if (a.length < 4) return { cla: a[0] ?? 0, ins: a[1] ?? 0, p1: 0, p2: 0, body: new Uint8Array(), error: { sw: SW.wrongLength, why: 'shorter than a header' } };
-  const [cla, ins, p1, p2] = [a[0]!, a[1]!, a[2]!, a[3]!];
-  const lc = a.length >= 5 ? a[4]! : 0;
-  // Case 2 (`.. 00`, Le only) carries no data; case 3 carries Lc bytes.
-  const data = a.length > 5 ? a.subarray(5, 5 + lc) : new Uint8Array();
-  if (a.length > 5 && a.length < 5 + lc) return { cla, ins, p1, p2, body: data, error: { sw: SW.wrongLength, why: `Lc says ${lc} bytes, ${a.length - 5} sent` } };
-  if (cla !== CLA_SECURE) return { cla, ins, p1, p2, body: Uint8Array.from(data) };
-  if (data.length < 4) return { cla, ins, p1, p2, body: Uint8Array.from(data), error: { sw: SW.wrongLength, why: 'secure command without a 4-byte MAC' } };
-  const body = Uint8Array.from(data.subarray(0, data.length - 4));
-  const mac = Uint8Array.from(data.subarray(data.length - 4));
-  const want = secureMac(ins, p1, p2, body);
-  return { cla, ins, p1, p2, body, mac, macOk: want.every((b, i) => b === mac[i]) };
+  return parseToken2Command(a, deviceCipher);
 }
 
 /** Decrypts a write-seed body and strips the ISO 9797-1 method 2 padding. */

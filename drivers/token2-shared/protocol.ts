@@ -128,3 +128,26 @@ export interface ParsedCommand {
   /** A malformed frame: why. */
   error?: { sw: number; why: string };
 }
+
+/** ISO 7816 "wrong length", the status both Token2 families answer a malformed frame with. */
+const SW_WRONG_LENGTH = 0x6700;
+
+/**
+ * Takes a command apart (the device side: simulators and transcripts). Case 2
+ * (`.. 00`, Le only) carries no data; case 3 carries Lc bytes. `cipher` (the
+ * key the device holds) checks the MAC of a secure command; without it
+ * `macOk` is left unset.
+ */
+export function parseCommand(a: Uint8Array, cipher?: Sm4): ParsedCommand {
+  if (a.length < 4) return { cla: a[0] ?? 0, ins: a[1] ?? 0, p1: 0, p2: 0, body: new Uint8Array(), error: { sw: SW_WRONG_LENGTH, why: 'shorter than a header' } };
+  const [cla, ins, p1, p2] = [a[0]!, a[1]!, a[2]!, a[3]!];
+  const lc = a.length >= 5 ? a[4]! : 0;
+  const data = a.length > 5 ? a.subarray(5, 5 + lc) : new Uint8Array();
+  if (a.length > 5 && a.length < 5 + lc) return { cla, ins, p1, p2, body: data, error: { sw: SW_WRONG_LENGTH, why: `Lc says ${lc} bytes, ${a.length - 5} sent` } };
+  if (cla !== CLA_SECURE) return { cla, ins, p1, p2, body: Uint8Array.from(data) };
+  if (data.length < 4) return { cla, ins, p1, p2, body: Uint8Array.from(data), error: { sw: SW_WRONG_LENGTH, why: 'secure command without a 4-byte MAC' } };
+  const body = Uint8Array.from(data.subarray(0, data.length - 4));
+  const mac = Uint8Array.from(data.subarray(data.length - 4));
+  const macOk = cipher ? secureMac(cipher, ins, p1, p2, body).every((b, i) => b === mac[i]) : undefined;
+  return { cla, ins, p1, p2, body, mac, macOk };
+}
