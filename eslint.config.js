@@ -13,7 +13,17 @@ const LAYERS = {
   'src/export': ['src/core', 'src/store', 'src/transport'],
   'src/provision': ['src/core', 'src/store', 'src/transport', 'drivers', 'src/import', 'src/export'],
 };
-const ALL_FOLDERS = ['src/core', 'src/store', 'src/transport', 'drivers', 'src/import', 'src/export', 'src/provision', 'src/web', 'src/cli'];
+const ALL_FOLDERS = [
+  'src/core',
+  'src/store',
+  'src/transport',
+  'drivers',
+  'src/import',
+  'src/export',
+  'src/provision',
+  'src/web',
+  'src/cli',
+];
 
 /** One no-restricted-paths zone per (layer, folder it must not reach). */
 const layerZones = Object.entries(LAYERS).flatMap(([layer, below]) =>
@@ -31,7 +41,18 @@ const promiseRules = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'fixtures/**', 'test-output/**', '**/*.js', '**/*.mjs', '**/*.cjs', 'vitest.config.ts'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'fixtures/**',
+      'test-output/**',
+      '**/*.js',
+      '**/*.mjs',
+      '**/*.cjs',
+      'vitest.config.ts',
+    ],
+  },
   {
     files: ['src/**/*.ts', 'drivers/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     languageOptions: {
@@ -44,7 +65,9 @@ export default tseslint.config(
       'import-x/extensions': ['.ts', '.js'],
       'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
       // Sources import './x.js' for './x.ts' (NodeNext ESM); the resolver maps it back so cycles and layers see real files.
-      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json', '.node'], extensionAlias: { '.js': ['.ts', '.js'] } })],
+      'import-x/resolver-next': [
+        createNodeResolver({ extensions: ['.ts', '.js', '.json', '.node'], extensionAlias: { '.js': ['.ts', '.js'] } }),
+      ],
     },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {

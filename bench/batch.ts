@@ -37,31 +37,50 @@ function report(title: string, perToken: number[]): { first: number; last: numbe
 }
 
 async function token2Batch(dir: string): Promise<number[]> {
-  const store = openSqliteStore({ path: join(dir, 'batch.db'), env: { TOKENSMITH_MASTER_KEY: '11'.repeat(32) }, operator: 'bench' });
-  const sims = Array.from({ length: N }, (_, i) => new Token2Simulator({ model: 'token2-card', serial: `86596229${String(i + 1).padStart(6, '0')}` }));
+  const store = openSqliteStore({
+    path: join(dir, 'batch.db'),
+    env: { TOKENSMITH_MASTER_KEY: '11'.repeat(32) },
+    operator: 'bench',
+  });
+  const sims = Array.from(
+    { length: N },
+    (_, i) => new Token2Simulator({ model: 'token2-card', serial: `86596229${String(i + 1).padStart(6, '0')}` }),
+  );
   const times: number[] = [];
   let t = performance.now();
-  await runFlashBatch(store, { next: async (i) => new MemoryTransport(sims[i]!) }, token2Flasher({ algorithm: 'sha1', period: 30, displayTimeout: 30 }), {
-    count: N,
-    sourceName: 'bench',
-    onEvent: (e) => {
-      if (e.type !== 'token') return;
-      if (e.entry.outcome !== 'flashed') throw new Error(e.entry.message);
-      const now = performance.now();
-      times.push(now - t);
-      t = now;
+  await runFlashBatch(
+    store,
+    { next: async (i) => new MemoryTransport(sims[i]!) },
+    token2Flasher({ algorithm: 'sha1', period: 30, displayTimeout: 30 }),
+    {
+      count: N,
+      sourceName: 'bench',
+      onEvent: (e) => {
+        if (e.type !== 'token') return;
+        if (e.entry.outcome !== 'flashed') throw new Error(e.entry.message);
+        const now = performance.now();
+        times.push(now - t);
+        t = now;
+      },
     },
-  });
+  );
   return times;
 }
 
 async function molto2Profiles(dir: string): Promise<number[]> {
-  const store = openSqliteStore({ path: join(dir, 'molto2.db'), env: { TOKENSMITH_MASTER_KEY: '22'.repeat(32) }, operator: 'bench' });
+  const store = openSqliteStore({
+    path: join(dir, 'molto2.db'),
+    env: { TOKENSMITH_MASTER_KEY: '22'.repeat(32) },
+    operator: 'bench',
+  });
   const transport = new MemoryTransport(new Molto2Simulator({ serial: '2399999999' }));
   const times: number[] = [];
   for (let p = 0; p < N; p++) {
     const t = performance.now();
-    await flashProfile(store, transport, { profile: p, settings: { algorithm: 'sha1', digits: 6, period: 30, displayTimeout: 30 } });
+    await flashProfile(store, transport, {
+      profile: p,
+      settings: { algorithm: 'sha1', digits: 6, period: 30, displayTimeout: 30 },
+    });
     times.push(performance.now() - t);
   }
   return times;
@@ -72,7 +91,10 @@ async function main(): Promise<void> {
   try {
     // A warm-up run so the JIT does not count against the first tokens.
     await token2Batch(mkdtempSync(join(dir, 'warm-')));
-    const a = report(`device flash --batch ${N}: Token2 cards, in-memory simulators, SQLite file store`, await token2Batch(dir));
+    const a = report(
+      `device flash --batch ${N}: Token2 cards, in-memory simulators, SQLite file store`,
+      await token2Batch(dir),
+    );
     const b = report(`Molto2v2: ${N} profiles of one device flashed one after another`, await molto2Profiles(dir));
     if (a.ratio >= 1.5 || b.ratio >= 1.5) process.exitCode = 1;
   } finally {

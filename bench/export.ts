@@ -75,7 +75,9 @@ async function main(): Promise<void> {
 
     // The importer is another module of the project; load it by name so this bench builds without it.
     const importModule = '../src/import/service.js';
-    type Importer = { importSeedFile: (s: Store, o: { file: string; password?: string }) => Promise<{ imported: number }> };
+    type Importer = {
+      importSeedFile: (s: Store, o: { file: string; password?: string }) => Promise<{ imported: number }>;
+    };
     let importer: Importer | null = null;
     try {
       importer = (await import(importModule)) as Importer;
@@ -86,7 +88,9 @@ async function main(): Promise<void> {
       const target = await openStore({ db: join(dir, 'import.db'), env, operator: 'bench' });
       const im = await measure(() => importer!.importSeedFile(target, { file: out, password }));
       await target.close();
-      console.log(`import the same file: ${im.ms.toFixed(0)} ms (${im.value.imported} imported), heap rose ${im.heapRiseMb.toFixed(1)} MB`);
+      console.log(
+        `import the same file: ${im.ms.toFixed(0)} ms (${im.value.imported} imported), heap rose ${im.heapRiseMb.toFixed(1)} MB`,
+      );
       const faster = m.ms < im.ms;
       console.log(`export is ${faster ? 'faster' : 'SLOWER'} than import: ${(im.ms / m.ms).toFixed(2)}x`);
       results.import = { ms: Math.round(im.ms), heapRiseMb: Number(im.heapRiseMb.toFixed(1)) };

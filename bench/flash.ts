@@ -40,17 +40,27 @@ async function timeEach(n: number, fn: (i: number) => Promise<void>): Promise<nu
 
 async function inMemory(): Promise<void> {
   let commands = 0;
-  for (let i = 0; i < 20; i++) await new Token2Driver(new MemoryTransport(new Token2Simulator({ model: 'token2-card' }))).flash(randomBytes(32), settings); // warm-up
+  for (let i = 0; i < 20; i++)
+    await new Token2Driver(new MemoryTransport(new Token2Simulator({ model: 'token2-card' }))).flash(
+      randomBytes(32),
+      settings,
+    ); // warm-up
   const driverOnly = await timeEach(500, async () => {
     const d = new Token2Driver(new MemoryTransport(new Token2Simulator({ model: 'token2-card' })));
     const out = await d.flash(randomBytes(32), settings);
     commands = out.commands;
   });
   console.log(`flash, driver + in-memory simulator:          ${stats(driverOnly)}`);
-  console.log(`commands per flash:                           ${commands} (minimum 7, plus 1 info read-back as the check)`);
+  console.log(
+    `commands per flash:                           ${commands} (minimum 7, plus 1 info read-back as the check)`,
+  );
 
   const dir = mkdtempSync(join(tmpdir(), 'tokensmith-bench-'));
-  const store = openSqliteStore({ path: join(dir, 'bench.db'), env: { TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex') }, operator: 'bench' });
+  const store = openSqliteStore({
+    path: join(dir, 'bench.db'),
+    env: { TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex') },
+    operator: 'bench',
+  });
   try {
     const input = parseFlashInput({ algorithm: 'sha256', period: '60', displayTimeout: '60' });
     const withStore = await timeEach(300, async (i) => {
@@ -77,7 +87,9 @@ function sm4(): void {
   c.update(data);
   c.final();
   const ossl = performance.now() - t;
-  console.log(`SM4-ECB, 64 KiB: pure TypeScript ${pure.toFixed(2)} ms, OpenSSL ${ossl.toFixed(2)} ms (a flash encrypts 6 blocks)`);
+  console.log(
+    `SM4-ECB, 64 KiB: pure TypeScript ${pure.toFixed(2)} ms, OpenSSL ${ossl.toFixed(2)} ms (a flash encrypts 6 blocks)`,
+  );
 }
 
 async function overVpcd(): Promise<void> {
@@ -108,8 +120,12 @@ async function overVpcd(): Promise<void> {
       const out = await new Token2Driver(transport).flash(randomBytes(32), settings);
       commands = out.commands;
     });
-    console.log(`flash over nfc-pcsc -> pcscd -> vpcd:         ${stats(times)}; ${(times.reduce((a, b) => a + b) / times.length / commands).toFixed(1)} ms per command`);
-    console.log('  (vpcd answers in ~44 ms per exchange on loopback: Nagle + delayed ACK between pcscd and the simulator, not tokensmith)');
+    console.log(
+      `flash over nfc-pcsc -> pcscd -> vpcd:         ${stats(times)}; ${(times.reduce((a, b) => a + b) / times.length / commands).toFixed(1)} ms per command`,
+    );
+    console.log(
+      '  (vpcd answers in ~44 ms per exchange on loopback: Nagle + delayed ACK between pcscd and the simulator, not tokensmith)',
+    );
   } finally {
     await ctx?.close();
     await card.close();

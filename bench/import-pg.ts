@@ -33,17 +33,36 @@ function freePort(): Promise<number> {
 
 /** A throw-away cluster, or null when PostgreSQL is not installed. */
 async function cluster(): Promise<{ url: string; stop: () => void } | null> {
-  const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync('/usr/lib/postgresql')
+    ? readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a))
+    : [];
   const bin = versions.map((v) => `/usr/lib/postgresql/${v}/bin`).find((d) => existsSync(join(d, 'initdb')));
   if (!bin) return null;
   // A folder of its own: the work folder is private to this user (mkdtemp, 0700), and the server runs as postgres when we are root.
   const dir = mkdtempSync(join(tmpdir(), 'tokensmith-bench-pg-cluster-'));
   const asRoot = userInfo().uid === 0;
-  if (asRoot) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
-  const run = (tool: string, args: string[]) => (asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]) : execFileSync(join(bin, tool), args));
+  if (asRoot)
+    chownSync(
+      dir,
+      Number(execFileSync('id', ['-u', 'postgres']).toString()),
+      Number(execFileSync('id', ['-g', 'postgres']).toString()),
+    );
+  const run = (tool: string, args: string[]) =>
+    asRoot
+      ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args])
+      : execFileSync(join(bin, tool), args);
   run('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C']);
   const port = await freePort();
-  run('pg_ctl', ['-D', join(dir, 'data'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, '-l', join(dir, 'log'), '-w', 'start']);
+  run('pg_ctl', [
+    '-D',
+    join(dir, 'data'),
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+    '-l',
+    join(dir, 'log'),
+    '-w',
+    'start',
+  ]);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop: () => {
@@ -62,10 +81,14 @@ async function admin(url: string, sql: string): Promise<void> {
 
 function importInto(db: string, file: string, key: string): number {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [bin, '--db', db, '--json', 'import', file, '--format', 'oath-csv'], { env: { ...process.env, TOKENSMITH_MASTER_KEY: key, CI: '1' }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [bin, '--db', db, '--json', 'import', file, '--format', 'oath-csv'], {
+    env: { ...process.env, TOKENSMITH_MASTER_KEY: key, CI: '1' },
+    encoding: 'utf8',
+  });
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`import into ${db} failed (exit ${r.status}): ${r.stderr}`);
-  if ((JSON.parse(r.stdout) as { imported: number }).imported !== N) throw new Error(`import into ${db} did not import ${N} tokens`);
+  if ((JSON.parse(r.stdout) as { imported: number }).imported !== N)
+    throw new Error(`import into ${db} did not import ${N} tokens`);
   return s;
 }
 
@@ -81,7 +104,9 @@ try {
   }
   writeFileSync(file, lines.join('\n') + '\n');
   const sqliteS = importInto(join(work, 'bench.db'), file, key);
-  console.log(`import ${N} tokens (OATH CSV) into SQLite:     ${sqliteS.toFixed(2)} s  ${Math.round(N / sqliteS)} tokens/s`);
+  console.log(
+    `import ${N} tokens (OATH CSV) into SQLite:     ${sqliteS.toFixed(2)} s  ${Math.round(N / sqliteS)} tokens/s`,
+  );
   const server = process.env.TOKENSMITH_BENCH_PG_URL ?? (local = await cluster())?.url;
   if (!server) {
     console.log('PostgreSQL: skipped (not installed; set TOKENSMITH_BENCH_PG_URL or apt-get install postgresql)');
@@ -92,7 +117,9 @@ try {
     u.pathname = `/${name}`;
     try {
       const pgS = importInto(u.toString(), file, key);
-      console.log(`import ${N} tokens (OATH CSV) into PostgreSQL: ${pgS.toFixed(2)} s  ${Math.round(N / pgS)} tokens/s  (${(pgS / sqliteS).toFixed(2)}x SQLite's time)`);
+      console.log(
+        `import ${N} tokens (OATH CSV) into PostgreSQL: ${pgS.toFixed(2)} s  ${Math.round(N / pgS)} tokens/s  (${(pgS / sqliteS).toFixed(2)}x SQLite's time)`,
+      );
     } finally {
       await admin(server, `DROP DATABASE IF EXISTS ${name}`);
     }

@@ -167,12 +167,17 @@ function hasPskc2csv(): boolean {
 }
 
 /** pskc2csv on the same file; CPU time and peak RSS from GNU time when it is there. */
-function runPskc2csv(dir: string, file: string): { seconds: number; cpuSeconds: number | null; peakRssMb: number | null } {
+function runPskc2csv(
+  dir: string,
+  file: string,
+): { seconds: number; cpuSeconds: number | null; peakRssMb: number | null } {
   const out = join(dir, 'pskc2csv.csv');
   const gnuTime = existsSync('/usr/bin/time');
   const t0 = process.hrtime.bigint();
   const r = gnuTime
-    ? spawnSync('/usr/bin/time', ['-f', 'GNUTIME %U %S %M', 'pskc2csv', '-p', PASSWORD, '-o', out, file], { encoding: 'utf8' })
+    ? spawnSync('/usr/bin/time', ['-f', 'GNUTIME %U %S %M', 'pskc2csv', '-p', PASSWORD, '-o', out, file], {
+        encoding: 'utf8',
+      })
     : spawnSync('pskc2csv', ['-p', PASSWORD, '-o', out, file], { encoding: 'utf8' });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`pskc2csv failed: ${r.stderr.slice(0, 2000)}`);
@@ -196,11 +201,15 @@ function main(): void {
       const pskc = join(dir, `bench-${n}.pskc.xml`);
       let t = Date.now();
       writeEncryptedPskc(pskc, n);
-      console.log(`wrote ${n} tokens of encrypted PSKC (aes128-cbc, hmac-sha1, PBKDF2) in ${((Date.now() - t) / 1000).toFixed(1)} s: ${(statSync(pskc).size / 1e6).toFixed(1)} MB`);
+      console.log(
+        `wrote ${n} tokens of encrypted PSKC (aes128-cbc, hmac-sha1, PBKDF2) in ${((Date.now() - t) / 1000).toFixed(1)} s: ${(statSync(pskc).size / 1e6).toFixed(1)} MB`,
+      );
       const imp = runImport(dir, pskc, ['--password', PASSWORD]);
       const json = JSON.parse(imp.stdout) as { imported: number };
       if (json.imported !== n) throw new Error(`imported ${json.imported} of ${n}`);
-      rows.push(`pskc        ${String(n).padStart(9)}  import ${fmt(imp.seconds)} s wall, ${fmt(imp.cpuSeconds)} s CPU, peak RSS ${imp.peakRssMb.toFixed(0)} MB`);
+      rows.push(
+        `pskc        ${String(n).padStart(9)}  import ${fmt(imp.seconds)} s wall, ${fmt(imp.cpuSeconds)} s CPU, peak RSS ${imp.peakRssMb.toFixed(0)} MB`,
+      );
       console.log(rows[rows.length - 1]);
       if (withPskc2csv && n <= 100_000) {
         const ref = runPskc2csv(dir, pskc);
@@ -219,7 +228,9 @@ function main(): void {
       writeEntraCsv(csv, n);
       console.log(`wrote ${n} tokens of Entra CSV in ${((Date.now() - t) / 1000).toFixed(1)} s`);
       const ci = runImport(dir, csv, []);
-      rows.push(`entra-csv   ${String(n).padStart(9)}  import ${fmt(ci.seconds)} s wall, ${fmt(ci.cpuSeconds)} s CPU, peak RSS ${ci.peakRssMb.toFixed(0)} MB`);
+      rows.push(
+        `entra-csv   ${String(n).padStart(9)}  import ${fmt(ci.seconds)} s wall, ${fmt(ci.cpuSeconds)} s CPU, peak RSS ${ci.peakRssMb.toFixed(0)} MB`,
+      );
       console.log(rows[rows.length - 1]);
       rmSync(csv, { force: true });
     }

@@ -58,11 +58,20 @@ function percentile(sorted: number[], p: number): number {
 /** Each simulated client has an address of its own, told to the portal as its proxy would (X-Forwarded-For). */
 const clientAddress = (i: number) => `198.51.100.${(i % CLIENTS) + 1}`;
 
-async function post(url: string, body: unknown, client: number, cookie?: string): Promise<{ outcome: Outcome; cookie?: string; text: string }> {
+async function post(
+  url: string,
+  body: unknown,
+  client: number,
+  cookie?: string,
+): Promise<{ outcome: Outcome; cookie?: string; text: string }> {
   const t0 = performance.now();
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-forwarded-for': clientAddress(client), ...(cookie ? { cookie } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      'x-forwarded-for': clientAddress(client),
+      ...(cookie ? { cookie } : {}),
+    },
     body: JSON.stringify(body),
   });
   const text = await res.text();
@@ -71,8 +80,20 @@ async function post(url: string, body: unknown, client: number, cookie?: string)
 }
 
 /** Runs `total` jobs on CLIENTS workers until done or PHASE_LIMIT_MS passed; a job returns its outcome and, on failure, why. */
-async function phase(name: string, total: number, job: (i: number) => Promise<{ outcome: Outcome; why?: string }>): Promise<PhaseReport> {
-  const report: PhaseReport = { name, total, done: 0, failed: new Map(), seconds: 0, latencies: [], stoppedByTime: false };
+async function phase(
+  name: string,
+  total: number,
+  job: (i: number) => Promise<{ outcome: Outcome; why?: string }>,
+): Promise<PhaseReport> {
+  const report: PhaseReport = {
+    name,
+    total,
+    done: 0,
+    failed: new Map(),
+    seconds: 0,
+    latencies: [],
+    stoppedByTime: false,
+  };
   const t0 = performance.now();
   let next = 0;
   const worker = async () => {
@@ -138,7 +159,12 @@ async function fill(db: string, env: NodeJS.ProcessEnv): Promise<Buffer[]> {
       }
       const seed = randomBytes(20);
       seeds.push(seed);
-      await addToken(store, { serial: `BENCH${String(i).padStart(5, '0')}`, secret: encodeBase32(seed), kind: 'programmable', resource: 'bench' });
+      await addToken(store, {
+        serial: `BENCH${String(i).padStart(5, '0')}`,
+        secret: encodeBase32(seed),
+        kind: 'programmable',
+        resource: 'bench',
+      });
     }
     return seeds;
   } finally {
@@ -147,7 +173,11 @@ async function fill(db: string, env: NodeJS.ProcessEnv): Promise<Buffer[]> {
 }
 
 async function startPortal(db: string, env: NodeJS.ProcessEnv): Promise<{ url: string; stop(): Promise<void> }> {
-  const proc = spawn(process.execPath, [BIN, 'portal', '--port', '0', '--json', '--trust-proxy', '127.0.0.1', '--db', db], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(
+    process.execPath,
+    [BIN, 'portal', '--port', '0', '--json', '--trust-proxy', '127.0.0.1', '--db', db],
+    { env, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     proc.stdout!.on('data', (d) => {
@@ -160,13 +190,23 @@ async function startPortal(db: string, env: NodeJS.ProcessEnv): Promise<{ url: s
     });
     proc.once('exit', (c) => reject(new Error(`tokensmith portal exited ${c} before it printed its address`)));
   });
-  return { url, stop: () => new Promise<void>((resolve) => (proc.exitCode !== null ? resolve() : (proc.once('exit', () => resolve()), proc.kill('SIGTERM')))) };
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) =>
+        proc.exitCode !== null ? resolve() : (proc.once('exit', () => resolve()), proc.kill('SIGTERM')),
+      ),
+  };
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tokensmith-bench-portal-'));
   const db = process.argv[2] ?? join(dir, 'portal.db');
-  const env: NodeJS.ProcessEnv = { ...process.env, TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex'), TOKENSMITH_OUTBOX: join(dir, 'outbox') };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex'),
+    TOKENSMITH_OUTBOX: join(dir, 'outbox'),
+  };
   let portal: { url: string; stop(): Promise<void> } | undefined;
   try {
     const t0 = performance.now();
@@ -187,7 +227,12 @@ async function main(): Promise<void> {
     const enrollments = await phase('enrollments (claim a token with its code)', USERS, async (user) => {
       if (!cookies[user]) return { outcome: { ms: 0, status: 0 }, why: 'no session from the sign-in phase' };
       const code = generateCode(seeds[user]!, DEFAULT_SPEC);
-      const r = await post(`${api}/actions/enroll`, { serial: `BENCH${String(user).padStart(5, '0')}`, code }, user, cookies[user]);
+      const r = await post(
+        `${api}/actions/enroll`,
+        { serial: `BENCH${String(user).padStart(5, '0')}`, code },
+        user,
+        cookies[user],
+      );
       return { outcome: r.outcome, why: r.outcome.status === 200 ? undefined : whyFailed(r.outcome.status, r.text) };
     });
     process.stdout.write(`${describePhase(enrollments)}\n`);

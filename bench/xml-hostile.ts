@@ -29,7 +29,9 @@ function run(name: string, file: Buffer): void {
   }
   const ms = performance.now() - started;
   const mb = (process.memoryUsage().heapUsed - before) / 1e6;
-  console.log(`${name} (${(file.length / 1e6).toFixed(1)} MB): ${ms.toFixed(0)} ms, heap +${mb.toFixed(0)} MB, ${outcome}`);
+  console.log(
+    `${name} (${(file.length / 1e6).toFixed(1)} MB): ${ms.toFixed(0)} ms, heap +${mb.toFixed(0)} MB, ${outcome}`,
+  );
 }
 
 run('80,000 attributes in one element', attributes(80_000));

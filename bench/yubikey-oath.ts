@@ -23,7 +23,11 @@ function median(xs: number[]): number {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tokensmith-bench-yubikey-'));
-  const store = openSqliteStore({ path: join(dir, 'yk.db'), env: { TOKENSMITH_MASTER_KEY: '22'.repeat(32) }, operator: 'bench' });
+  const store = openSqliteStore({
+    path: join(dir, 'yk.db'),
+    env: { TOKENSMITH_MASTER_KEY: '22'.repeat(32) },
+    operator: 'bench',
+  });
   try {
     const sims = Array.from({ length: N }, (_, i) => new OathSimulator({ serial: String(17000000 + i) }));
     const times: number[] = [];
@@ -41,7 +45,9 @@ async function main(): Promise<void> {
     const first = median(times.slice(0, 10));
     const last = median(times.slice(-10));
     const ratio = last / first;
-    console.log(`YubiKey OATH: ${r.flashed.length} keys, one TOTP credential each, in-memory simulator + SQLite (batch ${r.batch})`);
+    console.log(
+      `YubiKey OATH: ${r.flashed.length} keys, one TOTP credential each, in-memory simulator + SQLite (batch ${r.batch})`,
+    );
     console.log(
       `  per credential, keys 1-10:   ${times
         .slice(0, 10)
@@ -54,7 +60,9 @@ async function main(): Promise<void> {
         .map((x) => x.toFixed(2))
         .join(' ')} ms`,
     );
-    console.log(`  median ${first.toFixed(2)} ms -> ${last.toFixed(2)} ms; last/first ${ratio.toFixed(2)}  ${ratio < 1.5 ? 'flat' : 'NOT FLAT'}`);
+    console.log(
+      `  median ${first.toFixed(2)} ms -> ${last.toFixed(2)} ms; last/first ${ratio.toFixed(2)}  ${ratio < 1.5 ? 'flat' : 'NOT FLAT'}`,
+    );
     console.log(`  whole run ${times.reduce((a, b) => a + b, 0).toFixed(0)} ms`);
   } finally {
     await store.close();

@@ -156,7 +156,11 @@ export interface DeviceFamily {
    * flag only one of its models takes): the error to refuse with, before the
    * device is opened (with --model) or once detection told the model.
    */
-  checkModel?: (verb: DeviceVerb, model: string, options: Readonly<Record<string, string | boolean | undefined>>) => Error | undefined;
+  checkModel?: (
+    verb: DeviceVerb,
+    model: string,
+    options: Readonly<Record<string, string | boolean | undefined>>,
+  ) => Error | undefined;
   /** The flags each verb takes for this family beyond the common ones. */
   flags?: Partial<Record<DeviceVerb, readonly FamilyFlag[]>>;
   /** Verb handlers that live with the family (one with no store-side code); the built-in families' are in src/provision/device-verbs. */

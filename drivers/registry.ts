@@ -36,7 +36,11 @@ function checkShape(f: unknown, from: string): DeviceFamily {
     typeof d.replay === 'function' &&
     Array.isArray(d.operations) &&
     Array.isArray(d.verbs);
-  if (!ok) throw new DataError(`${from} (named in ${FAMILY_MODULES_ENV}) does not default-export a device family (name, models, describe, operations, verbs, replay)`, { code: 'bad-family' });
+  if (!ok)
+    throw new DataError(
+      `${from} (named in ${FAMILY_MODULES_ENV}) does not default-export a device family (name, models, describe, operations, verbs, replay)`,
+      { code: 'bad-family' },
+    );
   return d as DeviceFamily;
 }
 
@@ -44,7 +48,10 @@ function checkShape(f: unknown, from: string): DeviceFamily {
 export function registerFamily(family: DeviceFamily, list: DeviceFamily[] = loaded ?? [...BUILT_IN]): void {
   const taken = new Set(list.flatMap((f) => f.models));
   const clash = family.models.find((m) => taken.has(m));
-  if (clash) throw new DataError(`family ${family.name}: model '${clash}' already belongs to another family`, { code: 'bad-family' });
+  if (clash)
+    throw new DataError(`family ${family.name}: model '${clash}' already belongs to another family`, {
+      code: 'bad-family',
+    });
   list.push(family);
   loaded = list;
 }
@@ -55,7 +62,10 @@ export async function families(): Promise<readonly DeviceFamily[]> {
   const list = [...BUILT_IN];
   for (const path of (process.env[FAMILY_MODULES_ENV] ?? '').split(delimiter).filter(Boolean)) {
     const mod = (await import(pathToFileURL(resolve(path)).href).catch((e: Error) => {
-      throw new DataError(`${path} (named in ${FAMILY_MODULES_ENV}) could not be loaded: ${e.message.split('\n')[0]}; fix the path or unset ${FAMILY_MODULES_ENV}`, { code: 'bad-family' });
+      throw new DataError(
+        `${path} (named in ${FAMILY_MODULES_ENV}) could not be loaded: ${e.message.split('\n')[0]}; fix the path or unset ${FAMILY_MODULES_ENV}`,
+        { code: 'bad-family' },
+      );
     })) as { default?: unknown };
     registerFamily(checkShape(mod.default, path), list);
   }
@@ -71,7 +81,11 @@ export async function allModels(): Promise<string[]> {
 export async function familyOfModel(model: string, what = '--model'): Promise<DeviceFamily> {
   const list = await families();
   const hit = list.find((f) => f.models.includes(model)) ?? list.find((f) => f.name === model);
-  if (!hit) throw new UsageError(`${what}: '${model}' is not a model tokensmith knows; use one of ${list.flatMap((f) => f.models).join(', ')}`, 'bad-model');
+  if (!hit)
+    throw new UsageError(
+      `${what}: '${model}' is not a model tokensmith knows; use one of ${list.flatMap((f) => f.models).join(', ')}`,
+      'bad-model',
+    );
   return hit;
 }
 
@@ -96,7 +110,13 @@ export async function familyForVerb(verb: DeviceVerb, model: string): Promise<De
 /** Refuses a verb `family` lacks, by name (its own reason where it gives one, else exit 2); `model` names the device in the message. */
 export function checkVerb(family: DeviceFamily, verb: DeviceVerb, model: string): void {
   if (family.verbs.includes(verb)) return;
-  throw family.refuse?.(verb, model) ?? new UsageError(`${model} has no '${verb}' (${family.name} supports ${family.verbs.map((v) => `device ${v}`).join(', ') || 'no device verbs'})`, 'no-such-verb');
+  throw (
+    family.refuse?.(verb, model) ??
+    new UsageError(
+      `${model} has no '${verb}' (${family.name} supports ${family.verbs.map((v) => `device ${v}`).join(', ') || 'no device verbs'})`,
+      'no-such-verb',
+    )
+  );
 }
 
 /** The built-in families, without loading any module: what the CLI registers its options from. */

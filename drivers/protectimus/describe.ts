@@ -19,7 +19,9 @@ export function describeCommand(frame: Uint8Array): string {
   if (data[0] === CMD.readCode) return 'read the code on the display';
   if (data[0] === CMD.setTime) {
     const t = parseSetTimeData(data);
-    return t ? `set the clock to ${iso(t.time)} (${t.time}), ${t.interval} s steps; XOR ok` : 'set the clock (malformed)';
+    return t
+      ? `set the clock to ${iso(t.time)} (${t.time}), ${t.interval} s steps; XOR ok`
+      : 'set the clock (malformed)';
   }
   return `unknown command ${data[0]?.toString(16)}`;
 }
@@ -33,7 +35,8 @@ export function describeResponse(frame: Uint8Array, command?: Uint8Array): strin
       return `info: hardware scheme ${i.hardwareScheme}, firmware ${i.firmware}, RTC ${i.rtc ? 'yes' : 'no'}, interval ${i.interval ?? '?'} s; checksum ok`;
     }
     if (a.cmd === CMD.readCode) return `code ${parseCodePayload(a.payload)}; checksum ok`;
-    if (a.cmd === CMD.setTime) return a.payload.length === 0 ? 'clock set; checksum ok' : `set time answered ${toHex(a.payload)}`;
+    if (a.cmd === CMD.setTime)
+      return a.payload.length === 0 ? 'clock set; checksum ok' : `set time answered ${toHex(a.payload)}`;
     return `answer to ${a.cmd.toString(16)}`;
   } catch (e) {
     return `bad answer: ${(e as Error).message}`;

@@ -8,7 +8,18 @@ import { toHex } from '../../src/core/bytes.js';
 import { DeviceError, PolicyError } from '../../src/core/errors.js';
 import { exchange, SW_OK } from '../../src/transport/iso7816.js';
 import type { ApduTransport } from '../../src/transport/types.js';
-import { CMD, FrameError, buildInfo, buildReadCode, buildSetTime, parseAnswer, parseCodePayload, parseInfoPayload, type ProtectimusInfo, type ProtectimusModel } from './protocol.js';
+import {
+  CMD,
+  FrameError,
+  buildInfo,
+  buildReadCode,
+  buildSetTime,
+  parseAnswer,
+  parseCodePayload,
+  parseInfoPayload,
+  type ProtectimusInfo,
+  type ProtectimusModel,
+} from './protocol.js';
 
 export interface ProtectimusDriverOptions {
   now?: () => number;
@@ -27,7 +38,10 @@ const STEP_WORDS: Record<ProtectimusStep, string> = {
 /** The answer was not a valid Protectimus frame (exit 3). */
 export class ProtectimusFrameError extends DeviceError {
   constructor(step: ProtectimusStep, why: string, frame: Uint8Array) {
-    super(`${STEP_WORDS[step]}: ${why} (answer ${toHex(frame) || 'empty'}); is this a Protectimus Slim NFC or Flex? Hold it still on the reader and try again`, { code: 'bad-frame' });
+    super(
+      `${STEP_WORDS[step]}: ${why} (answer ${toHex(frame) || 'empty'}); is this a Protectimus Slim NFC or Flex? Hold it still on the reader and try again`,
+      { code: 'bad-frame' },
+    );
   }
 }
 
@@ -83,7 +97,10 @@ export class ProtectimusDriver {
    */
   async readUid(): Promise<string | null> {
     this.opts.onStep?.(STEP_WORDS.uid);
-    const r = await exchange(this.transport, READER_GET_UID, { timeoutMs: this.opts.timeoutMs, getResponseClass: 0x00 }).catch((e: unknown) => {
+    const r = await exchange(this.transport, READER_GET_UID, {
+      timeoutMs: this.opts.timeoutMs,
+      getResponseClass: 0x00,
+    }).catch((e: unknown) => {
       if (e instanceof DeviceError && e.code === 'bad-answer') return null;
       throw e;
     });
@@ -114,13 +131,19 @@ export class ProtectimusDriver {
     let step = interval;
     if (!step) {
       const info = await this.readInfo();
-      if (!info.interval) throw new DeviceError(`the token reports an unknown interval flag ${info.intervalFlag.toString(16)}; cannot set its clock`, { code: 'unknown-interval' });
+      if (!info.interval)
+        throw new DeviceError(
+          `the token reports an unknown interval flag ${info.intervalFlag.toString(16)}; cannot set its clock`,
+          { code: 'unknown-interval' },
+        );
       step = info.interval;
     }
     const time = Math.floor(this.now() / 1000);
     const p = await this.exchange('setTime', buildSetTime(time, step), CMD.setTime);
     if (p.length > 0 && p.some((b) => b !== 0)) {
-      throw new DeviceError(`setting the clock: the token answered status ${toHex(p)} (not accepted)`, { code: 'status-word' });
+      throw new DeviceError(`setting the clock: the token answered status ${toHex(p)} (not accepted)`, {
+        code: 'status-word',
+      });
     }
     return { timeWritten: time, interval: step };
   }

@@ -10,7 +10,11 @@ import { DEFAULT_PROTECTIMUS_SERIALS, ProtectimusSimulator } from './simulator.j
 
 const hexToB32 = (h: string | null) => (h ? encodeBase32(Buffer.from(h, 'hex')) : null);
 
-function createSimulator(model: string, s: SimulatorSettings, onChange: (p: { readBack: boolean; lookedAt: boolean }) => void) {
+function createSimulator(
+  model: string,
+  s: SimulatorSettings,
+  onChange: (p: { readBack: boolean; lookedAt: boolean }) => void,
+) {
   const interval = Number(s.period ?? 30);
   if (interval !== 30 && interval !== 60) throw new UsageError(`--period: 30 or 60, not '${s.period}'`);
   let written = false;
@@ -37,14 +41,27 @@ export const protectimus: DeviceFamily = {
   models: PROTECTIMUS_MODELS,
   summary: 'Protectimus Slim NFC and Flex: factory-seeded TOTP tokens whose clock is set over NFC',
   describe: describeFrame,
-  simulator: { defaultSerial: (model) => DEFAULT_PROTECTIMUS_SERIALS[model as ProtectimusModel], options: ['seed', 'period'], create: createSimulator },
+  simulator: {
+    defaultSerial: (model) => DEFAULT_PROTECTIMUS_SERIALS[model as ProtectimusModel],
+    options: ['seed', 'period'],
+    create: createSimulator,
+  },
   detect: detectProtectimus,
   // Asked first: the Token2 firmware answers its class 86 with 6E00 (documented), while what a Protectimus does with an APDU is not.
   detectOrder: 5,
   flags: {
-    info: [{ flag: '--serial <s>', description: 'Protectimus: the serial printed on the token, to match it in the store' }],
-    sync: [{ flag: '--serial <s>', description: 'Protectimus: the serial printed on the token, to match it in the store' }],
-    verify: [{ flag: '--serial <s>', description: 'Protectimus: the serial printed on the token (the token reads its own code; no --code needed)' }],
+    info: [
+      { flag: '--serial <s>', description: 'Protectimus: the serial printed on the token, to match it in the store' },
+    ],
+    sync: [
+      { flag: '--serial <s>', description: 'Protectimus: the serial printed on the token, to match it in the store' },
+    ],
+    verify: [
+      {
+        flag: '--serial <s>',
+        description: 'Protectimus: the serial printed on the token (the token reads its own code; no --code needed)',
+      },
+    ],
   },
   verbs: ['info', 'sync', 'verify'],
   // Its seed-write command is not public: say so instead of a bare "has no 'flash'".
@@ -57,7 +74,11 @@ export const protectimus: DeviceFamily = {
       await d.readInfo();
     } else if (op.name === 'read-code') await d.readCode();
     else if (op.name === 'set-time') await d.setTime();
-    else throw new DataError(`protectimus has no cassette operation '${op.name}' (it replays ${this.operations.join(', ')})`, { code: 'bad-cassette' });
+    else
+      throw new DataError(
+        `protectimus has no cassette operation '${op.name}' (it replays ${this.operations.join(', ')})`,
+        { code: 'bad-cassette' },
+      );
   },
 };
 export default protectimus;

@@ -40,10 +40,13 @@ export function buildFrame(data: Uint8Array): Uint8Array {
 
 /** Request -> its DATA, checking head, length and XOR. */
 export function parseRequest(frame: Uint8Array): Uint8Array {
-  if (frame.length < 3 || frame[0] !== REQUEST_HEAD) throw new FrameError(`request does not start with 86: ${hex(frame.subarray(0, 2))}`);
-  if (frame[1] !== frame.length - 2) throw new FrameError(`request LEN is ${frame[1]}, the frame carries ${frame.length - 2} bytes after it`);
+  if (frame.length < 3 || frame[0] !== REQUEST_HEAD)
+    throw new FrameError(`request does not start with 86: ${hex(frame.subarray(0, 2))}`);
+  if (frame[1] !== frame.length - 2)
+    throw new FrameError(`request LEN is ${frame[1]}, the frame carries ${frame.length - 2} bytes after it`);
   const data = frame.subarray(2, frame.length - 1);
-  if (xorOf(data) !== frame[frame.length - 1]) throw new FrameError(`request XOR is ${hex(frame.subarray(-1))}, the data gives ${hex([xorOf(data)])}`);
+  if (xorOf(data) !== frame[frame.length - 1])
+    throw new FrameError(`request XOR is ${hex(frame.subarray(-1))}, the data gives ${hex([xorOf(data)])}`);
   return Uint8Array.from(data);
 }
 
@@ -59,11 +62,15 @@ export interface Answer {
 
 /** Answer -> CMD and payload, checking head, LEN, the command echoed and the checksum. */
 export function parseAnswer(frame: Uint8Array, expectCmd?: number): Answer {
-  if (frame.length < 4 || frame[0] !== ANSWER_HEAD) throw new FrameError(`answer does not start with AA: ${hex(frame.subarray(0, 4))}${frame.length > 4 ? '..' : ''}`);
-  if (frame[1] !== frame.length - 2) throw new FrameError(`answer LEN is ${frame[1]}, the frame carries ${frame.length - 2} bytes after it`);
+  if (frame.length < 4 || frame[0] !== ANSWER_HEAD)
+    throw new FrameError(`answer does not start with AA: ${hex(frame.subarray(0, 4))}${frame.length > 4 ? '..' : ''}`);
+  if (frame[1] !== frame.length - 2)
+    throw new FrameError(`answer LEN is ${frame[1]}, the frame carries ${frame.length - 2} bytes after it`);
   const body = frame.subarray(2, frame.length - 1);
-  if (xorOf(body) !== frame[frame.length - 1]) throw new FrameError(`answer checksum is ${hex(frame.subarray(-1))}, the bytes give ${hex([xorOf(body)])}`);
-  if (expectCmd !== undefined && body[0] !== expectCmd) throw new FrameError(`answer is for command ${hex([body[0]!])}, not ${hex([expectCmd])}`);
+  if (xorOf(body) !== frame[frame.length - 1])
+    throw new FrameError(`answer checksum is ${hex(frame.subarray(-1))}, the bytes give ${hex([xorOf(body)])}`);
+  if (expectCmd !== undefined && body[0] !== expectCmd)
+    throw new FrameError(`answer is for command ${hex([body[0]!])}, not ${hex([expectCmd])}`);
   return { cmd: body[0]!, payload: Uint8Array.from(body.subarray(1)) };
 }
 
@@ -83,7 +90,19 @@ export function buildReadCode(): Uint8Array {
 export function buildSetTime(time: number, intervalSeconds: 30 | 60): Uint8Array {
   const q = Math.floor(time / intervalSeconds) >>> 0;
   const r = time % intervalSeconds;
-  return buildFrame(Uint8Array.from([CMD.setTime, 0x00, 0x00, intervalSeconds, q >>> 24, (q >>> 16) & 0xff, (q >>> 8) & 0xff, q & 0xff, r]));
+  return buildFrame(
+    Uint8Array.from([
+      CMD.setTime,
+      0x00,
+      0x00,
+      intervalSeconds,
+      q >>> 24,
+      (q >>> 16) & 0xff,
+      (q >>> 8) & 0xff,
+      q & 0xff,
+      r,
+    ]),
+  );
 }
 
 export function parseSetTimeData(data: Uint8Array): { interval: number; time: number } | null {
@@ -111,7 +130,8 @@ export interface ProtectimusInfo {
  */
 export const INFO_PAYLOAD_LENGTH = 9;
 export function parseInfoPayload(p: Uint8Array): ProtectimusInfo {
-  if (p.length < INFO_PAYLOAD_LENGTH) throw new FrameError(`info payload has ${p.length} bytes, expected ${INFO_PAYLOAD_LENGTH}`);
+  if (p.length < INFO_PAYLOAD_LENGTH)
+    throw new FrameError(`info payload has ${p.length} bytes, expected ${INFO_PAYLOAD_LENGTH}`);
   const flag = p[7]!;
   return {
     hardwareScheme: hex([p[1]!]),
@@ -122,8 +142,24 @@ export function parseInfoPayload(p: Uint8Array): ProtectimusInfo {
   };
 }
 
-export function encodeInfoPayload(i: { hardwareScheme: number; firmwareMajor: number; firmwareMinor: number; rtc: boolean; interval: 30 | 60 }): Uint8Array {
-  return Uint8Array.from([0x00, i.hardwareScheme, i.firmwareMajor, i.firmwareMinor, 0x00, i.rtc ? 1 : 0, 0x00, i.interval === 60 ? 0x10 : 0x00, 0x00]);
+export function encodeInfoPayload(i: {
+  hardwareScheme: number;
+  firmwareMajor: number;
+  firmwareMinor: number;
+  rtc: boolean;
+  interval: 30 | 60;
+}): Uint8Array {
+  return Uint8Array.from([
+    0x00,
+    i.hardwareScheme,
+    i.firmwareMajor,
+    i.firmwareMinor,
+    0x00,
+    i.rtc ? 1 : 0,
+    0x00,
+    i.interval === 60 ? 0x10 : 0x00,
+    0x00,
+  ]);
 }
 
 /** One digit per byte, the low nibble. */

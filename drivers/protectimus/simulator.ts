@@ -6,7 +6,16 @@
  * contactless reader does for the card on it.
  */
 import { codeAtStep } from '../../src/core/otp.js';
-import { CMD, FrameError, buildAnswer, encodeCodePayload, encodeInfoPayload, parseRequest, parseSetTimeData, type ProtectimusModel } from './protocol.js';
+import {
+  CMD,
+  FrameError,
+  buildAnswer,
+  encodeCodePayload,
+  encodeInfoPayload,
+  parseRequest,
+  parseSetTimeData,
+  type ProtectimusModel,
+} from './protocol.js';
 
 function simulatorAtr(historical: string): Uint8Array {
   const h = Buffer.from(historical, 'ascii');
@@ -95,7 +104,11 @@ export class ProtectimusSimulator {
   }
 
   code(): string {
-    return codeAtStep(this.seed, { type: 'totp', algorithm: 'sha1', digits: this.digits, period: this.interval, counter: 0 }, Math.floor(this.clock() / this.interval));
+    return codeAtStep(
+      this.seed,
+      { type: 'totp', algorithm: 'sha1', digits: this.digits, period: this.interval, counter: 0 },
+      Math.floor(this.clock() / this.interval),
+    );
   }
 
   state(): ProtectimusSimulatorState {
@@ -142,7 +155,16 @@ export class ProtectimusSimulator {
     switch (data[0]) {
       case CMD.info:
         this.lastCommand = 'info';
-        return buildAnswer(CMD.info, encodeInfoPayload({ hardwareScheme: this.opts.hardwareScheme ?? 0x70, firmwareMajor: fw1, firmwareMinor: fw2, rtc: true, interval: this.interval }));
+        return buildAnswer(
+          CMD.info,
+          encodeInfoPayload({
+            hardwareScheme: this.opts.hardwareScheme ?? 0x70,
+            firmwareMajor: fw1,
+            firmwareMinor: fw2,
+            rtc: true,
+            interval: this.interval,
+          }),
+        );
       case CMD.readCode:
         this.lastCommand = 'readCode';
         return buildAnswer(CMD.readCode, encodeCodePayload(this.code()));

@@ -6,7 +6,16 @@
 import { toHex } from '../../src/core/bytes.js';
 import { describeGetResponse, isGetResponse } from '../../src/transport/iso7816.js';
 import { commandNameOf, parseCommand, parseConfigBody } from './device-side.js';
-import { algorithmOf, displayTimeoutOf, parseInfo, parseProfileBlock, periodOf, splitResponse, statusWordMeaning, swHex } from './protocol.js';
+import {
+  algorithmOf,
+  displayTimeoutOf,
+  parseInfo,
+  parseProfileBlock,
+  periodOf,
+  splitResponse,
+  statusWordMeaning,
+  swHex,
+} from './protocol.js';
 
 const iso = (t: number) => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
 

@@ -5,7 +5,12 @@
  */
 import { utf8Decode } from '../../src/core/bytes.js';
 import type { Sm4 } from '../../src/core/sm4.js';
-import { CLA_PLAIN, CLA_SECURE, parseCommand as parseToken2Command, type ParsedCommand } from '../token2-shared/protocol.js';
+import {
+  CLA_PLAIN,
+  CLA_SECURE,
+  parseCommand as parseToken2Command,
+  type ParsedCommand,
+} from '../token2-shared/protocol.js';
 import { INS, MAX_SEED_BYTES, MAX_TITLE_BYTES } from './protocol.js';
 
 // The same frame as a Token2 NFC command, so the same parsed shape.
@@ -41,11 +46,21 @@ export function openTitleBody(cipher: Sm4, body: Uint8Array): string | null {
   return utf8Decode(plain.subarray(0, end));
 }
 
-export type ConfigFields = { kind: 'full'; displayTimeoutCode: number; time: number; algorithmCode: number; digits: number; periodCode: number } | { kind: 'time'; time: number };
+export type ConfigFields =
+  | {
+      kind: 'full';
+      displayTimeoutCode: number;
+      time: number;
+      algorithmCode: number;
+      digits: number;
+      periodCode: number;
+    }
+  | { kind: 'time'; time: number };
 
 export function parseConfigBody(body: Uint8Array): ConfigFields | null {
   const u32 = (o: number) => ((body[o]! << 24) | (body[o + 1]! << 16) | (body[o + 2]! << 8) | body[o + 3]!) >>> 0;
-  if (body.length === 8 && body[0] === 0x81 && body[1] === 0x06 && body[2] === 0x0f && body[3] === 0x04) return { kind: 'time', time: u32(4) };
+  if (body.length === 8 && body[0] === 0x81 && body[1] === 0x06 && body[2] === 0x0f && body[3] === 0x04)
+    return { kind: 'time', time: u32(4) };
   if (body.length !== 22) return null;
   const fixed: [number, number][] = [
     [0, 0x81],
@@ -64,7 +79,14 @@ export function parseConfigBody(body: Uint8Array): ConfigFields | null {
     [20, 0x01],
   ];
   if (fixed.some(([i, v]) => body[i] !== v)) return null;
-  return { kind: 'full', displayTimeoutCode: body[4]!, time: u32(7), algorithmCode: body[15]!, digits: body[18]!, periodCode: body[21]! };
+  return {
+    kind: 'full',
+    displayTimeoutCode: body[4]!,
+    time: u32(7),
+    algorithmCode: body[15]!,
+    digits: body[18]!,
+    periodCode: body[21]!,
+  };
 }
 
 /** Opens a customer key change: the new SM4 key, or null when malformed. */
@@ -76,7 +98,19 @@ export function openChangeKeyBody(cipher: Sm4, body: Uint8Array): Uint8Array | n
 }
 
 export type CommandName =
-  'info' | 'readProfile' | 'challenge' | 'authenticate' | 'factoryReset' | 'deleteSeed' | 'lockScreen' | 'unlockScreen' | 'writeSeed' | 'writeTitle' | 'writeConfig' | 'syncTime' | 'changeKey';
+  | 'info'
+  | 'readProfile'
+  | 'challenge'
+  | 'authenticate'
+  | 'factoryReset'
+  | 'deleteSeed'
+  | 'lockScreen'
+  | 'unlockScreen'
+  | 'writeSeed'
+  | 'writeTitle'
+  | 'writeConfig'
+  | 'syncTime'
+  | 'changeKey';
 
 export function commandNameOf(a: Uint8Array): CommandName | null {
   if (a.length < 4) return null;

@@ -76,7 +76,19 @@ export interface Molto2DriverOptions {
 }
 
 export type Molto2Step =
-  'info' | 'readProfile' | 'challenge' | 'authenticate' | 'deleteSeed' | 'writeSeed' | 'writeTitle' | 'writeConfig' | 'syncTime' | 'screen' | 'changeKey' | 'factoryReset' | 'verify';
+  | 'info'
+  | 'readProfile'
+  | 'challenge'
+  | 'authenticate'
+  | 'deleteSeed'
+  | 'writeSeed'
+  | 'writeTitle'
+  | 'writeConfig'
+  | 'syncTime'
+  | 'screen'
+  | 'changeKey'
+  | 'factoryReset'
+  | 'verify';
 
 const STEP_WORDS: Record<Molto2Step, string> = {
   info: 'reading the device info',
@@ -100,7 +112,10 @@ export class Molto2StatusError extends DeviceError {
     readonly sw: number,
     serial?: string,
   ) {
-    super(`${STEP_WORDS[step]}: the Molto2 answered ${swHex(sw)} (${statusWordMeaning(sw)})`, { code: 'status-word', where: serial });
+    super(`${STEP_WORDS[step]}: the Molto2 answered ${swHex(sw)} (${statusWordMeaning(sw)})`, {
+      code: 'status-word',
+      where: serial,
+    });
   }
 }
 
@@ -123,7 +138,10 @@ export class Molto2AuthError extends DeviceError {
 
 export class Molto2EmptySlotError extends DataError {
   constructor(profile: number, serial?: string) {
-    super(`profile ${profile} of the Molto2${serial ? ` ${serial}` : ''} is empty (6A83): there is no seed to erase`, { code: 'profile-empty', where: serial });
+    super(`profile ${profile} of the Molto2${serial ? ` ${serial}` : ''} is empty (6A83): there is no seed to erase`, {
+      code: 'profile-empty',
+      where: serial,
+    });
   }
 }
 
@@ -140,7 +158,10 @@ export class Molto2WriteError extends DeviceError {
       written.length === 0
         ? 'Nothing was written: the profile is as it was.'
         : `Already written: ${written.map((s) => STEP_WORDS[s].replace(/^writing |^deleting |^setting /, '')).join(', ')}; write the profile again (with --force if it now holds a seed).`;
-    super(`profile ${profile}${serial ? ` of ${serial}` : ''}: stopped while ${STEP_WORDS[step]}: ${reason.message}. ${held}`, { code: reason.code, where: serial, cause: reason });
+    super(
+      `profile ${profile}${serial ? ` of ${serial}` : ''}: stopped while ${STEP_WORDS[step]}: ${reason.message}. ${held}`,
+      { code: reason.code, where: serial, cause: reason },
+    );
   }
 }
 
@@ -175,12 +196,18 @@ export class Molto2Driver {
   }
 
   /** One command through the ISO 7816 layer (61xx / 6Cxx followed as on the Token2 NFC tokens), then 9000 (or one of `accept`) checked. */
-  private async command(step: Molto2Step, apdu: Uint8Array, serial?: string, accept: number[] = []): Promise<{ data: Uint8Array; sw: number }> {
+  private async command(
+    step: Molto2Step,
+    apdu: Uint8Array,
+    serial?: string,
+    accept: number[] = [],
+  ): Promise<{ data: Uint8Array; sw: number }> {
     this.opts.onStep?.(STEP_WORDS[step]);
     const r = await exchange(this.transport, apdu, { timeoutMs: this.opts.timeoutMs, getResponseClass: 'command' });
     this.sent += r.transmits;
     if (r.sw === SW.ok || accept.includes(r.sw)) return r;
-    if (step === 'authenticate' && (triesLeft(r.sw) !== null || r.sw === SW.authBlocked)) throw new Molto2AuthError(r.sw, triesLeft(r.sw) ?? 0, serial);
+    if (step === 'authenticate' && (triesLeft(r.sw) !== null || r.sw === SW.authBlocked))
+      throw new Molto2AuthError(r.sw, triesLeft(r.sw) ?? 0, serial);
     throw new Molto2StatusError(step, r.sw, serial);
   }
 
@@ -190,7 +217,8 @@ export class Molto2Driver {
       const i = parseInfo(data);
       return { serial: i.serial, deviceTime: i.deviceTime, offset: i.deviceTime - this.hostSeconds() };
     } catch (e) {
-      if (e instanceof ProtocolError) throw new DeviceError(`this does not look like a Token2 Molto2: ${e.message}`, { code: 'bad-answer' });
+      if (e instanceof ProtocolError)
+        throw new DeviceError(`this does not look like a Token2 Molto2: ${e.message}`, { code: 'bad-answer' });
       throw e;
     }
   }
@@ -217,7 +245,10 @@ export class Molto2Driver {
 
   /** Molto2 (50) or Molto2v2 (100): profile 50 answers 6A86 on a Molto2. */
   async variant(serial?: string): Promise<Molto2Variant> {
-    const r = await exchange(this.transport, buildReadProfile(PROFILE_COUNTS.molto2), { timeoutMs: this.opts.timeoutMs, getResponseClass: 'command' });
+    const r = await exchange(this.transport, buildReadProfile(PROFILE_COUNTS.molto2), {
+      timeoutMs: this.opts.timeoutMs,
+      getResponseClass: 'command',
+    });
     this.sent += r.transmits;
     if (r.sw === SW.ok) return 'molto2v2';
     if (r.sw === SW.badProfile) return 'molto2';
@@ -235,7 +266,11 @@ export class Molto2Driver {
   /** Challenge then answer; one attempt only. */
   async authenticate(serial?: string): Promise<void> {
     const { data } = await this.command('challenge', buildGetChallenge(), serial);
-    if (data.length !== 8) throw new DeviceError(`getting the challenge: ${data.length} bytes, expected 8`, { code: 'bad-answer', where: serial });
+    if (data.length !== 8)
+      throw new DeviceError(`getting the challenge: ${data.length} bytes, expected 8`, {
+        code: 'bad-answer',
+        where: serial,
+      });
     await this.command('authenticate', buildAuthenticate(this.cipher, data), serial);
   }
 
@@ -248,7 +283,11 @@ export class Molto2Driver {
     profile: number,
     seed: Uint8Array,
     settings: Molto2Settings,
-    opts: { title?: string; force?: boolean; beforeWrite?: (info: Molto2DeviceInfo, before: ProfileView) => Promise<void> | void } = {},
+    opts: {
+      title?: string;
+      force?: boolean;
+      beforeWrite?: (info: Molto2DeviceInfo, before: ProfileView) => Promise<void> | void;
+    } = {},
   ): Promise<WriteProfileResult> {
     const start = this.sent;
     const info = await this.readInfo();
@@ -298,7 +337,8 @@ export class Molto2Driver {
       if (after.period !== settings.period) wrong.push(`time step ${after.period}`);
       if (opts.title !== undefined && after.title !== opts.title) wrong.push(`title '${after.title}'`);
       if (Math.abs(after.clockOffset) > 2) wrong.push(`clock ${after.clockOffset} s off`);
-      if (wrong.length) throw new DeviceError(`the read-back shows ${wrong.join(', ')}`, { code: 'verify-failed', where: info.serial });
+      if (wrong.length)
+        throw new DeviceError(`the read-back shows ${wrong.join(', ')}`, { code: 'verify-failed', where: info.serial });
       return { info, before, after, overwrote: before.seedPresent, timeWritten, commands: this.sent - start };
     } catch (e) {
       if (e instanceof Molto2AuthError && written.length === 0) throw e;
@@ -308,20 +348,32 @@ export class Molto2Driver {
   }
 
   /** Sets the clock of the given profiles (or all of them), then reads the first and the last back. */
-  async syncProfiles(which: number[] | 'all'): Promise<{ info: Molto2DeviceInfo; profiles: number[]; offsetsBefore: number[]; offsetAfter: number; commands: number }> {
+  async syncProfiles(which: number[] | 'all'): Promise<{
+    info: Molto2DeviceInfo;
+    profiles: number[];
+    offsetsBefore: number[];
+    offsetAfter: number;
+    commands: number;
+  }> {
     const start = this.sent;
     const info = await this.readInfo();
     const list = which === 'all' ? [...Array(PROFILE_COUNTS[await this.variant(info.serial)]).keys()] : which;
     const before: number[] = [];
-    for (const p of [list[0]!, list[list.length - 1]!]) before.push((await this.readProfile(p, info.serial)).clockOffset);
+    for (const p of [list[0]!, list[list.length - 1]!])
+      before.push((await this.readProfile(p, info.serial)).clockOffset);
     await this.authenticate(info.serial);
-    for (const p of list) await this.command('syncTime', buildSyncTime(this.cipher, p, this.hostSeconds()), info.serial);
+    for (const p of list)
+      await this.command('syncTime', buildSyncTime(this.cipher, p, this.hostSeconds()), info.serial);
     let worst = 0;
     for (const p of new Set([list[0]!, list[list.length - 1]!])) {
       const after = await this.readProfile(p, info.serial, 'verify');
       if (Math.abs(after.clockOffset) > Math.abs(worst)) worst = after.clockOffset;
     }
-    if (Math.abs(worst) > 2) throw new DeviceError(`after the sync a profile clock still reads ${worst} s off`, { code: 'clock-check-failed', where: info.serial });
+    if (Math.abs(worst) > 2)
+      throw new DeviceError(`after the sync a profile clock still reads ${worst} s off`, {
+        code: 'clock-check-failed',
+        where: info.serial,
+      });
     return { info, profiles: list, offsetsBefore: before, offsetAfter: worst, commands: this.sent - start };
   }
 
@@ -334,7 +386,11 @@ export class Molto2Driver {
     const r = await this.command('deleteSeed', buildDeleteSeed(profile), info.serial, [SW.emptySlot]);
     if (r.sw === SW.emptySlot) throw new Molto2EmptySlotError(profile, info.serial);
     const after = await this.readProfile(profile, info.serial, 'verify');
-    if (after.seedPresent) throw new DeviceError(`profile ${profile} still shows a seed after the delete`, { code: 'verify-failed', where: info.serial });
+    if (after.seedPresent)
+      throw new DeviceError(`profile ${profile} still shows a seed after the delete`, {
+        code: 'verify-failed',
+        where: info.serial,
+      });
     return { info, before, commands: this.sent - start };
   }
 

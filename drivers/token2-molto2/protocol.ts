@@ -186,9 +186,11 @@ export const PROFILE_VALUE_LENGTH = 29;
 
 /** `95 1F 70 1D` + flag, 16-byte title, RTC time, time configured, algorithm, step, digits, seed present. */
 export function parseProfileBlock(data: Uint8Array): ProfileBlock {
-  if (data.length < 4 || data[0] !== 0x95 || data[2] !== 0x70) throw new ProtocolError(`public block does not start 95 .. 70 ..: ${toHex(data.subarray(0, 4))}`);
+  if (data.length < 4 || data[0] !== 0x95 || data[2] !== 0x70)
+    throw new ProtocolError(`public block does not start 95 .. 70 ..: ${toHex(data.subarray(0, 4))}`);
   const v = data.subarray(4, 4 + data[3]!);
-  if (v.length < PROFILE_VALUE_LENGTH) throw new ProtocolError(`public block value has ${v.length} bytes, expected ${PROFILE_VALUE_LENGTH}`);
+  if (v.length < PROFILE_VALUE_LENGTH)
+    throw new ProtocolError(`public block value has ${v.length} bytes, expected ${PROFILE_VALUE_LENGTH}`);
   const u32 = (o: number) => ((v[o]! << 24) | (v[o + 1]! << 16) | (v[o + 2]! << 8) | v[o + 3]!) >>> 0;
   const titleBytes = v.subarray(1, 17);
   let end = titleBytes.length;
@@ -209,7 +211,20 @@ export function encodeProfileBlock(b: ProfileBlock): Uint8Array {
   const title = new Uint8Array(16);
   title.set(utf8Encode(b.title).subarray(0, 16));
   const u32 = (t: number) => [(t >>> 24) & 0xff, (t >>> 16) & 0xff, (t >>> 8) & 0xff, t & 0xff];
-  return Uint8Array.from([0x95, 0x1f, 0x70, 0x1d, b.flag, ...title, ...u32(b.rtcTime >>> 0), ...u32(b.timeConfigured >>> 0), b.algorithmCode, b.periodCode, b.digits, b.seedPresent ? 1 : 0]);
+  return Uint8Array.from([
+    0x95,
+    0x1f,
+    0x70,
+    0x1d,
+    b.flag,
+    ...title,
+    ...u32(b.rtcTime >>> 0),
+    ...u32(b.timeConfigured >>> 0),
+    b.algorithmCode,
+    b.periodCode,
+    b.digits,
+    b.seedPresent ? 1 : 0,
+  ]);
 }
 
 /** `80 4B 08 00 00` (the vendor tool's form). */
@@ -223,7 +238,8 @@ export function buildAuthenticate(cipher: Sm4, challenge: Uint8Array): Uint8Arra
 
 /** An all-zero seed clears a profile and is zero-padded; any other seed takes the 80 marker. */
 export function padSeed(seed: Uint8Array): Uint8Array {
-  if (seed.length < 1 || seed.length > MAX_SEED_BYTES) throw new RangeError(`Molto2 profiles take seeds of 1 to ${MAX_SEED_BYTES} bytes, got ${seed.length}`);
+  if (seed.length < 1 || seed.length > MAX_SEED_BYTES)
+    throw new RangeError(`Molto2 profiles take seeds of 1 to ${MAX_SEED_BYTES} bytes, got ${seed.length}`);
   if (seed.every((b) => b === 0)) return new Uint8Array(Math.ceil(seed.length / 16) * 16 || 16);
   return padMethod2(seed);
 }
@@ -237,12 +253,19 @@ export function buildWriteSeed(cipher: Sm4, profile: number, seed: Uint8Array): 
 
 export function titleBytes(title: string): Uint8Array {
   const b = utf8Encode(title);
-  if (b.length < 1 || b.length > MAX_TITLE_BYTES) throw new RangeError(`a profile title is 1 to ${MAX_TITLE_BYTES} bytes (UTF-8), '${title}' is ${b.length}`);
+  if (b.length < 1 || b.length > MAX_TITLE_BYTES)
+    throw new RangeError(`a profile title is 1 to ${MAX_TITLE_BYTES} bytes (UTF-8), '${title}' is ${b.length}`);
   return Uint8Array.from(b);
 }
 
 export function buildWriteTitle(cipher: Sm4, profile: number, title: string): Uint8Array {
-  return secureCommand(cipher, INS.writeTitle, 0x00, checkProfile(profile), cipher.encryptEcb(padMethod2(titleBytes(title))));
+  return secureCommand(
+    cipher,
+    INS.writeTitle,
+    0x00,
+    checkProfile(profile),
+    cipher.encryptEcb(padMethod2(titleBytes(title))),
+  );
 }
 
 export interface Molto2Config {

@@ -21,7 +21,14 @@ import {
   periodOf,
   type Molto2Variant,
 } from './protocol.js';
-import { openChangeKeyBody, openSeedBody, openTitleBody, parseCommand, parseConfigBody, type ParsedCommand } from './device-side.js';
+import {
+  openChangeKeyBody,
+  openSeedBody,
+  openTitleBody,
+  parseCommand,
+  parseConfigBody,
+  type ParsedCommand,
+} from './device-side.js';
 
 /** A CCID token's answer to reset; the historical bytes say "MOLTO2" (simulator only: the real one is not published). */
 export const MOLTO2_SIMULATOR_ATR = Uint8Array.from([0x3b, 0x86, 0x80, 0x01, 0x4d, 0x4f, 0x4c, 0x54, 0x4f, 0x32, 0x60]);
@@ -88,7 +95,16 @@ export interface Molto2SimulatorState {
 }
 
 function blankProfile(offsetMs: number): Profile {
-  return { seed: null, title: '', algorithmCode: 1, periodCode: 0x1e, digits: 6, displayTimeoutCode: 1, clockOffsetMs: offsetMs, timeConfigured: 0 };
+  return {
+    seed: null,
+    title: '',
+    algorithmCode: 1,
+    periodCode: 0x1e,
+    digits: 6,
+    displayTimeoutCode: 1,
+    clockOffsetMs: offsetMs,
+    timeConfigured: 0,
+  };
 }
 
 const sw = (w: number) => Uint8Array.from([w >> 8, w & 0xff]);
@@ -99,7 +115,12 @@ interface Reply {
   resp: Uint8Array;
 }
 
-const SECURE_COMMAND_NAMES: Record<number, string> = { [INS.writeSeed]: 'writeSeed', [INS.writeTitle]: 'writeTitle', [INS.writeConfig]: 'writeConfig', [INS.changeKey]: 'changeKey' };
+const SECURE_COMMAND_NAMES: Record<number, string> = {
+  [INS.writeSeed]: 'writeSeed',
+  [INS.writeTitle]: 'writeTitle',
+  [INS.writeConfig]: 'writeConfig',
+  [INS.changeKey]: 'changeKey',
+};
 
 export class Molto2Simulator {
   readonly atr = MOLTO2_SIMULATOR_ATR;
@@ -131,7 +152,9 @@ export class Molto2Simulator {
     this.random = opts.random ?? ((n) => globalThis.crypto.getRandomValues(new Uint8Array(n)));
     this.maxTries = opts.tries ?? DEFAULT_TRIES;
     this.tries = this.maxTries;
-    this.profiles = Array.from({ length: PROFILE_COUNTS[this.variant] }, () => blankProfile((opts.clockOffset ?? 0) * 1000));
+    this.profiles = Array.from({ length: PROFILE_COUNTS[this.variant] }, () =>
+      blankProfile((opts.clockOffset ?? 0) * 1000),
+    );
   }
 
   get profileCount(): number {
@@ -310,8 +333,19 @@ export class Molto2Simulator {
     const cfg = parseConfigBody(body);
     if (!cfg) return { name, resp: sw(SW.badData) };
     if (cfg.kind === 'full') {
-      if (!algorithmOf(cfg.algorithmCode) || !periodOf(cfg.periodCode) || ![4, 6, 8, 10].includes(cfg.digits) || !displayTimeoutOf(cfg.displayTimeoutCode)) return { name, resp: sw(SW.badData) };
-      Object.assign(p, { algorithmCode: cfg.algorithmCode, periodCode: cfg.periodCode, digits: cfg.digits, displayTimeoutCode: cfg.displayTimeoutCode });
+      if (
+        !algorithmOf(cfg.algorithmCode) ||
+        !periodOf(cfg.periodCode) ||
+        ![4, 6, 8, 10].includes(cfg.digits) ||
+        !displayTimeoutOf(cfg.displayTimeoutCode)
+      )
+        return { name, resp: sw(SW.badData) };
+      Object.assign(p, {
+        algorithmCode: cfg.algorithmCode,
+        periodCode: cfg.periodCode,
+        digits: cfg.digits,
+        displayTimeoutCode: cfg.displayTimeoutCode,
+      });
     }
     // The device keeps the host's sub-second phase: its clock reads `time` for the rest of this host second.
     p.clockOffsetMs = cfg.time * 1000 - Math.floor(this.now() / 1000) * 1000;
@@ -322,7 +356,21 @@ export class Molto2Simulator {
   private info(): Uint8Array {
     const serial = Buffer.from(this.serial, 'ascii');
     const t = Math.floor(this.now() / 1000) >>> 0;
-    return Uint8Array.from([0x00, 0x00, 0x00, serial.length, ...serial, 0x00, 0x00, t >>> 24, (t >>> 16) & 0xff, (t >>> 8) & 0xff, t & 0xff, 0x90, 0x00]);
+    return Uint8Array.from([
+      0x00,
+      0x00,
+      0x00,
+      serial.length,
+      ...serial,
+      0x00,
+      0x00,
+      t >>> 24,
+      (t >>> 16) & 0xff,
+      (t >>> 8) & 0xff,
+      t & 0xff,
+      0x90,
+      0x00,
+    ]);
   }
 
   private publicBlock(p: Profile): Uint8Array {

@@ -5,7 +5,20 @@
  */
 import { toHex } from '../../src/core/bytes.js';
 import { describeGetResponse, isGetResponse } from '../../src/transport/iso7816.js';
-import { CLA_SECURE, INS, algorithmOf, commandNameOf, displayTimeoutSeconds, parseCommand, parseConfigBody, parseInfo, periodOf, splitResponse, statusWordMeaning, swHex } from './protocol.js';
+import {
+  CLA_SECURE,
+  INS,
+  algorithmOf,
+  commandNameOf,
+  displayTimeoutSeconds,
+  parseCommand,
+  parseConfigBody,
+  parseInfo,
+  periodOf,
+  splitResponse,
+  statusWordMeaning,
+  swHex,
+} from './protocol.js';
 
 const hex = toHex;
 

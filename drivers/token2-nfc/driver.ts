@@ -95,7 +95,10 @@ export class Token2StatusError extends DeviceError {
     readonly sw: number,
     serial?: string,
   ) {
-    super(`${STEP_WORDS[step]}: the token answered ${swHex(sw)} (${statusWordMeaning(sw)})`, { code: 'status-word', where: serial });
+    super(`${STEP_WORDS[step]}: the token answered ${swHex(sw)} (${statusWordMeaning(sw)})`, {
+      code: 'status-word',
+      where: serial,
+    });
   }
 }
 
@@ -129,21 +132,36 @@ export class Token2WriteError extends DeviceError {
     readonly reason: TokensmithError,
   ) {
     // A status word means the token refused the command; a lost token may have applied it or not.
-    const uncertain = (step === 'writeConfig' || step === 'writeSeed') && !(reason instanceof Token2StatusError) ? step : undefined;
-    super(`${operation}${serial ? ` of ${serial}` : ''} stopped while ${STEP_WORDS[step]}: ${reason.message}. ${tokenStateWords(configWritten, seedWritten, wipesSeed, operation, uncertain)}`, {
-      code: reason.code,
-      where: serial,
-      cause: reason,
-    });
+    const uncertain =
+      (step === 'writeConfig' || step === 'writeSeed') && !(reason instanceof Token2StatusError) ? step : undefined;
+    super(
+      `${operation}${serial ? ` of ${serial}` : ''} stopped while ${STEP_WORDS[step]}: ${reason.message}. ${tokenStateWords(configWritten, seedWritten, wipesSeed, operation, uncertain)}`,
+      {
+        code: reason.code,
+        where: serial,
+        cause: reason,
+      },
+    );
   }
 }
 
-export function tokenStateWords(configWritten: boolean, seedWritten: boolean, wipesSeed: boolean, operation: 'flash' | 'sync' = 'flash', uncertain?: 'writeConfig' | 'writeSeed'): string {
-  const again = operation === 'flash' ? 'flash it again' : 'run `tokensmith device sync` again to write it back from the store';
-  if (seedWritten) return `Config and seed were written, but the final check did not pass; read it with \`tokensmith device info\` and ${again} if in doubt.`;
-  if (uncertain === 'writeSeed') return `Config written; the seed write was cut off, so the token may hold the new seed or none (the old seed may be wiped); ${again}.`;
+export function tokenStateWords(
+  configWritten: boolean,
+  seedWritten: boolean,
+  wipesSeed: boolean,
+  operation: 'flash' | 'sync' = 'flash',
+  uncertain?: 'writeConfig' | 'writeSeed',
+): string {
+  const again =
+    operation === 'flash' ? 'flash it again' : 'run `tokensmith device sync` again to write it back from the store';
+  if (seedWritten)
+    return `Config and seed were written, but the final check did not pass; read it with \`tokensmith device info\` and ${again} if in doubt.`;
+  if (uncertain === 'writeSeed')
+    return `Config written; the seed write was cut off, so the token may hold the new seed or none (the old seed may be wiped); ${again}.`;
   if (configWritten || uncertain === 'writeConfig') {
-    const head = configWritten ? 'Config written, seed not written' : 'The config write was cut off (it may or may not have reached the token), seed not written';
+    const head = configWritten
+      ? 'Config written, seed not written'
+      : 'The config write was cut off (it may or may not have reached the token), seed not written';
     return wipesSeed
       ? `${head}: this model wipes its seed on a config write, so the seed may be wiped and the token may show no valid codes; ${again}.`
       : operation === 'flash'
@@ -193,13 +211,19 @@ export class Token2Driver {
     try {
       parsed = parseInfo(data);
     } catch (e) {
-      if (e instanceof ProtocolError) throw new DeviceError(`this does not look like a Token2 programmable token: ${e.message}`, { code: 'bad-answer' });
+      if (e instanceof ProtocolError)
+        throw new DeviceError(`this does not look like a Token2 programmable token: ${e.message}`, {
+          code: 'bad-answer',
+        });
       throw e;
     }
     const product = productForSerial(parsed.serial);
     const model = this.opts.model ?? product?.model;
     if (!model) {
-      throw new UsageError(`serial ${parsed.serial} has no known Token2 prefix; if you know the model, say it with --model token2-card|token2-fob|token2-fob-c302`, 'unknown-model');
+      throw new UsageError(
+        `serial ${parsed.serial} has no known Token2 prefix; if you know the model, say it with --model token2-card|token2-fob|token2-fob-c302`,
+        'unknown-model',
+      );
     }
     return {
       serial: parsed.serial,
@@ -218,7 +242,12 @@ export class Token2Driver {
       data = await this.command('challenge', buildGetChallenge(this.challengeForm), serial);
     } catch (e) {
       // A token that refuses the length of one challenge form gets the other, once; this is no authentication attempt.
-      if (!(e instanceof Token2StatusError) || this.challengeForm !== 'lc' || (e.sw !== SW.wrongLength && e.sw !== SW.badData)) throw e;
+      if (
+        !(e instanceof Token2StatusError) ||
+        this.challengeForm !== 'lc' ||
+        (e.sw !== SW.wrongLength && e.sw !== SW.badData)
+      )
+        throw e;
       this.challengeForm = 'le';
       data = await this.command('challenge', buildGetChallenge(this.challengeForm), serial);
     }
@@ -250,11 +279,20 @@ export class Token2Driver {
    * Sets the clock. On restricted-sync models the config write wipes the
    * seed, so the seed held in the store is written again (it must be given).
    */
-  async syncClock(settings: Token2Settings | null, seed: Uint8Array | null, beforeWrite?: BeforeWrite): Promise<WriteOutcome> {
+  async syncClock(
+    settings: Token2Settings | null,
+    seed: Uint8Array | null,
+    beforeWrite?: BeforeWrite,
+  ): Promise<WriteOutcome> {
     return this.writeSequence('sync', seed, settings, beforeWrite);
   }
 
-  private async writeSequence(operation: 'flash' | 'sync', givenSeed: Uint8Array | null, givenSettings: Token2Settings | null, beforeWrite?: BeforeWrite): Promise<WriteOutcome> {
+  private async writeSequence(
+    operation: 'flash' | 'sync',
+    givenSeed: Uint8Array | null,
+    givenSettings: Token2Settings | null,
+    beforeWrite?: BeforeWrite,
+  ): Promise<WriteOutcome> {
     const start = this.sent;
     const info = await this.readInfo();
     const plan = (await beforeWrite?.(info)) ?? {};
@@ -267,7 +305,11 @@ export class Token2Driver {
         'seed-needed',
       );
     }
-    if (!settings) throw new UsageError(`no algorithm, time step and display timeout to write to ${info.serial}; nothing was written`, 'settings-needed');
+    if (!settings)
+      throw new UsageError(
+        `no algorithm, time step and display timeout to write to ${info.serial}; nothing was written`,
+        'settings-needed',
+      );
     let step: Token2Step = 'challenge';
     let configWritten = false;
     let seedWritten = false;
@@ -286,16 +328,23 @@ export class Token2Driver {
       step = 'verify';
       const after = await this.readInfo('verify');
       if (after.serial !== info.serial) {
-        throw new DeviceError(`the read-back shows serial ${after.serial}, not ${info.serial}: another token is on the reader`, { code: 'token-swapped' });
+        throw new DeviceError(
+          `the read-back shows serial ${after.serial}, not ${info.serial}: another token is on the reader`,
+          { code: 'token-swapped' },
+        );
       }
       const expected = this.hostSeconds();
       if (Math.abs(after.deviceTime - expected) > 2) {
-        throw new DeviceError(`the token's clock reads ${after.deviceTime}, expected ${expected} (±2 s) after the write`, { code: 'clock-check-failed' });
+        throw new DeviceError(
+          `the token's clock reads ${after.deviceTime}, expected ${expected} (±2 s) after the write`,
+          { code: 'clock-check-failed' },
+        );
       }
       return { info, timeWritten, offsetAfter: after.offset, commands: this.sent - start };
     } catch (e) {
       if (e instanceof AuthenticationFailedError && !configWritten) throw e;
-      if (e instanceof TokensmithError) throw new Token2WriteError(operation, step, configWritten, seedWritten, info.wipesSeedOnConfig, info.serial, e);
+      if (e instanceof TokensmithError)
+        throw new Token2WriteError(operation, step, configWritten, seedWritten, info.wipesSeedOnConfig, info.serial, e);
       throw e;
     }
   }

@@ -14,10 +14,18 @@ export function stateFileView(s: SimulatorState): Record<string, unknown> {
 }
 
 function settingsFrom(p: Record<string, unknown>): Token2Settings {
-  return { algorithm: p.algorithm as Token2Settings['algorithm'], period: Number(p.period) as Token2Settings['period'], displayTimeout: Number(p.displayTimeout) as Token2Settings['displayTimeout'] };
+  return {
+    algorithm: p.algorithm as Token2Settings['algorithm'],
+    period: Number(p.period) as Token2Settings['period'],
+    displayTimeout: Number(p.displayTimeout) as Token2Settings['displayTimeout'],
+  };
 }
 
-function createSimulator(model: string, s: SimulatorSettings, onChange: (p: { readBack: boolean; lookedAt: boolean }) => void) {
+function createSimulator(
+  model: string,
+  s: SimulatorSettings,
+  onChange: (p: { readBack: boolean; lookedAt: boolean }) => void,
+) {
   const alg = (s.algorithm ?? 'sha1').toLowerCase();
   if (alg !== 'sha1' && alg !== 'sha256') throw new UsageError(`--algorithm: sha1 or sha256, not '${s.algorithm}'`);
   const period = Number(s.period ?? 30);
@@ -33,11 +41,23 @@ function createSimulator(model: string, s: SimulatorSettings, onChange: (p: { re
     keyLocked: Boolean(s.locked),
     onChange: (st) => {
       // Written: the seed, or the clock on a model whose config write keeps the seed (C302-i); then read back by an info.
-      if (st.lastStatus === '9000' && (st.lastCommand === 'writeSeed' || (st.lastCommand === 'writeConfig' && !sim.restricted))) written = true;
-      onChange({ readBack: written && st.lastStatus === '9000' && st.lastCommand === 'info', lookedAt: !written && st.lastCommand === 'info' });
+      if (
+        st.lastStatus === '9000' &&
+        (st.lastCommand === 'writeSeed' || (st.lastCommand === 'writeConfig' && !sim.restricted))
+      )
+        written = true;
+      onChange({
+        readBack: written && st.lastStatus === '9000' && st.lastCommand === 'info',
+        lookedAt: !written && st.lastCommand === 'info',
+      });
     },
   });
-  return { atr: sim.atr, process: (apdu: Uint8Array) => sim.process(apdu), reset: () => sim.reset(), stateView: () => stateFileView(sim.state()) };
+  return {
+    atr: sim.atr,
+    process: (apdu: Uint8Array) => sim.process(apdu),
+    reset: () => sim.reset(),
+    stateView: () => stateFileView(sim.state()),
+  };
 }
 
 export const token2Nfc: DeviceFamily = {
@@ -61,7 +81,11 @@ export const token2Nfc: DeviceFamily = {
     if (op.name === 'flash') await driver.flash(ctx.seed!, settingsFrom(p));
     else if (op.name === 'sync') await driver.syncClock(settingsFrom(p), ctx.seed);
     else if (op.name === 'info') await driver.readInfo();
-    else throw new DataError(`token2-nfc has no cassette operation '${op.name}' (it replays ${this.operations.join(', ')})`, { code: 'bad-cassette' });
+    else
+      throw new DataError(
+        `token2-nfc has no cassette operation '${op.name}' (it replays ${this.operations.join(', ')})`,
+        { code: 'bad-cassette' },
+      );
   },
 };
 export default token2Nfc;

@@ -47,13 +47,22 @@ export {
 } from '../token2-shared/protocol.js';
 
 /** The fixed device key; public, identical on every token of the family. */
-export const DEVICE_KEY = Uint8Array.from([0x8a, 0xd2, 0x06, 0x88, 0x3c, 0xa3, 0x69, 0x48, 0x2a, 0xb2, 0x71, 0x82, 0xb6, 0xe8, 0x32, 0x24]);
+export const DEVICE_KEY = Uint8Array.from([
+  0x8a, 0xd2, 0x06, 0x88, 0x3c, 0xa3, 0x69, 0x48, 0x2a, 0xb2, 0x71, 0x82, 0xb6, 0xe8, 0x32, 0x24,
+]);
 const deviceCipher = new Sm4(DEVICE_KEY);
 
 export const INS = { info: 0x41, challenge: 0x4b, authenticate: 0xce, writeSeed: 0xc5, writeConfig: 0xd4 } as const;
 export type CommandName = keyof typeof INS;
 
-export const SW = { ok: 0x9000, authFailed: 0x6983, wrongLength: 0x6700, badData: 0x6a80, unknownIns: 0x6d00, unknownCla: 0x6e00 } as const;
+export const SW = {
+  ok: 0x9000,
+  authFailed: 0x6983,
+  wrongLength: 0x6700,
+  badData: 0x6a80,
+  unknownIns: 0x6d00,
+  unknownCla: 0x6e00,
+} as const;
 
 /** Seeds the token takes, after the host pads short ones to 20 bytes. */
 export const MIN_SEED_BYTES = 1;
@@ -87,7 +96,8 @@ export const TOKEN2_PRODUCTS: readonly Token2Product[] = [
 export function productForSerial(serial: string): Token2Product | null {
   const s = serial.trim();
   let best: Token2Product | null = null;
-  for (const p of TOKEN2_PRODUCTS) if (s.startsWith(p.prefix) && (!best || p.prefix.length > best.prefix.length)) best = p;
+  for (const p of TOKEN2_PRODUCTS)
+    if (s.startsWith(p.prefix) && (!best || p.prefix.length > best.prefix.length)) best = p;
   return best;
 }
 
@@ -129,7 +139,8 @@ export function secureMac(ins: number, p1: number, p2: number, body: Uint8Array)
   return sharedSecureMac(deviceCipher, ins, p1, p2, body);
 }
 
-const secureCommand = (ins: number, p1: number, p2: number, body: Uint8Array) => sharedSecureCommand(deviceCipher, ins, p1, p2, body);
+const secureCommand = (ins: number, p1: number, p2: number, body: Uint8Array) =>
+  sharedSecureCommand(deviceCipher, ins, p1, p2, body);
 
 // ---- host side: build commands, parse answers --------------------------------
 
@@ -144,7 +155,9 @@ export function buildGetInfo(): Uint8Array {
  */
 export type ChallengeForm = 'lc' | 'le';
 export function buildGetChallenge(form: ChallengeForm = 'lc'): Uint8Array {
-  return form === 'lc' ? apdu(CLA_PLAIN, INS.challenge, 0x08, 0x00, Uint8Array.from([0x00])) : Uint8Array.from([CLA_PLAIN, INS.challenge, 0x08, 0x00, 0x00]);
+  return form === 'lc'
+    ? apdu(CLA_PLAIN, INS.challenge, 0x08, 0x00, Uint8Array.from([0x00]))
+    : Uint8Array.from([CLA_PLAIN, INS.challenge, 0x08, 0x00, 0x00]);
 }
 
 export function parseChallenge(data: Uint8Array): Uint8Array {
@@ -163,7 +176,9 @@ export function buildAuthenticate(challenge: Uint8Array): Uint8Array {
 /** Seeds shorter than 20 bytes are zero-padded to 20, as hosts do. */
 export function seedForDevice(seed: Uint8Array): Uint8Array {
   if (seed.length < MIN_SEED_BYTES || seed.length > MAX_SEED_BYTES) {
-    throw new RangeError(`Token2 tokens take seeds of ${MIN_SEED_BYTES} to ${MAX_SEED_BYTES} bytes, got ${seed.length}`);
+    throw new RangeError(
+      `Token2 tokens take seeds of ${MIN_SEED_BYTES} to ${MAX_SEED_BYTES} bytes, got ${seed.length}`,
+    );
   }
   if (seed.length >= SHORT_SEED_PAD_TO) return Uint8Array.from(seed);
   const out = new Uint8Array(SHORT_SEED_PAD_TO);

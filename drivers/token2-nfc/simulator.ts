@@ -104,7 +104,8 @@ export class Token2Simulator {
   constructor(opts: SimulatorOptions) {
     this.model = opts.model;
     this.serial = opts.serial ?? DEFAULT_SERIALS[opts.model];
-    if (!/^[\x20-\x7e]{1,32}$/.test(this.serial)) throw new RangeError(`simulator serial must be 1 to 32 printable ASCII characters`);
+    if (!/^[\x20-\x7e]{1,32}$/.test(this.serial))
+      throw new RangeError(`simulator serial must be 1 to 32 printable ASCII characters`);
     this.restricted = opts.restricted ?? wipesSeedOnConfig(opts.model);
     this.seed = opts.seed ? Uint8Array.from(opts.seed) : null;
     this.algorithmCode = opts.algorithmCode ?? 1;
@@ -191,7 +192,21 @@ export class Token2Simulator {
   private info(): Uint8Array {
     const serial = Buffer.from(this.serial, 'ascii');
     const t = this.clock() >>> 0;
-    return Uint8Array.from([0x00, 0x00, 0x00, serial.length, ...serial, 0x00, 0x00, t >>> 24, (t >>> 16) & 0xff, (t >>> 8) & 0xff, t & 0xff, 0x90, 0x00]);
+    return Uint8Array.from([
+      0x00,
+      0x00,
+      0x00,
+      serial.length,
+      ...serial,
+      0x00,
+      0x00,
+      t >>> 24,
+      (t >>> 16) & 0xff,
+      (t >>> 8) & 0xff,
+      t & 0xff,
+      0x90,
+      0x00,
+    ]);
   }
 
   private getChallenge(): Uint8Array {

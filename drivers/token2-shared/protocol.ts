@@ -104,14 +104,18 @@ export interface Token2Info {
 
 /** 3 header bytes, N, N bytes of ASCII serial, 2 separator bytes, 4 bytes UTC seconds big-endian. */
 export function parseInfo(data: Uint8Array): Token2Info {
-  if (data.length < 4) throw new ProtocolError(`info answer of ${data.length} bytes is too short (needs at least 4 before the serial)`);
+  if (data.length < 4)
+    throw new ProtocolError(`info answer of ${data.length} bytes is too short (needs at least 4 before the serial)`);
   const n = data[3]!;
   const timeAt = 4 + n + 2;
-  if (data.length < timeAt + 4) throw new ProtocolError(`info answer of ${data.length} bytes is too short for a ${n}-character serial`);
+  if (data.length < timeAt + 4)
+    throw new ProtocolError(`info answer of ${data.length} bytes is too short for a ${n}-character serial`);
   const serialBytes = data.subarray(4, 4 + n);
-  for (const b of serialBytes) if (b < 0x20 || b > 0x7e) throw new ProtocolError('info answer: the serial is not printable ASCII');
+  for (const b of serialBytes)
+    if (b < 0x20 || b > 0x7e) throw new ProtocolError('info answer: the serial is not printable ASCII');
   const serial = String.fromCharCode(...serialBytes).trim();
-  const deviceTime = ((data[timeAt]! << 24) | (data[timeAt + 1]! << 16) | (data[timeAt + 2]! << 8) | data[timeAt + 3]!) >>> 0;
+  const deviceTime =
+    ((data[timeAt]! << 24) | (data[timeAt + 1]! << 16) | (data[timeAt + 2]! << 8) | data[timeAt + 3]!) >>> 0;
   return { serial, deviceTime };
 }
 
@@ -139,13 +143,37 @@ const SW_WRONG_LENGTH = 0x6700;
  * `macOk` is left unset.
  */
 export function parseCommand(a: Uint8Array, cipher?: Sm4): ParsedCommand {
-  if (a.length < 4) return { cla: a[0] ?? 0, ins: a[1] ?? 0, p1: 0, p2: 0, body: new Uint8Array(), error: { sw: SW_WRONG_LENGTH, why: 'shorter than a header' } };
+  if (a.length < 4)
+    return {
+      cla: a[0] ?? 0,
+      ins: a[1] ?? 0,
+      p1: 0,
+      p2: 0,
+      body: new Uint8Array(),
+      error: { sw: SW_WRONG_LENGTH, why: 'shorter than a header' },
+    };
   const [cla, ins, p1, p2] = [a[0]!, a[1]!, a[2]!, a[3]!];
   const lc = a.length >= 5 ? a[4]! : 0;
   const data = a.length > 5 ? a.subarray(5, 5 + lc) : new Uint8Array();
-  if (a.length > 5 && a.length < 5 + lc) return { cla, ins, p1, p2, body: data, error: { sw: SW_WRONG_LENGTH, why: `Lc says ${lc} bytes, ${a.length - 5} sent` } };
+  if (a.length > 5 && a.length < 5 + lc)
+    return {
+      cla,
+      ins,
+      p1,
+      p2,
+      body: data,
+      error: { sw: SW_WRONG_LENGTH, why: `Lc says ${lc} bytes, ${a.length - 5} sent` },
+    };
   if (cla !== CLA_SECURE) return { cla, ins, p1, p2, body: Uint8Array.from(data) };
-  if (data.length < 4) return { cla, ins, p1, p2, body: Uint8Array.from(data), error: { sw: SW_WRONG_LENGTH, why: 'secure command without a 4-byte MAC' } };
+  if (data.length < 4)
+    return {
+      cla,
+      ins,
+      p1,
+      p2,
+      body: Uint8Array.from(data),
+      error: { sw: SW_WRONG_LENGTH, why: 'secure command without a 4-byte MAC' },
+    };
   const body = Uint8Array.from(data.subarray(0, data.length - 4));
   const mac = Uint8Array.from(data.subarray(data.length - 4));
   const macOk = cipher ? secureMac(cipher, ins, p1, p2, body).every((b, i) => b === mac[i]) : undefined;

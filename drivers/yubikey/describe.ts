@@ -1,7 +1,17 @@
 /** YubiKey OATH frames in words, for cassette transcripts and replay diffs. */
 import { bytesEqual, toHex, utf8Decode } from '../../src/core/bytes.js';
 import { isoStatusText, swHex } from '../../src/transport/iso7816.js';
-import { INS, OATH_AID, TAG, oathStatusText, parseCalculateAll, parseList, parseSelect, parseTlvs, parseTypeAlgorithm } from './oath-protocol.js';
+import {
+  INS,
+  OATH_AID,
+  TAG,
+  oathStatusText,
+  parseCalculateAll,
+  parseList,
+  parseSelect,
+  parseTlvs,
+  parseTypeAlgorithm,
+} from './oath-protocol.js';
 
 /** PUT carries the credential's secret, SET CODE the access key: both are redacted in a recording. */
 export function isSeedBearing(apdu: Uint8Array): boolean {
@@ -26,7 +36,8 @@ export function describeCommand(apdu: Uint8Array): string {
   const ins = apdu[1];
   const data = apdu.length > 5 ? apdu.subarray(5, 5 + apdu[4]!) : new Uint8Array();
   try {
-    if (ins === 0xa4 && apdu[2] === 0x04) return bytesEqual(data, OATH_AID) ? 'SELECT the OATH application' : `SELECT application ${hex(data)} (not OATH)`;
+    if (ins === 0xa4 && apdu[2] === 0x04)
+      return bytesEqual(data, OATH_AID) ? 'SELECT the OATH application' : `SELECT application ${hex(data)} (not OATH)`;
     const t = () => parseTlvs(data);
     const name = () => text(t().find((x) => x.tag === TAG.name)?.value);
     switch (ins) {
@@ -47,7 +58,9 @@ export function describeCommand(apdu: Uint8Array): string {
       case INS.validate:
         return 'VALIDATE the access password (our response to the key, our challenge to it)';
       case INS.setCode:
-        return data.length <= 2 ? 'SET CODE: clear the access password' : 'SET CODE: a new access password (key redacted)';
+        return data.length <= 2
+          ? 'SET CODE: clear the access password'
+          : 'SET CODE: a new access password (key redacted)';
       case INS.reset:
         return 'RESET the OATH application (every credential and the password go)';
       case INS.rename:
@@ -80,7 +93,8 @@ function describeData(data: Uint8Array, command: Uint8Array | undefined): string
         .map((e) => `${e.name}: ${e.code ?? e.kind}`)
         .join('; ') || 'no credentials'
     );
-  if (ins === INS.calculate) return `code ${parseTlvs(data).find((x) => x.tag === TAG.truncated) ? 'calculated' : 'HMAC'} (${data.length} bytes)`;
+  if (ins === INS.calculate)
+    return `code ${parseTlvs(data).find((x) => x.tag === TAG.truncated) ? 'calculated' : 'HMAC'} (${data.length} bytes)`;
   if (ins === INS.validate) return "the key's response to our challenge";
   return `${data.length} bytes`;
 }

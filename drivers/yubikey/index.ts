@@ -12,7 +12,16 @@ import { describeFrame as describeOathFrame, isSeedBearing as isOathSeedBearing 
 import { checkYubikeyModel, detectYubikey, YUBIKEY_FLAGS, YUBIKEY_VERBS } from './family-cli.js';
 import { OATH_OPERATIONS, YUBIKEY_OATH_MODEL, createOathSimulator, replayOath } from './oath-family.js';
 import { DEFAULT_OATH_SERIAL } from './oath-simulator.js';
-import { OTP_OPERATIONS, YUBIKEY_OTP_MODEL, createOtpSimulator, describeOtpFrame, isOtpFrame, isOtpSeedBearing, otpDefaultSerial, replayOtp } from './otp/index.js';
+import {
+  OTP_OPERATIONS,
+  YUBIKEY_OTP_MODEL,
+  createOtpSimulator,
+  describeOtpFrame,
+  isOtpFrame,
+  isOtpSeedBearing,
+  otpDefaultSerial,
+  replayOtp,
+} from './otp/index.js';
 
 export { YUBIKEY_OATH_MODEL, YUBIKEY_OTP_MODEL };
 
@@ -41,8 +50,10 @@ async function openOtpHid(o: OpenOptions): Promise<ApduTransport> {
 export const yubikey: DeviceFamily = {
   name: 'yubikey',
   models: [YUBIKEY_OATH_MODEL, YUBIKEY_OTP_MODEL],
-  summary: 'YubiKey: OATH credentials (TOTP/HOTP, touch, access password) over PC/SC (yubikey-oath); OATH-HOTP in OTP slot 1 or 2 over USB HID or CCID (yubikey-otp)',
-  describe: (bytes, dir, command) => (isOtpFrame(bytes, dir, command) ? describeOtpFrame(bytes, dir, command) : describeOathFrame(bytes, dir, command)),
+  summary:
+    'YubiKey: OATH credentials (TOTP/HOTP, touch, access password) over PC/SC (yubikey-oath); OATH-HOTP in OTP slot 1 or 2 over USB HID or CCID (yubikey-otp)',
+  describe: (bytes, dir, command) =>
+    isOtpFrame(bytes, dir, command) ? describeOtpFrame(bytes, dir, command) : describeOathFrame(bytes, dir, command),
   isSeedBearing: (command) => (isOtpFrame(command, 'command') ? isOtpSeedBearing(command) : isOathSeedBearing(command)),
   simulator: {
     defaultSerial: (model) => (model === YUBIKEY_OTP_MODEL ? otpDefaultSerial() : DEFAULT_OATH_SERIAL),

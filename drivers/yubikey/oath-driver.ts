@@ -62,7 +62,10 @@ export interface OathDeviceInfo {
 /** The access password was wrong: nothing was read or written after the one VALIDATE. */
 export class WrongPasswordError extends DeviceError {
   constructor() {
-    super('the YubiKey refused the OATH access password (VALIDATE answered 6984); nothing was written. Check the password and try again', { code: 'wrong-password' });
+    super(
+      'the YubiKey refused the OATH access password (VALIDATE answered 6984); nothing was written. Check the password and try again',
+      { code: 'wrong-password' },
+    );
   }
 }
 
@@ -86,14 +89,26 @@ export class OathDriver {
     if (r.sw === SW.ok) return r.data;
     if (r.sw === SW.wrongResponse && apdu[1] === INS.validate) throw new WrongPasswordError();
     const meaning = oathStatusText(r.sw) ?? isoStatusText(r.sw) ?? 'unknown status';
-    const code = r.sw === SW.authRequired ? 'password-required' : r.sw === SW.noSuchObject ? 'no-such-credential' : r.sw === SW.noSpace ? 'device-full' : 'oath-status';
+    const code =
+      r.sw === SW.authRequired
+        ? 'password-required'
+        : r.sw === SW.noSuchObject
+          ? 'no-such-credential'
+          : r.sw === SW.noSpace
+            ? 'device-full'
+            : 'oath-status';
     throw new DeviceError(`${what}: the YubiKey answered ${swHex(r.sw)} (${meaning})`, { code });
   }
 
   /** SELECT the OATH application: version, device id, whether a password is set. */
   async select(): Promise<OathDeviceInfo> {
     const data = await this.send(selectOathApdu(), 'select the OATH application').catch((e: DeviceError) => {
-      throw e.code === 'no-such-credential' ? new DeviceError(`the token on "${this.transport.readerName}" has no YubiKey OATH application (SELECT answered 6A82)`, { code: 'not-a-yubikey' }) : e;
+      throw e.code === 'no-such-credential'
+        ? new DeviceError(
+            `the token on "${this.transport.readerName}" has no YubiKey OATH application (SELECT answered 6A82)`,
+            { code: 'not-a-yubikey' },
+          )
+        : e;
     });
     try {
       this.selected = parseSelect(data);
@@ -101,7 +116,11 @@ export class OathDriver {
       throw new DeviceError(`the OATH SELECT answer is malformed: ${(e as Error).message}`, { code: 'bad-answer' });
     }
     this.unlocked = this.selected.challenge === null;
-    return { version: this.selected.version, deviceId: toHex(this.selected.salt).toLowerCase(), passwordSet: this.selected.challenge !== null };
+    return {
+      version: this.selected.version,
+      deviceId: toHex(this.selected.salt).toLowerCase(),
+      passwordSet: this.selected.challenge !== null,
+    };
   }
 
   get isLocked(): boolean {
@@ -118,12 +137,18 @@ export class OathDriver {
     if (!this.selected.challenge) return;
     const key = deriveAccessKey(password, this.selected.salt);
     const mine = this.challenge();
-    const data = await this.send(validateApdu(hmacSha1(key, this.selected.challenge), mine), 'validate the access password');
+    const data = await this.send(
+      validateApdu(hmacSha1(key, this.selected.challenge), mine),
+      'validate the access password',
+    );
     const theirs = parseTlvs(data).find((t) => t.tag === TAG.response)?.value;
     const expected = hmacSha1(key, mine);
     key.fill(0);
     if (!theirs || theirs.length !== expected.length || !sameInConstantTime(theirs, expected)) {
-      throw new DeviceError('the YubiKey accepted the password but its own answer to our challenge is wrong: it is not the key it claims to be', { code: 'device-not-authentic' });
+      throw new DeviceError(
+        'the YubiKey accepted the password but its own answer to our challenge is wrong: it is not the key it claims to be',
+        { code: 'device-not-authentic' },
+      );
     }
     this.unlocked = true;
   }
@@ -133,7 +158,11 @@ export class OathDriver {
     const info = await this.select();
     if (info.passwordSet) {
       const password = typeof source === 'function' ? await source() : source;
-      if (password === undefined) throw new DeviceError('this YubiKey has an OATH access password: give it with --password-file or --password (or at the prompt)', { code: 'password-required' });
+      if (password === undefined)
+        throw new DeviceError(
+          'this YubiKey has an OATH access password: give it with --password-file or --password (or at the prompt)',
+          { code: 'password-required' },
+        );
       await this.unlock(password);
     }
     return info;
@@ -157,7 +186,8 @@ export class OathDriver {
     const challenge = type === 'totp' ? timeStepChallenge(this.now() / 1000, period) : new Uint8Array();
     const data = await this.send(calculateApdu(name, challenge, true), `calculate '${name}'`);
     const value = parseTlvs(data).find((t) => t.tag === TAG.truncated)?.value;
-    if (!value || value.length !== 5) throw new DeviceError(`calculate '${name}': the answer has no truncated code (76)`, { code: 'bad-answer' });
+    if (!value || value.length !== 5)
+      throw new DeviceError(`calculate '${name}': the answer has no truncated code (76)`, { code: 'bad-answer' });
     return formatTruncated(value);
   }
 
@@ -207,14 +237,25 @@ export async function flashCredential(
   await driver.put(cred);
   const after = await driver.list();
   if (!after.some((c) => c.name === cred.name && c.type === cred.type && c.algorithm === cred.algorithm)) {
-    throw new DeviceError(`the YubiKey took credential '${cred.name}' (9000) but does not list it afterwards`, { code: 'write-not-confirmed' });
+    throw new DeviceError(`the YubiKey took credential '${cred.name}' (9000) but does not list it afterwards`, {
+      code: 'write-not-confirmed',
+    });
   }
   const codeNow = cred.type === 'totp' && !cred.touch ? await driver.calculate(cred.name, 'totp', cred.period) : null;
-  return { info, replaced: before.some((c) => c.name === cred.name), codeNow, credentialCount: after.length, credential: cred };
+  return {
+    info,
+    replaced: before.some((c) => c.name === cred.name),
+    codeNow,
+    credentialCount: after.length,
+    credential: cred,
+  };
 }
 
 /** What `device info` shows: the key, and its credentials when it is open (or unlocked). */
-export async function readOathInfo(driver: OathDriver, password: PasswordSource): Promise<OathDeviceInfo & { credentials: ListedCredential[] }> {
+export async function readOathInfo(
+  driver: OathDriver,
+  password: PasswordSource,
+): Promise<OathDeviceInfo & { credentials: ListedCredential[] }> {
   const info = await driver.open(password);
   return { ...info, credentials: await driver.list() };
 }

@@ -18,16 +18,25 @@ export function createOathSimulator(s: SimulatorSettings, onChange: (p: Simulato
       if (st.lastCommand === 'put' && st.lastStatus === '9000') written = true;
       // Read back: the host's last look after a PUT (its code for a TOTP credential, else the LIST); looked at: a LIST on a key nothing was written to.
       const lastLook = st.lastPut?.calculable ? 'calculate' : 'list';
-      onChange({ readBack: written && st.lastCommand === lastLook && st.lastStatus === '9000', lookedAt: !written && st.lastCommand === 'list' });
+      onChange({
+        readBack: written && st.lastCommand === lastLook && st.lastStatus === '9000',
+        lookedAt: !written && st.lastCommand === 'list',
+      });
     },
   });
-  return { atr: sim.atr, process: (apdu: Uint8Array) => sim.process(apdu), reset: () => sim.reset(), stateView: () => sim.state() };
+  return {
+    atr: sim.atr,
+    process: (apdu: Uint8Array) => sim.process(apdu),
+    reset: () => sim.reset(),
+    stateView: () => sim.state(),
+  };
 }
 
 /** A cassette's flash parameters back as the credential the driver writes. */
 function credentialFrom(p: Record<string, unknown>, seed: Uint8Array): OathCredentialSpec {
   const algorithm = String(p.algorithm ?? 'sha1') as OathAlgorithm;
-  if (!OATH_ALGORITHMS.includes(algorithm)) throw new DataError(`cassette: unknown algorithm '${algorithm}'`, { code: 'bad-cassette' });
+  if (!OATH_ALGORITHMS.includes(algorithm))
+    throw new DataError(`cassette: unknown algorithm '${algorithm}'`, { code: 'bad-cassette' });
   return {
     name: String(p.name),
     type: String(p.type ?? 'totp') as OathType,
@@ -43,7 +52,12 @@ function credentialFrom(p: Record<string, unknown>, seed: Uint8Array): OathCrede
 /** Runs a recorded OATH operation again through the real driver (recordings without an access password). */
 export async function replayOath(op: CassetteOperation, transport: ApduTransport, ctx: ReplayContext): Promise<void> {
   const driver = new OathDriver(transport, { now: ctx.now });
-  if (op.name === 'flash') await flashCredential(driver, undefined, async () => credentialFrom(op.params, ctx.seed ?? new Uint8Array(20)));
+  if (op.name === 'flash')
+    await flashCredential(driver, undefined, async () => credentialFrom(op.params, ctx.seed ?? new Uint8Array(20)));
   else if (op.name === 'info') await readOathInfo(driver, undefined);
-  else throw new DataError(`yubikey-oath has no cassette operation '${op.name}' (it replays ${OATH_OPERATIONS.join(', ')})`, { code: 'bad-cassette' });
+  else
+    throw new DataError(
+      `yubikey-oath has no cassette operation '${op.name}' (it replays ${OATH_OPERATIONS.join(', ')})`,
+      { code: 'bad-cassette' },
+    );
 }

@@ -120,7 +120,8 @@ export function parseTlvs(data: Uint8Array, bare: readonly number[] = []): Tlv[]
     if (len === undefined) throw new Error(`tag ${tag.toString(16)} has no length`);
     if (len === 0x81) len = data[i++]!;
     else if (len === 0x82) len = (data[i++]! << 8) | data[i++]!;
-    if (i + len > data.length) throw new Error(`tag ${tag.toString(16)} says ${len} bytes, ${data.length - i} are left`);
+    if (i + len > data.length)
+      throw new Error(`tag ${tag.toString(16)} says ${len} bytes, ${data.length - i} are left`);
     out.push({ tag, value: data.subarray(i, i + len) });
     i += len;
   }
@@ -128,7 +129,9 @@ export function parseTlvs(data: Uint8Array, bare: readonly number[] = []): Tlv[]
 }
 
 function apdu(ins: number, p1: number, p2: number, data?: Uint8Array): Uint8Array {
-  return data && data.length > 0 ? Uint8Array.from([0x00, ins, p1, p2, data.length, ...data]) : Uint8Array.from([0x00, ins, p1, p2]);
+  return data && data.length > 0
+    ? Uint8Array.from([0x00, ins, p1, p2, data.length, ...data])
+    : Uint8Array.from([0x00, ins, p1, p2]);
 }
 
 export const selectOathApdu = (): Uint8Array => Uint8Array.from([0x00, 0xa4, 0x04, 0x00, OATH_AID.length, ...OATH_AID]);
@@ -139,7 +142,8 @@ export const deleteApdu = (name: string): Uint8Array => apdu(INS.delete, 0, 0, e
 
 export function nameBytes(name: string): Uint8Array {
   const b = utf8Encode(name);
-  if (b.length < 1 || b.length > MAX_NAME_BYTES) throw new RangeError(`a credential name is 1 to ${MAX_NAME_BYTES} bytes (UTF-8); '${name}' is ${b.length}`);
+  if (b.length < 1 || b.length > MAX_NAME_BYTES)
+    throw new RangeError(`a credential name is 1 to ${MAX_NAME_BYTES} bytes (UTF-8); '${name}' is ${b.length}`);
   return b;
 }
 
@@ -170,7 +174,10 @@ export function keyBytesForSecret(secret: Uint8Array, algorithm: OathAlgorithm):
 /** PUT: 71 name, 73 [type|alg, digits, key...], then 78 02 (touch, no length byte), then 7A IMF (HOTP). */
 export function putApdu(c: CredentialToWrite): Uint8Array {
   const key = keyBytesForSecret(c.secret, c.algorithm);
-  const parts = [encodeTlv(TAG.name, nameBytes(c.name)), encodeTlv(TAG.key, Uint8Array.from([typeAlgorithmByte(c.type, c.algorithm), c.digits, ...key]))];
+  const parts = [
+    encodeTlv(TAG.name, nameBytes(c.name)),
+    encodeTlv(TAG.key, Uint8Array.from([typeAlgorithmByte(c.type, c.algorithm), c.digits, ...key])),
+  ];
   if (c.touch) parts.push(Uint8Array.from([TAG.property, PROPERTY_REQUIRE_TOUCH]));
   if (c.type === 'hotp' && c.counter) parts.push(encodeTlv(TAG.imf, uint32(c.counter)));
   return apdu(INS.put, 0, 0, concatBytes(...parts));
@@ -190,7 +197,12 @@ export function timeStepChallenge(unixSeconds: number, period: number): Uint8Arr
 
 /** CALCULATE one credential; P2 01 asks for the truncated answer (digits byte + 4 bytes). */
 export function calculateApdu(name: string, challenge: Uint8Array, truncate = true): Uint8Array {
-  return apdu(INS.calculate, 0, truncate ? 1 : 0, concatBytes(encodeTlv(TAG.name, nameBytes(name)), encodeTlv(TAG.challenge, challenge)));
+  return apdu(
+    INS.calculate,
+    0,
+    truncate ? 1 : 0,
+    concatBytes(encodeTlv(TAG.name, nameBytes(name)), encodeTlv(TAG.challenge, challenge)),
+  );
 }
 
 export function calculateAllApdu(challenge: Uint8Array, truncate = true): Uint8Array {
@@ -198,7 +210,12 @@ export function calculateAllApdu(challenge: Uint8Array, truncate = true): Uint8A
 }
 
 export function validateApdu(response: Uint8Array, hostChallenge: Uint8Array): Uint8Array {
-  return apdu(INS.validate, 0, 0, concatBytes(encodeTlv(TAG.response, response), encodeTlv(TAG.challenge, hostChallenge)));
+  return apdu(
+    INS.validate,
+    0,
+    0,
+    concatBytes(encodeTlv(TAG.response, response), encodeTlv(TAG.challenge, hostChallenge)),
+  );
 }
 
 /** SET CODE: 73 [type|alg, key], 74 challenge, 75 HMAC(key, challenge); a key of null clears the password (73 00). */
@@ -209,7 +226,11 @@ export function setCodeApdu(key: Uint8Array | null, challenge?: Uint8Array): Uin
     INS.setCode,
     0,
     0,
-    concatBytes(encodeTlv(TAG.key, Uint8Array.from([typeAlgorithmByte('totp', 'sha1'), ...key])), encodeTlv(TAG.challenge, ch), encodeTlv(TAG.response, hmacSha1(key, ch))),
+    concatBytes(
+      encodeTlv(TAG.key, Uint8Array.from([typeAlgorithmByte('totp', 'sha1'), ...key])),
+      encodeTlv(TAG.challenge, ch),
+      encodeTlv(TAG.response, hmacSha1(key, ch)),
+    ),
   );
 }
 
@@ -233,7 +254,11 @@ export function parseSelect(data: Uint8Array): SelectInfo {
   const version = get(TAG.version);
   const salt = get(TAG.name);
   if (!version || version.length !== 3 || !salt) throw new Error('the SELECT answer has no version (79) or salt (71)');
-  return { version: [...version].join('.'), salt: Uint8Array.from(salt), challenge: get(TAG.challenge) ? Uint8Array.from(get(TAG.challenge)!) : null };
+  return {
+    version: [...version].join('.'),
+    salt: Uint8Array.from(salt),
+    challenge: get(TAG.challenge) ? Uint8Array.from(get(TAG.challenge)!) : null,
+  };
 }
 
 export interface ListedCredential {
@@ -281,9 +306,22 @@ export function parseCalculateAll(data: Uint8Array): CalculatedEntry[] {
   for (let i = 0; i + 1 < t.length; i += 2) {
     const name = t[i]!;
     const answer = t[i + 1]!;
-    if (name.tag !== TAG.name) throw new Error(`CALCULATE ALL: expected a name (71) at entry ${i / 2 + 1}, found ${name.tag.toString(16)}`);
-    const kind = answer.tag === TAG.truncated ? 'code' : answer.tag === TAG.hotp ? 'hotp' : answer.tag === TAG.touch ? 'touch' : 'full';
-    out.push({ name: utf8Decode(name.value), kind, digits: answer.value[0] ?? 0, code: kind === 'code' ? formatTruncated(answer.value) : null });
+    if (name.tag !== TAG.name)
+      throw new Error(`CALCULATE ALL: expected a name (71) at entry ${i / 2 + 1}, found ${name.tag.toString(16)}`);
+    const kind =
+      answer.tag === TAG.truncated
+        ? 'code'
+        : answer.tag === TAG.hotp
+          ? 'hotp'
+          : answer.tag === TAG.touch
+            ? 'touch'
+            : 'full';
+    out.push({
+      name: utf8Decode(name.value),
+      kind,
+      digits: answer.value[0] ?? 0,
+      code: kind === 'code' ? formatTruncated(answer.value) : null,
+    });
   }
   return out;
 }
@@ -295,7 +333,12 @@ export interface CredentialName {
 }
 
 /** The name a credential is stored under: "[period/][issuer:]account" (the period only for TOTP other than 30 s). */
-export function formatCredentialName(n: { issuer?: string | null; account: string; period?: number; type: OathType }): string {
+export function formatCredentialName(n: {
+  issuer?: string | null;
+  account: string;
+  period?: number;
+  type: OathType;
+}): string {
   const period = n.type === 'totp' && n.period && n.period !== DEFAULT_PERIOD ? `${n.period}/` : '';
   return `${period}${n.issuer ? `${n.issuer}:` : ''}${n.account}`;
 }

@@ -26,7 +26,10 @@ import {
 } from './oath-protocol.js';
 
 /** ATR of a YubiKey 5 NFC over CCID (the one ykman sees on USB). */
-export const YUBIKEY_ATR = Uint8Array.from([0x3b, 0xfd, 0x13, 0x00, 0x00, 0x81, 0x31, 0xfe, 0x15, 0x80, 0x73, 0xc0, 0x21, 0xc0, 0x57, 0x59, 0x75, 0x62, 0x69, 0x4b, 0x65, 0x79, 0x40]);
+export const YUBIKEY_ATR = Uint8Array.from([
+  0x3b, 0xfd, 0x13, 0x00, 0x00, 0x81, 0x31, 0xfe, 0x15, 0x80, 0x73, 0xc0, 0x21, 0xc0, 0x57, 0x59, 0x75, 0x62, 0x69,
+  0x4b, 0x65, 0x79, 0x40,
+]);
 export const DEFAULT_OATH_SERIAL = '16000001';
 /** A YubiKey 5 holds 32 OATH credentials. */
 export const OATH_CAPACITY = 32;
@@ -59,7 +62,15 @@ export interface OathSimulatorState {
   lastStatus: string | null;
   /** The last credential written, and whether a host can read its code back (TOTP without touch). */
   lastPut: { name: string; calculable: boolean } | null;
-  credentials: { name: string; type: OathType; algorithm: OathAlgorithm; digits: number; touch: boolean; counter: number; keyBase32: string }[];
+  credentials: {
+    name: string;
+    type: OathType;
+    algorithm: OathAlgorithm;
+    digits: number;
+    touch: boolean;
+    counter: number;
+    keyBase32: string;
+  }[];
 }
 
 const COMMAND_NAMES: Record<number, string> = {
@@ -115,7 +126,15 @@ export class OathSimulator {
       lastCommand: this.lastCommand,
       lastStatus: this.lastStatus,
       lastPut: this.lastPut,
-      credentials: [...this.credentials].map(([name, c]) => ({ name, type: c.type, algorithm: c.algorithm, digits: c.digits, touch: c.touch, counter: c.counter, keyBase32: encodeBase32(c.key) })),
+      credentials: [...this.credentials].map(([name, c]) => ({
+        name,
+        type: c.type,
+        algorithm: c.algorithm,
+        digits: c.digits,
+        touch: c.touch,
+        counter: c.counter,
+        keyBase32: encodeBase32(c.key),
+      })),
     };
   }
 
@@ -164,7 +183,14 @@ export class OathSimulator {
         return this.rename(tlvs);
       case INS.list:
         return this.answer(
-          concatBytes(...[...this.credentials].map(([name, c]) => encodeTlv(TAG.nameListEntry, Uint8Array.from([typeAlgorithmByte(c.type, c.algorithm), ...Buffer.from(name, 'utf8')])))),
+          concatBytes(
+            ...[...this.credentials].map(([name, c]) =>
+              encodeTlv(
+                TAG.nameListEntry,
+                Uint8Array.from([typeAlgorithmByte(c.type, c.algorithm), ...Buffer.from(name, 'utf8')]),
+              ),
+            ),
+          ),
         );
       case INS.calculate:
         return this.calculate(tlvs, p2 === 0x01);
@@ -179,7 +205,13 @@ export class OathSimulator {
 
   private select(aid: Uint8Array): Uint8Array {
     this.lastCommand = 'select';
-    if (aid.length < 5 || !same(aid.subarray(0, Math.min(aid.length, OATH_AID.length)), OATH_AID.subarray(0, Math.min(aid.length, OATH_AID.length)))) {
+    if (
+      aid.length < 5 ||
+      !same(
+        aid.subarray(0, Math.min(aid.length, OATH_AID.length)),
+        OATH_AID.subarray(0, Math.min(aid.length, OATH_AID.length)),
+      )
+    ) {
       this.selected = false;
       return sw(SW.noSuchObject);
     }
@@ -201,7 +233,10 @@ export class OathSimulator {
       return concatBytes(data, sw(SW.ok));
     }
     this.pending = data.subarray(this.frameBytes);
-    return concatBytes(data.subarray(0, this.frameBytes), Uint8Array.from([0x61, Math.min(this.pending.length, 0xff) & 0xff]));
+    return concatBytes(
+      data.subarray(0, this.frameBytes),
+      Uint8Array.from([0x61, Math.min(this.pending.length, 0xff) & 0xff]),
+    );
   }
 
   private sendRemaining(): Uint8Array {
@@ -246,7 +281,14 @@ export class OathSimulator {
     const challenge = tlvs.find((t) => t.tag === TAG.challenge)?.value;
     const response = tlvs.find((t) => t.tag === TAG.response)?.value;
     const newKey = key.subarray(1);
-    if (parseTypeAlgorithm(key[0]!)?.algorithm !== 'sha1' || newKey.length !== 16 || !challenge || !response || !same(response, hmacSha1(newKey, challenge))) return sw(SW.wrongData);
+    if (
+      parseTypeAlgorithm(key[0]!)?.algorithm !== 'sha1' ||
+      newKey.length !== 16 ||
+      !challenge ||
+      !response ||
+      !same(response, hmacSha1(newKey, challenge))
+    )
+      return sw(SW.wrongData);
     this.accessKey = Uint8Array.from(newKey);
     this.validated = false;
     return sw(SW.ok);
@@ -294,7 +336,9 @@ export class OathSimulator {
       new DataView(message.buffer).setBigUint64(0, BigInt(c.counter++));
     }
     const mac = new Uint8Array(createHmac(c.algorithm, c.key).update(message).digest());
-    return truncate ? encodeTlv(TAG.truncated, Uint8Array.from([c.digits, ...dynamicTruncation(mac)])) : encodeTlv(TAG.response, Uint8Array.from([c.digits, ...mac]));
+    return truncate
+      ? encodeTlv(TAG.truncated, Uint8Array.from([c.digits, ...dynamicTruncation(mac)]))
+      : encodeTlv(TAG.response, Uint8Array.from([c.digits, ...mac]));
   }
 
   private calculate(tlvs: Tlv[], truncate: boolean): Uint8Array {

@@ -69,7 +69,8 @@ export function intOption(name: string, opts: { min?: number } = {}) {
       throw new InvalidArgumentError(`${name} must be a whole number, got '${value}'`);
     }
     const n = Number(value);
-    if (opts.min !== undefined && n < opts.min) throw new InvalidArgumentError(`${name} must be at least ${opts.min}, got ${n}`);
+    if (opts.min !== undefined && n < opts.min)
+      throw new InvalidArgumentError(`${name} must be at least ${opts.min}, got ${n}`);
     return n;
   };
 }

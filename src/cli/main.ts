@@ -12,7 +12,9 @@ import { packageVersion } from '../core/version.js';
 export function buildProgram(): Command {
   const program = new Command('tokensmith');
   program
-    .description('Program hardware TOTP tokens, import classic token seed files, and provision them for MFA self-service enrollment.')
+    .description(
+      'Program hardware TOTP tokens, import classic token seed files, and provision them for MFA self-service enrollment.',
+    )
     .version(packageVersion(), '-V, --version', 'print the version')
     .option('--db <path>', 'the provisioning database (default: $TOKENSMITH_DB, else the per-user data directory)')
     .option('--json', 'machine output on stdout; messages and progress go to stderr')
@@ -41,12 +43,24 @@ function reportError(err: unknown, json: boolean): number {
     // Messages quote serials and names from files and the store: escaped so they cannot steer the terminal.
     process.stderr.write(`tokensmith: ${escapeForTerminal(err.message)}\n`);
     if (json && !err.resultPrinted)
-      process.stdout.write(jsonForTerminal({ error: { code: err.code, message: err.message, exitCode: err.exitCode, ...(err.where ? { where: err.where } : {}) } }) + '\n');
+      process.stdout.write(
+        jsonForTerminal({
+          error: {
+            code: err.code,
+            message: err.message,
+            exitCode: err.exitCode,
+            ...(err.where ? { where: err.where } : {}),
+          },
+        }) + '\n',
+      );
     return err.exitCode;
   }
   const e = err as Error;
   process.stderr.write(`tokensmith: unexpected error: ${e?.stack ?? String(err)}\n`);
-  if (json) process.stdout.write(JSON.stringify({ error: { code: 'internal', message: e?.message ?? String(err), exitCode: 1 } }, null, 2) + '\n');
+  if (json)
+    process.stdout.write(
+      JSON.stringify({ error: { code: 'internal', message: e?.message ?? String(err), exitCode: 1 } }, null, 2) + '\n',
+    );
   return ExitCode.failure;
 }
 
@@ -58,10 +72,18 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     return ExitCode.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+        return ExitCode.ok;
       if (err.exitCode === 0) return ExitCode.ok;
       // commander already told stderr; --json callers still get the documented error object on stdout.
-      if (json) process.stdout.write(JSON.stringify({ error: { code: 'usage', message: err.message.replace(/^error: /, ''), exitCode: ExitCode.usage } }, null, 2) + '\n');
+      if (json)
+        process.stdout.write(
+          JSON.stringify(
+            { error: { code: 'usage', message: err.message.replace(/^error: /, ''), exitCode: ExitCode.usage } },
+            null,
+            2,
+          ) + '\n',
+        );
       return ExitCode.usage;
     }
     return reportError(err, json);

@@ -7,7 +7,11 @@ import { PolicyError } from '../core/errors.js';
 import { lstatOrNull } from '../core/safe-file.js';
 import type { Output } from './context.js';
 
-export async function confirmOverwrite(path: string, opts: { force?: boolean; yes?: boolean }, out: Output): Promise<void> {
+export async function confirmOverwrite(
+  path: string,
+  opts: { force?: boolean; yes?: boolean },
+  out: Output,
+): Promise<void> {
   if (path === '-' || opts.force || opts.yes) return;
   const existing = await lstatOrNull(path);
   if (!existing) return;

@@ -14,8 +14,14 @@ const ARGV_SECRETS: Record<string, { flag: string; instead: string }> = {
   key: { flag: '--key', instead: '--key-file' },
   secret: { flag: '--secret', instead: '--secret-file' },
   seed: { flag: '--seed', instead: 'no --seed (a fresh seed from the system CSPRNG)' },
-  customerKey: { flag: '--customer-key', instead: 'a host no one else is logged in to (this command has no file option for it yet)' },
-  newCustomerKey: { flag: '--new-customer-key', instead: 'a host no one else is logged in to (this command has no file option for it yet)' },
+  customerKey: {
+    flag: '--customer-key',
+    instead: 'a host no one else is logged in to (this command has no file option for it yet)',
+  },
+  newCustomerKey: {
+    flag: '--new-customer-key',
+    instead: 'a host no one else is logged in to (this command has no file option for it yet)',
+  },
 };
 
 /** Warns for every secret the command about to run was given in argv (a commander preAction hook, so every command is covered). */
@@ -27,7 +33,9 @@ export function warnArgvSecrets(actionCommand: Command, out: Output): void {
 
 /** Warns that `flag` put a secret in argv, and says what to use instead. */
 export function warnArgvSecret(out: Output, flag: string, instead: string): void {
-  out.warn(`${flag} on the command line is visible to other users of this machine (ps, /proc) and stays in shell history: use ${instead}`);
+  out.warn(
+    `${flag} on the command line is visible to other users of this machine (ps, /proc) and stays in shell history: use ${instead}`,
+  );
 }
 
 /** The first line of a file that holds a secret (a password, a key, a seed). */
@@ -35,6 +43,8 @@ export function readSecretFile(path: string, flag: string): string {
   try {
     return readFileSync(path, 'utf8').split(/\r?\n/)[0] ?? '';
   } catch (err) {
-    throw new UsageError(`${flag}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UsageError(
+      `${flag}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
 }

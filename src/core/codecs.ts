@@ -18,11 +18,15 @@ export function decodeHex(input: string, what = 'hex seed'): Buffer {
   if (s.length === 0) throw new DataError(`${what} is empty`, { code: 'bad-hex' });
   for (let i = 0; i < s.length; i++) {
     if (!/[0-9a-fA-F]/.test(s[i]!)) {
-      throw new DataError(`${what}: invalid hex character ${describeChar(s[i]!)} at position ${i + 1}`, { code: 'bad-hex' });
+      throw new DataError(`${what}: invalid hex character ${describeChar(s[i]!)} at position ${i + 1}`, {
+        code: 'bad-hex',
+      });
     }
   }
   if (s.length % 2 !== 0) {
-    throw new DataError(`${what}: odd number of hex digits (${s.length}); hex needs two digits per byte`, { code: 'bad-hex' });
+    throw new DataError(`${what}: odd number of hex digits (${s.length}); hex needs two digits per byte`, {
+      code: 'bad-hex',
+    });
   }
   return Buffer.from(s, 'hex');
 }
@@ -50,8 +54,13 @@ export function decodeBase32(input: string, what = 'base32 seed'): Buffer {
   for (let i = 0; i < s.length; i++) {
     const idx = BASE32_ALPHABET.indexOf(s[i]!);
     if (idx < 0) {
-      const hint = s[i] === '0' || s[i] === '1' || s[i] === '8' || s[i] === '9' ? ' (base32 uses A-Z and 2-7; 0, 1, 8, 9 are not in it)' : '';
-      throw new DataError(`${what}: invalid base32 character ${describeChar(s[i]!)} at position ${i + 1}${hint}`, { code: 'bad-base32' });
+      const hint =
+        s[i] === '0' || s[i] === '1' || s[i] === '8' || s[i] === '9'
+          ? ' (base32 uses A-Z and 2-7; 0, 1, 8, 9 are not in it)'
+          : '';
+      throw new DataError(`${what}: invalid base32 character ${describeChar(s[i]!)} at position ${i + 1}${hint}`, {
+        code: 'bad-base32',
+      });
     }
     value = (value << 5) | idx;
     bits += 5;
@@ -87,7 +96,8 @@ export function encodeBase32(bytes: Uint8Array, opts: { padding?: boolean } = {}
 
 /** Whether each character code is in the standard base64 alphabet. */
 const BASE64_ALPHABET = new Uint8Array(128);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') BASE64_ALPHABET[c.charCodeAt(0)] = 1;
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')
+  BASE64_ALPHABET[c.charCodeAt(0)] = 1;
 
 /** Canonical base64: whole quads of the standard alphabet, at most two '=' at the very end. */
 function isCanonicalBase64(s: string): boolean {
@@ -108,13 +118,19 @@ export function decodeBase64(input: string, what = 'base64 seed'): Buffer {
   const s = input.replace(/\s+/g, '');
   if (s.length === 0) throw new DataError(`${what} is empty`, { code: 'bad-base64' });
   const m = /[^A-Za-z0-9+/=_-]/.exec(s);
-  if (m) throw new DataError(`${what}: invalid base64 character ${describeChar(m[0])} at position ${m.index + 1}`, { code: 'bad-base64' });
+  if (m)
+    throw new DataError(`${what}: invalid base64 character ${describeChar(m[0])} at position ${m.index + 1}`, {
+      code: 'bad-base64',
+    });
   const pad = s.indexOf('=');
   if (pad >= 0 && !/^=+$/.test(s.slice(pad))) {
-    throw new DataError(`${what}: character after '=' padding at position ${pad + s.slice(pad).search(/[^=]/) + 1}`, { code: 'bad-base64' });
+    throw new DataError(`${what}: character after '=' padding at position ${pad + s.slice(pad).search(/[^=]/) + 1}`, {
+      code: 'bad-base64',
+    });
   }
   const body = pad >= 0 ? s.slice(0, pad) : s;
-  if (body.length % 4 === 1) throw new DataError(`${what}: ${body.length} characters is not a valid base64 length`, { code: 'bad-base64' });
+  if (body.length % 4 === 1)
+    throw new DataError(`${what}: ${body.length} characters is not a valid base64 length`, { code: 'bad-base64' });
   return Buffer.from(body.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
 }
 

@@ -38,7 +38,10 @@ export class CsvRecordAssembler {
       this.text += `\n${lineText}`;
       this.field += '\n';
       if (this.text.length > MAX_RECORD_CHARS)
-        throw new DataError(`the quoted field opened on line ${this.startLine} runs past 1 MB: a quote is not closed`, { code: 'bad-csv', where: `line ${this.startLine}` });
+        throw new DataError(`the quoted field opened on line ${this.startLine} runs past 1 MB: a quote is not closed`, {
+          code: 'bad-csv',
+          where: `line ${this.startLine}`,
+        });
     }
     this.scan(lineText);
     if (this.quoted) return null;
@@ -51,7 +54,11 @@ export class CsvRecordAssembler {
 
   /** Called after the last line: a quote still open is an error. */
   finish(): void {
-    if (this.quoted) throw new DataError(`unterminated quoted field starting on line ${this.startLine}`, { code: 'bad-csv', where: `line ${this.startLine}` });
+    if (this.quoted)
+      throw new DataError(`unterminated quoted field starting on line ${this.startLine}`, {
+        code: 'bad-csv',
+        where: `line ${this.startLine}`,
+      });
   }
 
   /** The fields read so far with an open quote closed where the text ends (a sample cut mid-record). */
@@ -111,16 +118,30 @@ export function splitCsv(line: string, delimiter = ','): string[] {
 }
 
 /** Maps a header row to column indexes; unknown, repeated or missing required columns are refused with the file's line 1. */
-export function csvHeader(row: { fields: string[] }, known: readonly string[], required: readonly string[], file: string): Map<string, number> {
+export function csvHeader(
+  row: { fields: string[] },
+  known: readonly string[],
+  required: readonly string[],
+  file: string,
+): Map<string, number> {
   const cols = new Map<string, number>();
   row.fields.forEach((h, i) => {
     const name = h.trim().toLowerCase();
-    if (!known.includes(name)) throw new DataError(`${file}:1: unknown column '${h}': the columns are ${known.join(', ')}`, { code: 'bad-csv', where: `${file}:1` });
-    if (cols.has(name)) throw new DataError(`${file}:1: column '${name}' appears twice`, { code: 'bad-csv', where: `${file}:1` });
+    if (!known.includes(name))
+      throw new DataError(`${file}:1: unknown column '${h}': the columns are ${known.join(', ')}`, {
+        code: 'bad-csv',
+        where: `${file}:1`,
+      });
+    if (cols.has(name))
+      throw new DataError(`${file}:1: column '${name}' appears twice`, { code: 'bad-csv', where: `${file}:1` });
     cols.set(name, i);
   });
   for (const r of required) {
-    if (!cols.has(r)) throw new DataError(`${file}:1: the header has no '${r}' column (columns: ${known.join(', ')})`, { code: 'bad-csv', where: `${file}:1` });
+    if (!cols.has(r))
+      throw new DataError(`${file}:1: the header has no '${r}' column (columns: ${known.join(', ')})`, {
+        code: 'bad-csv',
+        where: `${file}:1`,
+      });
   }
   return cols;
 }

@@ -20,7 +20,10 @@ export class TokensmithError extends Error {
   readonly where?: string;
   /** The command already wrote its documented --json result (e.g. audit verify's report): print no error object on stdout. */
   readonly resultPrinted?: boolean;
-  constructor(message: string, opts: { exitCode?: ExitCodeValue; code?: string; where?: string; cause?: unknown; resultPrinted?: boolean } = {}) {
+  constructor(
+    message: string,
+    opts: { exitCode?: ExitCodeValue; code?: string; where?: string; cause?: unknown; resultPrinted?: boolean } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.exitCode = opts.exitCode ?? ExitCode.failure;

@@ -53,18 +53,28 @@ function codeAt(seed: Uint8Array, spec: TokenSpec, counter: number | bigint, sec
   const code =
     typeof counter === 'bigint' && counter > MAX_EXACT
       ? hotpBig(seed, spec, counter)
-      : HOTP.generate({ secret: secret ?? secretOf(seed), algorithm: ALG[spec.algorithm], digits: spec.digits, counter: Number(counter) });
+      : HOTP.generate({
+          secret: secret ?? secretOf(seed),
+          algorithm: ALG[spec.algorithm],
+          digits: spec.digits,
+          counter: Number(counter),
+        });
   return spec.checkDigit ? code + luhnDigit(code) : code;
 }
 
 /** The HOTP counter to start from: the exact one when the record holds it and the caller passed the record's (rounded) counter. */
 function counterOf(spec: TokenSpec, given: number | undefined): number | bigint {
-  if (spec.counterExact !== undefined && (given === undefined || given === spec.counter)) return BigInt(spec.counterExact);
+  if (spec.counterExact !== undefined && (given === undefined || given === spec.counter))
+    return BigInt(spec.counterExact);
   return given ?? spec.counter;
 }
 
 /** The code a token shows at `at` (TOTP, with drift in steps applied) or at its counter (HOTP). */
-export function generateCode(seed: Uint8Array, spec: TokenSpec, opts: { at?: Date; counter?: number; driftSteps?: number } = {}): string {
+export function generateCode(
+  seed: Uint8Array,
+  spec: TokenSpec,
+  opts: { at?: Date; counter?: number; driftSteps?: number } = {},
+): string {
   if (spec.type === 'dpw') return dpwCode(seed, opts.at ?? new Date(), spec.digits);
   if (spec.type === 'hotp') return codeAt(seed, spec, counterOf(spec, opts.counter));
   const step = stepAt(opts.at ?? new Date(), spec.period, spec.t0) + (opts.driftSteps ?? 0);
@@ -88,7 +98,12 @@ export interface CodeMatch {
  * centre is the host's step plus the known drift; the search goes outwards so
  * that the smallest offset wins. For HOTP only counters ahead are searched.
  */
-export function findCode(seed: Uint8Array, spec: TokenSpec, code: string, opts: { at?: Date; driftSteps?: number; window?: number; counter?: number } = {}): CodeMatch | null {
+export function findCode(
+  seed: Uint8Array,
+  spec: TokenSpec,
+  code: string,
+  opts: { at?: Date; driftSteps?: number; window?: number; counter?: number } = {},
+): CodeMatch | null {
   // A day password is checked against today's only, as LinOTP checks it.
   if (spec.type === 'dpw') {
     const at = opts.at ?? new Date();
@@ -102,7 +117,8 @@ export function findCode(seed: Uint8Array, spec: TokenSpec, code: string, opts: 
   if (spec.type === 'hotp') {
     const start = counterOf(spec, opts.counter);
     if (typeof start === 'bigint') {
-      for (let i = 0n; i <= BigInt(window); i++) if (gen(start + i) === wanted) return { step: Number(start + i), offset: Number(i) };
+      for (let i = 0n; i <= BigInt(window); i++)
+        if (gen(start + i) === wanted) return { step: Number(start + i), offset: Number(i) };
       return null;
     }
     for (let i = 0; i <= window; i++) if (gen(start + i) === wanted) return { step: start + i, offset: i };
@@ -120,8 +136,17 @@ export function findCode(seed: Uint8Array, spec: TokenSpec, code: string, opts: 
  * Finds two consecutive codes (c1 at step s, c2 at s+1) within `window`
  * steps of the host's time: the way a token is resynchronised.
  */
-export function findConsecutive(seed: Uint8Array, spec: TokenSpec, codes: [string, string], opts: { at?: Date; window?: number } = {}): CodeMatch | null {
-  if (spec.type === 'dpw') throw new DataError('a day password (DPW) has no clock or counter to resynchronise: its code depends on the date only', { code: 'not-resyncable' });
+export function findConsecutive(
+  seed: Uint8Array,
+  spec: TokenSpec,
+  codes: [string, string],
+  opts: { at?: Date; window?: number } = {},
+): CodeMatch | null {
+  if (spec.type === 'dpw')
+    throw new DataError(
+      'a day password (DPW) has no clock or counter to resynchronise: its code depends on the date only',
+      { code: 'not-resyncable' },
+    );
   const window = opts.window ?? 1000;
   const secret = secretOf(seed);
   const gen = (counter: number) => codeAt(seed, spec, counter, secret);

@@ -22,7 +22,10 @@ function costOptions(ln: number, r: number, p: number): ScryptOptions {
   return { N, r, p, maxmem: 256 * N * r + 1024 * 1024 };
 }
 
-export async function hashPassword(password: string, cost: { ln?: number; r?: number; p?: number } = {}): Promise<string> {
+export async function hashPassword(
+  password: string,
+  cost: { ln?: number; r?: number; p?: number } = {},
+): Promise<string> {
   if (password.length === 0) throw new DataError('the password is empty', { code: 'empty-password' });
   const { ln, r, p } = { ...DEFAULTS, ...cost };
   const salt = randomBytes(SALT_BYTES);
@@ -49,8 +52,16 @@ function parseHash(stored: string): ParsedHash | null {
 /** True when the password matches; the comparison takes the same time wherever the bytes differ. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const parsed = parseHash(stored);
-  if (!parsed) throw new DataError('the stored password hash is not in the $scrypt$ form tokensmith writes', { code: 'bad-password-hash' });
-  const candidate = await scryptAsync(password, parsed.salt, parsed.hash.length, costOptions(parsed.ln, parsed.r, parsed.p));
+  if (!parsed)
+    throw new DataError('the stored password hash is not in the $scrypt$ form tokensmith writes', {
+      code: 'bad-password-hash',
+    });
+  const candidate = await scryptAsync(
+    password,
+    parsed.salt,
+    parsed.hash.length,
+    costOptions(parsed.ln, parsed.r, parsed.p),
+  );
   return candidate.length === parsed.hash.length && timingSafeEqual(candidate, parsed.hash);
 }
 

@@ -16,7 +16,10 @@ const NEW_FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL
 
 export class SymlinkRefusedError extends PolicyError {
   constructor(path: string) {
-    super(`${path} is a symbolic link: tokensmith does not write through links (remove the link or write somewhere else)`, { code: 'symlink' });
+    super(
+      `${path} is a symbolic link: tokensmith does not write through links (remove the link or write somewhere else)`,
+      { code: 'symlink' },
+    );
   }
 }
 

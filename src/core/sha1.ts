@@ -24,7 +24,14 @@ function compress(h: Uint32Array, block: DataView, w: Uint32Array): void {
   for (let i = 16; i < 80; i++) w[i] = rotl(w[i - 3]! ^ w[i - 8]! ^ w[i - 14]! ^ w[i - 16]!, 1);
   let [a, b, c, d, e] = [h[0]!, h[1]!, h[2]!, h[3]!, h[4]!];
   for (let i = 0; i < 80; i++) {
-    const [f, k] = i < 20 ? [(b & c) | (~b & d), 0x5a827999] : i < 40 ? [b ^ c ^ d, 0x6ed9eba1] : i < 60 ? [(b & c) | (b & d) | (c & d), 0x8f1bbcdc] : [b ^ c ^ d, 0xca62c1d6];
+    const [f, k] =
+      i < 20
+        ? [(b & c) | (~b & d), 0x5a827999]
+        : i < 40
+          ? [b ^ c ^ d, 0x6ed9eba1]
+          : i < 60
+            ? [(b & c) | (b & d) | (c & d), 0x8f1bbcdc]
+            : [b ^ c ^ d, 0xca62c1d6];
     const t = (rotl(a, 5) + f + e + k + w[i]!) >>> 0;
     [e, d, c, b, a] = [d, c, rotl(b, 30) >>> 0, a, t];
   }

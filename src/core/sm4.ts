@@ -41,7 +41,13 @@ const CK = Array.from({ length: 32 }, (_, i) => {
 const rotl = (x: number, n: number): number => ((x << n) | (x >>> (32 - n))) >>> 0;
 
 function tau(a: number): number {
-  return ((SBOX[(a >>> 24) & 0xff]! << 24) | (SBOX[(a >>> 16) & 0xff]! << 16) | (SBOX[(a >>> 8) & 0xff]! << 8) | SBOX[a & 0xff]!) >>> 0;
+  return (
+    ((SBOX[(a >>> 24) & 0xff]! << 24) |
+      (SBOX[(a >>> 16) & 0xff]! << 16) |
+      (SBOX[(a >>> 8) & 0xff]! << 8) |
+      SBOX[a & 0xff]!) >>>
+    0
+  );
 }
 
 function roundT(x: number): number {

@@ -60,28 +60,40 @@ export function parseKind(input: string, where?: string): TokenKind {
 
 function parseIntStrict(input: string | number, what: string, where?: string): number {
   const n = typeof input === 'number' ? input : /^\s*-?\d+\s*$/.test(input) ? Number(input) : NaN;
-  if (!Number.isSafeInteger(n)) throw new DataError(`${what} must be a whole number, got '${input}'`, { code: 'bad-number', where });
+  if (!Number.isSafeInteger(n))
+    throw new DataError(`${what} must be a whole number, got '${input}'`, { code: 'bad-number', where });
   return n;
 }
 
 /** Builds a complete spec from partial input, filling defaults and checking ranges. */
 export function validateSpec(input: Partial<Record<keyof TokenSpec, unknown>>, where?: string): TokenSpec {
   const type = input.type === undefined ? DEFAULT_SPEC.type : parseTokenType(String(input.type), where);
-  const algorithm = input.algorithm === undefined ? DEFAULT_SPEC.algorithm : parseAlgorithm(String(input.algorithm), where);
-  const digits = input.digits === undefined ? DEFAULT_SPEC.digits : parseIntStrict(input.digits as string, 'digits', where);
+  const algorithm =
+    input.algorithm === undefined ? DEFAULT_SPEC.algorithm : parseAlgorithm(String(input.algorithm), where);
+  const digits =
+    input.digits === undefined ? DEFAULT_SPEC.digits : parseIntStrict(input.digits as string, 'digits', where);
   if (digits < MIN_DIGITS || digits > MAX_DIGITS) {
-    throw new DataError(`digits must be between ${MIN_DIGITS} and ${MAX_DIGITS}, got ${digits}`, { code: 'bad-digits', where });
+    throw new DataError(`digits must be between ${MIN_DIGITS} and ${MAX_DIGITS}, got ${digits}`, {
+      code: 'bad-digits',
+      where,
+    });
   }
-  const period = input.period === undefined ? DEFAULT_SPEC.period : parseIntStrict(input.period as string, 'period', where);
-  if (period < 1 || period > 86400) throw new DataError(`period must be between 1 and 86400 seconds, got ${period}`, { code: 'bad-period', where });
-  const counter = input.counter === undefined ? DEFAULT_SPEC.counter : parseIntStrict(input.counter as string, 'counter', where);
+  const period =
+    input.period === undefined ? DEFAULT_SPEC.period : parseIntStrict(input.period as string, 'period', where);
+  if (period < 1 || period > 86400)
+    throw new DataError(`period must be between 1 and 86400 seconds, got ${period}`, { code: 'bad-period', where });
+  const counter =
+    input.counter === undefined ? DEFAULT_SPEC.counter : parseIntStrict(input.counter as string, 'counter', where);
   if (counter < 0) throw new DataError(`counter must not be negative, got ${counter}`, { code: 'bad-counter', where });
   return { type, algorithm, digits, period, counter };
 }
 
 export function validateSeedLength(seed: Uint8Array, where?: string): void {
   if (seed.length < MIN_SEED_BYTES || seed.length > MAX_SEED_BYTES) {
-    throw new DataError(`seed must be ${MIN_SEED_BYTES} to ${MAX_SEED_BYTES} bytes, got ${seed.length}`, { code: 'bad-seed-length', where });
+    throw new DataError(`seed must be ${MIN_SEED_BYTES} to ${MAX_SEED_BYTES} bytes, got ${seed.length}`, {
+      code: 'bad-seed-length',
+      where,
+    });
   }
 }
 

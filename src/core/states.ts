@@ -9,19 +9,62 @@
  */
 import { DataError } from './errors.js';
 
-export const TOKEN_STATES = ['in_stock', 'programmed', 'assigned', 'enrolled', 'disabled', 'lost', 'revoked', 'retired'] as const;
+export const TOKEN_STATES = [
+  'in_stock',
+  'programmed',
+  'assigned',
+  'enrolled',
+  'disabled',
+  'lost',
+  'revoked',
+  'retired',
+] as const;
 export type TokenState = (typeof TOKEN_STATES)[number];
 
-export const TOKEN_EVENTS = ['flash', 'erase', 'assign', 'unassign', 'enroll', 'reissue', 'disable', 'enable', 'lose', 'revoke', 'retire'] as const;
+export const TOKEN_EVENTS = [
+  'flash',
+  'erase',
+  'assign',
+  'unassign',
+  'enroll',
+  'reissue',
+  'disable',
+  'enable',
+  'lose',
+  'revoke',
+  'retire',
+] as const;
 export type TokenEvent = (typeof TOKEN_EVENTS)[number];
 
 /** For events whose target depends on the token, the target is computed by `nextState`. */
 type Target = TokenState | 'previous' | 'unassigned';
 
 const TRANSITIONS: Record<TokenState, Partial<Record<TokenEvent, Target>>> = {
-  in_stock: { flash: 'programmed', assign: 'assigned', disable: 'disabled', lose: 'lost', revoke: 'revoked', retire: 'retired' },
-  programmed: { flash: 'programmed', erase: 'in_stock', assign: 'assigned', disable: 'disabled', lose: 'lost', revoke: 'revoked', retire: 'retired' },
-  assigned: { flash: 'assigned', enroll: 'enrolled', unassign: 'unassigned', disable: 'disabled', lose: 'lost', revoke: 'revoked' },
+  in_stock: {
+    flash: 'programmed',
+    assign: 'assigned',
+    disable: 'disabled',
+    lose: 'lost',
+    revoke: 'revoked',
+    retire: 'retired',
+  },
+  programmed: {
+    flash: 'programmed',
+    erase: 'in_stock',
+    assign: 'assigned',
+    disable: 'disabled',
+    lose: 'lost',
+    revoke: 'revoked',
+    retire: 'retired',
+  },
+  assigned: {
+    flash: 'assigned',
+    enroll: 'enrolled',
+    unassign: 'unassigned',
+    disable: 'disabled',
+    lose: 'lost',
+    revoke: 'revoked',
+  },
   enrolled: { reissue: 'assigned', unassign: 'unassigned', disable: 'disabled', lose: 'lost', revoke: 'revoked' },
   disabled: { enable: 'previous', lose: 'lost', revoke: 'revoked', retire: 'retired' },
   lost: { enable: 'previous', revoke: 'revoked', retire: 'retired' },
@@ -56,11 +99,14 @@ export function nextState(from: TokenState, event: TokenEvent, ctx: StateContext
   if (target === undefined) {
     const allowed = allowedEvents(from);
     const why = WHY[from] ? ` (${WHY[from]})` : '';
-    throw new StateError(`cannot ${event} a token that is ${from}${why}; from ${from} the allowed actions are: ${allowed.length ? allowed.join(', ') : 'none'}`);
+    throw new StateError(
+      `cannot ${event} a token that is ${from}${why}; from ${from} the allowed actions are: ${allowed.length ? allowed.join(', ') : 'none'}`,
+    );
   }
   if (target === 'previous') {
     const prev = ctx.previous;
-    if (!prev || prev === 'disabled' || prev === 'lost') return ctx.kind === 'programmable' && ctx.hasSeed ? 'programmed' : 'in_stock';
+    if (!prev || prev === 'disabled' || prev === 'lost')
+      return ctx.kind === 'programmable' && ctx.hasSeed ? 'programmed' : 'in_stock';
     return prev;
   }
   if (target === 'unassigned') return ctx.kind === 'programmable' && ctx.hasSeed !== false ? 'programmed' : 'in_stock';

@@ -45,7 +45,10 @@ export function escapeForTerminal(text: string): string {
 
 /** JSON.stringify, with DEL, C1 and bidi characters as \\u escapes too (JSON escapes only C0): still the same JSON value. */
 export function jsonForTerminal(value: unknown): string {
-  return String(JSON.stringify(value, null, 2)).replace(UNSAFE_IN_JSON, (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+  return String(JSON.stringify(value, null, 2)).replace(
+    UNSAFE_IN_JSON,
+    (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** Why `value` is refused as `what`, or null when it is fine. */

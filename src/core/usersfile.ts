@@ -81,8 +81,10 @@ export function parseUsersFileLine(text: string): UsersFileLine | null {
   const type = parseUsersFileType(typeField);
   if (!type) return null;
   if (login === undefined) throw new Error('the line has a type but no login');
-  if (password === undefined || seedHex === undefined) throw new Error(`the line for '${login}' has no seed (type, login, password, seed)`);
-  if (counter !== undefined && !/^\d+$/.test(counter)) throw new Error(`the counter of '${login}' is not a whole number`);
+  if (password === undefined || seedHex === undefined)
+    throw new Error(`the line for '${login}' has no seed (type, login, password, seed)`);
+  if (counter !== undefined && !/^\d+$/.test(counter))
+    throw new Error(`the counter of '${login}' is not a whole number`);
   return {
     type: typeField,
     ...type,
@@ -96,7 +98,9 @@ export function parseUsersFileLine(text: string): UsersFileLine | null {
 }
 
 /** One line in the tab-separated form pam_oath itself writes; the state fields only when there is a counter. */
-export function formatUsersFileLine(l: Pick<UsersFileLine, 'type' | 'login' | 'password' | 'seedHex' | 'counter' | 'lastCode' | 'lastUsed'>): string {
+export function formatUsersFileLine(
+  l: Pick<UsersFileLine, 'type' | 'login' | 'password' | 'seedHex' | 'counter' | 'lastCode' | 'lastUsed'>,
+): string {
   const fields = [l.type, l.login, l.password, l.seedHex];
   if (l.counter !== null) {
     fields.push(String(l.counter));

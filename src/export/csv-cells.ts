@@ -25,7 +25,8 @@ export function csvRow(cells: (string | number)[], separator = ','): string {
 /** For dialects read by a plain split on commas (no quoting): which cell cannot be carried, or null. */
 export function unquotableCell(cells: Record<string, string>): string | null {
   for (const [what, v] of Object.entries(cells)) {
-    if (/[",\r\n]/.test(v)) return `the ${what} holds a comma, a quote or a line break, which this dialect cannot carry (its readers split on commas)`;
+    if (/[",\r\n]/.test(v))
+      return `the ${what} holds a comma, a quote or a line break, which this dialect cannot carry (its readers split on commas)`;
   }
   return null;
 }

@@ -87,11 +87,25 @@ export interface EnrollmentContent {
 }
 
 export function enrollmentResource(r: ResourceRecord): EnrollmentResource {
-  return { name: r.name, url: r.url, lockAfter: r.lockAfter, window: r.window, syncWindow: r.syncWindow, actions: [...r.actions], tokenTypes: [...r.tokenTypes] };
+  return {
+    name: r.name,
+    url: r.url,
+    lockAfter: r.lockAfter,
+    window: r.window,
+    syncWindow: r.syncWindow,
+    actions: [...r.actions],
+    tokenTypes: [...r.tokenTypes],
+  };
 }
 
 export function enrollmentUser(u: UserRecord, includeHash: boolean): EnrollmentUser {
-  const out: EnrollmentUser = { login: u.login, name: u.name, email: u.email, phone: u.phone, hasPassword: u.passwordHash !== null };
+  const out: EnrollmentUser = {
+    login: u.login,
+    name: u.name,
+    email: u.email,
+    phone: u.phone,
+    hasPassword: u.passwordHash !== null,
+  };
   if (includeHash && u.passwordHash !== null) out.passwordHash = u.passwordHash;
   return out;
 }
@@ -111,7 +125,15 @@ export function seedsInfo(keys: TransportKeys | null, pskc: string): EnrollmentS
 export function encodeEnrollmentPackage(content: EnrollmentContent): Buffer {
   const body = Buffer.from(encoder.encode(content));
   const digest = createHash('sha256').update(body).digest();
-  return Buffer.from(encoder.encode({ format: ENROLLMENT_FORMAT, version: ENROLLMENT_VERSION, digestAlgorithm: 'sha-256', digest, content: body }));
+  return Buffer.from(
+    encoder.encode({
+      format: ENROLLMENT_FORMAT,
+      version: ENROLLMENT_VERSION,
+      digestAlgorithm: 'sha-256',
+      digest,
+      content: body,
+    }),
+  );
 }
 
 export interface DecodedPackage {
@@ -126,16 +148,25 @@ export function decodeEnrollmentPackage(bytes: Uint8Array, where = 'the package'
   try {
     outer = decoder.decode(bytes) as Record<string, unknown>;
   } catch (err) {
-    throw new DataError(`${where} is not a readable CBOR document (${(err as Error).message}); the file is damaged or not an enrollment package`, {
+    throw new DataError(
+      `${where} is not a readable CBOR document (${(err as Error).message}); the file is damaged or not an enrollment package`,
+      {
+        code: 'bad-package',
+        where,
+      },
+    );
+  }
+  if (!outer || typeof outer !== 'object' || outer.format !== ENROLLMENT_FORMAT) {
+    throw new DataError(`${where} is not a tokensmith enrollment package (format field is missing or wrong)`, {
       code: 'bad-package',
       where,
     });
   }
-  if (!outer || typeof outer !== 'object' || outer.format !== ENROLLMENT_FORMAT) {
-    throw new DataError(`${where} is not a tokensmith enrollment package (format field is missing or wrong)`, { code: 'bad-package', where });
-  }
   if (outer.version !== ENROLLMENT_VERSION) {
-    throw new DataError(`${where} has format version ${String(outer.version)}; this tokensmith reads version ${ENROLLMENT_VERSION}`, { code: 'package-version', where });
+    throw new DataError(
+      `${where} has format version ${String(outer.version)}; this tokensmith reads version ${ENROLLMENT_VERSION}`,
+      { code: 'package-version', where },
+    );
   }
   const body = outer.content;
   const digest = outer.digest;
@@ -153,7 +184,10 @@ export function decodeEnrollmentPackage(bytes: Uint8Array, where = 'the package'
   try {
     content = decoder.decode(body) as EnrollmentContent;
   } catch (err) {
-    throw new DataError(`${where}: the content does not decode although its digest matches (${(err as Error).message})`, { code: 'bad-package', where });
+    throw new DataError(
+      `${where}: the content does not decode although its digest matches (${(err as Error).message})`,
+      { code: 'bad-package', where },
+    );
   }
   return { version: outer.version as number, digest: actual.toString('hex'), content };
 }
@@ -170,7 +204,15 @@ export interface PackageSummary {
   users: EnrollmentUser[];
   tokens: EnrollmentToken[];
   assignments: EnrollmentAssignment[];
-  seeds: { format: string; encrypted: boolean; keyDerivation: string | null; cipher: string | null; mac: string | null; keyPackages: number; bytes: number };
+  seeds: {
+    format: string;
+    encrypted: boolean;
+    keyDerivation: string | null;
+    cipher: string | null;
+    mac: string | null;
+    keyPackages: number;
+    bytes: number;
+  };
 }
 
 /** What `enrollment inspect` shows: everything but secrets (no seeds, password hashes only as present/absent). */
@@ -190,6 +232,14 @@ export function summarisePackage(p: DecodedPackage): PackageSummary {
     users: c.users.map(({ passwordHash, ...u }) => ({ ...u, ...(passwordHash ? { passwordHashIncluded: true } : {}) })),
     tokens: c.tokens,
     assignments: c.assignments,
-    seeds: { format: c.seeds.format, encrypted: c.seeds.encrypted, keyDerivation: c.seeds.keyDerivation, cipher: c.seeds.cipher, mac: c.seeds.mac, keyPackages, bytes: c.seeds.pskc.length },
+    seeds: {
+      format: c.seeds.format,
+      encrypted: c.seeds.encrypted,
+      keyDerivation: c.seeds.keyDerivation,
+      cipher: c.seeds.cipher,
+      mac: c.seeds.mac,
+      keyPackages,
+      bytes: c.seeds.pskc.length,
+    },
   };
 }

@@ -23,9 +23,11 @@ export class EntraCsvWriter implements FormatWriter {
     const tok = t.token;
     if (tok.type !== 'totp') return 'Entra ID takes TOTP tokens only; this one is HOTP';
     if (tok.algorithm !== 'sha1') return `Entra ID takes HMAC-SHA1 only; this token is ${tok.algorithm.toUpperCase()}`;
-    if (tok.period !== 30 && tok.period !== 60) return `Entra ID takes a 30 or 60 second time step; this token has ${tok.period} s`;
+    if (tok.period !== 30 && tok.period !== 60)
+      return `Entra ID takes a 30 or 60 second time step; this token has ${tok.period} s`;
     if (tok.digits !== 6) return `Entra ID verifies 6-digit codes; this token shows ${tok.digits} digits`;
-    if (Math.ceil((t.seed.length * 8) / 5) > MAX_SECRET_CHARS) return `the seed is ${t.seed.length} bytes; Entra ID takes at most ${MAX_SECRET_CHARS} base32 characters`;
+    if (Math.ceil((t.seed.length * 8) / 5) > MAX_SECRET_CHARS)
+      return `the seed is ${t.seed.length} bytes; Entra ID takes at most ${MAX_SECRET_CHARS} base32 characters`;
     return null;
   }
 

@@ -8,7 +8,9 @@ export async function inspectEnrollmentFile(path: string): Promise<PackageSummar
   try {
     bytes = await readFile(path);
   } catch (err) {
-    throw new DataError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { code: 'not-found' });
+    throw new DataError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      code: 'not-found',
+    });
   }
   return summarisePackage(decodeEnrollmentPackage(bytes, path));
 }

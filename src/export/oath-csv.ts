@@ -32,12 +32,20 @@ export class OathCsvWriter implements FormatWriter {
   }
 
   header(): string {
-    return this.opts.withUsers ? '# version: 2\n# user, resolver, realm, serial, seed (hex), type, otplen, timestep or counter\n' : '# serial, seed (hex), type, otplen, timestep or counter\n';
+    return this.opts.withUsers
+      ? '# version: 2\n# user, resolver, realm, serial, seed (hex), type, otplen, timestep or counter\n'
+      : '# serial, seed (hex), type, otplen, timestep or counter\n';
   }
 
   entry(t: ExportToken): string {
     const tok = t.token;
-    const cells = [tok.serial, encodeHex(t.seed), tok.type, String(tok.digits), String(tok.type === 'totp' ? tok.period : tok.counter)];
+    const cells = [
+      tok.serial,
+      encodeHex(t.seed),
+      tok.type,
+      String(tok.digits),
+      String(tok.type === 'totp' ? tok.period : tok.counter),
+    ];
     // An unassigned token keeps the user columns empty; the realm goes with the user.
     if (this.opts.withUsers) cells.unshift(t.user ?? '', '', t.user ? (t.resource ?? '') : '');
     return cells.map(neutraliseCell).join(', ') + '\n';

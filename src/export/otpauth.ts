@@ -15,8 +15,16 @@ const ALG = { sha1: 'SHA1', sha256: 'SHA256', sha512: 'SHA512' } as const;
 export function otpauthUri(t: ExportToken): string {
   const tok = t.token;
   const secret = new Secret({ buffer: Uint8Array.from(t.seed).buffer });
-  const common = { issuer: tok.manufacturer, label: tok.serial, secret, algorithm: ALG[tok.algorithm], digits: tok.digits };
-  return tok.type === 'hotp' ? new HOTP({ ...common, counter: tok.counter }).toString() : new TOTP({ ...common, period: tok.period }).toString();
+  const common = {
+    issuer: tok.manufacturer,
+    label: tok.serial,
+    secret,
+    algorithm: ALG[tok.algorithm],
+    digits: tok.digits,
+  };
+  return tok.type === 'hotp'
+    ? new HOTP({ ...common, counter: tok.counter }).toString()
+    : new TOTP({ ...common, period: tok.period }).toString();
 }
 
 /** A file name from a serial: path separators and odd characters become '_'. */
@@ -63,6 +71,8 @@ export class OtpauthWriter implements FormatWriter {
   }
 
   notes(): string[] {
-    return this.opts.qrDir ? [`${this.qrCount} QR code(s) written to ${this.opts.qrDir} (each holds a seed: keep the folder private)`] : [];
+    return this.opts.qrDir
+      ? [`${this.qrCount} QR code(s) written to ${this.opts.qrDir} (each holds a seed: keep the folder private)`]
+      : [];
   }
 }

@@ -43,6 +43,8 @@ export class ProtectimusCsvWriter implements FormatWriter {
   }
 
   notes(): string[] {
-    return this.fileSpec ? [`the file's tokens are ${this.fileSpec}: choose these settings in Protectimus' import dialog`] : [];
+    return this.fileSpec
+      ? [`the file's tokens are ${this.fileSpec}: choose these settings in Protectimus' import dialog`]
+      : [];
   }
 }

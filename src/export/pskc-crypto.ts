@@ -24,13 +24,66 @@ export interface CipherSpec {
 }
 
 export const CIPHERS: Record<string, CipherSpec> = {
-  'aes128-cbc': { name: 'aes128-cbc', uri: `${XENC}aes128-cbc`, keyBytes: 16, node: 'aes-128-cbc', ecb: 'aes-128-ecb', mode: 'cbc', ivBytes: 16 },
-  'aes192-cbc': { name: 'aes192-cbc', uri: `${XENC}aes192-cbc`, keyBytes: 24, node: 'aes-192-cbc', ecb: 'aes-192-ecb', mode: 'cbc', ivBytes: 16 },
-  'aes256-cbc': { name: 'aes256-cbc', uri: `${XENC}aes256-cbc`, keyBytes: 32, node: 'aes-256-cbc', ecb: 'aes-256-ecb', mode: 'cbc', ivBytes: 16 },
-  'tripledes-cbc': { name: 'tripledes-cbc', uri: `${XENC}tripledes-cbc`, keyBytes: 24, node: 'des-ede3-cbc', ecb: 'des-ede3-ecb', mode: 'cbc', ivBytes: 8 },
-  'kw-aes128': { name: 'kw-aes128', uri: `${XENC}kw-aes128`, keyBytes: 16, node: 'id-aes128-wrap', mode: 'kw', ivBytes: 0 },
-  'kw-aes192': { name: 'kw-aes192', uri: `${XENC}kw-aes192`, keyBytes: 24, node: 'id-aes192-wrap', mode: 'kw', ivBytes: 0 },
-  'kw-aes256': { name: 'kw-aes256', uri: `${XENC}kw-aes256`, keyBytes: 32, node: 'id-aes256-wrap', mode: 'kw', ivBytes: 0 },
+  'aes128-cbc': {
+    name: 'aes128-cbc',
+    uri: `${XENC}aes128-cbc`,
+    keyBytes: 16,
+    node: 'aes-128-cbc',
+    ecb: 'aes-128-ecb',
+    mode: 'cbc',
+    ivBytes: 16,
+  },
+  'aes192-cbc': {
+    name: 'aes192-cbc',
+    uri: `${XENC}aes192-cbc`,
+    keyBytes: 24,
+    node: 'aes-192-cbc',
+    ecb: 'aes-192-ecb',
+    mode: 'cbc',
+    ivBytes: 16,
+  },
+  'aes256-cbc': {
+    name: 'aes256-cbc',
+    uri: `${XENC}aes256-cbc`,
+    keyBytes: 32,
+    node: 'aes-256-cbc',
+    ecb: 'aes-256-ecb',
+    mode: 'cbc',
+    ivBytes: 16,
+  },
+  'tripledes-cbc': {
+    name: 'tripledes-cbc',
+    uri: `${XENC}tripledes-cbc`,
+    keyBytes: 24,
+    node: 'des-ede3-cbc',
+    ecb: 'des-ede3-ecb',
+    mode: 'cbc',
+    ivBytes: 8,
+  },
+  'kw-aes128': {
+    name: 'kw-aes128',
+    uri: `${XENC}kw-aes128`,
+    keyBytes: 16,
+    node: 'id-aes128-wrap',
+    mode: 'kw',
+    ivBytes: 0,
+  },
+  'kw-aes192': {
+    name: 'kw-aes192',
+    uri: `${XENC}kw-aes192`,
+    keyBytes: 24,
+    node: 'id-aes192-wrap',
+    mode: 'kw',
+    ivBytes: 0,
+  },
+  'kw-aes256': {
+    name: 'kw-aes256',
+    uri: `${XENC}kw-aes256`,
+    keyBytes: 32,
+    node: 'id-aes256-wrap',
+    mode: 'kw',
+    ivBytes: 0,
+  },
 };
 export const DEFAULT_CIPHER = 'aes128-cbc';
 
@@ -43,9 +96,24 @@ export interface MacSpec {
 
 export const MACS: Record<string, MacSpec> = {
   'hmac-sha1': { name: 'hmac-sha1', uri: 'http://www.w3.org/2000/09/xmldsig#hmac-sha1', hash: 'sha1', keyBytes: 20 },
-  'hmac-sha256': { name: 'hmac-sha256', uri: 'http://www.w3.org/2001/04/xmldsig-more#hmac-sha256', hash: 'sha256', keyBytes: 32 },
-  'hmac-sha384': { name: 'hmac-sha384', uri: 'http://www.w3.org/2001/04/xmldsig-more#hmac-sha384', hash: 'sha384', keyBytes: 48 },
-  'hmac-sha512': { name: 'hmac-sha512', uri: 'http://www.w3.org/2001/04/xmldsig-more#hmac-sha512', hash: 'sha512', keyBytes: 64 },
+  'hmac-sha256': {
+    name: 'hmac-sha256',
+    uri: 'http://www.w3.org/2001/04/xmldsig-more#hmac-sha256',
+    hash: 'sha256',
+    keyBytes: 32,
+  },
+  'hmac-sha384': {
+    name: 'hmac-sha384',
+    uri: 'http://www.w3.org/2001/04/xmldsig-more#hmac-sha384',
+    hash: 'sha384',
+    keyBytes: 48,
+  },
+  'hmac-sha512': {
+    name: 'hmac-sha512',
+    uri: 'http://www.w3.org/2001/04/xmldsig-more#hmac-sha512',
+    hash: 'sha512',
+    keyBytes: 64,
+  },
 };
 export const DEFAULT_MAC = 'hmac-sha1';
 
@@ -80,12 +148,20 @@ export interface TransportKeys {
 }
 
 /** Derives the key once per file (PBKDF2 with HMAC-SHA1, the PRF every importer knows). */
-export async function deriveTransportKeys(opts: { password: string; iterations?: number; cipher?: string; mac?: string; salt?: Buffer }): Promise<TransportKeys> {
+export async function deriveTransportKeys(opts: {
+  password: string;
+  iterations?: number;
+  cipher?: string;
+  mac?: string;
+  salt?: Buffer;
+}): Promise<TransportKeys> {
   const cipher = cipherSpec(opts.cipher ?? DEFAULT_CIPHER);
   const mac = macSpec(opts.mac ?? DEFAULT_MAC);
   const iterations = opts.iterations ?? MIN_PBKDF2_ITERATIONS;
   if (!Number.isSafeInteger(iterations) || iterations < MIN_PBKDF2_ITERATIONS) {
-    throw new UsageError(`--iterations must be at least ${MIN_PBKDF2_ITERATIONS.toLocaleString('en')}, got ${iterations}`);
+    throw new UsageError(
+      `--iterations must be at least ${MIN_PBKDF2_ITERATIONS.toLocaleString('en')}, got ${iterations}`,
+    );
   }
   if (opts.password.length === 0) throw new UsageError('the export password is empty');
   const salt = opts.salt ?? randomBytes(PBKDF2_SALT_BYTES);
@@ -94,18 +170,32 @@ export async function deriveTransportKeys(opts: { password: string; iterations?:
 }
 
 /** A pre-shared transport key given as hex; its length must match the cipher. */
-export function presharedTransportKeys(opts: { keyHex: string; cipher?: string; mac?: string; keyName?: string }): TransportKeys {
+export function presharedTransportKeys(opts: {
+  keyHex: string;
+  cipher?: string;
+  mac?: string;
+  keyName?: string;
+}): TransportKeys {
   const mac = macSpec(opts.mac ?? DEFAULT_MAC);
   const hex = opts.keyHex.trim().replace(/^0x/i, '');
-  if (!/^(?:[0-9a-fA-F]{2})+$/.test(hex)) throw new UsageError('--key must be the transport key in hex (32, 48 or 64 hex digits)');
+  if (!/^(?:[0-9a-fA-F]{2})+$/.test(hex))
+    throw new UsageError('--key must be the transport key in hex (32, 48 or 64 hex digits)');
   const key = Buffer.from(hex, 'hex');
   // Without --cipher, the key length picks the AES variant.
   const byLength: Record<number, string> = { 16: 'aes128-cbc', 24: 'aes192-cbc', 32: 'aes256-cbc' };
   const cipher = cipherSpec(opts.cipher ?? byLength[key.length] ?? DEFAULT_CIPHER);
   if (key.length !== cipher.keyBytes) {
-    throw new UsageError(`--key is ${key.length} bytes but ${cipher.name} needs a ${cipher.keyBytes}-byte key (${cipher.keyBytes * 2} hex digits)`);
+    throw new UsageError(
+      `--key is ${key.length} bytes but ${cipher.name} needs a ${cipher.keyBytes}-byte key (${cipher.keyBytes * 2} hex digits)`,
+    );
   }
-  return { cipher, mac, key, macKey: randomBytes(mac.keyBytes), source: { kind: 'preshared', keyName: opts.keyName ?? 'Pre-shared-key' } };
+  return {
+    cipher,
+    mac,
+    key,
+    macKey: randomBytes(mac.keyBytes),
+    source: { kind: 'preshared', keyName: opts.keyName ?? 'Pre-shared-key' },
+  };
 }
 
 /** Random bytes from a pooled buffer: one CSPRNG call per 4 KiB instead of one per IV. */

@@ -25,7 +25,12 @@ export const PSKC_ALGORITHM = {
 const XML_FORBIDDEN = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/;
 
 export function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 }
 
 /** Why a token's text fields cannot go into XML, or null. */
@@ -113,7 +118,8 @@ export class PskcWriter implements FormatWriter {
       `        <pskc:ResponseFormat Length="${tok.digits}" Encoding="DECIMAL"${tok.checkDigit ? ' CheckDigits="true"' : ''}/>\n` +
       '      </pskc:AlgorithmParameters>\n';
     out += '      <pskc:Data>\n' + this.secret(t.seed);
-    if (tok.type === 'hotp') out += `        <pskc:Counter><pskc:PlainValue>${tok.counterExact ?? tok.counter}</pskc:PlainValue></pskc:Counter>\n`;
+    if (tok.type === 'hotp')
+      out += `        <pskc:Counter><pskc:PlainValue>${tok.counterExact ?? tok.counter}</pskc:PlainValue></pskc:Counter>\n`;
     else {
       // RFC 6030 <Time> is T0 for TOTP (RFC 6238): written when not the Unix epoch.
       if (tok.t0) out += `        <pskc:Time><pskc:PlainValue>${tok.t0}</pskc:PlainValue></pskc:Time>\n`;

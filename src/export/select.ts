@@ -8,7 +8,15 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DataError, NotFoundError, UsageError } from '../core/errors.js';
 import { isTokenState, TOKEN_STATES, type TokenState } from '../core/states.js';
-import type { AssignmentRecord, Repos, ResourceRecord, TokenFilter, TokenRecord, TokenWithSeed, UserRecord } from '../store/types.js';
+import type {
+  AssignmentRecord,
+  Repos,
+  ResourceRecord,
+  TokenFilter,
+  TokenRecord,
+  TokenWithSeed,
+  UserRecord,
+} from '../store/types.js';
 
 export interface SelectionInput {
   resource?: string;
@@ -31,7 +39,10 @@ export async function readSerialsFile(repos: Repos, path: string): Promise<strin
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new DataError(`cannot read the serials file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { code: 'serials-file' });
+    throw new DataError(
+      `cannot read the serials file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { code: 'serials-file' },
+    );
   }
   const serials: string[] = [];
   const missing: string[] = [];
@@ -44,12 +55,16 @@ export async function readSerialsFile(repos: Repos, path: string): Promise<strin
   }
   if (missing.length > 0) {
     const shown = missing.slice(0, 10).join(', ');
-    throw new DataError(`${missing.length} serial(s) in ${path} are not in the store: ${shown}${missing.length > 10 ? ', ...' : ''}; fix the file or import those tokens first`, {
-      code: 'unknown-serial',
-      where: missing[0],
-    });
+    throw new DataError(
+      `${missing.length} serial(s) in ${path} are not in the store: ${shown}${missing.length > 10 ? ', ...' : ''}; fix the file or import those tokens first`,
+      {
+        code: 'unknown-serial',
+        where: missing[0],
+      },
+    );
   }
-  if (serials.length === 0) throw new DataError(`the serials file ${path} lists no serials`, { code: 'empty-selection' });
+  if (serials.length === 0)
+    throw new DataError(`the serials file ${path} lists no serials`, { code: 'empty-selection' });
   return serials;
 }
 
@@ -60,11 +75,23 @@ export async function resolveSelection(repos: Repos, input: SelectionInput): Pro
   let resource: ResourceRecord | null = null;
   if (input.resource !== undefined) {
     resource = await repos.resources.findByName(input.resource);
-    if (!resource) throw new NotFoundError(`no resource named '${input.resource}' (list them with: tokensmith resource show <name>)`);
+    if (!resource)
+      throw new NotFoundError(
+        `no resource named '${input.resource}' (list them with: tokensmith resource show <name>)`,
+      );
   }
   const serials = input.serialsFile ? await readSerialsFile(repos, input.serialsFile) : undefined;
-  const parts = [resource ? `Resource '${resource.name}'` : 'all tokens', input.state ? `state ${input.state}` : '', serials ? `${serials.length} serial(s) from ${input.serialsFile}` : ''];
-  return { resource, state: input.state as TokenState | undefined, serials, description: parts.filter(Boolean).join(', ') };
+  const parts = [
+    resource ? `Resource '${resource.name}'` : 'all tokens',
+    input.state ? `state ${input.state}` : '',
+    serials ? `${serials.length} serial(s) from ${input.serialsFile}` : '',
+  ];
+  return {
+    resource,
+    state: input.state as TokenState | undefined,
+    serials,
+    description: parts.filter(Boolean).join(', '),
+  };
 }
 
 function filterOf(sel: Selection): TokenFilter {
@@ -80,7 +107,8 @@ async function* assignedElsewhere(repos: Repos, sel: Selection): AsyncIterable<T
   if (!sel.resource) return;
   for (const a of await repos.assignments.list({ resourceId: sel.resource.id })) {
     const t = await repos.tokens.get(a.tokenId);
-    if (t && t.resourceId !== sel.resource.id && matches(t, sel)) yield { token: t, seed: t.hasSeed ? await repos.tokens.openSeed(t) : null, assignment: a };
+    if (t && t.resourceId !== sel.resource.id && matches(t, sel))
+      yield { token: t, seed: t.hasSeed ? await repos.tokens.openSeed(t) : null, assignment: a };
   }
 }
 
@@ -121,7 +149,8 @@ export class TokenContextLookup {
     }
     let resource: string | null = null;
     if (resourceId != null) {
-      if (!this.resources.has(resourceId)) this.resources.set(resourceId, (await this.repos.resources.get(resourceId))?.name ?? null);
+      if (!this.resources.has(resourceId))
+        this.resources.set(resourceId, (await this.repos.resources.get(resourceId))?.name ?? null);
       resource = this.resources.get(resourceId) ?? null;
     }
     return { user, resource };

@@ -9,7 +9,14 @@ import { DataError, UsageError } from '../core/errors.js';
 import { packageVersion } from '../core/version.js';
 import type { Store } from '../store/types.js';
 import { EntraCsvWriter } from './entra-csv.js';
-import { enrollmentResource, enrollmentUser, encodeEnrollmentPackage, seedsInfo, type EnrollmentContent, type EnrollmentToken } from './enrollment.js';
+import {
+  enrollmentResource,
+  enrollmentUser,
+  encodeEnrollmentPackage,
+  seedsInfo,
+  type EnrollmentContent,
+  type EnrollmentToken,
+} from './enrollment.js';
 import { OathCsvWriter } from './oath-csv.js';
 import { YubikeyCsvWriter } from './yubikey-csv.js';
 import { OtpauthWriter } from './otpauth.js';
@@ -20,7 +27,16 @@ import { countSelection, iterateSelection, resolveSelection, TokenContextLookup,
 import { ExportSink } from './sink.js';
 import { ThalesCsvWriter } from './thales-csv.js';
 import { UsersFileWriter } from './usersfile.js';
-import { EXPORT_FORMATS, PLAIN_ONLY_FORMATS, type ExportFormat, type ExportResult, type ExportToken, type FormatWriter, type SkippedToken, codeFieldsRefusal } from './types.js';
+import {
+  EXPORT_FORMATS,
+  PLAIN_ONLY_FORMATS,
+  type ExportFormat,
+  type ExportResult,
+  type ExportToken,
+  type FormatWriter,
+  type SkippedToken,
+  codeFieldsRefusal,
+} from './types.js';
 
 export interface ExportOptions {
   format: string;
@@ -63,18 +79,27 @@ async function passwordOf(opts: ExportOptions): Promise<string | undefined> {
   try {
     text = await readFile(opts.passwordFile, 'utf8');
   } catch (err) {
-    throw new DataError(`cannot read the password file ${opts.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { code: 'password-file' });
+    throw new DataError(
+      `cannot read the password file ${opts.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { code: 'password-file' },
+    );
   }
   return text.split(/\r?\n/)[0] ?? '';
 }
 
 /** Decides encryption from the flags and the format; refuses a plaintext export nobody confirmed. */
 export async function transportKeysFor(format: ExportFormat, opts: ExportOptions): Promise<TransportKeys | null> {
-  const secretGiven = [opts.password !== undefined || opts.passwordFile !== undefined, opts.key !== undefined].filter(Boolean).length;
-  if (opts.password !== undefined && opts.passwordFile !== undefined) throw new UsageError('give --password or --password-file, not both');
+  const secretGiven = [opts.password !== undefined || opts.passwordFile !== undefined, opts.key !== undefined].filter(
+    Boolean,
+  ).length;
+  if (opts.password !== undefined && opts.passwordFile !== undefined)
+    throw new UsageError('give --password or --password-file, not both');
   if (secretGiven > 1) throw new UsageError('give --password (or --password-file) or --key, not both');
   if (PLAIN_ONLY_FORMATS.includes(format)) {
-    if (secretGiven) throw new UsageError(`${format} cannot encrypt seeds; drop --password/--key and confirm with --plaintext, or export --format pskc (encrypted)`);
+    if (secretGiven)
+      throw new UsageError(
+        `${format} cannot encrypt seeds; drop --password/--key and confirm with --plaintext, or export --format pskc (encrypted)`,
+      );
     if (!opts.plaintext) {
       throw new UsageError(
         `${format} holds the seeds in the clear: add --plaintext to confirm that is wanted, or export --format pskc with --password for an encrypted file`,
@@ -85,17 +110,32 @@ export async function transportKeysFor(format: ExportFormat, opts: ExportOptions
   }
   if (opts.plaintext) {
     if (secretGiven) throw new UsageError('--plaintext and --password/--key contradict each other: choose one');
-    if (opts.cipher || opts.mac || opts.iterations !== undefined) throw new UsageError('--cipher, --mac and --iterations apply to encrypted exports only');
+    if (opts.cipher || opts.mac || opts.iterations !== undefined)
+      throw new UsageError('--cipher, --mac and --iterations apply to encrypted exports only');
     return null;
   }
   if (!secretGiven) {
-    throw new UsageError(`${format} exports are encrypted: give --password <pw> (or --password-file <f>) or --key <hex>; --plaintext writes the seeds in the clear`, 'no-export-key');
+    throw new UsageError(
+      `${format} exports are encrypted: give --password <pw> (or --password-file <f>) or --key <hex>; --plaintext writes the seeds in the clear`,
+      'no-export-key',
+    );
   }
-  if (opts.key !== undefined) return presharedTransportKeys({ keyHex: opts.key, cipher: opts.cipher, mac: opts.mac, keyName: opts.keyName });
-  return deriveTransportKeys({ password: (await passwordOf(opts))!, iterations: opts.iterations, cipher: opts.cipher, mac: opts.mac });
+  if (opts.key !== undefined)
+    return presharedTransportKeys({ keyHex: opts.key, cipher: opts.cipher, mac: opts.mac, keyName: opts.keyName });
+  return deriveTransportKeys({
+    password: (await passwordOf(opts))!,
+    iterations: opts.iterations,
+    cipher: opts.cipher,
+    mac: opts.mac,
+  });
 }
 
-function writerFor(format: Exclude<ExportFormat, 'enrollment'>, keys: TransportKeys | null, sel: Selection, opts: ExportOptions): FormatWriter {
+function writerFor(
+  format: Exclude<ExportFormat, 'enrollment'>,
+  keys: TransportKeys | null,
+  sel: Selection,
+  opts: ExportOptions,
+): FormatWriter {
   switch (format) {
     case 'pskc':
       return new PskcWriter({ keys, includeUser: true });
@@ -124,18 +164,32 @@ function refuseDayPassword(t: ExportToken): string | null {
 }
 
 /** Streams the selection through `onToken`; tokens without a seed or refused by the writer are skipped. */
-async function eachToken(store: Store, sel: Selection, refuse: (t: ExportToken) => string | null, onToken: (t: ExportToken) => Promise<void>): Promise<{ exported: number; skipped: SkippedToken[] }> {
+async function eachToken(
+  store: Store,
+  sel: Selection,
+  refuse: (t: ExportToken) => string | null,
+  onToken: (t: ExportToken) => Promise<void>,
+): Promise<{ exported: number; skipped: SkippedToken[] }> {
   const lookup = new TokenContextLookup(store);
   const skipped: SkippedToken[] = [];
   let exported = 0;
   for await (const { token, seed, assignment } of iterateSelection(store, sel)) {
     if (!seed) {
-      skipped.push({ serial: token.serial, reason: 'no seed in the store (a blank programmable token: flash it first)' });
+      skipped.push({
+        serial: token.serial,
+        reason: 'no seed in the store (a blank programmable token: flash it first)',
+      });
       continue;
     }
     try {
       const ctx = await lookup.of(token, assignment);
-      const t: ExportToken = { token, seed, user: ctx.user?.login ?? null, userEmail: ctx.user?.email ?? null, resource: ctx.resource };
+      const t: ExportToken = {
+        token,
+        seed,
+        user: ctx.user?.login ?? null,
+        userEmail: ctx.user?.email ?? null,
+        resource: ctx.resource,
+      };
       const reason = refuse(t);
       if (reason) {
         skipped.push({ serial: token.serial, reason });
@@ -155,29 +209,43 @@ function nothingExported(format: ExportFormat, sel: Selection, skipped: SkippedT
     .slice(0, 10)
     .map((s) => `${s.serial}: ${s.reason}`)
     .join('; ');
-  return new DataError(`no token of ${sel.description} can go into ${format}, so no file was written. Left out: ${list}${skipped.length > 10 ? '; ...' : ''}`, {
-    code: 'empty-selection',
-  });
+  return new DataError(
+    `no token of ${sel.description} can go into ${format}, so no file was written. Left out: ${list}${skipped.length > 10 ? '; ...' : ''}`,
+    {
+      code: 'empty-selection',
+    },
+  );
 }
 
 export async function exportTokens(store: Store, opts: ExportOptions): Promise<ExportOutcome> {
   const format = parseExportFormat(opts.format);
   if (!opts.output) throw new UsageError('-o <file> is required');
-  if (format === 'enrollment' && !opts.resource) throw new UsageError('an enrollment package is for one Resource: add --resource <name>');
+  if (format === 'enrollment' && !opts.resource)
+    throw new UsageError('an enrollment package is for one Resource: add --resource <name>');
   if (opts.qrDir && format !== 'otpauth') throw new UsageError('--qr applies to --format otpauth only');
-  if (opts.includePasswordHashes && format !== 'enrollment') throw new UsageError('--include-password-hashes applies to --format enrollment only');
+  if (opts.includePasswordHashes && format !== 'enrollment')
+    throw new UsageError('--include-password-hashes applies to --format enrollment only');
   const toStdout = opts.output === '-';
   const keys = await transportKeysFor(format, opts);
   if (toStdout && !(format === 'pskc' && keys)) {
-    throw new UsageError('-o - (stdout) is for encrypted PSKC only; write seeds in the clear, and binary packages, to a file with -o <file>');
+    throw new UsageError(
+      '-o - (stdout) is for encrypted PSKC only; write seeds in the clear, and binary packages, to a file with -o <file>',
+    );
   }
-  const sel = await resolveSelection(store, { resource: opts.resource, state: opts.state, serialsFile: opts.serialsFile });
+  const sel = await resolveSelection(store, {
+    resource: opts.resource,
+    state: opts.state,
+    serialsFile: opts.serialsFile,
+  });
   const total = await countSelection(store, sel);
-  if (total === 0) throw new DataError(`no tokens match (${sel.description}); nothing was exported`, { code: 'empty-selection' });
+  if (total === 0)
+    throw new DataError(`no tokens match (${sel.description}); nothing was exported`, { code: 'empty-selection' });
 
   const notes: string[] = [];
   if (!keys && format !== 'usersfile')
-    notes.push(`${format} file holds ${format === 'enrollment' || format === 'pskc' ? 'plaintext seeds (--plaintext)' : 'the seeds in the clear'}: keep it private and delete it after the import`);
+    notes.push(
+      `${format} file holds ${format === 'enrollment' || format === 'pskc' ? 'plaintext seeds (--plaintext)' : 'the seeds in the clear'}: keep it private and delete it after the import`,
+    );
   const sink = toStdout ? ExportSink.toStream(opts.stdout ?? process.stdout) : await ExportSink.toFile(opts.output);
   let result: { exported: number; skipped: SkippedToken[] };
   try {
@@ -186,7 +254,11 @@ export async function exportTokens(store: Store, opts: ExportOptions): Promise<E
     } else {
       const writer = writerFor(format, keys, sel, opts);
       await sink.write(writer.header());
-      const refuse = (t: ExportToken) => refuseDayPassword(t) ?? (writer.carriesCodeFields ? null : codeFieldsRefusal(t, format)) ?? writer.refuse?.(t) ?? null;
+      const refuse = (t: ExportToken) =>
+        refuseDayPassword(t) ??
+        (writer.carriesCodeFields ? null : codeFieldsRefusal(t, format)) ??
+        writer.refuse?.(t) ??
+        null;
       result = await eachToken(store, sel, refuse, async (t) => sink.write(await writer.entry(t)));
       await sink.write(writer.footer());
       notes.push(...(writer.notes?.() ?? []));
@@ -208,8 +280,18 @@ export async function exportTokens(store: Store, opts: ExportOptions): Promise<E
         exported: result.exported,
         skipped: result.skipped.length,
         encrypted: keys !== null,
-        ...(keys ? { cipher: keys.cipher.name, mac: keys.mac.name, key: keys.source.kind === 'password' ? `pbkdf2 (${keys.source.iterations} iterations)` : 'pre-shared' } : {}),
-        selection: { resource: sel.resource?.name ?? null, state: sel.state ?? null, serialsFile: opts.serialsFile ?? null },
+        ...(keys
+          ? {
+              cipher: keys.cipher.name,
+              mac: keys.mac.name,
+              key: keys.source.kind === 'password' ? `pbkdf2 (${keys.source.iterations} iterations)` : 'pre-shared',
+            }
+          : {}),
+        selection: {
+          resource: sel.resource?.name ?? null,
+          state: sel.state ?? null,
+          serialsFile: opts.serialsFile ?? null,
+        },
         ...(format === 'enrollment' ? { passwordHashes: Boolean(opts.includePasswordHashes) } : {}),
       },
     });
@@ -218,7 +300,13 @@ export async function exportTokens(store: Store, opts: ExportOptions): Promise<E
 }
 
 /** The enrollment package: built in memory (one Resource's tokens), then written in one go. */
-async function writeEnrollment(store: Store, sel: Selection, keys: TransportKeys | null, opts: ExportOptions, sink: ExportSink): Promise<{ exported: number; skipped: SkippedToken[] }> {
+async function writeEnrollment(
+  store: Store,
+  sel: Selection,
+  keys: TransportKeys | null,
+  opts: ExportOptions,
+  sink: ExportSink,
+): Promise<{ exported: number; skipped: SkippedToken[] }> {
   const resource = sel.resource!;
   const pskc = new PskcWriter({ keys, includeUser: true });
   const parts: string[] = [pskc.header()];
@@ -261,7 +349,13 @@ async function writeEnrollment(store: Store, sel: Selection, keys: TransportKeys
     if (!users.has(a.userId)) users.set(a.userId, await store.users.get(a.userId));
     const u = users.get(a.userId);
     if (!u) continue;
-    assignments.push({ serial: tok.serial, manufacturer: tok.manufacturer, user: u.login, assignedAt: a.createdAt, enrolledAt: a.enrolledAt });
+    assignments.push({
+      serial: tok.serial,
+      manufacturer: tok.manufacturer,
+      user: u.login,
+      assignedAt: a.createdAt,
+      enrolledAt: a.enrolledAt,
+    });
   }
   const content: EnrollmentContent = {
     createdAt: new Date().toISOString(),

@@ -35,9 +35,12 @@ export class ExportSink {
     try {
       opened = await openTempFor(target);
     } catch (err) {
-      throw new DataError(`cannot write ${target}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (does the folder exist and is it writable?)`, {
-        code: 'output',
-      });
+      throw new DataError(
+        `cannot write ${target}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (does the folder exist and is it writable?)`,
+        {
+          code: 'output',
+        },
+      );
     }
     return new ExportSink(opened.handle.createWriteStream(), target, opened.temp);
   }
@@ -64,7 +67,8 @@ export class ExportSink {
   }
 
   private throwIfFailed(): void {
-    if (this.failure) throw new DataError(`writing ${this.path ?? 'stdout'} failed: ${this.failure.message}`, { code: 'output' });
+    if (this.failure)
+      throw new DataError(`writing ${this.path ?? 'stdout'} failed: ${this.failure.message}`, { code: 'output' });
   }
 
   /** Flushes, closes and moves the file into place. */

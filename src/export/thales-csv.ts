@@ -16,8 +16,10 @@ export class ThalesCsvWriter implements FormatWriter {
   refuse(t: ExportToken): string | null {
     const tok = t.token;
     if (tok.type !== 'totp') return 'the Thales seed file carries TOTP tokens only; this one is HOTP';
-    if (tok.algorithm !== 'sha1') return `the Thales seed file has no hash column (SHA-1 is assumed); this token is ${tok.algorithm.toUpperCase()}`;
-    if (tok.digits !== 6) return `the Thales seed file has no code length column (6 is assumed); this token shows ${tok.digits} digits`;
+    if (tok.algorithm !== 'sha1')
+      return `the Thales seed file has no hash column (SHA-1 is assumed); this token is ${tok.algorithm.toUpperCase()}`;
+    if (tok.digits !== 6)
+      return `the Thales seed file has no code length column (6 is assumed); this token shows ${tok.digits} digits`;
     return null;
   }
 

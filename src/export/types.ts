@@ -5,11 +5,29 @@
  */
 import type { TokenRecord } from '../store/types.js';
 
-export const EXPORT_FORMATS = ['pskc', 'oath-csv', 'entra-csv', 'protectimus-csv', 'thales-csv', 'yubikey-csv', 'otpauth', 'enrollment', 'usersfile'] as const;
+export const EXPORT_FORMATS = [
+  'pskc',
+  'oath-csv',
+  'entra-csv',
+  'protectimus-csv',
+  'thales-csv',
+  'yubikey-csv',
+  'otpauth',
+  'enrollment',
+  'usersfile',
+] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** Formats that can only carry seeds in the clear: they need --plaintext. */
-export const PLAIN_ONLY_FORMATS: readonly ExportFormat[] = ['oath-csv', 'entra-csv', 'protectimus-csv', 'thales-csv', 'yubikey-csv', 'otpauth', 'usersfile'];
+export const PLAIN_ONLY_FORMATS: readonly ExportFormat[] = [
+  'oath-csv',
+  'entra-csv',
+  'protectimus-csv',
+  'thales-csv',
+  'yubikey-csv',
+  'otpauth',
+  'usersfile',
+];
 
 export interface ExportToken {
   token: TokenRecord;
@@ -55,8 +73,11 @@ export interface ExportResult {
 /** Why a token whose codes need T0, a check digit or an exact 64-bit counter cannot go into a format that cannot say so, or null. */
 export function codeFieldsRefusal(t: ExportToken, format: string): string | null {
   const tok = t.token;
-  if (tok.t0) return `its codes count from T0 = ${tok.t0} (RFC 6238), which ${format} cannot carry: its codes would be wrong; export it as pskc`;
-  if (tok.checkDigit) return `its codes end in a Luhn check digit, which ${format} cannot carry: its codes would be wrong; export it as pskc`;
-  if (tok.counterExact !== undefined) return `its counter ${tok.counterExact} is beyond what ${format} is written with exactly; export it as pskc`;
+  if (tok.t0)
+    return `its codes count from T0 = ${tok.t0} (RFC 6238), which ${format} cannot carry: its codes would be wrong; export it as pskc`;
+  if (tok.checkDigit)
+    return `its codes end in a Luhn check digit, which ${format} cannot carry: its codes would be wrong; export it as pskc`;
+  if (tok.counterExact !== undefined)
+    return `its counter ${tok.counterExact} is beyond what ${format} is written with exactly; export it as pskc`;
   return null;
 }

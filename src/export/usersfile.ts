@@ -14,7 +14,15 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { encodeHex } from '../core/codecs.js';
 import { DataError } from '../core/errors.js';
-import { formatUsersFileLine, parseUsersFileLine, SERIAL_COMMENT, USERSFILE_MAX_SEED_BYTES, USERSFILE_STEPS, usersFileTypeOf, type UsersFileLine } from '../core/usersfile.js';
+import {
+  formatUsersFileLine,
+  parseUsersFileLine,
+  SERIAL_COMMENT,
+  USERSFILE_MAX_SEED_BYTES,
+  USERSFILE_STEPS,
+  usersFileTypeOf,
+  type UsersFileLine,
+} from '../core/usersfile.js';
 import { packageVersion } from '../core/version.js';
 import type { ExportToken, FormatWriter } from './types.js';
 
@@ -49,17 +57,23 @@ export function readPreviousUsersFile(path: string): PreviousFile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new DataError(`cannot read the users file ${path} to keep pam_oath's counters: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { code: 'output' });
+    throw new DataError(
+      `cannot read the users file ${path} to keep pam_oath's counters: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { code: 'output' },
+    );
   }
   for (const [i, raw] of text.split('\n').entries()) {
     let line: UsersFileLine | null;
     try {
       line = parseUsersFileLine(raw);
     } catch (err) {
-      throw new DataError(`${path}:${i + 1}: ${(err as Error).message}; fix or move the file before exporting over it (its counters would be lost)`, {
-        code: 'bad-format',
-        where: `${path}:${i + 1}`,
-      });
+      throw new DataError(
+        `${path}:${i + 1}: ${(err as Error).message}; fix or move the file before exporting over it (its counters would be lost)`,
+        {
+          code: 'bad-format',
+          where: `${path}:${i + 1}`,
+        },
+      );
     }
     if (line) lines.set(keyOf(line.login, line.type, line.seedHex), line);
   }
@@ -69,13 +83,18 @@ export function readPreviousUsersFile(path: string): PreviousFile {
 /** Why liboath cannot read this token as it is, or null. */
 export function usersFileRefusal(t: ExportToken): string | null {
   const tok = t.token;
-  if (!SIGN_IN_STATES.has(tok.state)) return `state ${tok.state}: only assigned or enrolled tokens go into the users file`;
+  if (!SIGN_IN_STATES.has(tok.state))
+    return `state ${tok.state}: only assigned or enrolled tokens go into the users file`;
   if (!t.user) return 'not assigned to a user: each line of the users file is a login';
-  if (t.user.length === 0 || /[\s\x00-\x1f]/.test(t.user)) return `the login '${t.user}' holds white space or control characters, which split the fields of the users file`;
-  if (tok.algorithm !== 'sha1') return `${tok.algorithm.toUpperCase()}: liboath computes HMAC-SHA1 only, so every code it checks would be wrong`;
-  if (tok.type === 'totp' && !USERSFILE_STEPS.includes(tok.period)) return `a ${tok.period} s time step: liboath reads 30 or 60 s only`;
+  if (t.user.length === 0 || /[\s\x00-\x1f]/.test(t.user))
+    return `the login '${t.user}' holds white space or control characters, which split the fields of the users file`;
+  if (tok.algorithm !== 'sha1')
+    return `${tok.algorithm.toUpperCase()}: liboath computes HMAC-SHA1 only, so every code it checks would be wrong`;
+  if (tok.type === 'totp' && !USERSFILE_STEPS.includes(tok.period))
+    return `a ${tok.period} s time step: liboath reads 30 or 60 s only`;
   if (!usersFileTypeOf(tok.type, tok.digits, tok.period)) return `${tok.digits} digits: liboath reads 6, 7 or 8`;
-  if (t.seed.length > USERSFILE_MAX_SEED_BYTES) return `a ${t.seed.length}-byte seed: liboath reads at most ${USERSFILE_MAX_SEED_BYTES} bytes`;
+  if (t.seed.length > USERSFILE_MAX_SEED_BYTES)
+    return `a ${t.seed.length}-byte seed: liboath reads at most ${USERSFILE_MAX_SEED_BYTES} bytes`;
   return null;
 }
 
@@ -98,7 +117,8 @@ export class UsersFileWriter implements FormatWriter {
   header(): string {
     this.previous = readPreviousUsersFile(this.path);
     return (
-      `# OATH Toolkit users file for pam_oath, written by tokensmith ${packageVersion()}.\n` + '# type\tlogin\tpassword\tseed (hex)\tcounter\tlast code\tlast used (pam_oath writes the last three)\n'
+      `# OATH Toolkit users file for pam_oath, written by tokensmith ${packageVersion()}.\n` +
+      '# type\tlogin\tpassword\tseed (hex)\tcounter\tlast code\tlast used (pam_oath writes the last three)\n'
     );
   }
 
@@ -108,9 +128,20 @@ export class UsersFileWriter implements FormatWriter {
     const seedHex = encodeHex(t.seed);
     const key = keyOf(t.user!, type, seedHex);
     this.written.add(key);
-    const fresh = { type, login: t.user!, password: '-', seedHex, counter: tok.type === 'hotp' ? tok.counter : 0, lastCode: null, lastUsed: null };
+    const fresh = {
+      type,
+      login: t.user!,
+      password: '-',
+      seedHex,
+      counter: tok.type === 'hotp' ? tok.counter : 0,
+      lastCode: null,
+      lastUsed: null,
+    };
     const before = this.previous?.lines.get(key);
-    const line = before && keepsState(before, tok.type, tok.counter) ? { ...fresh, counter: before.counter, lastCode: before.lastCode, lastUsed: before.lastUsed } : fresh;
+    const line =
+      before && keepsState(before, tok.type, tok.counter)
+        ? { ...fresh, counter: before.counter, lastCode: before.lastCode, lastUsed: before.lastUsed }
+        : fresh;
     if (line !== fresh) this.kept++;
     return `${SERIAL_COMMENT}${tok.serial}\n${formatUsersFileLine(line)}`;
   }
@@ -126,9 +157,12 @@ export class UsersFileWriter implements FormatWriter {
       );
     }
     if (this.previous && fileStamp(this.path) !== this.previous.stamp) {
-      throw new DataError(`${this.path} changed while it was exported (pam_oath records each login in it); nothing was written: run the export again`, {
-        code: 'output-changed',
-      });
+      throw new DataError(
+        `${this.path} changed while it was exported (pam_oath records each login in it); nothing was written: run the export again`,
+        {
+          code: 'output-changed',
+        },
+      );
     }
     return '';
   }
@@ -136,10 +170,16 @@ export class UsersFileWriter implements FormatWriter {
   notes(): string[] {
     const notes: string[] = [];
     if (this.kept > 0) notes.push(`kept pam_oath's counter and last code for ${this.kept} unchanged token(s)`);
-    const dropped = [...(this.previous?.lines.entries() ?? [])].filter(([k]) => !this.written.has(k)).map(([, l]) => l.login);
+    const dropped = [...(this.previous?.lines.entries() ?? [])]
+      .filter(([k]) => !this.written.has(k))
+      .map(([, l]) => l.login);
     if (dropped.length > 0)
-      notes.push(`dropped ${dropped.length} line(s) of the previous file whose token is no longer assigned to that login or was reissued (logins: ${[...new Set(dropped)].join(', ')})`);
-    notes.push('the users file holds the seeds in the clear: keep it mode 0600, owned by the user the login service runs as, and export over it when tokens change');
+      notes.push(
+        `dropped ${dropped.length} line(s) of the previous file whose token is no longer assigned to that login or was reissued (logins: ${[...new Set(dropped)].join(', ')})`,
+      );
+    notes.push(
+      'the users file holds the seeds in the clear: keep it mode 0600, owned by the user the login service runs as, and export over it when tokens change',
+    );
     return notes;
   }
 }

@@ -15,7 +15,13 @@ const MODHEX = 'cbdefghijklnrtuv';
 export function yubikeySlotOf(t: ExportToken['token']): { serial: bigint; slot: number } | null {
   const m = /^UBOM(\d+)_([12])$/.exec(t.serial);
   if (m) return { serial: BigInt(m[1]!), slot: Number(m[2]) };
-  if (t.manufacturer === 'Yubico' && t.deviceSerial && /^\d+$/.test(t.deviceSerial) && (t.profile === 1 || t.profile === 2)) return { serial: BigInt(t.deviceSerial), slot: t.profile };
+  if (
+    t.manufacturer === 'Yubico' &&
+    t.deviceSerial &&
+    /^\d+$/.test(t.deviceSerial) &&
+    (t.profile === 1 || t.profile === 2)
+  )
+    return { serial: BigInt(t.deviceSerial), slot: t.profile };
   return null;
 }
 
@@ -32,11 +38,16 @@ export class YubikeyCsvWriter implements FormatWriter {
 
   refuse(t: ExportToken): string | null {
     const tok = t.token;
-    if (tok.type !== 'hotp') return `the YubiKey log carries OATH-HOTP slots only; this token is ${tok.type.toUpperCase()}`;
-    if (tok.algorithm !== 'sha1') return `a YubiKey OATH-HOTP slot is HMAC-SHA1; this token is ${tok.algorithm.toUpperCase()}`;
-    if (tok.digits !== 6 && tok.digits !== 8) return `a YubiKey OATH-HOTP slot shows 6 or 8 digits; this token shows ${tok.digits}`;
-    if (tok.counter !== 0) return `the YubiKey log has no counter column: this token (counter ${tok.counter}) would come back at 0; export it as pskc`;
-    if (!yubikeySlotOf(tok)) return 'the YubiKey log names a slot of a YubiKey (UBOM<serial>_<slot>); this token is not one';
+    if (tok.type !== 'hotp')
+      return `the YubiKey log carries OATH-HOTP slots only; this token is ${tok.type.toUpperCase()}`;
+    if (tok.algorithm !== 'sha1')
+      return `a YubiKey OATH-HOTP slot is HMAC-SHA1; this token is ${tok.algorithm.toUpperCase()}`;
+    if (tok.digits !== 6 && tok.digits !== 8)
+      return `a YubiKey OATH-HOTP slot shows 6 or 8 digits; this token shows ${tok.digits}`;
+    if (tok.counter !== 0)
+      return `the YubiKey log has no counter column: this token (counter ${tok.counter}) would come back at 0; export it as pskc`;
+    if (!yubikeySlotOf(tok))
+      return 'the YubiKey log names a slot of a YubiKey (UBOM<serial>_<slot>); this token is not one';
     return null;
   }
 
@@ -46,7 +57,20 @@ export class YubikeyCsvWriter implements FormatWriter {
 
   entry(t: ExportToken): string {
     const slot = yubikeySlotOf(t.token)!;
-    const cells = ['OATH-HOTP', this.now().toISOString().slice(0, 19), slot.slot, publicIdOf(slot.serial), '', t.seed.toString('hex'), '', '', '', '', '', t.token.digits];
+    const cells = [
+      'OATH-HOTP',
+      this.now().toISOString().slice(0, 19),
+      slot.slot,
+      publicIdOf(slot.serial),
+      '',
+      t.seed.toString('hex'),
+      '',
+      '',
+      '',
+      '',
+      '',
+      t.token.digits,
+    ];
     return csvRow(cells, ',');
   }
 

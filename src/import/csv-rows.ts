@@ -18,7 +18,8 @@ export function isBlankOrComment(text: string): boolean {
 export function whyNoToken(fields: string[]): string | null {
   const [serial, seed] = fields;
   if (!serial) return 'the row has no serial: left out, as privacyIDEA and LinOTP leave it out';
-  if (fields.length < 2 && !seed) return `the row holds only a serial (${serial.slice(0, 40)}), no seed: left out, as privacyIDEA leaves it out`;
+  if (fields.length < 2 && !seed)
+    return `the row holds only a serial (${serial.slice(0, 40)}), no seed: left out, as privacyIDEA leaves it out`;
   return null;
 }
 

@@ -12,10 +12,17 @@ import { child, streamXml, textOf, type XmlNode } from './xml.js';
 export async function* parseDeepnetXml(file: string, ctx: ParseContext): AsyncGenerator<ParseItem> {
   let header: XmlNode | undefined;
   let tokens = 0;
-  for await (const item of streamXml(file, ctx, (p) => (p.length === 2 && p[1] === 'header') || (p.length === 3 && p[1] === 'tokens' && p[2] === 'token'))) {
+  for await (const item of streamXml(
+    file,
+    ctx,
+    (p) => (p.length === 2 && p[1] === 'header') || (p.length === 3 && p[1] === 'tokens' && p[2] === 'token'),
+  )) {
     if (item.root) {
       if (item.root.name !== 'data')
-        throw new DataError(`${ctx.fileName}:${item.root.line}: the root element is <${item.root.name}>, not a DualShield <data>: choose another --format`, { code: 'bad-format' });
+        throw new DataError(
+          `${ctx.fileName}:${item.root.line}: the root element is <${item.root.name}>, not a DualShield <data>: choose another --format`,
+          { code: 'bad-format' },
+        );
       continue;
     }
     const node = item.node;
@@ -28,14 +35,19 @@ export async function* parseDeepnetXml(file: string, ctx: ParseContext): AsyncGe
     const serial = textOf(child(node, 'serial'));
     yield itemOf(
       () => {
-        if (!header) throw new DataError('a <token> before the <header>: the file cannot be read', { code: 'bad-format' });
+        if (!header)
+          throw new DataError('a <token> before the <header>: the file cannot be read', { code: 'bad-format' });
         const encrypt = (textOf(child(header, 'encrypt')) ?? 'NONE').toUpperCase();
         if (encrypt !== 'NONE')
-          throw new DataError(`the seeds are encrypted (${encrypt}); tokensmith reads DualShield files with <encrypt>NONE</encrypt> only: ask the vendor for an unencrypted (or PSKC) file`, {
-            code: 'unsupported-cipher',
-          });
+          throw new DataError(
+            `the seeds are encrypted (${encrypt}); tokensmith reads DualShield files with <encrypt>NONE</encrypt> only: ask the vendor for an unencrypted (or PSKC) file`,
+            {
+              code: 'unsupported-cipher',
+            },
+          );
         const encode = (textOf(child(header, 'encode')) ?? 'HEX').toLowerCase();
-        if (encode !== 'hex' && encode !== 'base64' && encode !== 'base32') throw new DataError(`unknown seed encoding '${encode}'`, { code: 'bad-format' });
+        if (encode !== 'hex' && encode !== 'base64' && encode !== 'base32')
+          throw new DataError(`unknown seed encoding '${encode}'`, { code: 'bad-format' });
         const crypto = textOf(child(header, 'crypto'));
         const seedText = textOf(child(node, 'seed'));
         if (!seedText) throw new DataError('the token has no <seed>', { code: 'missing-secret' });

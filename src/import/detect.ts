@@ -16,7 +16,9 @@ const HEAD_BYTES = 64 * 1024;
 
 export async function readHead(file: string): Promise<Buffer> {
   const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
-    throw new DataError(`cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, { code: 'no-file' });
+    throw new DataError(`cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, {
+      code: 'no-file',
+    });
   });
   try {
     const buf = Buffer.alloc(HEAD_BYTES);
@@ -32,14 +34,25 @@ export function refuseNonText(head: Buffer, fileName: string): void {
   const where = `${fileName}:1`;
   if (head.length === 0) throw new DataError(`${fileName}: the file is empty`, { code: 'empty-file', where: fileName });
   if (head.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))) {
-    throw new DataError(`${where}: this is a ZIP archive, not a seed file: unpack it first (vendors ship seed files in password-protected ZIPs)`, { code: 'not-xml', where });
+    throw new DataError(
+      `${where}: this is a ZIP archive, not a seed file: unpack it first (vendors ship seed files in password-protected ZIPs)`,
+      { code: 'not-xml', where },
+    );
   }
   if (head.subarray(0, 27).toString('latin1').startsWith('-----BEGIN PGP')) {
-    throw new DataError(`${where}: this file is PGP-armoured: decrypt it first (gpg --decrypt), then import the result`, { code: 'encrypted-file', where });
+    throw new DataError(
+      `${where}: this file is PGP-armoured: decrypt it first (gpg --decrypt), then import the result`,
+      { code: 'encrypted-file', where },
+    );
   }
-  if (head.subarray(0, 2).equals(Buffer.from([0x1f, 0x8b]))) throw new DataError(`${where}: this is a gzip file: unpack it first`, { code: 'not-text', where });
+  if (head.subarray(0, 2).equals(Buffer.from([0x1f, 0x8b])))
+    throw new DataError(`${where}: this is a gzip file: unpack it first`, { code: 'not-text', where });
   const sample = head.subarray(0, 4096);
-  if (sample.includes(0)) throw new DataError(`${where}: this is a binary file, not a seed file (PSKC, CSV or a URI list)`, { code: 'not-text', where });
+  if (sample.includes(0))
+    throw new DataError(`${where}: this is a binary file, not a seed file (PSKC, CSV or a URI list)`, {
+      code: 'not-text',
+      where,
+    });
 }
 
 const norm = (s: string) => s.trim().toLowerCase().replace(/\s+/g, ' ');
@@ -73,7 +86,9 @@ export function detectFormat(head: Buffer, fileName: string): ImportFormat {
   const trimmed = text.trimStart();
   if (trimmed.startsWith('<')) {
     // The first element after the prolog, comments and processing instructions.
-    const root = /<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]/.exec(trimmed.replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->/g, ''));
+    const root = /<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]/.exec(
+      trimmed.replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->/g, ''),
+    );
     const name = root?.[2]?.toLowerCase();
     if (name === 'keycontainer' || name === 'secretcontainer') return 'pskc';
     if (name === 'data' && /<header>/.test(trimmed)) return 'deepnet-xml';
@@ -109,13 +124,20 @@ export function detectFormat(head: Buffer, fileName: string): ImportFormat {
     .map(([format, cols]) => ({ format, hits: cols.filter((c) => header.includes(norm(c))).length, of: cols.length }))
     .filter((d) => d.hits === d.of || (d.hits >= 2 && d.hits * 2 > d.of))
     .sort((a, b) => b.hits / b.of - a.hits / a.of || b.hits - a.hits);
-  if (scored.length > 0 && (header.includes('upn') || scored[0]!.format !== 'entra-csv' || scored[0]!.hits === scored[0]!.of)) return scored[0]!.format;
+  if (
+    scored.length > 0 &&
+    (header.includes('upn') || scored[0]!.format !== 'entra-csv' || scored[0]!.hits === scored[0]!.of)
+  )
+    return scored[0]!.format;
   if (data.length > 0 && data.every((l) => !l.includes(',') && /^\s*\S+\s+[0-9a-fA-F\s]+$/.test(l))) return 'dpw';
   const oath = detectOathCsv(data, content);
   if (oath) return oath;
-  throw new DataError(`${fileName}: could not tell the format of this file from its content (first line: ${describeLine(first)}); use --format ${IMPORT_FORMATS.join('|')}`, {
-    code: 'unknown-format',
-  });
+  throw new DataError(
+    `${fileName}: could not tell the format of this file from its content (first line: ${describeLine(first)}); use --format ${IMPORT_FORMATS.join('|')}`,
+    {
+      code: 'unknown-format',
+    },
+  );
 }
 
 function describeLine(line: string): string {

@@ -28,11 +28,23 @@ export async function* parseDpw(file: string, ctx: ParseContext): AsyncGenerator
     rows++;
     yield itemOf(
       () => {
-        if (!/^[0-9a-fA-F]+$/.test(key)) throw new DataError('the key of a DPW line is hex, without blanks', { code: 'bad-hex' });
-        return buildRecord({ serial: m[1], type: 'dpw', algorithm: 'sha1', period: DPW_PERIOD, seed: Buffer.from(key, 'ascii'), attributes: { importedFrom: where } }, where, {
-          flags: ctx.defaults,
-          assumed: { digits: 6 },
-        });
+        if (!/^[0-9a-fA-F]+$/.test(key))
+          throw new DataError('the key of a DPW line is hex, without blanks', { code: 'bad-hex' });
+        return buildRecord(
+          {
+            serial: m[1],
+            type: 'dpw',
+            algorithm: 'sha1',
+            period: DPW_PERIOD,
+            seed: Buffer.from(key, 'ascii'),
+            attributes: { importedFrom: where },
+          },
+          where,
+          {
+            flags: ctx.defaults,
+            assumed: { digits: 6 },
+          },
+        );
       },
       where,
       m[1],

@@ -35,10 +35,16 @@ function toRecord(rec: DatRecord, serial: string, where: string, ctx: ParseConte
   const key = data.get('sccKey');
   if (!key) throw new DataError('the record has no sccKey in its sccTokenData', { code: 'missing-secret' });
   const mode = (data.get('sccMode') ?? '').toUpperCase();
-  if (mode !== 'E' && mode !== 'T') throw new DataError(`sccMode '${data.get('sccMode') ?? ''}' is neither E (event, HOTP) nor T (time, TOTP)`, { code: 'unsupported-algorithm' });
+  if (mode !== 'E' && mode !== 'T')
+    throw new DataError(`sccMode '${data.get('sccMode') ?? ''}' is neither E (event, HOTP) nor T (time, TOTP)`, {
+      code: 'unsupported-algorithm',
+    });
   const crypto = data.get('crypto');
   const algorithm = crypto === undefined ? undefined : { hmacsha1: 'sha1', hmacsha256: 'sha256' }[crypto.toLowerCase()];
-  if (crypto !== undefined && !algorithm) throw new DataError(`crypto '${crypto}' is not one tokensmith reads in a .dat file (HmacSHA1, HmacSHA256)`, { code: 'unsupported-algorithm' });
+  if (crypto !== undefined && !algorithm)
+    throw new DataError(`crypto '${crypto}' is not one tokensmith reads in a .dat file (HmacSHA1, HmacSHA256)`, {
+      code: 'unsupported-algorithm',
+    });
   const type = mode === 'T' ? 'totp' : 'hotp';
   const attributes: Record<string, unknown> = { importedFrom: where };
   const programmed = data.get('sccPrTime');
@@ -85,7 +91,13 @@ export async function* parseEtokenDat(file: string, ctx: ParseContext): AsyncGen
     if (t.startsWith('#')) continue;
     const colon = t.indexOf(':');
     if (colon <= 0) {
-      yield { problem: { where: lineWhere(ctx, line), code: 'bad-format', message: "a line of a .dat record is 'name: value'" } };
+      yield {
+        problem: {
+          where: lineWhere(ctx, line),
+          code: 'bad-format',
+          message: "a line of a .dat record is 'name: value'",
+        },
+      };
       continue;
     }
     rec ??= { line, fields: new Map() };

@@ -33,7 +33,9 @@ export async function parserFor(format: ImportFormat): Promise<SeedParser> {
 }
 
 /** A parser's items a batch at a time: PSKC reads in batches itself; the others are taken one item at a time. */
-export async function batchParserFor(format: ImportFormat): Promise<(path: string, ctx: ParseContext) => AsyncIterable<ParseItem[]>> {
+export async function batchParserFor(
+  format: ImportFormat,
+): Promise<(path: string, ctx: ParseContext) => AsyncIterable<ParseItem[]>> {
   if (format === 'pskc') return (await import('./pskc/parse.js')).parsePskcBatches;
   const parse = await parserFor(format);
   return async function* (path, ctx) {

@@ -16,7 +16,12 @@ export interface HeaderDialect {
 
 const norm = (s: string) => s.trim().toLowerCase().replace(/\s+/g, ' ');
 
-export async function* parseHeaderCsv(file: string, ctx: ParseContext, dialect: HeaderDialect, toRecord: (row: Record<string, string>, where: string) => SeedRecord): AsyncGenerator<ParseItem> {
+export async function* parseHeaderCsv(
+  file: string,
+  ctx: ParseContext,
+  dialect: HeaderDialect,
+  toRecord: (row: Record<string, string>, where: string) => SeedRecord,
+): AsyncGenerator<ParseItem> {
   let index: Map<string, number> | null = null;
   let width = 0;
   let rows = 0;
@@ -27,7 +32,10 @@ export async function* parseHeaderCsv(file: string, ctx: ParseContext, dialect: 
       const found = new Map(fields.map((f, i) => [norm(f), i] as const));
       for (const col of dialect.columns) {
         if (!found.has(norm(col))) {
-          throw new DataError(`${where}: the header of this ${dialect.title} file has no '${col}' column; it needs: ${dialect.columns.join(',')}`, { code: 'missing-column', where });
+          throw new DataError(
+            `${where}: the header of this ${dialect.title} file has no '${col}' column; it needs: ${dialect.columns.join(',')}`,
+            { code: 'missing-column', where },
+          );
         }
       }
       index = found;
@@ -39,7 +47,14 @@ export async function* parseHeaderCsv(file: string, ctx: ParseContext, dialect: 
     const serial = serialIdx !== undefined ? fields[serialIdx] : undefined;
     if (fields.length < width) {
       const missing = [...index.entries()].filter(([, i]) => i >= fields.length).map(([n]) => `'${n}'`);
-      yield { problem: { where, serial, code: 'missing-column', message: `the row has ${fields.length} fields but the header has ${width}: no ${missing.join(', ')}` } };
+      yield {
+        problem: {
+          where,
+          serial,
+          code: 'missing-column',
+          message: `the row has ${fields.length} fields but the header has ${width}: no ${missing.join(', ')}`,
+        },
+      };
       continue;
     }
     const row: Record<string, string> = {};

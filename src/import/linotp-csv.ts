@@ -25,20 +25,39 @@ export async function* parseLinotpCsv(file: string, ctx: ParseContext): AsyncGen
     rows++;
     yield itemOf(
       () => {
-        if (!keyHex) throw new DataError('the row has no key column (serial, key, type, digits, time step, hash)', { code: 'missing-column' });
+        if (!keyHex)
+          throw new DataError('the row has no key column (serial, key, type, digits, time step, hash)', {
+            code: 'missing-column',
+          });
         let type = (typeField || ctx.defaults?.type || 'hotp').toLowerCase();
         if (type === 'hmac') type = 'hotp';
         if (type !== 'hotp' && type !== 'totp')
-          throw new DataError(`token type '${type}' cannot be served from this format (hotp and totp; a day password comes from a DPW file)`, { code: 'unsupported-algorithm' });
+          throw new DataError(
+            `token type '${type}' cannot be served from this format (hotp and totp; a day password comes from a DPW file)`,
+            { code: 'unsupported-algorithm' },
+          );
         const seed = decodeHex(keyHex, 'key (hex)');
         const hexDigits = keyHex.replace(/\s+/g, '').length;
         const implied = hexDigits === 128 ? 'sha512' : hexDigits === 64 ? 'sha256' : 'sha1';
         // LinOTP falls back to 30 s when the time step does not parse.
         const period = type === 'totp' && step && /^\d+$/.test(step) ? step : undefined;
-        return buildRecord({ serial, type: typeField && type, algorithm: hash, digits, period, counter: 0, seed, attributes: { importedFrom: where } }, where, {
-          flags: ctx.defaults,
-          assumed: { type: 'hotp', algorithm: implied, digits: 6, period: 30 },
-        });
+        return buildRecord(
+          {
+            serial,
+            type: typeField && type,
+            algorithm: hash,
+            digits,
+            period,
+            counter: 0,
+            seed,
+            attributes: { importedFrom: where },
+          },
+          where,
+          {
+            flags: ctx.defaults,
+            assumed: { type: 'hotp', algorithm: implied, digits: 6, period: 30 },
+          },
+        );
       },
       where,
       serial,

@@ -41,7 +41,10 @@ export async function* parseOathCsv(file: string, ctx: ParseContext): AsyncGener
       if (m) {
         version = Number(m[1]);
         if (version !== 1 && version !== 2)
-          throw new DataError(`${lineWhere(ctx, line)}: OATH CSV version ${version} is unknown (tokensmith reads versions 1 and 2)`, { code: 'bad-format', where: lineWhere(ctx, line) });
+          throw new DataError(
+            `${lineWhere(ctx, line)}: OATH CSV version ${version} is unknown (tokensmith reads versions 1 and 2)`,
+            { code: 'bad-format', where: lineWhere(ctx, line) },
+          );
         continue;
       }
     }
@@ -57,15 +60,28 @@ export async function* parseOathCsv(file: string, ctx: ParseContext): AsyncGener
     rows++;
     yield itemOf(
       () => {
-        if (version === 2 && user.length < 3) throw new DataError('a version 2 row starts with user, resolver, realm (they may be empty) before the serial', { code: 'missing-column' });
-        if (!seedHex) throw new DataError('the row has no seed column (serial, seed, type, digits, time step or counter)', { code: 'missing-column' });
+        if (version === 2 && user.length < 3)
+          throw new DataError(
+            'a version 2 row starts with user, resolver, realm (they may be empty) before the serial',
+            { code: 'missing-column' },
+          );
+        if (!seedHex)
+          throw new DataError('the row has no seed column (serial, seed, type, digits, time step or counter)', {
+            code: 'missing-column',
+          });
         const type = (typeField || ctx.defaults?.type || 'hotp').toLowerCase();
         if (type !== 'hotp' && type !== 'totp')
-          throw new DataError(`token type '${type}' cannot be served from this format (hotp and totp; a day password comes from a DPW file)`, { code: 'unsupported-algorithm' });
+          throw new DataError(
+            `token type '${type}' cannot be served from this format (hotp and totp; a day password comes from a DPW file)`,
+            { code: 'unsupported-algorithm' },
+          );
         const seed = decodeHex(seedHex, 'seed (hex)');
         const algorithm = hashFromHexLength(seedHex.replace(/\s+/g, '').length);
         if ((algorithm === 'sha224' || algorithm === 'sha384') && !ctx.defaults?.algorithm)
-          throw new DataError(`a ${seedHex.length}-digit seed means ${algorithm} in this format, which tokensmith cannot serve`, { code: 'unsupported-algorithm' });
+          throw new DataError(
+            `a ${seedHex.length}-digit seed means ${algorithm} in this format, which tokensmith cannot serve`,
+            { code: 'unsupported-algorithm' },
+          );
         const attributes: Record<string, unknown> = { importedFrom: where };
         if (user[0]) attributes.user = user[0];
         if (user[1]) attributes.resolver = user[1];

@@ -38,8 +38,14 @@ export async function* parseOtpauth(file: string, ctx: ParseContext): AsyncGener
         const serialOfUri = url.searchParams.get('serial') ?? (issuer ? `${issuer}:${account}` : account);
         const secret = url.searchParams.get('secret');
         if (!secret) throw new DataError('the URI has no secret parameter', { code: 'missing-secret' });
-        if (type !== 'totp' && type !== 'hotp') throw new DataError(`otpauth type '${type}' cannot be served (tokensmith serves totp and hotp)`, { code: 'unsupported-algorithm' });
-        const attributes: Record<string, unknown> = { importedFrom: where, label: checkDataText(label, 'label', 'label', where) };
+        if (type !== 'totp' && type !== 'hotp')
+          throw new DataError(`otpauth type '${type}' cannot be served (tokensmith serves totp and hotp)`, {
+            code: 'unsupported-algorithm',
+          });
+        const attributes: Record<string, unknown> = {
+          importedFrom: where,
+          label: checkDataText(label, 'label', 'label', where),
+        };
         if (issuer) attributes.issuer = checkDataText(issuer, 'issuer', 'issuer', where);
         return buildRecord(
           {

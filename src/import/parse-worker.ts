@@ -105,7 +105,11 @@ async function run(): Promise<void> {
       cols.counter.push(r.counter);
       cols.driftSteps.push(r.driftSteps);
       cols.attributes.push(JSON.stringify(r.attributes));
-      cols.codeFields.push(r.t0 || r.checkDigit || r.counterExact !== undefined ? JSON.stringify({ t0: r.t0, checkDigit: r.checkDigit, counterExact: r.counterExact }) : null);
+      cols.codeFields.push(
+        r.t0 || r.checkDigit || r.counterExact !== undefined
+          ? JSON.stringify({ t0: r.t0, checkDigit: r.checkDigit, counterExact: r.counterExact })
+          : null,
+      );
       cols.where.push(r.where);
       bytes.set(r.seed, offset);
       offset += r.seed.length;
@@ -118,7 +122,13 @@ async function run(): Promise<void> {
   };
   try {
     const parse = await batchParserFor(input.format);
-    const ctx = { fileName: input.fileName, password: input.password, key: input.key ? Buffer.from(input.key) : undefined, defaults: input.defaults, onBytes: (n: number) => (bytesRead = n) };
+    const ctx = {
+      fileName: input.fileName,
+      password: input.password,
+      key: input.key ? Buffer.from(input.key) : undefined,
+      defaults: input.defaults,
+      onBytes: (n: number) => (bytesRead = n),
+    };
     for await (const items of parse(input.file, ctx)) {
       for (const item of items) {
         if (item.record) records.push(item.record);
@@ -130,7 +140,14 @@ async function run(): Promise<void> {
     port.postMessage({ type: 'end', bytesRead } satisfies WorkerMessage);
   } catch (err) {
     const e = err as { message?: string; code?: string; where?: string; exitCode?: number };
-    port.postMessage({ type: 'error', message: e.message ?? String(err), code: e.code ?? 'failure', where: e.where, exitCode: e.exitCode ?? 1, data: e.exitCode === 4 } satisfies WorkerMessage);
+    port.postMessage({
+      type: 'error',
+      message: e.message ?? String(err),
+      code: e.code ?? 'failure',
+      where: e.where,
+      exitCode: e.exitCode ?? 1,
+      data: e.exitCode === 4,
+    } satisfies WorkerMessage);
   }
   port.close();
 }

@@ -25,14 +25,22 @@ function normalized(field: FlagField, value: string | number, where: string): st
 }
 
 /** A field's value: the file's (refused if a flag says otherwise), else the flag's, else the format's assumption. */
-function fillField(field: FlagField, fromFile: string | number | undefined, fill: SpecFill, where: string): string | number | undefined {
+function fillField(
+  field: FlagField,
+  fromFile: string | number | undefined,
+  fill: SpecFill,
+  where: string,
+): string | number | undefined {
   const flag = fill.flags?.[field];
   if (fromFile === undefined || fromFile === '') return flag ?? fill.assumed?.[field];
   if (flag !== undefined && normalized(field, fromFile, where) !== normalized(field, flag, where)) {
-    throw new DataError(`the file gives ${field} ${fromFile}, but --${field} ${flag} was given: --${field} is for files that do not carry it; drop it (or fix the file)`, {
-      code: 'flag-conflict',
-      where,
-    });
+    throw new DataError(
+      `the file gives ${field} ${fromFile}, but --${field} ${flag} was given: --${field} is for files that do not carry it; drop it (or fix the file)`,
+      {
+        code: 'flag-conflict',
+        where,
+      },
+    );
   }
   return fromFile;
 }
@@ -62,7 +70,10 @@ export function buildRecord(raw: RawRecord, where: string, fill?: SpecFill): See
   checkDataText(serial, 'serial', 'serial', where);
   const manufacturer = checkDataText(raw.manufacturer?.trim() ?? '', 'manufacturer', 'manufacturer', where);
   const model = checkDataText(raw.model?.trim() ?? '', 'model', 'model', where);
-  const spec = validateSpec({ type: raw.type, algorithm: raw.algorithm, digits: raw.digits, period: raw.period, counter: raw.counter }, where);
+  const spec = validateSpec(
+    { type: raw.type, algorithm: raw.algorithm, digits: raw.digits, period: raw.period, counter: raw.counter },
+    where,
+  );
   validateSeedLength(raw.seed, where);
   return {
     serial,

@@ -13,8 +13,13 @@ import { attr, child, childrenNamed, streamXml, textOf, type XmlNode } from './x
 
 function tokenRecord(node: XmlNode, serial: string, where: string, ctx: ParseContext): SeedRecord {
   const apps = childrenNamed(child(node, 'Applications'), 'Application').filter((a) => child(a, 'Seed'));
-  if (apps.length === 0) throw new DataError('the <Token> has no <Application> with a <Seed>', { code: 'missing-secret' });
-  if (apps.length > 1) throw new DataError(`the <Token> has ${apps.length} applications with a <Seed>; tokensmith cannot tell which one the display shows`, { code: 'bad-format' });
+  if (apps.length === 0)
+    throw new DataError('the <Token> has no <Application> with a <Seed>', { code: 'missing-secret' });
+  if (apps.length > 1)
+    throw new DataError(
+      `the <Token> has ${apps.length} applications with a <Seed>; tokensmith cannot tell which one the display shows`,
+      { code: 'bad-format' },
+    );
   const app = apps[0]!;
   const seedHex = textOf(child(app, 'Seed')) ?? '';
   if (seedHex === '') throw new DataError('the <Seed> is empty', { code: 'missing-secret' });
@@ -36,7 +41,10 @@ function tokenRecord(node: XmlNode, serial: string, where: string, ctx: ParseCon
     },
     where,
     // privacyIDEA and LinOTP: 64 hex digits mean SHA-256; the file has no code length (eToken PASS shows 6).
-    { flags: ctx.defaults, assumed: { algorithm: seedHex.replace(/\s+/g, '').length === 64 ? 'sha256' : 'sha1', digits: 6 } },
+    {
+      flags: ctx.defaults,
+      assumed: { algorithm: seedHex.replace(/\s+/g, '').length === 64 ? 'sha256' : 'sha1', digits: 6 },
+    },
   );
 }
 
@@ -45,7 +53,10 @@ export async function* parseSafenetXml(file: string, ctx: ParseContext): AsyncGe
   for await (const item of streamXml(file, ctx, (p) => p.length === 2 && p[1]!.toLowerCase() === 'token')) {
     if (item.root) {
       if (item.root.name !== 'Tokens')
-        throw new DataError(`${ctx.fileName}:${item.root.line}: the root element is <${item.root.name}>, not the <Tokens> of a SafeNet eToken file: choose another --format`, { code: 'bad-format' });
+        throw new DataError(
+          `${ctx.fileName}:${item.root.line}: the root element is <${item.root.name}>, not the <Tokens> of a SafeNet eToken file: choose another --format`,
+          { code: 'bad-format' },
+        );
       continue;
     }
     const node = item.node;

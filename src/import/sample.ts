@@ -20,13 +20,24 @@ export interface SampleToken {
 /** RFC 4226 / 6238 test seeds ("12345678901234567890" and friends). */
 export const SAMPLE_TOKENS: SampleToken[] = [
   { serial: 'DEMO-PSKC-1', seed: Buffer.from('12345678901234567890', 'ascii'), type: 'totp', digits: 6, period: 30 },
-  { serial: 'DEMO-PSKC-2', seed: Buffer.from('12345678901234567890123456789012', 'ascii'), type: 'totp', digits: 8, period: 60 },
+  {
+    serial: 'DEMO-PSKC-2',
+    seed: Buffer.from('12345678901234567890123456789012', 'ascii'),
+    type: 'totp',
+    digits: 8,
+    period: 60,
+  },
   { serial: 'DEMO-PSKC-3', seed: Buffer.from('12345678901234567890', 'ascii'), type: 'hotp', digits: 6, counter: 5 },
 ];
 
 const AES128 = 'http://www.w3.org/2001/04/xmlenc#aes128-cbc';
 
-export function writeSamplePskc(file: string, password: string, tokens: SampleToken[] = SAMPLE_TOKENS, manufacturer = 'Demo'): void {
+export function writeSamplePskc(
+  file: string,
+  password: string,
+  tokens: SampleToken[] = SAMPLE_TOKENS,
+  manufacturer = 'Demo',
+): void {
   const spec = cipherByUri(AES128)!;
   const salt = randomBytes(16);
   const iterations = 100_000;

@@ -71,10 +71,14 @@ export interface ImportSummary extends ImportResult {
 export class ImportFailedError extends DataError {
   constructor(readonly report: ImportSummary) {
     const first = report.errors[0];
-    super(`${report.file}: ${report.failed} record${report.failed === 1 ? '' : 's'} cannot be imported, so nothing was imported` + (first ? `; first: ${first.where}: ${first.message}` : ''), {
-      code: 'import-failed',
-      where: first?.where,
-    });
+    super(
+      `${report.file}: ${report.failed} record${report.failed === 1 ? '' : 's'} cannot be imported, so nothing was imported` +
+        (first ? `; first: ${first.where}: ${first.message}` : ''),
+      {
+        code: 'import-failed',
+        where: first?.where,
+      },
+    );
   }
 }
 
@@ -103,7 +107,12 @@ export function parseFormat(input: string | undefined): ImportFormat | 'auto' {
 }
 
 /** Checks `--type/--algorithm/--digits/--period` (exit 2 naming the flag); undefined where not given. */
-export function parseSpecDefaults(flags: { type?: string; algorithm?: string; digits?: string; period?: string }): SpecDefaults {
+export function parseSpecDefaults(flags: {
+  type?: string;
+  algorithm?: string;
+  digits?: string;
+  period?: string;
+}): SpecDefaults {
   const check = <T>(flag: string, value: string | undefined, parse: (v: string) => T): T | undefined => {
     if (value === undefined) return undefined;
     try {
@@ -133,14 +142,20 @@ export async function sha256OfFile(file: string): Promise<string> {
 }
 
 /** The file's name, its format (given or detected from its first bytes) and the --type/--algorithm/... defaults that apply to it. */
-async function formatOf(opts: ImportOptions): Promise<{ fileName: string; format: ImportFormat; defaults: ImportOptions['defaults'] }> {
+async function formatOf(
+  opts: ImportOptions,
+): Promise<{ fileName: string; format: ImportFormat; defaults: ImportOptions['defaults'] }> {
   const fileName = basename(opts.file);
   const head = await readHead(opts.file);
   refuseNonText(head, fileName);
   const format = opts.format && opts.format !== 'auto' ? opts.format : detectFormat(head, fileName);
-  const defaults = opts.defaults && Object.values(opts.defaults).some((v) => v !== undefined) ? opts.defaults : undefined;
+  const defaults =
+    opts.defaults && Object.values(opts.defaults).some((v) => v !== undefined) ? opts.defaults : undefined;
   // PSKC names type, hash, length and step in every key package: the flags have nothing to fill there.
-  if (defaults && format === 'pskc') throw new UsageError(`${fileName} is PSKC, which carries type, algorithm, digits and period itself: drop --type/--algorithm/--digits/--period`);
+  if (defaults && format === 'pskc')
+    throw new UsageError(
+      `${fileName} is PSKC, which carries type, algorithm, digits and period itself: drop --type/--algorithm/--digits/--period`,
+    );
   return { fileName, format, defaults };
 }
 
@@ -188,7 +203,19 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
     const seenBefore = await earlierImportsOf(store, sha256, fileName, onDuplicate, opts.onNote);
     const resourceId = opts.resource ? await resourceIdOf(store, opts.resource) : null;
 
-    const summary: ImportSummary = { batch: null, imported: 0, skipped: 0, failed: 0, errors: [], format, sha256, file: fileName, updated: 0, dryRun: Boolean(opts.dryRun), seenBefore };
+    const summary: ImportSummary = {
+      batch: null,
+      imported: 0,
+      skipped: 0,
+      failed: 0,
+      errors: [],
+      format,
+      sha256,
+      file: fileName,
+      updated: 0,
+      dryRun: Boolean(opts.dryRun),
+      seenBefore,
+    };
     if (threaded) summary.parsedOffThread = true;
     try {
       // The counts are the function's value (or the Rollback's): a backend may run it again after a deadlock or serialization failure.
@@ -200,7 +227,13 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
         };
         records = 0;
         const storeHadTokens = (await tx.tokens.count()) > 0;
-        const batch = await tx.batches.create({ kind: 'import', sourceName: fileName, sourceSha256: sha256, format, operator: store.operator });
+        const batch = await tx.batches.create({
+          kind: 'import',
+          sourceName: fileName,
+          sourceSha256: sha256,
+          format,
+          operator: store.operator,
+        });
         const writer = new BatchWriter(
           tx,
           batch.id,
@@ -217,7 +250,9 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
         const started = early;
         early = null;
         // Items come a batch at a time, from the worker or from the parser here (loaded only then).
-        const batches = threaded ? (started ?? parseInWorker(format, opts.file, ctx)).batches() : (await batchParserFor(format))(opts.file, ctx);
+        const batches = threaded
+          ? (started ?? parseInWorker(format, opts.file, ctx)).batches()
+          : (await batchParserFor(format))(opts.file, ctx);
         await drainInto(batches, writer, attempt, addError, () => records++, opts.onNote);
         attempt.imported = writer.imported + writer.updated;
         attempt.updated = writer.updated;
@@ -252,23 +287,50 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
  */
 function parseOffThread(opts: ImportOptions, totalBytes: number): boolean {
   if (opts.parseOffThread === true && !opts.askPassword && workerAvailable()) return true;
-  return totalBytes >= WORKER_MIN_BYTES && (opts.password !== undefined || opts.key !== undefined || !opts.askPassword) && availableParallelism() > 1 && workerAvailable();
+  return (
+    totalBytes >= WORKER_MIN_BYTES &&
+    (opts.password !== undefined || opts.key !== undefined || !opts.askPassword) &&
+    availableParallelism() > 1 &&
+    workerAvailable()
+  );
 }
 
 /** Marks the batch done and writes its audit row (file, hash, counts, duplicate mode, Resource). */
-async function finishBatch(tx: Repos, batchId: number, summary: ImportSummary, onDuplicate: OnDuplicate, resource: string | undefined): Promise<void> {
+async function finishBatch(
+  tx: Repos,
+  batchId: number,
+  summary: ImportSummary,
+  onDuplicate: OnDuplicate,
+  resource: string | undefined,
+): Promise<void> {
   const counts = { imported: summary.imported, skipped: summary.skipped, failed: 0 };
   await tx.batches.finish(batchId, counts, 'done');
   await tx.audit.append({
     action: 'import',
     subject: `batch:${batchId}`,
-    details: { file: summary.file, sha256: summary.sha256, format: summary.format, ...counts, updated: summary.updated, onDuplicate, resource: resource ?? null },
+    details: {
+      file: summary.file,
+      sha256: summary.sha256,
+      format: summary.format,
+      ...counts,
+      updated: summary.updated,
+      onDuplicate,
+      resource: resource ?? null,
+    },
   });
 }
 
 /** Earlier finished imports of the same bytes: refused under --on-duplicate fail, a note otherwise. */
-async function earlierImportsOf(store: Store, sha256: string, fileName: string, onDuplicate: OnDuplicate, onNote?: (m: string) => void): Promise<{ batch: number; at: string }[]> {
-  const seenBefore = (await store.batches.findBySha256(sha256)).filter((b) => b.kind === 'import' && b.status === 'done').map((b) => ({ batch: b.id, at: b.createdAt }));
+async function earlierImportsOf(
+  store: Store,
+  sha256: string,
+  fileName: string,
+  onDuplicate: OnDuplicate,
+  onNote?: (m: string) => void,
+): Promise<{ batch: number; at: string }[]> {
+  const seenBefore = (await store.batches.findBySha256(sha256))
+    .filter((b) => b.kind === 'import' && b.status === 'done')
+    .map((b) => ({ batch: b.id, at: b.createdAt }));
   const last = seenBefore.at(-1);
   if (!last) return seenBefore;
   if (onDuplicate === 'fail') {
@@ -278,7 +340,9 @@ async function earlierImportsOf(store: Store, sha256: string, fileName: string, 
       { code: 'already-imported', where: fileName },
     );
   }
-  onNote?.(`this very file was already imported as batch ${last.batch} on ${last.at}; --on-duplicate ${onDuplicate} applies`);
+  onNote?.(
+    `this very file was already imported as batch ${last.batch} on ${last.at}; --on-duplicate ${onDuplicate} applies`,
+  );
   return seenBefore;
 }
 
@@ -289,7 +353,13 @@ async function resourceIdOf(store: Store, name: string): Promise<number> {
 }
 
 /** One parsed item: a record goes to the writer, a problem to the report, a skip to the notes. */
-async function takeItem(item: ParseItem, writer: BatchWriter, counts: { skipped: number }, addError: (where: string, message: string) => void, onNote?: (m: string) => void): Promise<void> {
+async function takeItem(
+  item: ParseItem,
+  writer: BatchWriter,
+  counts: { skipped: number },
+  addError: (where: string, message: string) => void,
+  onNote?: (m: string) => void,
+): Promise<void> {
   if (item.record) {
     // Written even after a failure (then rolled back), so repeats and conflicts further on are reported too.
     if (writer.add(item.record)) await writer.flush();

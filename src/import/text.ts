@@ -54,7 +54,10 @@ export async function* readLines(path: string, ctx: Pick<ParseContext, 'onBytes'
       start = nl + 1;
     }
     pending = pending.slice(start);
-    if (pending.length > 1024 * 1024) throw new DataError(`line ${line + 1} is longer than 1 MB: this is not a seed file of the chosen format`, { code: 'line-too-long' });
+    if (pending.length > 1024 * 1024)
+      throw new DataError(`line ${line + 1} is longer than 1 MB: this is not a seed file of the chosen format`, {
+        code: 'line-too-long',
+      });
   }
   if (pending.length > 0) yield { text: pending.replace(/\r$/, ''), line: line + 1 };
 }
@@ -63,7 +66,11 @@ export async function* readLines(path: string, ctx: Pick<ParseContext, 'onBytes'
  * The file as CSV records (a quoted field may hold line breaks), fields trimmed, each with the line it starts on.
  * `isLiteral` lines (comments) are passed through whole as one field, so a stray quote in them opens nothing.
  */
-export async function* readCsvRecords(path: string, ctx: Pick<ParseContext, 'onBytes'> = {}, opts: { delimiter?: string; isLiteral?: (text: string) => boolean } = {}): AsyncGenerator<CsvRecord> {
+export async function* readCsvRecords(
+  path: string,
+  ctx: Pick<ParseContext, 'onBytes'> = {},
+  opts: { delimiter?: string; isLiteral?: (text: string) => boolean } = {},
+): AsyncGenerator<CsvRecord> {
   const reader = new CsvRecordAssembler(opts.delimiter);
   let inRecord = false;
   for await (const { text, line } of readLines(path, ctx)) {

@@ -25,9 +25,19 @@ export interface WorkerParse {
 }
 
 export function parseInWorker(format: ImportFormat, file: string, ctx: ParseContext): WorkerParse {
-  const input: WorkerInput = { format, file, fileName: ctx.fileName, password: ctx.password, key: ctx.key ? new Uint8Array(ctx.key) : undefined, defaults: ctx.defaults };
+  const input: WorkerInput = {
+    format,
+    file,
+    fileName: ctx.fileName,
+    password: ctx.password,
+    key: ctx.key ? new Uint8Array(ctx.key) : undefined,
+    defaults: ctx.defaults,
+  };
   // --input-type (node -e) is refused in a worker that runs a file: leave it out of the inherited flags.
-  const worker = new Worker(WORKER_URL, { workerData: input, execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')) });
+  const worker = new Worker(WORKER_URL, {
+    workerData: input,
+    execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+  });
   const inbox: WorkerMessage[] = [];
   let wake: (() => void) | null = null;
   let crashed: Error | null = null;
@@ -86,7 +96,9 @@ function* unpack(c: RecordColumns, others: OtherItem[]): Generator<ParseItem> {
   for (let i = 0; i < c.serial.length; i++) {
     while (next < others.length && others[next]!.after === i) yield others[next++]!.item;
     const end = c.seedEnds[i]!;
-    const extra = c.codeFields[i] ? (JSON.parse(c.codeFields[i]!) as Pick<SeedRecord, 't0' | 'checkDigit' | 'counterExact'>) : {};
+    const extra = c.codeFields[i]
+      ? (JSON.parse(c.codeFields[i]!) as Pick<SeedRecord, 't0' | 'checkDigit' | 'counterExact'>)
+      : {};
     yield {
       record: {
         ...extra,

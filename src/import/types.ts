@@ -62,7 +62,9 @@ export interface RecordSkip {
 }
 
 export type ParseItem =
-  { record: SeedRecord; problem?: undefined; skip?: undefined } | { problem: RecordProblem; record?: undefined; skip?: undefined } | { skip: RecordSkip; record?: undefined; problem?: undefined };
+  | { record: SeedRecord; problem?: undefined; skip?: undefined }
+  | { problem: RecordProblem; record?: undefined; skip?: undefined }
+  | { skip: RecordSkip; record?: undefined; problem?: undefined };
 
 /** `import --type/--algorithm/--digits/--period`: values for files that do not carry them. */
 export interface SpecDefaults {

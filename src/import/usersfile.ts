@@ -80,9 +80,12 @@ function parseUsersFileLineAt(text: string, first: string): UsersFileLine {
   if (!l) {
     // Name the field only when it looks like a type: a line that starts with its seed must not print it.
     const named = /^[A-Za-z][\w/]{0,15}$/.test(first) ? `type '${first}'` : 'the first field';
-    throw new DataError(`${named} is none that liboath reads (HOTP, HOTP/E[/6|7|8], HOTP/T30[/6|7|8], HOTP/T60[/6|7|8]), so pam_oath skips this line`, {
-      code: 'unsupported-algorithm',
-    });
+    throw new DataError(
+      `${named} is none that liboath reads (HOTP, HOTP/E[/6|7|8], HOTP/T30[/6|7|8], HOTP/T60[/6|7|8]), so pam_oath skips this line`,
+      {
+        code: 'unsupported-algorithm',
+      },
+    );
   }
   return l;
 }

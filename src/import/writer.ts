@@ -118,7 +118,9 @@ export class BatchWriter {
       const same = bySerial.get(r.serial);
       if (!same || same.length < 2) continue;
       const mine = same.find((t) => t.manufacturer === r.manufacturer && t.batchId === this.batchId);
-      const other = same.find((t) => t !== mine && t.manufacturer !== r.manufacturer && (t.manufacturer === '' || r.manufacturer === ''));
+      const other = same.find(
+        (t) => t !== mine && t.manufacturer !== r.manufacturer && (t.manufacturer === '' || r.manufacturer === ''),
+      );
       if (!mine || !other) continue;
       await this.tx.tokens.delete(mine.id);
       this.imported--;
@@ -132,12 +134,21 @@ export class BatchWriter {
     const sameSeed = seed !== null && seed.equals(r.seed);
     seed?.fill(0);
     const sameSpec =
-      known.type === r.type && known.algorithm === r.algorithm && known.digits === r.digits && known.period === r.period && (known.t0 ?? 0) === (r.t0 ?? 0) && !known.checkDigit === !r.checkDigit;
+      known.type === r.type &&
+      known.algorithm === r.algorithm &&
+      known.digits === r.digits &&
+      known.period === r.period &&
+      (known.t0 ?? 0) === (r.t0 ?? 0) &&
+      !known.checkDigit === !r.checkDigit;
     const label = `${r.serial}${known.manufacturer ? ` (${known.manufacturer})` : ''}`;
     // A text format's row repeated with the same seed must also agree in counter and row facts (user, issuer ...), or one would be lost.
-    const rowDiffers = this.repeatsCompareFacts && sameSeed && sameSpec && (known.batchId === this.batchId || this.touched.has(known.id)) ? rowDifference(known, r) : null;
+    const rowDiffers =
+      this.repeatsCompareFacts && sameSeed && sameSpec && (known.batchId === this.batchId || this.touched.has(known.id))
+        ? rowDifference(known, r)
+        : null;
     if (rowDiffers) {
-      const first = typeof known.attributes.importedFrom === 'string' ? known.attributes.importedFrom : 'earlier in the file';
+      const first =
+        typeof known.attributes.importedFrom === 'string' ? known.attributes.importedFrom : 'earlier in the file';
       this.events.problem(
         r.where,
         `serial ${label} appears twice in the file with the same seed but different ${rowDiffers}: first at ${first}; fix the file (which one is right?)`,
@@ -147,7 +158,8 @@ export class BatchWriter {
       return;
     }
     if (known.batchId === this.batchId || this.touched.has(known.id)) {
-      const first = typeof known.attributes.importedFrom === 'string' ? known.attributes.importedFrom : 'earlier in the file';
+      const first =
+        typeof known.attributes.importedFrom === 'string' ? known.attributes.importedFrom : 'earlier in the file';
       const differs = sameSeed && sameSpec ? identityDifference(known.attributes, r.attributes) : null;
       if (differs) {
         this.events.problem(
@@ -158,7 +170,11 @@ export class BatchWriter {
         );
       } else if (sameSeed && sameSpec) {
         this.skipped++;
-        this.events.skip(r.where, `serial ${label} repeats ${first} with the same seed and settings: imported once`, r.serial);
+        this.events.skip(
+          r.where,
+          `serial ${label} repeats ${first} with the same seed and settings: imported once`,
+          r.serial,
+        );
       } else {
         this.events.problem(
           r.where,
@@ -216,7 +232,16 @@ export class BatchWriter {
     await this.tx.audit.append({
       action: 'token.update',
       subject: `token:${known.serial}`,
-      details: { batch: this.batchId, from: r.where, type: r.type, algorithm: r.algorithm, digits: r.digits, period: r.period, counter: r.counter, driftSteps: r.driftSteps },
+      details: {
+        batch: this.batchId,
+        from: r.where,
+        type: r.type,
+        algorithm: r.algorithm,
+        digits: r.digits,
+        period: r.period,
+        counter: r.counter,
+        driftSteps: r.driftSteps,
+      },
     });
   }
 }
@@ -241,7 +266,8 @@ const IDENTITY_ATTRIBUTES: [string, string][] = [
 ];
 function identityDifference(a: Record<string, unknown>, b: Record<string, unknown>): string | null {
   for (const [name, label] of IDENTITY_ATTRIBUTES) {
-    if (JSON.stringify(a[name] ?? null) !== JSON.stringify(b[name] ?? null)) return `${label} (${String(a[name] ?? 'none')} and ${String(b[name] ?? 'none')})`;
+    if (JSON.stringify(a[name] ?? null) !== JSON.stringify(b[name] ?? null))
+      return `${label} (${String(a[name] ?? 'none')} and ${String(b[name] ?? 'none')})`;
   }
   return null;
 }

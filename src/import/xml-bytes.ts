@@ -25,11 +25,27 @@ export function isSpace(c: number): boolean {
 /** Name bytes: anything but XML white space and / > = < " ' ! ? */
 export function isNameByte(c: number): boolean {
   if (c > 0x3f) return true;
-  return !(c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d || c === 0x2f || c === 0x3e || c === 0x3d || c === 0x3c || c === 0x22 || c === 0x27 || c === 0x21 || c === 0x3f);
+  return !(
+    c === 0x20 ||
+    c === 0x0a ||
+    c === 0x09 ||
+    c === 0x0d ||
+    c === 0x2f ||
+    c === 0x3e ||
+    c === 0x3d ||
+    c === 0x3c ||
+    c === 0x22 ||
+    c === 0x27 ||
+    c === 0x21 ||
+    c === 0x3f
+  );
 }
 
 /** Buffer's own string makers, without the argument checks of toString (the offsets here are always in range). */
-export type Bytes = Buffer & { latin1Slice(start: number, end: number): string; utf8Slice(start: number, end: number): string };
+export type Bytes = Buffer & {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+};
 
 /** A name as written (raw: its bytes as latin1, for comparing with a closing tag) and split at its prefix. */
 export interface Name {
@@ -44,7 +60,13 @@ export interface Name {
 export function splitName(raw: string, decoded: string): Name {
   const colon = decoded.indexOf(':');
   const name = colon < 0 ? decoded : decoded.slice(colon + 1);
-  return { raw, name, lower: name.toLowerCase(), prefix: colon < 0 ? '' : decoded.slice(0, colon), attrKey: colon < 0 || decoded.startsWith('xmlns') ? decoded : name };
+  return {
+    raw,
+    name,
+    lower: name.toLowerCase(),
+    prefix: colon < 0 ? '' : decoded.slice(0, colon),
+    attrKey: colon < 0 || decoded.startsWith('xmlns') ? decoded : name,
+  };
 }
 
 /**

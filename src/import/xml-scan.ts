@@ -15,7 +15,20 @@
  * 100,000-token import.
  */
 import { DataError } from '../core/errors.js';
-import { countNewlines, EMPTY, GT, isNameByte, isSpace, LT, MAX_ATTRIBUTES, MAX_DEPTH, MAX_PENDING, SLASH, type Bytes, type Name } from './xml-bytes.js';
+import {
+  countNewlines,
+  EMPTY,
+  GT,
+  isNameByte,
+  isSpace,
+  LT,
+  MAX_ATTRIBUTES,
+  MAX_DEPTH,
+  MAX_PENDING,
+  SLASH,
+  type Bytes,
+  type Name,
+} from './xml-bytes.js';
 import { XmlValueReader } from './xml-values.js';
 
 export { countNewlines, MAX_ATTRIBUTES, MAX_DEPTH } from './xml-bytes.js';
@@ -35,7 +48,8 @@ export interface XmlNode {
   line: number;
 }
 
-export type XmlItem = { root: XmlNode; node?: undefined; path?: undefined } | { node: XmlNode; path: string[]; root?: undefined };
+export type XmlItem =
+  { root: XmlNode; node?: undefined; path?: undefined } | { node: XmlNode; path: string[]; root?: undefined };
 
 const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 /** The children of a leaf: shared and frozen (most elements are leaves); a node gets its own array with its first child. */
@@ -116,17 +130,24 @@ export class XmlScanner {
     this.lineAt(this.pos);
     this.buf = (this.pos >= this.buf.length ? chunk : Buffer.concat([this.buf.subarray(this.pos), chunk])) as Bytes;
     this.values.buf = this.buf;
-    this.words = this.buf.byteOffset % 4 === 0 ? new Uint32Array(this.buf.buffer, this.buf.byteOffset, this.buf.length >>> 2) : null;
+    this.words =
+      this.buf.byteOffset % 4 === 0
+        ? new Uint32Array(this.buf.buffer, this.buf.byteOffset, this.buf.length >>> 2)
+        : null;
     this.lineCountedTo = 0;
     this.pos = 0;
     this.scan(false);
-    if (this.buf.length - this.pos > MAX_PENDING) this.fail('a tag or text runs on for megabytes without ending: this is not a seed file');
+    if (this.buf.length - this.pos > MAX_PENDING)
+      this.fail('a tag or text runs on for megabytes without ending: this is not a seed file');
   }
 
   close(): void {
     this.scan(true);
     if (this.stack.length > 0) {
-      this.fail(`the XML ends before <${this.shown(this.stack[this.stack.length - 1]!)}> is closed: the file is truncated; get a complete copy`, 'truncated-xml');
+      this.fail(
+        `the XML ends before <${this.shown(this.stack[this.stack.length - 1]!)}> is closed: the file is truncated; get a complete copy`,
+        'truncated-xml',
+      );
     }
     if (!this.rootSeen) this.fail('no XML element in the file', 'not-xml');
   }
@@ -169,7 +190,14 @@ export class XmlScanner {
           return;
         }
         // The target "xml" (any case) is the XML declaration, and it may only open the file.
-        if (this.started && end >= lt + 5 && (b[lt + 2]! | 0x20) === 0x78 && (b[lt + 3]! | 0x20) === 0x6d && (b[lt + 4]! | 0x20) === 0x6c && (end === lt + 5 || isSpace(b[lt + 5]!))) {
+        if (
+          this.started &&
+          end >= lt + 5 &&
+          (b[lt + 2]! | 0x20) === 0x78 &&
+          (b[lt + 3]! | 0x20) === 0x6d &&
+          (b[lt + 4]! | 0x20) === 0x6c &&
+          (end === lt + 5 || isSpace(b[lt + 5]!))
+        ) {
           this.fail('an XML declaration (<?xml ...?>) that does not open the file: it may only come first');
         }
         this.started = true;
@@ -265,7 +293,8 @@ export class XmlScanner {
       const key = attrName.attrKey;
       const value = this.values.valueAt(valueStart, i, false);
       // An attribute called __proto__ is data like any other, not the object's prototype.
-      if (key === '__proto__') Object.defineProperty(attrs, key, { value, enumerable: true, writable: true, configurable: true });
+      if (key === '__proto__')
+        Object.defineProperty(attrs, key, { value, enumerable: true, writable: true, configurable: true });
       else attrs[key] = value;
       i++;
     }
@@ -274,7 +303,10 @@ export class XmlScanner {
   private openElement(tag: Name, attrs: Record<string, string>, line: number, selfClosing: boolean): void {
     const { name, lower, prefix } = tag;
     if (this.stack.length >= MAX_DEPTH)
-      this.fail(`elements nest more than ${MAX_DEPTH} deep at <${this.shown(tag.raw)}>: no seed file nests that deep, so the file is refused as hostile or broken`, 'too-deep');
+      this.fail(
+        `elements nest more than ${MAX_DEPTH} deep at <${this.shown(tag.raw)}>: no seed file nests that deep, so the file is refused as hostile or broken`,
+        'too-deep',
+      );
     this.names.push(name);
     if (!this.rootSeen) {
       this.rootSeen = true;
@@ -297,7 +329,8 @@ export class XmlScanner {
     this.stack.pop();
     if (this.building.length > 0) {
       const done = this.building.pop()!;
-      if (this.building.length === 0 && this.names.length === this.buildingDepth) this.items.push({ node: done, path: [...this.names] });
+      if (this.building.length === 0 && this.names.length === this.buildingDepth)
+        this.items.push({ node: done, path: [...this.names] });
     }
     this.names.pop();
     if (this.stack.length === 0) this.rootClosed = true;
@@ -337,7 +370,11 @@ export class XmlScanner {
     const name = b.toString('utf8', lt + 2, i);
     while (i < len && isSpace(b[i]!)) i++;
     if (name === '' || i !== gt) this.fail('a malformed closing tag', final ? 'truncated-xml' : 'malformed-xml');
-    this.fail(top !== undefined ? `</${name}> closes <${this.shown(top)}>: the tags are not nested properly` : `</${name}> closes nothing`);
+    this.fail(
+      top !== undefined
+        ? `</${name}> closes <${this.shown(top)}>: the tags are not nested properly`
+        : `</${name}> closes nothing`,
+    );
   }
 
   /** `<!`: a comment, CDATA, or a refused DOCTYPE; false when the chunk ends inside it. */
@@ -389,7 +426,10 @@ export class XmlScanner {
       // Only XML's four white-space characters may stand outside the root (not a no-break space, not U+FEFF).
       while (isSpace(this.buf[from]!)) from++;
       this.pos = from;
-      this.fail(this.rootSeen ? 'text after the root element' : 'text before the root element: this is not XML', this.rootSeen ? 'malformed-xml' : 'not-xml');
+      this.fail(
+        this.rootSeen ? 'text after the root element' : 'text before the root element: this is not XML',
+        this.rootSeen ? 'malformed-xml' : 'not-xml',
+      );
     }
     // Taken (and so checked for stray entities) even where nobody reads it.
     const t = this.values.valueAt(from, to, true);

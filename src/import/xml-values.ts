@@ -102,9 +102,14 @@ export class XmlValueReader {
     for (let k = from; k < to; k++) {
       const c = b[k]!;
       if (c === 0x5d) {
-        if (inText && k + 2 < to && b[k + 1] === 0x5d && b[k + 2] === 0x3e) this.failAt(k, "']]>' in text: outside a CDATA section XML allows it only as ']]&gt;'");
+        if (inText && k + 2 < to && b[k + 1] === 0x5d && b[k + 2] === 0x3e)
+          this.failAt(k, "']]>' in text: outside a CDATA section XML allows it only as ']]&gt;'");
       } else if (c < 0x20 && c !== 0x0a && c !== 0x09) {
-        if (c !== 0x0d) this.failAt(k, `a control character (U+${c.toString(16).toUpperCase().padStart(4, '0')}) that XML does not allow in a file`);
+        if (c !== 0x0d)
+          this.failAt(
+            k,
+            `a control character (U+${c.toString(16).toUpperCase().padStart(4, '0')}) that XML does not allow in a file`,
+          );
         cr = true;
       }
     }
@@ -117,12 +122,22 @@ export class XmlValueReader {
       if (ref[0] === '#') {
         const cp = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
         // XML's Char: tab, LF, CR, and the rest of Unicode but the other controls, surrogates, FFFE and FFFF.
-        const isChar = cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+        const isChar =
+          cp === 0x9 ||
+          cp === 0xa ||
+          cp === 0xd ||
+          (cp >= 0x20 && cp <= 0xd7ff) ||
+          (cp >= 0xe000 && cp <= 0xfffd) ||
+          (cp >= 0x10000 && cp <= 0x10ffff);
         if (!isChar) this.fail(`character reference ${whole} is not a character XML allows`);
         return String.fromCodePoint(cp);
       }
       const v = PREDEFINED[ref];
-      if (v === undefined) this.fail(`entity ${whole} is not one of XML's five (&lt; &gt; &amp; &quot; &apos;): tokensmith expands no other entity`, 'entity-refused');
+      if (v === undefined)
+        this.fail(
+          `entity ${whole} is not one of XML's five (&lt; &gt; &amp; &quot; &apos;): tokensmith expands no other entity`,
+          'entity-refused',
+        );
       return v;
     });
   }

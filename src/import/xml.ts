@@ -17,12 +17,20 @@ export type { XmlItem, XmlNode } from './xml-scan.js';
  * then every element for which `wanted(path)` holds, as a complete tree, in
  * document order. `path` holds the local names from the root down to it.
  */
-export async function* streamXml(path: string, ctx: ParseContext, wanted: (path: string[]) => boolean): AsyncGenerator<XmlItem> {
+export async function* streamXml(
+  path: string,
+  ctx: ParseContext,
+  wanted: (path: string[]) => boolean,
+): AsyncGenerator<XmlItem> {
   for await (const batch of streamXmlBatches(path, ctx, wanted)) yield* batch;
 }
 
 /** streamXml's items, a batch per piece of the file read. */
-export async function* streamXmlBatches(path: string, ctx: ParseContext, wanted: (path: string[]) => boolean): AsyncGenerator<XmlItem[]> {
+export async function* streamXmlBatches(
+  path: string,
+  ctx: ParseContext,
+  wanted: (path: string[]) => boolean,
+): AsyncGenerator<XmlItem[]> {
   const scanner = new XmlScanner(ctx.fileName, wanted);
   let first = true;
   for await (const chunk of readByteChunks(path, ctx)) {
@@ -30,13 +38,19 @@ export async function* streamXmlBatches(path: string, ctx: ParseContext, wanted:
       first = false;
       const head = chunk.toString('latin1', 0, 64).trimStart();
       if (head.startsWith('PK\u0003\u0004')) {
-        throw new DataError(`${ctx.fileName}:1: this looks like a ZIP archive, not XML: unpack it first (vendors ship seed files in password-protected ZIPs)`, {
+        throw new DataError(
+          `${ctx.fileName}:1: this looks like a ZIP archive, not XML: unpack it first (vendors ship seed files in password-protected ZIPs)`,
+          {
+            code: 'not-xml',
+            where: `${ctx.fileName}:1`,
+          },
+        );
+      }
+      if (head.length > 0 && head[0] !== '<') {
+        throw new DataError(`${ctx.fileName}:1: this is not XML (it does not start with '<')`, {
           code: 'not-xml',
           where: `${ctx.fileName}:1`,
         });
-      }
-      if (head.length > 0 && head[0] !== '<') {
-        throw new DataError(`${ctx.fileName}:1: this is not XML (it does not start with '<')`, { code: 'not-xml', where: `${ctx.fileName}:1` });
       }
     }
     scanner.write(chunk);

@@ -18,7 +18,8 @@ import { lineWhere, readCsvRecords } from './text.js';
 import type { ParseContext, ParseItem, SeedRecord } from './types.js';
 
 /** A row of the traditional log: the slot type the tool wrote, then a date. */
-export const YUBIKEY_LOG_ROW = /^\s*(OATH-HOTP|Yubico OTP|Static Password[^,]*|Challenge-Response[^,]*|LOGGING START)\s*,/i;
+export const YUBIKEY_LOG_ROW =
+  /^\s*(OATH-HOTP|Yubico OTP|Static Password[^,]*|Challenge-Response[^,]*|LOGGING START)\s*,/i;
 /** A row of the Yubico format: serial, public id, private id, hex secret, blank, ISO date. */
 export const YUBICO_FORMAT_ROW = /^\s*\d+\s*,[^,]*,[^,]*,\s*[0-9a-fA-F]*\s*,[^,]*,\s*\d{4}-\d\d-\d\dT[\d:]+\s*,?/;
 
@@ -38,20 +39,43 @@ export function modhexToNumber(publicId: string): bigint {
 }
 
 function refusedSlot(kind: string, slot: string): DataError {
-  return new DataError(`a '${kind}' slot${slot ? ` (slot ${slot})` : ''} is not an OATH token: tokensmith serves OATH-HOTP and TOTP only; leave this row out of the file`, {
-    code: 'unsupported-algorithm',
-  });
+  return new DataError(
+    `a '${kind}' slot${slot ? ` (slot ${slot})` : ''} is not an OATH token: tokensmith serves OATH-HOTP and TOTP only; leave this row out of the file`,
+    {
+      code: 'unsupported-algorithm',
+    },
+  );
 }
 
-function hotpRecord(serial: string, secretHex: string, digits: string | undefined, where: string, publicId: string, ctx: ParseContext): SeedRecord {
+function hotpRecord(
+  serial: string,
+  secretHex: string,
+  digits: string | undefined,
+  where: string,
+  publicId: string,
+  ctx: ParseContext,
+): SeedRecord {
   const attributes: Record<string, unknown> = { importedFrom: where };
   if (publicId) attributes.publicId = publicId;
   // Column 12 of the log holds 6 or 8 (LinOTP reads it); the Yubico format has none, so 6.
   const len = digits === '8' || digits === '6' ? digits : undefined;
-  return buildRecord({ serial, manufacturer: 'Yubico', type: 'hotp', algorithm: 'sha1', digits: len, counter: 0, seed: decodeHex(secretHex, 'secret (hex)'), attributes }, where, {
-    flags: ctx.defaults,
-    assumed: { digits: 6 },
-  });
+  return buildRecord(
+    {
+      serial,
+      manufacturer: 'Yubico',
+      type: 'hotp',
+      algorithm: 'sha1',
+      digits: len,
+      counter: 0,
+      seed: decodeHex(secretHex, 'secret (hex)'),
+      attributes,
+    },
+    where,
+    {
+      flags: ctx.defaults,
+      assumed: { digits: 6 },
+    },
+  );
 }
 
 /** One row: a record, a refusal naming the slot type, or a skip (no serial to give it). */
@@ -60,7 +84,8 @@ function readRow(cells: string[], where: string, ctx: ParseContext): ParseItem |
   if (/^LOGGING START$/i.test(kind)) return null;
   if (/^\d+$/.test(kind)) {
     const serial = `UBOM${kind}_X`;
-    if (cells[2] === '0') return itemOf(() => hotpRecord(serial, cells[3] ?? '', undefined, where, cells[1] ?? '', ctx), where, serial);
+    if (cells[2] === '0')
+      return itemOf(() => hotpRecord(serial, cells[3] ?? '', undefined, where, cells[1] ?? '', ctx), where, serial);
     // privacyIDEA's names for these: UBAM (Yubico OTP) and UBSM (static password).
     const isStatic = cells[2] === '';
     return itemOf(
@@ -87,7 +112,11 @@ function readRow(cells: string[], where: string, ctx: ParseContext): ParseItem |
       throw refusedSlot(kind, slot);
     }, where);
   const publicId = cells[3] ?? '';
-  if (publicId === '') return skipItem(where, 'an OATH-HOTP row without a public id has no serial: left out, as privacyIDEA leaves it out');
+  if (publicId === '')
+    return skipItem(
+      where,
+      'an OATH-HOTP row without a public id has no serial: left out, as privacyIDEA leaves it out',
+    );
   let serial: string;
   try {
     serial = `UBOM${modhexToNumber(publicId).toString().padStart(8, '0')}_${slot}`;

@@ -25,7 +25,8 @@ export const RULES = {
   'token-locked': 'after too many failed codes a token is locked until an admin unlocks it',
   'code-rejected': "a code must be valid within the Resource's window",
   'code-already-used': 'a code that was used once is never accepted again',
-  'sign-in-refused': 'a portal sign-in needs the password (or the emailed code) and the code of the token held in the Resource',
+  'sign-in-refused':
+    'a portal sign-in needs the password (or the emailed code) and the code of the token held in the Resource',
   'cannot-sign-in': 'a user needs a password or an email to use a portal',
 } as const;
 export type RuleCode = keyof typeof RULES;
@@ -54,9 +55,18 @@ export interface AssignInput {
 }
 
 /** Checks the rules of giving `token` to `user` in `r`; throws the refusal, returns nothing. */
-export async function checkAssignRules(tx: Repos, token: TokenRecord, user: UserRecord, r: ResourceRecord): Promise<void> {
+export async function checkAssignRules(
+  tx: Repos,
+  token: TokenRecord,
+  user: UserRecord,
+  r: ResourceRecord,
+): Promise<void> {
   if (!(await tx.users.isInResource(user.id, r.id))) {
-    throw refuse('user-not-in-resource', `user '${user.login}' is not a user of Resource '${r.name}'`, `add them with: tokensmith user join ${user.login} --resource ${r.name}`);
+    throw refuse(
+      'user-not-in-resource',
+      `user '${user.login}' is not a user of Resource '${r.name}'`,
+      `add them with: tokensmith user join ${user.login} --resource ${r.name}`,
+    );
   }
   const holder = await tx.assignments.byToken(token.id);
   if (holder && holder.userId !== user.id) {
@@ -78,24 +88,35 @@ export async function checkAssignRules(tx: Repos, token: TokenRecord, user: User
       token.serial,
     );
   }
-  if (holder) throw new DataError(`token ${token.serial} is already assigned to '${user.login}' in this or another Resource`, { code: 'already-assigned', where: token.serial });
+  if (holder)
+    throw new DataError(`token ${token.serial} is already assigned to '${user.login}' in this or another Resource`, {
+      code: 'already-assigned',
+      where: token.serial,
+    });
 }
 
 /**
  * Writes an assignment. The database's unique constraints are the last word when two stations assign at
  * once; the store reports that as a fact (StoreConflictError) and the rule it enforces is refused here (exit 5).
  */
-export async function createAssignment(tx: Repos, a: { tokenId: number; userId: number; resourceId: number }): Promise<AssignmentRecord> {
+export async function createAssignment(
+  tx: Repos,
+  a: { tokenId: number; userId: number; resourceId: number },
+): Promise<AssignmentRecord> {
   try {
     return await tx.assignments.create(a);
   } catch (err) {
-    if (err instanceof StoreConflictError && err.conflict === 'assignment') throw new PolicyError(err.message, { code: 'assignment-conflict', cause: err });
+    if (err instanceof StoreConflictError && err.conflict === 'assignment')
+      throw new PolicyError(err.message, { code: 'assignment-conflict', cause: err });
     throw err;
   }
 }
 
 /** Assigns inside the caller's transaction (imports, the portal); writes the audit row. */
-export async function assignWithin(tx: Repos, input: AssignInput): Promise<{ token: TokenRecord; user: UserRecord; resource: ResourceRecord }> {
+export async function assignWithin(
+  tx: Repos,
+  input: AssignInput,
+): Promise<{ token: TokenRecord; user: UserRecord; resource: ResourceRecord }> {
   const r = await findResource(tx, input.resource);
   const user = await findUser(tx, input.login);
   const token = await findToken(tx, input.serial, input.manufacturer);
@@ -132,9 +153,17 @@ export async function assignToken(store: Store, input: AssignInput): Promise<Ass
  * A software token (an authenticator app's secret) is retired: its secret
  * was shown to the user and is not given to anyone else.
  */
-export async function unassignWithin(tx: Repos, token: TokenRecord, opts: { actor?: string; via?: string } = {}): Promise<TokenRecord> {
+export async function unassignWithin(
+  tx: Repos,
+  token: TokenRecord,
+  opts: { actor?: string; via?: string } = {},
+): Promise<TokenRecord> {
   const a = await tx.assignments.byToken(token.id);
-  if (!a) throw new DataError(`token ${token.serial} is not assigned to anyone`, { code: 'not-assigned', where: token.serial });
+  if (!a)
+    throw new DataError(`token ${token.serial} is not assigned to anyone`, {
+      code: 'not-assigned',
+      where: token.serial,
+    });
   const user = await tx.users.get(a.userId);
   const r = await tx.resources.get(a.resourceId);
   let state = nextState(token.state, 'unassign', { kind: token.kind, hasSeed: token.hasSeed });
@@ -146,12 +175,23 @@ export async function unassignWithin(tx: Repos, token: TokenRecord, opts: { acto
     action: 'token.unassign',
     subject: `token:${token.serial}`,
     actor: opts.actor,
-    details: { user: user?.login ?? null, resource: r?.name ?? null, from: token.state, to: state, via: opts.via ?? 'admin', ...(software ? { software: true } : {}) },
+    details: {
+      user: user?.login ?? null,
+      resource: r?.name ?? null,
+      from: token.state,
+      to: state,
+      via: opts.via ?? 'admin',
+      ...(software ? { software: true } : {}),
+    },
   });
   return updated;
 }
 
-export async function unassignToken(store: Store, serial: string, opts: { manufacturer?: string } = {}): Promise<{ serial: string; state: string; user: string | null; resource: string | null }> {
+export async function unassignToken(
+  store: Store,
+  serial: string,
+  opts: { manufacturer?: string } = {},
+): Promise<{ serial: string; state: string; user: string | null; resource: string | null }> {
   return store.transaction(async (tx) => {
     const token = await findToken(tx, serial, opts.manufacturer);
     const a = await tx.assignments.byToken(token.id);
@@ -192,8 +232,16 @@ export async function assignFromCsv(store: Store, path: string): Promise<AssignC
     throw new DataError(`cannot read ${path}: ${(err as Error).message}`, { code: 'file-read', cause: err });
   }
   const rows = parseCsvRows(text);
-  if (rows.length === 0) throw new DataError(`${file} is empty: the first line must be the header (serial, login, resource)`, { code: 'bad-csv' });
-  const cols = csvHeader(rows[0]!, ['serial', 'login', 'resource', 'manufacturer'], ['serial', 'login', 'resource'], file);
+  if (rows.length === 0)
+    throw new DataError(`${file} is empty: the first line must be the header (serial, login, resource)`, {
+      code: 'bad-csv',
+    });
+  const cols = csvHeader(
+    rows[0]!,
+    ['serial', 'login', 'resource', 'manufacturer'],
+    ['serial', 'login', 'resource'],
+    file,
+  );
   const get = (f: string[], c: string) => (cols.has(c) ? (f[cols.get(c)!] ?? '').trim() : '');
   try {
     // The report is the function's value: PostgreSQL may run the function more than once.
@@ -208,7 +256,13 @@ export async function assignFromCsv(store: Store, path: string): Promise<AssignC
           if (!serial || !login || !resource) throw new DataError('serial, login and resource are all required');
           const m = get(r.fields, 'manufacturer');
           const done = await assignWithin(tx, { serial, login, resource, manufacturer: m || undefined, via: where });
-          report.assignments.push({ serial: done.token.serial, user: done.user.login, resource: done.resource.name, state: done.token.state, enrolled: false });
+          report.assignments.push({
+            serial: done.token.serial,
+            user: done.user.login,
+            resource: done.resource.name,
+            state: done.token.state,
+            enrolled: false,
+          });
           report.assigned++;
         } catch (err) {
           if (!(err instanceof TokensmithError)) throw err;

@@ -6,7 +6,14 @@
  */
 import { packageVersion } from '../core/version.js';
 import { DataError, TokensmithError } from '../core/errors.js';
-import { hexSpaced, readCassette, writeCassette, type Cassette, type CassetteOperation, type CassetteSource } from '../transport/cassette.js';
+import {
+  hexSpaced,
+  readCassette,
+  writeCassette,
+  type Cassette,
+  type CassetteOperation,
+  type CassetteSource,
+} from '../transport/cassette.js';
 import { CassetteMismatchError } from '../transport/errors.js';
 import { RecordingTransport } from '../transport/record.js';
 import { ReplayTransport } from '../transport/replay.js';
@@ -19,7 +26,10 @@ import { familyOfModel, loadedFamilyOfModel } from '../../drivers/registry.js';
 export const LABELLED_TEST_SEEDS: { label: string; seed: Uint8Array }[] = [
   { label: 'RFC 6238 SHA-1 test seed', seed: Buffer.from('12345678901234567890', 'ascii') },
   { label: 'RFC 6238 SHA-256 test seed', seed: Buffer.from('12345678901234567890123456789012', 'ascii') },
-  { label: 'RFC 6238 SHA-512 test seed', seed: Buffer.from('1234567890123456789012345678901234567890123456789012345678901234', 'ascii') },
+  {
+    label: 'RFC 6238 SHA-512 test seed',
+    seed: Buffer.from('1234567890123456789012345678901234567890123456789012345678901234', 'ascii'),
+  },
 ];
 
 export function testSeedLabel(seed: Uint8Array | null | undefined): string | null {
@@ -79,7 +89,11 @@ export function startRecording(
   // The frames that carry the seed are the recording family's (a YubiKey PUT is not a Token2 seed write); a caller may name its own check.
   const seedBearing = opts.redaction?.isSeedBearing ?? loadedFamilyOfModel(opts.model)?.isSeedBearing ?? isSeedBearing;
   const redactOn = opts.redaction?.always || (!label && opts.seed);
-  const transport = new RecordingTransport(inner, { redact: redactOn ? seedBearing : undefined, redactedPrefix: opts.redaction?.keep, clock: opts.frameClock });
+  const transport = new RecordingTransport(inner, {
+    redact: redactOn ? seedBearing : undefined,
+    redactedPrefix: opts.redaction?.keep,
+    clock: opts.frameClock,
+  });
   const recordedAt = new Date().toISOString();
   return {
     transport,
@@ -118,7 +132,11 @@ export interface CassetteView {
 
 /** The family that recorded a cassette, from the model in its header; none or an unknown one is a data error. */
 async function familyOfCassette(path: string, model: string | null | undefined): Promise<DeviceFamily> {
-  if (!model) throw new DataError(`${path} names no model in its header, so no driver can read it`, { code: 'bad-cassette', where: path });
+  if (!model)
+    throw new DataError(`${path} names no model in its header, so no driver can read it`, {
+      code: 'bad-cassette',
+      where: path,
+    });
   try {
     return await familyOfModel(model, `${path}: model`);
   } catch (e) {
@@ -132,19 +150,34 @@ export async function showCassette(path: string): Promise<CassetteView> {
   let lastCommand: Uint8Array | undefined;
   const describeFrame = (await familyOfCassette(path, h.model)).describe;
   const frames = c.frames.map((f): TranscriptLine => {
-    if (f.dir === 'event') return { seq: f.seq, ms: f.ms, dir: 'event', hex: '', meaning: `${f.event}${f.message ? ` (${f.message})` : ''}` };
+    if (f.dir === 'event')
+      return {
+        seq: f.seq,
+        ms: f.ms,
+        dir: 'event',
+        hex: '',
+        meaning: `${f.event}${f.message ? ` (${f.message})` : ''}`,
+      };
     if (f.dir === 'command') lastCommand = f.bytes;
-    const meaning = f.redacted ? `${f.bytes.length ? `${describeFrame(f.bytes, 'command')}; ` : ''}redacted: ${f.length} bytes, replayed by shape` : describeFrame(f.bytes, f.dir, lastCommand);
+    const meaning = f.redacted
+      ? `${f.bytes.length ? `${describeFrame(f.bytes, 'command')}; ` : ''}redacted: ${f.length} bytes, replayed by shape`
+      : describeFrame(f.bytes, f.dir, lastCommand);
     return { seq: f.seq, ms: f.ms, dir: f.dir, hex: hexSpaced(f.bytes) + (f.redacted ? ' ..' : ''), meaning };
   });
   const { operation, atr, seed, ...rest } = h;
-  const params = operation ? Object.fromEntries(Object.entries(operation.params).filter(([k]) => k !== 'clockReads')) : null;
+  const params = operation
+    ? Object.fromEntries(Object.entries(operation.params).filter(([k]) => k !== 'clockReads'))
+    : null;
   return {
     file: path,
     header: {
       ...rest,
       atr: hexSpaced(atr),
-      seed: seed ? `${h.seedLabel ?? 'test seed'} (${seed.length} bytes)` : h.seedLength ? `not stored (${h.seedLength} bytes, redacted)` : null,
+      seed: seed
+        ? `${h.seedLabel ?? 'test seed'} (${seed.length} bytes)`
+        : h.seedLength
+          ? `not stored (${h.seedLength} bytes, redacted)`
+          : null,
       operation: operation ? { name: operation.name, params, outcome: operation.outcome } : null,
     },
     frames,
@@ -181,18 +214,32 @@ export interface VerifyCassetteResult {
 export async function verifyCassette(path: string, cassette?: Cassette): Promise<VerifyCassetteResult> {
   const c = cassette ?? readCassette(path);
   const op = c.header.operation;
-  if (!op) throw new DataError(`${path} records no operation, so there is nothing to replay`, { code: 'bad-cassette', where: path });
+  if (!op)
+    throw new DataError(`${path} records no operation, so there is nothing to replay`, {
+      code: 'bad-cassette',
+      where: path,
+    });
   const family = await familyOfCassette(path, c.header.model);
   if (!family.operations.includes(op.name))
-    throw new DataError(`${path}: ${family.name} has no cassette operation '${op.name}' (it replays ${family.operations.join(', ')})`, { code: 'bad-cassette', where: path });
+    throw new DataError(
+      `${path}: ${family.name} has no cassette operation '${op.name}' (it replays ${family.operations.join(', ')})`,
+      { code: 'bad-cassette', where: path },
+    );
   const replay = new ReplayTransport(c, { describe: family.describe, name: path });
   const p = op.params;
   const model = typeof p.model === 'string' ? p.model : c.header.model!;
   // A redacted seed is replayed by shape: a stand-in of the recorded length.
-  const seed = c.header.seed ? Uint8Array.from(c.header.seed) : c.header.seedLength ? new Uint8Array(c.header.seedLength).fill(0x5a) : null;
+  const seed = c.header.seed
+    ? Uint8Array.from(c.header.seed)
+    : c.header.seedLength
+      ? new Uint8Array(c.header.seedLength).fill(0x5a)
+      : null;
   let outcome: CassetteOperation['outcome'];
   try {
-    await family.replay(model, op, replay, { now: replayClock(p.clockReads as number[] | undefined, c.header.hostClock), seed });
+    await family.replay(model, op, replay, {
+      now: replayClock(p.clockReads as number[] | undefined, c.header.hostClock),
+      seed,
+    });
     outcome = { ok: true };
   } catch (e) {
     // The driver wraps what stopped it; a mismatch is the replay's own failure.
@@ -204,10 +251,20 @@ export async function verifyCassette(path: string, cassette?: Cassette): Promise
   const want = op.outcome;
   const same = want.ok === outcome.ok && (want.ok || (outcome.ok === false && want.error === outcome.error));
   if (!same) {
-    throw new DataError(`replay of ${path}: the recording ended ${want.ok ? 'ok' : `with ${want.error}`}, the replay ${outcome.ok ? 'ok' : `with ${outcome.error}`}`, {
-      code: 'cassette-mismatch',
-      where: path,
-    });
+    throw new DataError(
+      `replay of ${path}: the recording ended ${want.ok ? 'ok' : `with ${want.error}`}, the replay ${outcome.ok ? 'ok' : `with ${outcome.error}`}`,
+      {
+        code: 'cassette-mismatch',
+        where: path,
+      },
+    );
   }
-  return { file: path, ok: true, operation: op.name, outcome: outcome.ok ? 'ok' : outcome.error, frames: c.frames.length, commands: c.frames.filter((f) => f.dir === 'command').length };
+  return {
+    file: path,
+    ok: true,
+    operation: op.name,
+    outcome: outcome.ok ? 'ok' : outcome.error,
+    frames: c.frames.length,
+    commands: c.frames.filter((f) => f.dir === 'command').length,
+  };
 }

@@ -56,7 +56,9 @@ export const DEMO_STEPS: DemoStep[] = [
         model: 'OTP c200 (demo)',
       });
       ctx.facts.classicSerial = t.serial;
-      ctx.say(`token ${t.serial} registered: ${t.kind}, ${t.type} ${t.algorithm}, ${t.digits} digits, ${t.period} s, state ${t.state}`);
+      ctx.say(
+        `token ${t.serial} registered: ${t.kind}, ${t.type} ${t.algorithm}, ${t.digits} digits, ${t.period} s, state ${t.state}`,
+      );
       ctx.say('its seed is sealed with AES-256-GCM under the master key; the database never holds it in the clear');
     },
   },
@@ -65,11 +67,15 @@ export const DEMO_STEPS: DemoStep[] = [
     async run(ctx) {
       const serial = ctx.facts.classicSerial as string;
       const v = await viewToken(ctx.store, await findToken(ctx.store, serial));
-      ctx.say(`tokens show ${serial}: model ${v.model}, state ${v.state}, drift ${v.driftSteps} steps (no secret without --show-secret)`);
+      ctx.say(
+        `tokens show ${serial}: model ${v.model}, state ${v.state}, drift ${v.driftSteps} steps (no secret without --show-secret)`,
+      );
       const { code, validFor } = await tokenCode(ctx.store, serial);
       ctx.say(`tokens code ${serial}: ${code} (valid for ${validFor} more seconds)`);
       const seed = await ctx.store.tokens.openSeed(await findToken(ctx.store, serial));
-      const match = findCode(seed, { type: 'totp', algorithm: 'sha1', digits: 6, period: 30, counter: 0 }, code, { window: 0 });
+      const match = findCode(seed, { type: 'totp', algorithm: 'sha1', digits: 6, period: 30, counter: 0 }, code, {
+        window: 0,
+      });
       if (!match) throw new Error('the demo code does not verify against its own seed');
       ctx.say('the code verifies against the sealed seed');
     },
@@ -84,11 +90,15 @@ export const DEMO_STEPS: DemoStep[] = [
       const file = join(ctx.dir, 'vendor-seeds.pskc.xml');
       const password = 'demo-seed-file-password';
       writeSamplePskc(file, password);
-      ctx.say(`a vendor's seed file with ${SAMPLE_TOKENS.length} labelled test tokens: ${file} (aes128-cbc, HMAC-SHA1 MACs, key from a password by PBKDF2)`);
+      ctx.say(
+        `a vendor's seed file with ${SAMPLE_TOKENS.length} labelled test tokens: ${file} (aes128-cbc, HMAC-SHA1 MACs, key from a password by PBKDF2)`,
+      );
       const dry = await importSeedFile(ctx.store, { file, password, dryRun: true });
       ctx.say(`import --dry-run: ${dry.imported} tokens would be imported, ${dry.failed} bad; nothing written`);
       const r = await importSeedFile(ctx.store, { file, password });
-      ctx.say(`import: batch ${r.batch}, ${r.imported} tokens in stock (each seed decrypted, its MAC checked, then sealed under the master key)`);
+      ctx.say(
+        `import: batch ${r.batch}, ${r.imported} tokens in stock (each seed decrypted, its MAC checked, then sealed under the master key)`,
+      );
       try {
         await importSeedFile(ctx.store, { file, password });
         throw new Error('the same file imported twice');
@@ -105,18 +115,35 @@ export const DEMO_STEPS: DemoStep[] = [
       const sim = new Token2Simulator({ model: 'token2-card', serial: '86596220000042', clockOffset: -90 });
       ctx.say(`a simulated OTPC-P2-i card, serial ${sim.serial}, lies on a reader; its clock is 90 s behind`);
       const transport = new MemoryTransport(sim, { readerName: 'Demo reader (in memory)' });
-      const r = await flashToken(ctx.store, transport, parseFlashInput({ algorithm: 'sha256', period: '60', displayTimeout: '60' }), {
-        onStep: (step) => ctx.say(`  ${step}`),
-      });
-      ctx.say(`device flash: ${r.commands} commands (info, authenticate, config, authenticate, seed, info back); a fresh 32-byte seed from the CSPRNG`);
+      const r = await flashToken(
+        ctx.store,
+        transport,
+        parseFlashInput({ algorithm: 'sha256', period: '60', displayTimeout: '60' }),
+        {
+          onStep: (step) => ctx.say(`  ${step}`),
+        },
+      );
+      ctx.say(
+        `device flash: ${r.commands} commands (info, authenticate, config, authenticate, seed, info back); a fresh 32-byte seed from the CSPRNG`,
+      );
       const s = sim.state();
-      ctx.say(`the card now holds: ${s.algorithm}, ${s.period} s steps, display timeout ${s.displayTimeout} s, clock offset ${s.clockOffset} s, a ${s.seedBytes}-byte seed`);
-      ctx.say(`the store has token ${r.serial}: ${r.token.kind}, ${r.token.model}, state ${r.token.state}, flash batch ${r.batch}`);
+      ctx.say(
+        `the card now holds: ${s.algorithm}, ${s.period} s steps, display timeout ${s.displayTimeout} s, clock offset ${s.clockOffset} s, a ${s.seedBytes}-byte seed`,
+      );
+      ctx.say(
+        `the store has token ${r.serial}: ${r.token.kind}, ${r.token.model}, state ${r.token.state}, flash batch ${r.batch}`,
+      );
       const held = sim.heldSeed()!;
-      const shown = generateCode(held, { type: 'totp', algorithm: 'sha256', digits: 6, period: 60, counter: 0 }, { at: new Date(s.clock * 1000) });
+      const shown = generateCode(
+        held,
+        { type: 'totp', algorithm: 'sha256', digits: 6, period: 60, counter: 0 },
+        { at: new Date(s.clock * 1000) },
+      );
       held.fill(0);
       const v = await verifyDevice(ctx.store, transport, shown);
-      ctx.say(`device verify --code ${shown} (read off the card's display): matches the stored seed, drift ${v.driftSteps} steps`);
+      ctx.say(
+        `device verify --code ${shown} (read off the card's display): matches the stored seed, drift ${v.driftSteps} steps`,
+      );
       ctx.facts.flashedSerial = r.serial;
     },
   },
@@ -124,8 +151,14 @@ export const DEMO_STEPS: DemoStep[] = [
     title: 'Create a Resource and assign both tokens',
     async run(ctx) {
       const r = await createResource(ctx.store, { name: 'demo-vpn', url: 'https://sso.example.com/demo-vpn' });
-      await setResourcePermissions(ctx.store, r.name, { allow: true, actions: ['enroll'], tokenTypes: ['programmable', 'classic'] });
-      ctx.say(`Resource ${r.name}: portal actions allowed: enroll; token types: programmable, classic; a code must fall within ±${r.window} steps`);
+      await setResourcePermissions(ctx.store, r.name, {
+        allow: true,
+        actions: ['enroll'],
+        tokenTypes: ['programmable', 'classic'],
+      });
+      ctx.say(
+        `Resource ${r.name}: portal actions allowed: enroll; token types: programmable, classic; a code must fall within ±${r.window} steps`,
+      );
       // Whatever tokens the earlier steps registered: every fact (a string) that is the serial of one token in the store.
       const serials: string[] = [];
       for (const value of Object.values(ctx.facts)) {
@@ -139,7 +172,9 @@ export const DEMO_STEPS: DemoStep[] = [
         await addUser(ctx.store, { login, email: `${login}@example.com`, resources: [r.name] });
         const a = await assignToken(ctx.store, { serial, login, resource: r.name });
         assigned.push({ serial, login });
-        ctx.say(`user ${login} added; token ${serial} assigned to ${login}: state ${a.state} until ${login} proves possession with a code`);
+        ctx.say(
+          `user ${login} added; token ${serial} assigned to ${login}: state ${a.state} until ${login} proves possession with a code`,
+        );
       }
       if (assigned.length === 0) throw new Error('no token from the earlier steps to assign');
       ctx.facts.resourceName = r.name;
@@ -153,7 +188,13 @@ export const DEMO_STEPS: DemoStep[] = [
       const resource = ctx.facts.resourceName as string;
       const { code } = await tokenCode(ctx.store, first!.serial);
       ctx.say(`${first!.login} reads ${code} from token ${first!.serial} and types it into the ${resource} portal`);
-      const r = await claimToken(ctx.store, { resource, login: first!.login, serial: first!.serial, code, via: 'admin' });
+      const r = await claimToken(ctx.store, {
+        resource,
+        login: first!.login,
+        serial: first!.serial,
+        code,
+        via: 'admin',
+      });
       ctx.say(`token ${r.serial} is ${r.state} to ${r.user}, measured drift ${r.driftSteps} steps`);
       try {
         await claimToken(ctx.store, { resource, login: first!.login, serial: first!.serial, code, via: 'admin' });
@@ -171,7 +212,9 @@ export const DEMO_STEPS: DemoStep[] = [
       let resource = ctx.facts.resourceName as string | undefined;
       if (!resource) {
         // Without the Resource step, put the registered token into a Resource of its own.
-        const r = (await ctx.store.resources.findByName('demo-vpn')) ?? (await ctx.store.resources.create({ name: 'demo-vpn', url: 'https://sso.example.com/demo-vpn' }));
+        const r =
+          (await ctx.store.resources.findByName('demo-vpn')) ??
+          (await ctx.store.resources.create({ name: 'demo-vpn', url: 'https://sso.example.com/demo-vpn' }));
         const t = await findToken(ctx.store, ctx.facts.classicSerial as string);
         await ctx.store.tokens.update(t.id, { resourceId: r.id });
         resource = r.name;
@@ -179,7 +222,9 @@ export const DEMO_STEPS: DemoStep[] = [
       const file = join(ctx.dir, `${resource}.enroll`);
       const password = 'demo export password';
       const r = await exportTokens(ctx.store, { format: 'enrollment', resource, output: file, password });
-      ctx.say(`export --format enrollment --resource ${resource}: ${r.exported} token(s) to ${file}, seeds in a PSKC encrypted under a key derived from the password (PBKDF2, AES-128-CBC, HMAC-SHA1)`);
+      ctx.say(
+        `export --format enrollment --resource ${resource}: ${r.exported} token(s) to ${file}, seeds in a PSKC encrypted under a key derived from the password (PBKDF2, AES-128-CBC, HMAC-SHA1)`,
+      );
       const s = await inspectEnrollmentFile(file);
       ctx.say(
         `enrollment inspect: format version ${s.version}, SHA-256 ${s.digest.slice(0, 16)}... OK; ${s.users.length} user(s), ${s.tokens.length} token(s), ${s.assignments.length} assignment(s), no secrets shown`,
@@ -215,7 +260,11 @@ export interface DemoResult {
   kept: boolean;
 }
 
-export async function runDemo(opts: { say: (line: string) => void; keep?: boolean; steps?: DemoStep[] }): Promise<DemoResult> {
+export async function runDemo(opts: {
+  say: (line: string) => void;
+  keep?: boolean;
+  steps?: DemoStep[];
+}): Promise<DemoResult> {
   const dir = mkdtempSync(join(tmpdir(), 'tokensmith-demo-'));
   const env: NodeJS.ProcessEnv = { ...process.env, TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex') };
   const store = await openStore({ db: join(dir, 'demo.db'), env, operator: 'demo' });

@@ -9,7 +9,15 @@ import { TOTP, Secret } from 'otpauth';
 import { DataError, PolicyError } from '../core/errors.js';
 import { findCode, type CodeMatch } from '../core/otp.js';
 import { nextState } from '../core/states.js';
-import type { AssignmentRecord, EnrollTokenType, Repos, ResourceRecord, Store, TokenRecord, UserRecord } from '../store/types.js';
+import type {
+  AssignmentRecord,
+  EnrollTokenType,
+  Repos,
+  ResourceRecord,
+  Store,
+  TokenRecord,
+  UserRecord,
+} from '../store/types.js';
 import { createAssignment, isSoftwareToken, refuse } from './assign.js';
 import { findResource, isAllowed } from './resources.js';
 import { findToken } from './tokens.js';
@@ -46,14 +54,27 @@ export function enrollTypeOf(t: TokenRecord): EnrollTokenType {
 }
 
 /** The checks every portal action starts with: the Resource, the user in it, the action allowed. */
-export async function portalContext(tx: Repos, resource: string, login: string, action: Parameters<typeof isAllowed>[1]): Promise<{ r: ResourceRecord; user: UserRecord }> {
+export async function portalContext(
+  tx: Repos,
+  resource: string,
+  login: string,
+  action: Parameters<typeof isAllowed>[1],
+): Promise<{ r: ResourceRecord; user: UserRecord }> {
   const r = await findResource(tx, resource);
   const user = await findUser(tx, login);
   if (!(await tx.users.isInResource(user.id, r.id))) {
-    throw refuse('user-not-in-resource', `user '${login}' is not a user of Resource '${r.name}'`, `an admin adds them with: tokensmith user join ${login} --resource ${r.name}`);
+    throw refuse(
+      'user-not-in-resource',
+      `user '${login}' is not a user of Resource '${r.name}'`,
+      `an admin adds them with: tokensmith user join ${login} --resource ${r.name}`,
+    );
   }
   if (!isAllowed(r, action)) {
-    throw refuse('action-not-allowed', `Resource '${r.name}' does not allow '${action}'`, `an admin allows it with: tokensmith resource allow ${r.name} --actions ${action}`);
+    throw refuse(
+      'action-not-allowed',
+      `Resource '${r.name}' does not allow '${action}'`,
+      `an admin allows it with: tokensmith resource allow ${r.name} --actions ${action}`,
+    );
   }
   return { r, user };
 }
@@ -72,12 +93,28 @@ function checkType(r: ResourceRecord, t: TokenRecord): void {
 }
 
 /** Refuses a claim the rules do not allow before any code is checked: another user's token, one outside the stock, a second token, a locked one. */
-async function checkClaimable(tx: Repos, r: ResourceRecord, user: UserRecord, token: TokenRecord, holder: AssignmentRecord | null): Promise<void> {
+async function checkClaimable(
+  tx: Repos,
+  r: ResourceRecord,
+  user: UserRecord,
+  token: TokenRecord,
+  holder: AssignmentRecord | null,
+): Promise<void> {
   if (holder && holder.userId !== user.id) {
-    throw refuse('token-has-other-user', `token ${token.serial} is assigned to another user`, 'claim a token from the stock instead', token.serial);
+    throw refuse(
+      'token-has-other-user',
+      `token ${token.serial} is assigned to another user`,
+      'claim a token from the stock instead',
+      token.serial,
+    );
   }
   if (holder && holder.resourceId !== r.id) {
-    throw refuse('token-not-in-stock', `token ${token.serial} is assigned to '${user.login}' in another Resource`, undefined, token.serial);
+    throw refuse(
+      'token-not-in-stock',
+      `token ${token.serial} is assigned to '${user.login}' in another Resource`,
+      undefined,
+      token.serial,
+    );
   }
   checkType(r, token);
   if (!holder) {
@@ -102,7 +139,12 @@ async function checkClaimable(tx: Repos, r: ResourceRecord, user: UserRecord, to
     }
   }
   if (token.locked) {
-    throw refuse('token-locked', `token ${token.serial} is locked after ${token.failedAttempts} failed codes`, `an admin unlocks it with: tokensmith tokens unlock ${token.serial}`, token.serial);
+    throw refuse(
+      'token-locked',
+      `token ${token.serial} is locked after ${token.failedAttempts} failed codes`,
+      `an admin unlocks it with: tokensmith tokens unlock ${token.serial}`,
+      token.serial,
+    );
   }
 }
 
@@ -127,7 +169,14 @@ async function recordRejectedCode(tx: Repos, a: ClaimAttempt, replay: boolean): 
     action: 'token.enroll-failed',
     subject: `token:${token.serial}`,
     actor: input.actor,
-    details: { user: user.login, resource: r.name, reason: replay ? 'code-already-used' : 'code-rejected', failedAttempts: failed, locked, via: input.via },
+    details: {
+      user: user.login,
+      resource: r.name,
+      reason: replay ? 'code-already-used' : 'code-rejected',
+      failedAttempts: failed,
+      locked,
+      via: input.via,
+    },
   });
   const left = !countOnToken
     ? `${input.userAttemptsLeft} attempt(s) left before enrollment is locked for you`
@@ -135,8 +184,18 @@ async function recordRejectedCode(tx: Repos, a: ClaimAttempt, replay: boolean): 
       ? `token ${token.serial} is now locked: an admin unlocks it with: tokensmith tokens unlock ${token.serial}`
       : `${r.lockAfter - failed} attempt(s) left before the token is locked`;
   return replay
-    ? refuse('code-already-used', `code ${code} was already used on token ${token.serial}`, `wait for the next code; ${left}`, token.serial)
-    : refuse('code-rejected', `code ${code} is not a code of token ${token.serial} within ±${r.window} steps of now`, `type the code the token shows now; ${left}`, token.serial);
+    ? refuse(
+        'code-already-used',
+        `code ${code} was already used on token ${token.serial}`,
+        `wait for the next code; ${left}`,
+        token.serial,
+      )
+    : refuse(
+        'code-rejected',
+        `code ${code} is not a code of token ${token.serial} within ±${r.window} steps of now`,
+        `type the code the token shows now; ${left}`,
+        token.serial,
+      );
 }
 
 /** A matching code: assigns a stock token, moves it to enrolled and keeps the drift and the step used. */
@@ -144,7 +203,10 @@ async function enrollMatched(tx: Repos, a: ClaimAttempt, match: CodeMatch, at: D
   const { input, r, user, token } = a;
   let holder = a.holder;
   if (holder && token.state === 'enrolled') {
-    throw new DataError(`token ${token.serial} is already enrolled to '${user.login}' in Resource '${r.name}'`, { code: 'already-enrolled', where: token.serial });
+    throw new DataError(`token ${token.serial} is already enrolled to '${user.login}' in Resource '${r.name}'`, {
+      code: 'already-enrolled',
+      where: token.serial,
+    });
   }
   let state = token.state;
   if (!holder) {
@@ -174,7 +236,15 @@ async function enrollMatched(tx: Repos, a: ClaimAttempt, match: CodeMatch, at: D
     action: 'token.enroll',
     subject: `token:${token.serial}`,
     actor: input.actor,
-    details: { user: user.login, resource: r.name, from, to: state, driftSteps, type: enrollTypeOf(token), via: input.via },
+    details: {
+      user: user.login,
+      resource: r.name,
+      from,
+      to: state,
+      driftSteps,
+      type: enrollTypeOf(token),
+      via: input.via,
+    },
   });
   return { serial: token.serial, user: user.login, resource: r.name, state: 'enrolled', driftSteps, enrolledAt };
 }
@@ -191,12 +261,20 @@ export async function claimToken(store: Store, input: ClaimInput): Promise<Claim
     await checkClaimable(tx, r, user, token, holder);
     const code = input.code.trim();
     if (!/^\d+$/.test(code) || code.length !== token.digits) {
-      throw new DataError(`the code must be the ${token.digits} digits token ${token.serial} shows, got '${input.code}'`, { code: 'bad-code', where: token.serial });
+      throw new DataError(
+        `the code must be the ${token.digits} digits token ${token.serial} shows, got '${input.code}'`,
+        { code: 'bad-code', where: token.serial },
+      );
     }
     const seed = await tx.tokens.openSeed(token);
     let match;
     try {
-      match = findCode(seed, token, code, { at, driftSteps: token.driftSteps, window: r.window, counter: token.counter });
+      match = findCode(seed, token, code, {
+        at,
+        driftSteps: token.driftSteps,
+        window: r.window,
+        counter: token.counter,
+      });
     } finally {
       seed.fill(0);
     }
@@ -225,19 +303,30 @@ export interface SoftwareTokenStart {
  * and the otpauth URI to scan. It becomes enrolled when the user confirms
  * it with a first code (claimToken). A pending one started earlier is retired.
  */
-export async function startSoftwareToken(store: Store, input: Actor & { resource: string; login: string }): Promise<SoftwareTokenStart> {
+export async function startSoftwareToken(
+  store: Store,
+  input: Actor & { resource: string; login: string },
+): Promise<SoftwareTokenStart> {
   const seed = randomBytes(20);
   try {
     return await store.transaction(async (tx) => {
       const { r, user } = await portalContext(tx, input.resource, input.login, 'enroll');
       if (!r.tokenTypes.includes('software')) {
-        throw refuse('token-type-not-allowed', `Resource '${r.name}' does not enroll software tokens`, `an admin allows them with: tokensmith resource allow ${r.name} --token-types software`);
+        throw refuse(
+          'token-type-not-allowed',
+          `Resource '${r.name}' does not enroll software tokens`,
+          `an admin allows them with: tokensmith resource allow ${r.name} --token-types software`,
+        );
       }
       const mine = await tx.assignments.byUserResource(user.id, r.id);
       if (mine) {
         const t = (await tx.tokens.get(mine.tokenId))!;
         if (!(isSoftwareToken(t) && t.state === 'assigned')) {
-          throw refuse('one-token-per-resource', `user '${user.login}' already has token ${t.serial} in Resource '${r.name}'`, 'an admin unassigns that one first');
+          throw refuse(
+            'one-token-per-resource',
+            `user '${user.login}' already has token ${t.serial} in Resource '${r.name}'`,
+            'an admin unassigns that one first',
+          );
         }
         await tx.assignments.delete(mine.id);
         await tx.tokens.update(t.id, { state: nextState(t.state, 'revoke'), seed: null });
@@ -245,7 +334,11 @@ export async function startSoftwareToken(store: Store, input: Actor & { resource
           action: 'token.revoke',
           subject: `token:${t.serial}`,
           actor: input.actor,
-          details: { reason: 'replaced by a new software token before it was confirmed', user: user.login, resource: r.name },
+          details: {
+            reason: 'replaced by a new software token before it was confirmed',
+            user: user.login,
+            resource: r.name,
+          },
         });
       }
       const serial = `SW-${randomBytes(5).toString('hex').toUpperCase()}`;
@@ -261,13 +354,30 @@ export async function startSoftwareToken(store: Store, input: Actor & { resource
         resourceId: r.id,
         attributes: { software: true },
       });
-      await tx.audit.append({ action: 'token.add', subject: `token:${serial}`, actor: input.actor, details: { software: true, ...spec, resource: r.name, via: input.via } });
+      await tx.audit.append({
+        action: 'token.add',
+        subject: `token:${serial}`,
+        actor: input.actor,
+        details: { software: true, ...spec, resource: r.name, via: input.via },
+      });
       const state = nextState(token.state, 'assign');
       await createAssignment(tx, { tokenId: token.id, userId: user.id, resourceId: r.id });
       await tx.tokens.update(token.id, { state });
-      await tx.audit.append({ action: 'token.assign', subject: `token:${serial}`, actor: input.actor, details: { user: user.login, resource: r.name, from: token.state, to: state, via: input.via } });
+      await tx.audit.append({
+        action: 'token.assign',
+        subject: `token:${serial}`,
+        actor: input.actor,
+        details: { user: user.login, resource: r.name, from: token.state, to: state, via: input.via },
+      });
       const secret = new Secret({ buffer: Uint8Array.from(seed).buffer });
-      const otp = new TOTP({ issuer: r.name, label: user.login, secret, algorithm: 'SHA1', digits: spec.digits, period: spec.period });
+      const otp = new TOTP({
+        issuer: r.name,
+        label: user.login,
+        secret,
+        algorithm: 'SHA1',
+        digits: spec.digits,
+        period: spec.period,
+      });
       return { serial, user: user.login, resource: r.name, otpauthUri: otp.toString(), secret: secret.base32 };
     });
   } finally {

@@ -18,7 +18,13 @@ import { TokensmithError, UsageError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
 import type { ApduTransport } from '../transport/types.js';
 import type { TokenView } from './tokens.js';
-import type { BatchCounts, BatchEvent as BatchEventOf, BatchTokenEntry, FlashBatchReport as FlashBatchReportOf, FlashOutcome } from '../core/batch-report.js';
+import type {
+  BatchCounts,
+  BatchEvent as BatchEventOf,
+  BatchTokenEntry,
+  FlashBatchReport as FlashBatchReportOf,
+  FlashOutcome,
+} from '../core/batch-report.js';
 
 export type { BatchCounts, BatchTokenEntry, FlashOutcome };
 export type BatchEvent = BatchEventOf<FlashedToken>;
@@ -104,7 +110,16 @@ function removal(t: ApduTransport): Promise<void> {
 class BatchRun<T extends FlashedToken> {
   readonly report: FlashBatchReport<T>;
   constructor(batch: number) {
-    this.report = { batch, flashed: [], skipped: [], failed: [], cancelled: [], counts: { flashed: 0, skipped: 0, failed: 0, cancelled: 0 }, tokens: [], stopped: false };
+    this.report = {
+      batch,
+      flashed: [],
+      skipped: [],
+      failed: [],
+      cancelled: [],
+      counts: { flashed: 0, skipped: 0, failed: 0, cancelled: 0 },
+      tokens: [],
+      stopped: false,
+    };
   }
   get handled(): number {
     return this.report.tokens.length;
@@ -114,9 +129,17 @@ class BatchRun<T extends FlashedToken> {
     r.tokens.push(entry);
     r.counts[entry.outcome]++;
     if (flashed) r.flashed.push(flashed);
-    else if (entry.outcome === 'skipped') r.skipped.push({ index: entry.index, serial: entry.serial, reason: 'in the store with a seed' });
-    else if (entry.outcome === 'cancelled') r.cancelled.push({ index: entry.index, serial: entry.serial, reason: entry.message });
-    else r.failed.push({ index: entry.index, serial: entry.serial, error: entry.code ?? 'failure', message: entry.message });
+    else if (entry.outcome === 'skipped')
+      r.skipped.push({ index: entry.index, serial: entry.serial, reason: 'in the store with a seed' });
+    else if (entry.outcome === 'cancelled')
+      r.cancelled.push({ index: entry.index, serial: entry.serial, reason: entry.message });
+    else
+      r.failed.push({
+        index: entry.index,
+        serial: entry.serial,
+        error: entry.code ?? 'failure',
+        message: entry.message,
+      });
     return entry;
   }
 }
@@ -139,18 +162,34 @@ async function flashOneToken<T extends FlashedToken>(
     return opts.confirm ? opts.confirm(serial, label) : true;
   };
   try {
-    const r = (await flasher.flash(store, transport, { batchId: run.report.batch, user, confirm, onStep: (text) => opts.onEvent?.({ type: 'step', index, text }) })) as T;
-    return run.record({ index, outcome: 'flashed', serial: r.serial, message: `flashed ${r.serial}`, user: r.token.user }, r);
+    const r = (await flasher.flash(store, transport, {
+      batchId: run.report.batch,
+      user,
+      confirm,
+      onStep: (text) => opts.onEvent?.({ type: 'step', index, text }),
+    })) as T;
+    return run.record(
+      { index, outcome: 'flashed', serial: r.serial, message: `flashed ${r.serial}`, user: r.token.user },
+      r,
+    );
   } catch (e) {
     if (!(e instanceof TokensmithError)) throw e;
     const serial = (typeof e.where === 'string' ? e.where : null) ?? identified;
-    const outcome: FlashOutcome = SEED_PRESENT.has(e.code) ? 'skipped' : e.code === 'cancelled' ? 'cancelled' : 'failed';
+    const outcome: FlashOutcome = SEED_PRESENT.has(e.code)
+      ? 'skipped'
+      : e.code === 'cancelled'
+        ? 'cancelled'
+        : 'failed';
     return run.record({ index, outcome, serial, code: e.code, message: e.message });
   }
 }
 
 /** The next token, or null when the operator stopped first (a token that comes later is closed). */
-async function nextOrStop(source: TokenSource, index: number, stop: BatchStop | undefined): Promise<ApduTransport | null> {
+async function nextOrStop(
+  source: TokenSource,
+  index: number,
+  stop: BatchStop | undefined,
+): Promise<ApduTransport | null> {
   if (!stop) return source.next(index);
   if (stop.requested) return null;
   const pending = source.next(index);
@@ -166,8 +205,18 @@ async function nextOrStop(source: TokenSource, index: number, stop: BatchStop | 
 }
 
 /** Runs a batch: one record, each token sorted as flashed, skipped, failed or cancelled, the report. */
-export async function runFlashBatch<T extends FlashedToken = FlashedToken>(store: Store, source: TokenSource, flasher: TokenFlasher, opts: FlashBatchOptions): Promise<FlashBatchReport<T>> {
-  const created = await store.batches.create({ kind: 'flash', sourceName: opts.sourceName, format: flasher.format, operator: store.operator });
+export async function runFlashBatch<T extends FlashedToken = FlashedToken>(
+  store: Store,
+  source: TokenSource,
+  flasher: TokenFlasher,
+  opts: FlashBatchOptions,
+): Promise<FlashBatchReport<T>> {
+  const created = await store.batches.create({
+    kind: 'flash',
+    sourceName: opts.sourceName,
+    format: flasher.format,
+    operator: store.operator,
+  });
   const run = new BatchRun<T>(created.id);
   const r = run.report;
   const usersLeft = () => opts.users === undefined || r.flashed.length < opts.users.length;
@@ -187,7 +236,8 @@ export async function runFlashBatch<T extends FlashedToken = FlashedToken>(store
         const entry = await flashOneToken(store, transport, flasher, run, opts, opts.users?.[r.flashed.length]);
         const result = entry.outcome === 'flashed' ? r.flashed[r.flashed.length - 1] : undefined;
         opts.onEvent?.({ type: 'token', entry, counts: { ...r.counts }, ...(result ? { result } : {}) });
-        const last = (opts.count !== null && run.handled >= opts.count) || !usersLeft() || Boolean(opts.stop?.requested);
+        const last =
+          (opts.count !== null && run.handled >= opts.count) || !usersLeft() || Boolean(opts.stop?.requested);
         if (!last && transport.isPresent()) {
           opts.onEvent?.({ type: 'take-off', index: entry.index, reader: transport.readerName });
           const gone = (opts.awaitRemoval ?? removal)(transport);
@@ -207,7 +257,15 @@ export async function runFlashBatch<T extends FlashedToken = FlashedToken>(store
 async function finishBatch(store: Store, flasher: TokenFlasher, r: FlashBatchReport): Promise<void> {
   const c = r.counts;
   await store.transaction(async (tx) => {
-    await tx.batches.finish(r.batch, { imported: c.flashed, skipped: c.skipped + c.cancelled, failed: c.failed }, c.flashed + c.skipped + c.cancelled > 0 ? 'done' : 'aborted');
-    await tx.audit.append({ action: 'flash.batch', subject: `batch:${r.batch}`, details: { format: flasher.format, ...c, stopped: r.stopped } });
+    await tx.batches.finish(
+      r.batch,
+      { imported: c.flashed, skipped: c.skipped + c.cancelled, failed: c.failed },
+      c.flashed + c.skipped + c.cancelled > 0 ? 'done' : 'aborted',
+    );
+    await tx.audit.append({
+      action: 'flash.batch',
+      subject: `batch:${r.batch}`,
+      details: { format: flasher.format, ...c, stopped: r.stopped },
+    });
   });
 }

@@ -38,7 +38,19 @@ const blank = (v: unknown) => (v === '' || v === undefined || v === null ? undef
 
 /** Form values as they came over the socket -> a FlashForm (empty fields dropped). */
 export function flashFormOf(raw: Record<string, unknown>): FlashForm {
-  const keys = ['model', 'algorithm', 'period', 'digits', 'displayTimeout', 'seed', 'resource', 'user', 'profile', 'title', 'customerKey'] as const;
+  const keys = [
+    'model',
+    'algorithm',
+    'period',
+    'digits',
+    'displayTimeout',
+    'seed',
+    'resource',
+    'user',
+    'profile',
+    'title',
+    'customerKey',
+  ] as const;
   const form: FlashForm = { force: raw.force === true || raw.force === 'true' };
   for (const k of keys) form[k] = blank(raw[k]);
   return form;
@@ -70,7 +82,11 @@ export async function stationModels(): Promise<StationModel[]> {
 /** A checked form -> the flasher that dispatches each token to its family. Usage errors come before any token is touched. */
 export async function formFlasher(form: FlashForm): Promise<TokenFlasher> {
   const family = form.model ? await familyForVerb('flash', form.model) : null;
-  if (family && !FLASHED_HERE.includes(family.name)) throw new UsageError(`${form.model}: the ${family.name} family gives tokensmith no code to flash it`, 'no-such-verb');
+  if (family && !FLASHED_HERE.includes(family.name))
+    throw new UsageError(
+      `${form.model}: the ${family.name} family gives tokensmith no code to flash it`,
+      'no-such-verb',
+    );
   const wantsMolto2 = family?.name === 'token2-molto2' || (!family && form.profile !== undefined);
   const token2 = family?.name === 'token2-molto2' ? null : token2Input(form);
   const molto2 = wantsMolto2 ? molto2Flasher(parseProfileFlashInput({ ...form })) : null;
@@ -79,9 +95,14 @@ export async function formFlasher(form: FlashForm): Promise<TokenFlasher> {
     async flash(store: Store, transport: ApduTransport, ctx: BatchTokenContext): Promise<FlashedToken> {
       // Without a model, the token on the reader says which family it is (as `device flash` asks it).
       const told = family ? { family, model: form.model ?? family.name } : await detectFamily(transport);
-      if (told.family.name === 'protectimus') throw seedWriteNotPublic(isProtectimusModel(told.model) ? told.model : 'protectimus-slim');
+      if (told.family.name === 'protectimus')
+        throw seedWriteNotPublic(isProtectimusModel(told.model) ? told.model : 'protectimus-slim');
       if (told.family.name === 'token2-molto2') {
-        if (!molto2) throw new UsageError(`the token on "${transport.readerName}" is a Molto2: choose the model token2-molto2 and the profile to write`, 'profile-needed');
+        if (!molto2)
+          throw new UsageError(
+            `the token on "${transport.readerName}" is a Molto2: choose the model token2-molto2 and the profile to write`,
+            'profile-needed',
+          );
         return molto2.flash(store, transport, ctx);
       }
       // Any other family detection tells (a YubiKey) is never driven as a Token2 card.
@@ -90,13 +111,18 @@ export async function formFlasher(form: FlashForm): Promise<TokenFlasher> {
           `the token on "${transport.readerName}" is a ${told.model} (${told.family.name}): the station does not flash it; use \`tokensmith device flash --model ${told.model}\``,
           'wrong-family',
         );
-      if (!token2) throw new UsageError(`the token on "${transport.readerName}" is a Token2 NFC token, not a ${form.model}`, 'wrong-family');
+      if (!token2)
+        throw new UsageError(
+          `the token on "${transport.readerName}" is a Token2 NFC token, not a ${form.model}`,
+          'wrong-family',
+        );
       return token2.flash(store, transport, ctx);
     },
   };
 }
 
 function token2Input(form: FlashForm): TokenFlasher {
-  if (form.digits !== undefined && Number(form.digits) !== 6) throw new UsageError(`digits: Token2 NFC tokens show 6 digits; ${form.digits} is not possible`, 'bad-digits');
+  if (form.digits !== undefined && Number(form.digits) !== 6)
+    throw new UsageError(`digits: Token2 NFC tokens show 6 digits; ${form.digits} is not possible`, 'bad-digits');
   return token2Flasher(parseFlashInput({ ...form }));
 }

@@ -14,7 +14,13 @@ import { findToken } from './tokens.js';
 export const LIFECYCLE_ACTIONS = ['disable', 'enable', 'lost', 'revoke', 'retire'] as const;
 export type LifecycleAction = (typeof LIFECYCLE_ACTIONS)[number];
 
-const EVENT: Record<LifecycleAction, TokenEvent> = { disable: 'disable', enable: 'enable', lost: 'lose', revoke: 'revoke', retire: 'retire' };
+const EVENT: Record<LifecycleAction, TokenEvent> = {
+  disable: 'disable',
+  enable: 'enable',
+  lost: 'lose',
+  revoke: 'revoke',
+  retire: 'retire',
+};
 
 export interface LifecycleResult {
   serial: string;
@@ -26,16 +32,29 @@ export interface LifecycleResult {
 }
 
 /** Applies one life-cycle move. Revoke and retire also end the token's assignment. */
-export async function changeTokenState(store: Store, serial: string, action: LifecycleAction, opts: { manufacturer?: string; reason?: string } = {}): Promise<LifecycleResult> {
+export async function changeTokenState(
+  store: Store,
+  serial: string,
+  action: LifecycleAction,
+  opts: { manufacturer?: string; reason?: string } = {},
+): Promise<LifecycleResult> {
   return store.transaction(async (tx) => {
     const t = await findToken(tx, serial, opts.manufacturer);
     const to = nextState(t.state, EVENT[action], { previous: t.previousState, kind: t.kind, hasSeed: t.hasSeed });
     const a = await tx.assignments.byToken(t.id);
     const user = a ? await tx.users.get(a.userId) : null;
-    const r = a ? await tx.resources.get(a.resourceId) : t.resourceId !== null ? await tx.resources.get(t.resourceId) : null;
+    const r = a
+      ? await tx.resources.get(a.resourceId)
+      : t.resourceId !== null
+        ? await tx.resources.get(t.resourceId)
+        : null;
     // Remember where a token was before a side state, so `enable` can go back there; an assignment outlives disable/lost.
     const entersSide = to === 'disabled' || to === 'lost';
-    const previousState = entersSide ? (t.state === 'disabled' || t.state === 'lost' ? t.previousState : t.state) : null;
+    const previousState = entersSide
+      ? t.state === 'disabled' || t.state === 'lost'
+        ? t.previousState
+        : t.state
+      : null;
     let endsAssignment = (to === 'revoked' || to === 'retired') && a !== null;
     if (action === 'enable' && a && to !== 'assigned' && to !== 'enrolled') endsAssignment = true;
     if (endsAssignment) await tx.assignments.delete(a!.id);
@@ -47,18 +66,33 @@ export async function changeTokenState(store: Store, serial: string, action: Lif
     await tx.audit.append({
       action: `token.${action}`,
       subject: `token:${t.serial}`,
-      details: { from: t.state, to, user: user?.login ?? null, resource: r?.name ?? null, ...(endsAssignment ? { assignmentEnded: true } : {}), ...(opts.reason ? { reason: opts.reason } : {}) },
+      details: {
+        from: t.state,
+        to,
+        user: user?.login ?? null,
+        resource: r?.name ?? null,
+        ...(endsAssignment ? { assignmentEnded: true } : {}),
+        ...(opts.reason ? { reason: opts.reason } : {}),
+      },
     });
     return { serial: t.serial, action, from: t.state, to, user: user?.login ?? null, resource: r?.name ?? null };
   });
 }
 
 /** Clears the enrollment lock and the failed-code counter. */
-export async function unlockToken(store: Store, serial: string, opts: { manufacturer?: string } = {}): Promise<{ serial: string; wasLocked: boolean; failedAttempts: number }> {
+export async function unlockToken(
+  store: Store,
+  serial: string,
+  opts: { manufacturer?: string } = {},
+): Promise<{ serial: string; wasLocked: boolean; failedAttempts: number }> {
   return store.transaction(async (tx) => {
     const t = await findToken(tx, serial, opts.manufacturer);
     await tx.tokens.update(t.id, { locked: false, failedAttempts: 0 });
-    await tx.audit.append({ action: 'token.unlock', subject: `token:${t.serial}`, details: { wasLocked: t.locked, failedAttempts: t.failedAttempts } });
+    await tx.audit.append({
+      action: 'token.unlock',
+      subject: `token:${t.serial}`,
+      details: { wasLocked: t.locked, failedAttempts: t.failedAttempts },
+    });
     return { serial: t.serial, wasLocked: t.locked, failedAttempts: t.failedAttempts };
   });
 }
@@ -74,7 +108,9 @@ export interface ResyncResult {
 export function parseCodePair(input: string | string[]): [string, string] {
   const codes = (Array.isArray(input) ? input : [input]).flatMap((s) => s.split(/[\s,]+/)).filter(Boolean);
   if (codes.length !== 2 || codes.some((c) => !/^\d{4,10}$/.test(c))) {
-    throw new UsageError(`--codes takes two consecutive codes the token showed, one after the other: --codes 123456,654321`);
+    throw new UsageError(
+      `--codes takes two consecutive codes the token showed, one after the other: --codes 123456,654321`,
+    );
   }
   return [codes[0]!, codes[1]!];
 }
@@ -85,14 +121,28 @@ export function parseCodePair(input: string | string[]): [string, string] {
  * Resource it is the `synchronize` action and follows its rule unless
  * `force` (an admin's override, written to the audit row).
  */
-export async function resyncWithin(tx: Repos, t: TokenRecord, codes: [string, string], opts: { at?: Date; force?: boolean; actor?: string; via?: string } = {}): Promise<ResyncResult> {
+export async function resyncWithin(
+  tx: Repos,
+  t: TokenRecord,
+  codes: [string, string],
+  opts: { at?: Date; force?: boolean; actor?: string; via?: string } = {},
+): Promise<ResyncResult> {
   const a = await tx.assignments.byToken(t.id);
   const resourceId = a?.resourceId ?? t.resourceId;
   const r = resourceId !== null ? await tx.resources.get(resourceId) : null;
   if (r && !isAllowed(r, 'synchronize') && !opts.force) {
-    throw refuse('action-not-allowed', `Resource '${r.name}' does not allow 'synchronize'`, `allow it with: tokensmith resource allow ${r.name} --actions synchronize`, t.serial);
+    throw refuse(
+      'action-not-allowed',
+      `Resource '${r.name}' does not allow 'synchronize'`,
+      `allow it with: tokensmith resource allow ${r.name} --actions synchronize`,
+      t.serial,
+    );
   }
-  if (t.state === 'retired' || t.state === 'revoked') throw new DataError(`token ${t.serial} is ${t.state}: there is nothing to resynchronise`, { code: 'illegal-transition', where: t.serial });
+  if (t.state === 'retired' || t.state === 'revoked')
+    throw new DataError(`token ${t.serial} is ${t.state}: there is nothing to resynchronise`, {
+      code: 'illegal-transition',
+      where: t.serial,
+    });
   const seed = await tx.tokens.openSeed(t);
   let match;
   try {
@@ -101,16 +151,32 @@ export async function resyncWithin(tx: Repos, t: TokenRecord, codes: [string, st
     seed.fill(0);
   }
   if (!match) {
-    await tx.audit.append({ action: 'token.resync-failed', subject: `token:${t.serial}`, actor: opts.actor, details: { via: opts.via ?? 'admin' } });
-    throw new DataError(`the two codes are not consecutive codes of token ${t.serial} within ±${r?.syncWindow ?? 1000} steps: read two codes in a row from the token and try again`, {
-      code: 'resync-failed',
-      where: t.serial,
+    await tx.audit.append({
+      action: 'token.resync-failed',
+      subject: `token:${t.serial}`,
+      actor: opts.actor,
+      details: { via: opts.via ?? 'admin' },
     });
+    throw new DataError(
+      `the two codes are not consecutive codes of token ${t.serial} within ±${r?.syncWindow ?? 1000} steps: read two codes in a row from the token and try again`,
+      {
+        code: 'resync-failed',
+        where: t.serial,
+      },
+    );
   }
   if (t.lastUsedStep !== null && match.step <= t.lastUsedStep) {
-    throw refuse('code-already-used', `these codes were used before on token ${t.serial}`, 'wait for the token to show new codes', t.serial);
+    throw refuse(
+      'code-already-used',
+      `these codes were used before on token ${t.serial}`,
+      'wait for the token to show new codes',
+      t.serial,
+    );
   }
-  const patch = t.type === 'hotp' ? { counter: match.step + 1, lastUsedStep: match.step } : { driftSteps: match.offset, lastUsedStep: match.step };
+  const patch =
+    t.type === 'hotp'
+      ? { counter: match.step + 1, lastUsedStep: match.step }
+      : { driftSteps: match.offset, lastUsedStep: match.step };
   await tx.tokens.update(t.id, patch);
   await tx.audit.append({
     action: 'token.resync',
@@ -131,7 +197,12 @@ export async function resyncWithin(tx: Repos, t: TokenRecord, codes: [string, st
   };
 }
 
-export async function resyncToken(store: Store, serial: string, codes: [string, string], opts: { at?: Date; force?: boolean; manufacturer?: string } = {}): Promise<ResyncResult> {
+export async function resyncToken(
+  store: Store,
+  serial: string,
+  codes: [string, string],
+  opts: { at?: Date; force?: boolean; manufacturer?: string } = {},
+): Promise<ResyncResult> {
   return resyncKeepingFailure(store, (tx) => findToken(tx, serial, opts.manufacturer), codes, opts);
 }
 

@@ -102,10 +102,16 @@ export function checkSmtpUrl(url: string): void {
   try {
     u = new URL(url);
   } catch {
-    throw new UsageError('the SMTP URL is not a URL: give e.g. smtp://mail.example.com:587 or smtps://user:password@mail.example.com:465', 'bad-smtp-url');
+    throw new UsageError(
+      'the SMTP URL is not a URL: give e.g. smtp://mail.example.com:587 or smtps://user:password@mail.example.com:465',
+      'bad-smtp-url',
+    );
   }
   if (!['smtp:', 'smtps:'].includes(u.protocol) || !u.hostname) {
-    throw new UsageError(`the SMTP URL must start with smtp:// or smtps:// and name a host, not '${u.protocol}//${u.host}'`, 'bad-smtp-url');
+    throw new UsageError(
+      `the SMTP URL must start with smtp:// or smtps:// and name a host, not '${u.protocol}//${u.host}'`,
+      'bad-smtp-url',
+    );
   }
 }
 
@@ -125,10 +131,13 @@ export class SmtpMailer implements Mailer {
       const mod = (await import('nodemailer')) as unknown as { default?: typeof nodemailer } & typeof nodemailer;
       nodemailer = mod.default ?? mod;
     } catch (err) {
-      throw new TokensmithError('SMTP is configured (--smtp-url or TOKENSMITH_SMTP_URL) but nodemailer cannot be loaded: run npm install in the tokensmith folder', {
-        code: 'mailer-missing',
-        cause: err,
-      });
+      throw new TokensmithError(
+        'SMTP is configured (--smtp-url or TOKENSMITH_SMTP_URL) but nodemailer cannot be loaded: run npm install in the tokensmith folder',
+        {
+          code: 'mailer-missing',
+          cause: err,
+        },
+      );
     }
     this.transport = nodemailer.createTransport(this.url);
     return this.transport;
@@ -140,10 +149,13 @@ export class SmtpMailer implements Mailer {
       const info = await transport.sendMail({ from: this.from, to: msg.to, subject: msg.subject, text: msg.text });
       return { delivered: `smtp:${info.messageId}` };
     } catch (err) {
-      throw new TokensmithError(`sending mail to ${msg.to} through ${smtpHost(this.url)} failed: ${(err as Error).message}; check --smtp-url or TOKENSMITH_SMTP_URL`, {
-        code: 'mail-failed',
-        cause: err,
-      });
+      throw new TokensmithError(
+        `sending mail to ${msg.to} through ${smtpHost(this.url)} failed: ${(err as Error).message}; check --smtp-url or TOKENSMITH_SMTP_URL`,
+        {
+          code: 'mail-failed',
+          cause: err,
+        },
+      );
     }
   }
 

@@ -9,7 +9,14 @@ import { hashPassword, verifyPassword } from '../core/password.js';
 import { nextState } from '../core/states.js';
 import type { Repos, ResourceAction, ResourceRecord, Store, TokenRecord, UserRecord } from '../store/types.js';
 import { assignWithin, refuse, unassignWithin } from './assign.js';
-import { claimToken, enrollTypeOf, portalContext, startSoftwareToken, type ClaimResult, type SoftwareTokenStart } from './enroll.js';
+import {
+  claimToken,
+  enrollTypeOf,
+  portalContext,
+  startSoftwareToken,
+  type ClaimResult,
+  type SoftwareTokenStart,
+} from './enroll.js';
 import { resyncKeepingFailure, type ResyncResult } from './lifecycle.js';
 import { checkField, checkPortalEmail, SIGNIN_LOCK_MS } from './portal-rules.js';
 import { findResource } from './resources.js';
@@ -28,7 +35,11 @@ export interface PortalSessionIds {
 
 /** The one refusal for a serial that is not free in this Resource's stock nor the user's own: unknown, elsewhere, or someone else's look alike. */
 function notInStock(r: ResourceRecord, serial: string): PolicyError {
-  return refuse('token-not-in-stock', `token ${serial} is not in the stock of Resource '${r.name}'`, 'check the serial printed on the token, or ask an admin');
+  return refuse(
+    'token-not-in-stock',
+    `token ${serial} is not in the stock of Resource '${r.name}'`,
+    'check the serial printed on the token, or ask an admin',
+  );
 }
 
 /** The token of that serial in the Resource's stock, free or the user's own; else the refusal above. */
@@ -54,12 +65,22 @@ export class PortalSession {
   }
 
   /** The Resource's allowed actions and token types, and the user's token there. */
-  async overview(): Promise<{ resource: string; actions: ResourceAction[]; tokenTypes: string[]; token: { serial: string; state: string; type: string } | null }> {
+  async overview(): Promise<{
+    resource: string;
+    actions: ResourceAction[];
+    tokenTypes: string[];
+    token: { serial: string; state: string; type: string } | null;
+  }> {
     const r = await findResource(this.store, this.resource);
     const user = await findUser(this.store, this.login);
     const a = await this.store.assignments.byUserResource(user.id, r.id);
     const t = a ? await this.store.tokens.get(a.tokenId) : null;
-    return { resource: r.name, actions: r.actions, tokenTypes: r.tokenTypes, token: t ? { serial: t.serial, state: t.state, type: enrollTypeOf(t) } : null };
+    return {
+      resource: r.name,
+      actions: r.actions,
+      tokenTypes: r.tokenTypes,
+      token: t ? { serial: t.serial, state: t.state, type: enrollTypeOf(t) } : null,
+    };
   }
 
   /** Claims a hardware token from the Resource's stock (or confirms the user's pending one) with the code it shows now; every try counts against the user. */
@@ -67,14 +88,28 @@ export class PortalSession {
     const nowMs = (at ?? new Date()).getTime();
     const { r, user } = await portalContext(this.store, this.resource, this.login, 'enroll');
     const subject = enrollSubject(user.id);
-    const count = await this.store.transaction((tx) => tx.portal.countAttempt({ resourceId: r.id, subject, limit: r.lockAfter, lockMs: ENROLL_LOCK_MS, nowMs }));
+    const count = await this.store.transaction((tx) =>
+      tx.portal.countAttempt({ resourceId: r.id, subject, limit: r.lockAfter, lockMs: ENROLL_LOCK_MS, nowMs }),
+    );
     if (count.attempts > r.lockAfter) {
       const until = new Date(count.lockedUntilMs ?? nowMs).toISOString();
-      throw new PolicyError(`refused: enrollment for '${user.login}' in '${r.name}' is locked after ${r.lockAfter} wrong codes; try again after ${until}`, { code: 'enroll-locked' });
+      throw new PolicyError(
+        `refused: enrollment for '${user.login}' in '${r.name}' is locked after ${r.lockAfter} wrong codes; try again after ${until}`,
+        { code: 'enroll-locked' },
+      );
     }
     const t = await ownStockToken(this.store, r, user, serial.trim());
     const left = r.lockAfter - count.attempts;
-    const done = await claimToken(this.store, { resource: this.resource, login: this.login, serial: t.serial, manufacturer: t.manufacturer, code, at, userAttemptsLeft: left, ...this.actor });
+    const done = await claimToken(this.store, {
+      resource: this.resource,
+      login: this.login,
+      serial: t.serial,
+      manufacturer: t.manufacturer,
+      code,
+      at,
+      userAttemptsLeft: left,
+      ...this.actor,
+    });
     await this.store.transaction((tx) => tx.portal.clearAttempts(r.id, subject));
     return done;
   }
@@ -89,7 +124,13 @@ export class PortalSession {
     return this.store.transaction(async (tx) => {
       const { r, user } = await portalContext(tx, this.resource, this.login, 'assign-existing');
       const t = await ownStockToken(tx, r, user, serial.trim());
-      const done = await assignWithin(tx, { serial: t.serial, manufacturer: t.manufacturer, login: this.login, resource: this.resource, ...this.actor });
+      const done = await assignWithin(tx, {
+        serial: t.serial,
+        manufacturer: t.manufacturer,
+        login: this.login,
+        resource: this.resource,
+        ...this.actor,
+      });
       return { serial: done.token.serial, state: done.token.state };
     });
   }
@@ -103,7 +144,10 @@ export class PortalSession {
   }
 
   async synchronize(codes: [string, string], at?: Date): Promise<ResyncResult> {
-    return resyncKeepingFailure(this.store, async (tx) => (await this.myToken(tx, 'synchronize')).t, codes, { at, ...this.actor });
+    return resyncKeepingFailure(this.store, async (tx) => (await this.myToken(tx, 'synchronize')).t, codes, {
+      at,
+      ...this.actor,
+    });
   }
 
   async unassign(): Promise<{ serial: string; state: string }> {
@@ -122,26 +166,46 @@ export class PortalSession {
       const a = (await tx.assignments.byToken(t.id))!;
       await tx.assignments.markEnrolled(a.id, null);
       await tx.tokens.update(t.id, { state });
-      await tx.audit.append({ action: 'token.reissue', subject: `token:${t.serial}`, ...this.actor, details: { user: user.login, resource: r.name, from: t.state, to: state, via: 'portal' } });
+      await tx.audit.append({
+        action: 'token.reissue',
+        subject: `token:${t.serial}`,
+        ...this.actor,
+        details: { user: user.login, resource: r.name, from: t.state, to: state, via: 'portal' },
+      });
       return { serial: t.serial, state };
     });
   }
 
   async setPin(): Promise<never> {
     const { t } = await this.myToken(this.store, 'set-pin');
-    throw new DataError(`token ${t.serial} has no PIN that tokensmith manages (TOTP tokens here carry none)`, { code: 'not-supported', where: t.serial });
+    throw new DataError(`token ${t.serial} has no PIN that tokensmith manages (TOTP tokens here carry none)`, {
+      code: 'not-supported',
+      where: t.serial,
+    });
   }
 
   async removePin(): Promise<never> {
     const { t } = await this.myToken(this.store, 'remove-pin');
-    throw new DataError(`token ${t.serial} has no PIN that tokensmith manages (TOTP tokens here carry none)`, { code: 'not-supported', where: t.serial });
+    throw new DataError(`token ${t.serial} has no PIN that tokensmith manages (TOTP tokens here carry none)`, {
+      code: 'not-supported',
+      where: t.serial,
+    });
   }
 
-  private async changeUser(action: ResourceAction, patch: Partial<Pick<UserRecord, 'login' | 'name' | 'email' | 'phone' | 'passwordHash'>>, shown: Record<string, unknown>) {
+  private async changeUser(
+    action: ResourceAction,
+    patch: Partial<Pick<UserRecord, 'login' | 'name' | 'email' | 'phone' | 'passwordHash'>>,
+    shown: Record<string, unknown>,
+  ) {
     const login = await this.store.transaction(async (tx) => {
       const { user } = await portalContext(tx, this.resource, this.login, action);
       const u = await tx.users.update(user.id, patch);
-      await tx.audit.append({ action: `user.${action}`, subject: `user:${user.login}`, ...this.actor, details: { resource: this.resource, ...shown } });
+      await tx.audit.append({
+        action: `user.${action}`,
+        subject: `user:${user.login}`,
+        ...this.actor,
+        details: { resource: this.resource, ...shown },
+      });
       return u.login;
     });
     return new PortalSession(this.store, this.resource, login, this.ids);
@@ -160,18 +224,33 @@ export class PortalSession {
     await this.store.transaction(async (tx) => {
       await tx.users.update(user.id, { passwordHash });
       const ended = await tx.portal.endUserSessions(user.id, this.ids?.sessionIdHash);
-      await tx.audit.append({ action: 'user.change-password', subject: `user:${user.login}`, ...this.actor, details: { resource: r.name, endedSessions: ended } });
+      await tx.audit.append({
+        action: 'user.change-password',
+        subject: `user:${user.login}`,
+        ...this.actor,
+        details: { resource: r.name, endedSessions: ended },
+      });
     });
     return new PortalSession(this.store, this.resource, user.login, this.ids);
   }
 
   private async checkCurrentPassword(r: ResourceRecord, user: UserRecord, current: string, at: Date): Promise<void> {
     const subject = `signin:${user.login}`;
-    const count = await this.store.transaction((tx) => tx.portal.countAttempt({ resourceId: r.id, subject, limit: r.lockAfter, lockMs: SIGNIN_LOCK_MS, nowMs: at.getTime() }));
+    const count = await this.store.transaction((tx) =>
+      tx.portal.countAttempt({
+        resourceId: r.id,
+        subject,
+        limit: r.lockAfter,
+        lockMs: SIGNIN_LOCK_MS,
+        nowMs: at.getTime(),
+      }),
+    );
     const ok = count.attempts <= r.lockAfter && (await verifyPassword(current, user.passwordHash!));
     if (!ok) {
       const left = Math.max(0, r.lockAfter - count.attempts);
-      throw new PolicyError(`refused: the current password is wrong or sign-in is locked; ${left} attempt(s) left`, { code: 'wrong-password' });
+      throw new PolicyError(`refused: the current password is wrong or sign-in is locked; ${left} attempt(s) left`, {
+        code: 'wrong-password',
+      });
     }
     await this.store.transaction((tx) => tx.portal.clearAttempts(r.id, subject));
   }

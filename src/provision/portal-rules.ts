@@ -61,13 +61,18 @@ export const FIELD_MAX: Record<string, number> = {
 
 // C0 and C1 controls, DEL, and the line and paragraph separators: none belongs in a name, login or serial.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
-const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const EMAIL =
+  /^[^\s@<>()[\]\\,;:"]{1,64}@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 /** Checks one text field against its length and for control characters; passwords may hold any printable text. */
 export function checkField(key: string, value: string): string {
   const max = FIELD_MAX[key] ?? 256;
   if (value.length > max) throw new UsageError(`'${key}' is too long: at most ${max} characters`, 'field-too-long');
-  if (CONTROL.test(value)) throw new UsageError(`'${key}' holds a control character (a line break, tab or similar): type it on one line`, 'control-character');
+  if (CONTROL.test(value))
+    throw new UsageError(
+      `'${key}' holds a control character (a line break, tab or similar): type it on one line`,
+      'control-character',
+    );
   return value;
 }
 

@@ -56,7 +56,10 @@ function decoyKeyOf(store: Store): Promise<string> {
   let key = decoyKeys.get(store);
   if (!key) {
     key = (async () => {
-      if (!(await store.meta.get(DECOY_KEY))) await store.transaction(async (tx) => (await tx.meta.get(DECOY_KEY)) ?? tx.meta.set(DECOY_KEY, randomBytes(32).toString('hex')));
+      if (!(await store.meta.get(DECOY_KEY)))
+        await store.transaction(
+          async (tx) => (await tx.meta.get(DECOY_KEY)) ?? tx.meta.set(DECOY_KEY, randomBytes(32).toString('hex')),
+        );
       return (await store.meta.get(DECOY_KEY))!;
     })();
     decoyKeys.set(store, key);
@@ -105,21 +108,50 @@ async function memberOf(store: Repos, r: ResourceRecord, login: string): Promise
 }
 
 /** Step one: what the user will be asked. Sends the emailed code when that is the method (one live code, a cool-down between mails). */
-export async function beginSignIn(store: Store, mailer: Mailer, input: { resource: string; login: string; at?: Date; limits?: Partial<PortalLimits> }): Promise<SignInChallenge> {
+export async function beginSignIn(
+  store: Store,
+  mailer: Mailer,
+  input: { resource: string; login: string; at?: Date; limits?: Partial<PortalLimits> },
+): Promise<SignInChallenge> {
   const nowMs = (input.at ?? new Date()).getTime();
   const cooldownMs = input.limits?.emailCooldownMs ?? DEFAULT_PORTAL_LIMITS.emailCooldownMs;
   const r = await findResource(store, input.resource);
   const login = checkField('login', input.login.trim());
   const user = await memberOf(store, r, login);
-  if (!user || (!user.passwordHash && !user.email)) return { resource: r.name, login, method: 'password', tokenCodeRequired: await decoyTokenCodeRequired(store, r.name, login) };
+  if (!user || (!user.passwordHash && !user.email))
+    return {
+      resource: r.name,
+      login,
+      method: 'password',
+      tokenCodeRequired: await decoyTokenCodeRequired(store, r.name, login),
+    };
   const tokenCodeRequired = (await enrolledTokenOf(store, user, r)) !== null;
   if (user.passwordHash) return { resource: r.name, login: user.login, method: 'password', tokenCodeRequired };
-  const challenge: SignInChallenge = { resource: r.name, login: user.login, method: 'email-code', tokenCodeRequired, sentTo: maskEmail(user.email!) };
+  const challenge: SignInChallenge = {
+    resource: r.name,
+    login: user.login,
+    method: 'email-code',
+    tokenCodeRequired,
+    sentTo: maskEmail(user.email!),
+  };
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const codeHash = hashSignInCode(code);
   const issued = await store.transaction(async (tx) => {
-    const fresh = await tx.portal.issueEmailCode({ userId: user.id, resourceId: r.id, codeHash, nowMs, expiresMs: nowMs + SIGNIN_CODE_TTL_MS, cooldownMs });
-    if (fresh) await tx.audit.append({ action: 'portal.signin-code', subject: `user:${user.login}`, actor: `portal:${user.login}`, details: { resource: r.name, to: challenge.sentTo } });
+    const fresh = await tx.portal.issueEmailCode({
+      userId: user.id,
+      resourceId: r.id,
+      codeHash,
+      nowMs,
+      expiresMs: nowMs + SIGNIN_CODE_TTL_MS,
+      cooldownMs,
+    });
+    if (fresh)
+      await tx.audit.append({
+        action: 'portal.signin-code',
+        subject: `user:${user.login}`,
+        actor: `portal:${user.login}`,
+        details: { resource: r.name, to: challenge.sentTo },
+      });
     return fresh;
   });
   // Within the cool-down the code already sent stays the one to type: the answer does not change.
@@ -141,13 +173,20 @@ export async function beginSignIn(store: Store, mailer: Mailer, input: { resourc
 /** The one refusal for every wrong sign-in: unknown login, another Resource's user, wrong password, code or token code. */
 function wrongSignIn(r: ResourceRecord, attempts: number, lockedUntilMs: number | null): PolicyError {
   const left = r.lockAfter - attempts;
-  const next = left > 0 ? `${left} attempt(s) left` : `sign-in for this login is locked until ${new Date(lockedUntilMs ?? 0).toISOString()}`;
+  const next =
+    left > 0
+      ? `${left} attempt(s) left`
+      : `sign-in for this login is locked until ${new Date(lockedUntilMs ?? 0).toISOString()}`;
   return refuse('sign-in-refused', `sign-in to '${r.name}' failed: unknown login, or wrong password or code`, next);
 }
 
 function lockedSignIn(r: ResourceRecord, lockedUntilMs: number | null): PolicyError {
   const until = new Date(lockedUntilMs ?? 0).toISOString();
-  return refuse('sign-in-refused', `sign-in to '${r.name}' for this login is locked after ${r.lockAfter} failed attempts`, `try again after ${until}`);
+  return refuse(
+    'sign-in-refused',
+    `sign-in to '${r.name}' for this login is locked after ${r.lockAfter} failed attempts`,
+    `try again after ${until}`,
+  );
 }
 
 /** Step two: one counted try. Returns a session, or the same refusal whatever was wrong (the audit log keeps the reason). */
@@ -157,26 +196,48 @@ export async function signIn(store: Store, input: SignInInput): Promise<PortalSe
   const r = await findResource(store, input.resource);
   const login = checkField('login', input.login.trim());
   const subject = signInSubject(login);
-  const count = await store.transaction((tx) => tx.portal.countAttempt({ resourceId: r.id, subject, limit: r.lockAfter, lockMs: SIGNIN_LOCK_MS, nowMs }));
+  const count = await store.transaction((tx) =>
+    tx.portal.countAttempt({ resourceId: r.id, subject, limit: r.lockAfter, lockMs: SIGNIN_LOCK_MS, nowMs }),
+  );
   if (count.attempts > r.lockAfter) throw lockedSignIn(r, count.lockedUntilMs);
   const user = await memberOf(store, r, login);
   const hash = user?.passwordHash ?? (await dummyPasswordHash());
-  const passwordOk = (await verifyPassword(input.password ?? '', hash)) && user?.passwordHash != null && input.password !== undefined;
-  const why = user ? await checkSecondFactors(store, r, user, input, passwordOk, nowMs) : 'unknown login or not a user of this Resource';
+  const passwordOk =
+    (await verifyPassword(input.password ?? '', hash)) && user?.passwordHash != null && input.password !== undefined;
+  const why = user
+    ? await checkSecondFactors(store, r, user, input, passwordOk, nowMs)
+    : 'unknown login or not a user of this Resource';
   const audited = user ? `user:${user.login}` : `login:${login}`;
   if (why) {
-    await store.audit.append({ action: 'portal.signin-failed', subject: audited, actor: `portal:${login}`, details: { resource: r.name, reason: why, attempts: count.attempts } });
+    await store.audit.append({
+      action: 'portal.signin-failed',
+      subject: audited,
+      actor: `portal:${login}`,
+      details: { resource: r.name, reason: why, attempts: count.attempts },
+    });
     throw wrongSignIn(r, count.attempts, count.lockedUntilMs);
   }
   await store.transaction(async (tx) => {
     await tx.portal.clearAttempts(r.id, subject);
-    await tx.audit.append({ action: 'portal.signin', subject: audited, actor: `portal:${user!.login}`, details: { resource: r.name, method: user!.passwordHash ? 'password' : 'email-code' } });
+    await tx.audit.append({
+      action: 'portal.signin',
+      subject: audited,
+      actor: `portal:${user!.login}`,
+      details: { resource: r.name, method: user!.passwordHash ? 'password' : 'email-code' },
+    });
   });
   return new PortalSession(store, r.name, user!.login, { userId: user!.id, resourceId: r.id });
 }
 
 /** Checks the emailed code (when the user has no password) and the token's code; uses both up on success. Returns why it failed, or null. */
-async function checkSecondFactors(store: Store, r: ResourceRecord, user: UserRecord, input: SignInInput, passwordOk: boolean, nowMs: number): Promise<string | null> {
+async function checkSecondFactors(
+  store: Store,
+  r: ResourceRecord,
+  user: UserRecord,
+  input: SignInInput,
+  passwordOk: boolean,
+  nowMs: number,
+): Promise<string | null> {
   if (user.passwordHash && !passwordOk) return 'wrong password';
   if (!user.passwordHash && !user.email) return 'the user has neither a password nor an email';
   let codeHash: string | null = null;
@@ -194,16 +255,26 @@ async function checkSecondFactors(store: Store, r: ResourceRecord, user: UserRec
       if (!code) return `no code given for token ${token.serial}`;
       const seed = await tx.tokens.openSeed(token);
       try {
-        match = findCode(seed, token, code, { at: new Date(nowMs), driftSteps: token.driftSteps, window: r.window, counter: token.counter });
+        match = findCode(seed, token, code, {
+          at: new Date(nowMs),
+          driftSteps: token.driftSteps,
+          window: r.window,
+          counter: token.counter,
+        });
       } finally {
         seed.fill(0);
       }
       if (!match) return `wrong code for token ${token.serial}`;
     }
-    if (codeHash && !(await tx.portal.consumeEmailCode(user.id, r.id, codeHash))) return 'the emailed code was used by another request';
+    if (codeHash && !(await tx.portal.consumeEmailCode(user.id, r.id, codeHash)))
+      return 'the emailed code was used by another request';
     if (token && match) {
-      if (!(await tx.portal.useTokenStep(token.id, match.step))) return `the code of token ${token.serial} was already used`;
-      await tx.tokens.update(token.id, token.type === 'hotp' ? { counter: match.step + 1 } : { driftSteps: token.driftSteps + match.offset });
+      if (!(await tx.portal.useTokenStep(token.id, match.step)))
+        return `the code of token ${token.serial} was already used`;
+      await tx.tokens.update(
+        token.id,
+        token.type === 'hotp' ? { counter: match.step + 1 } : { driftSteps: token.driftSteps + match.offset },
+      );
     }
     return null;
   });

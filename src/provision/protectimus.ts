@@ -36,23 +36,46 @@ export interface ProtectimusInfoView {
   state: string | null;
 }
 
-async function findByUidOrSerial(store: Store | null, uid: string | null, serial?: string): Promise<TokenRecord | null> {
+async function findByUidOrSerial(
+  store: Store | null,
+  uid: string | null,
+  serial?: string,
+): Promise<TokenRecord | null> {
   if (!store) return null;
   if (serial) {
-    const t = (await store.tokens.findOne(PROTECTIMUS_MANUFACTURER, serial)) ?? (await store.tokens.findBySerial(serial))[0] ?? null;
-    if (!t) throw new NotFoundError(`no token with serial ${serial} in the store: register it first with \`tokensmith tokens add ${serial} --secret <base32> --manufacturer Protectimus\``);
+    const t =
+      (await store.tokens.findOne(PROTECTIMUS_MANUFACTURER, serial)) ??
+      (await store.tokens.findBySerial(serial))[0] ??
+      null;
+    if (!t)
+      throw new NotFoundError(
+        `no token with serial ${serial} in the store: register it first with \`tokensmith tokens add ${serial} --secret <base32> --manufacturer Protectimus\``,
+      );
     return t;
   }
   if (!uid) return null;
   return store.tokens.findByUid(uid);
 }
 
-export async function protectimusInfo(store: Store | null, transport: ApduTransport, o: ProtectimusOptions): Promise<ProtectimusInfoView> {
+export async function protectimusInfo(
+  store: Store | null,
+  transport: ApduTransport,
+  o: ProtectimusOptions,
+): Promise<ProtectimusInfoView> {
   const d = new ProtectimusDriver(transport, o);
   const uid = await d.readUid();
   const info = await d.readInfo();
   const t = await findByUidOrSerial(store, uid, o.serial).catch(() => null);
-  return { model: o.model, reader: transport.readerName, uid, ...info, interval: info.interval, serial: t?.serial ?? null, inStore: Boolean(t), state: t?.state ?? null };
+  return {
+    model: o.model,
+    reader: transport.readerName,
+    uid,
+    ...info,
+    interval: info.interval,
+    serial: t?.serial ?? null,
+    inStore: Boolean(t),
+    state: t?.state ?? null,
+  };
 }
 
 export interface ProtectimusVerifyResult {
@@ -68,20 +91,35 @@ export interface ProtectimusVerifyResult {
 
 async function tokenFor(store: Store, uid: string | null, o: ProtectimusOptions): Promise<TokenRecord> {
   const t = await findByUidOrSerial(store, uid, o.serial);
-  if (!t) throw new DataError(`the store does not know this ${o.model} (UID ${uid ?? 'unknown'}): say which token it is with --serial <the serial printed on it>`, { code: 'not-found' });
-  if (!t.hasSeed) throw new DataError(`token ${t.serial} has no seed in the store: nothing to compare its code with`, { code: 'no-seed', where: t.serial });
+  if (!t)
+    throw new DataError(
+      `the store does not know this ${o.model} (UID ${uid ?? 'unknown'}): say which token it is with --serial <the serial printed on it>`,
+      { code: 'not-found' },
+    );
+  if (!t.hasSeed)
+    throw new DataError(`token ${t.serial} has no seed in the store: nothing to compare its code with`, {
+      code: 'no-seed',
+      where: t.serial,
+    });
   return t;
 }
 
 /** Reads the code on the token and finds it around the host's time: the drift in steps. */
-export async function protectimusVerify(store: Store, transport: ApduTransport, o: ProtectimusOptions & { window?: number }): Promise<ProtectimusVerifyResult> {
+export async function protectimusVerify(
+  store: Store,
+  transport: ApduTransport,
+  o: ProtectimusOptions & { window?: number },
+): Promise<ProtectimusVerifyResult> {
   const d = new ProtectimusDriver(transport, o);
   const uid = await d.readUid();
   const token = await tokenFor(store, uid, o);
   const { code, at } = await d.readCode();
   const window = o.window ?? 10;
   if (code.length !== token.digits)
-    throw new DataError(`token ${token.serial} shows ${code.length} digits, the store says ${token.digits}: check the token's record`, { code: 'digits-mismatch', where: token.serial });
+    throw new DataError(
+      `token ${token.serial} shows ${code.length} digits, the store says ${token.digits}: check the token's record`,
+      { code: 'digits-mismatch', where: token.serial },
+    );
   const seed = await store.tokens.openSeed(token);
   let match;
   try {
@@ -90,11 +128,21 @@ export async function protectimusVerify(store: Store, transport: ApduTransport, 
     seed.fill(0);
   }
   await store.transaction(async (tx) => {
-    await tx.tokens.update(token.id, { ...(match ? { driftSteps: match.offset } : {}), attributes: { ...token.attributes, ...(uid ? { uid } : {}) } });
+    await tx.tokens.update(token.id, {
+      ...(match ? { driftSteps: match.offset } : {}),
+      attributes: { ...token.attributes, ...(uid ? { uid } : {}) },
+    });
     await tx.audit.append({
       action: 'token.verify',
       subject: `token:${token.serial}`,
-      details: { model: o.model, reader: transport.readerName, readFromToken: true, ok: Boolean(match), driftSteps: match?.offset ?? null, window },
+      details: {
+        model: o.model,
+        reader: transport.readerName,
+        readFromToken: true,
+        ok: Boolean(match),
+        driftSteps: match?.offset ?? null,
+        window,
+      },
     });
   });
   if (!match) {
@@ -106,7 +154,15 @@ export async function protectimusVerify(store: Store, transport: ApduTransport, 
       },
     );
   }
-  return { serial: token.serial, model: o.model, code, ok: true, driftSteps: match.offset, driftSeconds: match.offset * token.period, window };
+  return {
+    serial: token.serial,
+    model: o.model,
+    code,
+    ok: true,
+    driftSteps: match.offset,
+    driftSeconds: match.offset * token.period,
+    window,
+  };
 }
 
 export interface ProtectimusSyncResult {
@@ -120,7 +176,11 @@ export interface ProtectimusSyncResult {
 }
 
 /** Sets the token's clock to the host's, then reads its code back as the check (against the stored seed when known). */
-export async function protectimusSync(store: Store, transport: ApduTransport, o: ProtectimusOptions): Promise<ProtectimusSyncResult> {
+export async function protectimusSync(
+  store: Store,
+  transport: ApduTransport,
+  o: ProtectimusOptions,
+): Promise<ProtectimusSyncResult> {
   const d = new ProtectimusDriver(transport, o);
   const uid = await d.readUid();
   const token = await findByUidOrSerial(store, uid, o.serial);
@@ -140,14 +200,36 @@ export async function protectimusSync(store: Store, transport: ApduTransport, o:
         { code: 'clock-check-failed', where: token!.serial },
       );
     await store.transaction(async (tx) => {
-      if (token) await tx.tokens.update(token.id, { driftSteps: 0, attributes: { ...token.attributes, ...(uid ? { uid } : {}), syncedAt: new Date(o.now?.() ?? Date.now()).toISOString() } });
+      if (token)
+        await tx.tokens.update(token.id, {
+          driftSteps: 0,
+          attributes: {
+            ...token.attributes,
+            ...(uid ? { uid } : {}),
+            syncedAt: new Date(o.now?.() ?? Date.now()).toISOString(),
+          },
+        });
       await tx.audit.append({
         action: 'token.sync',
         subject: token ? `token:${token.serial}` : `uid:${uid ?? 'unknown'}`,
-        details: { model: o.model, reader: transport.readerName, interval: w.interval, driftBefore, driftAfter, inStore: Boolean(token) },
+        details: {
+          model: o.model,
+          reader: transport.readerName,
+          interval: w.interval,
+          driftBefore,
+          driftAfter,
+          inStore: Boolean(token),
+        },
       });
     });
-    return { serial: token?.serial ?? null, model: o.model, interval: w.interval, timeWritten: w.timeWritten, driftBefore, driftAfter };
+    return {
+      serial: token?.serial ?? null,
+      model: o.model,
+      interval: w.interval,
+      timeWritten: w.timeWritten,
+      driftBefore,
+      driftAfter,
+    };
   } finally {
     seed?.fill(0);
   }

@@ -4,7 +4,16 @@
  * admin allows it.
  */
 import { DataError, NotFoundError, UsageError } from '../core/errors.js';
-import { ENROLL_TOKEN_TYPES, TOKEN_ACTIONS, USER_ACTIONS, type EnrollTokenType, type Repos, type ResourceAction, type ResourceRecord, type Store } from '../store/types.js';
+import {
+  ENROLL_TOKEN_TYPES,
+  TOKEN_ACTIONS,
+  USER_ACTIONS,
+  type EnrollTokenType,
+  type Repos,
+  type ResourceAction,
+  type ResourceRecord,
+  type Store,
+} from '../store/types.js';
 
 export const RESOURCE_ACTIONS: readonly ResourceAction[] = [...TOKEN_ACTIONS, ...USER_ACTIONS];
 
@@ -28,14 +37,19 @@ export async function findResource(repos: Repos, name: string): Promise<Resource
 }
 
 /** Splits "a,b c" into a list, checking each against the known names. */
-export function parseList<T extends string>(input: string | string[] | undefined, known: readonly T[], what: string): T[] {
+export function parseList<T extends string>(
+  input: string | string[] | undefined,
+  known: readonly T[],
+  what: string,
+): T[] {
   if (input === undefined) return [];
   const items = (Array.isArray(input) ? input : [input])
     .flatMap((s) => s.split(/[\s,]+/))
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
   for (const i of items) {
-    if (!(known as readonly string[]).includes(i)) throw new UsageError(`unknown ${what} '${i}': use ${known.join(', ')}`, `bad-${what.replace(/\s+/g, '-')}`);
+    if (!(known as readonly string[]).includes(i))
+      throw new UsageError(`unknown ${what} '${i}': use ${known.join(', ')}`, `bad-${what.replace(/\s+/g, '-')}`);
   }
   return [...new Set(items)] as T[];
 }
@@ -52,19 +66,25 @@ function checkUrl(url: string): string {
 
 function checkPositive(n: number | undefined, what: string, max: number): number | undefined {
   if (n === undefined) return undefined;
-  if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new UsageError(`${what} must be a whole number from 1 to ${max}, got ${n}`);
+  if (!Number.isSafeInteger(n) || n < 1 || n > max)
+    throw new UsageError(`${what} must be a whole number from 1 to ${max}, got ${n}`);
   return n;
 }
 
-export async function createResource(store: Store, input: { name: string; url?: string; lockAfter?: number; window?: number; syncWindow?: number }): Promise<ResourceRecord> {
+export async function createResource(
+  store: Store,
+  input: { name: string; url?: string; lockAfter?: number; window?: number; syncWindow?: number },
+): Promise<ResourceRecord> {
   const name = input.name.trim();
-  if (!/^[\w.@-][\w .@-]{0,99}$/.test(name)) throw new UsageError(`resource name '${input.name}' must be 1 to 100 letters, digits, spaces or . _ - @`);
+  if (!/^[\w.@-][\w .@-]{0,99}$/.test(name))
+    throw new UsageError(`resource name '${input.name}' must be 1 to 100 letters, digits, spaces or . _ - @`);
   const url = input.url ? checkUrl(input.url) : null;
   const lockAfter = checkPositive(input.lockAfter, '--lock-after', 100);
   const window = checkPositive(input.window, '--window', 100);
   const syncWindow = checkPositive(input.syncWindow, '--sync-window', 100_000);
   return store.transaction(async (tx) => {
-    if (await tx.resources.findByName(name)) throw new DataError(`resource '${name}' already exists`, { code: 'duplicate-resource' });
+    if (await tx.resources.findByName(name))
+      throw new DataError(`resource '${name}' already exists`, { code: 'duplicate-resource' });
     const r = await tx.resources.create({ name, url, lockAfter, window, syncWindow });
     await tx.audit.append({
       action: 'resource.create',
@@ -76,11 +96,17 @@ export async function createResource(store: Store, input: { name: string; url?: 
 }
 
 /** Allows (or denies) portal actions and enrollable token types; the rest stays as it was. */
-export async function setResourcePermissions(store: Store, name: string, change: { allow: boolean; actions?: string | string[]; tokenTypes?: string | string[] }): Promise<ResourceRecord> {
+export async function setResourcePermissions(
+  store: Store,
+  name: string,
+  change: { allow: boolean; actions?: string | string[]; tokenTypes?: string | string[] },
+): Promise<ResourceRecord> {
   const actions = parseList(change.actions, RESOURCE_ACTIONS, 'action');
   const tokenTypes = parseList(change.tokenTypes, ENROLL_TOKEN_TYPES, 'token type');
   if (actions.length === 0 && tokenTypes.length === 0) {
-    throw new UsageError(`name at least one --actions (${RESOURCE_ACTIONS.join(', ')}) or --token-types (${ENROLL_TOKEN_TYPES.join(', ')})`);
+    throw new UsageError(
+      `name at least one --actions (${RESOURCE_ACTIONS.join(', ')}) or --token-types (${ENROLL_TOKEN_TYPES.join(', ')})`,
+    );
   }
   return store.transaction(async (tx) => {
     const r = await findResource(tx, name);

@@ -5,5 +5,13 @@
  * token and user actions, each only when the Resource allows it. The CLI and
  * the web API (src/web/api-selfservice.ts) both come here.
  */
-export { beginSignIn, signIn, SIGNIN_CODE_TRIES, SIGNIN_CODE_TTL_MS, SIGNIN_LOCK_MS, type SignInChallenge, type SignInInput } from './portal-signin.js';
+export {
+  beginSignIn,
+  signIn,
+  SIGNIN_CODE_TRIES,
+  SIGNIN_CODE_TTL_MS,
+  SIGNIN_LOCK_MS,
+  type SignInChallenge,
+  type SignInInput,
+} from './portal-signin.js';
 export { ENROLL_LOCK_MS, PortalSession, type PortalSessionIds } from './portal-actions.js';

@@ -9,7 +9,13 @@ import { writeFileSafelySync } from '../core/safe-file.js';
 import { decodeBase32 } from '../core/codecs.js';
 import { UsageError } from '../core/errors.js';
 import { VpcdClient, parseVpcdAddress, type VirtualCard } from '../transport/vpcd.js';
-import { SIMULATOR_OPTION_FLAGS, type DeviceFamily, type SimulatedDevice, type SimulatorOptionName, type SimulatorSettings } from '../../drivers/family.js';
+import {
+  SIMULATOR_OPTION_FLAGS,
+  type DeviceFamily,
+  type SimulatedDevice,
+  type SimulatorOptionName,
+  type SimulatorSettings,
+} from '../../drivers/family.js';
 import { familyOfModel } from '../../drivers/registry.js';
 
 /** How long a token the host only read (a batch skipping it) stays on the reader. */
@@ -57,7 +63,14 @@ function familySettings(family: DeviceFamily, o: SimulateOptions): Omit<Simulato
       `simulate: ${family.name} has no ${SIMULATOR_OPTION_FLAGS[refused]} (its simulator takes ${honoured.map((k) => SIMULATOR_OPTION_FLAGS[k]).join(', ') || 'no family options'})`,
       'option-not-supported',
     );
-  return { seed: o.seed ? decodeBase32(o.seed, '--seed') : undefined, algorithm: o.algorithm, period: o.period, locked: o.locked, customerKey: o.customerKey, variant: o.variant };
+  return {
+    seed: o.seed ? decodeBase32(o.seed, '--seed') : undefined,
+    algorithm: o.algorithm,
+    period: o.period,
+    locked: o.locked,
+    customerKey: o.customerKey,
+    variant: o.variant,
+  };
 }
 
 /** The card vpcd sees: the simulator, except that with --pull-at n the nth command takes it away unanswered (a fault drill). */
@@ -78,18 +91,26 @@ export async function runSimulator(model: string, o: SimulateOptions, say: (line
   const family = await familyOfModel(model, 'simulate');
   const simulator = family.simulator;
   if (!simulator) throw new UsageError(`simulate: ${family.name} has no simulator`, 'not-supported');
-  if (o.vpcd === undefined) throw new UsageError('simulate needs --vpcd: the simulator plugs into pcscd through vsmartcard vpcd (tests and the demo use it in memory)');
+  if (o.vpcd === undefined)
+    throw new UsageError(
+      'simulate needs --vpcd: the simulator plugs into pcscd through vsmartcard vpcd (tests and the demo use it in memory)',
+    );
   const address = parseVpcdAddress(o.vpcd === true ? undefined : (o.vpcd as string));
   const cards = Number(o.cards ?? 1);
-  if (!Number.isInteger(cards) || cards < 1) throw new UsageError(`--cards must be a whole number from 1, got '${o.cards}'`);
+  if (!Number.isInteger(cards) || cards < 1)
+    throw new UsageError(`--cards must be a whole number from 1, got '${o.cards}'`);
   const clockOffset = Number(o.clockOffset ?? -90);
-  if (!Number.isFinite(clockOffset)) throw new UsageError(`--clock-offset must be a number of seconds, got '${o.clockOffset}'`);
+  if (!Number.isFinite(clockOffset))
+    throw new UsageError(`--clock-offset must be a number of seconds, got '${o.clockOffset}'`);
   const pullAt = o.pullAt === undefined ? 0 : Number(o.pullAt);
-  if (!Number.isInteger(pullAt) || pullAt < 0) throw new UsageError(`--pull-at must be a whole number of commands, got '${o.pullAt}'`);
+  if (!Number.isInteger(pullAt) || pullAt < 0)
+    throw new UsageError(`--pull-at must be a whole number of commands, got '${o.pullAt}'`);
   const settings = familySettings(family, o);
   const base = o.serial ?? simulator.defaultSerial(model);
   const sims: SimulatedDevice[] = [];
-  const save = () => o.state && writeJsonAtomically(o.state, cards === 1 ? sims[0]!.stateView() : { cards: sims.map((s) => s.stateView()) });
+  const save = () =>
+    o.state &&
+    writeJsonAtomically(o.state, cards === 1 ? sims[0]!.stateView() : { cards: sims.map((s) => s.stateView()) });
 
   let stopping = false;
   let current: VpcdClient | null = null;
@@ -139,8 +160,12 @@ export async function runSimulator(model: string, o: SimulateOptions, say: (line
       },
     });
     current = client;
-    await client.connectWithRetry(0, () => say(`waiting for vpcd at ${client.address} (is pcscd running with vsmartcard-vpcd?)`));
-    say(`simulated ${model} ${serial} is on the virtual reader (vpcd ${client.address})${o.state ? `; state in ${o.state}` : ''}; Ctrl-C to take it away`);
+    await client.connectWithRetry(0, () =>
+      say(`waiting for vpcd at ${client.address} (is pcscd running with vsmartcard-vpcd?)`),
+    );
+    say(
+      `simulated ${model} ${serial} is on the virtual reader (vpcd ${client.address})${o.state ? `; state in ${o.state}` : ''}; Ctrl-C to take it away`,
+    );
     if (cards === 1) await new Promise<never>(() => {});
     await done;
     await client.close();

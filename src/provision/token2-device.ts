@@ -36,7 +36,11 @@ function iso(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-export async function deviceInfo(store: Store | null, transport: ApduTransport, opts: DeviceOptions = {}): Promise<DeviceInfoView> {
+export async function deviceInfo(
+  store: Store | null,
+  transport: ApduTransport,
+  opts: DeviceOptions = {},
+): Promise<DeviceInfoView> {
   const info = await new Token2Driver(transport, opts).readInfo();
   const t = store ? await store.tokens.findOne(TOKEN2_MANUFACTURER, info.serial) : null;
   return {
@@ -75,7 +79,9 @@ function settingsOf(t: TokenRecord | null, input: SyncInput): Token2Settings | n
   const alg = input.algorithm ?? (t?.algorithm === 'sha1' || t?.algorithm === 'sha256' ? t.algorithm : undefined);
   const period = input.period ?? (t?.period === 30 || t?.period === 60 ? t.period : undefined);
   const stored = Number(t?.attributes?.displayTimeout);
-  const displayTimeout = input.displayTimeout ?? ((DISPLAY_TIMEOUTS as readonly number[]).includes(stored) ? (stored as DisplayTimeoutSeconds) : 30);
+  const displayTimeout =
+    input.displayTimeout ??
+    ((DISPLAY_TIMEOUTS as readonly number[]).includes(stored) ? (stored as DisplayTimeoutSeconds) : 30);
   if (!alg || !period) return null;
   return { algorithm: alg, period, displayTimeout };
 }
@@ -99,7 +105,10 @@ export async function syncDevice(store: Store, transport: ApduTransport, input: 
       }
       settings = settingsOf(token, input);
       if (!settings) {
-        throw new UsageError(`the store does not know ${name}: give its --algorithm and --period so the config write keeps them; nothing was written`, 'settings-needed');
+        throw new UsageError(
+          `the store does not know ${name}: give its --algorithm and --period so the config write keeps them; nothing was written`,
+          'settings-needed',
+        );
       }
       if (info.wipesSeedOnConfig) seed = await store.tokens.openSeed(token!);
       return { settings, seed };
@@ -115,11 +124,22 @@ export async function syncDevice(store: Store, transport: ApduTransport, input: 
     };
     await store.transaction(async (tx) => {
       const t = token ? await tx.tokens.get((token as TokenRecord).id) : null;
-      if (t) await tx.tokens.update(t.id, { driftSteps: 0, attributes: { ...t.attributes, displayTimeout: settings!.displayTimeout, syncedAt: new Date().toISOString() } });
+      if (t)
+        await tx.tokens.update(t.id, {
+          driftSteps: 0,
+          attributes: { ...t.attributes, displayTimeout: settings!.displayTimeout, syncedAt: new Date().toISOString() },
+        });
       await tx.audit.append({
         action: 'token.sync',
         subject: `token:${out.info.serial}`,
-        details: { model: out.info.model, reader: transport.readerName, offsetBefore: out.info.offset, offsetAfter: out.offsetAfter, seedRewritten: result.seedRewritten, inStore: Boolean(t) },
+        details: {
+          model: out.info.model,
+          reader: transport.readerName,
+          offsetBefore: out.info.offset,
+          offsetAfter: out.offsetAfter,
+          seedRewritten: result.seedRewritten,
+          inStore: Boolean(t),
+        },
       });
     });
     return result;
@@ -129,7 +149,13 @@ export async function syncDevice(store: Store, transport: ApduTransport, input: 
       await store.audit.append({
         action: 'token.sync-failed',
         subject: `token:${serial}`,
-        details: { reader: transport.readerName, error: e.code, step: w?.step ?? null, configWritten: w?.configWritten ?? false, seedWritten: w?.seedWritten ?? false },
+        details: {
+          reader: transport.readerName,
+          error: e.code,
+          step: w?.step ?? null,
+          configWritten: w?.configWritten ?? false,
+          seedWritten: w?.seedWritten ?? false,
+        },
       });
     }
     throw e;
@@ -147,13 +173,22 @@ export interface VerifyResult {
   window: number;
 }
 
-export async function verifyDevice(store: Store, transport: ApduTransport, code: string, opts: DeviceOptions & { window?: number; at?: Date } = {}): Promise<VerifyResult> {
+export async function verifyDevice(
+  store: Store,
+  transport: ApduTransport,
+  code: string,
+  opts: DeviceOptions & { window?: number; at?: Date } = {},
+): Promise<VerifyResult> {
   const info = await new Token2Driver(transport, opts).readInfo();
   const token = await store.tokens.findOne(TOKEN2_MANUFACTURER, info.serial);
   if (!token || !token.hasSeed)
-    throw new DataError(`token ${info.serial} is not in the store with a seed: nothing to check the code against (flash it first)`, { code: 'not-found', where: info.serial });
+    throw new DataError(
+      `token ${info.serial} is not in the store with a seed: nothing to check the code against (flash it first)`,
+      { code: 'not-found', where: info.serial },
+    );
   const wanted = code.trim();
-  if (!new RegExp(`^\\d{${token.digits}}$`).test(wanted)) throw new UsageError(`--code: ${token.serial} shows ${token.digits}-digit codes, got '${code}'`, 'bad-code');
+  if (!new RegExp(`^\\d{${token.digits}}$`).test(wanted))
+    throw new UsageError(`--code: ${token.serial} shows ${token.digits}-digit codes, got '${code}'`, 'bad-code');
   const window = opts.window ?? 10;
   const seed = await store.tokens.openSeed(token);
   let match;
@@ -164,7 +199,11 @@ export async function verifyDevice(store: Store, transport: ApduTransport, code:
   }
   await store.transaction(async (tx) => {
     if (match) await tx.tokens.update(token.id, { driftSteps: match.offset });
-    await tx.audit.append({ action: 'token.verify', subject: `token:${token.serial}`, details: { ok: Boolean(match), driftSteps: match?.offset ?? null, window, tokenClockOffset: info.offset } });
+    await tx.audit.append({
+      action: 'token.verify',
+      subject: `token:${token.serial}`,
+      details: { ok: Boolean(match), driftSteps: match?.offset ?? null, window, tokenClockOffset: info.offset },
+    });
   });
   if (!match) {
     throw new DataError(

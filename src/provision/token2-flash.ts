@@ -10,8 +10,21 @@ import { DataError, PolicyError, TokensmithError, UsageError } from '../core/err
 import { nextState } from '../core/states.js';
 import type { Repos, Store, TokenRecord } from '../store/types.js';
 import type { ApduTransport } from '../transport/types.js';
-import { AuthenticationFailedError, Token2Driver, Token2WriteError, type Token2DeviceInfo, type Token2Settings, type WriteOutcome } from '../../drivers/token2-nfc/driver.js';
-import { DISPLAY_TIMEOUTS, MAX_SEED_BYTES, isToken2Model, type DisplayTimeoutSeconds, type Token2Model } from '../../drivers/token2-nfc/protocol.js';
+import {
+  AuthenticationFailedError,
+  Token2Driver,
+  Token2WriteError,
+  type Token2DeviceInfo,
+  type Token2Settings,
+  type WriteOutcome,
+} from '../../drivers/token2-nfc/driver.js';
+import {
+  DISPLAY_TIMEOUTS,
+  MAX_SEED_BYTES,
+  isToken2Model,
+  type DisplayTimeoutSeconds,
+  type Token2Model,
+} from '../../drivers/token2-nfc/protocol.js';
 import { assignWithin, checkAssignRules } from './assign.js';
 import type { TokenFlasher } from './flash-batch.js';
 import { findResource } from './resources.js';
@@ -70,23 +83,47 @@ export function parseFlashInput(raw: {
   force?: boolean;
 }): FlashInput {
   const algorithm = (raw.algorithm ?? 'sha1').toLowerCase().replace('-', '');
-  if (algorithm !== 'sha1' && algorithm !== 'sha256') throw new UsageError(`--algorithm: Token2 tokens do sha1 or sha256, not '${raw.algorithm}'`, 'bad-algorithm');
+  if (algorithm !== 'sha1' && algorithm !== 'sha256')
+    throw new UsageError(`--algorithm: Token2 tokens do sha1 or sha256, not '${raw.algorithm}'`, 'bad-algorithm');
   const period = Number(raw.period ?? 30);
-  if (period !== 30 && period !== 60) throw new UsageError(`--period: Token2 tokens step 30 or 60 seconds, not '${raw.period}'`, 'bad-period');
+  if (period !== 30 && period !== 60)
+    throw new UsageError(`--period: Token2 tokens step 30 or 60 seconds, not '${raw.period}'`, 'bad-period');
   const displayTimeout = Number(raw.displayTimeout ?? 30);
   if (!(DISPLAY_TIMEOUTS as readonly number[]).includes(displayTimeout)) {
-    throw new UsageError(`--display-timeout: use 15, 30, 60 or 120 seconds, not '${raw.displayTimeout}'`, 'bad-display-timeout');
+    throw new UsageError(
+      `--display-timeout: use 15, 30, 60 or 120 seconds, not '${raw.displayTimeout}'`,
+      'bad-display-timeout',
+    );
   }
   if (raw.model !== undefined && !isToken2Model(raw.model)) {
-    throw new UsageError(`--model: '${raw.model}' is not a Token2 NFC model; use token2-card, token2-fob or token2-fob-c302`, 'bad-model');
+    throw new UsageError(
+      `--model: '${raw.model}' is not a Token2 NFC model; use token2-card, token2-fob or token2-fob-c302`,
+      'bad-model',
+    );
   }
-  if (raw.user && !raw.resource) throw new UsageError('--user needs --resource: a token is assigned to a user within a Resource', 'user-needs-resource');
+  if (raw.user && !raw.resource)
+    throw new UsageError(
+      '--user needs --resource: a token is assigned to a user within a Resource',
+      'user-needs-resource',
+    );
   let seed: Uint8Array | undefined;
   if (raw.seed !== undefined) {
     seed = decodeBase32(raw.seed, '--seed');
-    if (seed.length > MAX_SEED_BYTES) throw new DataError(`--seed is ${seed.length} bytes; Token2 tokens take 1 to ${MAX_SEED_BYTES}`, { code: 'bad-seed-length' });
+    if (seed.length > MAX_SEED_BYTES)
+      throw new DataError(`--seed is ${seed.length} bytes; Token2 tokens take 1 to ${MAX_SEED_BYTES}`, {
+        code: 'bad-seed-length',
+      });
   }
-  return { seed, algorithm, period, displayTimeout: displayTimeout as DisplayTimeoutSeconds, model: raw.model as Token2Model | undefined, resource: raw.resource, user: raw.user, force: raw.force };
+  return {
+    seed,
+    algorithm,
+    period,
+    displayTimeout: displayTimeout as DisplayTimeoutSeconds,
+    model: raw.model as Token2Model | undefined,
+    resource: raw.resource,
+    user: raw.user,
+    force: raw.force,
+  };
 }
 
 /** 20 bytes for SHA-1, 32 for SHA-256 (RFC 4226/6238 advice), from the system CSPRNG. */
@@ -100,14 +137,26 @@ async function preflight(tx: Repos, input: FlashInput): Promise<void> {
   if (!input.user) return;
   const u = await findUser(tx, input.user);
   if (!(await tx.users.isInResource(u.id, r.id))) {
-    throw new PolicyError(`refused: user '${u.login}' is not a user of Resource '${r.name}'; add them first, nothing was written`, { code: 'user-not-in-resource' });
+    throw new PolicyError(
+      `refused: user '${u.login}' is not a user of Resource '${r.name}'; add them first, nothing was written`,
+      { code: 'user-not-in-resource' },
+    );
   }
 }
 
-export async function flashToken(store: Store, transport: ApduTransport, input: FlashInput, hooks: FlashHooks = {}): Promise<FlashResult> {
+export async function flashToken(
+  store: Store,
+  transport: ApduTransport,
+  input: FlashInput,
+  hooks: FlashHooks = {},
+): Promise<FlashResult> {
   await preflight(store, input);
   const seed = input.seed ? Uint8Array.from(input.seed) : freshSeed(input.algorithm);
-  const settings: Token2Settings = { algorithm: input.algorithm, period: input.period, displayTimeout: input.displayTimeout };
+  const settings: Token2Settings = {
+    algorithm: input.algorithm,
+    period: input.period,
+    displayTimeout: input.displayTimeout,
+  };
   const driver = new Token2Driver(transport, { now: hooks.now, model: input.model, onStep: hooks.onStep });
   // What the token and the store said before the write, for the failure record.
   const seen: { info: Token2DeviceInfo | null; existing: TokenRecord | null } = { info: null, existing: null };
@@ -116,7 +165,13 @@ export async function flashToken(store: Store, transport: ApduTransport, input: 
       seen.info = i;
       seen.existing = await checkBeforeWrite(store, input, hooks, i);
     });
-    const flashed = { out, seed, reader: transport.readerName, operator: store.operator, flashedAt: new Date(hooks.now?.() ?? Date.now()) };
+    const flashed = {
+      out,
+      seed,
+      reader: transport.readerName,
+      operator: store.operator,
+      flashedAt: new Date(hooks.now?.() ?? Date.now()),
+    };
     const token = await store.transaction((tx) => registerFlashedToken(tx, input, flashed));
     return {
       serial: token.serial,
@@ -145,19 +200,32 @@ export async function flashToken(store: Store, transport: ApduTransport, input: 
  * replace a stored seed without --force, a state that cannot be flashed, an
  * assignment the rules forbid, or an operator's "no". Returns the store's record.
  */
-async function checkBeforeWrite(store: Store, input: FlashInput, hooks: FlashHooks, i: Token2DeviceInfo): Promise<TokenRecord | null> {
+async function checkBeforeWrite(
+  store: Store,
+  input: FlashInput,
+  hooks: FlashHooks,
+  i: Token2DeviceInfo,
+): Promise<TokenRecord | null> {
   const existing = await store.tokens.findOne(TOKEN2_MANUFACTURER, i.serial);
   if (existing) {
     if (existing.hasSeed && !input.force) {
-      throw new PolicyError(`refused: token ${i.serial} is in the store with a seed (state ${existing.state}); flashing replaces that seed. Add --force to overwrite it; nothing was written`, {
-        code: 'seed-present',
-        where: i.serial,
-      });
+      throw new PolicyError(
+        `refused: token ${i.serial} is in the store with a seed (state ${existing.state}); flashing replaces that seed. Add --force to overwrite it; nothing was written`,
+        {
+          code: 'seed-present',
+          where: i.serial,
+        },
+      );
     }
     nextState(existing.state, 'flash');
   }
   if (input.user && existing) {
-    await checkAssignRules(store, existing, await findUser(store, input.user), await findResource(store, input.resource!));
+    await checkAssignRules(
+      store,
+      existing,
+      await findUser(store, input.user),
+      await findResource(store, input.resource!),
+    );
   }
   if (hooks.confirm && !(await hooks.confirm(i, existing))) {
     throw new UsageError(`flash of ${i.serial} cancelled; nothing was written`, 'cancelled');
@@ -177,10 +245,16 @@ interface ConfirmedFlash {
 /** In one transaction once the token confirmed: the batch, the token row (new or updated), the audit row, the assignment. */
 async function registerFlashedToken(tx: Repos, input: FlashInput, flashed: ConfirmedFlash): Promise<TokenRecord> {
   const { out, seed, reader, operator } = flashed;
-  const batchId = input.batchId ?? (await tx.batches.create({ kind: 'flash', sourceName: reader, format: out.info.model, operator })).id;
+  const batchId =
+    input.batchId ??
+    (await tx.batches.create({ kind: 'flash', sourceName: reader, format: out.info.model, operator })).id;
   const resourceId = input.resource ? (await findResource(tx, input.resource)).id : undefined;
   const prev = await tx.tokens.findOne(TOKEN2_MANUFACTURER, out.info.serial);
-  const attributes = { ...(prev?.attributes ?? {}), displayTimeout: input.displayTimeout, flashedAt: flashed.flashedAt.toISOString() };
+  const attributes = {
+    ...(prev?.attributes ?? {}),
+    displayTimeout: input.displayTimeout,
+    flashedAt: flashed.flashedAt.toISOString(),
+  };
   const fields = {
     model: out.info.product ?? out.info.model,
     kind: 'programmable' as const,
@@ -203,7 +277,13 @@ async function registerFlashedToken(tx: Repos, input: FlashInput, flashed: Confi
     t = await tx.tokens.update(prev.id, { ...fields, state, ...(resourceId !== undefined ? { resourceId } : {}) });
   } else {
     const { failedAttempts: _f, locked: _l, lastUsedStep: _u, ...insert } = fields;
-    t = await tx.tokens.insert({ serial: out.info.serial, manufacturer: TOKEN2_MANUFACTURER, ...insert, state: nextState('in_stock', 'flash'), resourceId: resourceId ?? null });
+    t = await tx.tokens.insert({
+      serial: out.info.serial,
+      manufacturer: TOKEN2_MANUFACTURER,
+      ...insert,
+      state: nextState('in_stock', 'flash'),
+      resourceId: resourceId ?? null,
+    });
   }
   await tx.audit.append({
     action: 'token.flash',
@@ -225,7 +305,16 @@ async function registerFlashedToken(tx: Repos, input: FlashInput, flashed: Confi
     },
   });
   if (input.batchId === undefined) await tx.batches.finish(batchId, { imported: 1, skipped: 0, failed: 0 }, 'done');
-  if (input.user) t = (await assignWithin(tx, { serial: t.serial, manufacturer: TOKEN2_MANUFACTURER, login: input.user, resource: input.resource!, via: 'flash' })).token;
+  if (input.user)
+    t = (
+      await assignWithin(tx, {
+        serial: t.serial,
+        manufacturer: TOKEN2_MANUFACTURER,
+        login: input.user,
+        resource: input.resource!,
+        via: 'flash',
+      })
+    ).token;
   return t;
 }
 
@@ -234,13 +323,29 @@ async function registerFlashedToken(tx: Repos, input: FlashInput, flashed: Confi
  * A token the store knew as programmed whose seed the config write wiped goes
  * back to stock without its seed, so the store never claims a seed the token lost.
  */
-async function recordFailure(store: Store, transport: ApduTransport, info: Token2DeviceInfo | null, existing: TokenRecord | null, input: FlashInput, e: unknown): Promise<void> {
+async function recordFailure(
+  store: Store,
+  transport: ApduTransport,
+  info: Token2DeviceInfo | null,
+  existing: TokenRecord | null,
+  input: FlashInput,
+  e: unknown,
+): Promise<void> {
   // Refusals (policy, usage, a state rule) stop before any write: nothing to record.
   if (!(e instanceof TokensmithError) || e.exitCode !== 3) return;
   const w = e instanceof Token2WriteError ? e : null;
   const err = e as TokensmithError;
   await store.transaction(async (tx) => {
-    const batch = input.batchId ?? (await tx.batches.create({ kind: 'flash', sourceName: transport.readerName, format: info?.model ?? null, operator: store.operator })).id;
+    const batch =
+      input.batchId ??
+      (
+        await tx.batches.create({
+          kind: 'flash',
+          sourceName: transport.readerName,
+          format: info?.model ?? null,
+          operator: store.operator,
+        })
+      ).id;
     let erased = false;
     if (w?.configWritten && !w.seedWritten && w.wipesSeed && existing) {
       const cur = await tx.tokens.get(existing.id);
@@ -274,10 +379,15 @@ export async function readBatchUsers(path: string): Promise<string[]> {
   const { parseCsvRows } = await import('../core/csv.js');
   const rows = parseCsvRows(await readFile(path, 'utf8')).filter((r) => r.fields.some((f) => f.trim() !== ''));
   const col = rows[0]?.fields.findIndex((h) => h.trim().toLowerCase() === 'login') ?? -1;
-  if (col < 0) throw new DataError(`${path}:1: no 'login' column; the users file needs a header line with login`, { code: 'bad-csv', where: `${path}:1` });
+  if (col < 0)
+    throw new DataError(`${path}:1: no 'login' column; the users file needs a header line with login`, {
+      code: 'bad-csv',
+      where: `${path}:1`,
+    });
   const logins = rows.slice(1).map((r) => ({ line: r.line, login: (r.fields[col] ?? '').trim() }));
   const empty = logins.find((l) => !l.login);
-  if (empty) throw new DataError(`${path}:${empty.line}: empty login`, { code: 'bad-csv', where: `${path}:${empty.line}` });
+  if (empty)
+    throw new DataError(`${path}:${empty.line}: empty login`, { code: 'bad-csv', where: `${path}:${empty.line}` });
   return logins.map((l) => l.login);
 }
 
@@ -293,7 +403,9 @@ export function token2Flasher(input: Omit<FlashInput, 'batchId'>, hooks: Pick<Fl
         {
           now: hooks.now,
           onStep: ctx.onStep,
-          confirm: ctx.confirm ? (info) => ctx.confirm!(info.serial, `${info.product ?? info.model} ${info.serial}`) : undefined,
+          confirm: ctx.confirm
+            ? (info) => ctx.confirm!(info.serial, `${info.product ?? info.model} ${info.serial}`)
+            : undefined,
         },
       ),
   };

@@ -48,7 +48,9 @@ export async function findToken(repos: Repos, serial: string, manufacturer?: str
   const found = await repos.tokens.findBySerial(serial);
   if (found.length === 0) throw new NotFoundError(`no token with serial ${serial} in the store`);
   if (found.length > 1) {
-    throw new UsageError(`serial ${serial} belongs to ${found.length} tokens (${found.map((t) => t.manufacturer || 'no manufacturer').join(', ')}): add --manufacturer`);
+    throw new UsageError(
+      `serial ${serial} belongs to ${found.length} tokens (${found.map((t) => t.manufacturer || 'no manufacturer').join(', ')}): add --manufacturer`,
+    );
   }
   return found[0]!;
 }
@@ -112,15 +114,25 @@ export async function addToken(store: Store, input: AddTokenInput): Promise<Toke
   checkArgText(input.model ?? '', 'model', '--model');
   const seed = decodeBase32(input.secret, 'the secret');
   validateSeedLength(seed);
-  const spec = validateSpec({ type: input.type, algorithm: input.algorithm, digits: input.digits, period: input.period, counter: input.counter });
+  const spec = validateSpec({
+    type: input.type,
+    algorithm: input.algorithm,
+    digits: input.digits,
+    period: input.period,
+    counter: input.counter,
+  });
   // A day password's key is the text of a DPW file, not base32 bytes, and no device is programmed with one.
-  if (spec.type === 'dpw') throw new UsageError('a day password (dpw) token comes from its DPW file: tokensmith import <file> --format dpw');
+  if (spec.type === 'dpw')
+    throw new UsageError('a day password (dpw) token comes from its DPW file: tokensmith import <file> --format dpw');
   const kind = input.kind ? parseKind(input.kind) : 'classic';
   return store.transaction(async (tx) => {
     let resourceId: number | null = null;
     if (input.resource) {
       const r = await tx.resources.findByName(input.resource);
-      if (!r) throw new NotFoundError(`no resource named '${input.resource}' (create it with: tokensmith resource create ${input.resource})`);
+      if (!r)
+        throw new NotFoundError(
+          `no resource named '${input.resource}' (create it with: tokensmith resource create ${input.resource})`,
+        );
       resourceId = r.id;
     }
     const manufacturer = input.manufacturer?.trim() ?? '';
@@ -159,7 +171,11 @@ export async function addToken(store: Store, input: AddTokenInput): Promise<Toke
 }
 
 /** The code a token shows at a time (TOTP, with its known drift) or at its next counter (HOTP). */
-export async function tokenCode(store: Store, serial: string, opts: { at?: Date; manufacturer?: string } = {}): Promise<{ code: string; token: TokenRecord; at: Date; validFor?: number }> {
+export async function tokenCode(
+  store: Store,
+  serial: string,
+  opts: { at?: Date; manufacturer?: string } = {},
+): Promise<{ code: string; token: TokenRecord; at: Date; validFor?: number }> {
   const token = await findToken(store, serial, opts.manufacturer);
   const seed = await store.tokens.openSeed(token);
   const at = opts.at ?? new Date();
@@ -167,22 +183,29 @@ export async function tokenCode(store: Store, serial: string, opts: { at?: Date;
   seed.fill(0);
   // Steps count from T0 (RFC 6238): the seconds left in this one.
   const intoStep = (((Math.floor(at.getTime() / 1000) - (token.t0 ?? 0)) % token.period) + token.period) % token.period;
-  const validFor = token.type === 'totp' ? token.period - intoStep : token.type === 'dpw' ? dpwSecondsLeft(at) : undefined;
+  const validFor =
+    token.type === 'totp' ? token.period - intoStep : token.type === 'dpw' ? dpwSecondsLeft(at) : undefined;
   return { code, token, at, validFor };
 }
 
 export function parseAtTime(input: string): Date {
   const s = input.trim();
   const d = /^\d+$/.test(s) ? new Date(Number(s) * 1000) : new Date(s);
-  if (Number.isNaN(d.getTime())) throw new UsageError(`--at: '${input}' is not an ISO time (e.g. 2026-01-31T12:00:00Z) or Unix seconds`);
+  if (Number.isNaN(d.getTime()))
+    throw new UsageError(`--at: '${input}' is not an ISO time (e.g. 2026-01-31T12:00:00Z) or Unix seconds`);
   return d;
 }
 
 /** The inventory, filtered in SQL in one statement (state, Resource, model, user, search text). */
-export async function listTokens(store: Store, filter: { state?: string; resource?: string; model?: string; user?: string; search?: string } = {}): Promise<TokenView[]> {
-  if (filter.state && !isTokenState(filter.state)) throw new UsageError(`--state: unknown state '${filter.state}'; use one of ${TOKEN_STATES.join(', ')}`);
+export async function listTokens(
+  store: Store,
+  filter: { state?: string; resource?: string; model?: string; user?: string; search?: string } = {},
+): Promise<TokenView[]> {
+  if (filter.state && !isTokenState(filter.state))
+    throw new UsageError(`--state: unknown state '${filter.state}'; use one of ${TOKEN_STATES.join(', ')}`);
   const rows = await store.tokens.inventory({ ...filter, state: filter.state as TokenState | undefined });
   // Only an empty answer needs the second look: was the Resource named at all?
-  if (rows.length === 0 && filter.resource && !(await store.resources.findByName(filter.resource))) throw new NotFoundError(`no resource named '${filter.resource}'`);
+  if (rows.length === 0 && filter.resource && !(await store.resources.findByName(filter.resource)))
+    throw new NotFoundError(`no resource named '${filter.resource}'`);
   return rows.map((r) => tokenView(r.token, r.resource, r.user));
 }

@@ -48,9 +48,13 @@ export async function importUsers(store: Store, path: string, opts: { text?: str
     throw new DataError(`cannot read ${path}: ${(err as Error).message}`, { code: 'file-read', cause: err });
   }
   const rows = parseCsvRows(text);
-  if (rows.length === 0) throw new DataError(`${file} is empty: the first line must be the header (${USER_COLUMNS.join(', ')})`, { code: 'bad-csv' });
+  if (rows.length === 0)
+    throw new DataError(`${file} is empty: the first line must be the header (${USER_COLUMNS.join(', ')})`, {
+      code: 'bad-csv',
+    });
   const cols = csvHeader(rows[0]!, USER_COLUMNS, ['login'], file);
-  const get = (r: { fields: string[] }, c: (typeof USER_COLUMNS)[number]) => (cols.has(c) ? (r.fields[cols.get(c)!] ?? '').trim() : '');
+  const get = (r: { fields: string[] }, c: (typeof USER_COLUMNS)[number]) =>
+    cols.has(c) ? (r.fields[cols.get(c)!] ?? '').trim() : '';
   const report: UserImportReport = { file, imported: 0, failed: 0, assigned: 0, errors: [], cannotSignIn: [] };
 
   // Pass 1, outside the transaction: shape checks and password hashing (slow on purpose).
@@ -93,11 +97,25 @@ export async function importUsers(store: Store, path: string, opts: { text?: str
   return { ...report, imported: written.imported, assigned: written.assigned, cannotSignIn: written.cannotSignIn };
 }
 
-type ParsedUser = { line: number; login: string; name: string | null; email: string | null; phone: string | null; passwordHash: string | null; resources: string[]; token: string };
+type ParsedUser = {
+  line: number;
+  login: string;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  passwordHash: string | null;
+  resources: string[];
+  token: string;
+};
 type WrittenUsers = { imported: number; assigned: number; cannotSignIn: string[]; errors: LineError[] };
 
 /** Writes the parsed users in one transaction; its counts come back as the function's value, since PostgreSQL may run it more than once. */
-async function writeImportedUsers(store: Store, file: string, parsed: ParsedUser[], rollBackAnyway: boolean): Promise<WrittenUsers> {
+async function writeImportedUsers(
+  store: Store,
+  file: string,
+  parsed: ParsedUser[],
+  rollBackAnyway: boolean,
+): Promise<WrittenUsers> {
   try {
     return await store.transaction(async (tx) => {
       const out: WrittenUsers = { imported: 0, assigned: 0, cannotSignIn: [], errors: [] };
@@ -107,7 +125,8 @@ async function writeImportedUsers(store: Store, file: string, parsed: ParsedUser
           if (await tx.users.findByLogin(p.login)) throw new DataError(`user '${p.login}' already exists`);
           const resources: ResourceRecord[] = [];
           for (const name of p.resources) resources.push(await findResource(tx, name));
-          if (p.token && resources.length === 0) throw new DataError(`token ${p.token} needs a Resource to be assigned in: fill the resources column`);
+          if (p.token && resources.length === 0)
+            throw new DataError(`token ${p.token} needs a Resource to be assigned in: fill the resources column`);
           const user = await createUserWithin(tx, p, resources, where);
           const first = resources[0];
           if (p.token && first) {

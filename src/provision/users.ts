@@ -27,7 +27,8 @@ const PHONE_RE = /^\+?[0-9 ()./-]{3,32}$/;
 
 export function checkLogin(login: string, where?: string): string {
   const l = login.trim();
-  if (!LOGIN_RE.test(l)) throw new DataError(`login '${login}' must be 1 to 128 letters, digits or . _ @ + -`, { code: 'bad-login', where });
+  if (!LOGIN_RE.test(l))
+    throw new DataError(`login '${login}' must be 1 to 128 letters, digits or . _ @ + -`, { code: 'bad-login', where });
   return l;
 }
 
@@ -41,7 +42,8 @@ export function checkEmail(email: string | undefined | null, where?: string): st
 export function checkPhone(phone: string | undefined | null, where?: string): string | null {
   const p = phone?.trim();
   if (!p) return null;
-  if (!PHONE_RE.test(p)) throw new DataError(`'${p}' is not a phone number (digits, spaces, + ( ) . / -)`, { code: 'bad-phone', where });
+  if (!PHONE_RE.test(p))
+    throw new DataError(`'${p}' is not a phone number (digits, spaces, + ( ) . / -)`, { code: 'bad-phone', where });
   return p;
 }
 
@@ -102,9 +104,12 @@ export async function addUser(store: Store, input: AddUserInput): Promise<UserRe
     const resources = [];
     for (const name of input.resources) resources.push(await findResource(tx, name));
     if (await tx.users.findByLogin(login)) {
-      throw new DataError(`user '${login}' already exists (to add them to another Resource: tokensmith user join ${login} --resource <name>)`, {
-        code: 'duplicate-user',
-      });
+      throw new DataError(
+        `user '${login}' already exists (to add them to another Resource: tokensmith user join ${login} --resource <name>)`,
+        {
+          code: 'duplicate-user',
+        },
+      );
     }
     return createUserWithin(tx, { login, name: input.name?.trim() || null, email, phone, passwordHash }, resources);
   });
@@ -123,24 +128,42 @@ export async function createUserWithin(
     action: 'user.add',
     subject: `user:${user.login}`,
     // Whether a password is set, never the password or its hash.
-    details: { email: user.email, phone: user.phone, hasPassword: user.passwordHash !== null, resources: resources.map((r) => r.name), ...(source ? { source } : {}) },
+    details: {
+      email: user.email,
+      phone: user.phone,
+      hasPassword: user.passwordHash !== null,
+      resources: resources.map((r) => r.name),
+      ...(source ? { source } : {}),
+    },
   });
   return user;
 }
 
 /** Adds an existing user to a Resource (join) or takes them out (leave; refused while they hold a token there). */
-export async function setMembership(store: Store, login: string, resourceName: string, join: boolean): Promise<UserRecord> {
+export async function setMembership(
+  store: Store,
+  login: string,
+  resourceName: string,
+  join: boolean,
+): Promise<UserRecord> {
   return store.transaction(async (tx) => {
     const user = await findUser(tx, login);
     const r = await findResource(tx, resourceName);
     const member = await tx.users.isInResource(user.id, r.id);
     if (join === member) return user;
     if (!join && (await tx.assignments.byUserResource(user.id, r.id))) {
-      throw new DataError(`user '${login}' holds a token in Resource '${r.name}': unassign it first (tokensmith unassign <serial>)`, { code: 'user-has-token' });
+      throw new DataError(
+        `user '${login}' holds a token in Resource '${r.name}': unassign it first (tokensmith unassign <serial>)`,
+        { code: 'user-has-token' },
+      );
     }
     if (join) await tx.users.addToResource(user.id, r.id);
     else await tx.users.removeFromResource(user.id, r.id);
-    await tx.audit.append({ action: join ? 'user.join' : 'user.leave', subject: `user:${user.login}`, details: { resource: r.name } });
+    await tx.audit.append({
+      action: join ? 'user.join' : 'user.leave',
+      subject: `user:${user.login}`,
+      details: { resource: r.name },
+    });
     return user;
   });
 }

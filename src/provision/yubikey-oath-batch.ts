@@ -23,9 +23,22 @@ export interface OathBatchHooks {
   done?: (transport: ApduTransport, last: boolean) => Promise<void>;
 }
 
-export async function flashOathBatch(store: Store, count: number | null, input: OathFlashInput, hooks: OathBatchHooks): Promise<OathBatchResult> {
-  if (input.seed) throw new UsageError('--seed with --batch would give every key the same seed: leave it out, each credential gets a fresh one');
-  const batch = await store.batches.create({ kind: 'flash', sourceName: 'yubikey-oath batch', format: 'yubikey-oath', operator: store.operator });
+export async function flashOathBatch(
+  store: Store,
+  count: number | null,
+  input: OathFlashInput,
+  hooks: OathBatchHooks,
+): Promise<OathBatchResult> {
+  if (input.seed)
+    throw new UsageError(
+      '--seed with --batch would give every key the same seed: leave it out, each credential gets a fresh one',
+    );
+  const batch = await store.batches.create({
+    kind: 'flash',
+    sourceName: 'yubikey-oath batch',
+    format: 'yubikey-oath',
+    operator: store.operator,
+  });
   const result: OathBatchResult = { batch: batch.id, flashed: [], failed: [] };
   for (let i = 0; count === null || i < count; i++) {
     const transport = await hooks.next();
@@ -43,6 +56,10 @@ export async function flashOathBatch(store: Store, count: number | null, input: 
       await transport.close();
     }
   }
-  await store.batches.finish(batch.id, { imported: result.flashed.length, skipped: 0, failed: result.failed.length }, 'done');
+  await store.batches.finish(
+    batch.id,
+    { imported: result.flashed.length, skipped: 0, failed: result.failed.length },
+    'done',
+  );
   return result;
 }

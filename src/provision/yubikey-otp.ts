@@ -53,7 +53,8 @@ export function slotSerial(deviceSerial: number, slot: 1 | 2): string {
 /** 12 hex digits (6 bytes); the message never echoes the value. */
 export function parseAccessCode(text: string, what = '--access-code'): Uint8Array {
   const clean = text.trim().replace(/\s+/g, '');
-  if (!/^[0-9a-fA-F]{12}$/.test(clean)) throw new UsageError(`${what}: an access code is 12 hex digits (6 bytes)`, 'bad-access-code');
+  if (!/^[0-9a-fA-F]{12}$/.test(clean))
+    throw new UsageError(`${what}: an access code is 12 hex digits (6 bytes)`, 'bad-access-code');
   return Uint8Array.from(Buffer.from(clean, 'hex'));
 }
 
@@ -69,51 +70,96 @@ export function parseYubikeyOtpInput(raw: {
   resource?: string;
 }): YubikeyOtpInput {
   if (raw.slot !== '1' && raw.slot !== '2')
-    throw new UsageError(`--slot: 1 or 2${raw.slot === undefined ? ' (a YubiKey has two OTP slots; say which to program)' : `, not '${raw.slot}'`}`, 'bad-slot');
+    throw new UsageError(
+      `--slot: 1 or 2${raw.slot === undefined ? ' (a YubiKey has two OTP slots; say which to program)' : `, not '${raw.slot}'`}`,
+      'bad-slot',
+    );
   const digits = Number(raw.digits ?? 6);
   if (digits !== 6 && digits !== 8) throw new UsageError(`--digits: 6 or 8, not '${raw.digits}'`, 'bad-digits');
   const counter = Number(raw.counter ?? 0);
   if (!Number.isInteger(counter) || counter < 0 || counter > IMF_MAX || counter % 16 !== 0)
-    throw new UsageError(`--counter: the initial moving factor of a YubiKey slot is a multiple of 16 from 0 to ${IMF_MAX}, not '${raw.counter}'`, 'bad-counter');
+    throw new UsageError(
+      `--counter: the initial moving factor of a YubiKey slot is a multiple of 16 from 0 to ${IMF_MAX}, not '${raw.counter}'`,
+      'bad-counter',
+    );
   const seed = raw.seed === undefined ? undefined : decodeBase32(raw.seed, '--seed');
-  if (seed && (seed.length === 0 || seed.length > 20)) throw new UsageError(`--seed: a YubiKey OTP slot holds an HMAC-SHA1 key of 1 to 20 bytes, not ${seed.length}`, 'bad-seed');
+  if (seed && (seed.length === 0 || seed.length > 20))
+    throw new UsageError(
+      `--seed: a YubiKey OTP slot holds an HMAC-SHA1 key of 1 to 20 bytes, not ${seed.length}`,
+      'bad-seed',
+    );
   const tokenId = raw.tokenId === undefined ? undefined : decodeHex(raw.tokenId, '--token-id');
-  if (tokenId && tokenId.length > 16) throw new UsageError('--token-id: at most 16 bytes (32 hex digits)', 'bad-token-id');
-  return { slot: raw.slot === '1' ? 1 : 2, digits, counter, seed, tokenId, accessCode: raw.accessCode, force: Boolean(raw.force), resource: raw.resource };
+  if (tokenId && tokenId.length > 16)
+    throw new UsageError('--token-id: at most 16 bytes (32 hex digits)', 'bad-token-id');
+  return {
+    slot: raw.slot === '1' ? 1 : 2,
+    digits,
+    counter,
+    seed,
+    tokenId,
+    accessCode: raw.accessCode,
+    force: Boolean(raw.force),
+    resource: raw.resource,
+  };
 }
 
 /** Refuses, before anything is written: a configured slot or a slot the store holds a seed for, without --force (exit 5). */
-export function refuseOverwrite(status: OtpStatus, input: YubikeyOtpInput, serial: string, existing: TokenRecord | null): void {
+export function refuseOverwrite(
+  status: OtpStatus,
+  input: YubikeyOtpInput,
+  serial: string,
+  existing: TokenRecord | null,
+): void {
   if (input.force) return;
   const configured = input.slot === 1 ? status.slot1Configured : status.slot2Configured;
   if (configured)
-    throw new PolicyError(`refused: slot ${input.slot} of YubiKey ${serial} is already configured; programming it replaces what it holds. Add --force to overwrite it; nothing was written`, {
-      code: 'slot-configured',
-      where: serial,
-    });
+    throw new PolicyError(
+      `refused: slot ${input.slot} of YubiKey ${serial} is already configured; programming it replaces what it holds. Add --force to overwrite it; nothing was written`,
+      {
+        code: 'slot-configured',
+        where: serial,
+      },
+    );
   if (existing?.hasSeed)
-    throw new PolicyError(`refused: ${existing.serial} is in the store with a seed (state ${existing.state}). Add --force to overwrite it; nothing was written`, {
-      code: 'seed-present',
-      where: existing.serial,
-    });
+    throw new PolicyError(
+      `refused: ${existing.serial} is in the store with a seed (state ${existing.state}). Add --force to overwrite it; nothing was written`,
+      {
+        code: 'seed-present',
+        where: existing.serial,
+      },
+    );
 }
 
 /** Reads the key; one with its serial hidden cannot be named in the store. */
 export async function identify(driver: YubiOtpDriver): Promise<YubiOtpInfo & { serial: number }> {
   const info = await driver.readInfo();
   if (info.serial === null)
-    throw new DeviceError('the YubiKey does not show its serial number (serial-API-visible is off), so the store could not name the token; enable it with `ykman config` or use another key', {
-      code: 'no-serial',
-    });
+    throw new DeviceError(
+      'the YubiKey does not show its serial number (serial-API-visible is off), so the store could not name the token; enable it with `ykman config` or use another key',
+      {
+        code: 'no-serial',
+      },
+    );
   return { ...info, serial: info.serial };
 }
 
 function settingsOf(input: YubikeyOtpInput, seed: Uint8Array): HotpSlotSettings {
-  return { seed, digits: input.digits, counter: input.counter, tokenId: input.tokenId, newAccessCode: input.accessCode };
+  return {
+    seed,
+    digits: input.digits,
+    counter: input.counter,
+    tokenId: input.tokenId,
+    newAccessCode: input.accessCode,
+  };
 }
 
 /** Programs the slot (one attempt), then registers the token in one transaction. */
-export async function flashYubikeyOtp(store: Store, driver: YubiOtpDriver, input: YubikeyOtpInput, where: { reader: string; now?: () => number }): Promise<YubikeyOtpResult> {
+export async function flashYubikeyOtp(
+  store: Store,
+  driver: YubiOtpDriver,
+  input: YubikeyOtpInput,
+  where: { reader: string; now?: () => number },
+): Promise<YubikeyOtpResult> {
   if (input.resource) await findResource(store, input.resource);
   const info = await identify(driver);
   const serial = slotSerial(info.serial, input.slot);
@@ -128,7 +174,16 @@ export async function flashYubikeyOtp(store: Store, driver: YubiOtpDriver, input
     if (e instanceof OtpFrameError) throw new DataError(e.message, { code: 'bad-settings' });
     throw e;
   }
-  const token = await registerSlot(store, { serial, deviceSerial: String(info.serial), seed, input, info, reader: where.reader, overwroteSlot, now: where.now });
+  const token = await registerSlot(store, {
+    serial,
+    deviceSerial: String(info.serial),
+    seed,
+    input,
+    info,
+    reader: where.reader,
+    overwroteSlot,
+    now: where.now,
+  });
   return {
     serial,
     deviceSerial: String(info.serial),
@@ -158,7 +213,16 @@ interface Registration {
 /** The store side of a flash: token (insert or update), batch, audit row; never the seed or the access code in the audit. */
 async function registerSlot(store: Store, r: Registration): Promise<TokenRecord> {
   return store.transaction(async (tx) => {
-    const batchId = r.input.batchId ?? (await tx.batches.create({ kind: 'flash', sourceName: r.reader, format: YUBIKEY_OTP_MODEL, operator: store.operator })).id;
+    const batchId =
+      r.input.batchId ??
+      (
+        await tx.batches.create({
+          kind: 'flash',
+          sourceName: r.reader,
+          format: YUBIKEY_OTP_MODEL,
+          operator: store.operator,
+        })
+      ).id;
     const resourceId = r.input.resource ? (await findResource(tx, r.input.resource)).id : undefined;
     const prev = await tx.tokens.findOne(YUBICO_MANUFACTURER, r.serial);
     const attributes = {
@@ -184,8 +248,21 @@ async function registerSlot(store: Store, r: Registration): Promise<TokenRecord>
       profile: r.input.slot,
     };
     const t = prev
-      ? await tx.tokens.update(prev.id, { ...fields, failedAttempts: 0, locked: false, lastUsedStep: null, state: nextState(prev.state, 'flash'), ...(resourceId !== undefined ? { resourceId } : {}) })
-      : await tx.tokens.insert({ serial: r.serial, manufacturer: YUBICO_MANUFACTURER, ...fields, state: nextState('in_stock', 'flash'), resourceId: resourceId ?? null });
+      ? await tx.tokens.update(prev.id, {
+          ...fields,
+          failedAttempts: 0,
+          locked: false,
+          lastUsedStep: null,
+          state: nextState(prev.state, 'flash'),
+          ...(resourceId !== undefined ? { resourceId } : {}),
+        })
+      : await tx.tokens.insert({
+          serial: r.serial,
+          manufacturer: YUBICO_MANUFACTURER,
+          ...fields,
+          state: nextState('in_stock', 'flash'),
+          resourceId: resourceId ?? null,
+        });
     await tx.audit.append({
       action: 'token.flash',
       subject: `token:${t.serial}`,

@@ -9,7 +9,15 @@ import type { AuditRecord, AuditVerifyResult } from './types.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-export function auditHash(row: { seq: number; at: string; actor: string; action: string; subject: string; detailsJson: string; prevHash: string }): string {
+export function auditHash(row: {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  detailsJson: string;
+  prevHash: string;
+}): string {
   return createHash('sha256')
     .update(JSON.stringify([row.seq, row.at, row.actor, row.action, row.subject, row.detailsJson, row.prevHash]))
     .digest('hex');
@@ -33,11 +41,23 @@ export function toAuditRecord(r: StoredAuditRow): AuditRecord {
   } catch {
     details = { unreadable: r.details };
   }
-  return { seq: r.seq, at: r.at, actor: r.actor, action: r.action, subject: r.subject, details, prevHash: r.prev_hash, hash: r.hash };
+  return {
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    subject: r.subject,
+    details,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
 }
 
 /** Walks rows in seq order and names the first that breaks the chain. */
-export function verifyAuditChain(rows: Iterable<StoredAuditRow>, head: { seq: number; hash: string } | null): AuditVerifyResult {
+export function verifyAuditChain(
+  rows: Iterable<StoredAuditRow>,
+  head: { seq: number; hash: string } | null,
+): AuditVerifyResult {
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
   let count = 0;
@@ -47,15 +67,40 @@ export function verifyAuditChain(rows: Iterable<StoredAuditRow>, head: { seq: nu
       return {
         ok: false,
         rows: count,
-        firstBad: { seq: expectedSeq, problem: r.seq > expectedSeq ? `row ${expectedSeq} is missing (deleted); the next row is ${r.seq}` : `row ${r.seq} is out of order` },
+        firstBad: {
+          seq: expectedSeq,
+          problem:
+            r.seq > expectedSeq
+              ? `row ${expectedSeq} is missing (deleted); the next row is ${r.seq}`
+              : `row ${r.seq} is out of order`,
+        },
       };
     }
     if (r.prev_hash !== prevHash) {
-      return { ok: false, rows: count, firstBad: { seq: r.seq, problem: `row ${r.seq} does not follow row ${r.seq - 1}: its link to the previous row is wrong (rows deleted, inserted or swapped)` } };
+      return {
+        ok: false,
+        rows: count,
+        firstBad: {
+          seq: r.seq,
+          problem: `row ${r.seq} does not follow row ${r.seq - 1}: its link to the previous row is wrong (rows deleted, inserted or swapped)`,
+        },
+      };
     }
-    const h = auditHash({ seq: r.seq, at: r.at, actor: r.actor, action: r.action, subject: r.subject, detailsJson: r.details, prevHash: r.prev_hash });
+    const h = auditHash({
+      seq: r.seq,
+      at: r.at,
+      actor: r.actor,
+      action: r.action,
+      subject: r.subject,
+      detailsJson: r.details,
+      prevHash: r.prev_hash,
+    });
     if (h !== r.hash) {
-      return { ok: false, rows: count, firstBad: { seq: r.seq, problem: `row ${r.seq} was edited: its content does not match its hash` } };
+      return {
+        ok: false,
+        rows: count,
+        firstBad: { seq: r.seq, problem: `row ${r.seq} was edited: its content does not match its hash` },
+      };
     }
     prevHash = r.hash;
     expectedSeq++;
@@ -63,13 +108,28 @@ export function verifyAuditChain(rows: Iterable<StoredAuditRow>, head: { seq: nu
   const lastSeq = expectedSeq - 1;
   if (head) {
     if (head.seq > lastSeq) {
-      return { ok: false, rows: count, firstBad: { seq: lastSeq + 1, problem: `rows ${lastSeq + 1} to ${head.seq} are missing from the end (deleted)` } };
+      return {
+        ok: false,
+        rows: count,
+        firstBad: {
+          seq: lastSeq + 1,
+          problem: `rows ${lastSeq + 1} to ${head.seq} are missing from the end (deleted)`,
+        },
+      };
     }
     if (head.seq < lastSeq) {
-      return { ok: false, rows: count, firstBad: { seq: head.seq + 1, problem: `row ${head.seq + 1} and later were added outside tokensmith` } };
+      return {
+        ok: false,
+        rows: count,
+        firstBad: { seq: head.seq + 1, problem: `row ${head.seq + 1} and later were added outside tokensmith` },
+      };
     }
     if (head.hash !== prevHash) {
-      return { ok: false, rows: count, firstBad: { seq: lastSeq, problem: `row ${lastSeq} is not the row tokensmith last wrote` } };
+      return {
+        ok: false,
+        rows: count,
+        firstBad: { seq: lastSeq, problem: `row ${lastSeq} is not the row tokensmith last wrote` },
+      };
     }
   } else if (count > 0) {
     return { ok: false, rows: count, firstBad: { seq: 1, problem: 'the audit head record is missing from meta' } };

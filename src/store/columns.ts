@@ -29,15 +29,24 @@ const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 export const MAX_COUNTER = (1n << 64n) - 1n;
 
 /** The counter and counter_big column values for a counter given as a number and, optionally, its exact decimal. */
-export function counterColumns(counter: number, counterExact?: string | null): { counter: number; counterBig: string | null } {
+export function counterColumns(
+  counter: number,
+  counterExact?: string | null,
+): { counter: number; counterBig: string | null } {
   if (counterExact == null) return { counter, counterBig: null };
   const big = BigInt(counterExact);
   if (big < 0n || big > MAX_COUNTER) throw new RangeError('counter out of range 0 to 2^64-1');
-  return big > MAX_EXACT ? { counter: Number.MAX_SAFE_INTEGER, counterBig: big.toString() } : { counter: Number(big), counterBig: null };
+  return big > MAX_EXACT
+    ? { counter: Number.MAX_SAFE_INTEGER, counterBig: big.toString() }
+    : { counter: Number(big), counterBig: null };
 }
 
 /** The optional issue-14 fields of a token row (t0, check_digit, counter_big), only where they differ from the defaults. */
-export function optionalTokenFields(r: Record<string, unknown>): { t0?: number; checkDigit?: boolean; counterExact?: string } {
+export function optionalTokenFields(r: Record<string, unknown>): {
+  t0?: number;
+  checkDigit?: boolean;
+  counterExact?: string;
+} {
   const out: { t0?: number; checkDigit?: boolean; counterExact?: string } = {};
   const t0 = r.t0 == null ? 0 : Number(r.t0);
   if (t0 !== 0) out.t0 = t0;

@@ -19,5 +19,9 @@ export class StoreConflictError extends TokensmithError {
 
 /** The assignments table's unique constraints refused a new assignment. */
 export function assignmentConflict(cause: unknown): StoreConflictError {
-  return new StoreConflictError('assignment', 'the token already has a user, or the user already has a token in this Resource', cause);
+  return new StoreConflictError(
+    'assignment',
+    'the token already has a user, or the user already has a token in this Resource',
+    cause,
+  );
 }

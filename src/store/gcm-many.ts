@@ -87,13 +87,25 @@ class Ghash {
   /** Absorbs bytes[from, to) as whole blocks, the last one padded with zeros. */
   absorb(bytes: Uint8Array, from: number, to: number): void {
     let at = from;
-    for (; at + 16 <= to; at += 16) this.mix(word(bytes, at), word(bytes, at + 4), word(bytes, at + 8), word(bytes, at + 12));
-    if (at < to) this.mix(partialWord(bytes, at, to), partialWord(bytes, at + 4, to), partialWord(bytes, at + 8, to), partialWord(bytes, at + 12, to));
+    for (; at + 16 <= to; at += 16)
+      this.mix(word(bytes, at), word(bytes, at + 4), word(bytes, at + 8), word(bytes, at + 12));
+    if (at < to)
+      this.mix(
+        partialWord(bytes, at, to),
+        partialWord(bytes, at + 4, to),
+        partialWord(bytes, at + 8, to),
+        partialWord(bytes, at + 12, to),
+      );
   }
 
   /** The block of lengths in bits: len(A) and len(C) as 64-bit big-endian numbers. */
   lengths(aadBytes: number, ctBytes: number): void {
-    this.mix(Math.floor(aadBytes / 0x20000000), (aadBytes * 8) >>> 0, Math.floor(ctBytes / 0x20000000), (ctBytes * 8) >>> 0);
+    this.mix(
+      Math.floor(aadBytes / 0x20000000),
+      (aadBytes * 8) >>> 0,
+      Math.floor(ctBytes / 0x20000000),
+      (ctBytes * 8) >>> 0,
+    );
   }
 
   /** Y ← (Y ⊕ X)·H, X given as four big-endian words; Horner over the 32 nibbles, last nibble first. */
@@ -147,7 +159,8 @@ let last: KeyState | null = null;
 
 function stateFor(key: Buffer): KeyState {
   if (last && last.key.equals(key)) return last;
-  if (key.length !== 16 && key.length !== 24 && key.length !== 32) throw new RangeError(`an AES key is 16, 24 or 32 bytes, not ${key.length}`);
+  if (key.length !== 16 && key.length !== 24 && key.length !== 32)
+    throw new RangeError(`an AES key is 16, 24 or 32 bytes, not ${key.length}`);
   const ecb = createCipheriv(`aes-${key.length * 8}-ecb`, key, null);
   ecb.setAutoPadding(false);
   const h = ecb.update(Buffer.alloc(16));
@@ -168,7 +181,11 @@ export interface GcmMessage {
  * ciphertext in a new array and the tag in a buffer that the next message
  * reuses: copy the tag before returning.
  */
-export function gcmEncryptMany(key: Buffer, messages: GcmMessage[], out: (i: number, ciphertext: Uint8Array, tag: Uint8Array) => void): void {
+export function gcmEncryptMany(
+  key: Buffer,
+  messages: GcmMessage[],
+  out: (i: number, ciphertext: Uint8Array, tag: Uint8Array) => void,
+): void {
   const { ecb, ghash } = stateFor(key);
   // Counter blocks: J0 = nonce || 1 (the tag mask), then nonce || 2, 3, ... for the plaintext.
   let blocks = 0;

@@ -7,7 +7,17 @@ import { resolveDbPath } from './paths.js';
 import { defaultOperator, openSqliteStore } from './sqlite/store.js';
 import type { Store } from './types.js';
 
-export type { Store, Repos, TokenRecord, NewToken, ResourceRecord, UserRecord, AssignmentRecord, BatchRecord, AuditRecord } from './types.js';
+export type {
+  Store,
+  Repos,
+  TokenRecord,
+  NewToken,
+  ResourceRecord,
+  UserRecord,
+  AssignmentRecord,
+  BatchRecord,
+  AuditRecord,
+} from './types.js';
 export { resolveDbPath } from './paths.js';
 
 export interface OpenStoreOptions {

@@ -97,7 +97,11 @@ export type TokenPatch = Partial<
     | 't0'
     | 'checkDigit'
   >
-> & { seed?: Uint8Array | null; /** With `counter`: the exact decimal counter (up to 2^64-1); a counter patch without it clears it. */ counterExact?: string | null };
+> & {
+  seed?: Uint8Array | null;
+  /** With `counter`: the exact decimal counter (up to 2^64-1); a counter patch without it clears it. */ counterExact?:
+    string | null;
+};
 
 export interface TokenFilter {
   state?: TokenState;
@@ -178,14 +182,32 @@ export interface BatchRecord {
 }
 
 export interface BatchRepo {
-  create(b: { kind: BatchRecord['kind']; sourceName?: string | null; sourceSha256?: string | null; format?: string | null; operator: string }): Promise<BatchRecord>;
-  finish(id: number, counts: { imported: number; skipped: number; failed: number }, status?: BatchRecord['status']): Promise<BatchRecord>;
+  create(b: {
+    kind: BatchRecord['kind'];
+    sourceName?: string | null;
+    sourceSha256?: string | null;
+    format?: string | null;
+    operator: string;
+  }): Promise<BatchRecord>;
+  finish(
+    id: number,
+    counts: { imported: number; skipped: number; failed: number },
+    status?: BatchRecord['status'],
+  ): Promise<BatchRecord>;
   get(id: number): Promise<BatchRecord | null>;
   findBySha256(sha256: string): Promise<BatchRecord[]>;
   list(): Promise<BatchRecord[]>;
 }
 
-export const TOKEN_ACTIONS = ['enroll', 'reissue', 'assign-existing', 'unassign', 'synchronize', 'set-pin', 'remove-pin'] as const;
+export const TOKEN_ACTIONS = [
+  'enroll',
+  'reissue',
+  'assign-existing',
+  'unassign',
+  'synchronize',
+  'set-pin',
+  'remove-pin',
+] as const;
 export const USER_ACTIONS = ['change-password', 'change-email', 'change-phone', 'change-login', 'change-name'] as const;
 export type ResourceAction = (typeof TOKEN_ACTIONS)[number] | (typeof USER_ACTIONS)[number];
 export const ENROLL_TOKEN_TYPES = ['programmable', 'classic', 'software'] as const;
@@ -208,8 +230,17 @@ export interface ResourceRecord {
 }
 
 export interface ResourceRepo {
-  create(r: { name: string; url?: string | null; lockAfter?: number; window?: number; syncWindow?: number }): Promise<ResourceRecord>;
-  update(id: number, patch: Partial<Pick<ResourceRecord, 'url' | 'lockAfter' | 'window' | 'syncWindow' | 'actions' | 'tokenTypes'>>): Promise<ResourceRecord>;
+  create(r: {
+    name: string;
+    url?: string | null;
+    lockAfter?: number;
+    window?: number;
+    syncWindow?: number;
+  }): Promise<ResourceRecord>;
+  update(
+    id: number,
+    patch: Partial<Pick<ResourceRecord, 'url' | 'lockAfter' | 'window' | 'syncWindow' | 'actions' | 'tokenTypes'>>,
+  ): Promise<ResourceRecord>;
   get(id: number): Promise<ResourceRecord | null>;
   findByName(name: string): Promise<ResourceRecord | null>;
   list(): Promise<ResourceRecord[]>;
@@ -228,8 +259,17 @@ export interface UserRecord {
 }
 
 export interface UserRepo {
-  create(u: { login: string; name?: string | null; email?: string | null; phone?: string | null; passwordHash?: string | null }): Promise<UserRecord>;
-  update(id: number, patch: Partial<Pick<UserRecord, 'login' | 'name' | 'email' | 'phone' | 'passwordHash'>>): Promise<UserRecord>;
+  create(u: {
+    login: string;
+    name?: string | null;
+    email?: string | null;
+    phone?: string | null;
+    passwordHash?: string | null;
+  }): Promise<UserRecord>;
+  update(
+    id: number,
+    patch: Partial<Pick<UserRecord, 'login' | 'name' | 'email' | 'phone' | 'passwordHash'>>,
+  ): Promise<UserRecord>;
   get(id: number): Promise<UserRecord | null>;
   findByLogin(login: string): Promise<UserRecord | null>;
   list(filter?: { resourceId?: number }): Promise<UserRecord[]>;
@@ -316,7 +356,13 @@ export interface PortalAttemptCount {
  */
 export interface PortalStateRepo {
   /** Counts one try of `subject` (e.g. "signin:alice") and locks it for `lockMs` when the count reaches `limit`; a lock that ran out starts the count again. */
-  countAttempt(a: { resourceId: number; subject: string; limit: number; lockMs: number; nowMs: number }): Promise<PortalAttemptCount>;
+  countAttempt(a: {
+    resourceId: number;
+    subject: string;
+    limit: number;
+    lockMs: number;
+    nowMs: number;
+  }): Promise<PortalAttemptCount>;
   /** After a success: the count back to 0 and no lock. */
   clearAttempts(resourceId: number, subject: string): Promise<void>;
   /** The current count, without counting (reports, tests). */
@@ -324,16 +370,34 @@ export interface PortalStateRepo {
   /** One hit in a fixed-window bucket; a window older than `windowMs` starts afresh. */
   hitRateBucket(bucket: string, windowMs: number, nowMs: number): Promise<{ hits: number; windowStartMs: number }>;
   /** Stores a session by the hash of its id (the id itself is never stored). */
-  createSession(s: { idHash: string; resourceId: number; userId: number; nowMs: number; expiresMs: number }): Promise<void>;
+  createSession(s: {
+    idHash: string;
+    resourceId: number;
+    userId: number;
+    nowMs: number;
+    expiresMs: number;
+  }): Promise<void>;
   /** The session's user when it is alive (seen within `idleMs`, before its absolute end), marking it seen now; else null. */
   touchSession(idHash: string, resourceId: number, nowMs: number, idleMs: number): Promise<{ userId: number } | null>;
   endSession(idHash: string): Promise<void>;
   /** Ends every session of the user but `keepIdHash`; returns how many ended. */
   endUserSessions(userId: number, keepIdHash?: string): Promise<number>;
   /** Stores the user's one live emailed code unless one was sent less than `cooldownMs` ago; true when this code is the live one (send it). */
-  issueEmailCode(c: { userId: number; resourceId: number; codeHash: string; nowMs: number; expiresMs: number; cooldownMs: number }): Promise<boolean>;
+  issueEmailCode(c: {
+    userId: number;
+    resourceId: number;
+    codeHash: string;
+    nowMs: number;
+    expiresMs: number;
+    cooldownMs: number;
+  }): Promise<boolean>;
   /** Counts one try of the live code; its hash, or null when there is none, it expired or its tries are used up. */
-  tryEmailCode(userId: number, resourceId: number, nowMs: number, maxTries: number): Promise<{ codeHash: string } | null>;
+  tryEmailCode(
+    userId: number,
+    resourceId: number,
+    nowMs: number,
+    maxTries: number,
+  ): Promise<{ codeHash: string } | null>;
   /** Uses the live code up; false when another request used it first. */
   consumeEmailCode(userId: number, resourceId: number, codeHash: string): Promise<boolean>;
   /** Records `step` as the token's last used step unless one at or after it is recorded: false then (a replay). */
@@ -343,7 +407,12 @@ export interface PortalStateRepo {
 }
 
 export interface PortalRepo extends PortalStateRepo {
-  addSignInCode(c: { userId: number; resourceId: number; codeHash: string; expiresAt: string }): Promise<SignInCodeRecord>;
+  addSignInCode(c: {
+    userId: number;
+    resourceId: number;
+    codeHash: string;
+    expiresAt: string;
+  }): Promise<SignInCodeRecord>;
   /** The newest code not yet used for this user and Resource. */
   latestSignInCode(userId: number, resourceId: number): Promise<SignInCodeRecord | null>;
   updateSignInCode(id: number, patch: { usedAt?: string | null; attempts?: number }): Promise<void>;

@@ -26,9 +26,12 @@ export class WrongMasterKeyError extends DataError {
 
 export class SealBrokenError extends DataError {
   constructor(what: string) {
-    super(`the sealed seed of ${what} does not open although the master key is right: the row was edited or copied from another token`, {
-      code: 'seal-broken',
-    });
+    super(
+      `the sealed seed of ${what} does not open although the master key is right: the row was edited or copied from another token`,
+      {
+        code: 'seal-broken',
+      },
+    );
   }
 }
 
@@ -39,7 +42,9 @@ export function parseMasterKey(text: string, source: string): Buffer {
   if (/^[0-9a-fA-F]{64}$/.test(s)) key = Buffer.from(s, 'hex');
   else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(s)) key = Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   if (!key || key.length !== 32) {
-    throw new DataError(`the master key in ${source} must be 32 bytes, as 64 hex digits or base64`, { code: 'bad-master-key' });
+    throw new DataError(`the master key in ${source} must be 32 bytes, as 64 hex digits or base64`, {
+      code: 'bad-master-key',
+    });
   }
   return key;
 }
@@ -55,7 +60,8 @@ export interface MasterKey {
  * database, created (mode 0600, exclusive) on first use.
  */
 export function loadMasterKey(keyFile: string, env: NodeJS.ProcessEnv = process.env): MasterKey {
-  if (env.TOKENSMITH_MASTER_KEY) return { key: parseMasterKey(env.TOKENSMITH_MASTER_KEY, 'TOKENSMITH_MASTER_KEY'), source: 'TOKENSMITH_MASTER_KEY' };
+  if (env.TOKENSMITH_MASTER_KEY)
+    return { key: parseMasterKey(env.TOKENSMITH_MASTER_KEY, 'TOKENSMITH_MASTER_KEY'), source: 'TOKENSMITH_MASTER_KEY' };
   if (!existsSync(keyFile)) {
     const key = randomBytes(32);
     try {
@@ -86,7 +92,8 @@ function readPrivateKeyFile(keyFile: string): string {
     const mode = fstatSync(fd).mode & 0o777;
     if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
       throw new PolicyError(
-        `the key file ${keyFile} is open to group or others (mode ${mode.toString(8).padStart(4, '0')}): anyone who can read it can open every seed. ` + `Make it private with: chmod 600 ${keyFile}`,
+        `the key file ${keyFile} is open to group or others (mode ${mode.toString(8).padStart(4, '0')}): anyone who can read it can open every seed. ` +
+          `Make it private with: chmod 600 ${keyFile}`,
         { code: 'key-file-mode' },
       );
     }
@@ -154,10 +161,15 @@ export function sealSeeds(key: Buffer, items: ({ seed: Uint8Array; aad: string }
 }
 
 /** The seeds of tokens about to be inserted, sealed in one pass under their bindings; null where a token has no seed. */
-export function sealTokenSeeds(key: Buffer, tokens: { seed?: Uint8Array | null; manufacturer?: string | null; serial: string }[]): (Buffer | null)[] {
+export function sealTokenSeeds(
+  key: Buffer,
+  tokens: { seed?: Uint8Array | null; manufacturer?: string | null; serial: string }[],
+): (Buffer | null)[] {
   return sealSeeds(
     key,
-    tokens.map((t) => (t.seed ? { seed: t.seed, aad: seedBinding({ manufacturer: t.manufacturer ?? '', serial: t.serial }) } : null)),
+    tokens.map((t) =>
+      t.seed ? { seed: t.seed, aad: seedBinding({ manufacturer: t.manufacturer ?? '', serial: t.serial }) } : null,
+    ),
   );
 }
 

@@ -18,16 +18,25 @@ const toHex = (b: Uint8Array) =>
 
 function fromHex(text: unknown, where: string): Uint8Array {
   if (typeof text !== 'string' || !/^([0-9a-fA-F]{2}( |$))*$/.test(text.trim()))
-    throw new DataError(`${where}: '${String(text).slice(0, 40)}' is not hex bytes ("80 41 00 00")`, { code: 'bad-cassette', where });
+    throw new DataError(`${where}: '${String(text).slice(0, 40)}' is not hex bytes ("80 41 00 00")`, {
+      code: 'bad-cassette',
+      where,
+    });
   return Uint8Array.from(Buffer.from(text.replace(/ /g, ''), 'hex'));
 }
 
-function meaningOf(f: CassetteFrame, describe: FrameDescriber | undefined, lastCommand: Uint8Array | undefined): string | undefined {
+function meaningOf(
+  f: CassetteFrame,
+  describe: FrameDescriber | undefined,
+  lastCommand: Uint8Array | undefined,
+): string | undefined {
   if (!describe || f.dir === 'event') return undefined;
   try {
     // A redacted frame that kept no bytes (a HID report) has nothing to describe but its length.
     if (f.redacted && f.bytes.length === 0) return `redacted: ${f.length} bytes`;
-    return f.redacted ? `${describe(f.bytes, 'command')}; redacted: ${f.length} bytes` : describe(f.bytes, f.dir, lastCommand);
+    return f.redacted
+      ? `${describe(f.bytes, 'command')}; redacted: ${f.length} bytes`
+      : describe(f.bytes, f.dir, lastCommand);
   } catch {
     return undefined;
   }
@@ -55,11 +64,18 @@ export function cassetteFromText(text: string, where: string): Cassette {
   try {
     raw = JSON.parse(text) as typeof raw;
   } catch (e) {
-    throw new DataError(`${where} is not a tokensmith cassette (neither CBOR nor JSON: ${(e as Error).message})`, { code: 'bad-cassette', where });
+    throw new DataError(`${where} is not a tokensmith cassette (neither CBOR nor JSON: ${(e as Error).message})`, {
+      code: 'bad-cassette',
+      where,
+    });
   }
   const h = raw?.header;
   if (!h || !Array.isArray(raw.frames)) return raw as unknown as Cassette;
-  const header = { ...h, atr: fromHex(h.atr, `${where}: header atr`), seed: h.seed ? fromHex(h.seed, `${where}: header seed`) : null } as unknown as CassetteHeader;
+  const header = {
+    ...h,
+    atr: fromHex(h.atr, `${where}: header atr`),
+    seed: h.seed ? fromHex(h.seed, `${where}: header seed`) : null,
+  } as unknown as CassetteHeader;
   const frames = (raw.frames as Record<string, unknown>[]).map((f, i) => {
     const { hex, meaning: _comment, ...rest } = f ?? {};
     return { ...rest, bytes: fromHex(hex, `${where}#${i + 1}`) } as unknown as CassetteFrame;

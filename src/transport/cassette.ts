@@ -83,7 +83,10 @@ function parseBytes(bytes: Uint8Array, where: string): unknown {
   try {
     return decode(bytes);
   } catch (e) {
-    throw new DataError(`${where} is not a tokensmith cassette (neither JSON text nor CBOR: ${(e as Error).message})`, { code: 'bad-cassette', where });
+    throw new DataError(`${where} is not a tokensmith cassette (neither JSON text nor CBOR: ${(e as Error).message})`, {
+      code: 'bad-cassette',
+      where,
+    });
   }
 }
 
@@ -92,17 +95,26 @@ export function decodeCassette(bytes: Uint8Array, where = 'cassette'): Cassette 
   const c = raw as Partial<Cassette> | null;
   const h = c?.header as Partial<CassetteHeader> | undefined;
   if (!h || h.format !== CASSETTE_FORMAT || !Array.isArray(c?.frames)) {
-    throw new DataError(`${where} is not a tokensmith cassette (no '${CASSETTE_FORMAT}' header)`, { code: 'bad-cassette', where });
-  }
-  if (h.version !== CASSETTE_VERSION && h.version !== CBOR_VERSION) {
-    throw new DataError(`${where} is cassette format version ${String(h.version)}; this tokensmith reads versions ${CBOR_VERSION} (CBOR) and ${CASSETTE_VERSION} (JSON text)`, {
+    throw new DataError(`${where} is not a tokensmith cassette (no '${CASSETTE_FORMAT}' header)`, {
       code: 'bad-cassette',
       where,
     });
   }
+  if (h.version !== CASSETTE_VERSION && h.version !== CBOR_VERSION) {
+    throw new DataError(
+      `${where} is cassette format version ${String(h.version)}; this tokensmith reads versions ${CBOR_VERSION} (CBOR) and ${CASSETTE_VERSION} (JSON text)`,
+      {
+        code: 'bad-cassette',
+        where,
+      },
+    );
+  }
   for (const [i, f] of c.frames.entries()) {
     if (!f || !(f.bytes instanceof Uint8Array) || !['command', 'response', 'event'].includes(f.dir)) {
-      throw new DataError(`${where}: frame ${i + 1} is malformed`, { code: 'bad-cassette', where: `${where}#${i + 1}` });
+      throw new DataError(`${where}: frame ${i + 1} is malformed`, {
+        code: 'bad-cassette',
+        where: `${where}#${i + 1}`,
+      });
     }
   }
   return c as Cassette;
@@ -113,14 +125,21 @@ export function readCassette(path: string): Cassette {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new DataError(`cannot read cassette ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { code: 'not-found', where: path });
+    throw new DataError(`cannot read cassette ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      code: 'not-found',
+      where: path,
+    });
   }
   return decodeCassette(bytes, path);
 }
 
 export function writeCassette(path: string, c: Cassette, describe?: FrameDescriber): void {
   // Seeds are redacted from cassettes, so they may be world-readable; still never written through a link.
-  writeFileSafelySync(path, encodeCassette({ header: { ...c.header, version: CASSETTE_VERSION }, frames: c.frames }, describe), 0o644);
+  writeFileSafelySync(
+    path,
+    encodeCassette({ header: { ...c.header, version: CASSETTE_VERSION }, frames: c.frames }, describe),
+    0o644,
+  );
 }
 
 export function hexSpaced(b: Uint8Array): string {

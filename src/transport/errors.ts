@@ -6,13 +6,20 @@ import { DataError, DeviceError } from '../core/errors.js';
 
 export class CardRemovedError extends DeviceError {
   constructor(reader: string, cause?: unknown) {
-    super(`the token left the reader (${reader}) during the command; put it back on the reader and hold it still`, { code: 'card-removed', where: reader, cause });
+    super(`the token left the reader (${reader}) during the command; put it back on the reader and hold it still`, {
+      code: 'card-removed',
+      where: reader,
+      cause,
+    });
   }
 }
 
 export class TransmitTimeoutError extends DeviceError {
   constructor(reader: string, ms: number) {
-    super(`the token on ${reader} did not answer within ${ms} ms; hold it still on the reader and try again`, { code: 'transmit-timeout', where: reader });
+    super(`the token on ${reader} did not answer within ${ms} ms; hold it still on the reader and try again`, {
+      code: 'transmit-timeout',
+      where: reader,
+    });
   }
 }
 

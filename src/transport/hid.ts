@@ -63,7 +63,9 @@ async function nodeHid(): Promise<NodeHidModule> {
   }
 }
 
-const isOtpInterface = (d: HidDeviceInfo) => d.vendorId === YUBICO_VENDOR_ID && (d.usagePage !== undefined ? d.usagePage === KEYBOARD.usagePage && d.usage === KEYBOARD.usage : d.interface === 0);
+const isOtpInterface = (d: HidDeviceInfo) =>
+  d.vendorId === YUBICO_VENDOR_ID &&
+  (d.usagePage !== undefined ? d.usagePage === KEYBOARD.usagePage && d.usage === KEYBOARD.usage : d.interface === 0);
 
 /** The YubiKeys whose OTP (keyboard) interface the OS shows, each once. */
 export async function listYubikeysHid(mod?: NodeHidModule): Promise<HidDeviceInfo[]> {
@@ -74,9 +76,17 @@ export async function listYubikeysHid(mod?: NodeHidModule): Promise<HidDeviceInf
 
 /** Why opening failed, in words: permission (with the udev rule), or the key being gone. */
 export function explainOpenFailure(path: string, e: unknown, canWrite: (p: string) => boolean = writable): DeviceError {
-  const denied = /EACCES|permission/i.test(String((e as Error)?.message)) || (path.startsWith('/dev/') && !canWrite(path));
-  if (denied) return new HidUnavailableError(`permission denied on ${path} (EACCES): the OS does not let this user open the YubiKey's HID interface; ${UDEV_HINT}`, e);
-  return new DeviceError(`could not open the YubiKey at ${path}: ${(e as Error)?.message ?? e}; re-insert it and try again`, { code: 'hid-open-failed', cause: e });
+  const denied =
+    /EACCES|permission/i.test(String((e as Error)?.message)) || (path.startsWith('/dev/') && !canWrite(path));
+  if (denied)
+    return new HidUnavailableError(
+      `permission denied on ${path} (EACCES): the OS does not let this user open the YubiKey's HID interface; ${UDEV_HINT}`,
+      e,
+    );
+  return new DeviceError(
+    `could not open the YubiKey at ${path}: ${(e as Error)?.message ?? e}; re-insert it and try again`,
+    { code: 'hid-open-failed', cause: e },
+  );
 }
 
 function writable(path: string): boolean {
@@ -100,11 +110,19 @@ export async function openYubikeyHid(path?: string, mod?: NodeHidModule): Promis
   const keys = await listYubikeysHid(hid);
   const info = path ? keys.find((k) => k.path === path) : keys[0];
   if (!info?.path)
-    throw new DeviceError(path ? `no YubiKey at ${path}` : 'no YubiKey on USB HID (vendor 0x1050, keyboard interface): plug one in, or enable its OTP interface (`ykman config usb --enable OTP`)', {
-      code: 'no-token',
-    });
+    throw new DeviceError(
+      path
+        ? `no YubiKey at ${path}`
+        : 'no YubiKey on USB HID (vendor 0x1050, keyboard interface): plug one in, or enable its OTP interface (`ykman config usb --enable OTP`)',
+      {
+        code: 'no-token',
+      },
+    );
   if (!path && keys.length > 1)
-    throw new DeviceError(`${keys.length} YubiKeys are plugged in: leave one, or name it with --hid-path (${keys.map((k) => k.path).join(', ')})`, { code: 'several-tokens' });
+    throw new DeviceError(
+      `${keys.length} YubiKeys are plugged in: leave one, or name it with --hid-path (${keys.map((k) => k.path).join(', ')})`,
+      { code: 'several-tokens' },
+    );
   const handle = await hid.HIDAsync.open(info.path, { nonExclusive: true }).catch((e: unknown) => {
     throw explainOpenFailure(info.path!, e);
   });

@@ -18,7 +18,11 @@ export interface ApduAnswer {
 }
 
 export function splitAnswer(resp: Uint8Array): ApduAnswer {
-  if (resp.length < 2) throw new DeviceError(`the token's answer of ${resp.length} byte(s) has no status word; take it off the reader and try again`, { code: 'bad-answer' });
+  if (resp.length < 2)
+    throw new DeviceError(
+      `the token's answer of ${resp.length} byte(s) has no status word; take it off the reader and try again`,
+      { code: 'bad-answer' },
+    );
   return { data: resp.slice(0, resp.length - 2), sw: (resp[resp.length - 2]! << 8) | resp[resp.length - 1]! };
 }
 
@@ -73,7 +77,11 @@ export interface Exchange extends ApduAnswer {
 }
 
 /** Sends one command and follows 6Cxx (once) and 61xx (until the data is all there). */
-export async function exchange(transport: ApduTransport, apdu: Uint8Array, opts: ExchangeOptions = {}): Promise<Exchange> {
+export async function exchange(
+  transport: ApduTransport,
+  apdu: Uint8Array,
+  opts: ExchangeOptions = {},
+): Promise<Exchange> {
   const send = async (bytes: Uint8Array) => splitAnswer(await transport.transmit(bytes, { timeoutMs: opts.timeoutMs }));
   let transmits = 1;
   let resp = await send(apdu);

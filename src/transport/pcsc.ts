@@ -54,7 +54,10 @@ export class PcscContext {
     try {
       ({ NFC } = (await import('nfc-pcsc' as string)) as { NFC: new () => NfcInstance });
     } catch (e) {
-      throw new PcscUnavailableError('nfc-pcsc (the optional PC/SC module) is not installed or failed to build: install libpcsclite-dev and a C++ toolchain, then run `npm install nfc-pcsc`', e);
+      throw new PcscUnavailableError(
+        'nfc-pcsc (the optional PC/SC module) is not installed or failed to build: install libpcsclite-dev and a C++ toolchain, then run `npm install nfc-pcsc`',
+        e,
+      );
     }
     const ctx = new PcscContext(new NFC());
     ctx.nfc.on('error', () => {
@@ -86,13 +89,20 @@ export class PcscContext {
   }
 
   list(): { name: string; token: boolean; atr: string | null }[] {
-    return [...this.readers.values()].map((s) => ({ name: s.reader.name, token: s.atr !== null, atr: s.atr ? Buffer.from(s.atr).toString('hex').toUpperCase() : null }));
+    return [...this.readers.values()].map((s) => ({
+      name: s.reader.name,
+      token: s.atr !== null,
+      atr: s.atr ? Buffer.from(s.atr).toString('hex').toUpperCase() : null,
+    }));
   }
 
   /** Picks the reader with a token, waiting up to `waitSeconds` (see the module comment). */
-  async select(opts: { reader?: string; waitSeconds?: number; onWaiting?: (readers: string[]) => void } = {}): Promise<PcscTransport> {
+  async select(
+    opts: { reader?: string; waitSeconds?: number; onWaiting?: (readers: string[]) => void } = {},
+  ): Promise<PcscTransport> {
     const want = opts.reader?.toLowerCase();
-    const matching = () => [...this.readers.values()].filter((s) => !want || s.reader.name.toLowerCase().includes(want));
+    const matching = () =>
+      [...this.readers.values()].filter((s) => !want || s.reader.name.toLowerCase().includes(want));
     if (matching().length === 0) {
       const all = [...this.readers.keys()];
       throw new NoReaderError(
@@ -124,12 +134,17 @@ export class PcscContext {
         throw new NoTokenError(
           `no token on ${matching()
             .map((s) => `"${s.reader.name}"`)
-            .join(' or ')} after ${opts.waitSeconds ?? 10} s: put the card or key fob flat on the reader and run the command again (or give a longer --wait)`,
+            .join(
+              ' or ',
+            )} after ${opts.waitSeconds ?? 10} s: put the card or key fob flat on the reader and run the command again (or give a longer --wait)`,
         );
       }
     }
     if (found.length > 1) {
-      throw new UsageError(`tokens are on ${found.length} readers: ${found.map((s) => `"${s.reader.name}"`).join(', ')}; say which one with a more precise --reader`, 'several-tokens');
+      throw new UsageError(
+        `tokens are on ${found.length} readers: ${found.map((s) => `"${s.reader.name}"`).join(', ')}; say which one with a more precise --reader`,
+        'several-tokens',
+      );
     }
     return new PcscTransport(found[0]!);
   }
@@ -206,10 +221,13 @@ export class PcscTransport implements ApduTransport {
         this.present = false;
         throw new CardRemovedError(this.readerName, e);
       }
-      throw new DeviceError(`sending a command to the token on ${this.readerName} failed: ${text.trim()}; lift the token off the reader, put it back and try again`, {
-        code: 'transmit-failed',
-        cause: e,
-      });
+      throw new DeviceError(
+        `sending a command to the token on ${this.readerName} failed: ${text.trim()}; lift the token off the reader, put it back and try again`,
+        {
+          code: 'transmit-failed',
+          cause: e,
+        },
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -233,7 +251,9 @@ export class PcscTransport implements ApduTransport {
 }
 
 /** Opens PC/SC, picks the reader, and returns a transport that closes everything with it. */
-export async function openPcscTransport(opts: { reader?: string; waitSeconds?: number; onWaiting?: (readers: string[]) => void } = {}): Promise<PcscTransport> {
+export async function openPcscTransport(
+  opts: { reader?: string; waitSeconds?: number; onWaiting?: (readers: string[]) => void } = {},
+): Promise<PcscTransport> {
   const ctx = await PcscContext.open();
   try {
     const t = await ctx.select(opts);

@@ -5,7 +5,13 @@
  * and length are stored.
  */
 import { TokensmithError } from '../core/errors.js';
-import { CASSETTE_FORMAT, CASSETTE_VERSION, type Cassette, type CassetteFrame, type CassetteHeader } from './cassette.js';
+import {
+  CASSETTE_FORMAT,
+  CASSETTE_VERSION,
+  type Cassette,
+  type CassetteFrame,
+  type CassetteHeader,
+} from './cassette.js';
 import { CardRemovedError, TransmitTimeoutError } from './errors.js';
 import type { ApduTransport, TransmitOptions } from './types.js';
 
@@ -45,15 +51,27 @@ export class RecordingTransport implements ApduTransport {
   }
 
   async transmit(apdu: Uint8Array, opts?: TransmitOptions): Promise<Uint8Array> {
-    if (this.opts.redact?.(apdu)) this.push({ dir: 'command', bytes: Uint8Array.from(apdu.subarray(0, this.opts.redactedPrefix?.(apdu) ?? 5)), redacted: true, length: apdu.length });
+    if (this.opts.redact?.(apdu))
+      this.push({
+        dir: 'command',
+        bytes: Uint8Array.from(apdu.subarray(0, this.opts.redactedPrefix?.(apdu) ?? 5)),
+        redacted: true,
+        length: apdu.length,
+      });
     else this.push({ dir: 'command', bytes: Uint8Array.from(apdu) });
     try {
       const resp = await this.inner.transmit(apdu, opts);
       this.push({ dir: 'response', bytes: Uint8Array.from(resp) });
       return resp;
     } catch (e) {
-      const event = e instanceof CardRemovedError ? 'card-removed' : e instanceof TransmitTimeoutError ? 'timeout' : 'error';
-      this.push({ dir: 'event', bytes: new Uint8Array(), event, message: e instanceof TokensmithError ? e.code : (e as Error).message });
+      const event =
+        e instanceof CardRemovedError ? 'card-removed' : e instanceof TransmitTimeoutError ? 'timeout' : 'error';
+      this.push({
+        dir: 'event',
+        bytes: new Uint8Array(),
+        event,
+        message: e instanceof TokensmithError ? e.code : (e as Error).message,
+      });
       throw e;
     }
   }
@@ -70,7 +88,14 @@ export class RecordingTransport implements ApduTransport {
 
   cassette(header: Omit<CassetteHeader, 'format' | 'version' | 'transport' | 'reader' | 'atr'>): Cassette {
     return {
-      header: { format: CASSETTE_FORMAT, version: CASSETTE_VERSION, transport: this.inner.kind, reader: this.inner.readerName, atr: Uint8Array.from(this.inner.atr), ...header },
+      header: {
+        format: CASSETTE_FORMAT,
+        version: CASSETTE_VERSION,
+        transport: this.inner.kind,
+        reader: this.inner.readerName,
+        atr: Uint8Array.from(this.inner.atr),
+        ...header,
+      },
       frames: this.frames.map((f) => ({ ...f })),
     };
   }

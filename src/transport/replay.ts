@@ -63,7 +63,11 @@ export class ReplayTransport implements ApduTransport {
     this.check(frame, apdu);
     this.pos++;
     const answer = this.cassette.frames[this.pos];
-    if (!answer) throw new CassetteMismatchError(`replay of ${this.name}: the recording ends after command #${frame.seq} without an answer`, this.name);
+    if (!answer)
+      throw new CassetteMismatchError(
+        `replay of ${this.name}: the recording ends after command #${frame.seq} without an answer`,
+        this.name,
+      );
     this.pos++;
     if (answer.dir === 'response') return Uint8Array.from(answer.bytes);
     if (answer.dir === 'event' && answer.event === 'card-removed') {
@@ -72,7 +76,10 @@ export class ReplayTransport implements ApduTransport {
       throw new CardRemovedError(this.readerName);
     }
     if (answer.dir === 'event' && answer.event === 'timeout') throw new TransmitTimeoutError(this.readerName, 0);
-    throw new CassetteMismatchError(`replay of ${this.name}: frame #${answer.seq} records an error (${answer.message ?? 'unknown'}) the replay cannot reproduce`, `${this.name}#${answer.seq}`);
+    throw new CassetteMismatchError(
+      `replay of ${this.name}: frame #${answer.seq} records an error (${answer.message ?? 'unknown'}) the replay cannot reproduce`,
+      `${this.name}#${answer.seq}`,
+    );
   }
 
   private check(frame: CassetteFrame, apdu: Uint8Array): void {
@@ -97,7 +104,9 @@ export class ReplayTransport implements ApduTransport {
     const expected = frame.redacted
       ? `${hexSpaced(frame.bytes)} + ${(frame.length ?? 0) - frame.bytes.length} redacted bytes (${frame.length} in all)`
       : `${hexSpaced(frame.bytes)}${this.describe(frame.bytes, 'command')}`;
-    const actual = frame.redacted ? `${hexSpaced(apdu.subarray(0, 5))} ... (${apdu.length} bytes in all)` : `${hexSpaced(apdu)}${this.describe(apdu, 'command')}`;
+    const actual = frame.redacted
+      ? `${hexSpaced(apdu.subarray(0, 5))} ... (${apdu.length} bytes in all)`
+      : `${hexSpaced(apdu)}${this.describe(apdu, 'command')}`;
     throw new CassetteMismatchError(
       `replay of ${this.name}: command #${frame.seq} differs from the recording at byte ${differsAt}` +
         `${frame.redacted ? ' (shape of a redacted frame)' : ''}:\n  expected ${expected}\n  actual   ${actual}`,

@@ -40,19 +40,33 @@ export function registerSelfServiceApi(app: FastifyInstance, deps: SelfServiceDe
   const route = (byLogin: boolean, handler: Handler) => async (req: Req, reply: FastifyReply) => {
     try {
       checkField('resource', req.params.resource);
-      await guard.rateLimit(req.ip, req.params.resource, byLogin ? (optionalField(req.body, 'login')?.trim() ?? null) : null);
+      await guard.rateLimit(
+        req.ip,
+        req.params.resource,
+        byLogin ? (optionalField(req.body, 'login')?.trim() ?? null) : null,
+      );
       const r = await store.resources.findByName(req.params.resource);
       return r ? await handler(req, reply, r) : unknownResource(reply, req.params.resource);
     } catch (e) {
       return sendPortalFailure(reply, e);
     }
   };
-  const signedOut = (reply: FastifyReply) => reply.code(401).send({ error: { message: 'sign in first (or again: the session ended)', code: 'signed-out', exitCode: 5 } });
+  const signedOut = (reply: FastifyReply) =>
+    reply
+      .code(401)
+      .send({ error: { message: 'sign in first (or again: the session ended)', code: 'signed-out', exitCode: 5 } });
 
   app.post<Params>(
     '/api/r/:resource/signin/begin',
     opts,
-    route(true, async (req, _reply, r) => beginSignIn(store, deps.mailer, { resource: r.name, login: requiredField(req.body, 'login'), at: guard.now(), limits: guard.limits })),
+    route(true, async (req, _reply, r) =>
+      beginSignIn(store, deps.mailer, {
+        resource: r.name,
+        login: requiredField(req.body, 'login'),
+        at: guard.now(),
+        limits: guard.limits,
+      }),
+    ),
   );
 
   app.post<Params>(
@@ -101,7 +115,11 @@ export function registerSelfServiceApi(app: FastifyInstance, deps: SelfServiceDe
       await guard.countAction(r, s.login);
       const result = await runAction(s, req.params.action ?? '', req.body, guard.now());
       // A new password, a new session id: a copy of the old cookie (a reason to change it) stops working.
-      if (req.params.action === 'change-password') reply.header('Set-Cookie', portalCookie(r, await guard.start(req.headers.cookie, r, s.ids!.userId), secure(req)));
+      if (req.params.action === 'change-password')
+        reply.header(
+          'Set-Cookie',
+          portalCookie(r, await guard.start(req.headers.cookie, r, s.ids!.userId), secure(req)),
+        );
       return result;
     }),
   );

@@ -32,7 +32,11 @@ export function registerStationApi(app: FastifyInstance, deps: StationDeps): voi
     const { listTokens } = await import('../provision/tokens.js');
     const { q, state, resource } = req.query;
     // One statement, every filter (the search text too) applied in SQL.
-    return listTokens(store, { state: state || undefined, resource: resource || undefined, search: q?.trim() || undefined });
+    return listTokens(store, {
+      state: state || undefined,
+      resource: resource || undefined,
+      search: q?.trim() || undefined,
+    });
   });
 
   /** The model select: every model of the registry, and why a family cannot be flashed. */
@@ -50,13 +54,27 @@ export function registerStationApi(app: FastifyInstance, deps: StationDeps): voi
 
   app.get<{ Querystring: { resource?: string } }>('/api/users', async (req) => {
     const { listUsers } = await import('../provision/users.js');
-    return (await listUsers(store, { resource: req.query.resource || undefined })).map((u) => ({ login: u.login, name: u.name }));
+    return (await listUsers(store, { resource: req.query.resource || undefined })).map((u) => ({
+      login: u.login,
+      name: u.name,
+    }));
   });
 
   /** A dropped seed file: written to a private temp folder, imported by the import service, deleted. */
-  app.post<{ Body: { fileName?: string; contentBase64?: string; password?: string; format?: string; resource?: string; onDuplicate?: string; dryRun?: boolean } }>('/api/import', async (req) => {
+  app.post<{
+    Body: {
+      fileName?: string;
+      contentBase64?: string;
+      password?: string;
+      format?: string;
+      resource?: string;
+      onDuplicate?: string;
+      dryRun?: boolean;
+    };
+  }>('/api/import', async (req) => {
     const b = req.body ?? {};
-    if (typeof b.contentBase64 !== 'string' || !b.fileName) throw new UsageError('send the file as {fileName, contentBase64}');
+    if (typeof b.contentBase64 !== 'string' || !b.fileName)
+      throw new UsageError('send the file as {fileName, contentBase64}');
     const { importSeedFile, importJson, parseFormat, parseOnDuplicate } = await import('../import/service.js');
     const dir = mkdtempSync(join(tmpdir(), 'tokensmith-upload-'));
     const file = join(dir, basename(b.fileName).replace(/[^\w.-]/g, '_') || 'upload');
@@ -72,7 +90,12 @@ export function registerStationApi(app: FastifyInstance, deps: StationDeps): voi
         // Parsing a hostile or large upload here would stall every other request of the station.
         parseOffThread: true,
       });
-      return { ...importJson(summary), format: summary.format, file: b.fileName, parsedOffThread: summary.parsedOffThread === true };
+      return {
+        ...importJson(summary),
+        format: summary.format,
+        file: b.fileName,
+        parsedOffThread: summary.parsedOffThread === true,
+      };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,7 +5,13 @@
  * progress and stops it; it never touches a token of the batch.
  */
 import { TokensmithError, UsageError } from '../core/errors.js';
-import { BatchStop, runFlashBatch, type BatchEvent, type FlashBatchReport, type TokenSource } from '../provision/flash-batch.js';
+import {
+  BatchStop,
+  runFlashBatch,
+  type BatchEvent,
+  type FlashBatchReport,
+  type TokenSource,
+} from '../provision/flash-batch.js';
 import type { Store } from '../store/types.js';
 import type { ReaderHub } from './readers.js';
 
@@ -41,7 +47,13 @@ export async function runStationBatch(
 ): Promise<FlashBatchReport> {
   const { flashFormOf, formFlasher } = await import('../provision/flash-families.js');
   const form = flashFormOf(req.input ?? {});
-  if (form.seed) throw new UsageError('a batch writes a fresh seed to each token: leave the seed empty', 'seed-in-batch');
+  if (form.seed)
+    throw new UsageError('a batch writes a fresh seed to each token: leave the seed empty', 'seed-in-batch');
   const flasher = await formFlasher(form);
-  return runFlashBatch(store, hubSource(hub, req.reader || undefined, stop), flasher, { count: null, sourceName: 'station batch', stop, onEvent });
+  return runFlashBatch(store, hubSource(hub, req.reader || undefined, stop), flasher, {
+    count: null,
+    sourceName: 'station batch',
+    stop,
+    onEvent,
+  });
 }

@@ -23,7 +23,12 @@ export interface BridgeDeps {
 }
 
 /** The flash service on the token this server opened (any family the registry can flash): the page sends the form, never device answers. */
-async function flashOnReader(store: Store, transport: ApduTransport, form: Record<string, unknown>, onStep: (text: string) => void): Promise<unknown> {
+async function flashOnReader(
+  store: Store,
+  transport: ApduTransport,
+  form: Record<string, unknown>,
+  onStep: (text: string) => void,
+): Promise<unknown> {
   const { flashFormOf, formFlasher } = await import('../provision/flash-families.js');
   return (await formFlasher(flashFormOf(form))).flash(store, transport, { onStep });
 }
@@ -78,7 +83,8 @@ class BridgeSession {
   }
 
   private busy(): void {
-    if (this.flashing || this.batchStop) throw new DeviceError('a flash is running on this reader: wait for it to finish', { code: 'busy' });
+    if (this.flashing || this.batchStop)
+      throw new DeviceError('a flash is running on this reader: wait for it to finish', { code: 'busy' });
   }
 
   private async drop(): Promise<void> {
@@ -88,7 +94,10 @@ class BridgeSession {
   }
 
   private connected(): ApduTransport {
-    if (!this.transport) throw new DeviceError('no token is connected on this page: choose a reader and read the token first', { code: 'no-token' });
+    if (!this.transport)
+      throw new DeviceError('no token is connected on this page: choose a reader and read the token first', {
+        code: 'no-token',
+      });
     this.busy();
     return this.transport;
   }
@@ -96,7 +105,10 @@ class BridgeSession {
   private async connect(req: RequestOf<'connect'>): Promise<{ readerName: string; atr: string }> {
     this.busy();
     await this.drop();
-    const t = await this.deps.hub.open({ reader: req.reader, waitSeconds: Math.min(Math.max(Number(req.waitSeconds ?? 0), 0), 120) });
+    const t = await this.deps.hub.open({
+      reader: req.reader,
+      waitSeconds: Math.min(Math.max(Number(req.waitSeconds ?? 0), 0), 120),
+    });
     this.transport = t;
     t.onRemoved(() => this.send({ event: 'removed', reader: t.readerName }));
     return { readerName: t.readerName, atr: toHex(t.atr) };
@@ -106,7 +118,9 @@ class BridgeSession {
     const t = this.connected();
     this.flashing = true;
     try {
-      return await flashOnReader(this.deps.store, t, req.input ?? {}, (text) => this.send({ event: 'step', id: req.id, text }));
+      return await flashOnReader(this.deps.store, t, req.input ?? {}, (text) =>
+        this.send({ event: 'step', id: req.id, text }),
+      );
     } finally {
       this.flashing = false;
     }
@@ -118,7 +132,9 @@ class BridgeSession {
     await this.drop();
     const stop = (this.batchStop = new BatchStop());
     try {
-      return await runStationBatch(this.deps.store, this.deps.hub, req, stop, (batch) => this.send({ event: 'batch', id: req.id, batch }));
+      return await runStationBatch(this.deps.store, this.deps.hub, req, stop, (batch) =>
+        this.send({ event: 'batch', id: req.id, batch }),
+      );
     } finally {
       this.batchStop = null;
     }

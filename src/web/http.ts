@@ -18,13 +18,17 @@ declare module 'fastify' {
 
 /** The store as the request's operator: their name goes into the audit rows and batches it writes. */
 export function storeOf(req: FastifyRequest, store: Store): Store {
-  if (!req.stationOperator) throw new TokensmithError('this request is not paired to an operator', { code: 'not-paired', exitCode: 5 });
+  if (!req.stationOperator)
+    throw new TokensmithError('this request is not paired to an operator', { code: 'not-paired', exitCode: 5 });
   return storeForOperator(store, req.stationOperator);
 }
 
 /** What an error looks like to the page: its message, code and the CLI's exit code; the HTTP status follows the exit code. */
 export function sendError(reply: FastifyReply, e: unknown): FastifyReply {
   const wire = errorToWire(e);
-  const status = e instanceof TokensmithError ? (({ 2: 400, 3: 502, 4: 422, 5: 403 } as Record<number, number>)[e.exitCode] ?? 500) : 500;
+  const status =
+    e instanceof TokensmithError
+      ? (({ 2: 400, 3: 502, 4: 422, 5: 403 } as Record<number, number>)[e.exitCode] ?? 500)
+      : 500;
   return reply.code(status).send({ error: wire });
 }

@@ -64,7 +64,8 @@ const bracketed = (a: string) => (a.includes(':') && !a.startsWith('[') ? `[${a}
 function ownAddresses(ipv6Too: boolean): string[] {
   const out = [hostname().toLowerCase()];
   for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' || ipv6Too) out.push(bracketed(a.address.replace(/%.*$/, '').toLowerCase()));
+    for (const a of list ?? [])
+      if (a.family === 'IPv4' || ipv6Too) out.push(bracketed(a.address.replace(/%.*$/, '').toLowerCase()));
   }
   return out;
 }
@@ -92,16 +93,35 @@ export class PairingState {
     /** `serve --operator`: used when the page gives no name. */
     readonly startOperator?: string,
   ) {
-    if (startOperator !== undefined && !OPERATOR_NAME.test(startOperator)) throw new UsageError(`--operator: ${OPERATOR_RULE}, not '${startOperator.slice(0, 80)}'`, 'bad-operator');
+    if (startOperator !== undefined && !OPERATOR_NAME.test(startOperator))
+      throw new UsageError(`--operator: ${OPERATOR_RULE}, not '${startOperator.slice(0, 80)}'`, 'bad-operator');
   }
 
   /** Trades the printed code for a session secret, once. */
-  pair(code: string | undefined, operator: string | undefined): { secret: string; operator: string } | { error: string; status: number; errorCode: string } {
-    if (!sameSecret(code, this.code)) return { status: 401, errorCode: 'not-paired', error: 'that pairing code is not the one `tokensmith serve` printed: open the printed link' };
+  pair(
+    code: string | undefined,
+    operator: string | undefined,
+  ): { secret: string; operator: string } | { error: string; status: number; errorCode: string } {
+    if (!sameSecret(code, this.code))
+      return {
+        status: 401,
+        errorCode: 'not-paired',
+        error: 'that pairing code is not the one `tokensmith serve` printed: open the printed link',
+      };
     if (this.codeUsed)
-      return { status: 401, errorCode: 'pairing-used', error: 'this pairing link was used already (it pairs one page, once): stop `tokensmith serve` and start it again for a new link' };
+      return {
+        status: 401,
+        errorCode: 'pairing-used',
+        error:
+          'this pairing link was used already (it pairs one page, once): stop `tokensmith serve` and start it again for a new link',
+      };
     const name = operator?.trim() || this.startOperator;
-    if (!name) return { status: 400, errorCode: 'operator-needed', error: 'say who you are: give your name for the audit log (or start serve with --operator <name>)' };
+    if (!name)
+      return {
+        status: 400,
+        errorCode: 'operator-needed',
+        error: 'say who you are: give your name for the audit log (or start serve with --operator <name>)',
+      };
     if (!OPERATOR_NAME.test(name)) return { status: 400, errorCode: 'bad-operator', error: OPERATOR_RULE };
     this.codeUsed = true;
     const secret = randomBytes(32).toString('base64url');
@@ -147,15 +167,38 @@ export function isPublicPath(method: string, path: string): boolean {
 }
 
 /** Decides one request: Host, then Origin (required on anything that changes state, and on the socket), then the session. */
-export function checkAccess(req: { method: string; path: string; headers: Headers; upgrade: boolean }, pairing: PairingState, allowed: AllowedHosts): AccessCheck {
+export function checkAccess(
+  req: { method: string; path: string; headers: Headers; upgrade: boolean },
+  pairing: PairingState,
+  allowed: AllowedHosts,
+): AccessCheck {
   const host = header(req.headers, 'host')?.toLowerCase();
-  if (!host || !allowed.hosts.has(host)) return { ok: false, status: 421, reason: `this server answers to ${[...allowed.hosts].join(', ')}, not to Host '${host ?? ''}'` };
+  if (!host || !allowed.hosts.has(host))
+    return {
+      ok: false,
+      status: 421,
+      reason: `this server answers to ${[...allowed.hosts].join(', ')}, not to Host '${host ?? ''}'`,
+    };
   const origin = header(req.headers, 'origin');
-  if (origin !== undefined && !allowed.origins.has(origin)) return { ok: false, status: 403, reason: `requests from the origin ${origin} are refused: only pages of this server may call it` };
+  if (origin !== undefined && !allowed.origins.has(origin))
+    return {
+      ok: false,
+      status: 403,
+      reason: `requests from the origin ${origin} are refused: only pages of this server may call it`,
+    };
   const unsafe = req.upgrade || !['GET', 'HEAD'].includes(req.method);
-  if (unsafe && origin === undefined) return { ok: false, status: 403, reason: `requests that change something must carry this server's Origin (${[...allowed.origins][0]}); scripts send it too` };
+  if (unsafe && origin === undefined)
+    return {
+      ok: false,
+      status: 403,
+      reason: `requests that change something must carry this server's Origin (${[...allowed.origins][0]}); scripts send it too`,
+    };
   if (!req.upgrade && isPublicPath(req.method, req.path)) return { ok: true };
   const operator = pairing.operatorOf(sessionSecretOf(req.headers));
   if (operator) return { ok: true, operator };
-  return { ok: false, status: 401, reason: 'not paired: open the link that `tokensmith serve` printed when it started (it carries the pairing code)' };
+  return {
+    ok: false,
+    status: 401,
+    reason: 'not paired: open the link that `tokensmith serve` printed when it started (it carries the pairing code)',
+  };
 }

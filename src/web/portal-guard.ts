@@ -27,7 +27,10 @@ const userBucket = (resource: string, login: string) => `user:${JSON.stringify([
 function ipv6Groups(ip: string): number[] {
   let text = ip.replace(/%.*$/, '').toLowerCase();
   const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (v4) text = text.slice(0, v4.index) + [(+v4[1]! << 8) | +v4[2]!, (+v4[3]! << 8) | +v4[4]!].map((n) => n.toString(16)).join(':');
+  if (v4)
+    text =
+      text.slice(0, v4.index) +
+      [(+v4[1]! << 8) | +v4[2]!, (+v4[3]! << 8) | +v4[4]!].map((n) => n.toString(16)).join(':');
   const [head, tail] = text.split('::') as [string, string | undefined];
   const part = (t: string | undefined) => (t ? t.split(':').map((g) => parseInt(g, 16)) : []);
   const front = part(head);
@@ -71,7 +74,13 @@ export async function isPortalResource(store: Store, name: string): Promise<bool
 /** An unknown Resource is an unknown page: 404, and no hint of how an admin would create it. */
 export function unknownResource(reply: FastifyReply, name: string): FastifyReply {
   const shown = JSON.stringify(name.slice(0, 64));
-  return reply.code(404).send({ error: { message: `there is no portal for ${shown} here: check the address you were given`, code: 'not-found', exitCode: 4 } });
+  return reply.code(404).send({
+    error: {
+      message: `there is no portal for ${shown} here: check the address you were given`,
+      code: 'not-found',
+      exitCode: 4,
+    },
+  });
 }
 
 /** Sends a failure as { error } with its HTTP status; only our own errors speak, anything else may hold internals. */
@@ -81,7 +90,10 @@ export function sendPortalFailure(reply: FastifyReply, e: unknown): FastifyReply
       .code(429)
       .header('Retry-After', String(e.retryAfterSec))
       .send({ error: errorToWire(e) });
-  if (!(e instanceof TokensmithError)) return reply.code(500).send({ error: { message: 'the portal failed to answer; try again later', code: 'failure', exitCode: 1 } });
+  if (!(e instanceof TokensmithError))
+    return reply
+      .code(500)
+      .send({ error: { message: 'the portal failed to answer; try again later', code: 'failure', exitCode: 1 } });
   const status = ({ 2: 400, 3: 502, 4: 422, 5: 403 } as Record<number, number>)[e.exitCode] ?? 500;
   return reply.code(status).send({ error: errorToWire(e) });
 }
@@ -110,11 +122,21 @@ export class PortalGuard {
     if (login) buckets.push(['user', userBucket(resource, login), limits.perUser]);
     for (const [scope, bucket, max] of buckets) {
       const hit = await this.store.transaction((tx) => tx.portal.hitRateBucket(bucket, limits.rateWindowMs, nowMs));
-      if (hit.hits > max) throw new RateLimitedError(scope, Math.max(1, Math.ceil((hit.windowStartMs + limits.rateWindowMs - nowMs) / 1000)));
+      if (hit.hits > max)
+        throw new RateLimitedError(
+          scope,
+          Math.max(1, Math.ceil((hit.windowStartMs + limits.rateWindowMs - nowMs) / 1000)),
+        );
     }
     if (nowMs - this.prunedAt > PRUNE_EVERY_MS) {
       this.prunedAt = nowMs;
-      await this.store.transaction((tx) => tx.portal.prune(nowMs, { idleMs: limits.sessionIdleMs, bucketMs: limits.rateWindowMs, staleBeforeMs: nowMs - STALE_COUNTER_MS }));
+      await this.store.transaction((tx) =>
+        tx.portal.prune(nowMs, {
+          idleMs: limits.sessionIdleMs,
+          bucketMs: limits.rateWindowMs,
+          staleBeforeMs: nowMs - STALE_COUNTER_MS,
+        }),
+      );
     }
   }
 
@@ -123,14 +145,18 @@ export class PortalGuard {
     const sid = sessionCookie(cookieHeader);
     if (!sid) return null;
     const idHash = hashSessionId(sid);
-    const live = await this.store.transaction((tx) => tx.portal.touchSession(idHash, r.id, this.now().getTime(), this.limits.sessionIdleMs));
+    const live = await this.store.transaction((tx) =>
+      tx.portal.touchSession(idHash, r.id, this.now().getTime(), this.limits.sessionIdleMs),
+    );
     const user = live ? await this.store.users.get(live.userId) : null;
     if (user && !(await this.store.users.isInResource(user.id, r.id))) {
       // Taken out of the Resource since signing in: the session ends with the membership.
       await this.store.transaction((tx) => tx.portal.endSession(idHash));
       return null;
     }
-    return user ? new PortalSession(this.store, r.name, user.login, { userId: user.id, resourceId: r.id, sessionIdHash: idHash }) : null;
+    return user
+      ? new PortalSession(this.store, r.name, user.login, { userId: user.id, resourceId: r.id, sessionIdHash: idHash })
+      : null;
   }
 
   /** A new session with an id chosen here (never one the client offered); the one the cookie held ends. Returns the id. */
@@ -140,7 +166,13 @@ export class PortalGuard {
     const nowMs = this.now().getTime();
     await this.store.transaction(async (tx) => {
       if (before) await tx.portal.endSession(hashSessionId(before));
-      await tx.portal.createSession({ idHash: hashSessionId(sid), resourceId: r.id, userId, nowMs, expiresMs: nowMs + this.limits.sessionMaxMs });
+      await tx.portal.createSession({
+        idHash: hashSessionId(sid),
+        resourceId: r.id,
+        userId,
+        nowMs,
+        expiresMs: nowMs + this.limits.sessionMaxMs,
+      });
     });
     return sid;
   }
@@ -153,8 +185,14 @@ export class PortalGuard {
   /** Counts an action of a signed-in user in the user's bucket. */
   async countAction(r: ResourceRecord, login: string): Promise<void> {
     const nowMs = this.now().getTime();
-    const hit = await this.store.transaction((tx) => tx.portal.hitRateBucket(userBucket(r.name, login), this.limits.rateWindowMs, nowMs));
-    if (hit.hits > this.limits.perUser) throw new RateLimitedError('user', Math.max(1, Math.ceil((hit.windowStartMs + this.limits.rateWindowMs - nowMs) / 1000)));
+    const hit = await this.store.transaction((tx) =>
+      tx.portal.hitRateBucket(userBucket(r.name, login), this.limits.rateWindowMs, nowMs),
+    );
+    if (hit.hits > this.limits.perUser)
+      throw new RateLimitedError(
+        'user',
+        Math.max(1, Math.ceil((hit.windowStartMs + this.limits.rateWindowMs - nowMs) / 1000)),
+      );
   }
 }
 

@@ -29,10 +29,23 @@ export function checkPublicUrl(url: string): string {
   try {
     u = new URL(url);
   } catch {
-    throw new UsageError(`--public-url '${url}' is not a URL: give the address users open, e.g. https://mfa.example.com`, 'bad-public-url');
+    throw new UsageError(
+      `--public-url '${url}' is not a URL: give the address users open, e.g. https://mfa.example.com`,
+      'bad-public-url',
+    );
   }
-  if (!['http:', 'https:'].includes(u.protocol) || u.username || u.password || u.search || u.hash || (u.pathname !== '/' && u.pathname !== '')) {
-    throw new UsageError(`--public-url must be an http(s) origin without a path, e.g. https://mfa.example.com, not '${url}' (the portal's pages are always at /r/<resource>)`, 'bad-public-url');
+  if (
+    !['http:', 'https:'].includes(u.protocol) ||
+    u.username ||
+    u.password ||
+    u.search ||
+    u.hash ||
+    (u.pathname !== '/' && u.pathname !== '')
+  ) {
+    throw new UsageError(
+      `--public-url must be an http(s) origin without a path, e.g. https://mfa.example.com, not '${url}' (the portal's pages are always at /r/<resource>)`,
+      'bad-public-url',
+    );
   }
   return u.origin;
 }
@@ -43,13 +56,21 @@ export function parseTrustProxy(list: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  if (items.length === 0) throw new UsageError('--trust-proxy needs at least one address or CIDR, e.g. 127.0.0.1 or 10.0.0.0/8', 'bad-trust-proxy');
+  if (items.length === 0)
+    throw new UsageError(
+      '--trust-proxy needs at least one address or CIDR, e.g. 127.0.0.1 or 10.0.0.0/8',
+      'bad-trust-proxy',
+    );
   for (const item of items) {
     const [addr, prefix, extra] = item.split('/');
     const family = isIP(addr ?? '');
     const max = family === 6 ? 128 : 32;
     const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= max);
-    if (!family || !prefixOk || extra !== undefined) throw new UsageError(`--trust-proxy: '${item}' is not an IP address or CIDR (e.g. 127.0.0.1, 10.0.0.0/8, ::1)`, 'bad-trust-proxy');
+    if (!family || !prefixOk || extra !== undefined)
+      throw new UsageError(
+        `--trust-proxy: '${item}' is not an IP address or CIDR (e.g. 127.0.0.1, 10.0.0.0/8, ::1)`,
+        'bad-trust-proxy',
+      );
   }
   return items;
 }
@@ -58,13 +79,21 @@ function readPem(file: string, flag: string): Buffer {
   try {
     return readFileSync(file);
   } catch (e) {
-    throw new DataError(`${flag} ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): give a PEM file this user may read`, { code: 'tls-file' });
+    throw new DataError(
+      `${flag} ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): give a PEM file this user may read`,
+      { code: 'tls-file' },
+    );
   }
 }
 
 export function portalSettings(f: PortalFlags): PortalSettings {
-  if (Boolean(f.tlsCert) !== Boolean(f.tlsKey)) throw new UsageError('--tls-cert and --tls-key go together: give both (the certificate chain and its private key)', 'tls-pair');
-  const tls = f.tlsCert && f.tlsKey ? { cert: readPem(f.tlsCert, '--tls-cert'), key: readPem(f.tlsKey, '--tls-key') } : undefined;
+  if (Boolean(f.tlsCert) !== Boolean(f.tlsKey))
+    throw new UsageError(
+      '--tls-cert and --tls-key go together: give both (the certificate chain and its private key)',
+      'tls-pair',
+    );
+  const tls =
+    f.tlsCert && f.tlsKey ? { cert: readPem(f.tlsCert, '--tls-cert'), key: readPem(f.tlsKey, '--tls-key') } : undefined;
   const trustProxy = f.trustProxy !== undefined ? parseTrustProxy(f.trustProxy) : undefined;
   const publicUrl = f.publicUrl !== undefined ? checkPublicUrl(f.publicUrl) : undefined;
   const warnings: string[] = [];
@@ -74,7 +103,9 @@ export function portalSettings(f: PortalFlags): PortalSettings {
     );
   }
   if (publicUrl?.startsWith('http:') && !isLoopback(new URL(publicUrl).hostname)) {
-    warnings.push(`--public-url ${publicUrl} is plain http: users' passwords would cross the network in clear text; use https.`);
+    warnings.push(
+      `--public-url ${publicUrl} is plain http: users' passwords would cross the network in clear text; use https.`,
+    );
   }
   return { server: { host: f.host, port: f.port, publicUrl, tls, trustProxy }, warnings };
 }

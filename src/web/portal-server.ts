@@ -60,10 +60,14 @@ export interface PortalServer {
 }
 
 /** The page's own script and style only; the station's bundle is not served here. */
-const PORTAL_ASSETS: Record<string, string> = { 'selfservice.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8' };
+const PORTAL_ASSETS: Record<string, string> = {
+  'selfservice.js': 'text/javascript; charset=utf-8',
+  'app.css': 'text/css; charset=utf-8',
+};
 
 /** This origin only, no inline code, no framing, forms post only here. */
-export const PORTAL_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+export const PORTAL_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /** Portal bodies are a login, a password, a code: a few hundred bytes. */
 const BODY_LIMIT = 16 * 1024;
@@ -76,7 +80,10 @@ function portalAssetsDir(): string {
 
 /** Mail from the portal names the address users know it by (--public-url), unless it already does. */
 export function withPortalLink(mailer: Mailer, publicUrl: string): Mailer {
-  const link = (msg: MailMessage): MailMessage => (msg.text.includes(publicUrl) ? msg : { ...msg, text: `${msg.text.replace(/\n*$/, '\n')}\nThe portal: ${publicUrl}\n` });
+  const link = (msg: MailMessage): MailMessage =>
+    msg.text.includes(publicUrl)
+      ? msg
+      : { ...msg, text: `${msg.text.replace(/\n*$/, '\n')}\nThe portal: ${publicUrl}\n` };
   return { send: (msg) => mailer.send(link(msg)), close: () => mailer.close?.() ?? Promise.resolve() };
 }
 
@@ -137,12 +144,21 @@ function registerPortalRoutes(app: FastifyInstance, opts: PortalServerOptions): 
   app.get<{ Params: { file: string } }>('/assets/:file', async (req, reply) => {
     const type = Object.hasOwn(PORTAL_ASSETS, req.params.file) ? PORTAL_ASSETS[req.params.file] : undefined;
     const path = `${assets}${req.params.file}`;
-    if (!type || !existsSync(path)) return wireError(reply, 404, `no asset ${req.params.file} on the portal`, 'not-found', 4);
+    if (!type || !existsSync(path))
+      return wireError(reply, 404, `no asset ${req.params.file} on the portal`, 'not-found', 4);
     return reply.type(type).send(readFileSync(path));
   });
   const mailer = opts.publicUrl ? withPortalLink(opts.mailer, opts.publicUrl.replace(/\/+$/, '')) : opts.mailer;
   registerSelfServiceApi(app, { store: opts.store, mailer, limits: opts.limits });
-  app.setNotFoundHandler((req, reply) => wireError(reply, 404, `the portal has no ${req.method} ${req.url.split('?')[0]}: its pages are at /r/<resource>`, 'not-found', 4));
+  app.setNotFoundHandler((req, reply) =>
+    wireError(
+      reply,
+      404,
+      `the portal has no ${req.method} ${req.url.split('?')[0]}: its pages are at /r/<resource>`,
+      'not-found',
+      4,
+    ),
+  );
   app.setErrorHandler((e, _req, reply) => {
     if (e instanceof TokensmithError) return reply.code(statusOf(e)).send({ error: errorToWire(e) });
     const status = (e as { statusCode?: number }).statusCode ?? 500;
@@ -157,7 +173,14 @@ function addHooks(app: FastifyInstance, opts: PortalServerOptions, publicOrigin:
   app.addHook('onRequest', async (req, reply) => {
     securityHeaders(reply, req.protocol === 'https');
     const foreign = foreignOrigin(req, publicOrigin);
-    if (foreign) return wireError(reply, 403, `requests from pages of ${foreign} are refused: only the portal's own pages may call it`, 'foreign-origin', 5);
+    if (foreign)
+      return wireError(
+        reply,
+        403,
+        `requests from pages of ${foreign} are refused: only the portal's own pages may call it`,
+        'foreign-origin',
+        5,
+      );
   });
   app.addHook('onSend', async (req, reply, payload) => {
     hardenSetCookie(reply, req.protocol === 'https');
@@ -166,7 +189,13 @@ function addHooks(app: FastifyInstance, opts: PortalServerOptions, publicOrigin:
   if (opts.accessLog) {
     const log = opts.accessLog;
     app.addHook('onResponse', async (req, reply) => {
-      log({ ip: req.ip, method: req.method, path: req.url.split('?')[0]!, status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
+      log({
+        ip: req.ip,
+        method: req.method,
+        path: req.url.split('?')[0]!,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      });
     });
   }
 }

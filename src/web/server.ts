@@ -13,7 +13,17 @@ import { registerStationApi } from './api-station.js';
 import { serveBridgeSocket } from './bridge.js';
 import { sendError, storeOf } from './http.js';
 import { contentSecurityPolicy, notPairedPage, stationPage } from './pages.js';
-import { PAIR_PARAM, PairingState, WS_PROTOCOL, allowedHosts, checkAccess, isLoopback, listenOrigin, newPairingToken, type AllowedHosts } from './pairing.js';
+import {
+  PAIR_PARAM,
+  PairingState,
+  WS_PROTOCOL,
+  allowedHosts,
+  checkAccess,
+  isLoopback,
+  listenOrigin,
+  newPairingToken,
+  type AllowedHosts,
+} from './pairing.js';
 import { PcscReaderHub, type ReaderHub } from './readers.js';
 
 export interface WebServerOptions {
@@ -50,25 +60,49 @@ export function defaultAssetsDir(): string {
   return fileURLToPath(new URL('../../web/', import.meta.url));
 }
 
-const ASSET_TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', map: 'application/json' };
+const ASSET_TYPES: Record<string, string> = {
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  map: 'application/json',
+};
 
 /** On every answer, refusals, errors and 404s included. */
 function securityHeaders(reply: FastifyReply, origin: string): void {
-  reply.header('Referrer-Policy', 'no-referrer').header('X-Content-Type-Options', 'nosniff').header('Content-Security-Policy', contentSecurityPolicy(origin)).header('Cache-Control', 'no-store');
+  reply
+    .header('Referrer-Policy', 'no-referrer')
+    .header('X-Content-Type-Options', 'nosniff')
+    .header('Content-Security-Policy', contentSecurityPolicy(origin))
+    .header('Cache-Control', 'no-store');
 }
 
 /** The access check on every request, the security headers on every answer, and the pairing call. `at` is filled in once the port is known. */
-function guardRequests(app: FastifyInstance, pairing: PairingState, at: { allowed: AllowedHosts; origin: string }): void {
+function guardRequests(
+  app: FastifyInstance,
+  pairing: PairingState,
+  at: { allowed: AllowedHosts; origin: string },
+): void {
   // Set first and again on send: an answer that fails before the routes (a hook, a parse error, a 404) still carries them.
   app.addHook('onRequest', async (req, reply) => {
     securityHeaders(reply, at.origin);
     // The route that will answer (its pattern), not a parse of the raw target: what is public is decided on what runs. None for a 404.
     const route = req.routeOptions.url ?? '';
-    const check = checkAccess({ method: req.method, path: route, headers: req.headers, upgrade: req.headers.upgrade?.toLowerCase() === 'websocket' }, pairing, at.allowed);
+    const check = checkAccess(
+      {
+        method: req.method,
+        path: route,
+        headers: req.headers,
+        upgrade: req.headers.upgrade?.toLowerCase() === 'websocket',
+      },
+      pairing,
+      at.allowed,
+    );
     if (!check.ok) {
-      const wantsHtml = req.method === 'GET' && !route.startsWith('/api/') && !route.startsWith('/assets/') && route !== '/ws';
+      const wantsHtml =
+        req.method === 'GET' && !route.startsWith('/api/') && !route.startsWith('/assets/') && route !== '/ws';
       reply.code(check.status ?? 401);
-      return wantsHtml ? reply.type('text/html; charset=utf-8').send(notPairedPage(check.reason!)) : reply.send({ error: { message: check.reason, code: 'not-paired', exitCode: 5 } });
+      return wantsHtml
+        ? reply.type('text/html; charset=utf-8').send(notPairedPage(check.reason!))
+        : reply.send({ error: { message: check.reason, code: 'not-paired', exitCode: 5 } });
     }
     req.stationOperator = check.operator;
   });
@@ -79,12 +113,22 @@ function guardRequests(app: FastifyInstance, pairing: PairingState, at: { allowe
 
   // The page trades the printed code for its session secret; the code is spent.
   // Open to anyone on this machine before pairing: a code and a name are a few dozen bytes, not the station's 32 MiB.
-  app.post<{ Body: { code?: unknown; operator?: unknown } }>('/api/pair', { bodyLimit: 4 * 1024 }, async (req, reply) => {
-    const b = req.body ?? {};
-    const r = pairing.pair(typeof b.code === 'string' ? b.code : undefined, typeof b.operator === 'string' ? b.operator : undefined);
-    if ('error' in r) return reply.code(r.status).send({ error: { message: r.error, code: r.errorCode, exitCode: r.status === 400 ? 2 : 5 } });
-    return { session: r.secret, operator: r.operator };
-  });
+  app.post<{ Body: { code?: unknown; operator?: unknown } }>(
+    '/api/pair',
+    { bodyLimit: 4 * 1024 },
+    async (req, reply) => {
+      const b = req.body ?? {};
+      const r = pairing.pair(
+        typeof b.code === 'string' ? b.code : undefined,
+        typeof b.operator === 'string' ? b.operator : undefined,
+      );
+      if ('error' in r)
+        return reply
+          .code(r.status)
+          .send({ error: { message: r.error, code: r.errorCode, exitCode: r.status === 400 ? 2 : 5 } });
+      return { session: r.secret, operator: r.operator };
+    },
+  );
 }
 
 export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
@@ -101,7 +145,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     frameworkErrors: (_e, _req, raw) => {
       const reply = raw as unknown as FastifyReply;
       securityHeaders(reply, at.origin);
-      reply.code(400).send({ error: { message: 'the address is malformed or too long', code: 'bad-request', exitCode: 2 } });
+      reply
+        .code(400)
+        .send({ error: { message: 'the address is malformed or too long', code: 'bad-request', exitCode: 2 } });
     },
   });
   guardRequests(app, pairing, at);
@@ -113,20 +159,32 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   });
 
   await app.register(fastifyWebsocket, {
-    options: { maxPayload: 1024 * 1024, handleProtocols: (offered: Set<string>) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false) },
+    options: {
+      maxPayload: 1024 * 1024,
+      handleProtocols: (offered: Set<string>) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+    },
     // The default waits for each page to answer a close frame; stopping must not wait for a browser.
     preClose(done) {
       for (const client of this.websocketServer.clients) client.terminate();
       this.websocketServer.close(() => done());
     },
   });
-  app.get('/ws', { websocket: true }, (socket, req) => serveBridgeSocket(socket, { store: storeOf(req, opts.store), hub }));
+  app.get('/ws', { websocket: true }, (socket, req) =>
+    serveBridgeSocket(socket, { store: storeOf(req, opts.store), hub }),
+  );
 
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(stationPage()));
   app.get<{ Params: { file: string } }>('/assets/:file', async (req, reply) => {
     const m = /^([a-z0-9-]+)\.(js|css|map)$/.exec(req.params.file);
     const path = m ? `${assets}${req.params.file}` : null;
-    if (!path || !existsSync(path)) return reply.code(404).send({ error: { message: `no asset ${req.params.file}; was the client built (npm run build)?`, code: 'not-found', exitCode: 4 } });
+    if (!path || !existsSync(path))
+      return reply.code(404).send({
+        error: {
+          message: `no asset ${req.params.file}; was the client built (npm run build)?`,
+          code: 'not-found',
+          exitCode: 4,
+        },
+      });
     return reply.type(ASSET_TYPES[m![2]!]!).send(readFileSync(path));
   });
 

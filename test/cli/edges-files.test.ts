@@ -7,7 +7,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeBase32 } from '../../src/core/codecs.js';
@@ -24,7 +36,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tokensmith-cli-files-'));
   db = join(dir, 't.db');
   writeFileSync(join(dir, 'seed.txt'), 'JBSWY3DPEHPK3PXP\n', { mode: 0o600 });
-  for (const serial of ['F-1', 'F-2']) expect((await ts('tokens', 'add', serial, '--secret-file', join(dir, 'seed.txt'))).code).toBe(0);
+  for (const serial of ['F-1', 'F-2'])
+    expect((await ts('tokens', 'add', serial, '--secret-file', join(dir, 'seed.txt'))).code).toBe(0);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -58,7 +71,16 @@ describe('no writing through symbolic links; new files are 0600', () => {
     const real = join(dir, 'qr-real');
     mkdirSync(real);
     symlinkSync(real, join(dir, 'qr-dirlink'));
-    const r = await ts('export', '--format', 'otpauth', '--plaintext', '--qr', join(dir, 'qr-dirlink'), '-o', join(dir, 'uris-dirlink.txt'));
+    const r = await ts(
+      'export',
+      '--format',
+      'otpauth',
+      '--plaintext',
+      '--qr',
+      join(dir, 'qr-dirlink'),
+      '-o',
+      join(dir, 'uris-dirlink.txt'),
+    );
     expect(r.code, r.stderr).toBe(5);
     expect(readdirSync(real)).toEqual([]);
   });
@@ -104,8 +126,13 @@ describe('-o onto an existing file', () => {
     async (answer, code, kept) => {
       const out = join(dir, `asked-${answer}.csv`);
       writeFileSync(out, 'precious\n');
-      const command = [process.execPath, BIN, '--db', db, 'export', '--format', 'oath-csv', '--plaintext', '-o', out].map((a) => `'${a}'`).join(' ');
-      const child = spawn('script', ['-qec', command, '/dev/null'], { env: cliEnv({ TOKENSMITH_MASTER_KEY: key }), stdio: ['pipe', 'pipe', 'pipe'] });
+      const command = [process.execPath, BIN, '--db', db, 'export', '--format', 'oath-csv', '--plaintext', '-o', out]
+        .map((a) => `'${a}'`)
+        .join(' ');
+      const child = spawn('script', ['-qec', command, '/dev/null'], {
+        env: cliEnv({ TOKENSMITH_MASTER_KEY: key }),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       let screen = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => {
         screen += d;
@@ -148,13 +175,19 @@ describe('an interrupted export leaves no temporary file', () => {
     async (signal, code) => {
       const outDir = join(dir, `out-${signal}`);
       mkdirSync(outDir);
-      const child = spawn(process.execPath, [BIN, '--db', bigDb, 'export', '--format', 'pskc', '--plaintext', '-o', join(outDir, 'all.xml')], {
-        env: cliEnv({ TOKENSMITH_MASTER_KEY: key }),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [BIN, '--db', bigDb, 'export', '--format', 'pskc', '--plaintext', '-o', join(outDir, 'all.xml')],
+        {
+          env: cliEnv({ TOKENSMITH_MASTER_KEY: key }),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      const exited = new Promise<number | null>((resolve) => child.on('close', (c, sig) => resolve(c ?? (sig ? -1 : null))));
+      const exited = new Promise<number | null>((resolve) =>
+        child.on('close', (c, sig) => resolve(c ?? (sig ? -1 : null))),
+      );
       // Wait until the temporary file exists and has seeds in it, then interrupt.
       const deadline = Date.now() + 30_000;
       let temp: string | undefined;
@@ -174,7 +207,9 @@ describe('an interrupted export leaves no temporary file', () => {
 describe('the key file', () => {
   it('a key file readable by group or others is refused (exit 5) with the chmod that fixes it', async () => {
     const kdb = join(dir, 'k.db');
-    expect((await tokensmith(['--db', kdb, 'tokens', 'add', 'K-1', '--secret-file', join(dir, 'seed.txt')])).code).toBe(0);
+    expect((await tokensmith(['--db', kdb, 'tokens', 'add', 'K-1', '--secret-file', join(dir, 'seed.txt')])).code).toBe(
+      0,
+    );
     expect(mode(`${kdb}.key`)).toBe(0o600);
     chmodSync(`${kdb}.key`, 0o644);
     const r = await tokensmith(['--db', kdb, 'tokens', 'code', 'K-1']);
@@ -187,8 +222,18 @@ describe('the key file', () => {
 
 describe('secrets in argv', () => {
   it.each([
-    ['export --password', ['export', '--format', 'pskc', '--password', 'argv pw', '--force', '-o', join(tmpdir(), 'unused')], '--password', '--password-file'],
-    ['export --key', ['export', '--format', 'pskc', '--key', '000102030405060708090a0b0c0d0e0f', '-o', '-'], '--key', '--key-file'],
+    [
+      'export --password',
+      ['export', '--format', 'pskc', '--password', 'argv pw', '--force', '-o', join(tmpdir(), 'unused')],
+      '--password',
+      '--password-file',
+    ],
+    [
+      'export --key',
+      ['export', '--format', 'pskc', '--key', '000102030405060708090a0b0c0d0e0f', '-o', '-'],
+      '--key',
+      '--key-file',
+    ],
     ['tokens add --secret', ['tokens', 'add', 'ARGV-1', '--secret', 'JBSWY3DPEHPK3PXP'], '--secret', '--secret-file'],
   ])('%s warns that argv is visible to other users and names the alternative', async (_what, args, flag, instead) => {
     const r = await ts(...args.map((a) => (a === join(tmpdir(), 'unused') ? join(dir, 'argv.xml') : a)));

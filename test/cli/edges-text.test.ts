@@ -33,7 +33,10 @@ describe('arguments with control or bidi characters, or too long (exit 2)', () =
     ['an escape sequence in a serial', ['tokens', 'add', 'AB\x1b[2JCD', '--secret', SECRET]],
     ['a DEL in a serial', ['tokens', 'add', 'AB\x7fCD', '--secret', SECRET]],
     ['a C1 control in a serial', ['tokens', 'add', 'AB\u009bCD', '--secret', SECRET]],
-    ['a first-strong isolate in a manufacturer', ['tokens', 'add', 'OK-1', '--secret', SECRET, '--manufacturer', 'Acme\u2068']],
+    [
+      'a first-strong isolate in a manufacturer',
+      ['tokens', 'add', 'OK-1', '--secret', SECRET, '--manufacturer', 'Acme\u2068'],
+    ],
     ['an Arabic letter mark in a model', ['tokens', 'add', 'OK-2', '--secret', SECRET, '--model', 'C\u061c200']],
     ['a 129-character serial', ['tokens', 'add', 'S'.repeat(129), '--secret', SECRET]],
     ['a 65-character manufacturer', ['tokens', 'add', 'OK-3', '--secret', SECRET, '--manufacturer', 'M'.repeat(65)]],
@@ -76,7 +79,10 @@ describe('imported files with control or bidi characters (exit 4, every bad reco
 
   it('a CSV whose serial holds a DEL or a C1 control is refused', async () => {
     const file = join(dir, 'entra.csv');
-    writeFileSync(file, `upn,serial number,secret key,time interval,manufacturer,model\na@x.example,E\x7f1,${SECRET},30,Acme,C200\nb@x.example,E2,${SECRET},30,Ac\u0085me,C200\n`);
+    writeFileSync(
+      file,
+      `upn,serial number,secret key,time interval,manufacturer,model\na@x.example,E\x7f1,${SECRET},30,Acme,C200\nb@x.example,E2,${SECRET},30,Ac\u0085me,C200\n`,
+    );
     const r = await ts('import', file, '--format', 'entra-csv');
     expect(r.code, r.stderr).toBe(4);
     expect(r.stderr).toContain('entra.csv:2');

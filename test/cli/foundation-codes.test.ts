@@ -26,7 +26,9 @@ describe('tokens code equals oathtool', () => {
     sha512: Buffer.from('1234567890123456789012345678901234567890123456789012345678901234', 'ascii'),
   };
   const TIMES = ['2009-02-13T23:31:30Z', '2033-05-18T03:33:20Z'];
-  const matrix = (['sha1', 'sha256', 'sha512'] as const).flatMap((algorithm) => [6, 8].flatMap((digits) => [30, 60].map((period) => ({ algorithm, digits, period }))));
+  const matrix = (['sha1', 'sha256', 'sha512'] as const).flatMap((algorithm) =>
+    [6, 8].flatMap((digits) => [30, 60].map((period) => ({ algorithm, digits, period }))),
+  );
   let db: string;
   const key = newKey();
 
@@ -48,7 +50,9 @@ describe('tokens code equals oathtool', () => {
     ]);
     const first = await tokensmith(['--db', db, ...adds[0]!], { TOKENSMITH_MASTER_KEY: key });
     expect(first.code, first.stderr).toBe(0);
-    const rest = await inParallel(adds.slice(1), 2, (a) => tokensmith(['--db', db, ...a], { TOKENSMITH_MASTER_KEY: key }));
+    const rest = await inParallel(adds.slice(1), 2, (a) =>
+      tokensmith(['--db', db, ...a], { TOKENSMITH_MASTER_KEY: key }),
+    );
     for (const r of rest) expect(r.code, r.stderr).toBe(0);
   });
 
@@ -57,7 +61,16 @@ describe('tokens code equals oathtool', () => {
     const results = await inParallel(TIMES, 2, async (at) => {
       const [ours, theirs] = await Promise.all([
         tokensmith(['--db', db, 'tokens', 'code', serial, '--at', at], { TOKENSMITH_MASTER_KEY: key }),
-        runCommand('oathtool', [`--totp=${algorithm}`, '-d', String(digits), '-s', `${period}s`, '-N', at, SEEDS[algorithm].toString('hex')]),
+        runCommand('oathtool', [
+          `--totp=${algorithm}`,
+          '-d',
+          String(digits),
+          '-s',
+          `${period}s`,
+          '-N',
+          at,
+          SEEDS[algorithm].toString('hex'),
+        ]),
       ]);
       return { at, ours, theirs };
     });
@@ -70,9 +83,18 @@ describe('tokens code equals oathtool', () => {
   });
 
   it('the --json code object carries serial, code, at and validFor', async () => {
-    const r = await tokensmith(['--db', db, '--json', 'tokens', 'code', 'sha1-8-30', '--at', '1970-01-01T00:00:59Z'], { TOKENSMITH_MASTER_KEY: key });
-    expect(JSON.parse(r.stdout)).toEqual({ serial: 'sha1-8-30', code: '94287082', at: '1970-01-01T00:00:59.000Z', validFor: 1 });
-    const unix = await tokensmith(['--db', db, 'tokens', 'code', 'sha1-8-30', '--at', '59'], { TOKENSMITH_MASTER_KEY: key });
+    const r = await tokensmith(['--db', db, '--json', 'tokens', 'code', 'sha1-8-30', '--at', '1970-01-01T00:00:59Z'], {
+      TOKENSMITH_MASTER_KEY: key,
+    });
+    expect(JSON.parse(r.stdout)).toEqual({
+      serial: 'sha1-8-30',
+      code: '94287082',
+      at: '1970-01-01T00:00:59.000Z',
+      validFor: 1,
+    });
+    const unix = await tokensmith(['--db', db, 'tokens', 'code', 'sha1-8-30', '--at', '59'], {
+      TOKENSMITH_MASTER_KEY: key,
+    });
     expect(unix.stdout.trim()).toBe('94287082');
   });
 
@@ -82,9 +104,26 @@ describe('tokens code equals oathtool', () => {
     [1234567, 8],
   ])('HOTP at counter %i, %i digits', async (counter, digits) => {
     const serial = `hotp-${counter}-${digits}`;
-    const add = await tokensmith(['--db', db, 'tokens', 'add', serial, '--secret', encodeBase32(SEEDS.sha1), '--type', 'hotp', '--counter', String(counter), '--digits', String(digits)], {
-      TOKENSMITH_MASTER_KEY: key,
-    });
+    const add = await tokensmith(
+      [
+        '--db',
+        db,
+        'tokens',
+        'add',
+        serial,
+        '--secret',
+        encodeBase32(SEEDS.sha1),
+        '--type',
+        'hotp',
+        '--counter',
+        String(counter),
+        '--digits',
+        String(digits),
+      ],
+      {
+        TOKENSMITH_MASTER_KEY: key,
+      },
+    );
     expect(add.code, add.stderr).toBe(0);
     const [ours, theirs] = await Promise.all([
       tokensmith(['--db', db, '--json', 'tokens', 'code', serial], { TOKENSMITH_MASTER_KEY: key }),

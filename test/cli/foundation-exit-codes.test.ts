@@ -23,7 +23,13 @@ describe('exit codes and --json', () => {
   let db: string;
   beforeAll(async () => {
     db = join(dir, 'x.db');
-    expect((await tokensmith(['--db', db, 'tokens', 'add', 'EX-1', '--secret', 'JBSWY3DPEHPK3PXP'], { TOKENSMITH_MASTER_KEY: key })).code).toBe(0);
+    expect(
+      (
+        await tokensmith(['--db', db, 'tokens', 'add', 'EX-1', '--secret', 'JBSWY3DPEHPK3PXP'], {
+          TOKENSMITH_MASTER_KEY: key,
+        })
+      ).code,
+    ).toBe(0);
   });
   const ts = (...args: string[]) => tokensmith(['--db', db, ...args], { TOKENSMITH_MASTER_KEY: key });
 
@@ -58,7 +64,9 @@ describe('exit codes and --json', () => {
     expect(r.stderr).toMatch(/no token with serial NOPE/);
     const j = await ts('--json', 'tokens', 'code', 'NOPE');
     expect(j.code, j.stderr).toBe(4);
-    expect(JSON.parse(j.stdout)).toEqual({ error: { code: 'not-found', message: 'no token with serial NOPE in the store', exitCode: 4 } });
+    expect(JSON.parse(j.stdout)).toEqual({
+      error: { code: 'not-found', message: 'no token with serial NOPE in the store', exitCode: 4 },
+    });
     expect(j.stderr).toMatch(/no token with serial NOPE/);
   });
 
@@ -81,7 +89,9 @@ describe('exit codes and --json', () => {
   });
 
   it('a malformed TOKENSMITH_MASTER_KEY exits 4 without echoing it', async () => {
-    const r = await tokensmith(['--db', db, 'tokens', 'code', 'EX-1'], { TOKENSMITH_MASTER_KEY: 'too-short-to-be-a-key' });
+    const r = await tokensmith(['--db', db, 'tokens', 'code', 'EX-1'], {
+      TOKENSMITH_MASTER_KEY: 'too-short-to-be-a-key',
+    });
     expect(r.code, r.stderr).toBe(4);
     expect(r.stderr).toMatch(/must be 32 bytes/);
     expect(r.stderr).not.toContain('too-short-to-be-a-key');

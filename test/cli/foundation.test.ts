@@ -27,7 +27,21 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const TOKEN_KEYS = ['serial', 'manufacturer', 'model', 'kind', 'type', 'algorithm', 'digits', 'period', 'counter', 'state', 'driftSteps', 'resource', 'user'];
+const TOKEN_KEYS = [
+  'serial',
+  'manufacturer',
+  'model',
+  'kind',
+  'type',
+  'algorithm',
+  'digits',
+  'period',
+  'counter',
+  'state',
+  'driftSteps',
+  'resource',
+  'user',
+];
 
 describe('tokens add / show', () => {
   it('returns the secret only with --show-secret, in canonical base32, on stdout alone', async () => {
@@ -37,17 +51,31 @@ describe('tokens add / show', () => {
     const typed = encodeBase32(seed, { padding: true })
       .toLowerCase()
       .replace(/(.{4})/g, '$1 ');
-    const add = await tokensmith(['--db', db, 'tokens', 'add', '7000001', '--secret', typed, '--manufacturer', 'Acme', '--model', 'c200'], { TOKENSMITH_MASTER_KEY: key });
+    const add = await tokensmith(
+      ['--db', db, 'tokens', 'add', '7000001', '--secret', typed, '--manufacturer', 'Acme', '--model', 'c200'],
+      { TOKENSMITH_MASTER_KEY: key },
+    );
     expect(add.stderr).toMatch(ONLY_SECRET_WARNING);
     expect(add.code, add.stderr).toBe(0);
     expect(add.stdout).toMatch(/added 7000001: classic totp sha1 6 digits 30s, in_stock/);
 
-    const shown = await tokensmith(['--db', db, '--json', 'tokens', 'show', '7000001', '--show-secret'], { TOKENSMITH_MASTER_KEY: key });
+    const shown = await tokensmith(['--db', db, '--json', 'tokens', 'show', '7000001', '--show-secret'], {
+      TOKENSMITH_MASTER_KEY: key,
+    });
     expect(shown.code, shown.stderr).toBe(0);
     const v = JSON.parse(shown.stdout);
     expect(v.secret).toBe(encodeBase32(seed));
     expect(Object.keys(v)).toEqual(expect.arrayContaining([...TOKEN_KEYS, 'secret']));
-    expect(v).toMatchObject({ serial: '7000001', manufacturer: 'Acme', model: 'c200', kind: 'classic', state: 'in_stock', driftSteps: 0, resource: null, user: null });
+    expect(v).toMatchObject({
+      serial: '7000001',
+      manufacturer: 'Acme',
+      model: 'c200',
+      kind: 'classic',
+      state: 'in_stock',
+      driftSteps: 0,
+      resource: null,
+      user: null,
+    });
     expect(shown.stderr).not.toContain(v.secret);
 
     const plain = await tokensmith(['--db', db, '--json', 'tokens', 'show', '7000001'], { TOKENSMITH_MASTER_KEY: key });
@@ -68,7 +96,21 @@ describe('tokens add / show', () => {
     const seed = randomBytes(32);
     const add = await runCommand(
       '/bin/sh',
-      ['-c', 'umask 000 && exec "$0" "$@"', process.execPath, BIN, '--db', db, 'tokens', 'add', 'MODE-1', '--secret', encodeBase32(seed), '--algorithm', 'sha256'],
+      [
+        '-c',
+        'umask 000 && exec "$0" "$@"',
+        process.execPath,
+        BIN,
+        '--db',
+        db,
+        'tokens',
+        'add',
+        'MODE-1',
+        '--secret',
+        encodeBase32(seed),
+        '--algorithm',
+        'sha256',
+      ],
       {
         env: cliEnv(),
       },
@@ -108,7 +150,13 @@ describe('tokens add / show', () => {
     for (let round = 0; round < 1; round++) {
       const fresh = `${db}.${round}`;
       const serials = Array.from({ length: 6 }, (_, i) => `R${round}-${i}`);
-      const runs = await Promise.all(serials.map((s) => tokensmith(['--db', fresh, 'tokens', 'add', s, '--secret', 'JBSWY3DPEHPK3PXP'], { TOKENSMITH_MASTER_KEY: key })));
+      const runs = await Promise.all(
+        serials.map((s) =>
+          tokensmith(['--db', fresh, 'tokens', 'add', s, '--secret', 'JBSWY3DPEHPK3PXP'], {
+            TOKENSMITH_MASTER_KEY: key,
+          }),
+        ),
+      );
       for (const r of runs) expect(r.stderr).toMatch(ONLY_SECRET_WARNING);
       const list = await tokensmith(['--db', fresh, '--json', 'tokens', 'list'], { TOKENSMITH_MASTER_KEY: key });
       expect(JSON.parse(list.stdout)).toHaveLength(6);
@@ -121,7 +169,9 @@ describe('tokens add / show', () => {
 describe('the wrong master key', () => {
   it('tokens show --show-secret and tokens code exit 4 saying the key is wrong; no code is printed', async () => {
     const db = join(tempDir(), 't.db');
-    const add = await tokensmith(['--db', db, 'tokens', 'add', 'WK-1', '--secret', 'JBSWY3DPEHPK3PXP'], { TOKENSMITH_MASTER_KEY: newKey() });
+    const add = await tokensmith(['--db', db, 'tokens', 'add', 'WK-1', '--secret', 'JBSWY3DPEHPK3PXP'], {
+      TOKENSMITH_MASTER_KEY: newKey(),
+    });
     expect(add.code, add.stderr).toBe(0);
     const wrong = { TOKENSMITH_MASTER_KEY: newKey() };
     for (const args of [
@@ -144,7 +194,13 @@ describe('the wrong master key', () => {
 
   it('forgetting TOKENSMITH_MASTER_KEY exits 4 and writes no stray key file', async () => {
     const db = join(tempDir(), 't.db');
-    expect((await tokensmith(['--db', db, 'tokens', 'add', 'WK-3', '--secret', 'JBSWY3DPEHPK3PXP'], { TOKENSMITH_MASTER_KEY: newKey() })).code).toBe(0);
+    expect(
+      (
+        await tokensmith(['--db', db, 'tokens', 'add', 'WK-3', '--secret', 'JBSWY3DPEHPK3PXP'], {
+          TOKENSMITH_MASTER_KEY: newKey(),
+        })
+      ).code,
+    ).toBe(0);
     const r = await tokensmith(['--db', db, 'tokens', 'code', 'WK-3']);
     expect(r.code, r.stderr).toBe(4);
     expect(r.stderr).toMatch(/no master key .* TOKENSMITH_MASTER_KEY is not set/);
@@ -169,7 +225,9 @@ describe('audit verify after tampering with sqlite3', () => {
   beforeAll(async () => {
     pristine = join(tempDir(), 'audit.db');
     for (const s of ['AU-1', 'AU-2', 'AU-3', 'AU-4']) {
-      const r = await tokensmith(['--db', pristine, 'tokens', 'add', s, '--secret', 'JBSWY3DPEHPK3PXP'], { TOKENSMITH_MASTER_KEY: key });
+      const r = await tokensmith(['--db', pristine, 'tokens', 'add', s, '--secret', 'JBSWY3DPEHPK3PXP'], {
+        TOKENSMITH_MASTER_KEY: key,
+      });
       expect(r.code, r.stderr).toBe(0);
     }
   });
@@ -188,13 +246,12 @@ describe('audit verify after tampering with sqlite3', () => {
     expect(JSON.parse(v.stdout)).toEqual({ ok: true, rows: 4 });
     const l = await tokensmith(['--db', pristine, '--json', 'audit', 'list'], { TOKENSMITH_MASTER_KEY: key });
     const rows = JSON.parse(l.stdout);
-    expect(rows.map((r: { seq: number; action: string; subject: string }) => `${r.seq} ${r.action} ${r.subject}`)).toEqual([
-      '1 token.add token:AU-1',
-      '2 token.add token:AU-2',
-      '3 token.add token:AU-3',
-      '4 token.add token:AU-4',
-    ]);
-    expect(Object.keys(rows[0])).toEqual(expect.arrayContaining(['seq', 'at', 'actor', 'action', 'subject', 'details', 'prevHash', 'hash']));
+    expect(
+      rows.map((r: { seq: number; action: string; subject: string }) => `${r.seq} ${r.action} ${r.subject}`),
+    ).toEqual(['1 token.add token:AU-1', '2 token.add token:AU-2', '3 token.add token:AU-3', '4 token.add token:AU-4']);
+    expect(Object.keys(rows[0])).toEqual(
+      expect.arrayContaining(['seq', 'at', 'actor', 'action', 'subject', 'details', 'prevHash', 'hash']),
+    );
   });
 
   it.each([
@@ -202,7 +259,11 @@ describe('audit verify after tampering with sqlite3', () => {
     { what: 'edited details', sql: `UPDATE audit SET details = '{"kind":"programmable"}' WHERE seq = 3`, seq: 3 },
     { what: 'a deleted middle row', sql: 'DELETE FROM audit WHERE seq = 2', seq: 2 },
     { what: 'a deleted last row', sql: 'DELETE FROM audit WHERE seq = 4', seq: 4 },
-    { what: 'two swapped rows', sql: 'UPDATE audit SET seq = -2 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 3; UPDATE audit SET seq = 3 WHERE seq = -2;', seq: 2 },
+    {
+      what: 'two swapped rows',
+      sql: 'UPDATE audit SET seq = -2 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 3; UPDATE audit SET seq = 3 WHERE seq = -2;',
+      seq: 2,
+    },
   ])('$what makes audit verify exit non-zero naming row $seq', async ({ sql, seq }) => {
     const db = await tampered(sql);
     const text = await tokensmith(['--db', db, 'audit', 'verify'], { TOKENSMITH_MASTER_KEY: key });

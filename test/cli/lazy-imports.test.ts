@@ -11,7 +11,16 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-const HEAVY_PACKAGES = ['better-sqlite3', 'nfc-pcsc', 'node-hid', '@inquirer/prompts', 'ora', 'cbor-x', 'nodemailer', 'qrcode'];
+const HEAVY_PACKAGES = [
+  'better-sqlite3',
+  'nfc-pcsc',
+  'node-hid',
+  '@inquirer/prompts',
+  'ora',
+  'cbor-x',
+  'nodemailer',
+  'qrcode',
+];
 /** Folders (relative to the source root: the repo, or dist/) a start-up path must not reach statically. */
 const HEAVY_DIRS = ['src/store', 'src/import', 'src/export', 'src/transport', 'drivers'];
 
@@ -38,7 +47,8 @@ function staticImports(code: string): StaticImport[] {
     }
     out.push({ specifier: m[4]!, line: lineOf(m.index!) });
   }
-  for (const m of code.matchAll(/^[ \t]*import\s+['"]([^'"]+)['"]/gm)) out.push({ specifier: m[1]!, line: lineOf(m.index!) });
+  for (const m of code.matchAll(/^[ \t]*import\s+['"]([^'"]+)['"]/gm))
+    out.push({ specifier: m[1]!, line: lineOf(m.index!) });
   return out;
 }
 
@@ -136,7 +146,10 @@ describe('the CLI start-up path', () => {
     for (const f of files) {
       for (const imp of staticImports(readFileSync(f, 'utf8'))) {
         const why = heavyReason(f, imp.specifier, ROOT);
-        if (why) problems.push(`${relative(ROOT, f)}:${imp.line} '${imp.specifier}' ${why}; use await import() inside the action`);
+        if (why)
+          problems.push(
+            `${relative(ROOT, f)}:${imp.line} '${imp.specifier}' ${why}; use await import() inside the action`,
+          );
       }
     }
     expect(problems).toEqual([]);

@@ -88,7 +88,10 @@ describe('tokensmith portal (process)', () => {
       expect(r.stderr).toMatch(message);
       expect(r.stdout).toBe('');
     }
-    const missing = await tokensmith(['portal', '--tls-cert', join(dir, 'none.pem'), '--tls-key', join(dir, 'none.key')], vars);
+    const missing = await tokensmith(
+      ['portal', '--tls-cert', join(dir, 'none.pem'), '--tls-key', join(dir, 'none.key')],
+      vars,
+    );
     expect(missing.code).toBe(4);
     expect(missing.stderr).toMatch(/--tls-cert .*none\.pem cannot be read \(ENOENT\)/);
   });
@@ -96,6 +99,17 @@ describe('tokensmith portal (process)', () => {
   it('--help teaches: what it serves, TLS or a proxy, mail, an example', async () => {
     const r = await tokensmith(['portal', '--help'], vars);
     expect(r.code).toBe(0);
-    for (const s of ['--public-url', '--tls-cert', '--trust-proxy', '--smtp-url', '/r/<resource>', 'TOKENSMITH_SMTP_URL', 'postgres://', 'Examples:', '404']) expect(r.stdout).toContain(s);
+    for (const s of [
+      '--public-url',
+      '--tls-cert',
+      '--trust-proxy',
+      '--smtp-url',
+      '/r/<resource>',
+      'TOKENSMITH_SMTP_URL',
+      'postgres://',
+      'Examples:',
+      '404',
+    ])
+      expect(r.stdout).toContain(s);
   });
 });

@@ -73,7 +73,9 @@ export function stationsSuite(setup: Setup): void {
     test('overlapping imports (--on-duplicate fail): each file wholly imported or wholly refused; the inventory is the union of the imported ones', async () => {
       const db = await newDb();
       const files = overlappingFiles(`fail-${n}`);
-      const runs = await Promise.all(files.map((f) => cli(['--json', 'import', f.path, '--format', 'oath-csv'], envOf(db))));
+      const runs = await Promise.all(
+        files.map((f) => cli(['--json', 'import', f.path, '--format', 'oath-csv'], envOf(db))),
+      );
       const imported = files.filter((_, k) => runs[k]!.code === 0);
       runs.forEach((r, k) => {
         if (r.code === 0) expect(JSON.parse(r.stdout)).toMatchObject({ imported: setup.perFile, failed: 0 });
@@ -98,7 +100,11 @@ export function stationsSuite(setup: Setup): void {
     test('overlapping imports (--on-duplicate skip): every file lands; the inventory is exactly the union of all serials', async () => {
       const db = await newDb();
       const files = overlappingFiles(`skip-${n}`);
-      const runs = await Promise.all(files.map((f) => cli(['--json', 'import', f.path, '--format', 'oath-csv', '--on-duplicate', 'skip'], envOf(db))));
+      const runs = await Promise.all(
+        files.map((f) =>
+          cli(['--json', 'import', f.path, '--format', 'oath-csv', '--on-duplicate', 'skip'], envOf(db)),
+        ),
+      );
       for (const r of runs) expect(r.code, r.stderr).toBe(0);
       const union = new Set(files.flatMap((f) => f.serials));
       const totalImported = runs.reduce((a, r) => a + (JSON.parse(r.stdout) as { imported: number }).imported, 0);
@@ -127,7 +133,11 @@ export function stationsSuite(setup: Setup): void {
       // Bulk: every station assigns all T tokens, each to its own users, all or nothing.
       const csvs = Array.from({ length: setup.writers }, (_, p) => {
         const path = join(dir, `assign-${n}-${p}.csv`);
-        writeFileSync(path, ['serial,login,resource', ...serials.slice(0, T).map((s, i) => `${s},${logins(p)[i]},Staff`)].join('\n') + '\n');
+        writeFileSync(
+          path,
+          ['serial,login,resource', ...serials.slice(0, T).map((s, i) => `${s},${logins(p)[i]},Staff`)].join('\n') +
+            '\n',
+        );
         return path;
       });
       // Singles: every station assigns the same few tokens one command at a time.
@@ -148,7 +158,11 @@ export function stationsSuite(setup: Setup): void {
       for (const r of bulk.filter((x) => x.code !== 0)) {
         expect(r.code, r.stderr).toBe(4);
         // Each refused line is named on stderr: the token's other user, or the assignment conflict.
-        expect(r.stderr.split('\n').filter((l) => /^assign-\d+-\d+\.csv:\d+: (refused|the token already has a user)/.test(l))).toHaveLength(T);
+        expect(
+          r.stderr
+            .split('\n')
+            .filter((l) => /^assign-\d+-\d+\.csv:\d+: (refused|the token already has a user)/.test(l)),
+        ).toHaveLength(T);
       }
       for (let i = 0; i < singles; i++) {
         const tries = single.map((runs) => runs[i]!);

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { decodeBase32, decodeBase64, decodeHex, decodeSeed, encodeBase32, encodeBase64, encodeHex } from '../../src/core/codecs.js';
+import {
+  decodeBase32,
+  decodeBase64,
+  decodeHex,
+  decodeSeed,
+  encodeBase32,
+  encodeBase64,
+  encodeHex,
+} from '../../src/core/codecs.js';
 import { DataError, ExitCode } from '../../src/core/errors.js';
 
 /** Runs fn, expects a DataError, returns it for further checks. */
@@ -28,13 +36,16 @@ const RFC4648: [string, string, string, string][] = [
 ];
 
 describe('base32', () => {
-  it.each(RFC4648.filter(([p]) => p.length > 0))('decodes and encodes the RFC 4648 vector %j', (plain, padded, unpadded) => {
-    expect(decodeBase32(padded).toString('latin1')).toBe(plain);
-    expect(decodeBase32(unpadded).toString('latin1')).toBe(plain);
-    expect(decodeBase32(padded.toLowerCase()).toString('latin1')).toBe(plain);
-    expect(encodeBase32(Buffer.from(plain, 'latin1'))).toBe(unpadded);
-    expect(encodeBase32(Buffer.from(plain, 'latin1'), { padding: true })).toBe(padded);
-  });
+  it.each(RFC4648.filter(([p]) => p.length > 0))(
+    'decodes and encodes the RFC 4648 vector %j',
+    (plain, padded, unpadded) => {
+      expect(decodeBase32(padded).toString('latin1')).toBe(plain);
+      expect(decodeBase32(unpadded).toString('latin1')).toBe(plain);
+      expect(decodeBase32(padded.toLowerCase()).toString('latin1')).toBe(plain);
+      expect(encodeBase32(Buffer.from(plain, 'latin1'))).toBe(unpadded);
+      expect(encodeBase32(Buffer.from(plain, 'latin1'), { padding: true })).toBe(padded);
+    },
+  );
 
   it('tolerates spaces, dashes, lower case and mixed case', () => {
     const seed = Buffer.from('12345678901234567890', 'ascii');
@@ -142,11 +153,14 @@ describe('hex', () => {
 });
 
 describe('base64', () => {
-  it.each(RFC4648.filter(([p]) => p.length > 0))('decodes and encodes the RFC 4648 vector %j', (plain, _b32, _u, b64) => {
-    expect(decodeBase64(b64).toString('latin1')).toBe(plain);
-    expect(decodeBase64(b64.replace(/=+$/, '')).toString('latin1')).toBe(plain);
-    expect(encodeBase64(Buffer.from(plain, 'latin1'))).toBe(b64);
-  });
+  it.each(RFC4648.filter(([p]) => p.length > 0))(
+    'decodes and encodes the RFC 4648 vector %j',
+    (plain, _b32, _u, b64) => {
+      expect(decodeBase64(b64).toString('latin1')).toBe(plain);
+      expect(decodeBase64(b64.replace(/=+$/, '')).toString('latin1')).toBe(plain);
+      expect(encodeBase64(Buffer.from(plain, 'latin1'))).toBe(b64);
+    },
+  );
 
   it('accepts the URL-safe alphabet and spaces', () => {
     const bytes = Buffer.from([0xfb, 0xff, 0xbf, 0xfe]);

@@ -60,14 +60,23 @@ describe('seed files with a quoted line break (the line-at-a-time reader split t
     const items = await collect(await parserFor('thales-csv'), path);
     // The line break stays inside the one field (a split row would show up as a stray record or problem at line 3);
     // a vendor field holding a control character is then refused by name, as hostile text is.
-    expect(items.map((i) => i.problem && [i.problem.serial, i.problem.where, i.problem.code])).toEqual([['TSC3041', 'thales-multiline.csv:2', 'bad-text'], undefined]);
+    expect(items.map((i) => i.problem && [i.problem.serial, i.problem.where, i.problem.code])).toEqual([
+      ['TSC3041', 'thales-multiline.csv:2', 'bad-text'],
+      undefined,
+    ]);
     expect(items.filter((i) => i.skip)).toEqual([]);
-    expect(items.map((i) => i.record && [i.record.serial, i.record.model, i.record.where])).toEqual([undefined, ['TSC3042', 'LT', 'thales-multiline.csv:4']]);
+    expect(items.map((i) => i.record && [i.record.serial, i.record.model, i.record.where])).toEqual([
+      undefined,
+      ['TSC3042', 'LT', 'thales-multiline.csv:4'],
+    ]);
   });
 
   it('a privacyIDEA OATH CSV comment line with a stray quote opens nothing', async () => {
     const path = join(dir, 'oath-comment-quote.csv');
-    writeFileSync(path, ['# exported by "the old server', 'OATH0001,3132333435363738393031323334353637383930,totp,6,30', ''].join('\n'));
+    writeFileSync(
+      path,
+      ['# exported by "the old server', 'OATH0001,3132333435363738393031323334353637383930,totp,6,30', ''].join('\n'),
+    );
     const items = await collect(await parserFor('oath-csv'), path);
     expect(items.map((i) => i.record?.serial)).toEqual(['OATH0001']);
   });

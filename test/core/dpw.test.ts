@@ -27,7 +27,9 @@ describe('DPW (LinOTP Tagespasswort)', () => {
   });
 
   it('hashes the key text as written: upper-case hex is another key', () => {
-    expect(dpwCode(Buffer.from('abcdef12', 'ascii'), day(2012, 5, 16))).not.toBe(dpwCode(Buffer.from('ABCDEF12', 'ascii'), day(2012, 5, 16)));
+    expect(dpwCode(Buffer.from('abcdef12', 'ascii'), day(2012, 5, 16))).not.toBe(
+      dpwCode(Buffer.from('ABCDEF12', 'ascii'), day(2012, 5, 16)),
+    );
   });
 
   it('writes the date ddmmyy in local time, and honours the code length', () => {

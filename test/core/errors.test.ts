@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { DataError, DeviceError, ExitCode, exitCodeOf, NotFoundError, PolicyError, TokensmithError, UsageError } from '../../src/core/errors.js';
+import {
+  DataError,
+  DeviceError,
+  ExitCode,
+  exitCodeOf,
+  NotFoundError,
+  PolicyError,
+  TokensmithError,
+  UsageError,
+} from '../../src/core/errors.js';
 
 describe('typed errors', () => {
   it('map to the exit codes of the CLI contract', () => {

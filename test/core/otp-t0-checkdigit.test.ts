@@ -32,7 +32,13 @@ describe('RFC 6238 T0', () => {
   ] as const) {
     it(`equals oathtool --start-time ${iso(t0)} --now ${iso(at)} (step ${period} s)`, () => {
       const spec: TokenSpec = { type: 'totp', algorithm: 'sha1', digits: 6, period, counter: 0, t0 };
-      const want = oathtool('--totp', `--time-step-size=${period}`, `--start-time=${iso(t0)}`, `--now=${iso(at)}`, SEED_HEX);
+      const want = oathtool(
+        '--totp',
+        `--time-step-size=${period}`,
+        `--start-time=${iso(t0)}`,
+        `--now=${iso(at)}`,
+        SEED_HEX,
+      );
       expect(generateCode(SEED, spec, { at: new Date(at * 1000) })).toBe(want);
       // Without T0 the code differs: the field is what makes it right.
       expect(generateCode(SEED, { ...spec, t0: 0 }, { at: new Date(at * 1000) })).not.toBe(want);
@@ -49,7 +55,11 @@ describe('Luhn check digit', () => {
   });
 
   it('appends it to each RFC 4226 code as python-stdnum computes it', () => {
-    const py = execFileSync('/usr/bin/python3', ['-c', `import stdnum.luhn as l\nfor c in ${JSON.stringify(RFC4226)}: print(c + l.calc_check_digit(c))`], { encoding: 'utf8' });
+    const py = execFileSync(
+      '/usr/bin/python3',
+      ['-c', `import stdnum.luhn as l\nfor c in ${JSON.stringify(RFC4226)}: print(c + l.calc_check_digit(c))`],
+      { encoding: 'utf8' },
+    );
     const want = py.trim().split('\n');
     const spec: TokenSpec = { type: 'hotp', algorithm: 'sha1', digits: 6, period: 30, counter: 0, checkDigit: true };
     expect(RFC4226.map((_, i) => generateCode(SEED, spec, { counter: i }))).toEqual(want);
@@ -63,7 +73,14 @@ describe('Luhn check digit', () => {
 describe('HOTP counters beyond 2^53', () => {
   for (const c of ['9007199254740993', '18446744073709551615', '18446744073709551614']) {
     it(`counter ${c} equals oathtool --counter`, () => {
-      const spec: TokenSpec = { type: 'hotp', algorithm: 'sha1', digits: 6, period: 30, counter: Number.MAX_SAFE_INTEGER, counterExact: c };
+      const spec: TokenSpec = {
+        type: 'hotp',
+        algorithm: 'sha1',
+        digits: 6,
+        period: 30,
+        counter: Number.MAX_SAFE_INTEGER,
+        counterExact: c,
+      };
       expect(generateCode(SEED, spec)).toBe(oathtool(`--counter=${c}`, SEED_HEX));
       expect(generateCode(SEED, spec, { counter: spec.counter })).toBe(oathtool(`--counter=${c}`, SEED_HEX));
     });

@@ -18,7 +18,13 @@ const RFC6238: [number, Record<Algorithm, string>][] = [
 ];
 const RFC4226 = ['755224', '287082', '359152', '969429', '338314', '254676', '287922', '162583', '399871', '520489'];
 
-const totp = (algorithm: Algorithm, digits = 8, period = 30): TokenSpec => ({ type: 'totp', algorithm, digits, period, counter: 0 });
+const totp = (algorithm: Algorithm, digits = 8, period = 30): TokenSpec => ({
+  type: 'totp',
+  algorithm,
+  digits,
+  period,
+  counter: 0,
+});
 const hotp = (counter = 0, digits = 6): TokenSpec => ({ type: 'hotp', algorithm: 'sha1', digits, period: 30, counter });
 
 describe('generateCode', () => {
@@ -40,15 +46,22 @@ describe('generateCode', () => {
   it('applies drift in steps and the period', () => {
     const spec = totp('sha1');
     // T=59 is step 1; with drift +1 the token shows the step-2 code (T=60..89).
-    expect(generateCode(SEEDS.sha1, spec, { at: new Date(59_000), driftSteps: 1 })).toBe(generateCode(SEEDS.sha1, spec, { at: new Date(60_000) }));
-    expect(generateCode(SEEDS.sha1, spec, { at: new Date(59_000), driftSteps: -1 })).toBe(codeAtStep(SEEDS.sha1, spec, 0));
+    expect(generateCode(SEEDS.sha1, spec, { at: new Date(59_000), driftSteps: 1 })).toBe(
+      generateCode(SEEDS.sha1, spec, { at: new Date(60_000) }),
+    );
+    expect(generateCode(SEEDS.sha1, spec, { at: new Date(59_000), driftSteps: -1 })).toBe(
+      codeAtStep(SEEDS.sha1, spec, 0),
+    );
     // A 60 s period uses step floor(t/60).
-    expect(generateCode(SEEDS.sha1, totp('sha1', 8, 60), { at: new Date(1111111109_000) })).toBe(codeAtStep(SEEDS.sha1, spec, Math.floor(1111111109 / 60)));
+    expect(generateCode(SEEDS.sha1, totp('sha1', 8, 60), { at: new Date(1111111109_000) })).toBe(
+      codeAtStep(SEEDS.sha1, spec, Math.floor(1111111109 / 60)),
+    );
   });
 
   it('keeps leading zeros and honours 4..10 digits', () => {
     expect(generateCode(SEEDS.sha1, totp('sha1', 8), { at: new Date(1111111109_000) })).toBe('07081804');
-    for (let d = 4; d <= 10; d++) expect(generateCode(SEEDS.sha1, totp('sha1', d), { at: new Date(59_000) })).toMatch(new RegExp(`^\\d{${d}}$`));
+    for (let d = 4; d <= 10; d++)
+      expect(generateCode(SEEDS.sha1, totp('sha1', d), { at: new Date(59_000) })).toMatch(new RegExp(`^\\d{${d}}$`));
     expect(generateCode(SEEDS.sha1, totp('sha1', 6), { at: new Date(59_000) })).toBe('287082');
   });
 
@@ -96,7 +109,10 @@ describe('findCode', () => {
 
   it('centres on the known drift', () => {
     // A token 5 steps fast: its current code is at centre+5, which is offset 0 from the drifted centre.
-    expect(findCode(SEEDS.sha1, spec, code(centre + 5), { at, driftSteps: 5, window: 0 })).toEqual({ step: centre + 5, offset: 0 });
+    expect(findCode(SEEDS.sha1, spec, code(centre + 5), { at, driftSteps: 5, window: 0 })).toEqual({
+      step: centre + 5,
+      offset: 0,
+    });
     expect(findCode(SEEDS.sha1, spec, code(centre + 5), { at, window: 1 })).toBeNull();
   });
 
@@ -125,16 +141,28 @@ describe('findConsecutive', () => {
   const code = (step: number) => codeAtStep(SEEDS.sha1, spec, step);
 
   it('finds a token that drifted ahead or behind, reporting the step of the second code', () => {
-    expect(findConsecutive(SEEDS.sha1, spec, [code(centre + 40), code(centre + 41)], { at })).toEqual({ step: centre + 41, offset: 41 });
-    expect(findConsecutive(SEEDS.sha1, spec, [code(centre - 40), code(centre - 39)], { at })).toEqual({ step: centre - 39, offset: -39 });
-    expect(findConsecutive(SEEDS.sha1, spec, [code(centre), code(centre + 1)], { at })).toEqual({ step: centre + 1, offset: 1 });
+    expect(findConsecutive(SEEDS.sha1, spec, [code(centre + 40), code(centre + 41)], { at })).toEqual({
+      step: centre + 41,
+      offset: 41,
+    });
+    expect(findConsecutive(SEEDS.sha1, spec, [code(centre - 40), code(centre - 39)], { at })).toEqual({
+      step: centre - 39,
+      offset: -39,
+    });
+    expect(findConsecutive(SEEDS.sha1, spec, [code(centre), code(centre + 1)], { at })).toEqual({
+      step: centre + 1,
+      offset: 1,
+    });
   });
 
   it('refuses codes that are not consecutive, in the wrong order, or outside the window', () => {
     expect(findConsecutive(SEEDS.sha1, spec, [code(centre + 10), code(centre + 12)], { at })).toBeNull();
     expect(findConsecutive(SEEDS.sha1, spec, [code(centre + 11), code(centre + 10)], { at })).toBeNull();
     expect(findConsecutive(SEEDS.sha1, spec, [code(centre + 20), code(centre + 21)], { at, window: 10 })).toBeNull();
-    expect(findConsecutive(SEEDS.sha1, spec, [code(centre + 10), code(centre + 11)], { at, window: 10 })).toEqual({ step: centre + 11, offset: 11 });
+    expect(findConsecutive(SEEDS.sha1, spec, [code(centre + 10), code(centre + 11)], { at, window: 10 })).toEqual({
+      step: centre + 11,
+      offset: 11,
+    });
   });
 
   it('resynchronises HOTP from the stored counter', () => {

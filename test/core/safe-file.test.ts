@@ -1,6 +1,15 @@
 /** The file writer every seed-holding file goes through: no links followed, new 0600 files, no temporary file left. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SymlinkRefusedError, writeFileSafely, writeFileSafelySync } from '../../src/core/safe-file.js';

@@ -7,7 +7,9 @@ describe('sha1 (pure TypeScript)', () => {
   it('gives the FIPS 180 known answers', () => {
     expect(toHex(sha1(utf8Encode('abc')))).toBe('A9993E364706816ABA3E25717850C26C9CD0D89D');
     expect(toHex(sha1(new Uint8Array(0)))).toBe('DA39A3EE5E6B4B0D3255BFEF95601890AFD80709');
-    expect(toHex(sha1(utf8Encode('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq')))).toBe('84983E441C3BD26EBAAE4AA1F95129E5E54670F1');
+    expect(toHex(sha1(utf8Encode('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq')))).toBe(
+      '84983E441C3BD26EBAAE4AA1F95129E5E54670F1',
+    );
   });
 
   it('matches node:crypto for every length around the block and padding edges', () => {
@@ -40,10 +42,16 @@ describe('HMAC-SHA1, PBKDF2-HMAC-SHA1, SHA-256 and SHA-512 (pure TypeScript, for
       expect(toHex(sha256(data)), `sha256 ${len}`).toBe(createHash('sha256').update(data).digest('hex').toUpperCase());
       expect(toHex(sha512(data)), `sha512 ${len}`).toBe(createHash('sha512').update(data).digest('hex').toUpperCase());
       const key = randomBytes(len);
-      expect(toHex(hmacSha1(key, data)), `hmac ${len}`).toBe(createHmac('sha1', key).update(data).digest('hex').toUpperCase());
+      expect(toHex(hmacSha1(key, data)), `hmac ${len}`).toBe(
+        createHmac('sha1', key).update(data).digest('hex').toUpperCase(),
+      );
     }
     const salt = randomBytes(8);
-    expect(toHex(pbkdf2HmacSha1(utf8Encode('correct horse'), salt, 1000, 16))).toBe(pbkdf2Sync('correct horse', salt, 1000, 16, 'sha1').toString('hex').toUpperCase());
-    expect(toHex(pbkdf2HmacSha1(utf8Encode('pw'), salt, 3, 45))).toBe(pbkdf2Sync('pw', salt, 3, 45, 'sha1').toString('hex').toUpperCase());
+    expect(toHex(pbkdf2HmacSha1(utf8Encode('correct horse'), salt, 1000, 16))).toBe(
+      pbkdf2Sync('correct horse', salt, 1000, 16, 'sha1').toString('hex').toUpperCase(),
+    );
+    expect(toHex(pbkdf2HmacSha1(utf8Encode('pw'), salt, 3, 45))).toBe(
+      pbkdf2Sync('pw', salt, 3, 45, 'sha1').toString('hex').toUpperCase(),
+    );
   });
 });

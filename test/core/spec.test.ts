@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DataError, ExitCode } from '../../src/core/errors.js';
-import { DEFAULT_SPEC, parseAlgorithm, parseKind, parseTokenType, recommendedSeedBytes, validateSeedLength, validateSpec } from '../../src/core/spec.js';
+import {
+  DEFAULT_SPEC,
+  parseAlgorithm,
+  parseKind,
+  parseTokenType,
+  recommendedSeedBytes,
+  validateSeedLength,
+  validateSpec,
+} from '../../src/core/spec.js';
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -94,6 +102,8 @@ describe('seed length', () => {
     expect(() => validateSeedLength(new Uint8Array(129))).toThrow(/got 129/);
   });
   it('recommends the HMAC output size', () => {
-    expect([recommendedSeedBytes('sha1'), recommendedSeedBytes('sha256'), recommendedSeedBytes('sha512')]).toEqual([20, 32, 64]);
+    expect([recommendedSeedBytes('sha1'), recommendedSeedBytes('sha256'), recommendedSeedBytes('sha512')]).toEqual([
+      20, 32, 64,
+    ]);
   });
 });

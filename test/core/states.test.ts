@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { DataError, ExitCode } from '../../src/core/errors.js';
-import { allowedEvents, isTokenState, nextState, StateError, TOKEN_EVENTS, TOKEN_STATES, type TokenEvent, type TokenState } from '../../src/core/states.js';
+import {
+  allowedEvents,
+  isTokenState,
+  nextState,
+  StateError,
+  TOKEN_EVENTS,
+  TOKEN_STATES,
+  type TokenEvent,
+  type TokenState,
+} from '../../src/core/states.js';
 
 /**
  * The legal transitions, written out here independently of src/core/states.ts,
@@ -9,9 +18,31 @@ import { allowedEvents, isTokenState, nextState, StateError, TOKEN_EVENTS, TOKEN
  * checked separately below.
  */
 const LEGAL: Record<TokenState, Partial<Record<TokenEvent, TokenState | 'previous' | 'unassigned'>>> = {
-  in_stock: { flash: 'programmed', assign: 'assigned', disable: 'disabled', lose: 'lost', revoke: 'revoked', retire: 'retired' },
-  programmed: { flash: 'programmed', erase: 'in_stock', assign: 'assigned', disable: 'disabled', lose: 'lost', revoke: 'revoked', retire: 'retired' },
-  assigned: { flash: 'assigned', enroll: 'enrolled', unassign: 'unassigned', disable: 'disabled', lose: 'lost', revoke: 'revoked' },
+  in_stock: {
+    flash: 'programmed',
+    assign: 'assigned',
+    disable: 'disabled',
+    lose: 'lost',
+    revoke: 'revoked',
+    retire: 'retired',
+  },
+  programmed: {
+    flash: 'programmed',
+    erase: 'in_stock',
+    assign: 'assigned',
+    disable: 'disabled',
+    lose: 'lost',
+    revoke: 'revoked',
+    retire: 'retired',
+  },
+  assigned: {
+    flash: 'assigned',
+    enroll: 'enrolled',
+    unassign: 'unassigned',
+    disable: 'disabled',
+    lose: 'lost',
+    revoke: 'revoked',
+  },
   enrolled: { reissue: 'assigned', unassign: 'unassigned', disable: 'disabled', lose: 'lost', revoke: 'revoked' },
   disabled: { enable: 'previous', lose: 'lost', revoke: 'revoked', retire: 'retired' },
   lost: { enable: 'previous', revoke: 'revoked', retire: 'retired' },
@@ -75,16 +106,22 @@ describe('the token state machine', () => {
 });
 
 describe('side-state semantics', () => {
-  it.each(['in_stock', 'programmed', 'assigned', 'enrolled'] as const)('disable then enable returns to %s', (before) => {
-    expect(nextState(before, 'disable')).toBe('disabled');
-    expect(nextState('disabled', 'enable', { previous: before, kind: 'programmable', hasSeed: true })).toBe(before);
-    expect(nextState('disabled', 'enable', { previous: before, kind: 'classic', hasSeed: true })).toBe(before);
-  });
+  it.each(['in_stock', 'programmed', 'assigned', 'enrolled'] as const)(
+    'disable then enable returns to %s',
+    (before) => {
+      expect(nextState(before, 'disable')).toBe('disabled');
+      expect(nextState('disabled', 'enable', { previous: before, kind: 'programmable', hasSeed: true })).toBe(before);
+      expect(nextState('disabled', 'enable', { previous: before, kind: 'classic', hasSeed: true })).toBe(before);
+    },
+  );
 
-  it.each(['in_stock', 'programmed', 'assigned', 'enrolled'] as const)('a lost token found (enable) returns to %s', (before) => {
-    expect(nextState(before, 'lose')).toBe('lost');
-    expect(nextState('lost', 'enable', { previous: before })).toBe(before);
-  });
+  it.each(['in_stock', 'programmed', 'assigned', 'enrolled'] as const)(
+    'a lost token found (enable) returns to %s',
+    (before) => {
+      expect(nextState(before, 'lose')).toBe('lost');
+      expect(nextState('lost', 'enable', { previous: before })).toBe(before);
+    },
+  );
 
   it.each([
     [null, 'programmable', true, 'programmed'],
@@ -93,16 +130,22 @@ describe('side-state semantics', () => {
     [undefined, 'programmable', true, 'programmed'],
     ['disabled', 'programmable', true, 'programmed'],
     ['lost', 'classic', true, 'in_stock'],
-  ] as const)('enable without a usable previous state (%s) falls back by kind: %s with seed %s -> %s', (previous, kind, hasSeed, want) => {
-    expect(nextState('disabled', 'enable', { previous, kind, hasSeed })).toBe(want);
-    expect(nextState('lost', 'enable', { previous, kind, hasSeed })).toBe(want);
-  });
+  ] as const)(
+    'enable without a usable previous state (%s) falls back by kind: %s with seed %s -> %s',
+    (previous, kind, hasSeed, want) => {
+      expect(nextState('disabled', 'enable', { previous, kind, hasSeed })).toBe(want);
+      expect(nextState('lost', 'enable', { previous, kind, hasSeed })).toBe(want);
+    },
+  );
 
-  it.each(['assigned', 'enrolled'] as const)('unassign from %s returns a programmable token with a seed to programmed, others to in_stock', (from) => {
-    expect(nextState(from, 'unassign', { kind: 'programmable', hasSeed: true })).toBe('programmed');
-    expect(nextState(from, 'unassign', { kind: 'programmable', hasSeed: false })).toBe('in_stock');
-    expect(nextState(from, 'unassign', { kind: 'classic', hasSeed: true })).toBe('in_stock');
-  });
+  it.each(['assigned', 'enrolled'] as const)(
+    'unassign from %s returns a programmable token with a seed to programmed, others to in_stock',
+    (from) => {
+      expect(nextState(from, 'unassign', { kind: 'programmable', hasSeed: true })).toBe('programmed');
+      expect(nextState(from, 'unassign', { kind: 'programmable', hasSeed: false })).toBe('in_stock');
+      expect(nextState(from, 'unassign', { kind: 'classic', hasSeed: true })).toBe('in_stock');
+    },
+  );
 
   it('the main path: in_stock -> programmed -> assigned -> enrolled -> (reissue) assigned', () => {
     let s: TokenState = 'in_stock';

@@ -16,7 +16,15 @@ beforeAll(async () => {
   for (const args of [
     ['X-TOTP', '--secret', 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', '--manufacturer', 'Acme'],
     ['X-HOTP', '--secret', 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', '--type', 'hotp', '--counter', '9'],
-    ['=X-SHA256', '--secret', 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA', '--algorithm', 'sha256', '--digits', '8'],
+    [
+      '=X-SHA256',
+      '--secret',
+      'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA',
+      '--algorithm',
+      'sha256',
+      '--digits',
+      '8',
+    ],
   ]) {
     const r = await run(['tokens', 'add', ...args]);
     expect(r.code, r.stderr).toBe(0);
@@ -34,7 +42,10 @@ describe('tokensmith export', () => {
     expect(j).toEqual({ format: 'pskc', file: out, exported: 6, skipped: [], encrypted: true });
     expect(await pskctoolValidate(out)).toBe('OK');
     const rows = await pskc2csv(out, ['-p', 'cli pw']);
-    expect(rows.find((x) => x.serial === 'X-HOTP')).toMatchObject({ secret: Buffer.from('12345678901234567890').toString('hex'), counter: '9' });
+    expect(rows.find((x) => x.serial === 'X-HOTP')).toMatchObject({
+      secret: Buffer.from('12345678901234567890').toString('hex'),
+      counter: '9',
+    });
   });
 
   it('entra-csv without --plaintext exits 2 and writes nothing; with it, lists what it left out', async () => {
@@ -49,7 +60,9 @@ describe('tokensmith export', () => {
     expect(j.encrypted).toBe(false);
     expect(j.skipped.map((s: { serial: string }) => s.serial).sort()).toEqual(['=X-SHA256', 'X-HOTP']);
     expect(r.stderr).toMatch(/warning: .*in the clear/);
-    expect(readFileSync(out, 'utf8').split('\r\n')[0]).toBe('upn,serial number,secret key,time interval,manufacturer,model');
+    expect(readFileSync(out, 'utf8').split('\r\n')[0]).toBe(
+      'upn,serial number,secret key,time interval,manufacturer,model',
+    );
   });
 
   it('an empty selection exits 4 with a JSON error and no file', async () => {
@@ -61,7 +74,17 @@ describe('tokensmith export', () => {
   });
 
   it('-o - writes encrypted PSKC to stdout', async () => {
-    const r = await run(['export', '--format', 'pskc', '--key', '000102030405060708090a0b0c0d0e0f', '--state', 'in_stock', '-o', '-']);
+    const r = await run([
+      'export',
+      '--format',
+      'pskc',
+      '--key',
+      '000102030405060708090a0b0c0d0e0f',
+      '--state',
+      'in_stock',
+      '-o',
+      '-',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^<\?xml/);
     expect(r.stdout).toContain('<ds:KeyName>Pre-shared-key</ds:KeyName>');
@@ -71,7 +94,18 @@ describe('tokensmith export', () => {
 describe('tokensmith enrollment inspect', () => {
   it('inspects a 3-user, 3-token package cleanly, and fails on the digest (exit 4) after one flipped byte', async () => {
     const pkg = join(ts.dir, 'vpn.enroll');
-    const e = await run(['--json', 'export', '--format', 'enrollment', '--resource', 'vpn', '--password', 'pkg', '-o', pkg]);
+    const e = await run([
+      '--json',
+      'export',
+      '--format',
+      'enrollment',
+      '--resource',
+      'vpn',
+      '--password',
+      'pkg',
+      '-o',
+      pkg,
+    ]);
     expect(e.code, e.stderr).toBe(0);
     expect(JSON.parse(e.stdout)).toMatchObject({ format: 'enrollment', exported: 3, encrypted: true });
     const ok = await run(['--json', 'enrollment', 'inspect', pkg]);

@@ -50,7 +50,9 @@ describe('entra-csv', () => {
     await ts.store.assignments.create({ tokenId: t.id, userId: u.id, resourceId: r.id });
     const out = join(ts.dir, 'e.csv');
     await exportTokens(ts.store, { format: 'entra-csv', output: out, plaintext: true });
-    expect(lines(out)[1]).toBe(`"'=HYPERLINK(""http://evil"")@example.test",'=1+2,${encodeBase32(SEED20)},60,Tokensmith Test,TST-1`);
+    expect(lines(out)[1]).toBe(
+      `"'=HYPERLINK(""http://evil"")@example.test",'=1+2,${encodeBase32(SEED20)},60,Tokensmith Test,TST-1`,
+    );
   });
 
   it('takes the email as UPN when the login is not one', async () => {
@@ -66,8 +68,13 @@ describe('entra-csv', () => {
   it('is refused without --plaintext (exit 2) and never written', async () => {
     await addTokens(ts.store, EVERY_KIND);
     const out = join(ts.dir, 'no.csv');
-    await expect(exportTokens(ts.store, { format: 'entra-csv', output: out })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/--plaintext/) });
-    await expect(exportTokens(ts.store, { format: 'entra-csv', output: out, password: 'x' })).rejects.toMatchObject({ exitCode: 2 });
+    await expect(exportTokens(ts.store, { format: 'entra-csv', output: out })).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(/--plaintext/),
+    });
+    await expect(exportTokens(ts.store, { format: 'entra-csv', output: out, password: 'x' })).rejects.toMatchObject({
+      exitCode: 2,
+    });
     expect(() => readFileSync(out)).toThrow();
   });
 });
@@ -103,7 +110,10 @@ describe('thales-csv and protectimus-csv', () => {
     await addTokens(ts.store, EVERY_KIND);
     const out = join(ts.dir, 't.csv');
     const r = await exportTokens(ts.store, { format: 'thales-csv', output: out, plaintext: true });
-    expect(lines(out)).toEqual(['Serial Number, Secret Key, Time Interval, Manufacturer, Model', `K-SHA1-6-30, ${encodeBase32(SEED20)}, 30, Tokensmith Test, TST-1`]);
+    expect(lines(out)).toEqual([
+      'Serial Number, Secret Key, Time Interval, Manufacturer, Model',
+      `K-SHA1-6-30, ${encodeBase32(SEED20)}, 30, Tokensmith Test, TST-1`,
+    ]);
     expect(r.skipped.map((s) => s.serial).sort()).toEqual(['K-HOTP', 'K-SHA1-8-60', 'K-SHA256-8-60', 'K-SHA512-6-30']);
   });
 
@@ -112,7 +122,14 @@ describe('thales-csv and protectimus-csv', () => {
     const out = join(ts.dir, 'p.csv');
     const r = await exportTokens(ts.store, { format: 'protectimus-csv', output: out, plaintext: true });
     expect(lines(out)).toEqual(['serialNumber,secret', `P1,${encodeBase32(SEED20)}`, `'@P3,${encodeBase32(SEED20)}`]);
-    expect(r.skipped).toEqual([{ serial: 'P2', reason: expect.stringMatching(/one token spec per file; this file is TOTP SHA1 6 digits 30 s and this token is TOTP SHA1 6 digits 60 s/) }]);
+    expect(r.skipped).toEqual([
+      {
+        serial: 'P2',
+        reason: expect.stringMatching(
+          /one token spec per file; this file is TOTP SHA1 6 digits 30 s and this token is TOTP SHA1 6 digits 60 s/,
+        ),
+      },
+    ]);
     expect(r.notes.join('\n')).toMatch(/TOTP SHA1 6 digits 30 s: choose these settings/);
   });
 });
@@ -125,7 +142,9 @@ describe('otpauth', () => {
     const r = await exportTokens(ts.store, { format: 'otpauth', output: out, plaintext: true, qrDir: qr });
     const l = lines(out);
     expect(l).toHaveLength(5);
-    expect(l[0]).toBe(`otpauth://totp/Tokensmith%20Test:K-SHA1-6-30?issuer=Tokensmith%20Test&secret=${encodeBase32(SEED20)}&algorithm=SHA1&digits=6&period=30`);
+    expect(l[0]).toBe(
+      `otpauth://totp/Tokensmith%20Test:K-SHA1-6-30?issuer=Tokensmith%20Test&secret=${encodeBase32(SEED20)}&algorithm=SHA1&digits=6&period=30`,
+    );
     expect(l[4]).toMatch(/^otpauth:\/\/hotp\/.*counter=42$/);
     expect(r.exported).toBe(5);
     const png = readFileSync(join(qr, 'K-HOTP.png'));

@@ -39,7 +39,20 @@ export async function tempStore(): Promise<TestStore> {
 }
 
 export function newToken(serial: string, over: Partial<NewToken> = {}): NewToken {
-  return { serial, manufacturer: 'Tokensmith Test', model: 'TST-1', kind: 'classic', type: 'totp', algorithm: 'sha1', digits: 6, period: 30, counter: 0, state: 'in_stock', seed: SEED20, ...over };
+  return {
+    serial,
+    manufacturer: 'Tokensmith Test',
+    model: 'TST-1',
+    kind: 'classic',
+    type: 'totp',
+    algorithm: 'sha1',
+    digits: 6,
+    period: 30,
+    counter: 0,
+    state: 'in_stock',
+    seed: SEED20,
+    ...over,
+  };
 }
 
 /** Tokens of every kind the acceptance asks for. */
@@ -63,9 +76,19 @@ export async function resourceWithUsers(store: Store, name: string, n: number): 
   await store.resources.update(r.id, { actions: ['enroll', 'synchronize'], tokenTypes: ['classic'] });
   const tokens: TokenRecord[] = [];
   for (let i = 1; i <= n; i++) {
-    const u = await store.users.create({ login: `user${i}@example.test`, email: `user${i}@example.test`, phone: `+4100000000${i}`, passwordHash: i === 1 ? 'scrypt$test$hash' : null });
+    const u = await store.users.create({
+      login: `user${i}@example.test`,
+      email: `user${i}@example.test`,
+      phone: `+4100000000${i}`,
+      passwordHash: i === 1 ? 'scrypt$test$hash' : null,
+    });
     await store.users.addToResource(u.id, r.id);
-    const t = await store.tokens.insert(newToken(`${name}-T${i}`, { resourceId: r.id, seed: Buffer.from(`resource-seed-${name}-${i}-xxxxx`).subarray(0, 20) }));
+    const t = await store.tokens.insert(
+      newToken(`${name}-T${i}`, {
+        resourceId: r.id,
+        seed: Buffer.from(`resource-seed-${name}-${i}-xxxxx`).subarray(0, 20),
+      }),
+    );
     if (i < n) {
       await store.assignments.create({ tokenId: t.id, userId: u.id, resourceId: r.id });
       tokens.push(await store.tokens.update(t.id, { state: 'assigned' }));
@@ -76,7 +99,12 @@ export async function resourceWithUsers(store: Store, name: string, n: number): 
 
 /** pskc2csv is a Python script of python3-pskc; its shebang picks the interpreter that has the module. */
 export async function pskc2csv(file: string, args: string[]): Promise<Record<string, string>[]> {
-  const { stdout } = await run('pskc2csv', [...args, '-c', 'serial,secret,manufacturer,model,algorithm,response_length,time_interval,counter,time_drift,algorithm_suite', file]);
+  const { stdout } = await run('pskc2csv', [
+    ...args,
+    '-c',
+    'serial,secret,manufacturer,model,algorithm,response_length,time_interval,counter,time_drift,algorithm_suite',
+    file,
+  ]);
   const [head, ...rows] = stdout.trim().split(/\r?\n/);
   const cols = head!.split(',');
   // Test values hold no commas except where the test says so.

@@ -78,7 +78,9 @@ describe('PSKC export', () => {
       expect(readFileSync(out, 'utf8')).toContain('<ds:KeyName>Pre-shared-key</ds:KeyName>');
       expect(await pskctoolValidate(out)).toBe('OK');
       const rows = await pskc2csv(out, ['--secret', keyHex]);
-      expect(Object.fromEntries(rows.map((x) => [x.serial, x.secret]))).toEqual(Object.fromEntries(EVERY_KIND.map((t) => [t.serial, hex(t.seed!)])));
+      expect(Object.fromEntries(rows.map((x) => [x.serial, x.secret]))).toEqual(
+        Object.fromEntries(EVERY_KIND.map((t) => [t.serial, hex(t.seed!)])),
+      );
     });
   }
 
@@ -88,13 +90,24 @@ describe('PSKC export', () => {
     expect(r.encrypted).toBe(false);
     expect(r.notes.join(' ')).toMatch(/plaintext/i);
     expect(await pskctoolValidate(out)).toBe('OK');
-    expect(readFileSync(out, 'utf8')).toContain(`<pskc:PlainValue>${Buffer.from(EVERY_KIND[0]!.seed!).toString('base64')}</pskc:PlainValue>`);
+    expect(readFileSync(out, 'utf8')).toContain(
+      `<pskc:PlainValue>${Buffer.from(EVERY_KIND[0]!.seed!).toString('base64')}</pskc:PlainValue>`,
+    );
     expect((await pskc2csv(out, [])).map((x) => x.secret)).toEqual(EVERY_KIND.map((t) => hex(t.seed!)));
   });
 
   it('refuses fewer than 100,000 PBKDF2 iterations and a key whose length does not fit the cipher', async () => {
-    await expect(exportTokens(ts.store, { format: 'pskc', output: join(ts.dir, 'x.xml'), password: 'pw', iterations: 1000 })).rejects.toMatchObject({ exitCode: 2 });
-    await expect(exportTokens(ts.store, { format: 'pskc', output: join(ts.dir, 'x.xml'), key: '00'.repeat(16), cipher: 'aes256-cbc' })).rejects.toThrow(/16 bytes but aes256-cbc needs a 32-byte key/);
+    await expect(
+      exportTokens(ts.store, { format: 'pskc', output: join(ts.dir, 'x.xml'), password: 'pw', iterations: 1000 }),
+    ).rejects.toMatchObject({ exitCode: 2 });
+    await expect(
+      exportTokens(ts.store, {
+        format: 'pskc',
+        output: join(ts.dir, 'x.xml'),
+        key: '00'.repeat(16),
+        cipher: 'aes256-cbc',
+      }),
+    ).rejects.toThrow(/16 bytes but aes256-cbc needs a 32-byte key/);
   });
 });
 
@@ -113,7 +126,10 @@ describe('ValueEncryptor (CBC chained over one ECB cipher)', () => {
         const iv = cv.subarray(0, c.ivBytes);
         ivs.add(iv.toString('hex'));
         const d = createDecipheriv(c.node, key, iv);
-        expect(Buffer.concat([d.update(cv.subarray(c.ivBytes)), d.final()]).equals(plain), `${c.name} length ${len}`).toBe(true);
+        expect(
+          Buffer.concat([d.update(cv.subarray(c.ivBytes)), d.final()]).equals(plain),
+          `${c.name} length ${len}`,
+        ).toBe(true);
       }
       expect(ivs.size).toBe(71); // a fresh IV for every value
     }

@@ -27,7 +27,17 @@ async function snapshot(ts: TestStore, fields: (keyof TokenRecord)[]): Promise<R
   return out.sort((a, b) => String(a.serial).localeCompare(String(b.serial)));
 }
 
-const PSKC_FIELDS: (keyof TokenRecord)[] = ['serial', 'manufacturer', 'model', 'type', 'algorithm', 'digits', 'period', 'counter', 'driftSteps'];
+const PSKC_FIELDS: (keyof TokenRecord)[] = [
+  'serial',
+  'manufacturer',
+  'model',
+  'type',
+  'algorithm',
+  'digits',
+  'period',
+  'counter',
+  'driftSteps',
+];
 
 describe('round trip through our importer', () => {
   it('encrypted PSKC of every kind re-imports with identical tokens', async () => {
@@ -40,7 +50,10 @@ describe('round trip through our importer', () => {
     const a = await snapshot(from, fields);
     const b = await snapshot(to, fields);
     // HOTP has no time step in PSKC and TOTP no counter: compare what each type carries.
-    const carried = (rows: Record<string, unknown>[]) => rows.map((x) => (x.type === 'hotp' ? { ...x, period: undefined, driftSteps: undefined } : { ...x, counter: undefined }));
+    const carried = (rows: Record<string, unknown>[]) =>
+      rows.map((x) =>
+        x.type === 'hotp' ? { ...x, period: undefined, driftSteps: undefined } : { ...x, counter: undefined },
+      );
     expect(carried(b)).toEqual(carried(a));
   });
 
@@ -50,7 +63,9 @@ describe('round trip through our importer', () => {
     const key = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f';
     await exportTokens(from.store, { format: 'pskc', output: file, key });
     await importSeedFile(to.store, { file, key: Buffer.from(key, 'hex') });
-    expect((await snapshot(to, ['serial'])).map((x) => x.seed)).toEqual((await snapshot(from, ['serial'])).map((x) => x.seed));
+    expect((await snapshot(to, ['serial'])).map((x) => x.seed)).toEqual(
+      (await snapshot(from, ['serial'])).map((x) => x.seed),
+    );
   });
 
   it('oath-csv re-imports unchanged (serial, seed, type, algorithm, digits, period or counter)', async () => {
@@ -60,7 +75,10 @@ describe('round trip through our importer', () => {
     expect(r.exported).toBe(EVERY_KIND.length);
     await importSeedFile(to.store, { file, format: 'oath-csv' });
     const fields: (keyof TokenRecord)[] = ['serial', 'type', 'algorithm', 'digits'];
-    const withStep = async (ts: TestStore) => (await snapshot(ts, [...fields, 'period', 'counter'])).map((x) => (x.type === 'hotp' ? { ...x, period: undefined } : { ...x, counter: undefined }));
+    const withStep = async (ts: TestStore) =>
+      (await snapshot(ts, [...fields, 'period', 'counter'])).map((x) =>
+        x.type === 'hotp' ? { ...x, period: undefined } : { ...x, counter: undefined },
+      );
     expect(await withStep(to)).toEqual(await withStep(from));
   });
 

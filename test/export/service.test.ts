@@ -12,7 +12,8 @@ beforeEach(async () => {
 });
 afterEach(async () => ts.close());
 
-const serialsIn = (file: string) => [...readFileSync(file, 'utf8').matchAll(/<pskc:SerialNo>([^<]+)</g)].map((m) => m[1]);
+const serialsIn = (file: string) =>
+  [...readFileSync(file, 'utf8').matchAll(/<pskc:SerialNo>([^<]+)</g)].map((m) => m[1]);
 
 describe('selection', () => {
   it('--state takes only tokens in that state', async () => {
@@ -44,7 +45,9 @@ describe('selection', () => {
     expect(serialsIn(out)).toEqual(['K-SHA1-6-30', 'K-HOTP']);
     expect(r.exported).toBe(2);
     writeFileSync(list, 'K-HOTP\nNOPE-1\n');
-    await expect(exportTokens(ts.store, { format: 'pskc', output: out + '2', plaintext: true, serialsFile: list })).rejects.toMatchObject({
+    await expect(
+      exportTokens(ts.store, { format: 'pskc', output: out + '2', plaintext: true, serialsFile: list }),
+    ).rejects.toMatchObject({
       exitCode: 4,
       message: expect.stringContaining('serials.txt:2 NOPE-1'),
     });
@@ -52,13 +55,17 @@ describe('selection', () => {
 
   it('an empty selection is an error (exit 4) and leaves no file', async () => {
     const out = join(ts.dir, 'empty.xml');
-    await expect(exportTokens(ts.store, { format: 'pskc', output: out, password: 'pw', state: 'lost' })).rejects.toMatchObject({ exitCode: 4, code: 'empty-selection' });
+    await expect(
+      exportTokens(ts.store, { format: 'pskc', output: out, password: 'pw', state: 'lost' }),
+    ).rejects.toMatchObject({ exitCode: 4, code: 'empty-selection' });
     expect(existsSync(out)).toBe(false);
   });
 
   it('a selection the format refuses entirely is an error too, naming the tokens, with no file and no temp file left', async () => {
     const out = join(ts.dir, 'entra.csv');
-    await expect(exportTokens(ts.store, { format: 'entra-csv', output: out, plaintext: true, state: 'programmed' })).rejects.toMatchObject({
+    await expect(
+      exportTokens(ts.store, { format: 'entra-csv', output: out, plaintext: true, state: 'programmed' }),
+    ).rejects.toMatchObject({
       exitCode: 4,
       message: expect.stringContaining('K-HOTP: Entra ID takes TOTP tokens only'),
     });
@@ -75,10 +82,18 @@ describe('selection', () => {
 
 describe('protection and output', () => {
   it('PSKC without --password, --key or --plaintext is refused; plaintext with a password is a contradiction', async () => {
-    await expect(exportTokens(ts.store, { format: 'pskc', output: join(ts.dir, 'x.xml') })).rejects.toMatchObject({ exitCode: 2, code: 'no-export-key' });
-    await expect(exportTokens(ts.store, { format: 'pskc', output: join(ts.dir, 'x.xml'), plaintext: true, password: 'p' })).rejects.toMatchObject({ exitCode: 2 });
+    await expect(exportTokens(ts.store, { format: 'pskc', output: join(ts.dir, 'x.xml') })).rejects.toMatchObject({
+      exitCode: 2,
+      code: 'no-export-key',
+    });
+    await expect(
+      exportTokens(ts.store, { format: 'pskc', output: join(ts.dir, 'x.xml'), plaintext: true, password: 'p' }),
+    ).rejects.toMatchObject({ exitCode: 2 });
     for (const format of ['oath-csv', 'protectimus-csv', 'thales-csv', 'otpauth']) {
-      await expect(exportTokens(ts.store, { format, output: join(ts.dir, 'x') })).rejects.toMatchObject({ exitCode: 2, code: 'plaintext-not-confirmed' });
+      await expect(exportTokens(ts.store, { format, output: join(ts.dir, 'x') })).rejects.toMatchObject({
+        exitCode: 2,
+        code: 'plaintext-not-confirmed',
+      });
     }
     expect(existsSync(join(ts.dir, 'x.xml'))).toBe(false);
   });
@@ -105,8 +120,12 @@ describe('protection and output', () => {
     const r = await exportTokens(ts.store, { format: 'pskc', output: '-', password: 'pw', stdout });
     expect(r.file).toBe('-');
     expect(text).toMatch(/^<\?xml[\s\S]*<\/pskc:KeyContainer>\n$/);
-    await expect(exportTokens(ts.store, { format: 'oath-csv', output: '-', plaintext: true, stdout })).rejects.toMatchObject({ exitCode: 2 });
-    await expect(exportTokens(ts.store, { format: 'pskc', output: '-', plaintext: true, stdout })).rejects.toMatchObject({ exitCode: 2 });
+    await expect(
+      exportTokens(ts.store, { format: 'oath-csv', output: '-', plaintext: true, stdout }),
+    ).rejects.toMatchObject({ exitCode: 2 });
+    await expect(
+      exportTokens(ts.store, { format: 'pskc', output: '-', plaintext: true, stdout }),
+    ).rejects.toMatchObject({ exitCode: 2 });
   });
 
   it('writes one audit row per export: format, count, path, encrypted or not; the chain stays intact', async () => {
@@ -117,7 +136,16 @@ describe('protection and output', () => {
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatchObject({
       subject: 'export:pskc',
-      details: { format: 'pskc', file: out, exported: 4, skipped: 0, encrypted: true, cipher: 'aes128-cbc', mac: 'hmac-sha1', selection: { state: 'in_stock' } },
+      details: {
+        format: 'pskc',
+        file: out,
+        exported: 4,
+        skipped: 0,
+        encrypted: true,
+        cipher: 'aes128-cbc',
+        mac: 'hmac-sha1',
+        selection: { state: 'in_stock' },
+      },
     });
     expect(rows[1]!.details).toMatchObject({ format: 'otpauth', exported: 5, encrypted: false });
     expect(JSON.stringify(rows)).not.toMatch(/pw|MTIz/);

@@ -34,7 +34,8 @@ const tokenLines = (file: string) =>
     .filter((l) => l.startsWith('HOTP'))
     .map((l) => l.split('\t'));
 
-const exportTo = (file: string) => exportTokens(ts.store, { format: 'usersfile', output: file, plaintext: true, resource: 'vpn' });
+const exportTo = (file: string) =>
+  exportTokens(ts.store, { format: 'usersfile', output: file, plaintext: true, resource: 'vpn' });
 
 describe('usersfile export', () => {
   it('writes the type strings liboath reads, the login, "-" for no password and the hex seed; HOTP with its counter', async () => {
@@ -103,20 +104,33 @@ describe('usersfile export', () => {
   it('is refused without --plaintext, and with a password', async () => {
     await assigned([newToken('OK')]);
     const file = join(ts.dir, 'users.oath');
-    await expect(exportTokens(ts.store, { format: 'usersfile', output: file })).rejects.toMatchObject({ exitCode: 2, code: 'plaintext-not-confirmed' });
-    await expect(exportTokens(ts.store, { format: 'usersfile', output: file, password: 'x' })).rejects.toMatchObject({ exitCode: 2 });
+    await expect(exportTokens(ts.store, { format: 'usersfile', output: file })).rejects.toMatchObject({
+      exitCode: 2,
+      code: 'plaintext-not-confirmed',
+    });
+    await expect(exportTokens(ts.store, { format: 'usersfile', output: file, password: 'x' })).rejects.toMatchObject({
+      exitCode: 2,
+    });
   });
 });
 
 describe('usersfile export over a file pam_oath has used', () => {
   /** What pam_oath does after accepting a code: the line rewritten with counter, code and local time. */
   function pamOathAccepts(file: string, login: string, counter: number, code: string): void {
-    const text = readFileSync(file, 'utf8').replace(new RegExp(`^(HOTP\\S*\\t${login}\\t-\\t[0-9a-f]+).*$`, 'm'), `$1\t${counter}\t${code}\t2026-01-31T12:00:00L`);
+    const text = readFileSync(file, 'utf8').replace(
+      new RegExp(`^(HOTP\\S*\\t${login}\\t-\\t[0-9a-f]+).*$`, 'm'),
+      `$1\t${counter}\t${code}\t2026-01-31T12:00:00L`,
+    );
     writeFileSync(file, text, { mode: 0o600 });
   }
 
   it("keeps the counter, last code and time of unchanged tokens; a changed seed gets a fresh line and the old one is dropped, as is a token's that left its user", async () => {
-    const [totp, hotp, reseed, leaves] = await assigned([newToken('TOTP'), newToken('HOTP', { type: 'hotp', counter: 3 }), newToken('RESEED'), newToken('LEAVES')]);
+    const [totp, hotp, reseed, leaves] = await assigned([
+      newToken('TOTP'),
+      newToken('HOTP', { type: 'hotp', counter: 3 }),
+      newToken('RESEED'),
+      newToken('LEAVES'),
+    ]);
     const file = join(ts.dir, 'users.oath');
     await exportTo(file);
     pamOathAccepts(file, 'totp', 0, '111111');
@@ -128,8 +142,14 @@ describe('usersfile export over a file pam_oath has used', () => {
       await ts.store.assignments.delete((await ts.store.assignments.byToken(t.id))!.id);
       await ts.store.tokens.update(t.id, { state: 'in_stock' });
     }
-    const other = await ts.store.tokens.insert(newToken('REISSUED', { resourceId: reseed!.resourceId, seed: Buffer.from(SEED32.subarray(0, 20)).reverse() }));
-    await ts.store.assignments.create({ tokenId: other.id, userId: (await ts.store.users.findByLogin('reseed'))!.id, resourceId: reseed!.resourceId! });
+    const other = await ts.store.tokens.insert(
+      newToken('REISSUED', { resourceId: reseed!.resourceId, seed: Buffer.from(SEED32.subarray(0, 20)).reverse() }),
+    );
+    await ts.store.assignments.create({
+      tokenId: other.id,
+      userId: (await ts.store.users.findByLogin('reseed'))!.id,
+      resourceId: reseed!.resourceId!,
+    });
     await ts.store.tokens.update(other.id, { state: 'assigned' });
 
     const r = await exportTo(file);
@@ -140,7 +160,10 @@ describe('usersfile export over a file pam_oath has used', () => {
     ]);
     expect(r.exported).toBe(3);
     expect((r as { notes: string[] }).notes).toEqual(
-      expect.arrayContaining(["kept pam_oath's counter and last code for 2 unchanged token(s)", expect.stringMatching(/^dropped 2 line\(s\) .*\(logins: reseed, leaves\)/)]),
+      expect.arrayContaining([
+        "kept pam_oath's counter and last code for 2 unchanged token(s)",
+        expect.stringMatching(/^dropped 2 line\(s\) .*\(logins: reseed, leaves\)/),
+      ]),
     );
     expect([totp!.serial, hotp!.serial]).toEqual(['TOTP', 'HOTP']);
   });
@@ -163,7 +186,10 @@ describe('usersfile export over a file pam_oath has used', () => {
     await assigned([newToken('TOTP')]);
     const file = join(ts.dir, 'users.oath');
     writeFileSync(file, `HOTP/T30/6\ttotp\t-\t${HEX20}\tnot-a-number\n`);
-    await expect(exportTo(file)).rejects.toMatchObject({ exitCode: 4, message: expect.stringMatching(/users\.oath:1: the counter of 'totp' is not a whole number/) });
+    await expect(exportTo(file)).rejects.toMatchObject({
+      exitCode: 4,
+      message: expect.stringMatching(/users\.oath:1: the counter of 'totp' is not a whole number/),
+    });
     expect(readFileSync(file, 'utf8')).toContain('not-a-number');
   });
 
@@ -180,7 +206,10 @@ describe('usersfile export over a file pam_oath has used', () => {
     await assigned([newToken('TOTP')]);
     const file = join(ts.dir, 'users.oath');
     writeFileSync(`${file}.lock`, '');
-    await expect(exportTo(file)).rejects.toMatchObject({ exitCode: 4, message: expect.stringMatching(/users\.oath\.lock exists: pam_oath is recording a login/) });
+    await expect(exportTo(file)).rejects.toMatchObject({
+      exitCode: 4,
+      message: expect.stringMatching(/users\.oath\.lock exists: pam_oath is recording a login/),
+    });
     expect(existsSync(file)).toBe(false);
   });
 });

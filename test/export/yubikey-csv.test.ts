@@ -62,6 +62,8 @@ describe('export --format yubikey-csv', () => {
 
   it('is refused without --plaintext: the log holds the secrets in the clear', async () => {
     await from.store.tokens.insert(hotp('UBOM12345678_1', 6));
-    await expect(exportTokens(from.store, { format: 'yubikey-csv', output: join(from.dir, 'x.csv') })).rejects.toThrow(/--plaintext/);
+    await expect(exportTokens(from.store, { format: 'yubikey-csv', output: join(from.dir, 'x.csv') })).rejects.toThrow(
+      /--plaintext/,
+    );
   });
 });

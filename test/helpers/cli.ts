@@ -8,7 +8,8 @@ export const BIN = fileURLToPath(new URL('../../bin/tokensmith', import.meta.url
 export const BUILT_MAIN = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 
 export function assertBuilt(): void {
-  if (!existsSync(BUILT_MAIN)) throw new Error(`${BUILT_MAIN} is missing: run \`npm run build\` before the CLI tests (npm test does)`);
+  if (!existsSync(BUILT_MAIN))
+    throw new Error(`${BUILT_MAIN} is missing: run \`npm run build\` before the CLI tests (npm test does)`);
 }
 
 export interface RunResult {
@@ -28,7 +29,12 @@ export interface RunOptions {
 /** Runs any command from the package root and collects its output; a timeout kills it (exit -1 then). */
 export function runCommand(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs });
+    const child = spawn(cmd, args, {
+      cwd: ROOT,
+      env: opts.env ?? process.env,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      timeout: opts.timeoutMs,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -46,7 +52,12 @@ export function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult
 
 /** `tokensmith <args>` through the built bin, blocking (for commands that finish quickly); a timeout gives exit -1. */
 export function runCliSync(args: string[], opts: Omit<RunOptions, 'input'> = {}): RunResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env: opts.env ?? process.env, encoding: 'utf8', timeout: opts.timeoutMs });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: opts.env ?? process.env,
+    encoding: 'utf8',
+    timeout: opts.timeoutMs,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

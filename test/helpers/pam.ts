@@ -12,7 +12,12 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { which } from './pcsc.js';
 
-const PAM_OATH = ['/usr/lib/x86_64-linux-gnu/security/pam_oath.so', '/usr/lib/aarch64-linux-gnu/security/pam_oath.so', '/lib/security/pam_oath.so', '/usr/lib/security/pam_oath.so'];
+const PAM_OATH = [
+  '/usr/lib/x86_64-linux-gnu/security/pam_oath.so',
+  '/usr/lib/aarch64-linux-gnu/security/pam_oath.so',
+  '/lib/security/pam_oath.so',
+  '/usr/lib/security/pam_oath.so',
+];
 
 /** Why pam_oath and FreeRADIUS cannot be tested here (null: they can). Under CI a missing piece is a failure, not a skip. */
 export function pamMissing(test: string): string | null {
@@ -35,17 +40,27 @@ export function pamMissing(test: string): string | null {
  * A PAM service named tokensmith-test-<random> using pam_oath with `usersFile`; remove() deletes it.
  * digits: the code length pam_oath cuts off the input; null for none (the whole input is the code, 6 to 8 digits).
  */
-export function writePamService(usersFile: string, o: { window?: number; digits?: number | null } = {}): { name: string; remove: () => void } {
+export function writePamService(
+  usersFile: string,
+  o: { window?: number; digits?: number | null } = {},
+): { name: string; remove: () => void } {
   const name = `tokensmith-test-${randomBytes(4).toString('hex')}`;
   const path = join('/etc/pam.d', name);
   const digits = o.digits === null ? '' : ` digits=${o.digits ?? 6}`;
-  writeFileSync(path, `auth requisite pam_oath.so usersfile=${usersFile} window=${o.window ?? 2}${digits}\naccount required pam_permit.so\n`);
+  writeFileSync(
+    path,
+    `auth requisite pam_oath.so usersfile=${usersFile} window=${o.window ?? 2}${digits}\naccount required pam_permit.so\n`,
+  );
   return { name, remove: () => rmSync(path, { force: true }) };
 }
 
 /** pamtester's verdict on `code` for `user`; 'unknown user' when pam_oath found no line it reads for the login. */
 export function pamLogin(service: string, user: string, code: string): 'accept' | 'reject' | 'unknown user' {
-  const r = spawnSync(which('pamtester')!, [service, user, 'authenticate'], { input: `${code}\n`, encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(which('pamtester')!, [service, user, 'authenticate'], {
+    input: `${code}\n`,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   if (r.status === 0) return 'accept';
   if (/Authentication failure/.test(r.stderr)) return 'reject';
   if (/User not known/.test(r.stderr)) return 'unknown user';
@@ -140,7 +155,10 @@ export async function startRadius(dir: string, pamService: string): Promise<Radi
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d));
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`radiusd was not ready within 20 s:\n${log.slice(-3000)}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`radiusd was not ready within 20 s:\n${log.slice(-3000)}`)),
+      20_000,
+    );
     const check = () => {
       if (log.includes('Ready to process requests')) {
         clearTimeout(timer);
@@ -171,8 +189,13 @@ export async function startRadius(dir: string, pamService: string): Promise<Radi
 
 /** radtest's answer: 'accept', 'reject', or an Error with its output. */
 export function radtest(r: Radius, user: string, code: string): 'accept' | 'reject' {
-  const out = spawnSync(which('radtest')!, [user, code, `127.0.0.1:${r.port}`, '0', r.secret], { encoding: 'utf8', timeout: 30_000 });
+  const out = spawnSync(which('radtest')!, [user, code, `127.0.0.1:${r.port}`, '0', r.secret], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   if (/Received Access-Accept/.test(out.stdout)) return 'accept';
   if (/Received Access-Reject/.test(out.stdout)) return 'reject';
-  throw new Error(`radtest got no answer (${out.status}): ${out.stdout}${out.stderr}\nradiusd:\n${r.log().slice(-3000)}`);
+  throw new Error(
+    `radtest got no answer (${out.status}): ${out.stdout}${out.stderr}\nradiusd:\n${r.log().slice(-3000)}`,
+  );
 }

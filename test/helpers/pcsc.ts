@@ -15,13 +15,18 @@ export { lockVpcd } from '../e2e/pcsc-lock.js';
 export const VPCD_DRIVER = '/usr/lib/pcsc/drivers/serial/libifdvpcd.so';
 
 export function which(cmd: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) if (existsSync(join(dir, cmd))) return join(dir, cmd);
+  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin']))
+    if (existsSync(join(dir, cmd))) return join(dir, cmd);
   return null;
 }
 
 /** Why `test` cannot run here (null: it can). Under CI a missing stack is a failure, not a skip. */
 export function pcscMissing(test: string): string | null {
-  const why = !which('pcscd') ? 'pcscd is not installed (apt-get install pcscd)' : !existsSync(VPCD_DRIVER) ? 'vsmartcard-vpcd is not installed (apt-get install vsmartcard-vpcd)' : null;
+  const why = !which('pcscd')
+    ? 'pcscd is not installed (apt-get install pcscd)'
+    : !existsSync(VPCD_DRIVER)
+      ? 'vsmartcard-vpcd is not installed (apt-get install vsmartcard-vpcd)'
+      : null;
   if (why && process.env.CI) throw new Error(`${test} must run in CI, but ${why}`);
   return why;
 }

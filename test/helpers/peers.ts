@@ -13,6 +13,11 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** The first folder `<project>` that holds `marker`, or null. */
 export function peerDir(project: string, marker: string): string | null {
   const env = process.env.TOKENSMITH_PEERS_DIR;
-  const candidates = [env && join(env, project), join(REPO, 'fixtures/peers', project), resolve(REPO, '../shared/peers', project), resolve(REPO, '../../shared/peers', project)];
+  const candidates = [
+    env && join(env, project),
+    join(REPO, 'fixtures/peers', project),
+    resolve(REPO, '../shared/peers', project),
+    resolve(REPO, '../../shared/peers', project),
+  ];
   return candidates.find((d): d is string => Boolean(d) && existsSync(join(d as string, marker))) ?? null;
 }

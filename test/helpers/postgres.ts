@@ -87,7 +87,8 @@ export async function startTestPostgres(): Promise<TestPostgres> {
         return withDatabase(external, name);
       },
       async stop() {
-        for (const name of made.splice(0)) await adminQuery(external, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+        for (const name of made.splice(0))
+          await adminQuery(external, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
       },
     };
   }
@@ -102,7 +103,9 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     chownSync(root, uid, gid);
   }
   const run = (tool: string, args: string[]) =>
-    asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args], { stdio: 'pipe' }) : execFileSync(join(bin, tool), args, { stdio: 'pipe' });
+    asRoot
+      ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args], { stdio: 'pipe' })
+      : execFileSync(join(bin, tool), args, { stdio: 'pipe' });
   const data = join(root, 'data');
   run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync']);
   const port = await freePort();

@@ -37,14 +37,21 @@ export interface SimulatorOptions {
 
 export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   const vpcd = o.vpcd ? ['--vpcd', o.vpcd] : ['--vpcd'];
-  const proc = spawn(process.execPath, [o.bin, 'simulate', o.model, ...vpcd, '--state', o.stateFile, ...(o.args ?? [])], { env: o.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(
+    process.execPath,
+    [o.bin, 'simulate', o.model, ...vpcd, '--state', o.stateFile, ...(o.args ?? [])],
+    { env: o.env, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
     log += d.replace(/^(?=.)/gm, () => `[${new Date().toISOString().slice(11, 23)}] `);
   });
   const upWithin = o.upWithinMs ?? 30_000;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the simulator did not come up within ${upWithin / 1000} s: ${log}`)), upWithin);
+    const timer = setTimeout(
+      () => reject(new Error(`the simulator did not come up within ${upWithin / 1000} s: ${log}`)),
+      upWithin,
+    );
     const check = () => {
       if (!log.includes('is on the virtual reader')) return;
       clearTimeout(timer);

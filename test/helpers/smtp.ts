@@ -54,7 +54,10 @@ export async function startTestSmtp(): Promise<TestSmtp> {
       for (;;) {
         const found = received.filter((m) => m.to.includes(to)).at(-1);
         if (found) return found;
-        if (Date.now() > until) throw new Error(`no mail to ${to} arrived within ${timeoutMs} ms (received: ${received.map((m) => m.to.join(',')).join('; ') || 'none'})`);
+        if (Date.now() > until)
+          throw new Error(
+            `no mail to ${to} arrived within ${timeoutMs} ms (received: ${received.map((m) => m.to.join(',')).join('; ') || 'none'})`,
+          );
         await new Promise((r) => setTimeout(r, 50));
       }
     },

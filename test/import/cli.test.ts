@@ -16,7 +16,9 @@ let s: CliStore;
 async function snapshot(): Promise<string> {
   const store = await openStore({ db: s.db, env: s.env });
   try {
-    const tokens = (await store.tokens.list()).map((t) => `${t.serial}/${t.manufacturer}/${t.digits}/${t.counter}/${t.batchId}`);
+    const tokens = (await store.tokens.list()).map(
+      (t) => `${t.serial}/${t.manufacturer}/${t.digits}/${t.counter}/${t.batchId}`,
+    );
     const batches = (await store.batches.list()).map((b) => `${b.id}/${b.status}/${b.imported}`);
     return JSON.stringify({ tokens, batches });
   } finally {
@@ -37,7 +39,10 @@ describe('RFC 6030 figures through the CLI', () => {
     const t = new CliStore();
     try {
       expect((await t.json(['import', fixture('rfc6030', 'figure2.xml')])).imported).toBe(1);
-      expect((await t.json(['import', fixture('rfc6030', 'figure6.xml'), '--key', '12345678901234567890123456789012'])).imported).toBe(1);
+      expect(
+        (await t.json(['import', fixture('rfc6030', 'figure6.xml'), '--key', '12345678901234567890123456789012']))
+          .imported,
+      ).toBe(1);
       // figure 7 holds the same serial and secret as figure 6 (another manufacturer): a second token.
       expect((await t.json(['import', fixture('rfc6030', 'figure7.xml'), '--password', 'qwerty'])).imported).toBe(1);
       // Figure 10's policies expired in 2006 (RFC 6030 section 5: not to be used): refused with the reason, nothing stored.
@@ -46,12 +51,21 @@ describe('RFC 6030 figures through the CLI', () => {
       expect(f10.stdout + f10.stderr).toMatch(/expired on 2006-05-31/);
       const tokens = await t.tokens();
       expect(tokens.has('654321')).toBe(false);
-      const expected = rfc.files.filter((f: any) => ['figure2.xml'].includes(f.file)).flatMap((f: any) => f.keyPackages);
+      const expected = rfc.files
+        .filter((f: any) => ['figure2.xml'].includes(f.file))
+        .flatMap((f: any) => f.keyPackages);
       for (const k of expected) {
         const v = tokens.get(k.serial ?? k.keyId);
         expect(v, k.serial).toBeTruthy();
         expect(base32ToHex(v.secret)).toBe(k.secretHex);
-        expect(v).toMatchObject({ type: 'hotp', algorithm: 'sha1', digits: k.digits ?? 6, counter: k.counter ?? 0, kind: 'classic', state: 'in_stock' });
+        expect(v).toMatchObject({
+          type: 'hotp',
+          algorithm: 'sha1',
+          digits: k.digits ?? 6,
+          counter: k.counter ?? 0,
+          kind: 'classic',
+          state: 'in_stock',
+        });
       }
       const f7 = await t.json(['tokens', 'show', '987654321', '--manufacturer', 'TokenVendorAcme', '--show-secret']);
       expect(base32ToHex(f7.secret)).toBe(Buffer.from('12345678901234567890').toString('hex'));
@@ -63,25 +77,73 @@ describe('RFC 6030 figures through the CLI', () => {
 
 describe('bad input: exit 4, the place named, the store unchanged', () => {
   const cases: [string, string[], RegExp][] = [
-    ['wrong password', [fixture('bad', 'wrong-password.xml'), '--password', 'tokensmith-wrong-password'], /wrong-password\.xml:\d+ \(key package 1\).*wrong password or key/],
-    ['wrong key', [fixture('rfc6030', 'figure6.xml'), '--key', PSK], /figure6\.xml:\d+ \(key package 1\).*wrong password or key/],
-    ['tampered MAC', [fixture('bad', 'tampered-mac.xml'), '--key', PSK], /tampered-mac\.xml:\d+ \(key package 1\) serial TSB2002: the ValueMAC does not match/],
-    ['tampered ciphertext', [fixture('bad', 'tampered-ciphertext.xml'), '--key', PSK], /serial TSB2004: the ValueMAC does not match/],
+    [
+      'wrong password',
+      [fixture('bad', 'wrong-password.xml'), '--password', 'tokensmith-wrong-password'],
+      /wrong-password\.xml:\d+ \(key package 1\).*wrong password or key/,
+    ],
+    [
+      'wrong key',
+      [fixture('rfc6030', 'figure6.xml'), '--key', PSK],
+      /figure6\.xml:\d+ \(key package 1\).*wrong password or key/,
+    ],
+    [
+      'tampered MAC',
+      [fixture('bad', 'tampered-mac.xml'), '--key', PSK],
+      /tampered-mac\.xml:\d+ \(key package 1\) serial TSB2002: the ValueMAC does not match/,
+    ],
+    [
+      'tampered ciphertext',
+      [fixture('bad', 'tampered-ciphertext.xml'), '--key', PSK],
+      /serial TSB2004: the ValueMAC does not match/,
+    ],
     ['truncated XML', [fixture('bad', 'truncated.xml')], /truncated\.xml:\d+: the XML ends before/],
     ['not XML', [fixture('bad', 'not-xml.xml'), '--format', 'pskc'], /not-xml\.xml:1: this is not XML/],
-    ['an attribute twice (not well-formed XML)', [fixture('bad', 'attribute-twice.xml')], /attribute-twice\.xml:27: <Key> has the attribute Algorithm twice/],
+    [
+      'an attribute twice (not well-formed XML)',
+      [fixture('bad', 'attribute-twice.xml')],
+      /attribute-twice\.xml:27: <Key> has the attribute Algorithm twice/,
+    ],
     ['a ZIP named .xml', [fixture('bad', 'zip-named-xml.xml')], /ZIP archive/],
     ['DOCTYPE', [fixture('bad', 'doctype.xml')], /doctype\.xml:2: the file has a DOCTYPE/],
     ['billion laughs', [fixture('bad', 'billion-laughs.xml')], /billion-laughs\.xml:\d+: the file has a DOCTYPE/],
     ['external entity', [fixture('bad', 'external-entity.xml')], /external-entity\.xml:\d+: the file has a DOCTYPE/],
     ['unknown cipher', [fixture('bad', 'unknown-cipher.xml'), '--key', PSK], /serial TSB2010: unknown cipher/],
-    ['invalid hex', [fixture('bad', 'oath-invalid-hex.csv')], /oath-invalid-hex\.csv:4 serial TSB2020: seed \(hex\): invalid hex character/],
-    ['invalid base32', [fixture('bad', 'entra-invalid-base32.csv')], /entra-invalid-base32\.csv:3 serial TSB2016: .*invalid base32 character/],
-    ['a serial twice in one file (PSKC)', [fixture('bad', 'duplicate-serial.xml')], /serial TSB2011.* appears twice in the file with different seeds/],
-    ['a serial twice in one file (CSV)', [fixture('bad', 'duplicate-serial.csv')], /duplicate-serial\.csv:4 serial TSB2013: .*first at duplicate-serial\.csv:2/],
-    ['a CSV with a missing column', [fixture('bad', 'entra-missing-column.csv')], /entra-missing-column\.csv:1: .*no 'time interval' column/],
-    ['a short CSV row', [fixture('bad', 'thales-short-row.csv')], /thales-short-row\.csv:3 serial TSB2025: the row has 4 fields but the header has 5/],
-    ['an OCRA key', [fixture('pskc-quirks', 'ocra.xml')], /serial TSQ1025: algorithm 'urn:ietf:params:xml:ns:keyprov:pskc:ocra' cannot be served/],
+    [
+      'invalid hex',
+      [fixture('bad', 'oath-invalid-hex.csv')],
+      /oath-invalid-hex\.csv:4 serial TSB2020: seed \(hex\): invalid hex character/,
+    ],
+    [
+      'invalid base32',
+      [fixture('bad', 'entra-invalid-base32.csv')],
+      /entra-invalid-base32\.csv:3 serial TSB2016: .*invalid base32 character/,
+    ],
+    [
+      'a serial twice in one file (PSKC)',
+      [fixture('bad', 'duplicate-serial.xml')],
+      /serial TSB2011.* appears twice in the file with different seeds/,
+    ],
+    [
+      'a serial twice in one file (CSV)',
+      [fixture('bad', 'duplicate-serial.csv')],
+      /duplicate-serial\.csv:4 serial TSB2013: .*first at duplicate-serial\.csv:2/,
+    ],
+    [
+      'a CSV with a missing column',
+      [fixture('bad', 'entra-missing-column.csv')],
+      /entra-missing-column\.csv:1: .*no 'time interval' column/,
+    ],
+    [
+      'a short CSV row',
+      [fixture('bad', 'thales-short-row.csv')],
+      /thales-short-row\.csv:3 serial TSB2025: the row has 4 fields but the header has 5/,
+    ],
+    [
+      'an OCRA key',
+      [fixture('pskc-quirks', 'ocra.xml')],
+      /serial TSQ1025: algorithm 'urn:ietf:params:xml:ns:keyprov:pskc:ocra' cannot be served/,
+    ],
   ];
   for (const [what, args, message] of cases) {
     it(what, async () => {
@@ -100,7 +162,9 @@ describe('bad input: exit 4, the place named, the store unchanged', () => {
     for (const mode of ['fail', 'skip', 'update']) {
       const r = await s.run(['import', file, '--format', 'oath-csv', '--on-duplicate', mode]);
       expect(r.code).toBe(4);
-      expect(r.stderr).toMatch(/conflict\.csv:2 serial 987654321: serial 987654321 \(Manufacturer\) is already in the store .* different seed: a conflict/);
+      expect(r.stderr).toMatch(
+        /conflict\.csv:2 serial 987654321: serial 987654321 \(Manufacturer\) is already in the store .* different seed: a conflict/,
+      );
     }
     expect(await snapshot()).toBe(before);
   });
@@ -167,7 +231,12 @@ describe('dry run, duplicates, the same file twice, --resource', () => {
     await s.json(['resource', 'create', 'vpn']);
     const j = await s.json(['import', fixture('csv', 'thales-safenet.csv'), '--resource', 'vpn']);
     expect(j.imported).toBe(3);
-    expect(await s.json(['tokens', 'show', 'TSC3041'])).toMatchObject({ resource: 'vpn', manufacturer: 'GA', model: 'LT', period: 30 });
+    expect(await s.json(['tokens', 'show', 'TSC3041'])).toMatchObject({
+      resource: 'vpn',
+      manufacturer: 'GA',
+      model: 'LT',
+      period: 30,
+    });
   });
 
   it('the batch and one audit row are written with the tokens', async () => {

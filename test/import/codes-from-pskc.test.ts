@@ -40,12 +40,21 @@ describe('codes of imported PSKC keys', () => {
     expect((await s.json(['tokens', 'code', 'T0TOTP', '--at', String(1234567890 + 59)])).code).toBe('94287082');
     expect(await s.json(['tokens', 'show', 'T0TOTP'])).toMatchObject({ t0: 1234567890, period: 30, digits: 8 });
 
-    const luhn = execFileSync('/usr/bin/python3', ['-c', "import stdnum.luhn as l; print('755224' + l.calc_check_digit('755224'))"], { encoding: 'utf8' }).trim();
+    const luhn = execFileSync(
+      '/usr/bin/python3',
+      ['-c', "import stdnum.luhn as l; print('755224' + l.calc_check_digit('755224'))"],
+      { encoding: 'utf8' },
+    ).trim();
     expect((await s.json(['tokens', 'code', 'LUHN'])).code).toBe(luhn);
     expect(await s.json(['tokens', 'show', 'LUHN'])).toMatchObject({ checkDigit: true, digits: 6 });
 
     const max = await s.json(['tokens', 'code', 'MAXCTR']);
-    expect(max).toMatchObject({ code: execFileSync('oathtool', ['--counter=18446744073709551615', SEED.toString('hex')], { encoding: 'utf8' }).trim(), counter: '18446744073709551615' });
+    expect(max).toMatchObject({
+      code: execFileSync('oathtool', ['--counter=18446744073709551615', SEED.toString('hex')], {
+        encoding: 'utf8',
+      }).trim(),
+      counter: '18446744073709551615',
+    });
     expect(await s.json(['tokens', 'show', 'EMPTYCTR'])).toMatchObject({ counter: 0 });
   });
 
@@ -54,7 +63,9 @@ describe('codes of imported PSKC keys', () => {
     const e = await s.run(['export', '--format', 'pskc', '--plaintext', '-o', out]);
     expect(e.code, e.stderr).toBe(0);
     const script = fileURLToPath(new URL('../../scripts/peers/pskc-read.py', import.meta.url));
-    const [read] = JSON.parse(execFileSync('/usr/bin/python3', [script], { input: JSON.stringify([{ file: out }]), encoding: 'utf8' }));
+    const [read] = JSON.parse(
+      execFileSync('/usr/bin/python3', [script], { input: JSON.stringify([{ file: out }]), encoding: 'utf8' }),
+    );
     const bySerial = new Map<string, any>(read.keys.map((k: any) => [k.serial, k]));
     expect(bySerial.get('T0TOTP')).toMatchObject({ t0: 1234567890, period: 30, digits: 8 });
     expect(bySerial.get('LUHN')).toMatchObject({ checkDigit: true, digits: 6, counter: '0' });
@@ -64,7 +75,10 @@ describe('codes of imported PSKC keys', () => {
     const csv = await s.json(['export', '--format', 'oath-csv', '--plaintext', '-o', join(s.dir, 'out.csv')]);
     expect(csv.exported).toBe(1);
     expect(csv.skipped).toEqual([
-      { serial: 'T0TOTP', reason: expect.stringMatching(/count from T0 = 1234567890 \(RFC 6238\), which oath-csv cannot carry/) },
+      {
+        serial: 'T0TOTP',
+        reason: expect.stringMatching(/count from T0 = 1234567890 \(RFC 6238\), which oath-csv cannot carry/),
+      },
       { serial: 'LUHN', reason: expect.stringMatching(/Luhn check digit, which oath-csv cannot carry/) },
       { serial: 'MAXCTR', reason: expect.stringMatching(/counter 18446744073709551615/) },
     ]);

@@ -1,7 +1,17 @@
 /** PSKC cryptography against published vectors and OpenSSL's own implementations. */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { aesKeyUnwrap, aesKeyWrap, cipherByUri, decryptValue, encryptValue, macHashByUri, pbkdf2, tripleDesKeyUnwrap, tripleDesKeyWrap } from '../../src/import/pskc/crypto.js';
+import {
+  aesKeyUnwrap,
+  aesKeyWrap,
+  cipherByUri,
+  decryptValue,
+  encryptValue,
+  macHashByUri,
+  pbkdf2,
+  tripleDesKeyUnwrap,
+  tripleDesKeyWrap,
+} from '../../src/import/pskc/crypto.js';
 import { HmacSha1 } from '../../src/import/pskc/hmac-sha1.js';
 
 describe('AES key wrap', () => {
@@ -16,7 +26,10 @@ describe('AES key wrap', () => {
   it('matches RFC 3394 section 4.6 (256-bit KEK, 256-bit key data)', () => {
     const kek = Buffer.from('000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F', 'hex');
     const data = Buffer.from('00112233445566778899AABBCCDDEEFF000102030405060708090A0B0C0D0E0F', 'hex');
-    const wrapped = Buffer.from('28C9F404C4B810F4CBCCB35CFB87F8263F5786E2D80ED326CBC7F0E71A99F43BFB988B9B7A02DD21', 'hex');
+    const wrapped = Buffer.from(
+      '28C9F404C4B810F4CBCCB35CFB87F8263F5786E2D80ED326CBC7F0E71A99F43BFB988B9B7A02DD21',
+      'hex',
+    );
     expect(aesKeyUnwrap(kek, wrapped).equals(data)).toBe(true);
   });
 
@@ -87,7 +100,9 @@ describe('CBC values and algorithm URIs', () => {
 describe('HMAC-SHA1 with a precomputed key schedule', () => {
   it('matches RFC 2202 test case 2', () => {
     const h = new HmacSha1(Buffer.from('Jefe'));
-    expect(h.mac(Buffer.from('what do ya want for nothing?')).toString('hex')).toBe('effcdf6ae5eb2fa2d27416d5f184df9c259a7c79');
+    expect(h.mac(Buffer.from('what do ya want for nothing?')).toString('hex')).toBe(
+      'effcdf6ae5eb2fa2d27416d5f184df9c259a7c79',
+    );
   });
 
   it('matches createHmac for keys and values of every length around the block edges', () => {

@@ -52,25 +52,37 @@ describe('one sample per dialect', () => {
 describe('bad CSV files', () => {
   const byFile = Object.fromEntries(bad.files.map((f: any) => [f.file, f]));
 
-  it.each(['oath-invalid-hex.csv', 'entra-invalid-base32.csv', 'thales-short-row.csv'])('%s: the bad row by line and serial', async (name) => {
-    const f = byFile[name];
-    const path = fixture('bad', name);
-    const format = detectFormat(readFileSync(path), name);
-    const items = await collect(await parserFor(format), path);
-    const problems = items.filter((i) => i.problem).map((i) => i.problem!);
-    expect(problems).toHaveLength(1);
-    expect(problems[0]!.where).toBe(`${name}:${f.expectedError.line}`);
-    expect(problems[0]!.serial).toBe(f.expectedError.serial);
-    expect(problems[0]!.code).toBe({ 'invalid-hex': 'bad-hex', 'invalid-base32': 'bad-base32', 'missing-column': 'missing-column' }[f.expectedError.kind as string]);
-  });
+  it.each(['oath-invalid-hex.csv', 'entra-invalid-base32.csv', 'thales-short-row.csv'])(
+    '%s: the bad row by line and serial',
+    async (name) => {
+      const f = byFile[name];
+      const path = fixture('bad', name);
+      const format = detectFormat(readFileSync(path), name);
+      const items = await collect(await parserFor(format), path);
+      const problems = items.filter((i) => i.problem).map((i) => i.problem!);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]!.where).toBe(`${name}:${f.expectedError.line}`);
+      expect(problems[0]!.serial).toBe(f.expectedError.serial);
+      expect(problems[0]!.code).toBe(
+        { 'invalid-hex': 'bad-hex', 'invalid-base32': 'bad-base32', 'missing-column': 'missing-column' }[
+          f.expectedError.kind as string
+        ],
+      );
+    },
+  );
 
   it('a header without a column names the column and line 1', async () => {
     const path = fixture('bad', 'entra-missing-column.csv');
-    await expect(collect(await parserFor('entra-csv'), path)).rejects.toMatchObject({ code: 'missing-column', message: expect.stringMatching(/^entra-missing-column\.csv:1: .*'time interval'/) });
+    await expect(collect(await parserFor('entra-csv'), path)).rejects.toMatchObject({
+      code: 'missing-column',
+      message: expect.stringMatching(/^entra-missing-column\.csv:1: .*'time interval'/),
+    });
   });
 
   it('content that fits no format: could not tell; use --format', () => {
-    expect(() => detectFormat(Buffer.from('hello world, how are you\nfine thanks\n'), 'x.txt')).toThrow(/could not tell.*use --format/);
+    expect(() => detectFormat(Buffer.from('hello world, how are you\nfine thanks\n'), 'x.txt')).toThrow(
+      /could not tell.*use --format/,
+    );
     expect(() => detectFormat(Buffer.from('<html><body/></html>'), 'x.xml')).toThrow(/use --format/);
     expect(() => detectFormat(readFileSync(fixture('bad', 'zip-named-xml.xml')), 'z.xml')).toThrow(/ZIP archive/);
   });

@@ -94,7 +94,9 @@ describe('YubiKey personalization tool CSV log', () => {
     const { format, items } = await read('yk.csv', log);
     expect(format).toBe('yubikey-csv');
     expect(problems(items)).toEqual([]);
-    expect(records(items).map((r) => [r.serial, r.type, r.algorithm, r.digits, r.counter, r.seed.toString('hex')])).toEqual([
+    expect(
+      records(items).map((r) => [r.serial, r.type, r.algorithm, r.digits, r.counter, r.seed.toString('hex')]),
+    ).toEqual([
       ['UBOM00508326_1', 'hotp', 'sha1', 6, 0, '916821d3a138bf855e70069605559a206ba854cd'],
       ['UBOM00508327_2', 'hotp', 'sha1', 8, 0, 'fcdb079e452ffca6b66898a1b06f5e69b7b017e7'],
       ['UBOM508327_X', 'hotp', 'sha1', 6, 0, '69cfb9202438ca68964ec3244bfa4843d073a43b'],
@@ -102,9 +104,18 @@ describe('YubiKey personalization tool CSV log', () => {
   });
 
   it.each([
-    ['Yubico OTP,12/11/2013 11:10,1,vvgutbiedkvi,ab86c04de6a3,d26a7c0f85fdda28bd816e406342b214,,,0,0,0,0,0,0,0,0,0,0', 'Yubico OTP'],
-    ['Static Password: Scan Code,17.04.12 12:25,1,051212172c092728,,,,,0,0,0,0,0,0,0,0,0,0', 'Static Password: Scan Code'],
-    ['Challenge-Response: HMAC-SHA1,17.04.12 12:25,2,,,fcdb079e452ffca6b66898a1b06f5e69b7b017e7,,,0,0,0,0,0,0,0,0,0,0', 'Challenge-Response: HMAC-SHA1'],
+    [
+      'Yubico OTP,12/11/2013 11:10,1,vvgutbiedkvi,ab86c04de6a3,d26a7c0f85fdda28bd816e406342b214,,,0,0,0,0,0,0,0,0,0,0',
+      'Yubico OTP',
+    ],
+    [
+      'Static Password: Scan Code,17.04.12 12:25,1,051212172c092728,,,,,0,0,0,0,0,0,0,0,0,0',
+      'Static Password: Scan Code',
+    ],
+    [
+      'Challenge-Response: HMAC-SHA1,17.04.12 12:25,2,,,fcdb079e452ffca6b66898a1b06f5e69b7b017e7,,,0,0,0,0,0,0,0,0,0,0',
+      'Challenge-Response: HMAC-SHA1',
+    ],
     ['508328,cccccccccccc,83cebdfb7b93,a47c5bf9c152202f577be6721c0113af,,2013-12-12T08:43:17,', 'Yubico OTP'],
     ['508329,,,9e2fd386224a7f77e9b5aee775464033,,2013-12-12T08:44:34,', 'Static Password'],
   ])('a non-OATH slot is refused by name: %s', async (row, name) => {
@@ -118,7 +129,10 @@ describe('YubiKey personalization tool CSV log', () => {
   });
 
   it('an OATH-HOTP row without a public id is skipped (no serial), as privacyIDEA skips it', async () => {
-    const { items } = await read('yk-nopub.csv', `${log}\nOATH-HOTP,11.12.13 19:01,1,,,d41845578effd750887edc70f04df754603e2b63,,,0,0,0,6,0,0,0,0,0,0\n`);
+    const { items } = await read(
+      'yk-nopub.csv',
+      `${log}\nOATH-HOTP,11.12.13 19:01,1,,,d41845578effd750887edc70f04df754603e2b63,,,0,0,0,6,0,0,0,0,0,0\n`,
+    );
     expect(problems(items)).toEqual([]);
     expect(skips(items).map((s) => s.where)).toEqual(['yk-nopub.csv:5']);
   });
@@ -149,9 +163,14 @@ describe('SafeNet / Aladdin eToken XML', () => {
   });
 
   it('a token without a <Seed> is refused by serial; a root other than <Tokens> is refused', async () => {
-    const { items } = await read('safenet-noseed.xml', '<Tokens><Token serial="TSE9"><Applications><Application><MovingFactor>1</MovingFactor></Application></Applications></Token></Tokens>');
+    const { items } = await read(
+      'safenet-noseed.xml',
+      '<Tokens><Token serial="TSE9"><Applications><Application><MovingFactor>1</MovingFactor></Application></Applications></Token></Tokens>',
+    );
     expect(problems(items)).toMatchObject([{ serial: 'TSE9', code: 'missing-secret' }]);
-    expect(() => detectFormat(Buffer.from('<Token serial="x"><Seed>31</Seed></Token>'), 'one.xml')).toThrow(/could not tell|no seed format/);
+    expect(() => detectFormat(Buffer.from('<Token serial="x"><Seed>31</Seed></Token>'), 'one.xml')).toThrow(
+      /could not tell|no seed format/,
+    );
   });
 });
 
@@ -174,14 +193,19 @@ sccTokenData: sccKey=31323334353637383930313233343536373839303132333435363738393
     const { format, items } = await read('tokens.dat', dat);
     expect(format).toBe('etoken-dat');
     expect(problems(items)).toEqual([]);
-    expect(records(items).map((r) => [r.serial, r.model, r.type, r.algorithm, r.digits, r.period, r.t0, r.where])).toEqual([
+    expect(
+      records(items).map((r) => [r.serial, r.model, r.type, r.algorithm, r.digits, r.period, r.t0, r.where]),
+    ).toEqual([
       ['TSD0001', 'eToken-PASS-ES', 'hotp', 'sha1', 6, 30, undefined, 'tokens.dat:3'],
       ['TSD0002', 'eToken-PASS-TS', 'totp', 'sha256', 8, 60, 946684800, 'tokens.dat:10'],
     ]);
   });
 
   it('an unknown sccMode or crypto is refused with its value', async () => {
-    const { items } = await read('bad.dat', 'sccAuthenticatorId: TSD9\nsccTokenData: sccKey=3132;sccMode=X\n\nsccAuthenticatorId: TSD8\nsccTokenData: sccKey=3132;sccMode=E;crypto=HmacMD5\n');
+    const { items } = await read(
+      'bad.dat',
+      'sccAuthenticatorId: TSD9\nsccTokenData: sccKey=3132;sccMode=X\n\nsccAuthenticatorId: TSD8\nsccTokenData: sccKey=3132;sccMode=E;crypto=HmacMD5\n',
+    );
     expect(problems(items).map((p) => [p.serial, p.message.match(/'[^']*'/)?.[0]])).toEqual([
       ['TSD9', "'X'"],
       ['TSD8', "'HmacMD5'"],

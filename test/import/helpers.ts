@@ -33,7 +33,12 @@ export interface CliResult {
 export class CliStore {
   readonly dir = mkdtempSync(join(tmpdir(), 'tokensmith-import-test-'));
   readonly db = join(this.dir, 't.db');
-  readonly env: NodeJS.ProcessEnv = { ...process.env, TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex'), TOKENSMITH_OPERATOR: 'test', CI: '1' };
+  readonly env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex'),
+    TOKENSMITH_OPERATOR: 'test',
+    CI: '1',
+  };
 
   run(args: string[], input = ''): Promise<CliResult> {
     return runCli(['--db', this.db, ...args], { env: this.env, input });
@@ -49,7 +54,17 @@ export class CliStore {
   async tokens(): Promise<Map<string, any>> {
     const list = (await this.json(['tokens', 'list'])) as { serial: string; manufacturer: string }[];
     const out = new Map<string, any>();
-    for (const t of list) out.set(t.serial, await this.json(['tokens', 'show', t.serial, '--show-secret', ...(t.manufacturer ? ['--manufacturer', t.manufacturer] : [])]));
+    for (const t of list)
+      out.set(
+        t.serial,
+        await this.json([
+          'tokens',
+          'show',
+          t.serial,
+          '--show-secret',
+          ...(t.manufacturer ? ['--manufacturer', t.manufacturer] : []),
+        ]),
+      );
     return out;
   }
 

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { base32ToHex, CliStore } from './helpers.js';
 
-const haveTools = spawnSync('csv2pskc', ['--version']).status === 0 && spawnSync('pskc2csv', ['--version']).status === 0;
+const haveTools =
+  spawnSync('csv2pskc', ['--version']).status === 0 && spawnSync('pskc2csv', ['--version']).status === 0;
 const s = new CliStore();
 afterAll(() => s.cleanup());
 
@@ -39,7 +40,16 @@ function randomSpecs(prefix: string, n: number): Spec[] {
 }
 
 function writeCsv(file: string, specs: Spec[]): void {
-  const rows = specs.map((t) => [t.serial, t.secret, `urn:ietf:params:xml:ns:keyprov:pskc:${t.type}`, t.digits, t.type === 'totp' ? t.interval : '', t.type === 'hotp' ? t.counter : ''].join(','));
+  const rows = specs.map((t) =>
+    [
+      t.serial,
+      t.secret,
+      `urn:ietf:params:xml:ns:keyprov:pskc:${t.type}`,
+      t.digits,
+      t.type === 'totp' ? t.interval : '',
+      t.type === 'hotp' ? t.counter : '',
+    ].join(','),
+  );
   writeFileSync(file, ['serial,secret,algorithm,response_length,time_interval,counter', ...rows].join('\n') + '\n');
 }
 
@@ -57,14 +67,19 @@ describe.skipIf(!haveTools)('csv2pskc files import as pskc2csv reads them', () =
       writeCsv(csv, specs);
       execFileSync('csv2pskc', [...v.protect, '-o', pskc, csv]);
       // What the reference reads back from the same file.
-      const back = execFileSync('pskc2csv', [...v.protect, '-c', 'serial,secret,algorithm,response_length,time_interval,counter', pskc], { encoding: 'utf8' });
+      const back = execFileSync(
+        'pskc2csv',
+        [...v.protect, '-c', 'serial,secret,algorithm,response_length,time_interval,counter', pskc],
+        { encoding: 'utf8' },
+      );
       const ref = back
         .trim()
         .split('\n')
         .slice(1)
         .map((l) => l.split(','));
       expect(ref).toHaveLength(specs.length);
-      const flags = v.protect[0] === '-p' ? ['--password', v.protect[1]!] : v.protect[0] === '-s' ? ['--key', v.protect[1]!] : [];
+      const flags =
+        v.protect[0] === '-p' ? ['--password', v.protect[1]!] : v.protect[0] === '-s' ? ['--key', v.protect[1]!] : [];
       const r = await s.json(['import', pskc, ...flags]);
       expect(r).toMatchObject({ imported: specs.length, failed: 0 });
       for (const [serial, secret, algorithm, digits, interval, counter] of ref) {

@@ -39,7 +39,10 @@ function oathtoolCode(t: Stored): string {
           .replace(/\.\d+Z$/, ' UTC'),
       ]
     : [];
-  const args = t.type === 'totp' ? ['--totp', '-s', `${t.period}s`, ...start, '-N', '2020-01-01 00:00:00 UTC'] : ['-c', String(t.counter)];
+  const args =
+    t.type === 'totp'
+      ? ['--totp', '-s', `${t.period}s`, ...start, '-N', '2020-01-01 00:00:00 UTC']
+      : ['-c', String(t.counter)];
   return execFileSync('oathtool', [...args, '-d', String(t.digits), t.seed], { encoding: 'utf8' }).trim();
 }
 
@@ -67,14 +70,30 @@ const TABLE: Row[] = [
       { serial: 'token03', seed: RFC_SEED, type: 'totp', digits: 8, period: 60 },
     ],
   },
-  { file: 'testdata/empty.oath', privacyidea: 'test_api_token.py test_11_load_tokens: 400 "ERR905: Error loading token file. File empty!"', refused: [/the file is empty/] },
+  {
+    file: 'testdata/empty.oath',
+    privacyidea: 'test_api_token.py test_11_load_tokens: 400 "ERR905: Error loading token file. File empty!"',
+    refused: [/the file is empty/],
+  },
   {
     file: 'testdata/yubico-oath.csv',
     privacyidea: 'test_api_token.py test_11_load_tokens: type yubikeycsv, n_imported == 3, UBOM508327_X present',
     stores: [
-      { serial: 'UBOM00000000_1', seed: '916821d3a138bf855e70069605559a206ba854cd', type: 'hotp', digits: 6, counter: 0 },
+      {
+        serial: 'UBOM00000000_1',
+        seed: '916821d3a138bf855e70069605559a206ba854cd',
+        type: 'hotp',
+        digits: 6,
+        counter: 0,
+      },
       { serial: 'UBOM508327_X', seed: '69cfb9202438ca68964ec3244bfa4843d073a43b', type: 'hotp', digits: 6, counter: 0 },
-      { serial: 'UBOM1382042_X', seed: 'bf7efc1c8b6f23604930a9ce693bdd6c3265be00', type: 'hotp', digits: 6, counter: 0 },
+      {
+        serial: 'UBOM1382042_X',
+        seed: 'bf7efc1c8b6f23604930a9ce693bdd6c3265be00',
+        type: 'hotp',
+        digits: 6,
+        counter: 0,
+      },
     ],
   },
   {
@@ -85,8 +104,14 @@ const TABLE: Row[] = [
   },
   {
     file: 'testdata/yubico.csv',
-    privacyidea: 'parseYubicoCSV (the same rows as YUBIKEY_CSV\'s "Traditional" and "Yubico" parts): UBAM yubikey tokens and UBOM hotp tokens',
-    refused: [/'Yubico OTP' slot \(slot 1\) is not an OATH token/, /'Static Password' slot/, /'Yubico OTP' slot is not/, /'Static Password' slot is not/],
+    privacyidea:
+      'parseYubicoCSV (the same rows as YUBIKEY_CSV\'s "Traditional" and "Yubico" parts): UBAM yubikey tokens and UBOM hotp tokens',
+    refused: [
+      /'Yubico OTP' slot \(slot 1\) is not an OATH token/,
+      /'Static Password' slot/,
+      /'Yubico OTP' slot is not/,
+      /'Static Password' slot is not/,
+    ],
     diverges: 'Yubico OTP and static-password slots are not OATH tokens: refused by name, so the file is not imported',
   },
   {
@@ -106,11 +131,13 @@ const TABLE: Row[] = [
     args: ['--key', '12345678901234567890123456789012'],
     privacyidea: 'test_api_token.py test_11_load_tokens: psk 1234...9012, n_imported == 1',
     refused: [/the file is truncated/],
-    diverges: 'the file ends without </KeyContainer>: not well-formed XML (privacyIDEA reads it with BeautifulSoup, which closes it)',
+    diverges:
+      'the file ends without </KeyContainer>: not well-formed XML (privacyIDEA reads it with BeautifulSoup, which closes it)',
   },
   {
     file: 'strings/OATHCSV.csv',
-    privacyidea: 'test_lib_importotp.py test_00_import_oath: 6 tokens tok1..tok6, tok6 counter 345, tok4 timeStep 60 and no counter; serialX makes no token',
+    privacyidea:
+      'test_lib_importotp.py test_00_import_oath: 6 tokens tok1..tok6, tok6 counter 345, tok4 timeStep 60 and no counter; serialX makes no token',
     stores: [
       { serial: 'tok1', seed: '1212', type: 'hotp', digits: 6, counter: 0 },
       { serial: 'tok2', seed: '1212', type: 'totp', digits: 6, period: 30 },
@@ -123,7 +150,8 @@ const TABLE: Row[] = [
   },
   {
     file: 'strings/OATHCSV_USER.csv',
-    privacyidea: 'test_lib_importotp.py test_00_import_oath_user: 2 tokens tok1 (user1, resolver1) and tok3 (resolver3); the row with an empty serial is ignored',
+    privacyidea:
+      'test_lib_importotp.py test_00_import_oath_user: 2 tokens tok1 (user1, resolver1) and tok3 (resolver3); the row with an empty serial is ignored',
     stores: [
       { serial: 'tok1', seed: '1212', type: 'hotp', digits: 6, counter: 0 },
       { serial: 'tok3', seed: '1212', type: 'totp', digits: 6, period: 30 },
@@ -132,7 +160,8 @@ const TABLE: Row[] = [
   },
   {
     file: 'strings/YUBIKEY_CSV.csv',
-    privacyidea: 'test_lib_importotp.py test_02_import_yubikey: parseYubicoCSV gives 7 tokens, UBAM00508326_1 among them',
+    privacyidea:
+      'test_lib_importotp.py test_02_import_yubikey: parseYubicoCSV gives 7 tokens, UBAM00508326_1 among them',
     refused: [
       ...Array(3).fill(/'Static Password: Scan Code' slot/),
       /:7: a 'Yubico OTP' slot/,
@@ -150,13 +179,19 @@ const TABLE: Row[] = [
       // The two OATH-HOTP rows of public id cccccccccccc (lines 14 and 29) carry different secrets.
       /:14 serial UBOM00000000_1: .*appears twice in the file with different seeds: first at YUBIKEY_CSV.csv:10/,
     ],
-    diverges: 'Yubico OTP and static-password slots are refused by name; UBOM00000000_1 comes with two different secrets (privacyIDEA keeps the last one silently)',
+    diverges:
+      'Yubico OTP and static-password slots are refused by name; UBOM00000000_1 comes with two different secrets (privacyIDEA keeps the last one silently)',
   },
   {
     file: 'strings/ALADDINXML.xml',
-    privacyidea: 'test_lib_importotp.py test_01_import_aladdin_xml: 2 tokens, 00040008CFA52 among them (the token without serial and the one without <Seed> left out)',
-    refused: [/00040008CFA5 .*odd number of hex digits \(9\)|odd number of hex digits \(9\)/, /no <Application> with a <Seed>/],
-    diverges: '00040008CFA5 has the 9-digit seed "123412354", which is no whole number of bytes; token_without_seed has no seed: refused, not left out',
+    privacyidea:
+      'test_lib_importotp.py test_01_import_aladdin_xml: 2 tokens, 00040008CFA52 among them (the token without serial and the one without <Seed> left out)',
+    refused: [
+      /00040008CFA5 .*odd number of hex digits \(9\)|odd number of hex digits \(9\)/,
+      /no <Application> with a <Seed>/,
+    ],
+    diverges:
+      '00040008CFA5 has the 9-digit seed "123412354", which is no whole number of bytes; token_without_seed has no seed: refused, not left out',
   },
   {
     file: 'strings/ALADDINXML_WITHOUT_TOKENS.xml',
@@ -167,7 +202,8 @@ const TABLE: Row[] = [
     file: 'strings/XML_PSKC.xml',
     privacyidea: 'test_lib_importotp.py test_03_import_pskc: 7 tokens, PW001 of type pw',
     refused: [/PW001.*|pskc:pw/],
-    diverges: 'PW001 is a password token (pskc:pw), which tokensmith does not serve; the other six are read (only PW001 is reported)',
+    diverges:
+      'PW001 is a password token (pskc:pw), which tokensmith does not serve; the other six are read (only PW001 is reported)',
   },
   {
     file: 'strings/XML_PSKC_AES.xml',
@@ -197,15 +233,25 @@ const TABLE: Row[] = [
   },
   {
     file: 'strings/DATDATA.dat',
-    privacyidea: 'test_lib_importotp.py defines DATDATA but no test reads it; LinOTP reads the same records (tests/functional/fixtures/safework_tokens.dat, test_parse_DAT): RAINER01 and RAINER02',
+    privacyidea:
+      'test_lib_importotp.py defines DATDATA but no test reads it; LinOTP reads the same records (tests/functional/fixtures/safework_tokens.dat, test_parse_DAT): RAINER01 and RAINER02',
     stores: [
       { serial: 'RAINER01', seed: 'e26bf3661c254bbab7370296a6de60d7ac8e0141', type: 'hotp', digits: 6, counter: 0 },
-      { serial: 'RAINER02', seed: '535cc2cb9dea0b55b0a2d585eab648ebce73ac8b', type: 'totp', digits: 6, period: 30, t0: 946684800 },
+      {
+        serial: 'RAINER02',
+        seed: '535cc2cb9dea0b55b0a2d585eab648ebce73ac8b',
+        type: 'totp',
+        digits: 6,
+        period: 30,
+        t0: 946684800,
+      },
     ],
   },
 ];
 
-if (!PEER_DIR) it.skip("privacyIDEA's import fixtures: skipped: the files are not here (see fixtures/peers/privacyidea/ORIGIN.md)", () => undefined);
+if (!PEER_DIR)
+  it.skip("privacyIDEA's import fixtures: skipped: the files are not here (see fixtures/peers/privacyidea/ORIGIN.md)", () =>
+    undefined);
 
 describe.skipIf(!PEER_DIR)("privacyIDEA's import fixtures", () => {
   let s: CliStore;
@@ -223,7 +269,9 @@ describe.skipIf(!PEER_DIR)("privacyIDEA's import fixtures", () => {
         expect(r.code, r.stderr).toBe(4);
         expect(out.imported).toBe(0);
         expect(out.errors.length, JSON.stringify(out.errors)).toBe(row.refused.length);
-        out.errors.forEach((e: { message: string; where: string }, i: number) => expect(`${e.where}: ${e.message}`).toMatch(row.refused![i]!));
+        out.errors.forEach((e: { message: string; where: string }, i: number) =>
+          expect(`${e.where}: ${e.message}`).toMatch(row.refused![i]!),
+        );
         // No secret of the file reaches a message (hex runs of 16 digits or more would be one).
         expect(JSON.stringify(out.errors)).not.toMatch(/[0-9a-f]{16}/i);
         return;
@@ -233,7 +281,13 @@ describe.skipIf(!PEER_DIR)("privacyIDEA's import fixtures", () => {
       for (const t of row.stores!) {
         const v = await s.json(['--db', `${s.dir}/${db}`, 'tokens', 'show', t.serial, '--show-secret']);
         expect(base32ToHex(v.secret), t.serial).toBe(t.seed);
-        expect(v, t.serial).toMatchObject({ serial: t.serial, type: t.type, algorithm: 'sha1', digits: t.digits, ...(t.type === 'totp' ? { period: t.period } : { counter: t.counter }) });
+        expect(v, t.serial).toMatchObject({
+          serial: t.serial,
+          type: t.type,
+          algorithm: 'sha1',
+          digits: t.digits,
+          ...(t.type === 'totp' ? { period: t.period } : { counter: t.counter }),
+        });
         const code = (await s.json(['--db', `${s.dir}/${db}`, 'tokens', 'code', t.serial, '--at', AT])).code;
         expect(code, `${t.serial}: tokens code equals oathtool`).toBe(oathtoolCode(t));
       }
@@ -243,7 +297,12 @@ describe.skipIf(!PEER_DIR)("privacyIDEA's import fixtures", () => {
   it('where privacyIDEA reads a token tokensmith refuses the file over, the tokens both read agree (parser level)', async () => {
     const aladdin = await collect(await parserFor('safenet-xml'), PEER + 'strings/ALADDINXML.xml');
     const cfa52 = aladdin.find((i) => i.record?.serial === '00040008CFA52')!.record!;
-    expect([cfa52.seed.toString('hex'), cfa52.type, cfa52.counter, cfa52.algorithm]).toEqual(['123456', 'hotp', 1, 'sha1']);
+    expect([cfa52.seed.toString('hex'), cfa52.type, cfa52.counter, cfa52.algorithm]).toEqual([
+      '123456',
+      'hotp',
+      1,
+      'sha1',
+    ]);
     const dat = await collect(await parserFor('etoken-dat'), PEER + 'strings/DATDATA.dat');
     // LinOTP: sccPrTime means the token counts from 2000-01-01 (timeShift of the start date).
     expect(dat.map((i) => i.record?.t0)).toEqual([undefined, 946684800]);

@@ -17,7 +17,14 @@ const XENC = 'http://www.w3.org/2001/04/xmlenc#';
 
 function pyEncrypt(uri: string, key: Buffer, plain: Buffer, iv?: Buffer): Buffer {
   const code = `import sys, binascii\nfrom pskc.encryption import encrypt\nprint(binascii.hexlify(encrypt(sys.argv[1], binascii.unhexlify(sys.argv[2]), binascii.unhexlify(sys.argv[3]), binascii.unhexlify(sys.argv[4]) if sys.argv[4] else None)).decode())`;
-  return Buffer.from(execFileSync('/usr/bin/python3', ['-c', code, uri, key.toString('hex'), plain.toString('hex'), iv ? iv.toString('hex') : ''], { encoding: 'utf8' }).trim(), 'hex');
+  return Buffer.from(
+    execFileSync(
+      '/usr/bin/python3',
+      ['-c', code, uri, key.toString('hex'), plain.toString('hex'), iv ? iv.toString('hex') : ''],
+      { encoding: 'utf8' },
+    ).trim(),
+    'hex',
+  );
 }
 
 const CASES: [string, number][] = [

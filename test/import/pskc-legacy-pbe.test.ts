@@ -17,7 +17,13 @@ const s = new CliStore();
 afterAll(() => s.cleanup());
 
 /** [key, base64 ciphertext of each value, base64 HMAC-SHA1 of each plaintext] from python. */
-function pyEncrypt(alg: string, keyLength: number, salt: string, iterations: number, values: string[]): { ct: string[]; mac: string[] } {
+function pyEncrypt(
+  alg: string,
+  keyLength: number,
+  salt: string,
+  iterations: number,
+  values: string[],
+): { ct: string[]; mac: string[] } {
   const code = [
     'import sys, json, base64, hashlib, hmac',
     'from pskc.encryption import encrypt',

@@ -23,7 +23,11 @@ describe('RFC 6030 figures', () => {
         // Its policies ran out in 2006: RFC 6030 section 5 says such keys must not be used, so each is refused with the date.
         const problems = items.filter((i) => i.problem).map((i) => i.problem!);
         expect(problems.length).toBe(f.keyPackages.length);
-        for (const p of problems) expect(p).toMatchObject({ code: 'unusable-policy', message: expect.stringMatching(/expired on 2006-0\d-\d\dT00:00:00.000Z \(Policy ExpiryDate\)/) });
+        for (const p of problems)
+          expect(p).toMatchObject({
+            code: 'unusable-policy',
+            message: expect.stringMatching(/expired on 2006-0\d-\d\dT00:00:00.000Z \(Policy ExpiryDate\)/),
+          });
         return;
       }
       expect(items.filter((i) => i.problem)).toEqual([]);
@@ -80,13 +84,18 @@ describe('bad PSKC files', () => {
 
   it('a wrong password is one clear error before anything is read further', async () => {
     const f = byFile['wrong-password.xml'];
-    await expect(collect(parsePskc, fixture('bad', f.file), { password: f.wrongPassword })).rejects.toMatchObject({ code: 'wrong-password', exitCode: 4 });
+    await expect(collect(parsePskc, fixture('bad', f.file), { password: f.wrongPassword })).rejects.toMatchObject({
+      code: 'wrong-password',
+      exitCode: 4,
+    });
     const ok = await collect(parsePskc, fixture('bad', f.file), { password: f.rightPassword });
     expect(ok[0]!.record!.seed.toString('hex')).toBe(f.withRightPassword.secretHex);
   });
 
   it('a wrong pre-shared key is refused the same way', async () => {
-    await expect(collect(parsePskc, fixture('rfc6030', 'figure6.xml'), { key: Buffer.alloc(16, 1) })).rejects.toMatchObject({ code: 'wrong-password' });
+    await expect(
+      collect(parsePskc, fixture('rfc6030', 'figure6.xml'), { key: Buffer.alloc(16, 1) }),
+    ).rejects.toMatchObject({ code: 'wrong-password' });
   });
 
   it('an encrypted file without password or key says which one to give', async () => {
@@ -123,7 +132,11 @@ describe('bad PSKC files', () => {
     ['not-xml.xml', 'not-xml'],
     ['zip-named-xml.xml', 'not-xml'],
   ])('%s is refused as %s with its place', async (name, code) => {
-    await expect(collect(parsePskc, fixture('bad', name))).rejects.toMatchObject({ code, exitCode: 4, message: expect.stringMatching(new RegExp(`^${name}:\\d+: `)) });
+    await expect(collect(parsePskc, fixture('bad', name))).rejects.toMatchObject({
+      code,
+      exitCode: 4,
+      message: expect.stringMatching(new RegExp(`^${name}:\\d+: `)),
+    });
   });
 
   it('the DOCTYPE is refused before any element is read', async () => {

@@ -52,7 +52,10 @@ let dir: string;
 let real: Store;
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tokensmith-import-retry-'));
-  real = await openStore({ db: join(dir, 't.db'), env: { TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex'), TOKENSMITH_OPERATOR: 'test' } });
+  real = await openStore({
+    db: join(dir, 't.db'),
+    env: { TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex'), TOKENSMITH_OPERATOR: 'test' },
+  });
 });
 afterEach(async () => {
   await real.close();

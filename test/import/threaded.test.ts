@@ -18,7 +18,14 @@ let tokens: SampleToken[];
 beforeAll(() => {
   s = new CliStore();
   file = join(s.dir, 'large.pskc.xml');
-  tokens = Array.from({ length: N }, (_, i) => ({ serial: `LARGE${String(i).padStart(5, '0')}`, seed: randomBytes(20), type: i % 2 ? 'hotp' : 'totp', digits: i % 3 ? 6 : 8, period: 60, counter: i }));
+  tokens = Array.from({ length: N }, (_, i) => ({
+    serial: `LARGE${String(i).padStart(5, '0')}`,
+    seed: randomBytes(20),
+    type: i % 2 ? 'hotp' : 'totp',
+    digits: i % 3 ? 6 : 8,
+    period: 60,
+    counter: i,
+  }));
   writeSamplePskc(file, 'large-file-password', tokens, 'Bench');
   // Padding in a comment lifts the file over the worker threshold without more tokens.
   appendFileSync(file, `<!-- ${'x'.repeat(2 * 1024 * 1024)} -->\n`);
@@ -95,7 +102,11 @@ describe('a large file through the worker thread', () => {
       const stillClear = arrived.filter((b) => b.some((x) => x !== 0));
       // Only the batch the caller holds is left to the caller (the import's writer wipes what it took).
       expect(stillClear.length).toBeLessThanOrEqual(1);
-      expect(stillClear.every((b) => (first.value as { record?: { seed: Buffer } }[]).some((i) => i.record && i.record.seed.buffer === b.buffer))).toBe(true);
+      expect(
+        stillClear.every((b) =>
+          (first.value as { record?: { seed: Buffer } }[]).some((i) => i.record && i.record.seed.buffer === b.buffer),
+        ),
+      ).toBe(true);
     } finally {
       Worker.prototype.emit = emit;
     }

@@ -40,7 +40,16 @@ describe('usersfile import', () => {
     const items = await collect(await parserFor('usersfile'), file('users.oath', USED));
     expect(items.every((i) => i.record)).toBe(true);
     const records = items.map((i) => i.record!);
-    expect(records.map(({ serial, type, algorithm, digits, period, counter }) => ({ serial, type, algorithm, digits, period, counter }))).toEqual([
+    expect(
+      records.map(({ serial, type, algorithm, digits, period, counter }) => ({
+        serial,
+        type,
+        algorithm,
+        digits,
+        period,
+        counter,
+      })),
+    ).toEqual([
       { serial: '86596220000317', type: 'totp', algorithm: 'sha1', digits: 6, period: 30, counter: 0 },
       { serial: 'HOTP-1', type: 'hotp', algorithm: 'sha1', digits: 6, period: 30, counter: 8 },
       { serial: 'usersfile-alice-1', type: 'totp', algorithm: 'sha1', digits: 8, period: 60, counter: 0 },
@@ -48,14 +57,29 @@ describe('usersfile import', () => {
       { serial: 'usersfile-alice-2', type: 'hotp', algorithm: 'sha1', digits: 6, period: 30, counter: 12 },
     ]);
     expect(records.every((r) => r.seed.toString('hex') === HEX20)).toBe(true);
-    expect(records[0]!.attributes).toMatchObject({ user: 'daemon', usersFileType: 'HOTP/T30/6', lastUsed: '2026-01-31T12:00:00L', importedFrom: 'users.oath:3' });
+    expect(records[0]!.attributes).toMatchObject({
+      user: 'daemon',
+      usersFileType: 'HOTP/T30/6',
+      lastUsed: '2026-01-31T12:00:00L',
+      importedFrom: 'users.oath:3',
+    });
     // A static password is said, never taken over.
     expect(JSON.stringify(records[3]!.attributes)).not.toContain('secretpw');
     expect(records[3]!.attributes.usersFilePassword).toBe('a static password (not imported)');
   });
 
   it('names the line of a type liboath does not read, of a line without a seed and of a counter that is no number', async () => {
-    const path = file('bad.oath', [`HOTP/T45/6 x - ${HEX20}`, 'HOTP/E/6 y -', `HOTP/E/6 z - ${HEX20} 1x`, `HOTP/E/6 ok - ${HEX20}`, `${HEX20} w -`, ''].join('\n'));
+    const path = file(
+      'bad.oath',
+      [
+        `HOTP/T45/6 x - ${HEX20}`,
+        'HOTP/E/6 y -',
+        `HOTP/E/6 z - ${HEX20} 1x`,
+        `HOTP/E/6 ok - ${HEX20}`,
+        `${HEX20} w -`,
+        '',
+      ].join('\n'),
+    );
     const items = await collect(await parserFor('usersfile'), path);
     expect(items.map((i) => i.problem && `${i.problem.where} ${i.problem.message}`)).toEqual([
       expect.stringMatching(/^bad\.oath:1 type 'HOTP\/T45\/6' is none that liboath reads/),

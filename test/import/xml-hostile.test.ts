@@ -40,9 +40,15 @@ describe('hostile XML', () => {
   afterAll(() => s.cleanup());
   it('through import: exit 4 with the reason, nothing stored', async () => {
     const wide = join(s.dir, 'wide.xml');
-    writeFileSync(wide, `<?xml version="1.0"?>\n<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc"><KeyPackage${manyAttributes(100_000).slice(2, -2)}/></KeyContainer>`);
+    writeFileSync(
+      wide,
+      `<?xml version="1.0"?>\n<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc"><KeyPackage${manyAttributes(100_000).slice(2, -2)}/></KeyContainer>`,
+    );
     const deep = join(s.dir, 'deep.xml');
-    writeFileSync(deep, `<?xml version="1.0"?>\n<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc">${'<a>'.repeat(100_000)}`);
+    writeFileSync(
+      deep,
+      `<?xml version="1.0"?>\n<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc">${'<a>'.repeat(100_000)}`,
+    );
     for (const [file, why] of [
       [wide, /more than 256 attributes/],
       [deep, /nest more than 64 deep/],

@@ -59,7 +59,11 @@ describe('XmlScanner', () => {
       const bytes = readFileSync(`${FIXTURES}/${name}`);
       const whole = read(bytes, []);
       const rand = rng(bytes.length);
-      const splits = [Array.from({ length: bytes.length - 1 }, (_, i) => i + 1), randomCuts(bytes.length, rand, 7), randomCuts(bytes.length, rand, 300)];
+      const splits = [
+        Array.from({ length: bytes.length - 1 }, (_, i) => i + 1),
+        randomCuts(bytes.length, rand, 7),
+        randomCuts(bytes.length, rand, 300),
+      ];
       for (const cuts of splits) expect(read(bytes, cuts)).toEqual(whole);
       if ('items' in whole) {
         expect(whole.items[0]!.root).toBeDefined();
@@ -69,13 +73,21 @@ describe('XmlScanner', () => {
   }
 
   it('decodes UTF-8 in names, text and attributes, also when a character is cut in two', () => {
-    const xml = Buffer.from('<r xmlns:ü="u"><ü:Größe Name="Weiß &amp; Co" ü:x=\'ä\'>Zürich &lt;3 ✓</ü:Größe><b><![CDATA[a&b <c> ß]]></b></r>', 'utf8');
+    const xml = Buffer.from(
+      '<r xmlns:ü="u"><ü:Größe Name="Weiß &amp; Co" ü:x=\'ä\'>Zürich &lt;3 ✓</ü:Größe><b><![CDATA[a&b <c> ß]]></b></r>',
+      'utf8',
+    );
     const whole = read(xml, [], (p) => p.length === 2);
     for (let cut = 1; cut < xml.length; cut++) expect(read(xml, [cut], (p) => p.length === 2)).toEqual(whole);
     if (!('items' in whole)) throw new Error(whole.error);
     const [root, size, b] = whole.items;
     expect(root!.root!.attrs).toEqual({ 'xmlns:ü': 'u' });
-    expect(size!.node).toMatchObject({ name: 'Größe', prefix: 'ü', attrs: { Name: 'Weiß & Co', x: 'ä' }, text: 'Zürich <3 ✓' });
+    expect(size!.node).toMatchObject({
+      name: 'Größe',
+      prefix: 'ü',
+      attrs: { Name: 'Weiß & Co', x: 'ä' },
+      text: 'Zürich <3 ✓',
+    });
     expect(size!.path).toEqual(['r', 'Größe']);
     expect(b!.node!.text).toBe('a&b <c> ß');
   });
@@ -86,32 +98,64 @@ describe('XmlScanner', () => {
     // Text that no caller keeps (between wanted elements) is still checked.
     expect(read(Buffer.from('<r>&lol;<a/></r>'), [])).toMatchObject({ code: 'entity-refused' });
     expect(read(Buffer.from('<r><a x="&ext;"/></r>'), [])).toMatchObject({ code: 'entity-refused' });
-    expect(read(Buffer.from('<r><a>A & B</a></r>'), [])).toMatchObject({ error: expect.stringContaining("a bare '&'") });
+    expect(read(Buffer.from('<r><a>A & B</a></r>'), [])).toMatchObject({
+      error: expect.stringContaining("a bare '&'"),
+    });
     for (const ref of ['&#0;', '&#1;', '&#xD800;', '&#xFFFE;', '&#x110000;']) {
-      expect(read(Buffer.from(`<r><a>${ref}</a></r>`), []), ref).toMatchObject({ error: expect.stringContaining('is not a character') });
+      expect(read(Buffer.from(`<r><a>${ref}</a></r>`), []), ref).toMatchObject({
+        error: expect.stringContaining('is not a character'),
+      });
     }
-    expect(read(Buffer.from('<r><a>&#9;&#xA;&#xD;&#xE000;&#x10FFFF;</a></r>'), [])).toMatchObject({ items: [{}, { node: { text: '\t\n\r\uE000\u{10FFFF}' } }] });
+    expect(read(Buffer.from('<r><a>&#9;&#xA;&#xD;&#xE000;&#x10FFFF;</a></r>'), [])).toMatchObject({
+      items: [{}, { node: { text: '\t\n\r\uE000\u{10FFFF}' } }],
+    });
     // Outside the root only XML white space may stand: a no-break space or a byte-order mark there is text.
-    expect(read(Buffer.from('<r/>\u00a0', 'utf8'), [])).toMatchObject({ error: expect.stringContaining('text after the root element') });
-    expect(read(Buffer.from('<r/>\ufeff', 'utf8'), [])).toMatchObject({ error: expect.stringContaining('text after the root element') });
+    expect(read(Buffer.from('<r/>\u00a0', 'utf8'), [])).toMatchObject({
+      error: expect.stringContaining('text after the root element'),
+    });
+    expect(read(Buffer.from('<r/>\ufeff', 'utf8'), [])).toMatchObject({
+      error: expect.stringContaining('text after the root element'),
+    });
   });
 
   it('names the line of each element and of each error', () => {
     const ok = read(Buffer.from('<r>\n <a>\n  <b/>\n </a>\n\n <a\n  x="1"/>\n</r>\n'), [7, 19]);
     expect('items' in ok && ok.items.map((i) => (i.root ?? i.node)!.line)).toEqual([1, 2, 6]);
-    expect(read(Buffer.from('<r>\n<a>\n</b>\n</r>'), [])).toEqual({ error: 'f.xml:3: </b> closes <a>: the tags are not nested properly', code: 'malformed-xml' });
-    expect(read(Buffer.from('<r>\n<a>\n'), [4])).toEqual({ error: 'f.xml:3: the XML ends before <a> is closed: the file is truncated; get a complete copy', code: 'truncated-xml' });
-    expect(read(Buffer.from('<r/>\n<r/>'), [])).toMatchObject({ error: 'f.xml:2: a second root element: an XML file has exactly one' });
+    expect(read(Buffer.from('<r>\n<a>\n</b>\n</r>'), [])).toEqual({
+      error: 'f.xml:3: </b> closes <a>: the tags are not nested properly',
+      code: 'malformed-xml',
+    });
+    expect(read(Buffer.from('<r>\n<a>\n'), [4])).toEqual({
+      error: 'f.xml:3: the XML ends before <a> is closed: the file is truncated; get a complete copy',
+      code: 'truncated-xml',
+    });
+    expect(read(Buffer.from('<r/>\n<r/>'), [])).toMatchObject({
+      error: 'f.xml:2: a second root element: an XML file has exactly one',
+    });
     expect(read(Buffer.from('<r>\n</r>\ntail'), [])).toMatchObject({ error: 'f.xml:3: text after the root element' });
-    expect(read(Buffer.from('\n<!DOCTYPE r [<!ENTITY a "b">]><r/>'), [3])).toMatchObject({ error: expect.stringMatching(/^f\.xml:2: the file has a DOCTYPE/), code: 'doctype-refused' });
+    expect(read(Buffer.from('\n<!DOCTYPE r [<!ENTITY a "b">]><r/>'), [3])).toMatchObject({
+      error: expect.stringMatching(/^f\.xml:2: the file has a DOCTYPE/),
+      code: 'doctype-refused',
+    });
   });
 
   it('refuses malformed tags and attributes', () => {
-    for (const bad of ['<r><a b></a></r>', '<r><a b=1/></r>', '<r><a b="<"/></r>', '<r><a/ ></r>', '<r><a b="1"c="2"/></r>', '<r></ a></r>', '<r><=/></r>', '</r>']) {
+    for (const bad of [
+      '<r><a b></a></r>',
+      '<r><a b=1/></r>',
+      '<r><a b="<"/></r>',
+      '<r><a/ ></r>',
+      '<r><a b="1"c="2"/></r>',
+      '<r></ a></r>',
+      '<r><=/></r>',
+      '</r>',
+    ]) {
       const out = read(Buffer.from(bad), []);
       expect('error' in out, bad).toBe(true);
     }
-    expect(read(Buffer.from('<r><a b = "1" c=\'2\' /></r>'), [])).toMatchObject({ items: [{}, { node: { attrs: { b: '1', c: '2' } } }] });
+    expect(read(Buffer.from('<r><a b = "1" c=\'2\' /></r>'), [])).toMatchObject({
+      items: [{}, { node: { attrs: { b: '1', c: '2' } } }],
+    });
   });
 
   it('counts line feeds four bytes at a time exactly as one at a time, aligned or not, at every range', () => {
@@ -120,7 +164,8 @@ describe('XmlScanner', () => {
     const pool = [0x0a, 0x8a, 0x0b, 0x00, 0xff, 0x7f, 0x20, 0x3c];
     for (let round = 0; round < 500; round++) {
       const backing = Buffer.alloc(8 + Math.floor(rand() * 120));
-      for (let i = 0; i < backing.length; i++) backing[i] = rand() < 0.8 ? pool[Math.floor(rand() * pool.length)]! : Math.floor(rand() * 256);
+      for (let i = 0; i < backing.length; i++)
+        backing[i] = rand() < 0.8 ? pool[Math.floor(rand() * pool.length)]! : Math.floor(rand() * 256);
       const b = backing.subarray(Math.floor(rand() * 4));
       const words = b.byteOffset % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2) : null;
       const from = Math.floor(rand() * (b.length + 1));
@@ -156,24 +201,40 @@ describe('XmlScanner', () => {
   it('refuses what XML 1.0 does not allow: an attribute twice, -- in a comment, ]]> in text, a late XML declaration, control characters', () => {
     const refusals: [string, string][] = [
       ['<r>\n<a x="1" y="2" x="3"/></r>', 'f.xml:2: <a> has the attribute x twice: XML allows each attribute once'],
-      ['<r>\n<p:a xmlns:p="u" xmlns:p="v"/></r>', 'f.xml:2: <p:a> has the attribute xmlns:p twice: XML allows each attribute once'],
+      [
+        '<r>\n<p:a xmlns:p="u" xmlns:p="v"/></r>',
+        'f.xml:2: <p:a> has the attribute xmlns:p twice: XML allows each attribute once',
+      ],
       ['<r>\n<!-- one -- two -->\n</r>', "f.xml:2: '--' inside a comment: XML does not allow it there"],
       ['<r><!-- ends badly --->\n</r>', "f.xml:1: '--' inside a comment: XML does not allow it there"],
       ['<r>\n<a>x ]]> y</a></r>', "f.xml:2: ']]>' in text: outside a CDATA section XML allows it only as ']]&gt;'"],
-      ['<!-- first -->\n<?xml version="1.0"?><r/>', 'f.xml:2: an XML declaration (<?xml ...?>) that does not open the file: it may only come first'],
-      ['<r/>\n<?XML version="1.0"?>', 'f.xml:2: an XML declaration (<?xml ...?>) that does not open the file: it may only come first'],
+      [
+        '<!-- first -->\n<?xml version="1.0"?><r/>',
+        'f.xml:2: an XML declaration (<?xml ...?>) that does not open the file: it may only come first',
+      ],
+      [
+        '<r/>\n<?XML version="1.0"?>',
+        'f.xml:2: an XML declaration (<?xml ...?>) that does not open the file: it may only come first',
+      ],
       ['<r>\n<a>x\u0001y</a></r>', 'f.xml:2: a control character (U+0001) that XML does not allow in a file'],
       ['<r>\n<a b="\u001f"/></r>', 'f.xml:2: a control character (U+001F) that XML does not allow in a file'],
-      ['<r>\n<a><![CDATA[\n\u0000]]></a></r>', 'f.xml:3: a control character (U+0000) that XML does not allow in a file'],
+      [
+        '<r>\n<a><![CDATA[\n\u0000]]></a></r>',
+        'f.xml:3: a control character (U+0000) that XML does not allow in a file',
+      ],
     ];
     for (const [xml, error] of refusals) expect(readEverywhere(xml), xml).toEqual({ error, code: 'malformed-xml' });
     // What is allowed near them.
-    const ok = readEverywhere('\n<?xml version="1.0"?>\n<r><!-- a - b --><?xml-stylesheet href="s"?><a p:x="1" q:x="2" t="]]>">]] ]&gt; ]]&gt;</a></r>');
+    const ok = readEverywhere(
+      '\n<?xml version="1.0"?>\n<r><!-- a - b --><?xml-stylesheet href="s"?><a p:x="1" q:x="2" t="]]>">]] ]&gt; ]]&gt;</a></r>',
+    );
     expect(ok).toMatchObject({ items: [{}, { node: { attrs: { x: '2', t: ']]>' }, text: ']] ]> ]]>' } }] });
   });
 
   it('normalizes line ends to LF and the white space of attribute values to spaces; references are kept as written', () => {
-    const out = readEverywhere('<r><a v="x\ny\tz\r\nw&#10;&#9;" e="\r"><b>one\r\ntwo\rthree&#13;</b><c><![CDATA[p\r\nq]]></c></a></r>');
+    const out = readEverywhere(
+      '<r><a v="x\ny\tz\r\nw&#10;&#9;" e="\r"><b>one\r\ntwo\rthree&#13;</b><c><![CDATA[p\r\nq]]></c></a></r>',
+    );
     if (!('items' in out)) throw new Error(out.error);
     const a = out.items[1]!.node!;
     expect(a.attrs).toEqual({ v: 'x y z w\n\t', e: ' ' });

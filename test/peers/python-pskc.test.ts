@@ -107,7 +107,11 @@ function peerFiles(root: string): string[] {
   return out.sort();
 }
 
-const skip = !ROOT ? 'python-pskc test files not found (see fixtures/peers/python-pskc/ORIGIN.md)' : !havePython ? 'python3-pskc not installed' : null;
+const skip = !ROOT
+  ? 'python-pskc test files not found (see fixtures/peers/python-pskc/ORIGIN.md)'
+  : !havePython
+    ? 'python3-pskc not installed'
+    : null;
 
 if (skip) it.skip(`python-pskc test files: skipped: ${skip}`, () => undefined);
 
@@ -116,7 +120,13 @@ describe.skipIf(skip !== null)('python-pskc test files', () => {
   let expected = new Map<string, PyResult>();
   beforeAll(() => {
     const list = files.map((f) => ({ file: join(ROOT!, 'tests', f), ...CREDENTIALS[f] }));
-    const out = JSON.parse(execFileSync('/usr/bin/python3', [SCRIPT], { input: JSON.stringify(list), encoding: 'utf8', cwd: ROOT! }) as string) as PyResult[];
+    const out = JSON.parse(
+      execFileSync('/usr/bin/python3', [SCRIPT], {
+        input: JSON.stringify(list),
+        encoding: 'utf8',
+        cwd: ROOT!,
+      }) as string,
+    ) as PyResult[];
     expected = new Map(out.map((r) => [relative(join(ROOT!, 'tests'), r.file), r]));
   });
   const stores: CliStore[] = [];
@@ -127,7 +137,12 @@ describe.skipIf(skip !== null)('python-pskc test files', () => {
     const s = new CliStore();
     stores.push(s);
     const cred = CREDENTIALS[f] ?? {};
-    const args = ['import', join(ROOT!, 'tests', f), ...(cred.key ? ['--key', cred.key] : []), ...(cred.password ? ['--password', cred.password] : [])];
+    const args = [
+      'import',
+      join(ROOT!, 'tests', f),
+      ...(cred.key ? ['--key', cred.key] : []),
+      ...(cred.password ? ['--password', cred.password] : []),
+    ];
     const r = await s.run(args);
     const served = (py.keys ?? []).filter((k) => ['hotp', 'totp'].includes(localName(k.algorithm)));
     if (py.error) {
@@ -146,7 +161,9 @@ describe.skipIf(skip !== null)('python-pskc test files', () => {
           ? `policy forbids key ${forbidden.serial}`
           : `key ${secretless!.serial} has no secret`;
       expect(r.code, `${why}; tokensmith said: ${r.stdout}${r.stderr}`).toBe(4);
-      expect(r.stdout + r.stderr).toMatch(unservable ? /cannot be served|not a hash tokensmith knows/ : forbidden ? /Policy|PINPolicy/ : /no secret/);
+      expect(r.stdout + r.stderr).toMatch(
+        unservable ? /cannot be served|not a hash tokensmith knows/ : forbidden ? /Policy|PINPolicy/ : /no secret/,
+      );
       return;
     }
     if (REFUSED_ON_PURPOSE[f]) {

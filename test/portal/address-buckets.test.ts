@@ -17,14 +17,19 @@ beforeAll(async () => {
   store = memoryStore();
   await createResource(store, { name: 'corp' });
   app = Fastify({ logger: false });
-  registerSelfServiceApi(app, { store, mailer: { send: async () => ({ delivered: 'none' }) }, limits: { perAddress: 5, perUser: 1e6, overall: 1e6 } });
+  registerSelfServiceApi(app, {
+    store,
+    mailer: { send: async () => ({ delivered: 'none' }) },
+    limits: { perAddress: 5, perUser: 1e6, overall: 1e6 },
+  });
 });
 afterAll(async () => {
   await app.close();
   await store.close();
 });
 
-const begin = (ip: string, i: number) => app.inject({ method: 'POST', url: '/api/r/corp/signin/begin', remoteAddress: ip, payload: { login: `u${i}` } });
+const begin = (ip: string, i: number) =>
+  app.inject({ method: 'POST', url: '/api/r/corp/signin/begin', remoteAddress: ip, payload: { login: `u${i}` } });
 
 describe('per-address buckets', () => {
   it('20 requests from 20 addresses of one IPv6 /64: 5 allowed, the rest 429', async () => {

@@ -11,7 +11,11 @@ import { onBackends, PASSWORD, signedIn, type Portal } from './harness.js';
 
 async function enrollAlice(p: Portal): Promise<void> {
   const cookie = await signedIn(p, 'corp', 'alice', PASSWORD);
-  const r = await p.post('/api/r/corp/actions/enroll', { serial: 'P1', code: totp(TEST_SEEDS.p1, new Date(p.clock.ms)) }, { cookie });
+  const r = await p.post(
+    '/api/r/corp/actions/enroll',
+    { serial: 'P1', code: totp(TEST_SEEDS.p1, new Date(p.clock.ms)) },
+    { cookie },
+  );
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   p.clock.ms += 60_000;
 }
@@ -36,7 +40,8 @@ onBackends('sign-in answers', (portal) => {
     expect(new Set(Object.values(seen)).size, JSON.stringify(seen, null, 1)).toBe(1);
     const one = JSON.parse(Object.values(seen)[0]!);
     expect(one.status).toBe(403);
-    for (const secret of ['P1', 'alice', 'bob', 'mallory', 'nobody']) expect(JSON.stringify(one.body)).not.toContain(secret);
+    for (const secret of ['P1', 'alice', 'bob', 'mallory', 'nobody'])
+      expect(JSON.stringify(one.body)).not.toContain(secret);
   }, 120_000);
 
   it("the first step answers an unknown login and another Resource's user as it answers a user with a password", async () => {

@@ -11,8 +11,14 @@ const codeIn = (text: string) => /is (\d{6})\./.exec(text)![1]!;
 onBackends('emailed sign-in codes', (portal) => {
   it('100 requests at once send one mail, and each answer is the same', async () => {
     const p = await portal();
-    const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => p.post('/api/r/corp/signin/begin', { login: 'erin' }, { app: (i % 2) as 0 | 1 })));
-    expect(answers.every((a) => a.status === 200 && a.body.method === 'email-code' && a.body.sentTo === 'e***@example.org')).toBe(true);
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        p.post('/api/r/corp/signin/begin', { login: 'erin' }, { app: (i % 2) as 0 | 1 }),
+      ),
+    );
+    expect(
+      answers.every((a) => a.status === 200 && a.body.method === 'email-code' && a.body.sentTo === 'e***@example.org'),
+    ).toBe(true);
     expect(p.mails).toHaveLength(1);
     expect(p.mails[0]!.to).toBe('erin@example.org');
   }, 60_000);
@@ -27,7 +33,8 @@ onBackends('emailed sign-in codes', (portal) => {
     await p.post('/api/r/corp/signin/begin', { login: 'erin' });
     expect(p.mails).toHaveLength(2);
     const [first, second] = p.mails.map((m) => codeIn(m.text));
-    if (first !== second) expect((await p.post('/api/r/corp/signin', { login: 'erin', emailCode: first })).status).toBe(403);
+    if (first !== second)
+      expect((await p.post('/api/r/corp/signin', { login: 'erin', emailCode: first })).status).toBe(403);
     expect((await p.post('/api/r/corp/signin', { login: 'erin', emailCode: second })).status).toBe(200);
     // Used: gone.
     expect((await p.post('/api/r/corp/signin', { login: 'erin', emailCode: second })).status).toBe(403);

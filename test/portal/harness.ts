@@ -48,7 +48,12 @@ function answer(res: { statusCode: number; body: string; headers: Record<string,
     // not JSON: kept as text
   }
   const sc = res.headers['set-cookie'];
-  return { status: res.statusCode, body, setCookie: Array.isArray(sc) ? sc[0] : (sc as string | undefined), headers: res.headers };
+  return {
+    status: res.statusCode,
+    body,
+    setCookie: Array.isArray(sc) ? sc[0] : (sc as string | undefined),
+    headers: res.headers,
+  };
 }
 
 /**
@@ -58,9 +63,17 @@ function answer(res: { statusCode: number; body: string; headers: Record<string,
  */
 async function seed(store: Store): Promise<void> {
   await createResource(store, { name: 'corp', lockAfter: 5 });
-  await setResourcePermissions(store, 'corp', { allow: true, actions: ['enroll', 'assign-existing', 'change-password'], tokenTypes: 'programmable' });
+  await setResourcePermissions(store, 'corp', {
+    allow: true,
+    actions: ['enroll', 'assign-existing', 'change-password'],
+    tokenTypes: 'programmable',
+  });
   await createResource(store, { name: 'lab', lockAfter: 5 });
-  await setResourcePermissions(store, 'lab', { allow: true, actions: ['enroll', 'assign-existing'], tokenTypes: 'programmable' });
+  await setResourcePermissions(store, 'lab', {
+    allow: true,
+    actions: ['enroll', 'assign-existing'],
+    tokenTypes: 'programmable',
+  });
   await addUser(store, { login: 'alice', password: PASSWORD, resources: ['corp'] });
   await addUser(store, { login: 'mallory', password: PASSWORD, resources: ['corp'] });
   await addUser(store, { login: 'bob', password: BOB_PASSWORD, resources: ['lab'] });
@@ -71,7 +84,10 @@ async function seed(store: Store): Promise<void> {
 }
 
 /** Runs `body` once per backend; `portal(limits)` gives a fresh, seeded portal on that backend. */
-export function onBackends(title: string, body: (portal: (limits?: Record<string, number>) => Promise<Portal>) => void): void {
+export function onBackends(
+  title: string,
+  body: (portal: (limits?: Record<string, number>) => Promise<Portal>) => void,
+): void {
   const backends: Backend[] = [sqliteBackend(), postgresBackend()];
   describe.each(backends)(`${title} ($name)`, (backend) => {
     const apps: FastifyInstance[] = [];
@@ -104,7 +120,12 @@ export function onBackends(title: string, body: (portal: (limits?: Record<string
         return app;
       };
       const made: [FastifyInstance, FastifyInstance] = [mount(store), mount(second)];
-      const call = async (method: 'GET' | 'POST', url: string, body: unknown, o: { cookie?: string; app?: 0 | 1; ip?: string } = {}) =>
+      const call = async (
+        method: 'GET' | 'POST',
+        url: string,
+        body: unknown,
+        o: { cookie?: string; app?: 0 | 1; ip?: string } = {},
+      ) =>
         answer(
           await made[o.app ?? 0].inject({
             method,
@@ -114,14 +135,27 @@ export function onBackends(title: string, body: (portal: (limits?: Record<string
             ...(method === 'POST' ? { payload: (body ?? {}) as object } : {}),
           }),
         );
-      return { store, apps: made, mails, clock, post: (u, b, o) => call('POST', u, b, o), get: (u, o) => call('GET', u, undefined, o) };
+      return {
+        store,
+        apps: made,
+        mails,
+        clock,
+        post: (u, b, o) => call('POST', u, b, o),
+        get: (u, o) => call('GET', u, undefined, o),
+      };
     };
     (backend.skip ? describe.skip : describe)('', () => body(portal));
   });
 }
 
 /** Signs in and returns the session cookie; fails the test when the sign-in is refused. */
-export async function signedIn(p: Portal, resource: string, login: string, password: string, o: { app?: 0 | 1 } = {}): Promise<string> {
+export async function signedIn(
+  p: Portal,
+  resource: string,
+  login: string,
+  password: string,
+  o: { app?: 0 | 1 } = {},
+): Promise<string> {
   const a = await p.post(`/api/r/${resource}/signin`, { login, password }, o);
   if (a.status !== 200) throw new Error(`sign-in as ${login} refused: ${a.status} ${JSON.stringify(a.body)}`);
   return cookieOf(a)!;

@@ -26,7 +26,9 @@ onBackends('portal input limits', (portal) => {
 
   it('refuses bad serials, names, phones and email addresses in actions', async () => {
     const p = await portal();
-    await p.store.resources.update((await p.store.resources.findByName('corp'))!.id, { actions: ['enroll', 'assign-existing', 'change-email', 'change-name', 'change-phone'] });
+    await p.store.resources.update((await p.store.resources.findByName('corp'))!.id, {
+      actions: ['enroll', 'assign-existing', 'change-email', 'change-name', 'change-phone'],
+    });
     const cookie = await signedIn(p, 'corp', 'alice', PASSWORD);
     for (const [action, body, field] of [
       ['enroll', { serial: 'P1\r\n', code: '123456' }, 'serial'],
@@ -44,7 +46,10 @@ onBackends('portal input limits', (portal) => {
       expect(a.status, `${action} ${JSON.stringify(body).slice(0, 60)}`).toBe(400);
       expect(a.body.error.message).toMatch(new RegExp(`'${field}'|email address`));
     }
-    expect((await p.post('/api/r/corp/actions/change-email', { email: 'alice.smith+otp@mail.example.org' }, { cookie })).status).toBe(200);
+    expect(
+      (await p.post('/api/r/corp/actions/change-email', { email: 'alice.smith+otp@mail.example.org' }, { cookie }))
+        .status,
+    ).toBe(200);
     expect((await p.store.users.findByLogin('alice'))!.email).toBe('alice.smith+otp@mail.example.org');
   }, 60_000);
 });

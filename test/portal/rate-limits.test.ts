@@ -11,7 +11,11 @@ const limited = (as: Answer[]) => as.filter((a) => a.status === 429);
 onBackends('portal rate limits', (portal) => {
   it('per client address: 100 at once from one address over two instances, 20 allowed, the rest 429 with Retry-After', async () => {
     const p = await portal({ perUser: 1e6, perAddress: 20, overall: 1e6 });
-    const burst = await Promise.all(Array.from({ length: 100 }, (_, i) => p.post('/api/r/corp/signin/begin', { login: `user${i}` }, { app: (i % 2) as 0 | 1, ip: '203.0.113.7' })));
+    const burst = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        p.post('/api/r/corp/signin/begin', { login: `user${i}` }, { app: (i % 2) as 0 | 1, ip: '203.0.113.7' }),
+      ),
+    );
     const refused = limited(burst);
     expect(refused).toHaveLength(80);
     for (const a of refused) {
@@ -27,14 +31,22 @@ onBackends('portal rate limits', (portal) => {
 
   it('per user: 100 at once for one login from many addresses, 10 allowed', async () => {
     const p = await portal({ perUser: 10, perAddress: 1e6, overall: 1e6 });
-    const burst = await Promise.all(Array.from({ length: 100 }, (_, i) => p.post('/api/r/corp/signin/begin', { login: 'alice' }, { app: (i % 2) as 0 | 1, ip: `198.51.100.${i + 1}` })));
+    const burst = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        p.post('/api/r/corp/signin/begin', { login: 'alice' }, { app: (i % 2) as 0 | 1, ip: `198.51.100.${i + 1}` }),
+      ),
+    );
     expect(limited(burst)).toHaveLength(90);
     expect((await p.post('/api/r/corp/signin/begin', { login: 'mallory' })).status).toBe(200);
   }, 60_000);
 
   it('overall: 100 at once from many addresses and logins, 30 allowed', async () => {
     const p = await portal({ perUser: 1e6, perAddress: 1e6, overall: 30 });
-    const burst = await Promise.all(Array.from({ length: 100 }, (_, i) => p.post('/api/r/corp/signin/begin', { login: `u${i}` }, { app: (i % 2) as 0 | 1, ip: `198.51.100.${i + 1}` })));
+    const burst = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        p.post('/api/r/corp/signin/begin', { login: `u${i}` }, { app: (i % 2) as 0 | 1, ip: `198.51.100.${i + 1}` }),
+      ),
+    );
     expect(limited(burst)).toHaveLength(70);
   }, 60_000);
 });

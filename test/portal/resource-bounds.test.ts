@@ -19,7 +19,10 @@ onBackends('portal actions inside the Resource', (portal) => {
     expect(p3.resourceId).toBe((await p.store.resources.findByName('lab'))!.id);
     expect(await p.store.assignments.byToken(p3.id)).toBeNull();
     // The own stock is fine.
-    expect((await p.post('/api/r/corp/actions/assign-existing', { serial: 'P2' }, { cookie })).body).toEqual({ serial: 'P2', state: 'assigned' });
+    expect((await p.post('/api/r/corp/actions/assign-existing', { serial: 'P2' }, { cookie })).body).toEqual({
+      serial: 'P2',
+      state: 'assigned',
+    });
   }, 60_000);
 
   it('a token someone else holds is refused like an unknown serial, naming nobody', async () => {
@@ -28,7 +31,9 @@ onBackends('portal actions inside the Resource', (portal) => {
     expect((await p.post('/api/r/lab/actions/assign-existing', { serial: 'P3' }, { cookie: bob })).status).toBe(200);
     const alice = await signedIn(p, 'corp', 'alice', PASSWORD);
     const mallory = await signedIn(p, 'corp', 'mallory', PASSWORD);
-    expect((await p.post('/api/r/corp/actions/assign-existing', { serial: 'P2' }, { cookie: mallory })).status).toBe(200);
+    expect((await p.post('/api/r/corp/actions/assign-existing', { serial: 'P2' }, { cookie: mallory })).status).toBe(
+      200,
+    );
     const refusals = [];
     for (const [action, body] of [
       ['assign-existing', { serial: 'P2' }],
@@ -50,12 +55,18 @@ onBackends('portal actions inside the Resource', (portal) => {
     const mallory = await signedIn(p, 'corp', 'mallory', PASSWORD);
     const right = totp(TEST_SEEDS.p1, new Date(p.clock.ms));
     const wrong = right === '000000' ? '111111' : '000000';
-    const burst = await Promise.all(Array.from({ length: 100 }, (_, i) => p.post('/api/r/corp/actions/enroll', { serial: 'P1', code: wrong }, { cookie: mallory, app: (i % 2) as 0 | 1 })));
+    const burst = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        p.post('/api/r/corp/actions/enroll', { serial: 'P1', code: wrong }, { cookie: mallory, app: (i % 2) as 0 | 1 }),
+      ),
+    );
     expect(burst.every((a) => a.status === 403)).toBe(true);
     const p1 = (await p.store.tokens.findBySerial('P1'))[0]!;
     expect(p1).toMatchObject({ locked: false, failedAttempts: 0 });
     // Mallory is locked out of enrolling, even with the right code now.
-    expect((await p.post('/api/r/corp/actions/enroll', { serial: 'P1', code: right }, { cookie: mallory })).status).toBe(403);
+    expect(
+      (await p.post('/api/r/corp/actions/enroll', { serial: 'P1', code: right }, { cookie: mallory })).status,
+    ).toBe(403);
     const alice = await signedIn(p, 'corp', 'alice', PASSWORD);
     const mine = await p.post('/api/r/corp/actions/enroll', { serial: 'P1', code: right }, { cookie: alice });
     expect(mine.status, JSON.stringify(mine.body)).toBe(200);

@@ -43,7 +43,10 @@ onBackends('portal sessions', (portal) => {
   it('a session made on one instance works on the other; sign-out there ends it everywhere', async () => {
     const p = await portal();
     const cookie = await signedIn(p, 'corp', 'alice', PASSWORD, { app: 0 });
-    expect((await p.get('/api/r/corp/me', { cookie, app: 1 })).body).toMatchObject({ login: 'alice', resource: 'corp' });
+    expect((await p.get('/api/r/corp/me', { cookie, app: 1 })).body).toMatchObject({
+      login: 'alice',
+      resource: 'corp',
+    });
     // Not a session of another Resource.
     expect((await p.get('/api/r/lab/me', { cookie, app: 1 })).status).toBe(401);
     expect((await p.post('/api/r/corp/signout', {}, { cookie, app: 1 })).status).toBe(200);

@@ -13,7 +13,13 @@ const locked = (a: Answer) => a.status === 403 && /locked/.test(a.body.error.mes
 onBackends('sign-in bursts', (portal) => {
   it('200 tries at once (199 wrong passwords, 1 right) check at most 5 and lock; the right password alone is refused after', async () => {
     const p = await portal();
-    const tries = Array.from({ length: 200 }, (_, i) => p.post('/api/r/corp/signin', { login: 'alice', password: i === 100 ? PASSWORD : `wrong ${i}` }, { app: (i % 2) as 0 | 1 }));
+    const tries = Array.from({ length: 200 }, (_, i) =>
+      p.post(
+        '/api/r/corp/signin',
+        { login: 'alice', password: i === 100 ? PASSWORD : `wrong ${i}` },
+        { app: (i % 2) as 0 | 1 },
+      ),
+    );
     const answers = await Promise.all(tries);
     const checked = answers.filter((a) => !locked(a));
     expect(checked.length).toBeLessThanOrEqual(5);
@@ -29,12 +35,24 @@ onBackends('sign-in bursts', (portal) => {
   it('100 wrong token codes at once with the right password lock the sign-in; the right token code is refused after', async () => {
     const p = await portal();
     const cookie = await signedIn(p, 'corp', 'alice', PASSWORD);
-    const enrolled = await p.post('/api/r/corp/actions/enroll', { serial: 'P1', code: totp(TEST_SEEDS.p1, new Date(p.clock.ms)) }, { cookie });
+    const enrolled = await p.post(
+      '/api/r/corp/actions/enroll',
+      { serial: 'P1', code: totp(TEST_SEEDS.p1, new Date(p.clock.ms)) },
+      { cookie },
+    );
     expect(enrolled.status, JSON.stringify(enrolled.body)).toBe(200);
     p.clock.ms += 60_000;
     const right = totp(TEST_SEEDS.p1, new Date(p.clock.ms));
     const wrong = right === '000000' ? '111111' : '000000';
-    const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => p.post('/api/r/corp/signin', { login: 'alice', password: PASSWORD, tokenCode: wrong }, { app: (i % 2) as 0 | 1 })));
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        p.post(
+          '/api/r/corp/signin',
+          { login: 'alice', password: PASSWORD, tokenCode: wrong },
+          { app: (i % 2) as 0 | 1 },
+        ),
+      ),
+    );
     expect(answers.filter((a) => !locked(a)).length).toBeLessThanOrEqual(5);
     expect(answers.every((a) => a.status === 403)).toBe(true);
     const after = await p.post('/api/r/corp/signin', { login: 'alice', password: PASSWORD, tokenCode: right });
@@ -47,7 +65,11 @@ onBackends('sign-in bursts', (portal) => {
     expect((await p.post('/api/r/corp/signin/begin', { login: 'erin' })).body).toMatchObject({ method: 'email-code' });
     const code = /is (\d{6})\./.exec(p.mails[0]!.text)![1]!;
     const wrong = code === '000000' ? '111111' : '000000';
-    const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => p.post('/api/r/corp/signin', { login: 'erin', emailCode: wrong }, { app: (i % 2) as 0 | 1 })));
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        p.post('/api/r/corp/signin', { login: 'erin', emailCode: wrong }, { app: (i % 2) as 0 | 1 }),
+      ),
+    );
     expect(answers.filter((a) => !locked(a)).length).toBeLessThanOrEqual(5);
     expect((await p.post('/api/r/corp/signin', { login: 'erin', emailCode: code })).status).toBe(403);
   }, 180_000);

@@ -25,22 +25,39 @@ describe.each(backends)('portal state on $name', (backend) => {
   test('150 parallel tries from two connections (PostgreSQL) count 150 and lock at the limit, once', async () => {
     const [a, b, rid] = await twoConnections();
     const tries = Array.from({ length: 150 }, (_, i) =>
-      (i % 2 ? a : b).transaction((tx) => tx.portal.countAttempt({ resourceId: rid, subject: 'signin:alice', limit: 5, lockMs: 60_000, nowMs: NOW })),
+      (i % 2 ? a : b).transaction((tx) =>
+        tx.portal.countAttempt({ resourceId: rid, subject: 'signin:alice', limit: 5, lockMs: 60_000, nowMs: NOW }),
+      ),
     );
     const counts = (await Promise.all(tries)).map((c) => c.attempts).sort((x, y) => x - y);
     expect(counts).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
     expect(await a.portal.attemptsOf(rid, 'signin:alice')).toEqual({ attempts: 150, lockedUntilMs: NOW + 60_000 });
     // The lock runs out: the count starts again at 1.
-    expect(await a.portal.countAttempt({ resourceId: rid, subject: 'signin:alice', limit: 5, lockMs: 60_000, nowMs: NOW + 60_000 })).toEqual({ attempts: 1, lockedUntilMs: null });
+    expect(
+      await a.portal.countAttempt({
+        resourceId: rid,
+        subject: 'signin:alice',
+        limit: 5,
+        lockMs: 60_000,
+        nowMs: NOW + 60_000,
+      }),
+    ).toEqual({ attempts: 1, lockedUntilMs: null });
     await a.portal.clearAttempts(rid, 'signin:alice');
     expect(await a.portal.attemptsOf(rid, 'signin:alice')).toEqual({ attempts: 0, lockedUntilMs: null });
   });
 
   test('rate buckets: parallel hits all counted; a new window starts afresh', async () => {
     const [a, b] = await twoConnections();
-    const hits = await Promise.all(Array.from({ length: 120 }, (_, i) => (i % 2 ? a : b).transaction((tx) => tx.portal.hitRateBucket('ip:127.0.0.1', 60_000, NOW))));
+    const hits = await Promise.all(
+      Array.from({ length: 120 }, (_, i) =>
+        (i % 2 ? a : b).transaction((tx) => tx.portal.hitRateBucket('ip:127.0.0.1', 60_000, NOW)),
+      ),
+    );
     expect(hits.map((h) => h.hits).sort((x, y) => x - y)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
-    expect(await a.portal.hitRateBucket('ip:127.0.0.1', 60_000, NOW + 60_000)).toEqual({ hits: 1, windowStartMs: NOW + 60_000 });
+    expect(await a.portal.hitRateBucket('ip:127.0.0.1', 60_000, NOW + 60_000)).toEqual({
+      hits: 1,
+      windowStartMs: NOW + 60_000,
+    });
   });
 
   test('emailed codes: 100 parallel issues leave one live code; tries and use are counted once', async () => {
@@ -48,30 +65,71 @@ describe.each(backends)('portal state on $name', (backend) => {
     const u = await a.users.create({ login: 'bob', email: 'bob@example.org' });
     const issued = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
-        (i % 2 ? a : b).transaction((tx) => tx.portal.issueEmailCode({ userId: u.id, resourceId: rid, codeHash: `h${i}`, nowMs: NOW, expiresMs: NOW + 600_000, cooldownMs: 60_000 })),
+        (i % 2 ? a : b).transaction((tx) =>
+          tx.portal.issueEmailCode({
+            userId: u.id,
+            resourceId: rid,
+            codeHash: `h${i}`,
+            nowMs: NOW,
+            expiresMs: NOW + 600_000,
+            cooldownMs: 60_000,
+          }),
+        ),
       ),
     );
     expect(issued.filter(Boolean)).toHaveLength(1);
     const live = `h${issued.indexOf(true)}`;
-    const tries = await Promise.all(Array.from({ length: 20 }, () => a.transaction((tx) => tx.portal.tryEmailCode(u.id, rid, NOW + 1, 5))));
+    const tries = await Promise.all(
+      Array.from({ length: 20 }, () => a.transaction((tx) => tx.portal.tryEmailCode(u.id, rid, NOW + 1, 5))),
+    );
     expect(tries.filter((t) => t?.codeHash === live)).toHaveLength(5);
     // After the cool-down a new code replaces the old one, with fresh tries; it is used once.
-    expect(await a.portal.issueEmailCode({ userId: u.id, resourceId: rid, codeHash: 'new', nowMs: NOW + 60_000, expiresMs: NOW + 660_000, cooldownMs: 60_000 })).toBe(true);
+    expect(
+      await a.portal.issueEmailCode({
+        userId: u.id,
+        resourceId: rid,
+        codeHash: 'new',
+        nowMs: NOW + 60_000,
+        expiresMs: NOW + 660_000,
+        cooldownMs: 60_000,
+      }),
+    ).toBe(true);
     expect(await a.portal.tryEmailCode(u.id, rid, NOW + 60_001, 5)).toEqual({ codeHash: 'new' });
-    const used = await Promise.all([a.portal.consumeEmailCode(u.id, rid, 'new'), b.portal.consumeEmailCode(u.id, rid, 'new')]);
+    const used = await Promise.all([
+      a.portal.consumeEmailCode(u.id, rid, 'new'),
+      b.portal.consumeEmailCode(u.id, rid, 'new'),
+    ]);
     expect(used.filter(Boolean)).toHaveLength(1);
   });
 
   test('sessions: idle and absolute ends, one user ended but the kept one, prune', async () => {
     const [a, b, rid] = await twoConnections();
     const u = await a.users.create({ login: 'carol' });
-    await a.portal.createSession({ idHash: 's1', resourceId: rid, userId: u.id, nowMs: NOW, expiresMs: NOW + 3_600_000 });
-    await a.portal.createSession({ idHash: 's2', resourceId: rid, userId: u.id, nowMs: NOW, expiresMs: NOW + 3_600_000 });
+    await a.portal.createSession({
+      idHash: 's1',
+      resourceId: rid,
+      userId: u.id,
+      nowMs: NOW,
+      expiresMs: NOW + 3_600_000,
+    });
+    await a.portal.createSession({
+      idHash: 's2',
+      resourceId: rid,
+      userId: u.id,
+      nowMs: NOW,
+      expiresMs: NOW + 3_600_000,
+    });
     expect(await b.portal.touchSession('s1', rid, NOW + 1000, 900_000)).toEqual({ userId: u.id });
     expect(await b.portal.touchSession('s1', rid + 1, NOW + 1000, 900_000)).toBeNull();
     expect(await b.portal.touchSession('s2', rid, NOW + 900_001, 900_000)).toBeNull();
     expect(await b.portal.touchSession('s1', rid, NOW + 3_600_000, 10_000_000)).toBeNull();
-    await a.portal.createSession({ idHash: 's3', resourceId: rid, userId: u.id, nowMs: NOW, expiresMs: NOW + 3_600_000 });
+    await a.portal.createSession({
+      idHash: 's3',
+      resourceId: rid,
+      userId: u.id,
+      nowMs: NOW,
+      expiresMs: NOW + 3_600_000,
+    });
     expect(await a.portal.endUserSessions(u.id, 's3')).toBe(2);
     expect(await a.portal.touchSession('s3', rid, NOW + 1, 900_000)).toEqual({ userId: u.id });
     await a.portal.prune(NOW + 3_600_000, { idleMs: 900_000, bucketMs: 60_000, staleBeforeMs: NOW });
@@ -80,8 +138,19 @@ describe.each(backends)('portal state on $name', (backend) => {
 
   test('a token step is taken once however many ask at once', async () => {
     const [a, b] = await twoConnections();
-    const t = await a.tokens.insert({ serial: 'T1', kind: 'programmable', type: 'totp', algorithm: 'sha1', digits: 6, period: 30, counter: 0, state: 'in_stock' });
-    const won = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).transaction((tx) => tx.portal.useTokenStep(t.id, 42))));
+    const t = await a.tokens.insert({
+      serial: 'T1',
+      kind: 'programmable',
+      type: 'totp',
+      algorithm: 'sha1',
+      digits: 6,
+      period: 30,
+      counter: 0,
+      state: 'in_stock',
+    });
+    const won = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).transaction((tx) => tx.portal.useTokenStep(t.id, 42))),
+    );
     expect(won.filter(Boolean)).toHaveLength(1);
     expect((await a.tokens.get(t.id))!.lastUsedStep).toBe(42);
     expect(await a.portal.useTokenStep(t.id, 41)).toBe(false);

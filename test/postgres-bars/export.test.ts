@@ -85,7 +85,19 @@ d('export bars on PostgreSQL (issue 6)', () => {
   ] as const) {
     it(`PSKC with a pre-shared key (${cipher}, hmac-sha256): OK, and pskc2csv --secret reads the stored seeds`, async () => {
       const out = join(s.dir, `${cipher}.xml`);
-      const j = await s.json(['export', '--format', 'pskc', '--key', keyHex, '--cipher', cipher, '--mac', 'hmac-sha256', '-o', out]);
+      const j = await s.json([
+        'export',
+        '--format',
+        'pskc',
+        '--key',
+        keyHex,
+        '--cipher',
+        cipher,
+        '--mac',
+        'hmac-sha256',
+        '-o',
+        out,
+      ]);
       expect(j).toMatchObject({ exported: 8, encrypted: true });
       expect(await pskctoolValidate(out)).toBe('OK');
       const rows = await pskc2csv(out, ['--secret', keyHex]);
@@ -97,7 +109,10 @@ d('export bars on PostgreSQL (issue 6)', () => {
 
   it('PSKC --plaintext: OK, and pskc2csv reads the stored seeds', async () => {
     const out = join(s.dir, 'plain.xml');
-    expect(await s.json(['export', '--format', 'pskc', '--plaintext', '-o', out])).toMatchObject({ exported: 8, encrypted: false });
+    expect(await s.json(['export', '--format', 'pskc', '--plaintext', '-o', out])).toMatchObject({
+      exported: 8,
+      encrypted: false,
+    });
     expect(await pskctoolValidate(out)).toBe('OK');
     const secrets = Object.fromEntries((await pskc2csv(out, [])).map((x) => [x.serial, x.secret]));
     for (const t of EVERY_KIND) expect(secrets[t.serial], t.serial).toBe(hex(t.seed!));
@@ -135,7 +150,9 @@ d('export bars on PostgreSQL (issue 6)', () => {
 
   it('an enrollment package inspects cleanly (3 users, 3 tokens) and fails on the digest (exit 4) after one flipped byte', async () => {
     const pkg = join(s.dir, 'vpn.enroll');
-    expect(await s.json(['export', '--format', 'enrollment', '--resource', 'vpn', '--password', 'pkg', '-o', pkg])).toMatchObject({ format: 'enrollment', exported: 3, encrypted: true });
+    expect(
+      await s.json(['export', '--format', 'enrollment', '--resource', 'vpn', '--password', 'pkg', '-o', pkg]),
+    ).toMatchObject({ format: 'enrollment', exported: 3, encrypted: true });
     const v = await s.json(['enrollment', 'inspect', pkg]);
     expect(v).toMatchObject({ digestOk: true, version: 1, resource: { name: 'vpn' } });
     expect(v.users).toHaveLength(3);

@@ -54,7 +54,13 @@ export class PgCli {
   ) {
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
     for (const k of Object.keys(env)) if (k.startsWith('TOKENSMITH_')) delete env[k];
-    this.env = { ...env, TOKENSMITH_DB: db, TOKENSMITH_MASTER_KEY: this.masterKey, TOKENSMITH_OPERATOR: 'pg-bars', ...extra };
+    this.env = {
+      ...env,
+      TOKENSMITH_DB: db,
+      TOKENSMITH_MASTER_KEY: this.masterKey,
+      TOKENSMITH_OPERATOR: 'pg-bars',
+      ...extra,
+    };
   }
 
   static async create(extra: Record<string, string> = {}): Promise<PgCli> {
@@ -73,18 +79,27 @@ export class PgCli {
   run(args: string[], input = '', extraEnv: Record<string, string> = {}): Promise<CliResult> {
     const report = join(this.dir, `report-${randomBytes(4).toString('hex')}.json`);
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--report-on-signal', '--report-signal=SIGUSR2', `--report-filename=${report}`, BIN, ...args], {
-        cwd: ROOT,
-        env: { ...this.env, ...extraEnv },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--report-on-signal', '--report-signal=SIGUSR2', `--report-filename=${report}`, BIN, ...args],
+        {
+          cwd: ROOT,
+          env: { ...this.env, ...extraEnv },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        },
+      );
       let stdout = '';
       let stderr = '';
       let hung = false;
       const watchdog = setTimeout(() => {
         hung = true;
         void this.hangReport(child, report).then(
-          (why) => reject(new Error(`tokensmith ${args.join(' ')} did not finish within ${HANG_MS / 1000} s\nstdout so far: ${stdout}\nstderr so far: ${stderr}\n${why}`)),
+          (why) =>
+            reject(
+              new Error(
+                `tokensmith ${args.join(' ')} did not finish within ${HANG_MS / 1000} s\nstdout so far: ${stdout}\nstderr so far: ${stderr}\n${why}`,
+              ),
+            ),
           reject,
         );
       }, HANG_MS);
@@ -109,7 +124,9 @@ export class PgCli {
         libuv?: { type: string; is_active: boolean; remoteEndpoint?: unknown; localEndpoint?: unknown }[];
       };
       lines.push(`its JavaScript stack: ${(r.javascriptStack?.stack ?? []).join(' | ')}`);
-      lines.push(`its active handles: ${JSON.stringify((r.libuv ?? []).filter((h) => h.is_active).map((h) => ({ type: h.type, local: h.localEndpoint, remote: h.remoteEndpoint })))}`);
+      lines.push(
+        `its active handles: ${JSON.stringify((r.libuv ?? []).filter((h) => h.is_active).map((h) => ({ type: h.type, local: h.localEndpoint, remote: h.remoteEndpoint })))}`,
+      );
     } catch (e) {
       lines.push(`no diagnostic report: ${(e as Error).message}`);
     }
@@ -144,7 +161,15 @@ export class PgCli {
   /** Serial -> token view with its secret (base32), for every token in the store. */
   async tokens(): Promise<Map<string, any>> {
     const list = (await this.json(['tokens', 'list'])) as { serial: string; manufacturer: string }[];
-    const views = await inParallel(list, 3, (t) => this.json(['tokens', 'show', t.serial, '--show-secret', ...(t.manufacturer ? ['--manufacturer', t.manufacturer] : [])]));
+    const views = await inParallel(list, 3, (t) =>
+      this.json([
+        'tokens',
+        'show',
+        t.serial,
+        '--show-secret',
+        ...(t.manufacturer ? ['--manufacturer', t.manufacturer] : []),
+      ]),
+    );
     return new Map(list.map((t, i) => [t.serial, views[i]]));
   }
 
@@ -152,7 +177,9 @@ export class PgCli {
   async snapshot(): Promise<string> {
     const store = await openStore({ db: this.db, env: this.env });
     try {
-      const tokens = (await store.tokens.list()).map((t) => `${t.serial}/${t.manufacturer}/${t.digits}/${t.counter}/${t.batchId}/${t.state}`);
+      const tokens = (await store.tokens.list()).map(
+        (t) => `${t.serial}/${t.manufacturer}/${t.digits}/${t.counter}/${t.batchId}/${t.state}`,
+      );
       const batches = (await store.batches.list()).map((b) => `${b.id}/${b.status}/${b.imported}`);
       return JSON.stringify({ tokens, batches });
     } finally {

@@ -20,7 +20,11 @@ d('import bars on PostgreSQL', () => {
     for (const f of rfc.files as any[]) {
       const s = await PgCli.create();
       try {
-        const flags = f.encryption?.preSharedKeyHex ? ['--key', f.encryption.preSharedKeyHex] : f.encryption?.password ? ['--password', f.encryption.password] : [];
+        const flags = f.encryption?.preSharedKeyHex
+          ? ['--key', f.encryption.preSharedKeyHex]
+          : f.encryption?.password
+            ? ['--password', f.encryption.password]
+            : [];
         if (f.file === 'figure10.xml') {
           // Its policies expired in 2006 (RFC 6030 section 5): refused with the reason, as on SQLite.
           const refused = await s.run(['import', fixture('rfc6030', f.file), ...flags]);
@@ -37,7 +41,13 @@ d('import bars on PostgreSQL', () => {
         for (const k of otp) {
           const v = tokens.get(k.serial ?? k.keyId);
           expect(base32ToHex(v.secret), `${f.file} ${k.serial}`).toBe(k.secretHex);
-          expect(v, `${f.file} ${k.serial}`).toMatchObject({ type: typeOf(k.algorithm), algorithm: 'sha1', digits: k.digits ?? 6, counter: k.counter ?? 0, state: 'in_stock' });
+          expect(v, `${f.file} ${k.serial}`).toMatchObject({
+            type: typeOf(k.algorithm),
+            algorithm: 'sha1',
+            digits: k.digits ?? 6,
+            counter: k.counter ?? 0,
+            state: 'in_stock',
+          });
           if (k.manufacturer) expect(v.manufacturer).toBe(k.manufacturer);
         }
         expect(await s.json(['audit', 'verify'])).toMatchObject({ ok: true });
@@ -63,7 +73,9 @@ d('import bars on PostgreSQL', () => {
         expect(v, `${t.file} ${t.serial}`).toBeTruthy();
         // LinOTP's day password keeps its key as the text LinOTP hashes (as test/import/csv.test.ts reads it).
         const secret = base32ToHex(v.secret);
-        expect(t.type === 'dpw' ? Buffer.from(secret, 'hex').toString('ascii') : secret, `${t.file} ${t.serial}`).toBe(t.secretHex);
+        expect(t.type === 'dpw' ? Buffer.from(secret, 'hex').toString('ascii') : secret, `${t.file} ${t.serial}`).toBe(
+          t.secretHex,
+        );
         if (t.type) expect(v.type, `${t.file} ${t.serial}`).toBe(t.type);
         if (t.hash) expect(v.algorithm, `${t.file} ${t.serial}`).toBe(t.hash);
         if (t.digits) expect(v.digits, `${t.file} ${t.serial}`).toBe(t.digits);

@@ -32,17 +32,39 @@ afterEach(async () => {
 
 describe('assign and unassign', () => {
   it('assigns, enforces one token per user per Resource and one user per token, and unassigns by kind', async () => {
-    expect(await assignToken(store, { serial: 'P1', login: 'alice', resource: 'vpn' })).toEqual({ serial: 'P1', user: 'alice', resource: 'vpn', state: 'assigned', enrolled: false });
-    await expect(assignToken(store, { serial: 'P2', login: 'alice', resource: 'vpn' })).rejects.toMatchObject({ code: 'one-token-per-resource', exitCode: 5 });
-    await expect(assignToken(store, { serial: 'P1', login: 'bob', resource: 'vpn' })).rejects.toMatchObject({ code: 'token-has-other-user', exitCode: 5 });
-    await expect(assignToken(store, { serial: 'C1', login: 'bob', resource: 'wiki' })).rejects.toMatchObject({ code: 'user-not-in-resource', exitCode: 5 });
+    expect(await assignToken(store, { serial: 'P1', login: 'alice', resource: 'vpn' })).toEqual({
+      serial: 'P1',
+      user: 'alice',
+      resource: 'vpn',
+      state: 'assigned',
+      enrolled: false,
+    });
+    await expect(assignToken(store, { serial: 'P2', login: 'alice', resource: 'vpn' })).rejects.toMatchObject({
+      code: 'one-token-per-resource',
+      exitCode: 5,
+    });
+    await expect(assignToken(store, { serial: 'P1', login: 'bob', resource: 'vpn' })).rejects.toMatchObject({
+      code: 'token-has-other-user',
+      exitCode: 5,
+    });
+    await expect(assignToken(store, { serial: 'C1', login: 'bob', resource: 'wiki' })).rejects.toMatchObject({
+      code: 'user-not-in-resource',
+      exitCode: 5,
+    });
     await assignToken(store, { serial: 'C1', login: 'alice', resource: 'wiki' });
-    expect(await unassignToken(store, 'P1')).toEqual({ serial: 'P1', state: 'programmed', user: 'alice', resource: 'vpn' });
+    expect(await unassignToken(store, 'P1')).toEqual({
+      serial: 'P1',
+      state: 'programmed',
+      user: 'alice',
+      resource: 'vpn',
+    });
     expect(await unassignToken(store, 'C1')).toMatchObject({ state: 'in_stock' });
     await expect(unassignToken(store, 'C1')).rejects.toMatchObject({ code: 'not-assigned', exitCode: 4 });
     // Back in the Resource's stock.
     expect((await findToken(store, 'P1')).resourceId).toBe((await store.resources.findByName('vpn'))!.id);
-    expect((await store.audit.list()).filter((r) => r.action === 'token.assign' || r.action === 'token.unassign')).toHaveLength(4);
+    expect(
+      (await store.audit.list()).filter((r) => r.action === 'token.assign' || r.action === 'token.unassign'),
+    ).toHaveLength(4);
   });
 
   it('assign --from: all or nothing, naming every bad line', async () => {
@@ -62,13 +84,24 @@ describe('assign and unassign', () => {
 describe('life cycle', () => {
   it('disable/enable returns to the state before; lost keeps, revoke ends the assignment; retire is final', async () => {
     await assignToken(store, { serial: 'P1', login: 'alice', resource: 'vpn' });
-    expect(await changeTokenState(store, 'P1', 'disable')).toMatchObject({ from: 'assigned', to: 'disabled', user: 'alice' });
+    expect(await changeTokenState(store, 'P1', 'disable')).toMatchObject({
+      from: 'assigned',
+      to: 'disabled',
+      user: 'alice',
+    });
     expect(await changeTokenState(store, 'P1', 'lost')).toMatchObject({ from: 'disabled', to: 'lost' });
-    expect(await changeTokenState(store, 'P1', 'enable')).toMatchObject({ from: 'lost', to: 'assigned', user: 'alice' });
+    expect(await changeTokenState(store, 'P1', 'enable')).toMatchObject({
+      from: 'lost',
+      to: 'assigned',
+      user: 'alice',
+    });
     await changeTokenState(store, 'P1', 'lost');
     expect(await changeTokenState(store, 'P1', 'revoke')).toMatchObject({ to: 'revoked' });
     expect(await store.assignments.byToken((await findToken(store, 'P1')).id)).toBeNull();
-    await expect(changeTokenState(store, 'P1', 'enable')).rejects.toMatchObject({ code: 'illegal-transition', exitCode: 4 });
+    await expect(changeTokenState(store, 'P1', 'enable')).rejects.toMatchObject({
+      code: 'illegal-transition',
+      exitCode: 4,
+    });
     expect(await changeTokenState(store, 'P1', 'retire')).toMatchObject({ to: 'retired' });
     await expect(changeTokenState(store, 'P1', 'disable')).rejects.toThrow(/retired token is final/);
     // Alice can get another token in vpn now.
@@ -80,13 +113,25 @@ describe('life cycle', () => {
     const at = new Date('2026-03-01T12:00:00Z');
     await assignToken(store, { serial: 'P1', login: 'alice', resource: 'vpn' });
     const codes: [string, string] = [totp(TEST_SEEDS.p1, at, 40), totp(TEST_SEEDS.p1, at, 41)];
-    await expect(resyncToken(store, 'P1', codes, { at })).rejects.toMatchObject({ code: 'action-not-allowed', exitCode: 5 });
+    await expect(resyncToken(store, 'P1', codes, { at })).rejects.toMatchObject({
+      code: 'action-not-allowed',
+      exitCode: 5,
+    });
     await setResourcePermissions(store, 'vpn', { allow: true, actions: 'synchronize' });
-    expect(await resyncToken(store, 'P1', codes, { at })).toEqual({ serial: 'P1', driftSteps: 41, previousDriftSteps: 0 });
-    await expect(resyncToken(store, 'P1', ['000000', '000001'], { at })).rejects.toMatchObject({ code: 'resync-failed', exitCode: 4 });
+    expect(await resyncToken(store, 'P1', codes, { at })).toEqual({
+      serial: 'P1',
+      driftSteps: 41,
+      previousDriftSteps: 0,
+    });
+    await expect(resyncToken(store, 'P1', ['000000', '000001'], { at })).rejects.toMatchObject({
+      code: 'resync-failed',
+      exitCode: 4,
+    });
     expect((await store.audit.list({ action: 'token.resync-failed' })).length).toBe(1);
     // A token in no Resource needs no permission.
-    expect((await resyncToken(store, 'C1', [totp(TEST_SEEDS.c1, at, -3), totp(TEST_SEEDS.c1, at, -2)], { at })).driftSteps).toBe(-2);
+    expect(
+      (await resyncToken(store, 'C1', [totp(TEST_SEEDS.c1, at, -3), totp(TEST_SEEDS.c1, at, -2)], { at })).driftSteps,
+    ).toBe(-2);
     expect(() => parseCodePair('123456')).toThrow(/two consecutive codes/);
     expect(parseCodePair('123456, 654321')).toEqual(['123456', '654321']);
   });
@@ -100,8 +145,14 @@ describe('the assignment rule the database enforces last', () => {
     const p2 = await findToken(store, 'P2');
     await createAssignment(store, { tokenId: p1.id, userId: alice.id, resourceId: vpn.id });
     // Past every check (as when another station wrote first): only the unique constraint stops it.
-    const err = await createAssignment(store, { tokenId: p2.id, userId: alice.id, resourceId: vpn.id }).catch((e: unknown) => e);
+    const err = await createAssignment(store, { tokenId: p2.id, userId: alice.id, resourceId: vpn.id }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(PolicyError);
-    expect(err).toMatchObject({ exitCode: 5, code: 'assignment-conflict', message: 'the token already has a user, or the user already has a token in this Resource' });
+    expect(err).toMatchObject({
+      exitCode: 5,
+      code: 'assignment-conflict',
+      message: 'the token already has a user, or the user already has a token in this Resource',
+    });
   });
 });

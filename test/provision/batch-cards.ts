@@ -25,7 +25,12 @@ export class HeldTransport extends MemoryTransport {
 export const card = (serial: string) => new Token2Simulator({ model: 'token2-card', serial });
 
 /** The serials of the scripted run: ok, skip (known with a seed), pulled at command 5 (config written, seed not), cancel. */
-export const SCRIPT = { ok: '86596220000301', known: '86596220000302', pulled: '86596220000303', cancel: '86596220000304' };
+export const SCRIPT = {
+  ok: '86596220000301',
+  known: '86596220000302',
+  pulled: '86596220000303',
+  cancel: '86596220000304',
+};
 export const KNOWN_SEED = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP'; // labelled test seed
 
 /** The four cards in order; the fourth waits for `stopped` (the operator's stop) before answering. */

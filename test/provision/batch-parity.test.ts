@@ -55,7 +55,13 @@ async function viaCli(store: Store): Promise<FlashBatchReport> {
     // The fourth card is on the reader when Ctrl-C comes (it answers only after).
     next: async (i: number) => (i === 3 && setTimeout(() => (stop.request(), release()), 10), cards.transports[i]!),
   };
-  const run = runCliBatch(store, source, token2Flasher(parseFlashInput({})), { count: null, stop, onEvent: takeOff(cards.transports) }, new Output(true, out.stream, sink().stream));
+  const run = runCliBatch(
+    store,
+    source,
+    token2Flasher(parseFlashInput({})),
+    { count: null, stop, onEvent: takeOff(cards.transports) },
+    new Output(true, out.stream, sink().stream),
+  );
   await expect(run).rejects.toMatchObject({ code: 'batch-partly-failed', exitCode: 3 });
   return JSON.parse(out.text()) as FlashBatchReport;
 }
@@ -102,7 +108,11 @@ async function viaStation(store: Store): Promise<FlashBatchReport> {
       body: JSON.stringify({ code: server.pairingToken }),
     });
     const { session } = (await pair.json()) as { session: string };
-    const ws = new WebSocket(`${server.origin.replace('http', 'ws')}/ws`, ['tokensmith', `tokensmith-session.${session}`], { headers: { origin: server.origin } });
+    const ws = new WebSocket(
+      `${server.origin.replace('http', 'ws')}/ws`,
+      ['tokensmith', `tokensmith-session.${session}`],
+      { headers: { origin: server.origin } },
+    );
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     page = new Page(ws);
     page.onBatch = takeOff(cards.transports);
@@ -119,7 +129,9 @@ async function viaStation(store: Store): Promise<FlashBatchReport> {
 async function outcome(store: Store, r: FlashBatchReport) {
   const batch = await store.batches.get(r.batch);
   const audit = (await store.audit.list()).filter((a) => a.action !== 'token.add');
-  const tokens = await Promise.all(Object.entries(SCRIPT).map(async ([name, s]) => [name, (await store.tokens.findOne('Token2', s))?.state ?? null]));
+  const tokens = await Promise.all(
+    Object.entries(SCRIPT).map(async ([name, s]) => [name, (await store.tokens.findOne('Token2', s))?.state ?? null]),
+  );
   return {
     counts: r.counts,
     stopped: r.stopped,
@@ -128,7 +140,14 @@ async function outcome(store: Store, r: FlashBatchReport) {
     failed: r.failed,
     cancelled: r.cancelled,
     flashed: r.flashed.map((f) => f.serial),
-    record: { kind: batch?.kind, format: batch?.format, imported: batch?.imported, skipped: batch?.skipped, failed: batch?.failed, status: batch?.status },
+    record: {
+      kind: batch?.kind,
+      format: batch?.format,
+      imported: batch?.imported,
+      skipped: batch?.skipped,
+      failed: batch?.failed,
+      status: batch?.status,
+    },
     audit: audit.map((a) => ({
       action: a.action,
       subject: a.subject.replace(/^batch:\d+$/, 'batch'),
@@ -155,7 +174,14 @@ describe('one flash-batch service: the CLI and the station count a scripted run 
       expect(cli.stopped).toBe(true);
       // Neither the pulled card nor the cancelled one is registered; the known one keeps its record.
       expect(cli.stored).toEqual({ ok: 'programmed', known: 'programmed', pulled: null, cancel: null });
-      expect(cli.record).toEqual({ kind: 'flash', format: 'token2-nfc', imported: 1, skipped: 2, failed: 1, status: 'done' });
+      expect(cli.record).toEqual({
+        kind: 'flash',
+        format: 'token2-nfc',
+        imported: 1,
+        skipped: 2,
+        failed: 1,
+        status: 'done',
+      });
       expect(cli.audit.map((a) => a.action)).toEqual(['token.flash', 'token.flash-failed', 'flash.batch']);
       expect(station).toEqual(cli);
     } finally {

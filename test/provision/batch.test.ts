@@ -15,14 +15,31 @@ const input = { algorithm: 'sha1', period: 30, displayTimeout: 30 } as const;
 
 /** A pile of simulated cards: the nth call gives the nth card, then "no token". */
 function pile(n: number, first = 1) {
-  const sims = Array.from({ length: n }, (_, i) => new Token2Simulator({ model: 'token2-card', serial: `865962200${String(first + i).padStart(5, '0')}` }));
-  return { sims, next: async (i: number) => (sims[i] ? new MemoryTransport(sims[i]!) : Promise.reject(new NoTokenError('no token'))) };
+  const sims = Array.from(
+    { length: n },
+    (_, i) => new Token2Simulator({ model: 'token2-card', serial: `865962200${String(first + i).padStart(5, '0')}` }),
+  );
+  return {
+    sims,
+    next: async (i: number) => (sims[i] ? new MemoryTransport(sims[i]!) : Promise.reject(new NoTokenError('no token'))),
+  };
 }
 
 /** The service with Token2 cards, as `device flash --batch` runs it. */
-function flashBatch(store: Store, count: number | null, next: (i: number) => Promise<ApduTransport>, inp: typeof input & { resource?: string }, o: Partial<FlashBatchOptions> = {}) {
+function flashBatch(
+  store: Store,
+  count: number | null,
+  next: (i: number) => Promise<ApduTransport>,
+  inp: typeof input & { resource?: string },
+  o: Partial<FlashBatchOptions> = {},
+) {
   // The operator takes each card off as soon as it is asked to.
-  return runFlashBatch<FlashResult>(store, { next }, token2Flasher(inp), { count, sourceName: 'test', awaitRemoval: async (t) => (t as MemoryTransport).remove(), ...o });
+  return runFlashBatch<FlashResult>(store, { next }, token2Flasher(inp), {
+    count,
+    sourceName: 'test',
+    awaitRemoval: async (t) => (t as MemoryTransport).remove(),
+    ...o,
+  });
 }
 
 describe('flashBatch with in-memory simulators', () => {
@@ -30,7 +47,9 @@ describe('flashBatch with in-memory simulators', () => {
     const store = memoryStore();
     const a = pile(5);
     const counts: string[] = [];
-    const r = await flashBatch(store, 5, a.next, input, { onEvent: (e) => e.type === 'token' && counts.push(`${e.counts.flashed}/${e.counts.failed}/${e.counts.skipped}`) });
+    const r = await flashBatch(store, 5, a.next, input, {
+      onEvent: (e) => e.type === 'token' && counts.push(`${e.counts.flashed}/${e.counts.failed}/${e.counts.skipped}`),
+    });
     expect(r.flashed).toHaveLength(5);
     expect(counts).toEqual(['1/0/0', '2/0/0', '3/0/0', '4/0/0', '5/0/0']);
     expect(new Set(a.sims.map((s) => s.state().seedHex)).size).toBe(5);
@@ -58,7 +77,10 @@ describe('flashBatch with in-memory simulators', () => {
   it('stops after the token being written when asked (Ctrl-C): the second token is finished, nothing more is taken', async () => {
     const store = memoryStore();
     const stop = new BatchStop();
-    const r = await flashBatch(store, 10, pile(10).next, input, { stop, onEvent: (e) => e.type === 'step' && e.index === 2 && /seed/i.test(e.text) && stop.request() });
+    const r = await flashBatch(store, 10, pile(10).next, input, {
+      stop,
+      onEvent: (e) => e.type === 'step' && e.index === 2 && /seed/i.test(e.text) && stop.request(),
+    });
     expect(r.flashed).toHaveLength(2);
     expect(r.counts).toEqual({ flashed: 2, skipped: 0, failed: 0, cancelled: 0 });
     expect(r.stopped).toBe(true);
@@ -87,7 +109,13 @@ describe('flashBatch with in-memory simulators', () => {
     const stop = new BatchStop();
     const a = pile(1);
     const never = new Promise<ApduTransport>(() => {});
-    const r = await flashBatch(store, null, (i) => (i === 0 ? a.next(0) : (setTimeout(() => stop.request(), 20), never)), input, { stop });
+    const r = await flashBatch(
+      store,
+      null,
+      (i) => (i === 0 ? a.next(0) : (setTimeout(() => stop.request(), 20), never)),
+      input,
+      { stop },
+    );
     expect(r.counts).toEqual({ flashed: 1, skipped: 0, failed: 0, cancelled: 0 });
     expect(r.stopped).toBe(true);
   });

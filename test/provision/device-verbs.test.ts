@@ -17,7 +17,12 @@ import { memoryStore } from './helpers-ss.js';
 const GENERIC_ATR = Uint8Array.from([0x3b, 0x80, 0x80, 0x01, 0x01]);
 
 /** Detects the device, then runs `verb` as `device <verb>` would; returns what it printed as the result. */
-async function run(store: Store, sim: { process(a: Uint8Array): Uint8Array }, verb: Parameters<typeof verbHandler>[1], options: Record<string, string | boolean | undefined> = {}) {
+async function run(
+  store: Store,
+  sim: { process(a: Uint8Array): Uint8Array },
+  verb: Parameters<typeof verbHandler>[1],
+  options: Record<string, string | boolean | undefined> = {},
+) {
   const transport = new MemoryTransport({ atr: GENERIC_ATR, process: (a) => sim.process(a) });
   const { family, model } = await detectFamily(transport);
   checkVerb(family, verb, model);
@@ -47,16 +52,32 @@ describe('device verbs through the verb table', () => {
     expect(f).toMatchObject({ model: 'token2-card', algorithm: 'sha256', period: 60 });
     expect(await run(store, sim, 'info')).toMatchObject({ serial: f.serial, inStore: true, state: 'programmed' });
     const { generateCode } = await import('../../src/core/otp.js');
-    const code = generateCode(sim.heldSeed()!, { type: 'totp', algorithm: 'sha256', digits: 6, period: 60, counter: 0 });
-    expect(await run(store, sim, 'verify', { code, window: '2' })).toMatchObject({ serial: f.serial, ok: true, driftSteps: 0 });
+    const code = generateCode(sim.heldSeed()!, {
+      type: 'totp',
+      algorithm: 'sha256',
+      digits: 6,
+      period: 60,
+      counter: 0,
+    });
+    expect(await run(store, sim, 'verify', { code, window: '2' })).toMatchObject({
+      serial: f.serial,
+      ok: true,
+      driftSteps: 0,
+    });
   });
 
   it('Molto2: flash a profile, list it, sync its clock, erase it', async () => {
     const store = memoryStore();
     const sim = new Molto2Simulator({ serial: '2310000077' });
-    expect(await run(store, sim, 'flash', { profile: '4', title: 'VPN' })).toMatchObject({ serial: '2310000077-04', profile: 4, title: 'VPN' });
+    expect(await run(store, sim, 'flash', { profile: '4', title: 'VPN' })).toMatchObject({
+      serial: '2310000077-04',
+      profile: 4,
+      title: 'VPN',
+    });
     const list = await run(store, sim, 'profiles');
-    expect((list.profiles as { profile: number; seedPresent: boolean }[]).filter((p) => p.seedPresent).map((p) => p.profile)).toEqual([4]);
+    expect(
+      (list.profiles as { profile: number; seedPresent: boolean }[]).filter((p) => p.seedPresent).map((p) => p.profile),
+    ).toEqual([4]);
     expect(await run(store, sim, 'sync', { profile: '4' })).toMatchObject({ profiles: [4] });
     await expect(run(store, sim, 'sync')).rejects.toMatchObject({ code: 'profile-needed' });
     expect(await run(store, sim, 'erase', { profile: '4' })).toMatchObject({ profile: 4, storeUpdated: true });
@@ -66,7 +87,11 @@ describe('device verbs through the verb table', () => {
   it('Protectimus: info reads the token; flash is refused as not public (exit 5)', async () => {
     const store = memoryStore();
     const sim = new ProtectimusSimulator({ model: 'protectimus-slim' });
-    expect(await run(store, sim, 'info')).toMatchObject({ model: 'protectimus-slim', hardwareScheme: '70', inStore: false });
+    expect(await run(store, sim, 'info')).toMatchObject({
+      model: 'protectimus-slim',
+      hardwareScheme: '70',
+      inStore: false,
+    });
     await expect(run(store, sim, 'flash')).rejects.toMatchObject({ exitCode: 5, code: 'seed-write-not-public' });
   });
 });

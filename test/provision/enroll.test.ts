@@ -13,7 +13,8 @@ let store: Store;
 async function setup() {
   await createResource(store, { name: 'vpn' });
   await setResourcePermissions(store, 'vpn', { allow: true, actions: 'enroll', tokenTypes: 'programmable' });
-  for (const login of ['alice', 'bob', 'carol']) await addUser(store, { login, email: `${login}@example.com`, resources: ['vpn'] });
+  for (const login of ['alice', 'bob', 'carol'])
+    await addUser(store, { login, email: `${login}@example.com`, resources: ['vpn'] });
   await createResource(store, { name: 'wiki' });
   await addUser(store, { login: 'dave', email: 'dave@example.com', resources: ['wiki'] });
   await addToken(store, { serial: 'P1', secret: base32(TEST_SEEDS.p1), kind: 'programmable', resource: 'vpn' });
@@ -22,7 +23,8 @@ async function setup() {
   await addToken(store, { serial: 'C1', secret: base32(TEST_SEEDS.c1), kind: 'classic', resource: 'vpn' });
 }
 
-const claim = (login: string, serial: string, code: string, at = AT) => claimToken(store, { resource: 'vpn', login, serial, code, at, via: 'admin' });
+const claim = (login: string, serial: string, code: string, at = AT) =>
+  claimToken(store, { resource: 'vpn', login, serial, code, at, via: 'admin' });
 
 beforeEach(async () => {
   store = memoryStore();
@@ -39,30 +41,62 @@ describe('claiming a token (the enrollment flow)', () => {
     expect(t.driftSteps).toBe(0);
     const a = await store.assignments.byToken(t.id);
     expect(a?.enrolledAt).toBe(AT.toISOString());
-    await expect(claim('alice', 'P1', totp(TEST_SEEDS.p1, AT))).rejects.toMatchObject({ code: 'code-already-used', exitCode: 5 });
+    await expect(claim('alice', 'P1', totp(TEST_SEEDS.p1, AT))).rejects.toMatchObject({
+      code: 'code-already-used',
+      exitCode: 5,
+    });
     // An earlier code of the window is refused too.
-    await expect(claim('alice', 'P1', totp(TEST_SEEDS.p1, AT, -1))).rejects.toMatchObject({ code: 'code-already-used' });
+    await expect(claim('alice', 'P1', totp(TEST_SEEDS.p1, AT, -1))).rejects.toMatchObject({
+      code: 'code-already-used',
+    });
   });
 
   it('stores the measured drift: +2 accepted, ±3 and 5 steps away refused with the rule', async () => {
     expect((await claim('bob', 'P2', totp(TEST_SEEDS.p2, AT, 2))).driftSteps).toBe(2);
     expect((await findToken(store, 'P2')).driftSteps).toBe(2);
-    await expect(claim('carol', 'P3', totp(TEST_SEEDS.p3, AT, 5))).rejects.toThrow(/within ±2 steps.*rule: a code must be valid within the Resource's window/);
-    await expect(claim('carol', 'P3', totp(TEST_SEEDS.p3, AT, -3))).rejects.toMatchObject({ code: 'code-rejected', exitCode: 5 });
+    await expect(claim('carol', 'P3', totp(TEST_SEEDS.p3, AT, 5))).rejects.toThrow(
+      /within ±2 steps.*rule: a code must be valid within the Resource's window/,
+    );
+    await expect(claim('carol', 'P3', totp(TEST_SEEDS.p3, AT, -3))).rejects.toMatchObject({
+      code: 'code-rejected',
+      exitCode: 5,
+    });
     expect((await claim('carol', 'P3', totp(TEST_SEEDS.p3, AT, -2))).driftSteps).toBe(-2);
   });
 
   it('refuses a user outside the Resource, a type not allowed, a second token, a token of someone else', async () => {
-    await expect(claimToken(store, { resource: 'vpn', login: 'dave', serial: 'P1', code: totp(TEST_SEEDS.p1, AT), at: AT, via: 'admin' })).rejects.toMatchObject({
+    await expect(
+      claimToken(store, {
+        resource: 'vpn',
+        login: 'dave',
+        serial: 'P1',
+        code: totp(TEST_SEEDS.p1, AT),
+        at: AT,
+        via: 'admin',
+      }),
+    ).rejects.toMatchObject({
       code: 'user-not-in-resource',
       exitCode: 5,
     });
-    await expect(claim('alice', 'C1', totp(TEST_SEEDS.c1, AT))).rejects.toMatchObject({ code: 'token-type-not-allowed', exitCode: 5 });
+    await expect(claim('alice', 'C1', totp(TEST_SEEDS.c1, AT))).rejects.toMatchObject({
+      code: 'token-type-not-allowed',
+      exitCode: 5,
+    });
     await claim('alice', 'P1', totp(TEST_SEEDS.p1, AT));
-    await expect(claim('alice', 'P2', totp(TEST_SEEDS.p2, AT))).rejects.toMatchObject({ code: 'one-token-per-resource', exitCode: 5 });
-    await expect(claim('bob', 'P1', totp(TEST_SEEDS.p1, AT, 1))).rejects.toMatchObject({ code: 'token-has-other-user', exitCode: 5 });
+    await expect(claim('alice', 'P2', totp(TEST_SEEDS.p2, AT))).rejects.toMatchObject({
+      code: 'one-token-per-resource',
+      exitCode: 5,
+    });
+    await expect(claim('bob', 'P1', totp(TEST_SEEDS.p1, AT, 1))).rejects.toMatchObject({
+      code: 'token-has-other-user',
+      exitCode: 5,
+    });
     // No refusal wrote anything but the audit rows of the one success (assign + enroll).
-    expect((await store.audit.list()).filter((r) => r.action.startsWith('token.enroll') || r.action === 'token.assign').map((r) => r.action)).toEqual(['token.assign', 'token.enroll']);
+    expect(
+      (await store.audit.list())
+        .filter((r) => r.action.startsWith('token.enroll') || r.action === 'token.assign')
+        .map((r) => r.action),
+    ).toEqual(['token.assign', 'token.enroll']);
   });
 
   it('refuses when enroll is not allowed, and a token outside the Resource stock', async () => {
@@ -70,14 +104,20 @@ describe('claiming a token (the enrollment flow)', () => {
     await expect(claim('alice', 'P1', totp(TEST_SEEDS.p1, AT))).rejects.toMatchObject({ code: 'action-not-allowed' });
     await setResourcePermissions(store, 'vpn', { allow: true, actions: 'enroll' });
     await addToken(store, { serial: 'LOOSE', secret: base32(TEST_SEEDS.p2), kind: 'programmable' });
-    await expect(claim('alice', 'LOOSE', totp(TEST_SEEDS.p2, AT))).rejects.toMatchObject({ code: 'token-not-in-stock' });
+    await expect(claim('alice', 'LOOSE', totp(TEST_SEEDS.p2, AT))).rejects.toMatchObject({
+      code: 'token-not-in-stock',
+    });
   });
 
   it('locks the token after lock-after failed codes until an admin unlocks it', async () => {
-    for (let i = 1; i <= 4; i++) await expect(claim('carol', 'P3', '000000')).rejects.toThrow(new RegExp(`${5 - i} attempt\\(s\\) left`));
+    for (let i = 1; i <= 4; i++)
+      await expect(claim('carol', 'P3', '000000')).rejects.toThrow(new RegExp(`${5 - i} attempt\\(s\\) left`));
     await expect(claim('carol', 'P3', '000000')).rejects.toThrow(/now locked.*tokens unlock P3/);
     expect((await findToken(store, 'P3')).locked).toBe(true);
-    await expect(claim('carol', 'P3', totp(TEST_SEEDS.p3, AT))).rejects.toMatchObject({ code: 'token-locked', exitCode: 5 });
+    await expect(claim('carol', 'P3', totp(TEST_SEEDS.p3, AT))).rejects.toMatchObject({
+      code: 'token-locked',
+      exitCode: 5,
+    });
     const u = await unlockToken(store, 'P3');
     expect(u).toEqual({ serial: 'P3', wasLocked: true, failedAttempts: 5 });
     expect((await claim('carol', 'P3', totp(TEST_SEEDS.p3, AT))).state).toBe('enrolled');
@@ -101,7 +141,9 @@ describe('claiming a token (the enrollment flow)', () => {
   });
 
   it('starts a software token and confirms it with its first code', async () => {
-    await expect(startSoftwareToken(store, { resource: 'vpn', login: 'alice', via: 'admin' })).rejects.toMatchObject({ code: 'token-type-not-allowed' });
+    await expect(startSoftwareToken(store, { resource: 'vpn', login: 'alice', via: 'admin' })).rejects.toMatchObject({
+      code: 'token-type-not-allowed',
+    });
     await setResourcePermissions(store, 'vpn', { allow: true, tokenTypes: 'software' });
     const first = await startSoftwareToken(store, { resource: 'vpn', login: 'alice', via: 'admin' });
     // Starting again replaces the pending one.

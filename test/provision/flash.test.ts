@@ -17,7 +17,11 @@ const NOW = 1_767_225_600_000;
 const now = () => NOW;
 
 beforeEach(() => {
-  store = openSqliteStore({ path: ':memory:', env: { TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex') }, operator: 'test' });
+  store = openSqliteStore({
+    path: ':memory:',
+    env: { TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex') },
+    operator: 'test',
+  });
 });
 afterEach(async () => {
   await store.close();
@@ -30,10 +34,25 @@ describe('flashToken', () => {
     const sim = new Token2Simulator({ model: 'token2-card', serial: '86596220000042', clockOffset: -77, now });
     const seed = randomBytes(32);
     const r = await flashToken(store, new MemoryTransport(sim), { ...sha256, seed }, { now });
-    expect(r).toMatchObject({ serial: '86596220000042', model: 'token2-card', product: 'OTPC-P2-i', clockOffsetBefore: -77, clockOffsetAfter: 0, commands: 8 });
+    expect(r).toMatchObject({
+      serial: '86596220000042',
+      model: 'token2-card',
+      product: 'OTPC-P2-i',
+      clockOffsetBefore: -77,
+      clockOffsetAfter: 0,
+      commands: 8,
+    });
     expect(sim.heldSeed()).toEqual(Uint8Array.from(seed));
     const t = (await store.tokens.findBySerial('86596220000042'))[0]!;
-    expect(t).toMatchObject({ kind: 'programmable', state: 'programmed', model: 'OTPC-P2-i', manufacturer: 'Token2', algorithm: 'sha256', period: 60, digits: 6 });
+    expect(t).toMatchObject({
+      kind: 'programmable',
+      state: 'programmed',
+      model: 'OTPC-P2-i',
+      manufacturer: 'Token2',
+      algorithm: 'sha256',
+      period: 60,
+      digits: 6,
+    });
     expect((await store.tokens.openSeed(t)).equals(seed)).toBe(true);
     const batch = await store.batches.get(t.batchId!);
     expect(batch).toMatchObject({ kind: 'flash', imported: 1, status: 'done' });
@@ -81,7 +100,9 @@ describe('flashToken', () => {
     await createResource(store, { name: 'vpn' });
     const sim = new Token2Simulator({ model: 'token2-card' });
     const t = new MemoryTransport(sim);
-    await expect(flashToken(store, t, { ...sha256, resource: 'vpn', user: 'nobody' })).rejects.toThrow(/no user 'nobody'/);
+    await expect(flashToken(store, t, { ...sha256, resource: 'vpn', user: 'nobody' })).rejects.toThrow(
+      /no user 'nobody'/,
+    );
     expect(t.commandCount).toBe(0);
   });
 
@@ -93,7 +114,10 @@ describe('flashToken', () => {
     expect(sim.state().authFailures).toBe(1);
     expect(await store.tokens.count()).toBe(0);
     const [row] = await store.audit.list({ action: 'token.flash-failed' });
-    expect(row).toMatchObject({ subject: 'token:86596220000077', details: { error: 'auth-failed', configWritten: false } });
+    expect(row).toMatchObject({
+      subject: 'token:86596220000077',
+      details: { error: 'auth-failed', configWritten: false },
+    });
     expect((await store.batches.list())[0]).toMatchObject({ kind: 'flash', failed: 1, status: 'aborted' });
   });
 
@@ -104,13 +128,20 @@ describe('flashToken', () => {
     expect(err.message).toMatch(/Config written, seed not written: .*seed may be wiped.*flash it again/);
     expect(await store.tokens.count()).toBe(0);
     const [row] = await store.audit.list({ action: 'token.flash-failed' });
-    expect(row!.details).toMatchObject({ configWritten: true, seedWritten: false, error: 'card-removed', step: 'challenge' });
+    expect(row!.details).toMatchObject({
+      configWritten: true,
+      seedWritten: false,
+      error: 'card-removed',
+      step: 'challenge',
+    });
   });
 
   it('a re-flash of a programmed token whose config write wiped the seed puts it back in stock without a seed', async () => {
     const sim = new Token2Simulator({ model: 'token2-card', serial: '86596220000056' });
     await flashToken(store, new MemoryTransport(sim), sha256);
-    await flashToken(store, new MemoryTransport(sim, { removeBeforeCommand: 5 }), { ...sha256, force: true }).catch(() => {});
+    await flashToken(store, new MemoryTransport(sim, { removeBeforeCommand: 5 }), { ...sha256, force: true }).catch(
+      () => {},
+    );
     const t = (await store.tokens.findBySerial('86596220000056'))[0]!;
     expect(t).toMatchObject({ state: 'in_stock', hasSeed: false });
   });
@@ -122,7 +153,12 @@ describe('device sync, verify and info', () => {
     await flashToken(store, new MemoryTransport(sim), sha256, { now });
     const held = sim.heldSeed();
     const later = () => NOW + 3_600_000;
-    const drifted = new Token2Simulator({ model: 'token2-card', serial: '86596220000042', clockOffset: 400, now: later });
+    const drifted = new Token2Simulator({
+      model: 'token2-card',
+      serial: '86596220000042',
+      clockOffset: 400,
+      now: later,
+    });
     const r = await syncDevice(store, new MemoryTransport(drifted), { now: later });
     expect(r).toMatchObject({ seedRewritten: true, offsetBefore: 400, offsetAfter: 0 });
     expect(drifted.heldSeed()).toEqual(held);
@@ -131,7 +167,11 @@ describe('device sync, verify and info', () => {
   });
 
   it('refuses to sync a restricted-sync token the store does not know, with the reason, writing nothing', async () => {
-    const sim = new Token2Simulator({ model: 'token2-card', serial: '86596220000099', seed: new Uint8Array(20).fill(3) });
+    const sim = new Token2Simulator({
+      model: 'token2-card',
+      serial: '86596220000099',
+      seed: new Uint8Array(20).fill(3),
+    });
     const t = new MemoryTransport(sim);
     const err = await syncDevice(store, t).catch((e) => e);
     expect(err.exitCode).toBe(5);
@@ -161,13 +201,23 @@ describe('device sync, verify and info', () => {
     const t = (await store.tokens.findBySerial('86596220000042'))[0]!;
     expect((await viewToken(store, t)).driftSteps).toBe(2);
     const wrong = String((Number(ahead) + 1) % 1_000_000).padStart(6, '0');
-    await expect(verifyDevice(store, new MemoryTransport(sim), wrong, { at, window: 0 })).rejects.toMatchObject({ code: 'code-rejected', exitCode: 4 });
+    await expect(verifyDevice(store, new MemoryTransport(sim), wrong, { at, window: 0 })).rejects.toMatchObject({
+      code: 'code-rejected',
+      exitCode: 4,
+    });
   });
 
   it('info shows serial, model, the token clock and its offset', async () => {
     const sim = new Token2Simulator({ model: 'token2-fob', serial: '86596000000123', clockOffset: 12, now });
     const v = await deviceInfo(store, new MemoryTransport(sim), { now });
-    expect(v).toMatchObject({ serial: '86596000000123', model: 'token2-fob', product: 'miniOTP-2-i', offsetSeconds: 12, inStore: false, wipesSeedOnSync: true });
+    expect(v).toMatchObject({
+      serial: '86596000000123',
+      model: 'token2-fob',
+      product: 'miniOTP-2-i',
+      offsetSeconds: 12,
+      inStore: false,
+      wipesSeedOnSync: true,
+    });
   });
 });
 

@@ -45,7 +45,9 @@ describe('mailer', () => {
       utimesSync(old, past, past);
       writeFileSync(join(dir, 'outbox', 'notes.txt'), 'not mail');
       const latest = (await m.send({ to: 'a@example.com', subject: 'latest', text: 'code 333333' })).delivered;
-      expect(readdirSync(join(dir, 'outbox')).sort()).toEqual([young, latest, join(dir, 'outbox', 'notes.txt')].map((p) => p.split('/').at(-1)).sort());
+      expect(readdirSync(join(dir, 'outbox')).sort()).toEqual(
+        [young, latest, join(dir, 'outbox', 'notes.txt')].map((p) => p.split('/').at(-1)).sort(),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -53,7 +55,11 @@ describe('mailer', () => {
 
   it('delivers through a real SMTP server given as the smtpUrl argument (ahead of TOKENSMITH_SMTP_URL)', async () => {
     const smtp = await startTestSmtp();
-    const m = mailerFor('/tmp/x.db', { TOKENSMITH_SMTP_URL: 'smtp://127.0.0.1:1', TOKENSMITH_MAIL_FROM: 'portal@example.org' }, smtp.url);
+    const m = mailerFor(
+      '/tmp/x.db',
+      { TOKENSMITH_SMTP_URL: 'smtp://127.0.0.1:1', TOKENSMITH_MAIL_FROM: 'portal@example.org' },
+      smtp.url,
+    );
     try {
       await m.send({ to: 'bob@example.org', subject: 'Your code', text: 'The code is 123456.' });
       await m.send({ to: 'carol@example.org', subject: 'Your code', text: 'The code is 654321.' });
@@ -69,7 +75,11 @@ describe('mailer', () => {
   });
 
   it('refuses an SMTP URL that is not smtp:// or smtps:// as a usage error', () => {
-    expect(() => mailerFor('/tmp/x.db', {}, 'http://mail.example.com')).toThrow(expect.objectContaining({ code: 'bad-smtp-url', exitCode: 2 }));
-    expect(() => mailerFor('/tmp/x.db', {}, 'mail.example.com:25')).toThrow(expect.objectContaining({ code: 'bad-smtp-url' }));
+    expect(() => mailerFor('/tmp/x.db', {}, 'http://mail.example.com')).toThrow(
+      expect.objectContaining({ code: 'bad-smtp-url', exitCode: 2 }),
+    );
+    expect(() => mailerFor('/tmp/x.db', {}, 'mail.example.com:25')).toThrow(
+      expect.objectContaining({ code: 'bad-smtp-url' }),
+    );
   });
 });

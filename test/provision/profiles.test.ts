@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { eraseProfile, flashProfile, listProfiles, parseProfileFlashInput, profileSerial, syncProfiles } from '../../src/provision/molto2-profiles.js';
+import {
+  eraseProfile,
+  flashProfile,
+  listProfiles,
+  parseProfileFlashInput,
+  profileSerial,
+  syncProfiles,
+} from '../../src/provision/molto2-profiles.js';
 import { protectimusFlash, protectimusSync, protectimusVerify } from '../../src/provision/protectimus.js';
 import { createResource } from '../../src/provision/resources.js';
 import { addToken } from '../../src/provision/tokens.js';
@@ -18,10 +25,33 @@ describe('Molto2 services: every profile is its own token', () => {
     for (const u of ['alice', 'bob']) await addUser(store, { login: u, resources: ['vpn'] });
     const sim = new Molto2Simulator({ serial: '2310000077' });
     const t = new MemoryTransport(sim);
-    const a = await flashProfile(store, t, parseProfileFlashInput({ profile: '3', digits: '8', algorithm: 'sha256', title: 'VPN', resource: 'vpn', user: 'alice', seed: base32(seed) }));
+    const a = await flashProfile(
+      store,
+      t,
+      parseProfileFlashInput({
+        profile: '3',
+        digits: '8',
+        algorithm: 'sha256',
+        title: 'VPN',
+        resource: 'vpn',
+        user: 'alice',
+        seed: base32(seed),
+      }),
+    );
     const b = await flashProfile(store, t, parseProfileFlashInput({ profile: '7', resource: 'vpn', user: 'bob' }));
-    expect([a.serial, a.token.user, b.serial, b.token.user]).toEqual(['2310000077-03', 'alice', '2310000077-07', 'bob']);
-    expect(await store.tokens.findOne('Token2', profileSerial('2310000077', 3))).toMatchObject({ deviceSerial: '2310000077', profile: 3, digits: 8, algorithm: 'sha256', state: 'assigned' });
+    expect([a.serial, a.token.user, b.serial, b.token.user]).toEqual([
+      '2310000077-03',
+      'alice',
+      '2310000077-07',
+      'bob',
+    ]);
+    expect(await store.tokens.findOne('Token2', profileSerial('2310000077', 3))).toMatchObject({
+      deviceSerial: '2310000077',
+      profile: 3,
+      digits: 8,
+      algorithm: 'sha256',
+      state: 'assigned',
+    });
     expect(Buffer.from(sim.heldSeed(3)!)).toEqual(seed);
     const list = await listProfiles(store, t);
     expect(list.profiles.filter((p) => p.seedPresent).map((p) => [p.profile, p.serial, p.user])).toEqual([
@@ -36,7 +66,10 @@ describe('Molto2 services: every profile is its own token', () => {
     expect(blocked.exitCode).toBe(4);
     expect(sim.heldSeed(3)).not.toBeNull();
     const audit = await store.audit.list();
-    expect(audit.filter((r) => r.action === 'token.flash').map((r) => r.subject)).toEqual(['token:2310000077-03', 'token:2310000077-07']);
+    expect(audit.filter((r) => r.action === 'token.flash').map((r) => r.subject)).toEqual([
+      'token:2310000077-03',
+      'token:2310000077-07',
+    ]);
     expect(JSON.stringify(audit)).not.toContain(seed.toString('hex'));
   });
 
@@ -57,7 +90,9 @@ describe('Molto2 services: every profile is its own token', () => {
   it('a wrong --customer-key fails with the tries left and writes a flash-failed audit row', async () => {
     const store = memoryStore();
     const t = new MemoryTransport(new Molto2Simulator({ serial: '2310000079' }));
-    const e = await flashProfile(store, t, parseProfileFlashInput({ profile: '1', customerKey: 'wrong' })).catch((x) => x);
+    const e = await flashProfile(store, t, parseProfileFlashInput({ profile: '1', customerKey: 'wrong' })).catch(
+      (x) => x,
+    );
     expect(e.code).toBe('auth-failed');
     const row = (await store.audit.list()).find((x) => x.action === 'token.flash-failed')!;
     expect(row.details).toMatchObject({ triesLeft: 9 });
@@ -70,7 +105,13 @@ describe('Protectimus services', () => {
     const store = memoryStore();
     const sim = new ProtectimusSimulator({ serial: '70100000077', clockOffset: -60 });
     const t = new MemoryTransport(sim);
-    await addToken(store, { serial: '70100000077', secret: base32(seed), manufacturer: 'Protectimus', model: 'protectimus-slim', kind: 'programmable' });
+    await addToken(store, {
+      serial: '70100000077',
+      secret: base32(seed),
+      manufacturer: 'Protectimus',
+      model: 'protectimus-slim',
+      kind: 'programmable',
+    });
     const v = await protectimusVerify(store, t, { model: 'protectimus-slim', serial: '70100000077' });
     expect(v).toMatchObject({ driftSteps: -2, driftSeconds: -60 });
     const s = await protectimusSync(store, t, { model: 'protectimus-slim' });

@@ -46,10 +46,25 @@ describe('portal sign-in', () => {
     expect(ch).toEqual({ resource: 'vpn', login: 'bob', method: 'password', tokenCodeRequired: false });
     const s = await signIn(store, { resource: 'vpn', login: 'bob', password: 'bob-password-1', at: AT });
     expect(s.login).toBe('bob');
-    for (let i = 0; i < 3; i++) await expect(signIn(store, { resource: 'vpn', login: 'bob', password: 'nope', at: AT })).rejects.toMatchObject({ code: 'sign-in-refused', exitCode: 5 });
-    await expect(signIn(store, { resource: 'vpn', login: 'bob', password: 'bob-password-1', at: AT })).rejects.toThrow(/locked after 3 failed attempts/);
+    for (let i = 0; i < 3; i++)
+      await expect(signIn(store, { resource: 'vpn', login: 'bob', password: 'nope', at: AT })).rejects.toMatchObject({
+        code: 'sign-in-refused',
+        exitCode: 5,
+      });
+    await expect(signIn(store, { resource: 'vpn', login: 'bob', password: 'bob-password-1', at: AT })).rejects.toThrow(
+      /locked after 3 failed attempts/,
+    );
     // The lock ends after 15 minutes.
-    expect((await signIn(store, { resource: 'vpn', login: 'bob', password: 'bob-password-1', at: new Date(AT.getTime() + 16 * 60_000) })).login).toBe('bob');
+    expect(
+      (
+        await signIn(store, {
+          resource: 'vpn',
+          login: 'bob',
+          password: 'bob-password-1',
+          at: new Date(AT.getTime() + 16 * 60_000),
+        })
+      ).login,
+    ).toBe('bob');
   });
 
   it('sends a one-time code to the email when there is no password; it works once', async () => {
@@ -59,9 +74,13 @@ describe('portal sign-in', () => {
     expect(msg).toMatch(/^From: .*\r\nTo: alice@example.com\r\nSubject: Your sign-in code for vpn\r\n/);
     const code = lastCodeIn(join(dir, 'outbox'));
     const wrong = code === '000000' ? '111111' : '000000';
-    await expect(signIn(store, { resource: 'vpn', login: 'alice', emailCode: wrong, at: AT })).rejects.toThrow(/unknown login, or wrong password or code/);
+    await expect(signIn(store, { resource: 'vpn', login: 'alice', emailCode: wrong, at: AT })).rejects.toThrow(
+      /unknown login, or wrong password or code/,
+    );
     expect((await signIn(store, { resource: 'vpn', login: 'alice', emailCode: code, at: AT })).login).toBe('alice');
-    await expect(signIn(store, { resource: 'vpn', login: 'alice', emailCode: code, at: AT })).rejects.toThrow(/unknown login, or wrong password or code/);
+    await expect(signIn(store, { resource: 'vpn', login: 'alice', emailCode: code, at: AT })).rejects.toThrow(
+      /unknown login, or wrong password or code/,
+    );
     // The client hears one refusal; the audit log keeps why.
     const reasons = (await store.audit.list({ action: 'portal.signin-failed' })).map((a) => a.details.reason);
     expect(reasons).toEqual(['wrong emailed code', 'no valid emailed code']);
@@ -72,7 +91,9 @@ describe('portal sign-in', () => {
   it('an emailed code expires after 10 minutes', async () => {
     await beginSignIn(store, mailer, { resource: 'vpn', login: 'alice', at: AT });
     const code = lastCodeIn(join(dir, 'outbox'));
-    await expect(signIn(store, { resource: 'vpn', login: 'alice', emailCode: code, at: new Date(AT.getTime() + 11 * 60_000) })).rejects.toThrow(/unknown login, or wrong password or code/);
+    await expect(
+      signIn(store, { resource: 'vpn', login: 'alice', emailCode: code, at: new Date(AT.getTime() + 11 * 60_000) }),
+    ).rejects.toThrow(/unknown login, or wrong password or code/);
   });
 
   it('answers users outside the Resource and users with neither password nor email as it answers an unknown login, and signs neither in', async () => {
@@ -81,8 +102,14 @@ describe('portal sign-in', () => {
       ['vpn', 'nomail'],
       ['vpn', 'nobody'],
     ]) {
-      expect(await beginSignIn(store, mailer, { resource: resource!, login: login!, at: AT })).toMatchObject({ resource, login, method: 'password' });
-      await expect(signIn(store, { resource: resource!, login: login!, password: 'whatever-1', at: AT })).rejects.toMatchObject({ code: 'sign-in-refused', exitCode: 5 });
+      expect(await beginSignIn(store, mailer, { resource: resource!, login: login!, at: AT })).toMatchObject({
+        resource,
+        login,
+        method: 'password',
+      });
+      await expect(
+        signIn(store, { resource: resource!, login: login!, password: 'whatever-1', at: AT }),
+      ).rejects.toMatchObject({ code: 'sign-in-refused', exitCode: 5 });
     }
     expect(readdirSync(dir)).toEqual([]);
   });
@@ -91,12 +118,30 @@ describe('portal sign-in', () => {
     const s = await signIn(store, { resource: 'vpn', login: 'bob', password: 'bob-password-1', at: AT });
     await s.enroll('P1', totp(TEST_SEEDS.p1, AT), AT);
     expect((await beginSignIn(store, mailer, { resource: 'vpn', login: 'bob', at: AT })).tokenCodeRequired).toBe(true);
-    await expect(signIn(store, { resource: 'vpn', login: 'bob', password: 'bob-password-1', at: AT })).rejects.toThrow(/unknown login, or wrong password or code/);
-    const later = new Date(AT.getTime() + 60_000);
-    await expect(signIn(store, { resource: 'vpn', login: 'bob', password: 'bob-password-1', tokenCode: totp(TEST_SEEDS.p1, AT), at: later })).rejects.toThrow(
+    await expect(signIn(store, { resource: 'vpn', login: 'bob', password: 'bob-password-1', at: AT })).rejects.toThrow(
       /unknown login, or wrong password or code/,
     );
-    expect((await signIn(store, { resource: 'vpn', login: 'bob', password: 'bob-password-1', tokenCode: totp(TEST_SEEDS.p1, later), at: later })).login).toBe('bob');
+    const later = new Date(AT.getTime() + 60_000);
+    await expect(
+      signIn(store, {
+        resource: 'vpn',
+        login: 'bob',
+        password: 'bob-password-1',
+        tokenCode: totp(TEST_SEEDS.p1, AT),
+        at: later,
+      }),
+    ).rejects.toThrow(/unknown login, or wrong password or code/);
+    expect(
+      (
+        await signIn(store, {
+          resource: 'vpn',
+          login: 'bob',
+          password: 'bob-password-1',
+          tokenCode: totp(TEST_SEEDS.p1, later),
+          at: later,
+        })
+      ).login,
+    ).toBe('bob');
   });
 });
 
@@ -108,8 +153,13 @@ describe('portal actions', () => {
     const codes: [string, string] = [totp(TEST_SEEDS.p1, at2, 7), totp(TEST_SEEDS.p1, at2, 8)];
     await expect(s.synchronize(codes, at2)).rejects.toMatchObject({ code: 'action-not-allowed', exitCode: 5 });
     await expect(s.unassign()).rejects.toMatchObject({ code: 'action-not-allowed' });
-    await expect(s.changePassword('bob-password-1', 'a-new-password')).rejects.toMatchObject({ code: 'action-not-allowed' });
-    await setResourcePermissions(store, 'vpn', { allow: true, actions: ['synchronize', 'reissue', 'unassign', 'change-password', 'change-email', 'change-login'] });
+    await expect(s.changePassword('bob-password-1', 'a-new-password')).rejects.toMatchObject({
+      code: 'action-not-allowed',
+    });
+    await setResourcePermissions(store, 'vpn', {
+      allow: true,
+      actions: ['synchronize', 'reissue', 'unassign', 'change-password', 'change-email', 'change-login'],
+    });
     expect(await s.synchronize(codes, at2)).toMatchObject({ serial: 'P1', driftSteps: 8, previousDriftSteps: 0 });
     expect((await findToken(store, 'P1')).driftSteps).toBe(8);
     // The same pair again is a replay.
@@ -124,7 +174,15 @@ describe('portal actions', () => {
     await expect(s2.changeEmail('not-an-email')).rejects.toMatchObject({ code: 'bad-email' });
     expect((await store.audit.verify()).ok).toBe(true);
     const actions = (await store.audit.list()).map((r) => r.action);
-    expect(actions).toEqual(expect.arrayContaining(['token.resync', 'token.reissue', 'token.unassign', 'user.change-login', 'user.change-password']));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'token.resync',
+        'token.reissue',
+        'token.unassign',
+        'user.change-login',
+        'user.change-password',
+      ]),
+    );
   });
 
   it('lets a user take an existing token with assign-existing and enroll it', async () => {

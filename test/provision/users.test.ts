@@ -31,7 +31,10 @@ describe('users', () => {
     expect(u.passwordHash).toMatch(/^\$scrypt\$/);
     expect(await verifyPassword('pw-of-bob', u.passwordHash!)).toBe(true);
     expect(JSON.stringify(await store.audit.list())).not.toMatch(/pw-of-bob|scrypt/);
-    await expect(addUser(store, { login: 'bob', resources: ['vpn'] })).rejects.toMatchObject({ code: 'duplicate-user', exitCode: 4 });
+    await expect(addUser(store, { login: 'bob', resources: ['vpn'] })).rejects.toMatchObject({
+      code: 'duplicate-user',
+      exitCode: 4,
+    });
     await expect(addUser(store, { login: 'x', resources: ['nosuch'] })).rejects.toMatchObject({ code: 'not-found' });
     await setMembership(store, 'bob', 'wiki', true);
     expect((await store.users.resourcesOf(u.id)).map((r) => r.name)).toEqual(['vpn', 'wiki']);
@@ -49,7 +52,10 @@ describe('users', () => {
 
   it('imports all or nothing and names every bad line', async () => {
     const csv = join(dir, 'users.csv');
-    writeFileSync(csv, 'login,email,phone,password,resources,token\nalice,alice@example.com,+41 79 000 00 00,pw-alice,vpn;wiki,S1\nbob,bob@nowhere,,,vpn,\ncarol,,,,vpn,\nalice,,,,vpn,\n');
+    writeFileSync(
+      csv,
+      'login,email,phone,password,resources,token\nalice,alice@example.com,+41 79 000 00 00,pw-alice,vpn;wiki,S1\nbob,bob@nowhere,,,vpn,\ncarol,,,,vpn,\nalice,,,,vpn,\n',
+    );
     const bad = await importUsers(store, csv);
     expect(bad.imported).toBe(0);
     expect(bad.errors.map((e) => e.where)).toEqual(['users.csv:3', 'users.csv:5']);
@@ -58,7 +64,10 @@ describe('users', () => {
     expect(await store.users.list()).toHaveLength(0);
     expect((await findToken(store, 'S1')).state).toBe('in_stock');
 
-    writeFileSync(csv, 'login,email,phone,password,resources,token\nalice,alice@example.com,+41 79 000 00 00,pw-alice,vpn;wiki,S1\ncarol,,,,vpn,\n');
+    writeFileSync(
+      csv,
+      'login,email,phone,password,resources,token\nalice,alice@example.com,+41 79 000 00 00,pw-alice,vpn;wiki,S1\ncarol,,,,vpn,\n',
+    );
     const good = await importUsers(store, csv);
     expect(good).toMatchObject({ imported: 2, assigned: 1, failed: 0, cannotSignIn: ['carol'] });
     expect((await findToken(store, 'S1')).state).toBe('assigned');

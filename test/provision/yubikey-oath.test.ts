@@ -8,7 +8,15 @@ import { describe, expect, it } from 'vitest';
 import { generateCode } from '../../src/core/otp.js';
 import { createResource } from '../../src/provision/resources.js';
 import { addUser } from '../../src/provision/users.js';
-import { eraseOathCredential, flashOathCredential, listOathCredentials, oathInfo, oathSerial, parseOathFlashInput, verifyOathCredential } from '../../src/provision/yubikey-oath.js';
+import {
+  eraseOathCredential,
+  flashOathCredential,
+  listOathCredentials,
+  oathInfo,
+  oathSerial,
+  parseOathFlashInput,
+  verifyOathCredential,
+} from '../../src/provision/yubikey-oath.js';
 import { flashOathBatch } from '../../src/provision/yubikey-oath-batch.js';
 import { detectFamily } from '../../drivers/registry.js';
 import { MemoryTransport } from '../../src/transport/memory.js';
@@ -30,8 +38,26 @@ describe('YubiKey OATH services: every credential is its own token', () => {
     await addUser(store, { login: 'alice', resources: ['vpn'] });
     const { sim, t, deviceId } = key();
     const a = await flashOathCredential(store, t, parseOathFlashInput({ seed: base32(seed) }));
-    const b = await flashOathCredential(store, t, parseOathFlashInput({ name: 'alice', issuer: 'Corp', algorithm: 'sha256', digits: '8', period: '60', resource: 'vpn', user: 'alice' }));
-    expect([a.serial, a.credential, b.serial, b.credential, b.token.user]).toEqual([oathSerial(deviceId, 1), oathSerial(deviceId, 1), oathSerial(deviceId, 2), '60/Corp:alice', 'alice']);
+    const b = await flashOathCredential(
+      store,
+      t,
+      parseOathFlashInput({
+        name: 'alice',
+        issuer: 'Corp',
+        algorithm: 'sha256',
+        digits: '8',
+        period: '60',
+        resource: 'vpn',
+        user: 'alice',
+      }),
+    );
+    expect([a.serial, a.credential, b.serial, b.credential, b.token.user]).toEqual([
+      oathSerial(deviceId, 1),
+      oathSerial(deviceId, 1),
+      oathSerial(deviceId, 2),
+      '60/Corp:alice',
+      'alice',
+    ]);
     expect(await store.tokens.findOne('Yubico', a.serial)).toMatchObject({
       deviceSerial: deviceId,
       profile: 1,
@@ -51,7 +77,11 @@ describe('YubiKey OATH services: every credential is its own token', () => {
     const v = await verifyOathCredential(store, t, '60/Corp:alice');
     expect(v).toMatchObject({ serial: b.serial, matches: true });
     // The same name again: refused (exit 5), nothing written; --force replaces it on the same store token.
-    const refused = await flashOathCredential(store, t, parseOathFlashInput({ name: 'alice', issuer: 'Corp', period: '60' })).catch((e) => e);
+    const refused = await flashOathCredential(
+      store,
+      t,
+      parseOathFlashInput({ name: 'alice', issuer: 'Corp', period: '60' }),
+    ).catch((e) => e);
     expect(refused.exitCode).toBe(5);
     const again = await flashOathCredential(store, t, parseOathFlashInput({ name: 'x', seed: base32(seed) }));
     expect(again.serial).toBe(oathSerial(deviceId, 3));
@@ -67,10 +97,16 @@ describe('YubiKey OATH services: every credential is its own token', () => {
   it('the stored seed gives the codes the key gives (HOTP too, from its counter)', async () => {
     const store = memoryStore();
     const { sim, t } = key('16000101');
-    const h = await flashOathCredential(store, t, parseOathFlashInput({ name: 'h', type: 'hotp', counter: '7', seed: base32(seed) }));
+    const h = await flashOathCredential(
+      store,
+      t,
+      parseOathFlashInput({ name: 'h', type: 'hotp', counter: '7', seed: base32(seed) }),
+    );
     const stored = await store.tokens.findOne('Yubico', h.serial);
     expect(stored).toMatchObject({ type: 'hotp', counter: 7 });
-    const onKey = sim.process(Uint8Array.from([0x00, 0xa4, 0x04, 0x00, 0x07, 0xa0, 0x00, 0x00, 0x05, 0x27, 0x21, 0x01]));
+    const onKey = sim.process(
+      Uint8Array.from([0x00, 0xa4, 0x04, 0x00, 0x07, 0xa0, 0x00, 0x00, 0x05, 0x27, 0x21, 0x01]),
+    );
     expect(onKey.at(-1)).toBe(0x00);
     const { OathDriver } = await import('../../drivers/yubikey/oath-driver.js');
     const d = new OathDriver(t);
@@ -84,7 +120,9 @@ describe('YubiKey OATH services: every credential is its own token', () => {
     sim.setAccessKey(deriveAccessKey('right', sim.deviceSalt));
     const before = { tokens: await store.tokens.count(), audit: (await store.audit.list()).length };
     const sent = t.commandCount;
-    const e = await flashOathCredential(store, t, { ...parseOathFlashInput({ name: 'n' }), password: 'wrong' }).catch((x) => x);
+    const e = await flashOathCredential(store, t, { ...parseOathFlashInput({ name: 'n' }), password: 'wrong' }).catch(
+      (x) => x,
+    );
     expect(e).toMatchObject({ exitCode: 3, code: 'wrong-password' });
     expect(t.commandCount - sent).toBe(2);
     expect(sim.state().credentials).toEqual([]);
@@ -92,7 +130,10 @@ describe('YubiKey OATH services: every credential is its own token', () => {
     const none = await flashOathCredential(store, t, parseOathFlashInput({ name: 'n' })).catch((x) => x);
     expect(none).toMatchObject({ exitCode: 3, code: 'password-required' });
     let asked = 0;
-    const ok = await flashOathCredential(store, t, { ...parseOathFlashInput({ name: 'n' }), password: async () => (asked++, 'right') });
+    const ok = await flashOathCredential(store, t, {
+      ...parseOathFlashInput({ name: 'n' }),
+      password: async () => (asked++, 'right'),
+    });
     expect([ok.credential, asked]).toEqual(['n', 1]);
     expect(await oathInfo(store, t)).toMatchObject({ passwordSet: true, credentialCount: null });
     expect(await oathInfo(store, t, { password: 'right' })).toMatchObject({ passwordSet: true, credentialCount: 1 });
@@ -101,7 +142,10 @@ describe('YubiKey OATH services: every credential is its own token', () => {
   it('a YubiKey is told by its answer to SELECT of the OATH application (generic ATR: the answer, not the ATR, tells it)', async () => {
     const sim = new OathSimulator({ serial: '1' });
     const sent: string[] = [];
-    const device = { atr: Uint8Array.from([0x3b, 0x80, 0x80, 0x01, 0x01]), process: (a: Uint8Array) => (sent.push(Buffer.from(a).toString('hex')), sim.process(a)) };
+    const device = {
+      atr: Uint8Array.from([0x3b, 0x80, 0x80, 0x01, 0x01]),
+      process: (a: Uint8Array) => (sent.push(Buffer.from(a).toString('hex')), sim.process(a)),
+    };
     const d = await detectFamily(new MemoryTransport(device));
     expect([d.family.name, d.model]).toEqual(['yubikey', 'yubikey-oath']);
     // The other families' probes first (their detection unchanged), then one SELECT; nothing written, no credential read.
@@ -113,7 +157,10 @@ describe('YubiKey OATH services: every credential is its own token', () => {
     const { formFlasher } = await import('../../src/provision/flash-families.js');
     const { sim, t } = key();
     const flasher = await formFlasher({ algorithm: 'sha1', period: '30', displayTimeout: '30' });
-    await expect(flasher.flash(memoryStore(), t, {})).rejects.toMatchObject({ code: 'wrong-family', message: expect.stringMatching(/is a yubikey-oath \(yubikey\): the station does not flash it/) });
+    await expect(flasher.flash(memoryStore(), t, {})).rejects.toMatchObject({
+      code: 'wrong-family',
+      message: expect.stringMatching(/is a yubikey-oath \(yubikey\): the station does not flash it/),
+    });
     expect(sim.state()).toMatchObject({ credentials: [] });
   });
 
@@ -131,7 +178,10 @@ describe('YubiKey OATH services: every credential is its own token', () => {
     keys[1]!.sim.setAccessKey(deriveAccessKey('pw', keys[1]!.sim.deviceSalt));
     let i = 0;
     const r = await flashOathBatch(store, 3, parseOathFlashInput({}), { next: async () => keys[i++]?.t ?? null });
-    expect(r.flashed.map((f) => f.serial)).toEqual([oathSerial(keys[0]!.deviceId, 1), oathSerial(keys[2]!.deviceId, 1)]);
+    expect(r.flashed.map((f) => f.serial)).toEqual([
+      oathSerial(keys[0]!.deviceId, 1),
+      oathSerial(keys[2]!.deviceId, 1),
+    ]);
     expect(r.failed).toMatchObject([{ index: 2, error: 'password-required' }]);
     expect(new Set(r.flashed.map((f) => f.batch))).toEqual(new Set([r.batch]));
     expect(await store.tokens.count()).toBe(2);

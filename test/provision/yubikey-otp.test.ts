@@ -12,7 +12,14 @@ import { ExitCode, exitCodeOf } from '../../src/core/errors.js';
 import { flashYubikeyOtp, parseAccessCode, parseYubikeyOtpInput } from '../../src/provision/yubikey-otp.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import type { Store } from '../../src/store/types.js';
-import { HidUnavailableError, explainOpenFailure, listYubikeysHid, openYubikeyHid, setNodeHidLoader, type NodeHidModule } from '../../src/transport/hid.js';
+import {
+  HidUnavailableError,
+  explainOpenFailure,
+  listYubikeysHid,
+  openYubikeyHid,
+  setNodeHidLoader,
+  type NodeHidModule,
+} from '../../src/transport/hid.js';
 import { hidYubikeyRows } from '../../src/cli/commands/device-list.js';
 import { YubiOtpDriver } from '../../drivers/yubikey/otp/driver.js';
 import { HidOtpLink } from '../../drivers/yubikey/otp/link.js';
@@ -20,7 +27,11 @@ import { YubiOtpSimulator } from '../../drivers/yubikey/otp/simulator.js';
 
 let store: Store;
 beforeEach(() => {
-  store = openSqliteStore({ path: ':memory:', env: { TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex') }, operator: 'test' });
+  store = openSqliteStore({
+    path: ':memory:',
+    env: { TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex') },
+    operator: 'test',
+  });
 });
 afterEach(async () => {
   await store.close();
@@ -31,8 +42,24 @@ function fakeNodeHid(sim: YubiOtpSimulator, openError?: Error): NodeHidModule {
   return {
     devicesAsync: async () => [
       { vendorId: 0x046d, productId: 0xc077, path: '/dev/hidraw0', interface: 0, usagePage: 1, usage: 2 },
-      { vendorId: 0x1050, productId: 0x0407, path: '/dev/hidraw1', product: 'YubiKey OTP+FIDO+CCID', interface: 1, usagePage: 0xf1d0, usage: 1 },
-      { vendorId: 0x1050, productId: 0x0407, path: '/dev/hidraw2', product: 'YubiKey OTP+FIDO+CCID', interface: 0, usagePage: 1, usage: 6 },
+      {
+        vendorId: 0x1050,
+        productId: 0x0407,
+        path: '/dev/hidraw1',
+        product: 'YubiKey OTP+FIDO+CCID',
+        interface: 1,
+        usagePage: 0xf1d0,
+        usage: 1,
+      },
+      {
+        vendorId: 0x1050,
+        productId: 0x0407,
+        path: '/dev/hidraw2',
+        product: 'YubiKey OTP+FIDO+CCID',
+        interface: 0,
+        usagePage: 1,
+        usage: 6,
+      },
     ],
     HIDAsync: {
       open: async () => {
@@ -56,13 +83,37 @@ describe('flashYubikeyOtp over USB HID', () => {
   it('programs the slot and registers a HOTP token with its counter: UBOM<serial>_<slot>, programmed, an audit row without secrets', async () => {
     const sim = new YubiOtpSimulator({ serial: '7001234' });
     const seed = randomBytes(20);
-    const r = await flashYubikeyOtp(store, await hidDriver(sim), parseYubikeyOtpInput({ slot: '2', digits: '8', counter: '48', seed: encodeBase32(seed) }), { reader: 'YubiKey (/dev/hidraw2)' });
-    expect(r).toMatchObject({ serial: 'UBOM07001234_2', deviceSerial: '7001234', slot: 2, digits: 8, counter: 48, link: 'hid', overwroteSlot: false });
+    const r = await flashYubikeyOtp(
+      store,
+      await hidDriver(sim),
+      parseYubikeyOtpInput({ slot: '2', digits: '8', counter: '48', seed: encodeBase32(seed) }),
+      { reader: 'YubiKey (/dev/hidraw2)' },
+    );
+    expect(r).toMatchObject({
+      serial: 'UBOM07001234_2',
+      deviceSerial: '7001234',
+      slot: 2,
+      digits: 8,
+      counter: 48,
+      link: 'hid',
+      overwroteSlot: false,
+    });
     const t = (await store.tokens.findOne('Yubico', 'UBOM07001234_2'))!;
-    expect(t).toMatchObject({ type: 'hotp', algorithm: 'sha1', digits: 8, counter: 48, state: 'programmed', kind: 'programmable', deviceSerial: '7001234', profile: 2 });
+    expect(t).toMatchObject({
+      type: 'hotp',
+      algorithm: 'sha1',
+      digits: 8,
+      counter: 48,
+      state: 'programmed',
+      kind: 'programmable',
+      deviceSerial: '7001234',
+      profile: 2,
+    });
     // The store's code at the counter is what the key types on its first touch.
     const stored = await store.tokens.openSeed(t);
-    expect(generateCode(stored, { type: 'hotp', algorithm: 'sha1', digits: 8, period: 30, counter: 48 })).toBe(sim.press(2));
+    expect(generateCode(stored, { type: 'hotp', algorithm: 'sha1', digits: 8, period: 30, counter: 48 })).toBe(
+      sim.press(2),
+    );
     const audit = await store.audit.list();
     const row = audit.find((a) => a.action === 'token.flash')!;
     expect(row.details).toMatchObject({ slot: 2, link: 'hid', accessCode: false });
@@ -72,10 +123,14 @@ describe('flashYubikeyOtp over USB HID', () => {
   it('refuses a configured slot without --force (exit 5, nothing written), and overwrites it with --force', async () => {
     const sim = new YubiOtpSimulator();
     await (await hidDriver(sim)).programHotp(1, { seed: randomBytes(20), digits: 6, counter: 0 });
-    const refused = await flashYubikeyOtp(store, await hidDriver(sim), parseYubikeyOtpInput({ slot: '1' }), { reader: 'r' }).catch((e: unknown) => e);
+    const refused = await flashYubikeyOtp(store, await hidDriver(sim), parseYubikeyOtpInput({ slot: '1' }), {
+      reader: 'r',
+    }).catch((e: unknown) => e);
     expect(exitCodeOf(refused)).toBe(ExitCode.policy);
     expect(sim.state().writes).toBe(1);
-    const r = await flashYubikeyOtp(store, await hidDriver(sim), parseYubikeyOtpInput({ slot: '1', force: true }), { reader: 'r' });
+    const r = await flashYubikeyOtp(store, await hidDriver(sim), parseYubikeyOtpInput({ slot: '1', force: true }), {
+      reader: 'r',
+    });
     expect(r.overwroteSlot).toBe(true);
     expect(sim.state().writes).toBe(2);
   });
@@ -83,16 +138,26 @@ describe('flashYubikeyOtp over USB HID', () => {
   it('a wrong access code: one write, refused (exit 3); the store is unchanged; the right one keeps the slot protected', async () => {
     const sim = new YubiOtpSimulator();
     const code = parseAccessCode('00112233aabb');
-    await flashYubikeyOtp(store, await hidDriver(sim), parseYubikeyOtpInput({ slot: '1', accessCode: code }), { reader: 'r' });
+    await flashYubikeyOtp(store, await hidDriver(sim), parseYubikeyOtpInput({ slot: '1', accessCode: code }), {
+      reader: 'r',
+    });
     const before = await store.tokens.findOne('Yubico', 'UBOM12345678_1');
     const writes = sim.state().writes;
-    const wrong = await flashYubikeyOtp(store, await hidDriver(sim), parseYubikeyOtpInput({ slot: '1', force: true, accessCode: parseAccessCode('00112233aabc') }), { reader: 'r' }).catch(
-      (e: unknown) => e,
-    );
+    const wrong = await flashYubikeyOtp(
+      store,
+      await hidDriver(sim),
+      parseYubikeyOtpInput({ slot: '1', force: true, accessCode: parseAccessCode('00112233aabc') }),
+      { reader: 'r' },
+    ).catch((e: unknown) => e);
     expect(exitCodeOf(wrong)).toBe(ExitCode.device);
     expect(sim.state()).toMatchObject({ writes, rejected: 1 });
     expect(await store.tokens.findOne('Yubico', 'UBOM12345678_1')).toEqual(before);
-    await flashYubikeyOtp(store, await hidDriver(sim), parseYubikeyOtpInput({ slot: '1', force: true, accessCode: code }), { reader: 'r' });
+    await flashYubikeyOtp(
+      store,
+      await hidDriver(sim),
+      parseYubikeyOtpInput({ slot: '1', force: true, accessCode: code }),
+      { reader: 'r' },
+    );
     expect(sim.state().slots[0].accessCodeSet).toBe(true);
   });
 
@@ -112,7 +177,10 @@ describe('the HID transport', () => {
   });
 
   it('names the udev rule when the OS denies the hidraw node (EACCES)', async () => {
-    const e = await openYubikeyHid(undefined, fakeNodeHid(new YubiOtpSimulator(), new Error('cannot open device with path /dev/hidraw2: EACCES'))).catch((x: unknown) => x);
+    const e = await openYubikeyHid(
+      undefined,
+      fakeNodeHid(new YubiOtpSimulator(), new Error('cannot open device with path /dev/hidraw2: EACCES')),
+    ).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(HidUnavailableError);
     expect((e as Error).message).toMatch(/permission denied on \/dev\/hidraw2.*udev/s);
     expect((e as Error).message).toMatch(/idVendor}=="1050"/);
@@ -130,6 +198,8 @@ describe('the HID transport', () => {
     } finally {
       setNodeHidLoader(async () => fakeNodeHid(new YubiOtpSimulator()));
     }
-    expect(await hidYubikeyRows()).toEqual([expect.objectContaining({ kind: 'hid', path: '/dev/hidraw2', token: true })]);
+    expect(await hidYubikeyRows()).toEqual([
+      expect.objectContaining({ kind: 'hid', path: '/dev/hidraw2', token: true }),
+    ]);
   });
 });

@@ -31,7 +31,8 @@ describe.each(backends)('$name: audit anchor', (backend) => {
 
   const withRows = async (n: number) => {
     const store = await backend.fresh();
-    for (let i = 1; i <= n; i++) await store.audit.append({ action: 'token.add', subject: `token:S${i}`, details: { n: i } });
+    for (let i = 1; i <= n; i++)
+      await store.audit.append({ action: 'token.add', subject: `token:S${i}`, details: { n: i } });
     return store;
   };
 
@@ -72,7 +73,11 @@ describe.each(backends)('$name: audit anchor', (backend) => {
     await sql(store, 'DELETE FROM audit WHERE seq > 3');
     await sql(store, "UPDATE meta SET value = ? WHERE key = 'audit_head'", [`3:${String(r3!.hash)}`]);
     const v = await store.audit.verify();
-    expect(v).toEqual({ ok: false, rows: 3, firstBad: { seq: 4, problem: 'rows 4 to 6 are missing from the end (deleted)' } });
+    expect(v).toEqual({
+      ok: false,
+      rows: 3,
+      firstBad: { seq: 4, problem: 'rows 4 to 6 are missing from the end (deleted)' },
+    });
   });
 
   test('an anchor rewritten without the master key: verify fails', async () => {
@@ -80,7 +85,9 @@ describe.each(backends)('$name: audit anchor', (backend) => {
     const [r3] = await sql(store, 'SELECT hash FROM audit WHERE seq = 3');
     await sql(store, 'DELETE FROM audit WHERE seq > 3');
     await sql(store, "UPDATE meta SET value = ? WHERE key = 'audit_head'", [`3:${String(r3!.hash)}`]);
-    await sql(store, "UPDATE meta SET value = ? WHERE key = 'audit_anchor'", [`3:${String(r3!.hash)}:${'ab'.repeat(32)}`]);
+    await sql(store, "UPDATE meta SET value = ? WHERE key = 'audit_anchor'", [
+      `3:${String(r3!.hash)}:${'ab'.repeat(32)}`,
+    ]);
     expect((await store.audit.verify()).firstBad?.problem).toMatch(/does not carry a valid MAC/);
   });
 

@@ -9,13 +9,23 @@ let store: SqliteStore;
 
 beforeEach(async () => {
   store = temp.open(join(temp.dir(), 't.db'));
-  for (let i = 1; i <= 5; i++) await store.audit.append({ action: 'token.add', subject: `token:S${i}`, details: { n: i } });
+  for (let i = 1; i <= 5; i++)
+    await store.audit.append({ action: 'token.add', subject: `token:S${i}`, details: { n: i } });
 });
 afterEach(() => temp.cleanup());
 
 const rows = () => store.db.prepare('SELECT * FROM audit ORDER BY seq').all() as StoredAuditRow[];
 const row = (seq: number) => store.db.prepare('SELECT * FROM audit WHERE seq = ?').get(seq) as StoredAuditRow;
-const hashOf = (r: StoredAuditRow) => auditHash({ seq: r.seq, at: r.at, actor: r.actor, action: r.action, subject: r.subject, detailsJson: r.details, prevHash: r.prev_hash });
+const hashOf = (r: StoredAuditRow) =>
+  auditHash({
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    subject: r.subject,
+    detailsJson: r.details,
+    prevHash: r.prev_hash,
+  });
 
 describe('audit append', () => {
   it('chains each row to the one before, from the genesis hash, and keeps the head in meta', async () => {
@@ -104,11 +114,16 @@ describe('audit verify', () => {
 
   it('names rows 4.. when the last two rows were deleted', async () => {
     store.db.prepare('DELETE FROM audit WHERE seq >= 4').run();
-    expect((await store.audit.verify()).firstBad).toEqual({ seq: 4, problem: 'rows 4 to 5 are missing from the end (deleted)' });
+    expect((await store.audit.verify()).firstBad).toEqual({
+      seq: 4,
+      problem: 'rows 4 to 5 are missing from the end (deleted)',
+    });
   });
 
   it('names row 2 when rows 2 and 3 were swapped (seq numbers exchanged)', async () => {
-    store.db.exec('UPDATE audit SET seq = -2 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 3; UPDATE audit SET seq = 3 WHERE seq = -2;');
+    store.db.exec(
+      'UPDATE audit SET seq = -2 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 3; UPDATE audit SET seq = 3 WHERE seq = -2;',
+    );
     expect(row(2).subject).toBe('token:S3');
     const v = await store.audit.verify();
     expect(v.ok).toBe(false);
@@ -118,7 +133,9 @@ describe('audit verify', () => {
 
   it('names row 2 when the contents of rows 2 and 4 were swapped (seq kept)', async () => {
     const [r2, r4] = [row(2), row(4)];
-    const put = store.db.prepare('UPDATE audit SET at = ?, actor = ?, action = ?, subject = ?, details = ?, prev_hash = ?, hash = ? WHERE seq = ?');
+    const put = store.db.prepare(
+      'UPDATE audit SET at = ?, actor = ?, action = ?, subject = ?, details = ?, prev_hash = ?, hash = ? WHERE seq = ?',
+    );
     put.run(r4.at, r4.actor, r4.action, r4.subject, r4.details, r4.prev_hash, r4.hash, 2);
     put.run(r2.at, r2.actor, r2.action, r2.subject, r2.details, r2.prev_hash, r2.hash, 4);
     expect((await store.audit.verify()).firstBad?.seq).toBe(2);
@@ -127,11 +144,31 @@ describe('audit verify', () => {
   it('an inserted row with a valid hash is caught at the row after it', async () => {
     // Make room after row 2 and insert a forged row 3 that links to row 2 correctly.
     store.db.exec('UPDATE audit SET seq = -seq WHERE seq >= 3; UPDATE audit SET seq = -seq + 1 WHERE seq < 0;');
-    const forged = { seq: 3, at: row(2).at, actor: 'mallory', action: 'token.add', subject: 'token:X', details: '{}', prev_hash: row(2).hash, hash: '' };
+    const forged = {
+      seq: 3,
+      at: row(2).at,
+      actor: 'mallory',
+      action: 'token.add',
+      subject: 'token:X',
+      details: '{}',
+      prev_hash: row(2).hash,
+      hash: '',
+    };
     forged.hash = hashOf(forged);
     store.db
-      .prepare('INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(forged.seq, forged.at, forged.actor, forged.action, forged.subject, forged.details, forged.prev_hash, forged.hash);
+      .prepare(
+        'INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        forged.seq,
+        forged.at,
+        forged.actor,
+        forged.action,
+        forged.subject,
+        forged.details,
+        forged.prev_hash,
+        forged.hash,
+      );
     const v = await store.audit.verify();
     expect(v.ok).toBe(false);
     expect(v.firstBad?.seq).toBe(4);
@@ -140,16 +177,31 @@ describe('audit verify', () => {
 
   it('an inserted row with a made-up hash is caught at the row itself', async () => {
     store.db.exec('UPDATE audit SET seq = -seq WHERE seq >= 3; UPDATE audit SET seq = -seq + 1 WHERE seq < 0;');
-    store.db.prepare("INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (3, 'now', 'mallory', 'x', 'y', '{}', ?, ?)").run(row(2).hash, 'f'.repeat(64));
+    store.db
+      .prepare(
+        "INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (3, 'now', 'mallory', 'x', 'y', '{}', ?, ?)",
+      )
+      .run(row(2).hash, 'f'.repeat(64));
     expect((await store.audit.verify()).firstBad?.seq).toBe(3);
   });
 
   it('a row appended outside tokensmith (head not moved) is named', async () => {
     const last = row(5);
-    const extra = { seq: 6, at: last.at, actor: 'mallory', action: 'x', subject: 'y', details: '{}', prev_hash: last.hash, hash: '' };
+    const extra = {
+      seq: 6,
+      at: last.at,
+      actor: 'mallory',
+      action: 'x',
+      subject: 'y',
+      details: '{}',
+      prev_hash: last.hash,
+      hash: '',
+    };
     extra.hash = hashOf(extra);
     store.db
-      .prepare('INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(extra.seq, extra.at, extra.actor, extra.action, extra.subject, extra.details, extra.prev_hash, extra.hash);
     const v = await store.audit.verify();
     expect(v.firstBad?.seq).toBe(6);
@@ -160,7 +212,10 @@ describe('audit verify', () => {
     store.db.prepare("UPDATE meta SET value = ? WHERE key = 'audit_head'").run(`5:${'0'.repeat(64)}`);
     expect((await store.audit.verify()).firstBad?.seq).toBe(5);
     store.db.prepare("DELETE FROM meta WHERE key = 'audit_head'").run();
-    expect((await store.audit.verify()).firstBad).toEqual({ seq: 1, problem: 'the audit head record is missing from meta' });
+    expect((await store.audit.verify()).firstBad).toEqual({
+      seq: 1,
+      problem: 'the audit head record is missing from meta',
+    });
   });
 
   it('catches a tail cut off with the head moved back too: the MACed anchor still counts 5 rows', async () => {
@@ -168,7 +223,10 @@ describe('audit verify', () => {
     const r4 = row(4);
     store.db.prepare('DELETE FROM audit WHERE seq = 5').run();
     store.db.prepare("UPDATE meta SET value = ? WHERE key = 'audit_head'").run(`4:${r4.hash}`);
-    expect((await store.audit.verify()).firstBad).toEqual({ seq: 5, problem: 'rows 5 to 5 are missing from the end (deleted)' });
+    expect((await store.audit.verify()).firstBad).toEqual({
+      seq: 5,
+      problem: 'rows 5 to 5 are missing from the end (deleted)',
+    });
   });
 });
 
@@ -190,7 +248,16 @@ describe('auditHash', () => {
 
   it('verifyAuditChain works on plain rows without a store', () => {
     expect(verifyAuditChain([], null)).toEqual({ ok: true, rows: 0 });
-    const r1 = { seq: 1, at: 't', actor: 'a', action: 'b', subject: 'c', details: '{}', prev_hash: GENESIS_HASH, hash: '' };
+    const r1 = {
+      seq: 1,
+      at: 't',
+      actor: 'a',
+      action: 'b',
+      subject: 'c',
+      details: '{}',
+      prev_hash: GENESIS_HASH,
+      hash: '',
+    };
     r1.hash = hashOf(r1);
     expect(verifyAuditChain([r1], { seq: 1, hash: r1.hash })).toEqual({ ok: true, rows: 1 });
     expect(verifyAuditChain([r1], null).ok).toBe(false);

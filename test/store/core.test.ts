@@ -27,15 +27,30 @@ function recordingHost(applied: number[], mode: 'sync' | 'async') {
   return { host, calls };
 }
 
-const sqlite: SqlText = { ph: questionMarks, byteOrder: '', inList: (c, p) => `${c} IN (SELECT value FROM json_each(${p}))`, listValue: (v) => JSON.stringify(v), bool: (v) => (v ? 1 : 0) };
-const pg: SqlText = { ph: dollarNumbers, byteOrder: ' COLLATE "C"', inList: (c, p) => `${c} = ANY(${p}::text[])`, listValue: (v) => v, bool: Boolean };
+const sqlite: SqlText = {
+  ph: questionMarks,
+  byteOrder: '',
+  inList: (c, p) => `${c} IN (SELECT value FROM json_each(${p}))`,
+  listValue: (v) => JSON.stringify(v),
+  bool: (v) => (v ? 1 : 0),
+};
+const pg: SqlText = {
+  ph: dollarNumbers,
+  byteOrder: ' COLLATE "C"',
+  inList: (c, p) => `${c} = ANY(${p}::text[])`,
+  listValue: (v) => v,
+  bool: Boolean,
+};
 
 describe('the one migration runner', () => {
   for (const mode of ['sync', 'async'] as const) {
     it(`${mode}: applies the missing steps in version order, in one begin/commit`, async () => {
       const { host, calls } = recordingHost([1], mode);
       const list = [{ version: 3 }, { version: 1 }, { version: 2 }];
-      const done = mode === 'sync' ? runMigrationsSync(list, host as MigrationHost<Step, 'sync'>) : await runMigrations(list, host);
+      const done =
+        mode === 'sync'
+          ? runMigrationsSync(list, host as MigrationHost<Step, 'sync'>)
+          : await runMigrations(list, host);
       expect(done).toEqual([2, 3]);
       expect(calls).toEqual(['begin', 'apply 2', 'apply 3', 'commit']);
     });
@@ -43,14 +58,19 @@ describe('the one migration runner', () => {
     it(`${mode}: an up-to-date database is only read`, async () => {
       const { host, calls } = recordingHost([1, 2], mode);
       const list = [{ version: 1 }, { version: 2 }];
-      expect(mode === 'sync' ? runMigrationsSync(list, host as MigrationHost<Step, 'sync'>) : await runMigrations(list, host)).toEqual([]);
+      expect(
+        mode === 'sync'
+          ? runMigrationsSync(list, host as MigrationHost<Step, 'sync'>)
+          : await runMigrations(list, host),
+      ).toEqual([]);
       expect(calls).toEqual([]);
     });
 
     it(`${mode}: a failing step rolls back and the error reaches the caller`, async () => {
       const { host, calls } = recordingHost([], mode);
       const list = [{ version: 1 }, { version: 2, fail: true }];
-      const run = () => (mode === 'sync' ? runMigrationsSync(list, host as MigrationHost<Step, 'sync'>) : runMigrations(list, host));
+      const run = () =>
+        mode === 'sync' ? runMigrationsSync(list, host as MigrationHost<Step, 'sync'>) : runMigrations(list, host);
       if (mode === 'sync') expect(run).toThrow('step 2 failed');
       else await expect(run()).rejects.toThrow('step 2 failed');
       expect(calls).toEqual(['begin', 'apply 1', 'apply 2', 'rollback']);
@@ -59,7 +79,8 @@ describe('the one migration runner', () => {
     it(`${mode}: a database from a newer tokensmith is refused before anything is applied`, async () => {
       const { host, calls } = recordingHost([1, 7], mode);
       const list = [{ version: 1 }, { version: 2 }];
-      const run = () => (mode === 'sync' ? runMigrationsSync(list, host as MigrationHost<Step, 'sync'>) : runMigrations(list, host));
+      const run = () =>
+        mode === 'sync' ? runMigrationsSync(list, host as MigrationHost<Step, 'sync'>) : runMigrations(list, host);
       if (mode === 'sync') expect(run).toThrow(expect.objectContaining({ code: 'schema-too-new' }));
       else await expect(run()).rejects.toMatchObject({ code: 'schema-too-new' });
       expect(calls).toEqual([]);
@@ -71,7 +92,9 @@ describe('shared filters in both dialects', () => {
   it('token filters number their placeholders in the order they appear', () => {
     const f = { state: 'assigned' as const, batchId: 4, serials: ['A', 'B'] };
     const ps = new Params(sqlite.ph);
-    expect(tokenWhere(f, ps, sqlite)).toBe('WHERE state = ? AND batch_id = ? AND serial IN (SELECT value FROM json_each(?))');
+    expect(tokenWhere(f, ps, sqlite)).toBe(
+      'WHERE state = ? AND batch_id = ? AND serial IN (SELECT value FROM json_each(?))',
+    );
     expect(ps.values).toEqual(['assigned', 4, '["A","B"]']);
     const pp = new Params(pg.ph);
     expect(tokenWhere(f, pp, pg)).toBe('WHERE state = $1 AND batch_id = $2 AND serial = ANY($3::text[])');

@@ -20,7 +20,8 @@ describe('gcmEncryptMany', () => {
     it(`AES-${keyBytes * 8}-GCM equals OpenSSL for plaintexts of 0..100 bytes and associated data of 0..70 bytes`, () => {
       const key = randomBytes(keyBytes);
       const messages: GcmMessage[] = [];
-      for (let p = 0; p <= 100; p++) messages.push({ nonce: randomBytes(12), plaintext: randomBytes(p), aad: randomBytes((p * 7) % 71) });
+      for (let p = 0; p <= 100; p++)
+        messages.push({ nonce: randomBytes(12), plaintext: randomBytes(p), aad: randomBytes((p * 7) % 71) });
       // Block edges on both sides, and all-zero / all-one inputs.
       for (const n of [15, 16, 17, 31, 32, 33, 48, 64]) {
         messages.push({ nonce: randomBytes(12), plaintext: Buffer.alloc(n, 0xff), aad: Buffer.alloc(n) });
@@ -48,15 +49,34 @@ describe('gcmEncryptMany', () => {
   });
 
   it('refuses a nonce that is not 12 bytes and a key that is not an AES key', () => {
-    expect(() => gcmEncryptMany(randomBytes(32), [{ nonce: randomBytes(16), plaintext: randomBytes(4), aad: Buffer.alloc(0) }], () => {})).toThrow(/12 bytes/);
-    expect(() => gcmEncryptMany(randomBytes(20), [{ nonce: randomBytes(12), plaintext: randomBytes(4), aad: Buffer.alloc(0) }], () => {})).toThrow(/16, 24 or 32/);
+    expect(() =>
+      gcmEncryptMany(
+        randomBytes(32),
+        [{ nonce: randomBytes(16), plaintext: randomBytes(4), aad: Buffer.alloc(0) }],
+        () => {},
+      ),
+    ).toThrow(/12 bytes/);
+    expect(() =>
+      gcmEncryptMany(
+        randomBytes(20),
+        [{ nonce: randomBytes(12), plaintext: randomBytes(4), aad: Buffer.alloc(0) }],
+        () => {},
+      ),
+    ).toThrow(/16, 24 or 32/);
   });
 });
 
 describe('sealSeeds', () => {
   it('seals like sealSeed: version byte, a fresh nonce each, and each one opens with openSeed under its own binding only', () => {
     const key = randomBytes(32);
-    const items = Array.from({ length: 300 }, (_, i) => (i % 50 === 7 ? null : { seed: randomBytes(1 + (i % 64)), aad: seedBinding({ manufacturer: i % 3 ? 'Bench' : 'Größe AG', serial: `S${i}` }) }));
+    const items = Array.from({ length: 300 }, (_, i) =>
+      i % 50 === 7
+        ? null
+        : {
+            seed: randomBytes(1 + (i % 64)),
+            aad: seedBinding({ manufacturer: i % 3 ? 'Bench' : 'Größe AG', serial: `S${i}` }),
+          },
+    );
     const sealed = sealSeeds(key, items);
     expect(sealed).toHaveLength(items.length);
     const nonces = new Set<string>();

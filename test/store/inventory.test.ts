@@ -16,11 +16,17 @@ async function fixture(store: Store): Promise<void> {
   const lab = await store.resources.create({ name: 'Lab_50%' });
   const ann = await store.users.create({ login: 'ann' });
   const bob = await store.users.create({ login: 'Bob.Smith' });
-  const mk = (serial: string, more: Record<string, unknown> = {}) => store.tokens.insert({ ...baseToken, serial, ...more });
+  const mk = (serial: string, more: Record<string, unknown> = {}) =>
+    store.tokens.insert({ ...baseToken, serial, ...more });
   const t1 = await mk('TS0001', { model: 'c202', manufacturer: 'Token2', resourceId: staff.id });
   const t2 = await mk('TS0002', { model: 'c202', manufacturer: 'Token2', resourceId: staff.id, state: 'assigned' });
   await mk('PR-77', { model: 'Slim mini', manufacturer: 'Protectimus', resourceId: lab.id });
-  const t4 = await mk('PR-78', { model: 'Slim mini', manufacturer: 'Protectimus', resourceId: lab.id, state: 'enrolled' });
+  const t4 = await mk('PR-78', {
+    model: 'Slim mini',
+    manufacturer: 'Protectimus',
+    resourceId: lab.id,
+    state: 'enrolled',
+  });
   await mk('LOOSE', { model: null });
   await store.assignments.create({ tokenId: t2.id, userId: ann.id, resourceId: staff.id });
   await store.assignments.create({ tokenId: t4.id, userId: bob.id, resourceId: lab.id });
@@ -28,13 +34,18 @@ async function fixture(store: Store): Promise<void> {
 }
 
 /** The listing as it was built before: every token, three lookups each, the search filtered in memory. */
-async function oldListing(store: Store, f: { state?: string; resource?: string; search?: string }): Promise<TokenView[]> {
+async function oldListing(
+  store: Store,
+  f: { state?: string; resource?: string; search?: string },
+): Promise<TokenView[]> {
   const resourceId = f.resource ? (await store.resources.findByName(f.resource))!.id : undefined;
   const tokens = await store.tokens.list({ state: f.state as never, resourceId });
   const all = await Promise.all(tokens.map((t) => viewToken(store, t)));
   const needle = (f.search ?? '').trim().toLowerCase();
   const hit = (v: string | null | undefined) => Boolean(v && v.toLowerCase().includes(needle));
-  return needle ? all.filter((t) => hit(t.serial) || hit(t.user) || hit(t.model) || hit(t.manufacturer) || hit(t.resource)) : all;
+  return needle
+    ? all.filter((t) => hit(t.serial) || hit(t.user) || hit(t.model) || hit(t.manufacturer) || hit(t.resource))
+    : all;
 }
 
 /** Counts the SQL statements the store runs while `fn` runs. */
@@ -51,7 +62,10 @@ async function countStatements(store: Store, fn: () => Promise<unknown>): Promis
     }
     return n;
   }
-  const proto = Object.getPrototypeOf((store as SqliteStore).db.prepare('SELECT 1')) as Record<string, (...a: unknown[]) => unknown>;
+  const proto = Object.getPrototypeOf((store as SqliteStore).db.prepare('SELECT 1')) as Record<
+    string,
+    (...a: unknown[]) => unknown
+  >;
   const saved = { all: proto.all!, get: proto.get!, run: proto.run!, iterate: proto.iterate! };
   for (const k of Object.keys(saved) as (keyof typeof saved)[]) {
     proto[k] = function (this: unknown, ...a: unknown[]) {
@@ -118,6 +132,9 @@ describe.each(backends)('$name: inventory', (backend) => {
   test('an unknown Resource is still named', async () => {
     const store = await backend.fresh();
     await fixture(store);
-    await expect(listTokens(store, { resource: 'Nope' })).rejects.toMatchObject({ code: 'not-found', message: "no resource named 'Nope'" });
+    await expect(listTokens(store, { resource: 'Nope' })).rejects.toMatchObject({
+      code: 'not-found',
+      message: "no resource named 'Nope'",
+    });
   });
 });

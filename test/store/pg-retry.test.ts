@@ -41,7 +41,9 @@ function failNextCommits(store: Store): { arm(n: number): void; forced(): number
         if (args[0] === 'COMMIT' && left > 0) {
           left--;
           forced++;
-          await query("DO $$ BEGIN RAISE EXCEPTION 'serialization failure forced by the test' USING ERRCODE = '40001'; END $$");
+          await query(
+            "DO $$ BEGIN RAISE EXCEPTION 'serialization failure forced by the test' USING ERRCODE = '40001'; END $$",
+          );
         }
         return query(...args);
       };
@@ -123,12 +125,21 @@ describe('postgres: a transaction run twice after a serialization failure', () =
     const at = new Date('2030-01-01T00:00:00Z');
     const wrong = totp(SEED, at, 50);
     retry.arm(1);
-    await expect(claimToken(store, { resource: 'vpn', login: 'ann', serial: 'S1', code: wrong, at, via: 'admin' })).rejects.toMatchObject({ code: 'code-rejected' });
+    await expect(
+      claimToken(store, { resource: 'vpn', login: 'ann', serial: 'S1', code: wrong, at, via: 'admin' }),
+    ).rejects.toMatchObject({ code: 'code-rejected' });
     expect(retry.forced()).toBe(1);
     const t = (await store.tokens.findBySerial('S1'))[0]!;
     expect(t.failedAttempts).toBe(1);
     retry.arm(1);
-    const ok = await claimToken(store, { resource: 'vpn', login: 'ann', serial: 'S1', code: totp(SEED, at), at, via: 'admin' });
+    const ok = await claimToken(store, {
+      resource: 'vpn',
+      login: 'ann',
+      serial: 'S1',
+      code: totp(SEED, at),
+      at,
+      via: 'admin',
+    });
     expect(ok).toMatchObject({ serial: 'S1', state: 'enrolled' });
     done();
   });

@@ -29,7 +29,13 @@ describe.each(backends)('$name backend', (backend) => {
 
   test('tokens: insert fills defaults, reads back, updates, deletes', async () => {
     await fresh();
-    const t = await store.tokens.insert({ ...baseToken, serial: 'T1', model: 'c200', seed: randomBytes(20), attributes: { issued: '2024-01-01' } });
+    const t = await store.tokens.insert({
+      ...baseToken,
+      serial: 'T1',
+      model: 'c200',
+      seed: randomBytes(20),
+      attributes: { issued: '2024-01-01' },
+    });
     expect(t).toMatchObject({
       serial: 'T1',
       manufacturer: '',
@@ -109,7 +115,9 @@ describe.each(backends)('$name backend', (backend) => {
     await store.assignments.create({ tokenId: t1.id, userId: u.id, resourceId: r.id });
     const withSeeds = [];
     for await (const x of store.tokens.iterateWithSeeds({ serials: ['L1', 'L2'] })) withSeeds.push(x);
-    expect(withSeeds.map((x) => [x.token.serial, x.seed?.toString('hex') ?? null, x.assignment?.userId ?? null])).toEqual([
+    expect(
+      withSeeds.map((x) => [x.token.serial, x.seed?.toString('hex') ?? null, x.assignment?.userId ?? null]),
+    ).toEqual([
       ['L1', seed.toString('hex'), u.id],
       ['L2', null, null],
     ]);
@@ -139,16 +147,31 @@ describe.each(backends)('$name backend', (backend) => {
 
   test('batches, resources and users: create, refuse duplicates with the same codes, update, find', async () => {
     await fresh();
-    const b = await store.batches.create({ kind: 'import', sourceName: 'seeds.xml', sourceSha256: 'ab'.repeat(32), format: 'pskc', operator: 'alice' });
+    const b = await store.batches.create({
+      kind: 'import',
+      sourceName: 'seeds.xml',
+      sourceSha256: 'ab'.repeat(32),
+      format: 'pskc',
+      operator: 'alice',
+    });
     expect(b).toMatchObject({ kind: 'import', status: 'open', imported: 0, finishedAt: null });
-    expect(await store.batches.finish(b.id, { imported: 10, skipped: 2, failed: 1 })).toMatchObject({ status: 'done', imported: 10, skipped: 2, failed: 1 });
+    expect(await store.batches.finish(b.id, { imported: 10, skipped: 2, failed: 1 })).toMatchObject({
+      status: 'done',
+      imported: 10,
+      skipped: 2,
+      failed: 1,
+    });
     expect((await store.batches.findBySha256('ab'.repeat(32))).map((x) => x.id)).toEqual([b.id]);
-    await expect(store.batches.finish(999, { imported: 0, skipped: 0, failed: 0 })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.batches.finish(999, { imported: 0, skipped: 0, failed: 0 })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
 
     const r = await store.resources.create({ name: 'Staff', url: 'https://mfa.example/staff' });
     expect(r).toMatchObject({ lockAfter: 5, window: 2, syncWindow: 1000, actions: [], tokenTypes: [] });
     expect((await rejection(store.resources.create({ name: 'Staff' }))).code).toBe('duplicate-resource');
-    expect(await store.resources.update(r.id, { actions: ['enroll'], tokenTypes: ['classic'], window: 3, url: null })).toMatchObject({
+    expect(
+      await store.resources.update(r.id, { actions: ['enroll'], tokenTypes: ['classic'], window: 3, url: null }),
+    ).toMatchObject({
       actions: ['enroll'],
       tokenTypes: ['classic'],
       window: 3,
@@ -220,8 +243,18 @@ describe.each(backends)('$name backend', (backend) => {
     await fresh();
     const r = await store.resources.create({ name: 'Staff' });
     const u = await store.users.create({ login: 'alice' });
-    const c1 = await store.portal.addSignInCode({ userId: u.id, resourceId: r.id, codeHash: 'h1', expiresAt: '2030-01-01T00:00:00.000Z' });
-    const c2 = await store.portal.addSignInCode({ userId: u.id, resourceId: r.id, codeHash: 'h2', expiresAt: '2030-01-01T00:00:00.000Z' });
+    const c1 = await store.portal.addSignInCode({
+      userId: u.id,
+      resourceId: r.id,
+      codeHash: 'h1',
+      expiresAt: '2030-01-01T00:00:00.000Z',
+    });
+    const c2 = await store.portal.addSignInCode({
+      userId: u.id,
+      resourceId: r.id,
+      codeHash: 'h2',
+      expiresAt: '2030-01-01T00:00:00.000Z',
+    });
     expect((await store.portal.latestSignInCode(u.id, r.id))?.id).toBe(c2.id);
     await store.portal.updateSignInCode(c2.id, { usedAt: '2026-01-01T00:00:00.000Z', attempts: 2 });
     expect((await store.portal.latestSignInCode(u.id, r.id))?.id).toBe(c1.id);

@@ -42,7 +42,14 @@ afterAll(async () => {
     await src.close();
     const url = await server.createDatabase();
     const report = await copySqliteToPostgres({ from: path, to: url, env, operator: 'test' });
-    expect(report.tables).toMatchObject({ tokens: 1500, audit: 30, assignments: 1, users: 1, resources: 1, user_resources: 1 });
+    expect(report.tables).toMatchObject({
+      tokens: 1500,
+      audit: 30,
+      assignments: 1,
+      users: 1,
+      resources: 1,
+      user_resources: 1,
+    });
     expect(report.audit).toEqual({ ok: true, rows: 30 });
     const pg = await openPostgresStore({ url, env, operator: 'test' });
     try {
@@ -54,10 +61,15 @@ afterAll(async () => {
       expect(added.id).toBe(1501);
       await pg.audit.append({ action: 'after', subject: 'x' });
       expect(await pg.audit.verify()).toEqual({ ok: true, rows: 31 });
-      await expect(copySqliteToPostgres({ from: path, to: url, env, operator: 'test' })).rejects.toMatchObject({ exitCode: 4, code: 'target-not-empty' });
+      await expect(copySqliteToPostgres({ from: path, to: url, env, operator: 'test' })).rejects.toMatchObject({
+        exitCode: 4,
+        code: 'target-not-empty',
+      });
     } finally {
       await pg.close();
     }
-    await expect(copySqliteToPostgres({ from: join(dir, 'missing.db'), to: url, env, operator: 'test' })).rejects.toMatchObject({ exitCode: 4, code: 'db-open' });
+    await expect(
+      copySqliteToPostgres({ from: join(dir, 'missing.db'), to: url, env, operator: 'test' }),
+    ).rejects.toMatchObject({ exitCode: 4, code: 'db-open' });
   }, 60_000);
 });

@@ -80,13 +80,21 @@ d('PostgreSQL backend', () => {
     const url = await server.createDatabase();
     await open(url, keyEnv());
     await sql(url, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'x')");
-    await expect(openPostgresStore({ url, env: keyEnv(), operator: 't' })).rejects.toMatchObject({ exitCode: 4, code: 'schema-too-new', message: expect.stringContaining('999') });
+    await expect(openPostgresStore({ url, env: keyEnv(), operator: 't' })).rejects.toMatchObject({
+      exitCode: 4,
+      code: 'schema-too-new',
+      message: expect.stringContaining('999'),
+    });
   });
 
   it('a missing database or an unreachable server: exit 4 db-open with what to do', async () => {
     const url = await server.createDatabase();
     const missing = url.replace(/\/[^/]+$/, '/no_such_db');
-    await expect(openPostgresStore({ url: missing, env: keyEnv(), operator: 't' })).rejects.toMatchObject({ exitCode: 4, code: 'db-open', message: expect.stringContaining('does not exist') });
+    await expect(openPostgresStore({ url: missing, env: keyEnv(), operator: 't' })).rejects.toMatchObject({
+      exitCode: 4,
+      code: 'db-open',
+      message: expect.stringContaining('does not exist'),
+    });
   });
 
   it('seeds never reach the database in the clear: only sealed bytes (neither raw nor hex in the tokens or meta tables)', async () => {
@@ -95,7 +103,12 @@ d('PostgreSQL backend', () => {
     const seed = randomBytes(20);
     await s.tokens.insert({ ...baseToken, serial: 'SECRET1', seed });
     await s.tokens.insertMany([{ ...baseToken, serial: 'SECRET2', seed }]);
-    const dump = (await sql<{ t: string }>(url, "SELECT string_agg(encode(sealed_seed, 'hex'), ',') || (SELECT string_agg(value, ',') FROM meta) AS t FROM tokens"))[0]!.t;
+    const dump = (
+      await sql<{ t: string }>(
+        url,
+        "SELECT string_agg(encode(sealed_seed, 'hex'), ',') || (SELECT string_agg(value, ',') FROM meta) AS t FROM tokens",
+      )
+    )[0]!.t;
     expect(dump).not.toContain(seed.toString('hex'));
     const sealed = await sql<{ sealed_seed: Buffer }>(url, 'SELECT sealed_seed FROM tokens');
     for (const r of sealed) {
@@ -111,17 +124,25 @@ d('PostgreSQL backend', () => {
     const keyFile = join(dir, 'station.key');
     const env = { TOKENSMITH_MASTER_KEY_FILE: keyFile };
     expect(pgKeyFilePath(url, env)).toBe(keyFile);
-    expect(pgKeyFilePath(url, { XDG_DATA_HOME: dir })).toMatch(/postgres-127\.0\.0\.1_\d+_tokensmith_t_[0-9a-f]+\.key$/);
+    expect(pgKeyFilePath(url, { XDG_DATA_HOME: dir })).toMatch(
+      /postgres-127\.0\.0\.1_\d+_tokensmith_t_[0-9a-f]+\.key$/,
+    );
     const s = await open(url, env);
     await s.tokens.insert({ ...baseToken, serial: 'F1', seed: randomBytes(20) });
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     const other = join(dir, 'other.key');
     const s2 = await open(url, { TOKENSMITH_MASTER_KEY_FILE: other });
-    await expect(s2.tokens.openSeed((await s2.tokens.findOne('', 'F1'))!)).rejects.toMatchObject({ exitCode: 4, code: 'missing-master-key' });
+    await expect(s2.tokens.openSeed((await s2.tokens.findOne('', 'F1'))!)).rejects.toMatchObject({
+      exitCode: 4,
+      code: 'missing-master-key',
+    });
     expect(existsSync(other)).toBe(false);
     writeFileSync(other, randomBytes(32).toString('hex'), { mode: 0o600 });
     const s3 = await open(url, { TOKENSMITH_MASTER_KEY_FILE: other });
-    await expect(s3.tokens.openSeed((await s3.tokens.findOne('', 'F1'))!)).rejects.toMatchObject({ code: 'wrong-master-key', message: expect.stringContaining(other) });
+    await expect(s3.tokens.openSeed((await s3.tokens.findOne('', 'F1'))!)).rejects.toMatchObject({
+      code: 'wrong-master-key',
+      message: expect.stringContaining(other),
+    });
   });
 
   it('two stations assigning the same token at once: exactly one wins, the other gets assignment-conflict (exit 5)', async () => {

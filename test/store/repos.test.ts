@@ -26,7 +26,13 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
 
 describe('tokens', () => {
   it('insert fills defaults and reads back', async () => {
-    const t = await store.tokens.insert({ ...baseToken, serial: 'T1', model: 'c200', seed: randomBytes(20), attributes: { issued: '2024-01-01' } });
+    const t = await store.tokens.insert({
+      ...baseToken,
+      serial: 'T1',
+      model: 'c200',
+      seed: randomBytes(20),
+      attributes: { issued: '2024-01-01' },
+    });
     expect(t).toMatchObject({
       serial: 'T1',
       manufacturer: '',
@@ -70,8 +76,24 @@ describe('tokens', () => {
   it('update patches fields, bumps updatedAt, and refuses a missing id', async () => {
     const t = await store.tokens.insert({ ...baseToken, serial: 'U1' });
     await new Promise((r) => setTimeout(r, 5));
-    const u = await store.tokens.update(t.id, { state: 'disabled', previousState: 'in_stock', driftSteps: -2, locked: true, failedAttempts: 3, lastUsedStep: 100, attributes: { a: 1 } });
-    expect(u).toMatchObject({ state: 'disabled', previousState: 'in_stock', driftSteps: -2, locked: true, failedAttempts: 3, lastUsedStep: 100, attributes: { a: 1 } });
+    const u = await store.tokens.update(t.id, {
+      state: 'disabled',
+      previousState: 'in_stock',
+      driftSteps: -2,
+      locked: true,
+      failedAttempts: 3,
+      lastUsedStep: 100,
+      attributes: { a: 1 },
+    });
+    expect(u).toMatchObject({
+      state: 'disabled',
+      previousState: 'in_stock',
+      driftSteps: -2,
+      locked: true,
+      failedAttempts: 3,
+      lastUsedStep: 100,
+      attributes: { a: 1 },
+    });
     expect(u.updatedAt > t.updatedAt).toBe(true);
     expect(u.createdAt).toBe(t.createdAt);
     expect(await rejection(store.tokens.update(9999, { state: 'lost' }))).toBeInstanceOf(NotFoundError);
@@ -130,27 +152,58 @@ describe('tokens', () => {
 
 describe('batches', () => {
   it('create, finish, find by SHA-256, list', async () => {
-    const b = await store.batches.create({ kind: 'import', sourceName: 'seeds.xml', sourceSha256: 'ab'.repeat(32), format: 'pskc', operator: 'alice' });
-    expect(b).toMatchObject({ kind: 'import', sourceName: 'seeds.xml', format: 'pskc', operator: 'alice', status: 'open', imported: 0, finishedAt: null });
+    const b = await store.batches.create({
+      kind: 'import',
+      sourceName: 'seeds.xml',
+      sourceSha256: 'ab'.repeat(32),
+      format: 'pskc',
+      operator: 'alice',
+    });
+    expect(b).toMatchObject({
+      kind: 'import',
+      sourceName: 'seeds.xml',
+      format: 'pskc',
+      operator: 'alice',
+      status: 'open',
+      imported: 0,
+      finishedAt: null,
+    });
     const f = await store.batches.finish(b.id, { imported: 10, skipped: 2, failed: 1 });
     expect(f).toMatchObject({ status: 'done', imported: 10, skipped: 2, failed: 1 });
     expect(f.finishedAt).not.toBeNull();
-    expect((await store.batches.finish(b.id, { imported: 0, skipped: 0, failed: 0 }, 'aborted')).status).toBe('aborted');
+    expect((await store.batches.finish(b.id, { imported: 0, skipped: 0, failed: 0 }, 'aborted')).status).toBe(
+      'aborted',
+    );
     expect((await store.batches.findBySha256('ab'.repeat(32))).map((x) => x.id)).toEqual([b.id]);
     expect(await store.batches.findBySha256('cd'.repeat(32))).toEqual([]);
     await store.batches.create({ kind: 'flash', operator: 'bob' });
     expect((await store.batches.list()).map((x) => x.kind)).toEqual(['import', 'flash']);
-    await expect(store.batches.finish(999, { imported: 0, skipped: 0, failed: 0 })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.batches.finish(999, { imported: 0, skipped: 0, failed: 0 })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
   });
 });
 
 describe('resources', () => {
   it('create with defaults, refuse duplicates, update and find', async () => {
     const r = await store.resources.create({ name: 'Staff', url: 'https://mfa.example/staff' });
-    expect(r).toMatchObject({ name: 'Staff', url: 'https://mfa.example/staff', lockAfter: 5, window: 2, syncWindow: 1000, actions: [], tokenTypes: [] });
+    expect(r).toMatchObject({
+      name: 'Staff',
+      url: 'https://mfa.example/staff',
+      lockAfter: 5,
+      window: 2,
+      syncWindow: 1000,
+      actions: [],
+      tokenTypes: [],
+    });
     const dup = await rejection(store.resources.create({ name: 'Staff' }));
     expect((dup as DataError).code).toBe('duplicate-resource');
-    const u = await store.resources.update(r.id, { actions: ['enroll', 'synchronize'], tokenTypes: ['classic'], lockAfter: 3, url: null });
+    const u = await store.resources.update(r.id, {
+      actions: ['enroll', 'synchronize'],
+      tokenTypes: ['classic'],
+      lockAfter: 3,
+      url: null,
+    });
     expect(u).toMatchObject({ actions: ['enroll', 'synchronize'], tokenTypes: ['classic'], lockAfter: 3, url: null });
     expect((await store.resources.findByName('Staff'))?.id).toBe(r.id);
     expect(await store.resources.findByName('nope')).toBeNull();
@@ -166,7 +219,9 @@ describe('users', () => {
     expect(u).toMatchObject({ login: 'alice', email: 'alice@example.org', phone: null, passwordHash: null });
     expect(((await rejection(store.users.create({ login: 'alice' }))) as DataError).code).toBe('duplicate-user');
     const bob = await store.users.create({ login: 'bob' });
-    expect(((await rejection(store.users.update(bob.id, { login: 'alice' }))) as DataError).code).toBe('duplicate-user');
+    expect(((await rejection(store.users.update(bob.id, { login: 'alice' }))) as DataError).code).toBe(
+      'duplicate-user',
+    );
     expect((await store.users.update(u.id, { phone: '+100', passwordHash: 'scrypt$x' })).phone).toBe('+100');
     const r = await store.resources.create({ name: 'Staff' });
     await store.users.addToResource(u.id, r.id);
@@ -293,11 +348,20 @@ describe('opening', () => {
 
   it('openStore creates the folder; a postgres URL goes to PostgreSQL (unreachable here: exit 4 db-open)', async () => {
     const dir = temp.dir();
-    const s = await openStore({ db: join(dir, 'sub', 'dir', 't.db'), env: { TOKENSMITH_MASTER_KEY: randomKeyHex() }, operator: 'op' });
+    const s = await openStore({
+      db: join(dir, 'sub', 'dir', 't.db'),
+      env: { TOKENSMITH_MASTER_KEY: randomKeyHex() },
+      operator: 'op',
+    });
     expect(s.operator).toBe('op');
     expect(s.location).toBe(join(dir, 'sub', 'dir', 't.db'));
     await s.close();
-    await expect(openStore({ db: 'postgres://tokensmith:secret@127.0.0.1:1/tokensmith' })).rejects.toMatchObject({ exitCode: 4, code: 'db-open' });
-    await expect(openStore({ db: 'postgres://tokensmith:secret@127.0.0.1:1/tokensmith' })).rejects.not.toThrow(/secret/);
+    await expect(openStore({ db: 'postgres://tokensmith:secret@127.0.0.1:1/tokensmith' })).rejects.toMatchObject({
+      exitCode: 4,
+      code: 'db-open',
+    });
+    await expect(openStore({ db: 'postgres://tokensmith:secret@127.0.0.1:1/tokensmith' })).rejects.not.toThrow(
+      /secret/,
+    );
   });
 });

@@ -14,11 +14,13 @@ import { skipPgReason, startTestPostgres, type TestPostgres } from '../helpers/p
 
 /** Facts that differ on purpose: fact -> why. A fact here is allowed on one side only. */
 const DIALECT_DIFFERENCES: Record<string, string> = {
-  'column tokens.check_digit bool not null': 'PostgreSQL has BOOLEAN; SQLite keeps 0/1 in an INTEGER with CHECK (check_digit = 0 OR check_digit = 1)',
+  'column tokens.check_digit bool not null':
+    'PostgreSQL has BOOLEAN; SQLite keeps 0/1 in an INTEGER with CHECK (check_digit = 0 OR check_digit = 1)',
   'column tokens.check_digit int not null': 'SQLite has no boolean type (see the PostgreSQL side)',
   'column tokens.locked bool not null': 'PostgreSQL has BOOLEAN; SQLite keeps 0/1 in an INTEGER',
   'column tokens.locked int not null': 'SQLite has no boolean type',
-  'column tokens.counter_big numeric null': 'PostgreSQL keeps the exact 64-bit counter as NUMERIC(20,0); SQLite as decimal TEXT (no unsigned 64-bit integer)',
+  'column tokens.counter_big numeric null':
+    'PostgreSQL keeps the exact 64-bit counter as NUMERIC(20,0); SQLite as decimal TEXT (no unsigned 64-bit integer)',
   'column tokens.counter_big text null': 'SQLite keeps the exact counter as decimal TEXT (see the PostgreSQL side)',
 };
 
@@ -44,23 +46,39 @@ function valueSet(list: string): string {
 
 function sqliteFacts(db: Database.Database): Set<string> {
   const facts = new Set<string>();
-  const tables = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'").all() as { name: string; sql: string }[];
+  const tables = db
+    .prepare(
+      "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'",
+    )
+    .all() as { name: string; sql: string }[];
   for (const t of tables) {
     facts.add(`table ${t.name}`);
     const cols = db.pragma(`table_info(${t.name})`) as { name: string; type: string; notnull: number; pk: number }[];
-    for (const c of cols) facts.add(`column ${t.name}.${c.name} ${normaliseType(c.type)} ${c.notnull || c.pk ? 'not null' : 'null'}`);
+    for (const c of cols)
+      facts.add(`column ${t.name}.${c.name} ${normaliseType(c.type)} ${c.notnull || c.pk ? 'not null' : 'null'}`);
     const pk = cols
       .filter((c) => c.pk > 0)
       .sort((a, b) => a.pk - b.pk)
       .map((c) => c.name);
     if (pk.length) facts.add(`primary key ${t.name}(${pk.join(',')})`);
-    for (const m of t.sql.matchAll(/CHECK\s*\(\s*(\w+)\s+IN\s*\(([^)]*)\)\s*\)/gi)) facts.add(`check ${t.name}.${m[1]} in {${valueSet(m[2]!)}}`);
+    for (const m of t.sql.matchAll(/CHECK\s*\(\s*(\w+)\s+IN\s*\(([^)]*)\)\s*\)/gi))
+      facts.add(`check ${t.name}.${m[1]} in {${valueSet(m[2]!)}}`);
     // Migration 6 wrote SQLite's lists as OR chains (col = 'a' OR col = 'b'): the same value set.
-    for (const m of t.sql.matchAll(/CHECK\s*\(\s*((\w+)\s*=\s*'[^']*'(?:\s+OR\s+\2\s*=\s*'[^']*')*)\s*\)/gi)) facts.add(`check ${t.name}.${m[2]} in {${valueSet(m[1]!)}}`);
-    const indexes = db.pragma(`index_list(${t.name})`) as { name: string; unique: number; origin: string; partial: number }[];
+    for (const m of t.sql.matchAll(/CHECK\s*\(\s*((\w+)\s*=\s*'[^']*'(?:\s+OR\s+\2\s*=\s*'[^']*')*)\s*\)/gi))
+      facts.add(`check ${t.name}.${m[2]} in {${valueSet(m[1]!)}}`);
+    const indexes = db.pragma(`index_list(${t.name})`) as {
+      name: string;
+      unique: number;
+      origin: string;
+      partial: number;
+    }[];
     for (const ix of indexes) {
       if (ix.origin === 'pk') continue;
-      const sql = (db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?").get(ix.name) as { sql: string | null } | undefined)?.sql ?? '';
+      const sql =
+        (
+          db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?").get(ix.name) as
+            { sql: string | null } | undefined
+        )?.sql ?? '';
       const on = sql.match(/ON\s+\w+\s*\((.*)\)(\s+WHERE|\s*$)/is)?.[1] ?? '';
       const cols = (db.pragma(`index_info(${ix.name})`) as { name: string | null }[]).map((c) => c.name);
       const what = cols.some((c) => c === null) || EXPRESSION.test(on) ? `[${ix.name}]` : `(${cols.join(',')})`;
@@ -72,7 +90,11 @@ function sqliteFacts(db: Database.Database): Set<string> {
 
 async function pgFacts(c: pg.Client): Promise<Set<string>> {
   const facts = new Set<string>();
-  const cols = (await c.query("SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'schema_migrations'")).rows as {
+  const cols = (
+    await c.query(
+      "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'schema_migrations'",
+    )
+  ).rows as {
     table_name: string;
     column_name: string;
     data_type: string;
@@ -80,7 +102,9 @@ async function pgFacts(c: pg.Client): Promise<Set<string>> {
   }[];
   for (const col of cols) {
     facts.add(`table ${col.table_name}`);
-    facts.add(`column ${col.table_name}.${col.column_name} ${normaliseType(col.data_type)} ${col.is_nullable === 'YES' ? 'null' : 'not null'}`);
+    facts.add(
+      `column ${col.table_name}.${col.column_name} ${normaliseType(col.data_type)} ${col.is_nullable === 'YES' ? 'null' : 'not null'}`,
+    );
   }
   const cons = (
     await c.query(
@@ -88,8 +112,10 @@ async function pgFacts(c: pg.Client): Promise<Set<string>> {
     )
   ).rows as { table: string; type: string; def: string }[];
   for (const k of cons) {
-    if (k.type === 'p') facts.add(`primary key ${k.table}(${k.def.replace(/^PRIMARY KEY \((.*)\)$/, '$1').replace(/\s/g, '')})`);
-    for (const m of k.def.matchAll(/\(?(\w+)\)? = ANY \(\(?ARRAY\[(.*?)\]/g)) facts.add(`check ${k.table}.${m[1]} in {${valueSet(m[2]!)}}`);
+    if (k.type === 'p')
+      facts.add(`primary key ${k.table}(${k.def.replace(/^PRIMARY KEY \((.*)\)$/, '$1').replace(/\s/g, '')})`);
+    for (const m of k.def.matchAll(/\(?(\w+)\)? = ANY \(\(?ARRAY\[(.*?)\]/g))
+      facts.add(`check ${k.table}.${m[1]} in {${valueSet(m[2]!)}}`);
   }
   const idx = (
     await c.query(
@@ -135,7 +161,11 @@ describe.skipIf(skip !== null)('the SQLite and PostgreSQL schemas, migration by 
         const onlySqlite = [...a].filter((f) => !b.has(f));
         const onlyPg = [...b].filter((f) => !a.has(f));
         for (const f of [...onlySqlite, ...onlyPg]) if (DIALECT_DIFFERENCES[f]) allowedSeen.add(f);
-        expect({ version: m.version, onlySqlite: onlySqlite.filter((f) => !DIALECT_DIFFERENCES[f]), onlyPg: onlyPg.filter((f) => !DIALECT_DIFFERENCES[f]) }).toEqual({
+        expect({
+          version: m.version,
+          onlySqlite: onlySqlite.filter((f) => !DIALECT_DIFFERENCES[f]),
+          onlyPg: onlyPg.filter((f) => !DIALECT_DIFFERENCES[f]),
+        }).toEqual({
           version: m.version,
           onlySqlite: [],
           onlyPg: [],

@@ -4,7 +4,16 @@ import { existsSync, readFileSync, statSync, writeFileSync, chmodSync, closeSync
 import { join } from 'node:path';
 import { DataError, ExitCode } from '../../src/core/errors.js';
 import { encodeBase32 } from '../../src/core/codecs.js';
-import { keyCheckValue, loadMasterKey, openSeed, parseMasterKey, SealBrokenError, sealSeed, seedBinding, WrongMasterKeyError } from '../../src/store/vault.js';
+import {
+  keyCheckValue,
+  loadMasterKey,
+  openSeed,
+  parseMasterKey,
+  SealBrokenError,
+  sealSeed,
+  seedBinding,
+  WrongMasterKeyError,
+} from '../../src/store/vault.js';
 import { baseToken, randomKeyHex, TempStores } from './helpers.js';
 import { flipByte } from '../helpers/bytes.js';
 
@@ -135,7 +144,9 @@ describe('master key', () => {
   it('refuses a damaged key file, naming it', () => {
     const keyFile = join(temp.dir(), 't.db.key');
     writeFileSync(keyFile, 'not a key', { mode: 0o600 });
-    expect(() => loadMasterKey(keyFile, {})).toThrow(new RegExp(`master key in ${keyFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} must be 32 bytes`));
+    expect(() => loadMasterKey(keyFile, {})).toThrow(
+      new RegExp(`master key in ${keyFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} must be 32 bytes`),
+    );
   });
 
   it('refuses a key file that group or others can read (exit 5), and reads it once it is 0600', () => {
@@ -203,7 +214,8 @@ describe('sealed seeds in the store', () => {
 
   it('sealed seeds swapped between two rows: both refuse with SealBrokenError', async () => {
     const { store, a, b } = await storeWithTokens();
-    const sealedOf = (id: number) => (store.db.prepare('SELECT sealed_seed FROM tokens WHERE id = ?').get(id) as { sealed_seed: Buffer }).sealed_seed;
+    const sealedOf = (id: number) =>
+      (store.db.prepare('SELECT sealed_seed FROM tokens WHERE id = ?').get(id) as { sealed_seed: Buffer }).sealed_seed;
     const [sa, sb] = [sealedOf(a.id), sealedOf(b.id)];
     expect(sa.equals(sb)).toBe(false);
     store.db.prepare('UPDATE tokens SET sealed_seed = ? WHERE id = ?').run(sb, a.id);
@@ -218,8 +230,15 @@ describe('sealed seeds in the store', () => {
 
   it('a sealed seed copied to the same serial of another manufacturer does not open', async () => {
     const { store, a } = await storeWithTokens();
-    const twin = await store.tokens.insert({ ...baseToken, serial: 'A-1', manufacturer: 'Other', seed: randomBytes(20) });
-    store.db.prepare('UPDATE tokens SET sealed_seed = (SELECT sealed_seed FROM tokens WHERE id = ?) WHERE id = ?').run(a.id, twin.id);
+    const twin = await store.tokens.insert({
+      ...baseToken,
+      serial: 'A-1',
+      manufacturer: 'Other',
+      seed: randomBytes(20),
+    });
+    store.db
+      .prepare('UPDATE tokens SET sealed_seed = (SELECT sealed_seed FROM tokens WHERE id = ?) WHERE id = ?')
+      .run(a.id, twin.id);
     expect(await rejection(store.tokens.openSeed(twin))).toBeInstanceOf(SealBrokenError);
   });
 
@@ -274,7 +293,9 @@ describe('sealed seeds in the store', () => {
     expect(e.message).toContain('TOKENSMITH_MASTER_KEY is not set');
     expect(e.message).toContain(`${path}.key`);
     expect(existsSync(`${path}.key`)).toBe(false);
-    await expect(keyless.tokens.insert({ ...baseToken, serial: 'NK-2', seed: randomBytes(20) })).rejects.toMatchObject({ code: 'missing-master-key' });
+    await expect(keyless.tokens.insert({ ...baseToken, serial: 'NK-2', seed: randomBytes(20) })).rejects.toMatchObject({
+      code: 'missing-master-key',
+    });
     expect(existsSync(`${path}.key`)).toBe(false);
   });
 
@@ -341,7 +362,8 @@ describe('files on disk', () => {
         const bytes = readFileSync(file);
         // Control: the scan does find what is there in the clear.
         expect(bytes.includes(Buffer.from(serial)), `${file} should hold the serial`).toBe(true);
-        for (const [what, needle] of needles) expect(bytes.includes(needle), `${what} of the seed in ${file}`).toBe(false);
+        for (const [what, needle] of needles)
+          expect(bytes.includes(needle), `${what} of the seed in ${file}`).toBe(false);
       };
       // While the store is open the new rows live in the WAL.
       expect(statSync(`${path}-wal`).size).toBeGreaterThan(0);

@@ -17,7 +17,15 @@ describe.each(backends)('$name backend: t0, check digit, 64-bit counters', (back
 
   test('insert and get keep t0, checkDigit and a counter of 2^64-1', async () => {
     store = await backend.fresh();
-    const t = await store.tokens.insert({ ...baseToken, serial: 'BIG', type: 'hotp', t0: 0, checkDigit: true, counter: 0, counterExact: MAX_U64 });
+    const t = await store.tokens.insert({
+      ...baseToken,
+      serial: 'BIG',
+      type: 'hotp',
+      t0: 0,
+      checkDigit: true,
+      counter: 0,
+      counterExact: MAX_U64,
+    });
     expect(t).toMatchObject({ checkDigit: true, counterExact: MAX_U64, counter: Number.MAX_SAFE_INTEGER });
     expect(t.t0).toBeUndefined();
     const s = await store.tokens.insert({ ...baseToken, serial: 'T0', t0: 1_234_567_890 });

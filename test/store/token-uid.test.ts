@@ -17,14 +17,21 @@ async function planOf(store: Store): Promise<string> {
     try {
       // A handful of rows would be scanned anyway; with scans off the plan shows whether the index fits the query at all.
       await client.query('SET enable_seqscan = off');
-      const rows = (await client.query("EXPLAIN SELECT * FROM tokens WHERE (attributes::jsonb) ->> 'uid' = $1 ORDER BY id LIMIT 1", ['x'])).rows as { 'QUERY PLAN': string }[];
+      const rows = (
+        await client.query(
+          "EXPLAIN SELECT * FROM tokens WHERE (attributes::jsonb) ->> 'uid' = $1 ORDER BY id LIMIT 1",
+          ['x'],
+        )
+      ).rows as { 'QUERY PLAN': string }[];
       await client.query('RESET enable_seqscan');
       return rows.map((r) => r['QUERY PLAN']).join('\n');
     } finally {
       client.release();
     }
   }
-  const rows = (store as SqliteStore).db.prepare("EXPLAIN QUERY PLAN SELECT * FROM tokens WHERE json_extract(attributes, '$.uid') = ? ORDER BY id LIMIT 1").all('x') as { detail: string }[];
+  const rows = (store as SqliteStore).db
+    .prepare("EXPLAIN QUERY PLAN SELECT * FROM tokens WHERE json_extract(attributes, '$.uid') = ? ORDER BY id LIMIT 1")
+    .all('x') as { detail: string }[];
   return rows.map((r) => r.detail).join('\n');
 }
 
@@ -36,7 +43,12 @@ describe.each(backends)('$name: tokens by reader UID', (backend) => {
   test('finds the token whose attributes hold the UID, and nothing for an unknown one', async () => {
     const store = await backend.fresh();
     await store.tokens.insert({ ...baseToken, serial: 'A', attributes: { uid: '04AABBCC' } });
-    const b = await store.tokens.insert({ ...baseToken, serial: 'B', manufacturer: 'Protectimus', attributes: { uid: '04DDEEFF', other: 1 } });
+    const b = await store.tokens.insert({
+      ...baseToken,
+      serial: 'B',
+      manufacturer: 'Protectimus',
+      attributes: { uid: '04DDEEFF', other: 1 },
+    });
     await store.tokens.insert({ ...baseToken, serial: 'C' });
     expect((await store.tokens.findByUid('04DDEEFF'))?.id).toBe(b.id);
     expect(await store.tokens.findByUid('04000000')).toBeNull();

@@ -16,20 +16,26 @@ const dir = mkdtempSync(join(tmpdir(), 'tokensmith-cassette-text-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the committed cassettes are text', () => {
-  it.each(readdirSync(FIXTURES).filter((f) => f.endsWith('.cassette')))('%s: JSON, hex frames one a line with their meaning, source simulator', (name) => {
-    const text = readFileSync(join(FIXTURES, name), 'utf8');
-    const json = JSON.parse(text) as { header: { version: number; source: string; atr: string; transport?: string }; frames: { hex: string; meaning?: string; dir: string }[] };
-    expect(json.header.version).toBe(2);
-    expect(json.header.source).toBe('simulator');
-    // A HID session (YubiKey OTP) has no ATR, and a report read is an empty command answered by 8 bytes (docs/cassettes.md).
-    const hid = json.header.transport === 'hid';
-    expect(json.header.atr).toMatch(hid ? /^$/ : /^[0-9A-F]{2}( [0-9A-F]{2})*$/);
-    for (const f of json.frames.filter((x) => x.dir !== 'event')) {
-      expect(f.hex).toMatch(hid ? /^([0-9A-F]{2}( [0-9A-F]{2})*)?$/ : /^[0-9A-F]{2}( [0-9A-F]{2})*$/);
-      expect(f.meaning, f.hex).toBeTruthy();
-    }
-    expect(text.split('\n').filter((l) => l.trimStart().startsWith('{"seq"')).length).toBe(json.frames.length);
-  });
+  it.each(readdirSync(FIXTURES).filter((f) => f.endsWith('.cassette')))(
+    '%s: JSON, hex frames one a line with their meaning, source simulator',
+    (name) => {
+      const text = readFileSync(join(FIXTURES, name), 'utf8');
+      const json = JSON.parse(text) as {
+        header: { version: number; source: string; atr: string; transport?: string };
+        frames: { hex: string; meaning?: string; dir: string }[];
+      };
+      expect(json.header.version).toBe(2);
+      expect(json.header.source).toBe('simulator');
+      // A HID session (YubiKey OTP) has no ATR, and a report read is an empty command answered by 8 bytes (docs/cassettes.md).
+      const hid = json.header.transport === 'hid';
+      expect(json.header.atr).toMatch(hid ? /^$/ : /^[0-9A-F]{2}( [0-9A-F]{2})*$/);
+      for (const f of json.frames.filter((x) => x.dir !== 'event')) {
+        expect(f.hex).toMatch(hid ? /^([0-9A-F]{2}( [0-9A-F]{2})*)?$/ : /^[0-9A-F]{2}( [0-9A-F]{2})*$/);
+        expect(f.meaning, f.hex).toBeTruthy();
+      }
+      expect(text.split('\n').filter((l) => l.trimStart().startsWith('{"seq"')).length).toBe(json.frames.length);
+    },
+  );
 });
 
 describe('a hand edit of the text', () => {
@@ -47,7 +53,10 @@ describe('a hand edit of the text', () => {
   });
 
   it('a frame whose hex is not hex is named', () => {
-    const text = readFileSync(join(FIXTURES, 'protectimus-info.cassette'), 'utf8').replace('"hex":"86 02 10 10"', '"hex":"86 02 1G 10"');
+    const text = readFileSync(join(FIXTURES, 'protectimus-info.cassette'), 'utf8').replace(
+      '"hex":"86 02 10 10"',
+      '"hex":"86 02 1G 10"',
+    );
     const path = join(dir, 'bad-hex.cassette');
     writeFileSync(path, text);
     expect(() => readCassette(path)).toThrow(/bad-hex\.cassette#\d+: '86 02 1G 10' is not hex bytes/);

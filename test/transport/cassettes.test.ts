@@ -34,7 +34,9 @@ describe('committed cassettes replay through the real driver, with no pcscd', ()
 
   it('the four required sessions are there: flash, sync, auth failure, card pulled', () => {
     const outcomes = FIXTURES.map((f) => `${f.operation}:${f.expect}`);
-    expect(outcomes).toEqual(expect.arrayContaining(['flash:ok', 'sync:ok', 'flash:auth-failed', 'flash:card-removed']));
+    expect(outcomes).toEqual(
+      expect.arrayContaining(['flash:ok', 'sync:ok', 'flash:auth-failed', 'flash:card-removed']),
+    );
   });
 
   it('the auth-failure cassette holds exactly one authentication', () => {
@@ -59,7 +61,9 @@ describe('a changed byte fails the replay with a decoded diff', () => {
     expect(err.message).toMatch(new RegExp(`command #${c.frames[i]!.seq} differs from the recording at byte 9`));
     expect(err.message).toMatch(/expected 84 D4 00 00 17/);
     expect(err.message).toMatch(/actual {3}84 D4 00 00 17/);
-    expect(err.message).toMatch(/expected .*\(write config: display timeout 120 s \(code 3\), clock 2026-01-01T00:00:00Z .*sha256, time step 60 s, MAC INVALID\)/);
+    expect(err.message).toMatch(
+      /expected .*\(write config: display timeout 120 s \(code 3\), clock 2026-01-01T00:00:00Z .*sha256, time step 60 s, MAC INVALID\)/,
+    );
     expect(err.message).toMatch(/actual .*\(write config: display timeout 60 s \(code 2\), .*MAC valid\)/);
   });
 
@@ -85,7 +89,11 @@ describe('recording', () => {
       seed,
       model: 'token2-nfc',
     });
-    await new Token2Driver(session.transport, { now: session.clock.now }).flash(seed, { algorithm: 'sha256', period: 60, displayTimeout: 60 });
+    await new Token2Driver(session.transport, { now: session.clock.now }).flash(seed, {
+      algorithm: 'sha256',
+      period: 60,
+      displayTimeout: 60,
+    });
     session.save({ ok: true });
     const raw = readFileSync(path);
     expect(raw.includes(Buffer.from(seed))).toBe(false);
@@ -109,7 +117,9 @@ describe('recording', () => {
     expect(text).toMatch(/source simulator/);
     expect(text).toMatch(/get info/);
     expect(text).toMatch(/serial 86596220000042/);
-    expect(text).toMatch(/write config: display timeout 60 s \(code 2\), clock 2026-01-01T00:00:00Z .*sha256, time step 60 s, MAC valid/);
+    expect(text).toMatch(
+      /write config: display timeout 60 s \(code 2\), clock 2026-01-01T00:00:00Z .*sha256, time step 60 s, MAC valid/,
+    );
     expect(text).toMatch(/9000 success/);
     const failure = formatTranscript(await showCassette(join(FIXTURE_DIR, 'token2-card-auth-failure.cassette')));
     expect(failure).toMatch(/6983 authentication failed/);

@@ -85,7 +85,10 @@ export const FIXTURES: FixtureSpec[] = [
 export async function recordFixture(spec: FixtureSpec, dir = FIXTURE_DIR): Promise<string> {
   const now = () => FIXTURE_NOW;
   const sim = new Token2Simulator({ ...spec.sim, now, random: fixedRandom() });
-  const inner = new MemoryTransport(sim, { readerName: 'Simulated Token2 reader', removeBeforeCommand: spec.removeBeforeCommand });
+  const inner = new MemoryTransport(sim, {
+    readerName: 'Simulated Token2 reader',
+    removeBeforeCommand: spec.removeBeforeCommand,
+  });
   const path = join(dir, spec.file);
   let tick = 0;
   const session = startRecording(inner, path, {

@@ -23,13 +23,20 @@ const bytes = (h: string) => Uint8Array.from(Buffer.from(h.replace(/ /g, ''), 'h
 /** A device that answers from a script and logs what it was sent. */
 function scripted(answers: Record<string, string>) {
   const sent: string[] = [];
-  const device = { atr: Uint8Array.of(0x3b, 0x00), process: (apdu: Uint8Array) => (sent.push(hex(apdu)), bytes(answers[hex(apdu)] ?? '6d00')) };
+  const device = {
+    atr: Uint8Array.of(0x3b, 0x00),
+    process: (apdu: Uint8Array) => (sent.push(hex(apdu)), bytes(answers[hex(apdu)] ?? '6d00')),
+  };
   return { transport: new MemoryTransport(device), sent };
 }
 
 describe('exchange', () => {
   it('61xx: GET RESPONSE in the class family of the command (80 after 84), until 9000, data joined', async () => {
-    const { transport, sent } = scripted({ '84c50100021122': '6103', '80c0000003': 'aabbcc6102', '80c0000002': 'dd ee 9000' });
+    const { transport, sent } = scripted({
+      '84c50100021122': '6103',
+      '80c0000003': 'aabbcc6102',
+      '80c0000002': 'dd ee 9000',
+    });
     const r = await exchange(transport, bytes('84c50100021122'));
     expect(sent).toEqual(['84c50100021122', '80c0000003', '80c0000002']);
     expect(hex(r.data)).toBe('aabbccddee');
@@ -74,7 +81,11 @@ describe('describers agree with what the drivers send', () => {
 
   it('every describer names the class byte the driver actually sent (80 C0 for the Token2 families, 00 C0 for the reader UID read)', async () => {
     // What the drivers send after a 61xx, taken from the wire rather than written here.
-    const token2 = await getResponseSentBy((t) => new Token2Driver(t).readInfo(), new Token2Simulator({ model: 'token2-card' }), 0x41);
+    const token2 = await getResponseSentBy(
+      (t) => new Token2Driver(t).readInfo(),
+      new Token2Simulator({ model: 'token2-card' }),
+      0x41,
+    );
     const molto2 = await getResponseSentBy((t) => new Molto2Driver(t).readInfo(), new Molto2Simulator({}), 0x41);
     const uid = await getResponseSentBy((t) => new ProtectimusDriver(t).readUid(), new ProtectimusSimulator({}), 0xca);
     expect([token2, molto2, uid].map((a) => hex(a.subarray(0, 2)))).toEqual(['80c0', '80c0', '00c0']);
@@ -85,7 +96,11 @@ describe('describers agree with what the drivers send', () => {
 });
 
 /** Runs `op` against `sim` with the answer to INS `ins` split by 61xx; returns the GET RESPONSE the driver sent. */
-async function getResponseSentBy(op: (t: MemoryTransport) => Promise<unknown>, sim: { atr: Uint8Array; process(a: Uint8Array): Uint8Array }, ins: number): Promise<Uint8Array> {
+async function getResponseSentBy(
+  op: (t: MemoryTransport) => Promise<unknown>,
+  sim: { atr: Uint8Array; process(a: Uint8Array): Uint8Array },
+  ins: number,
+): Promise<Uint8Array> {
   let held: Uint8Array | null = null;
   let sent: Uint8Array | null = null;
   const device = {

@@ -31,7 +31,10 @@ function swapHub(reader: string) {
     list: async () => [{ name: reader, token: state.queue.length > 0, atr: null }],
     open: async () => {
       const d = state.queue.shift();
-      if (!d) throw Object.assign(new (await import('../../src/core/errors.js')).DeviceError('no token', { code: 'no-token' }));
+      if (!d)
+        throw Object.assign(
+          new (await import('../../src/core/errors.js')).DeviceError('no token', { code: 'no-token' }),
+        );
       state.current = new MemoryTransport(d, { readerName: reader });
       return state.current;
     },
@@ -68,7 +71,9 @@ describe('the station reaches every family of the registry', () => {
       body: JSON.stringify({ code: server.pairingToken }),
     });
     session = ((await pair.json()) as { session: string }).session;
-    ws = new WebSocket(`${server.origin.replace('http', 'ws')}/ws`, ['tokensmith', `tokensmith-session.${session}`], { headers: { origin: server.origin } });
+    ws = new WebSocket(`${server.origin.replace('http', 'ws')}/ws`, ['tokensmith', `tokensmith-session.${session}`], {
+      headers: { origin: server.origin },
+    });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     ws.on('message', (raw) => {
       const m = JSON.parse(String(raw));
@@ -93,28 +98,70 @@ describe('the station reaches every family of the registry', () => {
   });
 
   it('/api/models lists every model of the registry; Protectimus is listed as not flashable, with the reason', async () => {
-    const res = await fetch(`${server.origin}/api/models`, { headers: { origin: server.origin, authorization: `Bearer ${session}` } });
-    const models = (await res.json()) as { model: string; family: string; flashable: boolean; why?: string; products: string[] }[];
-    expect(models.map((m) => m.model)).toEqual(expect.arrayContaining(['token2-card', 'token2-fob', 'token2-fob-c302', 'token2-molto2', 'protectimus-slim', 'protectimus-flex']));
-    expect(models.find((m) => m.model === 'token2-card')).toMatchObject({ flashable: true, products: expect.arrayContaining(['OTPC-P2-i']) });
+    const res = await fetch(`${server.origin}/api/models`, {
+      headers: { origin: server.origin, authorization: `Bearer ${session}` },
+    });
+    const models = (await res.json()) as {
+      model: string;
+      family: string;
+      flashable: boolean;
+      why?: string;
+      products: string[];
+    }[];
+    expect(models.map((m) => m.model)).toEqual(
+      expect.arrayContaining([
+        'token2-card',
+        'token2-fob',
+        'token2-fob-c302',
+        'token2-molto2',
+        'protectimus-slim',
+        'protectimus-flex',
+      ]),
+    );
+    expect(models.find((m) => m.model === 'token2-card')).toMatchObject({
+      flashable: true,
+      products: expect.arrayContaining(['OTPC-P2-i']),
+    });
     expect(models.find((m) => m.model === 'token2-molto2')).toMatchObject({ family: 'token2-molto2', flashable: true });
     for (const p of ['protectimus-slim', 'protectimus-flex'])
-      expect(models.find((m) => m.model === p)).toMatchObject({ flashable: false, why: expect.stringMatching(/seed-write command.*not public.*tokens add/) });
+      expect(models.find((m) => m.model === p)).toMatchObject({
+        flashable: false,
+        why: expect.stringMatching(/seed-write command.*not public.*tokens add/),
+      });
   });
 
   it('flashes a Molto2 profile through the bridge: the store token <serial>-03 holds the seed the device holds', async () => {
     const molto2 = new Molto2Simulator({ serial: '2310000077' });
     state.queue.push(molto2);
     expect((await request({ op: 'connect' })).ok).toBe(true);
-    const r = await request({ op: 'flash', input: { model: 'token2-molto2', profile: '3', algorithm: 'sha256', digits: '8', period: '60', displayTimeout: '30', title: 'VPN' } });
+    const r = await request({
+      op: 'flash',
+      input: {
+        model: 'token2-molto2',
+        profile: '3',
+        algorithm: 'sha256',
+        digits: '8',
+        period: '60',
+        displayTimeout: '30',
+        title: 'VPN',
+      },
+    });
     expect(r.ok, JSON.stringify(r.error)).toBe(true);
-    expect(r.result).toMatchObject({ serial: '2310000077-03', deviceSerial: '2310000077', profile: 3, digits: 8, title: 'VPN' });
+    expect(r.result).toMatchObject({
+      serial: '2310000077-03',
+      deviceSerial: '2310000077',
+      profile: 3,
+      digits: 8,
+      title: 'VPN',
+    });
     const p3 = molto2.state().profiles.find((p) => p.profile === 3)!;
     expect(p3).toMatchObject({ algorithm: 'sha256', digits: 8, period: 60, title: 'VPN' });
     const stored = await viewToken(store, await findToken(store, '2310000077-03'), { showSecret: true });
     expect(Buffer.from(decodeBase32(stored.secret!, 'secret')).toString('hex')).toBe(p3.seedHex);
     expect(stored).toMatchObject({ state: 'programmed', digits: 8 });
-    const row = (await store.audit.list()).find((a) => a.action === 'token.flash' && a.subject === 'token:2310000077-03');
+    const row = (await store.audit.list()).find(
+      (a) => a.action === 'token.flash' && a.subject === 'token:2310000077-03',
+    );
     expect(row?.actor).toBe('station:alice');
     await request({ op: 'disconnect' });
   });
@@ -124,7 +171,10 @@ describe('the station reaches every family of the registry', () => {
     state.queue.push(molto2);
     await request({ op: 'connect' });
     const r = await request({ op: 'flash', input: { algorithm: 'sha1' } });
-    expect(r.error).toMatchObject({ code: 'profile-needed', message: expect.stringMatching(/Molto2: choose the model token2-molto2 and the profile/) });
+    expect(r.error).toMatchObject({
+      code: 'profile-needed',
+      message: expect.stringMatching(/Molto2: choose the model token2-molto2 and the profile/),
+    });
     expect(molto2.state().profiles).toEqual([]);
     await request({ op: 'disconnect' });
   });
@@ -152,7 +202,14 @@ describe('the station reaches every family of the registry', () => {
     expect(r.ok, JSON.stringify(r.error)).toBe(true);
     expect(r.result).toMatchObject({ counts: { flashed: 2, skipped: 0, failed: 0, cancelled: 0 }, stopped: true });
     expect(r.result.flashed.map((f: { serial: string }) => f.serial)).toEqual(['2310000081-00', '2310000082-00']);
-    expect(await store.batches.get(r.result.batch)).toMatchObject({ format: 'token2-molto2', imported: 2, skipped: 0, failed: 0, status: 'done', operator: 'station:alice' });
+    expect(await store.batches.get(r.result.batch)).toMatchObject({
+      format: 'token2-molto2',
+      imported: 2,
+      skipped: 0,
+      failed: 0,
+      status: 'done',
+      operator: 'station:alice',
+    });
     for (const d of devices) expect(d.state().profiles[0]?.seedHex).toMatch(/^[0-9a-f]{40}$/);
   });
 

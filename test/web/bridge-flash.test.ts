@@ -38,7 +38,10 @@ function memoryHub(card: Token2Simulator): ReaderHub {
 /** A page's socket that answers every 'apdu' the server might send as a token of the victim's serial, and pushes unsolicited answers too. */
 class HostilePage {
   readonly fake = new Token2Simulator({ model: 'token2-card', serial: VICTIM });
-  private readonly answers = new Map<number, (m: { ok: boolean; result?: unknown; error?: { code: string } }) => void>();
+  private readonly answers = new Map<
+    number,
+    (m: { ok: boolean; result?: unknown; error?: { code: string } }) => void
+  >();
   constructor(readonly ws: WebSocket) {
     ws.on('message', (raw) => {
       const m = JSON.parse(String(raw)) as { id?: number; event?: string; call?: number; apdu?: string; ok?: boolean };
@@ -47,13 +50,19 @@ class HostilePage {
     });
   }
   private answerAs(call: number, apdu: string): void {
-    this.ws.send(JSON.stringify({ op: 'apdu-result', call, response: hex(this.fake.process(Buffer.from(apdu, 'hex'))) }));
+    this.ws.send(
+      JSON.stringify({ op: 'apdu-result', call, response: hex(this.fake.process(Buffer.from(apdu, 'hex'))) }),
+    );
   }
   /** Answers for calls the server never made. */
   spray(): void {
-    for (let call = 1; call <= 30; call++) this.ws.send(JSON.stringify({ op: 'apdu-result', id: 1000 + call, call, response: '9000' }));
+    for (let call = 1; call <= 30; call++)
+      this.ws.send(JSON.stringify({ op: 'apdu-result', id: 1000 + call, call, response: '9000' }));
   }
-  request(id: number, body: Record<string, unknown>): Promise<{ ok: boolean; result?: unknown; error?: { code: string } }> {
+  request(
+    id: number,
+    body: Record<string, unknown>,
+  ): Promise<{ ok: boolean; result?: unknown; error?: { code: string } }> {
     return new Promise((resolve) => {
       this.answers.set(id, resolve);
       this.ws.send(JSON.stringify({ ...body, id }));
@@ -69,7 +78,8 @@ describe('the bridge flashes only what the station opened', () => {
   let server: WebServer;
   let page: HostilePage;
 
-  const storedSecret = async (serial: string) => (await viewToken(store, await findToken(store, serial), { showSecret: true })).secret;
+  const storedSecret = async (serial: string) =>
+    (await viewToken(store, await findToken(store, serial), { showSecret: true })).secret;
 
   beforeAll(async () => {
     store = await openStore({ db: join(dir, 't.db'), env });
@@ -81,7 +91,11 @@ describe('the bridge flashes only what the station opened', () => {
       body: JSON.stringify({ code: server.pairingToken }),
     });
     const { session } = (await pair.json()) as { session: string };
-    const ws = new WebSocket(`${server.origin.replace('http', 'ws')}/ws`, ['tokensmith', `tokensmith-session.${session}`], { headers: { origin: server.origin } });
+    const ws = new WebSocket(
+      `${server.origin.replace('http', 'ws')}/ws`,
+      ['tokensmith', `tokensmith-session.${session}`],
+      { headers: { origin: server.origin } },
+    );
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     page = new HostilePage(ws);
   });
@@ -95,7 +109,10 @@ describe('the bridge flashes only what the station opened', () => {
 
   it('a "flash" with no reader opened by the station, answered by the page as another token, is refused and writes nothing', async () => {
     page.spray();
-    const r = await page.request(1, { op: 'flash', input: { readerName: 'Page Reader', atr: '3b80800101', seed: 'KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU', force: true } });
+    const r = await page.request(1, {
+      op: 'flash',
+      input: { readerName: 'Page Reader', atr: '3b80800101', seed: 'KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU', force: true },
+    });
     expect(r.ok).toBe(false);
     expect(r.error?.code).toBe('no-token');
     expect(await storedSecret(VICTIM)).toBe(VICTIM_SEED);
@@ -114,7 +131,9 @@ describe('the bridge flashes only what the station opened', () => {
     expect((r.result as { serial: string }).serial).toBe(ON_READER);
     expect(hex(decodeBase32((await storedSecret(ON_READER))!, 'secret'))).toBe(card.state().seedHex);
     expect(await storedSecret(VICTIM)).toBe(VICTIM_SEED);
-    const row = (await store.audit.list()).find((a) => a.action === 'token.flash' && a.subject === `token:${ON_READER}`);
+    const row = (await store.audit.list()).find(
+      (a) => a.action === 'token.flash' && a.subject === `token:${ON_READER}`,
+    );
     expect(row?.actor).toBe('station:alice');
     expect((await store.batches.list()).map((b) => b.operator)).toEqual(['station:alice']);
   });

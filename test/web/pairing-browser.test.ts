@@ -27,16 +27,26 @@ function neighbour(): Promise<{ server: Server; origin: string; seen: IncomingHt
     seen.push(req.headers);
     res.writeHead(200, {
       'content-type': 'text/html',
-      'set-cookie': ['tokensmith_pair=planted; Path=/', 'tokensmith_session=planted; Path=/', '__Host-tokensmith=planted; Path=/'],
+      'set-cookie': [
+        'tokensmith_pair=planted; Path=/',
+        'tokensmith_session=planted; Path=/',
+        '__Host-tokensmith=planted; Path=/',
+      ],
     });
     res.end('<!doctype html><title>neighbour</title><p>another service</p>');
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen }),
+    ),
+  );
 }
 
 /** Every value the neighbour saw in a Cookie header. */
 function cookieValues(seen: IncomingHttpHeaders[]): string[] {
-  return seen.flatMap((h) => (h.cookie ?? '').split(';').map((c) => c.split('=').slice(1).join('=').trim())).filter(Boolean);
+  return seen
+    .flatMap((h) => (h.cookie ?? '').split(';').map((c) => c.split('=').slice(1).join('=').trim()))
+    .filter(Boolean);
 }
 
 describe.skipIf(missing !== null)(`pairing in Chromium${missing ? ` (skipped: ${missing})` : ''}`, () => {
@@ -55,7 +65,14 @@ describe.skipIf(missing !== null)(`pairing in Chromium${missing ? ` (skipped: ${
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await context.newPage();
   });
@@ -91,14 +108,26 @@ describe.skipIf(missing !== null)(`pairing in Chromium${missing ? ` (skipped: ${
         .filter((v): v is string => typeof v === 'string'),
     );
     for (const v of [...values, ...headers]) {
-      for (const h of [{ cookie: `tokensmith_pair=${v}` }, { authorization: `Bearer ${v}` }] as Record<string, string>[]) {
-        expect((await fetch(`${served.origin}/api/tokens`, { headers: h })).status, `replayed ${Object.keys(h)[0]}`).toBe(401);
+      for (const h of [{ cookie: `tokensmith_pair=${v}` }, { authorization: `Bearer ${v}` }] as Record<
+        string,
+        string
+      >[]) {
+        expect(
+          (await fetch(`${served.origin}/api/tokens`, { headers: h })).status,
+          `replayed ${Object.keys(h)[0]}`,
+        ).toBe(401);
       }
     }
     // The planted cookies now go to the station too; it still works for the paired page and for no one else.
     await page.reload();
     await expect.poll(() => page.textContent('#inventory-rows'), { timeout: 15_000 }).toBe('No tokens match.');
-    expect((await fetch(`${served.origin}/api/tokens`, { headers: { cookie: 'tokensmith_pair=planted; tokensmith_session=planted' } })).status).toBe(401);
+    expect(
+      (
+        await fetch(`${served.origin}/api/tokens`, {
+          headers: { cookie: 'tokensmith_pair=planted; tokensmith_session=planted' },
+        })
+      ).status,
+    ).toBe(401);
   });
 
   it('after pairing, nothing in the history opens the station: going back leaves it, the code the history holds is spent', async () => {
@@ -111,7 +140,9 @@ describe.skipIf(missing !== null)(`pairing in Chromium${missing ? ` (skipped: ${
     await context.close();
     const history = join(profile, 'Default', 'History');
     expect(existsSync(history)).toBe(true);
-    const urls = execFileSync('sqlite3', [history, 'SELECT url FROM urls'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    const urls = execFileSync('sqlite3', [history, 'SELECT url FROM urls'], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
     expect(urls.some((u) => u.startsWith(served.origin))).toBe(true);
     for (const u of urls) {
       expect(u).not.toContain(secret);
@@ -123,8 +154,12 @@ describe.skipIf(missing !== null)(`pairing in Chromium${missing ? ` (skipped: ${
         body: JSON.stringify({ code, operator: 'Mallory' }),
       });
       expect(again.status, `the code in ${u}`).toBe(401);
-      expect((await fetch(`${served.origin}/api/tokens`, { headers: { authorization: `Bearer ${code}` } })).status).toBe(401);
-      expect((await fetch(`${served.origin}/api/tokens`, { headers: { cookie: `tokensmith_pair=${code}` } })).status).toBe(401);
+      expect(
+        (await fetch(`${served.origin}/api/tokens`, { headers: { authorization: `Bearer ${code}` } })).status,
+      ).toBe(401);
+      expect(
+        (await fetch(`${served.origin}/api/tokens`, { headers: { cookie: `tokensmith_pair=${code}` } })).status,
+      ).toBe(401);
     }
   });
 });

@@ -52,7 +52,8 @@ describe('station access rules', () => {
     const { pairing, secret } = paired();
     const allowed = allowedHosts('127.0.0.1', PORT);
     const base = { host: `127.0.0.1:${PORT}`, authorization: `Bearer ${secret}` };
-    const check = (method: string, path: string, headers: Record<string, string>, upgrade = false) => checkAccess({ method, path, headers, upgrade }, pairing, allowed);
+    const check = (method: string, path: string, headers: Record<string, string>, upgrade = false) =>
+      checkAccess({ method, path, headers, upgrade }, pairing, allowed);
     expect(check('GET', '/api/tokens', base)).toEqual({ ok: true, operator: 'alice' });
     expect(check('GET', '/api/tokens', { ...base, host: 'evil.example' }).status).toBe(421);
     expect(check('GET', '/api/tokens', { ...base, host: `127.0.0.1:${PORT + 1}` }).status).toBe(421);

@@ -23,7 +23,11 @@ let server: PortalServer;
 beforeAll(async () => {
   store = memoryStore();
   await createResource(store, { name: 'corp' });
-  await setResourcePermissions(store, 'corp', { allow: true, actions: 'enroll,change-name,change-password', tokenTypes: 'programmable' });
+  await setResourcePermissions(store, 'corp', {
+    allow: true,
+    actions: 'enroll,change-name,change-password',
+    tokenTypes: 'programmable',
+  });
   await addUser(store, { login: 'dave', password: 'dave-password-1', resources: ['corp'] });
   server = await startPortalServer({ store, mailer: new OutboxMailer(join(dir, 'outbox')) });
 });
@@ -33,12 +37,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const signIn = () => call(`${server.origin}/api/r/corp/signin`, { body: { login: 'dave', password: 'dave-password-1' } });
+const signIn = () =>
+  call(`${server.origin}/api/r/corp/signin`, { body: { login: 'dave', password: 'dave-password-1' } });
 
 describe('portal red-team findings', () => {
   afterEach(async () => {
     const dave = await store.users.findByLogin('dave');
-    if (dave && !(await store.users.isInResource(dave.id, (await store.resources.findByName('corp'))!.id))) await setMembership(store, 'dave', 'corp', true);
+    if (dave && !(await store.users.isInResource(dave.id, (await store.resources.findByName('corp'))!.id)))
+      await setMembership(store, 'dave', 'corp', true);
   });
 
   it('an unknown Resource answers 404 like any unknown page, page and API, without telling users how an admin creates it', async () => {
@@ -90,14 +96,20 @@ describe('portal red-team findings', () => {
 
   it('changing the password gives this session a new id: a copy of the old cookie stops working', async () => {
     const old = sessionCookie(await signIn())!;
-    const changed = await call(`${server.origin}/api/r/corp/actions/change-password`, { headers: { cookie: old }, body: { currentPassword: 'dave-password-1', password: 'dave-password-2' } });
+    const changed = await call(`${server.origin}/api/r/corp/actions/change-password`, {
+      headers: { cookie: old },
+      body: { currentPassword: 'dave-password-1', password: 'dave-password-2' },
+    });
     expect(changed.status, changed.body).toBe(200);
     const fresh = sessionCookie(changed);
     expect(fresh).toMatch(/^tokensmith_portal=[A-Za-z0-9_-]{43}$/);
     expect(fresh).not.toBe(old);
     expect((await call(`${server.origin}/api/r/corp/me`, { headers: { cookie: old } })).status).toBe(401);
     expect((await call(`${server.origin}/api/r/corp/me`, { headers: { cookie: fresh! } })).status).toBe(200);
-    const back = await call(`${server.origin}/api/r/corp/actions/change-password`, { headers: { cookie: fresh! }, body: { currentPassword: 'dave-password-2', password: 'dave-password-1' } });
+    const back = await call(`${server.origin}/api/r/corp/actions/change-password`, {
+      headers: { cookie: fresh! },
+      body: { currentPassword: 'dave-password-2', password: 'dave-password-1' },
+    });
     expect(back.status).toBe(200);
   });
 });

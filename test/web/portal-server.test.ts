@@ -13,7 +13,13 @@ import { OutboxMailer, type MailMessage } from '../../src/provision/mailer.js';
 import { createResource, setResourcePermissions } from '../../src/provision/resources.js';
 import { addUser } from '../../src/provision/users.js';
 import type { Store } from '../../src/store/types.js';
-import { PORTAL_CSP, startPortalServer, type AccessLogEntry, type PortalServer, type PortalServerOptions } from '../../src/web/portal-server.js';
+import {
+  PORTAL_CSP,
+  startPortalServer,
+  type AccessLogEntry,
+  type PortalServer,
+  type PortalServerOptions,
+} from '../../src/web/portal-server.js';
 import { memoryStore } from '../provision/helpers-ss.js';
 import { call, sessionCookie, type Answer } from './portal.js';
 
@@ -50,7 +56,8 @@ function expectSecurityHeaders(a: Answer, what: string): void {
   expect(a.headers['cache-control'], what).toBe('no-store');
 }
 
-const signInBob = (origin: string, opts: Parameters<typeof call>[1] = {}) => call(`${origin}/api/r/corp/signin`, { ...opts, body: { login: 'bob', password: 'bob-password-1' } });
+const signInBob = (origin: string, opts: Parameters<typeof call>[1] = {}) =>
+  call(`${origin}/api/r/corp/signin`, { ...opts, body: { login: 'bob', password: 'bob-password-1' } });
 
 describe('tokensmith portal server', () => {
   it('serves the page and its assets; every station route and asset answers 404, with the security headers', async () => {
@@ -73,7 +80,15 @@ describe('tokensmith portal server', () => {
     for (const [method, path] of station) {
       const a = await call(`${s.origin}${path}`, {
         method,
-        headers: path === '/ws' ? { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } : {},
+        headers:
+          path === '/ws'
+            ? {
+                connection: 'Upgrade',
+                upgrade: 'websocket',
+                'sec-websocket-version': '13',
+                'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+              }
+            : {},
       });
       expect(a.status, `${method} ${path}`).toBe(404);
       expectSecurityHeaders(a, `${method} ${path}`);
@@ -82,13 +97,21 @@ describe('tokensmith portal server', () => {
 
   it('puts the security headers on refusals and malformed requests too', async () => {
     const s = await start();
-    const broken = await call(`${s.origin}/api/r/corp/signin`, { headers: { 'content-type': 'application/json' }, body: '{"login": ' });
+    const broken = await call(`${s.origin}/api/r/corp/signin`, {
+      headers: { 'content-type': 'application/json' },
+      body: '{"login": ',
+    });
     expect(broken.status).toBe(400);
     expectSecurityHeaders(broken, 'malformed JSON');
-    const big = await call(`${s.origin}/api/r/corp/signin`, { body: { login: 'bob', password: 'x'.repeat(64 * 1024) } });
+    const big = await call(`${s.origin}/api/r/corp/signin`, {
+      body: { login: 'bob', password: 'x'.repeat(64 * 1024) },
+    });
     expect(big.status).toBe(413);
     expectSecurityHeaders(big, 'too large');
-    const foreign = await call(`${s.origin}/api/r/corp/signin`, { headers: { origin: 'https://evil.example' }, body: { login: 'bob', password: 'bob-password-1' } });
+    const foreign = await call(`${s.origin}/api/r/corp/signin`, {
+      headers: { origin: 'https://evil.example' },
+      body: { login: 'bob', password: 'bob-password-1' },
+    });
     expect(foreign.status).toBe(403);
     expect(foreign.json().error?.code).toBe('foreign-origin');
     expect(sessionCookie(foreign)).toBeUndefined();
@@ -99,7 +122,9 @@ describe('tokensmith portal server', () => {
     const s = await start();
     const a = await signInBob(s.origin, { headers: { origin: s.origin } });
     expect(a.status, a.body).toBe(200);
-    const sets = ([] as string[]).concat(a.headers['set-cookie'] ?? []).filter((c) => c.startsWith('tokensmith_portal='));
+    const sets = ([] as string[])
+      .concat(a.headers['set-cookie'] ?? [])
+      .filter((c) => c.startsWith('tokensmith_portal='));
     expect(sets, 'one Set-Cookie for the session, not the hardened copy beside the original').toHaveLength(1);
     const set = sets[0]!;
     expect(set).toMatch(/; HttpOnly/);
@@ -143,7 +168,9 @@ describe('tokensmith portal server', () => {
     expectSecurityHeaders(page, 'https page');
     expect(page.headers['strict-transport-security']).toMatch(/max-age=\d+/);
     const signedIn = await signInBob(s.origin, { ca });
-    expect(([] as string[]).concat(signedIn.headers['set-cookie'] ?? []).join()).toMatch(/tokensmith_portal=[^;]+;.*; Secure/);
+    expect(([] as string[]).concat(signedIn.headers['set-cookie'] ?? []).join()).toMatch(
+      /tokensmith_portal=[^;]+;.*; Secure/,
+    );
     // Plain http to the https port gets no page.
     await expect(call(`${s.origin.replace('https:', 'http:')}/r/corp`)).rejects.toThrow();
   });
@@ -177,12 +204,17 @@ describe('tokensmith portal server', () => {
     const s = await start({ publicUrl: 'https://mfa.example.com/' });
     expect(s.url).toBe('https://mfa.example.com');
     expect((await signInBob(s.origin, { headers: { origin: 'https://mfa.example.com' } })).status).toBe(200);
-    expect((await signInBob(s.origin, { headers: { origin: 'https://mfa.example.com.evil.example' } })).status).toBe(403);
+    expect((await signInBob(s.origin, { headers: { origin: 'https://mfa.example.com.evil.example' } })).status).toBe(
+      403,
+    );
   });
 
   it('names --public-url in the mail it sends', async () => {
     const sent: MailMessage[] = [];
-    const s = await start({ publicUrl: 'https://mfa.example.com', mailer: { send: async (m) => (sent.push(m), { delivered: 'memory' }) } });
+    const s = await start({
+      publicUrl: 'https://mfa.example.com',
+      mailer: { send: async (m) => (sent.push(m), { delivered: 'memory' }) },
+    });
     const begun = await call(`${s.origin}/api/r/corp/signin/begin`, { body: { login: 'erin' } });
     expect(begun.status, begun.body).toBe(200);
     expect(sent).toHaveLength(1);

@@ -16,7 +16,10 @@ export interface PortalProcess {
 
 /** Runs `tokensmith portal --port 0 [args]`; with json, reads {"url"} from stdout, else the first line. */
 export async function startPortal(env: NodeJS.ProcessEnv, args: string[] = [], json = true): Promise<PortalProcess> {
-  const proc = spawn(process.execPath, [BIN, 'portal', '--port', '0', ...(json ? ['--json'] : []), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'portal', '--port', '0', ...(json ? ['--json'] : []), ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
@@ -68,17 +71,41 @@ export interface Answer {
 }
 
 /** One request with node's http(s) (fetch hides Set-Cookie and cannot take a CA); `ca` trusts a test certificate. */
-export function call(url: string, opts: { method?: string; headers?: Record<string, string>; body?: unknown; ca?: string | Buffer; agent?: import('node:http').Agent } = {}): Promise<Answer> {
+export function call(
+  url: string,
+  opts: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: unknown;
+    ca?: string | Buffer;
+    agent?: import('node:http').Agent;
+  } = {},
+): Promise<Answer> {
   const u = new URL(url);
-  const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-  const headers: Record<string, string> = { ...(body !== undefined && typeof opts.body !== 'string' ? { 'content-type': 'application/json' } : {}), ...opts.headers };
+  const body =
+    opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+  const headers: Record<string, string> = {
+    ...(body !== undefined && typeof opts.body !== 'string' ? { 'content-type': 'application/json' } : {}),
+    ...opts.headers,
+  };
   const request = u.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = request(u, { method: opts.method ?? (body === undefined ? 'GET' : 'POST'), headers, ...(opts.ca ? { ca: opts.ca } : {}), ...(opts.agent ? { agent: opts.agent } : {}) }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json: () => JSON.parse(text) }));
-    });
+    const req = request(
+      u,
+      {
+        method: opts.method ?? (body === undefined ? 'GET' : 'POST'),
+        headers,
+        ...(opts.ca ? { ca: opts.ca } : {}),
+        ...(opts.agent ? { agent: opts.agent } : {}),
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json: () => JSON.parse(text) }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

@@ -24,7 +24,10 @@ const missing = chromiumMissing();
 const SERIAL = '86596220000101';
 const OTHER = '86596220000102';
 /** Labelled test seeds of the two tokens. */
-const SEEDS: Record<string, string> = { [SERIAL]: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', [OTHER]: 'KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU' };
+const SEEDS: Record<string, string> = {
+  [SERIAL]: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
+  [OTHER]: 'KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU',
+};
 
 /** The token's current code as oathtool computes it: a tool we did not write. */
 function codeOf(serial: string): string {
@@ -56,10 +59,22 @@ describe.skipIf(missing !== null)(`self-service page in Chromium${missing ? ` (s
     assertBuilt();
     await cli(['resource', 'create', 'corp']);
     await cli(['resource', 'allow', 'corp', '--actions', 'enroll', '--token-types', 'programmable']);
-    const add = await runCommand(process.execPath, [BIN, 'user', 'add', 'alice', '--password-stdin', '--resource', 'corp'], { env: cliEnv(vars), input: 'correct horse 1\n' });
+    const add = await runCommand(
+      process.execPath,
+      [BIN, 'user', 'add', 'alice', '--password-stdin', '--resource', 'corp'],
+      { env: cliEnv(vars), input: 'correct horse 1\n' },
+    );
     expect(add.code, add.stderr).toBe(0);
     await cli(['resource', 'create', 'lab']);
-    await cli(['resource', 'allow', 'lab', '--actions', 'enroll,change-password,change-name', '--token-types', 'programmable']);
+    await cli([
+      'resource',
+      'allow',
+      'lab',
+      '--actions',
+      'enroll,change-password,change-name',
+      '--token-types',
+      'programmable',
+    ]);
     // Programmable tokens in the stock of each Resource (labelled test seeds).
     await cli(['tokens', 'add', SERIAL, '--secret', SEEDS[SERIAL]!, '--kind', 'programmable', '--resource', 'corp']);
     await cli(['tokens', 'add', OTHER, '--secret', SEEDS[OTHER]!, '--kind', 'programmable', '--resource', 'lab']);
@@ -81,7 +96,11 @@ describe.skipIf(missing !== null)(`self-service page in Chromium${missing ? ` (s
     expect((await page.goto(`${portal.origin}/assets/station.js`))!.status()).toBe(404);
     await page.goto(`${portal.origin}/r/corp`);
     const statuses = await page.evaluate(async () =>
-      Promise.all(['/api/tokens', '/api/resources', '/api/import', '/ws'].map(async (p) => (await fetch(p, { method: p === '/api/import' ? 'POST' : 'GET' })).status)),
+      Promise.all(
+        ['/api/tokens', '/api/resources', '/api/import', '/ws'].map(
+          async (p) => (await fetch(p, { method: p === '/api/import' ? 'POST' : 'GET' })).status,
+        ),
+      ),
     );
     expect(statuses).toEqual([404, 404, 404, 404]);
   });
@@ -100,10 +119,13 @@ describe.skipIf(missing !== null)(`self-service page in Chromium${missing ? ` (s
     expect(await page.locator('#my-token').count()).toBe(0);
     await page.fill('#password', 'correct horse 1');
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.textContent('#my-token'), { timeout: 15_000 }).toBe('You have no token in this Resource yet.');
+    await expect
+      .poll(() => page.textContent('#my-token'), { timeout: 15_000 })
+      .toBe('You have no token in this Resource yet.');
     expect(await page.locator('#action-enroll').count()).toBe(1);
     // Not allowed by corp: no form, no button.
-    for (const action of ['unassign', 'synchronize', 'reissue', 'assign-existing', 'change-password', 'change-email']) expect(await page.locator(`#action-${action}`).count()).toBe(0);
+    for (const action of ['unassign', 'synchronize', 'reissue', 'assign-existing', 'change-password', 'change-email'])
+      expect(await page.locator(`#action-${action}`).count()).toBe(0);
     expect(await page.getByRole('button', { name: /unassign|synchronize|change/i }).count()).toBe(0);
     expect(await unnamedControls(page)).toEqual([]);
   });
@@ -115,7 +137,11 @@ describe.skipIf(missing !== null)(`self-service page in Chromium${missing ? ` (s
     await page.click('#action-enroll button[type=submit]');
     await expect.poll(() => page.getAttribute('#status', 'data-kind'), { timeout: 15_000 }).toBe('error');
     expect(await page.textContent('#status')).toMatch(/code/);
-    expect(JSON.parse(await cli(['tokens', 'show', SERIAL, '--json']))).toMatchObject({ state: 'programmed', user: null, resource: 'corp' });
+    expect(JSON.parse(await cli(['tokens', 'show', SERIAL, '--json']))).toMatchObject({
+      state: 'programmed',
+      user: null,
+      resource: 'corp',
+    });
   });
 
   it('claims the token with the code it shows: the token becomes enrolled', async () => {
@@ -126,7 +152,11 @@ describe.skipIf(missing !== null)(`self-service page in Chromium${missing ? ` (s
     await page.keyboard.press('Enter');
     await expect.poll(() => page.textContent('#my-token'), { timeout: 15_000 }).toBe(`Token ${SERIAL}: enrolled.`);
     await page.screenshot({ path: join(SCREENSHOTS, 'selfservice.png'), fullPage: true });
-    expect(JSON.parse(await cli(['tokens', 'show', SERIAL, '--json']))).toMatchObject({ state: 'enrolled', user: 'alice', resource: 'corp' });
+    expect(JSON.parse(await cli(['tokens', 'show', SERIAL, '--json']))).toMatchObject({
+      state: 'enrolled',
+      user: 'alice',
+      resource: 'corp',
+    });
     const audit = JSON.parse(await cli(['audit', 'list', '--json'])) as { action: string; actor: string }[];
     expect(audit.some((a) => a.actor === 'portal:alice' && /enroll/.test(a.action))).toBe(true);
     // Enrolled: nothing more to claim, and corp allows nothing else.
@@ -137,7 +167,11 @@ describe.skipIf(missing !== null)(`self-service page in Chromium${missing ? ` (s
   it('a sign-out the portal fails says so in the status line and stays signed in; the next one signs out', async () => {
     await page.evaluate(() => document.getElementById('status')!.setAttribute('data-kind', 'info'));
     await page.route('**/signout', (route) =>
-      route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { message: 'the portal is restarting', code: 'failure' } }) }),
+      route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { message: 'the portal is restarting', code: 'failure' } }),
+      }),
     );
     await page.click('#signout');
     await expect.poll(() => page.getAttribute('#status', 'data-kind'), { timeout: 15_000 }).toBe('error');
@@ -158,7 +192,15 @@ describe.skipIf(missing !== null)(`self-service page in Chromium${missing ? ` (s
             setTimeout(() => {
               const ev = new Event('reading') as Event & { serialNumber: string; message: unknown };
               ev.serialNumber = '04:a2:19:7c:33:5e:80';
-              ev.message = { records: [{ recordType: 'text', encoding: 'utf-8', data: new DataView(new TextEncoder().encode(`Token2 ${serial}`).buffer) }] };
+              ev.message = {
+                records: [
+                  {
+                    recordType: 'text',
+                    encoding: 'utf-8',
+                    data: new DataView(new TextEncoder().encode(`Token2 ${serial}`).buffer),
+                  },
+                ],
+              };
               this.dispatchEvent(ev);
             }, 50);
           }
@@ -179,7 +221,11 @@ describe.skipIf(missing !== null)(`self-service page in Chromium${missing ? ` (s
       await phone.keyboard.press('Enter');
       await phone.waitForSelector('#tap-card');
       // lab allows enroll, change-password and change-name: those forms, nothing else.
-      expect(await phone.locator('form.action').evaluateAll((forms) => forms.map((f) => f.id))).toEqual(['action-enroll', 'action-change-password', 'action-change-name']);
+      expect(await phone.locator('form.action').evaluateAll((forms) => forms.map((f) => f.id))).toEqual([
+        'action-enroll',
+        'action-change-password',
+        'action-change-name',
+      ]);
       expect(await phone.textContent('#nfc-note')).toMatch(/cannot send the commands that program a token/);
       await phone.click('#tap-card');
       await expect.poll(() => phone.inputValue('#serial'), { timeout: 15_000 }).toBe(OTHER);
@@ -187,8 +233,15 @@ describe.skipIf(missing !== null)(`self-service page in Chromium${missing ? ` (s
       await phone.fill('#code', codeOf(OTHER));
       await phone.keyboard.press('Enter');
       await expect.poll(() => phone.textContent('#my-token'), { timeout: 15_000 }).toBe(`Token ${OTHER}: enrolled.`);
-      expect(JSON.parse(await cli(['tokens', 'show', OTHER, '--json']))).toMatchObject({ state: 'enrolled', user: 'bob', resource: 'lab' });
-      expect(await phone.locator('form.action').evaluateAll((forms) => forms.map((f) => f.id))).toEqual(['action-change-password', 'action-change-name']);
+      expect(JSON.parse(await cli(['tokens', 'show', OTHER, '--json']))).toMatchObject({
+        state: 'enrolled',
+        user: 'bob',
+        resource: 'lab',
+      });
+      expect(await phone.locator('form.action').evaluateAll((forms) => forms.map((f) => f.id))).toEqual([
+        'action-change-password',
+        'action-change-name',
+      ]);
       // A first password needs no current one; the next change needs it (a wrong one is refused).
       const changePassword = async (current: string, next: string) => {
         await phone.fill('#current-password', current);

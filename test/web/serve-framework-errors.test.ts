@@ -10,7 +10,11 @@ import { startWebServer, type WebServer } from '../../src/web/server.js';
 import { memoryStore } from '../provision/helpers-ss.js';
 import { call } from './portal.js';
 
-const noReaders: ReaderHub = { list: async () => [], open: async () => Promise.reject(new Error('no reader in this test')), close: async () => undefined };
+const noReaders: ReaderHub = {
+  list: async () => [],
+  open: async () => Promise.reject(new Error('no reader in this test')),
+  close: async () => undefined,
+};
 
 describe('tokensmith serve: malformed addresses', () => {
   let store: Store;
@@ -39,10 +43,16 @@ describe('tokensmith serve: malformed addresses', () => {
 
   it('the open pairing call takes a small body only: 64 KiB is refused before it is parsed (413), and the code stays unspent', async () => {
     const headers = { origin: server.origin };
-    const big = await call(`${server.origin}/api/pair`, { headers, body: { code: server.pairingToken, operator: 'op', pad: 'x'.repeat(64 * 1024) } });
+    const big = await call(`${server.origin}/api/pair`, {
+      headers,
+      body: { code: server.pairingToken, operator: 'op', pad: 'x'.repeat(64 * 1024) },
+    });
     expect(big.status).toBe(413);
     expect(big.headers['content-security-policy']).toBeDefined();
-    const ok = await call(`${server.origin}/api/pair`, { headers, body: { code: server.pairingToken, operator: 'op' } });
+    const ok = await call(`${server.origin}/api/pair`, {
+      headers,
+      body: { code: server.pairingToken, operator: 'op' },
+    });
     expect(ok.status, ok.body).toBe(200);
   });
 });

@@ -10,7 +10,11 @@ import { startWebServer, type WebServer } from '../../src/web/server.js';
 import { memoryStore } from '../provision/helpers-ss.js';
 
 /** No readers: this test only looks at the routes. */
-const noReaders: ReaderHub = { list: async () => [], open: async () => Promise.reject(new Error('no reader in this test')), close: async () => undefined };
+const noReaders: ReaderHub = {
+  list: async () => [],
+  open: async () => Promise.reject(new Error('no reader in this test')),
+  close: async () => undefined,
+};
 
 describe('tokensmith serve without the portal', () => {
   let store: Store;
@@ -27,7 +31,12 @@ describe('tokensmith serve without the portal', () => {
   it('has no /r/<resource> page and no /api/r/<resource>/... route; the station page is still there', () => {
     expect(server.app.hasRoute({ method: 'GET', url: '/' })).toBe(true);
     expect(server.app.hasRoute({ method: 'GET', url: '/r/:resource' })).toBe(false);
-    for (const url of ['/api/r/:resource/signin/begin', '/api/r/:resource/signin', '/api/r/:resource/signout', '/api/r/:resource/actions/:action']) {
+    for (const url of [
+      '/api/r/:resource/signin/begin',
+      '/api/r/:resource/signin',
+      '/api/r/:resource/signout',
+      '/api/r/:resource/actions/:action',
+    ]) {
       expect(server.app.hasRoute({ method: 'POST', url }), url).toBe(false);
     }
     expect(server.app.hasRoute({ method: 'GET', url: '/api/r/:resource/me' })).toBe(false);

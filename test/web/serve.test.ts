@@ -24,7 +24,11 @@ let session: string;
 
 const SECURITY_HEADERS = ['content-security-policy', 'x-content-type-options', 'referrer-policy', 'cache-control'];
 
-function socket(origin: string, headers: Record<string, string>, protocols: string[] = []): Promise<{ opened: boolean; status?: number; ws?: WebSocket }> {
+function socket(
+  origin: string,
+  headers: Record<string, string>,
+  protocols: string[] = [],
+): Promise<{ opened: boolean; status?: number; ws?: WebSocket }> {
   return new Promise((resolve) => {
     const ws = new WebSocket(`${origin.replace('http', 'ws')}/ws`, protocols, { headers });
     ws.once('open', () => resolve({ opened: true, ws }));
@@ -74,12 +78,20 @@ describe('tokensmith serve: pairing and origin', () => {
   });
 
   it('the code pairs once; the session secret, not the code nor a cookie, opens the API', async () => {
-    const again = await fetch(`${served.origin}/api/pair`, { method: 'POST', headers: { origin: served.origin, 'content-type': 'application/json' }, body: JSON.stringify({ code: served.code }) });
+    const again = await fetch(`${served.origin}/api/pair`, {
+      method: 'POST',
+      headers: { origin: served.origin, 'content-type': 'application/json' },
+      body: JSON.stringify({ code: served.code }),
+    });
     expect(again.status).toBe(401);
     expect((await again.json()).error.message).toMatch(/was used already.*start it again for a new link/);
     expect((await fetch(`${served.origin}/api/tokens`)).status).toBe(401);
-    expect((await fetch(`${served.origin}/api/tokens`, { headers: { authorization: `Bearer ${served.code}` } })).status).toBe(401);
-    expect((await fetch(`${served.origin}/api/tokens`, { headers: { cookie: `tokensmith_pair=${served.code}` } })).status).toBe(401);
+    expect(
+      (await fetch(`${served.origin}/api/tokens`, { headers: { authorization: `Bearer ${served.code}` } })).status,
+    ).toBe(401);
+    expect(
+      (await fetch(`${served.origin}/api/tokens`, { headers: { cookie: `tokensmith_pair=${served.code}` } })).status,
+    ).toBe(401);
     const ok = await fetch(`${served.origin}/api/tokens`, { headers: { authorization: `Bearer ${session}` } });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual([]);
@@ -96,13 +108,20 @@ describe('tokensmith serve: pairing and origin', () => {
   it('a malformed cookie, a 404, an unknown asset and a broken JSON body get a 4xx with every security header', async () => {
     const answers = [
       await fetch(`${served.origin}/api/tokens`, { headers: { cookie: 'tokensmith_pair=%E0%A4%A' } }),
-      await fetch(`${served.origin}/api/tokens`, { headers: { cookie: 'tokensmith_pair=%E0%A4%A', authorization: `Bearer ${session}` } }),
+      await fetch(`${served.origin}/api/tokens`, {
+        headers: { cookie: 'tokensmith_pair=%E0%A4%A', authorization: `Bearer ${session}` },
+      }),
       await fetch(`${served.origin}/no/such/page`, { headers: { authorization: `Bearer ${session}` } }),
       await fetch(`${served.origin}/assets/nothing.js`),
-      await fetch(`${served.origin}/api/import`, { method: 'POST', headers: { authorization: `Bearer ${session}`, origin: served.origin, 'content-type': 'application/json' }, body: '{"broken' }),
+      await fetch(`${served.origin}/api/import`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${session}`, origin: served.origin, 'content-type': 'application/json' },
+        body: '{"broken',
+      }),
     ];
     expect(answers.map((a) => a.status)).toEqual([401, 200, 404, 404, 400]);
-    for (const a of answers) for (const h of SECURITY_HEADERS) expect(a.headers.get(h), `${a.url} ${a.status} ${h}`).toBeTruthy();
+    for (const a of answers)
+      for (const h of SECURITY_HEADERS) expect(a.headers.get(h), `${a.url} ${a.status} ${h}`).toBeTruthy();
   });
 
   it('the Origin rule holds with a bearer header too: another Origin, or none on a POST, is refused', async () => {
@@ -110,26 +129,48 @@ describe('tokensmith serve: pairing and origin', () => {
     const evil = await fetch(`${served.origin}/api/tokens`, { headers: { ...auth, origin: 'http://evil.example' } });
     expect(evil.status).toBe(403);
     expect((await evil.json()).error.message).toMatch(/origin http:\/\/evil.example are refused/);
-    const noOrigin = await fetch(`${served.origin}/api/import`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
+    const noOrigin = await fetch(`${served.origin}/api/import`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(noOrigin.status).toBe(403);
     expect((await noOrigin.json()).error.message).toMatch(/must carry this server's Origin/);
-    const pairNoOrigin = await fetch(`${served.origin}/api/pair`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const pairNoOrigin = await fetch(`${served.origin}/api/pair`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(pairNoOrigin.status).toBe(403);
-    expect((await fetch(`${served.origin}/api/tokens`, { headers: { ...auth, origin: served.origin } })).status).toBe(200);
+    expect((await fetch(`${served.origin}/api/tokens`, { headers: { ...auth, origin: served.origin } })).status).toBe(
+      200,
+    );
   });
 
   it('refuses another Host, even with the session', async () => {
     expect(await withHost(served.origin, 'attacker.example', { authorization: `Bearer ${session}` })).toBe(421);
-    expect(await withHost(served.origin, `attacker.example:${new URL(served.origin).port}`, { authorization: `Bearer ${session}` })).toBe(421);
-    expect(await withHost(served.origin, new URL(served.origin).host, { authorization: `Bearer ${session}` })).toBe(200);
+    expect(
+      await withHost(served.origin, `attacker.example:${new URL(served.origin).port}`, {
+        authorization: `Bearer ${session}`,
+      }),
+    ).toBe(421);
+    expect(await withHost(served.origin, new URL(served.origin).host, { authorization: `Bearer ${session}` })).toBe(
+      200,
+    );
   });
 
   it('opens the bridge socket only with the session and this server as Origin, bearer or not', async () => {
     const sub = ['tokensmith', `tokensmith-session.${session}`];
     expect(await socket(served.origin, { origin: served.origin })).toMatchObject({ opened: false, status: 401 });
-    expect(await socket(served.origin, { origin: 'http://evil.example' }, sub)).toMatchObject({ opened: false, status: 403 });
+    expect(await socket(served.origin, { origin: 'http://evil.example' }, sub)).toMatchObject({
+      opened: false,
+      status: 403,
+    });
     expect(await socket(served.origin, {}, sub)).toMatchObject({ opened: false, status: 403 });
-    expect(await socket(served.origin, { authorization: `Bearer ${session}` })).toMatchObject({ opened: false, status: 403 });
+    expect(await socket(served.origin, { authorization: `Bearer ${session}` })).toMatchObject({
+      opened: false,
+      status: 403,
+    });
     const ok = await socket(served.origin, { origin: served.origin }, sub);
     expect(ok.opened).toBe(true);
     expect(ok.ws!.protocol).toBe('tokensmith');
@@ -139,8 +180,13 @@ describe('tokensmith serve: pairing and origin', () => {
   it('audit rows of station actions name the operator given at start, not the OS user', async () => {
     const r = await importFigure2(served, session);
     expect(r.status, await r.clone().text()).toBe(200);
-    const audit = JSON.parse((await tokensmith(['audit', 'list', '--json'], vars)).stdout) as { action: string; actor: string }[];
-    const rows = audit.filter((a) => a.action.startsWith('token.') || a.action.startsWith('batch.') || a.action.startsWith('import'));
+    const audit = JSON.parse((await tokensmith(['audit', 'list', '--json'], vars)).stdout) as {
+      action: string;
+      actor: string;
+    }[];
+    const rows = audit.filter(
+      (a) => a.action.startsWith('token.') || a.action.startsWith('batch.') || a.action.startsWith('import'),
+    );
     expect(rows.length).toBeGreaterThan(0);
     for (const a of rows) expect(a.actor).toBe('station:alice');
     expect(rows.map((a) => a.actor)).not.toContain(userInfo().username);
@@ -164,12 +210,19 @@ describe('tokensmith serve: started without --operator, beyond loopback, stopped
   it('pairing asks for the operator; their name is in the audit rows', async () => {
     const s = await startServe(env);
     try {
-      const noName = await fetch(`${s.origin}/api/pair`, { method: 'POST', headers: { origin: s.origin, 'content-type': 'application/json' }, body: JSON.stringify({ code: s.code }) });
+      const noName = await fetch(`${s.origin}/api/pair`, {
+        method: 'POST',
+        headers: { origin: s.origin, 'content-type': 'application/json' },
+        body: JSON.stringify({ code: s.code }),
+      });
       expect(noName.status).toBe(400);
       expect((await noName.json()).error.code).toBe('operator-needed');
       const secret = await pairSession(s, 'Bob Builder');
       expect((await importFigure2(s, secret)).status).toBe(200);
-      const audit = JSON.parse((await tokensmith(['audit', 'list', '--json'], vars)).stdout) as { action: string; actor: string }[];
+      const audit = JSON.parse((await tokensmith(['audit', 'list', '--json'], vars)).stdout) as {
+        action: string;
+        actor: string;
+      }[];
       expect(audit.at(-1)!.actor).toBe('station:Bob Builder');
     } finally {
       await s.stop();
@@ -180,7 +233,9 @@ describe('tokensmith serve: started without --operator, beyond loopback, stopped
     const wide = await startServe(env, ['--host', '0.0.0.0', '--operator', 'alice']);
     try {
       expect(wide.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?pair=/);
-      expect(wide.stderr()).toMatch(/warning: listening on 0\.0\.0\.0: other computers on the network can reach this station/);
+      expect(wide.stderr()).toMatch(
+        /warning: listening on 0\.0\.0\.0: other computers on the network can reach this station/,
+      );
       const port = new URL(wide.origin).port;
       const secret = await pairSession(wide);
       const auth = { authorization: `Bearer ${secret}` };

@@ -17,14 +17,21 @@ export interface Served {
 
 /** Trades the printed code for a session secret, as the page does (POST /api/pair with this server's Origin). */
 export async function pairSession(served: Pick<Served, 'origin' | 'code'>, operator?: string): Promise<string> {
-  const r = await fetch(`${served.origin}/api/pair`, { method: 'POST', headers: { origin: served.origin, 'content-type': 'application/json' }, body: JSON.stringify({ code: served.code, operator }) });
+  const r = await fetch(`${served.origin}/api/pair`, {
+    method: 'POST',
+    headers: { origin: served.origin, 'content-type': 'application/json' },
+    body: JSON.stringify({ code: served.code, operator }),
+  });
   const j = (await r.json()) as { session?: string; error?: { message: string } };
   if (!r.ok || !j.session) throw new Error(`pairing failed: ${r.status} ${j.error?.message}`);
   return j.session;
 }
 
 export async function startServe(env: NodeJS.ProcessEnv, args: string[] = []): Promise<Served> {
-  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--json', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--json', ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));

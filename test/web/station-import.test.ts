@@ -33,7 +33,11 @@ const pskc = (n: number) =>
 beforeAll(async () => {
   assertBuilt();
   served = await startServe(cliEnv(vars), ['--operator', 'importer']);
-  auth = { authorization: `Bearer ${await pairSession(served)}`, origin: served.origin, 'content-type': 'application/json' };
+  auth = {
+    authorization: `Bearer ${await pairSession(served)}`,
+    origin: served.origin,
+    'content-type': 'application/json',
+  };
 });
 afterAll(async () => {
   await served?.stop();
@@ -41,7 +45,11 @@ afterAll(async () => {
 });
 
 const upload = (content: string, fileName: string) =>
-  fetch(`${served.origin}/api/import`, { method: 'POST', headers: auth, body: JSON.stringify({ fileName, contentBase64: Buffer.from(content).toString('base64') }) });
+  fetch(`${served.origin}/api/import`, {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({ fileName, contentBase64: Buffer.from(content).toString('base64') }),
+  });
 
 describe('station import', () => {
   it('a small upload is parsed off the request thread too, and keeps T0 and the check digit', async () => {
@@ -54,14 +62,21 @@ describe('station import', () => {
   });
 
   it('an encrypted upload without its password is answered with the reason from the worker; with it, imported', async () => {
-    const content = readFileSync(fileURLToPath(new URL('../../fixtures/seedfiles/rfc6030/figure7.xml', import.meta.url)), 'utf8');
+    const content = readFileSync(
+      fileURLToPath(new URL('../../fixtures/seedfiles/rfc6030/figure7.xml', import.meta.url)),
+      'utf8',
+    );
     const none = await upload(content, 'figure7.xml');
     expect(none.status).toBeGreaterThanOrEqual(400);
     expect(JSON.stringify(await none.json())).toMatch(/encrypted with a password/);
     const r = await fetch(`${served.origin}/api/import`, {
       method: 'POST',
       headers: auth,
-      body: JSON.stringify({ fileName: 'figure7.xml', contentBase64: Buffer.from(content).toString('base64'), password: 'qwerty' }),
+      body: JSON.stringify({
+        fileName: 'figure7.xml',
+        contentBase64: Buffer.from(content).toString('base64'),
+        password: 'qwerty',
+      }),
     });
     expect(await r.json()).toMatchObject({ imported: 1, parsedOffThread: true });
   });

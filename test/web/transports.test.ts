@@ -42,7 +42,8 @@ function installHidDouble(): void {
   }
   const device = new FakeHidDevice();
   const hid = {
-    requestDevice: async (opts: { filters: { vendorId?: number }[] }) => (opts.filters.some((f) => f.vendorId === 0x349e) ? [device] : []),
+    requestDevice: async (opts: { filters: { vendorId?: number }[] }) =>
+      opts.filters.some((f) => f.vendorId === 0x349e) ? [device] : [],
     getDevices: async () => [device],
   };
   Object.defineProperty(Navigator.prototype, 'hid', { configurable: true, get: () => hid });
@@ -69,7 +70,11 @@ function installNfcDouble(): void {
           records: [
             { recordType: 'url', data: enc('https://example.org/t') },
             { recordType: 'text', encoding: 'utf-8', data: enc('OTPC-P2-i serial 86596220001234') },
-            { recordType: 'mime', mediaType: 'application/octet-stream', data: new DataView(Uint8Array.from([1, 2, 3]).buffer) },
+            {
+              recordType: 'mime',
+              mediaType: 'application/octet-stream',
+              data: new DataView(Uint8Array.from([1, 2, 3]).buffer),
+            },
           ],
         };
         this.dispatchEvent(ev);
@@ -105,7 +110,9 @@ describe.skipIf(missing !== null)(`browser transports in Chromium${missing ? ` (
     await page.goto('about:blank');
     // A page without the doubles, as a browser without WebHID or Web NFC (Firefox, desktop Chrome for NFC).
     bare = await browser.context.newPage();
-    await bare.addInitScript(() => Object.defineProperty(Navigator.prototype, 'hid', { configurable: true, get: () => undefined }));
+    await bare.addInitScript(() =>
+      Object.defineProperty(Navigator.prototype, 'hid', { configurable: true, get: () => undefined }),
+    );
     await bare.addInitScript(code);
     await bare.goto('about:blank');
   });
@@ -162,7 +169,9 @@ describe.skipIf(missing !== null)(`browser transports in Chromium${missing ? ` (
     const r = await page.evaluate(async () => {
       const T = (window as any).T;
       const none = await T.WebHidReportTransport.request([{ vendorId: 0x1234 }]).catch((e: Error) => e.message);
-      const fido = await T.WebHidReportTransport.request([{ usagePage: T.FIDO_USAGE_PAGE }]).catch((e: Error) => e.message);
+      const fido = await T.WebHidReportTransport.request([{ usagePage: T.FIDO_USAGE_PAGE }]).catch(
+        (e: Error) => e.message,
+      );
       return { none, fido, here: T.webHidSupport() };
     });
     expect(r.none).toMatch(/no HID device was chosen/);
@@ -170,7 +179,10 @@ describe.skipIf(missing !== null)(`browser transports in Chromium${missing ? ` (
     expect(r.here).toEqual({ available: true });
     const absent = await bare.evaluate(async () => {
       const T = (window as any).T;
-      return { support: T.webHidSupport(), error: await T.WebHidReportTransport.request([{ vendorId: 0x349e }]).catch((e: Error) => e.message) };
+      return {
+        support: T.webHidSupport(),
+        error: await T.WebHidReportTransport.request([{ vendorId: 0x349e }]).catch((e: Error) => e.message),
+      };
     });
     expect(absent.support.available).toBe(false);
     expect(absent.support.why).toMatch(/no WebHID .*Firefox and Safari do not.*PC\/SC reader through tokensmith serve/);
@@ -185,9 +197,17 @@ describe.skipIf(missing !== null)(`browser transports in Chromium${missing ? ` (
       const refused = await T.scanTag({ timeoutMs: 2000 }).catch((e: Error) => e.message);
       return {
         serialNumber: tag.serialNumber,
-        records: tag.records.map((x: any) => ({ recordType: x.recordType, mediaType: x.mediaType, text: x.text, bytes: Array.from(x.bytes).length })),
+        records: tag.records.map((x: any) => ({
+          recordType: x.recordType,
+          mediaType: x.mediaType,
+          text: x.text,
+          bytes: Array.from(x.bytes).length,
+        })),
         token: T.tokenSerialFromTag(tag),
-        noSerial: T.tokenSerialFromTag({ serialNumber: 'x', records: [{ recordType: 'text', text: 'hello', bytes: new Uint8Array() }] }),
+        noSerial: T.tokenSerialFromTag({
+          serialNumber: 'x',
+          records: [{ recordType: 'text', text: 'hello', bytes: new Uint8Array() }],
+        }),
         readError,
         refused,
         support: T.webNfcSupport(),
@@ -206,9 +226,16 @@ describe.skipIf(missing !== null)(`browser transports in Chromium${missing ? ` (
     expect(r.support).toEqual({ available: true });
     const absent = await bare.evaluate(async () => {
       const T = (window as any).T;
-      return { support: T.webNfcSupport(), error: await T.scanTag().catch((e: Error) => e.message), limit: T.WEB_NFC_LIMIT };
+      return {
+        support: T.webNfcSupport(),
+        error: await T.scanTag().catch((e: Error) => e.message),
+        limit: T.WEB_NFC_LIMIT,
+      };
     });
-    expect(absent.support).toEqual({ available: false, why: expect.stringMatching(/no Web NFC \(only Chrome on Android has it\).*Type the serial/) });
+    expect(absent.support).toEqual({
+      available: false,
+      why: expect.stringMatching(/no Web NFC \(only Chrome on Android has it\).*Type the serial/),
+    });
     expect(absent.error).toBe(absent.support.why);
     expect(absent.limit).toMatch(/cannot send the commands that program a token/);
   });
@@ -216,7 +243,9 @@ describe.skipIf(missing !== null)(`browser transports in Chromium${missing ? ` (
   it('the Token2 driver and the pure-TS SM4 run unchanged in the page: GB/T 32907 answer, and a flash of a simulated card (the card in Node)', async () => {
     // The simulator is a Node tool (the device side); the page reaches it through an exposed function, one APDU at a time.
     const sim = new Token2Simulator({ model: 'token2-card', serial: '86596220000042' });
-    await page.exposeFunction('tokenApdu', (hex: string) => Buffer.from(sim.process(Buffer.from(hex, 'hex'))).toString('hex'));
+    await page.exposeFunction('tokenApdu', (hex: string) =>
+      Buffer.from(sim.process(Buffer.from(hex, 'hex'))).toString('hex'),
+    );
     const r = await page.evaluate(async () => {
       const T = (window as any).T;
       const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -233,12 +262,22 @@ describe.skipIf(missing !== null)(`browser transports in Chromium${missing ? ` (
         close: async () => {},
       };
       const seed = Uint8Array.from({ length: 20 }, (_, i) => i + 1);
-      const out = await new T.Token2Driver(transport).flash(seed, { algorithm: 'sha256', period: 60, displayTimeout: 60 });
+      const out = await new T.Token2Driver(transport).flash(seed, {
+        algorithm: 'sha256',
+        period: 60,
+        displayTimeout: 60,
+      });
       return { kat, serial: out.info.serial, commands: out.commands };
     });
     expect(r.kat).toBe('681edf34d206965e86b3e94f536e4246');
     expect(r.serial).toBe('86596220000042');
     expect(r.commands).toBe(8);
-    expect(sim.state()).toMatchObject({ seedHex: '0102030405060708090a0b0c0d0e0f1011121314', algorithm: 'sha256', period: 60, displayTimeout: 60, authFailures: 0 });
+    expect(sim.state()).toMatchObject({
+      seedHex: '0102030405060708090a0b0c0d0e0f1011121314',
+      algorithm: 'sha256',
+      period: 60,
+      displayTimeout: 60,
+      authFailures: 0,
+    });
   });
 });

@@ -3,8 +3,23 @@
  * HID feature reports (8 bytes written, or an empty command = a report read)
  * and CCID APDUs to the OTP application. Key bytes are never printed.
  */
-import { ACCESS_CODE_SIZE, CONFIG_SIZE, SLOT_CMD, decodeSlotConfig, hotpOfConfig, isEmptyConfig, parseStatus } from './protocol.js';
-import { INS_CONFIG, REPORT_SIZE, RESP_PENDING_FLAG, RESP_TIMEOUT_WAIT_FLAG, SEQUENCE_MASK, SLOT_WRITE_FLAG } from './framing.js';
+import {
+  ACCESS_CODE_SIZE,
+  CONFIG_SIZE,
+  SLOT_CMD,
+  decodeSlotConfig,
+  hotpOfConfig,
+  isEmptyConfig,
+  parseStatus,
+} from './protocol.js';
+import {
+  INS_CONFIG,
+  REPORT_SIZE,
+  RESP_PENDING_FLAG,
+  RESP_TIMEOUT_WAIT_FLAG,
+  SEQUENCE_MASK,
+  SLOT_WRITE_FLAG,
+} from './framing.js';
 
 const SLOT_NAMES: Record<number, string> = {
   [SLOT_CMD.CONFIG_1]: 'CONFIG slot 1',
@@ -51,7 +66,8 @@ function describeReport(bytes: Uint8Array, dir: 'command' | 'response'): string 
   return `HID read: ${describeStatus(bytes.subarray(1, 7))}`;
 }
 
-const isApdu = (b: Uint8Array) => b.length >= 4 && b[0] === 0x00 && (b[1] === 0xa4 || b[1] === INS_CONFIG) && (b.length <= 5 || b.length === 5 + b[4]!);
+const isApdu = (b: Uint8Array) =>
+  b.length >= 4 && b[0] === 0x00 && (b[1] === 0xa4 || b[1] === INS_CONFIG) && (b.length <= 5 || b.length === 5 + b[4]!);
 
 export function describeFrame(bytes: Uint8Array, dir: 'command' | 'response', command?: Uint8Array): string {
   if (dir === 'command' && bytes.length === 0) return 'HID read feature report';
@@ -68,7 +84,8 @@ export function describeFrame(bytes: Uint8Array, dir: 'command' | 'response', co
     const data = bytes.subarray(0, bytes.length - 2);
     const swText = sw === 0x9000 ? 'OK' : sw === 0x6a82 ? 'no such application' : sw.toString(16).toUpperCase();
     if (data.length === 6) return `${describeStatus(data)}; ${swText}`;
-    if (data.length === 4 && command?.[2] === SLOT_CMD.DEVICE_SERIAL) return `serial ${new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(0)}; ${swText}`;
+    if (data.length === 4 && command?.[2] === SLOT_CMD.DEVICE_SERIAL)
+      return `serial ${new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(0)}; ${swText}`;
     return swText;
   }
   return `${bytes.length} bytes`;

@@ -6,7 +6,16 @@
  */
 import { DeviceError } from '../../../src/core/errors.js';
 import type { OtpLink } from './link.js';
-import { SLOT_CMD, configCommandOf, configWritePayload, encodeSlotConfig, hotpSlotConfig, parseStatus, type HotpSlotSettings, type OtpStatus } from './protocol.js';
+import {
+  SLOT_CMD,
+  configCommandOf,
+  configWritePayload,
+  encodeSlotConfig,
+  hotpSlotConfig,
+  parseStatus,
+  type HotpSlotSettings,
+  type OtpStatus,
+} from './protocol.js';
 
 export interface YubiOtpInfo {
   status: OtpStatus;
@@ -54,7 +63,12 @@ export class YubiOtpDriver {
    * Writes OATH-HOTP into `slot` once. `currentAccessCode` is the slot's
    * access code if it has one. A refusal throws `access-code-rejected` (exit 3).
    */
-  async programHotp(slot: 1 | 2, settings: HotpSlotSettings, currentAccessCode?: Uint8Array, before?: OtpStatus): Promise<OtpStatus> {
+  async programHotp(
+    slot: 1 | 2,
+    settings: HotpSlotSettings,
+    currentAccessCode?: Uint8Array,
+    before?: OtpStatus,
+  ): Promise<OtpStatus> {
     const payload = YubiOtpDriver.hotpPayload(settings, currentAccessCode);
     const start = before ?? (await this.status());
     const after = parseStatus(await this.link.write(configCommandOf(slot), payload));

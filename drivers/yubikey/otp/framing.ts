@@ -33,7 +33,8 @@ export const INS_CONFIG = 0x01;
 
 /** The 70-byte HID frame: payload padded to 64, the slot command, CRC-16 of the payload (little-endian), 3 zeros. */
 export function hidFrame(slotCommand: number, payload: Uint8Array): Uint8Array {
-  if (payload.length > SLOT_DATA_SIZE) throw new OtpFrameError(`a HID frame carries at most ${SLOT_DATA_SIZE} bytes, not ${payload.length}`);
+  if (payload.length > SLOT_DATA_SIZE)
+    throw new OtpFrameError(`a HID frame carries at most ${SLOT_DATA_SIZE} bytes, not ${payload.length}`);
   const frame = new Uint8Array(FRAME_SIZE);
   frame.set(payload);
   const crc = crc16(frame.subarray(0, SLOT_DATA_SIZE));

@@ -38,15 +38,26 @@ export function isOtpFrame(bytes: Uint8Array, dir: 'command' | 'response', comma
   if (endsWithOtpAid(cmd)) return true;
   if (cmd[0] === 0x00 && cmd[1] === 0x01 && cmd[2] !== 0x00 && looksLikeApdu(cmd)) return true;
   // An 8-byte write report ends in 0x80 | part (or FF); an 8-byte OATH APDU is CLA 00, one of its INS, and Lc 3.
-  return cmd.length === REPORT_SIZE && (cmd[7]! & 0x80) !== 0 && !(cmd[0] === 0x00 && OATH_INS.has(cmd[1]!) && looksLikeApdu(cmd));
+  return (
+    cmd.length === REPORT_SIZE &&
+    (cmd[7]! & 0x80) !== 0 &&
+    !(cmd[0] === 0x00 && OATH_INS.has(cmd[1]!) && looksLikeApdu(cmd))
+  );
 }
 
 export const describeOtpFrame = describeFrame;
 export const isOtpSeedBearing = isSeedBearing;
 
 /** `simulate yubikey-otp`: the OTP application on vpcd (CCID). A write is read back by the status it answers. */
-export function createOtpSimulator(_model: string, s: SimulatorSettings, onChange: (p: SimulatorProgress) => void): SimulatedDevice {
-  const sim = new YubiOtpSimulator({ serial: s.serial, onChange: (_st, what) => onChange({ readBack: what === 'write', lookedAt: what === 'serial' }) });
+export function createOtpSimulator(
+  _model: string,
+  s: SimulatorSettings,
+  onChange: (p: SimulatorProgress) => void,
+): SimulatedDevice {
+  const sim = new YubiOtpSimulator({
+    serial: s.serial,
+    onChange: (_st, what) => onChange({ readBack: what === 'write', lookedAt: what === 'serial' }),
+  });
   return { atr: sim.atr, process: (apdu) => sim.process(apdu), reset: () => sim.reset(), stateView: () => sim.state() };
 }
 export const otpDefaultSerial = (): string => DEFAULT_YUBIKEY_SERIAL;
@@ -64,7 +75,11 @@ export async function replayOtp(op: CassetteOperation, transport: ApduTransport,
     await driver.readInfo();
     return;
   }
-  if (op.name !== 'flash') throw new DataError(`yubikey-otp has no cassette operation '${op.name}' (it replays ${OTP_OPERATIONS.join(', ')})`, { code: 'bad-cassette' });
+  if (op.name !== 'flash')
+    throw new DataError(
+      `yubikey-otp has no cassette operation '${op.name}' (it replays ${OTP_OPERATIONS.join(', ')})`,
+      { code: 'bad-cassette' },
+    );
   const slot = Number(p.slot) === 2 ? 2 : 1;
   const tokenId = typeof p.tokenIdHex === 'string' && p.tokenIdHex ? fromHex(p.tokenIdHex) : undefined;
   const accessCode = p.accessCode ? STAND_IN_ACCESS_CODE : undefined;
@@ -72,7 +87,13 @@ export async function replayOtp(op: CassetteOperation, transport: ApduTransport,
   const info = await driver.readInfo();
   await driver.programHotp(
     slot,
-    { seed: ctx.seed ?? new Uint8Array(20), digits: Number(p.digits) === 8 ? 8 : 6, counter: Number(p.counter ?? 0), tokenId, newAccessCode: accessCode },
+    {
+      seed: ctx.seed ?? new Uint8Array(20),
+      digits: Number(p.digits) === 8 ? 8 : 6,
+      counter: Number(p.counter ?? 0),
+      tokenId,
+      newAccessCode: accessCode,
+    },
     accessCode,
     info.status,
   );

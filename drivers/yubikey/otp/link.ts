@@ -7,7 +7,18 @@ import { DeviceError } from '../../../src/core/errors.js';
 import type { FeatureReportPort } from '../../../src/transport/hid-reports.js';
 import { exchange } from '../../../src/transport/iso7816.js';
 import type { ApduTransport } from '../../../src/transport/types.js';
-import { RESET_REPORT, RESP_PENDING_FLAG, RESP_TIMEOUT_WAIT_FLAG, SEQUENCE_MASK, SLOT_WRITE_FLAG, ccidConfigApdu, frameReports, hidFrame, selectOtpApdu, statusOfReport } from './framing.js';
+import {
+  RESET_REPORT,
+  RESP_PENDING_FLAG,
+  RESP_TIMEOUT_WAIT_FLAG,
+  SEQUENCE_MASK,
+  SLOT_WRITE_FLAG,
+  ccidConfigApdu,
+  frameReports,
+  hidFrame,
+  selectOtpApdu,
+  statusOfReport,
+} from './framing.js';
 import { crcResidueOk } from './protocol.js';
 
 export interface OtpLink {
@@ -33,7 +44,8 @@ export class HidOtpLink implements OtpLink {
 
   private async report(): Promise<Uint8Array> {
     const r = await this.port.getFeatureReport();
-    if (r.length !== 8) throw new DeviceError(`the YubiKey answered a ${r.length}-byte feature report, not 8`, { code: 'bad-answer' });
+    if (r.length !== 8)
+      throw new DeviceError(`the YubiKey answered a ${r.length}-byte feature report, not 8`, { code: 'bad-answer' });
     return r;
   }
 
@@ -43,7 +55,9 @@ export class HidOtpLink implements OtpLink {
       if (((await this.report())[7]! & SLOT_WRITE_FLAG) === 0) return;
       await this.port.pause?.(10);
     }
-    throw new DeviceError('the YubiKey did not take the next report (busy); re-insert it and try again', { code: 'device-busy' });
+    throw new DeviceError('the YubiKey did not take the next report (busy); re-insert it and try again', {
+      code: 'device-busy',
+    });
   }
 
   private async send(slotCommand: number, payload: Uint8Array): Promise<void> {
@@ -58,7 +72,11 @@ export class HidOtpLink implements OtpLink {
     for (let i = 0; i < MAX_POLLS; i++) {
       const r = await this.report();
       if (r[7] === 0) return statusOfReport(r);
-      if (r[7]! & RESP_TIMEOUT_WAIT_FLAG) throw new DeviceError('the YubiKey waits for a touch, which an OATH-HOTP write never needs; re-insert it and try again', { code: 'device-busy' });
+      if (r[7]! & RESP_TIMEOUT_WAIT_FLAG)
+        throw new DeviceError(
+          'the YubiKey waits for a touch, which an OATH-HOTP write never needs; re-insert it and try again',
+          { code: 'device-busy' },
+        );
       await this.port.pause?.(20);
     }
     throw new DeviceError('the YubiKey did not finish the write in time', { code: 'device-busy' });
@@ -71,7 +89,10 @@ export class HidOtpLink implements OtpLink {
       const r = await this.report();
       const flag = r[7]!;
       if ((flag & RESP_PENDING_FLAG) === 0) {
-        if (flag === 0) throw new DeviceError(`the YubiKey refused slot command 0x${slotCommand.toString(16)}`, { code: 'command-rejected' });
+        if (flag === 0)
+          throw new DeviceError(`the YubiKey refused slot command 0x${slotCommand.toString(16)}`, {
+            code: 'command-rejected',
+          });
         await this.port.pause?.(20);
         continue;
       }
@@ -81,7 +102,8 @@ export class HidOtpLink implements OtpLink {
       } else if ((flag & SEQUENCE_MASK) === 0) {
         await this.port.sendFeatureReport(RESET_REPORT);
         const data = Uint8Array.from(chunks.slice(0, length + 2));
-        if (!crcResidueOk(data)) throw new DeviceError('the YubiKey answer failed its CRC check', { code: 'bad-answer' });
+        if (!crcResidueOk(data))
+          throw new DeviceError('the YubiKey answer failed its CRC check', { code: 'bad-answer' });
         return data.slice(0, length);
       }
     }
@@ -98,8 +120,14 @@ export class CcidOtpLink implements OtpLink {
     if (this.selected) return this.selected;
     const r = await exchange(this.transport, selectOtpApdu());
     if (r.sw === 0x6a82)
-      throw new DeviceError(`the token on ${this.transport.readerName} has no YubiKey OTP application (SELECT answered 6A82); use its USB HID interface`, { code: 'no-otp-application' });
-    if (r.sw !== 0x9000 || r.data.length < 6) throw new DeviceError(`SELECT of the OTP application answered ${r.sw.toString(16).toUpperCase()}`, { code: 'bad-answer' });
+      throw new DeviceError(
+        `the token on ${this.transport.readerName} has no YubiKey OTP application (SELECT answered 6A82); use its USB HID interface`,
+        { code: 'no-otp-application' },
+      );
+    if (r.sw !== 0x9000 || r.data.length < 6)
+      throw new DeviceError(`SELECT of the OTP application answered ${r.sw.toString(16).toUpperCase()}`, {
+        code: 'bad-answer',
+      });
     this.selected = r.data.slice(0, 6);
     return this.selected;
   }
@@ -111,7 +139,10 @@ export class CcidOtpLink implements OtpLink {
   async write(slotCommand: number, payload: Uint8Array): Promise<Uint8Array> {
     await this.select();
     const r = await exchange(this.transport, ccidConfigApdu(slotCommand, payload));
-    if (r.sw !== 0x9000 || r.data.length < 6) throw new DeviceError(`the YubiKey refused the write (status ${r.sw.toString(16).toUpperCase()})`, { code: 'command-rejected' });
+    if (r.sw !== 0x9000 || r.data.length < 6)
+      throw new DeviceError(`the YubiKey refused the write (status ${r.sw.toString(16).toUpperCase()})`, {
+        code: 'command-rejected',
+      });
     // Over CCID the status is only ever answered, never polled: the latest answer is the current status.
     this.selected = r.data.slice(0, 6);
     return this.selected;
@@ -121,7 +152,10 @@ export class CcidOtpLink implements OtpLink {
     await this.select();
     const r = await exchange(this.transport, ccidConfigApdu(slotCommand, new Uint8Array(0)));
     if (r.sw !== 0x9000 || r.data.length !== length)
-      throw new DeviceError(`slot command 0x${slotCommand.toString(16)} answered ${r.data.length} bytes, status ${r.sw.toString(16).toUpperCase()}`, { code: 'bad-answer' });
+      throw new DeviceError(
+        `slot command 0x${slotCommand.toString(16)} answered ${r.data.length} bytes, status ${r.sw.toString(16).toUpperCase()}`,
+        { code: 'bad-answer' },
+      );
     return r.data;
   }
 }

@@ -20,7 +20,12 @@ export const SLOT_CMD = {
 /** Ticket flags (yubikit TKTFLAG): OATH_HOTP selects HOTP mode, APPEND_CR sends Enter after the code. */
 export const TKT = { APPEND_CR: 0x20, OATH_HOTP: 0x40, PROTECT_CFG2: 0x80 } as const;
 /** Config flags (yubikit CFGFLAG): in HOTP mode 0x02 means 8 digits, 0x10 / 0x40 send the token id's first 1 / 2 bytes as modhex. */
-export const CFG = { OATH_HOTP8: 0x02, OATH_FIXED_MODHEX1: 0x10, OATH_FIXED_MODHEX2: 0x40, OATH_FIXED_MODHEX: 0x50 } as const;
+export const CFG = {
+  OATH_HOTP8: 0x02,
+  OATH_FIXED_MODHEX1: 0x10,
+  OATH_FIXED_MODHEX2: 0x40,
+  OATH_FIXED_MODHEX: 0x50,
+} as const;
 /** Extended flags (yubikit EXTFLAG): serial readable over the API, later updates allowed, fast trigger. */
 export const EXT = { SERIAL_API_VISIBLE: 0x04, FAST_TRIG: 0x10, ALLOW_UPDATE: 0x20 } as const;
 
@@ -81,11 +86,17 @@ export interface SlotConfig {
 
 /** Checks what the key cannot store; the messages name the option at fault. */
 export function checkHotpSettings(s: HotpSlotSettings): void {
-  if (s.seed.length === 0 || s.seed.length > HOTP_KEY_MAX) throw new OtpFrameError(`a YubiKey OTP slot holds an HMAC-SHA1 key of 1 to ${HOTP_KEY_MAX} bytes, not ${s.seed.length}`);
+  if (s.seed.length === 0 || s.seed.length > HOTP_KEY_MAX)
+    throw new OtpFrameError(
+      `a YubiKey OTP slot holds an HMAC-SHA1 key of 1 to ${HOTP_KEY_MAX} bytes, not ${s.seed.length}`,
+    );
   if (!Number.isInteger(s.counter) || s.counter < 0 || s.counter > IMF_MAX || s.counter % 16 !== 0)
-    throw new OtpFrameError(`--counter: the initial moving factor must be a multiple of 16 from 0 to ${IMF_MAX}, not ${s.counter}`);
+    throw new OtpFrameError(
+      `--counter: the initial moving factor must be a multiple of 16 from 0 to ${IMF_MAX}, not ${s.counter}`,
+    );
   if (s.tokenId && s.tokenId.length > FIXED_SIZE) throw new OtpFrameError(`--token-id: at most ${FIXED_SIZE} bytes`);
-  if (s.newAccessCode && s.newAccessCode.length !== ACCESS_CODE_SIZE) throw new OtpFrameError(`an access code is ${ACCESS_CODE_SIZE} bytes`);
+  if (s.newAccessCode && s.newAccessCode.length !== ACCESS_CODE_SIZE)
+    throw new OtpFrameError(`an access code is ${ACCESS_CODE_SIZE} bytes`);
 }
 
 function modhexFlags(mode: HotpSlotSettings['tokenIdModhex']): number {
@@ -136,7 +147,8 @@ export function encodeSlotConfig(c: SlotConfig): Uint8Array {
 
 /** Reads a 52-byte config record back; a record whose CRC residue is wrong is refused. */
 export function decodeSlotConfig(b: Uint8Array): SlotConfig {
-  if (b.length !== CONFIG_SIZE) throw new OtpFrameError(`a slot configuration is ${CONFIG_SIZE} bytes, not ${b.length}`);
+  if (b.length !== CONFIG_SIZE)
+    throw new OtpFrameError(`a slot configuration is ${CONFIG_SIZE} bytes, not ${b.length}`);
   if (!crcResidueOk(b)) throw new OtpFrameError('slot configuration CRC does not check');
   return {
     fixed: b.slice(0, 16),
@@ -186,7 +198,13 @@ export interface OtpStatus {
 export function parseStatus(b: Uint8Array): OtpStatus {
   if (b.length < 6) throw new OtpFrameError(`the OTP status is 6 bytes, not ${b.length}`);
   const touchLevel = b[4]! | (b[5]! << 8);
-  return { version: [b[0]!, b[1]!, b[2]!], sequence: b[3]!, touchLevel, slot1Configured: (touchLevel & CFGSTATE.SLOT1_VALID) !== 0, slot2Configured: (touchLevel & CFGSTATE.SLOT2_VALID) !== 0 };
+  return {
+    version: [b[0]!, b[1]!, b[2]!],
+    sequence: b[3]!,
+    touchLevel,
+    slot1Configured: (touchLevel & CFGSTATE.SLOT1_VALID) !== 0,
+    slot2Configured: (touchLevel & CFGSTATE.SLOT2_VALID) !== 0,
+  };
 }
 
 export function encodeStatus(s: Pick<OtpStatus, 'version' | 'sequence' | 'touchLevel'>): Uint8Array {

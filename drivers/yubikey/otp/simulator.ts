@@ -6,8 +6,29 @@
  * Frames whose CRC does not check are dropped, as the key drops them.
  */
 import { createHmac } from 'node:crypto';
-import { ACCESS_CODE_SIZE, CFGSTATE, CONFIG_SIZE, SLOT_CMD, crc16, crcResidueOk, decodeSlotConfig, encodeStatus, hotpOfConfig, isEmptyConfig, type SlotConfig } from './protocol.js';
-import { FRAME_SIZE, INS_CONFIG, OTP_AID, REPORT_DATA_SIZE, REPORT_SIZE, RESP_PENDING_FLAG, SLOT_WRITE_FLAG, readHidFrame } from './framing.js';
+import {
+  ACCESS_CODE_SIZE,
+  CFGSTATE,
+  CONFIG_SIZE,
+  SLOT_CMD,
+  crc16,
+  crcResidueOk,
+  decodeSlotConfig,
+  encodeStatus,
+  hotpOfConfig,
+  isEmptyConfig,
+  type SlotConfig,
+} from './protocol.js';
+import {
+  FRAME_SIZE,
+  INS_CONFIG,
+  OTP_AID,
+  REPORT_DATA_SIZE,
+  REPORT_SIZE,
+  RESP_PENDING_FLAG,
+  SLOT_WRITE_FLAG,
+  readHidFrame,
+} from './framing.js';
 
 /** A YubiKey 5's USB CCID answer to reset ("YubiKey" in the historical bytes; byte 1's high nibble F marks USB for ykman). */
 export const YUBIKEY_ATR = Uint8Array.from(Buffer.from('3BFD1300008131FE158073C021C057597562694B657940', 'hex'));
@@ -106,7 +127,8 @@ export class YubiOtpSimulator {
       const n = Number(this.serial);
       return Uint8Array.from([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
     }
-    if (slotCommand === SLOT_CMD.CONFIG_1 || slotCommand === SLOT_CMD.CONFIG_2) return this.writeConfig(slotCommand === SLOT_CMD.CONFIG_1 ? 0 : 1, payload);
+    if (slotCommand === SLOT_CMD.CONFIG_1 || slotCommand === SLOT_CMD.CONFIG_2)
+      return this.writeConfig(slotCommand === SLOT_CMD.CONFIG_1 ? 0 : 1, payload);
     this.rejected++;
     this.notify('rejected');
     return null;
@@ -117,7 +139,10 @@ export class YubiOtpSimulator {
     const record = payload.subarray(0, CONFIG_SIZE);
     const given = payload.subarray(CONFIG_SIZE, CONFIG_SIZE + ACCESS_CODE_SIZE);
     const held = slot.config?.accessCode;
-    const accessOk = !held || held.every((b) => b === 0) || (given.length === ACCESS_CODE_SIZE && held.every((b, i) => b === given[i]));
+    const accessOk =
+      !held ||
+      held.every((b) => b === 0) ||
+      (given.length === ACCESS_CODE_SIZE && held.every((b, i) => b === given[i]));
     const empty = isEmptyConfig(record);
     if (!accessOk || record.length !== CONFIG_SIZE || (!empty && !crcResidueOk(record))) {
       // Rejected: nothing changes, so the sequence does not move and the host knows.
@@ -212,11 +237,22 @@ export class YubiOtpSimulator {
         digits: h?.digits ?? null,
         counter: h ? h.counter + s.presses : null,
         keyHex: h ? Buffer.from(h.key).toString('hex') : null,
-        tokenIdHex: s.config && s.config.fixedLength ? Buffer.from(s.config.fixed.subarray(0, s.config.fixedLength)).toString('hex') : null,
+        tokenIdHex:
+          s.config && s.config.fixedLength
+            ? Buffer.from(s.config.fixed.subarray(0, s.config.fixedLength)).toString('hex')
+            : null,
         accessCodeSet: !!s.config && s.config.accessCode.some((b) => b !== 0),
       };
     }) as [YubiOtpSlotState, YubiOtpSlotState];
-    return { serial: this.serial, version: this.version.join('.'), sequence: this.sequence, slots, writes: this.writes, rejected: this.rejected, frameErrors: this.frameErrors };
+    return {
+      serial: this.serial,
+      version: this.version.join('.'),
+      sequence: this.sequence,
+      slots,
+      writes: this.writes,
+      rejected: this.rejected,
+      frameErrors: this.frameErrors,
+    };
   }
 
   private notify(what: 'status' | 'write' | 'serial' | 'rejected'): void {

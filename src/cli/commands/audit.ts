@@ -27,7 +27,9 @@ export function registerAudit(program: Command): void {
 
   audit
     .command('verify')
-    .description('check the hash chain: exits 4 and names the first bad row when a row was edited, deleted or reordered')
+    .description(
+      'check the hash chain: exits 4 and names the first bad row when a row was edited, deleted or reordered',
+    )
     .action(async (_o: unknown, cmd: Command) => {
       await withStore(cmd, async (store, out) => {
         const r = await store.audit.verify();

@@ -5,7 +5,16 @@
  * stop (Ctrl-C); tests give it simulated ones.
  */
 import { TokensmithError } from '../../core/errors.js';
-import { runFlashBatch, type BatchCounts, type BatchEvent, type BatchStop, type FlashBatchReport, type FlashedToken, type TokenFlasher, type TokenSource } from '../../provision/flash-batch.js';
+import {
+  runFlashBatch,
+  type BatchCounts,
+  type BatchEvent,
+  type BatchStop,
+  type FlashBatchReport,
+  type FlashedToken,
+  type TokenFlasher,
+  type TokenSource,
+} from '../../provision/flash-batch.js';
 import type { Store } from '../../store/types.js';
 import type { Output } from '../context.js';
 
@@ -54,7 +63,13 @@ export function summaryText(r: FlashBatchReport<Described>): string {
 }
 
 /** Runs the batch, prints it, and exits 3 (after printing) when any token failed. */
-export async function runCliBatch(store: Store, source: TokenSource, flasher: TokenFlasher, o: CliBatchOptions, out: Output): Promise<FlashBatchReport<Described>> {
+export async function runCliBatch(
+  store: Store,
+  source: TokenSource,
+  flasher: TokenFlasher,
+  o: CliBatchOptions,
+  out: Output,
+): Promise<FlashBatchReport<Described>> {
   const r = await runFlashBatch<Described>(store, source, flasher, {
     count: o.count,
     users: o.users,
@@ -69,11 +84,14 @@ export async function runCliBatch(store: Store, source: TokenSource, flasher: To
   });
   out.result(r, () => summaryText(r));
   if (r.failed.length > 0) {
-    throw new TokensmithError(`batch ${r.batch}: ${r.failed.length} token(s) failed: ${r.failed.map((f) => `#${f.index} ${f.serial ?? ''} ${f.error}`).join('; ')}`, {
-      exitCode: 3,
-      code: 'batch-partly-failed',
-      resultPrinted: true,
-    });
+    throw new TokensmithError(
+      `batch ${r.batch}: ${r.failed.length} token(s) failed: ${r.failed.map((f) => `#${f.index} ${f.serial ?? ''} ${f.error}`).join('; ')}`,
+      {
+        exitCode: 3,
+        code: 'batch-partly-failed',
+        resultPrinted: true,
+      },
+    );
   }
   return r;
 }

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { outputOf } from '../context.js';
 
 export function registerCassette(program: Command): void {
-  const cassette = program.command('cassette').description('recorded device sessions: show them, replay them through the real driver');
+  const cassette = program
+    .command('cassette')
+    .description('recorded device sessions: show them, replay them through the real driver');
 
   cassette
     .command('show <file>')
@@ -17,12 +19,17 @@ export function registerCassette(program: Command): void {
 
   cassette
     .command('verify <file>')
-    .description('replay a cassette through the real driver; fails on the first frame that differs, with both frames decoded')
+    .description(
+      'replay a cassette through the real driver; fails on the first frame that differs, with both frames decoded',
+    )
     .addHelpText('after', '\nExample:\n  tokensmith cassette verify fixtures/cassettes/token2-card-flash.cassette')
     .action(async (file: string, _o: unknown, cmd: Command) => {
       const out = outputOf(cmd);
       const { verifyCassette } = await import('../../provision/cassettes.js');
       const r = await verifyCassette(file);
-      out.result(r, `${file}: replayed ${r.commands} commands through the driver, same bytes, ended ${r.outcome} as recorded`);
+      out.result(
+        r,
+        `${file}: replayed ${r.commands} commands through the driver, same bytes, ended ${r.outcome} as recorded`,
+      );
     });
 }

@@ -5,7 +5,9 @@ import { globalsOf, outputOf } from '../context.js';
 export function registerDb(program: Command): void {
   const db = program
     .command('db')
-    .description('the database itself: bring it to the current schema, or move a SQLite inventory to PostgreSQL for several stations')
+    .description(
+      'the database itself: bring it to the current schema, or move a SQLite inventory to PostgreSQL for several stations',
+    )
     .addHelpText(
       'after',
       `
@@ -16,8 +18,13 @@ See docs/multi-station.md.`,
     );
 
   db.command('migrate')
-    .description('apply the schema migrations the database (--db / TOKENSMITH_DB, a file or a postgres:// URL) lacks; safe to run from several stations at once')
-    .addHelpText('after', '\nExample:\n  TOKENSMITH_DB=postgres://tokensmith@127.0.0.1/tokensmith tokensmith db migrate --json')
+    .description(
+      'apply the schema migrations the database (--db / TOKENSMITH_DB, a file or a postgres:// URL) lacks; safe to run from several stations at once',
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  TOKENSMITH_DB=postgres://tokensmith@127.0.0.1/tokensmith tokensmith db migrate --json',
+    )
     .action(async (_o: unknown, cmd: Command) => {
       const out = outputOf(cmd);
       const { migrateDatabase } = await import('../../store/postgres/admin.js');
@@ -30,7 +37,9 @@ See docs/multi-station.md.`,
     });
 
   db.command('copy')
-    .description('copy a SQLite inventory into an empty PostgreSQL database: every token, sealed seed (same master key) and audit row as they are; checks counts, seeds and the audit chain on arrival')
+    .description(
+      'copy a SQLite inventory into an empty PostgreSQL database: every token, sealed seed (same master key) and audit row as they are; checks counts, seeds and the audit chain on arrival',
+    )
     .requiredOption('--from <sqlite path>', 'the SQLite database file to copy')
     .requiredOption('--to <postgres url>', 'postgres://user@host/dbname of a new, empty database')
     .addHelpText(

@@ -18,12 +18,19 @@ import { openDevice, type DeviceOpts } from './device-run.js';
 async function batchCount(o: DeviceOpts): Promise<number | null> {
   const { UsageError } = await import('../../core/errors.js');
   const count = o.batch === undefined || o.batch === true ? null : Number(o.batch);
-  if (count !== null && (!Number.isInteger(count) || count < 1)) throw new UsageError(`--batch must be a whole number from 1, got '${String(o.batch)}'`);
+  if (count !== null && (!Number.isInteger(count) || count < 1))
+    throw new UsageError(`--batch must be a whole number from 1, got '${String(o.batch)}'`);
   return count;
 }
 
 /** OATH: keys one after another on one PC/SC context. */
-async function flashOathKeys(store: Store, o: DeviceOpts, input: OathFlashInput & { password: PasswordSource }, count: number | null, out: Output): Promise<void> {
+async function flashOathKeys(
+  store: Store,
+  o: DeviceOpts,
+  input: OathFlashInput & { password: PasswordSource },
+  count: number | null,
+  out: Output,
+): Promise<void> {
   const { TokensmithError } = await import('../../core/errors.js');
   const { PcscContext } = await import('../../transport/pcsc.js');
   const { NoTokenError } = await import('../../transport/errors.js');
@@ -34,9 +41,16 @@ async function flashOathKeys(store: Store, o: DeviceOpts, input: OathFlashInput 
     const r = await flashOathBatch(store, count, input, {
       next: () =>
         ctx
-          .select({ reader: o.reader as string | undefined, waitSeconds: wait, onWaiting: () => out.info(`put the next YubiKey on the reader (waiting up to ${wait} s)`) })
+          .select({
+            reader: o.reader as string | undefined,
+            waitSeconds: wait,
+            onWaiting: () => out.info(`put the next YubiKey on the reader (waiting up to ${wait} s)`),
+          })
           .catch((e) => (e instanceof NoTokenError && count === null ? null : Promise.reject(e))),
-      onKey: (i, res) => out.info(`#${i + 1}: ${res instanceof Error ? `FAILED: ${res.message}` : `wrote '${res.credential}' to ${res.deviceId} (store ${res.serial})`}`),
+      onKey: (i, res) =>
+        out.info(
+          `#${i + 1}: ${res instanceof Error ? `FAILED: ${res.message}` : `wrote '${res.credential}' to ${res.deviceId} (store ${res.serial})`}`,
+        ),
       done: async (t, last) => {
         if (last || !t.isPresent()) return;
         out.info('take the YubiKey off the reader');
@@ -53,16 +67,36 @@ async function flashOathKeys(store: Store, o: DeviceOpts, input: OathFlashInput 
         ...r.failed.map((f) => `  failed   #${f.index}: ${f.message}`),
       ].join('\n'),
     );
-    if (r.failed.length > 0) throw new TokensmithError(`batch ${r.batch}: ${r.failed.length} key(s) failed`, { exitCode: 3, code: 'batch-partly-failed', resultPrinted: true });
+    if (r.failed.length > 0)
+      throw new TokensmithError(`batch ${r.batch}: ${r.failed.length} key(s) failed`, {
+        exitCode: 3,
+        code: 'batch-partly-failed',
+        resultPrinted: true,
+      });
   } finally {
     await ctx.close();
   }
 }
 
 /** OTP: each key opened as a single flash opens it, programmed, then taken away before the next. */
-async function flashOtpKeys(store: Store, family: DeviceFamily, o: DeviceOpts, cmd: Command, input: YubikeyOtpInput, count: number | null, out: Output): Promise<void> {
+async function flashOtpKeys(
+  store: Store,
+  family: DeviceFamily,
+  o: DeviceOpts,
+  cmd: Command,
+  input: YubikeyOtpInput,
+  count: number | null,
+  out: Output,
+): Promise<void> {
   const { flashOtpKey, describeOtpResult } = await import('../../provision/device-verbs/yubikey-otp.js');
-  const batchId = (await store.batches.create({ kind: 'flash', sourceName: 'yubikey-otp', format: 'yubikey-otp', operator: store.operator })).id;
+  const batchId = (
+    await store.batches.create({
+      kind: 'flash',
+      sourceName: 'yubikey-otp',
+      format: 'yubikey-otp',
+      operator: store.operator,
+    })
+  ).id;
   const flashed: string[] = [];
   const g = globalsOf(cmd);
   const output = { result: () => {}, info: (m: string) => out.info(m), interactive: out.interactive };
@@ -75,7 +109,19 @@ async function flashOtpKeys(store: Store, family: DeviceFamily, o: DeviceOpts, c
       });
       if (!transport) break;
       try {
-        const ctx = { family, model: 'yubikey-otp', modelGiven: true, transport, options: o, yes: Boolean(g.yes), json: Boolean(g.json), output, step: () => {}, stopProgress: () => {}, store };
+        const ctx = {
+          family,
+          model: 'yubikey-otp',
+          modelGiven: true,
+          transport,
+          options: o,
+          yes: Boolean(g.yes),
+          json: Boolean(g.json),
+          output,
+          step: () => {},
+          stopProgress: () => {},
+          store,
+        };
         const r = await flashOtpKey(ctx, { ...input, batchId });
         out.info(describeOtpResult(r));
         flashed.push(r.serial);
@@ -88,22 +134,49 @@ async function flashOtpKeys(store: Store, family: DeviceFamily, o: DeviceOpts, c
   } finally {
     await store.batches.finish(batchId, { imported: flashed.length, skipped: 0, failed: 0 }, 'done');
   }
-  out.result({ batch: batchId, flashed }, `batch ${batchId}: ${flashed.length} key(s) programmed: ${flashed.join(', ')}`);
+  out.result(
+    { batch: batchId, flashed },
+    `batch ${batchId}: ${flashed.length} key(s) programmed: ${flashed.join(', ')}`,
+  );
 }
 
 /** The YubiKey --batch: the family's checks before any key is opened, then the model's loop. */
-export async function yubikeyBatch(family: DeviceFamily, model: string, o: DeviceOpts, cmd: Command, before: (out: Output) => Promise<void>): Promise<void> {
+export async function yubikeyBatch(
+  family: DeviceFamily,
+  model: string,
+  o: DeviceOpts,
+  cmd: Command,
+  before: (out: Output) => Promise<void>,
+): Promise<void> {
   const g = globalsOf(cmd);
   await withStore(cmd, async (store, out) => {
     await before(out);
     const { UsageError } = await import('../../core/errors.js');
     const { verbChecks } = await import('../../provision/device-verbs/index.js');
-    const output = { result: (v: unknown, t: string | (() => string)) => out.result(v, t), info: (m: string) => out.info(m), interactive: out.interactive };
+    const output = {
+      result: (v: unknown, t: string | (() => string)) => out.result(v, t),
+      info: (m: string) => out.info(m),
+      interactive: out.interactive,
+    };
     const prepared = await verbChecks(
       family,
       'flash',
-    )?.({ family, model, modelGiven: true, options: o, yes: Boolean(g.yes), json: Boolean(g.json), output, step: () => {}, stopProgress: () => {}, store });
-    if (o.seed) throw new UsageError(`--seed with --batch would give every key the same seed: leave it out, each ${model === 'yubikey-otp' ? 'key' : 'credential'} gets a fresh one`);
+    )?.({
+      family,
+      model,
+      modelGiven: true,
+      options: o,
+      yes: Boolean(g.yes),
+      json: Boolean(g.json),
+      output,
+      step: () => {},
+      stopProgress: () => {},
+      store,
+    });
+    if (o.seed)
+      throw new UsageError(
+        `--seed with --batch would give every key the same seed: leave it out, each ${model === 'yubikey-otp' ? 'key' : 'credential'} gets a fresh one`,
+      );
     if (o.record) throw new UsageError('--record records one session: leave out --batch');
     const count = await batchCount(o);
     if (model === 'yubikey-otp') return flashOtpKeys(store, family, o, cmd, prepared as YubikeyOtpInput, count, out);

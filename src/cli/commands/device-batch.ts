@@ -13,13 +13,23 @@ type ReaderOpts = { reader?: string; wait?: string; model?: string };
 type FlashInput = import('../../provision/token2-flash.js').FlashInput;
 
 /** `device flash --batch [n] [--users csv]`: one PC/SC context, one token after another. */
-export async function flashSeveral(store: Store, o: ReaderOpts & Record<string, string | boolean | undefined>, input: FlashInput, out: Output): Promise<void> {
+export async function flashSeveral(
+  store: Store,
+  o: ReaderOpts & Record<string, string | boolean | undefined>,
+  input: FlashInput,
+  out: Output,
+): Promise<void> {
   const { UsageError } = await import('../../core/errors.js');
-  if (input.seed) throw new UsageError('--seed with --batch would give every token the same seed: leave it out, each token gets a fresh one');
+  if (input.seed)
+    throw new UsageError(
+      '--seed with --batch would give every token the same seed: leave it out, each token gets a fresh one',
+    );
   if (o.record) throw new UsageError('--record records one session: leave out --batch');
-  if (o.users && !input.resource) throw new UsageError('--users needs --resource: the tokens are assigned to users within a Resource');
+  if (o.users && !input.resource)
+    throw new UsageError('--users needs --resource: the tokens are assigned to users within a Resource');
   const count = o.batch === undefined || o.batch === true ? null : Number(o.batch);
-  if (count !== null && (!Number.isInteger(count) || count < 1)) throw new UsageError(`--batch must be a whole number from 1, got '${o.batch}'`);
+  if (count !== null && (!Number.isInteger(count) || count < 1))
+    throw new UsageError(`--batch must be a whole number from 1, got '${o.batch}'`);
   const { readBatchUsers, token2Flasher } = await import('../../provision/token2-flash.js');
   const users = typeof o.users === 'string' ? await readBatchUsers(o.users) : undefined;
   const { PcscContext } = await import('../../transport/pcsc.js');
@@ -33,13 +43,21 @@ export async function flashSeveral(store: Store, o: ReaderOpts & Record<string, 
   const onSigint = () => {
     if (stop.requested) process.exit(130);
     stop.request();
-    out.info(writing ? 'Ctrl-C: finishing the token on the reader, then stopping (Ctrl-C again to quit at once)' : 'Ctrl-C: stopping; no token was being written');
+    out.info(
+      writing
+        ? 'Ctrl-C: finishing the token on the reader, then stopping (Ctrl-C again to quit at once)'
+        : 'Ctrl-C: stopping; no token was being written',
+    );
   };
   process.on('SIGINT', onSigint);
   const source = {
     next: async () => {
       writing = false;
-      const t = await ctx.select({ reader: o.reader, waitSeconds: wait, onWaiting: () => out.info(`put the next token on the reader (waiting up to ${wait} s)`) });
+      const t = await ctx.select({
+        reader: o.reader,
+        waitSeconds: wait,
+        onWaiting: () => out.info(`put the next token on the reader (waiting up to ${wait} s)`),
+      });
       writing = true;
       return t;
     },
@@ -58,7 +76,11 @@ export function isBatch(o: DeviceOpts): boolean {
 }
 
 /** The --batch entry: refused by name for a --model of another family, then the settings checked and the batch run. */
-export async function flashBatchCommand(o: DeviceOpts, cmd: Command, before: (out: Output) => Promise<void>): Promise<void> {
+export async function flashBatchCommand(
+  o: DeviceOpts,
+  cmd: Command,
+  before: (out: Output) => Promise<void>,
+): Promise<void> {
   if (typeof o.model === 'string') {
     const { familyForVerb } = await import('../../../drivers/registry.js');
     const family = await familyForVerb('flash', o.model);
@@ -80,7 +102,12 @@ export async function flashBatchCommand(o: DeviceOpts, cmd: Command, before: (ou
   await withStore(cmd, async (store: Store, out) => {
     await before(out);
     const { flashSettings } = await import('../../provision/device-verbs/token2-nfc.js');
-    const raw = await flashSettings({ options: o, output: out, yes: Boolean(cmd.optsWithGlobals().yes), stopProgress: () => {} });
+    const raw = await flashSettings({
+      options: o,
+      output: out,
+      yes: Boolean(cmd.optsWithGlobals().yes),
+      stopProgress: () => {},
+    });
     const str = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
     const { parseFlashInput } = await import('../../provision/token2-flash.js');
     const input = parseFlashInput({

@@ -17,7 +17,13 @@ export interface DeviceListRow {
 export async function hidYubikeyRows(): Promise<DeviceListRow[]> {
   const { listYubikeysHid, HidUnavailableError } = await import('../../transport/hid.js');
   try {
-    return (await listYubikeysHid()).map((k) => ({ name: `${k.product ?? 'YubiKey'} (USB HID, use --model yubikey-otp)`, token: true, atr: null, kind: 'hid' as const, path: k.path }));
+    return (await listYubikeysHid()).map((k) => ({
+      name: `${k.product ?? 'YubiKey'} (USB HID, use --model yubikey-otp)`,
+      token: true,
+      atr: null,
+      kind: 'hid' as const,
+      path: k.path,
+    }));
   } catch (e) {
     if (e instanceof HidUnavailableError) return [];
     throw e;

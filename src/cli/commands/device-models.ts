@@ -5,7 +5,9 @@ import { outputOf, table } from '../context.js';
 export function registerDeviceModels(device: Command): void {
   device
     .command('models')
-    .description('list the device families and their models: what `--model` and `simulate` accept, the simulator options each takes and the cassette operations each replays')
+    .description(
+      'list the device families and their models: what `--model` and `simulate` accept, the simulator options each takes and the cassette operations each replays',
+    )
     .addHelpText('after', '\nExample:\n  tokensmith device models --json')
     .action(async (_o: unknown, cmd: Command) => {
       const out = outputOf(cmd);
@@ -21,7 +23,12 @@ export function registerDeviceModels(device: Command): void {
       out.result({ families: list }, () =>
         table(
           ['FAMILY', 'MODELS', 'SIMULATOR OPTIONS', 'CASSETTE OPERATIONS'],
-          list.map((f) => [f.family, f.models.join(', '), f.simulatorOptions ? f.simulatorOptions.join(' ') || '-' : 'no simulator', f.cassetteOperations.join(', ')]),
+          list.map((f) => [
+            f.family,
+            f.models.join(', '),
+            f.simulatorOptions ? f.simulatorOptions.join(' ') || '-' : 'no simulator',
+            f.cassetteOperations.join(', '),
+          ]),
         ),
       );
     });

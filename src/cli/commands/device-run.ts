@@ -18,7 +18,10 @@ async function progress(out: Output, json: boolean) {
   if (out.interactive && !json) {
     const { default: ora } = await import('ora');
     const spinner = ora({ stream: process.stderr });
-    return { step: (t: string) => void (spinner.isSpinning ? (spinner.text = t) : spinner.start(t)), stop: () => void spinner.stop() };
+    return {
+      step: (t: string) => void (spinner.isSpinning ? (spinner.text = t) : spinner.start(t)),
+      stop: () => void spinner.stop(),
+    };
   }
   return { step: (_t: string) => {}, stop: () => {} };
 }
@@ -33,7 +36,12 @@ export async function waitSeconds(o: DeviceOpts): Promise<number> {
 }
 
 /** Opens the device: the family's own way when --model names a family that has one, else the PC/SC reader. */
-export async function openDevice(family: DeviceFamily | undefined, o: DeviceOpts, out: Output, step: (t: string) => void = () => {}): Promise<ApduTransport> {
+export async function openDevice(
+  family: DeviceFamily | undefined,
+  o: DeviceOpts,
+  out: Output,
+  step: (t: string) => void = () => {},
+): Promise<ApduTransport> {
   const wait = await waitSeconds(o);
   const onWaiting = (names: string[]) => {
     const text = `waiting up to ${wait} s for a token on ${names.map((n) => `"${n}"`).join(' or ')}`;
@@ -41,8 +49,17 @@ export async function openDevice(family: DeviceFamily | undefined, o: DeviceOpts
     else out.info(text);
   };
   const reader = typeof o.reader === 'string' ? o.reader : undefined;
-  const openPcsc = async () => (await import('../../transport/pcsc.js')).openPcscTransport({ reader, waitSeconds: wait, onWaiting });
-  if (family?.open) return family.open({ reader, waitSeconds: wait, onWaiting, model: typeof o.model === 'string' ? o.model : undefined, options: o, openPcsc });
+  const openPcsc = async () =>
+    (await import('../../transport/pcsc.js')).openPcscTransport({ reader, waitSeconds: wait, onWaiting });
+  if (family?.open)
+    return family.open({
+      reader,
+      waitSeconds: wait,
+      onWaiting,
+      model: typeof o.model === 'string' ? o.model : undefined,
+      options: o,
+      openPcsc,
+    });
   return openPcsc();
 }
 
@@ -68,7 +85,10 @@ async function checkOtherFamilies(verb: DeviceVerb, family: DeviceFamily, model:
   const { UsageError } = await import('../../core/errors.js');
   const owners = [...new Set(all.filter(({ fl }) => flagKey(fl) === flagKey(stray.fl)).map((x) => x.owner))].join(', ');
   const flag = stray.fl.flag.split(' ')[0];
-  throw new UsageError(`${model} has no ${flag} for device ${verb} (${flag} is for ${owners}; the token is a ${family.name})`, 'no-such-flag');
+  throw new UsageError(
+    `${model} has no ${flag} for device ${verb} (${flag} is for ${owners}; the token is a ${family.name})`,
+    'no-such-flag',
+  );
 }
 
 /** The handler, or the error for a family that lists the verb but gives no code for it. */
@@ -77,11 +97,17 @@ async function handlerOf(family: DeviceFamily, verb: DeviceVerb, model: string):
   const h = verbHandler(family, verb);
   if (h) return h;
   const { UsageError } = await import('../../core/errors.js');
-  throw new UsageError(`${model}: the ${family.name} family lists '${verb}' but gives tokensmith no code for it (a handler in its \`handlers\`, or in src/provision/device-verbs)`, 'no-such-verb');
+  throw new UsageError(
+    `${model}: the ${family.name} family lists '${verb}' but gives tokensmith no code for it (a handler in its \`handlers\`, or in src/provision/device-verbs)`,
+    'no-such-verb',
+  );
 }
 
 /** With --model: the family, its verb and its handler, all checked before any device is opened. */
-export async function familyGiven(verb: DeviceVerb, o: DeviceOpts): Promise<{ family: DeviceFamily; model: string; handler: VerbHandler<Store> } | undefined> {
+export async function familyGiven(
+  verb: DeviceVerb,
+  o: DeviceOpts,
+): Promise<{ family: DeviceFamily; model: string; handler: VerbHandler<Store> } | undefined> {
   if (typeof o.model !== 'string') return undefined;
   const { familyForVerb } = await import('../../../drivers/registry.js');
   const family = await familyForVerb(verb, o.model);
@@ -103,21 +129,49 @@ async function detectedFamily(verb: DeviceVerb, transport: ApduTransport, o: Dev
  * --yes of a flash), then the device is opened, its family found, and the
  * family's handler called with one context.
  */
-export async function runDeviceVerb(verb: DeviceVerb, o: DeviceOpts, cmd: Command, before?: (out: Output) => Promise<void>): Promise<void> {
+export async function runDeviceVerb(
+  verb: DeviceVerb,
+  o: DeviceOpts,
+  cmd: Command,
+  before?: (out: Output) => Promise<void>,
+): Promise<void> {
   const given = await familyGiven(verb, o);
   const g = globalsOf(cmd);
   await withStore(cmd, async (store, out) => {
     await before?.(out);
     const p = await progress(out, Boolean(g.json));
-    const output = { result: (v: unknown, t: string | (() => string)) => (p.stop(), out.result(v, t)), info: (m: string) => out.info(m), interactive: out.interactive };
-    const base = { options: o, yes: Boolean(g.yes), json: Boolean(g.json), output, step: p.step, stopProgress: p.stop, store };
+    const output = {
+      result: (v: unknown, t: string | (() => string)) => (p.stop(), out.result(v, t)),
+      info: (m: string) => out.info(m),
+      interactive: out.interactive,
+    };
+    const base = {
+      options: o,
+      yes: Boolean(g.yes),
+      json: Boolean(g.json),
+      output,
+      step: p.step,
+      stopProgress: p.stop,
+      store,
+    };
     // With --model the family's own checks run before the device is opened; after detection, once it has answered.
-    const prepared = given ? await checksOf(given.family, verb, { ...base, family: given.family, model: given.model, modelGiven: true }) : undefined;
+    const prepared = given
+      ? await checksOf(given.family, verb, { ...base, family: given.family, model: given.model, modelGiven: true })
+      : undefined;
     const transport = await openDevice(given?.family, o, out, p.step);
     try {
       const found = given ?? (await detectedFamily(verb, transport, o));
-      const ready = given ? prepared : await checksOf(found.family, verb, { ...base, family: found.family, model: found.model, modelGiven: false });
-      await found.handler({ ...base, family: found.family, model: found.model, modelGiven: Boolean(given), transport, prepared: ready });
+      const ready = given
+        ? prepared
+        : await checksOf(found.family, verb, { ...base, family: found.family, model: found.model, modelGiven: false });
+      await found.handler({
+        ...base,
+        family: found.family,
+        model: found.model,
+        modelGiven: Boolean(given),
+        transport,
+        prepared: ready,
+      });
     } finally {
       p.stop();
       await transport.close();

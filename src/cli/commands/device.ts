@@ -15,13 +15,17 @@ import { runDeviceVerb, type DeviceOpts } from './device-run.js';
 /** The verbs this file registers (drivers/family.ts's DEVICE_VERBS; not imported: drivers/ stay off the start-up path). */
 const VERB_COMMANDS: readonly DeviceVerb[] = ['info', 'flash', 'sync', 'verify', 'profiles', 'erase'];
 
-const DETECTION_NOTE = '\nWithout --model the family is told by what the device answers (each family is asked in turn with a harmless read).';
+const DETECTION_NOTE =
+  '\nWithout --model the family is told by what the device answers (each family is asked in turn with a harmless read).';
 
 const readerOptions = (c: Command) =>
   c
     .option('--reader <name>', 'use the reader whose name contains this (case-insensitive)')
     .option('--wait <s>', 'seconds to wait for a token on the reader', '10')
-    .option('--model <model>', 'the model on the reader, instead of asking the device (`tokensmith device models` lists them)');
+    .option(
+      '--model <model>',
+      'the model on the reader, instead of asking the device (`tokensmith device models` lists them)',
+    );
 
 /**
  * The flags the families declare for each verb, added to the verb's command
@@ -34,7 +38,8 @@ function addFamilyFlags(device: Command): void {
     if (!verb) return;
     const { families } = await import('../../../drivers/registry.js');
     const byFlag = new Map<string, string[]>();
-    for (const f of await families()) for (const fl of f.flags?.[verb] ?? []) byFlag.set(fl.flag, [...(byFlag.get(fl.flag) ?? []), fl.description]);
+    for (const f of await families())
+      for (const fl of f.flags?.[verb] ?? []) byFlag.set(fl.flag, [...(byFlag.get(fl.flag) ?? []), fl.description]);
     for (const [flag, descriptions] of byFlag) sub.option(flag, descriptions.join('; '));
   });
 }
@@ -44,14 +49,21 @@ function flashChecks(o: DeviceOpts, yes: boolean) {
   return async (out: Output) => {
     const { UsageError } = await import('../../core/errors.js');
     if (o.seed && o.randomSeed) throw new UsageError('give --seed or --random-seed, not both');
-    if (!yes && !o.force && !out.interactive) throw new UsageError('device flash writes a seed to the token on the reader: confirm with --yes (no terminal to ask in)', 'confirm-needed');
+    if (!yes && !o.force && !out.interactive)
+      throw new UsageError(
+        'device flash writes a seed to the token on the reader: confirm with --yes (no terminal to ask in)',
+        'confirm-needed',
+      );
   };
 }
 
 function registerFlash(device: Command): void {
   readerOptions(device.command('flash'))
     .description('write a fresh seed and the settings to a token (a Molto2: to one profile), and register it')
-    .option('--seed <base32>', 'the seed to write (default: a fresh one from the system CSPRNG, 20 bytes for sha1, 32 for sha256)')
+    .option(
+      '--seed <base32>',
+      'the seed to write (default: a fresh one from the system CSPRNG, 20 bytes for sha1, 32 for sha256)',
+    )
     .option('--random-seed', 'make a fresh seed (the default)')
     .option('--algorithm <alg>', 'sha1 or sha256')
     .option('--period <s>', 'time step: 30 or 60 seconds')
@@ -60,9 +72,18 @@ function registerFlash(device: Command): void {
     .option('--resource <name>', "put the token in this Resource's stock")
     .option('--user <login>', 'assign the token to this user of --resource as it is flashed')
     .option('--force', 'overwrite a token the store already holds a seed for')
-    .option('--record <cassette>', 'Token2 NFC, YubiKey: record the session as a cassette (a seed that is not a labelled test seed is redacted)')
-    .option('--batch [n]', 'Token2 NFC, YubiKey: flash n tokens one after another into one batch, each with its own fresh seed (no n: until no token comes within --wait)')
-    .option('--users <csv>', 'with --resource: assign the tokens of the batch to these users in order (a CSV with a login column)')
+    .option(
+      '--record <cassette>',
+      'Token2 NFC, YubiKey: record the session as a cassette (a seed that is not a labelled test seed is redacted)',
+    )
+    .option(
+      '--batch [n]',
+      'Token2 NFC, YubiKey: flash n tokens one after another into one batch, each with its own fresh seed (no n: until no token comes within --wait)',
+    )
+    .option(
+      '--users <csv>',
+      'with --resource: assign the tokens of the batch to these users in order (a CSV with a login column)',
+    )
     .addHelpText(
       'after',
       '\nThe seed is written only after the token is identified; the token is registered (kind programmable, state\nprogrammed, a flash batch, an audit row) only once it has confirmed every write.' +
@@ -80,20 +101,32 @@ function registerFlash(device: Command): void {
 
 function registerReadVerbs(device: Command): void {
   readerOptions(device.command('info'))
-    .description("show what the token says about itself: serial, model, its clock and offset from this computer's, whether the store knows it")
+    .description(
+      "show what the token says about itself: serial, model, its clock and offset from this computer's, whether the store knows it",
+    )
     .addHelpText('after', `${DETECTION_NOTE}\n\nExample:\n  tokensmith device info --reader ACR122`)
     .action((o: DeviceOpts, cmd: Command) => runDeviceVerb('info', o, cmd));
 
   readerOptions(device.command('sync'))
-    .description("set the token's clock; on models that wipe the seed when the clock is set, writes the stored seed again")
+    .description(
+      "set the token's clock; on models that wipe the seed when the clock is set, writes the stored seed again",
+    )
     .option('--algorithm <alg>', 'Token2 NFC, for a C302-i the store does not know: sha1 or sha256')
     .option('--period <s>', 'Token2 NFC, for a C302-i the store does not know: 30 or 60')
-    .option('--display-timeout <s>', 'Token2 NFC: display timeout to write: 15, 30, 60 or 120 (default: the stored one)')
-    .addHelpText('after', `${DETECTION_NOTE}\n\nExamples:\n  tokensmith device sync --reader ACR122\n  tokensmith device sync --reader Molto2 --all-profiles`)
+    .option(
+      '--display-timeout <s>',
+      'Token2 NFC: display timeout to write: 15, 30, 60 or 120 (default: the stored one)',
+    )
+    .addHelpText(
+      'after',
+      `${DETECTION_NOTE}\n\nExamples:\n  tokensmith device sync --reader ACR122\n  tokensmith device sync --reader Molto2 --all-profiles`,
+    )
     .action((o: DeviceOpts, cmd: Command) => runDeviceVerb('sync', o, cmd));
 
   readerOptions(device.command('verify'))
-    .description('check the code against the stored seed and report the drift in steps (a code read off the display, or read from the token where it tells it)')
+    .description(
+      'check the code against the stored seed and report the drift in steps (a code read off the display, or read from the token where it tells it)',
+    )
     .option('--code <digits>', 'the code the token shows now (a Protectimus tells its own)')
     .option('--window <steps>', 'how many steps either side to search', '10')
     .addHelpText('after', `${DETECTION_NOTE}\n\nExample:\n  tokensmith device verify --code 123456`)
@@ -101,24 +134,37 @@ function registerReadVerbs(device: Command): void {
 }
 
 function registerProfileVerbs(device: Command): void {
-  const customerKey = (c: Command) => c.option('--customer-key <key>', 'the customer key, 32 hex digits or text (default: the factory key)');
+  const customerKey = (c: Command) =>
+    c.option('--customer-key <key>', 'the customer key, 32 hex digits or text (default: the factory key)');
   customerKey(readerOptions(device.command('profiles')))
-    .description('list the profiles of a Molto2 (title, algorithm, digits, time step, seed present), or the OATH credentials of a YubiKey (--model yubikey-oath), each with its store token')
+    .description(
+      'list the profiles of a Molto2 (title, algorithm, digits, time step, seed present), or the OATH credentials of a YubiKey (--model yubikey-oath), each with its store token',
+    )
     .option('--all', 'list empty profiles too')
-    .addHelpText('after', '\nExamples:\n  tokensmith device profiles --reader Molto2 --json\n  tokensmith device profiles --model yubikey-oath --password-file oath.pw')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  tokensmith device profiles --reader Molto2 --json\n  tokensmith device profiles --model yubikey-oath --password-file oath.pw',
+    )
     .action((o: DeviceOpts, cmd: Command) => runDeviceVerb('profiles', o, cmd));
 
   customerKey(readerOptions(device.command('erase')))
-    .description('delete the seed of one Molto2 profile (--profile), or one YubiKey OATH credential (--model yubikey-oath --name); its store token goes back to stock without a seed')
+    .description(
+      'delete the seed of one Molto2 profile (--profile), or one YubiKey OATH credential (--model yubikey-oath --name); its store token goes back to stock without a seed',
+    )
     .option('--force', 'do not ask')
-    .addHelpText('after', '\nExamples:\n  tokensmith device erase --profile 3 --yes\n  tokensmith device erase --model yubikey-oath --name Corp:alice --yes')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  tokensmith device erase --profile 3 --yes\n  tokensmith device erase --model yubikey-oath --name Corp:alice --yes',
+    )
     .action((o: DeviceOpts, cmd: Command) => runDeviceVerb('erase', o, cmd));
 }
 
 export function registerDevice(program: Command): void {
   const device = program
     .command('device')
-    .description('program and check tokens on a PC/SC reader (Token2 NFC cards and fobs, Token2 Molto2, Protectimus Slim NFC and Flex, YubiKey OATH) or USB HID (YubiKey OTP slots)');
+    .description(
+      'program and check tokens on a PC/SC reader (Token2 NFC cards and fobs, Token2 Molto2, Protectimus Slim NFC and Flex, YubiKey OATH) or USB HID (YubiKey OTP slots)',
+    );
 
   device
     .command('list')

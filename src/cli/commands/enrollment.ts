@@ -2,12 +2,17 @@ import type { Command } from 'commander';
 import { outputOf, table } from '../context.js';
 
 export function registerEnrollment(program: Command): void {
-  const enrollment = program.command('enrollment').description('work with enrollment packages (export --format enrollment)');
+  const enrollment = program
+    .command('enrollment')
+    .description('work with enrollment packages (export --format enrollment)');
 
   enrollment
     .command('inspect <file>')
     .description('check an enrollment package (format, version, SHA-256 digest) and print its contents without secrets')
-    .addHelpText('after', '\nExample:\n  tokensmith enrollment inspect vpn.enroll\n\nExit 4 when the digest does not match (the file was changed or damaged).')
+    .addHelpText(
+      'after',
+      '\nExample:\n  tokensmith enrollment inspect vpn.enroll\n\nExit 4 when the digest does not match (the file was changed or damaged).',
+    )
     .action(async (file: string, _o: unknown, cmd: Command) => {
       const out = outputOf(cmd);
       const { inspectEnrollmentFile } = await import('../../export/inspect.js');
@@ -30,7 +35,20 @@ export function registerEnrollment(program: Command): void {
           '',
           `tokens (${s.tokens.length}):`,
           table(
-            ['SERIAL', 'MANUFACTURER', 'MODEL', 'KIND', 'TYPE', 'ALG', 'DIGITS', 'PERIOD', 'COUNTER', 'DRIFT', 'STATE', 'USER'],
+            [
+              'SERIAL',
+              'MANUFACTURER',
+              'MODEL',
+              'KIND',
+              'TYPE',
+              'ALG',
+              'DIGITS',
+              'PERIOD',
+              'COUNTER',
+              'DRIFT',
+              'STATE',
+              'USER',
+            ],
             s.tokens.map((t) => [
               t.serial,
               t.manufacturer || null,

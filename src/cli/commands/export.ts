@@ -33,17 +33,32 @@ export function registerExport(program: Command): void {
       '--format <format>',
       'pskc, oath-csv, entra-csv, protectimus-csv, thales-csv, yubikey-csv (the YubiKey personalization log: OATH-HOTP slots), otpauth, enrollment or usersfile (pam_oath; keeps its counters when written over)',
     )
-    .requiredOption('-o, --output <file>', 'the file to write (mode 0600, appears only when complete); "-" = stdout, for encrypted pskc only')
-    .option('--resource <name>', "only this Resource's tokens (its stock and those assigned in it); oath-csv then writes users and realm")
+    .requiredOption(
+      '-o, --output <file>',
+      'the file to write (mode 0600, appears only when complete); "-" = stdout, for encrypted pskc only',
+    )
+    .option(
+      '--resource <name>',
+      "only this Resource's tokens (its stock and those assigned in it); oath-csv then writes users and realm",
+    )
     .option('--state <state>', 'only tokens in this state (in_stock, programmed, assigned, enrolled, ...)')
     .option('--serials <file>', 'only the serials listed in this file, one per line (# comments allowed)')
-    .option('--password <pw>', 'encrypt with a key derived from this password (PBKDF2-HMAC-SHA1, 100,000 iterations, 16-byte salt); visible to other users: prefer --password-file')
+    .option(
+      '--password <pw>',
+      'encrypt with a key derived from this password (PBKDF2-HMAC-SHA1, 100,000 iterations, 16-byte salt); visible to other users: prefer --password-file',
+    )
     .option('--password-file <file>', 'read the password from the first line of a file')
-    .option('--key <hex>', 'encrypt with this pre-shared transport key (16, 24 or 32 bytes in hex); visible to other users: prefer --key-file')
+    .option(
+      '--key <hex>',
+      'encrypt with this pre-shared transport key (16, 24 or 32 bytes in hex); visible to other users: prefer --key-file',
+    )
     .option('--key-file <file>', 'read the pre-shared transport key (hex) from the first line of a file')
     .option('--key-name <name>', 'the KeyName written for a pre-shared key', 'Pre-shared-key')
     .option('--plaintext', 'write the seeds in the clear (required for the CSV and otpauth formats)')
-    .option('--cipher <cipher>', 'aes128-cbc (default), aes192-cbc, aes256-cbc, tripledes-cbc, kw-aes128, kw-aes192, kw-aes256')
+    .option(
+      '--cipher <cipher>',
+      'aes128-cbc (default), aes192-cbc, aes256-cbc, tripledes-cbc, kw-aes128, kw-aes192, kw-aes256',
+    )
     .option('--mac <alg>', 'hmac-sha1 (default), hmac-sha256, hmac-sha384, hmac-sha512')
     .option('--iterations <n>', 'PBKDF2 iterations (at least 100000)', intOption('--iterations'))
     .option('--qr <dir>', 'otpauth: also write a QR code (PNG) per token into this folder')
@@ -68,7 +83,8 @@ listed (--json: "skipped") and left out, never changed. Every export writes an a
     )
     .action(async (o: ExportFlags, cmd: Command) => {
       await withStore(cmd, async (store, out) => {
-        if (o.output === '-' && out.json) throw new UsageError('-o - and --json both want stdout: write the export to a file');
+        if (o.output === '-' && out.json)
+          throw new UsageError('-o - and --json both want stdout: write the export to a file');
         const { readSecretFile } = await import('../secrets.js');
         if (o.key !== undefined && o.keyFile !== undefined) throw new UsageError('give one of --key and --key-file');
         const key = o.keyFile !== undefined ? readSecretFile(o.keyFile, '--key-file') : o.key;
@@ -97,7 +113,10 @@ listed (--json: "skipped") and left out, never changed. Every export writes an a
         for (const s of r.skipped) out.info(`left out ${s.serial}: ${s.reason}`);
         const { notes: _notes, ...json } = r;
         if (r.file === '-') return;
-        out.result(json, `exported ${r.exported} token(s) to ${r.file} (${r.format}, ${r.encrypted ? 'encrypted' : 'PLAINTEXT'})${r.skipped.length ? `; ${r.skipped.length} left out` : ''}`);
+        out.result(
+          json,
+          `exported ${r.exported} token(s) to ${r.file} (${r.format}, ${r.encrypted ? 'encrypted' : 'PLAINTEXT'})${r.skipped.length ? `; ${r.skipped.length} left out` : ''}`,
+        );
       });
     });
 }

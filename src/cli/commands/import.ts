@@ -41,7 +41,9 @@ function progressBar(out: Output, json: boolean) {
       const ratio = Math.min(1, p.bytesRead / p.totalBytes);
       const width = 30;
       const full = Math.round(ratio * width);
-      stderr.write(`\r[${'#'.repeat(full)}${' '.repeat(width - full)}] ${(ratio * 100).toFixed(0).padStart(3)}%  ${(p.bytesRead / 1e6).toFixed(1)} / ${(p.totalBytes / 1e6).toFixed(1)} MB`);
+      stderr.write(
+        `\r[${'#'.repeat(full)}${' '.repeat(width - full)}] ${(ratio * 100).toFixed(0).padStart(3)}%  ${(p.bytesRead / 1e6).toFixed(1)} / ${(p.totalBytes / 1e6).toFixed(1)} MB`,
+      );
       drawn = true;
     },
     clear() {
@@ -65,16 +67,35 @@ export function registerImport(program: Command): void {
       'auto, pskc, oath-csv, linotp-csv, entra-csv, thales-csv, protectimus-csv, dpw, deepnet-xml, otpauth, yubikey-csv (YubiKey personalization log), safenet-xml (eToken <Tokens>), etoken-dat (SafeWord/eToken PASS .dat) or usersfile (pam_oath)',
       'auto',
     )
-    .option('--password <pw>', 'password of a PBKDF2-encrypted PSKC file (visible in the process list: prefer --password-file or the prompt)')
+    .option(
+      '--password <pw>',
+      'password of a PBKDF2-encrypted PSKC file (visible in the process list: prefer --password-file or the prompt)',
+    )
     .option('--password-file <file>', 'read the password from the first line of a file')
-    .option('--key <hex>', 'pre-shared transport key of an encrypted PSKC file, in hex (16, 24 or 32 bytes); visible to other users: prefer --key-file')
+    .option(
+      '--key <hex>',
+      'pre-shared transport key of an encrypted PSKC file, in hex (16, 24 or 32 bytes); visible to other users: prefer --key-file',
+    )
     .option('--key-file <file>', 'read the pre-shared transport key (hex) from the first line of a file')
     .option('--resource <name>', 'put the imported tokens in the stock of this Resource')
-    .option('--on-duplicate <mode>', 'a serial already in the store with the same seed: fail, skip or update (a different seed is always a conflict)', 'fail')
-    .option('--type <type>', 'totp, hotp or dpw, for files that do not say (Protectimus CSV, bare seed lists); refused where the file says otherwise')
-    .option('--algorithm <hash>', 'sha1, sha256 or sha512, for files that do not say (Protectimus, Thales, privacyIDEA CSV whose hash follows from the seed length)')
+    .option(
+      '--on-duplicate <mode>',
+      'a serial already in the store with the same seed: fail, skip or update (a different seed is always a conflict)',
+      'fail',
+    )
+    .option(
+      '--type <type>',
+      'totp, hotp or dpw, for files that do not say (Protectimus CSV, bare seed lists); refused where the file says otherwise',
+    )
+    .option(
+      '--algorithm <hash>',
+      'sha1, sha256 or sha512, for files that do not say (Protectimus, Thales, privacyIDEA CSV whose hash follows from the seed length)',
+    )
     .option('--digits <n>', 'code length for files that do not say (Protectimus, Thales, DPW, SafeNet XML)')
-    .option('--period <seconds>', 'TOTP time step for files that do not say (Protectimus, a CSV TOTP row without a step)')
+    .option(
+      '--period <seconds>',
+      'TOTP time step for files that do not say (Protectimus, a CSV TOTP row without a step)',
+    )
     .option('--dry-run', 'check everything and report, but write nothing')
     .addHelpText(
       'after',
@@ -116,7 +137,12 @@ function secretFlags(o: ImportFlags): { password?: string; key?: Buffer } {
 }
 
 /** Asks for the password of an encrypted file at a terminal, with the progress bar paused; undefined where nobody can answer. */
-function passwordPrompt(out: Output, bar: ReturnType<typeof progressBar>, file: string, yes: boolean): (() => Promise<string>) | undefined {
+function passwordPrompt(
+  out: Output,
+  bar: ReturnType<typeof progressBar>,
+  file: string,
+  yes: boolean,
+): (() => Promise<string>) | undefined {
   if (!out.interactive || yes) return undefined;
   return async () => {
     bar.pause(true);
@@ -125,7 +151,8 @@ function passwordPrompt(out: Output, bar: ReturnType<typeof progressBar>, file: 
       return await ask({ message: `Password of ${file}` }, { output: process.stderr });
     } catch (err) {
       // Ctrl-C or Ctrl-D at the prompt.
-      if ((err as Error).name === 'ExitPromptError' || (err as Error).name === 'AbortPromptError') throw new UsageError('no password given: nothing imported');
+      if ((err as Error).name === 'ExitPromptError' || (err as Error).name === 'AbortPromptError')
+        throw new UsageError('no password given: nothing imported');
       throw err;
     } finally {
       bar.pause(false);
@@ -134,7 +161,8 @@ function passwordPrompt(out: Output, bar: ReturnType<typeof progressBar>, file: 
 }
 
 async function runImport(store: Store, out: Output, file: string, o: ImportFlags, yes: boolean): Promise<void> {
-  const { importSeedFile, importJson, parseFormat, parseOnDuplicate, parseSpecDefaults } = await import('../../import/service.js');
+  const { importSeedFile, importJson, parseFormat, parseOnDuplicate, parseSpecDefaults } =
+    await import('../../import/service.js');
   const defaults = parseSpecDefaults(o);
   const { password, key } = secretFlags(o);
   const bar = progressBar(out, out.json);
@@ -189,5 +217,10 @@ async function reportRefusedImport(err: DataError, out: Output, file: string): P
   if (!out.json) throw err;
   // --json: the report is the contract's JSON on stdout (not the generic error object), then exit 4.
   out.result(report, '');
-  throw new TokensmithError(err.message, { exitCode: err.exitCode, code: err.code, where: err.where, resultPrinted: true });
+  throw new TokensmithError(err.message, {
+    exitCode: err.exitCode,
+    code: err.code,
+    where: err.where,
+    resultPrinted: true,
+  });
 }

@@ -45,15 +45,33 @@ See docs/portal.md.`;
 export function registerPortal(program: Command): void {
   program
     .command('portal')
-    .description('run the self-service portal as a network server for users (sign-in, claim a token): no station pages, no pairing')
-    .option('--host <address>', 'the address to listen on (0.0.0.0: every interface; then use TLS or a proxy)', '127.0.0.1')
+    .description(
+      'run the self-service portal as a network server for users (sign-in, claim a token): no station pages, no pairing',
+    )
+    .option(
+      '--host <address>',
+      'the address to listen on (0.0.0.0: every interface; then use TLS or a proxy)',
+      '127.0.0.1',
+    )
     .option('--port <n>', 'the port (0 picks a free one)', intOption('--port', { min: 0 }), 8418)
-    .option('--public-url <url>', 'the address users see, e.g. https://mfa.example.com: printed, named in mails, the only other origin allowed to post')
+    .option(
+      '--public-url <url>',
+      'the address users see, e.g. https://mfa.example.com: printed, named in mails, the only other origin allowed to post',
+    )
     .option('--tls-cert <file>', 'PEM certificate (chain) to serve https with; needs --tls-key')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
-    .option('--trust-proxy <cidr>', 'believe X-Forwarded-For/-Proto/-Host only from these proxies: addresses or CIDRs, comma-separated (e.g. 127.0.0.1,10.0.0.0/8)')
-    .option('--smtp-url <url>', 'send mail through this SMTP server, smtp://host:587 or smtps://user:pass@host:465 (default: TOKENSMITH_SMTP_URL, else the outbox)')
-    .option('--access-log', 'write one line per request to stderr: time, client address, method, path, status, milliseconds')
+    .option(
+      '--trust-proxy <cidr>',
+      'believe X-Forwarded-For/-Proto/-Host only from these proxies: addresses or CIDRs, comma-separated (e.g. 127.0.0.1,10.0.0.0/8)',
+    )
+    .option(
+      '--smtp-url <url>',
+      'send mail through this SMTP server, smtp://host:587 or smtps://user:pass@host:465 (default: TOKENSMITH_SMTP_URL, else the outbox)',
+    )
+    .option(
+      '--access-log',
+      'write one line per request to stderr: time, client address, method, path, status, milliseconds',
+    )
     .addHelpText('after', HELP)
     .action(async (o: PortalOptions, cmd: Command) => {
       const out = outputOf(cmd);
@@ -72,17 +90,25 @@ export function registerPortal(program: Command): void {
           store,
           mailer,
           ...settings.server,
-          accessLog: o.accessLog ? (e) => out.info(`${new Date().toISOString()} ${e.ip} ${e.method} ${e.path} ${e.status} ${e.ms}ms`) : undefined,
+          accessLog: o.accessLog
+            ? (e) => out.info(`${new Date().toISOString()} ${e.ip} ${e.method} ${e.path} ${e.status} ${e.ms}ms`)
+            : undefined,
           onUnexpectedError: (e) => out.warn(`a request failed: ${(e as Error)?.stack ?? String(e)}`),
         });
       } catch (e) {
         await store.close();
         if ((e as { code?: string }).code === 'EADDRINUSE') {
-          throw new UsageError(`port ${o.port} on ${o.host} is in use (another tokensmith portal?): stop it, or give another --port (0 picks a free one)`, 'port-in-use');
+          throw new UsageError(
+            `port ${o.port} on ${o.host} is in use (another tokensmith portal?): stop it, or give another --port (0 picks a free one)`,
+            'port-in-use',
+          );
         }
         throw e;
       }
-      out.result({ url: server.url, origin: server.origin }, `tokensmith portal: ${server.url}\nlistening on ${server.origin}; pages at ${server.url}/r/<resource>. Ctrl-C stops it.`);
+      out.result(
+        { url: server.url, origin: server.origin },
+        `tokensmith portal: ${server.url}\nlistening on ${server.origin}; pages at ${server.url}/r/<resource>. Ctrl-C stops it.`,
+      );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

@@ -20,31 +20,62 @@ export function registerResource(program: Command): void {
   const resource = program
     .command('resource')
     .description('Resources (a VPN, a portal) and the rules of their self-service portal')
-    .addHelpText('after', '\nExample:\n  tokensmith resource create vpn --url https://sso.example.com/vpn\n  tokensmith resource allow vpn --actions enroll,synchronize --token-types programmable');
+    .addHelpText(
+      'after',
+      '\nExample:\n  tokensmith resource create vpn --url https://sso.example.com/vpn\n  tokensmith resource allow vpn --actions enroll,synchronize --token-types programmable',
+    );
 
   resource
     .command('create <name>')
     .description('create a Resource; every portal action and token type is off until allowed')
     .option('--url <address>', 'the address of its self-service portal')
-    .option('--lock-after <n>', 'failed codes before a token is locked for enrollment (default 5)', intOption('--lock-after'))
+    .option(
+      '--lock-after <n>',
+      'failed codes before a token is locked for enrollment (default 5)',
+      intOption('--lock-after'),
+    )
     .option('--window <n>', 'accepted offset of an enrollment code, in time steps (default 2)', intOption('--window'))
-    .option('--sync-window <n>', 'search window of synchronize, in time steps (default 1000)', intOption('--sync-window'))
-    .addHelpText('after', '\nExample:\n  tokensmith resource create vpn --url https://sso.example.com/vpn --lock-after 5')
-    .action(async (name: string, o: { url?: string; lockAfter?: number; window?: number; syncWindow?: number }, cmd: Command) => {
-      await withStore(cmd, async (store, out) => {
-        const { createResource, viewResource } = await import('../../provision/resources.js');
-        const r = await createResource(store, { name, ...o });
-        out.result(await viewResource(store, r), `created Resource ${r.name}; nothing is allowed yet: tokensmith resource allow ${r.name} --actions enroll --token-types programmable`);
-      });
-    });
+    .option(
+      '--sync-window <n>',
+      'search window of synchronize, in time steps (default 1000)',
+      intOption('--sync-window'),
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  tokensmith resource create vpn --url https://sso.example.com/vpn --lock-after 5',
+    )
+    .action(
+      async (
+        name: string,
+        o: { url?: string; lockAfter?: number; window?: number; syncWindow?: number },
+        cmd: Command,
+      ) => {
+        await withStore(cmd, async (store, out) => {
+          const { createResource, viewResource } = await import('../../provision/resources.js');
+          const r = await createResource(store, { name, ...o });
+          out.result(
+            await viewResource(store, r),
+            `created Resource ${r.name}; nothing is allowed yet: tokensmith resource allow ${r.name} --actions enroll --token-types programmable`,
+          );
+        });
+      },
+    );
 
   for (const allow of [true, false]) {
     resource
       .command(`${allow ? 'allow' : 'deny'} <name>`)
-      .description(allow ? 'allow portal actions and enrollable token types' : 'take portal actions and token types back')
-      .option('--actions <list>', 'enroll, reissue, assign-existing, unassign, synchronize, set-pin, remove-pin, change-password, change-email, change-phone, change-login, change-name')
+      .description(
+        allow ? 'allow portal actions and enrollable token types' : 'take portal actions and token types back',
+      )
+      .option(
+        '--actions <list>',
+        'enroll, reissue, assign-existing, unassign, synchronize, set-pin, remove-pin, change-password, change-email, change-phone, change-login, change-name',
+      )
       .option('--token-types <list>', 'programmable, classic, software')
-      .addHelpText('after', `\nExample:\n  tokensmith resource ${allow ? 'allow' : 'deny'} vpn --actions enroll,synchronize --token-types programmable`)
+      .addHelpText(
+        'after',
+        `\nExample:\n  tokensmith resource ${allow ? 'allow' : 'deny'} vpn --actions enroll,synchronize --token-types programmable`,
+      )
       .action(async (name: string, o: { actions?: string; tokenTypes?: string }, cmd: Command) => {
         await withStore(cmd, async (store, out) => {
           const { setResourcePermissions, viewResource } = await import('../../provision/resources.js');
@@ -79,7 +110,13 @@ export function registerResource(program: Command): void {
             ? 'no Resources (create one with: tokensmith resource create <name>)'
             : table(
                 ['NAME', 'USERS', 'TOKENS', 'ACTIONS', 'TOKEN TYPES'],
-                all.map((v) => [v.name, v.users, v.tokens, v.actions.join(',') || null, v.tokenTypes.join(',') || null]),
+                all.map((v) => [
+                  v.name,
+                  v.users,
+                  v.tokens,
+                  v.actions.join(',') || null,
+                  v.tokenTypes.join(',') || null,
+                ]),
               ),
         );
       });

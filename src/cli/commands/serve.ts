@@ -5,10 +5,19 @@ import { UsageError } from '../../core/errors.js';
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('run the web station on this computer, with a bridge that lets the page use the PC/SC readers here (the self-service pages: tokensmith portal)')
-    .option('--host <address>', 'the address to listen on; anything but loopback exposes the station to the network', '127.0.0.1')
+    .description(
+      'run the web station on this computer, with a bridge that lets the page use the PC/SC readers here (the self-service pages: tokensmith portal)',
+    )
+    .option(
+      '--host <address>',
+      'the address to listen on; anything but loopback exposes the station to the network',
+      '127.0.0.1',
+    )
     .option('--port <n>', 'the port (0 picks a free one)', intOption('--port'), 8417)
-    .option('--operator <name>', 'who works at this station: the audit log names them for what the page does (else the pairing page asks)')
+    .option(
+      '--operator <name>',
+      'who works at this station: the audit log names them for what the page does (else the pairing page asks)',
+    )
     .addHelpText(
       'after',
       '\nIt prints a link with a pairing code: open it in the browser on this computer. The code pairs one page, once;\n' +
@@ -34,7 +43,10 @@ export function registerServe(program: Command): void {
       } catch (e) {
         await store.close();
         if ((e as { code?: string }).code === 'EADDRINUSE') {
-          throw new UsageError(`port ${o.port} on ${o.host} is in use (another tokensmith serve?): stop it, or give another --port (0 picks a free one)`, 'port-in-use');
+          throw new UsageError(
+            `port ${o.port} on ${o.host} is in use (another tokensmith serve?): stop it, or give another --port (0 picks a free one)`,
+            'port-in-use',
+          );
         }
         throw e;
       }

@@ -3,7 +3,10 @@ import { withStore } from '../context.js';
 import type { LifecycleAction } from '../../provision/lifecycle.js';
 
 const MOVES: { name: LifecycleAction; description: string }[] = [
-  { name: 'disable', description: 'disable a token for a while (enable returns it to where it was; its assignment stays)' },
+  {
+    name: 'disable',
+    description: 'disable a token for a while (enable returns it to where it was; its assignment stays)',
+  },
   { name: 'enable', description: 'enable a disabled or found lost token: back to the state it had before' },
   { name: 'lost', description: 'report a token lost (its assignment stays until it is found or revoked)' },
   { name: 'revoke', description: 'revoke a token for good: its assignment ends; only retire follows' },
@@ -21,7 +24,10 @@ export function registerTokensLifecycle(program: Command): void {
       .description(m.description)
       .option('--manufacturer <m>', 'when the serial exists for several manufacturers')
       .option('--reason <text>', 'written to the audit row')
-      .addHelpText('after', `\nExample:\n  tokensmith tokens ${m.name} 1234567${m.name === 'lost' ? ' --reason "left on a train"' : ''}`)
+      .addHelpText(
+        'after',
+        `\nExample:\n  tokensmith tokens ${m.name} 1234567${m.name === 'lost' ? ' --reason "left on a train"' : ''}`,
+      )
       .action(async (serial: string, o: { manufacturer?: string; reason?: string }, cmd: Command) => {
         await withStore(cmd, async (store, out) => {
           const { changeTokenState } = await import('../../provision/lifecycle.js');
@@ -40,24 +46,47 @@ export function registerTokensLifecycle(program: Command): void {
       await withStore(cmd, async (store, out) => {
         const { unlockToken } = await import('../../provision/lifecycle.js');
         const r = await unlockToken(store, serial, o);
-        out.result(r, r.wasLocked ? `token ${r.serial} unlocked (it had ${r.failedAttempts} failed codes)` : `token ${r.serial} was not locked; failed codes reset`);
+        out.result(
+          r,
+          r.wasLocked
+            ? `token ${r.serial} unlocked (it had ${r.failedAttempts} failed codes)`
+            : `token ${r.serial} was not locked; failed codes reset`,
+        );
       });
     });
 
   tokens
     .command('resync <serial>')
-    .description("resynchronise a drifted token from two consecutive codes, searched within the Resource's sync window (default ±1000 steps)")
+    .description(
+      "resynchronise a drifted token from two consecutive codes, searched within the Resource's sync window (default ±1000 steps)",
+    )
     .requiredOption('--codes <c1,c2>', 'two codes the token shows one after the other')
-    .option('--force', "resync even though the token's Resource does not allow synchronize (an admin override, audited)")
+    .option(
+      '--force',
+      "resync even though the token's Resource does not allow synchronize (an admin override, audited)",
+    )
     .option('--at <time>', 'search around this time instead of now (ISO time or Unix seconds)')
     .option('--manufacturer <m>', 'when the serial exists for several manufacturers')
     .addHelpText('after', '\nExample:\n  tokensmith tokens resync 1234567 --codes 287082,359152')
-    .action(async (serial: string, o: { codes: string; force?: boolean; at?: string; manufacturer?: string }, cmd: Command) => {
-      await withStore(cmd, async (store, out) => {
-        const { parseCodePair, resyncToken } = await import('../../provision/lifecycle.js');
-        const { parseAtTime } = await import('../../provision/tokens.js');
-        const r = await resyncToken(store, serial, parseCodePair(o.codes), { force: o.force, manufacturer: o.manufacturer, at: o.at ? parseAtTime(o.at) : undefined });
-        out.result(r, `token ${r.serial} resynchronised: drift ${r.previousDriftSteps} -> ${r.driftSteps} steps${r.counter !== undefined ? `, next counter ${r.counter}` : ''}`);
-      });
-    });
+    .action(
+      async (
+        serial: string,
+        o: { codes: string; force?: boolean; at?: string; manufacturer?: string },
+        cmd: Command,
+      ) => {
+        await withStore(cmd, async (store, out) => {
+          const { parseCodePair, resyncToken } = await import('../../provision/lifecycle.js');
+          const { parseAtTime } = await import('../../provision/tokens.js');
+          const r = await resyncToken(store, serial, parseCodePair(o.codes), {
+            force: o.force,
+            manufacturer: o.manufacturer,
+            at: o.at ? parseAtTime(o.at) : undefined,
+          });
+          out.result(
+            r,
+            `token ${r.serial} resynchronised: drift ${r.previousDriftSteps} -> ${r.driftSteps} steps${r.counter !== undefined ? `, next counter ${r.counter}` : ''}`,
+          );
+        });
+      },
+    );
 }

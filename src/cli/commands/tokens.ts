@@ -12,8 +12,13 @@ export function registerTokens(program: Command): void {
 function registerAdd(tokens: Command): void {
   tokens
     .command('add <serial>')
-    .description('register one token by hand: a classic token typed from its seed sheet, or a programmable one burned elsewhere')
-    .option('--secret <base32>', 'the seed, base32 (case, spaces and = padding do not matter); visible to other users: prefer --secret-file')
+    .description(
+      'register one token by hand: a classic token typed from its seed sheet, or a programmable one burned elsewhere',
+    )
+    .option(
+      '--secret <base32>',
+      'the seed, base32 (case, spaces and = padding do not matter); visible to other users: prefer --secret-file',
+    )
     .option('--secret-file <file>', 'read the seed (base32) from the first line of a file')
     .option('--kind <kind>', 'classic (pre-seeded) or programmable', 'classic')
     .option('--type <type>', 'totp or hotp', 'totp')
@@ -33,10 +38,14 @@ function registerAdd(tokens: Command): void {
         const { addToken, viewToken } = await import('../../provision/tokens.js');
         const { readSecretFile } = await import('../secrets.js');
         const { UsageError } = await import('../../core/errors.js');
-        if ((o.secret === undefined) === (o.secretFile === undefined)) throw new UsageError('give the seed with one of --secret-file and --secret');
+        if ((o.secret === undefined) === (o.secretFile === undefined))
+          throw new UsageError('give the seed with one of --secret-file and --secret');
         const secret = o.secretFile !== undefined ? readSecretFile(o.secretFile, '--secret-file') : o.secret!;
         const t = await addToken(store, { serial, ...o, secret });
-        out.result(await viewToken(store, t), `added ${t.serial}: ${t.kind} ${t.type} ${t.algorithm} ${t.digits} digits${t.type === 'totp' ? ` ${t.period}s` : ''}, ${t.state}`);
+        out.result(
+          await viewToken(store, t),
+          `added ${t.serial}: ${t.kind} ${t.type} ${t.algorithm} ${t.digits} digits${t.type === 'totp' ? ` ${t.period}s` : ''}, ${t.state}`,
+        );
       });
     });
 }
@@ -55,8 +64,32 @@ function registerList(tokens: Command): void {
           views.length === 0
             ? 'no tokens'
             : table(
-                ['SERIAL', 'MANUFACTURER', 'MODEL', 'KIND', 'TYPE', 'ALG', 'DIGITS', 'PERIOD', 'STATE', 'RESOURCE', 'USER'],
-                views.map((v) => [v.serial, v.manufacturer || null, v.model, v.kind, v.type, v.algorithm, v.digits, v.type === 'totp' ? v.period : null, v.state, v.resource, v.user]),
+                [
+                  'SERIAL',
+                  'MANUFACTURER',
+                  'MODEL',
+                  'KIND',
+                  'TYPE',
+                  'ALG',
+                  'DIGITS',
+                  'PERIOD',
+                  'STATE',
+                  'RESOURCE',
+                  'USER',
+                ],
+                views.map((v) => [
+                  v.serial,
+                  v.manufacturer || null,
+                  v.model,
+                  v.kind,
+                  v.type,
+                  v.algorithm,
+                  v.digits,
+                  v.type === 'totp' ? v.period : null,
+                  v.state,
+                  v.resource,
+                  v.user,
+                ]),
               ),
         );
       });
@@ -92,9 +125,19 @@ function registerCode(tokens: Command): void {
     .action(async (serial: string, o: { at?: string; manufacturer?: string }, cmd: Command) => {
       await withStore(cmd, async (store, out) => {
         const { tokenCode, parseAtTime } = await import('../../provision/tokens.js');
-        const r = await tokenCode(store, serial, { at: o.at ? parseAtTime(o.at) : undefined, manufacturer: o.manufacturer });
+        const r = await tokenCode(store, serial, {
+          at: o.at ? parseAtTime(o.at) : undefined,
+          manufacturer: o.manufacturer,
+        });
         out.result(
-          { serial: r.token.serial, code: r.code, at: r.at.toISOString(), ...(r.validFor !== undefined ? { validFor: r.validFor } : { counter: r.token.counterExact ?? r.token.counter }) },
+          {
+            serial: r.token.serial,
+            code: r.code,
+            at: r.at.toISOString(),
+            ...(r.validFor !== undefined
+              ? { validFor: r.validFor }
+              : { counter: r.token.counterExact ?? r.token.counter }),
+          },
           r.code,
         );
       });

@@ -6,7 +6,8 @@ import type { UserView } from '../../provision/users.js';
 /** Reads one line from stdin (the password); a terminal gets a prompt that does not echo. */
 async function readPasswordLine(out: Output): Promise<string> {
   if (process.stdin.isTTY) {
-    if (!out.interactive) throw new UsageError('--password-stdin: pipe the password in (echo ... | tokensmith user add ...)');
+    if (!out.interactive)
+      throw new UsageError('--password-stdin: pipe the password in (echo ... | tokensmith user add ...)');
     const { password } = await import('@inquirer/prompts');
     return password({ message: 'Password' });
   }
@@ -45,7 +46,10 @@ export function registerUser(program: Command): void {
   const user = program
     .command('user')
     .description('users of Resources: add, import from CSV, show')
-    .addHelpText('after', '\nExample:\n  printf "%s\\n" "$PW" | tokensmith user add alice --email alice@example.com --password-stdin --resource vpn');
+    .addHelpText(
+      'after',
+      '\nExample:\n  printf "%s\\n" "$PW" | tokensmith user add alice --email alice@example.com --password-stdin --resource vpn',
+    );
 
   registerUserAdd(user);
   registerUserImport(user);
@@ -56,29 +60,53 @@ export function registerUser(program: Command): void {
 function registerUserAdd(user: Command): void {
   user
     .command('add <login>')
-    .description('add a user to one or more Resources; a password (scrypt-hashed, never shown) or an email lets them sign in to the portal')
-    .requiredOption('--resource <name>', 'the Resource the user belongs to (repeat or comma-separate for several)', collect)
+    .description(
+      'add a user to one or more Resources; a password (scrypt-hashed, never shown) or an email lets them sign in to the portal',
+    )
+    .requiredOption(
+      '--resource <name>',
+      'the Resource the user belongs to (repeat or comma-separate for several)',
+      collect,
+    )
     .option('--name <name>', 'display name')
     .option('--email <e>', 'email: where portal sign-in codes go when the user has no password')
     .option('--phone <p>', 'phone number')
     .option('--password-stdin', 'read the password from the first line of stdin')
     .addHelpText('after', '\nExample:\n  tokensmith user add bob --email bob@example.com --resource vpn')
-    .action(async (login: string, o: { resource: string[]; name?: string; email?: string; phone?: string; passwordStdin?: boolean }, cmd: Command) => {
-      await withStore(cmd, async (store, out) => {
-        const { addUser, viewUser } = await import('../../provision/users.js');
-        const password = o.passwordStdin ? await readPasswordLine(out) : undefined;
-        const u = await addUser(store, { login, name: o.name, email: o.email, phone: o.phone, password, resources: o.resource });
-        const v = await viewUser(store, u);
-        if (!v.canSignIn) out.warn(`user '${v.login}' has neither a password nor an email: they cannot sign in to a self-service portal`);
-        out.result(v, `added user ${v.login} to ${v.resources.join(', ')}${v.hasPassword ? ' (password set)' : ''}`);
-      });
-    });
+    .action(
+      async (
+        login: string,
+        o: { resource: string[]; name?: string; email?: string; phone?: string; passwordStdin?: boolean },
+        cmd: Command,
+      ) => {
+        await withStore(cmd, async (store, out) => {
+          const { addUser, viewUser } = await import('../../provision/users.js');
+          const password = o.passwordStdin ? await readPasswordLine(out) : undefined;
+          const u = await addUser(store, {
+            login,
+            name: o.name,
+            email: o.email,
+            phone: o.phone,
+            password,
+            resources: o.resource,
+          });
+          const v = await viewUser(store, u);
+          if (!v.canSignIn)
+            out.warn(
+              `user '${v.login}' has neither a password nor an email: they cannot sign in to a self-service portal`,
+            );
+          out.result(v, `added user ${v.login} to ${v.resources.join(', ')}${v.hasPassword ? ' (password set)' : ''}`);
+        });
+      },
+    );
 }
 
 function registerUserImport(user: Command): void {
   user
     .command('import <csv>')
-    .description('import users from CSV (columns login, email, phone, password, resources, token); all or nothing, with an error per bad line')
+    .description(
+      'import users from CSV (columns login, email, phone, password, resources, token); all or nothing, with an error per bad line',
+    )
     .addHelpText(
       'after',
       '\nresources: Resource names separated by ";"; token: a serial, assigned in the first Resource listed.\nExample file:\n  login,email,phone,password,resources,token\n  alice,alice@example.com,+41 79 000 00 00,s3cret-pass,vpn;wiki,1234567\n\n  tokensmith user import users.csv',
@@ -89,13 +117,20 @@ function registerUserImport(user: Command): void {
         const r = await importUsers(store, csv);
         if (r.errors.length > 0) {
           for (const e of r.errors) out.info(`${e.where}: ${e.message}`);
-          throw new DataError(`nothing imported: ${r.errors.length} bad line(s) in ${r.file}: ${r.errors.map((e) => `${e.where}: ${e.message}`).join('; ')}`, {
-            code: 'import-rejected',
-            where: r.errors[0]!.where,
-          });
+          throw new DataError(
+            `nothing imported: ${r.errors.length} bad line(s) in ${r.file}: ${r.errors.map((e) => `${e.where}: ${e.message}`).join('; ')}`,
+            {
+              code: 'import-rejected',
+              where: r.errors[0]!.where,
+            },
+          );
         }
-        for (const l of r.cannotSignIn) out.warn(`user '${l}' has neither a password nor an email: they cannot sign in to a self-service portal`);
-        out.result(r, `imported ${r.imported} user(s) from ${r.file}${r.assigned ? `, assigned ${r.assigned} token(s)` : ''}`);
+        for (const l of r.cannotSignIn)
+          out.warn(`user '${l}' has neither a password nor an email: they cannot sign in to a self-service portal`);
+        out.result(
+          r,
+          `imported ${r.imported} user(s) from ${r.file}${r.assigned ? `, assigned ${r.assigned} token(s)` : ''}`,
+        );
       });
     });
 }
@@ -126,7 +161,13 @@ function registerUserViews(user: Command): void {
             ? 'no users'
             : table(
                 ['LOGIN', 'EMAIL', 'SIGN-IN', 'RESOURCES', 'TOKENS'],
-                all.map((v) => [v.login, v.email, v.hasPassword ? 'password' : v.email ? 'email code' : 'none', v.resources.join(','), v.tokens.map((t) => t.serial).join(',') || null]),
+                all.map((v) => [
+                  v.login,
+                  v.email,
+                  v.hasPassword ? 'password' : v.email ? 'email code' : 'none',
+                  v.resources.join(','),
+                  v.tokens.map((t) => t.serial).join(',') || null,
+                ]),
               ),
         );
       });
@@ -138,7 +179,11 @@ function registerMembership(user: Command): void {
   for (const join of [true, false]) {
     user
       .command(`${join ? 'join' : 'leave'} <login>`)
-      .description(join ? 'add an existing user to a Resource' : 'take a user out of a Resource (refused while they hold a token there)')
+      .description(
+        join
+          ? 'add an existing user to a Resource'
+          : 'take a user out of a Resource (refused while they hold a token there)',
+      )
       .requiredOption('--resource <name>', 'the Resource')
       .action(async (login: string, o: { resource: string }, cmd: Command) => {
         await withStore(cmd, async (store, out) => {

@@ -11,14 +11,19 @@ const IV = Buffer.from('a6a6a6a6a6a6a6a6', 'hex');
 
 function ecbName(kek: Buffer): string {
   if (kek.length !== 16 && kek.length !== 24 && kek.length !== 32) {
-    throw new DataError(`Camellia key wrap needs a 16, 24 or 32-byte key, got ${kek.length}`, { code: 'bad-key-length' });
+    throw new DataError(`Camellia key wrap needs a 16, 24 or 32-byte key, got ${kek.length}`, {
+      code: 'bad-key-length',
+    });
   }
   return `camellia-${kek.length * 8}-ecb`;
 }
 
 /** Wraps n 64-bit blocks (RFC 3394 section 2.2.1, index form). */
 export function camelliaKeyWrap(kek: Buffer, plain: Buffer): Buffer {
-  if (plain.length < 16 || plain.length % 8 !== 0) throw new DataError(`Camellia key wrap needs a multiple of 8 bytes, at least 16, got ${plain.length}`, { code: 'bad-length' });
+  if (plain.length < 16 || plain.length % 8 !== 0)
+    throw new DataError(`Camellia key wrap needs a multiple of 8 bytes, at least 16, got ${plain.length}`, {
+      code: 'bad-length',
+    });
   const c = createCipheriv(ecbName(kek), kek, null).setAutoPadding(false);
   const n = plain.length / 8;
   let a: Buffer = Buffer.from(IV);

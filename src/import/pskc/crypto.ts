@@ -75,12 +75,17 @@ export class DecryptError extends DataError {
 
 /** Two-key (16-byte) triple DES is K1 K2 K1: widened to the three-key form node:crypto takes. */
 function transportKeyFor(spec: CipherSpec, key: Buffer): Buffer {
-  return spec.keyBytes === 24 && spec.name.includes('tripledes') && key.length === 16 ? Buffer.concat([key, key.subarray(0, 8)]) : key;
+  return spec.keyBytes === 24 && spec.name.includes('tripledes') && key.length === 16
+    ? Buffer.concat([key, key.subarray(0, 8)])
+    : key;
 }
 
 function checkKey(spec: CipherSpec, key: Buffer): void {
   if (key.length !== spec.keyBytes) {
-    throw new DataError(`the transport key is ${key.length} bytes but ${spec.name} needs ${spec.keyBytes}: check --key (hex) or the file`, { code: 'bad-key-length' });
+    throw new DataError(
+      `the transport key is ${key.length} bytes but ${spec.name} needs ${spec.keyBytes}: check --key (hex) or the file`,
+      { code: 'bad-key-length' },
+    );
   }
 }
 
@@ -139,7 +144,10 @@ export function decryptValue(spec: CipherSpec, given: Buffer, data: Buffer, glob
   if (spec.kind === 'cbc') {
     const iv = globalIv ?? data.subarray(0, spec.blockBytes);
     const ct = globalIv ? data : data.subarray(spec.blockBytes);
-    if (ct.length === 0 || ct.length % spec.blockBytes !== 0) throw new DecryptError(`${spec.name}: the ciphertext is ${ct.length} bytes, not a whole number of ${spec.blockBytes}-byte blocks`);
+    if (ct.length === 0 || ct.length % spec.blockBytes !== 0)
+      throw new DecryptError(
+        `${spec.name}: the ciphertext is ${ct.length} bytes, not a whole number of ${spec.blockBytes}-byte blocks`,
+      );
     const plain = cbcDecryptFast(spec, key, iv, ct);
     const pad = plain[plain.length - 1]!;
     let ok = pad >= 1 && pad <= spec.blockBytes;
@@ -171,8 +179,10 @@ const AES_KW_NODE: Record<number, string> = { 16: 'aes128', 24: 'aes192', 32: 'a
 /** RFC 3394 AES key unwrap; a 20-byte HOTP secret arrives RFC 5649-padded, which python-pskc also accepts. */
 export function aesKeyUnwrap(kek: Buffer, wrapped: Buffer): Buffer {
   const bits = AES_KW_NODE[kek.length];
-  if (!bits) throw new DataError(`AES key wrap needs a 16, 24 or 32-byte key, got ${kek.length}`, { code: 'bad-key-length' });
-  if (wrapped.length < 16 || wrapped.length % 8 !== 0) throw new DecryptError(`AES key wrap: ${wrapped.length} bytes is not a wrapped key (multiple of 8, at least 16)`);
+  if (!bits)
+    throw new DataError(`AES key wrap needs a 16, 24 or 32-byte key, got ${kek.length}`, { code: 'bad-key-length' });
+  if (wrapped.length < 16 || wrapped.length % 8 !== 0)
+    throw new DecryptError(`AES key wrap: ${wrapped.length} bytes is not a wrapped key (multiple of 8, at least 16)`);
   // RFC 3394 first (IV A6A6A6A6A6A6A6A6), then RFC 5649 (AIV A65959A6 || length).
   try {
     return cbcLessUnwrap(`id-${bits}-wrap`, kek, wrapped, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
@@ -192,9 +202,14 @@ function cbcLessUnwrap(node: string, kek: Buffer, wrapped: Buffer, iv: Buffer): 
 
 export function aesKeyWrap(kek: Buffer, plain: Buffer): Buffer {
   const bits = AES_KW_NODE[kek.length];
-  if (!bits) throw new DataError(`AES key wrap needs a 16, 24 or 32-byte key, got ${kek.length}`, { code: 'bad-key-length' });
+  if (!bits)
+    throw new DataError(`AES key wrap needs a 16, 24 or 32-byte key, got ${kek.length}`, { code: 'bad-key-length' });
   const pad = plain.length % 8 !== 0 || plain.length < 16;
-  const c = createCipheriv(pad ? `id-${bits}-wrap-pad` : `id-${bits}-wrap`, kek, Buffer.from(pad ? 'a65959a6' : 'a6a6a6a6a6a6a6a6', 'hex'));
+  const c = createCipheriv(
+    pad ? `id-${bits}-wrap-pad` : `id-${bits}-wrap`,
+    kek,
+    Buffer.from(pad ? 'a65959a6' : 'a6a6a6a6a6a6a6a6', 'hex'),
+  );
   return Buffer.concat([c.update(plain), c.final()]);
 }
 
@@ -208,7 +223,10 @@ function cmsKeyChecksum(key: Buffer): Buffer {
 
 /** RFC 3217 triple-DES key wrap (the sender side), for tests and generators. */
 export function tripleDesKeyWrap(kek: Buffer, plain: Buffer, iv: Buffer): Buffer {
-  if (plain.length % 8 !== 0) throw new DataError(`triple-DES key wrap needs a value that is a multiple of 8 bytes, got ${plain.length}`, { code: 'bad-length' });
+  if (plain.length % 8 !== 0)
+    throw new DataError(`triple-DES key wrap needs a value that is a multiple of 8 bytes, got ${plain.length}`, {
+      code: 'bad-length',
+    });
   if (iv.length !== 8) throw new DataError('triple-DES key wrap needs an 8-byte IV', { code: 'bad-length' });
   const temp1 = cbcEncrypt('des-ede3-cbc', kek, iv, Buffer.concat([plain, cmsKeyChecksum(plain)]), false);
   const temp3 = Buffer.from(Buffer.concat([iv, temp1])).reverse();
@@ -217,15 +235,20 @@ export function tripleDesKeyWrap(kek: Buffer, plain: Buffer, iv: Buffer): Buffer
 
 /** RFC 3217 section 3.2: decrypt with the fixed IV, reverse, decrypt with the carried IV, check the checksum. */
 export function tripleDesKeyUnwrap(kek: Buffer, wrapped: Buffer): Buffer {
-  if (kek.length !== 24) throw new DataError(`triple-DES key wrap needs a 24-byte key, got ${kek.length}`, { code: 'bad-key-length' });
-  if (wrapped.length < 24 || wrapped.length % 8 !== 0) throw new DecryptError(`triple-DES key wrap: ${wrapped.length} bytes is not a wrapped key (multiple of 8, at least 24)`);
+  if (kek.length !== 24)
+    throw new DataError(`triple-DES key wrap needs a 24-byte key, got ${kek.length}`, { code: 'bad-key-length' });
+  if (wrapped.length < 24 || wrapped.length % 8 !== 0)
+    throw new DecryptError(
+      `triple-DES key wrap: ${wrapped.length} bytes is not a wrapped key (multiple of 8, at least 24)`,
+    );
   const temp3 = cbcDecrypt('des-ede3-cbc', kek, TDES_KW_IV, wrapped, false);
   const temp2 = Buffer.from(temp3).reverse();
   const iv = temp2.subarray(0, 8);
   const wkcks = cbcDecrypt('des-ede3-cbc', kek, iv, temp2.subarray(8), false);
   const wk = wkcks.subarray(0, wkcks.length - 8);
   const cks = wkcks.subarray(wkcks.length - 8);
-  if (!timingSafeEqual(cks, cmsKeyChecksum(wk))) throw new DecryptError('triple-DES key wrap: the key checksum does not match (wrong key or altered value)');
+  if (!timingSafeEqual(cks, cmsKeyChecksum(wk)))
+    throw new DecryptError('triple-DES key wrap: the key checksum does not match (wrong key or altered value)');
   return Buffer.from(wk);
 }
 

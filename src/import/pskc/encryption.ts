@@ -8,7 +8,17 @@ import { decodeBase64 } from '../../core/codecs.js';
 import { attr, child, path, textOf, type XmlNode } from '../xml.js';
 import type { ParseContext } from '../types.js';
 import { HmacSha1 } from './hmac-sha1.js';
-import { cipherByUri, decryptValue, DecryptError, hmac, macEquals, macHashByUri, pbkdf2, type CipherSpec, type MacHash } from './crypto.js';
+import {
+  cipherByUri,
+  decryptValue,
+  DecryptError,
+  hmac,
+  macEquals,
+  macHashByUri,
+  pbkdf2,
+  type CipherSpec,
+  type MacHash,
+} from './crypto.js';
 
 export interface PskcHeader {
   encryptionKey?: XmlNode;
@@ -42,12 +52,19 @@ export class PskcDecryptor {
     private readonly header: PskcHeader,
     private readonly ctx: ParseContext,
   ) {
-    const macUri = attr(header.macMethod, 'Algorithm') ?? attr(header.legacyDigestMethod, 'Algorithm') ?? attr(header.legacyDigestMethod, 'algorithm') ?? textOf(header.legacyMacAlgorithm);
+    const macUri =
+      attr(header.macMethod, 'Algorithm') ??
+      attr(header.legacyDigestMethod, 'Algorithm') ??
+      attr(header.legacyDigestMethod, 'algorithm') ??
+      textOf(header.legacyMacAlgorithm);
     const h = macUri ? macHashByUri(macUri) : 'sha1';
     if (!h && header.macMethod)
-      throw new DataError(`${ctx.fileName}:${header.macMethod.line}: unknown MAC method '${macUri}': tokensmith knows hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384 and hmac-sha512`, {
-        code: 'unsupported-mac',
-      });
+      throw new DataError(
+        `${ctx.fileName}:${header.macMethod.line}: unknown MAC method '${macUri}': tokensmith knows hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384 and hmac-sha512`,
+        {
+          code: 'unsupported-mac',
+        },
+      );
     this.macHash = h ?? 'sha1';
   }
 
@@ -73,7 +90,9 @@ export class PskcDecryptor {
         { code: 'x509-encrypted' },
       );
     }
-    const legacyPbe = /^pbe-/i.test(attr(this.header.legacyEncryptionMethod, 'Algorithm') ?? '') ? this.header.legacyEncryptionMethod : undefined;
+    const legacyPbe = /^pbe-/i.test(attr(this.header.legacyEncryptionMethod, 'Algorithm') ?? '')
+      ? this.header.legacyEncryptionMethod
+      : undefined;
     if (this.ctx.key) {
       this.keySource = 'the key (--key)';
       this.transportKey = this.ctx.key;
@@ -81,23 +100,36 @@ export class PskcDecryptor {
       // draft-hoyer: <EncryptionMethod algorithm="PBE-3DES112-CBC"> with PBESalt and PBEIterationCount: PBKDF2-HMAC-SHA1.
       let password = this.ctx.password;
       if (password === undefined && this.ctx.askPassword) password = await this.ctx.askPassword();
-      if (password === undefined) throw new DataError(`${f}: the file is encrypted with a password (${attr(legacyPbe, 'Algorithm')}): give --password or --password-file`, { code: 'password-needed' });
+      if (password === undefined)
+        throw new DataError(
+          `${f}: the file is encrypted with a password (${attr(legacyPbe, 'Algorithm')}): give --password or --password-file`,
+          { code: 'password-needed' },
+        );
       this.keySource = 'the password';
       this.transportKey = deriveLegacyPbe(legacyPbe, password, f);
     } else if (derived) {
       let password = this.ctx.password;
       if (password === undefined && this.ctx.askPassword) password = await this.ctx.askPassword();
       if (password === undefined) {
-        throw new DataError(`${f}: the file is encrypted with a password (PBKDF2) and no one can be asked for it: give --password or --password-file`, { code: 'password-needed' });
+        throw new DataError(
+          `${f}: the file is encrypted with a password (PBKDF2) and no one can be asked for it: give --password or --password-file`,
+          { code: 'password-needed' },
+        );
       }
       this.keySource = 'the password';
       this.transportKey = derivePbkdf2(derived, password, f);
     } else {
       const name = textOf(child(ek, 'KeyName'));
       if (this.ctx.password !== undefined) {
-        throw new DataError(`${f}: the file is encrypted with a pre-shared key${name ? ` ('${name}')` : ''}, not a password: give --key <hex>`, { code: 'key-needed' });
+        throw new DataError(
+          `${f}: the file is encrypted with a pre-shared key${name ? ` ('${name}')` : ''}, not a password: give --key <hex>`,
+          { code: 'key-needed' },
+        );
       }
-      throw new DataError(`${f}: the file is encrypted with a pre-shared key${name ? ` ('${name}')` : ''}: give it with --key <hex>`, { code: 'key-needed' });
+      throw new DataError(
+        `${f}: the file is encrypted with a pre-shared key${name ? ` ('${name}')` : ''}: give it with --key <hex>`,
+        { code: 'key-needed' },
+      );
     }
     return this.transportKey;
   }
@@ -121,7 +153,10 @@ export class PskcDecryptor {
       this.macKey = this.decryptRaw(mk, where);
     } catch (err) {
       if (err instanceof DecryptError) {
-        throw new WrongKeyError(`${where}: the MAC key does not decrypt with ${this.keySource}: wrong password or key? Nothing imported.`, where);
+        throw new WrongKeyError(
+          `${where}: the MAC key does not decrypt with ${this.keySource}: wrong password or key? Nothing imported.`,
+          where,
+        );
       }
       throw err;
     }
@@ -141,7 +176,10 @@ export class PskcDecryptor {
     let uri = attr(em, 'Algorithm') ?? attr(this.header.legacyEncryptionMethod, 'Algorithm');
     // draft-ietf-keyprov-pskc-02: PKCS #5 PBES2 names the cipher in its EncryptionScheme; the key is the DerivedKey's PBKDF2.
     if (uri && /pkcs-5#pbes2$/i.test(uri.trim())) uri = attr(child(em, 'EncryptionScheme'), 'Algorithm') ?? uri;
-    if (!uri) throw new DataError(`${where}: encrypted value without an EncryptionMethod algorithm`, { code: 'unsupported-cipher' });
+    if (!uri)
+      throw new DataError(`${where}: encrypted value without an EncryptionMethod algorithm`, {
+        code: 'unsupported-cipher',
+      });
     const spec = cipherByUri(uri);
     if (!spec) {
       throw new DataError(
@@ -155,7 +193,8 @@ export class PskcDecryptor {
   private decryptRaw(node: XmlNode, where: string): Buffer {
     const spec = this.cipherOf(node, where);
     const cv = textOf(path(node, 'CipherData', 'CipherValue'));
-    if (!cv) throw new DataError(`${where}: encrypted value without CipherData/CipherValue`, { code: 'malformed-pskc' });
+    if (!cv)
+      throw new DataError(`${where}: encrypted value without CipherData/CipherValue`, { code: 'malformed-pskc' });
     const data = decodeBase64(cv, 'CipherValue');
     return decryptValue(spec, this.readyKey, data);
   }
@@ -167,7 +206,8 @@ export class PskcDecryptor {
   decrypt(encrypted: XmlNode, valueMac: XmlNode | undefined, where: string): Buffer {
     const spec = this.cipherOf(encrypted, where);
     const cv = textOf(path(encrypted, 'CipherData', 'CipherValue'));
-    if (!cv) throw new DataError(`${where}: encrypted value without CipherData/CipherValue`, { code: 'malformed-pskc' });
+    if (!cv)
+      throw new DataError(`${where}: encrypted value without CipherData/CipherValue`, { code: 'malformed-pskc' });
     const data = decodeBase64(cv, 'CipherValue');
     const key = this.readyKey;
     let plain: Buffer;
@@ -175,7 +215,10 @@ export class PskcDecryptor {
       plain = decryptValue(spec, key, data);
     } catch (err) {
       if (err instanceof DecryptError && !this.decryptedOnce) {
-        throw new WrongKeyError(`${where}: the first encrypted value does not decrypt with ${this.keySource} (${err.message}): wrong password or key? Nothing imported.`, where);
+        throw new WrongKeyError(
+          `${where}: the first encrypted value does not decrypt with ${this.keySource} (${err.message}): wrong password or key? Nothing imported.`,
+          where,
+        );
       }
       throw err;
     }
@@ -189,7 +232,10 @@ export class PskcDecryptor {
     if (macText) {
       const mac = decodeBase64(macText, 'ValueMAC');
       if (!this.macMatches(mac, data) && !this.macMatches(mac, plain)) {
-        throw new DataError(`${where}: the ValueMAC does not match: the value was altered (or the file is damaged); nothing imported`, { code: 'mac-mismatch' });
+        throw new DataError(
+          `${where}: the ValueMAC does not match: the value was altered (or the file is damaged); nothing imported`,
+          { code: 'mac-mismatch' },
+        );
       }
     }
     this.decryptedOnce = true;
@@ -209,13 +255,21 @@ export class PskcDecryptor {
       plain = decryptValue(spec, key, decodeBase64(value, 'Value'), ivText ? decodeBase64(ivText, 'IV') : undefined);
     } catch (err) {
       if (err instanceof DecryptError && !this.decryptedOnce)
-        throw new WrongKeyError(`${where}: the first encrypted value does not decrypt with ${this.keySource}: wrong password or key? Nothing imported.`, where);
+        throw new WrongKeyError(
+          `${where}: the first encrypted value does not decrypt with ${this.keySource}: wrong password or key? Nothing imported.`,
+          where,
+        );
       throw err;
     }
     if (digest) {
       const mac = decodeBase64(digest, 'ValueDigest');
-      if (!macEquals(mac, hmac(this.macHash, key, plain)) && !macEquals(mac, hmac(this.macHash, key, decodeBase64(value, 'Value')))) {
-        throw new DataError(`${where}: the ValueDigest does not match: the value was altered; nothing imported`, { code: 'mac-mismatch' });
+      if (
+        !macEquals(mac, hmac(this.macHash, key, plain)) &&
+        !macEquals(mac, hmac(this.macHash, key, decodeBase64(value, 'Value')))
+      ) {
+        throw new DataError(`${where}: the ValueDigest does not match: the value was altered; nothing imported`, {
+          code: 'mac-mismatch',
+        });
       }
     }
     this.decryptedOnce = true;
@@ -227,17 +281,23 @@ function derivePbkdf2(derived: XmlNode, password: string, f: string): Buffer {
   const method = child(derived, 'KeyDerivationMethod');
   const where = `${f}:${derived.line} (EncryptionKey/DerivedKey)`;
   const alg = attr(method, 'Algorithm') ?? '';
-  if (!/pbkdf2$/i.test(alg)) throw new DataError(`${where}: key derivation '${alg}' is not PBKDF2, the only one tokensmith knows`, { code: 'unsupported-kdf' });
+  if (!/pbkdf2$/i.test(alg))
+    throw new DataError(`${where}: key derivation '${alg}' is not PBKDF2, the only one tokensmith knows`, {
+      code: 'unsupported-kdf',
+    });
   const params = child(method, 'PBKDF2-params');
   const salt = textOf(path(params, 'Salt', 'Specified'));
   if (!salt) throw new DataError(`${where}: PBKDF2 without Salt/Specified`, { code: 'malformed-pskc' });
   const iterations = Number(textOf(child(params, 'IterationCount')));
   if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > PBKDF2_DEFAULT_ITERATIONS_LIMIT) {
-    throw new DataError(`${where}: PBKDF2 IterationCount must be 1 to ${PBKDF2_DEFAULT_ITERATIONS_LIMIT}`, { code: 'malformed-pskc' });
+    throw new DataError(`${where}: PBKDF2 IterationCount must be 1 to ${PBKDF2_DEFAULT_ITERATIONS_LIMIT}`, {
+      code: 'malformed-pskc',
+    });
   }
   const lengthText = textOf(child(params, 'KeyLength'));
   const keyLength = lengthText ? Number(lengthText) : 16;
-  if (!Number.isSafeInteger(keyLength) || keyLength < 8 || keyLength > 64) throw new DataError(`${where}: PBKDF2 KeyLength ${lengthText} is not a key length`, { code: 'malformed-pskc' });
+  if (!Number.isSafeInteger(keyLength) || keyLength < 8 || keyLength > 64)
+    throw new DataError(`${where}: PBKDF2 KeyLength ${lengthText} is not a key length`, { code: 'malformed-pskc' });
   const prfUri = attr(child(params, 'PRF'), 'Algorithm');
   const prf = prfUri ? macHashByUri(prfUri) : 'sha1';
   if (!prf) throw new DataError(`${where}: unknown PBKDF2 PRF '${prfUri}'`, { code: 'unsupported-kdf' });
@@ -252,8 +312,14 @@ function deriveLegacyPbe(method: XmlNode, password: string, f: string): Buffer {
   if (!salt) throw new DataError(`${where}: ${alg} without PBESalt`, { code: 'malformed-pskc' });
   const iterations = Number(textOf(child(method, 'PBEIterationCount')));
   if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > PBKDF2_DEFAULT_ITERATIONS_LIMIT) {
-    throw new DataError(`${where}: PBEIterationCount must be 1 to ${PBKDF2_DEFAULT_ITERATIONS_LIMIT}`, { code: 'malformed-pskc' });
+    throw new DataError(`${where}: PBEIterationCount must be 1 to ${PBKDF2_DEFAULT_ITERATIONS_LIMIT}`, {
+      code: 'malformed-pskc',
+    });
   }
-  const keyLength = alg.includes('3des112') ? 16 : alg.includes('3des') ? 24 : Number(/aes(\d+)/.exec(alg)?.[1] ?? 128) / 8;
+  const keyLength = alg.includes('3des112')
+    ? 16
+    : alg.includes('3des')
+      ? 24
+      : Number(/aes(\d+)/.exec(alg)?.[1] ?? 128) / 8;
   return pbkdf2(password, decodeBase64(salt, 'PBESalt'), iterations, keyLength, 'sha1');
 }

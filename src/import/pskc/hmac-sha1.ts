@@ -149,7 +149,8 @@ export class HmacSha1 {
     if (mac.length !== 20) return false;
     this.run(data);
     let diff = 0;
-    for (let i = 0; i < 5; i++) diff |= H[i]! ^ ((mac[i * 4]! << 24) | (mac[i * 4 + 1]! << 16) | (mac[i * 4 + 2]! << 8) | mac[i * 4 + 3]!);
+    for (let i = 0; i < 5; i++)
+      diff |= H[i]! ^ ((mac[i * 4]! << 24) | (mac[i * 4 + 1]! << 16) | (mac[i * 4 + 2]! << 8) | mac[i * 4 + 3]!);
     return diff === 0;
   }
 }

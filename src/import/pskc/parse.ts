@@ -42,7 +42,8 @@ function bytesToInteger(bytes: Buffer, what: string): number {
 }
 
 function bytesToBigInt(bytes: Buffer, what: string): bigint {
-  if (bytes.length === 0 || bytes.length > 8) throw new DataError(`${what}: ${bytes.length} bytes is not an integer`, { code: 'bad-number' });
+  if (bytes.length === 0 || bytes.length > 8)
+    throw new DataError(`${what}: ${bytes.length} bytes is not an integer`, { code: 'bad-number' });
   return bytes.reduce((acc, b) => acc * 256n + BigInt(b), 0n);
 }
 
@@ -57,9 +58,13 @@ function counterOf(v: Buffer | string | undefined): bigint | undefined {
   if (text !== null && /^\d+$/.test(text)) n = BigInt(text);
   else {
     const bytes = typeof v === 'string' ? decodeBase64(v.trim(), 'Counter') : v;
-    n = bytes.length > 0 && bytes.every((b) => b >= 0x30 && b <= 0x39) ? BigInt(bytes.toString('ascii')) : bytesToBigInt(bytes, 'Counter');
+    n =
+      bytes.length > 0 && bytes.every((b) => b >= 0x30 && b <= 0x39)
+        ? BigInt(bytes.toString('ascii'))
+        : bytesToBigInt(bytes, 'Counter');
   }
-  if (n > MAX_COUNTER) throw new DataError(`Counter ${n} is beyond 2^64-1, the largest HOTP counter`, { code: 'bad-counter' });
+  if (n > MAX_COUNTER)
+    throw new DataError(`Counter ${n} is beyond 2^64-1, the largest HOTP counter`, { code: 'bad-counter' });
   return n;
 }
 
@@ -83,9 +88,12 @@ export async function* parsePskcBatches(file: string, ctx: ParseContext): AsyncG
         // Legacy SecretContainer drafts number their own versions (1.2 ...); as python-pskc, only KeyContainer's is RFC 6030's.
         if (item.root.lower === 'keycontainer') checkVersion(item.root, `${ctx.fileName}:${item.root.line}`);
         if (!CONTAINERS.has(item.root.lower)) {
-          throw new DataError(`${ctx.fileName}:${item.root.line}: the root element is <${item.root.name}>, not a PSKC KeyContainer: is this the right file, or a different format (--format)?`, {
-            code: 'not-pskc',
-          });
+          throw new DataError(
+            `${ctx.fileName}:${item.root.line}: the root element is <${item.root.name}>, not a PSKC KeyContainer: is this the right file, or a different format (--format)?`,
+            {
+              code: 'not-pskc',
+            },
+          );
         }
         continue;
       }
@@ -116,21 +124,42 @@ export async function* parsePskcBatches(file: string, ctx: ParseContext): AsyncG
       const keys: KeyFields[] =
         node.lower === 'keypackage'
           ? childrenNamed(node, 'Key').map((k) => ({ node: k, device: child(node, 'DeviceInfo'), container: node }))
-          : [...childrenNamed(node, 'Key'), ...childrenNamed(node, 'Secret')].map((k) => ({ node: k, device: child(node, 'DeviceId') ?? child(node, 'DeviceInfo'), container: node }));
+          : [...childrenNamed(node, 'Key'), ...childrenNamed(node, 'Secret')].map((k) => ({
+              node: k,
+              device: child(node, 'DeviceId') ?? child(node, 'DeviceInfo'),
+              container: node,
+            }));
       packageNo++;
       if (keys.length === 0) {
-        out.push({ problem: { where: `${ctx.fileName}:${node.line} (key package ${packageNo})`, message: 'the key package holds no Key', code: 'malformed-pskc' } });
+        out.push({
+          problem: {
+            where: `${ctx.fileName}:${node.line} (key package ${packageNo})`,
+            message: 'the key package holds no Key',
+            code: 'malformed-pskc',
+          },
+        });
         continue;
       }
       for (const k of keys) {
         const where = `${ctx.fileName}:${k.node.line} (key package ${packageNo})`;
-        const serial = textOf(child(k.device, 'SerialNo')) ?? attr(k.node, 'Id') ?? attr(k.node, 'KeyId') ?? attr(k.node, 'SecretId');
+        const serial =
+          textOf(child(k.device, 'SerialNo')) ??
+          attr(k.node, 'Id') ??
+          attr(k.node, 'KeyId') ??
+          attr(k.node, 'SecretId');
         try {
           // Only the transport key may need a person (the password prompt); everything after it is synchronous.
-          if (!decryptor.keyReady && (decryptor.legacyEncrypted || hasDescendant(k.node, 'encryptedvalue'))) await decryptor.key();
+          if (!decryptor.keyReady && (decryptor.legacyEncrypted || hasDescendant(k.node, 'encryptedvalue')))
+            await decryptor.key();
           const r = readKey(k, decryptor, where);
           if (r === 'pin') {
-            out.push({ skip: { where, serial, message: `skipped: the PIN of token ${serial ?? '?'} (Key ${attr(k.node, 'Id') ?? '?'}), not an OTP key; the token checks its PIN itself` } });
+            out.push({
+              skip: {
+                where,
+                serial,
+                message: `skipped: the PIN of token ${serial ?? '?'} (Key ${attr(k.node, 'Id') ?? '?'}), not an OTP key; the token checks its PIN itself`,
+              },
+            });
             continue;
           }
           out.push({ record: r });
@@ -142,11 +171,19 @@ export async function* parsePskcBatches(file: string, ctx: ParseContext): AsyncG
     }
     if (out.length > 0) yield out;
   }
-  if (packageNo === 0) throw new DataError(`${ctx.fileName}: the PSKC file holds no key packages`, { code: 'empty-file' });
+  if (packageNo === 0)
+    throw new DataError(`${ctx.fileName}: the PSKC file holds no key packages`, { code: 'empty-file' });
 }
 
 // Why: these errors concern the whole file (transport key, MAC), so they stop the import rather than become one problem per key.
-const FILE_FATAL_CODES = new Set(['wrong-password', 'password-needed', 'key-needed', 'bad-key-length', 'unsupported-mac', 'x509-encrypted']);
+const FILE_FATAL_CODES = new Set([
+  'wrong-password',
+  'password-needed',
+  'key-needed',
+  'bad-key-length',
+  'unsupported-mac',
+  'x509-encrypted',
+]);
 
 function isFileFatal(err: unknown): boolean {
   return err instanceof DataError && FILE_FATAL_CODES.has(err.code);
@@ -162,7 +199,13 @@ function hasDescendant(node: XmlNode, lowerName: string): boolean {
 }
 
 /** Reads a value: PlainValue (or legacy Value) / EncryptedValue + ValueMAC. */
-function readValue(node: XmlNode | undefined, dec: PskcDecryptor, where: string, legacy: boolean, isSecret = false): Buffer | string | undefined {
+function readValue(
+  node: XmlNode | undefined,
+  dec: PskcDecryptor,
+  where: string,
+  legacy: boolean,
+  isSecret = false,
+): Buffer | string | undefined {
   if (!node) return undefined;
   if (legacy) {
     const v = textOf(child(node, 'Value'));
@@ -178,10 +221,20 @@ function readValue(node: XmlNode | undefined, dec: PskcDecryptor, where: string,
   return undefined;
 }
 
-function readInteger(node: XmlNode | undefined, dec: PskcDecryptor, where: string, what: string, legacy: boolean): number | undefined {
+function readInteger(
+  node: XmlNode | undefined,
+  dec: PskcDecryptor,
+  where: string,
+  what: string,
+  legacy: boolean,
+): number | undefined {
   const v = readValue(node, dec, where, legacy);
   if (v === undefined) return undefined;
-  return typeof v === 'string' ? plainInteger(v, what) : /^\d+$/.test(v.toString('latin1')) ? Number(v.toString('latin1')) : bytesToInteger(v, what);
+  return typeof v === 'string'
+    ? plainInteger(v, what)
+    : /^\d+$/.test(v.toString('latin1'))
+      ? Number(v.toString('latin1'))
+      : bytesToInteger(v, what);
 }
 
 /** The Data element of one kind among a key's Data elements: RFC <Data><Counter>, or legacy <Data Name="COUNTER">. */
@@ -213,22 +266,31 @@ function readKey(k: KeyFields, dec: PskcDecryptor, where: string): SeedRecord | 
   const alg = algorithmName(algUri);
   if (alg === 'pin') return 'pin';
   if (alg !== 'hotp' && alg !== 'totp') {
-    throw new DataError(`algorithm '${algUri || '(none)'}' cannot be served by tokensmith (it serves HOTP and TOTP only): remove this key package or import the file elsewhere`, {
-      code: 'unsupported-algorithm',
-    });
+    throw new DataError(
+      `algorithm '${algUri || '(none)'}' cannot be served by tokensmith (it serves HOTP and TOTP only): remove this key package or import the file elsewhere`,
+      {
+        code: 'unsupported-algorithm',
+      },
+    );
   }
   const keyId = attr(key, 'Id') ?? attr(key, 'KeyId') ?? attr(key, 'SecretId');
   const params = child(key, 'AlgorithmParameters');
   const response = child(params, 'ResponseFormat') ?? path(key, 'Usage', 'ResponseFormat');
   const encoding = attr(response, 'Encoding') ?? attr(response, 'format');
   if (encoding && encoding.toUpperCase() !== 'DECIMAL') {
-    throw new DataError(`response encoding ${encoding} cannot be served (tokensmith shows decimal codes)`, { code: 'unsupported-algorithm' });
+    throw new DataError(`response encoding ${encoding} cannot be served (tokensmith shows decimal codes)`, {
+      code: 'unsupported-algorithm',
+    });
   }
   const suite = textOf(child(params, 'Suite'));
   const algorithm = hashOfSuite(suite);
   const digits = intAttr(response, 'Length');
   const checkDigit = boolAttr(response, 'CheckDigits') ?? boolAttr(response, 'CheckDigit');
-  if (checkDigit && !digits) throw new DataError('ResponseFormat CheckDigits="true" without a Length: how many digits come before the check digit?', { code: 'bad-digits' });
+  if (checkDigit && !digits)
+    throw new DataError(
+      'ResponseFormat CheckDigits="true" without a Length: how many digits come before the check digit?',
+      { code: 'bad-digits' },
+    );
   const challenge = child(params, 'ChallengeFormat');
   boolAttr(challenge, 'CheckDigits') ?? boolAttr(challenge, 'CheckDigit');
   intAttr(challenge, 'Min');
@@ -237,7 +299,9 @@ function readKey(k: KeyFields, dec: PskcDecryptor, where: string): SeedRecord | 
   const pinPolicy = child(policy, 'PINPolicy');
   const pinMode = attr(pinPolicy, 'PINUsageMode');
   if (pinMode && pinMode.toLowerCase() !== 'local') {
-    throw new DataError(`the key needs a server-side PIN (PINUsageMode ${pinMode}), which tokensmith cannot enforce`, { code: 'unsupported-policy' });
+    throw new DataError(`the key needs a server-side PIN (PINUsageMode ${pinMode}), which tokensmith cannot enforce`, {
+      code: 'unsupported-policy',
+    });
   }
   checkPolicy(policy);
 
@@ -258,7 +322,10 @@ function readKey(k: KeyFields, dec: PskcDecryptor, where: string): SeedRecord | 
   const dev = k.device;
   const attributes = keyAttributes(k, where, keyId, suite);
   const serial = textOf(child(dev, 'SerialNo')) ?? keyId;
-  const exact = alg === 'hotp' && counter !== undefined && counter > BigInt(Number.MAX_SAFE_INTEGER) ? counter.toString() : undefined;
+  const exact =
+    alg === 'hotp' && counter !== undefined && counter > BigInt(Number.MAX_SAFE_INTEGER)
+      ? counter.toString()
+      : undefined;
   const record = buildRecord(
     {
       serial,
@@ -283,7 +350,12 @@ function readKey(k: KeyFields, dec: PskcDecryptor, where: string): SeedRecord | 
 }
 
 /** The facts of a key package kept with the token (never the seed): ids, issuer, user, dates, policy. */
-function keyAttributes(k: KeyFields, where: string, keyId: string | undefined, suite: string | undefined): Record<string, unknown> {
+function keyAttributes(
+  k: KeyFields,
+  where: string,
+  keyId: string | undefined,
+  suite: string | undefined,
+): Record<string, unknown> {
   const key = k.node;
   const dev = k.device;
   const policy = child(key, 'Policy');
@@ -293,7 +365,8 @@ function keyAttributes(k: KeyFields, where: string, keyId: string | undefined, s
     if (value !== undefined && value !== '') attributes[name] = value;
   };
   // Names shown to operators and users are refused when they carry control or bidi characters.
-  const putName = (name: string, value: string | undefined, field: 'issuer' | 'name') => put(name, value === undefined ? undefined : checkDataText(value, field, name, where));
+  const putName = (name: string, value: string | undefined, field: 'issuer' | 'name') =>
+    put(name, value === undefined ? undefined : checkDataText(value, field, name, where));
   put('keyId', keyId);
   putName('issuer', textOf(child(key, 'Issuer')), 'issuer');
   putName('friendlyName', textOf(child(key, 'FriendlyName')), 'name');

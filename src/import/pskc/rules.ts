@@ -11,7 +11,10 @@ import { attr, childrenNamed, textOf, type XmlNode } from '../xml.js';
 export function checkVersion(root: { attrs: Record<string, string> }, where: string): void {
   const v = root.attrs.Version ?? root.attrs.version;
   if (v !== undefined && v !== '1.0' && v !== '1') {
-    throw new DataError(`${where}: PSKC Version '${v}' is not supported (tokensmith reads version 1.0, RFC 6030)`, { code: 'unsupported-version', where });
+    throw new DataError(`${where}: PSKC Version '${v}' is not supported (tokensmith reads version 1.0, RFC 6030)`, {
+      code: 'unsupported-version',
+      where,
+    });
   }
 }
 
@@ -22,7 +25,9 @@ export function boolAttr(node: XmlNode | undefined, name: string): boolean | und
   const s = v.trim().toLowerCase();
   if (s === 'true' || s === '1') return true;
   if (s === 'false' || s === '0') return false;
-  throw new DataError(`<${node!.name} ${name}="${v}">: '${v}' is not a boolean (true, false, 1 or 0)`, { code: 'bad-boolean' });
+  throw new DataError(`<${node!.name} ${name}="${v}">: '${v}' is not a boolean (true, false, 1 or 0)`, {
+    code: 'bad-boolean',
+  });
 }
 
 /** An xs:int attribute, or undefined when absent. */
@@ -39,7 +44,8 @@ export function intText(node: XmlNode | undefined): number | undefined {
 }
 
 function strictInt(v: string, what: string): number {
-  if (!/^\s*[+-]?\d+\s*$/.test(v) || !Number.isSafeInteger(Number(v))) throw new DataError(`${what}: '${v}' is not a whole number`, { code: 'bad-number' });
+  if (!/^\s*[+-]?\d+\s*$/.test(v) || !Number.isSafeInteger(Number(v)))
+    throw new DataError(`${what}: '${v}' is not a whole number`, { code: 'bad-number' });
   return Number(v);
 }
 
@@ -47,14 +53,28 @@ function strictInt(v: string, what: string): number {
 export function hashOfSuite(suite: string | undefined): 'sha1' | 'sha256' | 'sha512' | undefined {
   if (!suite) return undefined;
   const m = /^(?:hmac[-_]?)?sha-?(1|224|256|384|512)$/i.exec(suite.trim());
-  if (!m) throw new DataError(`Suite '${suite}' is not a hash tokensmith knows: use HMAC-SHA1, HMAC-SHA256 or HMAC-SHA512`, { code: 'unsupported-algorithm' });
+  if (!m)
+    throw new DataError(`Suite '${suite}' is not a hash tokensmith knows: use HMAC-SHA1, HMAC-SHA256 or HMAC-SHA512`, {
+      code: 'unsupported-algorithm',
+    });
   const alg = `sha${m[1]}`;
-  if (alg === 'sha224' || alg === 'sha384') throw new DataError(`Suite '${suite}': ${alg} tokens cannot be served (tokensmith serves sha1, sha256 and sha512)`, { code: 'unsupported-algorithm' });
+  if (alg === 'sha224' || alg === 'sha384')
+    throw new DataError(
+      `Suite '${suite}': ${alg} tokens cannot be served (tokensmith serves sha1, sha256 and sha512)`,
+      { code: 'unsupported-algorithm' },
+    );
   return alg as 'sha1' | 'sha256' | 'sha512';
 }
 
 const POLICY_CHILDREN = new Set(['startdate', 'expirydate', 'numberoftransactions', 'keyusage', 'pinpolicy']);
-const PIN_POLICY_ATTRIBUTES = new Set(['pinkeyid', 'pinusagemode', 'maxfailedattempts', 'minlength', 'maxlength', 'pinencoding']);
+const PIN_POLICY_ATTRIBUTES = new Set([
+  'pinkeyid',
+  'pinusagemode',
+  'maxfailedattempts',
+  'minlength',
+  'maxlength',
+  'pinencoding',
+]);
 
 /**
  * RFC 6030 section 5: a key whose policy we do not understand, or that may not be used for OTPs
@@ -63,23 +83,38 @@ const PIN_POLICY_ATTRIBUTES = new Set(['pinkeyid', 'pinusagemode', 'maxfailedatt
 export function checkPolicy(policy: XmlNode | undefined, now: Date = new Date()): void {
   if (!policy) return;
   for (const c of policy.children) {
-    if (!POLICY_CHILDREN.has(c.lower)) throw policyError(`the key's Policy holds <${c.name}>, which tokensmith does not understand (RFC 6030 section 5: such a key must not be used)`);
+    if (!POLICY_CHILDREN.has(c.lower))
+      throw policyError(
+        `the key's Policy holds <${c.name}>, which tokensmith does not understand (RFC 6030 section 5: such a key must not be used)`,
+      );
   }
   const pin = childrenNamed(policy, 'PINPolicy')[0];
   if (pin) {
-    const unknown = Object.keys(pin.attrs).filter((a) => !PIN_POLICY_ATTRIBUTES.has(a.toLowerCase()) && !a.includes(':') && a !== 'xmlns');
+    const unknown = Object.keys(pin.attrs).filter(
+      (a) => !PIN_POLICY_ATTRIBUTES.has(a.toLowerCase()) && !a.includes(':') && a !== 'xmlns',
+    );
     if (unknown.length > 0 || pin.children.length > 0)
-      throw policyError(`the key's PINPolicy holds ${unknown.length ? `attribute ${unknown[0]}` : `<${pin.children[0]!.name}>`}, which tokensmith does not understand`);
+      throw policyError(
+        `the key's PINPolicy holds ${unknown.length ? `attribute ${unknown[0]}` : `<${pin.children[0]!.name}>`}, which tokensmith does not understand`,
+      );
     for (const a of ['MaxFailedAttempts', 'MinLength', 'MaxLength']) intAttr(pin, a);
   }
   const transactions = intText(childrenNamed(policy, 'NumberOfTransactions')[0]);
-  if (transactions !== undefined) throw policyError(`the key's Policy limits it to ${transactions} transactions (NumberOfTransactions), which tokensmith cannot enforce`);
+  if (transactions !== undefined)
+    throw policyError(
+      `the key's Policy limits it to ${transactions} transactions (NumberOfTransactions), which tokensmith cannot enforce`,
+    );
   const usage = childrenNamed(policy, 'KeyUsage').map((u) => textOf(u) ?? '');
-  if (usage.length > 0 && !usage.includes('OTP')) throw policyError(`the key's Policy allows it only for ${usage.join(', ')}, not for one-time passwords (KeyUsage OTP)`);
+  if (usage.length > 0 && !usage.includes('OTP'))
+    throw policyError(
+      `the key's Policy allows it only for ${usage.join(', ')}, not for one-time passwords (KeyUsage OTP)`,
+    );
   const start = dateOf(childrenNamed(policy, 'StartDate')[0]);
-  if (start && start.getTime() > now.getTime()) throw policyError(`the key may be used only from ${start.toISOString()} (Policy StartDate): import it then`);
+  if (start && start.getTime() > now.getTime())
+    throw policyError(`the key may be used only from ${start.toISOString()} (Policy StartDate): import it then`);
   const expiry = dateOf(childrenNamed(policy, 'ExpiryDate')[0]);
-  if (expiry && expiry.getTime() < now.getTime()) throw policyError(`the key expired on ${expiry.toISOString()} (Policy ExpiryDate)`);
+  if (expiry && expiry.getTime() < now.getTime())
+    throw policyError(`the key expired on ${expiry.toISOString()} (Policy ExpiryDate)`);
 }
 
 function dateOf(node: XmlNode | undefined): Date | undefined {

@@ -24,7 +24,10 @@ export const VERB_CHECKS: Readonly<Record<string, FamilyVerbChecks>> = {
 };
 
 /** The checks of `verb` on `family`, if it has any. */
-export function verbChecks(family: DeviceFamily, verb: DeviceVerb): ((ctx: VerbCheckContext) => Promise<unknown>) | undefined {
+export function verbChecks(
+  family: DeviceFamily,
+  verb: DeviceVerb,
+): ((ctx: VerbCheckContext) => Promise<unknown>) | undefined {
   return VERB_CHECKS[family.name]?.[verb];
 }
 
@@ -44,5 +47,7 @@ function readInfoHandler(family: DeviceFamily): VerbHandler<Store> {
 /** The handler for `verb` on `family`: its own, then the table's, then (info only) its readInfo; undefined when it gives no code. */
 export function verbHandler(family: DeviceFamily, verb: DeviceVerb): VerbHandler<Store> | undefined {
   const own = family.handlers?.[verb] as VerbHandler<Store> | undefined;
-  return own ?? VERB_TABLE[family.name]?.[verb] ?? (verb === 'info' && family.readInfo ? readInfoHandler(family) : undefined);
+  return (
+    own ?? VERB_TABLE[family.name]?.[verb] ?? (verb === 'info' && family.readInfo ? readInfoHandler(family) : undefined)
+  );
 }

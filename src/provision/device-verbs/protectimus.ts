@@ -12,7 +12,11 @@ function modelOf(ctx: DeviceVerbContext): ProtectimusModel {
 
 async function info(ctx: DeviceVerbContext): Promise<void> {
   const { protectimusInfo } = await import('../protectimus.js');
-  const v = await protectimusInfo(ctx.store, ctx.transport, { model: modelOf(ctx), serial: optString(ctx, 'serial'), onStep: ctx.step });
+  const v = await protectimusInfo(ctx.store, ctx.transport, {
+    model: modelOf(ctx),
+    serial: optString(ctx, 'serial'),
+    onStep: ctx.step,
+  });
   ctx.output.result(v, () =>
     [
       `model           ${v.model}`,
@@ -29,16 +33,31 @@ async function info(ctx: DeviceVerbContext): Promise<void> {
 
 async function sync(ctx: DeviceVerbContext): Promise<void> {
   const { protectimusSync } = await import('../protectimus.js');
-  const r = await protectimusSync(ctx.store, ctx.transport, { model: modelOf(ctx), serial: optString(ctx, 'serial'), onStep: ctx.step });
-  const drift = r.driftBefore !== null ? `: drift was ${signed(r.driftBefore)} step(s), now ${signed(r.driftAfter!)}` : '; the store does not know its seed, so the code was not checked';
+  const r = await protectimusSync(ctx.store, ctx.transport, {
+    model: modelOf(ctx),
+    serial: optString(ctx, 'serial'),
+    onStep: ctx.step,
+  });
+  const drift =
+    r.driftBefore !== null
+      ? `: drift was ${signed(r.driftBefore)} step(s), now ${signed(r.driftAfter!)}`
+      : '; the store does not know its seed, so the code was not checked';
   ctx.output.result(r, `set the clock of ${r.serial ?? `the ${r.model}`} (${r.interval} s steps)${drift}`);
 }
 
 async function verify(ctx: DeviceVerbContext): Promise<void> {
   const { protectimusVerify } = await import('../protectimus.js');
   const window = optString(ctx, 'window');
-  const r = await protectimusVerify(ctx.store, ctx.transport, { model: modelOf(ctx), serial: optString(ctx, 'serial'), window: window === undefined ? undefined : Number(window), onStep: ctx.step });
-  ctx.output.result(r, `the code on ${r.serial} (${r.code}, read from the token) matches its stored seed; drift ${signed(r.driftSteps)} step(s) (${signed(r.driftSeconds)} s)`);
+  const r = await protectimusVerify(ctx.store, ctx.transport, {
+    model: modelOf(ctx),
+    serial: optString(ctx, 'serial'),
+    window: window === undefined ? undefined : Number(window),
+    onStep: ctx.step,
+  });
+  ctx.output.result(
+    r,
+    `the code on ${r.serial} (${r.code}, read from the token) matches its stored seed; drift ${signed(r.driftSteps)} step(s) (${signed(r.driftSeconds)} s)`,
+  );
 }
 
 export const protectimusVerbs: FamilyVerbHandlers = { info, sync, verify };

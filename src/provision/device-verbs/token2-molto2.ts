@@ -20,7 +20,11 @@ async function info(ctx: DeviceVerbContext): Promise<void> {
 
 async function flash(ctx: DeviceVerbContext): Promise<void> {
   const m = await import('../molto2-profiles.js');
-  const input = m.parseProfileFlashInput({ ...(ctx.options as Record<string, string | undefined>), force: Boolean(ctx.options.force), ...keyOf(ctx) });
+  const input = m.parseProfileFlashInput({
+    ...(ctx.options as Record<string, string | undefined>),
+    force: Boolean(ctx.options.force),
+    ...keyOf(ctx),
+  });
   const r = await m.flashProfile(ctx.store, ctx.transport, input);
   ctx.output.result(
     r,
@@ -31,10 +35,22 @@ async function flash(ctx: DeviceVerbContext): Promise<void> {
 
 async function sync(ctx: DeviceVerbContext): Promise<void> {
   const o = ctx.options;
-  if (o.profile === undefined && !o.allProfiles) throw new UsageError('device sync on a Molto2: say which clock with --profile n, or --all-profiles', 'profile-needed');
+  if (o.profile === undefined && !o.allProfiles)
+    throw new UsageError(
+      'device sync on a Molto2: say which clock with --profile n, or --all-profiles',
+      'profile-needed',
+    );
   const m = await import('../molto2-profiles.js');
-  const r = await m.syncProfiles(ctx.store, ctx.transport, o.allProfiles ? 'all' : [m.parseProfileNumber(optString(ctx, 'profile'))], keyOf(ctx));
-  ctx.output.result(r, `synced ${r.profiles.length} profile clock(s) of Molto2 ${r.deviceSerial}: they were ${r.offsetsBefore.map(signed).join(' / ')} s off, now ${signed(r.offsetAfter)} s`);
+  const r = await m.syncProfiles(
+    ctx.store,
+    ctx.transport,
+    o.allProfiles ? 'all' : [m.parseProfileNumber(optString(ctx, 'profile'))],
+    keyOf(ctx),
+  );
+  ctx.output.result(
+    r,
+    `synced ${r.profiles.length} profile clock(s) of Molto2 ${r.deviceSerial}: they were ${r.offsetsBefore.map(signed).join(' / ')} s off, now ${signed(r.offsetAfter)} s`,
+  );
 }
 
 async function profiles(ctx: DeviceVerbContext): Promise<void> {
@@ -52,20 +68,30 @@ async function profiles(ctx: DeviceVerbContext): Promise<void> {
     p.serial ? `${p.serial} (${p.state})` : '',
     p.user ?? '',
   ]);
-  ctx.output.result(r, () => `Molto2 ${r.deviceSerial} (${r.variant}, ${r.profileCount} profiles)\n` + table(['PROFILE', 'TITLE', 'ALG', 'DIGITS', 'STEP', 'SEED', 'CLOCK', 'STORE', 'USER'], rows));
+  ctx.output.result(
+    r,
+    () =>
+      `Molto2 ${r.deviceSerial} (${r.variant}, ${r.profileCount} profiles)\n` +
+      table(['PROFILE', 'TITLE', 'ALG', 'DIGITS', 'STEP', 'SEED', 'CLOCK', 'STORE', 'USER'], rows),
+  );
 }
 
 async function erase(ctx: DeviceVerbContext): Promise<void> {
   const { parseProfileNumber, eraseProfile } = await import('../molto2-profiles.js');
   const profile = parseProfileNumber(optString(ctx, 'profile'));
   if (!ctx.yes && !ctx.options.force) {
-    if (!ctx.output.interactive) throw new UsageError(`device erase deletes the seed of profile ${profile}: confirm with --yes`, 'confirm-needed');
+    if (!ctx.output.interactive)
+      throw new UsageError(`device erase deletes the seed of profile ${profile}: confirm with --yes`, 'confirm-needed');
     ctx.stopProgress();
     const { confirm } = await import('@inquirer/prompts');
-    if (!(await confirm({ message: `Delete the seed of profile ${profile}? It cannot be read back.`, default: false }))) throw new UsageError('cancelled; nothing was erased', 'cancelled');
+    if (!(await confirm({ message: `Delete the seed of profile ${profile}? It cannot be read back.`, default: false })))
+      throw new UsageError('cancelled; nothing was erased', 'cancelled');
   }
   const r = await eraseProfile(ctx.store, ctx.transport, profile, keyOf(ctx));
-  ctx.output.result(r, `erased profile ${r.profile} of Molto2 ${r.deviceSerial}${r.storeUpdated ? `; store token ${r.serial} is back in stock without a seed` : ''}`);
+  ctx.output.result(
+    r,
+    `erased profile ${r.profile} of Molto2 ${r.deviceSerial}${r.storeUpdated ? `; store token ${r.serial} is back in stock without a seed` : ''}`,
+  );
 }
 
 export const molto2Verbs: FamilyVerbHandlers = { info, flash, sync, profiles, erase };

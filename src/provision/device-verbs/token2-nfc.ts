@@ -28,9 +28,12 @@ async function info(ctx: DeviceVerbContext): Promise<void> {
 }
 
 /** The flash settings: the options, and for a person at a terminal without --yes, what they pick (a batch asks too). */
-export async function flashSettings(ctx: Pick<DeviceVerbContext, 'options' | 'output' | 'yes' | 'stopProgress'>): Promise<Record<string, string | boolean | undefined>> {
+export async function flashSettings(
+  ctx: Pick<DeviceVerbContext, 'options' | 'output' | 'yes' | 'stopProgress'>,
+): Promise<Record<string, string | boolean | undefined>> {
   const raw = { ...ctx.options };
-  if (raw.digits !== undefined && Number(raw.digits) !== 6) throw new UsageError(`--digits: Token2 NFC tokens show 6 digits; ${raw.digits} is not possible`, 'bad-digits');
+  if (raw.digits !== undefined && Number(raw.digits) !== 6)
+    throw new UsageError(`--digits: Token2 NFC tokens show 6 digits; ${raw.digits} is not possible`, 'bad-digits');
   if (!ctx.output.interactive || ctx.yes) return raw;
   ctx.stopProgress();
   const { select, input } = await import('@inquirer/prompts');
@@ -42,9 +45,15 @@ export async function flashSettings(ctx: Pick<DeviceVerbContext, 'options' | 'ou
       { name: '60 s', value: '60' },
     ],
   });
-  raw.displayTimeout ??= await select({ message: 'Display timeout', choices: ['15', '30', '60', '120'].map((v) => ({ name: `${v} s`, value: v })), default: '30' });
-  if (raw.resource === undefined) raw.resource = (await input({ message: 'Resource (empty: none)' })).trim() || undefined;
-  if (raw.resource && raw.user === undefined) raw.user = (await input({ message: 'Assign to user (empty: nobody)' })).trim() || undefined;
+  raw.displayTimeout ??= await select({
+    message: 'Display timeout',
+    choices: ['15', '30', '60', '120'].map((v) => ({ name: `${v} s`, value: v })),
+    default: '30',
+  });
+  if (raw.resource === undefined)
+    raw.resource = (await input({ message: 'Resource (empty: none)' })).trim() || undefined;
+  if (raw.resource && raw.user === undefined)
+    raw.user = (await input({ message: 'Assign to user (empty: nobody)' })).trim() || undefined;
   return raw;
 }
 
@@ -67,7 +76,12 @@ async function flash(ctx: DeviceVerbContext): Promise<void> {
     ? (await import('../cassettes.js')).startRecording(ctx.transport, record, {
         source: /virtual pcd/i.test(ctx.transport.readerName) ? 'simulator' : 'hardware',
         operation: 'flash',
-        params: { algorithm: input.algorithm, period: input.period, displayTimeout: input.displayTimeout, ...(input.model ? { model: input.model } : {}) },
+        params: {
+          algorithm: input.algorithm,
+          period: input.period,
+          displayTimeout: input.displayTimeout,
+          ...(input.model ? { model: input.model } : {}),
+        },
         seed: input.seed ?? null,
         // The family until the token says its model (a failed flash may never learn it).
         model: input.model ?? 'token2-nfc',
@@ -82,12 +96,19 @@ async function flash(ctx: DeviceVerbContext): Promise<void> {
         ? async (i, existing) => {
             ctx.stopProgress();
             const { confirm } = await import('@inquirer/prompts');
-            return confirm({ message: `Write a new seed to ${i.product ?? i.model} ${i.serial}${existing ? ` (in the store: ${existing.state})` : ''}? Any seed it holds is lost.`, default: true });
+            return confirm({
+              message: `Write a new seed to ${i.product ?? i.model} ${i.serial}${existing ? ` (in the store: ${existing.state})` : ''}? Any seed it holds is lost.`,
+              default: true,
+            });
           }
         : undefined,
     });
     session?.save({ ok: true }, { model: r.model });
-    const where = r.token.user ? `, assigned to ${r.token.user} in ${r.token.resource}` : r.token.resource ? `, in ${r.token.resource}` : '';
+    const where = r.token.user
+      ? `, assigned to ${r.token.user} in ${r.token.resource}`
+      : r.token.resource
+        ? `, in ${r.token.resource}`
+        : '';
     ctx.output.result(
       r,
       `flashed ${r.serial} (${r.product ?? r.model}) on "${r.reader}": ${r.algorithm}, ${r.period} s, display ${r.displayTimeout} s; ` +
@@ -100,7 +121,11 @@ async function flash(ctx: DeviceVerbContext): Promise<void> {
 }
 
 async function sync(ctx: DeviceVerbContext): Promise<void> {
-  const [algorithm, period, displayTimeout] = [optString(ctx, 'algorithm'), optString(ctx, 'period'), optString(ctx, 'displayTimeout')];
+  const [algorithm, period, displayTimeout] = [
+    optString(ctx, 'algorithm'),
+    optString(ctx, 'period'),
+    optString(ctx, 'displayTimeout'),
+  ];
   const { parseFlashInput } = await import('../token2-flash.js');
   const { syncDevice } = await import('../token2-device.js');
   const checked = algorithm || period || displayTimeout ? parseFlashInput({ algorithm, period, displayTimeout }) : null;
@@ -126,8 +151,15 @@ async function verify(ctx: DeviceVerbContext): Promise<void> {
     code = await input({ message: 'Code on the display' });
   }
   const { verifyDevice } = await import('../token2-device.js');
-  const r = await verifyDevice(ctx.store, ctx.transport, code, { model: givenModel(ctx), window: Number(optString(ctx, 'window') ?? 10), onStep: ctx.step });
-  ctx.output.result(r, `code ${r.code} from ${r.serial} matches its stored seed; drift ${signed(r.driftSteps!)} step(s)`);
+  const r = await verifyDevice(ctx.store, ctx.transport, code, {
+    model: givenModel(ctx),
+    window: Number(optString(ctx, 'window') ?? 10),
+    onStep: ctx.step,
+  });
+  ctx.output.result(
+    r,
+    `code ${r.code} from ${r.serial} matches its stored seed; drift ${signed(r.driftSteps!)} step(s)`,
+  );
 }
 
 export const token2NfcVerbs: FamilyVerbHandlers = { info, flash, sync, verify };

@@ -18,10 +18,13 @@ export const overHid = (options: DeviceVerbContext['options']): boolean => typeo
 async function accessCodeOf(ctx: VerbCheckContext): Promise<Uint8Array | undefined> {
   const o = ctx.options;
   const { parseAccessCode } = await import('../yubikey-otp.js');
-  if (o.accessCode !== undefined && o.accessCodeFile !== undefined) throw new UsageError('give --access-code or --access-code-file, not both');
-  if (typeof o.accessCodeFile === 'string') return parseAccessCode(readFileSync(o.accessCodeFile, 'utf8'), '--access-code-file');
+  if (o.accessCode !== undefined && o.accessCodeFile !== undefined)
+    throw new UsageError('give --access-code or --access-code-file, not both');
+  if (typeof o.accessCodeFile === 'string')
+    return parseAccessCode(readFileSync(o.accessCodeFile, 'utf8'), '--access-code-file');
   if (o.accessCode === '-') {
-    if (!ctx.output.interactive) throw new UsageError('--access-code -: no terminal to ask in; use --access-code-file', 'confirm-needed');
+    if (!ctx.output.interactive)
+      throw new UsageError('--access-code -: no terminal to ask in; use --access-code-file', 'confirm-needed');
     ctx.stopProgress();
     const { password } = await import('@inquirer/prompts');
     return parseAccessCode(await password({ message: 'Access code of the slot (12 hex digits)', mask: '*' }));
@@ -45,10 +48,19 @@ export async function otpFlashInput(ctx: VerbCheckContext): Promise<YubikeyOtpIn
     resource: s('resource'),
   });
   if (!ctx.yes && !o.force) {
-    if (!ctx.output.interactive) throw new UsageError('device flash programs a YubiKey slot: confirm with --yes (no terminal to ask in)', 'confirm-needed');
+    if (!ctx.output.interactive)
+      throw new UsageError(
+        'device flash programs a YubiKey slot: confirm with --yes (no terminal to ask in)',
+        'confirm-needed',
+      );
     ctx.stopProgress();
     const { confirm } = await import('@inquirer/prompts');
-    if (!(await confirm({ message: `Program OATH-HOTP (${input.digits} digits, counter ${input.counter}) into slot ${input.slot}?`, default: true })))
+    if (
+      !(await confirm({
+        message: `Program OATH-HOTP (${input.digits} digits, counter ${input.counter}) into slot ${input.slot}?`,
+        default: true,
+      }))
+    )
       throw new UsageError('cancelled; nothing was written', 'cancelled');
   }
   return input;
@@ -64,7 +76,12 @@ export async function otpLink(transport: ApduTransport, hid: boolean): Promise<O
   return new HidOtpLink(framesAsPort(transport, (ms) => new Promise((r) => setTimeout(r, ms))));
 }
 
-async function recording(ctx: DeviceVerbContext, path: string, params: Record<string, unknown>, seed: Uint8Array | null): Promise<RecordSession> {
+async function recording(
+  ctx: DeviceVerbContext,
+  path: string,
+  params: Record<string, unknown>,
+  seed: Uint8Array | null,
+): Promise<RecordSession> {
   const { startRecording } = await import('../cassettes.js');
   const { isOtpSeedBearing } = await import('../../../drivers/yubikey/otp/index.js');
   // An access code is a secret too: with one, the write is redacted even for a labelled test seed.
@@ -100,9 +117,15 @@ export async function flashOtpKey(ctx: DeviceVerbContext, input: YubikeyOtpInput
   const record = typeof ctx.options.record === 'string' ? ctx.options.record : undefined;
   const session = record ? await recording(ctx, record, params, input.seed ?? null) : null;
   try {
-    const r = await flashYubikeyOtp(ctx.store, new YubiOtpDriver(await otpLink(session?.transport ?? ctx.transport, hid)), input, { reader: ctx.transport.readerName });
+    const r = await flashYubikeyOtp(
+      ctx.store,
+      new YubiOtpDriver(await otpLink(session?.transport ?? ctx.transport, hid)),
+      input,
+      { reader: ctx.transport.readerName },
+    );
     session?.save({ ok: true });
-    if (session && !testSeedLabel(input.seed)) ctx.output.info('the cassette holds no seed: its key-bearing frames were redacted');
+    if (session && !testSeedLabel(input.seed))
+      ctx.output.info('the cassette holds no seed: its key-bearing frames were redacted');
     return r;
   } catch (e) {
     session?.save({ ok: false, error: e instanceof TokensmithError ? e.code : 'failure' });
@@ -121,8 +144,14 @@ async function info(ctx: DeviceVerbContext): Promise<void> {
   const { YubiOtpDriver } = await import('../../../drivers/yubikey/otp/driver.js');
   const { slotSerial, YUBICO_MANUFACTURER } = await import('../yubikey-otp.js');
   const i = await new YubiOtpDriver(await otpLink(ctx.transport, overHid(ctx.options))).readInfo();
-  const inStore = async (slot: 1 | 2) => (i.serial === null ? null : ((await ctx.store.tokens.findOne(YUBICO_MANUFACTURER, slotSerial(i.serial, slot)))?.state ?? null));
-  const slots = ([1, 2] as const).map((n) => ({ slot: n, configured: n === 1 ? i.status.slot1Configured : i.status.slot2Configured }));
+  const inStore = async (slot: 1 | 2) =>
+    i.serial === null
+      ? null
+      : ((await ctx.store.tokens.findOne(YUBICO_MANUFACTURER, slotSerial(i.serial, slot)))?.state ?? null);
+  const slots = ([1, 2] as const).map((n) => ({
+    slot: n,
+    configured: n === 1 ? i.status.slot1Configured : i.status.slot2Configured,
+  }));
   const v = {
     model: 'yubikey-otp',
     reader: ctx.transport.readerName,
@@ -138,7 +167,10 @@ async function info(ctx: DeviceVerbContext): Promise<void> {
       `reader        ${v.reader} (${v.link.toUpperCase()})`,
       `serial        ${v.serial ?? 'hidden'}`,
       `firmware      ${v.firmware}`,
-      ...v.slots.map((s) => `slot ${s.slot}        ${s.configured ? 'configured' : 'empty'}${s.inStore ? `, in store: ${s.inStore}` : ''}`),
+      ...v.slots.map(
+        (s) =>
+          `slot ${s.slot}        ${s.configured ? 'configured' : 'empty'}${s.inStore ? `, in store: ${s.inStore}` : ''}`,
+      ),
     ].join('\n'),
   );
 }

@@ -37,10 +37,20 @@ function fail(rows: number, seq: number, problem: string): AuditVerifyResult {
  * Checks a chain that verified on its own (`rows` rows ending in `lastHash`) against the anchor.
  * `pending` is true while migration 9 has not written the first anchor yet.
  */
-export function checkAnchor(masterKey: Buffer, stored: string | null, pending: boolean, rows: number, lastHash: string): AuditVerifyResult {
+export function checkAnchor(
+  masterKey: Buffer,
+  stored: string | null,
+  pending: boolean,
+  rows: number,
+  lastHash: string,
+): AuditVerifyResult {
   if (stored === null) {
     if (pending) return { ok: true, rows };
-    return fail(rows, 1, 'the audit anchor is missing from meta: audit rows were deleted together with it, or the store was emptied outside tokensmith');
+    return fail(
+      rows,
+      1,
+      'the audit anchor is missing from meta: audit rows were deleted together with it, or the store was emptied outside tokensmith',
+    );
   }
   const [countText, head, mac] = stored.split(':');
   const count = Number(countText);
@@ -49,11 +59,28 @@ export function checkAnchor(masterKey: Buffer, stored: string | null, pending: b
   }
   const want = Buffer.from(anchorMac(masterKey, count, head), 'hex');
   if (!timingSafeEqual(want, Buffer.from(mac, 'hex'))) {
-    return fail(rows, 1, 'the audit anchor does not carry a valid MAC under this master key: it was edited outside tokensmith');
+    return fail(
+      rows,
+      1,
+      'the audit anchor does not carry a valid MAC under this master key: it was edited outside tokensmith',
+    );
   }
-  if (count > rows) return fail(rows, rows + 1, rows === 0 ? `all ${count} audit rows are missing (deleted)` : `rows ${rows + 1} to ${count} are missing from the end (deleted)`);
-  if (count < rows) return fail(rows, count + 1, `row ${count + 1} and later were added outside tokensmith (the anchor counts ${count} rows)`);
-  if (head !== lastHash) return fail(rows, rows, `row ${rows} is not the row tokensmith last wrote (the anchor names another head)`);
+  if (count > rows)
+    return fail(
+      rows,
+      rows + 1,
+      rows === 0
+        ? `all ${count} audit rows are missing (deleted)`
+        : `rows ${rows + 1} to ${count} are missing from the end (deleted)`,
+    );
+  if (count < rows)
+    return fail(
+      rows,
+      count + 1,
+      `row ${count + 1} and later were added outside tokensmith (the anchor counts ${count} rows)`,
+    );
+  if (head !== lastHash)
+    return fail(rows, rows, `row ${rows} is not the row tokensmith last wrote (the anchor names another head)`);
   return { ok: true, rows };
 }
 

@@ -32,7 +32,10 @@ export function tokenPatchColumns(patch: TokenPatch, d: SqlText): [string, unkno
   for (const [k, col] of Object.entries(TOKEN_COLUMNS) as [keyof typeof TOKEN_COLUMNS, string][]) {
     if (!(k in patch)) continue;
     const v = patch[k];
-    out.push([col, k === 'attributes' ? JSON.stringify(v ?? {}) : k === 'locked' || k === 'checkDigit' ? d.bool(v) : (v ?? null)]);
+    out.push([
+      col,
+      k === 'attributes' ? JSON.stringify(v ?? {}) : k === 'locked' || k === 'checkDigit' ? d.bool(v) : (v ?? null),
+    ]);
   }
   if ('counter' in patch || 'counterExact' in patch) {
     // A counter patch sets both columns, so a stale exact decimal never outlives a new counter.
@@ -46,7 +49,11 @@ export function tokenPatchColumns(patch: TokenPatch, d: SqlText): [string, unkno
 }
 
 /** The named columns of a record patch (users, Resources) that the patch holds, encoded. */
-export function patchColumns<P extends object>(p: P, cols: [keyof P, string][], encode: (k: keyof P, v: unknown) => unknown = (_k, v) => v ?? null): [string, unknown][] {
+export function patchColumns<P extends object>(
+  p: P,
+  cols: [keyof P, string][],
+  encode: (k: keyof P, v: unknown) => unknown = (_k, v) => v ?? null,
+): [string, unknown][] {
   return cols.filter(([k]) => k in p).map(([k, col]) => [col, encode(k, p[k])]);
 }
 

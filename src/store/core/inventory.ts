@@ -23,7 +23,8 @@ export function inventoryQuery(f: InventoryFilter, ph: Placeholder): { sql: stri
     return ph(params.length);
   };
   if (f.state) parts.push(`t.state = ${param(f.state)}`);
-  if (f.resource !== undefined) parts.push(`t.resource_id = (SELECT id FROM resources WHERE name = ${param(f.resource)})`);
+  if (f.resource !== undefined)
+    parts.push(`t.resource_id = (SELECT id FROM resources WHERE name = ${param(f.resource)})`);
   if (f.model !== undefined) parts.push(`t.model = ${param(f.model)}`);
   if (f.user !== undefined) parts.push(`u.login = ${param(f.user)}`);
   const needle = f.search?.trim();

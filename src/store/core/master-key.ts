@@ -34,11 +34,17 @@ function ephemeralKey(): Buffer {
 export function checkedMasterKey(stored: string | undefined, src: KeySource): CheckedKey {
   if (stored !== undefined && src.keyFile !== null && !src.env.TOKENSMITH_MASTER_KEY && !existsSync(src.keyFile)) {
     // Seeds were sealed under some key: a fresh key file here would never open them, only mislead.
-    throw new DataError(`no master key for ${src.location}: its seeds are sealed, but TOKENSMITH_MASTER_KEY is not set and the key file ${src.keyFile} is missing. ${src.missingHint}`, {
-      code: 'missing-master-key',
-    });
+    throw new DataError(
+      `no master key for ${src.location}: its seeds are sealed, but TOKENSMITH_MASTER_KEY is not set and the key file ${src.keyFile} is missing. ${src.missingHint}`,
+      {
+        code: 'missing-master-key',
+      },
+    );
   }
-  const key: MasterKey = src.keyFile === null && !src.env.TOKENSMITH_MASTER_KEY ? { key: ephemeralKey(), source: 'a throw-away in-memory key' } : loadMasterKey(src.keyFile ?? '', src.env);
+  const key: MasterKey =
+    src.keyFile === null && !src.env.TOKENSMITH_MASTER_KEY
+      ? { key: ephemeralKey(), source: 'a throw-away in-memory key' }
+      : loadMasterKey(src.keyFile ?? '', src.env);
   const check = keyCheckValue(key.key);
   if (stored !== undefined && stored !== check) throw new WrongMasterKeyError(key.source);
   return { key, check, firstUse: stored === undefined };

@@ -24,12 +24,18 @@ export interface MigrationHost<M extends { version: number }, A extends 'sync' |
 function refuseNewer(applied: Set<number>, known: Set<number>): void {
   const unknown = [...applied].filter((v) => !known.has(v));
   if (unknown.length > 0) {
-    throw new DataError(`this database was written by a newer tokensmith (schema migration ${Math.max(...unknown)}); upgrade tokensmith`, { code: 'schema-too-new' });
+    throw new DataError(
+      `this database was written by a newer tokensmith (schema migration ${Math.max(...unknown)}); upgrade tokensmith`,
+      { code: 'schema-too-new' },
+    );
   }
 }
 
 /** The run, step by step: each yield hands back what the host returned (awaited by the async driver). */
-function* migrationRun<M extends { version: number }>(list: M[], host: MigrationHost<M, 'async'>): Generator<unknown, number[], unknown> {
+function* migrationRun<M extends { version: number }>(
+  list: M[],
+  host: MigrationHost<M, 'async'>,
+): Generator<unknown, number[], unknown> {
   const known = new Set(list.map((m) => m.version));
   // Fast path: opening an up-to-date database reads one table and goes on.
   const seen = (yield host.applied()) as Set<number>;
@@ -63,7 +69,10 @@ export function runMigrationsSync<M extends { version: number }>(list: M[], host
 }
 
 /** Runs the migrations an async host lacks; the versions applied. */
-export async function runMigrations<M extends { version: number }>(list: M[], host: MigrationHost<M, 'async'>): Promise<number[]> {
+export async function runMigrations<M extends { version: number }>(
+  list: M[],
+  host: MigrationHost<M, 'async'>,
+): Promise<number[]> {
   const run = migrationRun(list, host);
   let step = run.next();
   while (!step.done) {

@@ -6,7 +6,19 @@
  */
 import { DataError, NotFoundError } from '../../core/errors.js';
 import { assignmentConflict } from '../errors.js';
-import type { AssignmentRecord, AssignmentRepo, BatchRecord, BatchRepo, PortalRepo, Repos, ResourceRecord, ResourceRepo, SignInCodeRecord, UserRecord, UserRepo } from '../types.js';
+import type {
+  AssignmentRecord,
+  AssignmentRepo,
+  BatchRecord,
+  BatchRepo,
+  PortalRepo,
+  Repos,
+  ResourceRecord,
+  ResourceRepo,
+  SignInCodeRecord,
+  UserRecord,
+  UserRepo,
+} from '../types.js';
 import { nowIso as now, Params, setList, type Dialect } from './dialect.js';
 import { assignmentWhere, patchColumns } from './filters.js';
 import { toAssignment, toBatch, toResource, toSignInCode, toUser } from './rows.js';
@@ -27,9 +39,18 @@ export class SqlBatchRepo implements BatchRepo {
   constructor(private readonly d: Dialect) {}
   async create(b: Parameters<BatchRepo['create']>[0]): Promise<BatchRecord> {
     const values = [b.kind, b.sourceName ?? null, b.sourceSha256 ?? null, b.format ?? null, b.operator, now()];
-    return toBatch((await this.d.get(`INSERT INTO batches (kind, source_name, source_sha256, format, operator, created_at) VALUES (${placeholders(this.d, 6)}) RETURNING *`, values))!);
+    return toBatch(
+      (await this.d.get(
+        `INSERT INTO batches (kind, source_name, source_sha256, format, operator, created_at) VALUES (${placeholders(this.d, 6)}) RETURNING *`,
+        values,
+      ))!,
+    );
   }
-  async finish(id: number, c: { imported: number; skipped: number; failed: number }, status: BatchRecord['status'] = 'done'): Promise<BatchRecord> {
+  async finish(
+    id: number,
+    c: { imported: number; skipped: number; failed: number },
+    status: BatchRecord['status'] = 'done',
+  ): Promise<BatchRecord> {
     const p = new Params(this.d.ph);
     const sets = setList(p, [
       ['imported', c.imported],
@@ -47,7 +68,9 @@ export class SqlBatchRepo implements BatchRepo {
     return r ? toBatch(r) : null;
   }
   async findBySha256(sha256: string): Promise<BatchRecord[]> {
-    return (await this.d.all(`SELECT * FROM batches WHERE source_sha256 = ${this.d.ph(1)} ORDER BY id`, [sha256])).map(toBatch);
+    return (await this.d.all(`SELECT * FROM batches WHERE source_sha256 = ${this.d.ph(1)} ORDER BY id`, [sha256])).map(
+      toBatch,
+    );
   }
   async list(): Promise<BatchRecord[]> {
     return (await this.d.all('SELECT * FROM batches ORDER BY id')).map(toBatch);
@@ -72,12 +95,15 @@ export class SqlResourceRepo implements ResourceRepo {
     try {
       return toResource((await this.d.guarded(() => this.d.get(sql, values)))!);
     } catch (err) {
-      if (this.d.uniqueViolation(err) !== undefined) throw new DataError(`resource '${r.name}' already exists`, { code: 'duplicate-resource' });
+      if (this.d.uniqueViolation(err) !== undefined)
+        throw new DataError(`resource '${r.name}' already exists`, { code: 'duplicate-resource' });
       throw err;
     }
   }
   async update(id: number, p: Parameters<ResourceRepo['update']>[1]): Promise<ResourceRecord> {
-    const columns = patchColumns(p, RESOURCE_COLUMNS, (k, v) => (k === 'actions' || k === 'tokenTypes' ? JSON.stringify(v) : (v ?? null)));
+    const columns = patchColumns(p, RESOURCE_COLUMNS, (k, v) =>
+      k === 'actions' || k === 'tokenTypes' ? JSON.stringify(v) : (v ?? null),
+    );
     const r = await updateRow(this.d, 'resources', columns, id);
     if (!r) throw new NotFoundError(`no resource with id ${id}`);
     return toResource(r);
@@ -112,7 +138,8 @@ export class SqlUserRepo implements UserRepo {
     try {
       return toUser((await this.d.guarded(() => this.d.get(sql, values)))!);
     } catch (err) {
-      if (this.d.uniqueViolation(err) !== undefined) throw new DataError(`user '${u.login}' already exists`, { code: 'duplicate-user' });
+      if (this.d.uniqueViolation(err) !== undefined)
+        throw new DataError(`user '${u.login}' already exists`, { code: 'duplicate-user' });
       throw err;
     }
   }
@@ -121,7 +148,8 @@ export class SqlUserRepo implements UserRepo {
     try {
       r = await this.d.guarded(() => updateRow(this.d, 'users', patchColumns(p, USER_COLUMNS), id));
     } catch (err) {
-      if (this.d.uniqueViolation(err) !== undefined) throw new DataError(`login '${p.login}' is taken`, { code: 'duplicate-user' });
+      if (this.d.uniqueViolation(err) !== undefined)
+        throw new DataError(`login '${p.login}' is taken`, { code: 'duplicate-user' });
       throw err;
     }
     if (!r) throw new NotFoundError(`no user with id ${id}`);
@@ -144,13 +172,24 @@ export class SqlUserRepo implements UserRepo {
     return (await this.d.all(`SELECT * FROM users ORDER BY login${o}`)).map(toUser);
   }
   async addToResource(userId: number, resourceId: number): Promise<void> {
-    await this.d.run(`INSERT INTO user_resources (user_id, resource_id) VALUES (${placeholders(this.d, 2)}) ON CONFLICT DO NOTHING`, [userId, resourceId]);
+    await this.d.run(
+      `INSERT INTO user_resources (user_id, resource_id) VALUES (${placeholders(this.d, 2)}) ON CONFLICT DO NOTHING`,
+      [userId, resourceId],
+    );
   }
   async removeFromResource(userId: number, resourceId: number): Promise<void> {
-    await this.d.run(`DELETE FROM user_resources WHERE user_id = ${this.d.ph(1)} AND resource_id = ${this.d.ph(2)}`, [userId, resourceId]);
+    await this.d.run(`DELETE FROM user_resources WHERE user_id = ${this.d.ph(1)} AND resource_id = ${this.d.ph(2)}`, [
+      userId,
+      resourceId,
+    ]);
   }
   async isInResource(userId: number, resourceId: number): Promise<boolean> {
-    return (await this.d.get(`SELECT 1 AS x FROM user_resources WHERE user_id = ${this.d.ph(1)} AND resource_id = ${this.d.ph(2)}`, [userId, resourceId])) !== undefined;
+    return (
+      (await this.d.get(
+        `SELECT 1 AS x FROM user_resources WHERE user_id = ${this.d.ph(1)} AND resource_id = ${this.d.ph(2)}`,
+        [userId, resourceId],
+      )) !== undefined
+    );
   }
   async resourcesOf(userId: number): Promise<ResourceRecord[]> {
     const sql = `SELECT r.* FROM resources r JOIN user_resources ur ON ur.resource_id = r.id WHERE ur.user_id = ${this.d.ph(1)} ORDER BY r.name${this.d.byteOrder}`;
@@ -181,7 +220,10 @@ export class SqlAssignmentRepo implements AssignmentRepo {
     return r ? toAssignment(r) : null;
   }
   async byUserResource(userId: number, resourceId: number): Promise<AssignmentRecord | null> {
-    const r = await this.d.get(`SELECT * FROM assignments WHERE user_id = ${this.d.ph(1)} AND resource_id = ${this.d.ph(2)}`, [userId, resourceId]);
+    const r = await this.d.get(
+      `SELECT * FROM assignments WHERE user_id = ${this.d.ph(1)} AND resource_id = ${this.d.ph(2)}`,
+      [userId, resourceId],
+    );
     return r ? toAssignment(r) : null;
   }
   async list(filter: { resourceId?: number; userId?: number } = {}): Promise<AssignmentRecord[]> {
@@ -191,12 +233,20 @@ export class SqlAssignmentRepo implements AssignmentRepo {
   }
 }
 
-type SignInCodes = Pick<PortalRepo, 'addSignInCode' | 'latestSignInCode' | 'updateSignInCode' | 'signInFailures' | 'setSignInFailures'>;
+type SignInCodes = Pick<
+  PortalRepo,
+  'addSignInCode' | 'latestSignInCode' | 'updateSignInCode' | 'signInFailures' | 'setSignInFailures'
+>;
 
 /** The portal's sign-in codes and failure counts (the rest of PortalRepo is each dialect's portal state). */
 export class SqlSignInCodes implements SignInCodes {
   constructor(private readonly d: Dialect) {}
-  async addSignInCode(c: { userId: number; resourceId: number; codeHash: string; expiresAt: string }): Promise<SignInCodeRecord> {
+  async addSignInCode(c: {
+    userId: number;
+    resourceId: number;
+    codeHash: string;
+    expiresAt: string;
+  }): Promise<SignInCodeRecord> {
     const sql = `INSERT INTO portal_signin_codes (user_id, resource_id, code_hash, expires_at, created_at) VALUES (${placeholders(this.d, 5)}) RETURNING *`;
     return toSignInCode((await this.d.get(sql, [c.userId, c.resourceId, c.codeHash, c.expiresAt, now()]))!);
   }
@@ -207,15 +257,22 @@ export class SqlSignInCodes implements SignInCodes {
   }
   async updateSignInCode(id: number, patch: { usedAt?: string | null; attempts?: number }): Promise<void> {
     const [a, b] = [this.d.ph(1), this.d.ph(2)];
-    if ('usedAt' in patch) await this.d.run(`UPDATE portal_signin_codes SET used_at = ${a} WHERE id = ${b}`, [patch.usedAt ?? null, id]);
-    if (patch.attempts !== undefined) await this.d.run(`UPDATE portal_signin_codes SET attempts = ${a} WHERE id = ${b}`, [patch.attempts, id]);
+    if ('usedAt' in patch)
+      await this.d.run(`UPDATE portal_signin_codes SET used_at = ${a} WHERE id = ${b}`, [patch.usedAt ?? null, id]);
+    if (patch.attempts !== undefined)
+      await this.d.run(`UPDATE portal_signin_codes SET attempts = ${a} WHERE id = ${b}`, [patch.attempts, id]);
   }
   async signInFailures(userId: number, resourceId: number): Promise<{ failed: number; lockedUntil: string | null }> {
     const sql = `SELECT failed, locked_until FROM portal_signin_failures WHERE user_id = ${this.d.ph(1)} AND resource_id = ${this.d.ph(2)}`;
     const r = await this.d.get<{ failed: number; locked_until: string | null }>(sql, [userId, resourceId]);
     return { failed: r?.failed ?? 0, lockedUntil: r?.locked_until ?? null };
   }
-  async setSignInFailures(userId: number, resourceId: number, failed: number, lockedUntil: string | null): Promise<void> {
+  async setSignInFailures(
+    userId: number,
+    resourceId: number,
+    failed: number,
+    lockedUntil: string | null,
+  ): Promise<void> {
     await this.d.run(
       `INSERT INTO portal_signin_failures (user_id, resource_id, failed, locked_until) VALUES (${placeholders(this.d, 4)})
        ON CONFLICT (user_id, resource_id) DO UPDATE SET failed = excluded.failed, locked_until = excluded.locked_until`,
@@ -226,16 +283,24 @@ export class SqlSignInCodes implements SignInCodes {
 
 /** A PortalRepo from a dialect's portal state and the shared sign-in codes. */
 export function portalRepo(state: Omit<PortalRepo, keyof SignInCodes>, codes: SqlSignInCodes): PortalRepo {
-  const bound = Object.fromEntries((['addSignInCode', 'latestSignInCode', 'updateSignInCode', 'signInFailures', 'setSignInFailures'] as const).map((m) => [m, codes[m].bind(codes)])) as SignInCodes;
+  const bound = Object.fromEntries(
+    (['addSignInCode', 'latestSignInCode', 'updateSignInCode', 'signInFailures', 'setSignInFailures'] as const).map(
+      (m) => [m, codes[m].bind(codes)],
+    ),
+  ) as SignInCodes;
   return Object.assign(state, bound);
 }
 
 /** The meta key/value table. */
 export function metaRepo(d: Dialect): Repos['meta'] {
   return {
-    get: async (key) => (await d.get<{ value: string }>(`SELECT value FROM meta WHERE key = ${d.ph(1)}`, [key]))?.value ?? null,
+    get: async (key) =>
+      (await d.get<{ value: string }>(`SELECT value FROM meta WHERE key = ${d.ph(1)}`, [key]))?.value ?? null,
     set: async (key, value) => {
-      await d.run(`INSERT INTO meta (key, value) VALUES (${d.ph(1)}, ${d.ph(2)}) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [key, value]);
+      await d.run(
+        `INSERT INTO meta (key, value) VALUES (${d.ph(1)}, ${d.ph(2)}) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        [key, value],
+      );
     },
   };
 }

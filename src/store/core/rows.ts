@@ -4,7 +4,14 @@
  */
 import type { TokenState } from '../../core/states.js';
 import { optionalTokenFields } from '../columns.js';
-import type { AssignmentRecord, BatchRecord, ResourceRecord, SignInCodeRecord, TokenRecord, UserRecord } from '../types.js';
+import type {
+  AssignmentRecord,
+  BatchRecord,
+  ResourceRecord,
+  SignInCodeRecord,
+  TokenRecord,
+  UserRecord,
+} from '../types.js';
 
 export type Row = Record<string, unknown>;
 

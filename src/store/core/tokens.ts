@@ -4,7 +4,14 @@
  * writes (bulk insert, row locks, constraint names differ).
  */
 import { DataError, NotFoundError } from '../../core/errors.js';
-import type { AssignmentRecord, InventoryFilter, InventoryRow, TokenFilter, TokenRecord, TokenWithSeed } from '../types.js';
+import type {
+  AssignmentRecord,
+  InventoryFilter,
+  InventoryRow,
+  TokenFilter,
+  TokenRecord,
+  TokenWithSeed,
+} from '../types.js';
 import { openSeed, seedBinding, SealBrokenError } from '../vault.js';
 import { Params, type Dialect } from './dialect.js';
 import { tokenWhere } from './filters.js';
@@ -34,7 +41,11 @@ export abstract class SqlTokenReads {
 
   async inventory(filter: InventoryFilter = {}): Promise<InventoryRow[]> {
     const q = inventoryQuery(filter, this.d.ph);
-    return (await this.d.all(q.sql, q.params)).map((r) => ({ token: toToken(r), resource: (r.inventory_resource as string | null) ?? null, user: (r.inventory_user as string | null) ?? null }));
+    return (await this.d.all(q.sql, q.params)).map((r) => ({
+      token: toToken(r),
+      resource: (r.inventory_resource as string | null) ?? null,
+      user: (r.inventory_user as string | null) ?? null,
+    }));
   }
 
   async list(filter: TokenFilter = {}): Promise<TokenRecord[]> {
@@ -54,7 +65,9 @@ export abstract class SqlTokenReads {
     const p = new Params(this.d.ph);
     const where = tokenWhere(filter, p, this.d);
     const idAfter = p.add(0);
-    const sql = select(`SELECT * FROM tokens ${where ? `${where} AND` : 'WHERE'} id > ${idAfter} ORDER BY id LIMIT ${PAGE}`);
+    const sql = select(
+      `SELECT * FROM tokens ${where ? `${where} AND` : 'WHERE'} id > ${idAfter} ORDER BY id LIMIT ${PAGE}`,
+    );
     const params = p.values;
     for (;;) {
       const rows = await this.d.all(sql, params);
@@ -69,9 +82,13 @@ export abstract class SqlTokenReads {
   }
 
   async openSeed(t: TokenRecord): Promise<Buffer> {
-    const r = await this.d.get<{ sealed_seed: Buffer | null }>(`SELECT sealed_seed FROM tokens WHERE id = ${this.d.ph(1)}`, [t.id]);
+    const r = await this.d.get<{ sealed_seed: Buffer | null }>(
+      `SELECT sealed_seed FROM tokens WHERE id = ${this.d.ph(1)}`,
+      [t.id],
+    );
     if (!r) throw new NotFoundError(`no token with id ${t.id}`);
-    if (!r.sealed_seed) throw new DataError(`token ${t.serial} has no seed in the store`, { code: 'no-seed', where: t.serial });
+    if (!r.sealed_seed)
+      throw new DataError(`token ${t.serial} has no seed in the store`, { code: 'no-seed', where: t.serial });
     const seed = openSeed(await this.key(), r.sealed_seed, seedBinding(t));
     if (!seed) throw new SealBrokenError(`token ${t.serial}`);
     return seed;
@@ -79,7 +96,9 @@ export abstract class SqlTokenReads {
 
   async *iterateWithSeeds(filter: TokenFilter = {}): AsyncIterable<TokenWithSeed> {
     // The filter names the tokens table's columns: page in a subquery, then join the assignment.
-    const withAssignment = (page: string) => `SELECT t.*, a.id AS a_id, a.user_id AS a_user_id, a.resource_id AS a_resource_id, a.created_at AS a_created_at,
+    const withAssignment = (
+      page: string,
+    ) => `SELECT t.*, a.id AS a_id, a.user_id AS a_user_id, a.resource_id AS a_resource_id, a.created_at AS a_created_at,
       a.enrolled_at AS a_enrolled_at FROM (${page}) t LEFT JOIN assignments a ON a.token_id = t.id ORDER BY t.id`;
     for await (const rows of this.pages(filter, withAssignment)) {
       const key = rows.some((r) => r.sealed_seed) ? await this.key() : null;

@@ -27,7 +27,11 @@ function sqliteVersions(path: string): number[] {
   }
 }
 
-export async function migrateDatabase(opts: { db?: string; env?: NodeJS.ProcessEnv; operator: string }): Promise<MigrateReport> {
+export async function migrateDatabase(opts: {
+  db?: string;
+  env?: NodeJS.ProcessEnv;
+  operator: string;
+}): Promise<MigrateReport> {
   const env = opts.env ?? process.env;
   const location = resolveDbPath(opts.db, env);
   if (isPostgresUrl(location)) {
@@ -44,7 +48,12 @@ export async function migrateDatabase(opts: { db?: string; env?: NodeJS.ProcessE
   const store = openSqliteStore({ path: location, env, operator: opts.operator });
   try {
     const after = sqliteVersions(location);
-    return { backend: 'sqlite', location, applied: after.filter((v) => !before.has(v)).sort((a, b) => a - b), schemaVersion: await store.schemaVersion() };
+    return {
+      backend: 'sqlite',
+      location,
+      applied: after.filter((v) => !before.has(v)).sort((a, b) => a - b),
+      schemaVersion: await store.schemaVersion(),
+    };
   } finally {
     await store.close();
   }

@@ -4,7 +4,13 @@
  * transaction-scoped advisory lock so that stations write one chain.
  */
 import { GENESIS_HASH, toAuditRecord, verifyAuditChain, type StoredAuditRow } from '../audit-chain.js';
-import { ANCHOR_META_KEY, ANCHOR_PENDING_META_KEY, anchorValue, checkAnchor, lastHashOf } from '../core/audit-anchor.js';
+import {
+  ANCHOR_META_KEY,
+  ANCHOR_PENDING_META_KEY,
+  anchorValue,
+  checkAnchor,
+  lastHashOf,
+} from '../core/audit-anchor.js';
 import { auditListQuery, INSERT_AUDIT_COLUMNS, nextAuditRow, parseAuditHead } from '../core/audit-rows.js';
 import { dollarNumbers } from '../core/inventory.js';
 import type { AuditEntry, AuditRecord, AuditRepo, AuditVerifyResult } from '../types.js';
@@ -13,7 +19,8 @@ import type { PgExecutor, Row } from './db.js';
 /** The advisory lock key of the audit chain: one chain, one writer at a time, until its transaction ends. */
 export const AUDIT_LOCK_KEY = 0x746f6b65; // "toke"
 
-const UPSERT_META = 'INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value';
+const UPSERT_META =
+  'INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value';
 
 interface ChainState {
   head: { seq: number; hash: string } | null;
@@ -54,7 +61,9 @@ export class PgAuditRepo implements AuditRepo {
     await this.inTransaction(async () => {
       await this.db.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK_KEY]);
       if ((await this.metaValue(ANCHOR_PENDING_META_KEY)) === null) return;
-      const last = await this.db.one<{ seq: number; hash: string }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
+      const last = await this.db.one<{ seq: number; hash: string }>(
+        'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1',
+      );
       await this.writeAnchor(key, last?.seq ?? 0, last?.hash ?? GENESIS_HASH);
     });
     return true;
@@ -66,9 +75,14 @@ export class PgAuditRepo implements AuditRepo {
     if (!this.db.inTransaction) return this.inTransaction(() => this.append(e));
     // Held until this transaction commits or rolls back: the next station reads the head only after this row is in.
     await this.db.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK_KEY]);
-    const last = await this.db.one<{ seq: number; hash: string }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
+    const last = await this.db.one<{ seq: number; hash: string }>(
+      'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1',
+    );
     const next = nextAuditRow(last, e, this.operator);
-    await this.db.query(`INSERT INTO audit (${INSERT_AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, next.values);
+    await this.db.query(
+      `INSERT INTO audit (${INSERT_AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      next.values,
+    );
     await this.db.query(UPSERT_META, ['audit_head', next.head]);
     await this.writeAnchor(key, next.record.seq, next.record.hash);
     return next.record;
@@ -92,10 +106,19 @@ export class PgAuditRepo implements AuditRepo {
     const head = parseAuditHead(await this.metaValue('audit_head'));
     const anchor = await this.metaValue(ANCHOR_META_KEY);
     const pending = (await this.metaValue(ANCHOR_PENDING_META_KEY)) !== null;
-    if (!pageAll) return { head, anchor, pending, rows: await this.db.query<StoredAuditRow & Row>('SELECT * FROM audit ORDER BY seq') };
+    if (!pageAll)
+      return {
+        head,
+        anchor,
+        pending,
+        rows: await this.db.query<StoredAuditRow & Row>('SELECT * FROM audit ORDER BY seq'),
+      };
     const rows: StoredAuditRow[] = [];
     for (let after = 0; ;) {
-      const page = await this.db.query<StoredAuditRow & Row>('SELECT * FROM audit WHERE seq > $1 ORDER BY seq LIMIT 10000', [after]);
+      const page = await this.db.query<StoredAuditRow & Row>(
+        'SELECT * FROM audit WHERE seq > $1 ORDER BY seq LIMIT 10000',
+        [after],
+      );
       if (page.length === 0) break;
       rows.push(...page);
       after = page[page.length - 1]!.seq;

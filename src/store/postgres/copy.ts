@@ -51,14 +51,22 @@ type TokenIdentityRow = { id: number; manufacturer: string; serial: string; seal
 
 function sqliteTokensDigest(src: Database.Database): string {
   const h = createHash('sha256');
-  for (const r of src.prepare('SELECT id, manufacturer, serial, sealed_seed FROM tokens ORDER BY id').iterate() as Iterable<TokenIdentityRow>) digestLine(h, r);
+  for (const r of src
+    .prepare('SELECT id, manufacturer, serial, sealed_seed FROM tokens ORDER BY id')
+    .iterate() as Iterable<TokenIdentityRow>)
+    digestLine(h, r);
   return h.digest('hex');
 }
 
 async function pgTokensDigest(pool: pg.Pool): Promise<string> {
   const h = createHash('sha256');
   for (let after = 0; ;) {
-    const page = (await pool.query('SELECT id, manufacturer, serial, sealed_seed FROM tokens WHERE id > $1 ORDER BY id LIMIT 10000', [after])).rows as TokenIdentityRow[];
+    const page = (
+      await pool.query(
+        'SELECT id, manufacturer, serial, sealed_seed FROM tokens WHERE id > $1 ORDER BY id LIMIT 10000',
+        [after],
+      )
+    ).rows as TokenIdentityRow[];
     if (page.length === 0) break;
     for (const r of page) digestLine(h, r);
     after = page[page.length - 1]!.id;
@@ -74,29 +82,44 @@ function openSource(from: string): Database.Database {
     src.prepare('SELECT 1 FROM schema_migrations LIMIT 1').all();
     return src;
   } catch (err) {
-    throw new DataError(`--from ${from} is not a tokensmith SQLite database: ${(err as Error).message}`, { code: 'db-open', cause: err });
+    throw new DataError(`--from ${from} is not a tokensmith SQLite database: ${(err as Error).message}`, {
+      code: 'db-open',
+      cause: err,
+    });
   }
 }
 
 /** The source must be at exactly the schema this tokensmith gives PostgreSQL, so every column exists on both sides. */
 function checkSourceSchema(src: Database.Database, from: string): void {
-  const srcVersions = (src.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version);
+  const srcVersions = (src.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+    (r) => r.version,
+  );
   const pgVersions = new Set(PG_MIGRATIONS.map((m) => m.version));
   const unknown = srcVersions.filter((v) => !pgVersions.has(v));
   if (unknown.length > 0) {
-    throw new DataError(`${from} has schema migration ${Math.max(...unknown)}, which this tokensmith does not know for PostgreSQL; upgrade tokensmith`, { code: 'schema-too-new' });
+    throw new DataError(
+      `${from} has schema migration ${Math.max(...unknown)}, which this tokensmith does not know for PostgreSQL; upgrade tokensmith`,
+      { code: 'schema-too-new' },
+    );
   }
   if ([...pgVersions].some((v) => !srcVersions.includes(v))) {
-    throw new DataError(`${from} is at an older schema than this tokensmith: open it once (e.g. tokensmith --db ${from} db migrate) and copy again`, {
-      code: 'schema-too-old',
-    });
+    throw new DataError(
+      `${from} is at an older schema than this tokensmith: open it once (e.g. tokensmith --db ${from} db migrate) and copy again`,
+      {
+        code: 'schema-too-old',
+      },
+    );
   }
 }
 
 async function checkTargetEmpty(pool: pg.Pool, to: string): Promise<void> {
   for (const t of CONTENT_TABLES) {
     const n = ((await pool.query(`SELECT COUNT(*)::int AS n FROM ${t}`)).rows[0] as { n: number }).n;
-    if (n > 0) throw new DataError(`the target ${to} is not empty (${t} has ${n} rows): copy into a new database (createdb), never into a live inventory`, { code: 'target-not-empty' });
+    if (n > 0)
+      throw new DataError(
+        `the target ${to} is not empty (${t} has ${n} rows): copy into a new database (createdb), never into a live inventory`,
+        { code: 'target-not-empty' },
+      );
   }
 }
 
@@ -108,26 +131,45 @@ interface CopyContext {
 }
 
 /** The columns of a table both sides have, with a converter per column (SQLite's 0/1 to PostgreSQL's booleans). */
-async function commonColumns(c: CopyContext, name: string): Promise<{ cols: string[]; convert: ((v: unknown) => unknown)[] }> {
+async function commonColumns(
+  c: CopyContext,
+  name: string,
+): Promise<{ cols: string[]; convert: ((v: unknown) => unknown)[] }> {
   const srcCols = (c.src.prepare(`PRAGMA table_info(${name})`).all() as { name: string }[]).map((col) => col.name);
-  const pgCols = (await c.client.query('SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1', [name])).rows as {
+  const pgCols = (
+    await c.client.query(
+      'SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1',
+      [name],
+    )
+  ).rows as {
     column_name: string;
     data_type: string;
   }[];
   const pgType = new Map(pgCols.map((col) => [col.column_name, col.data_type]));
   const missing = [...pgType.keys()].filter((col) => !srcCols.includes(col));
-  if (missing.length > 0) throw new DataError(`table ${name}: the SQLite file lacks column(s) ${missing.join(', ')}`, { code: 'schema-mismatch' });
+  if (missing.length > 0)
+    throw new DataError(`table ${name}: the SQLite file lacks column(s) ${missing.join(', ')}`, {
+      code: 'schema-mismatch',
+    });
   const cols = srcCols.filter((col) => pgType.has(col));
-  const convert = cols.map((col) => (pgType.get(col) === 'boolean' ? (v: unknown) => (v === null ? null : Boolean(v)) : (v: unknown) => v));
+  const convert = cols.map((col) =>
+    pgType.get(col) === 'boolean' ? (v: unknown) => (v === null ? null : Boolean(v)) : (v: unknown) => v,
+  );
   return { cols, convert };
 }
 
 /** A fresh target may hold a key check already: it must be the source's (same master key), and the source's values win otherwise. */
 async function replaceMeta(c: CopyContext): Promise<void> {
-  const pgCheck = (await c.client.query("SELECT value FROM meta WHERE key = 'key_check'")).rows[0] as { value: string } | undefined;
-  const srcCheck = (c.src.prepare("SELECT value FROM meta WHERE key = 'key_check'").get() as { value: string } | undefined)?.value;
+  const pgCheck = (await c.client.query("SELECT value FROM meta WHERE key = 'key_check'")).rows[0] as
+    { value: string } | undefined;
+  const srcCheck = (
+    c.src.prepare("SELECT value FROM meta WHERE key = 'key_check'").get() as { value: string } | undefined
+  )?.value;
   if (pgCheck && srcCheck && pgCheck.value !== srcCheck) {
-    throw new DataError(`the target ${c.to} was opened with another master key than ${c.opts.from}: copy into a new database`, { code: 'wrong-master-key' });
+    throw new DataError(
+      `the target ${c.to} was opened with another master key than ${c.opts.from}: copy into a new database`,
+      { code: 'wrong-master-key' },
+    );
   }
   await c.client.query('DELETE FROM meta');
 }
@@ -145,26 +187,39 @@ async function copyTable(c: CopyContext, name: string, identity: string | null):
     const rows = stmt.all(PAGE, offset) as unknown[][];
     for (let i = 0; i < rows.length; i += perInsert) {
       const params: unknown[] = [];
-      const values = rows.slice(i, i + perInsert).map((r) => `(${r.map((v, col) => `$${params.push(convert[col]!(v))}`).join(', ')})`);
-      await c.client.query(`INSERT INTO ${name} (${quoted}) ${identity ? 'OVERRIDING SYSTEM VALUE ' : ''}VALUES ${values.join(', ')}`, params);
+      const values = rows
+        .slice(i, i + perInsert)
+        .map((r) => `(${r.map((v, col) => `$${params.push(convert[col]!(v))}`).join(', ')})`);
+      await c.client.query(
+        `INSERT INTO ${name} (${quoted}) ${identity ? 'OVERRIDING SYSTEM VALUE ' : ''}VALUES ${values.join(', ')}`,
+        params,
+      );
     }
     copied += rows.length;
     c.opts.onProgress?.({ table: name, copied, total });
   }
   if (identity) {
-    await c.client.query(`SELECT setval(pg_get_serial_sequence('${name}', '${identity}'), COALESCE((SELECT MAX(${identity}) FROM ${name}), 0) + 1, false)`);
+    await c.client.query(
+      `SELECT setval(pg_get_serial_sequence('${name}', '${identity}'), COALESCE((SELECT MAX(${identity}) FROM ${name}), 0) + 1, false)`,
+    );
   }
   return copied;
 }
 
 /** Every table in one transaction, the audit chain locked meanwhile; rows per table. */
-async function copyTables(src: Database.Database, pool: pg.Pool, opts: CopyOptions, to: string): Promise<Record<string, number>> {
+async function copyTables(
+  src: Database.Database,
+  pool: pg.Pool,
+  opts: CopyOptions,
+  to: string,
+): Promise<Record<string, number>> {
   const client = await pool.connect();
   const tables: Record<string, number> = {};
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK_KEY]);
-    for (const { name, identity } of PG_TABLES) tables[name] = await copyTable({ src, client, opts, to }, name, identity);
+    for (const { name, identity } of PG_TABLES)
+      tables[name] = await copyTable({ src, client, opts, to }, name, identity);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -176,21 +231,39 @@ async function copyTables(src: Database.Database, pool: pg.Pool, opts: CopyOptio
 }
 
 /** Checks on arrival, from fresh reads of the target: counts per table, the tokens' digest, the audit chain. */
-async function verifyCopy(src: Database.Database, target: PostgresStore, from: string, to: string): Promise<{ tokensDigest: string; audit: AuditVerifyResult }> {
+async function verifyCopy(
+  src: Database.Database,
+  target: PostgresStore,
+  from: string,
+  to: string,
+): Promise<{ tokensDigest: string; audit: AuditVerifyResult }> {
   for (const { name } of PG_TABLES) {
     const n = ((await target.pool.query(`SELECT COUNT(*)::int AS n FROM ${name}`)).rows[0] as { n: number }).n;
     const want = (src.prepare(`SELECT COUNT(*) AS n FROM ${name}`).get() as { n: number }).n;
-    if (n !== want) throw new DataError(`copy check failed: ${name} has ${n} rows in ${to} but ${want} in ${from}`, { code: 'copy-mismatch' });
+    if (n !== want)
+      throw new DataError(`copy check failed: ${name} has ${n} rows in ${to} but ${want} in ${from}`, {
+        code: 'copy-mismatch',
+      });
   }
   const tokensDigest = await pgTokensDigest(target.pool);
-  if (tokensDigest !== sqliteTokensDigest(src)) throw new DataError(`copy check failed: the tokens or their sealed seeds in ${to} differ from ${from}`, { code: 'copy-mismatch' });
+  if (tokensDigest !== sqliteTokensDigest(src))
+    throw new DataError(`copy check failed: the tokens or their sealed seeds in ${to} differ from ${from}`, {
+      code: 'copy-mismatch',
+    });
   const audit = await target.audit.verify();
-  const srcHead = (src.prepare("SELECT value FROM meta WHERE key = 'audit_head'").get() as { value: string } | undefined)?.value ?? null;
-  const srcAudit = verifyAuditChain(src.prepare('SELECT * FROM audit ORDER BY seq').iterate() as Iterable<StoredAuditRow>, parseAuditHead(srcHead));
+  const srcHead =
+    (src.prepare("SELECT value FROM meta WHERE key = 'audit_head'").get() as { value: string } | undefined)?.value ??
+    null;
+  const srcAudit = verifyAuditChain(
+    src.prepare('SELECT * FROM audit ORDER BY seq').iterate() as Iterable<StoredAuditRow>,
+    parseAuditHead(srcHead),
+  );
   if (!audit.ok || audit.rows !== srcAudit.rows) {
     throw new DataError(
       `copy check failed: the audit chain in ${to} ${audit.ok ? `has ${audit.rows} rows, the source ${srcAudit.rows}` : `breaks at row ${audit.firstBad!.seq}: ${audit.firstBad!.problem}`}` +
-        (srcAudit.ok ? '' : ` (the source's own chain already breaks at row ${srcAudit.firstBad!.seq}: run tokensmith --db ${from} audit verify)`),
+        (srcAudit.ok
+          ? ''
+          : ` (the source's own chain already breaks at row ${srcAudit.firstBad!.seq}: run tokensmith --db ${from} audit verify)`),
       { code: 'copy-mismatch' },
     );
   }
@@ -199,10 +272,12 @@ async function verifyCopy(src: Database.Database, target: PostgresStore, from: s
 
 export async function copySqliteToPostgres(opts: CopyOptions): Promise<CopyReport> {
   const src = openSource(opts.from);
-  const target = await openPostgresStore({ url: opts.to, env: opts.env, operator: opts.operator }).catch((err: unknown) => {
-    src.close();
-    throw err;
-  });
+  const target = await openPostgresStore({ url: opts.to, env: opts.env, operator: opts.operator }).catch(
+    (err: unknown) => {
+      src.close();
+      throw err;
+    },
+  );
   const to = redactUrl(opts.to);
   try {
     checkSourceSchema(src, opts.from);

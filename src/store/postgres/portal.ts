@@ -39,35 +39,64 @@ ON CONFLICT (user_id, resource_id) DO UPDATE SET
 WHERE portal_email_codes.sent_ms <= $4::bigint - $6::bigint OR portal_email_codes.expires_ms <= $4::bigint
 RETURNING user_id`;
 
-const toCount = (r: AttemptRow): PortalAttemptCount => ({ attempts: r.attempts, lockedUntilMs: r.locked_until_ms ?? null });
+const toCount = (r: AttemptRow): PortalAttemptCount => ({
+  attempts: r.attempts,
+  lockedUntilMs: r.locked_until_ms ?? null,
+});
 
 export class PgPortalState implements PortalStateRepo {
   constructor(protected readonly db: PgExecutor) {}
 
-  async countAttempt(a: { resourceId: number; subject: string; limit: number; lockMs: number; nowMs: number }): Promise<PortalAttemptCount> {
-    return toCount((await this.db.one<AttemptRow>(COUNT_ATTEMPT, [a.resourceId, a.subject, a.limit, a.lockMs, a.nowMs]))!);
+  async countAttempt(a: {
+    resourceId: number;
+    subject: string;
+    limit: number;
+    lockMs: number;
+    nowMs: number;
+  }): Promise<PortalAttemptCount> {
+    return toCount(
+      (await this.db.one<AttemptRow>(COUNT_ATTEMPT, [a.resourceId, a.subject, a.limit, a.lockMs, a.nowMs]))!,
+    );
   }
   async clearAttempts(resourceId: number, subject: string): Promise<void> {
-    await this.db.query('UPDATE portal_attempts SET attempts = 0, locked_until_ms = NULL WHERE resource_id = $1 AND subject = $2', [resourceId, subject]);
+    await this.db.query(
+      'UPDATE portal_attempts SET attempts = 0, locked_until_ms = NULL WHERE resource_id = $1 AND subject = $2',
+      [resourceId, subject],
+    );
   }
   async attemptsOf(resourceId: number, subject: string): Promise<PortalAttemptCount | null> {
-    const r = await this.db.one<AttemptRow>('SELECT attempts, locked_until_ms FROM portal_attempts WHERE resource_id = $1 AND subject = $2', [resourceId, subject]);
+    const r = await this.db.one<AttemptRow>(
+      'SELECT attempts, locked_until_ms FROM portal_attempts WHERE resource_id = $1 AND subject = $2',
+      [resourceId, subject],
+    );
     return r ? toCount(r) : null;
   }
-  async hitRateBucket(bucket: string, windowMs: number, nowMs: number): Promise<{ hits: number; windowStartMs: number }> {
+  async hitRateBucket(
+    bucket: string,
+    windowMs: number,
+    nowMs: number,
+  ): Promise<{ hits: number; windowStartMs: number }> {
     const r = (await this.db.one<{ hits: number; window_ms: number }>(HIT_BUCKET, [bucket, windowMs, nowMs]))!;
     return { hits: r.hits, windowStartMs: r.window_ms };
   }
-  async createSession(s: { idHash: string; resourceId: number; userId: number; nowMs: number; expiresMs: number }): Promise<void> {
-    await this.db.query('INSERT INTO portal_sessions (id_hash, resource_id, user_id, created_ms, seen_ms, expires_ms) VALUES ($1, $2, $3, $4, $4, $5)', [
-      s.idHash,
-      s.resourceId,
-      s.userId,
-      s.nowMs,
-      s.expiresMs,
-    ]);
+  async createSession(s: {
+    idHash: string;
+    resourceId: number;
+    userId: number;
+    nowMs: number;
+    expiresMs: number;
+  }): Promise<void> {
+    await this.db.query(
+      'INSERT INTO portal_sessions (id_hash, resource_id, user_id, created_ms, seen_ms, expires_ms) VALUES ($1, $2, $3, $4, $4, $5)',
+      [s.idHash, s.resourceId, s.userId, s.nowMs, s.expiresMs],
+    );
   }
-  async touchSession(idHash: string, resourceId: number, nowMs: number, idleMs: number): Promise<{ userId: number } | null> {
+  async touchSession(
+    idHash: string,
+    resourceId: number,
+    nowMs: number,
+    idleMs: number,
+  ): Promise<{ userId: number } | null> {
     const r = await this.db.one<{ user_id: number }>(
       'UPDATE portal_sessions SET seen_ms = $3::bigint WHERE id_hash = $1 AND resource_id = $2 AND seen_ms > $3::bigint - $4::bigint AND expires_ms > $3::bigint RETURNING user_id',
       [idHash, resourceId, nowMs, idleMs],
@@ -78,12 +107,32 @@ export class PgPortalState implements PortalStateRepo {
     await this.db.query('DELETE FROM portal_sessions WHERE id_hash = $1', [idHash]);
   }
   async endUserSessions(userId: number, keepIdHash?: string): Promise<number> {
-    return (await this.db.query('DELETE FROM portal_sessions WHERE user_id = $1 AND id_hash <> $2 RETURNING 1', [userId, keepIdHash ?? ''])).length;
+    return (
+      await this.db.query('DELETE FROM portal_sessions WHERE user_id = $1 AND id_hash <> $2 RETURNING 1', [
+        userId,
+        keepIdHash ?? '',
+      ])
+    ).length;
   }
-  async issueEmailCode(c: { userId: number; resourceId: number; codeHash: string; nowMs: number; expiresMs: number; cooldownMs: number }): Promise<boolean> {
-    return (await this.db.one(ISSUE_CODE, [c.userId, c.resourceId, c.codeHash, c.nowMs, c.expiresMs, c.cooldownMs])) !== undefined;
+  async issueEmailCode(c: {
+    userId: number;
+    resourceId: number;
+    codeHash: string;
+    nowMs: number;
+    expiresMs: number;
+    cooldownMs: number;
+  }): Promise<boolean> {
+    return (
+      (await this.db.one(ISSUE_CODE, [c.userId, c.resourceId, c.codeHash, c.nowMs, c.expiresMs, c.cooldownMs])) !==
+      undefined
+    );
   }
-  async tryEmailCode(userId: number, resourceId: number, nowMs: number, maxTries: number): Promise<{ codeHash: string } | null> {
+  async tryEmailCode(
+    userId: number,
+    resourceId: number,
+    nowMs: number,
+    maxTries: number,
+  ): Promise<{ codeHash: string } | null> {
     const r = await this.db.one<{ code_hash: string }>(
       'UPDATE portal_email_codes SET attempts = attempts + 1 WHERE user_id = $1 AND resource_id = $2 AND expires_ms > $3::bigint AND attempts < $4 RETURNING code_hash',
       [userId, resourceId, nowMs, maxTries],
@@ -91,16 +140,33 @@ export class PgPortalState implements PortalStateRepo {
     return r ? { codeHash: r.code_hash } : null;
   }
   async consumeEmailCode(userId: number, resourceId: number, codeHash: string): Promise<boolean> {
-    return (await this.db.query('DELETE FROM portal_email_codes WHERE user_id = $1 AND resource_id = $2 AND code_hash = $3 RETURNING 1', [userId, resourceId, codeHash])).length === 1;
+    return (
+      (
+        await this.db.query(
+          'DELETE FROM portal_email_codes WHERE user_id = $1 AND resource_id = $2 AND code_hash = $3 RETURNING 1',
+          [userId, resourceId, codeHash],
+        )
+      ).length === 1
+    );
   }
   async useTokenStep(tokenId: number, step: number): Promise<boolean> {
-    const sql = 'UPDATE tokens SET last_used_step = $2, updated_at = $3 WHERE id = $1 AND (last_used_step IS NULL OR last_used_step < $2) RETURNING 1';
+    const sql =
+      'UPDATE tokens SET last_used_step = $2, updated_at = $3 WHERE id = $1 AND (last_used_step IS NULL OR last_used_step < $2) RETURNING 1';
     return (await this.db.query(sql, [tokenId, step, new Date().toISOString()])).length === 1;
   }
   async prune(nowMs: number, opts: { idleMs: number; bucketMs: number; staleBeforeMs: number }): Promise<void> {
-    await this.db.query('DELETE FROM portal_sessions WHERE expires_ms <= $1::bigint OR seen_ms <= $1::bigint - $2::bigint', [nowMs, opts.idleMs]);
+    await this.db.query(
+      'DELETE FROM portal_sessions WHERE expires_ms <= $1::bigint OR seen_ms <= $1::bigint - $2::bigint',
+      [nowMs, opts.idleMs],
+    );
     await this.db.query('DELETE FROM portal_email_codes WHERE expires_ms <= $1::bigint', [nowMs]);
-    await this.db.query('DELETE FROM portal_rate_buckets WHERE window_ms <= $1::bigint - $2::bigint', [nowMs, opts.bucketMs]);
-    await this.db.query('DELETE FROM portal_attempts WHERE touched_ms < $1::bigint AND (locked_until_ms IS NULL OR locked_until_ms <= $2::bigint)', [opts.staleBeforeMs, nowMs]);
+    await this.db.query('DELETE FROM portal_rate_buckets WHERE window_ms <= $1::bigint - $2::bigint', [
+      nowMs,
+      opts.bucketMs,
+    ]);
+    await this.db.query(
+      'DELETE FROM portal_attempts WHERE touched_ms < $1::bigint AND (locked_until_ms IS NULL OR locked_until_ms <= $2::bigint)',
+      [opts.staleBeforeMs, nowMs],
+    );
   }
 }

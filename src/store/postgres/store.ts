@@ -11,10 +11,27 @@ import pg from 'pg';
 import { join } from 'node:path';
 import { DataError } from '../../core/errors.js';
 import { userDataDir } from '../paths.js';
-import type { AssignmentRepo, BatchRepo, PortalRepo, Repos, ResourceRepo, Store, TokenRepo, UserRepo } from '../types.js';
+import type {
+  AssignmentRepo,
+  BatchRepo,
+  PortalRepo,
+  Repos,
+  ResourceRepo,
+  Store,
+  TokenRepo,
+  UserRepo,
+} from '../types.js';
 import { checkedMasterKey } from '../core/master-key.js';
 import { runMigrations, type MigrationHost } from '../core/migrate.js';
-import { metaRepo, portalRepo, SqlAssignmentRepo, SqlBatchRepo, SqlResourceRepo, SqlSignInCodes, SqlUserRepo } from '../core/repos.js';
+import {
+  metaRepo,
+  portalRepo,
+  SqlAssignmentRepo,
+  SqlBatchRepo,
+  SqlResourceRepo,
+  SqlSignInCodes,
+  SqlUserRepo,
+} from '../core/repos.js';
 import type { Migration } from '../sqlite/migrations.js';
 import { WrongMasterKeyError } from '../vault.js';
 import { isRetryable, PgExecutor, pgDialect, redactUrl, sqlState } from './db.js';
@@ -40,7 +57,10 @@ const MIGRATION_LOCK_KEY = 0x6d696772; // "migr"
 
 // int8 (COUNT, BIGINT counters) as numbers: every value we store fits in 2^53.
 const types = {
-  getTypeParser: ((oid: number, format?: string) => (oid === 20 && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === 20 && format !== 'binary'
+      ? (v: string) => Number(v)
+      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
 export function isPostgresUrl(location: string): boolean {
@@ -145,16 +165,23 @@ export class PostgresStore implements Store {
 
   private async loadKey(): Promise<Buffer> {
     // Read and written on a pooled connection, outside any caller's transaction: the check value stays even if that transaction rolls back.
-    const readCheck = async () => ((await this.pool.query("SELECT value FROM meta WHERE key = 'key_check'")).rows[0] as { value: string } | undefined)?.value;
+    const readCheck = async () =>
+      (
+        (await this.pool.query("SELECT value FROM meta WHERE key = 'key_check'")).rows[0] as
+          { value: string } | undefined
+      )?.value;
     const checked = checkedMasterKey(await readCheck(), {
       location: this.location,
       keyFile: pgKeyFilePath(this.url, this.env),
       env: this.env,
-      missingHint: 'Set TOKENSMITH_MASTER_KEY to the key every station shares, or put that key in the key file (TOKENSMITH_MASTER_KEY_FILE names another).',
+      missingHint:
+        'Set TOKENSMITH_MASTER_KEY to the key every station shares, or put that key in the key file (TOKENSMITH_MASTER_KEY_FILE names another).',
     });
     if (checked.firstUse) {
       // Two stations starting a fresh database with different keys: the first check value wins, the other station is told.
-      await this.pool.query("INSERT INTO meta (key, value) VALUES ('key_check', $1) ON CONFLICT (key) DO NOTHING", [checked.check]);
+      await this.pool.query("INSERT INTO meta (key, value) VALUES ('key_check', $1) ON CONFLICT (key) DO NOTHING", [
+        checked.check,
+      ]);
       if ((await readCheck()) !== checked.check) throw new WrongMasterKeyError(checked.key.source);
     }
     return checked.key.key;
@@ -207,7 +234,11 @@ function pgMigrationHost(pool: pg.Pool): MigrationHost<Migration, 'async'> {
   return {
     applied: async () => {
       try {
-        const rows = (client ? await client.query('SELECT version FROM schema_migrations') : await pool.query('SELECT version FROM schema_migrations')).rows as { version: number }[];
+        const rows = (
+          client
+            ? await client.query('SELECT version FROM schema_migrations')
+            : await pool.query('SELECT version FROM schema_migrations')
+        ).rows as { version: number }[];
         return new Set(rows.map((r) => r.version));
       } catch (err) {
         if (sqlState(err) === '42P01') return new Set<number>(); // no table yet: a new database
@@ -218,11 +249,17 @@ function pgMigrationHost(pool: pg.Pool): MigrationHost<Migration, 'async'> {
       const c = (client = await pool.connect());
       await c.query('BEGIN');
       await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+      await c.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+      );
     },
     apply: async (m) => {
       await client!.query(m.sql);
-      await client!.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, new Date().toISOString()]);
+      await client!.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+        m.version,
+        m.name,
+        new Date().toISOString(),
+      ]);
       return true;
     },
     commit: async () => {

@@ -15,11 +15,20 @@ import { pgDialect, uniqueViolation, type PgExecutor, type Row } from './db.js';
 
 const now = () => new Date().toISOString();
 
-function duplicateError(t: { serial: string; manufacturer: string; deviceSerial?: string | null; profile?: number | null }, constraint: string): DataError {
+function duplicateError(
+  t: { serial: string; manufacturer: string; deviceSerial?: string | null; profile?: number | null },
+  constraint: string,
+): DataError {
   if (constraint === 'tokens_device_profile') {
-    return new DataError(`profile ${t.profile} of device ${t.deviceSerial} already holds a token (adding ${t.serial})`, { code: 'duplicate-serial', where: t.serial });
+    return new DataError(
+      `profile ${t.profile} of device ${t.deviceSerial} already holds a token (adding ${t.serial})`,
+      { code: 'duplicate-serial', where: t.serial },
+    );
   }
-  return new DataError(`token ${t.serial}${t.manufacturer ? ` (${t.manufacturer})` : ''} is already in the store`, { code: 'duplicate-serial', where: t.serial });
+  return new DataError(`token ${t.serial}${t.manufacturer ? ` (${t.manufacturer})` : ''} is already in the store`, {
+    code: 'duplicate-serial',
+    where: t.serial,
+  });
 }
 
 const UNNEST_TYPES = [
@@ -64,14 +73,20 @@ export class PgTokenRepo extends SqlTokenReads implements TokenRepo {
   /** The insert values of a token; `presealed` when the caller sealed the seed already (sealSeeds). */
   private async row(t: NewToken, at: string, key: Buffer | null, presealed?: Buffer | null): Promise<unknown[]> {
     const binding = seedBinding({ manufacturer: t.manufacturer ?? '', serial: t.serial });
-    const sealed = presealed !== undefined ? presealed : t.seed ? sealSeed(key ?? (await this.key()), t.seed, binding) : null;
+    const sealed =
+      presealed !== undefined ? presealed : t.seed ? sealSeed(key ?? (await this.key()), t.seed, binding) : null;
     return tokenInsertValues(t, sealed, at, this.d);
   }
 
   async insert(t: NewToken): Promise<TokenRecord> {
     const values = await this.row(t, now(), null);
     try {
-      const r = await this.db.guarded(() => this.db.one(`INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`, values));
+      const r = await this.db.guarded(() =>
+        this.db.one(
+          `INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`,
+          values,
+        ),
+      );
       return toToken(r!);
     } catch (err) {
       const c = uniqueViolation(err);
@@ -129,7 +144,10 @@ export class PgTokenRepo extends SqlTokenReads implements TokenRepo {
   async update(id: number, patch: TokenPatch): Promise<TokenRecord> {
     const columns = tokenPatchColumns(patch, this.d);
     if ('seed' in patch) {
-      const cur = await this.db.one<{ manufacturer: string; serial: string }>(`SELECT manufacturer, serial FROM tokens WHERE id = $1${this.lock}`, [id]);
+      const cur = await this.db.one<{ manufacturer: string; serial: string }>(
+        `SELECT manufacturer, serial FROM tokens WHERE id = $1${this.lock}`,
+        [id],
+      );
       if (!cur) throw new NotFoundError(`no token with id ${id}`);
       columns.push(['sealed_seed', patch.seed ? sealSeed(await this.key(), patch.seed, seedBinding(cur)) : null]);
     }
@@ -143,7 +161,11 @@ export class PgTokenRepo extends SqlTokenReads implements TokenRepo {
       r = await this.db.guarded(() => this.db.one(`UPDATE tokens SET ${sets} WHERE id = ${idAt} RETURNING *`, params));
     } catch (err) {
       const c = uniqueViolation(err);
-      if (c !== undefined) throw new DataError(`token #${id}: ${c === 'tokens_device_profile' ? 'that device profile already holds a token' : 'the serial is taken'}`, { code: 'duplicate-serial' });
+      if (c !== undefined)
+        throw new DataError(
+          `token #${id}: ${c === 'tokens_device_profile' ? 'that device profile already holds a token' : 'the serial is taken'}`,
+          { code: 'duplicate-serial' },
+        );
       throw err;
     }
     if (!r) throw new NotFoundError(`no token with id ${id}`);
@@ -157,16 +179,25 @@ export class PgTokenRepo extends SqlTokenReads implements TokenRepo {
 
   async findByUid(uid: string): Promise<TokenRecord | null> {
     // The same expression as the index tokens_attr_uid (migration 9), so PostgreSQL uses it.
-    const r = await this.db.one("SELECT * FROM tokens WHERE (attributes::jsonb) ->> 'uid' = $1 ORDER BY id LIMIT 1", [uid]);
+    const r = await this.db.one("SELECT * FROM tokens WHERE (attributes::jsonb) ->> 'uid' = $1 ORDER BY id LIMIT 1", [
+      uid,
+    ]);
     return r ? toToken(r) : null;
   }
 
   async findBySerial(serial: string): Promise<TokenRecord[]> {
-    return (await this.db.query(`SELECT * FROM tokens WHERE serial = $1 ORDER BY manufacturer COLLATE "C"${this.lock}`, [serial])).map(toToken);
+    return (
+      await this.db.query(`SELECT * FROM tokens WHERE serial = $1 ORDER BY manufacturer COLLATE "C"${this.lock}`, [
+        serial,
+      ])
+    ).map(toToken);
   }
 
   async findOne(manufacturer: string, serial: string): Promise<TokenRecord | null> {
-    const r = await this.db.one(`SELECT * FROM tokens WHERE manufacturer = $1 AND serial = $2${this.lock}`, [manufacturer, serial]);
+    const r = await this.db.one(`SELECT * FROM tokens WHERE manufacturer = $1 AND serial = $2${this.lock}`, [
+      manufacturer,
+      serial,
+    ]);
     return r ? toToken(r) : null;
   }
 }

@@ -4,12 +4,19 @@
  */
 import type Database from 'better-sqlite3';
 import { GENESIS_HASH, toAuditRecord, verifyAuditChain, type StoredAuditRow } from '../audit-chain.js';
-import { ANCHOR_META_KEY, ANCHOR_PENDING_META_KEY, anchorValue, checkAnchor, lastHashOf } from '../core/audit-anchor.js';
+import {
+  ANCHOR_META_KEY,
+  ANCHOR_PENDING_META_KEY,
+  anchorValue,
+  checkAnchor,
+  lastHashOf,
+} from '../core/audit-anchor.js';
 import { auditListQuery, INSERT_AUDIT_COLUMNS, nextAuditRow, parseAuditHead } from '../core/audit-rows.js';
 import { questionMarks } from '../core/inventory.js';
 import type { AuditEntry, AuditRecord, AuditRepo, AuditVerifyResult } from '../types.js';
 
-const UPSERT_META = 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value';
+const UPSERT_META =
+  'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value';
 
 export class SqliteAuditRepo implements AuditRepo {
   constructor(
@@ -20,7 +27,9 @@ export class SqliteAuditRepo implements AuditRepo {
   ) {}
 
   private metaValue(key: string): string | null {
-    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null;
+    return (
+      (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null
+    );
   }
 
   private writeAnchor(key: Buffer, count: number, head: string): void {
@@ -39,8 +48,10 @@ export class SqliteAuditRepo implements AuditRepo {
     }
     this.db
       .transaction(() => {
-        const last = this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-        if (this.metaValue(ANCHOR_PENDING_META_KEY) !== null) this.writeAnchor(key, last?.seq ?? 0, last?.hash ?? GENESIS_HASH);
+        const last = this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as
+          { seq: number; hash: string } | undefined;
+        if (this.metaValue(ANCHOR_PENDING_META_KEY) !== null)
+          this.writeAnchor(key, last?.seq ?? 0, last?.hash ?? GENESIS_HASH);
       })
       .immediate();
     return true;
@@ -49,9 +60,12 @@ export class SqliteAuditRepo implements AuditRepo {
   async append(e: AuditEntry): Promise<AuditRecord> {
     const key = this.key(); // before any write: without the key no row could be anchored
     const write = () => {
-      const last = this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+      const last = this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as
+        { seq: number; hash: string } | undefined;
       const next = nextAuditRow(last, e, this.operator);
-      this.db.prepare(`INSERT INTO audit (${INSERT_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(...next.values);
+      this.db
+        .prepare(`INSERT INTO audit (${INSERT_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(...next.values);
       this.db.prepare(UPSERT_META).run('audit_head', next.head);
       this.writeAnchor(key, next.record.seq, next.record.hash);
       return next.record;
@@ -67,7 +81,10 @@ export class SqliteAuditRepo implements AuditRepo {
 
   async verify(): Promise<AuditVerifyResult> {
     const head = parseAuditHead(this.metaValue('audit_head'));
-    const chain = verifyAuditChain(this.db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as Iterable<StoredAuditRow>, head);
+    const chain = verifyAuditChain(
+      this.db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as Iterable<StoredAuditRow>,
+      head,
+    );
     if (!chain.ok) return chain;
     const pending = this.metaValue(ANCHOR_PENDING_META_KEY) !== null;
     return checkAnchor(this.key(), this.metaValue(ANCHOR_META_KEY), pending, chain.rows, lastHashOf(head));

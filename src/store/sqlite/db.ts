@@ -31,7 +31,8 @@ export function sqliteDialect(db: Database.Database): Dialect {
     listValue: (values) => JSON.stringify(values),
     bool: (v) => (v ? 1 : 0),
     all: async <R extends Row = Row>(sql: string, params: unknown[] = []) => prep(db, sql).all(...params) as R[],
-    get: async <R extends Row = Row>(sql: string, params: unknown[] = []) => prep(db, sql).get(...params) as R | undefined,
+    get: async <R extends Row = Row>(sql: string, params: unknown[] = []) =>
+      prep(db, sql).get(...params) as R | undefined,
     run: async (sql, params = []) => prep(db, sql).run(...params).changes,
     // A failed statement leaves an SQLite transaction usable: nothing to guard.
     guarded: (fn) => fn(),

@@ -14,9 +14,26 @@ import { DataError } from '../../core/errors.js';
 import { nowIso } from '../core/dialect.js';
 import { checkedMasterKey } from '../core/master-key.js';
 import { runMigrationsSync, type MigrationHost } from '../core/migrate.js';
-import { metaRepo, portalRepo, SqlAssignmentRepo, SqlBatchRepo, SqlResourceRepo, SqlSignInCodes, SqlUserRepo } from '../core/repos.js';
+import {
+  metaRepo,
+  portalRepo,
+  SqlAssignmentRepo,
+  SqlBatchRepo,
+  SqlResourceRepo,
+  SqlSignInCodes,
+  SqlUserRepo,
+} from '../core/repos.js';
 import { keyFilePath } from '../paths.js';
-import type { AssignmentRepo, BatchRepo, PortalRepo, Repos, ResourceRepo, Store, TokenRepo, UserRepo } from '../types.js';
+import type {
+  AssignmentRepo,
+  BatchRepo,
+  PortalRepo,
+  Repos,
+  ResourceRepo,
+  Store,
+  TokenRepo,
+  UserRepo,
+} from '../types.js';
 import type { MasterKey } from '../vault.js';
 import { SqliteAuditRepo } from './audit.js';
 import { prep, sqliteDialect } from './db.js';
@@ -57,7 +74,10 @@ export function openSqliteStore(opts: OpenSqliteOptions): SqliteStore {
   try {
     db = new Database(opts.path, { fileMustExist: !memory });
   } catch (err) {
-    throw new DataError(`cannot open the database ${opts.path}: ${(err as Error).message}`, { code: 'db-open', cause: err });
+    throw new DataError(`cannot open the database ${opts.path}: ${(err as Error).message}`, {
+      code: 'db-open',
+      cause: err,
+    });
   }
   try {
     db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
@@ -104,8 +124,12 @@ function setWalMode(db: Database.Database, timeoutMs: number): void {
 function sqliteMigrationHost(db: Database.Database): MigrationHost<Migration, 'sync'> {
   return {
     applied: () => {
-      db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-      return new Set((prep(db, 'SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+      );
+      return new Set(
+        (prep(db, 'SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+      );
     },
     begin: () => undefined,
     apply: (m) => {
@@ -131,10 +155,17 @@ function applySqliteMigration(db: Database.Database, m: Migration): boolean {
   if (m.rebuildsTables) {
     const broken = (db.pragma('foreign_key_check') as unknown[]).length;
     if (broken > brokenBefore) {
-      throw new DataError(`schema migration ${m.version} would leave ${broken - brokenBefore} broken reference(s); nothing was changed`, { code: 'migration-failed' });
+      throw new DataError(
+        `schema migration ${m.version} would leave ${broken - brokenBefore} broken reference(s); nothing was changed`,
+        { code: 'migration-failed' },
+      );
     }
   }
-  prep(db, 'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, nowIso());
+  prep(db, 'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+    m.version,
+    m.name,
+    nowIso(),
+  );
   return true;
 }
 
@@ -185,12 +216,15 @@ export class SqliteStore implements Store {
   /** The master key, loaded on first need and checked against the database's key check value. */
   private key(): Buffer {
     if (this.masterKey) return this.masterKey.key;
-    const stored = (prep(this.db, "SELECT value FROM meta WHERE key = 'key_check'").get() as { value: string } | undefined)?.value;
+    const stored = (
+      prep(this.db, "SELECT value FROM meta WHERE key = 'key_check'").get() as { value: string } | undefined
+    )?.value;
     const checked = checkedMasterKey(stored, {
       location: this.location,
       keyFile: this.location === ':memory:' ? null : keyFilePath(this.location),
       env: this.env,
-      missingHint: 'Set TOKENSMITH_MASTER_KEY to the key the seeds were sealed with, or restore the key file from your backup.',
+      missingHint:
+        'Set TOKENSMITH_MASTER_KEY to the key the seeds were sealed with, or restore the key file from your backup.',
     });
     if (checked.firstUse) prep(this.db, "INSERT INTO meta (key, value) VALUES ('key_check', ?)").run(checked.check);
     this.masterKey = checked.key;

@@ -40,7 +40,10 @@ export class SqliteTokenRepo extends SqlTokenReads implements TokenRepo {
       return toToken(this.getStmt.get(info.lastInsertRowid) as Row);
     } catch (err) {
       if (isSqliteUnique(err)) {
-        throw new DataError(`token ${t.serial}${manufacturer ? ` (${manufacturer})` : ''} is already in the store`, { code: 'duplicate-serial', where: t.serial });
+        throw new DataError(`token ${t.serial}${manufacturer ? ` (${manufacturer})` : ''} is already in the store`, {
+          code: 'duplicate-serial',
+          where: t.serial,
+        });
       }
       throw err;
     }
@@ -98,16 +101,21 @@ export class SqliteTokenRepo extends SqlTokenReads implements TokenRepo {
 
   async findByUid(uid: string): Promise<TokenRecord | null> {
     // The same expression as the index tokens_attr_uid (migration 9), so SQLite uses it.
-    const r = prep(this.db, "SELECT * FROM tokens WHERE json_extract(attributes, '$.uid') = ? ORDER BY id LIMIT 1").get(uid) as Row | undefined;
+    const r = prep(this.db, "SELECT * FROM tokens WHERE json_extract(attributes, '$.uid') = ? ORDER BY id LIMIT 1").get(
+      uid,
+    ) as Row | undefined;
     return r ? toToken(r) : null;
   }
 
   async findBySerial(serial: string): Promise<TokenRecord[]> {
-    return (prep(this.db, 'SELECT * FROM tokens WHERE serial = ? ORDER BY manufacturer').all(serial) as Row[]).map(toToken);
+    return (prep(this.db, 'SELECT * FROM tokens WHERE serial = ? ORDER BY manufacturer').all(serial) as Row[]).map(
+      toToken,
+    );
   }
 
   async findOne(manufacturer: string, serial: string): Promise<TokenRecord | null> {
-    const r = prep(this.db, 'SELECT * FROM tokens WHERE manufacturer = ? AND serial = ?').get(manufacturer, serial) as Row | undefined;
+    const r = prep(this.db, 'SELECT * FROM tokens WHERE manufacturer = ? AND serial = ?').get(manufacturer, serial) as
+      Row | undefined;
     return r ? toToken(r) : null;
   }
 }

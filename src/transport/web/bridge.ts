@@ -9,7 +9,15 @@
 import { DeviceError, TokensmithError } from '../../core/errors.js';
 import type { ApduTransport, TransmitOptions } from '../types.js';
 import type { BatchEvent, FlashBatchReport } from '../../core/batch-report.js';
-import { RemoteError, fromHex, toHex, type BridgeMessage, type BridgeRequest, type ReaderInfo, type WireError } from './wire.js';
+import {
+  RemoteError,
+  fromHex,
+  toHex,
+  type BridgeMessage,
+  type BridgeRequest,
+  type ReaderInfo,
+  type WireError,
+} from './wire.js';
 
 interface Pending {
   resolve: (v: unknown) => void;
@@ -28,7 +36,10 @@ export interface FeatureReport {
 
 export function bridgeSupport(g: { WebSocket?: unknown } = globalThis as never): FeatureReport {
   if (typeof g.WebSocket !== 'function') {
-    return { available: false, why: 'This browser has no WebSocket, so the page cannot reach the readers of this computer through tokensmith serve. Use the CLI: tokensmith device flash.' };
+    return {
+      available: false,
+      why: 'This browser has no WebSocket, so the page cannot reach the readers of this computer through tokensmith serve. Use the CLI: tokensmith device flash.',
+    };
   }
   return { available: true };
 }
@@ -55,7 +66,10 @@ export class BridgeClient {
   private constructor(private readonly ws: WebSocket) {
     ws.addEventListener('message', (ev) => void this.onMessage(String(ev.data)));
     ws.addEventListener('close', () => {
-      this.closedError = new DeviceError('the connection to tokensmith serve closed; is it still running? Reload the page after starting it again.', { code: 'bridge-closed' });
+      this.closedError = new DeviceError(
+        'the connection to tokensmith serve closed; is it still running? Reload the page after starting it again.',
+        { code: 'bridge-closed' },
+      );
       for (const p of this.pending.values()) p.reject(this.closedError);
       this.pending.clear();
     });
@@ -70,7 +84,13 @@ export class BridgeClient {
       ws.addEventListener('open', () => resolve(new BridgeClient(ws)), { once: true });
       ws.addEventListener(
         'error',
-        () => reject(new DeviceError(`could not connect to ${url}: is tokensmith serve running, and was the page opened with its pairing link?`, { code: 'bridge-refused' })),
+        () =>
+          reject(
+            new DeviceError(
+              `could not connect to ${url}: is tokensmith serve running, and was the page opened with its pairing link?`,
+              { code: 'bridge-refused' },
+            ),
+          ),
         { once: true },
       );
     });
@@ -120,7 +140,10 @@ export class BridgeClient {
    * on the token this page connected with openTransport; the server talks to
    * the reader and writes the store and the audit row. Returns the service's result.
    */
-  async flash<T = unknown>(input: Record<string, string | boolean | undefined>, onStep?: (t: string) => void): Promise<T> {
+  async flash<T = unknown>(
+    input: Record<string, string | boolean | undefined>,
+    onStep?: (t: string) => void,
+  ): Promise<T> {
     if (this.flashing) throw new DeviceError('a flash is already running on this page', { code: 'busy' });
     this.flashing = true;
     try {
@@ -135,7 +158,11 @@ export class BridgeClient {
    * on a reader of the host until stopBatch(): the server opens each token
    * itself; the page gets the progress and, at the end, the batch report.
    */
-  async flashBatch(input: Record<string, string | boolean | undefined>, reader: string | undefined, onEvent: (e: BatchEvent) => void): Promise<FlashBatchReport> {
+  async flashBatch(
+    input: Record<string, string | boolean | undefined>,
+    reader: string | undefined,
+    onEvent: (e: BatchEvent) => void,
+  ): Promise<FlashBatchReport> {
     if (this.flashing) throw new DeviceError('a flash is already running on this page', { code: 'busy' });
     this.flashing = true;
     try {
@@ -180,7 +207,9 @@ export class BridgeTransport implements ApduTransport {
 
   async transmit(apdu: Uint8Array, opts: TransmitOptions = {}): Promise<Uint8Array> {
     try {
-      return fromHex(await this.client.request<string>({ op: 'transmit', apdu: toHex(apdu), timeoutMs: opts.timeoutMs }));
+      return fromHex(
+        await this.client.request<string>({ op: 'transmit', apdu: toHex(apdu), timeoutMs: opts.timeoutMs }),
+      );
     } catch (e) {
       if ((e as TokensmithError).code === 'card-removed') this.present = false;
       throw e;

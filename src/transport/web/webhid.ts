@@ -67,7 +67,9 @@ export interface HidDeviceLike extends EventTarget {
   sendReport(reportId: number, data: BufferSource): Promise<void>;
 }
 export interface HidLike {
-  requestDevice(opts: { filters: { vendorId?: number; productId?: number; usagePage?: number; usage?: number }[] }): Promise<HidDeviceLike[]>;
+  requestDevice(opts: {
+    filters: { vendorId?: number; productId?: number; usagePage?: number; usage?: number }[];
+  }): Promise<HidDeviceLike[]>;
   getDevices(): Promise<HidDeviceLike[]>;
 }
 
@@ -92,7 +94,10 @@ export class WebHidReportTransport implements ReportTransport {
   private readonly waiters: ((r: HidReport) => void)[] = [];
   private readonly onInput = (ev: Event) => {
     const e = ev as Event & { reportId: number; data: DataView };
-    const report = { reportId: e.reportId, data: new Uint8Array(e.data.buffer.slice(e.data.byteOffset, e.data.byteOffset + e.data.byteLength)) };
+    const report = {
+      reportId: e.reportId,
+      data: new Uint8Array(e.data.buffer.slice(e.data.byteOffset, e.data.byteOffset + e.data.byteLength)),
+    };
     const w = this.waiters.shift();
     if (w) w(report);
     else this.queue.push(report);
@@ -109,9 +114,15 @@ export class WebHidReportTransport implements ReportTransport {
   ): Promise<WebHidReportTransport> {
     const support = webHidSupport({ hid });
     if (!support.available) throw new DeviceError(support.why!, { code: 'no-webhid' });
-    if (filters.some((f) => f.usagePage === FIDO_USAGE_PAGE)) throw new DeviceError('browsers do not let pages reach FIDO security keys over WebHID; use the CLI', { code: 'fido-blocked' });
+    if (filters.some((f) => f.usagePage === FIDO_USAGE_PAGE))
+      throw new DeviceError('browsers do not let pages reach FIDO security keys over WebHID; use the CLI', {
+        code: 'fido-blocked',
+      });
     const [device] = await hid!.requestDevice({ filters });
-    if (!device) throw new DeviceError("no HID device was chosen: plug the token in and choose it in the browser's list", { code: 'no-device' });
+    if (!device)
+      throw new DeviceError("no HID device was chosen: plug the token in and choose it in the browser's list", {
+        code: 'no-device',
+      });
     return WebHidReportTransport.open(device);
   }
 
@@ -125,7 +136,9 @@ export class WebHidReportTransport implements ReportTransport {
   }
 
   get numberedReports(): boolean {
-    return this.device.collections.some((c) => [...(c.inputReports ?? []), ...(c.outputReports ?? [])].some((r) => (r.reportId ?? 0) !== 0));
+    return this.device.collections.some((c) =>
+      [...(c.inputReports ?? []), ...(c.outputReports ?? [])].some((r) => (r.reportId ?? 0) !== 0),
+    );
   }
 
   async sendReport(report: HidReport): Promise<void> {
@@ -143,7 +156,12 @@ export class WebHidReportTransport implements ReportTransport {
       };
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(w), 1);
-        reject(new DeviceError(`${this.deviceName} sent no report within ${timeoutMs} ms; unplug it, plug it in again and retry`, { code: 'transmit-timeout' }));
+        reject(
+          new DeviceError(
+            `${this.deviceName} sent no report within ${timeoutMs} ms; unplug it, plug it in again and retry`,
+            { code: 'transmit-timeout' },
+          ),
+        );
       }, timeoutMs);
       this.waiters.push(w);
     });

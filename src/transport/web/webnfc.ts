@@ -48,13 +48,17 @@ export function webNfcSupport(g: { NDEFReader?: unknown } = globalThis as never)
 }
 
 /** What the page should always say: Web NFC identifies, it never programs. */
-export const WEB_NFC_LIMIT = 'Web NFC reads NDEF only: it can tell which card was tapped, but it cannot send the commands that program a token.';
+export const WEB_NFC_LIMIT =
+  'Web NFC reads NDEF only: it can tell which card was tapped, but it cannot send the commands that program a token.';
 
 function decodeRecord(r: NdefRecordLike): NfcRecord {
-  const bytes = r.data ? new Uint8Array(r.data.buffer.slice(r.data.byteOffset, r.data.byteOffset + r.data.byteLength)) : new Uint8Array();
+  const bytes = r.data
+    ? new Uint8Array(r.data.buffer.slice(r.data.byteOffset, r.data.byteOffset + r.data.byteLength))
+    : new Uint8Array();
   const out: NfcRecord = { recordType: r.recordType, bytes };
   if (r.mediaType) out.mediaType = r.mediaType;
-  if (r.recordType === 'text' || r.recordType === 'url' || r.recordType === 'absolute-url') out.text = new TextDecoder(r.encoding ?? 'utf-8').decode(bytes);
+  if (r.recordType === 'text' || r.recordType === 'url' || r.recordType === 'absolute-url')
+    out.text = new TextDecoder(r.encoding ?? 'utf-8').decode(bytes);
   return out;
 }
 
@@ -72,7 +76,13 @@ export async function scanTag(
     return await new Promise<NfcTag>((resolve, reject) => {
       const timer = opts.timeoutMs
         ? setTimeout(
-            () => reject(new DeviceError(`no card was tapped within ${Math.round(opts.timeoutMs! / 1000)} s; hold the card against the back of the phone`, { code: 'no-token' })),
+            () =>
+              reject(
+                new DeviceError(
+                  `no card was tapped within ${Math.round(opts.timeoutMs! / 1000)} s; hold the card against the back of the phone`,
+                  { code: 'no-token' },
+                ),
+              ),
             opts.timeoutMs,
           )
         : undefined;
@@ -83,14 +93,23 @@ export async function scanTag(
       });
       reader.addEventListener('readingerror', () => {
         clearTimeout(timer);
-        reject(new DeviceError('the card was seen but could not be read as NDEF; tap it again, or type its serial', { code: 'nfc-read-failed' }));
+        reject(
+          new DeviceError('the card was seen but could not be read as NDEF; tap it again, or type its serial', {
+            code: 'nfc-read-failed',
+          }),
+        );
       });
       reader.scan({ signal: stop.signal }).catch((e: Error) => {
         clearTimeout(timer);
         reject(
-          new DeviceError(e.name === 'NotAllowedError' ? 'the browser was not allowed to use NFC; allow it in the site settings, or type the serial' : `NFC scan failed: ${e.message}`, {
-            code: 'nfc-refused',
-          }),
+          new DeviceError(
+            e.name === 'NotAllowedError'
+              ? 'the browser was not allowed to use NFC; allow it in the site settings, or type the serial'
+              : `NFC scan failed: ${e.message}`,
+            {
+              code: 'nfc-refused',
+            },
+          ),
         );
       });
     });

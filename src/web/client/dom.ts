@@ -2,7 +2,11 @@
 
 type Attrs = Record<string, string | number | boolean | undefined | ((ev: Event) => void)>;
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: (Node | string | null | undefined | false)[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: (Node | string | null | undefined | false)[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === false) continue;
@@ -53,10 +57,22 @@ export class ApiError extends Error {
 export async function api<T>(path: string, body?: unknown): Promise<T> {
   const res = await fetch(
     path,
-    body === undefined ? { credentials: 'same-origin' } : { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+    body === undefined
+      ? { credentials: 'same-origin' }
+      : {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        },
   );
   const json = (await res.json().catch(() => ({}))) as { error?: { message: string; code: string } };
-  if (!res.ok) throw new ApiError(json.error?.message ?? `${res.status} ${res.statusText}`, json.error?.code ?? 'failure', res.status);
+  if (!res.ok)
+    throw new ApiError(
+      json.error?.message ?? `${res.status} ${res.statusText}`,
+      json.error?.code ?? 'failure',
+      res.status,
+    );
   return json as T;
 }
 

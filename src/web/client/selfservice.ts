@@ -37,12 +37,20 @@ function showingErrors<E extends Event>(step: (ev: E) => Promise<void>): (ev: E)
 // ---- sign in --------------------------------------------------------------------
 function signInForm(): void {
   const login = input('login', 'text', { autocomplete: 'username' });
-  const form = h('form', { id: 'signin-begin' }, field('Login', login), h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Continue')));
+  const form = h(
+    'form',
+    { id: 'signin-begin' },
+    field('Login', login),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Continue')),
+  );
   form.addEventListener(
     'submit',
     showingErrors(async (ev) => {
       ev.preventDefault();
-      const c = await api<{ method: 'password' | 'email-code'; tokenCodeRequired: boolean; sentTo?: string }>(`${base}/signin/begin`, { login: login.value.trim() });
+      const c = await api<{ method: 'password' | 'email-code'; tokenCodeRequired: boolean; sentTo?: string }>(
+        `${base}/signin/begin`,
+        { login: login.value.trim() },
+      );
       secretForm(login.value.trim(), c.method, c.tokenCodeRequired, c.sentTo);
     }),
   );
@@ -50,9 +58,19 @@ function signInForm(): void {
   login.focus();
 }
 
-function secretForm(login: string, method: 'password' | 'email-code', tokenCodeRequired: boolean, sentTo?: string): void {
-  const secret = method === 'password' ? input('password', 'password', { autocomplete: 'current-password' }) : input('email-code', 'text', { inputmode: 'numeric', autocomplete: 'one-time-code' });
-  const tokenCode = tokenCodeRequired ? input('token-code', 'text', { inputmode: 'numeric', autocomplete: 'one-time-code' }) : null;
+function secretForm(
+  login: string,
+  method: 'password' | 'email-code',
+  tokenCodeRequired: boolean,
+  sentTo?: string,
+): void {
+  const secret =
+    method === 'password'
+      ? input('password', 'password', { autocomplete: 'current-password' })
+      : input('email-code', 'text', { inputmode: 'numeric', autocomplete: 'one-time-code' });
+  const tokenCode = tokenCodeRequired
+    ? input('token-code', 'text', { inputmode: 'numeric', autocomplete: 'one-time-code' })
+    : null;
   const form = h(
     'form',
     { id: 'signin' },
@@ -65,7 +83,11 @@ function secretForm(login: string, method: 'password' | 'email-code', tokenCodeR
     'submit',
     showingErrors(async (ev) => {
       ev.preventDefault();
-      await api(`${base}/signin`, { login, [method === 'password' ? 'password' : 'emailCode']: secret.value, tokenCode: tokenCode?.value });
+      await api(`${base}/signin`, {
+        login,
+        [method === 'password' ? 'password' : 'emailCode']: secret.value,
+        tokenCode: tokenCode?.value,
+      });
       await showPortal();
       say(status, `Signed in as ${login}.`, 'ok');
     }),
@@ -76,7 +98,13 @@ function secretForm(login: string, method: 'password' | 'email-code', tokenCodeR
 
 // ---- actions ----------------------------------------------------------------------
 /** One form per allowed action; an action the Resource does not allow gets no control at all. */
-function actionForm(action: string, title: string, fields: [label: string, el: HTMLInputElement][], button: string, extra?: Node): HTMLElement {
+function actionForm(
+  action: string,
+  title: string,
+  fields: [label: string, el: HTMLInputElement][],
+  button: string,
+  extra?: Node,
+): HTMLElement {
   const form = h(
     'form',
     { id: `action-${action}`, class: 'action' },
@@ -117,7 +145,9 @@ function enrollForm(): HTMLElement {
             if (found) serial.value = found;
             say(
               status,
-              found ? `Card ${found} read; now type the code it shows.` : `Card ${tag.serialNumber} read, but it carries no token serial: type the serial printed on it.`,
+              found
+                ? `Card ${found} read; now type the code it shows.`
+                : `Card ${tag.serialNumber} read, but it carries no token serial: type the serial printed on it.`,
               found ? 'ok' : 'info',
             );
             (found ? code : serial).focus();
@@ -161,7 +191,14 @@ async function showPortal(): Promise<void> {
   const forms: HTMLElement[] = [];
   if (allowed.has('enroll') && (!o.token || o.token.state === 'assigned')) forms.push(enrollForm());
   if (allowed.has('assign-existing') && !o.token)
-    forms.push(actionForm('assign-existing', 'Take a registered token', [['Serial number', input('existing-serial', 'text', { name: 'serial' })]], 'Take the token'));
+    forms.push(
+      actionForm(
+        'assign-existing',
+        'Take a registered token',
+        [['Serial number', input('existing-serial', 'text', { name: 'serial' })]],
+        'Take the token',
+      ),
+    );
   if (allowed.has('synchronize') && o.token)
     forms.push(
       actionForm(
@@ -174,12 +211,21 @@ async function showPortal(): Promise<void> {
         'Synchronize',
       ),
     );
-  if (allowed.has('reissue') && o.token?.state === 'enrolled') forms.push(actionForm('reissue', 'Prove your token again', [], 'Reissue'));
-  if (allowed.has('unassign') && o.token) forms.push(actionForm('unassign', 'Give the token back', [], 'Unassign my token'));
+  if (allowed.has('reissue') && o.token?.state === 'enrolled')
+    forms.push(actionForm('reissue', 'Prove your token again', [], 'Reissue'));
+  if (allowed.has('unassign') && o.token)
+    forms.push(actionForm('unassign', 'Give the token back', [], 'Unassign my token'));
   if (allowed.has('change-password')) forms.push(changePasswordForm());
-  if (allowed.has('change-email')) forms.push(actionForm('change-email', 'Change your email', [['New email', input('email', 'email')]], 'Change the email'));
-  if (allowed.has('change-phone')) forms.push(actionForm('change-phone', 'Change your phone', [['New phone', input('phone', 'tel')]], 'Change the phone'));
-  if (allowed.has('change-name')) forms.push(actionForm('change-name', 'Change your name', [['New name', input('name')]], 'Change the name'));
+  if (allowed.has('change-email'))
+    forms.push(
+      actionForm('change-email', 'Change your email', [['New email', input('email', 'email')]], 'Change the email'),
+    );
+  if (allowed.has('change-phone'))
+    forms.push(
+      actionForm('change-phone', 'Change your phone', [['New phone', input('phone', 'tel')]], 'Change the phone'),
+    );
+  if (allowed.has('change-name'))
+    forms.push(actionForm('change-name', 'Change your name', [['New name', input('name')]], 'Change the name'));
   const signOut = h(
     'button',
     {
@@ -197,13 +243,25 @@ async function showPortal(): Promise<void> {
       'section',
       { 'aria-labelledby': 'mine-h' },
       h('h2', { id: 'mine-h' }, 'Your token'),
-      h('p', { id: 'my-token' }, o.token ? `Token ${o.token.serial}: ${o.token.state}.` : 'You have no token in this Resource yet.'),
+      h(
+        'p',
+        { id: 'my-token' },
+        o.token ? `Token ${o.token.serial}: ${o.token.state}.` : 'You have no token in this Resource yet.',
+      ),
     ),
     h(
       'section',
       { 'aria-labelledby': 'actions-h' },
       h('h2', { id: 'actions-h' }, 'What you can do'),
-      ...(forms.length ? forms : [h('p', { id: 'nothing-to-do' }, o.actions.length ? 'Nothing to do here now.' : 'This Resource allows no self-service actions.')]),
+      ...(forms.length
+        ? forms
+        : [
+            h(
+              'p',
+              { id: 'nothing-to-do' },
+              o.actions.length ? 'Nothing to do here now.' : 'This Resource allows no self-service actions.',
+            ),
+          ]),
     ),
     h('div', { class: 'actions' }, signOut),
   );

@@ -32,7 +32,13 @@ const model = select('model', [['', 'From the token on the reader']]);
 const modelNote = h('p', { id: 'model-note' });
 const profile = h('input', { id: 'profile', name: 'profile', type: 'number', min: 0, max: 99, value: '0' });
 const title = h('input', { id: 'title', name: 'title', type: 'text', maxlength: 12, autocomplete: 'off' });
-const customerKey = h('input', { id: 'customerKey', name: 'customerKey', type: 'password', autocomplete: 'off', spellcheck: 'false' });
+const customerKey = h('input', {
+  id: 'customerKey',
+  name: 'customerKey',
+  type: 'password',
+  autocomplete: 'off',
+  spellcheck: 'false',
+});
 const molto2Fields = h(
   'div',
   { id: 'molto2-fields', hidden: true },
@@ -72,17 +78,27 @@ const batchList = h('ol', { id: 'batch-list', 'aria-live': 'polite', 'aria-label
 /** The models the registry knows; a family that cannot be flashed is listed, disabled, with its reason below. */
 export async function loadModels(): Promise<void> {
   const models = await api<StationModel[]>('/api/models');
-  const label = (m: StationModel) => `${m.model}${m.products.length ? ` (${m.products.join(', ')})` : ''}${m.flashable ? '' : ' (cannot be flashed)'}`;
-  setOptions(model, [['', 'From the token on the reader'], ...models.map((m): [string, string] => [m.model, label(m)])]);
-  for (const m of models) if (!m.flashable) model.querySelector<HTMLOptionElement>(`option[value="${m.model}"]`)!.disabled = true;
+  const label = (m: StationModel) =>
+    `${m.model}${m.products.length ? ` (${m.products.join(', ')})` : ''}${m.flashable ? '' : ' (cannot be flashed)'}`;
+  setOptions(model, [
+    ['', 'From the token on the reader'],
+    ...models.map((m): [string, string] => [m.model, label(m)]),
+  ]);
+  for (const m of models)
+    if (!m.flashable) model.querySelector<HTMLOptionElement>(`option[value="${m.model}"]`)!.disabled = true;
   const refused = models.filter((m) => !m.flashable);
-  modelNote.replaceChildren(...refused.map((m) => h('span', { 'data-model': m.model }, `${m.model}: ${m.why ?? 'cannot be flashed'} `)));
+  modelNote.replaceChildren(
+    ...refused.map((m) => h('span', { 'data-model': m.model }, `${m.model}: ${m.why ?? 'cannot be flashed'} `)),
+  );
 }
 
 function onModelChange(): void {
   const molto2 = model.value === MOLTO2;
   molto2Fields.hidden = !molto2;
-  setOptions(digits, molto2 ? ['4', '6', '8', '10'].map((d): [string, string] => [d, `${d} digits`]) : [['6', '6 digits']]);
+  setOptions(
+    digits,
+    molto2 ? ['4', '6', '8', '10'].map((d): [string, string] => [d, `${d} digits`]) : [['6', '6 digits']],
+  );
   if (!digits.value) digits.value = '6';
 }
 
@@ -98,7 +114,8 @@ function formValues(): Record<string, string | boolean> {
     user: user.value.trim(),
     force: force.checked,
   };
-  if (model.value === MOLTO2) Object.assign(v, { profile: profile.value, title: title.value, customerKey: customerKey.value });
+  if (model.value === MOLTO2)
+    Object.assign(v, { profile: profile.value, title: title.value, customerKey: customerKey.value });
   return v;
 }
 
@@ -121,17 +138,29 @@ function onBatchEvent(e: BatchEvent, deps: FlashDeps): void {
   else if (e.type === 'take-off') say(deps.status, 'Take the token off the reader.');
   else {
     const { outcome, serial, message } = e.entry;
-    batchList.append(h('li', { 'data-outcome': outcome }, outcome === 'flashed' ? `flashed ${serial}` : `${outcome}: ${message}`));
-    if (outcome !== 'flashed') say(deps.status, `${outcome === 'failed' ? 'Flash failed' : outcome === 'skipped' ? 'Skipped' : 'Cancelled'}: ${message}`, 'error');
+    batchList.append(
+      h('li', { 'data-outcome': outcome }, outcome === 'flashed' ? `flashed ${serial}` : `${outcome}: ${message}`),
+    );
+    if (outcome !== 'flashed')
+      say(
+        deps.status,
+        `${outcome === 'failed' ? 'Flash failed' : outcome === 'skipped' ? 'Skipped' : 'Cancelled'}: ${message}`,
+        'error',
+      );
     void deps.refreshInventory();
   }
 }
 
 async function flashBatch(c: BridgeClient, deps: FlashDeps): Promise<void> {
   stopButton.disabled = false;
-  const r: FlashBatchReport = await c.flashBatch(formValues(), deps.reader() || undefined, (e) => onBatchEvent(e, deps));
+  const r: FlashBatchReport = await c.flashBatch(formValues(), deps.reader() || undefined, (e) =>
+    onBatchEvent(e, deps),
+  );
   const n = r.counts;
-  say(deps.status, `Batch stopped: ${n.flashed} flashed, ${n.skipped} skipped, ${n.failed} failed, ${n.cancelled} cancelled.`);
+  say(
+    deps.status,
+    `Batch stopped: ${n.flashed} flashed, ${n.skipped} skipped, ${n.failed} failed, ${n.cancelled} cancelled.`,
+  );
 }
 
 async function onFlash(ev: Event, deps: FlashDeps): Promise<void> {

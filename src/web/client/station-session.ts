@@ -20,20 +20,32 @@ export function sessionSecret(): string {
 export async function api<T>(path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { authorization: `Bearer ${session}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(path, body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) });
+  const res = await fetch(
+    path,
+    body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) },
+  );
   const json = (await res.json().catch(() => ({}))) as { error?: { message: string; code: string } };
   if (res.status === 401) {
     // A secret from an earlier run of serve on this port: say so instead of a page of errors.
     localStorage.removeItem(SESSION_KEY);
     notPaired(json.error?.message ?? 'not paired');
   }
-  if (!res.ok) throw new ApiError(json.error?.message ?? `${res.status} ${res.statusText}`, json.error?.code ?? 'failure', res.status);
+  if (!res.ok)
+    throw new ApiError(
+      json.error?.message ?? `${res.status} ${res.statusText}`,
+      json.error?.code ?? 'failure',
+      res.status,
+    );
   return json as T;
 }
 
 /** Trades the printed code for a session; asks for the operator's name when serve was started without --operator. */
 async function pairWith(code: string, operator?: string): Promise<void> {
-  const res = await fetch('/api/pair', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, operator }) });
+  const res = await fetch('/api/pair', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code, operator }),
+  });
   const json = (await res.json().catch(() => ({}))) as { session?: string; error?: { message: string; code: string } };
   if (res.ok && json.session) {
     session = json.session;
@@ -50,7 +62,14 @@ async function pairWith(code: string, operator?: string): Promise<void> {
 }
 
 function askOperator(code: string, problem?: string): void {
-  const name = h('input', { id: 'operator', name: 'operator', type: 'text', autocomplete: 'name', required: true, maxlength: 64 });
+  const name = h('input', {
+    id: 'operator',
+    name: 'operator',
+    type: 'text',
+    autocomplete: 'name',
+    required: true,
+    maxlength: 64,
+  });
   const note = statusLine('pair-status');
   if (problem) say(note, problem, 'error');
   const pairForm = h(
@@ -82,5 +101,8 @@ export function pairPage(root: HTMLElement, start: () => void): void {
   session = localStorage.getItem(SESSION_KEY) ?? '';
   if (code) void pairWith(code);
   else if (session) start();
-  else notPaired('not paired: open the link that `tokensmith serve` printed when it started (it carries the pairing code)');
+  else
+    notPaired(
+      'not paired: open the link that `tokensmith serve` printed when it started (it carries the pairing code)',
+    );
 }

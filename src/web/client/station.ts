@@ -48,7 +48,10 @@ async function refreshReaders(): Promise<void> {
       readerSelect,
       readers.map((r) => [r.name, `${r.name}${r.token ? ' (token on it)' : ''}`]),
     );
-    readersNote.textContent = readers.length === 0 ? 'No reader found: plug one in (pcscd must see it).' : `${readers.length} reader(s) on this computer.`;
+    readersNote.textContent =
+      readers.length === 0
+        ? 'No reader found: plug one in (pcscd must see it).'
+        : `${readers.length} reader(s) on this computer.`;
   } catch (e) {
     readersNote.textContent = (e as Error).message;
   }
@@ -89,7 +92,12 @@ async function useHid(): Promise<void> {
 }
 
 // ---- flash form (station-flash.ts) -----------------------------------------------
-const flash = flashSection({ bridge, reader: () => readerSelect.value, status, refreshInventory: () => refreshInventory() });
+const flash = flashSection({
+  bridge,
+  reader: () => readerSelect.value,
+  status,
+  refreshInventory: () => refreshInventory(),
+});
 
 // ---- inventory ----------------------------------------------------------------
 const search = h('input', { id: 'search', type: 'search', name: 'q', autocomplete: 'off' });
@@ -103,7 +111,20 @@ async function refreshInventory(): Promise<void> {
     const rows = await api<TokenRow[]>(`/api/tokens?${q}`);
     inventoryBody.replaceChildren(
       ...rows.map((t) =>
-        h('tr', { 'data-serial': t.serial }, ...[t.serial, t.manufacturer, t.model ?? '', t.kind, t.state, `${t.algorithm}/${t.period}s`, t.resource ?? '', t.user ?? ''].map((c) => h('td', {}, c))),
+        h(
+          'tr',
+          { 'data-serial': t.serial },
+          ...[
+            t.serial,
+            t.manufacturer,
+            t.model ?? '',
+            t.kind,
+            t.state,
+            `${t.algorithm}/${t.period}s`,
+            t.resource ?? '',
+            t.user ?? '',
+          ].map((c) => h('td', {}, c)),
+        ),
       ),
     );
     if (rows.length === 0) inventoryBody.append(h('tr', {}, h('td', { colspan: 8 }, 'No tokens match.')));
@@ -135,11 +156,19 @@ resourceFilter.addEventListener('change', () => void refreshInventory());
 // ---- import ---------------------------------------------------------------------
 const fileInput = h('input', { id: 'seed-file', type: 'file', name: 'file' });
 const importPassword = h('input', { id: 'import-password', type: 'password', name: 'password', autocomplete: 'off' });
-const passwordRow = field('Password of the file', importPassword, 'The file is encrypted; type its password and import again.');
+const passwordRow = field(
+  'Password of the file',
+  importPassword,
+  'The file is encrypted; type its password and import again.',
+);
 passwordRow.hidden = true;
 const importResource = select('import-resource', [['', 'None']]);
 const importResult = h('p', { id: 'import-result', role: 'status', 'aria-live': 'polite' });
-const dropZone = h('div', { id: 'drop-zone', class: 'drop' }, 'Drop a seed file here (PSKC, CSV, DPW, otpauth), or choose it below.');
+const dropZone = h(
+  'div',
+  { id: 'drop-zone', class: 'drop' },
+  'Drop a seed file here (PSKC, CSV, DPW, otpauth), or choose it below.',
+);
 let dropped: File | null = null;
 
 function base64(buf: ArrayBuffer): string {
@@ -157,15 +186,22 @@ async function importFile(ev?: Event): Promise<void> {
     return;
   }
   try {
-    const r = await api<{ batch: number; imported: number; skipped: number; failed: number; format: string }>('/api/import', {
-      fileName: file.name,
-      contentBase64: base64(await file.arrayBuffer()),
-      password: importPassword.value || undefined,
-      resource: importResource.value || undefined,
-    });
+    const r = await api<{ batch: number; imported: number; skipped: number; failed: number; format: string }>(
+      '/api/import',
+      {
+        fileName: file.name,
+        contentBase64: base64(await file.arrayBuffer()),
+        password: importPassword.value || undefined,
+        resource: importResource.value || undefined,
+      },
+    );
     passwordRow.hidden = true;
     importPassword.value = '';
-    say(importResult, `${file.name} (${r.format}): ${r.imported} imported, ${r.skipped} skipped, batch ${r.batch}.`, 'ok');
+    say(
+      importResult,
+      `${file.name} (${r.format}): ${r.imported} imported, ${r.skipped} skipped, batch ${r.batch}.`,
+      'ok',
+    );
     void refreshInventory();
   } catch (e) {
     const err = e as Error & { code?: string };
@@ -214,11 +250,25 @@ function render(): void {
       h(
         'div',
         { class: 'actions' },
-        h('button', { type: 'button', id: 'refresh-readers', onclick: () => void refreshReaders() }, 'Refresh the readers'),
+        h(
+          'button',
+          { type: 'button', id: 'refresh-readers', onclick: () => void refreshReaders() },
+          'Refresh the readers',
+        ),
         h('button', { type: 'button', id: 'read-token', onclick: () => void readToken() }, 'Read the token'),
       ),
       tokenInfo,
-      hid.available ? h('div', { class: 'actions' }, h('button', { type: 'button', id: 'use-hid', onclick: () => void useHid() }, 'Use a USB HID token (WebHID)')) : null,
+      hid.available
+        ? h(
+            'div',
+            { class: 'actions' },
+            h(
+              'button',
+              { type: 'button', id: 'use-hid', onclick: () => void useHid() },
+              'Use a USB HID token (WebHID)',
+            ),
+          )
+        : null,
       h(
         'p',
         { id: 'hid-support' },
@@ -233,12 +283,28 @@ function render(): void {
       'section',
       { 'aria-labelledby': 'inventory-h' },
       h('h2', { id: 'inventory-h' }, 'Inventory'),
-      h('div', { class: 'filters' }, field('Search (serial, user, model)', search), field('State', stateFilter), field('Resource', resourceFilter)),
+      h(
+        'div',
+        { class: 'filters' },
+        field('Search (serial, user, model)', search),
+        field('State', stateFilter),
+        field('Resource', resourceFilter),
+      ),
       h(
         'table',
         { id: 'inventory' },
         h('caption', {}, 'Tokens in the store'),
-        h('thead', {}, h('tr', {}, ...['Serial', 'Manufacturer', 'Model', 'Kind', 'State', 'Algorithm', 'Resource', 'User'].map((c) => h('th', { scope: 'col' }, c)))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ...['Serial', 'Manufacturer', 'Model', 'Kind', 'State', 'Algorithm', 'Resource', 'User'].map((c) =>
+              h('th', { scope: 'col' }, c),
+            ),
+          ),
+        ),
         inventoryBody,
       ),
     ),

@@ -60,7 +60,13 @@ describe('Protectimus frames: the advisory bytes', () => {
     const sim = new ProtectimusSimulator({ interval: 60 });
     const a = parseAnswer(sim.process(buildInfo()), 0x10);
     expect(a.payload.length).toBe(9);
-    expect(parseInfoPayload(a.payload)).toEqual({ hardwareScheme: '70', firmware: '10.01', rtc: true, interval: 60, intervalFlag: 0x10 });
+    expect(parseInfoPayload(a.payload)).toEqual({
+      hardwareScheme: '70',
+      firmware: '10.01',
+      rtc: true,
+      interval: 60,
+      intervalFlag: 0x10,
+    });
   });
 });
 

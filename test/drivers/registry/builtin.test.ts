@@ -43,7 +43,16 @@ describe('cassettes belong to the family their model names', () => {
   it('every model of every family is listed once', async () => {
     const models = await allModels();
     expect(new Set(models).size).toBe(models.length);
-    expect(models).toEqual(['token2-card', 'token2-fob', 'token2-fob-c302', 'token2-molto2', 'protectimus-slim', 'protectimus-flex', 'yubikey-oath', 'yubikey-otp']);
+    expect(models).toEqual([
+      'token2-card',
+      'token2-fob',
+      'token2-fob-c302',
+      'token2-molto2',
+      'protectimus-slim',
+      'protectimus-flex',
+      'yubikey-oath',
+      'yubikey-otp',
+    ]);
     expect((await familyOfModel('token2-nfc')).name).toBe('token2-nfc');
   });
 
@@ -55,7 +64,10 @@ describe('cassettes belong to the family their model names', () => {
     c.header.model = model;
     const path = join(dir, `model-${model}.cassette`);
     writeCassette(path, c);
-    await expect(verifyCassette(path)).rejects.toMatchObject({ code: 'bad-cassette', message: expect.stringMatching(message) });
+    await expect(verifyCassette(path)).rejects.toMatchObject({
+      code: 'bad-cassette',
+      message: expect.stringMatching(message),
+    });
     await expect(showCassette(path)).rejects.toMatchObject({ code: 'bad-cassette' });
   });
 
@@ -64,6 +76,8 @@ describe('cassettes belong to the family their model names', () => {
     c.header.operation!.name = 'flash';
     const path = join(dir, 'molto2-flash-op.cassette');
     writeCassette(path, c);
-    await expect(verifyCassette(path)).rejects.toThrow(/token2-molto2 has no cassette operation 'flash' \(it replays flash-profile, profiles, sync-profiles\)/);
+    await expect(verifyCassette(path)).rejects.toThrow(
+      /token2-molto2 has no cassette operation 'flash' \(it replays flash-profile, profiles, sync-profiles\)/,
+    );
   });
 });

@@ -21,7 +21,10 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 function withGenericAtr(sim: { process(a: Uint8Array): Uint8Array }) {
   const sent: string[] = [];
-  return { sent, device: { atr: GENERIC_CONTACTLESS_ATR, process: (a: Uint8Array) => (sent.push(hex(a)), sim.process(a)) } };
+  return {
+    sent,
+    device: { atr: GENERIC_CONTACTLESS_ATR, process: (a: Uint8Array) => (sent.push(hex(a)), sim.process(a)) },
+  };
 }
 
 describe('detectFamily over the simulators (generic ATR)', () => {
@@ -42,7 +45,12 @@ describe('detectFamily over the simulators (generic ATR)', () => {
   });
 
   it('asks Protectimus first (an ISO card refuses its class 86), then the Molto2 before the single-profile Token2 (which answers the same INS with its info), the YubiKey (a SELECT) last', async () => {
-    expect((await detectionOrder()).map((f) => f.name)).toEqual(['protectimus', 'token2-molto2', 'token2-nfc', 'yubikey']);
+    expect((await detectionOrder()).map((f) => f.name)).toEqual([
+      'protectimus',
+      'token2-molto2',
+      'token2-nfc',
+      'yubikey',
+    ]);
   });
 
   it('a Token2 card is told before any SELECT of the OATH application reaches it (the YubiKey probe does not disturb the others)', async () => {
@@ -52,11 +60,16 @@ describe('detectFamily over the simulators (generic ATR)', () => {
   });
 
   it('a device no family recognises is a device error naming every family tried', async () => {
-    const t = new MemoryTransport({ atr: GENERIC_CONTACTLESS_ATR, process: () => Uint8Array.of(0x6d, 0x00) }, { readerName: 'ACS ACR122U 00 00' });
+    const t = new MemoryTransport(
+      { atr: GENERIC_CONTACTLESS_ATR, process: () => Uint8Array.of(0x6d, 0x00) },
+      { readerName: 'ACS ACR122U 00 00' },
+    );
     await expect(detectFamily(t)).rejects.toMatchObject({
       exitCode: 3,
       code: 'unknown-device',
-      message: expect.stringMatching(/no family answered: .*"ACS ACR122U 00 00".*protectimus .*token2-molto2 .*token2-nfc .*yubikey .*--model/),
+      message: expect.stringMatching(
+        /no family answered: .*"ACS ACR122U 00 00".*protectimus .*token2-molto2 .*token2-nfc .*yubikey .*--model/,
+      ),
     });
   });
 });
@@ -73,7 +86,8 @@ describe('detectFamily over the committed cassettes', () => {
       const answers = new Map<string, Uint8Array>();
       c.frames.forEach((f, i) => {
         const next = c.frames[i + 1];
-        if (f.dir === 'command' && !f.redacted && next?.dir === 'response' && !answers.has(hex(f.bytes))) answers.set(hex(f.bytes), next.bytes);
+        if (f.dir === 'command' && !f.redacted && next?.dir === 'response' && !answers.has(hex(f.bytes)))
+          answers.set(hex(f.bytes), next.bytes);
       });
       return { file, c, answers };
     })
@@ -93,12 +107,25 @@ describe('detectFamily over the committed cassettes', () => {
     ).toEqual(new Set(['token2-nfc', 'token2-molto2', 'protectimus', 'yubikey']));
   });
 
-  it.each(cassettes.map((x) => [x.file, x] as const))('%s: the family its header names', async (_file, { c, answers }) => {
-    const t = new MemoryTransport({ atr: GENERIC_CONTACTLESS_ATR, process: (a) => answers.get(hex(a)) ?? Uint8Array.of(0x6d, 0x00) });
-    const d = await detectFamily(t);
-    const model = c.header.model ?? '';
-    const expected = model === 'token2-molto2' ? 'token2-molto2' : model.startsWith('protectimus') ? 'protectimus' : model === 'yubikey-oath' ? 'yubikey' : 'token2-nfc';
-    expect(d.family.name).toBe(expected);
-    if (expected === 'token2-nfc') expect(d.model).toBe(model);
-  });
+  it.each(cassettes.map((x) => [x.file, x] as const))(
+    '%s: the family its header names',
+    async (_file, { c, answers }) => {
+      const t = new MemoryTransport({
+        atr: GENERIC_CONTACTLESS_ATR,
+        process: (a) => answers.get(hex(a)) ?? Uint8Array.of(0x6d, 0x00),
+      });
+      const d = await detectFamily(t);
+      const model = c.header.model ?? '';
+      const expected =
+        model === 'token2-molto2'
+          ? 'token2-molto2'
+          : model.startsWith('protectimus')
+            ? 'protectimus'
+            : model === 'yubikey-oath'
+              ? 'yubikey'
+              : 'token2-nfc';
+      expect(d.family.name).toBe(expected);
+      if (expected === 'token2-nfc') expect(d.model).toBe(model);
+    },
+  );
 });

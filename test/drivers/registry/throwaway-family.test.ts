@@ -65,14 +65,21 @@ describe('a family registered from outside the source tree', () => {
   it('cassette verify replays a recording through its driver, and show decodes with its describer', async () => {
     const { default: toy } = await import(toyPath);
     const path = join(dir, 'toy.cassette');
-    const session = startRecording(new MemoryTransport(toy.simulator.create('toy-token', { serial: 'TOY-1', clockOffset: 0 }, () => {})), path, {
-      source: 'simulator',
-      operation: 'ping',
-      params: {},
+    const session = startRecording(
+      new MemoryTransport(toy.simulator.create('toy-token', { serial: 'TOY-1', clockOffset: 0 }, () => {})),
+      path,
+      {
+        source: 'simulator',
+        operation: 'ping',
+        params: {},
+        seed: null,
+        model: 'toy-token',
+      },
+    );
+    await toy.replay('toy-token', { name: 'ping', params: {}, outcome: { ok: true } }, session.transport, {
+      now: Date.now,
       seed: null,
-      model: 'toy-token',
     });
-    await toy.replay('toy-token', { name: 'ping', params: {}, outcome: { ok: true } }, session.transport, { now: Date.now, seed: null });
     session.save({ ok: true });
     const ok = cli(['cassette', 'verify', path, '--json']);
     expect(ok.code, ok.stderr).toBe(0);
@@ -95,11 +102,17 @@ describe('a family registered from outside the source tree', () => {
     const connected = new Promise<void>((r) => server.once('connection', (s) => ((sock = s), r())));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
-    const child = spawn(process.execPath, [join(ROOT, 'bin/tokensmith'), 'simulate', 'toy-token', '--vpcd', `127.0.0.1:${port}`], { env, stdio: 'pipe' });
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'bin/tokensmith'), 'simulate', 'toy-token', '--vpcd', `127.0.0.1:${port}`],
+      { env, stdio: 'pipe' },
+    );
     try {
       await connected;
       const answers: Buffer[] = [];
-      const two = new Promise<void>((r) => sock.on('data', (d) => (answers.push(d), Buffer.concat(answers).length >= 2 + 2 + 2 + 3 && r())));
+      const two = new Promise<void>((r) =>
+        sock.on('data', (d) => (answers.push(d), Buffer.concat(answers).length >= 2 + 2 + 2 + 3 && r())),
+      );
       sock.write(Buffer.from([0x00, 0x01, 0x04])); // get ATR
       sock.write(Buffer.from([0x00, 0x04, 0x00, 0x01, 0x00, 0x00])); // PING
       await two;
@@ -126,11 +139,28 @@ describe('a family registered from outside the source tree', () => {
     }
     // A family that lists a verb it gives no code for is not handed to the Token2 code.
     const syncer = join(dir, 'syncer-family.mjs');
-    writeFileSync(syncer, `export default { name: 'syncer', models: ['syncer-1'], summary: 's', operations: [], verbs: ['info', 'sync'], describe: () => '', async replay() {} };`);
-    const own = spawnSync(process.execPath, [join(ROOT, 'bin/tokensmith'), 'device', 'sync', '--model', 'syncer-1', '--reader', 'no-such-reader', '--wait', '0'], {
-      encoding: 'utf8',
-      env: { ...env, TOKENSMITH_FAMILY_MODULES: syncer },
-    });
+    writeFileSync(
+      syncer,
+      `export default { name: 'syncer', models: ['syncer-1'], summary: 's', operations: [], verbs: ['info', 'sync'], describe: () => '', async replay() {} };`,
+    );
+    const own = spawnSync(
+      process.execPath,
+      [
+        join(ROOT, 'bin/tokensmith'),
+        'device',
+        'sync',
+        '--model',
+        'syncer-1',
+        '--reader',
+        'no-such-reader',
+        '--wait',
+        '0',
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...env, TOKENSMITH_FAMILY_MODULES: syncer },
+      },
+    );
     expect(own.status, own.stderr).toBe(2);
     expect(own.stderr).toMatch(/syncer-1: the syncer family lists 'sync' but gives tokensmith no code for it/);
     const p = cli(['device', 'profiles', '--model', 'toy-token', '--reader', 'no-such-reader', '--wait', '0']);
@@ -162,22 +192,57 @@ export default {
 };
 `,
     );
-    const run = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/tokensmith'), ...args], { encoding: 'utf8', env: { ...env, TOKENSMITH_FAMILY_MODULES: hid } });
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [join(ROOT, 'bin/tokensmith'), ...args], {
+        encoding: 'utf8',
+        env: { ...env, TOKENSMITH_FAMILY_MODULES: hid },
+      });
     const ok = run(['device', 'sync', '--model', 'toyhid-key', '--reader', 'hidraw3', '--times', '3', '--json']);
     expect(ok.status, ok.stderr).toBe(0);
-    expect(JSON.parse(ok.stdout)).toEqual({ family: 'toyhid', model: 'toyhid-key', reader: 'toyhid on hidraw3', pings: 3, storeOpen: true });
+    expect(JSON.parse(ok.stdout)).toEqual({
+      family: 'toyhid',
+      model: 'toyhid-key',
+      reader: 'toyhid on hidraw3',
+      pings: 3,
+      storeOpen: true,
+    });
     expect(run(['device', 'sync', '--help']).stdout).toMatch(/--times <n>\s+Toyhid: how many pings/);
     // A flag of another family is refused by name before the device is opened.
     const stray = run(['device', 'sync', '--model', 'toyhid-key', '--all-profiles']);
     expect(stray.status).toBe(2);
-    expect(stray.stderr).toMatch(/toyhid-key has no --all-profiles for device sync \(--all-profiles is for token2-molto2; the token is a toyhid\)/);
+    expect(stray.stderr).toMatch(
+      /toyhid-key has no --all-profiles for device sync \(--all-profiles is for token2-molto2; the token is a toyhid\)/,
+    );
   });
 
   it("a built-in family's flag given for another built-in family is refused by name before a reader is opened", () => {
-    const r = cli(['device', 'info', '--model', 'token2-card', '--serial', '70100000042', '--reader', 'no-such-reader', '--wait', '0']);
+    const r = cli([
+      'device',
+      'info',
+      '--model',
+      'token2-card',
+      '--serial',
+      '70100000042',
+      '--reader',
+      'no-such-reader',
+      '--wait',
+      '0',
+    ]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/token2-card has no --serial for device info \(--serial is for protectimus/);
-    const p = cli(['device', 'flash', '--model', 'protectimus-slim', '--profile', '3', '--yes', '--reader', 'no-such-reader', '--wait', '0']);
+    const p = cli([
+      'device',
+      'flash',
+      '--model',
+      'protectimus-slim',
+      '--profile',
+      '3',
+      '--yes',
+      '--reader',
+      'no-such-reader',
+      '--wait',
+      '0',
+    ]);
     expect(p.code).toBe(5);
     expect(p.stderr).toMatch(/not public/);
   });
@@ -195,7 +260,14 @@ export default {
       const unlock = await lockVpcd();
       const stopPcscd = await ensurePcscd();
       try {
-        const sim = await startSimulator({ bin: join(ROOT, 'bin/tokensmith'), env, model: 'toy-token', stateFile: join(dir, 'toy-state.json'), vpcd: '127.0.0.1:35964', upWithinMs: 15_000 });
+        const sim = await startSimulator({
+          bin: join(ROOT, 'bin/tokensmith'),
+          env,
+          model: 'toy-token',
+          stateFile: join(dir, 'toy-state.json'),
+          vpcd: '127.0.0.1:35964',
+          upWithinMs: 15_000,
+        });
         try {
           const r = cli(['device', 'info', '--model', 'toy-token', '--reader', 'Virtual PCD 00 01', '--json']);
           expect(r.code, r.stderr).toBe(0);
@@ -219,7 +291,10 @@ export default {
     const r = cli(['simulate', 'nope-token', '--vpcd']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/'nope-token' is not a model tokensmith knows; use one of .*toy-token/);
-    const bad = spawnSync(process.execPath, [join(ROOT, 'bin/tokensmith'), 'device', 'models'], { encoding: 'utf8', env: { ...env, TOKENSMITH_FAMILY_MODULES: join(dir, 'missing.mjs') } });
+    const bad = spawnSync(process.execPath, [join(ROOT, 'bin/tokensmith'), 'device', 'models'], {
+      encoding: 'utf8',
+      env: { ...env, TOKENSMITH_FAMILY_MODULES: join(dir, 'missing.mjs') },
+    });
     expect(bad.status).toBe(4);
     expect(bad.stderr).toMatch(/missing\.mjs \(named in TOKENSMITH_FAMILY_MODULES\) could not be loaded/);
   });

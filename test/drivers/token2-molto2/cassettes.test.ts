@@ -41,7 +41,9 @@ describe('committed Molto2 and Protectimus cassettes replay through the real dri
 
   it('cassette show decodes the Molto2 config, the public block and the 63NN answer', async () => {
     const flash = formatTranscript(await showCassette(join(FIXTURE_DIR, 'molto2-flash.cassette')));
-    expect(flash).toMatch(/write config of profile 3: display 60 s, clock 2026-01-01T00:00:00Z, sha256, 8 digits, time step 30 s/);
+    expect(flash).toMatch(
+      /write config of profile 3: display 60 s, clock 2026-01-01T00:00:00Z, sha256, 8 digits, time step 30 s/,
+    );
     expect(flash).toMatch(/profile: title 'VPN', sha256, 8 digits, step 30 s, seed present/);
     expect(flash).not.toMatch(/unknown command/);
     const wrong = formatTranscript(await showCassette(join(FIXTURE_DIR, 'molto2-wrong-customer-key.cassette')));
@@ -52,7 +54,9 @@ describe('committed Molto2 and Protectimus cassettes replay through the real dri
     const t = formatTranscript(await showCassette(join(FIXTURE_DIR, 'protectimus-set-time.cassette')));
     expect(t).toMatch(/info: hardware scheme 70, firmware 10.01, RTC yes, interval 30 s; checksum ok/);
     expect(t).toMatch(/set the clock to 2026-01-01T00:00:00Z \(1767225600\), 30 s steps/);
-    expect(formatTranscript(await showCassette(join(FIXTURE_DIR, 'protectimus-read-code.cassette')))).toMatch(/code \d{6}; checksum ok/);
+    expect(formatTranscript(await showCassette(join(FIXTURE_DIR, 'protectimus-read-code.cassette')))).toMatch(
+      /code \d{6}; checksum ok/,
+    );
   });
 
   it('a changed byte of the Molto2 config fails the replay with both frames decoded', async () => {

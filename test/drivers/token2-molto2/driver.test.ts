@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Molto2AuthError, Molto2Driver, Molto2EmptySlotError, Molto2WriteError } from '../../../drivers/token2-molto2/driver.js';
+import {
+  Molto2AuthError,
+  Molto2Driver,
+  Molto2EmptySlotError,
+  Molto2WriteError,
+} from '../../../drivers/token2-molto2/driver.js';
 import { parseCustomerKey } from '../../../drivers/token2-molto2/protocol.js';
 import { Molto2Simulator } from '../../../drivers/token2-molto2/simulator.js';
 import { MemoryTransport } from '../../../src/transport/memory.js';
@@ -28,7 +33,15 @@ describe('Molto2Driver against the simulator', () => {
     const out = await new Molto2Driver(t, { now }).writeProfile(3, seed, settings, { title: 'VPN' });
     expect(sent).toEqual(['8041', '8041', '804B', '80CE', '84C5', '84D5', '84D4', '8041']);
     expect(out.before.seedPresent).toBe(false);
-    expect(out.after).toMatchObject({ profile: 3, title: 'VPN', algorithm: 'sha256', digits: 8, period: 30, seedPresent: true, clockOffset: 0 });
+    expect(out.after).toMatchObject({
+      profile: 3,
+      title: 'VPN',
+      algorithm: 'sha256',
+      digits: 8,
+      period: 30,
+      seedPresent: true,
+      clockOffset: 0,
+    });
     expect(Buffer.from(sim.heldSeed(3)!).toString('ascii')).toBe(seed.toString('ascii'));
     expect(sim.heldSeed(2)).toBeNull();
     expect(sim.profileState(3)).toMatchObject({ displayTimeout: 60, digits: 8 });
@@ -78,14 +91,18 @@ describe('Molto2Driver against the simulator', () => {
     expect(r.waitingForButton).toBe(true);
     expect(sim.state().customerKeyIsFactory).toBe(false);
     await expect(new Molto2Driver(t, { now }).syncProfiles([0])).rejects.toBeInstanceOf(Molto2AuthError);
-    await expect(new Molto2Driver(t, { now, customerKey: parseCustomerKey('site-key-2026') }).syncProfiles([0])).resolves.toMatchObject({ offsetAfter: 0 });
+    await expect(
+      new Molto2Driver(t, { now, customerKey: parseCustomerKey('site-key-2026') }).syncProfiles([0]),
+    ).resolves.toMatchObject({ offsetAfter: 0 });
   });
 
   it('lists 100 profiles on a Molto2v2 and 50 on a Molto2', async () => {
     const v2 = await new Molto2Driver(new MemoryTransport(new Molto2Simulator({ now })), { now }).listProfiles();
     expect(v2.variant).toBe('molto2v2');
     expect(v2.profiles).toHaveLength(100);
-    const v1 = await new Molto2Driver(new MemoryTransport(new Molto2Simulator({ now, variant: 'molto2' })), { now }).listProfiles();
+    const v1 = await new Molto2Driver(new MemoryTransport(new Molto2Simulator({ now, variant: 'molto2' })), {
+      now,
+    }).listProfiles();
     expect(v1.variant).toBe('molto2');
     expect(v1.profiles).toHaveLength(50);
     expect(v1.profiles.every((p) => !p.seedPresent)).toBe(true);
@@ -139,7 +156,9 @@ describe('Molto2Driver against the simulator', () => {
   it('says what was written when the token leaves mid-write', async () => {
     const sim = new Molto2Simulator({ now });
     // 1 info, 2 read, 3 challenge, 4 auth, 5 seed, 6 config <- removed here
-    const err = await new Molto2Driver(new MemoryTransport(sim, { removeBeforeCommand: 6 }), { now }).writeProfile(5, seed, settings).catch((e) => e);
+    const err = await new Molto2Driver(new MemoryTransport(sim, { removeBeforeCommand: 6 }), { now })
+      .writeProfile(5, seed, settings)
+      .catch((e) => e);
     expect(err).toBeInstanceOf(Molto2WriteError);
     expect(err).toMatchObject({ code: 'card-removed', step: 'writeConfig', written: ['writeSeed'], exitCode: 3 });
     expect(err.message).toMatch(/Already written: the seed/);

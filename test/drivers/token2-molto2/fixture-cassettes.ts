@@ -113,7 +113,13 @@ export async function recordFamilyFixture(f: FamilyFixture, dir = FIXTURE_DIR): 
     f.model === 'token2-molto2'
       ? new Molto2Simulator({ serial: '2310000007', variant: f.variant, now, random: fixedRandom(), clockOffset: -45 })
       : new ProtectimusSimulator({ serial: '70100000007', now, clockOffset: 90, seed: SHA1_SEED });
-  if (f.preflash) await new Molto2Driver(new MemoryTransport(sim), { now }).writeProfile(3, SHA1_SEED, { algorithm: 'sha1', digits: 6, period: 30, displayTimeout: 30 });
+  if (f.preflash)
+    await new Molto2Driver(new MemoryTransport(sim), { now }).writeProfile(3, SHA1_SEED, {
+      algorithm: 'sha1',
+      digits: 6,
+      period: 30,
+      displayTimeout: 30,
+    });
   const path = join(dir, f.file);
   let tick = 0;
   const session = startRecording(new MemoryTransport(sim, { readerName: `Simulated ${f.model}` }), path, {
@@ -127,7 +133,12 @@ export async function recordFamilyFixture(f: FamilyFixture, dir = FIXTURE_DIR): 
     note: f.note,
   });
   try {
-    await (await familyOfModel(f.model)).replay(f.model, { name: f.operation, params: f.params, outcome: { ok: true } }, session.transport, { now: session.clock.now, seed: f.seed });
+    await (
+      await familyOfModel(f.model)
+    ).replay(f.model, { name: f.operation, params: f.params, outcome: { ok: true } }, session.transport, {
+      now: session.clock.now,
+      seed: f.seed,
+    });
     session.save({ ok: true });
   } catch (e) {
     if (!(e instanceof TokensmithError)) throw e;

@@ -21,7 +21,13 @@ import {
   statusWordMeaning,
   triesLeft,
 } from '../../../drivers/token2-molto2/protocol.js';
-import { openChangeKeyBody, openSeedBody, openTitleBody, parseCommand, parseConfigBody } from '../../../drivers/token2-molto2/device-side.js';
+import {
+  openChangeKeyBody,
+  openSeedBody,
+  openTitleBody,
+  parseCommand,
+  parseConfigBody,
+} from '../../../drivers/token2-molto2/device-side.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
 const factory = new Sm4(deriveSm4Key(FACTORY_CUSTOMER_KEY));
@@ -29,7 +35,9 @@ const factory = new Sm4(deriveSm4Key(FACTORY_CUSTOMER_KEY));
 describe('Molto2 protocol: fact sheet facts', () => {
   it("derives the factory SM4 key: SHA-1('TOKEN2MOLTO1-KEY')[..16] = 099250FDB017F442DA429ECBBEE17F79", () => {
     expect(hex(deriveSm4Key(FACTORY_CUSTOMER_KEY))).toBe('099250FDB017F442DA429ECBBEE17F79');
-    expect(hex(deriveSm4Key(parseCustomerKey('544F4B454E324D4F4C544F312D4B4559')))).toBe('099250FDB017F442DA429ECBBEE17F79');
+    expect(hex(deriveSm4Key(parseCustomerKey('544F4B454E324D4F4C544F312D4B4559')))).toBe(
+      '099250FDB017F442DA429ECBBEE17F79',
+    );
     expect(hex(deriveSm4Key(parseCustomerKey('TOKEN2MOLTO1-KEY')))).toBe('099250FDB017F442DA429ECBBEE17F79');
   });
 
@@ -54,7 +62,14 @@ describe('Molto2 protocol: fact sheet facts', () => {
     expect(hex(apdu.subarray(27))).toBe(hex(enc.subarray(enc.length - 16, enc.length - 12)));
     expect(parseCommand(apdu, factory).macOk).toBe(true);
     expect(parseCommand(apdu, new Sm4(deriveSm4Key(parseCustomerKey('another-key')))).macOk).toBe(false);
-    expect(parseConfigBody(parseCommand(apdu).body)).toEqual({ kind: 'full', displayTimeoutCode: 2, time: 0x65432100, algorithmCode: 2, digits: 8, periodCode: 0x1e });
+    expect(parseConfigBody(parseCommand(apdu).body)).toEqual({
+      kind: 'full',
+      displayTimeoutCode: 2,
+      time: 0x65432100,
+      algorithmCode: 2,
+      digits: 8,
+      periodCode: 0x1e,
+    });
   });
 
   it('time sync is 84 D4 01 pp with 81 06 0F 04 t', () => {
@@ -72,7 +87,9 @@ describe('Molto2 protocol: fact sheet facts', () => {
     expect(Buffer.from(openSeedBody(factory, c.body) as Uint8Array).toString('ascii')).toBe('12345678901234567890');
     const ecb = createCipheriv('sm4-ecb', deriveSm4Key(FACTORY_CUSTOMER_KEY), null);
     ecb.setAutoPadding(false);
-    expect(hex(c.body)).toBe(hex(Buffer.concat([ecb.update(Buffer.concat([seed, Buffer.from([0x80]), Buffer.alloc(11)])), ecb.final()])));
+    expect(hex(c.body)).toBe(
+      hex(Buffer.concat([ecb.update(Buffer.concat([seed, Buffer.from([0x80]), Buffer.alloc(11)])), ecb.final()])),
+    );
     const clear = parseCommand(buildWriteSeed(factory, 7, new Uint8Array(20)), factory);
     expect(clear.body.length).toBe(32);
     expect(openSeedBody(factory, clear.body)).toBe('clear');
@@ -90,11 +107,22 @@ describe('Molto2 protocol: fact sheet facts', () => {
     expect(hex(apdu.subarray(0, 5))).toBe('84D7000024');
     const c = parseCommand(apdu, factory);
     expect(c.macOk).toBe(true);
-    expect(hex(openChangeKeyBody(factory, c.body)!)).toBe(hex(createHash('sha1').update('new-secret-key').digest().subarray(0, 16)));
+    expect(hex(openChangeKeyBody(factory, c.body)!)).toBe(
+      hex(createHash('sha1').update('new-secret-key').digest().subarray(0, 16)),
+    );
   });
 
   it('public block round-trips: 95 1F 70 1D, flag, title, two clocks, algorithm, step, digits, seed present', () => {
-    const b = { flag: 1, title: 'VPN', rtcTime: 1_767_225_600, timeConfigured: 1_767_225_000, algorithmCode: 2, periodCode: 0x3c, digits: 10, seedPresent: true };
+    const b = {
+      flag: 1,
+      title: 'VPN',
+      rtcTime: 1_767_225_600,
+      timeConfigured: 1_767_225_000,
+      algorithmCode: 2,
+      periodCode: 0x3c,
+      digits: 10,
+      seedPresent: true,
+    };
     const enc = encodeProfileBlock(b);
     expect(hex(enc.subarray(0, 4))).toBe('951F701D');
     expect(enc.length).toBe(33);

@@ -21,18 +21,34 @@ function spy(t: ApduTransport) {
 
 describe('Token2Driver against the simulator', () => {
   it('flashes: info, auth, config, auth, seed, info; the token holds seed and config', async () => {
-    const sim = new Token2Simulator({ model: 'token2-card', serial: '86596220000042', clockOffset: -300, now: () => NOW });
+    const sim = new Token2Simulator({
+      model: 'token2-card',
+      serial: '86596220000042',
+      clockOffset: -300,
+      now: () => NOW,
+    });
     const t = new MemoryTransport(sim);
     const sent = spy(t);
     const d = new Token2Driver(t, { now: () => NOW });
     const out = await d.flash(seed32, settings);
     expect(sent).toEqual(['8041', '804B', '80CE', '84D4', '804B', '80CE', '84C5', '8041']);
     expect(out.commands).toBe(8);
-    expect(out.info).toMatchObject({ serial: '86596220000042', model: 'token2-card', product: 'OTPC-P2-i', offset: -300 });
+    expect(out.info).toMatchObject({
+      serial: '86596220000042',
+      model: 'token2-card',
+      product: 'OTPC-P2-i',
+      offset: -300,
+    });
     expect(out.offsetAfter).toBe(0);
     const s = sim.state();
     expect(s.seedHex).toBe(Buffer.from(seed32).toString('hex'));
-    expect(s).toMatchObject({ algorithm: 'sha256', period: 60, displayTimeoutCode: 2, clockOffset: 0, authFailures: 0 });
+    expect(s).toMatchObject({
+      algorithm: 'sha256',
+      period: 60,
+      displayTimeoutCode: 2,
+      clockOffset: 0,
+      authFailures: 0,
+    });
   });
 
   it('never retries a failed authentication (6983): exactly one attempt, nothing written', async () => {

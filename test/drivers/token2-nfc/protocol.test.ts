@@ -36,7 +36,11 @@ describe('Token2 protocol: fact sheet vectors', () => {
 
   it('computes the MAC over class 80 and Lc without the MAC, as OpenSSL SM4-CBC does', () => {
     const body = configBody({ displayTimeout: 60, algorithm: 'sha256', period: 60, time: 0x65432100 });
-    const input = Buffer.concat([Buffer.from([0x80, 0xd4, 0x00, 0x00, 19]), body, Buffer.from([0x80, 0, 0, 0, 0, 0, 0, 0])]);
+    const input = Buffer.concat([
+      Buffer.from([0x80, 0xd4, 0x00, 0x00, 19]),
+      body,
+      Buffer.from([0x80, 0, 0, 0, 0, 0, 0, 0]),
+    ]);
     const c = createCipheriv('sm4-cbc', DEVICE_KEY, Buffer.alloc(16));
     c.setAutoPadding(false);
     const enc = Buffer.concat([c.update(input), c.final()]);

@@ -43,7 +43,13 @@ const SPECS: Spec[] = [
     params: { slot: 1, digits: 8, counter: 32, tokenIdHex: 'e16300000001', accessCode: false },
     note: 'OATH-HOTP into slot 1 over USB HID: 8 digits, counter 32, token id, RFC 4226 test seed',
   },
-  { file: 'yubikey-otp-hid-info.cassette', link: 'hid', operation: 'info', params: {}, note: 'status and serial over USB HID' },
+  {
+    file: 'yubikey-otp-hid-info.cassette',
+    link: 'hid',
+    operation: 'info',
+    params: {},
+    note: 'status and serial over USB HID',
+  },
   {
     file: 'yubikey-otp-ccid-flash.cassette',
     link: 'ccid',
@@ -56,7 +62,13 @@ const SPECS: Spec[] = [
     link: 'hid',
     operation: 'flash',
     params: { slot: 2, digits: 6, counter: 0, tokenIdHex: '', accessCode: true },
-    prepare: async (sim) => void (await new YubiOtpDriver(new CcidOtpLink(new MemoryTransport(sim))).programHotp(2, { seed: SEED, digits: 6, counter: 0, newAccessCode: ACCESS })),
+    prepare: async (sim) =>
+      void (await new YubiOtpDriver(new CcidOtpLink(new MemoryTransport(sim))).programHotp(2, {
+        seed: SEED,
+        digits: 6,
+        counter: 0,
+        newAccessCode: ACCESS,
+      })),
     note: 'slot 2 protected by an access code; the wrong one: one refused write (the sequence does not move), nothing written; the access code frames are redacted',
   },
 ];
@@ -64,7 +76,10 @@ const SPECS: Spec[] = [
 async function record(spec: Spec): Promise<void> {
   const sim = new YubiOtpSimulator({ serial: '5550123' });
   await spec.prepare?.(sim);
-  const inner: ApduTransport = spec.link === 'hid' ? portAsFrames(hidPortOf(sim), { readerName: 'Simulated YubiKey (HID)' }) : new MemoryTransport(sim, { readerName: 'Simulated YubiKey (CCID)' });
+  const inner: ApduTransport =
+    spec.link === 'hid'
+      ? portAsFrames(hidPortOf(sim), { readerName: 'Simulated YubiKey (HID)' })
+      : new MemoryTransport(sim, { readerName: 'Simulated YubiKey (CCID)' });
   const session = startRecording(inner, join(DIR, spec.file), {
     source: 'simulator',
     operation: spec.operation,
@@ -73,7 +88,11 @@ async function record(spec: Spec): Promise<void> {
     model: 'yubikey-otp',
     frameClock: () => 0,
     note: spec.note,
-    redaction: { isSeedBearing: isOtpSeedBearing, keep: (f) => (f.length === 8 ? 0 : 5), always: Boolean(spec.params.accessCode) },
+    redaction: {
+      isSeedBearing: isOtpSeedBearing,
+      keep: (f) => (f.length === 8 ? 0 : 5),
+      always: Boolean(spec.params.accessCode),
+    },
   });
   // The recording drives the real driver the way the CLI does (with a flash's access code: the replay's stand-in, which this slot refuses).
   const op = { name: spec.operation, params: { ...spec.params, link: spec.link }, outcome: { ok: true as const } };
@@ -94,7 +113,11 @@ describe('yubikey-otp cassettes (recorded from the simulator)', () => {
       expect(r).toMatchObject({ ok: true, operation: spec.operation });
       expect(r.commands).toBeGreaterThan(2);
       const c = readCassette(path);
-      expect(c.header).toMatchObject({ model: 'yubikey-otp', source: 'simulator', transport: spec.link === 'hid' ? 'hid' : 'memory' });
+      expect(c.header).toMatchObject({
+        model: 'yubikey-otp',
+        source: 'simulator',
+        transport: spec.link === 'hid' ? 'hid' : 'memory',
+      });
     });
   }
 

@@ -24,7 +24,9 @@ const links = {
 function oathtoolCodes(seedHex: string, digits: number, counter: number, n: number): string[] | null {
   const bin = which('oathtool');
   if (!bin) return null;
-  const r = spawnSync(bin, ['--hotp', `--digits=${digits}`, `--counter=${counter}`, `--window=${n - 1}`, seedHex], { encoding: 'utf8' });
+  const r = spawnSync(bin, ['--hotp', `--digits=${digits}`, `--counter=${counter}`, `--window=${n - 1}`, seedHex], {
+    encoding: 'utf8',
+  });
   return r.stdout.trim().split('\n');
 }
 
@@ -33,14 +35,23 @@ for (const [name, linkOf] of Object.entries(links)) {
     it('reads the status and the serial', async () => {
       const sim = new YubiOtpSimulator({ serial: '9876543' });
       const info = await new YubiOtpDriver(linkOf(sim)).readInfo();
-      expect(info).toMatchObject({ serial: 9876543, link: name, status: { version: [5, 4, 3], sequence: 0, slot1Configured: false, slot2Configured: false } });
+      expect(info).toMatchObject({
+        serial: 9876543,
+        link: name,
+        status: { version: [5, 4, 3], sequence: 0, slot1Configured: false, slot2Configured: false },
+      });
     });
 
     it('programs OATH-HOTP in a slot: the sequence moves, and the codes equal the RFC 4226 / oathtool codes from the counter on', async () => {
       const sim = new YubiOtpSimulator();
       const after = await new YubiOtpDriver(linkOf(sim)).programHotp(1, { seed: RFC_SEED, digits: 8, counter: 32 });
       expect(after).toMatchObject({ sequence: 1, slot1Configured: true, slot2Configured: false });
-      expect(sim.state().slots[0]).toMatchObject({ hotp: true, digits: 8, counter: 32, keyHex: RFC_SEED.toString('hex') });
+      expect(sim.state().slots[0]).toMatchObject({
+        hotp: true,
+        digits: 8,
+        counter: 32,
+        keyHex: RFC_SEED.toString('hex'),
+      });
       const codes = [sim.press(1), sim.press(1), sim.press(1)];
       const expected = oathtoolCodes(RFC_SEED.toString('hex'), 8, 32, 3);
       if (expected) expect(codes).toEqual(expected);
@@ -61,12 +72,20 @@ for (const [name, linkOf] of Object.entries(links)) {
       const driver = new YubiOtpDriver(linkOf(sim));
       await driver.programHotp(1, { seed: RFC_SEED, digits: 6, counter: 0, newAccessCode: code });
       const before = sim.state();
-      const wrong = await driver.programHotp(1, { seed: Buffer.alloc(20, 7), digits: 8, counter: 0 }, Buffer.from('0102030405ff', 'hex')).catch((e: unknown) => e);
+      const wrong = await driver
+        .programHotp(1, { seed: Buffer.alloc(20, 7), digits: 8, counter: 0 }, Buffer.from('0102030405ff', 'hex'))
+        .catch((e: unknown) => e);
       expect(exitCodeOf(wrong)).toBe(ExitCode.device);
       expect((wrong as { code: string }).code).toBe('access-code-rejected');
-      expect(sim.state()).toMatchObject({ writes: before.writes, rejected: before.rejected + 1, sequence: before.sequence });
+      expect(sim.state()).toMatchObject({
+        writes: before.writes,
+        rejected: before.rejected + 1,
+        sequence: before.sequence,
+      });
       expect(sim.state().slots[0]).toEqual(before.slots[0]);
-      const none = await driver.programHotp(1, { seed: Buffer.alloc(20, 7), digits: 8, counter: 0 }).catch((e: unknown) => e);
+      const none = await driver
+        .programHotp(1, { seed: Buffer.alloc(20, 7), digits: 8, counter: 0 })
+        .catch((e: unknown) => e);
       expect((none as Error).message).toMatch(/give --access-code/);
       await driver.programHotp(1, { seed: Buffer.alloc(20, 7), digits: 8, counter: 0 }, code);
       expect(sim.state().slots[0]).toMatchObject({ digits: 8, accessCodeSet: false });

@@ -3,5 +3,8 @@ import type { FeatureReportPort } from '../../../src/transport/hid-reports.js';
 import type { YubiOtpSimulator } from '../../../drivers/yubikey/otp/simulator.js';
 
 export function hidPortOf(sim: YubiOtpSimulator): FeatureReportPort {
-  return { sendFeatureReport: async (r) => sim.sendFeatureReport(r), getFeatureReport: async () => sim.getFeatureReport() };
+  return {
+    sendFeatureReport: async (r) => sim.sendFeatureReport(r),
+    getFeatureReport: async () => sim.getFeatureReport(),
+  };
 }

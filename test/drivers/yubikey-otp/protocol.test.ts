@@ -7,14 +7,31 @@
  * log). test/e2e/yubikey-otp-ykman.test.ts captures it live again.
  */
 import { describe, expect, it } from 'vitest';
-import { CONFIG_SIZE, CRC_OK_RESIDUAL, crc16, crcResidueOk, decodeSlotConfig, encodeSlotConfig, hotpOfConfig, hotpSlotConfig, parseStatus } from '../../../drivers/yubikey/otp/protocol.js';
-import { FRAME_SIZE, ccidConfigApdu, frameReports, hidFrame, readHidFrame } from '../../../drivers/yubikey/otp/framing.js';
+import {
+  CONFIG_SIZE,
+  CRC_OK_RESIDUAL,
+  crc16,
+  crcResidueOk,
+  decodeSlotConfig,
+  encodeSlotConfig,
+  hotpOfConfig,
+  hotpSlotConfig,
+  parseStatus,
+} from '../../../drivers/yubikey/otp/protocol.js';
+import {
+  FRAME_SIZE,
+  ccidConfigApdu,
+  frameReports,
+  hidFrame,
+  readHidFrame,
+} from '../../../drivers/yubikey/otp/framing.js';
 import { YubiOtpDriver } from '../../../drivers/yubikey/otp/driver.js';
 import { describeFrame, isSeedBearing } from '../../../drivers/yubikey/otp/describe.js';
 
 const RFC_SEED = Buffer.from('12345678901234567890', 'ascii');
 /** The APDU ykman 4.0.9 sent for slot 2, 8 digits, counter 0, no token id, no access code (RFC 4226 test seed). */
-const YKMAN_SLOT2_HOTP8 = '000103003a00000000000000000000000000000000373839300000313233343536373839303132333435360000000000000034600200009173000000000000';
+const YKMAN_SLOT2_HOTP8 =
+  '000103003a00000000000000000000000000000000373839300000313233343536373839303132333435360000000000000034600200009173000000000000';
 
 describe('CRC-16 (ISO 13239, as the YubiKey checks it)', () => {
   it('matches the CRC-16/IBM-SDLC check value before its final complement', () => {
@@ -44,8 +61,18 @@ describe('OATH-HOTP slot configuration', () => {
     expect([c.tkt, c.cfg, c.ext]).toEqual([0x60, 0x02, 0x34]);
     expect(hotpSlotConfig({ seed: RFC_SEED, digits: 6, counter: 0 }).cfg).toBe(0);
     // A token id: OMP+TT as modhex (CFGFLAG.OATH_FIXED_MODHEX2 0x40), or all of it (0x50).
-    expect(hotpSlotConfig({ seed: RFC_SEED, digits: 6, counter: 0, tokenId: Buffer.from('aabb00000001', 'hex') }).cfg).toBe(0x40);
-    expect(hotpSlotConfig({ seed: RFC_SEED, digits: 8, counter: 0, tokenId: Buffer.from('aabb00000001', 'hex'), tokenIdModhex: 'all' }).cfg).toBe(0x52);
+    expect(
+      hotpSlotConfig({ seed: RFC_SEED, digits: 6, counter: 0, tokenId: Buffer.from('aabb00000001', 'hex') }).cfg,
+    ).toBe(0x40);
+    expect(
+      hotpSlotConfig({
+        seed: RFC_SEED,
+        digits: 8,
+        counter: 0,
+        tokenId: Buffer.from('aabb00000001', 'hex'),
+        tokenIdModhex: 'all',
+      }).cfg,
+    ).toBe(0x52);
   });
 
   it('puts key bytes 16..19 in uid[0..3] and IMF/16 big-endian in uid[4..5]', () => {
@@ -94,7 +121,12 @@ describe('HID framing', () => {
   });
 
   it('status bytes: version, sequence, slot bits from the touch level', () => {
-    expect(parseStatus(Uint8Array.from([5, 4, 3, 7, 0x0a, 0]))).toMatchObject({ version: [5, 4, 3], sequence: 7, slot1Configured: false, slot2Configured: true });
+    expect(parseStatus(Uint8Array.from([5, 4, 3, 7, 0x0a, 0]))).toMatchObject({
+      version: [5, 4, 3],
+      sequence: 7,
+      slot1Configured: false,
+      slot2Configured: true,
+    });
   });
 
   it('the describer names the frames, and the seed-bearing parts are the ones holding key bytes', () => {
@@ -119,7 +151,9 @@ describe("isOtpFrame: which frames of the yubikey family are the OTP application
     expect(isOtpFrame(hex('00 00 00 00 00 00 00 80'), 'command')).toBe(true);
     // A report whose byte 4 happens to make it look like an APDU's Lc is still a report.
     expect(isOtpFrame(hex('E1 63 00 00 03 00 00 80'), 'command')).toBe(true);
-    expect(isOtpFrame(hex('05 04 03 00 00 00 90 00'), 'response', hex('00 A4 04 00 07 A0 00 00 05 27 20 01'))).toBe(true);
+    expect(isOtpFrame(hex('05 04 03 00 00 00 90 00'), 'response', hex('00 A4 04 00 07 A0 00 00 05 27 20 01'))).toBe(
+      true,
+    );
     expect(isOtpFrame(hex('00 A4 04 00 07 A0 00 00 05 27 21 01'), 'command')).toBe(false);
     expect(isOtpFrame(hex('00 01 00 00 05 71 03 61 62 63'), 'command')).toBe(false);
     expect(isOtpFrame(hex('90 00'), 'response', hex('00 01 00 00 05 71 03 61 62 63'))).toBe(false);

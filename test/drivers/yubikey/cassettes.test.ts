@@ -61,14 +61,27 @@ describe('YubiKey OATH cassettes', () => {
     const secret = new Uint8Array(randomBytes(20));
     const path = join(tmp, 'redacted.cassette');
     const params = { name: 'alice', type: 'totp', algorithm: 'sha1', digits: 6, period: 30, touch: false, counter: 0 };
-    const session = startRecording(new MemoryTransport(new OathSimulator({ serial: '16000008' })), path, { source: 'simulator', operation: 'flash', params, seed: secret, model: 'yubikey-oath' });
-    await flashCredential(new OathDriver(session.transport, { now: session.clock.now }), undefined, async () => ({ ...params, type: 'totp', algorithm: 'sha1', secret }));
+    const session = startRecording(new MemoryTransport(new OathSimulator({ serial: '16000008' })), path, {
+      source: 'simulator',
+      operation: 'flash',
+      params,
+      seed: secret,
+      model: 'yubikey-oath',
+    });
+    await flashCredential(new OathDriver(session.transport, { now: session.clock.now }), undefined, async () => ({
+      ...params,
+      type: 'totp',
+      algorithm: 'sha1',
+      secret,
+    }));
     session.save({ ok: true });
     const c = readCassette(path);
     const put = c.frames.find((f) => f.dir === 'command' && f.bytes[1] === 0x01)!;
     expect(put).toMatchObject({ redacted: true });
     expect(put.bytes).toHaveLength(5);
-    expect(readFileSync(path, 'utf8').replace(/\s/g, '').toLowerCase()).not.toContain(Buffer.from(secret).toString('hex'));
+    expect(readFileSync(path, 'utf8').replace(/\s/g, '').toLowerCase()).not.toContain(
+      Buffer.from(secret).toString('hex'),
+    );
     expect(await verifyCassette(path)).toMatchObject({ ok: true, outcome: 'ok' });
   });
 });

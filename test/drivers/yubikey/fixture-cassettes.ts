@@ -27,11 +27,25 @@ export const OATH_FIXTURES: OathFixture[] = [
   {
     file: 'yubikey-oath-flash.cassette',
     operation: 'flash',
-    params: { name: '60/Corp:alice', type: 'totp', algorithm: 'sha256', digits: 8, period: 60, touch: false, counter: 0 },
+    params: {
+      name: '60/Corp:alice',
+      type: 'totp',
+      algorithm: 'sha256',
+      digits: 8,
+      period: 60,
+      touch: false,
+      counter: 0,
+    },
     seed: LABELLED_TEST_SEEDS[1]!.seed,
     note: 'simulator recording: YubiKey OATH, TOTP SHA-256, 8 digits, 60 s, RFC 6238 SHA-256 test seed, no access password',
   },
-  { file: 'yubikey-oath-info.cassette', operation: 'info', params: {}, seed: null, note: 'simulator recording: YubiKey OATH SELECT and LIST of a key with two credentials, no access password' },
+  {
+    file: 'yubikey-oath-info.cassette',
+    operation: 'info',
+    params: {},
+    seed: null,
+    note: 'simulator recording: YubiKey OATH SELECT and LIST of a key with two credentials, no access password',
+  },
 ];
 
 export async function recordOathFixture(f: OathFixture, dir = FIXTURE_DIR): Promise<string> {
@@ -55,7 +69,12 @@ export async function recordOathFixture(f: OathFixture, dir = FIXTURE_DIR): Prom
     frameClock: () => (tick += 12) - 12,
     note: f.note,
   });
-  await (await familyOfModel('yubikey-oath')).replay('yubikey-oath', { name: f.operation, params: f.params, outcome: { ok: true } }, session.transport, { now: session.clock.now, seed: f.seed });
+  await (
+    await familyOfModel('yubikey-oath')
+  ).replay('yubikey-oath', { name: f.operation, params: f.params, outcome: { ok: true } }, session.transport, {
+    now: session.clock.now,
+    seed: f.seed,
+  });
   session.save({ ok: true });
   return path;
 }

@@ -12,7 +12,12 @@ import { MemoryTransport } from '../../../src/transport/memory.js';
 import { RecordingTransport } from '../../../src/transport/record.js';
 import { OathDriver, WrongPasswordError, flashCredential } from '../../../drivers/yubikey/oath-driver.js';
 import { OathSimulator } from '../../../drivers/yubikey/oath-simulator.js';
-import { deriveAccessKey, formatCredentialName, parseCredentialName, putApdu } from '../../../drivers/yubikey/oath-protocol.js';
+import {
+  deriveAccessKey,
+  formatCredentialName,
+  parseCredentialName,
+  putApdu,
+} from '../../../drivers/yubikey/oath-protocol.js';
 import { describeFrame, isSeedBearing } from '../../../drivers/yubikey/describe.js';
 
 const T = 1_767_225_600_000; // 2026-01-01T00:00:00Z
@@ -35,7 +40,14 @@ describe('YubiKey OATH driver and simulator', () => {
     const s1 = new Uint8Array(randomBytes(20));
     const s2 = new Uint8Array(randomBytes(32));
     const s3 = new Uint8Array(randomBytes(20));
-    const a = await flashCredential(driver, undefined, async () => ({ name: 'alice', type: 'totp', algorithm: 'sha1', digits: 6, period: 30, secret: s1 }));
+    const a = await flashCredential(driver, undefined, async () => ({
+      name: 'alice',
+      type: 'totp',
+      algorithm: 'sha1',
+      digits: 6,
+      period: 30,
+      secret: s1,
+    }));
     const b = await flashCredential(driver, undefined, async () => ({
       name: formatCredentialName({ issuer: 'Corp', account: 'bob', period: 60, type: 'totp' }),
       type: 'totp',
@@ -44,13 +56,29 @@ describe('YubiKey OATH driver and simulator', () => {
       period: 60,
       secret: s2,
     }));
-    await flashCredential(driver, undefined, async () => ({ name: 'carol', type: 'hotp', algorithm: 'sha1', digits: 6, period: 30, secret: s3, counter: 5 }));
+    await flashCredential(driver, undefined, async () => ({
+      name: 'carol',
+      type: 'hotp',
+      algorithm: 'sha1',
+      digits: 6,
+      period: 30,
+      secret: s3,
+      counter: 5,
+    }));
     const at = new Date(T);
-    expect(a.codeNow).toBe(generateCode(s1, { type: 'totp', algorithm: 'sha1', digits: 6, period: 30, counter: 0 }, { at }));
-    expect(b.codeNow).toBe(generateCode(s2, { type: 'totp', algorithm: 'sha256', digits: 8, period: 60, counter: 0 }, { at }));
+    expect(a.codeNow).toBe(
+      generateCode(s1, { type: 'totp', algorithm: 'sha1', digits: 6, period: 30, counter: 0 }, { at }),
+    );
+    expect(b.codeNow).toBe(
+      generateCode(s2, { type: 'totp', algorithm: 'sha256', digits: 8, period: 60, counter: 0 }, { at }),
+    );
     expect(b.credentialCount).toBe(2);
-    expect(await driver.calculate('carol', 'hotp', 30)).toBe(generateCode(s3, { type: 'hotp', algorithm: 'sha1', digits: 6, period: 30, counter: 5 }));
-    expect(await driver.calculate('carol', 'hotp', 30)).toBe(generateCode(s3, { type: 'hotp', algorithm: 'sha1', digits: 6, period: 30, counter: 6 }));
+    expect(await driver.calculate('carol', 'hotp', 30)).toBe(
+      generateCode(s3, { type: 'hotp', algorithm: 'sha1', digits: 6, period: 30, counter: 5 }),
+    );
+    expect(await driver.calculate('carol', 'hotp', 30)).toBe(
+      generateCode(s3, { type: 'hotp', algorithm: 'sha1', digits: 6, period: 30, counter: 6 }),
+    );
     if (oathtool) {
       expect(a.codeNow).toBe(oathtoolCode(s1, ['--totp', '-N', '@1767225600']));
       expect(b.codeNow).toBe(oathtoolCode(s2, ['--totp=sha256', '-d', '8', '-s', '60', '-N', '@1767225600']));
@@ -72,9 +100,19 @@ describe('YubiKey OATH driver and simulator', () => {
   ] as const)('%s: the key code equals the RFC code and oathtool', async (_what, algorithm, bytes, digits) => {
     const { driver } = rig();
     const secret = new Uint8Array(randomBytes(bytes));
-    const r = await flashCredential(driver, undefined, async () => ({ name: 'x', type: 'totp', algorithm, digits, period: 30, secret }));
-    expect(r.codeNow).toBe(generateCode(secret, { type: 'totp', algorithm, digits, period: 30, counter: 0 }, { at: new Date(T) }));
-    if (oathtool) expect(r.codeNow).toBe(oathtoolCode(secret, [`--totp=${algorithm}`, '-d', String(digits), '-N', '@1767225600']));
+    const r = await flashCredential(driver, undefined, async () => ({
+      name: 'x',
+      type: 'totp',
+      algorithm,
+      digits,
+      period: 30,
+      secret,
+    }));
+    expect(r.codeNow).toBe(
+      generateCode(secret, { type: 'totp', algorithm, digits, period: 30, counter: 0 }, { at: new Date(T) }),
+    );
+    if (oathtool)
+      expect(r.codeNow).toBe(oathtoolCode(secret, [`--totp=${algorithm}`, '-d', String(digits), '-N', '@1767225600']));
   });
 
   it('an access password: 6982 before VALIDATE, a wrong password is refused after one VALIDATE, the right one opens', async () => {
@@ -95,7 +133,14 @@ describe('YubiKey OATH driver and simulator', () => {
   it('a LIST longer than a frame comes in pieces through SEND REMAINING (61xx, A5)', async () => {
     const { driver, transport } = rig({ frameBytes: 40 });
     await driver.open();
-    for (let i = 0; i < 10; i++) await driver.put({ name: `account-${i}@example.com`, type: 'totp', algorithm: 'sha1', digits: 6, secret: new Uint8Array(20).fill(i) });
+    for (let i = 0; i < 10; i++)
+      await driver.put({
+        name: `account-${i}@example.com`,
+        type: 'totp',
+        algorithm: 'sha1',
+        digits: 6,
+        secret: new Uint8Array(20).fill(i),
+      });
     const before = transport.commandCount;
     const listed = await driver.list();
     expect(listed).toHaveLength(10);
@@ -105,7 +150,9 @@ describe('YubiKey OATH driver and simulator', () => {
 
   it('answers any other application with 6A82 (ykman falls back)', async () => {
     const { sim } = rig();
-    const mgmt = sim.process(Uint8Array.from([0x00, 0xa4, 0x04, 0x00, 0x08, 0xa0, 0x00, 0x00, 0x05, 0x27, 0x47, 0x11, 0x17]));
+    const mgmt = sim.process(
+      Uint8Array.from([0x00, 0xa4, 0x04, 0x00, 0x08, 0xa0, 0x00, 0x00, 0x05, 0x27, 0x47, 0x11, 0x17]),
+    );
     expect(Buffer.from(mgmt).toString('hex')).toBe('6a82');
   });
 
@@ -113,10 +160,19 @@ describe('YubiKey OATH driver and simulator', () => {
     const secret = new Uint8Array(20).fill(0xab);
     const put = putApdu({ name: 'alice', type: 'totp', algorithm: 'sha1', digits: 6, secret, touch: true });
     expect(isSeedBearing(put)).toBe(true);
-    expect(describeFrame(put, 'command')).toBe("PUT credential 'alice': totp, sha1, 6 digits, 20-byte key, touch required");
+    expect(describeFrame(put, 'command')).toBe(
+      "PUT credential 'alice': totp, sha1, 6 digits, 20-byte key, touch required",
+    );
     const { sim } = rig();
     const rec = new RecordingTransport(new MemoryTransport(sim), { redact: isSeedBearing });
-    await flashCredential(new OathDriver(rec), undefined, async () => ({ name: 'alice', type: 'totp', algorithm: 'sha1', digits: 6, period: 30, secret }));
+    await flashCredential(new OathDriver(rec), undefined, async () => ({
+      name: 'alice',
+      type: 'totp',
+      algorithm: 'sha1',
+      digits: 6,
+      period: 30,
+      secret,
+    }));
     const putFrame = rec.frames.find((f) => f.dir === 'command' && f.bytes[1] === 0x01)!;
     expect(putFrame.redacted).toBe(true);
     expect(Buffer.from(putFrame.bytes).toString('hex')).not.toContain('abab');
