@@ -242,6 +242,7 @@ async function enrollMatched(tx: Repos, a: ClaimAttempt, match: CodeMatch, at: D
       from,
       to: state,
       driftSteps,
+      ...(token.type === 'totp' ? { driftSeconds: driftSteps * token.period } : {}),
       type: enrollTypeOf(token),
       via: input.via,
     },

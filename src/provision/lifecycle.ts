@@ -184,7 +184,10 @@ export async function resyncWithin(
     actor: opts.actor,
     details: {
       previousDriftSteps: t.driftSteps,
-      ...(t.type === 'hotp' ? { counter: match.step + 1 } : { driftSteps: match.offset }),
+      // The drift in seconds too, so a report need not assume the token's period never changed.
+      ...(t.type === 'hotp'
+        ? { counter: match.step + 1 }
+        : { driftSteps: match.offset, driftSeconds: match.offset * t.period }),
       via: opts.via ?? 'admin',
       ...(opts.force ? { forced: true } : {}),
     },

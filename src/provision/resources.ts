@@ -54,7 +54,8 @@ export function parseList<T extends string>(
   return [...new Set(items)] as T[];
 }
 
-function checkUrl(url: string): string {
+/** An http(s) address, or a usage error naming --url. */
+export function checkUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('not http(s)');
@@ -64,11 +65,15 @@ function checkUrl(url: string): string {
   }
 }
 
-function checkPositive(n: number | undefined, what: string, max: number): number | undefined {
-  if (n === undefined) return undefined;
+/** A whole number from 1 to max, or a usage error naming the flag. */
+export function checkLimit(n: number, what: string, max: number): number {
   if (!Number.isSafeInteger(n) || n < 1 || n > max)
     throw new UsageError(`${what} must be a whole number from 1 to ${max}, got ${n}`);
   return n;
+}
+
+function checkPositive(n: number | undefined, what: string, max: number): number | undefined {
+  return n === undefined ? undefined : checkLimit(n, what, max);
 }
 
 export async function createResource(

@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { UsageError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
+import { registerAdminApi } from './api-admin.js';
 import type { ReaderHub } from './readers.js';
 import { sendError, storeOf } from './http.js';
 
@@ -18,25 +19,20 @@ export interface StationDeps {
 }
 
 export function registerStationApi(app: FastifyInstance, deps: StationDeps): void {
-  const { store, hub } = deps;
+  registerDeviceRoutes(app, deps);
+  registerListRoutes(app, deps.store);
+  registerImportRoute(app, deps.store);
+  registerAdminApi(app, deps.store);
+}
 
+/** The host's readers and the models the flash form offers. */
+function registerDeviceRoutes(app: FastifyInstance, { hub }: StationDeps): void {
   app.get('/api/readers', async (_req, reply) => {
     try {
       return await hub.list();
     } catch (e) {
       return sendError(reply, e);
     }
-  });
-
-  app.get<{ Querystring: { q?: string; state?: string; resource?: string } }>('/api/tokens', async (req) => {
-    const { listTokens } = await import('../provision/tokens.js');
-    const { q, state, resource } = req.query;
-    // One statement, every filter (the search text too) applied in SQL.
-    return listTokens(store, {
-      state: state || undefined,
-      resource: resource || undefined,
-      search: q?.trim() || undefined,
-    });
   });
 
   /** The model select: every model of the registry, and why a family cannot be flashed. */
@@ -46,6 +42,24 @@ export function registerStationApi(app: FastifyInstance, deps: StationDeps): voi
     const products = (m: string) => TOKEN2_PRODUCTS.filter((p) => p.model === m).map((p) => p.product);
     return (await stationModels()).map((m) => ({ ...m, products: products(m.model) }));
   });
+}
+
+/** The inventory, and the Resources and users the station's selects offer. */
+function registerListRoutes(app: FastifyInstance, store: Store): void {
+  app.get<{ Querystring: { q?: string; state?: string; resource?: string; model?: string } }>(
+    '/api/tokens',
+    async (req) => {
+      const { listTokens } = await import('../provision/tokens.js');
+      const { q, state, resource, model } = req.query;
+      // One statement, every filter (the search text too) applied in SQL.
+      return listTokens(store, {
+        state: state || undefined,
+        resource: resource || undefined,
+        model: model || undefined,
+        search: q?.trim() || undefined,
+      });
+    },
+  );
 
   app.get('/api/resources', async () => {
     const { listResources } = await import('../provision/resources.js');
@@ -59,8 +73,10 @@ export function registerStationApi(app: FastifyInstance, deps: StationDeps): voi
       name: u.name,
     }));
   });
+}
 
-  /** A dropped seed file: written to a private temp folder, imported by the import service, deleted. */
+/** A dropped seed file: written to a private temp folder, imported by the import service, deleted. */
+function registerImportRoute(app: FastifyInstance, store: Store): void {
   app.post<{
     Body: {
       fileName?: string;

@@ -25,41 +25,8 @@ export function registerResource(program: Command): void {
       '\nExample:\n  tokensmith resource create vpn --url https://sso.example.com/vpn\n  tokensmith resource allow vpn --actions enroll,synchronize --token-types programmable',
     );
 
-  resource
-    .command('create <name>')
-    .description('create a Resource; every portal action and token type is off until allowed')
-    .option('--url <address>', 'the address of its self-service portal')
-    .option(
-      '--lock-after <n>',
-      'failed codes before a token is locked for enrollment (default 5)',
-      intOption('--lock-after'),
-    )
-    .option('--window <n>', 'accepted offset of an enrollment code, in time steps (default 2)', intOption('--window'))
-    .option(
-      '--sync-window <n>',
-      'search window of synchronize, in time steps (default 1000)',
-      intOption('--sync-window'),
-    )
-    .addHelpText(
-      'after',
-      '\nExample:\n  tokensmith resource create vpn --url https://sso.example.com/vpn --lock-after 5',
-    )
-    .action(
-      async (
-        name: string,
-        o: { url?: string; lockAfter?: number; window?: number; syncWindow?: number },
-        cmd: Command,
-      ) => {
-        await withStore(cmd, async (store, out) => {
-          const { createResource, viewResource } = await import('../../provision/resources.js');
-          const r = await createResource(store, { name, ...o });
-          out.result(
-            await viewResource(store, r),
-            `created Resource ${r.name}; nothing is allowed yet: tokensmith resource allow ${r.name} --actions enroll --token-types programmable`,
-          );
-        });
-      },
-    );
+  registerResourceCreate(resource);
+  registerResourceSet(resource);
 
   for (const allow of [true, false]) {
     resource
@@ -121,4 +88,70 @@ export function registerResource(program: Command): void {
         );
       });
     });
+}
+
+/** `resource set`: the Self-Service address and limits after creation (the station's Save uses the same service). */
+function registerResourceSet(resource: Command): void {
+  resource
+    .command('set <name>')
+    .description("change a Resource's Self-Service address and limits; what is not named stays")
+    .option('--url <address>', 'the address of its self-service portal ("" clears it)')
+    .option('--lock-after <n>', 'failed codes before a token is locked for enrollment', intOption('--lock-after'))
+    .option('--window <n>', 'accepted offset of an enrollment code, in time steps', intOption('--window'))
+    .option('--sync-window <n>', 'search window of synchronize, in time steps', intOption('--sync-window'))
+    .addHelpText('after', '\nExample:\n  tokensmith resource set vpn --url https://sso.example.com/vpn --window 3')
+    .action(
+      async (
+        name: string,
+        o: { url?: string; lockAfter?: number; window?: number; syncWindow?: number },
+        cmd: Command,
+      ) => {
+        await withStore(cmd, async (store, out) => {
+          const { setResourceLimits } = await import('../../provision/resource-settings.js');
+          const { viewResource } = await import('../../provision/resources.js');
+          const { resource: r } = await setResourceLimits(store, name, o);
+          const v = await viewResource(store, r);
+          out.result(v, () => describe(v));
+        });
+      },
+    );
+}
+
+/** `resource create`: every portal action and token type is off until allowed. */
+function registerResourceCreate(resource: Command): void {
+  resource
+    .command('create <name>')
+    .description('create a Resource; every portal action and token type is off until allowed')
+    .option('--url <address>', 'the address of its self-service portal')
+    .option(
+      '--lock-after <n>',
+      'failed codes before a token is locked for enrollment (default 5)',
+      intOption('--lock-after'),
+    )
+    .option('--window <n>', 'accepted offset of an enrollment code, in time steps (default 2)', intOption('--window'))
+    .option(
+      '--sync-window <n>',
+      'search window of synchronize, in time steps (default 1000)',
+      intOption('--sync-window'),
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  tokensmith resource create vpn --url https://sso.example.com/vpn --lock-after 5',
+    )
+    .action(
+      async (
+        name: string,
+        o: { url?: string; lockAfter?: number; window?: number; syncWindow?: number },
+        cmd: Command,
+      ) => {
+        await withStore(cmd, async (store, out) => {
+          const { createResource, viewResource } = await import('../../provision/resources.js');
+          const r = await createResource(store, { name, ...o });
+          out.result(
+            await viewResource(store, r),
+            `created Resource ${r.name}; nothing is allowed yet: tokensmith resource allow ${r.name} --actions enroll --token-types programmable`,
+          );
+        });
+      },
+    );
 }
