@@ -11,6 +11,9 @@ import { webHidSupport, WebHidReportTransport } from '../../transport/web/webhid
 import { field, h, say, select, setOptions, statusLine } from './dom.js';
 import { flashSection, loadModels, resource, usersList } from './station-flash.js';
 import { api, pairPage, sessionSecret } from './station-session.js';
+import { startConsole } from './admin-nav.js';
+import { consolePages } from './console-pages.js';
+import { NO_WEBHID_FAMILY, WEBHID_FAMILIES } from './webhid-families.js';
 
 interface TokenRow {
   serial: string;
@@ -235,10 +238,13 @@ const importForm = h(
 importForm.addEventListener('submit', (ev) => void importFile(ev));
 
 // ---- page -------------------------------------------------------------------------
-function render(): void {
+/** The station's own page inside the console (the nav above it is admin-nav.ts). */
+function render(view: HTMLElement): void {
   const hid = webHidSupport();
+  // Offered only when some family can use it; otherwise one line says why not.
+  const hidUsable = hid.available && WEBHID_FAMILIES.length > 0;
   const br = bridgeSupport();
-  main.replaceChildren(
+  view.replaceChildren(
     h('h1', {}, 'tokensmith station'),
     status,
     h(
@@ -258,7 +264,7 @@ function render(): void {
         h('button', { type: 'button', id: 'read-token', onclick: () => void readToken() }, 'Read the token'),
       ),
       tokenInfo,
-      hid.available
+      hidUsable
         ? h(
             'div',
             { class: 'actions' },
@@ -272,9 +278,11 @@ function render(): void {
       h(
         'p',
         { id: 'hid-support' },
-        hid.available
-          ? 'WebHID is available for USB HID tokens. YubiKeys are not among them: the browser blocks every YubiKey for pages, so program a YubiKey OTP slot on this computer with `tokensmith device flash --model yubikey-otp`.'
-          : hid.why!,
+        hidUsable
+          ? `WebHID reaches ${WEBHID_FAMILIES.join(', ')} tokens.`
+          : hid.available
+            ? NO_WEBHID_FAMILY
+            : hid.why!,
       ),
       hidNote,
     ),
@@ -313,7 +321,7 @@ function render(): void {
 }
 
 function start(): void {
-  render();
+  startConsole(main, consolePages(render));
   void refreshReaders();
   void refreshInventory();
   loadModels().catch((e: Error) => say(status, `Models: ${e.message}`, 'error'));
