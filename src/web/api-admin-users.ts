@@ -60,5 +60,5 @@ export function registerUserRoutes(app: FastifyInstance, store: Store): void {
     return viewUser(as, u);
   });
 
-  // Edit (user edit|remove|reset-password) and directory "Sync now" are wired here when those services land.
+  // MERGE: user edit | remove | reset-password (admin) and the directory "Sync now" routes go here when those services land.
 }

@@ -13,55 +13,9 @@ interface AuditRow {
   details: Record<string, unknown>;
 }
 
-export async function renderAudit(view: HTMLElement): Promise<void> {
-  const status = pageStatus('audit-status');
+/** The hash-chain check: a button and the sentence of its result. */
+function verifySection(): HTMLElement {
   const verifyResult = h('p', { id: 'verify-result', class: 'status', role: 'status', 'aria-live': 'polite' });
-  const action = h('input', {
-    id: 'audit-action',
-    type: 'text',
-    name: 'action',
-    autocomplete: 'off',
-    placeholder: 'token.assign',
-  });
-  const subject = h('input', {
-    id: 'audit-subject',
-    type: 'text',
-    name: 'subject',
-    autocomplete: 'off',
-    placeholder: 'token:1234567',
-  });
-  const actor = h('input', { id: 'audit-actor', type: 'text', name: 'actor', autocomplete: 'off' });
-  const list = h('div', { id: 'audit-list' });
-  const query = () =>
-    new URLSearchParams({ action: action.value.trim(), subject: subject.value.trim(), actor: actor.value.trim() });
-  const refresh = async () => {
-    try {
-      const rows = await api<AuditRow[]>(`/api/admin/audit?${query()}`);
-      list.replaceChildren(
-        table(
-          'audit',
-          'Audit rows, oldest first (the last 500 that match)',
-          ['#', 'When', 'Who', 'What', 'About', 'Details'],
-          rows.map((r) => [r.seq, when(r.at), r.actor, r.action, r.subject, detailText(r.details)]),
-          'No audit rows match.',
-        ),
-      );
-    } catch (e) {
-      sayError(status, e);
-    }
-  };
-  const filters = h(
-    'form',
-    { id: 'audit-filters', class: 'filters' },
-    field('Action', action),
-    field('About (subject)', subject),
-    field('Who (actor)', actor),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'audit-filter' }, 'Show')),
-  );
-  filters.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    void refresh();
-  });
   const verify = async () => {
     try {
       const r = await api<{ ok: boolean; rows: number; firstBad?: { seq: number; problem: string } }>(
@@ -78,36 +32,74 @@ export async function renderAudit(view: HTMLElement): Promise<void> {
       sayError(verifyResult, e);
     }
   };
+  return section(
+    'audit-verify',
+    'Check the hash chain',
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'button', id: 'verify', onclick: () => void verify() }, 'Verify the audit log'),
+    ),
+    verifyResult,
+  );
+}
+
+/** The filter form; `query` is what it holds as URL parameters. */
+function auditFilters(refresh: () => Promise<void>) {
+  const input = (id: string, name: string, placeholder?: string) =>
+    h('input', { id, type: 'text', name, autocomplete: 'off', placeholder });
+  const action = input('audit-action', 'action', 'token.assign');
+  const subject = input('audit-subject', 'subject', 'token:1234567');
+  const actor = input('audit-actor', 'actor');
+  const form = h(
+    'form',
+    { id: 'audit-filters', class: 'filters' },
+    field('Action', action),
+    field('About (subject)', subject),
+    field('Who (actor)', actor),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'audit-filter' }, 'Show')),
+  );
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void refresh();
+  });
+  const query = () =>
+    new URLSearchParams({ action: action.value.trim(), subject: subject.value.trim(), actor: actor.value.trim() });
+  return { form, query };
+}
+
+export async function renderAudit(view: HTMLElement): Promise<void> {
+  const status = pageStatus('audit-status');
+  const list = h('div', { id: 'audit-list' });
+  const filters = auditFilters(() => refresh());
+  const refresh = async () => {
+    try {
+      const rows = await api<AuditRow[]>(`/api/admin/audit?${filters.query()}`);
+      list.replaceChildren(
+        table(
+          'audit',
+          'Audit rows, oldest first (the last 500 that match)',
+          ['#', 'When', 'Who', 'What', 'About', 'Details'],
+          rows.map((r) => [r.seq, when(r.at), r.actor, r.action, r.subject, detailText(r.details)]),
+          'No audit rows match.',
+        ),
+      );
+    } catch (e) {
+      sayError(status, e);
+    }
+  };
+  const csv = csvButton(
+    'audit-csv',
+    'Download these rows as CSV',
+    () => `/api/admin/audit.csv?${filters.query()}`,
+    'audit.csv',
+    status,
+  );
   view.replaceChildren(
     heading('Audit log'),
     status,
-    section(
-      'audit-verify',
-      'Check the hash chain',
-      h(
-        'div',
-        { class: 'actions' },
-        h('button', { type: 'button', id: 'verify', onclick: () => void verify() }, 'Verify the audit log'),
-      ),
-      verifyResult,
-    ),
-    section(
-      'audit-rows',
-      'Rows',
-      filters,
-      h(
-        'div',
-        { class: 'actions' },
-        csvButton(
-          'audit-csv',
-          'Download these rows as CSV',
-          () => `/api/admin/audit.csv?${query()}`,
-          'audit.csv',
-          status,
-        ),
-      ),
-      list,
-    ),
+    verifySection(),
+    section('audit-rows', 'Rows', filters.form, h('div', { class: 'actions' }, csv), list),
   );
   await refresh();
 }

@@ -39,6 +39,11 @@ export function table(
   );
 }
 
+/** A list of facts: each name and its value (an em dash when there is none). */
+export function facts(id: string, pairs: [string, string | null | undefined][]): HTMLDListElement {
+  return h('dl', { id }, ...pairs.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v || '—')]));
+}
+
 /** A section with an h2 that names it. */
 export function section(id: string, title: string, ...children: (Node | null)[]): HTMLElement {
   return h('section', { 'aria-labelledby': `${id}-h`, id }, h('h2', { id: `${id}-h` }, title), ...children);

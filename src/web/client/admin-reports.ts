@@ -139,6 +139,81 @@ function countSection(id: string, title: string, what: string, rows: CountRow[],
   );
 }
 
+/** A CSV download of one report. */
+function reportCsv(id: string, label: string, status: HTMLElement): HTMLButtonElement {
+  return csvButton(`${id}-csv`, label, () => `/api/admin/reports/${id}.csv`, `${id}.csv`, status);
+}
+
+function notEnrolledSection(r: Reports, status: HTMLElement): HTMLElement {
+  return section(
+    'not-enrolled',
+    'Assigned but never enrolled',
+    table(
+      'not-enrolled-table',
+      'Tokens assigned to a user who has not typed a code from them yet, oldest first',
+      ['Serial', 'User', 'Resource', 'Assigned', 'Age (days)'],
+      r.notEnrolled.map((n) => [
+        pageLink(['tokens', n.serial], n.serial),
+        n.user,
+        n.resource,
+        when(n.assignedAt),
+        n.ageDays,
+      ]),
+      'None: every assigned token was enrolled.',
+    ),
+    h('div', { class: 'actions' }, reportCsv('not-enrolled', 'Download “Assigned but never enrolled” as CSV', status)),
+  );
+}
+
+function driftSection(r: Reports, status: HTMLElement): HTMLElement {
+  const perToken = r.drift.tokens.map((d) => [
+    pageLink(['tokens', d.serial], d.serial),
+    d.model,
+    signed(d.driftSeconds),
+    d.seenBy,
+    when(d.at),
+    d.observations,
+    d.correctedTo === null ? '—' : signed(d.correctedTo),
+  ]);
+  const perModel = r.drift.models.map((m) => [
+    m.model,
+    m.tokens,
+    signed(m.meanSeconds),
+    signed(m.minSeconds),
+    signed(m.maxSeconds),
+  ]);
+  return section(
+    'drift',
+    'Clock drift',
+    h(
+      'p',
+      {},
+      "Each token's clock minus this computer's, in seconds, as last observed by a sync, a verify, an enrollment or a resync. A sync then sets the clock right: the last column says to what.",
+    ),
+    h('figure', { class: 'chart' }, driftChart(r.drift.tokens)),
+    table(
+      'drift-tokens',
+      'Drift per token',
+      ['Serial', 'Model', 'Drift', 'Seen by', 'When', 'Observations', 'Clock after'],
+      perToken,
+      'No drift observed yet: sync or verify a token.',
+    ),
+    table(
+      'drift-models',
+      'Drift per model',
+      ['Model', 'Tokens', 'Mean', 'Least', 'Most'],
+      perModel,
+      'No drift observed yet.',
+    ),
+    h(
+      'div',
+      { class: 'actions' },
+      reportCsv('drift-tokens', 'Download drift per token as CSV', status),
+      reportCsv('drift-models', 'Download drift per model as CSV', status),
+    ),
+  );
+}
+
 export async function renderReports(view: HTMLElement): Promise<void> {
   const status = pageStatus('reports-status');
   view.replaceChildren(heading('Reports'), status, h('p', {}, 'Loading…'));
@@ -155,89 +230,7 @@ export async function renderReports(view: HTMLElement): Promise<void> {
     countSection('tokens-by-state', 'Tokens by state', 'State', r.byState, status),
     countSection('tokens-by-model', 'Tokens by model', 'Model', r.byModel, status),
     countSection('tokens-by-resource', 'Tokens by Resource', 'Resource', r.byResource, status),
-    section(
-      'not-enrolled',
-      'Assigned but never enrolled',
-      table(
-        'not-enrolled-table',
-        'Tokens assigned to a user who has not typed a code from them yet, oldest first',
-        ['Serial', 'User', 'Resource', 'Assigned', 'Age (days)'],
-        r.notEnrolled.map((n) => [
-          pageLink(['tokens', n.serial], n.serial),
-          n.user,
-          n.resource,
-          when(n.assignedAt),
-          n.ageDays,
-        ]),
-        'None: every assigned token was enrolled.',
-      ),
-      h(
-        'div',
-        { class: 'actions' },
-        csvButton(
-          'not-enrolled-csv',
-          'Download “Assigned but never enrolled” as CSV',
-          () => '/api/admin/reports/not-enrolled.csv',
-          'not-enrolled.csv',
-          status,
-        ),
-      ),
-    ),
-    section(
-      'drift',
-      'Clock drift',
-      h(
-        'p',
-        {},
-        "Each token's clock minus this computer's, in seconds, as last observed by a sync, a verify, an enrollment or a resync. A sync then sets the clock right: the last column says to what.",
-      ),
-      h('figure', { class: 'chart' }, driftChart(r.drift.tokens)),
-      table(
-        'drift-tokens',
-        'Drift per token',
-        ['Serial', 'Model', 'Drift', 'Seen by', 'When', 'Observations', 'Clock after'],
-        r.drift.tokens.map((d) => [
-          pageLink(['tokens', d.serial], d.serial),
-          d.model,
-          signed(d.driftSeconds),
-          d.seenBy,
-          when(d.at),
-          d.observations,
-          d.correctedTo === null ? '—' : signed(d.correctedTo),
-        ]),
-        'No drift observed yet: sync or verify a token.',
-      ),
-      table(
-        'drift-models',
-        'Drift per model',
-        ['Model', 'Tokens', 'Mean', 'Least', 'Most'],
-        r.drift.models.map((m) => [
-          m.model,
-          m.tokens,
-          signed(m.meanSeconds),
-          signed(m.minSeconds),
-          signed(m.maxSeconds),
-        ]),
-        'No drift observed yet.',
-      ),
-      h(
-        'div',
-        { class: 'actions' },
-        csvButton(
-          'drift-tokens-csv',
-          'Download drift per token as CSV',
-          () => '/api/admin/reports/drift-tokens.csv',
-          'drift-tokens.csv',
-          status,
-        ),
-        csvButton(
-          'drift-models-csv',
-          'Download drift per model as CSV',
-          () => '/api/admin/reports/drift-models.csv',
-          'drift-models.csv',
-          status,
-        ),
-      ),
-    ),
+    notEnrolledSection(r, status),
+    driftSection(r, status),
   );
 }

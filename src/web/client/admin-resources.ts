@@ -186,130 +186,128 @@ export async function renderResource(view: HTMLElement, args: string[]): Promise
   );
 }
 
-function resourceForm(r: ResourceView): HTMLFormElement {
-  const status = pageStatus('save-status');
-  const url = h('input', { id: 'url', name: 'url', type: 'url', value: r.url ?? '', autocomplete: 'off' });
-  const openLink = h(
-    'p',
-    { id: 'portal-link' },
-    r.url ? h('a', { href: r.url, rel: 'noreferrer' }, r.url) : 'No address yet.',
-  );
-  const token = group('action', 'Token actions', 'all-token', TOKEN_ACTIONS);
-  const user = group('action', 'User actions', 'all-user', USER_ACTIONS);
-  const everything = check('all-actions', 'All actions (token and user)');
-  const types = group('type', 'Token types', 'all-types', TOKEN_TYPES);
-  const lockAfter = numberInput('lockAfter', r.lockAfter, 100);
-  const win = numberInput('window', r.window, 100);
-  const syncWindow = numberInput('syncWindow', r.syncWindow, 100000);
-  const unsavedNote = h('p', { id: 'unsaved-note', class: 'unsaved', hidden: true }, 'Unsaved changes.');
-
-  const followAll = () => {
-    const a = token.value().length + user.value().length;
-    everything.box.checked = a === TOKEN_ACTIONS.length + USER_ACTIONS.length;
-    everything.box.indeterminate = a > 0 && !everything.box.checked;
+/** The form's controls, what they hold as a request body, and how a saved Resource is put back into them. */
+function resourceControls(r: ResourceView) {
+  const c = {
+    url: h('input', { id: 'url', name: 'url', type: 'url', value: r.url ?? '', autocomplete: 'off' }),
+    openLink: h('p', { id: 'portal-link' }),
+    token: group('action', 'Token actions', 'all-token', TOKEN_ACTIONS),
+    user: group('action', 'User actions', 'all-user', USER_ACTIONS),
+    everything: check('all-actions', 'All actions (token and user)'),
+    types: group('type', 'Token types', 'all-types', TOKEN_TYPES),
+    lockAfter: numberInput('lockAfter', r.lockAfter, 100),
+    win: numberInput('window', r.window, 100),
+    syncWindow: numberInput('syncWindow', r.syncWindow, 100000),
   };
-  everything.box.addEventListener('change', () => {
-    token.set(everything.box.checked ? TOKEN_ACTIONS.map(([k]) => k) : []);
-    user.set(everything.box.checked ? USER_ACTIONS.map(([k]) => k) : []);
+  const followAll = () => {
+    const a = c.token.value().length + c.user.value().length;
+    c.everything.box.checked = a === TOKEN_ACTIONS.length + USER_ACTIONS.length;
+    c.everything.box.indeterminate = a > 0 && !c.everything.box.checked;
+  };
+  c.everything.box.addEventListener('change', () => {
+    c.token.set(c.everything.box.checked ? TOKEN_ACTIONS.map(([k]) => k) : []);
+    c.user.set(c.everything.box.checked ? USER_ACTIONS.map(([k]) => k) : []);
   });
-  const state = () =>
-    JSON.stringify({
-      url: url.value.trim(),
-      actions: [...token.value(), ...user.value()],
-      tokenTypes: types.value(),
-      lockAfter: lockAfter.value,
-      window: win.value,
-      syncWindow: syncWindow.value,
-    });
+  const body = () => ({
+    url: c.url.value.trim(),
+    actions: [...c.token.value(), ...c.user.value()],
+    tokenTypes: c.types.value(),
+    lockAfter: Number(c.lockAfter.value),
+    window: Number(c.win.value),
+    syncWindow: Number(c.syncWindow.value),
+  });
   const load = (v: ResourceView) => {
-    url.value = v.url ?? '';
-    token.set(v.actions);
-    user.set(v.actions);
-    types.set(v.tokenTypes);
-    lockAfter.value = String(v.lockAfter);
-    win.value = String(v.window);
-    syncWindow.value = String(v.syncWindow);
+    c.url.value = v.url ?? '';
+    c.openLink.replaceChildren(
+      v.url ? h('a', { href: v.url, rel: 'noreferrer', id: 'portal-address' }, v.url) : 'No address yet.',
+    );
+    c.token.set(v.actions);
+    c.user.set(v.actions);
+    c.types.set(v.tokenTypes);
+    c.lockAfter.value = String(v.lockAfter);
+    c.win.value = String(v.window);
+    c.syncWindow.value = String(v.syncWindow);
     followAll();
   };
   load(r);
-  let saved = state();
-  const dirty = () => state() !== saved;
-  guardUnsaved(dirty);
+  return { ...c, followAll, body, load };
+}
+type Controls = ReturnType<typeof resourceControls>;
 
-  const form = h(
-    'form',
-    { id: 'resource-form', novalidate: true },
+function resourceSections(c: Controls): HTMLElement[] {
+  return [
     section(
       'address',
       'Self-Service address',
       field(
         'Self-Service address',
-        url,
+        c.url,
         'The portal link the users of this Resource are given (tokensmith portal serves it at /r/<name>).',
       ),
-      openLink,
+      c.openLink,
     ),
     section(
       'allowed',
       'Allowed Actions',
       h('p', {}, 'What a user of this Resource may do on its portal. Everything is off until switched on here.'),
-      everything.row,
-      token.fieldset,
-      user.fieldset,
+      c.everything.row,
+      c.token.fieldset,
+      c.user.fieldset,
     ),
-    section('enrollment', 'Token Enrollment', h('p', {}, 'The token types users may enroll.'), types.fieldset),
+    section('enrollment', 'Token Enrollment', h('p', {}, 'The token types users may enroll.'), c.types.fieldset),
     section(
       'limits',
       'Limits',
       field(
         'Lock after (failed codes)',
-        lockAfter,
+        c.lockAfter,
         'Failed codes before a token is locked for enrollment, and failed sign-ins before a 15-minute lock.',
       ),
-      field('Code window (steps)', win, 'How many time steps either way an enrollment or sign-in code may be off.'),
-      field('Sync window (steps)', syncWindow, 'How far synchronize searches, in time steps.'),
+      field('Code window (steps)', c.win, 'How many time steps either way an enrollment or sign-in code may be off.'),
+      field('Sync window (steps)', c.syncWindow, 'How far synchronize searches, in time steps.'),
     ),
-    h('div', { class: 'actions sticky' }, h('button', { type: 'submit', id: 'save' }, 'Save'), unsavedNote),
+  ];
+}
+
+/** The control a refusal of the service is about (its message names the flag), if any. */
+function controlOf(c: Controls, message: string): HTMLInputElement | null {
+  if (/url|address/i.test(message)) return c.url;
+  if (/lock-after/.test(message)) return c.lockAfter;
+  if (/sync-window/.test(message)) return c.syncWindow;
+  return /--window/.test(message) ? c.win : null;
+}
+
+function resourceForm(r: ResourceView): HTMLFormElement {
+  const status = pageStatus('save-status');
+  const c = resourceControls(r);
+  const unsavedNote = h('p', { id: 'unsaved-note', class: 'unsaved', hidden: true }, 'Unsaved changes.');
+  let saved = JSON.stringify(c.body());
+  const dirty = () => JSON.stringify(c.body()) !== saved;
+  guardUnsaved(dirty);
+  const form = h(
+    'form',
+    { id: 'resource-form', novalidate: true },
+    ...resourceSections(c),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'save' }, 'Save'), unsavedNote),
     status,
   );
   form.addEventListener('change', () => {
-    followAll();
+    c.followAll();
     unsavedNote.hidden = !dirty();
   });
   form.addEventListener('input', () => (unsavedNote.hidden = !dirty()));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    for (const c of [url, lockAfter, win, syncWindow]) fieldError(c, null);
-    const body = {
-      url: url.value.trim(),
-      actions: [...token.value(), ...user.value()],
-      tokenTypes: types.value(),
-      lockAfter: Number(lockAfter.value),
-      window: Number(win.value),
-      syncWindow: Number(syncWindow.value),
-    };
-    api<{ resource: ResourceView; changes: string[] }>(`/api/admin/resources/${encodeURIComponent(r.name)}`, body)
+    for (const x of [c.url, c.lockAfter, c.win, c.syncWindow]) fieldError(x, null);
+    api<{ resource: ResourceView; changes: string[] }>(`/api/admin/resources/${encodeURIComponent(r.name)}`, c.body())
       .then((res) => {
-        load(res.resource);
-        saved = state();
+        c.load(res.resource);
+        saved = JSON.stringify(c.body());
         unsavedNote.hidden = true;
-        openLink.replaceChildren(
-          res.resource.url
-            ? h('a', { href: res.resource.url, rel: 'noreferrer' }, res.resource.url)
-            : 'No address yet.',
-        );
         say(status, res.changes.length ? `Saved. ${res.changes.join('; ')}.` : 'Nothing changed.', 'ok');
       })
       .catch((e: Error) => {
-        const target = /url|address/i.test(e.message)
-          ? url
-          : /lock-after/.test(e.message)
-            ? lockAfter
-            : /sync-window/.test(e.message)
-              ? syncWindow
-              : /--window/.test(e.message)
-                ? win
-                : null;
+        const target = controlOf(c, e.message);
         if (target) {
           fieldError(target, e.message);
           target.focus();

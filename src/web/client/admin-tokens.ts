@@ -5,7 +5,7 @@
  * codes). A refusal of the state machine is shown in its own words.
  */
 import { field, h, say, select, setOptions } from './dom.js';
-import { fieldError, heading, pageLink, pageStatus, sayError, section, table, when } from './admin-common.js';
+import { facts, fieldError, heading, pageLink, pageStatus, sayError, section, table, when } from './admin-common.js';
 import { api } from './station-session.js';
 
 const STATES = ['in_stock', 'programmed', 'assigned', 'enrolled', 'disabled', 'lost', 'revoked', 'retired'];
@@ -137,24 +137,7 @@ export async function renderToken(view: HTMLElement, args: string[]): Promise<vo
   view.replaceChildren(
     heading(`Token ${t.serial}`),
     status,
-    h(
-      'dl',
-      { id: 'token-facts' },
-      ...[
-        ['State', t.state],
-        ['Model', t.model ?? '—'],
-        ['Manufacturer', t.manufacturer || '—'],
-        ['Kind', t.kind],
-        [
-          'Type',
-          `${t.type.toUpperCase()} ${t.algorithm} ${t.digits} digits${t.type === 'totp' ? `, ${t.period} s` : ''}`,
-        ],
-        ['Resource', t.resource ?? '—'],
-        ['User', t.user ?? '—'],
-        ['Drift', `${t.driftSteps} step(s)`],
-        ['Locked', t.locked ? 'yes (too many failed codes)' : 'no'],
-      ].flatMap(([k, v]) => [h('dt', {}, k!), h('dd', {}, v!)]),
-    ),
+    tokenFacts(t),
     section(
       'token-assign',
       'Assign or take back',
@@ -190,6 +173,21 @@ export async function renderToken(view: HTMLElement, args: string[]): Promise<vo
       ),
     ),
   );
+}
+
+function tokenFacts(t: TokenView): HTMLDListElement {
+  const type = `${t.type.toUpperCase()} ${t.algorithm} ${t.digits} digits${t.type === 'totp' ? `, ${t.period} s` : ''}`;
+  return facts('token-facts', [
+    ['State', t.state],
+    ['Model', t.model],
+    ['Manufacturer', t.manufacturer],
+    ['Kind', t.kind],
+    ['Type', type],
+    ['Resource', t.resource],
+    ['User', t.user],
+    ['Drift', `${t.driftSteps} step(s)`],
+    ['Locked', t.locked ? 'yes (too many failed codes)' : 'no'],
+  ]);
 }
 
 type Move = (

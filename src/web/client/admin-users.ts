@@ -4,7 +4,7 @@
  * page: their Resources (join, leave) and their tokens.
  */
 import { field, h, say, select, setOptions } from './dom.js';
-import { fieldError, heading, pageLink, pageStatus, sayError, section, table } from './admin-common.js';
+import { facts, fieldError, heading, pageLink, pageStatus, sayError, section, table } from './admin-common.js';
 import { api } from './station-session.js';
 
 export interface UserView {
@@ -80,7 +80,7 @@ export async function renderUsers(view: HTMLElement): Promise<void> {
     ),
     section('user-add', 'Add a user', addUserForm(names, refresh)),
     section('user-import', 'Import users from a CSV', importForm(refresh)),
-    // Directory-linked users (read-only) and "Sync now" with its report are shown here when the directory service lands.
+    // MERGE: directory-linked users (read-only) and "Sync now" with its report go here when the directory service lands.
   );
   await refresh();
 }
@@ -210,6 +210,53 @@ function importForm(refresh: () => Promise<void>): HTMLFormElement {
 }
 
 // ---- one user ---------------------------------------------------------------------
+type Membership = (resource: string, join: boolean) => Promise<void>;
+
+/** The user's Resources, each with a Leave button, and a form to join another. */
+async function membershipSection(u: UserView, member: Membership): Promise<HTMLElement> {
+  const others = (await api<{ name: string }[]>('/api/resources'))
+    .map((r) => r.name)
+    .filter((n) => !u.resources.includes(n));
+  const joinSelect = select(
+    'join-resource',
+    others.map((n) => [n, n] as [string, string]),
+  );
+  const joinForm = h(
+    'form',
+    { id: 'join-form' },
+    field('Resource to join', joinSelect),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'join', disabled: others.length === 0 }, 'Join')),
+  );
+  joinForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (joinSelect.value) void member(joinSelect.value, true);
+  });
+  const leave = (r: string) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary',
+        id: `leave-${r}`,
+        'aria-label': `Leave ${r}`,
+        onclick: () => void member(r, false),
+      },
+      'Leave',
+    );
+  return section(
+    'user-resources',
+    'Resources',
+    table(
+      'memberships',
+      `Resources of ${u.login}`,
+      ['Resource', 'Leave it'],
+      u.resources.map((r) => [pageLink(['resources', r], r), leave(r)]),
+      'In no Resource.',
+    ),
+    joinForm,
+  );
+}
+
 export async function renderUser(view: HTMLElement, args: string[]): Promise<void> {
   const login = args[0] ?? '';
   const status = pageStatus('user-status');
@@ -230,63 +277,18 @@ export async function renderUser(view: HTMLElement, args: string[]): Promise<voi
       sayError(status, e);
     }
   };
-  const others = (await api<{ name: string }[]>('/api/resources'))
-    .map((r) => r.name)
-    .filter((n) => !u.resources.includes(n));
-  const joinSelect = select(
-    'join-resource',
-    others.map((n) => [n, n] as [string, string]),
-  );
-  const joinForm = h(
-    'form',
-    { id: 'join-form' },
-    field('Resource to join', joinSelect),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'join', disabled: others.length === 0 }, 'Join')),
-  );
-  joinForm.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    if (joinSelect.value) void member(joinSelect.value, true);
-  });
   view.replaceChildren(
     heading(`User ${u.login}`),
     status,
-    h(
-      'dl',
-      { id: 'user-facts' },
-      ...[
-        ['Name', u.name],
-        ['Email', u.email],
-        ['Phone', u.phone],
-        ['Password', u.hasPassword ? 'set' : 'none'],
-        ['Can sign in', u.canSignIn ? 'yes' : 'no: give a password or an email'],
-      ].flatMap(([k, v]) => [h('dt', {}, k!), h('dd', {}, v ?? '—')]),
-    ),
-    // The edit form (user edit | remove | reset-password) goes here when that service lands.
-    section(
-      'user-resources',
-      'Resources',
-      table(
-        'memberships',
-        `Resources of ${u.login}`,
-        ['Resource', ''],
-        u.resources.map((r) => [
-          pageLink(['resources', r], r),
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'secondary',
-              id: `leave-${r}`,
-              'aria-label': `Leave ${r}`,
-              onclick: () => void member(r, false),
-            },
-            'Leave',
-          ),
-        ]),
-        'In no Resource.',
-      ),
-      joinForm,
-    ),
+    facts('user-facts', [
+      ['Name', u.name],
+      ['Email', u.email],
+      ['Phone', u.phone],
+      ['Password', u.hasPassword ? 'set' : 'none'],
+      ['Can sign in', u.canSignIn ? 'yes' : 'no: give a password or an email'],
+    ]),
+    // MERGE: the edit form (user edit | remove | reset-password, src/provision/users*.ts) goes here when that service lands.
+    await membershipSection(u, member),
     section(
       'user-tokens',
       'Tokens',
