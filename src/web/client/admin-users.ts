@@ -117,7 +117,7 @@ function addUserForm(resources: string[], refresh: () => Promise<void>): HTMLFor
     field('Login', login),
     field('Name', name),
     how,
-    field('Password', password, 'At least what your policy asks; it is hashed at once and never shown.'),
+    field('Password', password, 'Hashed at once; never stored as typed, never shown.'),
     field('Email', email),
     field('Phone', phone),
     field('Resource', resource, resources.length ? undefined : 'Create a Resource first.'),
