@@ -462,4 +462,18 @@ describe.skipIf(missing !== null)(`the station console in Chromium${missing ? ` 
       'action-reissue',
     ]);
   });
+
+  it('a limit the service refuses is tied to its field, which gets the focus; nothing is saved', async () => {
+    await page.fill('#lockAfter', '0');
+    await page.focus('#save');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => page.textContent('#save-status'), { timeout: 15_000 })
+      .toMatch(/^Not saved: --lock-after must be a whole number from 1 to 100, got 0/);
+    expect(await page.getAttribute('#lockAfter', 'aria-invalid')).toBe('true');
+    expect(await page.getAttribute('#lockAfter', 'aria-describedby')).toContain('lockAfter-error');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('lockAfter');
+    expect(await page.isVisible('#unsaved-note')).toBe(true);
+    expect((await cliJson(['resource', 'show', 'vpn'])).lockAfter).toBe(5);
+  });
 });
