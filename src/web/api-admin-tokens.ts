@@ -7,12 +7,13 @@
 import type { FastifyInstance } from 'fastify';
 import { UsageError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
-import { flag, requiredText } from './api-admin-fields.js';
+import { flag, requiredText, text } from './api-admin-fields.js';
 import { storeOf } from './http.js';
 
 type TokenReq = { Params: { serial: string }; Querystring: { manufacturer?: string } };
 
-const manufacturerOf = (q: { manufacturer?: string }) => (q.manufacturer === undefined ? undefined : q.manufacturer);
+/** `?manufacturer=` tells tokens of one serial apart, as --manufacturer does. */
+const manufacturerOf = (q: { manufacturer?: string }) => q.manufacturer;
 
 export function registerTokenRoutes(app: FastifyInstance, store: Store): void {
   app.get<TokenReq>('/api/admin/tokens/:serial', async (req) => {
@@ -43,10 +44,9 @@ export function registerTokenRoutes(app: FastifyInstance, store: Store): void {
     const action = requiredText(req.body, 'action');
     if (!(LIFECYCLE_ACTIONS as readonly string[]).includes(action))
       throw new UsageError(`unknown move '${action}': use ${LIFECYCLE_ACTIONS.join(', ')}`, 'bad-field');
-    const reason = (req.body as { reason?: unknown } | null)?.reason;
     return changeTokenState(storeOf(req, store), req.params.serial, action as (typeof LIFECYCLE_ACTIONS)[number], {
       manufacturer: manufacturerOf(req.query),
-      reason: typeof reason === 'string' && reason.trim() ? requiredText(req.body, 'reason') : undefined,
+      reason: text(req.body, 'reason'),
     });
   });
 
