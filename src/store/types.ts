@@ -76,6 +76,7 @@ export interface NewToken {
 export type TokenPatch = Partial<
   Pick<
     TokenRecord,
+    | 'manufacturer'
     | 'model'
     | 'kind'
     | 'type'
@@ -105,6 +106,8 @@ export type TokenPatch = Partial<
 
 export interface TokenFilter {
   state?: TokenState;
+  /** Any of these states (`--state a,b`); with `state`, both must match. */
+  states?: readonly TokenState[];
   resourceId?: number;
   serials?: string[];
   batchId?: number;
@@ -114,6 +117,8 @@ export interface TokenFilter {
 /** The inventory's filters, all applied in SQL (InventoryRow lists the Resource and user of each token). */
 export interface InventoryFilter {
   state?: TokenState;
+  /** Any of these states (`--state a,b`). */
+  states?: readonly TokenState[];
   /** The Resource's name: tokens in its stock or assigned in it. */
   resource?: string;
   model?: string;
