@@ -22,6 +22,9 @@ export function entraUpn(t: ExportToken): string {
 export function entraMissingColumn(t: ExportToken): string | null {
   if (!t.user)
     return `not assigned to a user: every row of Entra's CSV names the user (UPN); assign it first, or export --state assigned,enrolled`;
+  const state = t.token.state;
+  if (state !== 'assigned' && state !== 'enrolled')
+    return `state ${state}: only assigned or enrolled tokens go to Entra, where nobody should sign in with this one; if an earlier upload holds it, delete it there`;
   if (!entraUpn(t))
     return `no UPN for user '${t.user}': the login is not name@domain and the user has no email; give the user an email`;
   const fill =

@@ -57,6 +57,7 @@ describe('entra-csv', () => {
     const u = await ts.store.users.create({ login: '=HYPERLINK("http://evil")@example.test' });
     const t = await ts.store.tokens.insert(newToken('=1+2', { resourceId: r.id, period: 60 }));
     await ts.store.assignments.create({ tokenId: t.id, userId: u.id, resourceId: r.id });
+    await ts.store.tokens.update(t.id, { state: 'assigned' });
     const out = join(ts.dir, 'e.csv');
     await exportTokens(ts.store, { format: 'entra-csv', output: out, plaintext: true });
     expect(lines(out)[1]).toBe(
@@ -69,12 +70,13 @@ describe('entra-csv', () => {
     const u = await ts.store.users.create({ login: 'alice', email: 'alice@contoso.example' });
     const t = await ts.store.tokens.insert(newToken('E1', { resourceId: r.id }));
     await ts.store.assignments.create({ tokenId: t.id, userId: u.id, resourceId: r.id });
+    await ts.store.tokens.update(t.id, { state: 'assigned' });
     const out = join(ts.dir, 'e.csv');
     await exportTokens(ts.store, { format: 'entra-csv', output: out, plaintext: true });
     expect(lines(out)[1]!.split(',')[0]).toBe('alice@contoso.example');
   });
 
-  it('writes only uploadable rows: a stock token (no UPN), a user without UPN, a token without manufacturer or model are left out by serial, saying what to do', async () => {
+  it('writes only uploadable rows: a stock token (no UPN), a user without UPN, a token without manufacturer or model, a lost token are left out by serial, saying what to do', async () => {
     const ok = await addTokens(ts.store, [newToken('E-OK')]);
     await assignAllTo(ts.store, ok);
     await addTokens(ts.store, [newToken('E-STOCK')]);
@@ -84,6 +86,9 @@ describe('entra-csv', () => {
       newToken('E-NOMODEL', { model: null }),
     ]);
     await assignAllTo(ts.store, bare, 'carol@contoso.example');
+    const [lost] = await addTokens(ts.store, [newToken('E-LOST')]);
+    await assignAllTo(ts.store, [lost!], 'dave@contoso.example');
+    await ts.store.tokens.update(lost!.id, { state: 'lost' });
     const out = join(ts.dir, 'entra.csv');
     const r = await exportTokens(ts.store, { format: 'entra-csv', output: out, plaintext: true });
     const rows = lines(out)
@@ -96,6 +101,7 @@ describe('entra-csv', () => {
       'E-NOUPN': expect.stringMatching(/no UPN for user 'bob'.*email/),
       'E-NOMAKER': expect.stringMatching(/no manufacturer.*import --manufacturer/),
       'E-NOMODEL': expect.stringMatching(/no model.*--model/),
+      'E-LOST': expect.stringMatching(/state lost: only assigned or enrolled tokens go to Entra/),
     });
   });
 

@@ -76,6 +76,7 @@ export async function assignAllTo(store: Store, tokens: TokenRecord[], login = '
   for (const t of tokens) {
     const r = await store.resources.create({ name: `r-${login}-${t.serial}` });
     await store.assignments.create({ tokenId: t.id, userId: u.id, resourceId: r.id });
+    await store.tokens.update(t.id, { state: 'assigned' });
   }
 }
 
