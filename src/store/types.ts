@@ -106,8 +106,7 @@ export type TokenPatch = Partial<
 
 export interface TokenFilter {
   state?: TokenState;
-  /** Any of these states (`--state a,b`); with `state`, both must match. */
-  states?: readonly TokenState[];
+  states?: readonly TokenState[]; // any of these (`--state a,b`)
   resourceId?: number;
   serials?: string[];
   batchId?: number;
@@ -117,8 +116,7 @@ export interface TokenFilter {
 /** The inventory's filters, all applied in SQL (InventoryRow lists the Resource and user of each token). */
 export interface InventoryFilter {
   state?: TokenState;
-  /** Any of these states (`--state a,b`). */
-  states?: readonly TokenState[];
+  states?: readonly TokenState[]; // any of these (`--state a,b`)
   /** The Resource's name: tokens in its stock or assigned in it. */
   resource?: string;
   model?: string;
