@@ -274,7 +274,7 @@ async function auditExport(
         file: r.file,
         exported: r.exported,
         skipped: r.skipped.length,
-        ...(r.drifted.length ? { drifted: r.drifted.map((d) => d.serial) } : {}),
+        ...(r.drifted.length ? { drifted: r.drifted.length } : {}),
         encrypted: keys !== null,
         ...protection,
         selection: {

@@ -119,6 +119,8 @@ describe('entra-csv', () => {
         advice: expect.stringMatching(/14 steps \(420 s\) ahead.*device sync.*replace/),
       },
     ]);
+    const [row] = await ts.store.audit.list({ action: 'export', limit: 1 });
+    expect(row!.details).toMatchObject({ format: 'entra-csv', exported: 2, drifted: 1 });
     const p = await exportTokens(ts.store, { format: 'pskc', output: join(ts.dir, 'p.xml'), plaintext: true });
     expect(p.drifted).toEqual([]);
     expect(readFileSync(join(ts.dir, 'p.xml'), 'utf8')).toContain(
