@@ -6,7 +6,7 @@
  * designed case, from cron too). Any other file at that path needs --force
  * or a yes at the prompt, so a typo never replaces an unrelated file.
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { lstatOrNull } from '../core/safe-file.js';
 import { parseUsersFileLine } from '../core/usersfile.js';
@@ -25,6 +25,20 @@ function isUsersFile(text: string): boolean {
   });
 }
 
+/** Enough of a file to tell a users file (a huge unrelated file is not read whole). */
+const HEAD_BYTES = 1024 * 1024;
+
+async function headOf(path: string): Promise<string> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Whether an earlier export in this format wrote to exactly this path. */
 async function exportedThereBefore(repos: Repos, format: string, path: string): Promise<boolean> {
   const rows = await repos.audit.list({ action: 'export', subject: `export:${format}` });
@@ -37,6 +51,6 @@ export async function replaceableWithoutAsking(repos: Repos, format: string, out
   const path = resolve(output);
   const st = await lstatOrNull(path);
   if (!st?.isFile()) return false;
-  if (format === 'usersfile' && isUsersFile(await readFile(path, 'utf8'))) return true;
+  if (format === 'usersfile' && isUsersFile(await headOf(path))) return true;
   return exportedThereBefore(repos, format.trim().toLowerCase(), path);
 }
