@@ -7,7 +7,7 @@
  *       └──────────────assign─────────────────────┘
  *   side states: disabled (enable returns to the state before), lost, revoked, retired (final)
  */
-import { DataError } from './errors.js';
+import { DataError, UsageError } from './errors.js';
 
 export const TOKEN_STATES = [
   'in_stock',
@@ -119,4 +119,16 @@ export function allowedEvents(from: TokenState): TokenEvent[] {
 
 export function isTokenState(s: string): s is TokenState {
   return (TOKEN_STATES as readonly string[]).includes(s);
+}
+
+/** `--state a,b`: one state or a comma list of them (exit 2 naming an unknown one); undefined for none given. */
+export function parseStateList(text: string | undefined, flag = '--state'): TokenState[] | undefined {
+  if (text === undefined) return undefined;
+  const states = [...new Set(text.split(',').map((s) => s.trim().toLowerCase()))];
+  for (const s of states)
+    if (!isTokenState(s))
+      throw new UsageError(
+        `${flag}: unknown state '${s}'; use one or more of ${TOKEN_STATES.join(', ')}, comma-separated`,
+      );
+  return states as TokenState[];
 }

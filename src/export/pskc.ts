@@ -57,6 +57,7 @@ export interface PskcWriterOptions {
 export class PskcWriter implements FormatWriter {
   readonly encrypted: boolean;
   readonly carriesCodeFields = true;
+  readonly carriesDrift = true;
   private readonly encryptor: ValueEncryptor | null;
   constructor(private readonly opts: PskcWriterOptions) {
     this.encrypted = opts.keys !== null;

@@ -6,8 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { DataError, NotFoundError, UsageError } from '../core/errors.js';
-import { isTokenState, TOKEN_STATES, type TokenState } from '../core/states.js';
+import { DataError, NotFoundError } from '../core/errors.js';
+import { parseStateList, type TokenState } from '../core/states.js';
 import type {
   AssignmentRecord,
   Repos,
@@ -20,6 +20,7 @@ import type {
 
 export interface SelectionInput {
   resource?: string;
+  /** One state or a comma list (`assigned,enrolled`). */
   state?: string;
   /** A file with one serial per line (# comments and blank lines are ignored). */
   serialsFile?: string;
@@ -27,7 +28,8 @@ export interface SelectionInput {
 
 export interface Selection {
   resource: ResourceRecord | null;
-  state?: TokenState;
+  /** Any of these states. */
+  states?: TokenState[];
   serials?: string[];
   /** For messages: "Resource 'vpn', state assigned". */
   description: string;
@@ -69,9 +71,7 @@ export async function readSerialsFile(repos: Repos, path: string): Promise<strin
 }
 
 export async function resolveSelection(repos: Repos, input: SelectionInput): Promise<Selection> {
-  if (input.state !== undefined && !isTokenState(input.state)) {
-    throw new UsageError(`--state: unknown state '${input.state}'; use one of ${TOKEN_STATES.join(', ')}`);
-  }
+  const states = parseStateList(input.state);
   let resource: ResourceRecord | null = null;
   if (input.resource !== undefined) {
     resource = await repos.resources.findByName(input.resource);
@@ -83,23 +83,23 @@ export async function resolveSelection(repos: Repos, input: SelectionInput): Pro
   const serials = input.serialsFile ? await readSerialsFile(repos, input.serialsFile) : undefined;
   const parts = [
     resource ? `Resource '${resource.name}'` : 'all tokens',
-    input.state ? `state ${input.state}` : '',
+    states ? `state ${states.join(' or ')}` : '',
     serials ? `${serials.length} serial(s) from ${input.serialsFile}` : '',
   ];
   return {
     resource,
-    state: input.state as TokenState | undefined,
+    states,
     serials,
     description: parts.filter(Boolean).join(', '),
   };
 }
 
 function filterOf(sel: Selection): TokenFilter {
-  return { state: sel.state, serials: sel.serials, resourceId: sel.resource?.id };
+  return { states: sel.states, serials: sel.serials, resourceId: sel.resource?.id };
 }
 
 function matches(t: TokenRecord, sel: Selection): boolean {
-  return (!sel.state || t.state === sel.state) && (!sel.serials || sel.serials.includes(t.serial));
+  return (!sel.states || sel.states.includes(t.state)) && (!sel.serials || sel.serials.includes(t.serial));
 }
 
 /** Tokens assigned in the Resource whose stock is elsewhere (the stock ones come from the filter). */

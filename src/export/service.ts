@@ -6,25 +6,19 @@
  */
 import { readFile } from 'node:fs/promises';
 import { DataError, UsageError } from '../core/errors.js';
-import { packageVersion } from '../core/version.js';
 import type { Store } from '../store/types.js';
 import { EntraCsvWriter } from './entra-csv.js';
-import {
-  enrollmentResource,
-  enrollmentUser,
-  encodeEnrollmentPackage,
-  seedsInfo,
-  type EnrollmentContent,
-  type EnrollmentToken,
-} from './enrollment.js';
+import { driftNotCarried } from './drift.js';
+import { writeEnrollment } from './enrollment-writer.js';
 import { OathCsvWriter } from './oath-csv.js';
 import { YubikeyCsvWriter } from './yubikey-csv.js';
 import { OtpauthWriter } from './otpauth.js';
 import { ProtectimusCsvWriter } from './protectimus-csv.js';
 import { PskcWriter } from './pskc.js';
 import { deriveTransportKeys, presharedTransportKeys, type TransportKeys } from './pskc-crypto.js';
-import { countSelection, iterateSelection, resolveSelection, TokenContextLookup, type Selection } from './select.js';
+import { countSelection, resolveSelection, type Selection } from './select.js';
 import { ExportSink } from './sink.js';
+import { eachToken, refuseDayPassword, type StreamResult } from './stream.js';
 import { ThalesCsvWriter } from './thales-csv.js';
 import { UsersFileWriter } from './usersfile.js';
 import {
@@ -32,6 +26,7 @@ import {
   PLAIN_ONLY_FORMATS,
   type ExportFormat,
   type ExportResult,
+  type DriftedToken,
   type ExportToken,
   type FormatWriter,
   type SkippedToken,
@@ -156,54 +151,6 @@ function writerFor(
   }
 }
 
-/** No export format carries LinOTP's day password (its codes are MD5 over key and date, not OATH): such tokens are left out, said. */
-function refuseDayPassword(t: ExportToken): string | null {
-  return t.token.type === 'dpw'
-    ? 'a LinOTP day password (DPW): its codes are MD5 over the key and the date, which this format cannot describe (it would be read as an OATH token with wrong codes)'
-    : null;
-}
-
-/** Streams the selection through `onToken`; tokens without a seed or refused by the writer are skipped. */
-async function eachToken(
-  store: Store,
-  sel: Selection,
-  refuse: (t: ExportToken) => string | null,
-  onToken: (t: ExportToken) => Promise<void>,
-): Promise<{ exported: number; skipped: SkippedToken[] }> {
-  const lookup = new TokenContextLookup(store);
-  const skipped: SkippedToken[] = [];
-  let exported = 0;
-  for await (const { token, seed, assignment } of iterateSelection(store, sel)) {
-    if (!seed) {
-      skipped.push({
-        serial: token.serial,
-        reason: 'no seed in the store (a blank programmable token: flash it first)',
-      });
-      continue;
-    }
-    try {
-      const ctx = await lookup.of(token, assignment);
-      const t: ExportToken = {
-        token,
-        seed,
-        user: ctx.user?.login ?? null,
-        userEmail: ctx.user?.email ?? null,
-        resource: ctx.resource,
-      };
-      const reason = refuse(t);
-      if (reason) {
-        skipped.push({ serial: token.serial, reason });
-        continue;
-      }
-      await onToken(t);
-      exported++;
-    } finally {
-      seed.fill(0);
-    }
-  }
-  return { exported, skipped };
-}
-
 function nothingExported(format: ExportFormat, sel: Selection, skipped: SkippedToken[]): DataError {
   const list = skipped
     .slice(0, 10)
@@ -211,13 +158,12 @@ function nothingExported(format: ExportFormat, sel: Selection, skipped: SkippedT
     .join('; ');
   return new DataError(
     `no token of ${sel.description} can go into ${format}, so no file was written. Left out: ${list}${skipped.length > 10 ? '; ...' : ''}`,
-    {
-      code: 'empty-selection',
-    },
+    { code: 'empty-selection' },
   );
 }
 
-export async function exportTokens(store: Store, opts: ExportOptions): Promise<ExportOutcome> {
+/** The format and the protection asked for, checked against each other before anything is read. */
+async function checkRequest(opts: ExportOptions): Promise<{ format: ExportFormat; keys: TransportKeys | null }> {
   const format = parseExportFormat(opts.format);
   if (!opts.output) throw new UsageError('-o <file> is required');
   if (format === 'enrollment' && !opts.resource)
@@ -225,151 +171,140 @@ export async function exportTokens(store: Store, opts: ExportOptions): Promise<E
   if (opts.qrDir && format !== 'otpauth') throw new UsageError('--qr applies to --format otpauth only');
   if (opts.includePasswordHashes && format !== 'enrollment')
     throw new UsageError('--include-password-hashes applies to --format enrollment only');
-  const toStdout = opts.output === '-';
   const keys = await transportKeysFor(format, opts);
-  if (toStdout && !(format === 'pskc' && keys)) {
+  if (opts.output === '-' && !(format === 'pskc' && keys)) {
     throw new UsageError(
       '-o - (stdout) is for encrypted PSKC only; write seeds in the clear, and binary packages, to a file with -o <file>',
     );
   }
+  return { format, keys };
+}
+
+/** The selection, refused when it holds no token at all. */
+async function selectTokens(store: Store, opts: ExportOptions): Promise<Selection> {
   const sel = await resolveSelection(store, {
     resource: opts.resource,
     state: opts.state,
     serialsFile: opts.serialsFile,
   });
-  const total = await countSelection(store, sel);
-  if (total === 0)
+  if ((await countSelection(store, sel)) === 0)
     throw new DataError(`no tokens match (${sel.description}); nothing was exported`, { code: 'empty-selection' });
+  return sel;
+}
 
-  const notes: string[] = [];
-  if (!keys && format !== 'usersfile')
-    notes.push(
-      `${format} file holds ${format === 'enrollment' || format === 'pskc' ? 'plaintext seeds (--plaintext)' : 'the seeds in the clear'}: keep it private and delete it after the import`,
-    );
-  const sink = toStdout ? ExportSink.toStream(opts.stdout ?? process.stdout) : await ExportSink.toFile(opts.output);
-  let result: { exported: number; skipped: SkippedToken[] };
+interface Written extends StreamResult {
+  drifted: DriftedToken[];
+}
+
+/** One format's writer over the token stream; tokens whose drift the format cannot carry are named. */
+async function writeFormat(
+  store: Store,
+  format: Exclude<ExportFormat, 'enrollment'>,
+  keys: TransportKeys | null,
+  sel: Selection,
+  opts: ExportOptions,
+  sink: ExportSink,
+  notes: string[],
+): Promise<Written> {
+  const writer = writerFor(format, keys, sel, opts);
+  await sink.write(writer.header());
+  const refuse = (t: ExportToken) =>
+    refuseDayPassword(t) ??
+    (writer.carriesCodeFields ? null : codeFieldsRefusal(t, format)) ??
+    writer.refuse?.(t) ??
+    null;
+  const drifted: DriftedToken[] = [];
+  const result = await eachToken(store, sel, refuse, async (t) => {
+    await sink.write(await writer.entry(t));
+    const d = writer.carriesDrift ? null : driftNotCarried(format, t.token);
+    if (d) drifted.push(d);
+  });
+  await sink.write(writer.footer());
+  notes.push(...(writer.notes?.() ?? []));
+  return { ...result, drifted };
+}
+
+/** Writes the file (or stdout), committing it only when at least one token went in. */
+async function writeExport(
+  store: Store,
+  format: ExportFormat,
+  keys: TransportKeys | null,
+  sel: Selection,
+  opts: ExportOptions,
+  notes: string[],
+): Promise<Written & { file: string }> {
+  const sink =
+    opts.output === '-' ? ExportSink.toStream(opts.stdout ?? process.stdout) : await ExportSink.toFile(opts.output);
   try {
-    if (format === 'enrollment') {
-      result = await writeEnrollment(store, sel, keys, opts, sink);
-    } else {
-      const writer = writerFor(format, keys, sel, opts);
-      await sink.write(writer.header());
-      const refuse = (t: ExportToken) =>
-        refuseDayPassword(t) ??
-        (writer.carriesCodeFields ? null : codeFieldsRefusal(t, format)) ??
-        writer.refuse?.(t) ??
-        null;
-      result = await eachToken(store, sel, refuse, async (t) => sink.write(await writer.entry(t)));
-      await sink.write(writer.footer());
-      notes.push(...(writer.notes?.() ?? []));
-    }
+    const result =
+      format === 'enrollment'
+        ? { ...(await writeEnrollment(store, sel, keys, opts, sink)), drifted: [] }
+        : await writeFormat(store, format, keys, sel, opts, sink, notes);
     if (result.exported === 0) throw nothingExported(format, sel, result.skipped);
     await sink.commit();
+    return { ...result, file: sink.path ?? '-' };
   } catch (err) {
     await sink.abort();
     throw err;
   }
-  const file = sink.path ?? '-';
+}
+
+/** The export's audit row: what went where, how protected, from which selection; never a seed, password or key. */
+async function auditExport(
+  store: Store,
+  format: ExportFormat,
+  keys: TransportKeys | null,
+  sel: Selection,
+  opts: ExportOptions,
+  r: Written & { file: string },
+): Promise<void> {
+  const protection = keys
+    ? {
+        cipher: keys.cipher.name,
+        mac: keys.mac.name,
+        key: keys.source.kind === 'password' ? `pbkdf2 (${keys.source.iterations} iterations)` : 'pre-shared',
+      }
+    : {};
   await store.transaction(async (tx) => {
     await tx.audit.append({
       action: 'export',
       subject: `export:${format}`,
       details: {
         format,
-        file,
-        exported: result.exported,
-        skipped: result.skipped.length,
+        file: r.file,
+        exported: r.exported,
+        skipped: r.skipped.length,
+        ...(r.drifted.length ? { drifted: r.drifted.length } : {}),
         encrypted: keys !== null,
-        ...(keys
-          ? {
-              cipher: keys.cipher.name,
-              mac: keys.mac.name,
-              key: keys.source.kind === 'password' ? `pbkdf2 (${keys.source.iterations} iterations)` : 'pre-shared',
-            }
-          : {}),
+        ...protection,
         selection: {
           resource: sel.resource?.name ?? null,
-          state: sel.state ?? null,
+          state: sel.states?.join(',') ?? null,
           serialsFile: opts.serialsFile ?? null,
         },
         ...(format === 'enrollment' ? { passwordHashes: Boolean(opts.includePasswordHashes) } : {}),
       },
     });
   });
-  return { format, file, exported: result.exported, skipped: result.skipped, encrypted: keys !== null, notes };
 }
 
-/** The enrollment package: built in memory (one Resource's tokens), then written in one go. */
-async function writeEnrollment(
-  store: Store,
-  sel: Selection,
-  keys: TransportKeys | null,
-  opts: ExportOptions,
-  sink: ExportSink,
-): Promise<{ exported: number; skipped: SkippedToken[] }> {
-  const resource = sel.resource!;
-  const pskc = new PskcWriter({ keys, includeUser: true });
-  const parts: string[] = [pskc.header()];
-  const tokens: EnrollmentToken[] = [];
-  const exportedIds = new Set<number>();
-  const result = await eachToken(
-    store,
-    sel,
-    (t) => pskc.refuse(t),
-    async (t) => {
-      parts.push(pskc.entry(t));
-      const tok = t.token;
-      exportedIds.add(tok.id);
-      tokens.push({
-        serial: tok.serial,
-        manufacturer: tok.manufacturer,
-        model: tok.model,
-        kind: tok.kind,
-        type: tok.type,
-        algorithm: tok.algorithm,
-        digits: tok.digits,
-        period: tok.period,
-        counter: tok.counter,
-        driftSteps: tok.driftSteps,
-        state: tok.state,
-        user: t.user,
-        keyId: tok.serial,
-      });
-    },
-  );
-  parts.push(pskc.footer());
-  if (result.exported === 0) return result;
-
-  const users = new Map<number, Awaited<ReturnType<Store['users']['get']>>>();
-  for (const u of await store.users.list({ resourceId: resource.id })) users.set(u.id, u);
-  const assignments = [];
-  for (const a of await store.assignments.list({ resourceId: resource.id })) {
-    if (!exportedIds.has(a.tokenId)) continue;
-    const tok = (await store.tokens.get(a.tokenId))!;
-    if (!users.has(a.userId)) users.set(a.userId, await store.users.get(a.userId));
-    const u = users.get(a.userId);
-    if (!u) continue;
-    assignments.push({
-      serial: tok.serial,
-      manufacturer: tok.manufacturer,
-      user: u.login,
-      assignedAt: a.createdAt,
-      enrolledAt: a.enrolledAt,
-    });
-  }
-  const content: EnrollmentContent = {
-    createdAt: new Date().toISOString(),
-    createdBy: store.operator,
-    generator: `tokensmith ${packageVersion()}`,
-    resource: enrollmentResource(resource),
-    users: [...users.values()]
-      .filter((u): u is NonNullable<typeof u> => u !== null)
-      .sort((a, b) => a.login.localeCompare(b.login))
-      .map((u) => enrollmentUser(u, Boolean(opts.includePasswordHashes))),
-    tokens,
-    assignments,
-    seeds: seedsInfo(keys, parts.join('')),
+export async function exportTokens(store: Store, opts: ExportOptions): Promise<ExportOutcome> {
+  const { format, keys } = await checkRequest(opts);
+  const sel = await selectTokens(store, opts);
+  const notes: string[] = [];
+  if (!keys && format !== 'usersfile')
+    notes.push(
+      `${format} file holds ${format === 'enrollment' || format === 'pskc' ? 'plaintext seeds (--plaintext)' : 'the seeds in the clear'}: keep it private and delete it after the import`,
+    );
+  const r = await writeExport(store, format, keys, sel, opts, notes);
+  await auditExport(store, format, keys, sel, opts, r);
+  return {
+    format,
+    file: r.file,
+    exported: r.exported,
+    skipped: r.skipped,
+    drifted: r.drifted,
+    encrypted: keys !== null,
+    notes,
   };
-  await sink.write(encodeEnrollmentPackage(content));
-  return result;
 }

@@ -46,12 +46,22 @@ export interface SkippedToken {
   reason: string;
 }
 
+/** A TOTP token written with a known clock drift that the format cannot carry: named with what to do. */
+export interface DriftedToken {
+  serial: string;
+  /** The stored drift in time steps (the token's step minus the host's). */
+  driftSteps: number;
+  advice: string;
+}
+
 /** A streaming writer for one format. */
 export interface FormatWriter {
   /** Why a token cannot go into this format (it is then reported, never changed), or null. */
   refuse?(t: ExportToken): string | null;
   /** The format writes RFC 6238 T0, the check digit and counters beyond 2^53 (PSKC); other formats leave such tokens out. */
   readonly carriesCodeFields?: boolean;
+  /** The format carries a TOTP token's known clock drift (PSKC TimeDrift); other formats name drifted tokens. */
+  readonly carriesDrift?: boolean;
   header(): string;
   entry(t: ExportToken): string | Promise<string>;
   footer(): string;
@@ -67,6 +77,8 @@ export interface ExportResult {
   file: string;
   exported: number;
   skipped: SkippedToken[];
+  /** Tokens written whose clock drift the format cannot carry (empty for pskc and enrollment). */
+  drifted: DriftedToken[];
   encrypted: boolean;
 }
 

@@ -26,6 +26,9 @@ import {
 import { packageVersion } from '../core/version.js';
 import type { ExportToken, FormatWriter } from './types.js';
 
+/** The first line of every users file tokensmith writes (pam_oath keeps comment lines when it rewrites the file). */
+export const USERSFILE_BANNER = '# OATH Toolkit users file for pam_oath, written by tokensmith';
+
 /** The states of a token that someone signs in with. */
 const SIGN_IN_STATES = new Set(['assigned', 'enrolled']);
 
@@ -117,7 +120,7 @@ export class UsersFileWriter implements FormatWriter {
   header(): string {
     this.previous = readPreviousUsersFile(this.path);
     return (
-      `# OATH Toolkit users file for pam_oath, written by tokensmith ${packageVersion()}.\n` +
+      `${USERSFILE_BANNER} ${packageVersion()}.\n` +
       '# type\tlogin\tpassword\tseed (hex)\tcounter\tlast code\tlast used (pam_oath writes the last three)\n'
     );
   }

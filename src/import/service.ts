@@ -14,6 +14,7 @@ import { parseAlgorithm, parseTokenType, validateSpec } from '../core/spec.js';
 import type { Repos, Store } from '../store/types.js';
 import { detectFormat, readHead, refuseNonText } from './detect.js';
 import { batchParserFor } from './formats.js';
+import { withDeviceDefaults, type DeviceDefaults } from './device-fill.js';
 import { IMPORT_FORMATS, type ImportFormat, type ParseContext, type ParseItem, type SpecDefaults } from './types.js';
 import { parseInWorker, workerAvailable, type WorkerParse } from './threaded.js';
 import { BatchWriter, type OnDuplicate } from './writer.js';
@@ -35,6 +36,8 @@ export interface ImportOptions {
   onDuplicate?: OnDuplicate;
   /** `--type/--algorithm/--digits/--period`: for files that do not carry them (checked with parseSpecDefaults). */
   defaults?: SpecDefaults;
+  /** `--manufacturer/--model`: for files that do not name them (checked with parseDeviceDefaults). */
+  device?: DeviceDefaults;
   dryRun?: boolean;
   onProgress?: (p: { bytesRead: number; totalBytes: number; records: number }) => void;
   /** Things worth saying that are not errors: skipped PIN keys, repeats, a file seen before. */
@@ -250,9 +253,10 @@ export async function importSeedFile(store: Store, opts: ImportOptions): Promise
         const started = early;
         early = null;
         // Items come a batch at a time, from the worker or from the parser here (loaded only then).
-        const batches = threaded
+        const parsed = threaded
           ? (started ?? parseInWorker(format, opts.file, ctx)).batches()
           : (await batchParserFor(format))(opts.file, ctx);
+        const batches = withDeviceDefaults(parsed, opts.device);
         await drainInto(batches, writer, attempt, addError, () => records++, opts.onNote);
         attempt.imported = writer.imported + writer.updated;
         attempt.updated = writer.updated;

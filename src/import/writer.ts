@@ -213,6 +213,8 @@ export class BatchWriter {
 
   private async update(known: TokenRecord, r: SeedRecord): Promise<void> {
     const patch = {
+      // A token stored without a manufacturer takes the one now given (import --manufacturer, for Entra).
+      ...(known.manufacturer === '' && r.manufacturer ? { manufacturer: r.manufacturer } : {}),
       model: r.model ?? known.model,
       type: r.type,
       algorithm: r.algorithm,

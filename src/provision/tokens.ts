@@ -8,7 +8,7 @@ import { dpwSecondsLeft } from '../core/dpw.js';
 import { generateCode } from '../core/otp.js';
 import { checkArgText } from '../core/text-guard.js';
 import { parseKind, validateSeedLength, validateSpec, type TokenKind } from '../core/spec.js';
-import { isTokenState, TOKEN_STATES, type TokenState } from '../core/states.js';
+import { parseStateList, type TokenState } from '../core/states.js';
 import type { Repos, Store, TokenRecord } from '../store/types.js';
 
 export interface TokenView {
@@ -201,9 +201,9 @@ export async function listTokens(
   store: Store,
   filter: { state?: string; resource?: string; model?: string; user?: string; search?: string } = {},
 ): Promise<TokenView[]> {
-  if (filter.state && !isTokenState(filter.state))
-    throw new UsageError(`--state: unknown state '${filter.state}'; use one of ${TOKEN_STATES.join(', ')}`);
-  const rows = await store.tokens.inventory({ ...filter, state: filter.state as TokenState | undefined });
+  const { state, ...rest } = filter;
+  // One state or a comma list (`assigned,enrolled`), as everywhere --state is taken.
+  const rows = await store.tokens.inventory({ ...rest, states: parseStateList(state || undefined) });
   // Only an empty answer needs the second look: was the Resource named at all?
   if (rows.length === 0 && filter.resource && !(await store.resources.findByName(filter.resource)))
     throw new NotFoundError(`no resource named '${filter.resource}'`);

@@ -2,6 +2,7 @@ import type { TokenPatch } from './types.js';
 
 /** Which column each token patch field is stored in: the same in every backend's schema. */
 export const TOKEN_COLUMNS: Record<Exclude<keyof TokenPatch, 'seed' | 'counterExact'>, string> = {
+  manufacturer: 'manufacturer',
   model: 'model',
   kind: 'kind',
   type: 'type',

@@ -76,6 +76,7 @@ export interface NewToken {
 export type TokenPatch = Partial<
   Pick<
     TokenRecord,
+    | 'manufacturer'
     | 'model'
     | 'kind'
     | 'type'
@@ -105,6 +106,7 @@ export type TokenPatch = Partial<
 
 export interface TokenFilter {
   state?: TokenState;
+  states?: readonly TokenState[]; // any of these (`--state a,b`)
   resourceId?: number;
   serials?: string[];
   batchId?: number;
@@ -114,6 +116,7 @@ export interface TokenFilter {
 /** The inventory's filters, all applied in SQL (InventoryRow lists the Resource and user of each token). */
 export interface InventoryFilter {
   state?: TokenState;
+  states?: readonly TokenState[]; // any of these (`--state a,b`)
   /** The Resource's name: tokens in its stock or assigned in it. */
   resource?: string;
   model?: string;

@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import { encodeBase32 } from '../../src/core/codecs.js';
 import { csvCell, neutraliseCell } from '../../src/export/csv-cells.js';
 import { exportTokens } from '../../src/export/service.js';
-import { addTokens, EVERY_KIND, newToken, resourceWithUsers, SEED20, tempStore, type TestStore } from './helpers.js';
+import {
+  addTokens,
+  assignAllTo,
+  EVERY_KIND,
+  newToken,
+  resourceWithUsers,
+  SEED20,
+  tempStore,
+  type TestStore,
+} from './helpers.js';
 
 let ts: TestStore;
 beforeEach(async () => {
@@ -28,12 +37,12 @@ describe('CSV cells', () => {
 
 describe('entra-csv', () => {
   it('has the exact header, base32 secrets, and lists and leaves out HOTP, SHA-256/512 and 8-digit tokens', async () => {
-    await addTokens(ts.store, EVERY_KIND);
+    await assignAllTo(ts.store, await addTokens(ts.store, EVERY_KIND));
     const out = join(ts.dir, 'entra.csv');
     const r = await exportTokens(ts.store, { format: 'entra-csv', output: out, plaintext: true });
     const l = lines(out);
     expect(l[0]).toBe('upn,serial number,secret key,time interval,manufacturer,model');
-    expect(l.slice(1)).toEqual([`,K-SHA1-6-30,${encodeBase32(SEED20)},30,Tokensmith Test,TST-1`]);
+    expect(l.slice(1)).toEqual([`alice@contoso.example,K-SHA1-6-30,${encodeBase32(SEED20)},30,Tokensmith Test,TST-1`]);
     expect(r.exported).toBe(1);
     expect(Object.fromEntries(r.skipped.map((s) => [s.serial, s.reason]))).toEqual({
       'K-SHA256-8-60': expect.stringMatching(/HMAC-SHA1 only; this token is SHA256/),
@@ -48,6 +57,7 @@ describe('entra-csv', () => {
     const u = await ts.store.users.create({ login: '=HYPERLINK("http://evil")@example.test' });
     const t = await ts.store.tokens.insert(newToken('=1+2', { resourceId: r.id, period: 60 }));
     await ts.store.assignments.create({ tokenId: t.id, userId: u.id, resourceId: r.id });
+    await ts.store.tokens.update(t.id, { state: 'assigned' });
     const out = join(ts.dir, 'e.csv');
     await exportTokens(ts.store, { format: 'entra-csv', output: out, plaintext: true });
     expect(lines(out)[1]).toBe(
@@ -60,9 +70,62 @@ describe('entra-csv', () => {
     const u = await ts.store.users.create({ login: 'alice', email: 'alice@contoso.example' });
     const t = await ts.store.tokens.insert(newToken('E1', { resourceId: r.id }));
     await ts.store.assignments.create({ tokenId: t.id, userId: u.id, resourceId: r.id });
+    await ts.store.tokens.update(t.id, { state: 'assigned' });
     const out = join(ts.dir, 'e.csv');
     await exportTokens(ts.store, { format: 'entra-csv', output: out, plaintext: true });
     expect(lines(out)[1]!.split(',')[0]).toBe('alice@contoso.example');
+  });
+
+  it('writes only uploadable rows: a stock token (no UPN), a user without UPN, a token without manufacturer or model, a lost token are left out by serial, saying what to do', async () => {
+    const ok = await addTokens(ts.store, [newToken('E-OK')]);
+    await assignAllTo(ts.store, ok);
+    await addTokens(ts.store, [newToken('E-STOCK')]);
+    await assignAllTo(ts.store, await addTokens(ts.store, [newToken('E-NOUPN')]), 'bob');
+    const bare = await addTokens(ts.store, [
+      newToken('E-NOMAKER', { manufacturer: '' }),
+      newToken('E-NOMODEL', { model: null }),
+    ]);
+    await assignAllTo(ts.store, bare, 'carol@contoso.example');
+    const [lost] = await addTokens(ts.store, [newToken('E-LOST')]);
+    await assignAllTo(ts.store, [lost!], 'dave@contoso.example');
+    await ts.store.tokens.update(lost!.id, { state: 'lost' });
+    const out = join(ts.dir, 'entra.csv');
+    const r = await exportTokens(ts.store, { format: 'entra-csv', output: out, plaintext: true });
+    const rows = lines(out)
+      .slice(1)
+      .map((l) => l.split(','));
+    expect(rows.map((c) => c[1])).toEqual(['E-OK']);
+    for (const c of rows) expect(c.every((cell) => cell !== '')).toBe(true);
+    expect(Object.fromEntries(r.skipped.map((s) => [s.serial, s.reason]))).toEqual({
+      'E-STOCK': expect.stringMatching(/not assigned to a user.*UPN.*--state assigned,enrolled/),
+      'E-NOUPN': expect.stringMatching(/no UPN for user 'bob'.*email/),
+      'E-NOMAKER': expect.stringMatching(/no manufacturer.*import --manufacturer/),
+      'E-NOMODEL': expect.stringMatching(/no model.*--model/),
+      'E-LOST': expect.stringMatching(/state lost: only assigned or enrolled tokens go to Entra/),
+    });
+  });
+
+  it('names a drifted TOTP token written without its drift (Entra has no column for it); pskc carries it and names none', async () => {
+    await assignAllTo(
+      ts.store,
+      await addTokens(ts.store, [newToken('E-DRIFT', { driftSteps: 14 }), newToken('E-ON-TIME')]),
+    );
+    const r = await exportTokens(ts.store, { format: 'entra-csv', output: join(ts.dir, 'e.csv'), plaintext: true });
+    expect(r.exported).toBe(2);
+    expect(r.drifted).toEqual([
+      {
+        serial: 'E-DRIFT',
+        driftSteps: 14,
+        advice: expect.stringMatching(/14 steps \(420 s\) ahead.*device sync.*replace/),
+      },
+    ]);
+    const [row] = await ts.store.audit.list({ action: 'export', limit: 1 });
+    expect(row!.details).toMatchObject({ format: 'entra-csv', exported: 2, drifted: 1 });
+    const p = await exportTokens(ts.store, { format: 'pskc', output: join(ts.dir, 'p.xml'), plaintext: true });
+    expect(p.drifted).toEqual([]);
+    expect(readFileSync(join(ts.dir, 'p.xml'), 'utf8')).toContain(
+      '<pskc:TimeDrift><pskc:PlainValue>14</pskc:PlainValue>',
+    );
   });
 
   it('is refused without --plaintext (exit 2) and never written', async () => {

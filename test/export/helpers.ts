@@ -70,6 +70,16 @@ export async function addTokens(store: Store, tokens: NewToken[]): Promise<Token
   return out;
 }
 
+/** Assigns every token to one user (a user has one token per Resource, so a Resource per token): Entra rows need a UPN. */
+export async function assignAllTo(store: Store, tokens: TokenRecord[], login = 'alice@contoso.example'): Promise<void> {
+  const u = (await store.users.findByLogin(login)) ?? (await store.users.create({ login }));
+  for (const t of tokens) {
+    const r = await store.resources.create({ name: `r-${login}-${t.serial}` });
+    await store.assignments.create({ tokenId: t.id, userId: u.id, resourceId: r.id });
+    await store.tokens.update(t.id, { state: 'assigned' });
+  }
+}
+
 /** A Resource with users, tokens in its stock and assignments (made through the repositories). */
 export async function resourceWithUsers(store: Store, name: string, n: number): Promise<{ tokens: TokenRecord[] }> {
   const r = await store.resources.create({ name, url: `https://sso.example.test/${name}` });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { exportTokens } from '../../src/export/service.js';
 import { importSeedFile } from '../../src/import/service.js';
 import type { TokenRecord } from '../../src/store/types.js';
-import { addTokens, EVERY_KIND, newToken, tempStore, type TestStore } from './helpers.js';
+import { addTokens, assignAllTo, EVERY_KIND, newToken, tempStore, type TestStore } from './helpers.js';
 
 let from: TestStore;
 let to: TestStore;
@@ -83,7 +83,10 @@ describe('round trip through our importer', () => {
   });
 
   it('entra-csv re-imports unchanged (serial, seed, period, manufacturer, model)', async () => {
-    await addTokens(from.store, [...EVERY_KIND, newToken('E-60', { period: 60, model: 'TST-60' })]);
+    await assignAllTo(
+      from.store,
+      await addTokens(from.store, [...EVERY_KIND, newToken('E-60', { period: 60, model: 'TST-60' })]),
+    );
     const file = join(from.dir, 'e.csv');
     const r = await exportTokens(from.store, { format: 'entra-csv', output: file, plaintext: true });
     await importSeedFile(to.store, { file, format: 'entra-csv' });

@@ -182,6 +182,21 @@ describe('usersfile export over a file pam_oath has used', () => {
     expect(tokenLines(file)).toEqual([['HOTP/E/6', 'hotp', '-', HEX20, '9']]);
   });
 
+  it('names a drifted TOTP token, which the users file cannot carry, with the pam_oath window it needs and the fix', async () => {
+    await assigned([newToken('DRIFT', { driftSteps: -14 }), newToken('ON-TIME'), newToken('H', { type: 'hotp' })]);
+    const r = await exportTo(join(ts.dir, 'users.oath'));
+    expect(r.exported).toBe(3);
+    expect(r.drifted).toEqual([
+      {
+        serial: 'DRIFT',
+        driftSteps: -14,
+        advice: expect.stringMatching(
+          /14 steps \(420 s\) behind.*pam_oath cannot hold a drift.*window=14.*device sync/,
+        ),
+      },
+    ]);
+  });
+
   it('refuses to write over a file it cannot read back (its counters would be lost), leaving it as it was', async () => {
     await assigned([newToken('TOTP')]);
     const file = join(ts.dir, 'users.oath');

@@ -54,7 +54,7 @@ d('export bars on PostgreSQL (issue 6)', () => {
   it('PSKC with a password: pskctool says OK, pskc2csv -p reads back every stored secret and parameter, as from the SQLite file', async () => {
     const out = join(s.dir, 'all.xml');
     const j = await s.json(['export', '--format', 'pskc', '--password', 'pg pw', '-o', out]);
-    expect(j).toEqual({ format: 'pskc', file: out, exported: 8, skipped: [], encrypted: true });
+    expect(j).toEqual({ format: 'pskc', file: out, exported: 8, skipped: [], drifted: [], encrypted: true });
     expect(await pskctoolValidate(out)).toBe('OK');
     const rows = await pskc2csv(out, ['-p', 'pg pw']);
     expect(rows).toHaveLength(8);
@@ -132,7 +132,21 @@ d('export bars on PostgreSQL (issue 6)', () => {
     expect(r.stderr).toMatch(/warning: .*in the clear/);
     const text = readFileSync(out, 'utf8');
     expect(text.split('\r\n')[0]).toBe('upn,serial number,secret key,time interval,manufacturer,model');
-    expect(text).toContain('K-SHA1-6-30');
+    // Stock tokens have no UPN: only the assigned ones make rows.
+    expect(text).toContain('vpn-T1');
+    expect(j.skipped.map((x: { serial: string }) => x.serial)).toContain('K-SHA1-6-30');
+    // A comma list of states, filtered in PostgreSQL.
+    const listed = await s.json([
+      'export',
+      '--format',
+      'entra-csv',
+      '--plaintext',
+      '--state',
+      'assigned,enrolled',
+      '-o',
+      join(s.dir, 'entra-states.csv'),
+    ]);
+    expect(listed).toMatchObject({ exported: 2, skipped: [] });
     const twin = join(s.dir, 'entra-twin.csv');
     const t = await onSqlite(['--json', 'export', '--format', 'entra-csv', '--plaintext', '-o', twin]);
     expect(t.code, t.stderr).toBe(0);

@@ -129,6 +129,18 @@ describe.each(backends)('$name: inventory', (backend) => {
     expect(await countStatements(store, () => oldListing(store, {}))).toBeGreaterThan(5);
   });
 
+  test('a comma list of states takes any of them, in the inventory and in the token filter', async () => {
+    const store = await backend.fresh();
+    await fixture(store);
+    expect((await listTokens(store, { state: 'assigned,enrolled' })).map((v) => v.serial)).toEqual(['TS0002', 'PR-78']);
+    expect((await store.tokens.list({ states: ['assigned', 'enrolled'] })).map((t) => t.serial)).toEqual([
+      'TS0002',
+      'PR-78',
+    ]);
+    expect(await store.tokens.count({ states: ['in_stock', 'enrolled'] })).toBe(4);
+    await expect(listTokens(store, { state: 'assigned,nope' })).rejects.toMatchObject({ exitCode: 2 });
+  });
+
   test('an unknown Resource is still named', async () => {
     const store = await backend.fresh();
     await fixture(store);

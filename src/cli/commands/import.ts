@@ -18,6 +18,8 @@ interface ImportFlags {
   algorithm?: string;
   digits?: string;
   period?: string;
+  manufacturer?: string;
+  model?: string;
 }
 
 /** A progress bar on stderr, only for a person at a terminal and only for files worth it. */
@@ -96,6 +98,14 @@ export function registerImport(program: Command): void {
       '--period <seconds>',
       'TOTP time step for files that do not say (Protectimus, a CSV TOTP row without a step)',
     )
+    .option(
+      '--manufacturer <name>',
+      'manufacturer for files that do not name one (OATH CSV, seed lists); Entra needs one; refused where the file says otherwise',
+    )
+    .option(
+      '--model <name>',
+      'model for files that do not name one; Entra needs one; refused where the file says otherwise',
+    )
     .option('--dry-run', 'check everything and report, but write nothing')
     .addHelpText(
       'after',
@@ -106,9 +116,12 @@ Examples:
   tokensmith import entra.csv --on-duplicate skip --json
   tokensmith import protectimus.csv --period 60 --digits 8
   tokensmith import days.txt --format dpw --digits 8
+  tokensmith import seeds.csv --format oath-csv --manufacturer Token2 --model C202
 
 --type/--algorithm/--digits/--period fill what a file does not carry; a record whose file says
 otherwise is refused (exit 4, naming the field). They do not apply to PSKC (exit 2).
+--manufacturer/--model do the same for the device (PSKC included): a token already in the store
+without a manufacturer takes it with --on-duplicate update.
 
 An encrypted file without --password/--key asks for the password when there is a terminal.
 The same file twice (same SHA-256) is noticed. Exit 4 for any bad input; the store is then unchanged.
@@ -163,7 +176,9 @@ function passwordPrompt(
 async function runImport(store: Store, out: Output, file: string, o: ImportFlags, yes: boolean): Promise<void> {
   const { importSeedFile, importJson, parseFormat, parseOnDuplicate, parseSpecDefaults } =
     await import('../../import/service.js');
+  const { parseDeviceDefaults } = await import('../../import/device-fill.js');
   const defaults = parseSpecDefaults(o);
+  const device = parseDeviceDefaults(o);
   const { password, key } = secretFlags(o);
   const bar = progressBar(out, out.json);
   try {
@@ -176,6 +191,7 @@ async function runImport(store: Store, out: Output, file: string, o: ImportFlags
       resource: o.resource,
       onDuplicate: parseOnDuplicate(o.onDuplicate),
       defaults,
+      device,
       dryRun: o.dryRun,
       onProgress: (p) => bar.update(p),
       onNote: (m) => {

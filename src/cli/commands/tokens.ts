@@ -54,7 +54,10 @@ function registerList(tokens: Command): void {
   tokens
     .command('list')
     .description('list tokens, optionally by state or Resource')
-    .option('--state <state>', 'in_stock, programmed, assigned, enrolled, disabled, lost, revoked or retired')
+    .option(
+      '--state <states>',
+      'in_stock, programmed, assigned, enrolled, disabled, lost, revoked or retired; a comma list takes any of them',
+    )
     .option('--resource <name>', 'only tokens of this Resource')
     .action(async (o: { state?: string; resource?: string }, cmd: Command) => {
       await withStore(cmd, async (store, out) => {

@@ -11,6 +11,7 @@ import { whereOf, type Params, type SqlText } from './dialect.js';
 export function tokenWhere(f: TokenFilter, p: Params, d: SqlText): string {
   const parts: string[] = [];
   if (f.state) parts.push(`state = ${p.add(f.state)}`);
+  if (f.states) parts.push(d.inList('state', p.add(d.listValue([...f.states]))));
   if (f.resourceId !== undefined) parts.push(`resource_id = ${p.add(f.resourceId)}`);
   if (f.batchId !== undefined) parts.push(`batch_id = ${p.add(f.batchId)}`);
   if (f.deviceSerial !== undefined) parts.push(`device_serial = ${p.add(f.deviceSerial)}`);

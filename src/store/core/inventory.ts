@@ -23,6 +23,7 @@ export function inventoryQuery(f: InventoryFilter, ph: Placeholder): { sql: stri
     return ph(params.length);
   };
   if (f.state) parts.push(`t.state = ${param(f.state)}`);
+  if (f.states) parts.push(f.states.length ? `t.state IN (${f.states.map(param).join(', ')})` : '1 = 0');
   if (f.resource !== undefined)
     parts.push(`t.resource_id = (SELECT id FROM resources WHERE name = ${param(f.resource)})`);
   if (f.model !== undefined) parts.push(`t.model = ${param(f.model)}`);
