@@ -11,7 +11,8 @@ const LAYERS = {
   drivers: ['src/core', 'src/transport'],
   'src/import': ['src/core', 'src/store', 'src/transport'],
   'src/export': ['src/core', 'src/store', 'src/transport'],
-  'src/provision': ['src/core', 'src/store', 'src/transport', 'drivers', 'src/import', 'src/export'],
+  'src/entra': ['src/core', 'src/store', 'src/transport'],
+  'src/provision': ['src/core', 'src/store', 'src/transport', 'drivers', 'src/import', 'src/export', 'src/entra'],
 };
 const ALL_FOLDERS = [
   'src/core',
@@ -20,6 +21,7 @@ const ALL_FOLDERS = [
   'drivers',
   'src/import',
   'src/export',
+  'src/entra',
   'src/provision',
   'src/web',
   'src/cli',
