@@ -1,0 +1,35 @@
+/**
+ * `device flash --entra-activate`: holds the flash's result back, pushes the flashed token to Entra
+ * (src/provision/entra-flash.ts), and prints the result with an `entra` part. The flash itself is done and
+ * stored whatever the Entra step does.
+ */
+import type { Output } from '../context.js';
+import type { Store } from '../../store/types.js';
+
+export class EntraAfterFlash {
+  private held: { value: unknown; text: string | (() => string) } | null = null;
+
+  hold(value: unknown, text: string | (() => string)): void {
+    this.held = { value, text };
+  }
+
+  /** Pushes the token of the held result and prints both. */
+  async finish(store: Store, out: Output): Promise<void> {
+    if (!this.held) return;
+    const { value, text } = this.held;
+    const serial = (value as { serial?: string }).serial;
+    const tokens = serial ? (await store.tokens.findBySerial(serial)).filter((t) => t.hasSeed) : [];
+    const token = tokens.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
+    const { pushFlashedToken } = await import('../../provision/entra-flash.js');
+    const entra = token
+      ? await pushFlashedToken(store, token.id)
+      : { state: 'not-in-entra', problem: 'the flashed token is not in the store', report: null };
+    const line = entra.problem
+      ? `Entra: not active (${entra.state}): ${entra.problem}; push it later with: tokensmith entra push --serials <file> --activate`
+      : `Entra: ${entra.state}`;
+    out.result({ ...(value as object), entra: { state: entra.state, problem: entra.problem } }, () =>
+      [typeof text === 'function' ? text() : text, line].join('\n'),
+    );
+    if (entra.problem) process.exitCode = 4;
+  }
+}
