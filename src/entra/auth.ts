@@ -69,9 +69,11 @@ export function certificateCredential(pem: string): { privateKey: string; thumbp
 
 /** Turns msal's failure into a DataError with its code and description (never the credential). */
 function authFailed(err: unknown): DataError {
-  const e = err as { errorCode?: string; errorMessage?: string; message?: string };
+  const e = err as { errorCode?: unknown; errorMessage?: unknown; message?: string };
+  const code = typeof e.errorCode === 'string' ? e.errorCode : 'error';
+  const message = typeof e.errorMessage === 'string' && e.errorMessage ? e.errorMessage : (e.message ?? '');
   return new DataError(
-    `sign-in to Entra failed: ${e.errorCode ?? 'error'}: ${(e.errorMessage ?? e.message ?? '').slice(0, 300)}`,
+    `sign-in to Entra failed: ${code}: ${message.split('\n')[0]!.slice(0, 300)}`,
     { code: 'entra-auth' },
   );
 }

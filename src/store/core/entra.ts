@@ -53,11 +53,11 @@ export class SqlEntraRepo implements EntraRepo {
     const ph = (n: number) => this.d.ph(n);
     await this.d.run(
       `INSERT INTO entra_connections (id, tenant, client_id, auth, sealed_credential, graph_url, authority_url, created_at, updated_at)
-       VALUES (1, ${ph(1)}, ${ph(2)}, ${ph(3)}, ${ph(4)}, ${ph(5)}, ${ph(6)}, ${ph(7)}, ${ph(7)})
+       VALUES (1, ${ph(1)}, ${ph(2)}, ${ph(3)}, ${ph(4)}, ${ph(5)}, ${ph(6)}, ${ph(7)}, ${ph(8)})
        ON CONFLICT (id) DO UPDATE SET tenant = excluded.tenant, client_id = excluded.client_id, auth = excluded.auth,
          sealed_credential = excluded.sealed_credential, graph_url = excluded.graph_url,
          authority_url = excluded.authority_url, updated_at = excluded.updated_at`,
-      [c.tenant, c.clientId, c.auth, sealed, c.graphUrl, c.authorityUrl, now()],
+      [c.tenant, c.clientId, c.auth, sealed, c.graphUrl, c.authorityUrl, now(), now()],
     );
   }
 
