@@ -3,6 +3,7 @@
  * (src/provision/entra-flash.ts), and prints the result with an `entra` part. The flash itself is done and
  * stored whatever the Entra step does.
  */
+import { ExitCode, TokensmithError } from '../../core/errors.js';
 import type { Output } from '../context.js';
 import type { Store } from '../../store/types.js';
 
@@ -30,6 +31,11 @@ export class EntraAfterFlash {
     out.result({ ...(value as object), entra: { state: entra.state, problem: entra.problem } }, () =>
       [typeof text === 'function' ? text() : text, line].join('\n'),
     );
-    if (entra.problem) process.exitCode = 4;
+    if (entra.problem)
+      throw new TokensmithError('the token is flashed and stored, but not active in Entra: see the result', {
+        exitCode: ExitCode.data,
+        code: 'entra-failed',
+        resultPrinted: true,
+      });
   }
 }

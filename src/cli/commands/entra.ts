@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { UsageError } from '../../core/errors.js';
+import { ExitCode, TokensmithError, UsageError } from '../../core/errors.js';
 import { DEFAULT_AUTHORITY_URL, DEFAULT_GRAPH_URL, appToken, certificateCredential, deviceCodeSignIn } from '../../entra/auth.js';
 import { pushTokens } from '../../entra/push.js';
 import { reportText } from '../../entra/report.js';
@@ -102,7 +102,12 @@ function registerPush(entra: Command): void {
           dryRun: o.dryRun,
         });
         out.result(report, () => reportText(report));
-        if (report.failed.length > 0) process.exitCode = 4;
+        if (report.failed.length > 0)
+          throw new TokensmithError(`${report.failed.length} token(s) failed in Entra: see the report`, {
+            exitCode: ExitCode.data,
+            code: 'entra-failed',
+            resultPrinted: true,
+          });
       });
     });
 }
