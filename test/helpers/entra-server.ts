@@ -211,7 +211,8 @@ export class FakeEntra {
     if (p.get('client_id') !== this.clientId) return tokenError('unauthorized_client', 'AADSTS700016: application not found');
     const grant = p.get('grant_type');
     if (grant === 'client_credentials') return this.clientCredentials(p);
-    if (grant === 'urn:ietf:params:oauth:grant-type:device_code') return this.deviceCodeGrant(p);
+    // RFC 8628's grant type, and the short form msal sends (Entra takes both).
+    if (grant === 'urn:ietf:params:oauth:grant-type:device_code' || grant === 'device_code') return this.deviceCodeGrant(p);
     if (grant === 'refresh_token') return this.userTokens();
     return tokenError('unsupported_grant_type', `AADSTS70003: ${grant}`);
   }
