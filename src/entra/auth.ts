@@ -6,11 +6,7 @@
  * point it at a local HTTPS server; msal refuses plain http authorities).
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import {
-  ConfidentialClientApplication,
-  PublicClientApplication,
-  type Configuration,
-} from '@azure/msal-node';
+import { ConfidentialClientApplication, PublicClientApplication, type Configuration } from '@azure/msal-node';
 import { DataError, UsageError } from '../core/errors.js';
 import type { EntraConnection } from '../store/entra-types.js';
 
@@ -72,17 +68,19 @@ function authFailed(err: unknown): DataError {
   const e = err as { errorCode?: unknown; errorMessage?: unknown; message?: string };
   const code = typeof e.errorCode === 'string' ? e.errorCode : 'error';
   const message = typeof e.errorMessage === 'string' && e.errorMessage ? e.errorMessage : (e.message ?? '');
-  return new DataError(
-    `sign-in to Entra failed: ${code}: ${message.split('\n')[0]!.slice(0, 300)}`,
-    { code: 'entra-auth' },
-  );
+  return new DataError(`sign-in to Entra failed: ${code}: ${message.split('\n')[0]!.slice(0, 300)}`, {
+    code: 'entra-auth',
+  });
 }
 
 /** A token for the app itself (client secret or certificate). */
 export async function appToken(c: Conn, auth: 'secret' | 'certificate', credential: string): Promise<string> {
   const base = authOptions(c);
   const app = new ConfidentialClientApplication({
-    auth: auth === 'secret' ? { ...base, clientSecret: credential } : { ...base, clientCertificate: certificateCredential(credential) },
+    auth:
+      auth === 'secret'
+        ? { ...base, clientSecret: credential }
+        : { ...base, clientCertificate: certificateCredential(credential) },
   });
   try {
     const r = await app.acquireTokenByClientCredential({ scopes: APP_SCOPES });

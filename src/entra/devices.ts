@@ -74,8 +74,15 @@ export async function findUser(graph: GraphClient, upn: string | null, mail: str
 const methods = (userId: string) => `/users/${encodeURIComponent(userId)}/authentication/hardwareOathMethods`;
 
 /** Assigns the device to the user without activating it; the method's id. */
-export async function assignDevice(graph: GraphClient, userId: string, deviceId: string, what: string): Promise<string> {
-  const r = await graph.request<{ id: string }>('POST', methods(userId), `assigning ${what}`, { device: { id: deviceId } });
+export async function assignDevice(
+  graph: GraphClient,
+  userId: string,
+  deviceId: string,
+  what: string,
+): Promise<string> {
+  const r = await graph.request<{ id: string }>('POST', methods(userId), `assigning ${what}`, {
+    device: { id: deviceId },
+  });
   return r.body?.id ?? deviceId;
 }
 
@@ -87,10 +94,15 @@ export async function activateDevice(
   code: string,
   displayName: string,
 ): Promise<void> {
-  await graph.request('POST', `${methods(userId)}/${encodeURIComponent(methodId)}/activate`, `activating ${displayName}`, {
-    verificationCode: code,
-    displayName,
-  });
+  await graph.request(
+    'POST',
+    `${methods(userId)}/${encodeURIComponent(methodId)}/activate`,
+    `activating ${displayName}`,
+    {
+      verificationCode: code,
+      displayName,
+    },
+  );
 }
 
 /** Assigns and activates in one call, by serial number. */
@@ -101,11 +113,16 @@ export async function assignAndActivateBySerial(
   code: string,
   displayName: string,
 ): Promise<void> {
-  await graph.request('POST', `${methods(userId)}/assignAndActivateBySerialNumber`, `assigning and activating ${serialNumber}`, {
-    serialNumber,
-    verificationCode: code,
-    displayName,
-  });
+  await graph.request(
+    'POST',
+    `${methods(userId)}/assignAndActivateBySerialNumber`,
+    `assigning and activating ${serialNumber}`,
+    {
+      serialNumber,
+      verificationCode: code,
+      displayName,
+    },
+  );
 }
 
 /** The server's current time: the last Date header seen, carried forward on our clock. */

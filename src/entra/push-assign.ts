@@ -110,20 +110,34 @@ export async function assignAll(
       continue;
     }
     if (!userId) {
-      report.failed.push({ serial: c.token.serial, step: 'find-user', code: 'no-user', message: `no Entra user ${c.upn ?? c.mail}` });
+      report.failed.push({
+        serial: c.token.serial,
+        step: 'find-user',
+        code: 'no-user',
+        message: `no Entra user ${c.upn ?? c.mail}`,
+      });
       continue;
     }
     try {
       await assignOne(store, graph, c, userId, opts, report);
     } catch (err) {
       if (err instanceof AssignedElsewhere) {
-        report.failed.push({ serial: c.token.serial, step: 'assign', code: 'assigned-elsewhere', message: 'assigned in Entra to another user' });
+        report.failed.push({
+          serial: c.token.serial,
+          step: 'assign',
+          code: 'assigned-elsewhere',
+          message: 'assigned in Entra to another user',
+        });
         continue;
       }
       if (!(err instanceof GraphError)) throw err;
       const step = opts.activate ? 'activate' : 'assign';
       report.failed.push(failure(c, step, err));
-      await store.entra.recordDevice({ tokenId: c.token.id, state: c.twin.status, error: `${err.graphCode}: ${err.graphMessage}` });
+      await store.entra.recordDevice({
+        tokenId: c.token.id,
+        state: c.twin.status,
+        error: `${err.graphCode}: ${err.graphMessage}`,
+      });
     }
   }
 }

@@ -99,7 +99,8 @@ async function reconcile(
     }
     const code = cause?.graphCode ?? 'missing';
     const message = cause?.graphMessage ?? 'Graph answered without this token';
-    if (now) await store.entra.recordDevice({ tokenId: c.token.id, state: 'not-in-entra', error: `${code}: ${message}` });
+    if (now)
+      await store.entra.recordDevice({ tokenId: c.token.id, state: 'not-in-entra', error: `${code}: ${message}` });
     report.failed.push({ serial: c.token.serial, step: 'create', code, message });
   }
 }
@@ -112,5 +113,6 @@ export async function createMissing(
   report: PushReport,
   chunkSize = DEFAULT_CHUNK,
 ): Promise<void> {
-  for (let i = 0; i < todo.length; i += chunkSize) await createChunk(store, graph, todo.slice(i, i + chunkSize), report);
+  for (let i = 0; i < todo.length; i += chunkSize)
+    await createChunk(store, graph, todo.slice(i, i + chunkSize), report);
 }

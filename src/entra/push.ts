@@ -67,10 +67,14 @@ async function matchTwins(
     if (!rec?.seedDigest) {
       report.refused.push({
         serial: c.token.serial,
-        reason: 'in Entra already, not uploaded by tokensmith: Graph never returns the secret, so its seed cannot be compared',
+        reason:
+          'in Entra already, not uploaded by tokensmith: Graph never returns the secret, so its seed cannot be compared',
       });
     } else if (rec.seedDigest !== c.digest) {
-      report.refused.push({ serial: c.token.serial, reason: 'its Entra twin holds a different seed (uploaded before the seed changed)' });
+      report.refused.push({
+        serial: c.token.serial,
+        reason: 'its Entra twin holds a different seed (uploaded before the seed changed)',
+      });
     } else {
       report.alreadyThere++;
       if (!report.dryRun) await recordTwin(store, c, twin);
@@ -91,7 +95,13 @@ export async function pushTokens(store: Store, graph: GraphClient, opts: PushOpt
     else {
       await createMissing(store, graph, todo, report, opts.chunkSize);
       if (opts.assign || opts.activate)
-        await assignAll(store, graph, [...there, ...todo], { assign: Boolean(opts.assign), activate: Boolean(opts.activate), sleep: opts.sleep }, report);
+        await assignAll(
+          store,
+          graph,
+          [...there, ...todo],
+          { assign: Boolean(opts.assign), activate: Boolean(opts.activate), sleep: opts.sleep },
+          report,
+        );
     }
   }
   report.retries = graph.retries;

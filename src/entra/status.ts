@@ -37,9 +37,9 @@ export async function entraStatus(store: Store, graph: GraphClient, serials?: st
   const twins = await listDevices(graph);
   const records = new Map((await store.entra.devices()).map((r) => [r.tokenId, r]));
   const rows: StatusRow[] = [];
-  for (const { token, assignment } of await store.tokens.inventory().then((rs) =>
-    rs.map((r) => ({ token: r.token, assignment: r.user })),
-  )) {
+  for (const { token, assignment } of await store.tokens
+    .inventory()
+    .then((rs) => rs.map((r) => ({ token: r.token, assignment: r.user })))) {
     if (serials && !serials.includes(token.serial)) continue;
     const rec = records.get(token.id);
     const d = twins.get(token.serial);

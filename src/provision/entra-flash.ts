@@ -30,10 +30,19 @@ export async function pushFlashedToken(
   let problem: string | null = null;
   try {
     const graph = await openGraph(store, opts);
-    report = await pushTokens(store, graph, { serials: [token.serial], assign: true, activate: true, sleep: opts.sleep });
+    report = await pushTokens(store, graph, {
+      serials: [token.serial],
+      assign: true,
+      activate: true,
+      sleep: opts.sleep,
+    });
     const refused = report.refused.find((r) => r.serial === token.serial);
     const failed = report.failed.find((f) => f.serial === token.serial);
-    problem = refused ? `refused: ${refused.reason}` : failed ? `${failed.step}: ${failed.code}: ${failed.message}` : null;
+    problem = refused
+      ? `refused: ${refused.reason}`
+      : failed
+        ? `${failed.step}: ${failed.code}: ${failed.message}`
+        : null;
   } catch (err) {
     if (!(err instanceof TokensmithError)) throw err;
     problem = err.message;
@@ -43,6 +52,10 @@ export async function pushFlashedToken(
     await store.entra.recordDevice({ tokenId, state: 'not-in-entra', entraId: null, error: problem.slice(0, 500) });
   const state = (await store.entra.device(tokenId))?.state ?? 'not-in-entra';
   if (problem)
-    await store.audit.append({ action: 'entra.flash-push-failed', subject: `token:${token.serial}`, details: { state, problem } });
+    await store.audit.append({
+      action: 'entra.flash-push-failed',
+      subject: `token:${token.serial}`,
+      details: { state, problem },
+    });
   return { state, problem, report };
 }

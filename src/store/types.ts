@@ -5,7 +5,6 @@
  */
 import type { Algorithm, TokenKind, TokenType } from '../core/spec.js';
 import type { TokenState } from '../core/states.js';
-import type { EntraRepo } from './entra-types.js';
 
 export interface TokenRecord {
   id: number;
@@ -430,8 +429,7 @@ export interface Repos {
   audit: AuditRepo;
   /** Self-service portal sign-in state (codes, failure counters). */
   portal: PortalRepo;
-  /** Microsoft Entra ID: the connection and what reached it, per token (entra-types.ts). */
-  entra: EntraRepo;
+  entra: import('./entra-types.js').EntraRepo; // Microsoft Entra ID: the connection, and what reached it per token
   /** Free key/value settings of the store (schema facts, key check). */
   meta: { get(key: string): Promise<string | null>; set(key: string, value: string): Promise<void> };
 }

@@ -49,8 +49,20 @@ describe.skipIf(missing !== null)(`device flash --entra-activate${missing ? ` (s
     };
     writeFileSync(join(dir, 'cs.txt'), server.clientSecret + '\n');
     const setup = [
-      ['entra', 'connect', '--tenant', server.tenant, '--client-id', server.clientId, '--client-secret-file', join(dir, 'cs.txt'),
-        '--graph-url', server.graphUrl, '--authority-url', server.url],
+      [
+        'entra',
+        'connect',
+        '--tenant',
+        server.tenant,
+        '--client-id',
+        server.clientId,
+        '--client-secret-file',
+        join(dir, 'cs.txt'),
+        '--graph-url',
+        server.graphUrl,
+        '--authority-url',
+        server.url,
+      ],
       ['resource', 'create', 'vpn'],
       ['user', 'add', 'erin@contoso.example', '--resource', 'vpn'],
       ['user', 'add', 'frank@contoso.example', '--resource', 'vpn'],
@@ -76,13 +88,33 @@ describe.skipIf(missing !== null)(`device flash --entra-activate${missing ? ` (s
     const sim = await simulate('86596220000071');
     try {
       const seed = encodeBase32(randomBytes(20));
-      const r = await cli(['device', 'flash', '--reader', READER, '--seed', seed, '--resource', 'vpn', '--user', 'erin@contoso.example',
-        '--entra-activate', '--yes', '--json']);
+      const r = await cli([
+        'device',
+        'flash',
+        '--reader',
+        READER,
+        '--seed',
+        seed,
+        '--resource',
+        'vpn',
+        '--user',
+        'erin@contoso.example',
+        '--entra-activate',
+        '--yes',
+        '--json',
+      ]);
       expect(r.code, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ serial: '86596220000071', entra: { state: 'activated', problem: null } });
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        serial: '86596220000071',
+        entra: { state: 'activated', problem: null },
+      });
       expect(sim.state().seed).toBe(seed);
       const erin = server.users.find((u) => u.userPrincipalName === 'erin@contoso.example')!;
-      expect(server.bySerial('86596220000071')).toMatchObject({ status: 'activated', secretKey: seed, assignedTo: { id: erin.id } });
+      expect(server.bySerial('86596220000071')).toMatchObject({
+        status: 'activated',
+        secretKey: seed,
+        assignedTo: { id: erin.id },
+      });
       expect(r.stdout + r.stderr).not.toContain(seed);
     } finally {
       await sim.stop();
@@ -93,11 +125,25 @@ describe.skipIf(missing !== null)(`device flash --entra-activate${missing ? ` (s
     const sim = await simulate('86596220000072');
     try {
       server.injections.push({ method: 'POST', path: /hardwareOathDevices$/, status: 500 });
-      const r = await cli(['device', 'flash', '--reader', READER, '--resource', 'vpn', '--user', 'frank@contoso.example',
-        '--entra-activate', '--yes', '--json']);
+      const r = await cli([
+        'device',
+        'flash',
+        '--reader',
+        READER,
+        '--resource',
+        'vpn',
+        '--user',
+        'frank@contoso.example',
+        '--entra-activate',
+        '--yes',
+        '--json',
+      ]);
       expect(r.code).toBe(4);
       const out = JSON.parse(r.stdout) as { entra: { state: string; problem: string } };
-      expect(out.entra).toMatchObject({ state: 'not-in-entra', problem: expect.stringMatching(/generalException/) as string });
+      expect(out.entra).toMatchObject({
+        state: 'not-in-entra',
+        problem: expect.stringMatching(/generalException/) as string,
+      });
       expect(server.bySerial('86596220000072')).toBeUndefined();
       const show = JSON.parse((await cli(['tokens', 'show', '86596220000072', '--json'])).stdout) as { state: string };
       expect(show.state).toBe('assigned');

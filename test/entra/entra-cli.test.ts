@@ -76,8 +76,21 @@ beforeAll(async () => {
     NODE_EXTRA_CA_CERTS: server.certFile,
   };
   writeFileSync(join(dir, 'secret.txt'), CLIENT_SECRET + '\n');
-  const r = await cli(['entra', 'connect', '--tenant', server.tenant, '--client-id', server.clientId, '--client-secret-file', join(dir, 'secret.txt'),
-    '--graph-url', server.graphUrl, '--authority-url', server.url, '--json']);
+  const r = await cli([
+    'entra',
+    'connect',
+    '--tenant',
+    server.tenant,
+    '--client-id',
+    server.clientId,
+    '--client-secret-file',
+    join(dir, 'secret.txt'),
+    '--graph-url',
+    server.graphUrl,
+    '--authority-url',
+    server.url,
+    '--json',
+  ]);
   everything.push(r.stdout, r.stderr);
   expect(r.code, r.stderr).toBe(0);
 }, 60_000);
@@ -98,7 +111,14 @@ describe('entra push', () => {
     everything.push(r.stdout, r.stderr);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(report).toMatchObject({ considered: 250, created: 250, alreadyThere: 0, refused: [], failed: [], retries: 1 });
+    expect(report).toMatchObject({
+      considered: 250,
+      created: 250,
+      alreadyThere: 0,
+      refused: [],
+      failed: [],
+      retries: 1,
+    });
     const posts = server.log.filter((l) => l.method === 'POST' && l.path.endsWith('hardwareOathDevices'));
     expect(posts.map((p) => p.status)).toEqual([201, 429, 201, 201]);
     const throttledAt = server.log.indexOf(posts[1]!);
@@ -125,19 +145,35 @@ describe('entra push', () => {
 
   it('refuses HOTP and 8-digit tokens by name before any call', async () => {
     await withDb((s) =>
-      s.tokens.insertMany([token('HOTP0001', { type: 'hotp' }), token('EIGHT001', { digits: 8 }), token('SHA512001', { algorithm: 'sha512' })]),
+      s.tokens.insertMany([
+        token('HOTP0001', { type: 'hotp' }),
+        token('EIGHT001', { digits: 8 }),
+        token('SHA512001', { algorithm: 'sha512' }),
+      ]),
     );
     const before = server.log.length;
-    const r = await cli(['entra', 'push', '--serials', serialsFile('bad.txt', ['HOTP0001', 'EIGHT001', 'SHA512001']), '--json']);
+    const r = await cli([
+      'entra',
+      'push',
+      '--serials',
+      serialsFile('bad.txt', ['HOTP0001', 'EIGHT001', 'SHA512001']),
+      '--json',
+    ]);
     everything.push(r.stdout, r.stderr);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as { refused: { serial: string; reason: string }[]; created: number };
     expect(report.created).toBe(0);
-    expect(report.refused).toEqual([
-      { serial: 'EIGHT001', reason: '8 digits: Entra verifies 6-digit codes only' },
-      { serial: 'HOTP0001', reason: 'HOTP: Entra holds TOTP tokens only' },
-      { serial: 'SHA512001', reason: 'SHA-512: Entra takes HMAC-SHA1 or HMAC-SHA256 only' },
-    ].sort((a, b) => (report.refused.findIndex((x) => x.serial === a.serial) - report.refused.findIndex((x) => x.serial === b.serial))));
+    expect(report.refused).toEqual(
+      [
+        { serial: 'EIGHT001', reason: '8 digits: Entra verifies 6-digit codes only' },
+        { serial: 'HOTP0001', reason: 'HOTP: Entra holds TOTP tokens only' },
+        { serial: 'SHA512001', reason: 'SHA-512: Entra takes HMAC-SHA1 or HMAC-SHA256 only' },
+      ].sort(
+        (a, b) =>
+          report.refused.findIndex((x) => x.serial === a.serial) -
+          report.refused.findIndex((x) => x.serial === b.serial),
+      ),
+    );
     expect(server.log.slice(before)).toEqual([]); // no sign-in, no Graph call
   }, 60_000);
 });
@@ -179,10 +215,16 @@ describe('entra push --assign --activate', () => {
     expect(recs).toMatchObject({ state: 'activated', userRef: alice.id, entraId: server.bySerial('USR0001')!.id });
     const rerun = await cli(['entra', 'push', '--serials', serials, '--assign', '--activate', '--json']);
     everything.push(rerun.stdout, rerun.stderr);
-    expect(JSON.parse(rerun.stdout)).toMatchObject({ created: 0, alreadyThere: 3, assigned: 0, activated: 0, failed: [] });
+    expect(JSON.parse(rerun.stdout)).toMatchObject({
+      created: 0,
+      alreadyThere: 3,
+      assigned: 0,
+      activated: 0,
+      failed: [],
+    });
   }, 60_000);
 
-  it('a wrong code fails as Entra fails it (failedActivation), with Graph\'s code in the report', async () => {
+  it("a wrong code fails as Entra fails it (failedActivation), with Graph's code in the report", async () => {
     server.addUser('dave@contoso.example');
     await assigned([{ serial: 'USR0004', login: 'dave@contoso.example' }]);
     // The token in Entra gets another seed than the store's: the code tokensmith computes is then wrong there.
@@ -205,12 +247,21 @@ describe('entra push: what reached Entra stays exact', () => {
 
   it('a 500 on the second chunk: that chunk is recorded not in Entra with the error, the others as created; a rerun sends only it', async () => {
     await withDb((s) => s.tokens.insertMany(mid.map((m) => token(m))));
-    server.injections.push({ method: 'POST', path: /hardwareOathDevices$/, nth: 2, status: 500, code: 'generalException' });
+    server.injections.push({
+      method: 'POST',
+      path: /hardwareOathDevices$/,
+      nth: 2,
+      status: 500,
+      code: 'generalException',
+    });
     const f = serialsFile('mid.txt', mid);
     const r = await cli(['entra', 'push', '--serials', f, '--json']);
     everything.push(r.stdout, r.stderr);
     expect(r.code).toBe(4);
-    const report = JSON.parse(r.stdout) as { created: number; failed: { serial: string; code: string; message: string }[] };
+    const report = JSON.parse(r.stdout) as {
+      created: number;
+      failed: { serial: string; code: string; message: string }[];
+    };
     expect(report.created).toBe(150);
     expect(report.failed.length).toBe(100);
     expect(report.failed[0]).toMatchObject({ code: 'generalException', message: 'forced 500 by the test' });
@@ -242,7 +293,10 @@ describe('entra push: what reached Entra stays exact', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ created: 30, failed: [] });
     await withDb(async (s) => {
       for (const t of await s.tokens.list({ serials: lost }))
-        expect(await s.entra.device(t.id)).toMatchObject({ state: 'available', entraId: server.bySerial(t.serial)!.id });
+        expect(await s.entra.device(t.id)).toMatchObject({
+          state: 'available',
+          entraId: server.bySerial(t.serial)!.id,
+        });
     });
   }, 60_000);
 
@@ -257,20 +311,41 @@ describe('entra push: what reached Entra stays exact', () => {
     everything.push(r.stdout, r.stderr);
     const report = JSON.parse(r.stdout) as { refused: { serial: string; reason: string }[]; created: number };
     expect(report.created).toBe(0);
-    expect(report.refused).toContainEqual({ serial: 'BULK0000', reason: expect.stringMatching(/different seed/) as string });
-    expect(report.refused).toContainEqual({ serial: 'FOREIGN01', reason: expect.stringMatching(/not uploaded by tokensmith/) as string });
+    expect(report.refused).toContainEqual({
+      serial: 'BULK0000',
+      reason: expect.stringMatching(/different seed/) as string,
+    });
+    expect(report.refused).toContainEqual({
+      serial: 'FOREIGN01',
+      reason: expect.stringMatching(/not uploaded by tokensmith/) as string,
+    });
   }, 60_000);
 });
 
 describe('entra status', () => {
-  it("shows both sides and what differs", async () => {
+  it('shows both sides and what differs', async () => {
     server.devices.delete(server.bySerial('BULK0002')!.id);
-    const r = await cli(['entra', 'status', '--serials', serialsFile('st.txt', ['BULK0002', 'BULK0003', 'USR0001', 'FOREIGN01']), '--json']);
+    const r = await cli([
+      'entra',
+      'status',
+      '--serials',
+      serialsFile('st.txt', ['BULK0002', 'BULK0003', 'USR0001', 'FOREIGN01']),
+      '--json',
+    ]);
     everything.push(r.stdout, r.stderr);
     expect(r.code, r.stderr).toBe(0);
-    const rows = JSON.parse(r.stdout) as { serial: string; entra: string | null; recorded: string; differs: string[] }[];
+    const rows = JSON.parse(r.stdout) as {
+      serial: string;
+      entra: string | null;
+      recorded: string;
+      differs: string[];
+    }[];
     const by = new Map(rows.map((x) => [x.serial, x]));
-    expect(by.get('BULK0002')).toMatchObject({ entra: null, recorded: 'available', differs: ['recorded in Entra, not found there'] });
+    expect(by.get('BULK0002')).toMatchObject({
+      entra: null,
+      recorded: 'available',
+      differs: ['recorded in Entra, not found there'],
+    });
     expect(by.get('BULK0003')).toMatchObject({ entra: 'available', differs: [] });
     expect(by.get('USR0001')).toMatchObject({ entra: 'activated', recorded: 'activated', differs: [] });
     expect(by.get('FOREIGN01')?.differs).toEqual(['in Entra, not recorded by tokensmith']);

@@ -25,7 +25,16 @@ function envFor(name: string): NodeJS.ProcessEnv {
   };
 }
 
-const base = () => ['--tenant', server.tenant, '--client-id', server.clientId, '--graph-url', server.graphUrl, '--authority-url', server.url];
+const base = () => [
+  '--tenant',
+  server.tenant,
+  '--client-id',
+  server.clientId,
+  '--graph-url',
+  server.graphUrl,
+  '--authority-url',
+  server.url,
+];
 
 beforeAll(async () => {
   assertBuilt();
@@ -40,7 +49,25 @@ afterAll(async () => {
 describe('entra connect', () => {
   it('--certificate: signs in with a client assertion signed by the key; status then reads the inventory', async () => {
     const pem = join(dir, 'app.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=tokensmith-app', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=tokensmith-app',
+        '-keyout',
+        join(dir, 'k.pem'),
+        '-out',
+        join(dir, 'c.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     const key = readFileSync(join(dir, 'k.pem'), 'utf8');
     writeFileSync(pem, readFileSync(join(dir, 'c.pem'), 'utf8') + key);
     server.clientCertificate = readFileSync(join(dir, 'c.pem'), 'utf8');
@@ -57,11 +84,14 @@ describe('entra connect', () => {
     expect(readFileSync(env.TOKENSMITH_DB!).includes(Buffer.from(body))).toBe(false);
   }, 60_000);
 
-  it('a wrong client secret is refused at connect with the authority\'s code, nothing kept, the secret not echoed', async () => {
+  it("a wrong client secret is refused at connect with the authority's code, nothing kept, the secret not echoed", async () => {
     server.clientSecret = 'the-right-one';
     const env = envFor('wrong');
     writeFileSync(join(dir, 'wrong.txt'), 'not-the-right-secret\n');
-    const r = await runCli(['entra', 'connect', ...base(), '--client-secret-file', join(dir, 'wrong.txt')], { env, timeoutMs: 60_000 });
+    const r = await runCli(['entra', 'connect', ...base(), '--client-secret-file', join(dir, 'wrong.txt')], {
+      env,
+      timeoutMs: 60_000,
+    });
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/sign-in to Entra failed: invalid_client/);
     expect(r.stdout + r.stderr).not.toContain('not-the-right-secret');

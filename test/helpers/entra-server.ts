@@ -95,8 +95,25 @@ export function makeTestCertificate(): { certFile: string; keyFile: string; cert
   const keyFile = join(dir, 'key.pem');
   execFileSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', keyFile, '-out', certFile,
-     '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-addext', 'basicConstraints=critical,CA:TRUE'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+    ],
     { stdio: 'ignore' },
   );
   return { certFile, keyFile, cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
@@ -171,7 +188,9 @@ export class FakeEntra {
     try {
       const inj = this.injectionFor(method, path);
       if (inj && !inj.afterCommit) return sendInjected(send, inj);
-      const out = path.startsWith('/beta/') ? this.graph(method, path.slice(5), body, req) : this.login(method, path.split('?')[0]!, body);
+      const out = path.startsWith('/beta/')
+        ? this.graph(method, path.slice(5), body, req)
+        : this.login(method, path.split('?')[0]!, body);
       if (inj) return sendInjected(send, inj);
       send(out.status, out.json, out.headers);
     } catch (err) {
@@ -207,12 +226,15 @@ export class FakeEntra {
         message: 'To sign in, open https://microsoft.com/devicelogin and enter the code ABCD-EFGH to authenticate.',
       });
     }
-    if (method !== 'POST' || path !== `/${this.tenant}/oauth2/v2.0/token`) return graphError(404, 'notFound', `no ${method} ${path}`);
-    if (p.get('client_id') !== this.clientId) return tokenError('unauthorized_client', 'AADSTS700016: application not found');
+    if (method !== 'POST' || path !== `/${this.tenant}/oauth2/v2.0/token`)
+      return graphError(404, 'notFound', `no ${method} ${path}`);
+    if (p.get('client_id') !== this.clientId)
+      return tokenError('unauthorized_client', 'AADSTS700016: application not found');
     const grant = p.get('grant_type');
     if (grant === 'client_credentials') return this.clientCredentials(p);
     // RFC 8628's grant type, and the short form msal sends (Entra takes both).
-    if (grant === 'urn:ietf:params:oauth:grant-type:device_code' || grant === 'device_code') return this.deviceCodeGrant(p);
+    if (grant === 'urn:ietf:params:oauth:grant-type:device_code' || grant === 'device_code')
+      return this.deviceCodeGrant(p);
     if (grant === 'refresh_token') return this.userTokens();
     return tokenError('unsupported_grant_type', `AADSTS70003: ${grant}`);
   }
@@ -225,14 +247,21 @@ export class FakeEntra {
     } else if (!this.clientSecret || p.get('client_secret') !== this.clientSecret) {
       return tokenError('invalid_client', 'AADSTS7000215: Invalid client secret provided.');
     }
-    return ok(200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: this.newAccessToken() });
+    return ok(200, {
+      token_type: 'Bearer',
+      expires_in: 3599,
+      ext_expires_in: 3599,
+      access_token: this.newAccessToken(),
+    });
   }
 
   private assertionValid(jwt: string): boolean {
     const [h, pl, sig] = jwt.split('.');
     if (!h || !pl || !sig) return false;
     const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg: string };
-    const key = createPublicKey(new X509Certificate(this.clientCertificate!).publicKey.export({ type: 'spki', format: 'pem' }));
+    const key = createPublicKey(
+      new X509Certificate(this.clientCertificate!).publicKey.export({ type: 'spki', format: 'pem' }),
+    );
     const alg = header.alg === 'PS256' ? { key, padding: 6, saltLength: 32 } : key;
     return verify('sha256', Buffer.from(`${h}.${pl}`), alg as never, Buffer.from(sig, 'base64url'));
   }
@@ -251,11 +280,22 @@ export class FakeEntra {
   private userTokens(): Reply {
     const now = Math.floor(Date.now() / 1000);
     const oid = '99999999-8888-7777-6666-555555555555';
-    const claims = { aud: this.clientId, iss: `${this.url}/${this.tenant}/v2.0`, iat: now, nbf: now, exp: now + 3600,
-      oid, sub: oid, tid: this.tenant, preferred_username: 'admin@contoso.example', name: 'Admin' };
+    const claims = {
+      aud: this.clientId,
+      iss: `${this.url}/${this.tenant}/v2.0`,
+      iat: now,
+      nbf: now,
+      exp: now + 3600,
+      oid,
+      sub: oid,
+      tid: this.tenant,
+      preferred_username: 'admin@contoso.example',
+      name: 'Admin',
+    };
     return ok(200, {
       token_type: 'Bearer',
-      scope: 'https://graph.microsoft.com/Policy.ReadWrite.AuthenticationMethod https://graph.microsoft.com/UserAuthenticationMethod.ReadWrite.All https://graph.microsoft.com/User.Read.All',
+      scope:
+        'https://graph.microsoft.com/Policy.ReadWrite.AuthenticationMethod https://graph.microsoft.com/UserAuthenticationMethod.ReadWrite.All https://graph.microsoft.com/User.Read.All',
       expires_in: 3599,
       access_token: this.newAccessToken(),
       refresh_token: `rt-${randomUUID()}`,
@@ -287,7 +327,8 @@ export class FakeEntra {
     if (user && method === 'GET') return this.getUser(decodeURIComponent(user[1]!));
     if (route === '/users' && method === 'GET') return this.findUsers(q.get('$filter') ?? '');
     const m = /^\/users\/([^/]+)\/authentication\/hardwareOathMethods(?:\/([^/]+))?(?:\/(activate))?$/.exec(route);
-    if (m && method === 'POST') return this.methods(decodeURIComponent(m[1]!), m[2] ? decodeURIComponent(m[2]) : undefined, m[3], json);
+    if (m && method === 'POST')
+      return this.methods(decodeURIComponent(m[1]!), m[2] ? decodeURIComponent(m[2]) : undefined, m[3], json);
     return graphError(400, 'BadRequest', `Resource not found for the segment '${route}'.`);
   }
 
@@ -295,8 +336,15 @@ export class FakeEntra {
     const all = [...this.devices.values()];
     const skip = Number(q.get('$skiptoken') ?? '0');
     const page = all.slice(skip, skip + this.pageSize).map(view);
-    const next = skip + this.pageSize < all.length ? `${this.graphUrl}/directory/authenticationMethodDevices/hardwareOathDevices?$skiptoken=${skip + this.pageSize}` : undefined;
-    return ok(200, { '@odata.context': `${this.graphUrl}/$metadata#directory/authenticationMethodDevices/hardwareOathDevices`, value: page, ...(next ? { '@odata.nextLink': next } : {}) });
+    const next =
+      skip + this.pageSize < all.length
+        ? `${this.graphUrl}/directory/authenticationMethodDevices/hardwareOathDevices?$skiptoken=${skip + this.pageSize}`
+        : undefined;
+    return ok(200, {
+      '@odata.context': `${this.graphUrl}/$metadata#directory/authenticationMethodDevices/hardwareOathDevices`,
+      value: page,
+      ...(next ? { '@odata.nextLink': next } : {}),
+    });
   }
 
   private create(json: Record<string, unknown>): Reply {
@@ -313,7 +361,13 @@ export class FakeEntra {
     }
     const made = items.map((it) => this.addDevice(it));
     if (!many) return ok(201, view(made[0]!));
-    return ok(201, { value: made.map((d) => ({ '@odata.type': '#microsoft.graph.hardwareOathAuthenticationMethod', id: d.id, device: view(d) })) });
+    return ok(201, {
+      value: made.map((d) => ({
+        '@odata.type': '#microsoft.graph.hardwareOathAuthenticationMethod',
+        id: d.id,
+        device: view(d),
+      })),
+    });
   }
 
   private addDevice(it: Record<string, unknown>): FakeDevice {
@@ -341,7 +395,13 @@ export class FakeEntra {
 
   private getUser(ref: string): Reply {
     const u = this.findUser(ref);
-    return u ? ok(200, u) : graphError(404, 'Request_ResourceNotFound', `Resource '${ref}' does not exist or one of its queried reference-property objects are not present.`);
+    return u
+      ? ok(200, u)
+      : graphError(
+          404,
+          'Request_ResourceNotFound',
+          `Resource '${ref}' does not exist or one of its queried reference-property objects are not present.`,
+        );
   }
 
   private findUsers(filter: string): Reply {
@@ -351,13 +411,19 @@ export class FakeEntra {
     return ok(200, { value: this.users.filter((u) => u.mail?.toLowerCase() === mail) });
   }
 
-  private methods(userRef: string, methodId: string | undefined, action: string | undefined, json: Record<string, unknown>): Reply {
+  private methods(
+    userRef: string,
+    methodId: string | undefined,
+    action: string | undefined,
+    json: Record<string, unknown>,
+  ): Reply {
     const user = this.findUser(userRef);
     if (!user) return graphError(404, 'Request_ResourceNotFound', `Resource '${userRef}' does not exist.`);
     if (!methodId) {
       const d = this.devices.get(String((json.device as { id?: string } | undefined)?.id));
       if (!d) return graphError(404, 'Request_ResourceNotFound', 'The hardware OATH token does not exist.');
-      if (d.status !== 'available') return graphError(400, 'badRequest', 'The hardware OATH token is already assigned.');
+      if (d.status !== 'available')
+        return graphError(400, 'badRequest', 'The hardware OATH token is already assigned.');
       d.status = 'assigned';
       d.assignedTo = { id: user.id, displayName: user.displayName };
       return ok(201, { '@odata.type': '#microsoft.graph.hardwareOathAuthenticationMethod', id: d.id });
@@ -365,12 +431,14 @@ export class FakeEntra {
     if (methodId === 'assignAndActivateBySerialNumber') {
       const d = this.bySerial(String(json.serialNumber));
       if (!d) return graphError(404, 'Request_ResourceNotFound', 'No hardware OATH token has this serial number.');
-      if (d.status !== 'available') return graphError(400, 'badRequest', 'The hardware OATH token is already assigned.');
+      if (d.status !== 'available')
+        return graphError(400, 'badRequest', 'The hardware OATH token is already assigned.');
       d.assignedTo = { id: user.id, displayName: user.displayName };
       return this.activate(d, json);
     }
     const d = this.devices.get(methodId);
-    if (!d || d.assignedTo?.id !== user.id || action !== 'activate') return graphError(404, 'Request_ResourceNotFound', 'No such method for this user.');
+    if (!d || d.assignedTo?.id !== user.id || action !== 'activate')
+      return graphError(404, 'Request_ResourceNotFound', 'No such method for this user.');
     return this.activate(d, json);
   }
 
@@ -378,7 +446,10 @@ export class FakeEntra {
   private activate(d: FakeDevice, json: Record<string, unknown>): Reply {
     const code = String(json.verificationCode ?? '');
     const now = Date.now();
-    const good = [0, -1].some((k) => totp6(d.secretKey, d.hashFunction, d.timeIntervalInSeconds, now + k * d.timeIntervalInSeconds * 1000) === code);
+    const good = [0, -1].some(
+      (k) =>
+        totp6(d.secretKey, d.hashFunction, d.timeIntervalInSeconds, now + k * d.timeIntervalInSeconds * 1000) === code,
+    );
     if (!good) {
       d.status = 'failedActivation';
       return graphError(400, 'invalidVerificationCode', 'The verification code is not valid.');
@@ -398,16 +469,24 @@ interface Reply {
 const ok = (status: number, json: unknown): Reply => ({ status, json });
 
 function graphError(status: number, code: string, message: string): Reply {
-  return { status, json: { error: { code, message, innerError: { date: new Date().toISOString(), 'request-id': randomUUID() } } } };
+  return {
+    status,
+    json: { error: { code, message, innerError: { date: new Date().toISOString(), 'request-id': randomUUID() } } },
+  };
 }
 
 function tokenError(error: string, description: string): Reply {
-  return { status: 400, json: { error, error_description: description, error_codes: [1], timestamp: new Date().toISOString() } };
+  return {
+    status: 400,
+    json: { error, error_description: description, error_codes: [1], timestamp: new Date().toISOString() },
+  };
 }
 
 function sendInjected(send: (s: number, j?: unknown, h?: Record<string, string>) => void, inj: Injection): void {
   const headers: Record<string, string> = inj.retryAfter ? { 'retry-after': inj.retryAfter } : {};
-  const code = inj.code ?? (inj.status === 429 ? 'TooManyRequests' : inj.status === 503 ? 'serviceNotAvailable' : 'generalException');
+  const code =
+    inj.code ??
+    (inj.status === 429 ? 'TooManyRequests' : inj.status === 503 ? 'serviceNotAvailable' : 'generalException');
   send(inj.status, { error: { code, message: `forced ${inj.status} by the test` } }, headers);
 }
 

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ExitCode, TokensmithError, UsageError } from '../../core/errors.js';
-import { DEFAULT_AUTHORITY_URL, DEFAULT_GRAPH_URL, appToken, certificateCredential, deviceCodeSignIn } from '../../entra/auth.js';
+import {
+  DEFAULT_AUTHORITY_URL,
+  DEFAULT_GRAPH_URL,
+  appToken,
+  certificateCredential,
+  deviceCodeSignIn,
+} from '../../entra/auth.js';
 import { pushTokens } from '../../entra/push.js';
 import { reportText } from '../../entra/report.js';
 import { openGraph } from '../../entra/session.js';
@@ -25,7 +31,8 @@ interface ConnectOpts {
 function credentialOf(o: ConnectOpts): { auth: EntraAuth; credential: string | null } {
   const given = [o.clientSecretFile, o.certificate, o.deviceCode].filter(Boolean).length;
   if (given !== 1) throw new UsageError('give exactly one of --client-secret-file, --certificate, --device-code');
-  if (o.clientSecretFile) return { auth: 'secret', credential: readSecretFile(o.clientSecretFile, '--client-secret-file') };
+  if (o.clientSecretFile)
+    return { auth: 'secret', credential: readSecretFile(o.clientSecretFile, '--client-secret-file') };
   if (o.certificate) {
     let pem: string;
     try {
@@ -61,10 +68,20 @@ function registerConnect(entra: Command): void {
       };
       await withStore(cmd, async (store, out) => {
         // Signs in once now, so a wrong secret or tenant shows here and not halfway through a push.
-        const kept = credential !== null ? (await appToken(conn, auth as 'secret' | 'certificate', credential), credential) : await deviceCodeSignIn(conn, (m) => out.info(m));
+        const kept =
+          credential !== null
+            ? (await appToken(conn, auth as 'secret' | 'certificate', credential), credential)
+            : await deviceCodeSignIn(conn, (m) => out.info(m));
         await store.entra.saveConnection(conn, kept);
-        await store.audit.append({ action: 'entra.connect', subject: 'entra', details: { tenant: o.tenant, clientId: o.clientId, auth } });
-        out.result({ tenant: o.tenant, clientId: o.clientId, auth, graphUrl: conn.graphUrl }, `connected to tenant ${o.tenant} (${auth}); the credential is sealed in the store`);
+        await store.audit.append({
+          action: 'entra.connect',
+          subject: 'entra',
+          details: { tenant: o.tenant, clientId: o.clientId, auth },
+        });
+        out.result(
+          { tenant: o.tenant, clientId: o.clientId, auth, graphUrl: conn.graphUrl },
+          `connected to tenant ${o.tenant} (${auth}); the credential is sealed in the store`,
+        );
       });
     });
 }
@@ -81,12 +98,14 @@ interface PushOpts {
 function registerPush(entra: Command): void {
   entra
     .command('push')
-    .description('create tokens in Entra in bulk (found again by serial: a rerun creates nothing twice), then assign and activate')
+    .description(
+      'create tokens in Entra in bulk (found again by serial: a rerun creates nothing twice), then assign and activate',
+    )
     .option('--resource <name>', "only the Resource's tokens")
     .option('--serials <file>', 'only the serials listed in this file, one per line (# comments allowed)')
     .option('--state <state>', 'only tokens in this state')
     .option('--assign', "assign each token to its tokensmith user's Entra account (matched by UPN, else by mail)")
-    .option('--activate', 'assign and activate with a code computed from the stored seed at the server\'s time')
+    .option('--activate', "assign and activate with a code computed from the stored seed at the server's time")
     .option('--dry-run', 'check and compare only: nothing is sent to Entra or recorded')
     .addHelpText('after', '\nExample:\n  tokensmith entra push --resource vpn --assign --activate')
     .action(async (o: PushOpts, cmd: Command) => {
@@ -115,14 +134,24 @@ function registerPush(entra: Command): void {
 function statusText(rows: StatusRow[]): string {
   return table(
     ['serial', 'tokensmith', 'user', 'recorded', 'entra', 'entra user', 'differs'],
-    rows.map((r) => [r.serial, r.tokenState, r.user ?? '-', r.recorded, r.entra ?? '-', r.entraUser ?? '-', r.differs.join('; ') || '-']),
+    rows.map((r) => [
+      r.serial,
+      r.tokenState,
+      r.user ?? '-',
+      r.recorded,
+      r.entra ?? '-',
+      r.entraUser ?? '-',
+      r.differs.join('; ') || '-',
+    ]),
   );
 }
 
 function registerStatus(entra: Command): void {
   entra
     .command('status')
-    .description("tokensmith's view and Entra's side by side (available, assigned, activated, failedActivation), with what differs")
+    .description(
+      "tokensmith's view and Entra's side by side (available, assigned, activated, failedActivation), with what differs",
+    )
     .option('--serials <file>', 'only the serials listed in this file')
     .action(async (o: { serials?: string }, cmd: Command) => {
       await withStore(cmd, async (store, out) => {
