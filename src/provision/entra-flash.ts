@@ -10,6 +10,7 @@ import { pushTokens } from '../entra/push.js';
 import type { PushReport } from '../entra/report.js';
 import type { EntraState } from '../store/entra-types.js';
 import type { Store } from '../store/types.js';
+import type { FlashedToken, TokenFlasher } from './flash-batch.js';
 
 export interface FlashedEntraResult {
   /** Where the token stands in Entra after the step. */
@@ -58,4 +59,29 @@ export async function pushFlashedToken(
       details: { state, problem },
     });
   return { state, problem, report };
+}
+
+/** The Entra step for the token a flash just registered under this serial (the newest with a seed). */
+export async function pushFlashedSerial(
+  store: Store,
+  serial: string,
+  opts: SessionOptions = {},
+): Promise<FlashedEntraResult> {
+  const tokens = (await store.tokens.findBySerial(serial)).filter((t) => t.hasSeed);
+  const token = tokens.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
+  if (!token) return { state: 'not-in-entra', problem: 'the flashed token is not in the store', report: null };
+  return pushFlashedToken(store, token.id, opts);
+}
+
+/** A flasher whose every token goes on to Entra right after it is written (a batch's `--entra-activate`). */
+export function entraActivating(flasher: TokenFlasher): TokenFlasher {
+  return {
+    format: flasher.format,
+    async flash(store, transport, ctx): Promise<FlashedToken> {
+      const r = await flasher.flash(store, transport, ctx);
+      const { state, problem } = await pushFlashedSerial(store, r.serial);
+      ctx.onStep?.(problem ? `Entra: not active (${state}): ${problem}` : `Entra: ${state}`);
+      return { ...r, entra: { state, problem } } as FlashedToken;
+    },
+  };
 }

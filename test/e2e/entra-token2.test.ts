@@ -157,4 +157,46 @@ describe.skipIf(missing !== null)(`device flash --entra-activate${missing ? ` (s
       await sim.stop();
     }
   }, 120_000);
+
+  it('a batch with --entra-activate: each card is pushed, assigned and activated right after it is written', async () => {
+    for (const u of ['george@contoso.example', 'hannah@contoso.example']) {
+      expect((await cli(['user', 'add', u, '--resource', 'vpn'])).code).toBe(0);
+      server.addUser(u);
+    }
+    writeFileSync(join(dir, 'users.csv'), 'login\ngeorge@contoso.example\nhannah@contoso.example\n');
+    const sim = await startSimulator({
+      bin: BIN,
+      env,
+      model: 'token2-fob',
+      stateFile: join(dir, 'state-batch.json'),
+      args: ['--serial', '86596000000300', '--cards', '2'],
+      upWithinMs: 30_000,
+    });
+    try {
+      const r = await cli([
+        'device',
+        'flash',
+        '--reader',
+        READER,
+        '--users',
+        join(dir, 'users.csv'),
+        '--resource',
+        'vpn',
+        '--entra-activate',
+        '--yes',
+        '--json',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as { flashed: { serial: string; entra: { state: string } }[] };
+      expect(out.flashed.map((f) => [f.serial, f.entra.state])).toEqual([
+        ['86596000000300', 'activated'],
+        ['86596000000301', 'activated'],
+      ]);
+      const seeds = (sim.state().cards as { seed: string }[]).map((c) => c.seed);
+      expect(server.bySerial('86596000000300')).toMatchObject({ status: 'activated', secretKey: seeds[0] });
+      expect(server.bySerial('86596000000301')).toMatchObject({ status: 'activated', secretKey: seeds[1] });
+    } finally {
+      await sim.stop();
+    }
+  }, 120_000);
 });

@@ -18,13 +18,8 @@ export class EntraAfterFlash {
   async finish(store: Store, out: Output): Promise<void> {
     if (!this.held) return;
     const { value, text } = this.held;
-    const serial = (value as { serial?: string }).serial;
-    const tokens = serial ? (await store.tokens.findBySerial(serial)).filter((t) => t.hasSeed) : [];
-    const token = tokens.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
-    const { pushFlashedToken } = await import('../../provision/entra-flash.js');
-    const entra = token
-      ? await pushFlashedToken(store, token.id)
-      : { state: 'not-in-entra', problem: 'the flashed token is not in the store', report: null };
+    const { pushFlashedSerial } = await import('../../provision/entra-flash.js');
+    const entra = await pushFlashedSerial(store, (value as { serial?: string }).serial ?? '');
     const line = entra.problem
       ? `Entra: not active (${entra.state}): ${entra.problem}; push it later with: tokensmith entra push --serials <file> --activate`
       : `Entra: ${entra.state}`;
