@@ -191,6 +191,28 @@ async function assigned(rows: { serial: string; login: string; email?: string }[
   });
 }
 
+describe('entra push --dry-run', () => {
+  it('counts what would be created and refused, sends no write and records nothing', async () => {
+    await withDb((s) => s.tokens.insertMany([token('DRY0001'), token('DRY0002'), token('DRYHOTP', { type: 'hotp' })]));
+    const before = server.log.length;
+    const r = await cli([
+      'entra',
+      'push',
+      '--serials',
+      serialsFile('dry.txt', ['DRY0001', 'DRY0002', 'DRYHOTP']),
+      '--dry-run',
+    ]);
+    everything.push(r.stdout, r.stderr);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^dry run \(nothing sent to Entra\): 3 token\(s\): 2 created, 0 already there/);
+    expect(r.stdout).toContain('refused DRYHOTP: HOTP: Entra holds TOTP tokens only');
+    expect(server.log.slice(before).filter((l) => l.method !== 'GET' && l.path.startsWith('/beta/'))).toEqual([]);
+    expect(server.bySerial('DRY0001')).toBeUndefined();
+    const ids = await withDb(async (s) => (await s.tokens.list({ serials: ['DRY0001'] })).map((t) => t.id));
+    expect(await withDb((s) => s.entra.device(ids[0]!))).toBeNull();
+  }, 60_000);
+});
+
 describe('entra push --assign --activate', () => {
   it('assigns and activates for users matched by UPN (and by mail): Entra checks each code against the uploaded seed', async () => {
     server.addUser('alice@contoso.example');
