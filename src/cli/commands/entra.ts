@@ -1,18 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ExitCode, TokensmithError, UsageError } from '../../core/errors.js';
-import {
-  DEFAULT_AUTHORITY_URL,
-  DEFAULT_GRAPH_URL,
-  appToken,
-  certificateCredential,
-  deviceCodeSignIn,
-} from '../../entra/auth.js';
-import { pushTokens } from '../../entra/push.js';
-import { reportText } from '../../entra/report.js';
-import { openGraph } from '../../entra/session.js';
-import { entraStatus, type StatusRow } from '../../entra/status.js';
-import { resolveSelection } from '../../export/select.js';
+import type { StatusRow } from '../../entra/status.js';
 import type { EntraAuth } from '../../store/entra-types.js';
 import { readSecretFile } from '../secrets.js';
 import { table, withStore } from '../context.js';
@@ -27,8 +16,12 @@ interface ConnectOpts {
   authorityUrl?: string;
 }
 
+// Kept here, not imported from src/entra: `--help` must not load msal (the entra modules load in the actions).
+const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com/beta';
+const DEFAULT_AUTHORITY_URL = 'https://login.microsoftonline.com';
+
 /** The one way of signing in the options name, and the credential it reads from its file. */
-function credentialOf(o: ConnectOpts): { auth: EntraAuth; credential: string | null } {
+async function credentialOf(o: ConnectOpts): Promise<{ auth: EntraAuth; credential: string | null }> {
   const given = [o.clientSecretFile, o.certificate, o.deviceCode].filter(Boolean).length;
   if (given !== 1) throw new UsageError('give exactly one of --client-secret-file, --certificate, --device-code');
   if (o.clientSecretFile)
@@ -40,6 +33,7 @@ function credentialOf(o: ConnectOpts): { auth: EntraAuth; credential: string | n
     } catch (err) {
       throw new UsageError(`--certificate: cannot read ${o.certificate}: ${(err as NodeJS.ErrnoException).code}`);
     }
+    const { certificateCredential } = await import('../../entra/auth.js');
     certificateCredential(pem); // refuses a file without both parts before anything is stored
     return { auth: 'certificate', credential: pem };
   }
@@ -58,7 +52,8 @@ function registerConnect(entra: Command): void {
     .option('--graph-url <url>', `the Graph base URL (default ${DEFAULT_GRAPH_URL})`)
     .option('--authority-url <url>', `the sign-in authority, https only (default ${DEFAULT_AUTHORITY_URL})`)
     .action(async (o: ConnectOpts, cmd: Command) => {
-      const { auth, credential } = credentialOf(o);
+      const { auth, credential } = await credentialOf(o);
+      const { appToken, deviceCodeSignIn } = await import('../../entra/auth.js');
       const conn = {
         tenant: o.tenant,
         clientId: o.clientId,
@@ -110,6 +105,10 @@ function registerPush(entra: Command): void {
     .addHelpText('after', '\nExample:\n  tokensmith entra push --resource vpn --assign --activate')
     .action(async (o: PushOpts, cmd: Command) => {
       await withStore(cmd, async (store, out) => {
+        const { resolveSelection } = await import('../../export/select.js');
+        const { openGraph } = await import('../../entra/session.js');
+        const { pushTokens } = await import('../../entra/push.js');
+        const { reportText } = await import('../../entra/report.js');
         const sel = await resolveSelection(store, { resource: o.resource, state: o.state, serialsFile: o.serials });
         const graph = await openGraph(store);
         const report = await pushTokens(store, graph, {
@@ -155,6 +154,9 @@ function registerStatus(entra: Command): void {
     .option('--serials <file>', 'only the serials listed in this file')
     .action(async (o: { serials?: string }, cmd: Command) => {
       await withStore(cmd, async (store, out) => {
+        const { resolveSelection } = await import('../../export/select.js');
+        const { openGraph } = await import('../../entra/session.js');
+        const { entraStatus } = await import('../../entra/status.js');
         const sel = await resolveSelection(store, { serialsFile: o.serials });
         const rows = await entraStatus(store, await openGraph(store), sel.serials);
         out.result(rows, () => statusText(rows));
