@@ -52,6 +52,9 @@ export async function pushFlashedToken(
   if (problem && !rec?.entraId)
     await store.entra.recordDevice({ tokenId, state: 'not-in-entra', entraId: null, error: problem.slice(0, 500) });
   const state = (await store.entra.device(tokenId))?.state ?? 'not-in-entra';
+  // Asked to activate: a token left short of it without an error is a problem too (no user to activate it for).
+  if (!problem && state !== 'activated')
+    problem = `${state} in Entra, not activated: the token has no tokensmith user to assign it to (flash with --user)`;
   if (problem)
     await store.audit.append({
       action: 'entra.flash-push-failed',
