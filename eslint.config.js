@@ -1,5 +1,5 @@
 // The house rules that a tool can check: promises are awaited, imports go down the layers and never in a circle, files and functions stay small.
-// Layers, lowest first: core < store, transport < drivers, import, export < provision < web, cli (docs/architecture.md).
+// Layers, lowest first: core < store, transport < drivers, import, export, entra < provision < web, cli (docs/architecture.md).
 import tseslint from 'typescript-eslint';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 
