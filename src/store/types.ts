@@ -432,6 +432,7 @@ export interface Repos {
   audit: AuditRepo;
   /** Self-service portal sign-in state (codes, failure counters). */
   portal: PortalRepo;
+  entra: import('./entra-types.js').EntraRepo; // Microsoft Entra ID: the connection, and what reached it per token
   /** Free key/value settings of the store (schema facts, key check). */
   meta: { get(key: string): Promise<string | null>; set(key: string, value: string): Promise<void> };
 }

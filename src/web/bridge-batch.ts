@@ -49,7 +49,9 @@ export async function runStationBatch(
   const form = flashFormOf(req.input ?? {});
   if (form.seed)
     throw new UsageError('a batch writes a fresh seed to each token: leave the seed empty', 'seed-in-batch');
-  const flasher = await formFlasher(form);
+  const { entraActivating } = await import('../provision/entra-flash.js');
+  const flasher =
+    req.input?.entraActivate === true ? entraActivating(await formFlasher(form)) : await formFlasher(form);
   return runFlashBatch(store, hubSource(hub, req.reader || undefined, stop), flasher, {
     count: null,
     sourceName: 'station batch',

@@ -20,9 +20,10 @@ const HEAVY_PACKAGES = [
   'cbor-x',
   'nodemailer',
   'qrcode',
+  '@azure/msal-node',
 ];
 /** Folders (relative to the source root: the repo, or dist/) a start-up path must not reach statically. */
-const HEAVY_DIRS = ['src/store', 'src/import', 'src/export', 'src/transport', 'drivers'];
+const HEAVY_DIRS = ['src/store', 'src/import', 'src/export', 'src/entra', 'src/transport', 'drivers'];
 
 interface StaticImport {
   specifier: string;

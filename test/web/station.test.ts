@@ -228,7 +228,7 @@ describe.skipIf(missing !== null)(
     it('every control has a name, and Tab walks the flash form in order', async () => {
       expect(await unnamedControls(page)).toEqual([]);
       await page.focus('#model');
-      expect(await tabOrder(page, 11)).toEqual([
+      expect(await tabOrder(page, 12)).toEqual([
         'algorithm',
         'period',
         'digits',
@@ -237,6 +237,7 @@ describe.skipIf(missing !== null)(
         'resource',
         'user',
         'force',
+        'entra-activate',
         'batch',
         'flash',
         'search',

@@ -51,11 +51,17 @@ function eventLine(e: BatchEvent): string | null {
   return `#${entry.index}: ${what}  ${countsText(e.counts)}`;
 }
 
+/** With --entra-activate: where the token stands in Entra, and why when it is not active. */
+function entraOf(f: Described): string {
+  const e = (f as { entra?: { state: string; problem: string | null } }).entra;
+  return e ? `, Entra ${e.state}${e.problem ? ` (${e.problem})` : ''}` : '';
+}
+
 export function summaryText(r: FlashBatchReport<Described>): string {
   const c = r.counts;
   return [
     `batch ${r.batch}${r.stopped ? ' (stopped by Ctrl-C)' : ''}: ${c.flashed} flashed, ${c.skipped} skipped, ${c.failed} failed, ${c.cancelled} cancelled`,
-    ...r.flashed.map((f) => `  flashed    ${f.serial}${f.token.user ? ` -> ${f.token.user}` : ''}`),
+    ...r.flashed.map((f) => `  flashed    ${f.serial}${f.token.user ? ` -> ${f.token.user}` : ''}${entraOf(f)}`),
     ...r.skipped.map((f) => `  skipped    ${f.serial ?? `#${f.index}`} (${f.reason})`),
     ...r.cancelled.map((f) => `  cancelled  ${f.serial ?? `#${f.index}`}`),
     ...r.failed.map((f) => `  failed     ${f.serial ?? `#${f.index}`}: ${f.message}`),

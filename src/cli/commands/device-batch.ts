@@ -63,7 +63,10 @@ export async function flashSeveral(
     },
   };
   try {
-    await runCliBatch(store, source, token2Flasher(input), { count, users, stop }, out);
+    const flasher = o.entraActivate
+      ? (await import('../../provision/entra-flash.js')).entraActivating(token2Flasher(input))
+      : token2Flasher(input);
+    await runCliBatch(store, source, flasher, { count, users, stop }, out);
   } finally {
     process.off('SIGINT', onSigint);
     await ctx.close();

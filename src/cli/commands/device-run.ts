@@ -140,8 +140,9 @@ export async function runDeviceVerb(
   await withStore(cmd, async (store, out) => {
     await before?.(out);
     const p = await progress(out, Boolean(g.json));
+    const entra = verb === 'flash' && o.entraActivate ? new (await import('./entra-flash.js')).EntraAfterFlash() : null;
     const output = {
-      result: (v: unknown, t: string | (() => string)) => (p.stop(), out.result(v, t)),
+      result: (v: unknown, t: string | (() => string)) => (p.stop(), entra ? entra.hold(v, t) : out.result(v, t)),
       info: (m: string) => out.info(m),
       interactive: out.interactive,
     };
@@ -176,6 +177,7 @@ export async function runDeviceVerb(
       p.stop();
       await transport.close();
     }
+    await entra?.finish(store, out);
   });
 }
 

@@ -73,6 +73,10 @@ function registerFlash(device: Command): void {
     .option('--user <login>', 'assign the token to this user of --resource as it is flashed')
     .option('--force', 'overwrite a token the store already holds a seed for')
     .option(
+      '--entra-activate',
+      'then push the token to Entra ID, assign it to its user and activate it (docs/entra.md)',
+    )
+    .option(
       '--record <cassette>',
       'Token2 NFC, YubiKey: record the session as a cassette (a seed that is not a labelled test seed is redacted)',
     )

@@ -16,6 +16,7 @@ import { registerSimulate } from './simulate.js';
 import { registerCassette } from './cassette.js';
 import { registerServe } from './serve.js';
 import { registerPortal } from './portal.js';
+import { registerEntra } from './entra.js';
 
 /** Every command group, in the order `--help` lists them. Add a group: one import, one line. */
 export function registerCommands(program: Command): void {
@@ -35,5 +36,6 @@ export function registerCommands(program: Command): void {
   registerEnrollment(program);
   registerServe(program);
   registerPortal(program);
+  registerEntra(program);
   registerDemo(program);
 }

@@ -216,6 +216,36 @@ INSERT INTO meta (key, value) VALUES ('audit_anchor_pending', '1') ON CONFLICT (
 CREATE INDEX tokens_attr_uid ON tokens (((attributes::jsonb) ->> 'uid'));
 `,
   },
+  {
+    version: 13,
+    name: 'Microsoft Entra ID: the connection (credential sealed) and, per token, what reached Entra',
+    // One connection per store (id 1). entra_devices is tokensmith's record of each token's twin in Entra:
+    // its Graph id (null while not there), its state there, and a keyed digest of the seed that was uploaded
+    // (Graph never returns the secret, so this digest is what a later push compares).
+    sql: `
+CREATE TABLE entra_connections (
+  id                INTEGER PRIMARY KEY CHECK (id = 1),
+  tenant            TEXT NOT NULL,
+  client_id         TEXT NOT NULL,
+  auth              TEXT NOT NULL CHECK (auth IN ('secret', 'certificate', 'device-code')),
+  sealed_credential BYTEA,
+  graph_url         TEXT NOT NULL,
+  authority_url     TEXT NOT NULL,
+  created_at        TEXT NOT NULL,
+  updated_at        TEXT NOT NULL
+);
+CREATE TABLE entra_devices (
+  token_id    INTEGER PRIMARY KEY REFERENCES tokens (id) ON DELETE CASCADE,
+  entra_id    TEXT,
+  state       TEXT NOT NULL CHECK (state IN ('not-in-entra', 'sent', 'available', 'assigned', 'activated', 'failedActivation')),
+  user_ref    TEXT,
+  seed_digest TEXT,
+  error       TEXT,
+  updated_at  TEXT NOT NULL
+);
+CREATE INDEX entra_devices_entra_id ON entra_devices (entra_id);
+`,
+  },
 ];
 
 /** Tables in an order that satisfies the foreign keys (for db copy), with the id column whose identity must follow the copied rows. */
@@ -230,4 +260,6 @@ export const PG_TABLES: { name: string; identity: string | null }[] = [
   { name: 'audit', identity: null },
   { name: 'portal_signin_codes', identity: 'id' },
   { name: 'portal_signin_failures', identity: null },
+  { name: 'entra_connections', identity: null },
+  { name: 'entra_devices', identity: null },
 ];

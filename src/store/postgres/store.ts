@@ -22,6 +22,8 @@ import type {
   UserRepo,
 } from '../types.js';
 import { checkedMasterKey } from '../core/master-key.js';
+import { SqlEntraRepo } from '../core/entra.js';
+import type { EntraRepo } from '../entra-types.js';
 import { runMigrations, type MigrationHost } from '../core/migrate.js';
 import {
   metaRepo,
@@ -123,6 +125,7 @@ export class PostgresStore implements Store {
   readonly assignments: AssignmentRepo;
   readonly audit: PgAuditRepo;
   readonly portal: PortalRepo;
+  readonly entra: EntraRepo;
   readonly meta: Repos['meta'];
   readonly location: string;
   readonly db: PgExecutor;
@@ -147,6 +150,7 @@ export class PostgresStore implements Store {
     this.assignments = new SqlAssignmentRepo(d);
     this.audit = new PgAuditRepo(db, operator, inTx, () => this.key());
     this.portal = portalRepo(new PgPortalState(db), new SqlSignInCodes(d));
+    this.entra = new SqlEntraRepo(d, () => this.key());
   }
 
   /** Applies the migrations this database lacks; returns the versions applied. */

@@ -13,6 +13,8 @@ import { userInfo } from 'node:os';
 import { DataError } from '../../core/errors.js';
 import { nowIso } from '../core/dialect.js';
 import { checkedMasterKey } from '../core/master-key.js';
+import { SqlEntraRepo } from '../core/entra.js';
+import type { EntraRepo } from '../entra-types.js';
 import { runMigrationsSync, type MigrationHost } from '../core/migrate.js';
 import {
   metaRepo,
@@ -190,6 +192,7 @@ export class SqliteStore implements Store {
   readonly assignments: AssignmentRepo;
   readonly audit: SqliteAuditRepo;
   readonly portal: PortalRepo;
+  readonly entra: EntraRepo;
   readonly meta: Repos['meta'];
   private readonly mutex = new Mutex();
   /** Marks the async flow that holds the open transaction: only its own nested calls join it. */
@@ -211,6 +214,7 @@ export class SqliteStore implements Store {
     this.assignments = new SqlAssignmentRepo(d);
     this.audit = new SqliteAuditRepo(db, operator, () => this.key());
     this.portal = portalRepo(new SqlitePortalState(db), new SqlSignInCodes(d));
+    this.entra = new SqlEntraRepo(d, () => this.key());
   }
 
   /** The master key, loaded on first need and checked against the database's key check value. */

@@ -71,6 +71,7 @@ const user = h('input', { id: 'user', name: 'user', type: 'text', list: 'users',
 export const usersList = h('datalist', { id: 'users' });
 const force = h('input', { id: 'force', name: 'force', type: 'checkbox' });
 const batch = h('input', { id: 'batch', name: 'batch', type: 'checkbox' });
+const entraActivate = h('input', { id: 'entra-activate', name: 'entraActivate', type: 'checkbox' });
 const flashButton = h('button', { type: 'submit', id: 'flash' }, 'Flash');
 const stopButton = h('button', { type: 'button', id: 'stop', disabled: true }, 'Stop the batch');
 const batchList = h('ol', { id: 'batch-list', 'aria-live': 'polite', 'aria-label': 'Batch results' });
@@ -153,8 +154,10 @@ function onBatchEvent(e: BatchEvent, deps: FlashDeps): void {
 
 async function flashBatch(c: BridgeClient, deps: FlashDeps): Promise<void> {
   stopButton.disabled = false;
-  const r: FlashBatchReport = await c.flashBatch(formValues(), deps.reader() || undefined, (e) =>
-    onBatchEvent(e, deps),
+  const r: FlashBatchReport = await c.flashBatch(
+    { ...formValues(), entraActivate: entraActivate.checked },
+    deps.reader() || undefined,
+    (e) => onBatchEvent(e, deps),
   );
   const n = r.counts;
   say(
@@ -200,6 +203,7 @@ export function flashSection(deps: FlashDeps): HTMLElement {
     field('User', user, 'A user of the chosen Resource; the token is assigned to them.'),
     usersList,
     field('Overwrite a token that already has a seed', force),
+    field('With a batch: push each token to Entra ID, assign and activate it', entraActivate),
     field('Batch: flash every token put on the reader until stopped', batch),
     h('div', { class: 'actions' }, flashButton, stopButton),
   );
