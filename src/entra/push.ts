@@ -17,7 +17,8 @@ import { entraRefusal } from './rules.js';
 export interface PushOptions {
   resourceId?: number;
   serials?: string[];
-  state?: TokenState;
+  /** Any of these states (`--state a,b`). */
+  states?: readonly TokenState[];
   assign?: boolean;
   activate?: boolean;
   dryRun?: boolean;
@@ -28,7 +29,7 @@ export interface PushOptions {
 /** The tokens asked for, each with its seed and its tokensmith user; refusals go straight to the report. */
 async function candidates(store: Store, opts: PushOptions, report: PushReport): Promise<Candidate[]> {
   const out: Candidate[] = [];
-  const filter = { state: opts.state, resourceId: opts.resourceId, serials: opts.serials };
+  const filter = { states: opts.states, resourceId: opts.resourceId, serials: opts.serials };
   for await (const { token, seed, assignment } of store.tokens.iterateWithSeeds(filter)) {
     report.considered++;
     const reason = entraRefusal(token, seed);

@@ -114,7 +114,7 @@ function registerPush(entra: Command): void {
         const report = await pushTokens(store, graph, {
           resourceId: sel.resource?.id,
           serials: sel.serials,
-          state: sel.state,
+          states: sel.states,
           assign: o.assign,
           activate: o.activate,
           dryRun: o.dryRun,
