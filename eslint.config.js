@@ -1,5 +1,5 @@
 // The house rules that a tool can check: promises are awaited, imports go down the layers and never in a circle, files and functions stay small.
-// Layers, lowest first: core < store, transport < drivers, import, export < provision < web, cli (docs/architecture.md).
+// Layers, lowest first: core < store, transport < drivers, import, export, directory < provision < web, cli (docs/architecture.md).
 import tseslint from 'typescript-eslint';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 
@@ -11,7 +11,9 @@ const LAYERS = {
   drivers: ['src/core', 'src/transport'],
   'src/import': ['src/core', 'src/store', 'src/transport'],
   'src/export': ['src/core', 'src/store', 'src/transport'],
-  'src/provision': ['src/core', 'src/store', 'src/transport', 'drivers', 'src/import', 'src/export'],
+  // The LDAP / AD client: it reads the store's types and nothing above them.
+  'src/directory': ['src/core', 'src/store'],
+  'src/provision': ['src/core', 'src/store', 'src/transport', 'drivers', 'src/import', 'src/export', 'src/directory'],
 };
 const ALL_FOLDERS = [
   'src/core',
@@ -20,6 +22,7 @@ const ALL_FOLDERS = [
   'drivers',
   'src/import',
   'src/export',
+  'src/directory',
   'src/provision',
   'src/web',
   'src/cli',

@@ -61,6 +61,53 @@ export function registerResource(program: Command): void {
       },
     );
 
+  registerAllowDeny(resource);
+
+  resource
+    .command('show <name>')
+    .description('the configuration of a Resource: address, limits, allowed actions and token types, counts')
+    .addHelpText('after', '\nExample:\n  tokensmith resource show vpn --json')
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      await withStore(cmd, async (store, out) => {
+        const { findResource, viewResource } = await import('../../provision/resources.js');
+        const v = await viewResource(store, await findResource(store, name));
+        out.result(v, () => describe(v));
+      });
+    });
+
+  registerList(resource);
+  registerResourceLink(resource);
+}
+
+/** `resource list`. */
+function registerList(resource: Command): void {
+  resource
+    .command('list')
+    .description('every Resource with its allowed actions')
+    .action(async (_o: unknown, cmd: Command) => {
+      await withStore(cmd, async (store, out) => {
+        const { listResources } = await import('../../provision/resources.js');
+        const all = await listResources(store);
+        out.result(all, () =>
+          all.length === 0
+            ? 'no Resources (create one with: tokensmith resource create <name>)'
+            : table(
+                ['NAME', 'USERS', 'TOKENS', 'ACTIONS', 'TOKEN TYPES'],
+                all.map((v) => [
+                  v.name,
+                  v.users,
+                  v.tokens,
+                  v.actions.join(',') || null,
+                  v.tokenTypes.join(',') || null,
+                ]),
+              ),
+        );
+      });
+    });
+}
+
+/** `resource allow` and `resource deny`. */
+function registerAllowDeny(resource: Command): void {
   for (const allow of [true, false]) {
     resource
       .command(`${allow ? 'allow' : 'deny'} <name>`)
@@ -85,39 +132,27 @@ export function registerResource(program: Command): void {
         });
       });
   }
+}
 
+/** `resource link`: the Resource's users become the members of a directory group at each sync. */
+function registerResourceLink(resource: Command): void {
   resource
-    .command('show <name>')
-    .description('the configuration of a Resource: address, limits, allowed actions and token types, counts')
-    .addHelpText('after', '\nExample:\n  tokensmith resource show vpn --json')
-    .action(async (name: string, _o: unknown, cmd: Command) => {
+    .command('link <name>')
+    .description("take the Resource's users from a directory group (at each tokensmith directory sync)")
+    .requiredOption('--directory <name>', 'the directory (tokensmith directory add)')
+    .requiredOption('--group <dn>', "the group's DN; AD nested groups count (in-chain rule)")
+    .option('--on-leave <rule>', "a leaver's token: keep (default, reported), unassign or disable", 'keep')
+    .addHelpText(
+      'after',
+      '\nExample:\n  tokensmith resource link vpn --directory corp --group "cn=vpn,ou=groups,dc=example,dc=org" --on-leave unassign',
+    )
+    .action(async (name: string, o: { directory: string; group: string; onLeave: string }, cmd: Command) => {
       await withStore(cmd, async (store, out) => {
-        const { findResource, viewResource } = await import('../../provision/resources.js');
-        const v = await viewResource(store, await findResource(store, name));
-        out.result(v, () => describe(v));
-      });
-    });
-
-  resource
-    .command('list')
-    .description('every Resource with its allowed actions')
-    .action(async (_o: unknown, cmd: Command) => {
-      await withStore(cmd, async (store, out) => {
-        const { listResources } = await import('../../provision/resources.js');
-        const all = await listResources(store);
-        out.result(all, () =>
-          all.length === 0
-            ? 'no Resources (create one with: tokensmith resource create <name>)'
-            : table(
-                ['NAME', 'USERS', 'TOKENS', 'ACTIONS', 'TOKEN TYPES'],
-                all.map((v) => [
-                  v.name,
-                  v.users,
-                  v.tokens,
-                  v.actions.join(',') || null,
-                  v.tokenTypes.join(',') || null,
-                ]),
-              ),
+        const { linkResource } = await import('../../provision/directories.js');
+        const l = await linkResource(store, name, o);
+        out.result(
+          l,
+          `linked ${l.resource} to ${l.group} in directory ${l.directory} (on leave: ${l.onLeave}); run: tokensmith directory sync ${l.directory}`,
         );
       });
     });

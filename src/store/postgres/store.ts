@@ -15,12 +15,14 @@ import type {
   AssignmentRepo,
   BatchRepo,
   PortalRepo,
+  DirectoryRepo,
   Repos,
   ResourceRepo,
   Store,
   TokenRepo,
   UserRepo,
 } from '../types.js';
+import { SqlDirectoryRepo } from '../core/directories.js';
 import { checkedMasterKey } from '../core/master-key.js';
 import { runMigrations, type MigrationHost } from '../core/migrate.js';
 import {
@@ -123,6 +125,7 @@ export class PostgresStore implements Store {
   readonly assignments: AssignmentRepo;
   readonly audit: PgAuditRepo;
   readonly portal: PortalRepo;
+  readonly directories: DirectoryRepo;
   readonly meta: Repos['meta'];
   readonly location: string;
   readonly db: PgExecutor;
@@ -147,6 +150,7 @@ export class PostgresStore implements Store {
     this.assignments = new SqlAssignmentRepo(d);
     this.audit = new PgAuditRepo(db, operator, inTx, () => this.key());
     this.portal = portalRepo(new PgPortalState(db), new SqlSignInCodes(d));
+    this.directories = new SqlDirectoryRepo(d, () => this.key());
   }
 
   /** Applies the migrations this database lacks; returns the versions applied. */
