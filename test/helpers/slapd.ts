@@ -115,7 +115,7 @@ overlay ppolicy
 ppolicy_default "cn=default,ou=policies,${SUFFIX}"
 access to attrs=userPassword by self write by anonymous auth by * none
 access to * by * read
-limits dn.exact="${READER_DN}" size.soft=${SIZE_LIMIT} size.hard=${SIZE_LIMIT} size.pr=200 ${readerExtra || 'size.prtotal=unlimited'}
+limits dn.exact="${READER_DN}" size.soft=${SIZE_LIMIT} size.hard=${SIZE_LIMIT} size.pr=1000 ${readerExtra || 'size.prtotal=unlimited'}
 `;
 }
 
