@@ -148,6 +148,15 @@ describe.skipIf(missing !== null)(`directory user in the portal${missing ? ` (sk
     expect(words(disabled)).toBe(words(unknown));
   });
 
+  it('the same lockout as local users: after 5 wrong directory passwords the right one is refused too', async () => {
+    for (let i = 0; i < 5; i++) expect((await signInApi('u7', `wrong ${i}`)).status).toBe(403);
+    const locked = await signInApi('u7', 'pw-7');
+    expect(locked.status).toBe(403);
+    expect(locked.json().error!.message).toMatch(/locked after 5 failed attempts/);
+    // An empty password is refused before any bind (RFC 4513: it would be an anonymous bind).
+    expect((await signInApi('u8', '')).status).toBe(403);
+  });
+
   it('a directory that is down answers 503 and counts no failure; a local user still signs in', async () => {
     await s.stop();
     try {
