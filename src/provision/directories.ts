@@ -62,13 +62,34 @@ export async function listDirectories(store: Store): Promise<DirectoryView[]> {
   return Promise.all((await store.directories.list()).map((d) => viewDirectory(store, d)));
 }
 
-export async function removeDirectory(store: Store, name: string): Promise<{ name: string; accounts: number }> {
+/**
+ * Removes a directory and its links. Its users stay (with their tokens) but leave the Resources that were linked to
+ * it, and their portal sessions end: they were users there only because the directory said so.
+ */
+export async function removeDirectory(
+  store: Store,
+  name: string,
+): Promise<{ name: string; accounts: number; removedFromResources: number }> {
   return store.transaction(async (tx) => {
     const d = await findDirectory(tx, name);
-    const accounts = (await tx.directories.accounts(d.id)).length;
+    const accounts = await tx.directories.accounts(d.id);
+    const links = await tx.directories.links(d.id);
+    let removedFromResources = 0;
+    for (const a of accounts) {
+      for (const l of links)
+        if (await tx.users.isInResource(a.userId, l.resourceId)) {
+          await tx.users.removeFromResource(a.userId, l.resourceId);
+          removedFromResources++;
+        }
+      await tx.portal.endUserSessions(a.userId);
+    }
     await tx.directories.remove(d.id);
-    await tx.audit.append({ action: 'directory.remove', subject: `directory:${name}`, details: { accounts } });
-    return { name, accounts };
+    await tx.audit.append({
+      action: 'directory.remove',
+      subject: `directory:${name}`,
+      details: { accounts: accounts.length, removedFromResources },
+    });
+    return { name, accounts: accounts.length, removedFromResources };
   });
 }
 

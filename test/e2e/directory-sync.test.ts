@@ -231,6 +231,16 @@ function syncSuite(backend: 'sqlite' | 'postgres', pgSkip: string | null): void 
       })();
       expect(audit).toEqual([`user:${uid(50)}`]);
     });
+
+    it('removing the directory keeps its users but takes them out of the linked Resources', async () => {
+      const before = await counts();
+      const r = JSON.parse(await ok('--json', 'directory', 'remove', 'corp'));
+      expect(r.removedFromResources).toBe(before.inVpn - 1);
+      const after = await counts();
+      expect(after.users).toBe(before.users);
+      expect(after.inVpn).toBe(1); // local1, who never came from the directory
+      expect(after.tokens).toEqual(before.tokens);
+    });
   });
 }
 

@@ -159,12 +159,15 @@ function registerTestRemove(directory: Command): void {
     });
   directory
     .command('remove <name>')
-    .description('remove a directory and its links; its users stay, without a password, and can no longer sign in')
+    .description('remove a directory and its links; its users stay but leave the linked Resources (sessions end)')
     .action(async (name: string, _o: unknown, cmd: Command) => {
       await withStore(cmd, async (store, out) => {
         const { removeDirectory } = await import('../../provision/directories.js');
         const r = await removeDirectory(store, name);
-        out.result(r, `removed directory ${r.name} (${r.accounts} accounts are local users now)`);
+        out.result(
+          r,
+          `removed directory ${r.name}: its ${r.accounts} users stay, without a password, and left the linked Resources (${r.removedFromResources} memberships)`,
+        );
       });
     });
 }
