@@ -70,6 +70,25 @@ describe.skipIf(skip !== null)(`directory client on OpenLDAP${skip ? ` (skipped:
     expect(members.find((m) => m.login === 'p0000')).toMatchObject({ email: 'p0000@example.org', disabled: false });
   });
 
+  it('a posixGroup names its members by memberUid', async () => {
+    s.modify(
+      `dn: cn=ops,ou=groups,${SUFFIX}\nchangetype: add\nobjectClass: posixGroup\ncn: ops\ngidNumber: 5000\nmemberUid: p0003\nmemberUid: p0100\nmemberUid: nobody-such\n`,
+    );
+    const members = await withConnection('corp', cfg, async (c) => {
+      await c.bindService(READER_PW);
+      return groupMembers(c, `cn=ops,ou=groups,${SUFFIX}`);
+    });
+    expect(members.map((m) => m.login).sort()).toEqual(['p0003', 'p0100']);
+  });
+
+  it('a group that is not in the directory is an error, never "no members"', async () => {
+    const err = await withConnection('corp', cfg, async (c) => {
+      await c.bindService(READER_PW);
+      return groupMembers(c, `cn=gone,ou=groups,${SUFFIX}`);
+    }).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('directory-group-missing');
+  });
+
   it('ldaps under the CA works; a server certificate from another CA is refused on ldaps and StartTLS', async () => {
     const ldaps = { ...cfg, url: s.ldapsUrl, starttls: false };
     await withConnection('corp', ldaps, (c) => c.bindService(READER_PW));
