@@ -1,5 +1,5 @@
 // The house rules that a tool can check: promises are awaited, imports go down the layers and never in a circle, files and functions stay small.
-// Layers, lowest first: core < store, transport < drivers, import, export, entra < provision < web, cli (docs/architecture.md).
+// Layers, lowest first: core < store, transport < drivers, import, export, entra, directory < provision < web, cli (docs/architecture.md).
 import tseslint from 'typescript-eslint';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 
@@ -12,7 +12,18 @@ const LAYERS = {
   'src/import': ['src/core', 'src/store', 'src/transport'],
   'src/export': ['src/core', 'src/store', 'src/transport'],
   'src/entra': ['src/core', 'src/store', 'src/transport'],
-  'src/provision': ['src/core', 'src/store', 'src/transport', 'drivers', 'src/import', 'src/export', 'src/entra'],
+  // The LDAP / AD client: it reads the store's types and nothing above them.
+  'src/directory': ['src/core', 'src/store'],
+  'src/provision': [
+    'src/core',
+    'src/store',
+    'src/transport',
+    'drivers',
+    'src/import',
+    'src/export',
+    'src/entra',
+    'src/directory',
+  ],
 };
 const ALL_FOLDERS = [
   'src/core',
@@ -22,6 +33,7 @@ const ALL_FOLDERS = [
   'src/import',
   'src/export',
   'src/entra',
+  'src/directory',
   'src/provision',
   'src/web',
   'src/cli',

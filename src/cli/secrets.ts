@@ -12,6 +12,7 @@ import type { Output } from './context.js';
 const ARGV_SECRETS: Record<string, { flag: string; instead: string }> = {
   password: { flag: '--password', instead: '--password-file or the prompt' },
   key: { flag: '--key', instead: '--key-file' },
+  bindPassword: { flag: '--bind-password', instead: '--bind-password-file' },
   secret: { flag: '--secret', instead: '--secret-file' },
   seed: { flag: '--seed', instead: 'no --seed (a fresh seed from the system CSPRNG)' },
   customerKey: {

@@ -8,13 +8,14 @@
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { PolicyError } from '../core/errors.js';
 import { findCode } from '../core/otp.js';
-import { hashPassword, verifyPassword } from '../core/password.js';
+import { hashPassword } from '../core/password.js';
 import type { Repos, ResourceRecord, Store, TokenRecord, UserRecord } from '../store/types.js';
 import { refuse } from './assign.js';
 import type { Mailer } from './mailer.js';
 import { checkField, DEFAULT_PORTAL_LIMITS, SIGNIN_LOCK_MS, type PortalLimits } from './portal-rules.js';
 import { findResource } from './resources.js';
 import { PortalSession } from './portal-actions.js';
+import { directoryDisabled, passwordKindOf, preparePasswordCheck, type PasswordCheck } from './portal-password.js';
 
 /** How long an emailed sign-in code is valid, and how many tries it takes. */
 export const SIGNIN_CODE_TTL_MS = 10 * 60 * 1000;
@@ -104,7 +105,10 @@ async function enrolledTokenOf(store: Repos, user: UserRecord, r: ResourceRecord
 /** The user of that login in the Resource, or null for an unknown login and for a user of another Resource alike. */
 async function memberOf(store: Repos, r: ResourceRecord, login: string): Promise<UserRecord | null> {
   const user = await store.users.findByLogin(login);
-  return user && (await store.users.isInResource(user.id, r.id)) ? user : null;
+  // A directory account that was disabled or left is answered like an unknown login.
+  return user && (await store.users.isInResource(user.id, r.id)) && !(await directoryDisabled(store, user))
+    ? user
+    : null;
 }
 
 /** Step one: what the user will be asked. Sends the emailed code when that is the method (one live code, a cool-down between mails). */
@@ -118,7 +122,8 @@ export async function beginSignIn(
   const r = await findResource(store, input.resource);
   const login = checkField('login', input.login.trim());
   const user = await memberOf(store, r, login);
-  if (!user || (!user.passwordHash && !user.email))
+  const kind = await passwordKindOf(store, user);
+  if (!user || (kind === 'none' && !user.email))
     return {
       resource: r.name,
       login,
@@ -126,7 +131,7 @@ export async function beginSignIn(
       tokenCodeRequired: await decoyTokenCodeRequired(store, r.name, login),
     };
   const tokenCodeRequired = (await enrolledTokenOf(store, user, r)) !== null;
-  if (user.passwordHash) return { resource: r.name, login: user.login, method: 'password', tokenCodeRequired };
+  if (kind !== 'none') return { resource: r.name, login: user.login, method: 'password', tokenCodeRequired };
   const challenge: SignInChallenge = {
     resource: r.name,
     login: user.login,
@@ -196,16 +201,36 @@ export async function signIn(store: Store, input: SignInInput): Promise<PortalSe
   const r = await findResource(store, input.resource);
   const login = checkField('login', input.login.trim());
   const subject = signInSubject(login);
+  const user = await memberOf(store, r, login);
+  // Made ready before the try is counted: a directory that does not answer is a 503 and no failure.
+  const check = await preparePasswordCheck(store, user, await dummyPasswordHash());
+  try {
+    return await countedSignIn(store, r, { input, login, subject, nowMs, user, check });
+  } finally {
+    await check.close();
+  }
+}
+
+async function countedSignIn(
+  store: Store,
+  r: ResourceRecord,
+  c: {
+    input: SignInInput;
+    login: string;
+    subject: string;
+    nowMs: number;
+    user: UserRecord | null;
+    check: PasswordCheck;
+  },
+): Promise<PortalSession> {
+  const { input, login, subject, nowMs, user, check } = c;
   const count = await store.transaction((tx) =>
     tx.portal.countAttempt({ resourceId: r.id, subject, limit: r.lockAfter, lockMs: SIGNIN_LOCK_MS, nowMs }),
   );
   if (count.attempts > r.lockAfter) throw lockedSignIn(r, count.lockedUntilMs);
-  const user = await memberOf(store, r, login);
-  const hash = user?.passwordHash ?? (await dummyPasswordHash());
-  const passwordOk =
-    (await verifyPassword(input.password ?? '', hash)) && user?.passwordHash != null && input.password !== undefined;
+  const passwordOk = await check.verify(input.password);
   const why = user
-    ? await checkSecondFactors(store, r, user, input, passwordOk, nowMs)
+    ? await checkSecondFactors(store, r, user, input, passwordOk, nowMs, check.kind !== 'none')
     : 'unknown login or not a user of this Resource';
   const audited = user ? `user:${user.login}` : `login:${login}`;
   if (why) {
@@ -223,7 +248,10 @@ export async function signIn(store: Store, input: SignInInput): Promise<PortalSe
       action: 'portal.signin',
       subject: audited,
       actor: `portal:${user!.login}`,
-      details: { resource: r.name, method: user!.passwordHash ? 'password' : 'email-code' },
+      details: {
+        resource: r.name,
+        method: check.kind === 'none' ? 'email-code' : check.kind === 'directory' ? 'directory' : 'password',
+      },
     });
   });
   return new PortalSession(store, r.name, user!.login, { userId: user!.id, resourceId: r.id });
@@ -237,11 +265,12 @@ async function checkSecondFactors(
   input: SignInInput,
   passwordOk: boolean,
   nowMs: number,
+  hasPassword: boolean,
 ): Promise<string | null> {
-  if (user.passwordHash && !passwordOk) return 'wrong password';
-  if (!user.passwordHash && !user.email) return 'the user has neither a password nor an email';
+  if (hasPassword && !passwordOk) return 'wrong password';
+  if (!hasPassword && !user.email) return 'the user has neither a password nor an email';
   let codeHash: string | null = null;
-  if (!user.passwordHash) {
+  if (!hasPassword) {
     const live = await store.transaction((tx) => tx.portal.tryEmailCode(user.id, r.id, nowMs, SIGNIN_CODE_TRIES));
     if (!live) return 'no valid emailed code';
     if (!input.emailCode || !signInCodeMatches(input.emailCode.trim(), live.codeHash)) return 'wrong emailed code';

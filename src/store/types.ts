@@ -5,6 +5,9 @@
  */
 import type { Algorithm, TokenKind, TokenType } from '../core/spec.js';
 import type { TokenState } from '../core/states.js';
+import type { DirectoryRepo } from './directory-types.js';
+
+export * from './directory-types.js';
 
 export interface TokenRecord {
   id: number;
@@ -433,6 +436,8 @@ export interface Repos {
   /** Self-service portal sign-in state (codes, failure counters). */
   portal: PortalRepo;
   entra: import('./entra-types.js').EntraRepo; // Microsoft Entra ID: the connection, and what reached it per token
+  /** LDAP / AD directories, their users' accounts and the Resources linked to their groups. */
+  directories: DirectoryRepo;
   /** Free key/value settings of the store (schema facts, key check). */
   meta: { get(key: string): Promise<string | null>; set(key: string, value: string): Promise<void> };
 }

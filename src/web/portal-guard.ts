@@ -94,6 +94,8 @@ export function sendPortalFailure(reply: FastifyReply, e: unknown): FastifyReply
     return reply
       .code(500)
       .send({ error: { message: 'the portal failed to answer; try again later', code: 'failure', exitCode: 1 } });
+  // A directory that does not answer is the server's trouble, not the user's: 503, try later.
+  if (e.code === 'directory-unavailable') return reply.code(503).send({ error: errorToWire(e) });
   const status = ({ 2: 400, 3: 502, 4: 422, 5: 403 } as Record<number, number>)[e.exitCode] ?? 500;
   return reply.code(status).send({ error: errorToWire(e) });
 }

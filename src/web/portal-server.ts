@@ -132,6 +132,7 @@ function wireError(reply: FastifyReply, status: number, message: string, code: s
 
 /** Statuses follow the CLI's exit codes, as on the station: usage 400, data 422, policy 403. */
 function statusOf(e: TokensmithError): number {
+  if (e.code === 'directory-unavailable') return 503; // the directory is down: try later
   return ({ 2: 400, 3: 502, 4: 422, 5: 403 } as Record<number, number>)[e.exitCode] ?? 500;
 }
 

@@ -22,6 +22,8 @@ const DIALECT_DIFFERENCES: Record<string, string> = {
   'column tokens.counter_big numeric null':
     'PostgreSQL keeps the exact 64-bit counter as NUMERIC(20,0); SQLite as decimal TEXT (no unsigned 64-bit integer)',
   'column tokens.counter_big text null': 'SQLite keeps the exact counter as decimal TEXT (see the PostgreSQL side)',
+  'column directory_accounts.disabled bool not null': 'PostgreSQL has BOOLEAN; SQLite keeps 0/1 in an INTEGER',
+  'column directory_accounts.disabled int not null': 'SQLite has no boolean type',
 };
 
 /** Expression indexes are compared by name: the expression is written in each dialect's own JSON functions. */

@@ -9,6 +9,7 @@ import { registerTokens } from './tokens.js';
 import { registerTokensLifecycle } from './tokens-lifecycle.js';
 import { registerResource } from './resource.js';
 import { registerUser } from './user.js';
+import { registerDirectory } from './directory.js';
 import { registerAssign } from './assign.js';
 import { registerEnroll } from './enroll.js';
 import { registerDevice } from './device.js';
@@ -24,6 +25,7 @@ export function registerCommands(program: Command): void {
   registerTokensLifecycle(program);
   registerResource(program);
   registerUser(program);
+  registerDirectory(program);
   registerAssign(program);
   registerEnroll(program);
   registerDevice(program);

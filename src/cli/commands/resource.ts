@@ -28,30 +28,7 @@ export function registerResource(program: Command): void {
   registerResourceCreate(resource);
   registerResourceSet(resource);
 
-  for (const allow of [true, false]) {
-    resource
-      .command(`${allow ? 'allow' : 'deny'} <name>`)
-      .description(
-        allow ? 'allow portal actions and enrollable token types' : 'take portal actions and token types back',
-      )
-      .option(
-        '--actions <list>',
-        'enroll, reissue, assign-existing, unassign, synchronize, set-pin, remove-pin, change-password, change-email, change-phone, change-login, change-name',
-      )
-      .option('--token-types <list>', 'programmable, classic, software')
-      .addHelpText(
-        'after',
-        `\nExample:\n  tokensmith resource ${allow ? 'allow' : 'deny'} vpn --actions enroll,synchronize --token-types programmable`,
-      )
-      .action(async (name: string, o: { actions?: string; tokenTypes?: string }, cmd: Command) => {
-        await withStore(cmd, async (store, out) => {
-          const { setResourcePermissions, viewResource } = await import('../../provision/resources.js');
-          const r = await setResourcePermissions(store, name, { allow, ...o });
-          const v = await viewResource(store, r);
-          out.result(v, () => describe(v));
-        });
-      });
-  }
+  registerAllowDeny(resource);
 
   resource
     .command('show <name>')
@@ -65,6 +42,12 @@ export function registerResource(program: Command): void {
       });
     });
 
+  registerList(resource);
+  registerResourceLink(resource);
+}
+
+/** `resource list`. */
+function registerList(resource: Command): void {
   resource
     .command('list')
     .description('every Resource with its allowed actions')
@@ -154,4 +137,56 @@ function registerResourceCreate(resource: Command): void {
         });
       },
     );
+}
+
+/** `resource allow` and `resource deny`. */
+function registerAllowDeny(resource: Command): void {
+  for (const allow of [true, false]) {
+    resource
+      .command(`${allow ? 'allow' : 'deny'} <name>`)
+      .description(
+        allow ? 'allow portal actions and enrollable token types' : 'take portal actions and token types back',
+      )
+      .option(
+        '--actions <list>',
+        'enroll, reissue, assign-existing, unassign, synchronize, set-pin, remove-pin, change-password, change-email, change-phone, change-login, change-name',
+      )
+      .option('--token-types <list>', 'programmable, classic, software')
+      .addHelpText(
+        'after',
+        `\nExample:\n  tokensmith resource ${allow ? 'allow' : 'deny'} vpn --actions enroll,synchronize --token-types programmable`,
+      )
+      .action(async (name: string, o: { actions?: string; tokenTypes?: string }, cmd: Command) => {
+        await withStore(cmd, async (store, out) => {
+          const { setResourcePermissions, viewResource } = await import('../../provision/resources.js');
+          const r = await setResourcePermissions(store, name, { allow, ...o });
+          const v = await viewResource(store, r);
+          out.result(v, () => describe(v));
+        });
+      });
+  }
+}
+
+/** `resource link`: the Resource's users become the members of a directory group at each sync. */
+function registerResourceLink(resource: Command): void {
+  resource
+    .command('link <name>')
+    .description("take the Resource's users from a directory group (at each tokensmith directory sync)")
+    .requiredOption('--directory <name>', 'the directory (tokensmith directory add)')
+    .requiredOption('--group <dn>', "the group's DN; AD nested groups count (in-chain rule)")
+    .option('--on-leave <rule>', "a leaver's token: keep (default, reported), unassign or disable", 'keep')
+    .addHelpText(
+      'after',
+      '\nExample:\n  tokensmith resource link vpn --directory corp --group "cn=vpn,ou=groups,dc=example,dc=org" --on-leave unassign',
+    )
+    .action(async (name: string, o: { directory: string; group: string; onLeave: string }, cmd: Command) => {
+      await withStore(cmd, async (store, out) => {
+        const { linkResource } = await import('../../provision/directories.js');
+        const l = await linkResource(store, name, o);
+        out.result(
+          l,
+          `linked ${l.resource} to ${l.group} in directory ${l.directory} (on leave: ${l.onLeave}); run: tokensmith directory sync ${l.directory}`,
+        );
+      });
+    });
 }

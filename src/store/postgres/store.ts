@@ -15,12 +15,14 @@ import type {
   AssignmentRepo,
   BatchRepo,
   PortalRepo,
+  DirectoryRepo,
   Repos,
   ResourceRepo,
   Store,
   TokenRepo,
   UserRepo,
 } from '../types.js';
+import { SqlDirectoryRepo } from '../core/directories.js';
 import { checkedMasterKey } from '../core/master-key.js';
 import { SqlEntraRepo } from '../core/entra.js';
 import type { EntraRepo } from '../entra-types.js';
@@ -126,6 +128,7 @@ export class PostgresStore implements Store {
   readonly audit: PgAuditRepo;
   readonly portal: PortalRepo;
   readonly entra: EntraRepo;
+  readonly directories: DirectoryRepo;
   readonly meta: Repos['meta'];
   readonly location: string;
   readonly db: PgExecutor;
@@ -151,6 +154,7 @@ export class PostgresStore implements Store {
     this.audit = new PgAuditRepo(db, operator, inTx, () => this.key());
     this.portal = portalRepo(new PgPortalState(db), new SqlSignInCodes(d));
     this.entra = new SqlEntraRepo(d, () => this.key());
+    this.directories = new SqlDirectoryRepo(d, () => this.key());
   }
 
   /** Applies the migrations this database lacks; returns the versions applied. */

@@ -307,6 +307,38 @@ CREATE INDEX tokens_attr_uid ON tokens (json_extract(attributes, '$.uid'));
 `,
   },
   {
+    version: 12,
+    name: 'directories: LDAP/AD sources of users, their accounts and Resource links',
+    // The bind password is sealed under the master key like a seed (base64 of the sealed bytes); users stay in users,
+    // the directory side of a user (its DN, whether the directory disabled it or it left) is one row beside it.
+    sql: `
+CREATE TABLE directories (
+  id              INTEGER PRIMARY KEY,
+  name            TEXT NOT NULL UNIQUE,
+  config          TEXT NOT NULL,
+  sealed_password TEXT NOT NULL,
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL
+);
+
+CREATE TABLE directory_accounts (
+  user_id      INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  directory_id INTEGER NOT NULL REFERENCES directories (id) ON DELETE CASCADE,
+  dn           TEXT NOT NULL,
+  disabled     INTEGER NOT NULL DEFAULT 0,
+  synced_at    TEXT NOT NULL
+);
+CREATE INDEX directory_accounts_directory ON directory_accounts (directory_id);
+
+CREATE TABLE directory_links (
+  resource_id  INTEGER PRIMARY KEY REFERENCES resources (id) ON DELETE CASCADE,
+  directory_id INTEGER NOT NULL REFERENCES directories (id) ON DELETE CASCADE,
+  group_dn     TEXT NOT NULL,
+  on_leave     TEXT NOT NULL CHECK (on_leave IN ('keep', 'unassign', 'disable'))
+);
+`,
+  },
+  {
     version: 13,
     name: 'Microsoft Entra ID: the connection (credential sealed) and, per token, what reached Entra',
     // One connection per store (id 1). entra_devices is tokensmith's record of each token's twin in Entra:

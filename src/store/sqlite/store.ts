@@ -25,11 +25,13 @@ import {
   SqlSignInCodes,
   SqlUserRepo,
 } from '../core/repos.js';
+import { SqlDirectoryRepo } from '../core/directories.js';
 import { keyFilePath } from '../paths.js';
 import type {
   AssignmentRepo,
   BatchRepo,
   PortalRepo,
+  DirectoryRepo,
   Repos,
   ResourceRepo,
   Store,
@@ -193,6 +195,7 @@ export class SqliteStore implements Store {
   readonly audit: SqliteAuditRepo;
   readonly portal: PortalRepo;
   readonly entra: EntraRepo;
+  readonly directories: DirectoryRepo;
   readonly meta: Repos['meta'];
   private readonly mutex = new Mutex();
   /** Marks the async flow that holds the open transaction: only its own nested calls join it. */
@@ -215,6 +218,7 @@ export class SqliteStore implements Store {
     this.audit = new SqliteAuditRepo(db, operator, () => this.key());
     this.portal = portalRepo(new SqlitePortalState(db), new SqlSignInCodes(d));
     this.entra = new SqlEntraRepo(d, () => this.key());
+    this.directories = new SqlDirectoryRepo(d, () => this.key());
   }
 
   /** The master key, loaded on first need and checked against the database's key check value. */
