@@ -14,6 +14,8 @@ const TOOLS = {
   oathtool: { bin: 'oathtool', pkg: 'oathtool' },
   pskctool: { bin: 'pskctool', pkg: 'pskctool' },
   pskc2csv: { bin: 'pskc2csv', pkg: 'python3-pskc' },
+  csv2pskc: { bin: 'csv2pskc', pkg: 'python3-pskc' },
+  sqlite3: { bin: 'sqlite3', pkg: 'sqlite3' },
   ykman: { bin: 'ykman', pkg: 'yubikey-manager' },
   openssl: { bin: 'openssl', pkg: 'openssl' },
   script: { bin: 'script', pkg: 'bsdutils' },
