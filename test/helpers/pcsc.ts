@@ -7,7 +7,8 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { pcscdUp, waitForPcscd } from '../../src/transport/pcscd.js';
 
 export { lockVpcd } from '../e2e/pcsc-lock.js';
@@ -20,13 +21,27 @@ export function which(cmd: string): string | null {
   return null;
 }
 
+/** Whether tokensmith's optional PC/SC module and its native binding are there (npm skips it without libpcsclite-dev). */
+function nfcPcscBuilt(): boolean {
+  try {
+    const require = createRequire(import.meta.url);
+    const nfc = dirname(require.resolve('nfc-pcsc/package.json'));
+    const pcsclite = dirname(require.resolve('@pokusew/pcsclite/package.json', { paths: [nfc] }));
+    return existsSync(join(pcsclite, 'build/Release/pcsclite.node'));
+  } catch {
+    return false;
+  }
+}
+
 /** Why `test` cannot run here (null: it can). Under CI a missing stack is a failure, not a skip. */
 export function pcscMissing(test: string): string | null {
   const why = !which('pcscd')
     ? 'pcscd is not installed (apt-get install pcscd)'
     : !existsSync(VPCD_DRIVER)
       ? 'vsmartcard-vpcd is not installed (apt-get install vsmartcard-vpcd)'
-      : null;
+      : !nfcPcscBuilt()
+        ? 'nfc-pcsc (the optional PC/SC module) is not built: apt-get install libpcsclite-dev, then npm install'
+        : null;
   if (why && process.env.CI) throw new Error(`${test} must run in CI, but ${why}`);
   return why;
 }
