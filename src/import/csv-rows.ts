@@ -19,10 +19,15 @@ export function whyNoToken(fields: string[]): string | null {
   const [serial, seed] = fields;
   if (!serial) return 'the row has no serial: left out, as privacyIDEA and LinOTP leave it out';
   if (fields.length < 2 && !seed)
-    return `the row holds only a serial (${serial.slice(0, 40)}), no seed: left out, as privacyIDEA leaves it out`;
+    return `the row holds only ${mayBeSeed(serial) ? `one value (not shown: ${serial.length} characters that may be a seed)` : `a serial (${serial})`}, no seed: left out, as privacyIDEA leaves it out`;
   return null;
 }
 
+/** A lone value that may be a key rather than a serial: long hex, base32 or base64. Never printed. */
+export function mayBeSeed(value: string): boolean {
+  return value.length > 24 || /^[0-9a-f]{16,}$/i.test(value) || /^[A-Z2-7]{16,}=*$/i.test(value);
+}
+
 export function skipItem(where: string, message: string, serial?: string): ParseItem {
-  return { skip: { where, message, serial: serial || undefined } };
+  return { skip: { where, message, serial: serial && !mayBeSeed(serial) ? serial : undefined } };
 }

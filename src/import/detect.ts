@@ -11,10 +11,22 @@ import { isBlankOrComment, whyNoToken } from './csv-rows.js';
 import { splitCsv } from '../core/csv.js';
 import { YUBICO_FORMAT_ROW, YUBIKEY_LOG_ROW } from './yubikey-csv.js';
 import { IMPORT_FORMATS, type ImportFormat } from './types.js';
+import type { SeedSource } from './source.js';
+import { byteOrderMark } from './text.js';
 
 const HEAD_BYTES = 64 * 1024;
 
-export async function readHead(file: string): Promise<Buffer> {
+/** The first bytes of the source, as UTF-8 (a UTF-16 file with its byte-order mark converted, as the parsers read it). */
+export async function readHead(source: SeedSource): Promise<Buffer> {
+  const raw = source.data ? source.data.subarray(0, HEAD_BYTES) : await readFileHead(source.path);
+  const bom = byteOrderMark(raw);
+  if (!bom || bom.encoding === 'utf-8') return raw;
+  // Cut at a whole character: the head is a sample, never parsed as the whole file.
+  const body = raw.subarray(bom.length, bom.length + ((raw.length - bom.length) & ~1));
+  return Buffer.from(new TextDecoder(bom.encoding).decode(body), 'utf8');
+}
+
+async function readFileHead(file: string): Promise<Buffer> {
   const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
     throw new DataError(`cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, {
       code: 'no-file',

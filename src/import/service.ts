@@ -6,18 +6,19 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { basename } from 'node:path';
-import { DataError, NotFoundError, UsageError } from '../core/errors.js';
-import { parseAlgorithm, parseTokenType, validateSpec } from '../core/spec.js';
+import { DataError, UsageError } from '../core/errors.js';
 import type { Repos, Store } from '../store/types.js';
 import { detectFormat, readHead, refuseNonText } from './detect.js';
 import { batchParserFor } from './formats.js';
 import { withDeviceDefaults, type DeviceDefaults } from './device-fill.js';
-import { IMPORT_FORMATS, type ImportFormat, type ParseContext, type ParseItem, type SpecDefaults } from './types.js';
+import { type ImportFormat, type ParseContext, type ParseItem, type SeedRecord, type SpecDefaults } from './types.js';
+import { openSource, wipeSource, type SeedSource } from './source.js';
 import { parseInWorker, workerAvailable, type WorkerParse } from './threaded.js';
 import { BatchWriter, type OnDuplicate } from './writer.js';
+import { earlierImportsOf, finishBatch, resourceIdOf } from './batch-records.js';
+
+export { parseFormat, parseOnDuplicate, parseSpecDefaults } from './flags.js';
 
 /** Below this size a worker thread costs more than it saves. */
 const WORKER_MIN_BYTES = 2 * 1024 * 1024;
@@ -42,6 +43,10 @@ export interface ImportOptions {
   onProgress?: (p: { bytesRead: number; totalBytes: number; records: number }) => void;
   /** Things worth saying that are not errors: skipped PIN keys, repeats, a file seen before. */
   onNote?: (message: string) => void;
+  /** `--allow-expired`: import keys past their Policy ExpiryDate (recorded in the audit row). */
+  allowExpired?: boolean;
+  /** Where `-` reads from (standard input unless a test gives another stream). */
+  stdin?: NodeJS.ReadableStream;
 }
 
 export interface ImportError {
@@ -68,6 +73,8 @@ export interface ImportSummary extends ImportResult {
   seenBefore: { batch: number; at: string }[];
   /** The file was parsed on a worker thread. */
   parsedOffThread?: boolean;
+  /** Records whose seed is under 16 bytes (each was warned about). */
+  shortSeeds: number;
 }
 
 /** The import found bad records: nothing was written; the report lists each. */
@@ -89,7 +96,10 @@ export class ImportFailedError extends DataError {
 const MAX_REPORTED_ERRORS = 10_000;
 
 /** The counts one run of the import's transaction arrived at. */
-type ImportCounts = Pick<ImportSummary, 'batch' | 'imported' | 'skipped' | 'failed' | 'errors' | 'updated'>;
+type ImportCounts = Pick<
+  ImportSummary,
+  'batch' | 'imported' | 'skipped' | 'failed' | 'errors' | 'updated' | 'shortSeeds'
+>;
 
 /** Thrown to roll the import back (bad records, a dry run); carries the counts of the attempt that decided it. */
 class Rollback extends Error {
@@ -103,53 +113,25 @@ function withSerial(where: string, serial: string | undefined): string {
   return serial && !where.includes(serial) ? `${where} serial ${serial}` : where;
 }
 
-export function parseFormat(input: string | undefined): ImportFormat | 'auto' {
-  const f = (input ?? 'auto').trim().toLowerCase();
-  if (f === 'auto' || (IMPORT_FORMATS as readonly string[]).includes(f)) return f as ImportFormat | 'auto';
-  throw new UsageError(`--format: unknown format '${input}'; use auto, ${IMPORT_FORMATS.join(', ')}`);
-}
-
-/** Checks `--type/--algorithm/--digits/--period` (exit 2 naming the flag); undefined where not given. */
-export function parseSpecDefaults(flags: {
-  type?: string;
-  algorithm?: string;
-  digits?: string;
-  period?: string;
-}): SpecDefaults {
-  const check = <T>(flag: string, value: string | undefined, parse: (v: string) => T): T | undefined => {
-    if (value === undefined) return undefined;
-    try {
-      return parse(value);
-    } catch (err) {
-      throw new UsageError(`--${flag}: ${(err as Error).message}`);
-    }
-  };
-  return {
-    type: check('type', flags.type, (v) => parseTokenType(v)),
-    algorithm: check('algorithm', flags.algorithm, (v) => parseAlgorithm(v)),
-    digits: check('digits', flags.digits, (v) => validateSpec({ digits: v }).digits),
-    period: check('period', flags.period, (v) => validateSpec({ period: v }).period),
-  };
-}
-
-export function parseOnDuplicate(input: string | undefined): OnDuplicate {
-  const v = (input ?? 'fail').trim().toLowerCase();
-  if (v === 'fail' || v === 'skip' || v === 'update') return v;
-  throw new UsageError(`--on-duplicate: '${input}' is not fail, skip or update`);
-}
-
 export async function sha256OfFile(file: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
   return h.digest('hex');
 }
 
+/** The SHA-256 of the source's bytes as they arrived (a UTF-16 file's own bytes, not their UTF-8 form). */
+async function sha256Of(source: SeedSource): Promise<string> {
+  if (source.data) return createHash('sha256').update(source.data).digest('hex');
+  return sha256OfFile(source.path);
+}
+
 /** The file's name, its format (given or detected from its first bytes) and the --type/--algorithm/... defaults that apply to it. */
 async function formatOf(
   opts: ImportOptions,
+  source: SeedSource,
 ): Promise<{ fileName: string; format: ImportFormat; defaults: ImportOptions['defaults'] }> {
-  const fileName = basename(opts.file);
-  const head = await readHead(opts.file);
+  const fileName = source.name;
+  const head = await readHead(source);
   refuseNonText(head, fileName);
   const format = opts.format && opts.format !== 'auto' ? opts.format : detectFormat(head, fileName);
   const defaults =
@@ -166,7 +148,7 @@ async function formatOf(
 async function drainInto(
   batches: AsyncIterable<ParseItem[]>,
   writer: BatchWriter,
-  counts: { skipped: number },
+  counts: { skipped: number; shortSeeds: number },
   addError: (where: string, message: string) => void,
   onRecord: () => void,
   onNote?: (m: string) => void,
@@ -184,105 +166,150 @@ async function drainInto(
   }
 }
 
+/** What one import works from: the bytes, their format and hash, and the parser's context. */
+interface ImportPlan {
+  source: SeedSource;
+  format: ImportFormat;
+  sha256: string;
+  ctx: ParseContext;
+  threaded: boolean;
+  /** Records parsed so far in this attempt (the progress line's count). */
+  progress: { records: number };
+}
+
 export async function importSeedFile(store: Store, opts: ImportOptions): Promise<ImportSummary> {
-  const { fileName, format, defaults } = await formatOf(opts);
-  const totalBytes = (await stat(opts.file)).size;
-  let records = 0;
-  const ctx: ParseContext = {
-    fileName,
-    password: opts.password,
-    key: opts.key,
-    askPassword: opts.askPassword,
-    defaults,
-    onBytes: (bytesRead) => opts.onProgress?.({ bytesRead, totalBytes, records }),
-  };
-  const threaded = parseOffThread(opts, totalBytes);
-  // Started before the file is hashed, so its reading ahead overlaps with the hash; stopped below if not used.
-  let early: WorkerParse | null = threaded ? parseInWorker(format, opts.file, ctx) : null;
+  const source = await openSource(opts.file, opts.stdin);
+  const early: { parse: WorkerParse | null } = { parse: null };
   try {
+    const { fileName, format, defaults } = await formatOf(opts, source);
+    const progress = { records: 0 };
+    const ctx: ParseContext = {
+      fileName,
+      password: opts.password,
+      key: opts.key,
+      askPassword: opts.askPassword,
+      defaults,
+      data: source.data,
+      allowExpired: opts.allowExpired,
+      onBytes: (bytesRead) => opts.onProgress?.({ bytesRead, totalBytes: source.size, records: progress.records }),
+    };
+    // A pipe's bytes are in this thread's memory: parsed here rather than copied to a worker.
+    const threaded = !source.data && parseOffThread(opts, source.size);
+    // Started before the file is hashed, so its reading ahead overlaps with the hash; stopped below if not used.
+    if (threaded) early.parse = parseInWorker(format, source.path, ctx);
+    const plan: ImportPlan = { source, format, sha256: await sha256Of(source), ctx, threaded, progress };
     const onDuplicate = opts.onDuplicate ?? 'fail';
-    const sha256 = await sha256OfFile(opts.file);
-
-    const seenBefore = await earlierImportsOf(store, sha256, fileName, onDuplicate, opts.onNote);
+    const seenBefore = await earlierImportsOf(store, plan.sha256, fileName, onDuplicate, opts.onNote);
     const resourceId = opts.resource ? await resourceIdOf(store, opts.resource) : null;
-
     const summary: ImportSummary = {
-      batch: null,
-      imported: 0,
-      skipped: 0,
-      failed: 0,
-      errors: [],
+      ...emptyCounts(),
       format,
-      sha256,
+      sha256: plan.sha256,
       file: fileName,
-      updated: 0,
       dryRun: Boolean(opts.dryRun),
       seenBefore,
     };
     if (threaded) summary.parsedOffThread = true;
-    try {
-      // The counts are the function's value (or the Rollback's): a backend may run it again after a deadlock or serialization failure.
-      const counted = await store.transaction(async (tx) => {
-        const attempt: ImportCounts = { batch: null, imported: 0, skipped: 0, failed: 0, errors: [], updated: 0 };
-        const addError = (where: string, message: string) => {
-          attempt.failed++;
-          if (attempt.errors.length < MAX_REPORTED_ERRORS) attempt.errors.push({ where, message });
-        };
-        records = 0;
-        const storeHadTokens = (await tx.tokens.count()) > 0;
-        const batch = await tx.batches.create({
-          kind: 'import',
-          sourceName: fileName,
-          sourceSha256: sha256,
-          format,
-          operator: store.operator,
-        });
-        const writer = new BatchWriter(
-          tx,
-          batch.id,
-          resourceId,
-          onDuplicate,
-          {
-            problem: (where, message, serial) => addError(withSerial(where, serial), message),
-            skip: (where, message) => opts.onNote?.(`${where}: ${message}`),
-          },
-          storeHadTokens,
-          format !== 'pskc',
-        );
-        // A backend that runs this body again needs a fresh parse: the early worker serves the first attempt only.
-        const started = early;
-        early = null;
-        // Items come a batch at a time, from the worker or from the parser here (loaded only then).
-        const parsed = threaded
-          ? (started ?? parseInWorker(format, opts.file, ctx)).batches()
-          : (await batchParserFor(format))(opts.file, ctx);
-        const batches = withDeviceDefaults(parsed, opts.device);
-        await drainInto(batches, writer, attempt, addError, () => records++, opts.onNote);
-        attempt.imported = writer.imported + writer.updated;
-        attempt.updated = writer.updated;
-        attempt.skipped += writer.skipped;
-        if (attempt.failed > 0) {
-          attempt.imported = 0;
-          throw new Rollback(attempt);
-        }
-        if (attempt.imported + attempt.skipped === 0) {
-          throw new DataError(`${fileName}: the file holds no token tokensmith can import`, { code: 'empty-file' });
-        }
-        await finishBatch(tx, batch.id, { ...summary, ...attempt }, onDuplicate, opts.resource);
-        if (opts.dryRun) throw new Rollback(attempt);
-        attempt.batch = batch.id;
-        return attempt;
-      });
-      Object.assign(summary, counted);
-    } catch (err) {
-      if (!(err instanceof Rollback)) throw err;
-      Object.assign(summary, err.counts);
-    }
+    Object.assign(summary, await countsOfTransaction(store, opts, plan, summary, resourceId, early));
     if (summary.failed > 0) throw new ImportFailedError(summary);
+    if (summary.imported === 0) opts.onNote?.(leftOutNote(summary));
     return summary;
   } finally {
-    await early?.cancel();
+    await early.parse?.cancel();
+    wipeSource(source);
   }
+}
+
+/** Nothing imported, though the file held tokens: every one was left out (skipped), and so no batch is recorded. */
+function leftOutNote(s: ImportSummary): string {
+  return `${s.file}: every record was left out (${s.skipped} skipped, see above): nothing imported, and no batch was recorded`;
+}
+
+function emptyCounts(): ImportCounts {
+  return { batch: null, imported: 0, skipped: 0, failed: 0, errors: [], updated: 0, shortSeeds: 0 };
+}
+
+/** Runs the import's transaction: its counts, whether it committed or rolled back (bad records, a dry run, nothing to write). */
+async function countsOfTransaction(
+  store: Store,
+  opts: ImportOptions,
+  plan: ImportPlan,
+  summary: ImportSummary,
+  resourceId: number | null,
+  early: { parse: WorkerParse | null },
+): Promise<ImportCounts> {
+  try {
+    // The counts are the function's value (or the Rollback's): a backend may run it again after a deadlock or serialization failure.
+    return await store.transaction((tx) => importAttempt(tx, store.operator, opts, plan, summary, resourceId, early));
+  } catch (err) {
+    if (!(err instanceof Rollback)) throw err;
+    return err.counts;
+  }
+}
+
+/** One run of the transaction's body: a batch, every item through the writer, then the batch finished, or a Rollback. */
+async function importAttempt(
+  tx: Repos,
+  operator: string,
+  opts: ImportOptions,
+  plan: ImportPlan,
+  summary: ImportSummary,
+  resourceId: number | null,
+  early: { parse: WorkerParse | null },
+): Promise<ImportCounts> {
+  const { format, ctx } = plan;
+  const onDuplicate = opts.onDuplicate ?? 'fail';
+  const attempt = emptyCounts();
+  const addError = (where: string, message: string) => {
+    attempt.failed++;
+    if (attempt.errors.length < MAX_REPORTED_ERRORS) attempt.errors.push({ where, message });
+  };
+  plan.progress.records = 0;
+  const storeHadTokens = (await tx.tokens.count()) > 0;
+  const batch = await tx.batches.create({
+    kind: 'import',
+    sourceName: ctx.fileName,
+    sourceSha256: plan.sha256,
+    format,
+    operator,
+  });
+  const writer = new BatchWriter(
+    tx,
+    batch.id,
+    resourceId,
+    onDuplicate,
+    {
+      problem: (where, message, serial) => addError(withSerial(where, serial), message),
+      skip: (where, message) => opts.onNote?.(`${where}: ${message}`),
+    },
+    storeHadTokens,
+    format !== 'pskc',
+  );
+  // A backend that runs this body again needs a fresh parse: the early worker serves the first attempt only.
+  const started = early.parse;
+  early.parse = null;
+  // Items come a batch at a time, from the worker or from the parser here (loaded only then).
+  const parsed = plan.threaded
+    ? (started ?? parseInWorker(format, plan.source.path, ctx)).batches()
+    : (await batchParserFor(format))(plan.source.path, ctx);
+  const batches = withDeviceDefaults(parsed, opts.device);
+  await drainInto(batches, writer, attempt, addError, () => plan.progress.records++, opts.onNote);
+  attempt.imported = writer.imported + writer.updated;
+  attempt.updated = writer.updated;
+  attempt.skipped += writer.skipped;
+  if (attempt.failed > 0) {
+    attempt.imported = 0;
+    throw new Rollback(attempt);
+  }
+  if (attempt.imported + attempt.skipped === 0) {
+    throw new DataError(`${ctx.fileName}: the file holds no token tokensmith can import`, { code: 'empty-file' });
+  }
+  // Every record left out: no empty batch in the store or the audit log (the caller says so).
+  if (attempt.imported === 0) throw new Rollback(attempt);
+  await finishBatch(tx, batch.id, { ...summary, ...attempt }, onDuplicate, opts);
+  if (opts.dryRun) throw new Rollback(attempt);
+  attempt.batch = batch.id;
+  return attempt;
 }
 
 /**
@@ -299,72 +326,19 @@ function parseOffThread(opts: ImportOptions, totalBytes: number): boolean {
   );
 }
 
-/** Marks the batch done and writes its audit row (file, hash, counts, duplicate mode, Resource). */
-async function finishBatch(
-  tx: Repos,
-  batchId: number,
-  summary: ImportSummary,
-  onDuplicate: OnDuplicate,
-  resource: string | undefined,
-): Promise<void> {
-  const counts = { imported: summary.imported, skipped: summary.skipped, failed: 0 };
-  await tx.batches.finish(batchId, counts, 'done');
-  await tx.audit.append({
-    action: 'import',
-    subject: `batch:${batchId}`,
-    details: {
-      file: summary.file,
-      sha256: summary.sha256,
-      format: summary.format,
-      ...counts,
-      updated: summary.updated,
-      onDuplicate,
-      resource: resource ?? null,
-    },
-  });
-}
-
-/** Earlier finished imports of the same bytes: refused under --on-duplicate fail, a note otherwise. */
-async function earlierImportsOf(
-  store: Store,
-  sha256: string,
-  fileName: string,
-  onDuplicate: OnDuplicate,
-  onNote?: (m: string) => void,
-): Promise<{ batch: number; at: string }[]> {
-  const seenBefore = (await store.batches.findBySha256(sha256))
-    .filter((b) => b.kind === 'import' && b.status === 'done')
-    .map((b) => ({ batch: b.id, at: b.createdAt }));
-  const last = seenBefore.at(-1);
-  if (!last) return seenBefore;
-  if (onDuplicate === 'fail') {
-    throw new DataError(
-      `${fileName}: this very file (SHA-256 ${sha256.slice(0, 16)}…) was already imported as batch ${last.batch} on ${last.at}: nothing to do. ` +
-        "To apply it again, use --on-duplicate skip (keep the tokens as they are) or update (take the file's settings).",
-      { code: 'already-imported', where: fileName },
-    );
-  }
-  onNote?.(
-    `this very file was already imported as batch ${last.batch} on ${last.at}; --on-duplicate ${onDuplicate} applies`,
-  );
-  return seenBefore;
-}
-
-async function resourceIdOf(store: Store, name: string): Promise<number> {
-  const r = await store.resources.findByName(name);
-  if (!r) throw new NotFoundError(`no resource named '${name}' (create it with: tokensmith resource create ${name})`);
-  return r.id;
-}
-
 /** One parsed item: a record goes to the writer, a problem to the report, a skip to the notes. */
 async function takeItem(
   item: ParseItem,
   writer: BatchWriter,
-  counts: { skipped: number },
+  counts: { skipped: number; shortSeeds: number },
   addError: (where: string, message: string) => void,
   onNote?: (m: string) => void,
 ): Promise<void> {
   if (item.record) {
+    if (item.record.seed.length < SHORT_SEED_BYTES) {
+      counts.shortSeeds++;
+      onNote?.(shortSeedNote(item.record));
+    }
     // Written even after a failure (then rolled back), so repeats and conflicts further on are reported too.
     if (writer.add(item.record)) await writer.flush();
   } else if (item.problem) {
@@ -373,6 +347,17 @@ async function takeItem(
     counts.skipped++;
     onNote?.(`${item.skip.where}: ${item.skip.message}`);
   }
+}
+
+/** RFC 4226 section 4 asks for a shared secret of at least 128 bits. */
+const SHORT_SEED_BYTES = 16;
+
+/** A warning, not a refusal: 80-bit secrets are common in authenticator exports; a file cut short shows here too. */
+function shortSeedNote(r: SeedRecord): string {
+  return (
+    `${withSerial(r.where, r.serial)}: warning: the seed is ${r.seed.length} bytes, under the 16 bytes (128 bits) RFC 4226 asks for; ` +
+    'imported as it is: if the file may have been cut short, check it against a complete copy'
+  );
 }
 
 /** The contract's JSON object: exactly these keys. */

@@ -10,20 +10,75 @@ import type { ParseContext } from './types.js';
 
 const CHUNK_BYTES = 256 * 1024;
 
-/** The file's bytes a chunk at a time, the UTF-8 byte-order mark removed; onBytes hears how far the reading got. */
-export async function* readByteChunks(path: string, ctx: Pick<ParseContext, 'onBytes'> = {}): AsyncGenerator<Buffer> {
-  let read = 0;
-  for await (const data of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
-    let chunk = data as Buffer;
-    if (read === 0 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
-    read += (data as Buffer).length;
-    ctx.onBytes?.(read);
-    yield chunk;
+/** The file's bytes as they are: from the pipe's copy in memory, else from disk. */
+async function* rawChunks(path: string, data: Buffer | undefined): AsyncGenerator<Buffer> {
+  if (data) {
+    for (let at = 0; at < data.length; at += CHUNK_BYTES) yield data.subarray(at, at + CHUNK_BYTES);
+    return;
+  }
+  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES })) yield chunk as Buffer;
+}
+
+/** The encoding a byte-order mark names: UTF-8 (dropped), or UTF-16 (turned into UTF-8), with the mark's length. */
+export function byteOrderMark(head: Buffer): { encoding: 'utf-8' | 'utf-16le' | 'utf-16be'; length: number } | null {
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return { encoding: 'utf-8', length: 3 };
+  if (head[0] === 0xff && head[1] === 0xfe) return { encoding: 'utf-16le', length: 2 };
+  if (head[0] === 0xfe && head[1] === 0xff) return { encoding: 'utf-16be', length: 2 };
+  return null;
+}
+
+/** A UTF-16 file as UTF-8, a chunk at a time (a character split between chunks waits for the next). */
+class Utf16ToUtf8 {
+  private readonly decoder: TextDecoder;
+  constructor(
+    encoding: 'utf-16le' | 'utf-16be',
+    private readonly fileName: string,
+  ) {
+    this.decoder = new TextDecoder(encoding, { fatal: true });
+  }
+
+  convert(chunk: Buffer | undefined): Buffer {
+    try {
+      return Buffer.from(chunk ? this.decoder.decode(chunk, { stream: true }) : this.decoder.decode(), 'utf8');
+    } catch {
+      throw new DataError(`${this.fileName}: the file starts with a UTF-16 byte-order mark but is not valid UTF-16`, {
+        code: 'bad-encoding',
+        where: this.fileName,
+      });
+    }
   }
 }
 
+/**
+ * The file's bytes a chunk at a time, as UTF-8: a UTF-8 byte-order mark removed, a UTF-16 file (with its mark,
+ * as XML requires) converted. onBytes hears how far the reading got in the file's own bytes.
+ */
+export async function* readByteChunks(
+  path: string,
+  ctx: Pick<ParseContext, 'onBytes' | 'data' | 'fileName'> = { fileName: path },
+): AsyncGenerator<Buffer> {
+  let read = 0;
+  let utf16: Utf16ToUtf8 | null = null;
+  for await (const data of rawChunks(path, ctx.data)) {
+    let chunk = data;
+    if (read === 0) {
+      const bom = byteOrderMark(chunk);
+      if (bom) chunk = chunk.subarray(bom.length);
+      if (bom && bom.encoding !== 'utf-8') utf16 = new Utf16ToUtf8(bom.encoding, ctx.fileName);
+    }
+    read += data.length;
+    ctx.onBytes?.(read);
+    yield utf16 ? utf16.convert(chunk) : chunk;
+  }
+  const rest = utf16?.convert(undefined);
+  if (rest && rest.length > 0) yield rest;
+}
+
 /** The file as decoded text chunks, byte-order mark removed. */
-export async function* readTextChunks(path: string, ctx: Pick<ParseContext, 'onBytes'> = {}): AsyncGenerator<string> {
+export async function* readTextChunks(
+  path: string,
+  ctx: Pick<ParseContext, 'onBytes' | 'data' | 'fileName'> = { fileName: path },
+): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
   for await (const chunk of readByteChunks(path, ctx)) {
     const text = decoder.write(chunk);
@@ -40,7 +95,10 @@ export interface TextLine {
 }
 
 /** The file line by line (\n, \r\n or \r\n endings), numbered from 1. */
-export async function* readLines(path: string, ctx: Pick<ParseContext, 'onBytes'> = {}): AsyncGenerator<TextLine> {
+export async function* readLines(
+  path: string,
+  ctx: Pick<ParseContext, 'onBytes' | 'data' | 'fileName'> = { fileName: path },
+): AsyncGenerator<TextLine> {
   let pending = '';
   let line = 0;
   for await (const chunk of readTextChunks(path, ctx)) {
@@ -68,7 +126,7 @@ export async function* readLines(path: string, ctx: Pick<ParseContext, 'onBytes'
  */
 export async function* readCsvRecords(
   path: string,
-  ctx: Pick<ParseContext, 'onBytes'> = {},
+  ctx: Pick<ParseContext, 'onBytes' | 'data' | 'fileName'> = { fileName: path },
   opts: { delimiter?: string; isLiteral?: (text: string) => boolean } = {},
 ): AsyncGenerator<CsvRecord> {
   const reader = new CsvRecordAssembler(opts.delimiter);

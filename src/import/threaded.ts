@@ -32,6 +32,7 @@ export function parseInWorker(format: ImportFormat, file: string, ctx: ParseCont
     password: ctx.password,
     key: ctx.key ? new Uint8Array(ctx.key) : undefined,
     defaults: ctx.defaults,
+    allowExpired: ctx.allowExpired,
   };
   // --input-type (node -e) is refused in a worker that runs a file: leave it out of the inherited flags.
   const worker = new Worker(WORKER_URL, {

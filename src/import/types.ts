@@ -87,6 +87,10 @@ export interface ParseContext {
   askPassword?: () => Promise<string>;
   /** Called with the bytes read so far, for a progress bar. */
   onBytes?: (bytesRead: number) => void;
+  /** The file's bytes when it came through a pipe (see source.ts); the path is then not read again. */
+  data?: Buffer;
+  /** `--allow-expired`: a key past its Policy ExpiryDate is imported (the date is kept with the token). */
+  allowExpired?: boolean;
 }
 
 /** A parser reads a file as a stream and yields records and problems in file order. */

@@ -141,48 +141,8 @@ export class BatchWriter {
       (known.t0 ?? 0) === (r.t0 ?? 0) &&
       !known.checkDigit === !r.checkDigit;
     const label = `${r.serial}${known.manufacturer ? ` (${known.manufacturer})` : ''}`;
-    // A text format's row repeated with the same seed must also agree in counter and row facts (user, issuer ...), or one would be lost.
-    const rowDiffers =
-      this.repeatsCompareFacts && sameSeed && sameSpec && (known.batchId === this.batchId || this.touched.has(known.id))
-        ? rowDifference(known, r)
-        : null;
-    if (rowDiffers) {
-      const first =
-        typeof known.attributes.importedFrom === 'string' ? known.attributes.importedFrom : 'earlier in the file';
-      this.events.problem(
-        r.where,
-        `serial ${label} appears twice in the file with the same seed but different ${rowDiffers}: first at ${first}; fix the file (which one is right?)`,
-        r.serial,
-        'duplicate-serial',
-      );
-      return;
-    }
     if (known.batchId === this.batchId || this.touched.has(known.id)) {
-      const first =
-        typeof known.attributes.importedFrom === 'string' ? known.attributes.importedFrom : 'earlier in the file';
-      const differs = sameSeed && sameSpec ? identityDifference(known.attributes, r.attributes) : null;
-      if (differs) {
-        this.events.problem(
-          r.where,
-          `serial ${label} appears twice in the file with the same seed but a different ${differs}: first at ${first}; two keys, or one listed twice? fix the file`,
-          r.serial,
-          'duplicate-serial',
-        );
-      } else if (sameSeed && sameSpec) {
-        this.skipped++;
-        this.events.skip(
-          r.where,
-          `serial ${label} repeats ${first} with the same seed and settings: imported once`,
-          r.serial,
-        );
-      } else {
-        this.events.problem(
-          r.where,
-          `serial ${label} appears twice in the file with ${sameSeed ? 'different settings' : 'different seeds'}: first at ${first}; fix the file (which one is right?)`,
-          r.serial,
-          'duplicate-serial',
-        );
-      }
+      this.repeatInFile(r, known, label, sameSeed, sameSpec);
       return;
     }
     const from = known.batchId ? `batch ${known.batchId}` : 'the store';
@@ -209,6 +169,46 @@ export class BatchWriter {
       return;
     }
     await this.update(known, r);
+  }
+
+  /** A serial met earlier in this same file: imported once when it is the same key, else a problem naming both places. */
+  private repeatInFile(r: SeedRecord, known: TokenRecord, label: string, sameSeed: boolean, sameSpec: boolean): void {
+    // A text format's row repeated with the same seed must also agree in counter and row facts (user, issuer ...), or one would be lost.
+    const rowDiffers = this.repeatsCompareFacts && sameSeed && sameSpec ? rowDifference(known, r) : null;
+    const first =
+      typeof known.attributes.importedFrom === 'string' ? known.attributes.importedFrom : 'earlier in the file';
+    if (rowDiffers) {
+      this.events.problem(
+        r.where,
+        `serial ${label} appears twice in the file with the same seed but different ${rowDiffers}: first at ${first}; fix the file (which one is right?)`,
+        r.serial,
+        'duplicate-serial',
+      );
+      return;
+    }
+    const differs = sameSeed && sameSpec ? identityDifference(known.attributes, r.attributes) : null;
+    if (differs) {
+      this.events.problem(
+        r.where,
+        `serial ${label} appears twice in the file with the same seed but a different ${differs}: first at ${first}; two keys, or one listed twice? fix the file`,
+        r.serial,
+        'duplicate-serial',
+      );
+    } else if (sameSeed && sameSpec) {
+      this.skipped++;
+      this.events.skip(
+        r.where,
+        `serial ${label} repeats ${first} with the same seed and settings: imported once`,
+        r.serial,
+      );
+    } else {
+      this.events.problem(
+        r.where,
+        `serial ${label} appears twice in the file with ${sameSeed ? 'different settings' : 'different seeds'}: first at ${first}; fix the file (which one is right?)`,
+        r.serial,
+        'duplicate-serial',
+      );
+    }
   }
 
   private async update(known: TokenRecord, r: SeedRecord): Promise<void> {

@@ -22,13 +22,13 @@ import {
   isNameByte,
   isSpace,
   LT,
-  MAX_ATTRIBUTES,
   MAX_DEPTH,
   MAX_PENDING,
   SLASH,
   type Bytes,
   type Name,
 } from './xml-bytes.js';
+import { INCOMPLETE, shown, StartTagReader } from './xml-tag.js';
 import { XmlValueReader } from './xml-values.js';
 
 export { countNewlines, MAX_ATTRIBUTES, MAX_DEPTH } from './xml-bytes.js';
@@ -51,13 +51,8 @@ export interface XmlNode {
 export type XmlItem =
   { root: XmlNode; node?: undefined; path?: undefined } | { node: XmlNode; path: string[]; root?: undefined };
 
-const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 /** The children of a leaf: shared and frozen (most elements are leaves); a node gets its own array with its first child. */
 const NO_CHILDREN: XmlNode[] = Object.freeze([]) as unknown as XmlNode[];
-
-/** A start tag that cannot be judged yet: the chunk ends inside it. */
-const INCOMPLETE = -1;
-const MALFORMED = -2;
 
 export class XmlScanner {
   private buf: Bytes = EMPTY as Bytes;
@@ -83,15 +78,8 @@ export class XmlScanner {
   );
   /** Finished items, in document order; the caller takes them after each write. */
   readonly items: XmlItem[] = [];
-  // The start tag just read (readStartTag).
-  private tag: Name | null = null;
-  private tagAttrs: Record<string, string> = NO_ATTRS;
-  private tagSelfClosing = false;
-  /** The raw names of the start tag's attributes so far (the first attrCount), to refuse one written twice. */
-  private readonly attrNames: string[] = [];
-  private attrCount = 0;
-  /** Why readStartTag found the tag malformed, when it can say more than that (set only just before the scanner fails). */
-  private tagProblem: string | null = null;
+  /** The start tag just read: its name, attributes and whether it closes itself. */
+  private readonly startTag = new StartTagReader(this.values);
   /** Whether a comment, processing instruction or element came before: an XML declaration must come first. */
   private started = false;
 
@@ -122,7 +110,12 @@ export class XmlScanner {
 
   private fail(message: string, code = 'malformed-xml'): never {
     const where = `${this.fileName}:${this.line}`;
-    throw new DataError(`${where}: ${message}`, { code, where });
+    // Whatever part of the markup the file stops in, a person needs to hear that the copy is cut short.
+    const said =
+      code === 'truncated-xml' && !message.includes('truncated')
+        ? `${message} at the end of the file: it is truncated; get a complete copy`
+        : message;
+    throw new DataError(`${where}: ${said}`, { code, where });
   }
 
   /** Reads the next part of the file. */
@@ -145,16 +138,13 @@ export class XmlScanner {
     this.scan(true);
     if (this.stack.length > 0) {
       this.fail(
-        `the XML ends before <${this.shown(this.stack[this.stack.length - 1]!)}> is closed: the file is truncated; get a complete copy`,
+        `the XML ends before <${shown(this.stack[this.stack.length - 1]!)}> is closed: the file is truncated; get a complete copy`,
         'truncated-xml',
       );
     }
+    if (!this.rootSeen && this.started)
+      this.fail('the file ends after the XML declaration, before any element', 'truncated-xml');
     if (!this.rootSeen) this.fail('no XML element in the file', 'not-xml');
-  }
-
-  /** A raw (latin1) name as people read it. */
-  private shown(raw: string): string {
-    return Buffer.from(raw, 'latin1').toString('utf8');
   }
 
   private scan(final: boolean): void {
@@ -208,95 +198,19 @@ export class XmlScanner {
         if (!this.markup(lt, final)) return;
         continue;
       }
-      const end = this.readStartTag(lt);
+      const end = this.startTag.read(this.buf, lt);
       if (end < 0) {
         // A tag the chunk ends inside waits for the next one, however long (write() bounds what is pending).
         if (end === INCOMPLETE && !final) return;
-        if (this.tagProblem !== null) this.fail(this.tagProblem);
+        if (this.startTag.problem !== null) this.fail(this.startTag.problem);
         this.fail('a malformed start tag', final ? 'truncated-xml' : 'malformed-xml');
       }
       this.started = true;
       if (this.rootClosed) this.fail('a second root element: an XML file has exactly one');
       const line = this.lineAt(lt);
       this.pos = end;
-      this.openElement(this.tag!, this.tagAttrs, line, this.tagSelfClosing);
-    }
-  }
-
-  /**
-   * Reads the start tag at `lt` into tag / tagAttrs / tagSelfClosing and
-   * returns the position after it; INCOMPLETE when the buffer ends inside
-   * it, MALFORMED when it is not a start tag.
-   */
-  private readStartTag(lt: number): number {
-    const b = this.buf;
-    const len = b.length;
-    let i = lt + 1;
-    while (i < len && isNameByte(b[i]!)) i++;
-    if (i >= len) return INCOMPLETE;
-    if (i === lt + 1) return MALFORMED;
-    this.tag = this.values.nameAt(lt + 1, i);
-    this.attrCount = 0;
-    let attrs = NO_ATTRS;
-    for (;;) {
-      const before = i;
-      while (i < len && isSpace(b[i]!)) i++;
-      if (i >= len) return INCOMPLETE;
-      const c = b[i]!;
-      if (c === GT) {
-        this.tagAttrs = attrs;
-        this.tagSelfClosing = false;
-        return i + 1;
-      }
-      if (c === SLASH) {
-        if (i + 1 >= len) return INCOMPLETE;
-        if (b[i + 1] !== GT) return MALFORMED;
-        this.tagAttrs = attrs;
-        this.tagSelfClosing = true;
-        return i + 2;
-      }
-      // An attribute: name = "value" or 'value', after white space.
-      if (i === before) return MALFORMED;
-      const nameStart = i;
-      while (i < len && isNameByte(b[i]!)) i++;
-      if (i >= len) return INCOMPLETE;
-      if (i === nameStart) return MALFORMED;
-      const nameEnd = i;
-      while (i < len && isSpace(b[i]!)) i++;
-      if (i >= len) return INCOMPLETE;
-      if (b[i] !== 0x3d /* = */) return MALFORMED;
-      i++;
-      while (i < len && isSpace(b[i]!)) i++;
-      if (i >= len) return INCOMPLETE;
-      const q = b[i]!;
-      if (q !== 0x22 && q !== 0x27) return MALFORMED;
-      const valueStart = i + 1;
-      i = valueStart;
-      while (i < len && b[i] !== q) {
-        if (b[i] === LT) return MALFORMED;
-        i++;
-      }
-      if (i >= len) return INCOMPLETE;
-      if (attrs === NO_ATTRS) attrs = {};
-      const attrName = this.values.nameAt(nameStart, nameEnd);
-      for (let k = 0; k < this.attrCount; k++) {
-        if (this.attrNames[k] === attrName.raw) {
-          this.tagProblem = `<${this.shown(this.tag.raw)}> has the attribute ${this.shown(attrName.raw)} twice: XML allows each attribute once`;
-          return MALFORMED;
-        }
-      }
-      if (this.attrCount >= MAX_ATTRIBUTES) {
-        this.tagProblem = `<${this.shown(this.tag.raw)}> has more than ${MAX_ATTRIBUTES} attributes: no seed file needs that many, so the file is refused as hostile or broken`;
-        return MALFORMED;
-      }
-      this.attrNames[this.attrCount++] = attrName.raw;
-      const key = attrName.attrKey;
-      const value = this.values.valueAt(valueStart, i, false);
-      // An attribute called __proto__ is data like any other, not the object's prototype.
-      if (key === '__proto__')
-        Object.defineProperty(attrs, key, { value, enumerable: true, writable: true, configurable: true });
-      else attrs[key] = value;
-      i++;
+      const tag = this.startTag;
+      this.openElement(tag.tag!, tag.attrs, line, tag.selfClosing);
     }
   }
 
@@ -304,7 +218,7 @@ export class XmlScanner {
     const { name, lower, prefix } = tag;
     if (this.stack.length >= MAX_DEPTH)
       this.fail(
-        `elements nest more than ${MAX_DEPTH} deep at <${this.shown(tag.raw)}>: no seed file nests that deep, so the file is refused as hostile or broken`,
+        `elements nest more than ${MAX_DEPTH} deep at <${shown(tag.raw)}>: no seed file nests that deep, so the file is refused as hostile or broken`,
         'too-deep',
       );
     this.names.push(name);
@@ -372,7 +286,7 @@ export class XmlScanner {
     if (name === '' || i !== gt) this.fail('a malformed closing tag', final ? 'truncated-xml' : 'malformed-xml');
     this.fail(
       top !== undefined
-        ? `</${name}> closes <${this.shown(top)}>: the tags are not nested properly`
+        ? `</${name}> closes <${shown(top)}>: the tags are not nested properly`
         : `</${name}> closes nothing`,
     );
   }

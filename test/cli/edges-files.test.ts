@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeBase32 } from '../../src/core/codecs.js';
 import { assertBuilt, BIN, cliEnv, tokensmith } from './helpers.js';
+import { titled, toolsMissing } from '../helpers/tools.js';
 
 let dir: string;
 let db: string;
@@ -118,11 +119,12 @@ describe('-o onto an existing file', () => {
   });
 
   // util-linux `script` gives the CLI a terminal, so the confirm prompt is the one a person sees.
-  it.each([
+  const noScript = toolsMissing('the prompt at a terminal', 'script');
+  it.skipIf(noScript).each([
     ['n', 5, 'precious\n'],
     ['y', 0, null],
   ] as const)(
-    'at a terminal it asks; answering %s exits %i',
+    titled('at a terminal it asks; answering %s exits %i', noScript),
     async (answer, code, kept) => {
       const out = join(dir, `asked-${answer}.csv`);
       writeFileSync(out, 'precious\n');

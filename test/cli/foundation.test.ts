@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeBase32 } from '../../src/core/codecs.js';
 import { assertBuilt, BIN, cliEnv, runCommand, tokensmith } from './helpers.js';
+import { titled, toolsMissing } from '../helpers/tools.js';
 
 /** --secret in argv prints one warning (visible to other users); nothing else goes to stderr. */
 const ONLY_SECRET_WARNING = /^warning: --secret on the command line is visible to other users[^\n]*\n$/;
@@ -218,7 +219,9 @@ describe('the wrong master key', () => {
   });
 });
 
-describe('audit verify after tampering with sqlite3', () => {
+const noSqlite3 = toolsMissing('audit verify after tampering with sqlite3', 'sqlite3');
+
+describe.skipIf(noSqlite3)(titled('audit verify after tampering with sqlite3', noSqlite3), () => {
   const key = newKey();
   let pristine: string;
 

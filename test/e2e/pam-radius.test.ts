@@ -20,11 +20,14 @@ import { ensurePcscd, lockVpcd, pcscMissing, which } from '../helpers/pcsc.js';
 import { pamLogin, pamMissing, radtest, startRadius, writePamService, type Radius } from '../helpers/pam.js';
 import { startSimulator } from '../helpers/simulator.js';
 import { runCliSync } from '../helpers/cli.js';
+import { toolsMissing } from '../helpers/tools.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/tokensmith');
 const missing =
-  pcscMissing('the pam_oath / FreeRADIUS end-to-end test') ?? pamMissing('the pam_oath / FreeRADIUS end-to-end test');
+  pcscMissing('the pam_oath / FreeRADIUS end-to-end test') ??
+  pamMissing('the pam_oath / FreeRADIUS end-to-end test') ??
+  toolsMissing('the pam_oath / FreeRADIUS end-to-end test', 'oathtool');
 const READER = 'Virtual PCD 00 00';
 const CARD = '86596220000317';
 

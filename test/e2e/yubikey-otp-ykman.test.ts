@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBase32, encodeBase32 } from '../../src/core/codecs.js';
-import { ensurePcscd, lockVpcd, pcscMissing, which } from '../helpers/pcsc.js';
+import { ensurePcscd, lockVpcd, pcscMissing, waitForCardSeen, which } from '../helpers/pcsc.js';
 import { startSimulator, type Simulator } from '../helpers/simulator.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -69,6 +69,8 @@ describe.skipIf(missing !== null)(
         args: ['--serial', '12345678'],
         upWithinMs: 30_000,
       });
+      // ykman does not wait for a card: start only once pcscd has seen it (see waitForCardSeen).
+      await waitForCardSeen(BIN, env, READER);
     }, 200_000);
 
     afterAll(async () => {

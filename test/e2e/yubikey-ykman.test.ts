@@ -14,12 +14,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase32 } from '../../src/core/codecs.js';
 import { ensurePcscd, lockVpcd, pcscMissing, which } from '../helpers/pcsc.js';
 import { startSimulator, type Simulator } from '../helpers/simulator.js';
+import { toolsMissing } from '../helpers/tools.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/tokensmith');
 const missing =
   pcscMissing('the YubiKey ykman test') ??
-  (which('ykman') ? null : 'ykman is not installed (apt-get install yubikey-manager)');
+  (which('ykman') ? null : 'ykman is not installed (apt-get install yubikey-manager)') ??
+  toolsMissing('the YubiKey ykman test', 'oathtool');
 if (missing && process.env.CI) throw new Error(`the YubiKey ykman test must run in CI, but ${missing}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'tokensmith-ykman-'));

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertBuilt, tokensmith } from '../cli/helpers.js';
 import { MASTER_KEY, pskc2csv, pskctoolValidate, resourceWithUsers, tempStore, type TestStore } from './helpers.js';
+import { titled, toolsMissing } from '../helpers/tools.js';
 
 let ts: TestStore;
 const run = (args: string[]) => tokensmith(['--db', ts.path, ...args], { TOKENSMITH_MASTER_KEY: MASTER_KEY });
@@ -32,7 +33,9 @@ beforeAll(async () => {
 });
 afterAll(async () => ts.close());
 
-describe('tokensmith export', () => {
+const missing = toolsMissing('tokensmith export against pskctool and pskc2csv', 'pskctool', 'pskc2csv');
+
+describe.skipIf(missing)(titled('tokensmith export', missing), () => {
   it('pskc --json prints exactly the contract keys; the file validates and opens with the password', async () => {
     const out = join(ts.dir, 'all.xml');
     const r = await run(['--json', 'export', '--format', 'pskc', '--password', 'cli pw', '-o', out]);

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportTokens } from '../../src/export/service.js';
 import { addTokens, EVERY_KIND, pskc2csv, pskctoolValidate, tempStore, type TestStore } from './helpers.js';
+import { titled, toolsMissing } from '../helpers/tools.js';
 
 let ts: TestStore;
 beforeEach(async () => {
@@ -13,7 +14,9 @@ afterEach(async () => ts.close());
 
 const hex = (b: Uint8Array | undefined) => Buffer.from(b!).toString('hex');
 
-describe('PSKC export', () => {
+const missing = toolsMissing('PSKC export against pskctool and pskc2csv', 'pskctool', 'pskc2csv');
+
+describe.skipIf(missing)(titled('PSKC export', missing), () => {
   it('password-encrypted by default settings: pskctool validates it and pskc2csv reads back exactly the stored secrets and parameters', async () => {
     const out = join(ts.dir, 'all.xml');
     const r = await exportTokens(ts.store, { format: 'pskc', output: out, password: 'correct horse' });

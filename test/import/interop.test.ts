@@ -4,15 +4,15 @@
  * 60 s, HOTP with counters) import with exactly the seeds and parameters
  * that pskc2csv reads back from the same file.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { base32ToHex, CliStore } from './helpers.js';
+import { titled, toolsMissing } from '../helpers/tools.js';
 
-const haveTools =
-  spawnSync('csv2pskc', ['--version']).status === 0 && spawnSync('pskc2csv', ['--version']).status === 0;
+const missing = toolsMissing('the csv2pskc round trip', 'csv2pskc', 'pskc2csv');
 const s = new CliStore();
 afterAll(() => s.cleanup());
 
@@ -53,7 +53,7 @@ function writeCsv(file: string, specs: Spec[]): void {
   writeFileSync(file, ['serial,secret,algorithm,response_length,time_interval,counter', ...rows].join('\n') + '\n');
 }
 
-describe.skipIf(!haveTools)('csv2pskc files import as pskc2csv reads them', () => {
+describe.skipIf(missing)(titled('csv2pskc files import as pskc2csv reads them', missing), () => {
   const variants: { name: string; protect: string[] }[] = [
     { name: 'password (PBKDF2)', protect: ['-p', `pw-${randomBytes(6).toString('hex')}`] },
     { name: 'pre-shared key', protect: ['-s', randomBytes(16).toString('hex')] },

@@ -7,11 +7,14 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parserFor } from '../../src/import/formats.js';
-import { peerDir } from '../helpers/peers.js';
+import { peerDir, peersMissing } from '../helpers/peers.js';
+import { toolsMissing } from '../helpers/tools.js';
 import { base32ToHex, CliStore, collect } from './helpers.js';
 
-/** privacyIDEA's files are not committed here: see fixtures/peers/privacyidea/ORIGIN.md. */
+/** privacyIDEA's files are not committed here: they are read from ../shared/peers/privacyidea (origin in its README). */
 const PEER_DIR = peerDir('privacyidea', 'testdata/import.oath');
+const missing =
+  peersMissing('privacyidea', 'testdata/import.oath') ?? toolsMissing('the privacyIDEA peer table test', 'oathtool');
 const PEER = PEER_DIR ? `${PEER_DIR}/` : '';
 const RFC_SEED = '3132333435363738393031323334353637383930';
 
@@ -249,11 +252,9 @@ const TABLE: Row[] = [
   },
 ];
 
-if (!PEER_DIR)
-  it.skip("privacyIDEA's import fixtures: skipped: the files are not here (see fixtures/peers/privacyidea/ORIGIN.md)", () =>
-    undefined);
+if (missing) it.skip(`privacyIDEA's import fixtures: skipped: ${missing}`, () => undefined);
 
-describe.skipIf(!PEER_DIR)("privacyIDEA's import fixtures", () => {
+describe.skipIf(missing !== null)("privacyIDEA's import fixtures", () => {
   let s: CliStore;
   beforeAll(() => {
     s = new CliStore();

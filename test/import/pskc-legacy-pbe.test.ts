@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { base32ToHex, CliStore } from './helpers.js';
+import { titled, toolsMissing } from '../helpers/tools.js';
 
 const SEED = '12345678901234567890';
 const s = new CliStore();
@@ -35,7 +36,9 @@ function pyEncrypt(
   return JSON.parse(execFileSync('/usr/bin/python3', ['-c', code, JSON.stringify(values)], { encoding: 'utf8' }));
 }
 
-describe('legacy password-encrypted PSKC', () => {
+const missing = toolsMissing('legacy password-encrypted PSKC', 'python3-pskc');
+
+describe.skipIf(missing)(titled('legacy password-encrypted PSKC', missing), () => {
   it('draft-hoyer PBE-3DES112-CBC: the secret and the counter decrypt with the password', async () => {
     const salt = 'y6TzckeLRQw=';
     const { ct, mac } = pyEncrypt('http://www.w3.org/2001/04/xmlenc#tripledes-cbc', 16, salt, 999, [SEED, '42']);

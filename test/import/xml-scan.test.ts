@@ -256,3 +256,20 @@ describe('XmlScanner', () => {
     expect(attr(b!.node!, 'constructor')).toBeUndefined();
   });
 });
+
+describe('a file cut short', () => {
+  for (const name of ['figure2.xml', 'figure7.xml']) {
+    it(`every prefix of RFC 6030 ${name}, cut anywhere (inside a tag, a comment, text), says "truncated"`, () => {
+      const bytes = readFileSync(fixture('rfc6030', name));
+      const said = new Set<string>();
+      for (let cut = 2; cut < bytes.length - 1; cut++) {
+        const out = read(bytes.subarray(0, cut), []);
+        expect('error' in out, `cut at ${cut}`).toBe(true);
+        if (!('error' in out)) continue;
+        if (!/truncated/.test(out.error)) said.add(`${cut}: ${out.error}`);
+        else expect(out.code).toBe('truncated-xml');
+      }
+      expect([...said]).toEqual([]);
+    });
+  }
+});

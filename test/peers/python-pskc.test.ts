@@ -5,21 +5,21 @@
  * algorithm, digits, check digit, period, T0, counter), or refuses the file
  * with exit 4 where python-pskc refuses it or where a key of it cannot be
  * served (listed below with the reason, so every difference is deliberate).
- * The files are not in this repository: see fixtures/peers/python-pskc/ORIGIN.md.
+ * The files are read from ../shared/peers/python-pskc beside the checkout (origin in its README).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import { CliStore } from '../import/helpers.js';
-import { peerDir } from '../helpers/peers.js';
+import { peerDir, peersMissing } from '../helpers/peers.js';
+import { toolsMissing } from '../helpers/tools.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SCRIPT = join(REPO, 'scripts/peers/pskc-read.py');
 const ROOT = peerDir('python-pskc', 'tests');
-const havePython = spawnSync('/usr/bin/python3', ['-c', 'import pskc'], { stdio: 'ignore' }).status === 0;
 
 /** The transport keys and passwords python-pskc's doctests give each file. */
 const K32 = '12345678901234567890123456789012';
@@ -107,11 +107,7 @@ function peerFiles(root: string): string[] {
   return out.sort();
 }
 
-const skip = !ROOT
-  ? 'python-pskc test files not found (see fixtures/peers/python-pskc/ORIGIN.md)'
-  : !havePython
-    ? 'python3-pskc not installed'
-    : null;
+const skip = peersMissing('python-pskc', 'tests') ?? toolsMissing('the python-pskc peer table test', 'python3-pskc');
 
 if (skip) it.skip(`python-pskc test files: skipped: ${skip}`, () => undefined);
 

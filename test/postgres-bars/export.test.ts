@@ -13,10 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { addTokens, EVERY_KIND, pskc2csv, pskctoolValidate, resourceWithUsers } from '../export/helpers.js';
 import { PG_SKIP, PgCli, usePostgres } from './helpers.js';
+import { toolsMissing } from '../helpers/tools.js';
 
 usePostgres();
-const d = PG_SKIP ? describe.skip : describe;
-if (PG_SKIP) it.skip(`skipped: ${PG_SKIP}`, () => undefined);
+const noTools = toolsMissing('the PostgreSQL export against pskctool and pskc2csv', 'pskctool', 'pskc2csv');
+const d = PG_SKIP || noTools ? describe.skip : describe;
+if (PG_SKIP || noTools) it.skip(`skipped: ${PG_SKIP || noTools}`, () => undefined);
 
 let s: PgCli;
 let sqliteDir: string;

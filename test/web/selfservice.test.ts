@@ -19,8 +19,9 @@ import { startTestSmtp, type TestSmtp } from '../helpers/smtp.js';
 import { SCREENSHOTS, chromiumMissing, launchChromium, type LaunchedBrowser } from './browser.js';
 import { startPortal, type PortalProcess } from './portal.js';
 import { unnamedControls } from './serve.js';
+import { toolsMissing } from '../helpers/tools.js';
 
-const missing = chromiumMissing();
+const missing = chromiumMissing() ?? toolsMissing('the self-service page test', 'oathtool');
 const SERIAL = '86596220000101';
 const OTHER = '86596220000102';
 /** Labelled test seeds of the two tokens. */

@@ -14,6 +14,7 @@ interface ImportFlags {
   resource?: string;
   onDuplicate?: string;
   dryRun?: boolean;
+  allowExpired?: boolean;
   type?: string;
   algorithm?: string;
   digits?: string;
@@ -106,6 +107,10 @@ export function registerImport(program: Command): void {
       '--model <name>',
       'model for files that do not name one; Entra needs one; refused where the file says otherwise',
     )
+    .option(
+      '--allow-expired',
+      'import PSKC keys past their Policy ExpiryDate (refused otherwise); the audit row records that this was asked for',
+    )
     .option('--dry-run', 'check everything and report, but write nothing')
     .addHelpText(
       'after',
@@ -123,7 +128,10 @@ otherwise is refused (exit 4, naming the field). They do not apply to PSKC (exit
 --manufacturer/--model do the same for the device (PSKC included): a token already in the store
 without a manufacturer takes it with --on-duplicate update.
 
-An encrypted file without --password/--key asks for the password when there is a terminal.
+<file> may be a pipe, a process substitution or - (standard input): it is read into memory first
+(at most 256 MB). A directory is a usage error (exit 2).
+An encrypted file without --password/--key asks for the password when there is a terminal
+(not when the file itself comes from standard input).
 The same file twice (same SHA-256) is noticed. Exit 4 for any bad input; the store is then unchanged.
 Formats and what tokensmith does with odd files: docs/import.md.`,
     )
@@ -187,7 +195,9 @@ async function runImport(store: Store, out: Output, file: string, o: ImportFlags
       format: parseFormat(o.format),
       password,
       key,
-      askPassword: passwordPrompt(out, bar, file, yes),
+      // Standard input is the file itself: no prompt can read from it.
+      askPassword: file === '-' ? undefined : passwordPrompt(out, bar, file, yes),
+      allowExpired: o.allowExpired,
       resource: o.resource,
       onDuplicate: parseOnDuplicate(o.onDuplicate),
       defaults,
@@ -205,7 +215,9 @@ async function runImport(store: Store, out: Output, file: string, o: ImportFlags
       importJson(s),
       s.dryRun
         ? `dry run: ${file} (${s.format}) is good: ${counts} would be imported; nothing was written`
-        : `imported ${file} (${s.format}) as batch ${s.batch}: ${counts}${o.resource ? `, in Resource ${o.resource}` : ''}`,
+        : s.batch === null
+          ? `nothing imported from ${file} (${s.format}): ${counts}; no batch was recorded`
+          : `imported ${file} (${s.format}) as batch ${s.batch}: ${counts}${o.resource ? `, in Resource ${o.resource}` : ''}`,
     );
   } catch (err) {
     bar.clear();

@@ -12,6 +12,9 @@ import { checkDataText } from '../../core/text-guard.js';
 import type { ParseContext, ParseItem, SeedRecord } from '../types.js';
 import { attr, child, childrenNamed, path, streamXmlBatches, textOf, type XmlNode } from '../xml.js';
 import { PskcDecryptor, type PskcHeader } from './encryption.js';
+import { bytesToInteger, counterOf, plainInteger } from './integers.js';
+
+export { plainInteger } from './integers.js';
 import { boolAttr, checkPolicy, checkVersion, hashOfSuite, intAttr } from './rules.js';
 
 const CONTAINERS = new Set(['keycontainer', 'secretcontainer']);
@@ -26,48 +29,6 @@ export function algorithmName(uri: string): string {
 }
 let lastAlgorithm = { uri: '', name: '' };
 
-/** python-pskc's rule for integers: decimal text, else base64 of ASCII digits or of a big-endian number. */
-export function plainInteger(text: string, what: string): number {
-  const t = text.trim();
-  if (/^-?\d+$/.test(t)) return Number(t);
-  const bytes = decodeBase64(t, what);
-  if (bytes.length > 0 && bytes.every((b) => b >= 0x30 && b <= 0x39)) return Number(bytes.toString('ascii'));
-  return bytesToInteger(bytes, what);
-}
-
-function bytesToInteger(bytes: Buffer, what: string): number {
-  const n = bytesToBigInt(bytes, what);
-  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new DataError(`${what}: ${n} is too large`, { code: 'bad-number' });
-  return Number(n);
-}
-
-function bytesToBigInt(bytes: Buffer, what: string): bigint {
-  if (bytes.length === 0 || bytes.length > 8)
-    throw new DataError(`${what}: ${bytes.length} bytes is not an integer`, { code: 'bad-number' });
-  return bytes.reduce((acc, b) => acc * 256n + BigInt(b), 0n);
-}
-
-const MAX_COUNTER = (1n << 64n) - 1n;
-
-/** An HOTP counter as python-pskc reads it, up to 2^64-1 (RFC 4226's 8-byte moving factor); empty is absent. */
-function counterOf(v: Buffer | string | undefined): bigint | undefined {
-  if (v === undefined) return undefined;
-  const text = typeof v === 'string' ? v.trim() : /^\d+$/.test(v.toString('latin1')) ? v.toString('latin1') : null;
-  if (text === '') return undefined;
-  let n: bigint;
-  if (text !== null && /^\d+$/.test(text)) n = BigInt(text);
-  else {
-    const bytes = typeof v === 'string' ? decodeBase64(v.trim(), 'Counter') : v;
-    n =
-      bytes.length > 0 && bytes.every((b) => b >= 0x30 && b <= 0x39)
-        ? BigInt(bytes.toString('ascii'))
-        : bytesToBigInt(bytes, 'Counter');
-  }
-  if (n > MAX_COUNTER)
-    throw new DataError(`Counter ${n} is beyond 2^64-1, the largest HOTP counter`, { code: 'bad-counter' });
-  return n;
-}
-
 interface KeyFields {
   node: XmlNode;
   device: XmlNode | undefined;
@@ -78,101 +39,113 @@ interface KeyFields {
 /** The items of a PSKC file, one batch per piece of the file read (each yield costs a promise or two: one per record was measurable). */
 export async function* parsePskcBatches(file: string, ctx: ParseContext): AsyncGenerator<ParseItem[]> {
   const header: PskcHeader = {};
-  let decryptor: PskcDecryptor | null = null;
-  let packageNo = 0;
-  // PIN keys are looked up by Key Id from the PINPolicy that points at them; both sides may come in any order.
+  const state: { decryptor: PskcDecryptor | null; packageNo: number } = { decryptor: null, packageNo: 0 };
   for await (const xmlItems of streamXmlBatches(file, ctx, (p) => p.length === 2)) {
     const out: ParseItem[] = [];
     for (const item of xmlItems) {
-      if (item.root) {
-        // Legacy SecretContainer drafts number their own versions (1.2 ...); as python-pskc, only KeyContainer's is RFC 6030's.
-        if (item.root.lower === 'keycontainer') checkVersion(item.root, `${ctx.fileName}:${item.root.line}`);
-        if (!CONTAINERS.has(item.root.lower)) {
-          throw new DataError(
-            `${ctx.fileName}:${item.root.line}: the root element is <${item.root.name}>, not a PSKC KeyContainer: is this the right file, or a different format (--format)?`,
-            {
-              code: 'not-pskc',
-            },
-          );
-        }
-        continue;
-      }
-      const node = item.node;
-      switch (node.lower) {
-        case 'encryptionkey':
-          header.encryptionKey = node;
-          continue;
-        case 'macmethod':
-          header.macMethod = node;
-          continue;
-        case 'encryptionmethod':
-          header.legacyEncryptionMethod = /none/i.test(attr(node, 'Algorithm') ?? '') ? undefined : node;
-          continue;
-        case 'digestmethod':
-          header.legacyDigestMethod = node;
-          continue;
-        case 'macalgorithm':
-          header.legacyMacAlgorithm = node;
-          continue;
-        case 'keypackage':
-        case 'device':
-          break;
-        default:
-          continue;
-      }
-      decryptor ??= new PskcDecryptor(header, ctx);
-      const keys: KeyFields[] =
-        node.lower === 'keypackage'
-          ? childrenNamed(node, 'Key').map((k) => ({ node: k, device: child(node, 'DeviceInfo'), container: node }))
-          : [...childrenNamed(node, 'Key'), ...childrenNamed(node, 'Secret')].map((k) => ({
-              node: k,
-              device: child(node, 'DeviceId') ?? child(node, 'DeviceInfo'),
-              container: node,
-            }));
-      packageNo++;
-      if (keys.length === 0) {
-        out.push({
-          problem: {
-            where: `${ctx.fileName}:${node.line} (key package ${packageNo})`,
-            message: 'the key package holds no Key',
-            code: 'malformed-pskc',
-          },
-        });
-        continue;
-      }
-      for (const k of keys) {
-        const where = `${ctx.fileName}:${k.node.line} (key package ${packageNo})`;
-        const serial =
-          textOf(child(k.device, 'SerialNo')) ??
-          attr(k.node, 'Id') ??
-          attr(k.node, 'KeyId') ??
-          attr(k.node, 'SecretId');
-        try {
-          // Only the transport key may need a person (the password prompt); everything after it is synchronous.
-          if (!decryptor.keyReady && (decryptor.legacyEncrypted || hasDescendant(k.node, 'encryptedvalue')))
-            await decryptor.key();
-          const r = readKey(k, decryptor, where);
-          if (r === 'pin') {
-            out.push({
-              skip: {
-                where,
-                serial,
-                message: `skipped: the PIN of token ${serial ?? '?'} (Key ${attr(k.node, 'Id') ?? '?'}), not an OTP key; the token checks its PIN itself`,
-              },
-            });
-            continue;
-          }
-          out.push({ record: r });
-        } catch (err) {
-          if (isFileFatal(err)) throw err;
-          out.push({ problem: { ...problemOf(err, where, serial), serial } });
-        }
+      if (item.root) checkRoot(item.root, ctx);
+      else if (isKeyPackage(item.node, header)) {
+        state.decryptor ??= new PskcDecryptor(header, ctx);
+        state.packageNo++;
+        await readPackage(item.node, state.decryptor, state.packageNo, ctx, out);
       }
     }
     if (out.length > 0) yield out;
   }
-  if (packageNo === 0)
+  if (state.packageNo === 0)
     throw new DataError(`${ctx.fileName}: the PSKC file holds no key packages`, { code: 'empty-file' });
+}
+
+/** The root must be a KeyContainer (RFC 6030) or a legacy SecretContainer. */
+function checkRoot(root: XmlNode, ctx: ParseContext): void {
+  // Legacy SecretContainer drafts number their own versions (1.2 ...); as python-pskc, only KeyContainer's is RFC 6030's.
+  if (root.lower === 'keycontainer') checkVersion(root, `${ctx.fileName}:${root.line}`);
+  if (!CONTAINERS.has(root.lower)) {
+    throw new DataError(
+      `${ctx.fileName}:${root.line}: the root element is <${root.name}>, not a PSKC KeyContainer: is this the right file, or a different format (--format)?`,
+      { code: 'not-pskc' },
+    );
+  }
+}
+
+/** Takes a container-level element into the header; true for a key package (RFC) or device (legacy) to read. */
+function isKeyPackage(node: XmlNode, header: PskcHeader): boolean {
+  switch (node.lower) {
+    case 'encryptionkey':
+      header.encryptionKey = node;
+      return false;
+    case 'macmethod':
+      header.macMethod = node;
+      return false;
+    case 'encryptionmethod':
+      header.legacyEncryptionMethod = /none/i.test(attr(node, 'Algorithm') ?? '') ? undefined : node;
+      return false;
+    case 'digestmethod':
+      header.legacyDigestMethod = node;
+      return false;
+    case 'macalgorithm':
+      header.legacyMacAlgorithm = node;
+      return false;
+    default:
+      return node.lower === 'keypackage' || node.lower === 'device';
+  }
+}
+
+/** The keys of one package, each a record, a skip (a PIN key) or a problem, into `out`. */
+async function readPackage(
+  node: XmlNode,
+  decryptor: PskcDecryptor,
+  packageNo: number,
+  ctx: ParseContext,
+  out: ParseItem[],
+): Promise<void> {
+  const keys: KeyFields[] =
+    node.lower === 'keypackage'
+      ? childrenNamed(node, 'Key').map((k) => ({ node: k, device: child(node, 'DeviceInfo'), container: node }))
+      : [...childrenNamed(node, 'Key'), ...childrenNamed(node, 'Secret')].map((k) => ({
+          node: k,
+          device: child(node, 'DeviceId') ?? child(node, 'DeviceInfo'),
+          container: node,
+        }));
+  if (keys.length === 0) {
+    out.push({
+      problem: {
+        where: `${ctx.fileName}:${node.line} (key package ${packageNo})`,
+        message: 'the key package holds no Key',
+        code: 'malformed-pskc',
+      },
+    });
+    return;
+  }
+  for (const k of keys)
+    out.push(await readOneKey(k, decryptor, `${ctx.fileName}:${k.node.line} (key package ${packageNo})`, ctx));
+}
+
+async function readOneKey(
+  k: KeyFields,
+  decryptor: PskcDecryptor,
+  where: string,
+  ctx: ParseContext,
+): Promise<ParseItem> {
+  const serial =
+    textOf(child(k.device, 'SerialNo')) ?? attr(k.node, 'Id') ?? attr(k.node, 'KeyId') ?? attr(k.node, 'SecretId');
+  try {
+    // Only the transport key may need a person (the password prompt); everything after it is synchronous.
+    if (!decryptor.keyReady && (decryptor.legacyEncrypted || hasDescendant(k.node, 'encryptedvalue')))
+      await decryptor.key();
+    const r = readKey(k, decryptor, where, ctx);
+    if (r !== 'pin') return { record: r };
+    return {
+      skip: {
+        where,
+        serial,
+        message: `skipped: the PIN of token ${serial ?? '?'} (Key ${attr(k.node, 'Id') ?? '?'}), not an OTP key; the token checks its PIN itself`,
+      },
+    };
+  } catch (err) {
+    if (isFileFatal(err)) throw err;
+    return { problem: { ...problemOf(err, where, serial), serial } };
+  }
 }
 
 // Why: these errors concern the whole file (transport key, MAC), so they stop the import rather than become one problem per key.
@@ -260,20 +233,17 @@ function readDrift(dd: ReturnType<typeof dataOf>, dec: PskcDecryptor, where: str
   return undefined;
 }
 
-function readKey(k: KeyFields, dec: PskcDecryptor, where: string): SeedRecord | 'pin' {
-  const key = k.node;
+/** How a key's codes look, from its Algorithm, AlgorithmParameters and Policy; refused where tokensmith cannot serve them. */
+function keyFormat(key: XmlNode, ctx: ParseContext) {
   const algUri = attr(key, 'Algorithm') ?? attr(key, 'KeyAlgorithm') ?? attr(key, 'SecretAlgorithm') ?? '';
   const alg = algorithmName(algUri);
   if (alg === 'pin') return 'pin';
   if (alg !== 'hotp' && alg !== 'totp') {
     throw new DataError(
       `algorithm '${algUri || '(none)'}' cannot be served by tokensmith (it serves HOTP and TOTP only): remove this key package or import the file elsewhere`,
-      {
-        code: 'unsupported-algorithm',
-      },
+      { code: 'unsupported-algorithm' },
     );
   }
-  const keyId = attr(key, 'Id') ?? attr(key, 'KeyId') ?? attr(key, 'SecretId');
   const params = child(key, 'AlgorithmParameters');
   const response = child(params, 'ResponseFormat') ?? path(key, 'Usage', 'ResponseFormat');
   const encoding = attr(response, 'Encoding') ?? attr(response, 'format');
@@ -283,7 +253,6 @@ function readKey(k: KeyFields, dec: PskcDecryptor, where: string): SeedRecord | 
     });
   }
   const suite = textOf(child(params, 'Suite'));
-  const algorithm = hashOfSuite(suite);
   const digits = intAttr(response, 'Length');
   const checkDigit = boolAttr(response, 'CheckDigits') ?? boolAttr(response, 'CheckDigit');
   if (checkDigit && !digits)
@@ -296,55 +265,66 @@ function readKey(k: KeyFields, dec: PskcDecryptor, where: string): SeedRecord | 
   intAttr(challenge, 'Min');
   intAttr(challenge, 'Max');
   const policy = child(key, 'Policy');
-  const pinPolicy = child(policy, 'PINPolicy');
-  const pinMode = attr(pinPolicy, 'PINUsageMode');
+  const pinMode = attr(child(policy, 'PINPolicy'), 'PINUsageMode');
   if (pinMode && pinMode.toLowerCase() !== 'local') {
     throw new DataError(`the key needs a server-side PIN (PINUsageMode ${pinMode}), which tokensmith cannot enforce`, {
       code: 'unsupported-policy',
     });
   }
-  checkPolicy(policy);
+  checkPolicy(policy, new Date(), { allowExpired: ctx.allowExpired });
+  return { alg, suite, algorithm: hashOfSuite(suite), digits, checkDigit } as const;
+}
 
+/** The key's values: the secret, and the counter, T0, time step and drift where given (decrypted where encrypted). */
+function keyValues(key: XmlNode, dec: PskcDecryptor, where: string) {
   const data = childrenNamed(key, 'Data');
   const secretData = dataOf(data, 'Secret', 'SECRET');
   const secretValue = readValue(secretData.node, dec, where, secretData.legacy, true);
   if (secretValue === undefined) throw new DataError('the key has no secret (Data/Secret)', { code: 'missing-secret' });
   const seed = typeof secretValue === 'string' ? decodeBase64(secretValue, 'the secret') : secretValue;
-
   const cd = dataOf(data, 'Counter', 'COUNTER');
-  const counter = counterOf(readValue(cd.node, dec, where, cd.legacy));
   const td = dataOf(data, 'Time', 'TIME');
-  const time = readInteger(td.node, dec, where, 'Time', td.legacy);
   const id = dataOf(data, 'TimeInterval', 'TIME_INTERVAL');
-  const interval = readInteger(id.node, dec, where, 'TimeInterval', id.legacy);
-  const drift = readDrift(dataOf(data, 'TimeDrift', 'TIME_DRIFT'), dec, where);
+  return {
+    seed,
+    counter: counterOf(readValue(cd.node, dec, where, cd.legacy)),
+    time: readInteger(td.node, dec, where, 'Time', td.legacy),
+    interval: readInteger(id.node, dec, where, 'TimeInterval', id.legacy),
+    drift: readDrift(dataOf(data, 'TimeDrift', 'TIME_DRIFT'), dec, where),
+  };
+}
 
+function readKey(k: KeyFields, dec: PskcDecryptor, where: string, ctx: ParseContext): SeedRecord | 'pin' {
+  const key = k.node;
+  const f = keyFormat(key, ctx);
+  if (f === 'pin') return 'pin';
+  const { alg } = f;
+  const { seed, counter, time, interval, drift } = keyValues(key, dec, where);
+  const keyId = attr(key, 'Id') ?? attr(key, 'KeyId') ?? attr(key, 'SecretId');
   const dev = k.device;
-  const attributes = keyAttributes(k, where, keyId, suite);
-  const serial = textOf(child(dev, 'SerialNo')) ?? keyId;
   const exact =
     alg === 'hotp' && counter !== undefined && counter > BigInt(Number.MAX_SAFE_INTEGER)
       ? counter.toString()
       : undefined;
   const record = buildRecord(
     {
-      serial,
+      serial: textOf(child(dev, 'SerialNo')) ?? keyId,
       manufacturer: textOf(child(dev, 'Manufacturer')),
       model: textOf(child(dev, 'Model')),
       type: alg,
-      algorithm,
-      digits,
+      algorithm: f.algorithm,
+      digits: f.digits,
       period: alg === 'totp' ? (interval ?? 30) : 30,
       counter: alg === 'hotp' && counter !== undefined ? (exact ? Number.MAX_SAFE_INTEGER : Number(counter)) : 0,
       driftSteps: drift ?? 0,
       seed,
-      attributes,
+      attributes: keyAttributes(k, where, keyId, f.suite),
     },
     where,
   );
   // RFC 6238 T0 (PSKC <Time>) moves every step: kept with the token, used for its codes.
   if (alg === 'totp' && time) record.t0 = time;
-  if (checkDigit) record.checkDigit = true;
+  if (f.checkDigit) record.checkDigit = true;
   if (exact) record.counterExact = exact;
   return record;
 }

@@ -80,7 +80,11 @@ const PIN_POLICY_ATTRIBUTES = new Set([
  * RFC 6030 section 5: a key whose policy we do not understand, or that may not be used for OTPs
  * now (KeyUsage without OTP, StartDate ahead, ExpiryDate past), must not go into stock.
  */
-export function checkPolicy(policy: XmlNode | undefined, now: Date = new Date()): void {
+export function checkPolicy(
+  policy: XmlNode | undefined,
+  now: Date = new Date(),
+  opts: { allowExpired?: boolean } = {},
+): void {
   if (!policy) return;
   for (const c of policy.children) {
     if (!POLICY_CHILDREN.has(c.lower))
@@ -113,8 +117,10 @@ export function checkPolicy(policy: XmlNode | undefined, now: Date = new Date())
   if (start && start.getTime() > now.getTime())
     throw policyError(`the key may be used only from ${start.toISOString()} (Policy StartDate): import it then`);
   const expiry = dateOf(childrenNamed(policy, 'ExpiryDate')[0]);
-  if (expiry && expiry.getTime() < now.getTime())
-    throw policyError(`the key expired on ${expiry.toISOString()} (Policy ExpiryDate)`);
+  if (expiry && expiry.getTime() < now.getTime() && !opts.allowExpired)
+    throw policyError(
+      `the key expired on ${expiry.toISOString()} (Policy ExpiryDate); to import it knowingly (the token may still work), give --allow-expired`,
+    );
 }
 
 function dateOf(node: XmlNode | undefined): Date | undefined {
