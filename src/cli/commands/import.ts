@@ -58,6 +58,28 @@ function progressBar(out: Output, json: boolean) {
   };
 }
 
+/** The examples and rules under `import --help`. */
+const IMPORT_HELP = `
+Examples:
+  tokensmith import seeds.pskc.xml --password-file pw.txt --resource vpn
+  tokensmith import c200.xml --key 12345678901234567890123456789012 --dry-run
+  tokensmith import entra.csv --on-duplicate skip --json
+  tokensmith import protectimus.csv --period 60 --digits 8
+  tokensmith import days.txt --format dpw --digits 8
+  tokensmith import seeds.csv --format oath-csv --manufacturer Token2 --model C202
+
+--type/--algorithm/--digits/--period fill what a file does not carry; a record whose file says
+otherwise is refused (exit 4, naming the field). They do not apply to PSKC (exit 2).
+--manufacturer/--model do the same for the device (PSKC included): a token already in the store
+without a manufacturer takes it with --on-duplicate update.
+
+<file> may be a pipe, a process substitution or - (standard input): it is read into memory first
+(at most 256 MB). A directory is a usage error (exit 2).
+An encrypted file without --password/--key asks for the password when there is a terminal
+(not when the file itself comes from standard input).
+The same file twice (same SHA-256) is noticed. Exit 4 for any bad input; the store is then unchanged.
+Formats and what tokensmith does with odd files: docs/import.md.`;
+
 export function registerImport(program: Command): void {
   program
     .command('import <file>')
@@ -112,29 +134,7 @@ export function registerImport(program: Command): void {
       'import PSKC keys past their Policy ExpiryDate (refused otherwise); the audit row records that this was asked for',
     )
     .option('--dry-run', 'check everything and report, but write nothing')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  tokensmith import seeds.pskc.xml --password-file pw.txt --resource vpn
-  tokensmith import c200.xml --key 12345678901234567890123456789012 --dry-run
-  tokensmith import entra.csv --on-duplicate skip --json
-  tokensmith import protectimus.csv --period 60 --digits 8
-  tokensmith import days.txt --format dpw --digits 8
-  tokensmith import seeds.csv --format oath-csv --manufacturer Token2 --model C202
-
---type/--algorithm/--digits/--period fill what a file does not carry; a record whose file says
-otherwise is refused (exit 4, naming the field). They do not apply to PSKC (exit 2).
---manufacturer/--model do the same for the device (PSKC included): a token already in the store
-without a manufacturer takes it with --on-duplicate update.
-
-<file> may be a pipe, a process substitution or - (standard input): it is read into memory first
-(at most 256 MB). A directory is a usage error (exit 2).
-An encrypted file without --password/--key asks for the password when there is a terminal
-(not when the file itself comes from standard input).
-The same file twice (same SHA-256) is noticed. Exit 4 for any bad input; the store is then unchanged.
-Formats and what tokensmith does with odd files: docs/import.md.`,
-    )
+    .addHelpText('after', IMPORT_HELP)
     .action(async (file: string, o: ImportFlags, cmd: Command) => {
       await withStore(cmd, (store, out) => runImport(store, out, file, o, Boolean(cmd.optsWithGlobals().yes)));
     });
