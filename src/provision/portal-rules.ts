@@ -18,9 +18,6 @@ export interface PortalLimits {
   emailCooldownMs: number;
 }
 
-/** After the Resource's lock-after failed sign-ins (or wrong current passwords), the portal refuses the login for this long. */
-export const SIGNIN_LOCK_MS = 15 * 60 * 1000;
-
 export const DEFAULT_PORTAL_LIMITS: PortalLimits = {
   perUser: 30,
   perAddress: 120,
