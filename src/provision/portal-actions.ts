@@ -154,8 +154,10 @@ export class PortalSession {
 
   async unassign(): Promise<{ serial: string; state: string }> {
     return this.store.transaction(async (tx) => {
-      const { t } = await this.myToken(tx, 'unassign');
+      const { user, t } = await this.myToken(tx, 'unassign');
       const u = await unassignWithin(tx, t, this.actor);
+      // Ending a token's use ends the user's other sessions: a copied session cannot go on without the token.
+      await tx.portal.endUserSessions(user.id, this.ids?.sessionIdHash);
       return { serial: u.serial, state: u.state };
     });
   }
@@ -168,6 +170,7 @@ export class PortalSession {
       const a = (await tx.assignments.byToken(t.id))!;
       await tx.assignments.markEnrolled(a.id, null);
       await tx.tokens.update(t.id, { state });
+      await tx.portal.endUserSessions(user.id, this.ids?.sessionIdHash);
       await tx.audit.append({
         action: 'token.reissue',
         subject: `token:${t.serial}`,

@@ -10,6 +10,8 @@ export interface PortalLimits {
   perUser: number;
   perAddress: number;
   overall: number;
+  /** While the portal as a whole is over `overall`, an address gets this many per window (newcomers still get in). */
+  perAddressUnderLoad: number;
   rateWindowMs: number;
   /** A session ends after this long without a request, and this long after sign-in whatever happens. */
   sessionIdleMs: number;
@@ -22,6 +24,7 @@ export const DEFAULT_PORTAL_LIMITS: PortalLimits = {
   perUser: 30,
   perAddress: 120,
   overall: 3000,
+  perAddressUnderLoad: 10,
   rateWindowMs: 60_000,
   sessionIdleMs: 15 * 60_000,
   sessionMaxMs: 8 * 60 * 60_000,

@@ -36,8 +36,8 @@ function codeOf(serial: string): string {
 
 /** The six-digit code in a mail as the SMTP server got it (quoted-printable soft breaks undone). */
 function codeInMail(raw: string): string {
-  const m = /is (\d{6})\./.exec(raw.replace(/=\r?\n/g, ''));
-  if (!m) throw new Error(`no sign-in code in the mail:\n${raw.replace(/\d{6}/g, '######')}`);
+  const m = /is (\d{8})\./.exec(raw.replace(/=\r?\n/g, ''));
+  if (!m) throw new Error(`no sign-in code in the mail:\n${raw.replace(/\d{8}/g, '########')}`);
   return m[1]!;
 }
 
