@@ -267,6 +267,12 @@ export class PortalSession {
   /** Returns the session under the new login. */
   async changeLogin(login: string) {
     const l = checkLogin(checkField('login', login));
-    return this.changeUser('change-login', { login: l }, { from: this.login, to: l });
+    try {
+      return await this.changeUser('change-login', { login: l }, { from: this.login, to: l });
+    } catch (e) {
+      // Logins are unique across Resources: the answer says no more than "not this one", whoever holds it, wherever.
+      if ((e as { code?: string }).code !== 'duplicate-user') throw e;
+      throw new PolicyError(`refused: '${l}' cannot be your login; choose another`, { code: 'login-unavailable' });
+    }
   }
 }

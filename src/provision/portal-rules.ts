@@ -3,6 +3,7 @@
  * tries and requests, how long a session lives, and what a field may hold.
  * Everything a user types is checked here, before it reaches a service.
  */
+import { isEmailAddress } from '../core/email.js';
 import { PolicyError, UsageError } from '../core/errors.js';
 
 export interface PortalLimits {
@@ -61,8 +62,6 @@ export const FIELD_MAX: Record<string, number> = {
 
 // C0 and C1 controls, DEL, and the line and paragraph separators: none belongs in a name, login or serial.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
-const EMAIL =
-  /^[^\s@<>()[\]\\,;:"]{1,64}@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 /** Checks one text field against its length and for control characters; passwords may hold any printable text. */
 export function checkField(key: string, value: string): string {
@@ -94,6 +93,6 @@ export function optionalField(body: unknown, key: string): string | undefined {
 /** A well-formed address: one @, a dotted host name of letters, digits and hyphens, nothing that breaks a mail header. */
 export function checkPortalEmail(email: string): string {
   const e = checkField('email', email.trim());
-  if (!EMAIL.test(e)) throw new UsageError(`'${e}' is not an email address (name@example.org)`, 'bad-email');
+  if (!isEmailAddress(e)) throw new UsageError(`'${e}' is not an email address (name@example.org)`, 'bad-email');
   return e;
 }
