@@ -91,8 +91,10 @@ describe.skipIf(missing !== null)(`self-service page in Chromium${missing ? ` (s
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the station is not there: its page, API and assets answer 404', async () => {
-    expect((await page.goto(`${portal.origin}/`))!.status()).toBe(404);
+  it('the station is not there: / is a plain page without it; its API and assets answer 404', async () => {
+    expect((await page.goto(`${portal.origin}/`))!.status()).toBe(200);
+    expect(await page.locator('script').count()).toBe(0);
+    expect(await page.textContent('#index-note')).toMatch(/\/r\//);
     expect((await page.goto(`${portal.origin}/assets/station.js`))!.status()).toBe(404);
     await page.goto(`${portal.origin}/r/corp`);
     const statuses = await page.evaluate(async () =>
