@@ -207,7 +207,7 @@ describe('tokensmith portal server', () => {
     );
   });
 
-  it('names --public-url in the mail it sends, as the link to the Resource\'s page', async () => {
+  it("names --public-url in the mail it sends, as the link to the Resource's page", async () => {
     const sent: MailMessage[] = [];
     const s = await start({
       publicUrl: 'https://mfa.example.com',
