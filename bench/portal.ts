@@ -63,6 +63,7 @@ async function post(
   body: unknown,
   client: number,
   cookie?: string,
+  sessionTag?: string,
 ): Promise<{ outcome: Outcome; cookie?: string; text: string }> {
   const t0 = performance.now();
   const res = await fetch(url, {
@@ -71,6 +72,8 @@ async function post(
       'content-type': 'application/json',
       'x-forwarded-for': clientAddress(client),
       ...(cookie ? { cookie } : {}),
+      // An action carries the tag of the session its page was loaded with (docs/portal.md, "The API").
+      ...(sessionTag ? { 'x-portal-session': sessionTag } : {}),
     },
     body: JSON.stringify(body),
   });
@@ -217,10 +220,14 @@ async function main(): Promise<void> {
     portal = await startPortal(db, env);
     const api = `${portal.url}/api/r/bench`;
     const cookies: (string | undefined)[] = new Array(USERS);
+    const tags: (string | undefined)[] = new Array(USERS);
     const signins = await phase('sign-ins (password)', SIGNINS, async (i) => {
       const user = i % USERS;
       const r = await post(`${api}/signin`, { login: `user${user}`, password: PASSWORD }, i);
-      if (r.outcome.status === 200) cookies[user] = r.cookie;
+      if (r.outcome.status === 200) {
+        cookies[user] = r.cookie;
+        tags[user] = (JSON.parse(r.text) as { sessionTag?: string }).sessionTag;
+      }
       return { outcome: r.outcome, why: r.outcome.status === 200 ? undefined : whyFailed(r.outcome.status, r.text) };
     });
     process.stdout.write(`${describePhase(signins)}\n`);
@@ -232,6 +239,7 @@ async function main(): Promise<void> {
         { serial: `BENCH${String(user).padStart(5, '0')}`, code },
         user,
         cookies[user],
+        tags[user],
       );
       return { outcome: r.outcome, why: r.outcome.status === 200 ? undefined : whyFailed(r.outcome.status, r.text) };
     });

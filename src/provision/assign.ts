@@ -168,6 +168,8 @@ export async function unassignWithin(
   const r = await tx.resources.get(a.resourceId);
   let state = nextState(token.state, 'unassign', { kind: token.kind, hasSeed: token.hasSeed });
   await tx.assignments.delete(a.id);
+  // The admin's unassign ends the user's portal sessions there; the portal's own keeps the session that asked.
+  if (opts.via !== 'portal') await tx.portal.endUserSessionsIn(a.userId, a.resourceId);
   const software = isSoftwareToken(token);
   if (software) state = nextState(state, 'retire');
   const updated = await tx.tokens.update(token.id, { state, ...(software ? { seed: null } : {}) });

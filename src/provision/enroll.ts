@@ -232,6 +232,8 @@ async function enrollMatched(tx: Repos, a: ClaimAttempt, match: CodeMatch, at: D
     ...(token.type === 'hotp' ? { counter: match.step + 1 } : {}),
   });
   await tx.assignments.markEnrolled(holder.id, enrolledAt);
+  // From now on the portal asks this user for a token's code here, even after this token is disabled or lost.
+  await tx.portal.holdSecondFactor(user.id, r.id, at.getTime());
   await tx.audit.append({
     action: 'token.enroll',
     subject: `token:${token.serial}`,

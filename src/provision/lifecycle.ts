@@ -58,6 +58,9 @@ export async function changeTokenState(
     let endsAssignment = (to === 'revoked' || to === 'retired') && a !== null;
     if (action === 'enable' && a && to !== 'assigned' && to !== 'enrolled') endsAssignment = true;
     if (endsAssignment) await tx.assignments.delete(a!.id);
+    // A token out of use ends its user's portal sessions there: none of them goes on without the second factor.
+    if (a && ['disabled', 'lost', 'revoked', 'retired'].includes(to))
+      await tx.portal.endUserSessionsIn(a.userId, a.resourceId);
     await tx.tokens.update(t.id, {
       state: to,
       previousState,

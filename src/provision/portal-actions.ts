@@ -5,7 +5,7 @@
  * the user (a stranger's stock token is never locked by someone's guesses).
  */
 import { DataError, PolicyError, UsageError } from '../core/errors.js';
-import { hashPassword, verifyPassword } from '../core/password.js';
+import { hashPassword } from '../core/password.js';
 import { nextState } from '../core/states.js';
 import type { Repos, ResourceAction, ResourceRecord, Store, TokenRecord, UserRecord } from '../store/types.js';
 import { assignWithin, refuse, unassignWithin } from './assign.js';
@@ -18,7 +18,9 @@ import {
   type SoftwareTokenStart,
 } from './enroll.js';
 import { resyncKeepingFailure, type ResyncResult } from './lifecycle.js';
-import { checkField, checkPortalEmail, SIGNIN_LOCK_MS } from './portal-rules.js';
+import { clearSignInTries, countSignInTry } from './portal-lock.js';
+import { portalPasswordMatches } from './portal-password.js';
+import { checkField, checkPortalEmail } from './portal-rules.js';
 import { findResource } from './resources.js';
 import { checkLogin, checkPhone, findUser } from './users.js';
 
@@ -110,7 +112,7 @@ export class PortalSession {
       userAttemptsLeft: left,
       ...this.actor,
     });
-    await this.store.transaction((tx) => tx.portal.clearAttempts(r.id, subject));
+    await this.store.transaction((tx) => tx.portal.clearAttempts(r.id, subject, nowMs));
     return done;
   }
 
@@ -152,8 +154,10 @@ export class PortalSession {
 
   async unassign(): Promise<{ serial: string; state: string }> {
     return this.store.transaction(async (tx) => {
-      const { t } = await this.myToken(tx, 'unassign');
+      const { user, t } = await this.myToken(tx, 'unassign');
       const u = await unassignWithin(tx, t, this.actor);
+      // Ending a token's use ends the user's other sessions: a copied session cannot go on without the token.
+      await tx.portal.endUserSessions(user.id, this.ids?.sessionIdHash);
       return { serial: u.serial, state: u.state };
     });
   }
@@ -166,6 +170,7 @@ export class PortalSession {
       const a = (await tx.assignments.byToken(t.id))!;
       await tx.assignments.markEnrolled(a.id, null);
       await tx.tokens.update(t.id, { state });
+      await tx.portal.endUserSessions(user.id, this.ids?.sessionIdHash);
       await tx.audit.append({
         action: 'token.reissue',
         subject: `token:${t.serial}`,
@@ -234,25 +239,17 @@ export class PortalSession {
     return new PortalSession(this.store, this.resource, user.login, this.ids);
   }
 
+  /** Counted with the sign-in tries of the login (in the Resource and everywhere), checked by the portal's one password check. */
   private async checkCurrentPassword(r: ResourceRecord, user: UserRecord, current: string, at: Date): Promise<void> {
-    const subject = `signin:${user.login}`;
-    const count = await this.store.transaction((tx) =>
-      tx.portal.countAttempt({
-        resourceId: r.id,
-        subject,
-        limit: r.lockAfter,
-        lockMs: SIGNIN_LOCK_MS,
-        nowMs: at.getTime(),
-      }),
-    );
-    const ok = count.attempts <= r.lockAfter && (await verifyPassword(current, user.passwordHash!));
+    const count = await countSignInTry(this.store, r, user.login, at.getTime(), `user:${user.login}`);
+    const ok = !count.locked && (await portalPasswordMatches(user, current));
     if (!ok) {
       const left = Math.max(0, r.lockAfter - count.attempts);
       throw new PolicyError(`refused: the current password is wrong or sign-in is locked; ${left} attempt(s) left`, {
         code: 'wrong-password',
       });
     }
-    await this.store.transaction((tx) => tx.portal.clearAttempts(r.id, subject));
+    await this.store.transaction((tx) => clearSignInTries(tx, r, user.login, at.getTime()));
   }
 
   async changeEmail(email: string) {
@@ -270,6 +267,12 @@ export class PortalSession {
   /** Returns the session under the new login. */
   async changeLogin(login: string) {
     const l = checkLogin(checkField('login', login));
-    return this.changeUser('change-login', { login: l }, { from: this.login, to: l });
+    try {
+      return await this.changeUser('change-login', { login: l }, { from: this.login, to: l });
+    } catch (e) {
+      // Logins are unique across Resources: the answer says no more than "not this one", whoever holds it, wherever.
+      if ((e as { code?: string }).code !== 'duplicate-user') throw e;
+      throw new PolicyError(`refused: '${l}' cannot be your login; choose another`, { code: 'login-unavailable' });
+    }
   }
 }

@@ -1,18 +1,35 @@
 /**
- * The portal's password step, the one place where local and directory users
- * differ: a local user's password is checked against its scrypt hash, a
+ * The portal's one password step, the one place where local and directory
+ * users differ: a local user's password is checked against its scrypt hash, a
  * directory user's by binding to the directory as that user (the password is
- * never stored). Every check costs at least one scrypt, so a directory user's
- * answer takes as long as anyone's. The directory is reached before the try
- * is counted, so a directory that is down answers 503 and counts no failure.
+ * never stored). Every checked try costs one scrypt (a dummy hash when the
+ * login has no password), so the time of an answer does not tell whether a
+ * login exists or where its password lives. The directory is reached before
+ * the try is counted, so a directory that is down answers 503 and counts no
+ * failure.
  */
+import { randomBytes } from 'node:crypto';
+import { hashPassword, verifyPassword } from '../core/password.js';
+import type { Repos, Store, UserRecord } from '../store/types.js';
 import { TokensmithError } from '../core/errors.js';
-import { verifyPassword } from '../core/password.js';
 import { DirectoryConnection, DirectoryUnavailableError } from '../directory/client.js';
 import { configOf } from '../directory/config.js';
 import { normaliseDn } from '../directory/escape.js';
 import { findPerson } from '../directory/people.js';
-import type { Repos, Store, UserRecord } from '../store/types.js';
+
+let dummyHash: Promise<string> | null = null;
+/** A hash to check a password against when the login has none (made ahead: the first try must not cost two). */
+export function dummyPasswordHash(): Promise<string> {
+  dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
+  return dummyHash;
+}
+
+/** Whether `password` is the user's local portal password; false for no user, no password given, or no password set. */
+export async function portalPasswordMatches(user: UserRecord | null, password: string | undefined): Promise<boolean> {
+  const hash = user?.passwordHash ?? (await dummyPasswordHash());
+  const ok = await verifyPassword(password ?? '', hash);
+  return ok && user?.passwordHash != null && password !== undefined;
+}
 
 /** What the portal says when the directory does not answer: no host names, no error codes of the server. */
 export class SignInUnavailableError extends TokensmithError {

@@ -3,6 +3,7 @@
  * tries and requests, how long a session lives, and what a field may hold.
  * Everything a user types is checked here, before it reaches a service.
  */
+import { isEmailAddress } from '../core/email.js';
 import { PolicyError, UsageError } from '../core/errors.js';
 
 export interface PortalLimits {
@@ -10,6 +11,8 @@ export interface PortalLimits {
   perUser: number;
   perAddress: number;
   overall: number;
+  /** While the portal as a whole is over `overall`, an address gets this many per window (newcomers still get in). */
+  perAddressUnderLoad: number;
   rateWindowMs: number;
   /** A session ends after this long without a request, and this long after sign-in whatever happens. */
   sessionIdleMs: number;
@@ -18,13 +21,11 @@ export interface PortalLimits {
   emailCooldownMs: number;
 }
 
-/** After the Resource's lock-after failed sign-ins (or wrong current passwords), the portal refuses the login for this long. */
-export const SIGNIN_LOCK_MS = 15 * 60 * 1000;
-
 export const DEFAULT_PORTAL_LIMITS: PortalLimits = {
   perUser: 30,
   perAddress: 120,
   overall: 3000,
+  perAddressUnderLoad: 10,
   rateWindowMs: 60_000,
   sessionIdleMs: 15 * 60_000,
   sessionMaxMs: 8 * 60 * 60_000,
@@ -61,8 +62,6 @@ export const FIELD_MAX: Record<string, number> = {
 
 // C0 and C1 controls, DEL, and the line and paragraph separators: none belongs in a name, login or serial.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
-const EMAIL =
-  /^[^\s@<>()[\]\\,;:"]{1,64}@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 /** Checks one text field against its length and for control characters; passwords may hold any printable text. */
 export function checkField(key: string, value: string): string {
@@ -94,6 +93,6 @@ export function optionalField(body: unknown, key: string): string | undefined {
 /** A well-formed address: one @, a dotted host name of letters, digits and hyphens, nothing that breaks a mail header. */
 export function checkPortalEmail(email: string): string {
   const e = checkField('email', email.trim());
-  if (!EMAIL.test(e)) throw new UsageError(`'${e}' is not an email address (name@example.org)`, 'bad-email');
+  if (!isEmailAddress(e)) throw new UsageError(`'${e}' is not an email address (name@example.org)`, 'bad-email');
   return e;
 }

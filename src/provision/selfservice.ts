@@ -8,9 +8,12 @@
 export {
   beginSignIn,
   signIn,
+  SIGNIN_CODE_DIGITS,
   SIGNIN_CODE_TRIES,
   SIGNIN_CODE_TTL_MS,
   SIGNIN_LOCK_MS,
+  SIGNIN_MAX_LOCK_MS,
+  type SignInBeginInput,
   type SignInChallenge,
   type SignInInput,
 } from './portal-signin.js';

@@ -3,6 +3,7 @@
  * users-import.ts). Passwords are hashed with
  * scrypt before they reach the store and are never shown.
  */
+import { isEmailAddress } from '../core/email.js';
 import { DataError, NotFoundError, UsageError } from '../core/errors.js';
 import { hashPassword } from '../core/password.js';
 import { checkArgText } from '../core/text-guard.js';
@@ -22,7 +23,6 @@ export interface UserView {
 }
 
 const LOGIN_RE = /^[\p{L}\p{N}._@+-]{1,128}$/u;
-const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE_RE = /^\+?[0-9 ()./-]{3,32}$/;
 
 export function checkLogin(login: string, where?: string): string {
@@ -35,7 +35,8 @@ export function checkLogin(login: string, where?: string): string {
 export function checkEmail(email: string | undefined | null, where?: string): string | null {
   const e = email?.trim();
   if (!e) return null;
-  if (!EMAIL_RE.test(e)) throw new DataError(`'${e}' is not an email address`, { code: 'bad-email', where });
+  if (!isEmailAddress(e))
+    throw new DataError(`'${e}' is not an email address (name@example.org)`, { code: 'bad-email', where });
   return e;
 }
 

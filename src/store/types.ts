@@ -353,6 +353,19 @@ export interface PortalAttemptCount {
   attempts: number;
   /** Epoch ms until which the subject is locked, or null. */
   lockedUntilMs: number | null;
+  /** Locks in a row since the last success: each doubles the next one's length. */
+  locks: number;
+}
+
+export interface CountAttemptInput {
+  /** The Resource's counter, or null for the login's counter in every Resource. */
+  resourceId: number | null;
+  subject: string;
+  limit: number;
+  lockMs: number;
+  /** The longest lock (the doubling stops there); lockMs when absent (no doubling). */
+  maxLockMs?: number;
+  nowMs: number;
 }
 
 /**
@@ -361,18 +374,12 @@ export interface PortalAttemptCount {
  * Times are epoch milliseconds; the caller passes its clock.
  */
 export interface PortalStateRepo {
-  /** Counts one try of `subject` (e.g. "signin:alice") and locks it for `lockMs` when the count reaches `limit`; a lock that ran out starts the count again. */
-  countAttempt(a: {
-    resourceId: number;
-    subject: string;
-    limit: number;
-    lockMs: number;
-    nowMs: number;
-  }): Promise<PortalAttemptCount>;
-  /** After a success: the count back to 0 and no lock. */
-  clearAttempts(resourceId: number, subject: string): Promise<void>;
+  /** Counts one try of `subject` (e.g. "signin:alice") and locks it when the count reaches `limit` (each lock in a row twice as long); a lock that ran out starts the count again. */
+  countAttempt(a: CountAttemptInput): Promise<PortalAttemptCount>;
+  /** After a success: the count and the lock length back to the start, unless a lock is in force now. */
+  clearAttempts(resourceId: number | null, subject: string, nowMs: number): Promise<void>;
   /** The current count, without counting (reports, tests). */
-  attemptsOf(resourceId: number, subject: string): Promise<PortalAttemptCount | null>;
+  attemptsOf(resourceId: number | null, subject: string): Promise<PortalAttemptCount | null>;
   /** One hit in a fixed-window bucket; a window older than `windowMs` starts afresh. */
   hitRateBucket(bucket: string, windowMs: number, nowMs: number): Promise<{ hits: number; windowStartMs: number }>;
   /** Stores a session by the hash of its id (the id itself is never stored). */
@@ -410,6 +417,13 @@ export interface PortalStateRepo {
   useTokenStep(tokenId: number, step: number): Promise<boolean>;
   /** Deletes ended sessions, expired codes, old buckets and counters untouched since `staleBeforeMs`. */
   prune(nowMs: number, opts: { idleMs: number; bucketMs: number; staleBeforeMs: number }): Promise<void>;
+  /** The user held an enrolled token in the Resource: sign-in there keeps asking for a second factor. */
+  holdSecondFactor(userId: number, resourceId: number, nowMs: number): Promise<void>;
+  secondFactorHeld(userId: number, resourceId: number): Promise<boolean>;
+  /** The admin lets the user sign in without a token again (in one Resource, or all); returns how many holds ended. */
+  dropSecondFactor(userId: number, resourceId: number | null): Promise<number>;
+  /** Ends every session of the user (in one Resource, or all); returns how many ended. */
+  endUserSessionsIn(userId: number, resourceId: number | null): Promise<number>;
 }
 
 export interface PortalRepo extends PortalStateRepo {

@@ -7,20 +7,27 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { FastifyReply } from 'fastify';
-import { TokensmithError } from '../core/errors.js';
+import { PolicyError, TokensmithError, UsageError } from '../core/errors.js';
 import { checkField, DEFAULT_PORTAL_LIMITS, RateLimitedError, type PortalLimits } from '../provision/portal-rules.js';
-import { dummyPasswordHash } from '../provision/portal-signin.js';
+import { dummyPasswordHash } from '../provision/portal-password.js';
 import { PortalSession } from '../provision/selfservice.js';
 import type { ResourceRecord, Store } from '../store/types.js';
 import { errorToWire } from '../transport/web/bridge.js';
 
 export const PORTAL_COOKIE = 'tokensmith_portal';
+/** Over https: a cookie only this host can set (no Domain, Path=/, Secure), so a sibling subdomain cannot plant one. */
+export const PORTAL_HOST_COOKIE = '__Host-tokensmith_portal';
+/** The page sends back the tag of the session it was loaded with; an action under another session is refused. */
+export const SESSION_TAG_HEADER = 'x-portal-session';
 /** How often (at most) a process deletes ended sessions, expired codes and old buckets. */
 const PRUNE_EVERY_MS = 60_000;
 /** A failed-try counter nobody touched for this long is forgotten. */
 const STALE_COUNTER_MS = 24 * 60 * 60_000;
 
 const hashSessionId = (sid: string) => createHash('sha256').update(sid).digest('hex');
+/** What the page holds of its session: derived from the id, tells nothing of it. */
+export const sessionTag = (sid: string) => createHash('sha256').update(`tag:${sid}`).digest('base64url').slice(0, 22);
+const isPowerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;
 const userBucket = (resource: string, login: string) => `user:${JSON.stringify([resource, login])}`;
 
 /** The eight 16-bit groups of an IPv6 address (an embedded IPv4 tail included). */
@@ -49,16 +56,29 @@ export function addressBucket(ip: string): string {
     .join(':')}::/64`;
 }
 
-/** The portal cookie's value when it has the form the server gives (a malformed header is no session, not an error). */
-function sessionCookie(header: string | undefined): string | undefined {
+/** Every value of a session cookie (either name) in the Cookie header. */
+function sessionCookies(header: string | undefined): string[] {
+  const found: string[] = [];
   for (const part of (header ?? '').split(';')) {
     const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === PORTAL_COOKIE) {
-      const v = part.slice(i + 1).trim();
-      return /^[A-Za-z0-9_-]{43}$/.test(v) ? v : undefined;
-    }
+    const name = i > 0 ? part.slice(0, i).trim() : '';
+    if (name === PORTAL_COOKIE || name === PORTAL_HOST_COOKIE) found.push(part.slice(i + 1).trim());
   }
-  return undefined;
+  return found;
+}
+
+/**
+ * The portal cookie's value when it has the form the server gives (a malformed one is no session, not an error).
+ * Two session cookies are refused: the second was planted (another port, a sibling host, a deeper path).
+ */
+function sessionCookie(header: string | undefined): string | undefined {
+  const all = sessionCookies(header);
+  if (all.length > 1)
+    throw new UsageError(
+      "refused: this request carries two portal session cookies, and one may have been planted by another site; clear this site's cookies in the browser and sign in again",
+      'two-session-cookies',
+    );
+  return all[0] !== undefined && /^[A-Za-z0-9_-]{43}$/.test(all[0]) ? all[0] : undefined;
 }
 
 /** Whether a Resource of that name exists (a name no Resource could have is none). */
@@ -113,39 +133,78 @@ export class PortalGuard {
     void dummyPasswordHash();
   }
 
-  /** Counts a request in its buckets (overall, client address, and the login when there is one); 429 over a limit. */
+  /**
+   * Counts a request: its address first, then its login; only a request both let through counts in the portal's
+   * overall budget, and while that is spent an address gets perAddressUnderLoad requests: no client shuts the portal.
+   */
   async rateLimit(ip: string, resource: string, login: string | null): Promise<void> {
     const { limits } = this;
-    const nowMs = this.now().getTime();
-    const buckets: [RateLimitedError['scope'], string, number][] = [
-      ['overall', 'all', limits.overall],
-      ['address', addressBucket(ip), limits.perAddress],
-    ];
-    if (login) buckets.push(['user', userBucket(resource, login), limits.perUser]);
-    for (const [scope, bucket, max] of buckets) {
-      const hit = await this.store.transaction((tx) => tx.portal.hitRateBucket(bucket, limits.rateWindowMs, nowMs));
-      if (hit.hits > max)
-        throw new RateLimitedError(
-          scope,
-          Math.max(1, Math.ceil((hit.windowStartMs + limits.rateWindowMs - nowMs) / 1000)),
-        );
-    }
-    if (nowMs - this.prunedAt > PRUNE_EVERY_MS) {
-      this.prunedAt = nowMs;
-      await this.store.transaction((tx) =>
-        tx.portal.prune(nowMs, {
-          idleMs: limits.sessionIdleMs,
-          bucketMs: limits.rateWindowMs,
-          staleBeforeMs: nowMs - STALE_COUNTER_MS,
-        }),
-      );
-    }
+    const address = await this.hit('address', addressBucket(ip), limits.perAddress);
+    if (login) await this.hit('user', userBucket(resource, login), limits.perUser);
+    const all = await this.hit('overall', 'all', Infinity);
+    if (all.hits > limits.overall && address.hits > limits.perAddressUnderLoad)
+      await this.refuse('overall', 'all', all.hits - limits.overall, all.windowStartMs);
+    await this.pruneNowAndThen();
   }
 
-  /** The live session the cookie names in this Resource (marked seen now), or null. */
-  async current(cookieHeader: string | undefined, r: ResourceRecord): Promise<PortalSession | null> {
+  /** One hit in a bucket; over `max`, the 429. */
+  private async hit(scope: RateLimitedError['scope'], bucket: string, max: number) {
+    const nowMs = this.now().getTime();
+    const hit = await this.store.transaction((tx) => tx.portal.hitRateBucket(bucket, this.limits.rateWindowMs, nowMs));
+    if (hit.hits > max) await this.refuse(scope, bucket, hit.hits - max, hit.windowStartMs);
+    return hit;
+  }
+
+  /** The 429, counted in the audit log at the 1st, 2nd, 4th, 8th ... refusal of a bucket's window (not a row each). */
+  private async refuse(
+    scope: RateLimitedError['scope'],
+    bucket: string,
+    over: number,
+    windowStartMs: number,
+  ): Promise<never> {
+    const nowMs = this.now().getTime();
+    if (isPowerOfTwo(over))
+      await this.store.audit.append({
+        action: 'portal.rate-limited',
+        subject: `portal:${scope}`,
+        actor: 'portal',
+        details: { bucket, refusedSoFar: over, windowStart: new Date(windowStartMs).toISOString() },
+      });
+    throw new RateLimitedError(
+      scope,
+      Math.max(1, Math.ceil((windowStartMs + this.limits.rateWindowMs - nowMs) / 1000)),
+    );
+  }
+
+  private async pruneNowAndThen(): Promise<void> {
+    const nowMs = this.now().getTime();
+    if (nowMs - this.prunedAt <= PRUNE_EVERY_MS) return;
+    this.prunedAt = nowMs;
+    await this.store.transaction((tx) =>
+      tx.portal.prune(nowMs, {
+        idleMs: this.limits.sessionIdleMs,
+        bucketMs: this.limits.rateWindowMs,
+        staleBeforeMs: nowMs - STALE_COUNTER_MS,
+      }),
+    );
+  }
+
+  /**
+   * The live session the cookie names in this Resource (marked seen now), or null. `pageTag`: the tag of the
+   * session the page was loaded with (actions send it); a cookie swapped since then is refused.
+   */
+  async current(
+    cookieHeader: string | undefined,
+    r: ResourceRecord,
+    pageTag?: string | string[] | null,
+  ): Promise<PortalSession | null> {
     const sid = sessionCookie(cookieHeader);
     if (!sid) return null;
+    if (pageTag !== undefined && pageTag !== sessionTag(sid))
+      throw new PolicyError(
+        'refused: the session changed since this page was loaded (another sign-in, or a cookie set by another site); reload the page',
+        { code: 'session-changed' },
+      );
     const idHash = hashSessionId(sid);
     const live = await this.store.transaction((tx) =>
       tx.portal.touchSession(idHash, r.id, this.now().getTime(), this.limits.sessionIdleMs),
@@ -179,6 +238,12 @@ export class PortalGuard {
     return sid;
   }
 
+  /** The tag of the session the cookie names (the page keeps it and sends it with each action). */
+  tagOf(cookieHeader: string | undefined): string | undefined {
+    const sid = sessionCookie(cookieHeader);
+    return sid ? sessionTag(sid) : undefined;
+  }
+
   async end(cookieHeader: string | undefined): Promise<void> {
     const sid = sessionCookie(cookieHeader);
     if (sid) await this.store.transaction((tx) => tx.portal.endSession(hashSessionId(sid)));
@@ -186,19 +251,17 @@ export class PortalGuard {
 
   /** Counts an action of a signed-in user in the user's bucket. */
   async countAction(r: ResourceRecord, login: string): Promise<void> {
-    const nowMs = this.now().getTime();
-    const hit = await this.store.transaction((tx) =>
-      tx.portal.hitRateBucket(userBucket(r.name, login), this.limits.rateWindowMs, nowMs),
-    );
-    if (hit.hits > this.limits.perUser)
-      throw new RateLimitedError(
-        'user',
-        Math.max(1, Math.ceil((hit.windowStartMs + this.limits.rateWindowMs - nowMs) / 1000)),
-      );
+    await this.hit('user', userBucket(r.name, login), this.limits.perUser);
   }
 }
 
-/** The Set-Cookie value: scoped to the Resource's API, never readable by scripts, Secure over HTTPS. */
+/**
+ * The Set-Cookie value, never readable by scripts. Over https a __Host- cookie (Path=/, Secure: no other host,
+ * port or path can set one); over plain http (loopback, tests) one scoped to the Resource's API.
+ */
 export function portalCookie(r: ResourceRecord, value: string, secure: boolean, maxAge?: number): string {
-  return `${PORTAL_COOKIE}=${value}; Path=/api/r/${encodeURIComponent(r.name)}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}${maxAge !== undefined ? `; Max-Age=${maxAge}` : ''}`;
+  const age = maxAge !== undefined ? `; Max-Age=${maxAge}` : '';
+  return secure
+    ? `${PORTAL_HOST_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Secure${age}`
+    : `${PORTAL_COOKIE}=${value}; Path=/api/r/${encodeURIComponent(r.name)}; HttpOnly; SameSite=Strict${age}`;
 }

@@ -9,14 +9,26 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { TokensmithError } from '../core/errors.js';
-import type { Mailer, MailMessage } from '../provision/mailer.js';
+import type { Mailer } from '../provision/mailer.js';
 import type { PortalLimits } from '../provision/portal-rules.js';
 import type { Store } from '../store/types.js';
 import { errorToWire } from '../transport/web/bridge.js';
-import { PORTAL_COOKIE, registerSelfServiceApi } from './api-selfservice.js';
+import { PORTAL_COOKIE, PORTAL_HOST_COOKIE, registerSelfServiceApi } from './api-selfservice.js';
 import { isPortalResource, unknownResource } from './portal-guard.js';
+import {
+  capConnections,
+  clientIp,
+  HEADERS_TIMEOUT_MS,
+  MAX_CONNECTIONS_PER_ADDRESS,
+  portalClientError,
+  portalHosts,
+  securityHeaders,
+} from './portal-http.js';
+import { portalIndexPage } from './portal-index.js';
 import { selfServicePage } from './pages.js';
 import { listenOrigin } from './pairing.js';
+
+export { PORTAL_CSP } from './portal-http.js';
 
 export interface PortalServerOptions {
   store: Store;
@@ -38,6 +50,12 @@ export interface PortalServerOptions {
   accessLog?: (entry: AccessLogEntry) => void;
   /** Called with errors the portal did not expect (answered as a bare 500). */
   onUnexpectedError?: (e: unknown) => void;
+  /** Called when a sign-in code could not be mailed (the message masks the address). */
+  onMailFailure?: (message: string) => void;
+  /** `/` lists the Resources that allow self-service (else it is a plain page naming none). */
+  listResources?: boolean;
+  /** Connections one address may hold open at once (trusted proxies excepted). */
+  maxConnectionsPerAddress?: number;
 }
 
 export interface AccessLogEntry {
@@ -65,10 +83,6 @@ const PORTAL_ASSETS: Record<string, string> = {
   'app.css': 'text/css; charset=utf-8',
 };
 
-/** This origin only, no inline code, no framing, forms post only here. */
-export const PORTAL_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
 /** Portal bodies are a login, a password, a code: a few hundred bytes. */
 const BODY_LIMIT = 16 * 1024;
 
@@ -78,30 +92,9 @@ function portalAssetsDir(): string {
   return dirs.find((d) => existsSync(`${d}selfservice.js`)) ?? dirs[0]!;
 }
 
-/** Mail from the portal names the address users know it by (--public-url), unless it already does. */
-export function withPortalLink(mailer: Mailer, publicUrl: string): Mailer {
-  const link = (msg: MailMessage): MailMessage =>
-    msg.text.includes(publicUrl)
-      ? msg
-      : { ...msg, text: `${msg.text.replace(/\n*$/, '\n')}\nThe portal: ${publicUrl}\n` };
-  return { send: (msg) => mailer.send(link(msg)), close: () => mailer.close?.() ?? Promise.resolve() };
-}
-
-function securityHeaders(reply: FastifyReply, https: boolean): void {
-  reply
-    .header('Content-Security-Policy', PORTAL_CSP)
-    .header('X-Content-Type-Options', 'nosniff')
-    .header('Referrer-Policy', 'no-referrer')
-    .header('Cache-Control', 'no-store')
-    .header('X-Frame-Options', 'DENY')
-    .header('Cross-Origin-Opener-Policy', 'same-origin')
-    .header('Cross-Origin-Resource-Policy', 'same-origin');
-  if (https) reply.header('Strict-Transport-Security', 'max-age=31536000');
-}
-
 /** The portal cookie as sent: HttpOnly and SameSite=Strict always, Secure when the user's connection is https. */
 export function hardenPortalCookie(cookie: string, https: boolean): string {
-  if (!cookie.startsWith(`${PORTAL_COOKIE}=`)) return cookie;
+  if (!cookie.startsWith(`${PORTAL_COOKIE}=`) && !cookie.startsWith(`${PORTAL_HOST_COOKIE}=`)) return cookie;
   const parts = cookie
     .split(';')
     .map((p) => p.trim())
@@ -136,7 +129,7 @@ function statusOf(e: TokensmithError): number {
   return ({ 2: 400, 3: 502, 4: 422, 5: 403 } as Record<number, number>)[e.exitCode] ?? 500;
 }
 
-function registerPortalRoutes(app: FastifyInstance, opts: PortalServerOptions): void {
+function registerPortalRoutes(app: FastifyInstance, opts: PortalServerOptions, edge: Edge): void {
   const assets = opts.assetsDir ?? portalAssetsDir();
   app.get<{ Params: { resource: string } }>('/r/:resource', async (req, reply) => {
     if (!(await isPortalResource(opts.store, req.params.resource))) return unknownResource(reply, req.params.resource);
@@ -149,8 +142,16 @@ function registerPortalRoutes(app: FastifyInstance, opts: PortalServerOptions): 
       return wireError(reply, 404, `no asset ${req.params.file} on the portal`, 'not-found', 4);
     return reply.type(type).send(readFileSync(path));
   });
-  const mailer = opts.publicUrl ? withPortalLink(opts.mailer, opts.publicUrl.replace(/\/+$/, '')) : opts.mailer;
-  registerSelfServiceApi(app, { store: opts.store, mailer, limits: opts.limits });
+  app.get('/', async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').send(await portalIndexPage(opts.store, opts.listResources === true)),
+  );
+  registerSelfServiceApi(app, {
+    store: opts.store,
+    mailer: opts.mailer,
+    limits: opts.limits,
+    portalUrl: () => edge.url,
+    onMailFailure: opts.onMailFailure,
+  });
   app.setNotFoundHandler((req, reply) =>
     wireError(
       reply,
@@ -170,9 +171,30 @@ function registerPortalRoutes(app: FastifyInstance, opts: PortalServerOptions): 
   });
 }
 
-function addHooks(app: FastifyInstance, opts: PortalServerOptions, publicOrigin: string | undefined): void {
+/** What is known once the server listens: the Host values it answers to, and the address users open. */
+interface Edge {
+  hosts: Set<string>;
+  url: string;
+}
+
+/** A Host the portal does not answer to (a DNS name rebound to it) gets 421 and nothing else. */
+function wrongHost(req: FastifyRequest, edge: Edge): string | null {
+  const host = req.host.toLowerCase();
+  return edge.hosts.has(host) ? null : host;
+}
+
+function addHooks(app: FastifyInstance, opts: PortalServerOptions, publicOrigin: string | undefined, edge: Edge): void {
   app.addHook('onRequest', async (req, reply) => {
     securityHeaders(reply, req.protocol === 'https');
+    const host = wrongHost(req, edge);
+    if (host !== null)
+      return wireError(
+        reply,
+        421,
+        `this portal answers to ${[...edge.hosts][0]}, not to Host '${host.slice(0, 100)}'`,
+        'wrong-host',
+        5,
+      );
     const foreign = foreignOrigin(req, publicOrigin);
     if (foreign)
       return wireError(
@@ -190,8 +212,15 @@ function addHooks(app: FastifyInstance, opts: PortalServerOptions, publicOrigin:
   if (opts.accessLog) {
     const log = opts.accessLog;
     app.addHook('onResponse', async (req, reply) => {
+      let ip: string;
+      try {
+        ip = clientIp(req);
+      } catch {
+        // What a proxy forwarded that is no address is not written to the log as it came.
+        ip = 'invalid-forwarded-for';
+      }
       log({
-        ip: req.ip,
+        ip,
         method: req.method,
         path: req.url.split('?')[0]!,
         status: reply.statusCode,
@@ -216,13 +245,20 @@ export async function startPortalServer(opts: PortalServerOptions): Promise<Port
       securityHeaders(reply, req.protocol === 'https');
       wireError(reply, 400, 'the address is malformed or too long: open the link you were given', 'bad-request', 2);
     },
+    // What Node answers itself (a malformed request, headers too large) carries the security headers too.
+    clientErrorHandler: portalClientError,
     ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
     // Fastify types an https server as another instance type; the routes and hooks are the same.
   }) as unknown as FastifyInstance;
-  addHooks(app, opts, publicUrl ? new URL(publicUrl).origin : undefined);
-  registerPortalRoutes(app, opts);
+  const edge: Edge = { hosts: new Set(), url: publicUrl ?? '' };
+  addHooks(app, opts, publicUrl ? new URL(publicUrl).origin : undefined, edge);
+  registerPortalRoutes(app, opts, edge);
+  app.server.headersTimeout = HEADERS_TIMEOUT_MS;
+  capConnections(app.server, opts.maxConnectionsPerAddress ?? MAX_CONNECTIONS_PER_ADDRESS, opts.trustProxy);
   await app.listen({ host, port: opts.port ?? 0 });
   const port = (app.server.address() as { port: number }).port;
   const origin = listenOrigin(opts.tls ? 'https' : 'http', host, port);
-  return { app, origin, url: publicUrl ?? origin, close: () => app.close() };
+  for (const h of portalHosts(host, port, publicUrl)) edge.hosts.add(h);
+  edge.url = publicUrl ?? origin;
+  return { app, origin, url: edge.url, close: () => app.close() };
 }

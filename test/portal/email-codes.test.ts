@@ -6,7 +6,7 @@
 import { expect, it } from 'vitest';
 import { onBackends } from './harness.js';
 
-const codeIn = (text: string) => /is (\d{6})\./.exec(text)![1]!;
+const codeIn = (text: string) => /is (\d{8})\./.exec(text)![1]!;
 
 onBackends('emailed sign-in codes', (portal) => {
   it('100 requests at once send one mail, and each answer is the same', async () => {

@@ -13,6 +13,7 @@ import { addUser } from '../../src/provision/users.js';
 import type { Store } from '../../src/store/types.js';
 import { registerSelfServiceApi } from '../../src/web/api-selfservice.js';
 import { base32, TEST_SEEDS } from '../provision/helpers-ss.js';
+import { pageSessionHeader } from '../web/portal.js';
 import { keyEnv, postgresBackend, sqliteBackend, type Backend } from '../store/backends.js';
 
 export const PASSWORD = 'correct horse 1';
@@ -131,7 +132,7 @@ export function onBackends(
             method,
             url,
             remoteAddress: o.ip ?? '127.0.0.1',
-            headers: o.cookie ? { cookie: o.cookie } : {},
+            headers: o.cookie ? { cookie: o.cookie, ...pageSessionHeader(url, o.cookie) } : {},
             ...(method === 'POST' ? { payload: (body ?? {}) as object } : {}),
           }),
         );

@@ -63,8 +63,8 @@ onBackends('sign-in bursts', (portal) => {
   it('100 wrong emailed codes at once: at most 5 are checked, the sign-in locks, and the real code no longer works', async () => {
     const p = await portal();
     expect((await p.post('/api/r/corp/signin/begin', { login: 'erin' })).body).toMatchObject({ method: 'email-code' });
-    const code = /is (\d{6})\./.exec(p.mails[0]!.text)![1]!;
-    const wrong = code === '000000' ? '111111' : '000000';
+    const code = /is (\d{8})\./.exec(p.mails[0]!.text)![1]!;
+    const wrong = code === '00000000' ? '11111111' : '00000000';
     const answers = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
         p.post('/api/r/corp/signin', { login: 'erin', emailCode: wrong }, { app: (i % 2) as 0 | 1 }),

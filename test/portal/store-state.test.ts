@@ -31,7 +31,11 @@ describe.each(backends)('portal state on $name', (backend) => {
     );
     const counts = (await Promise.all(tries)).map((c) => c.attempts).sort((x, y) => x - y);
     expect(counts).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
-    expect(await a.portal.attemptsOf(rid, 'signin:alice')).toEqual({ attempts: 150, lockedUntilMs: NOW + 60_000 });
+    expect(await a.portal.attemptsOf(rid, 'signin:alice')).toEqual({
+      attempts: 150,
+      lockedUntilMs: NOW + 60_000,
+      locks: 1,
+    });
     // The lock runs out: the count starts again at 1.
     expect(
       await a.portal.countAttempt({
@@ -41,9 +45,35 @@ describe.each(backends)('portal state on $name', (backend) => {
         lockMs: 60_000,
         nowMs: NOW + 60_000,
       }),
-    ).toEqual({ attempts: 1, lockedUntilMs: null });
-    await a.portal.clearAttempts(rid, 'signin:alice');
-    expect(await a.portal.attemptsOf(rid, 'signin:alice')).toEqual({ attempts: 0, lockedUntilMs: null });
+    ).toEqual({ attempts: 1, lockedUntilMs: null, locks: 1 });
+    await a.portal.clearAttempts(rid, 'signin:alice', NOW + 3_600_000);
+    expect(await a.portal.attemptsOf(rid, 'signin:alice')).toEqual({ attempts: 0, lockedUntilMs: null, locks: 0 });
+  });
+
+  test('issue 21 (5): each lock in a row lasts twice as long, up to the longest; the login counter spans Resources', async () => {
+    const [a, , rid] = await twoConnections();
+    const count = (resourceId: number | null, nowMs: number) =>
+      a.transaction((tx) =>
+        tx.portal.countAttempt({ resourceId, subject: 'signin:x', limit: 2, lockMs: 1000, maxLockMs: 5000, nowMs }),
+      );
+    let now = NOW;
+    const lengths: number[] = [];
+    for (let lock = 0; lock < 5; lock++) {
+      await count(rid, now);
+      const c = await count(rid, now);
+      lengths.push(c.lockedUntilMs! - now);
+      now = c.lockedUntilMs!;
+    }
+    expect(lengths).toEqual([1000, 2000, 4000, 5000, 5000]);
+    // The login's own counter has no Resource: the same subject counts apart from the Resource's.
+    expect((await count(null, now)).attempts).toBe(1);
+    expect(await a.portal.attemptsOf(null, 'signin:x')).toMatchObject({ attempts: 1, locks: 0 });
+    // A success does not lift a lock in force (a parallel try set it); after it ran out it starts afresh.
+    await count(null, now);
+    await a.portal.clearAttempts(null, 'signin:x', now);
+    expect(await a.portal.attemptsOf(null, 'signin:x')).toMatchObject({ attempts: 2, locks: 1 });
+    await a.portal.clearAttempts(null, 'signin:x', now + 1000);
+    expect(await a.portal.attemptsOf(null, 'signin:x')).toEqual({ attempts: 0, lockedUntilMs: null, locks: 0 });
   });
 
   test('rate buckets: parallel hits all counted; a new window starts afresh', async () => {

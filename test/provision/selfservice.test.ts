@@ -19,7 +19,7 @@ let mailer: OutboxMailer;
 function lastCodeIn(outbox: string): string {
   const files = readdirSync(outbox).sort();
   const text = readFileSync(join(outbox, files.at(-1)!), 'utf8');
-  return /code to sign in .* is (\d{6})/.exec(text)![1]!;
+  return /code to sign in .* is (\d{8})/.exec(text)![1]!;
 }
 
 beforeEach(async () => {

@@ -69,14 +69,12 @@ describe('tokensmith portal server', () => {
     expectSecurityHeaders(page, 'the page');
     expect((await call(`${s.origin}/assets/selfservice.js`)).status).toBe(200);
     const station: [string, string][] = [
-      ['GET', '/'],
       ['GET', '/api/tokens'],
       ['POST', '/api/import'],
       ['GET', '/api/resources'],
       ['GET', '/ws'],
       ['GET', '/assets/station.js'],
       ['GET', '/assets/selfservice.js.map'],
-      ['GET', '/?pair=x'],
     ];
     for (const [method, path] of station) {
       const a = await call(`${s.origin}${path}`, {
@@ -213,7 +211,7 @@ describe('tokensmith portal server', () => {
     );
   });
 
-  it('names --public-url in the mail it sends', async () => {
+  it("names --public-url in the mail it sends, as the link to the Resource's page", async () => {
     const sent: MailMessage[] = [];
     const s = await start({
       publicUrl: 'https://mfa.example.com',
@@ -223,7 +221,8 @@ describe('tokensmith portal server', () => {
     expect(begun.status, begun.body).toBe(200);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.to).toBe('erin@example.org');
-    expect(sent[0]!.text).toMatch(/is \d{6}\./);
-    expect(sent[0]!.text).toContain('https://mfa.example.com');
+    expect(sent[0]!.text).toMatch(/is \d{8}\./);
+    // Issue 26 (4): the link opens the Resource's page, not / (which had no page).
+    expect(sent[0]!.text).toContain('The portal: https://mfa.example.com/r/corp\n');
   });
 });

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BIN } from '../cli/helpers.js';
+import { sessionTag } from '../../src/web/portal-guard.js';
 
 export interface PortalProcess {
   url: string;
@@ -86,6 +87,7 @@ export function call(
     opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
   const headers: Record<string, string> = {
     ...(body !== undefined && typeof opts.body !== 'string' ? { 'content-type': 'application/json' } : {}),
+    ...pageSessionHeader(u.pathname, opts.headers?.cookie),
     ...opts.headers,
   };
   const request = u.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -111,8 +113,14 @@ export function call(
   });
 }
 
+/** An action carries the tag of the session its page was loaded with: here, the cookie's own (as the page would send). */
+export function pageSessionHeader(path: string, cookie: string | undefined): Record<string, string> {
+  const sid = /(?:^|;\s*)(?:__Host-)?tokensmith_portal=([^;]+)/.exec(cookie ?? '')?.[1];
+  return path.includes('/actions/') && sid ? { 'x-portal-session': sessionTag(sid) } : {};
+}
+
 /** The portal session cookie from a Set-Cookie answer, as `name=value` for the Cookie header. */
 export function sessionCookie(a: Answer): string | undefined {
   const set = ([] as string[]).concat(a.headers['set-cookie'] ?? []);
-  return set.find((c) => c.startsWith('tokensmith_portal='))?.split(';')[0];
+  return set.find((c) => /^(__Host-)?tokensmith_portal=/.test(c))?.split(';')[0];
 }

@@ -37,8 +37,8 @@ function codeOf(serial: string): string {
 
 /** The six-digit code in a mail as the SMTP server got it (quoted-printable soft breaks undone). */
 function codeInMail(raw: string): string {
-  const m = /is (\d{6})\./.exec(raw.replace(/=\r?\n/g, ''));
-  if (!m) throw new Error(`no sign-in code in the mail:\n${raw.replace(/\d{6}/g, '######')}`);
+  const m = /is (\d{8})\./.exec(raw.replace(/=\r?\n/g, ''));
+  if (!m) throw new Error(`no sign-in code in the mail:\n${raw.replace(/\d{8}/g, '########')}`);
   return m[1]!;
 }
 
@@ -92,8 +92,10 @@ describe.skipIf(missing !== null)(`self-service page in Chromium${missing ? ` (s
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the station is not there: its page, API and assets answer 404', async () => {
-    expect((await page.goto(`${portal.origin}/`))!.status()).toBe(404);
+  it('the station is not there: / is a plain page without it; its API and assets answer 404', async () => {
+    expect((await page.goto(`${portal.origin}/`))!.status()).toBe(200);
+    expect(await page.locator('script').count()).toBe(0);
+    expect(await page.textContent('#index-note')).toMatch(/\/r\//);
     expect((await page.goto(`${portal.origin}/assets/station.js`))!.status()).toBe(404);
     await page.goto(`${portal.origin}/r/corp`);
     const statuses = await page.evaluate(async () =>

@@ -6,6 +6,7 @@ import { UsageError } from '../../core/errors.js';
 interface PortalOptions extends PortalFlags {
   smtpUrl?: string;
   accessLog?: boolean;
+  listResources?: boolean;
 }
 
 const HELP = `
@@ -30,6 +31,10 @@ Mail (sign-in codes) goes through --smtp-url, else TOKENSMITH_SMTP_URL (prefer
 the variable when the URL holds a password: command lines are visible to other
 users), else into an outbox folder beside the database (demo and tests; files
 are removed after 10 minutes). TOKENSMITH_MAIL_FROM sets the sender.
+
+Sign-in mails link to <public url>/r/<resource>. The address / shows a plain
+page, or with --list-resources a list of the Resources that allow self-service.
+A Resource's own --url (tokensmith resource create --url) is not used here.
 
 It prints "tokensmith portal: <url>" as its first line (--json: {"url": ...})
 and runs until Ctrl-C or SIGTERM.
@@ -69,52 +74,61 @@ export function registerPortal(program: Command): void {
       'send mail through this SMTP server, smtp://host:587 or smtps://user:pass@host:465 (default: TOKENSMITH_SMTP_URL, else the outbox)',
     )
     .option(
+      '--list-resources',
+      'let / list the Resources that allow self-service (else / is a plain page that names none)',
+    )
+    .option(
       '--access-log',
       'write one line per request to stderr: time, client address, method, path, status, milliseconds',
     )
     .addHelpText('after', HELP)
-    .action(async (o: PortalOptions, cmd: Command) => {
-      const out = outputOf(cmd);
-      const { portalSettings } = await import('../../web/portal-options.js');
-      const settings = portalSettings(o);
-      const { openStore, resolveDbPath } = await import('../../store/index.js');
-      const { mailerFor } = await import('../../provision/mailer.js');
-      const { startPortalServer } = await import('../../web/portal-server.js');
-      const db = globalsOf(cmd).db;
-      const mailer = mailerFor(resolveDbPath(db), process.env, o.smtpUrl);
-      for (const w of settings.warnings) out.warn(w);
-      const store = await openStore({ db });
-      let server;
-      try {
-        server = await startPortalServer({
-          store,
-          mailer,
-          ...settings.server,
-          accessLog: o.accessLog
-            ? (e) => out.info(`${new Date().toISOString()} ${e.ip} ${e.method} ${e.path} ${e.status} ${e.ms}ms`)
-            : undefined,
-          onUnexpectedError: (e) => out.warn(`a request failed: ${(e as Error)?.stack ?? String(e)}`),
-        });
-      } catch (e) {
-        await store.close();
-        if ((e as { code?: string }).code === 'EADDRINUSE') {
-          throw new UsageError(
-            `port ${o.port} on ${o.host} is in use (another tokensmith portal?): stop it, or give another --port (0 picks a free one)`,
-            'port-in-use',
-          );
-        }
-        throw e;
-      }
-      out.result(
-        { url: server.url, origin: server.origin },
-        `tokensmith portal: ${server.url}\nlistening on ${server.origin}; pages at ${server.url}/r/<resource>. Ctrl-C stops it.`,
-      );
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      await server.close();
-      await mailer.close?.();
-      await store.close();
+    .action(runPortal);
+}
+
+/** Starts the server, prints where it listens, and runs until SIGINT or SIGTERM. */
+async function runPortal(o: PortalOptions, cmd: Command): Promise<void> {
+  const out = outputOf(cmd);
+  const { portalSettings } = await import('../../web/portal-options.js');
+  const settings = portalSettings(o);
+  const { openStore, resolveDbPath } = await import('../../store/index.js');
+  const { mailerFor } = await import('../../provision/mailer.js');
+  const { startPortalServer } = await import('../../web/portal-server.js');
+  const db = globalsOf(cmd).db;
+  const mailer = mailerFor(resolveDbPath(db), process.env, o.smtpUrl);
+  for (const w of settings.warnings) out.warn(w);
+  const store = await openStore({ db });
+  let server;
+  try {
+    server = await startPortalServer({
+      store,
+      mailer,
+      ...settings.server,
+      accessLog: o.accessLog
+        ? (e) => out.info(`${new Date().toISOString()} ${e.ip} ${e.method} ${e.path} ${e.status} ${e.ms}ms`)
+        : undefined,
+      onUnexpectedError: (e) => out.warn(`a request failed: ${(e as Error)?.stack ?? String(e)}`),
+      onMailFailure: (message) => out.warn(message),
+      listResources: o.listResources === true,
     });
+  } catch (e) {
+    await store.close();
+    if ((e as { code?: string }).code === 'EADDRINUSE') {
+      throw new UsageError(
+        `port ${o.port} on ${o.host} is in use (another tokensmith portal?): stop it, or give another --port (0 picks a free one)`,
+        'port-in-use',
+      );
+    }
+    throw e;
+  }
+  out.result(
+    { url: server.url, origin: server.origin },
+    `tokensmith portal: ${server.url}\nlistening on ${server.origin}; pages at ${server.url}/r/<resource>. Ctrl-C stops it.`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+  await mailer.close?.();
+  await store.close();
 }

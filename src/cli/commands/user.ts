@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { DataError, UsageError } from '../../core/errors.js';
 import { table, withStore, type Output } from '../context.js';
 import type { UserView } from '../../provision/users.js';
+import { registerUserSignout } from './user-signout.js';
 
 /** Reads one line from stdin (the password); a terminal gets a prompt that does not echo. */
 async function readPasswordLine(out: Output): Promise<string> {
@@ -55,6 +56,7 @@ export function registerUser(program: Command): void {
   registerUserImport(user);
   registerUserViews(user);
   registerMembership(user);
+  registerUserSignout(user);
 }
 
 function registerUserAdd(user: Command): void {

@@ -4,23 +4,39 @@
  * RETURNING): PostgreSQL holds the row while it counts, so portal processes
  * on one database count every try once, whatever the interleaving.
  */
-import type { PortalAttemptCount, PortalStateRepo } from '../types.js';
+import type { CountAttemptInput, PortalAttemptCount, PortalStateRepo } from '../types.js';
 import type { PgExecutor } from './db.js';
 
-type AttemptRow = { attempts: number; locked_until_ms: number | null };
+type AttemptRow = { attempts: number; locked_until_ms: number | null; locks: number };
 
-// $1 resource, $2 subject, $3 limit, $4 lock ms, $5 now ms
-const COUNT_ATTEMPT = `
-INSERT INTO portal_attempts (resource_id, subject, attempts, locked_until_ms, touched_ms)
-VALUES ($1, $2, 1, CASE WHEN 1 >= $3::int THEN $5::bigint + $4::bigint ELSE NULL END, $5::bigint)
-ON CONFLICT (resource_id, subject) DO UPDATE SET
-  attempts = CASE WHEN portal_attempts.locked_until_ms <= $5::bigint THEN 1 ELSE portal_attempts.attempts + 1 END,
+/** The counter's table and key: one Resource's (portal_attempts) or the login's in every Resource (resourceId null). */
+const counterOf = (resourceId: number | null) =>
+  resourceId === null
+    ? { t: 'portal_login_attempts', keys: 'subject', where: 'subject = $2' }
+    : { t: 'portal_attempts', keys: 'resource_id, subject', where: 'resource_id = $1 AND subject = $2' };
+
+/**
+ * Counts one try; the count that reaches the limit locks for lockMs, doubled for each lock before it, at most maxLockMs.
+ * $1 resource, $2 subject, $3 limit, $4 lock ms, $5 now ms, $6 longest lock ms.
+ */
+function countAttemptSql(resourceId: number | null): string {
+  const { t, keys } = counterOf(resourceId);
+  const values = resourceId === null ? '$2' : '$1, $2';
+  const next = `(CASE WHEN ${t}.locked_until_ms <= $5::bigint THEN 1 ELSE ${t}.attempts + 1 END)`;
+  return `
+INSERT INTO ${t} (${keys}, attempts, locked_until_ms, locks, touched_ms)
+VALUES (${values}, 1, CASE WHEN 1 >= $3::int THEN $5::bigint + $4::bigint ELSE NULL END, CASE WHEN 1 >= $3::int THEN 1 ELSE 0 END, $5::bigint)
+ON CONFLICT (${keys}) DO UPDATE SET
+  attempts = ${next},
   locked_until_ms = CASE
-    WHEN portal_attempts.locked_until_ms > $5::bigint THEN portal_attempts.locked_until_ms
-    WHEN (CASE WHEN portal_attempts.locked_until_ms <= $5::bigint THEN 1 ELSE portal_attempts.attempts + 1 END) >= $3::int THEN $5::bigint + $4::bigint
+    WHEN ${t}.locked_until_ms > $5::bigint THEN ${t}.locked_until_ms
+    WHEN ${next} >= $3::int THEN $5::bigint + LEAST($4::bigint << LEAST(${t}.locks, 20), $6::bigint)
     ELSE NULL END,
+  locks = CASE WHEN ${t}.locked_until_ms > $5::bigint THEN ${t}.locks WHEN ${next} >= $3::int THEN ${t}.locks + 1 ELSE ${t}.locks END,
   touched_ms = $5::bigint
-RETURNING attempts, locked_until_ms`;
+WHERE $1::int IS NOT NULL
+RETURNING attempts, locked_until_ms, locks`;
+}
 
 // $1 bucket, $2 window ms, $3 now ms
 const HIT_BUCKET = `
@@ -42,32 +58,30 @@ RETURNING user_id`;
 const toCount = (r: AttemptRow): PortalAttemptCount => ({
   attempts: r.attempts,
   lockedUntilMs: r.locked_until_ms ?? null,
+  locks: r.locks,
 });
 
 export class PgPortalState implements PortalStateRepo {
   constructor(protected readonly db: PgExecutor) {}
 
-  async countAttempt(a: {
-    resourceId: number;
-    subject: string;
-    limit: number;
-    lockMs: number;
-    nowMs: number;
-  }): Promise<PortalAttemptCount> {
-    return toCount(
-      (await this.db.one<AttemptRow>(COUNT_ATTEMPT, [a.resourceId, a.subject, a.limit, a.lockMs, a.nowMs]))!,
-    );
+  async countAttempt(a: CountAttemptInput): Promise<PortalAttemptCount> {
+    // The unused $1 of the login counter still needs a type: the key is the login alone there.
+    const args = [a.resourceId ?? 0, a.subject, a.limit, a.lockMs, a.nowMs, a.maxLockMs ?? a.lockMs];
+    return toCount((await this.db.one<AttemptRow>(countAttemptSql(a.resourceId), args))!);
   }
-  async clearAttempts(resourceId: number, subject: string): Promise<void> {
+  /** A success ends the count, unless a lock came meanwhile (a parallel try reached the limit): that lock stays. */
+  async clearAttempts(resourceId: number | null, subject: string, nowMs: number): Promise<void> {
+    const { t, where } = counterOf(resourceId);
     await this.db.query(
-      'UPDATE portal_attempts SET attempts = 0, locked_until_ms = NULL WHERE resource_id = $1 AND subject = $2',
-      [resourceId, subject],
+      `UPDATE ${t} SET attempts = 0, locks = 0, locked_until_ms = NULL WHERE ${where} AND $1::int IS NOT NULL AND (locked_until_ms IS NULL OR locked_until_ms <= $3::bigint)`,
+      [resourceId ?? 0, subject, nowMs],
     );
   }
-  async attemptsOf(resourceId: number, subject: string): Promise<PortalAttemptCount | null> {
+  async attemptsOf(resourceId: number | null, subject: string): Promise<PortalAttemptCount | null> {
+    const { t, where } = counterOf(resourceId);
     const r = await this.db.one<AttemptRow>(
-      'SELECT attempts, locked_until_ms FROM portal_attempts WHERE resource_id = $1 AND subject = $2',
-      [resourceId, subject],
+      `SELECT attempts, locked_until_ms, locks FROM ${t} WHERE ${where} AND $1::int IS NOT NULL`,
+      [resourceId ?? 0, subject],
     );
     return r ? toCount(r) : null;
   }
@@ -168,5 +182,31 @@ export class PgPortalState implements PortalStateRepo {
       'DELETE FROM portal_attempts WHERE touched_ms < $1::bigint AND (locked_until_ms IS NULL OR locked_until_ms <= $2::bigint)',
       [opts.staleBeforeMs, nowMs],
     );
+    await this.db.query(
+      'DELETE FROM portal_login_attempts WHERE touched_ms < $1::bigint AND (locked_until_ms IS NULL OR locked_until_ms <= $2::bigint)',
+      [opts.staleBeforeMs, nowMs],
+    );
+  }
+  async holdSecondFactor(userId: number, resourceId: number, nowMs: number): Promise<void> {
+    await this.db.query(
+      'INSERT INTO portal_second_factor (user_id, resource_id, since_ms) VALUES ($1, $2, $3::bigint) ON CONFLICT DO NOTHING',
+      [userId, resourceId, nowMs],
+    );
+  }
+  async secondFactorHeld(userId: number, resourceId: number): Promise<boolean> {
+    const r = await this.db.one('SELECT 1 AS held FROM portal_second_factor WHERE user_id = $1 AND resource_id = $2', [
+      userId,
+      resourceId,
+    ]);
+    return r !== undefined && r !== null;
+  }
+  async dropSecondFactor(userId: number, resourceId: number | null): Promise<number> {
+    const sql =
+      'DELETE FROM portal_second_factor WHERE user_id = $1 AND ($2::int IS NULL OR resource_id = $2) RETURNING 1';
+    return (await this.db.query(sql, [userId, resourceId])).length;
+  }
+  async endUserSessionsIn(userId: number, resourceId: number | null): Promise<number> {
+    const sql = 'DELETE FROM portal_sessions WHERE user_id = $1 AND ($2::int IS NULL OR resource_id = $2) RETURNING 1';
+    return (await this.db.query(sql, [userId, resourceId])).length;
   }
 }

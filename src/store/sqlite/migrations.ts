@@ -307,6 +307,28 @@ CREATE INDEX tokens_attr_uid ON tokens (json_extract(attributes, '$.uid'));
 `,
   },
   {
+    version: 11,
+    name: 'portal: escalating locks, a per-login counter across Resources, the second-factor hold',
+    // locks: how many locks in a row (each doubles the next); portal_login_attempts counts a login's tries in every Resource;
+    // portal_second_factor: the user held an enrolled token there, so sign-in keeps asking for one until an admin says not.
+    sql: `
+ALTER TABLE portal_attempts ADD COLUMN locks INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE portal_login_attempts (
+  subject         TEXT PRIMARY KEY,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  locked_until_ms INTEGER,
+  locks           INTEGER NOT NULL DEFAULT 0,
+  touched_ms      INTEGER NOT NULL
+);
+CREATE TABLE portal_second_factor (
+  user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  resource_id INTEGER NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
+  since_ms    INTEGER NOT NULL,
+  PRIMARY KEY (user_id, resource_id)
+);
+`,
+  },
+  {
     version: 12,
     name: 'directories: LDAP/AD sources of users, their accounts and Resource links',
     // The bind password is sealed under the master key like a seed (base64 of the sealed bytes); users stay in users,

@@ -5,21 +5,33 @@
  * with RETURNING), so parallel requests never count from a stale read.
  */
 import type Database from 'better-sqlite3';
-import type { PortalAttemptCount, PortalStateRepo } from '../types.js';
+import type { CountAttemptInput, PortalAttemptCount, PortalStateRepo } from '../types.js';
 
-type AttemptRow = { attempts: number; locked_until_ms: number | null };
+type AttemptRow = { attempts: number; locked_until_ms: number | null; locks: number };
 
-const COUNT_ATTEMPT = `
-INSERT INTO portal_attempts (resource_id, subject, attempts, locked_until_ms, touched_ms)
-VALUES (@resourceId, @subject, 1, CASE WHEN 1 >= @limit THEN @nowMs + @lockMs ELSE NULL END, @nowMs)
-ON CONFLICT (resource_id, subject) DO UPDATE SET
-  attempts = CASE WHEN portal_attempts.locked_until_ms <= @nowMs THEN 1 ELSE portal_attempts.attempts + 1 END,
+/** The counter's table and key: one Resource's (portal_attempts) or the login's in every Resource (resourceId null). */
+const counterOf = (resourceId: number | null) =>
+  resourceId === null
+    ? { t: 'portal_login_attempts', keys: 'subject', values: '@subject' }
+    : { t: 'portal_attempts', keys: 'resource_id, subject', values: '@resourceId, @subject' };
+
+/** Counts one try; the count that reaches the limit locks for lockMs, doubled for each lock before it, at most maxLockMs. */
+function countAttemptSql(resourceId: number | null): string {
+  const { t, keys, values } = counterOf(resourceId);
+  const next = `(CASE WHEN ${t}.locked_until_ms <= @nowMs THEN 1 ELSE ${t}.attempts + 1 END)`;
+  return `
+INSERT INTO ${t} (${keys}, attempts, locked_until_ms, locks, touched_ms)
+VALUES (${values}, 1, CASE WHEN 1 >= @limit THEN @nowMs + @lockMs ELSE NULL END, CASE WHEN 1 >= @limit THEN 1 ELSE 0 END, @nowMs)
+ON CONFLICT (${keys}) DO UPDATE SET
+  attempts = ${next},
   locked_until_ms = CASE
-    WHEN portal_attempts.locked_until_ms > @nowMs THEN portal_attempts.locked_until_ms
-    WHEN (CASE WHEN portal_attempts.locked_until_ms <= @nowMs THEN 1 ELSE portal_attempts.attempts + 1 END) >= @limit THEN @nowMs + @lockMs
+    WHEN ${t}.locked_until_ms > @nowMs THEN ${t}.locked_until_ms
+    WHEN ${next} >= @limit THEN @nowMs + MIN(@lockMs << MIN(${t}.locks, 20), @maxLockMs)
     ELSE NULL END,
+  locks = CASE WHEN ${t}.locked_until_ms > @nowMs THEN ${t}.locks WHEN ${next} >= @limit THEN ${t}.locks + 1 ELSE ${t}.locks END,
   touched_ms = @nowMs
-RETURNING attempts, locked_until_ms`;
+RETURNING attempts, locked_until_ms, locks`;
+}
 
 const HIT_BUCKET = `
 INSERT INTO portal_rate_buckets (bucket, window_ms, hits) VALUES (@bucket, @nowMs, 1)
@@ -39,6 +51,7 @@ RETURNING user_id`;
 const toCount = (r: AttemptRow): PortalAttemptCount => ({
   attempts: r.attempts,
   lockedUntilMs: r.locked_until_ms ?? null,
+  locks: r.locks,
 });
 
 export class SqlitePortalState implements PortalStateRepo {
@@ -51,24 +64,23 @@ export class SqlitePortalState implements PortalStateRepo {
     return s;
   }
 
-  async countAttempt(a: {
-    resourceId: number;
-    subject: string;
-    limit: number;
-    lockMs: number;
-    nowMs: number;
-  }): Promise<PortalAttemptCount> {
-    return toCount(this.stmt(COUNT_ATTEMPT).get(a) as AttemptRow);
+  async countAttempt(a: CountAttemptInput): Promise<PortalAttemptCount> {
+    const params = { ...a, maxLockMs: a.maxLockMs ?? a.lockMs };
+    return toCount(this.stmt(countAttemptSql(a.resourceId)).get(params) as AttemptRow);
   }
-  async clearAttempts(resourceId: number, subject: string): Promise<void> {
+  /** A success ends the count, unless a lock came meanwhile (a parallel try reached the limit): that lock stays. */
+  async clearAttempts(resourceId: number | null, subject: string, nowMs: number): Promise<void> {
+    const { t, keys, values } = counterOf(resourceId);
     this.stmt(
-      'UPDATE portal_attempts SET attempts = 0, locked_until_ms = NULL WHERE resource_id = ? AND subject = ?',
-    ).run(resourceId, subject);
+      `UPDATE ${t} SET attempts = 0, locks = 0, locked_until_ms = NULL WHERE (${keys}) = (${values}) AND (locked_until_ms IS NULL OR locked_until_ms <= @nowMs)`,
+    ).run({ resourceId, subject, nowMs });
   }
-  async attemptsOf(resourceId: number, subject: string): Promise<PortalAttemptCount | null> {
-    const r = this.stmt(
-      'SELECT attempts, locked_until_ms FROM portal_attempts WHERE resource_id = ? AND subject = ?',
-    ).get(resourceId, subject) as AttemptRow | undefined;
+  async attemptsOf(resourceId: number | null, subject: string): Promise<PortalAttemptCount | null> {
+    const { t, keys, values } = counterOf(resourceId);
+    const r = this.stmt(`SELECT attempts, locked_until_ms, locks FROM ${t} WHERE (${keys}) = (${values})`).get({
+      resourceId,
+      subject,
+    }) as AttemptRow | undefined;
     return r ? toCount(r) : null;
   }
   async hitRateBucket(
@@ -150,5 +162,33 @@ export class SqlitePortalState implements PortalStateRepo {
     this.stmt(
       'DELETE FROM portal_attempts WHERE touched_ms < ? AND (locked_until_ms IS NULL OR locked_until_ms <= ?)',
     ).run(opts.staleBeforeMs, nowMs);
+    this.stmt(
+      'DELETE FROM portal_login_attempts WHERE touched_ms < ? AND (locked_until_ms IS NULL OR locked_until_ms <= ?)',
+    ).run(opts.staleBeforeMs, nowMs);
+  }
+  async holdSecondFactor(userId: number, resourceId: number, nowMs: number): Promise<void> {
+    this.stmt(
+      'INSERT INTO portal_second_factor (user_id, resource_id, since_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    ).run(userId, resourceId, nowMs);
+  }
+  async secondFactorHeld(userId: number, resourceId: number): Promise<boolean> {
+    return (
+      this.stmt('SELECT 1 FROM portal_second_factor WHERE user_id = ? AND resource_id = ?').get(userId, resourceId) !==
+      undefined
+    );
+  }
+  async dropSecondFactor(userId: number, resourceId: number | null): Promise<number> {
+    return this.stmt('DELETE FROM portal_second_factor WHERE user_id = ? AND (? IS NULL OR resource_id = ?)').run(
+      userId,
+      resourceId,
+      resourceId,
+    ).changes;
+  }
+  async endUserSessionsIn(userId: number, resourceId: number | null): Promise<number> {
+    return this.stmt('DELETE FROM portal_sessions WHERE user_id = ? AND (? IS NULL OR resource_id = ?)').run(
+      userId,
+      resourceId,
+      resourceId,
+    ).changes;
   }
 }

@@ -54,15 +54,15 @@ export class ApiError extends Error {
   }
 }
 
-export async function api<T>(path: string, body?: unknown): Promise<T> {
+export async function api<T>(path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
   const res = await fetch(
     path,
     body === undefined
-      ? { credentials: 'same-origin' }
+      ? { credentials: 'same-origin', headers }
       : {
           method: 'POST',
           credentials: 'same-origin',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...headers },
           body: JSON.stringify(body),
         },
   );

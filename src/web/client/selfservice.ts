@@ -14,12 +14,16 @@ interface Overview {
   actions: string[];
   tokenTypes: string[];
   token: { serial: string; state: string; type: string } | null;
+  /** The tag of the session this page was loaded with: each action sends it back (a swapped cookie is refused). */
+  sessionTag?: string;
 }
 
 const main = document.getElementById('main')!;
 const resource = main.dataset.resource!;
 const base = `/api/r/${encodeURIComponent(resource)}`;
 const status = statusLine('status');
+/** Set from the sign-in or /me answer; sent with every action. */
+let pageSession = '';
 
 function input(id: string, type = 'text', extra: Record<string, string> = {}): HTMLInputElement {
   return h('input', { id, name: id, type, autocomplete: 'off', ...extra });
@@ -83,11 +87,12 @@ function secretForm(
     'submit',
     showingErrors(async (ev) => {
       ev.preventDefault();
-      await api(`${base}/signin`, {
+      const o = await api<Overview>(`${base}/signin`, {
         login,
         [method === 'password' ? 'password' : 'emailCode']: secret.value,
         tokenCode: tokenCode?.value,
       });
+      pageSession = o.sessionTag ?? '';
       await showPortal();
       say(status, `Signed in as ${login}.`, 'ok');
     }),
@@ -119,7 +124,11 @@ function actionForm(
       ev.preventDefault();
       const body: Record<string, string> = {};
       for (const [, el] of fields) body[el.name] = el.value;
-      await api(`${base}/actions/${action}`, body);
+      const done = await api<{ sessionTag?: string }>(`${base}/actions/${action}`, body, {
+        'X-Portal-Session': pageSession,
+      });
+      // A new password gives the session a new id: the page follows it.
+      if (done.sessionTag) pageSession = done.sessionTag;
       await showPortal();
       say(status, `${button}: done.`, 'ok');
     }),
@@ -185,12 +194,11 @@ function changePasswordForm(): HTMLElement {
   );
 }
 
-async function showPortal(): Promise<void> {
-  const o = await api<Overview>(`${base}/me`);
-  const allowed = new Set(o.actions);
+/** The forms of the token actions the Resource allows, for the token the user holds (or none). */
+function tokenForms(allowed: Set<string>, token: Overview['token']): HTMLElement[] {
   const forms: HTMLElement[] = [];
-  if (allowed.has('enroll') && (!o.token || o.token.state === 'assigned')) forms.push(enrollForm());
-  if (allowed.has('assign-existing') && !o.token)
+  if (allowed.has('enroll') && (!token || token.state === 'assigned')) forms.push(enrollForm());
+  if (allowed.has('assign-existing') && !token)
     forms.push(
       actionForm(
         'assign-existing',
@@ -199,7 +207,7 @@ async function showPortal(): Promise<void> {
         'Take the token',
       ),
     );
-  if (allowed.has('synchronize') && o.token)
+  if (allowed.has('synchronize') && token)
     forms.push(
       actionForm(
         'synchronize',
@@ -211,10 +219,16 @@ async function showPortal(): Promise<void> {
         'Synchronize',
       ),
     );
-  if (allowed.has('reissue') && o.token?.state === 'enrolled')
+  if (allowed.has('reissue') && token?.state === 'enrolled')
     forms.push(actionForm('reissue', 'Prove your token again', [], 'Reissue'));
-  if (allowed.has('unassign') && o.token)
+  if (allowed.has('unassign') && token)
     forms.push(actionForm('unassign', 'Give the token back', [], 'Unassign my token'));
+  return forms;
+}
+
+/** The forms of the changes to the user's own details the Resource allows. */
+function userForms(allowed: Set<string>): HTMLElement[] {
+  const forms: HTMLElement[] = [];
   if (allowed.has('change-password')) forms.push(changePasswordForm());
   if (allowed.has('change-email'))
     forms.push(
@@ -226,18 +240,33 @@ async function showPortal(): Promise<void> {
     );
   if (allowed.has('change-name'))
     forms.push(actionForm('change-name', 'Change your name', [['New name', input('name')]], 'Change the name'));
-  const signOut = h(
+  return forms;
+}
+
+function signOutButton(): HTMLElement {
+  return h(
     'button',
     {
       type: 'button',
       id: 'signout',
       onclick: showingErrors(async () => {
         await api(`${base}/signout`, {});
+        pageSession = '';
         signInForm();
       }),
     },
     'Sign out',
   );
+}
+
+/** The signed-in page: the user's token, then one form per allowed action. */
+async function showPortal(): Promise<void> {
+  const o = await api<Overview>(`${base}/me`);
+  // The page is bound to the session it first showed; a later /me under another cookie does not rebind it.
+  if (!pageSession) pageSession = o.sessionTag ?? '';
+  const allowed = new Set(o.actions);
+  const forms = [...tokenForms(allowed, o.token), ...userForms(allowed)];
+  const nothing = o.actions.length ? 'Nothing to do here now.' : 'This Resource allows no self-service actions.';
   page(
     h(
       'section',
@@ -253,17 +282,9 @@ async function showPortal(): Promise<void> {
       'section',
       { 'aria-labelledby': 'actions-h' },
       h('h2', { id: 'actions-h' }, 'What you can do'),
-      ...(forms.length
-        ? forms
-        : [
-            h(
-              'p',
-              { id: 'nothing-to-do' },
-              o.actions.length ? 'Nothing to do here now.' : 'This Resource allows no self-service actions.',
-            ),
-          ]),
+      ...(forms.length ? forms : [h('p', { id: 'nothing-to-do' }, nothing)]),
     ),
-    h('div', { class: 'actions' }, signOut),
+    h('div', { class: 'actions' }, signOutButton()),
   );
 }
 
