@@ -22,7 +22,7 @@ export function globalsOf(cmd: Command): GlobalOptions {
 export class Output {
   constructor(
     readonly json: boolean,
-    private readonly stdout: NodeJS.WritableStream = process.stdout,
+    readonly stdout: NodeJS.WritableStream = process.stdout,
     private readonly stderr: NodeJS.WritableStream = process.stderr,
   ) {}
 

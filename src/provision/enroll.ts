@@ -199,7 +199,7 @@ async function recordRejectedCode(tx: Repos, a: ClaimAttempt, replay: boolean): 
 }
 
 /** A matching code: assigns a stock token, moves it to enrolled and keeps the drift and the step used. */
-async function enrollMatched(tx: Repos, a: ClaimAttempt, match: CodeMatch, at: Date): Promise<ClaimResult> {
+async function enrollMatched(tx: Repos, a: ClaimAttempt, match: CodeMatch): Promise<ClaimResult> {
   const { input, r, user, token } = a;
   let holder = a.holder;
   if (holder && token.state === 'enrolled') {
@@ -222,7 +222,9 @@ async function enrollMatched(tx: Repos, a: ClaimAttempt, match: CodeMatch, at: D
   const from = state;
   state = nextState(state, 'enroll');
   const driftSteps = token.type === 'totp' ? token.driftSteps + match.offset : token.driftSteps;
-  const enrolledAt = at.toISOString();
+  // The time it is recorded, never before the assignment it completes (`at` is the time the code is checked against).
+  const now = new Date().toISOString();
+  const enrolledAt = now > holder.createdAt ? now : holder.createdAt;
   await tx.tokens.update(token.id, {
     state,
     resourceId: r.id,
@@ -283,7 +285,7 @@ export async function claimToken(store: Store, input: ClaimInput): Promise<Claim
     if (!match || replay) {
       return recordRejectedCode(tx, attempt, replay);
     }
-    return enrollMatched(tx, attempt, match, at);
+    return enrollMatched(tx, attempt, match);
   });
   if (result instanceof PolicyError) throw result;
   return result;

@@ -39,6 +39,8 @@ export interface TokenRecord {
   attributes: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
+  /** When the state last changed (the insert, for a token that never moved). */
+  stateChangedAt: string;
   /** RFC 6238 T0 in Unix seconds (TOTP): present only when not 0. */
   t0?: number;
   /** RFC 4226 Luhn check digit appended to each code: present only when true. */
@@ -122,17 +124,24 @@ export interface InventoryFilter {
   user?: string;
   /** Case-insensitive text in the serial, user, model, manufacturer or Resource name. */
   search?: string;
+  /** Only tokens assigned (to a user, still) before this ISO 8601 UTC time. */
+  assignedBefore?: string;
 }
 
 export interface InventoryRow {
   token: TokenRecord;
   resource: string | null;
   user: string | null;
+  /** When the token was assigned to `user`, and when the user enrolled it (null: not (yet)). */
+  assignedAt: string | null;
+  enrolledAt: string | null;
 }
 
 export interface TokenRepo {
   /** The inventory in one statement: each token with its Resource's name and its user's login, filtered in SQL. */
   inventory(filter?: InventoryFilter): Promise<InventoryRow[]>;
+  /** The inventory page by page (1000 tokens a query): memory stays flat however large the store. */
+  iterateInventory(filter?: InventoryFilter): AsyncIterable<InventoryRow>;
   insert(t: NewToken): Promise<TokenRecord>;
   /**
    * Inserts many tokens at once (seed files of 100,000 tokens) without reading

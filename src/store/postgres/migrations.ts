@@ -216,6 +216,15 @@ INSERT INTO meta (key, value) VALUES ('audit_anchor_pending', '1') ON CONFLICT (
 CREATE INDEX tokens_attr_uid ON tokens (((attributes::jsonb) ->> 'uid'));
 `,
   },
+  {
+    version: 10,
+    name: 'tokens: when the state last changed',
+    // "Assigned but never enrolled since ..." needs the time of the last state change; tokens that had one take their last update.
+    sql: `
+ALTER TABLE tokens ADD COLUMN state_changed_at TEXT;
+UPDATE tokens SET state_changed_at = updated_at;
+`,
+  },
 ];
 
 /** Tables in an order that satisfies the foreign keys (for db copy), with the id column whose identity must follow the copied rows. */
