@@ -74,6 +74,7 @@ describe.each(backends)('$name: token times', (backend) => {
       login: 'alice',
       serial: 'P1',
       code: totp(TEST_SEEDS.p1, at),
+      via: 'portal',
       at,
     });
     const v = (await listTokens(store, { user: 'alice' }))[0]!;
