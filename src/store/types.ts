@@ -171,6 +171,9 @@ export interface AuditVerifyResult {
   rows: number;
   /** The first bad row (its seq, or the seq expected where one is missing) and what is wrong. */
   firstBad?: { seq: number; problem: string };
+  /** Only when the MACed anchor could not be checked (it needs the master key): false, and why. */
+  anchorChecked?: boolean;
+  note?: string;
 }
 
 export interface AuditRepo {

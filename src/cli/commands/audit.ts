@@ -28,7 +28,7 @@ export function registerAudit(program: Command): void {
   audit
     .command('verify')
     .description(
-      'check the hash chain: exits 4 and names the first bad row when a row was edited, deleted or reordered',
+      'check the hash chain and its anchor: exits 4 and names the first bad row when a row was edited, deleted or reordered; without the master key the chain is checked and the anchor is not (said)',
     )
     .action(async (_o: unknown, cmd: Command) => {
       await withStore(cmd, async (store, out) => {
@@ -42,7 +42,11 @@ export function registerAudit(program: Command): void {
             resultPrinted: true,
           });
         }
-        out.result(r, `audit chain intact: ${r.rows} rows`);
+        if (r.anchorChecked === false) out.warn(r.note ?? 'the anchor was not checked');
+        out.result(
+          r,
+          `audit chain intact: ${r.rows} rows${r.anchorChecked === false ? ' (the anchor was not checked)' : ''}`,
+        );
       });
     });
 }

@@ -7,6 +7,7 @@ import { GENESIS_HASH, toAuditRecord, verifyAuditChain, type StoredAuditRow } fr
 import {
   ANCHOR_META_KEY,
   ANCHOR_PENDING_META_KEY,
+  anchorNotChecked,
   anchorValue,
   checkAnchor,
   lastHashOf,
@@ -35,7 +36,7 @@ export class PgAuditRepo implements AuditRepo {
     private readonly operator: string,
     private readonly inTransaction: <T>(fn: () => Promise<T>) => Promise<T>,
     /** The master key: the anchor's MAC key is derived from it. */
-    private readonly key: () => Promise<Buffer>,
+    private readonly key: (create?: boolean) => Promise<Buffer>,
   ) {}
 
   private async metaValue(key: string): Promise<string | null> {
@@ -53,7 +54,7 @@ export class PgAuditRepo implements AuditRepo {
     try {
       // Loaded now, at open, even when no anchor is due: appends inside transactions need it, and loading it
       // there would take a second pooled connection per transaction (a full pool would wait on itself).
-      key = await this.key();
+      key = await this.key(false); // opening a store never creates a key file
     } catch {
       return false; // no master key here yet: the first append (which needs it anyway) writes the anchor
     }
@@ -94,11 +95,18 @@ export class PgAuditRepo implements AuditRepo {
   }
 
   async verify(): Promise<AuditVerifyResult> {
-    const key = await this.key();
+    let key: Buffer | null = null;
+    let keyError: unknown;
+    try {
+      key = await this.key(false); // a check never creates a key file
+    } catch (err) {
+      keyError = err;
+    }
     // The head, the anchor and the rows from one snapshot, so a station appending meanwhile does not look like tampering.
     const state = this.db.inTransaction ? await this.readLocked() : await this.inTransaction(() => this.readSnapshot());
     const chain = verifyAuditChain(state.rows, state.head);
     if (!chain.ok) return chain;
+    if (!key) return anchorNotChecked(chain, keyError);
     return checkAnchor(key, state.anchor, state.pending, chain.rows, lastHashOf(state.head));
   }
 

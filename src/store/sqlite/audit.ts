@@ -7,6 +7,7 @@ import { GENESIS_HASH, toAuditRecord, verifyAuditChain, type StoredAuditRow } fr
 import {
   ANCHOR_META_KEY,
   ANCHOR_PENDING_META_KEY,
+  anchorNotChecked,
   anchorValue,
   checkAnchor,
   lastHashOf,
@@ -22,8 +23,8 @@ export class SqliteAuditRepo implements AuditRepo {
   constructor(
     private readonly db: Database.Database,
     private readonly operator: string,
-    /** The master key: the anchor's MAC key is derived from it. */
-    private readonly key: () => Buffer,
+    /** The master key: the anchor's MAC key is derived from it; `create: false` where only an existing key will do. */
+    private readonly key: (create?: boolean) => Buffer,
   ) {}
 
   private metaValue(key: string): string | null {
@@ -42,7 +43,7 @@ export class SqliteAuditRepo implements AuditRepo {
     if (this.metaValue(ANCHOR_PENDING_META_KEY) === null) return true;
     let key: Buffer;
     try {
-      key = this.key();
+      key = this.key(false); // opening a store never creates a key file
     } catch {
       return false; // no master key here yet: the first append (which needs it anyway) writes the anchor
     }
@@ -86,7 +87,13 @@ export class SqliteAuditRepo implements AuditRepo {
       head,
     );
     if (!chain.ok) return chain;
+    let key: Buffer;
+    try {
+      key = this.key(false); // a check never creates a key file
+    } catch (err) {
+      return anchorNotChecked(chain, err);
+    }
     const pending = this.metaValue(ANCHOR_PENDING_META_KEY) !== null;
-    return checkAnchor(this.key(), this.metaValue(ANCHOR_META_KEY), pending, chain.rows, lastHashOf(head));
+    return checkAnchor(key, this.metaValue(ANCHOR_META_KEY), pending, chain.rows, lastHashOf(head));
   }
 }
