@@ -176,9 +176,22 @@ export interface AuditVerifyResult {
   note?: string;
 }
 
+/** Which audit rows: all given conditions hold; times are ISO 8601 UTC (`since` included, `until` not). */
+export interface AuditFilter {
+  subject?: string;
+  action?: string;
+  actor?: string;
+  since?: string;
+  until?: string;
+  /** Only the last `limit` rows of the selection. */
+  limit?: number;
+}
+
 export interface AuditRepo {
   append(e: AuditEntry): Promise<AuditRecord>;
   list(opts?: { limit?: number; subject?: string; action?: string }): Promise<AuditRecord[]>;
+  /** The rows of a filter, oldest first, read a page at a time: memory stays flat however long the log. */
+  iterate(filter?: AuditFilter): AsyncIterable<AuditRecord>;
   verify(): Promise<AuditVerifyResult>;
 }
 

@@ -12,9 +12,15 @@ import {
   checkAnchor,
   lastHashOf,
 } from '../core/audit-anchor.js';
-import { auditListQuery, INSERT_AUDIT_COLUMNS, nextAuditRow, parseAuditHead } from '../core/audit-rows.js';
+import {
+  auditListQuery,
+  INSERT_AUDIT_COLUMNS,
+  nextAuditRow,
+  pagedAuditRows,
+  parseAuditHead,
+} from '../core/audit-rows.js';
 import { dollarNumbers } from '../core/inventory.js';
-import type { AuditEntry, AuditRecord, AuditRepo, AuditVerifyResult } from '../types.js';
+import type { AuditEntry, AuditFilter, AuditRecord, AuditRepo, AuditVerifyResult } from '../types.js';
 import type { PgExecutor, Row } from './db.js';
 
 /** The advisory lock key of the audit chain: one chain, one writer at a time, until its transaction ends. */
@@ -92,6 +98,10 @@ export class PgAuditRepo implements AuditRepo {
   async list(opts: { limit?: number; subject?: string; action?: string } = {}): Promise<AuditRecord[]> {
     const q = auditListQuery(opts, dollarNumbers);
     return (await this.db.query<StoredAuditRow & Row>(q.sql, q.params)).map(toAuditRecord);
+  }
+
+  iterate(filter: AuditFilter = {}): AsyncIterable<AuditRecord> {
+    return pagedAuditRows(filter, dollarNumbers, (sql, params) => this.db.query<StoredAuditRow & Row>(sql, params));
   }
 
   async verify(): Promise<AuditVerifyResult> {

@@ -12,9 +12,16 @@ import {
   checkAnchor,
   lastHashOf,
 } from '../core/audit-anchor.js';
-import { auditListQuery, INSERT_AUDIT_COLUMNS, nextAuditRow, parseAuditHead } from '../core/audit-rows.js';
+import {
+  auditListQuery,
+  INSERT_AUDIT_COLUMNS,
+  nextAuditRow,
+  pagedAuditRows,
+  parseAuditHead,
+} from '../core/audit-rows.js';
+import { prep } from './db.js';
 import { questionMarks } from '../core/inventory.js';
-import type { AuditEntry, AuditRecord, AuditRepo, AuditVerifyResult } from '../types.js';
+import type { AuditEntry, AuditFilter, AuditRecord, AuditRepo, AuditVerifyResult } from '../types.js';
 
 const UPSERT_META =
   'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value';
@@ -78,6 +85,14 @@ export class SqliteAuditRepo implements AuditRepo {
   async list(opts: { limit?: number; subject?: string; action?: string } = {}): Promise<AuditRecord[]> {
     const q = auditListQuery(opts, questionMarks);
     return (this.db.prepare(q.sql).all(...q.params) as StoredAuditRow[]).map(toAuditRecord);
+  }
+
+  iterate(filter: AuditFilter = {}): AsyncIterable<AuditRecord> {
+    return pagedAuditRows(
+      filter,
+      questionMarks,
+      async (sql, params) => prep(this.db, sql).all(...params) as StoredAuditRow[],
+    );
   }
 
   async verify(): Promise<AuditVerifyResult> {
