@@ -53,12 +53,15 @@ export function enrollTypeOf(t: TokenRecord): EnrollTokenType {
   return isSoftwareToken(t) ? 'software' : t.kind;
 }
 
-/** The checks every portal action starts with: the Resource, the user in it, the action allowed. */
+/**
+ * The checks every portal action starts with: the Resource, the user in it, the action allowed. `action` null:
+ * the admin acting for the user, whom the Allowed Actions (what users may do in a portal) do not bind.
+ */
 export async function portalContext(
   tx: Repos,
   resource: string,
   login: string,
-  action: Parameters<typeof isAllowed>[1],
+  action: Parameters<typeof isAllowed>[1] | null,
 ): Promise<{ r: ResourceRecord; user: UserRecord }> {
   const r = await findResource(tx, resource);
   const user = await findUser(tx, login);
@@ -69,7 +72,7 @@ export async function portalContext(
       `an admin adds them with: tokensmith user join ${login} --resource ${r.name}`,
     );
   }
-  if (!isAllowed(r, action)) {
+  if (action !== null && !isAllowed(r, action)) {
     throw refuse(
       'action-not-allowed',
       `Resource '${r.name}' does not allow '${action}'`,
@@ -257,7 +260,7 @@ export async function claimToken(store: Store, input: ClaimInput): Promise<Claim
   // A wrong code must be counted even though the claim is refused: the refusal is the function's value, thrown after the commit
   // (a value, not a variable set inside, since PostgreSQL may run the function more than once).
   const result = await store.transaction(async (tx): Promise<ClaimResult | PolicyError> => {
-    const { r, user } = await portalContext(tx, input.resource, input.login, 'enroll');
+    const { r, user } = await portalContext(tx, input.resource, input.login, input.via === 'admin' ? null : 'enroll');
     const token = await findToken(tx, input.serial, input.manufacturer);
     const holder = await tx.assignments.byToken(token.id);
     await checkClaimable(tx, r, user, token, holder);
@@ -312,7 +315,7 @@ export async function startSoftwareToken(
   const seed = randomBytes(20);
   try {
     return await store.transaction(async (tx) => {
-      const { r, user } = await portalContext(tx, input.resource, input.login, 'enroll');
+      const { r, user } = await portalContext(tx, input.resource, input.login, input.via === 'admin' ? null : 'enroll');
       if (!r.tokenTypes.includes('software')) {
         throw refuse(
           'token-type-not-allowed',
