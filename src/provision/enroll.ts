@@ -5,7 +5,6 @@
  * both come here, so the same rules apply to both.
  */
 import { randomBytes } from 'node:crypto';
-import { TOTP, Secret } from 'otpauth';
 import { DataError, PolicyError } from '../core/errors.js';
 import { findCode, type CodeMatch } from '../core/otp.js';
 import { nextState } from '../core/states.js';
@@ -19,6 +18,7 @@ import type {
   UserRecord,
 } from '../store/types.js';
 import { createAssignment, isSoftwareToken, refuse } from './assign.js';
+import { otpauthOf, replacePendingSoftwareToken } from './enroll-software.js';
 import { findResource, isAllowed } from './resources.js';
 import { findToken } from './tokens.js';
 import { findUser } from './users.js';
@@ -323,29 +323,7 @@ export async function startSoftwareToken(
           `an admin allows them with: tokensmith resource allow ${r.name} --token-types software`,
         );
       }
-      const mine = await tx.assignments.byUserResource(user.id, r.id);
-      if (mine) {
-        const t = (await tx.tokens.get(mine.tokenId))!;
-        if (!(isSoftwareToken(t) && t.state === 'assigned')) {
-          throw refuse(
-            'one-token-per-resource',
-            `user '${user.login}' already has token ${t.serial} in Resource '${r.name}'`,
-            'an admin unassigns that one first',
-          );
-        }
-        await tx.assignments.delete(mine.id);
-        await tx.tokens.update(t.id, { state: nextState(t.state, 'revoke'), seed: null });
-        await tx.audit.append({
-          action: 'token.revoke',
-          subject: `token:${t.serial}`,
-          actor: input.actor,
-          details: {
-            reason: 'replaced by a new software token before it was confirmed',
-            user: user.login,
-            resource: r.name,
-          },
-        });
-      }
+      await replacePendingSoftwareToken(tx, user, r, input.actor);
       const serial = `SW-${randomBytes(5).toString('hex').toUpperCase()}`;
       const spec = { type: 'totp' as const, algorithm: 'sha1' as const, digits: 6, period: 30, counter: 0 };
       const token = await tx.tokens.insert({
@@ -374,16 +352,8 @@ export async function startSoftwareToken(
         actor: input.actor,
         details: { user: user.login, resource: r.name, from: token.state, to: state, via: input.via },
       });
-      const secret = new Secret({ buffer: Uint8Array.from(seed).buffer });
-      const otp = new TOTP({
-        issuer: r.name,
-        label: user.login,
-        secret,
-        algorithm: 'SHA1',
-        digits: spec.digits,
-        period: spec.period,
-      });
-      return { serial, user: user.login, resource: r.name, otpauthUri: otp.toString(), secret: secret.base32 };
+      const { otpauthUri, secret } = otpauthOf(seed, r.name, user.login, spec);
+      return { serial, user: user.login, resource: r.name, otpauthUri, secret };
     });
   } finally {
     seed.fill(0);

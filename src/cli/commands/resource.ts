@@ -25,6 +25,13 @@ export function registerResource(program: Command): void {
       '\nExample:\n  tokensmith resource create vpn --url https://sso.example.com/vpn\n  tokensmith resource allow vpn --actions enroll,synchronize --token-types programmable',
     );
 
+  registerResourceCreate(resource);
+  registerPermissions(resource);
+  registerResourceViews(resource);
+}
+
+/** `resource create`: a new Resource with nothing allowed. */
+function registerResourceCreate(resource: Command): void {
   resource
     .command('create <name>')
     .description('create a Resource; every portal action and token type is off until allowed')
@@ -60,7 +67,10 @@ export function registerResource(program: Command): void {
         });
       },
     );
+}
 
+/** `resource allow` and `resource deny`: the portal actions and enrollable token types. */
+function registerPermissions(resource: Command): void {
   for (const allow of [true, false]) {
     resource
       .command(`${allow ? 'allow' : 'deny'} <name>`)
@@ -85,7 +95,10 @@ export function registerResource(program: Command): void {
         });
       });
   }
+}
 
+/** `resource show` and `resource list`: read-only views. */
+function registerResourceViews(resource: Command): void {
   resource
     .command('show <name>')
     .description('the configuration of a Resource: address, limits, allowed actions and token types, counts')
