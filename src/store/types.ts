@@ -123,6 +123,8 @@ export interface UserRepo {
   get(id: number): Promise<UserRecord | null>;
   findByLogin(login: string): Promise<UserRecord | null>;
   list(filter?: { resourceId?: number }): Promise<UserRecord[]>;
+  /** Deletes the user with their memberships and portal state; their assignments must have ended. */
+  delete(id: number): Promise<void>;
   addToResource(userId: number, resourceId: number): Promise<void>;
   removeFromResource(userId: number, resourceId: number): Promise<void>;
   isInResource(userId: number, resourceId: number): Promise<boolean>;
