@@ -22,7 +22,7 @@ export function globalsOf(cmd: Command): GlobalOptions {
 export class Output {
   constructor(
     readonly json: boolean,
-    private readonly stdout: NodeJS.WritableStream = process.stdout,
+    readonly stdout: NodeJS.WritableStream = process.stdout,
     private readonly stderr: NodeJS.WritableStream = process.stderr,
   ) {}
 
@@ -51,12 +51,31 @@ export function outputOf(cmd: Command): Output {
   return new Output(Boolean(globalsOf(cmd).json));
 }
 
+/**
+ * The commands that add to a store and so may create one: every other command refuses a database that
+ * is not there (`no-database`), so a mistyped --db never leaves a new database and key behind.
+ */
+const CREATING_COMMANDS = [/^tokens add$/, /^import$/, /^resource create$/, /^device\b/, /^db migrate$/];
+
+/** The command's full name without the program's: "tokens list", "device flash". */
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
 /** Opens the store named by --db / TOKENSMITH_DB, runs fn, and closes it whatever happens. */
 export async function withStore<T>(cmd: Command, fn: (store: Store, out: Output) => Promise<T>): Promise<T> {
   const { openStore } = await import('../store/index.js');
-  const store = await openStore({ db: globalsOf(cmd).db });
+  const out = outputOf(cmd);
+  const path = commandPath(cmd);
+  const store = await openStore({
+    db: globalsOf(cmd).db,
+    create: CREATING_COMMANDS.some((re) => re.test(path)),
+    notice: (message) => out.info(message),
+  });
   try {
-    return await fn(store, outputOf(cmd));
+    return await fn(store, out);
   } finally {
     await store.close();
   }

@@ -42,6 +42,8 @@ export interface AssignmentView {
   resource: string;
   state: string;
   enrolled: boolean;
+  /** With --replace: the serial of the token revoked for this one (null: none was held). */
+  replaced?: string | null;
 }
 
 export interface AssignInput {
@@ -52,6 +54,8 @@ export interface AssignInput {
   actor?: string;
   /** Recorded in the audit row: 'admin' (CLI), 'portal', an import line ... */
   via?: string;
+  /** Revoke the token the user holds in the Resource first (a lost or broken one being replaced). */
+  replace?: boolean;
 }
 
 /** Checks the rules of giving `token` to `user` in `r`; throws the refusal, returns nothing. */
@@ -83,8 +87,8 @@ export async function checkAssignRules(
     const t = await tx.tokens.get(mine.tokenId);
     throw refuse(
       'one-token-per-resource',
-      `user '${user.login}' already has token ${t?.serial ?? `#${mine.tokenId}`} in Resource '${r.name}'`,
-      `unassign that one first: tokensmith unassign ${t?.serial ?? ''}`.trim(),
+      `user '${user.login}' already has token ${t?.serial ?? `#${mine.tokenId}`}${t ? ` (${t.state})` : ''} in Resource '${r.name}'`,
+      `${t ? endHoldingHint(t) : 'unassign that one first'}, or replace it in one step: tokensmith assign ${token.serial} ${user.login} --resource ${r.name} --replace`,
       token.serial,
     );
   }
@@ -93,6 +97,33 @@ export async function checkAssignRules(
       code: 'already-assigned',
       where: token.serial,
     });
+}
+
+/** The command that takes a token back from its user in its state: a lost or disabled token is revoked, not unassigned. */
+function endHoldingHint(t: TokenRecord): string {
+  return t.state === 'lost' || t.state === 'disabled'
+    ? `it is ${t.state}: revoke it first (tokensmith tokens revoke ${t.serial})`
+    : `unassign that one first (tokensmith unassign ${t.serial})`;
+}
+
+/**
+ * `assign --replace`: the user's token in the Resource is revoked (whatever its state, it leaves the user's hands
+ * for good: a lost one must stop working, a broken one is not handed out again) and its assignment ends.
+ */
+async function revokeReplaced(tx: Repos, user: UserRecord, r: ResourceRecord, by: TokenRecord, actor?: string) {
+  const mine = await tx.assignments.byUserResource(user.id, r.id);
+  if (!mine || mine.tokenId === by.id) return null;
+  const old = (await tx.tokens.get(mine.tokenId))!;
+  const to = nextState(old.state, 'revoke');
+  await tx.assignments.delete(mine.id);
+  await tx.tokens.update(old.id, { state: to, previousState: null });
+  await tx.audit.append({
+    action: 'token.revoke',
+    subject: `token:${old.serial}`,
+    actor,
+    details: { from: old.state, to, user: user.login, resource: r.name, assignmentEnded: true, replacedBy: by.serial },
+  });
+  return old.serial;
 }
 
 /**
@@ -116,10 +147,16 @@ export async function createAssignment(
 export async function assignWithin(
   tx: Repos,
   input: AssignInput,
-): Promise<{ token: TokenRecord; user: UserRecord; resource: ResourceRecord }> {
+): Promise<{ token: TokenRecord; user: UserRecord; resource: ResourceRecord; replaced: string | null }> {
   const r = await findResource(tx, input.resource);
   const user = await findUser(tx, input.login);
   const token = await findToken(tx, input.serial, input.manufacturer);
+  // With --replace the new token is checked before the old one is touched: a refusal leaves both as they were.
+  if (input.replace) nextState(token.state, 'assign', { kind: token.kind, hasSeed: token.hasSeed });
+  const replaced =
+    input.replace && (await tx.users.isInResource(user.id, r.id)) && !(await tx.assignments.byToken(token.id))
+      ? await revokeReplaced(tx, user, r, token, input.actor)
+      : null;
   await checkAssignRules(tx, token, user, r);
   const state = nextState(token.state, 'assign', { kind: token.kind, hasSeed: token.hasSeed });
   await createAssignment(tx, { tokenId: token.id, userId: user.id, resourceId: r.id });
@@ -137,13 +174,20 @@ export async function assignWithin(
       via: input.via ?? 'admin',
     },
   });
-  return { token: updated, user, resource: r };
+  return { token: updated, user, resource: r, replaced };
 }
 
 export async function assignToken(store: Store, input: AssignInput): Promise<AssignmentView> {
   return store.transaction(async (tx) => {
-    const { token, user, resource } = await assignWithin(tx, input);
-    return { serial: token.serial, user: user.login, resource: resource.name, state: token.state, enrolled: false };
+    const { token, user, resource, replaced } = await assignWithin(tx, input);
+    return {
+      serial: token.serial,
+      user: user.login,
+      resource: resource.name,
+      state: token.state,
+      enrolled: false,
+      ...(input.replace ? { replaced } : {}),
+    };
   });
 }
 
@@ -164,6 +208,11 @@ export async function unassignWithin(
       code: 'not-assigned',
       where: token.serial,
     });
+  if (token.state === 'lost' || token.state === 'disabled')
+    throw new DataError(
+      `token ${token.serial} is ${token.state} and cannot go back to stock: ${endHoldingHint(token)}; that ends its assignment, and the user can be given another token`,
+      { code: 'illegal-transition', where: token.serial },
+    );
   const user = await tx.users.get(a.userId);
   const r = await tx.resources.get(a.resourceId);
   let state = nextState(token.state, 'unassign', { kind: token.kind, hasSeed: token.hasSeed });

@@ -5,7 +5,6 @@
  * both come here, so the same rules apply to both.
  */
 import { randomBytes } from 'node:crypto';
-import { TOTP, Secret } from 'otpauth';
 import { DataError, PolicyError } from '../core/errors.js';
 import { findCode, type CodeMatch } from '../core/otp.js';
 import { nextState } from '../core/states.js';
@@ -19,6 +18,7 @@ import type {
   UserRecord,
 } from '../store/types.js';
 import { createAssignment, isSoftwareToken, refuse } from './assign.js';
+import { otpauthOf, replacePendingSoftwareToken } from './enroll-software.js';
 import { findResource, isAllowed } from './resources.js';
 import { findToken } from './tokens.js';
 import { findUser } from './users.js';
@@ -53,12 +53,15 @@ export function enrollTypeOf(t: TokenRecord): EnrollTokenType {
   return isSoftwareToken(t) ? 'software' : t.kind;
 }
 
-/** The checks every portal action starts with: the Resource, the user in it, the action allowed. */
+/**
+ * The checks every portal action starts with: the Resource, the user in it, the action allowed. `action` null:
+ * the admin acting for the user, whom the Allowed Actions (what users may do in a portal) do not bind.
+ */
 export async function portalContext(
   tx: Repos,
   resource: string,
   login: string,
-  action: Parameters<typeof isAllowed>[1],
+  action: Parameters<typeof isAllowed>[1] | null,
 ): Promise<{ r: ResourceRecord; user: UserRecord }> {
   const r = await findResource(tx, resource);
   const user = await findUser(tx, login);
@@ -69,7 +72,7 @@ export async function portalContext(
       `an admin adds them with: tokensmith user join ${login} --resource ${r.name}`,
     );
   }
-  if (!isAllowed(r, action)) {
+  if (action !== null && !isAllowed(r, action)) {
     throw refuse(
       'action-not-allowed',
       `Resource '${r.name}' does not allow '${action}'`,
@@ -199,7 +202,7 @@ async function recordRejectedCode(tx: Repos, a: ClaimAttempt, replay: boolean): 
 }
 
 /** A matching code: assigns a stock token, moves it to enrolled and keeps the drift and the step used. */
-async function enrollMatched(tx: Repos, a: ClaimAttempt, match: CodeMatch, at: Date): Promise<ClaimResult> {
+async function enrollMatched(tx: Repos, a: ClaimAttempt, match: CodeMatch): Promise<ClaimResult> {
   const { input, r, user, token } = a;
   let holder = a.holder;
   if (holder && token.state === 'enrolled') {
@@ -222,7 +225,9 @@ async function enrollMatched(tx: Repos, a: ClaimAttempt, match: CodeMatch, at: D
   const from = state;
   state = nextState(state, 'enroll');
   const driftSteps = token.type === 'totp' ? token.driftSteps + match.offset : token.driftSteps;
-  const enrolledAt = at.toISOString();
+  // The time it is recorded, never before the assignment it completes (`at` is the time the code is checked against).
+  const now = new Date().toISOString();
+  const enrolledAt = now > holder.createdAt ? now : holder.createdAt;
   await tx.tokens.update(token.id, {
     state,
     resourceId: r.id,
@@ -233,7 +238,7 @@ async function enrollMatched(tx: Repos, a: ClaimAttempt, match: CodeMatch, at: D
   });
   await tx.assignments.markEnrolled(holder.id, enrolledAt);
   // From now on the portal asks this user for a token's code here, even after this token is disabled or lost.
-  await tx.portal.holdSecondFactor(user.id, r.id, at.getTime());
+  await tx.portal.holdSecondFactor(user.id, r.id, Date.parse(enrolledAt));
   await tx.audit.append({
     action: 'token.enroll',
     subject: `token:${token.serial}`,
@@ -258,7 +263,7 @@ export async function claimToken(store: Store, input: ClaimInput): Promise<Claim
   // A wrong code must be counted even though the claim is refused: the refusal is the function's value, thrown after the commit
   // (a value, not a variable set inside, since PostgreSQL may run the function more than once).
   const result = await store.transaction(async (tx): Promise<ClaimResult | PolicyError> => {
-    const { r, user } = await portalContext(tx, input.resource, input.login, 'enroll');
+    const { r, user } = await portalContext(tx, input.resource, input.login, input.via === 'admin' ? null : 'enroll');
     const token = await findToken(tx, input.serial, input.manufacturer);
     const holder = await tx.assignments.byToken(token.id);
     await checkClaimable(tx, r, user, token, holder);
@@ -286,7 +291,7 @@ export async function claimToken(store: Store, input: ClaimInput): Promise<Claim
     if (!match || replay) {
       return recordRejectedCode(tx, attempt, replay);
     }
-    return enrollMatched(tx, attempt, match, at);
+    return enrollMatched(tx, attempt, match);
   });
   if (result instanceof PolicyError) throw result;
   return result;
@@ -313,7 +318,7 @@ export async function startSoftwareToken(
   const seed = randomBytes(20);
   try {
     return await store.transaction(async (tx) => {
-      const { r, user } = await portalContext(tx, input.resource, input.login, 'enroll');
+      const { r, user } = await portalContext(tx, input.resource, input.login, input.via === 'admin' ? null : 'enroll');
       if (!r.tokenTypes.includes('software')) {
         throw refuse(
           'token-type-not-allowed',
@@ -321,29 +326,7 @@ export async function startSoftwareToken(
           `an admin allows them with: tokensmith resource allow ${r.name} --token-types software`,
         );
       }
-      const mine = await tx.assignments.byUserResource(user.id, r.id);
-      if (mine) {
-        const t = (await tx.tokens.get(mine.tokenId))!;
-        if (!(isSoftwareToken(t) && t.state === 'assigned')) {
-          throw refuse(
-            'one-token-per-resource',
-            `user '${user.login}' already has token ${t.serial} in Resource '${r.name}'`,
-            'an admin unassigns that one first',
-          );
-        }
-        await tx.assignments.delete(mine.id);
-        await tx.tokens.update(t.id, { state: nextState(t.state, 'revoke'), seed: null });
-        await tx.audit.append({
-          action: 'token.revoke',
-          subject: `token:${t.serial}`,
-          actor: input.actor,
-          details: {
-            reason: 'replaced by a new software token before it was confirmed',
-            user: user.login,
-            resource: r.name,
-          },
-        });
-      }
+      await replacePendingSoftwareToken(tx, user, r, input.actor);
       const serial = `SW-${randomBytes(5).toString('hex').toUpperCase()}`;
       const spec = { type: 'totp' as const, algorithm: 'sha1' as const, digits: 6, period: 30, counter: 0 };
       const token = await tx.tokens.insert({
@@ -372,16 +355,8 @@ export async function startSoftwareToken(
         actor: input.actor,
         details: { user: user.login, resource: r.name, from: token.state, to: state, via: input.via },
       });
-      const secret = new Secret({ buffer: Uint8Array.from(seed).buffer });
-      const otp = new TOTP({
-        issuer: r.name,
-        label: user.login,
-        secret,
-        algorithm: 'SHA1',
-        digits: spec.digits,
-        period: spec.period,
-      });
-      return { serial, user: user.login, resource: r.name, otpauthUri: otp.toString(), secret: secret.base32 };
+      const { otpauthUri, secret } = otpauthOf(seed, r.name, user.login, spec);
+      return { serial, user: user.login, resource: r.name, otpauthUri, secret };
     });
   } finally {
     seed.fill(0);

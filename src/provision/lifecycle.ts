@@ -8,7 +8,6 @@ import { findConsecutive } from '../core/otp.js';
 import { nextState, type TokenEvent, type TokenState } from '../core/states.js';
 import type { Repos, Store, TokenRecord } from '../store/types.js';
 import { isSoftwareToken, refuse } from './assign.js';
-import { isAllowed } from './resources.js';
 import { findToken } from './tokens.js';
 
 export const LIFECYCLE_ACTIONS = ['disable', 'enable', 'lost', 'revoke', 'retire'] as const;
@@ -120,27 +119,19 @@ export function parseCodePair(input: string | string[]): [string, string] {
 
 /**
  * Resynchronises a token from two consecutive codes searched within a wide
- * window (the Resource's sync window, default ±1000 steps). Within a
- * Resource it is the `synchronize` action and follows its rule unless
- * `force` (an admin's override, written to the audit row).
+ * window (the Resource's sync window, default ±1000 steps). Whether a user may
+ * do it in a portal (the Resource's `synchronize` action) is the portal's
+ * check; the admin is not bound by the Allowed Actions.
  */
 export async function resyncWithin(
   tx: Repos,
   t: TokenRecord,
   codes: [string, string],
-  opts: { at?: Date; force?: boolean; actor?: string; via?: string } = {},
+  opts: { at?: Date; actor?: string; via?: string } = {},
 ): Promise<ResyncResult> {
   const a = await tx.assignments.byToken(t.id);
   const resourceId = a?.resourceId ?? t.resourceId;
   const r = resourceId !== null ? await tx.resources.get(resourceId) : null;
-  if (r && !isAllowed(r, 'synchronize') && !opts.force) {
-    throw refuse(
-      'action-not-allowed',
-      `Resource '${r.name}' does not allow 'synchronize'`,
-      `allow it with: tokensmith resource allow ${r.name} --actions synchronize`,
-      t.serial,
-    );
-  }
   if (t.state === 'retired' || t.state === 'revoked')
     throw new DataError(`token ${t.serial} is ${t.state}: there is nothing to resynchronise`, {
       code: 'illegal-transition',
@@ -192,7 +183,6 @@ export async function resyncWithin(
         ? { counter: match.step + 1 }
         : { driftSteps: match.offset, driftSeconds: match.offset * t.period }),
       via: opts.via ?? 'admin',
-      ...(opts.force ? { forced: true } : {}),
     },
   });
   return {
@@ -207,7 +197,7 @@ export async function resyncToken(
   store: Store,
   serial: string,
   codes: [string, string],
-  opts: { at?: Date; force?: boolean; manufacturer?: string } = {},
+  opts: { at?: Date; manufacturer?: string } = {},
 ): Promise<ResyncResult> {
   return resyncKeepingFailure(store, (tx) => findToken(tx, serial, opts.manufacturer), codes, opts);
 }
@@ -217,7 +207,7 @@ export async function resyncKeepingFailure(
   store: Store,
   pick: (tx: Repos) => Promise<TokenRecord>,
   codes: [string, string],
-  opts: { at?: Date; force?: boolean; actor?: string; via?: string },
+  opts: { at?: Date; actor?: string; via?: string },
 ): Promise<ResyncResult> {
   // The outcome is the function's value (PostgreSQL may run it more than once): a result, or the refusal to throw after the commit.
   const outcome = await store.transaction(async (tx): Promise<{ result: ResyncResult } | { failure: unknown }> => {

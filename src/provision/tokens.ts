@@ -9,7 +9,7 @@ import { generateCode } from '../core/otp.js';
 import { checkArgText } from '../core/text-guard.js';
 import { parseKind, validateSeedLength, validateSpec, type TokenKind } from '../core/spec.js';
 import { parseStateList, type TokenState } from '../core/states.js';
-import type { Repos, Store, TokenRecord } from '../store/types.js';
+import type { InventoryFilter, InventoryRow, Repos, Store, TokenRecord } from '../store/types.js';
 
 export interface TokenView {
   serial: string;
@@ -25,6 +25,11 @@ export interface TokenView {
   driftSteps: number;
   resource: string | null;
   user: string | null;
+  /** When the token was assigned to `user` and when they enrolled it; null when not (yet). */
+  assignedAt: string | null;
+  enrolledAt: string | null;
+  /** When the token last moved from one state to another (or was added). */
+  lastStateChangeAt: string;
   deviceSerial?: string;
   profile?: number;
   locked?: boolean;
@@ -60,13 +65,18 @@ export async function viewToken(repos: Repos, t: TokenRecord, opts: { showSecret
   const resourceId = assignment?.resourceId ?? t.resourceId;
   const resource = resourceId != null ? await repos.resources.get(resourceId) : null;
   const user = assignment ? await repos.users.get(assignment.userId) : null;
-  const view = tokenView(t, resource?.name ?? null, user?.login ?? null);
+  const view = tokenView(t, {
+    resource: resource?.name ?? null,
+    user: user?.login ?? null,
+    assignedAt: assignment?.createdAt ?? null,
+    enrolledAt: assignment?.enrolledAt ?? null,
+  });
   if (opts.showSecret) view.secret = t.hasSeed ? encodeBase32(await repos.tokens.openSeed(t)) : undefined;
   return view;
 }
 
-/** The view of a token whose Resource and user are known (the inventory query returns them with the row). */
-export function tokenView(t: TokenRecord, resource: string | null, user: string | null): TokenView {
+/** The view of a token whose Resource, user and assignment times are known (the inventory query returns them with the row). */
+export function tokenView(t: TokenRecord, held: Omit<InventoryRow, 'token'>): TokenView {
   const view: TokenView = {
     serial: t.serial,
     manufacturer: t.manufacturer,
@@ -79,8 +89,11 @@ export function tokenView(t: TokenRecord, resource: string | null, user: string 
     counter: t.counter,
     state: t.state,
     driftSteps: t.driftSteps,
-    resource,
-    user,
+    resource: held.resource,
+    user: held.user,
+    assignedAt: held.assignedAt,
+    enrolledAt: held.enrolledAt,
+    lastStateChangeAt: t.stateChangedAt,
   };
   if (t.deviceSerial) view.deviceSerial = t.deviceSerial;
   if (t.profile != null) view.profile = t.profile;
@@ -196,16 +209,59 @@ export function parseAtTime(input: string): Date {
   return d;
 }
 
+export interface TokenListFilter {
+  state?: string;
+  resource?: string;
+  model?: string;
+  user?: string;
+  search?: string;
+  /** A date or ISO time: only tokens assigned before it. */
+  assignedBefore?: string;
+}
+
+/** The filter checked and in the store's terms. */
+function inventoryFilter(filter: TokenListFilter): InventoryFilter {
+  const { state, assignedBefore, ...rest } = filter;
+  return {
+    ...rest,
+    // One state or a comma list (`assigned,enrolled`), as everywhere --state is taken.
+    states: parseStateList(state || undefined),
+    ...(assignedBefore !== undefined ? { assignedBefore: parseDateOption(assignedBefore, '--assigned-before') } : {}),
+  };
+}
+
+/** A date (2026-01-31, midnight UTC) or an ISO time as the ISO 8601 UTC text the store compares with. */
+export function parseDateOption(input: string, flag: string): string {
+  const s = input.trim();
+  const d = /^\d{4}-\d{2}-\d{2}$/.test(s)
+    ? new Date(`${s}T00:00:00Z`)
+    : /^\d{4}-\d{2}-\d{2}T/.test(s)
+      ? new Date(s)
+      : null;
+  if (!d || Number.isNaN(d.getTime()))
+    throw new UsageError(`${flag}: '${input}' is not a date (2026-01-31) or an ISO time (2026-01-31T12:00:00Z)`);
+  return d.toISOString();
+}
+
 /** The inventory, filtered in SQL in one statement (state, Resource, model, user, search text). */
-export async function listTokens(
-  store: Store,
-  filter: { state?: string; resource?: string; model?: string; user?: string; search?: string } = {},
-): Promise<TokenView[]> {
-  const { state, ...rest } = filter;
-  // One state or a comma list (`assigned,enrolled`), as everywhere --state is taken.
-  const rows = await store.tokens.inventory({ ...rest, states: parseStateList(state || undefined) });
-  // Only an empty answer needs the second look: was the Resource named at all?
-  if (rows.length === 0 && filter.resource && !(await store.resources.findByName(filter.resource)))
-    throw new NotFoundError(`no resource named '${filter.resource}'`);
-  return rows.map((r) => tokenView(r.token, r.resource, r.user));
+export async function listTokens(store: Store, filter: TokenListFilter = {}): Promise<TokenView[]> {
+  const rows = await store.tokens.inventory(inventoryFilter(filter));
+  if (rows.length === 0) await checkResourceNamed(store, filter.resource);
+  return rows.map((r) => tokenView(r.token, r));
+}
+
+/** Only an empty answer needs the second look: was the Resource named at all? (An empty list would hide a typo.) */
+async function checkResourceNamed(store: Store, resource: string | undefined): Promise<void> {
+  if (resource && !(await store.resources.findByName(resource)))
+    throw new NotFoundError(`no resource named '${resource}'`);
+}
+
+/** The inventory as a stream of views, a page of tokens at a time: `tokens list` of any size in flat memory. */
+export async function* iterateTokens(store: Store, filter: TokenListFilter = {}): AsyncIterable<TokenView> {
+  let none = true;
+  for await (const r of store.tokens.iterateInventory(inventoryFilter(filter))) {
+    none = false;
+    yield tokenView(r.token, r);
+  }
+  if (none) await checkResourceNamed(store, filter.resource);
 }

@@ -9,14 +9,18 @@ import { csvHeader, parseCsvRows, type LineError } from '../core/csv.js';
 import { DataError, TokensmithError } from '../core/errors.js';
 import { hashPassword } from '../core/password.js';
 import { checkDataText } from '../core/text-guard.js';
-import type { ResourceRecord, Store } from '../store/types.js';
+import type { Repos, ResourceRecord, Store, UserRecord } from '../store/types.js';
 import { assignWithin } from './assign.js';
 import { findResource } from './resources.js';
+import { findToken } from './tokens.js';
 import { canSignIn, checkEmail, checkLogin, checkPhone, createUserWithin } from './users.js';
 
 export interface UserImportReport {
   file: string;
   imported: number;
+  /** With --on-existing skip: users already in the store, left as they were; with update: updated. */
+  skipped: number;
+  updated: number;
   failed: number;
   assigned: number;
   errors: LineError[];
@@ -39,7 +43,13 @@ class RollBack extends Error {
  * reported with its file:line. Resources are separated by ';' (or '|');
  * the token is assigned in the first Resource listed.
  */
-export async function importUsers(store: Store, path: string, opts: { text?: string } = {}): Promise<UserImportReport> {
+export type OnExisting = 'fail' | 'skip' | 'update';
+
+export async function importUsers(
+  store: Store,
+  path: string,
+  opts: { text?: string; onExisting?: OnExisting } = {},
+): Promise<UserImportReport> {
   const file = basename(path);
   let text: string;
   try {
@@ -55,7 +65,16 @@ export async function importUsers(store: Store, path: string, opts: { text?: str
   const cols = csvHeader(rows[0]!, USER_COLUMNS, ['login'], file);
   const get = (r: { fields: string[] }, c: (typeof USER_COLUMNS)[number]) =>
     cols.has(c) ? (r.fields[cols.get(c)!] ?? '').trim() : '';
-  const report: UserImportReport = { file, imported: 0, failed: 0, assigned: 0, errors: [], cannotSignIn: [] };
+  const report: UserImportReport = {
+    file,
+    imported: 0,
+    skipped: 0,
+    updated: 0,
+    failed: 0,
+    assigned: 0,
+    errors: [],
+    cannotSignIn: [],
+  };
 
   // Pass 1, outside the transaction: shape checks and password hashing (slow on purpose).
   const parsed: ParsedUser[] = [];
@@ -87,14 +106,15 @@ export async function importUsers(store: Store, path: string, opts: { text?: str
   }
 
   // Pass 2, in one transaction: everything that needs the store. Any error rolls all of it back.
-  const written = await writeImportedUsers(store, file, parsed, report.errors.length > 0);
+  const written = await writeImportedUsers(store, file, parsed, report.errors.length > 0, opts.onExisting ?? 'fail');
   report.errors.push(...written.errors);
   if (report.errors.length > 0) {
     report.errors.sort((a, b) => Number(a.where.split(':').pop()) - Number(b.where.split(':').pop()));
     report.failed = report.errors.length;
     return report;
   }
-  return { ...report, imported: written.imported, assigned: written.assigned, cannotSignIn: written.cannotSignIn };
+  const { errors: _none, ...counts } = written;
+  return { ...report, ...counts };
 }
 
 type ParsedUser = {
@@ -107,7 +127,48 @@ type ParsedUser = {
   resources: string[];
   token: string;
 };
-type WrittenUsers = { imported: number; assigned: number; cannotSignIn: string[]; errors: LineError[] };
+type WrittenUsers = {
+  imported: number;
+  skipped: number;
+  updated: number;
+  assigned: number;
+  cannotSignIn: string[];
+  errors: LineError[];
+};
+
+/** `--on-existing update`: the line's non-empty fields over the user's, its Resources joined, its token assigned unless held. */
+async function updateExisting(tx: Repos, user: UserRecord, p: ParsedUser, resources: ResourceRecord[], where: string) {
+  const patch: Partial<Pick<UserRecord, 'name' | 'email' | 'phone' | 'passwordHash'>> = {};
+  for (const k of ['name', 'email', 'phone', 'passwordHash'] as const) if (p[k] !== null) patch[k] = p[k];
+  const updated = Object.keys(patch).length ? await tx.users.update(user.id, patch) : user;
+  const joined: string[] = [];
+  for (const r of resources)
+    if (!(await tx.users.isInResource(user.id, r.id))) {
+      await tx.users.addToResource(user.id, r.id);
+      joined.push(r.name);
+    }
+  await tx.audit.append({
+    action: 'user.edit',
+    subject: `user:${user.login}`,
+    details: { fields: Object.keys(patch).map((k) => (k === 'passwordHash' ? 'password' : k)), joined, source: where },
+  });
+  let assigned = false;
+  const token = p.token ? await findToken(tx, p.token) : null;
+  const holder = token ? await tx.assignments.byToken(token.id) : null;
+  if (p.token && resources[0] && holder?.userId !== user.id) {
+    await assignWithin(tx, { serial: p.token, login: user.login, resource: resources[0].name, via: where });
+    assigned = true;
+  }
+  return { user: updated, assigned };
+}
+
+/** A new user from a line, with their Resources and, when the line names one, their token. */
+async function createImported(tx: Repos, p: ParsedUser, resources: ResourceRecord[], where: string) {
+  const user = await createUserWithin(tx, p, resources, where);
+  const first = resources[0];
+  if (p.token && first) await assignWithin(tx, { serial: p.token, login: user.login, resource: first.name });
+  return { user, assigned: Boolean(p.token && first) };
+}
 
 /** Writes the parsed users in one transaction; its counts come back as the function's value, since PostgreSQL may run it more than once. */
 async function writeImportedUsers(
@@ -115,26 +176,32 @@ async function writeImportedUsers(
   file: string,
   parsed: ParsedUser[],
   rollBackAnyway: boolean,
+  onExisting: OnExisting,
 ): Promise<WrittenUsers> {
   try {
     return await store.transaction(async (tx) => {
-      const out: WrittenUsers = { imported: 0, assigned: 0, cannotSignIn: [], errors: [] };
+      const out: WrittenUsers = { imported: 0, skipped: 0, updated: 0, assigned: 0, cannotSignIn: [], errors: [] };
       for (const p of parsed) {
         const where = `${file}:${p.line}`;
         try {
-          if (await tx.users.findByLogin(p.login)) throw new DataError(`user '${p.login}' already exists`);
+          const existing = await tx.users.findByLogin(p.login);
+          if (existing && onExisting === 'fail')
+            throw new DataError(`user '${p.login}' already exists (re-import with --on-existing skip or update)`);
+          if (existing && onExisting === 'skip') {
+            out.skipped++;
+            continue;
+          }
           const resources: ResourceRecord[] = [];
           for (const name of p.resources) resources.push(await findResource(tx, name));
           if (p.token && resources.length === 0)
             throw new DataError(`token ${p.token} needs a Resource to be assigned in: fill the resources column`);
-          const user = await createUserWithin(tx, p, resources, where);
-          const first = resources[0];
-          if (p.token && first) {
-            await assignWithin(tx, { serial: p.token, login: user.login, resource: first.name });
-            out.assigned++;
-          }
-          if (!canSignIn(user)) out.cannotSignIn.push(user.login);
-          out.imported++;
+          const done = existing
+            ? await updateExisting(tx, existing, p, resources, where)
+            : await createImported(tx, p, resources, where);
+          if (done.assigned) out.assigned++;
+          if (!canSignIn(done.user)) out.cannotSignIn.push(done.user.login);
+          if (existing) out.updated++;
+          else out.imported++;
         } catch (err) {
           if (!(err instanceof TokensmithError)) throw err;
           out.errors.push({ where, message: err.message });
@@ -146,6 +213,6 @@ async function writeImportedUsers(
     });
   } catch (err) {
     if (!(err instanceof RollBack)) throw err;
-    return { imported: 0, assigned: 0, cannotSignIn: [], errors: err.errors };
+    return { imported: 0, skipped: 0, updated: 0, assigned: 0, cannotSignIn: [], errors: err.errors };
   }
 }

@@ -3,7 +3,7 @@
  * person may or may not do: exit 5) live in src/provision, which turns these
  * facts into the PolicyError a user sees.
  */
-import { TokensmithError } from '../core/errors.js';
+import { DataError, TokensmithError } from '../core/errors.js';
 
 /** A write the database refused because it would break a uniqueness rule of the schema. */
 export class StoreConflictError extends TokensmithError {
@@ -23,5 +23,14 @@ export function assignmentConflict(cause: unknown): StoreConflictError {
     'assignment',
     'the token already has a user, or the user already has a token in this Resource',
     cause,
+  );
+}
+
+/** A reading command (or any that cannot add to an empty store) named a database that is not there: nothing is created. */
+export function noDatabaseError(location: string): DataError {
+  return new DataError(
+    `no database at ${location}: nothing was created. Check --db or TOKENSMITH_DB; a command that adds to the store ` +
+      '(tokens add, import, resource create, device flash, db migrate) creates a new one',
+    { code: 'no-database', where: location },
   );
 }

@@ -25,6 +25,10 @@ export interface OpenStoreOptions {
   db?: string;
   env?: NodeJS.ProcessEnv;
   operator?: string;
+  /** False: a store that does not exist yet is an error (`no-database`), never created. Default true. */
+  create?: boolean;
+  /** Told what was created (the database, its key file), for the operator. */
+  notice?: (message: string) => void;
 }
 
 export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
@@ -33,7 +37,13 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
   if (/^postgres(ql)?:\/\//i.test(location)) {
     // Loaded only here, so SQLite users never load node-postgres.
     const { openPostgresStore } = await import('./postgres/store.js');
-    return openPostgresStore({ url: location, env, operator: opts.operator ?? defaultOperator(env) });
+    return openPostgresStore({
+      url: location,
+      env,
+      operator: opts.operator ?? defaultOperator(env),
+      create: opts.create,
+      notice: opts.notice,
+    });
   }
-  return openSqliteStore({ path: location, env, operator: opts.operator });
+  return openSqliteStore({ path: location, env, operator: opts.operator, create: opts.create, notice: opts.notice });
 }

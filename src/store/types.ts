@@ -3,174 +3,21 @@
  * lives behind them (src/store/sqlite today), so another backend can be added
  * without touching a service.
  */
-import type { Algorithm, TokenKind, TokenType } from '../core/spec.js';
-import type { TokenState } from '../core/states.js';
 import type { DirectoryRepo } from './directory-types.js';
+import type { TokenRepo } from './types-tokens.js';
 
 export * from './directory-types.js';
 
-export interface TokenRecord {
-  id: number;
-  serial: string;
-  manufacturer: string;
-  model: string | null;
-  kind: TokenKind;
-  type: TokenType;
-  algorithm: Algorithm;
-  digits: number;
-  period: number;
-  counter: number;
-  state: TokenState;
-  /** The state before disabled/lost, so that `enable` can return to it. */
-  previousState: TokenState | null;
-  driftSteps: number;
-  hasSeed: boolean;
-  batchId: number | null;
-  /** The Resource whose stock the token is in (or is assigned in). */
-  resourceId: number | null;
-  /** For multi-profile devices: the device's serial and the profile slot. */
-  deviceSerial: string | null;
-  profile: number | null;
-  /** Failed enrollment codes since the last success or unlock. */
-  failedAttempts: number;
-  /** Locked for enrollment after too many failures, until an admin unlocks it. */
-  locked: boolean;
-  /** The last step (TOTP) or counter (HOTP) accepted: codes at or before it are refused. */
-  lastUsedStep: number | null;
-  /** Free-form attributes from import files (issue date, policy, user id ...). */
-  attributes: Record<string, unknown>;
-  createdAt: string;
-  updatedAt: string;
-  /** RFC 6238 T0 in Unix seconds (TOTP): present only when not 0. */
-  t0?: number;
-  /** RFC 4226 Luhn check digit appended to each code: present only when true. */
-  checkDigit?: boolean;
-  /** The exact HOTP counter in decimal when it is beyond 2^53-1 (then `counter` is 2^53-1): present only then. */
-  counterExact?: string;
-}
-
-export interface NewToken {
-  serial: string;
-  manufacturer?: string;
-  model?: string | null;
-  kind: TokenKind;
-  type: TokenType;
-  algorithm: Algorithm;
-  digits: number;
-  period: number;
-  counter: number;
-  state: TokenState;
-  driftSteps?: number;
-  /** Plain seed: sealed by the repository before it touches the database. */
-  seed?: Uint8Array | null;
-  batchId?: number | null;
-  resourceId?: number | null;
-  deviceSerial?: string | null;
-  profile?: number | null;
-  attributes?: Record<string, unknown>;
-  /** RFC 6238 T0 in Unix seconds; 0 when absent. */
-  t0?: number;
-  /** Codes end in a Luhn check digit (RFC 4226 section 5.4 / RFC 6030 CheckDigits). */
-  checkDigit?: boolean;
-  /** The exact counter in decimal, up to 2^64-1; wins over `counter` when given. */
-  counterExact?: string;
-}
-
-export type TokenPatch = Partial<
-  Pick<
-    TokenRecord,
-    | 'manufacturer'
-    | 'model'
-    | 'kind'
-    | 'type'
-    | 'algorithm'
-    | 'digits'
-    | 'period'
-    | 'counter'
-    | 'state'
-    | 'previousState'
-    | 'driftSteps'
-    | 'batchId'
-    | 'resourceId'
-    | 'deviceSerial'
-    | 'profile'
-    | 'failedAttempts'
-    | 'locked'
-    | 'lastUsedStep'
-    | 'attributes'
-    | 't0'
-    | 'checkDigit'
-  >
-> & {
-  seed?: Uint8Array | null;
-  /** With `counter`: the exact decimal counter (up to 2^64-1); a counter patch without it clears it. */ counterExact?:
-    string | null;
-};
-
-export interface TokenFilter {
-  state?: TokenState;
-  states?: readonly TokenState[]; // any of these (`--state a,b`)
-  resourceId?: number;
-  serials?: string[];
-  batchId?: number;
-  deviceSerial?: string;
-}
-
-/** The inventory's filters, all applied in SQL (InventoryRow lists the Resource and user of each token). */
-export interface InventoryFilter {
-  state?: TokenState;
-  states?: readonly TokenState[]; // any of these (`--state a,b`)
-  /** The Resource's name: tokens in its stock or assigned in it. */
-  resource?: string;
-  model?: string;
-  /** The login of the user the token is assigned to. */
-  user?: string;
-  /** Case-insensitive text in the serial, user, model, manufacturer or Resource name. */
-  search?: string;
-}
-
-export interface InventoryRow {
-  token: TokenRecord;
-  resource: string | null;
-  user: string | null;
-}
-
-export interface TokenRepo {
-  /** The inventory in one statement: each token with its Resource's name and its user's login, filtered in SQL. */
-  inventory(filter?: InventoryFilter): Promise<InventoryRow[]>;
-  insert(t: NewToken): Promise<TokenRecord>;
-  /**
-   * Inserts many tokens at once (seed files of 100,000 tokens) without reading
-   * rows back. A token whose (manufacturer, serial) is already in the store is
-   * left out; its index in `tokens` is returned in `existing`.
-   */
-  insertMany(tokens: NewToken[]): Promise<{ inserted: number; existing: number[] }>;
-  update(id: number, patch: TokenPatch): Promise<TokenRecord>;
-  get(id: number): Promise<TokenRecord | null>;
-  /** All tokens with this serial (one per manufacturer). */
-  findBySerial(serial: string): Promise<TokenRecord[]>;
-  findOne(manufacturer: string, serial: string): Promise<TokenRecord | null>;
-  /** The (first) token whose attributes hold this reader UID (Protectimus): an indexed lookup. */
-  findByUid(uid: string): Promise<TokenRecord | null>;
-  list(filter?: TokenFilter): Promise<TokenRecord[]>;
-  /** Iterates without loading every row at once (exports of 100,000 tokens). */
-  iterate(filter?: TokenFilter): AsyncIterable<TokenRecord>;
-  count(filter?: TokenFilter): Promise<number>;
-  /** Opens the sealed seed; throws WrongMasterKeyError or SealBrokenError. */
-  openSeed(t: TokenRecord): Promise<Buffer>;
-  /**
-   * Iterates tokens with their opened seed (null when none) and their
-   * assignment, one query per page of 1000: the export path for 100,000 tokens.
-   */
-  iterateWithSeeds(filter?: TokenFilter): AsyncIterable<TokenWithSeed>;
-  delete(id: number): Promise<void>;
-}
-
-export interface TokenWithSeed {
-  token: TokenRecord;
-  seed: Buffer | null;
-  assignment: AssignmentRecord | null;
-}
+export type {
+  InventoryFilter,
+  InventoryRow,
+  NewToken,
+  TokenFilter,
+  TokenPatch,
+  TokenRecord,
+  TokenRepo,
+  TokenWithSeed,
+} from './types-tokens.js';
 
 export interface BatchRecord {
   id: number;
@@ -279,6 +126,8 @@ export interface UserRepo {
   get(id: number): Promise<UserRecord | null>;
   findByLogin(login: string): Promise<UserRecord | null>;
   list(filter?: { resourceId?: number }): Promise<UserRecord[]>;
+  /** Deletes the user with their memberships and portal state; their assignments must have ended. */
+  delete(id: number): Promise<void>;
   addToResource(userId: number, resourceId: number): Promise<void>;
   removeFromResource(userId: number, resourceId: number): Promise<void>;
   isInResource(userId: number, resourceId: number): Promise<boolean>;
@@ -327,11 +176,27 @@ export interface AuditVerifyResult {
   rows: number;
   /** The first bad row (its seq, or the seq expected where one is missing) and what is wrong. */
   firstBad?: { seq: number; problem: string };
+  /** Only when the MACed anchor could not be checked (it needs the master key): false, and why. */
+  anchorChecked?: boolean;
+  note?: string;
+}
+
+/** Which audit rows: all given conditions hold; times are ISO 8601 UTC (`since` included, `until` not). */
+export interface AuditFilter {
+  subject?: string;
+  action?: string;
+  actor?: string;
+  since?: string;
+  until?: string;
+  /** Only the last `limit` rows of the selection. */
+  limit?: number;
 }
 
 export interface AuditRepo {
   append(e: AuditEntry): Promise<AuditRecord>;
   list(opts?: { limit?: number; subject?: string; action?: string }): Promise<AuditRecord[]>;
+  /** The rows of a filter, oldest first, read a page at a time: memory stays flat however long the log. */
+  iterate(filter?: AuditFilter): AsyncIterable<AuditRecord>;
   verify(): Promise<AuditVerifyResult>;
 }
 

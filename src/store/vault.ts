@@ -53,6 +53,8 @@ export interface MasterKey {
   key: Buffer;
   /** Where it came from, for messages: "TOKENSMITH_MASTER_KEY" or the key file path. */
   source: string;
+  /** The key file was created just now. */
+  created?: boolean;
 }
 
 /**
@@ -72,7 +74,7 @@ export function loadMasterKey(keyFile: string, env: NodeJS.ProcessEnv = process.
         closeSync(fd);
       }
       chmodSync(keyFile, 0o600);
-      return { key, source: keyFile };
+      return { key, source: keyFile, created: true };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       // Another process created it first: use theirs.

@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { UsageError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
-import { flag, requiredText, text } from './api-admin-fields.js';
+import { requiredText, text } from './api-admin-fields.js';
 import { storeOf } from './http.js';
 
 type TokenReq = { Params: { serial: string }; Querystring: { manufacturer?: string } };
@@ -53,9 +53,6 @@ export function registerTokenRoutes(app: FastifyInstance, store: Store): void {
   app.post<TokenReq>('/api/admin/tokens/:serial/resync', async (req) => {
     const { parseCodePair, resyncToken } = await import('../provision/lifecycle.js');
     const codes = parseCodePair([requiredText(req.body, 'code1'), requiredText(req.body, 'code2')]);
-    return resyncToken(storeOf(req, store), req.params.serial, codes, {
-      force: flag(req.body, 'force'),
-      manufacturer: manufacturerOf(req.query),
-    });
+    return resyncToken(storeOf(req, store), req.params.serial, codes, { manufacturer: manufacturerOf(req.query) });
   });
 }

@@ -13,6 +13,7 @@ function auditAs(audit: AuditRepo, actor: string): AuditRepo {
   return {
     append: (e) => audit.append({ ...e, actor: e.actor ?? actor }),
     list: (opts) => audit.list(opts),
+    iterate: (filter) => audit.iterate(filter),
     verify: () => audit.verify(),
   };
 }

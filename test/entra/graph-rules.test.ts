@@ -157,6 +157,7 @@ describe('what Entra cannot hold', () => {
     attributes: {},
     createdAt: '',
     updatedAt: '',
+    stateChangedAt: '',
   };
   const seed = Buffer.alloc(20, 1);
 

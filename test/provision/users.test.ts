@@ -83,7 +83,9 @@ describe('users', () => {
     await addUser(store, { login: 'zed', resources: ['vpn'] });
     writeFileSync(csv, 'login,resources\nnew1,vpn\nzed,vpn\n');
     const r = await importUsers(store, csv);
-    expect(r.errors).toEqual([{ where: 'u.csv:3', message: "user 'zed' already exists" }]);
+    expect(r.errors).toEqual([
+      { where: 'u.csv:3', message: "user 'zed' already exists (re-import with --on-existing skip or update)" },
+    ]);
     expect(await store.users.findByLogin('new1')).toBeNull();
   });
 });

@@ -118,7 +118,7 @@ describe.each(backends)('$name: inventory', (backend) => {
     expect((await listTokens(store, { model: 'c202' })).map((v) => v.serial)).toEqual(['TS0001', 'TS0002']);
     expect((await listTokens(store, { user: 'Bob.Smith' })).map((v) => v.serial)).toEqual(['PR-78']);
     const rows = await store.tokens.inventory({ search: 'ann' });
-    expect(rows.map((r) => tokenView(r.token, r.resource, r.user))).toEqual(await listTokens(store, { search: 'ann' }));
+    expect(rows.map((r) => tokenView(r.token, r))).toEqual(await listTokens(store, { search: 'ann' }));
   });
 
   test('runs one statement per listing, however many tokens', async () => {

@@ -105,8 +105,8 @@ describe('migrations', () => {
       raw.exec(m.sql);
       raw.prepare("INSERT INTO schema_migrations VALUES (?, ?, '2026-01-01')").run(m.version, m.name);
     }
-    // Migration 8's columns and 9's index come on top; the columns and indexes 6 rebuilt must be the same.
-    const added8 = new Set(['t0', 'check_digit', 'counter_big']);
+    // Migration 8's and 10's columns and 9's index come on top; the columns and indexes 6 rebuilt must be the same.
+    const added8 = new Set(['t0', 'check_digit', 'counter_big', 'state_changed_at']);
     const shape = (db: Database.Database) =>
       JSON.stringify([
         (db.pragma('table_info(tokens)') as { name: string }[]).filter((c) => !added8.has(c.name)),
@@ -139,7 +139,8 @@ describe('migrations', () => {
     expect(await store.schemaVersion()).toBeGreaterThanOrEqual(6);
     expect(shape(db)).toBe(before);
     expect(db.prepare('SELECT * FROM tokens ORDER BY id').all()).toEqual(
-      rows.map((r) => ({ ...(r as object), t0: 0, check_digit: 0, counter_big: null })),
+      // Migration 10 takes a token's last update as the time its state last changed.
+      rows.map((r) => ({ ...(r as object), t0: 0, check_digit: 0, counter_big: null, state_changed_at: 'x' })),
     );
     expect(db.pragma('foreign_key_check')).toEqual([]);
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);

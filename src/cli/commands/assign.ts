@@ -12,22 +12,26 @@ export function registerAssign(program: Command): void {
     .option('--resource <name>', 'the Resource')
     .option('--manufacturer <m>', 'when the serial exists for several manufacturers')
     .option('--from <csv>', 'bulk: a CSV with columns serial, login, resource[, manufacturer]; all or nothing')
+    .option(
+      '--replace',
+      "revoke the user's current token in the Resource (lost, broken) and assign this one, in one step",
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  tokensmith assign 1234567 alice --resource vpn\n  tokensmith assign --from assignments.csv',
+      '\nExamples:\n  tokensmith assign 1234567 alice --resource vpn\n  tokensmith assign 7654321 alice --resource vpn --replace   (after tokens lost 1234567)\n  tokensmith assign --from assignments.csv',
     )
     .action(
       async (
         serial: string | undefined,
         login: string | undefined,
-        o: { resource?: string; manufacturer?: string; from?: string },
+        o: { resource?: string; manufacturer?: string; from?: string; replace?: boolean },
         cmd: Command,
       ) => {
         await withStore(cmd, async (store, out) => {
           const { assignToken, assignFromCsv } = await import('../../provision/assign.js');
           if (o.from) {
-            if (serial || login)
-              throw new UsageError('give either <serial> <login> --resource R, or --from <csv>, not both');
+            if (serial || login || o.replace)
+              throw new UsageError('give either <serial> <login> --resource R [--replace], or --from <csv>, not both');
             const r = await assignFromCsv(store, o.from);
             if (r.errors.length > 0) {
               for (const e of r.errors) out.info(`${e.where}: ${e.message}`);
@@ -44,10 +48,16 @@ export function registerAssign(program: Command): void {
           }
           if (!serial || !login || !o.resource)
             throw new UsageError('usage: tokensmith assign <serial> <login> --resource <name> (or --from <csv>)');
-          const v = await assignToken(store, { serial, login, resource: o.resource, manufacturer: o.manufacturer });
+          const v = await assignToken(store, {
+            serial,
+            login,
+            resource: o.resource,
+            manufacturer: o.manufacturer,
+            replace: o.replace,
+          });
           out.result(
             v,
-            `token ${v.serial} assigned to ${v.user} in ${v.resource}; it is enrolled when ${v.user} types a code from it`,
+            `${v.replaced ? `token ${v.replaced} revoked; ` : ''}token ${v.serial} assigned to ${v.user} in ${v.resource}; it is enrolled when ${v.user} types a code from it`,
           );
         });
       },

@@ -29,7 +29,11 @@ See docs/multi-station.md.`,
       const out = outputOf(cmd);
       const { migrateDatabase } = await import('../../store/postgres/admin.js');
       const { defaultOperator } = await import('../../store/sqlite/store.js');
-      const r = await migrateDatabase({ db: globalsOf(cmd).db, operator: defaultOperator() });
+      const r = await migrateDatabase({
+        db: globalsOf(cmd).db,
+        operator: defaultOperator(),
+        notice: (m) => out.info(m),
+      });
       out.result(
         r,
         `${r.location} (${r.backend}): schema version ${r.schemaVersion}; ${r.applied.length ? `applied migration${r.applied.length === 1 ? '' : 's'} ${r.applied.join(', ')}` : 'already current, nothing applied'}`,

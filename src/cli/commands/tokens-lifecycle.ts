@@ -61,10 +61,7 @@ export function registerTokensLifecycle(program: Command): void {
       "resynchronise a drifted token from two consecutive codes, searched within the Resource's sync window (default ±1000 steps)",
     )
     .requiredOption('--codes <c1,c2>', 'two codes the token shows one after the other')
-    .option(
-      '--force',
-      "resync even though the token's Resource does not allow synchronize (an admin override, audited)",
-    )
+    .option('--force', "accepted for older scripts: the admin is not bound by a Resource's Allowed Actions")
     .option('--at <time>', 'search around this time instead of now (ISO time or Unix seconds)')
     .option('--manufacturer <m>', 'when the serial exists for several manufacturers')
     .addHelpText('after', '\nExample:\n  tokensmith tokens resync 1234567 --codes 287082,359152')
@@ -78,7 +75,6 @@ export function registerTokensLifecycle(program: Command): void {
           const { parseCodePair, resyncToken } = await import('../../provision/lifecycle.js');
           const { parseAtTime } = await import('../../provision/tokens.js');
           const r = await resyncToken(store, serial, parseCodePair(o.codes), {
-            force: o.force,
             manufacturer: o.manufacturer,
             at: o.at ? parseAtTime(o.at) : undefined,
           });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { table, withStore } from '../context.js';
+import { withStore } from '../context.js';
+import type { TokenView } from '../../provision/tokens.js';
 
 export function registerTokens(program: Command): void {
   const tokens = program.command('tokens').description('register, list and inspect tokens in the store');
@@ -50,51 +51,60 @@ function registerAdd(tokens: Command): void {
     });
 }
 
+const LIST_HEADERS = [
+  'SERIAL',
+  'MANUFACTURER',
+  'MODEL',
+  'KIND',
+  'TYPE',
+  'ALG',
+  'DIGITS',
+  'PERIOD',
+  'STATE',
+  'RESOURCE',
+  'USER',
+];
+
+function listCells(v: TokenView): (string | number | null)[] {
+  const period = v.type === 'totp' ? v.period : null;
+  return [
+    v.serial,
+    v.manufacturer || null,
+    v.model,
+    v.kind,
+    v.type,
+    v.algorithm,
+    v.digits,
+    period,
+    v.state,
+    v.resource,
+    v.user,
+  ];
+}
+
 function registerList(tokens: Command): void {
   tokens
     .command('list')
-    .description('list tokens, optionally by state or Resource')
+    .description('list tokens, optionally by state, Resource or assignment date; streamed, in flat memory')
     .option(
       '--state <states>',
       'in_stock, programmed, assigned, enrolled, disabled, lost, revoked or retired; a comma list takes any of them',
     )
     .option('--resource <name>', 'only tokens of this Resource')
-    .action(async (o: { state?: string; resource?: string }, cmd: Command) => {
+    .option('--assigned-before <date>', 'only tokens assigned before this date (2026-01-31) or ISO time')
+    .addHelpText(
+      'after',
+      '\nExample (assigned a month ago and never enrolled):\n  tokensmith tokens list --state assigned --assigned-before 2026-01-01',
+    )
+    .action(async (o: { state?: string; resource?: string; assignedBefore?: string }, cmd: Command) => {
       await withStore(cmd, async (store, out) => {
-        const { listTokens } = await import('../../provision/tokens.js');
-        const views = await listTokens(store, o);
-        out.result(views, () =>
-          views.length === 0
-            ? 'no tokens'
-            : table(
-                [
-                  'SERIAL',
-                  'MANUFACTURER',
-                  'MODEL',
-                  'KIND',
-                  'TYPE',
-                  'ALG',
-                  'DIGITS',
-                  'PERIOD',
-                  'STATE',
-                  'RESOURCE',
-                  'USER',
-                ],
-                views.map((v) => [
-                  v.serial,
-                  v.manufacturer || null,
-                  v.model,
-                  v.kind,
-                  v.type,
-                  v.algorithm,
-                  v.digits,
-                  v.type === 'totp' ? v.period : null,
-                  v.state,
-                  v.resource,
-                  v.user,
-                ]),
-              ),
-        );
+        const { iterateTokens } = await import('../../provision/tokens.js');
+        const { streamResult } = await import('../stream-out.js');
+        await streamResult(out, () => iterateTokens(store, o), {
+          headers: LIST_HEADERS,
+          cells: listCells,
+          empty: 'no tokens',
+        });
       });
     });
 }

@@ -1,26 +1,10 @@
 import type { Command } from 'commander';
 import { DataError, UsageError } from '../../core/errors.js';
-import { table, withStore, type Output } from '../context.js';
+import { table, withStore } from '../context.js';
 import type { UserView } from '../../provision/users.js';
 import { registerUserSignout } from './user-signout.js';
-
-/** Reads one line from stdin (the password); a terminal gets a prompt that does not echo. */
-async function readPasswordLine(out: Output): Promise<string> {
-  if (process.stdin.isTTY) {
-    if (!out.interactive)
-      throw new UsageError('--password-stdin: pipe the password in (echo ... | tokensmith user add ...)');
-    const { password } = await import('@inquirer/prompts');
-    return password({ message: 'Password' });
-  }
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) {
-    chunks.push(c as Buffer);
-    if (Buffer.concat(chunks).includes(0x0a)) break;
-  }
-  const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
-  if (!line) throw new UsageError('--password-stdin: stdin had no password on its first line');
-  return line;
-}
+import { readPasswordLine } from '../password-stdin.js';
+import { registerUserAdmin } from './user-admin.js';
 
 function describe(v: UserView): string {
   return [
@@ -46,7 +30,7 @@ const collect = (v: string, prev: string[] = []) => [
 export function registerUser(program: Command): void {
   const user = program
     .command('user')
-    .description('users of Resources: add, import from CSV, show')
+    .description('users of Resources: add, import from CSV, show, edit, reset a password, remove')
     .addHelpText(
       'after',
       '\nExample:\n  printf "%s\\n" "$PW" | tokensmith user add alice --email alice@example.com --password-stdin --resource vpn',
@@ -57,6 +41,7 @@ export function registerUser(program: Command): void {
   registerUserViews(user);
   registerMembership(user);
   registerUserSignout(user);
+  registerUserAdmin(user);
 }
 
 function registerUserAdd(user: Command): void {
@@ -113,10 +98,17 @@ function registerUserImport(user: Command): void {
       'after',
       '\nresources: Resource names separated by ";"; token: a serial, assigned in the first Resource listed.\nExample file:\n  login,email,phone,password,resources,token\n  alice,alice@example.com,+41 79 000 00 00,s3cret-pass,vpn;wiki,1234567\n\n  tokensmith user import users.csv',
     )
-    .action(async (csv: string, _o: unknown, cmd: Command) => {
+    .option(
+      '--on-existing <what>',
+      'a login already in the store: fail (the default; nothing is imported), skip it, or update it (non-empty fields, Resources joined, token assigned)',
+      'fail',
+    )
+    .action(async (csv: string, o: { onExisting: string }, cmd: Command) => {
       await withStore(cmd, async (store, out) => {
         const { importUsers } = await import('../../provision/users-import.js');
-        const r = await importUsers(store, csv);
+        if (!['fail', 'skip', 'update'].includes(o.onExisting))
+          throw new UsageError(`--on-existing: use fail, skip or update, got '${o.onExisting}'`);
+        const r = await importUsers(store, csv, { onExisting: o.onExisting as 'fail' | 'skip' | 'update' });
         if (r.errors.length > 0) {
           for (const e of r.errors) out.info(`${e.where}: ${e.message}`);
           throw new DataError(
@@ -131,7 +123,7 @@ function registerUserImport(user: Command): void {
           out.warn(`user '${l}' has neither a password nor an email: they cannot sign in to a self-service portal`);
         out.result(
           r,
-          `imported ${r.imported} user(s) from ${r.file}${r.assigned ? `, assigned ${r.assigned} token(s)` : ''}`,
+          `imported ${r.imported} user(s) from ${r.file}${r.updated ? `, updated ${r.updated}` : ''}${r.skipped ? `, skipped ${r.skipped} already there` : ''}${r.assigned ? `, assigned ${r.assigned} token(s)` : ''}`,
         );
       });
     });

@@ -84,6 +84,22 @@ export function checkAnchor(
   return { ok: true, rows };
 }
 
+/**
+ * A chain that verified, reported without its anchor because the master key is not at hand (or not this
+ * store's): the rows link up, but rows cut off the end together with the head would not show.
+ */
+export function anchorNotChecked(chain: AuditVerifyResult, err: unknown): AuditVerifyResult {
+  const code = (err as { code?: string } | null)?.code;
+  if (code !== 'missing-master-key' && code !== 'wrong-master-key') throw err;
+  const why =
+    code === 'missing-master-key' ? 'no master key is at hand' : 'the master key is not the one of this store';
+  return {
+    ...chain,
+    anchorChecked: false,
+    note: `the anchor was not checked (${why}): rows cut off the end together with the head would not show; run audit verify with the master key to check it`,
+  };
+}
+
 /** The last hash of a verified chain: its head, or the genesis hash when it has no rows. */
 export function lastHashOf(head: { seq: number; hash: string } | null): string {
   return head?.hash ?? GENESIS_HASH;

@@ -49,6 +49,15 @@ export function tokenPatchColumns(patch: TokenPatch, d: SqlText): [string, unkno
   return out;
 }
 
+/**
+ * The SET entry that stamps when a token's state changed: only when the patch's state differs from the row's
+ * (a flash of an assigned token patches the same state). The right-hand `state` is the row's value before the update.
+ */
+export function stateChangedSet(patch: TokenPatch, p: Params, at: string): string | null {
+  if (patch.state === undefined) return null;
+  return `state_changed_at = CASE WHEN state <> ${p.add(patch.state)} THEN ${p.add(at)} ELSE state_changed_at END`;
+}
+
 /** The named columns of a record patch (users, Resources) that the patch holds, encoded. */
 export function patchColumns<P extends object>(
   p: P,
@@ -60,7 +69,7 @@ export function patchColumns<P extends object>(
 
 /** The tokens table's columns an insert fills, in the order of tokenInsertValues. */
 export const TOKEN_INSERT_COLUMNS =
-  'serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state, drift_steps, batch_id, resource_id, device_serial, profile, attributes, created_at, updated_at, t0, check_digit, counter_big';
+  'serial, manufacturer, model, kind, type, algorithm, digits, period, counter, sealed_seed, state, drift_steps, batch_id, resource_id, device_serial, profile, attributes, created_at, updated_at, t0, check_digit, counter_big, state_changed_at';
 
 /** A new token's insert values in TOKEN_INSERT_COLUMNS order; `sealed` is its seed sealed already (or null). */
 export function tokenInsertValues(t: NewToken, sealed: Buffer | null, at: string, d: SqlText): unknown[] {
@@ -88,5 +97,6 @@ export function tokenInsertValues(t: NewToken, sealed: Buffer | null, at: string
     t.t0 ?? 0,
     d.bool(t.checkDigit),
     counter.counterBig,
+    at,
   ];
 }

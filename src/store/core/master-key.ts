@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { DataError } from '../../core/errors.js';
+import { keyFilePath } from '../paths.js';
 import { keyCheckValue, loadMasterKey, WrongMasterKeyError, type MasterKey } from '../vault.js';
 
 export interface KeySource {
@@ -15,6 +16,8 @@ export interface KeySource {
   env: NodeJS.ProcessEnv;
   /** What to tell the operator when the key is missing. */
   missingHint: string;
+  /** False where only an existing key will do (reading the audit anchor): a missing one is an error, not created. */
+  create?: boolean;
 }
 
 export interface CheckedKey {
@@ -30,6 +33,17 @@ function ephemeralKey(): Buffer {
   return ephemeral;
 }
 
+/** The key file of a store at `dbPath`: TOKENSMITH_MASTER_KEY_FILE when set (as for PostgreSQL), else `<database>.key`. */
+export function sqliteKeyFile(dbPath: string, env: NodeJS.ProcessEnv): string | null {
+  if (env.TOKENSMITH_MASTER_KEY_FILE) return env.TOKENSMITH_MASTER_KEY_FILE;
+  return dbPath === ':memory:' ? null : keyFilePath(dbPath);
+}
+
+/** What the operator is told when a key file was created: where, and that it must be kept. */
+export function keyCreatedNotice(keyFile: string): string {
+  return `created the master key file ${keyFile} (mode 0600): back it up apart from the database; without it the seeds cannot be opened`;
+}
+
 /** The master key for a database whose stored check value is `stored` (undefined: none yet). */
 export function checkedMasterKey(stored: string | undefined, src: KeySource): CheckedKey {
   if (stored !== undefined && src.keyFile !== null && !src.env.TOKENSMITH_MASTER_KEY && !existsSync(src.keyFile)) {
@@ -39,6 +53,12 @@ export function checkedMasterKey(stored: string | undefined, src: KeySource): Ch
       {
         code: 'missing-master-key',
       },
+    );
+  }
+  if (src.create === false && src.keyFile !== null && !src.env.TOKENSMITH_MASTER_KEY && !existsSync(src.keyFile)) {
+    throw new DataError(
+      `no master key for ${src.location} yet: TOKENSMITH_MASTER_KEY is not set and there is no key file ${src.keyFile}`,
+      { code: 'missing-master-key' },
     );
   }
   const key: MasterKey =

@@ -171,6 +171,10 @@ export class SqlUserRepo implements UserRepo {
     }
     return (await this.d.all(`SELECT * FROM users ORDER BY login${o}`)).map(toUser);
   }
+  async delete(id: number): Promise<void> {
+    // Memberships, sessions, sign-in codes and counters go with the user (ON DELETE CASCADE); assignments must be ended first.
+    await this.d.run(`DELETE FROM users WHERE id = ${this.d.ph(1)}`, [id]);
+  }
   async addToResource(userId: number, resourceId: number): Promise<void> {
     await this.d.run(
       `INSERT INTO user_resources (user_id, resource_id) VALUES (${placeholders(this.d, 2)}) ON CONFLICT DO NOTHING`,

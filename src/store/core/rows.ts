@@ -42,6 +42,7 @@ export function toToken(r: Row): TokenRecord {
     attributes: JSON.parse((r.attributes as string) || '{}') as Record<string, unknown>,
     createdAt: r.created_at as string,
     updatedAt: r.updated_at as string,
+    stateChangedAt: (r.state_changed_at ?? r.updated_at) as string,
     ...optionalTokenFields(r),
   };
 }

@@ -33,6 +33,16 @@ function joinedAssignment(r: Row, tokenId: number): AssignmentRecord | null {
   };
 }
 
+function inventoryRow(r: Row): InventoryRow {
+  return {
+    token: toToken(r),
+    resource: (r.inventory_resource as string | null) ?? null,
+    user: (r.inventory_user as string | null) ?? null,
+    assignedAt: (r.inventory_assigned_at as string | null) ?? null,
+    enrolledAt: (r.inventory_enrolled_at as string | null) ?? null,
+  };
+}
+
 export abstract class SqlTokenReads {
   constructor(
     protected readonly d: Dialect,
@@ -41,11 +51,18 @@ export abstract class SqlTokenReads {
 
   async inventory(filter: InventoryFilter = {}): Promise<InventoryRow[]> {
     const q = inventoryQuery(filter, this.d.ph);
-    return (await this.d.all(q.sql, q.params)).map((r) => ({
-      token: toToken(r),
-      resource: (r.inventory_resource as string | null) ?? null,
-      user: (r.inventory_user as string | null) ?? null,
-    }));
+    return (await this.d.all(q.sql, q.params)).map(inventoryRow);
+  }
+
+  async *iterateInventory(filter: InventoryFilter = {}): AsyncIterable<InventoryRow> {
+    // Keyset pages: each page is its own short statement, so no cursor stays open while the caller writes.
+    const q = inventoryQuery(filter, this.d.ph, { afterId: 0, limit: PAGE });
+    for (;;) {
+      const rows = await this.d.all(q.sql, q.params);
+      if (rows.length === 0) return;
+      for (const r of rows) yield inventoryRow(r);
+      q.params[q.params.length - 1] = rows[rows.length - 1]!.id as number;
+    }
   }
 
   async list(filter: TokenFilter = {}): Promise<TokenRecord[]> {

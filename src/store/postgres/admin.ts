@@ -31,12 +31,20 @@ export async function migrateDatabase(opts: {
   db?: string;
   env?: NodeJS.ProcessEnv;
   operator: string;
+  /** Told what was created (a new database, its tables). */
+  notice?: (message: string) => void;
 }): Promise<MigrateReport> {
   const env = opts.env ?? process.env;
   const location = resolveDbPath(opts.db, env);
   if (isPostgresUrl(location)) {
     const { openPostgresStore } = await import('./store.js');
-    const store = await openPostgresStore({ url: location, env, operator: opts.operator, migrate: false });
+    const store = await openPostgresStore({
+      url: location,
+      env,
+      operator: opts.operator,
+      migrate: false,
+      notice: opts.notice,
+    });
     try {
       const applied = await store.migrate();
       return { backend: 'postgres', location: store.location, applied, schemaVersion: await store.schemaVersion() };
@@ -45,7 +53,7 @@ export async function migrateDatabase(opts: {
     }
   }
   const before = new Set(sqliteVersions(location));
-  const store = openSqliteStore({ path: location, env, operator: opts.operator });
+  const store = openSqliteStore({ path: location, env, operator: opts.operator, notice: opts.notice });
   try {
     const after = sqliteVersions(location);
     return {

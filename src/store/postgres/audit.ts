@@ -7,13 +7,20 @@ import { GENESIS_HASH, toAuditRecord, verifyAuditChain, type StoredAuditRow } fr
 import {
   ANCHOR_META_KEY,
   ANCHOR_PENDING_META_KEY,
+  anchorNotChecked,
   anchorValue,
   checkAnchor,
   lastHashOf,
 } from '../core/audit-anchor.js';
-import { auditListQuery, INSERT_AUDIT_COLUMNS, nextAuditRow, parseAuditHead } from '../core/audit-rows.js';
+import {
+  auditListQuery,
+  INSERT_AUDIT_COLUMNS,
+  nextAuditRow,
+  pagedAuditRows,
+  parseAuditHead,
+} from '../core/audit-rows.js';
 import { dollarNumbers } from '../core/inventory.js';
-import type { AuditEntry, AuditRecord, AuditRepo, AuditVerifyResult } from '../types.js';
+import type { AuditEntry, AuditFilter, AuditRecord, AuditRepo, AuditVerifyResult } from '../types.js';
 import type { PgExecutor, Row } from './db.js';
 
 /** The advisory lock key of the audit chain: one chain, one writer at a time, until its transaction ends. */
@@ -35,7 +42,7 @@ export class PgAuditRepo implements AuditRepo {
     private readonly operator: string,
     private readonly inTransaction: <T>(fn: () => Promise<T>) => Promise<T>,
     /** The master key: the anchor's MAC key is derived from it. */
-    private readonly key: () => Promise<Buffer>,
+    private readonly key: (create?: boolean) => Promise<Buffer>,
   ) {}
 
   private async metaValue(key: string): Promise<string | null> {
@@ -53,7 +60,7 @@ export class PgAuditRepo implements AuditRepo {
     try {
       // Loaded now, at open, even when no anchor is due: appends inside transactions need it, and loading it
       // there would take a second pooled connection per transaction (a full pool would wait on itself).
-      key = await this.key();
+      key = await this.key(false); // opening a store never creates a key file
     } catch {
       return false; // no master key here yet: the first append (which needs it anyway) writes the anchor
     }
@@ -93,12 +100,23 @@ export class PgAuditRepo implements AuditRepo {
     return (await this.db.query<StoredAuditRow & Row>(q.sql, q.params)).map(toAuditRecord);
   }
 
+  iterate(filter: AuditFilter = {}): AsyncIterable<AuditRecord> {
+    return pagedAuditRows(filter, dollarNumbers, (sql, params) => this.db.query<StoredAuditRow & Row>(sql, params));
+  }
+
   async verify(): Promise<AuditVerifyResult> {
-    const key = await this.key();
+    let key: Buffer | null = null;
+    let keyError: unknown;
+    try {
+      key = await this.key(false); // a check never creates a key file
+    } catch (err) {
+      keyError = err;
+    }
     // The head, the anchor and the rows from one snapshot, so a station appending meanwhile does not look like tampering.
     const state = this.db.inTransaction ? await this.readLocked() : await this.inTransaction(() => this.readSnapshot());
     const chain = verifyAuditChain(state.rows, state.head);
     if (!chain.ok) return chain;
+    if (!key) return anchorNotChecked(chain, keyError);
     return checkAnchor(key, state.anchor, state.pending, chain.rows, lastHashOf(state.head));
   }
 

@@ -217,6 +217,15 @@ CREATE INDEX tokens_attr_uid ON tokens (((attributes::jsonb) ->> 'uid'));
 `,
   },
   {
+    version: 10,
+    name: 'tokens: when the state last changed',
+    // "Assigned but never enrolled since ..." needs the time of the last state change; tokens that had one take their last update.
+    sql: `
+ALTER TABLE tokens ADD COLUMN state_changed_at TEXT;
+UPDATE tokens SET state_changed_at = updated_at;
+`,
+  },
+  {
     version: 11,
     name: 'portal: escalating locks, a per-login counter across Resources, the second-factor hold',
     // locks: how many locks in a row (each doubles the next); portal_login_attempts counts a login's tries in every Resource;

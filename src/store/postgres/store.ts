@@ -23,9 +23,10 @@ import type {
   UserRepo,
 } from '../types.js';
 import { SqlDirectoryRepo } from '../core/directories.js';
-import { checkedMasterKey } from '../core/master-key.js';
+import { checkedMasterKey, keyCreatedNotice } from '../core/master-key.js';
 import { SqlEntraRepo } from '../core/entra.js';
 import type { EntraRepo } from '../entra-types.js';
+import { noDatabaseError } from '../errors.js';
 import { runMigrations, type MigrationHost } from '../core/migrate.js';
 import {
   metaRepo,
@@ -52,6 +53,10 @@ export interface OpenPostgresOptions {
   /** Apply missing migrations on open (the default, as with SQLite); `db migrate` does it explicitly. */
   migrate?: boolean;
   poolSize?: number;
+  /** False: a database without tokensmith's tables is an error (`no-database`), never set up. Default true. */
+  create?: boolean;
+  /** Told what was created (the tables, the key file), for the operator. */
+  notice?: (message: string) => void;
 }
 
 /** How often a transaction that hit a deadlock or serialization failure is run again before the error is reported. */
@@ -105,9 +110,12 @@ export async function openPostgresStore(opts: OpenPostgresOptions): Promise<Post
   });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
-  const store = new PostgresStore(pool, opts.url, opts.env ?? process.env, opts.operator);
+  const store = new PostgresStore(pool, opts.url, opts.env ?? process.env, opts.operator, opts.notice);
   try {
+    const fresh = !(await hasSchema(pool));
+    if (fresh && opts.create === false) throw noDatabaseError(redactUrl(opts.url));
     if (opts.migrate !== false) await store.migrate();
+    if (fresh && opts.migrate !== false) opts.notice?.(`set up a new tokensmith database in ${redactUrl(opts.url)}`);
     else await pool.query('SELECT 1');
     // A store that just reached migration 9 (a new one: count 0) gets its audit anchor now.
     if (opts.migrate !== false) await store.audit.initAnchor();
@@ -117,6 +125,12 @@ export async function openPostgresStore(opts: OpenPostgresOptions): Promise<Post
     throw openError(opts.url, err);
   }
   return store;
+}
+
+/** Whether the database holds tokensmith's tables (a migration was applied). */
+async function hasSchema(pool: pg.Pool): Promise<boolean> {
+  const r = await pool.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
+  return (r.rows[0] as { present: boolean }).present;
 }
 
 export class PostgresStore implements Store {
@@ -140,6 +154,7 @@ export class PostgresStore implements Store {
     readonly url: string,
     private readonly env: NodeJS.ProcessEnv,
     readonly operator: string,
+    private readonly notice?: (message: string) => void,
   ) {
     this.location = redactUrl(url);
     const db = (this.db = new PgExecutor(pool));
@@ -151,7 +166,7 @@ export class PostgresStore implements Store {
     this.resources = new SqlResourceRepo(d);
     this.users = new SqlUserRepo(d);
     this.assignments = new SqlAssignmentRepo(d);
-    this.audit = new PgAuditRepo(db, operator, inTx, () => this.key());
+    this.audit = new PgAuditRepo(db, operator, inTx, (create) => this.key(create));
     this.portal = portalRepo(new PgPortalState(db), new SqlSignInCodes(d));
     this.entra = new SqlEntraRepo(d, () => this.key());
     this.directories = new SqlDirectoryRepo(d, () => this.key());
@@ -163,15 +178,15 @@ export class PostgresStore implements Store {
   }
 
   /** The master key, loaded on first need and checked against the database's key check value; every station must hold the same one. */
-  private key(): Promise<Buffer> {
-    this.keyPromise ??= this.loadKey().catch((err: unknown) => {
+  private key(create = true): Promise<Buffer> {
+    this.keyPromise ??= this.loadKey(create).catch((err: unknown) => {
       this.keyPromise = null;
       throw err;
     });
     return this.keyPromise;
   }
 
-  private async loadKey(): Promise<Buffer> {
+  private async loadKey(create: boolean): Promise<Buffer> {
     // Read and written on a pooled connection, outside any caller's transaction: the check value stays even if that transaction rolls back.
     const readCheck = async () =>
       (
@@ -184,7 +199,9 @@ export class PostgresStore implements Store {
       env: this.env,
       missingHint:
         'Set TOKENSMITH_MASTER_KEY to the key every station shares, or put that key in the key file (TOKENSMITH_MASTER_KEY_FILE names another).',
+      create,
     });
+    if (checked.key.created) this.notice?.(keyCreatedNotice(checked.key.source));
     if (checked.firstUse) {
       // Two stations starting a fresh database with different keys: the first check value wins, the other station is told.
       await this.pool.query("INSERT INTO meta (key, value) VALUES ('key_check', $1) ON CONFLICT (key) DO NOTHING", [

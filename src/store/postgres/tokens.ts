@@ -8,7 +8,7 @@ import { toToken } from '../core/rows.js';
 import { DataError, NotFoundError } from '../../core/errors.js';
 import type { NewToken, TokenPatch, TokenRecord, TokenRepo } from '../types.js';
 import { Params, setList } from '../core/dialect.js';
-import { TOKEN_INSERT_COLUMNS, tokenInsertValues, tokenPatchColumns } from '../core/filters.js';
+import { stateChangedSet, TOKEN_INSERT_COLUMNS, tokenInsertValues, tokenPatchColumns } from '../core/filters.js';
 import { SqlTokenReads } from '../core/tokens.js';
 import { sealSeed, sealTokenSeeds, seedBinding } from '../vault.js';
 import { pgDialect, uniqueViolation, type PgExecutor, type Row } from './db.js';
@@ -54,6 +54,7 @@ const UNNEST_TYPES = [
   'bigint',
   'boolean',
   'numeric',
+  'text',
 ];
 
 export class PgTokenRepo extends SqlTokenReads implements TokenRepo {
@@ -151,9 +152,10 @@ export class PgTokenRepo extends SqlTokenReads implements TokenRepo {
       if (!cur) throw new NotFoundError(`no token with id ${id}`);
       columns.push(['sealed_seed', patch.seed ? sealSeed(await this.key(), patch.seed, seedBinding(cur)) : null]);
     }
-    columns.push(['updated_at', now()]);
+    const at = now();
+    columns.push(['updated_at', at]);
     const p = new Params(this.d.ph);
-    const sets = setList(p, columns);
+    const sets = [setList(p, columns), stateChangedSet(patch, p, at)].filter(Boolean).join(', ');
     const params = p.values;
     const idAt = p.add(id);
     let r: Row | undefined;

@@ -7,13 +7,21 @@ import { GENESIS_HASH, toAuditRecord, verifyAuditChain, type StoredAuditRow } fr
 import {
   ANCHOR_META_KEY,
   ANCHOR_PENDING_META_KEY,
+  anchorNotChecked,
   anchorValue,
   checkAnchor,
   lastHashOf,
 } from '../core/audit-anchor.js';
-import { auditListQuery, INSERT_AUDIT_COLUMNS, nextAuditRow, parseAuditHead } from '../core/audit-rows.js';
+import {
+  auditListQuery,
+  INSERT_AUDIT_COLUMNS,
+  nextAuditRow,
+  pagedAuditRows,
+  parseAuditHead,
+} from '../core/audit-rows.js';
+import { prep } from './db.js';
 import { questionMarks } from '../core/inventory.js';
-import type { AuditEntry, AuditRecord, AuditRepo, AuditVerifyResult } from '../types.js';
+import type { AuditEntry, AuditFilter, AuditRecord, AuditRepo, AuditVerifyResult } from '../types.js';
 
 const UPSERT_META =
   'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value';
@@ -22,8 +30,8 @@ export class SqliteAuditRepo implements AuditRepo {
   constructor(
     private readonly db: Database.Database,
     private readonly operator: string,
-    /** The master key: the anchor's MAC key is derived from it. */
-    private readonly key: () => Buffer,
+    /** The master key: the anchor's MAC key is derived from it; `create: false` where only an existing key will do. */
+    private readonly key: (create?: boolean) => Buffer,
   ) {}
 
   private metaValue(key: string): string | null {
@@ -42,7 +50,7 @@ export class SqliteAuditRepo implements AuditRepo {
     if (this.metaValue(ANCHOR_PENDING_META_KEY) === null) return true;
     let key: Buffer;
     try {
-      key = this.key();
+      key = this.key(false); // opening a store never creates a key file
     } catch {
       return false; // no master key here yet: the first append (which needs it anyway) writes the anchor
     }
@@ -79,6 +87,14 @@ export class SqliteAuditRepo implements AuditRepo {
     return (this.db.prepare(q.sql).all(...q.params) as StoredAuditRow[]).map(toAuditRecord);
   }
 
+  iterate(filter: AuditFilter = {}): AsyncIterable<AuditRecord> {
+    return pagedAuditRows(
+      filter,
+      questionMarks,
+      async (sql, params) => prep(this.db, sql).all(...params) as StoredAuditRow[],
+    );
+  }
+
   async verify(): Promise<AuditVerifyResult> {
     const head = parseAuditHead(this.metaValue('audit_head'));
     const chain = verifyAuditChain(
@@ -86,7 +102,13 @@ export class SqliteAuditRepo implements AuditRepo {
       head,
     );
     if (!chain.ok) return chain;
+    let key: Buffer;
+    try {
+      key = this.key(false); // a check never creates a key file
+    } catch (err) {
+      return anchorNotChecked(chain, err);
+    }
     const pending = this.metaValue(ANCHOR_PENDING_META_KEY) !== null;
-    return checkAnchor(this.key(), this.metaValue(ANCHOR_META_KEY), pending, chain.rows, lastHashOf(head));
+    return checkAnchor(key, this.metaValue(ANCHOR_META_KEY), pending, chain.rows, lastHashOf(head));
   }
 }

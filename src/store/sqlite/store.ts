@@ -12,7 +12,8 @@ import { dirname } from 'node:path';
 import { userInfo } from 'node:os';
 import { DataError } from '../../core/errors.js';
 import { nowIso } from '../core/dialect.js';
-import { checkedMasterKey } from '../core/master-key.js';
+import { noDatabaseError } from '../errors.js';
+import { checkedMasterKey, keyCreatedNotice, sqliteKeyFile } from '../core/master-key.js';
 import { SqlEntraRepo } from '../core/entra.js';
 import type { EntraRepo } from '../entra-types.js';
 import { runMigrationsSync, type MigrationHost } from '../core/migrate.js';
@@ -26,7 +27,6 @@ import {
   SqlUserRepo,
 } from '../core/repos.js';
 import { SqlDirectoryRepo } from '../core/directories.js';
-import { keyFilePath } from '../paths.js';
 import type {
   AssignmentRepo,
   BatchRepo,
@@ -53,6 +53,10 @@ export interface OpenSqliteOptions {
   /** Open read-only where the caller only reads (no migration, no file creation). */
   readonly?: boolean;
   busyTimeoutMs?: number;
+  /** False: a database that does not exist is an error (`no-database`), never created. Default true. */
+  create?: boolean;
+  /** Told what was created (the database, the key file), for the operator. */
+  notice?: (message: string) => void;
 }
 
 export function defaultOperator(env: NodeJS.ProcessEnv = process.env): string {
@@ -66,14 +70,7 @@ export function defaultOperator(env: NodeJS.ProcessEnv = process.env): string {
 
 export function openSqliteStore(opts: OpenSqliteOptions): SqliteStore {
   const memory = opts.path === ':memory:';
-  if (!memory) {
-    mkdirSync(dirname(opts.path), { recursive: true, mode: 0o700 });
-    if (!existsSync(opts.path)) {
-      // Create the file ourselves so it is 0600 from its first byte; SQLite gives -wal/-shm the same mode.
-      closeSync(openSync(opts.path, 'a', 0o600));
-    }
-    chmodSync(opts.path, 0o600);
-  }
+  if (!memory) prepareDatabaseFile(opts);
   let db: Database.Database;
   try {
     db = new Database(opts.path, { fileMustExist: !memory });
@@ -99,10 +96,28 @@ export function openSqliteStore(opts: OpenSqliteOptions): SqliteStore {
     }
     throw err;
   }
-  const store = new SqliteStore(db, opts.path, opts.env ?? process.env, opts.operator ?? defaultOperator(opts.env));
+  const store = new SqliteStore(
+    db,
+    opts.path,
+    opts.env ?? process.env,
+    opts.operator ?? defaultOperator(opts.env),
+    opts.notice,
+  );
   // A store that just reached migration 9 (a new one: count 0) gets its audit anchor now.
   store.audit.initAnchor();
   return store;
+}
+
+/** The database file, 0600 from its first byte; a missing one is created only when the caller may create. */
+function prepareDatabaseFile(opts: OpenSqliteOptions): void {
+  if (!existsSync(opts.path)) {
+    if (opts.create === false) throw noDatabaseError(opts.path);
+    mkdirSync(dirname(opts.path), { recursive: true, mode: 0o700 });
+    // Create the file ourselves so it is 0600 from its first byte; SQLite gives -wal/-shm the same mode.
+    closeSync(openSync(opts.path, 'a', 0o600));
+    opts.notice?.(`created a new database at ${opts.path}`);
+  }
+  chmodSync(opts.path, 0o600);
 }
 
 /**
@@ -207,6 +222,7 @@ export class SqliteStore implements Store {
     readonly location: string,
     private readonly env: NodeJS.ProcessEnv,
     readonly operator: string,
+    private readonly notice?: (message: string) => void,
   ) {
     const d = sqliteDialect(db);
     this.meta = metaRepo(d);
@@ -215,25 +231,27 @@ export class SqliteStore implements Store {
     this.resources = new SqlResourceRepo(d);
     this.users = new SqlUserRepo(d);
     this.assignments = new SqlAssignmentRepo(d);
-    this.audit = new SqliteAuditRepo(db, operator, () => this.key());
+    this.audit = new SqliteAuditRepo(db, operator, (create) => this.key(create));
     this.portal = portalRepo(new SqlitePortalState(db), new SqlSignInCodes(d));
     this.entra = new SqlEntraRepo(d, () => this.key());
     this.directories = new SqlDirectoryRepo(d, () => this.key());
   }
 
-  /** The master key, loaded on first need and checked against the database's key check value. */
-  private key(): Buffer {
+  /** The master key, loaded on first need and checked against the database's key check value; `create: false` never makes a key file. */
+  private key(create = true): Buffer {
     if (this.masterKey) return this.masterKey.key;
     const stored = (
       prep(this.db, "SELECT value FROM meta WHERE key = 'key_check'").get() as { value: string } | undefined
     )?.value;
     const checked = checkedMasterKey(stored, {
       location: this.location,
-      keyFile: this.location === ':memory:' ? null : keyFilePath(this.location),
+      keyFile: sqliteKeyFile(this.location, this.env),
       env: this.env,
       missingHint:
         'Set TOKENSMITH_MASTER_KEY to the key the seeds were sealed with, or restore the key file from your backup.',
+      create,
     });
+    if (checked.key.created) this.notice?.(keyCreatedNotice(checked.key.source));
     if (checked.firstUse) prep(this.db, "INSERT INTO meta (key, value) VALUES ('key_check', ?)").run(checked.check);
     this.masterKey = checked.key;
     return checked.key.key;

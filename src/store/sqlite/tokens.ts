@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import { DataError, NotFoundError } from '../../core/errors.js';
 import { nowIso, Params, setList } from '../core/dialect.js';
-import { TOKEN_INSERT_COLUMNS, tokenInsertValues, tokenPatchColumns } from '../core/filters.js';
+import { stateChangedSet, TOKEN_INSERT_COLUMNS, tokenInsertValues, tokenPatchColumns } from '../core/filters.js';
 import { toToken, type Row } from '../core/rows.js';
 import { SqlTokenReads } from '../core/tokens.js';
 import type { NewToken, TokenPatch, TokenRecord, TokenRepo } from '../types.js';
@@ -86,9 +86,10 @@ export class SqliteTokenRepo extends SqlTokenReads implements TokenRepo {
       const binding = seedBinding({ manufacturer: cur.manufacturer as string, serial: cur.serial as string });
       columns.push(['sealed_seed', patch.seed ? sealSeed(this.syncKey(), patch.seed, binding) : null]);
     }
-    columns.push(['updated_at', nowIso()]);
+    const at = nowIso();
+    columns.push(['updated_at', at]);
     const p = new Params(this.d.ph);
-    const sets = setList(p, columns);
+    const sets = [setList(p, columns), stateChangedSet(patch, p, at)].filter(Boolean).join(', ');
     const info = prep(this.db, `UPDATE tokens SET ${sets} WHERE id = ?`).run(...p.values, id);
     if (info.changes === 0) throw new NotFoundError(`no token with id ${id}`);
     return toToken(this.getStmt.get(id) as Row);
