@@ -55,7 +55,16 @@ export function outputOf(cmd: Command): Output {
  * The commands that add to a store and so may create one: every other command refuses a database that
  * is not there (`no-database`), so a mistyped --db never leaves a new database and key behind.
  */
-const CREATING_COMMANDS = [/^tokens add$/, /^import$/, /^resource create$/, /^device\b/, /^db migrate$/];
+const CREATING_COMMANDS = [
+  /^tokens add$/,
+  /^import$/,
+  /^resource create$/,
+  /^user (add|import)$/,
+  /^directory add$/,
+  /^entra connect$/,
+  /^device\b/,
+  /^db migrate$/,
+];
 
 /** The command's full name without the program's: "tokens list", "device flash". */
 function commandPath(cmd: Command): string {

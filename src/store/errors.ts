@@ -30,7 +30,7 @@ export function assignmentConflict(cause: unknown): StoreConflictError {
 export function noDatabaseError(location: string): DataError {
   return new DataError(
     `no database at ${location}: nothing was created. Check --db or TOKENSMITH_DB; a command that adds to the store ` +
-      '(tokens add, import, resource create, device flash, db migrate) creates a new one',
+      '(tokens add, import, resource create, user add, device flash, db migrate, ...) creates a new one',
     { code: 'no-database', where: location },
   );
 }

@@ -38,7 +38,7 @@ describe("the admin and the Resource's Allowed Actions", () => {
     const r = await resyncToken(store, 'P1', codes, { at: AT });
     expect(r).toMatchObject({ serial: 'P1', driftSteps: 15, previousDriftSteps: 0 });
     const rows = await store.audit.list({ action: 'token.resync' });
-    expect(rows[0]!.details).toEqual({ previousDriftSteps: 0, driftSteps: 15, via: 'admin' });
+    expect(rows[0]!.details).toEqual({ previousDriftSteps: 0, driftSteps: 15, driftSeconds: 450, via: 'admin' });
   });
 
   it("the admin's enroll works although enroll is not allowed; the portal's is refused", async () => {
