@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportTokens } from '../../src/export/service.js';
 import { addTokens, EVERY_KIND, pskc2csv, pskctoolValidate, tempStore, type TestStore } from './helpers.js';
+import { toHex as hex } from '../helpers/bytes.js';
 
 let ts: TestStore;
 beforeEach(async () => {
@@ -10,8 +11,6 @@ beforeEach(async () => {
   await addTokens(ts.store, EVERY_KIND);
 });
 afterEach(async () => ts.close());
-
-const hex = (b: Uint8Array | undefined) => Buffer.from(b!).toString('hex');
 
 describe('PSKC export', () => {
   it('password-encrypted by default settings: pskctool validates it and pskc2csv reads back exactly the stored secrets and parameters', async () => {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { addTokens, EVERY_KIND, pskc2csv, pskctoolValidate, resourceWithUsers } from '../export/helpers.js';
 import { PG_SKIP, PgCli, usePostgres } from './helpers.js';
+import { toHex as hex } from '../helpers/bytes.js';
 
 usePostgres();
 const d = PG_SKIP ? describe.skip : describe;
@@ -21,7 +22,6 @@ if (PG_SKIP) it.skip(`skipped: ${PG_SKIP}`, () => undefined);
 let s: PgCli;
 let sqliteDir: string;
 let sqlitePath: string;
-const hex = (b: Uint8Array | undefined) => Buffer.from(b!).toString('hex');
 
 /** The same tokens, users and assignments, made through the store API, in the database at `db`. */
 async function fill(db: string, env: NodeJS.ProcessEnv): Promise<void> {
