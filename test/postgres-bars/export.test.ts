@@ -1,3 +1,4 @@
+// @module-tag postgres
 /**
  * Issue 6's export bars on PostgreSQL (TOKENSMITH_DB=postgres://...): PSKC of
  * every kind (password, each pre-shared-key cipher, plaintext) passes

@@ -1,3 +1,5 @@
+// @module-tag postgres
+// @module-tag daemon
 /**
  * Issue 3's flash bars on PostgreSQL. There is no CLI path to the in-memory
  * simulator (demo uses its own throw-away SQLite file), so the in-memory part

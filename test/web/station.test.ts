@@ -1,3 +1,4 @@
+// @module-tag daemon
 /**
  * The station in headless Chromium over the real PC/SC stack: `tokensmith
  * serve` (built CLI) -> its bridge -> nfc-pcsc -> pcscd -> vpcd -> `tokensmith
