@@ -12,8 +12,8 @@ import { seedWriteNotPublic } from '../../drivers/protectimus/driver.js';
 import { detectFamily, familyForVerb, families } from '../../drivers/registry.js';
 import { isProtectimusModel } from '../../drivers/protectimus/protocol.js';
 import type { BatchTokenContext, FlashedToken, TokenFlasher } from './flash-batch.js';
-import { molto2Flasher, parseProfileFlashInput } from './molto2-profiles.js';
-import { parseFlashInput, token2Flasher } from './token2-flash.js';
+import { molto2Flasher, parseProfileFlashInput } from './families/token2-molto2/profiles.js';
+import { parseFlashInput, token2Flasher } from './families/token2-nfc/flash.js';
 
 /** The form as the page sends it (strings; force a boolean). */
 export interface FlashForm {

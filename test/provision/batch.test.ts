@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BatchStop, runFlashBatch, type FlashBatchOptions } from '../../src/provision/flash-batch.js';
-import { token2Flasher, type FlashResult } from '../../src/provision/token2-flash.js';
+import { token2Flasher, type FlashResult } from '../../src/provision/families/token2-nfc/flash.js';
 import type { Store } from '../../src/store/types.js';
 import type { ApduTransport } from '../../src/transport/types.js';
 import { createResource } from '../../src/provision/resources.js';

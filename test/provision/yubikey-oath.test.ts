@@ -16,8 +16,8 @@ import {
   oathSerial,
   parseOathFlashInput,
   verifyOathCredential,
-} from '../../src/provision/yubikey-oath.js';
-import { flashOathBatch } from '../../src/provision/yubikey-oath-batch.js';
+} from '../../src/provision/families/yubikey/oath.js';
+import { flashOathBatch } from '../../src/provision/families/yubikey/oath-batch.js';
 import { detectFamily } from '../../drivers/registry.js';
 import { MemoryTransport } from '../../src/transport/memory.js';
 import { OathSimulator } from '../../drivers/yubikey/oath-simulator.js';

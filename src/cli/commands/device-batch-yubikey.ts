@@ -9,8 +9,8 @@ import type { Command } from 'commander';
 import { globalsOf, withStore, type Output } from '../context.js';
 import type { DeviceFamily } from '../../../drivers/family.js';
 import type { Store } from '../../store/types.js';
-import type { OathFlashInput } from '../../provision/yubikey-oath.js';
-import type { YubikeyOtpInput } from '../../provision/yubikey-otp.js';
+import type { OathFlashInput } from '../../provision/families/yubikey/oath.js';
+import type { YubikeyOtpInput } from '../../provision/families/yubikey/otp.js';
 import type { PasswordSource } from '../../../drivers/yubikey/oath-driver.js';
 import { openDevice, type DeviceOpts } from './device-run.js';
 
@@ -34,7 +34,7 @@ async function flashOathKeys(
   const { TokensmithError } = await import('../../core/errors.js');
   const { PcscContext } = await import('../../transport/pcsc.js');
   const { NoTokenError } = await import('../../transport/errors.js');
-  const { flashOathBatch } = await import('../../provision/yubikey-oath-batch.js');
+  const { flashOathBatch } = await import('../../provision/families/yubikey/oath-batch.js');
   const ctx = await PcscContext.open();
   const wait = o.wait === undefined ? 10 : Number(o.wait);
   try {
@@ -88,7 +88,7 @@ async function flashOtpKeys(
   count: number | null,
   out: Output,
 ): Promise<void> {
-  const { flashOtpKey, describeOtpResult } = await import('../../provision/device-verbs/yubikey-otp.js');
+  const { flashOtpKey, describeOtpResult } = await import('../../provision/families/yubikey/otp-verbs.js');
   const batchId = (
     await store.batches.create({
       kind: 'flash',
@@ -152,7 +152,7 @@ export async function yubikeyBatch(
   await withStore(cmd, async (store, out) => {
     await before(out);
     const { UsageError } = await import('../../core/errors.js');
-    const { verbChecks } = await import('../../provision/device-verbs/index.js');
+    const { verbChecks } = await import('../../provision/families/index.js');
     const output = {
       result: (v: unknown, t: string | (() => string)) => out.result(v, t),
       info: (m: string) => out.info(m),

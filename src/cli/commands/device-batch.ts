@@ -10,7 +10,7 @@ import type { Store } from '../../store/types.js';
 import type { DeviceOpts } from './device-run.js';
 
 type ReaderOpts = { reader?: string; wait?: string; model?: string };
-type FlashInput = import('../../provision/token2-flash.js').FlashInput;
+type FlashInput = import('../../provision/families/token2-nfc/flash.js').FlashInput;
 
 /** `device flash --batch [n] [--users csv]`: one PC/SC context, one token after another. */
 export async function flashSeveral(
@@ -30,7 +30,7 @@ export async function flashSeveral(
   const count = o.batch === undefined || o.batch === true ? null : Number(o.batch);
   if (count !== null && (!Number.isInteger(count) || count < 1))
     throw new UsageError(`--batch must be a whole number from 1, got '${o.batch}'`);
-  const { readBatchUsers, token2Flasher } = await import('../../provision/token2-flash.js');
+  const { readBatchUsers, token2Flasher } = await import('../../provision/families/token2-nfc/flash.js');
   const users = typeof o.users === 'string' ? await readBatchUsers(o.users) : undefined;
   const { PcscContext } = await import('../../transport/pcsc.js');
   const { BatchStop } = await import('../../provision/flash-batch.js');
@@ -101,7 +101,7 @@ export async function flashBatchCommand(
   }
   await withStore(cmd, async (store: Store, out) => {
     await before(out);
-    const { flashSettings } = await import('../../provision/device-verbs/token2-nfc.js');
+    const { flashSettings } = await import('../../provision/families/token2-nfc/verbs.js');
     const raw = await flashSettings({
       options: o,
       output: out,
@@ -109,7 +109,7 @@ export async function flashBatchCommand(
       stopProgress: () => {},
     });
     const str = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
-    const { parseFlashInput } = await import('../../provision/token2-flash.js');
+    const { parseFlashInput } = await import('../../provision/families/token2-nfc/flash.js');
     const input = parseFlashInput({
       seed: str('seed'),
       algorithm: str('algorithm'),

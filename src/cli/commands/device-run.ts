@@ -9,7 +9,7 @@ import { globalsOf, withStore, type Output } from '../context.js';
 import type { DeviceFamily, DeviceVerb, FamilyFlag, VerbHandler } from '../../../drivers/family.js';
 import type { ApduTransport } from '../../transport/types.js';
 import type { Store } from '../../store/types.js';
-import type { VerbCheckContext } from '../../provision/device-verbs/types.js';
+import type { VerbCheckContext } from '../../provision/families/verb-types.js';
 
 export type DeviceOpts = Record<string, string | boolean | undefined>;
 
@@ -93,7 +93,7 @@ async function checkOtherFamilies(verb: DeviceVerb, family: DeviceFamily, model:
 
 /** The handler, or the error for a family that lists the verb but gives no code for it. */
 async function handlerOf(family: DeviceFamily, verb: DeviceVerb, model: string): Promise<VerbHandler<Store>> {
-  const { verbHandler } = await import('../../provision/device-verbs/index.js');
+  const { verbHandler } = await import('../../provision/families/index.js');
   const h = verbHandler(family, verb);
   if (h) return h;
   const { UsageError } = await import('../../core/errors.js');
@@ -181,6 +181,6 @@ export async function runDeviceVerb(
 
 /** Runs the family's checks for the verb (src/provision/device-verbs VERB_CHECKS), giving what they prepared. */
 async function checksOf(family: DeviceFamily, verb: DeviceVerb, ctx: VerbCheckContext): Promise<unknown> {
-  const { verbChecks } = await import('../../provision/device-verbs/index.js');
+  const { verbChecks } = await import('../../provision/families/index.js');
   return verbChecks(family, verb)?.(ctx);
 }

@@ -7,12 +7,12 @@
  * only when the key has one, used for one VALIDATE, and never kept.
  */
 import { randomBytes } from 'node:crypto';
-import { decodeBase32 } from '../core/codecs.js';
-import { DataError, DeviceError, PolicyError, UsageError } from '../core/errors.js';
-import { generateCode } from '../core/otp.js';
-import { nextState } from '../core/states.js';
-import type { Repos, Store, TokenRecord } from '../store/types.js';
-import type { ApduTransport } from '../transport/types.js';
+import { decodeBase32 } from '../../../core/codecs.js';
+import { DataError, DeviceError, PolicyError, UsageError } from '../../../core/errors.js';
+import { generateCode } from '../../../core/otp.js';
+import { nextState } from '../../../core/states.js';
+import type { Repos, Store, TokenRecord } from '../../../store/types.js';
+import type { ApduTransport } from '../../../transport/types.js';
 import {
   OathDriver,
   flashCredential,
@@ -20,7 +20,7 @@ import {
   type OathCredentialSpec,
   type OathDeviceInfo,
   type PasswordSource,
-} from '../../drivers/yubikey/oath-driver.js';
+} from '../../../../drivers/yubikey/oath-driver.js';
 import {
   MAX_NAME_BYTES,
   OATH_ALGORITHMS,
@@ -29,11 +29,11 @@ import {
   type ListedCredential,
   type OathAlgorithm,
   type OathType,
-} from '../../drivers/yubikey/oath-protocol.js';
-import { assignWithin, checkAssignRules } from './assign.js';
-import { findResource } from './resources.js';
-import { viewToken, type TokenView } from './tokens.js';
-import { findUser } from './users.js';
+} from '../../../../drivers/yubikey/oath-protocol.js';
+import { assignWithin, checkAssignRules } from '../../assign.js';
+import { findResource } from '../../resources.js';
+import { viewToken, type TokenView } from '../../tokens.js';
+import { findUser } from '../../users.js';
 
 export const YUBICO_MANUFACTURER = 'Yubico';
 const MODEL = 'yubikey-oath';

@@ -4,17 +4,17 @@
  * `<device serial>-<nn>`, with device_serial and profile set), so each can go
  * to a different user. The store is written only once the device confirmed.
  */
-import { decodeBase32 } from '../core/codecs.js';
-import { DataError, PolicyError, TokensmithError, UsageError } from '../core/errors.js';
-import { nextState } from '../core/states.js';
-import type { Repos, Store, TokenRecord } from '../store/types.js';
-import type { ApduTransport } from '../transport/types.js';
+import { decodeBase32 } from '../../../core/codecs.js';
+import { DataError, PolicyError, TokensmithError, UsageError } from '../../../core/errors.js';
+import { nextState } from '../../../core/states.js';
+import type { Repos, Store, TokenRecord } from '../../../store/types.js';
+import type { ApduTransport } from '../../../transport/types.js';
 import {
   Molto2Driver,
   Molto2WriteError,
   type Molto2Settings,
   type ProfileView,
-} from '../../drivers/token2-molto2/driver.js';
+} from '../../../../drivers/token2-molto2/driver.js';
 import {
   DISPLAY_TIMEOUTS,
   FACTORY_CUSTOMER_KEY,
@@ -23,13 +23,13 @@ import {
   isDigits,
   parseCustomerKey,
   type DisplayTimeoutSeconds,
-} from '../../drivers/token2-molto2/protocol.js';
-import { assignWithin, checkAssignRules } from './assign.js';
-import type { TokenFlasher } from './flash-batch.js';
-import { freshSeed } from './token2-flash.js';
-import { findResource } from './resources.js';
-import { viewToken, type TokenView } from './tokens.js';
-import { findUser } from './users.js';
+} from '../../../../drivers/token2-molto2/protocol.js';
+import { assignWithin, checkAssignRules } from '../../assign.js';
+import type { TokenFlasher } from '../../flash-batch.js';
+import { freshSeed } from '../token2-nfc/flash.js';
+import { findResource } from '../../resources.js';
+import { viewToken, type TokenView } from '../../tokens.js';
+import { findUser } from '../../users.js';
 
 export const MOLTO2_MANUFACTURER = 'Token2';
 

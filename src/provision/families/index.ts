@@ -5,11 +5,11 @@
  */
 import type { DeviceFamily, DeviceVerb, VerbHandler } from '../../../drivers/family.js';
 import type { Store } from '../../store/types.js';
-import { protectimusVerbs } from './protectimus.js';
-import { molto2Verbs } from './token2-molto2.js';
-import { token2NfcVerbs } from './token2-nfc.js';
-import type { FamilyVerbChecks, FamilyVerbHandlers, VerbCheckContext } from './types.js';
-import { yubikeyChecks, yubikeyVerbs } from './yubikey.js';
+import { protectimusVerbs } from './protectimus/verbs.js';
+import { molto2Verbs } from './token2-molto2/verbs.js';
+import { token2NfcVerbs } from './token2-nfc/verbs.js';
+import type { FamilyVerbChecks, FamilyVerbHandlers, VerbCheckContext } from './verb-types.js';
+import { yubikeyChecks, yubikeyVerbs } from './yubikey/verbs.js';
 
 export const VERB_TABLE: Readonly<Record<string, FamilyVerbHandlers>> = {
   'token2-nfc': token2NfcVerbs,

@@ -2,9 +2,9 @@
  * `device info|flash|sync|verify` for the single-profile Token2 NFC tokens.
  * The model is read from the serial unless --model names it.
  */
-import { isToken2Model, type Token2Model } from '../../../drivers/token2-nfc/protocol.js';
-import { TokensmithError, UsageError } from '../../core/errors.js';
-import { optString, signed, type DeviceVerbContext, type FamilyVerbHandlers } from './types.js';
+import { isToken2Model, type Token2Model } from '../../../../drivers/token2-nfc/protocol.js';
+import { TokensmithError, UsageError } from '../../../core/errors.js';
+import { optString, signed, type DeviceVerbContext, type FamilyVerbHandlers } from '../verb-types.js';
 
 /** Only a --model given on the command line overrides what the serial says. */
 function givenModel(ctx: DeviceVerbContext): Token2Model | undefined {
@@ -12,7 +12,7 @@ function givenModel(ctx: DeviceVerbContext): Token2Model | undefined {
 }
 
 async function info(ctx: DeviceVerbContext): Promise<void> {
-  const { deviceInfo } = await import('../token2-device.js');
+  const { deviceInfo } = await import('./device.js');
   const v = await deviceInfo(ctx.store, ctx.transport, { model: givenModel(ctx), onStep: ctx.step });
   ctx.output.result(v, () =>
     [
@@ -60,7 +60,7 @@ export async function flashSettings(
 async function flash(ctx: DeviceVerbContext): Promise<void> {
   const raw = await flashSettings(ctx);
   const str = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
-  const { parseFlashInput, flashToken } = await import('../token2-flash.js');
+  const { parseFlashInput, flashToken } = await import('./flash.js');
   const input = parseFlashInput({
     seed: str('seed'),
     algorithm: str('algorithm'),
@@ -73,7 +73,7 @@ async function flash(ctx: DeviceVerbContext): Promise<void> {
   });
   const record = optString(ctx, 'record');
   const session = record
-    ? (await import('../cassettes.js')).startRecording(ctx.transport, record, {
+    ? (await import('../../cassettes.js')).startRecording(ctx.transport, record, {
         source: /virtual pcd/i.test(ctx.transport.readerName) ? 'simulator' : 'hardware',
         operation: 'flash',
         params: {
@@ -126,8 +126,8 @@ async function sync(ctx: DeviceVerbContext): Promise<void> {
     optString(ctx, 'period'),
     optString(ctx, 'displayTimeout'),
   ];
-  const { parseFlashInput } = await import('../token2-flash.js');
-  const { syncDevice } = await import('../token2-device.js');
+  const { parseFlashInput } = await import('./flash.js');
+  const { syncDevice } = await import('./device.js');
   const checked = algorithm || period || displayTimeout ? parseFlashInput({ algorithm, period, displayTimeout }) : null;
   const r = await syncDevice(ctx.store, ctx.transport, {
     model: givenModel(ctx),
@@ -150,7 +150,7 @@ async function verify(ctx: DeviceVerbContext): Promise<void> {
     const { input } = await import('@inquirer/prompts');
     code = await input({ message: 'Code on the display' });
   }
-  const { verifyDevice } = await import('../token2-device.js');
+  const { verifyDevice } = await import('./device.js');
   const r = await verifyDevice(ctx.store, ctx.transport, code, {
     model: givenModel(ctx),
     window: Number(optString(ctx, 'window') ?? 10),
