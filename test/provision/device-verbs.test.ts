@@ -40,7 +40,7 @@ async function run(
     step: () => {},
     stopProgress: () => {},
   };
-  await verbHandler(family, verb)!(ctx);
+  await (await verbHandler(family, verb))!(ctx);
   return results[0] as Record<string, unknown>;
 }
 

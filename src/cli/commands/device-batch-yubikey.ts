@@ -158,9 +158,8 @@ export async function yubikeyBatch(
       info: (m: string) => out.info(m),
       interactive: out.interactive,
     };
-    const prepared = await verbChecks(
-      family,
-      'flash',
+    const prepared = await (
+      await verbChecks(family, 'flash')
     )?.({
       family,
       model,

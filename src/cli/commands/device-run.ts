@@ -94,7 +94,7 @@ async function checkOtherFamilies(verb: DeviceVerb, family: DeviceFamily, model:
 /** The handler, or the error for a family that lists the verb but gives no code for it. */
 async function handlerOf(family: DeviceFamily, verb: DeviceVerb, model: string): Promise<VerbHandler<Store>> {
   const { verbHandler } = await import('../../provision/families/index.js');
-  const h = verbHandler(family, verb);
+  const h = await verbHandler(family, verb);
   if (h) return h;
   const { UsageError } = await import('../../core/errors.js');
   throw new UsageError(
@@ -182,5 +182,5 @@ export async function runDeviceVerb(
 /** Runs the family's checks for the verb (src/provision/device-verbs VERB_CHECKS), giving what they prepared. */
 async function checksOf(family: DeviceFamily, verb: DeviceVerb, ctx: VerbCheckContext): Promise<unknown> {
   const { verbChecks } = await import('../../provision/families/index.js');
-  return verbChecks(family, verb)?.(ctx);
+  return (await verbChecks(family, verb))?.(ctx);
 }

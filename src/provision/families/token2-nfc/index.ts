@@ -1,0 +1,13 @@
+/** The token2-nfc family's provision code: its verbs, and the station's flash of its cards. */
+import { UsageError } from '../../../core/errors.js';
+import type { FlashForm, ProvisionFamily } from '../contract.js';
+import { token2NfcVerbs } from './verbs.js';
+
+async function flasher(form: FlashForm) {
+  if (form.digits !== undefined && Number(form.digits) !== 6)
+    throw new UsageError(`digits: Token2 NFC tokens show 6 digits; ${form.digits} is not possible`, 'bad-digits');
+  const { parseFlashInput, token2Flasher } = await import('./flash.js');
+  return token2Flasher(parseFlashInput({ ...form }));
+}
+
+export const token2Nfc: ProvisionFamily = { name: 'token2-nfc', verbs: token2NfcVerbs, station: { flasher } };
