@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
-  eraseProfile,
   flashProfile,
-  listProfiles,
   parseProfileFlashInput,
   profileSerial,
-  syncProfiles,
 } from '../../src/provision/families/token2-molto2/profiles.js';
+import { eraseProfile, listProfiles, syncProfiles } from '../../src/provision/families/token2-molto2/profile-admin.js';
 import {
   protectimusFlash,
   protectimusSync,

@@ -9,7 +9,7 @@ import { optString, signed, type DeviceVerbContext, type FamilyVerbHandlers } fr
 const keyOf = (ctx: DeviceVerbContext) => ({ customerKey: optString(ctx, 'customerKey') });
 
 async function info(ctx: DeviceVerbContext): Promise<void> {
-  const { listProfiles } = await import('./profiles.js');
+  const { listProfiles } = await import('./profile-admin.js');
   const r = await listProfiles(ctx.store, ctx.transport, keyOf(ctx));
   const used = r.profiles.filter((p) => p.seedPresent);
   ctx.output.result(
@@ -41,7 +41,8 @@ async function sync(ctx: DeviceVerbContext): Promise<void> {
       'profile-needed',
     );
   const m = await import('./profiles.js');
-  const r = await m.syncProfiles(
+  const { syncProfiles } = await import('./profile-admin.js');
+  const r = await syncProfiles(
     ctx.store,
     ctx.transport,
     o.allProfiles ? 'all' : [m.parseProfileNumber(optString(ctx, 'profile'))],
@@ -54,7 +55,7 @@ async function sync(ctx: DeviceVerbContext): Promise<void> {
 }
 
 async function profiles(ctx: DeviceVerbContext): Promise<void> {
-  const { listProfiles } = await import('./profiles.js');
+  const { listProfiles } = await import('./profile-admin.js');
   const r = await listProfiles(ctx.store, ctx.transport, keyOf(ctx));
   const shown = ctx.options.all ? r.profiles : r.profiles.filter((p) => p.seedPresent || p.serial || p.title);
   const rows = shown.map((p) => [
@@ -77,7 +78,8 @@ async function profiles(ctx: DeviceVerbContext): Promise<void> {
 }
 
 async function erase(ctx: DeviceVerbContext): Promise<void> {
-  const { parseProfileNumber, eraseProfile } = await import('./profiles.js');
+  const { parseProfileNumber } = await import('./profiles.js');
+  const { eraseProfile } = await import('./profile-admin.js');
   const profile = parseProfileNumber(optString(ctx, 'profile'));
   if (!ctx.yes && !ctx.options.force) {
     if (!ctx.output.interactive)
