@@ -30,7 +30,8 @@ export async function flashSeveral(
   const count = o.batch === undefined || o.batch === true ? null : Number(o.batch);
   if (count !== null && (!Number.isInteger(count) || count < 1))
     throw new UsageError(`--batch must be a whole number from 1, got '${o.batch}'`);
-  const { readBatchUsers, token2Flasher } = await import('../../provision/families/token2-nfc/flash.js');
+  const { token2Flasher } = await import('../../provision/families/token2-nfc/flash.js');
+  const { readBatchUsers } = await import('../../provision/batch-users.js');
   const users = typeof o.users === 'string' ? await readBatchUsers(o.users) : undefined;
   const { PcscContext } = await import('../../transport/pcsc.js');
   const { BatchStop } = await import('../../provision/flash-batch.js');
