@@ -153,7 +153,7 @@ async function flash(ctx: DeviceVerbContext): Promise<void> {
 }
 
 async function info(ctx: DeviceVerbContext): Promise<void> {
-  const { oathInfo } = await import('./oath.js');
+  const { oathInfo } = await import('./oath-admin.js');
   const v = await oathInfo(ctx.store, ctx.transport, { password: prepared(ctx).password });
   ctx.output.result(v, () =>
     [
@@ -167,7 +167,7 @@ async function info(ctx: DeviceVerbContext): Promise<void> {
 }
 
 async function profiles(ctx: DeviceVerbContext): Promise<void> {
-  const { listOathCredentials } = await import('./oath.js');
+  const { listOathCredentials } = await import('./oath-admin.js');
   const { table } = await import('../../../core/table.js');
   const v = await listOathCredentials(ctx.store, ctx.transport, { password: prepared(ctx).password });
   ctx.output.result(
@@ -188,7 +188,7 @@ async function profiles(ctx: DeviceVerbContext): Promise<void> {
 }
 
 async function erase(ctx: DeviceVerbContext): Promise<void> {
-  const { eraseOathCredential } = await import('./oath.js');
+  const { eraseOathCredential } = await import('./oath-admin.js');
   const pre = (ctx.prepared as OathPrepared | undefined) ?? (await checkErase(ctx));
   const r = await eraseOathCredential(ctx.store, ctx.transport, optString(ctx, 'name')!, { password: pre.password });
   ctx.output.result(
@@ -198,7 +198,7 @@ async function erase(ctx: DeviceVerbContext): Promise<void> {
 }
 
 async function verify(ctx: DeviceVerbContext): Promise<void> {
-  const { verifyOathCredential } = await import('./oath.js');
+  const { verifyOathCredential } = await import('./oath-admin.js');
   const r = await verifyOathCredential(ctx.store, ctx.transport, optString(ctx, 'name'), {
     password: prepared(ctx).password,
   });
