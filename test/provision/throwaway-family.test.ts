@@ -19,6 +19,7 @@ process.env.TOKENSMITH_FAMILY_MODULES = [join(HERE, 'driver.ts'), join(HERE, 'pr
 
 const { checkVerb, detectFamily, families } = await import('../../drivers/registry.js');
 const { provisionFamilies, verbHandler } = await import('../../src/provision/families/index.js');
+const { noPrompter } = await import('../../src/provision/families/verb-types.js');
 const { formFlasher, stationModels } = await import('../../src/provision/flash-families.js');
 const { runFlashBatch } = await import('../../src/provision/flash-batch.js');
 const { startRecording, verifyCassette } = await import('../../src/provision/cassettes.js');
@@ -52,6 +53,7 @@ async function deviceVerb(store: Store, card: InstanceType<typeof ToyCard>, verb
     output: { result: (v) => void results.push(v), info: () => {}, interactive: false },
     step: () => {},
     stopProgress: () => {},
+    prompt: noPrompter,
   });
   return results[0] as Record<string, unknown>;
 }

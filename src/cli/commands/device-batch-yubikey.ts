@@ -13,6 +13,7 @@ import type { OathFlashInput } from '../../provision/families/yubikey/oath.js';
 import type { YubikeyOtpInput } from '../../provision/families/yubikey/otp.js';
 import type { PasswordSource } from '../../../drivers/yubikey/oath-driver.js';
 import { openDevice, type DeviceOpts } from './device-run.js';
+import { terminalPrompter } from '../prompter.js';
 
 /** n of --batch n, or null for "until no key comes within --wait". */
 async function batchCount(o: DeviceOpts): Promise<number | null> {
@@ -120,6 +121,7 @@ async function flashOtpKeys(
           output,
           step: () => {},
           stopProgress: () => {},
+          prompt: terminalPrompter,
           store,
         };
         const r = await flashOtpKey(ctx, { ...input, batchId });
@@ -170,6 +172,7 @@ export async function yubikeyBatch(
       output,
       step: () => {},
       stopProgress: () => {},
+      prompt: terminalPrompter,
       store,
     });
     if (o.seed)

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { withStore, type Output } from '../context.js';
 import type { Store } from '../../store/types.js';
 import type { DeviceOpts } from './device-run.js';
+import { terminalPrompter } from '../prompter.js';
 
 type ReaderOpts = { reader?: string; wait?: string; model?: string };
 type FlashInput = import('../../provision/families/token2-nfc/flash.js').FlashInput;
@@ -108,6 +109,7 @@ export async function flashBatchCommand(
       output: out,
       yes: Boolean(cmd.optsWithGlobals().yes),
       stopProgress: () => {},
+      prompt: terminalPrompter,
     });
     const str = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
     const { parseFlashInput } = await import('../../provision/families/token2-nfc/flash.js');

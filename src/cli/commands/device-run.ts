@@ -1,7 +1,7 @@
 /**
  * The one path of every `device <verb>`: the family from --model (checked
  * before any reader is opened) or from what the device answers, the family's
- * flags checked, then its handler for the verb (src/provision/device-verbs,
+ * flags checked, then its handler for the verb (src/provision/families/<family>/,
  * or the family's own) with one context. No family is named here.
  */
 import type { Command } from 'commander';
@@ -10,6 +10,7 @@ import type { DeviceFamily, DeviceVerb, FamilyFlag, VerbHandler } from '../../..
 import type { ApduTransport } from '../../transport/types.js';
 import type { Store } from '../../store/types.js';
 import type { VerbCheckContext } from '../../provision/families/verb-types.js';
+import { terminalPrompter } from '../prompter.js';
 
 export type DeviceOpts = Record<string, string | boolean | undefined>;
 
@@ -98,7 +99,7 @@ async function handlerOf(family: DeviceFamily, verb: DeviceVerb, model: string):
   if (h) return h;
   const { UsageError } = await import('../../core/errors.js');
   throw new UsageError(
-    `${model}: the ${family.name} family lists '${verb}' but gives tokensmith no code for it (a handler in its \`handlers\`, or in src/provision/device-verbs)`,
+    `${model}: the ${family.name} family lists '${verb}' but gives tokensmith no code for it (a handler in its \`handlers\`, or in its src/provision/families folder)`,
     'no-such-verb',
   );
 }
@@ -152,6 +153,7 @@ export async function runDeviceVerb(
       output,
       step: p.step,
       stopProgress: p.stop,
+      prompt: terminalPrompter,
       store,
     };
     // With --model the family's own checks run before the device is opened; after detection, once it has answered.
@@ -179,7 +181,7 @@ export async function runDeviceVerb(
   });
 }
 
-/** Runs the family's checks for the verb (src/provision/device-verbs VERB_CHECKS), giving what they prepared. */
+/** Runs the family's checks for the verb (its provision side's `checks`), giving what they prepared. */
 async function checksOf(family: DeviceFamily, verb: DeviceVerb, ctx: VerbCheckContext): Promise<unknown> {
   const { verbChecks } = await import('../../provision/families/index.js');
   return (await verbChecks(family, verb))?.(ctx);

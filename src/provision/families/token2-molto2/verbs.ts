@@ -85,9 +85,8 @@ async function erase(ctx: DeviceVerbContext): Promise<void> {
     if (!ctx.output.interactive)
       throw new UsageError(`device erase deletes the seed of profile ${profile}: confirm with --yes`, 'confirm-needed');
     ctx.stopProgress();
-    const { confirm } = await import('@inquirer/prompts');
-    if (!(await confirm({ message: `Delete the seed of profile ${profile}? It cannot be read back.`, default: false })))
-      throw new UsageError('cancelled; nothing was erased', 'cancelled');
+    const asked = { message: `Delete the seed of profile ${profile}? It cannot be read back.`, default: false };
+    if (!(await ctx.prompt.confirm(asked))) throw new UsageError('cancelled; nothing was erased', 'cancelled');
   }
   const r = await eraseProfile(ctx.store, ctx.transport, profile, keyOf(ctx));
   ctx.output.result(

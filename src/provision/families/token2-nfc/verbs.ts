@@ -29,14 +29,14 @@ async function info(ctx: DeviceVerbContext): Promise<void> {
 
 /** The flash settings: the options, and for a person at a terminal without --yes, what they pick (a batch asks too). */
 export async function flashSettings(
-  ctx: Pick<DeviceVerbContext, 'options' | 'output' | 'yes' | 'stopProgress'>,
+  ctx: Pick<DeviceVerbContext, 'options' | 'output' | 'yes' | 'stopProgress' | 'prompt'>,
 ): Promise<Record<string, string | boolean | undefined>> {
   const raw = { ...ctx.options };
   if (raw.digits !== undefined && Number(raw.digits) !== 6)
     throw new UsageError(`--digits: Token2 NFC tokens show 6 digits; ${raw.digits} is not possible`, 'bad-digits');
   if (!ctx.output.interactive || ctx.yes) return raw;
   ctx.stopProgress();
-  const { select, input } = await import('@inquirer/prompts');
+  const { select, input } = ctx.prompt;
   raw.algorithm ??= await select({ message: 'Algorithm', choices: [{ value: 'sha1' }, { value: 'sha256' }] });
   raw.period ??= await select({
     message: 'Time step',
@@ -95,8 +95,7 @@ async function flash(ctx: DeviceVerbContext): Promise<void> {
       confirm: interactive
         ? async (i, existing) => {
             ctx.stopProgress();
-            const { confirm } = await import('@inquirer/prompts');
-            return confirm({
+            return ctx.prompt.confirm({
               message: `Write a new seed to ${i.product ?? i.model} ${i.serial}${existing ? ` (in the store: ${existing.state})` : ''}? Any seed it holds is lost.`,
               default: true,
             });
@@ -147,8 +146,7 @@ async function verify(ctx: DeviceVerbContext): Promise<void> {
   if (code === undefined) {
     if (!ctx.output.interactive || ctx.yes) throw new UsageError('--code is missing: give the code the token displays');
     ctx.stopProgress();
-    const { input } = await import('@inquirer/prompts');
-    code = await input({ message: 'Code on the display' });
+    code = await ctx.prompt.input({ message: 'Code on the display' });
   }
   const { verifyDevice } = await import('./device.js');
   const r = await verifyDevice(ctx.store, ctx.transport, code, {

@@ -35,7 +35,7 @@ function readPasswordFile(path: string): string {
 
 /** Where the access password comes from; asked for only when the key says it has one. */
 export function passwordSource(
-  ctx: Pick<VerbCheckContext, 'options' | 'output' | 'yes' | 'stopProgress'>,
+  ctx: Pick<VerbCheckContext, 'options' | 'output' | 'yes' | 'stopProgress' | 'prompt'>,
 ): PasswordSource {
   const o = ctx.options;
   if (typeof o.passwordFile === 'string') return readPasswordFile(o.passwordFile);
@@ -43,8 +43,7 @@ export function passwordSource(
   if (!ctx.output.interactive || ctx.yes) return undefined;
   return async () => {
     ctx.stopProgress();
-    const { password } = await import('@inquirer/prompts');
-    return password({ message: 'OATH access password of the YubiKey', mask: '*' });
+    return ctx.prompt.password({ message: 'OATH access password of the YubiKey' });
   };
 }
 

@@ -26,8 +26,7 @@ async function accessCodeOf(ctx: VerbCheckContext): Promise<Uint8Array | undefin
     if (!ctx.output.interactive)
       throw new UsageError('--access-code -: no terminal to ask in; use --access-code-file', 'confirm-needed');
     ctx.stopProgress();
-    const { password } = await import('@inquirer/prompts');
-    return parseAccessCode(await password({ message: 'Access code of the slot (12 hex digits)', mask: '*' }));
+    return parseAccessCode(await ctx.prompt.password({ message: 'Access code of the slot (12 hex digits)' }));
   }
   return typeof o.accessCode === 'string' ? parseAccessCode(o.accessCode) : undefined;
 }
@@ -54,9 +53,8 @@ export async function otpFlashInput(ctx: VerbCheckContext): Promise<YubikeyOtpIn
         'confirm-needed',
       );
     ctx.stopProgress();
-    const { confirm } = await import('@inquirer/prompts');
     if (
-      !(await confirm({
+      !(await ctx.prompt.confirm({
         message: `Program OATH-HOTP (${input.digits} digits, counter ${input.counter}) into slot ${input.slot}?`,
         default: true,
       }))
