@@ -10,7 +10,8 @@ import { UsageError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
 import type { ApduTransport } from '../transport/types.js';
 import type { DeviceFamily } from '../../drivers/family.js';
-import { detectFamily, familyForVerb, families } from '../../drivers/registry.js';
+import { familyForVerb, families } from '../../drivers/registry.js';
+import { detectedFamily } from './device-session.js';
 import type { BatchTokenContext, FlashedToken, TokenFlasher } from './flash-batch.js';
 import type { FamilyFormField, FlashForm, StationFlash } from './families/contract.js';
 import { provisionFamilies, provisionOf } from './families/index.js';
@@ -104,8 +105,8 @@ export async function formFlasher(form: FlashForm): Promise<TokenFlasher> {
   return {
     format: family?.name ?? 'mixed',
     async flash(store: Store, transport: ApduTransport, ctx: BatchTokenContext): Promise<FlashedToken> {
-      // Without a model, the token on the reader says which family it is (as `device flash` asks it).
-      const told = family ? { family, model: form.model ?? family.name } : await detectFamily(transport);
+      // Without a model, the token on the reader says which family it is: the device session's detect and checks, as `device flash` runs them.
+      const told = family ? { family, model: form.model ?? family.name } : await detectedFamily('flash', transport, {});
       const flasher = flashers.get(told.family.name);
       if (!flasher || flasher instanceof Error) throw await refusal(told, transport);
       return flasher.flash(store, transport, ctx);

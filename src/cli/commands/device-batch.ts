@@ -88,7 +88,7 @@ export async function flashBatchCommand(
     const family = await familyForVerb('flash', o.model);
     // YubiKeys have their own batch (no --users: the credentials are assigned afterwards).
     if (family.name === 'yubikey' && o.users === undefined) {
-      const { familyGiven } = await import('./device-run.js');
+      const { familyGiven } = await import('../../provision/device-session.js');
       await familyGiven('flash', o);
       const { yubikeyBatch } = await import('./device-batch-yubikey.js');
       return yubikeyBatch(family, o.model, o, cmd, before);
