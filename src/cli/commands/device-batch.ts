@@ -90,7 +90,7 @@ export async function flashBatchCommand(
     if (family.name === 'yubikey' && o.users === undefined) {
       const { familyGiven } = await import('../../provision/device-session.js');
       await familyGiven('flash', o);
-      const { yubikeyBatch } = await import('./device-batch-yubikey.js');
+      const { yubikeyBatch } = await import('./device-batch-keys.js');
       return yubikeyBatch(family, o.model, o, cmd, before);
     }
     if (family.name !== 'token2-nfc') {
