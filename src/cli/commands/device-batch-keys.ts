@@ -1,7 +1,7 @@
 /**
  * `device flash --model yubikey-oath|yubikey-otp --batch [n]`: YubiKeys one
  * after another into one flash batch, each with a fresh seed. The OATH keys
- * come one by one on a PC/SC context (src/provision/yubikey-oath-batch.ts);
+ * come one by one on a PC/SC context (src/provision/families/yubikey/oath-batch.ts);
  * the OTP keys are opened the family's way (USB HID, or CCID with --reader)
  * and each is taken away before the next.
  */
@@ -142,8 +142,8 @@ async function flashOtpKeys(
   );
 }
 
-/** The YubiKey --batch: the family's checks before any key is opened, then the model's loop. */
-export async function yubikeyBatch(
+/** A batch of keys (the yubikey family's `batch.loop` is `keys`): the family's checks before any key is opened, then the model's loop. */
+export async function keysBatch(
   family: DeviceFamily,
   model: string,
   o: DeviceOpts,

@@ -1,8 +1,9 @@
 /**
- * `device flash --batch [n] [--users csv]`: Token2 NFC tokens one after
- * another on one PC/SC context (the loop itself is the flash-batch service,
- * src/provision/flash-batch.ts). YubiKeys (--model yubikey-oath|yubikey-otp)
- * have their own loop, device-batch-yubikey.ts.
+ * `device flash --batch [n] [--users csv]`: tokens one after another on one
+ * PC/SC context (the loop itself is the flash-batch service,
+ * src/provision/flash-batch.ts); a family whose batch is its own loop of keys
+ * (the family's `batch` in src/provision/families/<family>/index.ts) runs
+ * device-batch-keys.ts.
  */
 import type { Command } from 'commander';
 import { withStore, type Output } from '../context.js';
@@ -86,17 +87,19 @@ export async function flashBatchCommand(
   if (typeof o.model === 'string') {
     const { familyForVerb } = await import('../../../drivers/registry.js');
     const family = await familyForVerb('flash', o.model);
-    // YubiKeys have their own batch (no --users: the credentials are assigned afterwards).
-    if (family.name === 'yubikey' && o.users === undefined) {
+    const { provisionFamilies, provisionOf } = await import('../../provision/families/index.js');
+    const way = (await provisionOf(family))?.batch;
+    if (way?.loop === 'keys' && o.users === undefined) {
       const { familyGiven } = await import('../../provision/device-session.js');
       await familyGiven('flash', o);
-      const { yubikeyBatch } = await import('./device-batch-keys.js');
-      return yubikeyBatch(family, o.model, o, cmd, before);
+      const { keysBatch } = await import('./device-batch-keys.js');
+      return keysBatch(family, o.model, o, cmd, before);
     }
-    if (family.name !== 'token2-nfc') {
+    if (way?.loop !== 'flasher' || (o.users !== undefined && !way.users)) {
       const { UsageError } = await import('../../core/errors.js');
+      const ways = (await provisionFamilies()).flatMap((p) => (p.batch ? [p.batch.what] : []));
       throw new UsageError(
-        `${o.model} has no ${family.name === 'yubikey' ? '--users' : '--batch'} (--batch and --users flash Token2 NFC tokens, one seed each${family.name === 'yubikey' ? '; a YubiKey batch takes --batch alone' : ''})`,
+        `${o.model} has no ${way ? '--users' : '--batch'} (--batch flashes ${ways.join('; ')}; --users goes with a batch that assigns as it flashes)`,
         'no-such-flag',
       );
     }

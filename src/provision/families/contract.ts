@@ -51,6 +51,19 @@ export interface StationFlash {
   notAsked?(readerName: string): Error;
 }
 
+/**
+ * How `device flash --batch` runs a family: `flasher`, the one flash path
+ * (runFlashBatch over its station flasher, as the station's batch); `keys`, the
+ * CLI's loop for keys opened one by one through the family's own `open`.
+ * `users`: whether it takes --users (assigning each token as it is flashed).
+ */
+export interface BatchWay {
+  loop: 'flasher' | 'keys';
+  users: boolean;
+  /** How the --batch refusal for another family names this one ("Token2 NFC tokens"). */
+  what: string;
+}
+
 export interface ProvisionFamily {
   /** The name of its drivers/ family (drivers/<name>/index.ts). */
   name: string;
@@ -60,4 +73,6 @@ export interface ProvisionFamily {
   checks?: FamilyVerbChecks;
   /** How the station and batches flash it; without it the station refuses its tokens. */
   station?: StationFlash;
+  /** How `device flash --batch` runs it; without it --batch is refused by name. */
+  batch?: BatchWay;
 }

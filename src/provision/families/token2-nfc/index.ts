@@ -10,4 +10,9 @@ async function flasher(form: FlashForm) {
   return token2Flasher(parseFlashInput({ ...form }));
 }
 
-export const token2Nfc: ProvisionFamily = { name: 'token2-nfc', verbs: token2NfcVerbs, station: { flasher } };
+export const token2Nfc: ProvisionFamily = {
+  name: 'token2-nfc',
+  verbs: token2NfcVerbs,
+  station: { flasher },
+  batch: { loop: 'flasher', users: true, what: 'Token2 NFC tokens, one seed each' },
+};

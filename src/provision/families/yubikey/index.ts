@@ -2,4 +2,10 @@
 import type { ProvisionFamily } from '../contract.js';
 import { yubikeyChecks, yubikeyVerbs } from './verbs.js';
 
-export const yubikey: ProvisionFamily = { name: 'yubikey', verbs: yubikeyVerbs, checks: yubikeyChecks };
+export const yubikey: ProvisionFamily = {
+  name: 'yubikey',
+  verbs: yubikeyVerbs,
+  checks: yubikeyChecks,
+  // No --users: the credentials are assigned afterwards.
+  batch: { loop: 'keys', users: false, what: 'YubiKeys, with --batch alone' },
+};
