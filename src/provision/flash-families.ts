@@ -51,6 +51,8 @@ export interface StationModel {
   /** The form's extra fields for this model, and the digit counts it can show. */
   fields: FamilyFormField[];
   digits: number[];
+  /** The products sold as this model. */
+  products: string[];
 }
 
 function notFlashedHere(family: DeviceFamily, model: string): string {
@@ -65,7 +67,11 @@ export async function stationModels(): Promise<StationModel[]> {
     const station = (await provisionOf(f))?.station;
     for (const model of f.models) {
       const why = station && f.verbs.includes('flash') ? undefined : notFlashedHere(f, model);
-      const shape = { fields: [...(station?.fields ?? [])], digits: [...(station?.digits ?? [6])] };
+      const shape = {
+        fields: [...(station?.fields ?? [])],
+        digits: [...(station?.digits ?? [6])],
+        products: station?.products?.(model) ?? [],
+      };
       out.push({ model, family: f.name, flashable: why === undefined, ...(why ? { why } : {}), ...shape });
     }
   }

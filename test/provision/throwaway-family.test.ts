@@ -80,6 +80,7 @@ describe('a throw-away family added as its two folders', () => {
       flashable: true,
       fields: [],
       digits: [6],
+      products: [],
     });
     const store = memoryStore();
     const byModel = await (await formFlasher({ model: 'toy-token' })).flash(store, onReader(new ToyCard('TOY-2')), {});

@@ -40,6 +40,8 @@ export interface StationFlash {
   fields?: readonly FamilyFormField[];
   /** The digit counts its tokens can show (the form's choices); default 6 only. */
   digits?: readonly number[];
+  /** The products sold as a model (the model select shows them); default none. */
+  products?(model: string): string[];
   /** The form -> the flasher; a bad setting is a usage error here, before any token is touched. */
   flasher(form: FlashForm): Promise<TokenFlasher>;
   /**

@@ -1,5 +1,6 @@
 /** The token2-nfc family's provision code: its verbs, and the station's flash of its cards. */
 import { UsageError } from '../../../core/errors.js';
+import { TOKEN2_PRODUCTS } from '../../../../drivers/token2-nfc/protocol.js';
 import type { FlashForm, ProvisionFamily } from '../contract.js';
 import { token2NfcVerbs } from './verbs.js';
 
@@ -13,6 +14,9 @@ async function flasher(form: FlashForm) {
 export const token2Nfc: ProvisionFamily = {
   name: 'token2-nfc',
   verbs: token2NfcVerbs,
-  station: { flasher },
+  station: {
+    flasher,
+    products: (model) => TOKEN2_PRODUCTS.filter((p) => p.model === model).map((p) => p.product),
+  },
   batch: { loop: 'flasher', users: true, what: 'Token2 NFC tokens, one seed each' },
 };
