@@ -17,8 +17,17 @@ export interface StationDeps {
   hub: ReaderHub;
 }
 
+/** The model select: every model of the registry, why a family cannot be flashed, and each family's form fields. */
+function registerModels(app: FastifyInstance): void {
+  app.get('/api/models', async () => {
+    const { stationModels } = await import('../provision/flash-families.js');
+    return stationModels();
+  });
+}
+
 export function registerStationApi(app: FastifyInstance, deps: StationDeps): void {
   const { store, hub } = deps;
+  registerModels(app);
 
   app.get('/api/readers', async (_req, reply) => {
     try {
@@ -37,12 +46,6 @@ export function registerStationApi(app: FastifyInstance, deps: StationDeps): voi
       resource: resource || undefined,
       search: q?.trim() || undefined,
     });
-  });
-
-  /** The model select: every model of the registry, and why a family cannot be flashed. */
-  app.get('/api/models', async () => {
-    const { stationModels } = await import('../provision/flash-families.js');
-    return stationModels();
   });
 
   app.get('/api/resources', async () => {

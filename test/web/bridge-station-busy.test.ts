@@ -119,23 +119,27 @@ describe('a flash makes the reader busy for the whole station', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("a second socket of the paired page gets 'busy' for APDUs, connect and flash while the first one flashes", { timeout: 20_000 }, async () => {
-    expect((await second.request({ op: 'connect' })).ok).toBe(true);
-    gate.armed = true;
-    expect((await first.request({ op: 'connect' })).ok).toBe(true);
-    const flash = first.request({ op: 'flash', input: { algorithm: 'sha1', force: true } });
-    await gate.reached;
-    const meddle = await second.request({ op: 'transmit', apdu: '00a4040000' });
-    const reconnect = await second.request({ op: 'connect' });
-    // Its answer, or 2 s, before the gate opens: without the station-wide lock this flash would wait at the gate too.
-    const secondFlash = second.request({ op: 'flash', input: { algorithm: 'sha1', force: true } });
-    await Promise.race([secondFlash, new Promise((resolve) => setTimeout(resolve, 2000))]);
-    gate.let();
-    const [done, flashToo] = await Promise.all([flash, secondFlash]);
-    expect(done.ok, JSON.stringify(done.error)).toBe(true);
-    expect([meddle.error?.code, reconnect.error?.code, flashToo.error?.code]).toEqual(['busy', 'busy', 'busy']);
-    // Once the flash is over the station is free again.
-    expect((await second.request({ op: 'connect' })).ok).toBe(true);
-    expect((await second.request({ op: 'transmit', apdu: '00a4040000' })).ok).toBe(true);
-  });
+  it(
+    "a second socket of the paired page gets 'busy' for APDUs, connect and flash while the first one flashes",
+    { timeout: 20_000 },
+    async () => {
+      expect((await second.request({ op: 'connect' })).ok).toBe(true);
+      gate.armed = true;
+      expect((await first.request({ op: 'connect' })).ok).toBe(true);
+      const flash = first.request({ op: 'flash', input: { algorithm: 'sha1', force: true } });
+      await gate.reached;
+      const meddle = await second.request({ op: 'transmit', apdu: '00a4040000' });
+      const reconnect = await second.request({ op: 'connect' });
+      // Its answer, or 2 s, before the gate opens: without the station-wide lock this flash would wait at the gate too.
+      const secondFlash = second.request({ op: 'flash', input: { algorithm: 'sha1', force: true } });
+      await Promise.race([secondFlash, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      gate.let();
+      const [done, flashToo] = await Promise.all([flash, secondFlash]);
+      expect(done.ok, JSON.stringify(done.error)).toBe(true);
+      expect([meddle.error?.code, reconnect.error?.code, flashToo.error?.code]).toEqual(['busy', 'busy', 'busy']);
+      // Once the flash is over the station is free again.
+      expect((await second.request({ op: 'connect' })).ok).toBe(true);
+      expect((await second.request({ op: 'transmit', apdu: '00a4040000' })).ok).toBe(true);
+    },
+  );
 });
