@@ -244,6 +244,18 @@ describe.skipIf(missing !== null)(
       ]);
     });
 
+    it("a model's family gives the form its extra fields and digit counts (a Molto2: the profile, 4 to 10 digits)", async () => {
+      const digits = () =>
+        page.locator('#digits option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+      await page.selectOption('#model', 'token2-molto2');
+      expect(await page.isVisible('#profile')).toBe(true);
+      expect(await page.isVisible('#customerKey')).toBe(true);
+      expect(await digits()).toEqual(['4', '6', '8', '10']);
+      await page.selectOption('#model', '');
+      expect(await page.isVisible('#profile')).toBe(false);
+      expect(await digits()).toEqual(['6']);
+    });
+
     it('searches and filters the inventory', async () => {
       await page.fill('#search', '0000042');
       await expect.poll(() => page.locator('#inventory-rows tr').count()).toBe(1);
