@@ -62,7 +62,7 @@ export interface StationFlash {
 export interface BatchWay {
   loop: 'flasher' | 'keys';
   users: boolean;
-  /** How the --batch refusal for another family names this one ("Token2 NFC tokens"). */
+  /** How the --batch refusal for another family names this one (its tokens, and what the batch takes). */
   what: string;
 }
 

@@ -197,7 +197,7 @@ export function flashSection(deps: FlashDeps): HTMLElement {
     familyFields,
     field('Algorithm', algorithm),
     field('Time step', period),
-    field('Digits', digits, 'Token2 NFC tokens show 6 digits; a Molto2 profile 4, 6, 8 or 10.'),
+    field('Digits', digits, 'The code length: the choices are the ones the chosen model can show.'),
     field('Display timeout', displayTimeout),
     field('Seed (base32, optional)', seed, 'Leave it empty for a fresh random seed from this computer.'),
     field('Resource', resource),
