@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { Token2Simulator } from '../drivers/token2-nfc/simulator.js';
 import { Molto2Simulator } from '../drivers/token2-molto2/simulator.js';
 import { runFlashBatch } from '../src/provision/flash-batch.js';
-import { token2Flasher } from '../src/provision/token2-flash.js';
-import { flashProfile } from '../src/provision/molto2-profiles.js';
+import { token2Flasher } from '../src/provision/families/token2-nfc/flash.js';
+import { flashProfile } from '../src/provision/families/token2-molto2/profiles.js';
 import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { MemoryTransport } from '../src/transport/memory.js';
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Token2Driver } from '../drivers/token2-nfc/driver.js';
 import { Token2Simulator } from '../drivers/token2-nfc/simulator.js';
 import { Sm4 } from '../src/core/sm4.js';
-import { flashToken, parseFlashInput } from '../src/provision/token2-flash.js';
+import { flashToken, parseFlashInput } from '../src/provision/families/token2-nfc/flash.js';
 import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { MemoryTransport } from '../src/transport/memory.js';
 import { pcscdUp, waitForPcscd } from '../src/transport/pcscd.js';

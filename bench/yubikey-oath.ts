@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OathSimulator } from '../drivers/yubikey/oath-simulator.js';
-import { flashOathBatch } from '../src/provision/yubikey-oath-batch.js';
-import { parseOathFlashInput } from '../src/provision/yubikey-oath.js';
+import { flashOathBatch } from '../src/provision/families/yubikey/oath-batch.js';
+import { parseOathFlashInput } from '../src/provision/families/yubikey/oath.js';
 import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { MemoryTransport } from '../src/transport/memory.js';
 

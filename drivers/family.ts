@@ -94,10 +94,19 @@ export interface VerbOutput {
   readonly interactive: boolean;
 }
 
+/** How a verb asks the person at the terminal: the CLI passes one (src/cli/prompter.ts); a caller with nobody to ask passes one that refuses. */
+export interface Prompter {
+  select(o: { message: string; choices: { name?: string; value: string }[]; default?: string }): Promise<string>;
+  input(o: { message: string }): Promise<string>;
+  confirm(o: { message: string; default?: boolean }): Promise<boolean>;
+  /** Typed without echo (a password, an access code). */
+  password(o: { message: string }): Promise<string>;
+}
+
 /**
  * Everything a verb handler gets: the device, the model (given with --model,
  * or what detection read), the command's options, and the store (typed by the
- * caller: src/provision/device-verbs/types.ts; drivers/ cannot import it).
+ * caller: src/provision/families/verb-types.ts; drivers/ cannot import it).
  */
 export interface VerbContext<S = unknown> {
   family: DeviceFamily;
@@ -114,6 +123,8 @@ export interface VerbContext<S = unknown> {
   step(text: string): void;
   /** Takes the progress line away (before a prompt). */
   stopProgress(): void;
+  /** Asks the person (only when `output.interactive` and not `yes`). */
+  prompt: Prompter;
   store: S;
   /** What the verb's checks gave before the device was opened (parsed settings, a secret asked for once); undefined without checks. */
   prepared?: unknown;
@@ -163,7 +174,7 @@ export interface DeviceFamily {
   ) => Error | undefined;
   /** The flags each verb takes for this family beyond the common ones. */
   flags?: Partial<Record<DeviceVerb, readonly FamilyFlag[]>>;
-  /** Verb handlers that live with the family (one with no store-side code); the built-in families' are in src/provision/device-verbs. */
+  /** Verb handlers that live with the family (one with no store-side code); the built-in families' are in src/provision/families/<family>/. */
   handlers?: VerbHandlers;
   /** Runs a recorded operation again through the real driver over `transport`. */
   replay(model: string, op: CassetteOperation, transport: ApduTransport, ctx: ReplayContext): Promise<void>;

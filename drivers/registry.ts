@@ -6,7 +6,8 @@
  *
  * More families can be loaded at run time from the modules named in
  * TOKENSMITH_FAMILY_MODULES (paths separated by ':'), each default-exporting
- * a DeviceFamily: tests use it to register a throw-away family without
+ * a DeviceFamily (a module may instead, or also, export the family's provision
+ * side as `provisionFamily`: src/provision/families/index.ts): tests use it to register a throw-away family without
  * changing any file; a site can use it for a device of its own.
  */
 import { delimiter, resolve } from 'node:path';
@@ -66,7 +67,9 @@ export async function families(): Promise<readonly DeviceFamily[]> {
         `${path} (named in ${FAMILY_MODULES_ENV}) could not be loaded: ${e.message.split('\n')[0]}; fix the path or unset ${FAMILY_MODULES_ENV}`,
         { code: 'bad-family' },
       );
-    })) as { default?: unknown };
+    })) as { default?: unknown; provisionFamily?: unknown };
+    // A module may carry only a family's provision side (src/provision/families/index.ts reads it).
+    if (mod.default === undefined && mod.provisionFamily !== undefined) continue;
     registerFamily(checkShape(mod.default, path), list);
   }
   loaded = list;

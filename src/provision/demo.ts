@@ -21,8 +21,8 @@ import { MemoryTransport } from '../transport/memory.js';
 import { assignToken } from './assign.js';
 import { claimToken } from './enroll.js';
 import { createResource, setResourcePermissions } from './resources.js';
-import { verifyDevice } from './token2-device.js';
-import { flashToken, parseFlashInput } from './token2-flash.js';
+import { verifyDevice } from './families/token2-nfc/device.js';
+import { flashToken, parseFlashInput } from './families/token2-nfc/flash.js';
 import { addUser } from './users.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 

@@ -56,6 +56,27 @@ export interface TokenFlasher {
   flash(store: Store, transport: ApduTransport, ctx: BatchTokenContext): Promise<FlashedToken>;
 }
 
+/** A step after each token is flashed and registered (e.g. activating it on an MFA server); it gets the store and the flashed token. */
+export type AfterFlash = (store: Store, flashed: FlashedToken) => Promise<void>;
+
+/**
+ * The one place a post-flash step joins any flash path (a batch, the station's
+ * single flash, a CLI flash through a TokenFlasher): `flasher` with `after` run
+ * once each token is written and registered. Its error is the token's error (the
+ * token stays flashed in the store; the batch records it as failed with that code).
+ */
+export function withAfterFlash(flasher: TokenFlasher, after: AfterFlash | undefined): TokenFlasher {
+  if (!after) return flasher;
+  return {
+    format: flasher.format,
+    async flash(store, transport, ctx) {
+      const flashed = await flasher.flash(store, transport, ctx);
+      await after(store, flashed);
+      return flashed;
+    },
+  };
+}
+
 /** Where the tokens come from: a PC/SC context for the CLI, the station's reader hub. */
 export interface TokenSource {
   /** The next token; rejects with code 'no-token' when none came in time. */
@@ -88,6 +109,8 @@ export interface FlashBatchOptions {
   confirm?: (serial: string, label: string) => Promise<boolean>;
   /** Waits until a flashed token left the reader; default: its transport's removal event. */
   awaitRemoval?: (t: ApduTransport) => Promise<void>;
+  /** Runs after each token is flashed and registered (withAfterFlash). */
+  afterFlash?: AfterFlash;
 }
 
 /** Codes a flash refuses with when the store already holds the token's seed. */
@@ -233,7 +256,8 @@ export async function runFlashBatch<T extends FlashedToken = FlashedToken>(
       }
       if (!transport) break;
       try {
-        const entry = await flashOneToken(store, transport, flasher, run, opts, opts.users?.[r.flashed.length]);
+        const each = withAfterFlash(flasher, opts.afterFlash);
+        const entry = await flashOneToken(store, transport, each, run, opts, opts.users?.[r.flashed.length]);
         const result = entry.outcome === 'flashed' ? r.flashed[r.flashed.length - 1] : undefined;
         opts.onEvent?.({ type: 'token', entry, counts: { ...r.counts }, ...(result ? { result } : {}) });
         const last =

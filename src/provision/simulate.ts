@@ -87,14 +87,8 @@ function withPullAt(sim: SimulatedDevice, pullAt: number, onPull: (n: number) =>
   };
 }
 
-export async function runSimulator(model: string, o: SimulateOptions, say: (line: string) => void): Promise<void> {
-  const family = await familyOfModel(model, 'simulate');
-  const simulator = family.simulator;
-  if (!simulator) throw new UsageError(`simulate: ${family.name} has no simulator`, 'not-supported');
-  if (o.vpcd === undefined)
-    throw new UsageError(
-      'simulate needs --vpcd: the simulator plugs into pcscd through vsmartcard vpcd (tests and the demo use it in memory)',
-    );
+/** The options every family's simulator takes, checked: where vpcd is, how many cards, their clock, when to pull one. */
+function runOptions(o: SimulateOptions) {
   const address = parseVpcdAddress(o.vpcd === true ? undefined : (o.vpcd as string));
   const cards = Number(o.cards ?? 1);
   if (!Number.isInteger(cards) || cards < 1)
@@ -105,6 +99,18 @@ export async function runSimulator(model: string, o: SimulateOptions, say: (line
   const pullAt = o.pullAt === undefined ? 0 : Number(o.pullAt);
   if (!Number.isInteger(pullAt) || pullAt < 0)
     throw new UsageError(`--pull-at must be a whole number of commands, got '${o.pullAt}'`);
+  return { address, cards, clockOffset, pullAt };
+}
+
+export async function runSimulator(model: string, o: SimulateOptions, say: (line: string) => void): Promise<void> {
+  const family = await familyOfModel(model, 'simulate');
+  const simulator = family.simulator;
+  if (!simulator) throw new UsageError(`simulate: ${family.name} has no simulator`, 'not-supported');
+  if (o.vpcd === undefined)
+    throw new UsageError(
+      'simulate needs --vpcd: the simulator plugs into pcscd through vsmartcard vpcd (tests and the demo use it in memory)',
+    );
+  const { address, cards, clockOffset, pullAt } = runOptions(o);
   const settings = familySettings(family, o);
   const base = o.serial ?? simulator.defaultSerial(model);
   const sims: SimulatedDevice[] = [];

@@ -5,8 +5,8 @@
  * a comment: it is written for people and ignored when read back.
  */
 import { DataError } from '../core/errors.js';
-import type { Cassette, CassetteFrame, CassetteHeader } from './cassette.js';
-import type { FrameDescriber } from './replay.js';
+import type { Cassette, CassetteFrame, CassetteHeader } from './cassette-types.js';
+import type { FrameDescriber } from './types.js';
 
 export const CASSETTE_TEXT_VERSION = 2;
 

@@ -13,63 +13,20 @@ import { DataError } from '../core/errors.js';
 import { CASSETTE_TEXT_VERSION, cassetteFromText, cassetteToText } from './cassette-text.js';
 import type { FrameDescriber } from './types.js';
 
-export const CASSETTE_FORMAT = 'tokensmith-cassette';
+export { CASSETTE_FORMAT } from './cassette-types.js';
+export type {
+  Cassette,
+  CassetteFrame,
+  CassetteHeader,
+  CassetteOperation,
+  CassetteSource,
+  FrameDirection,
+} from './cassette-types.js';
+import { CASSETTE_FORMAT, type Cassette, type CassetteHeader } from './cassette-types.js';
+
 /** The version written (the JSON text form); version 1 (CBOR) is read too. */
 export const CASSETTE_VERSION = CASSETTE_TEXT_VERSION;
 const CBOR_VERSION = 1;
-
-export type CassetteSource = 'hardware' | 'simulator';
-
-// Declared with the transport types (no Node imports there), so drivers can name it in the browser build.
-export type { CassetteOperation } from './types.js';
-import type { CassetteOperation } from './types.js';
-
-export interface CassetteHeader {
-  format: typeof CASSETTE_FORMAT;
-  version: number;
-  /** The transport recorded: 'pcsc', 'memory' ... */
-  transport: string;
-  reader: string;
-  atr: Uint8Array;
-  /** The token model (token2-card ...), when known. */
-  model: string | null;
-  source: CassetteSource;
-  recordedAt: string;
-  toolVersion: string;
-  /** UTC seconds the host used as "now" (it goes into config writes; not a secret). */
-  hostClock: number | null;
-  /** The seed the host wrote, only when it is a labelled test seed. */
-  seed: Uint8Array | null;
-  /** Which test seed it is ("RFC 6238 SHA-256 test seed"). */
-  seedLabel: string | null;
-  /** Length of the seed the host wrote (redacted recordings replay with a stand-in of this length). */
-  seedLength: number | null;
-  operation: CassetteOperation | null;
-  note?: string;
-}
-
-export type FrameDirection = 'command' | 'response' | 'event';
-
-export interface CassetteFrame {
-  seq: number;
-  /** Milliseconds since the recording started. */
-  ms: number;
-  dir: FrameDirection;
-  /** The bytes; for a redacted command only its first 5 bytes (header and Lc). */
-  bytes: Uint8Array;
-  /** A seed-bearing command stored without its body: replayed by shape. */
-  redacted?: boolean;
-  /** Full length of a redacted command. */
-  length?: number;
-  /** For event frames: what happened instead of an answer. */
-  event?: 'card-removed' | 'timeout' | 'error';
-  message?: string;
-}
-
-export interface Cassette {
-  header: CassetteHeader;
-  frames: CassetteFrame[];
-}
 
 /** The cassette as UTF-8 JSON text; the family's describer, when given, adds a decoded comment to each frame. */
 export function encodeCassette(c: Cassette, describe?: FrameDescriber): Uint8Array {

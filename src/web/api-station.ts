@@ -35,12 +35,10 @@ function registerDeviceRoutes(app: FastifyInstance, { hub }: StationDeps): void 
     }
   });
 
-  /** The model select: every model of the registry, and why a family cannot be flashed. */
+  /** The model select: every model of the registry, why a family cannot be flashed, and each family's form fields. */
   app.get('/api/models', async () => {
     const { stationModels } = await import('../provision/flash-families.js');
-    const { TOKEN2_PRODUCTS } = await import('../../drivers/token2-nfc/protocol.js');
-    const products = (m: string) => TOKEN2_PRODUCTS.filter((p) => p.model === m).map((p) => p.product);
-    return (await stationModels()).map((m) => ({ ...m, products: products(m.model) }));
+    return stationModels();
   });
 }
 

@@ -17,9 +17,32 @@ import { BatchStop } from '../provision/flash-batch.js';
 import { runStationBatch } from './bridge-batch.js';
 import type { ReaderHub } from './readers.js';
 
+/** Whether a flash or a batch runs anywhere on this station: one per server, shared by all its pages' sockets. */
+export class StationBusy {
+  private running = 0;
+  get busy(): boolean {
+    return this.running > 0;
+  }
+  /** Runs `work` with the station busy; refuses at once if it already is. */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    this.check();
+    this.running++;
+    try {
+      return await work();
+    } finally {
+      this.running--;
+    }
+  }
+  check(): void {
+    if (this.busy) throw new DeviceError('a flash is running on this station: wait for it to finish', { code: 'busy' });
+  }
+}
+
 export interface BridgeDeps {
   store: Store;
   hub: ReaderHub;
+  /** The station's lock: while any socket flashes, no socket may touch a reader (issue: a second socket sent APDUs). */
+  station: StationBusy;
 }
 
 /** The flash service on the token this server opened (any family the registry can flash): the page sends the form, never device answers. */
@@ -35,11 +58,9 @@ async function flashOnReader(
 
 type RequestOf<Op extends BridgeRequest['op']> = Extract<BridgeRequest, { op: Op }>;
 
-/** One page's socket: the token it connected, and whether a flash or a batch runs on it. */
+/** One page's socket: the token it connected, and the batch it runs. */
 class BridgeSession {
   private transport: ApduTransport | null = null;
-  /** While the server flashes, the page may not touch the reader (no APDUs of its own between the service's). */
-  private flashing = false;
   /** The running batch's stop, while one runs. */
   private batchStop: BatchStop | null = null;
 
@@ -82,9 +103,9 @@ class BridgeSession {
     await this.drop();
   }
 
+  /** While the server flashes (from any socket), no page may touch a reader: no APDUs between the service's. */
   private busy(): void {
-    if (this.flashing || this.batchStop)
-      throw new DeviceError('a flash is running on this reader: wait for it to finish', { code: 'busy' });
+    this.deps.station.check();
   }
 
   private async drop(): Promise<void> {
@@ -116,28 +137,24 @@ class BridgeSession {
 
   private async flash(req: RequestOf<'flash'>): Promise<unknown> {
     const t = this.connected();
-    this.flashing = true;
-    try {
-      return await flashOnReader(this.deps.store, t, req.input ?? {}, (text) =>
-        this.send({ event: 'step', id: req.id, text }),
-      );
-    } finally {
-      this.flashing = false;
-    }
+    return this.deps.station.run(() =>
+      flashOnReader(this.deps.store, t, req.input ?? {}, (text) => this.send({ event: 'step', id: req.id, text })),
+    );
   }
 
   private async flashBatch(req: RequestOf<'flash-batch'>): Promise<unknown> {
-    this.busy();
-    // The batch opens its own tokens: the page's connection is let go so the reader is free.
-    await this.drop();
-    const stop = (this.batchStop = new BatchStop());
-    try {
-      return await runStationBatch(this.deps.store, this.deps.hub, req, stop, (batch) =>
-        this.send({ event: 'batch', id: req.id, batch }),
-      );
-    } finally {
-      this.batchStop = null;
-    }
+    return this.deps.station.run(async () => {
+      // The batch opens its own tokens: the page's connection is let go so the reader is free.
+      await this.drop();
+      const stop = (this.batchStop = new BatchStop());
+      try {
+        return await runStationBatch(this.deps.store, this.deps.hub, req, stop, (batch) =>
+          this.send({ event: 'batch', id: req.id, batch }),
+        );
+      } finally {
+        this.batchStop = null;
+      }
+    });
   }
 }
 

@@ -10,7 +10,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { TokensmithError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
 import { registerStationApi } from './api-station.js';
-import { serveBridgeSocket } from './bridge.js';
+import { serveBridgeSocket, StationBusy } from './bridge.js';
 import { sendError, storeOf } from './http.js';
 import { contentSecurityPolicy, notPairedPage, stationPage } from './pages.js';
 import {
@@ -169,8 +169,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       this.websocketServer.close(() => done());
     },
   });
+  const station = new StationBusy();
   app.get('/ws', { websocket: true }, (socket, req) =>
-    serveBridgeSocket(socket, { store: storeOf(req, opts.store), hub }),
+    serveBridgeSocket(socket, { store: storeOf(req, opts.store), hub, station }),
   );
 
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(stationPage()));

@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * The CLI's file edges: no writing through symbolic links, new files 0600,
  * -o onto an existing file only with --force, temporary files removed when an

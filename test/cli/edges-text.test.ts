@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * Hostile text at the CLI's edges: control and bidi characters and overlong
  * values are refused in arguments (exit 2) and in imported files (exit 4,

@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /** The self-service rules end to end through the built CLI (node bin/tokensmith), with codes computed in the test. */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

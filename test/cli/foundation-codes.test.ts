@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * `tokens code` against oathtool (the reference implementation), through the
  * built CLI: sha1/sha256/sha512, 6 and 8 digits, 30 and 60 s, and HOTP counters.

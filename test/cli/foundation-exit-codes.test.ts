@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * The foundation's CLI exit codes and --json contract through the built
  * `bin/tokensmith`: usage 2, data 4, error objects on stdout, results on

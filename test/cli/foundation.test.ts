@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * The foundation's CLI contract, end to end through the built `bin/tokensmith`:
  * adding and showing tokens (codes against oathtool: foundation-codes.test.ts), the wrong master key,

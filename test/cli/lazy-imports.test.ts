@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * Guards the lazy-loading rule: `tokensmith --help` / `--version` must not load
  * native or heavy modules, nor the store, importers, exporters or drivers.

@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * `tokensmith portal` as a process: its first line, --json, a warning for a
  * network address without TLS, usage errors for bad options, a SIGTERM that

@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /** `device flash --model yubikey-otp` refusals that come before any key is opened: each names its flag (exit 2), and never echoes a secret. */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

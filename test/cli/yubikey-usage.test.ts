@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * `device ... --model yubikey-oath` refuses what it cannot do before any
  * reader is opened (exit 2, the flag named): no PC/SC stack needed.

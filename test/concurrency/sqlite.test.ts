@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /** Two tokensmith processes at once against one SQLite file (WAL, busy timeout): the same invariants as on PostgreSQL (suite.ts). */
 import { stationsSuite } from './suite.js';
 

@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * RFC 6238 T0, Luhn check digits and 64-bit HOTP counters, judged by tools we
  * did not write: oathtool (--start-time is T0; --counter takes a uint64) and

@@ -1,9 +1,7 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Sm4, padIfNeeded, padMethod2, sm4CbcMac } from '../../src/core/sm4.js';
-
-const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+import { fromHex as hex, toHex } from '../helpers/bytes.js';
 
 function opensslEcb(key: Uint8Array, data: Uint8Array): Buffer {
   const c = createCipheriv('sm4-ecb', key, null);

@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /** The export and enrollment commands through the built CLI: flags, JSON, exit codes. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';

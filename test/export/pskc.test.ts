@@ -1,9 +1,11 @@
+// @module-tag subprocess
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportTokens } from '../../src/export/service.js';
 import { addTokens, EVERY_KIND, pskc2csv, pskctoolValidate, tempStore, type TestStore } from './helpers.js';
 import { titled, toolsMissing } from '../helpers/tools.js';
+import { toHex as hex } from '../helpers/bytes.js';
 
 let ts: TestStore;
 beforeEach(async () => {
@@ -11,8 +13,6 @@ beforeEach(async () => {
   await addTokens(ts.store, EVERY_KIND);
 });
 afterEach(async () => ts.close());
-
-const hex = (b: Uint8Array | undefined) => Buffer.from(b!).toString('hex');
 
 const missing = toolsMissing('PSKC export against pskctool and pskc2csv', 'pskctool', 'pskc2csv');
 

@@ -10,6 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { detectionOrder } from '../../drivers/registry.js';
 
 /** More than two of pcscd's 400 ms polls: the removal is seen before the next card comes. */
 export const REMOVAL_SEEN_MS = 1000;
@@ -82,5 +83,9 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   };
 }
 
-/** Commands a `device` verb (or the station's flash) without a model sends before its own work: one read-only probe per PC/SC family tried (Protectimus, Molto2, Token2 NFC). */
-export const DETECTION_PROBES = 3;
+/**
+ * Commands a `device` verb (or the station's flash) without a model sends a
+ * Token2 NFC card before its own work: one read-only probe per family detection
+ * tries up to and including the card's own (the registry's detection order).
+ */
+export const DETECTION_PROBES = (await detectionOrder()).findIndex((f) => f.name === 'token2-nfc') + 1;

@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * `tokensmith import` end to end through the built CLI: the RFC figures land
  * with the expected secrets; every bad input exits 4 with its place and leaves

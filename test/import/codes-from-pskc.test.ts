@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * From a PSKC file to `tokens code --at`: T0 (<Time>), CheckDigits and a
  * counter of 2^64-1 give the published codes (RFC 6238 appendix B shifted by

@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * Issue 14 through the built CLI: DPW codes equal LinOTP's vectors and no export carries
  * them; --type/--algorithm/--digits/--period fill what a file leaves out and are refused

@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * Interop with the reference implementation (python-pskc): files written by
  * csv2pskc with random parameters (password or key, 6 or 8 digits, 30 or

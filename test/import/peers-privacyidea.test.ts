@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * privacyIDEA's import fixtures (fixtures/peers/privacyidea: tests/testdata and the strings of
  * tests/test_lib_importotp.py) as a table: what privacyIDEA's own test expects of each, and that

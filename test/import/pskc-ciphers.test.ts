@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * Transport ciphers python-pskc reads and tokensmith did not: Camellia-CBC,
  * kw-Camellia (RFC 3657) and two-key (16-byte) triple DES, each checked

@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * Password forms of old drafts: draft-hoyer's container EncryptionMethod
  * PBE-3DES112-CBC (PBKDF2-HMAC-SHA1 to a two-key 3DES key, ValueDigest, an

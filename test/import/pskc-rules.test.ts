@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * Issue 14's PSKC rules, each on a small file written here: codes right or the
  * key refused by name (Suite, Version, xs:int and xs:boolean values, RFC 6030

@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * Large files go through the worker thread (files of 2 MB and more, built
  * CLI): the same results, the same errors with exit 4, nothing written on failure.

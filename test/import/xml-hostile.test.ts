@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * Hostile XML: an element with a million attributes and a file of nothing
  * but nested elements are refused at once, by the scanner and through

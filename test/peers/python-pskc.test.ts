@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * python-pskc's own test files as a table: for each file, what python-pskc
  * reads (run live through scripts/peers/pskc-read.py with Debian's

@@ -1,3 +1,4 @@
+// @module-tag postgres
 /**
  * Issue 6's export bars on PostgreSQL (TOKENSMITH_DB=postgres://...): PSKC of
  * every kind (password, each pre-shared-key cipher, plaintext) passes
@@ -14,6 +15,7 @@ import { openStore } from '../../src/store/index.js';
 import { addTokens, EVERY_KIND, pskc2csv, pskctoolValidate, resourceWithUsers } from '../export/helpers.js';
 import { PG_SKIP, PgCli, usePostgres } from './helpers.js';
 import { toolsMissing } from '../helpers/tools.js';
+import { toHex as hex } from '../helpers/bytes.js';
 
 usePostgres();
 const noTools = toolsMissing('the PostgreSQL export against pskctool and pskc2csv', 'pskctool', 'pskc2csv');
@@ -23,7 +25,6 @@ if (PG_SKIP || noTools) it.skip(`skipped: ${PG_SKIP || noTools}`, () => undefine
 let s: PgCli;
 let sqliteDir: string;
 let sqlitePath: string;
-const hex = (b: Uint8Array | undefined) => Buffer.from(b!).toString('hex');
 
 /** The same tokens, users and assignments, made through the store API, in the database at `db`. */
 async function fill(db: string, env: NodeJS.ProcessEnv): Promise<void> {

@@ -1,3 +1,5 @@
+// @module-tag postgres
+// @module-tag daemon
 /**
  * Issue 3's flash bars on PostgreSQL. There is no CLI path to the in-memory
  * simulator (demo uses its own throw-away SQLite file), so the in-memory part
@@ -16,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Token2Simulator } from '../../drivers/token2-nfc/simulator.js';
 import { decodeBase32, encodeBase32 } from '../../src/core/codecs.js';
 import { generateCode } from '../../src/core/otp.js';
-import { flashToken, parseFlashInput } from '../../src/provision/token2-flash.js';
+import { flashToken, parseFlashInput } from '../../src/provision/families/token2-nfc/flash.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { MemoryTransport } from '../../src/transport/memory.js';

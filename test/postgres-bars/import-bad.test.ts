@@ -1,3 +1,4 @@
+// @module-tag postgres
 /**
  * Issue 4's bars on PostgreSQL (TOKENSMITH_DB=postgres://...), second half: a
  * csv2pskc file round-trips, every bad input exits 4 and leaves tokens and

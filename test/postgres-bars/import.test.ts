@@ -1,3 +1,4 @@
+// @module-tag postgres
 /**
  * Issue 4's bars on PostgreSQL (TOKENSMITH_DB=postgres://...): every RFC 6030
  * figure and every CSV dialect imports with exactly the expected values

@@ -1,3 +1,4 @@
+// @module-tag postgres
 /**
  * Issue 5's self-service bars on PostgreSQL (TOKENSMITH_DB=postgres://...),
  * the same acceptance as test/cli/enroll.test.ts: valid code -> enrolled with

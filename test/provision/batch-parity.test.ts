@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCliBatch } from '../../src/cli/commands/batch-flash.js';
 import { Output } from '../../src/cli/context.js';
 import { BatchStop, type BatchEvent, type FlashBatchReport } from '../../src/provision/flash-batch.js';
-import { parseFlashInput, token2Flasher } from '../../src/provision/token2-flash.js';
+import { parseFlashInput, token2Flasher } from '../../src/provision/families/token2-nfc/flash.js';
 import { addToken } from '../../src/provision/tokens.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { BatchStop, runFlashBatch, type FlashBatchOptions } from '../../src/provision/flash-batch.js';
-import { token2Flasher, type FlashResult } from '../../src/provision/token2-flash.js';
+import { token2Flasher, type FlashResult } from '../../src/provision/families/token2-nfc/flash.js';
 import type { Store } from '../../src/store/types.js';
 import type { ApduTransport } from '../../src/transport/types.js';
 import { createResource } from '../../src/provision/resources.js';
 import { addUser } from '../../src/provision/users.js';
 import { MemoryTransport } from '../../src/transport/memory.js';
 import { NoTokenError } from '../../src/transport/errors.js';
+import { UsageError } from '../../src/core/errors.js';
 import { Token2Simulator } from '../../drivers/token2-nfc/simulator.js';
 import { HeldTransport } from './batch-cards.js';
 import { memoryStore } from './helpers-ss.js';
@@ -58,6 +59,25 @@ describe('flashBatch with in-memory simulators', () => {
     expect(again.flashed).toHaveLength(0);
     expect(again.skipped.map((s) => s.serial)).toEqual(a.sims.map((s) => s.serial));
     expect(await store.batches.get(again.batch)).toMatchObject({ imported: 0, skipped: 5, failed: 0, status: 'done' });
+    await store.close();
+  });
+
+  it("runs the post-flash step once per flashed token, with the token registered; its error is that token's failure", async () => {
+    const store = memoryStore();
+    const seen: string[] = [];
+    const r = await flashBatch(store, 3, pile(3).next, input, {
+      afterFlash: async (st, flashed) => {
+        // The token is in the store when the step runs.
+        expect((await st.tokens.findOne('Token2', flashed.serial))?.state).toBe(flashed.token.state);
+        seen.push(flashed.serial);
+        if (seen.length === 2) throw new UsageError('the MFA server refused it', 'activation-failed');
+      },
+    });
+    expect(seen).toEqual(['86596220000001', '86596220000002', '86596220000003']);
+    expect(r.counts).toMatchObject({ flashed: 2, failed: 1 });
+    expect(r.failed).toEqual([
+      { index: 2, serial: '86596220000002', error: 'activation-failed', message: 'the MFA server refused it' },
+    ]);
     await store.close();
   });
 

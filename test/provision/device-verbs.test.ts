@@ -8,8 +8,8 @@ import { checkVerb, detectFamily } from '../../drivers/registry.js';
 import { ProtectimusSimulator } from '../../drivers/protectimus/simulator.js';
 import { Molto2Simulator } from '../../drivers/token2-molto2/simulator.js';
 import { Token2Simulator } from '../../drivers/token2-nfc/simulator.js';
-import { verbHandler } from '../../src/provision/device-verbs/index.js';
-import type { DeviceVerbContext } from '../../src/provision/device-verbs/types.js';
+import { verbHandler } from '../../src/provision/families/index.js';
+import { noPrompter, type DeviceVerbContext } from '../../src/provision/families/verb-types.js';
 import type { Store } from '../../src/store/types.js';
 import { MemoryTransport } from '../../src/transport/memory.js';
 import { memoryStore } from './helpers-ss.js';
@@ -39,8 +39,9 @@ async function run(
     output: { result: (v) => void results.push(v), info: () => {}, interactive: false },
     step: () => {},
     stopProgress: () => {},
+    prompt: noPrompter,
   };
-  await verbHandler(family, verb)!(ctx);
+  await (await verbHandler(family, verb))!(ctx);
   return results[0] as Record<string, unknown>;
 }
 

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
-  eraseProfile,
   flashProfile,
-  listProfiles,
   parseProfileFlashInput,
   profileSerial,
-  syncProfiles,
-} from '../../src/provision/molto2-profiles.js';
-import { protectimusFlash, protectimusSync, protectimusVerify } from '../../src/provision/protectimus.js';
+} from '../../src/provision/families/token2-molto2/profiles.js';
+import { eraseProfile, listProfiles, syncProfiles } from '../../src/provision/families/token2-molto2/profile-admin.js';
+import {
+  protectimusFlash,
+  protectimusSync,
+  protectimusVerify,
+} from '../../src/provision/families/protectimus/service.js';
 import { createResource } from '../../src/provision/resources.js';
 import { addToken } from '../../src/provision/tokens.js';
 import { addUser } from '../../src/provision/users.js';

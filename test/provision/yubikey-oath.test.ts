@@ -8,16 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { generateCode } from '../../src/core/otp.js';
 import { createResource } from '../../src/provision/resources.js';
 import { addUser } from '../../src/provision/users.js';
+import { flashOathCredential, oathSerial, parseOathFlashInput } from '../../src/provision/families/yubikey/oath.js';
 import {
   eraseOathCredential,
-  flashOathCredential,
   listOathCredentials,
   oathInfo,
-  oathSerial,
-  parseOathFlashInput,
   verifyOathCredential,
-} from '../../src/provision/yubikey-oath.js';
-import { flashOathBatch } from '../../src/provision/yubikey-oath-batch.js';
+} from '../../src/provision/families/yubikey/oath-admin.js';
+import { flashOathBatch } from '../../src/provision/families/yubikey/oath-batch.js';
 import { detectFamily } from '../../drivers/registry.js';
 import { MemoryTransport } from '../../src/transport/memory.js';
 import { OathSimulator } from '../../drivers/yubikey/oath-simulator.js';

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateCode } from '../../src/core/otp.js';
 import { encodeBase32 } from '../../src/core/codecs.js';
 import { ExitCode, exitCodeOf } from '../../src/core/errors.js';
-import { flashYubikeyOtp, parseAccessCode, parseYubikeyOtpInput } from '../../src/provision/yubikey-otp.js';
+import { flashYubikeyOtp, parseAccessCode, parseYubikeyOtpInput } from '../../src/provision/families/yubikey/otp.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import type { Store } from '../../src/store/types.js';
 import {

@@ -1,3 +1,4 @@
+// @module-tag postgres
 /**
  * PostgreSQL runs a transaction's function again after a serialization
  * failure or a deadlock (Store.transaction's contract). Here the server itself

@@ -1,3 +1,4 @@
+// @module-tag postgres
 /** db copy: a SQLite inventory moved to PostgreSQL keeps every row, sealed seed and audit row, and refuses a target that is not empty. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';

@@ -1,3 +1,4 @@
+// @module-tag postgres
 /**
  * What only the PostgreSQL backend has: migrations shared by stations, the
  * key shared by stations, retry of deadlocked transactions, and the rules

@@ -1,3 +1,4 @@
+// @module-tag postgres
 /**
  * The two dialects' schemas, compared after every migration: a fresh SQLite
  * and a fresh PostgreSQL database are migrated step by step (1..latest) and

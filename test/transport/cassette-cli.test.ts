@@ -1,3 +1,4 @@
+// @module-tag subprocess
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

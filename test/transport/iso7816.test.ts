@@ -16,8 +16,8 @@ import { Molto2Driver } from '../../drivers/token2-molto2/driver.js';
 import { Token2Driver } from '../../drivers/token2-nfc/driver.js';
 import { Token2Simulator } from '../../drivers/token2-nfc/simulator.js';
 import { Molto2Simulator } from '../../drivers/token2-molto2/simulator.js';
+import { toHex as hex } from '../helpers/bytes.js';
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const bytes = (h: string) => Uint8Array.from(Buffer.from(h.replace(/ /g, ''), 'hex'));
 
 /** A device that answers from a script and logs what it was sent. */

@@ -20,11 +20,11 @@ import type { Store } from '../../src/store/types.js';
 import { MemoryTransport } from '../../src/transport/memory.js';
 import type { ReaderHub } from '../../src/web/readers.js';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
+import { toHex as hex } from '../helpers/bytes.js';
 
 const VICTIM = '86596220000090';
 const VICTIM_SEED = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP'; // labelled test seed
 const ON_READER = '86596220000091';
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 /** The station's one reader, holding a simulated card. */
 function memoryHub(card: Token2Simulator): ReaderHub {

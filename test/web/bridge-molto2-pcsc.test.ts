@@ -1,3 +1,4 @@
+// @module-tag daemon
 /**
  * A Molto2 profile flashed from the station over the real PC/SC stack: the
  * server's own reader hub (nfc-pcsc -> pcscd -> vpcd) holds `tokensmith

@@ -1,3 +1,4 @@
+// @module-tag daemon
 /**
  * Pairing in headless Chromium against the built `tokensmith serve`: the page
  * asks for the operator, trades the printed code for a session secret kept in

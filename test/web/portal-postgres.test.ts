@@ -1,3 +1,4 @@
+// @module-tag postgres
 /**
  * Two `tokensmith portal` processes on one PostgreSQL database, as behind one
  * proxy: a session made on one works on the other (and ends on both), and a

@@ -1,3 +1,4 @@
+// @module-tag daemon
 /**
  * The portal server in this process, answering over real sockets: nothing of
  * the station is reachable, every answer (errors too) carries the security

@@ -1,3 +1,4 @@
+// @module-tag daemon
 /**
  * The self-service page of a Resource in headless Chromium, against the built
  * `tokensmith portal` run as a process, by users who were never paired with a

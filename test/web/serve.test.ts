@@ -1,3 +1,4 @@
+// @module-tag daemon
 /**
  * `tokensmith serve` (built CLI): the printed link carries a pairing code that
  * pairs one page once, for a session secret sent as a bearer header (or a

@@ -1,3 +1,4 @@
+// @module-tag daemon
 /**
  * The station's /api/import parses on the import service's worker thread,
  * whatever the upload's size, so a large or hostile file never holds the

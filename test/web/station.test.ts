@@ -1,3 +1,4 @@
+// @module-tag daemon
 /**
  * The station in headless Chromium over the real PC/SC stack: `tokensmith
  * serve` (built CLI) -> its bridge -> nfc-pcsc -> pcscd -> vpcd -> `tokensmith
@@ -242,6 +243,18 @@ describe.skipIf(missing !== null)(
         'flash',
         'search',
       ]);
+    });
+
+    it("a model's family gives the form its extra fields and digit counts (a Molto2: the profile, 4 to 10 digits)", async () => {
+      const digits = () =>
+        page.locator('#digits option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+      await page.selectOption('#model', 'token2-molto2');
+      expect(await page.isVisible('#profile')).toBe(true);
+      expect(await page.isVisible('#customerKey')).toBe(true);
+      expect(await digits()).toEqual(['4', '6', '8', '10']);
+      await page.selectOption('#model', '');
+      expect(await page.isVisible('#profile')).toBe(false);
+      expect(await digits()).toEqual(['6']);
     });
 
     it('searches and filters the inventory', async () => {

@@ -1,3 +1,4 @@
+// @module-tag daemon
 /**
  * The browser transports inside headless Chromium (a real page, not a DOM
  * emulation): WebHID against a navigator.hid double that plays a device with

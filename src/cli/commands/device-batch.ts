@@ -1,16 +1,18 @@
 /**
- * `device flash --batch [n] [--users csv]`: Token2 NFC tokens one after
- * another on one PC/SC context (the loop itself is the flash-batch service,
- * src/provision/flash-batch.ts). YubiKeys (--model yubikey-oath|yubikey-otp)
- * have their own loop, device-batch-yubikey.ts.
+ * `device flash --batch [n] [--users csv]`: tokens one after another on one
+ * PC/SC context (the loop itself is the flash-batch service,
+ * src/provision/flash-batch.ts); a family whose batch is its own loop of keys
+ * (the family's `batch` in src/provision/families/<family>/index.ts) runs
+ * device-batch-keys.ts.
  */
 import type { Command } from 'commander';
 import { withStore, type Output } from '../context.js';
 import type { Store } from '../../store/types.js';
 import type { DeviceOpts } from './device-run.js';
+import { terminalPrompter } from '../prompter.js';
 
 type ReaderOpts = { reader?: string; wait?: string; model?: string };
-type FlashInput = import('../../provision/token2-flash.js').FlashInput;
+type FlashInput = import('../../provision/families/token2-nfc/flash.js').FlashInput;
 
 /** `device flash --batch [n] [--users csv]`: one PC/SC context, one token after another. */
 export async function flashSeveral(
@@ -30,7 +32,8 @@ export async function flashSeveral(
   const count = o.batch === undefined || o.batch === true ? null : Number(o.batch);
   if (count !== null && (!Number.isInteger(count) || count < 1))
     throw new UsageError(`--batch must be a whole number from 1, got '${o.batch}'`);
-  const { readBatchUsers, token2Flasher } = await import('../../provision/token2-flash.js');
+  const { token2Flasher } = await import('../../provision/families/token2-nfc/flash.js');
+  const { readBatchUsers } = await import('../../provision/batch-users.js');
   const users = typeof o.users === 'string' ? await readBatchUsers(o.users) : undefined;
   const { PcscContext } = await import('../../transport/pcsc.js');
   const { BatchStop } = await import('../../provision/flash-batch.js');
@@ -87,32 +90,35 @@ export async function flashBatchCommand(
   if (typeof o.model === 'string') {
     const { familyForVerb } = await import('../../../drivers/registry.js');
     const family = await familyForVerb('flash', o.model);
-    // YubiKeys have their own batch (no --users: the credentials are assigned afterwards).
-    if (family.name === 'yubikey' && o.users === undefined) {
-      const { familyGiven } = await import('./device-run.js');
+    const { provisionFamilies, provisionOf } = await import('../../provision/families/index.js');
+    const way = (await provisionOf(family))?.batch;
+    if (way?.loop === 'keys' && o.users === undefined) {
+      const { familyGiven } = await import('../../provision/device-session.js');
       await familyGiven('flash', o);
-      const { yubikeyBatch } = await import('./device-batch-yubikey.js');
-      return yubikeyBatch(family, o.model, o, cmd, before);
+      const { keysBatch } = await import('./device-batch-keys.js');
+      return keysBatch(family, o.model, o, cmd, before);
     }
-    if (family.name !== 'token2-nfc') {
+    if (way?.loop !== 'flasher' || (o.users !== undefined && !way.users)) {
       const { UsageError } = await import('../../core/errors.js');
+      const ways = (await provisionFamilies()).flatMap((p) => (p.batch ? [p.batch.what] : []));
       throw new UsageError(
-        `${o.model} has no ${family.name === 'yubikey' ? '--users' : '--batch'} (--batch and --users flash Token2 NFC tokens, one seed each${family.name === 'yubikey' ? '; a YubiKey batch takes --batch alone' : ''})`,
+        `${o.model} has no ${way ? '--users' : '--batch'} (--batch flashes ${ways.join('; ')}; --users goes with a batch that assigns as it flashes)`,
         'no-such-flag',
       );
     }
   }
   await withStore(cmd, async (store: Store, out) => {
     await before(out);
-    const { flashSettings } = await import('../../provision/device-verbs/token2-nfc.js');
+    const { flashSettings } = await import('../../provision/families/token2-nfc/verbs.js');
     const raw = await flashSettings({
       options: o,
       output: out,
       yes: Boolean(cmd.optsWithGlobals().yes),
       stopProgress: () => {},
+      prompt: terminalPrompter,
     });
     const str = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
-    const { parseFlashInput } = await import('../../provision/token2-flash.js');
+    const { parseFlashInput } = await import('../../provision/families/token2-nfc/flash.js');
     const input = parseFlashInput({
       seed: str('seed'),
       algorithm: str('algorithm'),

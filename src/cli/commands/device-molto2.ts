@@ -55,12 +55,12 @@ export function registerMolto2Commands(device: Command): void {
 async function molto2Admin(
   cmd: Command,
   o: Opts,
-  action: Parameters<typeof import('../../provision/molto2-profiles.js').molto2Admin>[2],
+  action: Parameters<typeof import('../../provision/families/token2-molto2/profile-admin.js').molto2Admin>[2],
 ): Promise<void> {
   await withStore(cmd, async (store, out) => {
     const transport = await openDevice(undefined, o, out);
     try {
-      const { molto2Admin: run } = await import('../../provision/molto2-profiles.js');
+      const { molto2Admin: run } = await import('../../provision/families/token2-molto2/profile-admin.js');
       const r = await run(store, transport, action, { customerKey: o.customerKey as string | undefined });
       const press = r.waitingForButton ? ': the Molto2 now waits: press the ▲ button on it to confirm' : '';
       const words = {

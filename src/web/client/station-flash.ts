@@ -1,6 +1,6 @@
 /**
  * The station's flash section: the form (its models from the server's
- * registry, the Molto2 profile fields when that model is chosen), a single
+ * registry, with the extra fields and digit counts each model's family asks for), a single
  * flash through the server's flash service, and a batch through the server's
  * flash-batch service (the same as `tokensmith device flash --batch`) with a
  * live list of outcomes.
@@ -18,15 +18,21 @@ export interface FlashDeps {
   refreshInventory(): Promise<void>;
 }
 
+type ExtraField = 'profile' | 'title' | 'customerKey';
+
 interface StationModel {
   model: string;
   family: string;
   flashable: boolean;
   why?: string;
   products: string[];
+  /** The extra fields its family's form shows (src/provision/families/contract.ts), and its digit counts. */
+  fields: { name: ExtraField; label: string; hint: string }[];
+  digits: number[];
 }
 
-const MOLTO2 = 'token2-molto2';
+/** The models as the server listed them (the form's extra fields and digits follow the chosen one). */
+let listed: StationModel[] = [];
 
 const model = select('model', [['', 'From the token on the reader']]);
 const modelNote = h('p', { id: 'model-note' });
@@ -39,13 +45,9 @@ const customerKey = h('input', {
   autocomplete: 'off',
   spellcheck: 'false',
 });
-const molto2Fields = h(
-  'div',
-  { id: 'molto2-fields', hidden: true },
-  field('Profile', profile, 'The Molto2 profile to write: 0-99 (0-49 on a first Molto2).'),
-  field('Title (optional)', title, 'Up to 12 bytes, shown on the display.'),
-  field('Customer key (optional)', customerKey, 'Empty: the factory key. Never logged.'),
-);
+const extraControls: Record<ExtraField, HTMLInputElement> = { profile, title, customerKey };
+/** The chosen model's extra fields, labelled and explained as its family says. */
+const familyFields = h('div', { id: 'family-fields', hidden: true });
 const algorithm = select('algorithm', [
   ['sha1', 'SHA-1'],
   ['sha256', 'SHA-256'],
@@ -78,7 +80,7 @@ const batchList = h('ol', { id: 'batch-list', 'aria-live': 'polite', 'aria-label
 
 /** The models the registry knows; a family that cannot be flashed is listed, disabled, with its reason below. */
 export async function loadModels(): Promise<void> {
-  const models = await api<StationModel[]>('/api/models');
+  const models = (listed = await api<StationModel[]>('/api/models'));
   const label = (m: StationModel) =>
     `${m.model}${m.products.length ? ` (${m.products.join(', ')})` : ''}${m.flashable ? '' : ' (cannot be flashed)'}`;
   setOptions(model, [
@@ -93,12 +95,15 @@ export async function loadModels(): Promise<void> {
   );
 }
 
+const chosen = (): StationModel | undefined => listed.find((m) => m.model === model.value);
+
 function onModelChange(): void {
-  const molto2 = model.value === MOLTO2;
-  molto2Fields.hidden = !molto2;
+  const fields = chosen()?.fields ?? [];
+  familyFields.replaceChildren(...fields.map((f) => field(f.label, extraControls[f.name], f.hint)));
+  familyFields.hidden = fields.length === 0;
   setOptions(
     digits,
-    molto2 ? ['4', '6', '8', '10'].map((d): [string, string] => [d, `${d} digits`]) : [['6', '6 digits']],
+    (chosen()?.digits ?? [6]).map((d): [string, string] => [String(d), `${d} digits`]),
   );
   if (!digits.value) digits.value = '6';
 }
@@ -115,8 +120,7 @@ function formValues(): Record<string, string | boolean> {
     user: user.value.trim(),
     force: force.checked,
   };
-  if (model.value === MOLTO2)
-    Object.assign(v, { profile: profile.value, title: title.value, customerKey: customerKey.value });
+  for (const f of chosen()?.fields ?? []) v[f.name] = extraControls[f.name].value;
   return v;
 }
 
@@ -193,10 +197,10 @@ export function flashSection(deps: FlashDeps): HTMLElement {
     { id: 'flash-form', novalidate: true },
     field('Model', model, 'From the registry of device families; a family that cannot be flashed says why below.'),
     modelNote,
-    molto2Fields,
+    familyFields,
     field('Algorithm', algorithm),
     field('Time step', period),
-    field('Digits', digits, 'Token2 NFC tokens show 6 digits; a Molto2 profile 4, 6, 8 or 10.'),
+    field('Digits', digits, 'The code length: the choices are the ones the chosen model can show.'),
     field('Display timeout', displayTimeout),
     field('Seed (base32, optional)', seed, 'Leave it empty for a fresh random seed from this computer.'),
     field('Resource', resource),

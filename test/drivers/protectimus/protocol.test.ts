@@ -17,8 +17,8 @@ import { ProtectimusSimulator } from '../../../drivers/protectimus/simulator.js'
 import { codeAtStep } from '../../../src/core/otp.js';
 import { MemoryTransport } from '../../../src/transport/memory.js';
 import { flipByte } from '../../helpers/bytes.js';
+import { toHexUpper as hex } from '../../helpers/bytes.js';
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
 const bytes = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const NOW = 1_767_225_600_000;
 

@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * The registry's built-in families: every simulator option a family does not
  * honour is refused by name (they used to be silently ignored for the Molto2

@@ -14,10 +14,10 @@ import { Token2Simulator } from '../../../drivers/token2-nfc/simulator.js';
 import { OathSimulator } from '../../../drivers/yubikey/oath-simulator.js';
 import { readCassette } from '../../../src/transport/cassette.js';
 import { MemoryTransport } from '../../../src/transport/memory.js';
+import { toHex as hex } from '../../helpers/bytes.js';
 
 /** The ATR an ACR122-class reader shows for an ISO 14443-4 card: nothing of the token in it. */
 const GENERIC_CONTACTLESS_ATR = Uint8Array.from([0x3b, 0x80, 0x80, 0x01, 0x01]);
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 function withGenericAtr(sim: { process(a: Uint8Array): Uint8Array }) {
   const sent: string[] = [];

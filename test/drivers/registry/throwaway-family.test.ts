@@ -1,3 +1,4 @@
+// @module-tag daemon
 /**
  * Adding a family: a throw-away family, written here in a few lines and
  * loaded through TOKENSMITH_FAMILY_MODULES, is listed by `device models`,

@@ -28,8 +28,8 @@ import {
   parseCommand,
   parseConfigBody,
 } from '../../../drivers/token2-molto2/device-side.js';
+import { toHexUpper as hex } from '../../helpers/bytes.js';
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
 const factory = new Sm4(deriveSm4Key(FACTORY_CUSTOMER_KEY));
 
 describe('Molto2 protocol: fact sheet facts', () => {

@@ -18,8 +18,8 @@ import {
   wipesSeedOnConfig,
 } from '../../../drivers/token2-nfc/protocol.js';
 import { flipByte } from '../../helpers/bytes.js';
+import { toHexUpper as hex } from '../../helpers/bytes.js';
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
 const bytes = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 
 describe('Token2 protocol: fact sheet vectors', () => {

@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * The OTP driver against the simulator, over both links: HID feature reports
  * (an in-memory HID device) and CCID APDUs (MemoryTransport). Codes of a

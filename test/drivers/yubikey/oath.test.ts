@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * The OATH driver against the OATH simulator in memory: codes equal
  * oathtool's (RFC 6238/4226) for the same seed and time, the access password

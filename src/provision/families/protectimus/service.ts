@@ -5,12 +5,12 @@
  * A token is found in the store by --serial (printed on it), or by the card
  * UID remembered from an earlier verify or sync.
  */
-import { DataError, DeviceError, NotFoundError } from '../core/errors.js';
-import { findCode } from '../core/otp.js';
-import type { Store, TokenRecord } from '../store/types.js';
-import type { ApduTransport } from '../transport/types.js';
-import { ProtectimusDriver, seedWriteNotPublic } from '../../drivers/protectimus/driver.js';
-import type { ProtectimusModel } from '../../drivers/protectimus/protocol.js';
+import { DataError, DeviceError, NotFoundError } from '../../../core/errors.js';
+import { findCode } from '../../../core/otp.js';
+import type { Store, TokenRecord } from '../../../store/types.js';
+import type { ApduTransport } from '../../../transport/types.js';
+import { ProtectimusDriver, seedWriteNotPublic } from '../../../../drivers/protectimus/driver.js';
+import type { ProtectimusModel } from '../../../../drivers/protectimus/protocol.js';
 
 export const PROTECTIMUS_MANUFACTURER = 'Protectimus';
 

@@ -1,7 +1,7 @@
 /**
  * `device flash --model yubikey-oath|yubikey-otp --batch [n]`: YubiKeys one
  * after another into one flash batch, each with a fresh seed. The OATH keys
- * come one by one on a PC/SC context (src/provision/yubikey-oath-batch.ts);
+ * come one by one on a PC/SC context (src/provision/families/yubikey/oath-batch.ts);
  * the OTP keys are opened the family's way (USB HID, or CCID with --reader)
  * and each is taken away before the next.
  */
@@ -9,10 +9,11 @@ import type { Command } from 'commander';
 import { globalsOf, withStore, type Output } from '../context.js';
 import type { DeviceFamily } from '../../../drivers/family.js';
 import type { Store } from '../../store/types.js';
-import type { OathFlashInput } from '../../provision/yubikey-oath.js';
-import type { YubikeyOtpInput } from '../../provision/yubikey-otp.js';
+import type { OathFlashInput } from '../../provision/families/yubikey/oath.js';
+import type { YubikeyOtpInput } from '../../provision/families/yubikey/otp.js';
 import type { PasswordSource } from '../../../drivers/yubikey/oath-driver.js';
 import { openDevice, type DeviceOpts } from './device-run.js';
+import { terminalPrompter } from '../prompter.js';
 
 /** n of --batch n, or null for "until no key comes within --wait". */
 async function batchCount(o: DeviceOpts): Promise<number | null> {
@@ -34,7 +35,7 @@ async function flashOathKeys(
   const { TokensmithError } = await import('../../core/errors.js');
   const { PcscContext } = await import('../../transport/pcsc.js');
   const { NoTokenError } = await import('../../transport/errors.js');
-  const { flashOathBatch } = await import('../../provision/yubikey-oath-batch.js');
+  const { flashOathBatch } = await import('../../provision/families/yubikey/oath-batch.js');
   const ctx = await PcscContext.open();
   const wait = o.wait === undefined ? 10 : Number(o.wait);
   try {
@@ -88,7 +89,7 @@ async function flashOtpKeys(
   count: number | null,
   out: Output,
 ): Promise<void> {
-  const { flashOtpKey, describeOtpResult } = await import('../../provision/device-verbs/yubikey-otp.js');
+  const { flashOtpKey, describeOtpResult } = await import('../../provision/families/yubikey/otp-verbs.js');
   const batchId = (
     await store.batches.create({
       kind: 'flash',
@@ -120,6 +121,7 @@ async function flashOtpKeys(
           output,
           step: () => {},
           stopProgress: () => {},
+          prompt: terminalPrompter,
           store,
         };
         const r = await flashOtpKey(ctx, { ...input, batchId });
@@ -140,8 +142,8 @@ async function flashOtpKeys(
   );
 }
 
-/** The YubiKey --batch: the family's checks before any key is opened, then the model's loop. */
-export async function yubikeyBatch(
+/** A batch of keys (the yubikey family's `batch.loop` is `keys`): the family's checks before any key is opened, then the model's loop. */
+export async function keysBatch(
   family: DeviceFamily,
   model: string,
   o: DeviceOpts,
@@ -152,15 +154,14 @@ export async function yubikeyBatch(
   await withStore(cmd, async (store, out) => {
     await before(out);
     const { UsageError } = await import('../../core/errors.js');
-    const { verbChecks } = await import('../../provision/device-verbs/index.js');
+    const { verbChecks } = await import('../../provision/families/index.js');
     const output = {
       result: (v: unknown, t: string | (() => string)) => out.result(v, t),
       info: (m: string) => out.info(m),
       interactive: out.interactive,
     };
-    const prepared = await verbChecks(
-      family,
-      'flash',
+    const prepared = await (
+      await verbChecks(family, 'flash')
     )?.({
       family,
       model,
@@ -171,6 +172,7 @@ export async function yubikeyBatch(
       output,
       step: () => {},
       stopProgress: () => {},
+      prompt: terminalPrompter,
       store,
     });
     if (o.seed)

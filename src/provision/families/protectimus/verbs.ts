@@ -2,8 +2,8 @@
  * `device info|sync|verify` for the Protectimus Slim NFC and Flex (flash is
  * refused by the family: the seed-write command is not public).
  */
-import { isProtectimusModel, type ProtectimusModel } from '../../../drivers/protectimus/protocol.js';
-import { optString, signed, type DeviceVerbContext, type FamilyVerbHandlers } from './types.js';
+import { isProtectimusModel, type ProtectimusModel } from '../../../../drivers/protectimus/protocol.js';
+import { optString, signed, type DeviceVerbContext, type FamilyVerbHandlers } from '../verb-types.js';
 
 /** The frame protocol does not tell the Slim from the Flex: --model does, else the Slim (the one the protocol was documented on). */
 function modelOf(ctx: DeviceVerbContext): ProtectimusModel {
@@ -11,7 +11,7 @@ function modelOf(ctx: DeviceVerbContext): ProtectimusModel {
 }
 
 async function info(ctx: DeviceVerbContext): Promise<void> {
-  const { protectimusInfo } = await import('../protectimus.js');
+  const { protectimusInfo } = await import('./service.js');
   const v = await protectimusInfo(ctx.store, ctx.transport, {
     model: modelOf(ctx),
     serial: optString(ctx, 'serial'),
@@ -32,7 +32,7 @@ async function info(ctx: DeviceVerbContext): Promise<void> {
 }
 
 async function sync(ctx: DeviceVerbContext): Promise<void> {
-  const { protectimusSync } = await import('../protectimus.js');
+  const { protectimusSync } = await import('./service.js');
   const r = await protectimusSync(ctx.store, ctx.transport, {
     model: modelOf(ctx),
     serial: optString(ctx, 'serial'),
@@ -46,7 +46,7 @@ async function sync(ctx: DeviceVerbContext): Promise<void> {
 }
 
 async function verify(ctx: DeviceVerbContext): Promise<void> {
-  const { protectimusVerify } = await import('../protectimus.js');
+  const { protectimusVerify } = await import('./service.js');
   const window = optString(ctx, 'window');
   const r = await protectimusVerify(ctx.store, ctx.transport, {
     model: modelOf(ctx),

@@ -2,14 +2,14 @@
  * `device info|flash|sync|profiles|erase` for the Token2 Molto2 (one seed per
  * profile). Every command that touches the device takes --customer-key.
  */
-import { UsageError } from '../../core/errors.js';
-import { table } from '../../core/table.js';
-import { optString, signed, type DeviceVerbContext, type FamilyVerbHandlers } from './types.js';
+import { UsageError } from '../../../core/errors.js';
+import { table } from '../../../core/table.js';
+import { optString, signed, type DeviceVerbContext, type FamilyVerbHandlers } from '../verb-types.js';
 
 const keyOf = (ctx: DeviceVerbContext) => ({ customerKey: optString(ctx, 'customerKey') });
 
 async function info(ctx: DeviceVerbContext): Promise<void> {
-  const { listProfiles } = await import('../molto2-profiles.js');
+  const { listProfiles } = await import('./profile-admin.js');
   const r = await listProfiles(ctx.store, ctx.transport, keyOf(ctx));
   const used = r.profiles.filter((p) => p.seedPresent);
   ctx.output.result(
@@ -19,7 +19,7 @@ async function info(ctx: DeviceVerbContext): Promise<void> {
 }
 
 async function flash(ctx: DeviceVerbContext): Promise<void> {
-  const m = await import('../molto2-profiles.js');
+  const m = await import('./profiles.js');
   const input = m.parseProfileFlashInput({
     ...(ctx.options as Record<string, string | undefined>),
     force: Boolean(ctx.options.force),
@@ -40,8 +40,9 @@ async function sync(ctx: DeviceVerbContext): Promise<void> {
       'device sync on a Molto2: say which clock with --profile n, or --all-profiles',
       'profile-needed',
     );
-  const m = await import('../molto2-profiles.js');
-  const r = await m.syncProfiles(
+  const m = await import('./profiles.js');
+  const { syncProfiles } = await import('./profile-admin.js');
+  const r = await syncProfiles(
     ctx.store,
     ctx.transport,
     o.allProfiles ? 'all' : [m.parseProfileNumber(optString(ctx, 'profile'))],
@@ -54,7 +55,7 @@ async function sync(ctx: DeviceVerbContext): Promise<void> {
 }
 
 async function profiles(ctx: DeviceVerbContext): Promise<void> {
-  const { listProfiles } = await import('../molto2-profiles.js');
+  const { listProfiles } = await import('./profile-admin.js');
   const r = await listProfiles(ctx.store, ctx.transport, keyOf(ctx));
   const shown = ctx.options.all ? r.profiles : r.profiles.filter((p) => p.seedPresent || p.serial || p.title);
   const rows = shown.map((p) => [
@@ -77,15 +78,15 @@ async function profiles(ctx: DeviceVerbContext): Promise<void> {
 }
 
 async function erase(ctx: DeviceVerbContext): Promise<void> {
-  const { parseProfileNumber, eraseProfile } = await import('../molto2-profiles.js');
+  const { parseProfileNumber } = await import('./profiles.js');
+  const { eraseProfile } = await import('./profile-admin.js');
   const profile = parseProfileNumber(optString(ctx, 'profile'));
   if (!ctx.yes && !ctx.options.force) {
     if (!ctx.output.interactive)
       throw new UsageError(`device erase deletes the seed of profile ${profile}: confirm with --yes`, 'confirm-needed');
     ctx.stopProgress();
-    const { confirm } = await import('@inquirer/prompts');
-    if (!(await confirm({ message: `Delete the seed of profile ${profile}? It cannot be read back.`, default: false })))
-      throw new UsageError('cancelled; nothing was erased', 'cancelled');
+    const asked = { message: `Delete the seed of profile ${profile}? It cannot be read back.`, default: false };
+    if (!(await ctx.prompt.confirm(asked))) throw new UsageError('cancelled; nothing was erased', 'cancelled');
   }
   const r = await eraseProfile(ctx.store, ctx.transport, profile, keyOf(ctx));
   ctx.output.result(

@@ -2,9 +2,9 @@
  * `device info|flash|sync|verify` for the single-profile Token2 NFC tokens.
  * The model is read from the serial unless --model names it.
  */
-import { isToken2Model, type Token2Model } from '../../../drivers/token2-nfc/protocol.js';
-import { TokensmithError, UsageError } from '../../core/errors.js';
-import { optString, signed, type DeviceVerbContext, type FamilyVerbHandlers } from './types.js';
+import { isToken2Model, type Token2Model } from '../../../../drivers/token2-nfc/protocol.js';
+import { TokensmithError, UsageError } from '../../../core/errors.js';
+import { optString, signed, type DeviceVerbContext, type FamilyVerbHandlers } from '../verb-types.js';
 
 /** Only a --model given on the command line overrides what the serial says. */
 function givenModel(ctx: DeviceVerbContext): Token2Model | undefined {
@@ -12,7 +12,7 @@ function givenModel(ctx: DeviceVerbContext): Token2Model | undefined {
 }
 
 async function info(ctx: DeviceVerbContext): Promise<void> {
-  const { deviceInfo } = await import('../token2-device.js');
+  const { deviceInfo } = await import('./device.js');
   const v = await deviceInfo(ctx.store, ctx.transport, { model: givenModel(ctx), onStep: ctx.step });
   ctx.output.result(v, () =>
     [
@@ -29,14 +29,14 @@ async function info(ctx: DeviceVerbContext): Promise<void> {
 
 /** The flash settings: the options, and for a person at a terminal without --yes, what they pick (a batch asks too). */
 export async function flashSettings(
-  ctx: Pick<DeviceVerbContext, 'options' | 'output' | 'yes' | 'stopProgress'>,
+  ctx: Pick<DeviceVerbContext, 'options' | 'output' | 'yes' | 'stopProgress' | 'prompt'>,
 ): Promise<Record<string, string | boolean | undefined>> {
   const raw = { ...ctx.options };
   if (raw.digits !== undefined && Number(raw.digits) !== 6)
     throw new UsageError(`--digits: Token2 NFC tokens show 6 digits; ${raw.digits} is not possible`, 'bad-digits');
   if (!ctx.output.interactive || ctx.yes) return raw;
   ctx.stopProgress();
-  const { select, input } = await import('@inquirer/prompts');
+  const { select, input } = ctx.prompt;
   raw.algorithm ??= await select({ message: 'Algorithm', choices: [{ value: 'sha1' }, { value: 'sha256' }] });
   raw.period ??= await select({
     message: 'Time step',
@@ -60,7 +60,7 @@ export async function flashSettings(
 async function flash(ctx: DeviceVerbContext): Promise<void> {
   const raw = await flashSettings(ctx);
   const str = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
-  const { parseFlashInput, flashToken } = await import('../token2-flash.js');
+  const { parseFlashInput, flashToken } = await import('./flash.js');
   const input = parseFlashInput({
     seed: str('seed'),
     algorithm: str('algorithm'),
@@ -73,7 +73,7 @@ async function flash(ctx: DeviceVerbContext): Promise<void> {
   });
   const record = optString(ctx, 'record');
   const session = record
-    ? (await import('../cassettes.js')).startRecording(ctx.transport, record, {
+    ? (await import('../../cassettes.js')).startRecording(ctx.transport, record, {
         source: /virtual pcd/i.test(ctx.transport.readerName) ? 'simulator' : 'hardware',
         operation: 'flash',
         params: {
@@ -95,8 +95,7 @@ async function flash(ctx: DeviceVerbContext): Promise<void> {
       confirm: interactive
         ? async (i, existing) => {
             ctx.stopProgress();
-            const { confirm } = await import('@inquirer/prompts');
-            return confirm({
+            return ctx.prompt.confirm({
               message: `Write a new seed to ${i.product ?? i.model} ${i.serial}${existing ? ` (in the store: ${existing.state})` : ''}? Any seed it holds is lost.`,
               default: true,
             });
@@ -126,8 +125,8 @@ async function sync(ctx: DeviceVerbContext): Promise<void> {
     optString(ctx, 'period'),
     optString(ctx, 'displayTimeout'),
   ];
-  const { parseFlashInput } = await import('../token2-flash.js');
-  const { syncDevice } = await import('../token2-device.js');
+  const { parseFlashInput } = await import('./flash.js');
+  const { syncDevice } = await import('./device.js');
   const checked = algorithm || period || displayTimeout ? parseFlashInput({ algorithm, period, displayTimeout }) : null;
   const r = await syncDevice(ctx.store, ctx.transport, {
     model: givenModel(ctx),
@@ -147,10 +146,9 @@ async function verify(ctx: DeviceVerbContext): Promise<void> {
   if (code === undefined) {
     if (!ctx.output.interactive || ctx.yes) throw new UsageError('--code is missing: give the code the token displays');
     ctx.stopProgress();
-    const { input } = await import('@inquirer/prompts');
-    code = await input({ message: 'Code on the display' });
+    code = await ctx.prompt.input({ message: 'Code on the display' });
   }
-  const { verifyDevice } = await import('../token2-device.js');
+  const { verifyDevice } = await import('./device.js');
   const r = await verifyDevice(ctx.store, ctx.transport, code, {
     model: givenModel(ctx),
     window: Number(optString(ctx, 'window') ?? 10),

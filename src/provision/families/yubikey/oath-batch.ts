@@ -4,10 +4,10 @@
  * flash batch. A key that fails is reported and the run goes on; no key
  * within --wait ends a run without n.
  */
-import { TokensmithError, UsageError } from '../core/errors.js';
-import type { Store } from '../store/types.js';
-import type { ApduTransport } from '../transport/types.js';
-import { flashOathCredential, type OathFlashInput, type OathFlashResult } from './yubikey-oath.js';
+import { TokensmithError, UsageError } from '../../../core/errors.js';
+import type { Store } from '../../../store/types.js';
+import type { ApduTransport } from '../../../transport/types.js';
+import { flashOathCredential, type OathFlashInput, type OathFlashResult } from './oath.js';
 
 export interface OathBatchResult {
   batch: number;

@@ -6,14 +6,19 @@
  * protected slot needs its access code, and a wrong one is tried once.
  */
 import { randomBytes } from 'node:crypto';
-import { decodeBase32, decodeHex } from '../core/codecs.js';
-import { DataError, DeviceError, PolicyError, UsageError } from '../core/errors.js';
-import { nextState } from '../core/states.js';
-import type { Store, TokenRecord } from '../store/types.js';
-import { YubiOtpDriver, type YubiOtpInfo } from '../../drivers/yubikey/otp/driver.js';
-import { IMF_MAX, OtpFrameError, type HotpSlotSettings, type OtpStatus } from '../../drivers/yubikey/otp/protocol.js';
-import { findResource } from './resources.js';
-import { viewToken, type TokenView } from './tokens.js';
+import { decodeBase32, decodeHex } from '../../../core/codecs.js';
+import { DataError, DeviceError, PolicyError, UsageError } from '../../../core/errors.js';
+import { nextState } from '../../../core/states.js';
+import type { Store, TokenRecord } from '../../../store/types.js';
+import { YubiOtpDriver, type YubiOtpInfo } from '../../../../drivers/yubikey/otp/driver.js';
+import {
+  IMF_MAX,
+  OtpFrameError,
+  type HotpSlotSettings,
+  type OtpStatus,
+} from '../../../../drivers/yubikey/otp/protocol.js';
+import { findResource } from '../../resources.js';
+import { viewToken, type TokenView } from '../../tokens.js';
 
 export const YUBICO_MANUFACTURER = 'Yubico';
 export const YUBIKEY_OTP_MODEL = 'yubikey-otp';

@@ -3,10 +3,10 @@
  * their own code (yubikey-oath.ts, the OATH application; yubikey-otp.ts, the
  * OTP slots), chosen by the model --model named or detection read.
  */
-import type { DeviceVerb } from '../../../drivers/family.js';
-import type { DeviceVerbContext, FamilyVerbChecks, FamilyVerbHandlers, VerbCheckContext } from './types.js';
-import { oathChecks, oathVerbs } from './yubikey-oath.js';
-import { otpChecks, otpVerbs } from './yubikey-otp.js';
+import type { DeviceVerb } from '../../../../drivers/family.js';
+import type { DeviceVerbContext, FamilyVerbChecks, FamilyVerbHandlers, VerbCheckContext } from '../verb-types.js';
+import { oathChecks, oathVerbs } from './oath-verbs.js';
+import { otpChecks, otpVerbs } from './otp-verbs.js';
 
 const isOtp = (model: string) => model === 'yubikey-otp';
 

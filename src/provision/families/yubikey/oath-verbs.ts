@@ -6,16 +6,16 @@
  * VALIDATE and is never stored or logged.
  */
 import { readFileSync } from 'node:fs';
-import { DataError, TokensmithError, UsageError } from '../../core/errors.js';
-import type { PasswordSource } from '../../../drivers/yubikey/oath-driver.js';
-import type { OathFlashInput } from '../yubikey-oath.js';
+import { DataError, TokensmithError, UsageError } from '../../../core/errors.js';
+import type { PasswordSource } from '../../../../drivers/yubikey/oath-driver.js';
+import type { OathFlashInput } from './oath.js';
 import {
   optString,
   type DeviceVerbContext,
   type FamilyVerbChecks,
   type FamilyVerbHandlers,
   type VerbCheckContext,
-} from './types.js';
+} from '../verb-types.js';
 
 function readPasswordFile(path: string): string {
   let text: string;
@@ -35,7 +35,7 @@ function readPasswordFile(path: string): string {
 
 /** Where the access password comes from; asked for only when the key says it has one. */
 export function passwordSource(
-  ctx: Pick<VerbCheckContext, 'options' | 'output' | 'yes' | 'stopProgress'>,
+  ctx: Pick<VerbCheckContext, 'options' | 'output' | 'yes' | 'stopProgress' | 'prompt'>,
 ): PasswordSource {
   const o = ctx.options;
   if (typeof o.passwordFile === 'string') return readPasswordFile(o.passwordFile);
@@ -43,8 +43,7 @@ export function passwordSource(
   if (!ctx.output.interactive || ctx.yes) return undefined;
   return async () => {
     ctx.stopProgress();
-    const { password } = await import('@inquirer/prompts');
-    return password({ message: 'OATH access password of the YubiKey', mask: '*' });
+    return ctx.prompt.password({ message: 'OATH access password of the YubiKey' });
   };
 }
 
@@ -64,7 +63,7 @@ async function checkFlash(ctx: VerbCheckContext): Promise<OathPrepared> {
       'device flash writes a credential to the YubiKey: confirm with --yes (no terminal to ask in)',
       'confirm-needed',
     );
-  const { parseOathFlashInput, freshOathSeed } = await import('../yubikey-oath.js');
+  const { parseOathFlashInput, freshOathSeed } = await import('./oath.js');
   const input = parseOathFlashInput({
     ...(o as Record<string, string | undefined>),
     touch: Boolean(o.touch),
@@ -101,8 +100,8 @@ export const oathChecks: FamilyVerbChecks = {
 };
 
 async function recordFlash(ctx: DeviceVerbContext, path: string, input: OathFlashInput) {
-  const { startRecording } = await import('../cassettes.js');
-  const { formatCredentialName } = await import('../../../drivers/yubikey/oath-protocol.js');
+  const { startRecording } = await import('../../cassettes.js');
+  const { formatCredentialName } = await import('../../../../drivers/yubikey/oath-protocol.js');
   // The replay writes the same credential, so the name must be known before the key is.
   if (input.account === undefined)
     throw new UsageError('--record needs --name: a replay writes the same credential name', 'name-needed');
@@ -134,7 +133,7 @@ async function flash(ctx: DeviceVerbContext): Promise<void> {
   const input = pre.input!;
   const record = optString(ctx, 'record');
   const session = record ? await recordFlash(ctx, record, input) : null;
-  const { flashOathCredential } = await import('../yubikey-oath.js');
+  const { flashOathCredential } = await import('./oath.js');
   try {
     const r = await flashOathCredential(ctx.store, session?.transport ?? ctx.transport, {
       ...input,
@@ -153,7 +152,7 @@ async function flash(ctx: DeviceVerbContext): Promise<void> {
 }
 
 async function info(ctx: DeviceVerbContext): Promise<void> {
-  const { oathInfo } = await import('../yubikey-oath.js');
+  const { oathInfo } = await import('./oath-admin.js');
   const v = await oathInfo(ctx.store, ctx.transport, { password: prepared(ctx).password });
   ctx.output.result(v, () =>
     [
@@ -167,8 +166,8 @@ async function info(ctx: DeviceVerbContext): Promise<void> {
 }
 
 async function profiles(ctx: DeviceVerbContext): Promise<void> {
-  const { listOathCredentials } = await import('../yubikey-oath.js');
-  const { table } = await import('../../core/table.js');
+  const { listOathCredentials } = await import('./oath-admin.js');
+  const { table } = await import('../../../core/table.js');
   const v = await listOathCredentials(ctx.store, ctx.transport, { password: prepared(ctx).password });
   ctx.output.result(
     v,
@@ -188,7 +187,7 @@ async function profiles(ctx: DeviceVerbContext): Promise<void> {
 }
 
 async function erase(ctx: DeviceVerbContext): Promise<void> {
-  const { eraseOathCredential } = await import('../yubikey-oath.js');
+  const { eraseOathCredential } = await import('./oath-admin.js');
   const pre = (ctx.prepared as OathPrepared | undefined) ?? (await checkErase(ctx));
   const r = await eraseOathCredential(ctx.store, ctx.transport, optString(ctx, 'name')!, { password: pre.password });
   ctx.output.result(
@@ -198,7 +197,7 @@ async function erase(ctx: DeviceVerbContext): Promise<void> {
 }
 
 async function verify(ctx: DeviceVerbContext): Promise<void> {
-  const { verifyOathCredential } = await import('../yubikey-oath.js');
+  const { verifyOathCredential } = await import('./oath-admin.js');
   const r = await verifyOathCredential(ctx.store, ctx.transport, optString(ctx, 'name'), {
     password: prepared(ctx).password,
   });

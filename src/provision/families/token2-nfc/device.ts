@@ -2,13 +2,17 @@
  * `device info`, `device sync`, `device verify` for a Token2 NFC token: what
  * the token says, setting its clock, and checking a code read off its display against the store.
  */
-import { DataError, PolicyError, TokensmithError, UsageError } from '../core/errors.js';
-import { findCode } from '../core/otp.js';
-import type { Store, TokenRecord } from '../store/types.js';
-import type { ApduTransport } from '../transport/types.js';
-import { Token2Driver, Token2WriteError, type Token2Settings } from '../../drivers/token2-nfc/driver.js';
-import { DISPLAY_TIMEOUTS, type DisplayTimeoutSeconds, type Token2Model } from '../../drivers/token2-nfc/protocol.js';
-import { TOKEN2_MANUFACTURER } from './token2-flash.js';
+import { DataError, PolicyError, TokensmithError, UsageError } from '../../../core/errors.js';
+import { findCode } from '../../../core/otp.js';
+import type { Store, TokenRecord } from '../../../store/types.js';
+import type { ApduTransport } from '../../../transport/types.js';
+import { Token2Driver, Token2WriteError, type Token2Settings } from '../../../../drivers/token2-nfc/driver.js';
+import {
+  DISPLAY_TIMEOUTS,
+  type DisplayTimeoutSeconds,
+  type Token2Model,
+} from '../../../../drivers/token2-nfc/protocol.js';
+import { TOKEN2_MANUFACTURER } from './flash.js';
 
 export interface DeviceInfoView {
   serial: string;

@@ -5,19 +5,19 @@
  * key is opened, and is never logged.
  */
 import { readFileSync } from 'node:fs';
-import { TokensmithError, UsageError } from '../../core/errors.js';
-import type { ApduTransport } from '../../transport/types.js';
-import type { OtpLink } from '../../../drivers/yubikey/otp/link.js';
-import type { RecordSession } from '../cassettes.js';
-import type { YubikeyOtpInput, YubikeyOtpResult } from '../yubikey-otp.js';
-import type { DeviceVerbContext, FamilyVerbChecks, FamilyVerbHandlers, VerbCheckContext } from './types.js';
+import { TokensmithError, UsageError } from '../../../core/errors.js';
+import type { ApduTransport } from '../../../transport/types.js';
+import type { OtpLink } from '../../../../drivers/yubikey/otp/link.js';
+import type { RecordSession } from '../../cassettes.js';
+import type { YubikeyOtpInput, YubikeyOtpResult } from './otp.js';
+import type { DeviceVerbContext, FamilyVerbChecks, FamilyVerbHandlers, VerbCheckContext } from '../verb-types.js';
 
 /** Over HID when no --reader was given (the family's `open` made the same choice). */
 export const overHid = (options: DeviceVerbContext['options']): boolean => typeof options.reader !== 'string';
 
 async function accessCodeOf(ctx: VerbCheckContext): Promise<Uint8Array | undefined> {
   const o = ctx.options;
-  const { parseAccessCode } = await import('../yubikey-otp.js');
+  const { parseAccessCode } = await import('./otp.js');
   if (o.accessCode !== undefined && o.accessCodeFile !== undefined)
     throw new UsageError('give --access-code or --access-code-file, not both');
   if (typeof o.accessCodeFile === 'string')
@@ -26,8 +26,7 @@ async function accessCodeOf(ctx: VerbCheckContext): Promise<Uint8Array | undefin
     if (!ctx.output.interactive)
       throw new UsageError('--access-code -: no terminal to ask in; use --access-code-file', 'confirm-needed');
     ctx.stopProgress();
-    const { password } = await import('@inquirer/prompts');
-    return parseAccessCode(await password({ message: 'Access code of the slot (12 hex digits)', mask: '*' }));
+    return parseAccessCode(await ctx.prompt.password({ message: 'Access code of the slot (12 hex digits)' }));
   }
   return typeof o.accessCode === 'string' ? parseAccessCode(o.accessCode) : undefined;
 }
@@ -36,7 +35,7 @@ async function accessCodeOf(ctx: VerbCheckContext): Promise<Uint8Array | undefin
 export async function otpFlashInput(ctx: VerbCheckContext): Promise<YubikeyOtpInput> {
   const o = ctx.options;
   const s = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
-  const { parseYubikeyOtpInput } = await import('../yubikey-otp.js');
+  const { parseYubikeyOtpInput } = await import('./otp.js');
   const input = parseYubikeyOtpInput({
     slot: s('slot'),
     digits: s('digits'),
@@ -54,9 +53,8 @@ export async function otpFlashInput(ctx: VerbCheckContext): Promise<YubikeyOtpIn
         'confirm-needed',
       );
     ctx.stopProgress();
-    const { confirm } = await import('@inquirer/prompts');
     if (
-      !(await confirm({
+      !(await ctx.prompt.confirm({
         message: `Program OATH-HOTP (${input.digits} digits, counter ${input.counter}) into slot ${input.slot}?`,
         default: true,
       }))
@@ -70,9 +68,9 @@ export const otpChecks: FamilyVerbChecks = { flash: otpFlashInput };
 
 /** The OTP link over the opened device: HID reports through the frames transport, or the OTP application over CCID. */
 export async function otpLink(transport: ApduTransport, hid: boolean): Promise<OtpLink> {
-  const { CcidOtpLink, HidOtpLink } = await import('../../../drivers/yubikey/otp/link.js');
+  const { CcidOtpLink, HidOtpLink } = await import('../../../../drivers/yubikey/otp/link.js');
   if (!hid) return new CcidOtpLink(transport);
-  const { framesAsPort } = await import('../../transport/hid-reports.js');
+  const { framesAsPort } = await import('../../../transport/hid-reports.js');
   return new HidOtpLink(framesAsPort(transport, (ms) => new Promise((r) => setTimeout(r, ms))));
 }
 
@@ -82,8 +80,8 @@ async function recording(
   params: Record<string, unknown>,
   seed: Uint8Array | null,
 ): Promise<RecordSession> {
-  const { startRecording } = await import('../cassettes.js');
-  const { isOtpSeedBearing } = await import('../../../drivers/yubikey/otp/index.js');
+  const { startRecording } = await import('../../cassettes.js');
+  const { isOtpSeedBearing } = await import('../../../../drivers/yubikey/otp/index.js');
   // An access code is a secret too: with one, the write is redacted even for a labelled test seed.
   const keep = (f: Uint8Array) => (f.length === 8 ? 0 : 5);
   const source = /virtual pcd|simulator/i.test(ctx.transport.readerName) ? 'simulator' : 'hardware';
@@ -102,9 +100,9 @@ export const describeOtpResult = (r: YubikeyOtpResult): string =>
 
 /** One key programmed over ctx.transport (recorded with --record); the batch calls this once per key. */
 export async function flashOtpKey(ctx: DeviceVerbContext, input: YubikeyOtpInput): Promise<YubikeyOtpResult> {
-  const { flashYubikeyOtp } = await import('../yubikey-otp.js');
-  const { YubiOtpDriver } = await import('../../../drivers/yubikey/otp/driver.js');
-  const { testSeedLabel } = await import('../cassettes.js');
+  const { flashYubikeyOtp } = await import('./otp.js');
+  const { YubiOtpDriver } = await import('../../../../drivers/yubikey/otp/driver.js');
+  const { testSeedLabel } = await import('../../cassettes.js');
   const hid = overHid(ctx.options);
   const params = {
     slot: input.slot,
@@ -141,8 +139,8 @@ async function flash(ctx: DeviceVerbContext): Promise<void> {
 
 /** `device info --model yubikey-otp`: firmware, serial, which slots are configured, and what the store holds for them. */
 async function info(ctx: DeviceVerbContext): Promise<void> {
-  const { YubiOtpDriver } = await import('../../../drivers/yubikey/otp/driver.js');
-  const { slotSerial, YUBICO_MANUFACTURER } = await import('../yubikey-otp.js');
+  const { YubiOtpDriver } = await import('../../../../drivers/yubikey/otp/driver.js');
+  const { slotSerial, YUBICO_MANUFACTURER } = await import('./otp.js');
   const i = await new YubiOtpDriver(await otpLink(ctx.transport, overHid(ctx.options))).readInfo();
   const inStore = async (slot: 1 | 2) =>
     i.serial === null

@@ -5,11 +5,11 @@
  * programmed token behind and says exactly what the token now holds.
  */
 import { randomBytes } from 'node:crypto';
-import { decodeBase32 } from '../core/codecs.js';
-import { DataError, PolicyError, TokensmithError, UsageError } from '../core/errors.js';
-import { nextState } from '../core/states.js';
-import type { Repos, Store, TokenRecord } from '../store/types.js';
-import type { ApduTransport } from '../transport/types.js';
+import { decodeBase32 } from '../../../core/codecs.js';
+import { DataError, PolicyError, TokensmithError, UsageError } from '../../../core/errors.js';
+import { nextState } from '../../../core/states.js';
+import type { Repos, Store, TokenRecord } from '../../../store/types.js';
+import type { ApduTransport } from '../../../transport/types.js';
 import {
   AuthenticationFailedError,
   Token2Driver,
@@ -17,19 +17,19 @@ import {
   type Token2DeviceInfo,
   type Token2Settings,
   type WriteOutcome,
-} from '../../drivers/token2-nfc/driver.js';
+} from '../../../../drivers/token2-nfc/driver.js';
 import {
   DISPLAY_TIMEOUTS,
   MAX_SEED_BYTES,
   isToken2Model,
   type DisplayTimeoutSeconds,
   type Token2Model,
-} from '../../drivers/token2-nfc/protocol.js';
-import { assignWithin, checkAssignRules } from './assign.js';
-import type { TokenFlasher } from './flash-batch.js';
-import { findResource } from './resources.js';
-import { findUser } from './users.js';
-import { viewToken, type TokenView } from './tokens.js';
+} from '../../../../drivers/token2-nfc/protocol.js';
+import { assignWithin, checkAssignRules } from '../../assign.js';
+import type { TokenFlasher } from '../../flash-batch.js';
+import { findResource } from '../../resources.js';
+import { findUser } from '../../users.js';
+import { viewToken, type TokenView } from '../../tokens.js';
 
 export const TOKEN2_MANUFACTURER = 'Token2';
 
@@ -371,24 +371,6 @@ async function recordFailure(
     });
     if (input.batchId === undefined) await tx.batches.finish(batch, { imported: 0, skipped: 0, failed: 1 }, 'aborted');
   });
-}
-
-/** Logins from a CSV with a `login` column (other columns are ignored), in file order. */
-export async function readBatchUsers(path: string): Promise<string[]> {
-  const { readFile } = await import('node:fs/promises');
-  const { parseCsvRows } = await import('../core/csv.js');
-  const rows = parseCsvRows(await readFile(path, 'utf8')).filter((r) => r.fields.some((f) => f.trim() !== ''));
-  const col = rows[0]?.fields.findIndex((h) => h.trim().toLowerCase() === 'login') ?? -1;
-  if (col < 0)
-    throw new DataError(`${path}:1: no 'login' column; the users file needs a header line with login`, {
-      code: 'bad-csv',
-      where: `${path}:1`,
-    });
-  const logins = rows.slice(1).map((r) => ({ line: r.line, login: (r.fields[col] ?? '').trim() }));
-  const empty = logins.find((l) => !l.login);
-  if (empty)
-    throw new DataError(`${path}:${empty.line}: empty login`, { code: 'bad-csv', where: `${path}:${empty.line}` });
-  return logins.map((l) => l.login);
 }
 
 /** Token2 NFC for the flash-batch service (and the station's single flash): each token its own fresh seed unless `input.seed`. */

@@ -4,7 +4,7 @@
  * are one object `{ info, flash, sync, verify, profiles, erase }` (only the
  * verbs it has), registered in ./index.ts.
  */
-import type { DeviceVerb, VerbContext, VerbHandlers } from '../../../drivers/family.js';
+import type { DeviceVerb, Prompter, VerbContext, VerbHandlers } from '../../../drivers/family.js';
 import type { Store } from '../../store/types.js';
 
 export type DeviceVerbContext = VerbContext<Store>;
@@ -24,4 +24,17 @@ export function signed(n: number): string {
 export function optString(ctx: DeviceVerbContext, key: string): string | undefined {
   const v = ctx.options[key];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** For a caller with nobody to ask (tests, the station): every question is refused as a usage error. */
+export const noPrompter: Prompter = {
+  select: refuseToAsk,
+  input: refuseToAsk,
+  confirm: refuseToAsk,
+  password: refuseToAsk,
+};
+
+async function refuseToAsk(o: { message: string }): Promise<never> {
+  const { UsageError } = await import('../../core/errors.js');
+  throw new UsageError(`nobody to ask "${o.message}": give it as an option`, 'confirm-needed');
 }

@@ -1,0 +1,80 @@
+/**
+ * What a family gives the provision side, in its own folder
+ * src/provision/families/<family>/index.ts: its `device <verb>` handlers, the
+ * checks that run before the device is opened, and how the station (and any
+ * batch) flashes its tokens. The table of families is ./index.ts; nothing
+ * outside a family's folder names it.
+ */
+import type { TokenFlasher } from '../flash-batch.js';
+import type { FamilyVerbChecks, FamilyVerbHandlers } from './verb-types.js';
+
+/** The station's flash form as the page sends it (strings; force a boolean). */
+export interface FlashForm {
+  model?: string;
+  algorithm?: string;
+  period?: string;
+  digits?: string;
+  displayTimeout?: string;
+  seed?: string;
+  resource?: string;
+  user?: string;
+  force?: boolean;
+  profile?: string;
+  title?: string;
+  customerKey?: string;
+}
+
+/** The fields beyond the common ones (algorithm, period, digits, display timeout, seed, Resource, user) a family's form may show. */
+export type FamilyFormFieldName = 'profile' | 'title' | 'customerKey';
+
+/** One of them as the station's form shows it for the family's models. */
+export interface FamilyFormField {
+  name: FamilyFormFieldName;
+  label: string;
+  hint: string;
+}
+
+/** How the station flashes a family's tokens (the same TokenFlasher a batch runs). */
+export interface StationFlash {
+  /** The form's extra fields for this family's models. */
+  fields?: readonly FamilyFormField[];
+  /** The digit counts its tokens can show (the form's choices); default 6 only. */
+  digits?: readonly number[];
+  /** The products sold as a model (the model select shows them); default none. */
+  products?(model: string): string[];
+  /** The form -> the flasher; a bad setting is a usage error here, before any token is touched. */
+  flasher(form: FlashForm): Promise<TokenFlasher>;
+  /**
+   * A form without a model (the token on the reader says its family): whether it
+   * asks for this family too; when not, `notAsked` is the error for one of its
+   * tokens. Default: asked.
+   */
+  asked?(form: FlashForm): boolean;
+  notAsked?(readerName: string): Error;
+}
+
+/**
+ * How `device flash --batch` runs a family: `flasher`, the one flash path
+ * (runFlashBatch over its station flasher, as the station's batch); `keys`, the
+ * CLI's loop for keys opened one by one through the family's own `open`.
+ * `users`: whether it takes --users (assigning each token as it is flashed).
+ */
+export interface BatchWay {
+  loop: 'flasher' | 'keys';
+  users: boolean;
+  /** How the --batch refusal for another family names this one (its tokens, and what the batch takes). */
+  what: string;
+}
+
+export interface ProvisionFamily {
+  /** The name of its drivers/ family (drivers/<name>/index.ts). */
+  name: string;
+  /** Its `device <verb>` handlers (a verb the driver family lists but that is missing here is refused by name). */
+  verbs: FamilyVerbHandlers;
+  /** Checks (and settings parsed, secrets asked for) that run before the device is opened. */
+  checks?: FamilyVerbChecks;
+  /** How the station and batches flash it; without it the station refuses its tokens. */
+  station?: StationFlash;
+  /** How `device flash --batch` runs it; without it --batch is refused by name. */
+  batch?: BatchWay;
+}
