@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * Issue 26 items 5, 6, 7, 10, 11 and issue 21 item 19 through the built CLI:
  * the streamed `tokens list` and `audit list` print what a pretty-printed

@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * Issue 26 items 8 and 9 through the built CLI: a mistyped --db is refused by
  * reading commands and leaves nothing behind; the first write says what it

@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /** `tokensmith resource set`: the Self-Service address and limits after creation; what is not named stays. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * Issue 21 (7): one email syntax at every boundary: `user add --email` and a
  * CSV import refuse an address a mail header would split ("split,eve@..."),

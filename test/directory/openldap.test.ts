@@ -1,3 +1,4 @@
+// @module-tag daemon
 /**
  * The directory client against a real OpenLDAP slapd on loopback: StartTLS and
  * ldaps under the test's CA (another CA's certificate refused), paging past the

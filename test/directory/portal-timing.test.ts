@@ -1,3 +1,4 @@
+// @module-tag daemon
 /**
  * A wrong directory password takes as long as a wrong local password or an unknown login (each costs at least one
  * scrypt), and all three get the same words; against a real slapd on loopback.

@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * `tokensmith entra connect / push / status` end to end against a local HTTPS stand-in for Entra's sign-in
  * and Microsoft Graph (test/helpers/entra-server.ts), the CLI spawned from dist/ with the server's

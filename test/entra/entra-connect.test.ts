@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * `tokensmith entra connect` with a certificate and with the device-code flow, through @azure/msal-node
  * against the local HTTPS stand-in (test/helpers/entra-server.ts): the kept credential works for a later

@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * `import --manufacturer/--model` through the built CLI: a file that names no
  * device (an OATH CSV) gets the flags' values, which Entra's CSV requires; a

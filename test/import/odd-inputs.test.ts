@@ -1,3 +1,4 @@
+// @module-tag subprocess
 /**
  * Seed files that arrive in odd ways (issue 21, items 13 to 17): a pipe, a
  * process substitution, `-`, a directory; UTF-16 with a byte-order mark;

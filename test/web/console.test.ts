@@ -1,3 +1,4 @@
+// @module-tag daemon
 /**
  * The station's admin console in headless Chromium against the built
  * `tokensmith serve`: a Resource set up in the browser reads back the same

@@ -1,3 +1,4 @@
+// @module-tag daemon
 /**
  * Issue 21 (4), in headless Chromium as the red team did it: carol signs in to
  * the portal; a page of another service on another port of 127.0.0.1 (cookies

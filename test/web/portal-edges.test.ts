@@ -1,3 +1,4 @@
+// @module-tag daemon
 /**
  * Issue 21, the portal's edges over real sockets: the Host a request names
  * (6), X-Forwarded-For parsed and checked (9), a failed mail answered like a
