@@ -12,6 +12,11 @@ import type { EntraFailure, PushReport } from './report.js';
 
 /** Seconds left in the step below which tokensmith waits for the next one (request time and clock error). */
 const MARGIN_S = 3;
+/**
+ * Seconds into a step before which the server may still be in the one before: the Date header has whole
+ * seconds, so tokensmith's idea of the server's time can run up to half a second ahead of it.
+ */
+const LEAD_S = 1.5;
 
 export interface AssignOptions {
   assign: boolean;
@@ -19,11 +24,19 @@ export interface AssignOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** The code the token shows at the server's time now, waiting out the end of a step. */
+/** How long to wait so that the server's time sits well inside one step: not at its end, nor at its start. */
+export function waitForSafeStepMs(serverNowMs: number, periodS: number): number {
+  const into = (serverNowMs / 1000) % periodS;
+  const left = periodS - into;
+  if (left < MARGIN_S) return Math.ceil((left + LEAD_S) * 1000);
+  if (into < LEAD_S) return Math.ceil((LEAD_S - into) * 1000);
+  return 0;
+}
+
+/** The code the token shows at the server's time now, waiting out the edges of a step. */
 async function serverCode(graph: GraphClient, c: Candidate, sleep: (ms: number) => Promise<void>): Promise<string> {
-  const p = c.token.period;
-  const left = p - ((serverNow(graph) / 1000) % p);
-  if (left < MARGIN_S) await sleep(Math.ceil(left * 1000) + 100);
+  const wait = waitForSafeStepMs(serverNow(graph), c.token.period);
+  if (wait > 0) await sleep(wait);
   const at = new Date(serverNow(graph));
   return generateCode(c.seed, { ...c.token, counter: 0 }, { at });
 }

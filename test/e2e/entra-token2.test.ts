@@ -149,7 +149,7 @@ describe.skipIf(missing !== null)(`device flash --entra-activate${missing ? ` (s
       expect(show.state).toBe('assigned');
       writeFileSync(join(dir, 'later.txt'), '86596220000072\n');
       const later = await cli(['entra', 'push', '--serials', join(dir, 'later.txt'), '--activate', '--json']);
-      expect(later.code, later.stderr).toBe(0);
+      expect(later.code, later.stderr + later.stdout).toBe(0);
       expect(JSON.parse(later.stdout)).toMatchObject({ created: 1, assigned: 1, activated: 1 });
       expect(server.bySerial('86596220000072')?.secretKey).toBe(sim.state().seed);
       expect(server.bySerial('86596220000072')?.status).toBe('activated');
