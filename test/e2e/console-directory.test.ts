@@ -94,6 +94,17 @@ describe.skipIf(missing !== null)(`directory users in the console${missing ? ` (
     expect(await page.locator('#edit-user').count()).toBe(0);
     expect(await page.locator('#reset-form').count()).toBe(0);
     await check('console-user-directory');
+    // The route refuses too, not only the page: the same request the page would send.
+    const refused = await page.evaluate(async (login) => {
+      const session = localStorage.getItem('tokensmith-station-session') ?? '';
+      const r = await fetch(`/api/admin/users/${login}/reset-password`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${session}` },
+        body: JSON.stringify({ clear: true }),
+      });
+      return [r.status, ((await r.json()) as { error?: { message: string } }).error?.message];
+    }, uid(1));
+    expect(refused).toEqual([403, `${uid(1)} comes from the directory corp: reset their password there, not here`]);
     // A local user still has both.
     await go('#/users/local', '#edit-user');
     expect(await page.locator('#directory-line').count()).toBe(0);
