@@ -4,7 +4,7 @@
  * import|join|leave`, as the paired operator.
  */
 import type { FastifyInstance } from 'fastify';
-import { UsageError } from '../core/errors.js';
+import { PolicyError, UsageError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
 import { flag, names, requiredText, text } from './api-admin-fields.js';
 import { storeOf } from './http.js';
@@ -60,5 +60,77 @@ export function registerUserRoutes(app: FastifyInstance, store: Store): void {
     return viewUser(as, u);
   });
 
-  // MERGE: user edit | remove | reset-password (admin) and the directory "Sync now" routes go here when those services land.
+  registerUserAdminRoutes(app, store);
+  registerDirectorySyncRoutes(app, store);
+}
+
+/** A field to change: '' clears it, undefined (left out) keeps it, as `user edit --email ""` does. */
+function edited(body: unknown, key: string): string | undefined {
+  const v = (body as Record<string, unknown> | null)?.[key];
+  return v === '' ? '' : text(body, key);
+}
+
+/** The directory a user comes from, or null for a local user. */
+async function directoryOf(store: Store, login: string): Promise<string | null> {
+  const { findUser } = await import('../provision/users.js');
+  const account = await store.directories.accountOf((await findUser(store, login)).id);
+  return account ? ((await store.directories.get(account.directoryId))?.name ?? null) : null;
+}
+
+/** A directory user's contact fields and password are the directory's: the console refuses to change them here. */
+async function refuseDirectoryUser(store: Store, login: string, what: string): Promise<void> {
+  const directory = await directoryOf(store, login);
+  if (directory !== null)
+    throw new PolicyError(`${login} comes from the directory ${directory}: ${what} there, not here`, {
+      code: 'directory-user',
+    });
+}
+
+/** `user edit | reset-password | remove`: the same services, as the paired operator. */
+function registerUserAdminRoutes(app: FastifyInstance, store: Store): void {
+  app.get<LoginParams>('/api/admin/users/:login/directory', async (req) => ({
+    directory: await directoryOf(store, req.params.login),
+  }));
+
+  app.post<LoginParams>('/api/admin/users/:login/edit', async (req) => {
+    const { editUser } = await import('../provision/users-admin.js');
+    const { viewUser } = await import('../provision/users.js');
+    await refuseDirectoryUser(store, req.params.login, 'change their details');
+    const b = req.body;
+    const as = storeOf(req, store);
+    // A field sent (even empty, which clears it) is changed; one left out stays.
+    const edit = { email: edited(b, 'email'), phone: edited(b, 'phone'), name: edited(b, 'name') };
+    if (Object.values(edit).every((v) => v === undefined))
+      throw new UsageError('give at least one of email, phone, name', 'missing-field');
+    return viewUser(as, await editUser(as, req.params.login, edit));
+  });
+
+  app.post<LoginParams>('/api/admin/users/:login/reset-password', async (req) => {
+    const { resetPassword } = await import('../provision/users-admin.js');
+    const { viewUser } = await import('../provision/users.js');
+    await refuseDirectoryUser(store, req.params.login, 'reset their password');
+    const as = storeOf(req, store);
+    const clear = flag(req.body, 'clear');
+    const password = clear ? null : requiredText(req.body, 'password');
+    const r = await resetPassword(as, req.params.login, password);
+    return { ...(await viewUser(as, r.user)), sessionsEnded: r.sessionsEnded };
+  });
+
+  app.post<LoginParams>('/api/admin/users/:login/remove', async (req) => {
+    const { removeUser } = await import('../provision/users-admin.js');
+    return removeUser(storeOf(req, store), req.params.login);
+  });
+}
+
+/** The directories, and `directory sync` ("Sync now") with its per-Resource report. */
+function registerDirectorySyncRoutes(app: FastifyInstance, store: Store): void {
+  app.get('/api/admin/directories', async () => {
+    const { listDirectories } = await import('../provision/directories.js');
+    return (await listDirectories(store)).map((d) => ({ name: d.name, links: d.links }));
+  });
+
+  app.post<{ Params: { name: string } }>('/api/admin/directories/:name/sync', async (req) => {
+    const { syncDirectory } = await import('../provision/directory-sync.js');
+    return syncDirectory(storeOf(req, store), req.params.name);
+  });
 }

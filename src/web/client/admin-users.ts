@@ -1,10 +1,13 @@
 /**
  * The console's Users: search, add (a password or an email to sign in with),
  * import a CSV (each bad line shown with its line number), and a user's
- * page: their Resources (join, leave) and their tokens.
+ * page: their Resources (join, leave), their tokens, and the admin's changes
+ * (admin-users-manage.ts); the directories with "Sync now" (admin-users-directory.ts).
  */
 import { field, h, say, select, setOptions } from './dom.js';
 import { facts, fieldError, heading, pageLink, pageStatus, sayError, section, table } from './admin-common.js';
+import { directoriesSection } from './admin-users-directory.js';
+import { userAdminSections } from './admin-users-manage.js';
 import { api } from './station-session.js';
 
 export interface UserView {
@@ -69,6 +72,7 @@ export async function renderUsers(view: HTMLElement): Promise<void> {
   inResource.addEventListener('change', () => void refresh());
   const names = await resourceNames().catch(() => [] as string[]);
   setOptions(inResource, [['', 'Any Resource'], ...names.map((n) => [n, n] as [string, string])]);
+  const directories = await directoriesSection(refresh);
   view.replaceChildren(
     heading('Users'),
     status,
@@ -80,7 +84,7 @@ export async function renderUsers(view: HTMLElement): Promise<void> {
     ),
     section('user-add', 'Add a user', addUserForm(names, refresh)),
     section('user-import', 'Import users from a CSV', importForm(refresh)),
-    // MERGE: directory-linked users (read-only) and "Sync now" with its report go here when the directory service lands.
+    ...(directories ? [directories] : []),
   );
   await refresh();
 }
@@ -268,6 +272,13 @@ export async function renderUser(view: HTMLElement, args: string[]): Promise<voi
     sayError(status, e);
     return;
   }
+  const directory = (
+    await api<{ directory: string | null }>(`/api/admin/users/${encodeURIComponent(u.login)}/directory`)
+  ).directory;
+  const rerender = async (message: string) => {
+    await renderUser(view, args);
+    say(view.querySelector('#user-status')!, message, 'ok');
+  };
   const member = async (resource: string, join: boolean) => {
     try {
       await api(`/api/admin/users/${encodeURIComponent(u.login)}/membership`, { resource, join });
@@ -287,7 +298,7 @@ export async function renderUser(view: HTMLElement, args: string[]): Promise<voi
       ['Password', u.hasPassword ? 'set' : 'none'],
       ['Can sign in', u.canSignIn ? 'yes' : 'no: give a password or an email'],
     ]),
-    // MERGE: the edit form (user edit | remove | reset-password, src/provision/users*.ts) goes here when that service lands.
+    ...userAdminSections(u, directory, view, rerender),
     await membershipSection(u, member),
     section(
       'user-tokens',
