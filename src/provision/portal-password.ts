@@ -64,13 +64,9 @@ export interface PasswordCheck {
   close(): Promise<void>;
 }
 
-/** Local users (and unknown logins, against a dummy hash): one scrypt. */
-function localCheck(kind: PasswordKind, hash: string, real: boolean): PasswordCheck {
-  return {
-    kind,
-    verify: async (password) => (await verifyPassword(password ?? '', hash)) && real && password !== undefined,
-    close: async () => {},
-  };
+/** Local users (and unknown logins, against the dummy hash): the one local check, one scrypt. */
+function localCheck(kind: PasswordKind, user: UserRecord | null): PasswordCheck {
+  return { kind, verify: (password) => portalPasswordMatches(user, password), close: async () => {} };
 }
 
 /** Directory users: connected and bound as the service account now (503 when that fails), the user's bind on verify. */
@@ -108,12 +104,8 @@ async function directoryCheck(store: Store, user: UserRecord, dummyHash: string)
 }
 
 /** The check for this user (null: an unknown login, checked against the dummy hash all the same). */
-export async function preparePasswordCheck(
-  store: Store,
-  user: UserRecord | null,
-  dummyHash: string,
-): Promise<PasswordCheck> {
+export async function preparePasswordCheck(store: Store, user: UserRecord | null): Promise<PasswordCheck> {
   const kind = await passwordKindOf(store, user);
-  if (kind === 'directory') return directoryCheck(store, user!, dummyHash);
-  return localCheck(kind, user?.passwordHash ?? dummyHash, kind === 'local');
+  if (kind === 'directory') return directoryCheck(store, user!, await dummyPasswordHash());
+  return localCheck(kind, user);
 }

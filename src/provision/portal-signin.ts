@@ -13,7 +13,7 @@ import type { ResourceRecord, Store, UserRecord } from '../store/types.js';
 import { refuse } from './assign.js';
 import { memberOf, secondFactorOf, signInCodeMatches, SIGNIN_CODE_TRIES } from './portal-challenge.js';
 import { clearSignInTries, countSignInTry } from './portal-lock.js';
-import { dummyPasswordHash, preparePasswordCheck, type PasswordCheck } from './portal-password.js';
+import { preparePasswordCheck, type PasswordCheck } from './portal-password.js';
 import { checkField } from './portal-rules.js';
 import { findResource } from './resources.js';
 import { PortalSession } from './portal-actions.js';
@@ -75,7 +75,7 @@ export async function signIn(store: Store, input: SignInInput): Promise<PortalSe
   const login = checkField('login', input.login.trim());
   const user = await memberOf(store, r, login);
   // Made ready before the try is counted: a directory that does not answer is a 503 and no failure.
-  const check = await preparePasswordCheck(store, user, await dummyPasswordHash());
+  const check = await preparePasswordCheck(store, user);
   try {
     return await countedSignIn(store, r, { input, login, nowMs, user, check });
   } finally {
