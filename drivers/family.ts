@@ -50,6 +50,10 @@ export interface SimulatedDevice {
 export interface FamilySimulator {
   defaultSerial(model: string): string;
   options: readonly SimulatorOptionName[];
+  /** What each of its options means for its models, as `simulate --help` shows it after the family's label. */
+  optionHelp?: Partial<Record<SimulatorOptionName, string>>;
+  /** A `simulate` example (the simulator, then a command that talks to it), for `simulate --help`. */
+  example?: readonly string[];
   /** Throws a UsageError for a bad option value; `onChange` runs after every command. */
   create(model: string, settings: SimulatorSettings, onChange: (progress: SimulatorProgress) => void): SimulatedDevice;
 }
@@ -85,6 +89,41 @@ export interface FamilyFlag {
   /** As commander spells it: '--profile <n>', '--all-profiles'. */
   flag: string;
   description: string;
+}
+
+/** How `device <verb> --help` teaches a family's part of a verb (src/cli/commands/device-help.ts assembles them). */
+export interface FamilyVerbHelp {
+  /** Its clause in the verb's description ('a Molto2: to one profile'). */
+  what?: string;
+  /** The options every family of the verb shares that this one takes while others do not: the option's text starts with the family's label. */
+  takes?: readonly string[];
+  /** Its notes on shared options, by long flag ('--digits': 'a Molto2 profile 4, 6, 8 or 10'), in brackets after the option's text. */
+  notes?: Readonly<Record<string, string>>;
+  /** Command lines under the verb's "Examples:". */
+  examples?: readonly string[];
+  /** Paragraphs of its own after the examples: a heading and its command lines. */
+  sections?: readonly { heading: string; lines: readonly string[] }[];
+}
+
+/** How the `device` help names a family and its part of each verb. */
+export interface FamilyHelp {
+  /** Its short name in option texts ('Token2 NFC'). */
+  label: string;
+  /** What `device --help` says it programs, and how it is reached ('a PC/SC reader', 'USB HID'). */
+  devices: readonly { via: string; what: string }[];
+  /** What `device list` shows of its devices besides the PC/SC readers ('the YubiKeys on USB HID'), with `listDevices`. */
+  listed?: string;
+  verbs?: Partial<Record<DeviceVerb, FamilyVerbHelp>>;
+}
+
+/** A device `device list` shows that is not a PC/SC reader (a key on USB HID). */
+export interface ListedDevice {
+  /** What the READER column shows, with how to reach it ('YubiKey OTP+FIDO (USB HID, use --model yubikey-otp)'). */
+  name: string;
+  /** How tokensmith reaches it ('hid'). */
+  kind: string;
+  /** Its OS path (the ATR column shows it). */
+  path: string;
 }
 
 /** What `device <verb>` prints with: a result (JSON with --json, else the text) and messages on stderr. */
@@ -172,6 +211,10 @@ export interface DeviceFamily {
     model: string,
     options: Readonly<Record<string, string | boolean | undefined>>,
   ) => Error | undefined;
+  /** How the `device` commands' help names it and teaches its part of each verb. */
+  help?: FamilyHelp;
+  /** Its devices that are not PC/SC readers, for `device list` (none where what reaches them is not installed). */
+  listDevices?: () => Promise<ListedDevice[]>;
   /** The flags each verb takes for this family beyond the common ones. */
   flags?: Partial<Record<DeviceVerb, readonly FamilyFlag[]>>;
   /** Verb handlers that live with the family (one with no store-side code); the built-in families' are in src/provision/families/<family>/. */

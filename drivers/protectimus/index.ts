@@ -4,6 +4,7 @@ import { DataError, UsageError } from '../../src/core/errors.js';
 import type { DeviceFamily, SimulatorSettings } from '../family.js';
 import { detectProtectimus } from './detect.js';
 import { describeFrame } from './describe.js';
+import { PROTECTIMUS_HELP, PROTECTIMUS_SIMULATOR_HELP } from './help.js';
 import { ProtectimusDriver, seedWriteNotPublic } from './driver.js';
 import { PROTECTIMUS_MODELS, type ProtectimusModel } from './protocol.js';
 import { DEFAULT_PROTECTIMUS_SERIALS, ProtectimusSimulator } from './simulator.js';
@@ -44,8 +45,10 @@ export const protectimus: DeviceFamily = {
   simulator: {
     defaultSerial: (model) => DEFAULT_PROTECTIMUS_SERIALS[model as ProtectimusModel],
     options: ['seed', 'period'],
+    ...PROTECTIMUS_SIMULATOR_HELP,
     create: createSimulator,
   },
+  help: PROTECTIMUS_HELP,
   detect: detectProtectimus,
   // Asked first: the Token2 firmware answers its class 86 with 6E00 (documented), while what a Protectimus does with an APDU is not.
   detectOrder: 5,

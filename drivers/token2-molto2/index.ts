@@ -4,6 +4,7 @@ import { DataError, UsageError } from '../../src/core/errors.js';
 import type { DeviceFamily, SimulatorSettings } from '../family.js';
 import { detectMolto2 } from './detect.js';
 import { describeFrame } from './describe.js';
+import { MOLTO2_HELP, MOLTO2_SIMULATOR_HELP } from './help.js';
 import { Molto2Driver, type Molto2Settings } from './driver.js';
 import { parseCustomerKey, type Molto2Variant } from './protocol.js';
 import { DEFAULT_MOLTO2_SERIAL, Molto2Simulator } from './simulator.js';
@@ -47,8 +48,10 @@ export const molto2: DeviceFamily = {
   simulator: {
     defaultSerial: () => DEFAULT_MOLTO2_SERIAL,
     options: ['customerKey', 'variant'],
+    ...MOLTO2_SIMULATOR_HELP,
     create: createSimulator,
   },
+  help: MOLTO2_HELP,
   // A Token2 NFC token answers this family's probe INS too (with its info): ask for a profile block first.
   detect: detectMolto2,
   detectOrder: 10,

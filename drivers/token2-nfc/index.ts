@@ -3,6 +3,7 @@ import { encodeBase32 } from '../../src/core/codecs.js';
 import { DataError, UsageError } from '../../src/core/errors.js';
 import type { DeviceFamily, SimulatorSettings } from '../family.js';
 import { detectToken2Nfc } from './detect.js';
+import { TOKEN2_NFC_HELP, TOKEN2_NFC_SIMULATOR_HELP } from './help.js';
 import { describeFrame, isSeedBearing } from './describe.js';
 import { Token2Driver, type Token2Settings } from './driver.js';
 import { TOKEN2_MODELS, algorithmCode, isToken2Model, periodCode, type Token2Model } from './protocol.js';
@@ -69,8 +70,10 @@ export const token2Nfc: DeviceFamily = {
   simulator: {
     defaultSerial: (model) => DEFAULT_SERIALS[model as Token2Model],
     options: ['seed', 'algorithm', 'period', 'locked'],
+    ...TOKEN2_NFC_SIMULATOR_HELP,
     create: createSimulator,
   },
+  help: TOKEN2_NFC_HELP,
   detect: detectToken2Nfc,
   detectOrder: 20,
   verbs: ['info', 'flash', 'sync', 'verify'],

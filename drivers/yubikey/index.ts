@@ -3,13 +3,15 @@
  * PC/SC reader (drivers/yubikey/oath-*.ts), and yubikey-otp, OATH-HOTP in an
  * OTP slot over USB HID, or CCID with --reader (drivers/yubikey/otp/). Each
  * per-model piece (simulator, replay, describer, opener) dispatches on the
- * model or on the frame; the verbs and flags are in ./family-cli.ts.
+ * model or on the frame; the verbs and flags are in ./family-cli.ts, the help
+ * texts in ./help.ts, the USB HID part in ./hid.ts.
  */
 import { UsageError } from '../../src/core/errors.js';
 import type { ApduTransport } from '../../src/transport/types.js';
 import type { DeviceFamily, OpenOptions } from '../family.js';
 import { describeFrame as describeOathFrame, isSeedBearing as isOathSeedBearing } from './describe.js';
 import { checkYubikeyModel, detectYubikey, YUBIKEY_FLAGS, YUBIKEY_VERBS } from './family-cli.js';
+import { YUBIKEY_HELP } from './help.js';
 import { OATH_OPERATIONS, YUBIKEY_OATH_MODEL, createOathSimulator, replayOath } from './oath-family.js';
 import { DEFAULT_OATH_SERIAL } from './oath-simulator.js';
 import {
@@ -27,7 +29,7 @@ export { YUBIKEY_OATH_MODEL, YUBIKEY_OTP_MODEL };
 
 /** yubikey-otp without --reader: the key's USB HID interface (node-hid, loaded only here). */
 async function openOtpHid(o: OpenOptions): Promise<ApduTransport> {
-  const { openYubikeyHid, listYubikeysHid } = await import('../../src/transport/hid.js');
+  const { openYubikeyHid, listYubikeysHid } = await import('./hid.js');
   const { portAsFrames } = await import('../../src/transport/hid-reports.js');
   const hidPath = o.options?.hidPath;
   const key = await openYubikeyHid(typeof hidPath === 'string' ? hidPath : undefined);
@@ -69,6 +71,9 @@ export const yubikey: DeviceFamily = {
   detectOrder: 30,
   // yubikey-oath is a PC/SC card; yubikey-otp is the HID key unless --reader names its CCID reader.
   open: (o) => (o.model === YUBIKEY_OTP_MODEL && o.reader === undefined ? openOtpHid(o) : o.openPcsc()),
+  // The keys on USB HID, which no PC/SC listing shows (node-hid loaded only here).
+  listDevices: async () => (await import('./hid.js')).listedYubikeys(),
+  help: YUBIKEY_HELP,
   flags: YUBIKEY_FLAGS,
   checkModel: checkYubikeyModel,
   verbs: YUBIKEY_VERBS,

@@ -9,6 +9,7 @@
 import type { DeviceFamily, DeviceVerb, FamilyFlag, VerbContext, VerbHandler } from '../../drivers/family.js';
 import type { ApduTransport } from '../transport/types.js';
 import type { Store } from '../store/types.js';
+import type { FamilyCommand } from './families/contract.js';
 import type { VerbCheckContext } from './families/verb-types.js';
 
 export type DeviceOpts = Record<string, string | boolean | undefined>;
@@ -115,4 +116,30 @@ export async function runDeviceSession(
 async function checksOf(family: DeviceFamily, verb: DeviceVerb, ctx: VerbCheckContext): Promise<unknown> {
   const { verbChecks } = await import('./families/index.js');
   return (await verbChecks(family, verb))?.(ctx);
+}
+
+/**
+ * A family's own command (`device <group> <command>`, contract.ts
+ * FamilyCommand): its device opened the family's way (no detection: the
+ * command names the family), then the command, then the device closed.
+ */
+export async function runFamilyCommand(
+  familyName: string,
+  command: FamilyCommand,
+  o: DeviceOpts,
+  base: Pick<SessionBase, 'store' | 'output'>,
+  open: (family: DeviceFamily | undefined) => Promise<ApduTransport>,
+): Promise<void> {
+  const { families } = await import('../../drivers/registry.js');
+  const family = (await families()).find((f) => f.name === familyName);
+  if (!family) {
+    const { UsageError } = await import('../core/errors.js');
+    throw new UsageError(`no device family '${familyName}' is loaded`, 'no-such-family');
+  }
+  const transport = await open(family);
+  try {
+    await command.run({ ...base, family, transport, options: o });
+  } finally {
+    await transport.close();
+  }
 }

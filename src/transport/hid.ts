@@ -1,17 +1,13 @@
 /**
- * YubiKeys on USB HID, through node-hid (an optional module, loaded only when
- * a HID command runs: tokensmith installs and runs where it is absent). Only
- * the keyboard interface of vendor 0x1050 is used: the OTP application's
- * feature reports. Where the OS denies the hidraw node, the error names the
- * udev rule to install (docs/devices.md).
+ * USB HID devices through node-hid (an optional module, loaded only when a
+ * HID command runs: tokensmith installs and runs where it is absent): the
+ * loader, the listing, and a device's feature-report interface opened by
+ * path. Which devices a family wants (vendor, interface) and how it words
+ * its errors live with the family (drivers/<family>/).
  */
 import { accessSync, constants } from 'node:fs';
 import { DeviceError } from '../core/errors.js';
 import type { FeatureReportPort } from './hid-reports.js';
-
-export const YUBICO_VENDOR_ID = 0x1050;
-/** The OTP application is on the boot keyboard interface (usage page 1, usage 6). */
-const KEYBOARD = { usagePage: 0x01, usage: 0x06 };
 
 export interface HidDeviceInfo {
   vendorId: number;
@@ -42,9 +38,6 @@ export class HidUnavailableError extends DeviceError {
   }
 }
 
-export const UDEV_HINT =
-  'install the udev rule that gives the logged-in user the YubiKey hidraw nodes (Debian: `apt-get install libu2f-udev`, or a file /etc/udev/rules.d/70-yubikey.rules with\n  KERNEL=="hidraw*", SUBSYSTEM=="hidraw", ATTRS{idVendor}=="1050", TAG+="uaccess"\nthen `sudo udevadm control --reload && sudo udevadm trigger`, and re-insert the key); see docs/devices.md';
-
 let loader: () => Promise<NodeHidModule> = async () => (await import('node-hid' as string)) as NodeHidModule;
 
 /** For tests: where node-hid comes from. */
@@ -52,41 +45,27 @@ export function setNodeHidLoader(load: () => Promise<NodeHidModule>): void {
   loader = load;
 }
 
-async function nodeHid(): Promise<NodeHidModule> {
+/** node-hid, or a HidUnavailableError that says how to install it; `orElse` is the caller's other way (', or use ...'). */
+export async function loadNodeHid(orElse = ''): Promise<NodeHidModule> {
   try {
     return await loader();
   } catch (e) {
     throw new HidUnavailableError(
-      'node-hid (the optional USB HID module) is not installed or failed to load: run `npm install node-hid` (it ships prebuilt binaries for Linux, macOS and Windows), or use a YubiKey over PC/SC with --reader',
+      `node-hid (the optional USB HID module) is not installed or failed to load: run \`npm install node-hid\` (it ships prebuilt binaries for Linux, macOS and Windows)${orElse}`,
       e,
     );
   }
 }
 
-const isOtpInterface = (d: HidDeviceInfo) =>
-  d.vendorId === YUBICO_VENDOR_ID &&
-  (d.usagePage !== undefined ? d.usagePage === KEYBOARD.usagePage && d.usage === KEYBOARD.usage : d.interface === 0);
-
-/** The YubiKeys whose OTP (keyboard) interface the OS shows, each once. */
-export async function listYubikeysHid(mod?: NodeHidModule): Promise<HidDeviceInfo[]> {
-  const all = await (mod ?? (await nodeHid())).devicesAsync();
+/** The HID interfaces `wanted` picks, each path once. */
+export async function listHid(mod: NodeHidModule, wanted: (d: HidDeviceInfo) => boolean): Promise<HidDeviceInfo[]> {
   const seen = new Set<string>();
-  return all.filter((d) => isOtpInterface(d) && d.path && !seen.has(d.path) && seen.add(d.path));
+  return (await mod.devicesAsync()).filter((d) => wanted(d) && d.path && !seen.has(d.path) && seen.add(d.path));
 }
 
-/** Why opening failed, in words: permission (with the udev rule), or the key being gone. */
-export function explainOpenFailure(path: string, e: unknown, canWrite: (p: string) => boolean = writable): DeviceError {
-  const denied =
-    /EACCES|permission/i.test(String((e as Error)?.message)) || (path.startsWith('/dev/') && !canWrite(path));
-  if (denied)
-    return new HidUnavailableError(
-      `permission denied on ${path} (EACCES): the OS does not let this user open the YubiKey's HID interface; ${UDEV_HINT}`,
-      e,
-    );
-  return new DeviceError(
-    `could not open the YubiKey at ${path}: ${(e as Error)?.message ?? e}; re-insert it and try again`,
-    { code: 'hid-open-failed', cause: e },
-  );
+/** Whether opening failed because the OS denied the node (the message says so, or the node is not writable). */
+export function openDenied(path: string, e: unknown, canWrite: (p: string) => boolean = writable): boolean {
+  return /EACCES|permission/i.test(String((e as Error)?.message)) || (path.startsWith('/dev/') && !canWrite(path));
 }
 
 function writable(path: string): boolean {
@@ -98,37 +77,22 @@ function writable(path: string): boolean {
   }
 }
 
-export interface HidYubikey extends FeatureReportPort {
+export interface HidFeaturePort extends FeatureReportPort {
   readonly path: string;
-  readonly product: string;
   close(): Promise<void>;
 }
 
-/** Opens a YubiKey's OTP interface: `path` one from listYubikeysHid, or the only one plugged in. */
-export async function openYubikeyHid(path?: string, mod?: NodeHidModule): Promise<HidYubikey> {
-  const hid = mod ?? (await nodeHid());
-  const keys = await listYubikeysHid(hid);
-  const info = path ? keys.find((k) => k.path === path) : keys[0];
-  if (!info?.path)
-    throw new DeviceError(
-      path
-        ? `no YubiKey at ${path}`
-        : 'no YubiKey on USB HID (vendor 0x1050, keyboard interface): plug one in, or enable its OTP interface (`ykman config usb --enable OTP`)',
-      {
-        code: 'no-token',
-      },
-    );
-  if (!path && keys.length > 1)
-    throw new DeviceError(
-      `${keys.length} YubiKeys are plugged in: leave one, or name it with --hid-path (${keys.map((k) => k.path).join(', ')})`,
-      { code: 'several-tokens' },
-    );
-  const handle = await hid.HIDAsync.open(info.path, { nonExclusive: true }).catch((e: unknown) => {
-    throw explainOpenFailure(info.path!, e);
+/** Opens the device at `path` (shared, so the OS keeps its other uses) as 8-byte feature reports; `explain` words a failure. */
+export async function openHidFeaturePort(
+  mod: NodeHidModule,
+  path: string,
+  explain: (e: unknown) => Error,
+): Promise<HidFeaturePort> {
+  const handle = await mod.HIDAsync.open(path, { nonExclusive: true }).catch((e: unknown) => {
+    throw explain(e);
   });
   return {
-    path: info.path,
-    product: info.product ?? 'YubiKey',
+    path,
     // node-hid takes and gives the report id (0) as the first byte.
     async sendFeatureReport(report) {
       await handle.sendFeatureReport(Buffer.from([0, ...report]));

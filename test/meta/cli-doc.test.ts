@@ -1,11 +1,13 @@
 /**
  * docs/cli.md names every command and every long option that `--help` shows (issue 26: "cli.md matches
  * --help"). A heading may name sibling commands together as alternatives (`tokens disable|enable|lost`).
+ * The device commands are read with their families' parts (flags, own commands) added, as `device ... --help` shows them.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
+import { addFamilyParts } from '../../src/cli/commands/device.js';
 
 const DOC = readFileSync(new URL('../../docs/cli.md', import.meta.url), 'utf8');
 
@@ -33,9 +35,17 @@ function commands(cmd: Command, path: string[] = []): { path: string; options: s
   });
 }
 
+const program = buildProgram();
+await addFamilyParts(program.commands.find((c) => c.name() === 'device')!);
+
 describe('docs/cli.md against --help', () => {
-  const all = commands(buildProgram());
+  const all = commands(program);
   const named = namedPaths(DOC);
+
+  it("reads the families' own device commands and flags", () => {
+    expect(all.map((c) => c.path)).toContain('device molto2 factory-reset');
+    expect(all.find((c) => c.path === 'device flash')?.options).toContain('--slot');
+  });
 
   it('names every command', () => {
     expect(all.length).toBeGreaterThan(40);

@@ -12,15 +12,9 @@ import { ExitCode, exitCodeOf } from '../../src/core/errors.js';
 import { flashYubikeyOtp, parseAccessCode, parseYubikeyOtpInput } from '../../src/provision/families/yubikey/otp.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import type { Store } from '../../src/store/types.js';
-import {
-  HidUnavailableError,
-  explainOpenFailure,
-  listYubikeysHid,
-  openYubikeyHid,
-  setNodeHidLoader,
-  type NodeHidModule,
-} from '../../src/transport/hid.js';
-import { hidYubikeyRows } from '../../src/cli/commands/device-list.js';
+import { HidUnavailableError, setNodeHidLoader, type NodeHidModule } from '../../src/transport/hid.js';
+import { familyDeviceRows } from '../../src/cli/commands/device-list.js';
+import { explainOpenFailure, listYubikeysHid, openYubikeyHid } from '../../drivers/yubikey/hid.js';
 import { YubiOtpDriver } from '../../drivers/yubikey/otp/driver.js';
 import { HidOtpLink } from '../../drivers/yubikey/otp/link.js';
 import { YubiOtpSimulator } from '../../drivers/yubikey/otp/simulator.js';
@@ -194,12 +188,18 @@ describe('the HID transport', () => {
     setNodeHidLoader(() => Promise.reject(new Error("Cannot find package 'node-hid'")));
     try {
       await expect(openYubikeyHid()).rejects.toThrow(/node-hid .*npm install node-hid.*--reader/s);
-      expect(await hidYubikeyRows()).toEqual([]);
+      expect(await familyDeviceRows()).toEqual([]);
     } finally {
       setNodeHidLoader(async () => fakeNodeHid(new YubiOtpSimulator()));
     }
-    expect(await hidYubikeyRows()).toEqual([
-      expect.objectContaining({ kind: 'hid', path: '/dev/hidraw2', token: true }),
+    expect(await familyDeviceRows()).toEqual([
+      {
+        name: 'YubiKey OTP+FIDO+CCID (USB HID, use --model yubikey-otp)',
+        kind: 'hid',
+        path: '/dev/hidraw2',
+        token: true,
+        atr: null,
+      },
     ]);
   });
 });

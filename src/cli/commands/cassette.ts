@@ -9,7 +9,7 @@ export function registerCassette(program: Command): void {
   cassette
     .command('show <file>')
     .description('print an annotated transcript: command names, decoded config fields, status words in words')
-    .addHelpText('after', '\nExample:\n  tokensmith cassette show fixtures/cassettes/token2-card-flash.cassette')
+    .addHelpText('after', '\nExample:\n  tokensmith cassette show session.cassette')
     .action(async (file: string, _o: unknown, cmd: Command) => {
       const out = outputOf(cmd);
       const { showCassette, formatTranscript } = await import('../../provision/cassettes.js');
@@ -22,7 +22,7 @@ export function registerCassette(program: Command): void {
     .description(
       'replay a cassette through the real driver; fails on the first frame that differs, with both frames decoded',
     )
-    .addHelpText('after', '\nExample:\n  tokensmith cassette verify fixtures/cassettes/token2-card-flash.cassette')
+    .addHelpText('after', '\nExample:\n  tokensmith cassette verify session.cassette')
     .action(async (file: string, _o: unknown, cmd: Command) => {
       const out = outputOf(cmd);
       const { verifyCassette } = await import('../../provision/cassettes.js');

@@ -1,6 +1,7 @@
 /**
- * `device list`: the PC/SC readers, then the YubiKeys on USB HID (reached
- * with --model yubikey-otp), so a key with no reader of its own shows too.
+ * `device list`: the PC/SC readers, then the devices the families reach
+ * another way (each family's listDevices: a key on USB HID, say), so a key
+ * with no reader of its own shows too.
  */
 import type { Output } from '../context.js';
 
@@ -8,36 +9,29 @@ export interface DeviceListRow {
   name: string;
   token: boolean;
   atr: string | null;
-  /** How tokensmith reaches it: a PC/SC reader, or a YubiKey's USB HID interface. */
-  kind?: 'pcsc' | 'hid';
+  /** How tokensmith reaches it: 'pcsc' for a PC/SC reader, else the family's way ('hid'). */
+  kind?: string;
   path?: string;
 }
 
-/** `device list`'s rows for YubiKeys on USB HID; none where node-hid is absent (a PC/SC-only install). */
-export async function hidYubikeyRows(): Promise<DeviceListRow[]> {
-  const { listYubikeysHid, HidUnavailableError } = await import('../../transport/hid.js');
-  try {
-    return (await listYubikeysHid()).map((k) => ({
-      name: `${k.product ?? 'YubiKey'} (USB HID, use --model yubikey-otp)`,
-      token: true,
-      atr: null,
-      kind: 'hid' as const,
-      path: k.path,
-    }));
-  } catch (e) {
-    if (e instanceof HidUnavailableError) return [];
-    throw e;
-  }
+/** The devices each family lists besides the PC/SC readers; none where what reaches them is not installed. */
+export async function familyDeviceRows(): Promise<DeviceListRow[]> {
+  const { families } = await import('../../../drivers/registry.js');
+  const rows: DeviceListRow[] = [];
+  for (const f of await families())
+    for (const d of (await f.listDevices?.()) ?? [])
+      rows.push({ name: d.name, token: true, atr: null, kind: d.kind, path: d.path });
+  return rows;
 }
 
-/** The PC/SC readers, then the HID YubiKeys; with pcscd down, the HID keys still show (and the reason is a warning). */
+/** The PC/SC readers, then the families' other devices; with pcscd down, those still show (and the reason is a warning). */
 export async function listDeviceRows(out: Output): Promise<DeviceListRow[]> {
   const { listPcscReaders } = await import('../../transport/pcsc.js');
-  const hid = await hidYubikeyRows();
+  const others = await familyDeviceRows();
   const readers = await listPcscReaders().catch((e: Error) => {
-    if (hid.length === 0) throw e;
+    if (others.length === 0) throw e;
     out.warn(e.message);
     return [];
   });
-  return [...readers.map((r) => ({ ...r, kind: 'pcsc' as const })), ...hid];
+  return [...readers.map((r) => ({ ...r, kind: 'pcsc' })), ...others];
 }

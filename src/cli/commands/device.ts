@@ -1,15 +1,17 @@
 /**
  * `tokensmith device ...`: the verbs (info, flash, sync, verify, profiles,
  * erase) go through one path (device-run.ts) for every family; this file
- * declares their options. Options only some families take come from the
- * families' `flags` and are refused by name for the others.
+ * declares what they share. What is a family's own (its flags, its notes on
+ * a shared option, its examples, its own commands) comes from the families
+ * once `device` is chosen (device-help.ts); their flags are refused by name
+ * for the other families.
  */
 import type { Command } from 'commander';
 import { outputOf, table, type Output } from '../context.js';
 import type { DeviceVerb } from '../../../drivers/family.js';
 import { flashBatchCommand, isBatch } from './device-batch.js';
 import { registerDeviceModels } from './device-models.js';
-import { registerMolto2Commands } from './device-molto2.js';
+import type { VerbExamples } from './device-help.js';
 import { runDeviceVerb, type DeviceOpts } from './device-run.js';
 
 /** The verbs this file registers (drivers/family.ts's DEVICE_VERBS; not imported: drivers/ stay off the start-up path). */
@@ -27,21 +29,43 @@ const readerOptions = (c: Command) =>
       'the model on the reader, instead of asking the device (`tokensmith device models` lists them)',
     );
 
+/** The verbs' own examples (the families' follow them). */
+const OWN_EXAMPLES: VerbExamples = {
+  info: ['tokensmith device info --reader ACR122'],
+  sync: ['tokensmith device sync --reader ACR122'],
+  verify: ['tokensmith device verify --code 123456'],
+};
+
+const LIST_DESCRIPTION = 'list the PC/SC readers and whether a token is on each';
+
+/** The `device` commands that got their families' parts (once each, whoever asks). */
+const done = new WeakSet<Command>();
+
 /**
- * The flags the families declare for each verb, added to the verb's command
- * just before it parses (the registry loads the drivers, which the start-up
- * path must not): once each, the descriptions of a flag two families share joined.
+ * The families' parts of `device`: its description, each verb's description,
+ * option texts, flags and examples, what `device list` shows besides the
+ * readers, and the families' own commands. Added once `device` is chosen,
+ * before it parses (the registry loads the drivers, which the start-up path must not).
  */
-function addFamilyFlags(device: Command): void {
-  device.hook('preSubcommand', async (_device, sub) => {
+export async function addFamilyParts(device: Command): Promise<void> {
+  if (done.has(device)) return;
+  done.add(device);
+  const [{ families }, { provisionFamilies }, help, { registerFamilyCommands }] = await Promise.all([
+    import('../../../drivers/registry.js'),
+    import('../../provision/families/index.js'),
+    import('./device-help.js'),
+    import('./device-family-commands.js'),
+  ]);
+  const list = await families();
+  const description = help.deviceDescription(list);
+  if (description) device.description(description);
+  const listed = list.filter((f) => f.listDevices && f.help?.listed).map((f) => f.help!.listed!);
+  device.commands.find((c) => c.name() === 'list')?.description([LIST_DESCRIPTION, ...listed].join(', and '));
+  for (const sub of device.commands) {
     const verb = VERB_COMMANDS.find((v) => v === sub.name());
-    if (!verb) return;
-    const { families } = await import('../../../drivers/registry.js');
-    const byFlag = new Map<string, string[]>();
-    for (const f of await families())
-      for (const fl of f.flags?.[verb] ?? []) byFlag.set(fl.flag, [...(byFlag.get(fl.flag) ?? []), fl.description]);
-    for (const [flag, descriptions] of byFlag) sub.option(flag, descriptions.join('; '));
-  });
+    if (verb) help.addVerbParts(sub, verb, list, OWN_EXAMPLES[verb] ?? []);
+  }
+  for (const p of await provisionFamilies()) if (p.commands) registerFamilyCommands(device, p.name, p.commands);
 }
 
 /** What every family's flash shares, checked before the reader is opened. */
@@ -59,7 +83,7 @@ function flashChecks(o: DeviceOpts, yes: boolean) {
 
 function registerFlash(device: Command): void {
   readerOptions(device.command('flash'))
-    .description('write a fresh seed and the settings to a token (a Molto2: to one profile), and register it')
+    .description('write a fresh seed and the settings to a token, and register it')
     .option(
       '--seed <base32>',
       'the seed to write (default: a fresh one from the system CSPRNG, 20 bytes for sha1, 32 for sha256)',
@@ -67,7 +91,7 @@ function registerFlash(device: Command): void {
     .option('--random-seed', 'make a fresh seed (the default)')
     .option('--algorithm <alg>', 'sha1 or sha256')
     .option('--period <s>', 'time step: 30 or 60 seconds')
-    .option('--digits <n>', 'code length (Token2 NFC tokens show 6 digits; a Molto2 profile 4, 6, 8 or 10)')
+    .option('--digits <n>', 'code length')
     .option('--display-timeout <s>', 'how long the display stays on: 15, 30, 60 or 120 seconds')
     .option('--resource <name>', "put the token in this Resource's stock")
     .option('--user <login>', 'assign the token to this user of --resource as it is flashed')
@@ -78,11 +102,11 @@ function registerFlash(device: Command): void {
     )
     .option(
       '--record <cassette>',
-      'Token2 NFC, YubiKey: record the session as a cassette (a seed that is not a labelled test seed is redacted)',
+      'record the session as a cassette (a seed that is not a labelled test seed is redacted)',
     )
     .option(
       '--batch [n]',
-      'Token2 NFC, YubiKey: flash n tokens one after another into one batch, each with its own fresh seed (no n: until no token comes within --wait)',
+      'flash n tokens one after another into one batch, each with its own fresh seed (no n: until no token comes within --wait)',
     )
     .option(
       '--users <csv>',
@@ -91,10 +115,7 @@ function registerFlash(device: Command): void {
     .addHelpText(
       'after',
       '\nThe seed is written only after the token is identified; the token is registered (kind programmable, state\nprogrammed, a flash batch, an audit row) only once it has confirmed every write.' +
-        DETECTION_NOTE +
-        '\n\nExamples:\n  tokensmith device flash --reader ACR122 --algorithm sha256 --period 60 --display-timeout 60 --yes\n  tokensmith device flash --reader Molto2 --profile 3 --title VPN --yes' +
-        '\n\nYubiKey (OATH): one credential per flash, one store token per credential:\n  tokensmith device flash --model yubikey-oath --name alice --issuer Corp --algorithm sha256 --digits 8 --period 60 --yes\n  tokensmith device flash --model yubikey-oath --batch 20 --password-file oath.pw --yes' +
-        '\n\nYubiKey OTP (OATH-HOTP in slot 1 or 2, registered as UBOM<serial>_<slot>; USB HID, or CCID with --reader):\n  tokensmith device flash --model yubikey-otp --slot 2 --digits 8 --counter 0 --yes\n  tokensmith device flash --model yubikey-otp --slot 1 --access-code - --force --yes   (a protected slot: the code is tried once)',
+        DETECTION_NOTE,
     )
     .action(async (o: DeviceOpts, cmd: Command) => {
       const checks = flashChecks(o, Boolean(cmd.optsWithGlobals().yes));
@@ -108,32 +129,26 @@ function registerReadVerbs(device: Command): void {
     .description(
       "show what the token says about itself: serial, model, its clock and offset from this computer's, whether the store knows it",
     )
-    .addHelpText('after', `${DETECTION_NOTE}\n\nExample:\n  tokensmith device info --reader ACR122`)
+    .addHelpText('after', DETECTION_NOTE)
     .action((o: DeviceOpts, cmd: Command) => runDeviceVerb('info', o, cmd));
 
   readerOptions(device.command('sync'))
     .description(
       "set the token's clock; on models that wipe the seed when the clock is set, writes the stored seed again",
     )
-    .option('--algorithm <alg>', 'Token2 NFC, for a C302-i the store does not know: sha1 or sha256')
-    .option('--period <s>', 'Token2 NFC, for a C302-i the store does not know: 30 or 60')
-    .option(
-      '--display-timeout <s>',
-      'Token2 NFC: display timeout to write: 15, 30, 60 or 120 (default: the stored one)',
-    )
-    .addHelpText(
-      'after',
-      `${DETECTION_NOTE}\n\nExamples:\n  tokensmith device sync --reader ACR122\n  tokensmith device sync --reader Molto2 --all-profiles`,
-    )
+    .option('--algorithm <alg>', 'sha1 or sha256, for a token the store does not know')
+    .option('--period <s>', '30 or 60, for a token the store does not know')
+    .option('--display-timeout <s>', 'display timeout to write: 15, 30, 60 or 120 (default: the stored one)')
+    .addHelpText('after', DETECTION_NOTE)
     .action((o: DeviceOpts, cmd: Command) => runDeviceVerb('sync', o, cmd));
 
   readerOptions(device.command('verify'))
     .description(
       'check the code against the stored seed and report the drift in steps (a code read off the display, or read from the token where it tells it)',
     )
-    .option('--code <digits>', 'the code the token shows now (a Protectimus tells its own)')
+    .option('--code <digits>', 'the code the token shows now')
     .option('--window <steps>', 'how many steps either side to search', '10')
-    .addHelpText('after', `${DETECTION_NOTE}\n\nExample:\n  tokensmith device verify --code 123456`)
+    .addHelpText('after', DETECTION_NOTE)
     .action((o: DeviceOpts, cmd: Command) => runDeviceVerb('verify', o, cmd));
 }
 
@@ -141,25 +156,13 @@ function registerProfileVerbs(device: Command): void {
   const customerKey = (c: Command) =>
     c.option('--customer-key <key>', 'the customer key, 32 hex digits or text (default: the factory key)');
   customerKey(readerOptions(device.command('profiles')))
-    .description(
-      'list the profiles of a Molto2 (title, algorithm, digits, time step, seed present), or the OATH credentials of a YubiKey (--model yubikey-oath), each with its store token',
-    )
+    .description('list what a token holds, each with its store token')
     .option('--all', 'list empty profiles too')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  tokensmith device profiles --reader Molto2 --json\n  tokensmith device profiles --model yubikey-oath --password-file oath.pw',
-    )
     .action((o: DeviceOpts, cmd: Command) => runDeviceVerb('profiles', o, cmd));
 
   customerKey(readerOptions(device.command('erase')))
-    .description(
-      'delete the seed of one Molto2 profile (--profile), or one YubiKey OATH credential (--model yubikey-oath --name); its store token goes back to stock without a seed',
-    )
+    .description('delete one seed a token holds; its store token goes back to stock without a seed')
     .option('--force', 'do not ask')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  tokensmith device erase --profile 3 --yes\n  tokensmith device erase --model yubikey-oath --name Corp:alice --yes',
-    )
     .action((o: DeviceOpts, cmd: Command) => runDeviceVerb('erase', o, cmd));
 }
 
@@ -167,12 +170,16 @@ export function registerDevice(program: Command): void {
   const device = program
     .command('device')
     .description(
-      'program and check tokens on a PC/SC reader (Token2 NFC cards and fobs, Token2 Molto2, Protectimus Slim NFC and Flex, YubiKey OATH) or USB HID (YubiKey OTP slots)',
+      'program and check tokens on PC/SC readers and USB HID (`tokensmith device models` lists the families)',
     );
+  // The families' parts are added only when `device` is chosen: the drivers stay off the start-up path.
+  program.hook('preSubcommand', async (_program, sub) => {
+    if (sub === device) await addFamilyParts(device);
+  });
 
   device
     .command('list')
-    .description('list the PC/SC readers and whether a token is on each, and the YubiKeys on USB HID')
+    .description(LIST_DESCRIPTION)
     .addHelpText('after', '\nExample:\n  tokensmith device list')
     .action(async (_o: unknown, cmd: Command) => {
       const out = outputOf(cmd);
@@ -183,15 +190,13 @@ export function registerDevice(program: Command): void {
           ? 'no readers (plug one in; pcscd must see it)'
           : table(
               ['READER', 'TOKEN', 'ATR'],
-              readers.map((r) => [r.name, r.token ? 'yes' : 'no', r.kind === 'hid' ? r.path : r.atr]),
+              readers.map((r) => [r.name, r.token ? 'yes' : 'no', r.kind === 'pcsc' ? r.atr : r.path]),
             ),
       );
     });
 
-  addFamilyFlags(device);
   registerReadVerbs(device);
   registerFlash(device);
   registerProfileVerbs(device);
-  registerMolto2Commands(device);
   registerDeviceModels(device);
 }

@@ -1,9 +1,41 @@
 import type { Command } from 'commander';
+import type { SimulatorOptionName } from '../../../drivers/family.js';
 import { outputOf } from '../context.js';
 
+/** The options some simulators take, by commander's key: their texts come from the families' simulator declarations. */
+const PER_MODEL: Record<string, SimulatorOptionName> = {
+  '--algorithm': 'algorithm',
+  '--period': 'period',
+  '--locked': 'locked',
+  '--customer-key': 'customerKey',
+  '--variant': 'variant',
+};
+
+/** The per-model option texts and the example, from the families, once `simulate` is chosen (the drivers stay off the start-up path). */
+async function addFamilyParts(simulate: Command): Promise<void> {
+  const [{ families }, { simulatorOptionText, simulatorExample }] = await Promise.all([
+    import('../../../drivers/registry.js'),
+    import('./device-help.js'),
+  ]);
+  const list = await families();
+  for (const o of simulate.options) {
+    const name = o.long ? PER_MODEL[o.long] : undefined;
+    const text = name && simulatorOptionText(name, list);
+    if (text) o.description = text;
+  }
+  const example = simulatorExample(list);
+  if (example) simulate.addHelpText('after', `\nExample:\n  ${example.join('\n  ')}`);
+}
+
 export function registerSimulate(program: Command): void {
-  program
-    .command('simulate <model>')
+  const simulate = program.command('simulate <model>');
+  let added = false;
+  program.hook('preSubcommand', async (_program, sub) => {
+    if (sub !== simulate || added) return;
+    added = true;
+    await addFamilyParts(simulate);
+  });
+  simulate
     .description(
       'run a simulated token of any model (`tokensmith device models` lists them) on the virtual reader of vsmartcard vpcd, so the whole PC/SC stack runs without hardware',
     )
@@ -20,18 +52,18 @@ export function registerSimulate(program: Command): void {
     )
     .option('--clock-offset <s>', "the token's clock minus the host's before it is set, in seconds", '-90')
     .option('--seed <base32>', 'a seed the token already holds (test seeds only: it is written to --state)')
-    .option('--algorithm <alg>', 'Token2 NFC: the algorithm it already has: sha1 (default) or sha256')
-    .option('--period <s>', 'Token2 NFC, Protectimus: the time step it already has: 30 (default) or 60')
-    .option('--locked', 'Token2 NFC: a locked key: every authentication answers 6983')
-    .option('--customer-key <key>', 'token2-molto2: the customer key it holds (default: the factory key)')
-    .option('--variant <v>', 'token2-molto2: molto2 (50 profiles) or molto2v2 (100, the default)')
+    .option('--algorithm <alg>', 'the algorithm it already has')
+    .option('--period <s>', 'the time step it already has')
+    .option('--locked', 'a locked key')
+    .option('--customer-key <key>', 'the customer key it holds')
+    .option('--variant <v>', 'which variant of the model')
     .option(
       '--pull-at <n>',
       'fault drill: take the token off the reader, unanswered, when the nth command arrives (then exit)',
     )
     .addHelpText(
       'after',
-      '\nNeeds pcscd and vsmartcard-vpcd. Runs until Ctrl-C (or until the last of --cards has been written).\nAn option the model\'s simulator does not take is refused (exit 2), never ignored; `tokensmith device models` shows which each takes.\n\nExample:\n  tokensmith simulate token2-card --vpcd --serial 86596220000042 --state s.json &\n  tokensmith device flash --reader "Virtual PCD" --algorithm sha256 --period 60 --yes',
+      "\nNeeds pcscd and vsmartcard-vpcd. Runs until Ctrl-C (or until the last of --cards has been written).\nAn option the model's simulator does not take is refused (exit 2), never ignored; `tokensmith device models` shows which each takes.",
     )
     .action(async (model: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
       const out = outputOf(cmd);

@@ -5,8 +5,9 @@
  * batch) flashes its tokens. The table of families is ./index.ts; nothing
  * outside a family's folder names it.
  */
+import type { FamilyFlag } from '../../../drivers/family.js';
 import type { TokenFlasher } from '../flash-batch.js';
-import type { FamilyVerbChecks, FamilyVerbHandlers } from './verb-types.js';
+import type { DeviceVerbContext, FamilyVerbChecks, FamilyVerbHandlers } from './verb-types.js';
 
 /** The station's flash form as the page sends it (strings; force a boolean). */
 export interface FlashForm {
@@ -66,6 +67,32 @@ export interface BatchWay {
   what: string;
 }
 
+/** What a family's own command runs with: the store, the device (opened the family's way, not detected), the options. */
+export type FamilyCommandContext = Pick<DeviceVerbContext, 'family' | 'store' | 'transport' | 'options' | 'output'>;
+
+/** A device command of a family's own beyond the shared verbs (a setting of the whole device): `device <group> <name>`. */
+export interface FamilyCommand {
+  name: string;
+  description: string;
+  /** Options beyond the group's; a `required` one refuses to run without it. */
+  options?: readonly (FamilyFlag & { required?: boolean })[];
+  /** One command line for its help. */
+  example: string;
+  /** Refuses before the store or the device is opened (a missing --force, say). */
+  check?(options: Readonly<Record<string, string | boolean | undefined>>): Promise<void>;
+  run(ctx: FamilyCommandContext): Promise<void>;
+}
+
+/** A family's own commands, registered generically under `device <name>` (src/cli/commands/device-family-commands.ts). */
+export interface FamilyCommandGroup {
+  /** The word after `device`. */
+  name: string;
+  description: string;
+  /** Options every command of the group takes beyond --reader and --wait. */
+  options?: readonly FamilyFlag[];
+  commands: readonly FamilyCommand[];
+}
+
 export interface ProvisionFamily {
   /** The name of its drivers/ family (drivers/<name>/index.ts). */
   name: string;
@@ -77,4 +104,6 @@ export interface ProvisionFamily {
   station?: StationFlash;
   /** How `device flash --batch` runs it; without it --batch is refused by name. */
   batch?: BatchWay;
+  /** Its own device commands (`device <group> <command>`), beyond the shared verbs. */
+  commands?: FamilyCommandGroup;
 }

@@ -1,6 +1,7 @@
 /** The token2-molto2 family's provision code: its verbs, and the station's flash of one profile. */
 import { UsageError } from '../../../core/errors.js';
 import type { FlashForm, ProvisionFamily } from '../contract.js';
+import { MOLTO2_COMMANDS } from './commands.js';
 import { molto2Verbs } from './verbs.js';
 
 async function flasher(form: FlashForm) {
@@ -11,6 +12,7 @@ async function flasher(form: FlashForm) {
 export const molto2: ProvisionFamily = {
   name: 'token2-molto2',
   verbs: molto2Verbs,
+  commands: MOLTO2_COMMANDS,
   station: {
     fields: [
       { name: 'profile', label: 'Profile', hint: 'The Molto2 profile to write: 0-99 (0-49 on a first Molto2).' },

@@ -147,11 +147,14 @@ export async function eraseProfile(
   return { deviceSerial: info.serial, profile, serial, storeUpdated };
 }
 
+export type AdminAction =
+  { kind: 'lock' } | { kind: 'unlock' } | { kind: 'set-key'; newKey: string } | { kind: 'factory-reset' };
+
 /** Lock/unlock the screen, change the customer key, factory reset: the rarely used Molto2 commands. */
 export async function molto2Admin(
   store: Store,
   transport: ApduTransport,
-  action: { kind: 'lock' } | { kind: 'unlock' } | { kind: 'set-key'; newKey: string } | { kind: 'factory-reset' },
+  action: AdminAction,
   c: Molto2Common = {},
 ): Promise<{ deviceSerial: string; action: string; waitingForButton: boolean }> {
   const d = driverFor(transport, c);
