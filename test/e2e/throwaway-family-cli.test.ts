@@ -215,7 +215,20 @@ describe.skipIf(missing !== null)(
         await served?.stop();
       });
 
+      /** The station's JSON API as the paired page calls it. */
+      const api = async (path: string) => {
+        const r = await fetch(`${served!.origin}${path}`, {
+          headers: { origin: served!.origin, authorization: `Bearer ${ws.session}` },
+        });
+        expect(r.status, path).toBe(200);
+        return (await r.json()) as Record<string, unknown>[];
+      };
+
       it("flashes the toy on the server's reader through the bridge, by model and by detection", async () => {
+        expect((await api('/api/models')).find((m) => m.model === 'toy-token')).toMatchObject({
+          family: 'toy',
+          flashable: true,
+        });
         const sim = await simulate('TOY-S1');
         try {
           const c = await ws.request({ op: 'connect', reader: READER, waitSeconds: 15 });
@@ -236,6 +249,13 @@ describe.skipIf(missing !== null)(
         } finally {
           await sim2.stop();
         }
+        const listed = (await api('/api/tokens?q=TOY-S')).map((t) => [t.serial, t.state]);
+        expect(listed).toEqual(
+          expect.arrayContaining([
+            ['TOY-S1', 'programmed'],
+            ['TOY-S2', 'programmed'],
+          ]),
+        );
         expect(await storedSeedHex('TOY-S1')).toBe(sim.state().seedHex);
         expect(await storedSeedHex('TOY-S2')).toBe(sim2.state().seedHex);
         const audit = (await cli(['audit', 'list', '--json'])).json() as unknown as {
@@ -318,6 +338,7 @@ async function openBridge(served: Served) {
         answers.set(n, (m) => (clearTimeout(timer), resolve(m)));
         ws.send(JSON.stringify({ ...body, id: n }));
       }),
+    session,
     /** The station batch's progress events so far. */
     batchEvents: () => batchEvents,
     close: () => ws.close(),
