@@ -3,7 +3,7 @@
  * that tells its serial (PING, 00 01) and takes a seed (SEED, 00 02). Loaded
  * through TOKENSMITH_FAMILY_MODULES by test/provision/throwaway-family.test.ts.
  */
-import type { DeviceFamily } from '../../../drivers/family.js';
+import type { DeviceFamily, FamilySimulator } from '../../../drivers/family.js';
 import type { ApduTransport } from '../../../src/transport/types.js';
 
 const OK = Uint8Array.of(0x90, 0x00);
@@ -36,7 +36,34 @@ export class ToyCard {
     }
     return Uint8Array.of(0x6d, 0x00);
   }
+  /** What `tokensmith simulate toy-token --state` writes (a test seed, in hex). */
+  stateView() {
+    return {
+      serial: this.serial,
+      seedHex: this.seed ? Buffer.from(this.seed).toString('hex') : null,
+      commands: this.commands,
+    };
+  }
 }
+
+/** `tokensmith simulate toy-token --vpcd`: the card on the real PC/SC stack; in a --cards run a written card leaves at once, one only looked at after a quiet spell. */
+const simulator: FamilySimulator = {
+  defaultSerial: () => 'TOY-1',
+  options: [],
+  create(_model, settings, onChange) {
+    const card = new ToyCard(settings.serial);
+    return {
+      atr: card.atr,
+      process(apdu) {
+        const answer = card.process(apdu);
+        // Any other command only looked at it (another family's probe included): it leaves after a quiet spell.
+        onChange({ readBack: apdu[1] === 0x02, lookedAt: apdu[1] !== 0x02 });
+        return answer;
+      },
+      stateView: () => card.stateView(),
+    };
+  },
+};
 
 const toy: DeviceFamily = {
   name: 'toy',
@@ -47,6 +74,7 @@ const toy: DeviceFamily = {
   isSeedBearing: (c) => c[1] === 0x02,
   describe: (b, dir) => (dir === 'command' ? (b[1] === 1 ? 'PING' : b[1] === 2 ? 'SEED' : 'unknown') : 'answer'),
   detect: async (t) => ((await toySerial(t)) ? 'toy-token' : null),
+  simulator,
   // Before the built-in families: their probes would only get 6D00 from it anyway.
   detectOrder: 0,
   async replay(_model, op, transport, ctx) {
