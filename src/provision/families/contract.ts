@@ -5,6 +5,7 @@
  * batch) flashes its tokens. The table of families is ./index.ts; nothing
  * outside a family's folder names it.
  */
+import type { DemoStep } from '../demo-types.js';
 import type { TokenFlasher } from '../flash-batch.js';
 import type { FamilyVerbChecks, FamilyVerbHandlers } from './verb-types.js';
 
@@ -77,4 +78,6 @@ export interface ProvisionFamily {
   station?: StationFlash;
   /** How `device flash --batch` runs it; without it --batch is refused by name. */
   batch?: BatchWay;
+  /** `tokensmith demo`'s flash step (a simulated token, in memory): the demo runs the first family's that gives one. */
+  demo?: () => Promise<DemoStep>;
 }
