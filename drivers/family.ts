@@ -222,3 +222,26 @@ export interface DeviceFamily {
   /** Runs a recorded operation again through the real driver over `transport`. */
   replay(model: string, op: CassetteOperation, transport: ApduTransport, ctx: ReplayContext): Promise<void>;
 }
+
+/** What the station page shows of a token it read (drivers/page-registry.ts). */
+export interface PageTokenInfo {
+  serial: string;
+  /** Sentences for the page: what the token is and where, and what matters before writing to it. */
+  text: string;
+}
+
+/**
+ * What of a family runs in the station page (the browser bundle: no Node
+ * module, no simulator). The page's table is drivers/page-registry.ts; each
+ * family gives its part from its own folder (drivers/<family>/page.ts).
+ */
+export interface PageFamily {
+  name: string;
+  /** A token on a reader of the bridge: the family's harmless probe (as `DeviceFamily.detect`), then its info. */
+  reader?: {
+    detect(transport: ApduTransport): Promise<string | null>;
+    readInfo(transport: ApduTransport): Promise<PageTokenInfo>;
+  };
+  /** Its USB HID tokens over WebHID: programmed from the page, or why not and what to do instead (sentences). */
+  webHid?: { programs: true } | { programs: false; why: string };
+}

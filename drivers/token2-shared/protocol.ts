@@ -4,7 +4,7 @@
  * block (both SM4, under a key each family supplies), and the info layout.
  * Facts: docs/protocols/token2-nfc.md and docs/protocols/token2-molto2.md.
  */
-import { Sm4, sm4CbcMac } from '../../src/core/sm4.js';
+import { Sm4, padMethod2 } from '../../src/core/sm4.js';
 
 export const CLA_PLAIN = 0x80;
 export const CLA_SECURE = 0x84;
@@ -68,6 +68,24 @@ export function splitResponse(resp: Uint8Array): Response {
 export { swHex } from '../../src/transport/iso7816.js';
 
 // ---- secure commands and authentication ---------------------------------------
+
+/**
+ * Pads with 80 00.. only when the input is not already a block multiple: the
+ * rule of this MAC (not method 2, which would always add a block).
+ */
+export function padIfNeeded(data: Uint8Array): Uint8Array {
+  return data.length > 0 && data.length % 16 === 0 ? Uint8Array.from(data) : padMethod2(data);
+}
+
+/**
+ * The secure commands' MAC: SM4-CBC with a zero IV over the input (padded only when it
+ * is not a block multiple), keeping the first 4 bytes of the last block.
+ */
+export function sm4CbcMac(key: Uint8Array | Sm4, data: Uint8Array, macLength = 4): Uint8Array {
+  const cipher = key instanceof Sm4 ? key : new Sm4(key);
+  const enc = cipher.encryptCbc(padIfNeeded(data));
+  return enc.slice(enc.length - 16, enc.length - 16 + macLength);
+}
 
 /** MAC over `80 INS P1 P2 Lc' || body` (class 80 even for an 84 command; Lc' without the MAC): SM4-CBC, zero IV, first 4 bytes of the last block. */
 export function secureMac(cipher: Sm4, ins: number, p1: number, p2: number, body: Uint8Array): Uint8Array {

@@ -1,8 +1,8 @@
 /**
- * SHA-1 (FIPS 180-4) in plain TypeScript: the Molto2 derives its SM4 key from
- * SHA-1 of the customer key, and the browser build has no node:crypto (and
- * WebCrypto's digest is async, which the protocol code is not). Used for that
- * key derivation only; checked against node:crypto in test/core/sha1.test.ts.
+ * SHA-1 (FIPS 180-4), HMAC-SHA1 and PBKDF2-HMAC-SHA1 in plain TypeScript, for
+ * drivers that derive keys synchronously and also build for the browser, which
+ * has no node:crypto (and WebCrypto's digest is async, which the protocol code
+ * is not). Short inputs only; checked against node:crypto in test/core/sha1.test.ts.
  */
 
 const rotl = (x: number, n: number) => (x << n) | (x >>> (32 - n));
@@ -54,7 +54,7 @@ export function sha1(data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** HMAC-SHA1 (RFC 2104) over the pure SHA-1: the YubiKey OATH access-password exchange (VALIDATE, SET CODE), a few per command. */
+/** HMAC-SHA1 (RFC 2104) over the pure SHA-1: a challenge-response exchange, a few per command. */
 export function hmacSha1(key: Uint8Array, message: Uint8Array): Uint8Array {
   const k = new Uint8Array(64);
   k.set(key.length > 64 ? sha1(key) : key);
@@ -69,7 +69,7 @@ export function hmacSha1(key: Uint8Array, message: Uint8Array): Uint8Array {
   return sha1(outer);
 }
 
-/** PBKDF2-HMAC-SHA1 (RFC 8018), for the YubiKey OATH access key (1000 rounds, 16 bytes: one run per password given). */
+/** PBKDF2-HMAC-SHA1 (RFC 8018): an access key from a password (few rounds, one run per password given). */
 export function pbkdf2HmacSha1(password: Uint8Array, salt: Uint8Array, rounds: number, length: number): Uint8Array {
   const out = new Uint8Array(Math.ceil(length / 20) * 20);
   for (let block = 1; block * 20 <= out.length; block++) {

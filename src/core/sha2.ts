@@ -1,8 +1,8 @@
 /**
- * SHA-256 and SHA-512 (FIPS 180-4) in plain TypeScript, for the one place a
- * driver that also builds for the browser hashes synchronously: a YubiKey
- * OATH secret longer than its hash's block is hashed before PUT (as HMAC
- * would). Rare and short inputs, so speed does not matter; checked against
+ * SHA-256 and SHA-512 (FIPS 180-4) in plain TypeScript, for drivers that
+ * also build for the browser and hash synchronously (an HMAC key longer than
+ * its hash's block is hashed first, as HMAC would). Rare and short inputs, so
+ * speed does not matter; checked against
  * node:crypto in test/core/sha1.test.ts.
  */
 

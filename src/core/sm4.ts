@@ -1,11 +1,11 @@
 /**
- * SM4 (GB/T 32907-2016) block cipher in plain TypeScript: ECB, CBC and the
- * CBC-MAC the Token2 protocol uses. Browsers have no SM4 in WebCrypto, so the
- * drivers use this everywhere; tests check it against the standard's known
- * answer and against Node's OpenSSL (sm4-ecb / sm4-cbc).
+ * SM4 (GB/T 32907-2016) block cipher in plain TypeScript: ECB, CBC and ISO
+ * 9797-1 padding method 2. Browsers have no SM4 in WebCrypto, so the drivers
+ * use this everywhere; tests check it against the standard's known answer and
+ * against Node's OpenSSL (sm4-ecb / sm4-cbc).
  *
- * Why not node:crypto (which has sm4-ecb and sm4-cbc on Node 20): the Token2
- * drivers are bundled into the browser station (dist/web/station.js), where
+ * Why not node:crypto (which has sm4-ecb and sm4-cbc on Node 20): drivers that
+ * use SM4 are bundled into the browser station (dist/web/station.js), where
  * there is no node:crypto; it is not on the import path, so speed is no reason.
  */
 
@@ -162,22 +162,4 @@ export function padMethod2(data: Uint8Array): Uint8Array {
   out.set(data);
   out[data.length] = 0x80;
   return out;
-}
-
-/**
- * Pads with 80 00.. only when the input is not already a block multiple: the
- * rule of the Token2 MAC (not method 2, which would always add a block).
- */
-export function padIfNeeded(data: Uint8Array): Uint8Array {
-  return data.length > 0 && data.length % 16 === 0 ? Uint8Array.from(data) : padMethod2(data);
-}
-
-/**
- * The Token2 MAC: SM4-CBC with a zero IV over the input (padded only when it
- * is not a block multiple), keeping the first 4 bytes of the last block.
- */
-export function sm4CbcMac(key: Uint8Array | Sm4, data: Uint8Array, macLength = 4): Uint8Array {
-  const cipher = key instanceof Sm4 ? key : new Sm4(key);
-  const enc = cipher.encryptCbc(padIfNeeded(data));
-  return enc.slice(enc.length - 16, enc.length - 16 + macLength);
 }

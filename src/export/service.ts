@@ -7,20 +7,13 @@
 import { readFile } from 'node:fs/promises';
 import { DataError, UsageError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
-import { EntraCsvWriter } from './entra-csv.js';
 import { driftNotCarried } from './drift.js';
 import { writeEnrollment } from './enrollment-writer.js';
-import { OathCsvWriter } from './oath-csv.js';
-import { YubikeyCsvWriter } from './yubikey-csv.js';
-import { OtpauthWriter } from './otpauth.js';
-import { ProtectimusCsvWriter } from './protectimus-csv.js';
-import { PskcWriter } from './pskc.js';
 import { deriveTransportKeys, presharedTransportKeys, type TransportKeys } from './pskc-crypto.js';
 import { countSelection, resolveSelection, type Selection } from './select.js';
 import { ExportSink } from './sink.js';
+import { writerFor, type StreamFormat } from './formats/index.js';
 import { eachToken, refuseDayPassword, type StreamResult } from './stream.js';
-import { ThalesCsvWriter } from './thales-csv.js';
-import { UsersFileWriter } from './usersfile.js';
 import {
   EXPORT_FORMATS,
   PLAIN_ONLY_FORMATS,
@@ -28,7 +21,6 @@ import {
   type ExportResult,
   type DriftedToken,
   type ExportToken,
-  type FormatWriter,
   type SkippedToken,
   codeFieldsRefusal,
 } from './types.js';
@@ -125,32 +117,6 @@ export async function transportKeysFor(format: ExportFormat, opts: ExportOptions
   });
 }
 
-function writerFor(
-  format: Exclude<ExportFormat, 'enrollment'>,
-  keys: TransportKeys | null,
-  sel: Selection,
-  opts: ExportOptions,
-): FormatWriter {
-  switch (format) {
-    case 'pskc':
-      return new PskcWriter({ keys, includeUser: true });
-    case 'oath-csv':
-      return new OathCsvWriter({ withUsers: sel.resource !== null });
-    case 'entra-csv':
-      return new EntraCsvWriter();
-    case 'protectimus-csv':
-      return new ProtectimusCsvWriter();
-    case 'thales-csv':
-      return new ThalesCsvWriter();
-    case 'yubikey-csv':
-      return new YubikeyCsvWriter();
-    case 'otpauth':
-      return new OtpauthWriter({ qrDir: opts.qrDir });
-    case 'usersfile':
-      return new UsersFileWriter(opts.output);
-  }
-}
-
 function nothingExported(format: ExportFormat, sel: Selection, skipped: SkippedToken[]): DataError {
   const list = skipped
     .slice(0, 10)
@@ -199,14 +165,19 @@ interface Written extends StreamResult {
 /** One format's writer over the token stream; tokens whose drift the format cannot carry are named. */
 async function writeFormat(
   store: Store,
-  format: Exclude<ExportFormat, 'enrollment'>,
+  format: StreamFormat,
   keys: TransportKeys | null,
   sel: Selection,
   opts: ExportOptions,
   sink: ExportSink,
   notes: string[],
 ): Promise<Written> {
-  const writer = writerFor(format, keys, sel, opts);
+  const writer = writerFor(format, {
+    keys,
+    oneResource: sel.resource !== null,
+    qrDir: opts.qrDir,
+    output: opts.output,
+  });
   await sink.write(writer.header());
   const refuse = (t: ExportToken) =>
     refuseDayPassword(t) ??

@@ -4,30 +4,10 @@
  * tokens into text one at a time so that the service can stream the output.
  */
 import type { TokenRecord } from '../store/types.js';
+import type { ExportFormat } from './formats/names.js';
 
-export const EXPORT_FORMATS = [
-  'pskc',
-  'oath-csv',
-  'entra-csv',
-  'protectimus-csv',
-  'thales-csv',
-  'yubikey-csv',
-  'otpauth',
-  'enrollment',
-  'usersfile',
-] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-
-/** Formats that can only carry seeds in the clear: they need --plaintext. */
-export const PLAIN_ONLY_FORMATS: readonly ExportFormat[] = [
-  'oath-csv',
-  'entra-csv',
-  'protectimus-csv',
-  'thales-csv',
-  'yubikey-csv',
-  'otpauth',
-  'usersfile',
-];
+// The formats' names and which hold seeds only in the clear are the format table's (./formats/names.ts).
+export { EXPORT_FORMATS, PLAIN_ONLY_FORMATS, type ExportFormat } from './formats/names.js';
 
 export interface ExportToken {
   token: TokenRecord;

@@ -4,12 +4,9 @@
  */
 import { open } from 'node:fs/promises';
 import { DataError } from '../core/errors.js';
-import { ENTRA_COLUMNS } from './entra-csv.js';
-import { PROTECTIMUS_COLUMNS } from './protectimus-csv.js';
-import { THALES_COLUMNS } from './thales-csv.js';
 import { isBlankOrComment, whyNoToken } from './csv-rows.js';
 import { splitCsv } from '../core/csv.js';
-import { YUBICO_FORMAT_ROW, YUBIKEY_LOG_ROW } from './yubikey-csv.js';
+import { IMPORT_FORMAT_TABLE } from './formats/index.js';
 import { IMPORT_FORMATS, type ImportFormat } from './types.js';
 import type { SeedSource } from './source.js';
 import { byteOrderMark } from './text.js';
@@ -69,12 +66,23 @@ export function refuseNonText(head: Buffer, fileName: string): void {
 
 const norm = (s: string) => s.trim().toLowerCase().replace(/\s+/g, ' ');
 
-/** Formats known by their rows: the YubiKey personalization tool's log, SafeWord/eToken PASS .dat records. */
+/** Formats known by their rows (the format table's `rows`), the first in table order. */
 function detectByRows(data: string[]): ImportFormat | null {
-  if (data.some((l) => /^\s*(dn|sccAuthenticatorId|sccTokenData)\s*:/.test(l))) return 'etoken-dat';
-  if (data.some((l) => YUBIKEY_LOG_ROW.test(l))) return 'yubikey-csv';
-  if (data.length > 0 && data.every((l) => YUBICO_FORMAT_ROW.test(l))) return 'yubikey-csv';
-  return null;
+  return IMPORT_FORMAT_TABLE.find((f) => f.rows?.(data))?.name ?? null;
+}
+
+/** A CSV dialect known by its header (the format table's `columns`): the one matching most of its columns. */
+function detectByHeader(header: string[]): ImportFormat | null {
+  // A header that matches most of a dialect's columns is that dialect; its parser names a missing column.
+  const scored = IMPORT_FORMAT_TABLE.flatMap((f) =>
+    f.columns ? [{ f, hits: f.columns.filter((c) => header.includes(norm(c))).length, of: f.columns.length }] : [],
+  )
+    .filter((d) => d.hits === d.of || (d.hits >= 2 && d.hits * 2 > d.of))
+    .sort((a, b) => b.hits / b.of - a.hits / a.of || b.hits - a.hits);
+  const top = scored[0];
+  if (!top) return null;
+  const needs = top.f.partialNeeds;
+  return top.hits === top.of || !needs || header.includes(needs) ? top.f.name : null;
 }
 
 /** privacyIDEA's or LinOTP's OATH CSV, looking past rows that name no token (only a serial, no serial). */
@@ -124,23 +132,8 @@ export function detectFormat(head: Buffer, fileName: string): ImportFormat {
   if (data.length > 0 && data.every((l) => /^HOTP(\/\S*)?[ \t]/.test(l))) return 'usersfile';
   const byContent = detectByRows(data);
   if (byContent) return byContent;
-  const header = splitCsv(data[0] ?? '').map(norm);
-  // A header that matches most of a dialect's columns is that dialect; its parser names a missing column.
-  const scored = (
-    [
-      ['entra-csv', ENTRA_COLUMNS],
-      ['thales-csv', THALES_COLUMNS],
-      ['protectimus-csv', PROTECTIMUS_COLUMNS],
-    ] as const
-  )
-    .map(([format, cols]) => ({ format, hits: cols.filter((c) => header.includes(norm(c))).length, of: cols.length }))
-    .filter((d) => d.hits === d.of || (d.hits >= 2 && d.hits * 2 > d.of))
-    .sort((a, b) => b.hits / b.of - a.hits / a.of || b.hits - a.hits);
-  if (
-    scored.length > 0 &&
-    (header.includes('upn') || scored[0]!.format !== 'entra-csv' || scored[0]!.hits === scored[0]!.of)
-  )
-    return scored[0]!.format;
+  const byHeader = detectByHeader(splitCsv(data[0] ?? '').map(norm));
+  if (byHeader) return byHeader;
   if (data.length > 0 && data.every((l) => !l.includes(',') && /^\s*\S+\s+[0-9a-fA-F\s]+$/.test(l))) return 'dpw';
   const oath = detectOathCsv(data, content);
   if (oath) return oath;

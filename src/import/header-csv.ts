@@ -1,5 +1,5 @@
 /**
- * CSV dialects with a header line (Entra, Thales/SafeNet, Protectimus):
+ * CSV dialects with a header line (the format table's entries with `columns`):
  * columns found by name, every row checked against the header.
  */
 import { DataError } from '../core/errors.js';

@@ -6,7 +6,7 @@
  * memory stays flat. Records travel as columns (RecordColumns).
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { batchParserFor } from './formats.js';
+import { batchParserFor } from './formats/index.js';
 import type { ImportFormat, ParseItem, SeedRecord, SpecDefaults } from './types.js';
 
 export interface WorkerInput {

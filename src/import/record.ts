@@ -14,7 +14,7 @@ type FlagField = (typeof FLAG_FIELDS)[number];
 /** How a format fills what a file leaves out: the flags first, then what the format assumes. */
 export interface SpecFill {
   flags?: SpecDefaults;
-  /** The format's own defaults for fields its files may leave out (Protectimus: TOTP, SHA-1, 6, 30). */
+  /** The format's own defaults for fields its files may leave out (TOTP, SHA-1, 6, 30 for a file of bare seeds). */
   assumed?: Partial<Record<FlagField, string | number>>;
 }
 

@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { DataError, UsageError } from '../core/errors.js';
 import type { Repos, Store } from '../store/types.js';
 import { detectFormat, readHead, refuseNonText } from './detect.js';
-import { batchParserFor } from './formats.js';
+import { batchParserFor } from './formats/index.js';
 import { withDeviceDefaults, type DeviceDefaults } from './device-fill.js';
 import { type ImportFormat, type ParseContext, type ParseItem, type SeedRecord, type SpecDefaults } from './types.js';
 import { openSource, wipeSource, type SeedSource } from './source.js';

@@ -5,22 +5,8 @@
  */
 import type { Algorithm, TokenType } from '../core/spec.js';
 
-export const IMPORT_FORMATS = [
-  'pskc',
-  'oath-csv',
-  'linotp-csv',
-  'entra-csv',
-  'thales-csv',
-  'protectimus-csv',
-  'dpw',
-  'deepnet-xml',
-  'otpauth',
-  'usersfile',
-  'yubikey-csv',
-  'safenet-xml',
-  'etoken-dat',
-] as const;
-export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+// The formats' names are the format table's (./formats/names.ts).
+export { IMPORT_FORMATS, type ImportFormat } from './formats/names.js';
 
 /** One token read from a seed file, validated. */
 export interface SeedRecord {

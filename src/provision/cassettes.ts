@@ -1,11 +1,12 @@
 /**
  * Cassette services: record a device session (`device flash --record`), show
  * one as an annotated transcript, and verify one by replaying it through the
- * real driver of the family its model belongs to (drivers/registry.ts). Only labelled test seeds are ever stored in a cassette;
- * any other seed's frames are redacted and replayed by shape.
+ * real driver of the family its model belongs to (drivers/registry.ts). Only
+ * labelled test seeds are ever stored in a cassette; any other seed's frames
+ * (the recorded family says which) are redacted and replayed by shape.
  */
 import { packageVersion } from '../core/version.js';
-import { DataError, TokensmithError } from '../core/errors.js';
+import { DataError, TokensmithError, UsageError } from '../core/errors.js';
 import {
   hexSpaced,
   readCassette,
@@ -18,7 +19,6 @@ import { CassetteMismatchError } from '../transport/errors.js';
 import { RecordingTransport } from '../transport/record.js';
 import { ReplayTransport } from '../transport/replay.js';
 import type { ApduTransport } from '../transport/types.js';
-import { isSeedBearing } from '../../drivers/token2-nfc/describe.js';
 import type { DeviceFamily } from '../../drivers/family.js';
 import { familyOfModel, loadedFamilyOfModel } from '../../drivers/registry.js';
 
@@ -56,6 +56,25 @@ export function replayClock(reads: number[] | undefined, fallbackSeconds: number
   return () => list[Math.min(i++, list.length - 1)]!;
 }
 
+/**
+ * Which frames carry the seed: the caller's check, else the recorded model's
+ * family's. No check is a refusal before any frame is recorded: guessing
+ * another family's frames could store the seed.
+ */
+function seedBearingCheck(
+  model: string | null | undefined,
+  own: ((apdu: Uint8Array) => boolean) | undefined,
+): (apdu: Uint8Array) => boolean {
+  const family = loadedFamilyOfModel(model);
+  const check = own ?? family?.isSeedBearing;
+  if (check) return check;
+  const who = family ? `${family.name} names no seed-bearing frames` : `no family's model is '${model ?? ''}'`;
+  throw new UsageError(
+    `cannot record this session with its seed: ${who}, so the seed could not be kept out of the cassette; record with a labelled test seed`,
+    'cannot-redact',
+  );
+}
+
 export interface RecordSession {
   transport: RecordingTransport;
   clock: RecordedClock;
@@ -80,17 +99,15 @@ export function startRecording(
     clock?: () => number;
     frameClock?: () => number;
     note?: string;
-    /** The family's seed-bearing check (default: Token2's) and how much of a redacted frame to keep; `always` redacts even a labelled test seed's frames (they carry an access code). */
+    /** The seed-bearing check (default: the recorded model's family's) and how much of a redacted frame to keep; `always` redacts even a labelled test seed's frames (they carry an access code). */
     redaction?: { isSeedBearing: (apdu: Uint8Array) => boolean; keep?: (apdu: Uint8Array) => number; always?: boolean };
   },
 ): RecordSession {
   const label = testSeedLabel(opts.seed);
   const clock = new RecordedClock(opts.clock);
-  // The frames that carry the seed are the recording family's (a YubiKey PUT is not a Token2 seed write); a caller may name its own check.
-  const seedBearing = opts.redaction?.isSeedBearing ?? loadedFamilyOfModel(opts.model)?.isSeedBearing ?? isSeedBearing;
-  const redactOn = opts.redaction?.always || (!label && opts.seed);
+  const redactOn = Boolean(opts.redaction?.always || (!label && opts.seed));
   const transport = new RecordingTransport(inner, {
-    redact: redactOn ? seedBearing : undefined,
+    redact: redactOn ? seedBearingCheck(opts.model, opts.redaction?.isSeedBearing) : undefined,
     redactedPrefix: opts.redaction?.keep,
     clock: opts.frameClock,
   });

@@ -8,41 +8,28 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../store/index.js';
-import type { Store } from '../store/types.js';
 import { encodeBase32 } from '../core/codecs.js';
 import { addToken, findToken, tokenCode, viewToken } from './tokens.js';
-import { Token2Simulator } from '../../drivers/token2-nfc/simulator.js';
-import { findCode, generateCode } from '../core/otp.js';
+import { findCode } from '../core/otp.js';
 import { inspectEnrollmentFile } from '../export/inspect.js';
 import { exportTokens } from '../export/service.js';
 import { SAMPLE_TOKENS, writeSamplePskc } from '../import/sample.js';
 import { importSeedFile } from '../import/service.js';
-import { MemoryTransport } from '../transport/memory.js';
 import { assignToken } from './assign.js';
 import { claimToken } from './enroll.js';
 import { createResource, setResourcePermissions } from './resources.js';
-import { verifyDevice } from './families/token2-nfc/device.js';
-import { flashToken, parseFlashInput } from './families/token2-nfc/flash.js';
+import type { DemoContext, DemoStep } from './demo-types.js';
+import { provisionFamilies } from './families/index.js';
 import { addUser } from './users.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
-export interface DemoContext {
-  store: Store;
-  /** The throw-away folder: database, key, sample files, exports. */
-  dir: string;
-  env: NodeJS.ProcessEnv;
-  say(line: string): void;
-  /** Facts steps hand to later steps (serials, file paths). */
-  facts: Record<string, unknown>;
-}
-
-export interface DemoStep {
-  title: string;
-  run(ctx: DemoContext): Promise<void>;
-}
+export type { DemoContext, DemoStep } from './demo-types.js';
 
 /** RFC 6238's SHA-1 test seed: a labelled test value, never a real token's. */
 export const DEMO_TEST_SEED = Buffer.from('12345678901234567890', 'ascii');
+
+/** The step the demo family's flash step follows. */
+const IMPORT_TITLE = 'Import a sample seed file (encrypted PSKC, as a vendor ships it)';
 
 export const DEMO_STEPS: DemoStep[] = [
   {
@@ -81,11 +68,11 @@ export const DEMO_STEPS: DemoStep[] = [
     },
   },
   // Later steps, in this order, as each capability lands: import a sample seed file (import),
-  // flash a simulated card (drivers/token2-nfc), create a Resource and assign both tokens
+  // flash a simulated token (the demo family's step), create a Resource and assign both tokens
   // (provision/assign), enroll one with a valid code (provision/selfservice), export the
   // enrollment package (export). The audit check stays last.
   {
-    title: 'Import a sample seed file (encrypted PSKC, as a vendor ships it)',
+    title: IMPORT_TITLE,
     async run(ctx) {
       const file = join(ctx.dir, 'vendor-seeds.pskc.xml');
       const password = 'demo-seed-file-password';
@@ -109,44 +96,7 @@ export const DEMO_STEPS: DemoStep[] = [
       ctx.facts.seedFile = file;
     },
   },
-  {
-    title: 'Flash a simulated Token2 card (in memory, no reader needed)',
-    async run(ctx) {
-      const sim = new Token2Simulator({ model: 'token2-card', serial: '86596220000042', clockOffset: -90 });
-      ctx.say(`a simulated OTPC-P2-i card, serial ${sim.serial}, lies on a reader; its clock is 90 s behind`);
-      const transport = new MemoryTransport(sim, { readerName: 'Demo reader (in memory)' });
-      const r = await flashToken(
-        ctx.store,
-        transport,
-        parseFlashInput({ algorithm: 'sha256', period: '60', displayTimeout: '60' }),
-        {
-          onStep: (step) => ctx.say(`  ${step}`),
-        },
-      );
-      ctx.say(
-        `device flash: ${r.commands} commands (info, authenticate, config, authenticate, seed, info back); a fresh 32-byte seed from the CSPRNG`,
-      );
-      const s = sim.state();
-      ctx.say(
-        `the card now holds: ${s.algorithm}, ${s.period} s steps, display timeout ${s.displayTimeout} s, clock offset ${s.clockOffset} s, a ${s.seedBytes}-byte seed`,
-      );
-      ctx.say(
-        `the store has token ${r.serial}: ${r.token.kind}, ${r.token.model}, state ${r.token.state}, flash batch ${r.batch}`,
-      );
-      const held = sim.heldSeed()!;
-      const shown = generateCode(
-        held,
-        { type: 'totp', algorithm: 'sha256', digits: 6, period: 60, counter: 0 },
-        { at: new Date(s.clock * 1000) },
-      );
-      held.fill(0);
-      const v = await verifyDevice(ctx.store, transport, shown);
-      ctx.say(
-        `device verify --code ${shown} (read off the card's display): matches the stored seed, drift ${v.driftSteps} steps`,
-      );
-      ctx.facts.flashedSerial = r.serial;
-    },
-  },
+  // The flash step (a simulated token, in memory) is the demo family's: see demoSteps.
   {
     title: 'Create a Resource and assign both tokens',
     async run(ctx) {
@@ -254,6 +204,18 @@ export const DEMO_STEPS: DemoStep[] = [
   },
 ];
 
+/** The flash step of the first family that gives one (`demo` in its folder); none when no family does. */
+async function familyDemoSteps(): Promise<DemoStep[]> {
+  const family = (await provisionFamilies()).find((f) => f.demo);
+  return family?.demo ? [await family.demo()] : [];
+}
+
+/** DEMO_STEPS with the demo family's flash step after the import step. */
+export async function demoSteps(): Promise<DemoStep[]> {
+  const at = DEMO_STEPS.findIndex((s) => s.title === IMPORT_TITLE) + 1;
+  return [...DEMO_STEPS.slice(0, at), ...(await familyDemoSteps()), ...DEMO_STEPS.slice(at)];
+}
+
 export interface DemoResult {
   steps: { title: string; ok: boolean; lines: string[] }[];
   dir: string;
@@ -269,7 +231,7 @@ export async function runDemo(opts: {
   const env: NodeJS.ProcessEnv = { ...process.env, TOKENSMITH_MASTER_KEY: randomBytes(32).toString('hex') };
   const store = await openStore({ db: join(dir, 'demo.db'), env, operator: 'demo' });
   const result: DemoResult = { steps: [], dir, kept: Boolean(opts.keep) };
-  const steps = opts.steps ?? DEMO_STEPS;
+  const steps = opts.steps ?? (await demoSteps());
   const facts: Record<string, unknown> = {};
   try {
     for (const [i, step] of steps.entries()) {

@@ -157,7 +157,7 @@ export interface TokenRepo {
   /** All tokens with this serial (one per manufacturer). */
   findBySerial(serial: string): Promise<TokenRecord[]>;
   findOne(manufacturer: string, serial: string): Promise<TokenRecord | null>;
-  /** The (first) token whose attributes hold this reader UID (Protectimus): an indexed lookup. */
+  /** The (first) token whose attributes hold this reader UID (a family that knows its tokens by UID): an indexed lookup. */
   findByUid(uid: string): Promise<TokenRecord | null>;
   list(filter?: TokenFilter): Promise<TokenRecord[]>;
   /** Iterates without loading every row at once (exports of 100,000 tokens). */

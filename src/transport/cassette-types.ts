@@ -20,7 +20,7 @@ export interface CassetteHeader {
   transport: string;
   reader: string;
   atr: Uint8Array;
-  /** The token model (token2-card ...), when known. */
+  /** The token model (one of `device models`), when known. */
   model: string | null;
   source: CassetteSource;
   recordedAt: string;

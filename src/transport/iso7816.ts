@@ -2,8 +2,8 @@
  * The ISO 7816-4 layer every APDU driver sends through: split an answer into
  * data and status word, name a status word, and follow the two status words
  * that ask the host to act (61xx: more data, fetch it with GET RESPONSE;
- * 6Cxx: wrong Le, send the command again with the right one). The rules the
- * Token2 families rely on are in docs/protocols/token2-nfc.md.
+ * 6Cxx: wrong Le, send the command again with the right one). What each
+ * family's tokens rely on is in its page under docs/protocols/.
  */
 import { toHex } from '../core/bytes.js';
 import { DeviceError } from '../core/errors.js';
@@ -49,7 +49,7 @@ export function isoStatusText(sw: number): string | null {
   return null;
 }
 
-/** GET RESPONSE in either class a family sends it with (00, or 80 for the Token2 tokens). */
+/** GET RESPONSE in either class a family sends it with (00, or 80 for tokens that take only proprietary classes). */
 export function isGetResponse(apdu: Uint8Array): boolean {
   return apdu.length >= 2 && (apdu[0] === 0x00 || apdu[0] === 0x80) && apdu[1] === INS_GET_RESPONSE;
 }
@@ -63,8 +63,8 @@ export interface ExchangeOptions {
   timeoutMs?: number;
   /**
    * The class byte of GET RESPONSE: 'command' takes the class family of the
-   * command it continues (80 after 80/84: the Token2 tokens refuse 00 with
-   * 6E00), a number is used as it is (00 for a card that follows ISO strictly).
+   * command it continues (80 after 80/84: some tokens refuse 00 with 6E00),
+   * a number is used as it is (00 for a card that follows ISO strictly).
    */
   getResponseClass?: 'command' | number;
   /** The instruction that fetches the rest after 61xx: GET RESPONSE (C0) unless the application names its own (YKOATH: SEND REMAINING, A5). */

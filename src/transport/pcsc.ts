@@ -1,10 +1,10 @@
 /**
  * PC/SC readers through nfc-pcsc (an optional native dependency, loaded
  * lazily), with automatic processing off: tokensmith sends every APDU itself.
- * Reader choice works like yubikey-manager's: --reader NAME matches a part of
- * the reader name; among the matches the one with a token on it is used;
- * several with a token -> list them and ask for a more precise --reader; none
- * -> wait up to --wait seconds for a token, then fail with a clear message.
+ * Reader choice: --reader NAME matches a part of the reader name; among the
+ * matches the one with a token on it is used; several with a token -> list
+ * them and ask for a more precise --reader; none -> wait up to --wait seconds
+ * for a token, then fail with a clear message.
  */
 import { DeviceError, UsageError } from '../core/errors.js';
 import { CardRemovedError, NoReaderError, NoTokenError, PcscUnavailableError, TransmitTimeoutError } from './errors.js';

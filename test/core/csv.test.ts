@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CsvRecordAssembler, parseCsvRows, splitCsv } from '../../src/core/csv.js';
-import { parserFor } from '../../src/import/formats.js';
+import { parserFor } from '../../src/import/formats/index.js';
 import { collect } from '../import/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tokensmith-csv-'));

@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exportTokens } from '../../src/export/service.js';
-import { publicIdOf } from '../../src/export/yubikey-csv.js';
+import { publicIdOf } from '../../src/export/formats/yubikey-csv.js';
 import { importSeedFile } from '../../src/import/service.js';
-import { modhexToNumber } from '../../src/import/yubikey-csv.js';
+import { modhexToNumber } from '../../src/import/formats/yubikey-csv.js';
 import { tempStore, type TestStore } from './helpers.js';
 
 let from: TestStore;

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detectFormat } from '../../src/import/detect.js';
-import { parserFor } from '../../src/import/formats.js';
+import { parserFor } from '../../src/import/formats/index.js';
 import type { ImportFormat } from '../../src/import/types.js';
 import { collect, expectedOf, fixture } from './helpers.js';
 

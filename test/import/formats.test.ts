@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { detectFormat } from '../../src/import/detect.js';
-import { parserFor } from '../../src/import/formats.js';
+import { parserFor } from '../../src/import/formats/index.js';
 import type { ImportFormat, ParseItem } from '../../src/import/types.js';
 import { collect } from './helpers.js';
 

@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parserFor } from '../../src/import/formats.js';
+import { parserFor } from '../../src/import/formats/index.js';
 import { peerDir, peersMissing } from '../helpers/peers.js';
 import { toolsMissing } from '../helpers/tools.js';
 import { base32ToHex, CliStore, collect } from './helpers.js';

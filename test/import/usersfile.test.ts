@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectFormat } from '../../src/import/detect.js';
-import { parserFor } from '../../src/import/formats.js';
+import { parserFor } from '../../src/import/formats/index.js';
 import { collect } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tokensmith-usersfile-'));

@@ -78,6 +78,23 @@ describe('a changed byte fails the replay with a decoded diff', () => {
 });
 
 describe('recording', () => {
+  it('refuses a real seed when no family says which frames carry it, before any frame is recorded', () => {
+    const seed = Uint8Array.from({ length: 32 }, (_, k) => 200 - k);
+    for (const model of [null, 'token2-molto2']) {
+      const path = join(tmp, `no-check-${model ?? 'none'}.cassette`);
+      const start = () =>
+        startRecording(new MemoryTransport(new Token2Simulator({ model: 'token2-card' })), path, {
+          source: 'simulator',
+          operation: 'flash',
+          params: {},
+          seed,
+          model,
+        });
+      expect(start, String(model)).toThrow(/cannot record this session with its seed/);
+      expect(existsSync(path)).toBe(false);
+    }
+  });
+
   it('redacts the seed frames of a seed that is not a labelled test seed, and replays them by shape', async () => {
     const seed = Uint8Array.from({ length: 32 }, (_, k) => 255 - k);
     const sim = new Token2Simulator({ model: 'token2-card' });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { globalsOf, intOption, withStore, type Output } from '../context.js';
 import { UsageError } from '../../core/errors.js';
 import type { Store } from '../../store/types.js';
+import { exportFormatHelp } from '../../export/formats/names.js';
 import type { ExportOutcome } from '../../export/service.js';
 import type { SkippedToken } from '../../export/types.js';
 
@@ -90,10 +91,7 @@ export function registerExport(program: Command): void {
       'export tokens for an MFA server (PSKC, CSV dialects, otpauth URIs) or as the enrollment package of a Resource; ' +
         'PSKC and enrollment packages are encrypted unless --plaintext, and the CSV and otpauth formats, which can only hold seeds in the clear, need --plaintext',
     )
-    .requiredOption(
-      '--format <format>',
-      'pskc, oath-csv, entra-csv, protectimus-csv, thales-csv, yubikey-csv (the YubiKey personalization log: OATH-HOTP slots), otpauth, enrollment or usersfile (pam_oath; keeps its counters when written over)',
-    )
+    .requiredOption('--format <format>', exportFormatHelp())
     .requiredOption(
       '-o, --output <file>',
       'the file to write (mode 0600, appears only when complete); "-" = stdout, for encrypted pskc only',

@@ -4,6 +4,7 @@ import { decodeHex } from '../../core/codecs.js';
 import { DataError, TokensmithError, UsageError } from '../../core/errors.js';
 import type { Store } from '../../store/types.js';
 import { withStore, type Output } from '../context.js';
+import { filledBy, importExamples, importFormatHelp } from '../../import/formats/names.js';
 
 interface ImportFlags {
   format?: string;
@@ -61,12 +62,9 @@ function progressBar(out: Output, json: boolean) {
 /** The examples and rules under `import --help`. */
 const IMPORT_HELP = `
 Examples:
-  tokensmith import seeds.pskc.xml --password-file pw.txt --resource vpn
-  tokensmith import c200.xml --key 12345678901234567890123456789012 --dry-run
-  tokensmith import entra.csv --on-duplicate skip --json
-  tokensmith import protectimus.csv --period 60 --digits 8
-  tokensmith import days.txt --format dpw --digits 8
-  tokensmith import seeds.csv --format oath-csv --manufacturer Token2 --model C202
+${importExamples()
+  .map((e) => `  ${e}`)
+  .join('\n')}
 
 --type/--algorithm/--digits/--period fill what a file does not carry; a record whose file says
 otherwise is refused (exit 4, naming the field). They do not apply to PSKC (exit 2).
@@ -87,11 +85,7 @@ export function registerImport(program: Command): void {
       'import a seed file of classic tokens (PSKC, encrypted or not, or a vendor CSV/XML/URI list): every record is checked first, ' +
         'and if any is bad nothing is written and each bad record is listed with its place and why',
     )
-    .option(
-      '--format <format>',
-      'auto, pskc, oath-csv, linotp-csv, entra-csv, thales-csv, protectimus-csv, dpw, deepnet-xml, otpauth, yubikey-csv (YubiKey personalization log), safenet-xml (eToken <Tokens>), etoken-dat (SafeWord/eToken PASS .dat) or usersfile (pam_oath)',
-      'auto',
-    )
+    .option('--format <format>', importFormatHelp(), 'auto')
     .option(
       '--password <pw>',
       'password of a PBKDF2-encrypted PSKC file (visible in the process list: prefer --password-file or the prompt)',
@@ -110,17 +104,11 @@ export function registerImport(program: Command): void {
     )
     .option(
       '--type <type>',
-      'totp, hotp or dpw, for files that do not say (Protectimus CSV, bare seed lists); refused where the file says otherwise',
+      `totp, hotp or dpw, for files that do not say (${filledBy('type')}); refused where the file says otherwise`,
     )
-    .option(
-      '--algorithm <hash>',
-      'sha1, sha256 or sha512, for files that do not say (Protectimus, Thales, privacyIDEA CSV whose hash follows from the seed length)',
-    )
-    .option('--digits <n>', 'code length for files that do not say (Protectimus, Thales, DPW, SafeNet XML)')
-    .option(
-      '--period <seconds>',
-      'TOTP time step for files that do not say (Protectimus, a CSV TOTP row without a step)',
-    )
+    .option('--algorithm <hash>', `sha1, sha256 or sha512, for files that do not say (${filledBy('algorithm')})`)
+    .option('--digits <n>', `code length for files that do not say (${filledBy('digits')})`)
+    .option('--period <seconds>', `TOTP time step for files that do not say (${filledBy('period')})`)
     .option(
       '--manufacturer <name>',
       'manufacturer for files that do not name one (OATH CSV, seed lists); Entra needs one; refused where the file says otherwise',

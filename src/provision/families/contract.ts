@@ -6,6 +6,7 @@
  * outside a family's folder names it.
  */
 import type { FamilyFlag } from '../../../drivers/family.js';
+import type { DemoStep } from '../demo-types.js';
 import type { TokenFlasher } from '../flash-batch.js';
 import type { DeviceVerbContext, FamilyVerbChecks, FamilyVerbHandlers } from './verb-types.js';
 
@@ -106,4 +107,6 @@ export interface ProvisionFamily {
   batch?: BatchWay;
   /** Its own device commands (`device <group> <command>`), beyond the shared verbs. */
   commands?: FamilyCommandGroup;
+  /** `tokensmith demo`'s flash step (a simulated token, in memory): the demo runs the first family's that gives one. */
+  demo?: () => Promise<DemoStep>;
 }

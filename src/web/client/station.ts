@@ -1,11 +1,11 @@
 /**
- * The station page: the host's readers through the bridge (the Token2 driver
- * runs here, in the page), the flash section (station-flash.ts: every family
+ * The station page: the host's readers through the bridge (the drivers of
+ * drivers/page-registry.ts run here, in the page), the flash section (station-flash.ts: every family
  * of the registry, single and batch flashes run by the server's services),
  * the inventory with search and filters, and seed-file import.
  * It first trades the printed pairing code for a session (station-session.ts).
  */
-import { Token2Driver } from '../../../drivers/token2-nfc/driver.js';
+import { readTokenInPage } from '../../../drivers/page-registry.js';
 import { BridgeClient, bridgeSupport, type BridgeTransport } from '../../transport/web/bridge.js';
 import { webHidSupport, WebHidReportTransport } from '../../transport/web/webhid.js';
 import { field, h, say, select, setOptions, statusLine } from './dom.js';
@@ -65,16 +65,8 @@ async function readToken(): Promise<void> {
   try {
     t = await (await bridge()).openTransport(readerSelect.value || undefined, 10);
     // The driver itself runs in this page; the bridge only carries its APDUs.
-    const info = await new Token2Driver(t).readInfo();
-    tokenInfo.replaceChildren(
-      h(
-        'p',
-        {},
-        `${info.product ?? info.model} ${info.serial} on ${t.readerName}. `,
-        `Its clock is ${info.offset >= 0 ? '+' : ''}${info.offset} s from this computer's.`,
-        info.wipesSeedOnConfig ? ' Setting its clock wipes its seed.' : '',
-      ),
-    );
+    const info = await readTokenInPage(t);
+    tokenInfo.replaceChildren(h('p', {}, info.text));
     say(status, `Read ${info.serial}.`, 'ok');
   } catch (e) {
     say(status, `Could not read the token: ${(e as Error).message}`, 'error');

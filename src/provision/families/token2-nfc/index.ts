@@ -19,4 +19,6 @@ export const token2Nfc: ProvisionFamily = {
     products: (model) => TOKEN2_PRODUCTS.filter((p) => p.model === model).map((p) => p.product),
   },
   batch: { loop: 'flasher', users: true, what: 'Token2 NFC tokens, one seed each' },
+  // Loaded only when the demo runs.
+  demo: async () => (await import('./demo.js')).flashDemo,
 };

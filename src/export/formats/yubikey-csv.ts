@@ -1,13 +1,13 @@
 /**
  * The YubiKey personalization tool's CSV log ("traditional" layout), the
- * file src/import/yubikey-csv.ts reads and privacyIDEA/LinOTP import:
+ * file src/import/formats/yubikey-csv.ts reads and privacyIDEA/LinOTP import:
  * `OATH-HOTP, date, slot, public id (modhex), private id, secret (hex), ...`
  * with the code length in column 12. Only OATH-HOTP SHA-1 slots of a
  * YubiKey fit; the log has no counter column, so a token past counter 0 is
  * left out (it would come back at 0 and accept codes again).
  */
-import { csvRow } from './csv-cells.js';
-import type { ExportToken, FormatWriter } from './types.js';
+import { csvRow } from '../csv-cells.js';
+import type { ExportToken, FormatWriter } from '../types.js';
 
 const MODHEX = 'cbdefghijklnrtuv';
 

@@ -10,12 +10,12 @@
  * `UBOM` + the public id read as a number (8 digits) + `_` + slot, or
  * `UBOM<serial>_X` in the Yubico format (which does not say the slot).
  */
-import { decodeHex } from '../core/codecs.js';
-import { DataError } from '../core/errors.js';
-import { isBlankOrComment, skipItem } from './csv-rows.js';
-import { buildRecord, itemOf, problemOf } from './record.js';
-import { lineWhere, readCsvRecords } from './text.js';
-import type { ParseContext, ParseItem, SeedRecord } from './types.js';
+import { decodeHex } from '../../core/codecs.js';
+import { DataError } from '../../core/errors.js';
+import { isBlankOrComment, skipItem } from '../csv-rows.js';
+import { buildRecord, itemOf, problemOf } from '../record.js';
+import { lineWhere, readCsvRecords } from '../text.js';
+import type { ParseContext, ParseItem, SeedRecord } from '../types.js';
 
 /** A row of the traditional log: the slot type the tool wrote, then a date. */
 export const YUBIKEY_LOG_ROW =

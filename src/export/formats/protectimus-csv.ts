@@ -5,9 +5,9 @@
  * token exported sets it, and a token of another spec is reported and left
  * out (export it in a second file with --serials).
  */
-import { encodeBase32 } from '../core/codecs.js';
-import { csvRow } from './csv-cells.js';
-import type { ExportToken, FormatWriter } from './types.js';
+import { encodeBase32 } from '../../core/codecs.js';
+import { csvRow } from '../csv-cells.js';
+import type { ExportToken, FormatWriter } from '../types.js';
 
 export const PROTECTIMUS_HEADER = 'serialNumber,secret';
 

@@ -4,10 +4,10 @@
  * Protectimus hardware defaults) unless `import --type/--algorithm/--digits/--period`
  * say otherwise; manufacturer left empty (not guessed).
  */
-import { decodeBase32 } from '../core/codecs.js';
-import { parseHeaderCsv } from './header-csv.js';
-import { buildRecord } from './record.js';
-import type { ParseContext, ParseItem } from './types.js';
+import { decodeBase32 } from '../../core/codecs.js';
+import { parseHeaderCsv } from '../header-csv.js';
+import { buildRecord } from '../record.js';
+import type { ParseContext, ParseItem } from '../types.js';
 
 export const PROTECTIMUS_COLUMNS = ['serialNumber', 'secret'] as const;
 
