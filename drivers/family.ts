@@ -93,11 +93,11 @@ export interface FamilyFlag {
 
 /** How `device <verb> --help` teaches a family's part of a verb (src/cli/commands/device-help.ts assembles them). */
 export interface FamilyVerbHelp {
-  /** Its clause in the verb's description ('a Molto2: to one profile'). */
+  /** Its clause in the verb's description ('on an Acme One, to one slot'). */
   what?: string;
   /** The options every family of the verb shares that this one takes while others do not: the option's text starts with the family's label. */
   takes?: readonly string[];
-  /** Its notes on shared options, by long flag ('--digits': 'a Molto2 profile 4, 6, 8 or 10'), in brackets after the option's text. */
+  /** Its notes on shared options, by long flag ('--digits': 'an Acme One slot 6 or 8'), in brackets after the option's text. */
   notes?: Readonly<Record<string, string>>;
   /** Command lines under the verb's "Examples:". */
   examples?: readonly string[];
@@ -107,18 +107,18 @@ export interface FamilyVerbHelp {
 
 /** How the `device` help names a family and its part of each verb. */
 export interface FamilyHelp {
-  /** Its short name in option texts ('Token2 NFC'). */
+  /** Its short name in option texts ('Acme One'). */
   label: string;
   /** What `device --help` says it programs, and how it is reached ('a PC/SC reader', 'USB HID'). */
   devices: readonly { via: string; what: string }[];
-  /** What `device list` shows of its devices besides the PC/SC readers ('the YubiKeys on USB HID'), with `listDevices`. */
+  /** What `device list` shows of its devices besides the PC/SC readers ('the Acme keys on USB HID'), with `listDevices`. */
   listed?: string;
   verbs?: Partial<Record<DeviceVerb, FamilyVerbHelp>>;
 }
 
 /** A device `device list` shows that is not a PC/SC reader (a key on USB HID). */
 export interface ListedDevice {
-  /** What the READER column shows, with how to reach it ('YubiKey OTP+FIDO (USB HID, use --model yubikey-otp)'). */
+  /** What the READER column shows, with how to reach it ('Acme Key (USB HID, use --model acme-key)'). */
   name: string;
   /** How tokensmith reaches it ('hid'). */
   kind: string;

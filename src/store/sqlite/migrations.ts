@@ -304,7 +304,7 @@ CREATE UNIQUE INDEX tokens_device_profile ON tokens (device_serial, profile) WHE
     // The anchor itself needs the master key, so it is written in code (src/store/core/audit-anchor.ts) right after this: the flag says it is due.
     sql: `
 INSERT INTO meta (key, value) VALUES ('audit_anchor_pending', '1') ON CONFLICT (key) DO NOTHING;
--- Protectimus tokens are found by the UID their reader reports (kept in the attributes), not by scanning every token.
+-- Tokens whose reader reports a UID (kept in the attributes) are found by it, not by scanning every token.
 CREATE INDEX tokens_attr_uid ON tokens (json_extract(attributes, '$.uid'));
 `,
   },
