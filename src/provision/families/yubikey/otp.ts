@@ -17,6 +17,7 @@ import {
   type HotpSlotSettings,
   type OtpStatus,
 } from '../../../../drivers/yubikey/otp/protocol.js';
+import { cancelledError, type BatchTokenContext } from '../../flash-batch.js';
 import { findResource } from '../../resources.js';
 import { viewToken, type TokenView } from '../../tokens.js';
 
@@ -163,7 +164,7 @@ export async function flashYubikeyOtp(
   store: Store,
   driver: YubiOtpDriver,
   input: YubikeyOtpInput,
-  where: { reader: string; now?: () => number },
+  where: { reader: string; now?: () => number; confirm?: BatchTokenContext['confirm'] },
 ): Promise<YubikeyOtpResult> {
   if (input.resource) await findResource(store, input.resource);
   const info = await identify(driver);
@@ -171,6 +172,8 @@ export async function flashYubikeyOtp(
   const existing = await store.tokens.findOne(YUBICO_MANUFACTURER, serial);
   refuseOverwrite(info.status, input, serial, existing);
   if (existing) nextState(existing.state, 'flash');
+  // A batch's stop (or its operator's no) once the key is identified: nothing written.
+  if (where.confirm && !(await where.confirm(serial, `slot ${input.slot}`))) throw cancelledError(serial);
   const seed = input.seed ? Uint8Array.from(input.seed) : randomBytes(20);
   const overwroteSlot = input.slot === 1 ? info.status.slot1Configured : info.status.slot2Configured;
   try {
