@@ -197,7 +197,8 @@ async function flashOneToken<T extends FlashedToken>(
     );
   } catch (e) {
     if (!(e instanceof TokensmithError)) throw e;
-    const serial = (typeof e.where === 'string' ? e.where : null) ?? identified;
+    // Once identified, the token is named by its serial (a pulled card's error names only its reader).
+    const serial = identified ?? (typeof e.where === 'string' ? e.where : null);
     const outcome: FlashOutcome = SEED_PRESENT.has(e.code)
       ? 'skipped'
       : e.code === 'cancelled'

@@ -117,6 +117,15 @@ export function refuseOverwrite(
   existing: TokenRecord | null,
 ): void {
   if (input.force) return;
+  // The store's seed first: a key a batch already programmed is skipped, as a token of any family is.
+  if (existing?.hasSeed)
+    throw new PolicyError(
+      `refused: ${existing.serial} is in the store with a seed (state ${existing.state}). Add --force to overwrite it; nothing was written`,
+      {
+        code: 'seed-present',
+        where: existing.serial,
+      },
+    );
   const configured = input.slot === 1 ? status.slot1Configured : status.slot2Configured;
   if (configured)
     throw new PolicyError(
@@ -124,14 +133,6 @@ export function refuseOverwrite(
       {
         code: 'slot-configured',
         where: serial,
-      },
-    );
-  if (existing?.hasSeed)
-    throw new PolicyError(
-      `refused: ${existing.serial} is in the store with a seed (state ${existing.state}). Add --force to overwrite it; nothing was written`,
-      {
-        code: 'seed-present',
-        where: existing.serial,
       },
     );
 }
