@@ -47,17 +47,22 @@ async function tokenSource(
   writing: (now: boolean) => void,
 ): Promise<TokenSource & { close(): Promise<void> }> {
   const wait = await waitSeconds(o);
-  const came = async <T>(t: Promise<T>) => (writing(false), await t.finally(() => writing(true)));
+  const came = async <T>(next: () => Promise<T>): Promise<T> => {
+    writing(false);
+    const t = await next();
+    writing(true);
+    return t;
+  };
   if (keysOf)
     return {
-      next: () => came(openDevice(keysOf, o, out, (text) => out.info(text))),
+      next: () => came(() => openDevice(keysOf, o, out, (text) => out.info(text))),
       close: async () => {},
     };
   const { PcscContext } = await import('../../transport/pcsc.js');
   const ctx = await PcscContext.open();
   return {
     next: () =>
-      came(
+      came(() =>
         ctx.select({
           reader: typeof o.reader === 'string' ? o.reader : undefined,
           waitSeconds: wait,
