@@ -6,7 +6,7 @@
  * outside a family's folder names it.
  */
 import type { TokenFlasher } from '../flash-batch.js';
-import type { FamilyVerbChecks, FamilyVerbHandlers, VerbCheckContext } from './verb-types.js';
+import type { DeviceVerbContext, FamilyVerbChecks, FamilyVerbHandlers } from './verb-types.js';
 
 /** The station's flash form as the page sends it (strings; force a boolean). */
 export interface FlashForm {
@@ -54,7 +54,7 @@ export interface StationFlash {
 }
 
 /** What a family's batch settings see: the options, and how to ask the person at a terminal. */
-export type BatchSettingsContext = Pick<VerbCheckContext, 'options' | 'output' | 'yes' | 'stopProgress' | 'prompt'>;
+export type BatchSettingsContext = Pick<DeviceVerbContext, 'options' | 'output' | 'yes' | 'stopProgress' | 'prompt'>;
 
 /**
  * How `device flash --batch` runs a family. Every batch is the one flash-batch
@@ -74,7 +74,7 @@ export interface BatchWay {
   /** The options checked and completed (asked for at a terminal) before any token; default: as given. */
   settings?(ctx: BatchSettingsContext): Promise<Record<string, string | boolean | undefined>>;
   /** The flasher each token runs through (ctx.prepared: the flash checks' value); default: its station flasher. */
-  flasher?(ctx: VerbCheckContext & { prepared?: unknown }): Promise<TokenFlasher>;
+  flasher?(ctx: Omit<DeviceVerbContext, 'transport'>): Promise<TokenFlasher>;
 }
 
 export interface ProvisionFamily {
