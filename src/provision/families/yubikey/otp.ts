@@ -17,7 +17,7 @@ import {
   type HotpSlotSettings,
   type OtpStatus,
 } from '../../../../drivers/yubikey/otp/protocol.js';
-import { cancelledError, type BatchTokenContext } from '../../flash-batch.js';
+import { batchOf, cancelledError, type BatchTokenContext } from '../../flash-batch.js';
 import { findResource } from '../../resources.js';
 import { viewToken, type TokenView } from '../../tokens.js';
 
@@ -222,16 +222,9 @@ interface Registration {
 /** The store side of a flash: token (insert or update), batch, audit row; never the seed or the access code in the audit. */
 async function registerSlot(store: Store, r: Registration): Promise<TokenRecord> {
   return store.transaction(async (tx) => {
-    const batchId =
-      r.input.batchId ??
-      (
-        await tx.batches.create({
-          kind: 'flash',
-          sourceName: r.reader,
-          format: YUBIKEY_OTP_MODEL,
-          operator: store.operator,
-        })
-      ).id;
+    const at = { sourceName: r.reader, format: YUBIKEY_OTP_MODEL, operator: store.operator };
+    const batch = await batchOf(tx, r.input.batchId, at);
+    const batchId = batch.id;
     const resourceId = r.input.resource ? (await findResource(tx, r.input.resource)).id : undefined;
     const prev = await tx.tokens.findOne(YUBICO_MANUFACTURER, r.serial);
     const attributes = {
@@ -291,7 +284,7 @@ async function registerSlot(store: Store, r: Registration): Promise<TokenRecord>
         to: t.state,
       },
     });
-    if (r.input.batchId === undefined) await tx.batches.finish(batchId, { imported: 1, skipped: 0, failed: 0 }, 'done');
+    await batch.done('flashed');
     return t;
   });
 }
