@@ -9,8 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OathSimulator } from '../drivers/yubikey/oath-simulator.js';
-import { flashOathBatch } from '../src/provision/families/yubikey/oath-batch.js';
+import { oathBatchFlasher } from '../src/provision/families/yubikey/batch.js';
 import { parseOathFlashInput } from '../src/provision/families/yubikey/oath.js';
+import { runFlashBatch } from '../src/provision/flash-batch.js';
 import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { MemoryTransport } from '../src/transport/memory.js';
 
@@ -33,10 +34,15 @@ async function main(): Promise<void> {
     const times: number[] = [];
     let i = 0;
     let t = performance.now();
-    const r = await flashOathBatch(store, N, parseOathFlashInput({ issuer: 'Bench' }), {
-      next: async () => (i < N ? new MemoryTransport(sims[i++]!) : null),
-      onKey: (_i, res) => {
-        if (res instanceof Error) throw res;
+    const source = { next: async () => new MemoryTransport(sims[i++]!) };
+    const r = await runFlashBatch(store, source, oathBatchFlasher(parseOathFlashInput({ issuer: 'Bench' })), {
+      count: N,
+      sourceName: 'bench',
+      // Each key stays on its reader: the next comes at once.
+      awaitRemoval: async () => {},
+      onEvent: (e) => {
+        if (e.type !== 'token') return;
+        if (e.entry.outcome !== 'flashed') throw new Error(e.entry.message);
         const now = performance.now();
         times.push(now - t);
         t = now;

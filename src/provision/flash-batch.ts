@@ -15,7 +15,7 @@
  * (neither wrote anything), failed; the `flash.batch` audit row keeps all four apart.
  */
 import { TokensmithError, UsageError } from '../core/errors.js';
-import type { Store } from '../store/types.js';
+import type { Repos, Store } from '../store/types.js';
 import type { ApduTransport } from '../transport/types.js';
 import type { TokenView } from './tokens.js';
 import type {
@@ -113,6 +113,38 @@ export interface FlashBatchOptions {
   afterFlash?: AfterFlash;
 }
 
+/** The flash batch one token's write lands in (from batchOf). */
+export interface FlashBatchOf {
+  id: number;
+  /** Records the token's outcome: a single flash's own batch is finished with it; a run's batch is left to the run. */
+  done(outcome: 'flashed' | 'failed'): Promise<void>;
+}
+
+/**
+ * The batch a token's write is registered in, inside the write's transaction:
+ * the run's (`given`, finished by runFlashBatch), or for a single flash its own
+ * batch of one. Every flash batch row is written here or by runFlashBatch.
+ */
+export async function batchOf(
+  tx: Repos,
+  given: number | undefined,
+  at: { sourceName: string; format: string | null; operator: string },
+): Promise<FlashBatchOf> {
+  if (given !== undefined) return { id: given, done: async () => {} };
+  const { id } = await tx.batches.create({ kind: 'flash', ...at });
+  return {
+    id,
+    done: async (outcome) => {
+      const flashed = outcome === 'flashed';
+      await tx.batches.finish(
+        id,
+        { imported: flashed ? 1 : 0, skipped: 0, failed: flashed ? 0 : 1 },
+        flashed ? 'done' : 'aborted',
+      );
+    },
+  };
+}
+
 /** Codes a flash refuses with when the store already holds the token's seed. */
 const SEED_PRESENT = new Set(['seed-present', 'profile-has-seed']);
 
@@ -197,7 +229,8 @@ async function flashOneToken<T extends FlashedToken>(
     );
   } catch (e) {
     if (!(e instanceof TokensmithError)) throw e;
-    const serial = (typeof e.where === 'string' ? e.where : null) ?? identified;
+    // Once identified, the token is named by its serial (a pulled card's error names only its reader).
+    const serial = identified ?? (typeof e.where === 'string' ? e.where : null);
     const outcome: FlashOutcome = SEED_PRESENT.has(e.code)
       ? 'skipped'
       : e.code === 'cancelled'

@@ -13,7 +13,7 @@ import type { DeviceFamily } from '../../drivers/family.js';
 import { familyForVerb, families } from '../../drivers/registry.js';
 import { detectedFamily } from './device-session.js';
 import type { BatchTokenContext, FlashedToken, TokenFlasher } from './flash-batch.js';
-import type { FamilyFormField, FlashForm, StationFlash } from './families/contract.js';
+import type { FamilyFormField, FlashForm, ProvisionFamily, StationFlash } from './families/contract.js';
 import { provisionFamilies, provisionOf } from './families/index.js';
 
 export type { FlashForm } from './families/contract.js';
@@ -79,11 +79,11 @@ export async function stationModels(): Promise<StationModel[]> {
 }
 
 /** The families a form without a model asks for: each one's flasher, built now so a bad setting is refused before any token. */
-async function askedFlashers(form: FlashForm): Promise<Map<string, TokenFlasher | Error>> {
+async function askedFlashers(form: FlashForm, only: FamilyFilter): Promise<Map<string, TokenFlasher | Error>> {
   const out = new Map<string, TokenFlasher | Error>();
   for (const p of await provisionFamilies()) {
     const station: StationFlash | undefined = p.station;
-    if (!station) continue;
+    if (!station || !only(p)) continue;
     if (station.asked?.(form) === false) out.set(p.name, station.notAsked?.('') ?? new Error(p.name));
     else out.set(p.name, await station.flasher(form));
   }
@@ -102,12 +102,15 @@ async function refusal(told: { family: DeviceFamily; model: string }, transport:
   );
 }
 
+/** Which families a form without a model may flash (a CLI batch: those that batch this way); default all. */
+export type FamilyFilter = (p: ProvisionFamily) => boolean;
+
 /** A checked form -> the flasher that dispatches each token to its family. Usage errors come before any token is touched. */
-export async function formFlasher(form: FlashForm): Promise<TokenFlasher> {
+export async function formFlasher(form: FlashForm, only: FamilyFilter = () => true): Promise<TokenFlasher> {
   const family = form.model ? await familyForVerb('flash', form.model) : null;
   const station = family ? (await provisionOf(family))?.station : undefined;
   if (family && !station) throw new UsageError(`${form.model}: ${notFlashedHere(family, form.model!)}`, 'no-such-verb');
-  const flashers = family ? new Map([[family.name, await station!.flasher(form)]]) : await askedFlashers(form);
+  const flashers = family ? new Map([[family.name, await station!.flasher(form)]]) : await askedFlashers(form, only);
   return {
     format: family?.name ?? 'mixed',
     async flash(store: Store, transport: ApduTransport, ctx: BatchTokenContext): Promise<FlashedToken> {

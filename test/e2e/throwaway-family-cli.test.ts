@@ -26,7 +26,7 @@ const READER = 'Virtual PCD 00 00';
 // Where `tsc -p tsconfig.json` would put them: their relative imports reach dist/src and dist/drivers.
 const TOY_OUT = join(ROOT, 'dist/test/provision/toy-family');
 /** The CLI's batch still runs Token2 NFC's flasher for any family (see the batch cases below). */
-const BATCH_NAMES_TOKEN2 = true;
+const BATCH_NAMES_TOKEN2 = false;
 
 const dir = mkdtempSync(join(tmpdir(), 'tokensmith-toy-e2e-'));
 const masterKey = randomBytes(32).toString('hex');

@@ -301,9 +301,12 @@ describe.skipIf(missing !== null)(
         '--json',
       ]);
       expect(r.code, r.stderr).toBe(0);
-      const out = JSON.parse(r.stdout) as { batch: number; flashed: string[] };
-      expect(out.flashed).toEqual(['UBOM20000001_1', 'UBOM20000002_1']);
-      for (const serial of out.flashed)
+      // The one batch report every family's batch prints (flashed: each key's flash result).
+      const out = JSON.parse(r.stdout) as { batch: number; flashed: { serial: string }[]; counts: unknown };
+      const serials = out.flashed.map((f) => f.serial);
+      expect(serials).toEqual(['UBOM20000001_1', 'UBOM20000002_1']);
+      expect(out.counts).toEqual({ flashed: 2, skipped: 0, failed: 0, cancelled: 0 });
+      for (const serial of serials)
         expect(JSON.parse(cli(['tokens', 'show', serial, '--json']).stdout)).toMatchObject({
           type: 'hotp',
           digits: 8,

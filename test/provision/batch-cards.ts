@@ -5,12 +5,12 @@
  * "written" every time, not by luck of timing).
  */
 import { Token2Simulator } from '../../drivers/token2-nfc/simulator.js';
-import { MemoryTransport, type MemoryTransportOptions } from '../../src/transport/memory.js';
+import { MemoryTransport, type ApduResponder, type MemoryTransportOptions } from '../../src/transport/memory.js';
 
 /** A card whose first command waits until `release` resolves. */
 export class HeldTransport extends MemoryTransport {
   constructor(
-    device: Token2Simulator,
+    device: ApduResponder,
     private readonly release: Promise<void>,
     opts?: MemoryTransportOptions,
   ) {

@@ -4,7 +4,12 @@
  * a card flashed, one the store holds a seed for (skipped), one pulled
  * mid-write (failed, left unregistered), one on the reader when the operator
  * stops (cancelled, nothing written). Both must report the same counts and
- * tokens and leave the same batch record, audit rows and tokens.
+ * tokens and leave the same batch record, audit rows and tokens: with a model,
+ * and without one (each token's family told by what it answers). The CLI's
+ * flasher comes from the family table as `device flash --batch` builds it.
+ * The keys family (YubiKey OTP, which the station does not flash) runs the same
+ * script through the CLI's batch and through the service over the station's
+ * token source, and counts it as the Token2 cards are counted.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,15 +20,26 @@ import { WebSocket } from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCliBatch } from '../../src/cli/commands/batch-flash.js';
 import { Output } from '../../src/cli/context.js';
-import { BatchStop, type BatchEvent, type FlashBatchReport } from '../../src/provision/flash-batch.js';
-import { parseFlashInput, token2Flasher } from '../../src/provision/families/token2-nfc/flash.js';
+import { batchFamilyOf, batchFlasher } from '../../src/provision/batch-families.js';
+import type { DeviceOpts } from '../../src/provision/device-session.js';
+import { noPrompter } from '../../src/provision/families/verb-types.js';
+import {
+  BatchStop,
+  runFlashBatch,
+  type BatchEvent,
+  type FlashBatchReport,
+  type TokenFlasher,
+} from '../../src/provision/flash-batch.js';
 import { addToken } from '../../src/provision/tokens.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import type { MemoryTransport } from '../../src/transport/memory.js';
 import type { ReaderHub } from '../../src/web/readers.js';
+import { hubSource } from '../../src/web/bridge-batch.js';
 import { startWebServer } from '../../src/web/server.js';
 import { KNOWN_SEED, SCRIPT, scriptedCards } from './batch-cards.js';
+import { OTP_SCRIPT, otpKeys, otpOptions, otpOutcome, scriptedKeys } from './batch-keys.js';
+import { memoryStore } from './helpers-ss.js';
 
 const READER = 'Scripted Reader 00 00';
 const dir = mkdtempSync(join(tmpdir(), 'tokensmith-batch-parity-'));
@@ -46,10 +62,31 @@ function sink(): { stream: Writable; text: () => string } {
   return { stream: new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) }), text: () => text };
 }
 
-async function viaCli(store: Store): Promise<FlashBatchReport> {
+/** The flasher `device flash --batch` builds for these options (no terminal, --yes). */
+export async function cliFlasher(store: Store, o: DeviceOpts): Promise<TokenFlasher> {
+  const output = { result: () => {}, info: () => {}, interactive: false };
+  const base = {
+    options: o,
+    yes: true,
+    json: true,
+    output,
+    step: () => {},
+    stopProgress: () => {},
+    prompt: noPrompter,
+  };
+  return batchFlasher(await batchFamilyOf(o), { ...base, store });
+}
+
+type Cards = { transports: MemoryTransport[] };
+
+async function viaCli(
+  store: Store,
+  o: DeviceOpts = { model: 'token2-card' },
+  script: (stopped: Promise<void>) => Cards = (stopped) => scriptedCards(stopped, READER),
+): Promise<FlashBatchReport> {
   const stop = new BatchStop();
   let release: () => void = () => {};
-  const cards = scriptedCards(new Promise<void>((r) => (release = r)), READER);
+  const cards = script(new Promise<void>((r) => (release = r)));
   const out = sink();
   const source = {
     // The fourth card is on the reader when Ctrl-C comes (it answers only after).
@@ -58,7 +95,7 @@ async function viaCli(store: Store): Promise<FlashBatchReport> {
   const run = runCliBatch(
     store,
     source,
-    token2Flasher(parseFlashInput({})),
+    await cliFlasher(store, o),
     { count: null, stop, onEvent: takeOff(cards.transports) },
     new Output(true, out.stream, sink().stream),
   );
@@ -85,7 +122,7 @@ class Page {
   }
 }
 
-async function viaStation(store: Store): Promise<FlashBatchReport> {
+async function viaStation(store: Store, input: Record<string, unknown> = { model: 'token2-card' }) {
   let release: () => void = () => {};
   const cards = scriptedCards(new Promise<void>((r) => (release = r)), READER);
   let page: Page | null = null;
@@ -116,7 +153,7 @@ async function viaStation(store: Store): Promise<FlashBatchReport> {
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     page = new Page(ws);
     page.onBatch = takeOff(cards.transports);
-    const r = await page.request(1, { op: 'flash-batch', input: { model: 'token2-card' } });
+    const r = await page.request(1, { op: 'flash-batch', input });
     expect(r.ok, JSON.stringify(r.error)).toBe(true);
     ws.close();
     return r.result as FlashBatchReport;
@@ -125,12 +162,35 @@ async function viaStation(store: Store): Promise<FlashBatchReport> {
   }
 }
 
+/** The station's side of the service for a family the station does not flash: its token source (the reader hub) and stop, the family's batch flasher. */
+async function viaStationService(store: Store, o: DeviceOpts, script: (stopped: Promise<void>) => Cards) {
+  const stop = new BatchStop();
+  let release: () => void = () => {};
+  const cards = script(new Promise<void>((r) => (release = r)));
+  let opened = 0;
+  const hub: ReaderHub = {
+    list: async () => [{ name: READER, token: true, atr: null }],
+    open: async () => {
+      const i = opened++;
+      if (i === 3) setTimeout(() => (stop.request(), release()), 10);
+      return cards.transports[i]!;
+    },
+    close: async () => undefined,
+  };
+  return runFlashBatch(store, hubSource(hub, READER, stop), await cliFlasher(store, o), {
+    count: null,
+    sourceName: 'station batch',
+    stop,
+    onEvent: takeOff(cards.transports),
+  });
+}
+
 /** What must match: the report without its batch id and per-run results (fresh seeds, clock readings), the batch record, the audit and the tokens. */
-async function outcome(store: Store, r: FlashBatchReport) {
+async function outcome(store: Store, r: FlashBatchReport, script: Record<string, string> = SCRIPT, maker = 'Token2') {
   const batch = await store.batches.get(r.batch);
   const audit = (await store.audit.list()).filter((a) => a.action !== 'token.add');
   const tokens = await Promise.all(
-    Object.entries(SCRIPT).map(async ([name, s]) => [name, (await store.tokens.findOne('Token2', s))?.state ?? null]),
+    Object.entries(script).map(async ([name, s]) => [name, (await store.tokens.findOne(maker, s))?.state ?? null]),
   );
   return {
     counts: r.counts,
@@ -188,5 +248,59 @@ describe('one flash-batch service: the CLI and the station count a scripted run 
       await cliStore.close();
       await stationStore.close();
     }
+  });
+
+  it('without a model each token is flashed by the family it answers as: the CLI and the station alike', async () => {
+    const cliStore = await freshStore('cli-detect');
+    const stationStore = await freshStore('station-detect');
+    try {
+      const cli = await outcome(cliStore, await viaCli(cliStore, {}));
+      const station = await outcome(stationStore, await viaStation(stationStore, {}));
+      expect(cli.counts).toEqual({ flashed: 1, skipped: 1, failed: 1, cancelled: 1 });
+      expect(cli.record).toMatchObject({ format: 'mixed', imported: 1, skipped: 2, failed: 1 });
+      expect(station).toEqual(cli);
+    } finally {
+      await cliStore.close();
+      await stationStore.close();
+    }
+  });
+
+  it("the keys family (YubiKey OTP): the same script counts as the cards do, the CLI and the service over the station's source alike", async () => {
+    const runs = [];
+    for (const via of [viaCli, viaStationService]) {
+      const store = memoryStore();
+      try {
+        const sims = await otpKeys(store);
+        const r = await via(store, otpOptions(READER), (stopped) => scriptedKeys(sims, stopped, READER));
+        runs.push({ ...(await outcome(store, r, OTP_SCRIPT, 'Yubico')), slots: otpOutcome(sims) });
+      } finally {
+        await store.close();
+      }
+    }
+    const [cli, station] = runs;
+    expect(cli!.counts).toEqual({ flashed: 1, skipped: 1, failed: 1, cancelled: 1 });
+    expect(cli!.tokens.map((t) => [t.outcome, t.serial, t.code])).toEqual([
+      ['flashed', OTP_SCRIPT.ok, undefined],
+      ['skipped', OTP_SCRIPT.known, 'seed-present'],
+      ['failed', OTP_SCRIPT.pulled, 'card-removed'],
+      ['cancelled', OTP_SCRIPT.cancel, 'cancelled'],
+    ]);
+    expect(cli!.stored).toEqual({ ok: 'programmed', known: 'programmed', pulled: null, cancel: null });
+    // Only the first key was written by this run (the known one was programmed before it).
+    expect(cli!.slots).toEqual([true, true, false, false]);
+    // The batch record and its audit row as the Token2 run's: one service counts every family.
+    expect(cli!.record).toEqual({
+      kind: 'flash',
+      format: 'yubikey-otp',
+      imported: 1,
+      skipped: 2,
+      failed: 1,
+      status: 'done',
+    });
+    expect(cli!.audit.at(-1)).toMatchObject({
+      action: 'flash.batch',
+      details: { format: 'yubikey-otp', flashed: 1, skipped: 1, failed: 1, cancelled: 1, stopped: true },
+    });
+    expect(station).toEqual(cli);
   });
 });

@@ -15,7 +15,8 @@ import {
   oathInfo,
   verifyOathCredential,
 } from '../../src/provision/families/yubikey/oath-admin.js';
-import { flashOathBatch } from '../../src/provision/families/yubikey/oath-batch.js';
+import { oathBatchFlasher } from '../../src/provision/families/yubikey/batch.js';
+import { runFlashBatch } from '../../src/provision/flash-batch.js';
 import { detectFamily } from '../../drivers/registry.js';
 import { MemoryTransport } from '../../src/transport/memory.js';
 import { OathSimulator } from '../../drivers/yubikey/oath-simulator.js';
@@ -175,12 +176,19 @@ describe('YubiKey OATH services: every credential is its own token', () => {
     const keys = [key('16000200'), key('16000201'), key('16000202')];
     keys[1]!.sim.setAccessKey(deriveAccessKey('pw', keys[1]!.sim.deviceSalt));
     let i = 0;
-    const r = await flashOathBatch(store, 3, parseOathFlashInput({}), { next: async () => keys[i++]?.t ?? null });
+    const r = await runFlashBatch(
+      store,
+      { next: async () => keys[i++]!.t },
+      oathBatchFlasher(parseOathFlashInput({})),
+      { count: 3, sourceName: 'test', awaitRemoval: async () => {} },
+    );
     expect(r.flashed.map((f) => f.serial)).toEqual([
       oathSerial(keys[0]!.deviceId, 1),
       oathSerial(keys[2]!.deviceId, 1),
     ]);
     expect(r.failed).toMatchObject([{ index: 2, error: 'password-required' }]);
+    expect(r.counts).toEqual({ flashed: 2, skipped: 0, failed: 1, cancelled: 0 });
+    expect(await store.batches.get(r.batch)).toMatchObject({ format: 'yubikey-oath', imported: 2, failed: 1 });
     expect(new Set(r.flashed.map((f) => f.batch))).toEqual(new Set([r.batch]));
     expect(await store.tokens.count()).toBe(2);
   });

@@ -55,17 +55,28 @@ export interface StationFlash {
   notAsked?(readerName: string): Error;
 }
 
+/** What a family's batch settings see: the options, and how to ask the person at a terminal. */
+export type BatchSettingsContext = Pick<DeviceVerbContext, 'options' | 'output' | 'yes' | 'stopProgress' | 'prompt'>;
+
 /**
- * How `device flash --batch` runs a family: `flasher`, the one flash path
- * (runFlashBatch over its station flasher, as the station's batch); `keys`, the
- * CLI's loop for keys opened one by one through the family's own `open`.
- * `users`: whether it takes --users (assigning each token as it is flashed).
+ * How `device flash --batch` runs a family. Every batch is the one flash-batch
+ * service (runFlashBatch: the counts, the batch record, the audit rows, the
+ * stop), as the station's; the family gives only how each token is flashed
+ * and, by `loop`, how the next one is reached:
+ * `flasher`, cards one after another on the PC/SC reader; `keys`, each token
+ * opened as a single flash opens it (the family's own `open`) and taken away
+ * before the next. `users`: whether it takes --users (assigning each token as
+ * it is flashed).
  */
 export interface BatchWay {
   loop: 'flasher' | 'keys';
   users: boolean;
   /** How the --batch refusal for another family names this one (its tokens, and what the batch takes). */
   what: string;
+  /** The options checked and completed (asked for at a terminal) before any token; default: as given. */
+  settings?(ctx: BatchSettingsContext): Promise<Record<string, string | boolean | undefined>>;
+  /** The flasher each token runs through (ctx.prepared: the flash checks' value); default: its station flasher. */
+  flasher?(ctx: Omit<DeviceVerbContext, 'transport'>): Promise<TokenFlasher>;
 }
 
 /** What a family's own command runs with: the store, the device (opened the family's way, not detected), the options. */

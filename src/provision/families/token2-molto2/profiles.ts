@@ -11,7 +11,7 @@ import type { Repos, Store, TokenRecord } from '../../../store/types.js';
 import type { ApduTransport } from '../../../transport/types.js';
 import { Molto2WriteError, type Molto2Driver } from '../../../../drivers/token2-molto2/driver.js';
 import { assignWithin, checkAssignRules } from '../../assign.js';
-import type { TokenFlasher } from '../../flash-batch.js';
+import { batchOf, type TokenFlasher } from '../../flash-batch.js';
 import { freshSeed } from '../token2-nfc/flash.js';
 import { findResource } from '../../resources.js';
 import { viewToken, type TokenView } from '../../tokens.js';
@@ -146,16 +146,9 @@ function registerFlash(
 ): Promise<TokenRecord> {
   const serial = profileSerial(out.info.serial, input.profile);
   return store.transaction(async (tx) => {
-    const batchId =
-      input.batchId ??
-      (
-        await tx.batches.create({
-          kind: 'flash',
-          sourceName: transport.readerName,
-          format: 'token2-molto2',
-          operator: store.operator,
-        })
-      ).id;
+    const at = { sourceName: transport.readerName, format: 'token2-molto2', operator: store.operator };
+    const batch = await batchOf(tx, input.batchId, at);
+    const batchId = batch.id;
     const resourceId = input.resource ? (await findResource(tx, input.resource)).id : undefined;
     const prev = await tx.tokens.findOne(MOLTO2_MANUFACTURER, serial);
     let t = await saveProfileToken(tx, input, out, { seed, batchId, resourceId, prev });
@@ -178,7 +171,7 @@ function registerFlash(
         to: t.state,
       },
     });
-    if (input.batchId === undefined) await tx.batches.finish(batchId, { imported: 1, skipped: 0, failed: 0 }, 'done');
+    await batch.done('flashed');
     if (input.user)
       t = (
         await assignWithin(tx, {

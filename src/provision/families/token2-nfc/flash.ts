@@ -26,7 +26,7 @@ import {
   type Token2Model,
 } from '../../../../drivers/token2-nfc/protocol.js';
 import { assignWithin, checkAssignRules } from '../../assign.js';
-import type { TokenFlasher } from '../../flash-batch.js';
+import { batchOf, type TokenFlasher } from '../../flash-batch.js';
 import { findResource } from '../../resources.js';
 import { findUser } from '../../users.js';
 import { viewToken, type TokenView } from '../../tokens.js';
@@ -245,9 +245,8 @@ interface ConfirmedFlash {
 /** In one transaction once the token confirmed: the batch, the token row (new or updated), the audit row, the assignment. */
 async function registerFlashedToken(tx: Repos, input: FlashInput, flashed: ConfirmedFlash): Promise<TokenRecord> {
   const { out, seed, reader, operator } = flashed;
-  const batchId =
-    input.batchId ??
-    (await tx.batches.create({ kind: 'flash', sourceName: reader, format: out.info.model, operator })).id;
+  const batch = await batchOf(tx, input.batchId, { sourceName: reader, format: out.info.model, operator });
+  const batchId = batch.id;
   const resourceId = input.resource ? (await findResource(tx, input.resource)).id : undefined;
   const prev = await tx.tokens.findOne(TOKEN2_MANUFACTURER, out.info.serial);
   const attributes = {
@@ -304,7 +303,7 @@ async function registerFlashedToken(tx: Repos, input: FlashInput, flashed: Confi
       overwrote: Boolean(prev?.hasSeed),
     },
   });
-  if (input.batchId === undefined) await tx.batches.finish(batchId, { imported: 1, skipped: 0, failed: 0 }, 'done');
+  await batch.done('flashed');
   if (input.user)
     t = (
       await assignWithin(tx, {
@@ -336,16 +335,8 @@ async function recordFailure(
   const w = e instanceof Token2WriteError ? e : null;
   const err = e as TokensmithError;
   await store.transaction(async (tx) => {
-    const batch =
-      input.batchId ??
-      (
-        await tx.batches.create({
-          kind: 'flash',
-          sourceName: transport.readerName,
-          format: info?.model ?? null,
-          operator: store.operator,
-        })
-      ).id;
+    const at = { sourceName: transport.readerName, format: info?.model ?? null, operator: store.operator };
+    const batch = await batchOf(tx, input.batchId, at);
     let erased = false;
     if (w?.configWritten && !w.seedWritten && w.wipesSeed && existing) {
       const cur = await tx.tokens.get(existing.id);
@@ -366,10 +357,10 @@ async function recordFailure(
         seedWritten: w?.seedWritten ?? false,
         sw: (w?.reason as { sw?: number } | undefined)?.sw ?? (e as { sw?: number }).sw ?? null,
         storeTokenErased: erased,
-        batch,
+        batch: batch.id,
       },
     });
-    if (input.batchId === undefined) await tx.batches.finish(batch, { imported: 0, skipped: 0, failed: 1 }, 'aborted');
+    await batch.done('failed');
   });
 }
 

@@ -2,7 +2,7 @@
 import { UsageError } from '../../../core/errors.js';
 import { TOKEN2_PRODUCTS } from '../../../../drivers/token2-nfc/protocol.js';
 import type { FlashForm, ProvisionFamily } from '../contract.js';
-import { token2NfcVerbs } from './verbs.js';
+import { flashSettings, token2NfcVerbs } from './verbs.js';
 
 async function flasher(form: FlashForm) {
   if (form.digits !== undefined && Number(form.digits) !== 6)
@@ -18,7 +18,7 @@ export const token2Nfc: ProvisionFamily = {
     flasher,
     products: (model) => TOKEN2_PRODUCTS.filter((p) => p.model === model).map((p) => p.product),
   },
-  batch: { loop: 'flasher', users: true, what: 'Token2 NFC tokens, one seed each' },
+  batch: { loop: 'flasher', users: true, what: 'Token2 NFC tokens, one seed each', settings: flashSettings },
   // Loaded only when the demo runs.
   demo: async () => (await import('./demo.js')).flashDemo,
 };

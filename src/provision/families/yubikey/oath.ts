@@ -19,6 +19,7 @@ import {
 } from '../../../../drivers/yubikey/oath-driver.js';
 import { parseCredentialName, type OathAlgorithm, type OathType } from '../../../../drivers/yubikey/oath-protocol.js';
 import { assignWithin, checkAssignRules } from '../../assign.js';
+import { batchOf, cancelledError, type BatchTokenContext } from '../../flash-batch.js';
 import { findResource } from '../../resources.js';
 import { viewToken, type TokenView } from '../../tokens.js';
 import { findUser } from '../../users.js';
@@ -99,6 +100,7 @@ export async function flashOathCredential(
   store: Store,
   transport: ApduTransport,
   input: OathFlashInput,
+  confirm?: BatchTokenContext['confirm'],
 ): Promise<OathFlashResult> {
   await preflight(store, input);
   const now = input.now ?? Date.now;
@@ -137,6 +139,8 @@ export async function flashOathCredential(
         await findResource(store, input.resource!),
       );
     slot = { serial: existing?.serial ?? oathSerial(deviceId, profile), profile, existing };
+    // A batch's stop (or its operator's no) once the key is identified: nothing written.
+    if (confirm && !(await confirm(slot.serial, name))) throw cancelledError(slot.serial);
     return {
       name,
       type: input.type,
@@ -292,19 +296,15 @@ async function registerCredential(
   slot: CredentialSlot,
 ): Promise<TokenRecord> {
   return store.transaction(async (tx) => {
-    const batchId =
-      input.batchId ??
-      (
-        await tx.batches.create({
-          kind: 'flash',
-          sourceName: transport.readerName,
-          format: MODEL,
-          operator: store.operator,
-        })
-      ).id;
+    const batch = await batchOf(tx, input.batchId, {
+      sourceName: transport.readerName,
+      format: MODEL,
+      operator: store.operator,
+    });
+    const batchId = batch.id;
     const { token, prev } = await saveCredentialToken(tx, input, seed, out, slot, batchId);
     await auditCredentialFlash(tx, transport.readerName, seed.length, out, { token, prev, batchId });
-    if (input.batchId === undefined) await tx.batches.finish(batchId, { imported: 1, skipped: 0, failed: 0 }, 'done');
+    await batch.done('flashed');
     if (!input.user) return token;
     const assigned = await assignWithin(tx, {
       serial: slot.serial,

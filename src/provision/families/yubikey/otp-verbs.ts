@@ -9,6 +9,7 @@ import { TokensmithError, UsageError } from '../../../core/errors.js';
 import type { ApduTransport } from '../../../transport/types.js';
 import type { OtpLink } from '../../../../drivers/yubikey/otp/link.js';
 import type { RecordSession } from '../../cassettes.js';
+import type { BatchTokenContext } from '../../flash-batch.js';
 import type { YubikeyOtpInput, YubikeyOtpResult } from './otp.js';
 import type { DeviceVerbContext, FamilyVerbChecks, FamilyVerbHandlers, VerbCheckContext } from '../verb-types.js';
 
@@ -98,8 +99,12 @@ async function recording(
 export const describeOtpResult = (r: YubikeyOtpResult): string =>
   `programmed slot ${r.slot} of YubiKey ${r.deviceSerial} (firmware ${r.firmware}, ${r.link.toUpperCase()}): OATH-HOTP ${r.digits} digits from counter ${r.counter}${r.overwroteSlot ? ', replacing what the slot held' : ''}; registered as ${r.serial}, state ${r.token.state}, batch ${r.batch}`;
 
-/** One key programmed over ctx.transport (recorded with --record); the batch calls this once per key. */
-export async function flashOtpKey(ctx: DeviceVerbContext, input: YubikeyOtpInput): Promise<YubikeyOtpResult> {
+/** One key programmed over ctx.transport (recorded with --record); the batch calls this once per key, with its `confirm`. */
+export async function flashOtpKey(
+  ctx: DeviceVerbContext,
+  input: YubikeyOtpInput,
+  confirm?: BatchTokenContext['confirm'],
+): Promise<YubikeyOtpResult> {
   const { flashYubikeyOtp } = await import('./otp.js');
   const { YubiOtpDriver } = await import('../../../../drivers/yubikey/otp/driver.js');
   const { testSeedLabel } = await import('../../cassettes.js');
@@ -119,7 +124,7 @@ export async function flashOtpKey(ctx: DeviceVerbContext, input: YubikeyOtpInput
       ctx.store,
       new YubiOtpDriver(await otpLink(session?.transport ?? ctx.transport, hid)),
       input,
-      { reader: ctx.transport.readerName },
+      { reader: ctx.transport.readerName, confirm },
     );
     session?.save({ ok: true });
     if (session && !testSeedLabel(input.seed))

@@ -17,6 +17,7 @@ import {
   type HotpSlotSettings,
   type OtpStatus,
 } from '../../../../drivers/yubikey/otp/protocol.js';
+import { batchOf, cancelledError, type BatchTokenContext } from '../../flash-batch.js';
 import { findResource } from '../../resources.js';
 import { viewToken, type TokenView } from '../../tokens.js';
 
@@ -116,6 +117,15 @@ export function refuseOverwrite(
   existing: TokenRecord | null,
 ): void {
   if (input.force) return;
+  // The store's seed first: a key a batch already programmed is skipped, as a token of any family is.
+  if (existing?.hasSeed)
+    throw new PolicyError(
+      `refused: ${existing.serial} is in the store with a seed (state ${existing.state}). Add --force to overwrite it; nothing was written`,
+      {
+        code: 'seed-present',
+        where: existing.serial,
+      },
+    );
   const configured = input.slot === 1 ? status.slot1Configured : status.slot2Configured;
   if (configured)
     throw new PolicyError(
@@ -123,14 +133,6 @@ export function refuseOverwrite(
       {
         code: 'slot-configured',
         where: serial,
-      },
-    );
-  if (existing?.hasSeed)
-    throw new PolicyError(
-      `refused: ${existing.serial} is in the store with a seed (state ${existing.state}). Add --force to overwrite it; nothing was written`,
-      {
-        code: 'seed-present',
-        where: existing.serial,
       },
     );
 }
@@ -163,7 +165,7 @@ export async function flashYubikeyOtp(
   store: Store,
   driver: YubiOtpDriver,
   input: YubikeyOtpInput,
-  where: { reader: string; now?: () => number },
+  where: { reader: string; now?: () => number; confirm?: BatchTokenContext['confirm'] },
 ): Promise<YubikeyOtpResult> {
   if (input.resource) await findResource(store, input.resource);
   const info = await identify(driver);
@@ -171,6 +173,8 @@ export async function flashYubikeyOtp(
   const existing = await store.tokens.findOne(YUBICO_MANUFACTURER, serial);
   refuseOverwrite(info.status, input, serial, existing);
   if (existing) nextState(existing.state, 'flash');
+  // A batch's stop (or its operator's no) once the key is identified: nothing written.
+  if (where.confirm && !(await where.confirm(serial, `slot ${input.slot}`))) throw cancelledError(serial);
   const seed = input.seed ? Uint8Array.from(input.seed) : randomBytes(20);
   const overwroteSlot = input.slot === 1 ? info.status.slot1Configured : info.status.slot2Configured;
   try {
@@ -218,16 +222,9 @@ interface Registration {
 /** The store side of a flash: token (insert or update), batch, audit row; never the seed or the access code in the audit. */
 async function registerSlot(store: Store, r: Registration): Promise<TokenRecord> {
   return store.transaction(async (tx) => {
-    const batchId =
-      r.input.batchId ??
-      (
-        await tx.batches.create({
-          kind: 'flash',
-          sourceName: r.reader,
-          format: YUBIKEY_OTP_MODEL,
-          operator: store.operator,
-        })
-      ).id;
+    const at = { sourceName: r.reader, format: YUBIKEY_OTP_MODEL, operator: store.operator };
+    const batch = await batchOf(tx, r.input.batchId, at);
+    const batchId = batch.id;
     const resourceId = r.input.resource ? (await findResource(tx, r.input.resource)).id : undefined;
     const prev = await tx.tokens.findOne(YUBICO_MANUFACTURER, r.serial);
     const attributes = {
@@ -287,7 +284,7 @@ async function registerSlot(store: Store, r: Registration): Promise<TokenRecord>
         to: t.state,
       },
     });
-    if (r.input.batchId === undefined) await tx.batches.finish(batchId, { imported: 1, skipped: 0, failed: 0 }, 'done');
+    await batch.done('flashed');
     return t;
   });
 }
