@@ -1,4 +1,4 @@
-// @module-tag subprocess
+// @module-tag daemon
 /**
  * The family-specific parts of `device` and `simulate` come from the families
  * (issue 22): a throw-away family loaded through TOKENSMITH_FAMILY_MODULES

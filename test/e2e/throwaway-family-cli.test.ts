@@ -25,8 +25,6 @@ const missing = pcscMissing('the throw-away family end-to-end test');
 const READER = 'Virtual PCD 00 00';
 // Where `tsc -p tsconfig.json` would put them: their relative imports reach dist/src and dist/drivers.
 const TOY_OUT = join(ROOT, 'dist/test/provision/toy-family');
-/** The CLI's batch still runs Token2 NFC's flasher for any family (see the batch cases below). */
-const BATCH_NAMES_TOKEN2 = false;
 
 const dir = mkdtempSync(join(tmpdir(), 'tokensmith-toy-e2e-'));
 const masterKey = randomBytes(32).toString('hex');
@@ -163,17 +161,14 @@ describe.skipIf(missing !== null)(
       expect(show.stdout).toMatch(/SEED/);
     }, 120_000);
 
-    // The batch contract: the one flash path (src/provision/flash-batch.ts) over the family's station flasher, as
-    // the station's batch runs it. On main the CLI's batch (src/cli/commands/device-batch.ts, being rewritten) still
-    // parses Token2 NFC's settings and runs Token2 NFC's flasher for every family, so each toy token fails there
-    // (6D00 detected; "'toy-token' is not a Token2 NFC model" with --model). BATCH_NAMES_TOKEN2 marks just these
-    // two cases as known failures; set it to false once the batch path reads the family table.
+    // The batch contract: the one flash path (src/provision/flash-batch.ts) with the flasher from the family table
+    // (src/provision/batch-families.ts), as the station's batch runs it.
     it.each([
       ['detected', 'TOY-B', []],
       ['--model toy-token', 'TOY-C', ['--model', 'toy-token']],
     ])(
       'device flash --batch 2 (%s) with two cards one after the other: two flashed, one batch row with the counts',
-      { fails: BATCH_NAMES_TOKEN2, timeout: 120_000 },
+      { timeout: 120_000 },
       async (_how, serial, model) => {
         const sim = await simulate(serial, ['--cards', '2']);
         try {
