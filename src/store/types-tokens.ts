@@ -5,7 +5,6 @@
  */
 import type { Algorithm, TokenKind, TokenType } from '../core/spec.js';
 import type { TokenState } from '../core/states.js';
-import type { AssignmentRecord } from './types.js';
 
 export interface TokenRecord {
   id: number;
@@ -177,4 +176,14 @@ export interface TokenWithSeed {
   token: TokenRecord;
   seed: Buffer | null;
   assignment: AssignmentRecord | null;
+}
+
+/** A token given to a user within a Resource. */
+export interface AssignmentRecord {
+  id: number;
+  tokenId: number;
+  userId: number;
+  resourceId: number;
+  createdAt: string;
+  enrolledAt: string | null;
 }

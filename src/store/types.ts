@@ -4,11 +4,12 @@
  * without touching a service.
  */
 import type { DirectoryRepo } from './directory-types.js';
-import type { TokenRepo } from './types-tokens.js';
+import type { AssignmentRecord, TokenRepo } from './types-tokens.js';
 
 export * from './directory-types.js';
 
 export type {
+  AssignmentRecord,
   InventoryFilter,
   InventoryRow,
   NewToken,
@@ -132,15 +133,6 @@ export interface UserRepo {
   removeFromResource(userId: number, resourceId: number): Promise<void>;
   isInResource(userId: number, resourceId: number): Promise<boolean>;
   resourcesOf(userId: number): Promise<ResourceRecord[]>;
-}
-
-export interface AssignmentRecord {
-  id: number;
-  tokenId: number;
-  userId: number;
-  resourceId: number;
-  createdAt: string;
-  enrolledAt: string | null;
 }
 
 export interface AssignmentRepo {

@@ -3,7 +3,7 @@
  * Migration type); the same rule holds: never edit one that has landed on
  * main, add the next number.
  */
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 export const MIGRATIONS_FROM_10: Migration[] = [
   {

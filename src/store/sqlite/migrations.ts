@@ -3,18 +3,10 @@
  * in order, and recorded in schema_migrations; never edit one that has
  * landed on main: add the next number.
  */
+import type { Migration } from './migration.js';
 import { MIGRATIONS_FROM_10 } from './migrations-10.js';
 
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-  /**
-   * The migration rebuilds a table that others reference: it runs with foreign keys off and
-   * `PRAGMA foreign_key_check` must find nothing before it commits (SQLite's documented procedure).
-   */
-  rebuildsTables?: boolean;
-}
+export type { Migration } from './migration.js';
 
 export const MIGRATIONS: Migration[] = [
   {

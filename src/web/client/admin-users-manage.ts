@@ -6,7 +6,7 @@
  */
 import { field, h, say } from './dom.js';
 import { fieldError, heading, pageLink, pageStatus, sayError, section } from './admin-common.js';
-import type { UserView } from './admin-users.js';
+import type { UserView } from './admin-user-view.js';
 import { api } from './station-session.js';
 
 interface Removed {

@@ -9,17 +9,7 @@ import { facts, fieldError, heading, pageLink, pageStatus, sayError, section, ta
 import { directoriesSection } from './admin-users-directory.js';
 import { userAdminSections } from './admin-users-manage.js';
 import { api } from './station-session.js';
-
-export interface UserView {
-  login: string;
-  name: string | null;
-  email: string | null;
-  phone: string | null;
-  hasPassword: boolean;
-  canSignIn: boolean;
-  resources: string[];
-  tokens: { serial: string; resource: string; state: string }[];
-}
+import type { UserView } from './admin-user-view.js';
 
 interface ImportReport {
   file: string;
