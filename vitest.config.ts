@@ -15,6 +15,8 @@ export default defineConfig({
     globalSetup: unit ? [] : ['test/helpers/pg-global-setup.ts'],
     // Native modules (better-sqlite3, pcsclite) are happiest in child processes.
     pool: 'forks',
+    // The run ends with each reason tests were skipped for (test/helpers/skip-report.ts).
+    reporters: ['default', './test/helpers/skip-report.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

@@ -57,10 +57,30 @@ export async function loadNodeHid(orElse = ''): Promise<NodeHidModule> {
   }
 }
 
+/** node-hid loads its native part at first use, so a missing system library (libusb-1.0.so.0) shows only then. */
+const NATIVE_LOAD_FAILURE =
+  /cannot open shared object file|Could not locate the bindings file|No native build was found/i;
+
+/** The devices node-hid sees; a native part that cannot load is HID being unavailable, said in words. */
+async function hidDevices(hid: NodeHidModule): Promise<HidDeviceInfo[]> {
+  try {
+    return await hid.devicesAsync();
+  } catch (e) {
+    const message = String((e as Error)?.message ?? e);
+    if (!NATIVE_LOAD_FAILURE.test(message)) throw e;
+    const lib = /\b(lib[\w.+-]+\.so[\d.]*)/.exec(message)?.[1];
+    const fix = lib?.startsWith('libusb-1.0') ? ' (Debian: `apt-get install libusb-1.0-0`)' : '';
+    throw new HidUnavailableError(
+      `node-hid (the optional USB HID module) cannot load its native part: ${lib ? `${lib} is missing${fix}` : message}; or reach the key over PC/SC with --reader`,
+      e,
+    );
+  }
+}
+
 /** The HID interfaces `wanted` picks, each path once. */
 export async function listHid(mod: NodeHidModule, wanted: (d: HidDeviceInfo) => boolean): Promise<HidDeviceInfo[]> {
   const seen = new Set<string>();
-  return (await mod.devicesAsync()).filter((d) => wanted(d) && d.path && !seen.has(d.path) && seen.add(d.path));
+  return (await hidDevices(mod)).filter((d) => wanted(d) && d.path && !seen.has(d.path) && seen.add(d.path));
 }
 
 /** Whether opening failed because the OS denied the node (the message says so, or the node is not writable). */

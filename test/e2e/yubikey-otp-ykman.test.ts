@@ -15,12 +15,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBase32, encodeBase32 } from '../../src/core/codecs.js';
 import { ensurePcscd, lockVpcd, pcscMissing, waitForCardSeen, which } from '../helpers/pcsc.js';
 import { startSimulator, type Simulator } from '../helpers/simulator.js';
+import { toolsAbsent } from '../helpers/tools.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/tokensmith');
 const missing =
   pcscMissing('the yubikey-otp ykman test') ??
-  (which('ykman') ? null : 'ykman is not installed (apt-get install yubikey-manager)');
+  (which('ykman') ? null : 'ykman is not installed (apt-get install yubikey-manager)') ??
+  toolsAbsent('oathtool');
 if (missing && process.env.CI) throw new Error(`the yubikey-otp ykman test must run in CI, but ${missing}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'tokensmith-ykotp-'));
@@ -266,9 +268,8 @@ describe.skipIf(missing !== null)(
       expect(sim!.state().slots[1]).toMatchObject({ counter: 16, accessCodeSet: true });
       // The store's code is the code the slot types at its counter: oathtool agrees.
       const code = JSON.parse(cli(['tokens', 'code', 'UBOM12345678_2', '--json']).stdout).code;
-      const oath = which('oathtool');
-      if (oath)
-        expect(spawnSync(oath, ['--hotp', '--counter=16', '-b', seed], { encoding: 'utf8' }).stdout.trim()).toBe(code);
+      const oath = spawnSync(which('oathtool')!, ['--hotp', '--counter=16', '-b', seed], { encoding: 'utf8' });
+      expect(oath.stdout.trim()).toBe(code);
       expect(code).toMatch(/^\d{6}$/);
     }, 60_000);
 

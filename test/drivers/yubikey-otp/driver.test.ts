@@ -14,7 +14,7 @@ import { CcidOtpLink, HidOtpLink } from '../../../drivers/yubikey/otp/link.js';
 import { YubiOtpSimulator } from '../../../drivers/yubikey/otp/simulator.js';
 import { which } from '../../helpers/pcsc.js';
 import { hidPortOf } from './helpers.js';
-import { toolsMissing } from '../../helpers/tools.js';
+import { titled, toolsMissing } from '../../helpers/tools.js';
 
 const RFC_SEED = Buffer.from('12345678901234567890', 'ascii');
 
@@ -23,15 +23,17 @@ const links = {
   ccid: (sim: YubiOtpSimulator) => new CcidOtpLink(new MemoryTransport(sim)),
 };
 
-// Without oathtool outside CI the sequence is still checked; in CI its absence fails the file.
+// Without oathtool outside CI the comparison skips, naming why (the sequence is still checked); in CI it fails the file.
 const noOathtool = toolsMissing('the oathtool comparison', 'oathtool');
 
-function oathtoolCodes(seedHex: string, digits: number, counter: number, n: number): string[] | null {
-  const bin = which('oathtool');
-  if (noOathtool || !bin) return null;
-  const r = spawnSync(bin, ['--hotp', `--digits=${digits}`, `--counter=${counter}`, `--window=${n - 1}`, seedHex], {
-    encoding: 'utf8',
-  });
+function oathtoolCodes(seedHex: string, digits: number, counter: number, n: number): string[] {
+  const r = spawnSync(
+    which('oathtool')!,
+    ['--hotp', `--digits=${digits}`, `--counter=${counter}`, `--window=${n - 1}`, seedHex],
+    {
+      encoding: 'utf8',
+    },
+  );
   return r.stdout.trim().split('\n');
 }
 
@@ -47,7 +49,7 @@ for (const [name, linkOf] of Object.entries(links)) {
       });
     });
 
-    it('programs OATH-HOTP in a slot: the sequence moves, and the codes equal the RFC 4226 / oathtool codes from the counter on', async () => {
+    it('programs OATH-HOTP in a slot: the sequence moves, and each press types an 8-digit code and moves the counter', async () => {
       const sim = new YubiOtpSimulator();
       const after = await new YubiOtpDriver(linkOf(sim)).programHotp(1, { seed: RFC_SEED, digits: 8, counter: 32 });
       expect(after).toMatchObject({ sequence: 1, slot1Configured: true, slot2Configured: false });
@@ -58,12 +60,19 @@ for (const [name, linkOf] of Object.entries(links)) {
         keyHex: RFC_SEED.toString('hex'),
       });
       const codes = [sim.press(1), sim.press(1), sim.press(1)];
-      const expected = oathtoolCodes(RFC_SEED.toString('hex'), 8, 32, 3);
-      if (expected) expect(codes).toEqual(expected);
-      // Without oathtool, the counter still moved and the codes are 8 digits each.
       expect(codes.every((c) => /^\d{8}$/.test(c))).toBe(true);
       expect(sim.state().slots[0]!.counter).toBe(35);
     });
+
+    it.skipIf(noOathtool !== null)(
+      titled("the codes an OATH-HOTP slot types equal oathtool's from the counter on", noOathtool),
+      async () => {
+        const sim = new YubiOtpSimulator();
+        await new YubiOtpDriver(linkOf(sim)).programHotp(1, { seed: RFC_SEED, digits: 8, counter: 32 });
+        const codes = [sim.press(1), sim.press(1), sim.press(1)];
+        expect(codes).toEqual(oathtoolCodes(RFC_SEED.toString('hex'), 8, 32, 3));
+      },
+    );
 
     it('RFC 4226 appendix D: a 6-digit slot at counter 0 types 755224, then 287082', async () => {
       const sim = new YubiOtpSimulator();
