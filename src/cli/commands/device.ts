@@ -101,10 +101,6 @@ function registerFlash(device: Command): void {
       'then push the token to Entra ID, assign it to its user and activate it (docs/entra.md)',
     )
     .option(
-      '--record <cassette>',
-      'record the session as a cassette (a seed that is not a labelled test seed is redacted)',
-    )
-    .option(
       '--batch [n]',
       'flash n tokens one after another into one batch, each with its own fresh seed (no n: until no token comes within --wait)',
     )
