@@ -11,6 +11,7 @@ import { outputOf, table, type Output } from '../context.js';
 import type { DeviceVerb } from '../../../drivers/family.js';
 import { flashBatchCommand, isBatch } from './device-batch.js';
 import { registerDeviceModels } from './device-models.js';
+import { whenChosen } from './help.js';
 import type { VerbExamples } from './device-help.js';
 import { runDeviceVerb, type DeviceOpts } from './device-run.js';
 
@@ -168,10 +169,8 @@ export function registerDevice(program: Command): void {
     .description(
       'program and check tokens on PC/SC readers and USB HID (`tokensmith device models` lists the families)',
     );
-  // The families' parts are added only when `device` is chosen: the drivers stay off the start-up path.
-  program.hook('preSubcommand', async (_program, sub) => {
-    if (sub === device) await addFamilyParts(device);
-  });
+  // The families' parts are added only when `device` is chosen (or `help device` asked): the drivers stay off the start-up path.
+  whenChosen(program, device, () => addFamilyParts(device));
 
   device
     .command('list')
