@@ -88,8 +88,18 @@ export interface OpenOptions {
 export interface FamilyFlag {
   /** As commander spells it: '--profile <n>', '--all-profiles'. */
   flag: string;
+  /** What it does, starting with the family's label ('Acme One: the slot'), unless `unlabelled`. */
   description: string;
+  /** A flag several families declare alike (RECORD_FLAG): its text names no family; the help puts the labels of the families that declare it before it. */
+  unlabelled?: boolean;
 }
+
+/** `device flash --record`, declared by each family whose flash records its session: the others refuse it by name instead of ignoring it. */
+export const RECORD_FLAG: FamilyFlag = {
+  flag: '--record <cassette>',
+  description: 'record the session as a cassette (a seed that is not a labelled test seed is redacted)',
+  unlabelled: true,
+};
 
 /** How `device <verb> --help` teaches a family's part of a verb (src/cli/commands/device-help.ts assembles them). */
 export interface FamilyVerbHelp {

@@ -6,7 +6,7 @@ export const TOKEN2_NFC_HELP: FamilyHelp = {
   devices: [{ via: 'a PC/SC reader', what: 'Token2 NFC cards and fobs' }],
   verbs: {
     flash: {
-      takes: ['--record', '--batch'],
+      takes: ['--batch'],
       notes: { '--digits': 'Token2 NFC tokens show 6 digits' },
       examples: ['tokensmith device flash --reader ACR122 --algorithm sha256 --period 60 --display-timeout 60 --yes'],
     },

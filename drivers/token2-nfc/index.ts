@@ -1,7 +1,7 @@
 /** The Token2 NFC family (card, fob, fob C302-i): one DeviceFamily for the registry. */
 import { encodeBase32 } from '../../src/core/codecs.js';
 import { DataError, UsageError } from '../../src/core/errors.js';
-import type { DeviceFamily, SimulatorSettings } from '../family.js';
+import { RECORD_FLAG, type DeviceFamily, type SimulatorSettings } from '../family.js';
 import { detectToken2Nfc } from './detect.js';
 import { TOKEN2_NFC_HELP, TOKEN2_NFC_SIMULATOR_HELP } from './help.js';
 import { describeFrame, isSeedBearing } from './describe.js';
@@ -77,6 +77,8 @@ export const token2Nfc: DeviceFamily = {
   detect: detectToken2Nfc,
   detectOrder: 20,
   verbs: ['info', 'flash', 'sync', 'verify'],
+  // Its flash records a session (src/provision/families/token2-nfc/verbs.ts).
+  flags: { flash: [RECORD_FLAG] },
   operations: ['flash', 'sync', 'info'],
   async replay(model, op, transport, ctx) {
     const p = op.params;

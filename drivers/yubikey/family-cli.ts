@@ -7,7 +7,7 @@
 import { UsageError } from '../../src/core/errors.js';
 import { exchange, SW_OK } from '../../src/transport/iso7816.js';
 import type { ApduTransport } from '../../src/transport/types.js';
-import type { DeviceVerb, FamilyFlag } from '../family.js';
+import { RECORD_FLAG, type DeviceVerb, type FamilyFlag } from '../family.js';
 import { INS, parseSelect, selectOathApdu } from './oath-protocol.js';
 
 const OATH = 'yubikey-oath';
@@ -88,6 +88,8 @@ export const YUBIKEY_FLAGS: Partial<Record<DeviceVerb, readonly FamilyFlag[]>> =
     },
     { flag: '--access-code-file <path>', description: 'YubiKey OTP: read the access code from this file' },
     hidPath,
+    // Both models' flashes record a session.
+    RECORD_FLAG,
   ],
 };
 

@@ -10,7 +10,7 @@ export const YUBIKEY_HELP: FamilyHelp = {
   ],
   verbs: {
     flash: {
-      takes: ['--record', '--batch'],
+      takes: ['--batch'],
       sections: [
         {
           heading: 'YubiKey (OATH): one credential per flash, one store token per credential:',

@@ -23,9 +23,11 @@ const dir = mkdtempSync(join(tmpdir(), 'tokensmith-devfam-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const ERRORS = pathToFileURL(join(ROOT, 'dist/src/core/errors.js')).href;
+const FAMILY = pathToFileURL(join(ROOT, 'dist/drivers/family.js')).href;
 /** A family with help texts, a device `device list` shows, its own opener and two commands of its own. */
 const TOY = `
 import { PolicyError } from '${ERRORS}';
+import { RECORD_FLAG } from '${FAMILY}';
 let pings = 0;
 export default {
   name: 'toyhelp', models: ['toyhelp-key'], summary: 'a throw-away family with help', operations: [], verbs: ['info', 'flash'],
@@ -37,14 +39,13 @@ export default {
     verbs: {
       flash: {
         what: 'on a Toyhelp key, to its one slot',
-        takes: ['--record'],
         notes: { '--digits': 'a Toyhelp key shows 7' },
         examples: ['tokensmith device flash --model toyhelp-key --yes'],
         sections: [{ heading: 'Toyhelp, slowly:', lines: ['tokensmith device flash --model toyhelp-key --wait 60 --yes'] }],
       },
     },
   },
-  flags: { flash: [{ flag: '--slot-color <c>', description: 'Toyhelp: the colour of the slot' }] },
+  flags: { flash: [{ flag: '--slot-color <c>', description: 'Toyhelp: the colour of the slot' }, RECORD_FLAG] },
   listDevices: async () => [{ name: 'Toyhelp key (serial, use --model toyhelp-key)', kind: 'serial', path: '/dev/ttyTOY0' }],
   open: async (o) => ({
     readerName: 'toyhelp on ' + (o.reader ?? 'the first port'), atr: Uint8Array.of(), kind: 'toyhelp',

@@ -4,7 +4,7 @@
  * `tokensmith simulate`. Takes the machine-wide vpcd lock, starts pcscd
  * unless one runs, and stops only the pcscd it started.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -164,6 +164,37 @@ describe.skipIf(missing !== null)(
         ]);
         expect(ok.code, ok.stderr).toBe(0);
         expect(ok.stderr + ok.stdout).not.toMatch(/site-key-2026/);
+      } finally {
+        await sim.stop();
+      }
+    }, 60_000);
+
+    it('Molto2: --record is refused by name (exit 2) before anything is written, detected and with --model', async () => {
+      const sim = await simulate('token2-molto2', ['--serial', '2310000044']);
+      try {
+        // Its flash records no session: before the fix it flashed, exited 0 and left no cassette.
+        for (const model of [[], ['--model', 'token2-molto2']]) {
+          const cassette = join(dir, `m-${model.length}.cassette`);
+          const r = cli([
+            'device',
+            'flash',
+            '--reader',
+            READER,
+            ...model,
+            '--profile',
+            '3',
+            '--record',
+            cassette,
+            '--yes',
+          ]);
+          expect(r.code, r.stderr).toBe(2);
+          expect(r.stderr).toMatch(
+            /token2-molto2 has no --record for device flash \(--record is for token2-nfc, yubikey; the token is a token2-molto2\)/,
+          );
+          expect(existsSync(cassette)).toBe(false);
+          expect(sim.state().profiles).toEqual([]);
+        }
+        expect(cli(['tokens', 'show', '2310000044-03', '--json']).code).not.toBe(0);
       } finally {
         await sim.stop();
       }

@@ -46,12 +46,23 @@ export function examplesText(own: readonly string[], list: readonly DeviceFamily
   return head + sections.map((s) => `${head ? '\n' : ''}\n${s.heading}\n  ${s.lines.join('\n  ')}`).join('');
 }
 
-/** The flags the families declare for the verb, once each (the descriptions of a flag two families share joined). */
+/**
+ * The flags the families declare for the verb, once each (commander refuses a second): the descriptions of a flag
+ * two families share joined, an unlabelled one said once after the labels of the families that declare it.
+ */
 export function familyFlags(list: readonly DeviceFamily[], verb: DeviceVerb): Map<string, string> {
-  const byFlag = new Map<string, string[]>();
+  const byFlag = new Map<string, Map<string, string[]>>();
   for (const f of list)
-    for (const fl of f.flags?.[verb] ?? []) byFlag.set(fl.flag, [...(byFlag.get(fl.flag) ?? []), fl.description]);
-  return new Map([...byFlag].map(([flag, descriptions]) => [flag, descriptions.join('; ')]));
+    for (const fl of f.flags?.[verb] ?? []) {
+      const texts = byFlag.get(fl.flag) ?? new Map<string, string[]>();
+      const labels = texts.get(fl.description) ?? [];
+      texts.set(fl.description, fl.unlabelled ? [...labels, labelOf(f)] : labels);
+      byFlag.set(fl.flag, texts);
+    }
+  const said = (text: string, labels: string[]) => (labels.length > 0 ? `${labels.join(', ')}: ${text}` : text);
+  return new Map(
+    [...byFlag].map(([flag, texts]) => [flag, [...texts].map(([text, labels]) => said(text, labels)).join('; ')]),
+  );
 }
 
 /** Each verb command: its description, its shared options' texts, the families' flags, then its examples. */

@@ -11,6 +11,7 @@ import { outputOf, table, type Output } from '../context.js';
 import type { DeviceVerb } from '../../../drivers/family.js';
 import { flashBatchCommand, isBatch } from './device-batch.js';
 import { registerDeviceModels } from './device-models.js';
+import { whenChosen } from './help.js';
 import type { VerbExamples } from './device-help.js';
 import { runDeviceVerb, type DeviceOpts } from './device-run.js';
 
@@ -101,10 +102,6 @@ function registerFlash(device: Command): void {
       'then push the token to Entra ID, assign it to its user and activate it (docs/entra.md)',
     )
     .option(
-      '--record <cassette>',
-      'record the session as a cassette (a seed that is not a labelled test seed is redacted)',
-    )
-    .option(
       '--batch [n]',
       'flash n tokens one after another into one batch, each with its own fresh seed (no n: until no token comes within --wait)',
     )
@@ -172,10 +169,8 @@ export function registerDevice(program: Command): void {
     .description(
       'program and check tokens on PC/SC readers and USB HID (`tokensmith device models` lists the families)',
     );
-  // The families' parts are added only when `device` is chosen: the drivers stay off the start-up path.
-  program.hook('preSubcommand', async (_program, sub) => {
-    if (sub === device) await addFamilyParts(device);
-  });
+  // The families' parts are added only when `device` is chosen (or `help device` asked): the drivers stay off the start-up path.
+  whenChosen(program, device, () => addFamilyParts(device));
 
   device
     .command('list')

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerAudit } from './audit.js';
 import { registerDb } from './db.js';
 import { registerDemo } from './demo.js';
+import { registerHelpCommand } from './help.js';
 import { registerEnrollment } from './enrollment.js';
 import { registerExport } from './export.js';
 import { registerImport } from './import.js';
@@ -40,4 +41,5 @@ export function registerCommands(program: Command): void {
   registerPortal(program);
   registerEntra(program);
   registerDemo(program);
+  registerHelpCommand(program);
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { SimulatorOptionName } from '../../../drivers/family.js';
 import { outputOf } from '../context.js';
+import { whenChosen } from './help.js';
 
 /** The options some simulators take, by commander's key: their texts come from the families' simulator declarations. */
 const PER_MODEL: Record<string, SimulatorOptionName> = {
@@ -29,12 +30,7 @@ async function addFamilyParts(simulate: Command): Promise<void> {
 
 export function registerSimulate(program: Command): void {
   const simulate = program.command('simulate <model>');
-  let added = false;
-  program.hook('preSubcommand', async (_program, sub) => {
-    if (sub !== simulate || added) return;
-    added = true;
-    await addFamilyParts(simulate);
-  });
+  whenChosen(program, simulate, () => addFamilyParts(simulate));
   simulate
     .description(
       'run a simulated token of any model (`tokensmith device models` lists them) on the virtual reader of vsmartcard vpcd, so the whole PC/SC stack runs without hardware',

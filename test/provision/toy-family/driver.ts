@@ -3,7 +3,7 @@
  * that tells its serial (PING, 00 01) and takes a seed (SEED, 00 02). Loaded
  * through TOKENSMITH_FAMILY_MODULES by test/provision/throwaway-family.test.ts.
  */
-import type { DeviceFamily, FamilySimulator } from '../../../drivers/family.js';
+import { RECORD_FLAG, type DeviceFamily, type FamilySimulator } from '../../../drivers/family.js';
 import type { ApduTransport } from '../../../src/transport/types.js';
 
 const OK = Uint8Array.of(0x90, 0x00);
@@ -71,6 +71,8 @@ const toy: DeviceFamily = {
   summary: 'a throw-away test family',
   operations: ['flash'],
   verbs: ['info', 'flash'],
+  // Its flash records a session (./provision.ts), so it declares --record as the built-in families that record do.
+  flags: { flash: [RECORD_FLAG] },
   isSeedBearing: (c) => c[1] === 0x02,
   describe: (b, dir) => (dir === 'command' ? (b[1] === 1 ? 'PING' : b[1] === 2 ? 'SEED' : 'unknown') : 'answer'),
   detect: async (t) => ((await toySerial(t)) ? 'toy-token' : null),
