@@ -11,7 +11,8 @@ import { globalsOf, withStore, type Output } from '../context.js';
 import type { DeviceFamily } from '../../../drivers/family.js';
 import type { TokenFlasher, TokenSource } from '../../provision/flash-batch.js';
 import type { Store } from '../../store/types.js';
-import { openDevice, waitSeconds, type DeviceOpts } from './device-run.js';
+import type { PcscContext } from '../../transport/pcsc.js';
+import { openDevice, waitSeconds, type DeviceOpts, type PcscOpener } from './device-run.js';
 import { terminalPrompter } from '../prompter.js';
 
 /** Whether this flash is a batch. */
@@ -53,11 +54,7 @@ async function tokenSource(
     writing(true);
     return t;
   };
-  if (keysOf)
-    return {
-      next: () => came(() => openDevice(keysOf, o, out, (text) => out.info(text))),
-      close: async () => {},
-    };
+  if (keysOf) return keysSource(keysOf, o, out, came, wait);
   const { PcscContext } = await import('../../transport/pcsc.js');
   const ctx = await PcscContext.open();
   return {
@@ -71,6 +68,30 @@ async function tokenSource(
       ),
     close: () => ctx.close(),
   };
+}
+
+/**
+ * Keys opened as a single flash opens them: asked for again until the next one
+ * comes within --wait (a key on USB HID does not wait by itself); a PC/SC reader
+ * through one context the source holds, so closing it ends a pending wait.
+ */
+async function keysSource(
+  family: DeviceFamily,
+  o: DeviceOpts,
+  out: Output,
+  came: <T>(next: () => Promise<T>) => Promise<T>,
+  wait: number,
+): Promise<TokenSource & { close(): Promise<void> }> {
+  const { PcscContext: Pcsc } = await import('../../transport/pcsc.js');
+  const { keySource } = await import('../../provision/key-source.js');
+  let ctx: PcscContext | undefined;
+  const pcsc: PcscOpener = async (opts) => (ctx ??= await Pcsc.open()).select(opts);
+  const keys = keySource(() => openDevice(family, o, out, (text) => out.info(text), pcsc), {
+    waitSeconds: wait,
+    onWaiting: () => out.info(`put the next token on the reader or plug it in (waiting up to ${wait} s)`),
+    onClose: async () => ctx?.close(),
+  });
+  return { next: (i) => came(() => keys.next(i)), close: () => keys.close() };
 }
 
 /** Runs the batch on the terminal: Ctrl-C finishes a token being written (never abandoned half-way), cancels one not yet written, then stops. */

@@ -35,12 +35,20 @@ export async function waitSeconds(o: DeviceOpts): Promise<number> {
   return wait;
 }
 
-/** Opens the device: the family's own way when --model names a family that has one, else the PC/SC reader. */
+/** How a caller that keeps a PC/SC context open (a batch) picks the reader in it. */
+export type PcscOpener = (opts: {
+  reader?: string;
+  waitSeconds: number;
+  onWaiting: (readers: string[]) => void;
+}) => Promise<ApduTransport>;
+
+/** Opens the device: the family's own way when --model names a family that has one, else the PC/SC reader (through `pcsc` when given). */
 export async function openDevice(
   family: DeviceFamily | undefined,
   o: DeviceOpts,
   out: Output,
   step: (t: string) => void = () => {},
+  pcsc?: PcscOpener,
 ): Promise<ApduTransport> {
   const wait = await waitSeconds(o);
   const onWaiting = (names: string[]) => {
@@ -50,7 +58,9 @@ export async function openDevice(
   };
   const reader = typeof o.reader === 'string' ? o.reader : undefined;
   const openPcsc = async () =>
-    (await import('../../transport/pcsc.js')).openPcscTransport({ reader, waitSeconds: wait, onWaiting });
+    pcsc
+      ? pcsc({ reader, waitSeconds: wait, onWaiting })
+      : (await import('../../transport/pcsc.js')).openPcscTransport({ reader, waitSeconds: wait, onWaiting });
   if (family?.open)
     return family.open({
       reader,
