@@ -102,6 +102,21 @@ async function refusal(told: { family: DeviceFamily; model: string }, transport:
   );
 }
 
+/** A token of a family `only` leaves out (a CLI batch without --model): refused with what the batch flashes, not the station's advice. */
+async function refuseLeftOut(
+  told: { family: DeviceFamily; model: string },
+  transport: ApduTransport,
+  only: FamilyFilter,
+): Promise<void> {
+  const p = await provisionOf(told.family);
+  if (!p || only(p)) return;
+  const taken = (await provisionFamilies()).filter(only).map((f) => f.batch?.what ?? f.name);
+  throw new UsageError(
+    `the token on "${transport.readerName}" is a ${told.model} (${told.family.name}): a batch without --model flashes ${taken.join('; ')}; flash this one with \`tokensmith device flash --model ${told.model}\``,
+    'wrong-family',
+  );
+}
+
 /** Which families a form without a model may flash (a CLI batch: those that batch this way); default all. */
 export type FamilyFilter = (p: ProvisionFamily) => boolean;
 
@@ -117,6 +132,7 @@ export async function formFlasher(form: FlashForm, only: FamilyFilter = () => tr
       // Without a model, the token on the reader says which family it is: the device session's detect and checks, as `device flash` runs them.
       const told = family ? { family, model: form.model ?? family.name } : await detectedFamily('flash', transport, {});
       const flasher = flashers.get(told.family.name);
+      if (!family) await refuseLeftOut(told, transport, only);
       if (!flasher || flasher instanceof Error) throw await refusal(told, transport);
       return flasher.flash(store, transport, ctx);
     },

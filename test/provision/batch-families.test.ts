@@ -108,3 +108,25 @@ describe('device flash --batch for a family that gives only its station flasher 
     });
   });
 });
+
+describe('a batch without --model and a token of a family that does not batch on the reader', () => {
+  it('is refused with what such a batch flashes and the single flash to use, not the station advice', async () => {
+    const { Molto2Simulator } = await import('../../drivers/token2-molto2/simulator.js');
+    const store = memoryStore();
+    try {
+      const o: DeviceOpts = { batch: true };
+      const base = { options: o, yes: true, json: true, step: () => {}, stopProgress: () => {}, prompt: noPrompter };
+      const output = { result: () => {}, info: () => {}, interactive: false };
+      const flasher = await batchFlasher(undefined, { ...base, output, store });
+      const molto2 = new MemoryTransport(new Molto2Simulator({ serial: '2310000091' }), { readerName: 'R 00 00' });
+      const refused = flasher.flash(store, molto2, {});
+      await expect(refused).rejects.toMatchObject({ code: 'wrong-family' });
+      await expect(refused).rejects.toThrow(
+        /a batch without --model flashes .*toy tokens.*device flash --model token2-molto2/,
+      );
+      await expect(refused).rejects.not.toThrow(/choose the model|the station/);
+    } finally {
+      await store.close();
+    }
+  });
+});
