@@ -1,6 +1,7 @@
 /**
  * The format table of `import`: per format (by its name in ./names.ts) its
- * parser, loaded on demand so one import loads only what it reads, and how
+ * parser, loaded on demand (except the four modules whose column or row shapes
+ * detection reads, imported with the table, as detect.ts did before), and how
  * `--format auto` tells it from the content where its rows or its header say
  * (../detect.ts asks here instead of naming formats; the formats told by
  * their XML root or line shape are detect.ts's own). One vendor's format: an
