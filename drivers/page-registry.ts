@@ -18,18 +18,21 @@ export async function readTokenInPage(
   list: readonly PageFamily[] = PAGE_FAMILIES,
 ): Promise<PageTokenInfo & { family: string }> {
   const tried: string[] = [];
+  const failed: string[] = [];
   for (const f of list) {
     if (!f.reader) continue;
-    // A probe that fails says "not this family"; a removed card is the caller's to report.
-    const model = await f.reader.detect(transport).catch((e: { code?: string }) => {
+    // A probe that fails says "not this family" (its error is kept for the answer); a removed card is the caller's to report.
+    const model = await f.reader.detect(transport).catch((e: { code?: string; message?: string }) => {
       if (e?.code === 'card-removed') throw e;
+      failed.push(`${f.name}: ${e?.message ?? String(e)}`);
       return null;
     });
     if (model) return { family: f.name, ...(await f.reader.readInfo(transport)) };
     tried.push(f.name);
   }
+  const why = failed.length ? `; the probes failed with ${failed.join('; ')}` : '';
   throw new Error(
-    `no family this page reads knows the token on "${transport.readerName}" (tried ${tried.join(', ') || 'none'}); \`tokensmith device info\` on this computer tries every family`,
+    `no family this page reads knows the token on "${transport.readerName}" (tried ${tried.join(', ') || 'none'}${why}); \`tokensmith device info\` on this computer tries every family`,
   );
 }
 

@@ -35,6 +35,19 @@ describe('page families', () => {
     );
   });
 
+  it('a probe that fails (the bridge timed out) gives its reason in the answer, not only "no family knows it"', async () => {
+    const stalled: PageFamily = {
+      name: 'stalled',
+      reader: {
+        detect: () => Promise.reject(new Error('the bridge did not answer within 10 s')),
+        readInfo: () => Promise.reject(new Error('not called')),
+      },
+    };
+    await expect(readTokenInPage(new MemoryTransport(new Molto2Simulator({})), [stalled])).rejects.toThrow(
+      /tried stalled; the probes failed with stalled: the bridge did not answer within 10 s/,
+    );
+  });
+
   it('a card pulled during the probe is reported as such, not as an unknown token', async () => {
     const sim = new Token2Simulator({ model: 'token2-card' });
     const t = new MemoryTransport(sim, { removeBeforeCommand: 1 });
