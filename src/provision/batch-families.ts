@@ -37,6 +37,13 @@ export async function batchFamilyOf(o: DeviceOpts): Promise<BatchFamily | undefi
   return { family, model: o.model, way };
 }
 
+/** --users assigns within a Resource: checked once the settings are complete (a person at a terminal may have just named it). */
+function usersNeedResource(options: DeviceOpts): DeviceOpts {
+  if (options.users && !options.resource)
+    throw new UsageError('--users needs --resource: the tokens are assigned to users within a Resource');
+  return options;
+}
+
 /** The families a batch without --model flashes: those whose tokens come as cards on the reader. */
 const onTheReader = (p: ProvisionFamily): boolean => p.batch?.loop === 'flasher' && p.station !== undefined;
 
@@ -50,7 +57,7 @@ export async function batchFlasher(given: BatchFamily | undefined, base: Session
   const { verbChecks, provisionFamilies } = await import('./families/index.js');
   const { flashFormOf, formFlasher } = await import('./flash-families.js');
   if (given) {
-    const options = given.way.settings ? await given.way.settings(base) : base.options;
+    const options = usersNeedResource(given.way.settings ? await given.way.settings(base) : base.options);
     const ctx = { ...base, options, family: given.family, model: given.model, modelGiven: true };
     const prepared = await (await verbChecks(given.family, 'flash'))?.(ctx);
     if (given.way.flasher) return given.way.flasher({ ...ctx, prepared });
@@ -60,5 +67,5 @@ export async function batchFlasher(given: BatchFamily | undefined, base: Session
   let options = base.options;
   // Each family completes the settings in turn (what one asked for, the next finds given).
   for (const p of batching) if (p.batch?.settings) options = await p.batch.settings({ ...base, options });
-  return formFlasher(flashFormOf(options), (p) => batching.includes(p));
+  return formFlasher(flashFormOf(usersNeedResource(options)), (p) => batching.includes(p));
 }

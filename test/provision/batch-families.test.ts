@@ -130,3 +130,29 @@ describe('a batch without --model and a token of a family that does not batch on
     }
   });
 });
+
+describe('--users needs --resource, checked once the settings are complete', () => {
+  /** A person at a terminal who picks the first choice and answers `resource` to the Resource question. */
+  const answering = (resource: string) => ({
+    select: async (o: { choices: readonly { value: string }[] }) => o.choices[0]!.value,
+    input: async (o: { message: string }) => (o.message.startsWith('Resource') ? resource : ''),
+    confirm: async () => true,
+    password: async () => '',
+  });
+  const flasherFor = async (resource: string) => {
+    const store = memoryStore();
+    const o: DeviceOpts = { model: 'token2-card', batch: true, users: 'users.csv' };
+    const output = { result: () => {}, info: () => {}, interactive: true };
+    const base = { options: o, yes: false, json: false, step: () => {}, stopProgress: () => {}, output, store };
+    try {
+      return await batchFlasher(await batchFamilyOf(o), { ...base, prompt: answering(resource) as never });
+    } finally {
+      await store.close();
+    }
+  };
+
+  it('a Resource named at the prompt is enough; none named is refused', async () => {
+    await expect(flasherFor('Staff')).resolves.toMatchObject({ format: 'token2-nfc' });
+    await expect(flasherFor('')).rejects.toThrow(/--users needs --resource/);
+  });
+});

@@ -28,8 +28,6 @@ async function batchCount(o: DeviceOpts): Promise<number | null> {
       '--seed with --batch would give every token the same seed: leave it out, each token gets a fresh one',
     );
   if (o.record) throw new UsageError('--record records one session: leave out --batch');
-  if (o.users && !o.resource)
-    throw new UsageError('--users needs --resource: the tokens are assigned to users within a Resource');
   const count = o.batch === undefined || o.batch === true ? null : Number(o.batch);
   if (count !== null && (!Number.isInteger(count) || count < 1))
     throw new UsageError(`--batch must be a whole number from 1, got '${String(o.batch)}'`);
