@@ -58,6 +58,18 @@ export interface AssignInput {
   replace?: boolean;
 }
 
+/** Before a stored token is flashed again (nothing written yet): its state allows a flash, and the user it is to go to may have it. */
+export async function checkReflash(
+  store: Store,
+  existing: TokenRecord | null,
+  to: { user?: string; resource?: string },
+): Promise<void> {
+  if (!existing) return;
+  nextState(existing.state, 'flash');
+  if (to.user)
+    await checkAssignRules(store, existing, await findUser(store, to.user), await findResource(store, to.resource!));
+}
+
 /** Checks the rules of giving `token` to `user` in `r`; throws the refusal, returns nothing. */
 export async function checkAssignRules(
   tx: Repos,

@@ -10,7 +10,7 @@ import { nextState } from '../../../core/states.js';
 import type { Repos, Store, TokenRecord } from '../../../store/types.js';
 import type { ApduTransport } from '../../../transport/types.js';
 import { Molto2WriteError, type Molto2Driver } from '../../../../drivers/token2-molto2/driver.js';
-import { assignWithin, checkAssignRules } from '../../assign.js';
+import { assignWithin, checkReflash } from '../../assign.js';
 import { batchOf, type TokenFlasher } from '../../flash-batch.js';
 import { freshSeed } from '../token2-nfc/flash.js';
 import { findResource } from '../../resources.js';
@@ -75,14 +75,7 @@ async function checkBeforeWrite(store: Store, input: ProfileFlashInput, deviceSe
       },
     );
   }
-  if (existing) nextState(existing.state, 'flash');
-  if (input.user && existing)
-    await checkAssignRules(
-      store,
-      existing,
-      await findUser(store, input.user),
-      await findResource(store, input.resource!),
-    );
+  await checkReflash(store, existing, input);
   if (input.confirm && !(await input.confirm(deviceSerial, existing)))
     throw new UsageError(
       `flash of profile ${input.profile} of ${deviceSerial} cancelled; nothing was written`,

@@ -25,7 +25,7 @@ import {
   type DisplayTimeoutSeconds,
   type Token2Model,
 } from '../../../../drivers/token2-nfc/protocol.js';
-import { assignWithin, checkAssignRules } from '../../assign.js';
+import { assignWithin, checkReflash } from '../../assign.js';
 import { batchOf, type TokenFlasher } from '../../flash-batch.js';
 import { findResource } from '../../resources.js';
 import { findUser } from '../../users.js';
@@ -207,26 +207,16 @@ async function checkBeforeWrite(
   i: Token2DeviceInfo,
 ): Promise<TokenRecord | null> {
   const existing = await store.tokens.findOne(TOKEN2_MANUFACTURER, i.serial);
-  if (existing) {
-    if (existing.hasSeed && !input.force) {
-      throw new PolicyError(
-        `refused: token ${i.serial} is in the store with a seed (state ${existing.state}); flashing replaces that seed. Add --force to overwrite it; nothing was written`,
-        {
-          code: 'seed-present',
-          where: i.serial,
-        },
-      );
-    }
-    nextState(existing.state, 'flash');
-  }
-  if (input.user && existing) {
-    await checkAssignRules(
-      store,
-      existing,
-      await findUser(store, input.user),
-      await findResource(store, input.resource!),
+  if (existing?.hasSeed && !input.force) {
+    throw new PolicyError(
+      `refused: token ${i.serial} is in the store with a seed (state ${existing.state}); flashing replaces that seed. Add --force to overwrite it; nothing was written`,
+      {
+        code: 'seed-present',
+        where: i.serial,
+      },
     );
   }
+  await checkReflash(store, existing, input);
   if (hooks.confirm && !(await hooks.confirm(i, existing))) {
     throw new UsageError(`flash of ${i.serial} cancelled; nothing was written`, 'cancelled');
   }

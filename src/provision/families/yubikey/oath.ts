@@ -18,7 +18,7 @@ import {
   type OathDeviceInfo,
 } from '../../../../drivers/yubikey/oath-driver.js';
 import { parseCredentialName, type OathAlgorithm, type OathType } from '../../../../drivers/yubikey/oath-protocol.js';
-import { assignWithin, checkAssignRules } from '../../assign.js';
+import { assignWithin, checkReflash } from '../../assign.js';
 import { batchOf, cancelledError, type BatchTokenContext } from '../../flash-batch.js';
 import { findResource } from '../../resources.js';
 import { viewToken, type TokenView } from '../../tokens.js';
@@ -130,14 +130,7 @@ export async function flashOathCredential(
           where: existing.serial,
         },
       );
-    if (existing) nextState(existing.state, 'flash');
-    if (input.user && existing)
-      await checkAssignRules(
-        store,
-        existing,
-        await findUser(store, input.user),
-        await findResource(store, input.resource!),
-      );
+    await checkReflash(store, existing, input);
     slot = { serial: existing?.serial ?? oathSerial(deviceId, profile), profile, existing };
     // A batch's stop (or its operator's no) once the key is identified: nothing written.
     if (confirm && !(await confirm(slot.serial, name))) throw cancelledError(slot.serial);

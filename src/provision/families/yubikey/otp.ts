@@ -18,6 +18,7 @@ import {
   type OtpStatus,
 } from '../../../../drivers/yubikey/otp/protocol.js';
 import { batchOf, cancelledError, type BatchTokenContext } from '../../flash-batch.js';
+import { checkReflash } from '../../assign.js';
 import { findResource } from '../../resources.js';
 import { viewToken, type TokenView } from '../../tokens.js';
 
@@ -172,7 +173,7 @@ export async function flashYubikeyOtp(
   const serial = slotSerial(info.serial, input.slot);
   const existing = await store.tokens.findOne(YUBICO_MANUFACTURER, serial);
   refuseOverwrite(info.status, input, serial, existing);
-  if (existing) nextState(existing.state, 'flash');
+  await checkReflash(store, existing, {});
   // A batch's stop (or its operator's no) once the key is identified: nothing written.
   if (where.confirm && !(await where.confirm(serial, `slot ${input.slot}`))) throw cancelledError(serial);
   const seed = input.seed ? Uint8Array.from(input.seed) : randomBytes(20);
