@@ -94,6 +94,11 @@ const WHY: Partial<Record<TokenState, string>> = {
   lost: 'enable it (when found) or revoke it first',
 };
 
+/** A device's seed erased: a token back in stock stays there (nothing to move); any other state must allow `erase` (unassign first). */
+export function erasedState(from: TokenState): TokenState {
+  return from === 'in_stock' ? from : nextState(from, 'erase');
+}
+
 export function nextState(from: TokenState, event: TokenEvent, ctx: StateContext = {}): TokenState {
   const target = TRANSITIONS[from][event];
   if (target === undefined) {

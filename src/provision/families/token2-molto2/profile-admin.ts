@@ -4,7 +4,7 @@
  * profile is its own token (serial `<device serial>-<nn>`).
  */
 import { UsageError } from '../../../core/errors.js';
-import { nextState } from '../../../core/states.js';
+import { erasedState } from '../../../core/states.js';
 import type { Store } from '../../../store/types.js';
 import type { ApduTransport } from '../../../transport/types.js';
 import type { ProfileView } from '../../../../drivers/token2-molto2/driver.js';
@@ -119,17 +119,13 @@ export async function eraseProfile(
   const info = await driver.readInfo();
   const serial = profileSerial(info.serial, profile);
   const existing = await store.tokens.findOne(MOLTO2_MANUFACTURER, serial);
-  // A token already back in stock has nothing to move; any other state must allow `erase` (unassign first).
-  if (existing && existing.state !== 'in_stock') nextState(existing.state, 'erase');
+  // Refused before the device is touched when the stored token's state does not allow it.
+  if (existing) erasedState(existing.state);
   await driver.deleteSeed(profile);
   // Whether the store changed is the function's value: PostgreSQL may run it more than once.
   const storeUpdated = await store.transaction(async (tx) => {
     const t = existing ? await tx.tokens.get(existing.id) : null;
-    if (t)
-      await tx.tokens.update(t.id, {
-        state: t.state === 'in_stock' ? t.state : nextState(t.state, 'erase'),
-        seed: null,
-      });
+    if (t) await tx.tokens.update(t.id, { state: erasedState(t.state), seed: null });
     await tx.audit.append({
       action: 'token.erase',
       subject: `token:${serial}`,

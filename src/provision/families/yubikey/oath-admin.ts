@@ -5,7 +5,7 @@
  */
 import { DataError, UsageError } from '../../../core/errors.js';
 import { generateCode } from '../../../core/otp.js';
-import { nextState } from '../../../core/states.js';
+import { erasedState } from '../../../core/states.js';
 import type { Store } from '../../../store/types.js';
 import type { ApduTransport } from '../../../transport/types.js';
 import {
@@ -117,15 +117,12 @@ export async function eraseOathCredential(
       code: 'no-such-credential',
     });
   const { existing } = await storeSlot(store, deviceId, name);
-  if (existing && existing.state !== 'in_stock') nextState(existing.state, 'erase');
+  // Refused before the key is touched when the stored token's state does not allow it.
+  if (existing) erasedState(existing.state);
   await driver.delete(name);
   await store.transaction(async (tx) => {
     const t = existing ? await tx.tokens.get(existing.id) : null;
-    if (t)
-      await tx.tokens.update(t.id, {
-        state: t.state === 'in_stock' ? t.state : nextState(t.state, 'erase'),
-        seed: null,
-      });
+    if (t) await tx.tokens.update(t.id, { state: erasedState(t.state), seed: null });
     await tx.audit.append({
       action: 'token.erase',
       subject: `token:${existing?.serial ?? `${deviceId}:${name}`}`,
