@@ -85,6 +85,11 @@ export interface OpenOptions {
 }
 
 /** A flag a family's verb takes beyond the ones every family of that verb takes (the CLI registers it and refuses it by name for other families). */
+/** A flag's long name as commander spells it: '--profile <n>' -> '--profile'. */
+export function longFlag(flag: string): string {
+  return flag.split(/[ <[]/)[0]!;
+}
+
 export interface FamilyFlag {
   /** As commander spells it: '--profile <n>', '--all-profiles'. */
   flag: string;

@@ -6,7 +6,14 @@
  * context. The caller gives how the device is opened and how to ask the person
  * (a Prompter in the context). No family is named here.
  */
-import type { DeviceFamily, DeviceVerb, FamilyFlag, VerbContext, VerbHandler } from '../../drivers/family.js';
+import {
+  longFlag,
+  type DeviceFamily,
+  type DeviceVerb,
+  type FamilyFlag,
+  type VerbContext,
+  type VerbHandler,
+} from '../../drivers/family.js';
 import type { ApduTransport } from '../transport/types.js';
 import type { Store } from '../store/types.js';
 import type { FamilyCommand } from './families/contract.js';
@@ -19,7 +26,7 @@ export type SessionBase = Omit<VerbContext<Store>, 'family' | 'model' | 'modelGi
 
 /** commander's key for a flag: '--all-profiles' -> 'allProfiles'. */
 export function flagKey(f: FamilyFlag): string {
-  const name = f.flag.split(/[ <[]/)[0]!.replace(/^--/, '');
+  const name = longFlag(f.flag).replace(/^--/, '');
   return name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 }
 
@@ -38,7 +45,7 @@ async function checkOtherFamilies(verb: DeviceVerb, family: DeviceFamily, model:
   if (!stray) return;
   const { UsageError } = await import('../core/errors.js');
   const owners = [...new Set(all.filter(({ fl }) => flagKey(fl) === flagKey(stray.fl)).map((x) => x.owner))].join(', ');
-  const flag = stray.fl.flag.split(' ')[0];
+  const flag = longFlag(stray.fl.flag);
   throw new UsageError(
     `${model} has no ${flag} for device ${verb} (${flag} is for ${owners}; the token is a ${family.name})`,
     'no-such-flag',
