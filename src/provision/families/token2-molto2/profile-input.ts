@@ -17,6 +17,7 @@ import {
   parseCustomerKey,
   type DisplayTimeoutSeconds,
 } from '../../../../drivers/token2-molto2/protocol.js';
+import { refuseUserWithoutResource } from '../flash-options.js';
 
 export const MOLTO2_MANUFACTURER = 'Token2';
 
@@ -107,11 +108,7 @@ export function parseProfileFlashInput(raw: {
       'bad-title',
     );
   }
-  if (raw.user && !raw.resource)
-    throw new UsageError(
-      '--user needs --resource: a token is assigned to a user within a Resource',
-      'user-needs-resource',
-    );
+  refuseUserWithoutResource(raw);
   let seed: Uint8Array | undefined;
   if (raw.seed !== undefined) {
     seed = decodeBase32(raw.seed, '--seed');

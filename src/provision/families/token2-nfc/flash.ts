@@ -30,6 +30,7 @@ import { batchOf, type TokenFlasher } from '../../flash-batch.js';
 import { findResource } from '../../resources.js';
 import { findUser } from '../../users.js';
 import { viewToken, type TokenView } from '../../tokens.js';
+import { refuseUserWithoutResource } from '../flash-options.js';
 
 export const TOKEN2_MANUFACTURER = 'Token2';
 
@@ -101,11 +102,7 @@ export function parseFlashInput(raw: {
       'bad-model',
     );
   }
-  if (raw.user && !raw.resource)
-    throw new UsageError(
-      '--user needs --resource: a token is assigned to a user within a Resource',
-      'user-needs-resource',
-    );
+  refuseUserWithoutResource(raw);
   let seed: Uint8Array | undefined;
   if (raw.seed !== undefined) {
     seed = decodeBase32(raw.seed, '--seed');

@@ -9,6 +9,7 @@ import {
   type OathAlgorithm,
   type OathType,
 } from '../../../../drivers/yubikey/oath-protocol.js';
+import { refuseUserWithoutResource } from '../flash-options.js';
 
 export interface OathCommon {
   password?: PasswordSource;
@@ -74,11 +75,7 @@ export function parseOathFlashInput(raw: {
       `--issuer: a name without ':' (it separates issuer and account), not '${raw.issuer}'`,
       'bad-issuer',
     );
-  if (raw.user && !raw.resource)
-    throw new UsageError(
-      '--user needs --resource: a token is assigned to a user within a Resource',
-      'user-needs-resource',
-    );
+  refuseUserWithoutResource(raw);
   const seed = raw.seed === undefined ? undefined : decodeBase32(raw.seed, '--seed');
   if (seed && (seed.length < 1 || seed.length > 64))
     throw new DataError(`--seed is ${seed.length} bytes; a YubiKey credential takes 1 to 64`, {
